@@ -1,0 +1,235 @@
+"""One config object describes a run completely; it round-trips through JSON.
+
+The app, the CLI and the sweep all build an :class:`ExperimentConfig`; a saved run is re-run from it alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mtlrec.errors import MtlrecError
+
+TASK_TYPES = ("binary", "regression")
+SPLIT_METHODS = ("random", "user", "time")
+OPTIMIZERS = ("adam", "adamw")
+DEVICES = ("auto", "cpu", "cuda")
+
+# Size presets: embedding width, shared-bottom widths, per-task tower widths. On the bundled synthetic sample they
+# span ~20 thousand (tiny) to ~14 million (xl) parameters; the count on other data depends on its vocabularies.
+SIZE_PRESETS: dict[str, dict[str, Any]] = {
+    "tiny": {"embed_dim": 4, "bottom": [32], "tower": [8]},
+    "small": {"embed_dim": 16, "bottom": [256, 128], "tower": [64]},
+    "medium": {"embed_dim": 32, "bottom": [512, 256], "tower": [128]},
+    "large": {"embed_dim": 64, "bottom": [1024, 512, 256], "tower": [256]},
+    "xl": {"embed_dim": 128, "bottom": [4096, 2048, 1024], "tower": [512, 256]},
+}
+
+
+@dataclass
+class TaskSpec:
+    name: str  # label column in the data
+    type: str = "binary"  # "binary" (0/1) or "regression" (real values)
+    weight: float = 1.0  # loss weight w_j >= 0; 0 means "evaluated but not trained"
+    log1p: bool = False  # regression only: train on log1p(y) (skewed targets such as watch time)
+
+
+@dataclass
+class DataConfig:
+    path: str | None = None  # interaction file (CSV, CSV.gz or Parquet); None when a DataFrame is passed in
+    test_path: str | None = None  # explicit test file (split method is then ignored for the test part)
+    user_col: str | None = None  # optional: enables GAUC, ranking metrics and recommendations
+    item_col: str | None = None
+    time_col: str | None = None  # optional: enables the time split and "most recent row" lookups
+    categorical: list[str] = field(default_factory=list)  # embedded features (ids included when listed)
+    numeric: list[str] = field(default_factory=list)  # standardised features
+    max_vocab: int = 100_000  # per categorical column: the most frequent values kept, the rest share the OOV index
+    min_count: int = 1  # values seen fewer times in training share the OOV index
+
+
+@dataclass
+class SplitConfig:
+    method: str = "random"  # random | user (no user in both train and test) | time (latest fraction is test)
+    test_frac: float = 0.2  # of all rows (ignored with an explicit test file)
+    val_frac: float = 0.1  # of the training rows, drives early stopping
+
+
+@dataclass
+class ModelConfig:
+    kind: str = "shared_bottom"  # registry name, see mtlrec.models
+    size: str = "small"  # preset: tiny | small | medium | large | xl
+    embed_dim: int | None = None  # overrides the preset
+    bottom: list[int] | None = None  # shared MLP widths, overrides the preset
+    tower: list[int] | None = None  # per-task tower widths, overrides the preset
+    dropout: float = 0.0
+
+    def resolved(self) -> dict[str, Any]:
+        """The preset with explicit overrides applied: embed_dim, bottom, tower, dropout."""
+        preset = SIZE_PRESETS[self.size]
+        return {
+            "embed_dim": self.embed_dim or preset["embed_dim"],
+            "bottom": list(self.bottom) if self.bottom else list(preset["bottom"]),
+            "tower": list(self.tower) if self.tower else list(preset["tower"]),
+            "dropout": self.dropout,
+        }
+
+
+@dataclass
+class WeightingConfig:
+    method: str = "fixed"  # how per-task losses are combined; "fixed" is L = sum_j w_j * L_j
+
+
+@dataclass
+class TrainConfig:
+    optimizer: str = "adam"  # adam | adamw
+    lr: float = 2e-3
+    weight_decay: float = 0.0
+    batch_size: int = 1024
+    epochs: int = 10
+    patience: int = 2  # early stopping: epochs without validation improvement; 0 disables
+    monitor: str = "loss"  # "loss" (weighted validation loss) or "<task>:<metric>", e.g. "click:auc"
+    seed: int = 0
+    device: str = "auto"  # auto (CUDA when present) | cpu | cuda
+    log_every: int = 50  # batches between progress callbacks inside an epoch
+
+
+@dataclass
+class ExperimentConfig:
+    data: DataConfig = field(default_factory=DataConfig)
+    tasks: list[TaskSpec] = field(default_factory=list)
+    split: SplitConfig = field(default_factory=SplitConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    weighting: WeightingConfig = field(default_factory=WeightingConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    k: int = 10  # cut-off for NDCG@K, Recall@K and HitRate@K
+
+    @property
+    def task_names(self) -> list[str]:
+        return [t.name for t in self.tasks]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ExperimentConfig:
+        if not isinstance(d, dict):
+            raise MtlrecError("the config must be a JSON object")
+        problems: list[str] = []
+        parts = {f.name: f for f in dataclasses.fields(cls)}
+        nested = {
+            "data": DataConfig,
+            "split": SplitConfig,
+            "model": ModelConfig,
+            "weighting": WeightingConfig,
+            "train": TrainConfig,
+        }
+        kwargs: dict[str, Any] = {}
+        for key, value in d.items():
+            if key not in parts:
+                problems.append(f"unknown config key '{key}'; known keys: {', '.join(parts)}")
+            elif key in nested:
+                kwargs[key] = _build(nested[key], value, key, problems)
+            elif key == "tasks":
+                kwargs[key] = [_build(TaskSpec, t, f"tasks[{i}]", problems) for i, t in enumerate(value or [])]
+            else:
+                kwargs[key] = value
+        if problems:
+            raise MtlrecError(problems, source="config")
+        return cls(**kwargs)
+
+    @classmethod
+    def from_json(cls, text: str) -> ExperimentConfig:
+        try:
+            return cls.from_dict(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise MtlrecError(f"the config is not valid JSON ({exc})", source="config") from None
+
+    @classmethod
+    def load(cls, path: str | Path) -> ExperimentConfig:
+        path = Path(path)
+        if not path.is_file():
+            raise MtlrecError(f"config file '{path}' does not exist")
+        return cls.from_json(path.read_text(encoding="utf-8"))
+
+    def check(self) -> None:
+        """Raise MtlrecError listing every setting that cannot work."""
+        problems = []
+        if not self.tasks:
+            problems.append("choose at least one task (a label column)")
+        names = self.task_names
+        for name in sorted({n for n in names if names.count(n) > 1}):
+            problems.append(f"task '{name}' is listed more than once")
+        for t in self.tasks:
+            if t.type not in TASK_TYPES:
+                problems.append(f"task '{t.name}': type '{t.type}' is not one of {', '.join(TASK_TYPES)}")
+            if not isinstance(t.weight, int | float) or not math.isfinite(t.weight) or t.weight < 0:
+                problems.append(f"task '{t.name}': loss weight must be a number >= 0, got {t.weight!r}")
+            if t.log1p and t.type != "regression":
+                problems.append(f"task '{t.name}': log1p applies to regression tasks only")
+        if self.tasks and all(isinstance(t.weight, int | float) and t.weight == 0 for t in self.tasks):
+            problems.append("every task has loss weight 0: give at least one task a weight > 0 to train")
+        s = self.split
+        if s.method not in SPLIT_METHODS:
+            problems.append(f"split method '{s.method}' is not one of {', '.join(SPLIT_METHODS)}")
+        if not 0 < s.test_frac < 1:
+            problems.append(f"test fraction must be between 0 and 1, got {s.test_frac}")
+        if not 0 < s.val_frac < 1:
+            problems.append(f"validation fraction must be between 0 and 1, got {s.val_frac}")
+        if s.method == "user" and not self.data.user_col and not self.data.test_path:
+            problems.append("the 'user' split needs a user column: set one or choose the random split")
+        if s.method == "time" and not self.data.time_col and not self.data.test_path:
+            problems.append("the 'time' split needs a timestamp column: set one or choose the random split")
+        m = self.model
+        if m.size not in SIZE_PRESETS:
+            problems.append(f"model size '{m.size}' is not one of {', '.join(SIZE_PRESETS)}")
+        if m.embed_dim is not None and m.embed_dim < 1:
+            problems.append(f"embedding size must be >= 1, got {m.embed_dim}")
+        for label, widths in (("bottom", m.bottom), ("tower", m.tower)):
+            if widths is not None and any(w < 1 for w in widths):
+                problems.append(f"{label} layer widths must be >= 1, got {widths}")
+        if not 0 <= m.dropout < 1:
+            problems.append(f"dropout must be in [0, 1), got {m.dropout}")
+        tr = self.train
+        if tr.optimizer not in OPTIMIZERS:
+            problems.append(f"optimizer '{tr.optimizer}' is not one of {', '.join(OPTIMIZERS)}")
+        if not tr.lr > 0:
+            problems.append(f"learning rate must be > 0, got {tr.lr}")
+        if tr.weight_decay < 0:
+            problems.append(f"weight decay must be >= 0, got {tr.weight_decay}")
+        if tr.batch_size < 1:
+            problems.append(f"batch size must be >= 1, got {tr.batch_size}")
+        if tr.epochs < 1:
+            problems.append(f"epochs must be >= 1, got {tr.epochs}")
+        if tr.patience < 0:
+            problems.append(f"patience must be >= 0, got {tr.patience}")
+        if tr.device not in DEVICES:
+            problems.append(f"device '{tr.device}' is not one of {', '.join(DEVICES)}")
+        if tr.monitor != "loss":
+            task, _, metric = tr.monitor.partition(":")
+            if task not in names or not metric:
+                problems.append(f"monitor '{tr.monitor}' must be 'loss' or '<task>:<metric>' with a chosen task")
+        if self.k < 1:
+            problems.append(f"K must be >= 1, got {self.k}")
+        if problems:
+            raise MtlrecError(problems, source="config")
+
+
+def _build(cls: type, value: Any, where: str, problems: list[str]) -> Any:
+    if not isinstance(value, dict):
+        problems.append(f"'{where}' must be a JSON object")
+        return None
+    known = {f.name for f in dataclasses.fields(cls)}
+    for key in sorted(set(value) - known):
+        problems.append(f"unknown key '{where}.{key}'; known keys: {', '.join(sorted(known))}")
+    try:
+        return cls(**{k: v for k, v in value.items() if k in known})
+    except TypeError as exc:
+        problems.append(f"'{where}': {exc}")
+        return None

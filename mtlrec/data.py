@@ -1,0 +1,149 @@
+"""From a table and a config to encoded train/validation/test arrays: validate, split, fit the encoder, encode once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import GroupShuffleSplit, train_test_split
+
+from mtlrec.config import ExperimentConfig
+from mtlrec.encode import Encoded, Encoder
+from mtlrec.errors import MtlrecError
+from mtlrec.io import read_table
+from mtlrec.schema import parse_time, validate
+
+
+@dataclass
+class Prepared:
+    """Everything training needs, encoded once; reused unchanged by every run of a sweep."""
+
+    config: ExperimentConfig
+    frame: pd.DataFrame  # the training file (train + validation rows, and test rows unless a test file is given)
+    test_frame: pd.DataFrame  # the test rows as a frame of their own
+    train_idx: np.ndarray  # positions in `frame`
+    val_idx: np.ndarray
+    encoder: Encoder
+    train: Encoded
+    val: Encoded
+    test: Encoded
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ranking_note(self) -> str | None:
+        """Why ranking metrics and recommendations are off, or None when they are on."""
+        d = self.config.data
+        if not d.user_col or not d.item_col:
+            missing = " and ".join(n for n, c in (("user", d.user_col), ("item", d.item_col)) if not c)
+            return (
+                f"no {missing} column chosen: ranking metrics (NDCG@K, Recall@K, HitRate@K) and recommendations are off"
+            )
+        return None
+
+    def group(self, part: str) -> np.ndarray | None:
+        """User ids of the rows of a part ("val" or "test"), for GAUC and ranking; None without a user column."""
+        user_col = self.config.data.user_col
+        if not user_col:
+            return None
+        if part == "test":
+            return self.test_frame[user_col].to_numpy()
+        return self.frame[user_col].to_numpy()[self.val_idx]
+
+
+def load_frames(config: ExperimentConfig) -> tuple[pd.DataFrame, pd.DataFrame | None, list[str]]:
+    """Read the config's data file (and test file), returning frames and loader notes."""
+    if not config.data.path:
+        raise MtlrecError("no data file given: pass a file path or choose a bundled sample")
+    table = read_table(config.data.path)
+    notes = [f"{table.name}: {n}" for n in table.notes]
+    test_frame = None
+    if config.data.test_path:
+        test = read_table(config.data.test_path)
+        notes += [f"{test.name}: {n}" for n in test.notes]
+        test_frame = test.frame
+    return table.frame, test_frame, notes
+
+
+def _random_split(idx: np.ndarray, frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    keep, held = train_test_split(idx, test_size=frac, random_state=seed)
+    return np.sort(keep), np.sort(held)
+
+
+def _user_split(idx: np.ndarray, users: np.ndarray, frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    splitter = GroupShuffleSplit(n_splits=1, test_size=frac, random_state=seed)
+    keep, held = next(splitter.split(idx, groups=users))
+    return np.sort(idx[keep]), np.sort(idx[held])
+
+
+def _time_split(idx: np.ndarray, times: np.ndarray, frac: float) -> tuple[np.ndarray, np.ndarray]:
+    order = idx[np.argsort(times, kind="stable")]
+    n_held = max(1, int(round(len(idx) * frac)))
+    return np.sort(order[:-n_held]), np.sort(order[-n_held:])
+
+
+def split_rows(
+    config: ExperimentConfig, frame: pd.DataFrame, frac: float, idx: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split row positions into (kept, held out) by the config's method: random, by user, or by time."""
+    idx = np.arange(len(frame)) if idx is None else idx
+    method, seed = config.split.method, config.train.seed
+    if method == "user":
+        users = pd.factorize(frame[config.data.user_col])[0][idx]
+        if len(np.unique(users)) >= 2:
+            return _user_split(idx, users, frac, seed)
+    if method == "time":
+        times = parse_time(frame[config.data.time_col]).to_numpy()[idx]
+        return _time_split(idx, times, frac)
+    return _random_split(idx, frac, seed)
+
+
+def prepare(
+    config: ExperimentConfig,
+    frame: pd.DataFrame | None = None,
+    test_frame: pd.DataFrame | None = None,
+) -> Prepared:
+    """Validate, split, fit the encoder on the training rows only, and encode every part once."""
+    notes: list[str] = []
+    if frame is None:
+        frame, test_frame, notes = load_frames(config)
+    frame = frame.reset_index(drop=True)
+    notes += validate(config, frame, test_frame)
+    if test_frame is None:
+        train_val_idx, test_idx = split_rows(config, frame, config.split.test_frac)
+        test_frame = frame.iloc[test_idx].reset_index(drop=True)
+    else:
+        train_val_idx = np.arange(len(frame))
+        test_frame = test_frame.reset_index(drop=True)
+        notes.append(f"test rows come from the test file ({len(test_frame):,} rows); the split method is not used")
+    train_idx, val_idx = split_rows(config, frame, config.split.val_frac, train_val_idx)
+    d = config.data
+    encoder = Encoder(d.categorical, d.numeric, config.tasks, d.max_vocab, d.min_count)
+    train_frame = frame.iloc[train_idx]
+    encoder.fit(train_frame)
+    for c, share in encoder.oov_share_.items():
+        if share > 0.01:
+            notes.append(
+                f"column '{c}': {share:.0%} of training rows hold values outside the {d.max_vocab:,} most frequent "
+                "and share the out-of-vocabulary embedding"
+            )
+    prepared = Prepared(
+        config=config,
+        frame=frame,
+        test_frame=test_frame,
+        train_idx=train_idx,
+        val_idx=val_idx,
+        encoder=encoder,
+        train=encoder.transform(train_frame),
+        val=encoder.transform(frame.iloc[val_idx]),
+        test=encoder.transform(test_frame),
+        notes=notes,
+    )
+    for j, task in enumerate(config.tasks):
+        if task.type == "binary":
+            for part, encoded in (("training", prepared.train), ("test", prepared.test)):
+                if len(np.unique(encoded.labels[:, j])) < 2:
+                    notes.append(f"task '{task.name}' has one class only in the {part} rows: its AUC is undefined")
+    if prepared.ranking_note:
+        notes.append(prepared.ranking_note)
+    return prepared

@@ -1,0 +1,150 @@
+"""One run end to end: prepare the data, build the model, train it, evaluate it on the test rows."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from mtlrec.config import ExperimentConfig
+from mtlrec.data import Prepared, prepare
+from mtlrec.encode import Encoder
+from mtlrec.metrics import task_metrics
+from mtlrec.models import build_model, count_parameters
+from mtlrec.train import Progress, Trainer, predict_raw, resolve_device
+from mtlrec.weighting import build_weighting
+
+
+@dataclass
+class RunResult:
+    """A finished, stopped or failed run: what the run store saves and the pages show."""
+
+    config: ExperimentConfig
+    status: str  # finished | stopped | failed
+    message: str
+    history: pd.DataFrame  # one row per epoch (see Trainer._history_row)
+    metrics: dict  # the content of metrics.json
+    model: nn.Module | None = None
+    encoder: Encoder | None = None
+    predictions: pd.DataFrame | None = None  # test rows: ids, labels and per-task predictions
+    notes: list[str] = field(default_factory=list)
+
+
+def to_label_scale(encoder: Encoder, raw: np.ndarray) -> np.ndarray:
+    """Raw outputs (N, T) on the labels' own scale: probabilities (binary) or original values (regression)."""
+    out = np.empty(raw.shape, dtype=np.float64)
+    for j, task in enumerate(encoder.tasks):
+        if task.type == "binary":
+            out[:, j] = 1.0 / (1.0 + np.exp(-raw[:, j].astype(np.float64)))
+        else:
+            out[:, j] = encoder.inverse_regression(task, raw[:, j])
+    return out
+
+
+def predict_frame(model: nn.Module, encoder: Encoder, encoded, device: torch.device) -> np.ndarray:
+    """Per-task predictions for encoded rows, on the labels' own scale."""
+    return to_label_scale(encoder, predict_raw(model, encoded, device))
+
+
+def label_values(prepared_frame: pd.DataFrame, encoder: Encoder, encoded) -> np.ndarray:
+    """Labels on their own scale: 0/1 for binary tasks, original values for regression, shape (N, T)."""
+    y = np.empty((len(encoded), len(encoder.tasks)), dtype=np.float64)
+    for j, task in enumerate(encoder.tasks):
+        if task.type == "binary":
+            y[:, j] = encoded.labels[:, j]
+        else:
+            y[:, j] = pd.to_numeric(prepared_frame[task.name], errors="coerce").to_numpy(dtype=np.float64)
+    return y
+
+
+def evaluate(
+    config: ExperimentConfig, y_true: np.ndarray, y_pred: np.ndarray, users: np.ndarray | None, ranking: bool
+) -> dict[str, dict[str, float]]:
+    """Per-task metrics (see mtlrec.metrics.task_metrics) for every task of the config."""
+    return {
+        task.name: task_metrics(task.type, y_true[:, j], y_pred[:, j], users=users, k=config.k, ranking=ranking)
+        for j, task in enumerate(config.tasks)
+    }
+
+
+def _val_metrics_fn(prepared: Prepared) -> Callable[[np.ndarray], dict[str, dict[str, float]]]:
+    """Validation metrics from raw outputs (no ranking metrics: they are for the final test evaluation)."""
+    encoder, config = prepared.encoder, prepared.config
+    y_true = label_values(prepared.frame.iloc[prepared.val_idx], encoder, prepared.val)
+    users = prepared.group("val")
+
+    def compute(raw: np.ndarray) -> dict[str, dict[str, float]]:
+        return evaluate(config, y_true, to_label_scale(encoder, raw), users, ranking=False)
+
+    return compute
+
+
+def prediction_table(prepared: Prepared, y_true: np.ndarray, y_pred: np.ndarray) -> pd.DataFrame:
+    """Test predictions for export: user, item (when set), then `<task>` (label) and `<task>_pred` per task."""
+    d = prepared.config.data
+    columns: dict[str, np.ndarray] = {}
+    for col in (d.user_col, d.item_col, d.time_col):
+        if col:
+            columns[col] = prepared.test_frame[col].to_numpy()
+    for j, task in enumerate(prepared.config.tasks):
+        columns[task.name] = y_true[:, j]
+        columns[f"{task.name}_pred"] = y_pred[:, j]
+    return pd.DataFrame(columns)
+
+
+def run_experiment(
+    config: ExperimentConfig,
+    frame: pd.DataFrame | None = None,
+    test_frame: pd.DataFrame | None = None,
+    *,
+    prepared: Prepared | None = None,
+    callback: Callable[[Progress], None] | None = None,
+    stop: threading.Event | None = None,
+) -> RunResult:
+    """Train and evaluate one run. Bad data or settings raise MtlrecError before training starts."""
+    if prepared is None:
+        prepared = prepare(config, frame, test_frame)
+    device = resolve_device(config.train.device)
+    torch.manual_seed(config.train.seed)
+    encoder = prepared.encoder
+    model = build_model(config.model, encoder.cardinalities, encoder.numeric_width, len(config.tasks))
+    weighting = build_weighting(config.weighting, config.tasks)
+    trainer = Trainer(config.train, config.tasks, weighting, callback, stop, _val_metrics_fn(prepared))
+    trainer.fit(model, prepared.train, prepared.val, device)
+
+    metrics: dict = {
+        "tasks": {},
+        "params": count_parameters(model),
+        "epochs_run": trainer.epochs_run_,
+        "best_epoch": trainer.best_epoch_,
+        "train_seconds": round(trainer.train_seconds_, 3),
+        "samples_per_second": round(len(prepared.train) * trainer.epochs_run_ / max(trainer.train_seconds_, 1e-9), 1),
+        "train_rows": len(prepared.train),
+        "val_rows": len(prepared.val),
+        "test_rows": len(prepared.test),
+        "device": str(device),
+        "status": trainer.status_,
+    }
+    predictions = None
+    if trainer.status_ != "failed" and trainer.best_epoch_ > 0:
+        y_true = label_values(prepared.test_frame, encoder, prepared.test)
+        y_pred = predict_frame(model, encoder, prepared.test, device)
+        ranking = prepared.ranking_note is None
+        metrics["tasks"] = evaluate(config, y_true, y_pred, prepared.group("test"), ranking)
+        predictions = prediction_table(prepared, y_true, y_pred)
+    return RunResult(
+        config=config,
+        status=trainer.status_,
+        message=trainer.message_,
+        history=pd.DataFrame(trainer.history_),
+        metrics=metrics,
+        model=model.cpu(),
+        encoder=encoder,
+        predictions=predictions,
+        notes=list(prepared.notes),
+    )

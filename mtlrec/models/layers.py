@@ -1,0 +1,54 @@
+"""Building blocks shared by every architecture: the feature embedding and the MLP."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class FeatureEmbedding(nn.Module):
+    """All categorical columns in one embedding table (offset per column), concatenated with numeric inputs.
+
+    One table and one gather per batch instead of one nn.Embedding per column: the per-column loop is where
+    peer libraries spend much of their forward pass on small models.
+    """
+
+    def __init__(self, cardinalities: list[int], n_numeric: int, embed_dim: int):
+        super().__init__()
+        offsets = torch.tensor([0, *cardinalities[:-1]], dtype=torch.long).cumsum(0) if cardinalities else None
+        self.register_buffer("offsets", offsets if offsets is not None else torch.zeros(0, dtype=torch.long))
+        self.table = nn.Embedding(max(sum(cardinalities), 1), embed_dim)
+        nn.init.normal_(self.table.weight, std=0.05)
+        self.n_categorical = len(cardinalities)
+        self.output_dim = len(cardinalities) * embed_dim + n_numeric
+
+    def forward(self, categorical: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:
+        parts = []
+        if self.n_categorical:
+            parts.append(self.table(categorical + self.offsets).flatten(1))  # (N, C * D)
+        if numeric.shape[1]:
+            parts.append(numeric)  # (N, F)
+        return torch.cat(parts, dim=1)
+
+
+def mlp(input_dim: int, widths: list[int], dropout: float = 0.0) -> nn.Sequential:
+    """Linear -> ReLU (-> Dropout) for each width."""
+    layers: list[nn.Module] = []
+    for width in widths:
+        layers += [nn.Linear(input_dim, width), nn.ReLU()]
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        input_dim = width
+    return nn.Sequential(*layers)
+
+
+class Tower(nn.Module):
+    """A task's own MLP ending in one output (a logit for binary tasks, a value for regression)."""
+
+    def __init__(self, input_dim: int, widths: list[int], dropout: float = 0.0):
+        super().__init__()
+        self.body = mlp(input_dim, widths, dropout)
+        self.head = nn.Linear(widths[-1] if widths else input_dim, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body(x))  # (N, 1)

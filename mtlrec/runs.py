@@ -1,0 +1,337 @@
+"""The run store: an embedded SQLite index plus one folder per run. Writes are atomic; nothing is unpickled.
+
+Folder of a run: config.json, metrics.json, history.csv, model.pt (a state_dict), encoder.json, predictions.csv.
+A run is indexed as "running" when it starts, so a server killed mid-training leaves a row that the next start
+marks "interrupted" instead of losing it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import re
+import secrets
+import shutil
+import sqlite3
+import tempfile
+import threading
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mtlrec.config import ExperimentConfig
+from mtlrec.errors import MtlrecError
+
+DEFAULT_HOME = Path(os.environ.get("MTLREC_HOME", "mtlrec_runs"))
+RUN_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
+STATUSES = ("running", "finished", "stopped", "failed", "interrupted")
+RUN_FILES = ("config.json", "metrics.json", "history.csv", "model.pt", "encoder.json", "predictions.csv")
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write to a temporary file in the same folder, then rename: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN and infinities become null so the files are strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(_json_safe(value), indent=2, default=str)
+
+
+def write_run_files(result, folder: Path) -> None:
+    """Save a RunResult into a folder (used by the store and by the CLI's --out)."""
+    import torch
+
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(folder / "config.json", result.config.to_json())
+    metrics = dict(result.metrics, status=result.status, message=result.message, notes=result.notes)
+    atomic_write_text(folder / "metrics.json", dumps(metrics))
+    atomic_write_text(folder / "history.csv", result.history.to_csv(index=False))
+    if result.encoder is not None:
+        atomic_write_text(folder / "encoder.json", json.dumps(result.encoder.to_dict()))
+    if result.model is not None:
+        buffer = io.BytesIO()
+        torch.save({k: v.detach().cpu() for k, v in result.model.state_dict().items()}, buffer)
+        atomic_write_bytes(folder / "model.pt", buffer.getvalue())
+    if result.predictions is not None:
+        atomic_write_text(folder / "predictions.csv", result.predictions.to_csv(index=False))
+
+
+@dataclass
+class LoadedRun:
+    """A saved run read back: enough to show its results and to rebuild its model."""
+
+    run_id: str
+    folder: Path
+    config: ExperimentConfig
+    metrics: dict
+    history: pd.DataFrame
+
+    @property
+    def has_model(self) -> bool:
+        return (self.folder / "model.pt").is_file() and (self.folder / "encoder.json").is_file()
+
+    def predictions(self) -> pd.DataFrame | None:
+        path = self.folder / "predictions.csv"
+        return pd.read_csv(path) if path.is_file() else None
+
+    def load_model(self, device: str = "cpu"):
+        """(model, encoder) rebuilt from the config, the encoder and the state_dict (weights_only=True)."""
+        import torch
+
+        from mtlrec.encode import Encoder
+        from mtlrec.models import build_model
+
+        if not self.has_model:
+            raise MtlrecError(f"run '{self.run_id}' has no saved model (it stopped or failed before one existed)")
+        encoder = Encoder.load(self.folder / "encoder.json")
+        model = build_model(self.config.model, encoder.cardinalities, encoder.numeric_width, len(self.config.tasks))
+        state = torch.load(self.folder / "model.pt", map_location=device, weights_only=True)
+        model.load_state_dict(state)
+        model.eval()
+        return model, encoder
+
+
+def read_run_folder(folder: Path, run_id: str | None = None) -> LoadedRun:
+    """Read config, metrics and history; raise MtlrecError naming what is missing or damaged."""
+    run_id = run_id or folder.name
+    try:
+        config = ExperimentConfig.load(folder / "config.json")
+        metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
+        history_path = folder / "history.csv"
+        history = pd.read_csv(history_path) if history_path.stat().st_size > 1 else pd.DataFrame()
+    except (OSError, ValueError, MtlrecError) as exc:
+        raise MtlrecError(f"run '{run_id}' is damaged or incomplete ({exc})") from None
+    return LoadedRun(run_id, folder, config, metrics, history)
+
+
+def sanitize_name(name: str, limit: int = 80) -> str:
+    """A display name: printable, one line, at most `limit` characters (never used as a path)."""
+    cleaned = "".join(ch for ch in str(name) if ch.isprintable()).strip()
+    return cleaned[:limit]
+
+
+def summary_of(config: ExperimentConfig, metrics: dict) -> dict:
+    """Config highlights and per-task metrics kept in the index for the runs table."""
+    return {
+        "data": Path(config.data.path).name if config.data.path else "",
+        "model": config.model.kind,
+        "size": config.model.size,
+        "weighting": config.weighting.method,
+        "weights": {t.name: t.weight for t in config.tasks},
+        "types": {t.name: t.type for t in config.tasks},
+        "epochs": config.train.epochs,
+        "seed": config.train.seed,
+        "split": config.split.method,
+        "params": metrics.get("params"),
+        "epochs_run": metrics.get("epochs_run"),
+        "train_seconds": metrics.get("train_seconds"),
+        "tasks": metrics.get("tasks", {}),
+    }
+
+
+class RunStore:
+    """Runs in `<home>/runs.db` (SQLite, WAL) and `<home>/runs/<id>/`. Safe to share between threads."""
+
+    _recovered: set[str] = set()
+    _recover_lock = threading.Lock()
+
+    def __init__(self, home: str | Path | None = None):
+        self.home = Path(home or DEFAULT_HOME).resolve()
+        self.runs_dir = self.home / "runs"
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        self.db_path = self.home / "runs.db"
+        with self._connect() as db:
+            db.execute(
+                """CREATE TABLE IF NOT EXISTS runs (
+                    id TEXT PRIMARY KEY, name TEXT NOT NULL, status TEXT NOT NULL, message TEXT DEFAULT '',
+                    created REAL NOT NULL, updated REAL NOT NULL, pid INTEGER, sweep_id TEXT,
+                    summary TEXT DEFAULT '{}')"""
+            )
+        with RunStore._recover_lock:  # once per process and home: runs left "running" by a dead process
+            if str(self.home) not in RunStore._recovered:
+                RunStore._recovered.add(str(self.home))
+                self.recover_interrupted()
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA busy_timeout=30000")
+        db.row_factory = sqlite3.Row
+        return db
+
+    def _execute(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        db = self._connect()
+        try:
+            return db.execute(sql, params).fetchall()
+        finally:
+            db.close()
+
+    def folder(self, run_id: str) -> Path:
+        """The run's folder; the id is checked so that no name reaches outside the runs folder."""
+        if not isinstance(run_id, str) or not RUN_ID.match(run_id):
+            raise MtlrecError(f"'{run_id}' is not a valid run id")
+        return self.runs_dir / run_id
+
+    def start(self, config: ExperimentConfig, name: str | None = None, sweep_id: str | None = None) -> str:
+        """Index a new run as 'running' and write its config; returns the run id."""
+        run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+        now = time.time()
+        folder = self.folder(run_id)
+        folder.mkdir(parents=True)
+        atomic_write_text(folder / "config.json", config.to_json())
+        label = sanitize_name(name or default_run_name(config))
+        self._execute(
+            "INSERT INTO runs (id, name, status, created, updated, pid, sweep_id, summary) VALUES (?,?,?,?,?,?,?,?)",
+            (run_id, label, "running", now, now, os.getpid(), sweep_id, dumps(summary_of(config, {}))),
+        )
+        return run_id
+
+    def finish(self, run_id: str, result) -> None:
+        """Write the run's files, then mark it with its final status (finished, stopped or failed)."""
+        write_run_files(result, self.folder(run_id))
+        self._execute(
+            "UPDATE runs SET status=?, message=?, updated=?, summary=? WHERE id=?",
+            (
+                result.status,
+                result.message,
+                time.time(),
+                dumps(summary_of(result.config, result.metrics)),
+                run_id,
+            ),
+        )
+
+    def fail(self, run_id: str, message: str) -> None:
+        """Mark a run failed when training raised (the config and whatever was written stay)."""
+        self.set_status(run_id, "failed", message)
+
+    def set_status(self, run_id: str, status: str, message: str = "") -> None:
+        self.folder(run_id)
+        self._execute(
+            "UPDATE runs SET status=?, message=?, updated=? WHERE id=?",
+            (status, message, time.time(), run_id),
+        )
+
+    def save(self, result, name: str | None = None, sweep_id: str | None = None) -> str:
+        """Start and finish in one step (for results computed outside a job)."""
+        run_id = self.start(result.config, name, sweep_id)
+        self.finish(run_id, result)
+        return run_id
+
+    def recover_interrupted(self) -> int:
+        """Mark runs left 'running' by a process that no longer exists as 'interrupted'; returns how many."""
+        rows = self._execute("SELECT id, pid FROM runs WHERE status='running'")
+        stale = [r["id"] for r in rows if r["pid"] != os.getpid() and not _alive(r["pid"])]
+        for run_id in stale:
+            self.set_status(run_id, "interrupted", "the server stopped while this run was training")
+        return len(stale)
+
+    def list(self, sweep_id: str | None = None) -> list[dict]:
+        """Every indexed run, newest first, with `damaged` set where its folder cannot be read."""
+        sql, params = "SELECT * FROM runs ORDER BY created DESC", ()
+        if sweep_id:
+            sql, params = "SELECT * FROM runs WHERE sweep_id=? ORDER BY created DESC", (sweep_id,)
+        out = []
+        for row in self._execute(sql, params):
+            item = dict(row)
+            try:
+                item["summary"] = json.loads(item["summary"] or "{}")
+            except ValueError:
+                item["summary"] = {}
+            folder = self.runs_dir / item["id"]
+            done = item["status"] not in ("running", "interrupted")
+            item["damaged"] = not (folder / "config.json").is_file() or (
+                done and not (folder / "metrics.json").is_file()
+            )
+            out.append(item)
+        return out
+
+    def get(self, run_id: str) -> dict:
+        rows = self._execute("SELECT * FROM runs WHERE id=?", (run_id,))
+        if not rows:
+            raise MtlrecError(f"run '{run_id}' does not exist (it may have been deleted)")
+        item = dict(rows[0])
+        item["summary"] = json.loads(item["summary"] or "{}")
+        return item
+
+    def load(self, run_id: str) -> LoadedRun:
+        self.get(run_id)
+        return read_run_folder(self.folder(run_id), run_id)
+
+    def rename(self, run_id: str, name: str) -> str:
+        label = sanitize_name(name)
+        if not label:
+            raise MtlrecError("a run name cannot be empty")
+        self.folder(run_id)
+        self._execute("UPDATE runs SET name=?, updated=? WHERE id=?", (label, time.time(), run_id))
+        return label
+
+    def delete(self, run_id: str) -> None:
+        folder = self.folder(run_id)
+        self._execute("DELETE FROM runs WHERE id=?", (run_id,))
+        shutil.rmtree(folder, ignore_errors=True)
+
+    def export_zip(self, run_id: str) -> bytes:
+        """A zip of the run's own files, plus metrics.csv (one row per task): for download."""
+        loaded = self.load(run_id)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name in RUN_FILES:
+                path = loaded.folder / name
+                if path.is_file():
+                    zf.write(path, f"{run_id}/{name}")
+            zf.writestr(f"{run_id}/metrics.csv", metrics_table(loaded.metrics).to_csv(index=False))
+        return buffer.getvalue()
+
+
+def metrics_table(metrics: dict) -> pd.DataFrame:
+    """metrics.json's per-task metrics as a table: one row per task, one column per metric."""
+    rows = [{"task": task, **values} for task, values in (metrics.get("tasks") or {}).items()]
+    return pd.DataFrame(rows)
+
+
+def default_run_name(config: ExperimentConfig) -> str:
+    weights = ", ".join(f"{t.name}={t.weight:g}" for t in config.tasks)
+    return f"{config.model.kind} {config.model.size} · {weights}"
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

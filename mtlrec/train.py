@@ -1,0 +1,236 @@
+"""The trainer: mini-batches as tensor slices, weighted multi-task loss, early stopping, callbacks, a stop flag.
+
+It knows nothing about the UI or the model's architecture (minGPT's seam): the app's background job and the CLI
+plug into `callback` and `stop`.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mtlrec.config import TaskSpec, TrainConfig
+from mtlrec.encode import Encoded
+from mtlrec.metrics import higher_is_better
+
+# A batch loss above max(DIVERGED_FLOOR, DIVERGED_FACTOR x the first batch's loss) counts as diverged.
+DIVERGED_FLOOR = 1e4
+DIVERGED_FACTOR = 1e3
+
+
+@dataclass
+class Progress:
+    """What a callback receives: during an epoch (phase "batch") and after its validation (phase "epoch")."""
+
+    phase: str  # "batch" | "epoch"
+    epoch: int  # 1-based
+    epochs: int
+    batch: int  # batches done in this epoch
+    batches: int  # batches per epoch
+    elapsed: float  # seconds since fit started
+    eta: float | None  # seconds left if every epoch runs (early stopping may end sooner)
+    train_loss: dict[str, float]  # per task: mean over this epoch's batches so far
+    val_loss: dict[str, float] | None = None  # per task (phase "epoch")
+    val_metrics: dict[str, dict[str, float]] | None = None  # per task (phase "epoch")
+    weights: dict[str, float] = field(default_factory=dict)  # effective loss weight per task
+    history_row: dict | None = None  # the history row just added (phase "epoch")
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """'auto' takes CUDA when present, otherwise the CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        from mtlrec.errors import MtlrecError
+
+        raise MtlrecError("device 'cuda' was chosen but no CUDA GPU is available here: choose 'auto' or 'cpu'")
+    return torch.device(name)
+
+
+def task_losses(outputs: torch.Tensor, labels: torch.Tensor, is_binary: torch.Tensor) -> torch.Tensor:
+    """Per-task mean loss, shape (T,): BCE-with-logits for binary tasks, MSE (standardised) for regression."""
+    bce = F.binary_cross_entropy_with_logits(outputs, labels, reduction="none").mean(0)
+    mse = (outputs - labels).pow(2).mean(0)
+    return torch.where(is_binary, bce, mse)
+
+
+def to_tensors(encoded: Encoded, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    labels = torch.from_numpy(encoded.labels).to(device) if encoded.labels is not None else None
+    return (
+        torch.from_numpy(encoded.categorical).to(device),
+        torch.from_numpy(encoded.numeric).to(device),
+        labels,
+    )
+
+
+@torch.no_grad()
+def predict_raw(model: nn.Module, encoded: Encoded, device: torch.device, batch_size: int = 8192) -> np.ndarray:
+    """Model outputs (logits / standardised values), shape (N, T), computed in eval mode."""
+    was_training = model.training
+    model.eval()
+    categorical, numeric, _ = to_tensors(Encoded(encoded.categorical, encoded.numeric, None), device)
+    out = [
+        model(categorical[i : i + batch_size], numeric[i : i + batch_size]) for i in range(0, len(encoded), batch_size)
+    ]
+    model.train(was_training)
+    if not out:
+        return np.zeros((0, 0), dtype=np.float32)
+    return torch.cat(out).float().cpu().numpy()
+
+
+class Trainer:
+    """Fits any multi-task model on encoded arrays. Learned state ends in `_` (history_, best_epoch_...)."""
+
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        tasks: list[TaskSpec],
+        weighting,
+        callback: Callable[[Progress], None] | None = None,
+        stop: threading.Event | None = None,
+        val_metrics: Callable[[np.ndarray], dict[str, dict[str, float]]] | None = None,
+    ):
+        self.cfg = cfg
+        self.tasks = tasks
+        self.weighting = weighting
+        self.callback = callback
+        self.stop = stop or threading.Event()
+        self.val_metrics = val_metrics
+
+    def _monitor(self, val_loss: dict[str, float], metrics: dict[str, dict[str, float]]) -> tuple[float, bool]:
+        """(value, higher_is_better) of the early-stopping criterion."""
+        if self.cfg.monitor == "loss":
+            return sum(t.weight * val_loss[t.name] for t in self.tasks), False
+        task, _, metric = self.cfg.monitor.partition(":")
+        return metrics.get(task, {}).get(metric, math.nan), higher_is_better(metric)
+
+    def fit(self, model: nn.Module, train: Encoded, val: Encoded, device: torch.device | None = None) -> Trainer:
+        cfg, names = self.cfg, [t.name for t in self.tasks]
+        device = device or resolve_device(cfg.device)
+        model.to(device)
+        self.weighting.to(device)
+        params = list(model.parameters()) + list(self.weighting.parameters())
+        opt_cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
+        optimizer = opt_cls(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        is_binary = torch.tensor([t.type == "binary" for t in self.tasks], device=device)
+        categorical, numeric, labels = to_tensors(train, device)
+        val_labels = torch.from_numpy(val.labels).to(device)
+        generator = torch.Generator().manual_seed(cfg.seed)
+        n = len(train)
+        batches = max(1, math.ceil(n / cfg.batch_size))
+
+        self.history_: list[dict] = []
+        self.best_epoch_, self.status_, self.message_ = 0, "finished", ""
+        best_value, best_state, first_loss, waited = None, None, None, 0
+        start = time.perf_counter()
+        model.train()
+        for epoch in range(1, cfg.epochs + 1):
+            # One gather per epoch; every batch below is then a contiguous slice (a view, no copy).
+            order = torch.randperm(n, generator=generator).to(device)
+            cat_e, num_e, lab_e = categorical[order], numeric[order], labels[order]
+            sums = torch.zeros(len(names), device=device)
+            trained = 0  # batches trained in this epoch
+            for b in range(batches):
+                if self.stop.is_set():
+                    self.status_, self.message_ = "stopped", f"stopped by the user in epoch {epoch}"
+                    break
+                s = slice(b * cfg.batch_size, (b + 1) * cfg.batch_size)
+                optimizer.zero_grad(set_to_none=True)
+                losses = task_losses(model(cat_e[s], num_e[s]), lab_e[s], is_binary)
+                bad = self._diverged(losses, first_loss)
+                if bad is not None:
+                    self.status_ = "failed"
+                    self.message_ = (
+                        f"training diverged: the loss of task '{names[bad]}' became "
+                        f"{losses[bad].item():.3g} in epoch {epoch}, batch {b + 1}; lower the learning rate "
+                        f"(now {cfg.lr:g}) or that task's weight, or check its label values"
+                    )
+                    break
+                if first_loss is None:
+                    first_loss = float(losses.detach().max())
+                self.weighting.backward(losses, model)
+                optimizer.step()
+                sums += losses.detach()
+                trained += 1
+                done = (epoch - 1) * batches + trained
+                if self.callback and cfg.log_every and trained % cfg.log_every == 0 and trained < batches:
+                    elapsed = time.perf_counter() - start
+                    self.callback(
+                        Progress("batch", epoch, cfg.epochs, trained, batches, elapsed,
+                                 elapsed / done * (cfg.epochs * batches - done),
+                                 dict(zip(names, (sums / trained).tolist(), strict=True)),
+                                 weights=dict(zip(names, self.weighting.weights(), strict=True)))
+                    )  # fmt: skip
+            if trained == 0 or self.status_ == "failed":
+                break  # no new validation point: nothing trained, or the weights are no longer sane
+            train_loss = dict(zip(names, (sums / trained).tolist(), strict=True))
+            raw = predict_raw(model, val, device)
+            with torch.no_grad():
+                val_raw = torch.from_numpy(raw).to(device)
+                val_loss = dict(zip(names, task_losses(val_raw, val_labels, is_binary).tolist(), strict=True))
+            metrics = self.val_metrics(raw) if self.val_metrics else {}
+            self.weighting.epoch_end(epoch, list(train_loss.values()))
+            value, higher = self._monitor(val_loss, metrics)
+            row = self._history_row(epoch, time.perf_counter() - start, train_loss, val_loss, metrics, value)
+            self.history_.append(row)
+            improved = math.isfinite(value) and (
+                best_value is None or (value > best_value if higher else value < best_value)
+            )
+            if improved or best_state is None:
+                best_value, self.best_epoch_, waited = value, epoch, 0
+                best_state = copy.deepcopy(model.state_dict())
+            else:
+                waited += 1
+            if self.callback:
+                elapsed = time.perf_counter() - start
+                self.callback(
+                    Progress("epoch", epoch, cfg.epochs, trained, batches, elapsed,
+                             elapsed / epoch * (cfg.epochs - epoch), train_loss, val_loss, metrics,
+                             dict(zip(names, self.weighting.weights(), strict=True)), row)
+                )  # fmt: skip
+            if self.status_ != "finished":
+                break
+            if cfg.patience and waited >= cfg.patience:
+                self.message_ = (
+                    f"early stopping: no improvement for {cfg.patience} epochs; best epoch {self.best_epoch_}"
+                )
+                break
+        if best_state is not None:
+            model.load_state_dict(best_state)
+        model.eval()
+        self.train_seconds_ = time.perf_counter() - start
+        self.epochs_run_ = len(self.history_)
+        return self
+
+    def _diverged(self, losses: torch.Tensor, first_loss: float | None) -> int | None:
+        """Index of a task whose batch loss is NaN, infinite or exploding; None when all are sane."""
+        limit = max(DIVERGED_FLOOR, DIVERGED_FACTOR * (first_loss or 0.0))
+        bad = ~torch.isfinite(losses) | (losses > limit)
+        if bool(bad.any()):
+            return int(torch.nonzero(bad)[0, 0])
+        return None
+
+    def _history_row(self, epoch, elapsed, train_loss, val_loss, metrics, monitor) -> dict:
+        row: dict = {
+            "epoch": epoch,
+            "elapsed": round(elapsed, 4),
+            "train_loss": sum(t.weight * train_loss[t.name] for t in self.tasks),
+            "val_loss": sum(t.weight * val_loss[t.name] for t in self.tasks),
+            "monitor": monitor,
+        }
+        for t, w in zip(self.tasks, self.weighting.weights(), strict=True):
+            row[f"{t.name}/train_loss"] = train_loss[t.name]
+            row[f"{t.name}/val_loss"] = val_loss[t.name]
+            row[f"{t.name}/weight"] = w
+            for metric, value in metrics.get(t.name, {}).items():
+                row[f"{t.name}/val_{metric}"] = value
+        return row
