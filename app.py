@@ -1,0 +1,80 @@
+"""mtlrec: a browser lab for multi-task recommendation models. Run with `streamlit run app.py`."""
+
+import streamlit as st
+
+from mtlrec import fmt
+from mtlrec.errors import MtlrecError
+from mtlrec.jobs import warm_up
+from mtlrec.sample import SAMPLES
+from ui import frame, state
+
+
+def home() -> None:
+    st.title("mtlrec")
+    st.markdown(
+        "**A lab for multi-task recommendation models.** Load interaction data with several labels "
+        "(click, like, purchase, watch time…), choose the tasks and their loss weights, and train a "
+        "shared-bottom network in the browser.  \n"
+        "Then compare per-task metrics, learning curves and top-K recommendations across runs, and see what "
+        "weighting a task more does to the others."
+    )
+    left, right = st.columns(2, gap="large")
+    with left, st.container(border=True):
+        st.subheader(":material/dataset: Start with a sample")
+        for name, info in SAMPLES.items():
+            st.markdown(f"**{info['title']}** — {info['description']}")
+            if st.button(f"Load {name} sample", key=f"home_load_{name}", icon=":material/download:"):
+                try:
+                    state.use_sample(name)
+                    st.toast(f"Loaded the {name} sample")
+                except MtlrecError as exc:
+                    st.error(exc.message)
+    with right, st.container(border=True):
+        st.subheader(":material/upload_file: Or bring your own")
+        limit = st.get_option("server.maxUploadSize")
+        upload = st.file_uploader(
+            f"CSV (comma, semicolon or tab separated, optionally .gz) or Parquet, up to {limit} MB",
+            type=["csv", "tsv", "txt", "gz", "parquet", "pq"],
+            key="home_upload",
+        )
+        if upload is not None and st.session_state.get("home_uploaded") != upload.file_id:
+            try:
+                state.use_upload(upload.name, upload.getvalue())
+                st.session_state["home_uploaded"] = upload.file_id
+                st.toast(f"Loaded {upload.name}")
+            except MtlrecError as exc:
+                st.error(exc.message)
+        st.markdown("Rows are interactions: a user, an item, features, and one column per label. See **Data**.")
+
+    st.subheader("Where to go next")
+    steps = st.columns(4)
+    for col, (page, text) in zip(
+        steps,
+        (
+            ("pages/data.py", "check the columns and the inferred schema"),
+            ("pages/train.py", "pick tasks and loss weights, and train"),
+            ("pages/results.py", "per-task metrics and curves"),
+            ("pages/runs.py", "compare runs side by side"),
+        ),
+        strict=True,
+    ):
+        with col:
+            st.page_link(page, label=text, icon=":material/arrow_forward:")
+
+    st.subheader("This session")
+    info = state.dataset()
+    runs = st.session_state.get(frame.SESSION_RUNS, [])
+    a, b, c = st.columns(3)
+    a.metric("Dataset", info["name"] if info else "none")
+    b.metric("Rows", fmt.count(info["rows"]) if info else "–")
+    c.metric("Runs started", len(runs))
+
+
+st.set_page_config(page_title="mtlrec", page_icon=":material/hub:", layout="wide")
+warm_up()
+pages = frame.build_pages(home)
+navigation = st.navigation(list(pages.values()))
+frame.follow_deep_link(pages)
+frame.sidebar()
+with frame.running_page():
+    navigation.run()

@@ -1,0 +1,309 @@
+"""Command line: `python -m mtlrec train|sample|infer|recommend`. Bad input prints a message and exits with 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from mtlrec.config import SIZE_PRESETS, DataConfig, ExperimentConfig, TaskSpec
+from mtlrec.errors import MtlrecError
+
+EXIT_BAD_INPUT = 2
+EXIT_TRAINING_FAILED = 1
+
+
+def _list(text: str | None) -> list[str] | None:
+    return None if text is None else [p.strip() for p in text.split(",") if p.strip()]
+
+
+def _numbers(text: str | None, kind: type, flag: str) -> list | None:
+    items = _list(text)
+    if items is None:
+        return None
+    try:
+        return [kind(x) for x in items]
+    except ValueError:
+        raise MtlrecError(f"{flag} takes comma-separated {kind.__name__} values, got '{text}'") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m mtlrec", description="Multi-task recommendation lab.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="train a multi-task model on an interaction file and evaluate it")
+    train.add_argument("data", nargs="?", help="CSV, CSV.gz or Parquet file, or sample:synthetic / sample:census")
+    train.add_argument("--config", help="re-run a saved run from its config.json")
+    train.add_argument("--test-data", help="an explicit test file (instead of splitting DATA)")
+    train.add_argument("--tasks", help="label columns, comma-separated (default: inferred)")
+    train.add_argument("--task-types", help="binary|regression per task, comma-separated (default: inferred)")
+    train.add_argument("--weights", help="loss weight per task, comma-separated (default: 1 each)")
+    train.add_argument("--log1p", help="regression tasks to train on log1p(y), comma-separated")
+    train.add_argument("--user-col")
+    train.add_argument("--item-col")
+    train.add_argument("--time-col")
+    train.add_argument("--categorical", help="columns to embed, comma-separated (others inferred)")
+    train.add_argument("--numeric", help="numeric feature columns, comma-separated (others inferred)")
+    train.add_argument("--exclude", help="columns to leave out, comma-separated")
+    train.add_argument("--model", default=None, help="architecture (default shared_bottom)")
+    train.add_argument("--size", choices=list(SIZE_PRESETS), default=None, help="size preset (default small)")
+    train.add_argument("--embed-dim", type=int)
+    train.add_argument("--bottom", help="shared layer widths, e.g. 256,128")
+    train.add_argument("--tower", help="tower widths, e.g. 64")
+    train.add_argument("--dropout", type=float)
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--lr", type=float)
+    train.add_argument("--weight-decay", type=float)
+    train.add_argument("--optimizer", choices=["adam", "adamw"])
+    train.add_argument("--patience", type=int, help="early-stopping patience in epochs (0: off)")
+    train.add_argument("--monitor", help="'loss' or '<task>:<metric>' for early stopping")
+    train.add_argument("--split", choices=["random", "user", "time"])
+    train.add_argument("--test-frac", type=float)
+    train.add_argument("--val-frac", type=float)
+    train.add_argument("--k", type=int, help="K for NDCG@K, Recall@K, HitRate@K (default 10)")
+    train.add_argument("--seed", type=int)
+    train.add_argument("--device", choices=["auto", "cpu", "cuda"])
+    train.add_argument("--out", help="output folder (default out/<time>)")
+    train.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+
+    sample = sub.add_parser("sample", help="regenerate the synthetic sample data")
+    sample.add_argument("--out", default="sample_data", help="folder to write to (default sample_data)")
+    sample.add_argument("--rows", type=int, help="number of rows (default 100000)")
+    sample.add_argument("--correlation", type=float, help="task correlation in [-1, 1] (default 0.5)")
+    sample.add_argument("--seed", type=int, help="random seed (default 0)")
+
+    infer = sub.add_parser("infer", help="print the schema inferred from a file")
+    infer.add_argument("data")
+
+    rec = sub.add_parser("recommend", help="top-K items for a user from a trained run folder")
+    rec.add_argument("--run", required=True, help="a folder written by `train --out`")
+    rec.add_argument("--user", required=True)
+    rec.add_argument("--k", type=int, default=10)
+    rec.add_argument("--fusion", help="fusion weight per task, e.g. click=1,purchase=3 (default 1 each)")
+    rec.add_argument("--include-seen", action="store_true", help="keep items the user already interacted with")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
+    """Build the run's config: a saved config, or inference on the data with the flags as overrides."""
+    from mtlrec.data import load_frames, propose_schema
+    from mtlrec.schema import binary_coding
+
+    if args.config:
+        config = ExperimentConfig.load(args.config)
+    else:
+        if not args.data:
+            raise MtlrecError("give a data file (or --config DIR/config.json)")
+        config = ExperimentConfig(data=DataConfig(path=args.data, test_path=args.test_data))
+        frame, _, _ = load_frames(config)
+        proposal = propose_schema(frame, args.data)
+        d, inferred = proposal.data, proposal.data
+        d.path, d.test_path = args.data, args.test_data
+        for flag in ("user_col", "item_col", "time_col"):
+            if getattr(args, flag):
+                setattr(d, flag, getattr(args, flag))
+        tasks = _list(args.tasks)
+        if tasks:
+            missing = [t for t in tasks if t not in frame.columns]
+            if missing:
+                raise MtlrecError(f"--tasks names columns that are not in the data: {', '.join(missing)}")
+            types = _list(args.task_types) or [
+                next((t.type for t in proposal.tasks if t.name == name), None)
+                or ("binary" if binary_coding(frame[name]) else "regression")
+                for name in tasks
+            ]
+            config.tasks = [TaskSpec(name, kind) for name, kind in zip(tasks, types, strict=False)]
+            if len(types) != len(tasks):
+                raise MtlrecError(f"--task-types has {len(types)} values for {len(tasks)} tasks")
+        else:
+            config.tasks = proposal.tasks
+            if not config.tasks:
+                raise MtlrecError("no label columns were recognised: name them with --tasks a,b,c")
+        weights = _numbers(args.weights, float, "--weights")
+        if weights is not None:
+            if len(weights) != len(config.tasks):
+                raise MtlrecError(f"--weights has {len(weights)} values for {len(config.tasks)} tasks")
+            for task, w in zip(config.tasks, weights, strict=True):
+                task.weight = w
+        for name in _list(args.log1p) or []:
+            match = [t for t in config.tasks if t.name == name]
+            if not match:
+                raise MtlrecError(f"--log1p names '{name}', which is not a task")
+            match[0].log1p = True
+        explicit_cat, explicit_num = _list(args.categorical) or [], _list(args.numeric) or []
+        excluded = set(_list(args.exclude) or []) | set(config.task_names) | {d.time_col}
+        chosen = set(explicit_cat) | set(explicit_num)
+        d.categorical = explicit_cat + [c for c in inferred.categorical if c not in chosen | excluded]
+        d.numeric = explicit_num + [c for c in inferred.numeric if c not in chosen | excluded]
+        for col in (d.user_col, d.item_col):
+            if col and col not in d.categorical and col not in excluded:
+                d.categorical.insert(0, col)
+        config.data = d
+    _apply_overrides(config, args)
+    return config
+
+
+def _apply_overrides(config: ExperimentConfig, args: argparse.Namespace) -> None:
+    m, t, s = config.model, config.train, config.split
+    for target, attr, value in (
+        (m, "kind", args.model),
+        (m, "size", args.size),
+        (m, "embed_dim", args.embed_dim),
+        (m, "bottom", _numbers(args.bottom, int, "--bottom")),
+        (m, "tower", _numbers(args.tower, int, "--tower")),
+        (m, "dropout", args.dropout),
+        (t, "epochs", args.epochs),
+        (t, "batch_size", args.batch_size),
+        (t, "lr", args.lr),
+        (t, "weight_decay", args.weight_decay),
+        (t, "optimizer", args.optimizer),
+        (t, "patience", args.patience),
+        (t, "monitor", args.monitor),
+        (t, "seed", args.seed),
+        (t, "device", args.device),
+        (s, "method", args.split),
+        (s, "test_frac", args.test_frac),
+        (s, "val_frac", args.val_frac),
+        (config, "k", args.k),
+    ):
+        if value is not None:
+            setattr(target, attr, value)
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return "nan" if value != value else f"{value:.4f}"
+    return str(value)
+
+
+def print_epoch(p, tasks: list[str]) -> None:
+    if p.phase != "epoch":
+        return
+    parts = [f"epoch {p.epoch:>3}/{p.epochs}", f"{p.elapsed:6.1f}s"]
+    for name in tasks:
+        metrics = p.val_metrics.get(name, {}) if p.val_metrics else {}
+        main = next(((k, v) for k, v in metrics.items() if k in ("auc", "rmse")), None)
+        shown = f" {main[0]} {_fmt(main[1])}" if main else ""
+        parts.append(f"{name}: loss {_fmt(p.train_loss[name])}/{_fmt(p.val_loss[name])}{shown}")
+    print("  ".join(parts), flush=True)
+
+
+def metrics_text(metrics: dict) -> str:
+    """The final per-task table, one row per task, one column per metric."""
+    tasks = metrics.get("tasks") or {}
+    columns: list[str] = []
+    for values in tasks.values():
+        columns += [c for c in values if c not in columns]
+    width = max([len("task")] + [len(t) for t in tasks])
+    lines = ["task".ljust(width) + "".join(f"{c:>12}" for c in columns)]
+    for task, values in tasks.items():
+        lines.append(task.ljust(width) + "".join(f"{_fmt(values.get(c)):>12}" for c in columns))
+    return "\n".join(lines)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from mtlrec.experiment import run_experiment
+    from mtlrec.runs import write_run_files
+
+    config = config_from_args(args)
+    config.check()
+    out = Path(args.out or Path("out") / time.strftime("%Y%m%d-%H%M%S"))
+    print(
+        f"data: {config.data.path}  tasks: " + ", ".join(f"{t.name} ({t.type}, w={t.weight:g})" for t in config.tasks)
+    )
+    callback = None if args.quiet else (lambda p: print_epoch(p, config.task_names))
+    result = run_experiment(config, callback=callback)
+    for note in result.notes:
+        print(f"note: {note}")
+    write_run_files(result, out)
+    m = result.metrics
+    print(
+        f"{result.status}: {m['epochs_run']} epochs (best {m['best_epoch']}), {m['params']:,} parameters, "
+        f"{m['train_seconds']:.1f} s, {m['samples_per_second']:,.0f} rows/s. {result.message}".rstrip()
+    )
+    if m.get("tasks"):
+        print(metrics_text(m))
+    print(f"saved to {out}/")
+    return EXIT_TRAINING_FAILED if result.status == "failed" else 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from mtlrec.sample import SyntheticSpec, write_sample
+
+    spec = SyntheticSpec()
+    for attr, value in (("n_rows", args.rows), ("task_correlation", args.correlation), ("seed", args.seed)):
+        if value is not None:
+            setattr(spec, attr, value)
+    for path in write_sample(args.out, spec):
+        print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+def cmd_infer(args: argparse.Namespace) -> int:
+    from mtlrec.data import propose_schema, resolve_data_path
+    from mtlrec.io import read_table
+
+    table = read_table(resolve_data_path(args.data))
+    proposal = propose_schema(table.frame, args.data)
+    d = proposal.data
+    print(f"{table.name}: {len(table.frame):,} rows, {table.frame.shape[1]} columns")
+    for note in table.notes:
+        print(f"note: {note}")
+    print(f"user: {d.user_col}\nitem: {d.item_col}\ntime: {d.time_col}")
+    print("tasks: " + ", ".join(f"{t.name} ({t.type}{', log1p' if t.log1p else ''})" for t in proposal.tasks))
+    print("categorical: " + ", ".join(d.categorical))
+    print("numeric: " + ", ".join(d.numeric))
+    for column, reason in proposal.ignored.items():
+        print(f"ignored: {column}: {reason}")
+    return 0
+
+
+def cmd_recommend(args: argparse.Namespace) -> int:
+    from mtlrec.data import load_frames
+    from mtlrec.recommend import Recommender
+    from mtlrec.runs import read_run_folder
+
+    run = read_run_folder(Path(args.run))
+    model, encoder = run.load_model()
+    frame, _, _ = load_frames(run.config)
+    recommender = Recommender(model, encoder, run.config, frame)
+    user = _match_user(frame[run.config.data.user_col], args.user)
+    fusion = None
+    if args.fusion:
+        fusion = {}
+        for part in _list(args.fusion):
+            name, _, value = part.partition("=")
+            try:
+                fusion[name.strip()] = float(value)
+            except ValueError:
+                raise MtlrecError(f"--fusion takes task=weight pairs, got '{part}'") from None
+    top = recommender.recommend(user, k=args.k, fusion=fusion, exclude_seen=not args.include_seen)
+    print(top.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    return 0
+
+
+def _match_user(column, text: str):
+    """The user id as stored in the data (ids typed on a command line are text; the column may hold numbers)."""
+    for value in column.drop_duplicates():
+        if str(value) == text:
+            return value
+    raise MtlrecError(f"user '{text}' is not in column '{column.name}'")
+
+
+COMMANDS = {"train": cmd_train, "sample": cmd_sample, "infer": cmd_infer, "recommend": cmd_recommend}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except MtlrecError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,57 @@
+"""Numbers formatted for people: 0.7312, 1.2M rows, 3.4 s."""
+
+from __future__ import annotations
+
+import math
+
+
+def metric(value: float | None, digits: int = 4) -> str:
+    """A metric value: 0.7312; '–' when missing or undefined."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if abs(value) >= 100:
+        return f"{value:.1f}"
+    return f"{value:.{digits}f}"
+
+
+def count(n: float | None) -> str:
+    """A count: 950, 12.3k, 1.2M, 3.4B."""
+    if n is None:
+        return "–"
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(n) >= size:
+            text = f"{n / size:.1f}".rstrip("0").rstrip(".")
+            return f"{text}{suffix}"
+    return f"{n:,.0f}"
+
+
+def seconds(s: float | None) -> str:
+    """A duration: 0.42 s, 3.4 s, 2 min 05 s, 1 h 02 min."""
+    if s is None or not math.isfinite(s):
+        return "–"
+    if s < 1:
+        return f"{s:.2f} s"
+    if s < 60:
+        return f"{s:.1f} s"
+    if s < 3600:
+        return f"{int(s // 60)} min {int(s % 60):02d} s"
+    return f"{int(s // 3600)} h {int(s % 3600 // 60):02d} min"
+
+
+def nbytes(n: float) -> str:
+    """A memory size: 512 KB, 1.2 GB."""
+    for size, suffix in ((1 << 30, "GB"), (1 << 20, "MB"), (1 << 10, "KB")):
+        if n >= size:
+            return f"{n / size:.1f} {suffix}"
+    return f"{n:.0f} B"
+
+
+def delta(value: float | None, reference: float | None, digits: int = 4) -> str | None:
+    """Signed difference for st.metric's delta ('+0.0123'); None when either side is missing."""
+    if value is None or reference is None:
+        return None
+    if not (math.isfinite(value) and math.isfinite(reference)):
+        return None
+    return f"{value - reference:+.{digits}f}"

@@ -1,0 +1,130 @@
+"""Top-K recommendations: score a user's candidate items with a trained model and rank by fused task scores.
+
+A candidate row is the user's most recent row (user and context features) with the item's own features put in
+(taken from the item's most recent row). Per-task scores are probabilities for binary tasks and standardised
+predictions for regression tasks, so fusion weights a_j in sum_j a_j * s_j act on comparable scales.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from mtlrec.config import ExperimentConfig
+from mtlrec.encode import Encoder
+from mtlrec.errors import MtlrecError
+from mtlrec.schema import parse_time
+from mtlrec.train import predict_raw
+
+ITEM_FEATURE_SHARE = 0.99  # a column is an item feature when it is constant within at least 99% of items
+
+
+def constant_within(frame: pd.DataFrame, key: str, columns: list[str]) -> list[str]:
+    """Columns whose value is (almost always) the same on every row of one `key` (e.g. item features)."""
+    if not columns:
+        return []
+    counts = frame.groupby(key, sort=False, observed=True)[columns].nunique(dropna=False)
+    return [c for c in columns if (counts[c] <= 1).mean() >= ITEM_FEATURE_SHARE]
+
+
+def fuse(scores: pd.DataFrame, fusion: dict[str, float], k: int = 10, exclude_seen: bool = True) -> pd.DataFrame:
+    """Rank candidates by sum_j a_j * s_j over the tasks in `fusion`; keep the top k with a 1-based `rank`."""
+    fused = np.zeros(len(scores))
+    for task, weight in fusion.items():
+        if weight:
+            fused += float(weight) * scores[task].to_numpy(dtype=float)
+    out = scores.assign(fused=fused)
+    if exclude_seen and "seen" in out:
+        out = out[~out["seen"].to_numpy(dtype=bool)]
+    top = np.argsort(-out["fused"].to_numpy(), kind="stable")[:k]
+    out = out.iloc[top].reset_index(drop=True)
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    return out
+
+
+class Recommender:
+    """Recommends items to the users of an interaction table with a trained model and its encoder."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        encoder: Encoder,
+        config: ExperimentConfig,
+        frame: pd.DataFrame,
+        device: str | torch.device = "cpu",
+    ):
+        d = config.data
+        if not d.user_col or not d.item_col:
+            raise MtlrecError("recommendations need a user column and an item column: set both in the schema")
+        self.model, self.encoder, self.config, self.device = model.eval(), encoder, config, torch.device(device)
+        self.user_col, self.item_col = d.user_col, d.item_col
+        if d.time_col:
+            frame = frame.iloc[np.argsort(parse_time(frame[d.time_col]).to_numpy(), kind="stable")]
+        self.frame = frame.reset_index(drop=True)  # oldest first: "last" below means most recent
+        features = [c for c in d.categorical + d.numeric if c not in (self.user_col, self.item_col)]
+        self.item_features = constant_within(self.frame, self.item_col, features)
+        self.items = self.frame.drop_duplicates(self.item_col, keep="last")[[self.item_col, *self.item_features]]
+        self.items = self.items.reset_index(drop=True)
+        self._user_rows = self.frame.groupby(self.user_col, sort=False).indices
+
+    def users(self) -> list:
+        """Users that have at least one row, most active first."""
+        sizes = {u: len(rows) for u, rows in self._user_rows.items()}
+        return sorted(sizes, key=lambda u: (-sizes[u], str(u)))
+
+    def _rows_of(self, user) -> np.ndarray:
+        rows = self._user_rows.get(user)
+        if rows is None:
+            raise MtlrecError(f"user {user!r} is not in the data")
+        return rows
+
+    def history(self, user) -> pd.DataFrame:
+        """The user's rows, most recent first: item, time (when set) and every task's label."""
+        d = self.config.data
+        columns = [c for c in (self.item_col, d.time_col, *self.config.task_names) if c and c in self.frame]
+        return self.frame.iloc[self._rows_of(user)[::-1]][columns].reset_index(drop=True)
+
+    def candidate_rows(self, user, candidates: list | None = None) -> pd.DataFrame:
+        """One row per candidate item: the user's latest row with the item's own features put in."""
+        items = self.items
+        if candidates is not None:
+            wanted = pd.Series(list(candidates), name=self.item_col)
+            items = items.set_index(self.item_col).reindex(wanted).reset_index()
+        last = self.frame.iloc[[self._rows_of(user)[-1]]]
+        rows = last.loc[last.index.repeat(len(items))].reset_index(drop=True)
+        for c in items.columns:
+            rows[c] = items[c].to_numpy()
+        return rows
+
+    def score(self, user, candidates: list | None = None) -> pd.DataFrame:
+        """Per-task scores for every known item (or the given candidates), with a `seen` flag."""
+        rows = self.candidate_rows(user, candidates)
+        raw = predict_raw(self.model, self.encoder.transform(rows, labels=False), self.device)
+        values = self.encoder.to_label_scale(raw)
+        out = pd.DataFrame({"item": rows[self.item_col].to_numpy()})
+        for j, task in enumerate(self.config.tasks):
+            if task.type == "binary":
+                out[task.name] = values[:, j]  # probability
+            else:
+                out[task.name] = raw[:, j].astype(np.float64)  # standardised: comparable with probabilities
+                out[f"{task.name}_value"] = values[:, j]
+        seen_items = set(self.frame[self.item_col].to_numpy()[self._rows_of(user)].tolist())
+        out["seen"] = out["item"].isin(seen_items).to_numpy()
+        return out
+
+    def recommend(
+        self,
+        user,
+        k: int = 10,
+        fusion: dict[str, float] | None = None,
+        exclude_seen: bool = True,
+        candidates: list | None = None,
+    ) -> pd.DataFrame:
+        """Top-k items for a user: item, per-task scores, fused score and rank."""
+        fusion = fusion if fusion is not None else {t.name: 1.0 for t in self.config.tasks}
+        unknown = sorted(set(fusion) - set(self.config.task_names))
+        if unknown:
+            raise MtlrecError(f"fusion weights name unknown tasks {unknown}; tasks are {self.config.task_names}")
+        return fuse(self.score(user, candidates), fusion, k, exclude_seen)

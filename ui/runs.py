@@ -1,0 +1,65 @@
+"""Saved runs in the pages: pick one, read it, rebuild its model and recommender (cached per session)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mtlrec.errors import MtlrecError
+from mtlrec.runs import LoadedRun
+from ui import state
+
+OPENABLE = ("finished", "stopped")  # statuses whose runs have test metrics and a model
+
+
+def run_label(row: dict) -> str:
+    return f"{row['name']} · {row['status']} · {row['id']}"
+
+
+def pick_run(label: str, key: str, statuses: tuple[str, ...] = OPENABLE, exclude: str | None = None) -> str | None:
+    """A select box over saved runs (newest first), defaulting to the run opened last; None when none exist.
+
+    The choice is kept in the plain session-state key RESULTS_RUN so Results and Recommend show the same run.
+    """
+    rows = [r for r in state.store().list() if r["status"] in statuses and not r["damaged"] and r["id"] != exclude]
+    if not rows:
+        return None
+    ids = [r["id"] for r in rows]
+    labels = {r["id"]: run_label(r) for r in rows}
+    current = st.session_state.get(state.RESULTS_RUN)
+    index = ids.index(current) if current in ids else 0
+    chosen = st.selectbox(label, ids, index=index, format_func=labels.get, key=key)
+    st.session_state[state.RESULTS_RUN] = chosen
+    return chosen
+
+
+def open_run(run_id: str, page: str = "pages/results.py") -> None:
+    """Make a run the one shown on Results and Recommend, and go to a page."""
+    st.session_state[state.RESULTS_RUN] = run_id
+    st.switch_page(page)
+
+
+def load(run_id: str) -> LoadedRun | None:
+    """A saved run's config, metrics and history; shows the reason and returns None if it cannot be read."""
+    try:
+        return state.store().load(run_id)
+    except MtlrecError as exc:
+        st.error(exc.message)
+        return None
+
+
+@st.cache_resource(scope="session", max_entries=2, show_spinner="Loading the model…")
+def model_of(run_id: str):
+    """(model, encoder) of a saved run, rebuilt from its files (session-scoped: models are per user)."""
+    return state.store().load(run_id).load_model()
+
+
+@st.cache_resource(scope="session", max_entries=2, show_spinner="Preparing recommendations…")
+def recommender_of(run_id: str):
+    """A Recommender over the run's own data file (raises MtlrecError when the file is gone)."""
+    from mtlrec.data import load_frames
+    from mtlrec.recommend import Recommender
+
+    run = state.store().load(run_id)
+    model, encoder = model_of(run_id)
+    frame, _, _ = load_frames(run.config)
+    return Recommender(model, encoder, run.config, frame)

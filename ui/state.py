@@ -1,0 +1,134 @@
+"""Session state of the app: the current dataset, the experiment being set up, the run being looked at.
+
+Settings live in plain session-state keys (widget values are dropped when their page is not rendered). Bundled
+samples are cached once for everybody; an upload stays in its own session and is copied into the run store's
+datasets folder (content-addressed) so that its runs can be reopened after a restart. Nothing per-user goes
+into a global cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from mtlrec.config import ExperimentConfig
+from mtlrec.data import SAMPLE_PREFIX, propose_schema, resolve_data_path
+from mtlrec.errors import MtlrecError
+from mtlrec.io import read_table
+from mtlrec.runs import RunStore
+
+DATASET = "dataset"  # {"path", "name", "kind": "sample"|"upload", "rows", "columns", "notes", "ignored"}
+FRAME = "dataset_frame"  # the loaded DataFrame (this session only)
+EXPERIMENT = "experiment"  # ExperimentConfig.to_dict(): schema, tasks and every training setting
+RESULTS_RUN = "results_run_id"  # the run shown on Results and Recommend
+
+
+@st.cache_resource(show_spinner=False)
+def store() -> RunStore:
+    """The server's run store (shared by every session: runs are the server's records, not session state)."""
+    return RunStore()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _load_sample(name: str) -> tuple[pd.DataFrame, list[str]]:
+    table = read_table(resolve_data_path(SAMPLE_PREFIX + name))
+    return table.frame, table.notes
+
+
+def dataset() -> dict | None:
+    return st.session_state.get(DATASET)
+
+
+def frame() -> pd.DataFrame | None:
+    """The current dataset's rows; reloaded from disk after a session restart when possible."""
+    info = dataset()
+    if info is None:
+        return None
+    cached = st.session_state.get(FRAME)
+    if cached is not None:
+        return cached
+    try:
+        loaded = _read(info["path"])[0]
+    except MtlrecError:
+        return None
+    st.session_state[FRAME] = loaded
+    return loaded
+
+
+def _read(path: str) -> tuple[pd.DataFrame, list[str]]:
+    if path.startswith(SAMPLE_PREFIX):
+        loaded, notes = _load_sample(path[len(SAMPLE_PREFIX) :])
+        return loaded, list(notes)
+    table = read_table(path)
+    return table.frame, table.notes
+
+
+def use_dataset(path: str, name: str, kind: str, table=None) -> None:
+    """Load a dataset (MtlrecError on a bad file), propose its schema, and make it the current one."""
+    loaded, notes = (table.frame, table.notes) if table is not None else _read(path)
+    proposal = propose_schema(loaded, path)
+    proposal.data.path = path
+    previous = experiment()
+    config = ExperimentConfig(data=proposal.data, tasks=proposal.tasks)
+    # Keep the user's model and training settings across datasets; the schema and tasks are the new data's.
+    config.model, config.train, config.split, config.weighting, config.k = (
+        previous.model,
+        previous.train,
+        previous.split,
+        previous.weighting,
+        previous.k,
+    )
+    needs = {"user": config.data.user_col, "time": config.data.time_col}
+    if config.split.method in needs and not needs[config.split.method]:
+        config.split.method = "random"
+    st.session_state[DATASET] = {
+        "path": path,
+        "name": name,
+        "kind": kind,
+        "rows": len(loaded),
+        "columns": loaded.shape[1],
+        "notes": notes,
+        "ignored": proposal.ignored,
+    }
+    st.session_state[FRAME] = loaded
+    save_experiment(config)
+    for key in [k for k in st.session_state if str(k).startswith("schema_")]:
+        del st.session_state[key]  # the schema editor's widgets belong to the previous dataset
+
+
+def use_sample(name: str) -> None:
+    from mtlrec.sample import SAMPLES
+
+    use_dataset(SAMPLE_PREFIX + name, SAMPLES[name]["title"], "sample")
+
+
+def save_upload(name: str, data: bytes) -> str:
+    """Keep an uploaded file in the store's datasets folder (named by its content hash); returns its path."""
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).name)[-80:].lstrip(".") or "upload.csv"
+    folder = store().home / "datasets" / digest
+    path = folder / safe
+    if not path.is_file():
+        from mtlrec.runs import atomic_write_bytes
+
+        atomic_write_bytes(path, data)
+    return str(path)
+
+
+def use_upload(name: str, data: bytes) -> None:
+    """Parse an uploaded file (MtlrecError names the file), keep a copy, and make it the current dataset."""
+    table = read_table(data, name)  # fails fast, before anything is written
+    use_dataset(save_upload(name, data), name, "upload", table)
+
+
+def experiment() -> ExperimentConfig:
+    raw = st.session_state.get(EXPERIMENT)
+    return ExperimentConfig.from_dict(raw) if raw else ExperimentConfig()
+
+
+def save_experiment(config: ExperimentConfig) -> None:
+    st.session_state[EXPERIMENT] = config.to_dict()
