@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ TASK_TYPES = ("binary", "regression")
 SPLIT_METHODS = ("random", "user", "time")
 OPTIMIZERS = ("adam", "adamw")
 DEVICES = ("auto", "cpu", "cuda")
+# Validation metrics early stopping can monitor, per task type ("gauc" needs a user column).
+MONITOR_METRICS = {"binary": ("auc", "gauc", "logloss"), "regression": ("rmse", "mae")}
 
 # Size presets: embedding width, shared-bottom widths, per-task tower widths. On the bundled synthetic sample they
 # span ~20 thousand (tiny) to ~14 million (xl) parameters; the count on other data depends on its vocabularies.
@@ -139,6 +142,9 @@ class ExperimentConfig:
             elif key == "tasks":
                 kwargs[key] = [_build(TaskSpec, t, f"tasks[{i}]", problems) for i, t in enumerate(value or [])]
             else:
+                problem = _type_problem(key, parts[key].type, value)
+                if problem:
+                    problems.append(problem)
                 kwargs[key] = value
         if problems:
             raise MtlrecError(problems, source="config")
@@ -213,8 +219,15 @@ class ExperimentConfig:
             problems.append(f"device '{tr.device}' is not one of {', '.join(DEVICES)}")
         if tr.monitor != "loss":
             task, _, metric = tr.monitor.partition(":")
+            types = {t.name: t.type for t in self.tasks}
             if task not in names or not metric:
                 problems.append(f"monitor '{tr.monitor}' must be 'loss' or '<task>:<metric>' with a chosen task")
+            elif types[task] in MONITOR_METRICS:
+                allowed = [m for m in MONITOR_METRICS[types[task]] if m != "gauc" or self.data.user_col]
+                if metric not in allowed:
+                    problems.append(
+                        f"monitor '{tr.monitor}': a {types[task]} task is monitored by one of {', '.join(allowed)}"
+                    )
         if self.k < 1:
             problems.append(f"K must be >= 1, got {self.k}")
         if problems:
@@ -225,11 +238,48 @@ def _build(cls: type, value: Any, where: str, problems: list[str]) -> Any:
     if not isinstance(value, dict):
         problems.append(f"'{where}' must be a JSON object")
         return None
-    known = {f.name for f in dataclasses.fields(cls)}
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    known = set(fields)
     for key in sorted(set(value) - known):
         problems.append(f"unknown key '{where}.{key}'; known keys: {', '.join(sorted(known))}")
+    for key in sorted(set(value) & known):
+        problem = _type_problem(f"{where}.{key}", fields[key].type, value[key])
+        if problem:
+            problems.append(problem)
     try:
         return cls(**{k: v for k, v in value.items() if k in known})
     except TypeError as exc:
         problems.append(f"'{where}': {exc}")
         return None
+
+
+# JSON value types of the annotations used above; a wrong type would otherwise crash check() with a TypeError.
+# numbers.Integral/Real also admit numpy scalars, which widgets and DataFrames hand over.
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "int": (numbers.Integral,),
+    "float": (numbers.Real,),
+    "bool": (bool,),
+}
+
+
+def _type_problem(where: str, annotation: str, value: Any) -> str | None:
+    """A sentence when `value` does not match a field annotation such as 'int', 'float', 'list[int] | None'."""
+    for option in (a.strip() for a in str(annotation).split("|")):
+        if option == "None":
+            if value is None:
+                return None
+            continue
+        is_list = option.startswith("list[")
+        kinds = _JSON_TYPES.get(option[5:-1] if is_list else option)
+        if kinds is None:
+            return None  # a type this check does not cover
+        if is_list and not isinstance(value, list | tuple):
+            continue
+        if all(_is_json_type(v, kinds) for v in (value if is_list else [value])):
+            return None
+    return f"'{where}' must be {str(annotation).replace(' | ', ' or ')}, got {value!r}"
+
+
+def _is_json_type(value: Any, kinds: tuple[type, ...]) -> bool:
+    return isinstance(value, kinds) and (bool in kinds or not isinstance(value, bool))  # JSON true is not 1

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupShuffleSplit, train_test_split
 
-from mtlrec.config import ExperimentConfig
+from mtlrec.config import ExperimentConfig, TaskSpec
 from mtlrec.encode import Encoded, Encoder
 from mtlrec.errors import MtlrecError
 from mtlrec.io import read_table
-from mtlrec.schema import parse_time, validate
+from mtlrec.schema import SchemaProposal, infer_schema, parse_time, validate
 
 
 @dataclass
@@ -51,15 +51,49 @@ class Prepared:
         return self.frame[user_col].to_numpy()[self.val_idx]
 
 
+SAMPLE_PREFIX = "sample:"
+
+
+def resolve_data_path(path: str) -> str:
+    """A file path, with `sample:NAME` standing for a bundled sample (portable across machines and folders)."""
+    if str(path).startswith(SAMPLE_PREFIX):
+        from mtlrec.sample import sample_path
+
+        return str(sample_path(str(path)[len(SAMPLE_PREFIX) :]))
+    return str(path)
+
+
+def propose_schema(frame: pd.DataFrame, path: str | None = None) -> SchemaProposal:
+    """Inferred schema; for a bundled sample, its documented ids and tasks replace the guesses."""
+    proposal = infer_schema(frame)
+    if not path or not str(path).startswith(SAMPLE_PREFIX):
+        return proposal
+    from mtlrec.sample import SAMPLES
+
+    info = SAMPLES[str(path)[len(SAMPLE_PREFIX) :]]
+    d = proposal.data
+    d.user_col, d.item_col, d.time_col = info["user_col"], info["item_col"], info["time_col"]
+    labels = set(info["tasks"])
+    proposal.tasks = [
+        TaskSpec(name, kind, log1p=kind == "regression" and bool((frame[name] >= 0).all() and frame[name].skew() > 2))
+        for name, kind in info["tasks"].items()
+    ]
+    roles = {c for c in (d.user_col, d.item_col, d.time_col) if c}
+    d.categorical = [c for c in d.categorical if c not in labels]
+    d.numeric = [c for c in d.numeric if c not in labels | roles]
+    d.categorical = [c for c in (d.user_col, d.item_col) if c] + [c for c in d.categorical if c not in roles]
+    return proposal
+
+
 def load_frames(config: ExperimentConfig) -> tuple[pd.DataFrame, pd.DataFrame | None, list[str]]:
     """Read the config's data file (and test file), returning frames and loader notes."""
     if not config.data.path:
         raise MtlrecError("no data file given: pass a file path or choose a bundled sample")
-    table = read_table(config.data.path)
+    table = read_table(resolve_data_path(config.data.path))
     notes = [f"{table.name}: {n}" for n in table.notes]
     test_frame = None
     if config.data.test_path:
-        test = read_table(config.data.test_path)
+        test = read_table(resolve_data_path(config.data.test_path))
         notes += [f"{test.name}: {n}" for n in test.notes]
         test_frame = test.frame
     return table.frame, test_frame, notes

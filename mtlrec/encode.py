@@ -40,15 +40,19 @@ class Encoded:
 
 def category_keys(series: pd.Series) -> pd.Series:
     """Values as strings, consistently across files: 3, 3.0 and "3" all become "3"; missing is "<NA>"."""
-    if pd.api.types.is_float_dtype(series):
-        values = series.to_numpy(dtype=float, na_value=np.nan)
-        finite = np.isfinite(values)
-        if np.all(np.mod(values[finite], 1) == 0):
-            series = series.astype("Int64")
     keys = series.astype("string")
-    if pd.api.types.is_bool_dtype(series):
+    # infer_dtype also catches a bool column that a missing value made object dtype: True -> "true" either way.
+    if pd.api.types.infer_dtype(series, skipna=True) == "boolean":
         keys = keys.str.lower()
-    return keys.fillna(MISSING).astype(object)
+    keys = keys.fillna(MISSING).astype(object)
+    if pd.api.types.is_float_dtype(series):
+        # Value by value, so that a float column with a NaN, a 3.5 or an inf still gives "3" for 3.0 (as an int
+        # column in another file would); beyond 2**53 floats are not exact integers and keep their float text.
+        values = series.to_numpy(dtype=float, na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            integral = np.isfinite(values) & (np.mod(values, 1) == 0) & (np.abs(values) < 2**53)
+        keys[integral] = values[integral].astype(np.int64).astype(str)
+    return keys
 
 
 def _numeric_values(series: pd.Series) -> np.ndarray:
@@ -116,7 +120,8 @@ class Encoder:
         n = len(frame)
         categorical = np.zeros((n, len(self.categorical)), dtype=np.int64)
         for j, c in enumerate(self.categorical):
-            codes = pd.Categorical(category_keys(frame[c]), categories=self.vocab_[c]).codes
+            # get_indexer, not pd.Categorical(..., categories=...): unknown values there are deprecated (pandas 4).
+            codes = pd.Index(self.vocab_[c], dtype=object).get_indexer(category_keys(frame[c]))
             categorical[:, j] = codes.astype(np.int64) + 1  # -1 (unknown) becomes 0, the OOV index
         numeric = np.zeros((n, self.numeric_width), dtype=np.float32)
         for j, c in enumerate(self.numeric):
@@ -148,6 +153,16 @@ class Encoder:
         mean, std = self.target_stats_[task.name]
         y = np.asarray(standardised, dtype=np.float64) * std + mean
         return np.expm1(y) if task.log1p else y
+
+    def to_label_scale(self, raw: np.ndarray) -> np.ndarray:
+        """Model outputs (N, T) on the labels' own scale: probabilities (binary) or original values (regression)."""
+        out = np.empty(raw.shape, dtype=np.float64)
+        for j, task in enumerate(self.tasks):
+            if task.type == "binary":
+                out[:, j] = 1.0 / (1.0 + np.exp(-raw[:, j].astype(np.float64)))
+            else:
+                out[:, j] = self.inverse_regression(task, raw[:, j])
+        return out
 
     # Persistence: plain JSON (vocabularies and statistics), never pickle.
     def to_dict(self) -> dict:

@@ -16,6 +16,7 @@ from mtlrec.data import Prepared, prepare
 from mtlrec.encode import Encoder
 from mtlrec.metrics import task_metrics
 from mtlrec.models import build_model, count_parameters
+from mtlrec.resources import check_memory, estimate_memory
 from mtlrec.train import Progress, Trainer, predict_raw, resolve_device
 from mtlrec.weighting import build_weighting
 
@@ -35,20 +36,9 @@ class RunResult:
     notes: list[str] = field(default_factory=list)
 
 
-def to_label_scale(encoder: Encoder, raw: np.ndarray) -> np.ndarray:
-    """Raw outputs (N, T) on the labels' own scale: probabilities (binary) or original values (regression)."""
-    out = np.empty(raw.shape, dtype=np.float64)
-    for j, task in enumerate(encoder.tasks):
-        if task.type == "binary":
-            out[:, j] = 1.0 / (1.0 + np.exp(-raw[:, j].astype(np.float64)))
-        else:
-            out[:, j] = encoder.inverse_regression(task, raw[:, j])
-    return out
-
-
 def predict_frame(model: nn.Module, encoder: Encoder, encoded, device: torch.device) -> np.ndarray:
     """Per-task predictions for encoded rows, on the labels' own scale."""
-    return to_label_scale(encoder, predict_raw(model, encoded, device))
+    return encoder.to_label_scale(predict_raw(model, encoded, device))
 
 
 def label_values(prepared_frame: pd.DataFrame, encoder: Encoder, encoded) -> np.ndarray:
@@ -79,7 +69,7 @@ def _val_metrics_fn(prepared: Prepared) -> Callable[[np.ndarray], dict[str, dict
     users = prepared.group("val")
 
     def compute(raw: np.ndarray) -> dict[str, dict[str, float]]:
-        return evaluate(config, y_true, to_label_scale(encoder, raw), users, ranking=False)
+        return evaluate(config, y_true, encoder.to_label_scale(raw), users, ranking=False)
 
     return compute
 
@@ -110,8 +100,9 @@ def run_experiment(
     if prepared is None:
         prepared = prepare(config, frame, test_frame)
     device = resolve_device(config.train.device)
-    torch.manual_seed(config.train.seed)
     encoder = prepared.encoder
+    check_memory(estimate_memory(config, len(prepared.frame), encoder.cardinalities, encoder.numeric_width))
+    torch.manual_seed(config.train.seed)
     model = build_model(config.model, encoder.cardinalities, encoder.numeric_width, len(config.tasks))
     weighting = build_weighting(config.weighting, config.tasks)
     trainer = Trainer(config.train, config.tasks, weighting, callback, stop, _val_metrics_fn(prepared))

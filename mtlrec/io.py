@@ -85,15 +85,16 @@ def _read_parquet(data: bytes, name: str) -> Table:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    # Names and types are checked on the schema before reading: pq.read_table itself fails on duplicate names.
     try:
-        arrow = pq.read_table(io.BytesIO(data))
+        parquet = pq.ParquetFile(io.BytesIO(data))
+        schema = parquet.schema_arrow
     except Exception as exc:  # pyarrow raises several types for damaged files
         raise MtlrecError(f"the Parquet file cannot be read ({exc})", source=name) from None
-    names = arrow.schema.names
-    _check_names(names, name)
+    _check_names(schema.names, name)
     nested = [
         f"'{f.name}' ({f.type})"
-        for f in arrow.schema
+        for f in schema
         if pa.types.is_nested(f.type) or pa.types.is_dictionary(f.type) and pa.types.is_nested(f.type.value_type)
     ]
     if nested:
@@ -102,6 +103,10 @@ def _read_parquet(data: bytes, name: str) -> Table:
             "as features or labels: flatten them into plain columns or drop them",
             source=name,
         )
+    try:
+        arrow = parquet.read()
+    except Exception as exc:
+        raise MtlrecError(f"the Parquet file cannot be read ({exc})", source=name) from None
     try:
         frame = arrow.to_pandas()
     except Exception as exc:

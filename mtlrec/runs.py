@@ -270,8 +270,8 @@ class RunStore:
                 item["summary"] = {}
             folder = self.runs_dir / item["id"]
             done = item["status"] not in ("running", "interrupted")
-            item["damaged"] = not (folder / "config.json").is_file() or (
-                done and not (folder / "metrics.json").is_file()
+            item["damaged"] = not _json_readable(folder / "config.json") or (
+                done and not _json_readable(folder / "metrics.json")
             )
             out.append(item)
         return out
@@ -323,6 +323,15 @@ def metrics_table(metrics: dict) -> pd.DataFrame:
 def default_run_name(config: ExperimentConfig) -> str:
     weights = ", ".join(f"{t.name}={t.weight:g}" for t in config.tasks)
     return f"{config.model.kind} {config.model.size} · {weights}"
+
+
+def _json_readable(path: Path) -> bool:
+    """True when the file exists and holds valid JSON (what load() needs); a truncated file is damage too."""
+    try:
+        json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def _alive(pid: int | None) -> bool:

@@ -188,12 +188,24 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
     return SchemaProposal(data=data, tasks=tasks, ignored=ignored)
 
 
+def show_value(value) -> str:
+    """A value as a person would write it in a message: 3, 0.5, 'abc' (long text cut)."""
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        return f"{float(value):g}"
+    text = str(value)
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
 def _where(series: pd.Series, mask: np.ndarray) -> str:
     """'row 17' / 'rows 3, 9, ...' (1-based data rows) and an example value, for messages."""
     rows = np.flatnonzero(mask)
     shown = ", ".join(str(r + 1) for r in rows[:3]) + (", ..." if len(rows) > 3 else "")
     word = "row" if len(rows) == 1 else "rows"
-    return f"{len(rows):,} {word} ({word} {shown}, e.g. {series.iloc[rows[0]]!r})"
+    return f"{len(rows):,} {word} ({word} {shown}, e.g. {show_value(series.iloc[rows[0]])})"
 
 
 def _label_problems(frame: pd.DataFrame, task: TaskSpec, notes: list[str], source: str) -> list[str]:
@@ -210,7 +222,7 @@ def _label_problems(frame: pd.DataFrame, task: TaskSpec, notes: list[str], sourc
     if task.type == "binary":
         coding = binary_coding(s)
         if coding is None:
-            shown = ", ".join(repr(v) for v in pd.unique(s)[:6])
+            shown = ", ".join(show_value(v) for v in pd.unique(s)[:6])
             nunique = s.nunique()
             return [
                 f"{where} is a binary task but has {nunique} distinct values ({shown}{', ...' if nunique > 6 else ''}): "
@@ -226,7 +238,7 @@ def _label_problems(frame: pd.DataFrame, task: TaskSpec, notes: list[str], sourc
             return [f"{where}: log1p needs values >= 0 but the minimum is {float(numeric.min()):g}; turn log1p off"]
     if s.nunique() < 2:
         return [
-            f"{where} (task) has the same value ({s.iloc[0]!r}) in every row: nothing can be learned from it; "
+            f"{where} (task) has the same value ({show_value(s.iloc[0])}) in every row: nothing can be learned from it; "
             "drop the task or use data where it varies"
         ]
     return []
@@ -342,9 +354,11 @@ def parse_time(series: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(series):
         return _datetime_seconds(series)
     numbers = pd.to_numeric(series, errors="coerce")
-    if numbers.notna().sum() >= series.notna().sum():
+    # Mostly numbers: epoch seconds, and the few values that are not numbers are bad times (not every row).
+    if 2 * numbers.notna().sum() > series.notna().sum():
         return numbers.astype(float)
-    return _datetime_seconds(pd.to_datetime(series, errors="coerce", format="mixed"))
+    # utc=True: ISO strings with different offsets (summer/winter time) would otherwise raise.
+    return _datetime_seconds(pd.to_datetime(series, errors="coerce", format="mixed", utc=True))
 
 
 def _datetime_seconds(series: pd.Series) -> pd.Series:

@@ -183,7 +183,9 @@ class Trainer:
             row = self._history_row(epoch, time.perf_counter() - start, train_loss, val_loss, metrics, value)
             self.history_.append(row)
             improved = math.isfinite(value) and (
-                best_value is None or (value > best_value if higher else value < best_value)
+                best_value is None
+                or not math.isfinite(best_value)  # a first epoch without a value must not block every later one
+                or (value > best_value if higher else value < best_value)
             )
             if improved or best_state is None:
                 best_value, self.best_epoch_, waited = value, epoch, 0

@@ -1,0 +1,206 @@
+"""Specifications of mtlrec.config: JSON round trip, strict loading, check() listing every problem, presets."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mtlrec.config import (
+    SIZE_PRESETS,
+    DataConfig,
+    ExperimentConfig,
+    ModelConfig,
+    SplitConfig,
+    TaskSpec,
+    TrainConfig,
+)
+from mtlrec.errors import MtlrecError
+
+
+def full_config() -> ExperimentConfig:
+    """A config where every section differs from its defaults."""
+    return ExperimentConfig(
+        data=DataConfig(
+            path="data/interactions.csv",
+            user_col="user_id",
+            item_col="item_id",
+            time_col="ts",
+            categorical=["user_id", "item_id", "category"],
+            numeric=["price"],
+            max_vocab=500,
+            min_count=2,
+        ),
+        tasks=[TaskSpec("click", "binary", 1.0), TaskSpec("watch_time", "regression", 0.5, log1p=True)],
+        split=SplitConfig(method="time", test_frac=0.25, val_frac=0.2),
+        model=ModelConfig(size="tiny", embed_dim=6, bottom=[16, 8], tower=None, dropout=0.1),
+        train=TrainConfig(epochs=3, lr=0.01, monitor="click:auc", seed=7, device="cpu"),
+        k=5,
+    )
+
+
+def problems_of(config: ExperimentConfig) -> list[str]:
+    with pytest.raises(MtlrecError) as info:
+        config.check()
+    return info.value.problems
+
+
+def test_json_round_trip_gives_an_equal_config():
+    config = full_config()
+
+    restored = ExperimentConfig.from_json(config.to_json())
+
+    assert restored == config
+    assert restored.tasks[1] == TaskSpec("watch_time", "regression", 0.5, log1p=True)
+    assert restored.model.bottom == [16, 8]
+
+
+def test_to_json_is_plain_json_with_every_section():
+    document = json.loads(full_config().to_json())
+
+    assert set(document) == {"data", "tasks", "split", "model", "weighting", "train", "k"}
+    assert document["tasks"][0] == {"name": "click", "type": "binary", "weight": 1.0, "log1p": False}
+
+
+def test_a_valid_config_passes_check():
+    full_config().check()
+
+
+def test_from_dict_rejects_unknown_keys_naming_each_of_them():
+    document = full_config().to_dict()
+    document["colour"] = "blue"
+    document["train"]["epoch"] = 3  # typo of "epochs"
+    document["tasks"][0]["wieght"] = 2
+
+    with pytest.raises(MtlrecError) as info:
+        ExperimentConfig.from_dict(document)
+
+    message = str(info.value)
+    assert len(info.value.problems) == 3
+    assert "'colour'" in message
+    assert "'train.epoch'" in message
+    assert "'tasks[0].wieght'" in message
+
+
+def test_from_dict_rejects_values_of_the_wrong_json_type():
+    document = full_config().to_dict()
+    document["train"]["epochs"] = "10"
+    document["model"]["bottom"] = [16, "8"]
+    document["tasks"][0]["log1p"] = 1
+
+    with pytest.raises(MtlrecError) as info:
+        ExperimentConfig.from_dict(document)
+
+    message = str(info.value)
+    assert len(info.value.problems) == 3
+    assert "'train.epochs' must be int" in message
+    assert "'model.bottom' must be list[int] or None" in message
+    assert "'tasks[0].log1p' must be bool" in message
+
+
+def test_from_dict_accepts_an_integer_where_a_float_is_expected():
+    document = full_config().to_dict()
+    document["train"]["lr"] = 1
+
+    assert ExperimentConfig.from_dict(document).train.lr == 1
+
+
+def test_from_json_reports_invalid_json_as_mtlrec_error():
+    with pytest.raises(MtlrecError, match="not valid JSON"):
+        ExperimentConfig.from_json("{'tasks': []}")
+
+
+def test_load_of_a_missing_file_names_the_file(tmp_path):
+    with pytest.raises(MtlrecError, match="nowhere.json"):
+        ExperimentConfig.load(tmp_path / "nowhere.json")
+
+
+def test_check_lists_every_problem_at_once():
+    config = ExperimentConfig(
+        data=DataConfig(categorical=["category"]),  # no user column
+        tasks=[TaskSpec("click", weight=-1.0), TaskSpec("like", weight=0.0)],
+        split=SplitConfig(method="user"),
+        model=ModelConfig(size="huge"),
+        train=TrainConfig(monitor="purchase:auc"),
+    )
+
+    problems = problems_of(config)
+
+    assert len(problems) == 4
+    assert "task 'click': loss weight must be a number >= 0, got -1.0" in problems
+    assert "the 'user' split needs a user column: set one or choose the random split" in problems
+    assert "model size 'huge' is not one of tiny, small, medium, large, xl" in problems
+    assert any("monitor 'purchase:auc'" in p for p in problems)
+
+
+def test_check_rejects_all_zero_weights():
+    config = ExperimentConfig(tasks=[TaskSpec("click", weight=0.0), TaskSpec("like", weight=0)])
+
+    assert problems_of(config) == ["every task has loss weight 0: give at least one task a weight > 0 to train"]
+
+
+def test_check_rejects_an_unknown_split_method_naming_it():
+    config = ExperimentConfig(tasks=[TaskSpec("click")], split=SplitConfig(method="stratified"))
+
+    assert problems_of(config) == ["split method 'stratified' is not one of random, user, time"]
+
+
+def test_check_rejects_a_monitor_metric_the_task_type_does_not_have():
+    config = full_config()
+    config.train.monitor = "watch_time:auc"
+
+    assert problems_of(config) == ["monitor 'watch_time:auc': a regression task is monitored by one of rmse, mae"]
+
+
+def test_check_rejects_gauc_monitor_without_a_user_column():
+    config = full_config()
+    config.data.user_col = None
+    config.split.method = "random"
+    config.train.monitor = "click:gauc"
+
+    assert problems_of(config) == ["monitor 'click:gauc': a binary task is monitored by one of auc, logloss"]
+
+
+def test_check_rejects_time_split_without_time_column_unless_a_test_file_is_given():
+    config = full_config()
+    config.data.time_col = None
+
+    assert problems_of(config) == ["the 'time' split needs a timestamp column: set one or choose the random split"]
+    config.data.test_path = "test.csv"
+    config.check()
+
+
+def test_check_problems_name_the_setting_and_value():
+    config = full_config()
+    config.model.size = "huge"
+    config.train.optimizer = "sgd"
+    config.train.batch_size = 0
+    config.split.test_frac = 1.5
+
+    assert problems_of(config) == [
+        "test fraction must be between 0 and 1, got 1.5",
+        "model size 'huge' is not one of tiny, small, medium, large, xl",
+        "optimizer 'sgd' is not one of adam, adamw",
+        "batch size must be >= 1, got 0",
+    ]
+
+
+def test_resolved_applies_overrides_over_the_preset():
+    model = ModelConfig(size="small", embed_dim=8, tower=[4, 2], dropout=0.2)
+
+    assert model.resolved() == {"embed_dim": 8, "bottom": [256, 128], "tower": [4, 2], "dropout": 0.2}
+
+
+def test_resolved_without_overrides_is_the_preset():
+    assert ModelConfig(size="tiny").resolved() == {"embed_dim": 4, "bottom": [32], "tower": [8], "dropout": 0.0}
+
+
+def test_resolved_returns_copies_that_do_not_alter_the_preset():
+    resolved = ModelConfig(size="medium").resolved()
+    resolved["bottom"].append(1)
+
+    assert SIZE_PRESETS["medium"]["bottom"] == [512, 256]
+
+
+def test_task_names_follow_task_order():
+    assert full_config().task_names == ["click", "watch_time"]

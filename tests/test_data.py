@@ -1,0 +1,151 @@
+"""Specifications of mtlrec.data.prepare: split sizes and guarantees, encoder fitted on training rows only."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mtlrec.data import load_frames, prepare
+from mtlrec.errors import MtlrecError
+
+
+def users_of(prepared, idx) -> set:
+    return set(prepared.frame["user_id"].to_numpy()[idx])
+
+
+def test_random_split_sizes(interactions, make_config):
+    prepared = prepare(make_config(), interactions)
+
+    # 3000 rows: 20% test = 600; 10% of the other 2400 for validation = 240; 2160 train.
+    assert (len(prepared.train), len(prepared.val), len(prepared.test)) == (2160, 240, 600)
+    assert len(prepared.test_frame) == 600
+    assert len(prepared.train_idx) == 2160 and len(prepared.val_idx) == 240
+
+
+def test_train_and_validation_rows_are_disjoint_and_exclude_the_test_rows(interactions, make_config):
+    interactions["row"] = np.arange(len(interactions))
+    prepared = prepare(make_config(), interactions)
+
+    train, val = set(prepared.train_idx), set(prepared.val_idx)
+    test = set(prepared.test_frame["row"])
+
+    assert not train & val and not train & test and not val & test
+    assert len(train | val | test) == 3000
+
+
+def test_user_split_puts_no_user_in_two_parts(interactions, make_config):
+    config = make_config()
+    config.split.method = "user"
+
+    prepared = prepare(config, interactions)
+
+    train, val = users_of(prepared, prepared.train_idx), users_of(prepared, prepared.val_idx)
+    test = set(prepared.test_frame["user_id"])
+    assert not train & test and not train & val and not val & test
+    assert len(train | val | test) == 150
+    assert 500 <= len(prepared.test) <= 700  # about 20% of the rows: whole users are moved
+
+
+def test_time_split_puts_the_latest_rows_in_test_and_the_next_latest_in_validation(interactions, make_config):
+    config = make_config()
+    config.split.method = "time"
+    interactions = interactions.sample(frac=1.0, random_state=0)  # the order of rows must not matter
+
+    prepared = prepare(config, interactions)
+
+    times = prepared.frame["timestamp"].to_numpy()
+    assert len(prepared.test) == 600 and len(prepared.val) == 240
+    assert times[prepared.train_idx].max() <= times[prepared.val_idx].min()
+    assert times[prepared.val_idx].max() <= prepared.test_frame["timestamp"].min()
+
+
+def test_split_depends_on_the_seed(interactions, make_config):
+    same = prepare(make_config(seed=3), interactions), prepare(make_config(seed=3), interactions)
+    other = prepare(make_config(seed=4), interactions)
+
+    assert np.array_equal(same[0].train_idx, same[1].train_idx)
+    assert not np.array_equal(same[0].train_idx, other.train_idx)
+
+
+def test_explicit_test_frame_is_used_as_is(interactions, make_config):
+    train_part, test_part = interactions.iloc[:2500], interactions.iloc[2500:]
+
+    prepared = prepare(make_config(), train_part, test_part)
+
+    assert prepared.test_frame.equals(test_part.reset_index(drop=True))
+    assert len(prepared.test) == 500
+    assert (len(prepared.train), len(prepared.val)) == (2250, 250)
+    assert "test rows come from the test file (500 rows); the split method is not used" in prepared.notes
+
+
+def test_encoder_is_fitted_on_training_rows_only(interactions, make_config):
+    config = make_config()
+    config.split.method = "time"
+    latest = interactions.index >= 2700  # within the latest 20%: always test rows
+    interactions.loc[latest, "category"] = "late_only"
+    interactions.loc[latest, "price"] = 1e6
+
+    prepared = prepare(config, interactions)
+
+    encoder = prepared.encoder
+    category = config.data.categorical.index("category")
+    train_prices = prepared.frame["price"].to_numpy()[prepared.train_idx]
+    assert "late_only" not in encoder.vocab_["category"]
+    assert (prepared.test.categorical[-300:, category] == 0).all()
+    assert encoder.numeric_stats_["price"] == pytest.approx((np.nanmean(train_prices), np.nanstd(train_prices)))
+
+
+def test_encoded_parts_have_one_row_per_row_and_one_label_column_per_task(interactions, make_config):
+    prepared = prepare(make_config(), interactions)
+
+    assert prepared.train.categorical.shape == (2160, 3)
+    assert prepared.train.numeric.shape == (2160, 2)  # price and its missing indicator
+    assert prepared.test.labels.shape == (600, 3)
+
+
+def test_ranking_note_when_no_item_column(interactions, make_config):
+    config = make_config()
+    config.data.item_col = None
+    config.data.categorical = ["user_id", "category"]
+
+    prepared = prepare(config, interactions)
+
+    note = "no item column chosen: ranking metrics (NDCG@K, Recall@K, HitRate@K) and recommendations are off"
+    assert prepared.ranking_note == note
+    assert note in prepared.notes
+
+
+def test_no_ranking_note_with_user_and_item_columns(interactions, make_config):
+    assert prepare(make_config(), interactions).ranking_note is None
+
+
+def test_group_gives_the_users_of_validation_and_test_rows(interactions, make_config):
+    prepared = prepare(make_config(), interactions)
+
+    assert prepared.group("test").tolist() == prepared.test_frame["user_id"].tolist()
+    assert prepared.group("val").tolist() == interactions["user_id"].to_numpy()[prepared.val_idx].tolist()
+
+
+def test_invalid_data_raises_before_anything_is_fitted(interactions, make_config):
+    interactions["click"] = 1
+
+    with pytest.raises(MtlrecError, match="column 'click' \\(task\\) has the same value \\(1\\) in every row"):
+        prepare(make_config(), interactions)
+
+
+def test_prepare_reads_the_config_data_file(interactions, make_config, tmp_path):
+    path = tmp_path / "events.csv"
+    interactions.to_csv(path, index=False)
+    config = make_config()
+    config.data.path = str(path)
+
+    frame, test_frame, notes = load_frames(config)
+    prepared = prepare(config)
+
+    assert len(frame) == 3000 and test_frame is None and notes == []
+    assert len(prepared.test) == 600
+
+
+def test_load_frames_without_a_path_raises(make_config):
+    with pytest.raises(MtlrecError, match="no data file given"):
+        load_frames(make_config())

@@ -1,0 +1,225 @@
+"""Specifications of mtlrec.encode: vocabularies with an OOV index, standardisation, label scaling, persistence."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mtlrec.config import TaskSpec
+from mtlrec.encode import MISSING, Encoder, category_keys
+from mtlrec.errors import MtlrecError
+
+CLICK = TaskSpec("click", "binary")
+WATCH = TaskSpec("watch", "regression", log1p=True)
+RATING = TaskSpec("rating", "regression")
+
+
+@pytest.fixture
+def train() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "genre": ["pop", "pop", "rock", "jazz"],
+            "price": [1.0, 2.0, np.nan, 5.0],
+            "click": [0, 1, 0, 1],
+            "watch": [0.0, 1.0, 3.0, 10.0],
+            "rating": [1.0, 2.0, 3.0, 6.0],
+        }
+    )
+
+
+@pytest.fixture
+def encoder(train) -> Encoder:
+    return Encoder(["genre"], ["price"], [CLICK, WATCH, RATING]).fit(train)
+
+
+def test_vocabulary_is_ordered_by_frequency_after_the_oov_index(encoder):
+    assert encoder.vocab_ == {"genre": ["pop", "rock", "jazz"]}
+    assert encoder.cardinalities == [4]  # 3 values + OOV index 0
+
+
+def test_known_categories_map_to_their_vocabulary_position_plus_one(encoder, train):
+    assert encoder.transform(train).categorical[:, 0].tolist() == [1, 1, 2, 3]
+
+
+@pytest.mark.filterwarnings("error")  # pandas deprecates unknown values in pd.Categorical(categories=...)
+def test_unseen_category_maps_to_oov_index(encoder):
+    rows = pd.DataFrame({"genre": ["metal", "pop", None], "price": [1.0, 1.0, 1.0]})
+
+    assert encoder.transform(rows, labels=False).categorical[:, 0].tolist() == [0, 1, 0]
+
+
+def test_missing_category_is_a_value_of_its_own_when_seen_in_training():
+    frame = pd.DataFrame({"genre": ["pop", None, None, "rock"]})
+
+    encoder = Encoder(["genre"], [], []).fit(frame)
+
+    assert encoder.vocab_ == {"genre": [MISSING, "pop", "rock"]}
+    assert encoder.transform(frame, labels=False).categorical[:, 0].tolist() == [2, 1, 1, 3]
+
+
+def test_max_vocab_keeps_the_most_frequent_values():
+    frame = pd.DataFrame({"item": list("aaabbcdd")})  # a: 3, b: 2, d: 2, c: 1
+
+    encoder = Encoder(["item"], [], [], max_vocab=2).fit(frame)
+
+    assert encoder.vocab_ == {"item": ["a", "b"]}
+    assert encoder.oov_share_ == {"item": 3 / 8}  # c and the two d rows
+    assert encoder.transform(frame, labels=False).categorical[:, 0].tolist() == [1, 1, 1, 2, 2, 0, 0, 0]
+
+
+def test_min_count_sends_rare_values_to_oov():
+    encoder = Encoder(["item"], [], [], min_count=2).fit(pd.DataFrame({"item": list("aaabbc")}))
+
+    assert encoder.vocab_ == {"item": ["a", "b"]}
+
+
+def test_int_string_and_float_spellings_of_a_value_encode_the_same():
+    encoder = Encoder(["item"], [], []).fit(pd.DataFrame({"item": [3, 4, 3]}))
+
+    as_strings = encoder.transform(pd.DataFrame({"item": ["3", "4"]}), labels=False).categorical
+    as_floats = encoder.transform(pd.DataFrame({"item": [3.0, 4.0, np.nan]}), labels=False).categorical
+    mixed_floats = encoder.transform(pd.DataFrame({"item": [3.0, 4.5]}), labels=False).categorical
+
+    assert as_strings[:, 0].tolist() == [1, 2]
+    assert as_floats[:, 0].tolist() == [1, 2, 0]
+    assert mixed_floats[:, 0].tolist() == [1, 0]
+
+
+def test_category_keys_write_integral_floats_as_integers_value_by_value():
+    keys = category_keys(pd.Series([3.0, 3.5, np.nan, np.inf, 1e20]))
+
+    assert keys.tolist() == ["3", "3.5", MISSING, "inf", "1e+20"]
+
+
+def test_bool_column_keys_are_the_same_with_or_without_missing_values():
+    csv_with_gap = pd.read_csv(io.StringIO("flag,x\nTrue,1\n,2\nFalse,3\n"))["flag"]  # object dtype
+
+    assert category_keys(pd.Series([True, False])).tolist() == ["true", "false"]
+    assert category_keys(csv_with_gap).tolist() == ["true", MISSING, "false"]
+
+
+def test_numeric_is_standardised_with_the_training_mean_and_std(encoder, train):
+    # Training prices 1, 2, 5 (one missing): mean 8/3; population variance ((5/3)^2 + (2/3)^2 + (7/3)^2) / 3 = 26/9.
+    mean, std = 8 / 3, math.sqrt(26) / 3
+
+    numeric = encoder.transform(train).numeric
+
+    assert encoder.numeric_stats_["price"] == pytest.approx((mean, std))
+    np.testing.assert_allclose(numeric[[0, 1, 3], 0], [(1 - mean) / std, (2 - mean) / std, (5 - mean) / std], rtol=1e-6)
+
+
+def test_missing_numeric_becomes_zero_with_an_indicator_column(encoder, train):
+    numeric = encoder.transform(train).numeric
+
+    assert encoder.numeric_names == ["price", "price__missing"]
+    assert encoder.numeric_width == 2
+    assert numeric[2].tolist() == [0.0, 1.0]
+    assert numeric[:, 1].tolist() == [0.0, 0.0, 1.0, 0.0]
+
+
+def test_infinite_and_text_numeric_values_count_as_missing(encoder):
+    rows = pd.DataFrame({"genre": ["pop"] * 3, "price": [np.inf, -np.inf, np.nan]})
+
+    assert encoder.transform(rows, labels=False).numeric.tolist() == [[0.0, 1.0]] * 3
+
+
+def test_numeric_column_without_missing_values_gets_no_indicator():
+    encoder = Encoder([], ["x"], []).fit(pd.DataFrame({"x": [1.0, 3.0]}))
+
+    assert encoder.numeric_names == ["x"]
+    assert encoder.transform(pd.DataFrame({"x": [np.nan, 2.0]}), labels=False).numeric[:, 0].tolist() == [0.0, 0.0]
+
+
+def test_constant_numeric_column_is_divided_by_one_not_zero():
+    encoder = Encoder([], ["x"], []).fit(pd.DataFrame({"x": [4.0, 4.0]}))
+
+    assert encoder.numeric_stats_ == {"x": (4.0, 1.0)}
+    assert encoder.transform(pd.DataFrame({"x": [6.0]}), labels=False).numeric.tolist() == [[2.0]]
+
+
+def test_fit_uses_only_the_rows_given(train):
+    test = pd.DataFrame({"genre": ["metal"], "price": [1000.0], "click": [1], "watch": [99.0], "rating": [100.0]})
+    encoder = Encoder(["genre"], ["price"], [CLICK, WATCH, RATING]).fit(train)
+    before = encoder.to_dict()
+
+    encoded = encoder.transform(test)
+
+    assert encoder.to_dict() == before
+    assert "metal" not in encoder.vocab_["genre"]
+    assert encoded.categorical.tolist() == [[0]]
+
+
+def test_binary_labels_are_zero_one_and_regression_labels_standardised(encoder, train):
+    labels = encoder.transform(train).labels
+
+    assert labels.dtype == np.float32
+    assert labels[:, 0].tolist() == [0.0, 1.0, 0.0, 1.0]
+    # rating 1, 2, 3, 6: mean 3, population std sqrt((4 + 1 + 0 + 9) / 4) = sqrt(3.5)
+    np.testing.assert_allclose(labels[:, 2], (np.array([1, 2, 3, 6]) - 3) / math.sqrt(3.5), rtol=1e-6)
+
+
+def test_log1p_regression_label_is_standardised_on_the_log_scale(encoder, train):
+    logged = np.log1p(train["watch"].to_numpy())
+
+    labels = encoder.transform(train).labels
+
+    assert encoder.target_stats_["watch"] == pytest.approx((logged.mean(), logged.std()))
+    np.testing.assert_allclose(labels[:, 1], (logged - logged.mean()) / logged.std(), rtol=1e-6)
+
+
+def test_inverse_regression_round_trips_both_scales(encoder, train):
+    labels = encoder.transform(train).labels
+
+    np.testing.assert_allclose(encoder.inverse_regression(WATCH, labels[:, 1]), [0.0, 1.0, 3.0, 10.0], atol=1e-5)
+    np.testing.assert_allclose(encoder.inverse_regression(RATING, labels[:, 2]), [1.0, 2.0, 3.0, 6.0], rtol=1e-6)
+
+
+def test_to_label_scale_gives_probabilities_and_original_values(encoder, train):
+    raw = encoder.transform(train).labels.copy()
+    raw[:, 0] = [0.0, math.log(3), -math.log(3), 0.0]  # logits of 1/2, 3/4, 1/4, 1/2
+
+    out = encoder.to_label_scale(raw)
+
+    np.testing.assert_allclose(out[:, 0], [0.5, 0.75, 0.25, 0.5])
+    np.testing.assert_allclose(out[:, 1:], train[["watch", "rating"]].to_numpy(), atol=1e-5)
+
+
+def test_transform_without_labels_needs_no_label_columns(encoder):
+    encoded = encoder.transform(pd.DataFrame({"genre": ["pop"], "price": [2.0]}), labels=False)
+
+    assert encoded.labels is None
+    assert len(encoded) == 1
+
+
+def test_dict_round_trip_through_json_gives_identical_transforms(encoder, train):
+    restored = Encoder.from_dict(json.loads(json.dumps(encoder.to_dict())))
+    rows = pd.concat([train, pd.DataFrame({"genre": ["metal"], "price": [np.nan], "click": [1], "watch": [2.0],
+                                           "rating": [4.0]})])  # fmt: skip
+
+    original, again = encoder.transform(rows), restored.transform(rows)
+
+    assert np.array_equal(original.categorical, again.categorical)
+    assert np.array_equal(original.numeric, again.numeric)
+    assert np.array_equal(original.labels, again.labels)
+    assert restored.tasks == encoder.tasks
+    assert json.dumps(restored.to_dict()) == json.dumps(encoder.to_dict())
+
+
+def test_save_and_load_give_identical_transforms(encoder, train, tmp_path):
+    encoder.save(tmp_path / "encoder.json")
+
+    restored = Encoder.load(tmp_path / "encoder.json")
+
+    assert np.array_equal(restored.transform(train).numeric, encoder.transform(train).numeric)
+
+
+def test_from_dict_rejects_another_encoder_version(encoder):
+    document = dict(encoder.to_dict(), version=99)
+
+    with pytest.raises(MtlrecError, match="encoder version 99 is not supported"):
+        Encoder.from_dict(document)

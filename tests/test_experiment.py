@@ -1,0 +1,129 @@
+"""Specifications of mtlrec.experiment.run_experiment: metrics.json content, learning, predictions, statuses."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from sklearn.metrics import log_loss, roc_auc_score
+
+from mtlrec.data import prepare
+from mtlrec.errors import MtlrecError
+from mtlrec.experiment import run_experiment
+
+BINARY_METRICS = {"auc", "gauc", "logloss", "mean_pred", "pos_rate", "ndcg@10", "recall@10", "hitrate@10"}
+REGRESSION_METRICS = {"rmse", "mae", "ndcg@10", "recall@10", "hitrate@10"}
+
+
+@pytest.fixture(scope="module")
+def result(_interactions_once, make_config):
+    return run_experiment(make_config(epochs=4), _interactions_once)
+
+
+def test_finished_run_reports_its_status(result):
+    assert (result.status, result.message) == ("finished", "")
+    assert result.metrics["status"] == "finished"
+
+
+def test_metrics_hold_per_task_metrics_by_task_type(result):
+    tasks = result.metrics["tasks"]
+
+    assert list(tasks) == ["click", "like", "watch_time"]
+    assert set(tasks["click"]) == BINARY_METRICS
+    assert set(tasks["like"]) == BINARY_METRICS
+    assert set(tasks["watch_time"]) == REGRESSION_METRICS
+    assert all(np.isfinite(value) for metrics in tasks.values() for value in metrics.values())
+
+
+def test_metrics_hold_run_facts(result):
+    metrics = result.metrics
+
+    assert metrics["params"] == sum(p.numel() for p in result.model.parameters())
+    assert metrics["epochs_run"] == 4 == len(result.history)
+    assert 1 <= metrics["best_epoch"] <= 4
+    assert (metrics["train_rows"], metrics["val_rows"], metrics["test_rows"]) == (2160, 240, 600)
+    assert metrics["device"] == "cpu"
+    assert metrics["train_seconds"] > 0
+    assert metrics["samples_per_second"] == pytest.approx(2160 * 4 / metrics["train_seconds"], rel=0.01)
+
+
+def test_test_metrics_agree_with_sklearn_on_the_prediction_table(result):
+    table = result.predictions
+
+    assert result.metrics["tasks"]["click"]["auc"] == pytest.approx(roc_auc_score(table["click"], table["click_pred"]))
+    assert result.metrics["tasks"]["like"]["logloss"] == pytest.approx(log_loss(table["like"], table["like_pred"]))
+
+
+def test_model_beats_a_constant_predictor_on_a_learnable_label(result, _interactions_once):
+    table = result.predictions
+    train_rate = float(_interactions_once["click"].mean())  # close to the training rate; any constant scores 0.5 AUC
+
+    constant_logloss = log_loss(table["click"], np.full(len(table), train_rate))
+
+    # click depends strongly on the category (news 13%, sports 92% positive): AUC well above 0.5.
+    assert result.metrics["tasks"]["click"]["auc"] > 0.75
+    assert result.metrics["tasks"]["click"]["logloss"] < constant_logloss - 0.05
+
+
+def test_prediction_table_has_ids_then_label_and_prediction_per_task(result):
+    table = result.predictions
+
+    assert list(table.columns) == [
+        "user_id",
+        "item_id",
+        "timestamp",
+        "click",
+        "click_pred",
+        "like",
+        "like_pred",
+        "watch_time",
+        "watch_time_pred",
+    ]
+    assert len(table) == 600
+    assert table["click_pred"].between(0, 1).all() and table["like_pred"].between(0, 1).all()
+    assert set(table["click"].unique()) == {0.0, 1.0}
+    assert (table["watch_time_pred"] > 0).all()  # expm1 of the log1p scale: a watch time, not a z-score
+
+
+def test_history_has_one_row_per_epoch_with_validation_metrics(result):
+    assert result.history["epoch"].tolist() == [1, 2, 3, 4]
+    assert {"click/val_auc", "click/val_gauc", "watch_time/val_rmse", "like/train_loss"} <= set(result.history)
+
+
+def test_same_config_gives_the_same_metrics(_interactions_once, make_config, result):
+    prepared = prepare(make_config(epochs=4), _interactions_once)
+
+    again = run_experiment(make_config(epochs=4), prepared=prepared)
+
+    assert again.metrics["tasks"] == result.metrics["tasks"]
+
+
+def test_diverged_run_is_failed_without_test_metrics(_interactions_once, make_config):
+    failed = run_experiment(make_config(lr=10.0, epochs=2), _interactions_once)
+
+    assert failed.status == "failed"
+    assert failed.message.startswith("training diverged: the loss of task '")
+    assert failed.metrics["tasks"] == {} and failed.predictions is None
+    assert failed.model is not None and failed.encoder is not None
+
+
+def test_stopped_run_keeps_the_model_of_its_partial_epoch(_interactions_once, make_config):
+    stop = threading.Event()
+
+    stopped = run_experiment(
+        make_config(epochs=3, log_every=1), _interactions_once, callback=lambda progress: stop.set(), stop=stop
+    )
+
+    assert stopped.status == "stopped"
+    assert stopped.metrics["epochs_run"] == 1
+    assert set(stopped.metrics["tasks"]) == {"click", "like", "watch_time"}
+    assert len(stopped.predictions) == 600
+
+
+def test_bad_settings_raise_before_training(_interactions_once, make_config):
+    config = make_config()
+    config.tasks[0].name = "purchase"
+
+    with pytest.raises(MtlrecError, match="column 'purchase' \\(task\\) is not in the data"):
+        run_experiment(config, _interactions_once)

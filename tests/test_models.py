@@ -1,0 +1,111 @@
+"""Specifications of mtlrec.models: the shared interface, parameter counts, size presets, the registry."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from mtlrec.config import SIZE_PRESETS, ModelConfig
+from mtlrec.errors import MtlrecError
+from mtlrec.models import REGISTRY, build_model, count_parameters
+
+CARDINALITIES = [5, 7]  # two categorical columns (OOV index included)
+N_NUMERIC = 3
+N_TASKS = 2
+
+
+def inputs(n: int = 6) -> tuple[torch.Tensor, torch.Tensor]:
+    generator = torch.Generator().manual_seed(0)
+    categorical = torch.stack([torch.randint(0, c, (n,), generator=generator) for c in CARDINALITIES], dim=1)
+    return categorical, torch.randn(n, N_NUMERIC, generator=generator)
+
+
+@pytest.mark.parametrize("size", list(SIZE_PRESETS))
+def test_output_has_one_column_per_task_for_every_size(size):
+    model = build_model(ModelConfig(size=size), CARDINALITIES, N_NUMERIC, N_TASKS)
+
+    out = model(*inputs())
+
+    assert out.shape == (6, N_TASKS)
+    assert torch.isfinite(out).all()
+
+
+def test_parameter_count_of_the_tiny_preset_matches_the_formula():
+    model = build_model(ModelConfig(size="tiny"), CARDINALITIES, N_NUMERIC, N_TASKS)
+
+    embedding = (5 + 7) * 4  # one table for both columns, width 4
+    bottom = (2 * 4 + 3) * 32 + 32  # input: 2 embeddings of 4 + 3 numerics -> 32
+    tower = (32 * 8 + 8) + (8 * 1 + 1)  # 32 -> 8 -> 1, per task
+    assert count_parameters(model) == embedding + bottom + N_TASKS * tower == 978
+
+
+def test_parameter_count_with_overrides_matches_the_formula():
+    config = ModelConfig(size="tiny", embed_dim=2, bottom=[6, 5], tower=[3])
+
+    model = build_model(config, CARDINALITIES, N_NUMERIC, 3)
+
+    embedding = 12 * 2
+    bottom = (2 * 2 + 3) * 6 + 6 + 6 * 5 + 5
+    tower = 5 * 3 + 3 + 3 + 1
+    assert count_parameters(model) == embedding + bottom + 3 * tower == 173
+
+
+def test_presets_increase_in_parameter_count():
+    counts = [
+        count_parameters(build_model(ModelConfig(size=size), CARDINALITIES, N_NUMERIC, N_TASKS))
+        for size in ("tiny", "small", "medium", "large", "xl")
+    ]
+
+    assert counts == sorted(counts)
+    assert len(set(counts)) == 5
+
+
+def test_model_without_categorical_columns_uses_numerics_only():
+    model = build_model(ModelConfig(size="tiny"), [], N_NUMERIC, 1)
+
+    out = model(torch.zeros(4, 0, dtype=torch.long), torch.randn(4, N_NUMERIC))
+
+    assert out.shape == (4, 1)
+
+
+def test_model_without_numeric_columns_uses_embeddings_only():
+    model = build_model(ModelConfig(size="tiny"), CARDINALITIES, 0, N_TASKS)
+
+    out = model(inputs()[0], torch.zeros(6, 0))
+
+    assert out.shape == (6, N_TASKS)
+
+
+def test_each_task_output_comes_from_its_own_tower():
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(size="tiny"), CARDINALITIES, N_NUMERIC, N_TASKS)
+    categorical, numeric = inputs()
+    before = model(categorical, numeric).detach()
+
+    with torch.no_grad():
+        model.towers[1].head.bias += 1.0
+
+    after = model(categorical, numeric).detach()
+    assert torch.equal(after[:, 0], before[:, 0])
+    assert torch.allclose(after[:, 1], before[:, 1] + 1.0)
+
+
+def test_same_seed_builds_identical_models():
+    torch.manual_seed(3)
+    first = build_model(ModelConfig(size="tiny"), CARDINALITIES, N_NUMERIC, N_TASKS)
+    torch.manual_seed(3)
+    second = build_model(ModelConfig(size="tiny"), CARDINALITIES, N_NUMERIC, N_TASKS)
+
+    assert all(
+        torch.equal(a, b) for a, b in zip(first.state_dict().values(), second.state_dict().values(), strict=True)
+    )
+
+
+def test_unknown_model_kind_raises_naming_the_available_ones():
+    with pytest.raises(MtlrecError, match="unknown model 'transformer'; available: .*shared_bottom"):
+        build_model(ModelConfig(kind="transformer"), CARDINALITIES, N_NUMERIC, N_TASKS)
+
+
+def test_registry_entries_have_a_description():
+    assert "shared_bottom" in REGISTRY
+    assert all(description for _, description in REGISTRY.values())

@@ -1,0 +1,252 @@
+"""Specifications of mtlrec.runs.RunStore: index and folders, recovery, damage, safety, concurrency, reloading."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import os
+import subprocess
+import sys
+import threading
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from mtlrec.errors import MtlrecError
+from mtlrec.experiment import run_experiment
+from mtlrec.runs import RUN_FILES, RUN_ID, RunStore, metrics_table
+from mtlrec.train import predict_raw
+
+
+@pytest.fixture(scope="module")
+def result(_interactions_once, make_config):
+    return run_experiment(make_config(epochs=2), _interactions_once)
+
+
+@pytest.fixture
+def store(tmp_path) -> RunStore:
+    return RunStore(tmp_path / "home")
+
+
+def test_start_indexes_a_running_run_and_writes_its_config(store, result):
+    run_id = store.start(result.config, name="first try")
+
+    assert RUN_ID.match(run_id)
+    row = store.get(run_id)
+    assert (row["name"], row["status"], row["pid"]) == ("first try", "running", os.getpid())
+    assert sorted(p.name for p in store.folder(run_id).iterdir()) == ["config.json"]
+
+
+def test_start_without_a_name_describes_model_and_weights(store, result):
+    run_id = store.start(result.config)
+
+    assert store.get(run_id)["name"] == "shared_bottom tiny · click=1, like=1, watch_time=1"
+
+
+def test_finish_writes_every_run_file_and_the_final_status(store, result):
+    run_id = store.start(result.config)
+
+    store.finish(run_id, result)
+
+    row = store.get(run_id)
+    assert row["status"] == "finished"
+    assert row["summary"]["tasks"]["click"]["auc"] == result.metrics["tasks"]["click"]["auc"]
+    assert row["summary"]["params"] == result.metrics["params"]
+    assert sorted(p.name for p in store.folder(run_id).iterdir()) == sorted(RUN_FILES)
+
+
+def test_load_reads_back_config_metrics_history_and_predictions(store, result):
+    run_id = store.save(result)
+
+    loaded = store.load(run_id)
+
+    assert loaded.config == result.config
+    assert loaded.metrics["tasks"] == result.metrics["tasks"]
+    assert (loaded.metrics["status"], loaded.metrics["message"]) == ("finished", "")
+    assert loaded.history["epoch"].tolist() == [1, 2]
+    pd.testing.assert_frame_equal(loaded.predictions(), result.predictions, check_dtype=False)
+
+
+def test_list_gives_newest_first_and_filters_by_sweep(store, result):
+    first = store.save(result, name="a")
+    second = store.save(result, name="b", sweep_id="sweep-1")
+    third = store.save(result, name="c", sweep_id="sweep-1")
+
+    assert [r["id"] for r in store.list()] == [third, second, first]
+    assert [r["name"] for r in store.list(sweep_id="sweep-1")] == ["c", "b"]
+    assert not any(r["damaged"] for r in store.list())
+
+
+def test_rename_cleans_the_name_and_rejects_an_empty_one(store, result):
+    run_id = store.save(result)
+
+    assert store.rename(run_id, "  best\n run \x00 ") == "best run"
+    assert store.get(run_id)["name"] == "best run"
+    with pytest.raises(MtlrecError, match="a run name cannot be empty"):
+        store.rename(run_id, " \n ")
+
+
+def test_delete_removes_the_row_and_the_folder(store, result):
+    run_id = store.save(result)
+    folder = store.folder(run_id)
+
+    store.delete(run_id)
+
+    assert not folder.exists()
+    assert store.list() == []
+    with pytest.raises(MtlrecError, match=f"run '{run_id}' does not exist"):
+        store.get(run_id)
+
+
+def test_fail_marks_the_run_failed_with_its_message(store, result):
+    run_id = store.start(result.config)
+
+    store.fail(run_id, "out of memory")
+
+    assert (store.get(run_id)["status"], store.get(run_id)["message"]) == ("failed", "out of memory")
+
+
+def test_export_zip_contains_exactly_the_run_files_and_a_metrics_table(store, result):
+    run_id = store.save(result)
+    (store.folder(run_id) / "notes.txt").write_text("not a run file")
+
+    with zipfile.ZipFile(io.BytesIO(store.export_zip(run_id))) as archive:
+        names = set(archive.namelist())
+        table = pd.read_csv(io.BytesIO(archive.read(f"{run_id}/metrics.csv")))
+
+    assert names == {f"{run_id}/{name}" for name in (*RUN_FILES, "metrics.csv")}
+    assert table["task"].tolist() == ["click", "like", "watch_time"]
+    assert table.loc[0, "auc"] == pytest.approx(result.metrics["tasks"]["click"]["auc"])
+
+
+def test_metrics_table_has_one_row_per_task_and_one_column_per_metric():
+    table = metrics_table({"tasks": {"click": {"auc": 0.7}, "watch": {"rmse": 2.0}}})
+
+    assert list(table.columns) == ["task", "auc", "rmse"]
+    assert table["task"].tolist() == ["click", "watch"]
+    assert (table.loc[0, "auc"], table.loc[1, "rmse"]) == (0.7, 2.0)
+    assert np.isnan(table.loc[0, "rmse"]) and np.isnan(table.loc[1, "auc"])
+
+
+def test_metrics_file_is_strict_json_with_nan_as_null(store, result):
+    metrics = dict(result.metrics, tasks={"click": {"auc": float("nan"), "logloss": 0.5}})
+    run_id = store.save(dataclasses.replace(result, metrics=metrics))
+
+    text = (store.folder(run_id) / "metrics.json").read_text()
+
+    assert json.loads(text)["tasks"]["click"] == {"auc": None, "logloss": 0.5}
+    assert "NaN" not in text
+
+
+def test_run_left_running_by_a_dead_process_is_marked_interrupted(tmp_path, result, monkeypatch):
+    home = tmp_path / "home"
+    store = RunStore(home)
+    orphan, alive = store.start(result.config), store.start(result.config)
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()  # its pid now belongs to no process
+    store._execute("UPDATE runs SET pid=? WHERE id=?", (finished.pid, orphan))
+
+    monkeypatch.setattr(RunStore, "_recovered", set())  # as in a freshly started server process
+    restarted = RunStore(home)
+
+    assert restarted.get(orphan)["status"] == "interrupted"
+    assert restarted.get(orphan)["message"] == "the server stopped while this run was training"
+    assert restarted.get(alive)["status"] == "running"  # this process is alive
+    assert [r["damaged"] for r in restarted.list()] == [False, False]
+
+
+def test_recovery_runs_once_per_process_and_home(tmp_path, result, monkeypatch):
+    monkeypatch.setattr(RunStore, "_recovered", set())
+    store = RunStore(tmp_path / "home")
+    run_id = store.start(result.config)
+    store._execute("UPDATE runs SET pid=? WHERE id=?", (2**22 + 12345, run_id))  # above Linux's pid_max
+
+    RunStore(tmp_path / "home")
+
+    assert store.get(run_id)["status"] == "running"
+    assert store.recover_interrupted() == 1
+    assert store.get(run_id)["status"] == "interrupted"
+
+
+def test_run_with_corrupt_metrics_is_listed_as_damaged_and_load_raises(store, result):
+    healthy, broken = store.save(result), store.save(result)
+    (store.folder(broken) / "metrics.json").write_text('{"tasks": {"click": ')
+
+    damaged = {r["id"]: r["damaged"] for r in store.list()}
+
+    assert damaged == {healthy: False, broken: True}
+    with pytest.raises(MtlrecError, match=f"run '{broken}' is damaged or incomplete"):
+        store.load(broken)
+
+
+def test_run_with_missing_folder_is_listed_as_damaged(store, result):
+    run_id = store.save(result)
+    for path in store.folder(run_id).iterdir():
+        path.unlink()
+
+    assert store.list()[0]["damaged"] is True
+    with pytest.raises(MtlrecError, match="is damaged or incomplete"):
+        store.load(run_id)
+
+
+@pytest.mark.parametrize("run_id", ["../etc", "../../etc/passwd", "20240101-000000-abcdef/..", "", "/tmp"])
+def test_folder_rejects_ids_that_could_leave_the_runs_folder(store, run_id):
+    with pytest.raises(MtlrecError, match="is not a valid run id"):
+        store.folder(run_id)
+
+
+def test_delete_and_rename_reject_path_like_ids(store):
+    with pytest.raises(MtlrecError, match="is not a valid run id"):
+        store.delete("../etc")
+    with pytest.raises(MtlrecError, match="is not a valid run id"):
+        store.rename("../etc", "x")
+
+
+def test_concurrent_finish_from_threads_leaves_a_consistent_table(store, result):
+    run_ids = [store.start(result.config, name=f"run {i}") for i in range(8)]
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(run_ids))
+
+    def finish(run_id: str) -> None:
+        try:
+            barrier.wait()
+            store.finish(run_id, result)
+        except BaseException as exc:  # collected and asserted below: a thread would swallow it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=finish, args=(run_id,)) for run_id in run_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    rows = store.list()
+    assert sorted(r["id"] for r in rows) == sorted(run_ids)
+    assert {r["status"] for r in rows} == {"finished"}
+    assert not any(r["damaged"] for r in rows)
+    assert all(store.load(run_id).metrics["tasks"] == result.metrics["tasks"] for run_id in run_ids)
+
+
+def test_load_model_rebuilds_a_model_with_the_same_predictions(store, result, _interactions_once):
+    run_id = store.save(result)
+
+    model, encoder = store.load(run_id).load_model()
+
+    rows = _interactions_once.head(200)
+    encoded = encoder.transform(rows, labels=False)
+    cpu = torch.device("cpu")
+    np.testing.assert_array_equal(predict_raw(model, encoded, cpu), predict_raw(result.model, encoded, cpu))
+    assert encoder.to_dict() == result.encoder.to_dict()
+
+
+def test_load_model_of_a_run_without_a_model_raises(store, result):
+    run_id = store.start(result.config)
+    store.finish(run_id, dataclasses.replace(result, model=None, status="failed"))
+
+    with pytest.raises(MtlrecError, match=f"run '{run_id}' has no saved model"):
+        store.load(run_id).load_model()

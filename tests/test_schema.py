@@ -1,0 +1,257 @@
+"""Specifications of mtlrec.schema: schema inference, binary label coding, validation listing every problem."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mtlrec.config import DataConfig, ExperimentConfig, SplitConfig, TaskSpec
+from mtlrec.errors import MtlrecError
+from mtlrec.schema import binary_coding, binary_labels, infer_schema, parse_time, validate
+
+
+@pytest.fixture
+def proposal(interactions):
+    rng = np.random.default_rng(5)
+    frame = interactions.assign(
+        age_bucket=rng.integers(0, 6, len(interactions)),  # few distinct integers: a category
+        score=rng.normal(size=len(interactions)),
+        row_uuid=[f"r{i:05d}" for i in range(len(interactions))],
+        country="NL",
+    )
+    return infer_schema(frame)
+
+
+def test_infer_schema_finds_user_item_and_time_columns_by_name(proposal):
+    assert (proposal.data.user_col, proposal.data.item_col, proposal.data.time_col) == (
+        "user_id",
+        "item_id",
+        "timestamp",
+    )
+
+
+def test_infer_schema_recognises_other_spellings_of_id_columns(interactions):
+    frame = interactions.rename(columns={"user_id": "userId", "item_id": "movieId", "timestamp": "ts"})
+
+    data = infer_schema(frame).data
+
+    assert (data.user_col, data.item_col, data.time_col) == ("userId", "movieId", "ts")
+
+
+def test_infer_schema_takes_a_datetime_column_as_time_whatever_its_name(interactions):
+    frame = interactions.rename(columns={"timestamp": "when"})
+    frame["when"] = pd.to_datetime(frame["when"], unit="s")
+
+    assert infer_schema(frame).data.time_col == "when"
+
+
+def test_infer_schema_proposes_binary_and_regression_tasks(proposal):
+    assert proposal.tasks == [
+        TaskSpec("click", "binary"),
+        TaskSpec("like", "binary"),
+        TaskSpec("watch_time", "regression", log1p=True),  # skewness 2.98 > 2, all values >= 0
+    ]
+
+
+def test_infer_schema_does_not_log_a_symmetric_regression_label(interactions):
+    interactions["watch_time"] = np.random.default_rng(0).normal(50.0, 5.0, len(interactions))
+
+    tasks = {t.name: t for t in infer_schema(interactions).tasks}
+
+    assert tasks["watch_time"] == TaskSpec("watch_time", "regression", log1p=False)
+
+
+def test_infer_schema_makes_ids_and_low_cardinality_integers_categorical_and_floats_numeric(proposal):
+    assert proposal.data.categorical == ["user_id", "item_id", "category", "age_bucket"]
+    assert proposal.data.numeric == ["price", "score"]
+
+
+def test_infer_schema_ignores_a_unique_per_row_string_and_a_constant_column(proposal):
+    assert proposal.ignored == {
+        "row_uuid": "3,000 distinct values in 3,000 rows: looks like a row id or free text",
+        "country": "constant: it carries no information",
+    }
+
+
+def test_infer_schema_proposal_passes_validation(interactions):
+    proposal = infer_schema(interactions)
+    config = ExperimentConfig(data=proposal.data, tasks=proposal.tasks)
+
+    assert validate(config, interactions) == []
+
+
+@pytest.mark.parametrize(
+    ("values", "mapping", "note"),
+    [
+        ([0, 1, 1, 0], {0: 0.0, 1: 1.0}, None),
+        ([0.0, 1.0, 0.0], {0.0: 0.0, 1.0: 1.0}, None),
+        ([True, False], {True: 1.0, False: 0.0}, "values False/True read as 0/1"),
+        (["yes", "no", "no"], {"yes": 1.0, "no": 0.0}, "values no/yes read as 0/1"),
+        (["Y", "N"], {"Y": 1.0, "N": 0.0}, "values N/Y read as 0/1"),
+        (["0", "1"], {"0": 0.0, "1": 1.0}, None),
+        ([-1, 1, -1], {-1: 0.0, 1: 1.0}, "values -1/1 read as 0/1 (-1 = negative)"),
+        ([1, 1, 1], {1: 1.0}, None),
+    ],
+)
+def test_binary_coding_accepts_common_spellings(values, mapping, note):
+    assert binary_coding(pd.Series(values)) == (mapping, note)
+
+
+@pytest.mark.parametrize("values", [[1, 2], ["a", "b"], [0, 1, 2], [0.0, 0.5, 1.0], ["yes", "1"]])
+def test_binary_coding_rejects_values_that_are_not_one_binary_spelling(values):
+    assert binary_coding(pd.Series(values)) is None
+
+
+def test_binary_coding_of_an_all_missing_column_is_none():
+    assert binary_coding(pd.Series([np.nan, np.nan])) is None
+
+
+def test_binary_coding_ignores_missing_values():
+    assert binary_coding(pd.Series([0.0, np.nan, 1.0])) == ({0.0: 0.0, 1.0: 1.0}, None)
+
+
+def test_binary_labels_are_float32_zeros_and_ones():
+    labels = binary_labels(pd.Series(["no", "yes", "yes"], name="liked"))
+
+    assert labels.dtype == np.float32
+    assert labels.tolist() == [0.0, 1.0, 1.0]
+
+
+def test_binary_labels_of_a_non_binary_column_raise_naming_it():
+    with pytest.raises(MtlrecError, match="column 'stars' is not a binary 0/1 label"):
+        binary_labels(pd.Series([1, 2, 3], name="stars"))
+
+
+def flawed_frame() -> pd.DataFrame:
+    """Twelve rows with one flaw per column (0-based row positions; messages count data rows from 1)."""
+    n = 12
+    frame = pd.DataFrame(
+        {
+            "user_id": [f"u{i % 4}" for i in range(n)],
+            "item_id": [i % 5 for i in range(n)],
+            "price": [str(float(i)) for i in range(n)],
+            "timestamp": [str(1_700_000_000 + 60 * i) for i in range(n)],
+            "click": [float(i % 2) for i in range(n)],
+            "like": [1 + i % 2 for i in range(n)],  # 1/2: not a binary spelling
+            "watch_time": [10.0 * i for i in range(n)],
+            "const": [1] * n,
+            "is_fav": [i % 2 for i in range(n)],
+        }
+    )
+    frame.loc[3, "price"] = "abc"
+    frame.loc[5, "timestamp"] = "yesterday"
+    frame.loc[[4, 9], "click"] = np.nan
+    frame.loc[7, "watch_time"] = np.inf
+    return frame
+
+
+def flawed_config() -> ExperimentConfig:
+    return ExperimentConfig(
+        data=DataConfig(
+            user_col="user_id",
+            item_col="item_id",
+            time_col="timestamp",
+            categorical=["user_id", "item_id", "is_fav", "device"],
+            numeric=["price"],
+        ),
+        tasks=[
+            TaskSpec("click"),
+            TaskSpec("like"),
+            TaskSpec("watch_time", "regression"),
+            TaskSpec("const"),
+            TaskSpec("is_fav"),
+        ],
+    )
+
+
+def test_validate_raises_one_error_listing_every_problem():
+    with pytest.raises(MtlrecError) as info:
+        validate(flawed_config(), flawed_frame())
+
+    problems = info.value.problems
+    assert len(problems) == 9
+    assert str(info.value).startswith("9 problems found:\n  - ")
+    expected_starts = [
+        "column 'is_fav' is both a task and a categorical feature",
+        "column 'device' (categorical feature) is not in the data; columns are: user_id, item_id, price,",
+        "column 'click' (task) has missing values in 2 rows (rows 5, 10, e.g. nan)",
+        "column 'like' is a binary task but has 2 distinct values (1, 2)",
+        "column 'watch_time' (task) has infinite values in 1 row (row 8, e.g. inf)",
+        "column 'const' (task) has the same value (1) in every row",
+        "column 'price' is a numeric feature but has text in 1 row (row 4, e.g. 'abc')",
+        "timestamp column 'timestamp' has values that are not times in 1 row (row 6, e.g. 'yesterday')",
+        "too few rows for the split: 12 rows give 9 train / 1 validation / 2 test rows",
+    ]
+    for problem, start in zip(problems, expected_starts, strict=True):
+        assert problem.startswith(start), (problem, start)
+
+
+def test_validate_returns_notes_for_labels_read_as_zero_one(interactions):
+    interactions["like"] = interactions["like"].map({0: -1, 1: 1})
+    config = ExperimentConfig(data=DataConfig(categorical=["category"]), tasks=[TaskSpec("like")])
+
+    assert validate(config, interactions) == ["column 'like': values -1/1 read as 0/1 (-1 = negative)"]
+
+
+def test_validate_checks_the_test_file_too(interactions):
+    config = ExperimentConfig(data=DataConfig(categorical=["category"]), tasks=[TaskSpec("click")])
+    test = interactions.drop(columns=["category"]).head(50)
+
+    with pytest.raises(MtlrecError) as info:
+        validate(config, interactions, test)
+
+    assert len(info.value.problems) == 1
+    assert info.value.problems[0].startswith("test file: column 'category' (categorical feature) is not in the data")
+
+
+def test_validate_requires_three_users_for_the_user_split(interactions):
+    interactions["user_id"] = np.where(interactions.index % 2 == 0, "a", "b")
+    config = ExperimentConfig(
+        data=DataConfig(user_col="user_id", categorical=["category"]),
+        tasks=[TaskSpec("click")],
+        split=SplitConfig(method="user"),
+    )
+
+    with pytest.raises(MtlrecError) as info:
+        validate(config, interactions)
+
+    assert info.value.problems == ["the user split needs at least 3 users in 'user_id', found 2: use the random split"]
+
+
+def test_validate_requires_at_least_one_feature(interactions):
+    config = ExperimentConfig(tasks=[TaskSpec("click")])
+
+    with pytest.raises(MtlrecError) as info:
+        validate(config, interactions)
+
+    assert info.value.problems == [
+        "no feature columns are selected: choose at least one categorical or numeric feature"
+    ]
+
+
+def test_parse_time_keeps_epoch_numbers_as_seconds():
+    assert parse_time(pd.Series([1_700_000_000, 1_700_000_060])).tolist() == [1_700_000_000.0, 1_700_000_060.0]
+
+
+def test_parse_time_of_epoch_strings_marks_only_the_bad_value_missing():
+    parsed = parse_time(pd.Series(["1700000000", "soon", "1700000060"]))
+
+    assert parsed.iloc[0] == 1_700_000_000.0
+    assert np.isnan(parsed.iloc[1])
+    assert parsed.iloc[2] == 1_700_000_060.0
+
+
+def test_parse_time_converts_dates_to_utc_seconds():
+    parsed = parse_time(pd.Series(["2024-05-01 00:00", "2024-05-01T02:00:00+02:00", "2024-05-01T01:00:00Z", None]))
+
+    # 2024-05-01 00:00 UTC is 1714521600 seconds after the epoch; naive times are read as UTC.
+    assert parsed.iloc[:3].tolist() == [1_714_521_600.0, 1_714_521_600.0, 1_714_525_200.0]
+    assert np.isnan(parsed.iloc[3])
+
+
+def test_parse_time_of_a_datetime_column():
+    parsed = parse_time(pd.Series(pd.to_datetime(["2024-05-01", None])))
+
+    assert parsed.iloc[0] == 1_714_521_600.0
+    assert np.isnan(parsed.iloc[1])

@@ -1,0 +1,249 @@
+"""Specifications of mtlrec.train: losses, determinism, loss weights, stop flag, divergence, early stopping."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from mtlrec.config import TaskSpec
+from mtlrec.data import prepare
+from mtlrec.encode import Encoded
+from mtlrec.models import build_model
+from mtlrec.train import Progress, Trainer, predict_raw, task_losses
+from mtlrec.weighting import build_weighting
+
+CPU = torch.device("cpu")
+
+
+@pytest.fixture(scope="module")
+def prepared(_interactions_once, make_config):
+    return prepare(make_config(), _interactions_once)
+
+
+@pytest.fixture(scope="module")
+def tiny_model(prepared, make_config):
+    """tiny_model(n_tasks, seed): the tiny model for the prepared data, initialised from `seed`."""
+
+    def build(n_tasks: int = 3, seed: int = 0) -> torch.nn.Module:
+        torch.manual_seed(seed)
+        encoder = prepared.encoder
+        return build_model(make_config().model, encoder.cardinalities, encoder.numeric_width, n_tasks)
+
+    return build
+
+
+@pytest.fixture(scope="module")
+def fit(prepared, make_config, tiny_model):
+    """fit(seed=.., epochs=.., ...) trains the tiny model on the prepared data; returns (trainer, model)."""
+
+    def run(*, tasks=None, seed=0, callback=None, stop=None, val_metrics=None, train=None, **settings):
+        config = make_config(seed=seed, **settings)
+        tasks = tasks or config.tasks
+        model = tiny_model(len(tasks), seed)
+        weighting = build_weighting(config.weighting, tasks)
+        trainer = Trainer(config.train, tasks, weighting, callback, stop, val_metrics)
+        trainer.fit(model, train or prepared.train, prepared.val, CPU)
+        return trainer, model
+
+    return run
+
+
+def without_elapsed(history: list[dict]) -> list[dict]:
+    return [{k: v for k, v in row.items() if k != "elapsed"} for row in history]
+
+
+def test_task_losses_equal_torch_bce_and_mse_computed_separately():
+    generator = torch.Generator().manual_seed(0)
+    outputs = torch.randn(10, 3, generator=generator)
+    labels = torch.stack(
+        [torch.randint(0, 2, (10,), generator=generator).float(), torch.ones(10), torch.randn(10, generator=generator)],
+        dim=1,
+    )
+
+    losses = task_losses(outputs, labels, torch.tensor([True, True, False]))
+
+    expected = torch.stack(
+        [
+            F.binary_cross_entropy_with_logits(outputs[:, 0], labels[:, 0]),
+            F.binary_cross_entropy_with_logits(outputs[:, 1], labels[:, 1]),
+            F.mse_loss(outputs[:, 2], labels[:, 2]),
+        ]
+    )
+    assert losses.shape == (3,)
+    torch.testing.assert_close(losses, expected)
+
+
+def test_task_loss_of_a_hand_computed_case():
+    # BCE of logit 0 is log 2 whatever the label; MSE of (1 - 3) and (2 - 2) is (4 + 0) / 2 = 2.
+    outputs = torch.tensor([[0.0, 1.0], [0.0, 2.0]])
+    labels = torch.tensor([[1.0, 3.0], [0.0, 2.0]])
+
+    losses = task_losses(outputs, labels, torch.tensor([True, False]))
+
+    torch.testing.assert_close(losses, torch.tensor([np.log(2.0), 2.0], dtype=torch.float32))
+
+
+def test_same_seed_gives_identical_history_and_weights(fit):
+    first_trainer, first = fit(seed=1)
+    second_trainer, second = fit(seed=1)
+
+    assert without_elapsed(first_trainer.history_) == without_elapsed(second_trainer.history_)
+    for (name, a), b in zip(first.state_dict().items(), second.state_dict().values(), strict=True):
+        assert torch.equal(a, b), name
+
+
+def test_different_seed_gives_different_weights(fit):
+    first_trainer, first = fit(seed=1)
+    other_trainer, other = fit(seed=2)
+
+    assert first_trainer.history_[-1]["train_loss"] != other_trainer.history_[-1]["train_loss"]
+    assert not torch.equal(first.towers[0].head.weight, other.towers[0].head.weight)
+
+
+def test_training_lowers_the_loss_and_fills_the_history(fit):
+    trainer, _ = fit(epochs=3)
+
+    history = trainer.history_
+    assert [row["epoch"] for row in history] == [1, 2, 3]
+    assert history[-1]["val_loss"] < history[0]["val_loss"]
+    assert {"click/train_loss", "click/val_loss", "click/weight", "watch_time/val_loss"} <= set(history[0])
+    assert (trainer.status_, trainer.epochs_run_, trainer.best_epoch_) == ("finished", 3, 3)
+
+
+def test_weight_zero_task_gets_no_gradient_into_its_tower(fit, tiny_model):
+    tasks = [TaskSpec("click"), TaskSpec("like", weight=0.0), TaskSpec("watch_time", "regression", log1p=True)]
+    untrained = tiny_model(3, seed=0)
+
+    trainer, model = fit(tasks=tasks, seed=0)
+
+    for a, b in zip(untrained.towers[1].parameters(), model.towers[1].parameters(), strict=True):
+        assert torch.equal(a, b)
+    assert not torch.equal(untrained.towers[0].head.weight, model.towers[0].head.weight)
+    row = trainer.history_[-1]
+    assert row["like/weight"] == 0.0
+    assert np.isfinite(row["like/train_loss"]) and np.isfinite(row["like/val_loss"])
+    assert row["train_loss"] == pytest.approx(row["click/train_loss"] + row["watch_time/train_loss"])
+
+
+def test_callback_receives_batch_and_epoch_progress_with_per_task_losses(fit):
+    events: list[Progress] = []
+
+    fit(epochs=2, log_every=2, callback=events.append)
+
+    # 2160 rows in batches of 256: 9 batches; batch events after 2, 4, 6, 8 (the 9th is the epoch event).
+    batches = [(p.epoch, p.batch) for p in events if p.phase == "batch"]
+    assert batches == [(1, 2), (1, 4), (1, 6), (1, 8), (2, 2), (2, 4), (2, 6), (2, 8)]
+    epochs = [p for p in events if p.phase == "epoch"]
+    assert [(p.epoch, p.batch, p.batches, p.epochs) for p in epochs] == [(1, 9, 9, 2), (2, 9, 9, 2)]
+    names = ["click", "like", "watch_time"]
+    assert all(list(p.train_loss) == names and list(p.weights) == names for p in events)
+    assert all(list(p.val_loss) == names and p.history_row["epoch"] == p.epoch for p in epochs)
+    assert epochs[-1].eta == 0.0
+
+
+def test_stop_flag_set_at_the_first_batch_callback_stops_within_one_batch(fit, prepared):
+    stop = threading.Event()
+    events: list[Progress] = []
+    val_outputs: list[np.ndarray] = []
+
+    def callback(progress: Progress) -> None:
+        events.append(progress)
+        if progress.phase == "batch":
+            stop.set()
+
+    def remember(raw: np.ndarray) -> dict:
+        val_outputs.append(raw.copy())
+        return {}
+
+    trainer, model = fit(epochs=5, log_every=1, callback=callback, stop=stop, val_metrics=remember)
+
+    assert trainer.status_ == "stopped"
+    assert trainer.message_ == "stopped by the user in epoch 1"
+    assert [(p.phase, p.batch) for p in events] == [("batch", 1), ("epoch", 1)]  # one batch, then the stop
+    assert trainer.epochs_run_ == 1 and trainer.best_epoch_ == 1
+    np.testing.assert_array_equal(predict_raw(model, prepared.val, CPU), val_outputs[0])
+
+
+def test_stop_flag_set_before_fit_trains_nothing(fit):
+    stop = threading.Event()
+    stop.set()
+
+    trainer, _ = fit(stop=stop)
+
+    assert (trainer.status_, trainer.epochs_run_, trainer.best_epoch_) == ("stopped", 0, 0)
+
+
+def test_huge_learning_rate_fails_with_a_message_naming_the_task(fit):
+    trainer, _ = fit(lr=10.0, epochs=3)
+
+    assert trainer.status_ == "failed"
+    assert trainer.message_.startswith("training diverged: the loss of task '")
+    assert any(f"task '{name}'" in trainer.message_ for name in ("click", "like", "watch_time"))
+    assert "lower the learning rate (now 10)" in trainer.message_
+
+
+def test_exploding_regression_label_fails_naming_that_task(fit, prepared):
+    labels = prepared.train.labels.copy()
+    labels[:, 2] *= 1e4  # MSE of order 1e8, far above the divergence floor of 1e4
+    train = dataclasses.replace(prepared.train, labels=labels)
+
+    trainer, _ = fit(train=train)
+
+    assert trainer.status_ == "failed"
+    assert trainer.message_.startswith("training diverged: the loss of task 'watch_time' became ")
+    assert "in epoch 1, batch 1" in trainer.message_
+    assert trainer.history_ == [] and trainer.best_epoch_ == 0
+
+
+def test_early_stopping_restores_the_best_epochs_weights(fit, prepared):
+    scripted_auc = iter([0.60, 0.80, 0.70, 0.65, 0.90])  # best at epoch 2, then two epochs without improvement
+    val_outputs: list[np.ndarray] = []
+
+    def val_metrics(raw: np.ndarray) -> dict:
+        val_outputs.append(raw.copy())
+        return {"click": {"auc": next(scripted_auc)}}
+
+    trainer, model = fit(epochs=5, patience=2, monitor="click:auc", val_metrics=val_metrics)
+
+    assert [row["monitor"] for row in trainer.history_] == [0.60, 0.80, 0.70, 0.65]
+    assert (trainer.best_epoch_, trainer.epochs_run_) == (2, 4)
+    assert trainer.message_ == "early stopping: no improvement for 2 epochs; best epoch 2"
+    np.testing.assert_array_equal(predict_raw(model, prepared.val, CPU), val_outputs[1])
+    assert not np.array_equal(val_outputs[1], val_outputs[3])
+
+
+def test_early_stopping_on_loss_keeps_the_lowest_validation_loss(fit, prepared):
+    trainer, model = fit(epochs=4, patience=1)
+
+    losses = [row["val_loss"] for row in trainer.history_]
+    best = int(np.argmin(losses)) + 1
+    raw = torch.from_numpy(predict_raw(model, prepared.val, CPU))
+    restored = task_losses(raw, torch.from_numpy(prepared.val.labels), torch.tensor([True, True, False]))
+
+    assert trainer.best_epoch_ == best
+    assert float(restored.sum()) == pytest.approx(losses[best - 1], rel=1e-5)
+
+
+def test_monitor_without_a_value_in_the_first_epoch_is_improved_on_later(fit):
+    scripted_auc = iter([float("nan"), 0.6, 0.7])
+
+    trainer, _ = fit(
+        epochs=3, patience=1, monitor="click:auc", val_metrics=lambda raw: {"click": {"auc": next(scripted_auc)}}
+    )
+
+    assert (trainer.best_epoch_, trainer.epochs_run_) == (3, 3)
+
+
+def test_predict_raw_returns_one_column_per_task_in_eval_mode(prepared, tiny_model):
+    model = tiny_model(3)
+    model.train()
+
+    out = predict_raw(model, Encoded(prepared.test.categorical, prepared.test.numeric, None), CPU, batch_size=100)
+
+    assert out.shape == (600, 3) and out.dtype == np.float32
+    assert model.training
