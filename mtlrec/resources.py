@@ -1,0 +1,98 @@
+"""Estimate what a run will need before allocating it, and refuse runs that cannot fit the machine."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from mtlrec.config import ExperimentConfig
+from mtlrec.errors import MtlrecError
+from mtlrec.fmt import nbytes
+
+FLOAT = 4
+INDEX = 8
+# Adam keeps two moments per parameter, training adds the gradient, and early stopping keeps a best copy.
+PARAM_COPIES = 5
+# Forward activations are kept for backward, plus their gradients and ReLU masks: about three copies.
+ACTIVATION_COPIES = 3
+HEADROOM = 0.8  # refuse runs that would take more than 80% of the memory available now
+
+
+@dataclass
+class MemoryEstimate:
+    params: int
+    model_bytes: int  # weights, gradients, optimiser state, best-epoch copy
+    data_bytes: int  # encoded train/val/test arrays and the per-epoch shuffled copy
+    activation_bytes: int  # one mini-batch's activations and their gradients
+
+    @property
+    def total(self) -> int:
+        return self.model_bytes + self.data_bytes + self.activation_bytes
+
+    def describe(self) -> str:
+        return (
+            f"about {nbytes(self.total)} (model and optimiser {nbytes(self.model_bytes)}, data "
+            f"{nbytes(self.data_bytes)}, activations {nbytes(self.activation_bytes)})"
+        )
+
+
+def count_params(config: ExperimentConfig, cardinalities: list[int], numeric_width: int) -> int:
+    """Parameter count of the configured model, built on the meta device (no memory is allocated)."""
+    import torch
+
+    from mtlrec.models import build_model, count_parameters
+
+    with torch.device("meta"):
+        model = build_model(config.model, cardinalities, numeric_width, len(config.tasks))
+    return count_parameters(model)
+
+
+def estimate_memory(
+    config: ExperimentConfig, n_rows: int, cardinalities: list[int], numeric_width: int
+) -> MemoryEstimate:
+    """Bytes a training run needs beyond the loaded table, from the config and the data's shape."""
+    params = count_params(config, cardinalities, numeric_width)
+    size = config.model.resolved()
+    n_cat, n_tasks = len(cardinalities), len(config.tasks)
+    row_bytes = n_cat * INDEX + numeric_width * FLOAT + n_tasks * FLOAT
+    train_rows = n_rows * (1 - config.split.test_frac) * (1 - config.split.val_frac)
+    data = int(row_bytes * (n_rows + train_rows))  # every part encoded once + one shuffled copy per epoch
+    width = n_cat * size["embed_dim"] + numeric_width + sum(size["bottom"]) + n_tasks * (sum(size["tower"]) + 1)
+    activations = int(config.train.batch_size * width * FLOAT * ACTIVATION_COPIES)
+    return MemoryEstimate(params, params * FLOAT * PARAM_COPIES, data, activations)
+
+
+def available_memory() -> int | None:
+    """Bytes this process can still use: MemAvailable, capped by a cgroup limit; None when unknown."""
+    candidates = []
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                candidates.append(int(line.split()[1]) * 1024)
+    except OSError:
+        pass
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        used = int(Path("/sys/fs/cgroup/memory.current").read_text().strip())
+        if limit != "max":
+            candidates.append(int(limit) - used)
+    except (OSError, ValueError):
+        pass
+    if not candidates and hasattr(os, "sysconf"):
+        try:
+            candidates.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        except (ValueError, OSError):
+            pass
+    return min(candidates) if candidates else None
+
+
+def check_memory(estimate: MemoryEstimate, available: int | None = None) -> None:
+    """Raise MtlrecError with suggestions when the run would not fit in the memory available now."""
+    available = available_memory() if available is None else available
+    if available is None or estimate.total <= HEADROOM * available:
+        return
+    raise MtlrecError(
+        f"this run needs {estimate.describe()}, but only {nbytes(available)} of memory is free: choose a smaller "
+        "size preset or embedding, a smaller batch, or use fewer rows"
+    )

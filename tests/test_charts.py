@@ -1,0 +1,335 @@
+"""Chart builders: figure data checked against hand-computed values and scikit-learn, and odd inputs do not raise."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+from sklearn.calibration import calibration_curve
+from sklearn.metrics import roc_auc_score
+
+from mtlrec import charts
+from mtlrec.config import TaskSpec
+
+CLICK, LIKE, WATCH = TaskSpec("click"), TaskSpec("like"), TaskSpec("watch_time", "regression")
+TASKS = [CLICK, LIKE, WATCH]
+
+
+def notes(fig: go.Figure) -> str:
+    """The text of the figure's annotations (notes and subplot titles), joined."""
+    return " | ".join(a.text for a in fig.layout.annotations)
+
+
+def labels_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "user_id": ["a", "a", "a", "b", "b", "c", "d", "d"],
+            "item_id": [1, 2, 3, 1, 4, 1, 2, 5],
+            "click": [1, 0, 1, 1, 0, 0, 0, 1],
+            "like": ["yes", "no", "no", "yes", "no", "no", "no", "no"],
+            "watch_time": [10.0, 0.0, 5.0, 20.0, 0.0, 0.0, 1.0, np.nan],
+        }
+    )
+
+
+def history_frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "epoch": [1, 2, 3],
+            "click/train_loss": [0.6, 0.5, 0.45],
+            "click/val_loss": [0.62, 0.55, 0.5],
+            "like/train_loss": [0.7, 0.6, 0.5],
+            "like/val_loss": [0.7, 0.65, 0.6],
+            "watch_time/train_loss": [1.2, 1.0, 0.9],
+            "watch_time/val_loss": [1.3, 1.1, 1.0],
+            "click/val_auc": [0.7, 0.75, 0.77],
+            "like/val_auc": [0.6, 0.62, 0.66],
+            "watch_time/val_rmse": [30.0, 25.0, 24.0],
+        }
+    )
+
+
+def predictions_frame(n: int = 400, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    click = rng.integers(0, 2, n)
+    like = rng.integers(0, 2, n)
+    watch = rng.exponential(20.0, n) * (rng.random(n) < 0.7)
+    return pd.DataFrame(
+        {
+            "click": click,
+            "click_pred": np.clip(0.3 * click + 0.7 * rng.random(n), 0, 1),
+            "like": like,
+            "like_pred": rng.random(n),
+            "watch_time": watch,
+            "watch_time_pred": watch * rng.lognormal(0, 0.2, n) + 1,
+        }
+    )
+
+
+def test_task_colors_follow_task_order_and_accept_names() -> None:
+    colors = charts.task_colors(TASKS)
+    assert colors == {"click": "#0072B2", "like": "#E69F00", "watch_time": "#009E73"}
+    assert charts.task_colors(["a", "b"]) == {"a": "#0072B2", "b": "#E69F00"}
+    assert list(charts.task_colors([f"t{i}" for i in range(8)]).values())[7] == "#0072B2"  # cycles
+
+
+def test_label_rates_are_positive_rates_and_non_zero_shares() -> None:
+    frame = labels_frame()
+    before = frame.copy()
+    fig = charts.label_rates(frame, TASKS)
+    assert [t.name for t in fig.data] == ["click", "like", "watch_time"]
+    heights = {t.name: t.y[0] for t in fig.data}
+    assert heights["click"] == pytest.approx(4 / 8)
+    assert heights["like"] == pytest.approx(2 / 8)  # "yes"/"no" coded 1/0
+    assert heights["watch_time"] == pytest.approx(4 / 7)  # non-zero among the 7 present values
+    assert fig.data[2].customdata[0][0] == pytest.approx(36 / 7)  # the mean, shown in the hover
+    assert [t.marker.color for t in fig.data] == list(charts.task_colors(TASKS).values())
+    assert fig.layout.title.text and fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
+    pd.testing.assert_frame_equal(frame, before)
+
+
+def test_label_correlation_equals_pandas_corr_on_coded_labels() -> None:
+    frame = labels_frame()
+    fig = charts.label_correlation(frame, TASKS)
+    coded = pd.DataFrame(
+        {"click": frame["click"], "like": (frame["like"] == "yes").astype(float), "watch_time": frame["watch_time"]}
+    )
+    heatmap = fig.data[0]
+    np.testing.assert_allclose(np.asarray(heatmap.z, dtype=float), coded.corr().to_numpy())
+    assert list(heatmap.x) == list(heatmap.y) == ["click", "like", "watch_time"]
+    assert (heatmap.zmin, heatmap.zmax) == (-1, 1)
+    assert heatmap.text[0][0] == "1.00"
+    assert fig.layout.xaxis.title.text == "label" and fig.layout.yaxis.title.text == "label"
+
+
+def test_cardinalities_count_distinct_values_on_a_log_axis() -> None:
+    fig = charts.cardinalities(labels_frame(), ["user_id", "item_id", "missing"])
+    bar = fig.data[0]
+    assert list(bar.y) == ["user_id", "item_id"] and list(bar.x) == [4, 5]
+    assert bar.orientation == "h" and fig.layout.xaxis.type == "log"
+    assert "missing" in notes(fig)
+
+
+def test_interactions_histogram_counts_users_per_number_of_rows() -> None:
+    fig = charts.interactions_histogram(labels_frame(), "user_id", "user")
+    # a: 3 rows, b: 2, c: 1, d: 2 -> one user with 1 row, two with 2, one with 3
+    assert list(fig.data[0].x) == [1, 2, 3] and list(fig.data[0].y) == [1, 2, 1]
+    assert "median 2" in fig.layout.title.text
+    assert fig.layout.xaxis.title.text == "interactions per user"
+    assert fig.layout.yaxis.title.text == "number of users"
+
+
+def test_interactions_histogram_uses_log_axes_for_heavy_tails() -> None:
+    frame = pd.DataFrame({"item_id": np.repeat(np.arange(300), np.arange(1, 301))})
+    fig = charts.interactions_histogram(frame, "item_id", "item")
+    assert fig.layout.xaxis.type == "log" and len(fig.data[0].x) == 300
+
+
+def test_live_losses_draw_train_lines_and_validation_markers() -> None:
+    live = [{"step": 0.5, "click": 0.7, "watch_time": 1.5}, {"step": 1.0, "click": 0.6, "watch_time": None}]
+    history = history_frame().to_dict("records")[:1]
+    fig = charts.live_losses(live, history, [CLICK, WATCH])
+    by_name = {t.name: t for t in fig.data}
+    assert list(by_name) == ["click train", "click validation", "watch_time train", "watch_time validation"]
+    assert list(by_name["click train"].x) == [0.5, 1.0] and list(by_name["click train"].y) == [0.7, 0.6]
+    assert list(by_name["watch_time train"].y) == [1.5]  # the None is dropped
+    assert list(by_name["click validation"].x) == [1] and by_name["click validation"].line.dash == "dash"
+    assert by_name["watch_time train"].line.color == charts.task_colors([CLICK, WATCH])["watch_time"]
+    assert fig.layout.xaxis.title.text == "epoch" and fig.layout.legend.title.text == "task"
+
+
+def test_learning_curves_pair_solid_train_and_dashed_validation_per_task() -> None:
+    fig = charts.learning_curves(history_frame(), TASKS)
+    assert len(fig.data) == 6
+    colors = charts.task_colors(TASKS)
+    for trace in fig.data:
+        task = trace.legendgroup
+        assert trace.line.color == colors[task]
+        assert trace.line.dash == ("dash" if trace.name.endswith("validation") else "solid")
+    assert list(fig.data[1].y) == [0.62, 0.55, 0.5]
+    assert fig.layout.xaxis.title.text == "epoch" and fig.layout.yaxis.title.text == "loss"
+
+
+def test_metric_curves_put_auc_and_rmse_in_subplots_sharing_x() -> None:
+    fig = charts.metric_curves(history_frame(), TASKS)
+    assert [t.name for t in fig.data] == ["click", "like", "watch_time"]
+    assert [t.yaxis for t in fig.data] == ["y", "y", "y2"]
+    assert fig.layout.yaxis.title.text == "validation AUC" and fig.layout.yaxis2.title.text == "validation RMSE"
+    assert fig.layout.xaxis2.title.text == "epoch" and fig.layout.xaxis.matches == "x2"
+    assert list(fig.data[2].y) == [30.0, 25.0, 24.0]
+
+
+def test_roc_curves_run_from_origin_to_one_with_sklearn_auc_in_the_legend() -> None:
+    predictions = predictions_frame()
+    fig = charts.roc_curves(predictions, TASKS)
+    assert fig.data[0].name == "chance (AUC 0.5)"
+    curves = fig.data[1:]
+    assert len(curves) == 2  # the regression task is left out
+    for trace, task in zip(curves, ["click", "like"], strict=True):
+        auc = roc_auc_score(predictions[task], predictions[f"{task}_pred"])
+        assert trace.name == f"{task} (AUC {auc:.4f})"
+        assert (trace.x[0], trace.y[0]) == (0, 0) and (trace.x[-1], trace.y[-1]) == (1, 1)
+        assert trace.line.color == charts.task_colors(TASKS)[task]
+    assert fig.layout.xaxis.title.text == "false positive rate"
+
+
+def test_roc_curves_skip_a_one_class_task_with_a_note() -> None:
+    predictions = predictions_frame().assign(like=0)
+    fig = charts.roc_curves(predictions, TASKS)
+    assert [t.name.split(" ")[0] for t in fig.data[1:]] == ["click"]
+    assert "like: ROC undefined" in notes(fig) and "one class" in notes(fig)
+
+
+def test_calibration_points_equal_sklearn_quantile_bins() -> None:
+    predictions = predictions_frame()
+    fig = charts.calibration(predictions, TASKS, n_bins=5)
+    observed, predicted = calibration_curve(
+        predictions["click"], predictions["click_pred"], n_bins=5, strategy="quantile"
+    )
+    click = fig.data[0]
+    np.testing.assert_allclose(click.x, predicted)
+    np.testing.assert_allclose(click.y, observed)
+    assert [t.name for t in fig.data] == ["click", "like", "perfect calibration"]
+    assert fig.layout.xaxis.title.text == "mean predicted probability"
+    assert fig.layout.yaxis.title.text == "observed positive rate"
+
+
+def test_predicted_vs_actual_samples_at_most_5000_points_with_log1p_axes_when_skewed() -> None:
+    predictions = predictions_frame(n=12_000)
+    fig = charts.predicted_vs_actual(predictions, WATCH, color="#123456")
+    points, diagonal = fig.data
+    assert len(points.x) == 5_000 and points.marker.color == "#123456" and points.marker.opacity < 1
+    assert fig.layout.xaxis.title.text == "log1p(actual watch_time)"
+    np.testing.assert_allclose(points.x, np.log1p(points.customdata[:, 0]))
+    assert diagonal.x == diagonal.y
+    again = charts.predicted_vs_actual(predictions, WATCH)
+    np.testing.assert_array_equal(again.data[0].x, points.x)  # the sample is repeatable
+    linear = charts.predicted_vs_actual(predictions, WATCH, log=False)
+    assert linear.layout.xaxis.title.text == "actual watch_time"
+
+
+def test_prediction_distribution_is_a_density_of_binary_predictions_only() -> None:
+    predictions = predictions_frame()
+    fig = charts.prediction_distribution(predictions, TASKS)
+    assert [t.name for t in fig.data] == ["click", "like"]
+    expected, _ = np.histogram(predictions["click_pred"], bins=charts.PROBABILITY_BINS, density=True)
+    np.testing.assert_allclose(fig.data[0].y, expected)
+    assert sum(fig.data[0].y * fig.data[0].width) == pytest.approx(1.0)
+    assert fig.layout.xaxis.range == (0, 1) and fig.layout.barmode == "overlay"
+
+
+def test_recommendation_bars_group_task_scores_by_item_in_rank_order_with_fused_line() -> None:
+    top = pd.DataFrame(
+        {
+            "rank": [2, 1, 3],
+            "item": [9, 5, 2],
+            "click": [0.7, 0.8, 0.6],
+            "like": [0.4, 0.3, 0.2],
+            "watch_time": [-0.2, 0.5, 0.1],
+            "watch_time_value": [12.0, 40.0, 20.0],
+            "fused": [0.9, 1.6, 0.9],
+        }
+    )
+    fig = charts.recommendation_bars(top, TASKS)
+    assert [t.name for t in fig.data] == ["click", "like", "watch_time", "fused score"]
+    assert list(fig.data[0].x) == ["5", "9", "2"] and list(fig.data[0].y) == [0.8, 0.7, 0.6]
+    assert fig.layout.xaxis.categoryarray == ("5", "9", "2") and fig.layout.barmode == "group"
+    assert fig.data[3].yaxis == "y2" and fig.layout.yaxis2.title.text == "fused score"
+    assert [t.marker.color for t in fig.data[:3]] == list(charts.task_colors(TASKS).values())
+    assert list(top["rank"]) == [2, 1, 3]  # input untouched
+
+
+def test_compare_metrics_draws_one_subplot_per_task_and_one_bar_per_run() -> None:
+    runs = {
+        "run a": {"click": {"auc": 0.77}, "watch_time": {"rmse": 24.0}},
+        "run b": {"click": {"auc": 0.78}, "watch_time": {"rmse": 23.0}},
+        "run c": {"click": {"auc": 0.75}},
+    }
+    fig = charts.compare_metrics(runs, {"click": "auc", "watch_time": "rmse"})
+    click, watch = fig.data
+    assert list(click.x) == ["run a", "run b", "run c"] and list(click.y) == [0.77, 0.78, 0.75]
+    assert list(watch.y) == [24.0, 23.0, None]
+    assert click.texttemplate == "%{y:.4f}" and click.marker.color == "#0072B2"
+    assert "click · AUC ↑" in notes(fig) and "watch_time · RMSE ↓" in notes(fig)
+    assert fig.layout.yaxis.title.text == "AUC" and fig.layout.xaxis2.title.text == "run"
+
+
+def test_overlay_curves_draw_one_line_per_run() -> None:
+    history = history_frame()
+    other = history.assign(**{"click/val_auc": [0.6, 0.7, 0.8]})
+    fig = charts.overlay_curves({"run a": history, "run b": other, "run c": history[["epoch"]]}, CLICK, "val_auc")
+    assert [t.name for t in fig.data] == ["run a", "run b"]
+    assert list(fig.data[1].y) == [0.6, 0.7, 0.8]
+    assert fig.layout.yaxis.title.text == "validation AUC" and fig.layout.legend.title.text == "run"
+    assert "run c" in notes(fig)
+
+
+def test_parallel_weights_has_one_dimension_per_column_coloured_by_the_first_metric() -> None:
+    table = pd.DataFrame(
+        {
+            "click/weight": [1.0, 1.0, 0.5, 0.2],
+            "like/weight": [1.0, 0.5, 1.0, 0.1],
+            "click/auc": [0.77, 0.78, 0.75, np.nan],
+            "watch_time/rmse": [24.0, 23.0, 25.0, 22.0],
+        }
+    )
+    fig = charts.parallel_weights(table, ["click/weight", "like/weight"], ["click/auc", "watch_time/rmse"])
+    parcoords = fig.data[0]
+    labels = [d.label for d in parcoords.dimensions]
+    assert labels == ["click weight", "like weight", "click AUC", "watch_time RMSE"]
+    assert list(parcoords.dimensions[0].values) == [1.0, 1.0, 0.5]  # the run with a missing AUC is left out
+    assert list(parcoords.line.color) == [0.77, 0.78, 0.75]
+    assert "1 run with a missing value left out" in notes(fig)
+
+
+EMPTY = pd.DataFrame()
+NO_ROWS = pd.DataFrame({c: pd.Series(dtype=float) for c in ["click", "click_pred", "watch_time", "watch_time_pred"]})
+NANS = pd.DataFrame({"click": [np.nan, 1.0], "click_pred": [0.2, np.nan], "watch_time": [np.nan] * 2})
+ONE = pd.DataFrame({"click": [1], "click_pred": [0.4], "watch_time": [3.0], "watch_time_pred": [2.0], "item": [7]})
+
+BUILDERS = {
+    "label_rates": lambda f: charts.label_rates(f, TASKS),
+    "label_correlation": lambda f: charts.label_correlation(f, TASKS),
+    "cardinalities": lambda f: charts.cardinalities(f, ["click", "user_id"]),
+    "interactions_histogram": lambda f: charts.interactions_histogram(f, "click", "user"),
+    "live_losses": lambda f: charts.live_losses(f.to_dict("records"), f, TASKS),
+    "learning_curves": lambda f: charts.learning_curves(f, TASKS),
+    "metric_curves": lambda f: charts.metric_curves(f, TASKS),
+    "roc_curves": lambda f: charts.roc_curves(f, TASKS),
+    "calibration": lambda f: charts.calibration(f, TASKS),
+    "predicted_vs_actual": lambda f: charts.predicted_vs_actual(f, WATCH),
+    "predicted_vs_actual_log": lambda f: charts.predicted_vs_actual(f, WATCH, log=True),
+    "prediction_distribution": lambda f: charts.prediction_distribution(f, TASKS),
+    "recommendation_bars": lambda f: charts.recommendation_bars(f, TASKS),
+    "compare_metrics": lambda f: charts.compare_metrics({"r": {"click": {}}}, {"click": "auc", "like": "auc"}),
+    "overlay_curves": lambda f: charts.overlay_curves({"r": f}, CLICK, "val_auc"),
+    "parallel_weights": lambda f: charts.parallel_weights(f, ["click"], ["click_pred"]),
+}
+
+
+@pytest.mark.parametrize("data", [EMPTY, NO_ROWS, NANS, ONE], ids=["empty", "no_rows", "nan", "one_row"])
+@pytest.mark.parametrize("name", list(BUILDERS))
+def test_odd_inputs_give_a_titled_figure_without_raising(name: str, data: pd.DataFrame) -> None:
+    before = data.copy()
+    fig = BUILDERS[name](data)
+    assert isinstance(fig, go.Figure) and fig.layout.title.text
+    fig.to_json()  # serialisable for st.plotly_chart
+    pd.testing.assert_frame_equal(data, before)
+
+
+def test_empty_inputs_explain_themselves() -> None:
+    assert "no runs to compare" in notes(charts.compare_metrics({}, {}))
+    assert "no losses yet" in notes(charts.live_losses([], [], TASKS))
+    assert "no column" in notes(charts.roc_curves(EMPTY, TASKS))
+    assert "no recommendations" in notes(charts.recommendation_bars(EMPTY, TASKS))
+    assert "no runs to show" in notes(charts.parallel_weights(EMPTY, ["a"], ["b"]))
+
+
+def test_figures_leave_colours_of_text_and_background_to_the_theme() -> None:
+    figures = [builder(labels_frame().assign(click_pred=0.5)) for builder in BUILDERS.values()]
+    for fig in figures:
+        layout = fig.layout
+        assert layout.paper_bgcolor is None and layout.plot_bgcolor is None  # the template (Streamlit's) decides
+        assert layout.font.color is None and layout.title.font.color is None
+        assert all(a.font.color is None for a in layout.annotations)
