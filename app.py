@@ -74,7 +74,6 @@ st.set_page_config(page_title="mtlrec", page_icon=":material/hub:", layout="wide
 warm_up()
 pages = frame.build_pages(home)
 navigation = st.navigation(list(pages.values()))
-frame.follow_deep_link(pages)
 frame.sidebar()
 with frame.running_page():
     navigation.run()

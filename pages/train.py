@@ -1,10 +1,304 @@
-"""Train page."""
+"""Train page: tasks and loss weights, model size, settings, and live training with a Stop button."""
 
 from ui.frame import guard
 
 guard("train")
 
+import copy  # noqa: E402
+
 import streamlit as st  # noqa: E402
 
+from mtlrec import charts, fmt  # noqa: E402
+from mtlrec.config import MONITOR_METRICS, OPTIMIZERS, SIZE_PRESETS, ExperimentConfig  # noqa: E402
+from mtlrec.errors import MtlrecError  # noqa: E402
+from mtlrec.share import apply_query, to_query  # noqa: E402
+from ui import state  # noqa: E402
+from ui.frame import remember_run  # noqa: E402
+from ui.jobs import session_jobs  # noqa: E402
+
+ACTIVE = "train_active_tasks"  # plain key: the tasks chosen for the next run (the schema lists all labels)
+LINK_SEEN = "train_link_seen"  # the query string last applied or written, so our own mirror is not re-applied
+BATCH_SIZES = [128, 256, 512, 1024, 2048, 4096, 8192]
+POLL_SECONDS = 0.5
+
+
+def apply_link() -> None:
+    """Pre-fill the page from a shared link (?data=synthetic&tasks=click:binary:1&size=tiny...)."""
+    params = st.query_params.to_dict()
+    signature = str(sorted(params.items()))
+    if not params or st.session_state.get(LINK_SEEN) == signature:
+        return
+    st.session_state[LINK_SEEN] = signature
+    sample = params.get("data")
+    info = state.dataset()
+    if sample and (info is None or info["path"] != f"sample:{sample}"):
+        try:
+            state.use_sample(sample)
+        except MtlrecError as exc:
+            st.error(f"The link names a dataset that could not be loaded: {exc.message}")
+            return
+    if state.dataset() is None:
+        return
+    config, active, problems = apply_query(state.experiment(), params)
+    state.save_experiment(config)
+    if active is not None:
+        st.session_state[ACTIVE] = active
+    state.forget_widgets("train_")
+    st.session_state[LINK_SEEN] = signature
+    for problem in problems:
+        st.warning(problem)
+
+
+def mirror_link(config: ExperimentConfig, active: list[str]) -> None:
+    """Keep the address bar in step with the settings, so the page's URL is a shareable link."""
+    query = to_query(config, active)
+    if query != st.query_params.to_dict():
+        st.query_params.from_dict(query)
+    st.session_state[LINK_SEEN] = str(sorted(query.items()))
+
+
+def widths(text: str) -> list[int] | None:
+    """'256, 128' -> [256, 128]; '' -> None (use the preset)."""
+    parts = [p for p in text.replace(" ", "").split(",") if p]
+    return [int(p) for p in parts] if parts else None
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def size_table(shape_key: tuple, n_rows: int, config_json: str) -> list[dict]:
+    """Parameters and estimated memory of every size preset for this data's shape."""
+    from mtlrec.resources import estimate_memory
+
+    cardinalities, numeric_width = list(shape_key[0]), shape_key[1]
+    rows = []
+    for size in SIZE_PRESETS:
+        config = ExperimentConfig.from_json(config_json)
+        config.model.size, config.model.embed_dim, config.model.bottom, config.model.tower = size, None, None, None
+        estimate = estimate_memory(config, n_rows, cardinalities, numeric_width)
+        rows.append({"size": size, "params": estimate.params, "memory": estimate.total})
+    return rows
+
+
+def data_shape(config: ExperimentConfig, frame) -> tuple[tuple[int, ...], int]:
+    """Approximate embedding table sizes and numeric width (the encoder is only fitted when training starts)."""
+    d = config.data
+    cardinalities = tuple(
+        min(int(frame[c].nunique(dropna=False)), d.max_vocab) + 1 for c in d.categorical if c in frame
+    )
+    with_missing = sum(int(frame[c].isna().any()) for c in d.numeric if c in frame)
+    return cardinalities, len(d.numeric) + with_missing
+
+
+def task_controls(config: ExperimentConfig, active: list[str]) -> None:
+    colors = charts.task_colors(config.tasks)
+    st.subheader("Tasks and loss weights")
+    st.caption("The loss is L = Σⱼ wⱼ·Lⱼ. Weight 0 means *evaluated but not trained*.")
+    for task in config.tasks:
+        if task.name not in active:
+            continue
+        with st.container(border=True):
+            name, kind, weight, extra = st.columns([2, 2, 4, 2], vertical_alignment="center")
+            name.markdown(
+                f"<span style='color:{colors[task.name]};font-weight:600'>■ {task.name}</span>", unsafe_allow_html=True
+            )
+            task.type = kind.selectbox(
+                "type", ["binary", "regression"], key=state.seed(f"train_task_type_{task.name}", task.type),
+                label_visibility="collapsed",
+            )  # fmt: skip
+            task.weight = weight.slider(
+                f"weight of {task.name}", 0.0, 5.0, step=0.05,
+                key=state.seed(f"train_task_weight_{task.name}", float(task.weight)), label_visibility="collapsed",
+            )  # fmt: skip
+            if task.type == "regression":
+                task.log1p = extra.checkbox(
+                    "log1p", key=state.seed(f"train_task_log1p_{task.name}", task.log1p),
+                    help="Train on log(1 + y): for skewed targets such as watch time",
+                )  # fmt: skip
+            else:
+                task.log1p = False
+
+
+def model_controls(config: ExperimentConfig, frame) -> None:
+    st.subheader("Model")
+    shape = data_shape(config, frame)
+    base = copy.deepcopy(config)
+    table = size_table(shape, len(frame), base.to_json())
+    labels = {r["size"]: f"{r['size']} · {fmt.count(r['params'])} params · ~{fmt.nbytes(r['memory'])}" for r in table}
+    m = config.model
+    m.size = st.radio(
+        "Size preset (shared-bottom: embeddings → shared MLP → one tower per task)",
+        list(SIZE_PRESETS), format_func=labels.get, horizontal=True, key=state.seed("train_size", m.size),
+    )  # fmt: skip
+    with st.expander("Advanced settings", icon=":material/tune:"):
+        a, b, c = st.columns(3)
+        preset = SIZE_PRESETS[m.size]
+        embed = a.number_input(
+            f"Embedding size (0 = preset, {preset['embed_dim']})", 0, 512,
+            key=state.seed("train_embed", m.embed_dim or 0),
+        )  # fmt: skip
+        m.embed_dim = int(embed) or None
+        bottom = b.text_input(
+            f"Shared layers (empty = preset, {','.join(map(str, preset['bottom']))})",
+            key=state.seed("train_bottom", ",".join(map(str, m.bottom or []))),
+        )  # fmt: skip
+        tower = c.text_input(
+            f"Tower layers (empty = preset, {','.join(map(str, preset['tower']))})",
+            key=state.seed("train_tower", ",".join(map(str, m.tower or []))),
+        )  # fmt: skip
+        try:
+            m.bottom, m.tower = widths(bottom), widths(tower)
+        except ValueError:
+            st.error("Layer widths are whole numbers separated by commas, e.g. 256,128")
+            m.bottom = m.tower = None
+        m.dropout = a.slider("Dropout", 0.0, 0.8, step=0.05, key=state.seed("train_dropout", float(m.dropout)))
+        t = config.train
+        t.optimizer = b.selectbox("Optimizer", OPTIMIZERS, key=state.seed("train_optimizer", t.optimizer))
+        t.lr = c.number_input("Learning rate", 1e-6, 10.0, format="%.5f", key=state.seed("train_lr", float(t.lr)))
+        t.weight_decay = a.number_input(
+            "Weight decay", 0.0, 1.0, format="%.5f", key=state.seed("train_wd", float(t.weight_decay))
+        )
+        t.batch_size = b.select_slider(
+            "Batch size",
+            BATCH_SIZES,
+            key=state.seed("train_batch", t.batch_size if t.batch_size in BATCH_SIZES else 1024),
+        )
+        t.epochs = c.slider("Epochs (at most)", 1, 100, key=state.seed("train_epochs", t.epochs))
+        t.patience = a.slider(
+            "Early-stopping patience (0 = off)", 0, 10, key=state.seed("train_patience", t.patience),
+            help="Stop after this many epochs without improvement on the validation rows; the best epoch is kept.",
+        )  # fmt: skip
+        monitors = ["loss"] + [
+            f"{task.name}:{metric}" for task in config.tasks for metric in MONITOR_METRICS[task.type]
+            if metric != "gauc" or config.data.user_col
+        ]  # fmt: skip
+        t.monitor = b.selectbox(
+            "Early stopping watches", monitors, key=state.seed("train_monitor", t.monitor if t.monitor in monitors else "loss"),
+            format_func=lambda v: "weighted validation loss" if v == "loss" else v,
+        )  # fmt: skip
+        t.seed = int(c.number_input("Seed", 0, 2**31 - 1, key=state.seed("train_seed", t.seed)))
+        s = config.split
+        methods = ["random"] + (["user"] if config.data.user_col else []) + (["time"] if config.data.time_col else [])
+        s.method = a.selectbox(
+            "Test split", methods, key=state.seed("train_split", s.method if s.method in methods else "random"),
+            format_func={"random": "random rows", "user": "by user (unseen users)", "time": "by time (latest rows)"}.get,
+        )  # fmt: skip
+        s.test_frac = b.slider("Test share", 0.05, 0.5, step=0.05, key=state.seed("train_test_frac", s.test_frac))
+        s.val_frac = c.slider(
+            "Validation share of training rows", 0.05, 0.5, step=0.05, key=state.seed("train_val_frac", s.val_frac)
+        )
+        t.device = a.selectbox(
+            "Device", ["auto", "cpu", "cuda"], key=state.seed("train_device", t.device),
+            help="auto uses a CUDA GPU when there is one",
+        )  # fmt: skip
+
+
+def start_training(run_config: ExperimentConfig, frame) -> None:
+    from mtlrec.jobs import TrainingJob
+    from mtlrec.schema import validate
+
+    try:
+        validate(run_config, frame)
+        job = TrainingJob(run_config, state.store(), frame).start()
+    except MtlrecError as exc:
+        st.error("Training cannot start:\n\n" + "\n".join(f"- {p}" for p in exc.problems))
+        return
+    session_jobs().job = job
+    remember_run(job.run_id)
+    st.rerun()
+
+
+def progress_view(job, config: ExperimentConfig) -> None:
+    snap = job.snapshot()
+    if snap.status in ("queued", "preparing"):
+        st.progress(0.0, text="Preparing the data (validate, split, encode)…")
+    else:
+        eta = f" · about {fmt.seconds(snap.eta)} left" if snap.eta is not None and not snap.done else ""
+        st.progress(snap.fraction if not snap.done else 1.0,
+                    text=f"Epoch {snap.epoch}/{snap.epochs} · batch {snap.batch}/{snap.batches} · "
+                         f"{fmt.seconds(snap.elapsed)}{eta}")  # fmt: skip
+    if snap.live or snap.history:
+        st.plotly_chart(
+            charts.live_losses(snap.live, snap.history, config.tasks), width="stretch", key="train_live_chart"
+        )
+    if snap.history:
+        last = snap.history[-1]
+        cols = st.columns(len(config.tasks))
+        for col, task in zip(cols, config.tasks, strict=True):
+            metric = "auc" if task.type == "binary" else "rmse"
+            col.metric(f"{task.name} validation {metric.upper()}", fmt.metric(last.get(f"{task.name}/val_{metric}")))
+
+
+def live_panel(config: ExperimentConfig) -> None:
+    job = session_jobs().job
+
+    @st.fragment(run_every=POLL_SECONDS)
+    def poll() -> None:
+        snap = job.snapshot()
+        if snap.done:
+            st.rerun()  # full rerun: show the final state and re-enable the controls
+        left, right = st.columns([5, 1], vertical_alignment="center")
+        left.markdown(f"**Training** run `{snap.run_id}` ({snap.status})")
+        if right.button("Stop", icon=":material/stop:", key="train_stop", type="primary"):
+            job.stop()
+            st.toast("Stopping after the current batch…")
+        progress_view(job, config)
+
+    poll()
+
+
+def finished_panel(config: ExperimentConfig) -> None:
+    job = session_jobs().job
+    snap = job.snapshot()
+    text = f"Run `{snap.run_id}` {snap.status} after {fmt.seconds(snap.elapsed)}."
+    if snap.message:
+        text += f" {snap.message}"
+    {"finished": st.success, "stopped": st.warning, "failed": st.error}.get(snap.status, st.info)(text)
+    for note in snap.notes:
+        st.caption(f"Note: {note}")
+    if snap.status != "failed" or snap.history:
+        progress_view(job, config)
+    if snap.status in ("finished", "stopped") and snap.run_id:
+        a, b, _ = st.columns([1, 1, 3])
+        if a.button("Open results", icon=":material/monitoring:", type="primary"):
+            st.session_state[state.RESULTS_RUN] = snap.run_id
+            st.switch_page("pages/results.py")
+        if b.button("Recommend", icon=":material/recommend:"):
+            st.session_state[state.RESULTS_RUN] = snap.run_id
+            st.switch_page("pages/recommend.py")
+
+
 st.title("Train")
-st.info("Coming soon.")
+apply_link()
+frame = state.frame()
+if frame is None:
+    st.info("Load a dataset first: a bundled sample on **Home**, or your own file on **Data**.")
+    st.page_link("pages/data.py", label="Go to Data", icon=":material/table_view:")
+    st.stop()
+config = state.experiment()
+if not config.tasks:
+    st.warning("This dataset has no label columns yet: mark at least one column as a label on the **Data** page.")
+    st.page_link("pages/data.py", label="Go to Data", icon=":material/table_view:")
+    st.stop()
+
+names = [t.name for t in config.tasks]
+active = [n for n in st.session_state.get(ACTIVE, names) if n in names] or names
+chosen = st.multiselect("Tasks to train", names, key=state.seed("train_tasks_widget", active))
+st.session_state[ACTIVE] = chosen
+task_controls(config, chosen)
+model_controls(config, frame)
+state.save_experiment(config)
+run_config = copy.deepcopy(config)
+run_config.tasks = [t for t in config.tasks if t.name in chosen]
+mirror_link(config, chosen)
+st.caption("The page's address holds these settings: copy it from the address bar to share them.")
+
+holder = session_jobs()
+busy = holder.busy
+if st.button("Train", icon=":material/play_arrow:", type="primary", disabled=busy or not chosen, key="train_start",
+             help="One training job per session" if busy else None):  # fmt: skip
+    start_training(run_config, frame)
+if holder.job is not None:
+    st.divider()
+    if busy:
+        live_panel(holder.job.config)
+    else:
+        finished_panel(holder.job.config)

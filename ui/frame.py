@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import runpy
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import streamlit as st
 
@@ -21,7 +23,7 @@ PAGES = [
     ("pages/recommend.py", "Recommend", ":material/recommend:", "recommend"),
     ("pages/runs.py", "Runs", ":material/history:", "runs"),
 ]
-DEEP_LINK = "_mtlrec_deep_link"
+APP_PATH = Path(__file__).resolve().parent.parent / "app.py"
 SESSION_RUNS = "session_runs"  # run ids started in this session, oldest first
 
 _local = threading.local()  # set while app.py runs a page: each session's script runs in its own thread
@@ -45,20 +47,17 @@ def running_page() -> Iterator[None]:
 
 
 def guard(url_path: str) -> None:
-    """First line of each page file. With a pages/ folder, a fresh server whose first request is a deep link
-    (/train) runs the page file alone: no frame, raw file names in the menu. Route it through app.py instead,
-    which then opens the page that was asked for."""
+    """First line of each page file.
+
+    With a pages/ folder, Streamlit runs a page file on its own (no frame, raw file names in the menu) when a fresh
+    server's first request is a deep link such as /train — and AppTest does so on every run. Run app.py right here
+    instead: its st.navigation opens this same page inside the frame, in this same script run, so widget events
+    (a button click) are not lost to an extra rerun. Then stop the bare run.
+    """
     if getattr(_local, "in_frame", False):
         return
-    st.session_state[DEEP_LINK] = url_path
-    st.switch_page("app.py")
-
-
-def follow_deep_link(pages: dict[str, st.Page]) -> None:
-    """In app.py, after st.navigation: open the page a guarded deep link asked for."""
-    target = st.session_state.pop(DEEP_LINK, None)
-    if target in pages:
-        st.switch_page(pages[target])
+    runpy.run_path(str(APP_PATH), run_name="__main__")
+    st.stop()
 
 
 def remember_run(run_id: str) -> None:

@@ -96,8 +96,8 @@ def use_dataset(path: str, name: str, kind: str, table=None) -> None:
     }
     st.session_state[FRAME] = loaded
     save_experiment(config)
-    for key in [k for k in st.session_state if str(k).startswith("schema_")]:
-        del st.session_state[key]  # the schema editor's widgets belong to the previous dataset
+    forget_widgets("schema_")  # the schema editor's widgets belong to the previous dataset
+    forget_widgets("train_task")  # task controls on Train name the previous dataset's labels
 
 
 def use_sample(name: str) -> None:
@@ -132,3 +132,16 @@ def experiment() -> ExperimentConfig:
 
 def save_experiment(config: ExperimentConfig) -> None:
     st.session_state[EXPERIMENT] = config.to_dict()
+
+
+def seed(key: str, value) -> str:
+    """Give a widget its value from plain state when Streamlit has dropped it (it does on page changes)."""
+    if key not in st.session_state:
+        st.session_state[key] = value
+    return key
+
+
+def forget_widgets(prefix: str) -> None:
+    """Drop widget values with a prefix so they are re-seeded from the config on the next render."""
+    for key in [k for k in st.session_state if str(k).startswith(prefix)]:
+        del st.session_state[key]
