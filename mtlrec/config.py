@@ -69,6 +69,10 @@ class ModelConfig:
     bottom: list[int] | None = None  # shared MLP widths, overrides the preset
     tower: list[int] | None = None  # per-task tower widths, overrides the preset
     dropout: float = 0.0
+    experts: int = 4  # MMoE: experts shared by all tasks; PLE: shared experts per level
+    task_experts: int = 1  # PLE: experts owned by each task, per level
+    levels: int = 1  # PLE: number of CGC (extraction) levels, 1 or 2
+    funnel: dict[str, str] = field(default_factory=dict)  # ESMM: task -> the task it is conditional on
 
     def resolved(self) -> dict[str, Any]:
         """The preset with explicit overrides applied: embed_dim, bottom, tower, dropout."""
@@ -84,6 +88,8 @@ class ModelConfig:
 @dataclass
 class WeightingConfig:
     method: str = "fixed"  # how per-task losses are combined; "fixed" is L = sum_j w_j * L_j
+    alpha: float = 1.5  # GradNorm: strength of the pull towards equal training rates
+    temperature: float = 2.0  # DWA: softmax temperature over the tasks' loss ratios
 
 
 @dataclass
@@ -98,6 +104,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"  # auto (CUDA when present) | cpu | cuda
     log_every: int = 50  # batches between progress callbacks inside an epoch
+    diagnostics: bool = True  # record per-task gradient norms and cosines on the shared layers each epoch
 
 
 @dataclass

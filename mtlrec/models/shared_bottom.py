@@ -27,6 +27,10 @@ class SharedBottom(nn.Module):
         shared_dim = bottom[-1] if bottom else self.embedding.output_dim
         self.towers = nn.ModuleList(Tower(shared_dim, list(tower), dropout) for _ in range(n_tasks))
 
+    def shared_parameters(self) -> list[nn.Parameter]:
+        """Parameters every task's loss reaches (for gradient diagnostics and gradient surgery)."""
+        return [*self.embedding.parameters(), *self.bottom.parameters()]
+
     def forward(self, categorical: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:
         shared = self.bottom(self.embedding(categorical, numeric))  # (N, H)
         return torch.cat([tower(shared) for tower in self.towers], dim=1)  # (N, T)
