@@ -171,6 +171,21 @@ class ExperimentConfig:
             raise MtlrecError(f"config file '{path}' does not exist")
         return cls.from_json(path.read_text(encoding="utf-8"))
 
+    def conform(self) -> list[str]:
+        """Fit settings that depend on the schema to it (split method, early-stopping monitor); say what changed."""
+        notes = []
+        needs = {"user": self.data.user_col, "time": self.data.time_col}
+        if self.split.method in needs and not needs[self.split.method]:
+            notes.append(
+                f"the {self.split.method} split needs a {self.split.method} column: training will use the random split"
+            )
+            self.split.method = "random"
+        monitored = self.train.monitor.partition(":")[0]
+        if self.train.monitor != "loss" and monitored not in self.task_names:
+            notes.append(f"early stopping watched '{monitored}', which is no longer a task: it now watches the loss")
+            self.train.monitor = "loss"
+        return notes
+
     def check(self) -> None:
         """Raise MtlrecError listing every setting that cannot work."""
         problems = []

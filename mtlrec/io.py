@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pandas as pd
+from pandas.api.types import is_numeric_dtype, is_object_dtype, is_string_dtype
 
 from mtlrec.errors import MtlrecError
 
@@ -168,7 +169,29 @@ def _read_csv(data: bytes, name: str) -> Table:
     except (ValueError, OverflowError) as exc:
         raise MtlrecError(f"the file cannot be parsed as CSV ({exc})", source=name) from None
     frame.columns = [str(c).strip() for c in frame.columns]
+    if delimiter != ",":
+        converted = _read_decimal_commas(frame)
+        if converted:
+            notes.append(f"decimal commas read as numbers in {', '.join(repr(c) for c in converted[:10])}")
     return Table(frame, name, notes)
+
+
+_DECIMAL_COMMA = r"-?\d+(,\d+)?"
+
+
+def _read_decimal_commas(frame: pd.DataFrame) -> list[str]:
+    """Text columns holding numbers written with a decimal comma (1,5), as in many European exports."""
+    converted = []
+    for column in frame.columns:
+        values = frame[column]
+        if is_numeric_dtype(values) or not (is_object_dtype(values) or is_string_dtype(values)):
+            continue
+        text = values.dropna().astype(str).str.strip()
+        if len(text) and text.str.contains(",", regex=False).any() and text.str.fullmatch(_DECIMAL_COMMA).all():
+            numbers = pd.to_numeric(values.astype("string").str.strip().str.replace(",", ".", regex=False))
+            frame[column] = numbers.astype("float64")
+            converted.append(column)
+    return converted
 
 
 def _explain_parser_error(message: str, delimiter: str) -> str:

@@ -361,8 +361,13 @@ def parse_time(series: pd.Series) -> pd.Series:
     return _datetime_seconds(pd.to_datetime(series, errors="coerce", format="mixed", utc=True))
 
 
+# Dates outside these years are taken as misread values (e.g. "1,5" parsed as 5 January of year 1), not times.
+PLAUSIBLE_YEARS = (1900, 2200)
+
+
 def _datetime_seconds(series: pd.Series) -> pd.Series:
     if getattr(series.dt, "tz", None) is not None:
         series = series.dt.tz_convert("UTC").dt.tz_localize(None)
-    seconds = series.astype("datetime64[ns]").astype("int64") / 1e9
-    return seconds.where(series.notna())
+    plausible = series.dt.year.between(*PLAUSIBLE_YEARS)
+    seconds = series.astype("datetime64[s]").astype("int64").astype(float)  # seconds: no ns overflow
+    return seconds.where(series.notna() & plausible)

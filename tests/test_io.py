@@ -55,11 +55,18 @@ def test_delimiter_is_sniffed(delimiter, note):
     assert table.notes == ([note] if note else [])
 
 
-def test_semicolon_file_with_decimal_commas_keeps_its_columns():
-    frame = load_table(b"user;price;click\nu1;1,5;1\nu2;2,5;0\n")
+def test_semicolon_file_with_decimal_commas_reads_them_as_numbers():
+    table = read_table(b"user;price;click\nu1;1,5;1\nu2;2,5;0\n", "eu.csv")
 
-    assert list(frame.columns) == ["user", "price", "click"]
-    assert frame["price"].tolist() == ["1,5", "2,5"]
+    assert list(table.frame.columns) == ["user", "price", "click"]
+    assert table.frame["price"].tolist() == [1.5, 2.5]
+    assert "decimal commas read as numbers in 'price'" in table.notes
+
+
+def test_decimal_comma_conversion_leaves_text_columns_alone():
+    frame = load_table(b"user;city;click\nu1;Paris, FR;1\nu2;Rome;0\n")
+
+    assert frame["city"].tolist() == ["Paris, FR", "Rome"]
 
 
 def test_csv_file_on_disk_is_named_by_its_file_name(tmp_path):

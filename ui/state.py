@@ -82,9 +82,7 @@ def use_dataset(path: str, name: str, kind: str, table=None) -> None:
         previous.weighting,
         previous.k,
     )
-    needs = {"user": config.data.user_col, "time": config.data.time_col}
-    if config.split.method in needs and not needs[config.split.method]:
-        config.split.method = "random"
+    config.conform()
     st.session_state[DATASET] = {
         "path": path,
         "name": name,
@@ -95,6 +93,8 @@ def use_dataset(path: str, name: str, kind: str, table=None) -> None:
         "ignored": proposal.ignored,
     }
     st.session_state[FRAME] = loaded
+    for key in ("data_valid", "data_validation"):
+        st.session_state.pop(key, None)  # the Data page's verdict was about the previous dataset
     save_experiment(config)
     forget_widgets("schema_")  # the schema editor's widgets belong to the previous dataset
     forget_widgets("train_task")  # task controls on Train name the previous dataset's labels
