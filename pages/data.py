@@ -1,10 +1,354 @@
-"""Data page."""
+"""Data page: load a table, check the inferred schema, and see how the tasks relate before training."""
 
 from ui.frame import guard
 
 guard("data")
 
+import hashlib  # noqa: E402
+import logging  # noqa: E402
+
+import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-st.title("Data")
-st.info("Coming soon.")
+from mtlrec import charts, fmt  # noqa: E402
+from mtlrec.config import ExperimentConfig, TaskSpec  # noqa: E402
+from mtlrec.errors import MtlrecError  # noqa: E402
+from mtlrec.sample import SAMPLES  # noqa: E402
+from mtlrec.schema import binary_coding, is_numeric, validate  # noqa: E402
+from ui import state  # noqa: E402
+
+NONE = "(none)"
+ROLES = ["categorical", "numeric", "label", "ignore"]
+TASK_TYPES = ["binary", "regression"]
+PREVIEW_ROWS = 200
+PROFILE_ROWS = 200_000  # profile charts and the column summary use at most this many sampled rows
+UPLOAD_TYPES = ["csv", "tsv", "txt", "gz", "parquet", "pq"]
+ID_COLUMNS = (  # (role, label, help) of the id selectboxes; the config field is f"{role}_col"
+    ("user", "User column", "Enables GAUC, the user split, ranking metrics and recommendations."),
+    ("item", "Item column", "The thing recommended: enables ranking metrics and recommendations."),
+    ("time", "Timestamp column", "Epoch seconds or dates: enables the time split."),
+)
+EDITOR = "schema_editor"  # widget keys of the schema editor start with "schema_": a new dataset clears them
+EDITOR_BASE = "schema_base"  # the editor's input table: (its columns, the table), stable while the page is shown
+
+FORMAT_HELP = """
+**One row per interaction** (an impression, a view, a purchase…):
+
+- a **user** column and an **item** column (ids; optional, but they enable GAUC, ranking metrics and
+  recommendations), and optionally a **timestamp** (epoch seconds or dates like `2024-05-01 12:00`);
+- any number of **feature** columns: categories (text or small integers) or numbers;
+- **one column per label**, one model output each: `0/1` (or `yes/no`, `true/false`) for binary outcomes such as
+  click or purchase, real numbers for regression targets such as watch time.
+
+```text
+user_id,item_id,timestamp,device,price,click,purchase,watch_time
+u17,i204,1709251226,ios,12.5,1,0,31.2
+u17,i9,1709251290,ios,3.0,0,0,0.0
+```
+
+CSV (comma, semicolon, tab or pipe separated; UTF-8, UTF-16 or Windows-1252; optionally gzipped) or Parquet.
+"""
+
+
+def load_controls() -> None:
+    """Sample buttons and the uploader; a bad file shows the loader's message and keeps the current dataset."""
+    samples, upload_box = st.columns(2, gap="large")
+    with samples:
+        st.markdown("**Bundled samples**")
+        for name, info in SAMPLES.items():
+            if st.button(info["title"], key=f"data_sample_{name}", help=info["description"], icon=":material/dataset:"):
+                try:
+                    state.use_sample(name)
+                    st.toast(f"Loaded the {name} sample")
+                except MtlrecError as exc:
+                    st.error(exc.message)
+    with upload_box:
+        limit = st.get_option("server.maxUploadSize")
+        upload = st.file_uploader(
+            f"Upload CSV (optionally .gz) or Parquet, up to {limit} MB",
+            type=UPLOAD_TYPES,
+            key="data_upload",
+            help=f"The size limit ({limit} MB) is `server.maxUploadSize` in .streamlit/config.toml.",
+        )
+        if upload is None:
+            return
+        if st.session_state.get("data_uploaded") != upload.file_id:
+            st.session_state["data_uploaded"] = upload.file_id  # parse each file once, not on every rerun
+            st.session_state.pop("data_upload_error", None)
+            try:
+                state.use_upload(upload.name, upload.getvalue())
+                st.toast(f"Loaded {upload.name}")
+            except MtlrecError as exc:
+                st.session_state["data_upload_error"] = (upload.file_id, exc.message)
+            except Exception as exc:  # see unexpected()
+                st.session_state["data_upload_error"] = (upload.file_id, unexpected(exc, f"reading {upload.name}"))
+        failed = st.session_state.get("data_upload_error")
+        if failed and failed[0] == upload.file_id:
+            st.error(failed[1])
+            if state.dataset():
+                st.caption(f"Still using **{state.dataset()['name']}**.")
+
+
+def unexpected(exc: Exception, doing: str) -> str:
+    """Analysts bring any data: a library bug it triggers is logged and shown as a sentence, never a traceback."""
+    logging.getLogger(__name__).exception("Data page: unexpected error while %s", doing)
+    return (
+        f"Unexpected error while {doing} ({type(exc).__name__}): this is a bug in mtlrec; the details are in the log."
+    )
+
+
+def per_dataset(key: str, path: str, compute):
+    """A value derived from the current dataset, kept in session state until another dataset is loaded."""
+    held = st.session_state.get(key)
+    if held is None or held[0] != path:
+        held = (path, compute())
+        st.session_state[key] = held
+    return held[1]
+
+
+def column_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for column in frame.columns:
+        values = frame[column]
+        examples = pd.unique(values.dropna())[:3]
+        rows.append(
+            {
+                "column": column,
+                "dtype": str(values.dtype),
+                "distinct": int(values.nunique(dropna=True)),
+                "missing": float(values.isna().mean()),
+                "examples": ", ".join(str(v)[:30] for v in examples),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def preview(frame: pd.DataFrame, summary: pd.DataFrame, profiled: int) -> None:
+    st.subheader("Preview")
+    rows, columns = st.columns(2)
+    rows.metric("Rows", fmt.count(len(frame)))
+    columns.metric("Columns", frame.shape[1])
+    st.dataframe(frame.head(PREVIEW_ROWS), width="stretch", height=280)
+    st.caption(f"The first {min(PREVIEW_ROWS, len(frame))} rows.")
+    with st.expander("Column summary", expanded=True):
+        if profiled < len(frame):
+            st.caption(f"Distinct values and missing shares of {fmt.count(profiled)} randomly sampled rows.")
+        st.dataframe(
+            summary,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "distinct": st.column_config.NumberColumn("distinct values", format="localized"),
+                "missing": st.column_config.NumberColumn("missing", format="percent"),
+            },
+        )
+
+
+def editor_table(config: ExperimentConfig, frame: pd.DataFrame, columns: list[str], distinct: dict) -> pd.DataFrame:
+    """One row per column that is not user/item/time: its role and task settings as the config has them."""
+    d = config.data
+    tasks = {t.name: t for t in config.tasks}
+    rows = []
+    for column in columns:
+        if column in tasks:
+            role, kind, log1p = "label", tasks[column].type, tasks[column].log1p
+        else:
+            role = "categorical" if column in d.categorical else "numeric" if column in d.numeric else "ignore"
+            binary = binary_coding(frame[column]) is not None or not is_numeric(frame[column])
+            kind, log1p = ("binary" if binary else "regression"), False
+        rows.append(
+            {
+                "column": column,
+                "dtype": str(frame[column].dtype),
+                "distinct": distinct.get(column, 0),
+                "role": role,
+                "task type": kind,
+                "log1p": log1p,
+            }
+        )
+    return pd.DataFrame(rows, columns=["column", "dtype", "distinct", "role", "task type", "log1p"])
+
+
+def schema_editor(config: ExperimentConfig, frame: pd.DataFrame, distinct: dict) -> tuple[ExperimentConfig, list]:
+    """Id columns and per-column roles; returns the config they describe and notes on settings changed with them."""
+    st.subheader("Schema")
+    st.caption("Prefilled by inference; every change is kept for training.")
+    d = config.data
+    options = [NONE, *frame.columns]
+    picks = {}
+    cols = st.columns(4)
+    for col, (role, label, help_text) in zip(cols, ID_COLUMNS, strict=False):
+        current = getattr(d, f"{role}_col")
+        key = state.seed(f"schema_{role}", current if current in options else NONE)
+        with col:
+            picks[role] = st.selectbox(label, options, key=key, help=help_text)
+    ids = [c for c in (d.user_col, d.item_col) if c]
+    key = state.seed("schema_ids", all(c in d.categorical for c in ids))
+    with cols[3]:
+        st.checkbox("Use user and item ids as features", key=key, help="Embed the ids like any category.")
+    user, item, time = (None if picks[r] == NONE else picks[r] for r in ("user", "item", "time"))
+
+    rest = [c for c in frame.columns if c not in (user, item, time)]
+    base = st.session_state.get(EDITOR_BASE)
+    if base is None or base[0] != rest or EDITOR not in st.session_state:
+        # New rows (an id column changed) or a fresh visit: rebuild from the config; old edits are positional.
+        st.session_state.pop(EDITOR, None)
+        base = (rest, editor_table(config, frame, rest, distinct))
+        st.session_state[EDITOR_BASE] = base
+    edited = st.data_editor(
+        base[1],
+        key=EDITOR,
+        hide_index=True,
+        width="stretch",
+        num_rows="fixed",
+        disabled=["column", "dtype", "distinct"],
+        column_config={
+            "distinct": st.column_config.NumberColumn("distinct", format="localized"),
+            "role": st.column_config.SelectboxColumn("role", options=ROLES, required=True),
+            "task type": st.column_config.SelectboxColumn(
+                "task type", options=TASK_TYPES, required=True, help="For labels: binary (0/1) or regression"
+            ),
+            "log1p": st.column_config.CheckboxColumn("log1p", help="Regression labels: train on log(1 + y)"),
+        },
+    )
+    return apply_schema(config, user, item, time, st.session_state["schema_ids"], edited)
+
+
+def apply_schema(
+    config: ExperimentConfig, user, item, time, ids_as_features: bool, table: pd.DataFrame
+) -> tuple[ExperimentConfig, list[str]]:
+    new = ExperimentConfig.from_dict(config.to_dict())
+    d = new.data
+    d.user_col, d.item_col, d.time_col = user, item, time
+    role = dict(zip(table["column"], table["role"].fillna("ignore"), strict=True))
+    ids = list(dict.fromkeys(c for c in (user, item) if c)) if ids_as_features else []
+    d.categorical = ids + [c for c, r in role.items() if r == "categorical"]
+    d.numeric = [c for c, r in role.items() if r == "numeric"]
+    labels = {row["column"]: row for row in table.to_dict("records") if row["role"] == "label"}
+    kept = {t.name: t.weight for t in config.tasks}
+    order = [n for n in kept if n in labels] + [n for n in labels if n not in kept]
+    new.tasks = []
+    for name in order:
+        kind = labels[name]["task type"] or "binary"
+        new.tasks.append(
+            TaskSpec(name, kind, kept.get(name, 1.0), bool(labels[name]["log1p"]) and kind == "regression")
+        )
+    return new, new.conform()
+
+
+def check(config: ExperimentConfig, frame: pd.DataFrame, path: str) -> tuple[list[str], list[str]]:
+    """(notes, problems) of the config against the data; recomputed only when the schema changes."""
+    key = hashlib.sha256((config.to_json() + path).encode()).hexdigest()
+    held = st.session_state.get("data_validation")
+    if held is None or held[0] != key:
+        problems = []
+        d = config.data
+        if d.user_col and d.user_col == d.item_col:
+            problems.append(f"column '{d.user_col}' is chosen as both the user and the item column: pick two")
+        try:
+            notes = validate(config, frame)
+        except MtlrecError as exc:
+            notes, problems = [], problems + exc.problems
+        except Exception as exc:  # see unexpected()
+            notes, problems = [], problems + [unexpected(exc, "checking the schema against the data")]
+        held = (key, notes, problems)
+        st.session_state["data_validation"] = held
+    return held[1], held[2]
+
+
+def validation(config: ExperimentConfig, notes: list[str], problems: list[str]) -> None:
+    st.subheader("Validation")
+    st.session_state["data_valid"] = not problems
+    if problems:
+        what = "this problem is" if len(problems) == 1 else f"these {len(problems)} problems are"
+        st.warning(f"Training is blocked until {what} fixed.", icon=":material/block:")
+        for problem in problems:
+            st.error(problem)
+    else:
+        features = len(config.data.categorical) + len(config.data.numeric)
+        st.success(
+            f"Ready to train: {len(config.tasks)} {plural(len(config.tasks), 'task')}, "
+            f"{features} {plural(features, 'feature')}",
+            icon=":material/check_circle:",
+        )
+    for note in notes:
+        st.info(note)
+    if not problems:
+        st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+
+
+def plural(n: int, word: str) -> str:
+    return word if n == 1 else word + "s"
+
+
+def profile(config: ExperimentConfig, rows: pd.DataFrame, total: int) -> None:
+    """Profile charts on (a sample of) the data; a label that cannot be charted is noted on the chart."""
+    st.subheader("Profile")
+    if len(rows) < total:
+        st.caption(f"Computed on {fmt.count(len(rows))} randomly sampled rows (fixed seed) of {fmt.count(total)}.")
+    d, tasks = config.data, config.tasks
+    rates, correlation, cardinality, interactions = st.tabs(
+        ["Label rates", "Task correlation", "Feature cardinalities", "Interactions"]
+    )
+    with rates:
+        if tasks:
+            st.plotly_chart(charts.label_rates(rows, tasks), width="stretch", key="data_chart_rates")
+        else:
+            st.caption("No labels chosen.")
+    with correlation:
+        if len(tasks) >= 2:
+            st.caption("How related the tasks are: strongly related tasks tend to help each other.")
+            st.plotly_chart(charts.label_correlation(rows, tasks), width="stretch", key="data_chart_correlation")
+        else:
+            st.caption("Needs at least two labels.")
+    with cardinality:
+        present = [c for c in d.categorical if c in rows.columns]
+        if present:
+            st.plotly_chart(charts.cardinalities(rows, present), width="stretch", key="data_chart_cardinalities")
+        else:
+            st.caption("No categorical features chosen.")
+    with interactions:
+        ids = [(c, noun) for c, noun in ((d.user_col, "user"), (d.item_col, "item")) if c and c in rows.columns]
+        for column, noun in ids:
+            chart = charts.interactions_histogram(rows, column, noun)
+            st.plotly_chart(chart, width="stretch", key=f"data_chart_per_{noun}")
+        if not ids:
+            st.caption("Choose a user or item column to see how many interactions each has.")
+
+
+def page() -> None:
+    st.title("Data")
+    with st.container(border=True):
+        load_controls()
+    info, frame = state.dataset(), state.frame()
+    if info is None:
+        st.markdown(FORMAT_HELP)
+        return
+    if frame is None:
+        st.warning(f"The file behind **{info['name']}** can no longer be read: load it again.")
+        return
+    st.markdown(f"**{info['name']}** · {fmt.count(info['rows'])} rows × {info['columns']} columns")
+    for note in info.get("notes") or []:
+        st.info(f"Loader: {note}")
+    if info.get("ignored"):
+        lines = "\n".join(f"- `{c}`: {why}" for c, why in info["ignored"].items())
+        st.info(f"Set to **ignore** by inference (change it below):\n{lines}")
+    path = info["path"]
+    rows = per_dataset(
+        "data_profile_rows",
+        path,
+        lambda: frame.sample(n=PROFILE_ROWS, random_state=0) if len(frame) > PROFILE_ROWS else frame,
+    )
+    summary = per_dataset("data_summary", path, lambda: column_summary(rows))
+    preview(frame, summary, len(rows))
+    distinct = dict(zip(summary["column"], summary["distinct"], strict=True))
+    config, changes = schema_editor(state.experiment(), frame, distinct)
+    state.save_experiment(config)
+    for change in changes:
+        st.info(change)
+    notes, problems = check(config, frame, path)
+    validation(config, notes, problems)
+    profile(config, rows, len(frame))
+
+
+page()

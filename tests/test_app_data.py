@@ -1,0 +1,277 @@
+"""Data page (AppTest): load a sample or an upload, bad files, the schema editor, validation and profile charts."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+import mtlrec.runs
+import mtlrec.sample
+from mtlrec.config import ExperimentConfig
+from mtlrec.errors import MtlrecError
+from mtlrec.io import read_table
+from mtlrec.sample import SyntheticSpec, write_sample
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGE = "pages/data.py"
+SPEC = SyntheticSpec(n_users=60, n_items=150, n_rows=5000, seed=3)  # a small stand-in for the bundled sample
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("samples")
+    write_sample(folder, SPEC)
+    return folder
+
+
+@pytest.fixture
+def sample_frame(samples: Path) -> pd.DataFrame:
+    return pd.read_parquet(samples / "synthetic.parquet")
+
+
+@pytest.fixture(autouse=True)
+def app_env(samples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MTLREC_HOME", str(tmp_path))
+    monkeypatch.setattr(mtlrec.runs, "DEFAULT_HOME", tmp_path)
+    monkeypatch.setattr(mtlrec.sample, "SAMPLE_DIR", samples)
+    st.cache_resource.clear()
+    st.cache_data.clear()  # the sample loader caches by name; other modules load other stand-ins
+
+
+def open_page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    return at
+
+
+def load_sample(at: AppTest) -> AppTest:
+    at.button(key="data_sample_synthetic").click().run()
+    assert not at.exception
+    return at
+
+
+def upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    at.file_uploader(key="data_upload").set_value((name, data, "text/csv")).run()
+    assert not at.exception
+    return at
+
+
+def edit(at: AppTest, changes: dict[str, dict]) -> AppTest:
+    """Edit schema editor rows by column name, as a person would in the table."""
+    rows = list(at.data_editor(key="schema_editor").value["column"])
+    edits = {rows.index(column): change for column, change in changes.items()}
+    at.session_state["schema_editor"] = {"edited_rows": edits, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception
+    return at
+
+
+def experiment(at: AppTest) -> ExperimentConfig:
+    return ExperimentConfig.from_dict(at.session_state["experiment"])
+
+
+def figures(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def numbers(values) -> list[float]:
+    """A figure's data array: plotly may write numpy arrays as base64 ("bdata") in the JSON spec."""
+    if isinstance(values, dict) and "bdata" in values:
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
+    return list(values)
+
+
+def small_csv(rows: int = 80) -> bytes:
+    users = [f"u{i % 9}" for i in range(rows)]
+    frame = pd.DataFrame(
+        {
+            "user_id": users,
+            "item_id": [f"i{(i * 7) % 23}" for i in range(rows)],
+            "device": ["ios", "android", "web", "android"] * (rows // 4),
+            "price": [round(1.5 + (i * 13) % 17, 2) for i in range(rows)],
+            "click": [int(i % 3 == 0) for i in range(rows)],
+            "finished": [0] * rows,
+            "score": [f"{i % 5},5" for i in range(rows)],  # decimal commas: text to pandas
+        }
+    )
+    return frame.to_csv(index=False).encode()
+
+
+def library_message(name: str, data: bytes) -> str:
+    with pytest.raises(MtlrecError) as caught:
+        read_table(data, name)
+    return caught.value.message
+
+
+def test_without_a_dataset_the_page_explains_the_format_and_offers_samples_and_upload():
+    at = open_page()
+    text = " ".join(m.value for m in at.markdown)
+    assert "One row per interaction" in text
+    assert "one column per label" in text
+    assert [b.key for b in at.button] == ["data_sample_synthetic", "data_sample_census"]
+    uploader = at.file_uploader(key="data_upload")
+    assert "up to 200 MB" in uploader.label  # server.maxUploadSize in .streamlit/config.toml
+    assert {"csv", "parquet"} <= {t.lstrip(".") for t in uploader.allowed_type}
+    assert not at.data_editor
+    assert not at.get("plotly_chart")
+
+
+def test_sample_button_loads_preview_prefilled_schema_validation_and_profile_charts(sample_frame: pd.DataFrame):
+    at = load_sample(open_page())
+
+    preview = at.dataframe[0].value
+    assert len(preview) == 200
+    assert list(preview.columns) == list(sample_frame.columns)
+    summary = next(d.value for d in at.dataframe if "missing" in d.value.columns)
+    assert summary.set_index("column").loc["user_id", "distinct"] == sample_frame["user_id"].nunique()
+
+    assert at.selectbox(key="schema_user").value == "user_id"
+    assert at.selectbox(key="schema_item").value == "item_id"
+    assert at.selectbox(key="schema_time").value == "timestamp"
+    assert at.checkbox(key="schema_ids").value is True
+    table = at.data_editor(key="schema_editor").value.set_index("column")
+    assert {"user_id", "item_id", "timestamp"}.isdisjoint(table.index)
+    labels = table[table["role"] == "label"]
+    assert labels["task type"].to_dict() == {
+        "click": "binary",
+        "like": "binary",
+        "purchase": "binary",
+        "watch_time": "regression",
+    }
+    assert table.loc["device", "role"] == "categorical"
+    assert table.loc["item_price", "role"] == "numeric"
+
+    assert [s.value for s in at.success] == ["Ready to train: 4 tasks, 12 features"]
+    assert not at.error
+    assert at.session_state["data_valid"] is True
+    assert any(link.proto.page == "train" for link in at.get("page_link"))
+
+    charts = figures(at)
+    rates = next(f for f in charts if f["layout"]["title"]["text"] == "Label rates")
+    heights = {bar["name"]: numbers(bar["y"])[0] for bar in rates["data"]}
+    expected = {t: sample_frame[t].mean() for t in ("click", "like", "purchase")}
+    expected["watch_time"] = (sample_frame["watch_time"] != 0).mean()
+    assert heights == pytest.approx(expected, abs=1e-12)
+    titles = [f["layout"]["title"]["text"] for f in charts]
+    assert "Correlation between labels" in titles
+    assert "Distinct values per column" in titles
+    assert any(t.startswith("Interactions per user") for t in titles)
+    assert any(t.startswith("Interactions per item") for t in titles)
+
+
+def test_an_uploaded_csv_becomes_the_dataset_with_an_inferred_schema():
+    at = upload(open_page(), "mine.csv", small_csv())
+    assert at.session_state["dataset"]["name"] == "mine.csv"
+    assert at.session_state["dataset"]["kind"] == "upload"
+    assert len(at.dataframe[0].value) == 80
+    assert at.selectbox(key="schema_user").value == "user_id"
+    config = experiment(at)
+    assert config.task_names == ["click"]
+    assert config.data.numeric == ["price"]
+    ignored = " ".join(i.value for i in at.info)
+    assert "finished" in ignored and "constant" in ignored  # inference's ignored columns, with the reason
+    assert [s.value for s in at.success] == ["Ready to train: 1 task, 5 features"]
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("empty.csv", b""),
+        ("garbage.csv", bytes(range(256)) * 8),
+        ("header.csv", b"user_id,item_id,click\n"),
+        ("fake.parquet", b"user_id,item_id\nu1,i1\n"),
+    ],
+)
+def test_a_bad_upload_shows_the_library_message_and_keeps_the_previous_dataset(name: str, data: bytes):
+    at = load_sample(open_page())
+    upload(at, name, data)
+    message = library_message(name, data)
+    assert message.startswith(f"{name}: ")
+    assert message in [e.value for e in at.error]
+    assert at.session_state["dataset"]["path"] == "sample:synthetic"
+    assert len(at.dataframe[0].value) == 200
+    at.run()  # a rerun does not parse the file again, and the message stays while the file is in the uploader
+    assert message in [e.value for e in at.error]
+    assert not at.exception
+
+
+def test_schema_edits_are_saved_and_validated_problem_by_problem():
+    at = load_sample(open_page())
+    config = experiment(at)
+    config.tasks[0].weight = 2.5  # a loss weight chosen on Train survives schema edits
+    at.session_state["experiment"] = config.to_dict()
+    edit(at, {"like": {"role": "ignore"}, "item_category": {"role": "label", "task type": "binary"}})
+
+    config = experiment(at)
+    assert config.task_names == ["click", "purchase", "watch_time", "item_category"]
+    assert [t.weight for t in config.tasks] == [2.5, 1.0, 1.0, 1.0]
+    assert "item_category" not in config.data.categorical
+    assert "like" not in config.data.categorical + config.data.numeric
+    problems = [e.value for e in at.error]
+    assert len(problems) == 1
+    assert problems[0].startswith("column 'item_category' is a binary task but has 20 distinct values")
+    assert "Training is blocked" in at.warning[0].value
+    assert not at.success
+    assert at.session_state["data_valid"] is False
+    assert not any(link.proto.page == "train" for link in at.get("page_link"))
+
+    edit(at, {"like": {"role": "ignore"}, "item_category": {"role": "categorical"}})
+    assert not at.error
+    assert [s.value for s in at.success] == ["Ready to train: 3 tasks, 12 features"]
+    assert at.session_state["data_valid"] is True
+
+
+def test_a_constant_label_is_listed_as_a_problem():
+    at = upload(open_page(), "mine.csv", small_csv())
+    edit(at, {"finished": {"role": "label", "task type": "binary"}})
+    assert experiment(at).task_names == ["click", "finished"]
+    problems = [e.value for e in at.error]
+    assert problems == [
+        "column 'finished' (task) has the same value (0) in every row: nothing can be learned from it; "
+        "drop the task or use data where it varies"
+    ]
+    assert at.session_state["data_valid"] is False
+
+
+def test_settings_survive_switching_to_another_page_and_back():
+    at = load_sample(open_page())
+    edit(at, {"like": {"role": "ignore"}, "watch_time": {"log1p": False}})
+    at.selectbox(key="schema_time").set_value("(none)")
+    at.checkbox(key="schema_ids").uncheck().run()
+    assert not at.exception
+    saved = experiment(at)
+    assert saved.data.time_col is None
+    assert saved.data.categorical[:2] != ["user_id", "item_id"]
+
+    at.switch_page("pages/train.py").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert experiment(at).to_dict() == saved.to_dict()
+    assert at.selectbox(key="schema_time").value == "(none)"
+    assert at.checkbox(key="schema_ids").value is False
+    table = at.data_editor(key="schema_editor").value.set_index("column")
+    assert table.loc["like", "role"] == "ignore"
+    assert table.loc["watch_time", "log1p"] == False  # noqa: E712 (numpy bool)
+    assert "timestamp" in table.index  # no longer the time column: it is an ordinary (ignored) column now
+    assert [s.value for s in at.success] == ["Ready to train: 3 tasks, 10 features"]
+
+
+@pytest.mark.parametrize("column", ["device", "score"])
+def test_a_text_column_as_the_timestamp_is_a_listed_problem_not_a_traceback(column: str):
+    at = upload(open_page(), "mine.csv", small_csv())
+    at.selectbox(key="schema_time").set_value(column).run()
+    assert not at.exception
+    assert experiment(at).data.time_col == column
+    assert at.error
+    assert at.session_state["data_valid"] is False
+    if column == "device":
+        assert at.error[0].value.startswith("timestamp column 'device' has values that are not times in 80 rows")
