@@ -1,10 +1,285 @@
-"""Recommend page."""
+"""Recommend page: one user's history and top-K items, re-ranked at once by per-task fusion weights."""
 
 from ui.frame import guard
 
 guard("recommend")
 
+import json  # noqa: E402
+import random  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
+from mtlrec import charts, fmt, sample  # noqa: E402
+from mtlrec.config import TaskSpec  # noqa: E402
+from mtlrec.data import SAMPLE_PREFIX, Prepared  # noqa: E402
+from mtlrec.errors import MtlrecError  # noqa: E402
+from mtlrec.recommend import Recommender, fuse  # noqa: E402
+from mtlrec.schema import parse_time  # noqa: E402
+from ui import runs  # noqa: E402
+
+USER = "recommend_user"
+K = "recommend_k"
+EXCLUDE_SEEN = "recommend_exclude_seen"
+FUSION = "recommend_fusion_"  # + task name
+SCORES = "recommend_scores"  # {"run", "user", "scores", "correlations", "truth_problem"}: once per (run, user)
+SAVED = "recommend_saved"  # widget values kept while another page is shown (Streamlit drops them)
+SYNTHETIC = SAMPLE_PREFIX + "synthetic"
+TRUTH_OF = {**sample.BINARY_TRUTH, "watch_time": "e_watch_time"}  # task -> the synthetic world's truth column
+
+
+def remember(key: str) -> None:
+    st.session_state[SAVED][key] = st.session_state[key]
+
+
+def kept(key: str, default) -> dict:
+    """Widget keyword arguments (key, on_change) that keep its value while another page is shown."""
+    saved = st.session_state.setdefault(SAVED, {})
+    if key not in st.session_state:
+        st.session_state[key] = saved.get(key, default)
+    return {"key": key, "on_change": remember, "args": (key,)}
+
+
+def choose_user(users: list) -> None:
+    """Keep the chosen user when it belongs to this run's data; otherwise the most active one."""
+    current = st.session_state.get(USER, st.session_state.setdefault(SAVED, {}).get(USER))
+    st.session_state[USER] = current if current in users else users[0]
+
+
+def pick_random_user(users: list) -> None:
+    st.session_state[USER] = st.session_state[SAVED][USER] = random.choice(users)
+
+
+@st.cache_resource(show_spinner=False, max_entries=1)
+def synthetic_world(spec_path: str, modified: float) -> sample.SyntheticWorld:
+    """The bundled synthetic sample's world, rebuilt from its spec (shared: it is data, not a user's model)."""
+    spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
+    return sample.SyntheticWorld(sample.SyntheticSpec(**spec))
+
+
+def with_truth(recommender: Recommender, user, scores: pd.DataFrame, tasks: list[TaskSpec]) -> pd.DataFrame:
+    """The scores with a "true <column>" per task the synthetic world knows (raises MtlrecError, OSError...)."""
+    spec_path = sample.SAMPLE_DIR / "synthetic.json"
+    world = synthetic_world(str(spec_path), spec_path.stat().st_mtime)
+    truth = world.truth(recommender.candidate_rows(user))
+    known = {t.name: TRUTH_OF[t.name] for t in tasks if t.name in TRUTH_OF}
+    return scores.assign(**{f"true {column}": truth[column].to_numpy() for column in known.values()})
+
+
+def correlations(scores: pd.DataFrame, tasks: list[TaskSpec]) -> dict[str, tuple[float, float]]:
+    """(Spearman, Pearson) between each task's prediction and its truth over all of the user's candidates."""
+    result = {}
+    for task in tasks:
+        true = f"true {TRUTH_OF.get(task.name)}"
+        if true in scores:
+            predicted = scores[task.name if task.type == "binary" else f"{task.name}_value"]
+            pearson = predicted.corr(scores[true])
+            spearman = predicted.rank().corr(scores[true].rank())
+            result[task.name] = (spearman, pearson)
+    return result
+
+
+def scores_of(recommender: Recommender, run_id: str, user, config) -> dict:
+    """Per-task scores for all of the user's candidates, computed once per (run, user) and kept in the session."""
+    entry = st.session_state.get(SCORES)
+    if entry and entry["run"] == run_id and entry["user"] == user:
+        return entry
+    with st.spinner("Scoring every item for this user…"):
+        scores = recommender.score(user)
+    entry = {"run": run_id, "user": user, "scores": scores, "correlations": {}, "truth_problem": None}
+    if config.data.path == SYNTHETIC:
+        try:
+            entry["scores"] = with_truth(recommender, user, scores, config.tasks)
+            entry["correlations"] = correlations(entry["scores"], config.tasks)
+        except MtlrecError as exc:
+            entry["truth_problem"] = exc.message
+        except (OSError, ValueError, TypeError) as exc:  # spec file missing or unreadable
+            entry["truth_problem"] = f"the sample's spec (synthetic.json) cannot be read ({exc})"
+    st.session_state[SCORES] = entry
+    return entry
+
+
+def readable_time(column: pd.Series) -> pd.Series:
+    """Times as datetimes; numbers that are not Unix seconds (day numbers, milliseconds…) stay as they are."""
+    seconds = parse_time(column)
+    if pd.api.types.is_numeric_dtype(column) and not seconds.dropna().between(1e8, 1e10).all():
+        return column
+    return pd.to_datetime(seconds, unit="s")
+
+
+def show_history(recommender: Recommender, user, tasks: list[TaskSpec]) -> None:
+    history = recommender.history(user)
+    cards = st.columns(len(tasks) + 1)
+    cards[0].metric("Interactions", fmt.count(len(history)), border=True)
+    for card, task in zip(cards[1:], tasks, strict=True):
+        labels = pd.to_numeric(history[task.name], errors="coerce")
+        if task.type == "binary":
+            card.metric(f"{task.name} positives", fmt.count(int((labels == 1).sum())), border=True)
+        else:
+            card.metric(f"{task.name} mean", fmt.metric(labels.mean(), 2), border=True)
+    time_col = recommender.config.data.time_col
+    column_config = {recommender.item_col: "item"}
+    if time_col in history:
+        history[time_col] = readable_time(history[time_col])
+        if pd.api.types.is_datetime64_any_dtype(history[time_col]):
+            column_config[time_col] = st.column_config.DatetimeColumn("time", format="YYYY-MM-DD HH:mm")
+    st.dataframe(history, column_config=column_config, hide_index=True, height=250)
+
+
+def top_table(top: pd.DataFrame, tasks: list[TaskSpec], exclude_seen: bool) -> tuple[pd.DataFrame, dict]:
+    """The top-K columns in reading order (prediction, then its truth where known) and their formats."""
+    columns = ["rank", "item"] + ([] if exclude_seen else ["seen"])
+    config = {
+        "rank": st.column_config.NumberColumn("#", width="small"),
+        "seen": st.column_config.CheckboxColumn("seen", help="The user already has a row with this item"),
+    }
+    for task in tasks:
+        true = f"true {TRUTH_OF.get(task.name)}"
+        if task.type == "binary":
+            columns.append(task.name)
+            config[task.name] = st.column_config.ProgressColumn(
+                task.name,
+                format="%.3f",
+                min_value=0.0,
+                max_value=1.0,
+                help=f"Predicted probability of {task.name}",
+                width=90,
+            )
+            if true in top:
+                columns.append(true)
+                config[true] = st.column_config.ProgressColumn(
+                    true,
+                    format="%.3f",
+                    min_value=0.0,
+                    max_value=1.0,
+                    help="The synthetic world's true probability",
+                    width=90,
+                )
+        else:
+            value = f"{task.name}_value"
+            columns += [task.name, value]
+            config[task.name] = st.column_config.NumberColumn(
+                f"{task.name} (z)",
+                format="%+.2f",
+                help="Standardised prediction: the score its fusion weight multiplies",
+            )
+            mean_of_logs = " (trained on log1p: a typical value, below the mean)" if task.log1p else ""
+            config[value] = st.column_config.NumberColumn(
+                task.name, format="%.2f", help=f"Predicted value on the label's own scale{mean_of_logs}"
+            )
+            if true in top:
+                columns.append(true)
+                config[true] = st.column_config.NumberColumn(
+                    true, format="%.2f", help="The synthetic world's true expected value"
+                )
+    columns.append("fused")
+    config["fused"] = st.column_config.NumberColumn("fused score", format="%.3f", help="Σ weight × task score")
+    return top[columns], config
+
+
+def fusion_help(task: TaskSpec) -> str:
+    if task.type == "binary":
+        return f"Weight of the predicted probability of {task.name} (0 to 1) in the ranking score."
+    scale = "log1p of the label" if task.log1p else "the label"
+    return (
+        f"Weight of the standardised prediction of {task.name}: {scale} in standard deviations from its training "
+        "mean (about -2 to 2), so a weight acts on a scale comparable with the probabilities."
+    )
+
+
+@st.fragment
+def ranking(scores: pd.DataFrame, tasks: list[TaskSpec]) -> None:
+    """Controls and results together: moving a slider reruns this part only, and never the model."""
+    controls, chart = st.columns([1, 3], gap="large")
+    with controls:
+        k = st.slider("How many items (K)", 5, 50, **kept(K, 10))
+        exclude_seen = st.toggle("Hide items the user has seen", **kept(EXCLUDE_SEEN, True))
+        st.markdown("**Fusion weights**")
+        st.caption("Ranking score = Σ weight × task score. No retraining: the same predictions, re-weighted.")
+        fusion = {
+            t.name: st.slider(t.name, 0.0, 5.0, step=0.1, help=fusion_help(t), **kept(FUSION + t.name, 1.0))
+            for t in tasks
+        }
+    start = time.perf_counter()
+    top = fuse(scores, fusion, k, exclude_seen)
+    elapsed = time.perf_counter() - start
+    if top.empty:
+        chart.info("This user has seen every item: turn off *Hide items the user has seen*.")
+        return
+    with chart:
+        if not any(fusion.values()):
+            st.warning("Every fusion weight is 0, so the order is arbitrary: raise at least one weight.")
+        st.plotly_chart(charts.recommendation_bars(top, tasks), width="stretch")
+    table, column_config = top_table(top, tasks, exclude_seen)
+    st.dataframe(table, column_config=column_config, hide_index=True)
+    st.caption(f"Re-ranked {len(scores):,} items in {elapsed * 1000:.1f} ms.")
+
+
 st.title("Recommend")
-st.info("Coming soon.")
+st.caption("Score every item for one user with a saved model, then re-rank by weighting the tasks' scores.")
+
+run_id = runs.pick_run("Run", key="recommend_run")
+if run_id is None:
+    st.info("No finished run yet: train a model first.")
+    st.page_link("pages/train.py", label="Train", icon=":material/model_training:")
+    st.stop()
+run = runs.load(run_id)
+if run is None:
+    st.stop()
+config = run.config
+if not config.data.user_col or not config.data.item_col:
+    st.info(Prepared.ranking_note.fget(run))  # the library's note; it reads only `.config`
+    st.stop()
+try:
+    recommender = runs.recommender_of(run_id)
+except MtlrecError as exc:
+    st.error(exc.message)
+    st.stop()
+
+users = recommender.users()
+if not users:
+    st.info("The run's data has no users.")
+    st.stop()
+choose_user(users)
+left, right = st.columns([5, 1], vertical_alignment="bottom")
+user = left.selectbox(
+    f"User (most active first, {len(users):,} in all)",
+    users,
+    format_func=str,
+    key=USER,
+    on_change=remember,
+    args=(USER,),
+)
+right.button("Random user", icon=":material/casino:", on_click=pick_random_user, args=(users,), width="stretch")
+
+try:
+    entry = scores_of(recommender, run_id, user, config)
+except MtlrecError as exc:
+    st.error(exc.message)
+    st.stop()
+
+st.subheader("History")
+show_history(recommender, user, config.tasks)
+
+st.subheader("Top recommendations")
+ranking(entry["scores"], config.tasks)
+
+if config.data.path == SYNTHETIC:
+    st.subheader("Against the ground truth")
+    st.caption(
+        "Only synthetic data has a ground truth: its generator knows every row's true click, like and purchase "
+        "probability and expected watch time, so the predictions can be checked item by item (the *true* columns)."
+    )
+    if entry["truth_problem"]:
+        st.warning(f"The ground truth is not available: {entry['truth_problem']}")
+    cards = st.columns(max(len(entry["correlations"]), 1))
+    for card, (task, (spearman, pearson)) in zip(cards, entry["correlations"].items(), strict=False):
+        card.metric(
+            f"{task}: rank correlation",
+            fmt.metric(spearman, 3),
+            help=f"Spearman correlation between predicted and true {task} over all "
+            f"{len(entry['scores']):,} candidate items of this user (Pearson {fmt.metric(pearson, 3)}).",
+            border=True,
+        )

@@ -1,10 +1,301 @@
-"""Runs page."""
+"""Runs page: every saved run in a table; compare, rename, delete, download and open them."""
 
 from ui.frame import guard
 
 guard("runs")
 
+from datetime import datetime  # noqa: E402
+
+import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
+from mtlrec import charts  # noqa: E402
+from mtlrec.config import TaskSpec  # noqa: E402
+from mtlrec.errors import MtlrecError  # noqa: E402
+from mtlrec.runs import STATUSES, metrics_table  # noqa: E402
+from ui import runs, state  # noqa: E402
+
+RESULTS_STATUSES = ("finished", "stopped", "failed")  # what Results can show (a failed run: message and curves)
+MAIN_METRIC = {"binary": "auc", "regression": "rmse"}
+STATUS_LABELS = {  # plain symbols: the table is drawn on a canvas, where emoji fonts are not a given
+    "running": "▶ running",
+    "finished": "✓ finished",
+    "stopped": "■ stopped",
+    "failed": "✗ failed",
+    "interrupted": "⚠ interrupted",
+    "damaged": "⚠ damaged",
+}
+NO_RESULTS = {
+    "running": "It is training right now: its results are saved when it ends.",
+    "interrupted": "The server stopped while it trained: only its configuration was kept.",
+    "stopped": "It was stopped before its first epoch ended: only its configuration was kept.",
+    "failed": "It failed before its first epoch ended: only its configuration was kept.",
+}
+SERVER_ZONE = datetime.now().astimezone().tzinfo
+NOTICE = "runs_notice"  # a toast for the rerun that follows a rename or a delete
+RENAME_ERROR = "runs_rename_error"
+
+
+def status_of(row: dict) -> str:
+    return "damaged" if row["damaged"] else row["status"]
+
+
+def local_times(seconds: list[float], timezone: str | None) -> pd.DatetimeIndex:
+    """Unix times as wall-clock times in the browser's time zone (the server's when the browser did not say)."""
+    utc = pd.to_datetime(seconds, unit="s", utc=True)
+    try:
+        return utc.tz_convert(timezone or SERVER_ZONE).tz_localize(None)
+    except (KeyError, ValueError):  # a zone name this machine does not know
+        return utc.tz_convert(SERVER_ZONE).tz_localize(None)
+
+
+def runs_table(rows: list[dict], timezone: str | None) -> tuple[pd.DataFrame, list[str]]:
+    """One line per run: config highlights and each task's main metric (AUC or RMSE) on the test rows; and the
+    names of the metric columns."""
+    table = pd.DataFrame(
+        {
+            "name": [r["name"] for r in rows],
+            "status": [STATUS_LABELS[status_of(r)] for r in rows],
+            "created": local_times([r["created"] for r in rows], timezone),
+            "data": [r["summary"].get("data") or "" for r in rows],
+            "model": [r["summary"].get("model") for r in rows],
+            "size": [r["summary"].get("size") for r in rows],
+            "weights": [weights_text(r["summary"].get("weights") or {}) for r in rows],
+            "epochs": [r["summary"].get("epochs_run") for r in rows],
+            "train time": [r["summary"].get("train_seconds") for r in rows],
+        }
+    )
+    metrics = main_metrics(rows)
+    for column, values in metrics.items():
+        table[column] = values
+    return table, list(metrics)
+
+
+def weights_text(weights: dict) -> str:
+    """{"click": 1.0, "like": 0.5} -> 'click=1, like=0.5'."""
+    return ", ".join(f"{task}={w:g}" if isinstance(w, int | float) else f"{task}={w}" for task, w in weights.items())
+
+
+def main_metrics(rows: list[dict]) -> dict[str, list[float | None]]:
+    """'<task> <metric>' -> one value per row, for every task of any of the runs."""
+    types: dict[str, str] = {}
+    for r in rows:
+        types.update(r["summary"].get("types", {}))
+    columns = {}
+    for task, kind in types.items():
+        metric = MAIN_METRIC.get(kind, "auc")
+        columns[f"{task} {metric}"] = [(r["summary"].get("tasks") or {}).get(task, {}).get(metric) for r in rows]
+    return columns
+
+
+def weights_table(rows: list[dict]) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Loss weights and main metrics of runs with test metrics: the parallel-coordinates view's input."""
+    rows = [r for r in rows if r["summary"].get("tasks")]
+    tasks = list(dict.fromkeys(t for r in rows for t in r["summary"].get("weights", {})))
+    weights = {f"w {t}": [r["summary"]["weights"].get(t) for r in rows] for t in tasks}
+    varied = {column: values for column, values in weights.items() if len(set(values)) > 1}
+    weights = varied or weights  # a weight every run shares explains no difference between them
+    metrics = main_metrics(rows)
+    table = pd.DataFrame({"name": [r["name"] for r in rows], **weights, **metrics})
+    return table, list(weights), list(metrics)
+
+
+def file_reader(run_id: str, name: str):
+    """A callable reading a run file when the user clicks its download button (None when the file is absent)."""
+    path = state.store().folder(run_id) / name
+    return (lambda: path.read_bytes()) if path.is_file() else None
+
+
+def run_labels(rows: list[dict]) -> dict[str, str]:
+    """Run id -> its name on charts, with the id added where two runs share a name."""
+    names = [r["name"] for r in rows]
+    return {r["id"]: r["name"] if names.count(r["name"]) == 1 else f"{r['name']} ({r['id']})" for r in rows}
+
+
+def compare(selected: list[dict]) -> None:
+    labels, loaded = run_labels(selected), {}
+    for r in selected:
+        try:
+            run = state.store().load(r["id"])
+        except MtlrecError as exc:
+            st.warning(f"Left out: {exc.message}")
+            continue
+        if run.metrics.get("tasks"):
+            loaded[labels[r["id"]]] = run
+    if len(loaded) < 2:
+        st.info("Select at least two runs with test metrics to compare them side by side.")
+        return
+    tasks: dict[str, TaskSpec] = {}
+    choices: dict[str, list[str]] = {}
+    for run in loaded.values():
+        for task in run.config.tasks:
+            tasks.setdefault(task.name, task)
+            choices.setdefault(task.name, list(run.metrics["tasks"].get(task.name, {})))
+    st.markdown("**Test metrics side by side**")
+    metric_by_task = {}
+    for column, (name, options) in zip(st.columns(len(tasks)), choices.items(), strict=True):
+        main = MAIN_METRIC.get(tasks[name].type, "auc")
+        index = options.index(main) if main in options else 0
+        metric_by_task[name] = column.selectbox(name, options, index=index, key=f"runs_metric_{name}")
+    metrics = {label: run.metrics["tasks"] for label, run in loaded.items()}
+    st.plotly_chart(charts.compare_metrics(metrics, metric_by_task), width="stretch")
+
+    st.markdown("**Learning curves overlaid**")
+    histories = {label: run.history for label, run in loaded.items()}
+    left, right = st.columns(2)
+    task = left.selectbox("Task", list(tasks), key="runs_curve_task")
+    prefix = f"{task}/"
+    curves = sorted({c.removeprefix(prefix) for h in histories.values() for c in h.columns if c.startswith(prefix)})
+    if not curves:
+        st.info(f"No run recorded learning curves for {task}.")
+        return
+    default = curves.index("val_loss") if "val_loss" in curves else 0
+    column = right.selectbox("Curve", curves, index=default, key="runs_curve_column")
+    st.plotly_chart(charts.overlay_curves(histories, tasks[task], column), width="stretch")
+
+
+def rename(run_id: str) -> None:
+    try:
+        label = state.store().rename(run_id, st.session_state[f"runs_name_{run_id}"])
+        st.session_state[NOTICE] = f"Renamed to “{label}”"
+    except MtlrecError as exc:
+        st.session_state[RENAME_ERROR] = exc.message
+
+
+def delete(run_id: str, name: str) -> None:
+    state.store().delete(run_id)
+    if st.session_state.get(state.RESULTS_RUN) == run_id:
+        del st.session_state[state.RESULTS_RUN]
+    st.session_state["runs_table"] = {"selection": {"rows": [], "columns": [], "cells": []}}
+    st.session_state[NOTICE] = f"Deleted “{name}”"
+
+
+def manage(row: dict) -> None:
+    run_id, store = row["id"], state.store()
+    st.markdown(f"**{row['name']}** · {STATUS_LABELS[status_of(row)]} · run `{run_id}`")
+    if row["message"]:
+        st.caption(row["message"])
+    left, right = st.columns(2)
+    with left.container(border=True):
+        st.text_input("New name", value=row["name"], key=f"runs_name_{run_id}", max_chars=80)
+        st.button("Rename", icon=":material/edit:", key="runs_rename", on_click=rename, args=(run_id,))
+        if error := st.session_state.pop(RENAME_ERROR, None):
+            st.error(error)
+    with right.container(border=True):
+        live = row["status"] == "running"
+        sure = st.checkbox(
+            "Yes, delete this run and its files",
+            key=f"runs_confirm_{run_id}",
+            disabled=live,
+            help="It is training right now: stop it on Train first." if live else None,
+        )
+        st.button(
+            "Delete",
+            icon=":material/delete:",
+            type="primary",
+            disabled=not sure or live,
+            key="runs_delete",
+            on_click=delete,
+            args=(run_id, row["name"]),
+        )
+
+    try:
+        run = store.load(run_id)
+    except MtlrecError as exc:
+        run = None
+        if row["damaged"]:
+            st.warning(f"{exc.message}: only its readable files can be downloaded.")
+        else:
+            st.caption(NO_RESULTS.get(row["status"], exc.message))
+    downloads = {
+        "config.json": file_reader(run_id, "config.json"),
+        "metrics.csv": (lambda: metrics_table(run.metrics).to_csv(index=False).encode())
+        if run and run.metrics.get("tasks")
+        else None,
+        "predictions.csv": file_reader(run_id, "predictions.csv"),
+        "model.pt": file_reader(run_id, "model.pt"),
+        f"{run_id}.zip": (lambda: store.export_zip(run_id)) if run else None,
+    }
+    with st.container(horizontal=True):
+        for name, data in downloads.items():
+            if data is not None:
+                file_name = name if name.endswith(".zip") else f"{run_id}_{name}"
+                st.download_button(
+                    name,
+                    data=data,
+                    file_name=file_name,
+                    icon=":material/download:",
+                    on_click="ignore",
+                    key=f"runs_download_{name}",
+                )
+    with st.container(horizontal=True):
+        showable = run is not None and row["status"] in RESULTS_STATUSES
+        if st.button("Open in Results", icon=":material/monitoring:", disabled=not showable, key="runs_results"):
+            runs.open_run(run_id, "pages/results.py")
+        recommendable = run is not None and row["status"] in runs.OPENABLE and run.has_model
+        if st.button("Open in Recommend", icon=":material/recommend:", disabled=not recommendable, key="runs_rec"):
+            runs.open_run(run_id, "pages/recommend.py")
+
+
 st.title("Runs")
-st.info("Coming soon.")
+if notice := st.session_state.pop(NOTICE, None):
+    st.toast(notice, icon=":material/check:")
+store = state.store()
+all_rows = store.list()
+if not all_rows:
+    st.info(
+        "No saved runs yet. Every finished, stopped or failed run is saved here (on the server's disk, so it "
+        "survives a refresh and a restart)."
+    )
+    st.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
+    st.stop()
+
+filters = st.columns([1, 2])
+present = [s for s in (*STATUSES, "damaged") if any(status_of(r) == s for r in all_rows)]
+chosen = filters[0].multiselect("Status", present, key="runs_status", placeholder="all")
+search = filters[1].text_input("Search names", key="runs_search", placeholder="part of a run's name")
+rows = [r for r in all_rows if status_of(r) in (chosen or present) and search.strip().lower() in r["name"].lower()]
+
+table, metric_columns = runs_table(rows, st.context.timezone)
+event = st.dataframe(
+    table,
+    hide_index=True,
+    on_select="rerun",
+    selection_mode="multi-row",
+    key="runs_table",
+    column_config={
+        "created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm"),
+        "train time": st.column_config.NumberColumn("train time", format="%.1f s"),
+        **{column: st.column_config.NumberColumn(column, format="%.4f") for column in metric_columns},
+    },
+)
+selected = [rows[i] for i in event.selection.rows if i < len(rows)]
+st.caption(
+    f"{len(rows)} of {len(all_rows)} runs · select rows (the boxes on the left) to compare or manage them. "
+    "“interrupted” runs were training when the server stopped; “running” ones are training now."
+)
+
+st.subheader("Compare")
+comparable = [r for r in selected if not r["damaged"] and r["summary"].get("tasks")]
+if len(comparable) >= 2:
+    compare(comparable)
+else:
+    st.info(
+        "Select two or more runs with test metrics in the table to compare them (failed and damaged runs have none)."
+    )
+pool = comparable if len(comparable) >= 2 else [r for r in rows if not r["damaged"]]
+weights, weight_columns, outcome_columns = weights_table(pool)
+if len(weights) >= 2:
+    st.plotly_chart(charts.parallel_weights(weights, weight_columns, outcome_columns), width="stretch")
+    st.caption("Drag along an axis to pick out runs; weights every run shares are left out.")
+
+st.subheader("Manage")
+if not selected:
+    st.info("Select a run in the table to rename, delete, download or open it.")
+else:
+    ids = [r["id"] for r in selected]
+    by_id = {r["id"]: r for r in selected}
+    run_id = ids[0]
+    if len(ids) > 1:
+        run_id = st.selectbox("Run", ids, format_func=lambda rid: runs.run_label(by_id[rid]), key="runs_manage")
+    manage(by_id[run_id])

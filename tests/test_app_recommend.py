@@ -1,0 +1,209 @@
+"""Recommend page (AppTest): history, top-K ranking, live fusion re-ranking, exclude-seen and the ground truth."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+import mtlrec.runs
+import mtlrec.sample
+from mtlrec.config import ExperimentConfig, ModelConfig, TrainConfig
+from mtlrec.data import propose_schema
+from mtlrec.experiment import run_experiment
+from mtlrec.recommend import Recommender, fuse
+from mtlrec.runs import RunStore
+from mtlrec.sample import SyntheticSpec, SyntheticWorld, write_sample
+from ui.state import RESULTS_RUN
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGE = "pages/recommend.py"
+SPEC = SyntheticSpec(n_users=40, n_items=120, n_rows=3000, seed=7)  # a small stand-in for the bundled sample
+TASKS = ["click", "like", "purchase", "watch_time"]
+
+
+@dataclasses.dataclass
+class Lab:
+    home: Path
+    samples: Path
+    frame: pd.DataFrame
+    recommender: Recommender  # built from the trained model in memory, independently of the page
+    runs: dict[str, str]  # what -> run id
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Lab:
+    """A small synthetic sample in place of the bundled one, and a run store holding runs trained on it."""
+    samples = tmp_path_factory.mktemp("sample_data")
+    write_sample(samples, SPEC)
+    home = tmp_path_factory.mktemp("home")
+    frame = pd.read_parquet(samples / "synthetic.parquet")
+    proposal = propose_schema(frame, "sample:synthetic")
+    config = ExperimentConfig(
+        data=proposal.data,
+        tasks=proposal.tasks,
+        model=ModelConfig(size="tiny"),
+        train=TrainConfig(epochs=2, batch_size=256, lr=1e-2, patience=0, device="cpu"),
+    )
+    config.data.path = "sample:synthetic"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(mtlrec.sample, "SAMPLE_DIR", samples)
+        result = run_experiment(config)
+        no_item = ExperimentConfig.from_dict(config.to_dict())
+        no_item.data.item_col = None
+        no_item.train.epochs = 1
+        no_item_result = run_experiment(no_item)
+    copy = shutil.copy(samples / "synthetic.parquet", home / "log.parquet")
+
+    def elsewhere(path: str):
+        moved = ExperimentConfig.from_dict(config.to_dict())
+        moved.data.path = path
+        return dataclasses.replace(result, config=moved)
+
+    store = RunStore(home)
+    runs = {
+        "sample": store.save(result, name="on the sample"),
+        "file": store.save(elsewhere(str(copy)), name="on a file"),
+        "gone": store.save(elsewhere(str(home / "deleted.parquet")), name="file gone"),
+        "no_item": store.save(no_item_result, name="no item column"),
+    }
+    recommender = Recommender(result.model, result.encoder, config, frame)
+    return Lab(home, samples, frame, recommender, runs)
+
+
+@pytest.fixture(autouse=True)
+def app_env(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MTLREC_HOME", str(lab.home))
+    monkeypatch.setattr(mtlrec.runs, "DEFAULT_HOME", lab.home)
+    monkeypatch.setattr(mtlrec.sample, "SAMPLE_DIR", lab.samples)
+    st.cache_resource.clear()
+
+
+def open_page(run_id: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state[RESULTS_RUN] = run_id
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    return at
+
+
+def top_table(at: AppTest) -> pd.DataFrame:
+    return next(d.value for d in at.dataframe if "rank" in d.value.columns)
+
+
+def set_fusion(at: AppTest, weights: dict[str, float]) -> None:
+    for task, weight in weights.items():
+        at.slider(key=f"recommend_fusion_{task}").set_value(weight)
+    at.run()
+    assert not at.exception
+
+
+def test_page_shows_the_most_active_user_history_and_top_k_by_fused_score(lab: Lab):
+    at = open_page(lab.runs["sample"])
+    user = lab.recommender.users()[0]
+    assert at.selectbox(key="recommend_user").value == user
+    history = at.dataframe[0].value
+    assert len(history) == len(lab.recommender.history(user))
+    assert {"item_id", "timestamp", *TASKS} <= set(history.columns)
+    assert pd.api.types.is_datetime64_any_dtype(history["timestamp"])
+    positives = {m.label: m.value for m in at.metric}
+    assert positives["click positives"] == str(int(lab.recommender.history(user)["click"].sum()))
+
+    top = top_table(at)
+    assert len(top) == 10
+    assert list(top["rank"]) == list(range(1, 11))
+    assert (np.diff(top["fused"].to_numpy()) <= 0).all()
+    assert {"watch_time", "watch_time_value"} <= set(top.columns)  # standardised score and original scale
+    assert len(at.get("plotly_chart")) == 1
+    assert any(c.value.startswith("Re-ranked 120 items in") for c in at.caption)
+
+    at.slider(key="recommend_k").set_value(5).run()
+    assert len(top_table(at)) == 5
+
+
+def test_weighting_one_task_only_ranks_by_that_tasks_score(lab: Lab):
+    at = open_page(lab.runs["sample"])
+    set_fusion(at, {"click": 1.0, "like": 0.0, "purchase": 0.0, "watch_time": 0.0})
+    scores = lab.recommender.score(lab.recommender.users()[0])
+    unseen_click = np.sort(scores.loc[~scores["seen"], "click"].to_numpy())[::-1]
+    top = top_table(at)
+    np.testing.assert_allclose(top["click"].to_numpy(), unseen_click[:10], rtol=1e-5)
+    np.testing.assert_allclose(top["fused"].to_numpy(), top["click"].to_numpy())
+
+
+def test_exclude_seen_hides_the_users_items_and_off_lets_them_in(lab: Lab):
+    at = open_page(lab.runs["sample"])
+    scores = lab.recommender.score(lab.recommender.users()[0])
+    seen = set(scores.loc[scores["seen"], "item"])
+    assert not seen & set(top_table(at)["item"])
+    assert "seen" not in top_table(at).columns
+
+    at.toggle(key="recommend_exclude_seen").set_value(False).run()
+    assert not at.exception
+    top = top_table(at)
+    expected = fuse(scores, dict.fromkeys(TASKS, 1.0), k=10, exclude_seen=False)
+    assert list(top["item"]) == list(expected["item"])
+    assert list(top["seen"]) == list(expected["seen"])
+    assert top["seen"].any()  # this user has seen most of the 120 items: some rank high
+
+
+def test_settings_survive_a_visit_to_another_page(lab: Lab):
+    at = open_page(lab.runs["sample"])
+    at.slider(key="recommend_k").set_value(7).run()
+    at.slider(key="recommend_fusion_like").set_value(2.5).run()
+    at.switch_page("pages/runs.py").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.slider(key="recommend_k").value == 7
+    assert at.slider(key="recommend_fusion_like").value == 2.5
+    assert len(top_table(at)) == 7
+
+
+def test_random_user_button_picks_a_user_of_the_run(lab: Lab):
+    at = open_page(lab.runs["sample"])
+    at.button[0].click().run()
+    assert not at.exception
+    user = at.selectbox(key="recommend_user").value
+    assert user in lab.recommender.users()
+    assert len(at.dataframe[0].value) == len(lab.recommender.history(user))
+    assert at.session_state["recommend_scores"]["user"] == user
+
+
+def test_ground_truth_sits_next_to_the_predictions_on_the_synthetic_sample(lab: Lab):
+    at = open_page(lab.runs["sample"])
+    top = top_table(at)
+    assert {"true p_click", "true p_like", "true p_purchase", "true e_watch_time"} <= set(top.columns)
+    world = SyntheticWorld(SyntheticSpec(**json.loads((lab.samples / "synthetic.json").read_text())))
+    rows = lab.recommender.candidate_rows(lab.recommender.users()[0], list(top["item"]))
+    np.testing.assert_allclose(top["true p_click"].to_numpy(), world.truth(rows)["p_click"].to_numpy())
+    labels = [m.label for m in at.metric]
+    assert "click: rank correlation" in labels and "watch_time: rank correlation" in labels
+    assert any("Only synthetic data has a ground truth" in c.value for c in at.caption)
+
+
+def test_no_ground_truth_for_a_run_on_another_file(lab: Lab):
+    at = open_page(lab.runs["file"])
+    assert not [c for c in top_table(at).columns if c.startswith("true ")]
+    assert "Against the ground truth" not in [s.value for s in at.subheader]
+
+
+def test_run_without_an_item_column_explains_why_and_stops(lab: Lab):
+    at = open_page(lab.runs["no_item"])
+    assert any("no item column chosen" in i.value and "recommendations are off" in i.value for i in at.info)
+    assert not at.dataframe
+    assert not at.error
+
+
+def test_run_whose_data_file_is_gone_shows_an_error(lab: Lab):
+    at = open_page(lab.runs["gone"])
+    assert len(at.error) == 1
+    assert "deleted.parquet" in at.error[0].value
+    assert not at.dataframe

@@ -1,0 +1,205 @@
+"""Runs page (AppTest): the saved-runs table, filters, comparison, rename, delete, downloads, open."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+from test_app_results import APP, build_store, use_home
+
+from mtlrec import fmt
+from mtlrec.config import ExperimentConfig
+from mtlrec.runs import RunStore
+from ui import state
+
+NAMES = {"balanced", "like heavy", "diverged", "crashed", "damaged"}
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    home = tmp_path_factory.mktemp("mtlrec_home")
+    ids, result = build_store(home)
+    return home, ids, result
+
+
+@pytest.fixture
+def app(saved, monkeypatch) -> AppTest:
+    use_home(monkeypatch, saved[0])
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/runs.py").run()
+    assert not at.exception
+    return at
+
+
+def numbers(values) -> list[float]:
+    """Plotly's JSON holds numpy arrays as {"bdata": base64, "dtype": ...}, lists as lists."""
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
+    return list(values)
+
+
+def table(at: AppTest):
+    return at.dataframe(key="runs_table").value
+
+
+def select(at: AppTest, *names: str) -> AppTest:
+    """Select table rows by run name, as a click on their boxes would (AppTest cannot click dataframe rows)."""
+    shown = list(table(at)["name"])
+    rows = [shown.index(name) for name in names]
+    at.session_state["runs_table"] = {"selection": {"rows": rows, "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception
+    return at
+
+
+def figure(at: AppTest, title: str) -> dict:
+    specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    return next(f for f in specs if title in f["layout"]["title"]["text"])
+
+
+def test_table_lists_every_run_with_config_highlights_and_main_metrics(app, saved):
+    home, ids, _ = saved
+    frame = table(app).set_index("name")
+    assert set(frame.index) == NAMES
+    assert frame.loc["balanced", "status"] == "✓ finished"
+    assert frame.loc["diverged", "status"] == "✗ failed"
+    assert frame.loc["damaged", "status"] == "⚠ damaged"
+    assert frame.loc["like heavy", "weights"] == "click=1, like=4, purchase=1, watch_time=1"
+    assert (
+        frame.loc["balanced", ["model", "size", "data", "epochs"]]
+        == ["shared_bottom", "tiny", "synthetic_4k.parquet", 2]
+    ).all()
+    metrics = json.loads((home / "runs" / ids["balanced"] / "metrics.json").read_text())["tasks"]
+    assert frame.loc["balanced", "click auc"] == pytest.approx(metrics["click"]["auc"])
+    assert frame.loc["balanced", "watch_time rmse"] == pytest.approx(metrics["watch_time"]["rmse"])
+
+
+def test_runs_are_still_listed_after_a_server_restart(saved, monkeypatch):
+    home, ids, _ = saved
+    assert {r["id"] for r in RunStore(home).list()} == set(ids.values())  # a new store on the same folder
+    use_home(monkeypatch, home)  # a fresh app: nothing cached
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/runs.py").run()
+    assert set(table(at)["name"]) == NAMES
+
+
+def test_live_runs_show_as_running_and_runs_found_mid_training_as_interrupted(monkeypatch, tmp_path):
+    store = RunStore(tmp_path)
+    live = store.start(ExperimentConfig(), name="live job")  # this process is training it
+    orphan = store.start(ExperimentConfig(), name="server died")
+    dead_pid = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead_pid.wait()
+    with sqlite3.connect(store.db_path) as db:
+        db.execute("UPDATE runs SET pid=? WHERE id=?", (dead_pid.pid, orphan))
+    store.recover_interrupted()  # what the next server start does
+    use_home(monkeypatch, tmp_path)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/runs.py").run()
+    frame = table(at).set_index("name")
+    assert frame.loc["live job", "status"] == "▶ running"
+    assert frame.loc["server died", "status"] == "⚠ interrupted"
+    select(at, "live job")
+    assert at.checkbox(key=f"runs_confirm_{live}").disabled  # someone's job: not deletable while it trains
+
+
+def test_filters_by_status_and_name(app):
+    app.multiselect(key="runs_status").set_value(["finished"]).run()
+    assert set(table(app)["name"]) == {"balanced", "like heavy"}
+    app.text_input(key="runs_search").input("HEAVY").run()
+    assert list(table(app)["name"]) == ["like heavy"]
+
+
+def test_two_selected_runs_are_compared_bar_by_bar(app, saved):
+    home, ids, _ = saved
+    select(app, "balanced", "like heavy")
+    bars = figure(app, "Test metrics per run")
+    tasks = [trace["name"] for trace in bars["data"]]
+    assert tasks == ["click", "like", "purchase", "watch_time"]
+    for trace in bars["data"]:
+        assert trace["x"] == ["balanced", "like heavy"]  # one bar per run
+    metrics = {
+        name: json.loads((home / "runs" / ids[name] / "metrics.json").read_text())["tasks"]
+        for name in ("balanced", "like heavy")
+    }
+    assert bars["data"][0]["y"] == pytest.approx(
+        [metrics["balanced"]["click"]["auc"], metrics["like heavy"]["click"]["auc"]]
+    )
+    curves = figure(app, "by epoch")
+    assert [trace["name"] for trace in curves["data"]] == ["balanced", "like heavy"]
+    lines = figure(app, "Loss weights")
+    assert lines["data"][0]["type"] == "parcoords"
+    like_weight = next(d for d in lines["data"][0]["dimensions"] if d["label"] == "w like")
+    assert sorted(numbers(like_weight["values"])) == [1.0, 4.0]
+
+
+def test_a_damaged_run_is_left_out_of_the_comparison(app):
+    select(app, "balanced", "damaged")
+    assert not [c for c in app.get("plotly_chart") if "Test metrics per run" in c.proto.spec]
+    select(app, "damaged", "crashed", "diverged")
+    assert not app.exception
+
+
+def test_downloads_of_a_selected_run(app, saved):
+    _, ids, _ = saved
+    select(app, "balanced")
+    labels = [button.label for button in app.get("download_button")]
+    assert labels == ["config.json", "metrics.csv", "predictions.csv", "model.pt", f"{ids['balanced']}.zip"]
+    select(app, "damaged")  # its metrics cannot be read: only its plain files
+    assert [button.label for button in app.get("download_button")] == ["config.json", "predictions.csv", "model.pt"]
+
+
+def test_rename_shows_the_new_name(app, saved):
+    home, _, result = saved
+    run_id = RunStore(home).save(result, name="to rename")
+    app.run()
+    select(app, "to rename")
+    app.text_input(key=f"runs_name_{run_id}").input("renamed run")
+    app.button(key="runs_rename").click().run()
+    assert not app.exception
+    assert "renamed run" in set(table(app)["name"])
+    assert RunStore(home).get(run_id)["name"] == "renamed run"
+
+
+def test_delete_needs_confirmation_and_removes_row_and_folder(app, saved):
+    home, _, result = saved
+    run_id = RunStore(home).save(result, name="to delete")
+    app.session_state[state.RESULTS_RUN] = run_id
+    app.run()
+    select(app, "to delete")
+    assert app.button(key="runs_delete").disabled
+    app.checkbox(key=f"runs_confirm_{run_id}").check().run()
+    app.button(key="runs_delete").click().run()
+    assert not app.exception
+    assert "to delete" not in set(table(app)["name"])
+    assert not (home / "runs" / run_id).exists()
+    assert state.RESULTS_RUN not in app.session_state
+    assert "Select a run" in app.info[-1].value  # the selection went with it
+
+
+def test_open_in_results_shows_that_run(app, saved):
+    home, ids, _ = saved
+    select(app, "like heavy")
+    app.button(key="runs_results").click().run()
+    assert not app.exception
+    assert app.selectbox(key="results_run").value == ids["like heavy"]
+    auc = json.loads((home / "runs" / ids["like heavy"] / "metrics.json").read_text())["tasks"]["click"]["auc"]
+    assert next(m for m in app.metric if m.label == "AUC").value == fmt.metric(auc)
+
+
+def test_without_runs_the_page_explains_and_links_to_train(monkeypatch, tmp_path):
+    use_home(monkeypatch, tmp_path)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/runs.py").run()
+    assert not at.exception
+    assert "No saved runs" in at.info[0].value
+    assert at.get("page_link")[-1].proto.page.endswith("train")
