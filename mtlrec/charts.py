@@ -35,11 +35,11 @@ Task = TaskSpec | str
 
 
 def _name(task: Task) -> str:
-    return task.name if isinstance(task, TaskSpec) else str(task)
+    return str(getattr(task, "name", task))
 
 
 def _is_binary(task: Task) -> bool:
-    return not isinstance(task, TaskSpec) or task.type == "binary"
+    return getattr(task, "type", "binary") == "binary"
 
 
 def task_colors(tasks: Sequence[Task]) -> dict[str, str]:

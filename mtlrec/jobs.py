@@ -138,6 +138,7 @@ class TrainingJob:
                 setattr(self._state, key, value)
 
     def _on_progress(self, p) -> None:
+        rows = None
         with self._lock:
             s = self._state
             s.status, s.epoch, s.batch, s.batches, s.elapsed, s.eta = (
@@ -151,6 +152,9 @@ class TrainingJob:
             s.live.append({"step": (p.epoch - 1) + p.batch / p.batches, **p.train_loss})
             if p.phase == "epoch" and p.history_row is not None:
                 s.history.append(p.history_row)
+                rows = list(s.history)
+        if rows is not None:  # file I/O outside the lock: pages polling the job never wait for the disk
+            self.store.record_history(self._state.run_id, rows)
 
     def _run(self) -> None:
         from mtlrec.experiment import run_experiment
@@ -167,7 +171,7 @@ class TrainingJob:
             self.store.finish(run_id, result)
             self._update(status=result.status, message=result.message, notes=result.notes)
         except _StoppedBeforeStart:
-            self.store.set_status(run_id, "stopped", "stopped before training started")
+            self.store.close(run_id, "stopped", "stopped before training started")
             self._update(status="stopped", message="stopped before training started")
         except MtlrecError as exc:
             self.store.fail(run_id, exc.message)

@@ -115,7 +115,13 @@ class LoadedRun:
         if not self.has_model:
             raise MtlrecError(f"run '{self.run_id}' has no saved model (it stopped or failed before one existed)")
         encoder = Encoder.load(self.folder / "encoder.json")
-        model = build_model(self.config.model, encoder.cardinalities, encoder.numeric_width, len(self.config.tasks))
+        model = build_model(
+            self.config.model,
+            encoder.cardinalities,
+            encoder.numeric_width,
+            len(self.config.tasks),
+            tasks=self.config.tasks,
+        )
         state = torch.load(self.folder / "model.pt", map_location=device, weights_only=True)
         model.load_state_dict(state)
         model.eval()
@@ -232,8 +238,20 @@ class RunStore:
         )
 
     def fail(self, run_id: str, message: str) -> None:
-        """Mark a run failed when training raised (the config and whatever was written stay)."""
-        self.set_status(run_id, "failed", message)
+        """Mark a run failed when training raised (the config and the history so far stay)."""
+        self.close(run_id, "failed", message)
+
+    def record_history(self, run_id: str, rows: list[dict]) -> None:
+        """Save the epochs trained so far, so a run cut short (server killed) keeps its curves."""
+        atomic_write_text(self.folder(run_id) / "history.csv", pd.DataFrame(rows).to_csv(index=False))
+
+    def close(self, run_id: str, status: str, message: str) -> None:
+        """End a run that has no result to save: write a metrics.json holding the status and the reason."""
+        folder = self.folder(run_id)
+        if not (folder / "history.csv").is_file():
+            atomic_write_text(folder / "history.csv", "")
+        atomic_write_text(folder / "metrics.json", dumps({"tasks": {}, "status": status, "message": message}))
+        self.set_status(run_id, status, message)
 
     def set_status(self, run_id: str, status: str, message: str = "") -> None:
         self.folder(run_id)
@@ -253,7 +271,10 @@ class RunStore:
         rows = self._execute("SELECT id, pid FROM runs WHERE status='running'")
         stale = [r["id"] for r in rows if r["pid"] != os.getpid() and not _alive(r["pid"])]
         for run_id in stale:
-            self.set_status(run_id, "interrupted", "the server stopped while this run was training")
+            if self.folder(run_id).is_dir():
+                self.close(run_id, "interrupted", "the server stopped while this run was training")
+            else:
+                self.set_status(run_id, "interrupted", "the server stopped while this run was training")
         return len(stale)
 
     def list(self, sweep_id: str | None = None) -> list[dict]:
@@ -269,7 +290,7 @@ class RunStore:
             except ValueError:
                 item["summary"] = {}
             folder = self.runs_dir / item["id"]
-            done = item["status"] not in ("running", "interrupted")
+            done = item["status"] != "running"
             item["damaged"] = not _json_readable(folder / "config.json") or (
                 done and not _json_readable(folder / "metrics.json")
             )

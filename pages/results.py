@@ -12,7 +12,6 @@ from mtlrec.metrics import higher_is_better  # noqa: E402
 from ui import runs, state  # noqa: E402
 from ui.frame import STATUS_ICONS  # noqa: E402
 
-SHOWN = ("finished", "stopped", "failed")  # statuses with something to show (failed: its message and curves)
 NONE = "(none)"
 CARD_LABELS = {"auc": "AUC", "gauc": "GAUC", "logloss": "LogLoss", "rmse": "RMSE", "mae": "MAE"}
 CARD_HELP = {
@@ -101,7 +100,7 @@ def learning_curves(history, tasks) -> None:
 
 st.title("Results")
 store = state.store()
-run_id = runs.pick_run("Run", key="results_run", statuses=SHOWN)
+run_id = runs.pick_run("Run", key="results_run", statuses=runs.SHOWABLE)
 if run_id is None:
     st.info(
         "No saved run to show yet. Train a model and its per-task metrics, learning curves, ROC and calibration "

@@ -15,7 +15,6 @@ from mtlrec.errors import MtlrecError  # noqa: E402
 from mtlrec.runs import STATUSES, metrics_table  # noqa: E402
 from ui import runs, state  # noqa: E402
 
-RESULTS_STATUSES = ("finished", "stopped", "failed")  # what Results can show (a failed run: message and curves)
 MAIN_METRIC = {"binary": "auc", "regression": "rmse"}
 STATUS_LABELS = {  # plain symbols: the table is drawn on a canvas, where emoji fonts are not a given
     "running": "▶ running",
@@ -229,7 +228,7 @@ def manage(row: dict) -> None:
                     key=f"runs_download_{name}",
                 )
     with st.container(horizontal=True):
-        showable = run is not None and row["status"] in RESULTS_STATUSES
+        showable = run is not None and row["status"] in runs.SHOWABLE
         if st.button("Open in Results", icon=":material/monitoring:", disabled=not showable, key="runs_results"):
             runs.open_run(run_id, "pages/results.py")
         recommendable = run is not None and row["status"] in runs.OPENABLE and run.has_model

@@ -108,6 +108,22 @@ def test_fail_marks_the_run_failed_with_its_message(store, result):
     store.fail(run_id, "out of memory")
 
     assert (store.get(run_id)["status"], store.get(run_id)["message"]) == ("failed", "out of memory")
+    loaded = store.load(run_id)  # a complete, readable run: Results can show why it failed
+    assert (loaded.metrics["status"], loaded.metrics["message"], loaded.metrics["tasks"]) == (
+        "failed",
+        "out of memory",
+        {},
+    )
+    assert [r["damaged"] for r in store.list()] == [False]
+
+
+def test_history_recorded_during_training_survives_a_failure(store, result):
+    run_id = store.start(result.config)
+    store.record_history(run_id, [{"epoch": 1, "val_loss": 0.5}, {"epoch": 2, "val_loss": 0.4}])
+
+    store.fail(run_id, "training diverged")
+
+    assert store.load(run_id).history["val_loss"].tolist() == [0.5, 0.4]
 
 
 def test_export_zip_contains_exactly_the_run_files_and_a_metrics_table(store, result):
@@ -157,6 +173,7 @@ def test_run_left_running_by_a_dead_process_is_marked_interrupted(tmp_path, resu
     assert restarted.get(orphan)["message"] == "the server stopped while this run was training"
     assert restarted.get(alive)["status"] == "running"  # this process is alive
     assert [r["damaged"] for r in restarted.list()] == [False, False]
+    assert restarted.load(orphan).metrics["status"] == "interrupted"
 
 
 def test_recovery_runs_once_per_process_and_home(tmp_path, result, monkeypatch):

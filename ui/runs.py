@@ -9,6 +9,7 @@ from mtlrec.runs import LoadedRun
 from ui import state
 
 OPENABLE = ("finished", "stopped")  # statuses whose runs have test metrics and a model
+SHOWABLE = ("finished", "stopped", "failed", "interrupted")  # Results shows these (failed/interrupted: message, curves)
 
 
 def run_label(row: dict) -> str:
