@@ -19,6 +19,7 @@ TASK_TYPES = ("binary", "regression")
 SPLIT_METHODS = ("random", "user", "time")
 OPTIMIZERS = ("adam", "adamw")
 DEVICES = ("auto", "cpu", "cuda")
+WEIGHTING_METHODS = ("fixed", "uncertainty", "gradnorm", "dwa", "pcgrad")  # see mtlrec.weighting
 # Validation metrics early stopping can monitor, per task type ("gauc" needs a user column).
 MONITOR_METRICS = {"binary": ("auc", "gauc", "logloss"), "regression": ("rmse", "mae")}
 
@@ -224,6 +225,13 @@ class ExperimentConfig:
                 problems.append(f"{label} layer widths must be >= 1, got {widths}")
         if not 0 <= m.dropout < 1:
             problems.append(f"dropout must be in [0, 1), got {m.dropout}")
+        w = self.weighting
+        if w.method not in WEIGHTING_METHODS:
+            problems.append(f"loss weighting '{w.method}' is not one of {', '.join(WEIGHTING_METHODS)}")
+        if not (isinstance(w.alpha, int | float) and math.isfinite(w.alpha) and w.alpha >= 0):
+            problems.append(f"GradNorm alpha must be a number >= 0, got {w.alpha!r}")
+        if not (isinstance(w.temperature, int | float) and math.isfinite(w.temperature) and w.temperature > 0):
+            problems.append(f"DWA temperature must be a number > 0, got {w.temperature!r}")
         tr = self.train
         if tr.optimizer not in OPTIMIZERS:
             problems.append(f"optimizer '{tr.optimizer}' is not one of {', '.join(OPTIMIZERS)}")

@@ -204,3 +204,17 @@ def test_resolved_returns_copies_that_do_not_alter_the_preset():
 
 def test_task_names_follow_task_order():
     assert full_config().task_names == ["click", "watch_time"]
+
+
+def test_check_rejects_unknown_weighting_and_bad_weighting_parameters():
+    config = ExperimentConfig(tasks=[TaskSpec("click")])
+    config.weighting.method, config.weighting.alpha, config.weighting.temperature = "magic", -1.0, 0.0
+
+    with pytest.raises(MtlrecError) as caught:
+        config.check()
+
+    assert caught.value.problems == [
+        "loss weighting 'magic' is not one of fixed, uncertainty, gradnorm, dwa, pcgrad",
+        "GradNorm alpha must be a number >= 0, got -1.0",
+        "DWA temperature must be a number > 0, got 0.0",
+    ]

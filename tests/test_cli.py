@@ -1,0 +1,163 @@
+"""The command line end to end: train on the bundled sample, re-run from the saved config, bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from mtlrec.cli import main
+from mtlrec.sample import SyntheticSpec, generate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    """One short training run on the bundled synthetic sample, through the CLI."""
+    out = tmp_path_factory.mktemp("cli") / "run"
+    code = main(["train", "sample:synthetic", "--size", "tiny", "--epochs", "2", "--seed", "3", "--out", str(out)])
+    return code, out
+
+
+@pytest.fixture(scope="module")
+def small_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("data") / "log.csv"
+    generate(SyntheticSpec(n_rows=3000, n_users=200, n_items=100)).to_csv(path, index=False)
+    return path
+
+
+def test_train_on_the_sample_writes_every_run_file(sample_run):
+    code, out = sample_run
+
+    assert code == 0
+    assert {p.name for p in out.iterdir()} >= {
+        "config.json",
+        "metrics.json",
+        "history.csv",
+        "model.pt",
+        "encoder.json",
+        "predictions.csv",
+    }
+
+
+def test_metrics_json_has_the_documented_shape(sample_run):
+    metrics = json.loads((sample_run[1] / "metrics.json").read_text())
+
+    assert set(metrics["tasks"]) == {"click", "like", "purchase", "watch_time"}
+    assert {"auc", "logloss", "gauc", "ndcg@10", "recall@10", "hitrate@10"} <= set(metrics["tasks"]["click"])
+    assert {"rmse", "mae", "ndcg@10"} <= set(metrics["tasks"]["watch_time"])
+    assert metrics["params"] > 0 and metrics["epochs_run"] == 2
+    assert metrics["train_seconds"] > 0 and metrics["samples_per_second"] > 0
+    assert 0.5 < metrics["tasks"]["click"]["auc"] <= 1
+
+
+def test_rerun_from_the_saved_config_gives_identical_metrics(sample_run, tmp_path):
+    first = json.loads((sample_run[1] / "metrics.json").read_text())
+
+    code = main(["train", "--config", str(sample_run[1] / "config.json"), "--out", str(tmp_path / "again"), "--quiet"])
+
+    again = json.loads((tmp_path / "again" / "metrics.json").read_text())
+    assert code == 0
+    assert again["tasks"] == first["tasks"]
+    assert again["params"] == first["params"]
+
+
+def test_train_prints_a_line_per_epoch_and_a_final_table(small_file, tmp_path, capsys):
+    code = main(
+        ["train", str(small_file), "--size", "tiny", "--epochs", "2", "--patience", "0", "--out", str(tmp_path)]
+    )
+
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert sum(line.startswith("epoch ") for line in lines) == 2
+    header = next(line for line in lines if line.startswith("task"))
+    assert header.split()[:3] == ["task", "auc", "gauc"]
+    assert any(line.startswith("click ") for line in lines)
+
+
+def test_flags_override_what_inference_proposes(small_file, tmp_path):
+    args = ["train", str(small_file), "--tasks", "click,watch_time", "--weights", "2,0.5", "--log1p", "watch_time"]
+    args += ["--exclude", "user_city", "--size", "tiny", "--embed-dim", "3", "--epochs", "1", "--out", str(tmp_path)]
+
+    assert main(args) == 0
+
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert [(t["name"], t["type"], t["weight"], t["log1p"]) for t in config["tasks"]] == [
+        ("click", "binary", 2.0, False),
+        ("watch_time", "regression", 0.5, True),
+    ]
+    assert "user_city" not in config["data"]["categorical"] + config["data"]["numeric"]
+    assert {"like", "purchase"}.isdisjoint(config["data"]["categorical"] + config["data"]["numeric"])
+    assert config["model"]["embed_dim"] == 3
+
+
+def test_recommend_prints_top_k_for_a_user(sample_run, capsys):
+    user = pd.read_csv(sample_run[1] / "predictions.csv")["user_id"].iloc[0]
+
+    code = main(
+        ["recommend", "--run", str(sample_run[1]), "--user", str(user), "--k", "5", "--fusion", "click=1,purchase=2"]
+    )
+
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert code == 0
+    assert lines[0].split()[:3] == ["rank", "item", "click"]
+    assert len(lines) == 6
+
+
+def test_infer_prints_the_proposed_schema(small_file, capsys):
+    assert main(["infer", str(small_file)]) == 0
+
+    out = capsys.readouterr().out
+    assert "user: user_id" in out and "item: item_id" in out and "time: timestamp" in out
+    assert "click (binary)" in out and "watch_time (regression, log1p)" in out
+
+
+def test_sample_writes_a_reproducible_log(tmp_path):
+    assert main(["sample", "--out", str(tmp_path), "--rows", "500"]) == 0
+
+    written = pd.read_parquet(tmp_path / "synthetic.parquet")
+    assert len(written) == 500
+    pd.testing.assert_frame_equal(written, generate(SyntheticSpec(n_rows=500)), check_dtype=False)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "missing.csv"], "file 'missing.csv' does not exist"),
+        (["train", "{data}", "--tasks", "click,nope"], "--tasks names columns that are not in the data: nope"),
+        (["train", "{data}", "--tasks", "click", "--weights", "1,2"], "--weights has 2 values for 1 tasks"),
+        (
+            ["train", "{data}", "--tasks", "item_price", "--task-types", "binary"],
+            "column 'item_price' is a binary task",
+        ),
+        (["train", "{data}", "--bottom", "64,x"], "--bottom takes comma-separated int values"),
+        (["train", "{data}", "--lr", "-1"], "learning rate must be > 0"),
+        (["train", "sample:nope"], "unknown sample 'nope'"),
+    ],
+)
+def test_bad_input_exits_with_2_and_a_message_naming_the_problem(args, message, small_file, capsys):
+    args = [a.replace("{data}", str(small_file)) for a in args]
+
+    assert main(args) == 2
+
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_module_entry_point_reports_bad_files_without_a_traceback(tmp_path):
+    bad = tmp_path / "table.csv"
+    bad.write_bytes(b"PK\x03\x04 not really a zip")
+
+    done = subprocess.run(
+        [sys.executable, "-m", "mtlrec", "train", str(bad)], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+
+    assert done.returncode == 2
+    assert "table.csv: this is a zip archive" in done.stderr
+    assert "Traceback" not in done.stderr
