@@ -20,6 +20,7 @@ SPLIT_METHODS = ("random", "user", "time")
 OPTIMIZERS = ("adam", "adamw")
 DEVICES = ("auto", "cpu", "cuda")
 WEIGHTING_METHODS = ("fixed", "uncertainty", "gradnorm", "dwa", "pcgrad")  # see mtlrec.weighting
+MODEL_KINDS = ("shared_bottom", "mmoe", "ple", "esmm", "single_task")  # see mtlrec.models
 # Validation metrics early stopping can monitor, per task type ("gauc" needs a user column).
 MONITOR_METRICS = {"binary": ("auc", "gauc", "logloss"), "regression": ("rmse", "mae")}
 
@@ -225,6 +226,17 @@ class ExperimentConfig:
                 problems.append(f"{label} layer widths must be >= 1, got {widths}")
         if not 0 <= m.dropout < 1:
             problems.append(f"dropout must be in [0, 1), got {m.dropout}")
+        if m.kind not in MODEL_KINDS:
+            problems.append(f"model '{m.kind}' is not one of {', '.join(MODEL_KINDS)}")
+        if m.kind in ("mmoe", "ple") and m.experts < 1:
+            problems.append(f"{m.kind} needs at least 1 shared expert, got {m.experts}")
+        if m.kind == "ple" and (m.task_experts < 1 or m.levels < 1):
+            problems.append(f"PLE needs at least 1 task expert and 1 level, got {m.task_experts} and {m.levels}")
+        if m.kind == "esmm" and self.tasks:
+            try:
+                resolve_funnel(m.funnel, self.tasks)
+            except MtlrecError as exc:
+                problems.extend(exc.problems)
         w = self.weighting
         if w.method not in WEIGHTING_METHODS:
             problems.append(f"loss weighting '{w.method}' is not one of {', '.join(WEIGHTING_METHODS)}")
@@ -313,3 +325,38 @@ def _type_problem(where: str, annotation: str, value: Any) -> str | None:
 
 def _is_json_type(value: Any, kinds: tuple[type, ...]) -> bool:
     return isinstance(value, kinds) and (bool in kinds or not isinstance(value, bool))  # JSON true is not 1
+
+
+def resolve_funnel(funnel: dict[str, str], tasks: list[TaskSpec]) -> dict[int, int]:
+    """{conditional task index: the index of the task it is conditional on}; MtlrecError lists every problem."""
+    if not isinstance(funnel, dict) or not all(isinstance(n, str) for pair in funnel.items() for n in pair):
+        raise MtlrecError(f"the ESMM funnel must map task names to task names, got {funnel!r}", source="model")
+    if not funnel:
+        raise MtlrecError(
+            "ESMM needs at least one conditional task: mark e.g. purchase as conditional on click", source="model"
+        )
+    types = {t.name: t.type for t in tasks}
+    index = {t.name: i for i, t in enumerate(tasks)}
+    problems = []
+    for child, parent in funnel.items():
+        missing = [name for name in (child, parent) if name not in types]
+        if missing:
+            for name in missing:
+                problems.append(f"funnel '{child}' -> '{parent}': '{name}' is not a task ({', '.join(types)})")
+            continue
+        if child == parent:
+            problems.append(f"task '{child}' cannot be conditional on itself")
+            continue
+        for name in (child, parent):
+            if types[name] != "binary":
+                problems.append(
+                    f"funnel '{child}' -> '{parent}': '{name}' is a {types[name]} task; both must be binary"
+                )
+        if parent in funnel:
+            problems.append(
+                f"'{child}' is conditional on '{parent}', which is itself conditional on '{funnel[parent]}': "
+                "ESMM supports one step (e.g. click -> purchase), not chains or cycles"
+            )
+    if problems:
+        raise MtlrecError(problems, source="model")
+    return {index[child]: index[parent] for child, parent in funnel.items()}

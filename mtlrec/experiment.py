@@ -13,6 +13,7 @@ from torch import nn
 
 from mtlrec.config import ExperimentConfig
 from mtlrec.data import Prepared, prepare
+from mtlrec.diagnostics import final_diagnostics
 from mtlrec.encode import Encoder
 from mtlrec.metrics import task_metrics
 from mtlrec.models import build_model, count_parameters
@@ -103,7 +104,9 @@ def run_experiment(
     encoder = prepared.encoder
     check_memory(estimate_memory(config, len(prepared.frame), encoder.cardinalities, encoder.numeric_width))
     torch.manual_seed(config.train.seed)
-    model = build_model(config.model, encoder.cardinalities, encoder.numeric_width, len(config.tasks))
+    model = build_model(
+        config.model, encoder.cardinalities, encoder.numeric_width, len(config.tasks), tasks=config.tasks
+    )
     weighting = build_weighting(config.weighting, config.tasks)
     trainer = Trainer(config.train, config.tasks, weighting, callback, stop, _val_metrics_fn(prepared))
     trainer.fit(model, prepared.train, prepared.val, device)
@@ -121,6 +124,7 @@ def run_experiment(
         "device": str(device),
         "status": trainer.status_,
     }
+    metrics["diagnostics"] = final_diagnostics(trainer.history_)
     predictions = None
     if trainer.status_ != "failed" and trainer.best_epoch_ > 0:
         y_true = label_values(prepared.test_frame, encoder, prepared.test)
@@ -137,5 +141,5 @@ def run_experiment(
         model=model.cpu(),
         encoder=encoder,
         predictions=predictions,
-        notes=list(prepared.notes),
+        notes=list(prepared.notes) + list(trainer.notes_),
     )

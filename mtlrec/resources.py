@@ -44,7 +44,7 @@ def count_params(config: ExperimentConfig, cardinalities: list[int], numeric_wid
     from mtlrec.models import build_model, count_parameters
 
     with torch.device("meta"):
-        model = build_model(config.model, cardinalities, numeric_width, len(config.tasks))
+        model = build_model(config.model, cardinalities, numeric_width, len(config.tasks), tasks=config.tasks)
     return count_parameters(model)
 
 

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mtlrec import diagnostics
 from mtlrec.config import TaskSpec, TrainConfig
 from mtlrec.encode import Encoded
 from mtlrec.metrics import higher_is_better
@@ -25,6 +26,8 @@ from mtlrec.metrics import higher_is_better
 # A batch loss above max(DIVERGED_FLOOR, DIVERGED_FACTOR x the first batch's loss) counts as diverged.
 DIVERGED_FLOOR = 1e4
 DIVERGED_FACTOR = 1e3
+# Diagnostics read the gradients of this many validation batches (the same rows every epoch) once per epoch.
+DIAGNOSTIC_BATCHES = 2
 
 
 @dataclass
@@ -43,6 +46,7 @@ class Progress:
     val_metrics: dict[str, dict[str, float]] | None = None  # per task (phase "epoch")
     weights: dict[str, float] = field(default_factory=dict)  # effective loss weight per task
     history_row: dict | None = None  # the history row just added (phase "epoch")
+    diagnostics: dict[str, float] = field(default_factory=dict)  # the latest epoch's (see mtlrec.diagnostics)
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -118,17 +122,24 @@ class Trainer:
         device = device or resolve_device(cfg.device)
         model.to(device)
         self.weighting.to(device)
-        params = list(model.parameters()) + list(self.weighting.parameters())
+        self.weighting.start(model, cfg.seed)
+        self.notes_ = list(self.weighting.notes)
+        # A strategy's own parameters (e.g. log-variances) follow its formula alone: no weight decay on them.
+        groups = [{"params": list(model.parameters())}]
+        if self.weighting.parameters():
+            groups.append({"params": list(self.weighting.parameters()), "weight_decay": 0.0})
         opt_cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
-        optimizer = opt_cls(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        optimizer = opt_cls(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
         is_binary = torch.tensor([t.type == "binary" for t in self.tasks], device=device)
         categorical, numeric, labels = to_tensors(train, device)
         val_labels = torch.from_numpy(val.labels).to(device)
+        probe = self._diagnostic_batches(model, val, device) if cfg.diagnostics else []
         generator = torch.Generator().manual_seed(cfg.seed)
         n = len(train)
         batches = max(1, math.ceil(n / cfg.batch_size))
 
         self.history_: list[dict] = []
+        self.diagnostics_: dict[str, float] = {}
         self.best_epoch_, self.status_, self.message_ = 0, "finished", ""
         best_value, best_state, first_loss, waited = None, None, None, 0
         start = time.perf_counter()
@@ -168,7 +179,8 @@ class Trainer:
                         Progress("batch", epoch, cfg.epochs, trained, batches, elapsed,
                                  elapsed / done * (cfg.epochs * batches - done),
                                  dict(zip(names, (sums / trained).tolist(), strict=True)),
-                                 weights=dict(zip(names, self.weighting.weights(), strict=True)))
+                                 weights=dict(zip(names, self.weighting.weights(), strict=True)),
+                                 diagnostics=self.diagnostics_)
                     )  # fmt: skip
             if trained == 0 or self.status_ == "failed":
                 break  # no new validation point: nothing trained, or the weights are no longer sane
@@ -178,9 +190,13 @@ class Trainer:
                 val_raw = torch.from_numpy(raw).to(device)
                 val_loss = dict(zip(names, task_losses(val_raw, val_labels, is_binary).tolist(), strict=True))
             metrics = self.val_metrics(raw) if self.val_metrics else {}
+            weights = dict(zip(names, self.weighting.weights(), strict=True))  # those this epoch trained with
+            if probe:
+                self.diagnostics_ = self._diagnose(model, probe, is_binary, device)
             self.weighting.epoch_end(epoch, list(train_loss.values()))
             value, higher = self._monitor(val_loss, metrics)
-            row = self._history_row(epoch, time.perf_counter() - start, train_loss, val_loss, metrics, value)
+            row = self._history_row(epoch, time.perf_counter() - start, train_loss, val_loss, metrics, value, weights)
+            row.update(self.diagnostics_)
             self.history_.append(row)
             improved = math.isfinite(value) and (
                 best_value is None
@@ -197,7 +213,7 @@ class Trainer:
                 self.callback(
                     Progress("epoch", epoch, cfg.epochs, trained, batches, elapsed,
                              elapsed / epoch * (cfg.epochs - epoch), train_loss, val_loss, metrics,
-                             dict(zip(names, self.weighting.weights(), strict=True)), row)
+                             weights, row, self.diagnostics_)
                 )  # fmt: skip
             if self.status_ != "finished":
                 break
@@ -221,7 +237,28 @@ class Trainer:
             return int(torch.nonzero(bad)[0, 0])
         return None
 
-    def _history_row(self, epoch, elapsed, train_loss, val_loss, metrics, monitor) -> dict:
+    def _diagnostic_batches(self, model: nn.Module, val: Encoded, device: torch.device) -> list[tuple]:
+        """The validation rows diagnostics read: up to DIAGNOSTIC_BATCHES batches, as tensors on the device."""
+        if not diagnostics.shared_parameters(model) and not hasattr(model, "gate_weights"):
+            return []
+        n, size = min(len(val), DIAGNOSTIC_BATCHES * self.cfg.batch_size), self.cfg.batch_size
+        categorical, numeric, labels = to_tensors(Encoded(val.categorical[:n], val.numeric[:n], val.labels[:n]), device)
+        return [(categorical[i : i + size], numeric[i : i + size], labels[i : i + size]) for i in range(0, n, size)]
+
+    def _diagnose(self, model: nn.Module, probe: list[tuple], is_binary: torch.Tensor, device: torch.device) -> dict:
+        """Per-task gradient norms, cosines and gate weights (mtlrec.diagnostics) with the current weights.
+
+        The model stays in train mode (the gradients training sees) inside a forked RNG, so dropout draws here
+        leave the training stream as it was; autograd.grad writes no `.grad`, so the optimiser sees nothing.
+        """
+        weights = torch.tensor(self.weighting.weights(), device=device)
+        names = [t.name for t in self.tasks]
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            return diagnostics.measure(
+                model, probe, lambda out, labels: weights * task_losses(out, labels, is_binary), names
+            )
+
+    def _history_row(self, epoch, elapsed, train_loss, val_loss, metrics, monitor, weights) -> dict:
         row: dict = {
             "epoch": epoch,
             "elapsed": round(elapsed, 4),
@@ -229,10 +266,10 @@ class Trainer:
             "val_loss": sum(t.weight * val_loss[t.name] for t in self.tasks),
             "monitor": monitor,
         }
-        for t, w in zip(self.tasks, self.weighting.weights(), strict=True):
+        for t in self.tasks:
             row[f"{t.name}/train_loss"] = train_loss[t.name]
             row[f"{t.name}/val_loss"] = val_loss[t.name]
-            row[f"{t.name}/weight"] = w
+            row[f"{t.name}/weight"] = weights[t.name]
             for metric, value in metrics.get(t.name, {}).items():
                 row[f"{t.name}/val_{metric}"] = value
         return row

@@ -1,4 +1,10 @@
-"""Loss-weighting strategies. The trainer calls `backward` and never knows which strategy it runs."""
+"""Loss-weighting strategies. The trainer calls `backward` and never knows which strategy it runs.
+
+Every strategy starts from the user's task weights w_j (TaskSpec.weight) and records the effective weight of each
+task (`weights()`), which the trainer writes to the history every epoch. A task with user weight 0 stays untrained
+under every strategy: its loss never reaches a gradient, it takes no part in the adaptive statistics (means,
+softmaxes, projections) and its effective weight stays 0.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +12,43 @@ import torch
 from torch import nn
 
 from mtlrec.config import TaskSpec, WeightingConfig
+from mtlrec.diagnostics import shared_parameters, task_gradients
 from mtlrec.errors import MtlrecError
 
+# GradNorm updates its task weights with its own Adam (Algorithm 1 leaves that optimiser open). Adam moves each
+# weight by about this much per batch whatever the gradient scale of the last shared layer, which varies by orders
+# of magnitude between data sets and model sizes; a plain SGD step would need tuning to each.
+GRADNORM_LR = 5e-3
+# GradNorm weights are kept at least this large before renormalising: a weight at or below 0 would stop (or
+# reverse) its task's training, which the method never intends.
+GRADNORM_MIN_WEIGHT = 1e-3
+# Kendall et al.'s factor on exp(-s_j) * L_j: 1/2 for a Gaussian likelihood (our MSE tasks), 1 for classification.
+UNCERTAINTY_FACTOR = {"binary": 1.0, "regression": 0.5}
+NO_SHARED_NOTE = "{method} works on shared layers and this model has none: training used the fixed weights"
 
-class FixedWeighting:
-    """L = sum_j w_j * L_j with the user's weights (the what-if). Weight 0: evaluated, not trained."""
 
-    name = "fixed"
+class Weighting:
+    """The interface every strategy shares; by itself it combines the losses as sum_j w_j * L_j."""
+
+    name = ""
 
     def __init__(self, tasks: list[TaskSpec], cfg: WeightingConfig | None = None):
-        self.base = torch.tensor([float(t.weight) for t in tasks])
+        self.cfg = cfg or WeightingConfig()
+        self.base = torch.tensor([float(t.weight) for t in tasks])  # (T,) the user's weights
+        self.active = self.base > 0  # (T,) tasks that train
+        self.notes: list[str] = []  # what the strategy had to change, for the user
+
+    def start(self, model: nn.Module, seed: int) -> None:
+        """Called once when training starts, after `to`: resets what the strategy learned or counted."""
 
     def parameters(self) -> list[nn.Parameter]:
-        """Learnable parameters the optimiser must update too (none for fixed weights)."""
+        """Learnable parameters the trainer's optimiser must update too (none for fixed weights)."""
         return []
 
-    def to(self, device: torch.device) -> FixedWeighting:
-        self.base = self.base.to(device)
+    def to(self, device: torch.device) -> Weighting:
+        self.base, self.active = self.base.to(device), self.active.to(device)
+        for p in self.parameters():
+            p.data = p.data.to(device)  # in place: the optimiser keeps referring to the same Parameter
         return self
 
     def backward(self, task_losses: torch.Tensor, model: nn.Module) -> torch.Tensor:
@@ -32,17 +58,233 @@ class FixedWeighting:
         return total.detach()
 
     def epoch_end(self, epoch: int, train_losses: list[float]) -> None:
-        """Hook for strategies that adapt between epochs."""
+        """Hook for strategies that adapt between epochs; train_losses: the epoch's mean loss of each task."""
 
     def weights(self) -> list[float]:
         """The effective weight of each task now (recorded in the history every epoch)."""
         return self.base.tolist()
 
 
-STRATEGIES = {"fixed": FixedWeighting}
+class FixedWeighting(Weighting):
+    """L = sum_j w_j * L_j with the user's weights (the what-if). Weight 0: evaluated, not trained."""
+
+    name = "fixed"
 
 
-def build_weighting(cfg: WeightingConfig, tasks: list[TaskSpec]) -> FixedWeighting:
+class UncertaintyWeighting(Weighting):
+    """Kendall, Gal & Cipolla (CVPR 2018): each task learns its homoscedastic noise s_j = log sigma_j^2.
+
+    L = sum_j w_j * (c_j * exp(-s_j) * L_j + s_j / 2), with c_j = 1/2 for regression and 1 for binary tasks.
+    This is the paper's objective written with s = log sigma^2 (its eq. 7 and 10: 1/(2 sigma^2) * L_reg for a
+    Gaussian likelihood, 1/sigma^2 * L_cls for a classifier, plus log sigma = s/2 each); the user weight w_j
+    multiplies the whole term, so w = 1 is the paper and w = 0 removes the task, regulariser included (its s_j then
+    gets no gradient). s_j start at 0 and are trained by the trainer's optimiser. Effective weight:
+    w_j * c_j * exp(-s_j).
+    """
+
+    name = "uncertainty"
+
+    def __init__(self, tasks: list[TaskSpec], cfg: WeightingConfig | None = None):
+        super().__init__(tasks, cfg)
+        self.factor = torch.tensor([UNCERTAINTY_FACTOR[t.type] for t in tasks])  # (T,) c_j
+        self.log_vars = nn.Parameter(torch.zeros(len(tasks)))  # (T,) s_j
+
+    def start(self, model: nn.Module, seed: int) -> None:
+        with torch.no_grad():
+            self.log_vars.zero_()
+
+    def parameters(self) -> list[nn.Parameter]:
+        return [self.log_vars]
+
+    def to(self, device: torch.device) -> UncertaintyWeighting:
+        self.factor = self.factor.to(device)
+        return super().to(device)
+
+    def combined(self, task_losses: torch.Tensor) -> torch.Tensor:
+        """The objective above for one batch's task losses (T,)."""
+        s = self.log_vars
+        return (self.base * (self.factor * torch.exp(-s) * task_losses + s / 2)).sum()
+
+    def backward(self, task_losses: torch.Tensor, model: nn.Module) -> torch.Tensor:
+        total = self.combined(task_losses)
+        total.backward()
+        return total.detach()
+
+    def weights(self) -> list[float]:
+        return (self.base * self.factor * torch.exp(-self.log_vars.detach())).tolist()
+
+
+class GradNormWeighting(Weighting):
+    """Chen et al. (ICML 2018), Algorithm 1, on the last shared layer W (see `last_shared_layer`).
+
+    Per batch: G_i = ||grad_W w_i L_i||, r_i = L~_i / mean(L~) with L~_i = L_i / L_i(0) (L_i(0): the first
+    batch), L_grad = sum_i |G_i - mean(G) * r_i^alpha| with the target held constant; the network gets the
+    gradient of sum_i w_i L_i, the weights w_i take one Adam step (GRADNORM_LR) on grad_w L_grad, then are
+    renormalised. The paper starts from w_i = 1 and renormalises to sum w_i = T; we start from the user's weights
+    and renormalise to their sum, which is the paper's case when every weight is 1 and keeps the user's scale
+    (hence the learning rate's meaning) otherwise. Means run over the tasks with user weight > 0. A model without
+    shared parameters gets fixed weights (GradNorm balances the pull on a shared layer; there is none).
+    """
+
+    name = "gradnorm"
+
+    def __init__(self, tasks: list[TaskSpec], cfg: WeightingConfig | None = None):
+        super().__init__(tasks, cfg)
+        self.alpha = float(self.cfg.alpha)
+        self.task_weights = nn.Parameter(self.base.clone())  # (T,) w_i(t)
+
+    def start(self, model: nn.Module, seed: int) -> None:
+        self.task_weights = nn.Parameter(self.base.clone())  # on the device `to` chose
+        self.optimizer = torch.optim.Adam([self.task_weights], lr=GRADNORM_LR)
+        self.initial_losses: torch.Tensor | None = None  # (T,) L_i(0)
+        layer = last_shared_layer(model)
+        self.layer = layer if bool(self.active.any()) else None
+        self.notes = [] if layer is not None else [NO_SHARED_NOTE.format(method="GradNorm")]
+
+    def backward(self, task_losses: torch.Tensor, model: nn.Module) -> torch.Tensor:
+        if self.layer is None:
+            return super().backward(task_losses, model)
+        losses = task_losses.detach()
+        if self.initial_losses is None:
+            self.initial_losses = losses.clone()
+        norms = torch.zeros_like(losses)  # (T,) ||grad_W L_i||
+        for i in torch.nonzero(self.active).flatten().tolist():
+            (grad,) = torch.autograd.grad(task_losses[i], self.layer, retain_graph=True, allow_unused=True)
+            if grad is not None:  # None: the task's output does not read this layer (G_i = 0)
+                norms[i] = grad.norm()
+        total = (self.task_weights.detach() * task_losses).sum()
+        total.backward()
+        self._step(self.balance_loss(losses, norms))
+        return total.detach()
+
+    def balance_loss(self, losses: torch.Tensor, norms: torch.Tensor) -> torch.Tensor:
+        """L_grad for detached task losses (T,) and gradient norms ||grad_W L_i|| (T,); differentiable in w."""
+        active = self.active
+        grad_norms = self.task_weights * norms  # (T,) G_i = w_i * ||grad_W L_i||  (w_i > 0)
+        loss_ratios = losses / self.initial_losses.clamp_min(1e-12)  # (T,) L~_i
+        rates = loss_ratios / loss_ratios[active].mean()  # (T,) r_i
+        target = (grad_norms[active].mean() * rates.pow(self.alpha)).detach()
+        return (grad_norms - target)[active].abs().sum()
+
+    def _step(self, balance_loss: torch.Tensor) -> None:
+        self.optimizer.zero_grad(set_to_none=True)
+        (self.task_weights.grad,) = torch.autograd.grad(balance_loss, self.task_weights)
+        self.optimizer.step()
+        with torch.no_grad():
+            w = torch.where(self.active, self.task_weights.clamp_min(GRADNORM_MIN_WEIGHT), 0.0)
+            self.task_weights.copy_(w * self.base.sum() / w.sum())
+
+    def weights(self) -> list[float]:
+        return self.task_weights.detach().tolist()
+
+
+class DWAWeighting(Weighting):
+    """Dynamic Weight Average, Liu, Johns & Davison (CVPR 2019).
+
+    w_k(t) = K * exp(r_k(t-1) / T) / sum_i exp(r_i(t-1) / T) with r_k(t-1) = L_k(t-1) / L_k(t-2), the ratio of
+    the task's epoch-average training losses; w_k = 1 in the first two epochs. K and the softmax run over the tasks
+    with user weight > 0, and the result multiplies the user's weight (so all-ones user weights are the paper).
+    """
+
+    name = "dwa"
+
+    def __init__(self, tasks: list[TaskSpec], cfg: WeightingConfig | None = None):
+        super().__init__(tasks, cfg)
+        self.temperature = float(self.cfg.temperature)
+        self._reset()
+
+    def start(self, model: nn.Module, seed: int) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        self.loss_history: list[torch.Tensor] = []  # epoch-average training losses, (T,) each
+        self.dynamic = torch.ones_like(self.base)  # (T,) the DWA factor for the coming epoch
+
+    def backward(self, task_losses: torch.Tensor, model: nn.Module) -> torch.Tensor:
+        total = (self.base * self.dynamic * task_losses).sum()
+        total.backward()
+        return total.detach()
+
+    def epoch_end(self, epoch: int, train_losses: list[float]) -> None:
+        self.loss_history.append(torch.tensor(train_losses, dtype=self.base.dtype, device=self.base.device))
+        if len(self.loss_history) < 2:
+            return
+        previous, before = self.loss_history[-1], self.loss_history[-2]
+        ratios = previous / before.clamp_min(1e-12)  # (T,) r_k(t-1)
+        logits = torch.where(self.active, ratios / self.temperature, -torch.inf)
+        self.dynamic = int(self.active.sum()) * torch.softmax(logits, dim=0)
+
+    def weights(self) -> list[float]:
+        return (self.base * self.dynamic).tolist()
+
+
+class PCGradWeighting(Weighting):
+    """Projecting Conflicting Gradients, Yu et al. (NeurIPS 2020), on the model's shared parameters.
+
+    g_i = grad_shared(w_i L_i) (the user's weight scales each loss before surgery). For each task i, over the other
+    tasks j in a random order: if g_i^PC . g_j < 0, g_i^PC <- g_i^PC - (g_i^PC . g_j) / ||g_j||^2 * g_j. The shared
+    parameters receive sum_i g_i^PC; task-specific parameters the ordinary gradient of sum_j w_j L_j. The order
+    comes from a generator seeded with the training seed, so runs repeat. Effective weights: the user's.
+    """
+
+    name = "pcgrad"
+
+    def start(self, model: nn.Module, seed: int) -> None:
+        self.generator = torch.Generator().manual_seed(seed)
+        self.shared = shared_parameters(model)
+        self.notes = [] if self.shared else [NO_SHARED_NOTE.format(method="PCGrad")]
+        shared_ids = {id(p) for p in self.shared}
+        self.specific = [p for p in model.parameters() if p.requires_grad and id(p) not in shared_ids]
+
+    def backward(self, task_losses: torch.Tensor, model: nn.Module) -> torch.Tensor:
+        total = (self.base * task_losses).sum()
+        active = torch.nonzero(self.active).flatten().tolist()
+        if not self.shared or len(active) < 2:
+            total.backward()  # nothing shared, or no pair of tasks to conflict: the plain gradient
+            return total.detach()
+        grads = task_gradients(model, self.base[active] * task_losses[active])  # (A, P)
+        surgery = project_conflicts(grads, self.generator).sum(0)  # (P,)
+        if self.specific:
+            total.backward(inputs=self.specific)
+        offset = 0
+        for p in self.shared:
+            g = surgery[offset : offset + p.numel()].view_as(p)
+            p.grad = g.clone() if p.grad is None else p.grad + g
+            offset += p.numel()
+        return total.detach()
+
+
+def project_conflicts(grads: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """PCGrad's surgery on task gradients (T, P): each row projected off every other row it conflicts with."""
+    projected = grads.clone()
+    n = len(grads)
+    for i in range(n):
+        for j in torch.randperm(n, generator=generator).tolist():
+            if j == i:
+                continue
+            dot = projected[i] @ grads[j]
+            if dot < 0:
+                projected[i] -= dot / grads[j].pow(2).sum() * grads[j]
+    return projected
+
+
+def last_shared_layer(model: nn.Module) -> nn.Parameter | None:
+    """GradNorm's W: the last parameter tensor with two or more dimensions among the model's shared parameters."""
+    matrices = [p for p in shared_parameters(model) if p.dim() >= 2]
+    return matrices[-1] if matrices else None
+
+
+STRATEGIES: dict[str, type[Weighting]] = {
+    s.name: s for s in (FixedWeighting, UncertaintyWeighting, GradNormWeighting, DWAWeighting, PCGradWeighting)
+}
+
+
+def build_weighting(cfg: WeightingConfig, tasks: list[TaskSpec]) -> Weighting:
+    """The strategy named by cfg.method; MtlrecError for an unknown name or a setting out of range."""
     if cfg.method not in STRATEGIES:
         raise MtlrecError(f"unknown loss weighting '{cfg.method}'; available: {', '.join(STRATEGIES)}")
+    if cfg.method == "gradnorm" and not cfg.alpha >= 0:
+        raise MtlrecError(f"GradNorm's alpha must be >= 0, got {cfg.alpha}")
+    if cfg.method == "dwa" and not cfg.temperature > 0:
+        raise MtlrecError(f"DWA's temperature must be > 0, got {cfg.temperature}")
     return STRATEGIES[cfg.method](tasks, cfg)

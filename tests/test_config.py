@@ -218,3 +218,19 @@ def test_check_rejects_unknown_weighting_and_bad_weighting_parameters():
         "GradNorm alpha must be a number >= 0, got -1.0",
         "DWA temperature must be a number > 0, got 0.0",
     ]
+
+
+def test_check_validates_architecture_settings_before_any_data_is_read():
+    config = ExperimentConfig(tasks=[TaskSpec("click"), TaskSpec("watch", "regression")])
+    config.model.kind, config.model.funnel = "esmm", {"watch": "click"}
+
+    with pytest.raises(MtlrecError) as caught:
+        config.check()
+    assert caught.value.problems == ["funnel 'watch' -> 'click': 'watch' is a regression task; both must be binary"]
+
+    config.model.kind, config.model.experts = "mmoe", 0
+    with pytest.raises(MtlrecError, match="mmoe needs at least 1 shared expert, got 0"):
+        config.check()
+    config.model.kind = "transformer"
+    with pytest.raises(MtlrecError, match="model 'transformer' is not one of shared_bottom, mmoe, ple, esmm"):
+        config.check()

@@ -1,4 +1,8 @@
-"""Model registry: every architecture shares forward(categorical, numeric) -> Tensor[N, T]."""
+"""Model registry: every architecture shares forward(categorical, numeric) -> Tensor[N, T].
+
+Every architecture of a size preset has about the parameter count of shared-bottom at that preset on the same
+data (see mtlrec.models.sizing), so that comparing them compares architectures, not capacities.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,61 @@ from collections.abc import Callable
 
 from torch import nn
 
-from mtlrec.config import ModelConfig
+from mtlrec.config import ModelConfig, TaskSpec, resolve_funnel
 from mtlrec.errors import MtlrecError
+from mtlrec.models.esmm import ESMM
+from mtlrec.models.mmoe import MMoE
+from mtlrec.models.ple import PLE
 from mtlrec.models.shared_bottom import SharedBottom
+from mtlrec.models.single_task import SingleTask
+from mtlrec.models.sizing import match_widths, meta_count, reference_count
 
-# name -> (builder(cardinalities, n_numeric, n_tasks, model_config) -> nn.Module, one-line description)
+# name -> (builder(cardinalities, n_numeric, n_tasks, model_config, tasks=None) -> nn.Module, one-line description)
 REGISTRY: dict[str, tuple[Callable[..., nn.Module], str]] = {}
+
+# name -> a paragraph for learners: what the architecture does, when to use it, where it comes from.
+EXPLANATIONS: dict[str, str] = {
+    "shared_bottom": (
+        "Every task reads the same representation: the features go through one shared MLP (the 'bottom'), and "
+        "each task has a small tower of its own on top. Sharing acts as a regulariser and lets a rare task borrow "
+        "from a frequent one, but the tasks must agree on what the shared layers learn: when they conflict, one "
+        "task's gain is another's loss (negative transfer). Start here; it is the reference every other "
+        "architecture is compared with. Caruana, 'Multitask Learning', Machine Learning 1997."
+    ),
+    "mmoe": (
+        "Multi-gate Mixture-of-Experts replaces the single shared bottom with several expert MLPs. Each task has "
+        "a gate, a softmax over the experts computed from the input, and reads its own weighted mix of them, so "
+        "tasks that agree can use the same experts and tasks that conflict can drift apart. Use it when tasks are "
+        "related but not the same (click and watch time, say) and shared-bottom trades one task off against "
+        "another; the gate heatmap shows which experts each task relies on. Ma et al., 'Modeling Task "
+        "Relationships in Multi-task Learning with Multi-gate Mixture-of-Experts', KDD 2018."
+    ),
+    "ple": (
+        "Progressive Layered Extraction splits the experts into shared ones and ones owned by each task. A task's "
+        "gate mixes the shared experts with its own, never with another task's, so what a task does not share "
+        "has a place to live; with two levels, the first level's outputs are mixed again by a second. Use it "
+        "when MMoE still shows a seesaw (one task improves as another gets worse) or when one task dominates "
+        "the shared experts. Tang et al., 'Progressive Layered Extraction (PLE): A Novel Multi-Task Learning "
+        "(MTL) Model for Personalized Recommendations', RecSys 2020."
+    ),
+    "esmm": (
+        "The Entire Space Multi-task Model is for funnel tasks, where one happens only after another: a purchase "
+        "only after a click. Training a conversion model on clicked rows alone is biased (it never sees the "
+        "impressions that were not clicked) and starved of data. ESMM instead predicts pCTR and pCVR with two "
+        "networks on shared embeddings and trains pCTCVR = pCTR x pCVR on every impression, where the purchase "
+        "label is always defined. Use it when a task is conditional on another; mark which one in the funnel "
+        "setting. Its purchase output is pCTCVR (purchase per impression). Ma et al., 'Entire Space Multi-Task "
+        "Model: An Effective Approach for Estimating Post-Click Conversion Rate', SIGIR 2018."
+    ),
+    "single_task": (
+        "One independent network per task (own embeddings, MLP and tower), sharing nothing; each has the shape of "
+        "the multi-task model for one task, so the T networks together hold about T times its parameters. It is "
+        "the baseline that tells whether multi-task learning "
+        "helps at all: a multi-task model is worth its complexity only where it beats this. Use it as the "
+        "yardstick in a comparison, or when tasks are unrelated. This is the 'single-task' row of the MMoE and "
+        "PLE papers' tables."
+    ),
+}
 
 
 def register(name: str, description: str):
@@ -22,16 +75,105 @@ def register(name: str, description: str):
     return wrap
 
 
+def _matched(build: Callable[[list[int]], nn.Module], cardinalities, n_numeric, n_tasks, size: dict) -> nn.Module:
+    """build(widths) with the preset's bottom widths scaled to shared-bottom's parameter count."""
+    target = reference_count(cardinalities, n_numeric, n_tasks, size)
+    return build(match_widths(size["bottom"], lambda widths: meta_count(lambda: build(widths)), target))
+
+
 @register("shared_bottom", "shared MLP on the embeddings, one tower per task")
-def _shared_bottom(cardinalities: list[int], n_numeric: int, n_tasks: int, cfg: ModelConfig) -> nn.Module:
+def _shared_bottom(
+    cardinalities: list[int], n_numeric: int, n_tasks: int, cfg: ModelConfig, tasks: list[TaskSpec] | None = None
+) -> nn.Module:
     return SharedBottom(cardinalities, n_numeric, n_tasks, **cfg.resolved())
 
 
-def build_model(cfg: ModelConfig, cardinalities: list[int], n_numeric: int, n_tasks: int) -> nn.Module:
-    """Instantiate the architecture named by cfg.kind with the resolved size preset."""
+@register("mmoe", "shared expert MLPs, one softmax gate per task mixing them, one tower per task")
+def _mmoe(
+    cardinalities: list[int], n_numeric: int, n_tasks: int, cfg: ModelConfig, tasks: list[TaskSpec] | None = None
+) -> nn.Module:
+    if cfg.experts < 1:
+        raise MtlrecError(f"MMoE needs at least 1 expert, got {cfg.experts}", source="model")
+    size = cfg.resolved()
+
+    def build(widths: list[int]) -> nn.Module:
+        return MMoE(
+            cardinalities, n_numeric, n_tasks, size["embed_dim"], cfg.experts, widths, size["tower"], size["dropout"]
+        )
+
+    return _matched(build, cardinalities, n_numeric, n_tasks, size)
+
+
+@register("ple", "shared and task-owned experts in 1-2 gated levels (CGC), one tower per task")
+def _ple(
+    cardinalities: list[int], n_numeric: int, n_tasks: int, cfg: ModelConfig, tasks: list[TaskSpec] | None = None
+) -> nn.Module:
+    problems = []
+    if cfg.experts < 0 or cfg.task_experts < 0 or cfg.experts + cfg.task_experts < 1:
+        problems.append(
+            f"PLE needs shared experts >= 0 and experts per task >= 0, at least one in all; got {cfg.experts} "
+            f"shared and {cfg.task_experts} per task"
+        )
+    if cfg.levels < 1:
+        problems.append(f"PLE needs at least 1 level, got {cfg.levels}")
+    if problems:
+        raise MtlrecError(problems, source="model")
+    size = cfg.resolved()
+
+    def build(widths: list[int]) -> nn.Module:
+        return PLE(
+            cardinalities, n_numeric, n_tasks, size["embed_dim"], cfg.experts, cfg.task_experts, cfg.levels,
+            widths, size["tower"], size["dropout"],
+        )  # fmt: skip
+
+    return _matched(build, cardinalities, n_numeric, n_tasks, size)
+
+
+@register("esmm", "shared embeddings, one MLP per task; a conditional task outputs pCTR x pCVR (funnels)")
+def _esmm(
+    cardinalities: list[int], n_numeric: int, n_tasks: int, cfg: ModelConfig, tasks: list[TaskSpec] | None = None
+) -> nn.Module:
+    # Without the task list (a parameter count on the meta device) the funnel cannot be resolved; the shape is
+    # the same whatever the funnel, so the count is right, and the model refuses to run.
+    funnel = resolve_funnel(cfg.funnel, tasks) if tasks is not None else None
+    binary = [t.type == "binary" for t in tasks] if tasks is not None else None
+    size = cfg.resolved()
+
+    def build(widths: list[int]) -> nn.Module:
+        return ESMM(
+            cardinalities, n_numeric, n_tasks, funnel, binary, size["embed_dim"], widths, size["tower"],
+            size["dropout"],
+        )  # fmt: skip
+
+    return _matched(build, cardinalities, n_numeric, n_tasks, size)
+
+
+@register("single_task", "one independent network per task (no sharing): the baseline for the multi-task gain")
+def _single_task(
+    cardinalities: list[int], n_numeric: int, n_tasks: int, cfg: ModelConfig, tasks: list[TaskSpec] | None = None
+) -> nn.Module:
+    # Each task gets the multi-task model's own shape (embedding width, shared layers, one tower), not a 1/T share
+    # of its parameters: a share would leave 1-wide embeddings on small presets, and the comparison would measure
+    # what a starved network loses instead of what sharing adds. In total it holds about T times the parameters.
+    return SingleTask(cardinalities, n_numeric, n_tasks, **cfg.resolved())
+
+
+def build_model(
+    cfg: ModelConfig,
+    cardinalities: list[int],
+    n_numeric: int,
+    n_tasks: int,
+    tasks: list[TaskSpec] | None = None,
+) -> nn.Module:
+    """Instantiate the architecture named by cfg.kind with the resolved size preset.
+
+    `tasks` (the config's task list, in order) is needed by ESMM, whose funnel names tasks; the others ignore it.
+    """
     if cfg.kind not in REGISTRY:
         raise MtlrecError(f"unknown model '{cfg.kind}'; available: {', '.join(REGISTRY)}")
-    return REGISTRY[cfg.kind][0](cardinalities, n_numeric, n_tasks, cfg)
+    if tasks is not None and len(tasks) != n_tasks:
+        raise ValueError(f"{len(tasks)} task specs for {n_tasks} tasks")
+    return REGISTRY[cfg.kind][0](cardinalities, n_numeric, n_tasks, cfg, tasks=tasks)
 
 
 def count_parameters(model: nn.Module) -> int:
