@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from mtlrec.config import SIZE_PRESETS, DataConfig, ExperimentConfig, TaskSpec
+from mtlrec.config import MODEL_KINDS, SIZE_PRESETS, WEIGHTING_METHODS, DataConfig, ExperimentConfig, TaskSpec
 from mtlrec.errors import MtlrecError
 
 EXIT_BAD_INPUT = 2
@@ -28,6 +28,22 @@ def _numbers(text: str | None, kind: type, flag: str) -> list | None:
         raise MtlrecError(f"{flag} takes comma-separated {kind.__name__} values, got '{text}'") from None
 
 
+def _pairs(text: str | None, kind: type, flag: str) -> dict | None:
+    """'a=1,b=2' -> {'a': kind('1'), 'b': kind('2')}."""
+    if text is None:
+        return None
+    pairs = {}
+    for part in _list(text):
+        name, sep, value = part.partition("=")
+        try:
+            if not sep or not name.strip():
+                raise ValueError
+            pairs[name.strip()] = kind(value.strip())
+        except ValueError:
+            raise MtlrecError(f"{flag} takes name=value pairs separated by commas, got '{part}'") from None
+    return pairs
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mtlrec", description="Multi-task recommendation lab.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -46,7 +62,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--categorical", help="columns to embed, comma-separated (others inferred)")
     train.add_argument("--numeric", help="numeric feature columns, comma-separated (others inferred)")
     train.add_argument("--exclude", help="columns to leave out, comma-separated")
-    train.add_argument("--model", default=None, help="architecture (default shared_bottom)")
+    train.add_argument("--model", choices=list(MODEL_KINDS), help="architecture (default shared_bottom)")
+    train.add_argument("--experts", type=int, help="MMoE/PLE: shared experts (per level for PLE; default 4)")
+    train.add_argument("--task-experts", type=int, help="PLE: experts owned by each task, per level (default 1)")
+    train.add_argument("--levels", type=int, help="PLE: extraction levels, 1 or 2 (default 1)")
+    train.add_argument("--funnel", help="ESMM: conditional tasks, e.g. purchase=click (purchase happens after click)")
+    train.add_argument("--weighting", choices=list(WEIGHTING_METHODS), help="how task losses combine (default fixed)")
+    train.add_argument("--alpha", type=float, help="GradNorm: pull towards equal training rates (default 1.5)")
+    train.add_argument("--temperature", type=float, help="DWA: softmax temperature (default 2)")
     train.add_argument("--size", choices=list(SIZE_PRESETS), default=None, help="size preset (default small)")
     train.add_argument("--embed-dim", type=int)
     train.add_argument("--bottom", help="shared layer widths, e.g. 256,128")
@@ -146,9 +169,16 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
 
 
 def _apply_overrides(config: ExperimentConfig, args: argparse.Namespace) -> None:
-    m, t, s = config.model, config.train, config.split
+    m, t, s, w = config.model, config.train, config.split, config.weighting
     for target, attr, value in (
         (m, "kind", args.model),
+        (m, "experts", args.experts),
+        (m, "task_experts", args.task_experts),
+        (m, "levels", args.levels),
+        (m, "funnel", _pairs(args.funnel, str, "--funnel")),
+        (w, "method", args.weighting),
+        (w, "alpha", args.alpha),
+        (w, "temperature", args.temperature),
         (m, "size", args.size),
         (m, "embed_dim", args.embed_dim),
         (m, "bottom", _numbers(args.bottom, int, "--bottom")),
@@ -227,6 +257,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     if m.get("tasks"):
         print(metrics_text(m))
+    cosines = (m.get("diagnostics") or {}).get("cosine") or {}
+    if cosines:
+        shown = "  ".join(f"{pair.replace('|', '~')} {_fmt(value)}" for pair, value in cosines.items())
+        print(f"gradient cosine on the shared layers, last epoch (< 0: the tasks pull apart): {shown}")
     print(f"saved to {out}/")
     return EXIT_TRAINING_FAILED if result.status == "failed" else 0
 
@@ -272,15 +306,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     frame, _, _ = load_frames(run.config)
     recommender = Recommender(model, encoder, run.config, frame)
     user = _match_user(frame[run.config.data.user_col], args.user)
-    fusion = None
-    if args.fusion:
-        fusion = {}
-        for part in _list(args.fusion):
-            name, _, value = part.partition("=")
-            try:
-                fusion[name.strip()] = float(value)
-            except ValueError:
-                raise MtlrecError(f"--fusion takes task=weight pairs, got '{part}'") from None
+    fusion = _pairs(args.fusion, float, "--fusion")
     top = recommender.recommend(user, k=args.k, fusion=fusion, exclude_seen=not args.include_seen)
     print(top.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     return 0

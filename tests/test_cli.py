@@ -161,3 +161,46 @@ def test_module_entry_point_reports_bad_files_without_a_traceback(tmp_path):
     assert done.returncode == 2
     assert "table.csv: this is a zip archive" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (["--model", "mmoe", "--experts", "2"], {"kind": "mmoe", "experts": 2}),
+        (["--model", "ple", "--levels", "2", "--task-experts", "2"], {"kind": "ple", "levels": 2, "task_experts": 2}),
+        (["--model", "esmm", "--funnel", "purchase=click"], {"kind": "esmm", "funnel": {"purchase": "click"}}),
+    ],
+)
+def test_architecture_flags_reach_the_saved_config(flags, expected, small_file, tmp_path):
+    args = ["train", str(small_file), "--size", "tiny", "--epochs", "1", "--out", str(tmp_path), *flags]
+
+    assert main(args) == 0
+
+    model = json.loads((tmp_path / "config.json").read_text())["model"]
+    assert {key: model[key] for key in expected} == expected
+
+
+def test_weighting_flags_train_and_record_diagnostics(small_file, tmp_path, capsys):
+    args = ["train", str(small_file), "--size", "tiny", "--epochs", "2", "--patience", "0", "--out", str(tmp_path)]
+
+    assert main([*args, "--weighting", "dwa", "--temperature", "1.5"]) == 0
+
+    config = json.loads((tmp_path / "config.json").read_text())
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert config["weighting"] == {"method": "dwa", "alpha": 1.5, "temperature": 1.5}
+    assert set(metrics["diagnostics"]["grad_norm"]) == {"click", "like", "purchase", "watch_time"}
+    assert "gradient cosine on the shared layers" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--model", "esmm", "--funnel", "purchase"], "--funnel takes name=value pairs"),
+        (["--model", "esmm", "--funnel", "watch_time=click"], "'watch_time' is a regression task; both must be binary"),
+        (["--weighting", "dwa", "--temperature", "0"], "DWA temperature must be a number > 0"),
+    ],
+)
+def test_bad_architecture_or_weighting_settings_exit_with_2(flags, message, small_file, capsys):
+    assert main(["train", str(small_file), *flags]) == 2
+
+    assert message in capsys.readouterr().err
