@@ -47,19 +47,14 @@ def home() -> None:
         st.markdown("Rows are interactions: a user, an item, features, and one column per label. See **Data**.")
 
     st.subheader("Where to go next")
-    steps = st.columns(4)
-    for col, (page, text) in zip(
-        steps,
-        (
-            ("pages/data.py", "check the columns and the inferred schema"),
-            ("pages/train.py", "pick tasks and loss weights, and train"),
-            ("pages/results.py", "per-task metrics and curves"),
-            ("pages/runs.py", "compare runs side by side"),
-        ),
-        strict=True,
+    for page, text in (
+        ("pages/data.py", "Data: check the columns and the inferred schema"),
+        ("pages/train.py", "Train: pick tasks and loss weights, and train"),
+        ("pages/results.py", "Results: per-task metrics, curves and task conflicts"),
+        ("pages/sweep.py", "Sweep: the trade-off between tasks as loss weights change"),
+        ("pages/runs.py", "Runs: compare runs side by side"),
     ):
-        with col:
-            st.page_link(page, label=text, icon=":material/arrow_forward:")
+        st.page_link(page, label=text, icon=":material/arrow_forward:")
 
     st.subheader("This session")
     info = state.dataset()
@@ -74,6 +69,7 @@ st.set_page_config(page_title="mtlrec", page_icon=":material/hub:", layout="wide
 warm_up()
 pages = frame.build_pages(home)
 navigation = st.navigation(list(pages.values()))
-frame.sidebar()
+sidebar = frame.sidebar()
 with frame.running_page():
     navigation.run()
+frame.sidebar(sidebar)  # again: the page may have loaded a dataset or started a run

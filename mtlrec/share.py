@@ -1,7 +1,10 @@
 """A training configuration as short URL query parameters, so a teacher can share a link that pre-fills Train.
 
-Example: ?data=synthetic&tasks=click:binary:1,purchase:binary:2&size=tiny&epochs=5&lr=0.002&seed=3
-Only settings are carried, never data: an uploaded file cannot travel in a link, a bundled sample can.
+Example: ?data=synthetic&tasks=click:binary:1,watch_time:regression:2:log1p&size=tiny&epochs=5&lr=0.002&seed=3
+An ESMM funnel travels as funnel=purchase>click;like>click (each task, then the task it follows).
+Only settings are carried, never data: an uploaded file cannot travel in a link, a bundled sample can. A link can be
+edited by hand: a value the Train page's controls cannot show (out of their range, not one of their choices) is
+skipped with a problem, like one that does not parse.
 """
 
 from __future__ import annotations
@@ -10,30 +13,99 @@ import copy
 from collections.abc import Mapping
 from urllib.parse import quote, unquote
 
-from mtlrec.config import SIZE_PRESETS, SPLIT_METHODS, TASK_TYPES, ExperimentConfig
+from mtlrec.config import (
+    MONITOR_METRICS,
+    OPTIMIZERS,
+    SIZE_PRESETS,
+    SPLIT_METHODS,
+    TASK_TYPES,
+    WEIGHTING_METHODS,
+    ExperimentConfig,
+)
 from mtlrec.data import SAMPLE_PREFIX
+
+
+def _flag(value: str) -> bool:
+    """'1' -> True, '0' -> False (a checkbox in a link)."""
+    if value not in ("0", "1"):
+        raise ValueError(value)
+    return value == "1"
+
+
+def _funnel(value: str) -> dict[str, str]:
+    """'purchase>click;like>click' -> {"purchase": "click", "like": "click"}: each task given the one it follows."""
+    funnel = {}
+    for part in value.split(";"):
+        child, sep, parent = part.partition(">")
+        if not (sep and child and parent):
+            raise ValueError(part)
+        funnel[unquote(child)] = unquote(parent)
+    return funnel
+
 
 # query key -> (section, field, parser)
 _FIELDS = {
     "model": ("model", "kind", str),
     "size": ("model", "size", str),
-    "embed": ("model", "embed_dim", int),
+    "embed_dim": ("model", "embed_dim", int),  # not "embed": Streamlit reserves ?embed= for embedding apps
     "bottom": ("model", "bottom", lambda v: [int(x) for x in v.split("-") if x]),
     "tower": ("model", "tower", lambda v: [int(x) for x in v.split("-") if x]),
     "dropout": ("model", "dropout", float),
+    "experts": ("model", "experts", int),
+    "task_experts": ("model", "task_experts", int),
+    "levels": ("model", "levels", int),
+    "funnel": ("model", "funnel", _funnel),
     "weighting": ("weighting", "method", str),
+    "alpha": ("weighting", "alpha", float),
+    "temperature": ("weighting", "temperature", float),
+    "diagnostics": ("train", "diagnostics", _flag),
     "opt": ("train", "optimizer", str),
     "lr": ("train", "lr", float),
     "wd": ("train", "weight_decay", float),
     "bs": ("train", "batch_size", int),
     "epochs": ("train", "epochs", int),
     "patience": ("train", "patience", int),
+    "monitor": ("train", "monitor", str),
     "seed": ("train", "seed", int),
     "split": ("split", "method", str),
     "test": ("split", "test_frac", float),
     "val": ("split", "val_frac", float),
 }
-_CHOICES = {"size": SIZE_PRESETS, "split": SPLIT_METHODS}
+BATCH_SIZES = (128, 256, 512, 1024, 2048, 4096, 8192)  # the Train page's batch-size choices
+MAX_WEIGHT = 5.0  # the Train page's loss-weight sliders go from 0 to this
+_CHOICES = {
+    "size": SIZE_PRESETS,
+    "split": SPLIT_METHODS,
+    "opt": OPTIMIZERS,
+    "weighting": WEIGHTING_METHODS,
+    "bs": BATCH_SIZES,
+}
+# The ranges of the Train page's controls (both ends included); NaN is in none of them.
+_RANGES = {
+    "embed_dim": (0, 512),
+    "dropout": (0.0, 0.8),
+    "lr": (1e-6, 10.0),
+    "wd": (0.0, 1.0),
+    "epochs": (1, 100),
+    "patience": (0, 10),
+    "seed": (0, 2**31 - 1),
+    "test": (0.05, 0.5),
+    "val": (0.05, 0.5),
+    "experts": (1, 16),
+    "task_experts": (1, 8),
+    "levels": (1, 2),
+    "alpha": (0.0, 5.0),
+    "temperature": (0.1, 10.0),
+}
+# Settings that only some architectures or weightings read travel only with them, to keep links short.
+_RELEVANT = {
+    "experts": lambda c: c.model.kind in ("mmoe", "ple"),
+    "task_experts": lambda c: c.model.kind == "ple",
+    "levels": lambda c: c.model.kind == "ple",
+    "funnel": lambda c: c.model.kind == "esmm" and bool(c.model.funnel),
+    "alpha": lambda c: c.weighting.method == "gradnorm",
+    "temperature": lambda c: c.weighting.method == "dwa",
+}
 
 
 def to_query(config: ExperimentConfig, active: list[str] | None = None) -> dict[str, str]:
@@ -43,13 +115,17 @@ def to_query(config: ExperimentConfig, active: list[str] | None = None) -> dict[
         query["data"] = str(config.data.path)[len(SAMPLE_PREFIX) :]
     tasks = [t for t in config.tasks if active is None or t.name in active]
     if tasks:
-        query["tasks"] = ",".join(f"{quote(t.name, safe='')}:{t.type}:{t.weight:g}" for t in tasks)
+        query["tasks"] = ",".join(_task_part(t) for t in tasks)
     for key, (section, name, _) in _FIELDS.items():
         value = getattr(getattr(config, section), name)
-        if value is None:
+        if value is None or (key in _RELEVANT and not _RELEVANT[key](config)):
             continue
-        if isinstance(value, list):
+        if isinstance(value, bool):
+            value = int(value)
+        elif isinstance(value, list):
             value = "-".join(str(v) for v in value)
+        elif isinstance(value, dict):
+            value = ";".join(f"{quote(child, safe='')}>{quote(parent, safe='')}" for child, parent in value.items())
         elif isinstance(value, float):
             value = f"{value:g}"
         query[key] = str(value)
@@ -61,6 +137,7 @@ def apply_query(
 ) -> tuple[ExperimentConfig, list[str] | None, list[str]]:
     """(new config, active task names or None, problems) from query parameters; bad values are skipped."""
     config = copy.deepcopy(config)
+    monitor, funnel = config.train.monitor, config.model.funnel
     problems: list[str] = []
     for key, (section, name, parse) in _FIELDS.items():
         if key not in params:
@@ -72,7 +149,18 @@ def apply_query(
             problems.append(f"link setting {key}={raw!r} is not valid and was ignored")
             continue
         if key in _CHOICES and value not in _CHOICES[key]:
-            problems.append(f"link setting {key}={raw!r} is not one of {', '.join(_CHOICES[key])}; ignored")
+            choices = ", ".join(str(c) for c in _CHOICES[key])
+            problems.append(f"link setting {key}={raw!r} is not one of {choices}; ignored")
+            continue
+        if key in _RANGES and not _RANGES[key][0] <= value <= _RANGES[key][1]:
+            low, high = (f"{v:g}" if isinstance(v, float) else str(v) for v in _RANGES[key])
+            problems.append(f"link setting {key}={raw!r} is not between {low} and {high}; ignored")
+            continue
+        if key in ("bottom", "tower") and (not value or min(value) < 1):
+            problems.append(f"link setting {key}={raw!r} is not a list of widths >= 1 such as 256-128; ignored")
+            continue
+        if key == "model" and value not in _model_kinds():
+            problems.append(f"link setting model={raw!r} is not one of {', '.join(_model_kinds())}; ignored")
             continue
         setattr(getattr(config, section), name, value)
     active = None
@@ -86,15 +174,57 @@ def apply_query(
                 problems.append(f"link task '{name}' is not a label column of this dataset; ignored")
                 continue
             task = known[name]
-            if len(bits) > 1 and bits[1] in TASK_TYPES:
-                task.type = bits[1]
+            if len(bits) > 1:
+                if bits[1] in TASK_TYPES:
+                    task.type = bits[1]
+                else:
+                    problems.append(f"link type '{bits[1]}' for task '{name}' is not one of {', '.join(TASK_TYPES)}")
             if len(bits) > 2:
                 try:
                     weight = float(bits[2])
-                    if weight < 0:
+                    if not 0 <= weight <= MAX_WEIGHT:
                         raise ValueError
                     task.weight = weight
                 except ValueError:
-                    problems.append(f"link weight '{bits[2]}' for task '{name}' is not a number >= 0; ignored")
+                    problems.append(
+                        f"link weight '{bits[2]}' for task '{name}' is not a number from 0 to {MAX_WEIGHT:g}; ignored"
+                    )
+            if len(bits) > 3:
+                task.log1p = bits[3] == "log1p"
+            task.log1p = task.log1p and task.type == "regression"
             active.append(name)
+    if config.model.funnel is not funnel:  # after the tasks too: each pair must be two binary tasks
+        types, kept = {t.name: t.type for t in config.tasks}, {}
+        for child, parent in config.model.funnel.items():
+            if child == parent or types.get(child) != "binary" or types.get(parent) != "binary":
+                problems.append(
+                    f"link funnel step {child}>{parent} does not join two different binary tasks of this dataset; "
+                    "ignored"
+                )
+            else:
+                kept[child] = parent
+        config.model.funnel = kept
+    if config.train.monitor != monitor:  # checked last: the link may change the tasks' types
+        task, _, metric = config.train.monitor.partition(":")
+        types = {t.name: t.type for t in config.tasks}
+        if config.train.monitor != "loss" and (task not in types or metric not in MONITOR_METRICS[types[task]]):
+            problems.append(
+                f"link setting monitor={config.train.monitor!r} is not 'loss' or '<task>:<metric>' of a label "
+                "column of this dataset; ignored"
+            )
+            config.train.monitor = monitor
     return config, active, problems
+
+
+def _task_part(task) -> str:
+    """name:type:weight, plus :log1p or :raw for a regression task (names are quoted: ',' and ':' are separators)."""
+    part = f"{quote(task.name, safe='')}:{task.type}:{task.weight:g}"
+    if task.type == "regression":
+        part += ":log1p" if task.log1p else ":raw"
+    return part
+
+
+def _model_kinds() -> list[str]:
+    from mtlrec.models import REGISTRY  # imports torch: only when a link names a model
+
+    return list(REGISTRY)

@@ -9,17 +9,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import streamlit as st
+from conftest import open_app, use_home
 from streamlit.testing.v1 import AppTest
 
-import mtlrec.runs
-import mtlrec.sample
 from mtlrec.config import ExperimentConfig
 from mtlrec.errors import MtlrecError
 from mtlrec.io import read_table
 from mtlrec.sample import SyntheticSpec, write_sample
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGE = "pages/data.py"
 SPEC = SyntheticSpec(n_users=60, n_items=150, n_rows=5000, seed=3)  # a small stand-in for the bundled sample
 
@@ -38,19 +35,11 @@ def sample_frame(samples: Path) -> pd.DataFrame:
 
 @pytest.fixture(autouse=True)
 def app_env(samples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MTLREC_HOME", str(tmp_path))
-    monkeypatch.setattr(mtlrec.runs, "DEFAULT_HOME", tmp_path)
-    monkeypatch.setattr(mtlrec.sample, "SAMPLE_DIR", samples)
-    st.cache_resource.clear()
-    st.cache_data.clear()  # the sample loader caches by name; other modules load other stand-ins
+    use_home(monkeypatch, tmp_path, samples)  # also clears the sample loader's cache: other modules use other stand-ins
 
 
 def open_page() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception
-    return at
+    return open_app(PAGE)
 
 
 def load_sample(at: AppTest) -> AppTest:

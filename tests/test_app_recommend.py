@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import streamlit as st
+from conftest import open_app, use_home
 from streamlit.testing.v1 import AppTest
 
 import mtlrec.runs
@@ -23,7 +23,6 @@ from mtlrec.runs import RunStore
 from mtlrec.sample import SyntheticSpec, SyntheticWorld, write_sample
 from ui.state import RESULTS_RUN
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGE = "pages/recommend.py"
 SPEC = SyntheticSpec(n_users=40, n_items=120, n_rows=3000, seed=7)  # a small stand-in for the bundled sample
 TASKS = ["click", "like", "purchase", "watch_time"]
@@ -80,19 +79,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Lab:
 
 @pytest.fixture(autouse=True)
 def app_env(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MTLREC_HOME", str(lab.home))
-    monkeypatch.setattr(mtlrec.runs, "DEFAULT_HOME", lab.home)
-    monkeypatch.setattr(mtlrec.sample, "SAMPLE_DIR", lab.samples)
-    st.cache_resource.clear()
+    use_home(monkeypatch, lab.home, lab.samples)
 
 
 def open_page(run_id: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state[RESULTS_RUN] = run_id
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception
-    return at
+    return open_app(PAGE, session={RESULTS_RUN: run_id})
 
 
 def top_table(at: AppTest) -> pd.DataFrame:

@@ -2,83 +2,27 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
 import pytest
-import streamlit as st
+from conftest import DIVERGED, open_app, use_home
 from streamlit.proto.Metric_pb2 import Metric
 from streamlit.testing.v1 import AppTest
 
-import mtlrec.runs
 from mtlrec import fmt
-from mtlrec.config import ExperimentConfig, ModelConfig, TrainConfig
-from mtlrec.data import propose_schema
-from mtlrec.experiment import RunResult, run_experiment
-from mtlrec.runs import RunStore
-from mtlrec.sample import SyntheticSpec, generate
 from ui import state
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-DIVERGED = "training diverged: the loss of task 'like' became inf in epoch 2, batch 3; lower the learning rate"
-CRASHED = "training failed unexpectedly (RuntimeError: boom)"
-
-
-def build_store(home: Path) -> tuple[dict[str, str], RunResult]:
-    """A run store with two trained runs (different loss weights), a run that diverged after one epoch, one
-    that failed before saving anything, and a damaged one; returns run ids by name and a result to save again."""
-    frame = generate(SyntheticSpec(n_rows=4000, n_users=200, n_items=100))
-    proposal = propose_schema(frame)
-    proposal.data.path = "synthetic_4k.parquet"
-    store = RunStore(home)
-    ids = {}
-    for name, like_weight in (("balanced", 1.0), ("like heavy", 4.0)):
-        tasks = [dataclasses.replace(t, weight=like_weight if t.name == "like" else 1.0) for t in proposal.tasks]
-        config = ExperimentConfig(
-            data=proposal.data,
-            tasks=tasks,
-            model=ModelConfig(size="tiny"),
-            train=TrainConfig(epochs=2, batch_size=512, patience=0, device="cpu"),
-        )
-        result = run_experiment(config, frame)
-        ids[name] = store.save(result, name=name)
-    diverged = dataclasses.replace(
-        result,
-        status="failed",
-        message=DIVERGED,
-        history=result.history.iloc[:1],
-        metrics={**result.metrics, "tasks": {}, "epochs_run": 1, "best_epoch": 1},
-        predictions=None,
-    )
-    ids["diverged"] = store.save(diverged, name="diverged")
-    ids["crashed"] = store.start(config, name="crashed")
-    store.fail(ids["crashed"], CRASHED)
-    ids["damaged"] = store.save(result, name="damaged")
-    (store.folder(ids["damaged"]) / "metrics.json").write_text('{"tasks": {"click": ', encoding="utf-8")
-    return ids, result
 
 
 @pytest.fixture(scope="module")
-def saved(tmp_path_factory) -> tuple[Path, dict[str, str]]:
-    home = tmp_path_factory.mktemp("mtlrec_home")
-    return home, build_store(home)[0]
-
-
-def use_home(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
-    """Point the app's run store at `home` (the store is a cached resource: rebuild it)."""
-    monkeypatch.setenv("MTLREC_HOME", str(home))
-    monkeypatch.setattr(mtlrec.runs, "DEFAULT_HOME", home)
-    st.cache_resource.clear()
-    st.cache_data.clear()
+def saved(saved_runs) -> tuple[Path, dict[str, str]]:
+    return saved_runs[:2]
 
 
 @pytest.fixture
 def app(saved, monkeypatch) -> AppTest:
     use_home(monkeypatch, saved[0])
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    return at
+    return open_app()
 
 
 def open_results(at: AppTest, run_id: str) -> AppTest:
@@ -166,9 +110,6 @@ def test_a_run_that_failed_before_saving_results_does_not_break_the_page(app, sa
 
 def test_without_runs_the_page_explains_and_links_to_train(monkeypatch, tmp_path):
     use_home(monkeypatch, tmp_path)
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.switch_page("pages/results.py").run()
-    assert not at.exception
+    at = open_app("pages/results.py")
     assert "No saved run" in at.info[0].value
     assert [link.proto.page for link in at.get("page_link")][-1].endswith("train")

@@ -10,8 +10,8 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import open_app, use_home
 from streamlit.testing.v1 import AppTest
-from test_app_results import APP, build_store, use_home
 
 from mtlrec import fmt
 from mtlrec.config import ExperimentConfig
@@ -22,20 +22,14 @@ NAMES = {"balanced", "like heavy", "diverged", "crashed", "damaged"}
 
 
 @pytest.fixture(scope="module")
-def saved(tmp_path_factory):
-    home = tmp_path_factory.mktemp("mtlrec_home")
-    ids, result = build_store(home)
-    return home, ids, result
+def saved(saved_runs):
+    return saved_runs
 
 
 @pytest.fixture
 def app(saved, monkeypatch) -> AppTest:
     use_home(monkeypatch, saved[0])
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.switch_page("pages/runs.py").run()
-    assert not at.exception
-    return at
+    return open_app("pages/runs.py")
 
 
 def numbers(values) -> list[float]:
@@ -85,9 +79,7 @@ def test_runs_are_still_listed_after_a_server_restart(saved, monkeypatch):
     home, ids, _ = saved
     assert {r["id"] for r in RunStore(home).list()} == set(ids.values())  # a new store on the same folder
     use_home(monkeypatch, home)  # a fresh app: nothing cached
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.switch_page("pages/runs.py").run()
+    at = open_app("pages/runs.py")
     assert set(table(at)["name"]) == NAMES
 
 
@@ -101,9 +93,7 @@ def test_live_runs_show_as_running_and_runs_found_mid_training_as_interrupted(mo
         db.execute("UPDATE runs SET pid=? WHERE id=?", (dead_pid.pid, orphan))
     store.recover_interrupted()  # what the next server start does
     use_home(monkeypatch, tmp_path)
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.switch_page("pages/runs.py").run()
+    at = open_app("pages/runs.py")
     frame = table(at).set_index("name")
     assert frame.loc["live job", "status"] == "▶ running"
     assert frame.loc["server died", "status"] == "⚠ interrupted"
@@ -197,9 +187,6 @@ def test_open_in_results_shows_that_run(app, saved):
 
 def test_without_runs_the_page_explains_and_links_to_train(monkeypatch, tmp_path):
     use_home(monkeypatch, tmp_path)
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.switch_page("pages/runs.py").run()
-    assert not at.exception
+    at = open_app("pages/runs.py")
     assert "No saved runs" in at.info[0].value
     assert at.get("page_link")[-1].proto.page.endswith("train")

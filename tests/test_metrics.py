@@ -124,9 +124,7 @@ def test_ranking_metrics_hand_values_at_3():
     ndcg_u1 = 2.5 / (3 + 2 / LOG2_3 + 0.5)  # 2.5 / 4.761860 = 0.525005
     ndcg_u2 = 1 / LOG2_3  # 0.630930
     result = ranking_metrics(RANK_USERS, RANK_RELEVANCE, RANK_SCORES, k=3)
-    assert result == pytest.approx(
-        {"ndcg@3": (ndcg_u1 + ndcg_u2) / 2, "recall@3": (2 / 3 + 1) / 2, "hitrate@3": 1.0}
-    )
+    assert result == pytest.approx({"ndcg@3": (ndcg_u1 + ndcg_u2) / 2, "recall@3": (2 / 3 + 1) / 2, "hitrate@3": 1.0})
     assert result["ndcg@3"] == pytest.approx(0.5779674, abs=1e-7)
 
 
@@ -140,9 +138,7 @@ def test_k_larger_than_every_user_counts_all_rows():
     # With k beyond every user's row count, recall and hit rate are 1 and NDCG is the full-list NDCG.
     result = ranking_metrics(RANK_USERS, RANK_RELEVANCE, RANK_SCORES, k=100)
     full_u1 = (2 + 1 / 2 + 3 / math.log2(5)) / (3 + 2 / LOG2_3 + 0.5)
-    assert result == pytest.approx(
-        {"ndcg@100": (full_u1 + 1 / LOG2_3) / 2, "recall@100": 1.0, "hitrate@100": 1.0}
-    )
+    assert result == pytest.approx({"ndcg@100": (full_u1 + 1 / LOG2_3) / 2, "recall@100": 1.0, "hitrate@100": 1.0})
 
 
 def test_users_with_no_relevant_rows_are_skipped():

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from mtlrec import fmt
 from mtlrec.config import ExperimentConfig
 from mtlrec.data import SAMPLE_PREFIX, propose_schema, resolve_data_path
 from mtlrec.errors import MtlrecError
@@ -103,6 +104,8 @@ def use_dataset(path: str, name: str, kind: str, table=None) -> None:
 def use_sample(name: str) -> None:
     from mtlrec.sample import SAMPLES
 
+    if name not in SAMPLES:  # a hand-edited link can name anything
+        raise MtlrecError(f"unknown sample '{name}'; known samples: {', '.join(SAMPLES)}")
     use_dataset(SAMPLE_PREFIX + name, SAMPLES[name]["title"], "sample")
 
 
@@ -119,8 +122,21 @@ def save_upload(name: str, data: bytes) -> str:
     return str(path)
 
 
+def upload_limit_mb() -> int:
+    """The upload size limit in MB (server.maxUploadSize): the browser enforces it, AppTest and scripts do not."""
+    return int(st.get_option("server.maxUploadSize"))
+
+
 def use_upload(name: str, data: bytes) -> None:
     """Parse an uploaded file (MtlrecError names the file), keep a copy, and make it the current dataset."""
+    limit = upload_limit_mb()
+    if len(data) > limit << 20:
+        raise MtlrecError(
+            f"the file is {fmt.nbytes(len(data))}, over this server's upload limit of {limit} MB "
+            "(server.maxUploadSize in .streamlit/config.toml): use fewer rows or columns, or save it as Parquet "
+            "or .csv.gz (both much smaller)",
+            source=name,
+        )
     table = read_table(data, name)  # fails fast, before anything is written
     use_dataset(save_upload(name, data), name, "upload", table)
 

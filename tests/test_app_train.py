@@ -1,0 +1,246 @@
+"""Train page (AppTest): task and model controls, shareable links, live training, Stop, and the limits."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import open_app, use_home
+from streamlit.testing.v1 import AppTest
+
+import mtlrec.jobs
+from mtlrec.config import SIZE_PRESETS
+from mtlrec.runs import RunStore
+from mtlrec.sample import SAMPLES, SyntheticSpec, write_sample
+from ui import state
+
+PAGE = "pages/train.py"
+SPEC = SyntheticSpec(n_rows=3000, n_users=200, n_items=100)  # a small stand-in for the bundled sample
+TASKS = ["click", "like", "purchase", "watch_time"]
+FAST = {"data": "synthetic", "size": "tiny", "epochs": "2", "patience": "0", "bs": "256", "lr": "0.01"}
+LONG = {**FAST, "epochs": "100"}  # ends only because it is stopped
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("samples")
+    write_sample(folder, SPEC)
+    return folder
+
+
+@pytest.fixture
+def home(samples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh run store; every job the page starts is stopped and waited for when the test ends."""
+    use_home(monkeypatch, tmp_path, samples)
+    started: list[mtlrec.jobs.TrainingJob] = []
+    start = mtlrec.jobs.TrainingJob.start
+
+    def recording_start(job):
+        started.append(job)
+        return start(job)
+
+    monkeypatch.setattr(mtlrec.jobs.TrainingJob, "start", recording_start)
+    yield tmp_path
+    for job in started:
+        job.stop()
+        job.join(30)
+
+
+def with_sample() -> AppTest:
+    """Home, the synthetic sample loaded with its button, then Train."""
+    at = open_app()
+    at.button(key="home_load_synthetic").click().run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    return at
+
+
+def until(at: AppTest, done, timeout: float = 60.0) -> AppTest:
+    """Rerun the page as the browser's polling would, until `done(at)`."""
+    deadline = time.monotonic() + timeout
+    while not done(at):
+        assert time.monotonic() < deadline, f"timed out after {timeout:g} s"
+        time.sleep(0.3)
+        at.run()
+        assert not at.exception
+    return at
+
+
+def weights(at: AppTest) -> dict[str, float]:
+    """The loss-weight sliders shown, by task."""
+    prefix = "train_task_weight_"
+    return {s.key[len(prefix) :]: s.value for s in at.slider if s.key and s.key.startswith(prefix)}
+
+
+def runs(home: Path) -> list[dict]:
+    return RunStore(home).list()
+
+
+def test_without_a_dataset_the_page_points_to_data(home):
+    at = open_app(PAGE)
+    assert "Load a dataset first" in at.info[0].value
+    assert at.get("page_link")[-1].proto.page.endswith("data")
+    assert not [b for b in at.button if b.key == "train_start"]
+
+
+def test_task_controls_and_size_presets_with_their_parameter_counts(home):
+    at = with_sample()
+    assert at.multiselect(key="train_tasks_widget").value == TASKS
+    assert {t: at.selectbox(key=f"train_task_type_{t}").value for t in TASKS} == {
+        "click": "binary",
+        "like": "binary",
+        "purchase": "binary",
+        "watch_time": "regression",
+    }
+    assert weights(at) == dict.fromkeys(TASKS, 1.0)
+    assert at.checkbox(key="train_task_log1p_watch_time").value is True  # only the regression task has one
+    assert not [c for c in at.checkbox if c.key and c.key.startswith("train_task_log1p_click")]
+    size = at.radio(key="train_size")
+    assert len(size.options) == len(SIZE_PRESETS)
+    for option, preset in zip(size.options, SIZE_PRESETS, strict=True):
+        assert option.startswith(f"{preset} · ") and " params · ~" in option
+    assert len(set(size.options)) == len(size.options)
+
+
+def test_settings_survive_a_visit_to_another_page_and_the_url_mirrors_them(home):
+    at = with_sample()
+    at.slider(key="train_task_weight_like").set_value(3.0)
+    at.radio(key="train_size").set_value("tiny")
+    at.multiselect(key="train_tasks_widget").set_value(["click", "like", "watch_time"]).run()
+    assert not at.exception
+    assert at.query_params["tasks"] == "click:binary:1,like:binary:3,watch_time:regression:1:log1p"
+    assert at.query_params["size"] == "tiny" and at.query_params["data"] == "synthetic"
+
+    at.switch_page("pages/data.py").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.radio(key="train_size").value == "tiny"
+    assert weights(at) == {"click": 1.0, "like": 3.0, "watch_time": 1.0}
+    assert at.multiselect(key="train_tasks_widget").value == ["click", "like", "watch_time"]
+    assert at.query_params["tasks"] == "click:binary:1,like:binary:3,watch_time:regression:1:log1p"
+
+
+def test_a_shared_link_loads_the_sample_and_prefills_the_page(home):
+    query = {"data": "synthetic", "tasks": "click:binary:2,purchase:binary:0.5", "size": "tiny", "epochs": "3"}
+    at = open_app(PAGE, query={**query, "lr": "abc"})
+    assert at.session_state[state.DATASET]["name"] == SAMPLES["synthetic"]["title"]
+    assert SAMPLES["synthetic"]["title"] in at.sidebar.markdown[0].value  # the frame shows the loaded dataset
+    assert at.multiselect(key="train_tasks_widget").value == ["click", "purchase"]
+    assert weights(at) == {"click": 2.0, "purchase": 0.5}
+    assert at.radio(key="train_size").value == "tiny"
+    assert at.slider(key="train_epochs").value == 3
+    assert [w.value for w in at.warning] == ["link setting lr='abc' is not valid and was ignored"]
+    assert at.number_input(key="train_lr").value == pytest.approx(0.002)
+    # The address bar now holds the page's settings, the bad value replaced.
+    assert at.query_params["tasks"] == "click:binary:2,purchase:binary:0.5"
+    assert at.query_params["lr"] == "0.002" and at.query_params["epochs"] == "3"
+    at.run()  # the page's own mirror is not applied again
+    assert not at.warning
+
+
+def test_a_link_naming_an_unknown_sample_explains_itself(home):
+    at = open_app(PAGE, query={"data": "nonesuch", "size": "tiny"})
+    assert "unknown sample 'nonesuch'" in at.error[0].value
+    assert "Load a dataset first" in at.info[0].value
+
+
+def test_a_link_without_data_over_an_uploaded_dataset_keeps_it_and_applies_the_settings(home, samples):
+    at = open_app()
+    upload = pd.read_parquet(samples / "synthetic.parquet").head(500).to_csv(index=False).encode()
+    at.file_uploader(key="home_upload").set_value(("log.csv", upload, "text/csv")).run()
+    at.query_params.update({"size": "medium", "tasks": "like:binary:4"})
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.session_state[state.DATASET]["name"] == "log.csv"
+    assert at.radio(key="train_size").value == "medium"
+    assert weights(at) == {"like": 4.0}
+    assert "data" not in at.query_params  # an upload cannot travel in a link
+
+
+def test_training_runs_live_and_ends_with_results(home):
+    at = open_app(PAGE, query=FAST)
+    at.button(key="train_start").click().run()
+    assert not at.exception
+    assert not at.error
+    until(at, lambda at: bool(at.success))
+    assert "finished" in at.success[0].value
+    (run,) = runs(home)
+    assert run["status"] == "finished" and run["id"] in at.success[0].value
+    assert run["summary"]["size"] == "tiny" and run["summary"]["epochs_run"] == 2
+
+    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    names = sorted(trace["name"] for trace in chart["data"])  # per task: train loss, validation loss
+    assert names == sorted(f"{task} {part}" for task in TASKS for part in ("train", "validation"))
+    cards = {m.label: m.value for m in at.metric}
+    assert list(cards) == [
+        "click validation AUC",
+        "like validation AUC",
+        "purchase validation AUC",
+        "watch_time validation RMSE",
+    ]
+    assert all(value not in ("", "–", "nan") for value in cards.values())
+    assert f"`{run['id']}`" in "\n".join(c.value for c in at.sidebar.caption)
+    assert at.button(key="train_start").disabled is False  # the job is over: another may start
+
+    next(b for b in at.button if b.label == "Open results").click().run()
+    assert not at.exception
+    assert at.title[0].value == "Results"
+    assert at.session_state[state.RESULTS_RUN] == run["id"]
+
+
+def test_stop_ends_a_long_run_and_one_job_per_session(home):
+    at = open_app(PAGE, query=LONG)
+    at.button(key="train_start").click().run()
+    assert not at.exception
+    assert at.button(key="train_start").disabled is True  # one job per session
+    assert "One training job per session" in (at.button(key="train_start").help or "")
+    (run,) = runs(home)
+    assert run["status"] == "running"
+    at.button(key="train_stop").click().run()
+    until(at, lambda at: any("stopped" in w.value for w in at.warning))
+    assert run["id"] in at.warning[0].value
+    assert RunStore(home).get(run["id"])["status"] == "stopped"
+    assert at.button(key="train_start").disabled is False
+
+
+def test_a_validation_problem_stops_training_before_it_starts(home):
+    # Early stopping watches 'like', but 'like' is not among the tasks to train.
+    at = open_app(PAGE, query={**FAST, "tasks": "click:binary:1", "monitor": "like:auc"})
+    assert at.selectbox(key="train_monitor").value == "like:auc"
+    at.button(key="train_start").click().run()
+    assert not at.exception
+    assert at.error[0].value.startswith("Training cannot start:")
+    assert "monitor 'like:auc'" in at.error[0].value
+    assert runs(home) == []
+    assert not [b for b in at.button if b.key == "train_stop"]
+
+
+def test_a_constant_label_in_the_data_is_a_validation_problem(home):
+    at = open_app(PAGE, query={**FAST, "tasks": "click:binary:1"})
+    frame = at.session_state[state.FRAME].copy()
+    frame["click"] = 0
+    at.session_state[state.FRAME] = frame
+    at.button(key="train_start").click().run()
+    assert not at.exception
+    assert at.error[0].value.startswith("Training cannot start:")
+    assert "column 'click' (task) has the same value (0) in every row" in at.error[0].value
+    assert runs(home) == []
+
+
+def test_at_the_servers_job_cap_train_explains_and_starts_nothing(home):
+    limiter = mtlrec.jobs.DEFAULT_LIMITER
+    at = open_app(PAGE, query=FAST)
+    for _ in range(limiter.max_jobs):  # other sessions are training
+        limiter.acquire()
+    try:
+        at.button(key="train_start").click().run()
+    finally:
+        for _ in range(limiter.max_jobs):
+            limiter.release()
+    assert not at.exception
+    assert f"already training {limiter.max_jobs} model(s), its limit" in at.error[0].value
+    assert runs(home) == []
+    assert at.button(key="train_start").disabled is False

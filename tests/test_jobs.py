@@ -1,0 +1,261 @@
+"""Background training jobs: every way a job ends is saved in the run store, and the server-wide cap holds."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import mtlrec.experiment
+from mtlrec.config import ExperimentConfig, ModelConfig, TaskSpec, TrainConfig
+from mtlrec.data import propose_schema
+from mtlrec.errors import MtlrecError
+from mtlrec.jobs import JobLimiter, JobState, TrainingJob
+from mtlrec.runs import RunStore
+from mtlrec.sample import SyntheticSpec, generate
+from ui.jobs import SessionJobs, session_jobs
+
+TASKS = ["click", "like", "purchase", "watch_time"]
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    return generate(SyntheticSpec(n_rows=3000, n_users=200, n_items=100))
+
+
+@pytest.fixture(scope="module")
+def base(frame) -> ExperimentConfig:
+    proposal = propose_schema(frame)
+    return ExperimentConfig(
+        data=proposal.data,
+        tasks=proposal.tasks,
+        model=ModelConfig(size="tiny"),
+        train=TrainConfig(epochs=2, batch_size=256, lr=1e-2, patience=0, device="cpu"),
+    )
+
+
+@pytest.fixture
+def config(base) -> ExperimentConfig:
+    """A tiny 2-epoch config; tests change their copy."""
+    return ExperimentConfig.from_dict(base.to_dict())
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> RunStore:
+    return RunStore(tmp_path)
+
+
+@pytest.fixture
+def jobs():
+    """Start jobs through this list; any still training when the test ends is stopped and waited for."""
+    started: list[TrainingJob] = []
+    yield started
+    for job in started:
+        job.stop()
+        job.join(30)
+
+
+def long_config(config: ExperimentConfig) -> ExperimentConfig:
+    config.train.epochs = 500  # far more than a test waits for: it ends because it is stopped
+    return config
+
+
+def wait_for(condition, timeout: float = 30.0, what: str = "the condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.02)
+
+
+def saved_history(store: RunStore, run_id: str) -> pd.DataFrame:
+    """history.csv as the job has written it so far (a running run has no metrics.json, so no store.load)."""
+    path = store.folder(run_id) / "history.csv"
+    return pd.read_csv(path) if path.is_file() and path.stat().st_size > 1 else pd.DataFrame()
+
+
+def test_a_job_trains_in_the_background_and_saves_a_finished_run(config, frame, store, jobs):
+    limiter = JobLimiter(1)
+    job = TrainingJob(config, store, frame, limiter=limiter, name="background run")
+    jobs.append(job.start())
+    assert job.run_id and store.get(job.run_id)["status"] == "running"
+    snap = job.join(60)
+    assert snap.status == "finished" and snap.done
+    assert (snap.epoch, snap.epochs, len(snap.history)) == (2, 2, 2)
+    assert snap.fraction == 1.0 and snap.elapsed > 0
+    assert [row["epoch"] for row in snap.history] == [1, 2]
+
+    row = store.get(job.run_id)
+    assert (row["status"], row["name"]) == ("finished", "background run")
+    assert row["summary"]["epochs_run"] == 2
+    loaded = store.load(job.run_id)
+    assert loaded.has_model
+    assert set(loaded.metrics["tasks"]) == set(TASKS)
+    assert 0 <= loaded.metrics["tasks"]["click"]["auc"] <= 1
+    assert list(loaded.history["epoch"]) == [1, 2]
+    assert limiter.active == 0
+    assert job.frame is None  # the job lets the data go once it is saved
+
+
+def test_snapshot_is_a_copy(config, frame, store, jobs):
+    job = TrainingJob(config, store, frame, limiter=None)
+    jobs.append(job.start())
+    job.join(60)
+    snap = job.snapshot()
+    assert snap.history and snap.live
+    snap.history.append({"epoch": 99})
+    snap.live.clear()
+    snap.notes.append("mine")
+    snap.status = "failed"
+    again = job.snapshot()
+    assert again.status == "finished"
+    assert len(again.history) == 2 and again.live and "mine" not in again.notes
+    assert isinstance(again, JobState) and again is not snap
+
+
+def test_stop_ends_training_soon_and_saves_a_stopped_run_with_its_model(config, frame, store, jobs):
+    job = TrainingJob(long_config(config), store, frame, limiter=None)
+    jobs.append(job.start())
+    wait_for(lambda: len(job.snapshot().history) >= 1, what="the first epoch")
+    asked = time.monotonic()
+    job.stop()
+    snap = job.join(10)
+    assert snap.status == "stopped"
+    assert time.monotonic() - asked < 10
+    assert snap.epoch < 500
+    assert snap.message.startswith("stopped by the user in epoch")
+
+    row = store.get(job.run_id)
+    assert row["status"] == "stopped" and row["message"] == snap.message
+    loaded = store.load(job.run_id)
+    assert loaded.has_model  # the best epoch so far is kept
+    assert loaded.metrics["status"] == "stopped"
+    assert len(loaded.history) == len(snap.history) >= 1
+    model, encoder = loaded.load_model()
+    assert model is not None and encoder is not None
+
+
+def test_stop_before_the_thread_begins_saves_a_stopped_run(config, frame, store):
+    job = TrainingJob(config, store, frame, limiter=None)
+    job.stop()
+    snap = job.start().join(30)
+    assert (snap.status, snap.message) == ("stopped", "stopped before training started")
+    assert store.get(job.run_id)["status"] == "stopped"
+    assert store.load(job.run_id).metrics["message"] == "stopped before training started"
+
+
+def test_a_bad_config_fails_the_run_with_the_libraries_message(config, frame, store):
+    config.tasks.append(TaskSpec("not_a_column", "binary"))
+    limiter = JobLimiter(1)
+    job = TrainingJob(config, store, frame, limiter=limiter).start()
+    snap = job.join(30)
+    assert snap.status == "failed"
+    assert "not_a_column" in snap.message
+    row = store.get(job.run_id)
+    assert (row["status"], row["message"]) == ("failed", snap.message)
+    assert store.load(job.run_id).metrics["status"] == "failed"
+    assert limiter.active == 0
+
+
+def test_an_unexpected_error_fails_the_run_keeps_its_history_and_frees_the_slot(
+    config, frame, store, monkeypatch, capsys
+):
+    real = mtlrec.experiment.run_experiment
+
+    def crash_after_first_epoch(config, frame, test_frame, *, callback, stop):
+        def progress(p):
+            callback(p)
+            if p.phase == "epoch":
+                raise RuntimeError("boom")
+
+        return real(config, frame, test_frame, callback=progress, stop=stop)
+
+    monkeypatch.setattr(mtlrec.experiment, "run_experiment", crash_after_first_epoch)
+    limiter = JobLimiter(1)
+    job = TrainingJob(config, store, frame, limiter=limiter).start()
+    snap = job.join(30)
+    assert snap.status == "failed"
+    assert snap.message == "training failed unexpectedly (RuntimeError: boom)"
+    row = store.get(job.run_id)
+    assert (row["status"], row["message"]) == ("failed", snap.message)
+    loaded = store.load(job.run_id)
+    assert list(loaded.history["epoch"]) == [1]  # recorded after epoch 1, before the crash
+    assert "RuntimeError: boom" in capsys.readouterr().err  # the traceback is logged for whoever runs the server
+    assert limiter.active == 0
+    limiter.acquire()  # the slot really is free
+    limiter.release()
+
+
+def test_history_is_saved_after_each_epoch_while_training(config, frame, store, jobs):
+    job = TrainingJob(long_config(config), store, frame, limiter=None)
+    jobs.append(job.start())
+    wait_for(lambda: len(saved_history(store, job.run_id)) >= 2, what="two epochs on disk")
+    assert store.get(job.run_id)["status"] == "running"
+    history = saved_history(store, job.run_id)
+    assert list(history["epoch"][:2]) == [1, 2]
+    assert {"train_loss", "val_loss", "click/val_auc", "watch_time/val_rmse"} <= set(history.columns)
+    job.stop()
+    assert job.join(10).status == "stopped"
+
+
+def test_limiter_refuses_a_job_over_the_cap_until_one_ends(config, frame, store, jobs):
+    limiter = JobLimiter(1)
+    first = TrainingJob(long_config(config), store, frame, limiter=limiter)
+    jobs.append(first.start())
+    assert limiter.active == 1
+    short = dataclasses.replace(config, train=dataclasses.replace(config.train, epochs=1))
+    second = TrainingJob(short, store, frame, limiter=limiter)
+    with pytest.raises(MtlrecError, match=r"already training 1 model\(s\), its limit"):
+        second.start()
+    assert second.run_id is None
+    assert [r["id"] for r in store.list()] == [first.run_id]  # a refused job leaves no run behind
+    first.stop()
+    assert first.join(10).status == "stopped"
+    jobs.append(second.start())
+    assert second.join(60).status == "finished"
+    assert limiter.active == 0
+
+
+def test_limiter_of_zero_refuses_every_job(config, frame, store):
+    limiter = JobLimiter(0)
+    with pytest.raises(MtlrecError, match="limit"):
+        TrainingJob(config, store, frame, limiter=limiter).start()
+    assert store.list() == [] and limiter.active == 0
+
+
+def test_limiter_counts_concurrent_starts_exactly(config, frame, store):
+    limiter, errors = JobLimiter(2), []
+
+    def take():
+        try:
+            limiter.acquire()
+        except MtlrecError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=take) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert (limiter.active, len(errors)) == (2, 6)
+
+
+def test_closing_the_tab_stops_the_sessions_job(config, frame, store, jobs):
+    assert session_jobs._info.scope == "session"  # one holder per browser session, released when it ends
+    holder = SessionJobs()
+    holder.release()  # nothing to stop: fine
+    holder.job = TrainingJob(long_config(config), store, frame, limiter=None)
+    jobs.append(holder.job.start())
+    wait_for(lambda: holder.job.snapshot().status == "running", what="training to start")
+    assert holder.busy
+    session_jobs._info.on_release(holder)  # what Streamlit calls when the session's resources are released
+    snap = holder.job.join(10)
+    assert snap.status == "stopped"
+    assert not holder.busy
+    assert store.get(holder.job.run_id)["status"] == "stopped"
+    holder.release()  # a finished job: nothing happens
+    assert holder.job.snapshot().status == "stopped"
