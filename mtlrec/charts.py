@@ -478,7 +478,7 @@ def recommendation_bars(top: pd.DataFrame, tasks: Sequence[TaskSpec]) -> go.Figu
             line=dict(color=NEUTRAL, dash="dot"), marker_size=9, customdata=ranks,
             hovertemplate="#%{customdata} %{x}<br>fused %{y:.4f}<extra></extra>",
         )  # fmt: skip
-        fig.update_yaxes(title_text="fused score", secondary_y=True, showgrid=False, tickformat=".2f")
+        fig.update_yaxes(title_text="fused score", secondary_y=True, showgrid=False, tickformat=".3~g")
     if frame.empty:
         notes.append("no recommendations")
     fig.update_layout(barmode="group")
@@ -524,7 +524,9 @@ def compare_metrics(
     if not tasks:
         notes.append("no metrics chosen")
         fig.update_yaxes(title_text="metric")
-    fig.update_xaxes(type="category")
+    # Run names can be long: ticks show the first 16 characters, the hover the whole name.
+    short = [label if len(label) <= 16 else label[:15] + "…" for label in labels]
+    fig.update_xaxes(type="category", tickmode="array", tickvals=labels, ticktext=short)
     fig = _layout(fig, "Test metrics per run", "run", None, notes=notes)
     fig.update_layout(margin_t=80 + 18 * len(notes), height=None if rows == 1 else 60 + 300 * rows)
     fig.update_annotations(yshift=24, selector=dict(name="notes"))
@@ -568,11 +570,395 @@ def parallel_weights(table: pd.DataFrame, weight_columns: Sequence[str], metric_
         if colour_by:
             colorbar = dict(title=dict(text=_words(colour_by)))
             line = dict(color=complete[colour_by].to_numpy(), colorscale="Viridis", showscale=True, colorbar=colorbar)
-        dimensions = [dict(label=_words(c), values=complete[c].to_numpy()) for c in present]
+        dimensions = [
+            dict(label=_words(c), values=complete[c].to_numpy(), tickformat=".3~g") for c in present
+        ]  # 3 significant digits: 0.506, 12.3
         fig.add_parcoords(line=line, dimensions=dimensions, labelangle=0 if len(present) <= 6 else -20)
     else:
         notes.append("no runs to show")
     fig = _layout(fig, "Loss weights → metrics (one line per run)", None, None, notes=notes)
     fig.update_layout(margin=dict(l=60, r=60, t=110 + 18 * len(notes), b=30))
     fig.update_annotations(yshift=36, selector=dict(name="notes"))  # above the dimension labels
+    return fig
+
+
+# --- task conflict (mtlrec.diagnostics history columns) and multi-task gain ---
+
+CONFLICT_FILL = "rgba(213, 94, 0, 0.10)"  # the negative-cosine band: a light vermillion, readable on light and dark
+GAIN_COLORS = {"positive": "#009E73", "negative": "#D55E00"}  # Okabe & Ito bluish green and vermillion
+
+
+def _task_lines(
+    history: pd.DataFrame | Sequence[Mapping] | None, tasks: Sequence[Task], suffix: str, word: str
+) -> tuple[go.Figure, list[np.ndarray], list[str]]:
+    """A figure with one line per task of history[f"{task}/{suffix}"] by epoch; its y values and notes."""
+    frame, colors, fig, drawn, notes = _frame(history), task_colors(tasks), go.Figure(), [], []
+    for task in tasks:
+        name, column = _name(task), f"{_name(task)}/{suffix}"
+        xs, ys = _xy(frame, "epoch", column) if {"epoch", column} <= set(frame.columns) else (np.empty(0),) * 2
+        if xs.size == 0:
+            notes.append(f"{name}: no {word} recorded")
+            continue
+        fig.add_scatter(
+            x=xs, y=ys, mode="lines" if xs.size > 50 else "lines+markers", name=name, line_color=colors[name],
+            hovertemplate=f"{name}<br>epoch %{{x}}<br>{word} %{{y:.4g}}<extra></extra>",
+        )  # fmt: skip
+        drawn.append(ys)
+    return fig, drawn, notes
+
+
+def effective_weights(history: pd.DataFrame | Sequence[Mapping] | None, tasks: Sequence[Task]) -> go.Figure:
+    """One line per task: the loss weight the weighting strategy gave it in each epoch ("<task>/weight")."""
+    fig, _, notes = _task_lines(history, tasks, "weight", "effective loss weight")
+    fig.update_yaxes(rangemode="tozero")
+    return _layout(fig, "Effective task weights by epoch", "epoch", "effective loss weight", "task", notes)
+
+
+def gradient_norms(history: pd.DataFrame | Sequence[Mapping] | None, tasks: Sequence[Task]) -> go.Figure:
+    """One line per task: the norm of its weighted loss gradient on the shared parameters ("<task>/grad_norm");
+    a log axis when the norms span more than two decades."""
+    word = "gradient norm"
+    fig, drawn, notes = _task_lines(history, tasks, "grad_norm", word)
+    fig.update_yaxes(type="log" if _log_if_spread(drawn) else "linear")
+    return _layout(fig, "Each task's pull on the shared layers", "epoch", word, "task", notes)
+
+
+def gradient_cosines(history: pd.DataFrame | Sequence[Mapping] | None, tasks: Sequence[Task]) -> go.Figure:
+    """One line per pair of tasks: the cosine similarity of their gradients on the shared parameters by epoch
+    ("cos/<a>|<b>"), on [-1, 1] with a zero line; the negative band (the tasks pull apart) is shaded."""
+    frame, fig, notes, pair = _frame(history), go.Figure(), [], 0
+    names = [_name(t) for t in tasks]
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            column = next((c for c in (f"cos/{a}|{b}", f"cos/{b}|{a}") if c in frame.columns), None)
+            if column is None or "epoch" not in frame.columns:
+                notes.append(f"{a} ↔ {b}: no cosine recorded")
+                continue
+            xs, ys = _xy(frame, "epoch", column)
+            label = f"{a} ↔ {b}"
+            fig.add_scatter(
+                x=xs, y=ys, mode="lines" if xs.size > 50 else "lines+markers", name=label,
+                line_color=PALETTE[pair % len(PALETTE)],
+                hovertemplate=f"{label}<br>epoch %{{x}}<br>cosine %{{y:.3f}}<extra></extra>",
+            )  # fmt: skip
+            pair += 1
+    if len(names) < 2:
+        notes.append("one task: no pair of tasks to compare")
+    fig.add_hrect(
+        y0=-1.05, y1=0, fillcolor=CONFLICT_FILL, line_width=0, layer="below",
+        annotation_text="below 0: the tasks pull the shared layers apart", annotation_position="bottom left",
+        annotation_font_size=11,
+    )  # fmt: skip
+    fig.add_hline(y=0, line=dict(color=NEUTRAL, dash="dash", width=1))
+    fig.update_yaxes(range=[-1.05, 1.05], zeroline=False)
+    return _layout(fig, "Gradient agreement between tasks", "epoch", "cosine similarity", "task pair", notes)
+
+
+def _ple_experts(model: object | None, width: int) -> tuple[int, int] | None:
+    """(shared experts, experts per task) of a PLE config whose gates have `width` weights; None otherwise."""
+    shared, own = getattr(model, "experts", None), getattr(model, "task_experts", None)
+    if getattr(model, "kind", None) != "ple" or not isinstance(shared, int) or not isinstance(own, int):
+        return None
+    return (shared, own) if shared + own == width else None
+
+
+def gate_heatmap(
+    history: pd.DataFrame | Sequence[Mapping] | None, tasks: Sequence[Task], model: object | None = None
+) -> go.Figure:
+    """Task × expert heatmap of the last epoch's mean gate weights ("gate/<task>/<e>"), values written in the
+    cells. With the run's ModelConfig (`model`) a PLE's experts are named: "shared 1"…, then "<task> 1"… for the
+    experts each task owns (a task's gate cannot reach another task's experts: those cells stay blank)."""
+    frame, notes, fig = _frame(history), [], go.Figure()
+    names = [_name(t) for t in tasks]
+    rows: dict[str, list[float]] = {}
+    for name in names:
+        prefix = f"gate/{name}/"
+        experts = sorted(
+            int(c[len(prefix) :]) for c in frame.columns if str(c).startswith(prefix) and c[len(prefix) :].isdigit()
+        )
+        if not experts:
+            notes.append(f"{name}: no gate weights recorded")
+            continue
+        present = frame[[f"{prefix}{e}" for e in experts]].apply(pd.to_numeric, errors="coerce").dropna(how="all")
+        if present.empty:
+            notes.append(f"{name}: no gate weights recorded")
+            continue
+        rows[name] = present.iloc[-1].to_numpy(dtype=float).tolist()
+    epoch = None
+    if rows and "epoch" in frame.columns:
+        epochs = _numbers(frame, "epoch")
+        epoch = int(np.nanmax(epochs)) if np.isfinite(epochs).any() else None
+    width = max((len(r) for r in rows.values()), default=0)
+    ple = _ple_experts(model, width) if rows else None
+    if ple is not None:
+        shared, own = ple
+        columns = [f"shared {e + 1}" for e in range(shared)] + [f"{n} {e + 1}" for n in names for e in range(own)]
+        z = []
+        for name in rows:
+            row = [math.nan] * len(columns)
+            row[:shared] = rows[name][:shared]
+            start = shared + names.index(name) * own
+            row[start : start + own] = rows[name][shared:]
+            z.append(row)
+    else:
+        columns = [f"expert {e + 1}" for e in range(width)]
+        z = [r + [math.nan] * (width - len(r)) for r in rows.values()]
+    if rows:
+        text = [["" if math.isnan(v) else f"{v:.2f}" for v in row] for row in z]
+        top = max((v for row in z for v in row if math.isfinite(v)), default=1.0) or 1.0
+        fig.add_heatmap(
+            z=z, x=columns, y=list(rows), text=text, texttemplate="%{text}", zmin=0, zmax=top, colorscale="Viridis",
+            colorbar=dict(title=dict(text="mean gate weight")), hoverongaps=False,
+            hovertemplate="%{y} → %{x}<br>mean gate weight %{z:.3f}<extra></extra>",
+        )  # fmt: skip
+    else:
+        notes = ["no gates: only MMoE and PLE have them"]
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(autorange="reversed", type="category")
+    title = "Expert use per task (gate weights" + (f", epoch {epoch})" if epoch is not None else ")")
+    return _layout(fig, title, "expert", "task", notes=notes)
+
+
+def mtl_gain_chart(gain: pd.DataFrame, tasks: Sequence[Task]) -> go.Figure:
+    """One bar per task: the multi-task model's relative gain (%) over its single-task baseline on the task's main
+    metric (mtlrec.gain.mtl_gain rows with main=True); green above zero (positive transfer), red below."""
+    fig, notes, names = go.Figure(), [], []
+    frame = _frame(gain)
+    main = frame[frame["main"].astype(bool)] if {"main", "task"} <= set(frame.columns) else frame.iloc[0:0]
+    for task in tasks:
+        name = _name(task)
+        found = main[main["task"] == name] if "task" in main.columns else main
+        if found.empty:
+            notes.append(f"{name}: no gain computed")
+            continue
+        row = found.iloc[0]
+        relative = float(row.get("relative_gain", math.nan))
+        if not math.isfinite(relative):
+            notes.append(f"{name}: gain unknown (a metric is missing or the baseline's is 0)")
+            continue
+        metric = str(row.get("metric", ""))
+        word = _METRIC_WORDS.get(metric, metric)
+        sign = "positive" if relative >= 0 else "negative"
+        fig.add_bar(
+            x=[name], y=[relative], name=f"{sign} transfer", legendgroup=sign, marker_color=GAIN_COLORS[sign],
+            showlegend=sign not in {bar.legendgroup for bar in fig.data},
+            customdata=[[word, float(row["multi_task"]), float(row["single_task"]), float(row["gain"])]],
+            texttemplate="%{y:+.2f}%", textposition="outside", cliponaxis=False,
+            hovertemplate=f"<b>{name}</b> · %{{customdata[0]}}<br>multi-task %{{customdata[1]:.4f}}<br>"
+            "single-task %{customdata[2]:.4f}<br>gain %{customdata[3]:+.4f} (%{y:+.2f}%)<extra></extra>",
+        )  # fmt: skip
+        names.append(name)
+    fig.add_hline(y=0, line=dict(color=NEUTRAL, width=1))
+    fig.update_yaxes(ticksuffix="%")
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=names)
+    title = "Multi-task gain over single-task baselines (main metric per task)"
+    return _layout(fig, title, "task", "gain (% of the single-task value)", "transfer", notes)
+
+
+# ---------------------------------------------------------------------------------------------- loss-weight sweeps
+# Input: the sweep table (mtlrec.sweep.sweep_table): one row per run with "run_id", "name", "pareto", weight columns
+# (shares summing to 1) and metric columns. `labels` maps columns to words; run ids ride along as customdata[0], so
+# a page can tell which run a clicked point is.
+
+REFERENCE_SYMBOLS = ("diamond", "star", "cross", "x", "triangle-up", "pentagon")
+REFERENCE_DASHES = ("dash", "dot", "dashdot", "longdash", "longdashdot", "solid")
+
+
+def _sweep_hover(frame: pd.DataFrame, columns: Sequence[str], labels: Mapping[str, str]) -> tuple[np.ndarray, str]:
+    """customdata (run id, then `columns`) and a hover template showing every column, weights as shares."""
+    ids = frame["run_id"].astype(str).to_numpy() if "run_id" in frame.columns else frame.index.astype(str).to_numpy()
+    present = [c for c in columns if c in frame.columns]
+    data = np.column_stack([ids, *(_numbers(frame, c) for c in present)]) if len(frame) else np.empty((0, 1))
+    lines = [f"{labels.get(c, c)} %{{customdata[{i + 1}]:.4f}}" for i, c in enumerate(present)]
+    return data, "<b>%{text}</b><br>" + "<br>".join(lines) + "<extra></extra>"
+
+
+def _labels_of(frame: pd.DataFrame, default: str = "") -> np.ndarray:
+    """Each row's short label for hovers and legends: its "label" column, else "name", else `default`."""
+    column = "label" if "label" in frame.columns else "name" if "name" in frame.columns else None
+    return frame[column].astype(str).to_numpy() if column else np.full(len(frame), default, dtype=object)
+
+
+def _flags(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A boolean column as a numpy array (all False when the column is absent)."""
+    if column not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    return frame[column].fillna(False).astype(bool).to_numpy()
+
+
+def _objective_title(column: str, higher: bool, labels: Mapping[str, str]) -> str:
+    return f"{labels.get(column, column)} {'↑' if higher else '↓'}"
+
+
+def pareto_front(
+    points: pd.DataFrame,
+    objectives: Sequence[str],
+    higher_is_better: Sequence[bool],
+    references: pd.DataFrame | None = None,
+    weights: Sequence[str] = (),
+    labels: Mapping[str, str] | None = None,
+    details: Sequence[str] = (),
+) -> go.Figure:
+    """The sweep's points on its task metrics (`objectives`, one axis each, ↑/↓ in the titles): the Pareto front
+    (`points["pareto"]`) in colour and, for 2 metrics, joined in order; dominated points grey; `references` (adaptive
+    weightings, single-task baseline) as symbols named by their "name" column. 3 metrics: one panel per pair (the
+    front of three objectives is a surface, so its projections are not joined). Hover: weights and `details`."""
+    labels, notes = dict(labels or {}), []
+    points = _frame(points)
+    references = _frame(references)
+    pairs = [(0, 1)] if len(objectives) == 2 else [(0, 1), (0, 2), (1, 2)] if len(objectives) == 3 else []
+    if not pairs:
+        notes.append(f"a Pareto chart needs 2 or 3 metrics, got {len(objectives)}")
+    hover_columns = list(dict.fromkeys([*weights, *objectives, *details]))
+    missing = [c for c in objectives if c not in points.columns]
+    if missing:
+        notes.append(f"no column {', '.join(missing)}")
+        pairs = []
+    complete = points.dropna(subset=list(objectives)) if not missing else points.iloc[:0]
+    if len(complete) < len(points):
+        notes.append(f"{len(points) - len(complete):,} point(s) without these metrics left out (failed runs)")
+    if points.empty:
+        notes.append("no points yet: they appear as the sweep finishes them")
+    front = _flags(complete, "pareto")
+    if len(references) and all(c in references.columns for c in objectives):
+        references = references.dropna(subset=list(objectives))
+    elif len(references):
+        notes.append("references without these metrics left out")
+        references = references.iloc[:0]
+    fig = make_subplots(rows=1, cols=max(len(pairs), 1), horizontal_spacing=0.08)
+    for panel, (i, j) in enumerate(pairs, start=1):
+        x, y = objectives[i], objectives[j]
+        first = panel == 1
+        for part, on_front in ((complete[~front], False), (complete[front], True)):
+            data, hover = _sweep_hover(part, hover_columns, labels)
+            if on_front and len(pairs) == 1:
+                order = np.argsort(_numbers(part, x), kind="stable")
+                part, data = part.iloc[order], data[order]
+            fig.add_scatter(
+                x=_numbers(part, x), y=_numbers(part, y), customdata=data, hovertemplate=hover,
+                text=_labels_of(part),
+                mode="lines+markers" if on_front and len(pairs) == 1 else "markers",
+                name="Pareto front" if on_front else "dominated", legendgroup="front" if on_front else "dominated",
+                showlegend=first, marker=dict(color=PALETTE[0] if on_front else NEUTRAL, size=11 if on_front else 8),
+                line=dict(color=PALETTE[0]), row=1, col=panel,
+            )  # fmt: skip
+        for k, name in enumerate(_labels_of(references, "reference")):
+            ref_frame = references.iloc[[k]]
+            data, hover = _sweep_hover(ref_frame, hover_columns, labels)
+            fig.add_scatter(
+                x=_numbers(ref_frame, x), y=_numbers(ref_frame, y), customdata=data, hovertemplate=hover,
+                text=[name], mode="markers", name=name,
+                legendgroup=f"reference {k}", showlegend=first,
+                marker=dict(symbol=REFERENCE_SYMBOLS[k % len(REFERENCE_SYMBOLS)], size=13,
+                            color=PALETTE[1 + k % (len(PALETTE) - 1)], line=dict(width=1, color=NEUTRAL)),
+                row=1, col=panel,
+            )  # fmt: skip
+        fig.update_xaxes(title_text=_objective_title(x, higher_is_better[i], labels), row=1, col=panel)
+        fig.update_yaxes(title_text=_objective_title(y, higher_is_better[j], labels), row=1, col=panel)
+    if not pairs:
+        fig.update_xaxes(title_text="metric")
+        fig.update_yaxes(title_text="metric")
+    title = f"Pareto front: {int(front.sum())} of {len(complete)} points not beaten on every task at once"
+    return _layout(fig, title, None, None, legend="run", notes=notes)
+
+
+def weight_metric_curves(
+    points: pd.DataFrame,
+    tasks: Sequence[Task],
+    weights: Sequence[str],
+    metrics: Sequence[str],
+    higher_is_better: Sequence[bool],
+    references: pd.DataFrame | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> go.Figure:
+    """One panel per task: its metric (`metrics[i]`) against its own loss weight (`weights[i]`, a share), points
+    as markers and their mean per weight as a line; references as horizontal lines named by their "name"."""
+    labels, notes, colors = dict(labels or {}), [], task_colors(tasks)
+    points, references = _frame(points), _frame(references)
+    fig = make_subplots(rows=1, cols=max(len(tasks), 1), horizontal_spacing=0.08)
+    panels = zip(tasks, weights, metrics, higher_is_better, strict=True)
+    for panel, (task, weight, metric, higher) in enumerate(panels, start=1):
+        name = _name(task)
+        if weight not in points.columns or metric not in points.columns:
+            notes.append(f"{name}: no column {weight if weight not in points.columns else metric}")
+            continue
+        xs, ys = _xy(points, weight, metric)
+        fig.add_scatter(
+            x=xs, y=ys, mode="markers", name=name, legendgroup=name, marker=dict(color=colors[name], size=8),
+            hovertemplate=f"weight of {name} %{{x:.2f}}<br>{labels.get(metric, metric)} %{{y:.4f}}<extra></extra>",
+            row=1, col=panel,
+        )  # fmt: skip
+        if xs.size:
+            means = pd.Series(ys).groupby(xs).mean()
+            fig.add_scatter(
+                x=means.index.to_numpy(), y=means.to_numpy(), mode="lines", name=f"{name} mean", legendgroup=name,
+                showlegend=False, line=dict(color=colors[name]), hoverinfo="skip", row=1, col=panel,
+            )  # fmt: skip
+        for k, reference in enumerate(_labels_of(references, "reference")):
+            value = _numbers(references.iloc[[k]], metric)[0] if metric in references.columns else math.nan
+            if not np.isfinite(value):
+                continue
+            fig.add_scatter(
+                x=[0, 1], y=[value, value], mode="lines", name=reference,
+                legendgroup=f"reference {k}", showlegend=panel == 1,
+                line=dict(color=NEUTRAL, dash=REFERENCE_DASHES[k % len(REFERENCE_DASHES)]),
+                hovertemplate=f"{reference}<br>{labels.get(metric, metric)} {value:.4f}<extra></extra>",
+                row=1, col=panel,
+            )  # fmt: skip
+        fig.update_xaxes(title_text=f"loss weight of {name} (share)", range=[-0.03, 1.03], row=1, col=panel)
+        fig.update_yaxes(title_text=_objective_title(metric, higher, labels), row=1, col=panel)
+    if points.empty:
+        notes.append("no points yet")
+    if not tasks:
+        fig.update_xaxes(title_text="loss weight")
+        fig.update_yaxes(title_text="metric")
+    return _layout(fig, "Each task's metric against its own loss weight", None, None, legend="task", notes=notes)
+
+
+def ternary_weights(
+    points: pd.DataFrame,
+    tasks: Sequence[Task],
+    weights: Sequence[str],
+    color: str,
+    higher_is_better: bool,
+    labels: Mapping[str, str] | None = None,
+) -> go.Figure:
+    """The 3-task weight simplex: each point at its weights, coloured by the metric column `color` (the bright end
+    of the scale is the better end); Pareto-front points (`points["pareto"]`) ringed."""
+    labels, notes = dict(labels or {}), []
+    points = _frame(points)
+    fig = go.Figure()
+    names = [_name(t) for t in tasks]
+    present = len(weights) == 3 and all(c in points.columns for c in (*weights, color))
+    if not present:
+        notes.append("a ternary plot needs 3 weight columns and the metric column")
+    elif points.empty:
+        notes.append("no points yet")
+    else:
+        values = _numbers(points, color)
+        front = _flags(points, "pareto")
+        a, b, c = (_numbers(points, w) for w in weights)
+        fig.add_scatterternary(
+            a=a, b=b, c=c, mode="markers", name=labels.get(color, color), text=_labels_of(points), cliponaxis=False,
+            customdata=np.column_stack([points["run_id"].astype(str) if "run_id" in points else points.index, values]),
+            marker=dict(color=values, colorscale="Viridis", reversescale=not higher_is_better, size=12, showscale=True,
+                        colorbar=dict(title=dict(text=_objective_title(color, higher_is_better, labels)))),
+            hovertemplate=f"<b>%{{text}}</b><br>{names[0]} %{{a:.2f}} · {names[1]} %{{b:.2f}} · {names[2]} %{{c:.2f}}"
+            f"<br>{labels.get(color, color)} %{{customdata[1]:.4f}}<extra></extra>",
+        )  # fmt: skip
+        if front.any():
+            fig.add_scatterternary(
+                a=a[front], b=b[front], c=c[front], mode="markers", name="Pareto front", hoverinfo="skip",
+                cliponaxis=False, marker=dict(symbol="circle-open", size=20, color=NEUTRAL, line=dict(width=2)),
+            )  # fmt: skip
+            notes.append("ringed: on the Pareto front")
+    if len(names) == 3:
+        fig.update_ternaries(
+            sum=1, aaxis_title_text=f"weight of {names[0]}", baxis_title_text=f"weight of {names[1]}",
+            caxis_title_text=f"weight of {names[2]}", aaxis_layer="below traces", baxis_layer="below traces",
+            caxis_layer="below traces",
+        )  # fmt: skip
+    title = f"Loss weights coloured by {_objective_title(color, higher_is_better, labels)}"
+    fig = _layout(fig, title, None, None, notes=notes)
+    fig.update_layout(margin=dict(l=70, r=70, b=50))  # room for the corner axis titles and points on the corners
     return fig

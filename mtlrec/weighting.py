@@ -279,6 +279,45 @@ STRATEGIES: dict[str, type[Weighting]] = {
 }
 
 
+# method -> a paragraph for learners: what the strategy does, when to use it, where it comes from.
+EXPLANATIONS: dict[str, str] = {
+    "fixed": (
+        "The loss is the weighted sum L = Σⱼ wⱼ·Lⱼ with the weights you set, unchanged during training. It is the "
+        "baseline and the what-if tool: raise a task's weight and watch what happens to the others. Its weakness "
+        "is that good weights depend on the tasks' loss scales (a regression loss in the hundreds swamps a "
+        "log loss below 1) and must be found by trial, for example with a sweep."
+    ),
+    "uncertainty": (
+        "Each task learns a noise level σⱼ alongside the network and its loss is divided by σⱼ², plus a log σⱼ "
+        "penalty that stops σ from growing without end. A task whose loss stays large (noisy, or on a big scale) "
+        "is weighted down automatically, so losses on different scales can be mixed without tuning. Your weight "
+        "multiplies each task's whole term. Kendall, Gal & Cipolla, 'Multi-Task Learning Using Uncertainty to "
+        "Weigh Losses for Scene Geometry and Semantics', CVPR 2018."
+    ),
+    "gradnorm": (
+        "GradNorm looks at how hard each task pulls on the last shared layer (the norm of its weighted gradient) "
+        "and at how fast each task's loss falls. It moves the weights so that the pulls become equal, scaled up "
+        "for tasks that lag behind in training. Alpha sets how strongly lagging tasks are favoured (0: equal "
+        "pulls only; the paper uses about 1.5). The weights keep your weights' sum. Chen et al., 'GradNorm: "
+        "Gradient Normalization for Adaptive Loss Balancing in Deep Multitask Networks', ICML 2018."
+    ),
+    "dwa": (
+        "Dynamic Weight Average needs no gradients: after each epoch it compares every task's training loss with "
+        "the epoch before and gives more weight to the tasks whose loss fell least (a softmax over the ratios). "
+        "The temperature smooths it: a large temperature keeps the weights near equal, a small one reacts "
+        "strongly. The first two epochs use equal factors. Cheap and simple. Liu, Johns & Davison, 'End-to-End "
+        "Multi-Task Learning with Attention', CVPR 2019."
+    ),
+    "pcgrad": (
+        "PCGrad keeps your weights but edits the gradients on the shared layers: when two tasks' gradients point "
+        "in opposite directions (negative cosine), each is projected onto the plane where it no longer undoes "
+        "the other, so no task's step erases another's progress. Use it when the diagnostics show negative "
+        "cosines between tasks. It costs one backward pass per task. Yu et al., 'Gradient Surgery for "
+        "Multi-Task Learning', NeurIPS 2020."
+    ),
+}
+
+
 def build_weighting(cfg: WeightingConfig, tasks: list[TaskSpec]) -> Weighting:
     """The strategy named by cfg.method; MtlrecError for an unknown name or a setting out of range."""
     if cfg.method not in STRATEGIES:

@@ -1,4 +1,5 @@
-"""Results page: one saved run's per-task metrics (against a reference run), curves and predictions."""
+"""Results page: one saved run's per-task metrics (against a reference run), curves, predictions, task conflict
+and its gain over single-task baselines."""
 
 from ui.frame import guard
 
@@ -6,11 +7,12 @@ guard("results")
 
 import streamlit as st  # noqa: E402
 
-from mtlrec import charts, fmt  # noqa: E402
+from mtlrec import charts, fmt, gain  # noqa: E402
 from mtlrec.errors import MtlrecError  # noqa: E402
 from mtlrec.metrics import higher_is_better  # noqa: E402
 from ui import runs, state  # noqa: E402
-from ui.frame import STATUS_ICONS  # noqa: E402
+from ui.frame import STATUS_ICONS, remember_run  # noqa: E402
+from ui.jobs import session_jobs  # noqa: E402
 
 NONE = "(none)"
 CARD_LABELS = {"auc": "AUC", "gauc": "GAUC", "logloss": "LogLoss", "rmse": "RMSE", "mae": "MAE"}
@@ -22,6 +24,31 @@ CARD_HELP = {
     "mae": "Mean absolute error on the label's own scale: lower is better.",
     "ndcg": "NDCG of each user's test rows ranked by this task's prediction, with the label as graded gain.",
 }
+POLL_SECONDS = 1.0
+# How to read each task-conflict chart, for learners.
+CONFLICT_CAPTIONS = {
+    "weights": "The weight each task's loss had in each epoch. Fixed weights (and PCGrad, which keeps them) stay "
+    "flat; uncertainty weighting, GradNorm and DWA move them: a falling line is a task being played down (its loss "
+    "is large or noisy, or it already learns fast), a rising one a task being helped along.",
+    "norms": "How hard each task pulls on the shared layers: the size of its weighted loss gradient there, measured "
+    "on a few validation batches each epoch. A task far above the others decides what the shared layers learn; "
+    "GradNorm evens these pulls out.",
+    "cosines": "Whether two tasks want the shared layers to move the same way: +1 the same direction, 0 unrelated, "
+    "below 0 (shaded) they pull the shared layers apart, so one task's step undoes part of the other's: a source "
+    "of negative transfer. PCGrad projects such conflicts away; MMoE and PLE let conflicting tasks use different "
+    "experts.",
+    "gates": "Each row is a task, each column an expert; a cell is the average weight the task's gate gives that "
+    "expert on validation rows in the last epoch (each row sums to 1). Tasks that lean on the same experts share "
+    "what they learn; a task that relies on experts the others ignore has moved away from them.",
+}
+NO_SHARED_LAYERS = (
+    "Single-task models have no shared layers: each task has a network of its own, so no task can pull on "
+    "another's parameters and there are no gradient norms or cosines to compare."
+)
+DIAGNOSTICS_OFF = (
+    "Diagnostics were off for this run: turn on *Record task-conflict diagnostics* on **Train** to see each "
+    "task's pull on the shared layers and whether the tasks agree."
+)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -89,6 +116,165 @@ def details(run) -> None:
             st.markdown("\n".join(f"- {note}" for note in notes))
 
 
+def task_conflict(run) -> None:
+    """Effective weights, gradient norms, gradient cosines and gate weights recorded per epoch (mtlrec.diagnostics)."""
+    history, tasks, model = run.history, run.config.tasks, run.config.model
+    st.subheader("Task conflict")
+    if history.empty:
+        st.info("No epoch finished, so nothing was recorded.")
+        return
+    columns = [str(c) for c in history.columns]
+    weights_cell, norms_cell = st.columns(2)
+    with weights_cell:
+        st.plotly_chart(charts.effective_weights(history, tasks), width="stretch", key="results_weights")
+        st.caption(CONFLICT_CAPTIONS["weights"])
+    recorded = any(c.endswith("/grad_norm") for c in columns)
+    with norms_cell:
+        if model.kind == "single_task":
+            st.info(NO_SHARED_LAYERS)
+        elif not recorded:
+            st.info(DIAGNOSTICS_OFF)
+        else:
+            st.plotly_chart(charts.gradient_norms(history, tasks), width="stretch", key="results_grad_norms")
+            st.caption(CONFLICT_CAPTIONS["norms"])
+    cosines_cell, gates_cell = st.columns(2)
+    with cosines_cell:
+        if recorded and len(tasks) > 1:
+            st.plotly_chart(charts.gradient_cosines(history, tasks), width="stretch", key="results_cosines")
+            st.caption(CONFLICT_CAPTIONS["cosines"])
+        elif recorded:
+            st.info("One task: there is no pair of tasks whose gradients could agree or conflict.")
+    with gates_cell:
+        if any(c.startswith("gate/") for c in columns):
+            st.plotly_chart(charts.gate_heatmap(history, tasks, model), width="stretch", key="results_gates")
+            caption = CONFLICT_CAPTIONS["gates"]
+            if model.kind == "ple":
+                caption += " Blank cells: a PLE task's gate cannot reach the experts another task owns."
+            st.caption(caption)
+        elif model.kind in ("mmoe", "ple"):
+            st.info(DIAGNOSTICS_OFF.replace("whether the tasks agree", "which experts each task's gate uses"))
+        else:
+            st.info(f"No gates: only MMoE and PLE have them, and this run is {model.kind}.")
+
+
+def start_baseline(run, row: dict) -> None:
+    """Train the run's single-task baseline in the session's job slot and link it to the run."""
+    from mtlrec.data import load_frames
+    from mtlrec.jobs import TrainingJob
+
+    store = state.store()
+    try:
+        frame, test_frame, _ = load_frames(run.config)
+        job = TrainingJob(
+            gain.single_task_config(run.config), store, frame, test_frame, name=f"single-task baseline of {row['name']}"
+        ).start()
+    except MtlrecError as exc:
+        st.error("The baseline cannot start:\n\n" + "\n".join(f"- {p}" for p in exc.problems))
+        return
+    session_jobs().job = job
+    remember_run(job.run_id)
+    gain.link_baseline(store, run.run_id, job.run_id)
+    st.rerun()
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def baseline_progress(baseline_id: str) -> None:
+    """Progress of a baseline run while it trains; a full rerun when it ends shows the gain."""
+    try:
+        status = state.store().get(baseline_id)["status"]
+    except MtlrecError:
+        status = "deleted"
+    if status != "running":
+        st.rerun()
+    job = session_jobs().job
+    if job is not None and job.run_id == baseline_id:
+        snap = job.snapshot()
+        left, right = st.columns([5, 1], vertical_alignment="center")
+        if snap.status in ("queued", "preparing"):
+            left.progress(0.0, text=f"Single-task baseline `{baseline_id}`: preparing the data, first batches…")
+        else:
+            eta = f" · about {fmt.seconds(snap.eta)} left" if snap.eta is not None else ""
+            left.progress(
+                snap.fraction,
+                text=f"Training the single-task baseline `{baseline_id}` · epoch {snap.epoch}/{snap.epochs} · "
+                f"batch {snap.batch}/{snap.batches} · {fmt.seconds(snap.elapsed)}{eta}",
+            )
+        if right.button("Stop", icon=":material/stop:", key="results_baseline_stop"):
+            job.stop()
+            st.toast("Stopping after the current batch: the baseline keeps its best epoch so far.")
+    else:
+        st.info(
+            f"The single-task baseline `{baseline_id}` is training in another session; this page updates when it ends."
+        )
+
+
+def gain_table(run, baseline) -> None:
+    """The gain per task on its main metric (a table and a bar chart), every compared metric folded away."""
+    tasks = run.config.tasks
+    table = gain.mtl_gain(run.metrics["tasks"], baseline.metrics.get("tasks") or {}, tasks)
+    people = table.rename(
+        columns={"multi_task": "multi-task", "single_task": "single-task", "relative_gain": "gain (%)"}
+    ).drop(columns="main")
+    number = st.column_config.NumberColumn(format="%.4f")
+    config = {
+        "multi-task": number,
+        "single-task": number,
+        "gain": st.column_config.NumberColumn(format="%+.4f"),
+        "gain (%)": st.column_config.NumberColumn(format="%+.2f%%"),
+    }
+    st.dataframe(people[table["main"]], hide_index=True, column_config=config)
+    st.plotly_chart(charts.mtl_gain_chart(table, tasks), width="stretch", key="results_gain_chart")
+    st.caption(
+        "Gain of the multi-task model over its single-task baseline on each task's main metric, signed so that "
+        "above zero is better: positive = positive transfer (the task gains from sharing), negative = negative "
+        "transfer (sharing costs it). Differences of a few tenths of a percent can be noise: compare seeds."
+    )
+    with st.expander("Every compared metric", icon=":material/table:"):
+        st.dataframe(people, hide_index=True, column_config=config)
+
+
+def multi_task_gain(run, row: dict) -> None:
+    """Compare with single-task: train the baseline (once; kept with the run) and show the gain per task."""
+    st.subheader("Multi-task gain")
+    if run.config.model.kind == "single_task":
+        st.info("This run is a single-task model: it is itself the baseline that multi-task runs are compared with.")
+        return
+    store = state.store()
+    baseline_id = gain.baseline_of(store, run.run_id)
+    try:
+        baseline_row = store.get(baseline_id) if baseline_id else None
+    except MtlrecError:  # deleted since
+        baseline_row = None
+    if baseline_row and baseline_row["status"] == "running":
+        baseline_progress(baseline_id)
+        return
+    if baseline_row and baseline_row["status"] in runs.OPENABLE:
+        baseline = runs.load(baseline_id)
+        if baseline is not None and baseline.metrics.get("tasks"):
+            st.markdown(f"Single-task baseline: run `{baseline_id}` ({baseline_row['status']}).")
+            gain_table(run, baseline)
+            return
+    st.caption(
+        "Does sharing help? *Compare with single-task* trains one independent network per task with this run's "
+        "data, split, size and training settings (each on its own task, weight 1, fixed weighting), then shows "
+        "each task's gain or loss from multi-task learning."
+    )
+    if baseline_row:
+        ended = baseline_row["status"] + (f": {baseline_row['message']}" if baseline_row["message"] else "")
+        if baseline_row["status"] in runs.OPENABLE:
+            ended += " without test metrics"
+        st.warning(f"The single-task baseline `{baseline_id}` {ended}. Train it again below.")
+    holder = session_jobs()
+    job, busy = holder.job, holder.busy
+    if st.button(
+        "Compare with single-task", icon=":material/compare_arrows:", key="results_compare", disabled=busy,
+        help="One training job per session" if busy else "Trains the single-task baselines in the background.",
+    ):  # fmt: skip
+        start_baseline(run, row)
+    if busy:
+        st.info(f"Your session is training run `{job.run_id}`: one job per session, so compare when it ends.")
+
+
 def learning_curves(history, tasks) -> None:
     if history.empty:
         st.info("No epoch finished, so there are no learning curves.")
@@ -129,6 +315,7 @@ details(run)
 if not run.metrics.get("tasks"):  # failed (or stopped before a first epoch): no test metrics
     st.caption("This run has no test metrics; what it learned before it ended is below.")
     learning_curves(run.history, tasks)
+    task_conflict(run)
     st.stop()
 
 others = [r for r in store.list() if r["status"] in runs.OPENABLE and not r["damaged"] and r["id"] != run_id]
@@ -194,3 +381,6 @@ if predictions is not None:
             on_click="ignore",
             help=f"The {fmt.count(len(predictions))} test rows with each task's label and prediction.",
         )
+
+task_conflict(run)
+multi_task_gain(run, row)

@@ -1,4 +1,4 @@
-"""Train page: tasks and loss weights, model size, settings, and live training with a Stop button."""
+"""Train page: tasks and loss weights, loss weighting, architecture and size, and live training with a Stop button."""
 
 from ui.frame import guard
 
@@ -9,7 +9,15 @@ import copy  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from mtlrec import charts, fmt  # noqa: E402
-from mtlrec.config import MONITOR_METRICS, OPTIMIZERS, SIZE_PRESETS, ExperimentConfig  # noqa: E402
+from mtlrec.config import (  # noqa: E402
+    MODEL_KINDS,
+    MONITOR_METRICS,
+    OPTIMIZERS,
+    SIZE_PRESETS,
+    WEIGHTING_METHODS,
+    ExperimentConfig,
+    resolve_funnel,
+)
 from mtlrec.errors import MtlrecError  # noqa: E402
 from mtlrec.share import apply_query, to_query  # noqa: E402
 from ui import state  # noqa: E402
@@ -20,6 +28,21 @@ ACTIVE = "train_active_tasks"  # plain key: the tasks chosen for the next run (t
 LINK_SEEN = "train_link_seen"  # the query string last applied or written, so our own mirror is not re-applied
 BATCH_SIZES = [128, 256, 512, 1024, 2048, 4096, 8192]
 POLL_SECONDS = 0.5
+KIND_TITLES = {
+    "shared_bottom": "Shared-bottom",
+    "mmoe": "MMoE",
+    "ple": "PLE",
+    "esmm": "ESMM",
+    "single_task": "Single-task",
+}
+WEIGHTING_TITLES = {
+    "fixed": "Fixed weights",
+    "uncertainty": "Uncertainty weighting (Kendall et al., CVPR 2018)",
+    "gradnorm": "GradNorm (Chen et al., ICML 2018)",
+    "dwa": "Dynamic Weight Average (Liu et al., CVPR 2019)",
+    "pcgrad": "PCGrad (Yu et al., NeurIPS 2020)",
+}
+NOT_CONDITIONAL = "(none)"
 
 
 def apply_link() -> None:
@@ -41,9 +64,9 @@ def apply_link() -> None:
         return
     config, active, problems = apply_query(state.experiment(), params)
     state.save_experiment(config)
+    state.forget_widgets("train_")  # re-seed every control from the config; this also drops ACTIVE and LINK_SEEN
     if active is not None:
         st.session_state[ACTIVE] = active
-    state.forget_widgets("train_")
     st.session_state[LINK_SEEN] = signature
     for problem in problems:
         st.warning(problem)
@@ -65,7 +88,8 @@ def widths(text: str) -> list[int] | None:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def size_table(shape_key: tuple, n_rows: int, config_json: str) -> list[dict]:
-    """Parameters and estimated memory of every size preset for this data's shape."""
+    """Parameters and estimated memory of every size preset of the configured architecture for this data's shape;
+    empty when the architecture cannot be built with these settings."""
     from mtlrec.resources import estimate_memory
 
     cardinalities, numeric_width = list(shape_key[0]), shape_key[1]
@@ -73,9 +97,114 @@ def size_table(shape_key: tuple, n_rows: int, config_json: str) -> list[dict]:
     for size in SIZE_PRESETS:
         config = ExperimentConfig.from_json(config_json)
         config.model.size, config.model.embed_dim, config.model.bottom, config.model.tower = size, None, None, None
-        estimate = estimate_memory(config, n_rows, cardinalities, numeric_width)
+        try:
+            estimate = estimate_memory(config, n_rows, cardinalities, numeric_width)
+        except MtlrecError:
+            return []
         rows.append({"size": size, "params": estimate.params, "memory": estimate.total})
     return rows
+
+
+def counted(config: ExperimentConfig, chosen: list[str]) -> ExperimentConfig:
+    """The configuration whose size presets are counted: the chosen tasks and architecture. An ESMM funnel that
+    does not resolve yet is replaced by a placeholder: ESMM's parameter count does not depend on the funnel."""
+    config = copy.deepcopy(config)
+    config.tasks = [t for t in config.tasks if t.name in chosen]
+    if config.model.kind == "esmm" and len(config.tasks) > 1:
+        try:
+            resolve_funnel(config.model.funnel, config.tasks)
+        except MtlrecError:
+            for task in config.tasks:
+                task.type, task.log1p = "binary", False
+            config.model.funnel = {config.tasks[1].name: config.tasks[0].name}
+    return config
+
+
+def valid_choice(key: str, options: list, value) -> str:
+    """Seed a choice widget's key with `value`, first dropping a kept value that is no longer among its options."""
+    if key in st.session_state and st.session_state[key] not in options:
+        del st.session_state[key]
+    return state.seed(key, value if value in options else options[0])
+
+
+def weighting_controls(config: ExperimentConfig) -> None:
+    from mtlrec.weighting import EXPLANATIONS
+
+    st.subheader("Loss weighting")
+    w = config.weighting
+    w.method = st.selectbox(
+        "How the task losses are combined", WEIGHTING_METHODS, format_func=WEIGHTING_TITLES.get,
+        key=valid_choice("train_weighting", list(WEIGHTING_METHODS), w.method),
+    )  # fmt: skip
+    st.caption(EXPLANATIONS[w.method])
+    cell = st.columns(3)[0]
+    if w.method == "gradnorm":
+        w.alpha = cell.number_input(
+            "GradNorm alpha (how strongly tasks that lag behind are favoured)", 0.0, 5.0, step=0.1,
+            key=state.seed("train_alpha", float(w.alpha)),
+        )  # fmt: skip
+    elif w.method == "dwa":
+        w.temperature = cell.number_input(
+            "DWA temperature (large: weights stay near equal; small: they react strongly)", 0.1, 10.0, step=0.1,
+            key=state.seed("train_temperature", float(w.temperature)),
+        )  # fmt: skip
+    config.train.diagnostics = st.checkbox(
+        "Record task-conflict diagnostics", key=state.seed("train_diagnostics", config.train.diagnostics),
+        help="Each epoch, on a few validation batches: each task's gradient norm on the shared layers, the cosine "
+        "between every pair of tasks' gradients and, for MMoE and PLE, the gates' use of the experts. Shown on "
+        "**Results** under *Task conflict*; costs a few extra backward passes per epoch.",
+    )  # fmt: skip
+
+
+def architecture_controls(config: ExperimentConfig, chosen: list[str]) -> None:
+    from mtlrec.models import EXPLANATIONS, REGISTRY
+
+    m = config.model
+    m.kind = st.selectbox(
+        "How the tasks share the network", MODEL_KINDS,
+        format_func=lambda k: f"{KIND_TITLES.get(k, k)} · {REGISTRY[k][1]}",
+        key=valid_choice("train_model_kind", list(MODEL_KINDS), m.kind),
+    )  # fmt: skip
+    st.caption(EXPLANATIONS[m.kind])
+    if m.kind == "mmoe":
+        cell = st.columns(3)[0]
+        m.experts = int(
+            cell.number_input("Experts (shared by all tasks)", 1, 16, key=state.seed("train_experts", m.experts))
+        )
+    elif m.kind == "ple":
+        a, b, c = st.columns(3)
+        m.experts = int(a.number_input("Shared experts per level", 1, 16, key=state.seed("train_experts", m.experts)))
+        m.task_experts = int(
+            b.number_input(
+                "Experts of each task, per level", 1, 8, key=state.seed("train_task_experts", m.task_experts)
+            )
+        )
+        m.levels = int(c.number_input("Levels (1 or 2)", 1, 2, key=state.seed("train_levels", min(m.levels, 2))))
+    elif m.kind == "esmm":
+        funnel_controls(config, chosen)
+
+
+def funnel_controls(config: ExperimentConfig, chosen: list[str]) -> None:
+    """ESMM's funnel: for each binary task, the task it can only follow (a purchase only after a click)."""
+    binary = [t.name for t in config.tasks if t.name in chosen and t.type == "binary"]
+    st.markdown("**Funnel**: mark each task that can only happen after another one (a purchase after a click).")
+    funnel = {}
+    for cell, name in zip(st.columns(max(len(binary), 1)), binary, strict=False):
+        options = [NOT_CONDITIONAL] + [b for b in binary if b != name]
+        parent = cell.selectbox(
+            f"{name} is conditional on", options,
+            key=valid_choice(f"train_task_funnel_{name}", options, config.model.funnel.get(name, NOT_CONDITIONAL)),
+        )  # fmt: skip
+        if parent != NOT_CONDITIONAL:
+            funnel[name] = parent
+    config.model.funnel = funnel
+    if len(binary) < 2:
+        st.warning("ESMM needs two binary tasks in a funnel (click and purchase, say): choose them above.")
+        return
+    try:
+        resolve_funnel(funnel, [t for t in config.tasks if t.name in chosen])
+    except MtlrecError as exc:
+        st.warning("\n".join(f"- {p}" for p in exc.problems))
 
 
 def data_shape(config: ExperimentConfig, frame) -> tuple[tuple[int, ...], int]:
@@ -117,16 +246,17 @@ def task_controls(config: ExperimentConfig, active: list[str]) -> None:
                 task.log1p = False
 
 
-def model_controls(config: ExperimentConfig, frame) -> None:
-    st.subheader("Model")
+def model_controls(config: ExperimentConfig, frame, chosen: list[str]) -> None:
+    st.subheader("Architecture")
+    architecture_controls(config, chosen)
     shape = data_shape(config, frame)
-    base = copy.deepcopy(config)
-    table = size_table(shape, len(frame), base.to_json())
+    table = size_table(shape, len(frame), counted(config, chosen).to_json())
     labels = {r["size"]: f"{r['size']} · {fmt.count(r['params'])} params · ~{fmt.nbytes(r['memory'])}" for r in table}
     m = config.model
     m.size = st.radio(
-        "Size preset (shared-bottom: embeddings → shared MLP → one tower per task)",
-        list(SIZE_PRESETS), format_func=labels.get, horizontal=True, key=state.seed("train_size", m.size),
+        f"Size preset ({KIND_TITLES.get(m.kind, m.kind)}; parameters counted on this data)",
+        list(SIZE_PRESETS), format_func=lambda size: labels.get(size, size), horizontal=True,
+        key=state.seed("train_size", m.size),
     )  # fmt: skip
     with st.expander("Advanced settings", icon=":material/tune:"):
         a, b, c = st.columns(3)
@@ -284,7 +414,8 @@ active = [n for n in st.session_state.get(ACTIVE, names) if n in names] or names
 chosen = st.multiselect("Tasks to train", names, key=state.seed("train_tasks_widget", active))
 st.session_state[ACTIVE] = chosen
 task_controls(config, chosen)
-model_controls(config, frame)
+weighting_controls(config)
+model_controls(config, frame, chosen)
 state.save_experiment(config)
 run_config = copy.deepcopy(config)
 run_config.tasks = [t for t in config.tasks if t.name in chosen]

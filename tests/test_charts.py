@@ -333,3 +333,137 @@ def test_figures_leave_colours_of_text_and_background_to_the_theme() -> None:
         assert layout.paper_bgcolor is None and layout.plot_bgcolor is None  # the template (Streamlit's) decides
         assert layout.font.color is None and layout.title.font.color is None
         assert all(a.font.color is None for a in layout.annotations)
+
+
+# --- task conflict and multi-task gain ---
+
+
+def diagnostics_history() -> pd.DataFrame:
+    """Two epochs of mtlrec.diagnostics columns for click, like and watch_time (a 2-expert MMoE)."""
+    return pd.DataFrame(
+        {
+            "epoch": [1, 2],
+            "click/weight": [1.0, 1.2],
+            "like/weight": [1.0, 0.8],
+            "watch_time/weight": [0.5, 0.25],
+            "click/grad_norm": [0.2, 0.1],
+            "like/grad_norm": [0.4, 0.3],
+            "watch_time/grad_norm": [3.0, 2.0],
+            "cos/click|like": [0.6, 0.4],
+            "cos/click|watch_time": [-0.2, -0.5],
+            "cos/like|watch_time": [0.1, 0.0],
+            "gate/click/0": [0.5, 0.7],
+            "gate/click/1": [0.5, 0.3],
+            "gate/like/0": [0.4, 0.6],
+            "gate/like/1": [0.6, 0.4],
+            "gate/watch_time/0": [0.5, 0.1],
+            "gate/watch_time/1": [0.5, 0.9],
+        }
+    )
+
+
+def test_effective_weights_and_gradient_norms_draw_one_line_per_task_in_its_colour() -> None:
+    history = diagnostics_history()
+    colors = charts.task_colors(TASKS)
+    for fig, suffix in ((charts.effective_weights(history, TASKS), "weight"),
+                        (charts.gradient_norms(history, TASKS), "grad_norm")):  # fmt: skip
+        assert [t.name for t in fig.data] == ["click", "like", "watch_time"]
+        assert [t.line.color for t in fig.data] == list(colors.values())
+        assert list(fig.data[2].x) == [1, 2] and list(fig.data[2].y) == history[f"watch_time/{suffix}"].tolist()
+        assert fig.layout.xaxis.title.text == "epoch" and fig.layout.yaxis.title.text
+    assert charts.gradient_norms(history, TASKS).layout.yaxis.type == "linear"  # 0.1 to 3: not two decades
+
+
+def test_gradient_cosines_draw_one_line_per_pair_on_minus_one_to_one_with_the_conflict_band() -> None:
+    fig = charts.gradient_cosines(diagnostics_history(), TASKS)
+    assert [t.name for t in fig.data] == ["click ↔ like", "click ↔ watch_time", "like ↔ watch_time"]
+    assert list(fig.data[1].y) == [-0.2, -0.5]
+    assert tuple(fig.layout.yaxis.range) == (-1.05, 1.05)
+    band, zero = fig.layout.shapes
+    assert (band.y0, band.y1) == (-1.05, 0) and (zero.y0, zero.y1) == (0, 0)
+    assert fig.layout.legend.title.text == "task pair"
+
+
+def test_gradient_cosines_find_a_pair_written_in_the_other_order_and_explain_a_single_task() -> None:
+    history = pd.DataFrame({"epoch": [1], "cos/like|click": [-0.3]})
+    fig = charts.gradient_cosines(history, [CLICK, LIKE])
+    assert [(t.name, list(t.y)) for t in fig.data] == [("click ↔ like", [-0.3])]
+    assert "no pair of tasks" in notes(charts.gradient_cosines(history, [CLICK]))
+
+
+def test_gate_heatmap_shows_the_last_epochs_gate_weights_per_task_and_expert() -> None:
+    fig = charts.gate_heatmap(diagnostics_history(), TASKS)
+    (heatmap,) = fig.data
+    assert list(heatmap.y) == ["click", "like", "watch_time"] and list(heatmap.x) == ["expert 1", "expert 2"]
+    assert np.asarray(heatmap.z).tolist() == [[0.7, 0.3], [0.6, 0.4], [0.1, 0.9]]
+    assert np.asarray(heatmap.text).tolist() == [["0.70", "0.30"], ["0.60", "0.40"], ["0.10", "0.90"]]
+    assert "epoch 2" in fig.layout.title.text
+
+
+def test_gate_heatmap_names_ple_experts_shared_first_then_each_tasks_own() -> None:
+    from mtlrec.config import ModelConfig
+
+    history = pd.DataFrame(
+        {"epoch": [1], "gate/click/0": [0.5], "gate/click/1": [0.5], "gate/like/0": [0.2], "gate/like/1": [0.8]}
+    )
+    fig = charts.gate_heatmap(history, [CLICK, LIKE], ModelConfig(kind="ple", experts=1, task_experts=1))
+    (heatmap,) = fig.data
+    assert list(heatmap.x) == ["shared 1", "click 1", "like 1"]
+    z = np.asarray(heatmap.z, dtype=float)
+    assert z[0].tolist()[:2] == [0.5, 0.5] and np.isnan(z[0, 2])
+    assert np.isnan(z[1, 1]) and z[1, [0, 2]].tolist() == [0.2, 0.8]
+
+
+def test_gate_heatmap_without_gates_says_only_mmoe_and_ple_have_them() -> None:
+    fig = charts.gate_heatmap(history_frame(), TASKS)
+    assert not fig.data and notes(fig) == "no gates: only MMoE and PLE have them"
+
+
+def gain_table() -> pd.DataFrame:
+    from mtlrec.gain import mtl_gain
+
+    mtl = {"click": {"auc": 0.75, "logloss": 0.4}, "like": {"auc": 0.6}, "watch_time": {"rmse": 20.0}}
+    single = {"click": {"auc": 0.70, "logloss": 0.5}, "like": {"auc": 0.64}, "watch_time": {"rmse": 25.0}}
+    return mtl_gain(mtl, single, TASKS)
+
+
+def test_mtl_gain_chart_has_one_bar_per_task_coloured_by_the_sign_of_its_relative_gain() -> None:
+    fig = charts.mtl_gain_chart(gain_table(), TASKS)
+    assert [(t.x[0], round(t.y[0], 4)) for t in fig.data] == [
+        ("click", round(100 * 0.05 / 0.70, 4)),
+        ("like", round(-100 * 0.04 / 0.64, 4)),
+        ("watch_time", 20.0),
+    ]
+    assert [t.marker.color for t in fig.data] == ["#009E73", "#D55E00", "#009E73"]
+    assert [t.name for t in fig.data if t.showlegend] == ["positive transfer", "negative transfer"]
+    (zero,) = fig.layout.shapes
+    assert (zero.y0, zero.y1) == (0, 0)
+
+
+ISSUE4_BUILDERS = {
+    "effective_weights": lambda f: charts.effective_weights(f, TASKS),
+    "gradient_norms": lambda f: charts.gradient_norms(f, TASKS),
+    "gradient_cosines": lambda f: charts.gradient_cosines(f, TASKS),
+    "gate_heatmap": lambda f: charts.gate_heatmap(f, TASKS),
+    "mtl_gain_chart": lambda f: charts.mtl_gain_chart(f, TASKS),
+}
+
+
+@pytest.mark.parametrize("data", [EMPTY, NO_ROWS, NANS, ONE], ids=["empty", "no_rows", "nan", "one_row"])
+@pytest.mark.parametrize("name", list(ISSUE4_BUILDERS))
+def test_task_conflict_and_gain_charts_take_odd_inputs_without_raising(name: str, data: pd.DataFrame) -> None:
+    before = data.copy()
+    fig = ISSUE4_BUILDERS[name](data)
+    assert isinstance(fig, go.Figure) and fig.layout.title.text and notes(fig)
+    fig.to_json()
+    pd.testing.assert_frame_equal(data, before)
+
+
+def test_task_conflict_and_gain_charts_leave_colours_of_text_and_background_to_the_theme() -> None:
+    figures = [builder(diagnostics_history()) for builder in ISSUE4_BUILDERS.values()]
+    figures[-1] = charts.mtl_gain_chart(gain_table(), TASKS)
+    for fig in figures:
+        layout = fig.layout
+        assert layout.paper_bgcolor is None and layout.plot_bgcolor is None
+        assert layout.font.color is None and layout.title.font.color is None
+        assert all(a.font.color is None for a in layout.annotations)

@@ -1,0 +1,349 @@
+"""Architectures, loss weighting and diagnostics in the app (AppTest): the Train page's controls and link, the
+Results page's task-conflict charts, and the compare-with-single-task flow."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import open_app, use_home
+from streamlit.testing.v1 import AppTest
+
+import mtlrec.jobs
+from mtlrec import gain
+from mtlrec.config import DataConfig, ExperimentConfig, ModelConfig, TaskSpec, TrainConfig, WeightingConfig
+from mtlrec.data import propose_schema
+from mtlrec.experiment import RunResult, run_experiment
+from mtlrec.models import EXPLANATIONS as MODEL_EXPLANATIONS
+from mtlrec.runs import RunStore
+from mtlrec.sample import SyntheticSpec, write_sample
+from mtlrec.share import apply_query, to_query
+from mtlrec.weighting import EXPLANATIONS as WEIGHTING_EXPLANATIONS
+from ui import state
+
+TRAIN, RESULTS = "pages/train.py", "pages/results.py"
+SPEC = SyntheticSpec(n_rows=3000, n_users=200, n_items=100)
+TASKS = ["click", "like", "purchase", "watch_time"]
+FAST = {"data": "synthetic", "size": "tiny", "epochs": "1", "patience": "0", "bs": "512", "lr": "0.01"}
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("samples")
+    write_sample(folder, SPEC)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def results(samples: Path) -> dict[str, RunResult]:
+    """Tiny runs on the small sample: MMoE and PLE with diagnostics, shared-bottom without, and single-task."""
+    frame = pd.read_parquet(samples / "synthetic.parquet")
+    proposal = propose_schema(frame)
+    proposal.data.path = "sample:synthetic"
+    train = {"epochs": 2, "batch_size": 512, "patience": 0, "device": "cpu"}
+    models = {
+        "mmoe": (ModelConfig(kind="mmoe", size="tiny", experts=3), True),
+        "ple": (ModelConfig(kind="ple", size="tiny", experts=2, task_experts=1), True),
+        "plain": (ModelConfig(size="tiny"), False),
+        "single": (ModelConfig(kind="single_task", size="tiny"), True),
+    }
+    out = {}
+    for name, (model, diagnostics) in models.items():
+        config = ExperimentConfig(
+            data=dataclasses.replace(proposal.data),
+            tasks=[dataclasses.replace(t) for t in proposal.tasks],
+            model=model,
+            weighting=WeightingConfig(method="uncertainty"),
+            train=TrainConfig(**train, diagnostics=diagnostics),
+        )
+        out[name] = run_experiment(config, frame)
+    return out
+
+
+@pytest.fixture
+def home(samples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh run store (and the small sample as 'synthetic'); jobs started by a page are stopped at the end."""
+    use_home(monkeypatch, tmp_path, samples)
+    started: list[mtlrec.jobs.TrainingJob] = []
+    start = mtlrec.jobs.TrainingJob.start
+
+    def recording_start(job):
+        started.append(job)
+        return start(job)
+
+    monkeypatch.setattr(mtlrec.jobs.TrainingJob, "start", recording_start)
+    yield tmp_path
+    for job in started:
+        job.stop()
+        job.join(30)
+
+
+def until(at: AppTest, done, timeout: float = 60.0) -> AppTest:
+    """Rerun the page as the browser's polling would, until `done(at)`."""
+    deadline = time.monotonic() + timeout
+    while not done(at):
+        assert time.monotonic() < deadline, f"timed out after {timeout:g} s"
+        time.sleep(0.3)
+        at.run()
+        assert not at.exception
+    return at
+
+
+def figures(at: AppTest) -> dict[str, dict]:
+    """The page's figures by title."""
+    specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    return {spec["layout"]["title"]["text"]: spec for spec in specs}
+
+
+def figure(at: AppTest, title_start: str) -> dict:
+    return next(spec for title, spec in figures(at).items() if title.startswith(title_start))
+
+
+def values(data) -> np.ndarray:
+    """A figure array from its JSON: a list, or plotly's base64 form {"bdata", "dtype", "shape"}."""
+    if isinstance(data, dict):
+        array = np.frombuffer(base64.b64decode(data["bdata"]), dtype=data["dtype"])
+        shape = data.get("shape")
+        return array.reshape([int(n) for n in str(shape).split(",")]) if shape else array
+    return np.array(data, dtype=float)
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join(e.value for kind in (at.caption, at.info, at.warning, at.markdown) for e in kind)
+
+
+def open_results(home: Path, result: RunResult, name: str) -> tuple[AppTest, str]:
+    run_id = RunStore(home).save(result, name=name)
+    at = open_app(RESULTS, session={state.RESULTS_RUN: run_id})
+    return at, run_id
+
+
+# --- Train page ---
+
+
+def test_choosing_mmoe_shows_its_experts_explanation_and_parameter_counts(home):
+    at = open_app(TRAIN, query=FAST)
+    shared_bottom_sizes = at.radio(key="train_size").options
+    assert MODEL_EXPLANATIONS["shared_bottom"] in texts(at)
+    assert not [n for n in at.number_input if n.key == "train_experts"]
+
+    at.selectbox(key="train_model_kind").set_value("mmoe").run()
+    assert not at.exception
+    assert MODEL_EXPLANATIONS["mmoe"] in texts(at)
+    at.number_input(key="train_experts").set_value(6).run()
+    assert at.query_params["model"] == "mmoe" and at.query_params["experts"] == "6"
+    assert "task_experts" not in at.query_params  # PLE's settings travel only with PLE
+
+    at.selectbox(key="train_model_kind").set_value("single_task").run()
+    single_sizes = at.radio(key="train_size").options
+    assert len(single_sizes) == 5 and single_sizes != shared_bottom_sizes  # counted for the chosen architecture
+    assert at.session_state[state.EXPERIMENT]["model"]["experts"] == 6  # kept while another kind is shown
+
+
+def test_choosing_dwa_shows_the_temperature_and_the_link_carries_it(home):
+    at = open_app(TRAIN, query=FAST)
+    assert WEIGHTING_EXPLANATIONS["fixed"] in texts(at)
+    at.selectbox(key="train_weighting").set_value("dwa").run()
+    assert not at.exception
+    assert WEIGHTING_EXPLANATIONS["dwa"] in texts(at)
+    at.number_input(key="train_temperature").set_value(0.5).run()
+    at.checkbox(key="train_diagnostics").uncheck().run()
+    assert (at.query_params["weighting"], at.query_params["temperature"]) == ("dwa", "0.5")
+    assert at.query_params["diagnostics"] == "0" and "alpha" not in at.query_params
+    at.selectbox(key="train_weighting").set_value("gradnorm").run()
+    assert at.number_input(key="train_alpha").value == pytest.approx(1.5)
+    assert "Chen et al." in WEIGHTING_EXPLANATIONS["gradnorm"] and "ICML 2018" in texts(at)
+
+
+def test_a_link_prefills_the_architecture_and_weighting_controls(home):
+    query = {**FAST, "model": "ple", "experts": "2", "task_experts": "3", "levels": "2", "weighting": "gradnorm"}
+    at = open_app(TRAIN, query={**query, "alpha": "0.5", "diagnostics": "0"})
+    assert at.selectbox(key="train_model_kind").value == "ple"
+    values = {key: at.number_input(key=key).value for key in ("train_experts", "train_task_experts", "train_levels")}
+    assert values == {"train_experts": 2, "train_task_experts": 3, "train_levels": 2}
+    assert at.selectbox(key="train_weighting").value == "gradnorm"
+    assert at.number_input(key="train_alpha").value == pytest.approx(0.5)
+    assert at.checkbox(key="train_diagnostics").value is False
+    assert not at.warning
+
+
+def test_esmm_with_a_funnel_purchase_after_click_trains_and_saves_the_funnel(home):
+    at = open_app(TRAIN, query={**FAST, "tasks": "click:binary:1,purchase:binary:1", "model": "esmm"})
+    assert "ESMM needs at least one conditional task" in at.warning[0].value  # no funnel yet
+    at.selectbox(key="train_task_funnel_purchase").set_value("click").run()
+    assert not at.warning
+    assert at.query_params["funnel"] == "purchase>click"
+    at.button(key="train_start").click().run()
+    assert not at.exception and not at.error
+    until(at, lambda at: bool(at.success))
+    (run,) = RunStore(home).list()
+    assert run["status"] == "finished" and run["summary"]["model"] == "esmm"
+    saved = ExperimentConfig.load(home / "runs" / run["id"] / "config.json")
+    assert saved.model.funnel == {"purchase": "click"}
+
+
+# --- links (mtlrec.share) ---
+
+
+def lab_config() -> ExperimentConfig:
+    tasks = [TaskSpec("click"), TaskSpec("like"), TaskSpec("purchase"), TaskSpec("watch_time", "regression")]
+    return ExperimentConfig(data=DataConfig(path="sample:synthetic"), tasks=tasks)
+
+
+def through_url(query: dict[str, str]) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlencode(query)).items()}
+
+
+@pytest.mark.parametrize(
+    ("model", "weighting"),
+    [
+        (ModelConfig(kind="ple", experts=3, task_experts=2, levels=2), WeightingConfig("gradnorm", alpha=0.75)),
+        (ModelConfig(kind="mmoe", experts=8), WeightingConfig("dwa", temperature=4.0)),
+        (ModelConfig(kind="esmm", funnel={"purchase": "click", "like": "click"}), WeightingConfig("pcgrad")),
+    ],
+)
+def test_architecture_weighting_and_diagnostics_survive_a_link(model, weighting):
+    config = lab_config()
+    config.model, config.weighting, config.train.diagnostics = model, weighting, False
+    applied, _, problems = apply_query(lab_config(), through_url(to_query(config)))
+    assert problems == []
+    assert applied.model == config.model and applied.weighting == config.weighting
+    assert applied.train.diagnostics is False
+
+
+def test_a_link_carries_only_the_settings_its_architecture_and_weighting_read():
+    query = to_query(lab_config())
+    assert query["diagnostics"] == "1"
+    assert not {"experts", "task_experts", "levels", "funnel", "alpha", "temperature"} & set(query)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("experts", "0"), ("levels", "3"), ("task_experts", "x"), ("temperature", "0"), ("alpha", "9"),
+     ("diagnostics", "yes"), ("funnel", "purchase"), ("funnel", "watch_time>click"), ("funnel", "nope>click")],
+)  # fmt: skip
+def test_a_bad_architecture_or_weighting_setting_is_skipped_with_one_problem(key, value):
+    config, _, problems = apply_query(lab_config(), {key: value, "model": "esmm"})
+    assert len(problems) == 1, problems
+    assert config.model.kind == "esmm" and config.model.funnel == {}
+    assert config.model.experts == 4 and config.model.levels == 1 and config.train.diagnostics is True
+
+
+# --- Results page: task conflict ---
+
+
+def test_an_mmoe_run_shows_weights_gradients_cosines_and_gates(home, results):
+    at, _ = open_results(home, results["mmoe"], "mmoe")
+    assert not at.exception
+    history = results["mmoe"].history
+    weights = figure(at, "Effective task weights")
+    assert [t["name"] for t in weights["data"]] == TASKS
+    assert values(weights["data"][0]["y"]) == pytest.approx(history["click/weight"].to_numpy())
+    assert [t["name"] for t in figure(at, "Each task's pull")["data"]] == TASKS
+    cosines = figure(at, "Gradient agreement")
+    pairs = [f"{a} ↔ {b}" for i, a in enumerate(TASKS) for b in TASKS[i + 1 :]]
+    assert [t["name"] for t in cosines["data"]] == pairs
+    assert values(cosines["data"][0]["y"]) == pytest.approx(history["cos/click|like"].to_numpy())
+    gates = figure(at, "Expert use per task")["data"][0]
+    assert gates["y"] == TASKS and gates["x"] == ["expert 1", "expert 2", "expert 3"]
+    assert values(gates["z"]).sum(axis=1) == pytest.approx(np.ones(4))
+    assert "below 0 (shaded) they pull the shared layers apart" in texts(at)
+
+
+def test_a_ple_run_names_shared_and_task_owned_experts(home, results):
+    at, _ = open_results(home, results["ple"], "ple")
+    gates = figure(at, "Expert use per task")["data"][0]
+    assert gates["x"] == ["shared 1", "shared 2", "click 1", "like 1", "purchase 1", "watch_time 1"]
+    z = values(gates["z"])
+    assert np.isnan(z[0, 3]) and np.nansum(z, axis=1) == pytest.approx(np.ones(4))  # click cannot reach like's expert
+    assert "Blank cells" in texts(at)
+
+
+def test_a_single_task_run_explains_it_has_no_shared_layers_and_no_gates(home, results):
+    at, _ = open_results(home, results["single"], "single")
+    assert "Single-task models have no shared layers" in texts(at)
+    assert "No gates: only MMoE and PLE have them" in texts(at)
+    assert "itself the baseline" in texts(at)
+    assert not [b for b in at.button if b.key == "results_compare"]
+
+
+def test_a_run_without_diagnostics_says_they_were_off(home, results):
+    at, _ = open_results(home, results["plain"], "plain")
+    assert "Diagnostics were off for this run" in texts(at)
+    assert [t["name"] for t in figure(at, "Effective task weights")["data"]] == TASKS
+    assert not [title for title in figures(at) if title.startswith("Gradient agreement")]
+
+
+# --- Results page: compare with single-task ---
+
+
+def test_compare_with_single_task_trains_the_baseline_and_shows_the_gain(home, results):
+    at, run_id = open_results(home, results["plain"], "plain")
+    at.button(key="results_compare").click().run()
+    assert not at.exception and not at.error
+    store = RunStore(home)
+    baseline_id = gain.baseline_of(store, run_id)
+    assert baseline_id and store.get(baseline_id)["summary"]["model"] == "single_task"
+    deadline = time.monotonic() + 60
+    while store.get(baseline_id)["status"] == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    until(at, lambda at: bool(at.dataframe))
+    assert store.get(baseline_id)["status"] == "finished"
+
+    table = at.dataframe[0].value
+    assert table["task"].tolist() == TASKS
+    mtl = json.loads((home / "runs" / run_id / "metrics.json").read_text())["tasks"]
+    single = json.loads((home / "runs" / baseline_id / "metrics.json").read_text())["tasks"]
+    for task in ("click", "like", "purchase"):
+        row = table[table["task"] == task].iloc[0]
+        assert row["metric"] == "auc"
+        assert row["gain"] == pytest.approx(mtl[task]["auc"] - single[task]["auc"])
+    watch = table[table["task"] == "watch_time"].iloc[0]
+    assert watch["gain"] == pytest.approx(single["watch_time"]["rmse"] - mtl["watch_time"]["rmse"])
+    bars = figure(at, "Multi-task gain")["data"]
+    assert sorted(x for bar in bars for x in bar["x"]) == sorted(TASKS)
+    assert "positive = positive transfer" in texts(at)
+
+    at = open_app(RESULTS, session={state.RESULTS_RUN: run_id})  # a new session: the pair is kept on disk
+    assert at.dataframe and not [b for b in at.button if b.key == "results_compare"]
+
+
+def test_a_failed_or_deleted_baseline_is_offered_again(home, results):
+    store = RunStore(home)
+    run_id = store.save(results["plain"], name="plain")
+    failed = store.start(gain.single_task_config(results["plain"].config), name="baseline")
+    store.fail(failed, "training ran out of memory")
+    gain.link_baseline(store, run_id, failed)
+    at = open_app(RESULTS, session={state.RESULTS_RUN: run_id})
+    assert f"`{failed}` failed: training ran out of memory" in texts(at)
+    assert at.button(key="results_compare").disabled is False
+    store.delete(failed)
+    at.run()
+    assert not at.warning and at.button(key="results_compare").disabled is False
+
+
+def test_while_the_session_trains_compare_waits_for_its_turn(home, results, monkeypatch):
+    slow = gain.single_task_config
+
+    def long_baseline(config):
+        baseline = slow(config)
+        baseline.train.epochs = 100  # ends only because the fixture stops it
+        return baseline
+
+    monkeypatch.setattr(gain, "single_task_config", long_baseline)
+    at, _ = open_results(home, results["plain"], "plain")
+    at.button(key="results_compare").click().run()
+    assert not at.exception
+    other = RunStore(home).save(results["mmoe"], name="mmoe")
+    at.run()
+    at.selectbox(key="results_run").set_value(other).run()
+    assert at.button(key="results_compare").disabled is True
+    assert "one job per session" in texts(at)

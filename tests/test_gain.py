@@ -1,0 +1,103 @@
+"""Multi-task gain: the single-task baseline's config, the signed gain per task, and the run-to-baseline link."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from mtlrec.config import ExperimentConfig, ModelConfig, TaskSpec, WeightingConfig
+from mtlrec.gain import BASELINE_FILE, baseline_of, link_baseline, mtl_gain, single_task_config
+from mtlrec.runs import RunStore
+
+TASKS = [TaskSpec("click"), TaskSpec("purchase", weight=0.0), TaskSpec("watch_time", "regression", 2.0, log1p=True)]
+MTL = {
+    "click": {"auc": 0.75, "logloss": 0.40},
+    "purchase": {"auc": 0.60, "logloss": 0.10},
+    "watch_time": {"rmse": 20.0, "mae": 8.0},
+}
+SINGLE = {
+    "click": {"auc": 0.70, "logloss": 0.44},
+    "purchase": {"auc": 0.64, "logloss": 0.08},
+    "watch_time": {"rmse": 25.0, "mae": 7.0},
+}
+
+
+def mtl_config() -> ExperimentConfig:
+    return ExperimentConfig(
+        tasks=[TaskSpec(t.name, t.type, t.weight, t.log1p) for t in TASKS],
+        model=ModelConfig(kind="esmm", size="tiny", dropout=0.1, funnel={"purchase": "click"}),
+        weighting=WeightingConfig(method="gradnorm", alpha=0.5),
+    )
+
+
+def test_single_task_config_keeps_the_settings_and_trains_each_task_alone():
+    config = mtl_config()
+    config.train.epochs, config.train.seed, config.split.method = 7, 3, "random"
+    baseline = single_task_config(config)
+    assert baseline.model == ModelConfig(kind="single_task", size="tiny", dropout=0.1)
+    assert baseline.weighting == WeightingConfig(method="fixed")
+    assert [(t.name, t.type, t.weight, t.log1p) for t in baseline.tasks] == [
+        ("click", "binary", 1.0, False),
+        ("purchase", "binary", 1.0, False),  # weight 0 in the multi-task run: its baseline is trained all the same
+        ("watch_time", "regression", 1.0, True),
+    ]
+    assert (baseline.train, baseline.split, baseline.data) == (config.train, config.split, config.data)
+    assert config.model.kind == "esmm" and config.tasks[1].weight == 0.0  # the given config is not changed
+    baseline.check()
+
+
+def test_gain_is_positive_when_the_multi_task_model_is_better_whichever_way_the_metric_goes():
+    table = mtl_gain(MTL, SINGLE, TASKS)
+    assert list(table.columns) == [
+        "task", "metric", "main", "multi_task", "single_task", "gain", "relative_gain", "transfer",
+    ]  # fmt: skip
+    rows = {(r.task, r.metric): r for r in table.itertuples()}
+    assert [(r.task, r.metric, r.main) for r in table.itertuples()] == [
+        ("click", "auc", True),
+        ("click", "logloss", False),
+        ("purchase", "auc", True),
+        ("purchase", "logloss", False),
+        ("watch_time", "rmse", True),
+        ("watch_time", "mae", False),
+    ]
+    assert rows["click", "auc"].gain == pytest.approx(0.05)  # 0.75 - 0.70
+    assert rows["click", "auc"].relative_gain == pytest.approx(100 * 0.05 / 0.70)
+    assert rows["click", "logloss"].gain == pytest.approx(0.04)  # lower is better: 0.44 - 0.40
+    assert rows["purchase", "auc"].gain == pytest.approx(-0.04)
+    assert rows["watch_time", "rmse"].gain == pytest.approx(5.0)  # 25 - 20
+    assert rows["watch_time", "rmse"].relative_gain == pytest.approx(20.0)
+    assert rows["watch_time", "mae"].gain == pytest.approx(-1.0)
+    assert [r.transfer for r in table.itertuples() if r.main] == ["positive", "negative", "positive"]
+
+
+def test_a_missing_or_zero_value_gives_an_unknown_gain_not_an_error():
+    single = {"click": {"auc": 0.70, "logloss": 0.0}, "watch_time": {"rmse": None}}
+    table = mtl_gain(MTL, single, TASKS)
+    rows = {(r.task, r.metric): r for r in table.itertuples()}
+    assert math.isnan(rows["purchase", "auc"].gain) and rows["purchase", "auc"].transfer == "unknown"
+    assert math.isnan(rows["watch_time", "rmse"].single_task)
+    assert rows["click", "logloss"].gain == pytest.approx(-0.40)
+    assert math.isnan(rows["click", "logloss"].relative_gain)  # no percentage of 0
+
+
+def test_equal_values_are_no_transfer():
+    table = mtl_gain(MTL, MTL, TASKS)
+    assert set(table["transfer"]) == {"none"} and (table["gain"] == 0).all()
+
+
+def test_a_baseline_link_is_kept_in_the_run_folder(tmp_path):
+    store = RunStore(tmp_path)
+    run_id, baseline_id = store.start(mtl_config()), store.start(single_task_config(mtl_config()))
+    assert baseline_of(store, run_id) is None
+    link_baseline(store, run_id, baseline_id)
+    assert baseline_of(RunStore(tmp_path), run_id) == baseline_id
+    assert (store.folder(run_id) / BASELINE_FILE).read_text() == f'{{"single_task_run": "{baseline_id}"}}'
+
+
+@pytest.mark.parametrize("content", ["", "{", '{"other": 1}', '{"single_task_run": "../../etc"}', "[1]"])
+def test_an_unreadable_link_reads_as_no_baseline(tmp_path, content):
+    store = RunStore(tmp_path)
+    run_id = store.start(mtl_config())
+    (store.folder(run_id) / BASELINE_FILE).write_text(content)
+    assert baseline_of(store, run_id) is None
