@@ -1,4 +1,4 @@
-"""Command line: `python -m mtlrec train|sample|infer|recommend`. Bad input prints a message and exits with 2."""
+"""Command line: `python -m mtlrec train|sweep|sample|infer|recommend`. Bad input prints a message and exits with 2."""
 
 from __future__ import annotations
 
@@ -106,6 +106,28 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--k", type=int, default=10)
     rec.add_argument("--fusion", help="fusion weight per task, e.g. click=1,purchase=3 (default 1 each)")
     rec.add_argument("--include-seen", action="store_true", help="keep items the user already interacted with")
+
+    # The sweep takes every data and training option of `train` (the same actions, shared through `parents`).
+    sweep = sub.add_parser(
+        "sweep", parents=[train], add_help=False, help="train one model per loss weighting of 2-3 tasks; Pareto front",
+        description="Train one model per point of a loss-weight grid, judge each task on the test rows and find "
+        "the Pareto front. Writes OUT/sweep.csv and OUT/pareto.html; every point is also saved in the run store.",
+    )  # fmt: skip
+    grid = sweep.add_mutually_exclusive_group()
+    grid.add_argument("--points", type=int, help="evenly spaced weightings per edge of the simplex (default 11)")
+    grid.add_argument("--samples", type=int, help="random weightings instead (Dirichlet, uniform on the simplex)")
+    sweep.add_argument("--grid-seed", type=int, default=0, help="seed of the random weightings (default 0)")
+    sweep.add_argument(
+        "--metrics", help="metric judging each task, e.g. auc,logloss or like=logloss (default AUC/RMSE)"
+    )
+    sweep.add_argument(
+        "--references", default=",".join(m for m in WEIGHTING_METHODS if m != "fixed"),
+        help="adaptive weightings to run as references, comma-separated, or 'none' (default: all four)",
+    )  # fmt: skip
+    sweep.add_argument("--no-baseline", action="store_true", help="skip the single-task reference model")
+    sweep.add_argument("--group-size", type=int, help="models trained stacked at once (default: measured)")
+    sweep.add_argument("--workers", type=int, help="parallel worker threads on a CPU (default: one per core, up to 4)")
+    sweep.add_argument("--home", help="run store folder for the points (default $MTLREC_HOME or mtlrec_runs)")
     return parser
 
 
@@ -312,6 +334,133 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep_metrics(text: str | None, tasks: list[str]) -> dict[str, str]:
+    """--metrics 'auc,logloss' (one per task, in order) or 'like=logloss' (by name) -> {task: metric}."""
+    items = _list(text) or []
+    if not items:
+        return {}
+    if all("=" in item for item in items):
+        pairs = dict(item.split("=", 1) for item in items)
+        unknown = [name for name in pairs if name not in tasks]
+        if unknown:
+            raise MtlrecError(f"--metrics names {', '.join(unknown)}, which is not a swept task ({', '.join(tasks)})")
+        return {name.strip(): metric.strip() for name, metric in pairs.items()}
+    if len(items) != len(tasks):
+        raise MtlrecError(f"--metrics has {len(items)} values for {len(tasks)} tasks: give one per task or task=metric")
+    return dict(zip(tasks, items, strict=True))
+
+
+def sweep_printer(config):
+    """A sweep callback printing one line per saved run: its weights (or reference), judged metrics, time, ETA."""
+
+    def show(p) -> None:
+        if p.row is None:
+            return
+        summary = p.row["summary"]
+        if p.role == "point":
+            count, head = (
+                f"[{p.points_done:>3}/{p.points_total}]",
+                " ".join(f"{t}={w:.3g}" for t, w in (summary.get("weights") or {}).items()),
+            )
+        else:
+            count, head = f"[ref {p.references_done}/{p.references_total}]", p.role.replace("_", "-")
+        metrics = summary.get("tasks") or {}
+        shown = "  ".join(
+            f"{t} {config.metric_of(t)} {_fmt(metrics.get(t, {}).get(config.metric_of(t)))}" for t in config.tasks
+        )
+        eta = f"  about {p.eta:.0f} s left" if p.eta is not None and p.fraction < 1 else ""
+        print(f"{count} {head:<24} {shown if metrics else p.row['status']}  ({p.elapsed:.1f} s){eta}", flush=True)
+
+    return show
+
+
+def sweep_report_html(result) -> str:
+    """The sweep's charts in one self-contained HTML page (plotly.js inlined: no network needed to open it)."""
+    from mtlrec import charts
+    from mtlrec.sweep import column_labels, metric_columns, weight_column
+
+    config, table = result.config, result.table
+    tasks, labels = config.tasks, column_labels(table, config.tasks)
+    weights = [weight_column(t) for t in tasks]
+    objectives, directions = config.objective_columns(), config.directions()
+    references = result.references
+    figures = [
+        charts.pareto_front(result.points, objectives, directions, references, weights, labels,
+                            metric_columns(table, tasks)),
+        charts.weight_metric_curves(result.points, tasks, weights, objectives, directions, references, labels),
+        charts.parallel_weights(result.points, weights, objectives),
+    ]  # fmt: skip
+    if len(tasks) == 3:
+        figures += [
+            charts.ternary_weights(result.points, tasks, weights, c, d, labels)
+            for c, d in zip(objectives, directions, strict=True)
+        ]
+    parts = [fig.to_html(full_html=False, include_plotlyjs=i == 0) for i, fig in enumerate(figures)]
+    title = f"Sweep {result.sweep_id}: {config.name or config.default_name()}"
+    body = "\n".join(parts)
+    return f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head><body><h2>{title}</h2>{body}</body></html>"
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    import threading
+
+    from mtlrec.runs import RunStore
+    from mtlrec.sweep import SweepConfig, run_sweep
+
+    if args.weights:
+        raise MtlrecError("--weights does not apply to a sweep: the sweep sets the loss weights")
+    base = config_from_args(args)
+    tasks = _list(args.tasks) or base.task_names  # with --config, --tasks picks the swept tasks among the config's
+    references = [] if (args.references or "").strip().lower() == "none" else _list(args.references) or []
+    config = SweepConfig(
+        base=base, tasks=tasks, metrics=_sweep_metrics(args.metrics, tasks),
+        grid="dirichlet" if args.samples is not None else "simplex", points=args.points or 11,
+        samples=args.samples or 0, seed=args.grid_seed, baseline=not args.no_baseline, references=references,
+    )  # fmt: skip
+    config.check()
+    out = Path(args.out or Path("out") / time.strftime("sweep-%Y%m%d-%H%M%S"))
+    store = RunStore(args.home) if args.home else RunStore()
+    refs = config.reference_roles()
+    print(
+        f"data: {base.data.path}  tasks: {', '.join(f'{t} ({config.metric_of(t)})' for t in tasks)}  "
+        f"{config.n_points()} weightings, {len(refs)} reference(s){': ' + ', '.join(refs) if refs else ''}"
+    )
+    stop, outcome = threading.Event(), {}
+
+    def work() -> None:
+        try:
+            outcome["result"] = run_sweep(
+                config, store, callback=None if args.quiet else sweep_printer(config), stop=stop,
+                group_size=args.group_size, workers=args.workers,
+            )  # fmt: skip
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=work, name="mtlrec-sweep-cli", daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(0.2)
+    except KeyboardInterrupt:  # Ctrl-C stops the sweep; the finished points are kept and written out
+        print("stopping: the points that finished are kept…", file=sys.stderr)
+        stop.set()
+        thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    result = outcome["result"]
+    out.mkdir(parents=True, exist_ok=True)
+    result.table.to_csv(out / "sweep.csv", index=False)
+    (out / "pareto.html").write_text(sweep_report_html(result), encoding="utf-8")
+    front = result.points[result.points["pareto"]]
+    print(f"{result.status}: {len(result.points)} of {config.n_points()} points, {len(front)} on the Pareto front. "
+          f"{result.message}".rstrip())  # fmt: skip
+    for _, row in front.iterrows():
+        shown = "  ".join(f"{c} {_fmt(row[c])}" for c in config.objective_columns())
+        print("  front: " + " ".join(f"{t}={row[f'w_{t}']:.3g}" for t in tasks) + f"  {shown}  run {row['run_id']}")
+    print(f"saved to {out}/ (sweep.csv, pareto.html); runs in {store.home} tagged with sweep {result.sweep_id}")
+    return EXIT_TRAINING_FAILED if result.status == "failed" else 0
+
+
 def _match_user(column, text: str):
     """The user id as stored in the data (ids typed on a command line are text; the column may hold numbers)."""
     for value in column.drop_duplicates():
@@ -320,7 +469,13 @@ def _match_user(column, text: str):
     raise MtlrecError(f"user '{text}' is not in column '{column.name}'")
 
 
-COMMANDS = {"train": cmd_train, "sample": cmd_sample, "infer": cmd_infer, "recommend": cmd_recommend}
+COMMANDS = {
+    "train": cmd_train,
+    "sweep": cmd_sweep,
+    "sample": cmd_sample,
+    "infer": cmd_infer,
+    "recommend": cmd_recommend,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -298,3 +298,40 @@ else:
     if len(ids) > 1:
         run_id = st.selectbox("Run", ids, format_func=lambda rid: runs.run_label(by_id[rid]), key="runs_manage")
     manage(by_id[run_id])
+
+
+def sweeps_section() -> None:
+    """Loss-weight sweeps saved on the server (their points are runs above, tagged with the sweep)."""
+    from mtlrec.sweep import list_sweeps, metric_words
+
+    st.subheader("Sweeps")
+    sweeps = list_sweeps(state.store())
+    if not sweeps:
+        st.caption("No loss-weight sweeps yet: the **Sweep** page runs them; their points are listed above as runs.")
+        return
+    overview = pd.DataFrame(
+        {
+            "name": [s["name"] for s in sweeps],
+            "status": [STATUS_LABELS.get(s["status"], s["status"]) for s in sweeps],
+            "created": local_times([s["created"] or 0 for s in sweeps], st.context.timezone),
+            "tasks": [" vs ".join(f"{t} ({metric_words(m)})" for t, m in s["metrics"].items()) for s in sweeps],
+            "points": [f"{s['points_done']} of {s['points']}" for s in sweeps],
+            "references": [s["references_done"] for s in sweeps],
+            "model": [f"{s['model']} {s['size']}" for s in sweeps],
+        }
+    )
+    st.dataframe(
+        overview,
+        hide_index=True,
+        column_config={"created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm")},
+    )
+    st.caption("An interrupted or stopped sweep keeps the points that finished.")
+    names = {s["id"]: f"{s['name']} · {s['status']} · {s['id']}" for s in sweeps}
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    chosen = left.selectbox("Sweep", list(names), format_func=names.get, key="runs_sweep")
+    if right.button("Open on the Sweep page", icon=":material/scatter_plot:", key="runs_open_sweep"):
+        st.session_state["sweep_shown"] = chosen
+        st.switch_page("pages/sweep.py")
+
+
+sweeps_section()

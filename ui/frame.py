@@ -21,6 +21,7 @@ PAGES = [
     ("pages/train.py", "Train", ":material/model_training:", "train"),
     ("pages/results.py", "Results", ":material/monitoring:", "results"),
     ("pages/recommend.py", "Recommend", ":material/recommend:", "recommend"),
+    ("pages/sweep.py", "Sweep", ":material/scatter_plot:", "sweep"),
     ("pages/runs.py", "Runs", ":material/history:", "runs"),
 ]
 APP_PATH = Path(__file__).resolve().parent.parent / "app.py"
@@ -77,9 +78,15 @@ STATUS_ICONS = {
 }
 
 
-def sidebar() -> None:
-    """The current dataset and the current/latest run of this session, with its status."""
-    with st.sidebar:
+def sidebar(slot=None):
+    """The current dataset and the current/latest run of this session, with its status.
+
+    Drawn before the page (so it shows while the page runs) and, into the returned slot, again after it: the page
+    may have just loaded a dataset or started a run.
+    """
+    if slot is None:
+        slot = st.sidebar.empty()
+    with slot.container():
         info = state.dataset()
         st.caption("Dataset")
         if info:
@@ -107,3 +114,4 @@ def sidebar() -> None:
                 st.markdown("No run in this session yet.")
         else:
             st.markdown("No run in this session yet.")
+    return slot

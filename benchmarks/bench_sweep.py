@@ -1,0 +1,216 @@
+"""Loss-weight sweep speed: an 11-point sweep against one run of the same model and epochs, and a 50-point sweep.
+
+Everything in one process, on the bundled synthetic sample (100,000 rows), tasks click and like, the default model
+(shared_bottom, preset small), fixed epochs (patience 0):
+- one run as the app makes it (run_experiment from the file, then RunStore.save), with torch at 1 and at 2
+  intra-op threads: the faster is "one run" (on a shared machine 2 threads can be many times slower);
+- an 11-point sweep (no references) with the group size and workers chosen by measurement, then with some fixed
+  (group size x workers): seconds and the ratio to one run (the issue's target: at most 4);
+- a 50-point sweep: seconds to the first point, points per minute, and how long a stop takes to return;
+- a check that 3 weightings trained stacked equal 3 separate runs (largest parameter difference).
+The background load (cores used by other processes) is printed next to each timing: figures taken under load are
+not comparable with quiet ones.
+
+    python benchmarks/bench_sweep.py                      # all of it (several minutes on 2 cores)
+    python benchmarks/bench_sweep.py --size tiny --quick  # a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import tempfile
+import threading
+import time
+
+import numpy as np
+import torch
+from _common import BackgroundLoad, machine, print_table, wait_for_quiet
+
+from mtlrec.cli import build_parser, config_from_args
+from mtlrec.data import prepare
+from mtlrec.experiment import _val_metrics_fn, evaluate, label_values, predict_frame, run_experiment
+from mtlrec.models import build_model
+from mtlrec.runs import RunStore
+from mtlrec.stacked import StackedTrainer
+from mtlrec.sweep import SweepConfig, load_sweep, run_sweep, sweep_folder
+
+TARGET = 4.0  # an 11-point sweep costs at most this many single runs
+
+
+def base_config(size: str, epochs: int):
+    args = build_parser().parse_args(
+        ["train", "sample:synthetic", "--tasks", "click,like", "--size", size, "--epochs", str(epochs),
+         "--patience", "0", "--device", "cpu"]
+    )  # fmt: skip
+    return config_from_args(args)
+
+
+def cpu_seconds() -> float:
+    """CPU seconds used by this process so far, all threads (what the work costs, whatever the other load)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def one_run(config, store: RunStore, threads: int) -> tuple[float, float]:
+    """(wall, CPU) seconds of one run as the app makes it: from the file to a saved run."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        start, cpu = time.perf_counter(), cpu_seconds()
+        store.save(run_experiment(config))
+        return time.perf_counter() - start, cpu_seconds() - cpu
+    finally:
+        torch.set_num_threads(previous)
+
+
+def timed_sweep(sweep: SweepConfig, store: RunStore, group_size: int | None, workers: int | None):
+    """(wall, CPU) seconds of a sweep, and its sweep.json (the plan it chose)."""
+    start, cpu = time.perf_counter(), cpu_seconds()
+    result = run_sweep(sweep, store, group_size=group_size, workers=workers)
+    seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
+    info = json.loads((sweep_folder(store, result.sweep_id) / "sweep.json").read_text())
+    assert len(result.points) == sweep.n_points(), result.message
+    return seconds, cpu, info
+
+
+def equality(config) -> tuple[float, str, float]:
+    """3 weightings trained stacked against the same 3 trained separately (1 epoch): the largest parameter
+    difference, the tensor it is in, and the largest difference of a test metric."""
+    sweep = SweepConfig(base=config, tasks=["click", "like"], references=[], baseline=False)
+    experiment = sweep.experiment()
+    experiment.train.epochs = 1
+    prepared = prepare(experiment)
+    configs = [sweep.point_config(np.array(w)) for w in ((1.0, 0.0), (0.5, 0.5), (0.2, 0.8))]
+    for c in configs:
+        c.train.epochs = 1
+    separate = [run_experiment(c, prepared=prepared) for c in configs]
+    torch.manual_seed(experiment.train.seed)
+    encoder = prepared.encoder
+    model = build_model(experiment.model, encoder.cardinalities, encoder.numeric_width, 2, tasks=experiment.tasks)
+    trainer = StackedTrainer(experiment.train, [c.tasks for c in configs], val_metrics=_val_metrics_fn(prepared))
+    fits = trainer.fit(model, prepared.train, prepared.val, torch.device("cpu"))
+    worst, where, metric_gap = 0.0, "", 0.0
+    y_true = label_values(prepared.test_frame, encoder, prepared.test)
+    for config, fit, run in zip(configs, fits, separate, strict=True):
+        for name, value in run.model.state_dict().items():
+            gap = float((fit.state[name] - value).abs().max())
+            worst, where = max((worst, where), (gap, name))
+        model.load_state_dict(fit.state)
+        y_pred = predict_frame(model, encoder, prepared.test, torch.device("cpu"))
+        ours = evaluate(config, y_true, y_pred, prepared.group("test"), prepared.ranking_note is None)
+        for task, metrics in run.metrics["tasks"].items():
+            for metric, value in metrics.items():
+                metric_gap = max(metric_gap, abs(ours[task][metric] - value))
+    return worst, where, metric_gap
+
+
+def fifty_points(config, store: RunStore, stop_after: int, max_seconds: float) -> dict:
+    """A 50-point sweep, stopped after `stop_after` points (or max_seconds): first point, rate, stop latency."""
+    sweep = SweepConfig(base=config, tasks=["click", "like"], points=50, references=[], baseline=False)
+    stop, times, etas = threading.Event(), [], []
+    start = time.perf_counter()
+
+    def progress(p) -> None:
+        etas.append(p.eta)
+        if p.row is not None:
+            times.append(time.perf_counter() - start)
+
+    outcome: dict = {}
+    thread = threading.Thread(
+        target=lambda: outcome.update(result=run_sweep(sweep, store, callback=progress, stop=stop))
+    )
+    thread.start()
+    while thread.is_alive() and len(times) < stop_after and time.perf_counter() - start < max_seconds:
+        time.sleep(0.05)
+    stopped = time.perf_counter()
+    stop.set()
+    thread.join()
+    latency = time.perf_counter() - stopped
+    result = outcome["result"]
+    info = load_sweep(store, result.sweep_id)
+    rate = 60 * (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else None
+    return {
+        "first": times[0] if times else None, "points": len(info.points), "rate": rate, "latency": latency,
+        "eta": next((e for e in reversed(etas) if e is not None), None), "status": result.status,
+    }  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="small", help="size preset (default small, the app's default)")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--plans", default="auto,1x2,6x2,11x1", help="group size x workers to time ('auto')")
+    parser.add_argument("--quick", action="store_true", help="the auto plan only, no 50-point sweep")
+    parser.add_argument("--wait-quiet", type=float, default=0, help="wait up to this long for an idle machine")
+    args = parser.parse_args()
+    print(machine())
+    config = base_config(args.size, args.epochs)
+    store = RunStore(tempfile.mkdtemp(prefix="bench_sweep_"))
+    print(f"data: {config.data.path}, tasks click and like, {config.model.kind} {args.size}, {args.epochs} epochs")
+    print("warming up (imports, first optimiser)…", flush=True)
+    one_run(base_config("tiny", 1), store, 1)
+    if args.wait_quiet:
+        print(f"background load before timing: {wait_for_quiet(args.wait_quiet)} cores", flush=True)
+
+    rows, singles = [], {}
+    for threads in (1, 2):
+        with BackgroundLoad() as load:
+            singles[threads] = one_run(config, store, threads)
+        wall, cpu = singles[threads]
+        rows.append([f"one run, {threads} torch thread(s)", f"{wall:.1f}", "", f"{cpu:.1f}", "", "", "", _cores(load)])
+        print(*rows[-1], flush=True)
+    single_wall = min(wall for wall, _ in singles.values())
+    single_cpu = singles[1][1]  # 2 OpenMP threads also count their spin-waiting as CPU time
+    sweep = SweepConfig(base=config, tasks=["click", "like"], points=11, references=[], baseline=False)
+    plans = ["auto"] if args.quick else args.plans.split(",")
+    for plan in plans:
+        group_size, workers = (None, None) if plan == "auto" else (int(x) for x in plan.split("x"))
+        with BackgroundLoad() as load:
+            wall, cpu, info = timed_sweep(sweep, store, group_size, workers)
+        rows.append([
+            f"11-point sweep, {plan if plan != 'auto' else 'measured plan'}", f"{wall:.1f}", f"{wall / single_wall:.2f}",
+            f"{cpu:.1f}", f"{cpu / single_cpu:.2f}", info["group_size"], info["workers"], _cores(load),
+        ])  # fmt: skip
+        print(*rows[-1], flush=True)
+    print()
+    headers = ["what", "wall s", "x one run", "CPU s", "x one run CPU", "group size", "workers", "background load"]
+    print_table(headers, rows)
+    best = min(float(r[2]) for r in rows if r[2])
+    cpu_best = min(float(r[4]) for r in rows if r[4])
+    print(
+        f"\nbest 11-point sweep: {best:.2f} x one run in wall time (target <= {TARGET:g}: "
+        f"{'met' if best <= TARGET else 'NOT met'}); {cpu_best:.2f} x in CPU time, so about {cpu_best / 2:.2f} x "
+        "on two otherwise idle cores"
+    )
+
+    if not args.quick:
+        with BackgroundLoad() as load:
+            fifty = fifty_points(config, store, stop_after=12, max_seconds=240)
+        print(
+            f"\n50-point sweep (measured plan): first point after {_s(fifty['first'])}, {_n(fifty['rate'])} points/min, "
+            f"ETA shown {_s(fifty['eta'])}; stopped after {fifty['points']} points, stop returned in "
+            f"{fifty['latency']:.2f} s ({fifty['status']}); background load {_cores(load)}"
+        )
+    gap, where, metric_gap = equality(config)
+    print(
+        f"\nstacked vs separate (3 weightings, 1 epoch): largest parameter difference {gap:.1e} (in {where}), "
+        f"largest test-metric difference {metric_gap:.1e}"
+    )
+
+
+def _cores(load: BackgroundLoad) -> str:
+    return "?" if load.cores is None else f"{load.cores:.1f} cores"
+
+
+def _s(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} s"
+
+
+def _n(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,291 @@
+"""Train K copies of one model at once, each with its own loss weights: a stacked model (torch.func + vmap).
+
+A loss-weight sweep trains the same architecture on the same rows many times and changes only the weights w_k.
+Here the K parameter sets are stacked along a new leading axis and one `vmap(functional_call)` runs them as
+batched operations: one data slice, one Python dispatch and one optimiser step per mini-batch for all K.
+
+The K models stay independent, and each follows mtlrec.train.Trainer step for step:
+- the same initial state (the caller builds the model once, after `torch.manual_seed`, as run_experiment does);
+- the same mini-batch order (a generator seeded with the training seed) and the same dropout draws
+  (`randomness="same"`: one mask per batch, as every separate run with that seed would draw);
+- the combined loss sum_k sum_j w_kj L_kj gives each model exactly the gradient of its own sum_j w_kj L_kj, and
+  Adam/AdamW are elementwise, so one optimiser over the stacked parameters is K separate optimisers;
+- per-model validation metrics, divergence check, early stopping and best-state restore, with the Trainer's own
+  monitor and history-row code.
+So a stacked model equals its separate run up to floating-point rounding (batched matrix products may sum in
+another order); tests/test_sweep.py checks 1e-5. A model that stops (early stopping, divergence) leaves the stack:
+its rows of the parameters and of the optimiser state are dropped, so the others do not pay for it.
+
+One difference: when the stop flag is set, fit() returns at once with every model "stopped" and does not validate
+the partial epoch (the Trainer does). A sweep discards unfinished points, and a quick stop matters more there.
+
+On a CPU, matrix products cost the same stacked or not: the gain is the per-operation overhead (Python, dispatch,
+optimiser), large for tiny models, modest for small and larger ones (benchmarks/bench_sweep.py measures it). On
+a GPU the K models fill a device that one small model leaves idle.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+from torch.func import functional_call, vmap
+
+from mtlrec.config import TaskSpec, TrainConfig
+from mtlrec.encode import Encoded
+from mtlrec.train import Trainer, task_losses, to_tensors
+
+PREDICT_BATCH = 8192  # rows per forward pass when predicting (as mtlrec.train.predict_raw)
+
+
+@dataclass
+class StackedFit:
+    """One model's outcome, with the Trainer's names for the same things."""
+
+    state: dict[str, torch.Tensor]  # the best epoch's state_dict (the last one when no epoch validated)
+    history_: list[dict] = field(default_factory=list)
+    status_: str = "finished"  # finished | stopped | failed
+    message_: str = ""
+    best_epoch_: int = 0
+    train_seconds_: float = 0.0  # this model's share of the stack's time (each step's time / models in it)
+
+    @property
+    def epochs_run_(self) -> int:
+        return len(self.history_)
+
+
+def stacked_forward(model: nn.Module) -> Callable[[dict, torch.Tensor, torch.Tensor], torch.Tensor]:
+    """forward(params (K, ...) each, categorical, numeric) -> (K, N, T), for K stacked copies of `model`.
+
+    Buffers (such as the embedding offsets) are shared by the copies, unstacked: no architecture here keeps
+    running statistics in buffers.
+    """
+    buffers = dict(model.named_buffers())
+
+    def one(params: dict, categorical: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:
+        return functional_call(model, (params, buffers), (categorical, numeric))
+
+    return vmap(one, in_dims=(0, None, None), randomness="same")
+
+
+def stack(model: nn.Module, k: int) -> dict[str, torch.Tensor]:
+    """K copies of the model's parameters stacked on a new first axis, as trainable leaf tensors."""
+    return {
+        name: p.detach().unsqueeze(0).repeat(k, *([1] * p.dim())).requires_grad_(True)
+        for name, p in model.named_parameters()
+    }
+
+
+def stackable(model: nn.Module, train: Encoded, device: torch.device) -> bool:
+    """True when vmap runs this architecture forwards and backwards (checked on two copies and a few rows)."""
+    categorical, numeric, _ = to_tensors(Encoded(train.categorical[:4], train.numeric[:4], None), device)
+    try:
+        params = stack(model.to(device), 2)
+        stacked_forward(model)(params, categorical, numeric).sum().backward()
+    except Exception:  # any op vmap has no batching rule for: the caller trains one model at a time
+        return False
+    return True
+
+
+class StackedTrainer:
+    """Fits K copies of a model, model k with the task weights of `tasks[k]` (same names and types for all)."""
+
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        tasks: list[list[TaskSpec]],
+        stop: threading.Event | None = None,
+        val_metrics: Callable[[np.ndarray], dict[str, dict[str, float]]] | None = None,
+        on_batch: Callable[[float], None] | None = None,
+    ):
+        self.cfg = cfg
+        self.tasks = tasks
+        self.stop = stop or threading.Event()
+        self.val_metrics = val_metrics
+        self.on_batch = on_batch  # receives the share of this stack's work done, in [0, 1]
+        # Per-model Trainers lend their monitor, divergence check and history rows: one definition of each.
+        self._trainers = [Trainer(cfg, model_tasks, weighting=None) for model_tasks in tasks]
+
+    def fit(self, model: nn.Module, train: Encoded, val: Encoded, device: torch.device) -> list[StackedFit]:
+        """Train K copies of `model` (its current state is every copy's initial state); one StackedFit each."""
+        cfg, k = self.cfg, len(self.tasks)
+        names = [t.name for t in self.tasks[0]]
+        model.to(device).train()
+        forward = stacked_forward(model)
+        params = stack(model, k)
+        weights = torch.tensor([[t.weight for t in model_tasks] for model_tasks in self.tasks], device=device)
+        opt_cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
+        optimizer = opt_cls(list(params.values()), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        is_binary = torch.tensor([t.type == "binary" for t in self.tasks[0]], device=device)
+        losses_of = vmap(task_losses, in_dims=(0, None, None))  # (K, N, T) outputs -> (K, T)
+        categorical, numeric, labels = to_tensors(train, device)
+        val_labels = torch.from_numpy(val.labels).to(device)
+        generator = torch.Generator().manual_seed(cfg.seed)
+        n = len(train)
+        batches = max(1, math.ceil(n / cfg.batch_size))
+
+        fits = [StackedFit(state={}) for _ in range(k)]
+        active = list(range(k))  # model index of each row of the stack
+        best_value: list[float | None] = [None] * k
+        first_loss: list[float | None] = [None] * k
+        waited = [0] * k
+        clock = [time.perf_counter()]
+
+        def charge() -> None:
+            """Share the time since the last call among the models in the stack."""
+            now = time.perf_counter()
+            for i in active:
+                fits[i].train_seconds_ += (now - clock[0]) / len(active)
+            clock[0] = now
+
+        for epoch in range(1, cfg.epochs + 1):
+            order = torch.randperm(n, generator=generator).to(device)
+            cat_e, num_e, lab_e = categorical[order], numeric[order], labels[order]
+            sums = torch.zeros(len(active), len(names), device=device)
+            trained = 0
+            for b in range(batches):
+                if self.stop.is_set():
+                    for i in active:
+                        fits[i].status_, fits[i].message_ = "stopped", f"stopped by the user in epoch {epoch}"
+                    return self._finish(fits, params, active, model)
+                s = slice(b * cfg.batch_size, (b + 1) * cfg.batch_size)
+                optimizer.zero_grad(set_to_none=True)
+                losses = losses_of(forward(params, cat_e[s], num_e[s]), lab_e[s], is_binary)  # (K, T)
+                failed = []
+                for row, i in enumerate(active):
+                    bad = self._trainers[i]._diverged(losses[row], first_loss[i])
+                    if bad is not None:
+                        failed.append(row)
+                        fits[i].status_ = "failed"
+                        fits[i].message_ = (
+                            f"training diverged: the loss of task '{names[bad]}' became "
+                            f"{losses[row, bad].item():.3g} in epoch {epoch}, batch {b + 1}; lower the learning rate "
+                            f"(now {cfg.lr:g}) or that task's weight, or check its label values"
+                        )
+                        if fits[i].best_epoch_ == 0:  # no best epoch to go back to: the weights as they are
+                            fits[i].state = self._state(params, row, model)
+                    elif first_loss[i] is None:
+                        first_loss[i] = float(losses[row].detach().max())
+                if failed:  # those models leave before their step; the others step as if alone
+                    keep = [row for row in range(len(active)) if row not in failed]
+                    charge()
+                    active = [active[row] for row in keep]
+                    if not active:
+                        return self._finish(fits, params, active, model)
+                    params = _select(params, optimizer, keep)
+                    sums = sums[keep]
+                    losses = losses_of(forward(params, cat_e[s], num_e[s]), lab_e[s], is_binary)
+                weighted = (weights[active] * losses).sum()
+                weighted.backward()
+                optimizer.step()
+                sums += losses.detach()
+                trained += 1
+                charge()
+                if self.on_batch:
+                    self.on_batch(((epoch - 1) * batches + trained) / (cfg.epochs * batches))
+            if trained == 0:
+                break
+            keep = self._validate(epoch, params, forward, model, val, val_labels, is_binary, sums / trained, active,
+                                  fits, best_value, waited, device)  # fmt: skip
+            if self.stop.is_set():
+                for i in active:
+                    fits[i].status_, fits[i].message_ = "stopped", f"stopped by the user in epoch {epoch}"
+                return self._finish(fits, params, active, model)
+            charge()
+            if len(keep) < len(active):
+                active = [active[row] for row in keep]
+                if not active:
+                    break
+                params = _select(params, optimizer, keep)
+        return self._finish(fits, params, active, model)
+
+    def _validate(self, epoch, params, forward, model, val, val_labels, is_binary, train_means, active, fits,
+                  best_value, waited, device) -> list[int]:  # fmt: skip
+        """The epoch's validation for every model in the stack, as Trainer.fit does it; returns the rows to keep."""
+        cfg, keep = self.cfg, []
+        raw = predict_stacked(forward, model, params, val, device)  # (K, N, T)
+        for row, i in enumerate(active):
+            if self.stop.is_set():
+                return list(range(len(active)))
+            trainer = self._trainers[i]
+            names = [t.name for t in trainer.tasks]
+            train_loss = dict(zip(names, train_means[row].tolist(), strict=True))
+            val_raw = torch.from_numpy(raw[row]).to(device)
+            with torch.no_grad():
+                val_loss = dict(zip(names, task_losses(val_raw, val_labels, is_binary).tolist(), strict=True))
+            metrics = self.val_metrics(raw[row]) if self.val_metrics else {}
+            weights = {t.name: t.weight for t in trainer.tasks}
+            value, higher = trainer._monitor(val_loss, metrics)
+            row_history = trainer._history_row(
+                epoch, fits[i].train_seconds_, train_loss, val_loss, metrics, value, weights
+            )
+            fits[i].history_.append(row_history)
+            best = best_value[i]
+            improved = math.isfinite(value) and (
+                best is None or not math.isfinite(best) or (value > best if higher else value < best)
+            )
+            if improved or fits[i].best_epoch_ == 0:
+                best_value[i], fits[i].best_epoch_, waited[i] = value, epoch, 0
+                fits[i].state = self._state(params, row, model)
+            else:
+                waited[i] += 1
+            if cfg.patience and waited[i] >= cfg.patience:
+                fits[
+                    i
+                ].message_ = (
+                    f"early stopping: no improvement for {cfg.patience} epochs; best epoch {fits[i].best_epoch_}"
+                )
+            else:
+                keep.append(row)
+        return keep
+
+    @staticmethod
+    def _state(params: dict[str, torch.Tensor], row: int, model: nn.Module) -> dict[str, torch.Tensor]:
+        """Row `row` of the stack as a state_dict of `model` (parameters and buffers, in the model's order)."""
+        own = {name: p[row].detach().clone() for name, p in params.items()}
+        return {name: own.get(name, value) for name, value in model.state_dict().items()}
+
+    def _finish(self, fits, params, active, model) -> list[StackedFit]:
+        for row, i in enumerate(active):
+            if not fits[i].state:  # no epoch validated: the weights as they are now
+                fits[i].state = self._state(params, row, model)
+        return fits
+
+
+@torch.no_grad()
+def predict_stacked(forward, model: nn.Module, params: dict, encoded: Encoded, device: torch.device) -> np.ndarray:
+    """Raw outputs of every model in the stack, (K, N, T), in eval mode (as mtlrec.train.predict_raw)."""
+    model.eval()
+    categorical, numeric, _ = to_tensors(Encoded(encoded.categorical, encoded.numeric, None), device)
+    out = [
+        forward(params, categorical[i : i + PREDICT_BATCH], numeric[i : i + PREDICT_BATCH])
+        for i in range(0, len(encoded), PREDICT_BATCH)
+    ]
+    model.train()
+    return torch.cat(out, dim=1).float().cpu().numpy()
+
+
+def _select(params: dict, optimizer: torch.optim.Optimizer, rows: list[int]) -> dict[str, torch.Tensor]:
+    """Keep the given rows of the stack: the parameters and the optimiser's per-element state (its moments).
+
+    The optimiser is updated in place (its one parameter group and its state), so its settings stay as they were.
+    """
+    index = torch.tensor(rows, device=next(iter(params.values())).device)
+    kept, states = {}, {}
+    for name, p in params.items():
+        q = p.detach().index_select(0, index).requires_grad_(True)
+        states[q] = {
+            key: value.index_select(0, index) if torch.is_tensor(value) and value.shape == p.shape else value
+            for key, value in optimizer.state.get(p, {}).items()
+        }
+        kept[name] = q
+    optimizer.param_groups[0]["params"] = list(kept.values())
+    optimizer.state.clear()
+    optimizer.state.update({q: state for q, state in states.items() if state})
+    return kept

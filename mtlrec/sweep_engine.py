@@ -1,0 +1,396 @@
+"""The sweep's engine: prepare once, plan the groups, train them on worker threads, save each run as it ends.
+
+mtlrec.sweep.run_sweep is the way in. How a sweep goes:
+1. the data is prepared and encoded once, and the model is built once after `torch.manual_seed` (as run_experiment
+   does), so every point starts from the state its separate run would start from;
+2. the group size K is measured (`Sweeper.group_size`): stacked training (mtlrec.stacked) where it costs less per
+   model than one model at a time, plain mtlrec.train.Trainer runs otherwise;
+3. groups run on up to MAX_WORKERS threads with one core each (on a CPU and without dropout: nothing then draws from
+   the global random generator, so threads cannot change each other's runs); the references run one after the
+   other through run_experiment, as one more unit of work;
+4. each finished run is evaluated with experiment.evaluate, saved in the run store tagged with the sweep, and
+   sweep.csv is rewritten; a stop drops the runs in flight within about a batch.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+import torch
+
+from mtlrec.config import ExperimentConfig
+from mtlrec.data import Prepared, prepare
+from mtlrec.diagnostics import final_diagnostics
+from mtlrec.encode import Encoded
+from mtlrec.experiment import (
+    RunResult,
+    _val_metrics_fn,
+    evaluate,
+    label_values,
+    predict_frame,
+    prediction_table,
+    run_experiment,
+)
+from mtlrec.models import build_model, count_parameters
+from mtlrec.resources import HEADROOM, available_memory, check_memory, estimate_memory
+from mtlrec.runs import RunStore, atomic_write_text, default_run_name
+from mtlrec.stacked import StackedFit, StackedTrainer, stack, stackable, stacked_forward
+from mtlrec.sweep import SweepConfig, SweepProgress, _read_info, _write_info, role_of, sweep_folder, sweep_table
+from mtlrec.train import Trainer, resolve_device, to_tensors
+from mtlrec.weighting import build_weighting
+
+MAX_WORKERS = 4  # parallel worker threads on a CPU (one core each)
+MAX_GROUP = 64  # models in one stack
+BATCH_SECONDS = 0.2  # one stacked mini-batch should take at most about this long, so a stop is felt at once
+# Stack only when that costs at most this share of training the models one at a time: a plain run is the very
+# computation of a separate run, while stacked matrix products round differently (see mtlrec.stacked), so a
+# marginal gain is not worth it.
+STACKING_GAIN = 0.75
+REFERENCE_COST = 1.5  # a reference run's cost in grid points, for the ETA (a rough guess: no stacking, more work)
+PROGRESS_EVERY = 0.25  # seconds between progress callbacks while training (a saved run reports at once)
+
+
+class Tracker:
+    """Thread-safe progress in units of grid points (a reference counts REFERENCE_COST): ETA and the callback."""
+
+    def __init__(self, sweep_id: str, points: int, references: int, callback):
+        self.sweep_id, self.points_total, self.references_total = sweep_id, points, references
+        self.total = points + REFERENCE_COST * references
+        self.callback = callback
+        self.partial: dict[str, float] = {}  # work done by the units still running, by unit
+        self.running: dict[str, str] = {}  # what each running unit does, for people
+        self.done = 0.0
+        self.points_done = self.references_done = 0
+        self.stage = "preparing the data"
+        self.start = time.perf_counter()
+        self.work_start: float | None = None  # when training started: preparing is not part of the rate
+        self.last = 0.0
+        self.lock = threading.Lock()
+
+    def begin(self, key: str, what: str) -> None:
+        with self.lock:
+            self.work_start = self.work_start or time.perf_counter()
+            self.running[key] = what
+            self._emit(None, force=True)
+
+    def progress(self, key: str, work: float) -> None:
+        with self.lock:
+            self.partial[key] = work
+            self._emit(None, force=False)
+
+    def finished(self, key: str, work: float, row: dict, role: str) -> None:
+        """A run of the unit `key` was saved: its work moves from partial to done."""
+        with self.lock:
+            self.partial[key] = max(0.0, self.partial.get(key, 0.0) - work)
+            self.done += work
+            self.points_done += role == "point"
+            self.references_done += role != "point"
+            self._emit(row, force=True, role=role)
+
+    def end(self, key: str) -> None:
+        with self.lock:
+            self.running.pop(key, None)
+            self.partial.pop(key, None)
+
+    def _emit(self, row: dict | None, force: bool, role: str | None = None) -> None:
+        now = time.perf_counter()
+        if self.callback is None or (not force and now - self.last < PROGRESS_EVERY):
+            return
+        self.last = now
+        done = min(self.total, self.done + sum(self.partial.values()))
+        eta = None
+        if self.work_start is not None and done > 0.02 * self.total:
+            eta = (now - self.work_start) / done * (self.total - done)
+        stage = " · ".join(self.running.values()) or self.stage
+        fraction = done / self.total if self.total else 1.0
+        self.callback(
+            SweepProgress(
+                sweep_id=self.sweep_id, stage=stage, points_done=self.points_done, points_total=self.points_total,
+                references_done=self.references_done, references_total=self.references_total, fraction=fraction,
+                elapsed=now - self.start, eta=eta, row=row, role=role,
+            )
+        )  # fmt: skip
+
+
+class AnyEvent:
+    """is_set() when any of the events is: the user's stop, or a failure in another worker."""
+
+    def __init__(self, *events: threading.Event):
+        self.events = events
+
+    def is_set(self) -> bool:
+        return any(e.is_set() for e in self.events)
+
+
+class Sweeper:
+    """One sweep's run: the plan, the workers, each run saved as it finishes."""
+
+    def __init__(self, config: SweepConfig, store: RunStore, sweep_id: str, stop: threading.Event, callback):
+        self.config, self.store, self.sweep_id, self.stopped = config, store, sweep_id, stop
+        self.failure = threading.Event()  # set when a worker fails: the others stop too
+        self.halt = AnyEvent(stop, self.failure)
+        self.tracker = Tracker(sweep_id, config.n_points(), len(config.reference_roles()), callback)
+        self.rows: list[dict] = []  # RunStore rows of the saved runs
+        self.lock = threading.Lock()
+        self.notes: list[str] = []
+        self.plan: dict = {}
+        self.started = time.perf_counter()
+
+    def run(self, frame, test_frame, prepared: Prepared | None, group_size: int | None, workers: int | None):
+        """Prepare, plan and train everything; returns (status, message)."""
+        experiment = self.config.experiment()
+        prepared = prepared if prepared is not None else prepare(experiment, frame, test_frame)
+        if self.stopped.is_set():
+            return "stopped", "stopped by the user before training started"
+        if prepared.config.task_names != experiment.task_names:
+            raise ValueError(f"prepared data has tasks {prepared.config.task_names}; the sweep {experiment.task_names}")
+        self.experiment, self.prepared = experiment, prepared
+        self.device = resolve_device(experiment.train.device)
+        encoder = prepared.encoder
+        self.memory = estimate_memory(experiment, len(prepared.frame), encoder.cardinalities, encoder.numeric_width)
+        check_memory(self.memory)
+        torch.manual_seed(experiment.train.seed)  # as run_experiment: every point starts from this state
+        self.template = build_model(
+            experiment.model, encoder.cardinalities, encoder.numeric_width, len(experiment.tasks),
+            tasks=experiment.tasks,
+        )  # fmt: skip
+        self.rng_after_init = _rng_state(self.device)  # where every separate run's dropout draws start
+        self.val_metrics = _val_metrics_fn(prepared)
+        self.y_test = label_values(prepared.test_frame, encoder, prepared.test)
+        with _forked_rng(self.device):
+            stacks = stackable(copy.deepcopy(self.template), prepared.train, self.device)
+        if not stacks:
+            self.notes.append(f"{experiment.model.kind} cannot be stacked with vmap: points train one at a time")
+        self.dropout = experiment.model.dropout > 0
+        parallel = self.device.type == "cpu" and not self.dropout  # a GPU is filled by one worker
+        workers = (workers or max(1, min(MAX_WORKERS, os.cpu_count() or 1))) if parallel else 1
+        weights = self.config.weights()
+        threads = torch.get_num_threads()
+        if self.device.type == "cpu":
+            # One core per worker. An OpenMP team waits for its slowest thread: on a machine shared with other work
+            # we measured runs 5-12x slower with 2 intra-op threads than with 1 (benchmarks/bench_sweep.py).
+            torch.set_num_threads(1)
+        try:
+            if not stacks:
+                group_size = 1
+            elif group_size is None:
+                group_size = self.group_size(len(weights), workers)
+            groups = _groups(len(weights), group_size, workers)
+            self.plan = {"group_size": max(len(g) for g in groups), "groups": len(groups), "workers": workers}
+            self.save_info("running", "")
+            units: list[Callable[[], None]] = [
+                lambda g=g, i=i: self._train_group(g, weights, f"points {i + 1}/{len(groups)}")
+                for i, g in enumerate(groups)
+            ]
+            if self.config.reference_roles():
+                units.append(self._run_references)
+            self._execute(units, workers)
+        finally:
+            torch.set_num_threads(threads)
+        if self.stopped.is_set():
+            done = sum(role_of(r["summary"], self.config) == "point" for r in self.rows)
+            return "stopped", f"stopped by the user: {done} of {len(weights)} points finished"
+        return "finished", ""
+
+    def group_size(self, n_points: int, workers: int) -> int:
+        """Models per stack, measured here: the K whose stacked training step costs least per model, where that
+        is at most STACKING_GAIN of one model's step; else 1 (points train one at a time, plain).
+
+        K doubles from 2 up to a cap: a stacked batch at most BATCH_SECONDS (a stop is felt at once), a group for
+        every worker, all stacks within the memory free now, MAX_GROUP. On a CPU a stacked matrix product costs
+        what K separate ones do: stacking pays for small models, whose step is mostly overhead, not for large
+        ones; on a GPU it fills the device.
+        """
+        train, batch_size = self.prepared.train, self.experiment.train.batch_size
+        plain = _step_seconds(self.template, train, batch_size, self.device, stacked=0)
+        cap = min(MAX_GROUP, math.ceil(n_points / workers), int(BATCH_SECONDS / max(plain, 1e-6)))
+        available = available_memory()
+        if available is not None:
+            per_model = self.memory.model_bytes + self.memory.activation_bytes
+            cap = min(cap, int((HEADROOM * available - self.memory.data_bytes) / max(per_model, 1) / workers))
+        best_k, best = 1, plain * STACKING_GAIN
+        for k in [k for k in (2, 4, 8, 16, 32) if k < cap] + ([cap] if cap >= 2 else []):
+            per_model = _step_seconds(self.template, train, batch_size, self.device, stacked=k) / k
+            if per_model < best:
+                best_k, best = k, per_model
+        return best_k
+
+    def _execute(self, units: list[Callable[[], None]], workers: int) -> None:
+        """Run the units, `workers` at a time; a failure in one stops the others and is raised here."""
+        if workers == 1:
+            for unit in units:
+                unit()
+            return
+        errors: list[BaseException] = []
+
+        def guarded(unit: Callable[[], None]) -> None:
+            try:
+                unit()
+            except BaseException as exc:
+                errors.append(exc)
+                self.failure.set()
+
+        with ThreadPoolExecutor(workers, "mtlrec-sweep", initializer=torch.set_num_threads, initargs=(1,)) as pool:
+            for unit in units:
+                pool.submit(guarded, unit)
+        if errors:
+            raise errors[0]
+
+    def _train_group(self, group: list[int], weights: np.ndarray, what: str) -> None:
+        """Train a group's points (stacked; plain for a group of one), then evaluate and save each."""
+        if self.halt.is_set():
+            return
+        key = f"group {group[0]}"
+        self.tracker.begin(key, f"training {what} ({len(group)} weighting{'s' if len(group) > 1 else ''})")
+        configs = [self.config.point_config(weights[i]) for i in group]
+        model = copy.deepcopy(self.template)
+        if self.dropout:  # one worker: every run draws the dropout masks its separate run would draw
+            _set_rng_state(self.device, self.rng_after_init)
+        train, val = self.prepared.train, self.prepared.val
+        if len(group) == 1:
+            config = configs[0]
+            trainer = Trainer(
+                config.train, config.tasks, build_weighting(config.weighting, config.tasks),
+                lambda p: self.tracker.progress(key, _share(p)), self.halt, self.val_metrics,
+            )  # fmt: skip
+            trainer.fit(model, train, val, self.device)
+            fits = [
+                StackedFit(model.state_dict(), trainer.history_, trainer.status_, trainer.message_,
+                           trainer.best_epoch_, trainer.train_seconds_)
+            ]  # fmt: skip
+        else:
+            trainer = StackedTrainer(
+                self.experiment.train, [c.tasks for c in configs], self.halt, self.val_metrics,
+                on_batch=lambda share: self.tracker.progress(key, share * len(group)),
+            )  # fmt: skip
+            fits = trainer.fit(model, train, val, self.device)
+        for config, fit in zip(configs, fits, strict=True):
+            if self.halt.is_set():
+                break  # unfinished points are dropped: they would distort the front
+            self._save(self._point_result(config, fit, len(group)), key, "point")
+        self.tracker.end(key)
+
+    def _run_references(self) -> None:
+        """The adaptive weightings and the single-task model, one after the other, as normal runs."""
+        for role in self.config.reference_roles():
+            if self.halt.is_set():
+                return
+            key = f"reference {role}"
+            self.tracker.begin(key, f"reference: {role.replace('_', '-')}")
+            result = run_experiment(
+                self.config.reference_config(role), prepared=self.prepared, stop=self.halt,
+                callback=lambda p, key=key: self.tracker.progress(key, REFERENCE_COST * _share(p)),
+            )  # fmt: skip
+            if not self.halt.is_set():
+                self._save(result, key, role)
+            self.tracker.end(key)
+
+    def _point_result(self, config: ExperimentConfig, fit: StackedFit, group_size: int) -> RunResult:
+        """The RunResult run_experiment would make of the same training: metrics.json, predictions, model."""
+        prepared, encoder = self.prepared, self.prepared.encoder
+        model = copy.deepcopy(self.template)
+        model.load_state_dict(fit.state)
+        model.eval()
+        metrics: dict = {
+            "tasks": {}, "params": count_parameters(model), "epochs_run": fit.epochs_run_,
+            "best_epoch": fit.best_epoch_, "train_seconds": round(fit.train_seconds_, 3),
+            "samples_per_second": round(len(prepared.train) * fit.epochs_run_ / max(fit.train_seconds_, 1e-9), 1),
+            "train_rows": len(prepared.train), "val_rows": len(prepared.val), "test_rows": len(prepared.test),
+            "device": str(self.device), "status": fit.status_, "diagnostics": final_diagnostics(fit.history_),
+            "sweep": {"id": self.sweep_id, "group_size": group_size},
+        }  # fmt: skip
+        predictions = None
+        if fit.status_ != "failed" and fit.best_epoch_ > 0:
+            y_pred = predict_frame(model, encoder, prepared.test, self.device)
+            ranking = prepared.ranking_note is None
+            metrics["tasks"] = evaluate(config, self.y_test, y_pred, prepared.group("test"), ranking)
+            predictions = prediction_table(prepared, self.y_test, y_pred)
+        notes = list(prepared.notes)
+        if group_size > 1:
+            notes.append(
+                f"trained stacked with {group_size - 1} other weighting(s) of its sweep: its training time is its "
+                "share of the stack's"
+            )
+        return RunResult(
+            config, fit.status_, fit.message_, pd.DataFrame(fit.history_), metrics, model.cpu(), encoder,
+            predictions, notes,
+        )  # fmt: skip
+
+    def _save(self, result: RunResult, key: str, role: str) -> None:
+        """Save a run tagged with the sweep, rewrite sweep.csv, report the run."""
+        label = "" if role == "point" else f"{role.replace('_', '-')} reference · "
+        name = f"sweep · {label}{default_run_name(result.config)}"
+        row = self.store.get(self.store.save(result, name=name, sweep_id=self.sweep_id))
+        with self.lock:
+            self.rows.append(row)
+            table = sweep_table(self.rows, self.config)
+            atomic_write_text(sweep_folder(self.store, self.sweep_id) / "sweep.csv", table.to_csv(index=False))
+        self.tracker.finished(key, 1.0 if role == "point" else REFERENCE_COST, row, role)
+
+    def save_info(self, status: str, message: str) -> None:
+        """Update sweep.json: status, message, the plan, notes and seconds so far."""
+        info = _read_info(self.store, self.sweep_id)
+        seconds = round(time.perf_counter() - self.started, 3)
+        info.update(status=status, message=message, updated=time.time(), notes=self.notes, seconds=seconds)
+        info.update(self.plan)
+        _write_info(self.store, self.sweep_id, info)
+
+
+def _share(p) -> float:
+    """The share of a run's epochs done, from a mtlrec.train.Progress."""
+    return min(1.0, ((p.epoch - 1) + p.batch / max(p.batches, 1)) / max(p.epochs, 1))
+
+
+def _groups(n_points: int, group_size: int, workers: int) -> list[list[int]]:
+    """Point indices in groups of at most `group_size` (sizes within one of each other), at least one group per
+    worker. Groups interleave the grid (group g holds points g, g + G, ...): whichever finishes first already
+    spans the whole range of weights."""
+    n_groups = min(n_points, max(math.ceil(n_points / max(group_size, 1)), workers))
+    return [list(range(g, n_points, n_groups)) for g in range(n_groups)]
+
+
+def _step_seconds(model, train: Encoded, batch_size: int, device, stacked: int) -> float:
+    """Seconds of one training step (forward, backward, Adam) on one batch: of `model` itself when stacked=0, of
+    `stacked` stacked copies otherwise. The best of 3 after a warm-up; the global random state is left as it was."""
+    n = min(len(train), batch_size)
+    categorical, numeric, labels = to_tensors(
+        Encoded(train.categorical[:n], train.numeric[:n], train.labels[:n]), device
+    )
+    model = copy.deepcopy(model).to(device)
+    if stacked:
+        params, forward = stack(model, stacked), stacked_forward(model)
+    else:
+        params, forward = dict(model.named_parameters()), lambda _, c, x: model(c, x)
+    optimizer = torch.optim.Adam(list(params.values()))
+    times = []
+    with _forked_rng(device):
+        for _ in range(4):
+            start = time.perf_counter()
+            optimizer.zero_grad(set_to_none=True)
+            (forward(params, categorical, numeric) - labels).pow(2).mean().backward()
+            optimizer.step()
+            times.append(time.perf_counter() - start)
+    return min(times[1:])
+
+
+def _forked_rng(device):
+    """A context in which random draws (CPU, and the device's own generator) leave the global state as it was."""
+    return torch.random.fork_rng(devices=[device] if device.type == "cuda" else [])
+
+
+def _rng_state(device) -> tuple:
+    return torch.get_rng_state(), torch.cuda.get_rng_state(device) if device.type == "cuda" else None
+
+
+def _set_rng_state(device, state: tuple) -> None:
+    torch.set_rng_state(state[0])
+    if device.type == "cuda":
+        torch.cuda.set_rng_state(state[1], device)

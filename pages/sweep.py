@@ -1,0 +1,329 @@
+"""Sweep page: what-if loss weighting over 2-3 tasks, live progress, the Pareto front, and opening any point."""
+
+from ui.frame import guard
+
+guard("sweep")
+
+import copy  # noqa: E402
+from datetime import datetime  # noqa: E402
+
+import streamlit as st  # noqa: E402
+
+from mtlrec import charts, fmt  # noqa: E402
+from mtlrec.config import SIZE_PRESETS, ExperimentConfig  # noqa: E402
+from mtlrec.errors import MtlrecError  # noqa: E402
+from mtlrec.sweep import (  # noqa: E402
+    MAX_POINTS,
+    REFERENCE_LABELS,
+    REFERENCE_METHODS,
+    SweepConfig,
+    SweepJob,
+    SweepResult,
+    column_labels,
+    grid_size,
+    judged_metrics,
+    list_sweeps,
+    load_sweep,
+    metric_columns,
+    metric_words,
+    sweep_table,
+    weight_column,
+)
+from ui import runs, state  # noqa: E402
+from ui.jobs import session_jobs  # noqa: E402
+
+SETTINGS = "sweep_settings"  # plain key: the last SweepConfig set up here (widget values are dropped off-page)
+SHOWN = "sweep_shown"  # plain key: the id of the sweep shown below the form
+CLICKED = "sweep_clicked"  # the chart point whose click was last applied (a selection persists across reruns)
+POLL_SECONDS = 0.5
+POINTS = {2: (3, 51, 11), 3: (2, 15, 5)}  # tasks -> (min, max, default) points per edge of the simplex
+EXPLANATION = """
+**What the front means.** Every point is one model trained with its own loss weights and judged on the test rows,
+one metric per task. A point is on the **Pareto front** when no other point is at least as good on every task and
+better on one. Points off the front are beaten outright: some weighting does better on every task at once, so there
+is no reason to pick them. Along the front you can only buy one task's gain with another task's loss: that trade-off
+is the whole story of the loss weights.
+
+**How to pick a point.** Decide what one unit of a task is worth to you in the others (a click AUC point against a
+like log-loss point, say), and walk along the front until the exchange rate stops paying. If one task has a floor
+(the product needs at least some AUC), drop the points below it and take the best of the rest on the others. A front
+that is nearly flat in one direction says that task costs the others little: weight it up. Look at the single-task
+reference too: a task whose front stays below its single-task value gains nothing from being trained together.
+
+**The references.** Uncertainty weighting, GradNorm, DWA and PCGrad set the weights themselves while training: a
+marker on or beyond the front means the method found a good trade-off without a sweep. The single-task models share
+nothing: they show what each task reaches on its own with the same parameter budget.
+"""
+
+
+def settings(config: ExperimentConfig) -> SweepConfig:
+    """The sweep being set up: the last one set up on this page (its model, size and epochs too) on the current
+    experiment's data, tasks and other training settings."""
+    raw = st.session_state.get(SETTINGS)
+    sweep = SweepConfig.from_dict(raw) if raw else SweepConfig(base=config)
+    base = copy.deepcopy(config)
+    base.model.kind, base.model.size = sweep.base.model.kind, sweep.base.model.size
+    base.train.epochs = sweep.base.train.epochs
+    sweep.base = base
+    names = config.task_names
+    sweep.tasks = [t for t in sweep.tasks if t in names] or names[:2]
+    return sweep
+
+
+def setup(sweep: SweepConfig, config: ExperimentConfig) -> SweepConfig:
+    """Widgets for every sweep setting; returns the sweep they describe (also kept in SETTINGS)."""
+    names = config.task_names
+    sweep.tasks = st.multiselect(
+        "Tasks to weigh against each other (2 or 3)", names, max_selections=3,
+        key=state.seed("sweep_tasks", sweep.tasks),
+    )  # fmt: skip
+    types = {t.name: t.type for t in config.tasks}
+    if sweep.tasks:
+        columns = st.columns(len(sweep.tasks))
+        for column, task in zip(columns, sweep.tasks, strict=True):
+            options = judged_metrics(config, task)
+            chosen = sweep.metrics.get(task)
+            default = chosen if chosen in options else options[0] if types[task] == "binary" else "rmse"
+            sweep.metrics[task] = column.selectbox(
+                f"Judge {task} by", options, format_func=metric_words, key=state.seed(f"sweep_metric_{task}", default)
+            )
+    left, middle, right = st.columns(3)
+    sweep.grid = left.radio(
+        "Weights", ["simplex", "dirichlet"], horizontal=True, key=state.seed("sweep_grid", sweep.grid),
+        format_func={"simplex": "evenly spaced", "dirichlet": "random (Dirichlet)"}.get,
+        help="Evenly spaced: a line of weights for 2 tasks, a triangular grid for 3. Random: uniform on the simplex.",
+    )  # fmt: skip
+    n_tasks = len(sweep.tasks) if len(sweep.tasks) in POINTS else 2
+    low, high, default = POINTS[n_tasks]
+    if sweep.grid == "simplex":
+        label = "Points" if n_tasks == 2 else "Points per edge of the triangle"
+        value = sweep.points if low <= sweep.points <= high else default
+        sweep.points = middle.slider(label, low, high, key=state.seed(f"sweep_points_{n_tasks}", value))
+        middle.caption(f"{grid_size(n_tasks, sweep.points)} weightings, step {1 / (sweep.points - 1):.3g}")
+    else:
+        sweep.samples = int(
+            middle.number_input("Random weightings", 1, MAX_POINTS, key=state.seed("sweep_samples", sweep.samples))
+        )
+        sweep.seed = int(middle.number_input("Sampling seed", 0, 2**31 - 1, key=state.seed("sweep_seed", sweep.seed)))
+    base = sweep.base
+    base.train.epochs = right.slider("Epochs per point", 1, 50, key=state.seed("sweep_epochs", base.train.epochs))
+    from mtlrec.models import REGISTRY
+
+    kinds = list(REGISTRY)
+    base.model.kind = left.selectbox(
+        "Model", kinds, key=state.seed("sweep_model", base.model.kind if base.model.kind in kinds else kinds[0])
+    )
+    base.model.size = middle.radio(
+        "Size", list(SIZE_PRESETS), horizontal=True, key=state.seed("sweep_size", base.model.size)
+    )
+    sweep.references = right.multiselect(
+        "Adaptive weightings as references", list(REFERENCE_METHODS), format_func=REFERENCE_LABELS.get,
+        key=state.seed("sweep_references", sweep.references),
+    )  # fmt: skip
+    sweep.baseline = right.checkbox(
+        "Single-task models as a reference", key=state.seed("sweep_baseline", sweep.baseline),
+        help="One network per task, no sharing, the same parameter budget: what each task reaches alone.",
+    )  # fmt: skip
+    st.session_state[SETTINGS] = sweep.to_dict()
+    return sweep
+
+
+def start(sweep: SweepConfig, frame) -> None:
+    from mtlrec.schema import validate
+
+    try:
+        sweep.check()
+        validate(sweep.experiment(), frame)
+        job = SweepJob(sweep, state.store(), frame).start()
+    except MtlrecError as exc:
+        st.error("The sweep cannot start:\n\n" + "\n".join(f"- {p}" for p in exc.problems))
+        return
+    session_jobs().sweep = job
+    st.session_state[SHOWN] = job.sweep_id
+    st.rerun()
+
+
+def live_panel(job: SweepJob) -> None:
+    """Progress, ETA, Cancel and the front so far, redrawn every POLL_SECONDS without rerunning the page."""
+
+    @st.fragment(run_every=POLL_SECONDS)
+    def poll() -> None:
+        snap = job.snapshot()
+        if snap.done:
+            st.rerun()  # the whole page: the finished sweep below, the form enabled again
+        left, right = st.columns([5, 1], vertical_alignment="center")
+        total = snap.points_total + snap.references_total
+        done = snap.points_done + snap.references_done
+        eta = f" · about {fmt.seconds(snap.eta)} left" if snap.eta is not None else ""
+        left.progress(
+            snap.fraction,
+            text=f"{'Stopping… ' if snap.stopping else ''}{done} of {total} runs · {snap.stage} · "
+            f"{fmt.seconds(snap.elapsed)}{eta}",
+        )
+        if right.button("Cancel", icon=":material/stop:", key="sweep_cancel", type="primary", disabled=snap.stopping):
+            job.stop()
+            st.toast("Stopping: the points that finished are kept")
+        if snap.rows:
+            table = sweep_table(snap.rows, job.config)
+            st.plotly_chart(front_chart(job.config, table), width="stretch", key="sweep_live_chart")
+
+    poll()
+
+
+def front_chart(sweep: SweepConfig, table):
+    labels = column_labels(table, sweep.tasks)
+    points, references = table[table["role"] == "point"], table[table["role"] != "point"]
+    weights = [weight_column(t) for t in sweep.tasks]
+    return charts.pareto_front(
+        points, sweep.objective_columns(), sweep.directions(), references, weights, labels,
+        metric_columns(table, sweep.tasks),
+    )  # fmt: skip
+
+
+def sweep_label(row: dict) -> str:
+    when = datetime.fromtimestamp(row["created"]).strftime("%Y-%m-%d %H:%M") if row.get("created") else ""
+    done = f"{row['points_done']}/{row['points']} points"
+    return f"{row['name']} · {row['status']} · {done} · {when}"
+
+
+def pick_point(result: SweepResult, clicked: str | None) -> str | None:
+    """A select box over the sweep's runs (front first); a clicked chart point chooses it. Sets RESULTS_RUN."""
+    table = result.table
+    usable = table[table["status"].isin(runs.OPENABLE)]
+    if usable.empty:
+        return None
+    rank = (~usable["pareto"]).astype(int) + 2 * (usable["role"] != "point")  # the front, other points, references
+    ordered = usable.iloc[rank.argsort(kind="stable")]
+    ids = ordered["run_id"].tolist()
+    labels = {
+        r.run_id: f"{'★ ' if r.pareto else ''}{r.label}" + ("" if r.role == "point" else " (reference)")
+        for r in ordered.itertuples()
+    }
+    if clicked in ids and st.session_state.get(CLICKED) != clicked:
+        st.session_state[CLICKED] = clicked
+        st.session_state["sweep_point"] = clicked
+    if st.session_state.get("sweep_point") not in ids:
+        st.session_state["sweep_point"] = ids[0]
+    chosen = st.selectbox("Point (★ on the front)", ids, format_func=labels.get, key="sweep_point")
+    st.session_state[state.RESULTS_RUN] = chosen
+    return chosen
+
+
+def show(result: SweepResult) -> None:
+    sweep, table = result.config, result.table
+    points, references = result.points, result.references
+    a, b, c, d = st.columns(4)
+    a.metric("Points", f"{len(points)} of {sweep.n_points()}")
+    b.metric("On the Pareto front", int(points["pareto"].sum()) if len(points) else 0)
+    c.metric("References", len(references))
+    d.metric("Time", fmt.seconds(result.seconds))
+    if result.status in ("stopped", "interrupted", "failed"):
+        message = result.message or f"the sweep is {result.status}"
+        kept = " The points that finished are shown." if len(table) else ""
+        (st.error if result.status == "failed" else st.warning)(f"{message[0].upper()}{message[1:]}.{kept}")
+    for note in result.notes:
+        st.caption(f"Note: {note}")
+    if table.empty:
+        st.info("No point of this sweep finished.")
+        return
+    labels = column_labels(table, sweep.tasks)
+    weights = [weight_column(t) for t in sweep.tasks]
+    objectives, directions = sweep.objective_columns(), sweep.directions()
+    names = ["Pareto front", "Weight → metric", "Parallel coordinates"] + (["Ternary"] if len(sweep.tasks) == 3 else [])
+    tabs = st.tabs(names + ["Table"])
+    with tabs[0]:
+        event = st.plotly_chart(
+            front_chart(sweep, table), width="stretch", key="sweep_pareto", on_select="rerun", selection_mode="points"
+        )
+        st.caption("Click a point to choose it below; hover for its weights and every metric.")
+    with tabs[1]:
+        st.plotly_chart(
+            charts.weight_metric_curves(points, sweep.tasks, weights, objectives, directions, references, labels),
+            width="stretch",
+        )
+    with tabs[2]:
+        st.plotly_chart(charts.parallel_weights(points, weights, objectives), width="stretch")
+    if len(sweep.tasks) == 3:
+        with tabs[3]:
+            colour = st.selectbox("Colour by", objectives, format_func=labels.get, key="sweep_ternary_metric")
+            higher = directions[objectives.index(colour)]
+            st.plotly_chart(
+                charts.ternary_weights(points, sweep.tasks, weights, colour, higher, labels), width="stretch"
+            )
+    with tabs[-1]:
+        shown = ["label", "role", "status", *weights, *objectives, "pareto", "seconds", "epochs"]
+        st.dataframe(table[[c for c in shown if c in table.columns]].rename(columns=labels), hide_index=True)
+    clicked = None
+    selection = event["selection"] if event and "selection" in event else {}  # a dict (AppTest) or an attribute dict
+    for point in selection.get("points", []):
+        data = point.get("customdata")
+        clicked = data[0] if isinstance(data, list) and data else clicked
+    st.subheader("Open a point")
+    chosen = pick_point(result, clicked)
+    if chosen is None:
+        st.info("No finished run to open yet.")
+    else:
+        row = table[table["run_id"] == chosen].iloc[0]
+        cols = st.columns(len(objectives) + 1)
+        cols[0].metric(f"Weights ({' · '.join(sweep.tasks)})", " · ".join(f"{row[w]:.2f}" for w in weights))
+        for col, objective in zip(cols[1:], objectives, strict=True):
+            col.metric(labels.get(objective, objective), fmt.metric(row[objective]))
+        left, right, _ = st.columns([1, 1, 3])
+        if left.button("Open in Results", icon=":material/monitoring:", type="primary", key="sweep_open_results"):
+            runs.open_run(chosen, "pages/results.py")
+        if right.button("Open in Recommend", icon=":material/recommend:", key="sweep_open_recommend"):
+            runs.open_run(chosen, "pages/recommend.py")
+    with st.expander("What the front means, and how to pick a point", icon=":material/help:"):
+        st.markdown(EXPLANATION)
+
+
+st.title("Sweep")
+st.caption(
+    "What if a task weighed more? Train one model per loss weighting of 2 or 3 tasks, judge each task on the test "
+    "rows, and find the weightings no other beats on every task at once."
+)
+holder = session_jobs()
+frame = state.frame()
+config = state.experiment()
+with st.expander("New sweep", icon=":material/tune:", expanded=not holder.sweeping):
+    if frame is None or len(config.tasks) < 2:
+        st.info(
+            "Load a dataset with at least two label columns first: a bundled sample on **Home**, or yours on **Data**."
+        )
+        st.page_link("pages/data.py", label="Go to Data", icon=":material/table_view:")
+    else:
+        sweep = setup(settings(config), config)
+        n_runs = sweep.n_points() + len(sweep.reference_roles()) if 2 <= len(sweep.tasks) <= 3 else 0
+        st.caption(
+            f"{n_runs} runs: the data and the model settings of **Train** "
+            f"({sweep.base.model.kind} {sweep.base.model.size}, batch {sweep.base.train.batch_size}, "
+            f"patience {sweep.base.train.patience}); every point is saved as a run."
+        )
+        busy = holder.sweeping
+        if st.button("Start sweep", icon=":material/play_arrow:", type="primary", key="sweep_start", disabled=busy,
+                     help="One sweep per session" if busy else None):  # fmt: skip
+            start(sweep, frame)
+if holder.sweeping:
+    st.divider()
+    live_panel(holder.sweep)
+
+store = state.store()
+saved = list_sweeps(store)
+if not saved:
+    st.info("No sweeps yet: set one up above. Sweeps are saved on the server and listed here after a restart.")
+    st.stop()
+st.divider()
+ids = [row["id"] for row in saved]
+labels = {row["id"]: sweep_label(row) for row in saved}
+if st.session_state.get(SHOWN) not in ids:
+    st.session_state[SHOWN] = ids[0]
+shown = st.selectbox("Sweep", ids, format_func=labels.get, key=SHOWN)
+if holder.sweeping and shown == holder.sweep.sweep_id:
+    st.info("This sweep is running: its points appear above as they finish.")
+    st.stop()
+try:
+    result = load_sweep(store, shown)
+except MtlrecError as exc:
+    st.error(exc.message)
+    st.stop()
+show(result)

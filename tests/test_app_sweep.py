@@ -1,0 +1,185 @@
+"""Sweep page (AppTest): set up and run a sweep in the background, its front, Cancel, opening a point, the Runs page."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import open_app, use_home
+from streamlit.testing.v1 import AppTest
+
+import mtlrec.sweep
+from mtlrec.config import ExperimentConfig, ModelConfig, TrainConfig
+from mtlrec.data import propose_schema
+from mtlrec.runs import RunStore
+from mtlrec.sample import SyntheticSpec, generate, write_sample
+from mtlrec.sweep import SweepConfig, list_sweeps, run_sweep
+from ui import state
+
+PAGE = "pages/sweep.py"
+SPEC = SyntheticSpec(n_rows=3000, n_users=200, n_items=100)  # a small stand-in for the bundled sample
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("samples")
+    write_sample(folder, SPEC)
+    return folder
+
+
+@pytest.fixture
+def home(samples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh run store; every sweep the page starts is stopped and waited for when the test ends."""
+    use_home(monkeypatch, tmp_path, samples)
+    started: list[mtlrec.sweep.SweepJob] = []
+    start = mtlrec.sweep.SweepJob.start
+
+    def recording_start(job):
+        started.append(job)
+        return start(job)
+
+    monkeypatch.setattr(mtlrec.sweep.SweepJob, "start", recording_start)
+    yield tmp_path
+    for job in started:
+        job.stop()
+        job.join(30)
+
+
+def saved_sweep(home: Path, points: int = 3) -> str:
+    """A finished sweep of click against like, made with the library (as a past session would have left it)."""
+    frame = generate(SPEC)
+    proposal = propose_schema(frame, "sample:synthetic")
+    proposal.data.path = "sample:synthetic"
+    base = ExperimentConfig(
+        data=proposal.data, tasks=proposal.tasks, model=ModelConfig(size="tiny"),
+        train=TrainConfig(epochs=1, batch_size=512, patience=0, device="cpu"),
+    )  # fmt: skip
+    sweep = SweepConfig(base=base, tasks=["click", "like"], points=points, references=["dwa"], baseline=False)
+    return run_sweep(sweep, RunStore(home), frame).sweep_id
+
+
+def numbers(values) -> list[float]:
+    """Plotly's JSON holds numpy arrays as {"bdata": base64, "dtype": ...}, lists as lists."""
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
+    return list(values)
+
+
+def pareto_figure(at: AppTest) -> dict:
+    specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    return next(s for s in specs if s["layout"]["title"]["text"].startswith("Pareto front"))
+
+
+def with_sample() -> AppTest:
+    at = open_app()
+    at.button(key="home_load_synthetic").click().run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    return at
+
+
+def set_up(at: AppTest, points: int = 3, epochs: int = 1) -> AppTest:
+    """Click against like (the defaults), a tiny model, no references."""
+    assert at.multiselect(key="sweep_tasks").value == ["click", "like"]
+    at.slider(key="sweep_points_2").set_value(points)
+    at.slider(key="sweep_epochs").set_value(epochs)
+    at.radio(key="sweep_size").set_value("tiny")
+    at.multiselect(key="sweep_references").set_value([])
+    at.checkbox(key="sweep_baseline").uncheck()
+    at.run()
+    assert not at.exception
+    return at
+
+
+def wait_until_done(at: AppTest, timeout: float = 90) -> AppTest:
+    """Rerun the page (as its polling fragment would) until the sweep's results replace the live panel."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception
+        running = any(b.key == "sweep_cancel" for b in at.button) or any("is running" in i.value for i in at.info)
+        if not running and any(s.key == "sweep_shown" for s in at.selectbox):
+            return at
+        time.sleep(0.3)
+    raise AssertionError("the sweep did not finish in time")
+
+
+def test_without_a_dataset_the_page_says_what_to_do(home):
+    at = open_app(PAGE)
+    assert "Load a dataset" in at.info[0].value
+    assert "No sweeps yet" in at.info[1].value
+    assert at.get("page_link")[0].proto.page.endswith("data")
+
+
+def test_a_three_point_sweep_trains_in_the_background_and_shows_its_front(home):
+    at = set_up(with_sample())
+    assert "3 weightings, step 0.5" in [c.value for c in at.caption]
+    at.button(key="sweep_start").click().run()
+    assert not at.exception and not at.error
+    wait_until_done(at)
+    front = pareto_figure(at)
+    traces = {t["name"]: t for t in front["data"]}
+    assert set(traces) <= {"dominated", "Pareto front"} and "Pareto front" in traces
+    assert sum(len(numbers(t["x"])) for t in traces.values()) == 3
+    assert front["layout"]["xaxis"]["title"]["text"] == "click AUC ↑"
+    assert {m.label: m.value for m in at.metric}["Points"] == "3 of 3"
+    [listed] = list_sweeps(RunStore(home))
+    assert listed["status"] == "finished" and listed["points_done"] == 3
+    assert len(RunStore(home).list(sweep_id=listed["id"])) == 3
+
+
+def test_cancel_stops_the_sweep_within_moments_and_keeps_what_finished(home):
+    at = set_up(with_sample(), points=51, epochs=20)
+    at.button(key="sweep_start").click().run()
+    at.button(key="sweep_cancel").click().run()
+    assert not at.exception
+    wait_until_done(at, timeout=30)
+    [listed] = list_sweeps(RunStore(home))
+    assert listed["status"] == "stopped" and listed["points_done"] < 51
+    assert at.warning[0].value.startswith("Stopped by the user")
+
+
+def test_choosing_a_point_opens_it_in_results(home):
+    sweep_id = saved_sweep(home)
+    at = open_app(PAGE)
+    assert at.selectbox(key="sweep_shown").value == sweep_id
+    point = at.selectbox(key="sweep_point")
+    assert len(point.options) == 4 and point.options[0].startswith("★")  # front first; the DWA reference too
+    run_id = next(r["id"] for r in RunStore(home).list(sweep_id=sweep_id) if "dwa" in r["name"])
+    point.set_value(run_id).run()
+    assert at.selectbox(key="sweep_point").value == run_id
+    assert at.session_state[state.RESULTS_RUN] == run_id
+    at.button(key="sweep_open_results").click().run()
+    assert not at.exception
+    assert at.selectbox(key="results_run").value == run_id
+
+
+def test_clicking_a_point_on_the_front_chooses_it(home):
+    sweep_id = saved_sweep(home)
+    at = open_app(PAGE)
+    last = pareto_figure(at)["data"][-1]  # a point's customdata starts with its run id
+    run_id = last["customdata"][0][0]
+    at.session_state["sweep_pareto"] = {"selection": {"points": [{"customdata": [run_id]}], "point_indices": [0],
+                                                      "box": [], "lasso": []}}  # fmt: skip
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="sweep_point").value == run_id
+    assert at.session_state[state.RESULTS_RUN] == run_id
+    assert run_id in {r["id"] for r in RunStore(home).list(sweep_id=sweep_id)}
+
+
+def test_the_runs_page_lists_sweeps_and_opens_one_after_a_restart(home):
+    sweep_id = saved_sweep(home)
+    at = open_app("pages/runs.py")  # a fresh session: the sweep comes back from disk
+    overview = at.dataframe[-1].value
+    assert overview["points"].tolist() == ["3 of 3"] and overview["references"].tolist() == [1]
+    assert overview["tasks"].tolist() == ["click (AUC) vs like (AUC)"]
+    at.button(key="runs_open_sweep").click().run()
+    assert not at.exception
+    assert at.selectbox(key="sweep_shown").value == sweep_id
+    points = [t for t in pareto_figure(at)["data"] if t["name"] in ("dominated", "Pareto front")]
+    assert sum(len(numbers(t["x"])) for t in points) == 3

@@ -1,0 +1,426 @@
+"""Loss-weight sweeps: grids, the Pareto front, stacked training against separate runs, the store, the CLI, charts."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from mtlrec import charts
+from mtlrec.cli import main
+from mtlrec.data import prepare
+from mtlrec.errors import MtlrecError
+from mtlrec.experiment import _val_metrics_fn, run_experiment
+from mtlrec.models import build_model
+from mtlrec.runs import RunStore
+from mtlrec.stacked import StackedTrainer
+from mtlrec.sweep import (
+    SweepConfig,
+    SweepJob,
+    create_sweep,
+    dirichlet_weights,
+    grid_size,
+    judged_metrics,
+    list_sweeps,
+    load_sweep,
+    pareto_flags,
+    run_sweep,
+    simplex_grid,
+    sweep_folder,
+)
+from mtlrec.sweep_engine import _groups
+
+TOLERANCE = 1e-5
+
+
+def sweep_of(config, **changes) -> SweepConfig:
+    """A sweep of click against like on the conftest data, without references unless asked."""
+    values = {"tasks": ["click", "like"], "points": 3, "references": [], "baseline": False, **changes}
+    return SweepConfig(base=config, **values)
+
+
+# ------------------------------------------------------------------------------------------------------- grids
+
+
+def test_two_task_grid_is_evenly_spaced_with_both_endpoints():
+    grid = simplex_grid(2, 11)
+    assert grid.shape == (11, 2)
+    np.testing.assert_allclose(grid[:, 0], np.linspace(1, 0, 11))
+    np.testing.assert_allclose(grid.sum(axis=1), 1.0)
+    assert grid[0].tolist() == [1.0, 0.0] and grid[-1].tolist() == [0.0, 1.0]
+
+
+@pytest.mark.parametrize(("points", "count"), [(2, 3), (3, 6), (5, 15), (11, 66)])
+def test_three_task_grid_is_the_triangular_lattice_with_points_per_edge(points, count):
+    grid = simplex_grid(3, points)
+    assert len(grid) == count == grid_size(3, points)
+    np.testing.assert_allclose(grid.sum(axis=1), 1.0)
+    assert (grid >= 0).all()
+    steps = grid * (points - 1)
+    np.testing.assert_allclose(steps, np.round(steps), atol=1e-12)  # every weight a multiple of the step
+    assert len({tuple(row) for row in np.round(steps).astype(int)}) == count  # no point twice
+    assert {tuple(row) for row in grid[:1]} == {(1.0, 0.0, 0.0)}  # corners included
+
+
+def test_a_grid_needs_two_tasks_and_two_points_per_edge():
+    with pytest.raises(ValueError):
+        simplex_grid(1, 5)
+    with pytest.raises(ValueError):
+        simplex_grid(2, 1)
+
+
+def test_dirichlet_weights_lie_on_the_simplex_and_repeat_with_their_seed():
+    weights = dirichlet_weights(3, 40, seed=7)
+    assert weights.shape == (40, 3)
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0)
+    assert (weights > 0).all()
+    np.testing.assert_array_equal(weights, dirichlet_weights(3, 40, seed=7))
+    assert not np.allclose(weights, dirichlet_weights(3, 40, seed=8))
+
+
+def test_groups_interleave_the_grid_and_give_every_worker_one():
+    assert _groups(11, 6, 2) == [[0, 2, 4, 6, 8, 10], [1, 3, 5, 7, 9]]
+    assert _groups(5, 1, 2) == [[0], [1], [2], [3], [4]]
+    assert _groups(3, 64, 2) == [[0, 2], [1]]
+    assert _groups(50, 16, 2) == [list(range(g, 50, 4)) for g in range(4)]
+
+
+# ---------------------------------------------------------------------------------------------- the Pareto front
+
+
+def test_pareto_keeps_ties_and_drops_weakly_dominated_points():
+    values = np.array(
+        [
+            [0.8, 0.6],  # on the front
+            [0.8, 0.6],  # a tie with the first: both stay
+            [0.7, 0.9],  # on the front
+            [0.8, 0.5],  # equal on the first metric, worse on the second: dominated
+            [0.6, 0.6],  # worse on the first, equal on the second: dominated
+        ]
+    )
+    assert pareto_flags(values, [True, True]).tolist() == [True, True, True, False, False]
+
+
+def test_pareto_with_three_objectives():
+    values = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0.5, 0.5, 0.5], [0.4, 0.4, 0.4], [1, 1, 0]])
+    # [1, 1, 0] dominates [1, 0, 0] and [0, 1, 0]; [0.5, 0.5, 0.5] dominates [0.4, 0.4, 0.4].
+    assert pareto_flags(values, [True, True, True]).tolist() == [False, False, True, True, False, True]
+
+
+def test_pareto_orients_metrics_where_lower_is_better():
+    auc_and_logloss = np.array([[0.70, 0.50], [0.72, 0.55], [0.69, 0.52], [0.72, 0.49]])
+    assert pareto_flags(auc_and_logloss, [True, False]).tolist() == [False, False, False, True]
+    two_rmses = np.array([[1.0, 3.0], [2.0, 2.0], [3.0, 1.0], [2.5, 2.5]])
+    assert pareto_flags(two_rmses, [False, False]).tolist() == [True, True, True, False]
+
+
+def test_pareto_never_puts_a_row_with_nan_on_the_front_nor_lets_it_dominate():
+    values = np.array([[0.7, 0.7], [np.nan, 0.9], [0.9, np.nan], [0.6, 0.6]])
+    assert pareto_flags(values, [True, True]).tolist() == [True, False, False, False]
+    assert pareto_flags(np.empty((0, 2)), [True, True]).tolist() == []
+
+
+# ------------------------------------------------------------------------------------------------------- config
+
+
+def test_sweep_config_round_trips_through_json(make_config):
+    sweep = sweep_of(make_config(), metrics={"like": "logloss"}, grid="dirichlet", samples=7, seed=3,
+                     references=["dwa"], name="mine")  # fmt: skip
+    again = SweepConfig.from_json(sweep.to_json())
+    assert again == sweep
+    assert again.objective_columns() == ["click_auc", "like_logloss"]
+    assert again.directions() == [True, False]
+    np.testing.assert_array_equal(again.weights(), sweep.weights())
+
+
+def test_sweep_points_train_the_swept_tasks_only_with_their_weights(make_config):
+    sweep = sweep_of(make_config(), points=5)
+    config = sweep.point_config(np.array([0.25, 0.75]))
+    assert [(t.name, t.weight) for t in config.tasks] == [("click", 0.25), ("like", 0.75)]
+    assert config.weighting.method == "fixed" and config.train.diagnostics is False
+    reference = sweep.reference_config("pcgrad")
+    assert reference.weighting.method == "pcgrad" and [t.weight for t in reference.tasks] == [1.0, 1.0]
+    assert sweep_of(make_config(), baseline=True, references=["dwa"]).reference_roles() == ["dwa", "single_task"]
+
+
+def test_sweep_config_check_lists_every_problem(make_config):
+    with pytest.raises(MtlrecError) as caught:
+        SweepConfig(base=make_config(), tasks=["click"], grid="spiral", references=["magic"]).check()
+    text = caught.value.message
+    assert "choose 2 or 3 tasks" in text and "grid 'spiral'" in text and "magic" in text
+    with pytest.raises(MtlrecError, match="not tasks of this experiment: clicks"):
+        sweep_of(make_config(), tasks=["clicks", "like"]).check()
+    with pytest.raises(MtlrecError, match="cannot be judged by 'rmse'"):
+        sweep_of(make_config(), metrics={"click": "rmse"}).check()
+    with pytest.raises(MtlrecError, match="more than a sweep takes"):
+        sweep_of(make_config(), tasks=["click", "like", "watch_time"], points=40).check()
+
+
+def test_judged_metrics_follow_the_schema(make_config):
+    config = make_config()
+    assert judged_metrics(config, "click") == ["auc", "gauc", "logloss", "ndcg@10", "recall@10", "hitrate@10"]
+    assert judged_metrics(config, "watch_time")[:2] == ["rmse", "mae"]
+    config.data.item_col = None
+    assert judged_metrics(config, "click") == ["auc", "gauc", "logloss"]  # ranking needs users and items
+    config.data.user_col = None
+    assert judged_metrics(config, "click") == ["auc", "logloss"]  # GAUC needs users
+
+
+# ------------------------------------------------------------------------------------- stacked = separate runs
+
+
+@pytest.mark.parametrize("kind", ["shared_bottom", "mmoe"])
+def test_stacked_training_of_three_weightings_equals_three_separate_runs(kind, interactions, make_config):
+    # lr 0.02, patience 1: the three models stop early after different epochs, so each leaves the stack alone.
+    base = make_config(epochs=5, patience=1, lr=0.02)
+    base.model.kind = kind
+    sweep = sweep_of(base)
+    experiment = sweep.experiment()
+    prepared = prepare(experiment, interactions)
+    configs = [sweep.point_config(np.array(w)) for w in ((1.0, 0.0), (0.5, 0.5), (0.2, 0.8))]
+    separate = [run_experiment(c, prepared=prepared) for c in configs]
+    torch.manual_seed(experiment.train.seed)
+    encoder = prepared.encoder
+    model = build_model(experiment.model, encoder.cardinalities, encoder.numeric_width, 2, tasks=experiment.tasks)
+    trainer = StackedTrainer(experiment.train, [c.tasks for c in configs], val_metrics=_val_metrics_fn(prepared))
+    fits = trainer.fit(model, prepared.train, prepared.val, torch.device("cpu"))
+    assert len({fit.epochs_run_ for fit in fits}) > 1  # the models did stop at different epochs
+    for run, fit in zip(separate, fits, strict=True):
+        assert (fit.status_, fit.epochs_run_, fit.best_epoch_) == (
+            run.status,
+            run.metrics["epochs_run"],
+            run.metrics["best_epoch"],
+        )
+        assert fit.message_ == run.message
+        state = run.model.state_dict()
+        for name, value in state.items():
+            np.testing.assert_allclose(fit.state[name].numpy(), value.numpy(), atol=TOLERANCE, err_msg=name)
+        ours = pd.DataFrame(fit.history_).drop(columns="elapsed")
+        theirs = run.history.drop(columns="elapsed")
+        assert list(ours.columns) == list(theirs.columns)
+        np.testing.assert_allclose(ours.to_numpy(float), theirs.to_numpy(float), atol=TOLERANCE)
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_sweep_points_have_the_test_metrics_of_separate_runs(dropout, interactions, make_config, tmp_path):
+    # With dropout the sweep trains on one worker and replays the random state: every point draws the masks
+    # its separate run draws.
+    base = make_config(epochs=2)
+    base.model.dropout = dropout
+    sweep = sweep_of(base)
+    store = RunStore(tmp_path)
+    result = run_sweep(sweep, store, interactions, group_size=3, workers=1)
+    prepared = prepare(sweep.experiment(), interactions)
+    for row in result.points.itertuples():
+        saved = store.load(row.run_id)
+        alone = run_experiment(saved.config, prepared=prepared)
+        for task, metrics in alone.metrics["tasks"].items():
+            for metric, value in metrics.items():
+                assert saved.metrics["tasks"][task][metric] == pytest.approx(value, abs=TOLERANCE), (task, metric)
+        assert saved.metrics["sweep"]["group_size"] == 3
+
+
+# ------------------------------------------------------------------------------------- runs, store, stop, jobs
+
+
+def test_a_sweep_saves_every_run_tagged_with_it_and_survives_a_restart(interactions, make_config, tmp_path):
+    sweep = sweep_of(make_config(epochs=1), metrics={"like": "logloss"}, references=["dwa"], baseline=True)
+    seen = []
+    result = run_sweep(sweep, RunStore(tmp_path), interactions, callback=seen.append)
+    assert result.status == "finished"
+    assert result.points["label"].tolist() == [
+        "click 1.00 · like 0.00",
+        "click 0.50 · like 0.50",
+        "click 0.00 · like 1.00",
+    ]
+    assert sorted(result.references["role"]) == ["dwa", "single_task"]
+    assert result.points["pareto"].any() and not result.references["pareto"].any()
+    assert (result.table["seconds"] > 0).all()
+    saved_rows = [p.row for p in seen if p.row is not None]
+    assert len(saved_rows) == 5 and seen[-1].fraction == pytest.approx(1.0)
+    assert {p.role for p in seen if p.row is not None} == {"point", "dwa", "single_task"}
+
+    restarted = RunStore(tmp_path)  # a new server process: everything comes back from disk
+    assert len(restarted.list(sweep_id=result.sweep_id)) == 5
+    [listed] = list_sweeps(restarted)
+    assert (listed["id"], listed["status"], listed["points"], listed["points_done"], listed["references_done"]) == (
+        result.sweep_id, "finished", 3, 3, 2,
+    )  # fmt: skip
+    assert listed["metrics"] == {"click": "auc", "like": "logloss"}
+    again = load_sweep(restarted, result.sweep_id)
+    pd.testing.assert_frame_equal(again.table, result.table)
+    folder = sweep_folder(restarted, result.sweep_id)
+    on_disk = pd.read_csv(folder / "sweep.csv")
+    assert len(on_disk) == 5 and {"w_click", "w_like", "click_auc", "like_logloss", "pareto", "seconds"} <= set(on_disk)
+    assert SweepConfig.from_dict(json.loads((folder / "sweep.json").read_text())["config"]) == sweep
+
+
+def test_stopping_keeps_the_finished_points_and_marks_the_sweep_stopped(interactions, make_config, tmp_path):
+    stop, stopped_at = threading.Event(), []
+
+    def first_point_then_stop(progress):
+        if progress.row is not None and not stop.is_set():
+            stop.set()
+            stopped_at.append(time.perf_counter())
+
+    sweep = sweep_of(make_config(epochs=2), points=6)
+    result = run_sweep(sweep, RunStore(tmp_path), interactions, callback=first_point_then_stop, stop=stop,
+                       group_size=1, workers=1)  # fmt: skip
+    latency = time.perf_counter() - stopped_at[0]
+    assert result.status == "stopped"
+    assert result.message == "stopped by the user: 1 of 6 points finished"
+    assert len(result.points) == 1
+    assert latency < 5  # well under a second on a quiet machine; generous for a shared one
+    assert list_sweeps(RunStore(tmp_path))[0]["status"] == "stopped"
+
+
+def test_a_sweep_left_running_by_a_dead_process_is_listed_as_interrupted(make_config, tmp_path):
+    store = RunStore(tmp_path)
+    sweep_id = create_sweep(store, sweep_of(make_config()))
+    path = sweep_folder(store, sweep_id) / "sweep.json"
+    info = json.loads(path.read_text())
+    path.write_text(json.dumps({**info, "pid": 2**22 + 12345}))  # no such process
+    [listed] = list_sweeps(store)
+    assert listed["status"] == "interrupted" and listed["points_done"] == 0
+    assert load_sweep(store, sweep_id).status == "interrupted"
+
+
+def test_a_sweep_job_trains_in_the_background_and_frees_its_slot(interactions, make_config, tmp_path):
+    from mtlrec.jobs import JobLimiter
+
+    limiter = JobLimiter(1)
+    job = SweepJob(sweep_of(make_config(epochs=1)), RunStore(tmp_path), interactions, limiter=limiter).start()
+    assert job.sweep_id and limiter.active == 1
+    state = job.join(60)
+    assert state.status == "finished" and state.points_done == 3 and len(state.rows) == 3
+    assert limiter.active == 0
+
+
+# -------------------------------------------------------------------------------------------------------- CLI
+
+
+def test_cli_sweep_of_three_points_writes_the_table_and_the_front(interactions, tmp_path, capsys):
+    data = tmp_path / "interactions.csv"
+    interactions.to_csv(data, index=False)
+    out, home = tmp_path / "out", tmp_path / "home"
+    code = main(["sweep", str(data), "--tasks", "click,like", "--points", "3", "--epochs", "1", "--size", "tiny",
+                 "--metrics", "auc,logloss", "--references", "none", "--no-baseline", "--home", str(home),
+                 "--out", str(out)])  # fmt: skip
+    assert code == 0
+    table = pd.read_csv(out / "sweep.csv")
+    assert len(table) == 3 and (table["role"] == "point").all()
+    assert table["w_click"].tolist() == [1.0, 0.5, 0.0]
+    assert {"click_auc", "like_logloss", "pareto", "seconds", "run_id"} <= set(table.columns)
+    assert table["pareto"].any()
+    html = (out / "pareto.html").read_text(encoding="utf-8")
+    assert "Pareto front" in html and "plotly" in html
+    assert '<script src="http' not in html and "<script src='http" not in html  # plotly.js inline: opens offline
+    assert (out / "pareto.html").stat().st_size < 8_000_000
+    printed = capsys.readouterr().out
+    assert "[  3/3]" in printed and "on the Pareto front" in printed
+    [listed] = list_sweeps(RunStore(home))
+    assert listed["points_done"] == 3
+
+
+def test_cli_sweep_refuses_fixed_weights_and_a_single_task(interactions, tmp_path, capsys):
+    data = tmp_path / "interactions.csv"
+    interactions.to_csv(data, index=False)
+    assert main(["sweep", str(data), "--tasks", "click,like", "--weights", "1,2", "--home", str(tmp_path)]) == 2
+    assert "--weights does not apply" in capsys.readouterr().err
+    assert main(["sweep", str(data), "--tasks", "click", "--home", str(tmp_path)]) == 2
+    assert "choose 2 or 3 tasks" in capsys.readouterr().err
+    assert not os.listdir(tmp_path / "sweeps") if (tmp_path / "sweeps").exists() else True
+
+
+# ----------------------------------------------------------------------------------------------------- charts
+
+
+def sweep_frame() -> tuple[pd.DataFrame, pd.DataFrame]:
+    points = pd.DataFrame(
+        {
+            "run_id": ["a", "b", "c", "d"],
+            "label": [
+                "click 1.00 · like 0.00",
+                "click 0.50 · like 0.50",
+                "click 0.25 · like 0.75",
+                "click 0.00 · like 1.00",
+            ],
+            "w_click": [1.0, 0.5, 0.25, 0.0],
+            "w_like": [0.0, 0.5, 0.75, 1.0],
+            "w_purchase": [0.0, 0.0, 0.0, 0.0],
+            "click_auc": [0.72, 0.71, 0.66, 0.50],
+            "like_logloss": [0.70, 0.60, 0.62, 0.50],
+            "purchase_auc": [0.60, 0.62, 0.61, 0.65],
+            "pareto": [True, True, False, True],
+        }
+    )
+    references = pd.DataFrame(
+        {"run_id": ["u", "s"], "label": ["uncertainty weighting", "single-task models"],
+         "click_auc": [0.70, 0.72], "like_logloss": [0.61, 0.55], "purchase_auc": [0.6, 0.6]}
+    )  # fmt: skip
+    return points, references
+
+
+def test_pareto_chart_joins_the_front_in_order_and_marks_references():
+    points, references = sweep_frame()
+    labels = {"click_auc": "click AUC", "like_logloss": "like log loss"}
+    fig = charts.pareto_front(points, ["click_auc", "like_logloss"], [True, False], references, ["w_click"], labels)
+    traces = {t.name: t for t in fig.data}
+    assert list(traces) == ["dominated", "Pareto front", "uncertainty weighting", "single-task models"]
+    front = traces["Pareto front"]
+    assert front.mode == "lines+markers" and list(front.x) == [0.5, 0.71, 0.72]  # joined along the x axis
+    assert [row[0] for row in front.customdata] == ["d", "b", "a"]  # run ids for clicks
+    assert "weight of" not in front.hovertemplate and "w_click" in front.hovertemplate
+    assert fig.layout.xaxis.title.text == "click AUC ↑" and fig.layout.yaxis.title.text == "like log loss ↓"
+    assert "3 of 4 points" in fig.layout.title.text
+
+
+def test_pareto_chart_of_three_metrics_has_one_panel_per_pair():
+    points, references = sweep_frame()
+    fig = charts.pareto_front(points, ["click_auc", "like_logloss", "purchase_auc"], [True, False, True], references)
+    titles = [fig.layout[axis].title.text for axis in ("xaxis", "yaxis", "xaxis2", "yaxis2", "xaxis3", "yaxis3")]
+    assert titles == [
+        "click_auc ↑",
+        "like_logloss ↓",
+        "click_auc ↑",
+        "purchase_auc ↑",
+        "like_logloss ↓",
+        "purchase_auc ↑",
+    ]
+    assert all(t.mode == "markers" for t in fig.data)  # projections of a surface are not joined
+
+
+def test_weight_metric_curves_have_one_panel_per_task_and_references_as_lines():
+    points, references = sweep_frame()
+    fig = charts.weight_metric_curves(
+        points, ["click", "like"], ["w_click", "w_like"], ["click_auc", "like_logloss"], [True, False], references
+    )
+    assert fig.layout.xaxis.title.text == "loss weight of click (share)"
+    assert fig.layout.yaxis2.title.text == "like_logloss ↓"
+    assert {t.name for t in fig.data} >= {"click", "like", "uncertainty weighting", "single-task models"}
+
+
+def test_ternary_plot_colours_points_by_a_metric_better_end_bright():
+    points, _ = sweep_frame()
+    fig = charts.ternary_weights(points, ["click", "like", "purchase"], ["w_click", "w_like", "w_purchase"],
+                                 "like_logloss", higher_is_better=False)  # fmt: skip
+    points_trace, front_trace = fig.data
+    assert points_trace.type == "scatterternary" and points_trace.marker.reversescale is True
+    assert [row[0] for row in points_trace.customdata] == ["a", "b", "c", "d"]  # run ids for clicks
+    assert fig.layout.ternary.aaxis.title.text == "weight of click"
+    assert front_trace.name == "Pareto front" and list(front_trace.b) == [0.0, 0.5, 1.0]  # the front ringed
+
+
+def test_sweep_charts_explain_missing_data_instead_of_failing():
+    empty = pd.DataFrame()
+    assert "no points yet" in charts.pareto_front(empty, ["a_auc", "b_auc"], [True, True]).layout.annotations[0].text
+    fig = charts.weight_metric_curves(empty, ["a"], ["w_a"], ["a_auc"], [True])
+    assert "no column" in fig.layout.annotations[0].text
+    fig = charts.ternary_weights(empty, ["a", "b"], ["w_a", "w_b"], "a_auc", True)
+    assert "3 weight columns" in fig.layout.annotations[0].text
