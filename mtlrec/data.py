@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import GroupShuffleSplit, train_test_split
 
 from mtlrec.config import ExperimentConfig, TaskSpec
 from mtlrec.encode import Encoded, Encoder
@@ -100,11 +100,15 @@ def load_frames(config: ExperimentConfig) -> tuple[pd.DataFrame, pd.DataFrame | 
 
 
 def _random_split(idx: np.ndarray, frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.model_selection import train_test_split  # imported here: it costs ~1 s at app start
+
     keep, held = train_test_split(idx, test_size=frac, random_state=seed)
     return np.sort(keep), np.sort(held)
 
 
 def _user_split(idx: np.ndarray, users: np.ndarray, frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.model_selection import GroupShuffleSplit
+
     splitter = GroupShuffleSplit(n_splits=1, test_size=frac, random_state=seed)
     keep, held = next(splitter.split(idx, groups=users))
     return np.sort(idx[keep]), np.sort(idx[held])
@@ -139,10 +143,17 @@ def prepare(
 ) -> Prepared:
     """Validate, split, fit the encoder on the training rows only, and encode every part once."""
     notes: list[str] = []
+    source = None
     if frame is None:
         frame, test_frame, notes = load_frames(config)
+        source = Path(config.data.path).name  # messages name the file, as the loader's do
     frame = frame.reset_index(drop=True)
-    notes += validate(config, frame, test_frame)
+    try:
+        notes += validate(config, frame, test_frame)
+    except MtlrecError as exc:
+        if source is None or exc.source:
+            raise
+        raise MtlrecError(exc.problems, source=source) from None
     if test_frame is None:
         train_val_idx, test_idx = split_rows(config, frame, config.split.test_frac)
         test_frame = frame.iloc[test_idx].reset_index(drop=True)

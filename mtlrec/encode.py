@@ -12,6 +12,7 @@ that had missing values in training, an extra 0/1 "<column>__missing" input tell
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import pandas as pd
 
 from mtlrec.config import TaskSpec
 from mtlrec.errors import MtlrecError
-from mtlrec.schema import binary_labels
+from mtlrec.schema import BLOCK_VALUES, binary_labels
 
 MISSING = "<NA>"
 ENCODER_VERSION = 1
@@ -61,6 +62,25 @@ def _numeric_values(series: pd.Series) -> np.ndarray:
     return values
 
 
+def numeric_blocks(frame: pd.DataFrame, columns: list[str]) -> Iterator[tuple[slice, np.ndarray]]:
+    """(positions in `columns`, float64 array (N, width)) block by block, non-finite values as NaN.
+
+    Many numeric columns are converted in one call per block (a wide table has thousands); the block size keeps
+    a tall table's copy small. Text columns are converted one by one (bad values become NaN).
+    """
+    width = max(1, BLOCK_VALUES // max(len(frame), 1))
+    for start in range(0, len(columns), width):
+        chunk = columns[start : start + width]
+        part = frame[chunk]
+        plain = all(pd.api.types.is_numeric_dtype(d) and not pd.api.types.is_bool_dtype(d) for d in part.dtypes)
+        if plain:
+            values = part.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
+            values[~np.isfinite(values)] = np.nan
+        else:
+            values = np.column_stack([_numeric_values(part.iloc[:, j]) for j in range(len(chunk))])
+        yield slice(start, start + len(chunk)), values.reshape(len(frame), len(chunk))
+
+
 class Encoder:
     """Fit on training rows (`fit`), then encode any rows with the same columns (`transform`)."""
 
@@ -88,13 +108,17 @@ class Encoder:
             self.oov_share_[c] = float(1 - kept.sum() / max(len(frame), 1))
         self.numeric_stats_: dict[str, tuple[float, float]] = {}
         self.missing_indicators_: list[str] = []
-        for c in self.numeric:
-            values = _numeric_values(frame[c])
-            mean = float(np.nanmean(values)) if np.isfinite(values).any() else 0.0
-            std = float(np.nanstd(values)) if np.isfinite(values).any() else 1.0
-            self.numeric_stats_[c] = (mean, std if std > 0 else 1.0)
-            if np.isnan(values).any():
-                self.missing_indicators_.append(c)
+        for where, values in numeric_blocks(frame, self.numeric):
+            present = np.isfinite(values)
+            counts = present.sum(axis=0)
+            filled = np.where(present, values, 0.0)
+            means = filled.sum(axis=0) / np.maximum(counts, 1)
+            stds = np.sqrt((np.where(present, values - means, 0.0) ** 2).sum(axis=0) / np.maximum(counts, 1))
+            for j, c in enumerate(self.numeric[where]):
+                mean, std = (float(means[j]), float(stds[j])) if counts[j] else (0.0, 1.0)
+                self.numeric_stats_[c] = (mean, std if std > 0 else 1.0)
+                if counts[j] < len(frame):
+                    self.missing_indicators_.append(c)
         self.target_stats_: dict[str, tuple[float, float]] = {}
         for t in self.tasks:
             if t.type == "regression":
@@ -124,14 +148,16 @@ class Encoder:
             codes = pd.Index(self.vocab_[c], dtype=object).get_indexer(category_keys(frame[c]))
             categorical[:, j] = codes.astype(np.int64) + 1  # -1 (unknown) becomes 0, the OOV index
         numeric = np.zeros((n, self.numeric_width), dtype=np.float32)
-        for j, c in enumerate(self.numeric):
-            mean, std = self.numeric_stats_[c]
-            values = (_numeric_values(frame[c]) - mean) / std
+        stats = np.array([self.numeric_stats_[c] for c in self.numeric], dtype=np.float64).reshape(-1, 2)
+        indicator = {c: len(self.numeric) + k for k, c in enumerate(self.missing_indicators_)}
+        for where, values in numeric_blocks(frame, self.numeric):
+            values = (values - stats[where, 0]) / stats[where, 1]
             missing = np.isnan(values)
             values[missing] = 0.0
-            numeric[:, j] = values
-            if c in self.missing_indicators_:
-                numeric[:, len(self.numeric) + self.missing_indicators_.index(c)] = missing
+            numeric[:, where] = values
+            for j, c in enumerate(self.numeric[where]):
+                if c in indicator:
+                    numeric[:, indicator[c]] = missing[:, j]
         y = None
         if labels:
             y = np.zeros((n, len(self.tasks)), dtype=np.float32)
@@ -152,14 +178,16 @@ class Encoder:
         """Model output for a regression task back on the label's original scale."""
         mean, std = self.target_stats_[task.name]
         y = np.asarray(standardised, dtype=np.float64) * std + mean
-        return np.expm1(y) if task.log1p else y
+        with np.errstate(over="ignore"):  # a diverging model's outputs overflow to inf: the trainer reports it
+            return np.expm1(y) if task.log1p else y
 
     def to_label_scale(self, raw: np.ndarray) -> np.ndarray:
         """Model outputs (N, T) on the labels' own scale: probabilities (binary) or original values (regression)."""
         out = np.empty(raw.shape, dtype=np.float64)
         for j, task in enumerate(self.tasks):
             if task.type == "binary":
-                out[:, j] = 1.0 / (1.0 + np.exp(-raw[:, j].astype(np.float64)))
+                with np.errstate(over="ignore"):  # exp overflows to inf for very negative logits: 1/(1+inf) is 0
+                    out[:, j] = 1.0 / (1.0 + np.exp(-raw[:, j].astype(np.float64)))
             else:
                 out[:, j] = self.inverse_regression(task, raw[:, j])
         return out

@@ -1,4 +1,9 @@
-"""Read interaction files (CSV, CSV.gz, Parquet) into DataFrames, with specific messages for bad files."""
+"""Read interaction files (CSV, CSV.gz, Parquet) into DataFrames, with specific messages for bad files.
+
+Nothing read is ever unpickled or evaluated: formats are recognised by their first bytes, CSV goes through pandas'
+C parser and Parquet through pyarrow, and every problem becomes an MtlrecError naming the file, and the line or
+column where that helps.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +11,50 @@ import csv
 import gzip
 import io
 import re
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
 import pandas as pd
 from pandas.api.types import is_numeric_dtype, is_object_dtype, is_string_dtype
 
 from mtlrec.errors import MtlrecError
+from mtlrec.fmt import nbytes
+from mtlrec.resources import available_memory
 
 SNIFF_BYTES = 64 * 1024
+SNIFF_LINES = 50
 DELIMITERS = ",;\t|"
-# Magic numbers of files people rename to .csv by mistake.
+MAX_NAME_LENGTH = 200  # a longer "column name" is data in a file without a header line
+GUNZIP_CHUNK = 1 << 20
+WIDE = 64  # columns beyond which a loaded table's memory blocks are merged (one copy, up to MERGE_CELLS values)
+MERGE_CELLS = 20_000_000
+PICKLE = "a Python pickle (never loaded, for safety): save the DataFrame with to_parquet instead"
+# Magic numbers of files people rename to .csv by mistake (zip archives are looked into: see _describe_zip).
 _MAGIC = {
-    b"PK\x03\x04": "a zip archive (an .xlsx workbook is one): export the sheet as CSV or Parquet",
     b"\xd0\xcf\x11\xe0": "an old Excel (.xls) or Office file: export the sheet as CSV or Parquet",
     b"%PDF": "a PDF document, not a table",
     b"\x89PNG": "a PNG image, not a table",
     b"\xff\xd8\xff": "a JPEG image, not a table",
     b"SQLite format 3": "an SQLite database: export a table as CSV or Parquet",
-    b"\x80\x04": "a Python pickle (never loaded, for safety): save the DataFrame with to_parquet instead",
-    b"\x80\x05": "a Python pickle (never loaded, for safety): save the DataFrame with to_parquet instead",
+    b"\x80\x02": PICKLE,
+    b"\x80\x03": PICKLE,
+    b"\x80\x04": PICKLE,
+    b"\x80\x05": PICKLE,
+    b"ARROW1": "an Arrow/Feather file: save the table as Parquet (DataFrame.to_parquet) instead",
+    b"\x93NUMPY": "a NumPy array (.npy), not a table with named columns: save it as CSV or Parquet",
+    b"\x89HDF\r\n\x1a\n": "an HDF5 file: save the table as CSV or Parquet",
+    b"\xfd7zXZ\x00": "an xz-compressed file: decompress it, or compress the CSV with gzip (.csv.gz is read directly)",
+    b"\x28\xb5\x2f\xfd": "a zstd-compressed file: decompress it, or compress the CSV with gzip (.csv.gz is read directly)",
+    b"7z\xbc\xaf\x27\x1c": "a 7-Zip archive: extract the CSV or Parquet file inside and upload that",
+    b"Rar!\x1a\x07": "a RAR archive: extract the CSV or Parquet file inside and upload that",
 }
-_ENCODINGS = ("utf-8-sig", "utf-16", "cp1252")
+_MARKUP = re.compile(rb"\s*<(!doctype html|html|\?xml)", re.IGNORECASE)
+_UTF32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 @dataclass
@@ -45,8 +71,36 @@ def load_table(source: str | Path | bytes | BinaryIO, name: str | None = None) -
     return read_table(source, name).frame
 
 
-def read_table(source: str | Path | bytes | BinaryIO, name: str | None = None) -> Table:
-    """Like load_table, and also return the loader's notes. Raises MtlrecError naming the file."""
+def read_table(
+    source: str | Path | bytes | BinaryIO, name: str | None = None, *, max_bytes: int | None = None
+) -> Table:
+    """Like load_table, and also return the loader's notes. Raises MtlrecError naming the file.
+
+    `max_bytes` refuses larger files before they are read (a path is checked by its size on disk).
+    """
+    data, name = _read_bytes(source, name, max_bytes)
+    if not data.strip():
+        raise MtlrecError("the file is empty", source=name)
+    if data[:2] == b"\x1f\x8b":
+        data = _gunzip(data, name)
+        if not data.strip():
+            raise MtlrecError("the file is empty (after decompression)", source=name)
+    if data[:4] == b"PAR1":
+        table = _read_parquet(data, name)
+    else:
+        _recognise(data, name)
+        if name.lower().endswith((".parquet", ".pq")):
+            raise MtlrecError("the file is named .parquet but is not a Parquet file", source=name)
+        table = _read_csv(data, name)
+    _check_frame(table.frame, name)
+    if table.frame.shape[1] > WIDE and table.frame.size <= MERGE_CELLS:
+        # The CSV parser keeps one memory block per column; a copy merges them by dtype, so that every later row
+        # selection and conversion of a wide table is one operation per dtype instead of one per column.
+        table.frame = table.frame.copy()
+    return table
+
+
+def _read_bytes(source, name: str | None, max_bytes: int | None) -> tuple[bytes, str]:
     if isinstance(source, str | Path):
         path = Path(source)
         name = name or path.name
@@ -54,32 +108,94 @@ def read_table(source: str | Path | bytes | BinaryIO, name: str | None = None) -
             raise MtlrecError(f"file '{path}' does not exist")
         if path.is_dir():
             raise MtlrecError(f"'{path}' is a folder, not a file")
-        data = path.read_bytes()
+        if not path.is_file():  # reading a pipe or a device such as /dev/zero would never end
+            raise MtlrecError(f"'{path}' is not a regular file (a pipe, socket or device): save the table to a file")
+        _check_size(path.stat().st_size, max_bytes, name)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise MtlrecError(f"the file cannot be read ({exc.strerror or exc})", source=name) from None
     elif isinstance(source, bytes | bytearray | memoryview):
         data = bytes(source)
     else:
         data = source.read()
     name = name or "uploaded file"
-    if not data.strip():
-        raise MtlrecError("the file is empty", source=name)
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise MtlrecError(f"the gzip file is damaged ({exc})", source=name) from None
-        if not data.strip():
-            raise MtlrecError("the file is empty (after decompression)", source=name)
-    if data[:4] == b"PAR1":
-        table = _read_parquet(data, name)
-    else:
-        for magic, what in _MAGIC.items():
-            if data.startswith(magic):
-                raise MtlrecError(f"this is {what}", source=name)
-        if name.lower().endswith((".parquet", ".pq")):
-            raise MtlrecError("the file is named .parquet but is not a Parquet file", source=name)
-        table = _read_csv(data, name)
-    _check_frame(table.frame, name)
-    return table
+    _check_size(len(data), max_bytes, name)
+    return data, name
+
+
+def _check_size(size: int, max_bytes: int | None, name: str) -> None:
+    if max_bytes is not None and size > max_bytes:
+        raise MtlrecError(
+            f"the file is {nbytes(size)}, over the limit of {nbytes(max_bytes)}: use fewer rows or columns, "
+            "or save it as Parquet or .csv.gz (both much smaller)",
+            source=name,
+        )
+
+
+def _gunzip(data: bytes, name: str) -> bytes:
+    """Decompress in chunks, refusing to expand beyond half the memory free (a small .gz can hold gigabytes)."""
+    free = available_memory()
+    limit = free // 2 if free else None
+    chunks, total = [], 0
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+            while chunk := stream.read(GUNZIP_CHUNK):
+                total += len(chunk)
+                if limit is not None and total > limit:
+                    raise MtlrecError(
+                        f"the gzip file expands to more than {nbytes(limit)}, half the memory free on this machine: "
+                        "use fewer rows or columns, or save the table as Parquet",
+                        source=name,
+                    )
+                chunks.append(chunk)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise MtlrecError(f"the gzip file is damaged ({exc})", source=name) from None
+    return b"".join(chunks)
+
+
+def _recognise(data: bytes, name: str) -> None:
+    """Reject files that are something else than a table, saying what they are."""
+    if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        raise MtlrecError(_describe_zip(data), source=name)
+    if data[:3] == b"BZh" and data[4:10] == b"1AY&SY":
+        raise MtlrecError(
+            "this is a bzip2-compressed file: decompress it, or compress the CSV with gzip (.csv.gz is read directly)",
+            source=name,
+        )
+    for magic, what in _MAGIC.items():
+        if data.startswith(magic):
+            raise MtlrecError(f"this is {what}", source=name)
+    if _MARKUP.match(data[:1024]):
+        raise MtlrecError(
+            "this is an HTML or XML document, not a table: download the raw CSV file (not the web page showing it)",
+            source=name,
+        )
+
+
+def _describe_zip(data: bytes) -> str:
+    """What a zip archive holds, from its directory only (nothing is extracted)."""
+    try:
+        names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        names = []
+    if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
+        return (
+            "this is an Excel workbook (.xlsx), not a CSV file: in Excel choose File > Save As > CSV UTF-8 "
+            "(or save it as Parquet) and use that file"
+        )
+    if "mimetype" in names and "content.xml" in names:
+        return "this is an OpenDocument file (.ods), not a CSV file: save the sheet as CSV or Parquet"
+    if any(n.endswith((".pkl", ".pickle")) for n in names):
+        return (
+            "this is a zip archive holding pickled Python objects (a PyTorch or joblib file?), never loaded (for "
+            "safety): save the table as CSV or Parquet"
+        )
+    tables = [n for n in names if n.lower().endswith((".csv", ".tsv", ".txt", ".gz", ".parquet", ".pq"))]
+    if tables:
+        shown = ", ".join(f"'{t}'" for t in tables[:3]) + (", ..." if len(tables) > 3 else "")
+        return f"this is a zip archive holding {shown}: unzip it and use that file (.csv.gz is read directly)"
+    return "this is a zip archive (an .xlsx workbook is one): export the sheet as CSV or Parquet"
 
 
 def _read_parquet(data: bytes, name: str) -> Table:
@@ -93,74 +209,175 @@ def _read_parquet(data: bytes, name: str) -> Table:
     except Exception as exc:  # pyarrow raises several types for damaged files
         raise MtlrecError(f"the Parquet file cannot be read ({exc})", source=name) from None
     _check_names(schema.names, name)
-    nested = [
-        f"'{f.name}' ({f.type})"
-        for f in schema
-        if pa.types.is_nested(f.type) or pa.types.is_dictionary(f.type) and pa.types.is_nested(f.type.value_type)
-    ]
+
+    def value_type(f):
+        return f.type.value_type if pa.types.is_dictionary(f.type) else f.type
+
+    nested = [f"'{f.name}' ({f.type})" for f in schema if pa.types.is_nested(value_type(f))]
     if nested:
         raise MtlrecError(
             f"column(s) {', '.join(nested)} hold nested values (lists, structs or maps), which cannot be used "
             "as features or labels: flatten them into plain columns or drop them",
             source=name,
         )
+    raw = [
+        f"'{f.name}' ({f.type})"
+        for f in schema
+        if pa.types.is_binary(value_type(f))
+        or pa.types.is_large_binary(value_type(f))
+        or pa.types.is_fixed_size_binary(value_type(f))
+    ]
+    if raw:
+        raise MtlrecError(
+            f"column(s) {', '.join(raw)} hold raw bytes, which cannot be used as features or labels: "
+            "decode them to text or drop them",
+            source=name,
+        )
     try:
         arrow = parquet.read()
     except Exception as exc:
         raise MtlrecError(f"the Parquet file cannot be read ({exc})", source=name) from None
+    notes = []
+    decimals = [f.name for f in arrow.schema if pa.types.is_decimal(f.type)]
+    for column in decimals:  # exact decimals would arrive as Python objects: a price would become a category
+        arrow = arrow.set_column(arrow.schema.get_field_index(column), column, arrow[column].cast(pa.float64()))
+    if decimals:
+        notes.append(f"decimal column(s) {', '.join(repr(c) for c in decimals[:10])} read as floating-point numbers")
     try:
-        frame = arrow.to_pandas()
+        frame = arrow.to_pandas(date_as_object=False)  # dates as datetime64: usable as timestamps
     except Exception as exc:
         raise MtlrecError(f"the Parquet file has a column type pandas cannot read ({exc})", source=name) from None
-    return Table(frame, name)
+    return Table(frame, name, notes)
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """'utf-16-le'/'utf-16-be' when the bytes look like mostly-ASCII UTF-16 text without a byte-order mark."""
+    head = head[: len(head) // 2 * 2]
+    if len(head) < 4:
+        return None
+    even, odd = np.frombuffer(head[0::2], np.uint8), np.frombuffer(head[1::2], np.uint8)
+    if (odd == 0).mean() > 0.9 and (even == 0).mean() < 0.1:
+        return "utf-16-le"
+    if (even == 0).mean() > 0.9 and (odd == 0).mean() < 0.1:
+        return "utf-16-be"
+    return None
 
 
 def _decode(data: bytes, name: str) -> tuple[str, list[str]]:
     head = data[:SNIFF_BYTES]
-    utf16 = head[:2] in (b"\xff\xfe", b"\xfe\xff")
-    if not utf16 and b"\x00" in head:
-        raise MtlrecError(
-            "the file holds binary data, not text: upload a CSV (comma, semicolon or tab separated) or Parquet file",
-            source=name,
-        )
-    for encoding in _ENCODINGS:
-        if encoding == "utf-16" and not utf16:
-            continue
+    if head[:4] in _UTF32_BOMS:
+        candidates = ["utf-32"]
+    elif head[:2] in _UTF16_BOMS:
+        candidates = ["utf-16"]
+    elif b"\x00" in head:
+        utf16 = _utf16_without_bom(head)
+        if utf16 is None:
+            where = ""
+            codes = np.frombuffer(head, np.uint8)
+            text_like = ((codes >= 32) & (codes < 127)) | np.isin(codes, (0, 9, 10, 13))
+            if text_like.mean() > 0.95:  # text with a few zero bytes in it: say where the first one is
+                line = head[: head.index(b"\x00")].count(b"\n") + 1
+                where = f" (line {line} holds a zero byte)"
+            raise MtlrecError(
+                f"the file holds binary data, not text{where}: upload a CSV (comma, semicolon or tab separated) "
+                "or Parquet file",
+                source=name,
+            )
+        candidates = [utf16]
+    else:
+        candidates = ["utf-8-sig", "cp1252"]
+    first_error = None
+    for encoding in candidates:
         try:
             text = data.decode(encoding)
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as exc:
+            first_error = first_error or exc
             continue
-        notes = [] if encoding == "utf-8-sig" else [f"read as {encoding.upper()} text (the file is not UTF-8)"]
+        shown = encoding.upper().partition("-LE")[0].partition("-BE")[0]
+        notes = [] if encoding == "utf-8-sig" else [f"read as {shown} text (the file is not UTF-8)"]
         return text, notes
+    line = data[: first_error.start].count(b"\n") + 1
     raise MtlrecError(
-        "the file is not valid UTF-8 or Windows-1252 text: save it as UTF-8 CSV",
+        f"the file is not valid {'UTF-8 or Windows-1252' if len(candidates) > 1 else candidates[0].upper()} text "
+        f"(line {line} holds the byte 0x{data[first_error.start]:02x}, which is neither): save it as UTF-8 CSV",
         source=name,
     )
 
 
-def _sniff_delimiter(text: str) -> str:
+_QUOTED = re.compile(r'"[^"\n]*"')
+
+
+def _field_counts(lines: list[str], delimiter: str) -> list[int]:
+    """Delimiters per line outside double-quoted text (a linear scan: csv.Sniffer can take minutes on quotes)."""
+    return [_QUOTED.sub("", line).count(delimiter) for line in lines]
+
+
+def _sniff_delimiter(text: str, name: str) -> str:
+    """The delimiter the header uses that most data lines agree with; MtlrecError when header and rows differ."""
     sample = text[:SNIFF_BYTES]
-    lines = [ln for ln in sample.splitlines() if ln.strip()][:50]
+    lines = [ln for ln in sample.splitlines() if ln.strip()]
+    if len(sample) < len(text) and len(lines) > 2:
+        lines = lines[:-1]  # the sample may have cut the last line short
+    lines = lines[:SNIFF_LINES]
     if not lines:
         return ","
+    counts = {d: _field_counts(lines, d) for d in DELIMITERS}
+    best, score = ",", (-1, 0)
+    for d, per_line in counts.items():
+        header = per_line[0]
+        if header:
+            agreeing = sum(c == header for c in per_line[1:])
+            if (agreeing, header) > score:
+                best, score = d, (agreeing, header)
+    rows = len(lines) - 1
+    if rows and score[0] < rows / 2:
+        # Most rows disagree with the header: a delimiter the rows agree on and the header lacks says "mixed".
+        for d, per_line in counts.items():
+            data_counts = per_line[1:]
+            if d != best and data_counts[0] and sum(c == data_counts[0] for c in data_counts) > rows / 2:
+                header = f"is separated by {_shown(best)}" if score[1] else "has no delimiter"
+                raise MtlrecError(
+                    f"the header line {header} but the data rows are separated by {_shown(d)} (line 2: "
+                    f"{_cut(lines[1])}): use one delimiter throughout",
+                    source=name,
+                )
+    return best
+
+
+def _shown(delimiter: str) -> str:
+    return "tab" if delimiter == "\t" else repr(delimiter)
+
+
+def _cut(text: str, limit: int = 60) -> str:
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
+def _header(text: str, delimiter: str, name: str) -> list[str]:
+    """The header line's fields as written (pandas would rename duplicates to 'a.1')."""
     try:
-        return csv.Sniffer().sniff("\n".join(lines), delimiters=DELIMITERS).delimiter
-    except csv.Error:
-        # The sniffer gives up on single-column files and on some quoting; count delimiters in the header instead.
-        header = lines[0]
-        counts = {d: header.count(d) for d in DELIMITERS}
-        best = max(counts, key=counts.get)
-        return best if counts[best] > 0 else ","
+        for row in csv.reader(io.StringIO(text, newline=None), delimiter=delimiter):
+            if row and not (len(row) == 1 and not row[0].strip()):  # pandas skips blank lines
+                return [h.strip() for h in row]
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise MtlrecError(
+                f"the header line holds a value over {csv.field_size_limit():,} characters long: the first line "
+                "must be a header of short column names",
+                source=name,
+            ) from None
+        raise MtlrecError(f"the header line cannot be read as CSV ({exc})", source=name) from None
+    return []
 
 
 def _read_csv(data: bytes, name: str) -> Table:
     text, notes = _decode(data, name)
-    delimiter = _sniff_delimiter(text)
+    delimiter = _sniff_delimiter(text, name)
     if delimiter != ",":
-        notes.append(f"delimiter detected: {'tab' if delimiter == chr(9) else repr(delimiter)}")
-    header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
-    _check_names([h.strip() for h in header], name)
+        notes.append(f"delimiter detected: {_shown(delimiter)}")
     try:
+        header = _header(text, delimiter, name)
+        _check_header_is_names(header, name)
+        _check_names(header, name)
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, engine="c", low_memory=False)
     except pd.errors.EmptyDataError:
         raise MtlrecError("the file has no columns", source=name) from None
@@ -168,12 +385,69 @@ def _read_csv(data: bytes, name: str) -> Table:
         raise MtlrecError(_explain_parser_error(str(exc), delimiter), source=name) from None
     except (ValueError, OverflowError) as exc:
         raise MtlrecError(f"the file cannot be parsed as CSV ({exc})", source=name) from None
+    if not isinstance(frame.index, pd.RangeIndex):
+        # pandas takes the first column as the index when every row has one field more than the header.
+        frame = _one_field_more(text, delimiter, len(header), frame, name, notes)
     frame.columns = [str(c).strip() for c in frame.columns]
+    _check_short_rows(text, delimiter, frame, name)
     if delimiter != ",":
         converted = _read_decimal_commas(frame)
         if converted:
             notes.append(f"decimal commas read as numbers in {', '.join(repr(c) for c in converted[:10])}")
     return Table(frame, name, notes)
+
+
+def _one_field_more(
+    text: str, delimiter: str, n_header: int, frame: pd.DataFrame, name: str, notes: list[str]
+) -> pd.DataFrame:
+    if frame.iloc[:, -1].isna().all():  # "a,b,c," lines: a trailing delimiter, nothing after it
+        notes.append("every row ends with a delimiter: the empty last field was left out")
+        return pd.read_csv(io.StringIO(text), sep=delimiter, engine="c", low_memory=False, index_col=False)
+    raise MtlrecError(
+        f"every data row has {n_header + 1} fields but the header has {n_header} (delimiter {_shown(delimiter)}): "
+        "add the missing column name to the header line",
+        source=name,
+    )
+
+
+def _check_short_rows(text: str, delimiter: str, frame: pd.DataFrame, name: str) -> None:
+    """Rows with fewer fields than the header, which pandas would silently pad with missing values.
+
+    A short row leaves the last column empty, so the (slower) count runs only when the last column has gaps.
+    """
+    if not frame.iloc[:, -1].isna().any():
+        return
+    counts, lines, first = [], [], None
+    expected = frame.shape[1]
+    try:
+        reader = csv.reader(io.StringIO(text, newline=None), delimiter=delimiter)
+        for row in reader:
+            if row and not (len(row) == 1 and not row[0].strip()):  # pandas skips blank lines
+                counts.append(len(row))
+                lines.append(reader.line_num)
+                if first is None and len(counts) > 1 and len(row) < expected:
+                    first = delimiter.join(row)
+    except csv.Error:  # a field beyond the csv module's size limit: pandas read it, so leave it to pandas
+        return
+    counts, lines = np.asarray(counts[1:]), np.asarray(lines[1:])
+    if len(counts) != len(frame):  # the two parsers disagree on quoting: no reliable line numbers
+        return
+    short = np.flatnonzero(counts < expected)
+    if not len(short):
+        return
+    line, saw = lines[short[0]], counts[short[0]]
+    others = {d: first.count(d) for d in DELIMITERS if d != delimiter}
+    other = max(others, key=others.get)
+    hint = f"; line {line} seems to be separated by {_shown(other)}" if others[other] >= expected - 1 else ""
+    where = f"line {line} has {saw} {'field' if saw == 1 else 'fields'} but the header has {expected}"
+    if len(short) > 1:
+        more = ", ".join(str(n) for n in lines[short[1:4]]) + (", ..." if len(short) > 4 else "")
+        where = f"{len(short):,} lines have fewer fields than the header: {where} (also lines {more})"
+    raise MtlrecError(
+        f"{where} (delimiter {_shown(delimiter)}{hint}): fill in the missing fields (empty ones are fine: a,,c) "
+        "or check the delimiter",
+        source=name,
+    )
 
 
 _DECIMAL_COMMA = r"-?\d+(,\d+)?"
@@ -196,26 +470,64 @@ def _read_decimal_commas(frame: pd.DataFrame) -> list[str]:
 
 def _explain_parser_error(message: str, delimiter: str) -> str:
     found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
-    shown = "tab" if delimiter == "\t" else repr(delimiter)
+    shown = _shown(delimiter)
     if found:
         expected, line, saw = found.groups()
         return (
             f"line {line} has {saw} fields but the header has {expected} (delimiter {shown}): "
             "fix that row, quote values that contain the delimiter, or check the delimiter"
         )
-    return f"the file cannot be parsed as CSV with delimiter {shown} ({message.strip()})"
+    if "EOF inside string" in message:
+        found = re.search(r"starting at row (\d+)", message)
+        where = f" (a quote opens on line {int(found.group(1)) + 1})" if found else ""
+        return f'a quoted value is never closed{where}: every " that opens a value needs a closing "'
+    return f"the file cannot be parsed as CSV with delimiter {shown} ({message.strip()[:300]})"
 
 
 def _check_names(names: list[str], source: str) -> None:
+    long = [(i, n) for i, n in enumerate(names, start=1) if len(str(n)) > MAX_NAME_LENGTH]
+    if long:
+        position, column = long[0]
+        raise MtlrecError(
+            f"column {position}'s name is {len(str(column)):,} characters long ({_cut(str(column), 40)}): the first "
+            "line must be a header of short column names",
+            source=source,
+        )
     seen: dict[str, list[int]] = {}
     for position, column in enumerate(names, start=1):
         seen.setdefault(str(column), []).append(position)
-    duplicates = [f"'{c}' (columns {', '.join(map(str, p))})" for c, p in seen.items() if len(p) > 1]
+    duplicates = [
+        f"{_name(c)} (columns {', '.join(map(str, p[:5]))}{', ...' if len(p) > 5 else ''})"
+        for c, p in seen.items()
+        if len(p) > 1
+    ]
     if duplicates:
         raise MtlrecError(
             f"duplicate column names: {'; '.join(duplicates[:10])}: give every column a unique name",
             source=source,
         )
+
+
+def _name(column: str) -> str:
+    return f"'{column}'" if column else "(no name)"
+
+
+def _check_header_is_names(names: list[str], source: str) -> None:
+    """A file without a header line: pandas would take its first row as the column names."""
+    if len(names) > 1 and all(_is_number(n) for n in names):
+        shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
+        raise MtlrecError(
+            f"the first line holds numbers ({shown}), not column names: add a header line naming the columns",
+            source=source,
+        )
+
+
+def _is_number(text) -> bool:
+    try:
+        float(str(text))
+    except ValueError:
+        return False
+    return True
 
 
 def _check_frame(frame: pd.DataFrame, name: str) -> None:

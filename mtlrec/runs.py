@@ -114,7 +114,10 @@ class LoadedRun:
 
         if not self.has_model:
             raise MtlrecError(f"run '{self.run_id}' has no saved model (it stopped or failed before one existed)")
-        encoder = Encoder.load(self.folder / "encoder.json")
+        try:
+            encoder = Encoder.load(self.folder / "encoder.json")
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise MtlrecError(f"run '{self.run_id}': encoder.json is damaged ({type(exc).__name__}: {exc})") from None
         model = build_model(
             self.config.model,
             encoder.cardinalities,
@@ -122,8 +125,20 @@ class LoadedRun:
             len(self.config.tasks),
             tasks=self.config.tasks,
         )
-        state = torch.load(self.folder / "model.pt", map_location=device, weights_only=True)
-        model.load_state_dict(state)
+        try:
+            # weights_only: tensors and plain containers only; a crafted pickle is refused, never run.
+            state = torch.load(self.folder / "model.pt", map_location=device, weights_only=True)
+            model.load_state_dict(state)
+        except Exception as exc:  # torch raises UnpicklingError, RuntimeError, EOFError... for bad files
+            if "Unsupported global" in str(exc):  # a class or function the file would have called
+                raise MtlrecError(
+                    f"run '{self.run_id}': model.pt holds Python objects, not just weights: refused for safety "
+                    "(never loaded); train the run again"
+                ) from None
+            raise MtlrecError(
+                f"run '{self.run_id}': model.pt is damaged or is not this run's weights ({type(exc).__name__}: "
+                f"{str(exc)[:200]}); train the run again"
+            ) from None
         model.eval()
         return model, encoder
 
@@ -223,8 +238,16 @@ class RunStore:
         )
         return run_id
 
+    def exists(self, run_id: str) -> bool:
+        return bool(self._execute("SELECT 1 FROM runs WHERE id=?", (run_id,)))
+
     def finish(self, run_id: str, result) -> None:
-        """Write the run's files, then mark it with its final status (finished, stopped or failed)."""
+        """Write the run's files, then mark it with its final status (finished, stopped or failed).
+
+        A run deleted meanwhile stays deleted: its files are not written again (so it leaves no orphan folder).
+        """
+        if not self.exists(run_id):
+            return
         write_run_files(result, self.folder(run_id))
         self._execute(
             "UPDATE runs SET status=?, message=?, updated=?, summary=? WHERE id=?",
@@ -243,11 +266,14 @@ class RunStore:
 
     def record_history(self, run_id: str, rows: list[dict]) -> None:
         """Save the epochs trained so far, so a run cut short (server killed) keeps its curves."""
-        atomic_write_text(self.folder(run_id) / "history.csv", pd.DataFrame(rows).to_csv(index=False))
+        if self.exists(run_id):
+            atomic_write_text(self.folder(run_id) / "history.csv", pd.DataFrame(rows).to_csv(index=False))
 
     def close(self, run_id: str, status: str, message: str) -> None:
         """End a run that has no result to save: write a metrics.json holding the status and the reason."""
         folder = self.folder(run_id)
+        if not self.exists(run_id):
+            return
         if not (folder / "history.csv").is_file():
             atomic_write_text(folder / "history.csv", "")
         atomic_write_text(folder / "metrics.json", dumps({"tasks": {}, "status": status, "message": message}))
@@ -284,11 +310,11 @@ class RunStore:
             sql, params = "SELECT * FROM runs WHERE sweep_id=? ORDER BY created DESC", (sweep_id,)
         out = []
         for row in self._execute(sql, params):
-            item = dict(row)
-            try:
-                item["summary"] = json.loads(item["summary"] or "{}")
-            except ValueError:
-                item["summary"] = {}
+            item = _row(row)
+            if not RUN_ID.match(str(item["id"])):  # a tampered index: never follow that id onto the disk
+                item["damaged"] = True
+                out.append(item)
+                continue
             folder = self.runs_dir / item["id"]
             done = item["status"] != "running"
             item["damaged"] = not _json_readable(folder / "config.json") or (
@@ -301,9 +327,7 @@ class RunStore:
         rows = self._execute("SELECT * FROM runs WHERE id=?", (run_id,))
         if not rows:
             raise MtlrecError(f"run '{run_id}' does not exist (it may have been deleted)")
-        item = dict(rows[0])
-        item["summary"] = json.loads(item["summary"] or "{}")
-        return item
+        return _row(rows[0])
 
     def load(self, run_id: str) -> LoadedRun:
         self.get(run_id)
@@ -318,7 +342,11 @@ class RunStore:
         return label
 
     def delete(self, run_id: str) -> None:
+        """Remove a run's row and folder; a run still training (in a live process) must be stopped first."""
         folder = self.folder(run_id)
+        rows = self._execute("SELECT status, pid FROM runs WHERE id=?", (run_id,))
+        if rows and rows[0]["status"] == "running" and _alive(rows[0]["pid"]):
+            raise MtlrecError(f"run '{run_id}' is training right now: stop it first, then delete it")
         self._execute("DELETE FROM runs WHERE id=?", (run_id,))
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -329,7 +357,7 @@ class RunStore:
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
             for name in RUN_FILES:
                 path = loaded.folder / name
-                if path.is_file():
+                if path.is_file() and not path.is_symlink():  # a link could point anywhere on the machine
                     zf.write(path, f"{run_id}/{name}")
             zf.writestr(f"{run_id}/metrics.csv", metrics_table(loaded.metrics).to_csv(index=False))
         return buffer.getvalue()
@@ -344,6 +372,15 @@ def metrics_table(metrics: dict) -> pd.DataFrame:
 def default_run_name(config: ExperimentConfig) -> str:
     weights = ", ".join(f"{t.name}={t.weight:g}" for t in config.tasks)
     return f"{config.model.kind} {config.model.size} · {weights}"
+
+
+def _row(row: sqlite3.Row) -> dict:
+    item = dict(row)
+    try:
+        item["summary"] = json.loads(item["summary"] or "{}")
+    except (TypeError, ValueError):
+        item["summary"] = {}
+    return item
 
 
 def _json_readable(path: Path) -> bool:

@@ -31,6 +31,12 @@ _TIME_NAMES = {
     "event_time",
     "unixtime",
 }
+# Why a constant id column cannot be the user/item column.
+_ID_NEEDS = (
+    ("user", _USER_NAMES, "GAUC, the user split and ranking metrics need several users"),
+    ("item", _ITEM_NAMES, "ranking metrics and recommendations need several items"),
+)
+_TIME_SQUASHED = {re.sub(r"[^a-z0-9]", "", t) for t in _TIME_NAMES}
 # Tokens that mark a label column. Regression tokens make a numeric label a regression task.
 _BINARY_LABEL_TOKENS = {
     "click", "clicked", "clk", "like", "liked", "follow", "followed", "purchase", "purchased", "buy", "bought",
@@ -40,6 +46,10 @@ _BINARY_LABEL_TOKENS = {
 }  # fmt: skip
 _REGRESSION_LABEL_TOKENS = {"watch_time", "watchtime", "dwell", "dwell_time", "play_time", "playtime", "rating",
                             "stay_time", "view_time", "revenue", "gmv", "watch", "listen_time"}  # fmt: skip
+
+# Numeric columns are read in blocks of at most this many values (32 MB of float64): a table may have thousands of
+# columns, and one conversion per block instead of per column keeps it fast; the cap keeps a tall table's copy small.
+BLOCK_VALUES = 1 << 22
 
 # Accepted spellings of a binary label, mapped to 0/1. Anything else in a binary label is a problem.
 _TRUE_WORDS = {"1", "1.0", "true", "yes", "y", "t"}
@@ -59,11 +69,66 @@ def _squash(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
+def _parts(name: str) -> list[str]:
+    """Lower-case words of a column name: "isClick" and "is_click" both give ["is", "click"]."""
+    return [p for p in re.split(r"[^a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", str(name)).lower()) if p]
+
+
+def _is_named(column: str, names: set[str]) -> bool:
+    squashed = _squash(column)
+    return squashed in names or squashed.rstrip("s") in names
+
+
 def _tokens(name: str) -> set[str]:
     lower = name.lower()
-    parts = [p for p in re.split(r"[^a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()) if p]
+    parts = _parts(name)
     joined = {"_".join(parts[i : i + 2]) for i in range(len(parts) - 1)}
     return set(parts) | joined | {lower}
+
+
+# Words that may surround a label token in a column name that is nothing but a label ("is_click", "y_purchase").
+_LABEL_FILLERS = {"is", "has", "did", "was", "y", "flag"}
+# A label-named column whose values are binary spellings but for at most this share of rows is proposed as binary,
+# so that validation lists the odd rows instead of the column silently becoming a feature or a regression.
+MOSTLY_BINARY = 0.9
+# A text column whose values parse as numbers for at least this share of rows is proposed as numeric, so that
+# validation lists the text rows (mixed types) instead of the column silently becoming a category.
+MOSTLY_NUMERIC = 0.95
+
+
+def is_binary_spelling(value) -> bool:
+    """True for one value of an accepted binary spelling: 0/1, -1, true/false, yes/no, y/n, t/f (any case)."""
+    if isinstance(value, bool | np.bool_):
+        return True
+    if isinstance(value, int | float | np.integer | np.floating):
+        return value in (0, 1, -1)
+    text = str(value).strip().lower()
+    return text in _TRUE_WORDS or text in _FALSE_WORDS or text == "-1"
+
+
+def _odd_values(series: pd.Series) -> np.ndarray:
+    """Mask of the rows holding a value that is no binary spelling (missing values are not odd)."""
+    odd = [v for v in pd.unique(series.dropna()) if not is_binary_spelling(v)]
+    return series.isin(odd).to_numpy() if odd else np.zeros(len(series), dtype=bool)
+
+
+def _label_name(column: str) -> bool:
+    """A name that says "binary label" and nothing else: click, is_click, purchased, label (not click_type)."""
+    parts = _parts(column)
+    labels = [p for p in parts if p in _BINARY_LABEL_TOKENS]
+    return bool(labels) and all(p in _BINARY_LABEL_TOKENS or p in _LABEL_FILLERS for p in parts)
+
+
+def _mostly_numeric(series: pd.Series) -> bool:
+    """A text column whose values are numbers but for a few rows (e.g. a price with 'unknown' in some rows)."""
+    present = series.dropna()
+    if not len(present) or is_numeric(series):
+        return False
+    head = pd.to_numeric(present.iloc[:1000], errors="coerce")  # a cheap look first: most text columns stop here
+    if head.notna().mean() < MOSTLY_NUMERIC:
+        return False
+    parsed = pd.to_numeric(present, errors="coerce").notna()
+    return MOSTLY_NUMERIC <= parsed.mean() < 1
 
 
 def binary_coding(series: pd.Series) -> tuple[dict, str | None] | None:
@@ -125,22 +190,26 @@ def binary_labels(series: pd.Series) -> np.ndarray:
 
 
 def is_numeric(series: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+    return _numeric_dtype(series.dtype)
+
+
+def _numeric_dtype(dtype) -> bool:
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
 
 
 def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
     """Propose user/item/time columns, tasks and feature types from names, dtypes and cardinality."""
     n = len(frame)
-    columns = list(frame.columns)
-    nunique = {c: int(frame[c].nunique(dropna=True)) for c in columns}
+    series = dict(frame.items())  # one pass over the columns: a frame may have 10,000 of them
+    columns = list(series)
+    nunique = {c: int(s.nunique(dropna=True)) for c, s in series.items()}
     ignored: dict[str, str] = {}
 
     def id_column(names: set[str], exclude: set[str]) -> str | None:
         for c in columns:
             if c in exclude:
                 continue
-            squashed = _squash(c)
-            if (squashed in names or squashed.rstrip("s") in names) and nunique[c] >= min(20, max(2, n // 50)):
+            if _is_named(c, names) and nunique[c] >= min(20, max(2, n // 50)):
                 return c
         return None
 
@@ -150,42 +219,71 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
     for c in columns:
         if c in (user_col, item_col):
             continue
-        if pd.api.types.is_datetime64_any_dtype(frame[c]) or (
-            _squash(c) in {_squash(t) for t in _TIME_NAMES} and nunique[c] > 1
-        ):
+        if pd.api.types.is_datetime64_any_dtype(series[c].dtype) or (_squash(c) in _TIME_SQUASHED and nunique[c] > 1):
             time_col = c
             break
 
     tasks: list[TaskSpec] = []
     categorical: list[str] = [c for c in (user_col, item_col) if c]
     numeric: list[str] = []
+    constant_labels: list[str] = []
     for c in columns:
         if c in (user_col, item_col, time_col):
             continue
-        s = frame[c]
+        s = series[c]
         tokens = _tokens(c)
-        if nunique[c] <= 1:
+        if nunique[c] == 0:
+            ignored[c] = "no values: every row is missing"
+            continue
+        if nunique[c] == 1:
             ignored[c] = "constant: it carries no information"
+            for role, names, needs in _ID_NEEDS:
+                if _is_named(c, names):
+                    ignored[c] = f"a single {role} ({show_value(s.dropna().iloc[0])}) in every row: {needs}"
+                    break
+            if _label_name(c):
+                constant_labels.append(c)
             continue
         if tokens & _BINARY_LABEL_TOKENS or tokens & _REGRESSION_LABEL_TOKENS:
-            if binary_coding(s) is not None:
-                tasks.append(TaskSpec(c, "binary"))
-                continue
-            if is_numeric(s):
-                skewed = bool(s.min() >= 0 and s.skew() > 2)
-                tasks.append(TaskSpec(c, "regression", log1p=skewed))
+            task = _label_task(c, s, nunique[c])
+            if task is not None:
+                tasks.append(task)
                 continue
         if pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_timedelta64_dtype(s):
             ignored[c] = "a date/time that is not the timestamp column"
         elif is_numeric(s):
             integer = pd.api.types.is_integer_dtype(s) or bool(np.all(np.mod(s.dropna(), 1) == 0))
             (categorical if integer and nunique[c] <= 32 else numeric).append(c)
+        elif nunique[c] > 32 and _mostly_numeric(s):
+            numeric.append(c)  # validation lists the rows holding text
         elif nunique[c] > 0.5 * n and n > 100:
             ignored[c] = f"{nunique[c]:,} distinct values in {n:,} rows: looks like a row id or free text"
         else:
             categorical.append(c)
+    if not tasks and constant_labels:
+        # The file's only label is constant: propose it anyway, so that validation says why it cannot be learned
+        # (instead of "no label found").
+        for c in constant_labels:
+            del ignored[c]
+            tasks.append(TaskSpec(c, "binary" if binary_coding(series[c]) is not None else "regression"))
     data = DataConfig(user_col=user_col, item_col=item_col, time_col=time_col, categorical=categorical, numeric=numeric)
     return SchemaProposal(data=data, tasks=tasks, ignored=ignored)
+
+
+def _label_task(column: str, series: pd.Series, nunique: int) -> TaskSpec | None:
+    """The task a label-like column proposes, or None when it looks like a feature after all (click_type)."""
+    if binary_coding(series) is not None:
+        return TaskSpec(column, "binary")
+    if _label_name(column):
+        spelled = ~_odd_values(series)
+        if nunique <= 3 or spelled.mean() >= MOSTLY_BINARY:
+            return TaskSpec(column, "binary")  # 1/2, a/b, 0/1/2 or a few odd values: validation says what is wrong
+    if is_numeric(series):
+        skewed = bool(series.min() >= 0 and series.skew() > 2)
+        return TaskSpec(column, "regression", log1p=skewed)
+    if _mostly_numeric(series):
+        return TaskSpec(column, "regression")  # validation lists the rows holding text
+    return None
 
 
 def show_value(value) -> str:
@@ -222,12 +320,7 @@ def _label_problems(frame: pd.DataFrame, task: TaskSpec, notes: list[str], sourc
     if task.type == "binary":
         coding = binary_coding(s)
         if coding is None:
-            shown = ", ".join(show_value(v) for v in pd.unique(s)[:6])
-            nunique = s.nunique()
-            return [
-                f"{where} is a binary task but has {nunique} distinct values ({shown}{', ...' if nunique > 6 else ''}): "
-                "a binary label holds 0/1 (or true/false, yes/no); make it a regression task or recode it"
-            ]
+            return [_binary_problem(s, where)]
         if coding[1]:
             notes.append(f"{where}: {coding[1]}")
     else:
@@ -242,6 +335,26 @@ def _label_problems(frame: pd.DataFrame, task: TaskSpec, notes: list[str], sourc
             "drop the task or use data where it varies"
         ]
     return []
+
+
+def _binary_problem(s: pd.Series, where: str) -> str:
+    """Why a column is not a binary label: a few odd rows (named), or values that are not one 0/1 spelling."""
+    uniques = pd.unique(s)
+    nunique = len(uniques)
+    shown = ", ".join(show_value(v) for v in uniques[:6]) + (", ..." if nunique > 6 else "")
+    head = f"{where} is a binary task but has {nunique} distinct values ({shown})"
+    odd = _odd_values(s)
+    if odd.any() and (~odd).mean() >= MOSTLY_BINARY:
+        return f"{head}; values that are not 0/1 are in {_where(s, odd)}: fix or drop those rows"
+    if nunique == 2:
+        return (
+            f"{head}, and which one means positive is ambiguous: recode them as 0/1 (accepted as they are: "
+            "0/1, -1/1, true/false, yes/no), or make it a regression task or a feature"
+        )
+    return (
+        f"{head}: a binary label holds 0/1 (or -1/1, true/false, yes/no); recode it, or make it a regression task "
+        "or a feature"
+    )
 
 
 def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataFrame | None = None) -> list[str]:
@@ -289,8 +402,11 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
         present = {t.name: t for t in config.tasks if t.name in f.columns}
         for task in present.values():
             problems.extend(_label_problems(f, task, notes if not prefix else [], prefix))
-        for c in d.numeric:
-            if c in f.columns and not is_numeric(f[c]):
+        dtypes = dict(zip(f.columns, f.dtypes, strict=True))
+        features = [c for c in d.numeric if c in dtypes]
+        plain = [c for c in features if _numeric_dtype(dtypes[c])]
+        for c in features:
+            if not _numeric_dtype(dtypes[c]):
                 converted = pd.to_numeric(f[c], errors="coerce")
                 bad = (converted.isna() & f[c].notna()).to_numpy()
                 if bad.any():
@@ -298,12 +414,16 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
                         f"{prefix}column '{c}' is a numeric feature but has text in {_where(f[c], bad)}: "
                         "clean those values or make the column categorical"
                     )
-        for c in d.numeric:
-            if c in f.columns and is_numeric(f[c]) and not prefix:
-                values = f[c].to_numpy(dtype=float, na_value=np.nan)
-                if np.isinf(values).any():
-                    notes.append(f"column '{c}': {int(np.isinf(values).sum()):,} infinite values treated as missing")
-                if np.isnan(values).all():
+        # Numeric columns in blocks (a table may have thousands of them): one conversion per block, not per column.
+        width = max(1, BLOCK_VALUES // max(len(f), 1))
+        for start in range(0, len(plain) if not prefix else 0, width):
+            chunk = plain[start : start + width]
+            values = f[chunk].to_numpy(dtype=np.float64, na_value=np.nan).reshape(len(f), len(chunk))
+            infinite, empty = np.isinf(values).sum(axis=0), ~np.isfinite(values).any(axis=0)
+            for j, c in enumerate(chunk):
+                if infinite[j]:
+                    notes.append(f"column '{c}': {int(infinite[j]):,} infinite values treated as missing")
+                if empty[j]:
                     problems.append(f"column '{c}' is a numeric feature with no values at all: drop it")
         if d.time_col and d.time_col in f.columns:
             parsed = parse_time(f[d.time_col])

@@ -1,0 +1,249 @@
+"""Concurrent users: browser sessions uploading and training at once never see each other's data, jobs or models;
+the server-wide job cap holds and says so; the run store stays consistent under concurrent writes and deletes."""
+
+from __future__ import annotations
+
+import ast
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import open_app, tiny_config, use_home
+from streamlit.runtime.scriptrunner import script_runner
+from streamlit.testing.v1 import AppTest
+
+import mtlrec.jobs
+from mtlrec.config import ExperimentConfig
+from mtlrec.errors import MtlrecError
+from mtlrec.experiment import run_experiment
+from mtlrec.runs import RunStore
+from ui import state
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA, TRAIN = "pages/data.py", "pages/train.py"
+
+
+@pytest.fixture
+def sessions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A fresh run store; every AppTest gets a session of its own; every job started is stopped at the end.
+
+    AppTest gives all its instances one session id, so session-scoped resources (each session's job holder, its
+    models) would be shared between them; a real server gives each browser tab its own id, as this does. AppTest
+    runs cannot overlap (each run installs a process-wide mock runtime), so sessions take turns here, as requests
+    interleave on a server, while their training jobs run at the same time in their own threads.
+    """
+    use_home(monkeypatch, tmp_path)
+    init = script_runner.ScriptRunner.__init__
+
+    def own_session(self, *args, **kwargs):
+        if kwargs.get("session_id") == "test session id":
+            kwargs["session_id"] = f"apptest-{id(kwargs['session_state'])}"
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(script_runner.ScriptRunner, "__init__", own_session)
+    started: list[mtlrec.jobs.TrainingJob] = []
+    start = mtlrec.jobs.TrainingJob.start
+
+    def recording_start(job):
+        started.append(job)
+        return start(job)
+
+    monkeypatch.setattr(mtlrec.jobs.TrainingJob, "start", recording_start)
+    yield tmp_path
+    for job in started:
+        job.stop()
+        job.join(30)
+
+
+def table(feature: str, rows: int = 400) -> bytes:
+    """Interactions with a feature column named after the session, so each session's data is recognisable."""
+    frame = pd.DataFrame(
+        {
+            "user_id": [f"{feature}_u{i % 25}" for i in range(rows)],
+            "item_id": [f"i{(i * 7) % 30}" for i in range(rows)],
+            feature: [("a", "b", "c")[i % 3] for i in range(rows)],
+            "click": [int(i % 3 == 0 or i % 7 == 0) for i in range(rows)],
+        }
+    )
+    return frame.to_csv(index=False).encode()
+
+
+def in_threads(*work) -> None:
+    """Run callables at the same time; re-raise the first failure."""
+    errors: list[BaseException] = []
+
+    def guarded(fn):
+        try:
+            fn()
+        except BaseException as exc:  # handed to the test thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(fn,)) for fn in work]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    if errors:
+        raise errors[0]
+
+
+def upload(at: AppTest, name: str, data: bytes) -> None:
+    at.file_uploader(key="data_upload").set_value((name, data, "text/csv")).run()
+    assert not at.exception
+
+
+def until(at: AppTest, done, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not done(at):
+        assert time.monotonic() < deadline, f"timed out after {timeout:g} s"
+        time.sleep(0.3)
+        at.run()
+        assert not at.exception
+
+
+def test_sessions_uploading_at_once_each_see_only_their_own_data(sessions):
+    names = ["alpha", "beta", "gamma"]
+    apps = {name: open_app(DATA) for name in names}
+    for name in names:
+        upload(apps[name], f"{name}.csv", table(name))
+    for name, at in apps.items():
+        others = [n for n in names if n != name]
+        at.run()
+        assert at.session_state["dataset"]["name"] == f"{name}.csv"
+        assert name in at.session_state[state.FRAME].columns
+        assert not set(others) & set(at.session_state[state.FRAME].columns)
+        preview = at.dataframe[0].value
+        assert name in preview.columns and not set(others) & set(preview.columns)
+        config = ExperimentConfig.from_dict(at.session_state["experiment"])
+        assert config.data.path.endswith(f"{name}.csv") and name in config.data.categorical
+        assert f"**{name}.csv**" in " ".join(m.value for m in at.sidebar.markdown)
+    upload(apps["alpha"], "delta.csv", table("delta"))  # a new upload in one tab changes that tab only
+    apps["beta"].run()
+    assert apps["beta"].session_state["dataset"]["name"] == "beta.csv"
+
+
+def test_sessions_training_at_once_keep_their_own_runs_and_the_job_cap_holds_and_says_so(sessions, monkeypatch):
+    progress = mtlrec.jobs.TrainingJob._on_progress
+
+    def slow_progress(job, p):  # each epoch takes a while: the jobs are still training when they are stopped
+        time.sleep(0.2)
+        progress(job, p)
+
+    monkeypatch.setattr(mtlrec.jobs.TrainingJob, "_on_progress", slow_progress)
+    limiter = mtlrec.jobs.DEFAULT_LIMITER
+    names = [f"s{i}" for i in range(limiter.max_jobs + 1)]  # one session more than the server may train at once
+    apps = {name: open_app(DATA) for name in names}
+    for name in names:
+        upload(apps[name], f"{name}.csv", table(name))
+    for at in apps.values():
+        config = ExperimentConfig.from_dict(at.session_state["experiment"])
+        config.model.size, config.train.epochs, config.train.patience = "tiny", 100, 0
+        at.session_state["experiment"] = config.to_dict()
+        at.switch_page(TRAIN).run()
+        assert not at.exception
+    training, refused = names[:-1], names[-1]
+
+    def click(name: str) -> None:
+        apps[name].button(key="train_start").click().run()
+        assert not apps[name].exception
+
+    for name in training:
+        click(name)
+    for name in training:
+        apps[name].run()
+        assert apps[name].button(key="train_start").disabled is True  # this session is training, still
+    click(refused)  # every slot is taken by the other sessions
+    assert apps[refused].button(key="train_start").disabled is False
+    assert f"the server is already training {limiter.max_jobs} model(s), its limit" in apps[refused].error[0].value
+
+    store = RunStore(sessions)
+    rows = {row["summary"]["data"]: row for row in store.list()}
+    assert sorted(rows) == sorted(f"{n}.csv" for n in training)  # the refused session started nothing
+    for name in training:
+        at, run_id = apps[name], rows[f"{name}.csv"]["id"]
+        assert f"`{run_id}`" in " ".join(c.value for c in at.sidebar.caption)  # its own run, nobody else's
+        at.button(key="train_stop").click().run()
+        until(at, lambda at: any("stopped" in w.value for w in at.warning))
+        assert run_id in at.warning[0].value
+        assert store.load(run_id).config.data.path.endswith(f"{name}.csv")
+    assert limiter.active == 0
+    click(refused)  # a slot is free again
+    assert not apps[refused].error
+
+
+# Caches shared by every session (scope "global"): what they may hold, and why that is not a user's object.
+SHARED_CACHES = {
+    "store": "the server's run store: runs are the server's records",
+    "_load_sample": "bundled sample files, the same for everybody",
+    "predictions_of": "a saved run's predictions file (runs are listed for everybody)",
+    "synthetic_world": "the synthetic sample's generator",
+    "size_table": "parameter counts of model presets for a data shape",
+}
+
+
+def cached_functions() -> list[tuple[str, str, dict]]:
+    """(file, function, decorator keywords) of every st.cache_data / st.cache_resource in the app."""
+    found = []
+    for path in [ROOT / "app.py", *sorted((ROOT / "ui").glob("*.py")), *sorted((ROOT / "pages").glob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef):
+                for decorator in node.decorator_list:
+                    call = decorator if isinstance(decorator, ast.Call) else None
+                    func = call.func if call else decorator
+                    if isinstance(func, ast.Attribute) and func.attr in ("cache_data", "cache_resource"):
+                        keywords = {k.arg: ast.literal_eval(k.value) for k in (call.keywords if call else [])
+                                    if isinstance(k.value, ast.Constant)}  # fmt: skip
+                        keywords["parameters"] = len(node.args.args)
+                        found.append((path.name, node.name, {"kind": func.attr, **keywords}))
+    return found
+
+
+def test_no_per_user_object_is_kept_in_a_cache_shared_by_sessions_and_every_cache_is_bounded():
+    found = cached_functions()
+    assert found
+    shared = {name for _, name, kw in found if kw.get("scope", "global") == "global"}
+    assert shared <= set(SHARED_CACHES), f"new shared caches: {shared - set(SHARED_CACHES)}: per-user data?"
+    unbounded = [f"{file}:{name}" for file, name, kw in found if kw["parameters"] and "max_entries" not in kw]
+    assert unbounded == [], "a cache without max_entries grows with every new argument"
+
+
+def test_eight_threads_writing_renaming_and_deleting_leave_a_consistent_store(tmp_path: Path, _interactions_once):
+    result = run_experiment(tiny_config(epochs=1), _interactions_once)
+    home = tmp_path / "home"
+    RunStore(home)
+    kept, deleted, errors = [], [], []
+    lock = threading.Lock()
+
+    def worker(number: int) -> None:
+        store = RunStore(home)  # its own connection, as another server process would have
+        try:
+            for step in range(4):
+                run_id = store.start(result.config, name=f"w{number}-{step}")
+                store.record_history(run_id, result.history.to_dict("records"))
+                store.finish(run_id, result)
+                store.rename(run_id, f"worker {number} run {step}")
+                store.list()
+                if step % 2:
+                    store.delete(run_id)
+                with lock:
+                    (deleted if step % 2 else kept).append(run_id)
+        except (sqlite3.Error, OSError, MtlrecError) as exc:
+            with lock:
+                errors.append(f"{type(exc).__name__}: {exc}")
+
+    in_threads(*(lambda n=n: worker(n) for n in range(8)))
+    assert errors == []  # no "database is locked"
+    store = RunStore(home)
+    rows = store.list()
+    assert sorted(r["id"] for r in rows) == sorted(kept)
+    assert all(r["status"] == "finished" and not r["damaged"] and r["name"].startswith("worker ") for r in rows)
+    for row in rows:
+        assert store.load(row["id"]).metrics["tasks"] == result.metrics["tasks"]
+    assert sorted(p.name for p in store.runs_dir.iterdir()) == sorted(kept)  # deleted folders are gone
+    assert not list(store.runs_dir.rglob("*.tmp"))  # no half-written file left behind
+    with sqlite3.connect(store.db_path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store._connect().execute("PRAGMA busy_timeout").fetchone()[0] == 30_000
