@@ -26,6 +26,8 @@ from mtlrec.metrics import higher_is_better
 # A batch loss above max(DIVERGED_FLOOR, DIVERGED_FACTOR x the first batch's loss) counts as diverged.
 DIVERGED_FLOOR = 1e4
 DIVERGED_FACTOR = 1e3
+# Besides every `log_every` batches, progress is reported at least this often (a live chart's first point comes fast).
+PROGRESS_SECONDS = 0.5
 # Diagnostics read the gradients of this many validation batches (the same rows every epoch) once per epoch.
 DIAGNOSTIC_BATCHES = 2
 
@@ -143,6 +145,7 @@ class Trainer:
         self.best_epoch_, self.status_, self.message_ = 0, "finished", ""
         best_value, best_state, first_loss, waited = None, None, None, 0
         start = time.perf_counter()
+        last_report = start
         model.train()
         for epoch in range(1, cfg.epochs + 1):
             # One gather per epoch; every batch below is then a contiguous slice (a view, no copy).
@@ -173,8 +176,10 @@ class Trainer:
                 sums += losses.detach()
                 trained += 1
                 done = (epoch - 1) * batches + trained
-                if self.callback and cfg.log_every and trained % cfg.log_every == 0 and trained < batches:
-                    elapsed = time.perf_counter() - start
+                now = time.perf_counter()
+                due = (cfg.log_every and trained % cfg.log_every == 0) or now - last_report >= PROGRESS_SECONDS
+                if self.callback and due and trained < batches:
+                    last_report, elapsed = now, now - start
                     self.callback(
                         Progress("batch", epoch, cfg.epochs, trained, batches, elapsed,
                                  elapsed / done * (cfg.epochs * batches - done),

@@ -195,7 +195,9 @@ def ranking(scores: pd.DataFrame, tasks: list[TaskSpec]) -> None:
     controls, chart = st.columns([1, 3], gap="large")
     with controls:
         k = st.slider("How many items (K)", 5, 50, **kept(K, 10))
-        exclude_seen = st.toggle("Hide items the user has seen", **kept(EXCLUDE_SEEN, True))
+        exclude_seen = st.toggle(
+            "Hide seen items", help="Leave out items this user already interacted with", **kept(EXCLUDE_SEEN, True)
+        )
         st.markdown("**Fusion weights**")
         st.caption("Ranking score = Σ weight × task score. No retraining: the same predictions, re-weighted.")
         fusion = {
@@ -206,7 +208,7 @@ def ranking(scores: pd.DataFrame, tasks: list[TaskSpec]) -> None:
     top = fuse(scores, fusion, k, exclude_seen)
     elapsed = time.perf_counter() - start
     if top.empty:
-        chart.info("This user has seen every item: turn off *Hide items the user has seen*.")
+        chart.info("This user has seen every item: turn off *Hide seen items*.")
         return
     with chart:
         if not any(fusion.values()):
