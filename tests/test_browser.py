@@ -1,0 +1,266 @@
+"""End-to-end in a real browser: `streamlit run app.py` driven by Debian's headless Chromium through Playwright.
+
+The main flow loads the synthetic sample, trains a tiny model from a shared Train link, and visits Results,
+Recommend, Runs and Data, checking that charts are drawn and that no exception reaches the page; it saves the
+README's screenshots to docs/screenshots/ when MTLREC_SCREENSHOTS=1 (otherwise to a temporary folder, so a test run
+leaves the working tree alone). A deep link on a fresh server must open inside the app's frame.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from browser_util import (
+    ROOT,
+    VIEWPORT,
+    Server,
+    chromium,
+    chromium_path,
+    new_page,
+    page_problems,
+    wait_for_charts,
+    wait_for_title,
+    wait_until_idle,
+)
+
+from ui.frame import PAGES
+
+CHROMIUM = chromium_path()
+SHOTS = (
+    ROOT / "docs" / "screenshots"
+    if os.environ.get("MTLREC_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "mtlrec-screenshots"
+)
+TITLES = ["Home", *(title for _, title, _, _ in PAGES)]  # the menu, in order: the app's titles, not file names
+# Two short epochs of the tiny preset on the bundled sample: the link pre-fills Train (and loads the sample).
+TRAIN_LINK = "/train?data=synthetic&size=tiny&epochs=2"
+# The same run with purchase weighted 3 times more, so that Runs has two runs to compare (only the weight differs).
+SECOND_LINK = "/train?data=synthetic&size=tiny&epochs=2&tasks=click:binary:1,like:binary:1,purchase:binary:3,watch_time:regression:1:log1p"
+
+# One torch thread: a tiny model gains nothing from two, and on a 2-core machine the browser needs the other core.
+SERVER_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)"),
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    with chromium(CHROMIUM) as launched:
+        yield launched
+
+
+@pytest.fixture
+def page(browser) -> Iterator:
+    with new_page(browser) as fresh:
+        yield fresh
+
+
+@pytest.fixture
+def new_server(tmp_path: Path) -> Iterator:
+    """Factory: new_server(name) starts a fresh `streamlit run` with its own empty run store."""
+    servers: list[Server] = []
+
+    def start(name: str = "server") -> Server:
+        server = Server(tmp_path / f"{name}_home", tmp_path / f"{name}.log", env=SERVER_ENV)
+        server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@contextlib.contextmanager
+def explained(page, server: Server, tmp_path: Path) -> Iterator[None]:
+    """On a failure, print what the browser showed and what the server said (pytest shows it with the failure)."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):
+            page.screenshot(path=str(tmp_path / "failure.png"))
+            print(f"screenshot of the failure: {tmp_path / 'failure.png'}")
+            print("--- page text ---\n" + page.locator('[data-testid="stApp"]').inner_text()[:4000])
+        print("--- server output ---\n" + server.output()[-8000:])
+        raise
+
+
+class Steps:
+    """Seconds per step of a test, printed with a failure (and with `pytest -s`): where the time goes."""
+
+    def __init__(self) -> None:
+        self.start = self.last = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        print(f"{name:<28} {now - self.last:6.1f} s  (total {now - self.start:6.1f} s)")
+        self.last = now
+
+
+def assert_clean(page, where: str) -> None:
+    problems = page_problems(page)
+    assert not problems, f"{where}: " + "\n".join(problems)
+
+
+def open_page(page, title: str) -> None:
+    """Wait until a page's title is shown and its script run is over."""
+    wait_for_title(page, title)
+    wait_until_idle(page, timeout=60_000)
+
+
+def go(page, title: str, heading: str | None = None) -> None:
+    """Client-side navigation through the sidebar (the session and its state stay)."""
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).first.click()
+    open_page(page, heading or title)
+
+
+def shoot(page, name: str, anchor=None) -> None:
+    """Save docs/screenshots/<name>.png, scrolled so that `anchor` (a locator) is at the top of the view."""
+    if anchor is not None:
+        anchor.first.evaluate("e => e.scrollIntoView({block: 'start'})")
+        page.wait_for_timeout(400)
+    page.mouse.move(VIEWPORT["width"] - 4, VIEWPORT["height"] // 2)  # no hover effects (sidebar button, chart toolbar)
+    page.wait_for_timeout(700)  # the chart toolbar fades out
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+def train(page, link: str) -> None:
+    """Open a Train link, press Train and wait for the run to finish."""
+    page.goto(link)
+    open_page(page, "Train")
+    assert page.get_by_role("radio", name="tiny", exact=False).first.is_checked()
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.locator('[data-testid="stAlertContentSuccess"]').filter(has_text="finished").wait_for(timeout=300_000)
+    wait_until_idle(page)
+    wait_for_charts(page)
+    assert_clean(page, "Train")
+
+
+def nav_titles(page) -> list[str]:
+    links = page.locator('[data-testid="stSidebarNav"] a')
+    links.first.wait_for()
+    # Each link's text is its material icon's name, then its title.
+    return [links.nth(i).inner_text().split("\n")[-1].strip() for i in range(links.count())]
+
+
+def top_items(page) -> list[str]:
+    """The rows of the top-K table (Streamlit's data grid keeps an accessible copy of its cells in the DOM)."""
+    rows = page.locator('[data-testid="stDataFrame"]').last.locator('tbody [role="row"]')
+    return [rows.nth(i).inner_text() for i in range(rows.count())]
+
+
+def rerank(page) -> None:
+    """Raise one fusion weight on Recommend and wait for the top-K table to change."""
+    before = top_items(page)
+    assert len(before) == 10
+    slider = page.get_by_role("slider", name="purchase")
+    slider.focus()
+    slider.press("End")  # purchase weight 1 -> 5: the ranking follows at once, without the model
+    page.wait_for_function(
+        """before => {
+            const grids = document.querySelectorAll('[data-testid="stDataFrame"]');
+            const rows = grids[grids.length - 1].querySelectorAll('tbody [role="row"]');
+            return Array.from(rows, r => r.innerText).join('|') !== before;
+        }""",
+        arg="|".join(before),
+        timeout=15_000,
+    )
+    assert page.get_by_role("slider", name="purchase").input_value() == "5"
+    wait_until_idle(page)
+
+
+def compare_all_runs(page) -> None:
+    """Tick the Runs table's select-all box (drawn on a canvas: clicked by position) and wait for the comparison."""
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.wait_for()
+    charts = wait_for_charts(page)  # the two runs' loss weights
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + 18)
+    page.get_by_text("Select two or more runs").wait_for(state="detached")
+    wait_until_idle(page)
+    assert wait_for_charts(page, charts + 1) > charts
+
+
+def test_train_then_results_recommend_runs_and_data(new_server, page, tmp_path: Path) -> None:
+    step = Steps()
+    server = new_server("main")
+    step("server healthy")
+    with explained(page, server, tmp_path):
+        page.goto(server.url + "/")
+        open_page(page, "mtlrec")
+        step("home rendered")
+        assert nav_titles(page) == TITLES
+        page.get_by_role("button", name="Load synthetic sample").click()
+        page.get_by_text("Loaded the synthetic sample").wait_for()
+        wait_until_idle(page)
+        assert_clean(page, "Home")
+        step("home, sample loaded")
+
+        # A shared link: a new session that loads the sample and pre-fills Train from the query string.
+        train(page, server.url + TRAIN_LINK)
+        shoot(page, "train", page.locator(".st-key-train_start"))
+        step("train (2 epochs)")
+
+        page.get_by_role("button", name="Open results").click()
+        open_page(page, "Results")
+        assert page.url.endswith("/results")
+        assert wait_for_charts(page) > 0
+        assert_clean(page, "Results")
+        shoot(page, "results", page.locator('[data-testid="stTabs"]'))
+        step("results")
+
+        go(page, "Recommend")
+        page.locator('[data-testid="stDataFrame"]').nth(1).wait_for(timeout=60_000)
+        assert wait_for_charts(page) > 0
+        assert_clean(page, "Recommend")
+        rerank(page)
+        wait_for_charts(page)
+        assert_clean(page, "Recommend after re-ranking")
+        shoot(page, "recommend", page.get_by_role("heading", name="Top recommendations"))
+        step("recommend, re-ranked")
+
+        train(page, server.url + SECOND_LINK)
+        step("second run (2 epochs)")
+        go(page, "Runs")
+        compare_all_runs(page)
+        assert_clean(page, "Runs")
+        shoot(page, "runs")
+        step("runs, compared")
+
+        go(page, "Data")
+        page.get_by_role("heading", name="Profile").wait_for(timeout=60_000)
+        assert wait_for_charts(page) > 0
+        assert_clean(page, "Data")
+        shoot(page, "data", page.get_by_role("heading", name="Profile"))
+        step("data")
+
+        go(page, "Home", "mtlrec")  # the sidebar and "This session" now show the dataset and the runs
+        assert_clean(page, "Home again")
+        shoot(page, "home")
+        step("home again")
+
+
+@pytest.mark.parametrize("path, title", [("train", "Train"), ("results", "Results")])
+def test_deep_link_on_a_fresh_server_opens_inside_the_frame(
+    new_server, page, tmp_path: Path, path: str, title: str
+) -> None:
+    server = new_server(path)
+    with explained(page, server, tmp_path):
+        page.goto(f"{server.url}/{path}")  # the server's very first request
+        open_page(page, title)
+        titles = nav_titles(page)
+        assert titles == TITLES  # the app's page titles, not file names such as "app" or "data"
+        assert {"Home", "Data", "Train", "Results", "Recommend", "Runs"} <= set(titles)
+        assert page.url.rstrip("/").endswith(f"/{path}")
+        assert page.locator('[data-testid="stSidebar"]').get_by_text("Dataset").is_visible()  # the shared sidebar
+        assert_clean(page, f"/{path}")
