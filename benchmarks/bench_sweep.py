@@ -30,7 +30,7 @@ from _common import BackgroundLoad, machine, print_table, wait_for_quiet
 
 from mtlrec.cli import build_parser, config_from_args
 from mtlrec.data import prepare
-from mtlrec.experiment import _val_metrics_fn, evaluate, label_values, predict_frame, run_experiment
+from mtlrec.experiment import evaluate, label_values, predict_frame, run_experiment, validation_metrics
 from mtlrec.models import build_model
 from mtlrec.runs import RunStore
 from mtlrec.stacked import StackedTrainer
@@ -44,7 +44,7 @@ def base_config(size: str, epochs: int):
         ["train", "sample:synthetic", "--tasks", "click,like", "--size", size, "--epochs", str(epochs),
          "--patience", "0", "--device", "cpu"]
     )  # fmt: skip
-    return config_from_args(args)
+    return config_from_args(args)[0]
 
 
 def cpu_seconds() -> float:
@@ -89,7 +89,7 @@ def equality(config) -> tuple[float, str, float]:
     torch.manual_seed(experiment.train.seed)
     encoder = prepared.encoder
     model = build_model(experiment.model, encoder.cardinalities, encoder.numeric_width, 2, tasks=experiment.tasks)
-    trainer = StackedTrainer(experiment.train, [c.tasks for c in configs], val_metrics=_val_metrics_fn(prepared))
+    trainer = StackedTrainer(experiment.train, [c.tasks for c in configs], val_metrics=validation_metrics(prepared))
     fits = trainer.fit(model, prepared.train, prepared.val, torch.device("cpu"))
     worst, where, metric_gap = 0.0, "", 0.0
     y_true = label_values(prepared.test_frame, encoder, prepared.test)

@@ -6,9 +6,13 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mtlrec.config import MODEL_KINDS, SIZE_PRESETS, WEIGHTING_METHODS, DataConfig, ExperimentConfig, TaskSpec
 from mtlrec.errors import MtlrecError
+
+if TYPE_CHECKING:
+    from mtlrec.data import Loaded
 
 EXIT_BAD_INPUT = 2
 EXIT_TRAINING_FAILED = 1
@@ -131,18 +135,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
-    """Build the run's config: a saved config, or inference on the data with the flags as overrides."""
+def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded | None]:
+    """Build the run's config: a saved config, or inference on the data with the flags as overrides. Returns it
+    and, when inference read the data, the data as read (so that training does not read it again)."""
     from mtlrec.data import load_frames, propose_schema
     from mtlrec.schema import binary_coding
 
+    loaded = None
     if args.config:
         config = ExperimentConfig.load(args.config)
     else:
         if not args.data:
             raise MtlrecError("give a data file (or --config DIR/config.json)")
         config = ExperimentConfig(data=DataConfig(path=args.data, test_path=args.test_data))
-        frame, _, _ = load_frames(config)
+        loaded = load_frames(config)
+        frame = loaded.frame
         proposal = propose_schema(frame, args.data)
         d, inferred = proposal.data, proposal.data
         d.path, d.test_path = args.data, args.test_data
@@ -165,7 +172,9 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
         else:
             config.tasks = proposal.tasks
             if not config.tasks:
-                raise MtlrecError("no label columns were recognised: name them with --tasks a,b,c")
+                raise MtlrecError(
+                    f"no label columns were recognised in {Path(args.data).name}: name them with --tasks a,b,c"
+                )
         weights = _numbers(args.weights, float, "--weights")
         if weights is not None:
             if len(weights) != len(config.tasks):
@@ -187,7 +196,7 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
                 d.categorical.insert(0, col)
         config.data = d
     _apply_overrides(config, args)
-    return config
+    return config, loaded
 
 
 def _apply_overrides(config: ExperimentConfig, args: argparse.Namespace) -> None:
@@ -261,14 +270,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     from mtlrec.experiment import run_experiment
     from mtlrec.runs import write_run_files
 
-    config = config_from_args(args)
+    config, loaded = config_from_args(args)
     config.check()
     out = Path(args.out or Path("out") / time.strftime("%Y%m%d-%H%M%S"))
     print(
         f"data: {config.data.path}  tasks: " + ", ".join(f"{t.name} ({t.type}, w={t.weight:g})" for t in config.tasks)
     )
     callback = None if args.quiet else (lambda p: print_epoch(p, config.task_names))
-    result = run_experiment(config, callback=callback)
+    result = run_experiment(config, loaded=loaded, callback=callback)
     for note in result.notes:
         print(f"note: {note}")
     write_run_files(result, out)
@@ -409,7 +418,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     if args.weights:
         raise MtlrecError("--weights does not apply to a sweep: the sweep sets the loss weights")
-    base = config_from_args(args)
+    base, loaded = config_from_args(args)
     tasks = _list(args.tasks) or base.task_names  # with --config, --tasks picks the swept tasks among the config's
     references = [] if (args.references or "").strip().lower() == "none" else _list(args.references) or []
     config = SweepConfig(
@@ -430,7 +439,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     def work() -> None:
         try:
             outcome["result"] = run_sweep(
-                config, store, callback=None if args.quiet else sweep_printer(config), stop=stop,
+                config, store, loaded=loaded, callback=None if args.quiet else sweep_printer(config), stop=stop,
                 group_size=args.group_size, workers=args.workers,
             )  # fmt: skip
         except BaseException as exc:

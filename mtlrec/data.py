@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -85,7 +86,15 @@ def propose_schema(frame: pd.DataFrame, path: str | None = None) -> SchemaPropos
     return proposal
 
 
-def load_frames(config: ExperimentConfig) -> tuple[pd.DataFrame, pd.DataFrame | None, list[str]]:
+class Loaded(NamedTuple):
+    """A config's data file (and test file) as read, with the loader's notes."""
+
+    frame: pd.DataFrame
+    test_frame: pd.DataFrame | None
+    notes: list[str]
+
+
+def load_frames(config: ExperimentConfig) -> Loaded:
     """Read the config's data file (and test file), returning frames and loader notes."""
     if not config.data.path:
         raise MtlrecError("no data file given: pass a file path or choose a bundled sample")
@@ -96,7 +105,7 @@ def load_frames(config: ExperimentConfig) -> tuple[pd.DataFrame, pd.DataFrame | 
         test = read_table(resolve_data_path(config.data.test_path))
         notes += [f"{test.name}: {n}" for n in test.notes]
         test_frame = test.frame
-    return table.frame, test_frame, notes
+    return Loaded(table.frame, test_frame, notes)
 
 
 def _random_split(idx: np.ndarray, frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -140,12 +149,18 @@ def prepare(
     config: ExperimentConfig,
     frame: pd.DataFrame | None = None,
     test_frame: pd.DataFrame | None = None,
+    *,
+    loaded: Loaded | None = None,
 ) -> Prepared:
-    """Validate, split, fit the encoder on the training rows only, and encode every part once."""
+    """Validate, split, fit the encoder on the training rows only, and encode every part once.
+
+    Without `frame`, the config's files are read, or taken from `loaded` (their load_frames(config) already done).
+    """
     notes: list[str] = []
     source = None
     if frame is None:
-        frame, test_frame, notes = load_frames(config)
+        frame, test_frame, file_notes = loaded or load_frames(config)
+        notes = list(file_notes)
         source = Path(config.data.path).name  # messages name the file, as the loader's do
     frame = frame.reset_index(drop=True)
     try:

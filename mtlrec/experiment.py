@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from mtlrec.config import ExperimentConfig
-from mtlrec.data import Prepared, prepare
+from mtlrec.data import Loaded, Prepared, prepare
 from mtlrec.diagnostics import final_diagnostics
 from mtlrec.encode import Encoder
 from mtlrec.metrics import task_metrics
@@ -29,7 +29,7 @@ class RunResult:
     config: ExperimentConfig
     status: str  # finished | stopped | failed
     message: str
-    history: pd.DataFrame  # one row per epoch (see Trainer._history_row)
+    history: pd.DataFrame  # one row per epoch (see mtlrec.train.history_row)
     metrics: dict  # the content of metrics.json
     model: nn.Module | None = None
     encoder: Encoder | None = None
@@ -63,7 +63,7 @@ def evaluate(
     }
 
 
-def _val_metrics_fn(prepared: Prepared) -> Callable[[np.ndarray], dict[str, dict[str, float]]]:
+def validation_metrics(prepared: Prepared) -> Callable[[np.ndarray], dict[str, dict[str, float]]]:
     """Validation metrics from raw outputs (no ranking metrics: they are for the final test evaluation)."""
     encoder, config = prepared.encoder, prepared.config
     y_true = label_values(prepared.frame.iloc[prepared.val_idx], encoder, prepared.val)
@@ -94,12 +94,16 @@ def run_experiment(
     test_frame: pd.DataFrame | None = None,
     *,
     prepared: Prepared | None = None,
+    loaded: Loaded | None = None,
     callback: Callable[[Progress], None] | None = None,
     stop: threading.Event | None = None,
 ) -> RunResult:
-    """Train and evaluate one run. Bad data or settings raise MtlrecError before training starts."""
+    """Train and evaluate one run. Bad data or settings raise MtlrecError before training starts.
+
+    The data: `frame` (and `test_frame`), or `prepared`, or the config's files (`loaded` when already read).
+    """
     if prepared is None:
-        prepared = prepare(config, frame, test_frame)
+        prepared = prepare(config, frame, test_frame, loaded=loaded)
     device = resolve_device(config.train.device)
     encoder = prepared.encoder
     check_memory(estimate_memory(config, len(prepared.frame), encoder.cardinalities, encoder.numeric_width))
@@ -108,38 +112,57 @@ def run_experiment(
         config.model, encoder.cardinalities, encoder.numeric_width, len(config.tasks), tasks=config.tasks
     )
     weighting = build_weighting(config.weighting, config.tasks)
-    trainer = Trainer(config.train, config.tasks, weighting, callback, stop, _val_metrics_fn(prepared))
+    trainer = Trainer(config.train, config.tasks, weighting, callback, stop, validation_metrics(prepared))
     trainer.fit(model, prepared.train, prepared.val, device)
+    return trained_result(config, prepared, model, trainer, device, trainer.notes_)
 
+
+def trained_result(
+    config: ExperimentConfig,
+    prepared: Prepared,
+    model: nn.Module,
+    fit,
+    device: torch.device,
+    notes: list[str],
+    y_test: np.ndarray | None = None,
+    **extra_metrics,
+) -> RunResult:
+    """The RunResult of a trained model: metrics.json (test metrics when an epoch was kept), test predictions.
+
+    `fit` is what trained it: a Trainer, or a sweep's StackedFit (the same attribute names). `notes` follow the
+    data's; `y_test` (label_values of the test rows) saves recomputing them; `extra_metrics` end metrics.json.
+    """
+    encoder = prepared.encoder
     metrics: dict = {
         "tasks": {},
         "params": count_parameters(model),
-        "epochs_run": trainer.epochs_run_,
-        "best_epoch": trainer.best_epoch_,
-        "train_seconds": round(trainer.train_seconds_, 3),
-        "samples_per_second": round(len(prepared.train) * trainer.epochs_run_ / max(trainer.train_seconds_, 1e-9), 1),
+        "epochs_run": fit.epochs_run_,
+        "best_epoch": fit.best_epoch_,
+        "train_seconds": round(fit.train_seconds_, 3),
+        "samples_per_second": round(len(prepared.train) * fit.epochs_run_ / max(fit.train_seconds_, 1e-9), 1),
         "train_rows": len(prepared.train),
         "val_rows": len(prepared.val),
         "test_rows": len(prepared.test),
         "device": str(device),
-        "status": trainer.status_,
+        "status": fit.status_,
+        "diagnostics": final_diagnostics(fit.history_),
+        **extra_metrics,
     }
-    metrics["diagnostics"] = final_diagnostics(trainer.history_)
     predictions = None
-    if trainer.status_ != "failed" and trainer.best_epoch_ > 0:
-        y_true = label_values(prepared.test_frame, encoder, prepared.test)
+    if fit.status_ != "failed" and fit.best_epoch_ > 0:
+        y_true = label_values(prepared.test_frame, encoder, prepared.test) if y_test is None else y_test
         y_pred = predict_frame(model, encoder, prepared.test, device)
         ranking = prepared.ranking_note is None
         metrics["tasks"] = evaluate(config, y_true, y_pred, prepared.group("test"), ranking)
         predictions = prediction_table(prepared, y_true, y_pred)
     return RunResult(
         config=config,
-        status=trainer.status_,
-        message=trainer.message_,
-        history=pd.DataFrame(trainer.history_),
+        status=fit.status_,
+        message=fit.message_,
+        history=pd.DataFrame(fit.history_),
         metrics=metrics,
         model=model.cpu(),
         encoder=encoder,
         predictions=predictions,
-        notes=list(prepared.notes) + list(trainer.notes_),
+        notes=list(prepared.notes) + list(notes),
     )

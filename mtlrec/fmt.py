@@ -48,6 +48,11 @@ def nbytes(n: float) -> str:
     return f"{n:.0f} B"
 
 
+def setting(value) -> str:
+    """A setting's value as a person types it: 0.8, 1e-06, 100."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def delta(value: float | None, reference: float | None, digits: int = 4) -> str | None:
     """Signed difference for st.metric's delta ('+0.0123'); None when either side is missing."""
     if value is None or reference is None:

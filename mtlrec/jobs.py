@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 
 import pandas as pd
 
@@ -30,6 +30,8 @@ class JobLimiter:
 
     def acquire(self) -> None:
         if not self._slots.acquire(blocking=False):
+            if self.max_jobs == 0:
+                raise MtlrecError("this server allows no training: its limit of jobs at once is 0 (MTLREC_MAX_JOBS=0)")
             raise MtlrecError(
                 f"the server is already training {self.max_jobs} model(s), its limit: wait for one to finish "
                 "(or stop yours) and start again"
@@ -44,13 +46,110 @@ class JobLimiter:
 
 
 DEFAULT_LIMITER = JobLimiter(int(os.environ.get("MTLREC_MAX_JOBS", "2")))
+SERVER_LIMIT = "server"  # a job's limiter by default: DEFAULT_LIMITER, looked up when the job starts
 
 
 @dataclass
-class JobState:
-    """A snapshot of a job for the page to draw (copies: safe to read while the job goes on)."""
+class BackgroundState:
+    """A snapshot of a background job for a page to draw (copies: safe to read while the job goes on)."""
 
     status: str  # queued | preparing | running | finished | stopped | failed
+
+    @property
+    def done(self) -> bool:
+        return self.status in ("finished", "stopped", "failed")
+
+
+class BackgroundJob:
+    """Work in a daemon thread holding a slot of the server's limiter; a stop flag ends it, pages poll snapshot().
+
+    A subclass indexes its work in `_open` (before the thread starts: it returns the thread's name) and does it in
+    `_work` (in the thread); whatever way that ends, the slot is released, and a failure becomes status "failed"
+    with a message for people.
+    """
+
+    def __init__(
+        self,
+        state: BackgroundState,
+        frame: pd.DataFrame | None,
+        test_frame: pd.DataFrame | None,
+        limiter: JobLimiter | str | None,
+    ):
+        self.frame, self.test_frame = frame, test_frame
+        self.limiter = limiter  # a JobLimiter, SERVER_LIMIT, or None: no cap
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._state = state
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> BackgroundJob:
+        """Take a slot (MtlrecError when the server is at its limit), index the work, start the thread."""
+        if self.limiter == SERVER_LIMIT:
+            self.limiter = DEFAULT_LIMITER
+        if self.limiter:
+            self.limiter.acquire()
+        try:
+            name = self._open()
+        except BaseException:
+            if self.limiter:
+                self.limiter.release()
+            raise
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Ask the job to stop: it ends within about a batch, and what it finished stays saved ('stopped')."""
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> BackgroundState:
+        if self._thread:
+            self._thread.join(timeout)
+        return self.snapshot()
+
+    def snapshot(self) -> BackgroundState:
+        with self._lock:
+            s = self._state
+            lists = {f.name: list(getattr(s, f.name)) for f in fields(s) if isinstance(getattr(s, f.name), list)}
+            return replace(s, **lists)
+
+    def _update(self, **changes) -> None:
+        with self._lock:
+            for key, value in changes.items():
+                setattr(self._state, key, value)
+
+    def _open(self) -> str:
+        raise NotImplementedError
+
+    def _work(self) -> None:
+        raise NotImplementedError
+
+    def _fail(self, message: str) -> None:
+        self._update(status="failed", message=message)
+
+    def _crash_message(self, exc: Exception) -> str:
+        raise NotImplementedError
+
+    def _run(self) -> None:
+        started = time.perf_counter()
+        try:
+            self._work()
+        except MtlrecError as exc:
+            self._fail(exc.message)
+        except Exception as exc:  # a bug or the machine (e.g. out of memory): keep what was saved, say what happened
+            traceback.print_exc(file=sys.stderr)
+            self._fail(self._crash_message(exc))
+        finally:
+            self._update(elapsed=time.perf_counter() - started)
+            self.frame = self.test_frame = None  # let the data go; the run store has what matters
+            if self.limiter:
+                self.limiter.release()
+
+
+@dataclass
+class JobState(BackgroundState):
+    """A training job's snapshot."""
+
     run_id: str | None
     epoch: int = 0
     epochs: int = 0
@@ -64,17 +163,16 @@ class JobState:
     notes: list[str] = field(default_factory=list)
 
     @property
-    def done(self) -> bool:
-        return self.status in ("finished", "stopped", "failed")
-
-    @property
     def fraction(self) -> float:
         if not self.epochs or not self.batches:
             return 0.0
         return min(1.0, ((self.epoch - 1) * self.batches + self.batch) / (self.epochs * self.batches))
 
 
-class TrainingJob:
+STOPPED_BEFORE_START = "stopped before training started"
+
+
+class TrainingJob(BackgroundJob):
     """Trains one run in a daemon thread and saves it in the run store, whatever way it ends."""
 
     def __init__(
@@ -86,55 +184,19 @@ class TrainingJob:
         *,
         name: str | None = None,
         sweep_id: str | None = None,
-        limiter: JobLimiter | None = DEFAULT_LIMITER,
+        limiter: JobLimiter | str | None = SERVER_LIMIT,
     ):
-        self.config, self.store, self.frame, self.test_frame = config, store, frame, test_frame
-        self.name, self.sweep_id, self.limiter = name, sweep_id, limiter
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._state = JobState(status="queued", run_id=None, epochs=config.train.epochs)
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> TrainingJob:
-        """Take a slot (MtlrecError when the server is at its limit), index the run, start the thread."""
-        if self.limiter:
-            self.limiter.acquire()
-        try:
-            run_id = self.store.start(self.config, self.name, self.sweep_id)
-        except BaseException:
-            if self.limiter:
-                self.limiter.release()
-            raise
-        self._update(run_id=run_id, status="preparing")
-        self._thread = threading.Thread(target=self._run, name=f"mtlrec-job-{run_id}", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Ask the job to stop; it ends within one batch and its run is saved as 'stopped'."""
-        self._stop.set()
-
-    def join(self, timeout: float | None = None) -> JobState:
-        if self._thread:
-            self._thread.join(timeout)
-        return self.snapshot()
+        super().__init__(JobState(status="queued", run_id=None, epochs=config.train.epochs), frame, test_frame, limiter)
+        self.config, self.store, self.name, self.sweep_id = config, store, name, sweep_id
 
     @property
     def run_id(self) -> str | None:
         return self._state.run_id
 
-    def snapshot(self) -> JobState:
-        with self._lock:
-            s = self._state
-            return JobState(
-                s.status, s.run_id, s.epoch, s.epochs, s.batch, s.batches, s.elapsed, s.eta,
-                list(s.history), list(s.live), s.message, list(s.notes),
-            )  # fmt: skip
-
-    def _update(self, **changes) -> None:
-        with self._lock:
-            for key, value in changes.items():
-                setattr(self._state, key, value)
+    def _open(self) -> str:
+        run_id = self.store.start(self.config, self.name, self.sweep_id)
+        self._update(run_id=run_id, status="preparing")
+        return f"mtlrec-job-{run_id}"
 
     def _on_progress(self, p) -> None:
         rows = None
@@ -155,46 +217,29 @@ class TrainingJob:
         if rows is not None:  # file I/O outside the lock: pages polling the job never wait for the disk
             self.store.record_history(self._state.run_id, rows)
 
-    def _run(self) -> None:
+    def _work(self) -> None:
         from mtlrec.experiment import run_experiment
 
         run_id = self._state.run_id
-        started = time.perf_counter()
-        try:
-            if self._stop.is_set():
-                raise _StoppedBeforeStart
-            result = run_experiment(
-                self.config, self.frame, self.test_frame, callback=self._on_progress, stop=self._stop
+        if self._stop.is_set():
+            self.store.close(run_id, "stopped", STOPPED_BEFORE_START)
+            self._update(status="stopped", message=STOPPED_BEFORE_START)
+            return
+        result = run_experiment(self.config, self.frame, self.test_frame, callback=self._on_progress, stop=self._stop)
+        self.store.finish(run_id, result)  # the job keeps no model: a session holds its latest job
+        self._update(status=result.status, message=result.message, notes=result.notes)
+
+    def _fail(self, message: str) -> None:
+        self.store.fail(self._state.run_id, message)
+        super()._fail(message)
+
+    def _crash_message(self, exc: Exception) -> str:
+        text = str(exc)
+        if isinstance(exc, MemoryError) or "out of memory" in text.lower() or "can't allocate" in text.lower():
+            return (
+                "training ran out of memory: choose a smaller size preset or embedding, a smaller batch, or fewer rows"
             )
-            self.store.finish(run_id, result)  # the job keeps no model: a session holds its latest job
-            self._update(status=result.status, message=result.message, notes=result.notes)
-        except _StoppedBeforeStart:
-            self.store.close(run_id, "stopped", "stopped before training started")
-            self._update(status="stopped", message="stopped before training started")
-        except MtlrecError as exc:
-            self.store.fail(run_id, exc.message)
-            self._update(status="failed", message=exc.message)
-        except Exception as exc:  # a bug or the machine (e.g. out of memory): keep the run, say what happened
-            traceback.print_exc(file=sys.stderr)
-            message = _describe_crash(exc)
-            self.store.fail(run_id, message)
-            self._update(status="failed", message=message)
-        finally:
-            self._update(elapsed=time.perf_counter() - started)
-            self.frame = self.test_frame = None  # let the data go; the run store has what matters
-            if self.limiter:
-                self.limiter.release()
-
-
-class _StoppedBeforeStart(Exception):
-    pass
-
-
-def _describe_crash(exc: Exception) -> str:
-    text = str(exc)
-    if isinstance(exc, MemoryError) or "out of memory" in text.lower() or "can't allocate" in text.lower():
-        return "training ran out of memory: choose a smaller size preset or embedding, a smaller batch, or fewer rows"
-    return f"training failed unexpectedly ({type(exc).__name__}: {text[:300]})"
+        return f"training failed unexpectedly ({type(exc).__name__}: {text[:300]})"
 
 
 _warm = threading.Event()

@@ -295,7 +295,7 @@ class RunStore:
     def recover_interrupted(self) -> int:
         """Mark runs left 'running' by a process that no longer exists as 'interrupted'; returns how many."""
         rows = self._execute("SELECT id, pid FROM runs WHERE status='running'")
-        stale = [r["id"] for r in rows if r["pid"] != os.getpid() and not _alive(r["pid"])]
+        stale = [r["id"] for r in rows if r["pid"] != os.getpid() and not process_alive(r["pid"])]
         for run_id in stale:
             if self.folder(run_id).is_dir():
                 self.close(run_id, "interrupted", "the server stopped while this run was training")
@@ -345,7 +345,7 @@ class RunStore:
         """Remove a run's row and folder; a run still training (in a live process) must be stopped first."""
         folder = self.folder(run_id)
         rows = self._execute("SELECT status, pid FROM runs WHERE id=?", (run_id,))
-        if rows and rows[0]["status"] == "running" and _alive(rows[0]["pid"]):
+        if rows and rows[0]["status"] == "running" and process_alive(rows[0]["pid"]):
             raise MtlrecError(f"run '{run_id}' is training right now: stop it first, then delete it")
         self._execute("DELETE FROM runs WHERE id=?", (run_id,))
         shutil.rmtree(folder, ignore_errors=True)
@@ -392,7 +392,8 @@ def _json_readable(path: Path) -> bool:
     return True
 
 
-def _alive(pid: int | None) -> bool:
+def process_alive(pid: int | None) -> bool:
+    """Whether the process `pid` still runs: a run or sweep marked running by a process that is gone was interrupted."""
     if not pid:
         return False
     try:

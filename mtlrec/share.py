@@ -13,6 +13,7 @@ import copy
 from collections.abc import Mapping
 from urllib.parse import quote, unquote
 
+from mtlrec import fmt
 from mtlrec.config import (
     MONITOR_METRICS,
     OPTIMIZERS,
@@ -80,8 +81,8 @@ _CHOICES = {
     "weighting": WEIGHTING_METHODS,
     "bs": BATCH_SIZES,
 }
-# The ranges of the Train page's controls (both ends included); NaN is in none of them.
-_RANGES = {
+# The ranges of the Train page's controls (both ends included; the page reads them from here); NaN is in none.
+RANGES = {
     "embed_dim": (0, 512),
     "dropout": (0.0, 0.8),
     "lr": (1e-6, 10.0),
@@ -152,8 +153,8 @@ def apply_query(
             choices = ", ".join(str(c) for c in _CHOICES[key])
             problems.append(f"link setting {key}={raw!r} is not one of {choices}; ignored")
             continue
-        if key in _RANGES and not _RANGES[key][0] <= value <= _RANGES[key][1]:
-            low, high = (f"{v:g}" if isinstance(v, float) else str(v) for v in _RANGES[key])
+        if key in RANGES and not RANGES[key][0] <= value <= RANGES[key][1]:
+            low, high = (fmt.setting(v) for v in RANGES[key])
             problems.append(f"link setting {key}={raw!r} is not between {low} and {high}; ignored")
             continue
         if key in ("bottom", "tower") and (not value or min(value) < 1):

@@ -11,7 +11,7 @@ The K models stay independent, and each follows mtlrec.train.Trainer step for st
 - the combined loss sum_k sum_j w_kj L_kj gives each model exactly the gradient of its own sum_j w_kj L_kj, and
   Adam/AdamW are elementwise, so one optimiser over the stacked parameters is K separate optimisers;
 - per-model validation metrics, divergence check, early stopping and best-state restore, with the Trainer's own
-  monitor and history-row code.
+  monitor, divergence check, history rows and messages (the public helpers of mtlrec.train).
 So a stacked model equals its separate run up to floating-point rounding (batched matrix products may sum in
 another order); tests/test_sweep.py checks 1e-5. A model that stops (early stopping, divergence) leaves the stack:
 its rows of the parameters and of the optimiser state are dropped, so the others do not pay for it.
@@ -39,7 +39,17 @@ from torch.func import functional_call, vmap
 
 from mtlrec.config import TaskSpec, TrainConfig
 from mtlrec.encode import Encoded
-from mtlrec.train import Trainer, task_losses, to_tensors
+from mtlrec.train import (
+    diverged,
+    divergence_message,
+    early_stopping_message,
+    history_row,
+    improves,
+    monitor_value,
+    stopped_message,
+    task_losses,
+    to_tensors,
+)
 
 PREDICT_BATCH = 8192  # rows per forward pass when predicting (as mtlrec.train.predict_raw)
 
@@ -109,8 +119,6 @@ class StackedTrainer:
         self.stop = stop or threading.Event()
         self.val_metrics = val_metrics
         self.on_batch = on_batch  # receives the share of this stack's work done, in [0, 1]
-        # Per-model Trainers lend their monitor, divergence check and history rows: one definition of each.
-        self._trainers = [Trainer(cfg, model_tasks, weighting=None) for model_tasks in tasks]
 
     def fit(self, model: nn.Module, train: Encoded, val: Encoded, device: torch.device) -> list[StackedFit]:
         """Train K copies of `model` (its current state is every copy's initial state); one StackedFit each."""
@@ -151,23 +159,17 @@ class StackedTrainer:
             trained = 0
             for b in range(batches):
                 if self.stop.is_set():
-                    for i in active:
-                        fits[i].status_, fits[i].message_ = "stopped", f"stopped by the user in epoch {epoch}"
-                    return self._finish(fits, params, active, model)
+                    return self._stopped(fits, params, active, model, epoch)
                 s = slice(b * cfg.batch_size, (b + 1) * cfg.batch_size)
                 optimizer.zero_grad(set_to_none=True)
                 losses = losses_of(forward(params, cat_e[s], num_e[s]), lab_e[s], is_binary)  # (K, T)
                 failed = []
                 for row, i in enumerate(active):
-                    bad = self._trainers[i]._diverged(losses[row], first_loss[i])
+                    bad = diverged(losses[row], first_loss[i])
                     if bad is not None:
                         failed.append(row)
                         fits[i].status_ = "failed"
-                        fits[i].message_ = (
-                            f"training diverged: the loss of task '{names[bad]}' became "
-                            f"{losses[row, bad].item():.3g} in epoch {epoch}, batch {b + 1}; lower the learning rate "
-                            f"(now {cfg.lr:g}) or that task's weight, or check its label values"
-                        )
+                        fits[i].message_ = divergence_message(names[bad], losses[row, bad].item(), epoch, b + 1, cfg.lr)
                         if fits[i].best_epoch_ == 0:  # no best epoch to go back to: the weights as they are
                             fits[i].state = self._state(params, row, model)
                     elif first_loss[i] is None:
@@ -194,9 +196,7 @@ class StackedTrainer:
             keep = self._validate(epoch, params, forward, model, val, val_labels, is_binary, sums / trained, active,
                                   fits, best_value, waited, device)  # fmt: skip
             if self.stop.is_set():
-                for i in active:
-                    fits[i].status_, fits[i].message_ = "stopped", f"stopped by the user in epoch {epoch}"
-                return self._finish(fits, params, active, model)
+                return self._stopped(fits, params, active, model, epoch)
             charge()
             if len(keep) < len(active):
                 active = [active[row] for row in keep]
@@ -213,34 +213,25 @@ class StackedTrainer:
         for row, i in enumerate(active):
             if self.stop.is_set():
                 return list(range(len(active)))
-            trainer = self._trainers[i]
-            names = [t.name for t in trainer.tasks]
+            tasks = self.tasks[i]
+            names = [t.name for t in tasks]
             train_loss = dict(zip(names, train_means[row].tolist(), strict=True))
             val_raw = torch.from_numpy(raw[row]).to(device)
             with torch.no_grad():
                 val_loss = dict(zip(names, task_losses(val_raw, val_labels, is_binary).tolist(), strict=True))
             metrics = self.val_metrics(raw[row]) if self.val_metrics else {}
-            weights = {t.name: t.weight for t in trainer.tasks}
-            value, higher = trainer._monitor(val_loss, metrics)
-            row_history = trainer._history_row(
-                epoch, fits[i].train_seconds_, train_loss, val_loss, metrics, value, weights
+            weights = {t.name: t.weight for t in tasks}
+            value, higher = monitor_value(cfg.monitor, tasks, val_loss, metrics)
+            fits[i].history_.append(
+                history_row(tasks, epoch, fits[i].train_seconds_, train_loss, val_loss, metrics, value, weights)
             )
-            fits[i].history_.append(row_history)
-            best = best_value[i]
-            improved = math.isfinite(value) and (
-                best is None or not math.isfinite(best) or (value > best if higher else value < best)
-            )
-            if improved or fits[i].best_epoch_ == 0:
+            if improves(value, best_value[i], higher) or fits[i].best_epoch_ == 0:
                 best_value[i], fits[i].best_epoch_, waited[i] = value, epoch, 0
                 fits[i].state = self._state(params, row, model)
             else:
                 waited[i] += 1
             if cfg.patience and waited[i] >= cfg.patience:
-                fits[
-                    i
-                ].message_ = (
-                    f"early stopping: no improvement for {cfg.patience} epochs; best epoch {fits[i].best_epoch_}"
-                )
+                fits[i].message_ = early_stopping_message(cfg.patience, fits[i].best_epoch_)
             else:
                 keep.append(row)
         return keep
@@ -250,6 +241,11 @@ class StackedTrainer:
         """Row `row` of the stack as a state_dict of `model` (parameters and buffers, in the model's order)."""
         own = {name: p[row].detach().clone() for name, p in params.items()}
         return {name: own.get(name, value) for name, value in model.state_dict().items()}
+
+    def _stopped(self, fits, params, active, model, epoch: int) -> list[StackedFit]:
+        for i in active:
+            fits[i].status_, fits[i].message_ = "stopped", stopped_message(epoch)
+        return self._finish(fits, params, active, model)
 
     def _finish(self, fits, params, active, model) -> list[StackedFit]:
         for row, i in enumerate(active):

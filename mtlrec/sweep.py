@@ -24,10 +24,8 @@ import json
 import math
 import os
 import secrets
-import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import combinations_with_replacement
@@ -38,10 +36,11 @@ import numpy as np
 import pandas as pd
 
 from mtlrec.config import ExperimentConfig
-from mtlrec.data import Prepared
+from mtlrec.data import Loaded, Prepared
 from mtlrec.errors import MtlrecError
+from mtlrec.jobs import SERVER_LIMIT, BackgroundJob, BackgroundState, JobLimiter
 from mtlrec.metrics import higher_is_better
-from mtlrec.runs import RUN_ID, RunStore, _alive, atomic_write_text, dumps
+from mtlrec.runs import RUN_ID, RunStore, atomic_write_text, dumps, process_alive
 
 GRID_KINDS = ("simplex", "dirichlet")  # evenly spaced points on the simplex | random Dirichlet(1, ..., 1) samples
 REFERENCE_METHODS = ("uncertainty", "gradnorm", "dwa", "pcgrad")  # adaptive weightings run as references
@@ -335,7 +334,7 @@ def _read_info(store: RunStore, sweep_id: str) -> dict:
         info = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise MtlrecError(f"sweep '{sweep_id}' is damaged or missing ({exc})") from None
-    if info.get("status") == "running" and info.get("pid") != os.getpid() and not _alive(info.get("pid")):
+    if info.get("status") == "running" and info.get("pid") != os.getpid() and not process_alive(info.get("pid")):
         info.update(status="interrupted", message="the server stopped while this sweep was training")
         _write_info(store, sweep_id, info)
     return info
@@ -499,6 +498,7 @@ def run_sweep(
     test_frame: pd.DataFrame | None = None,
     *,
     prepared: Prepared | None = None,
+    loaded: Loaded | None = None,
     sweep_id: str | None = None,
     callback: Callable[[SweepProgress], None] | None = None,
     stop: threading.Event | None = None,
@@ -507,7 +507,8 @@ def run_sweep(
 ) -> SweepResult:
     """Train and save every grid point and reference of a sweep; returns the sweep's table.
 
-    `prepared` (mtlrec.data.prepare of config.experiment()) skips preparing the data. `group_size` (models per
+    `prepared` (mtlrec.data.prepare of config.experiment()) skips preparing the data; `loaded` (load_frames of
+    the base config) skips reading its files. `group_size` (models per
     stack) and `workers` (parallel threads) are chosen by measurement when None. When `stop` is set the sweep
     ends within about a batch: runs in flight are dropped, the finished ones stay, and the sweep is 'stopped'.
     Bad data or settings raise MtlrecError (the sweep is then saved as 'failed').
@@ -520,7 +521,7 @@ def run_sweep(
     sweep = Sweeper(config, store, sweep_id, stop or threading.Event(), callback)
     status, message = "failed", ""
     try:
-        status, message = sweep.run(frame, test_frame, prepared, group_size, workers)
+        status, message = sweep.run(frame, test_frame, prepared, loaded, group_size, workers)
     except MtlrecError as exc:
         message = exc.message
         raise
@@ -536,10 +537,9 @@ def run_sweep(
 
 
 @dataclass
-class SweepState:
-    """A snapshot of a sweep job for a page to draw (copies: safe to read while the job goes on)."""
+class SweepState(BackgroundState):
+    """A sweep job's snapshot."""
 
-    status: str  # queued | preparing | running | finished | stopped | failed
     sweep_id: str | None
     stage: str = ""
     points_done: int = 0
@@ -553,67 +553,38 @@ class SweepState:
     message: str = ""
     stopping: bool = False
 
-    @property
-    def done(self) -> bool:
-        return self.status in ("finished", "stopped", "failed")
 
-
-class SweepJob:
+class SweepJob(BackgroundJob):
     """Runs a sweep in a daemon thread; counts against the server's training limiter like a TrainingJob."""
 
     def __init__(self, config: SweepConfig, store: RunStore, frame: pd.DataFrame | None = None,
-                 test_frame: pd.DataFrame | None = None, *, limiter=None, group_size: int | None = None,
-                 workers: int | None = None):  # fmt: skip
-        from mtlrec.jobs import DEFAULT_LIMITER
-
-        self.config, self.store, self.frame, self.test_frame = config, store, frame, test_frame
-        self.limiter = DEFAULT_LIMITER if limiter is None else limiter
-        self.group_size, self.workers = group_size, workers
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._state = SweepState("queued", None, points_total=config.n_points(),
-                                 references_total=len(config.reference_roles()))  # fmt: skip
-        self._thread: threading.Thread | None = None
+                 test_frame: pd.DataFrame | None = None, *, limiter: JobLimiter | str | None = SERVER_LIMIT,
+                 group_size: int | None = None, workers: int | None = None):  # fmt: skip
+        state = SweepState(
+            "queued", None, points_total=config.n_points(), references_total=len(config.reference_roles())
+        )
+        super().__init__(state, frame, test_frame, limiter)
+        self.config, self.store, self.group_size, self.workers = config, store, group_size, workers
         self.result: SweepResult | None = None
 
     def start(self) -> SweepJob:
-        """Check the settings, take a slot (MtlrecError when the server is at its limit), start the thread."""
+        """Check the settings, then start as every job does (MtlrecError when the server is at its limit)."""
         self.config.check()
-        if self.limiter:
-            self.limiter.acquire()
-        try:
-            sweep_id = create_sweep(self.store, self.config)
-        except BaseException:
-            if self.limiter:
-                self.limiter.release()
-            raise
-        self._update(sweep_id=sweep_id, status="preparing", stage="preparing the data")
-        self._thread = threading.Thread(target=self._run, name=f"mtlrec-sweep-{sweep_id}", daemon=True)
-        self._thread.start()
-        return self
+        return super().start()
 
     def stop(self) -> None:
         """Ask the sweep to stop: it ends within about a batch; finished points stay saved."""
-        self._stop.set()
+        super().stop()
         self._update(stopping=True)
-
-    def join(self, timeout: float | None = None) -> SweepState:
-        if self._thread:
-            self._thread.join(timeout)
-        return self.snapshot()
 
     @property
     def sweep_id(self) -> str | None:
         return self._state.sweep_id
 
-    def snapshot(self) -> SweepState:
-        with self._lock:
-            return dataclasses.replace(self._state, rows=list(self._state.rows))
-
-    def _update(self, **changes) -> None:
-        with self._lock:
-            for key, value in changes.items():
-                setattr(self._state, key, value)
+    def _open(self) -> str:
+        sweep_id = create_sweep(self.store, self.config)
+        self._update(sweep_id=sweep_id, status="preparing", stage="preparing the data")
+        return f"mtlrec-sweep-{sweep_id}"
 
     def _on_progress(self, p: SweepProgress) -> None:
         with self._lock:
@@ -625,21 +596,12 @@ class SweepJob:
             if p.row is not None:
                 s.rows.append(p.row)
 
-    def _run(self) -> None:
-        started = time.perf_counter()
-        try:
-            self.result = run_sweep(
-                self.config, self.store, self.frame, self.test_frame, sweep_id=self._state.sweep_id,
-                callback=self._on_progress, stop=self._stop, group_size=self.group_size, workers=self.workers,
-            )  # fmt: skip
-            self._update(status=self.result.status, message=self.result.message, eta=None)
-        except MtlrecError as exc:
-            self._update(status="failed", message=exc.message)
-        except Exception as exc:  # a bug or the machine: the sweep folder says what happened, the page too
-            traceback.print_exc(file=sys.stderr)
-            self._update(status="failed", message=f"the sweep failed unexpectedly ({type(exc).__name__}: {exc})")
-        finally:
-            self._update(elapsed=time.perf_counter() - started)
-            self.frame = self.test_frame = None
-            if self.limiter:
-                self.limiter.release()
+    def _work(self) -> None:
+        self.result = run_sweep(
+            self.config, self.store, self.frame, self.test_frame, sweep_id=self._state.sweep_id,
+            callback=self._on_progress, stop=self._stop, group_size=self.group_size, workers=self.workers,
+        )  # fmt: skip
+        self._update(status=self.result.status, message=self.result.message, eta=None)
+
+    def _crash_message(self, exc: Exception) -> str:
+        return f"the sweep failed unexpectedly ({type(exc).__name__}: {exc})"

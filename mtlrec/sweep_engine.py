@@ -8,7 +8,7 @@ mtlrec.sweep.run_sweep is the way in. How a sweep goes:
 3. groups run on up to MAX_WORKERS threads with one core each (on a CPU and without dropout: nothing then draws from
    the global random generator, so threads cannot change each other's runs); the references run one after the
    other through run_experiment, as one more unit of work;
-4. each finished run is evaluated with experiment.evaluate, saved in the run store tagged with the sweep, and
+4. each finished run is evaluated with experiment.trained_result, saved in the run store tagged with the sweep, and
    sweep.csv is rewritten; a stop drops the runs in flight within about a batch.
 """
 
@@ -23,23 +23,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-import pandas as pd
 import torch
 
 from mtlrec.config import ExperimentConfig
-from mtlrec.data import Prepared, prepare
-from mtlrec.diagnostics import final_diagnostics
+from mtlrec.data import Loaded, Prepared, prepare
 from mtlrec.encode import Encoded
-from mtlrec.experiment import (
-    RunResult,
-    _val_metrics_fn,
-    evaluate,
-    label_values,
-    predict_frame,
-    prediction_table,
-    run_experiment,
-)
-from mtlrec.models import build_model, count_parameters
+from mtlrec.experiment import RunResult, label_values, run_experiment, trained_result, validation_metrics
+from mtlrec.models import build_model
 from mtlrec.resources import HEADROOM, available_memory, check_memory, estimate_memory
 from mtlrec.runs import RunStore, atomic_write_text, default_run_name
 from mtlrec.stacked import StackedFit, StackedTrainer, stack, stackable, stacked_forward
@@ -144,10 +134,11 @@ class Sweeper:
         self.plan: dict = {}
         self.started = time.perf_counter()
 
-    def run(self, frame, test_frame, prepared: Prepared | None, group_size: int | None, workers: int | None):
+    def run(self, frame, test_frame, prepared: Prepared | None, loaded: Loaded | None, group_size: int | None,
+            workers: int | None):  # fmt: skip
         """Prepare, plan and train everything; returns (status, message)."""
         experiment = self.config.experiment()
-        prepared = prepared if prepared is not None else prepare(experiment, frame, test_frame)
+        prepared = prepared if prepared is not None else prepare(experiment, frame, test_frame, loaded=loaded)
         if self.stopped.is_set():
             return "stopped", "stopped by the user before training started"
         if prepared.config.task_names != experiment.task_names:
@@ -163,7 +154,7 @@ class Sweeper:
             tasks=experiment.tasks,
         )  # fmt: skip
         self.rng_after_init = _rng_state(self.device)  # where every separate run's dropout draws start
-        self.val_metrics = _val_metrics_fn(prepared)
+        self.val_metrics = validation_metrics(prepared)
         self.y_test = label_values(prepared.test_frame, encoder, prepared.test)
         with _forked_rng(self.device):
             stacks = stackable(copy.deepcopy(self.template), prepared.train, self.device)
@@ -295,34 +286,17 @@ class Sweeper:
 
     def _point_result(self, config: ExperimentConfig, fit: StackedFit, group_size: int) -> RunResult:
         """The RunResult run_experiment would make of the same training: metrics.json, predictions, model."""
-        prepared, encoder = self.prepared, self.prepared.encoder
         model = copy.deepcopy(self.template)
         model.load_state_dict(fit.state)
         model.eval()
-        metrics: dict = {
-            "tasks": {}, "params": count_parameters(model), "epochs_run": fit.epochs_run_,
-            "best_epoch": fit.best_epoch_, "train_seconds": round(fit.train_seconds_, 3),
-            "samples_per_second": round(len(prepared.train) * fit.epochs_run_ / max(fit.train_seconds_, 1e-9), 1),
-            "train_rows": len(prepared.train), "val_rows": len(prepared.val), "test_rows": len(prepared.test),
-            "device": str(self.device), "status": fit.status_, "diagnostics": final_diagnostics(fit.history_),
-            "sweep": {"id": self.sweep_id, "group_size": group_size},
-        }  # fmt: skip
-        predictions = None
-        if fit.status_ != "failed" and fit.best_epoch_ > 0:
-            y_pred = predict_frame(model, encoder, prepared.test, self.device)
-            ranking = prepared.ranking_note is None
-            metrics["tasks"] = evaluate(config, self.y_test, y_pred, prepared.group("test"), ranking)
-            predictions = prediction_table(prepared, self.y_test, y_pred)
-        notes = list(prepared.notes)
+        notes = []
         if group_size > 1:
             notes.append(
                 f"trained stacked with {group_size - 1} other weighting(s) of its sweep: its training time is its "
                 "share of the stack's"
             )
-        return RunResult(
-            config, fit.status_, fit.message_, pd.DataFrame(fit.history_), metrics, model.cpu(), encoder,
-            predictions, notes,
-        )  # fmt: skip
+        sweep = {"id": self.sweep_id, "group_size": group_size}
+        return trained_result(config, self.prepared, model, fit, self.device, notes, self.y_test, sweep=sweep)
 
     def _save(self, result: RunResult, key: str, role: str) -> None:
         """Save a run tagged with the sweep, rewrite sweep.csv, report the run."""

@@ -112,13 +112,6 @@ class Trainer:
         self.stop = stop or threading.Event()
         self.val_metrics = val_metrics
 
-    def _monitor(self, val_loss: dict[str, float], metrics: dict[str, dict[str, float]]) -> tuple[float, bool]:
-        """(value, higher_is_better) of the early-stopping criterion."""
-        if self.cfg.monitor == "loss":
-            return sum(t.weight * val_loss[t.name] for t in self.tasks), False
-        task, _, metric = self.cfg.monitor.partition(":")
-        return metrics.get(task, {}).get(metric, math.nan), higher_is_better(metric)
-
     def fit(self, model: nn.Module, train: Encoded, val: Encoded, device: torch.device | None = None) -> Trainer:
         cfg, names = self.cfg, [t.name for t in self.tasks]
         device = device or resolve_device(cfg.device)
@@ -155,19 +148,15 @@ class Trainer:
             trained = 0  # batches trained in this epoch
             for b in range(batches):
                 if self.stop.is_set():
-                    self.status_, self.message_ = "stopped", f"stopped by the user in epoch {epoch}"
+                    self.status_, self.message_ = "stopped", stopped_message(epoch)
                     break
                 s = slice(b * cfg.batch_size, (b + 1) * cfg.batch_size)
                 optimizer.zero_grad(set_to_none=True)
                 losses = task_losses(model(cat_e[s], num_e[s]), lab_e[s], is_binary)
-                bad = self._diverged(losses, first_loss)
+                bad = diverged(losses, first_loss)
                 if bad is not None:
                     self.status_ = "failed"
-                    self.message_ = (
-                        f"training diverged: the loss of task '{names[bad]}' became "
-                        f"{losses[bad].item():.3g} in epoch {epoch}, batch {b + 1}; lower the learning rate "
-                        f"(now {cfg.lr:g}) or that task's weight, or check its label values"
-                    )
+                    self.message_ = divergence_message(names[bad], losses[bad].item(), epoch, b + 1, cfg.lr)
                     break
                 if first_loss is None:
                     first_loss = float(losses.detach().max())
@@ -199,16 +188,13 @@ class Trainer:
             if probe:
                 self.diagnostics_ = self._diagnose(model, probe, is_binary, device)
             self.weighting.epoch_end(epoch, list(train_loss.values()))
-            value, higher = self._monitor(val_loss, metrics)
-            row = self._history_row(epoch, time.perf_counter() - start, train_loss, val_loss, metrics, value, weights)
+            value, higher = monitor_value(cfg.monitor, self.tasks, val_loss, metrics)
+            row = history_row(
+                self.tasks, epoch, time.perf_counter() - start, train_loss, val_loss, metrics, value, weights
+            )
             row.update(self.diagnostics_)
             self.history_.append(row)
-            improved = math.isfinite(value) and (
-                best_value is None
-                or not math.isfinite(best_value)  # a first epoch without a value must not block every later one
-                or (value > best_value if higher else value < best_value)
-            )
-            if improved or best_state is None:
+            if improves(value, best_value, higher) or best_state is None:
                 best_value, self.best_epoch_, waited = value, epoch, 0
                 best_state = copy.deepcopy(model.state_dict())
             else:
@@ -223,9 +209,7 @@ class Trainer:
             if self.status_ != "finished":
                 break
             if cfg.patience and waited >= cfg.patience:
-                self.message_ = (
-                    f"early stopping: no improvement for {cfg.patience} epochs; best epoch {self.best_epoch_}"
-                )
+                self.message_ = early_stopping_message(cfg.patience, self.best_epoch_)
                 break
         if best_state is not None:
             model.load_state_dict(best_state)
@@ -233,14 +217,6 @@ class Trainer:
         self.train_seconds_ = time.perf_counter() - start
         self.epochs_run_ = len(self.history_)
         return self
-
-    def _diverged(self, losses: torch.Tensor, first_loss: float | None) -> int | None:
-        """Index of a task whose batch loss is NaN, infinite or exploding; None when all are sane."""
-        limit = max(DIVERGED_FLOOR, DIVERGED_FACTOR * (first_loss or 0.0))
-        bad = ~torch.isfinite(losses) | (losses > limit)
-        if bool(bad.any()):
-            return int(torch.nonzero(bad)[0, 0])
-        return None
 
     def _diagnostic_batches(self, model: nn.Module, val: Encoded, device: torch.device) -> list[tuple]:
         """The validation rows diagnostics read: up to DIAGNOSTIC_BATCHES batches, as tensors on the device."""
@@ -263,18 +239,64 @@ class Trainer:
                 model, probe, lambda out, labels: weights * task_losses(out, labels, is_binary), names
             )
 
-    def _history_row(self, epoch, elapsed, train_loss, val_loss, metrics, monitor, weights) -> dict:
-        row: dict = {
-            "epoch": epoch,
-            "elapsed": round(elapsed, 4),
-            "train_loss": sum(t.weight * train_loss[t.name] for t in self.tasks),
-            "val_loss": sum(t.weight * val_loss[t.name] for t in self.tasks),
-            "monitor": monitor,
-        }
-        for t in self.tasks:
-            row[f"{t.name}/train_loss"] = train_loss[t.name]
-            row[f"{t.name}/val_loss"] = val_loss[t.name]
-            row[f"{t.name}/weight"] = weights[t.name]
-            for metric, value in metrics.get(t.name, {}).items():
-                row[f"{t.name}/val_{metric}"] = value
-        return row
+
+def monitor_value(
+    monitor: str, tasks: list[TaskSpec], val_loss: dict[str, float], metrics: dict[str, dict[str, float]]
+) -> tuple[float, bool]:
+    """(value, higher_is_better) of the early-stopping criterion `monitor` ("loss" or "<task>:<metric>")."""
+    if monitor == "loss":
+        return sum(t.weight * val_loss[t.name] for t in tasks), False
+    task, _, metric = monitor.partition(":")
+    return metrics.get(task, {}).get(metric, math.nan), higher_is_better(metric)
+
+
+def improves(value: float, best: float | None, higher: bool) -> bool:
+    """Whether an epoch's monitored value beats the best so far (a first epoch without a value must not block every
+    later one)."""
+    return math.isfinite(value) and (
+        best is None or not math.isfinite(best) or (value > best if higher else value < best)
+    )
+
+
+def diverged(losses: torch.Tensor, first_loss: float | None) -> int | None:
+    """Index of a task whose batch loss (T,) is NaN, infinite or exploding; None when all are sane."""
+    limit = max(DIVERGED_FLOOR, DIVERGED_FACTOR * (first_loss or 0.0))
+    bad = ~torch.isfinite(losses) | (losses > limit)
+    if bool(bad.any()):
+        return int(torch.nonzero(bad)[0, 0])
+    return None
+
+
+def divergence_message(task: str, loss: float, epoch: int, batch: int, lr: float) -> str:
+    return (
+        f"training diverged: the loss of task '{task}' became {loss:.3g} in epoch {epoch}, batch {batch}; lower the "
+        f"learning rate (now {lr:g}) or that task's weight, or check its label values"
+    )
+
+
+def stopped_message(epoch: int) -> str:
+    return f"stopped by the user in epoch {epoch}"
+
+
+def early_stopping_message(patience: int, best_epoch: int) -> str:
+    return f"early stopping: no improvement for {patience} epochs; best epoch {best_epoch}"
+
+
+def history_row(tasks: list[TaskSpec], epoch: int, elapsed: float, train_loss: dict[str, float],
+                val_loss: dict[str, float], metrics: dict[str, dict[str, float]], monitor: float,
+                weights: dict[str, float]) -> dict:  # fmt: skip
+    """One epoch's row of the history: weighted and per-task losses, the monitored value, weights, val metrics."""
+    row: dict = {
+        "epoch": epoch,
+        "elapsed": round(elapsed, 4),
+        "train_loss": sum(t.weight * train_loss[t.name] for t in tasks),
+        "val_loss": sum(t.weight * val_loss[t.name] for t in tasks),
+        "monitor": monitor,
+    }
+    for t in tasks:
+        row[f"{t.name}/train_loss"] = train_loss[t.name]
+        row[f"{t.name}/val_loss"] = val_loss[t.name]
+        row[f"{t.name}/weight"] = weights[t.name]
+        for metric, value in metrics.get(t.name, {}).items():
+            row[f"{t.name}/val_{metric}"] = value
+    return row

@@ -21,6 +21,8 @@ NONE = "(none)"
 ROLES = ["categorical", "numeric", "label", "ignore"]
 TASK_TYPES = ["binary", "regression"]
 PREVIEW_ROWS = 200
+PREVIEW_COLUMNS = 200  # a table may have 10,000 columns: the preview shows these first ones (the summary lists all)
+EXAMPLE_ROWS = 1000  # the column summary looks for a column's first distinct values here before in all its rows
 PROFILE_ROWS = 200_000  # profile charts and the column summary use at most this many sampled rows
 UPLOAD_TYPES = ["csv", "tsv", "txt", "gz", "parquet", "pq"]
 ID_COLUMNS = (  # (role, label, help) of the id selectboxes; the config field is f"{role}_col"
@@ -107,20 +109,27 @@ def per_dataset(key: str, path: str, compute):
 
 
 def column_summary(frame: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    for column in frame.columns:
-        values = frame[column]
-        examples = pd.unique(values.dropna())[:3]
-        rows.append(
-            {
-                "column": column,
-                "dtype": str(values.dtype),
-                "distinct": int(values.nunique(dropna=True)),
-                "missing": float(values.isna().mean()),
-                "examples": ", ".join(str(v)[:30] for v in examples),
-            }
-        )
-    return pd.DataFrame(rows)
+    """One row per column: dtype, distinct values, missing share and its first three distinct values."""
+    distinct = frame.nunique(dropna=True)
+    return pd.DataFrame(
+        {
+            "column": frame.columns,
+            "dtype": frame.dtypes.astype(str).to_numpy(),
+            "distinct": distinct.to_numpy(dtype="int64"),
+            "missing": frame.isna().mean().to_numpy(dtype="float64"),
+            "examples": [
+                examples(values, min(int(n), 3)) for (_, values), n in zip(frame.items(), distinct, strict=True)
+            ],
+        }
+    )
+
+
+def examples(values: pd.Series, wanted: int) -> str:
+    """The column's first `wanted` distinct values, looked for in its first EXAMPLE_ROWS rows, then in all."""
+    found = pd.unique(values.head(EXAMPLE_ROWS).dropna())
+    if len(found) < wanted:
+        found = pd.unique(values.dropna())
+    return ", ".join(str(v)[:30] for v in found[:wanted])
 
 
 def preview(frame: pd.DataFrame, summary: pd.DataFrame, profiled: int) -> None:
@@ -128,8 +137,11 @@ def preview(frame: pd.DataFrame, summary: pd.DataFrame, profiled: int) -> None:
     rows, columns = st.columns(2)
     rows.metric("Rows", fmt.count(len(frame)))
     columns.metric("Columns", frame.shape[1])
-    st.dataframe(frame.head(PREVIEW_ROWS), width="stretch", height=280)
-    st.caption(f"The first {min(PREVIEW_ROWS, len(frame))} rows.")
+    st.dataframe(frame.iloc[:PREVIEW_ROWS, :PREVIEW_COLUMNS], width="stretch", height=280)
+    shown = f"The first {min(PREVIEW_ROWS, len(frame))} rows"
+    if frame.shape[1] > PREVIEW_COLUMNS:
+        shown += f" and the first {PREVIEW_COLUMNS} of {fmt.count(frame.shape[1])} columns (the summary lists all)"
+    st.caption(shown + ".")
     with st.expander("Column summary", expanded=True):
         if profiled < len(frame):
             st.caption(f"Distinct values and missing shares of {fmt.count(profiled)} randomly sampled rows.")
@@ -146,20 +158,22 @@ def preview(frame: pd.DataFrame, summary: pd.DataFrame, profiled: int) -> None:
 
 def editor_table(config: ExperimentConfig, frame: pd.DataFrame, columns: list[str], distinct: dict) -> pd.DataFrame:
     """One row per column that is not user/item/time: its role and task settings as the config has them."""
-    d = config.data
     tasks = {t.name: t for t in config.tasks}
+    categorical, numeric = set(config.data.categorical), set(config.data.numeric)
     rows = []
     for column in columns:
+        values = frame[column]
         if column in tasks:
             role, kind, log1p = "label", tasks[column].type, tasks[column].log1p
         else:
-            role = "categorical" if column in d.categorical else "numeric" if column in d.numeric else "ignore"
-            binary = binary_coding(frame[column]) is not None or not is_numeric(frame[column])
-            kind, log1p = ("binary" if binary else "regression"), False
+            role = "categorical" if column in categorical else "numeric" if column in numeric else "ignore"
+            # More than two distinct values (in the summary's rows, a part of these) is never a binary coding.
+            coded = distinct.get(column, 0) <= 2 and binary_coding(values) is not None
+            kind, log1p = ("binary" if coded or not is_numeric(values) else "regression"), False
         rows.append(
             {
                 "column": column,
-                "dtype": str(frame[column].dtype),
+                "dtype": str(values.dtype),
                 "distinct": distinct.get(column, 0),
                 "role": role,
                 "task type": kind,

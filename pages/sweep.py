@@ -106,7 +106,8 @@ def setup(sweep: SweepConfig, config: ExperimentConfig) -> SweepConfig:
         )
         sweep.seed = int(middle.number_input("Sampling seed", 0, 2**31 - 1, key=state.seed("sweep_seed", sweep.seed)))
     base = sweep.base
-    base.train.epochs = right.slider("Epochs per point", 1, 50, key=state.seed("sweep_epochs", base.train.epochs))
+    # The epochs come from Train, whose range goes further: ranged() moves them into this one.
+    base.train.epochs = state.ranged(right.slider, "Epochs per point", "sweep_epochs", base.train.epochs, (1, 50))
     from mtlrec.models import REGISTRY
 
     kinds = list(REGISTRY)
@@ -293,6 +294,8 @@ with st.expander("New sweep", icon=":material/tune:", expanded=not holder.sweepi
         st.page_link("pages/data.py", label="Go to Data", icon=":material/table_view:")
     else:
         sweep = setup(settings(config), config)
+        for note in state.clamped_notes():
+            st.info(note)
         n_runs = sweep.n_points() + len(sweep.reference_roles()) if 2 <= len(sweep.tasks) <= 3 else 0
         st.caption(
             f"{n_runs} runs: the data and the model settings of **Train** "

@@ -19,14 +19,13 @@ from mtlrec.config import (  # noqa: E402
     resolve_funnel,
 )
 from mtlrec.errors import MtlrecError  # noqa: E402
-from mtlrec.share import apply_query, to_query  # noqa: E402
+from mtlrec.share import BATCH_SIZES, MAX_WEIGHT, RANGES, apply_query, to_query  # noqa: E402
 from ui import state  # noqa: E402
 from ui.frame import remember_run  # noqa: E402
 from ui.jobs import session_jobs  # noqa: E402
 
 ACTIVE = "train_active_tasks"  # plain key: the tasks chosen for the next run (the schema lists all labels)
 LINK_SEEN = "train_link_seen"  # the query string last applied or written, so our own mirror is not re-applied
-BATCH_SIZES = [128, 256, 512, 1024, 2048, 4096, 8192]
 POLL_SECONDS = 0.5
 KIND_TITLES = {
     "shared_bottom": "Shared-bottom",
@@ -139,14 +138,14 @@ def weighting_controls(config: ExperimentConfig) -> None:
     st.caption(EXPLANATIONS[w.method])
     cell = st.columns(3)[0]
     if w.method == "gradnorm":
-        w.alpha = cell.number_input(
-            "GradNorm alpha (how strongly tasks that lag behind are favoured)", 0.0, 5.0, step=0.1,
-            key=state.seed("train_alpha", float(w.alpha)),
+        w.alpha = state.ranged(
+            cell.number_input, "GradNorm alpha (how strongly tasks that lag behind are favoured)", "train_alpha",
+            float(w.alpha), RANGES["alpha"], step=0.1,
         )  # fmt: skip
     elif w.method == "dwa":
-        w.temperature = cell.number_input(
-            "DWA temperature (large: weights stay near equal; small: they react strongly)", 0.1, 10.0, step=0.1,
-            key=state.seed("train_temperature", float(w.temperature)),
+        w.temperature = state.ranged(
+            cell.number_input, "DWA temperature (large: weights stay near equal; small: they react strongly)",
+            "train_temperature", float(w.temperature), RANGES["temperature"], step=0.1,
         )  # fmt: skip
     config.train.diagnostics = st.checkbox(
         "Record task-conflict diagnostics", key=state.seed("train_diagnostics", config.train.diagnostics),
@@ -169,17 +168,20 @@ def architecture_controls(config: ExperimentConfig, chosen: list[str]) -> None:
     if m.kind == "mmoe":
         cell = st.columns(3)[0]
         m.experts = int(
-            cell.number_input("Experts (shared by all tasks)", 1, 16, key=state.seed("train_experts", m.experts))
+            state.ranged(
+                cell.number_input, "Experts (shared by all tasks)", "train_experts", m.experts, RANGES["experts"]
+            )
         )
     elif m.kind == "ple":
         a, b, c = st.columns(3)
-        m.experts = int(a.number_input("Shared experts per level", 1, 16, key=state.seed("train_experts", m.experts)))
-        m.task_experts = int(
-            b.number_input(
-                "Experts of each task, per level", 1, 8, key=state.seed("train_task_experts", m.task_experts)
-            )
+        m.experts = int(
+            state.ranged(a.number_input, "Shared experts per level", "train_experts", m.experts, RANGES["experts"])
         )
-        m.levels = int(c.number_input("Levels (1 or 2)", 1, 2, key=state.seed("train_levels", min(m.levels, 2))))
+        m.task_experts = int(
+            state.ranged(b.number_input, "Experts of each task, per level", "train_task_experts", m.task_experts,
+                         RANGES["task_experts"])
+        )  # fmt: skip
+        m.levels = int(state.ranged(c.number_input, "Levels (1 or 2)", "train_levels", m.levels, RANGES["levels"]))
     elif m.kind == "esmm":
         funnel_controls(config, chosen)
 
@@ -233,9 +235,9 @@ def task_controls(config: ExperimentConfig, active: list[str]) -> None:
                 "type", ["binary", "regression"], key=state.seed(f"train_task_type_{task.name}", task.type),
                 label_visibility="collapsed",
             )  # fmt: skip
-            task.weight = weight.slider(
-                f"weight of {task.name}", 0.0, 5.0, step=0.05,
-                key=state.seed(f"train_task_weight_{task.name}", float(task.weight)), label_visibility="collapsed",
+            task.weight = state.ranged(
+                weight.slider, f"weight of {task.name}", f"train_task_weight_{task.name}", float(task.weight),
+                (0.0, MAX_WEIGHT), step=0.05, label_visibility="collapsed",
             )  # fmt: skip
             if task.type == "regression":
                 task.log1p = extra.checkbox(
@@ -261,9 +263,9 @@ def model_controls(config: ExperimentConfig, frame, chosen: list[str]) -> None:
     with st.expander("Advanced settings", icon=":material/tune:"):
         a, b, c = st.columns(3)
         preset = SIZE_PRESETS[m.size]
-        embed = a.number_input(
-            f"Embedding size (0 = preset, {preset['embed_dim']})", 0, 512,
-            key=state.seed("train_embed", m.embed_dim or 0),
+        embed = state.ranged(
+            a.number_input, f"Embedding size (0 = preset, {preset['embed_dim']})", "train_embed", m.embed_dim or 0,
+            RANGES["embed_dim"],
         )  # fmt: skip
         m.embed_dim = int(embed) or None
         bottom = b.text_input(
@@ -279,21 +281,21 @@ def model_controls(config: ExperimentConfig, frame, chosen: list[str]) -> None:
         except ValueError:
             st.error("Layer widths are whole numbers separated by commas, e.g. 256,128")
             m.bottom = m.tower = None
-        m.dropout = a.slider("Dropout", 0.0, 0.8, step=0.05, key=state.seed("train_dropout", float(m.dropout)))
+        m.dropout = state.ranged(a.slider, "Dropout", "train_dropout", float(m.dropout), RANGES["dropout"], step=0.05)
         t = config.train
         t.optimizer = b.selectbox("Optimizer", OPTIMIZERS, key=state.seed("train_optimizer", t.optimizer))
-        t.lr = c.number_input("Learning rate", 1e-6, 10.0, format="%.5f", key=state.seed("train_lr", float(t.lr)))
-        t.weight_decay = a.number_input(
-            "Weight decay", 0.0, 1.0, format="%.5f", key=state.seed("train_wd", float(t.weight_decay))
+        t.lr = state.ranged(c.number_input, "Learning rate", "train_lr", float(t.lr), RANGES["lr"], format="%.5f")
+        t.weight_decay = state.ranged(
+            a.number_input, "Weight decay", "train_wd", float(t.weight_decay), RANGES["wd"], format="%.5f"
         )
         t.batch_size = b.select_slider(
             "Batch size",
             BATCH_SIZES,
             key=state.seed("train_batch", t.batch_size if t.batch_size in BATCH_SIZES else 1024),
         )
-        t.epochs = c.slider("Epochs (at most)", 1, 100, key=state.seed("train_epochs", t.epochs))
-        t.patience = a.slider(
-            "Early-stopping patience (0 = off)", 0, 10, key=state.seed("train_patience", t.patience),
+        t.epochs = state.ranged(c.slider, "Epochs (at most)", "train_epochs", t.epochs, RANGES["epochs"])
+        t.patience = state.ranged(
+            a.slider, "Early-stopping patience (0 = off)", "train_patience", t.patience, RANGES["patience"],
             help="Stop after this many epochs without improvement on the validation rows; the best epoch is kept.",
         )  # fmt: skip
         monitors = ["loss"] + [
@@ -304,16 +306,16 @@ def model_controls(config: ExperimentConfig, frame, chosen: list[str]) -> None:
             "Early stopping watches", monitors, key=state.seed("train_monitor", t.monitor if t.monitor in monitors else "loss"),
             format_func=lambda v: "weighted validation loss" if v == "loss" else v,
         )  # fmt: skip
-        t.seed = int(c.number_input("Seed", 0, 2**31 - 1, key=state.seed("train_seed", t.seed)))
+        t.seed = int(state.ranged(c.number_input, "Seed", "train_seed", t.seed, RANGES["seed"]))
         s = config.split
         methods = ["random"] + (["user"] if config.data.user_col else []) + (["time"] if config.data.time_col else [])
         s.method = a.selectbox(
             "Test split", methods, key=state.seed("train_split", s.method if s.method in methods else "random"),
             format_func={"random": "random rows", "user": "by user (unseen users)", "time": "by time (latest rows)"}.get,
         )  # fmt: skip
-        s.test_frac = b.slider("Test share", 0.05, 0.5, step=0.05, key=state.seed("train_test_frac", s.test_frac))
-        s.val_frac = c.slider(
-            "Validation share of training rows", 0.05, 0.5, step=0.05, key=state.seed("train_val_frac", s.val_frac)
+        s.test_frac = state.ranged(b.slider, "Test share", "train_test_frac", s.test_frac, RANGES["test"], step=0.05)
+        s.val_frac = state.ranged(
+            c.slider, "Validation share of training rows", "train_val_frac", s.val_frac, RANGES["val"], step=0.05
         )
         t.device = a.selectbox(
             "Device", ["auto", "cpu", "cuda"], key=state.seed("train_device", t.device),
@@ -398,6 +400,7 @@ def finished_panel(config: ExperimentConfig) -> None:
 
 st.title("Train")
 apply_link()
+notices = st.container()  # filled once the controls are drawn: settings moved into their controls' ranges
 frame = state.frame()
 if frame is None:
     st.info("Load a dataset first: a bundled sample on **Home**, or your own file on **Data**.")
@@ -417,6 +420,8 @@ task_controls(config, chosen)
 weighting_controls(config)
 model_controls(config, frame, chosen)
 state.save_experiment(config)
+for note in state.clamped_notes():
+    notices.info(note)
 run_config = copy.deepcopy(config)
 run_config.tasks = [t for t in config.tasks if t.name in chosen]
 mirror_link(config, chosen)

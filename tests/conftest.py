@@ -1,12 +1,16 @@
 """Shared fixtures: a small synthetic interaction table with known structure, and a tiny, fast config for it.
 
-And the app tests' helpers (import them: `from conftest import APP, open_app, use_home`): the app's path, a
-temporary run store and sample folder for the app, a run store with runs in every state, and an app opened on a page.
+And the app tests' fixtures and helpers (import the helpers: `from conftest import APP, open_app, use_home`): the
+app's path, a temporary run store and sample folder for the app (`home`, `samples`), a run store with runs in every
+state, an app opened on a page, and reading its figures.
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import json
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,8 +23,9 @@ import mtlrec.runs
 import mtlrec.sample
 from mtlrec.config import DataConfig, ExperimentConfig, ModelConfig, SplitConfig, TaskSpec, TrainConfig
 from mtlrec.data import propose_schema
+from mtlrec.jobs import BackgroundJob
 from mtlrec.runs import RunStore
-from mtlrec.sample import SyntheticSpec, generate
+from mtlrec.sample import SyntheticSpec, generate, write_sample
 
 if TYPE_CHECKING:
     from streamlit.testing.v1 import AppTest
@@ -106,6 +111,9 @@ DIVERGED = "training diverged: the loss of task 'like' became inf in epoch 2, ba
 CRASHED = "training failed unexpectedly (RuntimeError: boom)"
 
 
+SAMPLE_SPEC = SyntheticSpec(n_rows=3000, n_users=200, n_items=100)  # a small stand-in for the bundled sample
+
+
 def use_home(monkeypatch: pytest.MonkeyPatch, home: Path, samples: Path | None = None) -> None:
     """Point the app's run store at `home` (and the bundled samples at `samples`); the store and the sample loader
     are cached: clear them so the app rebuilds them."""
@@ -117,6 +125,44 @@ def use_home(monkeypatch: pytest.MonkeyPatch, home: Path, samples: Path | None =
         monkeypatch.setattr(mtlrec.sample, "SAMPLE_DIR", samples)
     st.cache_resource.clear()
     st.cache_data.clear()
+
+
+@pytest.fixture(scope="module")
+def sample_spec() -> SyntheticSpec:
+    """The stand-in for the bundled synthetic sample; a test module overrides this fixture to use another."""
+    return SAMPLE_SPEC
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory: pytest.TempPathFactory, sample_spec: SyntheticSpec) -> Path:
+    """A sample folder holding the stand-in as 'synthetic', written once per test module."""
+    folder = tmp_path_factory.mktemp("samples")
+    write_sample(folder, sample_spec)
+    return folder
+
+
+@pytest.fixture
+def stop_jobs(monkeypatch: pytest.MonkeyPatch):
+    """Every background job (training or sweep) started during the test is stopped and waited for at its end."""
+    started: list[BackgroundJob] = []
+    start = BackgroundJob.start
+
+    def recording_start(job):
+        started.append(job)
+        return start(job)
+
+    monkeypatch.setattr(BackgroundJob, "start", recording_start)
+    yield started
+    for job in started:
+        job.stop()
+        job.join(30)
+
+
+@pytest.fixture
+def home(samples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stop_jobs) -> Path:
+    """A fresh run store for the app, and the stand-in sample; every job a page starts is stopped at the end."""
+    use_home(monkeypatch, tmp_path, samples)
+    return tmp_path
 
 
 def open_app(page: str | None = None, session: dict | None = None, query: dict | None = None) -> AppTest:
@@ -136,6 +182,55 @@ def open_app(page: str | None = None, session: dict | None = None, query: dict |
     at.run()
     assert not at.exception
     return at
+
+
+def with_sample(page: str, change=None) -> AppTest:
+    """Home, the synthetic sample loaded with its button, then `page`; `change(config)` first edits the session's
+    experiment (as another page or a reopened run would have left it)."""
+    at = open_app()
+    at.button(key="home_load_synthetic").click().run()
+    if change is not None:
+        config = ExperimentConfig.from_dict(at.session_state["experiment"])
+        change(config)
+        at.session_state["experiment"] = config.to_dict()
+    at.switch_page(page).run()
+    assert not at.exception
+    return at
+
+
+def until(at: AppTest, done, timeout: float = 60.0) -> AppTest:
+    """Rerun the page as the browser's polling would, until `done(at)`."""
+    deadline = time.monotonic() + timeout
+    while not done(at):
+        assert time.monotonic() < deadline, f"timed out after {timeout:g} s"
+        time.sleep(0.3)
+        at.run()
+        assert not at.exception
+    return at
+
+
+def upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    """A CSV file given to the Data page's uploader."""
+    at.file_uploader(key="data_upload").set_value((name, data, "text/csv")).run()
+    assert not at.exception
+    return at
+
+
+def figures(at: AppTest) -> list[dict]:
+    """The page's Plotly figures, as their JSON specs."""
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def figure(at: AppTest, title: str) -> dict:
+    """The first figure whose title contains `title`."""
+    return next(f for f in figures(at) if title in f["layout"]["title"]["text"])
+
+
+def numbers(values) -> list[float]:
+    """A figure's data array: plotly may write numpy arrays as base64 ("bdata") in the JSON spec."""
+    if isinstance(values, dict) and "bdata" in values:
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
+    return list(values)
 
 
 def build_store(home: Path) -> tuple[dict[str, str], RunResult]:

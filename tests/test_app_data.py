@@ -2,40 +2,33 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
-from conftest import open_app, use_home
+from conftest import figures, numbers, open_app, upload
 from streamlit.testing.v1 import AppTest
 
 from mtlrec.config import ExperimentConfig
 from mtlrec.errors import MtlrecError
 from mtlrec.io import read_table
-from mtlrec.sample import SyntheticSpec, write_sample
+from mtlrec.sample import SyntheticSpec
 
 PAGE = "pages/data.py"
-SPEC = SyntheticSpec(n_users=60, n_items=150, n_rows=5000, seed=3)  # a small stand-in for the bundled sample
+# Every test: a fresh run store and this module's sample (use_home clears the sample loader's cache: other modules
+# use other stand-ins).
+pytestmark = pytest.mark.usefixtures("home")
 
 
 @pytest.fixture(scope="module")
-def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("samples")
-    write_sample(folder, SPEC)
-    return folder
+def sample_spec() -> SyntheticSpec:
+    """A small stand-in for the bundled sample, of another shape than the other modules'."""
+    return SyntheticSpec(n_users=60, n_items=150, n_rows=5000, seed=3)
 
 
 @pytest.fixture
 def sample_frame(samples: Path) -> pd.DataFrame:
     return pd.read_parquet(samples / "synthetic.parquet")
-
-
-@pytest.fixture(autouse=True)
-def app_env(samples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    use_home(monkeypatch, tmp_path, samples)  # also clears the sample loader's cache: other modules use other stand-ins
 
 
 def open_page() -> AppTest:
@@ -44,12 +37,6 @@ def open_page() -> AppTest:
 
 def load_sample(at: AppTest) -> AppTest:
     at.button(key="data_sample_synthetic").click().run()
-    assert not at.exception
-    return at
-
-
-def upload(at: AppTest, name: str, data: bytes) -> AppTest:
-    at.file_uploader(key="data_upload").set_value((name, data, "text/csv")).run()
     assert not at.exception
     return at
 
@@ -66,17 +53,6 @@ def edit(at: AppTest, changes: dict[str, dict]) -> AppTest:
 
 def experiment(at: AppTest) -> ExperimentConfig:
     return ExperimentConfig.from_dict(at.session_state["experiment"])
-
-
-def figures(at: AppTest) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-
-
-def numbers(values) -> list[float]:
-    """A figure's data array: plotly may write numpy arrays as base64 ("bdata") in the JSON spec."""
-    if isinstance(values, dict) and "bdata" in values:
-        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
-    return list(values)
 
 
 def small_csv(rows: int = 80) -> bytes:
@@ -169,6 +145,23 @@ def test_an_uploaded_csv_becomes_the_dataset_with_an_inferred_schema():
     ignored = " ".join(i.value for i in at.info)
     assert "finished" in ignored and "constant" in ignored  # inference's ignored columns, with the reason
     assert [s.value for s in at.success] == ["Ready to train: 1 task, 5 features"]
+
+
+def test_a_very_wide_table_previews_its_first_columns_and_summarises_every_one():
+    rows = 40
+    wide = pd.DataFrame({f"f{j}": [(i * (j + 1)) % 7 for i in range(rows)] for j in range(250)})
+    wide.insert(0, "user_id", [f"u{i % 9}" for i in range(rows)])
+    wide["click"] = [int(i % 3 == 0) for i in range(rows)]
+    at = upload(open_page(), "wide.csv", wide.to_csv(index=False).encode())
+    preview = at.dataframe[0].value
+    assert list(preview.columns) == list(wide.columns[:200])
+    assert "The first 40 rows and the first 200 of 252 columns (the summary lists all)." in [
+        c.value for c in at.caption
+    ]
+    summary = next(d.value for d in at.dataframe if "missing" in d.value.columns)
+    assert list(summary["column"]) == list(wide.columns)
+    assert summary.set_index("column").loc["f6", ["distinct", "examples"]].tolist() == [1, "0"]
+    assert summary.set_index("column").loc["f0", ["distinct", "examples"]].tolist() == [7, "0, 1, 2"]
 
 
 @pytest.mark.parametrize(

@@ -9,30 +9,22 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import APP, open_app, use_home
+from conftest import APP, SAMPLE_SPEC, open_app
 from streamlit.testing.v1 import AppTest
 
 from mtlrec import fmt
 from mtlrec.errors import MtlrecError
 from mtlrec.io import read_table
-from mtlrec.sample import SAMPLES, SyntheticSpec, write_sample
+from mtlrec.sample import SAMPLES
 from ui import state
 
 ROOT = Path(APP).parent
-SPEC = SyntheticSpec(n_rows=3000, n_users=200, n_items=100)  # a small stand-in for the bundled sample
 CSV = b"user_id,item_id,price,click\nu1,i1,2.5,1\nu2,i1,3.0,0\nu1,i2,1.5,0\nu3,i3,4.0,1\n"
 
 
-@pytest.fixture(scope="module")
-def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("samples")
-    write_sample(folder, SPEC)
-    return folder
-
-
 @pytest.fixture
-def home(samples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    use_home(monkeypatch, tmp_path, samples)
+def app(home: Path) -> AppTest:
+    """The app on Home, with a fresh run store and the stand-in sample."""
     return open_app()
 
 
@@ -44,63 +36,63 @@ def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
-def test_home_offers_both_samples_an_uploader_and_the_next_steps(home):
-    text = "\n".join(m.value for m in home.markdown)
+def test_home_offers_both_samples_an_uploader_and_the_next_steps(app):
+    text = "\n".join(m.value for m in app.markdown)
     for name, info in SAMPLES.items():
         assert info["title"] in text
-        assert home.button(key=f"home_load_{name}").label == f"Load {name} sample"
+        assert app.button(key=f"home_load_{name}").label == f"Load {name} sample"
     config = (ROOT / ".streamlit" / "config.toml").read_text()
     limit = int(re.search(r"^maxUploadSize\s*=\s*(\d+)", config, re.MULTILINE).group(1))  # no tomllib in 3.10
     assert limit == 200
-    assert f"up to {limit} MB" in home.file_uploader(key="home_upload").label
-    assert [link.proto.page.rsplit("/", 1)[-1] for link in home.get("page_link")] == [
+    assert f"up to {limit} MB" in app.file_uploader(key="home_upload").label
+    assert [link.proto.page.rsplit("/", 1)[-1] for link in app.get("page_link")] == [
         "data",
         "train",
         "results",
         "sweep",
         "runs",
     ]
-    assert metrics(home) == {"Dataset": "none", "Rows": "–", "Runs started": "0"}
-    assert "None yet" in sidebar_text(home)
+    assert metrics(app) == {"Dataset": "none", "Rows": "–", "Runs started": "0"}
+    assert "None yet" in sidebar_text(app)
 
 
-def test_loading_the_synthetic_sample_makes_it_the_dataset_at_once(home):
-    home.button(key="home_load_synthetic").click().run()
-    assert not home.exception
+def test_loading_the_synthetic_sample_makes_it_the_dataset_at_once(app):
+    app.button(key="home_load_synthetic").click().run()
+    assert not app.exception
     title = SAMPLES["synthetic"]["title"]
-    rows = fmt.count(SPEC.n_rows)
+    rows = fmt.count(SAMPLE_SPEC.n_rows)
     # The sidebar is drawn before the page: it must be redrawn in this same run, not on the next click.
-    assert f"**{title}**" in sidebar_text(home)
-    assert f"{rows} rows" in sidebar_text(home)
-    assert [c.value for c in home.sidebar.caption] == ["Dataset", "Run"]  # redrawn in place, not added twice
-    assert metrics(home)["Dataset"] == title and metrics(home)["Rows"] == rows
-    assert home.session_state[state.DATASET]["kind"] == "sample"
-    assert "Loaded the synthetic sample" in [t.value for t in home.toast]
+    assert f"**{title}**" in sidebar_text(app)
+    assert f"{rows} rows" in sidebar_text(app)
+    assert [c.value for c in app.sidebar.caption] == ["Dataset", "Run"]  # redrawn in place, not added twice
+    assert metrics(app)["Dataset"] == title and metrics(app)["Rows"] == rows
+    assert app.session_state[state.DATASET]["kind"] == "sample"
+    assert "Loaded the synthetic sample" in [t.value for t in app.toast]
 
 
-def test_an_uploaded_csv_becomes_the_dataset(home, tmp_path):
-    home.file_uploader(key="home_upload").set_value(("tiny log.csv", CSV, "text/csv")).run()
-    assert not home.exception
-    assert not home.error
-    info = home.session_state[state.DATASET]
+def test_an_uploaded_csv_becomes_the_dataset(app, tmp_path):
+    app.file_uploader(key="home_upload").set_value(("tiny log.csv", CSV, "text/csv")).run()
+    assert not app.exception
+    assert not app.error
+    info = app.session_state[state.DATASET]
     assert (info["name"], info["kind"], info["rows"], info["columns"]) == ("tiny log.csv", "upload", 4, 4)
     assert Path(info["path"]).read_bytes() == CSV  # kept in the store so its runs can be reopened
     assert Path(info["path"]).is_relative_to(tmp_path / "datasets")
-    assert "**tiny log.csv**" in sidebar_text(home) and "4 rows × 4 columns" in sidebar_text(home)
-    assert metrics(home)["Dataset"] == "tiny log.csv"
-    home.run()  # the next rerun does not parse the file again
-    assert [t.value for t in home.toast] == []
+    assert "**tiny log.csv**" in sidebar_text(app) and "4 rows × 4 columns" in sidebar_text(app)
+    assert metrics(app)["Dataset"] == "tiny log.csv"
+    app.run()  # the next rerun does not parse the file again
+    assert [t.value for t in app.toast] == []
 
 
-def test_a_garbage_upload_shows_the_libraries_message_and_keeps_the_dataset(home):
-    home.button(key="home_load_synthetic").click().run()
+def test_a_garbage_upload_shows_the_libraries_message_and_keeps_the_dataset(app):
+    app.button(key="home_load_synthetic").click().run()
     garbage = b"PAR1\x00\x01\x02 this is not a parquet file"
     with pytest.raises(MtlrecError) as expected:
         read_table(garbage, "broken.parquet")
-    home.file_uploader(key="home_upload").set_value(("broken.parquet", garbage, "application/octet-stream")).run()
-    assert not home.exception
-    assert [e.value for e in home.error] == [expected.value.message]
-    assert home.session_state[state.DATASET]["name"] == SAMPLES["synthetic"]["title"]
+    app.file_uploader(key="home_upload").set_value(("broken.parquet", garbage, "application/octet-stream")).run()
+    assert not app.exception
+    assert [e.value for e in app.error] == [expected.value.message]
+    assert app.session_state[state.DATASET]["name"] == SAMPLES["synthetic"]["title"]
 
 
 def test_home_renders_without_importing_torch(tmp_path):

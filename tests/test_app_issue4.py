@@ -13,32 +13,22 @@ from urllib.parse import parse_qs, urlencode
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import open_app, use_home
+from conftest import figures, open_app, until
 from streamlit.testing.v1 import AppTest
 
-import mtlrec.jobs
 from mtlrec import gain
 from mtlrec.config import DataConfig, ExperimentConfig, ModelConfig, TaskSpec, TrainConfig, WeightingConfig
 from mtlrec.data import propose_schema
 from mtlrec.experiment import RunResult, run_experiment
 from mtlrec.models import EXPLANATIONS as MODEL_EXPLANATIONS
 from mtlrec.runs import RunStore
-from mtlrec.sample import SyntheticSpec, write_sample
 from mtlrec.share import apply_query, to_query
 from mtlrec.weighting import EXPLANATIONS as WEIGHTING_EXPLANATIONS
 from ui import state
 
 TRAIN, RESULTS = "pages/train.py", "pages/results.py"
-SPEC = SyntheticSpec(n_rows=3000, n_users=200, n_items=100)
 TASKS = ["click", "like", "purchase", "watch_time"]
 FAST = {"data": "synthetic", "size": "tiny", "epochs": "1", "patience": "0", "bs": "512", "lr": "0.01"}
-
-
-@pytest.fixture(scope="module")
-def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("samples")
-    write_sample(folder, SPEC)
-    return folder
 
 
 @pytest.fixture(scope="module")
@@ -67,43 +57,13 @@ def results(samples: Path) -> dict[str, RunResult]:
     return out
 
 
-@pytest.fixture
-def home(samples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh run store (and the small sample as 'synthetic'); jobs started by a page are stopped at the end."""
-    use_home(monkeypatch, tmp_path, samples)
-    started: list[mtlrec.jobs.TrainingJob] = []
-    start = mtlrec.jobs.TrainingJob.start
-
-    def recording_start(job):
-        started.append(job)
-        return start(job)
-
-    monkeypatch.setattr(mtlrec.jobs.TrainingJob, "start", recording_start)
-    yield tmp_path
-    for job in started:
-        job.stop()
-        job.join(30)
-
-
-def until(at: AppTest, done, timeout: float = 60.0) -> AppTest:
-    """Rerun the page as the browser's polling would, until `done(at)`."""
-    deadline = time.monotonic() + timeout
-    while not done(at):
-        assert time.monotonic() < deadline, f"timed out after {timeout:g} s"
-        time.sleep(0.3)
-        at.run()
-        assert not at.exception
-    return at
-
-
-def figures(at: AppTest) -> dict[str, dict]:
+def titled(at: AppTest) -> dict[str, dict]:
     """The page's figures by title."""
-    specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-    return {spec["layout"]["title"]["text"]: spec for spec in specs}
+    return {spec["layout"]["title"]["text"]: spec for spec in figures(at)}
 
 
 def figure(at: AppTest, title_start: str) -> dict:
-    return next(spec for title, spec in figures(at).items() if title.startswith(title_start))
+    return next(spec for title, spec in titled(at).items() if title.startswith(title_start))
 
 
 def values(data) -> np.ndarray:
@@ -278,7 +238,7 @@ def test_a_run_without_diagnostics_says_they_were_off(home, results):
     at, _ = open_results(home, results["plain"], "plain")
     assert "Diagnostics were off for this run" in texts(at)
     assert [t["name"] for t in figure(at, "Effective task weights")["data"]] == TASKS
-    assert not [title for title in figures(at) if title.startswith("Gradient agreement")]
+    assert not [title for title in titled(at) if title.startswith("Gradient agreement")]
 
 
 # --- Results page: compare with single-task ---

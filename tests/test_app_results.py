@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import DIVERGED, open_app, use_home
+from conftest import DIVERGED, figures, open_app, use_home
 from streamlit.proto.Metric_pb2 import Metric
 from streamlit.testing.v1 import AppTest
 
@@ -34,10 +34,6 @@ def open_results(at: AppTest, run_id: str) -> AppTest:
 
 def metrics_of(home: Path, run_id: str) -> dict:
     return json.loads((home / "runs" / run_id / "metrics.json").read_text(encoding="utf-8"))["tasks"]
-
-
-def figures(at: AppTest) -> list[dict]:
-    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
 
 BINARY = ["click", "like", "purchase"]

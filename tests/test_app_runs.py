@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import sqlite3
 import subprocess
 import sys
 
-import numpy as np
 import pytest
-from conftest import open_app, use_home
+from conftest import figure, numbers, open_app, use_home
 from streamlit.testing.v1 import AppTest
 
 from mtlrec import fmt
@@ -32,13 +30,6 @@ def app(saved, monkeypatch) -> AppTest:
     return open_app("pages/runs.py")
 
 
-def numbers(values) -> list[float]:
-    """Plotly's JSON holds numpy arrays as {"bdata": base64, "dtype": ...}, lists as lists."""
-    if isinstance(values, dict):
-        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
-    return list(values)
-
-
 def table(at: AppTest):
     return at.dataframe(key="runs_table").value
 
@@ -51,11 +42,6 @@ def select(at: AppTest, *names: str) -> AppTest:
     at.run()
     assert not at.exception
     return at
-
-
-def figure(at: AppTest, title: str) -> dict:
-    specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-    return next(f for f in specs if title in f["layout"]["title"]["text"])
 
 
 def test_table_lists_every_run_with_config_highlights_and_main_metrics(app, saved):

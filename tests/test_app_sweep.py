@@ -2,56 +2,25 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 from pathlib import Path
 
-import numpy as np
-import pytest
-from conftest import open_app, use_home
+from conftest import SAMPLE_SPEC, figure, numbers, open_app, with_sample
 from streamlit.testing.v1 import AppTest
 
-import mtlrec.sweep
 from mtlrec.config import ExperimentConfig, ModelConfig, TrainConfig
 from mtlrec.data import propose_schema
 from mtlrec.runs import RunStore
-from mtlrec.sample import SyntheticSpec, generate, write_sample
+from mtlrec.sample import generate
 from mtlrec.sweep import SweepConfig, list_sweeps, run_sweep
 from ui import state
 
 PAGE = "pages/sweep.py"
-SPEC = SyntheticSpec(n_rows=3000, n_users=200, n_items=100)  # a small stand-in for the bundled sample
-
-
-@pytest.fixture(scope="module")
-def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("samples")
-    write_sample(folder, SPEC)
-    return folder
-
-
-@pytest.fixture
-def home(samples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh run store; every sweep the page starts is stopped and waited for when the test ends."""
-    use_home(monkeypatch, tmp_path, samples)
-    started: list[mtlrec.sweep.SweepJob] = []
-    start = mtlrec.sweep.SweepJob.start
-
-    def recording_start(job):
-        started.append(job)
-        return start(job)
-
-    monkeypatch.setattr(mtlrec.sweep.SweepJob, "start", recording_start)
-    yield tmp_path
-    for job in started:
-        job.stop()
-        job.join(30)
 
 
 def saved_sweep(home: Path, points: int = 3) -> str:
     """A finished sweep of click against like, made with the library (as a past session would have left it)."""
-    frame = generate(SPEC)
+    frame = generate(SAMPLE_SPEC)
     proposal = propose_schema(frame, "sample:synthetic")
     proposal.data.path = "sample:synthetic"
     base = ExperimentConfig(
@@ -60,26 +29,6 @@ def saved_sweep(home: Path, points: int = 3) -> str:
     )  # fmt: skip
     sweep = SweepConfig(base=base, tasks=["click", "like"], points=points, references=["dwa"], baseline=False)
     return run_sweep(sweep, RunStore(home), frame).sweep_id
-
-
-def numbers(values) -> list[float]:
-    """Plotly's JSON holds numpy arrays as {"bdata": base64, "dtype": ...}, lists as lists."""
-    if isinstance(values, dict):
-        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
-    return list(values)
-
-
-def pareto_figure(at: AppTest) -> dict:
-    specs = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
-    return next(s for s in specs if s["layout"]["title"]["text"].startswith("Pareto front"))
-
-
-def with_sample() -> AppTest:
-    at = open_app()
-    at.button(key="home_load_synthetic").click().run()
-    at.switch_page(PAGE).run()
-    assert not at.exception
-    return at
 
 
 def set_up(at: AppTest, points: int = 3, epochs: int = 1) -> AppTest:
@@ -115,13 +64,21 @@ def test_without_a_dataset_the_page_says_what_to_do(home):
     assert at.get("page_link")[0].proto.page.endswith("data")
 
 
+def test_epochs_from_train_beyond_the_sweeps_range_are_moved_into_it_with_a_note(home):
+    at = with_sample(PAGE, lambda config: setattr(config.train, "epochs", 80))
+    assert at.slider(key="sweep_epochs").value == 50
+    assert "Epochs per point: 80 is outside this page's range (1 to 50), so it is set to 50." in [
+        i.value for i in at.info
+    ]
+
+
 def test_a_three_point_sweep_trains_in_the_background_and_shows_its_front(home):
-    at = set_up(with_sample())
+    at = set_up(with_sample(PAGE))
     assert "3 weightings, step 0.5" in [c.value for c in at.caption]
     at.button(key="sweep_start").click().run()
     assert not at.exception and not at.error
     wait_until_done(at)
-    front = pareto_figure(at)
+    front = figure(at, "Pareto front")
     traces = {t["name"]: t for t in front["data"]}
     assert set(traces) <= {"dominated", "Pareto front"} and "Pareto front" in traces
     assert sum(len(numbers(t["x"])) for t in traces.values()) == 3
@@ -133,7 +90,7 @@ def test_a_three_point_sweep_trains_in_the_background_and_shows_its_front(home):
 
 
 def test_cancel_stops_the_sweep_within_moments_and_keeps_what_finished(home):
-    at = set_up(with_sample(), points=51, epochs=20)
+    at = set_up(with_sample(PAGE), points=51, epochs=20)
     at.button(key="sweep_start").click().run()
     at.button(key="sweep_cancel").click().run()
     assert not at.exception
@@ -161,7 +118,7 @@ def test_choosing_a_point_opens_it_in_results(home):
 def test_clicking_a_point_on_the_front_chooses_it(home):
     sweep_id = saved_sweep(home)
     at = open_app(PAGE)
-    last = pareto_figure(at)["data"][-1]  # a point's customdata starts with its run id
+    last = figure(at, "Pareto front")["data"][-1]  # a point's customdata starts with its run id
     run_id = last["customdata"][0][0]
     at.session_state["sweep_pareto"] = {"selection": {"points": [{"customdata": [run_id]}], "point_indices": [0],
                                                       "box": [], "lasso": []}}  # fmt: skip
@@ -181,5 +138,5 @@ def test_the_runs_page_lists_sweeps_and_opens_one_after_a_restart(home):
     at.button(key="runs_open_sweep").click().run()
     assert not at.exception
     assert at.selectbox(key="sweep_shown").value == sweep_id
-    points = [t for t in pareto_figure(at)["data"] if t["name"] in ("dominated", "Pareto front")]
+    points = [t for t in figure(at, "Pareto front")["data"] if t["name"] in ("dominated", "Pareto front")]
     assert sum(len(numbers(t["x"])) for t in points) == 3

@@ -3,70 +3,23 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import open_app, use_home
+from conftest import open_app, until, with_sample
 from streamlit.testing.v1 import AppTest
 
 import mtlrec.jobs
-from mtlrec.config import SIZE_PRESETS
+from mtlrec.config import SIZE_PRESETS, ExperimentConfig
 from mtlrec.runs import RunStore
-from mtlrec.sample import SAMPLES, SyntheticSpec, write_sample
+from mtlrec.sample import SAMPLES
 from ui import state
 
 PAGE = "pages/train.py"
-SPEC = SyntheticSpec(n_rows=3000, n_users=200, n_items=100)  # a small stand-in for the bundled sample
 TASKS = ["click", "like", "purchase", "watch_time"]
 FAST = {"data": "synthetic", "size": "tiny", "epochs": "2", "patience": "0", "bs": "256", "lr": "0.01"}
 LONG = {**FAST, "epochs": "100"}  # ends only because it is stopped
-
-
-@pytest.fixture(scope="module")
-def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("samples")
-    write_sample(folder, SPEC)
-    return folder
-
-
-@pytest.fixture
-def home(samples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh run store; every job the page starts is stopped and waited for when the test ends."""
-    use_home(monkeypatch, tmp_path, samples)
-    started: list[mtlrec.jobs.TrainingJob] = []
-    start = mtlrec.jobs.TrainingJob.start
-
-    def recording_start(job):
-        started.append(job)
-        return start(job)
-
-    monkeypatch.setattr(mtlrec.jobs.TrainingJob, "start", recording_start)
-    yield tmp_path
-    for job in started:
-        job.stop()
-        job.join(30)
-
-
-def with_sample() -> AppTest:
-    """Home, the synthetic sample loaded with its button, then Train."""
-    at = open_app()
-    at.button(key="home_load_synthetic").click().run()
-    at.switch_page(PAGE).run()
-    assert not at.exception
-    return at
-
-
-def until(at: AppTest, done, timeout: float = 60.0) -> AppTest:
-    """Rerun the page as the browser's polling would, until `done(at)`."""
-    deadline = time.monotonic() + timeout
-    while not done(at):
-        assert time.monotonic() < deadline, f"timed out after {timeout:g} s"
-        time.sleep(0.3)
-        at.run()
-        assert not at.exception
-    return at
 
 
 def weights(at: AppTest) -> dict[str, float]:
@@ -87,7 +40,7 @@ def test_without_a_dataset_the_page_points_to_data(home):
 
 
 def test_task_controls_and_size_presets_with_their_parameter_counts(home):
-    at = with_sample()
+    at = with_sample(PAGE)
     assert at.multiselect(key="train_tasks_widget").value == TASKS
     assert {t: at.selectbox(key=f"train_task_type_{t}").value for t in TASKS} == {
         "click": "binary",
@@ -106,7 +59,7 @@ def test_task_controls_and_size_presets_with_their_parameter_counts(home):
 
 
 def test_settings_survive_a_visit_to_another_page_and_the_url_mirrors_them(home):
-    at = with_sample()
+    at = with_sample(PAGE)
     at.slider(key="train_task_weight_like").set_value(3.0)
     at.radio(key="train_size").set_value("tiny")
     at.multiselect(key="train_tasks_widget").set_value(["click", "like", "watch_time"]).run()
@@ -121,6 +74,24 @@ def test_settings_survive_a_visit_to_another_page_and_the_url_mirrors_them(home)
     assert weights(at) == {"click": 1.0, "like": 3.0, "watch_time": 1.0}
     assert at.multiselect(key="train_tasks_widget").value == ["click", "like", "watch_time"]
     assert at.query_params["tasks"] == "click:binary:1,like:binary:3,watch_time:regression:1:log1p"
+
+
+def test_settings_outside_the_controls_ranges_are_moved_into_them_with_a_note(home):
+    def beyond(config):
+        config.train.epochs, config.model.dropout, config.tasks[0].weight = 200, 0.9, 7.0
+
+    at = with_sample(PAGE, beyond)
+    assert (at.slider(key="train_epochs").value, at.slider(key="train_dropout").value) == (100, 0.8)
+    assert weights(at)["click"] == 5.0
+    assert [i.value for i in at.info] == [
+        "weight of click: 7 is outside this page's range (0 to 5), so it is set to 5.",
+        "Dropout: 0.9 is outside this page's range (0 to 0.8), so it is set to 0.8.",
+        "Epochs (at most): 200 is outside this page's range (1 to 100), so it is set to 100.",
+    ]
+    saved = ExperimentConfig.from_dict(at.session_state[state.EXPERIMENT])
+    assert (saved.train.epochs, saved.model.dropout, saved.tasks[0].weight) == (100, 0.8, 5.0)
+    at.run()
+    assert not at.info  # said once
 
 
 def test_a_shared_link_loads_the_sample_and_prefills_the_page(home):

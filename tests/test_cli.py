@@ -150,6 +150,34 @@ def test_bad_input_exits_with_2_and_a_message_naming_the_problem(args, message, 
     assert "Traceback" not in err
 
 
+def test_a_file_without_labels_is_named_in_the_message(tmp_path, capsys):
+    path = tmp_path / "no labels.csv"
+    pd.DataFrame({"user_id": ["u1", "u2", "u3"], "item_id": ["i1", "i2", "i1"]}).to_csv(path, index=False)
+
+    assert main(["train", str(path)]) == 2
+
+    err = capsys.readouterr().err
+    assert "no label columns were recognised in no labels.csv: name them with --tasks a,b,c" in err
+
+
+def test_train_and_sweep_read_the_data_file_once(small_file, tmp_path, monkeypatch):
+    import mtlrec.data
+
+    reads = []
+    read_table = mtlrec.data.read_table
+
+    def counting(path, *args, **kwargs):
+        reads.append(path)
+        return read_table(path, *args, **kwargs)
+
+    monkeypatch.setattr(mtlrec.data, "read_table", counting)
+    tiny = ["--size", "tiny", "--epochs", "1", "--quiet"]
+    assert main(["train", str(small_file), *tiny, "--out", str(tmp_path / "run")]) == 0
+    sweep = ["sweep", str(small_file), *tiny, "--tasks", "click,like", "--points", "2", "--references", "none"]
+    assert main([*sweep, "--no-baseline", "--out", str(tmp_path / "sweep"), "--home", str(tmp_path / "home")]) == 0
+    assert reads == [str(small_file), str(small_file)]
+
+
 def test_module_entry_point_reports_bad_files_without_a_traceback(tmp_path):
     bad = tmp_path / "table.csv"
     bad.write_bytes(b"PK\x03\x04 not really a zip")

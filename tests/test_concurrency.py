@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import open_app, tiny_config, use_home
+from conftest import open_app, tiny_config, until, upload, use_home
 from streamlit.runtime.scriptrunner import script_runner
-from streamlit.testing.v1 import AppTest
 
 import mtlrec.jobs
 from mtlrec.config import ExperimentConfig
@@ -27,7 +26,7 @@ DATA, TRAIN = "pages/data.py", "pages/train.py"
 
 
 @pytest.fixture
-def sessions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def sessions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stop_jobs):
     """A fresh run store; every AppTest gets a session of its own; every job started is stopped at the end.
 
     AppTest gives all its instances one session id, so session-scoped resources (each session's job holder, its
@@ -44,18 +43,7 @@ def sessions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         init(self, *args, **kwargs)
 
     monkeypatch.setattr(script_runner.ScriptRunner, "__init__", own_session)
-    started: list[mtlrec.jobs.TrainingJob] = []
-    start = mtlrec.jobs.TrainingJob.start
-
-    def recording_start(job):
-        started.append(job)
-        return start(job)
-
-    monkeypatch.setattr(mtlrec.jobs.TrainingJob, "start", recording_start)
-    yield tmp_path
-    for job in started:
-        job.stop()
-        job.join(30)
+    return tmp_path
 
 
 def table(feature: str, rows: int = 400) -> bytes:
@@ -88,20 +76,6 @@ def in_threads(*work) -> None:
         thread.join(120)
     if errors:
         raise errors[0]
-
-
-def upload(at: AppTest, name: str, data: bytes) -> None:
-    at.file_uploader(key="data_upload").set_value((name, data, "text/csv")).run()
-    assert not at.exception
-
-
-def until(at: AppTest, done, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not done(at):
-        assert time.monotonic() < deadline, f"timed out after {timeout:g} s"
-        time.sleep(0.3)
-        at.run()
-        assert not at.exception
 
 
 def test_sessions_uploading_at_once_each_see_only_their_own_data(sessions):

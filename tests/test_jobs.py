@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 import mtlrec.experiment
+import mtlrec.jobs
 from mtlrec.config import ExperimentConfig, ModelConfig, TaskSpec, TrainConfig
 from mtlrec.data import propose_schema
 from mtlrec.errors import MtlrecError
@@ -225,6 +226,20 @@ def test_limiter_of_zero_refuses_every_job(config, frame, store):
     with pytest.raises(MtlrecError, match="limit"):
         TrainingJob(config, store, frame, limiter=limiter).start()
     assert store.list() == [] and limiter.active == 0
+
+
+def test_limiter_of_zero_says_the_server_allows_no_training(config, frame, store):
+    with pytest.raises(MtlrecError) as refused:
+        TrainingJob(config, store, frame, limiter=JobLimiter(0)).start()
+    assert refused.value.message == "this server allows no training: its limit of jobs at once is 0 (MTLREC_MAX_JOBS=0)"
+
+
+def test_a_job_takes_the_server_limiter_in_place_when_it_starts(config, frame, store, monkeypatch):
+    job = TrainingJob(config, store, frame)  # made before the server's limiter is replaced
+    monkeypatch.setattr(mtlrec.jobs, "DEFAULT_LIMITER", JobLimiter(0))
+    with pytest.raises(MtlrecError, match="allows no training"):
+        job.start()
+    assert store.list() == []
 
 
 def test_limiter_counts_concurrent_starts_exactly(config, frame, store):

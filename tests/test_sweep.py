@@ -16,7 +16,7 @@ from mtlrec import charts
 from mtlrec.cli import main
 from mtlrec.data import prepare
 from mtlrec.errors import MtlrecError
-from mtlrec.experiment import _val_metrics_fn, run_experiment
+from mtlrec.experiment import run_experiment, validation_metrics
 from mtlrec.models import build_model
 from mtlrec.runs import RunStore
 from mtlrec.stacked import StackedTrainer
@@ -188,7 +188,7 @@ def test_stacked_training_of_three_weightings_equals_three_separate_runs(kind, i
     torch.manual_seed(experiment.train.seed)
     encoder = prepared.encoder
     model = build_model(experiment.model, encoder.cardinalities, encoder.numeric_width, 2, tasks=experiment.tasks)
-    trainer = StackedTrainer(experiment.train, [c.tasks for c in configs], val_metrics=_val_metrics_fn(prepared))
+    trainer = StackedTrainer(experiment.train, [c.tasks for c in configs], val_metrics=validation_metrics(prepared))
     fits = trainer.fit(model, prepared.train, prepared.val, torch.device("cpu"))
     assert len({fit.epochs_run_ for fit in fits}) > 1  # the models did stop at different epochs
     for run, fit in zip(separate, fits, strict=True):

@@ -26,6 +26,7 @@ DATASET = "dataset"  # {"path", "name", "kind": "sample"|"upload", "rows", "colu
 FRAME = "dataset_frame"  # the loaded DataFrame (this session only)
 EXPERIMENT = "experiment"  # ExperimentConfig.to_dict(): schema, tasks and every training setting
 RESULTS_RUN = "results_run_id"  # the run shown on Results and Recommend
+CLAMPED = "clamped_settings"  # notes on settings moved into their control's range, until a page shows them
 
 
 @st.cache_resource(show_spinner=False)
@@ -155,6 +156,25 @@ def seed(key: str, value) -> str:
     if key not in st.session_state:
         st.session_state[key] = value
     return key
+
+
+def ranged(widget, label: str, key: str, value, bounds: tuple, **kwargs):
+    """`widget(label, low, high, key=key, **kwargs)` (a slider or number input) seeded with `value` moved into its
+    range: Streamlit raises on a value outside it. A moved value leaves a note for clamped_notes()."""
+    low, high = bounds
+    if key not in st.session_state and not low <= value <= high:
+        moved = min(max(value, low), high)
+        st.session_state.setdefault(CLAMPED, []).append(
+            f"{label}: {fmt.setting(value)} is outside this page's range ({fmt.setting(low)} to "
+            f"{fmt.setting(high)}), so it is set to {fmt.setting(moved)}."
+        )
+        value = moved
+    return widget(label, low, high, key=seed(key, value), **kwargs)
+
+
+def clamped_notes() -> list[str]:
+    """The notes of ranged() since they were last shown (each is shown once)."""
+    return st.session_state.pop(CLAMPED, [])
 
 
 def forget_widgets(prefix: str) -> None:

@@ -7,6 +7,7 @@ data (see mtlrec.models.sizing), so that comparing them compares architectures, 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from torch import nn
 
@@ -75,8 +76,17 @@ def register(name: str, description: str):
     return wrap
 
 
-def _matched(build: Callable[[list[int]], nn.Module], cardinalities, n_numeric, n_tasks, size: dict) -> nn.Module:
-    """build(widths) with the preset's bottom widths scaled to shared-bottom's parameter count."""
+def _matched(model: Callable[..., nn.Module], cardinalities, n_numeric, n_tasks, cfg: ModelConfig) -> nn.Module:
+    """model(cardinalities, n_numeric, n_tasks, embed_dim=, widths=, tower=, dropout=) with the resolved preset, its
+    `widths` (the preset's bottom widths) scaled to shared-bottom's parameter count."""
+    size = cfg.resolved()
+
+    def build(widths: list[int]) -> nn.Module:
+        return model(
+            cardinalities, n_numeric, n_tasks, embed_dim=size["embed_dim"], widths=widths, tower=size["tower"],
+            dropout=size["dropout"],
+        )  # fmt: skip
+
     target = reference_count(cardinalities, n_numeric, n_tasks, size)
     return build(match_widths(size["bottom"], lambda widths: meta_count(lambda: build(widths)), target))
 
@@ -94,14 +104,7 @@ def _mmoe(
 ) -> nn.Module:
     if cfg.experts < 1:
         raise MtlrecError(f"MMoE needs at least 1 expert, got {cfg.experts}", source="model")
-    size = cfg.resolved()
-
-    def build(widths: list[int]) -> nn.Module:
-        return MMoE(
-            cardinalities, n_numeric, n_tasks, size["embed_dim"], cfg.experts, widths, size["tower"], size["dropout"]
-        )
-
-    return _matched(build, cardinalities, n_numeric, n_tasks, size)
+    return _matched(partial(MMoE, experts=cfg.experts), cardinalities, n_numeric, n_tasks, cfg)
 
 
 @register("ple", "shared and task-owned experts in 1-2 gated levels (CGC), one tower per task")
@@ -118,15 +121,8 @@ def _ple(
         problems.append(f"PLE needs at least 1 level, got {cfg.levels}")
     if problems:
         raise MtlrecError(problems, source="model")
-    size = cfg.resolved()
-
-    def build(widths: list[int]) -> nn.Module:
-        return PLE(
-            cardinalities, n_numeric, n_tasks, size["embed_dim"], cfg.experts, cfg.task_experts, cfg.levels,
-            widths, size["tower"], size["dropout"],
-        )  # fmt: skip
-
-    return _matched(build, cardinalities, n_numeric, n_tasks, size)
+    ple = partial(PLE, experts=cfg.experts, task_experts=cfg.task_experts, levels=cfg.levels)
+    return _matched(ple, cardinalities, n_numeric, n_tasks, cfg)
 
 
 @register("esmm", "shared embeddings, one MLP per task; a conditional task outputs pCTR x pCVR (funnels)")
@@ -137,15 +133,7 @@ def _esmm(
     # the same whatever the funnel, so the count is right, and the model refuses to run.
     funnel = resolve_funnel(cfg.funnel, tasks) if tasks is not None else None
     binary = [t.type == "binary" for t in tasks] if tasks is not None else None
-    size = cfg.resolved()
-
-    def build(widths: list[int]) -> nn.Module:
-        return ESMM(
-            cardinalities, n_numeric, n_tasks, funnel, binary, size["embed_dim"], widths, size["tower"],
-            size["dropout"],
-        )  # fmt: skip
-
-    return _matched(build, cardinalities, n_numeric, n_tasks, size)
+    return _matched(partial(ESMM, funnel=funnel, binary=binary), cardinalities, n_numeric, n_tasks, cfg)
 
 
 @register("single_task", "one independent network per task (no sharing): the baseline for the multi-task gain")

@@ -1,4 +1,4 @@
-"""Building blocks shared by every architecture: the feature embedding and the MLP."""
+"""Building blocks shared by the architectures: the feature embedding, the MLP, the tower, the gated-experts base."""
 
 from __future__ import annotations
 
@@ -52,3 +52,22 @@ class Tower(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.body(x))  # (N, 1)
+
+
+class GatedExperts(nn.Module):
+    """Base of the mixture-of-experts models (MMoE, PLE): `_forward` gives (outputs (N, T), gates (N, T, E))."""
+
+    def _forward(self, categorical: torch.Tensor, numeric: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        raise NotImplementedError
+
+    def forward(self, categorical: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:
+        return self._forward(categorical, numeric)[0]
+
+    @torch.no_grad()
+    def sample_gate_weights(self, categorical: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:
+        """Each row's gate weights, shape (N, T, E); every (row, task) sums to 1. Experts in the model's gate order."""
+        return self._forward(categorical, numeric)[1]
+
+    def gate_weights(self, categorical: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:
+        """Mean gate weight of each task over its experts on a batch, shape (T, E): which experts each task uses."""
+        return self.sample_gate_weights(categorical, numeric).mean(dim=0)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from mtlrec.models.layers import FeatureEmbedding, Tower, mlp
+from mtlrec.models.layers import FeatureEmbedding, GatedExperts, Tower, mlp
 
 
 def _mix(gate: nn.Linear, gate_input: torch.Tensor, experts: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -59,7 +59,7 @@ class ExtractionLevel(nn.Module):
         return task_outputs, shared_output, torch.stack(gates, dim=1)  # gates: (N, T, S + K)
 
 
-class PLE(nn.Module):
+class PLE(GatedExperts):
     """Shared experts carry what tasks have in common, each task's own experts what it does not share."""
 
     def __init__(
@@ -71,7 +71,7 @@ class PLE(nn.Module):
         experts: int = 4,
         task_experts: int = 1,
         levels: int = 1,
-        expert_widths: list[int] = (256, 128),
+        widths: list[int] = (256, 128),  # of each expert MLP
         tower: list[int] = (64,),
         dropout: float = 0.0,
     ):
@@ -80,9 +80,7 @@ class PLE(nn.Module):
         input_dim, stack = self.embedding.output_dim, []
         for level in range(levels):
             last = level == levels - 1
-            stack.append(
-                ExtractionLevel(input_dim, list(expert_widths), n_tasks, experts, task_experts, dropout, not last)
-            )
+            stack.append(ExtractionLevel(input_dim, list(widths), n_tasks, experts, task_experts, dropout, not last))
             input_dim = stack[-1].output_dim
         self.levels = nn.ModuleList(stack)
         self.towers = nn.ModuleList(Tower(input_dim, list(tower), dropout) for _ in range(n_tasks))
@@ -97,21 +95,10 @@ class PLE(nn.Module):
         return params
 
     def _forward(self, categorical: torch.Tensor, numeric: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(outputs (N, T), the last level's task gates (N, T, S + K)): shared experts first, then the task's own."""
         x = self.embedding(categorical, numeric)  # (N, D)
         task_inputs, shared_input = [x] * len(self.towers), x
         for level in self.levels:
             task_inputs, shared_input, gates = level(task_inputs, shared_input)
         outputs = torch.cat([tower(h) for tower, h in zip(self.towers, task_inputs, strict=True)], dim=1)  # (N, T)
         return outputs, gates
-
-    def forward(self, categorical: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:
-        return self._forward(categorical, numeric)[0]
-
-    @torch.no_grad()
-    def sample_gate_weights(self, categorical: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:
-        """The last level's task gates per row, shape (N, T, S + K): shared experts first, then the task's own."""
-        return self._forward(categorical, numeric)[1]
-
-    def gate_weights(self, categorical: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:
-        """Mean gate weight of each task over its experts on a batch, shape (T, S + K), shared experts first."""
-        return self.sample_gate_weights(categorical, numeric).mean(dim=0)
