@@ -45,6 +45,7 @@ from mtlrec.train import (
     early_stopping_message,
     history_row,
     improves,
+    make_optimizer,
     monitor_value,
     stopped_message,
     task_losses,
@@ -128,8 +129,7 @@ class StackedTrainer:
         forward = stacked_forward(model)
         params = stack(model, k)
         weights = torch.tensor([[t.weight for t in model_tasks] for model_tasks in self.tasks], device=device)
-        opt_cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
-        optimizer = opt_cls(list(params.values()), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        optimizer = make_optimizer(cfg, list(params.values()))
         is_binary = torch.tensor([t.type == "binary" for t in self.tasks[0]], device=device)
         losses_of = vmap(task_losses, in_dims=(0, None, None))  # (K, N, T) outputs -> (K, T)
         categorical, numeric, labels = to_tensors(train, device)

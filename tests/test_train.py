@@ -10,11 +10,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mtlrec.config import TaskSpec
+from mtlrec.config import TaskSpec, TrainConfig
 from mtlrec.data import prepare
 from mtlrec.encode import Encoded
 from mtlrec.models import build_model
-from mtlrec.train import Progress, Trainer, predict_raw, task_losses
+from mtlrec.train import Progress, Trainer, make_optimizer, predict_raw, task_losses
 from mtlrec.weighting import build_weighting
 
 CPU = torch.device("cpu")
@@ -76,6 +76,27 @@ def test_task_losses_equal_torch_bce_and_mse_computed_separately():
     )
     assert losses.shape == (3,)
     torch.testing.assert_close(losses, expected)
+
+
+@pytest.mark.parametrize(("name", "reference"), [("adam", torch.optim.Adam), ("adamw", torch.optim.AdamW)])
+def test_fused_optimizer_takes_the_same_steps_as_torchs_reference_adam(name, reference):
+    cfg = TrainConfig(optimizer=name, lr=0.01, weight_decay=0.01)
+    torch.manual_seed(0)
+    table = torch.nn.Embedding(50, 4)
+    twin = torch.nn.Embedding(50, 4)
+    twin.load_state_dict(table.state_dict())
+    start = table.weight.detach().clone()
+    fused = make_optimizer(cfg, list(table.parameters()))
+    plain = reference(twin.parameters(), lr=0.01, weight_decay=0.01, foreach=False)
+    assert fused.defaults["fused"] is True
+    rows = torch.randint(0, 50, (20, 32))
+    for batch in rows:  # only the rows looked up get a gradient; Adam still moves every row with momentum
+        for module, opt in ((table, fused), (twin, plain)):
+            opt.zero_grad()
+            module(batch).pow(2).sum().backward()
+            opt.step()
+    torch.testing.assert_close(table.weight, twin.weight, rtol=1e-5, atol=1e-6)
+    assert (table.weight - start).abs().min() > 0  # every row moved, looked up or not
 
 
 def test_task_loss_of_a_hand_computed_case():
