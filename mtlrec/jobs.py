@@ -272,6 +272,9 @@ def warm_up() -> None:
 
         torch.set_num_threads(server_threads())
         torch.optim.Adam([torch.zeros(1, requires_grad=True)])
-        import mtlrec.experiment  # noqa: F401  (sklearn and the metrics come with it)
+        import sklearn.metrics  # noqa: F401  (the metrics import it lazily)
+        import sklearn.model_selection  # noqa: F401  (the splits too)
+
+        import mtlrec.experiment  # noqa: F401
 
     threading.Thread(target=work, name="mtlrec-warm-up", daemon=True).start()

@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import log_loss, mean_absolute_error, mean_squared_error, roc_auc_score
 
 from mtlrec.config import TASK_TYPES
 
@@ -120,6 +119,8 @@ def binary_metrics(y_true: Any, y_prob: Any, users: Any = None) -> dict[str, flo
     # sklearn raises on NaN/inf; a diverged model gets NaN scores instead of a crash.
     if not np.isfinite(y_prob).all():
         return result
+    from sklearn.metrics import log_loss, roc_auc_score  # here, not at the top: importing sklearn takes ~1 s
+
     # Checked here rather than caught: roc_auc_score would warn and return NaN on one class, once per call.
     if 0.0 < result["pos_rate"] < 1.0:
         result["auc"] = float(roc_auc_score(y_true, y_prob))
@@ -135,6 +136,8 @@ def regression_metrics(y_true: Any, y_pred: Any) -> dict[str, float]:
     _check_lengths(len(y_true), y_pred=y_pred)
     if len(y_true) == 0 or not (np.isfinite(y_true).all() and np.isfinite(y_pred).all()):
         return {"rmse": NAN, "mae": NAN}
+    from sklearn.metrics import mean_absolute_error, mean_squared_error
+
     return {
         "rmse": float(np.sqrt(mean_squared_error(y_true, y_pred))),
         "mae": float(mean_absolute_error(y_true, y_pred)),
