@@ -66,10 +66,12 @@ def home() -> None:
 
 
 st.set_page_config(page_title="mtlrec", page_icon=":material/hub:", layout="wide")
-warm_up()
 pages = frame.build_pages(home)
 navigation = st.navigation(list(pages.values()))
 sidebar = frame.sidebar()
-with frame.running_page():
-    navigation.run()
-frame.sidebar(sidebar)  # again: the page may have loaded a dataset or started a run
+try:
+    with frame.running_page():
+        navigation.run()
+    frame.sidebar(sidebar)  # again: the page may have loaded a dataset or started a run
+finally:  # also when the page ended with st.stop()
+    warm_up()  # after the page is drawn: the imports it starts (torch, sklearn) would otherwise slow that drawing

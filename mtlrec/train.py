@@ -26,7 +26,7 @@ from mtlrec.metrics import higher_is_better
 # A batch loss above max(DIVERGED_FLOOR, DIVERGED_FACTOR x the first batch's loss) counts as diverged.
 DIVERGED_FLOOR = 1e4
 DIVERGED_FACTOR = 1e3
-# Besides every `log_every` batches, progress is reported at least this often (a live chart's first point comes fast).
+# Besides every `log_every` batches (and the first batch), progress is reported at least this often.
 PROGRESS_SECONDS = 0.5
 # Diagnostics read the gradients of this many validation batches (the same rows every epoch) once per epoch.
 DIAGNOSTIC_BATCHES = 2
@@ -147,7 +147,7 @@ class Trainer:
         self.best_epoch_, self.status_, self.message_ = 0, "finished", ""
         best_value, best_state, first_loss, waited = None, None, None, 0
         start = time.perf_counter()
-        last_report = start
+        last_report = start - PROGRESS_SECONDS  # the first batch is reported at once: a live chart's first point
         model.train()
         for epoch in range(1, cfg.epochs + 1):
             # One gather per epoch; every batch below is then a contiguous slice (a view, no copy).
