@@ -14,6 +14,7 @@ Targets (the core issue): gap <= 0.01 per binary task, default training under 30
 
     python benchmarks/bench_quality.py              # seeds 0, 1, 2
     python benchmarks/bench_quality.py --seeds 0    # one seed
+    python benchmarks/bench_quality.py --min-count 20   # rare ids share the OOV vector (what the ids cost)
 """
 
 from __future__ import annotations
@@ -81,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated training seeds")
     parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
+    parser.add_argument(
+        "--min-count", type=int, default=None, help="override the encoder's min_count (default: the app's)"
+    )
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     torch.set_num_threads(args.threads)
@@ -89,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     truth = pd.read_parquet(sample_path("synthetic").with_name("synthetic_truth.parquet"))
     proposal = propose_schema(frame, "sample:synthetic")
     proposal.data.path = "sample:synthetic"
+    if args.min_count is not None:
+        proposal.data.min_count = args.min_count
     print(f"machine: {machine()}")
 
     rows: dict[str, dict[str, list[float]]] = {t: {"model": [], "oracle": [], "reference": []} for t in BINARY_TRUTH}
