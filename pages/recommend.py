@@ -213,10 +213,11 @@ def ranking(scores: pd.DataFrame, tasks: list[TaskSpec]) -> None:
     with chart:
         if not any(fusion.values()):
             st.warning("Every fusion weight is 0, so the order is arbitrary: raise at least one weight.")
-        st.plotly_chart(charts.recommendation_bars(top, tasks), width="stretch")
+        bars = st.empty()  # filled last: the table below reaches the browser first (plotting takes longer)
     table, column_config = top_table(top, tasks, exclude_seen)
     st.dataframe(table, column_config=column_config, hide_index=True)
     st.caption(f"Re-ranked {len(scores):,} items in {elapsed * 1000:.1f} ms.")
+    bars.plotly_chart(charts.recommendation_bars(top, tasks), width="stretch")
 
 
 st.title("Recommend")
