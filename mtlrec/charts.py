@@ -207,6 +207,28 @@ def cardinalities(frame: pd.DataFrame, columns: Sequence[str]) -> go.Figure:
     return _layout(fig, "Distinct values per column", "distinct values (log scale)", "column", notes=notes)
 
 
+def parameter_shares(rows: Sequence[Mapping], current: str | None = None) -> go.Figure:
+    """Where each size preset's parameters are: one 100%-stacked horizontal bar per preset, split into embeddings,
+    shared layers and task-specific parts (`rows`: {"size", "embeddings", "shared layers", "task-specific"})."""
+    parts = ("embeddings", "shared layers", "task-specific")
+    sizes = [str(r["size"]) for r in rows]
+    totals = [max(sum(int(r[p]) for p in parts), 1) for r in rows]
+    labels = [f"<b>{s}</b>" if s == current else s for s in sizes]
+    fig = go.Figure()
+    for part, color in zip(parts, (PALETTE[4], PALETTE[0], PALETTE[1]), strict=True):
+        counts = [int(r[part]) for r in rows]
+        fig.add_bar(
+            x=[100 * c / t for c, t in zip(counts, totals, strict=True)], y=labels, orientation="h", name=part,
+            marker_color=color, customdata=counts,
+            hovertemplate=f"%{{y}}: {part} %{{customdata:,}} parameters (%{{x:.0f}}%)<extra></extra>",
+        )  # fmt: skip
+    fig.update_layout(barmode="stack", height=90 + 28 * len(rows))
+    fig.update_xaxes(range=[0, 100], ticksuffix="%")
+    fig.update_yaxes(autorange="reversed", type="category")
+    notes = [] if rows else ["this architecture cannot be built with these settings"]
+    return _layout(fig, "Where the parameters are", "share of the preset's parameters", "size preset", "part", notes)
+
+
 def interactions_histogram(frame: pd.DataFrame, column: str, noun: str) -> go.Figure:
     """How many `noun`s (users, items) have n rows each; log axes when the counts span decades; median in title."""
     fig, notes, plural = go.Figure(), [], f"{noun}s"

@@ -37,15 +37,38 @@ class MemoryEstimate:
         )
 
 
-def count_params(config: ExperimentConfig, cardinalities: list[int], numeric_width: int) -> int:
-    """Parameter count of the configured model, built on the meta device (no memory is allocated)."""
+PARTS = ("embeddings", "shared layers", "task-specific")
+
+
+def _meta_model(config: ExperimentConfig, cardinalities: list[int], numeric_width: int):
+    """The configured model built on the meta device: shapes only, no memory allocated."""
     import torch
 
-    from mtlrec.models import build_model, count_parameters
+    from mtlrec.models import build_model
 
     with torch.device("meta"):
-        model = build_model(config.model, cardinalities, numeric_width, len(config.tasks), tasks=config.tasks)
-    return count_parameters(model)
+        return build_model(config.model, cardinalities, numeric_width, len(config.tasks), tasks=config.tasks)
+
+
+def count_params(config: ExperimentConfig, cardinalities: list[int], numeric_width: int) -> int:
+    """Parameter count of the configured model, built on the meta device (no memory is allocated)."""
+    from mtlrec.models import count_parameters
+
+    return count_parameters(_meta_model(config, cardinalities, numeric_width))
+
+
+def parameter_parts(config: ExperimentConfig, cardinalities: list[int], numeric_width: int) -> dict[str, int]:
+    """The configured model's parameters by role (PARTS): embedding tables; the layers every task's loss reaches
+    besides them (shared bottom, shared experts); and what belongs to one task (towers, gates, task experts)."""
+    from torch import nn
+
+    model = _meta_model(config, cardinalities, numeric_width)
+    embedding = {id(p) for m in model.modules() if isinstance(m, nn.Embedding) for p in m.parameters()}
+    shared = {id(p) for p in model.shared_parameters()} - embedding
+    parts = dict.fromkeys(PARTS, 0)
+    for p in model.parameters():
+        parts[PARTS[0] if id(p) in embedding else PARTS[1] if id(p) in shared else PARTS[2]] += p.numel()
+    return parts
 
 
 def estimate_memory(

@@ -89,7 +89,7 @@ def widths(text: str) -> list[int] | None:
 def size_table(shape_key: tuple, n_rows: int, config_json: str) -> list[dict]:
     """Parameters and estimated memory of every size preset of the configured architecture for this data's shape;
     empty when the architecture cannot be built with these settings."""
-    from mtlrec.resources import estimate_memory
+    from mtlrec.resources import estimate_memory, parameter_parts
 
     cardinalities, numeric_width = list(shape_key[0]), shape_key[1]
     rows = []
@@ -100,7 +100,8 @@ def size_table(shape_key: tuple, n_rows: int, config_json: str) -> list[dict]:
             estimate = estimate_memory(config, n_rows, cardinalities, numeric_width)
         except MtlrecError:
             return []
-        rows.append({"size": size, "params": estimate.params, "memory": estimate.total})
+        parts = parameter_parts(config, cardinalities, numeric_width)
+        rows.append({"size": size, "params": estimate.params, "memory": estimate.total, **parts})
     return rows
 
 
@@ -260,6 +261,8 @@ def model_controls(config: ExperimentConfig, frame, chosen: list[str]) -> None:
         list(SIZE_PRESETS), format_func=lambda size: labels.get(size, size), horizontal=True,
         key=state.seed("train_size", m.size),
     )  # fmt: skip
+    if table:  # id columns' embedding tables often hold most of a model; the towers are what each task owns
+        st.plotly_chart(charts.parameter_shares(table, m.size), width="stretch", key="train_param_shares")
     with st.expander("Advanced settings", icon=":material/tune:"):
         a, b, c = st.columns(3)
         preset = SIZE_PRESETS[m.size]

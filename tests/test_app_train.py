@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
-from conftest import open_app, until, with_sample
+from conftest import figure, numbers, open_app, until, with_sample
 from streamlit.testing.v1 import AppTest
 
 import mtlrec.jobs
@@ -56,6 +56,11 @@ def test_task_controls_and_size_presets_with_their_parameter_counts(home):
     for option, preset in zip(size.options, SIZE_PRESETS, strict=True):
         assert option.startswith(f"{preset} · ") and " params · ~" in option
     assert len(set(size.options)) == len(size.options)
+    shares = figure(at, "Where the parameters are")
+    assert [trace["name"] for trace in shares["data"]] == ["embeddings", "shared layers", "task-specific"]
+    totals = np.sum([numbers(trace["x"]) for trace in shares["data"]], axis=0)
+    np.testing.assert_allclose(totals, 100.0)  # one bar per preset, each split into its parts
+    assert len(totals) == len(SIZE_PRESETS)
 
 
 def test_settings_survive_a_visit_to_another_page_and_the_url_mirrors_them(home):
@@ -142,7 +147,7 @@ def test_training_runs_live_and_ends_with_results(home):
     assert run["status"] == "finished" and run["id"] in at.success[0].value
     assert run["summary"]["size"] == "tiny" and run["summary"]["epochs_run"] == 2
 
-    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    chart = figure(at, "Loss while training")  # the live chart, now final
     names = sorted(trace["name"] for trace in chart["data"])  # per task: train loss, validation loss
     assert names == sorted(f"{task} {part}" for task in TASKS for part in ("train", "validation"))
     cards = {m.label: m.value for m in at.metric}

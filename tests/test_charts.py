@@ -111,6 +111,20 @@ def test_cardinalities_count_distinct_values_on_a_log_axis() -> None:
     assert "missing" in notes(fig)
 
 
+def test_parameter_shares_stack_each_preset_to_100_percent() -> None:
+    rows = [
+        {"size": "tiny", "embeddings": 100, "shared layers": 300, "task-specific": 600},
+        {"size": "small", "embeddings": 800, "shared layers": 150, "task-specific": 50},
+    ]
+    fig = charts.parameter_shares(rows, current="small")
+
+    assert [t.name for t in fig.data] == ["embeddings", "shared layers", "task-specific"]
+    assert list(fig.data[0].x) == [10.0, 80.0] and list(fig.data[2].x) == [60.0, 5.0]
+    assert list(fig.data[1].customdata) == [300, 150]  # counts in the hover
+    assert list(fig.data[0].y) == ["tiny", "<b>small</b>"]  # the chosen preset in bold
+    assert fig.layout.barmode == "stack" and fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
+
+
 def test_interactions_histogram_counts_users_per_number_of_rows() -> None:
     fig = charts.interactions_histogram(labels_frame(), "user_id", "user")
     # a: 3 rows, b: 2, c: 1, d: 2 -> one user with 1 row, two with 2, one with 3
