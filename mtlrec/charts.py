@@ -222,7 +222,7 @@ def parameter_shares(rows: Sequence[Mapping], current: str | None = None) -> go.
             marker_color=color, customdata=counts,
             hovertemplate=f"%{{y}}: {part} %{{customdata:,}} parameters (%{{x:.0f}}%)<extra></extra>",
         )  # fmt: skip
-    fig.update_layout(barmode="stack", height=90 + 28 * len(rows))
+    fig.update_layout(barmode="stack", height=90 + 28 * len(rows), legend_traceorder="normal")  # legend left to right
     fig.update_xaxes(range=[0, 100], ticksuffix="%")
     fig.update_yaxes(autorange="reversed", type="category")
     notes = [] if rows else ["this architecture cannot be built with these settings"]
