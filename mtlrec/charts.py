@@ -19,6 +19,7 @@ from sklearn.metrics import roc_auc_score, roc_curve
 
 from mtlrec.config import TaskSpec
 from mtlrec.errors import MtlrecError
+from mtlrec.resources import PARTS
 from mtlrec.schema import binary_labels
 
 # Okabe & Ito's palette without black (invisible on a dark theme); yellow last, it is faint on a light theme.
@@ -209,8 +210,8 @@ def cardinalities(frame: pd.DataFrame, columns: Sequence[str]) -> go.Figure:
 
 def parameter_shares(rows: Sequence[Mapping], current: str | None = None) -> go.Figure:
     """Where each size preset's parameters are: one 100%-stacked horizontal bar per preset, split into embeddings,
-    shared layers and task-specific parts (`rows`: {"size", "embeddings", "shared layers", "task-specific"})."""
-    parts = ("embeddings", "shared layers", "task-specific")
+    shared layers and task-specific parts (`rows`: {"size", *mtlrec.resources.PARTS})."""
+    parts = PARTS
     sizes = [str(r["size"]) for r in rows]
     totals = [max(sum(int(r[p]) for p in parts), 1) for r in rows]
     labels = [f"<b>{s}</b>" if s == current else s for s in sizes]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mtlrec.config import ExperimentConfig
@@ -25,6 +25,7 @@ class MemoryEstimate:
     model_bytes: int  # weights, gradients, optimiser state, best-epoch copy
     data_bytes: int  # encoded train/val/test arrays and the per-epoch shuffled copy
     activation_bytes: int  # one mini-batch's activations and their gradients
+    parts: dict[str, int] = field(default_factory=dict)  # params by role (see parameter_parts)
 
     @property
     def total(self) -> int:
@@ -40,29 +41,16 @@ class MemoryEstimate:
 PARTS = ("embeddings", "shared layers", "task-specific")
 
 
-def _meta_model(config: ExperimentConfig, cardinalities: list[int], numeric_width: int):
-    """The configured model built on the meta device: shapes only, no memory allocated."""
-    import torch
-
-    from mtlrec.models import build_model
-
-    with torch.device("meta"):
-        return build_model(config.model, cardinalities, numeric_width, len(config.tasks), tasks=config.tasks)
-
-
-def count_params(config: ExperimentConfig, cardinalities: list[int], numeric_width: int) -> int:
-    """Parameter count of the configured model, built on the meta device (no memory is allocated)."""
-    from mtlrec.models import count_parameters
-
-    return count_parameters(_meta_model(config, cardinalities, numeric_width))
-
-
 def parameter_parts(config: ExperimentConfig, cardinalities: list[int], numeric_width: int) -> dict[str, int]:
     """The configured model's parameters by role (PARTS): embedding tables; the layers every task's loss reaches
     besides them (shared bottom, shared experts); and what belongs to one task (towers, gates, task experts)."""
+    import torch
     from torch import nn
 
-    model = _meta_model(config, cardinalities, numeric_width)
+    from mtlrec.models import build_model
+
+    with torch.device("meta"):  # shapes only, no memory allocated
+        model = build_model(config.model, cardinalities, numeric_width, len(config.tasks), tasks=config.tasks)
     embedding = {id(p) for m in model.modules() if isinstance(m, nn.Embedding) for p in m.parameters()}
     shared = {id(p) for p in model.shared_parameters()} - embedding
     parts = dict.fromkeys(PARTS, 0)
@@ -75,7 +63,8 @@ def estimate_memory(
     config: ExperimentConfig, n_rows: int, cardinalities: list[int], numeric_width: int
 ) -> MemoryEstimate:
     """Bytes a training run needs beyond the loaded table, from the config and the data's shape."""
-    params = count_params(config, cardinalities, numeric_width)
+    parts = parameter_parts(config, cardinalities, numeric_width)
+    params = sum(parts.values())
     size = config.model.resolved()
     n_cat, n_tasks = len(cardinalities), len(config.tasks)
     row_bytes = n_cat * INDEX + numeric_width * FLOAT + n_tasks * FLOAT
@@ -83,7 +72,7 @@ def estimate_memory(
     data = int(row_bytes * (n_rows + train_rows))  # every part encoded once + one shuffled copy per epoch
     width = n_cat * size["embed_dim"] + numeric_width + sum(size["bottom"]) + n_tasks * (sum(size["tower"]) + 1)
     activations = int(config.train.batch_size * width * FLOAT * ACTIVATION_COPIES)
-    return MemoryEstimate(params, params * FLOAT * PARAM_COPIES, data, activations)
+    return MemoryEstimate(params, params * FLOAT * PARAM_COPIES, data, activations, parts)
 
 
 def available_memory() -> int | None:

@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
 
-from mtlrec.config import ExperimentConfig
+from mtlrec.config import ExperimentConfig, TrainConfig
 from mtlrec.data import Loaded, Prepared, prepare
 from mtlrec.encode import Encoded
 from mtlrec.experiment import RunResult, label_values, run_experiment, trained_result, validation_metrics
@@ -34,7 +34,7 @@ from mtlrec.resources import HEADROOM, available_memory, check_memory, estimate_
 from mtlrec.runs import RunStore, atomic_write_text, default_run_name
 from mtlrec.stacked import StackedFit, StackedTrainer, stack, stackable, stacked_forward
 from mtlrec.sweep import SweepConfig, SweepProgress, _read_info, _write_info, role_of, sweep_folder, sweep_table
-from mtlrec.train import Trainer, resolve_device, to_tensors
+from mtlrec.train import Trainer, make_optimizer, resolve_device, to_tensors
 from mtlrec.weighting import build_weighting
 
 MAX_WORKERS = 4  # parallel worker threads on a CPU (one core each)
@@ -200,8 +200,8 @@ class Sweeper:
         what K separate ones do: stacking pays for small models, whose step is mostly overhead, not for large
         ones; on a GPU it fills the device.
         """
-        train, batch_size = self.prepared.train, self.experiment.train.batch_size
-        plain = _step_seconds(self.template, train, batch_size, self.device, stacked=0)
+        train, cfg = self.prepared.train, self.experiment.train
+        plain = _step_seconds(self.template, train, cfg, self.device, stacked=0)
         cap = min(MAX_GROUP, math.ceil(n_points / workers), int(BATCH_SECONDS / max(plain, 1e-6)))
         available = available_memory()
         if available is not None:
@@ -209,7 +209,7 @@ class Sweeper:
             cap = min(cap, int((HEADROOM * available - self.memory.data_bytes) / max(per_model, 1) / workers))
         best_k, best = 1, plain * STACKING_GAIN
         for k in [k for k in (2, 4, 8, 16, 32) if k < cap] + ([cap] if cap >= 2 else []):
-            per_model = _step_seconds(self.template, train, batch_size, self.device, stacked=k) / k
+            per_model = _step_seconds(self.template, train, cfg, self.device, stacked=k) / k
             if per_model < best:
                 best_k, best = k, per_model
         return best_k
@@ -331,10 +331,11 @@ def _groups(n_points: int, group_size: int, workers: int) -> list[list[int]]:
     return [list(range(g, n_points, n_groups)) for g in range(n_groups)]
 
 
-def _step_seconds(model, train: Encoded, batch_size: int, device, stacked: int) -> float:
-    """Seconds of one training step (forward, backward, Adam) on one batch: of `model` itself when stacked=0, of
-    `stacked` stacked copies otherwise. The best of 3 after a warm-up; the global random state is left as it was."""
-    n = min(len(train), batch_size)
+def _step_seconds(model, train: Encoded, cfg: TrainConfig, device, stacked: int) -> float:
+    """Seconds of one training step (forward, backward, the run's optimiser) on one batch: of `model` itself when
+    stacked=0, of `stacked` stacked copies otherwise. The best of 3 after a warm-up; the global random state is left
+    as it was."""
+    n = min(len(train), cfg.batch_size)
     categorical, numeric, labels = to_tensors(
         Encoded(train.categorical[:n], train.numeric[:n], train.labels[:n]), device
     )
@@ -343,7 +344,7 @@ def _step_seconds(model, train: Encoded, batch_size: int, device, stacked: int) 
         params, forward = stack(model, stacked), stacked_forward(model)
     else:
         params, forward = dict(model.named_parameters()), lambda _, c, x: model(c, x)
-    optimizer = torch.optim.Adam(list(params.values()), fused=True)  # as make_optimizer
+    optimizer = make_optimizer(cfg, list(params.values()))
     times = []
     with _forked_rng(device):
         for _ in range(4):

@@ -89,7 +89,7 @@ def widths(text: str) -> list[int] | None:
 def size_table(shape_key: tuple, n_rows: int, config_json: str) -> list[dict]:
     """Parameters and estimated memory of every size preset of the configured architecture for this data's shape;
     empty when the architecture cannot be built with these settings."""
-    from mtlrec.resources import estimate_memory, parameter_parts
+    from mtlrec.resources import estimate_memory
 
     cardinalities, numeric_width = list(shape_key[0]), shape_key[1]
     rows = []
@@ -100,8 +100,7 @@ def size_table(shape_key: tuple, n_rows: int, config_json: str) -> list[dict]:
             estimate = estimate_memory(config, n_rows, cardinalities, numeric_width)
         except MtlrecError:
             return []
-        parts = parameter_parts(config, cardinalities, numeric_width)
-        rows.append({"size": size, "params": estimate.params, "memory": estimate.total, **parts})
+        rows.append({"size": size, "params": estimate.params, "memory": estimate.total, **estimate.parts})
     return rows
 
 

@@ -116,7 +116,7 @@ def test_registry_entries_have_a_description():
 
 def test_parameter_parts_of_a_shared_bottom_computed_by_hand():
     from mtlrec.config import ExperimentConfig, TaskSpec
-    from mtlrec.resources import count_params, parameter_parts
+    from mtlrec.resources import parameter_parts
 
     config = ExperimentConfig(tasks=[TaskSpec("a", "binary"), TaskSpec("b", "regression")])
     config.model.size = "tiny"  # embedding 4, bottom [32], tower [8]
@@ -125,13 +125,13 @@ def test_parameter_parts_of_a_shared_bottom_computed_by_hand():
 
     # table: (10 + 20) rows x 4; bottom: (2 * 4 + 3) inputs -> 32; each tower: 32 -> 8 -> 1
     assert parts == {"embeddings": 30 * 4, "shared layers": 11 * 32 + 32, "task-specific": 2 * (32 * 8 + 8 + 8 + 1)}
-    assert sum(parts.values()) == count_params(config, [10, 20], 3)
+    assert sum(parts.values()) == count_parameters(build_model(config.model, [10, 20], 3, 2, tasks=config.tasks))
 
 
 @pytest.mark.parametrize("kind", ["mmoe", "ple", "esmm", "single_task"])
 def test_parameter_parts_add_up_for_every_architecture(kind):
     from mtlrec.config import ExperimentConfig, TaskSpec
-    from mtlrec.resources import count_params, parameter_parts
+    from mtlrec.resources import parameter_parts
 
     config = ExperimentConfig(tasks=[TaskSpec("click", "binary"), TaskSpec("buy", "binary")])
     config.model.kind, config.model.size = kind, "tiny"
@@ -139,7 +139,7 @@ def test_parameter_parts_add_up_for_every_architecture(kind):
 
     parts = parameter_parts(config, [10, 20], 3)
 
-    assert sum(parts.values()) == count_params(config, [10, 20], 3)
+    assert sum(parts.values()) == count_parameters(build_model(config.model, [10, 20], 3, 2, tasks=config.tasks))
     assert parts["embeddings"] > 0 and parts["task-specific"] > 0
     # only architectures with layers shared by every task have a shared part besides the embeddings
     assert (parts["shared layers"] > 0) == (kind in ("mmoe", "ple"))
