@@ -36,7 +36,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from mtlrec.config import ExperimentConfig
 from mtlrec.data import prepare, propose_schema
 from mtlrec.experiment import run_experiment
-from mtlrec.sample import BINARY_TRUTH, sample_path
+from mtlrec.sample import BINARY_TRUTH, oracle_auc, sample_path
 
 TARGET_GAP = 0.01
 TARGET_SECONDS = 30.0
@@ -60,9 +60,8 @@ def structured_inputs(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def logistic_reference(frame: pd.DataFrame, fit_rows: np.ndarray, test_rows: np.ndarray, task: str) -> float:
-    """Test AUC of a logistic regression told the generator's structure (see the module docstring)."""
-    inputs = structured_inputs(frame)
+def logistic_reference(inputs: pd.DataFrame, labels: np.ndarray, fit_rows: np.ndarray, test_rows: np.ndarray) -> float:
+    """Test AUC of a logistic regression on `structured_inputs` (the generator's structure; see the docstring)."""
     categorical = ["age_category", "gender_category", "category", "hour_device"]
     model = make_pipeline(
         ColumnTransformer(
@@ -73,7 +72,6 @@ def logistic_reference(frame: pd.DataFrame, fit_rows: np.ndarray, test_rows: np.
         ),
         LogisticRegression(max_iter=2000),
     )
-    labels = frame[task].to_numpy()
     model.fit(inputs.iloc[fit_rows], labels[fit_rows])
     return float(roc_auc_score(labels[test_rows], model.predict_proba(inputs.iloc[test_rows])[:, 1]))
 
@@ -96,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.min_count is not None:
         proposal.data.min_count = args.min_count
     print(f"machine: {machine()}")
+    inputs = structured_inputs(frame)
 
     rows: dict[str, dict[str, list[float]]] = {t: {"model": [], "oracle": [], "reference": []} for t in BINARY_TRUTH}
     seconds = []
@@ -109,11 +108,10 @@ def main(argv: list[str] | None = None) -> int:
         result = run_experiment(config, prepared=prepared)
         seconds.append(time.perf_counter() - start)
         line = [f"seed {seed}: {seconds[-1]:.1f} s, {result.metrics['epochs_run']} epochs"]
-        for task, column in BINARY_TRUTH.items():
-            labels = frame[task].to_numpy()[test_rows]
-            oracle = float(roc_auc_score(labels, truth[column].to_numpy()[test_rows]))
-            model = result.metrics["tasks"][task]["auc"]
-            reference = logistic_reference(frame, fit_rows, test_rows, task)
+        oracles = oracle_auc(frame.iloc[test_rows], truth.iloc[test_rows])
+        for task in BINARY_TRUTH:
+            oracle, model = oracles[task], result.metrics["tasks"][task]["auc"]
+            reference = logistic_reference(inputs, frame[task].to_numpy(), fit_rows, test_rows)
             for key, value in (("model", model), ("oracle", oracle), ("reference", reference)):
                 rows[task][key].append(value)
             line.append(f"{task} {model:.4f} / oracle {oracle:.4f}")
