@@ -119,7 +119,8 @@ def _busy_cpu_seconds() -> float | None:
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
-def _own_cpu_seconds() -> float:
+def cpu_seconds() -> float:
+    """CPU seconds used by this process so far, all threads (what the work costs, whatever the other load)."""
     import resource
 
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -134,11 +135,11 @@ class BackgroundLoad:
 
     def __enter__(self) -> BackgroundLoad:
         self.cores: float | None = None
-        self._start = (time.perf_counter(), _busy_cpu_seconds(), _own_cpu_seconds())
+        self._start = (time.perf_counter(), _busy_cpu_seconds(), cpu_seconds())
         return self
 
     def __exit__(self, *exc) -> None:
-        wall, busy, own = time.perf_counter(), _busy_cpu_seconds(), _own_cpu_seconds()
+        wall, busy, own = time.perf_counter(), _busy_cpu_seconds(), cpu_seconds()
         wall0, busy0, own0 = self._start
         if busy is not None and busy0 is not None and wall > wall0:
             self.cores = max(0.0, ((busy - busy0) - (own - own0)) / (wall - wall0))

@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import tempfile
 import threading
 import time
 
 import numpy as np
 import torch
-from _common import BackgroundLoad, machine, print_table, wait_for_quiet
+from _common import BackgroundLoad, cpu_seconds, machine, print_table, wait_for_quiet
 
 from mtlrec.cli import build_parser, config_from_args
 from mtlrec.data import prepare
@@ -45,12 +44,6 @@ def base_config(size: str, epochs: int):
          "--patience", "0", "--device", "cpu"]
     )  # fmt: skip
     return config_from_args(args)[0]
-
-
-def cpu_seconds() -> float:
-    """CPU seconds used by this process so far, all threads (what the work costs, whatever the other load)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def one_run(config, store: RunStore, threads: int) -> tuple[float, float]:
