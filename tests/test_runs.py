@@ -18,7 +18,7 @@ import torch
 
 from mtlrec.errors import MtlrecError
 from mtlrec.experiment import run_experiment
-from mtlrec.runs import RUN_FILES, RUN_ID, RunStore, metrics_table
+from mtlrec.runs import RUN_FILES, RUN_ID, RunStore, csv_bytes, metrics_table
 from mtlrec.train import predict_raw
 
 
@@ -267,3 +267,30 @@ def test_load_model_of_a_run_without_a_model_raises(store, result):
 
     with pytest.raises(MtlrecError, match=f"run '{run_id}' has no saved model"):
         store.load(run_id).load_model()
+
+
+def test_csv_bytes_reads_back_equal_to_pandas_own_csv():
+    frame = pd.DataFrame(
+        {
+            "user": ["u1", 'say "hi"', "a,b", "é"],
+            "item": [3, 1, 2, 7],
+            "when": pd.to_datetime(
+                ["2024-03-01 10:00:00", "2024-03-02 00:00:00", "2024-03-03 08:30:00", "2024-03-04 23:59:59"]
+            ),
+            "click": [1.0, 0.0, 1.0, 0.0],
+            "click_pred": [0.6942658424377441, 1e-12, float("nan"), 1 / 3],
+        }
+    )
+    ours = pd.read_csv(io.BytesIO(csv_bytes(frame)))
+    theirs = pd.read_csv(io.StringIO(frame.to_csv(index=False)))
+    pd.testing.assert_frame_equal(ours, theirs, check_dtype=False)
+    assert ours["click_pred"].iloc[0] == 0.6942658424377441  # full precision, not a rounded repr
+
+
+def test_csv_bytes_falls_back_to_pandas_for_columns_arrow_cannot_type():
+    frame = pd.DataFrame({"user": [1, "u2", 3.5], "p": [0.1, 0.2, 0.3]})  # one object column, three types
+    assert (
+        pd.read_csv(io.BytesIO(csv_bytes(frame)))
+        .astype(str)
+        .equals(pd.read_csv(io.StringIO(frame.to_csv(index=False))).astype(str))
+    )
