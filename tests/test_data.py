@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from mtlrec.data import load_frames, prepare
@@ -121,9 +122,14 @@ def test_no_ranking_note_with_user_and_item_columns(interactions, make_config):
 
 def test_group_gives_the_users_of_validation_and_test_rows(interactions, make_config):
     prepared = prepare(make_config(), interactions)
-
-    assert prepared.group("test").tolist() == prepared.test_frame["user_id"].tolist()
-    assert prepared.group("val").tolist() == interactions["user_id"].to_numpy()[prepared.val_idx].tolist()
+    for codes, users in (
+        (prepared.group("test"), prepared.test_frame["user_id"]),
+        (prepared.group("val"), interactions["user_id"].iloc[prepared.val_idx]),
+    ):
+        assert codes.dtype.kind == "i" and len(codes) == len(users)
+        # same user <=> same code
+        pairs = pd.DataFrame({"code": codes, "user": users.to_numpy()}).drop_duplicates()
+        assert pairs["code"].is_unique and pairs["user"].is_unique
 
 
 def test_invalid_data_raises_before_anything_is_fitted(interactions, make_config):
