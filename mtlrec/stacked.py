@@ -74,9 +74,13 @@ class StackedFit:
 def stacked_forward(model: nn.Module) -> Callable[[dict, torch.Tensor, torch.Tensor], torch.Tensor]:
     """forward(params (K, ...) each, categorical, numeric) -> (K, N, T), for K stacked copies of `model`.
 
-    Buffers (such as the embedding offsets) are shared by the copies, unstacked: no architecture here keeps
-    running statistics in buffers.
+    A model with its own batched form (`stacked_forward`, e.g. shared-bottom) and no active dropout uses it; any
+    other runs through vmap(functional_call). Buffers (such as the embedding offsets) are shared by the copies,
+    unstacked: no architecture here keeps running statistics in buffers.
     """
+    own = getattr(model, "stacked_forward", None)
+    if own is not None and not any(isinstance(m, nn.Dropout) and m.p > 0 for m in model.modules()):
+        return own
     buffers = dict(model.named_buffers())
 
     def one(params: dict, categorical: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import threading
@@ -14,12 +15,13 @@ import torch
 
 from mtlrec import charts
 from mtlrec.cli import main
+from mtlrec.config import ModelConfig
 from mtlrec.data import prepare
 from mtlrec.errors import MtlrecError
 from mtlrec.experiment import run_experiment, validation_metrics
 from mtlrec.models import build_model
 from mtlrec.runs import RunStore
-from mtlrec.stacked import StackedTrainer
+from mtlrec.stacked import StackedTrainer, stack, stacked_forward
 from mtlrec.sweep import (
     SweepConfig,
     SweepJob,
@@ -173,6 +175,41 @@ def test_judged_metrics_follow_the_schema(make_config):
 
 
 # ------------------------------------------------------------------------------------- stacked = separate runs
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_stacked_forward_gives_each_copy_its_own_forward_and_gradients(dropout):
+    # Shared-bottom has a batched form of its own (used without dropout); with dropout vmap runs it. Either way copy k
+    # of the stack must compute exactly what a model holding copy k's weights computes, and get its gradients.
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(size="tiny", bottom=[16, 8], tower=[4, 3], dropout=dropout), [7, 5, 3], 2, 3)
+    model.eval()  # no dropout masks: the outputs are comparable one by one
+    params = stack(model, 3)
+    with torch.no_grad():
+        for p in params.values():
+            for k in range(3):
+                p[k].add_(0.1 * (k + 1) * torch.randn_like(p[k]))  # three different models
+    forward = stacked_forward(model)
+    assert (forward == model.stacked_forward) is (dropout == 0.0)  # the batched form only without dropout
+    categorical = torch.tensor([[0, 4, 2], [6, 0, 1], [3, 3, 0], [1, 2, 2]])
+    numeric = torch.randn(4, 2)
+    out = forward(params, categorical, numeric)
+    (out * torch.arange(1.0, 4.0)).sum().backward()
+    assert out.shape == (3, 4, 3)
+    for k in range(3):
+        single = copy_of(model, {name: p[k].detach() for name, p in params.items()})
+        mine = single(categorical, numeric)
+        torch.testing.assert_close(out[k], mine, rtol=1e-5, atol=1e-6)
+        (mine * torch.arange(1.0, 4.0)).sum().backward()
+        for name, p in single.named_parameters():
+            torch.testing.assert_close(params[name].grad[k], p.grad, rtol=1e-5, atol=1e-6, msg=name)
+
+
+def copy_of(model, weights):
+    """A copy of `model` holding the given parameters (its buffers kept)."""
+    single = copy.deepcopy(model)
+    single.load_state_dict(weights, strict=False)
+    return single
 
 
 @pytest.mark.parametrize("kind", ["shared_bottom", "mmoe"])

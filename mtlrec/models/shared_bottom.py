@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from mtlrec.models.layers import FeatureEmbedding, Tower, mlp
+from mtlrec.models.layers import FeatureEmbedding, Tower, mlp, stacked_mlp
 
 
 class SharedBottom(nn.Module):
@@ -34,3 +34,16 @@ class SharedBottom(nn.Module):
     def forward(self, categorical: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:
         shared = self.bottom(self.embedding(categorical, numeric))  # (N, H)
         return torch.cat([tower(shared) for tower in self.towers], dim=1)  # (N, T)
+
+    def stacked_forward(
+        self, params: dict[str, torch.Tensor], categorical: torch.Tensor, numeric: torch.Tensor
+    ) -> torch.Tensor:
+        """forward() of K stacked copies of this model, params as mtlrec.stacked.stack makes them -> (K, N, T).
+
+        The same arithmetic as K forward() calls, written with batched matrix products: vmap(functional_call)
+        computes the same thing but spends a third of a tiny model's step copying (benchmarks/bench_sweep.py).
+        Dropout is not applied: mtlrec.stacked uses this only for models without active dropout.
+        """
+        x = self.embedding.stacked(params["embedding.table.weight"], categorical, numeric)
+        shared = stacked_mlp(self.bottom, "bottom.", params, x)  # (K, N, H)
+        return torch.cat([tower.stacked(f"towers.{j}.", params, shared) for j, tower in enumerate(self.towers)], 2)
