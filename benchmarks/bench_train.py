@@ -279,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--users", type=int, default=5000, help="distinct user ids (real logs: 10^5 and more)")
     parser.add_argument("--items", type=int, default=2000, help="distinct item ids")
+    parser.add_argument("--batch-size", type=int, default=None, help="the same for every library (default mtlrec's)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 20k rows, 1 repeat")
     args = parser.parse_args(argv)
     if args.quick:
@@ -291,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
 
     frame = synthetic_table(args.rows, n_users=args.users, n_items=args.items)
     config = table_config(frame, epochs=args.epochs, test_frac=0.1, val_frac=0.1)
+    if args.batch_size:
+        config.train.batch_size = args.batch_size
     prepare_seconds = []
     for _ in range(args.repeats):
         wait_for_quiet(args.wait_quiet)

@@ -99,7 +99,7 @@ class TrainConfig:
     optimizer: str = "adam"  # adam | adamw
     lr: float = 2e-3
     weight_decay: float = 0.0
-    batch_size: int = 1024
+    batch_size: int = 256  # DeepCTR-Torch's default too; see the README on why not 1024
     epochs: int = 10
     patience: int = 2  # early stopping: epochs without validation improvement; 0 disables
     monitor: str = "loss"  # "loss" (weighted validation loss) or "<task>:<metric>", e.g. "click:auc"

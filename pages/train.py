@@ -16,6 +16,7 @@ from mtlrec.config import (  # noqa: E402
     SIZE_PRESETS,
     WEIGHTING_METHODS,
     ExperimentConfig,
+    TrainConfig,
     resolve_funnel,
 )
 from mtlrec.errors import MtlrecError  # noqa: E402
@@ -293,7 +294,7 @@ def model_controls(config: ExperimentConfig, frame, chosen: list[str]) -> None:
         t.batch_size = b.select_slider(
             "Batch size",
             BATCH_SIZES,
-            key=state.seed("train_batch", t.batch_size if t.batch_size in BATCH_SIZES else 1024),
+            key=state.seed("train_batch", t.batch_size if t.batch_size in BATCH_SIZES else TrainConfig.batch_size),
         )
         t.epochs = state.ranged(c.slider, "Epochs (at most)", "train_epochs", t.epochs, RANGES["epochs"])
         t.patience = state.ranged(
