@@ -1,8 +1,9 @@
 """Train K copies of one model at once, each with its own loss weights: a stacked model (torch.func + vmap).
 
 A loss-weight sweep trains the same architecture on the same rows many times and changes only the weights w_k.
-Here the K parameter sets are stacked along a new leading axis and one `vmap(functional_call)` runs them as
-batched operations: one data slice, one Python dispatch and one optimiser step per mini-batch for all K.
+Here the K parameter sets are stacked along a new leading axis and run as batched operations (the model's own
+`stacked_forward` where it has one, such as shared-bottom; `vmap(functional_call)` otherwise): one data slice, one
+Python dispatch and one optimiser step per mini-batch for all K.
 
 The K models stay independent, and each follows mtlrec.train.Trainer step for step:
 - the same initial state (the caller builds the model once, after `torch.manual_seed`, as run_experiment does);
