@@ -53,6 +53,31 @@ TOP_ROWS_JS = """() => {
 }"""
 
 
+FINISHED_JS = """() => Array.from(document.querySelectorAll('[data-testid="stAlertContentSuccess"]'), e => e.innerText)
+    .filter(t => t.includes('finished')).join('|')"""
+
+
+def click_train(page) -> tuple[float, str]:
+    """Click Train and wait for the new training's panel: its Stop button, or its own "finished" message when a tiny
+    run ends before the page first polls it. Returns the click's time and the messages shown before it."""
+    before = page.evaluate(FINISHED_JS)
+    start = time.perf_counter()
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.wait_for_function(
+        f"before => !!document.querySelector('.st-key-train_stop') || ({FINISHED_JS})() !== before",
+        arg=before, timeout=60_000,
+    )  # fmt: skip
+    return start, before
+
+
+def wait_until_trained(page, before: str) -> None:
+    """Until this training has ended and its own "finished" message is shown (not the sample's "Loaded" note or the
+    previous run's message, which are success messages too)."""
+    page.locator(".st-key-train_stop").wait_for(state="detached", timeout=300_000)
+    page.wait_for_function(f"before => ({FINISHED_JS})() !== before && ({FINISHED_JS})() !== ''", arg=before,
+                           timeout=60_000)  # fmt: skip
+
+
 def rerank_seconds(page) -> list[float]:
     """Seconds from each fusion-slider key press to the top-K table's rows changing.
 
@@ -92,25 +117,21 @@ def one_repetition(executable: str, home: Path, env: dict[str, str]) -> dict[str
             page.goto(server.url + TRAIN_LINK)
             wait_for_title(page, "Train")
             wait_until_idle(page)
-            start = time.perf_counter()
-            page.get_by_role("button", name="Train", exact=True).click()
-            page.locator(".st-key-train_stop").wait_for(timeout=60_000)
+            start, before = click_train(page)
             figures["training panel"] = time.perf_counter() - start
             page.locator(f".st-key-train_live_chart {PLOTLY.split(' ', 1)[1]}").first.wait_for(timeout=120_000)
             figures["first live chart"] = time.perf_counter() - start
-            page.locator('[data-testid="stAlertContentSuccess"]').wait_for(timeout=300_000)
+            wait_until_trained(page, before)
             figures["training to the end"] = time.perf_counter() - start
             figures["of which in the trainer"] = trainer_seconds(home / "store")
 
             # The same click again on this now warm server (torch, its optimiser and sklearn imported): what every
             # training after the server's first one waits.
             wait_until_idle(page)
-            start = time.perf_counter()
-            page.get_by_role("button", name="Train", exact=True).click()
-            page.locator(".st-key-train_stop").wait_for(timeout=60_000)
+            start, before = click_train(page)
             page.locator(f".st-key-train_live_chart {PLOTLY.split(' ', 1)[1]}").first.wait_for(timeout=120_000)
             figures["first live chart, warm server"] = time.perf_counter() - start
-            page.locator('[data-testid="stAlertContentSuccess"]').wait_for(timeout=300_000)
+            wait_until_trained(page, before)
 
             page.get_by_role("button", name="Recommend", exact=True).click()
             wait_for_title(page, "Recommend")
