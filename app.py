@@ -1,4 +1,12 @@
-"""mtlrec: a browser lab for multi-task recommendation models. Run with `streamlit run app.py`."""
+"""mtlrec: a browser lab for multi-task recommendation models. Run with `streamlit run app.py`.
+
+This file is both the app and its server. Streamlit's script runner executes it as `__main__`: the pages are drawn.
+`streamlit run app.py` finds `app = st.App(...)` below and serves this same file through it, with one start-up step
+first: torch, its optimiser machinery and scikit-learn are imported (about 3 s of CPU) before the server answers,
+so that no user waits for them on a first Train click.
+"""
+
+import contextlib
 
 import streamlit as st
 
@@ -65,13 +73,22 @@ def home() -> None:
     c.metric("Runs started", len(runs))
 
 
-st.set_page_config(page_title="mtlrec", page_icon=":material/hub:", layout="wide")
-pages = frame.build_pages(home)
-navigation = st.navigation(list(pages.values()))
-sidebar = frame.sidebar()
-try:
-    with frame.running_page():
-        navigation.run()
-    frame.sidebar(sidebar)  # again: the page may have loaded a dataset or started a run
-finally:  # also when the page ended with st.stop()
-    warm_up()  # after the page is drawn: the imports it starts (torch, sklearn) would otherwise slow that drawing
+if __name__ == "__main__":  # a script run: draw the page
+    st.set_page_config(page_title="mtlrec", page_icon=":material/hub:", layout="wide")
+    pages = frame.build_pages(home)
+    navigation = st.navigation(list(pages.values()))
+    sidebar = frame.sidebar()
+    try:
+        with frame.running_page():
+            navigation.run()
+        frame.sidebar(sidebar)  # again: the page may have loaded a dataset or started a run
+    finally:  # also when the page ended with st.stop()
+        warm_up()  # after the page is drawn: the imports it starts (torch, sklearn) would otherwise slow that drawing
+else:  # imported by `streamlit run` (uvicorn): the server
+
+    @contextlib.asynccontextmanager
+    async def _preload(_app):
+        warm_up(block=True)
+        yield
+
+    app = st.App(__file__, lifespan=_preload)

@@ -257,11 +257,12 @@ def server_threads(limiter: JobLimiter | None = None) -> int:
     return max(1, (os.cpu_count() or 1) // max(1, limiter.max_jobs))
 
 
-def warm_up() -> None:
-    """Import torch and its optimiser machinery in a background thread, so a first Train click is quick.
+def warm_up(block: bool = False) -> None:
+    """Import torch, its optimiser machinery and scikit-learn once per process, so a first Train click is quick.
 
-    The first Adam() in a process imports torch._dynamo (about 2 s); doing it early hides that cost. It also sets the
-    server's torch threads per job (see server_threads).
+    The first Adam() in a process imports torch._dynamo (about 1 s), torch itself and scikit-learn about 1 s each.
+    `block=True` does it here and now (the server does it before it answers, see app.py); otherwise in a background
+    thread. Also sets the server's torch threads per job (see server_threads). Only the first call does anything.
     """
     if _warm.is_set():
         return
@@ -277,4 +278,7 @@ def warm_up() -> None:
 
         import mtlrec.experiment  # noqa: F401
 
-    threading.Thread(target=work, name="mtlrec-warm-up", daemon=True).start()
+    if block:
+        work()
+    else:
+        threading.Thread(target=work, name="mtlrec-warm-up", daemon=True).start()

@@ -96,7 +96,9 @@ def test_a_garbage_upload_shows_the_libraries_message_and_keeps_the_dataset(app)
 
 
 def test_home_renders_without_importing_torch(tmp_path):
-    """The first page must not wait for torch (seconds to import): the app warms it up in a background thread.
+    """The first page must not wait for torch (seconds to import). `streamlit run` imports it before the server
+    answers (see the next test); a page run without that server (AppTest, `python -m streamlit` in bare mode) asks
+    for the warm-up in a background thread after drawing.
 
     AppTest runs in this process, where torch is already imported, so a fresh interpreter renders Home with the
     warm-up recorded instead of started, and reports which heavy modules the script itself imported."""
@@ -123,3 +125,33 @@ print(json.dumps({{
     assert report["exception"] == [] and report["title"] == ["mtlrec"]
     assert report["warm_up"] == ["warm_up"]  # Home asks for the warm-up...
     assert report["torch"] is False  # ...and does not import torch itself
+
+
+def test_streamlit_run_serves_app_py_through_st_app_that_imports_torch_before_answering(tmp_path):
+    """`streamlit run app.py` sees `app = st.App(...)` in app.py (Streamlit's own discovery) and serves that; its
+    start-up step runs the blocking warm-up. Imported as a module, app.py draws nothing."""
+    script = """
+import asyncio, json
+from pathlib import Path
+import mtlrec.jobs
+from streamlit.web.server.app_discovery import discover_asgi_app
+found = discover_asgi_app(Path("app.py"))
+import app as module
+calls = []
+module.warm_up = lambda **kw: calls.append(kw)
+async def start():
+    async with module._preload(module.app):
+        pass
+asyncio.run(start())
+print(json.dumps({"asgi": found.is_asgi_app, "import": found.import_string, "type": type(module.app).__name__,
+                  "script": str(module.app.script_path), "calls": calls}))
+"""
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "MTLREC_HOME": str(tmp_path), "HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["asgi"] is True and report["import"] == "app:app" and report["type"] == "App"
+    assert Path(report["script"]).resolve() == Path(APP).resolve()  # the server runs this same file as the page
+    assert report["calls"] == [{"block": True}]  # imports done before the server answers

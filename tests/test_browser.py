@@ -264,3 +264,25 @@ def test_deep_link_on_a_fresh_server_opens_inside_the_frame(
         assert page.url.rstrip("/").endswith(f"/{path}")
         assert page.locator('[data-testid="stSidebar"]').get_by_text("Dataset").is_visible()  # the shared sidebar
         assert_clean(page, f"/{path}")
+
+
+def test_upload_a_csv_and_a_bad_file_through_the_real_server(new_server, page, tmp_path: Path) -> None:
+    # File uploads go through the server's own upload endpoint, which AppTest does not exercise.
+    server = new_server("upload")
+    good = tmp_path / "my_log.csv"
+    rows = [f"u{i % 40},i{i % 25},{i % 2},{(i // 2) % 2},{i % 7}.5" for i in range(300)]
+    good.write_text("user_id,item_id,click,like,price\n" + "\n".join(rows) + "\n")
+    bad = tmp_path / "broken.parquet"
+    bad.write_bytes(b"this is not a parquet file")
+    with explained(page, server, tmp_path):
+        page.goto(server.url + "/")
+        open_page(page, "mtlrec")
+        chooser = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+        chooser.set_input_files(str(bad))
+        page.locator('[data-testid="stAlertContentError"]').get_by_text("broken.parquet").first.wait_for()
+        wait_until_idle(page)
+        chooser.set_input_files(str(good))
+        page.get_by_text("Loaded my_log.csv").wait_for()
+        wait_until_idle(page)
+        assert page.locator('[data-testid="stSidebar"]').get_by_text("my_log.csv").first.is_visible()
+        assert_clean(page, "Home after the upload")
