@@ -4,8 +4,9 @@ Per repetition, on a fresh server with an empty run store:
   1. first page: from the server answering /_stcore/health to the Home title being visible (target 2 s);
   2. first live chart: from clicking Train (bundled synthetic sample, tiny preset, opened from a Train link) to the
      Train page's live loss chart being drawn (target 3 s); the page polls the job twice a second. Measured for
-     the server's first training (which waits for torch, its optimiser machinery and scikit-learn to be imported,
-     ~3.5 s of CPU that the app starts in the background when the first page opens) and again for a second one;
+     the server's first training (torch and scikit-learn are already imported: `streamlit run app.py` does that
+     before the server answers, but the freshly opened browser still loads Streamlit's Plotly bundle) and again
+     for a second one;
   3. re-ranking: on Recommend for that run, from a key press on a fusion slider to the top-K table changing
      (the sample has 1,500 items; median of several presses; target 0.5 s).
 Then, in this process, `mtlrec.recommend.fuse` on 5,000 candidates (target 0.5 s, with room to spare).
