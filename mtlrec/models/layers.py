@@ -56,18 +56,19 @@ def mlp(input_dim: int, widths: list[int], dropout: float = 0.0) -> nn.Sequentia
     return nn.Sequential(*layers)
 
 
+def stacked_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """nn.Linear for K stacked inputs (K, N, in) and weights (K, out, in): one batched matrix product."""
+    if bias is None:
+        return torch.bmm(x, weight.transpose(1, 2))
+    return torch.baddbmm(bias.unsqueeze(1), x, weight.transpose(1, 2))
+
+
 def stacked_mlp(layers: nn.Sequential, prefix: str, params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
     """An `mlp` (or any Sequential of Linear, ReLU and inactive Dropout) applied to K stacked inputs (K, N, in)
-    with K stacked copies of its weights, `params[prefix + "<i>.weight"]` (K, out, in): one batched matrix product
-    per layer."""
+    with K stacked copies of its weights, `params[prefix + "<i>.weight"]` (K, out, in)."""
     for name, layer in layers.named_children():
         if isinstance(layer, nn.Linear):
-            weight, bias = params[f"{prefix}{name}.weight"], params.get(f"{prefix}{name}.bias")
-            x = (
-                torch.bmm(x, weight.transpose(1, 2))
-                if bias is None
-                else torch.baddbmm(bias.unsqueeze(1), x, weight.transpose(1, 2))
-            )
+            x = stacked_linear(x, params[f"{prefix}{name}.weight"], params.get(f"{prefix}{name}.bias"))
         elif isinstance(layer, nn.ReLU):
             x = torch.relu(x)
         elif not (isinstance(layer, nn.Dropout) and (layer.p == 0 or not layer.training)):
@@ -89,9 +90,7 @@ class Tower(nn.Module):
     def stacked(self, prefix: str, params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
         """forward() for K stacked copies: (K, N, in) -> (K, N, 1)."""
         x = stacked_mlp(self.body, f"{prefix}body.", params, x)
-        head = nn.Sequential()
-        head.add_module("head", self.head)
-        return stacked_mlp(head, prefix, params, x)
+        return stacked_linear(x, params[f"{prefix}head.weight"], params.get(f"{prefix}head.bias"))
 
 
 class GatedExperts(nn.Module):
