@@ -425,6 +425,13 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
                     notes.append(f"column '{c}': {int(infinite[j]):,} infinite values treated as missing")
                 if empty[j]:
                     problems.append(f"column '{c}' is a numeric feature with no values at all: drop it")
+        for role, c in (("user", d.user_col), ("item", d.item_col)):
+            if c and c in f.columns and f[c].isna().any():
+                problems.append(
+                    f"{prefix}{role} column '{c}' has missing values in {_where(f[c], f[c].isna().to_numpy())}: "
+                    f"GAUC, ranking metrics and recommendations group rows by {role}; fill or drop those rows, or "
+                    f"use the column as a plain categorical feature (no {role} column)"
+                )
         if d.time_col and d.time_col in f.columns:
             parsed = parse_time(f[d.time_col])
             bad = (parsed.isna() & f[d.time_col].notna()).to_numpy() | f[d.time_col].isna().to_numpy()

@@ -255,3 +255,21 @@ def test_parse_time_of_a_datetime_column():
 
     assert parsed.iloc[0] == 1_714_521_600.0
     assert np.isnan(parsed.iloc[1])
+
+
+def test_validate_names_missing_user_and_item_ids(interactions):
+    # Rows without a user cannot be grouped per user (GAUC, ranking) nor looked up for recommendations.
+    interactions.loc[[3, 8], "user_id"] = None
+    interactions.loc[5, "item_id"] = None
+    config = ExperimentConfig(
+        data=DataConfig(user_col="user_id", item_col="item_id", categorical=["user_id", "item_id"]),
+        tasks=[TaskSpec("click")],
+    )
+    with pytest.raises(MtlrecError) as info:
+        validate(config, interactions)
+    assert [p.split(":")[0] for p in info.value.problems] == [
+        "user column 'user_id' has missing values in 2 rows (rows 4, 9, e.g. nan)",
+        "item column 'item_id' has missing values in 1 row (row 6, e.g. nan)",
+    ]
+    config.data.user_col = config.data.item_col = None  # as plain categorical features, missing is a category
+    validate(config, interactions)
