@@ -8,6 +8,7 @@ import torch
 from mtlrec.config import SIZE_PRESETS, ModelConfig
 from mtlrec.errors import MtlrecError
 from mtlrec.models import REGISTRY, build_model, count_parameters
+from mtlrec.models.layers import Tower, towers_forward
 
 CARDINALITIES = [5, 7]  # two categorical columns (OOV index included)
 N_NUMERIC = 3
@@ -143,3 +144,31 @@ def test_parameter_parts_add_up_for_every_architecture(kind):
     assert parts["embeddings"] > 0 and parts["task-specific"] > 0
     # only architectures with layers shared by every task have a shared part besides the embeddings
     assert (parts["shared layers"] > 0) == (kind in ("mmoe", "ple"))
+
+
+@pytest.mark.parametrize("widths", [[], [5], [5, 3]])
+@pytest.mark.parametrize("per_task", [False, True])
+def test_towers_computed_together_equal_each_tower_on_its_own(widths, per_task):
+    # towers_forward lays the towers' weights end to end; outputs and every gradient must be those of the loop.
+    torch.manual_seed(0)
+    towers = torch.nn.ModuleList(Tower(6, widths) for _ in range(3))
+    x = torch.randn(4, 3, 6) if per_task else torch.randn(4, 6)
+    joint = towers_forward(towers, x)
+    looped = torch.cat([tower(x[:, j] if per_task else x) for j, tower in enumerate(towers)], dim=1)
+    assert joint.shape == (4, 3)
+    torch.testing.assert_close(joint, looped)
+    weights = torch.arange(1.0, 13.0).view(4, 3)
+    grads = torch.autograd.grad((joint * weights).sum(), list(towers.parameters()))
+    expected = torch.autograd.grad((looped * weights).sum(), list(towers.parameters()))
+    for got, want in zip(grads, expected, strict=True):
+        torch.testing.assert_close(got, want)
+
+
+def test_tower_dropout_is_applied_in_training_and_not_in_evaluation():
+    torch.manual_seed(0)
+    towers = torch.nn.ModuleList(Tower(6, [50], dropout=0.5) for _ in range(2))
+    x = torch.randn(8, 6)
+    towers.eval()
+    torch.testing.assert_close(towers_forward(towers, x), torch.cat([t(x) for t in towers], dim=1))
+    towers.train()
+    assert not torch.allclose(towers_forward(towers, x), towers_forward(towers, x))  # fresh masks each call

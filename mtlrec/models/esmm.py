@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mtlrec.errors import MtlrecError
-from mtlrec.models.layers import FeatureEmbedding, Tower
+from mtlrec.models.layers import FeatureEmbedding, Tower, towers_forward
 
 
 def product_logit(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -60,7 +60,7 @@ class ESMM(nn.Module):
     def task_logits(self, categorical: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:
         """Each task network's own output, shape (N, T): pCVR's logit for a conditional task, pCTR's for its parent."""
         x = self.embedding(categorical, numeric)  # (N, D)
-        return torch.cat([network(x) for network in self.networks], dim=1)  # (N, T)
+        return towers_forward(self.networks, x)  # (N, T)
 
     def forward(self, categorical: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:
         if self.funnel is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -91,6 +92,40 @@ class Tower(nn.Module):
         """forward() for K stacked copies: (K, N, in) -> (K, N, 1)."""
         x = stacked_mlp(self.body, f"{prefix}body.", params, x)
         return stacked_linear(x, params[f"{prefix}head.weight"], params.get(f"{prefix}head.bias"))
+
+
+def towers_forward(towers: nn.ModuleList, x: torch.Tensor) -> torch.Tensor:
+    """Every Tower of `towers` (same shape each) at once -> (N, T): x is one input for all, (N, in), or one per
+    task, (N, T, in).
+
+    The same arithmetic as torch.cat([tower(x) for tower in towers], 1): a shared input meets the towers' first
+    layers as one matrix product (their weights laid end to end), per-task inputs and deeper layers meet them as
+    one batched product over the tasks, and the heads are one multiply-and-sum. T small products were a tenth of a
+    small model's training step at batch 256 (benchmarks/bench_train.py). In training, dropout draws its masks once
+    over all towers (the same distribution as one draw per tower).
+    """
+    n, t = x.shape[0], len(towers)
+    h = x  # (N, in) while shared; then (N, T, width)
+    for i, layer in enumerate(towers[0].body):
+        if isinstance(layer, nn.Linear):
+            weights = [tower.body[i].weight for tower in towers]
+            biases = [tower.body[i].bias for tower in towers]
+            if h.dim() == 2:
+                h = F.linear(h, torch.cat(weights), torch.cat(biases)).view(n, t, -1)
+            else:
+                product = torch.bmm(h.transpose(0, 1), torch.stack(weights).transpose(1, 2))  # (T, N, out)
+                h = product.transpose(0, 1) + torch.stack(biases)
+        elif isinstance(layer, nn.ReLU):
+            h = torch.relu(h)
+        elif isinstance(layer, nn.Dropout):
+            h = F.dropout(h, layer.p, layer.training)
+        else:
+            raise NotImplementedError(f"no joint form for {type(layer).__name__}")
+    head_weight = torch.cat([tower.head.weight for tower in towers])  # (T, last)
+    head_bias = torch.cat([tower.head.bias for tower in towers])  # (T,)
+    if h.dim() == 2:  # towers without layers: the heads read the shared input
+        return F.linear(h, head_weight, head_bias)
+    return (h * head_weight).sum(2) + head_bias
 
 
 class GatedExperts(nn.Module):

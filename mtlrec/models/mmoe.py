@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from mtlrec.models.layers import FeatureEmbedding, GatedExperts, Tower, mlp
+from mtlrec.models.layers import FeatureEmbedding, GatedExperts, Tower, mlp, towers_forward
 
 
 class MMoE(GatedExperts):
@@ -46,5 +46,5 @@ class MMoE(GatedExperts):
         experts = torch.stack([expert(x) for expert in self.experts], dim=1)  # (N, E, H)
         gates = self.gate(x).view(-1, self.n_tasks, self.n_experts).softmax(dim=-1)  # (N, T, E)
         mixed = gates @ experts  # (N, T, H)
-        outputs = torch.cat([tower(mixed[:, t]) for t, tower in enumerate(self.towers)], dim=1)  # (N, T)
+        outputs = towers_forward(self.towers, mixed)  # (N, T)
         return outputs, gates

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from mtlrec.models.layers import FeatureEmbedding, GatedExperts, Tower, mlp
+from mtlrec.models.layers import FeatureEmbedding, GatedExperts, Tower, mlp, towers_forward
 
 
 def _mix(gate: nn.Linear, gate_input: torch.Tensor, experts: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -100,5 +100,5 @@ class PLE(GatedExperts):
         task_inputs, shared_input = [x] * len(self.towers), x
         for level in self.levels:
             task_inputs, shared_input, gates = level(task_inputs, shared_input)
-        outputs = torch.cat([tower(h) for tower, h in zip(self.towers, task_inputs, strict=True)], dim=1)  # (N, T)
+        outputs = towers_forward(self.towers, torch.stack(task_inputs, dim=1))  # (N, T)
         return outputs, gates

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from mtlrec.models.layers import FeatureEmbedding, Tower, mlp, stacked_mlp
+from mtlrec.models.layers import FeatureEmbedding, Tower, mlp, stacked_mlp, towers_forward
 
 
 class SharedBottom(nn.Module):
@@ -33,7 +33,7 @@ class SharedBottom(nn.Module):
 
     def forward(self, categorical: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:
         shared = self.bottom(self.embedding(categorical, numeric))  # (N, H)
-        return torch.cat([tower(shared) for tower in self.towers], dim=1)  # (N, T)
+        return towers_forward(self.towers, shared)  # (N, T)
 
     def stacked_forward(
         self, params: dict[str, torch.Tensor], categorical: torch.Tensor, numeric: torch.Tensor
