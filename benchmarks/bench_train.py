@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import functools
 import io
 import os
 import statistics
@@ -32,15 +33,16 @@ import torch
 from _common import BackgroundLoad, machine, print_table, synthetic_table, table_config, wait_for_quiet
 from torch import nn
 
-from mtlrec.config import SIZE_PRESETS
+from mtlrec.config import PRECISIONS, SIZE_PRESETS
 from mtlrec.data import Prepared, prepare
 from mtlrec.encode import Encoded
 from mtlrec.models import build_model, count_parameters
-from mtlrec.train import Trainer
+from mtlrec.train import Trainer, precision_name, resolve_precision
 from mtlrec.weighting import build_weighting
 
 TARGETS = {"small": 2.0, "large": 1.3}  # mtlrec rows/s over the faster peer's
 PEERS = ("torch-rechub", "deepctr-torch")
+FP32 = "mtlrec fp32"  # mtlrec with --precision fp32, timed beside its default where that is bfloat16
 NOISY_CORES = 0.2  # other processes' CPU use during a timed call above which the call is timed again
 
 
@@ -64,12 +66,13 @@ def _parts(prepared: Prepared) -> dict[str, tuple[np.ndarray, np.ndarray, np.nda
     }
 
 
-def mtlrec_runner(prepared: Prepared, size: str, epochs: int) -> Runner:
+def mtlrec_runner(prepared: Prepared, size: str, epochs: int, precision: str | None = None) -> Runner:
     config = prepared.config
+    precision = precision or config.train.precision
     config = dataclasses.replace(
         config,
         model=dataclasses.replace(config.model, size=size),
-        train=dataclasses.replace(config.train, epochs=epochs, patience=0),
+        train=dataclasses.replace(config.train, epochs=epochs, patience=0, precision=precision),
     )
     encoder = prepared.encoder
     torch.manual_seed(0)
@@ -81,7 +84,7 @@ def mtlrec_runner(prepared: Prepared, size: str, epochs: int) -> Runner:
         weighting = build_weighting(config.weighting, config.tasks)
         Trainer(config.train, config.tasks, weighting).fit(model, parts[part], prepared.val, device)
 
-    return Runner("mtlrec", count_parameters(model), fit)
+    return Runner("mtlrec" if precision == prepared.config.train.precision else FP32, count_parameters(model), fit)
 
 
 def rechub_runner(prepared: Prepared, size: str, epochs: int) -> Runner:
@@ -187,7 +190,18 @@ def deepctr_runner(prepared: Prepared, size: str, epochs: int) -> Runner:
     return Runner("deepctr-torch", count_parameters(model), fit)
 
 
-BUILDERS = {"mtlrec": mtlrec_runner, "torch-rechub": rechub_runner, "deepctr-torch": deepctr_runner}
+BUILDERS = {
+    "mtlrec": mtlrec_runner,
+    FP32: functools.partial(mtlrec_runner, precision="fp32"),
+    "torch-rechub": rechub_runner,
+    "deepctr-torch": deepctr_runner,
+}
+
+
+def libraries(config) -> tuple[str, ...]:
+    """mtlrec, mtlrec again in float32 when its precision resolves to bfloat16 here, then the peers."""
+    bf16 = resolve_precision(config.train.precision, torch.device("cpu")) is not None
+    return ("mtlrec", *((FP32,) if bf16 else ()), *PEERS)
 
 
 def quietly(fn: Callable[[], None]) -> None:
@@ -218,12 +232,12 @@ def bench_preset(prepared: Prepared, size: str, args) -> dict[str, dict]:
     """Build each library's model, warm it up, then time interleaved repeats. Returns per-library results."""
     results: dict[str, dict] = {}
     runners: list[Runner] = []
-    for library in ("mtlrec", *PEERS):
+    for library in libraries(prepared.config):
         try:
             runner = BUILDERS[library](prepared, size, args.epochs)
             quietly(lambda r=runner: r.fit("warmup"))
         except Exception as exc:  # a peer that does not install or run is reported, not fatal
-            if library == "mtlrec":
+            if library.startswith("mtlrec"):
                 raise
             print(f"  {library}: skipped ({type(exc).__name__}: {exc})", flush=True)
             results[library] = {"error": f"{type(exc).__name__}: {exc}"}
@@ -236,7 +250,7 @@ def bench_preset(prepared: Prepared, size: str, args) -> dict[str, dict]:
             try:
                 seconds, busy = timed_call(runner, args)
             except Exception as exc:
-                if runner.library == "mtlrec":
+                if runner.library.startswith("mtlrec"):
                     raise
                 results[runner.library] = {"error": f"{type(exc).__name__}: {exc}"}
                 runners.remove(runner)
@@ -280,6 +294,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=5000, help="distinct user ids (real logs: 10^5 and more)")
     parser.add_argument("--items", type=int, default=2000, help="distinct item ids")
     parser.add_argument("--batch-size", type=int, default=None, help="the same for every library (default mtlrec's)")
+    parser.add_argument(
+        "--precision", choices=PRECISIONS, default=None,
+        help="mtlrec's training precision (default mtlrec's, auto); float32 is timed too when it resolves to bf16",
+    )  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="smoke run: 20k rows, 1 repeat")
     args = parser.parse_args(argv)
     if args.quick:
@@ -294,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     config = table_config(frame, epochs=args.epochs, test_frac=0.1, val_frac=0.1)
     if args.batch_size:
         config.train.batch_size = args.batch_size
+    if args.precision:
+        config.train.precision = args.precision
     prepare_seconds = []
     for _ in range(args.repeats):
         wait_for_quiet(args.wait_quiet)
@@ -309,7 +329,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{prepared.encoder.numeric_width} numeric, {len(config.tasks)} binary tasks"
     )
     print(
-        f"batch {config.train.batch_size}, Adam lr {config.train.lr:g}, {args.epochs} epoch(s) per timed call "
+        f"batch {config.train.batch_size}, Adam lr {config.train.lr:g}, mtlrec precision {config.train.precision} "
+        f"({precision_name(resolve_precision(config.train.precision, torch.device('cpu')))} here), "
+        f"{args.epochs} epoch(s) per timed call "
         f"after a warm-up, median of {args.repeats}; mtlrec prepare(): {prepare_s:.2f} s (median)\n"
     )
 
@@ -327,7 +349,8 @@ def report(all_results: dict[str, dict[str, dict]], rows_trained: int, prepare_s
         ours = results["mtlrec"]
         incl_rate = rows_trained / (prepare_s + ours["median_s"])
         peer_rates = {}
-        for library, r in [("mtlrec", ours), *[(p, results.get(p, {})) for p in PEERS]]:
+        mine = [("mtlrec", ours), *([(FP32, results[FP32])] if FP32 in results else [])]
+        for library, r in [*mine, *[(p, results.get(p, {})) for p in PEERS]]:
             if "rows_per_s" not in r:
                 table.append([library, size, "-", "-", "-", f"failed: {r.get('error', 'not run')}"[:60]] + ["-"] * 5)
                 continue
@@ -335,6 +358,10 @@ def report(all_results: dict[str, dict[str, dict]], rows_trained: int, prepare_s
             row = [library + (" (fit only)" if library == "mtlrec" else ""), size, f"{r['params']:,}",
                    f"{r['params'] / ours['params']:.3f}", f"{r['median_s']:.2f}", f"{r['rows_per_s']:,.0f}",
                    f"{r['best_rows_per_s']:,.0f}"]  # fmt: skip
+            if library == FP32:
+                table.append([*row, f"{ours['rows_per_s'] / r['rows_per_s']:.2f}x", "-", r["calls"],
+                              f"{r['background']:.2f}"])  # fmt: skip
+                continue
             if library == "mtlrec":
                 table.append([*row, "-", "-", r["calls"], f"{r['background']:.2f}"])
                 table.append(["mtlrec (incl. prepare)", size, row[2], row[3], f"{prepare_s + r['median_s']:.2f}",
@@ -355,6 +382,9 @@ def report(all_results: dict[str, dict[str, dict]], rows_trained: int, prepare_s
                 f"{size}: mtlrec fit {ratio:.2f}x the faster peer ({fastest}), {held}; "
                 f"including prepare() {incl_rate / peer_rates[fastest]:.2f}x; best call vs best call {best:.2f}x"
             )
+            if results.get(FP32, {}).get("rows_per_s"):
+                fp32 = results[FP32]["rows_per_s"] / peer_rates[fastest]
+                verdicts.append(f"{size}: mtlrec with --precision fp32 {fp32:.2f}x the faster peer")
     print_table(headers, table)
     print()
     for line in verdicts:

@@ -8,7 +8,15 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mtlrec.config import MODEL_KINDS, SIZE_PRESETS, WEIGHTING_METHODS, DataConfig, ExperimentConfig, TaskSpec
+from mtlrec.config import (
+    MODEL_KINDS,
+    PRECISIONS,
+    SIZE_PRESETS,
+    WEIGHTING_METHODS,
+    DataConfig,
+    ExperimentConfig,
+    TaskSpec,
+)
 from mtlrec.errors import MtlrecError
 
 if TYPE_CHECKING:
@@ -92,6 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--k", type=int, help="K for NDCG@K, Recall@K, HitRate@K (default 10)")
     train.add_argument("--seed", type=int)
     train.add_argument("--device", choices=["auto", "cpu", "cuda"])
+    train.add_argument(
+        "--precision", choices=list(PRECISIONS),
+        help="matrix products in training: auto (bfloat16 where the processor has it natively), fp32 or bf16",
+    )  # fmt: skip
     train.add_argument("--out", help="output folder (default out/<time>)")
     train.add_argument("--quiet", action="store_true", help="no per-epoch lines")
 
@@ -224,6 +236,7 @@ def _apply_overrides(config: ExperimentConfig, args: argparse.Namespace) -> None
         (t, "monitor", args.monitor),
         (t, "seed", args.seed),
         (t, "device", args.device),
+        (t, "precision", args.precision),
         (s, "method", args.split),
         (s, "test_frac", args.test_frac),
         (s, "val_frac", args.val_frac),

@@ -19,6 +19,7 @@ TASK_TYPES = ("binary", "regression")
 SPLIT_METHODS = ("random", "user", "time")
 OPTIMIZERS = ("adam", "adamw")
 DEVICES = ("auto", "cpu", "cuda")
+PRECISIONS = ("auto", "fp32", "bf16")  # see mtlrec.train.resolve_precision
 WEIGHTING_METHODS = ("fixed", "uncertainty", "gradnorm", "dwa", "pcgrad")  # see mtlrec.weighting
 MODEL_KINDS = ("shared_bottom", "mmoe", "ple", "esmm", "single_task")  # see mtlrec.models
 # Validation metrics early stopping can monitor, per task type ("gauc" needs a user column).
@@ -105,6 +106,9 @@ class TrainConfig:
     monitor: str = "loss"  # "loss" (weighted validation loss) or "<task>:<metric>", e.g. "click:auc"
     seed: int = 0
     device: str = "auto"  # auto (CUDA when present) | cpu | cuda
+    # Matrix products of the training steps: auto (bfloat16 where the processor computes it natively, else fp32) |
+    # fp32 | bf16. Weights, optimiser state, losses and every evaluation stay in float32 (mixed precision).
+    precision: str = "auto"
     log_every: int = 50  # batches between progress callbacks inside an epoch
     diagnostics: bool = True  # record per-task gradient norms and cosines on the shared layers each epoch
 
@@ -259,6 +263,8 @@ class ExperimentConfig:
             problems.append(f"patience must be >= 0, got {tr.patience}")
         if tr.device not in DEVICES:
             problems.append(f"device '{tr.device}' is not one of {', '.join(DEVICES)}")
+        if tr.precision not in PRECISIONS:
+            problems.append(f"precision '{tr.precision}' is not one of {', '.join(PRECISIONS)}")
         if tr.monitor != "loss":
             task, _, metric = tr.monitor.partition(":")
             types = {t.name: t.type for t in self.tasks}

@@ -144,6 +144,7 @@ def trained_result(
         "val_rows": len(prepared.val),
         "test_rows": len(prepared.test),
         "device": str(device),
+        "precision": fit.precision_,
         "status": fit.status_,
         "diagnostics": final_diagnostics(fit.history_),
         **extra_metrics,

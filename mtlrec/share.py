@@ -17,6 +17,7 @@ from mtlrec import fmt
 from mtlrec.config import (
     MONITOR_METRICS,
     OPTIMIZERS,
+    PRECISIONS,
     SIZE_PRESETS,
     SPLIT_METHODS,
     TASK_TYPES,
@@ -68,6 +69,7 @@ _FIELDS = {
     "patience": ("train", "patience", int),
     "monitor": ("train", "monitor", str),
     "seed": ("train", "seed", int),
+    "precision": ("train", "precision", str),
     "split": ("split", "method", str),
     "test": ("split", "test_frac", float),
     "val": ("split", "val_frac", float),
@@ -80,6 +82,7 @@ _CHOICES = {
     "opt": OPTIMIZERS,
     "weighting": WEIGHTING_METHODS,
     "bs": BATCH_SIZES,
+    "precision": PRECISIONS,
 }
 # The ranges of the Train page's controls (both ends included; the page reads them from here); NaN is in none.
 RANGES = {
@@ -106,6 +109,7 @@ _RELEVANT = {
     "funnel": lambda c: c.model.kind == "esmm" and bool(c.model.funnel),
     "alpha": lambda c: c.weighting.method == "gradnorm",
     "temperature": lambda c: c.weighting.method == "dwa",
+    "precision": lambda c: c.train.precision != "auto",
 }
 
 

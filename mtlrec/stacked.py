@@ -47,7 +47,10 @@ from mtlrec.train import (
     history_row,
     improves,
     make_optimizer,
+    mixed_precision,
     monitor_value,
+    precision_name,
+    resolve_precision,
     stopped_message,
     task_losses,
     to_tensors,
@@ -66,6 +69,7 @@ class StackedFit:
     message_: str = ""
     best_epoch_: int = 0
     train_seconds_: float = 0.0  # this model's share of the stack's time (each step's time / models in it)
+    precision_: str = "fp32"  # the training steps' matrix products: "fp32" or "bf16" (see TrainConfig.precision)
 
     @property
     def epochs_run_(self) -> int:
@@ -136,6 +140,7 @@ class StackedTrainer:
         weights = torch.tensor([[t.weight for t in model_tasks] for model_tasks in self.tasks], device=device)
         optimizer = make_optimizer(cfg, list(params.values()))
         is_binary = torch.tensor([t.type == "binary" for t in self.tasks[0]], device=device)
+        amp = resolve_precision(cfg.precision, device)
         losses_of = vmap(task_losses, in_dims=(0, None, None))  # (K, N, T) outputs -> (K, T)
         categorical, numeric, labels = to_tensors(train, device)
         val_labels = torch.from_numpy(val.labels).to(device)
@@ -143,7 +148,7 @@ class StackedTrainer:
         n = len(train)
         batches = max(1, math.ceil(n / cfg.batch_size))
 
-        fits = [StackedFit(state={}) for _ in range(k)]
+        fits = [StackedFit(state={}, precision_=precision_name(amp)) for _ in range(k)]
         active = list(range(k))  # model index of each row of the stack
         best_value: list[float | None] = [None] * k
         first_loss: list[float | None] = [None] * k
@@ -167,7 +172,9 @@ class StackedTrainer:
                     return self._stopped(fits, params, active, model, epoch)
                 s = slice(b * cfg.batch_size, (b + 1) * cfg.batch_size)
                 optimizer.zero_grad(set_to_none=True)
-                losses = losses_of(forward(params, cat_e[s], num_e[s]), lab_e[s], is_binary)  # (K, T)
+                with mixed_precision(device, amp):
+                    outputs = forward(params, cat_e[s], num_e[s])
+                losses = losses_of(outputs.float(), lab_e[s], is_binary)  # (K, T)
                 failed = []
                 for row, i in enumerate(active):
                     bad = diverged(losses[row], first_loss[i])
@@ -187,7 +194,9 @@ class StackedTrainer:
                         return self._finish(fits, params, active, model)
                     params = _select(params, optimizer, keep)
                     sums = sums[keep]
-                    losses = losses_of(forward(params, cat_e[s], num_e[s]), lab_e[s], is_binary)
+                    with mixed_precision(device, amp):
+                        outputs = forward(params, cat_e[s], num_e[s])
+                    losses = losses_of(outputs.float(), lab_e[s], is_binary)
                 weighted = (weights[active] * losses).sum()
                 weighted.backward()
                 optimizer.step()

@@ -34,7 +34,7 @@ from mtlrec.resources import HEADROOM, available_memory, check_memory, estimate_
 from mtlrec.runs import RunStore, atomic_write_text, default_run_name
 from mtlrec.stacked import StackedFit, StackedTrainer, stack, stackable, stacked_forward
 from mtlrec.sweep import SweepConfig, SweepProgress, _read_info, _write_info, role_of, sweep_folder, sweep_table
-from mtlrec.train import Trainer, make_optimizer, resolve_device, to_tensors
+from mtlrec.train import Trainer, make_optimizer, mixed_precision, resolve_device, resolve_precision, to_tensors
 from mtlrec.weighting import build_weighting
 
 MAX_WORKERS = 4  # parallel worker threads on a CPU (one core each)
@@ -345,12 +345,15 @@ def _step_seconds(model, train: Encoded, cfg: TrainConfig, device, stacked: int)
     else:
         params, forward = dict(model.named_parameters()), lambda _, c, x: model(c, x)
     optimizer = make_optimizer(cfg, list(params.values()))
+    amp = resolve_precision(cfg.precision, device)
     times = []
     with _forked_rng(device):
         for _ in range(4):
             start = time.perf_counter()
             optimizer.zero_grad(set_to_none=True)
-            (forward(params, categorical, numeric) - labels).pow(2).mean().backward()
+            with mixed_precision(device, amp):
+                outputs = forward(params, categorical, numeric)
+            (outputs.float() - labels).pow(2).mean().backward()
             optimizer.step()
             times.append(time.perf_counter() - start)
     return min(times[1:])

@@ -62,6 +62,41 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
+def native_bf16(device: torch.device) -> bool:
+    """True where bfloat16 matrix products run in hardware: a CPU with AVX-512 BF16 or AMX, a CUDA GPU with bf16
+    arithmetic (Ampere or newer). Elsewhere bfloat16 is emulated, and slower than float32."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported(including_emulation=False)
+    if device.type == "cpu":
+        cpu = torch.cpu
+        return any(
+            getattr(cpu, probe, lambda: False)() for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+        )
+    return False
+
+
+def resolve_precision(name: str, device: torch.device) -> torch.dtype | None:
+    """The dtype of a training step's matrix products under `precision` name (auto | fp32 | bf16); None: float32.
+
+    auto takes bfloat16 where the device computes it natively (see native_bf16): about 2x the float32 speed of the
+    medium to xl presets' steps on a CPU with AVX-512 BF16, with the same test AUC on the bundled sample and on
+    Census-Income (README, "Mixed precision"). Weights, gradients, optimiser state and losses stay float32.
+    """
+    if name == "bf16" or (name == "auto" and native_bf16(device)):
+        return torch.bfloat16
+    return None
+
+
+def precision_name(dtype: torch.dtype | None) -> str:
+    """What a run records in metrics.json: "bf16" or "fp32"."""
+    return "fp32" if dtype is None else "bf16"
+
+
+def mixed_precision(device: torch.device, dtype: torch.dtype | None) -> torch.autocast:
+    """The autocast context of a training forward pass: `dtype` matrix products, or none when dtype is None."""
+    return torch.autocast(device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None)
+
+
 def make_optimizer(cfg: TrainConfig, groups: list) -> torch.optim.Optimizer:
     """Adam or AdamW from the config, as one fused kernel over all parameters (CPU and CUDA).
 
@@ -135,6 +170,8 @@ class Trainer:
             groups.append({"params": list(self.weighting.parameters()), "weight_decay": 0.0})
         optimizer = make_optimizer(cfg, groups)
         is_binary = torch.tensor([t.type == "binary" for t in self.tasks], device=device)
+        amp = resolve_precision(cfg.precision, device)
+        self.precision_ = precision_name(amp)
         categorical, numeric, labels = to_tensors(train, device)
         val_labels = torch.from_numpy(val.labels).to(device)
         probe = self._diagnostic_batches(model, val, device) if cfg.diagnostics else []
@@ -161,7 +198,9 @@ class Trainer:
                     break
                 s = slice(b * cfg.batch_size, (b + 1) * cfg.batch_size)
                 optimizer.zero_grad(set_to_none=True)
-                losses = task_losses(model(cat_e[s], num_e[s]), lab_e[s], is_binary)
+                with mixed_precision(device, amp):
+                    outputs = model(cat_e[s], num_e[s])
+                losses = task_losses(outputs.float(), lab_e[s], is_binary)
                 bad = diverged(losses, first_loss)
                 if bad is not None:
                     self.status_ = "failed"

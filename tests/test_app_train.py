@@ -137,7 +137,8 @@ def test_a_link_without_data_over_an_uploaded_dataset_keeps_it_and_applies_the_s
 
 
 def test_training_runs_live_and_ends_with_results(home):
-    at = open_app(PAGE, query=FAST)
+    at = open_app(PAGE, query={**FAST, "precision": "bf16"})
+    assert at.selectbox(key="train_precision").value == "bf16"  # the link's precision reached the control
     at.button(key="train_start").click().run()
     assert not at.exception
     assert not at.error
@@ -146,6 +147,7 @@ def test_training_runs_live_and_ends_with_results(home):
     (run,) = runs(home)
     assert run["status"] == "finished" and run["id"] in at.success[0].value
     assert run["summary"]["size"] == "tiny" and run["summary"]["epochs_run"] == 2
+    assert RunStore(home).load(run["id"]).metrics["precision"] == "bf16"
 
     chart = figure(at, "Loss while training")  # the live chart, now final
     names = sorted(trace["name"] for trace in chart["data"])  # per task: train loss, validation loss

@@ -83,6 +83,7 @@ def test_train_prints_a_line_per_epoch_and_a_final_table(small_file, tmp_path, c
 def test_flags_override_what_inference_proposes(small_file, tmp_path):
     args = ["train", str(small_file), "--tasks", "click,watch_time", "--weights", "2,0.5", "--log1p", "watch_time"]
     args += ["--exclude", "user_city", "--size", "tiny", "--embed-dim", "3", "--epochs", "1", "--out", str(tmp_path)]
+    args += ["--precision", "bf16"]
 
     assert main(args) == 0
 
@@ -94,6 +95,8 @@ def test_flags_override_what_inference_proposes(small_file, tmp_path):
     assert "user_city" not in config["data"]["categorical"] + config["data"]["numeric"]
     assert {"like", "purchase"}.isdisjoint(config["data"]["categorical"] + config["data"]["numeric"])
     assert config["model"]["embed_dim"] == 3
+    assert config["train"]["precision"] == "bf16"
+    assert json.loads((tmp_path / "metrics.json").read_text())["precision"] == "bf16"
 
 
 def test_recommend_prints_top_k_for_a_user(sample_run, capsys):

@@ -121,12 +121,13 @@ def test_check_lists_every_problem_at_once():
         tasks=[TaskSpec("click", weight=-1.0), TaskSpec("like", weight=0.0)],
         split=SplitConfig(method="user"),
         model=ModelConfig(size="huge"),
-        train=TrainConfig(monitor="purchase:auc"),
+        train=TrainConfig(monitor="purchase:auc", precision="half"),
     )
 
     problems = problems_of(config)
 
-    assert len(problems) == 4
+    assert len(problems) == 5
+    assert "precision 'half' is not one of auto, fp32, bf16" in problems
     assert "task 'click': loss weight must be a number >= 0, got -1.0" in problems
     assert "the 'user' split needs a user column: set one or choose the random split" in problems
     assert "model size 'huge' is not one of tiny, small, medium, large, xl" in problems

@@ -30,7 +30,14 @@ def changed() -> ExperimentConfig:
     config.model = ModelConfig(size="tiny", embed_dim=12, bottom=[64, 32], tower=[16], dropout=0.25)
     config.weighting.method = "uncertainty"
     config.train = TrainConfig(
-        optimizer="adamw", lr=0.0005, weight_decay=0.01, batch_size=256, epochs=7, patience=3, seed=42
+        optimizer="adamw",
+        lr=0.0005,
+        weight_decay=0.01,
+        batch_size=256,
+        epochs=7,
+        patience=3,
+        seed=42,
+        precision="fp32",
     )
     config.train.monitor = "purchase:auc"
     config.split = SplitConfig(method="time", test_frac=0.25, val_frac=0.15)
@@ -68,6 +75,8 @@ def test_query_is_short_and_readable():
     assert query["bottom"] == "64-32"
     assert "embed" not in query  # Streamlit keeps ?embed= for itself: the page could never read it back
     assert query["embed_dim"] == "12"
+    assert query["precision"] == "fp32"
+    assert "precision" not in to_query(lab_config())  # auto, the default, stays out of the link
 
 
 def test_only_the_active_tasks_travel_and_come_back_as_the_active_ones():
@@ -115,6 +124,7 @@ def test_the_given_config_is_not_changed():
         ("test", "0.9"),
         ("patience", "50"),
         ("seed", "-1"),
+        ("precision", "fp16"),
         ("embed_dim", "9999"),
         ("bottom", "a-b"),
         ("bottom", "0-8"),

@@ -269,3 +269,48 @@ def test_predict_raw_returns_one_column_per_task_in_eval_mode(prepared, tiny_mod
 
     assert out.shape == (600, 3) and out.dtype == np.float32
     assert model.training
+
+
+# ------------------------------------------------------------------------------------------ mixed precision
+
+
+def test_precision_resolves_to_bfloat16_only_where_asked_or_native(monkeypatch):
+    import mtlrec.train as train
+
+    assert train.resolve_precision("fp32", CPU) is None
+    assert train.resolve_precision("bf16", CPU) is torch.bfloat16  # asked for: used even where it is emulated
+    for native, expected in ((True, torch.bfloat16), (False, None)):
+        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda native=native: native)
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+        assert train.native_bf16(CPU) is native
+        assert train.resolve_precision("auto", CPU) is expected
+
+
+def test_bf16_training_computes_its_products_in_bfloat16_and_keeps_float32_weights(fit, monkeypatch):
+    seen = []
+    original = torch.nn.functional.linear
+
+    def spy(x, weight, bias=None):
+        out = original(x, weight, bias)
+        if torch.is_grad_enabled():  # training steps, not validation
+            seen.append(out.dtype)
+        return out
+
+    monkeypatch.setattr(torch.nn.functional, "linear", spy)
+    trainer, model = fit(precision="bf16", epochs=1, diagnostics=False)  # diagnostics: float32 by design
+    assert trainer.precision_ == "bf16" and set(seen) == {torch.bfloat16}
+    assert {p.dtype for p in model.parameters()} == {torch.float32}
+    seen.clear()
+    trainer, _ = fit(precision="fp32", epochs=1, diagnostics=False)
+    assert trainer.precision_ == "fp32" and set(seen) == {torch.float32}
+
+
+def test_bf16_training_is_reproducible_and_learns_what_float32_learns(fit):
+    first, a = fit(precision="bf16", epochs=3, seed=4)
+    again, b = fit(precision="bf16", epochs=3, seed=4)
+    assert without_elapsed(first.history_) == without_elapsed(again.history_)
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True))
+    full, _ = fit(precision="fp32", epochs=3, seed=4)
+    for task in ("click", "like", "watch_time"):  # the same losses to bfloat16's 3 significant digits, roughly
+        assert first.history_[-1][f"{task}/val_loss"] == pytest.approx(full.history_[-1][f"{task}/val_loss"], rel=0.05)
+    assert first.history_[-1]["val_loss"] < first.history_[0]["val_loss"]
