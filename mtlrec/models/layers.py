@@ -88,11 +88,6 @@ class Tower(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.body(x))  # (N, 1)
 
-    def stacked(self, prefix: str, params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-        """forward() for K stacked copies: (K, N, in) -> (K, N, 1)."""
-        x = stacked_mlp(self.body, f"{prefix}body.", params, x)
-        return stacked_linear(x, params[f"{prefix}head.weight"], params.get(f"{prefix}head.bias"))
-
 
 def towers_forward(towers: nn.ModuleList, x: torch.Tensor) -> torch.Tensor:
     """Every Tower of `towers` (same shape each) at once -> (N, T): x is one input for all, (N, in), or one per
@@ -126,6 +121,35 @@ def towers_forward(towers: nn.ModuleList, x: torch.Tensor) -> torch.Tensor:
     if h.dim() == 2:  # towers without layers: the heads read the shared input
         return F.linear(h, head_weight, head_bias)
     return (h * head_weight).sum(2) + head_bias
+
+
+def towers_stacked(
+    towers: nn.ModuleList, prefix: str, params: dict[str, torch.Tensor], x: torch.Tensor
+) -> torch.Tensor:
+    """towers_forward for K stacked copies of the towers, all reading one input per copy (K, N, in) -> (K, N, T);
+    tower j's weights are `params[f"{prefix}{j}.body.<i>.weight"]` (K, out, in). Inactive dropout only."""
+    k, n, t = x.shape[0], x.shape[1], len(towers)
+
+    def joined(name: str) -> tuple[torch.Tensor, torch.Tensor]:  # every tower's (K, ...) weight and bias, stacked
+        return (torch.stack([params[f"{prefix}{j}.{name}.weight"] for j in range(t)], 1),
+                torch.stack([params[f"{prefix}{j}.{name}.bias"] for j in range(t)], 1))  # fmt: skip
+
+    h = x  # (K, N, in) while shared; then (K, N, T, width)
+    for i, layer in enumerate(towers[0].body):
+        if isinstance(layer, nn.Linear):
+            weight, bias = joined(f"body.{i}")  # (K, T, out, in), (K, T, out)
+            if h.dim() == 3:
+                h = stacked_linear(h, weight.flatten(1, 2), bias.flatten(1, 2)).view(k, n, t, -1)
+            else:
+                h = torch.einsum("knti,ktoi->knto", h, weight) + bias.unsqueeze(1)
+        elif isinstance(layer, nn.ReLU):
+            h = torch.relu(h)
+        elif not (isinstance(layer, nn.Dropout) and (layer.p == 0 or not layer.training)):
+            raise NotImplementedError(f"no stacked form for {type(layer).__name__}")
+    weight, bias = joined("head")  # (K, T, 1, last), (K, T, 1)
+    if h.dim() == 3:  # towers without layers
+        return stacked_linear(h, weight.flatten(1, 2), bias.flatten(1, 2))
+    return (h * weight.squeeze(2).unsqueeze(1)).sum(3) + bias.squeeze(2).unsqueeze(1)
 
 
 class GatedExperts(nn.Module):

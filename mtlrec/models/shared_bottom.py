@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from mtlrec.models.layers import FeatureEmbedding, Tower, mlp, stacked_mlp, towers_forward
+from mtlrec.models.layers import FeatureEmbedding, Tower, mlp, stacked_mlp, towers_forward, towers_stacked
 
 
 class SharedBottom(nn.Module):
@@ -46,4 +46,4 @@ class SharedBottom(nn.Module):
         """
         x = self.embedding.stacked(params["embedding.table.weight"], categorical, numeric)
         shared = stacked_mlp(self.bottom, "bottom.", params, x)  # (K, N, H)
-        return torch.cat([tower.stacked(f"towers.{j}.", params, shared) for j, tower in enumerate(self.towers)], 2)
+        return towers_stacked(self.towers, "towers.", params, shared)  # (K, N, T)
