@@ -198,10 +198,18 @@ BUILDERS = {
 }
 
 
-def libraries(config) -> tuple[str, ...]:
-    """mtlrec, mtlrec again in float32 when its precision resolves to bfloat16 here, then the peers."""
-    bf16 = resolve_precision(config.train.precision, torch.device("cpu")) is not None
-    return ("mtlrec", *((FP32,) if bf16 else ()), *PEERS)
+def libraries(prepared: Prepared, size: str) -> tuple[str, ...]:
+    """mtlrec, mtlrec again in float32 when its precision resolves to bfloat16 for this preset here, then the peers."""
+    return ("mtlrec", *((FP32,) if mtlrec_precision(prepared, size) == "bf16" else ()), *PEERS)
+
+
+def mtlrec_precision(prepared: Prepared, size: str) -> str:
+    """What mtlrec's training of this preset runs its products in here: "bf16" or "fp32"."""
+    config, encoder = prepared.config, prepared.encoder
+    model = build_model(
+        dataclasses.replace(config.model, size=size), encoder.cardinalities, encoder.numeric_width, len(config.tasks)
+    )
+    return precision_name(resolve_precision(config.train.precision, torch.device("cpu"), model))
 
 
 def quietly(fn: Callable[[], None]) -> None:
@@ -232,7 +240,8 @@ def bench_preset(prepared: Prepared, size: str, args) -> dict[str, dict]:
     """Build each library's model, warm it up, then time interleaved repeats. Returns per-library results."""
     results: dict[str, dict] = {}
     runners: list[Runner] = []
-    for library in libraries(prepared.config):
+    print(f"  {size}: mtlrec trains in {mtlrec_precision(prepared, size)}", flush=True)
+    for library in libraries(prepared, size):
         try:
             runner = BUILDERS[library](prepared, size, args.epochs)
             quietly(lambda r=runner: r.fit("warmup"))
@@ -329,8 +338,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{prepared.encoder.numeric_width} numeric, {len(config.tasks)} binary tasks"
     )
     print(
-        f"batch {config.train.batch_size}, Adam lr {config.train.lr:g}, mtlrec precision {config.train.precision} "
-        f"({precision_name(resolve_precision(config.train.precision, torch.device('cpu')))} here), "
+        f"batch {config.train.batch_size}, Adam lr {config.train.lr:g}, mtlrec precision {config.train.precision}, "
         f"{args.epochs} epoch(s) per timed call "
         f"after a warm-up, median of {args.repeats}; mtlrec prepare(): {prepare_s:.2f} s (median)\n"
     )

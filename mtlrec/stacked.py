@@ -140,7 +140,7 @@ class StackedTrainer:
         weights = torch.tensor([[t.weight for t in model_tasks] for model_tasks in self.tasks], device=device)
         optimizer = make_optimizer(cfg, list(params.values()))
         is_binary = torch.tensor([t.type == "binary" for t in self.tasks[0]], device=device)
-        amp = resolve_precision(cfg.precision, device)
+        amp = resolve_precision(cfg.precision, device, model)
         losses_of = vmap(task_losses, in_dims=(0, None, None))  # (K, N, T) outputs -> (K, T)
         categorical, numeric, labels = to_tensors(train, device)
         val_labels = torch.from_numpy(val.labels).to(device)

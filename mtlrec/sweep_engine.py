@@ -345,7 +345,7 @@ def _step_seconds(model, train: Encoded, cfg: TrainConfig, device, stacked: int)
     else:
         params, forward = dict(model.named_parameters()), lambda _, c, x: model(c, x)
     optimizer = make_optimizer(cfg, list(params.values()))
-    amp = resolve_precision(cfg.precision, device)
+    amp = resolve_precision(cfg.precision, device, model)
     times = []
     with _forked_rng(device):
         for _ in range(4):

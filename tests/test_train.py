@@ -279,11 +279,17 @@ def test_precision_resolves_to_bfloat16_only_where_asked_or_native(monkeypatch):
 
     assert train.resolve_precision("fp32", CPU) is None
     assert train.resolve_precision("bf16", CPU) is torch.bfloat16  # asked for: used even where it is emulated
+    narrow = torch.nn.Sequential(torch.nn.Linear(100, 400), torch.nn.Linear(400, 1))  # 40,400 weights
+    wide = torch.nn.Sequential(torch.nn.Embedding(10**6, 8), torch.nn.Linear(100, 500), torch.nn.Linear(500, 1))
+    assert train.dense_weights(narrow) == 40_400 and train.dense_weights(wide) == 50_500  # embeddings not counted
     for native, expected in ((True, torch.bfloat16), (False, None)):
         monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda native=native: native)
         monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
         assert train.native_bf16(CPU) is native
         assert train.resolve_precision("auto", CPU) is expected
+        assert train.resolve_precision("auto", CPU, wide) is expected
+        assert train.resolve_precision("auto", CPU, narrow) is None  # too little arithmetic for bfloat16 to pay
+    assert train.resolve_precision("bf16", CPU, narrow) is torch.bfloat16
 
 
 def test_bf16_training_computes_its_products_in_bfloat16_and_keeps_float32_weights(fit, monkeypatch):
