@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 
 import pandas as pd
@@ -79,6 +80,7 @@ class BackgroundJob:
         self.limiter = limiter  # a JobLimiter, SERVER_LIMIT, or None: no cap
         self._stop = threading.Event()
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # notified whenever the state changes
         self._state = state
         self._thread: threading.Thread | None = None
 
@@ -109,14 +111,28 @@ class BackgroundJob:
 
     def snapshot(self) -> BackgroundState:
         with self._lock:
-            s = self._state
-            lists = {f.name: list(getattr(s, f.name)) for f in fields(s) if isinstance(getattr(s, f.name), list)}
-            return replace(s, **lists)
+            return self._copy()
+
+    def wait(self, until: Callable[[BackgroundState], bool], timeout: float) -> BackgroundState:
+        """Block until `until(state)` holds or the job is done, at most `timeout` seconds; then a snapshot.
+
+        A page that has just started a job waits for its first progress this way, so that its first drawing
+        already holds the first live point instead of a "preparing" panel and a poll later.
+        """
+        with self._changed:
+            self._changed.wait_for(lambda: self._state.done or until(self._state), timeout)
+            return self._copy()
+
+    def _copy(self) -> BackgroundState:
+        s = self._state
+        lists = {f.name: list(getattr(s, f.name)) for f in fields(s) if isinstance(getattr(s, f.name), list)}
+        return replace(s, **lists)
 
     def _update(self, **changes) -> None:
         with self._lock:
             for key, value in changes.items():
                 setattr(self._state, key, value)
+            self._changed.notify_all()
 
     def _open(self) -> str:
         raise NotImplementedError
@@ -214,6 +230,7 @@ class TrainingJob(BackgroundJob):
             if p.phase == "epoch" and p.history_row is not None:
                 s.history.append(p.history_row)
                 rows = list(s.history)
+            self._changed.notify_all()
         if rows is not None:  # file I/O outside the lock: pages polling the job never wait for the disk
             self.store.record_history(self._state.run_id, rows)
 

@@ -595,6 +595,7 @@ class SweepJob(BackgroundJob):
             )  # fmt: skip
             if p.row is not None:
                 s.rows.append(p.row)
+            self._changed.notify_all()
 
     def _work(self) -> None:
         self.result = run_sweep(

@@ -29,6 +29,7 @@ from ui.jobs import session_jobs  # noqa: E402
 ACTIVE = "train_active_tasks"  # plain key: the tasks chosen for the next run (the schema lists all labels)
 LINK_SEEN = "train_link_seen"  # the query string last applied or written, so our own mirror is not re-applied
 POLL_SECONDS = 0.5
+FIRST_POINT_WAIT = 1.0  # seconds a Train click waits for the job's first live point before drawing its panel
 KIND_TITLES = {
     "shared_bottom": "Shared-bottom",
     "mmoe": "MMoE",
@@ -347,6 +348,9 @@ def start_training(run_config: ExperimentConfig, frame) -> None:
         return
     session_jobs().job = job
     remember_run(job.run_id)
+    # The rerun below draws the job's panel: after its first live point (the first batch is reported at once), so
+    # that the panel opens with its chart rather than "preparing" and a chart one poll later.
+    job.wait(lambda s: bool(s.live), FIRST_POINT_WAIT)
     st.rerun()
 
 

@@ -173,6 +173,8 @@ def test_stop_ends_a_long_run_and_one_job_per_session(home):
     at = open_app(PAGE, query=LONG)
     at.button(key="train_start").click().run()
     assert not at.exception
+    # The click's own run already draws the live chart: it waits (up to a second) for the first batch's point.
+    assert figure(at, "Loss while training")["data"]
     assert at.button(key="train_start").disabled is True  # one job per session
     assert "One training job per session" in (at.button(key="train_start").help or "")
     (run,) = runs(home)

@@ -118,6 +118,16 @@ def test_snapshot_is_a_copy(config, frame, store, jobs):
     assert isinstance(again, JobState) and again is not snap
 
 
+def test_wait_returns_at_the_first_live_point_or_when_the_job_ends(config, frame, store, jobs):
+    job = TrainingJob(long_config(config), store, frame, limiter=None)
+    jobs.append(job.start())
+    snap = job.wait(lambda s: bool(s.live), timeout=60)
+    assert snap.status == "running" and len(snap.live) >= 1  # woken by the first batch's progress, long before the end
+    assert job.wait(lambda s: False, timeout=0.05).status == "running"  # a condition that never holds: the timeout
+    job.stop()
+    assert job.wait(lambda s: False, timeout=60).status == "stopped"  # an ended job returns whatever the condition
+
+
 def test_stop_ends_training_soon_and_saves_a_stopped_run_with_its_model(config, frame, store, jobs):
     job = TrainingJob(long_config(config), store, frame, limiter=None)
     jobs.append(job.start())
