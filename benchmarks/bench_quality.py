@@ -15,6 +15,7 @@ Targets (the core issue): gap <= 0.01 per binary task, default training under 30
     python benchmarks/bench_quality.py              # seeds 0, 1, 2
     python benchmarks/bench_quality.py --seeds 0    # one seed
     python benchmarks/bench_quality.py --min-count 20   # rare ids share the OOV vector (what the ids cost)
+    python benchmarks/bench_quality.py --cross 3        # with three DCN-v2 cross layers
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--min-count", type=int, default=None, help="override the encoder's min_count (default: the app's)"
     )
+    parser.add_argument("--cross", type=int, default=0, help="DCN-v2 cross layers (default 0, the app's)")
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     torch.set_num_threads(args.threads)
@@ -101,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     for seed in seeds:
         config = ExperimentConfig(data=proposal.data, tasks=proposal.tasks)
         config.train.seed = seed
+        config.model.cross = args.cross
         prepared = prepare(config, frame)
         fit_rows = np.concatenate([prepared.train_idx, prepared.val_idx])
         test_rows = np.setdiff1d(np.arange(len(frame)), fit_rows)

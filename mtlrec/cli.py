@@ -87,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--bottom", help="shared layer widths, e.g. 256,128")
     train.add_argument("--tower", help="tower widths, e.g. 64")
     train.add_argument("--dropout", type=float)
+    train.add_argument("--cross", type=int, help="DCN-v2 cross layers on the embedded input (default 0: none)")
     train.add_argument("--epochs", type=int)
     train.add_argument("--batch-size", type=int)
     train.add_argument("--lr", type=float)
@@ -227,6 +228,7 @@ def _apply_overrides(config: ExperimentConfig, args: argparse.Namespace) -> None
         (m, "bottom", _numbers(args.bottom, int, "--bottom")),
         (m, "tower", _numbers(args.tower, int, "--tower")),
         (m, "dropout", args.dropout),
+        (m, "cross", args.cross),
         (t, "epochs", args.epochs),
         (t, "batch_size", args.batch_size),
         (t, "lr", args.lr),

@@ -19,6 +19,7 @@ TASK_TYPES = ("binary", "regression")
 SPLIT_METHODS = ("random", "user", "time")
 OPTIMIZERS = ("adam", "adamw")
 DEVICES = ("auto", "cpu", "cuda")
+MAX_CROSS = 6  # DCN-v2 cross layers at most (each holds (input width)^2 weights)
 PRECISIONS = ("auto", "fp32", "bf16")  # see mtlrec.train.resolve_precision
 WEIGHTING_METHODS = ("fixed", "uncertainty", "gradnorm", "dwa", "pcgrad")  # see mtlrec.weighting
 MODEL_KINDS = ("shared_bottom", "mmoe", "ple", "esmm", "single_task")  # see mtlrec.models
@@ -72,6 +73,7 @@ class ModelConfig:
     bottom: list[int] | None = None  # shared MLP widths, overrides the preset
     tower: list[int] | None = None  # per-task tower widths, overrides the preset
     dropout: float = 0.0
+    cross: int = 0  # DCN-v2 cross layers on the embedded input, before the shared layers / experts (0: none)
     experts: int = 4  # MMoE: experts shared by all tasks; PLE: shared experts per level
     task_experts: int = 1  # PLE: experts owned by each task, per level
     levels: int = 1  # PLE: number of CGC (extraction) levels, 1 or 2
@@ -85,6 +87,7 @@ class ModelConfig:
             "bottom": list(self.bottom) if self.bottom else list(preset["bottom"]),
             "tower": list(self.tower) if self.tower else list(preset["tower"]),
             "dropout": self.dropout,
+            "cross": self.cross,
         }
 
 
@@ -230,6 +233,8 @@ class ExperimentConfig:
                 problems.append(f"{label} layer widths must be >= 1, got {widths}")
         if not 0 <= m.dropout < 1:
             problems.append(f"dropout must be in [0, 1), got {m.dropout}")
+        if not 0 <= m.cross <= MAX_CROSS:
+            problems.append(f"cross layers must be from 0 to {MAX_CROSS}, got {m.cross}")
         if m.kind not in MODEL_KINDS:
             problems.append(f"model '{m.kind}' is not one of {', '.join(MODEL_KINDS)}")
         if m.kind in ("mmoe", "ple") and m.experts < 1:

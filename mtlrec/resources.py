@@ -70,7 +70,8 @@ def estimate_memory(
     row_bytes = n_cat * INDEX + numeric_width * FLOAT + n_tasks * FLOAT
     train_rows = n_rows * (1 - config.split.test_frac) * (1 - config.split.val_frac)
     data = int(row_bytes * (n_rows + train_rows))  # every part encoded once + one shuffled copy per epoch
-    width = n_cat * size["embed_dim"] + numeric_width + sum(size["bottom"]) + n_tasks * (sum(size["tower"]) + 1)
+    inputs = n_cat * size["embed_dim"] + numeric_width
+    width = inputs * (1 + 2 * size["cross"]) + sum(size["bottom"]) + n_tasks * (sum(size["tower"]) + 1)
     activations = int(config.train.batch_size * width * FLOAT * ACTIVATION_COPIES)
     return MemoryEstimate(params, params * FLOAT * PARAM_COPIES, data, activations, parts)
 

@@ -15,6 +15,7 @@ from urllib.parse import quote, unquote
 
 from mtlrec import fmt
 from mtlrec.config import (
+    MAX_CROSS,
     MONITOR_METRICS,
     OPTIMIZERS,
     PRECISIONS,
@@ -53,6 +54,7 @@ _FIELDS = {
     "bottom": ("model", "bottom", lambda v: [int(x) for x in v.split("-") if x]),
     "tower": ("model", "tower", lambda v: [int(x) for x in v.split("-") if x]),
     "dropout": ("model", "dropout", float),
+    "cross": ("model", "cross", int),
     "experts": ("model", "experts", int),
     "task_experts": ("model", "task_experts", int),
     "levels": ("model", "levels", int),
@@ -88,6 +90,7 @@ _CHOICES = {
 RANGES = {
     "embed_dim": (0, 512),
     "dropout": (0.0, 0.8),
+    "cross": (0, MAX_CROSS),
     "lr": (1e-6, 10.0),
     "wd": (0.0, 1.0),
     "epochs": (1, 100),
@@ -110,6 +113,7 @@ _RELEVANT = {
     "alpha": lambda c: c.weighting.method == "gradnorm",
     "temperature": lambda c: c.weighting.method == "dwa",
     "precision": lambda c: c.train.precision != "auto",
+    "cross": lambda c: c.model.cross > 0,
 }
 
 

@@ -45,6 +45,12 @@ WEIGHTING_TITLES = {
     "pcgrad": "PCGrad (Yu et al., NeurIPS 2020)",
 }
 NOT_CONDITIONAL = "(none)"
+CROSS_HELP = (
+    "0 = none. Each cross layer multiplies the embedded input, feature by feature, with a learned linear map of "
+    "itself (x_{l+1} = x_0 * (W x_l + b) + x_l), so products of features such as age x category are built "
+    "explicitly instead of being left for the MLP to find. Each layer holds (input width)^2 weights, shared by all "
+    "tasks. Wang et al., 'DCN V2', WWW 2021."
+)
 PRECISION_LABELS = {"auto": "auto (bfloat16 where native)", "fp32": "float32", "bf16": "bfloat16 (mixed)"}
 
 
@@ -255,6 +261,10 @@ def task_controls(config: ExperimentConfig, active: list[str]) -> None:
 def model_controls(config: ExperimentConfig, frame, chosen: list[str]) -> None:
     st.subheader("Architecture")
     architecture_controls(config, chosen)
+    config.model.cross = int(
+        state.ranged(st.slider, "Cross layers (DCN-v2) on the embedded features", "train_cross", int(config.model.cross),
+                     RANGES["cross"], help=CROSS_HELP)
+    )  # fmt: skip
     shape = data_shape(config, frame)
     table = size_table(shape, len(frame), counted(config, chosen).to_json())
     labels = {r["size"]: f"{r['size']} · {fmt.count(r['params'])} params · ~{fmt.nbytes(r['memory'])}" for r in table}

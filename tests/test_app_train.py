@@ -63,6 +63,23 @@ def test_task_controls_and_size_presets_with_their_parameter_counts(home):
     assert len(totals) == len(SIZE_PRESETS)
 
 
+def test_cross_layers_add_shared_parameters_reach_the_link_and_the_run(home):
+    at = with_sample(PAGE)
+    assert at.slider(key="train_cross").value == 0
+    before = figure(at, "Where the parameters are")
+    at.radio(key="train_size").set_value("tiny")
+    at.slider(key="train_cross").set_value(2).run()
+    assert not at.exception
+    assert at.query_params["cross"] == "2"
+    after = figure(at, "Where the parameters are")
+    shared = [numbers(f["data"][1]["x"]) for f in (before, after)]  # the shared layers' share, per preset
+    assert all(b < a for b, a in zip(*shared, strict=True))  # the cross layers are shared by every task
+    at.button(key="train_start").click().run()
+    until(at, lambda at: bool(at.success))
+    (run,) = runs(home)
+    assert RunStore(home).load(run["id"]).config.model.cross == 2
+
+
 def test_settings_survive_a_visit_to_another_page_and_the_url_mirrors_them(home):
     at = with_sample(PAGE)
     at.slider(key="train_task_weight_like").set_value(3.0)

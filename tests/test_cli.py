@@ -83,7 +83,7 @@ def test_train_prints_a_line_per_epoch_and_a_final_table(small_file, tmp_path, c
 def test_flags_override_what_inference_proposes(small_file, tmp_path):
     args = ["train", str(small_file), "--tasks", "click,watch_time", "--weights", "2,0.5", "--log1p", "watch_time"]
     args += ["--exclude", "user_city", "--size", "tiny", "--embed-dim", "3", "--epochs", "1", "--out", str(tmp_path)]
-    args += ["--precision", "bf16"]
+    args += ["--precision", "bf16", "--cross", "1"]
 
     assert main(args) == 0
 
@@ -96,6 +96,7 @@ def test_flags_override_what_inference_proposes(small_file, tmp_path):
     assert {"like", "purchase"}.isdisjoint(config["data"]["categorical"] + config["data"]["numeric"])
     assert config["model"]["embed_dim"] == 3
     assert config["train"]["precision"] == "bf16"
+    assert config["model"]["cross"] == 1
     assert json.loads((tmp_path / "metrics.json").read_text())["precision"] == "bf16"
 
 

@@ -120,13 +120,14 @@ def test_check_lists_every_problem_at_once():
         data=DataConfig(categorical=["category"]),  # no user column
         tasks=[TaskSpec("click", weight=-1.0), TaskSpec("like", weight=0.0)],
         split=SplitConfig(method="user"),
-        model=ModelConfig(size="huge"),
+        model=ModelConfig(size="huge", cross=-1),
         train=TrainConfig(monitor="purchase:auc", precision="half"),
     )
 
     problems = problems_of(config)
 
-    assert len(problems) == 5
+    assert len(problems) == 6
+    assert "cross layers must be from 0 to 6, got -1" in problems
     assert "precision 'half' is not one of auto, fp32, bf16" in problems
     assert "task 'click': loss weight must be a number >= 0, got -1.0" in problems
     assert "the 'user' split needs a user column: set one or choose the random split" in problems
@@ -187,13 +188,14 @@ def test_check_problems_name_the_setting_and_value():
 
 
 def test_resolved_applies_overrides_over_the_preset():
-    model = ModelConfig(size="small", embed_dim=8, tower=[4, 2], dropout=0.2)
+    model = ModelConfig(size="small", embed_dim=8, tower=[4, 2], dropout=0.2, cross=2)
 
-    assert model.resolved() == {"embed_dim": 8, "bottom": [256, 128], "tower": [4, 2], "dropout": 0.2}
+    assert model.resolved() == {"embed_dim": 8, "bottom": [256, 128], "tower": [4, 2], "dropout": 0.2, "cross": 2}
 
 
 def test_resolved_without_overrides_is_the_preset():
-    assert ModelConfig(size="tiny").resolved() == {"embed_dim": 4, "bottom": [32], "tower": [8], "dropout": 0.0}
+    expected = {"embed_dim": 4, "bottom": [32], "tower": [8], "dropout": 0.0, "cross": 0}
+    assert ModelConfig(size="tiny").resolved() == expected
 
 
 def test_resolved_returns_copies_that_do_not_alter_the_preset():

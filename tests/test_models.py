@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from mtlrec.config import SIZE_PRESETS, ModelConfig
+from mtlrec.config import SIZE_PRESETS, ModelConfig, TaskSpec
 from mtlrec.errors import MtlrecError
 from mtlrec.models import REGISTRY, build_model, count_parameters
-from mtlrec.models.layers import Tower, towers_forward
+from mtlrec.models.layers import FeatureEmbedding, Tower, towers_forward
 
 CARDINALITIES = [5, 7]  # two categorical columns (OOV index included)
 N_NUMERIC = 3
@@ -172,3 +172,41 @@ def test_tower_dropout_is_applied_in_training_and_not_in_evaluation():
     torch.testing.assert_close(towers_forward(towers, x), torch.cat([t(x) for t in towers], dim=1))
     towers.train()
     assert not torch.allclose(towers_forward(towers, x), towers_forward(towers, x))  # fresh masks each call
+
+
+def test_cross_layer_computes_x0_times_a_linear_map_of_x_plus_x_by_hand():
+    embedding = FeatureEmbedding([3], 1, 1, cross=1)  # input: one 1-wide embedding + one numeric = width 2
+    with torch.no_grad():
+        embedding.table.weight.copy_(torch.tensor([[1.0], [2.0], [3.0]]))
+        embedding.cross[0].weight.copy_(torch.tensor([[1.0, 2.0], [0.0, -1.0]]))
+        embedding.cross[0].bias.copy_(torch.tensor([0.5, 1.0]))
+    x = embedding(torch.tensor([[1]]), torch.tensor([[4.0]]))  # x0 = (2, 4)
+    # W x0 + b = (2 + 8 + 0.5, -4 + 1) = (10.5, -3); x0 * that + x0 = (21 + 2, -12 + 4)
+    torch.testing.assert_close(x, torch.tensor([[23.0, -8.0]]))
+
+
+@pytest.mark.parametrize("kind", sorted(REGISTRY))
+def test_cross_layers_start_as_the_identity_and_are_counted(kind):
+    # Zero-initialised, cross layers leave a model's outputs as they are until training moves them.
+    cardinalities, tasks = [7, 5, 3], [TaskSpec("click"), TaskSpec("like")]
+    config = ModelConfig(kind=kind, size="tiny", funnel={"like": "click"} if kind == "esmm" else {})
+    torch.manual_seed(0)
+    plain = build_model(config, cardinalities, 2, 2, tasks=tasks)
+    crossed_config = ModelConfig(**{**config.__dict__, "cross": 2})
+    crossed = build_model(crossed_config, cardinalities, 2, 2, tasks=tasks)
+    missing, unexpected = crossed.load_state_dict(plain.state_dict(), strict=False)
+    assert (
+        not unexpected and missing and all(".cross." in name or name.startswith("embedding.cross") for name in missing)
+    )
+    categorical, numeric = torch.tensor([[0, 4, 2], [6, 0, 1]]), torch.randn(2, 2)
+    if kind in ("shared_bottom", "esmm", "single_task"):  # same widths: the same model plus identity layers
+        torch.testing.assert_close(crossed(categorical, numeric), plain(categorical, numeric))
+    width = 3 * 4 + 2  # three 4-wide embeddings (tiny) and two numerics
+    extra = count_parameters(crossed) - count_parameters(plain)
+    if kind == "shared_bottom":
+        assert extra == 2 * (width * width + width)
+    elif kind == "single_task":
+        assert extra == 2 * 2 * (width * width + width)  # each task's network has its own
+    else:  # MMoE, PLE, ESMM are sized to shared-bottom's count, cross layers included
+        reference = count_parameters(build_model(ModelConfig(size="tiny", cross=2), cardinalities, 2, 2))
+        assert abs(count_parameters(crossed) - reference) <= 0.1 * reference

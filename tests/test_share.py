@@ -27,7 +27,7 @@ def changed() -> ExperimentConfig:
     config = lab_config()
     config.tasks[0].weight, config.tasks[1].type, config.tasks[3].weight = 3.5, "regression", 0.0
     config.tasks[3].log1p = False
-    config.model = ModelConfig(size="tiny", embed_dim=12, bottom=[64, 32], tower=[16], dropout=0.25)
+    config.model = ModelConfig(size="tiny", embed_dim=12, bottom=[64, 32], tower=[16], dropout=0.25, cross=2)
     config.weighting.method = "uncertainty"
     config.train = TrainConfig(
         optimizer="adamw",
@@ -125,6 +125,7 @@ def test_the_given_config_is_not_changed():
         ("patience", "50"),
         ("seed", "-1"),
         ("precision", "fp16"),
+        ("cross", "9"),
         ("embed_dim", "9999"),
         ("bottom", "a-b"),
         ("bottom", "0-8"),

@@ -177,12 +177,13 @@ def test_judged_metrics_follow_the_schema(make_config):
 # ------------------------------------------------------------------------------------- stacked = separate runs
 
 
-@pytest.mark.parametrize("dropout", [0.0, 0.3])
-def test_stacked_forward_gives_each_copy_its_own_forward_and_gradients(dropout):
+@pytest.mark.parametrize(("dropout", "cross"), [(0.0, 0), (0.3, 0), (0.0, 2)])
+def test_stacked_forward_gives_each_copy_its_own_forward_and_gradients(dropout, cross):
     # Shared-bottom has a batched form of its own (used without dropout); with dropout vmap runs it. Either way copy k
     # of the stack must compute exactly what a model holding copy k's weights computes, and get its gradients.
     torch.manual_seed(0)
-    model = build_model(ModelConfig(size="tiny", bottom=[16, 8], tower=[4, 3], dropout=dropout), [7, 5, 3], 2, 3)
+    config = ModelConfig(size="tiny", bottom=[16, 8], tower=[4, 3], dropout=dropout, cross=cross)
+    model = build_model(config, [7, 5, 3], 2, 3)
     model.eval()  # no dropout masks: the outputs are comparable one by one
     params = stack(model, 3)
     with torch.no_grad():

@@ -84,7 +84,7 @@ def _matched(model: Callable[..., nn.Module], cardinalities, n_numeric, n_tasks,
     def build(widths: list[int]) -> nn.Module:
         return model(
             cardinalities, n_numeric, n_tasks, embed_dim=size["embed_dim"], widths=widths, tower=size["tower"],
-            dropout=size["dropout"],
+            dropout=size["dropout"], cross=size["cross"],
         )  # fmt: skip
 
     target = reference_count(cardinalities, n_numeric, n_tasks, size)

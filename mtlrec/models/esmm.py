@@ -42,13 +42,14 @@ class ESMM(nn.Module):
         widths: list[int] = (256, 128),
         tower: list[int] = (64,),
         dropout: float = 0.0,
+        cross: int = 0,
     ):
         """funnel: conditional task index -> the index it is conditional on (see resolve_funnel). None builds the
         shape only (for a parameter count without the task list); such a model refuses to run."""
         super().__init__()
         self.funnel = dict(funnel) if funnel is not None else None
         self.binary = list(binary) if binary is not None else [True] * n_tasks
-        self.embedding = FeatureEmbedding(cardinalities, n_numeric, embed_dim)
+        self.embedding = FeatureEmbedding(cardinalities, n_numeric, embed_dim, cross)
         self.networks = nn.ModuleList(
             Tower(self.embedding.output_dim, [*widths, *tower], dropout) for _ in range(n_tasks)
         )

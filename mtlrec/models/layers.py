@@ -14,7 +14,7 @@ class FeatureEmbedding(nn.Module):
     peer libraries spend much of their forward pass on small models.
     """
 
-    def __init__(self, cardinalities: list[int], n_numeric: int, embed_dim: int):
+    def __init__(self, cardinalities: list[int], n_numeric: int, embed_dim: int, cross: int = 0):
         super().__init__()
         offsets = torch.tensor([0, *cardinalities[:-1]], dtype=torch.long).cumsum(0) if cardinalities else None
         self.register_buffer("offsets", offsets if offsets is not None else torch.zeros(0, dtype=torch.long))
@@ -22,6 +22,7 @@ class FeatureEmbedding(nn.Module):
         nn.init.normal_(self.table.weight, std=0.05)
         self.n_categorical = len(cardinalities)
         self.output_dim = len(cardinalities) * embed_dim + n_numeric
+        self.cross = nn.ModuleList(cross_layer(self.output_dim) for _ in range(cross))
 
     def forward(self, categorical: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:
         parts = []
@@ -29,11 +30,17 @@ class FeatureEmbedding(nn.Module):
             parts.append(self.table(categorical + self.offsets).flatten(1))  # (N, C * D)
         if numeric.shape[1]:
             parts.append(numeric)  # (N, F)
-        return torch.cat(parts, dim=1)
+        x0 = x = torch.cat(parts, dim=1)
+        for layer in self.cross:
+            x = x0 * layer(x) + x  # DCN-v2: x_{l+1} = x_0 * (W_l x_l + b_l) + x_l
+        return x
 
-    def stacked(self, table: torch.Tensor, categorical: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:
-        """forward() for K stacked tables (K, V, D) at once -> (K, N, C * D + F): one gather from the K tables
-        laid end to end."""
+    def stacked(
+        self, params: dict[str, torch.Tensor], prefix: str, categorical: torch.Tensor, numeric: torch.Tensor
+    ) -> torch.Tensor:
+        """forward() for K stacked copies, their tables `params[prefix + "table.weight"]` (K, V, D) and cross
+        layers -> (K, N, C * D + F): one gather from the K tables laid end to end."""
+        table = params[f"{prefix}table.weight"]
         k, v, d = table.shape
         parts = []
         if self.n_categorical:
@@ -43,7 +50,19 @@ class FeatureEmbedding(nn.Module):
             parts.append(rows.view(k, categorical.shape[0], -1))  # (K, N, C * D)
         if numeric.shape[1]:
             parts.append(numeric.unsqueeze(0).expand(k, -1, -1))  # (K, N, F)
-        return torch.cat(parts, dim=2)
+        x0 = x = torch.cat(parts, dim=2)
+        for i in range(len(self.cross)):
+            x = x0 * stacked_linear(x, params[f"{prefix}cross.{i}.weight"], params[f"{prefix}cross.{i}.bias"]) + x
+        return x
+
+
+def cross_layer(width: int) -> nn.Linear:
+    """One DCN-v2 cross layer's W_l, b_l (Wang et al., WWW 2021), full rank. Zero at the start: each layer begins as
+    the identity (x_{l+1} = x_l), so a model with cross layers starts as the same model without them."""
+    layer = nn.Linear(width, width)
+    nn.init.zeros_(layer.weight)
+    nn.init.zeros_(layer.bias)
+    return layer
 
 
 def mlp(input_dim: int, widths: list[int], dropout: float = 0.0) -> nn.Sequential:

@@ -25,10 +25,11 @@ class MMoE(GatedExperts):
         widths: list[int] = (256, 128),  # of each expert MLP
         tower: list[int] = (64,),
         dropout: float = 0.0,
+        cross: int = 0,
     ):
         super().__init__()
         self.n_tasks, self.n_experts = n_tasks, experts
-        self.embedding = FeatureEmbedding(cardinalities, n_numeric, embed_dim)
+        self.embedding = FeatureEmbedding(cardinalities, n_numeric, embed_dim, cross)
         input_dim = self.embedding.output_dim
         self.experts = nn.ModuleList(mlp(input_dim, list(widths), dropout) for _ in range(experts))
         # The T gates in one Linear: the same maths as T separate softmax(W_t x), one matmul instead of T.

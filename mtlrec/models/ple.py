@@ -74,9 +74,10 @@ class PLE(GatedExperts):
         widths: list[int] = (256, 128),  # of each expert MLP
         tower: list[int] = (64,),
         dropout: float = 0.0,
+        cross: int = 0,
     ):
         super().__init__()
-        self.embedding = FeatureEmbedding(cardinalities, n_numeric, embed_dim)
+        self.embedding = FeatureEmbedding(cardinalities, n_numeric, embed_dim, cross)
         input_dim, stack = self.embedding.output_dim, []
         for level in range(levels):
             last = level == levels - 1

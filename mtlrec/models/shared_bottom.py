@@ -20,9 +20,10 @@ class SharedBottom(nn.Module):
         bottom: list[int] = (256, 128),
         tower: list[int] = (64,),
         dropout: float = 0.0,
+        cross: int = 0,  # DCN-v2 cross layers on the embedded input (see FeatureEmbedding)
     ):
         super().__init__()
-        self.embedding = FeatureEmbedding(cardinalities, n_numeric, embed_dim)
+        self.embedding = FeatureEmbedding(cardinalities, n_numeric, embed_dim, cross)
         self.bottom = mlp(self.embedding.output_dim, list(bottom), dropout)
         shared_dim = bottom[-1] if bottom else self.embedding.output_dim
         self.towers = nn.ModuleList(Tower(shared_dim, list(tower), dropout) for _ in range(n_tasks))
@@ -44,6 +45,6 @@ class SharedBottom(nn.Module):
         computes the same thing but spends a third of a tiny model's step copying (benchmarks/bench_sweep.py).
         Dropout is not applied: mtlrec.stacked uses this only for models without active dropout.
         """
-        x = self.embedding.stacked(params["embedding.table.weight"], categorical, numeric)
+        x = self.embedding.stacked(params, "embedding.", categorical, numeric)
         shared = stacked_mlp(self.bottom, "bottom.", params, x)  # (K, N, H)
         return towers_stacked(self.towers, "towers.", params, shared)  # (K, N, T)

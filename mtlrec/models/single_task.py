@@ -24,10 +24,11 @@ class SingleTask(nn.Module):
         bottom: list[int] = (256, 128),
         tower: list[int] = (64,),
         dropout: float = 0.0,
+        cross: int = 0,
     ):
         super().__init__()
         self.networks = nn.ModuleList(
-            SharedBottom(cardinalities, n_numeric, 1, embed_dim, bottom, tower, dropout) for _ in range(n_tasks)
+            SharedBottom(cardinalities, n_numeric, 1, embed_dim, bottom, tower, dropout, cross) for _ in range(n_tasks)
         )
 
     def shared_parameters(self) -> list[nn.Parameter]:
