@@ -392,7 +392,8 @@ def metrics_table(metrics: dict) -> pd.DataFrame:
 
 def default_run_name(config: ExperimentConfig) -> str:
     weights = ", ".join(f"{t.name}={t.weight:g}" for t in config.tasks)
-    return f"{config.model.kind} {config.model.size} · {weights}"
+    cross = f" + {config.model.cross} cross" if config.model.cross else ""
+    return f"{config.model.kind} {config.model.size}{cross} · {weights}"
 
 
 def _row(row: sqlite3.Row) -> dict:

@@ -294,3 +294,13 @@ def test_csv_bytes_falls_back_to_pandas_for_columns_arrow_cannot_type():
         .astype(str)
         .equals(pd.read_csv(io.StringIO(frame.to_csv(index=False))).astype(str))
     )
+
+
+def test_default_run_names_say_the_architecture_size_cross_layers_and_weights():
+    from mtlrec.config import ExperimentConfig, ModelConfig, TaskSpec
+    from mtlrec.runs import default_run_name
+
+    config = ExperimentConfig(tasks=[TaskSpec("click", weight=1.0), TaskSpec("like", weight=0.5)])
+    assert default_run_name(config) == "shared_bottom small · click=1, like=0.5"
+    config.model = ModelConfig(kind="mmoe", size="tiny", cross=2)
+    assert default_run_name(config) == "mmoe tiny + 2 cross · click=1, like=0.5"
