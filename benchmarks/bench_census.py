@@ -9,6 +9,8 @@ metrics.task_metrics.
 
     python benchmarks/bench_census.py                       # 3 seeds, 5 epochs, preset small
     python benchmarks/bench_census.py --seeds 1 --epochs 2  # a quick look
+    python benchmarks/bench_census.py --lrs 1e-3,2e-3,5e-3  # each model at its best learning rate on validation
+    python benchmarks/bench_census.py --models shared_bottom --cross 3   # with three DCN-v2 cross layers
 """
 
 from __future__ import annotations
