@@ -10,11 +10,14 @@ import contextlib
 
 import streamlit as st
 
-from mtlrec import fmt
+from mtlrec import charts, fmt
 from mtlrec.errors import MtlrecError
 from mtlrec.jobs import warm_up
 from mtlrec.sample import SAMPLES
 from ui import frame, state
+
+DEFAULT_TASKS = ("click", "like", "purchase", "watch_time")  # the diagram's tasks before any data is loaded
+MAX_DIAGRAM_TASKS = 6
 
 
 def home() -> None:
@@ -25,6 +28,14 @@ def home() -> None:
         "shared-bottom network in the browser.  \n"
         "Then compare per-task metrics, learning curves and top-K recommendations across runs, and see what "
         "weighting a task more does to the others."
+    )
+    tasks = [t.name for t in state.experiment().tasks] if state.dataset() else list(DEFAULT_TASKS)
+    st.plotly_chart(charts.architecture(tasks[:MAX_DIAGRAM_TASKS]), width="stretch", key="home_architecture")
+    st.caption(
+        "Every task's loss pulls the shared layers its own way: related tasks help each other (a rare purchase "
+        "label borrows from plentiful clicks), conflicting ones trade off (negative transfer). The loss weights "
+        "decide who wins; **Sweep** shows the trade-off, **Results** the gradients' conflict, and MMoE or PLE on "
+        "**Train** give tasks room of their own."
     )
     left, right = st.columns(2, gap="large")
     with left, st.container(border=True):

@@ -230,6 +230,45 @@ def parameter_shares(rows: Sequence[Mapping], current: str | None = None) -> go.
     return _layout(fig, "Where the parameters are", "share of the preset's parameters", "size preset", "part", notes)
 
 
+def architecture(tasks: Sequence[Task]) -> go.Figure:
+    """The shared-bottom idea as a diagram: features -> embeddings -> shared layers -> one tower per task (in the
+    task's colour) -> one output per task. Boxes are shapes named after what they stand for ("tower: click")."""
+    names = [_name(t) for t in tasks] or ["task"]
+    colors = task_colors(names)
+    n = len(names)
+    width = max(n, 3)  # the shared boxes span every tower
+    fig = go.Figure()
+
+    def box(x0: float, x1: float, y: float, text: str, fill: str, name: str, font: str | None = None) -> None:
+        fig.add_shape(type="rect", x0=x0, x1=x1, y0=y - 0.3, y1=y + 0.3, fillcolor=fill, opacity=0.85,
+                      line=dict(color=NEUTRAL, width=1), layer="below", name=name)  # fmt: skip
+        fig.add_annotation(x=(x0 + x1) / 2, y=y, text=text, showarrow=False, font=dict(color=font) if font else {})
+
+    def arrow(x0: float, y0: float, x1: float, y1: float) -> None:
+        fig.add_annotation(x=x1, y=y1 - 0.3, ax=x0, ay=y0 + 0.3, xref="x", yref="y", axref="x", ayref="y", text="",
+                           showarrow=True, arrowhead=2, arrowwidth=1.2, arrowcolor=NEUTRAL)  # fmt: skip
+
+    middle = (width - 1) / 2
+    box(-0.4, width - 0.6, 0, "features: user, item, context", "rgba(128, 128, 128, 0.15)", "features")
+    box(-0.4, width - 0.6, 1, "embeddings", PALETTE[4], "embeddings", "white")
+    box(-0.4, width - 0.6, 2, "<b>shared layers</b>: one representation for every task", PALETTE[0], "shared", "white")
+    arrow(middle, 0, middle, 1)
+    arrow(middle, 1, middle, 2)
+    left = middle - (n - 1) / 2
+    for i, name in enumerate(names):
+        x = left + i
+        box(x - 0.4, x + 0.4, 3, f"tower<br>{name}", colors[name], f"tower: {name}", "white")
+        arrow(x, 2, x, 3)
+        fig.add_annotation(x=x, y=3.75, text=f"<b>{name}</b>", showarrow=False, font=dict(color=colors[name]))
+    fig.update_xaxes(visible=False, range=[-0.6, width - 0.4])
+    fig.update_yaxes(visible=False, range=[-0.5, 4.1])
+    fig.update_layout(height=330, showlegend=False)
+    return _layout(
+        fig, "Shared-bottom: one representation, one tower per task", None, None,
+        notes=["the loss L = Σⱼ wⱼ·Lⱼ pulls the shared layers towards every task at once"],
+    )  # fmt: skip
+
+
 def interactions_histogram(frame: pd.DataFrame, column: str, noun: str) -> go.Figure:
     """How many `noun`s (users, items) have n rows each; log axes when the counts span decades; median in title."""
     fig, notes, plural = go.Figure(), [], f"{noun}s"

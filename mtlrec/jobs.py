@@ -293,6 +293,7 @@ def warm_up(block: bool = False) -> None:
         import sklearn.metrics  # noqa: F401  (the metrics import it lazily)
         import sklearn.model_selection  # noqa: F401  (the splits too)
 
+        import mtlrec.charts  # noqa: F401  (plotly and sklearn.calibration: the Home page draws a figure)
         import mtlrec.experiment  # noqa: F401
 
     if block:

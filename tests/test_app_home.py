@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import APP, SAMPLE_SPEC, open_app
+from conftest import APP, SAMPLE_SPEC, figure, open_app
 from streamlit.testing.v1 import AppTest
 
 from mtlrec import fmt
@@ -68,6 +68,10 @@ def test_loading_the_synthetic_sample_makes_it_the_dataset_at_once(app):
     assert metrics(app)["Dataset"] == title and metrics(app)["Rows"] == rows
     assert app.session_state[state.DATASET]["kind"] == "sample"
     assert "Loaded the synthetic sample" in [t.value for t in app.toast]
+    diagram = figure(app, "Shared-bottom")  # the idea in one picture, with this dataset's tasks
+    assert [s["name"] for s in diagram["layout"]["shapes"] if s["name"].startswith("tower")] == [
+        f"tower: {task}" for task in ("click", "like", "purchase", "watch_time")
+    ]
 
 
 def test_an_uploaded_csv_becomes_the_dataset(app, tmp_path):

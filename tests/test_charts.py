@@ -481,3 +481,18 @@ def test_task_conflict_and_gain_charts_leave_colours_of_text_and_background_to_t
         assert layout.paper_bgcolor is None and layout.plot_bgcolor is None
         assert layout.font.color is None and layout.title.font.color is None
         assert all(a.font.color is None for a in layout.annotations)
+
+
+def test_architecture_diagram_has_one_tower_per_task_in_its_colour():
+    fig = charts.architecture([TaskSpec("click"), TaskSpec("watch_time", "regression")])
+    shapes = {shape.name: shape for shape in fig.layout.shapes}
+    assert list(shapes) == ["features", "embeddings", "shared", "tower: click", "tower: watch_time"]
+    colors = charts.task_colors(["click", "watch_time"])
+    assert shapes["tower: click"].fillcolor == colors["click"]
+    assert shapes["tower: watch_time"].fillcolor == colors["watch_time"]
+    # The shared boxes span every tower; each tower sits above the shared layers.
+    assert shapes["shared"].x0 <= shapes["tower: click"].x0 and shapes["tower: watch_time"].x1 <= shapes["shared"].x1
+    assert all(shapes[f"tower: {t}"].y0 > shapes["shared"].y1 for t in ("click", "watch_time"))
+    texts = [a.text for a in fig.layout.annotations]
+    assert "<b>click</b>" in texts and "<b>watch_time</b>" in texts
+    assert fig.layout.title.text.startswith("Shared-bottom")
