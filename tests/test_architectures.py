@@ -321,3 +321,19 @@ def test_runs_on_cuda(variant):
     out = model(categorical.cuda(), numeric.cuda())
 
     assert out.device.type == "cuda" and out.shape == (16, len(TASKS))
+
+
+def test_esmm_multiplies_its_probabilities_in_float32_under_bfloat16_autocast():
+    from mtlrec.config import ModelConfig, TaskSpec
+    from mtlrec.models import build_model
+
+    tasks = [TaskSpec("click"), TaskSpec("purchase")]
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(kind="esmm", size="tiny", funnel={"purchase": "click"}), [5, 4], 1, 2, tasks=tasks)
+    categorical, numeric = torch.tensor([[0, 1], [4, 3]]), torch.randn(2, 1)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = model(categorical, numeric)
+        own = model.task_logits(categorical, numeric).float()
+    assert out.dtype == torch.float32
+    p = torch.sigmoid(own[:, 0]) * torch.sigmoid(own[:, 1])
+    torch.testing.assert_close(torch.sigmoid(out[:, 1]), p)  # pCTCVR = pCTR * pCVR from the bf16 logits, exactly

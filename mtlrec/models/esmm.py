@@ -66,7 +66,7 @@ class ESMM(nn.Module):
     def forward(self, categorical: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:
         if self.funnel is None:
             raise MtlrecError("this ESMM model was built without the task list: pass tasks= to build_model")
-        own = self.task_logits(categorical, numeric)
+        own = self.task_logits(categorical, numeric).float()  # the product in float32, also under bfloat16 autocast
         columns = [
             product_logit(own[:, self.funnel[t]], own[:, t]) if t in self.funnel else own[:, t]
             for t in range(own.shape[1])
