@@ -337,3 +337,16 @@ def test_esmm_multiplies_its_probabilities_in_float32_under_bfloat16_autocast():
     assert out.dtype == torch.float32
     p = torch.sigmoid(own[:, 0]) * torch.sigmoid(own[:, 1])
     torch.testing.assert_close(torch.sigmoid(out[:, 1]), p)  # pCTCVR = pCTR * pCVR from the bf16 logits, exactly
+
+
+@pytest.mark.parametrize("kind", ["mmoe", "ple"])
+def test_gates_are_normalised_in_float32_under_bfloat16_autocast(kind):
+    from mtlrec.config import ModelConfig
+    from mtlrec.models import build_model
+
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(kind=kind, size="tiny"), [5, 4], 1, 2)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        gates = model.sample_gate_weights(torch.tensor([[0, 1], [4, 3]]), torch.randn(2, 1))
+    assert gates.dtype == torch.float32
+    torch.testing.assert_close(gates.sum(-1), torch.ones(gates.shape[:-1]), rtol=0, atol=1e-6)

@@ -45,7 +45,7 @@ class MMoE(GatedExperts):
         """(outputs (N, T), gate weights (N, T, E)), experts in creation order."""
         x = self.embedding(categorical, numeric)  # (N, D)
         experts = torch.stack([expert(x) for expert in self.experts], dim=1)  # (N, E, H)
-        gates = self.gate(x).view(-1, self.n_tasks, self.n_experts).softmax(dim=-1)  # (N, T, E)
+        gates = self.gate(x).view(-1, self.n_tasks, self.n_experts).softmax(-1, torch.float32)  # (N, T, E)
         mixed = gates @ experts  # (N, T, H)
         outputs = towers_forward(self.towers, mixed)  # (N, T)
         return outputs, gates

@@ -16,7 +16,7 @@ from mtlrec.models.layers import FeatureEmbedding, GatedExperts, Tower, mlp, tow
 
 def _mix(gate: nn.Linear, gate_input: torch.Tensor, experts: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
     """(mixture (N, H), gate weights (N, E)) of expert outputs, each (N, H)."""
-    weights = gate(gate_input).softmax(dim=-1)  # (N, E)
+    weights = gate(gate_input).softmax(-1, torch.float32)  # (N, E); float32 also under bfloat16 autocast
     mixture = (weights.unsqueeze(1) @ torch.stack(experts, dim=1)).squeeze(1)  # (N, 1, E) @ (N, E, H) -> (N, H)
     return mixture, weights
 
