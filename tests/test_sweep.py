@@ -36,7 +36,7 @@ from mtlrec.sweep import (
     simplex_grid,
     sweep_folder,
 )
-from mtlrec.sweep_engine import _groups
+from mtlrec.sweep_engine import _groups, stack_cap
 
 TOLERANCE = 1e-5
 
@@ -84,6 +84,17 @@ def test_dirichlet_weights_lie_on_the_simplex_and_repeat_with_their_seed():
     assert (weights > 0).all()
     np.testing.assert_array_equal(weights, dirichlet_weights(3, 40, seed=7))
     assert not np.allclose(weights, dirichlet_weights(3, 40, seed=8))
+
+
+def test_stack_sizes_fill_every_worker_and_big_sweeps_come_in_two_waves():
+    assert stack_cap(11, 2) == 6  # one stack per worker
+    assert stack_cap(50, 2) == 13  # 8+ points per worker: at most half a worker's share, two waves
+    assert stack_cap(1000, 2) == 64  # and never more than MAX_GROUP
+    assert [len(g) for g in _groups(11, 4, 2)] == [3, 3, 3, 2]  # not 4, 4, 3: a worker would idle in wave two
+    for n, k, workers in ((11, 4, 2), (50, 8, 2), (50, 13, 2), (66, 16, 2), (37, 5, 3)):
+        groups = _groups(n, k, workers)
+        assert len(groups) % workers == 0  # every wave uses every worker
+        assert max(map(len, groups)) <= k and sorted(sum(groups, [])) == list(range(n))
 
 
 def test_groups_interleave_the_grid_and_give_every_worker_one():
