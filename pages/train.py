@@ -29,6 +29,7 @@ from ui.jobs import session_jobs  # noqa: E402
 ACTIVE = "train_active_tasks"  # plain key: the tasks chosen for the next run (the schema lists all labels)
 LINK_SEEN = "train_link_seen"  # the query string last applied or written, so our own mirror is not re-applied
 POLL_SECONDS = 0.5
+ONE_JOB = "One training job per session"
 FIRST_POINT_WAIT = 1.0  # seconds a Train click waits for the job's first live point before drawing its panel
 KIND_TITLES = {
     "shared_bottom": "Shared-bottom",
@@ -346,7 +347,8 @@ def model_controls(config: ExperimentConfig, frame, chosen: list[str]) -> None:
         )  # fmt: skip
 
 
-def start_training(run_config: ExperimentConfig, frame) -> None:
+def start_training(run_config: ExperimentConfig, frame) -> bool:
+    """Validate and start the session's job; True when it started (else the problems are shown)."""
     from mtlrec.jobs import TrainingJob
     from mtlrec.schema import validate
 
@@ -355,13 +357,13 @@ def start_training(run_config: ExperimentConfig, frame) -> None:
         job = TrainingJob(run_config, state.store(), frame).start()
     except MtlrecError as exc:
         st.error("Training cannot start:\n\n" + "\n".join(f"- {p}" for p in exc.problems))
-        return
+        return False
     session_jobs().job = job
     remember_run(job.run_id)
-    # The rerun below draws the job's panel: after its first live point (the first batch is reported at once), so
+    # The page then draws the job's panel: after its first live point (the first batch is reported at once), so
     # that the panel opens with its chart rather than "preparing" and a chart one poll later.
     job.wait(lambda s: bool(s.live), FIRST_POINT_WAIT)
-    st.rerun()
+    return True
 
 
 def progress_view(job, config: ExperimentConfig) -> None:
@@ -455,9 +457,15 @@ st.caption("The page's address holds these settings: copy it from the address ba
 
 holder = session_jobs()
 busy = holder.busy
-if st.button("Train", icon=":material/play_arrow:", type="primary", disabled=busy or not chosen, key="train_start",
-             help="One training job per session" if busy else None):  # fmt: skip
-    start_training(run_config, frame)
+train_slot = st.empty()
+if train_slot.button("Train", icon=":material/play_arrow:", type="primary", disabled=busy or not chosen,
+                     key="train_start", help=ONE_JOB if busy else None):  # fmt: skip
+    if start_training(run_config, frame) and holder.busy:
+        # This same run goes on to draw the job's panel: the button, drawn before the job existed, is swapped for a
+        # disabled one (no rerun: a second full drawing of the page cost the browser about a second on a cold start).
+        train_slot.button("Train", icon=":material/play_arrow:", type="primary", disabled=True,
+                          key="train_start_busy", help=ONE_JOB)  # fmt: skip
+    busy = holder.busy
 if holder.job is not None:
     st.divider()
     if busy:
