@@ -47,7 +47,7 @@ from mtlrec.train import (
     history_row,
     improves,
     make_optimizer,
-    mixed_precision,
+    mixed_forward,
     monitor_value,
     precision_name,
     resolve_precision,
@@ -172,9 +172,8 @@ class StackedTrainer:
                     return self._stopped(fits, params, active, model, epoch)
                 s = slice(b * cfg.batch_size, (b + 1) * cfg.batch_size)
                 optimizer.zero_grad(set_to_none=True)
-                with mixed_precision(device, amp):
-                    outputs = forward(params, cat_e[s], num_e[s])
-                losses = losses_of(outputs.float(), lab_e[s], is_binary)  # (K, T)
+                outputs = mixed_forward(forward, amp, device, params, cat_e[s], num_e[s])
+                losses = losses_of(outputs, lab_e[s], is_binary)  # (K, T)
                 failed = []
                 for row, i in enumerate(active):
                     bad = diverged(losses[row], first_loss[i])
@@ -194,9 +193,8 @@ class StackedTrainer:
                         return self._finish(fits, params, active, model)
                     params = _select(params, optimizer, keep)
                     sums = sums[keep]
-                    with mixed_precision(device, amp):
-                        outputs = forward(params, cat_e[s], num_e[s])
-                    losses = losses_of(outputs.float(), lab_e[s], is_binary)
+                    outputs = mixed_forward(forward, amp, device, params, cat_e[s], num_e[s])
+                    losses = losses_of(outputs, lab_e[s], is_binary)
                 weighted = (weights[active] * losses).sum()
                 weighted.backward()
                 optimizer.step()

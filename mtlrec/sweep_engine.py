@@ -34,7 +34,7 @@ from mtlrec.resources import HEADROOM, available_memory, check_memory, estimate_
 from mtlrec.runs import RunStore, atomic_write_text, default_run_name
 from mtlrec.stacked import StackedFit, StackedTrainer, stack, stackable, stacked_forward
 from mtlrec.sweep import SweepConfig, SweepProgress, _read_info, _write_info, role_of, sweep_folder, sweep_table
-from mtlrec.train import Trainer, make_optimizer, mixed_precision, resolve_device, resolve_precision, to_tensors
+from mtlrec.train import Trainer, make_optimizer, mixed_forward, resolve_device, resolve_precision, to_tensors
 from mtlrec.weighting import build_weighting
 
 MAX_WORKERS = 4  # parallel worker threads on a CPU (one core each)
@@ -368,9 +368,7 @@ def _step_seconds(model, train: Encoded, cfg: TrainConfig, device, stacked: int)
         for _ in range(4):
             start = time.perf_counter()
             optimizer.zero_grad(set_to_none=True)
-            with mixed_precision(device, amp):
-                outputs = forward(params, categorical, numeric)
-            (outputs.float() - labels).pow(2).mean().backward()
+            (mixed_forward(forward, amp, device, params, categorical, numeric) - labels).pow(2).mean().backward()
             optimizer.step()
             times.append(time.perf_counter() - start)
     return min(times[1:])

@@ -104,9 +104,11 @@ def precision_name(dtype: torch.dtype | None) -> str:
     return "fp32" if dtype is None else "bf16"
 
 
-def mixed_precision(device: torch.device, dtype: torch.dtype | None) -> torch.autocast:
-    """The autocast context of a training forward pass: `dtype` matrix products, or none when dtype is None."""
-    return torch.autocast(device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None)
+def mixed_forward(forward: Callable[..., torch.Tensor], dtype: torch.dtype | None, device: torch.device, *inputs):
+    """A training step's forward(*inputs) with its matrix products in `dtype` (None: float32, no autocast); the
+    outputs in float32, for losses computed in float32."""
+    with torch.autocast(device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None):
+        return forward(*inputs).float()
 
 
 def make_optimizer(cfg: TrainConfig, groups: list) -> torch.optim.Optimizer:
@@ -210,9 +212,7 @@ class Trainer:
                     break
                 s = slice(b * cfg.batch_size, (b + 1) * cfg.batch_size)
                 optimizer.zero_grad(set_to_none=True)
-                with mixed_precision(device, amp):
-                    outputs = model(cat_e[s], num_e[s])
-                losses = task_losses(outputs.float(), lab_e[s], is_binary)
+                losses = task_losses(mixed_forward(model, amp, device, cat_e[s], num_e[s]), lab_e[s], is_binary)
                 bad = diverged(losses, first_loss)
                 if bad is not None:
                     self.status_ = "failed"

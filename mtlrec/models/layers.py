@@ -114,9 +114,9 @@ def towers_forward(towers: nn.ModuleList, x: torch.Tensor) -> torch.Tensor:
 
     The same arithmetic as torch.cat([tower(x) for tower in towers], 1): a shared input meets the towers' first
     layers as one matrix product (their weights laid end to end), per-task inputs and deeper layers meet them as
-    one batched product over the tasks, and the heads are one multiply-and-sum. T small products were a tenth of a
-    small model's training step at batch 256 (benchmarks/bench_train.py). In training, dropout draws its masks once
-    over all towers (the same distribution as one draw per tower).
+    one batched product over the tasks, and the heads are one multiply-and-sum. One tower at a time made a small
+    model's training step at batch 256 take 5-10% longer (benchmarks/bench_train.py). In training, dropout draws
+    its masks once over all towers (the same distribution as one draw per tower).
     """
     n, t = x.shape[0], len(towers)
     h = x  # (N, in) while shared; then (N, T, width)
