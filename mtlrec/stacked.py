@@ -41,7 +41,9 @@ from torch.func import functional_call, vmap
 from mtlrec.config import TaskSpec, TrainConfig
 from mtlrec.encode import Encoded
 from mtlrec.train import (
+    PREDICT_BATCH,
     diverged,
+    divergence_limit,
     divergence_message,
     early_stopping_message,
     history_row,
@@ -55,8 +57,6 @@ from mtlrec.train import (
     task_losses,
     to_tensors,
 )
-
-PREDICT_BATCH = 8192  # rows per forward pass when predicting (as mtlrec.train.predict_raw)
 
 
 @dataclass
@@ -141,7 +141,6 @@ class StackedTrainer:
         optimizer = make_optimizer(cfg, list(params.values()))
         is_binary = torch.tensor([t.type == "binary" for t in self.tasks[0]], device=device)
         amp = resolve_precision(cfg.precision, device, model)
-        losses_of = vmap(task_losses, in_dims=(0, None, None))  # (K, N, T) outputs -> (K, T)
         categorical, numeric, labels = to_tensors(train, device)
         val_labels = torch.from_numpy(val.labels).to(device)
         generator = torch.Generator().manual_seed(cfg.seed)
@@ -173,9 +172,12 @@ class StackedTrainer:
                 s = slice(b * cfg.batch_size, (b + 1) * cfg.batch_size)
                 optimizer.zero_grad(set_to_none=True)
                 outputs = mixed_forward(forward, amp, device, params, cat_e[s], num_e[s])
-                losses = losses_of(outputs, lab_e[s], is_binary)  # (K, T)
+                losses = task_losses(outputs, lab_e[s], is_binary)  # (K, T)
                 failed = []
-                for row, i in enumerate(active):
+                # One check (one sync) for the whole stack; the rows one by one only on a first batch or trouble.
+                limits = torch.tensor([divergence_limit(first_loss[i]) for i in active], device=device)
+                suspect = bool((~torch.isfinite(losses) | (losses > limits[:, None])).any())
+                for row, i in enumerate(active if suspect or any(first_loss[i] is None for i in active) else ()):
                     bad = diverged(losses[row], first_loss[i])
                     if bad is not None:
                         failed.append(row)
@@ -194,7 +196,7 @@ class StackedTrainer:
                     params = _select(params, optimizer, keep)
                     sums = sums[keep]
                     outputs = mixed_forward(forward, amp, device, params, cat_e[s], num_e[s])
-                    losses = losses_of(outputs, lab_e[s], is_binary)
+                    losses = task_losses(outputs, lab_e[s], is_binary)
                 weighted = (weights[active] * losses).sum()
                 weighted.backward()
                 optimizer.step()

@@ -122,9 +122,13 @@ def make_optimizer(cfg: TrainConfig, groups: list) -> torch.optim.Optimizer:
 
 
 def task_losses(outputs: torch.Tensor, labels: torch.Tensor, is_binary: torch.Tensor) -> torch.Tensor:
-    """Per-task mean loss, shape (T,): BCE-with-logits for binary tasks, MSE (standardised) for regression."""
-    bce = F.binary_cross_entropy_with_logits(outputs, labels, reduction="none").mean(0)
-    mse = (outputs - labels).pow(2).mean(0)
+    """Per-task mean loss: BCE-with-logits for binary tasks, MSE (standardised) for regression.
+
+    outputs (N, T) -> (T,); a stack's outputs (K, N, T) against the same labels (N, T) -> (K, T), without vmap (whose
+    per-call cost was 6% of a stacked training step)."""
+    labels = labels.expand_as(outputs)
+    bce = F.binary_cross_entropy_with_logits(outputs, labels, reduction="none").mean(-2)
+    mse = (outputs - labels).pow(2).mean(-2)
     return torch.where(is_binary, bce, mse)
 
 
@@ -137,8 +141,15 @@ def to_tensors(encoded: Encoded, device: torch.device) -> tuple[torch.Tensor, to
     )
 
 
+# Rows per forward pass when predicting. Chunks of 2048 keep a layer's activations in cache: 20-30% faster than
+# 8192 at `small` and ~15% at `large`, with 1 and 2 threads (a sweep's stack of 6: 175 -> 120 ms per validation).
+PREDICT_BATCH = 2048
+
+
 @torch.no_grad()
-def predict_raw(model: nn.Module, encoded: Encoded, device: torch.device, batch_size: int = 8192) -> np.ndarray:
+def predict_raw(
+    model: nn.Module, encoded: Encoded, device: torch.device, batch_size: int = PREDICT_BATCH
+) -> np.ndarray:
     """Model outputs (logits / standardised values), shape (N, T), computed in eval mode."""
     was_training = model.training
     model.eval()
@@ -320,11 +331,15 @@ def improves(value: float, best: float | None, higher: bool) -> bool:
 
 def diverged(losses: torch.Tensor, first_loss: float | None) -> int | None:
     """Index of a task whose batch loss (T,) is NaN, infinite or exploding; None when all are sane."""
-    limit = max(DIVERGED_FLOOR, DIVERGED_FACTOR * (first_loss or 0.0))
-    bad = ~torch.isfinite(losses) | (losses > limit)
+    bad = ~torch.isfinite(losses) | (losses > divergence_limit(first_loss))
     if bool(bad.any()):
         return int(torch.nonzero(bad)[0, 0])
     return None
+
+
+def divergence_limit(first_loss: float | None) -> float:
+    """The batch loss above which training counts as diverged, given the first batch's largest task loss."""
+    return max(DIVERGED_FLOOR, DIVERGED_FACTOR * (first_loss or 0.0))
 
 
 def divergence_message(task: str, loss: float, epoch: int, batch: int, lr: float) -> str:

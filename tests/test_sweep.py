@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import torch
 
+import mtlrec.stacked
 from mtlrec import charts
 from mtlrec.cli import main
 from mtlrec.config import ModelConfig
@@ -257,6 +258,42 @@ def test_stacked_training_of_three_weightings_equals_three_separate_runs(kind, i
         theirs = run.history.drop(columns="elapsed")
         assert list(ours.columns) == list(theirs.columns)
         np.testing.assert_allclose(ours.to_numpy(float), theirs.to_numpy(float), atol=TOLERANCE)
+
+
+def test_a_model_that_diverges_in_a_stack_fails_alone_and_the_others_train_as_if_alone(
+    interactions, make_config, monkeypatch
+):
+    # The second of two stacked models gets a NaN output from its third batch on: it leaves the stack with the
+    # message a separate run gives, and the first model ends exactly as its separate run.
+    base = make_config(epochs=2, patience=0)
+    base.train.precision = "fp32"
+    sweep = sweep_of(base)
+    experiment = sweep.experiment()
+    prepared = prepare(experiment, interactions)
+    configs = [sweep.point_config(np.array(w)) for w in ((0.5, 0.5), (0.2, 0.8))]
+    separate = run_experiment(configs[0], prepared=prepared)
+    real, calls = mtlrec.stacked.mixed_forward, []
+
+    def poisoned(*args):
+        outputs = real(*args)
+        calls.append(len(outputs))
+        if len(calls) >= 3 and len(outputs) == 2:
+            outputs = torch.cat([outputs[:1], torch.full_like(outputs[1:], float("nan"))])
+        return outputs
+
+    monkeypatch.setattr(mtlrec.stacked, "mixed_forward", poisoned)
+    torch.manual_seed(experiment.train.seed)
+    encoder = prepared.encoder
+    model = build_model(experiment.model, encoder.cardinalities, encoder.numeric_width, 2, tasks=experiment.tasks)
+    fits = StackedTrainer(experiment.train, [c.tasks for c in configs]).fit(
+        model, prepared.train, prepared.val, torch.device("cpu")
+    )
+
+    assert [f.status_ for f in fits] == ["finished", "failed"]
+    assert fits[1].message_.startswith("training diverged: the loss of task 'click' became nan in epoch 1, batch 3;")
+    assert calls[3:] == [1] * (len(calls) - 3)  # from then on the stack holds one model
+    for name, value in separate.model.state_dict().items():
+        np.testing.assert_allclose(fits[0].state[name].numpy(), value.numpy(), atol=TOLERANCE, err_msg=name)
 
 
 @pytest.mark.parametrize("dropout", [0.0, 0.3])

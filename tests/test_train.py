@@ -57,6 +57,19 @@ def without_elapsed(history: list[dict]) -> list[dict]:
     return [{k: v for k, v in row.items() if k != "elapsed"} for row in history]
 
 
+def test_task_losses_of_a_stack_are_each_models_own_against_the_shared_labels():
+    generator = torch.Generator().manual_seed(1)
+    outputs = torch.randn(4, 10, 2, generator=generator)  # 4 stacked models, 10 rows, 2 tasks
+    labels = torch.stack([torch.randint(0, 2, (10,), generator=generator).float(), torch.randn(10)], dim=1)
+    is_binary = torch.tensor([True, False])
+
+    stacked = task_losses(outputs, labels, is_binary)
+
+    assert stacked.shape == (4, 2)
+    expected = torch.stack([task_losses(outputs[k], labels, is_binary) for k in range(4)])
+    torch.testing.assert_close(stacked, expected)
+
+
 def test_task_losses_equal_torch_bce_and_mse_computed_separately():
     generator = torch.Generator().manual_seed(0)
     outputs = torch.randn(10, 3, generator=generator)
