@@ -7,6 +7,7 @@ import json
 import os
 import threading
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ import pytest
 import torch
 
 import mtlrec.stacked
+import mtlrec.sweep_engine
 from mtlrec import charts
 from mtlrec.cli import main
 from mtlrec.config import ModelConfig
@@ -37,7 +39,7 @@ from mtlrec.sweep import (
     simplex_grid,
     sweep_folder,
 )
-from mtlrec.sweep_engine import _groups, stack_cap
+from mtlrec.sweep_engine import Sweeper, _groups, stack_cap
 
 TOLERANCE = 1e-5
 
@@ -96,6 +98,27 @@ def test_stack_sizes_fill_every_worker_and_big_sweeps_come_in_two_waves():
         groups = _groups(n, k, workers)
         assert len(groups) % workers == 0  # every wave uses every worker
         assert max(map(len, groups)) <= k and sorted(sum(groups, [])) == list(range(n))
+
+
+def test_the_planner_judges_each_stack_against_the_plain_steps_timed_beside_it(monkeypatch):
+    # Plain steps take 1 ms, but one burst of other work makes the plain step timed just before the stack of 4 look
+    # like 0.4 ms: judged by the slower neighbour, 4 stacked at 0.7 ms a model still beat 2 (0.9) and 6 (0.72).
+    plain_times = iter([1.0, 1.0, 1.0, 0.4, 1.0, 1.0, 1.0])  # cap, then before / after each of K = 2, 4, 6
+    per_model = {2: 0.9, 4: 0.7, 6: 0.72}
+
+    def timer(model, train, cfg, device, stacked):
+        return lambda: (per_model[stacked] * stacked if stacked else next(plain_times)) / 1000
+
+    monkeypatch.setattr(mtlrec.sweep_engine, "StepTimer", timer)
+    monkeypatch.setattr(mtlrec.sweep_engine, "available_memory", lambda: None)
+    sweeper = object.__new__(Sweeper)
+    sweeper.prepared, sweeper.experiment = SimpleNamespace(train=None), SimpleNamespace(train=None)
+    sweeper.template = sweeper.device = None
+
+    assert sweeper.group_size(11, 2) == 4
+    per_model.update({2: 0.8, 4: 0.8, 6: 0.8})  # nowhere below STACKING_GAIN (0.75) of a plain step: one at a time
+    plain_times = iter([1.0] * 7)
+    assert sweeper.group_size(11, 2) == 1
 
 
 def test_groups_interleave_the_grid_and_give_every_worker_one():
