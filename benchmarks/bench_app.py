@@ -6,7 +6,9 @@ Per repetition, on a fresh server with an empty run store:
      Train page's live loss chart being drawn (target 3 s); the page polls the job twice a second. Measured for
      the server's first training (torch and scikit-learn are already imported: `streamlit run app.py` does that
      before the server answers, but the freshly opened browser still loads Streamlit's Plotly bundle) and again
-     for a second one;
+     for a second one. The click comes as soon as the Train page's script run is over, while the browser may still
+     parse Plotly for the page's own chart (a 0.9-1.2 s main-thread task here; a trace with Chrome's long-task
+     observer showed the click itself reaching the page up to 2 s later): the strict case;
   3. re-ranking: on Recommend for that run, from a key press on a fusion slider to the top-K table changing
      (the sample has 1,500 items; median of several presses; target 0.5 s).
 Then, in this process, `mtlrec.recommend.fuse` on 5,000 candidates (target 0.5 s, with room to spare).

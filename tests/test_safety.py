@@ -220,6 +220,15 @@ def test_no_usage_statistics_leave_the_machine_and_no_traceback_reaches_the_brow
     assert isinstance(config["server"]["maxUploadSize"], int)
 
 
+def test_the_server_watches_no_source_files():
+    # Streamlit's source watcher walks every module in sys.modules on the server's event loop after each script run;
+    # with torch imported that held every session's messages for 0.2-0.6 s (benchmarks/bench_app.py).
+    tomllib = pytest.importorskip("tomllib")
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["fileWatcherType"] == "none"
+    assert config["server"]["runOnSave"] is False
+
+
 # --- faults: a run that cannot go on is saved with what it had ---
 
 
