@@ -13,8 +13,9 @@ The K models stay independent, and each follows mtlrec.train.Trainer step for st
   Adam/AdamW are elementwise, so one optimiser over the stacked parameters is K separate optimisers;
 - per-model validation metrics, divergence check, early stopping and best-state restore, with the Trainer's own
   monitor, divergence check, history rows and messages (the public helpers of mtlrec.train).
-So a stacked model equals its separate run up to floating-point rounding (batched matrix products may sum in
-another order); tests/test_sweep.py checks 1e-5. A model that stops (early stopping, divergence) leaves the stack:
+So a stacked model equals its separate run up to floating-point rounding (the embedding gradient sums repeated ids
+in another order; vmap'ed architectures' products may round differently); tests/test_sweep.py checks 1e-5, and on
+the bundled sample shared-bottom's stacked points are bit for bit their separate runs (benchmarks/bench_sweep.py). A model that stops (early stopping, divergence) leaves the stack:
 its rows of the parameters and of the optimiser state are dropped, so the others do not pay for it.
 
 One difference: when the stop flag is set, fit() returns at once with every model "stopped" and does not validate
@@ -46,6 +47,7 @@ from mtlrec.train import (
     divergence_limit,
     divergence_message,
     early_stopping_message,
+    exploding,
     history_row,
     improves,
     make_optimizer,
@@ -176,7 +178,7 @@ class StackedTrainer:
                 failed = []
                 # One check (one sync) for the whole stack; the rows one by one only on a first batch or trouble.
                 limits = torch.tensor([divergence_limit(first_loss[i]) for i in active], device=device)
-                suspect = bool((~torch.isfinite(losses) | (losses > limits[:, None])).any())
+                suspect = bool(exploding(losses, limits[:, None]).any())
                 for row, i in enumerate(active if suspect or any(first_loss[i] is None for i in active) else ()):
                     bad = diverged(losses[row], first_loss[i])
                     if bad is not None:

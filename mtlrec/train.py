@@ -124,8 +124,9 @@ def make_optimizer(cfg: TrainConfig, groups: list) -> torch.optim.Optimizer:
 def task_losses(outputs: torch.Tensor, labels: torch.Tensor, is_binary: torch.Tensor) -> torch.Tensor:
     """Per-task mean loss: BCE-with-logits for binary tasks, MSE (standardised) for regression.
 
-    outputs (N, T) -> (T,); a stack's outputs (K, N, T) against the same labels (N, T) -> (K, T), without vmap (whose
-    per-call cost was 6% of a stacked training step)."""
+    outputs (N, T) -> (T,); a stack's outputs (K, N, T) against the same labels (N, T) -> (K, T), each model's rows
+    reduced as a single model's are (through vmap they rounded differently, and stacked sweep points drifted from
+    their separate runs)."""
     labels = labels.expand_as(outputs)
     bce = F.binary_cross_entropy_with_logits(outputs, labels, reduction="none").mean(-2)
     mse = (outputs - labels).pow(2).mean(-2)
@@ -142,7 +143,8 @@ def to_tensors(encoded: Encoded, device: torch.device) -> tuple[torch.Tensor, to
 
 
 # Rows per forward pass when predicting. Chunks of 2048 keep a layer's activations in cache: 20-30% faster than
-# 8192 at `small` and ~15% at `large`, with 1 and 2 threads (a sweep's stack of 6: 175 -> 120 ms per validation).
+# 8192 at `small` and ~15% at `large`, with 1 and 2 threads, timed alone (a sweep's stack of 6: 175 -> 120 ms per
+# validation; inside a running sweep the difference was within the noise).
 PREDICT_BATCH = 2048
 
 
@@ -331,10 +333,16 @@ def improves(value: float, best: float | None, higher: bool) -> bool:
 
 def diverged(losses: torch.Tensor, first_loss: float | None) -> int | None:
     """Index of a task whose batch loss (T,) is NaN, infinite or exploding; None when all are sane."""
-    bad = ~torch.isfinite(losses) | (losses > divergence_limit(first_loss))
+    bad = exploding(losses, divergence_limit(first_loss))
     if bool(bad.any()):
         return int(torch.nonzero(bad)[0, 0])
     return None
+
+
+def exploding(losses: torch.Tensor, limit: float | torch.Tensor) -> torch.Tensor:
+    """Mask of the losses that are NaN, infinite or above `limit` (a number, or limits that broadcast, e.g. one per
+    model of a stack)."""
+    return ~torch.isfinite(losses) | (losses > limit)
 
 
 def divergence_limit(first_loss: float | None) -> float:
