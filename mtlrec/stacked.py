@@ -3,7 +3,8 @@
 A loss-weight sweep trains the same architecture on the same rows many times and changes only the weights w_k.
 Here the K parameter sets are stacked along a new leading axis and run as batched operations (the model's own
 `stacked_forward` where it has one, such as shared-bottom; `vmap(functional_call)` otherwise): one data slice, one
-Python dispatch and one optimiser step per mini-batch for all K.
+Python dispatch and one optimiser step per mini-batch for all K. On a CPU, shared-bottom's step is written out by hand
+(mtlrec.stacked_bottom.HandStack: the same numbers, less overhead); make_stack chooses.
 
 The K models stay independent, and each follows mtlrec.train.Trainer step for step:
 - the same initial state (the caller builds the model once, after `torch.manual_seed`, as run_experiment does);
@@ -41,6 +42,7 @@ from torch.func import functional_call, vmap
 
 from mtlrec.config import TaskSpec, TrainConfig
 from mtlrec.encode import Encoded
+from mtlrec.stacked_bottom import HandStack, covers
 from mtlrec.train import (
     PREDICT_BATCH,
     diverged,
@@ -138,11 +140,11 @@ class StackedTrainer:
         names = [t.name for t in self.tasks[0]]
         model.to(device).train()
         forward = stacked_forward(model)
-        params = stack(model, k)
         weights = torch.tensor([[t.weight for t in model_tasks] for model_tasks in self.tasks], device=device)
-        optimizer = make_optimizer(cfg, list(params.values()))
         is_binary = torch.tensor([t.type == "binary" for t in self.tasks[0]], device=device)
         amp = resolve_precision(cfg.precision, device, model)
+        steps = make_stack(model, k, cfg, amp, device, forward)
+        params = steps.params
         categorical, numeric, labels = to_tensors(train, device)
         val_labels = torch.from_numpy(val.labels).to(device)
         generator = torch.Generator().manual_seed(cfg.seed)
@@ -172,8 +174,7 @@ class StackedTrainer:
                 if self.stop.is_set():
                     return self._stopped(fits, params, active, model, epoch)
                 s = slice(b * cfg.batch_size, (b + 1) * cfg.batch_size)
-                optimizer.zero_grad(set_to_none=True)
-                outputs = mixed_forward(forward, amp, device, params, cat_e[s], num_e[s])
+                outputs = steps.forward(cat_e[s], num_e[s])
                 losses = task_losses(outputs, lab_e[s], is_binary)  # (K, T)
                 failed = []
                 # One check (one sync) for the whole stack; the rows one by one only on a first batch or trouble.
@@ -195,13 +196,13 @@ class StackedTrainer:
                     active = [active[row] for row in keep]
                     if not active:
                         return self._finish(fits, params, active, model)
-                    params = _select(params, optimizer, keep)
+                    steps.select(keep)
+                    params = steps.params
                     sums = sums[keep]
-                    outputs = mixed_forward(forward, amp, device, params, cat_e[s], num_e[s])
+                    outputs = steps.forward(cat_e[s], num_e[s])
                     losses = task_losses(outputs, lab_e[s], is_binary)
-                weighted = (weights[active] * losses).sum()
-                weighted.backward()
-                optimizer.step()
+                steps.backward((weights[active] * losses).sum())
+                steps.step()
                 sums += losses.detach()
                 trained += 1
                 charge()
@@ -218,7 +219,8 @@ class StackedTrainer:
                 active = [active[row] for row in keep]
                 if not active:
                     break
-                params = _select(params, optimizer, keep)
+                steps.select(keep)
+                params = steps.params
         return self._finish(fits, params, active, model)
 
     def _validate(self, epoch, params, forward, model, val, val_labels, is_binary, train_means, active, fits,
@@ -281,6 +283,43 @@ def predict_stacked(forward, model: nn.Module, params: dict, encoded: Encoded, d
     ]
     model.train()
     return torch.cat(out, dim=1).float().cpu().numpy()
+
+
+class AutogradStack:
+    """K stacked copies trained through autograd: the stacked forward under mixed_forward, one fused optimiser
+    over the stacked parameters. HandStack (mtlrec.stacked_bottom) has the same methods."""
+
+    def __init__(self, model: nn.Module, k: int, cfg: TrainConfig, dtype, device: torch.device, forward):
+        self.params = stack(model, k)
+        self.optimizer = make_optimizer(cfg, list(self.params.values()))
+        self.dtype, self.device, self.stacked = dtype, device, forward
+
+    def forward(self, categorical: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:
+        self.optimizer.zero_grad(set_to_none=True)
+        return mixed_forward(self.stacked, self.dtype, self.device, self.params, categorical, numeric)
+
+    def backward(self, loss: torch.Tensor) -> None:
+        loss.backward()
+
+    def step(self) -> None:
+        self.optimizer.step()
+
+    def select(self, rows: list[int]) -> None:
+        self.params = _select(self.params, self.optimizer, rows)
+
+
+# Train shared-bottom stacks with the hand-written step where it covers them (benchmarks/bench_sweep.py switches it
+# off to measure the step against autograd's in the same run).
+HAND_WRITTEN = True
+
+
+def make_stack(model: nn.Module, k: int, cfg: TrainConfig, dtype, device: torch.device, forward):
+    """K stacked copies of `model` and their optimiser, with forward(categorical, numeric) -> (K, N, T),
+    backward(loss), step(), select(rows) and `params`: written out by hand where mtlrec.stacked_bottom covers the
+    model (the same numbers, less overhead), through autograd otherwise."""
+    if HAND_WRITTEN and covers(model, device):
+        return HandStack(model, k, cfg, dtype)
+    return AutogradStack(model, k, cfg, dtype, device, forward)
 
 
 def _select(params: dict, optimizer: torch.optim.Optimizer, rows: list[int]) -> dict[str, torch.Tensor]:

@@ -19,8 +19,8 @@ import math
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -32,7 +32,7 @@ from mtlrec.experiment import RunResult, label_values, run_experiment, trained_r
 from mtlrec.models import build_model
 from mtlrec.resources import HEADROOM, available_memory, check_memory, estimate_memory
 from mtlrec.runs import RunStore, atomic_write_text, default_run_name
-from mtlrec.stacked import StackedFit, StackedTrainer, stack, stackable, stacked_forward
+from mtlrec.stacked import StackedFit, StackedTrainer, make_stack, stackable, stacked_forward
 from mtlrec.sweep import SweepConfig, SweepProgress, _read_info, _write_info, role_of, sweep_folder, sweep_table
 from mtlrec.train import Trainer, make_optimizer, mixed_forward, resolve_device, resolve_precision, to_tensors
 from mtlrec.weighting import build_weighting
@@ -224,23 +224,31 @@ class Sweeper:
         return best_k
 
     def _execute(self, units: list[Callable[[], None]], workers: int) -> None:
-        """Run the units, `workers` at a time; a failure in one stops the others and is raised here."""
-        if workers == 1:
-            for unit in units:
-                unit()
-            return
+        """Run the units on `workers` threads, and the evaluations they queue (Tasks); a failure in one stops the
+        others and is raised here."""
+        self.tasks = Tasks(units)
         errors: list[BaseException] = []
 
-        def guarded(unit: Callable[[], None]) -> None:
-            try:
-                unit()
-            except BaseException as exc:
-                errors.append(exc)
-                self.failure.set()
+        def work() -> None:
+            if workers > 1:
+                torch.set_num_threads(1)  # one core per worker (see run)
+            while (task := self.tasks.next()) is not None:
+                try:
+                    task()
+                except BaseException as exc:
+                    errors.append(exc)
+                    self.failure.set()
+                finally:
+                    self.tasks.done()
 
-        with ThreadPoolExecutor(workers, "mtlrec-sweep", initializer=torch.set_num_threads, initargs=(1,)) as pool:
-            for unit in units:
-                pool.submit(guarded, unit)
+        if workers == 1:
+            work()
+        else:
+            threads = [threading.Thread(target=work, name=f"mtlrec-sweep-{i}", daemon=True) for i in range(workers)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
         if errors:
             raise errors[0]
 
@@ -272,11 +280,24 @@ class Sweeper:
                 on_batch=lambda share: self.tracker.progress(key, share * len(group)),
             )  # fmt: skip
             fits = trainer.fit(model, train, val, self.device)
+        # Each point's evaluation is a task of its own, for whichever worker is free first: at the end of a sweep
+        # the last group's points are evaluated side by side instead of one after the other on its worker.
+        left = [len(fits)]
         for config, fit in zip(configs, fits, strict=True):
-            if self.halt.is_set():
-                break  # unfinished points are dropped: they would distort the front
-            self._save(self._point_result(config, fit, len(group)), key, "point")
-        self.tracker.end(key)
+            self.tasks.add(lambda c=config, f=fit: self._finish_point(c, f, len(group), key, left))
+
+    def _finish_point(self, config: ExperimentConfig, fit: StackedFit, group_size: int, key: str, left: list[int]):
+        """Evaluate and save a trained point (unless the sweep is stopping: unfinished points would distort the
+        front); the last of its group ends the group's progress entry."""
+        try:
+            if not self.halt.is_set():
+                self._save(self._point_result(config, fit, group_size), key, "point")
+        finally:
+            with self.lock:
+                left[0] -= 1
+                last = left[0] == 0
+            if last:
+                self.tracker.end(key)
 
     def _run_references(self) -> None:
         """The adaptive weightings and the single-task model, one after the other, as normal runs."""
@@ -356,6 +377,37 @@ def _groups(n_points: int, group_size: int, workers: int) -> list[list[int]]:
     return [list(range(g, n_points, n_groups)) for g in range(n_groups)]
 
 
+class Tasks:
+    """The sweep's work for its worker threads: the units given (trained in order) and the tasks they add while
+    running (points to evaluate), which go first. next() waits while the queue is empty but a task still runs (it
+    may add more), and returns None when everything is done."""
+
+    def __init__(self, units: list[Callable[[], None]]):
+        self.units = deque(units)
+        self.added: deque[Callable[[], None]] = deque()
+        self.running = 0
+        self.changed = threading.Condition()
+
+    def add(self, task: Callable[[], None]) -> None:
+        with self.changed:
+            self.added.append(task)
+            self.changed.notify()
+
+    def next(self) -> Callable[[], None] | None:
+        with self.changed:
+            while not (self.added or self.units):
+                if self.running == 0:
+                    return None
+                self.changed.wait()
+            self.running += 1
+            return (self.added or self.units).popleft()
+
+    def done(self) -> None:
+        with self.changed:
+            self.running -= 1
+            self.changed.notify_all()
+
+
 class StepTimer:
     """Times training steps (forward, backward, the run's optimiser) on one batch: of `model` itself when stacked=0,
     of `stacked` stacked copies otherwise. Built once, called for each measurement: the best of 3 steps (the first
@@ -365,12 +417,11 @@ class StepTimer:
         n = min(len(train), cfg.batch_size)
         self.inputs = to_tensors(Encoded(train.categorical[:n], train.numeric[:n], train.labels[:n]), device)
         self.model = model = copy.deepcopy(model).to(device)
-        if stacked:
-            self.params, self.forward = stack(model, stacked), stacked_forward(model)
-        else:
-            self.params, self.forward = dict(model.named_parameters()), lambda _, c, x: model(c, x)
-        self.optimizer = make_optimizer(cfg, list(self.params.values()))
         self.amp = resolve_precision(cfg.precision, device, model)
+        if stacked:  # the stack as StackedTrainer trains it (by hand or through autograd)
+            self.steps = make_stack(model, stacked, cfg, self.amp, device, stacked_forward(model))
+        else:
+            self.steps = PlainSteps(model, cfg, self.amp, device)
         self.device = device
         self.warm = False
 
@@ -380,14 +431,31 @@ class StepTimer:
         with _forked_rng(self.device):
             for _ in range(3 if self.warm else 4):
                 start = time.perf_counter()
-                self.optimizer.zero_grad(set_to_none=True)
-                outputs = mixed_forward(self.forward, self.amp, self.device, self.params, categorical, numeric)
-                (outputs - labels).pow(2).mean().backward()
-                self.optimizer.step()
+                outputs = self.steps.forward(categorical, numeric)
+                self.steps.backward((outputs - labels).pow(2).mean())
+                self.steps.step()
                 times.append(time.perf_counter() - start)
         if not self.warm:
             times, self.warm = times[1:], True
         return min(times)
+
+
+class PlainSteps:
+    """One model's training steps with the methods of a stack (mtlrec.stacked.make_stack), for StepTimer."""
+
+    def __init__(self, model, cfg: TrainConfig, dtype, device):
+        self.model, self.dtype, self.device = model, dtype, device
+        self.optimizer = make_optimizer(cfg, list(model.parameters()))
+
+    def forward(self, categorical, numeric):
+        self.optimizer.zero_grad(set_to_none=True)
+        return mixed_forward(self.model, self.dtype, self.device, categorical, numeric)
+
+    def backward(self, loss) -> None:
+        loss.backward()
+
+    def step(self) -> None:
+        self.optimizer.step()
 
 
 def _forked_rng(device):

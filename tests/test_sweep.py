@@ -23,8 +23,10 @@ from mtlrec.data import prepare
 from mtlrec.errors import MtlrecError
 from mtlrec.experiment import run_experiment, validation_metrics
 from mtlrec.models import build_model
+from mtlrec.models.shared_bottom import SharedBottom
 from mtlrec.runs import RunStore
 from mtlrec.stacked import StackedTrainer, stack, stacked_forward
+from mtlrec.stacked_bottom import HandStack, covers
 from mtlrec.sweep import (
     SweepConfig,
     SweepJob,
@@ -39,7 +41,7 @@ from mtlrec.sweep import (
     simplex_grid,
     sweep_folder,
 )
-from mtlrec.sweep_engine import Sweeper, _groups, stack_cap
+from mtlrec.sweep_engine import Sweeper, Tasks, _groups, stack_cap
 
 TOLERANCE = 1e-5
 
@@ -119,6 +121,37 @@ def test_the_planner_judges_each_stack_against_the_plain_steps_timed_beside_it(m
     per_model.update({2: 0.8, 4: 0.8, 6: 0.8})  # nowhere below STACKING_GAIN (0.75) of a plain step: one at a time
     plain_times = iter([1.0] * 7)
     assert sweeper.group_size(11, 2) == 1
+
+
+def test_workers_take_the_evaluations_a_unit_queues_before_the_next_unit():
+    # Two workers, three training units: the first unit queues two evaluations; the free worker takes them before
+    # the third unit, and next() ends only when nothing is queued or running.
+    done, lock = [], threading.Lock()
+
+    def record(name):
+        with lock:
+            done.append(name)
+
+    def unit_a():
+        record("a")
+        tasks.add(lambda: record("eval a1"))
+        tasks.add(lambda: record("eval a2"))
+
+    tasks = Tasks([unit_a, lambda: time.sleep(0.2) or record("b"), lambda: record("c")])
+
+    def work():
+        while (task := tasks.next()) is not None:
+            try:
+                task()
+            finally:
+                tasks.done()
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=5)
+    assert done == ["a", "eval a1", "eval a2", "c", "b"]
 
 
 def test_groups_interleave_the_grid_and_give_every_worker_one():
@@ -241,6 +274,55 @@ def test_stacked_forward_gives_each_copy_its_own_forward_and_gradients(dropout, 
             torch.testing.assert_close(params[name].grad[k], p.grad, rtol=1e-5, atol=1e-6, msg=name)
 
 
+@pytest.mark.parametrize("precision", [None, torch.bfloat16])
+def test_the_hand_written_stacked_step_is_autograds_step_bit_for_bit(precision):
+    # Shared-bottom stacks train by hand (mtlrec.stacked_bottom): the same numbers as the autograd step, which the
+    # tests below hold to separate runs, with a binary and a regression task, two shared layers, three models of
+    # different weights, and a model leaving the stack midway (its optimiser state must go with it).
+    torch.manual_seed(0)
+    config = ModelConfig(size="tiny", embed_dim=3, bottom=[12, 8], tower=[5])
+    model = build_model(config, [7, 5, 3], 2, 3)
+    cfg = SimpleNamespace(optimizer="adam", lr=0.01, weight_decay=0.0)
+    by_hand = HandStack(model, 3, cfg, precision)
+    by_autograd = mtlrec.stacked.AutogradStack(model, 3, cfg, precision, torch.device("cpu"), stacked_forward(model))
+    weights = torch.tensor([[1.0, 0.0, 0.5], [0.5, 0.5, 0.5], [0.1, 0.9, 0.2]])
+    is_binary = torch.tensor([True, True, False])
+    generator = torch.Generator().manual_seed(1)
+    for step in range(30):
+        categorical = torch.stack([torch.randint(0, c, (16,), generator=generator) for c in (7, 5, 3)], 1)
+        numeric = torch.randn(16, 2, generator=generator)
+        labels = torch.cat([torch.randint(0, 2, (16, 2), generator=generator).float(), numeric[:, :1]], 1)
+        if step == 12:  # the second model leaves
+            for steps in (by_hand, by_autograd):
+                steps.select([0, 2])
+            weights = weights[[0, 2]]
+        outputs = [steps.forward(categorical, numeric) for steps in (by_hand, by_autograd)]
+        torch.testing.assert_close(outputs[0], outputs[1], rtol=0, atol=0)
+        for steps, out in zip((by_hand, by_autograd), outputs, strict=True):
+            steps.backward((weights * mtlrec.stacked.task_losses(out, labels, is_binary)).sum())
+            steps.step()
+    assert by_hand.params.keys() == by_autograd.params.keys()
+    for name, value in by_autograd.params.items():
+        assert by_hand.params[name].shape == (2, *dict(model.named_parameters())[name].shape)
+        torch.testing.assert_close(by_hand.params[name], value.detach(), rtol=0, atol=0, msg=name)
+
+
+def test_the_hand_written_step_covers_plain_shared_bottom_models_on_a_cpu():
+    cpu = torch.device("cpu")
+    for size in ("tiny", "small", "medium", "large"):
+        assert covers(build_model(ModelConfig(size=size), [7, 5], 2, 2), cpu), size
+    for config in (
+        ModelConfig(size="xl"),  # towers of two hidden layers
+        ModelConfig(size="tiny", dropout=0.1),
+        ModelConfig(size="tiny", cross=1),
+        ModelConfig(kind="mmoe", size="tiny"),
+    ):
+        assert not covers(build_model(config, [7, 5], 2, 2), cpu), config
+    assert not covers(build_model(ModelConfig(size="tiny"), [], 2, 2), cpu)  # no categorical columns
+    assert not covers(SharedBottom([7, 5], 2, 2, bottom=[]), cpu)  # no shared layer
+    assert not covers(build_model(ModelConfig(size="tiny"), [7, 5], 2, 2), torch.device("meta"))
+
+
 def copy_of(model, weights):
     """A copy of `model` holding the given parameters (its buffers kept)."""
     single = copy.deepcopy(model)
@@ -287,11 +369,12 @@ def test_stacked_training_of_three_weightings_equals_three_separate_runs(kind, p
         np.testing.assert_allclose(ours.to_numpy(float), theirs.to_numpy(float), atol=TOLERANCE)
 
 
+@pytest.mark.parametrize("by_hand", [True, False])
 def test_a_model_that_diverges_in_a_stack_fails_alone_and_the_others_train_as_if_alone(
-    interactions, make_config, monkeypatch
+    by_hand, interactions, make_config, monkeypatch
 ):
     # The second of two stacked models gets a NaN output from its third batch on: it leaves the stack with the
-    # message a separate run gives, and the first model ends exactly as its separate run.
+    # message a separate run gives, and the first model ends exactly as its separate run (by hand and by autograd).
     base = make_config(epochs=2, patience=0)
     base.train.precision = "fp32"
     sweep = sweep_of(base)
@@ -299,16 +382,26 @@ def test_a_model_that_diverges_in_a_stack_fails_alone_and_the_others_train_as_if
     prepared = prepare(experiment, interactions)
     configs = [sweep.point_config(np.array(w)) for w in ((0.5, 0.5), (0.2, 0.8))]
     separate = run_experiment(configs[0], prepared=prepared)
-    real, calls = mtlrec.stacked.mixed_forward, []
+    real_stack, calls = mtlrec.stacked.make_stack, []
 
-    def poisoned(*args):
-        outputs = real(*args)
-        calls.append(len(outputs))
-        if len(calls) >= 3 and len(outputs) == 2:
-            outputs = torch.cat([outputs[:1], torch.full_like(outputs[1:], float("nan"))])
-        return outputs
+    def poisoned_stack(*args):
+        steps = real_stack(*args)
+        assert isinstance(steps, HandStack) is by_hand
+        real = steps.forward
 
-    monkeypatch.setattr(mtlrec.stacked, "mixed_forward", poisoned)
+        def forward(*inputs):
+            outputs = real(*inputs)
+            calls.append(len(outputs))
+            if len(calls) >= 3 and len(outputs) == 2:
+                with torch.no_grad():
+                    outputs[1:] = float("nan")
+            return outputs
+
+        steps.forward = forward
+        return steps
+
+    monkeypatch.setattr(mtlrec.stacked, "make_stack", poisoned_stack)
+    monkeypatch.setattr(mtlrec.stacked, "HAND_WRITTEN", by_hand)
     torch.manual_seed(experiment.train.seed)
     encoder = prepared.encoder
     model = build_model(experiment.model, encoder.cardinalities, encoder.numeric_width, 2, tasks=experiment.tasks)
