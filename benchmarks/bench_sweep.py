@@ -199,7 +199,7 @@ def main() -> None:
 
     # One run and the measured-plan sweep, alternated `repeat` times: on a shared machine a single timing of either
     # can be 1.5x off, so the ratio is reported per round, as the median, and as best against best.
-    rows, rounds = [], []
+    rows, rounds, planned = [], [], []
     sweep = SweepConfig(base=config, tasks=["click", "like"], points=11, references=[], baseline=False)
     for r in range(args.repeat):
         singles = {}
@@ -215,6 +215,7 @@ def main() -> None:
         with BackgroundLoad() as load:
             wall, cpu, info = timed_sweep(sweep, store, None, None)
         rounds.append((single_wall, wall, single_cpu, cpu))
+        planned.append(info.get("step_ratios", {}))
         rows.append([
             f"{r + 1}: 11-point sweep, measured plan", f"{wall:.1f}", f"{wall / single_wall:.2f}", f"{cpu:.1f}",
             f"{cpu / single_cpu:.2f}", info["group_size"], info["workers"], _cores(load),
@@ -232,7 +233,7 @@ def main() -> None:
             mtlrec.stacked.HAND_WRITTEN = True
         single_wall = min(r[0] for r in rounds)
         rows.append([
-            f"11-point sweep, {plan.replace('auto', 'measured plan')}", f"{wall:.1f}", f"{wall / single_wall:.2f}",
+            f"11-point sweep, {_plan_name(plan)}", f"{wall:.1f}", f"{wall / single_wall:.2f}",
             f"{cpu:.1f}", f"{cpu / rounds[0][2]:.2f}", info["group_size"], info["workers"], _cores(load),
         ])  # fmt: skip
         print(*rows[-1], flush=True)
@@ -249,6 +250,9 @@ def main() -> None:
         f"({'met' if median <= TARGET else 'NOT met'}), best sweep / best run {best:.2f} x; {cpu_ratio:.2f} x in CPU "
         f"time, so about {cpu_ratio / 2:.2f} x on two otherwise idle cores"
     )
+    print("the planner's timings (a stacked step per model / one model's step), by stack size, each round:")
+    for r, ratios in enumerate(planned, 1):
+        print(f"  {r}: " + ", ".join(f"{k}: {v:.2f}" for k, v in ratios.items()))
     print(step_comparison(config, args.stack), flush=True)
 
     if not args.quick:
@@ -264,6 +268,11 @@ def main() -> None:
         f"\nstacked vs separate (3 weightings, 1 epoch): largest parameter difference {gap:.1e} (in {where}), "
         f"largest test-metric difference {metric_gap:.1e}"
     )
+
+
+def _plan_name(plan: str) -> str:
+    name = "measured plan" if plan.startswith("auto") else plan
+    return name + (", autograd step" if plan.endswith("-autograd") else "")
 
 
 def _cores(load: BackgroundLoad) -> str:

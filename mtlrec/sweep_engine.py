@@ -45,6 +45,7 @@ BATCH_SECONDS = 0.2  # one stacked mini-batch should take at most about this lon
 # computation of a separate run, while stacked matrix products round differently (see mtlrec.stacked), so a
 # marginal gain is not worth it.
 STACKING_GAIN = 0.75
+PREFER_LARGER = 1.2  # the planner takes the largest stack costing at most this much more per model than the cheapest
 REFERENCE_COST = 1.5  # a reference run's cost in grid points, for the ETA (a rough guess: no stacking, more work)
 PROGRESS_EVERY = 0.25  # seconds between progress callbacks while training (a saved run reports at once)
 
@@ -133,6 +134,7 @@ class Sweeper:
         self.lock = threading.Lock()
         self.notes: list[str] = []
         self.plan: dict = {}
+        self.step_ratios: dict[int, float] = {}  # the planner's timings: a stack's step per model / one model's
         self.started = time.perf_counter()
 
     def run(self, frame, test_frame, prepared: Prepared | None, loaded: Loaded | None, group_size: int | None,
@@ -176,7 +178,8 @@ class Sweeper:
             elif group_size is None:
                 group_size = self.group_size(len(weights), workers)
             groups = _groups(len(weights), group_size, workers)
-            self.plan = {"group_size": max(len(g) for g in groups), "groups": len(groups), "workers": workers}
+            self.plan = {"group_size": max(len(g) for g in groups), "groups": len(groups), "workers": workers,
+                         "step_ratios": self.step_ratios}  # fmt: skip
             self.save_info("running", "")
             units: list[Callable[[], None]] = [
                 lambda g=g, i=i: self._train_group(g, weights, f"points {i + 1}/{len(groups)}")
@@ -193,8 +196,9 @@ class Sweeper:
         return "finished", ""
 
     def group_size(self, n_points: int, workers: int) -> int:
-        """Models per stack, measured here: the K whose stacked training step costs least per model, where that
-        is at most STACKING_GAIN of one model's step (timed beside it); else 1 (points train one at a time, plain).
+        """Models per stack, measured here: among the K whose stacked training step costs at most STACKING_GAIN of
+        one model's step (timed beside it) per model, the largest within PREFER_LARGER of the cheapest; else 1
+        (points train one at a time, plain). The per-model costs timed go to self.step_ratios.
 
         K doubles from 2 up to a cap: a stacked batch at most BATCH_SECONDS (a stop is felt at once), a group for
         every worker, all stacks within the memory free now, MAX_GROUP. On a CPU a stacked matrix product costs
@@ -208,7 +212,7 @@ class Sweeper:
         if available is not None:
             per_model = self.memory.model_bytes + self.memory.activation_bytes
             cap = min(cap, int((HEADROOM * available - self.memory.data_bytes) / max(per_model, 1) / workers))
-        best_k, best = 1, STACKING_GAIN
+        ratios = {}
         for k in [k for k in (2, 4, 8, 16, 32) if k < cap] + ([cap] if cap >= 2 else []):
             stacked = StepTimer(self.template, train, cfg, self.device, stacked=k)
             # Each stack against plain steps timed just before and just after it, the slower of the two: a burst of
@@ -217,11 +221,17 @@ class Sweeper:
             # barely pays costs nothing of the kind.
             before = plain()
             per_model = stacked() / k
-            ratio = per_model / max(before, plain())
-            if ratio < best:
-                best_k, best = k, ratio
+            ratios[k] = per_model / max(before, plain())
             del stacked
-        return best_k
+        self.step_ratios = {k: round(r, 3) for k, r in ratios.items()}
+        stacking = {k: r for k, r in ratios.items() if r < STACKING_GAIN}
+        if not stacking:
+            return 1
+        # A stack's cost per model falls with K (its overhead is shared) and its arithmetic does not change, so the
+        # larger of two near-equal timings is the better bet: bursts of other work had made stacks of 2 or 4 look
+        # cheapest, and an 11-point sweep took 5.9-6.1x one run instead of 4.2-4.7x with stacks of 6 (bench_sweep.py).
+        cheapest = min(stacking.values())
+        return max(k for k, r in stacking.items() if r <= PREFER_LARGER * cheapest)
 
     def _execute(self, units: list[Callable[[], None]], workers: int) -> None:
         """Run the units on `workers` threads, and the evaluations they queue (Tasks); a failure in one stops the

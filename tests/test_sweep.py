@@ -104,9 +104,9 @@ def test_stack_sizes_fill_every_worker_and_big_sweeps_come_in_two_waves():
 
 def test_the_planner_judges_each_stack_against_the_plain_steps_timed_beside_it(monkeypatch):
     # Plain steps take 1 ms, but one burst of other work makes the plain step timed just before the stack of 4 look
-    # like 0.4 ms: judged by the slower neighbour, 4 stacked at 0.7 ms a model still beat 2 (0.9) and 6 (0.72).
+    # like 0.4 ms: judged by the slower neighbour, 4 stacked at 0.7 ms a model still beat 2 and 6 (0.9).
     plain_times = iter([1.0, 1.0, 1.0, 0.4, 1.0, 1.0, 1.0])  # cap, then before / after each of K = 2, 4, 6
-    per_model = {2: 0.9, 4: 0.7, 6: 0.72}
+    per_model = {2: 0.9, 4: 0.7, 6: 0.9}
 
     def timer(model, train, cfg, device, stacked):
         return lambda: (per_model[stacked] * stacked if stacked else next(plain_times)) / 1000
@@ -118,6 +118,10 @@ def test_the_planner_judges_each_stack_against_the_plain_steps_timed_beside_it(m
     sweeper.template = sweeper.device = None
 
     assert sweeper.group_size(11, 2) == 4
+    assert sweeper.step_ratios == {2: 0.9, 4: 0.7, 6: 0.9}
+    per_model.update({2: 0.6, 4: 0.65, 6: 0.7})  # within PREFER_LARGER (1.2) of the cheapest: the largest stack
+    plain_times = iter([1.0] * 7)
+    assert sweeper.group_size(11, 2) == 6
     per_model.update({2: 0.8, 4: 0.8, 6: 0.8})  # nowhere below STACKING_GAIN (0.75) of a plain step: one at a time
     plain_times = iter([1.0] * 7)
     assert sweeper.group_size(11, 2) == 1
