@@ -197,8 +197,8 @@ class Sweeper:
 
     def group_size(self, n_points: int, workers: int) -> int:
         """Models per stack, measured here: among the K whose stacked training step costs at most STACKING_GAIN of
-        one model's step (timed beside it) per model, the largest within PREFER_LARGER of the cheapest; else 1
-        (points train one at a time, plain). The per-model costs timed go to self.step_ratios.
+        one model's step (timed beside it) per model, the largest whose step per model is within PREFER_LARGER of
+        the cheapest; else 1 (points train one at a time, plain). The ratios timed go to self.step_ratios.
 
         K doubles from 2 up to a cap: a stacked batch at most BATCH_SECONDS (a stop is felt at once), a group for
         every worker, all stacks within the memory free now, MAX_GROUP. On a CPU a stacked matrix product costs
@@ -212,7 +212,7 @@ class Sweeper:
         if available is not None:
             per_model = self.memory.model_bytes + self.memory.activation_bytes
             cap = min(cap, int((HEADROOM * available - self.memory.data_bytes) / max(per_model, 1) / workers))
-        ratios = {}
+        ratios, seconds = {}, {}
         for k in [k for k in (2, 4, 8, 16, 32) if k < cap] + ([cap] if cap >= 2 else []):
             stacked = StepTimer(self.template, train, cfg, self.device, stacked=k)
             # Each stack against plain steps timed just before and just after it, the slower of the two: a burst of
@@ -220,18 +220,20 @@ class Sweeper:
             # burst once made a sweep at `small` train its points one at a time, 1.8x slower; stacking where it
             # barely pays costs nothing of the kind.
             before = plain()
-            per_model = stacked() / k
-            ratios[k] = per_model / max(before, plain())
+            seconds[k] = stacked() / k
+            ratios[k] = seconds[k] / max(before, plain())
             del stacked
         self.step_ratios = {k: round(r, 3) for k, r in ratios.items()}
-        stacking = {k: r for k, r in ratios.items() if r < STACKING_GAIN}
+        stacking = [k for k, r in ratios.items() if r < STACKING_GAIN]
         if not stacking:
             return 1
         # A stack's cost per model falls with K (its overhead is shared) and its arithmetic does not change, so the
         # larger of two near-equal timings is the better bet: bursts of other work had made stacks of 2 or 4 look
-        # cheapest, and an 11-point sweep took 5.9-6.1x one run instead of 4.2-4.7x with stacks of 6 (bench_sweep.py).
-        cheapest = min(stacking.values())
-        return max(k for k, r in stacking.items() if r <= PREFER_LARGER * cheapest)
+        # cheapest, and an 11-point sweep took 4.6-6.1x one run instead of 3.1-4.7x with stacks of 6 (bench_sweep.py).
+        # The stacks are compared by their own step times, not by their ratios to plain steps that a burst may
+        # have slowed.
+        cheapest = min(seconds[k] for k in stacking)
+        return max(k for k in stacking if seconds[k] <= PREFER_LARGER * cheapest)
 
     def _execute(self, units: list[Callable[[], None]], workers: int) -> None:
         """Run the units on `workers` threads, and the evaluations they queue (Tasks); a failure in one stops the
