@@ -8,8 +8,9 @@ mtlrec.sweep.run_sweep is the way in. How a sweep goes:
 3. groups run on up to MAX_WORKERS threads with one core each (on a CPU and without dropout: nothing then draws from
    the global random generator, so threads cannot change each other's runs); the references run one after the
    other through run_experiment, as one more unit of work;
-4. each finished run is evaluated with experiment.trained_result, saved in the run store tagged with the sweep, and
-   sweep.csv is rewritten; a stop drops the runs in flight within about a batch.
+4. each trained point is evaluated with experiment.trained_result by the first free worker (a task of its own,
+   ahead of the next group: Tasks), saved in the run store tagged with the sweep, and sweep.csv is rewritten; a stop
+   drops the runs in flight within about a batch.
 """
 
 from __future__ import annotations
