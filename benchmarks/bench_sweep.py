@@ -33,7 +33,7 @@ from mtlrec.data import prepare
 from mtlrec.experiment import evaluate, label_values, predict_frame, run_experiment, validation_metrics
 from mtlrec.models import build_model
 from mtlrec.runs import RunStore
-from mtlrec.stacked import AutogradStack, StackedTrainer, stacked_forward
+from mtlrec.stacked import AutogradStack, StackedTrainer, stack, stacked_forward
 from mtlrec.stacked_bottom import HandStack, covers
 from mtlrec.sweep import SweepConfig, load_sweep, run_sweep, sweep_folder
 from mtlrec.train import precision_name, resolve_precision, task_losses, to_tensors
@@ -115,7 +115,7 @@ def step_comparison(config, k: int, steps: int = 200) -> str:
     amp = resolve_precision(config.train.precision, device, model)
     stacks = {
         "hand": HandStack(model, k, config.train, amp),
-        "autograd": AutogradStack(model, k, config.train, amp, device, stacked_forward(model)),
+        "autograd": AutogradStack(stack(model, k), config.train, amp, device, stacked_forward(model)),
     }
     categorical, numeric, labels = to_tensors(prepared.train, device)
     weights, is_binary = torch.rand(k, 2, generator=torch.Generator().manual_seed(0)), torch.tensor([True, True])
@@ -125,13 +125,13 @@ def step_comparison(config, k: int, steps: int = 200) -> str:
     times: dict[str, list[float]] = {name: [] for name in stacks}
     try:
         for _ in range(2):
-            for name, stack in stacks.items():
+            for name, steps_of in stacks.items():
                 start = time.perf_counter()
                 for b in range(steps):
                     s = slice((b % batches) * size, (b % batches + 1) * size)
-                    outputs = stack.forward(categorical[s], numeric[s])
-                    stack.backward((weights * task_losses(outputs, labels[s], is_binary)).sum())
-                    stack.step()
+                    outputs = steps_of.forward(categorical[s], numeric[s])
+                    steps_of.backward((weights * task_losses(outputs, labels[s], is_binary)).sum())
+                    steps_of.step()
                 times[name].append((time.perf_counter() - start) / steps / k * 1000)
     finally:
         torch.set_num_threads(previous)
@@ -246,13 +246,13 @@ def main() -> None:
     cpu_ratio = min(r[3] for r in rounds) / min(r[2] for r in rounds)
     print(
         f"\n11-point sweep, measured plan, against one run (target <= {TARGET:g}): "
-        f"{', '.join(f'{x:.2f}' for x in ratios)} x over {len(ratios)} round(s); median {median:.2f} x "
-        f"({'met' if median <= TARGET else 'NOT met'}), best sweep / best run {best:.2f} x; {cpu_ratio:.2f} x in CPU "
+        f"{', '.join(f'{x:.2f}' for x in ratios)} x over {len(ratios)} round(s); median {median:.2f} x, best sweep / "
+        f"best run {best:.2f} x ({'met' if max(median, best) <= TARGET else 'NOT met'}: both must be); {cpu_ratio:.2f} x in CPU "
         f"time, so about {cpu_ratio / 2:.2f} x on two otherwise idle cores"
     )
     print("the planner's timings (a stacked step per model / one model's step), by stack size, each round:")
-    for r, ratios in enumerate(planned, 1):
-        print(f"  {r}: " + ", ".join(f"{k}: {v:.2f}" for k, v in ratios.items()))
+    for r, timed in enumerate(planned, 1):
+        print(f"  {r}: " + ", ".join(f"{k}: {v:.2f}" for k, v in timed.items()))
     print(step_comparison(config, args.stack), flush=True)
 
     if not args.quick:

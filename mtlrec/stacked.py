@@ -52,6 +52,7 @@ from mtlrec.train import (
     exploding,
     history_row,
     improves,
+    keep_rows,
     make_optimizer,
     mixed_forward,
     monitor_value,
@@ -143,7 +144,7 @@ class StackedTrainer:
         weights = torch.tensor([[t.weight for t in model_tasks] for model_tasks in self.tasks], device=device)
         is_binary = torch.tensor([t.type == "binary" for t in self.tasks[0]], device=device)
         amp = resolve_precision(cfg.precision, device, model)
-        steps = make_stack(model, k, cfg, amp, device, forward)
+        steps = make_stack(model, k, cfg, amp, device)
         params = steps.params
         categorical, numeric, labels = to_tensors(train, device)
         val_labels = torch.from_numpy(val.labels).to(device)
@@ -286,17 +287,19 @@ def predict_stacked(forward, model: nn.Module, params: dict, encoded: Encoded, d
 
 
 class AutogradStack:
-    """K stacked copies trained through autograd: the stacked forward under mixed_forward, one fused optimiser
-    over the stacked parameters. HandStack (mtlrec.stacked_bottom) has the same methods."""
+    """Models trained through autograd: `forward(params, categorical, numeric)` under mixed_forward, one fused
+    optimiser over `params`. For K stacked copies, `stack(model, k)` and `stacked_forward(model)` (make_stack); for
+    one model, its own parameters and forward (the sweep planner's plain steps). HandStack (mtlrec.stacked_bottom)
+    has the same methods."""
 
-    def __init__(self, model: nn.Module, k: int, cfg: TrainConfig, dtype, device: torch.device, forward):
-        self.params = stack(model, k)
-        self.optimizer = make_optimizer(cfg, list(self.params.values()))
-        self.dtype, self.device, self.stacked = dtype, device, forward
+    def __init__(self, params: dict[str, torch.Tensor], cfg: TrainConfig, dtype, device: torch.device, forward):
+        self.params = params
+        self.optimizer = make_optimizer(cfg, list(params.values()))
+        self.dtype, self.device, self.model_forward = dtype, device, forward
 
     def forward(self, categorical: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:
         self.optimizer.zero_grad(set_to_none=True)
-        return mixed_forward(self.stacked, self.dtype, self.device, self.params, categorical, numeric)
+        return mixed_forward(self.model_forward, self.dtype, self.device, self.params, categorical, numeric)
 
     def backward(self, loss: torch.Tensor) -> None:
         loss.backward()
@@ -305,7 +308,11 @@ class AutogradStack:
         self.optimizer.step()
 
     def select(self, rows: list[int]) -> None:
-        self.params = _select(self.params, self.optimizer, rows)
+        """Keep the given rows of the stack: the parameters and the optimiser's moments."""
+        index = torch.tensor(rows, device=next(iter(self.params.values())).device)
+        kept = {name: p.detach().index_select(0, index).requires_grad_(True) for name, p in self.params.items()}
+        keep_rows(self.optimizer, self.params, kept, index)
+        self.params = kept
 
 
 # Train shared-bottom stacks with the hand-written step where it covers them (benchmarks/bench_sweep.py switches it
@@ -313,30 +320,10 @@ class AutogradStack:
 HAND_WRITTEN = True
 
 
-def make_stack(model: nn.Module, k: int, cfg: TrainConfig, dtype, device: torch.device, forward):
+def make_stack(model: nn.Module, k: int, cfg: TrainConfig, dtype, device: torch.device):
     """K stacked copies of `model` and their optimiser, with forward(categorical, numeric) -> (K, N, T),
     backward(loss), step(), select(rows) and `params`: written out by hand where mtlrec.stacked_bottom covers the
     model (the same numbers, less overhead), through autograd otherwise."""
     if HAND_WRITTEN and covers(model, device):
         return HandStack(model, k, cfg, dtype)
-    return AutogradStack(model, k, cfg, dtype, device, forward)
-
-
-def _select(params: dict, optimizer: torch.optim.Optimizer, rows: list[int]) -> dict[str, torch.Tensor]:
-    """Keep the given rows of the stack: the parameters and the optimiser's per-element state (its moments).
-
-    The optimiser is updated in place (its one parameter group and its state), so its settings stay as they were.
-    """
-    index = torch.tensor(rows, device=next(iter(params.values())).device)
-    kept, states = {}, {}
-    for name, p in params.items():
-        q = p.detach().index_select(0, index).requires_grad_(True)
-        states[q] = {
-            key: value.index_select(0, index) if torch.is_tensor(value) and value.shape == p.shape else value
-            for key, value in optimizer.state.get(p, {}).items()
-        }
-        kept[name] = q
-    optimizer.param_groups[0]["params"] = list(kept.values())
-    optimizer.state.clear()
-    optimizer.state.update({q: state for q, state in states.items() if state})
-    return kept
+    return AutogradStack(stack(model, k), cfg, dtype, device, stacked_forward(model))

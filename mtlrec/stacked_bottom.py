@@ -1,10 +1,11 @@
 """Shared-bottom's stacked training step written out by hand (forward and backward), on a CPU.
 
 A stack of K models (mtlrec.stacked) trained through autograd and autocast spent a good part of its step on their
-bookkeeping: a cast per weight and per step, weight gradients made contiguous and cast in separate copies, a new
-zero-filled embedding gradient every step, the graph itself. Here the K models' parameters live in one flat float32
-tensor and their gradients in another, kept from step to step: each step casts every matrix in one operation, runs
-the products, and writes each gradient straight into its place for the optimiser.
+bookkeeping: a cast per weight and per step, weight gradients cast and then made contiguous in two copies, a new
+embedding gradient allocated and zero-filled every step, the graph itself. Here the K models' parameters live in
+one flat float32 tensor and their gradients in another, kept from step to step: each step casts every matrix in one
+operation, runs the products and copies each gradient, cast and laid out, into its block of the flat gradient in
+one copy (the embedding table's block is zeroed in place and index_add'ed into).
 
 The arithmetic is the autograd step's, operation for operation: the same batched products on operands of the same
 layout (bfloat16 products round by layout: the weight gradient computed the other way round differs after a few
@@ -26,7 +27,7 @@ from torch import nn
 
 from mtlrec.config import TrainConfig
 from mtlrec.models.shared_bottom import SharedBottom
-from mtlrec.train import make_optimizer
+from mtlrec.train import keep_rows, make_optimizer
 
 # the layers a covered model may hold besides its Linear and ReLU layers (containers, the embedding, inactive dropout)
 _CONTAINERS = (nn.Sequential, nn.ModuleList, nn.Embedding)
@@ -60,7 +61,7 @@ class HandStack:
     """
 
     def __init__(self, model: SharedBottom, k: int, cfg: TrainConfig, dtype: torch.dtype | None):
-        self.model, self.cfg = model, cfg
+        self.model = model
         self.dtype = dtype or torch.float32  # the products' dtype
         self.t = len(model.towers)
         self.bottom = [i for i, m in enumerate(model.bottom) if isinstance(m, nn.Linear)]
@@ -105,22 +106,9 @@ class HandStack:
 
     def select(self, rows: list[int]) -> None:
         """Keep the given models: their rows of the parameters and of the optimiser's moments."""
-        index = torch.tensor(rows)
-        by_name = {id(p): name for name, p in self.params.items()}
-        states = {by_name[id(p)]: state for p, state in self.optimizer.state.items()}
-        self._build({name: p.index_select(0, index) for name, p in self.params.items()})
-        group = self.optimizer.param_groups[0]
-        names = [by_name[id(p)] for p in group["params"]]
-        group["params"] = [self.params[name] for name in names]
-        self.optimizer.state.clear()
-        for name, state in states.items():
-            shape = self.params[name].shape
-            self.optimizer.state[self.params[name]] = {
-                key: value.index_select(0, index)
-                if torch.is_tensor(value) and value.dim() and value.shape[1:] == shape[1:]
-                else value
-                for key, value in state.items()
-            }
+        index, old = torch.tensor(rows), self.params
+        self._build({name: p.index_select(0, index) for name, p in old.items()})
+        keep_rows(self.optimizer, old, self.params, index)
 
     # ---------------------------------------------------------------------------------------------------- the step
     def forward(self, categorical: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:

@@ -33,9 +33,9 @@ from mtlrec.experiment import RunResult, label_values, run_experiment, trained_r
 from mtlrec.models import build_model
 from mtlrec.resources import HEADROOM, available_memory, check_memory, estimate_memory
 from mtlrec.runs import RunStore, atomic_write_text, default_run_name
-from mtlrec.stacked import StackedFit, StackedTrainer, make_stack, stackable, stacked_forward
+from mtlrec.stacked import AutogradStack, StackedFit, StackedTrainer, make_stack, stackable
 from mtlrec.sweep import SweepConfig, SweepProgress, _read_info, _write_info, role_of, sweep_folder, sweep_table
-from mtlrec.train import Trainer, make_optimizer, mixed_forward, resolve_device, resolve_precision, to_tensors
+from mtlrec.train import Trainer, resolve_device, resolve_precision, to_tensors
 from mtlrec.weighting import build_weighting
 
 MAX_WORKERS = 4  # parallel worker threads on a CPU (one core each)
@@ -136,6 +136,7 @@ class Sweeper:
         self.notes: list[str] = []
         self.plan: dict = {}
         self.step_ratios: dict[int, float] = {}  # the planner's timings: a stack's step per model / one model's
+        self.step_seconds: dict[int, float] = {}  # and a stack's step per model in seconds, which picks among stacks
         self.started = time.perf_counter()
 
     def run(self, frame, test_frame, prepared: Prepared | None, loaded: Loaded | None, group_size: int | None,
@@ -180,7 +181,7 @@ class Sweeper:
                 group_size = self.group_size(len(weights), workers)
             groups = _groups(len(weights), group_size, workers)
             self.plan = {"group_size": max(len(g) for g in groups), "groups": len(groups), "workers": workers,
-                         "step_ratios": self.step_ratios}  # fmt: skip
+                         "step_ratios": self.step_ratios, "step_seconds": self.step_seconds}  # fmt: skip
             self.save_info("running", "")
             units: list[Callable[[], None]] = [
                 lambda g=g, i=i: self._train_group(g, weights, f"points {i + 1}/{len(groups)}")
@@ -225,12 +226,14 @@ class Sweeper:
             ratios[k] = seconds[k] / max(before, plain())
             del stacked
         self.step_ratios = {k: round(r, 3) for k, r in ratios.items()}
+        self.step_seconds = {k: round(t, 6) for k, t in seconds.items()}
         stacking = [k for k, r in ratios.items() if r < STACKING_GAIN]
         if not stacking:
             return 1
         # A stack's cost per model falls with K (its overhead is shared) and its arithmetic does not change, so the
         # larger of two near-equal timings is the better bet: bursts of other work had made stacks of 2 or 4 look
-        # cheapest, and an 11-point sweep took 4.6-6.1x one run instead of 3.1-4.7x with stacks of 6 (bench_sweep.py).
+        # cheapest, and 11-point sweeps took 5.9-6.1x one run at `small` (4.2-4.7x with stacks of 6) and 4.6x at
+        # `tiny` (3.1x) in bench_sweep.py.
         # The stacks are compared by their own step times, not by their ratios to plain steps that a burst may
         # have slowed.
         cheapest = min(seconds[k] for k in stacking)
@@ -260,8 +263,14 @@ class Sweeper:
             threads = [threading.Thread(target=work, name=f"mtlrec-sweep-{i}", daemon=True) for i in range(workers)]
             for thread in threads:
                 thread.start()
-            for thread in threads:
-                thread.join()
+            try:
+                for thread in threads:
+                    thread.join()
+            except BaseException:  # e.g. Ctrl-C in the main thread: the workers stop within a batch, then it goes on
+                self.failure.set()
+                for thread in threads:
+                    thread.join()
+                raise
         if errors:
             raise errors[0]
 
@@ -275,29 +284,37 @@ class Sweeper:
         model = copy.deepcopy(self.template)
         if self.dropout:  # one worker: every run draws the dropout masks its separate run would draw
             _set_rng_state(self.device, self.rng_after_init)
+        try:
+            fits = self._fit(configs, model, key)
+        except BaseException:
+            self.tracker.end(key)  # a failed group leaves the progress line too
+            raise
+        # Each point's evaluation is a task of its own, for whichever worker is free first: at the end of a sweep
+        # the last group's points are evaluated side by side instead of one after the other on its worker.
+        left = [len(fits)]
+        for config, fit in zip(configs, fits, strict=True):
+            self.tasks.add(lambda c=config, f=fit: self._finish_point(c, f, len(group), key, left))
+
+    def _fit(self, configs: list[ExperimentConfig], model, key: str) -> list[StackedFit]:
+        """Train a group's configs from `model` (a copy of the template): stacked, or plain for a group of one."""
         train, val = self.prepared.train, self.prepared.val
-        if len(group) == 1:
+        if len(configs) == 1:
             config = configs[0]
             trainer = Trainer(
                 config.train, config.tasks, build_weighting(config.weighting, config.tasks),
                 lambda p: self.tracker.progress(key, _share(p)), self.halt, self.val_metrics,
             )  # fmt: skip
             trainer.fit(model, train, val, self.device)
-            fits = [
+            return [
                 StackedFit(model.state_dict(), trainer.history_, trainer.status_, trainer.message_,
                            trainer.best_epoch_, trainer.train_seconds_)
             ]  # fmt: skip
         else:
             trainer = StackedTrainer(
                 self.experiment.train, [c.tasks for c in configs], self.halt, self.val_metrics,
-                on_batch=lambda share: self.tracker.progress(key, share * len(group)),
+                on_batch=lambda share: self.tracker.progress(key, share * len(configs)),
             )  # fmt: skip
-            fits = trainer.fit(model, train, val, self.device)
-        # Each point's evaluation is a task of its own, for whichever worker is free first: at the end of a sweep
-        # the last group's points are evaluated side by side instead of one after the other on its worker.
-        left = [len(fits)]
-        for config, fit in zip(configs, fits, strict=True):
-            self.tasks.add(lambda c=config, f=fit: self._finish_point(c, f, len(group), key, left))
+            return trainer.fit(model, train, val, self.device)
 
     def _finish_point(self, config: ExperimentConfig, fit: StackedFit, group_size: int, key: str, left: list[int]):
         """Evaluate and save a trained point (unless the sweep is stopping: unfinished points would distort the
@@ -432,9 +449,11 @@ class StepTimer:
         self.model = model = copy.deepcopy(model).to(device)
         self.amp = resolve_precision(cfg.precision, device, model)
         if stacked:  # the stack as StackedTrainer trains it (by hand or through autograd)
-            self.steps = make_stack(model, stacked, cfg, self.amp, device, stacked_forward(model))
+            self.steps = make_stack(model, stacked, cfg, self.amp, device)
         else:
-            self.steps = PlainSteps(model, cfg, self.amp, device)
+            self.steps = AutogradStack(
+                dict(model.named_parameters()), cfg, self.amp, device, lambda _, c, x: model(c, x)
+            )
         self.device = device
         self.warm = False
 
@@ -451,24 +470,6 @@ class StepTimer:
         if not self.warm:
             times, self.warm = times[1:], True
         return min(times)
-
-
-class PlainSteps:
-    """One model's training steps with the methods of a stack (mtlrec.stacked.make_stack), for StepTimer."""
-
-    def __init__(self, model, cfg: TrainConfig, dtype, device):
-        self.model, self.dtype, self.device = model, dtype, device
-        self.optimizer = make_optimizer(cfg, list(model.parameters()))
-
-    def forward(self, categorical, numeric):
-        self.optimizer.zero_grad(set_to_none=True)
-        return mixed_forward(self.model, self.dtype, self.device, categorical, numeric)
-
-    def backward(self, loss) -> None:
-        loss.backward()
-
-    def step(self) -> None:
-        self.optimizer.step()
 
 
 def _forked_rng(device):

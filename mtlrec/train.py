@@ -121,6 +121,22 @@ def make_optimizer(cfg: TrainConfig, groups: list) -> torch.optim.Optimizer:
     return opt_cls(groups, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
 
 
+def keep_rows(optimizer: torch.optim.Optimizer, old: dict, new: dict, index: torch.Tensor) -> None:
+    """Point `optimizer` at the `new` parameters, rows `index` of the `old` ones under the same names, carrying each
+    parameter's per-element state (Adam's moments) over by the same rows; scalar state (the step count) as it is.
+    In place (its one parameter group and its state), so the optimiser's settings stay as they were."""
+    name_of = {id(p): name for name, p in old.items()}
+    states = {name_of[id(p)]: state for p, state in optimizer.state.items()}
+    group = optimizer.param_groups[0]
+    group["params"] = [new[name_of[id(p)]] for p in group["params"]]
+    optimizer.state.clear()
+    for name, state in states.items():
+        optimizer.state[new[name]] = {
+            key: value.index_select(0, index) if torch.is_tensor(value) and value.shape == old[name].shape else value
+            for key, value in state.items()
+        }
+
+
 def task_losses(outputs: torch.Tensor, labels: torch.Tensor, is_binary: torch.Tensor) -> torch.Tensor:
     """Per-task mean loss: BCE-with-logits for binary tasks, MSE (standardised) for regression.
 

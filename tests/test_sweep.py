@@ -128,9 +128,9 @@ def test_the_planner_judges_each_stack_against_the_plain_steps_timed_beside_it(m
 
 
 def test_workers_take_the_evaluations_a_unit_queues_before_the_next_unit():
-    # Two workers, three training units: the first unit queues two evaluations; the free worker takes them before
-    # the third unit, and next() ends only when nothing is queued or running.
-    done, lock = [], threading.Lock()
+    # Two workers, three units; unit a queues two evaluations, unit b waits until unit c has run. Whichever way the
+    # workers take the first units, the evaluations come before unit c, and next() ends only once all is done.
+    done, lock, c_ran = [], threading.Lock(), threading.Event()
 
     def record(name):
         with lock:
@@ -141,7 +141,15 @@ def test_workers_take_the_evaluations_a_unit_queues_before_the_next_unit():
         tasks.add(lambda: record("eval a1"))
         tasks.add(lambda: record("eval a2"))
 
-    tasks = Tasks([unit_a, lambda: time.sleep(0.2) or record("b"), lambda: record("c")])
+    def unit_b():
+        assert c_ran.wait(timeout=5)
+        record("b")
+
+    def unit_c():
+        record("c")
+        c_ran.set()
+
+    tasks = Tasks([unit_a, unit_b, unit_c])
 
     def work():
         while (task := tasks.next()) is not None:
@@ -154,8 +162,38 @@ def test_workers_take_the_evaluations_a_unit_queues_before_the_next_unit():
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=5)
-    assert done == ["a", "eval a1", "eval a2", "c", "b"]
+        thread.join(timeout=10)
+    assert done[0] == "a" and set(done[1:3]) == {"eval a1", "eval a2"} and done[3:] == ["c", "b"]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_failing_unit_stops_the_sweeps_other_units_and_its_error_is_raised_once(workers):
+    # The first unit queues an evaluation, then fails: the evaluation still runs (it checks the stop itself), units
+    # not started yet return at once, the error comes out of _execute, and no worker thread is left behind.
+    sweeper = object.__new__(Sweeper)
+    sweeper.failure = threading.Event()
+    sweeper.halt = mtlrec.sweep_engine.AnyEvent(threading.Event(), sweeper.failure)
+    ran = []
+
+    def failing():
+        sweeper.tasks.add(lambda: ran.append("evaluation"))
+        raise RuntimeError("boom")
+
+    def waiting():  # with two workers this one runs beside the failing unit and sees the stop
+        while not sweeper.halt.is_set():
+            time.sleep(0.01)
+        ran.append("stopped")
+
+    def later():
+        ran.append("later" if not sweeper.halt.is_set() else "skipped")
+
+    before = threading.active_count()
+    units = [failing, waiting, later] if workers == 2 else [failing, later]
+    with pytest.raises(RuntimeError, match="boom"):
+        sweeper._execute(units, workers)
+    assert "evaluation" in ran and "later" not in ran
+    assert ("stopped" in ran) is (workers == 2)
+    assert threading.active_count() == before
 
 
 def test_groups_interleave_the_grid_and_give_every_worker_one():
@@ -288,7 +326,9 @@ def test_the_hand_written_stacked_step_is_autograds_step_bit_for_bit(precision):
     model = build_model(config, [7, 5, 3], 2, 3)
     cfg = SimpleNamespace(optimizer="adam", lr=0.01, weight_decay=0.0)
     by_hand = HandStack(model, 3, cfg, precision)
-    by_autograd = mtlrec.stacked.AutogradStack(model, 3, cfg, precision, torch.device("cpu"), stacked_forward(model))
+    by_autograd = mtlrec.stacked.AutogradStack(
+        stack(model, 3), cfg, precision, torch.device("cpu"), stacked_forward(model)
+    )
     weights = torch.tensor([[1.0, 0.0, 0.5], [0.5, 0.5, 0.5], [0.1, 0.9, 0.2]])
     is_binary = torch.tensor([True, True, False])
     generator = torch.Generator().manual_seed(1)
@@ -339,9 +379,13 @@ def copy_of(model, weights):
 # bfloat16 too (only the embedding gradient sums repeated ids in another order). MMoE stacks through
 # vmap(functional_call), whose bfloat16 products round differently from a single model's.
 @pytest.mark.parametrize(
-    ("kind", "precision"), [("shared_bottom", "fp32"), ("mmoe", "fp32"), ("shared_bottom", "bf16")]
-)
-def test_stacked_training_of_three_weightings_equals_three_separate_runs(kind, precision, interactions, make_config):
+    ("kind", "precision", "by_hand"),
+    [("shared_bottom", "fp32", True), ("mmoe", "fp32", False), ("shared_bottom", "bf16", True),
+     ("shared_bottom", "bf16", False)],
+)  # fmt: skip
+def test_stacked_training_of_three_weightings_equals_three_separate_runs(
+    kind, precision, by_hand, interactions, make_config, monkeypatch
+):
     # lr 0.02, patience 1: the three models stop early after different epochs, so each leaves the stack alone.
     base = make_config(epochs=5, patience=1, lr=0.02)
     base.model.kind = kind
@@ -354,6 +398,7 @@ def test_stacked_training_of_three_weightings_equals_three_separate_runs(kind, p
     torch.manual_seed(experiment.train.seed)
     encoder = prepared.encoder
     model = build_model(experiment.model, encoder.cardinalities, encoder.numeric_width, 2, tasks=experiment.tasks)
+    monkeypatch.setattr(mtlrec.stacked, "HAND_WRITTEN", by_hand)  # shared-bottom: by hand, or through autograd
     trainer = StackedTrainer(experiment.train, [c.tasks for c in configs], val_metrics=validation_metrics(prepared))
     fits = trainer.fit(model, prepared.train, prepared.val, torch.device("cpu"))
     assert len({fit.epochs_run_ for fit in fits}) > 1  # the models did stop at different epochs
