@@ -28,6 +28,7 @@ import torch
 from _common import BackgroundLoad, cpu_seconds, machine, print_table, wait_for_quiet
 
 import mtlrec.stacked
+import mtlrec.stacked_bottom
 from mtlrec.cli import build_parser, config_from_args
 from mtlrec.data import prepare
 from mtlrec.experiment import evaluate, label_values, predict_frame, run_experiment, validation_metrics
@@ -225,12 +226,12 @@ def main() -> None:
     for plan in plans:
         by_hand = not plan.endswith("-autograd")
         group_size, workers = (None, None) if plan.startswith("auto") else (int(x) for x in plan.split("x"))
-        mtlrec.stacked.HAND_WRITTEN = by_hand
+        mtlrec.stacked_bottom.HAND_WRITTEN = by_hand
         try:
             with BackgroundLoad() as load:
                 wall, cpu, info = timed_sweep(sweep, store, group_size, workers)
         finally:
-            mtlrec.stacked.HAND_WRITTEN = True
+            mtlrec.stacked_bottom.HAND_WRITTEN = True
         single_wall = min(r[0] for r in rounds)
         rows.append([
             f"11-point sweep, {_plan_name(plan)}", f"{wall:.1f}", f"{wall / single_wall:.2f}",

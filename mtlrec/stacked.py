@@ -40,6 +40,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, vmap
 
+from mtlrec import stacked_bottom
 from mtlrec.config import TaskSpec, TrainConfig
 from mtlrec.encode import Encoded
 from mtlrec.stacked_bottom import HandStack, covers
@@ -315,15 +316,10 @@ class AutogradStack:
         self.params = kept
 
 
-# Train shared-bottom stacks with the hand-written step where it covers them (benchmarks/bench_sweep.py switches it
-# off to measure the step against autograd's in the same run).
-HAND_WRITTEN = True
-
-
 def make_stack(model: nn.Module, k: int, cfg: TrainConfig, dtype, device: torch.device):
     """K stacked copies of `model` and their optimiser, with forward(categorical, numeric) -> (K, N, T),
     backward(loss), step(), select(rows) and `params`: written out by hand where mtlrec.stacked_bottom covers the
     model (the same numbers, less overhead), through autograd otherwise."""
-    if HAND_WRITTEN and covers(model, device):
+    if stacked_bottom.HAND_WRITTEN and covers(model, device):
         return HandStack(model, k, cfg, dtype)
     return AutogradStack(stack(model, k), cfg, dtype, device, stacked_forward(model))

@@ -33,6 +33,11 @@ from mtlrec.train import keep_rows, make_optimizer
 _CONTAINERS = (nn.Sequential, nn.ModuleList, nn.Embedding)
 
 
+# Train with the hand-written step where it covers the model (benchmarks switch it off to time autograd's step in the
+# same run; tests, to check both ways give the same numbers).
+HAND_WRITTEN = True
+
+
 def covers(model: nn.Module, device: torch.device) -> bool:
     """True when HandStack trains `model` on `device`."""
     if type(model) is not SharedBottom or device.type != "cpu":

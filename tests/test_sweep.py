@@ -15,6 +15,7 @@ import pytest
 import torch
 
 import mtlrec.stacked
+import mtlrec.stacked_bottom
 import mtlrec.sweep_engine
 from mtlrec import charts
 from mtlrec.cli import main
@@ -398,7 +399,7 @@ def test_stacked_training_of_three_weightings_equals_three_separate_runs(
     torch.manual_seed(experiment.train.seed)
     encoder = prepared.encoder
     model = build_model(experiment.model, encoder.cardinalities, encoder.numeric_width, 2, tasks=experiment.tasks)
-    monkeypatch.setattr(mtlrec.stacked, "HAND_WRITTEN", by_hand)  # shared-bottom: by hand, or through autograd
+    monkeypatch.setattr(mtlrec.stacked_bottom, "HAND_WRITTEN", by_hand)  # shared-bottom: by hand, or through autograd
     trainer = StackedTrainer(experiment.train, [c.tasks for c in configs], val_metrics=validation_metrics(prepared))
     fits = trainer.fit(model, prepared.train, prepared.val, torch.device("cpu"))
     assert len({fit.epochs_run_ for fit in fits}) > 1  # the models did stop at different epochs
@@ -450,7 +451,7 @@ def test_a_model_that_diverges_in_a_stack_fails_alone_and_the_others_train_as_if
         return steps
 
     monkeypatch.setattr(mtlrec.stacked, "make_stack", poisoned_stack)
-    monkeypatch.setattr(mtlrec.stacked, "HAND_WRITTEN", by_hand)
+    monkeypatch.setattr(mtlrec.stacked_bottom, "HAND_WRITTEN", by_hand)
     torch.manual_seed(experiment.train.seed)
     encoder = prepared.encoder
     model = build_model(experiment.model, encoder.cardinalities, encoder.numeric_width, 2, tasks=experiment.tasks)
