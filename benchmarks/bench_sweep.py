@@ -4,14 +4,20 @@ Everything in one process, on the bundled synthetic sample (100,000 rows), tasks
 (shared_bottom, preset small), fixed epochs (patience 0):
 - one run as the app makes it (run_experiment from the file, then RunStore.save), with torch at 1 and at 2
   intra-op threads: the faster is "one run" (on a shared machine 2 threads can be many times slower);
-- an 11-point sweep (no references) with the group size and workers chosen by measurement, then with some fixed
-  (group size x workers): seconds and the ratio to one run (the issue's target: at most 4);
+- an 11-point sweep (no references) with the group size and workers chosen by measurement: one run and this sweep
+  alternate for --repeat rounds, and each round's ratio, their median and best sweep against best run are printed
+  (the issue's target: at most 4; "met" when the median and best against best both are), with the planner's
+  timings; then, once each, other plans (fixed group size x workers, or the measured plan with stacks trained
+  through autograd instead of the hand-written step);
+- one stack's training step, hand-written against autograd, on 1 thread (ms per model and step, and whether both
+  reach the same weights);
 - a 50-point sweep: seconds to the first point, points per minute, and how long a stop takes to return;
 - a check that 3 weightings trained stacked equal 3 separate runs (largest parameter difference).
 The background load (cores used by other processes) is printed next to each timing: figures taken under load are
 not comparable with quiet ones.
 
     python benchmarks/bench_sweep.py                      # all of it (several minutes on 2 cores)
+    python benchmarks/bench_sweep.py --repeat 5           # more rounds
     python benchmarks/bench_sweep.py --size tiny --quick  # a smoke run
 """
 
