@@ -429,7 +429,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     import threading
 
     from mtlrec.runs import RunStore
-    from mtlrec.sweep import SweepConfig, run_sweep
+    from mtlrec.sweep import SweepConfig, plan_text, run_sweep
 
     if args.weights:
         raise MtlrecError("--weights does not apply to a sweep: the sweep sets the loss weights")
@@ -478,6 +478,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     front = result.points[result.points["pareto"]]
     print(f"{result.status}: {len(result.points)} of {config.n_points()} points, {len(front)} on the Pareto front. "
           f"{result.message}".rstrip())  # fmt: skip
+    if plan_text(result.plan):
+        print(plan_text(result.plan))
     for _, row in front.iterrows():
         shown = "  ".join(f"{c} {_fmt(row[c])}" for c in config.objective_columns())
         print("  front: " + " ".join(f"{t}={row[f'w_{t}']:.3g}" for t in tasks) + f"  {shown}  run {row['run_id']}")

@@ -420,6 +420,7 @@ class SweepResult:
     notes: list[str] = field(default_factory=list)
     seconds: float | None = None  # wall-clock time of the whole sweep
     created: float | None = None
+    plan: dict = field(default_factory=dict)  # how its points trained: group_size, groups, workers (sweep.json)
 
     @property
     def points(self) -> pd.DataFrame:
@@ -438,7 +439,20 @@ def load_sweep(store: RunStore, sweep_id: str) -> SweepResult:
     return SweepResult(
         sweep_id, config, info.get("status", "interrupted"), info.get("message", ""), table,
         list(info.get("notes") or []), info.get("seconds"), info.get("created"),
+        {key: info[key] for key in ("group_size", "groups", "workers") if key in info},
     )  # fmt: skip
+
+
+def plan_text(plan: dict) -> str:
+    """How a sweep's points trained, for people: "6 weightings trained at once (stacked), in 2 groups on 2 worker
+    threads"; "" for a sweep saved before plans were recorded."""
+    if not plan.get("group_size") or not plan.get("workers"):
+        return ""
+    k, groups, workers = plan["group_size"], plan.get("groups", 1), plan["workers"]
+    threads = f"{workers} worker thread{'s' if workers > 1 else ''}"
+    if k == 1:
+        return f"Weightings trained one at a time, on {threads}."
+    return f"Up to {k} weightings trained at once (stacked), in {groups} group{'s' if groups > 1 else ''} on {threads}."
 
 
 def list_sweeps(store: RunStore) -> list[dict]:

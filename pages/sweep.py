@@ -26,6 +26,7 @@ from mtlrec.sweep import (  # noqa: E402
     load_sweep,
     metric_columns,
     metric_words,
+    plan_text,
     sweep_table,
     weight_column,
 )
@@ -222,6 +223,8 @@ def show(result: SweepResult) -> None:
         message = result.message or f"the sweep is {result.status}"
         kept = " The points that finished are shown." if len(table) else ""
         (st.error if result.status == "failed" else st.warning)(f"{message[0].upper()}{message[1:]}.{kept}")
+    if plan_text(result.plan):
+        st.caption(plan_text(result.plan))
     for note in result.notes:
         st.caption(f"Note: {note}")
     if table.empty:

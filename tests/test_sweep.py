@@ -38,6 +38,7 @@ from mtlrec.sweep import (
     list_sweeps,
     load_sweep,
     pareto_flags,
+    plan_text,
     run_sweep,
     simplex_grid,
     sweep_folder,
@@ -584,6 +585,7 @@ def test_cli_sweep_of_three_points_writes_the_table_and_the_front(interactions, 
     assert (out / "pareto.html").stat().st_size < 8_000_000
     printed = capsys.readouterr().out
     assert "[  3/3]" in printed and "on the Pareto front" in printed
+    assert "trained" in printed and "worker thread" in printed  # how the points trained
     [listed] = list_sweeps(RunStore(home))
     assert listed["points_done"] == 3
 
@@ -675,6 +677,17 @@ def test_ternary_plot_colours_points_by_a_metric_better_end_bright():
     assert [row[0] for row in points_trace.customdata] == ["a", "b", "c", "d"]  # run ids for clicks
     assert fig.layout.ternary.aaxis.title.text == "weight of click"
     assert front_trace.name == "Pareto front" and list(front_trace.b) == [0.0, 0.5, 1.0]  # the front ringed
+
+
+def test_the_plan_of_a_sweep_reads_as_a_sentence():
+    assert plan_text({"group_size": 6, "groups": 2, "workers": 2}) == (
+        "Up to 6 weightings trained at once (stacked), in 2 groups on 2 worker threads."
+    )
+    assert (
+        plan_text({"group_size": 1, "groups": 11, "workers": 1})
+        == "Weightings trained one at a time, on 1 worker thread."
+    )
+    assert plan_text({}) == ""  # a sweep saved before plans were recorded
 
 
 def test_sweep_charts_explain_missing_data_instead_of_failing():
