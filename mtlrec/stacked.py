@@ -16,8 +16,9 @@ The K models stay independent, and each follows mtlrec.train.Trainer step for st
   monitor, divergence check, history rows and messages (the public helpers of mtlrec.train).
 So a stacked model equals its separate run up to floating-point rounding (the embedding gradient sums repeated ids
 in another order; vmap'ed architectures' products may round differently); tests/test_sweep.py checks 1e-5, and on
-the bundled sample shared-bottom's stacked points are bit for bit their separate runs (benchmarks/bench_sweep.py). A model that stops (early stopping, divergence) leaves the stack:
-its rows of the parameters and of the optimiser state are dropped, so the others do not pay for it.
+the bundled sample shared-bottom's stacked points are bit for bit their separate runs (benchmarks/bench_sweep.py).
+A model that stops (early stopping, divergence) leaves the stack: its rows of the parameters and of the optimiser
+state are dropped, so the others do not pay for it.
 
 One difference: when the stop flag is set, fit() returns at once with every model "stopped" and does not validate
 the partial epoch (the Trainer does). A sweep discards unfinished points, and a quick stop matters more there.
@@ -43,7 +44,6 @@ from torch.func import functional_call, vmap
 from mtlrec import stacked_bottom
 from mtlrec.config import TaskSpec, TrainConfig
 from mtlrec.encode import Encoded
-from mtlrec.stacked_bottom import HandStack, covers
 from mtlrec.train import (
     PREDICT_BATCH,
     diverged,
@@ -146,7 +146,6 @@ class StackedTrainer:
         is_binary = torch.tensor([t.type == "binary" for t in self.tasks[0]], device=device)
         amp = resolve_precision(cfg.precision, device, model)
         steps = make_stack(model, k, cfg, amp, device)
-        params = steps.params
         categorical, numeric, labels = to_tensors(train, device)
         val_labels = torch.from_numpy(val.labels).to(device)
         generator = torch.Generator().manual_seed(cfg.seed)
@@ -174,7 +173,7 @@ class StackedTrainer:
             trained = 0
             for b in range(batches):
                 if self.stop.is_set():
-                    return self._stopped(fits, params, active, model, epoch)
+                    return self._stopped(fits, steps.params, active, model, epoch)
                 s = slice(b * cfg.batch_size, (b + 1) * cfg.batch_size)
                 outputs = steps.forward(cat_e[s], num_e[s])
                 losses = task_losses(outputs, lab_e[s], is_binary)  # (K, T)
@@ -189,7 +188,7 @@ class StackedTrainer:
                         fits[i].status_ = "failed"
                         fits[i].message_ = divergence_message(names[bad], losses[row, bad].item(), epoch, b + 1, cfg.lr)
                         if fits[i].best_epoch_ == 0:  # no best epoch to go back to: the weights as they are
-                            fits[i].state = self._state(params, row, model)
+                            fits[i].state = self._state(steps.params, row, model)
                     elif first_loss[i] is None:
                         first_loss[i] = float(losses[row].detach().max())
                 if failed:  # those models leave before their step; the others step as if alone
@@ -197,9 +196,8 @@ class StackedTrainer:
                     charge()
                     active = [active[row] for row in keep]
                     if not active:
-                        return self._finish(fits, params, active, model)
+                        return self._finish(fits, steps.params, active, model)
                     steps.select(keep)
-                    params = steps.params
                     sums = sums[keep]
                     outputs = steps.forward(cat_e[s], num_e[s])
                     losses = task_losses(outputs, lab_e[s], is_binary)
@@ -212,18 +210,17 @@ class StackedTrainer:
                     self.on_batch(((epoch - 1) * batches + trained) / (cfg.epochs * batches))
             if trained == 0:
                 break
-            keep = self._validate(epoch, params, forward, model, val, val_labels, is_binary, sums / trained, active,
+            keep = self._validate(epoch, steps.params, forward, model, val, val_labels, is_binary, sums / trained, active,
                                   fits, best_value, waited, device)  # fmt: skip
             if self.stop.is_set():
-                return self._stopped(fits, params, active, model, epoch)
+                return self._stopped(fits, steps.params, active, model, epoch)
             charge()
             if len(keep) < len(active):
                 active = [active[row] for row in keep]
                 if not active:
                     break
                 steps.select(keep)
-                params = steps.params
-        return self._finish(fits, params, active, model)
+        return self._finish(fits, steps.params, active, model)
 
     def _validate(self, epoch, params, forward, model, val, val_labels, is_binary, train_means, active, fits,
                   best_value, waited, device) -> list[int]:  # fmt: skip
@@ -320,6 +317,6 @@ def make_stack(model: nn.Module, k: int, cfg: TrainConfig, dtype, device: torch.
     """K stacked copies of `model` and their optimiser, with forward(categorical, numeric) -> (K, N, T),
     backward(loss), step(), select(rows) and `params`: written out by hand where mtlrec.stacked_bottom covers the
     model (the same numbers, less overhead), through autograd otherwise."""
-    if stacked_bottom.HAND_WRITTEN and covers(model, device):
-        return HandStack(model, k, cfg, dtype)
+    if stacked_bottom.HAND_WRITTEN and stacked_bottom.covers(model, device):
+        return stacked_bottom.HandStack(model, k, cfg, dtype)
     return AutogradStack(stack(model, k), cfg, dtype, device, stacked_forward(model))

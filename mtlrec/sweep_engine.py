@@ -233,9 +233,8 @@ class Sweeper:
         # A stack's cost per model falls with K (its overhead is shared) and its arithmetic does not change, so the
         # larger of two near-equal timings is the better bet: bursts of other work had made stacks of 2 or 4 look
         # cheapest, and 11-point sweeps took 5.9-6.1x one run at `small` (4.2-4.7x with stacks of 6) and 4.6x at
-        # `tiny` (3.1x) in bench_sweep.py.
-        # The stacks are compared by their own step times, not by their ratios to plain steps that a burst may
-        # have slowed.
+        # `tiny` (3.1x) in bench_sweep.py. The stacks are compared by their own step times, not by their ratios to
+        # plain steps that a burst may have slowed.
         cheapest = min(seconds[k] for k in stacking)
         return max(k for k in stacking if seconds[k] <= PREFER_LARGER * cheapest)
 
