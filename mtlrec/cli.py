@@ -438,7 +438,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     references = [] if (args.references or "").strip().lower() == "none" else _list(args.references) or []
     config = SweepConfig(
         base=base, tasks=tasks, metrics=_sweep_metrics(args.metrics, tasks),
-        grid="dirichlet" if args.samples is not None else "simplex", points=args.points or 11,
+        grid="dirichlet" if args.samples is not None else "simplex", points=11 if args.points is None else args.points,
         samples=args.samples or 0, seed=args.grid_seed, baseline=not args.no_baseline, references=references,
     )  # fmt: skip
     config.check()

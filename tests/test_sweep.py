@@ -597,6 +597,9 @@ def test_cli_sweep_refuses_fixed_weights_and_a_single_task(interactions, tmp_pat
     assert "--weights does not apply" in capsys.readouterr().err
     assert main(["sweep", str(data), "--tasks", "click", "--home", str(tmp_path)]) == 2
     assert "choose 2 or 3 tasks" in capsys.readouterr().err
+    # --points 0 is refused, not quietly read as the default 11
+    assert main(["sweep", str(data), "--tasks", "click,like", "--points", "0", "--home", str(tmp_path)]) == 2
+    assert "at least 2 points per edge, got 0" in capsys.readouterr().err
     assert not os.listdir(tmp_path / "sweeps") if (tmp_path / "sweeps").exists() else True
 
 
