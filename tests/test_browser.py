@@ -3,7 +3,8 @@
 The main flow loads the synthetic sample, trains a tiny model from a shared Train link, and visits Results,
 Recommend, Runs and Data, checking that charts are drawn and that no exception reaches the page; it saves the
 README's screenshots to docs/screenshots/ when MTLREC_SCREENSHOTS=1 (otherwise to a temporary folder, so a test run
-leaves the working tree alone). A deep link on a fresh server must open inside the app's frame.
+leaves the working tree alone). The Sweep page runs its default sweep and opens a point in Results. A deep link on a
+fresh server must open inside the app's frame.
 """
 
 from __future__ import annotations
@@ -248,6 +249,36 @@ def test_train_then_results_recommend_runs_and_data(new_server, page, tmp_path: 
         assert_clean(page, "Home again")
         shoot(page, "home")
         step("home again")
+
+
+def test_sweep_the_loss_weights_then_open_a_point(new_server, page, tmp_path: Path) -> None:
+    # The Sweep page's default sweep (11 weightings of click and like, every reference) at the link's tiny preset:
+    # live progress, then the front, the plan caption and a point opened in Results.
+    step = Steps()
+    server = new_server("sweep")
+    with explained(page, server, tmp_path):
+        page.goto(server.url + TRAIN_LINK)  # loads the sample and sets the model (tiny, 2 epochs) the sweep starts from
+        open_page(page, "Train")
+        go(page, "Sweep")
+        page.get_by_text("tiny, batch").first.wait_for()  # the caption: the sweep takes Train's model settings
+        page.get_by_role("button", name="Start sweep").click()
+        page.get_by_role("button", name="Cancel").wait_for(timeout=60_000)  # the live panel
+        step("sweep started")
+        page.get_by_role("heading", name="Open a point").wait_for(timeout=300_000)
+        wait_until_idle(page)
+        step("sweep finished")
+        assert wait_for_charts(page) > 0
+        assert_clean(page, "Sweep")
+        assert page.get_by_text("weightings trained at once").or_(page.get_by_text("one at a time")).first.is_visible()
+        metrics = page.locator('[data-testid="stMetricValue"]')
+        assert metrics.first.inner_text() == "11 of 11"  # points finished
+        shoot(page, "sweep", page.locator('[data-testid="stMetric"]'))
+        page.get_by_role("button", name="Open in Results").click()
+        open_page(page, "Results")
+        assert page.url.endswith("/results")
+        assert wait_for_charts(page) > 0
+        assert_clean(page, "Results of a sweep point")
+        step("point opened in Results")
 
 
 @pytest.mark.parametrize("path, title", [("train", "Train"), ("results", "Results")])
