@@ -51,6 +51,10 @@ like log-loss point, say), and walk along the front until the exchange rate stop
 that is nearly flat in one direction says that task costs the others little: weight it up. Look at the single-task
 reference too: a task whose front stays below its single-task value gains nothing from being trained together.
 
+**The ends of the line.** A task whose weight is 0 is evaluated but not trained: its tower keeps its random start,
+so its metric at that end is an untrained head's, near chance or even below it (an AUC under 0.5). Those points show
+what the other tasks reach without it; read the trade-off from the points between.
+
 **The references.** Uncertainty weighting, GradNorm, DWA and PCGrad set the weights themselves while training: a
 marker on or beyond the front means the method found a good trade-off without a sweep. The single-task models share
 nothing: they show what each task reaches on its own with the same parameter budget.

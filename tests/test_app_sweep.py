@@ -85,6 +85,7 @@ def test_a_three_point_sweep_trains_in_the_background_and_shows_its_front(home):
     assert front["layout"]["xaxis"]["title"]["text"] == "click AUC ↑"
     assert {m.label: m.value for m in at.metric}["Points"] == "3 of 3"
     assert any("trained" in c.value and "worker thread" in c.value for c in at.caption)  # how the points trained
+    assert any("A task whose weight is 0 is evaluated but not trained" in m.value for m in at.markdown)  # the ends
     [listed] = list_sweeps(RunStore(home))
     assert listed["status"] == "finished" and listed["points_done"] == 3
     assert len(RunStore(home).list(sweep_id=listed["id"])) == 3
