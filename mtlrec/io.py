@@ -369,11 +369,24 @@ def _header(text: str, delimiter: str, name: str) -> list[str]:
     return []
 
 
+def _double_colons(text: str) -> bool:
+    """Fields separated by '::' (MovieLens' .dat files): the first line has no other delimiter, and most lines
+    have as many '::' as it. pandas' fast parser takes one-character delimiters only."""
+    lines = [ln for ln in text[:SNIFF_BYTES].splitlines() if ln.strip()][:SNIFF_LINES]
+    if not lines or "\t" in text or any(d in lines[0] for d in DELIMITERS):
+        return False
+    count = lines[0].count("::")
+    return count > 0 and sum(ln.count("::") == count for ln in lines) > len(lines) / 2
+
+
 def _read_csv(data: bytes, name: str) -> Table:
     text, notes = _decode(data, name)
+    double_colons = _double_colons(text)
+    if double_colons:
+        text = text.replace("::", "\t")  # the file holds no tab (checked): a tab stands for '::'
     delimiter = _sniff_delimiter(text, name)
     if delimiter != ",":
-        notes.append(f"delimiter detected: {_shown(delimiter)}")
+        notes.append(f"delimiter detected: {repr('::') if double_colons else _shown(delimiter)}")
     try:
         header = _header(text, delimiter, name)
         _check_header_is_names(header, name)
@@ -394,6 +407,7 @@ def _read_csv(data: bytes, name: str) -> Table:
         converted = _read_decimal_commas(frame)
         if converted:
             notes.append(f"decimal commas read as numbers in {', '.join(repr(c) for c in converted[:10])}")
+    notes += _read_missing_markers(frame)
     return Table(frame, name, notes)
 
 
@@ -450,7 +464,8 @@ def _check_short_rows(text: str, delimiter: str, frame: pd.DataFrame, name: str)
     )
 
 
-_DECIMAL_COMMA = r"-?\d+(,\d+)?"
+# 1,5 and 1.234,5 (dots group thousands where the comma is the decimal mark).
+_DECIMAL_COMMA = r"-?(\d+|\d{1,3}(\.\d{3})+)(,\d+)?"
 
 
 def _read_decimal_commas(frame: pd.DataFrame) -> list[str]:
@@ -462,10 +477,37 @@ def _read_decimal_commas(frame: pd.DataFrame) -> list[str]:
             continue
         text = values.dropna().astype(str).str.strip()
         if len(text) and text.str.contains(",", regex=False).any() and text.str.fullmatch(_DECIMAL_COMMA).all():
-            numbers = pd.to_numeric(values.astype("string").str.strip().str.replace(",", ".", regex=False))
+            plain = values.astype("string").str.strip().str.replace(".", "", regex=False)
+            numbers = pd.to_numeric(plain.str.replace(",", ".", regex=False))
             frame[column] = numbers.astype("float64")
             converted.append(column)
     return converted
+
+
+# Placeholders for "no value" that pandas does not know (it knows NA, N/A, NULL, nan, the empty field...).
+MISSING_MARKERS = ("-", "--", "?", ".", "none", "missing", "unknown", "n.a.", "#n/a", "#value!", "#div/0!")
+
+
+def _read_missing_markers(frame: pd.DataFrame) -> list[str]:
+    """Numbers with a placeholder such as '-' or '?' in some rows: the placeholders become missing values, so the
+    column stays numeric instead of becoming text (and then a category or nothing)."""
+    notes = []
+    for column in frame.columns:
+        values = frame[column]
+        if is_numeric_dtype(values) or not (is_object_dtype(values) or is_string_dtype(values)):
+            continue
+        text = values.astype("string").str.strip()
+        marker = text.str.lower().isin(MISSING_MARKERS)
+        if not marker.any() or marker.all():
+            continue
+        numbers = pd.to_numeric(text.mask(marker), errors="coerce")
+        if numbers.notna().sum() == (values.notna() & ~marker).sum():
+            frame[column] = numbers.astype("float64")
+            shown = "/".join(sorted({repr(str(v)) for v in text[marker].unique()}))
+            notes.append(
+                f"column '{column}': {int(marker.sum()):,} values {shown} read as missing (the rest are numbers)"
+            )
+    return notes
 
 
 def _explain_parser_error(message: str, delimiter: str) -> str:

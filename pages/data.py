@@ -24,7 +24,7 @@ PREVIEW_ROWS = 200
 PREVIEW_COLUMNS = 200  # a table may have 10,000 columns: the preview shows these first ones (the summary lists all)
 EXAMPLE_ROWS = 1000  # the column summary looks for a column's first distinct values here before in all its rows
 PROFILE_ROWS = 200_000  # profile charts and the column summary use at most this many sampled rows
-UPLOAD_TYPES = ["csv", "tsv", "txt", "gz", "parquet", "pq"]
+UPLOAD_TYPES = ["csv", "tsv", "txt", "dat", "gz", "parquet", "pq"]
 ID_COLUMNS = (  # (role, label, help) of the id selectboxes; the config field is f"{role}_col"
     ("user", "User column", "Enables GAUC, the user split, ranking metrics and recommendations."),
     ("item", "Item column", "The thing recommended: enables ranking metrics and recommendations."),
