@@ -18,7 +18,7 @@ from mtlrec.encode import Encoder
 from mtlrec.metrics import task_metrics
 from mtlrec.models import build_model, count_parameters
 from mtlrec.resources import check_memory, estimate_memory
-from mtlrec.train import Progress, Trainer, predict_raw, resolve_device
+from mtlrec.train import Progress, RunRandom, Trainer, predict_raw, resolve_device
 from mtlrec.weighting import build_weighting
 
 
@@ -107,12 +107,13 @@ def run_experiment(
     device = resolve_device(config.train.device)
     encoder = prepared.encoder
     check_memory(estimate_memory(config, len(prepared.frame), encoder.cardinalities, encoder.numeric_width))
-    torch.manual_seed(config.train.seed)
-    model = build_model(
-        config.model, encoder.cardinalities, encoder.numeric_width, len(config.tasks), tasks=config.tasks
-    )
+    random = RunRandom(config.train.seed, device)  # this run's draws, whatever other threads draw meanwhile
+    with random.drawing():
+        model = build_model(
+            config.model, encoder.cardinalities, encoder.numeric_width, len(config.tasks), tasks=config.tasks
+        )
     weighting = build_weighting(config.weighting, config.tasks)
-    trainer = Trainer(config.train, config.tasks, weighting, callback, stop, validation_metrics(prepared))
+    trainer = Trainer(config.train, config.tasks, weighting, callback, stop, validation_metrics(prepared), random)
     trainer.fit(model, prepared.train, prepared.val, device)
     return trained_result(config, prepared, model, trainer, device, trainer.notes_)
 

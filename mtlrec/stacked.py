@@ -9,7 +9,8 @@ Python dispatch and one optimiser step per mini-batch for all K. On a CPU, share
 The K models stay independent, and each follows mtlrec.train.Trainer step for step:
 - the same initial state (the caller builds the model once, after `torch.manual_seed`, as run_experiment does);
 - the same mini-batch order (a generator seeded with the training seed) and the same dropout draws
-  (`randomness="same"`: one mask per batch, as every separate run with that seed would draw);
+  (`randomness="same"`: one mask per batch from the run's stream, mtlrec.train.RunRandom, as every separate run
+  with that seed would draw);
 - the combined loss sum_k sum_j w_kj L_kj gives each model exactly the gradient of its own sum_j w_kj L_kj, and
   Adam/AdamW are elementwise, so one optimiser over the stacked parameters is K separate optimisers;
 - per-model validation metrics, divergence check, early stopping and best-state restore, with the Trainer's own
@@ -30,6 +31,7 @@ a GPU the K models fill a device that one small model leaves idle.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -46,11 +48,13 @@ from mtlrec.config import TaskSpec, TrainConfig
 from mtlrec.encode import Encoded
 from mtlrec.train import (
     PREDICT_BATCH,
+    RunRandom,
     diverged,
     divergence_limit,
     divergence_message,
     early_stopping_message,
     exploding,
+    has_dropout,
     history_row,
     improves,
     keep_rows,
@@ -129,12 +133,14 @@ class StackedTrainer:
         stop: threading.Event | None = None,
         val_metrics: Callable[[np.ndarray], dict[str, dict[str, float]]] | None = None,
         on_batch: Callable[[float], None] | None = None,
+        random: RunRandom | None = None,
     ):
         self.cfg = cfg
         self.tasks = tasks
         self.stop = stop or threading.Event()
         self.val_metrics = val_metrics
         self.on_batch = on_batch  # receives the share of this stack's work done, in [0, 1]
+        self.random = random  # the stream for dropout, as Trainer's (None: from the global generators at fit)
 
     def fit(self, model: nn.Module, train: Encoded, val: Encoded, device: torch.device) -> list[StackedFit]:
         """Train K copies of `model` (its current state is every copy's initial state); one StackedFit each."""
@@ -151,6 +157,8 @@ class StackedTrainer:
         generator = torch.Generator().manual_seed(cfg.seed)
         n = len(train)
         batches = max(1, math.ceil(n / cfg.batch_size))
+        random = self.random or RunRandom.from_global(device)
+        draws = random.drawing if has_dropout(model) else contextlib.nullcontext
 
         fits = [StackedFit(state={}, precision_=precision_name(amp)) for _ in range(k)]
         active = list(range(k))  # model index of each row of the stack
@@ -175,7 +183,9 @@ class StackedTrainer:
                 if self.stop.is_set():
                     return self._stopped(fits, steps.params, active, model, epoch)
                 s = slice(b * cfg.batch_size, (b + 1) * cfg.batch_size)
-                outputs = steps.forward(cat_e[s], num_e[s])
+                before = random.state
+                with draws():
+                    outputs = steps.forward(cat_e[s], num_e[s])
                 losses = task_losses(outputs, lab_e[s], is_binary)  # (K, T)
                 failed = []
                 # One check (one sync) for the whole stack; the rows one by one only on a first batch or trouble.
@@ -199,7 +209,9 @@ class StackedTrainer:
                         return self._finish(fits, steps.params, active, model)
                     steps.select(keep)
                     sums = sums[keep]
-                    outputs = steps.forward(cat_e[s], num_e[s])
+                    random.state = before  # the same dropout masks again, as the runs alone drew them once
+                    with draws():
+                        outputs = steps.forward(cat_e[s], num_e[s])
                     losses = task_losses(outputs, lab_e[s], is_binary)
                 steps.backward((weights[active] * losses).sum())
                 steps.step()

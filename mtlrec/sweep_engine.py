@@ -5,9 +5,9 @@ mtlrec.sweep.run_sweep is the way in. How a sweep goes:
    does), so every point starts from the state its separate run would start from;
 2. the group size K is measured (`Sweeper.group_size`): stacked training (mtlrec.stacked) where it costs less per
    model than one model at a time, plain mtlrec.train.Trainer runs otherwise;
-3. groups run on up to MAX_WORKERS threads with one core each (on a CPU and without dropout: nothing then draws from
-   the global random generator, so threads cannot change each other's runs); the references run one after the
-   other through run_experiment, as one more unit of work;
+3. groups run on up to MAX_WORKERS threads with one core each (on a CPU and without dropout; with dropout one
+   worker, whose runs draw their masks from the stream their separate runs would, mtlrec.train.RunRandom); the
+   references run one after the other through run_experiment, as one more unit of work;
 4. each trained point is evaluated with experiment.trained_result by the first free worker (a task of its own,
    ahead of the next group: Tasks), saved in the run store tagged with the sweep, and sweep.csv is rewritten; a stop
    drops the runs in flight within about a batch.
@@ -35,7 +35,7 @@ from mtlrec.resources import HEADROOM, available_memory, check_memory, estimate_
 from mtlrec.runs import RunStore, atomic_write_text, default_run_name
 from mtlrec.stacked import AutogradStack, StackedFit, StackedTrainer, make_stack, stackable
 from mtlrec.sweep import SweepConfig, SweepProgress, _read_info, _write_info, role_of, sweep_folder, sweep_table
-from mtlrec.train import Trainer, resolve_device, resolve_precision, to_tensors
+from mtlrec.train import RunRandom, Trainer, resolve_device, resolve_precision, scratch, to_tensors
 from mtlrec.weighting import build_weighting
 
 MAX_WORKERS = 4  # parallel worker threads on a CPU (one core each)
@@ -153,15 +153,17 @@ class Sweeper:
         encoder = prepared.encoder
         self.memory = estimate_memory(experiment, len(prepared.frame), encoder.cardinalities, encoder.numeric_width)
         check_memory(self.memory)
-        torch.manual_seed(experiment.train.seed)  # as run_experiment: every point starts from this state
-        self.template = build_model(
-            experiment.model, encoder.cardinalities, encoder.numeric_width, len(experiment.tasks),
-            tasks=experiment.tasks,
-        )  # fmt: skip
-        self.rng_after_init = _rng_state(self.device)  # where every separate run's dropout draws start
+        # As run_experiment: every point starts from this state, and its dropout draws (if any) from where the
+        # initialisation left the run's stream.
+        self.random = RunRandom(experiment.train.seed, self.device)
+        with self.random.drawing():
+            self.template = build_model(
+                experiment.model, encoder.cardinalities, encoder.numeric_width, len(experiment.tasks),
+                tasks=experiment.tasks,
+            )  # fmt: skip
         self.val_metrics = validation_metrics(prepared)
         self.y_test = label_values(prepared.test_frame, encoder, prepared.test)
-        with _forked_rng(self.device):
+        with scratch(self.device):
             stacks = stackable(copy.deepcopy(self.template), prepared.train, self.device)
         if not stacks:
             self.notes.append(f"{experiment.model.kind} cannot be stacked with vmap: points train one at a time")
@@ -281,8 +283,6 @@ class Sweeper:
         self.tracker.begin(key, f"training {what} ({len(group)} weighting{'s' if len(group) > 1 else ''})")
         configs = [self.config.point_config(weights[i]) for i in group]
         model = copy.deepcopy(self.template)
-        if self.dropout:  # one worker: every run draws the dropout masks its separate run would draw
-            _set_rng_state(self.device, self.rng_after_init)
         try:
             fits = self._fit(configs, model, key)
         except BaseException:
@@ -301,7 +301,7 @@ class Sweeper:
             config = configs[0]
             trainer = Trainer(
                 config.train, config.tasks, build_weighting(config.weighting, config.tasks),
-                lambda p: self.tracker.progress(key, _share(p)), self.halt, self.val_metrics,
+                lambda p: self.tracker.progress(key, _share(p)), self.halt, self.val_metrics, self.random.copy(),
             )  # fmt: skip
             trainer.fit(model, train, val, self.device)
             return [
@@ -311,7 +311,7 @@ class Sweeper:
         else:
             trainer = StackedTrainer(
                 self.experiment.train, [c.tasks for c in configs], self.halt, self.val_metrics,
-                on_batch=lambda share: self.tracker.progress(key, share * len(configs)),
+                on_batch=lambda share: self.tracker.progress(key, share * len(configs)), random=self.random.copy(),
             )  # fmt: skip
             return trainer.fit(model, train, val, self.device)
 
@@ -459,7 +459,7 @@ class StepTimer:
     def __call__(self) -> float:
         categorical, numeric, labels = self.inputs
         times = []
-        with _forked_rng(self.device):
+        with scratch(self.device):
             for _ in range(3 if self.warm else 4):
                 start = time.perf_counter()
                 outputs = self.steps.forward(categorical, numeric)
@@ -469,18 +469,3 @@ class StepTimer:
         if not self.warm:
             times, self.warm = times[1:], True
         return min(times)
-
-
-def _forked_rng(device):
-    """A context in which random draws (CPU, and the device's own generator) leave the global state as it was."""
-    return torch.random.fork_rng(devices=[device] if device.type == "cuda" else [])
-
-
-def _rng_state(device) -> tuple:
-    return torch.get_rng_state(), torch.cuda.get_rng_state(device) if device.type == "cuda" else None
-
-
-def _set_rng_state(device, state: tuple) -> None:
-    torch.set_rng_state(state[0])
-    if device.type == "cuda":
-        torch.cuda.set_rng_state(state[1], device)

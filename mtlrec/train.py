@@ -6,11 +6,12 @@ plug into `callback` and `stop`.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -62,6 +63,81 @@ def resolve_device(name: str = "auto") -> torch.device:
 
         raise MtlrecError("device 'cuda' was chosen but no CUDA GPU is available here: choose 'auto' or 'cpu'")
     return torch.device(name)
+
+
+# Every draw a run makes from torch's global generators (model initialisation, dropout) happens under this lock, from
+# the run's own saved state (RunRandom): two trainings in parallel threads (two app sessions, a sweep beside a run)
+# then draw what each would draw alone. Global, because the generators are: one per process (and per GPU).
+_GLOBAL_RANDOM = threading.RLock()
+
+
+def _devices(device: torch.device) -> list[int]:
+    """The CUDA devices whose generator fork_rng must cover: the run's, if it runs on one."""
+    if device.type != "cuda":
+        return []
+    return [device.index if device.index is not None else torch.cuda.current_device()]
+
+
+class RunRandom:
+    """One run's random stream: torch's global generators (the CPU's and the run's GPU's) as `torch.manual_seed(seed)`
+    leaves them, advanced only by this run's own draws.
+
+    torch draws initial weights and dropout masks from global generators, which threads share: a run that seeded
+    them and then built its model could find them moved by another thread in between (we saw 1 in 3 pairs of
+    parallel runs end with other weights than the same runs alone). `drawing()` lends the global generators to this
+    stream for a block and keeps where it got to, so a run draws exactly the numbers it would draw alone in a fresh
+    process after `torch.manual_seed(seed)`.
+    """
+
+    def __init__(self, seed: int | None, device: torch.device):
+        self.device = device
+        with scratch(device):  # the global generators as they were, afterwards
+            if seed is not None:
+                torch.manual_seed(seed)
+            self.state = _get_state(device)
+
+    @classmethod
+    def from_global(cls, device: torch.device) -> RunRandom:
+        """A stream starting where the global generators are now (for callers that seeded them themselves)."""
+        return cls(None, device)
+
+    def copy(self) -> RunRandom:
+        """Another stream at the same point (e.g. for each of several trainings from one initial state)."""
+        other = RunRandom.__new__(RunRandom)
+        other.device, other.state = self.device, self.state
+        return other
+
+    @contextlib.contextmanager
+    def drawing(self, keep: bool = True) -> Iterator[None]:
+        """Within the block, torch's global generators are this stream (other threads wait to draw); with
+        keep=False the stream does not move (draws that must not change the run's, such as diagnostics')."""
+        with scratch(self.device):
+            _set_state(self.device, self.state)
+            yield
+            if keep:
+                self.state = _get_state(self.device)
+
+
+@contextlib.contextmanager
+def scratch(device: torch.device) -> Iterator[None]:
+    """A block whose random draws leave torch's global generators as they were, while no run draws from them."""
+    with _GLOBAL_RANDOM, torch.random.fork_rng(devices=_devices(device)):
+        yield
+
+
+def _get_state(device: torch.device) -> tuple:
+    return torch.get_rng_state(), [torch.cuda.get_rng_state(d) for d in _devices(device)]
+
+
+def _set_state(device: torch.device, state: tuple) -> None:
+    torch.set_rng_state(state[0])
+    for d, cuda in zip(_devices(device), state[1], strict=True):
+        torch.cuda.set_rng_state(cuda, d)
+
+
+def has_dropout(model: nn.Module) -> bool:
+    """True when a training forward of `model` draws dropout masks."""
+    return any(isinstance(m, nn.Dropout) and m.p > 0 for m in model.modules())
 
 
 def native_bf16(device: torch.device) -> bool:
@@ -192,6 +268,7 @@ class Trainer:
         callback: Callable[[Progress], None] | None = None,
         stop: threading.Event | None = None,
         val_metrics: Callable[[np.ndarray], dict[str, dict[str, float]]] | None = None,
+        random: RunRandom | None = None,
     ):
         self.cfg = cfg
         self.tasks = tasks
@@ -199,6 +276,7 @@ class Trainer:
         self.callback = callback
         self.stop = stop or threading.Event()
         self.val_metrics = val_metrics
+        self.random = random  # the run's stream for dropout (None: from where the global generators are at fit)
 
     def fit(self, model: nn.Module, train: Encoded, val: Encoded, device: torch.device | None = None) -> Trainer:
         cfg, names = self.cfg, [t.name for t in self.tasks]
@@ -221,6 +299,8 @@ class Trainer:
         generator = torch.Generator().manual_seed(cfg.seed)
         n = len(train)
         batches = max(1, math.ceil(n / cfg.batch_size))
+        self.random_ = self.random or RunRandom.from_global(device)
+        draws = self.random_.drawing if has_dropout(model) else contextlib.nullcontext
 
         self.history_: list[dict] = []
         self.diagnostics_: dict[str, float] = {}
@@ -241,7 +321,9 @@ class Trainer:
                     break
                 s = slice(b * cfg.batch_size, (b + 1) * cfg.batch_size)
                 optimizer.zero_grad(set_to_none=True)
-                losses = task_losses(mixed_forward(model, amp, device, cat_e[s], num_e[s]), lab_e[s], is_binary)
+                with draws():
+                    outputs = mixed_forward(model, amp, device, cat_e[s], num_e[s])
+                losses = task_losses(outputs, lab_e[s], is_binary)
                 bad = diverged(losses, first_loss)
                 if bad is not None:
                     self.status_ = "failed"
@@ -318,12 +400,13 @@ class Trainer:
     def _diagnose(self, model: nn.Module, probe: list[tuple], is_binary: torch.Tensor, device: torch.device) -> dict:
         """Per-task gradient norms, cosines and gate weights (mtlrec.diagnostics) with the current weights.
 
-        The model stays in train mode (the gradients training sees) inside a forked RNG, so dropout draws here
-        leave the training stream as it was; autograd.grad writes no `.grad`, so the optimiser sees nothing.
+        The model stays in train mode (the gradients training sees), drawing from the run's stream without moving
+        it, so dropout draws here leave the training stream as it was; autograd.grad writes no `.grad`, so the
+        optimiser sees nothing.
         """
         weights = torch.tensor(self.weighting.weights(), device=device)
         names = [t.name for t in self.tasks]
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        with self.random_.drawing(keep=False):
             return diagnostics.measure(
                 model, probe, lambda out, labels: weights * task_losses(out, labels, is_binary), names
             )

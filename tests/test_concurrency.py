@@ -11,14 +11,17 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 from conftest import open_app, tiny_config, until, upload, use_home
 from streamlit.runtime.scriptrunner import script_runner
 
+import mtlrec.experiment
 import mtlrec.jobs
 from mtlrec.config import ExperimentConfig
 from mtlrec.errors import MtlrecError
 from mtlrec.experiment import run_experiment
 from mtlrec.runs import RunStore
+from mtlrec.train import RunRandom
 from ui import state
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -221,3 +224,55 @@ def test_eight_threads_writing_renaming_and_deleting_leave_a_consistent_store(tm
     with sqlite3.connect(store.db_path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store._connect().execute("PRAGMA busy_timeout").fetchone()[0] == 30_000
+
+
+def _weights(result) -> list:
+    return [p.detach().clone() for p in result.model.state_dict().values()]
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_runs_in_parallel_threads_are_the_runs_their_seeds_give_alone(
+    _interactions_once, monkeypatch: pytest.MonkeyPatch, dropout: float
+) -> None:
+    # torch draws initial weights and dropout masks from generators every thread shares. Model building is slowed
+    # here so that the two threads' seeding and initialisation interleave every time (before RunRandom, the second
+    # thread's seed was the first's initial weights); with dropout the two runs also draw masks batch by batch.
+    frame = _interactions_once
+    configs = []
+    for seed in (1, 2):
+        config = tiny_config(epochs=1, seed=seed)
+        config.model.dropout = dropout
+        configs.append(config)
+    alone = [_weights(run_experiment(c, frame)) for c in configs]
+    assert not all(torch.equal(a, b) for a, b in zip(*alone, strict=True))  # the two seeds differ
+
+    build = mtlrec.experiment.build_model
+
+    def slow_build(*args, **kwargs):
+        time.sleep(0.05)  # the other thread runs meanwhile
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(mtlrec.experiment, "build_model", slow_build)
+    together: dict[int, list] = {}
+    in_threads(*(lambda i=i: together.__setitem__(i, _weights(run_experiment(configs[i], frame))) for i in (0, 1)))
+    for i in (0, 1):
+        assert all(torch.equal(a, b) for a, b in zip(alone[i], together[i], strict=True)), f"seed {i + 1}"
+
+
+def test_run_random_draws_its_own_stream_and_leaves_the_global_generators_alone() -> None:
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    first, second = RunRandom(7, torch.device("cpu")), RunRandom(7, torch.device("cpu"))
+    with first.drawing():
+        a = torch.rand(3)
+    with second.drawing(keep=False):
+        b = torch.rand(3)
+    with second.drawing():
+        c = torch.rand(3)
+    with first.drawing():
+        d = torch.rand(3)
+    assert torch.equal(torch.get_rng_state(), before)  # the global generator as it was
+    torch.manual_seed(7)
+    expected = torch.rand(6)
+    assert torch.equal(torch.cat([a, d]), expected)  # one stream, continued across blocks
+    assert torch.equal(b, expected[:3]) and torch.equal(c, expected[:3])  # keep=False did not move it
