@@ -37,12 +37,20 @@ _ID_NEEDS = (
     ("item", _ITEM_NAMES, "ranking metrics and recommendations need several items"),
 )
 _TIME_SQUASHED = {re.sub(r"[^a-z0-9]", "", t) for t in _TIME_NAMES}
+# Words that make a name time-like when the values are epoch numbers or dates too (time_ms, created_at, event_ts).
+_TIME_WORDS = {"time", "ts", "timestamp", "datetime", "date", "created", "updated", "epoch", "unixtime"}
+# Words that make a click- or rating-named column a statistic about past behaviour (a feature), not a label.
+_STAT_WORDS = {
+    "cnt", "count", "counts", "num", "number", "avg", "mean", "median", "std", "sum", "min", "max",
+    "hist", "history", "historical", "prev", "previous", "last", "before", "past", "pct", "percent", "freq",
+}  # fmt: skip
 # Tokens that mark a label column. Regression tokens make a numeric label a regression task.
 _BINARY_LABEL_TOKENS = {
     "click", "clicked", "clk", "like", "liked", "follow", "followed", "purchase", "purchased", "buy", "bought",
     "order", "ordered", "cart", "convert", "converted", "conversion", "cvr", "ctr", "share", "shared", "comment",
     "commented", "favorite", "favourite", "fav", "finish", "finished", "complete", "completed", "label",
-    "target", "is_click", "collect", "download", "install", "subscribe", "skip", "dislike", "engaged",
+    "target", "is_click", "collect", "download", "install", "subscribe", "skip", "dislike", "engaged", "forward",
+    "forwarded", "repost", "retweet", "reply", "bookmark", "hate", "long_view", "longview",
 }  # fmt: skip
 _REGRESSION_LABEL_TOKENS = {"watch_time", "watchtime", "dwell", "dwell_time", "play_time", "playtime", "rating",
                             "stay_time", "view_time", "revenue", "gmv", "watch", "listen_time"}  # fmt: skip
@@ -176,7 +184,7 @@ def binary_coding(series: pd.Series) -> tuple[dict, str | None] | None:
     if "-1/1" in words:
         note = "values -1/1 read as 0/1 (-1 = negative)"
     elif words - {"0.0/1.0"}:
-        shown = "/".join(sorted(str(k) for k in mapping))
+        shown = "/".join(sorted(str(k).strip() for k in mapping))
         note = f"values {shown} read as 0/1"
     return mapping, note
 
@@ -215,13 +223,11 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
 
     user_col = id_column(_USER_NAMES, set())
     item_col = id_column(_ITEM_NAMES, {user_col})
-    time_col = None
-    for c in columns:
-        if c in (user_col, item_col):
-            continue
-        if pd.api.types.is_datetime64_any_dtype(series[c].dtype) or (_squash(c) in _TIME_SQUASHED and nunique[c] > 1):
-            time_col = c
-            break
+    evidence = {c: _time_evidence(c, series[c]) for c in columns if c not in (user_col, item_col) and nunique[c] > 1}
+    # Values that are times before a name alone, then the finest (KuaiRand has a day and a time in ms); the other
+    # columns whose values are times are ignored, not standardised as features.
+    time_col = max((c for c in evidence if evidence[c]), key=lambda c: (evidence[c], nunique[c]), default=None)
+    times = {c for c in evidence if evidence[c] == 2}
 
     tasks: list[TaskSpec] = []
     categorical: list[str] = [c for c in (user_col, item_col) if c]
@@ -244,16 +250,20 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
             if _label_name(c):
                 constant_labels.append(c)
             continue
-        if tokens & _BINARY_LABEL_TOKENS or tokens & _REGRESSION_LABEL_TOKENS:
+        if (tokens & _BINARY_LABEL_TOKENS or tokens & _REGRESSION_LABEL_TOKENS) and not set(_parts(c)) & _STAT_WORDS:
             task = _label_task(c, s, nunique[c])
             if task is not None:
                 tasks.append(task)
                 continue
-        if pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_timedelta64_dtype(s):
+        if c in times or pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_timedelta64_dtype(s):
             ignored[c] = "a date/time that is not the timestamp column"
         elif is_numeric(s):
             integer = pd.api.types.is_integer_dtype(s) or bool(np.all(np.mod(s.dropna(), 1) == 0))
-            (categorical if integer and nunique[c] <= 32 else numeric).append(c)
+            id_named = _parts(c)[-1:] == ["id"]
+            if integer and n > 100 and (nunique[c] == n and _row_index(c, s) or id_named and nunique[c] > 0.5 * n):
+                ignored[c] = f"{nunique[c]:,} distinct integers in {n:,} rows: looks like a row id or index"
+            else:  # an id is a category, whatever its number of values (standardising ids means nothing)
+                (categorical if integer and (nunique[c] <= 32 or id_named) else numeric).append(c)
         elif nunique[c] > 32 and _mostly_numeric(s):
             numeric.append(c)  # validation lists the rows holding text
         elif nunique[c] > 0.5 * n and n > 100:
@@ -278,12 +288,57 @@ def _label_task(column: str, series: pd.Series, nunique: int) -> TaskSpec | None
         spelled = ~_odd_values(series)
         if nunique <= 3 or spelled.mean() >= MOSTLY_BINARY:
             return TaskSpec(column, "binary")  # 1/2, a/b, 0/1/2 or a few odd values: validation says what is wrong
+    elif not _tokens(column) & _REGRESSION_LABEL_TOKENS:
+        return None  # user_ctr, click_per_day: a number about clicks, not a click (a click count is named "click")
     if is_numeric(series):
         skewed = bool(series.min() >= 0 and series.skew() > 2)
         return TaskSpec(column, "regression", log1p=skewed)
     if _mostly_numeric(series):
         return TaskSpec(column, "regression")  # validation lists the rows holding text
     return None
+
+
+# Plausible epoch times in seconds, milliseconds, microseconds or nanoseconds (1973 onwards); YYYYMMDD dates.
+_EPOCH = (1e8, 1e19)
+_YYYYMMDD = (19000101, 22001231)
+# Text that starts like a date: 2024-05-01, 2024/5/1, 01.05.2024, 5/1/24 (a time may follow).
+_DATE_TEXT = re.compile(r"\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})([ T]\S.*)?\s*")
+TIME_SAMPLE = 200
+
+
+def _time_evidence(column: str, series: pd.Series) -> int:
+    """2 for values that are times (datetimes, epoch numbers or YYYYMMDD under a time-like name such as time_ms or
+    created, text that reads as dates under any name), 1 for a timestamp's name alone (ts, date...), else 0."""
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return 2
+    named = int(_squash(column) in _TIME_SQUASHED)
+    head = series.iloc[: TIME_SAMPLE * 5].dropna().iloc[:TIME_SAMPLE]
+    if not len(head):
+        return named
+    if is_numeric(head):
+        values = head.to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        if not len(values) or not set(_parts(column)) & _TIME_WORDS:
+            return named
+        if np.any(np.mod(values, 1) != 0):
+            epoch = values.min() >= _EPOCH[0] and values.max() < 1e10  # fractional epoch seconds
+        elif values.min() >= _YYYYMMDD[0] and values.max() <= _YYYYMMDD[1]:
+            days = values.astype(np.int64)
+            epoch = np.all((days // 100 % 100 >= 1) & (days // 100 % 100 <= 12) & (days % 100 >= 1))
+        else:
+            epoch = values.min() >= _EPOCH[0] and values.max() < _EPOCH[1] and values.max() < 100 * values.min()
+        return 2 if epoch else named
+    if not (pd.api.types.is_object_dtype(head) or pd.api.types.is_string_dtype(head)):
+        return named
+    text = head.astype(str)
+    return 2 if text.str.fullmatch(_DATE_TEXT).all() and parse_time(text).notna().all() else named
+
+
+def _row_index(column: str, series: pd.Series) -> bool:
+    """A column of distinct integers that numbers the rows: named so ("Unnamed: 0" from to_csv, index) or 0..n-1."""
+    if _squash(column) in ("", "index", "idx", "row", "rowid", "rownum") or _squash(column).startswith("unnamed"):
+        return True
+    return bool(series.max() - series.min() == len(series) - 1)
 
 
 def show_value(value) -> str:
@@ -485,7 +540,20 @@ def parse_time(series: pd.Series) -> pd.Series:
     if 2 * numbers.notna().sum() > series.notna().sum():
         return numbers.astype(float)
     # utc=True: ISO strings with different offsets (summer/winter time) would otherwise raise.
-    return _datetime_seconds(pd.to_datetime(series, errors="coerce", format="mixed", utc=True))
+    parsed = pd.to_datetime(series, errors="coerce", format="mixed", utc=True, dayfirst=_day_first(series))
+    return _datetime_seconds(parsed)
+
+
+_NUMBERED_DATE = re.compile(r"^\s*(\d{1,2})[-/.](\d{1,2})[-/.]\d{2,4}")
+
+
+def _day_first(series: pd.Series) -> bool:
+    """Whether dates written 03/04/2024 are day first: some first field is over 12 and no second one is.
+
+    Parsed value by value, 03/04/2024 would be 4 March and 13/04/2024 13 April in the same column.
+    """
+    fields = series.dropna().astype(str).str.extract(_NUMBERED_DATE).dropna().astype(int)
+    return bool(len(fields) and (fields[0] > 12).any() and not (fields[1] > 12).any())
 
 
 # Dates outside these years are taken as misread values (e.g. "1,5" parsed as 5 January of year 1), not times.

@@ -9,10 +9,11 @@ import pandas as pd
 import pytest
 from conftest import open_app
 
-from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec
+from mtlrec.config import DataConfig, ExperimentConfig, SplitConfig, TaskSpec
+from mtlrec.data import prepare
 from mtlrec.errors import MtlrecError
 from mtlrec.io import read_table
-from mtlrec.schema import validate
+from mtlrec.schema import infer_schema, parse_time, validate
 
 ROWS = 300
 
@@ -51,6 +52,118 @@ def kuairand(rows: int = ROWS) -> pd.DataFrame:
             "tab": rng.integers(0, 15, rows),
         }
     )
+
+
+def test_epoch_milliseconds_named_time_ms_are_the_timestamp_and_the_day_column_is_ignored():
+    proposal = infer_schema(kuairand())
+
+    assert proposal.data.time_col == "time_ms"
+    assert proposal.ignored["date"] == "a date/time that is not the timestamp column"
+    assert proposal.data.numeric == ["duration_ms"]  # neither time is standardised as a feature
+
+
+def test_a_duration_in_milliseconds_is_not_taken_for_a_time():
+    proposal = infer_schema(kuairand().drop(columns=["date", "time_ms"]))
+
+    assert proposal.data.time_col is None
+    assert ("play_time_ms", "regression") in [(t.name, t.type) for t in proposal.tasks]
+
+
+def test_kuairand_feedback_flags_are_tasks_not_features():
+    names = [t.name for t in infer_schema(kuairand()).tasks]
+
+    assert names == ["is_click", "is_forward", "is_hate", "long_view", "play_time_ms"]
+
+
+def test_a_time_split_on_epoch_milliseconds_holds_out_the_latest_rows():
+    frame = kuairand()
+    proposal = infer_schema(frame)
+    config = ExperimentConfig(data=proposal.data, tasks=proposal.tasks, split=SplitConfig(method="time"))
+
+    prepared = prepare(config, frame)
+
+    assert prepared.test_frame["time_ms"].min() >= frame["time_ms"].iloc[prepared.train_idx].max()
+
+
+def test_epoch_times_win_over_a_column_merely_named_time(log):
+    rng = np.random.default_rng(5)
+    log["time"] = np.round(rng.exponential(30.0, ROWS), 3)  # seconds spent: many distinct values, not a time
+    log["timestamp"] = 1_700_000_000 + np.arange(ROWS) * 60
+
+    proposal = infer_schema(log)
+
+    assert proposal.data.time_col == "timestamp"
+    assert proposal.data.numeric == ["price", "time"]
+
+
+def test_dates_written_as_text_are_the_timestamp_whatever_the_column_is_called(log):
+    log["created"] = pd.date_range("2024-01-01", periods=ROWS, freq="h").strftime("%Y-%m-%d %H:%M:%S")
+
+    proposal = infer_schema(log)
+
+    assert proposal.data.time_col == "created"
+    assert "created" not in proposal.ignored
+
+
+def test_kuairec_keeps_the_finest_time_and_watch_ratio_is_a_regression_task(log):
+    times = pd.date_range("2020-07-05", periods=ROWS, freq="37min")
+    log["time"] = times.strftime("%Y-%m-%d %H:%M:%S.%f")
+    log["date"] = times.strftime("%Y%m%d").astype(float)
+    log["watch_ratio"] = np.random.default_rng(2).random(ROWS) * 2
+
+    proposal = infer_schema(log.drop(columns="click"))
+
+    assert proposal.data.time_col == "time"
+    assert "date" in proposal.ignored
+    assert proposal.tasks == [TaskSpec("watch_ratio", "regression")]
+
+
+def test_day_first_dates_are_read_day_first_in_every_row():
+    seconds = parse_time(pd.Series(["03/04/2021 10:00", "13/04/2021 10:00", "01.02.2021"]))
+
+    assert pd.to_datetime(seconds, unit="s").dt.strftime("%Y-%m-%d").tolist() == [
+        "2021-04-03",  # parsed value by value, 03/04 was 4 March next to 13 April
+        "2021-04-13",
+        "2021-02-01",
+    ]
+
+
+def test_iso_dates_are_not_taken_for_day_first_ones():
+    seconds = parse_time(pd.Series(["2021-04-03", "2021-04-13", None]))
+
+    assert pd.to_datetime(seconds, unit="s").dt.strftime("%Y-%m-%d").tolist()[:2] == ["2021-04-03", "2021-04-13"]
+
+
+@pytest.mark.parametrize("name", ["Unnamed: 0", "id", "sample_id"])
+def test_a_row_index_is_ignored_not_standardised_as_a_numeric_feature(log, name):
+    log.insert(0, name, np.arange(ROWS))
+
+    proposal = infer_schema(log)
+
+    assert proposal.ignored[name] == "300 distinct integers in 300 rows: looks like a row id or index"
+    assert proposal.data.numeric == ["price"]
+
+
+def test_an_integer_id_feature_is_categorical_whatever_its_number_of_values(log):
+    log["author_id"] = np.random.default_rng(3).integers(0, 120, ROWS)
+
+    proposal = infer_schema(log)
+
+    assert "author_id" in proposal.data.categorical and "author_id" not in proposal.data.numeric
+
+
+def test_statistics_about_past_clicks_are_features_not_tasks(log):
+    rng = np.random.default_rng(4)
+    log["click_cnt_7d"] = rng.integers(0, 40, ROWS)
+    log["user_ctr"] = rng.random(ROWS)
+    log["like_count"] = rng.integers(0, 1000, ROWS)
+    log["clicked_before"] = rng.integers(0, 2, ROWS)
+
+    proposal = infer_schema(log)
+
+    assert [t.name for t in proposal.tasks] == ["click"]
+    assert proposal.data.numeric == ["price", "click_cnt_7d", "user_ctr", "like_count"]
+    assert "clicked_before" in proposal.data.categorical
 
 
 def test_movielens_double_colon_file_is_read_with_its_four_columns():
@@ -107,6 +220,13 @@ def test_a_question_mark_in_a_label_is_reported_as_a_missing_label(log):
     assert caught.value.problems == [
         "column 'click' (task) has missing values in 1 row (row 5, e.g. nan): fill or drop those rows"
     ]
+
+
+def test_a_yes_no_label_padded_with_spaces_is_noted_without_the_spaces(log):
+    log["click"] = np.where(log["click"] == 1, " yes", "no ")
+    config = ExperimentConfig(data=DataConfig(categorical=["device"]), tasks=[TaskSpec("click")])
+
+    assert validate(config, log) == ["column 'click': values no/yes read as 0/1"]
 
 
 def test_data_page_reads_a_double_colon_upload(home):
