@@ -173,7 +173,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
         if tasks:
             missing = [t for t in tasks if t not in frame.columns]
             if missing:
-                raise MtlrecError(f"--tasks names columns that are not in the data: {', '.join(missing)}")
+                raise MtlrecError(_not_columns("--tasks", missing, frame.columns), source=Path(args.data).name)
             types = _list(args.task_types) or [
                 next((t.type for t in proposal.tasks if t.name == name), None)
                 or ("binary" if binary_coding(frame[name]) else "regression")
@@ -210,6 +210,18 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
         config.data = d
     _apply_overrides(config, args)
     return config, loaded
+
+
+def _not_columns(flag: str, names: list[str], columns) -> str:
+    """Which names are not columns, the column each was likely meant to be (other case, spaces), and the columns."""
+    columns = [str(c) for c in columns]
+    by_key = {c.strip().lower(): c for c in columns}
+    shown = []
+    for name in names:
+        meant = by_key.get(name.strip().lower())
+        shown.append(f"'{name}'" + (f" (did you mean '{meant}'?)" if meant else ""))
+    listed = ", ".join(columns[:30]) + (", ..." if len(columns) > 30 else "")
+    return f"{flag} names columns that are not in the data: {', '.join(shown)}; the columns are: {listed}"
 
 
 def _apply_overrides(config: ExperimentConfig, args: argparse.Namespace) -> None:

@@ -133,7 +133,7 @@ def test_sample_writes_a_reproducible_log(tmp_path):
     ("args", "message"),
     [
         (["train", "missing.csv"], "file 'missing.csv' does not exist"),
-        (["train", "{data}", "--tasks", "click,nope"], "--tasks names columns that are not in the data: nope"),
+        (["train", "{data}", "--tasks", "click,nope"], "--tasks names columns that are not in the data: 'nope'"),
         (["train", "{data}", "--tasks", "click", "--weights", "1,2"], "--weights has 2 values for 1 tasks"),
         (
             ["train", "{data}", "--tasks", "item_price", "--task-types", "binary"],

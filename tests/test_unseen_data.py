@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from conftest import open_app
 
+from mtlrec.cli import main
 from mtlrec.config import DataConfig, ExperimentConfig, SplitConfig, TaskSpec
 from mtlrec.data import prepare
 from mtlrec.errors import MtlrecError
@@ -227,6 +228,19 @@ def test_a_yes_no_label_padded_with_spaces_is_noted_without_the_spaces(log):
     config = ExperimentConfig(data=DataConfig(categorical=["device"]), tasks=[TaskSpec("click")])
 
     assert validate(config, log) == ["column 'click': values no/yes read as 0/1"]
+
+
+def test_cli_names_the_column_a_task_was_meant_to_be(log, tmp_path, capsys):
+    path = tmp_path / "log.csv"
+    log.to_csv(path, index=False)
+
+    assert main(["train", str(path), "--tasks", "Click,purchase"]) == 2
+
+    err = capsys.readouterr().err
+    assert err == (
+        "error: log.csv: --tasks names columns that are not in the data: 'Click' (did you mean 'click'?), "
+        "'purchase'; the columns are: user_id, item_id, device, price, click\n"
+    )
 
 
 def test_data_page_reads_a_double_colon_upload(home):
