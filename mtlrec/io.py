@@ -245,6 +245,10 @@ def _read_parquet(data: bytes, name: str) -> Table:
         notes.append(f"decimal column(s) {', '.join(repr(c) for c in decimals[:10])} read as floating-point numbers")
     try:
         frame = arrow.to_pandas(date_as_object=False)  # dates as datetime64: usable as timestamps
+        for column in frame.columns[[isinstance(t, pd.ArrowDtype) for t in frame.dtypes]]:
+            # Saved from pandas' pyarrow backend (float64[pyarrow]...): numpy's operations refuse those columns.
+            converted = pa.array(frame[column].array).to_pandas(date_as_object=False)
+            frame[column] = converted.set_axis(frame.index)
     except Exception as exc:
         raise MtlrecError(f"the Parquet file has a column type pandas cannot read ({exc})", source=name) from None
     return Table(frame, name, notes)

@@ -4,6 +4,8 @@ file means, and a mistake on the command line is answered with the column that w
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -252,3 +254,17 @@ def test_data_page_reads_a_double_colon_upload(home):
     assert not at.exception and not at.error
     assert "Loader: delimiter detected: '::'" in [info.value for info in at.info]
     assert list(at.data_editor(key="schema_editor").value["column"]) == ["device", "click"]
+
+
+def test_parquet_saved_with_the_pyarrow_backend_is_read_as_plain_columns(log):
+    log["price"] = log["price"].where(log.index % 10 != 3)  # a few missing prices
+    frame = log.convert_dtypes(dtype_backend="pyarrow")
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer)
+
+    loaded = read_table(buffer.getvalue(), "arrow.parquet").frame
+    proposal = infer_schema(loaded)  # raised NotImplementedError ("mod not implemented") on double[pyarrow]
+
+    assert loaded["price"].dtype == np.float64 and loaded["price"].isna().sum() == 30
+    assert proposal.data.numeric == ["price"] and [t.name for t in proposal.tasks] == ["click"]
+    assert validate(ExperimentConfig(data=proposal.data, tasks=proposal.tasks), loaded) == []
