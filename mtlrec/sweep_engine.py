@@ -1,13 +1,13 @@
 """The sweep's engine: prepare once, plan the groups, train them on worker threads, save each run as it ends.
 
 mtlrec.sweep.run_sweep is the way in. How a sweep goes:
-1. the data is prepared and encoded once, and the model is built once after `torch.manual_seed` (as run_experiment
-   does), so every point starts from the state its separate run would start from;
+1. the data is prepared and encoded once, and the model is built once from the training seed's random stream (as
+   run_experiment does), so every point starts from the state its separate run would start from;
 2. the group size K is measured (`Sweeper.group_size`): stacked training (mtlrec.stacked) where it costs less per
    model than one model at a time, plain mtlrec.train.Trainer runs otherwise;
 3. groups run on up to MAX_WORKERS threads with one core each (on a CPU and without dropout; with dropout one
-   worker, whose runs draw their masks from the stream their separate runs would, mtlrec.train.RunRandom); the
-   references run one after the other through run_experiment, as one more unit of work;
+   worker, whose runs draw their masks from the stream their separate runs would, mtlrec.train.RunRandom); each
+   reference is a run_experiment of its own, a unit after the groups for whichever worker is free;
 4. each trained point is evaluated with experiment.trained_result by the first free worker (a task of its own,
    ahead of the next group: Tasks), saved in the run store tagged with the sweep, and sweep.csv is rewritten; a stop
    drops the runs in flight within about a batch.
@@ -189,8 +189,7 @@ class Sweeper:
                 lambda g=g, i=i: self._train_group(g, weights, f"points {i + 1}/{len(groups)}")
                 for i, g in enumerate(groups)
             ]
-            if self.config.reference_roles():
-                units.append(self._run_references)
+            units += self.reference_units()
             self._execute(units, workers)
         finally:
             torch.set_num_threads(threads)
@@ -328,19 +327,26 @@ class Sweeper:
             if last:
                 self.tracker.end(key)
 
-    def _run_references(self) -> None:
-        """The adaptive weightings and the single-task model, one after the other, as normal runs."""
-        for role in self.config.reference_roles():
-            if self.halt.is_set():
-                return
-            key = f"reference {role}"
-            self.tracker.begin(key, f"reference: {role.replace('_', '-')}")
+    def reference_units(self) -> list[Callable[[], None]]:
+        """One unit per reference run (adaptive weightings, single-task models), after the groups: whichever worker
+        is free takes the next, so the references of a sweep train side by side (run_experiment draws from its own
+        random stream, so they are the runs they would be alone)."""
+        return [lambda role=role: self._run_reference(role) for role in self.config.reference_roles()]
+
+    def _run_reference(self, role: str) -> None:
+        """One reference, as a normal run of its own."""
+        if self.halt.is_set():
+            return
+        key = f"reference {role}"
+        self.tracker.begin(key, f"reference: {role.replace('_', '-')}")
+        try:
             result = run_experiment(
                 self.config.reference_config(role), prepared=self.prepared, stop=self.halt,
-                callback=lambda p, key=key: self.tracker.progress(key, REFERENCE_COST * _share(p)),
+                callback=lambda p: self.tracker.progress(key, REFERENCE_COST * _share(p)),
             )  # fmt: skip
             if not self.halt.is_set():
                 self._save(result, key, role)
+        finally:
             self.tracker.end(key)
 
     def _point_result(self, config: ExperimentConfig, fit: StackedFit, group_size: int) -> RunResult:

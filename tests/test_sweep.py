@@ -490,6 +490,32 @@ def test_sweep_points_have_the_test_metrics_of_separate_runs(dropout, interactio
 # ------------------------------------------------------------------------------------- runs, store, stop, jobs
 
 
+def test_references_train_side_by_side_on_two_workers_and_equal_their_runs_alone(
+    interactions, make_config, tmp_path, monkeypatch
+):
+    sweep = sweep_of(make_config(epochs=1), points=2, references=["uncertainty", "dwa"], baseline=True)
+    prepared = prepare(sweep.experiment(), interactions)
+    alone = {role: run_experiment(sweep.reference_config(role), prepared=prepared) for role in sweep.reference_roles()}
+    spans, lock = [], threading.Lock()
+
+    def timed_run(*args, **kwargs):
+        start = time.perf_counter()
+        time.sleep(0.2)  # a reference on the other worker starts meanwhile, if the references are separate units
+        result = run_experiment(*args, **kwargs)
+        with lock:
+            spans.append((start, time.perf_counter()))
+        return result
+
+    monkeypatch.setattr(mtlrec.sweep_engine, "run_experiment", timed_run)
+    result = run_sweep(sweep, RunStore(tmp_path), prepared=prepared, group_size=1, workers=2)
+    assert result.status == "finished" and sorted(result.references["role"]) == sorted(alone)
+    spans.sort()
+    assert any(b[0] < a[1] for a, b in zip(spans, spans[1:], strict=False)), spans  # two references at once
+    store = RunStore(tmp_path)
+    for row in result.references.itertuples():
+        assert store.load(row.run_id).metrics["tasks"] == alone[row.role].metrics["tasks"], row.role
+
+
 def test_a_sweep_saves_every_run_tagged_with_it_and_survives_a_restart(interactions, make_config, tmp_path):
     sweep = sweep_of(make_config(epochs=1), metrics={"like": "logloss"}, references=["dwa"], baseline=True)
     seen = []
