@@ -12,6 +12,7 @@ import streamlit as st
 
 from mtlrec import charts, fmt
 from mtlrec.errors import MtlrecError
+from mtlrec.io import UPLOAD_TYPES
 from mtlrec.jobs import warm_up
 from mtlrec.sample import SAMPLES
 from ui import frame, state
@@ -52,8 +53,8 @@ def home() -> None:
         st.subheader(":material/upload_file: Or bring your own")
         limit = st.get_option("server.maxUploadSize")
         upload = st.file_uploader(
-            f"CSV (comma, semicolon or tab separated, optionally .gz) or Parquet, up to {limit} MB",
-            type=["csv", "tsv", "txt", "gz", "parquet", "pq"],
+            f"CSV (comma, semicolon, tab, pipe or :: separated, optionally .gz) or Parquet, up to {limit} MB",
+            type=list(UPLOAD_TYPES),
             key="home_upload",
         )
         if upload is not None and st.session_state.get("home_uploaded") != upload.file_id:

@@ -28,6 +28,7 @@ from mtlrec.resources import available_memory
 SNIFF_BYTES = 64 * 1024
 SNIFF_LINES = 50
 DELIMITERS = ",;\t|"
+UPLOAD_TYPES = ("csv", "tsv", "txt", "dat", "gz", "parquet", "pq")  # file name endings the app's uploaders accept
 MAX_NAME_LENGTH = 200  # a longer "column name" is data in a file without a header line
 GUNZIP_CHUNK = 1 << 20
 WIDE = 64  # columns beyond which a loaded table's memory blocks are merged (one copy, up to MERGE_CELLS values)
@@ -411,7 +412,7 @@ def _read_csv(data: bytes, name: str) -> Table:
         converted = _read_decimal_commas(frame)
         if converted:
             notes.append(f"decimal commas read as numbers in {', '.join(repr(c) for c in converted[:10])}")
-    notes += _read_missing_markers(frame)
+    notes += _read_missing_markers(frame, decimal_comma=delimiter != ",")
     return Table(frame, name, notes)
 
 
@@ -481,20 +482,25 @@ def _read_decimal_commas(frame: pd.DataFrame) -> list[str]:
             continue
         text = values.dropna().astype(str).str.strip()
         if len(text) and text.str.contains(",", regex=False).any() and text.str.fullmatch(_DECIMAL_COMMA).all():
-            plain = values.astype("string").str.strip().str.replace(".", "", regex=False)
-            numbers = pd.to_numeric(plain.str.replace(",", ".", regex=False))
-            frame[column] = numbers.astype("float64")
+            frame[column] = _comma_numbers(values.astype("string").str.strip())
             converted.append(column)
     return converted
+
+
+def _comma_numbers(text: pd.Series) -> pd.Series:
+    """Text in the _DECIMAL_COMMA form as float64 (1.234,5 -> 1234.5)."""
+    plain = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    return pd.to_numeric(plain).astype("float64")
 
 
 # Placeholders for "no value" that pandas does not know (it knows NA, N/A, NULL, nan, the empty field...).
 MISSING_MARKERS = ("-", "--", "?", ".", "none", "missing", "unknown", "n.a.", "#n/a", "#value!", "#div/0!")
 
 
-def _read_missing_markers(frame: pd.DataFrame) -> list[str]:
+def _read_missing_markers(frame: pd.DataFrame, decimal_comma: bool = False) -> list[str]:
     """Numbers with a placeholder such as '-' or '?' in some rows: the placeholders become missing values, so the
-    column stays numeric instead of becoming text (and then a category or nothing)."""
+    column stays numeric instead of becoming text (and then a category or nothing). With `decimal_comma` (a file not
+    separated by commas) the numbers may be written 1,5 or 1.234,5 too."""
     notes = []
     for column in frame.columns:
         values = frame[column]
@@ -504,12 +510,19 @@ def _read_missing_markers(frame: pd.DataFrame) -> list[str]:
         marker = text.str.lower().isin(MISSING_MARKERS)
         if not marker.any() or marker.all():
             continue
-        numbers = pd.to_numeric(text.mask(marker), errors="coerce")
+        rest = text.mask(marker)
+        numbers = pd.to_numeric(rest, errors="coerce")
+        if decimal_comma and numbers.notna().sum() < rest.notna().sum():
+            written = rest.dropna()
+            if written.str.contains(",", regex=False).any() and written.str.fullmatch(_DECIMAL_COMMA).all():
+                numbers = _comma_numbers(rest)
         if numbers.notna().sum() == (values.notna() & ~marker).sum():
             frame[column] = numbers.astype("float64")
             shown = "/".join(sorted({repr(str(v)) for v in text[marker].unique()}))
+            count = int(marker.sum())
             notes.append(
-                f"column '{column}': {int(marker.sum()):,} values {shown} read as missing (the rest are numbers)"
+                f"column '{column}': {count:,} value{'s' if count != 1 else ''} {shown} read as missing "
+                "(the rest are numbers)"
             )
     return notes
 

@@ -13,6 +13,7 @@ import streamlit as st  # noqa: E402
 from mtlrec import charts, fmt  # noqa: E402
 from mtlrec.config import ExperimentConfig, TaskSpec  # noqa: E402
 from mtlrec.errors import MtlrecError  # noqa: E402
+from mtlrec.io import UPLOAD_TYPES  # noqa: E402
 from mtlrec.sample import SAMPLES  # noqa: E402
 from mtlrec.schema import binary_coding, is_numeric, validate  # noqa: E402
 from ui import state  # noqa: E402
@@ -24,7 +25,6 @@ PREVIEW_ROWS = 200
 PREVIEW_COLUMNS = 200  # a table may have 10,000 columns: the preview shows these first ones (the summary lists all)
 EXAMPLE_ROWS = 1000  # the column summary looks for a column's first distinct values here before in all its rows
 PROFILE_ROWS = 200_000  # profile charts and the column summary use at most this many sampled rows
-UPLOAD_TYPES = ["csv", "tsv", "txt", "dat", "gz", "parquet", "pq"]
 ID_COLUMNS = (  # (role, label, help) of the id selectboxes; the config field is f"{role}_col"
     ("user", "User column", "Enables GAUC, the user split, ranking metrics and recommendations."),
     ("item", "Item column", "The thing recommended: enables ranking metrics and recommendations."),
@@ -68,7 +68,7 @@ def load_controls() -> None:
         limit = st.get_option("server.maxUploadSize")
         upload = st.file_uploader(
             f"Upload CSV (optionally .gz) or Parquet, up to {limit} MB",
-            type=UPLOAD_TYPES,
+            type=list(UPLOAD_TYPES),
             key="data_upload",
             help=f"The size limit ({limit} MB) is `server.maxUploadSize` in .streamlit/config.toml.",
         )

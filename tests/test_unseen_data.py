@@ -210,6 +210,19 @@ def test_placeholders_for_no_value_in_a_numeric_column_become_missing_values():
     assert "column 'price': 2 values '-'/'?' read as missing (the rest are numbers)" in table.notes
 
 
+def test_decimal_commas_and_placeholders_in_one_column_are_numbers_and_missing_values():
+    # An Excel export from a European locale: semicolons, decimal commas and '-' for "no price" in the same column.
+    text = "user_id;price;click\nu1;1.234,5;1\nu2;-;0\nu3;12,25;1\nu4;7;0\n"
+
+    table = read_table(text.encode(), "excel.csv")
+
+    assert table.frame["price"].tolist()[::2] == [1234.5, 12.25] and table.frame["price"].tolist()[3] == 7.0
+    assert table.frame["price"].isna().tolist() == [False, True, False, False]
+    assert "column 'price': 1 value '-' read as missing (the rest are numbers)" in table.notes
+    comma = read_table(text.replace(";", ",").replace("1.234,5", "1234").replace("12,25", "12").encode(), "x.csv")
+    assert comma.frame["price"].tolist()[::2] == [1234.0, 12.0]  # a comma file: commas stay delimiters
+
+
 def test_a_question_mark_in_a_label_is_reported_as_a_missing_label(log):
     text = log.assign(click=log["click"].astype(str).where(log.index != 4, "?")).to_csv(index=False)
     frame = read_table(text.encode(), "log.csv").frame
