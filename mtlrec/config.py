@@ -27,7 +27,7 @@ MODEL_KINDS = ("shared_bottom", "mmoe", "ple", "esmm", "single_task")  # see mtl
 MONITOR_METRICS = {"binary": ("auc", "gauc", "logloss"), "regression": ("rmse", "mae")}
 
 # Size presets: embedding width, shared-bottom widths, per-task tower widths. On the bundled synthetic sample they
-# span ~20 thousand (tiny) to ~14 million (xl) parameters; the count on other data depends on its vocabularies.
+# span ~21 thousand (tiny) to ~18 million (xl) parameters; the count on other data depends on its vocabularies.
 SIZE_PRESETS: dict[str, dict[str, Any]] = {
     "tiny": {"embed_dim": 4, "bottom": [32], "tower": [8]},
     "small": {"embed_dim": 16, "bottom": [256, 128], "tower": [64]},
