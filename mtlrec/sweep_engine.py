@@ -5,9 +5,9 @@ mtlrec.sweep.run_sweep is the way in. How a sweep goes:
    run_experiment does), so every point starts from the state its separate run would start from;
 2. the group size K is measured (`Sweeper.group_size`): stacked training (mtlrec.stacked) where it costs less per
    model than one model at a time, plain mtlrec.train.Trainer runs otherwise;
-3. groups run on up to MAX_WORKERS threads with one core each (on a CPU and without dropout; with dropout one
-   worker, whose runs draw their masks from the stream their separate runs would, mtlrec.train.RunRandom); each
-   reference is a run_experiment of its own, a unit after the groups for whichever worker is free;
+3. groups run on up to MAX_WORKERS threads with one core each (on a CPU; every group draws its dropout masks, if
+   any, from the stream its separate runs would, mtlrec.train.RunRandom, so threads cannot change each other's
+   runs); each reference is a run_experiment of its own, a unit after the groups for whichever worker is free;
 4. each trained point is evaluated with experiment.trained_result by the first free worker (a task of its own,
    ahead of the next group: Tasks), saved in the run store tagged with the sweep, and sweep.csv is rewritten; a stop
    drops the runs in flight within about a batch.
@@ -167,8 +167,9 @@ class Sweeper:
             stacks = stackable(copy.deepcopy(self.template), prepared.train, self.device)
         if not stacks:
             self.notes.append(f"{experiment.model.kind} cannot be stacked with vmap: points train one at a time")
-        self.dropout = experiment.model.dropout > 0
-        parallel = self.device.type == "cpu" and not self.dropout  # a GPU is filled by one worker
+        # A GPU is filled by one worker. With dropout, workers take turns drawing masks (RunRandom) and overlap the
+        # rest of their steps.
+        parallel = self.device.type == "cpu"
         workers = (workers or max(1, min(MAX_WORKERS, os.cpu_count() or 1))) if parallel else 1
         weights = self.config.weights()
         threads = torch.get_num_threads()

@@ -467,16 +467,19 @@ def test_a_model_that_diverges_in_a_stack_fails_alone_and_the_others_train_as_if
         np.testing.assert_allclose(fits[0].state[name].numpy(), value.numpy(), atol=TOLERANCE, err_msg=name)
 
 
-@pytest.mark.parametrize("dropout", [0.0, 0.3])
-def test_sweep_points_have_the_test_metrics_of_separate_runs(dropout, interactions, make_config, tmp_path):
-    # With dropout the sweep trains on one worker and replays the random state: every point draws the masks
-    # its separate run draws.
+@pytest.mark.parametrize(("dropout", "group_size", "workers"), [(0.0, 3, 1), (0.3, 3, 1), (0.3, 2, 2), (0.3, 1, 2)])
+def test_sweep_points_have_the_test_metrics_of_separate_runs(
+    dropout, group_size, workers, interactions, make_config, tmp_path
+):
+    # With dropout every group draws the masks its separate runs draw (RunRandom), also with two workers drawing
+    # at once (a stack of 2 beside a single run, or three single runs).
     base = make_config(epochs=2)
     base.model.dropout = dropout
     base.train.precision = "fp32"  # as above: equal within float32 rounding, not bfloat16's
     sweep = sweep_of(base)
     store = RunStore(tmp_path)
-    result = run_sweep(sweep, store, interactions, group_size=3, workers=1)
+    result = run_sweep(sweep, store, interactions, group_size=group_size, workers=workers)
+    assert json.loads((sweep_folder(store, result.sweep_id) / "sweep.json").read_text())["workers"] == workers
     prepared = prepare(sweep.experiment(), interactions)
     for row in result.points.itertuples():
         saved = store.load(row.run_id)
@@ -484,7 +487,7 @@ def test_sweep_points_have_the_test_metrics_of_separate_runs(dropout, interactio
         for task, metrics in alone.metrics["tasks"].items():
             for metric, value in metrics.items():
                 assert saved.metrics["tasks"][task][metric] == pytest.approx(value, abs=TOLERANCE), (task, metric)
-        assert saved.metrics["sweep"]["group_size"] == 3
+        assert saved.metrics["sweep"]["group_size"] in {len(g) for g in _groups(3, group_size, workers)}
 
 
 # ------------------------------------------------------------------------------------- runs, store, stop, jobs
