@@ -413,6 +413,7 @@ def _read_csv(data: bytes, name: str) -> Table:
         if converted:
             notes.append(f"decimal commas read as numbers in {', '.join(repr(c) for c in converted[:10])}")
     notes += _read_missing_markers(frame, decimal_comma=delimiter != ",")
+    notes += _read_units(frame, decimal_comma=delimiter != ",")
     return Table(frame, name, notes)
 
 
@@ -524,6 +525,50 @@ def _read_missing_markers(frame: pd.DataFrame, decimal_comma: bool = False) -> l
                 f"column '{column}': {count:,} value{'s' if count != 1 else ''} {shown} read as missing "
                 "(the rest are numbers)"
             )
+    return notes
+
+
+# A number with one currency sign or a percent sign: $1,234.50, -$3, 12,50 €, 45%, 12.5 %.
+_UNIT_VALUE = re.compile(r"(?P<neg>-)?\s*(?P<pre>[$€£¥])?\s*(?P<num>[\d.,]+)\s*(?P<post>[%€$£¥])?")
+# Plain and comma-grouped numbers (1234.5, 1,234.5, .5) for files whose decimal mark is the dot.
+_DOT_DECIMAL = r"(\d+|\d{1,3}(,\d{3})+)(\.\d*)?|\.\d+"
+
+
+def _read_units(frame: pd.DataFrame, decimal_comma: bool = False) -> list[str]:
+    """Text columns of numbers written with one currency sign or a percent sign ($1,234.50, 12,50 €, 45%): the
+    numbers, without the sign (45% is 45), so that a price stays a number instead of text that inference would
+    ignore or embed. Placeholders such as '-' count as missing; anything else leaves the column as it is."""
+    notes = []
+    for column in frame.columns:
+        values = frame[column]
+        if is_numeric_dtype(values) or not (is_object_dtype(values) or is_string_dtype(values)):
+            continue
+        text = values.astype("string").str.strip()
+        marker = text.str.lower().isin(MISSING_MARKERS)
+        written = text[~marker].dropna()
+        if written.empty:
+            continue
+        parts = written.str.extract(f"^{_UNIT_VALUE.pattern}$")
+        if parts["num"].isna().any():
+            continue
+        signs = set(parts["pre"].dropna()) | set(parts["post"].dropna())
+        if len(signs) != 1 or (parts["pre"].notna() & parts["post"].notna()).any():
+            continue
+        number = parts["num"]
+        if decimal_comma and number.str.fullmatch(_DECIMAL_COMMA).all():  # as plain numbers in such files
+            magnitude = _comma_numbers(number)
+        elif number.str.fullmatch(_DOT_DECIMAL).all():
+            magnitude = pd.to_numeric(number.str.replace(",", "", regex=False))
+        else:
+            continue
+        result = pd.Series(np.nan, index=frame.index, dtype="float64")
+        result[written.index] = np.where(parts["neg"].notna(), -magnitude, magnitude)
+        frame[column] = result
+        (sign,) = signs
+        what = "percent sign" if sign == "%" else f"currency sign '{sign}'"
+        missing = int(marker.sum())
+        also = f" ({missing:,} placeholder{'s' if missing != 1 else ''} such as '-' read as missing)" if missing else ""
+        notes.append(f"column '{column}': read as numbers without the {what}{also}")
     return notes
 
 

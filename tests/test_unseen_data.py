@@ -223,6 +223,24 @@ def test_decimal_commas_and_placeholders_in_one_column_are_numbers_and_missing_v
     assert comma.frame["price"].tolist()[::2] == [1234.0, 12.0]  # a comma file: commas stay delimiters
 
 
+def test_prices_with_a_currency_sign_and_shares_with_a_percent_sign_are_numbers():
+    text = 'user_id,price,share,city,click\nu1,"$1,234.50",45%,Paris,1\nu2,$12,12.5 %,Rome,0\nu3,-$3.25,-,Oslo,1\n'
+
+    table = read_table(text.encode(), "shop.csv")
+
+    assert table.frame["price"].tolist() == [1234.5, 12.0, -3.25]
+    assert table.frame["share"].tolist()[:2] == [45.0, 12.5] and np.isnan(table.frame["share"].iloc[2])
+    assert table.frame["city"].tolist() == ["Paris", "Rome", "Oslo"]  # text stays text
+    assert "column 'price': read as numbers without the currency sign '$'" in table.notes
+    assert "column 'share': read as numbers without the percent sign (1 placeholder such as '-' read as missing)" in (
+        table.notes
+    )
+    euro = read_table("user_id;price;click\nu1;12,50 €;1\nu2;1.234,00 €;0\n".encode(), "eu.csv")
+    assert euro.frame["price"].tolist() == [12.5, 1234.0]  # a semicolon file: the comma is the decimal mark
+    mixed = read_table(b"user_id,code,click\nu1,$a,1\nu2,10%,0\nu3,$5,1\n", "codes.csv")
+    assert mixed.frame["code"].tolist() == ["$a", "10%", "$5"]  # not all numbers, or two signs: left as text
+
+
 def test_a_question_mark_in_a_label_is_reported_as_a_missing_label(log):
     text = log.assign(click=log["click"].astype(str).where(log.index != 4, "?")).to_csv(index=False)
     frame = read_table(text.encode(), "log.csv").frame
