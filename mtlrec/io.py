@@ -13,6 +13,7 @@ import io
 import re
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -498,17 +499,22 @@ def _comma_numbers(text: pd.Series) -> pd.Series:
 MISSING_MARKERS = ("-", "--", "?", ".", "none", "missing", "unknown", "n.a.", "#n/a", "#value!", "#div/0!")
 
 
-def _read_missing_markers(frame: pd.DataFrame, decimal_comma: bool = False) -> list[str]:
-    """Numbers with a placeholder such as '-' or '?' in some rows: the placeholders become missing values, so the
-    column stays numeric instead of becoming text (and then a category or nothing). With `decimal_comma` (a file not
-    separated by commas) the numbers may be written 1,5 or 1.234,5 too."""
-    notes = []
+def _text_columns(frame: pd.DataFrame) -> Iterator[tuple[str, pd.Series, pd.Series]]:
+    """Each text column of `frame`: its name, its values stripped, and which of them are MISSING_MARKERS."""
     for column in frame.columns:
         values = frame[column]
         if is_numeric_dtype(values) or not (is_object_dtype(values) or is_string_dtype(values)):
             continue
         text = values.astype("string").str.strip()
-        marker = text.str.lower().isin(MISSING_MARKERS)
+        yield column, text, text.str.lower().isin(MISSING_MARKERS)
+
+
+def _read_missing_markers(frame: pd.DataFrame, decimal_comma: bool = False) -> list[str]:
+    """Numbers with a placeholder such as '-' or '?' in some rows: the placeholders become missing values, so the
+    column stays numeric instead of becoming text (and then a category or nothing). With `decimal_comma` (a file not
+    separated by commas) the numbers may be written 1,5 or 1.234,5 too."""
+    notes = []
+    for column, text, marker in _text_columns(frame):
         if not marker.any() or marker.all():
             continue
         rest = text.mask(marker)
@@ -517,7 +523,7 @@ def _read_missing_markers(frame: pd.DataFrame, decimal_comma: bool = False) -> l
             written = rest.dropna()
             if written.str.contains(",", regex=False).any() and written.str.fullmatch(_DECIMAL_COMMA).all():
                 numbers = _comma_numbers(rest)
-        if numbers.notna().sum() == (values.notna() & ~marker).sum():
+        if numbers.notna().sum() == (text.notna() & ~marker).sum():
             frame[column] = numbers.astype("float64")
             shown = "/".join(sorted({repr(str(v)) for v in text[marker].unique()}))
             count = int(marker.sum())
@@ -539,12 +545,7 @@ def _read_units(frame: pd.DataFrame, decimal_comma: bool = False) -> list[str]:
     numbers, without the sign (45% is 45), so that a price stays a number instead of text that inference would
     ignore or embed. Placeholders such as '-' count as missing; anything else leaves the column as it is."""
     notes = []
-    for column in frame.columns:
-        values = frame[column]
-        if is_numeric_dtype(values) or not (is_object_dtype(values) or is_string_dtype(values)):
-            continue
-        text = values.astype("string").str.strip()
-        marker = text.str.lower().isin(MISSING_MARKERS)
+    for column, text, marker in _text_columns(frame):
         written = text[~marker].dropna()
         if written.empty:
             continue
