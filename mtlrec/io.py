@@ -518,13 +518,18 @@ def _read_missing_markers(frame: pd.DataFrame, decimal_comma: bool = False) -> l
         if not marker.any() or marker.all():
             continue
         rest = text.mask(marker)
+        written = rest.dropna()
+        integers = written.str.fullmatch(r"-?\d+").all()
+        if integers and written.str.fullmatch(r"-?0\d+").any():
+            continue  # codes with leading zeros (zip codes, 00123): text, as they were
         numbers = pd.to_numeric(rest, errors="coerce")
         if decimal_comma and numbers.notna().sum() < rest.notna().sum():
-            written = rest.dropna()
             if written.str.contains(",", regex=False).any() and written.str.fullmatch(_DECIMAL_COMMA).all():
                 numbers = _comma_numbers(rest)
         if numbers.notna().sum() == (text.notna() & ~marker).sum():
-            frame[column] = numbers.astype("float64")
+            # Integers beyond float64's exact range (2^53: large ids) stay exact, as nullable integers.
+            big = integers and bool((numbers.abs() > 2**53).any())
+            frame[column] = numbers.astype("Int64" if big else "float64")
             shown = "/".join(sorted({repr(str(v)) for v in text[marker].unique()}))
             count = int(marker.sum())
             notes.append(
@@ -553,10 +558,11 @@ def _read_units(frame: pd.DataFrame, decimal_comma: bool = False) -> list[str]:
         if parts["num"].isna().any():
             continue
         signs = set(parts["pre"].dropna()) | set(parts["post"].dropna())
-        if len(signs) != 1 or (parts["pre"].notna() & parts["post"].notna()).any():
-            continue
+        if len(signs) != 1 or (parts["pre"].notna() == parts["post"].notna()).any():
+            continue  # one sign, on every value (45% beside 0.5 would mix scales)
         number = parts["num"]
-        if decimal_comma and number.str.fullmatch(_DECIMAL_COMMA).all():  # as plain numbers in such files
+        comma = number.str.contains(",", regex=False).any()
+        if decimal_comma and comma and number.str.fullmatch(_DECIMAL_COMMA).all():  # as plain numbers in such files
             magnitude = _comma_numbers(number)
         elif number.str.fullmatch(_DOT_DECIMAL).all():
             magnitude = pd.to_numeric(number.str.replace(",", "", regex=False))

@@ -139,13 +139,17 @@ class LoadedRun:
             encoder = Encoder.load(self.folder / "encoder.json")
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise MtlrecError(f"run '{self.run_id}': encoder.json is damaged ({type(exc).__name__}: {exc})") from None
-        model = build_model(
-            self.config.model,
-            encoder.cardinalities,
-            encoder.numeric_width,
-            len(self.config.tasks),
-            tasks=self.config.tasks,
-        )
+        from mtlrec.train import scratch
+
+        # The initial weights (overwritten below) are drawn without moving a training run's random stream.
+        with scratch(torch.device("cpu")):
+            model = build_model(
+                self.config.model,
+                encoder.cardinalities,
+                encoder.numeric_width,
+                len(self.config.tasks),
+                tasks=self.config.tasks,
+            )
         try:
             # weights_only: tensors and plain containers only; a crafted pickle is refused, never run.
             state = torch.load(self.folder / "model.pt", map_location=device, weights_only=True)

@@ -7,7 +7,7 @@ Python dispatch and one optimiser step per mini-batch for all K. On a CPU, share
 (mtlrec.stacked_bottom.HandStack: the same numbers, less overhead); make_stack chooses.
 
 The K models stay independent, and each follows mtlrec.train.Trainer step for step:
-- the same initial state (the caller builds the model once, after `torch.manual_seed`, as run_experiment does);
+- the same initial state (the caller builds the model once from the seed's RunRandom, as run_experiment does);
 - the same mini-batch order (a generator seeded with the training seed) and the same dropout draws
   (`randomness="same"`: one mask per batch from the run's stream, mtlrec.train.RunRandom, as every separate run
   with that seed would draw);
@@ -157,7 +157,7 @@ class StackedTrainer:
         generator = torch.Generator().manual_seed(cfg.seed)
         n = len(train)
         batches = max(1, math.ceil(n / cfg.batch_size))
-        random = self.random or RunRandom.from_global(device)
+        random = self.random.copy() if self.random else RunRandom.from_global(device)
         draws = random.drawing if has_dropout(model) else contextlib.nullcontext
 
         fits = [StackedFit(state={}, precision_=precision_name(amp)) for _ in range(k)]

@@ -8,7 +8,8 @@ front is the menu of best trade-offs, and everything off it is beaten by some po
 Speed (mtlrec.sweep_engine): the data is prepared and encoded once; the grid points train in stacked groups
 (mtlrec.stacked: K models per vmap'ed forward and optimiser step) where a measurement says that pays, one at a time
 otherwise; groups run on parallel worker threads on a CPU; each point is saved as a normal run tagged with the
-sweep (so Results and Recommend open it). References run one at a time through run_experiment: the adaptive
+sweep (so Results and Recommend open it). References are runs of their own (run_experiment), side by side on the
+workers: the adaptive
 weightings (they change the gradients themselves, so they cannot be stacked) and the single-task model (no
 sharing), the yardstick for what sharing gains.
 

@@ -15,6 +15,7 @@ mtlrec.sweep.run_sweep is the way in. How a sweep goes:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import os
@@ -35,7 +36,7 @@ from mtlrec.resources import HEADROOM, available_memory, check_memory, estimate_
 from mtlrec.runs import RunStore, atomic_write_text, default_run_name
 from mtlrec.stacked import AutogradStack, StackedFit, StackedTrainer, make_stack, stackable
 from mtlrec.sweep import SweepConfig, SweepProgress, _read_info, _write_info, role_of, sweep_folder, sweep_table
-from mtlrec.train import RunRandom, Trainer, resolve_device, resolve_precision, scratch, to_tensors
+from mtlrec.train import RunRandom, Trainer, has_dropout, resolve_device, resolve_precision, scratch, to_tensors
 from mtlrec.weighting import build_weighting
 
 MAX_WORKERS = 4  # parallel worker threads on a CPU (one core each)
@@ -461,12 +462,13 @@ class StepTimer:
                 dict(model.named_parameters()), cfg, self.amp, device, lambda _, c, x: model(c, x)
             )
         self.device = device
+        self.dropout = has_dropout(model)  # masks drawn: no run may draw meanwhile (otherwise the lock is not needed)
         self.warm = False
 
     def __call__(self) -> float:
         categorical, numeric, labels = self.inputs
         times = []
-        with scratch(self.device):
+        with scratch(self.device) if self.dropout else contextlib.nullcontext():
             for _ in range(3 if self.warm else 4):
                 start = time.perf_counter()
                 outputs = self.steps.forward(categorical, numeric)

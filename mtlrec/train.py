@@ -86,7 +86,9 @@ class RunRandom:
     them and then built its model could find them moved by another thread in between (we saw 1 in 3 pairs of
     parallel runs end with other weights than the same runs alone). `drawing()` lends the global generators to this
     stream for a block and keeps where it got to, so a run draws exactly the numbers it would draw alone in a fresh
-    process after `torch.manual_seed(seed)`.
+    process after `torch.manual_seed(seed)`. The global generators themselves are left as they were: since
+    2026-12-06 run_experiment no longer seeds or advances them (a caller's own draws after it are its own). Every
+    other draw from them while runs train must happen inside `scratch` (e.g. RunStore.load_model).
     """
 
     def __init__(self, seed: int | None, device: torch.device):
@@ -299,8 +301,10 @@ class Trainer:
         generator = torch.Generator().manual_seed(cfg.seed)
         n = len(train)
         batches = max(1, math.ceil(n / cfg.batch_size))
-        self.random_ = self.random or RunRandom.from_global(device)
-        draws = self.random_.drawing if has_dropout(model) else contextlib.nullcontext
+        # A copy: fitting again starts from the same point of the stream.
+        self.random_ = self.random.copy() if self.random else RunRandom.from_global(device)
+        self.dropout_ = has_dropout(model)
+        draws = self.random_.drawing if self.dropout_ else contextlib.nullcontext
 
         self.history_: list[dict] = []
         self.diagnostics_: dict[str, float] = {}
@@ -406,7 +410,7 @@ class Trainer:
         """
         weights = torch.tensor(self.weighting.weights(), device=device)
         names = [t.name for t in self.tasks]
-        with self.random_.drawing(keep=False):
+        with self.random_.drawing(keep=False) if self.dropout_ else contextlib.nullcontext():
             return diagnostics.measure(
                 model, probe, lambda out, labels: weights * task_losses(out, labels, is_binary), names
             )

@@ -276,3 +276,29 @@ def test_run_random_draws_its_own_stream_and_leaves_the_global_generators_alone(
     expected = torch.rand(6)
     assert torch.equal(torch.cat([a, d]), expected)  # one stream, continued across blocks
     assert torch.equal(b, expected[:3]) and torch.equal(c, expected[:3])  # keep=False did not move it
+
+
+def test_a_model_loaded_in_another_session_does_not_move_a_training_runs_dropout(_interactions_once, tmp_path: Path):
+    # Recommend loads saved models (RunStore.load_model builds one, drawing initial weights) while another session
+    # trains: those draws must not come out of the training run's stream.
+    frame = _interactions_once
+    store = RunStore(tmp_path)
+    run_id = store.save(run_experiment(tiny_config(epochs=1), frame))
+    config = tiny_config(epochs=2, seed=1)
+    config.model.dropout = 0.3
+    alone = _weights(run_experiment(config, frame))
+    training = threading.Event()
+    together: list = []
+
+    def train() -> None:
+        try:
+            together.extend(_weights(run_experiment(config, frame)))
+        finally:
+            training.set()
+
+    def load() -> None:
+        while not training.is_set():
+            store.load(run_id).load_model()
+
+    in_threads(train, load)
+    assert all(torch.equal(a, b) for a, b in zip(alone, together, strict=True))

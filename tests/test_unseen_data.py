@@ -241,6 +241,25 @@ def test_prices_with_a_currency_sign_and_shares_with_a_percent_sign_are_numbers(
     assert mixed.frame["code"].tolist() == ["$a", "10%", "$5"]  # not all numbers, or two signs: left as text
 
 
+def test_placeholders_keep_large_integer_ids_exact_and_codes_with_leading_zeros_as_text():
+    text = "author_id,zip,price,click\n1234567890123456789,02134,1,1\n1234567890123456790,-,2,0\n-,00123,?,1\n"
+
+    frame = read_table(text.encode(), "ids.csv").frame
+
+    # As float64 the two authors would be one (2^53 < 1.2e18); as text the zip codes keep their zeros.
+    assert frame["author_id"].tolist()[:2] == [1234567890123456789, 1234567890123456790]
+    assert frame["author_id"].isna().tolist() == [False, False, True]
+    assert frame["zip"].tolist() == ["02134", "-", "00123"]
+    assert frame["price"].dtype == "float64"  # small numbers: floats, as before
+
+
+def test_a_sign_on_only_some_values_or_dots_without_commas_are_not_misread():
+    mixed = read_table(b"user_id,share,click\nu1,45%,1\nu2,0.5,0\n", "mixed.csv").frame
+    assert mixed["share"].tolist() == ["45%", "0.5"]  # 45 beside 0.5 would mix two scales: left as text
+    euro = read_table("user_id;price;click\nu1;0.125 €;1\nu2;1.500 €;0\n".encode(), "eu.csv").frame
+    assert euro["price"].tolist() == [0.125, 1.5]  # no comma anywhere: the dot is the decimal mark, as without €
+
+
 def test_a_question_mark_in_a_label_is_reported_as_a_missing_label(log):
     text = log.assign(click=log["click"].astype(str).where(log.index != 4, "?")).to_csv(index=False)
     frame = read_table(text.encode(), "log.csv").frame
