@@ -120,7 +120,10 @@ class LoadedRun:
 
     @property
     def has_model(self) -> bool:
-        return (self.folder / "model.pt").is_file() and (self.folder / "encoder.json").is_file()
+        """A model to score with: its files, from an epoch that was evaluated. A run stopped or failed within its
+        first epoch also saves its weights (to download), but nobody measured them, so nothing is ranked with them."""
+        evaluated = self.metrics.get("best_epoch", 1) != 0  # runs saved before best_epoch was recorded count
+        return evaluated and (self.folder / "model.pt").is_file() and (self.folder / "encoder.json").is_file()
 
     def predictions(self) -> pd.DataFrame | None:
         path = self.folder / "predictions.csv"

@@ -1,0 +1,47 @@
+"""Unusual but legitimate data and settings (AppTest, the library and the CLI): each gets a clear message, never a
+traceback, a silent wrong result or a run that cannot be read."""
+
+from __future__ import annotations
+
+import io
+import threading
+
+import numpy as np
+import pandas as pd
+from conftest import make_interactions, open_app, tiny_config
+
+from mtlrec.experiment import run_experiment
+from mtlrec.runs import RunStore
+from ui.state import RESULTS_RUN
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False)
+    return buffer.getvalue().encode()
+
+
+def unnested_funnel(n: int = 1500) -> pd.DataFrame:
+    """Interactions with a purchase label that is 1 on some rows without a click (the funnel is not nested)."""
+    frame = make_interactions(n)
+    frame["purchase"] = 0
+    frame.loc[[4, 9, 30], "purchase"] = 1
+    frame.loc[[4, 9, 30], "click"] = 0
+    frame.loc[frame["click"] == 1, "purchase"] = (np.arange(int(frame["click"].sum())) % 3 == 0).astype(int)
+    return frame.drop(columns=["like", "watch_time"])
+
+
+def test_a_run_stopped_in_its_first_epoch_recommends_nothing_and_says_why(home):
+    stop = threading.Event()
+    stop.set()  # before the first batch: no epoch is ever evaluated
+    config = tiny_config(epochs=1)
+    config.data.path = "sample:synthetic"
+    result = run_experiment(config, make_interactions(1000), stop=stop)
+    assert (result.status, result.metrics["best_epoch"]) == ("stopped", 0)
+
+    run_id = RunStore(home).save(result, name="stopped at once")
+    assert not RunStore(home).load(run_id).has_model  # its weights were never measured: nothing to rank with
+    at = open_app("pages/recommend.py", session={RESULTS_RUN: run_id})
+    assert [e.value for e in at.error] == [
+        f"run '{run_id}' has no saved model (it stopped or failed before one existed)"
+    ]
