@@ -40,7 +40,7 @@ from mtlrec.config import ExperimentConfig
 from mtlrec.data import Loaded, Prepared
 from mtlrec.errors import MtlrecError
 from mtlrec.jobs import SERVER_LIMIT, BackgroundJob, BackgroundState, JobLimiter
-from mtlrec.metrics import higher_is_better
+from mtlrec.metrics import HIGHER_IS_BETTER, higher_is_better
 from mtlrec.runs import RUN_ID, RunStore, atomic_write_text, dumps, process_alive
 
 GRID_KINDS = ("simplex", "dirichlet")  # evenly spaced points on the simplex | random Dirichlet(1, ..., 1) samples
@@ -407,6 +407,33 @@ def sweep_table(rows: list[dict], config: SweepConfig) -> pd.DataFrame:
         flags[points] = pareto_flags(values, config.directions())
     table["pareto"] = flags
     return table
+
+
+def undefined_objectives(table: pd.DataFrame, config: SweepConfig) -> list[str]:
+    """A sentence per swept task whose judged metric has no value at any grid point (a binary task with one class
+    in the test rows has no AUC): such a sweep has no Pareto front, and the sentence names the metrics that would
+    judge the task instead."""
+    points = table[table["role"] == "point"]
+    if points.empty:
+        return []
+    problems = []
+    for task, column in zip(config.tasks, config.objective_columns(), strict=True):
+        if pd.to_numeric(points[column], errors="coerce").notna().any():
+            continue
+        usable = [
+            metric_words(c[len(task) + 1 :])
+            for c in metric_columns(points, [task])
+            if c != column
+            and c[len(task) + 1 :].partition("@")[0] in HIGHER_IS_BETTER  # a score, not mean_pred or pos_rate
+            and pd.to_numeric(points[c], errors="coerce").notna().all()
+        ]
+        instead = f"judge {task} by {' or '.join(usable)} instead" if usable else f"leave {task} out of the sweep"
+        problems.append(
+            f"{task} {metric_words(config.metric_of(task))} is undefined at every point (for a binary task: its test "
+            f"rows hold one class only), so no point can be on the Pareto front: {instead}, or choose a split whose "
+            "test rows hold both classes."
+        )
+    return problems
 
 
 @dataclass

@@ -28,6 +28,7 @@ from mtlrec.sweep import (  # noqa: E402
     metric_words,
     plan_text,
     sweep_table,
+    undefined_objectives,
     weight_column,
 )
 from ui import runs, state  # noqa: E402
@@ -234,6 +235,8 @@ def show(result: SweepResult) -> None:
     if table.empty:
         st.info("No point of this sweep finished.")
         return
+    for problem in undefined_objectives(table, sweep):
+        st.warning(problem)
     labels = column_labels(table, sweep.tasks)
     weights = [weight_column(t) for t in sweep.tasks]
     objectives, directions = sweep.objective_columns(), sweep.directions()

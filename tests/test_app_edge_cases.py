@@ -12,6 +12,7 @@ from conftest import make_interactions, open_app, tiny_config
 
 from mtlrec.experiment import run_experiment
 from mtlrec.runs import RunStore
+from mtlrec.sweep import SweepConfig, run_sweep
 from ui.state import RESULTS_RUN
 
 
@@ -45,3 +46,18 @@ def test_a_run_stopped_in_its_first_epoch_recommends_nothing_and_says_why(home):
     assert [e.value for e in at.error] == [
         f"run '{run_id}' has no saved model (it stopped or failed before one existed)"
     ]
+
+
+def test_a_sweep_whose_metric_is_undefined_at_every_point_says_why_it_has_no_front(home):
+    frame = make_interactions(1500)
+    frame.loc[frame.index[-500:], "like"] = 0  # the latest rows, the time split's test rows, hold no like
+    base = tiny_config(epochs=1)
+    base.split.method = "time"
+    run_sweep(SweepConfig(base=base, tasks=["click", "like"], points=3, references=[], baseline=False),
+              RunStore(home), frame)  # fmt: skip
+
+    at = open_app("pages/sweep.py")
+    assert {m.label: m.value for m in at.metric}["On the Pareto front"] == "0"
+    [warning] = [w.value for w in at.warning]
+    assert warning.startswith("like AUC is undefined at every point (for a binary task: its test rows hold one")
+    assert "so no point can be on the Pareto front: judge like by log loss instead" in warning
