@@ -498,7 +498,31 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
     problems.extend(_split_problems(config, frame, test_frame))
     if problems:
         raise MtlrecError(problems)
-    return notes
+    return notes + funnel_breaches(config, frame)
+
+
+def funnel_breaches(config: ExperimentConfig, frame: pd.DataFrame) -> list[str]:
+    """A sentence per ESMM funnel step that the rows break (a purchase without a click): ESMM models the later step
+    as pCTR * pCVR, so such rows pull the earlier task's prediction up. [] for other models or clean funnels."""
+    if config.model.kind != "esmm" or not isinstance(config.model.funnel, dict):
+        return []
+    breaches = []
+    for child, parent in config.model.funnel.items():
+        if child not in frame.columns or parent not in frame.columns:
+            continue
+        try:
+            broken = (binary_labels(frame[child]) == 1) & (binary_labels(frame[parent]) == 0)
+        except MtlrecError:
+            continue  # not binary labels: validation names that problem
+        if broken.any():
+            rows = np.flatnonzero(broken)
+            shown = ", ".join(str(r + 1) for r in rows[:3]) + (", ..." if len(rows) > 3 else "")
+            breaches.append(
+                f"funnel '{child}' -> '{parent}': {len(rows):,} rows (rows {shown}) have {child} = 1 but {parent} = 0, "
+                f"and ESMM assumes {child} happens only after {parent} (it predicts p({child}) as p({parent}) x "
+                f"p({child} | {parent})): fix those labels, or train shared-bottom or MMoE instead"
+            )
+    return breaches
 
 
 MIN_TRAIN_ROWS = 10

@@ -21,6 +21,7 @@ from mtlrec.config import (  # noqa: E402
     resolve_funnel,
 )
 from mtlrec.errors import MtlrecError  # noqa: E402
+from mtlrec.schema import funnel_breaches  # noqa: E402
 from mtlrec.share import BATCH_SIZES, MAX_WEIGHT, RANGES, apply_query, to_query  # noqa: E402
 from ui import state  # noqa: E402
 from ui.frame import remember_run  # noqa: E402
@@ -218,6 +219,9 @@ def funnel_controls(config: ExperimentConfig, chosen: list[str]) -> None:
         resolve_funnel(funnel, [t for t in config.tasks if t.name in chosen])
     except MtlrecError as exc:
         st.warning("\n".join(f"- {p}" for p in exc.problems))
+        return
+    for breach in funnel_breaches(config, state.frame()):
+        st.warning(breach)
 
 
 def data_shape(config: ExperimentConfig, frame) -> tuple[tuple[int, ...], int]:

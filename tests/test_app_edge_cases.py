@@ -8,10 +8,12 @@ import threading
 
 import numpy as np
 import pandas as pd
-from conftest import make_interactions, open_app, tiny_config
+from conftest import make_interactions, open_app, tiny_config, upload
 
+from mtlrec.config import TaskSpec
 from mtlrec.experiment import run_experiment
 from mtlrec.runs import RunStore
+from mtlrec.schema import validate
 from mtlrec.sweep import SweepConfig, run_sweep
 from ui.state import RESULTS_RUN
 
@@ -61,3 +63,26 @@ def test_a_sweep_whose_metric_is_undefined_at_every_point_says_why_it_has_no_fro
     [warning] = [w.value for w in at.warning]
     assert warning.startswith("like AUC is undefined at every point (for a binary task: its test rows hold one")
     assert "so no point can be on the Pareto front: judge like by log loss instead" in warning
+
+
+def test_an_esmm_funnel_the_rows_break_is_named_on_train_and_in_the_runs_notes(home):
+    frame = unnested_funnel()
+    config = tiny_config()
+    config.data.categorical = ["category"]
+    config.tasks = [TaskSpec("click"), TaskSpec("purchase")]
+    config.model.kind, config.model.funnel = "esmm", {"purchase": "click"}
+    breach = (
+        "funnel 'purchase' -> 'click': 3 rows (rows 5, 10, 31) have purchase = 1 but click = 0, and ESMM assumes "
+        "purchase happens only after click"
+    )
+    assert [n for n in validate(config, frame) if n.startswith(breach)]
+    config.model.kind = "mmoe"  # no funnel, nothing to say
+    assert not [n for n in validate(config, frame) if "funnel" in n]
+
+    at = open_app("pages/data.py")
+    upload(at, "funnel.csv", csv_bytes(frame))
+    at.switch_page("pages/train.py").run()
+    at.selectbox(key="train_model_kind").set_value("esmm").run()
+    at.selectbox(key="train_task_funnel_purchase").set_value("click").run()
+    assert not at.exception
+    assert [w.value for w in at.warning if w.value.startswith(breach)]
