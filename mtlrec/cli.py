@@ -359,6 +359,8 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     from mtlrec.recommend import Recommender
     from mtlrec.runs import read_run_folder
 
+    if args.k < 1:
+        raise MtlrecError(f"--k must be at least 1, got {args.k}")
     run = read_run_folder(Path(args.run))
     model, encoder = run.load_model()
     frame, _, _ = load_frames(run.config)
@@ -366,6 +368,11 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     user = _match_user(frame[run.config.data.user_col], args.user)
     fusion = _pairs(args.fusion, float, "--fusion")
     top = recommender.recommend(user, k=args.k, fusion=fusion, exclude_seen=not args.include_seen)
+    if fusion is not None and not any(fusion.values()):
+        print("warning: every fusion weight is 0, so the order is arbitrary: give a task a weight > 0", file=sys.stderr)
+    if top.empty:
+        print(f"user {user!r} has interacted with every item: nothing is left to recommend (add --include-seen)")
+        return 0
     print(top.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     return 0
 

@@ -90,8 +90,19 @@ class Recommender:
         """One row per candidate item: the user's latest row with the item's own features put in."""
         items = self.items
         if candidates is not None:
-            wanted = pd.Series(list(candidates), name=self.item_col)
-            items = items.set_index(self.item_col).reindex(wanted).reset_index()
+            wanted = pd.Series(list(dict.fromkeys(candidates)), name=self.item_col, dtype=object)  # each item once
+            unknown = wanted[~wanted.isin(items[self.item_col].tolist())].tolist()
+            if wanted.empty or unknown:
+                # An unknown item has no features: it would be scored as the out-of-vocabulary item and ranked
+                # among real ones, so it is refused rather than guessed.
+                shown = ", ".join(map(repr, unknown[:5])) + (", ..." if len(unknown) > 5 else "")
+                raise MtlrecError(
+                    f"{len(unknown):,} candidate items are not in the data ({shown}): pass items of column "
+                    f"'{self.item_col}'"
+                    if unknown
+                    else "the candidate list is empty: pass at least one item, or none to score every item"
+                )
+            items = items.set_index(self.item_col).reindex(wanted.to_numpy()).reset_index()
         last = self.frame.iloc[[self._rows_of(user)[-1]]]
         rows = last.loc[last.index.repeat(len(items))].reset_index(drop=True)
         for c in items.columns:

@@ -8,11 +8,15 @@ import threading
 
 import numpy as np
 import pandas as pd
+import pytest
 from conftest import make_interactions, open_app, tiny_config, upload
 
+from mtlrec.cli import main
 from mtlrec.config import TaskSpec
+from mtlrec.errors import MtlrecError
 from mtlrec.experiment import run_experiment
-from mtlrec.runs import RunStore
+from mtlrec.recommend import Recommender
+from mtlrec.runs import RunStore, write_run_files
 from mtlrec.schema import validate
 from mtlrec.sweep import SweepConfig, run_sweep
 from ui.state import RESULTS_RUN
@@ -86,3 +90,41 @@ def test_an_esmm_funnel_the_rows_break_is_named_on_train_and_in_the_runs_notes(h
     at.selectbox(key="train_task_funnel_purchase").set_value("click").run()
     assert not at.exception
     assert [w.value for w in at.warning if w.value.startswith(breach)]
+
+
+@pytest.fixture(scope="module")
+def recommender() -> Recommender:
+    frame = make_interactions(1000)
+    config = tiny_config(epochs=1)
+    result = run_experiment(config, frame)
+    return Recommender(result.model, result.encoder, config, frame)
+
+
+def test_candidates_must_be_items_of_the_data(recommender):
+    user = recommender.users()[0]
+    with pytest.raises(MtlrecError, match=r"2 candidate items are not in the data \(999, 'zzz'\)"):
+        recommender.recommend(user, candidates=[3, 999, "zzz"])
+    with pytest.raises(MtlrecError, match="the candidate list is empty"):
+        recommender.recommend(user, candidates=[])
+    top = recommender.recommend(user, candidates=[3, 7, 3], exclude_seen=False)
+    assert sorted(top["item"]) == [3, 7]  # each item once
+
+
+def test_cli_recommend_says_why_it_shows_nothing_or_an_arbitrary_order(tmp_path, capsys):
+    frame = make_interactions(1000)
+    frame["item_id"] %= 3  # every active user has seen all three items
+    frame.to_csv(tmp_path / "few.csv", index=False)
+    config = tiny_config(epochs=1)
+    config.data.path = str(tmp_path / "few.csv")
+    write_run_files(run_experiment(config), tmp_path / "run")
+    user = frame["user_id"].value_counts().index[0]
+    args = ["recommend", "--run", str(tmp_path / "run"), "--user", user]
+
+    assert main([*args, "--k", "0"]) == 2
+    assert "error: --k must be at least 1, got 0" in capsys.readouterr().err
+    assert main(args) == 0
+    assert capsys.readouterr().out == (
+        f"user '{user}' has interacted with every item: nothing is left to recommend (add --include-seen)\n"
+    )
+    assert main([*args, "--include-seen", "--fusion", "click=0,like=0,watch_time=0"]) == 0
+    assert "warning: every fusion weight is 0, so the order is arbitrary" in capsys.readouterr().err
