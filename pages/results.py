@@ -8,6 +8,7 @@ guard("results")
 import streamlit as st  # noqa: E402
 
 from mtlrec import charts, fmt, gain  # noqa: E402
+from mtlrec.data import Prepared  # noqa: E402
 from mtlrec.errors import MtlrecError  # noqa: E402
 from mtlrec.metrics import higher_is_better  # noqa: E402
 from ui import runs, state  # noqa: E402
@@ -339,6 +340,8 @@ for cell, task in zip(cells, tasks, strict=True):
         st.markdown(task_title(task, colors[task.name]))
         values = run.metrics["tasks"].get(task.name, {})
         metric_cards(task, values, reference.get(task.name) if reference else None, run.config.k)
+if ranking_off := Prepared.ranking_note.fget(run):  # the library's note; it reads only `.config`
+    st.caption(f"No NDCG@{run.config.k} on the cards: {ranking_off}.")
 
 if st.button(
     "Recommend for this run",

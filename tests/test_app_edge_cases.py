@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import threading
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -128,3 +129,27 @@ def test_cli_recommend_says_why_it_shows_nothing_or_an_arbitrary_order(tmp_path,
     )
     assert main([*args, "--include-seen", "--fusion", "click=0,like=0,watch_time=0"]) == 0
     assert "warning: every fusion weight is 0, so the order is arbitrary" in capsys.readouterr().err
+
+
+def test_a_run_that_cannot_be_shown_here_is_named_instead_of_silently_replaced(home: Path):
+    store = RunStore(home)
+    config = tiny_config(epochs=1)
+    config.data.user_col = config.data.item_col = None  # and no ranking metrics: Results says why
+    failed = store.start(config, name="crashed")
+    store.fail(failed, "training failed unexpectedly (RuntimeError: boom)")
+    shown = store.save(run_experiment(config, make_interactions(1000)), name="no ids")  # the newest
+
+    at = open_app("pages/results.py", session={RESULTS_RUN: "20990101-000000-abcdef"})
+    assert at.info[0].value == (
+        "Run `20990101-000000-abcdef` no longer exists (it was deleted), so the newest run that can be is shown."
+    )
+    assert at.selectbox(key="results_run").value == shown
+    assert "No NDCG@10 on the cards: no user and item column chosen: ranking metrics" in [
+        c.value[:72] for c in at.caption
+    ]
+
+    at = open_app("pages/recommend.py", session={RESULTS_RUN: failed})
+    assert at.info[0].value == (
+        f"Run `crashed` ({failed}) is failed: this page shows finished or stopped runs only, so the newest run "
+        "that can be is shown."
+    )

@@ -21,16 +21,31 @@ def pick_run(label: str, key: str, statuses: tuple[str, ...] = OPENABLE, exclude
 
     The choice is kept in the plain session-state key RESULTS_RUN so Results and Recommend show the same run.
     """
-    rows = [r for r in state.store().list() if r["status"] in statuses and not r["damaged"] and r["id"] != exclude]
+    every = state.store().list()
+    rows = [r for r in every if r["status"] in statuses and not r["damaged"] and r["id"] != exclude]
     if not rows:
         return None
     ids = [r["id"] for r in rows]
     labels = {r["id"]: run_label(r) for r in rows}
     current = st.session_state.get(state.RESULTS_RUN)
+    if current and current not in ids and current != exclude:
+        st.info(f"{why_not_listed(current, every, statuses)}, so the newest run that can be is shown.")
     index = ids.index(current) if current in ids else 0
     chosen = st.selectbox(label, ids, index=index, format_func=labels.get, key=key)
     st.session_state[state.RESULTS_RUN] = chosen
     return chosen
+
+
+def why_not_listed(run_id: str, every: list[dict], statuses: tuple[str, ...]) -> str:
+    """Why the run opened last is not among `every` run's rows this page lists: deleted since, damaged, or of a
+    status this page does not show."""
+    row = next((r for r in every if r["id"] == run_id), None)
+    if row is None:
+        return f"Run `{run_id}` no longer exists (it was deleted)"
+    if row["damaged"]:
+        return f"Run `{row['name']}` ({run_id}) is damaged and cannot be read"
+    shown = ", ".join(statuses[:-1]) + f" or {statuses[-1]}" if len(statuses) > 1 else statuses[0]
+    return f"Run `{row['name']}` ({run_id}) is {row['status']}: this page shows {shown} runs only"
 
 
 def open_run(run_id: str, page: str = "pages/results.py") -> None:
