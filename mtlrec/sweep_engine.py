@@ -150,6 +150,7 @@ class Sweeper:
         if prepared.config.task_names != experiment.task_names:
             raise ValueError(f"prepared data has tasks {prepared.config.task_names}; the sweep {experiment.task_names}")
         self.experiment, self.prepared = experiment, prepared
+        self.notes += prepared.notes  # what the data said (a task with one class in the test rows...), as a run does
         self.device = resolve_device(experiment.train.device)
         encoder = prepared.encoder
         self.memory = estimate_memory(experiment, len(prepared.frame), encoder.cardinalities, encoder.numeric_width)

@@ -519,6 +519,17 @@ def test_references_train_side_by_side_on_two_workers_and_equal_their_runs_alone
         assert store.load(row.run_id).metrics["tasks"] == alone[row.role].metrics["tasks"], row.role
 
 
+def test_the_datas_notes_are_the_sweeps_notes(interactions, make_config, tmp_path):
+    # The latest quarter of the rows holds no like: a time split leaves like one class in the test rows. A run says
+    # so in its notes; the sweep, shown on its own page, says so in its own.
+    frame = interactions.copy()
+    frame.loc[frame["timestamp"].rank(pct=True) > 0.75, "like"] = 0
+    base = make_config(epochs=1)
+    base.split.method = "time"
+    result = run_sweep(sweep_of(base, points=2), RunStore(tmp_path), frame)
+    assert "task 'like' has one class only in the test rows: its AUC is undefined" in result.notes
+
+
 def test_a_sweep_saves_every_run_tagged_with_it_and_survives_a_restart(interactions, make_config, tmp_path):
     sweep = sweep_of(make_config(epochs=1), metrics={"like": "logloss"}, references=["dwa"], baseline=True)
     seen = []
