@@ -97,7 +97,8 @@ class Recommender:
                 # among real ones, so it is refused rather than guessed.
                 shown = ", ".join(map(repr, unknown[:5])) + (", ..." if len(unknown) > 5 else "")
                 raise MtlrecError(
-                    f"{len(unknown):,} candidate items are not in the data ({shown}): pass items of column "
+                    f"{len(unknown):,} candidate item{' is' if len(unknown) == 1 else 's are'} not in the data "
+                    f"({shown}): pass items of column "
                     f"'{self.item_col}'"
                     if unknown
                     else "the candidate list is empty: pass at least one item, or none to score every item"

@@ -105,6 +105,8 @@ def test_candidates_must_be_items_of_the_data(recommender):
     user = recommender.users()[0]
     with pytest.raises(MtlrecError, match=r"2 candidate items are not in the data \(999, 'zzz'\)"):
         recommender.recommend(user, candidates=[3, 999, "zzz"])
+    with pytest.raises(MtlrecError, match=r"1 candidate item is not in the data \(999\)"):
+        recommender.recommend(user, candidates=[3, 999])
     with pytest.raises(MtlrecError, match="the candidate list is empty"):
         recommender.recommend(user, candidates=[])
     top = recommender.recommend(user, candidates=[3, 7, 3], exclude_seen=False)
