@@ -102,6 +102,8 @@ MOSTLY_BINARY = 0.9
 # A text column whose values parse as numbers for at least this share of rows is proposed as numeric, so that
 # validation lists the text rows (mixed types) instead of the column silently becoming a category.
 MOSTLY_NUMERIC = 0.95
+# An integer column named ..._id with distinct values in more than this share of the rows is a row id (sample_id).
+ROW_ID_SHARE = 0.95
 
 
 def is_binary_spelling(value) -> bool:
@@ -260,7 +262,13 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
         elif is_numeric(s):
             integer = pd.api.types.is_integer_dtype(s) or bool(np.all(np.mod(s.dropna(), 1) == 0))
             id_named = _parts(c)[-1:] == ["id"]
-            if integer and n > 100 and (nunique[c] == n and _row_index(c, s) or id_named and nunique[c] > 0.5 * n):
+            # A row id is distinct in (nearly) every row; an id column with fewer values (a seller in half the rows
+            # of a small file) is a feature.
+            if (
+                integer
+                and n > 100
+                and (nunique[c] == n and _row_index(c, s) or id_named and nunique[c] > ROW_ID_SHARE * n)
+            ):
                 ignored[c] = f"{nunique[c]:,} distinct integers in {n:,} rows: looks like a row id or index"
             else:  # an id is a category, whatever its number of values (standardising ids means nothing)
                 (categorical if integer and (nunique[c] <= 32 or id_named) else numeric).append(c)

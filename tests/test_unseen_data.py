@@ -155,6 +155,18 @@ def test_an_integer_id_feature_is_categorical_whatever_its_number_of_values(log)
     assert "author_id" in proposal.data.categorical and "author_id" not in proposal.data.numeric
 
 
+def test_an_id_column_distinct_in_most_but_not_nearly_all_rows_is_a_feature_not_a_row_id(log):
+    rng = np.random.default_rng(5)
+    log["seller_id"] = rng.integers(0, 10**6, ROWS) // 2 * 2  # about 300 sellers in 300 rows, a few repeated
+    log.loc[::4, "seller_id"] = log.loc[1::4, "seller_id"].to_numpy()[: len(log.loc[::4])]  # 3 of 4 rows distinct
+    log["request_id"] = np.arange(ROWS) * 7 + 10**9  # distinct in every row, not 0..n-1
+
+    proposal = infer_schema(log)
+
+    assert "seller_id" in proposal.data.categorical
+    assert proposal.ignored["request_id"] == "300 distinct integers in 300 rows: looks like a row id or index"
+
+
 def test_statistics_about_past_clicks_are_features_not_tasks(log):
     rng = np.random.default_rng(4)
     log["click_cnt_7d"] = rng.integers(0, 40, ROWS)
