@@ -21,6 +21,30 @@ DEFAULT_TASKS = ("click", "like", "purchase", "watch_time")  # the diagram's tas
 MAX_DIAGRAM_TASKS = 6
 
 
+def world() -> None:
+    """Generate a synthetic world with the tasks' correlation of one's choice: the teaching knob of negative transfer."""
+    with st.expander("Or generate a synthetic world", icon=":material/science:"):
+        st.caption(
+            "The synthetic sample's generator, with your settings. The task correlation is how much click's true "
+            "signal shares with like's, purchase's and watch time's (0.5 in the bundled sample). Set it near -1 "
+            "and the tasks pull the shared layers apart: train shared-bottom, then *Compare with single-task* on "
+            "Results to see negative transfer, or sweep the weights. The true probabilities come with it."
+        )
+        left, middle, right = st.columns(3)
+        correlation = left.slider("Task correlation", -1.0, 1.0, 0.5, 0.1, key="world_correlation")
+        rows = middle.select_slider(
+            "Rows", state.WORLD_ROWS, value=100_000, key="world_rows", format_func=lambda n: f"{n // 1000}k"
+        )
+        seed = right.number_input("Seed", 0, 2**31 - 1, 0, key="world_seed")
+        if st.button("Generate and load", key="home_world", icon=":material/auto_awesome:"):
+            try:
+                with st.spinner("Drawing the world…"):
+                    state.use_world(correlation, rows, seed)
+                st.toast(f"Loaded a synthetic world with task correlation {correlation:+.1f}")
+            except MtlrecError as exc:
+                st.error(exc.message)
+
+
 def home() -> None:
     st.title("mtlrec")
     st.markdown(
@@ -49,6 +73,7 @@ def home() -> None:
                     st.toast(f"Loaded the {name} sample")
                 except MtlrecError as exc:
                     st.error(exc.message)
+        world()
     with right, st.container(border=True):
         st.subheader(":material/upload_file: Or bring your own")
         limit = st.get_option("server.maxUploadSize")

@@ -313,6 +313,19 @@ def write_sample(out_dir: str | Path, spec: SyntheticSpec | None = None) -> list
     return paths
 
 
+def world_spec_path(data_path: str | None) -> Path | None:
+    """The spec (synthetic.json) of the synthetic world a dataset was drawn from: the bundled sample's for
+    'sample:synthetic', the one beside a synthetic.parquet that write_sample wrote (a world generated in the app),
+    None for any other data."""
+    if data_path == "sample:synthetic":
+        return SAMPLE_DIR / "synthetic.json"
+    if not data_path or data_path.startswith("sample:"):
+        return None
+    path = Path(data_path)
+    spec = path.with_name("synthetic.json")
+    return spec if path.name == "synthetic.parquet" and spec.is_file() else None
+
+
 def oracle_auc(frame_with_labels: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float]:
     """ROC AUC of each binary label against its true probability: the best AUC any model can expect."""
     from sklearn.metrics import roc_auc_score

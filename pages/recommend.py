@@ -14,7 +14,7 @@ import streamlit as st  # noqa: E402
 
 from mtlrec import charts, fmt, sample  # noqa: E402
 from mtlrec.config import TaskSpec  # noqa: E402
-from mtlrec.data import SAMPLE_PREFIX, Prepared  # noqa: E402
+from mtlrec.data import Prepared  # noqa: E402
 from mtlrec.errors import MtlrecError  # noqa: E402
 from mtlrec.recommend import Recommender, fuse  # noqa: E402
 from mtlrec.schema import parse_time  # noqa: E402
@@ -26,7 +26,6 @@ EXCLUDE_SEEN = "recommend_exclude_seen"
 FUSION = "recommend_fusion_"  # + task name
 SCORES = "recommend_scores"  # {"run", "user", "scores", "correlations", "truth_problem"}: once per (run, user)
 SAVED = "recommend_saved"  # widget values kept while another page is shown (Streamlit drops them)
-SYNTHETIC = SAMPLE_PREFIX + "synthetic"
 TRUTH_OF = {**sample.BINARY_TRUTH, "watch_time": "e_watch_time"}  # task -> the synthetic world's truth column
 
 
@@ -59,9 +58,10 @@ def synthetic_world(spec_path: str, modified: float) -> sample.SyntheticWorld:
     return sample.SyntheticWorld(sample.SyntheticSpec(**spec))
 
 
-def with_truth(recommender: Recommender, user, scores: pd.DataFrame, tasks: list[TaskSpec]) -> pd.DataFrame:
+def with_truth(
+    recommender: Recommender, user, scores: pd.DataFrame, tasks: list[TaskSpec], spec_path: Path
+) -> pd.DataFrame:
     """The scores with a "true <column>" per task the synthetic world knows (raises MtlrecError, OSError...)."""
-    spec_path = sample.SAMPLE_DIR / "synthetic.json"
     world = synthetic_world(str(spec_path), spec_path.stat().st_mtime)
     truth = world.truth(recommender.candidate_rows(user))
     known = {t.name: TRUTH_OF[t.name] for t in tasks if t.name in TRUTH_OF}
@@ -89,9 +89,10 @@ def scores_of(recommender: Recommender, run_id: str, user, config) -> dict:
     with st.spinner("Scoring every item for this user…"):
         scores = recommender.score(user)
     entry = {"run": run_id, "user": user, "scores": scores, "correlations": {}, "truth_problem": None}
-    if config.data.path == SYNTHETIC:
+    spec_path = sample.world_spec_path(config.data.path)
+    if spec_path is not None:
         try:
-            entry["scores"] = with_truth(recommender, user, scores, config.tasks)
+            entry["scores"] = with_truth(recommender, user, scores, config.tasks, spec_path)
             entry["correlations"] = correlations(entry["scores"], config.tasks)
         except MtlrecError as exc:
             entry["truth_problem"] = exc.message
@@ -269,7 +270,7 @@ show_history(recommender, user, config.tasks)
 st.subheader("Top recommendations")
 ranking(entry["scores"], config.tasks)
 
-if config.data.path == SYNTHETIC:
+if sample.world_spec_path(config.data.path) is not None:
     st.subheader("Against the ground truth")
     st.caption(
         "Only synthetic data has a ground truth: its generator knows every row's true click, like and purchase "

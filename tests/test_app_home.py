@@ -13,6 +13,7 @@ from conftest import APP, SAMPLE_SPEC, figure, open_app
 from streamlit.testing.v1 import AppTest
 
 from mtlrec import fmt
+from mtlrec.config import ExperimentConfig
 from mtlrec.errors import MtlrecError
 from mtlrec.io import UPLOAD_TYPES, read_table
 from mtlrec.sample import SAMPLES
@@ -74,6 +75,25 @@ def test_loading_the_synthetic_sample_makes_it_the_dataset_at_once(app):
     assert [s["name"] for s in diagram["layout"]["shapes"] if s["name"].startswith("tower")] == [
         f"tower: {task}" for task in ("click", "like", "purchase", "watch_time")
     ]
+
+
+def test_a_generated_synthetic_world_becomes_the_dataset_once_per_setting(app, home):
+    app.slider(key="world_correlation").set_value(-0.8)
+    app.select_slider(key="world_rows").set_value(20_000)
+    app.button(key="home_world").click().run()
+    assert not app.exception and not app.error
+    assert "Synthetic world (task correlation -0.8, 20,000 rows, seed 0)" in sidebar_text(app)
+    path = Path(app.session_state[state.DATASET]["path"])
+    assert path.name == "synthetic.parquet" and path.parent.parent == home / "datasets"
+    spec = json.loads((path.parent / "synthetic.json").read_text())
+    assert (spec["task_correlation"], spec["n_rows"], spec["seed"]) == (-0.8, 20_000, 0)
+    assert [t.name for t in ExperimentConfig.from_dict(app.session_state[state.EXPERIMENT]).tasks] == [
+        "click", "like", "purchase", "watch_time",
+    ]  # fmt: skip
+    assert (path.parent / "synthetic_truth.parquet").is_file()  # for Recommend's ground truth
+
+    app.button(key="home_world").click().run()  # the same settings: the same world, not a second copy
+    assert sorted(p.name for p in (home / "datasets").iterdir()) == [path.parent.name]
 
 
 def test_an_uploaded_csv_becomes_the_dataset(app, tmp_path):

@@ -66,9 +66,14 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Lab:
         moved.data.path = path
         return dataclasses.replace(result, config=moved)
 
+    world = home / "datasets" / "world-test"  # as the Home page writes a generated world
+    world.mkdir(parents=True)
+    for name in ("synthetic.parquet", "synthetic.json"):
+        shutil.copy(samples / name, world / name)
     store = RunStore(home)
     runs = {
         "sample": store.save(result, name="on the sample"),
+        "world": store.save(elsewhere(str(world / "synthetic.parquet")), name="on a generated world"),
         "file": store.save(elsewhere(str(copy)), name="on a file"),
         "gone": store.save(elsewhere(str(home / "deleted.parquet")), name="file gone"),
         "no_item": store.save(no_item_result, name="no item column"),
@@ -178,6 +183,13 @@ def test_ground_truth_sits_next_to_the_predictions_on_the_synthetic_sample(lab: 
     labels = [m.label for m in at.metric]
     assert "click: rank correlation" in labels and "watch_time: rank correlation" in labels
     assert any("Only synthetic data has a ground truth" in c.value for c in at.caption)
+
+
+def test_a_world_generated_in_the_app_has_its_ground_truth_too(lab: Lab):
+    at = open_page(lab.runs["world"])
+    assert not at.exception
+    assert "true p_click" in top_table(at).columns
+    assert "Against the ground truth" in [s.value for s in at.subheader]
 
 
 def test_no_ground_truth_for_a_run_on_another_file(lab: Lab):

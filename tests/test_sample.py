@@ -8,6 +8,7 @@ import pytest
 
 from mtlrec.errors import MtlrecError
 from mtlrec.sample import (
+    SAMPLE_DIR,
     SAMPLES,
     TRUTH_COLUMNS,
     SyntheticSpec,
@@ -15,6 +16,7 @@ from mtlrec.sample import (
     generate,
     oracle_auc,
     sample_path,
+    world_spec_path,
     write_sample,
 )
 
@@ -147,3 +149,14 @@ def test_every_registered_sample_file_exists():
 def test_unknown_sample_name_lists_the_known_ones():
     with pytest.raises(MtlrecError, match="synthetic, census"):
         sample_path("movielens")
+
+
+def test_the_world_of_a_dataset_is_found_beside_its_file_or_in_the_bundled_sample(tmp_path):
+    assert world_spec_path("sample:synthetic") == SAMPLE_DIR / "synthetic.json"
+    assert world_spec_path("sample:census") is None and world_spec_path(None) is None
+    (tmp_path / "synthetic.parquet").touch()
+    assert world_spec_path(str(tmp_path / "synthetic.parquet")) is None  # no spec beside it: not a world
+    (tmp_path / "synthetic.json").write_text("{}")
+    assert world_spec_path(str(tmp_path / "synthetic.parquet")) == tmp_path / "synthetic.json"
+    (tmp_path / "mine.parquet").touch()
+    assert world_spec_path(str(tmp_path / "mine.parquet")) is None  # another file in the same folder

@@ -22,7 +22,7 @@ from mtlrec.errors import MtlrecError
 from mtlrec.io import read_table
 from mtlrec.runs import RunStore
 
-DATASET = "dataset"  # {"path", "name", "kind": "sample"|"upload", "rows", "columns", "notes", "ignored"}
+DATASET = "dataset"  # {"path", "name", "kind": "sample"|"upload"|"synthetic", "rows", "columns", "notes", "ignored"}
 FRAME = "dataset_frame"  # the loaded DataFrame (this session only)
 EXPERIMENT = "experiment"  # ExperimentConfig.to_dict(): schema, tasks and every training setting
 RESULTS_RUN = "results_run_id"  # the run shown on Results and Recommend
@@ -108,6 +108,35 @@ def use_sample(name: str) -> None:
     if name not in SAMPLES:  # a hand-edited link can name anything
         raise MtlrecError(f"unknown sample '{name}'; known samples: {', '.join(SAMPLES)}")
     use_dataset(SAMPLE_PREFIX + name, SAMPLES[name]["title"], "sample")
+
+
+WORLD_ROWS = (20_000, 50_000, 100_000, 200_000)  # the sizes a generated synthetic world can have
+
+
+def use_world(correlation: float, rows: int, seed: int) -> None:
+    """Generate a synthetic world (mtlrec.sample) with this correlation between its tasks, keep it in the store's
+    datasets folder (once per spec: the same settings load the same files) and make it the current dataset."""
+    import dataclasses
+    import json
+    import os
+    import shutil
+    import threading
+
+    from mtlrec.sample import SyntheticSpec, write_sample
+
+    spec = SyntheticSpec(n_rows=int(rows), task_correlation=round(float(correlation), 3), seed=int(seed))
+    spec.check()  # MtlrecError listing what cannot work
+    key = hashlib.sha256(json.dumps(dataclasses.asdict(spec), sort_keys=True).encode()).hexdigest()[:16]
+    folder = store().home / "datasets" / f"world-{key}"
+    if not (folder / "synthetic.json").is_file():  # written last: a folder without it is not a world
+        partial = folder.with_name(f"{folder.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+        write_sample(partial, spec)
+        try:
+            partial.rename(folder)  # whole, or not at all
+        except OSError:  # another session wrote the same world first
+            shutil.rmtree(partial, ignore_errors=True)
+    name = f"Synthetic world (task correlation {spec.task_correlation:+.1f}, {spec.n_rows:,} rows, seed {spec.seed})"
+    use_dataset(str(folder / "synthetic.parquet"), name, "synthetic")
 
 
 def save_upload(name: str, data: bytes) -> str:
