@@ -2,7 +2,8 @@
 
 Example: ?data=synthetic&tasks=click:binary:1,watch_time:regression:2:log1p&size=tiny&epochs=5&lr=0.002&seed=3
 An ESMM funnel travels as funnel=purchase>click;like>click (each task, then the task it follows).
-Only settings are carried, never data: an uploaded file cannot travel in a link, a bundled sample can. A link can be
+Only settings are carried, never data: an uploaded file cannot travel in a link, a bundled sample can, and so can a
+synthetic world generated in the app, as its recipe (data=world:-0.8:20000:0: task correlation, rows, seed). A link can be
 edited by hand: a value the Train page's controls cannot show (out of their range, not one of their choices) is
 skipped with a problem, like one that does not parse.
 """
@@ -117,11 +118,50 @@ _RELEVANT = {
 }
 
 
+WORLD = "world:"  # data=world:<task correlation>:<rows>:<seed>, a synthetic world generated in the app
+
+
+def world_recipe(path: str | None) -> str | None:
+    """'world:-0.8:20000:0' for the data of a synthetic world generated in the app (a synthetic.parquet beside its
+    spec), None for any other data (the bundled sample travels by its own name)."""
+    import json
+
+    from mtlrec.sample import world_spec_path
+
+    spec_path = world_spec_path(path)
+    if spec_path is None or str(path).startswith(SAMPLE_PREFIX):
+        return None
+    try:
+        spec = json.loads(spec_path.read_text(encoding="utf-8"))
+        return f"{WORLD}{float(spec['task_correlation']):g}:{int(spec['n_rows'])}:{int(spec['seed'])}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # an unreadable spec: the link carries settings only
+
+
+def parse_world(value: str) -> tuple[float, int, int]:
+    """(task correlation, rows, seed) from 'world:-0.8:20000:0'; MtlrecError saying what is wrong."""
+    from mtlrec.errors import MtlrecError
+
+    parts = value[len(WORLD) :].split(":")
+    try:
+        correlation, rows, seed = float(parts[0]), int(parts[1]), int(parts[2])
+        if len(parts) != 3:
+            raise ValueError
+    except (ValueError, IndexError):
+        raise MtlrecError(
+            f"'{value}' is not a synthetic world: write data=world:<task correlation>:<rows>:<seed>, e.g. "
+            "world:-0.8:20000:0"
+        ) from None
+    return correlation, rows, seed
+
+
 def to_query(config: ExperimentConfig, active: list[str] | None = None) -> dict[str, str]:
     """The config's training settings as query parameters (tasks: name:type:weight, comma-separated)."""
     query: dict[str, str] = {}
     if config.data.path and str(config.data.path).startswith(SAMPLE_PREFIX):
         query["data"] = str(config.data.path)[len(SAMPLE_PREFIX) :]
+    elif recipe := world_recipe(config.data.path):
+        query["data"] = recipe
     tasks = [t for t in config.tasks if active is None or t.name in active]
     if tasks:
         query["tasks"] = ",".join(_task_part(t) for t in tasks)

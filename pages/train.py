@@ -22,7 +22,7 @@ from mtlrec.config import (  # noqa: E402
 )
 from mtlrec.errors import MtlrecError  # noqa: E402
 from mtlrec.schema import funnel_breaches  # noqa: E402
-from mtlrec.share import BATCH_SIZES, MAX_WEIGHT, RANGES, apply_query, to_query  # noqa: E402
+from mtlrec.share import BATCH_SIZES, MAX_WEIGHT, RANGES, WORLD, apply_query, parse_world, to_query  # noqa: E402
 from ui import state  # noqa: E402
 from ui.frame import remember_run  # noqa: E402
 from ui.jobs import session_jobs  # noqa: E402
@@ -67,7 +67,10 @@ def apply_link() -> None:
     info = state.dataset()
     if sample and (info is None or info["path"] != f"sample:{sample}"):
         try:
-            state.use_sample(sample)
+            if sample.startswith(WORLD):
+                state.use_world(*parse_world(sample))
+            else:
+                state.use_sample(sample)
         except MtlrecError as exc:
             st.error(f"The link names a dataset that could not be loaded: {exc.message}")
             return

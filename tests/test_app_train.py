@@ -140,6 +140,16 @@ def test_a_link_naming_an_unknown_sample_explains_itself(home):
     assert "Load a dataset first" in at.info[0].value
 
 
+def test_a_link_to_a_generated_world_generates_it_and_the_page_links_back_to_it(home):
+    at = open_app(PAGE, query={"data": "world:-0.8:20000:3", "size": "tiny"})
+    assert not at.exception and not at.error
+    assert at.session_state[state.DATASET]["name"] == "Synthetic world (task correlation -0.8, 20,000 rows, seed 3)"
+    assert at.radio(key="train_size").value == "tiny"
+    assert at.query_params["data"] == "world:-0.8:20000:3"  # the page's own link carries the recipe
+    bad = open_app(PAGE, query={"data": "world:-0.8:12345:0"})
+    assert "a synthetic world has 20,000, 50,000, 100,000, 200,000 rows, not 12,345" in bad.error[0].value
+
+
 def test_a_link_without_data_over_an_uploaded_dataset_keeps_it_and_applies_the_settings(home, samples):
     at = open_app()
     upload = pd.read_parquet(samples / "synthetic.parquet").head(500).to_csv(index=False).encode()

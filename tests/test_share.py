@@ -7,7 +7,9 @@ from urllib.parse import parse_qs, urlencode
 import pytest
 
 from mtlrec.config import DataConfig, ExperimentConfig, ModelConfig, SplitConfig, TaskSpec, TrainConfig
-from mtlrec.share import apply_query, to_query
+from mtlrec.errors import MtlrecError
+from mtlrec.sample import SyntheticSpec, write_sample
+from mtlrec.share import apply_query, parse_world, to_query
 
 
 def lab_config(path: str | None = "sample:synthetic") -> ExperimentConfig:
@@ -85,6 +87,16 @@ def test_only_the_active_tasks_travel_and_come_back_as_the_active_ones():
     config, active, problems = apply_query(lab_config(), query)
     assert active == ["like", "watch_time"] and problems == []
     assert [t.name for t in config.tasks] == ["click", "like", "purchase", "watch_time"]  # the schema keeps all
+
+
+def test_a_generated_world_travels_as_its_recipe(tmp_path):
+    world = tmp_path / "datasets" / "world-ab12"
+    write_sample(world, SyntheticSpec(n_users=20, n_items=10, n_rows=200, task_correlation=-0.8, seed=3))
+    assert to_query(lab_config(str(world / "synthetic.parquet")))["data"] == "world:-0.8:200:3"
+    assert parse_world("world:-0.8:200:3") == (-0.8, 200, 3)
+    for bad in ("world:", "world:x:200:3", "world:0.5:200", "world:0.5:200:3:9"):
+        with pytest.raises(MtlrecError, match="is not a synthetic world: write data=world:<task correlation>"):
+            parse_world(bad)
 
 
 def test_a_sample_travels_as_its_name_an_uploaded_file_does_not():

@@ -124,10 +124,14 @@ def use_world(correlation: float, rows: int, seed: int) -> None:
 
     from mtlrec.sample import SyntheticSpec, write_sample
 
+    if int(rows) not in WORLD_ROWS:  # a hand-edited link can ask for anything
+        raise MtlrecError(f"a synthetic world has {', '.join(f'{n:,}' for n in WORLD_ROWS)} rows, not {int(rows):,}")
     spec = SyntheticSpec(n_rows=int(rows), task_correlation=round(float(correlation), 3), seed=int(seed))
     spec.check()  # MtlrecError listing what cannot work
     key = hashlib.sha256(json.dumps(dataclasses.asdict(spec), sort_keys=True).encode()).hexdigest()[:16]
     folder = store().home / "datasets" / f"world-{key}"
+    if dataset() and dataset()["path"] == str(folder / "synthetic.parquet"):
+        return  # already the current dataset (e.g. a link opened again)
     if not (folder / "synthetic.json").is_file():  # written last: a folder without it is not a world
         partial = folder.with_name(f"{folder.name}.tmp-{os.getpid()}-{threading.get_ident()}")
         write_sample(partial, spec)
