@@ -137,7 +137,10 @@ class LoadedRun:
         from mtlrec.models import build_model
 
         if not self.has_model:
-            raise MtlrecError(f"run '{self.run_id}' has no saved model (it stopped or failed before one existed)")
+            raise MtlrecError(
+                f"run '{self.run_id}' has no evaluated model: it stopped or failed before its first epoch ended "
+                "(any weights it saved are in its download, never measured)"
+            )
         try:
             encoder = Encoder.load(self.folder / "encoder.json")
         except (OSError, ValueError, KeyError, TypeError) as exc:

@@ -105,6 +105,8 @@ class SyntheticSpec:
         for name in ("n_users", "n_items", "n_rows", "n_days"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.seed < 0:
+            problems.append(f"seed must be >= 0, got {self.seed}")
         if not -1 <= self.task_correlation <= 1:
             problems.append(f"task_correlation must be in [-1, 1], got {self.task_correlation}")
         for name in ("popularity_skew", "activity_skew", "affinity_sd", "bias_sd"):

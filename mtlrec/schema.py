@@ -361,12 +361,18 @@ def show_value(value) -> str:
     return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
-def _where(series: pd.Series, mask: np.ndarray) -> str:
-    """'row 17' / 'rows 3, 9, ...' (1-based data rows) and an example value, for messages."""
-    rows = np.flatnonzero(mask)
+def _row_list(rows: np.ndarray) -> str:
+    """'row 17' / 'rows 3, 9, 11, ...': the first few of some 0-based row positions, as 1-based data rows."""
     shown = ", ".join(str(r + 1) for r in rows[:3]) + (", ..." if len(rows) > 3 else "")
-    word = "row" if len(rows) == 1 else "rows"
-    return f"{len(rows):,} {word} ({word} {shown}, e.g. {show_value(series.iloc[rows[0]])})"
+    return f"{'row' if len(rows) == 1 else 'rows'} {shown}"
+
+
+def _where(series: pd.Series, mask: np.ndarray) -> str:
+    """'1 row (row 17, e.g. 'x')' / '5 rows (rows 3, 9, 11, ..., e.g. 'x')', for messages."""
+    rows = np.flatnonzero(mask)
+    return (
+        f"{len(rows):,} row{'' if len(rows) == 1 else 's'} ({_row_list(rows)}, e.g. {show_value(series.iloc[rows[0]])})"
+    )
 
 
 def _label_problems(frame: pd.DataFrame, task: TaskSpec, notes: list[str], source: str) -> list[str]:
@@ -524,9 +530,10 @@ def funnel_breaches(config: ExperimentConfig, frame: pd.DataFrame) -> list[str]:
             continue  # not binary labels: validation names that problem
         if broken.any():
             rows = np.flatnonzero(broken)
-            shown = ", ".join(str(r + 1) for r in rows[:3]) + (", ..." if len(rows) > 3 else "")
+            one = len(rows) == 1
             breaches.append(
-                f"funnel '{child}' -> '{parent}': {len(rows):,} rows (rows {shown}) have {child} = 1 but {parent} = 0, "
+                f"funnel '{child}' -> '{parent}': {len(rows):,} row{'' if one else 's'} ({_row_list(rows)}) "
+                f"{'has' if one else 'have'} {child} = 1 but {parent} = 0, "
                 f"and ESMM assumes {child} happens only after {parent} (it predicts p({child}) as p({parent}) x "
                 f"p({child} | {parent})): fix those labels, or train shared-bottom or MMoE instead"
             )

@@ -412,9 +412,13 @@ def sweep_table(rows: list[dict], config: SweepConfig) -> pd.DataFrame:
 def undefined_objectives(table: pd.DataFrame, config: SweepConfig) -> list[str]:
     """A sentence per swept task whose judged metric has no value at any grid point (a binary task with one class
     in the test rows has no AUC): such a sweep has no Pareto front, and the sentence names the metrics that would
-    judge the task instead."""
+    judge the task instead. Only points that were evaluated count: a sweep whose points failed, stopped before
+    their first epoch ended or are still training has no metrics yet, and that says nothing about the test rows."""
     points = table[table["role"] == "point"]
-    if points.empty:
+    measured = metric_columns(points, config.tasks)
+    if measured:
+        points = points[points[measured].apply(pd.to_numeric, errors="coerce").notna().any(axis=1)]
+    if points.empty or not measured:
         return []
     problems = []
     for task, column in zip(config.tasks, config.objective_columns(), strict=True):

@@ -51,9 +51,10 @@ def pick_random_user(users: list) -> None:
     st.session_state[USER] = st.session_state[SAVED][USER] = random.choice(users)
 
 
-@st.cache_resource(show_spinner=False, max_entries=1)
+@st.cache_resource(show_spinner=False, max_entries=4)  # a few worlds at once: the bundled one, generated ones
 def synthetic_world(spec_path: str, modified: float) -> sample.SyntheticWorld:
-    """The bundled synthetic sample's world, rebuilt from its spec (shared: it is data, not a user's model)."""
+    """A synthetic world (the bundled sample's or one generated on Home), rebuilt from its spec (shared: it is data,
+    not a user's model)."""
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
     return sample.SyntheticWorld(sample.SyntheticSpec(**spec))
 

@@ -347,7 +347,7 @@ if st.button(
     "Recommend for this run",
     icon=":material/recommend:",
     disabled=not run.has_model,
-    help="Top-K items per user from this run's model." if run.has_model else "This run saved no model.",
+    help="Top-K items per user from this run's model." if run.has_model else "This run has no evaluated model (it ended before its first epoch did).",
 ):
     runs.open_run(run_id, "pages/recommend.py")
 

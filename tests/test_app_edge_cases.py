@@ -51,7 +51,8 @@ def test_a_run_stopped_in_its_first_epoch_recommends_nothing_and_says_why(home):
     assert not RunStore(home).load(run_id).has_model  # its weights were never measured: nothing to rank with
     at = open_app("pages/recommend.py", session={RESULTS_RUN: run_id})
     assert [e.value for e in at.error] == [
-        f"run '{run_id}' has no saved model (it stopped or failed before one existed)"
+        f"run '{run_id}' has no evaluated model: it stopped or failed before its first epoch ended (any weights it "
+        "saved are in its download, never measured)"
     ]
 
 

@@ -95,6 +95,11 @@ def test_a_generated_synthetic_world_becomes_the_dataset_once_per_setting(app, h
     app.button(key="home_world").click().run()  # the same settings: the same world, not a second copy
     assert sorted(p.name for p in (home / "datasets").iterdir()) == [path.parent.name]
 
+    path.unlink()  # a world with a file gone is drawn again, not a dead end
+    app.session_state[state.DATASET] = None
+    app.button(key="home_world").click().run()
+    assert not app.exception and not app.error and path.is_file()
+
 
 def test_an_uploaded_csv_becomes_the_dataset(app, tmp_path):
     app.file_uploader(key="home_upload").set_value(("tiny log.csv", CSV, "text/csv")).run()

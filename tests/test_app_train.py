@@ -148,6 +148,9 @@ def test_a_link_to_a_generated_world_generates_it_and_the_page_links_back_to_it(
     assert at.query_params["data"] == "world:-0.8:20000:3"  # the page's own link carries the recipe
     bad = open_app(PAGE, query={"data": "world:-0.8:12345:0"})
     assert "a synthetic world has 20,000, 50,000, 100,000, 200,000 rows, not 12,345" in bad.error[0].value
+    negative = open_app(PAGE, query={"data": "world:0.5:20000:-1"})
+    assert not negative.exception and "seed must be >= 0, got -1" in negative.error[0].value
+    assert not list((home / "datasets").glob("*.tmp-*"))  # nothing half-written left behind
 
 
 def test_a_link_without_data_over_an_uploaded_dataset_keeps_it_and_applies_the_settings(home, samples):

@@ -265,7 +265,7 @@ def test_load_model_of_a_run_without_a_model_raises(store, result):
     run_id = store.start(result.config)
     store.finish(run_id, dataclasses.replace(result, model=None, status="failed"))
 
-    with pytest.raises(MtlrecError, match=f"run '{run_id}' has no saved model"):
+    with pytest.raises(MtlrecError, match=f"run '{run_id}' has no evaluated model"):
         store.load(run_id).load_model()
 
 

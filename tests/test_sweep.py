@@ -42,6 +42,7 @@ from mtlrec.sweep import (
     run_sweep,
     simplex_grid,
     sweep_folder,
+    undefined_objectives,
 )
 from mtlrec.sweep_engine import Sweeper, Tasks, _groups, stack_cap
 
@@ -670,6 +671,20 @@ def sweep_frame() -> tuple[pd.DataFrame, pd.DataFrame]:
          "click_auc": [0.70, 0.72], "like_logloss": [0.61, 0.55], "purchase_auc": [0.6, 0.6]}
     )  # fmt: skip
     return points, references
+
+
+def test_an_undefined_metric_is_reported_only_from_points_that_were_evaluated(make_config):
+    sweep = sweep_of(make_config())  # click AUC against like AUC
+    table = pd.DataFrame(
+        {"role": ["point"] * 3, "status": ["finished", "failed", "running"],
+         "click_auc": [0.7, np.nan, np.nan], "click_logloss": [0.5, np.nan, np.nan],
+         "like_auc": [np.nan] * 3, "like_logloss": [0.3, np.nan, np.nan]}
+    )  # fmt: skip
+    [problem] = undefined_objectives(table, sweep)
+    assert problem.startswith("like AUC is undefined at every point") and "judge like by log loss instead" in problem
+    # Points without any metric yet (failed in their first epoch, still training) say nothing about the test rows.
+    assert undefined_objectives(table.iloc[1:], sweep) == []
+    assert undefined_objectives(table.iloc[1:].drop(columns=["click_auc", "click_logloss"]), sweep) == []
 
 
 def test_pareto_chart_joins_the_front_in_order_and_marks_references():

@@ -126,21 +126,27 @@ def use_world(correlation: float, rows: int, seed: int) -> None:
 
     if int(rows) not in WORLD_ROWS:  # a hand-edited link can ask for anything
         raise MtlrecError(f"a synthetic world has {', '.join(f'{n:,}' for n in WORLD_ROWS)} rows, not {int(rows):,}")
-    spec = SyntheticSpec(n_rows=int(rows), task_correlation=round(float(correlation), 3), seed=int(seed))
+    # + 0.0: -0.0 and 0.0 are one world
+    spec = SyntheticSpec(n_rows=int(rows), task_correlation=round(float(correlation), 3) + 0.0, seed=int(seed))
     spec.check()  # MtlrecError listing what cannot work
     key = hashlib.sha256(json.dumps(dataclasses.asdict(spec), sort_keys=True).encode()).hexdigest()[:16]
     folder = store().home / "datasets" / f"world-{key}"
-    if dataset() and dataset()["path"] == str(folder / "synthetic.parquet"):
+    files = [folder / "synthetic.parquet", folder / "synthetic.json"]
+    if dataset() and dataset()["path"] == str(files[0]):
         return  # already the current dataset (e.g. a link opened again)
-    if not (folder / "synthetic.json").is_file():  # written last: a folder without it is not a world
+    if not all(f.is_file() for f in files):
+        shutil.rmtree(folder, ignore_errors=True)  # a world with a file missing is drawn again
         partial = folder.with_name(f"{folder.name}.tmp-{os.getpid()}-{threading.get_ident()}")
-        write_sample(partial, spec)
         try:
+            write_sample(partial, spec)
             partial.rename(folder)  # whole, or not at all
-        except OSError:  # another session wrote the same world first
+        except OSError as exc:
+            if not all(f.is_file() for f in files):  # not another session that wrote the same world first
+                raise MtlrecError(f"the synthetic world could not be written to {folder.parent} ({exc})") from None
+        finally:
             shutil.rmtree(partial, ignore_errors=True)
-    name = f"Synthetic world (task correlation {spec.task_correlation:+.1f}, {spec.n_rows:,} rows, seed {spec.seed})"
-    use_dataset(str(folder / "synthetic.parquet"), name, "synthetic")
+    name = f"Synthetic world (task correlation {spec.task_correlation:+g}, {spec.n_rows:,} rows, seed {spec.seed})"
+    use_dataset(str(files[0]), name, "synthetic")
 
 
 def save_upload(name: str, data: bytes) -> str:
