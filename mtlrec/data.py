@@ -9,11 +9,19 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from mtlrec.config import ExperimentConfig, TaskSpec
+from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec
 from mtlrec.encode import Encoded, Encoder
 from mtlrec.errors import MtlrecError
 from mtlrec.io import read_table
 from mtlrec.schema import SchemaProposal, infer_schema, parse_time, validate
+
+
+def ranking_note(data: DataConfig) -> str | None:
+    """Why ranking metrics and recommendations are off for data with these columns, or None when they are on."""
+    if not data.user_col or not data.item_col:
+        missing = " and ".join(n for n, c in (("user", data.user_col), ("item", data.item_col)) if not c)
+        return f"no {missing} column chosen: ranking metrics (NDCG@K, Recall@K, HitRate@K) and recommendations are off"
+    return None
 
 
 @dataclass
@@ -34,13 +42,7 @@ class Prepared:
     @property
     def ranking_note(self) -> str | None:
         """Why ranking metrics and recommendations are off, or None when they are on."""
-        d = self.config.data
-        if not d.user_col or not d.item_col:
-            missing = " and ".join(n for n, c in (("user", d.user_col), ("item", d.item_col)) if not c)
-            return (
-                f"no {missing} column chosen: ranking metrics (NDCG@K, Recall@K, HitRate@K) and recommendations are off"
-            )
-        return None
+        return ranking_note(self.config.data)
 
     def group(self, part: str) -> np.ndarray | None:
         """The user of each row of a part ("val" or "test") as a dense integer code (same user, same code), for

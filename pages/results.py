@@ -8,7 +8,7 @@ guard("results")
 import streamlit as st  # noqa: E402
 
 from mtlrec import charts, fmt, gain  # noqa: E402
-from mtlrec.data import Prepared  # noqa: E402
+from mtlrec.data import ranking_note  # noqa: E402
 from mtlrec.errors import MtlrecError  # noqa: E402
 from mtlrec.metrics import higher_is_better  # noqa: E402
 from ui import runs, state  # noqa: E402
@@ -340,14 +340,16 @@ for cell, task in zip(cells, tasks, strict=True):
         st.markdown(task_title(task, colors[task.name]))
         values = run.metrics["tasks"].get(task.name, {})
         metric_cards(task, values, reference.get(task.name) if reference else None, run.config.k)
-if ranking_off := Prepared.ranking_note.fget(run):  # the library's note; it reads only `.config`
+if ranking_off := ranking_note(run.config.data):
     st.caption(f"No NDCG@{run.config.k} on the cards: {ranking_off}.")
 
 if st.button(
     "Recommend for this run",
     icon=":material/recommend:",
     disabled=not run.has_model,
-    help="Top-K items per user from this run's model." if run.has_model else "This run has no evaluated model (it ended before its first epoch did).",
+    help="Top-K items per user from this run's model."
+    if run.has_model
+    else "This run has no evaluated model (it ended before its first epoch did).",
 ):
     runs.open_run(run_id, "pages/recommend.py")
 
