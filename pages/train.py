@@ -29,6 +29,7 @@ from ui.jobs import session_jobs  # noqa: E402
 
 ACTIVE = "train_active_tasks"  # plain key: the tasks chosen for the next run (the schema lists all labels)
 LINK_SEEN = "train_link_seen"  # the query string last applied or written, so our own mirror is not re-applied
+BREACHES = "train_funnel_breaches"  # ((dataset path, funnel), sentences): the funnel check, once per data and funnel
 POLL_SECONDS = 0.5
 ONE_JOB = "One training job per session"
 FIRST_POINT_WAIT = 1.0  # seconds a Train click waits for the job's first live point before drawing its panel
@@ -223,7 +224,11 @@ def funnel_controls(config: ExperimentConfig, chosen: list[str]) -> None:
     except MtlrecError as exc:
         st.warning("\n".join(f"- {p}" for p in exc.problems))
         return
-    for breach in funnel_breaches(config, state.frame()):
+    key = (state.dataset()["path"], tuple(sorted(funnel.items())))
+    cached = st.session_state.get(BREACHES)
+    if cached is None or cached[0] != key:  # a pass over every row (about 1 s for 2M rows of yes/no text labels)
+        cached = st.session_state[BREACHES] = (key, funnel_breaches(config, state.frame()))
+    for breach in cached[1]:
         st.warning(breach)
 
 
