@@ -272,6 +272,14 @@ def test_a_sign_on_only_some_values_or_dots_without_commas_are_not_misread():
     assert euro["price"].tolist() == [0.125, 1.5]  # no comma anywhere: the dot is the decimal mark, as without €
 
 
+def test_a_column_that_looks_like_prices_at_first_but_not_later_stays_text():
+    # The readers look at a column's first rows before reading all of it; the rule must still hold for every row.
+    rows = [f"u{i},${i},{i % 2}" for i in range(1500)] + ["u9,ask us,1"]
+    table = read_table(("user_id,price,click\n" + "\n".join(rows) + "\n").encode(), "late.csv")
+    assert table.frame["price"].iloc[-1] == "ask us" and table.frame["price"].iloc[0] == "$0"
+    assert not [n for n in table.notes if "price" in n]
+
+
 def test_a_question_mark_in_a_label_is_reported_as_a_missing_label(log):
     text = log.assign(click=log["click"].astype(str).where(log.index != 4, "?")).to_csv(index=False)
     frame = read_table(text.encode(), "log.csv").frame
