@@ -92,16 +92,15 @@ class Recommender:
         if candidates is not None:
             wanted = pd.Series(list(dict.fromkeys(candidates)), name=self.item_col, dtype=object)  # each item once
             unknown = wanted[~wanted.isin(items[self.item_col].tolist())].tolist()
-            if wanted.empty or unknown:
+            if wanted.empty:
+                raise MtlrecError("the candidate list is empty: pass at least one item, or none to score every item")
+            if unknown:
                 # An unknown item has no features: it would be scored as the out-of-vocabulary item and ranked
                 # among real ones, so it is refused rather than guessed.
                 shown = ", ".join(map(repr, unknown[:5])) + (", ..." if len(unknown) > 5 else "")
                 raise MtlrecError(
                     f"{len(unknown):,} candidate item{' is' if len(unknown) == 1 else 's are'} not in the data "
-                    f"({shown}): pass items of column "
-                    f"'{self.item_col}'"
-                    if unknown
-                    else "the candidate list is empty: pass at least one item, or none to score every item"
+                    f"({shown}): pass items of column '{self.item_col}'"
                 )
             items = items.set_index(self.item_col).reindex(wanted.to_numpy()).reset_index()
         last = self.frame.iloc[[self._rows_of(user)[-1]]]

@@ -143,16 +143,14 @@ def parse_world(value: str) -> tuple[float, int, int]:
     from mtlrec.errors import MtlrecError
 
     parts = value[len(WORLD) :].split(":")
-    try:
-        correlation, rows, seed = float(parts[0]), int(parts[1]), int(parts[2])
-        if len(parts) != 3:
-            raise ValueError
-    except (ValueError, IndexError):
-        raise MtlrecError(
-            f"'{value}' is not a synthetic world: write data=world:<task correlation>:<rows>:<seed>, e.g. "
-            "world:-0.8:20000:0"
-        ) from None
-    return correlation, rows, seed
+    if len(parts) == 3:
+        try:
+            return float(parts[0]), int(parts[1]), int(parts[2])
+        except ValueError:
+            pass
+    raise MtlrecError(
+        f"'{value}' is not a synthetic world: write data=world:<task correlation>:<rows>:<seed>, e.g. world:-0.8:20000:0"
+    )
 
 
 def to_query(config: ExperimentConfig, active: list[str] | None = None) -> dict[str, str]:

@@ -8,8 +8,13 @@ into a global cache.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
+import os
 import re
+import shutil
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -116,12 +121,6 @@ WORLD_ROWS = (20_000, 50_000, 100_000, 200_000)  # the sizes a generated synthet
 def use_world(correlation: float, rows: int, seed: int) -> None:
     """Generate a synthetic world (mtlrec.sample) with this correlation between its tasks, keep it in the store's
     datasets folder (once per spec: the same settings load the same files) and make it the current dataset."""
-    import dataclasses
-    import json
-    import os
-    import shutil
-    import threading
-
     from mtlrec.sample import SyntheticSpec, write_sample
 
     if int(rows) not in WORLD_ROWS:  # a hand-edited link can ask for anything
