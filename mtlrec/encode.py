@@ -81,6 +81,30 @@ def numeric_blocks(frame: pd.DataFrame, columns: list[str]) -> Iterator[tuple[sl
         yield slice(start, start + len(chunk)), values.reshape(len(frame), len(chunk))
 
 
+@dataclass
+class LabelScale:
+    """Model outputs back on the labels' own scale: an Encoder's tasks and regression targets' (mean, std)."""
+
+    tasks: list[TaskSpec]
+    target_stats: dict[str, tuple[float, float]]
+
+    def inverse_regression(self, task: TaskSpec, standardised: np.ndarray) -> np.ndarray:
+        mean, std = self.target_stats[task.name]
+        y = np.asarray(standardised, dtype=np.float64) * std + mean
+        with np.errstate(over="ignore"):  # a diverging model's outputs overflow to inf: the trainer reports it
+            return np.expm1(y) if task.log1p else y
+
+    def to_label_scale(self, raw: np.ndarray) -> np.ndarray:
+        out = np.empty(raw.shape, dtype=np.float64)
+        for j, task in enumerate(self.tasks):
+            if task.type == "binary":
+                with np.errstate(over="ignore"):  # exp overflows to inf for very negative logits: 1/(1+inf) is 0
+                    out[:, j] = 1.0 / (1.0 + np.exp(-raw[:, j].astype(np.float64)))
+            else:
+                out[:, j] = self.inverse_regression(task, raw[:, j])
+        return out
+
+
 class Encoder:
     """Fit on training rows (`fit`), then encode any rows with the same columns (`transform`)."""
 
@@ -174,23 +198,18 @@ class Encoder:
         y = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64)
         return np.log1p(y) if task.log1p else y
 
+    def label_scale(self) -> LabelScale:
+        """What turns model outputs back into labels (the tasks and the regression targets' statistics): small
+        and picklable, without the vocabularies (a sweep's training processes receive it)."""
+        return LabelScale(self.tasks, self.target_stats_)
+
     def inverse_regression(self, task: TaskSpec, standardised: np.ndarray) -> np.ndarray:
         """Model output for a regression task back on the label's original scale."""
-        mean, std = self.target_stats_[task.name]
-        y = np.asarray(standardised, dtype=np.float64) * std + mean
-        with np.errstate(over="ignore"):  # a diverging model's outputs overflow to inf: the trainer reports it
-            return np.expm1(y) if task.log1p else y
+        return self.label_scale().inverse_regression(task, standardised)
 
     def to_label_scale(self, raw: np.ndarray) -> np.ndarray:
         """Model outputs (N, T) on the labels' own scale: probabilities (binary) or original values (regression)."""
-        out = np.empty(raw.shape, dtype=np.float64)
-        for j, task in enumerate(self.tasks):
-            if task.type == "binary":
-                with np.errstate(over="ignore"):  # exp overflows to inf for very negative logits: 1/(1+inf) is 0
-                    out[:, j] = 1.0 / (1.0 + np.exp(-raw[:, j].astype(np.float64)))
-            else:
-                out[:, j] = self.inverse_regression(task, raw[:, j])
-        return out
+        return self.label_scale().to_label_scale(raw)
 
     # Persistence: plain JSON (vocabularies and statistics), never pickle.
     def to_dict(self) -> dict:

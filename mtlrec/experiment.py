@@ -63,16 +63,24 @@ def evaluate(
     }
 
 
+class ValidationMetrics:
+    """Validation metrics from raw outputs (no ranking metrics: they are for the final test evaluation). A plain
+    picklable object (a sweep sends it to its training processes): the config, the validation labels and users,
+    and the labels' scale, without the data or the vocabularies."""
+
+    def __init__(self, prepared: Prepared):
+        self.config = prepared.config
+        self.y_true = label_values(prepared.frame.iloc[prepared.val_idx], prepared.encoder, prepared.val)
+        self.users = prepared.group("val")
+        self.scale = prepared.encoder.label_scale()
+
+    def __call__(self, raw: np.ndarray) -> dict[str, dict[str, float]]:
+        return evaluate(self.config, self.y_true, self.scale.to_label_scale(raw), self.users, ranking=False)
+
+
 def validation_metrics(prepared: Prepared) -> Callable[[np.ndarray], dict[str, dict[str, float]]]:
-    """Validation metrics from raw outputs (no ranking metrics: they are for the final test evaluation)."""
-    encoder, config = prepared.encoder, prepared.config
-    y_true = label_values(prepared.frame.iloc[prepared.val_idx], encoder, prepared.val)
-    users = prepared.group("val")
-
-    def compute(raw: np.ndarray) -> dict[str, dict[str, float]]:
-        return evaluate(config, y_true, encoder.to_label_scale(raw), users, ranking=False)
-
-    return compute
+    """Validation metrics from raw outputs: see ValidationMetrics."""
+    return ValidationMetrics(prepared)
 
 
 def prediction_table(prepared: Prepared, y_true: np.ndarray, y_pred: np.ndarray) -> pd.DataFrame:
