@@ -4,4 +4,5 @@ import sys
 
 from mtlrec.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when a training process imports it (mtlrec.procs)
+    sys.exit(main())

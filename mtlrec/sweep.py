@@ -477,14 +477,16 @@ def load_sweep(store: RunStore, sweep_id: str) -> SweepResult:
 
 def plan_text(plan: dict) -> str:
     """How a sweep's points trained, for people: "6 weightings trained at once (stacked), in 2 groups on 2 worker
-    threads"; "" for a sweep saved before plans were recorded."""
+    threads, 2 of 2 in training processes" (mtlrec.procs); "" for a sweep saved before plans were recorded."""
     if not plan.get("group_size") or not plan.get("workers"):
         return ""
     k, groups, workers = plan["group_size"], plan.get("groups", 1), plan["workers"]
     threads = f"{workers} worker thread{'s' if workers > 1 else ''}"
+    n = plan.get("in_processes", 0)
+    where = f", {n} of {groups} in training processes" if n else ""
     if k == 1:
-        return f"Weightings trained one at a time, on {threads}."
-    return f"Up to {k} weightings trained at once (stacked), in {groups} group{'s' if groups > 1 else ''} on {threads}."
+        return f"Weightings trained one at a time, on {threads}{where}."
+    return f"Up to {k} weightings trained at once (stacked), in {groups} group{'s' if groups > 1 else ''} on {threads}{where}."
 
 
 def list_sweeps(store: RunStore) -> list[dict]:

@@ -23,14 +23,23 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from mtlrec import procs, stacked_bottom
 from mtlrec.config import ExperimentConfig, TrainConfig
 from mtlrec.data import Loaded, Prepared, prepare
 from mtlrec.encode import Encoded
-from mtlrec.experiment import RunResult, label_values, run_experiment, trained_result, validation_metrics
+from mtlrec.experiment import (
+    RunResult,
+    ValidationMetrics,
+    label_values,
+    run_experiment,
+    trained_result,
+    validation_metrics,
+)
 from mtlrec.models import build_model
 from mtlrec.resources import HEADROOM, available_memory, check_memory, estimate_memory
 from mtlrec.runs import RunStore, atomic_write_text, default_run_name
@@ -144,6 +153,7 @@ class Sweeper:
             workers: int | None):  # fmt: skip
         """Prepare, plan and train everything; returns (status, message)."""
         experiment = self.config.experiment()
+        warm_processes(experiment.train.device, workers)  # used by the groups if ready by then (no waiting)
         prepared = prepared if prepared is not None else prepare(experiment, frame, test_frame, loaded=loaded)
         if self.stopped.is_set():
             return "stopped", "stopped by the user before training started"
@@ -172,7 +182,8 @@ class Sweeper:
         # A GPU is filled by one worker. With dropout, workers take turns drawing masks (RunRandom) and overlap the
         # rest of their steps.
         parallel = self.device.type == "cpu"
-        workers = (workers or max(1, min(MAX_WORKERS, os.cpu_count() or 1))) if parallel else 1
+        workers = (workers or _cpu_workers()) if parallel else 1
+        self.processes = parallel and workers > 1 and procs.enabled() and self._processes_fit(workers)
         weights = self.config.weights()
         threads = torch.get_num_threads()
         if self.device.type == "cpu":
@@ -196,10 +207,19 @@ class Sweeper:
             self._execute(units, workers)
         finally:
             torch.set_num_threads(threads)
+            procs.forget(self.sweep_id)
         if self.stopped.is_set():
             done = sum(role_of(r["summary"], self.config) == "point" for r in self.rows)
             return "stopped", f"stopped by the user: {done} of {len(weights)} points finished"
         return "finished", ""
+
+    def _processes_fit(self, workers: int) -> bool:
+        """Whether a copy of the training and validation rows for each training process fits in memory beside
+        the run's estimate (else the groups train in threads, sharing the rows)."""
+        available = available_memory()
+        rows = sum(a.nbytes for e in (self.prepared.train, self.prepared.val) for a in (e.categorical, e.numeric,
+                                                                                        e.labels))  # fmt: skip
+        return available is None or self.memory.total + 2 * workers * rows <= HEADROOM * available
 
     def group_size(self, n_points: int, workers: int) -> int:
         """Models per stack, measured here: among the K whose stacked training step costs at most STACKING_GAIN of
@@ -297,25 +317,27 @@ class Sweeper:
             self.tasks.add(lambda c=config, f=fit: self._finish_point(c, f, len(group), key, left))
 
     def _fit(self, configs: list[ExperimentConfig], model, key: str) -> list[StackedFit]:
-        """Train a group's configs from `model` (a copy of the template): stacked, or plain for a group of one."""
-        train, val = self.prepared.train, self.prepared.val
-        if len(configs) == 1:
-            config = configs[0]
-            trainer = Trainer(
-                config.train, config.tasks, build_weighting(config.weighting, config.tasks),
-                lambda p: self.tracker.progress(key, _share(p)), self.halt, self.val_metrics, self.random.copy(),
-            )  # fmt: skip
-            trainer.fit(model, train, val, self.device)
-            return [
-                StackedFit(model.state_dict(), trainer.history_, trainer.status_, trainer.message_,
-                           trainer.best_epoch_, trainer.train_seconds_)
-            ]  # fmt: skip
-        else:
-            trainer = StackedTrainer(
-                self.experiment.train, [c.tasks for c in configs], self.halt, self.val_metrics,
-                on_batch=lambda share: self.tracker.progress(key, share * len(configs)), random=self.random.copy(),
-            )  # fmt: skip
-            return trainer.fit(model, train, val, self.device)
+        """Train a group's configs from `model` (a copy of the template): in a warm training process when one is
+        free (mtlrec.procs), else in this thread; the same computation either way."""
+        on_share = lambda share: self.tracker.progress(key, share * len(configs))  # noqa: E731
+        worker = procs.acquire() if self.processes else None
+        if worker is None:
+            train, val = self.prepared.train, self.prepared.val
+            return fit_group(configs, self.experiment.train, model, train, val, self.val_metrics, self.random.copy(),
+                             self.device, self.halt, on_share)  # fmt: skip
+        try:
+            job = GroupFit(configs, self.experiment.train, model, self.random.copy(), self.device,
+                           stacked_bottom.HAND_WRITTEN)  # fmt: skip
+            fits = worker.run(job, self.sweep_id, self._process_data, on_share, self.halt)
+        finally:
+            procs.release(worker)
+        with self.lock:
+            self.plan["in_processes"] = self.plan.get("in_processes", 0) + 1
+        return fits
+
+    def _process_data(self) -> tuple[Encoded, Encoded, ValidationMetrics]:
+        """What a training process keeps for the sweep's groups (sent once per process)."""
+        return self.prepared.train, self.prepared.val, self.val_metrics
 
     def _finish_point(self, config: ExperimentConfig, fit: StackedFit, group_size: int, key: str, left: list[int]):
         """Evaluate and save a trained point (unless the sweep is stopping: unfinished points would distort the
@@ -386,9 +408,58 @@ class Sweeper:
         _write_info(self.store, self.sweep_id, info)
 
 
+def warm_processes(device: str = "auto", workers: int | None = None) -> None:
+    """Start the training processes a sweep on this device would use (mtlrec.procs), in the background: on a CPU
+    with more than one worker. The Sweep page calls it when it opens, so that a sweep finds them ready."""
+    n = workers or _cpu_workers()
+    if n > 1 and resolve_device(device).type == "cpu":
+        procs.warm(n)
+
+
+def _cpu_workers() -> int:
+    return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
+
+
 def _share(p) -> float:
     """The share of a run's epochs done, from a mtlrec.train.Progress."""
     return min(1.0, ((p.epoch - 1) + p.batch / max(p.batches, 1)) / max(p.epochs, 1))
+
+
+def fit_group(configs: list[ExperimentConfig], train_cfg: TrainConfig, model, train: Encoded, val: Encoded,
+              val_metrics, random: RunRandom, device, stop, on_share: Callable[[float], None]) -> list[StackedFit]:  # fmt: skip
+    """Train a group's configs from `model`: stacked (mtlrec.stacked, with the sweep's `train_cfg`), or plain for a
+    group of one (its own config, as run_experiment trains it); on_share receives the share of the work done."""
+    if len(configs) == 1:
+        config = configs[0]
+        weighting = build_weighting(config.weighting, config.tasks)
+        trainer = Trainer(config.train, config.tasks, weighting, lambda p: on_share(_share(p)), stop, val_metrics,
+                          random)  # fmt: skip
+        trainer.fit(model, train, val, device)
+        return [
+            StackedFit(model.state_dict(), trainer.history_, trainer.status_, trainer.message_, trainer.best_epoch_,
+                       trainer.train_seconds_)
+        ]  # fmt: skip
+    trainer = StackedTrainer(train_cfg, [c.tasks for c in configs], stop, val_metrics, on_batch=on_share, random=random)
+    return trainer.fit(model, train, val, device)
+
+
+@dataclass
+class GroupFit:
+    """fit_group as a job for a training process (mtlrec.procs): the data (training rows, validation rows and
+    metrics) is the process's, sent once per sweep; the rest travels with each job."""
+
+    configs: list[ExperimentConfig]
+    train_cfg: TrainConfig
+    model: torch.nn.Module
+    random: RunRandom
+    device: torch.device
+    hand_written: bool  # mtlrec.stacked_bottom.HAND_WRITTEN where the job was made (benchmarks turn it off)
+
+    def __call__(self, data, stop, progress) -> list[StackedFit]:
+        stacked_bottom.HAND_WRITTEN = self.hand_written  # jobs run one at a time in a process
+        train, val, val_metrics = data
+        return fit_group(self.configs, self.train_cfg, self.model, train, val, val_metrics, self.random, self.device,
+                         stop, progress)  # fmt: skip
 
 
 def stack_cap(n_points: int, workers: int) -> int:

@@ -304,6 +304,9 @@ with st.expander("New sweep", icon=":material/tune:", expanded=not holder.sweepi
         st.page_link("pages/data.py", label="Go to Data", icon=":material/table_view:")
     else:
         sweep = setup(settings(config), config)
+        from mtlrec.sweep_engine import warm_processes  # torch and the training code
+
+        warm_processes(sweep.base.train.device)  # the training processes start now, ready when the sweep does
         for note in state.clamped_notes():
             st.info(note)
         n_runs = sweep.n_points() + len(sweep.reference_roles()) if 2 <= len(sweep.tasks) <= 3 else 0

@@ -41,6 +41,14 @@ N_ITEMS = 80
 CATEGORIES = ["news", "sports", "music", "games"]
 
 
+@pytest.fixture(autouse=True)
+def _sweeps_in_threads(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sweeps train in threads (MTLREC_PROCESSES=0), so that training code a test patches is the code that runs,
+    except in tests marked `processes` (tests/test_procs.py, the browser test of the Sweep page)."""
+    if request.node.get_closest_marker("processes") is None:
+        monkeypatch.setenv("MTLREC_PROCESSES", "0")
+
+
 def make_interactions(n: int = N_ROWS, seed: int = 0) -> pd.DataFrame:
     """Interactions sorted by time. `click` is learnable from category and price; `like` and `watch_time`
     depend on click; `price` has ~10% missing values."""

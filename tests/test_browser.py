@@ -251,6 +251,7 @@ def test_train_then_results_recommend_runs_and_data(new_server, page, tmp_path: 
         step("home again")
 
 
+@pytest.mark.processes  # the server's sweeps may train in training processes, as a user's do
 def test_sweep_the_loss_weights_then_open_a_point(new_server, page, tmp_path: Path) -> None:
     # The Sweep page's default sweep (11 weightings of click and like, every reference) at the link's tiny preset:
     # live progress, then the front, the plan caption and a point opened in Results.

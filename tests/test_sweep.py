@@ -745,6 +745,9 @@ def test_the_plan_of_a_sweep_reads_as_a_sentence():
         plan_text({"group_size": 1, "groups": 11, "workers": 1})
         == "Weightings trained one at a time, on 1 worker thread."
     )
+    assert plan_text({"group_size": 6, "groups": 2, "workers": 2, "in_processes": 1}) == (
+        "Up to 6 weightings trained at once (stacked), in 2 groups on 2 worker threads, 1 of 2 in training processes."
+    )
     assert plan_text({}) == ""  # a sweep saved before plans were recorded
 
 

@@ -1,0 +1,279 @@
+"""Training processes: warm worker processes that a sweep's groups train in, instead of threads of the caller's.
+
+Why: two trainings in two threads of one process wait for each other's GIL between torch operations. Measured on
+2 cores (2026-12-06, one 6-model stack of `small` for an epoch, beside an identical one): 12% slower than alone in
+threads, 4% in processes; 11-point sweeps at `small` ran about 7% faster with their groups in processes
+(benchmarks/bench_sweep.py prints both).
+
+How:
+- A process-wide pool of up to a sweep's worker count, started in the background by `warm` (the Sweep page calls it
+  when it opens, run_sweep when a sweep starts). Its processes come from multiprocessing's fork server: a clean
+  process that imported torch and mtlrec once and never ran the caller's threads, so no lock held by another thread
+  is copied into a child (forking a Streamlit server directly could be).
+- Nobody waits for it: `acquire` returns a ready, idle process or None, and the caller then trains in its own
+  thread as before. So the first sweep of a fresh server may train in threads, and two sweeps at once share the
+  processes there are.
+- A job (a picklable callable: job(data, stop, progress) -> result) goes over a pipe with its data, which a process
+  keeps for the next job with the same key (a sweep's training rows go to each process once). The caller relays
+  progress, and a stop within about a batch: `halt` is looked at every POLL seconds and sets the process's stop
+  event. A process that dies (killed for memory, say) is reported as an MtlrecError with its exit code and replaced
+  by the next `warm`.
+- Each process trains on one torch thread (one core each, as the sweep's threads do), ignores Ctrl-C (the caller
+  stops it) and ends when the caller's end of its pipe closes.
+
+MTLREC_PROCESSES=0 turns the pool off (everything then trains in threads, as before 2026-12-06).
+"""
+
+from __future__ import annotations
+
+import copy
+import multiprocessing
+import os
+import pickle
+import signal
+import threading
+import time
+from collections.abc import Callable
+
+from mtlrec.errors import MtlrecError
+
+POLL = 0.05  # seconds between looks at the caller's stop while a job runs
+PROGRESS_EVERY = 0.1  # seconds between progress messages from a process
+
+
+def enabled() -> bool:
+    """Whether training processes may be used here: not turned off, and a fork server exists (not on Windows)."""
+    return os.environ.get("MTLREC_PROCESSES", "1") != "0" and "forkserver" in multiprocessing.get_all_start_methods()
+
+
+class Worker:
+    """One training process and the caller's end of its pipe."""
+
+    def __init__(self, context):
+        self.conn, child = context.Pipe()
+        self.stop = context.Event()
+        self.process = context.Process(target=_serve, args=(child, self.stop), name="mtlrec-training", daemon=True)
+        self.process.start()
+        child.close()
+        self.ready = False
+        self.busy = False
+        self.closed = False
+        self.data_key: str | None = None
+
+    def alive(self) -> bool:
+        return not self.closed and self.process.is_alive()
+
+    def poll_ready(self) -> bool:
+        """True once the process has imported everything and waits for jobs."""
+        try:
+            if not self.ready and self.conn.poll():
+                self.ready = _receive(self.conn) == "ready"
+        except (EOFError, OSError):
+            return False
+        return self.ready
+
+    def run(self, job, data_key: str, data: Callable[[], object], on_progress: Callable[[object], None], halt):
+        """Run `job(data, stop, progress)` in the process and return its result; `data()` is called (and sent)
+        only when the process does not hold `data_key`'s data yet. Progress values go to on_progress here; when
+        halt.is_set() the process's stop event is set. The job's own exception is raised here."""
+        self.stop.clear()
+        try:
+            _send(self.conn, (data_key, None if data_key == self.data_key else data(), job))
+            self.data_key = data_key
+            while True:
+                if halt.is_set():
+                    self.stop.set()
+                if not self.conn.poll(POLL):
+                    if not self.alive():
+                        raise self._died()
+                    continue
+                kind, value = _receive(self.conn)
+                if kind == "progress":
+                    on_progress(value)
+                elif kind == "done":
+                    return value
+                else:
+                    error = value  # the job's own failure: the process is fine and waits for the next job
+                    break
+        except (EOFError, OSError) as exc:
+            raise self._died() from exc
+        except BaseException:
+            self.kill()  # e.g. on_progress failed: the job may still run there, in a state nobody knows
+            raise
+        raise error
+
+    def _died(self) -> MtlrecError:
+        self.process.join(timeout=1)
+        self.kill()
+        code = self.process.exitcode
+        why = " (killed: out of memory?)" if code is not None and code < 0 else ""
+        return MtlrecError(
+            f"a training process ended unexpectedly, exit code {code}{why}. Run again; if it happens again, set "
+            "MTLREC_PROCESSES=0 to train in threads instead, and pick a smaller model or sample of the data."
+        )
+
+    def kill(self) -> None:
+        self.data_key, self.closed = None, True
+        if self.process.is_alive():
+            self.process.kill()
+        self.conn.close()
+
+
+_lock = threading.Lock()
+_workers: list[Worker] = []
+_starting = [0]  # processes being started by warm()'s background thread
+
+
+def warm(n: int) -> None:
+    """Start processes in the background until the pool has `n` alive (no wait; a no-op when not enabled)."""
+    if not enabled():
+        return
+    with _lock:
+        _workers[:] = [w for w in _workers if w.alive()]
+        missing = n - len(_workers) - _starting[0]
+        if missing <= 0:
+            return
+        _starting[0] += missing
+
+    def start() -> None:
+        try:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["mtlrec.procs", "mtlrec.sweep_engine"])
+            for _ in range(missing):
+                worker = Worker(context)  # blocks until the fork server has imported torch (once per process)
+                with _lock:
+                    _workers.append(worker)
+                    _starting[0] -= 1
+        except Exception:  # no processes then: sweeps train in threads
+            with _lock:
+                _starting[0] = 0
+
+    threading.Thread(target=start, name="mtlrec-procs-warm", daemon=True).start()
+
+
+def acquire() -> Worker | None:
+    """A ready, idle process, marked busy (give it back with release), or None."""
+    with _lock:
+        for worker in _workers:
+            if not worker.busy and worker.alive() and worker.poll_ready():
+                worker.busy = True
+                return worker
+    return None
+
+
+def release(worker: Worker) -> None:
+    with _lock:
+        worker.busy = False
+        if not worker.alive():
+            _workers[:] = [w for w in _workers if w is not worker]
+
+
+def ready_count() -> int:
+    """Processes ready now (for tests and benchmarks)."""
+    with _lock:
+        return sum(w.alive() and w.poll_ready() for w in _workers if not w.busy) + sum(w.busy for w in _workers)
+
+
+def wait_ready(n: int, timeout: float = 60.0) -> bool:
+    """Wait until `n` processes are ready (tests, benchmarks and the CLI's long sweeps); False on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if ready_count() >= n:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def forget(data_key: str) -> None:
+    """Idle processes holding `data_key`'s data drop it (a sweep ended: its rows need not stay in memory)."""
+    with _lock:
+        holders = [w for w in _workers if not w.busy and w.data_key == data_key and w.alive()]
+    for worker in holders:
+        try:
+            _send(worker.conn, (None, None, None))
+            worker.data_key = None
+        except OSError:
+            pass
+
+
+def cpu_seconds() -> float:
+    """CPU seconds used so far by the training processes alive now (from /proc; 0 where it is missing), so that
+    benchmarks count the work done there."""
+    with _lock:
+        pids = [w.process.pid for w in _workers if w.alive()]
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    return total
+
+
+def shutdown() -> None:
+    """Stop every process (tests)."""
+    with _lock:
+        workers, _workers[:] = list(_workers), []
+    for worker in workers:
+        worker.kill()
+
+
+# ------------------------------------------------------------------------------------------------- in the process
+
+
+def _serve(conn, stop) -> None:
+    """A training process's life: import, say ready, then run jobs until the caller's end of the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the caller stops us
+    import sklearn.metrics  # noqa: F401  (the validation metrics: imported before the first job, not in it)
+    import torch
+    import torch._dynamo  # noqa: F401  (torch.optim imports it when the first optimiser is built: 1 s)
+
+    torch.set_num_threads(1)
+    _send(conn, "ready")
+    data = None
+    last = [0.0]
+
+    def progress(value) -> None:
+        now = time.perf_counter()
+        if now - last[0] >= PROGRESS_EVERY:
+            last[0] = now
+            _send(conn, ("progress", value))
+
+    while True:
+        try:
+            _, payload, job = _receive(conn)  # the data's key is the caller's to track
+        except (EOFError, OSError):
+            return
+        if payload is not None:
+            data = payload
+        if job is None:  # forget the data (its sweep has ended); no answer
+            data = None
+            continue
+        try:
+            answer = ("done", job(data, stop, progress))
+            out = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException as exc:  # the job's error goes to the caller, who raises it
+            out = pickle.dumps(("error", _picklable(exc)), protocol=pickle.HIGHEST_PROTOCOL)
+        conn.send_bytes(out)
+
+
+def _picklable(exc: BaseException) -> BaseException:
+    """The exception itself when it survives pickling (copy rebuilds it the way unpickling would), else a
+    RuntimeError with its text."""
+    try:
+        pickle.dumps(copy.copy(exc))
+        return exc
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+
+
+def _send(conn, message) -> None:
+    conn.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _receive(conn):
+    """The one place mtlrec unpickles: messages between a process and its own training processes, over the pipe
+    multiprocessing made between the two (its Connection.recv would unpickle them the same way); never a file, an
+    upload or anything from outside these processes."""
+    return pickle.loads(conn.recv_bytes())

@@ -1,0 +1,177 @@
+"""Training processes (mtlrec.procs): a sweep's groups trained in warm worker processes are the runs its threads
+train, a stop reaches them, their progress arrives, and a failing or dying process says so and is replaced."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+
+import pytest
+
+from mtlrec import procs
+from mtlrec.data import prepare
+from mtlrec.errors import MtlrecError
+from mtlrec.experiment import run_experiment
+from mtlrec.runs import RunStore
+from mtlrec.sweep import SweepConfig, run_sweep, sweep_folder
+
+pytestmark = pytest.mark.processes  # conftest keeps MTLREC_PROCESSES on for these tests only
+
+TOLERANCE = 1e-5
+
+
+@pytest.fixture(scope="module")
+def pool():
+    if not procs.enabled():
+        pytest.skip("no fork server on this platform")
+    procs.warm(2)
+    assert procs.wait_ready(2, timeout=120), "the training processes did not start"
+    yield
+    procs.shutdown()
+
+
+def sweep_of(config, **changes) -> SweepConfig:
+    values = {"tasks": ["click", "like"], "points": 4, "references": [], "baseline": False, **changes}
+    return SweepConfig(base=config, **values)
+
+
+def sweep_info(store: RunStore, sweep_id: str) -> dict:
+    return json.loads((sweep_folder(store, sweep_id) / "sweep.json").read_text())
+
+
+def saved_points(store: RunStore, result) -> list:
+    return [store.load(run_id) for run_id in result.points.sort_values("label")["run_id"]]
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_groups_trained_in_processes_are_the_groups_threads_train(
+    dropout, pool, interactions, make_config, tmp_path, monkeypatch
+):
+    base = make_config(epochs=2)
+    base.model.dropout = dropout  # the masks come from each group's own random stream, in whichever process
+    base.train.precision = "fp32"
+    sweep = sweep_of(base)
+    in_processes = RunStore(tmp_path / "processes")
+    result = run_sweep(sweep, in_processes, interactions, group_size=2, workers=2)
+    assert result.status == "finished" and len(result.points) == 4
+    assert sweep_info(in_processes, result.sweep_id)["in_processes"] == 2  # both stacks of 2
+    assert all(w.data_key is None for w in procs._workers)  # the ended sweep's rows are dropped there
+
+    monkeypatch.setenv("MTLREC_PROCESSES", "0")
+    in_threads = RunStore(tmp_path / "threads")
+    again = run_sweep(sweep, in_threads, interactions, group_size=2, workers=2)
+    assert "in_processes" not in sweep_info(in_threads, again.sweep_id)
+    for ours, theirs in zip(saved_points(in_processes, result), saved_points(in_threads, again), strict=True):
+        assert ours.config.tasks == theirs.config.tasks
+        assert ours.metrics["tasks"] == theirs.metrics["tasks"]  # bit for bit: the same computation
+        assert ours.history.drop(columns="elapsed").equals(theirs.history.drop(columns="elapsed"))
+
+
+def test_a_group_of_one_in_a_process_is_the_run_alone(pool, interactions, make_config, tmp_path):
+    base = make_config(epochs=2)
+    base.train.precision = "fp32"
+    sweep = sweep_of(base, points=2)
+    store = RunStore(tmp_path)
+    result = run_sweep(sweep, store, interactions, group_size=1, workers=2)
+    assert sweep_info(store, result.sweep_id)["in_processes"] == 2
+    prepared = prepare(sweep.experiment(), interactions)
+    for saved in saved_points(store, result):
+        alone = run_experiment(saved.config, prepared=prepared)
+        for task, metrics in alone.metrics["tasks"].items():
+            for metric, value in metrics.items():
+                assert saved.metrics["tasks"][task][metric] == pytest.approx(value, abs=TOLERANCE), (task, metric)
+
+
+def test_a_stop_reaches_the_processes_and_they_serve_the_next_sweep(pool, interactions, make_config, tmp_path):
+    sweep = sweep_of(make_config(epochs=200), points=2)
+    stop, seen = threading.Event(), []
+
+    def progress(p) -> None:
+        seen.append(p.fraction)
+        if p.fraction > 0:  # training has started in the processes
+            stop.set()
+
+    store = RunStore(tmp_path)
+    result = run_sweep(sweep, store, interactions, callback=progress, stop=stop, group_size=1, workers=2)
+    assert result.status == "stopped" and len(result.points) == 0
+    assert 0 < max(seen) < 0.5  # stopped early in 200 epochs, not at the end
+    assert procs.wait_ready(2, timeout=30)  # both processes are alive and idle again
+    quick = run_sweep(sweep_of(make_config(epochs=1), points=2), store, interactions, group_size=1, workers=2)
+    assert quick.status == "finished" and sweep_info(store, quick.sweep_id)["in_processes"] == 2
+
+
+# Jobs for the pool itself: picklable, importable by the processes (this module is on their sys.path).
+class Echo:
+    def __call__(self, data, stop, progress):
+        progress(1)
+        time.sleep(0.25)  # past PROGRESS_EVERY: the next progress is sent
+        progress(2)
+        time.sleep(0.2)
+        return {"data": data, "pid": os.getpid()}
+
+
+class Fail:
+    def __call__(self, data, stop, progress):
+        raise MtlrecError("column 'x' is not numeric: pick another")
+
+
+class Die:
+    def __call__(self, data, stop, progress):
+        os._exit(9)
+
+
+def run_job(job, key: str, data_calls: list):
+    worker = procs.acquire()
+    assert worker is not None
+    try:
+        seen = []
+
+        def data():
+            data_calls.append(key)
+            return [key, 1, 2]
+
+        return worker, worker.run(job, key, data, seen.append, threading.Event()), seen
+    finally:
+        procs.release(worker)
+
+
+def test_a_job_gets_its_data_once_per_key_and_its_progress_reaches_the_caller(pool):
+    calls = []
+    worker, first, seen = run_job(Echo(), "sweep-a", calls)
+    assert first["data"] == ["sweep-a", 1, 2] and first["pid"] != os.getpid()
+    assert seen == [1, 2]
+    # The same process again (both are idle; take them until it comes back): its data stays, it is not sent again.
+    while True:
+        other, second, _ = run_job(Echo(), "sweep-a", calls)
+        if other is worker:
+            break
+    assert second["data"] == ["sweep-a", 1, 2] and calls.count("sweep-a") <= 2
+
+
+def test_a_jobs_error_is_raised_here_and_the_process_serves_the_next_job(pool):
+    worker = procs.acquire()
+    try:
+        with pytest.raises(MtlrecError, match="column 'x' is not numeric: pick another"):
+            worker.run(Fail(), "k", lambda: None, lambda _: None, threading.Event())
+        assert worker.run(Echo(), "k", lambda: None, lambda _: None, threading.Event())["pid"] > 0
+    finally:
+        procs.release(worker)
+
+
+def test_a_process_that_dies_is_reported_clearly_and_replaced(pool):
+    worker = procs.acquire()
+    try:
+        with pytest.raises(MtlrecError, match=r"a training process ended unexpectedly, exit code 9\. Run again"):
+            worker.run(Die(), "k", lambda: None, lambda _: None, threading.Event())
+    finally:
+        procs.release(worker)
+    assert not worker.alive()
+    procs.warm(2)
+    assert procs.wait_ready(2, timeout=120)
+
+
+def test_the_off_switch(monkeypatch):
+    monkeypatch.setenv("MTLREC_PROCESSES", "0")
+    assert not procs.enabled()
