@@ -120,11 +120,14 @@ def _busy_cpu_seconds() -> float | None:
 
 
 def cpu_seconds() -> float:
-    """CPU seconds used by this process so far, all threads (what the work costs, whatever the other load)."""
+    """CPU seconds used by this process so far, all threads, and by its training processes (mtlrec.procs): what
+    the work costs, whatever the other load."""
     import resource
 
+    from mtlrec import procs
+
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    return usage.ru_utime + usage.ru_stime + procs.cpu_seconds()
 
 
 class BackgroundLoad:

@@ -7,7 +7,9 @@ Everything in one process, on the bundled synthetic sample (100,000 rows), tasks
 - an 11-point sweep (no references) with the group size and workers chosen by measurement: one run and this sweep
   alternate for --repeat rounds, and each round's ratio, their median and best sweep against best run are printed
   (the issue's target: at most 4; "met" when the median and best against best both are), with the planner's
-  timings; then, once each, other plans (fixed group size x workers, or the measured plan with stacks trained
+  timings. The sweep trains its groups in the training processes (mtlrec.procs), started during the warm-up as
+  the Sweep page starts them when it opens; each round also times the same sweep in threads only
+  (MTLREC_PROCESSES=0), and prints how much faster the processes made it; then, once each, other plans (fixed group size x workers, or the measured plan with stacks trained
   through autograd instead of the hand-written step);
 - one stack's training step, hand-written against autograd, on 1 thread (ms per model and step, and whether both
   reach the same weights);
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import threading
 import time
@@ -35,6 +38,7 @@ from _common import BackgroundLoad, cpu_seconds, machine, print_table, wait_for_
 
 import mtlrec.stacked
 import mtlrec.stacked_bottom
+from mtlrec import procs
 from mtlrec.cli import build_parser, config_from_args
 from mtlrec.data import prepare
 from mtlrec.experiment import evaluate, label_values, predict_frame, run_experiment, validation_metrics
@@ -43,6 +47,7 @@ from mtlrec.runs import RunStore
 from mtlrec.stacked import AutogradStack, StackedTrainer, stack, stacked_forward
 from mtlrec.stacked_bottom import HandStack, covers
 from mtlrec.sweep import SweepConfig, load_sweep, run_sweep, sweep_folder
+from mtlrec.sweep_engine import MAX_WORKERS, warm_processes
 from mtlrec.train import precision_name, resolve_precision, task_losses, to_tensors
 
 TARGET = 4.0  # an 11-point sweep costs at most this many single runs
@@ -199,14 +204,18 @@ def main() -> None:
     config = base_config(args.size, args.epochs)
     store = RunStore(tempfile.mkdtemp(prefix="bench_sweep_"))
     print(f"data: {config.data.path}, tasks click and like, {config.model.kind} {args.size}, {args.epochs} epochs")
-    print("warming up (imports, first optimiser)…", flush=True)
+    print("warming up (imports, first optimiser, the training processes)…", flush=True)
+    started = time.perf_counter()
+    warm_processes("cpu")  # as the Sweep page does when it opens
     one_run(base_config("tiny", 1), store, 1)
+    ready = procs.wait_ready(min(MAX_WORKERS, os.cpu_count() or 1), timeout=120) if procs.enabled() else False
+    print(f"training processes: {'ready after %.1f s' % (time.perf_counter() - started) if ready else 'none'}")
     if args.wait_quiet:
         print(f"background load before timing: {wait_for_quiet(args.wait_quiet)} cores", flush=True)
 
     # One run and the measured-plan sweep, alternated `repeat` times: on a shared machine a single timing of either
     # can be 1.5x off, so the ratio is reported per round, as the median, and as best against best.
-    rows, rounds, planned = [], [], []
+    rows, rounds, planned, in_threads = [], [], [], []
     sweep = SweepConfig(base=config, tasks=["click", "like"], points=11, references=[], baseline=False)
     for r in range(args.repeat):
         singles = {}
@@ -219,15 +228,24 @@ def main() -> None:
             print(*rows[-1], flush=True)
         single_wall = min(wall for wall, _ in singles.values())
         single_cpu = singles[1][1]  # 2 OpenMP threads also count their spin-waiting as CPU time
-        with BackgroundLoad() as load:
-            wall, cpu, info = timed_sweep(sweep, store, None, None)
-        rounds.append((single_wall, wall, single_cpu, cpu))
-        planned.append(info.get("step_ratios", {}))
-        rows.append([
-            f"{r + 1}: 11-point sweep, measured plan", f"{wall:.1f}", f"{wall / single_wall:.2f}", f"{cpu:.1f}",
-            f"{cpu / single_cpu:.2f}", info["group_size"], info["workers"], _cores(load),
-        ])  # fmt: skip
-        print(*rows[-1], flush=True)
+        # The sweep as it runs (groups in the training processes, mtlrec.procs) and the same sweep in threads
+        # only (MTLREC_PROCESSES=0, as before 2026-12-06), in alternating order.
+        for in_processes in (True, False) if r % 2 == 0 else (False, True):
+            os.environ["MTLREC_PROCESSES"] = "1" if in_processes else "0"
+            try:
+                with BackgroundLoad() as load:
+                    wall, cpu, info = timed_sweep(sweep, store, None, None)
+            finally:
+                os.environ.pop("MTLREC_PROCESSES")
+            (rounds if in_processes else in_threads).append((single_wall, wall, single_cpu, cpu))
+            if in_processes:
+                planned.append(info.get("step_ratios", {}))
+            where = f"{info.get('in_processes', 0)} groups in processes" if in_processes else "threads only"
+            rows.append([
+                f"{r + 1}: 11-point sweep, measured plan, {where}", f"{wall:.1f}", f"{wall / single_wall:.2f}",
+                f"{cpu:.1f}", f"{cpu / single_cpu:.2f}", info["group_size"], info["workers"], _cores(load),
+            ])  # fmt: skip
+            print(*rows[-1], flush=True)
     plans = [] if args.quick else [p for p in args.plans.split(",") if p]
     for plan in plans:
         by_hand = not plan.endswith("-autograd")
@@ -248,7 +266,7 @@ def main() -> None:
     headers = ["what", "wall s", "x one run", "CPU s", "x one run CPU", "group size", "workers", "background load"]
     print_table(headers, rows)
     ratios = sorted(sweep_wall / single_wall for single_wall, sweep_wall, _, _ in rounds)
-    median = ratios[len(ratios) // 2] if len(ratios) % 2 else sum(ratios[len(ratios) // 2 - 1 :][:2]) / 2
+    median = _median(ratios)
     best = min(r[1] for r in rounds) / min(r[0] for r in rounds)
     cpu_ratio = min(r[3] for r in rounds) / min(r[2] for r in rounds)
     print(
@@ -256,6 +274,13 @@ def main() -> None:
         f"{', '.join(f'{x:.2f}' for x in ratios)} x over {len(ratios)} round(s); median {median:.2f} x, best sweep / "
         f"best run {best:.2f} x ({'met' if max(median, best) <= TARGET else 'NOT met'}: both must be); {cpu_ratio:.2f} x in CPU "
         f"time, so about {cpu_ratio / 2:.2f} x on two otherwise idle cores"
+    )
+    threads_ratios = sorted(sweep_wall / single_wall for single_wall, sweep_wall, _, _ in in_threads)
+    gains = sorted(t[1] / p[1] for p, t in zip(rounds, in_threads, strict=True))
+    print(
+        f"the same sweep in threads only: {', '.join(f'{x:.2f}' for x in threads_ratios)} x one run (median "
+        f"{_median(threads_ratios):.2f} x); training processes made it {', '.join(f'{x:.2f}' for x in gains)} x "
+        f"faster (median {_median(gains):.2f} x, same round)"
     )
     print("the planner's timings (a stacked step per model / one model's step), by stack size, each round:")
     for r, timed in enumerate(planned, 1):
@@ -275,6 +300,11 @@ def main() -> None:
         f"\nstacked vs separate (3 weightings, 1 epoch): largest parameter difference {gap:.1e} (in {where}), "
         f"largest test-metric difference {metric_gap:.1e}"
     )
+
+
+def _median(values: list[float]) -> float:
+    values = sorted(values)
+    return values[len(values) // 2] if len(values) % 2 else sum(values[len(values) // 2 - 1 :][:2]) / 2
 
 
 def _plan_name(plan: str) -> str:
