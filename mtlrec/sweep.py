@@ -452,7 +452,7 @@ class SweepResult:
     notes: list[str] = field(default_factory=list)
     seconds: float | None = None  # wall-clock time of the whole sweep
     created: float | None = None
-    plan: dict = field(default_factory=dict)  # how its points trained: group_size, groups, workers (sweep.json)
+    plan: dict = field(default_factory=dict)  # how its points trained: group_size, groups, workers, in_processes
 
     @property
     def points(self) -> pd.DataFrame:
@@ -471,7 +471,7 @@ def load_sweep(store: RunStore, sweep_id: str) -> SweepResult:
     return SweepResult(
         sweep_id, config, info.get("status", "interrupted"), info.get("message", ""), table,
         list(info.get("notes") or []), info.get("seconds"), info.get("created"),
-        {key: info[key] for key in ("group_size", "groups", "workers") if key in info},
+        {key: info[key] for key in ("group_size", "groups", "workers", "in_processes") if key in info},
     )  # fmt: skip
 
 

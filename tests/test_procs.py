@@ -15,7 +15,7 @@ from mtlrec.data import prepare
 from mtlrec.errors import MtlrecError
 from mtlrec.experiment import run_experiment
 from mtlrec.runs import RunStore
-from mtlrec.sweep import SweepConfig, run_sweep, sweep_folder
+from mtlrec.sweep import SweepConfig, plan_text, run_sweep, sweep_folder
 
 pytestmark = pytest.mark.processes  # conftest keeps MTLREC_PROCESSES on for these tests only
 
@@ -57,6 +57,7 @@ def test_groups_trained_in_processes_are_the_groups_threads_train(
     result = run_sweep(sweep, in_processes, interactions, group_size=2, workers=2)
     assert result.status == "finished" and len(result.points) == 4
     assert sweep_info(in_processes, result.sweep_id)["in_processes"] == 2  # both stacks of 2
+    assert plan_text(result.plan).endswith("on 2 worker threads, 2 of 2 in training processes.")  # the CLI's line
     assert all(w.data_key is None for w in procs._workers)  # the ended sweep's rows are dropped there
 
     monkeypatch.setenv("MTLREC_PROCESSES", "0")
