@@ -80,6 +80,7 @@ class StackedFit:
     best_epoch_: int = 0
     train_seconds_: float = 0.0  # this model's share of the stack's time (each step's time / models in it)
     precision_: str = "fp32"  # the training steps' matrix products: "fp32" or "bf16" (see TrainConfig.precision)
+    notes_: list[str] = field(default_factory=list)  # a plain Trainer's notes (its weighting's), for the run's notes
 
     @property
     def epochs_run_(self) -> int:

@@ -364,15 +364,38 @@ class Sweeper:
             return
         key = f"reference {role}"
         self.tracker.begin(key, f"reference: {role.replace('_', '-')}")
+        config = self.config.reference_config(role)
+        on_share = lambda share: self.tracker.progress(key, REFERENCE_COST * share)  # noqa: E731
         try:
-            result = run_experiment(
-                self.config.reference_config(role), prepared=self.prepared, stop=self.halt,
-                callback=lambda p: self.tracker.progress(key, REFERENCE_COST * _share(p)),
-            )  # fmt: skip
+            worker = procs.acquire() if self.processes else None
+            if worker is None:
+                result = run_experiment(config, prepared=self.prepared, stop=self.halt,
+                                        callback=lambda p: on_share(_share(p)))  # fmt: skip
+            else:
+                try:
+                    result = self._reference_in_process(worker, config, on_share)
+                finally:
+                    procs.release(worker)
             if not self.halt.is_set():
                 self._save(result, key, role)
         finally:
             self.tracker.end(key)
+
+    def _reference_in_process(self, worker, config: ExperimentConfig, on_share) -> RunResult:
+        """run_experiment's run with its training in a training process: the model is built here from the run's
+        seed, trained there (fit_group, a group of one), evaluated here."""
+        encoder = self.prepared.encoder
+        random = RunRandom(config.train.seed, self.device)
+        with random.drawing():
+            model = build_model(
+                config.model, encoder.cardinalities, encoder.numeric_width, len(config.tasks), tasks=config.tasks
+            )
+        job = GroupFit([config], config.train, model, random, self.device, stacked_bottom.HAND_WRITTEN)
+        [fit] = worker.run(job, self.sweep_id, self._process_data, on_share, self.halt)
+        model.load_state_dict(fit.state)
+        with self.lock:
+            self.plan["references_in_processes"] = self.plan.get("references_in_processes", 0) + 1
+        return trained_result(config, self.prepared, model, fit, self.device, fit.notes_, self.y_test)
 
     def _point_result(self, config: ExperimentConfig, fit: StackedFit, group_size: int) -> RunResult:
         """The RunResult run_experiment would make of the same training: metrics.json, predictions, model."""
@@ -437,7 +460,7 @@ def fit_group(configs: list[ExperimentConfig], train_cfg: TrainConfig, model, tr
         trainer.fit(model, train, val, device)
         return [
             StackedFit(model.state_dict(), trainer.history_, trainer.status_, trainer.message_, trainer.best_epoch_,
-                       trainer.train_seconds_)
+                       trainer.train_seconds_, trainer.precision_, trainer.notes_)
         ]  # fmt: skip
     trainer = StackedTrainer(train_cfg, [c.tasks for c in configs], stop, val_metrics, on_batch=on_share, random=random)
     return trainer.fit(model, train, val, device)

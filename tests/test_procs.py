@@ -85,6 +85,22 @@ def test_a_group_of_one_in_a_process_is_the_run_alone(pool, interactions, make_c
                 assert saved.metrics["tasks"][task][metric] == pytest.approx(value, abs=TOLERANCE), (task, metric)
 
 
+def test_references_trained_in_processes_are_their_runs_alone(pool, interactions, make_config, tmp_path):
+    # An adaptive weighting (its effective weights and notes come back too) and the single-task models.
+    sweep = sweep_of(make_config(epochs=2), points=2, references=["uncertainty"], baseline=True)
+    store = RunStore(tmp_path)
+    result = run_sweep(sweep, store, interactions, group_size=2, workers=2)
+    assert sweep_info(store, result.sweep_id)["references_in_processes"] == 2
+    prepared = prepare(sweep.experiment(), interactions)
+    for row in result.references.itertuples():
+        saved = store.load(row.run_id)
+        alone = run_experiment(sweep.reference_config(row.role), prepared=prepared)
+        assert saved.metrics["tasks"] == alone.metrics["tasks"], row.role  # bit for bit
+        assert saved.metrics["precision"] == alone.metrics["precision"]
+        assert saved.history.drop(columns="elapsed").equals(alone.history.drop(columns="elapsed")), row.role
+        assert saved.metrics["notes"] == alone.notes, row.role
+
+
 def test_a_stop_reaches_the_processes_and_they_serve_the_next_sweep(pool, interactions, make_config, tmp_path):
     sweep = sweep_of(make_config(epochs=200), points=2)
     stop, seen = threading.Event(), []

@@ -758,3 +758,12 @@ def test_sweep_charts_explain_missing_data_instead_of_failing():
     assert "no column" in fig.layout.annotations[0].text
     fig = charts.ternary_weights(empty, ["a", "b"], ["w_a", "w_b"], "a_auc", True)
     assert "3 weight columns" in fig.layout.annotations[0].text
+
+
+def test_a_point_trained_alone_records_the_precision_it_trained_in(interactions, make_config, tmp_path):
+    # A group of one trains with a plain Trainer; its metrics.json said "fp32" whatever the precision was.
+    base = make_config(epochs=1)
+    base.train.precision = "bf16"
+    store = RunStore(tmp_path)
+    result = run_sweep(sweep_of(base, points=2), store, interactions, group_size=1, workers=1)
+    assert [store.load(r).metrics["precision"] for r in result.points["run_id"]] == ["bf16", "bf16"]
