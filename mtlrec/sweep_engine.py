@@ -7,7 +7,9 @@ mtlrec.sweep.run_sweep is the way in. How a sweep goes:
    model than one model at a time, plain mtlrec.train.Trainer runs otherwise;
 3. groups run on up to MAX_WORKERS threads with one core each (on a CPU; every group draws its dropout masks, if
    any, from the stream its separate runs would, mtlrec.train.RunRandom, so threads cannot change each other's
-   runs); each reference is a run_experiment of its own, a unit after the groups for whichever worker is free;
+   runs); a thread hands its group to a warm training process when one is ready and free (mtlrec.procs: no GIL
+   shared with the other workers), else trains it itself (fit_group either way). Each reference is a run of its
+   own (run_experiment's, trained in a process the same way), a unit after the groups for whichever worker is free;
 4. each trained point is evaluated with experiment.trained_result by the first free worker (a task of its own,
    ahead of the next group: Tasks), saved in the run store tagged with the sweep, and sweep.csv is rewritten; a stop
    drops the runs in flight within about a batch.
