@@ -26,6 +26,7 @@ MTLREC_PROCESSES=0 turns the pool off (everything then trains in threads, as bef
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import multiprocessing
 import os
@@ -33,7 +34,8 @@ import pickle
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from multiprocessing import spawn
 
 from mtlrec.errors import MtlrecError
 
@@ -53,7 +55,8 @@ class Worker:
         self.conn, child = context.Pipe()
         self.stop = context.Event()
         self.process = context.Process(target=_serve, args=(child, self.stop), name="mtlrec-training", daemon=True)
-        self.process.start()
+        with _without_main():
+            self.process.start()
         child.close()
         self.ready = False
         self.busy = False
@@ -119,6 +122,29 @@ class Worker:
         self.conn.close()
 
 
+@contextlib.contextmanager
+def _without_main() -> Iterator[None]:
+    """Start a process without telling it the caller's __main__. multiprocessing's fork server has each child run
+    the caller's main script again (as __mp_main__), for functions defined there; ours live in mtlrec.procs, and
+    under `streamlit run` __main__ is, during a script run, the page being run, which a child must not execute
+    (it did: a warm-up started from the Sweep page ran app.py in both processes)."""
+    original = spawn.get_preparation_data
+
+    def without_main(name):
+        data = original(name)
+        data.pop("init_main_from_path", None)
+        data.pop("init_main_from_name", None)
+        return data
+
+    with _start_lock:
+        spawn.get_preparation_data = without_main
+        try:
+            yield
+        finally:
+            spawn.get_preparation_data = original
+
+
+_start_lock = threading.Lock()
 _lock = threading.Lock()
 _workers: list[Worker] = []
 _starting = [0]  # processes being started by warm()'s background thread

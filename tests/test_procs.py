@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 import time
+import types
 
 import pytest
 
@@ -192,3 +194,24 @@ def test_a_process_that_dies_is_reported_clearly_and_replaced(pool):
 def test_the_off_switch(monkeypatch):
     monkeypatch.setenv("MTLREC_PROCESSES", "0")
     assert not procs.enabled()
+
+
+def test_a_training_process_never_runs_the_callers_main_script(pool, tmp_path, monkeypatch):
+    # Under `streamlit run`, __main__ is the page being run while a script runs; multiprocessing would have each
+    # new process run it again (it ran app.py in both processes started from the Sweep page).
+    marker = tmp_path / "main_ran"
+    script = tmp_path / "page.py"
+    script.write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    page = types.ModuleType("__main__")
+    page.__file__ = str(script)
+    procs.shutdown()
+    monkeypatch.setitem(sys.modules, "__main__", page)
+    procs.warm(2)
+    assert procs.wait_ready(2, timeout=120)
+    assert not marker.exists()
+    worker = procs.acquire()
+    try:
+        assert worker.run(Echo(), "k", lambda: None, lambda _: None, threading.Event())["pid"] > 0
+    finally:
+        procs.release(worker)
+    assert not marker.exists()
