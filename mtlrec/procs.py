@@ -1,15 +1,18 @@
-"""Training processes: warm worker processes that a sweep's groups train in, instead of threads of the caller's.
+"""Training processes: warm worker processes that a sweep's groups and references train in, instead of threads of
+the caller's.
 
 Why: two trainings in two threads of one process wait for each other's GIL between torch operations. Measured on
 2 cores (2026-12-06, one 6-model stack of `small` for an epoch, beside an identical one): 12% slower than alone in
-threads, 4% in processes; 11-point sweeps at `small` ran about 7% faster with their groups in processes
-(benchmarks/bench_sweep.py prints both).
+threads, 4% in processes; 11-point sweeps at `small` ran 1.04-1.16x faster with their groups in processes (medians
+1.07-1.12x over three runs of benchmarks/bench_sweep.py, which prints both), the Sweep page's default sweep with its
+5 references 1.05-1.17x.
 
 How:
 - A process-wide pool of up to a sweep's worker count, started in the background by `warm` (the Sweep page calls it
   when it opens, run_sweep when a sweep starts). Its processes come from multiprocessing's fork server: a clean
   process that imported torch and mtlrec once and never ran the caller's threads, so no lock held by another thread
-  is copied into a child (forking a Streamlit server directly could be).
+  is copied into a child (forking a Streamlit server directly could be), and started without the caller's
+  __main__ (`_without_main`), so that no child runs the page that started it.
 - Nobody waits for it: `acquire` returns a ready, idle process or None, and the caller then trains in its own
   thread as before. So the first sweep of a fresh server may train in threads, and two sweeps at once share the
   processes there are.
