@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
+import pytest
 from conftest import SAMPLE_SPEC, figure, numbers, open_app, with_sample
 from streamlit.testing.v1 import AppTest
 
+from mtlrec import procs
 from mtlrec.config import ExperimentConfig, ModelConfig, TrainConfig
 from mtlrec.data import propose_schema
 from mtlrec.runs import RunStore
@@ -89,6 +92,23 @@ def test_a_three_point_sweep_trains_in_the_background_and_shows_its_front(home):
     [listed] = list_sweeps(RunStore(home))
     assert listed["status"] == "finished" and listed["points_done"] == 3
     assert len(RunStore(home).list(sweep_id=listed["id"])) == 3
+
+
+@pytest.mark.processes
+def test_opening_the_page_starts_the_training_processes_and_its_sweep_trains_in_them(home):
+    if not procs.enabled() or (os.cpu_count() or 1) < 2:
+        pytest.skip("training processes need a fork server and two cores")
+    procs.shutdown()  # as in a fresh server: none yet
+    try:
+        at = set_up(with_sample(PAGE))
+        assert procs.wait_ready(2, timeout=120)  # opening the page started them
+        at.button(key="sweep_start").click().run()
+        assert not at.exception and not at.error
+        wait_until_done(at)
+        assert {m.label: m.value for m in at.metric}["Points"] == "3 of 3"
+        assert any(c.value.endswith("2 of 2 in training processes.") for c in at.caption), [c.value for c in at.caption]
+    finally:
+        procs.shutdown()
 
 
 def test_cancel_stops_the_sweep_within_moments_and_keeps_what_finished(home):
