@@ -51,12 +51,29 @@ def enabled() -> bool:
     return os.environ.get("MTLREC_PROCESSES", "1") != "0" and "forkserver" in multiprocessing.get_all_start_methods()
 
 
+class Flag:
+    """A stop flag shared with a process, without a lock (an Event's lock, held by a process killed while it
+    looked, would hang the next set() forever): is_set(), set(), clear()."""
+
+    def __init__(self, context):
+        self.value = context.RawValue("b", 0)
+
+    def is_set(self) -> bool:
+        return bool(self.value.value)
+
+    def set(self) -> None:
+        self.value.value = 1
+
+    def clear(self) -> None:
+        self.value.value = 0
+
+
 class Worker:
     """One training process and the caller's end of its pipe."""
 
     def __init__(self, context):
         self.conn, child = context.Pipe()
-        self.stop = context.Event()
+        self.stop = Flag(context)
         self.process = context.Process(target=_serve, args=(child, self.stop), name="mtlrec-training", daemon=True)
         with _without_main():
             self.process.start()
@@ -100,6 +117,7 @@ class Worker:
                     return value
                 else:
                     error = value  # the job's own failure: the process is fine and waits for the next job
+                    self.data_key = None  # (it may have failed receiving the data: send it again next time)
                     break
         except (EOFError, OSError) as exc:
             raise self._died() from exc
@@ -112,7 +130,9 @@ class Worker:
         self.process.join(timeout=1)
         self.kill()
         code = self.process.exitcode
-        why = " (killed: out of memory?)" if code is not None and code < 0 else ""
+        # Negative: killed by a signal (the kernel's out-of-memory killer sends SIGKILL); 255: the code was lost
+        # (another thread read it first, or the fork server died).
+        why = " (killed: out of memory?)" if code is not None and (code < 0 or code == 255) else ""
         return MtlrecError(
             f"a training process ended unexpectedly, exit code {code}{why}. Run again; if it happens again, set "
             "MTLREC_PROCESSES=0 to train in threads instead, and pick a smaller model or sample of the data."
@@ -150,7 +170,8 @@ def _without_main() -> Iterator[None]:
 _start_lock = threading.Lock()
 _lock = threading.Lock()
 _workers: list[Worker] = []
-_starting = [0]  # processes being started by warm()'s background thread
+_starting = [0]  # processes being started by warm()'s background threads
+_generation = [0]  # bumped by shutdown(): a warm-up started before it adds nothing after it
 
 
 def warm(n: int) -> None:
@@ -158,24 +179,32 @@ def warm(n: int) -> None:
     if not enabled():
         return
     with _lock:
-        _workers[:] = [w for w in _workers if w.alive()]
+        _workers[:] = [w for w in _workers if w.busy or w.alive()]  # a busy one's thread watches it itself
         missing = n - len(_workers) - _starting[0]
         if missing <= 0:
             return
         _starting[0] += missing
+        generation = _generation[0]
 
     def start() -> None:
+        left = missing
         try:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["mtlrec.procs", "mtlrec.sweep_engine"])
-            for _ in range(missing):
+            while left:
                 worker = Worker(context)  # blocks until the fork server has imported torch (once per process)
                 with _lock:
-                    _workers.append(worker)
-                    _starting[0] -= 1
-        except Exception:  # no processes then: sweeps train in threads
+                    current = generation == _generation[0]
+                    if current:
+                        _workers.append(worker)
+                        _starting[0] -= 1
+                    left -= 1
+                if not current:  # shut down meanwhile
+                    worker.kill()
+        except Exception:  # no (more) processes then: sweeps train in threads
             with _lock:
-                _starting[0] = 0
+                if generation == _generation[0]:
+                    _starting[0] -= left
 
     threading.Thread(target=start, name="mtlrec-procs-warm", daemon=True).start()
 
@@ -204,7 +233,7 @@ def ready_count() -> int:
 
 
 def wait_ready(n: int, timeout: float = 60.0) -> bool:
-    """Wait until `n` processes are ready (tests, benchmarks and the CLI's long sweeps); False on timeout."""
+    """Wait until `n` processes are ready (tests and benchmarks); False on timeout."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if ready_count() >= n:
@@ -217,12 +246,16 @@ def forget(data_key: str) -> None:
     """Idle processes holding `data_key`'s data drop it (a sweep ended: its rows need not stay in memory)."""
     with _lock:
         holders = [w for w in _workers if not w.busy and w.data_key == data_key and w.alive()]
+        for worker in holders:
+            worker.busy = True  # reserved: no acquire() writes to its pipe meanwhile
     for worker in holders:
         try:
             _send(worker.conn, (None, None, None))
             worker.data_key = None
         except OSError:
             pass
+        finally:
+            release(worker)
 
 
 def cpu_seconds() -> float:
@@ -244,6 +277,8 @@ def shutdown() -> None:
     """Stop every process (tests)."""
     with _lock:
         workers, _workers[:] = list(_workers), []
+        _generation[0] += 1
+        _starting[0] = 0
     for worker in workers:
         worker.kill()
 
@@ -274,17 +309,22 @@ def _serve(conn, stop) -> None:
             _, payload, job = _receive(conn)  # the data's key is the caller's to track
         except (EOFError, OSError):
             return
+        except BaseException as exc:  # e.g. MemoryError unpickling the rows: the message was read whole
+            data = None
+            conn.send_bytes(pickle.dumps(("error", _picklable(exc)), protocol=pickle.HIGHEST_PROTOCOL))
+            continue
         if payload is not None:
             data = payload
         if job is None:  # forget the data (its sweep has ended); no answer
             data = None
             continue
         try:
-            answer = ("done", job(data, stop, progress))
-            out = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+            out = pickle.dumps(("done", job(data, stop, progress)), protocol=pickle.HIGHEST_PROTOCOL)
         except BaseException as exc:  # the job's error goes to the caller, who raises it
             out = pickle.dumps(("error", _picklable(exc)), protocol=pickle.HIGHEST_PROTOCOL)
+        job = payload = None  # an idle process keeps neither the model nor its trained weights
         conn.send_bytes(out)
+        out = None
 
 
 def _picklable(exc: BaseException) -> BaseException:

@@ -34,6 +34,7 @@ from mtlrec import procs, stacked_bottom
 from mtlrec.config import ExperimentConfig, TrainConfig
 from mtlrec.data import Loaded, Prepared, prepare
 from mtlrec.encode import Encoded
+from mtlrec.errors import MtlrecError
 from mtlrec.experiment import (
     RunResult,
     ValidationMetrics,
@@ -61,6 +62,7 @@ STACKING_GAIN = 0.75
 PREFER_LARGER = 1.2  # the planner takes the largest stack costing at most this much more per model than the cheapest
 REFERENCE_COST = 1.5  # a reference run's cost in grid points, for the ETA (a rough guess: no stacking, more work)
 PROGRESS_EVERY = 0.25  # seconds between progress callbacks while training (a saved run reports at once)
+PROCESS_BYTES = 500 * 2**20  # a training process's own memory: torch, scikit-learn (measured about 435 MB)
 
 
 class Tracker:
@@ -216,12 +218,13 @@ class Sweeper:
         return "finished", ""
 
     def _processes_fit(self, workers: int) -> bool:
-        """Whether a copy of the training and validation rows for each training process fits in memory beside
-        the run's estimate (else the groups train in threads, sharing the rows)."""
+        """Whether the training processes' copies of the training and validation rows fit in memory beside the
+        run's estimate (else the groups train in threads, sharing the rows): per process, the rows pickled here,
+        received there and unpickled there, and PROCESS_BYTES of its own."""
         available = available_memory()
         rows = sum(a.nbytes for e in (self.prepared.train, self.prepared.val) for a in (e.categorical, e.numeric,
                                                                                         e.labels))  # fmt: skip
-        return available is None or self.memory.total + 2 * workers * rows <= HEADROOM * available
+        return available is None or self.memory.total + workers * (3 * rows + PROCESS_BYTES) <= HEADROOM * available
 
     def group_size(self, n_points: int, workers: int) -> int:
         """Models per stack, measured here: among the K whose stacked training step costs at most STACKING_GAIN of
@@ -387,6 +390,7 @@ class Sweeper:
         """run_experiment's run with its training in a training process: the model is built here from the run's
         seed, trained there (fit_group, a group of one), evaluated here."""
         encoder = self.prepared.encoder
+        check_memory(estimate_memory(config, len(self.prepared.frame), encoder.cardinalities, encoder.numeric_width))
         random = RunRandom(config.train.seed, self.device)
         with random.drawing():
             model = build_model(
@@ -437,7 +441,13 @@ def warm_processes(device: str = "auto", workers: int | None = None) -> None:
     """Start the training processes a sweep on this device would use (mtlrec.procs), in the background: on a CPU
     with more than one worker. The Sweep page calls it when it opens, so that a sweep finds them ready."""
     n = workers or _cpu_workers()
-    if n > 1 and resolve_device(device).type == "cpu":
+    if n < 2 or not procs.enabled():
+        return
+    try:
+        on_cpu = resolve_device(device).type == "cpu"
+    except MtlrecError:  # e.g. "cuda" without a GPU: the sweep says so when it starts, not this
+        return
+    if on_cpu:
         procs.warm(n)
 
 

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 from conftest import SAMPLE_SPEC, figure, numbers, open_app, with_sample
 from streamlit.testing.v1 import AppTest
 
@@ -109,6 +110,17 @@ def test_opening_the_page_starts_the_training_processes_and_its_sweep_trains_in_
         assert any(c.value.endswith("2 of 2 in training processes.") for c in at.caption), [c.value for c in at.caption]
     finally:
         procs.shutdown()
+
+
+@pytest.mark.processes
+def test_a_gpu_device_without_a_gpu_does_not_break_the_page(home):
+    # Opening the page starts the training processes for a CPU; deciding that must not raise for "cuda" on a
+    # machine without one (the sweep says so when it starts).
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    at = with_sample(PAGE, lambda config: setattr(config.train, "device", "cuda"))
+    assert not at.exception
+    assert any(b.key == "sweep_start" for b in at.button)
 
 
 def test_cancel_stops_the_sweep_within_moments_and_keeps_what_finished(home):

@@ -215,3 +215,13 @@ def test_a_training_process_never_runs_the_callers_main_script(pool, tmp_path, m
     finally:
         procs.release(worker)
     assert not marker.exists()
+
+
+def test_a_warm_up_cut_short_by_shutdown_adds_no_process(pool):
+    procs.shutdown()
+    procs.warm(2)
+    procs.shutdown()  # while the warm-up still starts them
+    assert not procs.wait_ready(1, timeout=10)
+    assert procs._workers == []
+    procs.warm(2)  # the module's pool again, for the tests after this one
+    assert procs.wait_ready(2, timeout=120)
