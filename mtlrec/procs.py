@@ -3,9 +3,9 @@ the caller's.
 
 Why: two trainings in two threads of one process wait for each other's GIL between torch operations. Measured on
 2 cores (2026-12-06, one 6-model stack of `small` for an epoch, beside an identical one): 12% slower than alone in
-threads, 4% in processes; 11-point sweeps at `small` ran 1.04-1.16x faster with their groups in processes (medians
-1.07-1.12x over three runs of benchmarks/bench_sweep.py, which prints both), the Sweep page's default sweep with its
-5 references 1.05-1.17x.
+threads, 4% in processes; 11-point sweeps at `small` ran 1.00-1.16x faster with their groups in processes (medians
+1.02-1.12x over five runs of benchmarks/bench_sweep.py, which prints both; most when the machine is busy), the Sweep
+page's default sweep with its 5 references 1.05-1.17x.
 
 How:
 - A process-wide pool of up to a sweep's worker count, started in the background by `warm` (the Sweep page calls it
