@@ -113,17 +113,25 @@ def run_experiment(
     if prepared is None:
         prepared = prepare(config, frame, test_frame, loaded=loaded)
     device = resolve_device(config.train.device)
-    encoder = prepared.encoder
-    check_memory(estimate_memory(config, len(prepared.frame), encoder.cardinalities, encoder.numeric_width))
-    random = RunRandom(config.train.seed, device)  # this run's draws, whatever other threads draw meanwhile
-    with random.drawing():
-        model = build_model(
-            config.model, encoder.cardinalities, encoder.numeric_width, len(config.tasks), tasks=config.tasks
-        )
+    model, random = initial_model(config, prepared, device)
     weighting = build_weighting(config.weighting, config.tasks)
     trainer = Trainer(config.train, config.tasks, weighting, callback, stop, validation_metrics(prepared), random)
     trainer.fit(model, prepared.train, prepared.val, device)
     return trained_result(config, prepared, model, trainer, device, trainer.notes_)
+
+
+def initial_model(config: ExperimentConfig, prepared: Prepared, device: torch.device) -> tuple[nn.Module, RunRandom]:
+    """A run's model before training, after the memory check, drawn from its seed's stream (RunRandom: this run's
+    draws, whatever other threads draw meanwhile), and the stream where the initialisation left it (for dropout).
+    run_experiment and a sweep's reference trained in a process (mtlrec.sweep_engine) both start here."""
+    encoder = prepared.encoder
+    check_memory(estimate_memory(config, len(prepared.frame), encoder.cardinalities, encoder.numeric_width))
+    random = RunRandom(config.train.seed, device)
+    with random.drawing():
+        model = build_model(
+            config.model, encoder.cardinalities, encoder.numeric_width, len(config.tasks), tasks=config.tasks
+        )
+    return model, random
 
 
 def trained_result(

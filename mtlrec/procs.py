@@ -311,7 +311,7 @@ def _serve(conn, stop) -> None:
             return
         except BaseException as exc:  # e.g. MemoryError unpickling the rows: the message was read whole
             data = None
-            conn.send_bytes(pickle.dumps(("error", _picklable(exc)), protocol=pickle.HIGHEST_PROTOCOL))
+            _send(conn, ("error", _picklable(exc)))
             continue
         if payload is not None:
             data = payload

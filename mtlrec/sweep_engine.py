@@ -38,6 +38,7 @@ from mtlrec.errors import MtlrecError
 from mtlrec.experiment import (
     RunResult,
     ValidationMetrics,
+    initial_model,
     label_values,
     run_experiment,
     trained_result,
@@ -389,13 +390,7 @@ class Sweeper:
     def _reference_in_process(self, worker, config: ExperimentConfig, on_share) -> RunResult:
         """run_experiment's run with its training in a training process: the model is built here from the run's
         seed, trained there (fit_group, a group of one), evaluated here."""
-        encoder = self.prepared.encoder
-        check_memory(estimate_memory(config, len(self.prepared.frame), encoder.cardinalities, encoder.numeric_width))
-        random = RunRandom(config.train.seed, self.device)
-        with random.drawing():
-            model = build_model(
-                config.model, encoder.cardinalities, encoder.numeric_width, len(config.tasks), tasks=config.tasks
-            )
+        model, random = initial_model(config, self.prepared, self.device)
         job = GroupFit([config], config.train, model, random, self.device, stacked_bottom.HAND_WRITTEN)
         [fit] = worker.run(job, self.sweep_id, self._process_data, on_share, self.halt)
         model.load_state_dict(fit.state)
