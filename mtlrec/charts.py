@@ -17,7 +17,7 @@ from plotly.subplots import make_subplots
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from mtlrec.config import TaskSpec
+from mtlrec.config import PREDICTION_COLUMNS, TaskSpec
 from mtlrec.errors import MtlrecError
 from mtlrec.resources import PARTS
 from mtlrec.schema import binary_labels
@@ -37,6 +37,11 @@ Task = TaskSpec | str
 
 def _name(task: Task) -> str:
     return str(getattr(task, "name", task))
+
+
+def _prediction_column(predictions: pd.DataFrame, name: str) -> str:
+    """A task's prediction column: as the table's attrs map it (a run's predictions), else `<task>_pred`."""
+    return predictions.attrs.get(PREDICTION_COLUMNS, {}).get(name, f"{name}_pred")
 
 
 def _is_binary(task: Task) -> bool:
@@ -115,7 +120,8 @@ def _labels(frame: pd.DataFrame, task: Task) -> tuple[np.ndarray | None, str | N
 
 def _scored(predictions: pd.DataFrame, task: Task) -> tuple[np.ndarray, np.ndarray, str | None]:
     """Labels and predictions of a task's test rows (both present), or empty arrays and the reason."""
-    name, pred = _name(task), f"{_name(task)}_pred"
+    name = _name(task)
+    pred = _prediction_column(predictions, name)
     empty = np.empty(0)
     if pred not in predictions.columns:
         return empty, empty, f"{name}: no column '{pred}', skipped"
@@ -482,7 +488,8 @@ def prediction_distribution(predictions: pd.DataFrame, tasks: Sequence[TaskSpec]
     for task in tasks:
         if not _is_binary(task):
             continue
-        name, column = _name(task), f"{_name(task)}_pred"
+        name = _name(task)
+        column = _prediction_column(predictions, name)
         if column not in predictions.columns:
             notes.append(f"{name}: no column '{column}', skipped")
             continue

@@ -24,6 +24,8 @@ PRECISIONS = ("auto", "fp32", "bf16")  # see mtlrec.train.resolve_precision
 WEIGHTING_METHODS = ("fixed", "uncertainty", "gradnorm", "dwa", "pcgrad")  # see mtlrec.weighting
 MODEL_KINDS = ("shared_bottom", "mmoe", "ple", "esmm", "single_task")  # see mtlrec.models
 # Validation metrics early stopping can monitor, per task type ("gauc" needs a user column).
+# A predictions table's attrs key: task name -> its prediction column (ExperimentConfig.prediction_columns)
+PREDICTION_COLUMNS = "prediction_columns"
 MONITOR_METRICS = {"binary": ("auc", "gauc", "logloss"), "regression": ("rmse", "mae")}
 
 # Size presets: embedding width, shared-bottom widths, per-task tower widths. On the bundled synthetic sample they
@@ -129,6 +131,21 @@ class ExperimentConfig:
     @property
     def task_names(self) -> list[str]:
         return [t.name for t in self.tasks]
+
+    def prediction_columns(self) -> dict[str, str]:
+        """Each task's column in the test predictions (predictions.csv): `<task>_pred`, or `<task>_pred_2`, `_3`…
+        where that name is already a column of the table (a label `click_pred` beside a task `click`)."""
+        d = self.data
+        taken = {c for c in (d.user_col, d.item_col, d.time_col) if c} | set(self.task_names)
+        columns: dict[str, str] = {}
+        for name in self.task_names:
+            column, n = f"{name}_pred", 1
+            while column in taken:
+                n += 1
+                column = f"{name}_pred_{n}"
+            taken.add(column)
+            columns[name] = column
+        return columns
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -11,7 +11,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from mtlrec.config import ExperimentConfig
+from mtlrec.config import PREDICTION_COLUMNS, ExperimentConfig
 from mtlrec.data import Loaded, Prepared, prepare
 from mtlrec.diagnostics import final_diagnostics
 from mtlrec.encode import Encoder
@@ -84,16 +84,20 @@ def validation_metrics(prepared: Prepared) -> Callable[[np.ndarray], dict[str, d
 
 
 def prediction_table(prepared: Prepared, y_true: np.ndarray, y_pred: np.ndarray) -> pd.DataFrame:
-    """Test predictions for export: user, item (when set), then `<task>` (label) and `<task>_pred` per task."""
+    """Test predictions for export: user, item and time (when set), then per task its label (`<task>`) and its
+    prediction (`<task>_pred`, see ExperimentConfig.prediction_columns), which attrs["prediction_columns"] maps."""
     d = prepared.config.data
     columns: dict[str, np.ndarray] = {}
     for col in (d.user_col, d.item_col, d.time_col):
         if col:
             columns[col] = prepared.test_frame[col].to_numpy()
+    predicted = prepared.config.prediction_columns()
     for j, task in enumerate(prepared.config.tasks):
         columns[task.name] = y_true[:, j]
-        columns[f"{task.name}_pred"] = y_pred[:, j]
-    return pd.DataFrame(columns)
+        columns[predicted[task.name]] = y_pred[:, j]
+    table = pd.DataFrame(columns)
+    table.attrs[PREDICTION_COLUMNS] = predicted
+    return table
 
 
 def run_experiment(

@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from mtlrec.config import ExperimentConfig
+from mtlrec.config import PREDICTION_COLUMNS, ExperimentConfig
 from mtlrec.errors import MtlrecError
 
 DEFAULT_HOME = Path(os.environ.get("MTLREC_HOME", "mtlrec_runs"))
@@ -126,8 +126,13 @@ class LoadedRun:
         return evaluated and (self.folder / "model.pt").is_file() and (self.folder / "encoder.json").is_file()
 
     def predictions(self) -> pd.DataFrame | None:
+        """The test predictions, with attrs["prediction_columns"] naming each task's prediction column."""
         path = self.folder / "predictions.csv"
-        return pd.read_csv(path) if path.is_file() else None
+        if not path.is_file():
+            return None
+        table = pd.read_csv(path)
+        table.attrs[PREDICTION_COLUMNS] = self.config.prediction_columns()
+        return table
 
     def load_model(self, device: str = "cpu"):
         """(model, encoder) rebuilt from the config, the encoder and the state_dict (weights_only=True)."""

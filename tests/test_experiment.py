@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 from sklearn.metrics import log_loss, roc_auc_score
 
+from mtlrec import charts
 from mtlrec.data import prepare
 from mtlrec.errors import MtlrecError
 from mtlrec.experiment import run_experiment
+from mtlrec.runs import RunStore
 
 BINARY_METRICS = {"auc", "gauc", "logloss", "mean_pred", "pos_rate", "ndcg@10", "recall@10", "hitrate@10"}
 REGRESSION_METRICS = {"rmse", "mae", "ndcg@10", "recall@10", "hitrate@10"}
@@ -127,3 +129,29 @@ def test_bad_settings_raise_before_training(_interactions_once, make_config):
 
     with pytest.raises(MtlrecError, match="column 'purchase' \\(task\\) is not in the data"):
         run_experiment(config, _interactions_once)
+
+
+def test_a_label_named_like_another_tasks_prediction_keeps_both_apart(interactions, make_config, tmp_path):
+    # A task `like` renamed `click_pred`: the prediction of `click` cannot take that name (it would overwrite the
+    # label, and the exported predictions and Results' charts would read labels as click's scores).
+    frame = interactions.rename(columns={"like": "click_pred"})
+    config = make_config(epochs=1)
+    config.tasks[1].name = "click_pred"
+
+    result = run_experiment(config, frame)
+    table = result.predictions
+    run = RunStore(tmp_path).load(RunStore(tmp_path).save(result))
+    saved = run.predictions()
+
+    assert list(table.columns) == [
+        "user_id", "item_id", "timestamp", "click", "click_pred_2", "click_pred", "click_pred_pred", "watch_time",
+        "watch_time_pred",
+    ]  # fmt: skip
+    auc = result.metrics["tasks"]["click"]["auc"]
+    assert auc == pytest.approx(roc_auc_score(table["click"], table["click_pred_2"]))
+    assert result.metrics["tasks"]["click_pred"]["auc"] == pytest.approx(
+        roc_auc_score(table["click_pred"], table["click_pred_pred"])
+    )
+    assert list(saved.columns) == list(table.columns)
+    legend = [trace.name for trace in charts.roc_curves(saved, config.tasks[:2]).data if trace.name]
+    assert f"click (AUC {auc:.4f})" in legend
