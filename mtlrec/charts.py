@@ -17,7 +17,7 @@ from plotly.subplots import make_subplots
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from mtlrec.config import PREDICTION_COLUMNS, TaskSpec
+from mtlrec.config import PREDICTION_COLUMNS, RecommendColumns, TaskSpec
 from mtlrec.errors import MtlrecError
 from mtlrec.resources import PARTS
 from mtlrec.schema import binary_labels
@@ -520,19 +520,20 @@ def prediction_distribution(predictions: pd.DataFrame, tasks: Sequence[TaskSpec]
 
 def recommendation_bars(top: pd.DataFrame, tasks: Sequence[TaskSpec]) -> go.Figure:
     """Grouped bars of each task's score per recommended item (in rank order), the fused score as a line on a
-    second axis when `top` has a "fused" column."""
+    second axis when `top` has a fused column (the table's own columns named as RecommendColumns.around(tasks))."""
     colors, notes = task_colors(tasks), []
-    frame = top.sort_values("rank", kind="stable") if "rank" in top.columns else top
-    items = (frame["item"] if "item" in frame.columns else frame.index.to_series()).astype(str).tolist()
-    ranks = frame["rank"].tolist() if "rank" in frame.columns else list(range(1, len(frame) + 1))
-    fused = "fused" in frame.columns
+    own = RecommendColumns.around([t if isinstance(t, TaskSpec) else TaskSpec(_name(t)) for t in tasks])
+    frame = top.sort_values(own.rank, kind="stable") if own.rank in top.columns else top
+    items = (frame[own.item] if own.item in frame.columns else frame.index.to_series()).astype(str).tolist()
+    ranks = frame[own.rank].tolist() if own.rank in frame.columns else list(range(1, len(frame) + 1))
+    fused = own.fused in frame.columns
     fig = make_subplots(specs=[[{"secondary_y": True}]]) if fused else go.Figure()
     for task in tasks:
         name = _name(task)
         if name not in frame.columns:
             notes.append(f"{name}: no score, skipped")
             continue
-        value = f"{name}_value"
+        value = own.values.get(name, f"{name}_value")
         extra = _numbers(frame, value) if value in frame.columns else np.full(len(frame), np.nan)
         hover = "probability %{y:.4f}" if _is_binary(task) else "standardised %{y:.3f}"
         hover += "" if _is_binary(task) or value not in frame.columns else "<br>predicted %{customdata[1]:,.4g}"
@@ -543,7 +544,7 @@ def recommendation_bars(top: pd.DataFrame, tasks: Sequence[TaskSpec]) -> go.Figu
         )  # fmt: skip
     if fused:
         fig.add_scatter(
-            x=items, y=_numbers(frame, "fused"), mode="lines+markers", name="fused score", secondary_y=True,
+            x=items, y=_numbers(frame, own.fused), mode="lines+markers", name="fused score", secondary_y=True,
             line=dict(color=NEUTRAL, dash="dot"), marker_size=9, customdata=ranks,
             hovertemplate="#%{customdata} %{x}<br>fused %{y:.4f}<extra></extra>",
         )  # fmt: skip

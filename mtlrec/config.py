@@ -47,6 +47,37 @@ class TaskSpec:
     log1p: bool = False  # regression only: train on log1p(y) (skewed targets such as watch time)
 
 
+def free_name(name: str, taken: set[str]) -> str:
+    """`name`, or `name_2`, `name_3`… the first not in `taken` (which then holds it): a column of our own beside
+    the user's columns, which may have any name."""
+    column, n = name, 1
+    while column in taken:
+        n += 1
+        column = f"{name}_{n}"
+    taken.add(column)
+    return column
+
+
+@dataclass(frozen=True)
+class RecommendColumns:
+    """A recommendation table's own columns beside one per task: the item, whether the user has seen it, the fused
+    score, the rank and, per regression task, its prediction on the label's scale (`<task>_value`). Each takes
+    `_2`, `_3`… where a task already has its name (a label named `rank`, or `watch_value` beside `watch`)."""
+
+    item: str = "item"
+    seen: str = "seen"
+    fused: str = "fused"
+    rank: str = "rank"
+    values: dict[str, str] = field(default_factory=dict)  # regression task -> its value column
+
+    @classmethod
+    def around(cls, tasks: list[TaskSpec]) -> RecommendColumns:
+        taken = {t.name for t in tasks}
+        own = {key: free_name(key, taken) for key in ("item", "seen", "fused", "rank")}
+        values = {t.name: free_name(f"{t.name}_value", taken) for t in tasks if t.type == "regression"}
+        return cls(**own, values=values)
+
+
 @dataclass
 class DataConfig:
     path: str | None = None  # interaction file (CSV, CSV.gz or Parquet); None when a DataFrame is passed in
@@ -137,15 +168,7 @@ class ExperimentConfig:
         where that name is already a column of the table (a label `click_pred` beside a task `click`)."""
         d = self.data
         taken = {c for c in (d.user_col, d.item_col, d.time_col) if c} | set(self.task_names)
-        columns: dict[str, str] = {}
-        for name in self.task_names:
-            column, n = f"{name}_pred", 1
-            while column in taken:
-                n += 1
-                column = f"{name}_pred_{n}"
-            taken.add(column)
-            columns[name] = column
-        return columns
+        return {name: free_name(f"{name}_pred", taken) for name in self.task_names}
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

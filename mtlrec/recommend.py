@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from mtlrec.config import ExperimentConfig
+from mtlrec.config import ExperimentConfig, RecommendColumns
 from mtlrec.encode import Encoder
 from mtlrec.errors import MtlrecError
 from mtlrec.schema import parse_time
@@ -29,18 +29,28 @@ def constant_within(frame: pd.DataFrame, key: str, columns: list[str]) -> list[s
     return [c for c in columns if (counts[c] <= 1).mean() >= ITEM_FEATURE_SHARE]
 
 
-def fuse(scores: pd.DataFrame, fusion: dict[str, float], k: int = 10, exclude_seen: bool = True) -> pd.DataFrame:
-    """Rank candidates by sum_j a_j * s_j over the tasks in `fusion`; keep the top k with a 1-based `rank`."""
+def fuse(
+    scores: pd.DataFrame,
+    fusion: dict[str, float],
+    k: int = 10,
+    exclude_seen: bool = True,
+    columns: RecommendColumns | None = None,
+) -> pd.DataFrame:
+    """Rank candidates by sum_j a_j * s_j over the tasks in `fusion`; keep the top k with a 1-based rank.
+
+    `columns` names the table's own columns (Recommender.columns; by default the plain names `seen`, `fused`, `rank`).
+    """
+    columns = columns or RecommendColumns()
     fused = np.zeros(len(scores))
     for task, weight in fusion.items():
         if weight:
             fused += float(weight) * scores[task].to_numpy(dtype=float)
-    out = scores.assign(fused=fused)
-    if exclude_seen and "seen" in out:
-        out = out[~out["seen"].to_numpy(dtype=bool)]
-    top = np.argsort(-out["fused"].to_numpy(), kind="stable")[:k]
+    out = scores.assign(**{columns.fused: fused})
+    if exclude_seen and columns.seen in out:
+        out = out[~out[columns.seen].to_numpy(dtype=bool)]
+    top = np.argsort(-out[columns.fused].to_numpy(), kind="stable")[:k]
     out = out.iloc[top].reset_index(drop=True)
-    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    out.insert(0, columns.rank, np.arange(1, len(out) + 1))
     return out
 
 
@@ -59,6 +69,7 @@ class Recommender:
         if not d.user_col or not d.item_col:
             raise MtlrecError("recommendations need a user column and an item column: set both in the schema")
         self.model, self.encoder, self.config, self.device = model.eval(), encoder, config, torch.device(device)
+        self.columns = RecommendColumns.around(config.tasks)  # the tables' own columns, clear of the task names
         self.user_col, self.item_col = d.user_col, d.item_col
         if d.time_col:
             frame = frame.iloc[np.argsort(parse_time(frame[d.time_col]).to_numpy(), kind="stable")]
@@ -110,19 +121,21 @@ class Recommender:
         return rows
 
     def score(self, user, candidates: list | None = None) -> pd.DataFrame:
-        """Per-task scores for every known item (or the given candidates), with a `seen` flag."""
+        """Per-task scores for every known item (or the given candidates), with a `seen` flag (the columns' names:
+        self.columns)."""
         rows = self.candidate_rows(user, candidates)
         raw = predict_raw(self.model, self.encoder.transform(rows, labels=False), self.device)
         values = self.encoder.to_label_scale(raw)
-        out = pd.DataFrame({"item": rows[self.item_col].to_numpy()})
+        own = self.columns
+        out = pd.DataFrame({own.item: rows[self.item_col].to_numpy()})
         for j, task in enumerate(self.config.tasks):
             if task.type == "binary":
                 out[task.name] = values[:, j]  # probability
             else:
                 out[task.name] = raw[:, j].astype(np.float64)  # standardised: comparable with probabilities
-                out[f"{task.name}_value"] = values[:, j]
+                out[own.values[task.name]] = values[:, j]
         seen_items = set(self.frame[self.item_col].to_numpy()[self._rows_of(user)].tolist())
-        out["seen"] = out["item"].isin(seen_items).to_numpy()
+        out[own.seen] = out[own.item].isin(seen_items).to_numpy()
         return out
 
     def recommend(
@@ -138,4 +151,4 @@ class Recommender:
         unknown = sorted(set(fusion) - set(self.config.task_names))
         if unknown:
             raise MtlrecError(f"fusion weights name unknown tasks {unknown}; tasks are {self.config.task_names}")
-        return fuse(self.score(user, candidates), fusion, k, exclude_seen)
+        return fuse(self.score(user, candidates), fusion, k, exclude_seen, self.columns)

@@ -13,7 +13,7 @@ import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from mtlrec import charts, fmt, sample  # noqa: E402
-from mtlrec.config import TaskSpec  # noqa: E402
+from mtlrec.config import RecommendColumns, TaskSpec  # noqa: E402
 from mtlrec.data import Prepared  # noqa: E402
 from mtlrec.errors import MtlrecError  # noqa: E402
 from mtlrec.recommend import Recommender, fuse  # noqa: E402
@@ -71,11 +71,11 @@ def with_truth(
 
 def correlations(scores: pd.DataFrame, tasks: list[TaskSpec]) -> dict[str, tuple[float, float]]:
     """(Spearman, Pearson) between each task's prediction and its truth over all of the user's candidates."""
-    result = {}
+    result, own = {}, RecommendColumns.around(tasks)
     for task in tasks:
         true = f"true {TRUTH_OF.get(task.name)}"
         if true in scores:
-            predicted = scores[task.name if task.type == "binary" else f"{task.name}_value"]
+            predicted = scores[task.name if task.type == "binary" else own.values[task.name]]
             pearson = predicted.corr(scores[true])
             spearman = predicted.rank().corr(scores[true].rank())
             result[task.name] = (spearman, pearson)
@@ -132,10 +132,12 @@ def show_history(recommender: Recommender, user, tasks: list[TaskSpec]) -> None:
 
 def top_table(top: pd.DataFrame, tasks: list[TaskSpec], exclude_seen: bool) -> tuple[pd.DataFrame, dict]:
     """The top-K columns in reading order (prediction, then its truth where known) and their formats."""
-    columns = ["rank", "item"] + ([] if exclude_seen else ["seen"])
+    own = RecommendColumns.around(tasks)
+    columns = [own.rank, own.item] + ([] if exclude_seen else [own.seen])
     config = {
-        "rank": st.column_config.NumberColumn("#", width="small"),
-        "seen": st.column_config.CheckboxColumn("seen", help="The user already has a row with this item"),
+        own.rank: st.column_config.NumberColumn("#", width="small"),
+        own.item: st.column_config.Column("item"),
+        own.seen: st.column_config.CheckboxColumn("seen", help="The user already has a row with this item"),
     }
     for task in tasks:
         true = f"true {TRUTH_OF.get(task.name)}"
@@ -160,7 +162,7 @@ def top_table(top: pd.DataFrame, tasks: list[TaskSpec], exclude_seen: bool) -> t
                     width=90,
                 )
         else:
-            value = f"{task.name}_value"
+            value = own.values[task.name]
             columns += [task.name, value]
             config[task.name] = st.column_config.NumberColumn(
                 f"{task.name} (z)",
@@ -176,8 +178,8 @@ def top_table(top: pd.DataFrame, tasks: list[TaskSpec], exclude_seen: bool) -> t
                 config[true] = st.column_config.NumberColumn(
                     true, format="%.2f", help="The synthetic world's true expected value"
                 )
-    columns.append("fused")
-    config["fused"] = st.column_config.NumberColumn("fused score", format="%.3f", help="Σ weight × task score")
+    columns.append(own.fused)
+    config[own.fused] = st.column_config.NumberColumn("fused score", format="%.3f", help="Σ weight × task score")
     return top[columns], config
 
 
@@ -207,7 +209,7 @@ def ranking(scores: pd.DataFrame, tasks: list[TaskSpec]) -> None:
             for t in tasks
         }
     start = time.perf_counter()
-    top = fuse(scores, fusion, k, exclude_seen)
+    top = fuse(scores, fusion, k, exclude_seen, RecommendColumns.around(tasks))
     elapsed = time.perf_counter() - start
     if top.empty:
         chart.info("This user has seen every item: turn off *Hide seen items*.")

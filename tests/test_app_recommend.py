@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 import mtlrec.runs
 import mtlrec.sample
-from mtlrec.config import ExperimentConfig, ModelConfig, TrainConfig
+from mtlrec.config import ExperimentConfig, ModelConfig, RecommendColumns, TaskSpec, TrainConfig
 from mtlrec.data import propose_schema
 from mtlrec.experiment import run_experiment
 from mtlrec.recommend import Recommender, fuse
@@ -26,6 +26,7 @@ from ui.state import RESULTS_RUN
 PAGE = "pages/recommend.py"
 SPEC = SyntheticSpec(n_users=40, n_items=120, n_rows=3000, seed=7)  # a small stand-in for the bundled sample
 TASKS = ["click", "like", "purchase", "watch_time"]
+CLASHING = ["seen", "rank", "fused", "item", "watch_time_value"]  # binary labels named as the table's own columns
 
 
 @dataclasses.dataclass
@@ -60,6 +61,16 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Lab:
         no_item.train.epochs = 1
         no_item_result = run_experiment(no_item)
     copy = shutil.copy(samples / "synthetic.parquet", home / "log.parquet")
+    # Labels named as the top-K table's own columns: rank, seen, fused, item and the value of a regression task.
+    clashing = frame.rename(columns={"click": "seen", "like": "rank", "purchase": "fused"})
+    clashing["item"] = frame["like"]
+    clashing["watch_time_value"] = frame["click"]
+    clashing.to_parquet(home / "clashing.parquet")
+    clash = ExperimentConfig.from_dict(config.to_dict())
+    clash.data.path = str(home / "clashing.parquet")
+    clash.tasks = [TaskSpec(n) for n in CLASHING] + [TaskSpec("watch_time", "regression", log1p=True)]
+    clash.train.epochs = 1
+    clash_result = run_experiment(clash)
 
     def elsewhere(path: str):
         moved = ExperimentConfig.from_dict(config.to_dict())
@@ -77,6 +88,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Lab:
         "file": store.save(elsewhere(str(copy)), name="on a file"),
         "gone": store.save(elsewhere(str(home / "deleted.parquet")), name="file gone"),
         "no_item": store.save(no_item_result, name="no item column"),
+        "clash": store.save(clash_result, name="labels named rank, seen, fused, item"),
     }
     recommender = Recommender(result.model, result.encoder, config, frame)
     return Lab(home, samples, frame, recommender, runs)
@@ -210,3 +222,32 @@ def test_run_whose_data_file_is_gone_shows_an_error(lab: Lab):
     assert len(at.error) == 1
     assert "deleted.parquet" in at.error[0].value
     assert not at.dataframe
+
+
+def test_labels_named_as_the_tables_own_columns_keep_their_scores(lab: Lab):
+    # The table's own rank, item, seen and fused columns and a regression task's value step aside (rank_2...);
+    # before, the page failed with "Duplicate column names" or "cannot insert rank", or a label's scores were
+    # replaced by the item ids, the fused score or the seen flag.
+    run = RunStore(lab.home).load(lab.runs["clash"])
+    model, encoder = run.load_model()
+    recommender = Recommender(model, encoder, run.config, pd.read_parquet(run.config.data.path))
+    own = recommender.columns
+    assert (own.rank, own.item, own.seen, own.fused) == ("rank_2", "item_2", "seen_2", "fused_2")
+    assert own.values == {"watch_time": "watch_time_value_2"}
+
+    at = open_page(lab.runs["clash"])
+    assert not at.exception and not at.error
+    user = at.selectbox(key="recommend_user").value
+    top = at.dataframe[1].value  # the history comes first
+    expected = recommender.recommend(user, k=10)
+
+    assert list(top["rank_2"]) == list(range(1, 11))
+    assert list(top["item_2"]) == list(expected["item_2"])
+    for task in [*CLASHING, "watch_time"]:
+        np.testing.assert_allclose(top[task], expected[task])
+    assert top[CLASHING[:4]].apply(lambda c: c.between(0, 1)).all().all()  # probabilities, not ids, flags or sums
+    assert (np.diff(top["fused_2"].to_numpy()) <= 0).all()
+    fused = sum(expected[t] for t in [*CLASHING, "watch_time"])
+    np.testing.assert_allclose(expected["fused_2"], fused)
+    assert not expected["seen_2"].any()  # seen items hidden by the flag, not by the label named seen
+    assert RecommendColumns.around(run.config.tasks) == own
