@@ -120,10 +120,27 @@ class LoadedRun:
 
     @property
     def has_model(self) -> bool:
-        """A model to score with: its files, from an epoch that was evaluated. A run stopped or failed within its
-        first epoch also saves its weights (to download), but nobody measured them, so nothing is ranked with them."""
-        evaluated = self.metrics.get("best_epoch", 1) != 0  # runs saved before best_epoch was recorded count
-        return evaluated and (self.folder / "model.pt").is_file() and (self.folder / "encoder.json").is_file()
+        """A model to score with: its files, from an epoch that was evaluated (see model_problem)."""
+        return self.model_problem is None
+
+    @property
+    def model_problem(self) -> str | None:
+        """Why the run has no model to score with, for people; None when it has one. A run stopped or failed within
+        its first epoch also saves its weights (to download), but nobody measured them, so nothing is ranked with
+        them; a run whose model.pt or encoder.json is gone (deleted, or the folder copied without it) says so."""
+        if self.metrics.get("best_epoch", 1) == 0:  # runs saved before best_epoch was recorded count as evaluated
+            return (
+                "it stopped or failed before its first epoch ended (any weights it saved are in its download, never "
+                "measured)"
+            )
+        missing = [name for name in ("model.pt", "encoder.json") if not (self.folder / name).is_file()]
+        if missing:
+            return (
+                f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not in {self.folder} (deleted, or the "
+                f"folder was copied without {'it' if len(missing) == 1 else 'them'}): train it again from its "
+                f"config.json (python -m mtlrec train --config {self.folder / 'config.json'})"
+            )
+        return None
 
     def predictions(self) -> pd.DataFrame | None:
         """The test predictions, with attrs["prediction_columns"] naming each task's prediction column."""
@@ -141,11 +158,8 @@ class LoadedRun:
         from mtlrec.encode import Encoder
         from mtlrec.models import build_model
 
-        if not self.has_model:
-            raise MtlrecError(
-                f"run '{self.run_id}' has no evaluated model: it stopped or failed before its first epoch ended "
-                "(any weights it saved are in its download, never measured)"
-            )
+        if (problem := self.model_problem) is not None:
+            raise MtlrecError(f"run '{self.run_id}' has no evaluated model: {problem}")
         try:
             encoder = Encoder.load(self.folder / "encoder.json")
         except (OSError, ValueError, KeyError, TypeError) as exc:

@@ -349,7 +349,7 @@ if st.button(
     disabled=not run.has_model,
     help="Top-K items per user from this run's model."
     if run.has_model
-    else "This run has no evaluated model (it ended before its first epoch did).",
+    else f"This run has no evaluated model: {run.model_problem}.",
 ):
     runs.open_run(run_id, "pages/recommend.py")
 

@@ -232,7 +232,12 @@ def manage(row: dict) -> None:
         if st.button("Open in Results", icon=":material/monitoring:", disabled=not showable, key="runs_results"):
             runs.open_run(run_id, "pages/results.py")
         recommendable = run is not None and row["status"] in runs.OPENABLE and run.has_model
-        if st.button("Open in Recommend", icon=":material/recommend:", disabled=not recommendable, key="runs_rec"):
+        why = (
+            f"This run has no evaluated model: {run.model_problem}." if run is not None and not run.has_model else None
+        )
+        if st.button(
+            "Open in Recommend", icon=":material/recommend:", disabled=not recommendable, key="runs_rec", help=why
+        ):
             runs.open_run(run_id, "pages/recommend.py")
 
 

@@ -56,6 +56,22 @@ def test_a_run_stopped_in_its_first_epoch_recommends_nothing_and_says_why(home):
     ]
 
 
+def test_a_finished_run_whose_model_file_was_deleted_says_so_on_recommend_and_results(home):
+    config = tiny_config(epochs=1)
+    config.data.path = "sample:synthetic"
+    run_id = RunStore(home).save(run_experiment(config, make_interactions(1000)), name="model deleted")
+    folder = RunStore(home).folder(run_id)
+    (folder / "model.pt").unlink()
+
+    at = open_app("pages/recommend.py", session={RESULTS_RUN: run_id})
+    [error] = [e.value for e in at.error]
+    assert error.startswith(f"run '{run_id}' has no evaluated model: model.pt is not in {folder} (deleted")
+    assert "first epoch" not in error  # the run finished: not the message of a run stopped before any epoch
+    results = open_app("pages/results.py", session={RESULTS_RUN: run_id})
+    button = next(b for b in results.button if b.label == "Recommend for this run")
+    assert button.disabled and "model.pt is not in" in button.help
+
+
 def test_a_sweep_whose_metric_is_undefined_at_every_point_says_why_it_has_no_front(home):
     frame = make_interactions(1500)
     frame.loc[frame.index[-500:], "like"] = 0  # the latest rows, the time split's test rows, hold no like

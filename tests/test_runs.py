@@ -265,8 +265,25 @@ def test_load_model_of_a_run_without_a_model_raises(store, result):
     run_id = store.start(result.config)
     store.finish(run_id, dataclasses.replace(result, model=None, status="failed"))
 
-    with pytest.raises(MtlrecError, match=f"run '{run_id}' has no evaluated model"):
+    with pytest.raises(MtlrecError, match=f"run '{run_id}' has no evaluated model: model.pt is not in "):
         store.load(run_id).load_model()
+
+
+@pytest.mark.parametrize("lost", [["model.pt"], ["encoder.json"], ["model.pt", "encoder.json"]])
+def test_a_finished_run_whose_model_files_are_gone_says_which_and_what_to_do(store, result, lost):
+    # Not "stopped before its first epoch ended": the run finished; its file was deleted afterwards.
+    run_id = store.save(result)
+    folder = store.folder(run_id)
+    for name in lost:
+        (folder / name).unlink()
+    run = store.load(run_id)
+
+    assert not run.has_model
+    assert run.model_problem.startswith(f"{' and '.join(lost)} {'is' if len(lost) == 1 else 'are'} not in {folder}")
+    assert f"python -m mtlrec train --config {folder / 'config.json'}" in run.model_problem
+    assert "first epoch" not in run.model_problem
+    with pytest.raises(MtlrecError, match=f"run '{run_id}' has no evaluated model: {lost[0]}"):
+        run.load_model()
 
 
 def test_csv_bytes_reads_back_equal_to_pandas_own_csv():
