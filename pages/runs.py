@@ -87,16 +87,31 @@ def main_metrics(rows: list[dict]) -> dict[str, list[float | None]]:
     return columns
 
 
-def weights_table(rows: list[dict]) -> tuple[pd.DataFrame, list[str], list[str]]:
-    """Loss weights and main metrics of runs with test metrics: the parallel-coordinates view's input."""
+def weights_table(rows: list[dict]) -> tuple[pd.DataFrame, list[str], list[str], str]:
+    """Loss weights and main metrics of runs with test metrics: the parallel-coordinates view's input, and a note
+    on the runs it holds. Runs of other tasks have other axes, so it holds the runs with the first run's tasks (the
+    newest, or the first selected) whose weights and metrics are all known."""
     rows = [r for r in rows if r["summary"].get("tasks")]
-    tasks = list(dict.fromkeys(t for r in rows for t in r["summary"].get("weights", {})))
-    weights = {f"w {t}": [r["summary"]["weights"].get(t) for r in rows] for t in tasks}
+    if not rows:
+        return pd.DataFrame(), [], [], "no run has test metrics"
+    tasks_of = lambda r: tuple(r["summary"].get("weights", {}))  # noqa: E731
+    same = [r for r in rows if tasks_of(r) == tasks_of(rows[0])]
+    tasks = list(tasks_of(rows[0]))
+    weights = {f"w {t}": [r["summary"]["weights"].get(t) for r in same] for t in tasks}
     varied = {column: values for column, values in weights.items() if len(set(values)) > 1}
     weights = varied or weights  # a weight every run shares explains no difference between them
-    metrics = main_metrics(rows)
-    table = pd.DataFrame({"name": [r["name"] for r in rows], **weights, **metrics})
-    return table, list(weights), list(metrics)
+    metrics = main_metrics(same)
+    table = pd.DataFrame({"name": [r["name"] for r in same], **weights, **metrics})
+    complete = table.dropna(subset=[*weights, *metrics])
+    note = f"runs with the tasks {', '.join(tasks)}: {len(complete):,} of {len(rows):,}"
+    left = []
+    if len(same) < len(rows):
+        left.append(f"{len(rows) - len(same):,} with other tasks (select runs to choose which tasks)")
+    if len(complete) < len(same):
+        left.append(f"{len(same) - len(complete):,} with a metric undefined")
+    if left:
+        note += f" ({'; '.join(left)} left out)"
+    return complete.reset_index(drop=True), list(weights), list(metrics), note
 
 
 def file_reader(run_id: str, name: str):
@@ -288,10 +303,14 @@ else:
         "Select two or more runs with test metrics in the table to compare them (failed and damaged runs have none)."
     )
 pool = comparable if len(comparable) >= 2 else [r for r in rows if not r["damaged"]]
-weights, weight_columns, outcome_columns = weights_table(pool)
+weights, weight_columns, outcome_columns, held = weights_table(pool)
 if len(weights) >= 2:
     st.plotly_chart(charts.parallel_weights(weights, weight_columns, outcome_columns), width="stretch")
-    st.caption("Drag along an axis to pick out runs; weights every run shares are left out.")
+    st.caption(
+        f"{held[0].upper()}{held[1:]}. Drag along an axis to pick out runs; weights every run shares are left out."
+    )
+elif pool:
+    st.caption(f"No loss weights → metrics chart: it needs two runs of the same tasks with test metrics ({held}).")
 
 st.subheader("Manage")
 if not selected:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 import subprocess
@@ -176,3 +177,32 @@ def test_without_runs_the_page_explains_and_links_to_train(monkeypatch, tmp_path
     at = open_app("pages/runs.py")
     assert "No saved runs" in at.info[0].value
     assert at.get("page_link")[-1].proto.page.endswith("train")
+
+
+def test_weights_chart_holds_the_runs_of_one_set_of_tasks_and_says_what_it_left_out(saved, tmp_path, monkeypatch):
+    # Runs of two datasets share no axes: the chart was drawn empty, with "N runs with a missing value left out".
+    _, _, result = saved
+    store = RunStore(tmp_path)
+    for weight in (1.0, 2.0, 3.0):
+        config = ExperimentConfig.from_dict(result.config.to_dict())
+        config.tasks[1].weight = weight
+        store.save(dataclasses.replace(result, config=config), name=f"like {weight:g}")
+    other = ExperimentConfig.from_dict(result.config.to_dict())
+    other.tasks = other.tasks[:2]
+    metrics = {**result.metrics, "tasks": {t: result.metrics["tasks"][t] for t in ("click", "like")}}
+    store.save(dataclasses.replace(result, config=other, metrics=metrics), name="two tasks")  # the newest
+    use_home(monkeypatch, tmp_path)
+    at = open_app("pages/runs.py")
+
+    # Nothing selected: the newest run's tasks (click, like) have one run, so no chart, and the caption says why.
+    assert not [c for c in at.get("plotly_chart") if "Loss weights" in c.proto.spec]
+    assert any(
+        c.value.startswith("No loss weights → metrics chart: it needs two runs of the same tasks")
+        and "runs with the tasks click, like: 1 of 4 (3 with other tasks" in c.value
+        for c in at.caption
+    )
+    select(at, "like 1", "like 3", "two tasks")  # the first selected run's tasks
+    lines = figure(at, "Loss weights")
+    like = next(d for d in lines["data"][0]["dimensions"] if d["label"] == "w like")
+    assert sorted(numbers(like["values"])) == [1.0, 3.0]
+    assert any("1 with other tasks" in c.value and "2 of 3" in c.value for c in at.caption)
