@@ -67,7 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--tasks", help="label columns, comma-separated (default: inferred)")
     train.add_argument("--task-types", help="binary|regression per task, comma-separated (default: inferred)")
     train.add_argument("--weights", help="loss weight per task, comma-separated (default: 1 each)")
-    train.add_argument("--log1p", help="regression tasks to train on log1p(y), comma-separated")
+    train.add_argument(
+        "--log1p",
+        help="regression tasks to train on log1p(y), comma-separated (default: the skewed ones inference finds)",
+    )
+    train.add_argument("--no-log1p", help="regression tasks to train on y itself, comma-separated")
     train.add_argument("--user-col")
     train.add_argument("--item-col")
     train.add_argument("--time-col")
@@ -179,7 +183,14 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
                 or ("binary" if binary_coding(frame[name]) else "regression")
                 for name in tasks
             ]
-            config.tasks = [TaskSpec(name, kind) for name, kind in zip(tasks, types, strict=False)]
+            # A named task keeps what inference proposed for it (log1p for a skewed target) unless its type changes.
+            proposed = {t.name: t for t in proposal.tasks}
+            config.tasks = [
+                TaskSpec(name, kind, log1p=proposed[name].log1p and proposed[name].type == kind)
+                if name in proposed
+                else TaskSpec(name, kind)
+                for name, kind in zip(tasks, types, strict=False)
+            ]
             if len(types) != len(tasks):
                 raise MtlrecError(f"--task-types has {len(types)} values for {len(tasks)} tasks")
         else:
@@ -194,11 +205,12 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
                 raise MtlrecError(f"--weights has {len(weights)} values for {len(config.tasks)} tasks")
             for task, w in zip(config.tasks, weights, strict=True):
                 task.weight = w
-        for name in _list(args.log1p) or []:
-            match = [t for t in config.tasks if t.name == name]
-            if not match:
-                raise MtlrecError(f"--log1p names '{name}', which is not a task")
-            match[0].log1p = True
+        for flag, on in (("--log1p", True), ("--no-log1p", False)):
+            for name in _list(getattr(args, flag[2:].replace("-", "_"), None)) or []:
+                match = [t for t in config.tasks if t.name == name]
+                if not match:
+                    raise MtlrecError(f"{flag} names '{name}', which is not a task")
+                match[0].log1p = on
         explicit_cat, explicit_num = _list(args.categorical) or [], _list(args.numeric) or []
         excluded = set(_list(args.exclude) or []) | set(config.task_names) | {d.time_col}
         chosen = set(explicit_cat) | set(explicit_num)

@@ -236,3 +236,19 @@ def test_bad_architecture_or_weighting_settings_exit_with_2(flags, message, smal
     assert main(["train", str(small_file), *flags]) == 2
 
     assert message in capsys.readouterr().err
+
+
+def test_a_task_named_with_tasks_keeps_the_log1p_inference_proposes(small_file, tmp_path, capsys):
+    # watch_time is skewed: inference proposes log1p; naming the tasks used to drop it without a word.
+    main(["infer", str(small_file)])
+    assert "watch_time (regression, log1p)" in capsys.readouterr().out
+    base = ["train", str(small_file), "--size", "tiny", "--epochs", "1", "--quiet"]
+
+    assert main([*base, "--tasks", "click,watch_time", "--out", str(tmp_path / "named")]) == 0
+    assert main([*base, "--tasks", "click,watch_time", "--no-log1p", "watch_time", "--out", str(tmp_path / "off")]) == 0
+
+    def log1p(run: str) -> dict:
+        return {t["name"]: t["log1p"] for t in json.loads((tmp_path / run / "config.json").read_text())["tasks"]}
+
+    assert log1p("named") == {"click": False, "watch_time": True}
+    assert log1p("off") == {"click": False, "watch_time": False}
