@@ -198,6 +198,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
             if not config.tasks:
                 raise MtlrecError(
                     f"no label columns were recognised in {Path(args.data).name}: name them with --tasks a,b,c"
+                    + _event_hint(frame)
                 )
         weights = _numbers(args.weights, float, "--weights")
         if weights is not None:
@@ -222,6 +223,26 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
         config.data = d
     _apply_overrides(config, args)
     return config, loaded
+
+
+EVENT_WORDS = {"behavior", "behaviour", "event", "action", "type", "interaction"}
+
+
+def _event_hint(frame) -> str:
+    """For a log whose outcome is one text column of event types (Taobao's behavior_type: pv, buy, cart, fav)."""
+    import pandas as pd
+
+    from mtlrec.schema import EVENT_TYPES, _parts, is_numeric
+
+    for column in frame.columns:
+        s = frame[column]
+        if set(_parts(str(column))) & EVENT_WORDS and not is_numeric(s) and 2 <= s.nunique() <= EVENT_TYPES:
+            values = [str(v) for v in pd.unique(s.dropna())]
+            return (
+                f"; column '{column}' holds event types ({', '.join(values[:6])}): add a 0/1 column per type you want "
+                f"to predict (e.g. {values[-1]} = 1 where {column} is '{values[-1]}', else 0) and name those"
+            )
+    return ""
 
 
 def _not_columns(flag: str, names: list[str], columns) -> str:

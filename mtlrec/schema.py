@@ -386,6 +386,9 @@ def _label_problems(frame: pd.DataFrame, task: TaskSpec, notes: list[str], sourc
         inf = ~np.isfinite(s.to_numpy(dtype=float))
         if inf.any():
             return [f"{where} (task) has infinite values in {_where(s, inf)}: fix or drop those rows"]
+    text = numeric.isna().mean() > 0.5 and binary_coding(s) is None and (~_odd_values(s)).mean() < MOSTLY_BINARY
+    if text and (task.type == "regression" or s.nunique() > 2):  # two words: _binary_problem asks to recode them
+        return [_text_label_problem(s, where)]
     if task.type == "binary":
         coding = binary_coding(s)
         if coding is None:
@@ -404,6 +407,32 @@ def _label_problems(frame: pd.DataFrame, task: TaskSpec, notes: list[str], sourc
             "drop the task or use data where it varies"
         ]
     return []
+
+
+# A column of space-separated "<id>-<0/1>" tokens: MIND's impressions (N4610-1 N2405-0), one row per impression list.
+_IMPRESSION_LIST = re.compile(r"\s*\S+-[01](\s+\S+-[01])+\s*")
+EVENT_TYPES = 50  # a text column with at most this many values, named as a task, holds event types (pv, buy...)
+
+
+def _text_label_problem(s: pd.Series, where: str) -> str:
+    """Why a text column is no label: a list per row to reshape, event types to split into 0/1 columns, or text."""
+    present = s.dropna().astype(str)
+    uniques = pd.unique(present)
+    shown = ", ".join(show_value(v) for v in uniques[:6]) + (", ..." if len(uniques) > 6 else "")
+    if present.iloc[:200].str.fullmatch(_IMPRESSION_LIST).mean() > 0.5:
+        return (
+            f"{where} holds lists of impressions with their labels (e.g. {show_value(present.iloc[0])}), not one "
+            "label per row: reshape the file to one row per impressed item with a 0/1 column (N4610-1 -> item "
+            "N4610, click 1), and make that column the task"
+        )
+    if len(uniques) <= EVENT_TYPES:
+        first = show_value(uniques[0])
+        return (
+            f"{where} holds text categories ({shown}), not a label: to predict one of them, add a 0/1 column per "
+            f"value you want to predict (e.g. 1 where '{s.name}' is {first}, else 0) and make "
+            "those the tasks; or use the column as a categorical feature"
+        )
+    return f"{where} holds text ({len(uniques):,} distinct values, e.g. {shown}), not a label: choose a 0/1 or numeric column"
 
 
 def _binary_problem(s: pd.Series, where: str) -> str:

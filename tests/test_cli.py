@@ -252,3 +252,23 @@ def test_a_task_named_with_tasks_keeps_the_log1p_inference_proposes(small_file, 
 
     assert log1p("named") == {"click": False, "watch_time": True}
     assert log1p("off") == {"click": False, "watch_time": False}
+
+
+def test_a_log_whose_outcome_is_an_event_type_column_says_how_to_make_labels(tmp_path, capsys):
+    # Taobao UserBehavior: no 0/1 label, one text column of event types.
+    frame = pd.DataFrame(
+        {
+            "user_id": [f"u{i % 40}" for i in range(400)],
+            "item_id": [f"i{i % 70}" for i in range(400)],
+            "behavior_type": ["pv", "pv", "cart", "buy"] * 100,
+            "timestamp": range(1_511_546_022, 1_511_546_422),
+        }
+    )
+    frame.to_csv(tmp_path / "ub.csv", index=False)
+
+    assert main(["train", str(tmp_path / "ub.csv"), "--out", str(tmp_path / "run")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: no label columns were recognised in ub.csv: name them with --tasks a,b,c; column 'behavior_type' "
+        "holds event types (pv, cart, buy): add a 0/1 column per type you want to predict (e.g. buy = 1 where "
+        "behavior_type is 'buy', else 0) and name those"
+    )

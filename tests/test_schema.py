@@ -273,3 +273,43 @@ def test_validate_names_missing_user_and_item_ids(interactions):
     ]
     config.data.user_col = config.data.item_col = None  # as plain categorical features, missing is a category
     validate(config, interactions)
+
+
+@pytest.mark.parametrize("kind", ["binary", "regression"])
+def test_an_event_type_column_named_as_a_task_says_to_make_a_0_1_column_per_type(interactions, kind):
+    # Taobao's behavior_type (pv, buy, cart, fav): "a regression task with non-numeric values: clean them" did
+    # not help.
+    interactions["behavior_type"] = np.array(["pv", "buy", "cart", "fav"])[np.arange(len(interactions)) % 4]
+    config = ExperimentConfig(data=DataConfig(categorical=["category"]), tasks=[TaskSpec("behavior_type", kind)])
+
+    with pytest.raises(MtlrecError) as info:
+        validate(config, interactions)
+
+    assert info.value.problems == [
+        "column 'behavior_type' holds text categories ('pv', 'buy', 'cart', 'fav'), not a label: to predict one of "
+        "them, add a 0/1 column per value you want to predict (e.g. 1 where 'behavior_type' is 'pv', else 0) and make "
+        "those the tasks; or use the column as a categorical feature"
+    ]
+
+
+def test_a_column_of_impression_lists_named_as_a_task_says_to_reshape(interactions):
+    interactions["impressions"] = "N4610-1 N2405-0 N5120-0"  # MIND's behaviors.tsv: one list per row
+    config = ExperimentConfig(data=DataConfig(categorical=["category"]), tasks=[TaskSpec("impressions", "regression")])
+
+    with pytest.raises(MtlrecError) as info:
+        validate(config, interactions)
+
+    [problem] = info.value.problems
+    assert problem.startswith("column 'impressions' holds lists of impressions with their labels")
+    assert "reshape the file to one row per impressed item with a 0/1 column" in problem
+
+
+def test_a_mostly_binary_text_label_still_names_its_odd_rows(interactions):
+    interactions["liked"] = np.where(interactions["like"] == 1, "yes", "no").astype(object)
+    interactions.loc[[5, 9], "liked"] = "maybe"
+    config = ExperimentConfig(data=DataConfig(categorical=["category"]), tasks=[TaskSpec("liked")])
+
+    with pytest.raises(MtlrecError) as info:
+        validate(config, interactions)
+
+    assert "values that are not 0/1 are in 2 rows (rows 6, 10" in info.value.problems[0]
