@@ -14,7 +14,10 @@ import pandas as pd
 from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec
 from mtlrec.errors import MtlrecError
 
-_USER_NAMES = {"user", "userid", "uid", "customer", "customerid", "member", "memberid", "visitor", "account"}
+_USER_NAMES = {
+    "user", "userid", "uid", "customer", "customerid", "member", "memberid", "visitor", "visitorid", "account",
+    "accountid", "reviewer", "reviewerid", "client", "clientid", "buyer", "buyerid", "viewer", "viewerid",
+}  # fmt: skip
 _ITEM_NAMES = {
     "item", "itemid", "iid", "product", "productid", "movie", "movieid", "video", "videoid", "article",
     "articleid", "song", "songid", "track", "trackid", "sku", "asin", "photo", "photoid", "post", "postid",
@@ -50,11 +53,20 @@ _BINARY_LABEL_TOKENS = {
     "order", "ordered", "cart", "convert", "converted", "conversion", "cvr", "ctr", "share", "shared", "comment",
     "commented", "favorite", "favourite", "fav", "finish", "finished", "complete", "completed", "label",
     "target", "is_click", "collect", "download", "install", "subscribe", "skip", "dislike", "engaged", "forward",
-    "forwarded", "repost", "retweet", "reply", "bookmark", "hate", "long_view", "longview",
+    "forwarded", "repost", "retweet", "reply", "bookmark", "hate", "long_view", "longview", "skipped",
 }  # fmt: skip
 _REGRESSION_LABEL_TOKENS = {"watch_time", "watchtime", "dwell", "dwell_time", "play_time", "playtime", "rating",
                             "stay_time", "view_time", "revenue", "gmv", "watch", "listen_time"}  # fmt: skip
-
+# Whole names of a rating label, too plain to count as a token inside other names (overall_rank, stars_count).
+_REGRESSION_LABEL_NAMES = {"overall", "stars"}  # Amazon reviews' rating; Yelp's
+# Words before "id" in an id column written as one word (visitorid, transactionid, sessionid): a category, never a
+# number to standardise, even when the name has no separator.
+_ID_PREFIXES = {
+    "user", "item", "visitor", "transaction", "session", "reviewer", "client", "account", "order", "event", "device",
+    "campaign", "creative", "category", "cat", "shop", "store", "seller", "brand", "author", "channel", "query",
+    "request", "impression", "display", "page", "site", "app", "ad", "product", "customer", "member", "article",
+    "video", "movie", "song", "track", "post", "doc", "content", "business", "book", "photo", "group", "city",
+}  # fmt: skip
 # Numeric columns are read in blocks of at most this many values (32 MB of float64): a table may have thousands of
 # columns, and one conversion per block instead of per column keeps it fast; the cap keeps a tall table's copy small.
 BLOCK_VALUES = 1 << 22
@@ -95,7 +107,7 @@ def _tokens(name: str) -> set[str]:
 
 
 # Words that may surround a label token in a column name that is nothing but a label ("is_click", "y_purchase").
-_LABEL_FILLERS = {"is", "has", "did", "was", "y", "flag"}
+_LABEL_FILLERS = {"is", "has", "did", "was", "y", "flag", "not"}
 # A label-named column whose values are binary spellings but for at most this share of rows is proposed as binary,
 # so that validation lists the odd rows instead of the column silently becoming a feature or a regression.
 MOSTLY_BINARY = 0.9
@@ -120,6 +132,18 @@ def _odd_values(series: pd.Series) -> np.ndarray:
     """Mask of the rows holding a value that is no binary spelling (missing values are not odd)."""
     odd = [v for v in pd.unique(series.dropna()) if not is_binary_spelling(v)]
     return series.isin(odd).to_numpy() if odd else np.zeros(len(series), dtype=bool)
+
+
+def _regression_named(column: str) -> bool:
+    """A name that says "regression label": watch_time, dwell, rating, gmv... or exactly overall or stars."""
+    return bool(_tokens(column) & _REGRESSION_LABEL_TOKENS) or str(column).strip().lower() in _REGRESSION_LABEL_NAMES
+
+
+def _id_named(column: str) -> bool:
+    """A name ending in id: seller_id, sellerId, or one word such as visitorid or transactionid."""
+    parts = _parts(column)
+    last = parts[-1] if parts else ""
+    return last == "id" or (last.endswith("id") and last[:-2] in _ID_PREFIXES)
 
 
 def _label_name(column: str) -> bool:
@@ -252,7 +276,7 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
             if _label_name(c):
                 constant_labels.append(c)
             continue
-        if (tokens & _BINARY_LABEL_TOKENS or tokens & _REGRESSION_LABEL_TOKENS) and not set(_parts(c)) & _STAT_WORDS:
+        if (tokens & _BINARY_LABEL_TOKENS or _regression_named(c)) and not set(_parts(c)) & _STAT_WORDS:
             task = _label_task(c, s, nunique[c])
             if task is not None:
                 tasks.append(task)
@@ -261,7 +285,7 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
             ignored[c] = "a date/time that is not the timestamp column"
         elif is_numeric(s):
             integer = pd.api.types.is_integer_dtype(s) or bool(np.all(np.mod(s.dropna(), 1) == 0))
-            id_named = _parts(c)[-1:] == ["id"]
+            id_named = _id_named(c)
             # A row id is distinct in (nearly) every row; an id column with fewer values (a seller in half the rows
             # of a small file) is a feature.
             if (
@@ -296,7 +320,7 @@ def _label_task(column: str, series: pd.Series, nunique: int) -> TaskSpec | None
         spelled = ~_odd_values(series)
         if nunique <= 3 or spelled.mean() >= MOSTLY_BINARY:
             return TaskSpec(column, "binary")  # 1/2, a/b, 0/1/2 or a few odd values: validation says what is wrong
-    elif not _tokens(column) & _REGRESSION_LABEL_TOKENS:
+    elif not _regression_named(column):
         return None  # user_ctr, click_per_day: a number about clicks, not a click (a click count is named "click")
     if is_numeric(series):
         skewed = bool(series.min() >= 0 and series.skew() > 2)

@@ -200,7 +200,8 @@ def test_schema_edits_are_saved_and_validated_problem_by_problem():
     assert "like" not in config.data.categorical + config.data.numeric
     problems = [e.value for e in at.error]
     assert len(problems) == 1
-    assert problems[0].startswith("column 'item_category' is a binary task but has 20 distinct values")
+    assert problems[0].startswith("column 'item_category' holds text categories ('electronics', 'travel', ")
+    assert "not a label: to predict one of them, add a 0/1 column per value" in problems[0]
     assert "Training is blocked" in at.warning[0].value
     assert not at.success
     assert at.session_state["data_valid"] is False

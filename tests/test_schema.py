@@ -313,3 +313,43 @@ def test_a_mostly_binary_text_label_still_names_its_odd_rows(interactions):
         validate(config, interactions)
 
     assert "values that are not 0/1 are in 2 rows (rows 6, 10" in info.value.problems[0]
+
+
+def test_ids_and_labels_named_as_in_public_logs_are_recognised():
+    # Retailrocket (visitorid, transactionid), Amazon reviews (reviewerID, overall), Spotify skips (not_skipped):
+    # visitorid was standardised as a number, overall a categorical feature, not_skipped a feature beside its labels.
+    rng = np.random.default_rng(0)
+    n = 2000
+    retailrocket = pd.DataFrame(
+        {
+            "timestamp": 1_433_221_332_117 + np.arange(n),
+            "visitorid": rng.integers(0, 1_400_000, n),
+            "itemid": rng.integers(0, 400, n),
+            "transactionid": np.where(rng.random(n) < 0.02, rng.integers(0, 17_000, n), np.nan),
+            "bought": (rng.random(n) < 0.1).astype(int),
+        }
+    )
+    amazon = pd.DataFrame(
+        {
+            "reviewerID": [f"A{i % 300}" for i in range(n)],
+            "asin": [f"B{i % 200}" for i in range(n)],
+            "overall": rng.integers(1, 6, n).astype(float),
+            "overall_rank": rng.integers(1, 6, n),  # "overall" inside a name is no label
+        }
+    )
+    spotify = pd.DataFrame(
+        {
+            "session_id": [f"s{i % 100}" for i in range(n)],
+            "skip_1": rng.random(n) < 0.3,
+            "not_skipped": rng.random(n) < 0.4,
+        }
+    )
+
+    rr, am, sp = infer_schema(retailrocket), infer_schema(amazon), infer_schema(spotify)
+
+    assert (rr.data.user_col, rr.data.item_col) == ("visitorid", "itemid")
+    assert {"visitorid", "transactionid"} <= set(rr.data.categorical) and rr.data.numeric == []
+    assert am.data.user_col == "reviewerID"
+    assert [(t.name, t.type) for t in am.tasks] == [("overall", "regression")]
+    assert "overall_rank" in am.data.categorical
+    assert [t.name for t in sp.tasks] == ["skip_1", "not_skipped"]
