@@ -161,6 +161,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
     loaded = None
     if args.config:
         config = ExperimentConfig.load(args.config)
+        _point_at_data(config, args)
     else:
         if not args.data:
             raise MtlrecError("give a data file (or --config DIR/config.json)")
@@ -169,7 +170,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
         frame = loaded.frame
         proposal = propose_schema(frame, args.data)
         d, inferred = proposal.data, proposal.data
-        d.path, d.test_path = args.data, args.test_data
+        d.path, d.test_path = _stored(args.data), _stored(args.test_data)  # read as given, kept absolute
         for flag in ("user_col", "item_col", "time_col"):
             if getattr(args, flag):
                 setattr(d, flag, getattr(args, flag))
@@ -223,6 +224,41 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
         config.data = d
     _apply_overrides(config, args)
     return config, loaded
+
+
+def _stored(path: str | None) -> str | None:
+    """A data path as a run's config keeps it: absolute, so that `--config` finds the file from any folder (a bundled
+    sample stays `sample:NAME`, portable across machines)."""
+    if not path or str(path).startswith("sample:"):
+        return path
+    return str(Path(path).resolve())
+
+
+def _point_at_data(config: ExperimentConfig, args: argparse.Namespace) -> None:
+    """`train [DATA] --config C`: DATA (and --test-data) replace the saved config's files; a saved file that is
+    gone says how to point the run at it again; one that changed since the run is a warning."""
+    import json
+
+    from mtlrec.data import changed_files, resolve_data_path
+
+    d = config.data
+    for attr, given in (("path", args.data), ("test_path", args.test_data)):
+        if given:
+            setattr(d, attr, _stored(given))
+        elif getattr(d, attr) and not Path(resolve_data_path(getattr(d, attr))).is_file():
+            flag = "DATA" if attr == "path" else "--test-data FILE"
+            raise MtlrecError(
+                f"the data file of {args.config} is missing: {getattr(d, attr)}; pass it again "
+                f"(python -m mtlrec train {flag} --config {args.config}), or move it back"
+            )
+    metrics = Path(args.config).with_name("metrics.json")
+    if not (args.data or args.test_data) and metrics.is_file():
+        try:
+            recorded = json.loads(metrics.read_text(encoding="utf-8")).get("data_files") or []
+        except (OSError, ValueError):
+            recorded = []
+        for change in changed_files(recorded):
+            print(f"warning: {change}: this re-run will not give the run's metrics", file=sys.stderr)
 
 
 EVENT_WORDS = {"behavior", "behaviour", "event", "action", "type", "interaction"}
@@ -388,7 +424,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
-    from mtlrec.data import load_frames
+    from mtlrec.data import changed_files, load_frames
     from mtlrec.recommend import Recommender
     from mtlrec.runs import read_run_folder
 
@@ -396,6 +432,8 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         raise MtlrecError(f"--k must be at least 1, got {args.k}")
     run = read_run_folder(Path(args.run))
     model, encoder = run.load_model()
+    for change in changed_files(run.metrics.get("data_files") or []):
+        print(f"warning: {change}: users and items the model never saw are scored as unknown ones", file=sys.stderr)
     frame, _, _ = load_frames(run.config)
     recommender = Recommender(model, encoder, run.config, frame)
     user = _match_user(frame[run.config.data.user_col], args.user)

@@ -38,6 +38,7 @@ class Prepared:
     val: Encoded
     test: Encoded
     notes: list[str] = field(default_factory=list)
+    files: list[dict] = field(default_factory=list)  # the data files read, as data_files records them
 
     @property
     def ranking_note(self) -> str | None:
@@ -65,6 +66,48 @@ def resolve_data_path(path: str) -> str:
 
         return str(sample_path(str(path)[len(SAMPLE_PREFIX) :]))
     return str(path)
+
+
+def data_files(config: ExperimentConfig) -> list[dict]:
+    """The config's data files as a run records them (metrics.json's data_files): path as configured, size,
+    modification time and SHA-256, so that a re-run or a recommendation can tell that a file changed since."""
+    files = []
+    for path in (config.data.path, config.data.test_path):
+        resolved = Path(resolve_data_path(path)) if path else None
+        if resolved is not None and resolved.is_file():
+            stat = resolved.stat()
+            digest = _sha256(resolved)
+            files.append({"path": str(path), "bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": digest})
+    return files
+
+
+def changed_files(recorded: list[dict]) -> list[str]:
+    """One sentence per data file that differs from what data_files recorded (size, else content); [] if none."""
+    changed = []
+    for entry in recorded:
+        path = Path(resolve_data_path(entry["path"]))
+        if not path.is_file():
+            changed.append(f"{entry['path']} is missing")
+            continue
+        stat = path.stat()
+        if stat.st_size == entry.get("bytes") and stat.st_mtime_ns == entry.get("mtime_ns"):
+            continue  # untouched: no need to read it again
+        if stat.st_size != entry.get("bytes") or _sha256(path) != entry.get("sha256"):
+            changed.append(
+                f"{path.name} changed since the run was trained ({entry.get('bytes', 0):,} bytes then, "
+                f"{stat.st_size:,} now)"
+            )
+    return changed
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def propose_schema(frame: pd.DataFrame, path: str | None = None) -> SchemaProposal:
@@ -201,6 +244,7 @@ def prepare(
         val=encoder.transform(frame.iloc[val_idx]),
         test=encoder.transform(test_frame),
         notes=notes,
+        files=data_files(config),
     )
     for j, task in enumerate(config.tasks):
         if task.type == "binary":

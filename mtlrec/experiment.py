@@ -168,6 +168,7 @@ def trained_result(
         "precision": fit.precision_,
         "status": fit.status_,
         "diagnostics": final_diagnostics(fit.history_),
+        "data_files": prepared.files,
         **extra_metrics,
     }
     predictions = None

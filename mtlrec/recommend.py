@@ -7,6 +7,8 @@ predictions for regression tasks, so fusion weights a_j in sum_j a_j * s_j act o
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import torch
@@ -68,6 +70,15 @@ class Recommender:
         d = config.data
         if not d.user_col or not d.item_col:
             raise MtlrecError("recommendations need a user column and an item column: set both in the schema")
+        used = [d.user_col, d.item_col, d.time_col, *d.categorical, *d.numeric]
+        missing = [c for c in dict.fromkeys(used) if c and c not in frame.columns]
+        if missing:  # the file changed since the run was trained
+            shown = ", ".join(f"'{c}'" for c in missing)
+            raise MtlrecError(
+                f"the data no longer has column{'s' if len(missing) > 1 else ''} {shown}, which the run was trained "
+                "with: restore the file, or train a new run on the file as it is now",
+                source=Path(d.path).name if d.path else None,
+            )
         self.model, self.encoder, self.config, self.device = model.eval(), encoder, config, torch.device(device)
         self.columns = RecommendColumns.around(config.tasks)  # the tables' own columns, clear of the task names
         self.user_col, self.item_col = d.user_col, d.item_col

@@ -244,6 +244,8 @@ try:
 except MtlrecError as exc:
     st.error(exc.message)
     st.stop()
+for change in runs.data_changes(run_id):
+    st.warning(f"{change}: users and items the model never saw are scored as unknown ones.")
 
 users = recommender.users()
 if not users:

@@ -272,3 +272,70 @@ def test_a_log_whose_outcome_is_an_event_type_column_says_how_to_make_labels(tmp
         "holds event types (pv, cart, buy): add a 0/1 column per type you want to predict (e.g. buy = 1 where "
         "behavior_type is 'buy', else 0) and name those"
     )
+
+
+@pytest.fixture
+def moved_run(small_file, tmp_path, monkeypatch):
+    """A run trained from a relative path in another folder: (run folder, data file)."""
+    data = tmp_path / "data" / "log.csv"
+    data.parent.mkdir()
+    data.write_bytes(small_file.read_bytes())
+    monkeypatch.chdir(tmp_path / "data")
+    assert main(["train", "log.csv", "--size", "tiny", "--epochs", "1", "--quiet", "--out", str(tmp_path / "run")]) == 0
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / "run", data
+
+
+def test_a_saved_config_finds_its_data_from_any_folder_and_data_given_replaces_it(moved_run, tmp_path, capsys):
+    run, data = moved_run
+    config = str(run / "config.json")
+    first = json.loads((run / "metrics.json").read_text())
+    assert json.loads((run / "config.json").read_text())["data"]["path"] == str(data)  # absolute
+    assert first["data_files"][0]["path"] == str(data) and first["data_files"][0]["bytes"] == data.stat().st_size
+
+    assert main(["train", "--config", config, "--quiet", "--out", str(tmp_path / "again")]) == 0
+    assert json.loads((tmp_path / "again" / "metrics.json").read_text())["tasks"] == first["tasks"]
+    assert "warning" not in capsys.readouterr().err
+
+    data.rename(tmp_path / "moved.csv")
+    assert main(["train", "--config", config, "--quiet", "--out", str(tmp_path / "x")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: the data file of {config} is missing: {data}; pass it again (python -m mtlrec train DATA --config "
+        f"{config}), or move it back"
+    )
+    assert main(["train", "moved.csv", "--config", config, "--quiet", "--out", str(tmp_path / "moved")]) == 0
+    assert json.loads((tmp_path / "moved" / "metrics.json").read_text())["tasks"] == first["tasks"]
+
+
+def test_changed_data_is_a_warning_on_a_rerun_and_a_recommendation(moved_run, tmp_path, capsys):
+    run, data = moved_run
+    before = data.stat().st_size
+    frame = pd.read_csv(data)
+    pd.concat([frame, frame.head(50)]).to_csv(data, index=False)
+    capsys.readouterr()
+
+    assert main(["train", "--config", str(run / "config.json"), "--quiet", "--out", str(tmp_path / "again")]) == 0
+    assert (
+        f"warning: log.csv changed since the run was trained ({before:,} bytes then, {data.stat().st_size:,} now): "
+        "this re-run will not give the run's metrics"
+    ) in capsys.readouterr().err
+    user = str(frame["user_id"].iloc[0])
+    assert main(["recommend", "--run", str(run), "--user", user, "--k", "3"]) == 0
+    assert "log.csv changed since the run was trained" in capsys.readouterr().err
+
+
+def test_recommend_with_a_data_file_that_lost_a_column_exits_2_naming_it(moved_run, capsys):
+    run, data = moved_run
+    frame = pd.read_csv(data)
+    frame.drop(columns=["device"]).to_csv(data, index=False)
+    capsys.readouterr()
+
+    assert main(["recommend", "--run", str(run), "--user", str(frame["user_id"].iloc[0])]) == 2
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .endswith(
+            "error: log.csv: the data no longer has column 'device', which the run was trained with: restore the file, "
+            "or train a new run on the file as it is now"
+        )
+    )

@@ -79,3 +79,11 @@ def recommender_of(run_id: str):
     model, encoder = model_of(run_id)
     frame, _, _ = load_frames(run.config)
     return Recommender(model, encoder, run.config, frame)
+
+
+def data_changes(run_id: str) -> list[str]:
+    """How the run's data files changed since it was trained (mtlrec.data.changed_files), [] when they did not."""
+    from mtlrec.data import changed_files
+
+    run = state.store().load(run_id)
+    return changed_files(run.metrics.get("data_files") or []) if run is not None else []
