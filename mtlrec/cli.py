@@ -204,7 +204,10 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
         weights = _numbers(args.weights, float, "--weights")
         if weights is not None:
             if len(weights) != len(config.tasks):
-                raise MtlrecError(f"--weights has {len(weights)} values for {len(config.tasks)} tasks")
+                raise MtlrecError(
+                    f"--weights has {len(weights)} values for {len(config.tasks)} tasks "
+                    f"({', '.join(config.task_names)}): give one per task, in that order"
+                )
             for task, w in zip(config.tasks, weights, strict=True):
                 task.weight = w
         for flag, on in (("--log1p", True), ("--no-log1p", False)):
@@ -356,9 +359,12 @@ def metrics_text(metrics: dict) -> str:
     for values in tasks.values():
         columns += [c for c in values if c not in columns]
     width = max([len("task")] + [len(t) for t in tasks])
-    lines = ["task".ljust(width) + "".join(f"{c:>12}" for c in columns)]
-    for task, values in tasks.items():
-        lines.append(task.ljust(width) + "".join(f"{_fmt(values.get(c)):>12}" for c in columns))
+    cells = {task: [_fmt(values.get(c)) for c in columns] for task, values in tasks.items()}
+    # Each column as wide as its widest cell, two spaces apart: a gmv RMSE of 1e9 no longer runs into the next one.
+    widths = [max([12, len(c) + 2] + [len(row[i]) + 2 for row in cells.values()]) for i, c in enumerate(columns)]
+    lines = ["task".ljust(width) + "".join(c.rjust(w) for c, w in zip(columns, widths, strict=True))]
+    for task, row in cells.items():
+        lines.append(task.ljust(width) + "".join(v.rjust(w) for v, w in zip(row, widths, strict=True)))
     return "\n".join(lines)
 
 

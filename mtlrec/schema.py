@@ -558,10 +558,19 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
             parsed = parse_time(f[d.time_col])
             bad = (parsed.isna() & f[d.time_col].notna()).to_numpy() | f[d.time_col].isna().to_numpy()
             if bad.any():
-                problems.append(
-                    f"{prefix}timestamp column '{d.time_col}' has values that are not times in {_where(f[d.time_col], bad)}: "
-                    "use numbers (epoch seconds) or dates like 2024-05-01 12:00"
-                )
+                column = f[d.time_col]
+                if pd.api.types.is_datetime64_any_dtype(column) and column.notna().to_numpy()[bad].all():
+                    # Real dates, but placeholders (9999-12-31, 1800-01-01) outside the years a log can hold.
+                    problems.append(
+                        f"{prefix}timestamp column '{d.time_col}' has dates outside the years "
+                        f"{PLAUSIBLE_YEARS[0]}-{PLAUSIBLE_YEARS[1]} in {_where(column, bad)}: placeholders such as "
+                        "9999-12-31? drop those rows or set them to missing"
+                    )
+                else:
+                    problems.append(
+                        f"{prefix}timestamp column '{d.time_col}' has values that are not times in "
+                        f"{_where(column, bad)}: use numbers (epoch seconds) or dates like 2024-05-01 12:00"
+                    )
     problems.extend(_split_problems(config, frame, test_frame))
     if problems:
         raise MtlrecError(problems)

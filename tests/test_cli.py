@@ -134,7 +134,11 @@ def test_sample_writes_a_reproducible_log(tmp_path):
     [
         (["train", "missing.csv"], "file 'missing.csv' does not exist"),
         (["train", "{data}", "--tasks", "click,nope"], "--tasks names columns that are not in the data: 'nope'"),
-        (["train", "{data}", "--tasks", "click", "--weights", "1,2"], "--weights has 2 values for 1 tasks"),
+        (["train", "{data}", "--tasks", "click", "--weights", "1,2"], "--weights has 2 values for 1 tasks (click)"),
+        (
+            ["train", "{data}", "--weights", "1,2"],
+            "--weights has 2 values for 4 tasks (click, like, purchase, watch_time): give one per task, in that order",
+        ),
         (
             ["train", "{data}", "--tasks", "item_price", "--task-types", "binary"],
             "column 'item_price' is a binary task",
@@ -339,3 +343,16 @@ def test_recommend_with_a_data_file_that_lost_a_column_exits_2_naming_it(moved_r
             "or train a new run on the file as it is now"
         )
     )
+
+
+def test_the_final_table_keeps_large_metrics_apart():
+    # A gmv RMSE near 1e9 ran into the next column: "1.0000286311329.1247252192686.3037".
+    from mtlrec.cli import metrics_text
+
+    text = metrics_text({"tasks": {"gmv": {"rmse": 1286311329.1247, "mae": 252192686.3037}, "click": {"auc": 0.75}}})
+
+    header, gmv, click = text.splitlines()
+    assert header.split() == ["task", "rmse", "mae", "auc"]
+    assert gmv.split() == ["gmv", "1286311329.1247", "252192686.3037", "-"]
+    assert click.split() == ["click", "-", "-", "0.7500"]
+    assert len({len(line) for line in text.splitlines()}) == 1  # columns aligned

@@ -353,3 +353,17 @@ def test_ids_and_labels_named_as_in_public_logs_are_recognised():
     assert [(t.name, t.type) for t in am.tasks] == [("overall", "regression")]
     assert "overall_rank" in am.data.categorical
     assert [t.name for t in sp.tasks] == ["skip_1", "not_skipped"]
+
+
+def test_a_placeholder_date_in_the_timestamp_says_it_is_out_of_range(interactions):
+    interactions["when"] = pd.to_datetime(interactions["timestamp"], unit="s").astype("datetime64[s]")
+    interactions.loc[3, "when"] = pd.Timestamp("9999-12-31")  # a warehouse's "no end date"
+    config = ExperimentConfig(data=DataConfig(time_col="when", categorical=["category"]), tasks=[TaskSpec("click")])
+
+    with pytest.raises(MtlrecError) as info:
+        validate(config, interactions)
+
+    assert info.value.problems == [
+        "timestamp column 'when' has dates outside the years 1900-2200 in 1 row (row 4, e.g. '9999-12-31 00:00:00'): "
+        "placeholders such as 9999-12-31? drop those rows or set them to missing"
+    ]
