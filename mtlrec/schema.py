@@ -41,7 +41,7 @@ _ID_NEEDS = (
 )
 _TIME_SQUASHED = {re.sub(r"[^a-z0-9]", "", t) for t in _TIME_NAMES}
 # Words that make a name time-like when the values are epoch numbers or dates too (time_ms, created_at, event_ts).
-_TIME_WORDS = {"time", "ts", "timestamp", "datetime", "date", "created", "updated", "epoch", "unixtime"}
+_TIME_WORDS = {"time", "ts", "timestamp", "datetime", "date", "created", "updated", "epoch", "unixtime", "hour"}
 # Words that make a click- or rating-named column a statistic about past behaviour (a feature), not a label.
 _STAT_WORDS = {
     "cnt", "count", "counts", "num", "number", "avg", "mean", "median", "std", "sum", "min", "max",
@@ -333,14 +333,16 @@ def _label_task(column: str, series: pd.Series, nunique: int) -> TaskSpec | None
 # Plausible epoch times in seconds, milliseconds, microseconds or nanoseconds (1973 onwards); YYYYMMDD dates.
 _EPOCH = (1e8, 1e19)
 _YYYYMMDD = (19000101, 22001231)
+_YYMMDDHH = (1_010_100, 100_000_000)  # date and hour codes, 2001-2099 (year 2000's would read as 6-digit numbers)
 # Text that starts like a date: 2024-05-01, 2024/5/1, 01.05.2024, 5/1/24 (a time may follow).
 _DATE_TEXT = re.compile(r"\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})([ T]\S.*)?\s*")
 TIME_SAMPLE = 200
 
 
 def _time_evidence(column: str, series: pd.Series) -> int:
-    """2 for values that are times (datetimes, epoch numbers or YYYYMMDD under a time-like name such as time_ms or
-    created, text that reads as dates under any name), 1 for a timestamp's name alone (ts, date...), else 0."""
+    """2 for values that are times (datetimes, epoch numbers, YYYYMMDD or YYMMDDHH under a time-like name such as
+    time_ms, created or hour, text that reads as dates under any name), 1 for a timestamp's name alone (ts, date...),
+    else 0."""
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         return 2
     named = int(_squash(column) in _TIME_SQUASHED)
@@ -357,6 +359,10 @@ def _time_evidence(column: str, series: pd.Series) -> int:
         elif values.min() >= _YYYYMMDD[0] and values.max() <= _YYYYMMDD[1]:
             days = values.astype(np.int64)
             epoch = np.all((days // 100 % 100 >= 1) & (days // 100 % 100 <= 12) & (days % 100 >= 1))
+        elif values.min() >= _YYMMDDHH[0] and values.max() < _YYMMDDHH[1]:  # Avazu's hour: 14102100
+            hours = values.astype(np.int64)
+            month, day = hours // 10_000 % 100, hours // 100 % 100
+            epoch = np.all((month >= 1) & (month <= 12) & (day >= 1) & (day <= 31) & (hours % 100 <= 23))
         else:
             epoch = values.min() >= _EPOCH[0] and values.max() < _EPOCH[1] and values.max() < 100 * values.min()
         return 2 if epoch else named

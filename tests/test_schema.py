@@ -367,3 +367,21 @@ def test_a_placeholder_date_in_the_timestamp_says_it_is_out_of_range(interaction
         "timestamp column 'when' has dates outside the years 1900-2200 in 1 row (row 4, e.g. '9999-12-31 00:00:00'): "
         "placeholders such as 9999-12-31? drop those rows or set them to missing"
     ]
+
+
+def test_avazus_date_hour_code_is_the_timestamp_and_an_hour_of_day_is_not():
+    rng = np.random.default_rng(0)
+    codes = np.array([14102100 + day * 100 + hour for day in range(10) for hour in range(24)])  # YYMMDDHH
+    frame = pd.DataFrame(
+        {
+            "click": (rng.random(2400) < 0.17).astype(int),
+            "hour": np.repeat(codes, 10),
+            "C1": rng.choice([1005, 1002, 1010], 2400),
+            "C14": rng.integers(15000, 24000, 2400),
+        }
+    )
+
+    assert infer_schema(frame).data.time_col == "hour"  # was a standardised numeric feature
+    frame["hour"] = np.tile(np.arange(24), 100)  # hour of day, as in the bundled sample: a feature
+    proposal = infer_schema(frame)
+    assert proposal.data.time_col is None and "hour" in proposal.data.categorical
