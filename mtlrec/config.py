@@ -47,6 +47,12 @@ class TaskSpec:
     log1p: bool = False  # regression only: train on log1p(y) (skewed targets such as watch time)
 
 
+def split_monitor(monitor: str) -> tuple[str, str]:
+    """'<task>:<metric>' as (task, metric), split at the last colon: a task may be named a:b, a metric never is."""
+    task, _, metric = monitor.rpartition(":")
+    return task, metric
+
+
 def free_name(name: str, taken: set[str]) -> str:
     """`name`, or `name_2`, `name_3`… the first not in `taken` (which then holds it): a column of our own beside
     the user's columns, which may have any name."""
@@ -229,7 +235,7 @@ class ExperimentConfig:
                 f"the {self.split.method} split needs a {self.split.method} column: training will use the random split"
             )
             self.split.method = "random"
-        monitored = self.train.monitor.partition(":")[0]
+        monitored = split_monitor(self.train.monitor)[0]
         if self.train.monitor != "loss" and monitored not in self.task_names:
             notes.append(f"early stopping watched '{monitored}', which is no longer a task: it now watches the loss")
             self.train.monitor = "loss"
@@ -311,7 +317,7 @@ class ExperimentConfig:
         if tr.precision not in PRECISIONS:
             problems.append(f"precision '{tr.precision}' is not one of {', '.join(PRECISIONS)}")
         if tr.monitor != "loss":
-            task, _, metric = tr.monitor.partition(":")
+            task, metric = split_monitor(tr.monitor)
             types = {t.name: t.type for t in self.tasks}
             if task not in names or not metric:
                 problems.append(f"monitor '{tr.monitor}' must be 'loss' or '<task>:<metric>' with a chosen task")

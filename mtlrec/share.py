@@ -25,6 +25,7 @@ from mtlrec.config import (
     TASK_TYPES,
     WEIGHTING_METHODS,
     ExperimentConfig,
+    split_monitor,
 )
 from mtlrec.data import SAMPLE_PREFIX
 
@@ -252,7 +253,7 @@ def apply_query(
                 kept[child] = parent
         config.model.funnel = kept
     if config.train.monitor != monitor:  # checked last: the link may change the tasks' types
-        task, _, metric = config.train.monitor.partition(":")
+        task, metric = split_monitor(config.train.monitor)
         types = {t.name: t.type for t in config.tasks}
         if config.train.monitor != "loss" and (task not in types or metric not in MONITOR_METRICS[types[task]]):
             problems.append(

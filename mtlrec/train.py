@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mtlrec import diagnostics
-from mtlrec.config import TaskSpec, TrainConfig
+from mtlrec.config import TaskSpec, TrainConfig, split_monitor
 from mtlrec.encode import Encoded
 from mtlrec.metrics import higher_is_better
 
@@ -422,7 +422,7 @@ def monitor_value(
     """(value, higher_is_better) of the early-stopping criterion `monitor` ("loss" or "<task>:<metric>")."""
     if monitor == "loss":
         return sum(t.weight * val_loss[t.name] for t in tasks), False
-    task, _, metric = monitor.partition(":")
+    task, metric = split_monitor(monitor)
     return metrics.get(task, {}).get(metric, math.nan), higher_is_better(metric)
 
 

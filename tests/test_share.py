@@ -199,3 +199,20 @@ def lab_config_named(name: str) -> ExperimentConfig:
     config = lab_config()
     config.tasks[1].name = name
     return config
+
+
+def test_a_task_named_with_a_colon_can_be_monitored_and_its_monitor_travels_in_a_link():
+    # 'a:b:auc' was split at the first colon: training refused it ("with a chosen task") and links dropped it.
+    def config_of(monitor: str) -> ExperimentConfig:
+        config = lab_config()
+        config.tasks[0].name = "a:b"
+        config.train.monitor = monitor
+        return config
+
+    config = config_of("a:b:auc")
+    config.check()
+    assert config.conform() == [] and config.train.monitor == "a:b:auc"
+    applied, _, problems = apply_query(config_of("loss"), through_url(to_query(config)))
+    assert problems == [] and applied.train.monitor == "a:b:auc"
+    with pytest.raises(MtlrecError, match="monitor 'a:b:rmse': a binary task is monitored by one of auc"):
+        config_of("a:b:rmse").check()
