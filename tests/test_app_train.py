@@ -257,3 +257,24 @@ def test_at_the_servers_job_cap_train_explains_and_starts_nothing(home):
     assert f"already training {limiter.max_jobs} model(s), its limit" in at.error[0].value
     assert runs(home) == []
     assert at.button(key="train_start").disabled is False
+
+
+def test_a_new_dataset_that_cannot_keep_the_time_split_says_so_on_train(home, samples):
+    # The split moved to random without a word when the new file had no time column.
+    def by_time(config: ExperimentConfig) -> None:
+        config.split.method = "time"
+
+    at = with_sample("pages/data.py", by_time)
+    frame = pd.read_parquet(samples / "synthetic.parquet").drop(columns=["timestamp"]).head(2000)
+    at.file_uploader(key="data_upload").set_value(("no time.csv", frame.to_csv(index=False).encode(), "text/csv"))
+    at.run()
+    at.switch_page(PAGE)
+    at.run()
+
+    assert not at.exception
+    assert ExperimentConfig.from_dict(at.session_state["experiment"]).split.method == "random"
+    assert [i.value for i in at.info if "time split" in i.value] == [
+        "no time.csv: the time split needs a time column: training will use the random split."
+    ]
+    at.run()
+    assert not [i for i in at.info if "time split" in i.value]  # shown once

@@ -31,7 +31,7 @@ DATASET = "dataset"  # {"path", "name", "kind": "sample"|"upload"|"synthetic", "
 FRAME = "dataset_frame"  # the loaded DataFrame (this session only)
 EXPERIMENT = "experiment"  # ExperimentConfig.to_dict(): schema, tasks and every training setting
 RESULTS_RUN = "results_run_id"  # the run shown on Results and Recommend
-CLAMPED = "clamped_settings"  # notes on settings moved into their control's range, until a page shows them
+CLAMPED = "clamped_settings"  # notes on settings moved (into range, to fit new data) until a page shows them
 
 
 @st.cache_resource(show_spinner=False)
@@ -89,7 +89,8 @@ def use_dataset(path: str, name: str, kind: str, table=None) -> None:
         previous.weighting,
         previous.k,
     )
-    config.conform()
+    for note in config.conform():  # e.g. a time split kept from the previous dataset, which this one cannot do
+        st.session_state.setdefault(CLAMPED, []).append(f"{name}: {note}.")
     st.session_state[DATASET] = {
         "path": path,
         "name": name,
@@ -211,7 +212,7 @@ def ranged(widget, label: str, key: str, value, bounds: tuple, **kwargs):
 
 
 def clamped_notes() -> list[str]:
-    """The notes of ranged() since they were last shown (each is shown once)."""
+    """The notes of ranged() and of a new dataset's settings since they were last shown (each is shown once)."""
     return st.session_state.pop(CLAMPED, [])
 
 
