@@ -372,6 +372,7 @@ def start_training(run_config: ExperimentConfig, frame) -> bool:
         return False
     session_jobs().job = job
     remember_run(job.run_id)
+    st.session_state[state.RESULTS_RUN] = job.run_id  # Results and Recommend show it once it ends, not an older run
     # The page then draws the job's panel: after its first live point (the first batch is reported at once), so
     # that the panel opens with its chart rather than "preparing" and a chart one poll later.
     job.wait(lambda s: bool(s.live), FIRST_POINT_WAIT)

@@ -278,3 +278,19 @@ def test_a_new_dataset_that_cannot_keep_the_time_split_says_so_on_train(home, sa
     ]
     at.run()
     assert not [i for i in at.info if "time split" in i.value]  # shown once
+
+
+def test_results_and_recommend_show_the_run_trained_last_not_the_one_opened_before(home):
+    # After a second training, the sidebar's Results kept showing the first run (only "Open results" switched).
+    at = open_app(PAGE, query=FAST)
+    ids = []
+    for _ in range(2):
+        at.button(key="train_start").click().run()
+        until(at, lambda at: bool(at.success))
+        ids.append(at.session_state[state.RESULTS_RUN])
+        for page in ("pages/results.py", "pages/recommend.py"):
+            at.switch_page(page).run()
+            assert not at.exception
+            assert at.selectbox(key="results_run" if page.endswith("results.py") else "recommend_run").value == ids[-1]
+        at.switch_page(PAGE).run()
+    assert ids[0] != ids[1] and {r["id"] for r in runs(home)} == set(ids)
