@@ -6,13 +6,16 @@ import gzip
 import io
 import zipfile
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+import mtlrec.io
 from mtlrec.errors import MtlrecError
 from mtlrec.io import load_table, read_table
+from mtlrec.schema import infer_schema
 
 TABLE = "user,item,click\nu1,7,1\nu2,8,0\nu3,7,1\n"
 EXPECTED = pd.DataFrame({"user": ["u1", "u2", "u3"], "item": [7, 8, 7], "click": [1, 0, 1]})
@@ -241,3 +244,245 @@ def test_bad_file_on_disk_is_named_by_its_file_name(tmp_path):
         load_table(path)
 
     assert str(info.value) == "broken.csv: the file has a header but no data rows"
+
+
+# --- codes with leading zeros (0042 beside 42) stay text ---
+
+
+def test_integer_codes_with_leading_zeros_stay_text_and_other_integers_stay_numbers():
+    text = (
+        "user_id,article_id,zip,price,click\n"
+        '042,0108775030,02134,1.5,1\n42,108775031,,2,0\n0042,"0108775030",00123,3,1\n7,108775032,,4,0\n'
+    )
+
+    table = read_table(text.encode(), "hm.csv")
+
+    frame = table.frame
+    assert frame["user_id"].tolist() == ["042", "42", "0042", "7"]  # three users, not one user 42
+    assert frame["article_id"].tolist() == ["0108775030", "108775031", "0108775030", "108775032"]
+    assert frame["zip"].tolist()[::2] == ["02134", "00123"] and frame["zip"].isna().tolist() == [0, 1, 0, 1]
+    assert frame["click"].tolist() == [1, 0, 1, 0] and frame["click"].dtype == "int64"
+    assert frame["price"].tolist() == [1.5, 2.0, 3.0, 4.0]
+    assert table.notes == [
+        "column 'user_id': codes with leading zeros (e.g. '042') kept as text",
+        "column 'article_id': codes with leading zeros (e.g. '0108775030') kept as text",
+        "column 'zip': codes with leading zeros (e.g. '02134') kept as text",
+    ]
+
+
+def test_a_code_with_a_leading_zero_far_down_the_file_keeps_the_column_text():
+    rows = "".join(f"{u},{u % 7},{u % 2}\n" for u in range(1, 20_000)) + "0042,3,1\n"
+
+    table = read_table(("user_id,item_id,click\n" + rows).encode(), "late.csv")
+
+    assert table.frame["user_id"].tolist()[-2:] == ["19999", "0042"] and table.frame["user_id"].nunique() == 20_000
+    assert table.frame["item_id"].dtype == "int64"
+    assert table.notes == ["column 'user_id': codes with leading zeros (e.g. '0042') kept as text"]
+
+
+def test_zeros_that_are_no_leading_zeros_leave_integer_columns_alone():
+    text = "user_id,code,price,day,click\n10,007x,0.5,2024-05-01,0\n100,abc,0.25,2024-05-02,1\n0,x,10.0,2024-05-03,0\n"
+
+    table = read_table(text.encode(), "plain.csv")
+
+    assert table.frame["user_id"].tolist() == [10, 100, 0] and table.frame["click"].dtype == "int64"
+    assert table.frame["code"].tolist() == ["007x", "abc", "x"]  # already text: left as it was
+    assert table.notes == []
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("ratings.dat", b"user_id::item_id::click\n0042::1::0\n42::2::1\n"),
+        ("utf16.csv", "user_id,item_id,click\n0042,1,0\n42,2,1\n".encode("utf-16")),
+        ("excel.csv", "user_id;city;click\n0042;Zürich;0\n42;Köln;1\n".encode("cp1252")),
+    ],
+)
+def test_codes_with_leading_zeros_stay_text_whatever_the_delimiter_and_encoding(name, data):
+    table = read_table(data, name)
+
+    assert table.frame["user_id"].tolist() == ["0042", "42"]
+    assert "column 'user_id': codes with leading zeros (e.g. '0042') kept as text" in table.notes
+
+
+@pytest.mark.parametrize("offset", range(8))
+def test_the_scan_for_zero_padded_fields_sees_them_across_its_chunk_boundaries(monkeypatch, offset):
+    monkeypatch.setattr(mtlrec.io, "ZERO_SCAN_CHUNK", 5)
+    data = b"a,b\n" + b"x" * offset + b"1,07\n"
+
+    assert mtlrec.io._zero_padded_field(data, ",")
+    assert not mtlrec.io._zero_padded_field(data.replace(b"07", b"70"), ",")
+
+
+# --- Parquet column names that are not text ---
+
+
+def test_parquet_with_integer_column_names_reads_them_as_text():
+    frame = pd.DataFrame(np.array([[1, 10, 0], [2, 20, 1], [3, 10, 0]]))  # pd.DataFrame(array): names 0, 1, 2
+
+    table = read_table(frame.to_parquet(), "array.parquet")
+
+    assert list(table.frame.columns) == ["0", "1", "2"]
+    assert table.frame["1"].tolist() == [10, 20, 10]
+    assert table.notes == ["column names saved as numbers read as text: '0', '1', '2'"]
+    infer_schema(table.frame)  # raised AttributeError: 'int' object has no attribute 'lower'
+
+
+def test_parquet_with_multiindex_columns_is_refused_saying_how_to_flatten_them():
+    frame = pd.DataFrame(
+        [[1, 2, 0], [3, 4, 1]], columns=pd.MultiIndex.from_tuples([("a", "user_id"), ("a", "x"), ("b", "click")])
+    )
+
+    error = error_for(frame.to_parquet(), "wide.parquet")
+
+    assert error.problems == [
+        "the columns have 2 levels of names (e.g. ('a', 'user_id')), but column names must be one level of text: "
+        "flatten the columns before saving, e.g. df.columns = ['_'.join(map(str, c)) for c in df.columns]"
+    ]
+
+
+# --- files without a header line ---
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "shown"),
+    [
+        (
+            "UserBehavior.csv",
+            "51,1175,12007,pv,1511546022\n51,1183,5061,pv,1511546370\n52,1175,12007,buy,1511548000\n",
+            "51, 1175, 12007, pv, 1511546022",
+        ),
+        (
+            "train.txt",
+            "1\t\t5\t68fd1e64\t\t80e26c9b\n0\t2\t\tab9e76c1\t3\t80e26c9b\n0\t\t1\t05db9164\t\ta8cd5504\n",
+            "1, (empty), 5, 68fd1e64, (empty), 80e26c9b",
+        ),
+        (
+            "events.csv",
+            "1433221332117,257597,view,355908,\n1433224214164,992329,view,248676,\n1433221999827,111016,transaction,318965,42\n",
+            "1433221332117, 257597, view, 355908, (empty)",
+        ),
+    ],
+)
+def test_a_first_line_of_mostly_numbers_and_blanks_is_taken_for_data(name, text, shown):
+    error = error_for(text.encode(), name)
+
+    assert error.problems == [
+        f"the first line looks like data, not column names ({shown}): add a header line naming the columns"
+    ]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "label,0,1,2,3",  # numbered features under a label name: 'label' stands over numbers
+        "user_id,item_id,1,2,click",
+        "user_id,,price,click",
+        "user_id,item_id,price,click,",  # a trailing delimiter on the header (and rows below)
+    ],
+)
+def test_headers_with_a_few_numbers_or_blanks_are_still_names(header):
+    n = header.count(",") + 1
+    first = ["u1", "i1"] if header.startswith("user") else ["1", "0.5"]
+    rows = "".join(",".join((first + [str(k % 2)] * n)[:n]) + "\n" for k in range(4))
+
+    table = read_table((header + "\n" + rows).encode(), "ok.csv")
+
+    assert len(table.frame) == 4 and table.frame.shape[1] >= n - 1
+
+
+# --- numbers with thousands separators ---
+
+
+def test_numbers_with_thousands_commas_are_numbers_whatever_the_delimiter():
+    text = 'user_id,vote,price,click\nu1,"1,234",1,1\nu2,,2,0\nu3,12,3,1\nu4,-,4,0\nu5,"-2,015,000",5,1\n'
+
+    table = read_table(text.encode(), "amazon.csv")
+
+    assert table.frame["vote"].tolist()[::2] == [1234.0, 12.0, -2_015_000.0]
+    assert table.frame["vote"].isna().tolist() == [False, True, False, True, False]
+    assert table.notes == [
+        "column 'vote': numbers with thousands separators (e.g. '1,234') read as numbers (1 placeholder such as '-' "
+        "read as missing)"
+    ]
+    semicolon = read_table(b"user_id;price;click\nu1;1,234.5;1\nu2;7;0\n", "us.csv")
+    assert semicolon.frame["price"].tolist() == [1234.5, 7.0]
+    assert semicolon.notes == [
+        "delimiter detected: ';'",
+        "column 'price': numbers with thousands separators (e.g. '1,234.5') read as numbers",
+    ]
+
+
+def test_commas_that_do_not_group_thousands_leave_the_text_alone():
+    frame = load_table(b'user_id,pair,click\nu1,"1,2",1\nu2,"3,45",0\n')
+
+    assert frame["pair"].tolist() == ["1,2", "3,45"]
+
+
+# --- field counts, Excel's sep= line, a header-only trailing delimiter, comment lines ---
+
+
+def test_rows_with_two_more_fields_than_the_header_are_counted_exactly():
+    error = error_for(b"a,b,click\n1,2,3,4,1\n5,6,7,8,0\n1,2,3,4,1\n")
+
+    assert error.problems == [
+        "every data row has 5 fields but the header has 3 (delimiter ','): add the 2 missing column names to the "
+        "header line"
+    ]
+
+
+def test_excels_sep_line_is_skipped_and_names_the_delimiter():
+    table = read_table(b"sep=;\nuser;item;click\nu1;7;1\nu2;8;0\nu3;7;1\n", "excel.csv")
+
+    assert_expected_table(table.frame)
+    assert table.notes == ["the first line 'sep=;' (Excel's delimiter line) was skipped: delimiter ';'"]
+    padded = read_table(b'"sep=,",,\nuser,item,click\nu1,7,1\nu2,8,0\nu3,7,1\n', "padded.csv")  # a sheet's cell A1
+    assert_expected_table(padded.frame)
+    assert padded.notes == ["the first line '\"sep=,\",,' (Excel's delimiter line) was skipped: delimiter ','"]
+    error = error_for(b"sep=,\nuser,item,click\nu1,7,1\nu2,8,0,9\n")
+    assert str(error).startswith("upload.csv: line 4 has 4 fields but the header has 3")  # the file's line numbers
+
+
+def test_a_trailing_delimiter_on_the_header_line_only_is_left_out():
+    table = read_table(b"user,item,click,\nu1,7,1\nu2,8,0\nu3,7,1\n", "t.csv")
+
+    assert_expected_table(table.frame)
+    assert table.notes == [
+        "the header line ends with a delimiter but the data rows do not: its empty last name was left out"
+    ]
+
+
+def test_comment_lines_before_the_header_are_skipped_with_a_note():
+    table = read_table(b"# exported by tool X\n# 2024-05-01, all users\n" + TABLE.encode(), "c.csv")
+
+    assert_expected_table(table.frame)
+    assert table.notes == ["lines 1-2 start with '#' (comments) and were skipped"]
+    error = error_for(b"# exported by tool X\nuser,item,click\nu1,7,1\nu2,8,0,9\n")
+    assert str(error).startswith("upload.csv: line 4 has 4 fields but the header has 3")
+    hashed = read_table(b"#user,item,click\nu1,7,1\nu2,8,0\n", "h.csv")  # a header written with '#': kept
+    assert list(hashed.frame.columns) == ["#user", "item", "click"] and hashed.notes == []
+
+
+# --- zero bytes anywhere in the file ---
+
+
+def test_zero_bytes_after_the_first_64_kb_are_found_and_their_line_named():
+    rows = "".join(f"u{i},{i % 9},{i % 2}\n" for i in range(8000))  # ~80 KB
+    data = ("user,item,click\n" + rows).encode()
+    assert len(data) > 64 * 1024
+
+    assert error_for(data + b"\x00" * 4096).problems == [
+        "the file ends with 4,096 zero bytes (from line 8002): the file was cut or not fully written; remove them "
+        "(or write the file again)"
+    ]
+    assert error_for(data + b"u1,\x00\x003,1\n" + data).problems == [
+        "the file holds binary data, not text (line 8002 holds a zero byte): upload a CSV (comma, semicolon or tab "
+        "separated) or Parquet file"
+    ]
+
+
+def test_a_short_file_ending_in_zero_bytes_is_said_to_be_cut():
+    assert error_for(TABLE.encode() + b"\x00" * 100).problems == [
+        "the file ends with 100 zero bytes (from line 5): the file was cut or not fully written; remove them (or "
+        "write the file again)"
+    ]

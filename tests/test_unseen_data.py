@@ -198,7 +198,7 @@ def test_movielens_double_colon_file_without_a_header_asks_for_one():
         read_table(b"1::1193::5::978300760\n1::661::3::978302109\n2::1357::5::978298709\n", "ratings.dat")
 
     assert caught.value.message == (
-        "ratings.dat: the first line holds numbers (1, 1193, 5, 978300760), not column names: add a header line "
+        "ratings.dat: the first line looks like data, not column names (1, 1193, 5, 978300760): add a header line "
         "naming the columns"
     )
 
