@@ -13,7 +13,7 @@ from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec
 from mtlrec.encode import Encoded, Encoder
 from mtlrec.errors import MtlrecError
 from mtlrec.io import read_table
-from mtlrec.schema import SchemaProposal, infer_schema, parse_time, validate
+from mtlrec.schema import SchemaProposal, infer_schema, parse_time, show_value, validate
 
 
 def ranking_note(data: DataConfig) -> str | None:
@@ -175,6 +175,30 @@ def _time_split(idx: np.ndarray, times: np.ndarray, frac: float) -> tuple[np.nda
     return np.sort(order[:-n_held]), np.sort(order[-n_held:])
 
 
+SPLIT_SHARE_OFF = 2.0  # a part of a user split this many times smaller (or larger) than asked is said in a note
+SMALL_PART = 200  # rows under which such a part's metrics are said to be noisy
+
+
+def _user_split_notes(config: ExperimentConfig, frame: pd.DataFrame, kept: int, test: int, val: int) -> list[str]:
+    """A user split shares out users, not rows: with a few heavy users its parts can hold far fewer (or more) rows
+    than the shares asked, and metrics then come from a handful of rows. Says so, naming the heaviest user."""
+    notes = []
+    n = len(frame)
+    parts = [("test", test, test + kept, config.split.test_frac)] if test and kept < n else []
+    parts.append(("validation", val, kept, config.split.val_frac))
+    for part, rows, of, asked in parts:
+        got = rows / max(of, 1)
+        if asked > 0 and (got * SPLIT_SHARE_OFF < asked or got > asked * SPLIT_SHARE_OFF):
+            counts = frame[config.data.user_col].value_counts()
+            heavy = f"user {show_value(counts.index[0])} has {counts.iloc[0] / n:.0%} of the rows"
+            noisy = f"; its metrics rest on {rows:,} rows only" if rows < SMALL_PART else ""
+            notes.append(
+                f"the user split put {rows:,} rows ({got:.1%}) in the {part} part where {asked:.0%} was asked: it "
+                f"shares out users, not rows, and {heavy}{noisy}; the random or time split shares out rows"
+            )
+    return notes
+
+
 def split_rows(
     config: ExperimentConfig, frame: pd.DataFrame, frac: float, idx: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -223,6 +247,8 @@ def prepare(
         test_frame = test_frame.reset_index(drop=True)
         notes.append(f"test rows come from the test file ({len(test_frame):,} rows); the split method is not used")
     train_idx, val_idx = split_rows(config, frame, config.split.val_frac, train_val_idx)
+    if config.split.method == "user" and config.data.user_col:
+        notes += _user_split_notes(config, frame, len(train_val_idx), len(test_frame), len(val_idx))
     d = config.data
     encoder = Encoder(d.categorical, d.numeric, config.tasks, d.max_vocab, d.min_count)
     train_frame = frame.iloc[train_idx]

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mtlrec.config import DataConfig, ExperimentConfig, SplitConfig, TaskSpec
 from mtlrec.data import load_frames, prepare
 from mtlrec.errors import MtlrecError
 
@@ -155,3 +156,31 @@ def test_prepare_reads_the_config_data_file(interactions, make_config, tmp_path)
 def test_load_frames_without_a_path_raises(make_config):
     with pytest.raises(MtlrecError, match="no data file given"):
         load_frames(make_config())
+
+
+def test_a_user_split_with_one_heavy_user_says_how_few_rows_its_parts_hold():
+    # One user with 95% of the rows: the test part held 31 rows where 20% was asked, and nothing said so.
+    rng = np.random.default_rng(0)
+    n = 3000
+    users = np.where(rng.random(n) < 0.95, "whale", np.array([f"u{i}" for i in rng.integers(0, 150, n)]))
+    frame = pd.DataFrame({"user_id": users, "c": rng.choice(list("abc"), n), "click": rng.integers(0, 2, n)})
+    config = ExperimentConfig(
+        data=DataConfig(user_col="user_id", categorical=["c"]), tasks=[TaskSpec("click")],
+        split=SplitConfig(method="user", test_frac=0.2),
+    )  # fmt: skip
+
+    prepared = prepare(config, frame)
+    test, val = len(prepared.test_frame), len(prepared.val_idx)
+    notes = [note for note in prepared.notes if note.startswith("the user split")]
+
+    assert test < 100 and val < 100
+    assert notes == [
+        f"the user split put {test:,} rows ({test / n:.1%}) in the test part where 20% was asked: it shares out "
+        f"users, not rows, and user 'whale' has {(users == 'whale').mean():.0%} of the rows; its metrics rest on "
+        f"{test:,} rows only; the random or time split shares out rows",
+        f"the user split put {val:,} rows ({val / (n - test):.1%}) in the validation part where 10% was asked: it "
+        f"shares out users, not rows, and user 'whale' has {(users == 'whale').mean():.0%} of the rows; its metrics "
+        f"rest on {val:,} rows only; the random or time split shares out rows",
+    ]
+    frame["user_id"] = [f"u{i}" for i in rng.integers(0, 300, n)]  # users of similar weight: no note
+    assert not [note for note in prepare(config, frame).notes if note.startswith("the user split")]
