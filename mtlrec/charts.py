@@ -914,7 +914,7 @@ def pareto_front(
             )  # fmt: skip
         for k, name in enumerate(_labels_of(references, "reference")):
             ref_frame = references.iloc[[k]]
-            data, hover = _sweep_hover(ref_frame, hover_columns, labels)
+            data, hover = _sweep_hover(ref_frame, [c for c in hover_columns if c not in weights], labels)
             fig.add_scatter(
                 x=_numbers(ref_frame, x), y=_numbers(ref_frame, y), customdata=data, hovertemplate=hover,
                 text=[name], mode="markers", name=name,

@@ -383,7 +383,8 @@ def sweep_table(rows: list[dict], config: SweepConfig) -> pd.DataFrame:
             else " · ".join(f"{t} {w / total:.2f}" for t, w in weights.items())
         )
         record = {"run_id": row["id"], "name": row["name"], "label": label, "role": role, "status": row["status"]}
-        record.update({weight_column(t): w / total for t, w in weights.items()})
+        # A reference's loss weights are its method's (or each task alone): not a point of the grid, so none shown.
+        record.update({weight_column(t): w / total if role == "point" else math.nan for t, w in weights.items()})
         for task in config.tasks:
             for metric, value in ((summary.get("tasks") or {}).get(task) or {}).items():
                 record[metric_column(task, metric)] = value if isinstance(value, int | float) else math.nan

@@ -13,6 +13,7 @@ from mtlrec import charts, fmt  # noqa: E402
 from mtlrec.config import SIZE_PRESETS, ExperimentConfig  # noqa: E402
 from mtlrec.errors import MtlrecError  # noqa: E402
 from mtlrec.sweep import (  # noqa: E402
+    BASELINE,
     MAX_POINTS,
     REFERENCE_LABELS,
     REFERENCE_METHODS,
@@ -276,7 +277,10 @@ def show(result: SweepResult) -> None:
     else:
         row = table[table["run_id"] == chosen].iloc[0]
         cols = st.columns(len(objectives) + 1)
-        cols[0].metric(f"Weights ({' · '.join(sweep.tasks)})", " · ".join(f"{row[w]:.2f}" for w in weights))
+        if row["role"] == "point":
+            cols[0].metric(f"Weights ({' · '.join(sweep.tasks)})", " · ".join(f"{row[w]:.2f}" for w in weights))
+        else:  # a reference trained with its method's weights, or each task alone
+            cols[0].metric("Weights", "each task alone" if row["role"] == BASELINE else f"set by {row['label']}")
         for col, objective in zip(cols[1:], objectives, strict=True):
             col.metric(labels.get(objective, objective), fmt.metric(row[objective]))
         left, right, _ = st.columns([1, 1, 3])

@@ -144,6 +144,11 @@ def test_choosing_a_point_opens_it_in_results(home):
     point.set_value(run_id).run()
     assert at.selectbox(key="sweep_point").value == run_id
     assert at.session_state[state.RESULTS_RUN] == run_id
+    # A reference's weights are its method's, not a grid point's: no "0.50 · 0.50" (found by an audit).
+    assert [(m.label, m.value) for m in at.metric][4] == ("Weights", "set by DWA")
+    table = at.dataframe[-1].value
+    assert table.loc[table["role"] == "dwa", ["weight of click", "weight of like"]].isna().all().all()
+    assert table.loc[table["role"] == "point", ["weight of click", "weight of like"]].notna().all().all()
     at.button(key="sweep_open_results").click().run()
     assert not at.exception
     assert at.selectbox(key="results_run").value == run_id
