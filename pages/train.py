@@ -5,6 +5,7 @@ from ui.frame import guard
 guard("train")
 
 import copy  # noqa: E402
+from urllib.parse import unquote  # noqa: E402
 
 import streamlit as st  # noqa: E402
 
@@ -29,6 +30,7 @@ from ui.jobs import session_jobs  # noqa: E402
 
 ACTIVE = "train_active_tasks"  # plain key: the tasks chosen for the next run (the schema lists all labels)
 LINK_SEEN = "train_link_seen"  # the query string last applied or written, so our own mirror is not re-applied
+PENDING_LINK = "pending_train_link"  # a link's settings opened without a dataset, applied once one is loaded
 BREACHES = "train_funnel_breaches"  # ((dataset path, funnel), sentences): the funnel check, once per data and funnel
 POLL_SECONDS = 0.5
 ONE_JOB = "One training job per session"
@@ -58,10 +60,14 @@ PRECISION_LABELS = {"auto": "auto (bfloat16 where native)", "fp32": "float32", "
 
 
 def apply_link() -> None:
-    """Pre-fill the page from a shared link (?data=synthetic&tasks=click:binary:1&size=tiny...)."""
+    """Pre-fill the page from a shared link (?data=synthetic&tasks=click:binary:1&size=tiny...). A link to an
+    uploaded file (no data=) opened before any dataset is loaded waits in the session and is applied on the first
+    visit with data; the page says so."""
     params = st.query_params.to_dict()
     signature = str(sorted(params.items()))
-    if not params or st.session_state.get(LINK_SEEN) == signature:
+    if st.session_state.get(PENDING_LINK) and state.dataset() is not None:
+        params, signature = st.session_state.pop(PENDING_LINK), None  # the waiting link, whatever the address says
+    elif not params or st.session_state.get(LINK_SEEN) == signature:
         return
     st.session_state[LINK_SEEN] = signature
     sample = params.get("data")
@@ -76,6 +82,13 @@ def apply_link() -> None:
             st.error(f"The link names a dataset that could not be loaded: {exc.message}")
             return
     if state.dataset() is None:
+        st.session_state[PENDING_LINK] = params
+        tasks = [unquote(part.split(":")[0]) for part in params.get("tasks", "").split(",") if part]
+        named = f" for the tasks {', '.join(tasks)}" if tasks else ""
+        st.info(
+            f"This link holds Train settings{named}. Load the file they were made on (on **Data**), then come back "
+            "to Train: they are applied then."
+        )
         return
     config, active, problems = apply_query(state.experiment(), params)
     state.save_experiment(config)

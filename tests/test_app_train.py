@@ -166,6 +166,28 @@ def test_a_link_without_data_over_an_uploaded_dataset_keeps_it_and_applies_the_s
     assert "data" not in at.query_params  # an upload cannot travel in a link
 
 
+def test_a_link_to_an_uploaded_file_opened_without_data_waits_and_applies_once_the_file_is_loaded(home, samples):
+    # The recipient of a link made on an uploaded file: before, it said only "Load a dataset first", and after the
+    # upload the page wrote its defaults over the link.
+    at = open_app(PAGE, query={"size": "medium", "tasks": "like:binary:4,purchase:binary:2", "epochs": "7"})
+    assert not at.exception
+    [waiting] = [i.value for i in at.info if i.value.startswith("This link holds")]
+    assert waiting.startswith("This link holds Train settings for the tasks like, purchase. Load the file")
+    at.query_params.clear()  # a real browser's address loses the query on the way to Data
+    at.switch_page("pages/data.py").run()
+    upload = pd.read_parquet(samples / "synthetic.parquet").head(500).to_csv(index=False).encode()
+    at.file_uploader(key="data_upload").set_value(("log.csv", upload, "text/csv")).run()
+    at.switch_page(PAGE).run()
+
+    assert not at.exception
+    assert at.radio(key="train_size").value == "medium"
+    assert weights(at) == {"like": 4.0, "purchase": 2.0}
+    assert at.slider(key="train_epochs").value == 7
+    assert at.query_params["size"] == "medium"  # the page's address now holds the applied settings
+    at.run()
+    assert at.radio(key="train_size").value == "medium"  # applied once: later runs keep the user's choices
+
+
 def test_training_runs_live_and_ends_with_results(home):
     at = open_app(PAGE, query={**FAST, "precision": "bf16"})
     assert at.selectbox(key="train_precision").value == "bf16"  # the link's precision reached the control
