@@ -21,6 +21,9 @@ from mtlrec.schema import parse_time  # noqa: E402
 from ui import runs  # noqa: E402
 
 USER = "recommend_user"
+LISTED = 1000  # users the select box lists, most active first; others are typed (100,000 options: 13 s a pick)
+TYPED = "recommend_user_typed"
+TYPED_PROBLEM = "recommend_user_typed_problem"
 K = "recommend_k"
 EXCLUDE_SEEN = "recommend_exclude_seen"
 FUSION = "recommend_fusion_"  # + task name
@@ -45,6 +48,19 @@ def choose_user(users: list) -> None:
     """Keep the chosen user when it belongs to this run's data; otherwise the most active one."""
     current = st.session_state.get(USER, st.session_state.setdefault(SAVED, {}).get(USER))
     st.session_state[USER] = current if current in users else users[0]
+
+
+def type_user(users: list) -> None:
+    """The user typed in the text box (matched as text: ids may be numbers), or why there is none."""
+    typed = str(st.session_state.get(TYPED) or "").strip()
+    match = next((u for u in users if str(u) == typed), None) if typed else None
+    st.session_state[TYPED_PROBLEM] = (
+        None
+        if match is not None or not typed
+        else (f"user '{typed}' is not in the run's data: type an id of its user column exactly")
+    )
+    if match is not None:
+        st.session_state[USER] = st.session_state[SAVED][USER] = match
 
 
 def pick_random_user(users: list) -> None:
@@ -252,16 +268,21 @@ if not users:
     st.info("The run's data has no users.")
     st.stop()
 choose_user(users)
+listed = users[:LISTED]
+if st.session_state[USER] not in listed:  # a random or typed user beyond the list
+    listed = [st.session_state[USER], *listed]
 left, right = st.columns([5, 1], vertical_alignment="bottom")
-user = left.selectbox(
-    f"User (most active first, {len(users):,} in all)",
-    users,
-    format_func=str,
-    key=USER,
-    on_change=remember,
-    args=(USER,),
-)
+title = f"User (most active first, {len(users):,} in all)"
+if len(users) > LISTED:
+    title = f"User (the {LISTED:,} most active of {len(users):,}; type any other below)"
+user = left.selectbox(title, listed, format_func=str, key=USER, on_change=remember, args=(USER,))
 right.button("Random user", icon=":material/casino:", on_click=pick_random_user, args=(users,), width="stretch")
+if len(users) > LISTED:
+    st.text_input(
+        "Or type a user id", key=TYPED, on_change=type_user, args=(users,), placeholder="e.g. " + str(users[-1])
+    )
+    if problem := st.session_state.get(TYPED_PROBLEM):
+        st.error(problem)
 
 try:
     entry = scores_of(recommender, run_id, user, config)
