@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -76,7 +77,7 @@ def data_files(config: ExperimentConfig) -> list[dict]:
         resolved = Path(resolve_data_path(path)) if path else None
         if resolved is not None and resolved.is_file():
             stat = resolved.stat()
-            digest = _sha256(resolved)
+            digest = _file_sha256(str(resolved), stat.st_size, stat.st_mtime_ns)
             files.append({"path": str(path), "bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": digest})
     return files
 
@@ -98,6 +99,13 @@ def changed_files(recorded: list[dict]) -> list[str]:
                 f"{stat.st_size:,} now)"
             )
     return changed
+
+
+@functools.lru_cache(maxsize=64)
+def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
+    """_sha256 of a file as it is (size and modification time in the key): a file trained on again and again (the
+    app's uploads, a sweep's references) is read once."""
+    return _sha256(Path(path))
 
 
 def _sha256(path: Path) -> str:
