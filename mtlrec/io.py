@@ -475,12 +475,23 @@ _LINE = re.compile(r"([^\r\n]*)(\r\n|\r|\n|$)")
 _SEP_LINE = re.compile(r'"?sep=(.)"?\1*')  # Excel's first line naming the delimiter: sep=; or "sep=,",,,
 
 
+def _names_then_values(text: str, lines: list[tuple[int, int]], rest: list[int], delimiter: str | None) -> bool:
+    """Whether the first two lines after the comments read as a header and a data row: no number among the first
+    line's fields, some among the second's."""
+    if len(rest) < 2:
+        return False
+    head, row = (text[slice(*lines[i])] for i in rest[:2])
+    sep = delimiter or max(DELIMITERS, key=head.count)
+    return not any(_is_number(f) for f in head.split(sep)) and any(_is_number(f) for f in row.split(sep))
+
+
 def _skip_preamble(text: str) -> tuple[str, str | None, list[str]]:
     """Lines before the header: Excel's 'sep=;' line (which names the delimiter) and '#' comment lines. They are
     blanked, not removed, so that line numbers in later messages stay those of the file (pandas and the other
     readers skip blank lines). Returns the text, the delimiter a sep= line names (None: to be sniffed), notes.
 
-    A single '#' line shaped like the next one (as many delimiters) is a header written '#user_id,...', kept."""
+    A single '#' line shaped like the next one (as many delimiters) is a header written '#user_id,...', kept, unless
+    the next line reads as the header itself (names over a line holding numbers)."""
     lines, position = [], 0
     while len(lines) < SNIFF_LINES and position < len(text):
         line = _LINE.match(text, position)
@@ -506,7 +517,8 @@ def _skip_preamble(text: str) -> tuple[str, str | None, list[str]]:
         after = text[slice(*lines[rest[0]])]
         single = text[slice(*lines[comments[0]])].lstrip()[1:]
         counts = [(single.count(d), after.count(d)) for d in (delimiter or DELIMITERS)]
-        if len(comments) > 1 or not (all(a == b for a, b in counts) and any(b for _, b in counts)):
+        shaped = all(a == b for a, b in counts) and any(b for _, b in counts)
+        if len(comments) > 1 or not shaped or _names_then_values(text, lines, rest, delimiter):
             blank += comments
             first_line, last_line = comments[0] + 1, comments[-1] + 1
             notes.append(
@@ -542,13 +554,17 @@ def _more_fields(
 
 
 ZERO_SCAN_CHUNK = 1 << 18  # bytes per step of the scan for zero-padded codes: small enough for the CPU cache
+MAX_CODE_DIGITS = 24  # a zero-padded code longer than this is not looked for (ids have at most 20 digits)
 
 
 def _zero_padded_field(data: bytes, delimiter: str) -> bool:
-    """Whether some field starts with '0' and a digit (0042, "0042"): a delimiter, line break or quote, then '0',
-    then a digit. numpy in cache-sized chunks: ~15 ms over 36 MB, where a regular expression takes ~600 ms."""
+    """Whether some field is a whole number written with a leading zero (0042, "0042"): a delimiter, line break or
+    quote, then '0', digits, and the field's end. A date (05/03/2024) or a time (09:30) starts the same way but is
+    no such field: without that last check, a file with day-first dates read its integer columns twice (8x slower).
+    numpy in cache-sized chunks: ~15 ms over 36 MB, where a regular expression takes ~600 ms."""
     codes = np.frombuffer(data, np.uint8)
     sep = ord(delimiter)
+    ends = np.array([sep, ord("\n"), ord("\r"), ord('"')], dtype=np.uint8)
     for start in range(0, max(len(codes) - 2, 0), ZERO_SCAN_CHUNK):
         window = codes[start : start + ZERO_SCAN_CHUNK + 2]
         before = window[:-2]
@@ -556,9 +572,21 @@ def _zero_padded_field(data: bytes, delimiter: str) -> bool:
         hit &= window[1:-1] == ord("0")
         if hit.any():
             hit &= (window[2:] - ord("0")) < 10  # a digit (uint8 arithmetic: bytes below '0' wrap to over 200)
-            if hit.any():
+            if hit.any() and _whole_numbers(codes, np.flatnonzero(hit) + start + 1, ends):
                 return True
     return False
+
+
+def _whole_numbers(codes: np.ndarray, zeros: np.ndarray, ends: np.ndarray) -> bool:
+    """Whether any field starting at one of the positions `zeros` (its leading '0') is digits to its end."""
+    span = np.arange(1, MAX_CODE_DIGITS + 1)
+    ahead = np.minimum(zeros[:, None] + span, len(codes) - 1)
+    following = codes[ahead]
+    digit = (following - ord("0")) < 10
+    first_other = np.where(digit.all(axis=1), MAX_CODE_DIGITS - 1, np.argmin(digit, axis=1))
+    stop = following[np.arange(len(zeros)), first_other]
+    at_end = ahead[np.arange(len(zeros)), first_other] >= len(codes) - 1
+    return bool((np.isin(stop, ends) | (at_end & digit[np.arange(len(zeros)), first_other])).any())
 
 
 def _keep_leading_zeros(text: str, delimiter: str, frame: pd.DataFrame, raw: bytes, raw_delimiter: str) -> list[str]:
@@ -584,11 +612,21 @@ def _keep_leading_zeros(text: str, delimiter: str, frame: pd.DataFrame, raw: byt
     notes = []
     for i, (_, values) in zip(positions, as_text.items(), strict=True):
         zero = values.str.match(r"\s*-?0\d", na=False).to_numpy()
-        if zero.any():
+        if zero.any() and _codes(values, frame.iloc[:, i], zero):
             column = frame.columns[i]
             frame[column] = values.set_axis(frame.index)
             notes.append(f"column '{column}': codes with leading zeros (e.g. '{values[zero].iloc[0]}') kept as text")
     return notes
+
+
+def _codes(text: pd.Series, numbers: pd.Series, zero: np.ndarray) -> bool:
+    """Whether a column of numbers, some (`zero`) written with leading zeros, holds codes: read as numbers, distinct
+    values would merge (042, 42 and 0042), or a padded value has 3 digits or more (0026, H&M's 0108775030, zip
+    codes). Two-digit padding alone (minutes 00-59, months 01-12) stays a number."""
+    written = text.dropna().str.strip()
+    if written.nunique() > numbers.nunique():
+        return True
+    return bool((text[zero].str.strip().str.lstrip("-").str.len() >= 3).any())
 
 
 def _check_short_rows(text: str, delimiter: str, frame: pd.DataFrame, name: str, empty_last_name: bool = False) -> bool:
@@ -735,7 +773,8 @@ _THOUSANDS = rf"-?({_DOT_DECIMAL})"
 def _read_thousands(frame: pd.DataFrame) -> list[str]:
     """Text columns of numbers with commas grouping thousands (1,234 or 12,345.5: quoted in a comma-separated file,
     as Amazon's review votes), whatever the delimiter: the numbers. Decimal commas (1,5) are read before this, in
-    files not separated by commas; placeholders such as '-' count as missing."""
+    files not separated by commas; placeholders such as '-' count as missing. A column whose every grouped value is
+    3-digit groups (100,200,300) may be lists of ids: it stays text."""
 
     def plausible(head: pd.Series) -> bool:
         return bool(head.str.fullmatch(_THOUSANDS).all())
@@ -746,6 +785,8 @@ def _read_thousands(frame: pd.DataFrame) -> list[str]:
         grouped = written.str.contains(",", regex=False)
         if not grouped.any() or not written.str.fullmatch(_THOUSANDS).all():
             continue
+        if written[grouped].str.fullmatch(r"\d{3}(,\d{3})+").all():
+            continue  # 100,200,300 and no 1,234 or 12,345.5 beside them: lists of 3-digit ids read the same way
         result = pd.Series(np.nan, index=frame.index, dtype="float64")
         result[written.index] = pd.to_numeric(written.str.replace(",", "", regex=False)).astype("float64")
         frame[column] = result
@@ -844,26 +885,44 @@ def _name(column: str) -> str:
 def _check_header_is_names(names: list[str], text: str, delimiter: str, source: str) -> None:
     """A file without a header line: pandas would take its first row as the column names.
 
-    The first line is data when at least half of its fields are numbers or empty (raw Taobao 51,1175,12007,pv,
-    1511546022; raw Criteo, tab-separated numbers, blanks and hashes), unless one of its text fields stands over a
-    column of numbers: that field is a column's name (label,0,1,2,... over 0/1 labels and feature values)."""
+    The first line is data when some of its fields are numbers or empty and each of its text fields looks like the
+    values below it: one of them (raw Taobao 51,1175,12007,pv,1511546022, where pv is an event below) or of their
+    shape (raw Criteo's 8-hex-digit hashes beside its numbers). A text field unlike its column is a name: label over
+    0/1 labels, user over u1, u2... (user,item,2019,2020 and id,class,400,410 are headers)."""
     fields = names[:-1] if len(names) > 2 and not names[-1] else names  # a trailing delimiter adds one empty name
     if len(fields) < 2:
         return
     words = [i for i, f in enumerate(fields) if f and not _is_number(f)]
-    if 2 * len(words) > len(fields):
+    if len(words) == len(fields):  # names only (or data all text: nothing tells them apart)
         return
     if words:
         rows = _sample_rows(text, delimiter)[1:]
         for i in words:
             below = [row[i].strip() for row in rows if len(row) > i and row[i].strip()]
-            if below and 2 * sum(_is_number(v) for v in below) > len(below):
+            if not below or not _like_its_column(fields[i].strip(), below):
                 return
     shown = ", ".join(n if n else "(empty)" for n in names[:6]) + (", ..." if len(names) > 6 else "")
     raise MtlrecError(
         f"the first line looks like data, not column names ({shown}): add a header line naming the columns",
         source=source,
     )
+
+
+def _like_its_column(word: str, below: list[str]) -> bool:
+    """Whether a text field of the first line is like the values below it: one of them, or of the shape (length and
+    kinds of characters) most of them have. Over a column of numbers, text is a name."""
+    if 2 * sum(_is_number(v) for v in below) > len(below):
+        return False
+    if word in below:
+        return True
+    shapes = [_shape(v) for v in below]
+    return 2 * shapes.count(_shape(word)) > len(shapes)
+
+
+def _shape(text: str) -> tuple[int, bool, bool, bool, bool]:
+    """Length and which kinds of characters a value holds: digits, lower case, upper case, others."""
+    return (len(text), any(c.isdigit() for c in text), any(c.islower() for c in text),
+            any(c.isupper() for c in text), any(not c.isalnum() for c in text))  # fmt: skip
 
 
 def _sample_rows(text: str, delimiter: str) -> list[list[str]]:

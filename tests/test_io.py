@@ -486,3 +486,52 @@ def test_a_short_file_ending_in_zero_bytes_is_said_to_be_cut():
         "the file ends with 100 zero bytes (from line 5): the file was cut or not fully written; remove them (or "
         "write the file again)"
     ]
+
+
+def test_dates_and_times_are_no_zero_padded_codes_and_two_digit_padding_stays_a_number():
+    # Day-first dates start with 0 and a digit too: the scan used to send every integer column to a second, text
+    # read (8x slower on 500k rows); and minutes 00-59 became text.
+    from mtlrec.io import _zero_padded_field
+
+    dates = b"day,at,user_id,click\n05/03/2024,09:30,1,0\n13/03/2024,10:05,2,1\n"
+    assert not _zero_padded_field(dates, ",")
+    assert _zero_padded_field(b"user_id,click\n1,0\n0042,1", ",")  # at the very end of the file too
+
+    table = read_table(b"minute,month,code,click\n05,01,007,1\n30,12,123,0\n00,07,042,1\n", "clock.csv")
+
+    assert table.frame["minute"].tolist() == [5, 30, 0] and table.frame["month"].tolist() == [1, 12, 7]
+    assert table.frame["code"].tolist() == ["007", "123", "042"]
+    assert table.notes == ["column 'code': codes with leading zeros (e.g. '007') kept as text"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "user,item,2019,2020,2021,2022\nu1,i1,1,2,3,4\nu2,i2,5,6,7,8\nu3,i9,5,6,7,8\n",  # years over text ids
+        "id,class,400,410,420,430\ns01,a,0.1,0.2,0.3,0.4\ns02,b,0.1,0.2,0.3,0.4\n",  # wavelengths
+    ],
+)
+def test_headers_of_mostly_numbers_over_unlike_text_are_names(text):
+    # Refused as "looks like data" for a few hours on 2026-12-06: their text names are nothing like the values below.
+    assert len(read_table(text.encode(), "wide.csv").frame) in (2, 3)
+
+
+def test_criteo_without_a_header_is_refused_as_data_though_most_fields_are_hashes():
+    rows = [
+        "\t".join([str(k % 2), *(str((k * 7 + j) % 50) for j in range(13)), *(f"{(k * 97 + j) * 2654435761 % 2**32:08x}"
+                                                                                for j in range(26))])
+        for k in range(40)
+    ]  # fmt: skip
+
+    error = error_for("\n".join(rows).encode(), "train.txt")
+
+    assert error.problems[0].startswith("the first line looks like data, not column names (0, 0, 1, 2, 3, 4, ...)")
+
+
+def test_comma_lists_of_three_digit_ids_stay_text_and_a_comment_line_shaped_like_the_header_is_a_comment():
+    lists = read_table(b'user_id,history,click\nu1,"100,200,300",1\nu2,"100,200",0\nu3,100,1\n', "h.csv")
+    assert lists.frame["history"].tolist() == ["100,200,300", "100,200", "100"]  # not 100200300
+
+    commented = read_table(b"# exported 2024-05-01, 1000 rows, by app\n" + TABLE.encode(), "c.csv")
+    assert_expected_table(commented.frame)
+    assert commented.notes == ["line 1 starts with '#' (a comment) and was skipped"]
