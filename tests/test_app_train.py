@@ -316,3 +316,21 @@ def test_results_and_recommend_show_the_run_trained_last_not_the_one_opened_befo
             assert at.selectbox(key="results_run" if page.endswith("results.py") else "recommend_run").value == ids[-1]
         at.switch_page(PAGE).run()
     assert ids[0] != ids[1] and {r["id"] for r in runs(home)} == set(ids)
+
+
+def test_results_opened_while_a_run_trains_shows_that_run_once_it_ends(home):
+    # Results, visited during the training, fell back to the previous run and kept it after the new one ended.
+    at = open_app(PAGE, query=FAST)
+    at.button(key="train_start").click().run()
+    until(at, lambda at: bool(at.success))
+    at.slider(key="train_epochs").set_value(100).run()
+    at.button(key="train_start").click().run()
+    training = at.session_state[state.RESULTS_RUN]
+    at.switch_page("pages/results.py").run()
+    assert any(i.value.endswith("so the newest run that can be is shown until it ends.") for i in at.info)
+    assert at.selectbox(key="results_run").value != training
+    at.switch_page(PAGE).run()
+    at.button(key="train_stop").click().run()
+    until(at, lambda at: any("stopped" in w.value for w in at.warning))
+    at.switch_page("pages/results.py").run()
+    assert at.selectbox(key="results_run").value == training

@@ -28,11 +28,15 @@ def pick_run(label: str, key: str, statuses: tuple[str, ...] = OPENABLE, exclude
     ids = [r["id"] for r in rows]
     labels = {r["id"]: run_label(r) for r in rows}
     current = st.session_state.get(state.RESULTS_RUN)
+    training = any(r["id"] == current and r["status"] == "running" for r in every)
     if current and current not in ids and current != exclude:
-        st.info(f"{why_not_listed(current, every, statuses)}, so the newest run that can be is shown.")
+        until = " until it ends" if training else ""
+        st.info(f"{why_not_listed(current, every, statuses)}, so the newest run that can be is shown{until}.")
     index = ids.index(current) if current in ids else 0
     chosen = st.selectbox(label, ids, index=index, format_func=labels.get, key=key)
-    st.session_state[state.RESULTS_RUN] = chosen
+    # A run still training stays the one to show once it ends, unless another is chosen here meanwhile.
+    if not training or chosen != ids[index]:
+        st.session_state[state.RESULTS_RUN] = chosen
     return chosen
 
 
