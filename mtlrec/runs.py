@@ -108,6 +108,14 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
         return frame.to_csv(index=False).encode()
 
 
+# Why a run of this status has no model files (it never saved them): for model_problem.
+NEVER_SAVED = {
+    "failed": "it failed before it saved a model",
+    "interrupted": "the server stopped while it trained, before it saved a model",
+    "running": "it is still training",
+}
+
+
 @dataclass
 class LoadedRun:
     """A saved run read back: enough to show its results and to rebuild its model."""
@@ -127,13 +135,18 @@ class LoadedRun:
     def model_problem(self) -> str | None:
         """Why the run has no model to score with, for people; None when it has one. A run stopped or failed within
         its first epoch also saves its weights (to download), but nobody measured them, so nothing is ranked with
-        them; a run whose model.pt or encoder.json is gone (deleted, or the folder copied without it) says so."""
+        them; a failed or interrupted run may have saved none; a run whose model.pt or encoder.json is gone
+        (deleted, or the folder copied without it) says so."""
         if self.metrics.get("best_epoch", 1) == 0:  # runs saved before best_epoch was recorded count as evaluated
             return (
                 "it stopped or failed before its first epoch ended (any weights it saved are in its download, never "
                 "measured)"
             )
         missing = [name for name in ("model.pt", "encoder.json") if not (self.folder / name).is_file()]
+        status = self.metrics.get("status")
+        if missing and status in NEVER_SAVED:  # it never wrote them
+            message = self.metrics.get("message")
+            return NEVER_SAVED[status] + (f" ({message})" if message and status == "failed" else "")
         if missing:
             return (
                 f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not in {self.folder} (deleted, or the "

@@ -265,8 +265,19 @@ def test_load_model_of_a_run_without_a_model_raises(store, result):
     run_id = store.start(result.config)
     store.finish(run_id, dataclasses.replace(result, model=None, status="failed"))
 
-    with pytest.raises(MtlrecError, match=f"run '{run_id}' has no evaluated model: model.pt is not in "):
+    with pytest.raises(MtlrecError, match=f"run '{run_id}' has no evaluated model: it failed before it saved a model"):
         store.load(run_id).load_model()
+
+
+def test_failed_and_interrupted_runs_without_model_files_are_not_said_to_have_lost_them(store, result):
+    failed, interrupted = store.start(result.config), store.start(result.config)
+    store.fail(failed, "training failed unexpectedly (RuntimeError: boom)")
+    store.close(interrupted, "interrupted", "the server stopped")
+
+    assert store.load(failed).model_problem == (
+        "it failed before it saved a model (training failed unexpectedly (RuntimeError: boom))"
+    )
+    assert store.load(interrupted).model_problem == "the server stopped while it trained, before it saved a model"
 
 
 @pytest.mark.parametrize("lost", [["model.pt"], ["encoder.json"], ["model.pt", "encoder.json"]])
