@@ -67,6 +67,13 @@ def apply_link() -> None:
     signature = str(sorted(params.items()))
     if st.session_state.get(PENDING_LINK) and state.dataset() is not None:
         params, signature = st.session_state.pop(PENDING_LINK), None  # the waiting link, whatever the address says
+        tasks = link_tasks(params)
+        if tasks and not set(tasks) & set(state.experiment().task_names):  # loaded another file than the link's
+            st.info(
+                f"The shared link's settings (for the tasks {', '.join(tasks)}) were not applied: this dataset has "
+                "none of those label columns. Open the link again once the file it was made on is loaded."
+            )
+            return
     elif not params or st.session_state.get(LINK_SEEN) == signature:
         return
     st.session_state[LINK_SEEN] = signature
@@ -83,7 +90,7 @@ def apply_link() -> None:
             return
     if state.dataset() is None:
         st.session_state[PENDING_LINK] = params
-        tasks = [unquote(part.split(":")[0]) for part in params.get("tasks", "").split(",") if part]
+        tasks = link_tasks(params)
         named = f" for the tasks {', '.join(tasks)}" if tasks else ""
         st.info(
             f"This link holds Train settings{named}. Load the file they were made on (on **Data**), then come back "
@@ -98,6 +105,11 @@ def apply_link() -> None:
     st.session_state[LINK_SEEN] = signature
     for problem in problems:
         st.warning(problem)
+
+
+def link_tasks(params: dict) -> list[str]:
+    """The task names a link's tasks= parameter holds (name:type:weight, names quoted)."""
+    return [unquote(part.split(":")[0]) for part in params.get("tasks", "").split(",") if part]
 
 
 def mirror_link(config: ExperimentConfig, active: list[str]) -> None:

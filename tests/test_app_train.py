@@ -334,3 +334,20 @@ def test_results_opened_while_a_run_trains_shows_that_run_once_it_ends(home):
     until(at, lambda at: any("stopped" in w.value for w in at.warning))
     at.switch_page("pages/results.py").run()
     assert at.selectbox(key="results_run").value == training
+
+
+def test_a_waiting_link_is_not_applied_to_a_dataset_without_its_tasks(home):
+    # Loading the bundled sample after opening a link made on another file gave the sample the link's settings.
+    at = open_app(PAGE, query={"size": "medium", "tasks": "income_50k:binary:3", "epochs": "7"})
+    assert any(i.value.startswith("This link holds Train settings for the tasks income_50k.") for i in at.info)
+    at.query_params.clear()
+    at.switch_page("pages/data.py").run()
+    at.button(key="data_sample_synthetic").click().run()
+    at.switch_page(PAGE).run()
+
+    assert not at.exception
+    assert [i.value for i in at.info if "shared link" in i.value] == [
+        "The shared link's settings (for the tasks income_50k) were not applied: this dataset has none of those "
+        "label columns. Open the link again once the file it was made on is loaded."
+    ]
+    assert at.radio(key="train_size").value != "medium" and at.slider(key="train_epochs").value != 7
