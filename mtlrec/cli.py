@@ -210,6 +210,9 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
                 )
             for task, w in zip(config.tasks, weights, strict=True):
                 task.weight = w
+        both = set(_list(args.log1p) or []) & set(_list(getattr(args, "no_log1p", None)) or [])
+        if both:
+            raise MtlrecError(f"--log1p and --no-log1p both name {', '.join(sorted(both))}: choose one")
         for flag, on in (("--log1p", True), ("--no-log1p", False)):
             for name in _list(getattr(args, flag[2:].replace("-", "_"), None)) or []:
                 match = [t for t in config.tasks if t.name == name]
@@ -250,8 +253,10 @@ def _point_at_data(config: ExperimentConfig, args: argparse.Namespace) -> None:
             setattr(d, attr, _stored(given))
         elif getattr(d, attr) and not Path(resolve_data_path(getattr(d, attr))).is_file():
             flag = "DATA" if attr == "path" else "--test-data FILE"
+            path = getattr(d, attr)
+            relative = "" if Path(path).is_absolute() else " (a path relative to the folder the run was started in)"
             raise MtlrecError(
-                f"the data file of {args.config} is missing: {getattr(d, attr)}; pass it again "
+                f"the data file of {args.config} is missing: {path}{relative}; pass it again "
                 f"(python -m mtlrec train {flag} --config {args.config}), or move it back"
             )
     metrics = Path(args.config).with_name("metrics.json")
@@ -264,7 +269,7 @@ def _point_at_data(config: ExperimentConfig, args: argparse.Namespace) -> None:
             print(f"warning: {change}: this re-run will not give the run's metrics", file=sys.stderr)
 
 
-EVENT_WORDS = {"behavior", "behaviour", "event", "action", "type", "interaction"}
+EVENT_WORDS = {"behavior", "behaviour", "event", "action", "interaction"}  # not "type": device_type is a feature
 
 
 def _event_hint(frame) -> str:

@@ -93,11 +93,13 @@ def changed_files(recorded: list[dict]) -> list[str]:
         stat = path.stat()
         if stat.st_size == entry.get("bytes") and stat.st_mtime_ns == entry.get("mtime_ns"):
             continue  # untouched: no need to read it again
-        if stat.st_size != entry.get("bytes") or _sha256(path) != entry.get("sha256"):
+        if stat.st_size != entry.get("bytes"):
             changed.append(
                 f"{path.name} changed since the run was trained ({entry.get('bytes', 0):,} bytes then, "
                 f"{stat.st_size:,} now)"
             )
+        elif _file_sha256(str(path), stat.st_size, stat.st_mtime_ns) != entry.get("sha256"):
+            changed.append(f"{path.name} changed since the run was trained (same size, other content)")
     return changed
 
 

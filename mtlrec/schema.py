@@ -356,13 +356,10 @@ def _time_evidence(column: str, series: pd.Series) -> int:
             return named
         if np.any(np.mod(values, 1) != 0):
             epoch = values.min() >= _EPOCH[0] and values.max() < 1e10  # fractional epoch seconds
+        elif _date_codes(values) or _hour_codes(values):
+            epoch = True
         elif values.min() >= _YYYYMMDD[0] and values.max() <= _YYYYMMDD[1]:
-            days = values.astype(np.int64)
-            epoch = np.all((days // 100 % 100 >= 1) & (days // 100 % 100 <= 12) & (days % 100 >= 1))
-        elif values.min() >= _YYMMDDHH[0] and values.max() < _YYMMDDHH[1]:  # Avazu's hour: 14102100
-            hours = values.astype(np.int64)
-            month, day = hours // 10_000 % 100, hours // 100 % 100
-            epoch = np.all((month >= 1) & (month <= 12) & (day >= 1) & (day <= 31) & (hours % 100 <= 23))
+            epoch = False  # in the range of date codes, but not dates: no epoch numbers either
         else:
             epoch = values.min() >= _EPOCH[0] and values.max() < _EPOCH[1] and values.max() < 100 * values.min()
         return 2 if epoch else named
@@ -370,6 +367,25 @@ def _time_evidence(column: str, series: pd.Series) -> int:
         return named
     text = head.astype(str)
     return 2 if text.str.fullmatch(_DATE_TEXT).all() and parse_time(text).notna().all() else named
+
+
+def _date_codes(values: np.ndarray) -> bool:
+    """Integers that are all YYYYMMDD dates (20240501)."""
+    if not (values.min() >= _YYYYMMDD[0] and values.max() <= _YYYYMMDD[1]):
+        return False
+    days = values.astype(np.int64)
+    month = days // 100 % 100
+    return bool(np.all((month >= 1) & (month <= 12) & (days % 100 >= 1) & (days % 100 <= 31)))
+
+
+def _hour_codes(values: np.ndarray) -> bool:
+    """Integers that are all YYMMDDHH date-hours (Avazu's hour: 14102100; 2019's 19010100 too, in the range of
+    YYYYMMDD dates but with hour 00 where a day would be)."""
+    if not (values.min() >= _YYMMDDHH[0] and values.max() < _YYMMDDHH[1]):
+        return False
+    hours = values.astype(np.int64)
+    month, day = hours // 10_000 % 100, hours // 100 % 100
+    return bool(np.all((month >= 1) & (month <= 12) & (day >= 1) & (day <= 31) & (hours % 100 <= 23)))
 
 
 def _row_index(column: str, series: pd.Series) -> bool:

@@ -94,9 +94,9 @@ def weights_table(rows: list[dict]) -> tuple[pd.DataFrame, list[str], list[str],
     rows = [r for r in rows if r["summary"].get("tasks")]
     if not rows:
         return pd.DataFrame(), [], [], "no run has test metrics"
-    tasks_of = lambda r: tuple(r["summary"].get("weights", {}))  # noqa: E731
+    tasks_of = lambda r: frozenset(r["summary"].get("weights", {}))  # noqa: E731  (in any order)
     same = [r for r in rows if tasks_of(r) == tasks_of(rows[0])]
-    tasks = list(tasks_of(rows[0]))
+    tasks = list(rows[0]["summary"].get("weights", {}))
     weights = {f"w {t}": [r["summary"]["weights"].get(t) for r in same] for t in tasks}
     varied = {column: values for column, values in weights.items() if len(set(values)) > 1}
     weights = varied or weights  # a weight every run shares explains no difference between them

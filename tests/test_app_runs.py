@@ -187,6 +187,9 @@ def test_weights_chart_holds_the_runs_of_one_set_of_tasks_and_says_what_it_left_
         config = ExperimentConfig.from_dict(result.config.to_dict())
         config.tasks[1].weight = weight
         store.save(dataclasses.replace(result, config=config), name=f"like {weight:g}")
+    shuffled = ExperimentConfig.from_dict(result.config.to_dict())
+    shuffled.tasks = shuffled.tasks[::-1]  # the same tasks in another order: the same axes
+    store.save(dataclasses.replace(result, config=shuffled), name="like 1 reversed")
     other = ExperimentConfig.from_dict(result.config.to_dict())
     other.tasks = other.tasks[:2]
     metrics = {**result.metrics, "tasks": {t: result.metrics["tasks"][t] for t in ("click", "like")}}
@@ -198,11 +201,11 @@ def test_weights_chart_holds_the_runs_of_one_set_of_tasks_and_says_what_it_left_
     assert not [c for c in at.get("plotly_chart") if "Loss weights" in c.proto.spec]
     assert any(
         c.value.startswith("No loss weights → metrics chart: it needs two runs of the same tasks")
-        and "runs with the tasks click, like: 1 of 4 (3 with other tasks" in c.value
+        and "runs with the tasks click, like: 1 of 5 (4 with other tasks" in c.value
         for c in at.caption
     )
-    select(at, "like 1", "like 3", "two tasks")  # the first selected run's tasks
+    select(at, "like 1", "like 3", "like 1 reversed", "two tasks")  # the first selected run's tasks
     lines = figure(at, "Loss weights")
     like = next(d for d in lines["data"][0]["dimensions"] if d["label"] == "w like")
-    assert sorted(numbers(like["values"])) == [1.0, 3.0]
-    assert any("1 with other tasks" in c.value and "2 of 3" in c.value for c in at.caption)
+    assert sorted(numbers(like["values"])) == [1.0, 3.0, 4.0]  # the reversed run: the saved result's like weight 4
+    assert any("1 with other tasks" in c.value and "3 of 4" in c.value for c in at.caption)

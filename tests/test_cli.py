@@ -356,3 +356,15 @@ def test_the_final_table_keeps_large_metrics_apart():
     assert gmv.split() == ["gmv", "1286311329.1247", "252192686.3037", "-"]
     assert click.split() == ["click", "-", "-", "0.7500"]
     assert len({len(line) for line in text.splitlines()}) == 1  # columns aligned
+
+
+def test_no_event_hint_for_a_feature_named_type_and_log1p_named_twice_is_refused(small_file, tmp_path, capsys):
+    frame = pd.DataFrame({"user_id": [f"u{i % 9}" for i in range(60)], "device_type": ["ios", "android", "web"] * 20})
+    frame.to_csv(tmp_path / "no labels.csv", index=False)
+
+    assert main(["train", str(tmp_path / "no labels.csv")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: no label columns were recognised in no labels.csv: name them with --tasks a,b,c"
+    )  # device_type is no event-type column
+    assert main(["train", str(small_file), "--log1p", "watch_time", "--no-log1p", "watch_time"]) == 2
+    assert "--log1p and --no-log1p both name watch_time: choose one" in capsys.readouterr().err

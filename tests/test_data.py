@@ -184,3 +184,16 @@ def test_a_user_split_with_one_heavy_user_says_how_few_rows_its_parts_hold():
     ]
     frame["user_id"] = [f"u{i}" for i in rng.integers(0, 300, n)]  # users of similar weight: no note
     assert not [note for note in prepare(config, frame).notes if note.startswith("the user split")]
+
+
+def test_a_data_file_changed_to_the_same_size_is_said_to_hold_other_content(tmp_path):
+    from mtlrec.data import changed_files, data_files
+
+    path = tmp_path / "log.csv"
+    path.write_text("user,click\nu1,1\nu2,0\n")
+    recorded = data_files(ExperimentConfig(data=DataConfig(path=str(path))))
+    assert changed_files(recorded) == []
+
+    path.write_text("user,click\nu1,0\nu2,1\n")  # same size, other labels
+
+    assert changed_files(recorded) == ["log.csv changed since the run was trained (same size, other content)"]

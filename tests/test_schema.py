@@ -382,6 +382,8 @@ def test_avazus_date_hour_code_is_the_timestamp_and_an_hour_of_day_is_not():
     )
 
     assert infer_schema(frame).data.time_col == "hour"  # was a standardised numeric feature
+    frame["hour"] = np.repeat(codes + 5_000_000, 10)  # 2019's codes (19102100...) lie among YYYYMMDD dates' range
+    assert infer_schema(frame).data.time_col == "hour"
     frame["hour"] = np.tile(np.arange(24), 100)  # hour of day, as in the bundled sample: a feature
     proposal = infer_schema(frame)
     assert proposal.data.time_col is None and "hour" in proposal.data.categorical
