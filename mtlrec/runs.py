@@ -225,6 +225,14 @@ def sanitize_name(name: str, limit: int = 80) -> str:
     return cleaned[:limit]
 
 
+def _history_rows(path: Path) -> int:
+    """Epochs in a history.csv (0 when it is empty or unreadable)."""
+    try:
+        return len(pd.read_csv(path))
+    except (OSError, ValueError, pd.errors.EmptyDataError):
+        return 0
+
+
 def summary_of(config: ExperimentConfig, metrics: dict) -> dict:
     """Config highlights and per-task metrics kept in the index for the runs table."""
     return {
@@ -339,8 +347,13 @@ class RunStore:
             return
         if not (folder / "history.csv").is_file():
             atomic_write_text(folder / "history.csv", "")
-        atomic_write_text(folder / "metrics.json", dumps({"tasks": {}, "status": status, "message": message}))
+        # The epochs it had (record_history saved them as they ended): a run cut short shows "3 of 50 epochs".
+        epochs = _history_rows(folder / "history.csv")
+        metrics = {"tasks": {}, "status": status, "message": message, "epochs_run": epochs}
+        atomic_write_text(folder / "metrics.json", dumps(metrics))
         self.set_status(run_id, status, message)
+        summary = {**self.get(run_id)["summary"], "epochs_run": epochs}
+        self._execute("UPDATE runs SET summary=? WHERE id=?", (dumps(summary), run_id))
 
     def set_status(self, run_id: str, status: str, message: str = "") -> None:
         self.folder(run_id)

@@ -332,3 +332,16 @@ def test_default_run_names_say_the_architecture_size_cross_layers_and_weights():
     assert default_run_name(config) == "shared_bottom small · click=1, like=0.5"
     config.model = ModelConfig(kind="mmoe", size="tiny", cross=2)
     assert default_run_name(config) == "mmoe tiny + 2 cross · click=1, like=0.5"
+
+
+def test_a_run_cut_short_keeps_the_count_of_the_epochs_it_had(store, result):
+    # Interrupted after 3 epochs: the Runs table's epochs were blank and Results said "- of 50 epochs".
+    run_id = store.start(result.config)
+    store.record_history(run_id, result.history.to_dict("records")[:1] * 3)
+    store.close(run_id, "interrupted", "the server stopped while this run was training")
+
+    assert store.load(run_id).metrics["epochs_run"] == 3
+    assert store.get(run_id)["summary"]["epochs_run"] == 3
+    failed = store.start(result.config)
+    store.fail(failed, "training failed unexpectedly (RuntimeError: boom)")  # before any epoch
+    assert store.load(failed).metrics["epochs_run"] == 0
