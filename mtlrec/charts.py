@@ -886,7 +886,10 @@ def pareto_front(
         pairs = []
     complete = points.dropna(subset=list(objectives)) if not missing else points.iloc[:0]
     if len(complete) < len(points):
-        notes.append(f"{len(points) - len(complete):,} point(s) without these metrics left out (failed runs)")
+        notes.append(
+            f"{len(points) - len(complete):,} point(s) without these metrics left out (a run that failed or ended "
+            "before its first epoch, or a metric undefined on the test rows)"
+        )
     if points.empty:
         notes.append("no points yet: they appear as the sweep finishes them")
     front = _flags(complete, "pareto")

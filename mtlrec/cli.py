@@ -530,7 +530,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     import threading
 
     from mtlrec.runs import RunStore
-    from mtlrec.sweep import SweepConfig, plan_text, run_sweep
+    from mtlrec.sweep import SweepConfig, plan_text, run_sweep, sweep_csv, undefined_objectives
 
     if args.weights:
         raise MtlrecError("--weights does not apply to a sweep: the sweep sets the loss weights")
@@ -574,13 +574,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise outcome["error"]
     result = outcome["result"]
     out.mkdir(parents=True, exist_ok=True)
-    result.table.to_csv(out / "sweep.csv", index=False)
+    (out / "sweep.csv").write_text(sweep_csv(result.table), encoding="utf-8")
     (out / "pareto.html").write_text(sweep_report_html(result), encoding="utf-8")
     front = result.points[result.points["pareto"]]
     print(f"{result.status}: {len(result.points)} of {config.n_points()} points, {len(front)} on the Pareto front. "
           f"{result.message}".rstrip())  # fmt: skip
     if plan_text(result.plan):
         print(plan_text(result.plan))
+    for problem in undefined_objectives(result.table, config):  # why a sweep has no front, as the Sweep page says
+        print(f"note: {problem}")
     for _, row in front.iterrows():
         shown = "  ".join(f"{c} {_fmt(row[c])}" for c in config.objective_columns())
         print("  front: " + " ".join(f"{t}={row[f'w_{t}']:.3g}" for t in tasks) + f"  {shown}  run {row['run_id']}")

@@ -410,6 +410,15 @@ def sweep_table(rows: list[dict], config: SweepConfig) -> pd.DataFrame:
     return table
 
 
+def sweep_csv(table: pd.DataFrame) -> str:
+    """sweep.csv: the sweep table, its `pareto` flag left empty for references (the front is the grid points'; a
+    reference is a marker beside it, so False there would read as "dominated")."""
+    out = table.copy()
+    if "pareto" in out.columns and "role" in out.columns:
+        out["pareto"] = out["pareto"].astype(object).where(out["role"] == "point", None)
+    return out.to_csv(index=False)
+
+
 def undefined_objectives(table: pd.DataFrame, config: SweepConfig) -> list[str]:
     """A sentence per swept task whose judged metric has no value at any grid point (a binary task with one class
     in the test rows has no AUC): such a sweep has no Pareto front, and the sentence names the metrics that would

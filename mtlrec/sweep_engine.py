@@ -48,7 +48,16 @@ from mtlrec.models import build_model
 from mtlrec.resources import HEADROOM, available_memory, check_memory, estimate_memory
 from mtlrec.runs import RunStore, atomic_write_text, default_run_name
 from mtlrec.stacked import AutogradStack, StackedFit, StackedTrainer, make_stack, stackable
-from mtlrec.sweep import SweepConfig, SweepProgress, _read_info, _write_info, role_of, sweep_folder, sweep_table
+from mtlrec.sweep import (
+    SweepConfig,
+    SweepProgress,
+    _read_info,
+    _write_info,
+    role_of,
+    sweep_csv,
+    sweep_folder,
+    sweep_table,
+)
 from mtlrec.train import RunRandom, Trainer, has_dropout, resolve_device, resolve_precision, scratch, to_tensors
 from mtlrec.weighting import build_weighting
 
@@ -420,7 +429,7 @@ class Sweeper:
         with self.lock:
             self.rows.append(row)
             table = sweep_table(self.rows, self.config)
-            atomic_write_text(sweep_folder(self.store, self.sweep_id) / "sweep.csv", table.to_csv(index=False))
+            atomic_write_text(sweep_folder(self.store, self.sweep_id) / "sweep.csv", sweep_csv(table))
         self.tracker.finished(key, 1.0 if role == "point" else REFERENCE_COST, row, role)
 
     def save_info(self, status: str, message: str) -> None:

@@ -221,7 +221,14 @@ def show(result: SweepResult) -> None:
     sweep, table = result.config, result.table
     points, references = result.points, result.references
     a, b, c, d = st.columns(4)
-    a.metric("Points", f"{len(points)} of {sweep.n_points()}")
+    evaluated = int(points[sweep.objective_columns()].notna().any(axis=1).sum()) if len(points) else 0
+    a.metric(
+        "Points",
+        f"{len(points)} of {sweep.n_points()}",
+        help=None
+        if evaluated == len(points)
+        else f"{evaluated} of them have test metrics (see the notes on the chart)",
+    )
     b.metric("On the Pareto front", int(points["pareto"].sum()) if len(points) else 0)
     c.metric("References", len(references))
     d.metric("Time", fmt.seconds(result.seconds))

@@ -172,3 +172,23 @@ def test_a_run_that_cannot_be_shown_here_is_named_instead_of_silently_replaced(h
         f"Run `crashed` ({failed}) is failed: this page shows finished or stopped runs only, so the newest run "
         "that can be is shown."
     )
+
+
+def test_the_cli_sweep_says_why_a_metric_undefined_everywhere_leaves_no_front(tmp_path, capsys):
+    # It printed only "0 on the Pareto front", and pareto.html blamed failed runs.
+    frame = make_interactions(1500)
+    frame.loc[frame.index[-500:], "like"] = 0  # the time split's test rows hold no like
+    frame.to_csv(tmp_path / "no like.csv", index=False)
+    args = ["sweep", str(tmp_path / "no like.csv"), "--tasks", "click,like", "--points", "3", "--epochs", "1",
+            "--size", "tiny", "--split", "time", "--references", "dwa", "--no-baseline", "--home",
+            str(tmp_path / "home"), "--out", str(tmp_path / "out")]  # fmt: skip
+
+    assert main(args) == 0
+
+    printed = capsys.readouterr().out
+    assert "note: like AUC is undefined at every point (for a binary task: its test rows hold one" in printed
+    html = (tmp_path / "out" / "pareto.html").read_text(encoding="utf-8")
+    assert "a metric undefined on the test rows" in html and "(failed runs)" not in html
+    table = pd.read_csv(tmp_path / "out" / "sweep.csv")
+    assert table.loc[table["role"] == "dwa", "pareto"].isna().all()  # a marker beside the front, not "dominated"
+    assert table.loc[table["role"] == "point", "pareto"].notna().all()
