@@ -5,6 +5,8 @@ from ui.frame import guard
 
 guard("results")
 
+from pathlib import Path  # noqa: E402
+
 import streamlit as st  # noqa: E402
 
 from mtlrec import charts, fmt, gain  # noqa: E402
@@ -319,19 +321,38 @@ if not run.metrics.get("tasks"):  # failed (or stopped before a first epoch): no
     task_conflict(run)
     st.stop()
 
-others = [r for r in store.list() if r["status"] in runs.OPENABLE and not r["damaged"] and r["id"] != run_id]
-labels = {r["id"]: runs.run_label(r) for r in others}
+# A reference shares at least one task (else no card would show a difference); runs on this run's data first.
+names = {t.name for t in tasks}
+data = Path(run.config.data.path).name if run.config.data.path else ""
+others = [
+    r for r in store.list()
+    if r["status"] in runs.OPENABLE and not r["damaged"] and r["id"] != run_id
+    and names & set(r["summary"].get("weights", {}))
+]  # fmt: skip
+others.sort(key=lambda r: r["summary"].get("data") != data)  # stable: newest first within each
+labels = {r["id"]: f"{runs.run_label(r)} · {r['summary'].get('data') or 'data in memory'}" for r in others}
 reference_id = st.selectbox(
     "Compare with (reference run)",
     [NONE, *labels],
     format_func=lambda rid: labels.get(rid, rid),
     key="results_reference",
-    help="Each metric card then shows its difference from that run (green: better, red: worse).",
+    help="Each metric card then shows its difference from that run (green: better, red: worse). Listed: the runs "
+    "sharing a task with this one, those on the same data file first.",
 )
 reference = None
 if reference_id != NONE:
     loaded = runs.load(reference_id)
     reference = loaded.metrics.get("tasks", {}) if loaded else None
+    other = next((r for r in others if r["id"] == reference_id), None)
+    if other is not None and other["summary"].get("data") != data:
+        st.warning(
+            f"The reference was trained on {other['summary'].get('data') or 'data in memory'}, this run on "
+            f"{data or 'data in memory'}: their metrics come from other test rows, so the differences compare the "
+            "data as much as the models."
+        )
+    shared = sorted(names & set(reference or {}))
+    if reference is not None and len(shared) < len(names):
+        st.caption(f"Differences on the tasks both runs have: {', '.join(shared) or 'none'}.")
 
 colors = charts.task_colors(tasks)
 cells = [cell for start in range(0, len(tasks), 2) for cell in st.columns(2)[: len(tasks) - start]]

@@ -109,3 +109,42 @@ def test_without_runs_the_page_explains_and_links_to_train(monkeypatch, tmp_path
     at = open_app("pages/results.py")
     assert "No saved run" in at.info[0].value
     assert [link.proto.page for link in at.get("page_link")][-1].endswith("train")
+
+
+def test_reference_choices_share_a_task_same_data_first_and_other_data_is_flagged(saved_runs, tmp_path, monkeypatch):
+    # Every run was offered: one sharing no task showed nothing, one on another file showed deltas without a word.
+    import dataclasses
+
+    from mtlrec.config import ExperimentConfig
+    from mtlrec.runs import RunStore
+
+    _, _, result = saved_runs
+    store = RunStore(tmp_path)
+
+    def variant(change) -> ExperimentConfig:
+        config = ExperimentConfig.from_dict(result.config.to_dict())
+        change(config)
+        return config
+
+    other_data = variant(lambda c: setattr(c.data, "path", "other.parquet"))
+    no_shared = variant(lambda c: [setattr(t, "name", f"x_{t.name}") for t in c.tasks])
+    metrics = {**result.metrics, "tasks": {f"x_{t}": v for t, v in result.metrics["tasks"].items()}}
+    ids = {
+        "shown": store.save(result, name="shown"),
+        "same data": store.save(result, name="same data"),
+        "other data": store.save(dataclasses.replace(result, config=other_data), name="other data"),
+        "no shared": store.save(dataclasses.replace(result, config=no_shared, metrics=metrics), name="no shared"),
+    }
+    use_home(monkeypatch, tmp_path)
+    at = open_results(open_app(), ids["shown"])
+
+    options = at.selectbox(key="results_reference").options
+    assert [o.split(" · ")[0] for o in options[1:]] == ["same data", "other data"]  # "no shared" is not offered
+    assert options[2].endswith("· other.parquet")
+    at.selectbox(key="results_reference").set_value(ids["other data"]).run()
+    assert [w.value for w in at.warning] == [
+        "The reference was trained on other.parquet, this run on synthetic_4k.parquet: their metrics come from other "
+        "test rows, so the differences compare the data as much as the models."
+    ]
+    at.selectbox(key="results_reference").set_value(ids["same data"]).run()
+    assert not at.warning
