@@ -367,4 +367,9 @@ def test_metrics_of_a_failed_run_stay_strict_json(store, result):
     run_id = store.start(result.config)
     store.fail(run_id, "training failed unexpectedly (RuntimeError: boom)")
     metrics = json.loads((store.folder(run_id) / "metrics.json").read_text(encoding="utf-8"))
-    assert metrics == {"tasks": {}, "status": "failed", "message": "training failed unexpectedly (RuntimeError: boom)"}
+    assert metrics == {
+        "tasks": {},
+        "status": "failed",
+        "message": "training failed unexpectedly (RuntimeError: boom)",
+        "epochs_run": 0,  # the epochs it had: none here
+    }
