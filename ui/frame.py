@@ -78,6 +78,22 @@ STATUS_ICONS = {
 }
 
 
+SIDEBAR_POLL_SECONDS = 1.0  # how often the sidebar's run line follows a training
+
+
+def job_line(job) -> None:
+    """The session's current job: status, epoch and share done while it runs, else how long it took."""
+    snap = job.snapshot()
+    line = f"{STATUS_ICONS.get(snap.status, '')} **{snap.status}**"
+    if snap.status == "running":
+        line += f" · epoch {snap.epoch}/{snap.epochs} · {snap.fraction:.0%}"
+    elif snap.elapsed:
+        line += f" · {fmt.seconds(snap.elapsed)}"
+    st.markdown(line)
+    if snap.run_id:
+        st.caption(f"run `{snap.run_id}`")
+
+
 def sidebar(slot=None):
     """The current dataset and the current/latest run of this session, with its status.
 
@@ -96,15 +112,10 @@ def sidebar(slot=None):
         st.caption("Run")
         holder = session_jobs()
         if holder.job is not None:
-            snap = holder.job.snapshot()
-            line = f"{STATUS_ICONS.get(snap.status, '')} **{snap.status}**"
-            if snap.status == "running":
-                line += f" · epoch {snap.epoch}/{snap.epochs} · {snap.fraction:.0%}"
-            elif snap.elapsed:
-                line += f" · {fmt.seconds(snap.elapsed)}"
-            st.markdown(line)
-            if snap.run_id:
-                st.caption(f"run `{snap.run_id}`")
+            # A fragment of its own, refreshed while the job runs, on whatever page is open (a page's own live panel
+            # cannot write here); a full rerun after the job ends stops it.
+            live = not holder.job.snapshot().done
+            st.fragment(run_every=SIDEBAR_POLL_SECONDS if live else None)(job_line)(holder.job)
         elif st.session_state.get(SESSION_RUNS):
             run_id = st.session_state[SESSION_RUNS][-1]
             try:
