@@ -31,6 +31,7 @@ from ui.jobs import session_jobs  # noqa: E402
 ACTIVE = "train_active_tasks"  # plain key: the tasks chosen for the next run (the schema lists all labels)
 LINK_SEEN = "train_link_seen"  # the query string last applied or written, so our own mirror is not re-applied
 PENDING_LINK = "pending_train_link"  # a link's settings opened without a dataset, applied once one is loaded
+WIDTH_PROBLEMS = "width_problems"  # layer widths on the page that cannot be used: Train is disabled meanwhile
 BREACHES = "train_funnel_breaches"  # ((dataset path, funnel), sentences): the funnel check, once per data and funnel
 POLL_SECONDS = 0.5
 ONE_JOB = "One training job per session"
@@ -330,11 +331,20 @@ def model_controls(config: ExperimentConfig, frame, chosen: list[str]) -> None:
             f"Tower layers (empty = preset, {','.join(map(str, preset['tower']))})",
             key=state.seed("train_tower", ",".join(map(str, m.tower or []))),
         )  # fmt: skip
-        try:
-            m.bottom, m.tower = widths(bottom), widths(tower)
-        except ValueError:
-            st.error("Layer widths are whole numbers separated by commas, e.g. 256,128")
-            m.bottom = m.tower = None
+        problems = []
+        for field, text, attr in (("Shared layers", bottom, "bottom"), ("Tower layers", tower, "tower")):
+            try:
+                value = widths(text)
+            except ValueError:
+                value, problem = None, f"{field}: '{text}' is not whole numbers separated by commas, e.g. 256,128"
+            else:
+                problem = f"{field}: every width must be at least 1, got {text}" if value and min(value) < 1 else None
+            if problem:
+                problems.append(problem)
+                st.error(problem)
+            setattr(m, attr, value)
+        # A width that cannot be read blocks training: it would otherwise train the preset without a word.
+        st.session_state[WIDTH_PROBLEMS] = problems
         m.dropout = state.ranged(a.slider, "Dropout", "train_dropout", float(m.dropout), RANGES["dropout"], step=0.05)
         t = config.train
         t.optimizer = b.selectbox("Optimizer", OPTIMIZERS, key=state.seed("train_optimizer", t.optimizer))
@@ -496,8 +506,10 @@ st.caption("The page's address holds these settings: copy it from the address ba
 holder = session_jobs()
 busy = holder.busy
 train_slot = st.empty()
-if train_slot.button("Train", icon=":material/play_arrow:", type="primary", disabled=busy or not chosen,
-                     key="train_start", help=ONE_JOB if busy else None):  # fmt: skip
+widths_bad = st.session_state.get(WIDTH_PROBLEMS) or []
+why = ONE_JOB if busy else (f"Fix the layer widths first: {widths_bad[0]}" if widths_bad else None)
+if train_slot.button("Train", icon=":material/play_arrow:", type="primary", disabled=busy or not chosen or bool(widths_bad),
+                     key="train_start", help=why):  # fmt: skip
     if start_training(run_config, frame) and holder.busy:
         # This same run goes on to draw the job's panel: the button, drawn before the job existed, is swapped for a
         # disabled one (no rerun: a second full drawing of the page cost the browser about a second on a cold start).

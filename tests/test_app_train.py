@@ -351,3 +351,24 @@ def test_a_waiting_link_is_not_applied_to_a_dataset_without_its_tasks(home):
         "label columns. Open the link again once the file it was made on is loaded."
     ]
     assert at.radio(key="train_size").value != "medium" and at.slider(key="train_epochs").value != 7
+
+
+@pytest.mark.parametrize(
+    ("bottom", "error"),
+    [
+        ("64;32", "Shared layers: '64;32' is not whole numbers separated by commas, e.g. 256,128"),
+        ("0", "Shared layers: every width must be at least 1, got 0"),
+    ],
+)
+def test_layer_widths_that_cannot_be_used_block_training_and_a_valid_field_is_kept(home, bottom, error):
+    # Train stayed enabled and trained the preset's widths, dropping the valid tower width too.
+    at = open_app(PAGE, query=FAST)
+    at.text_input(key="train_tower").input("4").run()
+    at.text_input(key="train_bottom").input(bottom).run()
+
+    assert error in [e.value for e in at.error]
+    assert at.button(key="train_start").disabled
+    assert ExperimentConfig.from_dict(at.session_state["experiment"]).model.tower == [4]
+    at.text_input(key="train_bottom").input("16,8").run()
+    assert not at.error and not at.button(key="train_start").disabled
+    assert ExperimentConfig.from_dict(at.session_state["experiment"]).model.bottom == [16, 8]
