@@ -23,7 +23,9 @@ from mtlrec.resources import PARTS
 from mtlrec.schema import binary_labels
 
 # Okabe & Ito's palette without black (invisible on a dark theme); yellow last, it is faint on a light theme.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
+# Okabe & Ito's colour-blind-safe colours, then Paul Tol's muted ones for files with more than 7 tasks.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
+           "#882255", "#44AA99", "#999933", "#AA4499", "#117733")  # fmt: skip
 NEUTRAL = "rgba(128, 128, 128, 0.85)"  # reference lines (chance, y = x, fused score): visible on light and dark
 MAX_POINTS = 5_000  # scatter plots show at most this many points (a fixed-seed sample)
 PROBABILITY_BINS = np.linspace(0.0, 1.0, 41)
@@ -49,7 +51,8 @@ def _is_binary(task: Task) -> bool:
 
 
 def task_colors(tasks: Sequence[Task]) -> dict[str, str]:
-    """Task name -> colour, from a fixed colour-blind-safe palette in task order (repeats after 7 tasks)."""
+    """Task name -> colour, from a fixed palette in task order (12 colours, then they repeat); the charts of a run
+    take the colours of all its tasks, so a task keeps one colour on every chart, binary-only ones too."""
     return {_name(t): PALETTE[i % len(PALETTE)] for i, t in enumerate(tasks)}
 
 

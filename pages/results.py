@@ -388,10 +388,10 @@ with tabs["Learning curves"]:
     learning_curves(run.history, tasks)
 if binary:
     with tabs["ROC"]:
-        st.plotly_chart(charts.roc_curves(predictions, binary), width="stretch")
+        st.plotly_chart(charts.roc_curves(predictions, tasks), width="stretch")
     with tabs["Calibration"]:
         st.caption("Predicted probability against the observed rate, in bins: a calibrated model sits on the diagonal.")
-        st.plotly_chart(charts.calibration(predictions, binary), width="stretch")
+        st.plotly_chart(charts.calibration(predictions, tasks), width="stretch")
 for task in regression:
     with tabs["Regression"]:
         st.plotly_chart(charts.predicted_vs_actual(predictions, task, color=colors[task.name]), width="stretch")

@@ -148,3 +148,27 @@ def test_reference_choices_share_a_task_same_data_first_and_other_data_is_flagge
     ]
     at.selectbox(key="results_reference").set_value(ids["same data"]).run()
     assert not at.warning
+
+
+def test_a_task_keeps_its_colour_on_the_roc_and_calibration_charts_after_a_regression_task(saved_runs, tmp_path,
+                                                                                          monkeypatch):  # fmt: skip
+    # With a regression task first, ROC and calibration coloured the binary tasks from their own subset: the first
+    # binary task took the regression task's colour.
+    import dataclasses
+
+    from mtlrec import charts
+    from mtlrec.config import ExperimentConfig
+    from mtlrec.runs import RunStore
+
+    _, _, result = saved_runs
+    config = ExperimentConfig.from_dict(result.config.to_dict())
+    config.tasks = config.tasks[-1:] + config.tasks[:-1]  # watch_time (regression) first
+    run_id = RunStore(tmp_path).save(dataclasses.replace(result, config=config))
+    use_home(monkeypatch, tmp_path)
+    at = open_results(open_app(), run_id)
+
+    colors = charts.task_colors(config.tasks)
+    roc = next(f for f in figures(at) if "ROC" in json.dumps(f["layout"].get("title", "")))
+    drawn = {t["name"].split(" (")[0]: t["line"]["color"] for t in roc["data"][1:]}
+    assert drawn == {t: colors[t] for t in ("click", "like", "purchase")}
+    assert len(set(charts.task_colors([f"t{i}" for i in range(12)]).values())) == 12  # 12 tasks, 12 colours

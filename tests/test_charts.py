@@ -71,7 +71,7 @@ def test_task_colors_follow_task_order_and_accept_names() -> None:
     colors = charts.task_colors(TASKS)
     assert colors == {"click": "#0072B2", "like": "#E69F00", "watch_time": "#009E73"}
     assert charts.task_colors(["a", "b"]) == {"a": "#0072B2", "b": "#E69F00"}
-    assert list(charts.task_colors([f"t{i}" for i in range(8)]).values())[7] == "#0072B2"  # cycles
+    assert list(charts.task_colors([f"t{i}" for i in range(13)]).values())[12] == "#0072B2"  # 12 colours, then cycles
 
 
 def test_label_rates_are_positive_rates_and_non_zero_shares() -> None:
