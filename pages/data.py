@@ -4,6 +4,7 @@ from ui.frame import guard
 
 guard("data")
 
+import dataclasses  # noqa: E402
 import hashlib  # noqa: E402
 import logging  # noqa: E402
 
@@ -32,6 +33,7 @@ ID_COLUMNS = (  # (role, label, help) of the id selectboxes; the config field is
 )
 EDITOR = "schema_editor"  # widget keys of the schema editor start with "schema_": a new dataset clears them
 EDITOR_BASE = "schema_base"  # the editor's input table: (its columns, the table), stable while the page is shown
+ASIDE = "schema_aside"  # tasks whose column is now the user, item or time column: name -> TaskSpec as a dict
 
 FORMAT_HELP = """
 **One row per interaction** (an impression, a view, a purchase…):
@@ -156,9 +158,12 @@ def preview(frame: pd.DataFrame, summary: pd.DataFrame, profiled: int) -> None:
         )
 
 
-def editor_table(config: ExperimentConfig, frame: pd.DataFrame, columns: list[str], distinct: dict) -> pd.DataFrame:
-    """One row per column that is not user/item/time: its role and task settings as the config has them."""
-    tasks = {t.name: t for t in config.tasks}
+def editor_table(
+    config: ExperimentConfig, frame: pd.DataFrame, columns: list[str], distinct: dict, aside: dict | None = None
+) -> pd.DataFrame:
+    """One row per column that is not user/item/time: its role and task settings as the config has them (a task set
+    aside while its column was an id or the time, `aside`, comes back as it was)."""
+    tasks = {**{name: TaskSpec(**spec) for name, spec in (aside or {}).items()}, **{t.name: t for t in config.tasks}}
     categorical, numeric = set(config.data.categorical), set(config.data.numeric)
     rows = []
     for column in columns:
@@ -201,13 +206,19 @@ def schema_editor(config: ExperimentConfig, frame: pd.DataFrame, distinct: dict)
     with cols[3]:
         st.checkbox("Use user and item ids as features", key=key, help="Embed the ids like any category.")
     user, item, time = (None if picks[r] == NONE else picks[r] for r in ("user", "item", "time"))
+    # A task whose column becomes the user, item or time column is set aside (said below), and comes back with its
+    # type, log1p and weight if the column becomes a plain column again.
+    aside = st.session_state.setdefault(ASIDE, {})
+    moved = [t for t in config.tasks if t.name in (user, item, time)]
+    for task in moved:
+        aside[task.name] = dataclasses.asdict(task)
 
     rest = [c for c in frame.columns if c not in (user, item, time)]
     base = st.session_state.get(EDITOR_BASE)
     if base is None or base[0] != rest or EDITOR not in st.session_state:
         # New rows (an id column changed) or a fresh visit: rebuild from the config; old edits are positional.
         st.session_state.pop(EDITOR, None)
-        base = (rest, editor_table(config, frame, rest, distinct))
+        base = (rest, editor_table(config, frame, rest, distinct, aside))
         st.session_state[EDITOR_BASE] = base
     edited = st.data_editor(
         base[1],
@@ -225,11 +236,20 @@ def schema_editor(config: ExperimentConfig, frame: pd.DataFrame, distinct: dict)
             "log1p": st.column_config.CheckboxColumn("log1p", help="Regression labels: train on log(1 + y)"),
         },
     )
-    return apply_schema(config, user, item, time, st.session_state["schema_ids"], edited)
+    new, notes = apply_schema(config, user, item, time, st.session_state["schema_ids"], edited, aside)
+    for task in moved:
+        role = next(r for r, c in (("user", user), ("item", item), ("time", time)) if c == task.name)
+        notes.append(
+            f"'{task.name}' was a task ({task.type}, loss weight {task.weight:g}); as the {role} column it is no "
+            "longer one. Choose another column there to get it back with its settings."
+        )
+    for name in [n for n in aside if n in new.task_names]:
+        del aside[name]  # back as a task: nothing set aside any more
+    return new, notes
 
 
 def apply_schema(
-    config: ExperimentConfig, user, item, time, ids_as_features: bool, table: pd.DataFrame
+    config: ExperimentConfig, user, item, time, ids_as_features: bool, table: pd.DataFrame, aside: dict | None = None
 ) -> tuple[ExperimentConfig, list[str]]:
     new = ExperimentConfig.from_dict(config.to_dict())
     d = new.data
@@ -239,7 +259,10 @@ def apply_schema(
     d.categorical = ids + [c for c, r in role.items() if r == "categorical"]
     d.numeric = [c for c, r in role.items() if r == "numeric"]
     labels = {row["column"]: row for row in table.to_dict("records") if row["role"] == "label"}
-    kept = {t.name: t.weight for t in config.tasks}
+    kept = {
+        **{name: spec["weight"] for name, spec in (aside or {}).items()},
+        **{t.name: t.weight for t in config.tasks},
+    }
     order = [n for n in kept if n in labels] + [n for n in labels if n not in kept]
     new.tasks = []
     for name in order:
@@ -257,8 +280,13 @@ def check(config: ExperimentConfig, frame: pd.DataFrame, path: str) -> tuple[lis
     if held is None or held[0] != key:
         problems = []
         d = config.data
-        if d.user_col and d.user_col == d.item_col:
-            problems.append(f"column '{d.user_col}' is chosen as both the user and the item column: pick two")
+        chosen = [(role, c) for role, c in (("user", d.user_col), ("item", d.item_col), ("time", d.time_col)) if c]
+        for i, (role, column) in enumerate(chosen):
+            for other, same in chosen[i + 1 :]:
+                if same == column:
+                    problems.append(
+                        f"column '{column}' is chosen as both the {role} and the {other} column: pick another for one"
+                    )
         try:
             notes = validate(config, frame)
         except MtlrecError as exc:

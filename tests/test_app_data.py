@@ -258,3 +258,28 @@ def test_a_text_column_as_the_timestamp_is_a_listed_problem_not_a_traceback(colu
     assert at.session_state["data_valid"] is False
     if column == "device":
         assert at.error[0].value.startswith("timestamp column 'device' has values that are not times in 80 rows")
+
+
+def test_a_task_chosen_as_the_time_column_is_said_set_aside_and_comes_back_with_its_settings():
+    # The task vanished without a word, and came back as "ignore" without its type, log1p and weight.
+    at = load_sample(open_page())
+    config = experiment(at)
+    config.tasks[-1].weight = 2.5  # watch_time: regression, log1p
+    at.session_state["experiment"] = config.to_dict()
+    at.selectbox(key="schema_time").set_value("watch_time").run()
+
+    assert experiment(at).task_names == ["click", "like", "purchase"]
+    assert "'watch_time' was a task (regression, loss weight 2.5); as the time column it is no longer one." in (
+        "\n".join(i.value for i in at.info)
+    )
+    at.selectbox(key="schema_time").set_value("timestamp").run()
+    [back] = [t for t in experiment(at).tasks if t.name == "watch_time"]
+    assert (back.type, back.log1p, back.weight) == ("regression", True, 2.5)
+
+
+def test_one_column_as_two_of_user_item_and_time_is_a_problem():
+    at = load_sample(open_page())
+    at.selectbox(key="schema_user").set_value("timestamp").run()
+    assert "column 'timestamp' is chosen as both the user and the time column: pick another for one" in [
+        e.value for e in at.error
+    ]
