@@ -389,8 +389,12 @@ def resolve_funnel(funnel: dict[str, str], tasks: list[TaskSpec]) -> dict[int, i
     if not isinstance(funnel, dict) or not all(isinstance(n, str) for pair in funnel.items() for n in pair):
         raise MtlrecError(f"the ESMM funnel must map task names to task names, got {funnel!r}", source="model")
     if not funnel:
+        binary = [t.name for t in tasks if t.type == "binary"]
+        parent, child = binary[:2] if len(binary) > 1 else ("click", "purchase")  # this run's tasks where it can
         raise MtlrecError(
-            "ESMM needs at least one conditional task: mark e.g. purchase as conditional on click", source="model"
+            f"ESMM needs at least one conditional task: mark e.g. {child} as conditional on {parent} (--funnel "
+            f"{child}={parent} on the command line, the funnel setting on Train)",
+            source="model",
         )
     types = {t.name: t.type for t in tasks}
     index = {t.name: i for i, t in enumerate(tasks)}

@@ -146,6 +146,10 @@ def test_sample_writes_a_reproducible_log(tmp_path):
         (["train", "{data}", "--bottom", "64,x"], "--bottom takes comma-separated int values"),
         (["train", "{data}", "--lr", "-1"], "learning rate must be > 0"),
         (["train", "sample:nope"], "unknown sample 'nope'"),
+        (
+            ["train", "sample:census", "--model", "esmm", "--size", "tiny"],
+            "mark e.g. never_married as conditional on income_50k (--funnel never_married=income_50k on the command",
+        ),  # the run's own tasks, not purchase and click, which census has not
     ],
 )
 def test_bad_input_exits_with_2_and_a_message_naming_the_problem(args, message, small_file, capsys):
