@@ -392,6 +392,24 @@ def model_controls(config: ExperimentConfig, frame, chosen: list[str]) -> None:
             "float32. auto uses bfloat16 where the processor computes it natively (about 2x faster on large "
             "models, the same AUC in our benchmarks) and float32 elsewhere.",
         )  # fmt: skip
+    if (m.embed_dim or m.bottom or m.tower) and not st.session_state.get(WIDTH_PROBLEMS):
+        custom_size_caption(config, chosen, shape, len(frame))
+
+
+def custom_size_caption(config: ExperimentConfig, chosen: list[str], shape: tuple, n_rows: int) -> None:
+    """What trains when the advanced settings override the preset's embedding size or widths: the preset labels
+    above count the presets' own."""
+    from mtlrec.resources import estimate_memory
+
+    try:
+        estimate = estimate_memory(counted(config, chosen), n_rows, list(shape[0]), shape[1])
+    except MtlrecError:
+        return
+    st.caption(
+        f"With the advanced settings' embedding size and layer widths, {config.model.size} has "
+        f"{fmt.count(estimate.params)} parameters (~{fmt.nbytes(estimate.total)}); the preset labels above count "
+        "the presets' own sizes."
+    )
 
 
 def start_training(run_config: ExperimentConfig, frame) -> bool:

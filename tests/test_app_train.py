@@ -372,3 +372,6 @@ def test_layer_widths_that_cannot_be_used_block_training_and_a_valid_field_is_ke
     at.text_input(key="train_bottom").input("16,8").run()
     assert not at.error and not at.button(key="train_start").disabled
     assert ExperimentConfig.from_dict(at.session_state["experiment"]).model.bottom == [16, 8]
+    # The preset labels count the presets' own widths: a caption says what the custom widths make.
+    [custom] = [c.value for c in at.caption if c.value.startswith("With the advanced settings'")]
+    assert custom.startswith("With the advanced settings' embedding size and layer widths, tiny has ")
