@@ -390,7 +390,14 @@ def resolve_funnel(funnel: dict[str, str], tasks: list[TaskSpec]) -> dict[int, i
         raise MtlrecError(f"the ESMM funnel must map task names to task names, got {funnel!r}", source="model")
     if not funnel:
         binary = [t.name for t in tasks if t.type == "binary"]
-        parent, child = binary[:2] if len(binary) > 1 else ("click", "purchase")  # this run's tasks where it can
+        if len(binary) < 2:
+            raise MtlrecError(
+                "ESMM needs two binary tasks, one conditional on the other (a purchase only after a click); this run "
+                f"has {len(binary)} binary task{'' if len(binary) == 1 else 's'} ({', '.join(binary) or 'none'}): "
+                "choose another architecture, or add a binary task",
+                source="model",
+            )
+        parent, child = binary[:2]
         raise MtlrecError(
             f"ESMM needs at least one conditional task: mark e.g. {child} as conditional on {parent} (--funnel "
             f"{child}={parent} on the command line, the funnel setting on Train)",

@@ -33,7 +33,7 @@ ID_COLUMNS = (  # (role, label, help) of the id selectboxes; the config field is
 )
 EDITOR = "schema_editor"  # widget keys of the schema editor start with "schema_": a new dataset clears them
 EDITOR_BASE = "schema_base"  # the editor's input table: (its columns, the table), stable while the page is shown
-ASIDE = "schema_aside"  # tasks whose column is now the user, item or time column: name -> TaskSpec as a dict
+ASIDE = "schema_aside"  # tasks whose column is now the user, item or time column: name -> {"spec", "position"}
 
 FORMAT_HELP = """
 **One row per interaction** (an impression, a view, a purchase…):
@@ -163,7 +163,8 @@ def editor_table(
 ) -> pd.DataFrame:
     """One row per column that is not user/item/time: its role and task settings as the config has them (a task set
     aside while its column was an id or the time, `aside`, comes back as it was)."""
-    tasks = {**{name: TaskSpec(**spec) for name, spec in (aside or {}).items()}, **{t.name: t for t in config.tasks}}
+    tasks = {name: TaskSpec(**entry["spec"]) for name, entry in (aside or {}).items()}
+    tasks.update({t.name: t for t in config.tasks})
     categorical, numeric = set(config.data.categorical), set(config.data.numeric)
     rows = []
     for column in columns:
@@ -209,9 +210,9 @@ def schema_editor(config: ExperimentConfig, frame: pd.DataFrame, distinct: dict)
     # A task whose column becomes the user, item or time column is set aside (said below), and comes back with its
     # type, log1p and weight if the column becomes a plain column again.
     aside = st.session_state.setdefault(ASIDE, {})
-    moved = [t for t in config.tasks if t.name in (user, item, time)]
-    for task in moved:
-        aside[task.name] = dataclasses.asdict(task)
+    for position, task in enumerate(config.tasks):
+        if task.name in (user, item, time):
+            aside[task.name] = {"spec": dataclasses.asdict(task), "position": position}
 
     rest = [c for c in frame.columns if c not in (user, item, time)]
     base = st.session_state.get(EDITOR_BASE)
@@ -237,12 +238,14 @@ def schema_editor(config: ExperimentConfig, frame: pd.DataFrame, distinct: dict)
         },
     )
     new, notes = apply_schema(config, user, item, time, st.session_state["schema_ids"], edited, aside)
-    for task in moved:
-        role = next(r for r, c in (("user", user), ("item", item), ("time", time)) if c == task.name)
-        notes.append(
-            f"'{task.name}' was a task ({task.type}, loss weight {task.weight:g}); as the {role} column it is no "
-            "longer one. Choose another column there to get it back with its settings."
-        )
+    for name, entry in aside.items():  # said on every run while it is set aside
+        role = next((r for r, c in (("user", user), ("item", item), ("time", time)) if c == name), None)
+        if role is not None:
+            spec = entry["spec"]
+            notes.append(
+                f"'{name}' was a task ({spec['type']}, loss weight {spec['weight']:g}); as the {role} column it is "
+                "no longer one. Choose another column there to get it back with its settings."
+            )
     for name in [n for n in aside if n in new.task_names]:
         del aside[name]  # back as a task: nothing set aside any more
     return new, notes
@@ -259,11 +262,13 @@ def apply_schema(
     d.categorical = ids + [c for c, r in role.items() if r == "categorical"]
     d.numeric = [c for c, r in role.items() if r == "numeric"]
     labels = {row["column"]: row for row in table.to_dict("records") if row["role"] == "label"}
-    kept = {
-        **{name: spec["weight"] for name, spec in (aside or {}).items()},
-        **{t.name: t.weight for t in config.tasks},
-    }
-    order = [n for n in kept if n in labels] + [n for n in labels if n not in kept]
+    kept = {t.name: t.weight for t in config.tasks}
+    names = list(kept)
+    for name, entry in sorted((aside or {}).items(), key=lambda item: item[1]["position"]):
+        if name not in kept:  # a task set aside comes back at its place (task order decides colours)
+            names.insert(min(entry["position"], len(names)), name)
+            kept[name] = entry["spec"]["weight"]
+    order = [n for n in names if n in labels] + [n for n in labels if n not in kept]
     new.tasks = []
     for name in order:
         kind = labels[name]["task type"] or "binary"

@@ -32,6 +32,7 @@ ACTIVE = "train_active_tasks"  # plain key: the tasks chosen for the next run (t
 LINK_SEEN = "train_link_seen"  # the query string last applied or written, so our own mirror is not re-applied
 PENDING_LINK = "pending_train_link"  # a link's settings opened without a dataset, applied once one is loaded
 WIDTH_PROBLEMS = "width_problems"  # layer widths on the page that cannot be used: Train is disabled meanwhile
+MAX_WIDTH = 65_536  # units in one layer at most (xl's widest holds 4,096); a larger number is a typing slip
 BREACHES = "train_funnel_breaches"  # ((dataset path, funnel), sentences): the funnel check, once per data and funnel
 POLL_SECONDS = 0.5
 ONE_JOB = "One training job per session"
@@ -338,7 +339,11 @@ def model_controls(config: ExperimentConfig, frame, chosen: list[str]) -> None:
             except ValueError:
                 value, problem = None, f"{field}: '{text}' is not whole numbers separated by commas, e.g. 256,128"
             else:
-                problem = f"{field}: every width must be at least 1, got {text}" if value and min(value) < 1 else None
+                problem = None
+                if value and min(value) < 1:
+                    problem = f"{field}: every width must be at least 1, got {text}"
+                elif value and max(value) > MAX_WIDTH:
+                    problem = f"{field}: a width of at most {MAX_WIDTH:,} per layer, got {max(value):,}"
             if problem:
                 problems.append(problem)
                 st.error(problem)
@@ -403,7 +408,7 @@ def custom_size_caption(config: ExperimentConfig, chosen: list[str], shape: tupl
 
     try:
         estimate = estimate_memory(counted(config, chosen), n_rows, list(shape[0]), shape[1])
-    except MtlrecError:
+    except (MtlrecError, ValueError, TypeError, RuntimeError, OverflowError):  # a caption never breaks the page
         return
     st.caption(
         f"With the advanced settings' embedding size and layer widths, {config.model.size} has "

@@ -272,7 +272,10 @@ def test_a_task_chosen_as_the_time_column_is_said_set_aside_and_comes_back_with_
     assert "'watch_time' was a task (regression, loss weight 2.5); as the time column it is no longer one." in (
         "\n".join(i.value for i in at.info)
     )
+    edit(at, {"user_city": {"role": "ignore"}})  # another edit meanwhile: the note stays while the task is aside
+    assert any(i.value.startswith("'watch_time' was a task") for i in at.info)
     at.selectbox(key="schema_time").set_value("timestamp").run()
+    assert experiment(at).task_names == ["click", "like", "purchase", "watch_time"]  # back at its place
     [back] = [t for t in experiment(at).tasks if t.name == "watch_time"]
     assert (back.type, back.log1p, back.weight) == ("regression", True, 2.5)
 

@@ -358,6 +358,7 @@ def test_a_waiting_link_is_not_applied_to_a_dataset_without_its_tasks(home):
     [
         ("64;32", "Shared layers: '64;32' is not whole numbers separated by commas, e.g. 256,128"),
         ("0", "Shared layers: every width must be at least 1, got 0"),
+        ("99999999999999999999", "Shared layers: a width of at most 65,536 per layer, got 99,999,999,999,999,999,999"),
     ],
 )
 def test_layer_widths_that_cannot_be_used_block_training_and_a_valid_field_is_kept(home, bottom, error):

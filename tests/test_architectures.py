@@ -220,6 +220,14 @@ def test_esmm_output_stays_finite_when_the_networks_saturate():
         assert torch.allclose(out[:, 1].sigmoid(), expected.expand(16), atol=1e-6)
 
 
+def test_esmm_without_two_binary_tasks_says_so_naming_them():
+    tasks = [TaskSpec("income"), TaskSpec("age", "regression")]
+    config = ModelConfig(kind="esmm", size="tiny", funnel={})
+
+    with pytest.raises(MtlrecError, match=r"ESMM needs two binary tasks.*this run has 1 binary task \(income\)"):
+        build_model(config, CARDINALITIES, N_NUMERIC, 2, tasks=tasks)
+
+
 @pytest.mark.parametrize(
     ("funnel", "message"),
     [

@@ -81,9 +81,12 @@ STATUS_ICONS = {
 SIDEBAR_POLL_SECONDS = 1.0  # how often the sidebar's run line follows a training
 
 
-def job_line(job) -> None:
-    """The session's current job: status, epoch and share done while it runs, else how long it took."""
+def job_line(job, live: bool = False) -> None:
+    """The session's current job: status, epoch and share done while it runs, else how long it took. Drawn `live`
+    (refreshed by its fragment), the job's end reruns the page, which stops the refreshing."""
     snap = job.snapshot()
+    if live and snap.done:
+        st.rerun()
     line = f"{STATUS_ICONS.get(snap.status, '')} **{snap.status}**"
     if snap.status == "running":
         line += f" · epoch {snap.epoch}/{snap.epochs} · {snap.fraction:.0%}"
@@ -115,7 +118,7 @@ def sidebar(slot=None):
             # A fragment of its own, refreshed while the job runs, on whatever page is open (a page's own live panel
             # cannot write here); a full rerun after the job ends stops it.
             live = not holder.job.snapshot().done
-            st.fragment(run_every=SIDEBAR_POLL_SECONDS if live else None)(job_line)(holder.job)
+            st.fragment(run_every=SIDEBAR_POLL_SECONDS if live else None)(job_line)(holder.job, live)
         elif st.session_state.get(SESSION_RUNS):
             run_id = st.session_state[SESSION_RUNS][-1]
             try:
