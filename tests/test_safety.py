@@ -286,7 +286,10 @@ from mtlrec.runs import RunStore
 store, frame = RunStore({home!r}), make_interactions()
 print(store.save(run_experiment(tiny_config(epochs=1), frame), name="finished before"), flush=True)
 job = TrainingJob(tiny_config(epochs=10_000, batch_size=512), store, frame, limiter=JobLimiter(1)).start()
-while len(job.snapshot().history) < 2:
+def epochs_on_disk():  # history.csv is written after the job's snapshot: wait for the file, not the snapshot
+    path = store.folder(job.run_id) / "history.csv" if job.run_id else None
+    return path.read_text().count("\\n") - 1 if path is not None and path.is_file() else 0
+while epochs_on_disk() < 2:
     time.sleep(0.05)
 print(job.run_id, flush=True)
 time.sleep(600)
