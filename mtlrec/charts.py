@@ -22,8 +22,8 @@ from mtlrec.errors import MtlrecError
 from mtlrec.resources import PARTS
 from mtlrec.schema import binary_labels
 
-# Okabe & Ito's palette without black (invisible on a dark theme); yellow last, it is faint on a light theme.
-# Okabe & Ito's colour-blind-safe colours, then Paul Tol's muted ones for files with more than 7 tasks.
+# Okabe & Ito's colour-blind-safe palette without black (invisible on a dark theme), yellow last of them (faint on
+# a light theme); then Paul Tol's muted colours for files with more than 7 tasks.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
            "#882255", "#44AA99", "#999933", "#AA4499", "#117733")  # fmt: skip
 NEUTRAL = "rgba(128, 128, 128, 0.85)"  # reference lines (chance, y = x, fused score): visible on light and dark

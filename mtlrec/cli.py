@@ -235,7 +235,9 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
 def _stored(path: str | None) -> str | None:
     """A data path as a run's config keeps it: absolute, so that `--config` finds the file from any folder (a bundled
     sample stays `sample:NAME`, portable across machines)."""
-    if not path or str(path).startswith("sample:"):
+    from mtlrec.data import SAMPLE_PREFIX
+
+    if not path or str(path).startswith(SAMPLE_PREFIX):
         return path
     return str(Path(path).resolve())
 

@@ -23,9 +23,9 @@ MAX_CROSS = 6  # DCN-v2 cross layers at most (each holds (input width)^2 weights
 PRECISIONS = ("auto", "fp32", "bf16")  # see mtlrec.train.resolve_precision
 WEIGHTING_METHODS = ("fixed", "uncertainty", "gradnorm", "dwa", "pcgrad")  # see mtlrec.weighting
 MODEL_KINDS = ("shared_bottom", "mmoe", "ple", "esmm", "single_task")  # see mtlrec.models
-# Validation metrics early stopping can monitor, per task type ("gauc" needs a user column).
 # A predictions table's attrs key: task name -> its prediction column (ExperimentConfig.prediction_columns)
 PREDICTION_COLUMNS = "prediction_columns"
+# Validation metrics early stopping can monitor, per task type ("gauc" needs a user column).
 MONITOR_METRICS = {"binary": ("auc", "gauc", "logloss"), "regression": ("rmse", "mae")}
 
 # Size presets: embedding width, shared-bottom widths, per-task tower widths. On the bundled synthetic sample they

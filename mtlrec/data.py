@@ -192,15 +192,16 @@ SMALL_PART = 200  # rows under which such a part's metrics are said to be noisy
 def _user_split_notes(config: ExperimentConfig, frame: pd.DataFrame, kept: int, test: int, val: int) -> list[str]:
     """A user split shares out users, not rows: with a few heavy users its parts can hold far fewer (or more) rows
     than the shares asked, and metrics then come from a handful of rows. Says so, naming the heaviest user."""
-    notes = []
+    notes, heavy = [], None
     n = len(frame)
     parts = [("test", test, test + kept, config.split.test_frac)] if test and kept < n else []
     parts.append(("validation", val, kept, config.split.val_frac))
     for part, rows, of, asked in parts:
         got = rows / max(of, 1)
         if asked > 0 and (got * SPLIT_SHARE_OFF < asked or got > asked * SPLIT_SHARE_OFF):
-            counts = frame[config.data.user_col].value_counts()
-            heavy = f"user {show_value(counts.index[0])} has {counts.iloc[0] / n:.0%} of the rows"
+            if heavy is None:  # counted once, for whichever part needs it first
+                counts = frame[config.data.user_col].value_counts()
+                heavy = f"user {show_value(counts.index[0])} has {counts.iloc[0] / n:.0%} of the rows"
             noisy = f"; its metrics rest on {rows:,} rows only" if rows < SMALL_PART else ""
             notes.append(
                 f"the user split put {rows:,} rows ({got:.1%}) in the {part} part where {asked:.0%} was asked: it "

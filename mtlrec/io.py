@@ -584,15 +584,15 @@ def _whole_numbers(codes: np.ndarray, zeros: np.ndarray, ends: np.ndarray) -> bo
     following = codes[ahead]
     digit = (following - ord("0")) < 10
     first_other = np.where(digit.all(axis=1), MAX_CODE_DIGITS - 1, np.argmin(digit, axis=1))
-    stop = following[np.arange(len(zeros)), first_other]
-    at_end = ahead[np.arange(len(zeros)), first_other] >= len(codes) - 1
-    return bool((np.isin(stop, ends) | (at_end & digit[np.arange(len(zeros)), first_other])).any())
+    at = (np.arange(len(zeros)), first_other)
+    at_end = ahead[at] >= len(codes) - 1  # the file ends inside the field
+    return bool((np.isin(following[at], ends) | (at_end & digit[at])).any())
 
 
 def _keep_leading_zeros(text: str, delimiter: str, frame: pd.DataFrame, raw: bytes, raw_delimiter: str) -> list[str]:
     """Integer columns holding codes with leading zeros (0042 beside 42, H&M's article ids 0108775030): read again
     as text, so that 042, 42 and 0042 stay three ids instead of one. A scan of the file's bytes first says whether
-    any field starts with 0 and a digit at all; only then are the integer columns read again, as text."""
+    any field is a whole number written with a leading zero; only then are the integer columns read again, as text."""
     integers = [i for i, t in enumerate(frame.dtypes) if t.kind in "iuf"]
     if not integers or not _zero_padded_field(raw, raw_delimiter):
         return []
@@ -770,6 +770,16 @@ _DOT_DECIMAL = r"(\d+|\d{1,3}(,\d{3})+)(\.\d*)?|\.\d+"
 _THOUSANDS = rf"-?({_DOT_DECIMAL})"
 
 
+def _put_numbers(frame: pd.DataFrame, column: str, index: pd.Index, values, marker: pd.Series) -> str:
+    """A text column's numbers written back as float64 (`values` at `index`, missing elsewhere: placeholders and
+    blanks); returns what its note adds about the placeholders ('' when there were none)."""
+    result = pd.Series(np.nan, index=frame.index, dtype="float64")
+    result[index] = values
+    frame[column] = result
+    missing = int(marker.sum())
+    return f" ({missing:,} placeholder{'s' if missing != 1 else ''} such as '-' read as missing)" if missing else ""
+
+
 def _read_thousands(frame: pd.DataFrame) -> list[str]:
     """Text columns of numbers with commas grouping thousands (1,234 or 12,345.5: quoted in a comma-separated file,
     as Amazon's review votes), whatever the delimiter: the numbers. Decimal commas (1,5) are read before this, in
@@ -787,11 +797,9 @@ def _read_thousands(frame: pd.DataFrame) -> list[str]:
             continue
         if written[grouped].str.fullmatch(r"\d{3}(,\d{3})+").all():
             continue  # 100,200,300 and no 1,234 or 12,345.5 beside them: lists of 3-digit ids read the same way
-        result = pd.Series(np.nan, index=frame.index, dtype="float64")
-        result[written.index] = pd.to_numeric(written.str.replace(",", "", regex=False)).astype("float64")
-        frame[column] = result
-        missing = int(marker.sum())
-        also = f" ({missing:,} placeholder{'s' if missing != 1 else ''} such as '-' read as missing)" if missing else ""
+        also = _put_numbers(
+            frame, column, written.index, pd.to_numeric(written.str.replace(",", "", regex=False)), marker
+        )
         notes.append(
             f"column '{column}': numbers with thousands separators (e.g. '{written[grouped].iloc[0]}') read as "
             f"numbers{also}"
@@ -827,13 +835,9 @@ def _read_units(frame: pd.DataFrame, decimal_comma: bool = False) -> list[str]:
             magnitude = pd.to_numeric(number.str.replace(",", "", regex=False))
         else:
             continue
-        result = pd.Series(np.nan, index=frame.index, dtype="float64")
-        result[written.index] = np.where(parts["neg"].notna(), -magnitude, magnitude)
-        frame[column] = result
+        also = _put_numbers(frame, column, written.index, np.where(parts["neg"].notna(), -magnitude, magnitude), marker)
         (sign,) = signs
         what = "percent sign" if sign == "%" else f"currency sign '{sign}'"
-        missing = int(marker.sum())
-        also = f" ({missing:,} placeholder{'s' if missing != 1 else ''} such as '-' read as missing)" if missing else ""
         notes.append(f"column '{column}': read as numbers without the {what}{also}")
     return notes
 

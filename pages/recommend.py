@@ -54,11 +54,8 @@ def type_user(users: list) -> None:
     """The user typed in the text box (matched as text: ids may be numbers), or why there is none."""
     typed = str(st.session_state.get(TYPED) or "").strip()
     match = next((u for u in users if str(u) == typed), None) if typed else None
-    st.session_state[TYPED_PROBLEM] = (
-        None
-        if match is not None or not typed
-        else (f"user '{typed}' is not in the run's data: type an id of its user column exactly")
-    )
+    problem = f"user '{typed}' is not in the run's data: type an id of its user column exactly"
+    st.session_state[TYPED_PROBLEM] = problem if typed and match is None else None
     if match is not None:
         st.session_state[USER] = st.session_state[SAVED][USER] = match
 
