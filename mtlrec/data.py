@@ -14,6 +14,7 @@ from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec
 from mtlrec.encode import Encoded, Encoder
 from mtlrec.errors import MtlrecError
 from mtlrec.io import read_table
+from mtlrec.leakage import find_leaks
 from mtlrec.schema import SchemaProposal, infer_schema, parse_time, show_value, validate
 
 
@@ -250,6 +251,7 @@ def prepare(
         if source is None or exc.source:
             raise
         raise MtlrecError(exc.problems, source=source) from None
+    notes += [leak.note() for leak in find_leaks(frame, config.data, config.tasks)]
     if test_frame is None:
         train_val_idx, test_idx = split_rows(config, frame, config.split.test_frac)
         test_frame = frame.iloc[test_idx].reset_index(drop=True)

@@ -13,6 +13,7 @@ import pandas as pd
 
 from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec
 from mtlrec.errors import MtlrecError
+from mtlrec.leakage import Leak, find_leaks
 
 _USER_NAMES = {
     "user", "userid", "uid", "customer", "customerid", "member", "memberid", "visitor", "visitorid", "account",
@@ -83,6 +84,7 @@ class SchemaProposal:
     data: DataConfig
     tasks: list[TaskSpec]
     ignored: dict[str, str] = field(default_factory=dict)  # column -> reason
+    leaks: list[Leak] = field(default_factory=list)  # the features set aside because they give a task away
 
 
 def _squash(name: str) -> str:
@@ -309,7 +311,13 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
             del ignored[c]
             tasks.append(TaskSpec(c, "binary" if binary_coding(series[c]) is not None else "regression"))
     data = DataConfig(user_col=user_col, item_col=item_col, time_col=time_col, categorical=categorical, numeric=numeric)
-    return SchemaProposal(data=data, tasks=tasks, ignored=ignored)
+    # A feature that gives a proposed task away is set aside, with the evidence (mtlrec.leakage).
+    leaks = find_leaks(frame, data, tasks)
+    for leak in leaks:
+        data.categorical = [c for c in data.categorical if c != leak.column]
+        data.numeric = [c for c in data.numeric if c != leak.column]
+        ignored[leak.column] = leak.reason()
+    return SchemaProposal(data=data, tasks=tasks, ignored=ignored, leaks=leaks)
 
 
 def _label_task(column: str, series: pd.Series, nunique: int) -> TaskSpec | None:

@@ -15,6 +15,7 @@ from mtlrec import charts, fmt  # noqa: E402
 from mtlrec.config import ExperimentConfig, TaskSpec  # noqa: E402
 from mtlrec.errors import MtlrecError  # noqa: E402
 from mtlrec.io import UPLOAD_TYPES  # noqa: E402
+from mtlrec.leakage import find_leaks  # noqa: E402
 from mtlrec.sample import SAMPLES  # noqa: E402
 from mtlrec.schema import binary_coding, is_numeric, validate  # noqa: E402
 from ui import state  # noqa: E402
@@ -278,12 +279,13 @@ def apply_schema(
     return new, new.conform()
 
 
-def check(config: ExperimentConfig, frame: pd.DataFrame, path: str) -> tuple[list[str], list[str]]:
-    """(notes, problems) of the config against the data; recomputed only when the schema changes."""
+def check(config: ExperimentConfig, frame: pd.DataFrame, path: str) -> tuple[list[str], list[str], list[str]]:
+    """(notes, warnings, problems) of the config against the data; recomputed only when the schema changes.
+    The warnings name features that may leak a label (mtlrec.leakage)."""
     key = hashlib.sha256((config.to_json() + path).encode()).hexdigest()
     held = st.session_state.get("data_validation")
     if held is None or held[0] != key:
-        problems = []
+        problems, warnings = [], []
         d = config.data
         chosen = [(role, c) for role, c in (("user", d.user_col), ("item", d.item_col), ("time", d.time_col)) if c]
         for i, (role, column) in enumerate(chosen):
@@ -294,16 +296,18 @@ def check(config: ExperimentConfig, frame: pd.DataFrame, path: str) -> tuple[lis
                     )
         try:
             notes = validate(config, frame)
+            warnings = [leak.note().replace(f" (CLI: --exclude {leak.column})", "") for leak in
+                        find_leaks(frame, config.data, config.tasks)]  # fmt: skip
         except MtlrecError as exc:
             notes, problems = [], problems + exc.problems
         except Exception as exc:  # see unexpected()
             notes, problems = [], problems + [unexpected(exc, "checking the schema against the data")]
-        held = (key, notes, problems)
+        held = (key, notes, warnings, problems)
         st.session_state["data_validation"] = held
-    return held[1], held[2]
+    return held[1], held[2], held[3]
 
 
-def validation(config: ExperimentConfig, notes: list[str], problems: list[str]) -> None:
+def validation(config: ExperimentConfig, notes: list[str], warnings: list[str], problems: list[str]) -> None:
     st.subheader("Validation")
     st.session_state["data_valid"] = not problems
     if problems:
@@ -318,6 +322,8 @@ def validation(config: ExperimentConfig, notes: list[str], problems: list[str]) 
             f"{features} {plural(features, 'feature')}",
             icon=":material/check_circle:",
         )
+    for warning in warnings:
+        st.warning(warning, icon=":material/warning:")
     for note in notes:
         st.info(note)
     if not problems:
@@ -393,8 +399,8 @@ def page() -> None:
     state.save_experiment(config)
     for change in changes:
         st.info(change)
-    notes, problems = check(config, frame, path)
-    validation(config, notes, problems)
+    notes, warnings, problems = check(config, frame, path)
+    validation(config, notes, warnings, problems)
     profile(config, rows, len(frame))
 
 

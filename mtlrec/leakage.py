@@ -1,0 +1,203 @@
+"""Inputs that give a label away: a feature that, on its own, separates a task almost perfectly.
+
+Such a column is nearly always written with or after the event it is meant to predict: Retailrocket's
+`transactionid` is filled exactly on purchases, a `watch_seconds` column is positive exactly on clicks, an
+`event` column spells the label out. A model given it reports an AUC near 1 and learns nothing it could use at
+recommendation time, when the column does not exist yet. We cannot know when a column was recorded, so we look
+for the symptom and say so; inference sets such a column aside (see mtlrec.schema.infer_schema), explicit choices
+are kept and warned about.
+
+Each feature is scored against each task on up to LEAK_ROWS rows:
+- a numeric feature by its values (rows where present) and, when some rows miss it, by whether it is missing;
+- a categorical feature by its categories' label means, each row scored with the means of the *other* half of the
+  rows (out of fold), so that an id-like column whose values each occur once cannot look perfect by memorising;
+- binary tasks with the AUC of that score, folded to max(AUC, 1 - AUC) (a column can give the label away either
+  way round); regression tasks with the absolute Spearman correlation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from mtlrec.config import DataConfig, TaskSpec
+
+LEAK_SCORE = 0.99  # folded AUC (binary) or |Spearman| (regression) from which a single column gives a label away
+LEAK_ROWS = 50_000  # rows scored at most (a fixed random sample of larger data)...
+LEAK_CELLS = 4_000_000  # ...and fewer for wide data, down to MIN_ROWS: rows x features at most this
+MIN_ROWS = 1_000
+MIN_CLASS_ROWS = 30  # a binary task needs this many rows of each class among them to be checked
+
+
+@dataclass(frozen=True)
+class Leak:
+    column: str
+    task: str
+    how: str  # "values", "missing" or "categories"
+    score: float  # folded AUC or |Spearman|
+    binary: bool
+
+    def evidence(self) -> str:
+        what = {"values": "its values", "missing": "whether it is missing", "categories": "its categories"}[self.how]
+        measure = f"AUC {self.score:.3f}" if self.binary else f"rank correlation {self.score:.3f}"
+        return f"{what} alone predict task '{self.task}' almost perfectly ({measure})"
+
+    def note(self) -> str:
+        """The warning for a column chosen as a feature."""
+        return (
+            f"column '{self.column}' may leak the label: {self.evidence()}. A column like this is usually recorded "
+            "with or after the event, so the model's scores would be too good to be true and useless for "
+            "recommending; unless it is known before the event, set it to ignore (CLI: --exclude "
+            f"{self.column})"
+        )
+
+    def reason(self) -> str:
+        """Why inference set it aside."""
+        return (
+            f"may leak the label: {self.evidence()}; probably recorded with or after the event (make it a feature "
+            "if it is known before)"
+        )
+
+
+def find_leaks(frame: pd.DataFrame, data: DataConfig, tasks: list[TaskSpec], seed: int = 0) -> list[Leak]:
+    """The feature columns of `data` that give one of `tasks` away (at most one Leak per column: its strongest)."""
+    ids = {data.user_col, data.item_col, data.time_col} | {t.name for t in tasks}
+    columns = set(frame.columns)
+    features = [c for c in dict.fromkeys(data.categorical + data.numeric) if c not in ids and c in columns]
+    labels = [t for t in tasks if t.name in columns]
+    if not features or not labels:
+        return []
+    wanted = max(MIN_ROWS, min(LEAK_ROWS, LEAK_CELLS // len(features)))
+    rows = frame if len(frame) <= wanted else frame.sample(n=wanted, random_state=seed)
+    targets = _targets(rows, labels)
+    if not targets:
+        return []
+    # Rows whose label is missing in any task checked are left out (validation reports them on their own).
+    known = np.logical_and.reduce([np.isfinite(y) for _, y in targets])
+    rows, targets = rows[known], [(task, y[known]) for task, y in targets]
+    found: dict[str, list[Leak]] = {}
+    as_number = set(data.numeric)
+    numeric = [c for c in features if c in as_number]
+    if numeric:
+        for leak in _numeric_leaks(rows, numeric, targets):
+            found.setdefault(leak.column, []).append(leak)
+    half = np.random.default_rng(seed).random(len(rows)) < 0.5  # the two folds of the categorical check
+    for column in (c for c in features if c not in as_number):
+        codes = pd.factorize(rows[column], use_na_sentinel=False)[0]  # a missing value is a category of its own
+        for task, y in targets:
+            score = _categories_score(codes, y, half, task.type == "binary")
+            if score >= LEAK_SCORE:
+                found.setdefault(column, []).append(Leak(column, task.name, "categories", score, task.type == "binary"))
+    return [max(found[c], key=lambda leak: leak.score) for c in features if c in found]
+
+
+def _targets(rows: pd.DataFrame, tasks: list[TaskSpec]) -> list[tuple[TaskSpec, np.ndarray]]:
+    """The tasks that can be checked, each with its labels as float (NaN where missing or unreadable)."""
+    from mtlrec.schema import binary_coding
+
+    targets = []
+    for task in tasks:
+        series = rows[task.name]
+        if task.type == "binary":
+            coding = binary_coding(series)
+            if coding is None:
+                continue
+            y = series.map(coding[0]).to_numpy(dtype=np.float64, na_value=np.nan)
+            if min((y == 1).sum(), (y == 0).sum()) < MIN_CLASS_ROWS:
+                continue
+        else:
+            y = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
+            y[~np.isfinite(y)] = np.nan
+            if np.isfinite(y).sum() < 2 * MIN_CLASS_ROWS or np.nanstd(y) == 0:
+                continue
+        targets.append((task, y))
+    return targets
+
+
+def _numeric_leaks(rows: pd.DataFrame, columns: list[str], targets) -> list[Leak]:
+    """Numeric columns scored all at once: the AUC of each column's values (on the rows where it is present) from
+    their ranks, and of whether it is present; for regression tasks, the Spearman correlation."""
+    values = pd.DataFrame({c: pd.to_numeric(rows[c], errors="coerce") for c in columns}).to_numpy(
+        dtype=np.float64, na_value=np.nan, copy=True
+    )
+    values[~np.isfinite(values)] = np.nan
+    present = ~np.isnan(values)
+    ranks = pd.DataFrame(values).rank(method="average").to_numpy()  # per column, among its present rows
+    ranked = np.nan_to_num(ranks)
+    leaks = []
+    for task, y in targets:
+        if task.type == "binary":
+            positive = y == 1
+            n_pos = (present & positive[:, None]).sum(axis=0).astype(np.float64)
+            n_neg = present.sum(axis=0) - n_pos
+            rank_sums = positive @ ranked
+            with np.errstate(invalid="ignore", divide="ignore"):
+                auc = (rank_sums - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+                # Whether a column is present, as a 0/1 score: AUC = (1 + P(present | pos) - P(present | neg)) / 2.
+                gap = present[positive].mean(axis=0) - present[~positive].mean(axis=0)
+            partly = present.any(axis=0) & ~present.all(axis=0)
+            scores = {
+                "values": np.nan_to_num(np.maximum(auc, 1 - auc)),
+                "missing": np.where(partly, (1 + abs(gap)) / 2, 0),
+            }
+        else:
+            scores = {"values": np.array([_spearman(values[:, j], y, present[:, j]) for j in range(len(columns))])}
+        for how, score in scores.items():
+            leaks += [Leak(columns[j], task.name, how, float(score[j]), task.type == "binary")
+                      for j in np.flatnonzero(score >= LEAK_SCORE)]  # fmt: skip
+    return leaks
+
+
+def _spearman(values: np.ndarray, y: np.ndarray, use: np.ndarray) -> float:
+    """|Spearman correlation| on the rows in `use`; 0 when undefined (fewer than 2 rows, constant values)."""
+    v, t = values[use], y[use]
+    if len(v) < 2 or np.ptp(v) == 0 or np.ptp(t) == 0:
+        return 0.0
+    rho = pd.Series(v).corr(pd.Series(t), method="spearman")
+    return 0.0 if np.isnan(rho) else abs(float(rho))
+
+
+def _categories_score(codes: np.ndarray, y: np.ndarray, half: np.ndarray, binary: bool) -> float:
+    """The score of a categorical column: each row scored by its category's label mean over the other fold (that
+    fold's overall mean for a category it lacks). Computed per (category, fold) rather than per row."""
+    known = np.isfinite(y)
+    codes, fold, y = codes[known], half[known].astype(np.int64), y[known]
+    if len(y) == 0 or fold.min() == fold.max():
+        return 0.0
+    n_codes = int(codes.max()) + 1
+    key = codes * 2 + fold  # (category, fold)
+    rows = np.bincount(key, minlength=2 * n_codes).reshape(n_codes, 2)
+    sums = np.bincount(key, weights=y, minlength=2 * n_codes).reshape(n_codes, 2)
+    fold_means = sums.sum(axis=0) / rows.sum(axis=0)
+    means = np.where(rows > 0, sums / np.maximum(rows, 1), fold_means)
+    scores = means[:, ::-1]  # a (category, fold) cell is scored with the other fold's mean
+    if binary:
+        auc = _auc_of_groups(scores.ravel(), sums.ravel(), (rows - sums).ravel())
+        return 0.0 if np.isnan(auc) else max(auc, 1.0 - auc)
+    return _spearman(scores.ravel()[key], y, np.ones(len(y), bool))
+
+
+def auc_score(scores: np.ndarray, y: np.ndarray) -> float:
+    """ROC AUC of 0/1 labels `y` by `scores`, ties counting half (as sklearn's roc_auc_score); NaN with one class.
+
+    From the counts per distinct score, several times faster than roc_auc_score on the same rows: this check scores
+    every feature against every task each time the Data page's choices change."""
+    distinct, inverse = np.unique(scores, return_inverse=True)
+    positives = np.bincount(inverse, weights=y, minlength=len(distinct))
+    return _auc_of_groups(distinct, positives, np.bincount(inverse, minlength=len(distinct)) - positives)
+
+
+def _auc_of_groups(scores: np.ndarray, positives: np.ndarray, negatives: np.ndarray) -> float:
+    """ROC AUC of groups of rows sharing a score: P(positive scored above negative) + half P(tie)."""
+    order = np.argsort(scores, kind="stable")
+    scores, positives, negatives = scores[order], positives[order], negatives[order]
+    # Groups with equal scores merge (their rows tie).
+    starts = np.flatnonzero(np.r_[True, scores[1:] != scores[:-1]])
+    positives, negatives = np.add.reduceat(positives, starts), np.add.reduceat(negatives, starts)
+    n_pos, n_neg = positives.sum(), negatives.sum()
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    below = np.cumsum(negatives) - negatives  # negatives scored lower than each group
+    return float((positives * (below + 0.5 * negatives)).sum() / (n_pos * n_neg))
