@@ -4,6 +4,7 @@ from ui.frame import guard
 
 guard("runs")
 
+import hashlib  # noqa: E402
 from datetime import datetime  # noqa: E402
 
 import pandas as pd  # noqa: E402
@@ -33,6 +34,9 @@ NO_RESULTS = {
 SERVER_ZONE = datetime.now().astimezone().tzinfo
 NOTICE = "runs_notice"  # a toast for the rerun that follows a rename or a delete
 RENAME_ERROR = "runs_rename_error"
+SELECTED = "runs_selected"  # ids of the runs ticked in the table: a selection follows runs, not row positions
+TABLE_KEY = "runs_table_key"  # the table widget's key now: runs_table_<n>, a new one for each listing (see below)
+LISTING = "runs_listing"  # a digest of the listed run ids, in order
 
 
 def status_of(row: dict) -> str:
@@ -180,7 +184,7 @@ def delete(run_id: str, name: str) -> None:
     state.store().delete(run_id)
     if st.session_state.get(state.RESULTS_RUN) == run_id:
         del st.session_state[state.RESULTS_RUN]
-    st.session_state["runs_table"] = {"selection": {"rows": [], "columns": [], "cells": []}}
+    st.session_state[SELECTED] = []
     st.session_state[NOTICE] = f"Deleted “{name}”"
 
 
@@ -276,12 +280,22 @@ search = filters[1].text_input("Search names", key="runs_search", placeholder="p
 rows = [r for r in all_rows if status_of(r) in (chosen or present) and search.strip().lower() in r["name"].lower()]
 
 table, metric_columns = runs_table(rows, st.context.timezone)
+# A dataframe's selection is a list of row positions, which a search, a status filter or a new run (a sweep adds
+# them at the top) would point at other runs. So each new listing gets a new table widget (a new key: a listing
+# seen before may hold an old selection), whose selection starts from the runs ticked before that are still listed.
+shown = [r["id"] for r in rows]
+listing = hashlib.sha256("\n".join(shown).encode()).hexdigest()
+if st.session_state.get(LISTING) != listing:
+    st.session_state[LISTING] = listing
+    st.session_state[TABLE_KEY] = f"runs_table_{int(st.session_state.get(TABLE_KEY, 'runs_table_0')[11:]) + 1}"
+ticked = [shown.index(i) for i in st.session_state.get(SELECTED, []) if i in shown]
 event = st.dataframe(
     table,
     hide_index=True,
     on_select="rerun",
     selection_mode="multi-row",
-    key="runs_table",
+    selection_default={"selection": {"rows": ticked}},
+    key=st.session_state[TABLE_KEY],
     column_config={
         "created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm"),
         "train time": st.column_config.NumberColumn("train time", format="%.1f s"),
@@ -289,6 +303,7 @@ event = st.dataframe(
     },
 )
 selected = [rows[i] for i in event.selection.rows if i < len(rows)]
+st.session_state[SELECTED] = [r["id"] for r in selected]
 st.caption(
     f"{len(rows)} of {len(all_rows)} runs · select rows (the boxes on the left) to compare or manage them. "
     "“interrupted” runs were training when the server stopped; “running” ones are training now."

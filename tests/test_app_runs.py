@@ -32,14 +32,14 @@ def app(saved, monkeypatch) -> AppTest:
 
 
 def table(at: AppTest):
-    return at.dataframe(key="runs_table").value
+    return at.dataframe(key=at.session_state["runs_table_key"]).value
 
 
 def select(at: AppTest, *names: str) -> AppTest:
     """Select table rows by run name, as a click on their boxes would (AppTest cannot click dataframe rows)."""
     shown = list(table(at)["name"])
     rows = [shown.index(name) for name in names]
-    at.session_state["runs_table"] = {"selection": {"rows": rows, "columns": [], "cells": []}}
+    at.session_state[at.session_state["runs_table_key"]] = {"selection": {"rows": rows, "columns": [], "cells": []}}
     at.run()
     assert not at.exception
     return at
@@ -93,6 +93,29 @@ def test_filters_by_status_and_name(app):
     assert set(table(app)["name"]) == {"balanced", "like heavy"}
     app.text_input(key="runs_search").input("HEAVY").run()
     assert list(table(app)["name"]) == ["like heavy"]
+
+
+def managed(at: AppTest) -> str:
+    """The run the Manage section acts on: its name line."""
+    return next(m.value for m in at.markdown if m.value.startswith("**") and "· run `" in m.value)
+
+
+def test_a_selection_follows_its_runs_when_a_filter_or_a_new_run_changes_the_rows(app, saved):
+    # The table's selection was a list of row positions: after a search, a status filter or a new run at the top,
+    # Manage (rename, delete, downloads) acted on whatever run had moved into the ticked position.
+    home, ids, result = saved
+    select(app, "like heavy")
+    assert managed(app).startswith("**like heavy**")
+
+    RunStore(home).save(result, name="newer run")  # listed first, as a sweep's points are
+    app.run()
+    assert managed(app).startswith("**like heavy**")
+    app.multiselect(key="runs_status").set_value(["finished"]).run()
+    assert managed(app).startswith("**like heavy**")
+    app.text_input(key="runs_search").input("balanced").run()  # the selected run is no longer listed
+    assert not app.get("download_button") and "Select a run" in app.info[-1].value
+    app.text_input(key="runs_search").input("").run()
+    assert "Select a run" in app.info[-1].value  # a run hidden by a search is unticked, not ticked again later
 
 
 def test_two_selected_runs_are_compared_bar_by_bar(app, saved):
