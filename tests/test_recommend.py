@@ -1,4 +1,5 @@
-"""fuse(): rank candidates by the weighted sum of their task scores, hand-checked and at the app's scale."""
+"""fuse(): rank candidates by the weighted sum of their task scores, hand-checked and at the app's scale; which
+columns a candidate row takes from the item and which from the user's latest row."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import time
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from mtlrec.recommend import fuse
+from mtlrec.recommend import agreement, fuse, item_features
 
 
 def three_items() -> pd.DataFrame:
@@ -76,3 +78,53 @@ def test_fuse_on_5000_candidates_matches_a_direct_sort():
         fuse(scores, fusion, k=50, exclude_seen=True)
         timings.append(time.perf_counter() - start)
     print(f"fuse over {n:,} candidates: best {min(timings) * 1000:.2f} ms, median {np.median(timings) * 1000:.2f} ms")
+
+
+def test_agreement_beyond_chance_hand_checked():
+    # 12 items seen twice; the column agrees within 8 of them. Values 0/1 in equal shares: chance agreement 1/2.
+    # Mean agreement 8/12; margin 2 * sqrt(0.5 * 0.5 / 12) = 0.2887; (0.6667 - 0.2887 - 0.5) / 0.5 = -0.2440.
+    keys = np.repeat(np.arange(12), 2)
+    values = np.array([0, 0] * 4 + [1, 1] * 4 + [0, 1] * 4)
+    assert agreement(keys, values) == pytest.approx((8 / 12 - 2 * np.sqrt(0.25 / 12) - 0.5) / 0.5)
+    assert agreement(keys, np.repeat(np.arange(12) % 2, 2)) == pytest.approx(1 - 2 * np.sqrt(0.25 / 12) / 0.5)
+    assert agreement(keys[:18], values[:18]) is None  # 9 items seen twice: too few to tell
+    assert agreement(keys, np.zeros(24, dtype=int)) is None  # one value everywhere
+
+
+def test_a_catalogue_of_items_seen_once_takes_user_columns_from_the_user():
+    # Nearly every item has one row, so every column is trivially constant within items: user_age was taken from
+    # whoever last saw each item, and the user's own age from no candidate at all.
+    rng = np.random.default_rng(2)
+    n = 3000
+    users = rng.integers(0, 100, n)
+    frame = pd.DataFrame(
+        {
+            "user_id": users,
+            "item_id": np.arange(n) % 2990,
+            "user_age": (users % 5) * 10 + 20,
+            "device": rng.choice(["ios", "android", "web"], n),
+            "price": rng.gamma(2, 10, 2990)[np.arange(n) % 2990],
+        }
+    )
+
+    assert item_features(frame, "user_id", "item_id", ["user_age", "device", "price"]) == ["price"]
+
+
+def test_an_item_attribute_that_changes_for_some_items_is_still_the_items():
+    # A price that changed for 10% of the items was taken from the user's latest row for every candidate.
+    rng = np.random.default_rng(0)
+    n = 6000
+    items = rng.integers(0, 300, n)
+    price = rng.gamma(2, 10, 300)[items]
+    price[(items % 10 == 0) & (np.arange(n) > n // 2)] += 5.0  # repriced halfway through
+    frame = pd.DataFrame(
+        {
+            "user_id": rng.integers(0, 400, n),
+            "item_id": items,
+            "price": price,
+            "category": (items % 7).astype(str),
+            "hour": rng.integers(0, 24, n),
+        }
+    )
+
+    assert item_features(frame, "user_id", "item_id", ["price", "category", "hour"]) == ["price", "category"]
