@@ -181,9 +181,19 @@ def _user_split(idx: np.ndarray, users: np.ndarray, frac: float, seed: int) -> t
 
 
 def _time_split(idx: np.ndarray, times: np.ndarray, frac: float) -> tuple[np.ndarray, np.ndarray]:
-    order = idx[np.argsort(times, kind="stable")]
-    n_held = max(1, int(round(len(idx) * frac)))
-    return np.sort(order[:-n_held]), np.sort(order[-n_held:])
+    """The latest `frac` of the rows held out. Rows with the same time stay on one side (with daily dates, a day
+    cut in two put some of its rows before and some after the boundary): the cut moves to the nearer edge of the
+    tied rows where that leaves both sides rows; only when every row has one time does it cut among them."""
+    sorting = np.argsort(times, kind="stable")
+    order, ordered = idx[sorting], times[sorting]
+    cut = len(idx) - max(1, int(round(len(idx) * frac)))
+    if 0 < cut < len(idx) and ordered[cut - 1] == ordered[cut]:
+        first = int(np.searchsorted(ordered, ordered[cut], side="left"))  # the tied rows go to the held-out side
+        after = int(np.searchsorted(ordered, ordered[cut], side="right"))  # or to the kept side
+        edges = [e for e in (first, after) if 0 < e < len(idx)]
+        if edges:
+            cut = min(edges, key=lambda e: abs(e - cut))
+    return np.sort(order[:cut]), np.sort(order[cut:])
 
 
 SPLIT_SHARE_OFF = 2.0  # a part of a user split this many times smaller (or larger) than asked is said in a note

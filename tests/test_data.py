@@ -61,6 +61,32 @@ def test_time_split_puts_the_latest_rows_in_test_and_the_next_latest_in_validati
     assert times[prepared.val_idx].max() <= prepared.test_frame["timestamp"].min()
 
 
+def test_time_split_keeps_rows_of_one_time_on_one_side(interactions, make_config):
+    # Daily dates: the boundary day was cut in two, part of it before the test rows and part after.
+    config = make_config()
+    config.split.method = "time"
+    interactions["timestamp"] = 20240101 + np.arange(len(interactions)) * 11 // len(interactions)  # 11 days
+
+    prepared = prepare(config, interactions)
+
+    days = prepared.frame["timestamp"].to_numpy()
+    test_days = prepared.test_frame["timestamp"]
+    assert days[prepared.train_idx].max() < days[prepared.val_idx].min()
+    assert days[prepared.val_idx].max() < test_days.min()
+    # 20% of 3000 rows asked, days of ~273 rows: the two latest days (546 rows) are nearer to 600 than three.
+    assert test_days.nunique() == 2 and len(prepared.test) == (days >= test_days.min()).sum()
+
+
+def test_time_split_of_rows_all_at_one_time_still_holds_out_the_asked_share(interactions, make_config):
+    config = make_config()
+    config.split.method = "time"
+    interactions["timestamp"] = 1700000000
+
+    prepared = prepare(config, interactions)
+
+    assert (len(prepared.train), len(prepared.val), len(prepared.test)) == (2160, 240, 600)
+
+
 def test_split_depends_on_the_seed(interactions, make_config):
     same = prepare(make_config(seed=3), interactions), prepare(make_config(seed=3), interactions)
     other = prepare(make_config(seed=4), interactions)
