@@ -302,4 +302,12 @@ def prepare(
                     notes.append(f"task '{task.name}' has one class only in the {part} rows: its AUC is undefined")
     if prepared.ranking_note:
         notes.append(prepared.ranking_note)
+    else:
+        for task in config.tasks:
+            values = pd.to_numeric(test_frame[task.name], errors="coerce") if task.type == "regression" else None
+            if values is not None and (values < 0).any():
+                notes.append(
+                    f"task '{task.name}' has negative values in {int((values < 0).sum()):,} test rows: its ranking "
+                    "metrics (NDCG, Recall, HitRate) count a negative value as not relevant (0)"
+                )
     return prepared

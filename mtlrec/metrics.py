@@ -199,7 +199,9 @@ def task_metrics(
 ) -> dict[str, float]:
     """All metrics of one task: binary (``y_pred`` probabilities) or regression (original scale).
 
-    With ``users`` and ``ranking``, ranking metrics are added with ``y_true`` as the graded relevance.
+    With ``users`` and ``ranking``, ranking metrics are added with ``y_true`` as the graded relevance; for a
+    regression task a negative value counts as not relevant (0), as in a rating scale from -2 to 2 (ranking_metrics
+    itself refuses negative gains).
     """
     if task_type == "binary":
         result = binary_metrics(y_true, y_pred, users=users)
@@ -208,5 +210,8 @@ def task_metrics(
     else:
         raise ValueError(f"task_type must be one of {TASK_TYPES}, got {task_type!r}")
     if users is not None and ranking:
-        result.update(ranking_metrics(users, y_true, y_pred, k=k))
+        relevance = y_true
+        if task_type == "regression":
+            relevance = np.clip(_as_float(y_true, "y_true"), 0.0, None)  # NaN stays NaN: undefined, as before
+        result.update(ranking_metrics(users, relevance, y_pred, k=k))
     return result

@@ -223,3 +223,20 @@ def test_a_data_file_changed_to_the_same_size_is_said_to_hold_other_content(tmp_
     path.write_text("user,click\nu1,0\nu2,1\n")  # same size, other labels
 
     assert changed_files(recorded) == ["log.csv changed since the run was trained (same size, other content)"]
+
+
+def test_a_regression_task_with_negative_values_says_how_its_ranking_metrics_count_them(interactions, make_config):
+    config = make_config()
+    config.tasks[2].log1p = False
+    interactions["watch_time"] -= 5.0  # some values below zero, as a rating from -2 to 2 would be
+
+    prepared = prepare(config, interactions)
+
+    negative = int((prepared.test_frame["watch_time"] < 0).sum())
+    assert negative > 0
+    assert (
+        f"task 'watch_time' has negative values in {negative:,} test rows: its ranking metrics (NDCG, Recall, "
+        "HitRate) count a negative value as not relevant (0)"
+    ) in prepared.notes
+    assert not [n for n in prepare(make_config(), interactions.assign(watch_time=interactions["watch_time"] + 5.0)).notes
+                if "negative values" in n]  # fmt: skip

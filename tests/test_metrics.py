@@ -251,8 +251,12 @@ def test_task_metrics_regression_uses_values_as_graded_relevance():
             **ranking_metrics(RANK_USERS, RANK_RELEVANCE, RANK_SCORES, k=3),
         }
     )
-    negative = task_metrics("regression", [-1.0, 2.0], [0.0, 1.0], users=["a", "a"], k=3)
-    assert negative["rmse"] == 1.0  # errors 1, -1 and math.isnan(negative["ndcg@3"])
+    # A negative value is not relevant (it gave NaN ranking metrics for the whole run, with no note): relevance
+    # [0, 2] ranked by scores [1.0, 0.0] puts the relevant row second: NDCG 1/log2(3), recall@1 0, recall@3 1.
+    negative = task_metrics("regression", [-1.0, 2.0], [1.0, 0.0], users=["a", "a"], k=3)
+    assert negative["rmse"] == 2.0  # errors -2, 2
+    assert negative["ndcg@3"] == pytest.approx(1 / LOG2_3) and negative["recall@3"] == 1.0
+    assert task_metrics("regression", [-1.0, 2.0], [1.0, 0.0], users=["a", "a"], k=1)["recall@1"] == 0.0
     assert list(task_metrics("regression", [1.0], [1.0])) == ["rmse", "mae"]
 
 
