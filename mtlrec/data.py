@@ -260,6 +260,15 @@ def prepare(
     except MtlrecError as exc:
         if source is None or exc.source:
             raise
+        # Problems of the test file name it: they were reported under the training file's name.
+        test_name = Path(config.data.test_path).name if config.data.test_path else None
+        tagged = "test file: "
+        if test_name and all(p.startswith(tagged) for p in exc.problems):
+            raise MtlrecError([p.removeprefix(tagged) for p in exc.problems], source=test_name) from None
+        if test_name:
+            problems = [f"test file {test_name}: {p.removeprefix(tagged)}" if p.startswith(tagged) else p
+                        for p in exc.problems]  # fmt: skip
+            raise MtlrecError(problems, source=source) from None
         raise MtlrecError(exc.problems, source=source) from None
     notes += [leak.note() for leak in find_leaks(frame, config.data, config.tasks)]
     if test_frame is None:

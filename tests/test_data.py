@@ -240,3 +240,22 @@ def test_a_regression_task_with_negative_values_says_how_its_ranking_metrics_cou
     ) in prepared.notes
     assert not [n for n in prepare(make_config(), interactions.assign(watch_time=interactions["watch_time"] + 5.0)).notes
                 if "negative values" in n]  # fmt: skip
+
+
+def test_a_problem_in_the_test_file_names_the_test_file(interactions, make_config, tmp_path):
+    # It was reported under the training file's name ("train.csv: test file: column 'price' ..."), so the faulty
+    # file was never named.
+    interactions.to_csv(tmp_path / "train.csv", index=False)
+    interactions.drop(columns="price").to_csv(tmp_path / "held_out.csv", index=False)
+    config = make_config()
+    config.data.path, config.data.test_path = str(tmp_path / "train.csv"), str(tmp_path / "held_out.csv")
+
+    with pytest.raises(MtlrecError) as caught:
+        prepare(config)
+    assert caught.value.message.startswith("held_out.csv: column 'price' (numeric feature) is not in the data")
+
+    interactions.drop(columns="category").to_csv(tmp_path / "train.csv", index=False)  # both files at fault
+    with pytest.raises(MtlrecError) as caught:
+        prepare(config)
+    assert caught.value.source == "train.csv"
+    assert any(p.startswith("test file held_out.csv: column 'price'") for p in caught.value.problems)
