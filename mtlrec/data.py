@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec
-from mtlrec.encode import Encoded, Encoder
+from mtlrec.encode import Encoded, Encoder, category_keys
 from mtlrec.errors import MtlrecError
 from mtlrec.io import read_table
 from mtlrec.leakage import find_leaks
@@ -287,9 +287,15 @@ def prepare(
     encoder.fit(train_frame)
     for c, share in encoder.oov_share_.items():
         if share > 0.01:
+            # Which rule set them aside: the cap on values, the minimum count, or both (it blamed the cap alone).
+            counts = category_keys(train_frame[c]).value_counts()
+            frequent = (counts >= d.min_count).sum() > d.max_vocab
+            rules = [f"outside the {d.max_vocab:,} most frequent"] if frequent else []
+            if d.min_count > 1 and (counts < d.min_count).any():
+                rules.append(f"seen fewer than {d.min_count:,} times (min_count)")
             notes.append(
-                f"column '{c}': {share:.0%} of training rows hold values outside the {d.max_vocab:,} most frequent "
-                "and share the out-of-vocabulary embedding"
+                f"column '{c}': {share:.0%} of training rows hold values {' or '.join(rules)} and share the "
+                "out-of-vocabulary embedding"
             )
     prepared = Prepared(
         config=config,

@@ -259,3 +259,25 @@ def test_a_problem_in_the_test_file_names_the_test_file(interactions, make_confi
         prepare(config)
     assert caught.value.source == "train.csv"
     assert any(p.startswith("test file held_out.csv: column 'price'") for p in caught.value.problems)
+
+
+@pytest.mark.parametrize(
+    ("max_vocab", "min_count", "rules"),
+    [
+        (10, 1, "outside the 10 most frequent"),
+        (100_000, 1000, "seen fewer than 1,000 times (min_count)"),
+        (10, 12, "outside the 10 most frequent or seen fewer than 12 times (min_count)"),
+    ],
+)
+def test_the_out_of_vocabulary_note_names_the_rule_that_set_values_aside(
+    interactions, make_config, max_vocab, min_count, rules
+):
+    # 150 users of ~14 training rows each: a min_count of 1,000 sets them all aside, and the note blamed the cap of
+    # 100,000 values.
+    config = make_config()
+    config.data.max_vocab, config.data.min_count = max_vocab, min_count
+
+    notes = prepare(config, interactions).notes
+
+    [note] = [n for n in notes if n.startswith("column 'user_id'")]
+    assert f"of training rows hold values {rules} and share the out-of-vocabulary embedding" in note
