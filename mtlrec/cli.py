@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
@@ -53,6 +54,8 @@ def _pairs(text: str | None, kind: type, flag: str) -> dict | None:
             pairs[name.strip()] = kind(value.strip())
         except ValueError:
             raise MtlrecError(f"{flag} takes name=value pairs separated by commas, got '{part}'") from None
+        if kind is float and not math.isfinite(pairs[name.strip()]):
+            raise MtlrecError(f"{flag} takes finite numbers, got '{part}'")
     return pairs
 
 
@@ -125,7 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--run", required=True, help="a folder written by `train --out`")
     rec.add_argument("--user", required=True)
     rec.add_argument("--k", type=int, default=10)
-    rec.add_argument("--fusion", help="fusion weight per task, e.g. click=1,purchase=3 (default 1 each)")
+    rec.add_argument(
+        "--fusion",
+        help="fusion weight per task, e.g. click=1,purchase=3 (default 1 each; 0 for a task trained with loss weight 0)",
+    )
     rec.add_argument("--include-seen", action="store_true", help="keep items the user already interacted with")
 
     # The sweep takes every data and training option of `train` (the same actions, shared through `parents`).

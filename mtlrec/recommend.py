@@ -14,7 +14,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from mtlrec.config import ExperimentConfig, RecommendColumns
+from mtlrec.config import ExperimentConfig, RecommendColumns, TaskSpec
 from mtlrec.encode import Encoder
 from mtlrec.errors import MtlrecError
 from mtlrec.schema import parse_time
@@ -63,6 +63,11 @@ def item_features(frame: pd.DataFrame, user_col: str, item_col: str, columns: li
         if by_item is None or by_item >= ASSOCIATION:
             chosen.append(column)
     return chosen
+
+
+def default_fusion(tasks: list[TaskSpec]) -> dict[str, float]:
+    """1 per task, 0 for a task trained with loss weight 0: its scores come from a tower that never learned."""
+    return {t.name: 1.0 if t.weight > 0 else 0.0 for t in tasks}
 
 
 def fuse(
@@ -191,9 +196,13 @@ class Recommender:
         exclude_seen: bool = True,
         candidates: list | None = None,
     ) -> pd.DataFrame:
-        """Top-k items for a user: item, per-task scores, fused score and rank."""
-        fusion = fusion if fusion is not None else {t.name: 1.0 for t in self.config.tasks}
+        """Top-k items for a user: item, per-task scores, fused score and rank. By default each task's fusion weight
+        is 1, and 0 for a task trained with loss weight 0 (evaluated only: its tower never learned)."""
+        fusion = fusion if fusion is not None else default_fusion(self.config.tasks)
         unknown = sorted(set(fusion) - set(self.config.task_names))
         if unknown:
             raise MtlrecError(f"fusion weights name unknown tasks {unknown}; tasks are {self.config.task_names}")
+        wrong = [f"{task}={weight}" for task, weight in fusion.items() if not np.isfinite(float(weight))]
+        if wrong:
+            raise MtlrecError(f"fusion weights must be finite numbers, got {', '.join(wrong)}")
         return fuse(self.score(user, candidates), fusion, k, exclude_seen, self.columns)

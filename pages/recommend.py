@@ -16,7 +16,7 @@ from mtlrec import charts, fmt, sample  # noqa: E402
 from mtlrec.config import RecommendColumns, TaskSpec  # noqa: E402
 from mtlrec.data import Prepared  # noqa: E402
 from mtlrec.errors import MtlrecError  # noqa: E402
-from mtlrec.recommend import Recommender, fuse  # noqa: E402
+from mtlrec.recommend import Recommender, default_fusion, fuse  # noqa: E402
 from mtlrec.schema import parse_time  # noqa: E402
 from ui import runs  # noqa: E402
 
@@ -197,12 +197,17 @@ def top_table(top: pd.DataFrame, tasks: list[TaskSpec], exclude_seen: bool) -> t
 
 
 def fusion_help(task: TaskSpec) -> str:
+    untrained = (
+        " It was trained with loss weight 0 (evaluated only): its tower never learned, so its weight starts at 0."
+        if task.weight <= 0
+        else ""
+    )
     if task.type == "binary":
-        return f"Weight of the predicted probability of {task.name} (0 to 1) in the ranking score."
+        return f"Weight of the predicted probability of {task.name} (0 to 1) in the ranking score.{untrained}"
     scale = "log1p of the label" if task.log1p else "the label"
     return (
         f"Weight of the standardised prediction of {task.name}: {scale} in standard deviations from its training "
-        "mean (about -2 to 2), so a weight acts on a scale comparable with the probabilities."
+        f"mean (about -2 to 2), so a weight acts on a scale comparable with the probabilities.{untrained}"
     )
 
 
@@ -217,8 +222,11 @@ def ranking(scores: pd.DataFrame, tasks: list[TaskSpec]) -> None:
         )
         st.markdown("**Fusion weights**")
         st.caption("Ranking score = Σ weight × task score. No retraining: the same predictions, re-weighted.")
+        start_at = default_fusion(tasks)
         fusion = {
-            t.name: st.slider(t.name, 0.0, 5.0, step=0.1, help=fusion_help(t), **kept(FUSION + t.name, 1.0))
+            t.name: st.slider(
+                t.name, 0.0, 5.0, step=0.1, help=fusion_help(t), **kept(FUSION + t.name, start_at[t.name])
+            )
             for t in tasks
         }
     start = time.perf_counter()

@@ -89,9 +89,17 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Lab:
         "gone": store.save(elsewhere(str(home / "deleted.parquet")), name="file gone"),
         "no_item": store.save(no_item_result, name="no item column"),
         "clash": store.save(clash_result, name="labels named rank, seen, fused, item"),
+        "like_untrained": store.save(untrained(result, "like"), name="like at loss weight 0"),
     }
     recommender = Recommender(result.model, result.encoder, config, frame)
     return Lab(home, samples, frame, recommender, runs)
+
+
+def untrained(result, task: str):
+    """The run as if `task` had been trained with loss weight 0 (evaluated only)."""
+    config = ExperimentConfig.from_dict(result.config.to_dict())
+    next(t for t in config.tasks if t.name == task).weight = 0.0
+    return dataclasses.replace(result, config=config)
 
 
 @pytest.fixture(autouse=True)
@@ -145,6 +153,15 @@ def test_weighting_one_task_only_ranks_by_that_tasks_score(lab: Lab):
     top = top_table(at)
     np.testing.assert_allclose(top["click"].to_numpy(), unseen_click[:10], rtol=1e-5)
     np.testing.assert_allclose(top["fused"].to_numpy(), top["click"].to_numpy())
+
+
+def test_a_task_trained_with_loss_weight_0_starts_at_fusion_weight_0(lab: Lab):
+    # Its tower never learned; its scores entered the default ranking with weight 1.
+    at = open_page(lab.runs["like_untrained"])
+
+    weights = {task: at.slider(key=f"recommend_fusion_{task}").value for task in TASKS}
+    assert weights == {"click": 1.0, "like": 0.0, "purchase": 1.0, "watch_time": 1.0}
+    assert "trained with loss weight 0" in at.slider(key="recommend_fusion_like").help
 
 
 def test_exclude_seen_hides_the_users_items_and_off_lets_them_in(lab: Lab):

@@ -113,6 +113,17 @@ def test_recommend_prints_top_k_for_a_user(sample_run, capsys):
     assert len(lines) == 6
 
 
+@pytest.mark.parametrize("weight", ["nan", "inf", "-inf"])
+def test_recommend_refuses_a_fusion_weight_that_is_not_a_finite_number(sample_run, capsys, weight):
+    # click=nan gave NaN fused scores and an arbitrary order, with exit code 0.
+    user = pd.read_csv(sample_run[1] / "predictions.csv")["user_id"].iloc[0]
+
+    code = main(["recommend", "--run", str(sample_run[1]), "--user", str(user), "--fusion", f"click={weight}"])
+
+    assert code == 2
+    assert f"--fusion takes finite numbers, got 'click={weight}'" in capsys.readouterr().err
+
+
 def test_infer_prints_the_proposed_schema(small_file, capsys):
     assert main(["infer", str(small_file)]) == 0
 

@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mtlrec.recommend import agreement, fuse, item_features
+from mtlrec.errors import MtlrecError
+from mtlrec.experiment import run_experiment
+from mtlrec.recommend import Recommender, agreement, default_fusion, fuse, item_features
 
 
 def three_items() -> pd.DataFrame:
@@ -128,3 +130,21 @@ def test_an_item_attribute_that_changes_for_some_items_is_still_the_items():
     )
 
     assert item_features(frame, "user_id", "item_id", ["price", "category", "hour"]) == ["price", "category"]
+
+
+def test_a_task_trained_with_loss_weight_0_starts_out_of_the_fusion(interactions, make_config):
+    # Its tower never learned, and its scores entered the default ranking with weight 1.
+    config = make_config(epochs=1)
+    config.tasks[1].weight = 0.0  # like: evaluated, not trained
+    result = run_experiment(config, interactions)
+    recommender = Recommender(result.model, result.encoder, config, interactions)
+    user = recommender.users()[0]
+
+    top = recommender.recommend(user, k=5)
+
+    expected = fuse(recommender.score(user), {"click": 1.0, "like": 0.0, "watch_time": 1.0}, k=5)
+    pd.testing.assert_frame_equal(top, expected)
+    assert default_fusion(config.tasks) == {"click": 1.0, "like": 0.0, "watch_time": 1.0}
+    for weight in (float("nan"), float("inf")):
+        with pytest.raises(MtlrecError, match="fusion weights must be finite numbers"):
+            recommender.recommend(user, fusion={"click": weight, "like": 1.0})
