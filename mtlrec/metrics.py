@@ -55,7 +55,8 @@ def _user_codes(users: Any, n_rows: int) -> tuple[np.ndarray, int]:
     """Users (strings, ints, any hashable) -> dense codes 0..U-1 and U."""
     # Series and Index go to factorize as they are: it is fastest on their own (e.g. Arrow string) storage.
     if not isinstance(users, (pd.Series, pd.Index)):
-        users = np.asarray(users)
+        # A list as objects: np.asarray would turn [1, "1"] into two equal strings and merge two users.
+        users = np.asarray(users, dtype=object) if isinstance(users, (list, tuple)) else np.asarray(users)
         if users.ndim != 1:
             raise ValueError(f"users must be one-dimensional, got shape {users.shape}")
     _check_lengths(n_rows, users=users)

@@ -170,6 +170,12 @@ def test_string_user_ids_give_the_same_metrics_as_int_ids():
     assert gauc(pd.Series(GAUC_LABELS), pd.Series(GAUC_SCORES), as_objects) == pytest.approx(3.75 / 7)
 
 
+def test_users_given_as_a_mixed_list_are_the_users_a_series_would_give():
+    # [1, 1, "1", "1"] as a list became four equal strings (one user, GAUC 0.75) and as a Series two users (1.0).
+    users, labels, scores = [1, 1, "1", "1"], [1, 0, 1, 0], [0.9, 0.5, 0.4, 0.1]
+    assert gauc(labels, scores, users) == gauc(labels, scores, pd.Series(users, dtype=object)) == 1.0
+
+
 def test_user_rows_need_not_be_contiguous():
     order = np.random.default_rng(0).permutation(len(RANK_USERS))
     shuffled = [np.asarray(values)[order] for values in (RANK_USERS, RANK_RELEVANCE, RANK_SCORES)]
