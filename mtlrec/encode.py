@@ -42,8 +42,9 @@ class Encoded:
 def category_keys(series: pd.Series) -> pd.Series:
     """Values as strings, consistently across files: 3, 3.0 and "3" all become "3"; missing is "<NA>"."""
     keys = series.astype("string")
-    # infer_dtype also catches a bool column that a missing value made object dtype: True -> "true" either way.
-    if pd.api.types.infer_dtype(series, skipna=True) == "boolean":
+    # infer_dtype also catches a bool column that a missing value made object dtype: True -> "true" either way,
+    # and so do the words True/FALSE written as text or kept as categories in another file.
+    if pd.api.types.infer_dtype(series, skipna=True) == "boolean" or _truth_words(series, keys):
         keys = keys.str.lower()
     keys = keys.fillna(MISSING).astype(object)
     if pd.api.types.is_float_dtype(series):
@@ -54,6 +55,18 @@ def category_keys(series: pd.Series) -> pd.Series:
             integral = np.isfinite(values) & (np.mod(values, 1) == 0) & (np.abs(values) < 2**53)
         keys[integral] = values[integral].astype(np.int64).astype(str)
     return keys
+
+
+def _truth_words(series: pd.Series, keys: pd.Series) -> bool:
+    """Whether a text or category column holds nothing but true/false in some case (TRUE, False...)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        values = pd.Series(series.cat.categories).astype("string")
+    elif pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype):
+        values = keys
+    else:
+        return False
+    distinct = pd.unique(values.dropna())
+    return 0 < len(distinct) <= 4 and {str(v).lower() for v in distinct} <= {"true", "false"}
 
 
 def _numeric_values(series: pd.Series) -> np.ndarray:

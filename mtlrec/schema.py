@@ -560,7 +560,9 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
         for c in features:
             if not _numeric_dtype(dtypes[c]):
                 converted = pd.to_numeric(f[c], errors="coerce")
-                bad = (converted.isna() & f[c].notna()).to_numpy()
+                # An empty string is a missing value (a CSV reader makes it one; Parquet keeps it as text).
+                blank = f[c].astype("string").str.strip().eq("").fillna(False)
+                bad = (converted.isna() & f[c].notna() & ~blank).to_numpy()
                 if bad.any():
                     problems.append(
                         f"{prefix}column '{c}' is a numeric feature but has text in {_where(f[c], bad)}: "

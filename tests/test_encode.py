@@ -103,6 +103,20 @@ def test_bool_column_keys_are_the_same_with_or_without_missing_values():
     assert category_keys(csv_with_gap).tolist() == ["true", MISSING, "false"]
 
 
+@pytest.mark.parametrize(
+    "arriving",
+    [
+        pd.Series(["True", "FALSE", None], dtype=object),  # the words as text (a Parquet string column)
+        pd.Series([True, False, None], dtype="category"),
+        pd.Series(["true", "False", None], dtype="string"),
+    ],
+)
+def test_true_and_false_key_alike_however_another_file_stores_them(arriving):
+    # Trained as bool ("true"/"false"), the same values arriving as text or categories were all out of vocabulary.
+    assert category_keys(arriving).tolist() == ["true", "false", MISSING]
+    assert category_keys(pd.Series(["true", "maybe"])).tolist() == ["true", "maybe"]  # other words keep their case
+
+
 def test_numeric_is_standardised_with_the_training_mean_and_std(encoder, train):
     # Training prices 1, 2, 5 (one missing): mean 8/3; population variance ((5/3)^2 + (2/3)^2 + (7/3)^2) / 3 = 26/9.
     mean, std = 8 / 3, math.sqrt(26) / 3

@@ -205,6 +205,20 @@ def test_validate_checks_the_test_file_too(interactions):
     assert info.value.problems[0].startswith("test file: column 'category' (categorical feature) is not in the data")
 
 
+def test_empty_strings_in_a_numeric_feature_are_missing_values_not_text(interactions):
+    # A Parquet string column keeps "" where a CSV reader gives NaN: the same data was refused as "text (e.g. '')".
+    config = ExperimentConfig(data=DataConfig(numeric=["price"]), tasks=[TaskSpec("click")])
+    test = interactions.head(50).assign(price=lambda f: f["price"].astype(str).where(f.index % 5 > 0, ""))
+
+    validate(config, interactions, test)
+
+    test.loc[3, "price"] = "n/a"
+    with pytest.raises(
+        MtlrecError, match=r"test file: column 'price' is a numeric feature but has text in 1 row \(row 4, e.g. 'n/a'\)"
+    ):
+        validate(config, interactions, test)
+
+
 def test_validate_requires_three_users_for_the_user_split(interactions):
     interactions["user_id"] = np.where(interactions.index % 2 == 0, "a", "b")
     config = ExperimentConfig(
