@@ -46,6 +46,18 @@ class JobLimiter:
         self._slots.release()
 
 
+class StopFlag(threading.Event):
+    """A job's stop flag, which says why when the user did not ask (a stopped run's message then gives the reason:
+    mtlrec.train.stopped_message)."""
+
+    reason: str | None = None
+
+    def request(self, reason: str | None = None) -> None:
+        if not self.is_set():
+            self.reason = reason
+        self.set()
+
+
 DEFAULT_LIMITER = JobLimiter(int(os.environ.get("MTLREC_MAX_JOBS", "2")))
 SERVER_LIMIT = "server"  # a job's limiter by default: DEFAULT_LIMITER, looked up when the job starts
 
@@ -78,7 +90,7 @@ class BackgroundJob:
     ):
         self.frame, self.test_frame = frame, test_frame
         self.limiter = limiter  # a JobLimiter, SERVER_LIMIT, or None: no cap
-        self._stop = threading.Event()
+        self._stop = StopFlag()
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)  # notified whenever the state changes
         self._state = state
@@ -100,9 +112,10 @@ class BackgroundJob:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
-        """Ask the job to stop: it ends within about a batch, and what it finished stays saved ('stopped')."""
-        self._stop.set()
+    def stop(self, reason: str | None = None) -> None:
+        """Ask the job to stop: it ends within about a batch, and what it finished stays saved ('stopped'). A
+        `reason` (other than the user asking) goes into the stopped run's message."""
+        self._stop.request(reason)
 
     def join(self, timeout: float | None = None) -> BackgroundState:
         if self._thread:
@@ -239,8 +252,9 @@ class TrainingJob(BackgroundJob):
 
         run_id = self._state.run_id
         if self._stop.is_set():
-            self.store.close(run_id, "stopped", STOPPED_BEFORE_START)
-            self._update(status="stopped", message=STOPPED_BEFORE_START)
+            message = STOPPED_BEFORE_START + (f": {self._stop.reason}" if self._stop.reason else "")
+            self.store.close(run_id, "stopped", message)
+            self._update(status="stopped", message=message)
             return
         result = run_experiment(self.config, self.frame, self.test_frame, callback=self._on_progress, stop=self._stop)
         self.store.finish(run_id, result)  # the job keeps no model: a session holds its latest job

@@ -63,6 +63,7 @@ from mtlrec.train import (
     monitor_value,
     precision_name,
     resolve_precision,
+    stop_reason,
     stopped_message,
     task_losses,
     to_tensors,
@@ -274,7 +275,7 @@ class StackedTrainer:
 
     def _stopped(self, fits, params, active, model, epoch: int) -> list[StackedFit]:
         for i in active:
-            fits[i].status_, fits[i].message_ = "stopped", stopped_message(epoch)
+            fits[i].status_, fits[i].message_ = "stopped", stopped_message(epoch, stop_reason(self.stop))
         return self._finish(fits, params, active, model)
 
     def _finish(self, fits, params, active, model) -> list[StackedFit]:

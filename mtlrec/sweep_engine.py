@@ -58,7 +58,16 @@ from mtlrec.sweep import (
     sweep_folder,
     sweep_table,
 )
-from mtlrec.train import RunRandom, Trainer, has_dropout, resolve_device, resolve_precision, scratch, to_tensors
+from mtlrec.train import (
+    RunRandom,
+    Trainer,
+    has_dropout,
+    resolve_device,
+    resolve_precision,
+    scratch,
+    stop_reason,
+    to_tensors,
+)
 from mtlrec.weighting import build_weighting
 
 MAX_WORKERS = 4  # parallel worker threads on a CPU (one core each)
@@ -146,6 +155,11 @@ class AnyEvent:
     def is_set(self) -> bool:
         return any(e.is_set() for e in self.events)
 
+    @property
+    def reason(self) -> str | None:
+        """The reason of the first event set that has one (mtlrec.jobs.StopFlag)."""
+        return next((stop_reason(e) for e in self.events if e.is_set() and stop_reason(e)), None)
+
 
 class Sweeper:
     """One sweep's run: the plan, the workers, each run saved as it finishes."""
@@ -170,7 +184,7 @@ class Sweeper:
         warm_processes(experiment.train.device, workers)  # used by the groups if ready by then (no waiting)
         prepared = prepared if prepared is not None else prepare(experiment, frame, test_frame, loaded=loaded)
         if self.stopped.is_set():
-            return "stopped", "stopped by the user before training started"
+            return "stopped", f"stopped {_why(self.stopped)} before training started"
         if prepared.config.task_names != experiment.task_names:
             raise ValueError(f"prepared data has tasks {prepared.config.task_names}; the sweep {experiment.task_names}")
         self.experiment, self.prepared = experiment, prepared
@@ -224,7 +238,7 @@ class Sweeper:
             procs.forget(self.sweep_id)
         if self.stopped.is_set():
             done = sum(role_of(r["summary"], self.config) == "point" for r in self.rows)
-            return "stopped", f"stopped by the user: {done} of {len(weights)} points finished"
+            return "stopped", f"stopped {_why(self.stopped)}: {done} of {len(weights)} points finished"
         return "finished", ""
 
     def _processes_fit(self, workers: int) -> bool:
@@ -439,6 +453,11 @@ class Sweeper:
         info.update(status=status, message=message, updated=time.time(), notes=self.notes, seconds=seconds)
         info.update(self.plan)
         _write_info(self.store, self.sweep_id, info)
+
+
+def _why(stop) -> str:
+    reason = stop_reason(stop)
+    return "by the user" if reason is None else f"({reason})"
 
 
 def warm_processes(device: str = "auto", workers: int | None = None) -> None:

@@ -321,7 +321,7 @@ class Trainer:
             trained = 0  # batches trained in this epoch
             for b in range(batches):
                 if self.stop.is_set():
-                    self.status_, self.message_ = "stopped", stopped_message(epoch)
+                    self.status_, self.message_ = "stopped", stopped_message(epoch, stop_reason(self.stop))
                     break
                 s = slice(b * cfg.batch_size, (b + 1) * cfg.batch_size)
                 optimizer.zero_grad(set_to_none=True)
@@ -460,8 +460,14 @@ def divergence_message(task: str, loss: float, epoch: int, batch: int, lr: float
     )
 
 
-def stopped_message(epoch: int) -> str:
-    return f"stopped by the user in epoch {epoch}"
+def stopped_message(epoch: int, reason: str | None = None) -> str:
+    """A stopped run's message: by the user, or for `reason` (mtlrec.jobs.StopFlag: a browser tab closed)."""
+    return f"stopped by the user in epoch {epoch}" if reason is None else f"stopped in epoch {epoch}: {reason}"
+
+
+def stop_reason(stop) -> str | None:
+    """Why a stop flag was set, when something other than the user set it (mtlrec.jobs.StopFlag)."""
+    return getattr(stop, "reason", None)
 
 
 def early_stopping_message(patience: int, best_epoch: int) -> str:

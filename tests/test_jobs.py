@@ -12,13 +12,14 @@ import pytest
 
 import mtlrec.experiment
 import mtlrec.jobs
+import ui.jobs
 from mtlrec.config import ExperimentConfig, ModelConfig, TaskSpec, TrainConfig
 from mtlrec.data import propose_schema
 from mtlrec.errors import MtlrecError
 from mtlrec.jobs import JobLimiter, JobState, TrainingJob
 from mtlrec.runs import RunStore
 from mtlrec.sample import SyntheticSpec, generate
-from ui.jobs import SessionJobs, session_jobs
+from ui.jobs import browser_id, open_session, session_jobs
 
 TASKS = ["click", "like", "purchase", "watch_time"]
 
@@ -271,8 +272,9 @@ def test_limiter_counts_concurrent_starts_exactly(config, frame, store):
 
 def test_closing_the_tab_stops_the_sessions_job(config, frame, store, jobs):
     assert session_jobs._info.scope == "session"  # one holder per browser session, released when it ends
-    holder = SessionJobs()
+    holder = open_session(None)  # a session whose browser is not known (no XSRF cookie): its own jobs
     holder.release()  # nothing to stop: fine
+    holder = open_session(None)
     holder.job = TrainingJob(long_config(config), store, frame, limiter=None)
     jobs.append(holder.job.start())
     wait_for(lambda: holder.job.snapshot().status == "running", what="training to start")
@@ -280,7 +282,47 @@ def test_closing_the_tab_stops_the_sessions_job(config, frame, store, jobs):
     session_jobs._info.on_release(holder)  # what Streamlit calls when the session's resources are released
     snap = holder.job.join(10)
     assert snap.status == "stopped"
+    assert snap.message == "stopped in epoch 1: its browser tab was closed"  # not "by the user"
     assert not holder.busy
     assert store.get(holder.job.run_id)["status"] == "stopped"
-    holder.release()  # a finished job: nothing happens
-    assert holder.job.snapshot().status == "stopped"
+    assert store.get(holder.job.run_id)["message"] == snap.message
+
+
+def xsrf_cookie(token: bytes, mask: bytes) -> str:
+    """Tornado's v2 XSRF cookie: the token XOR-masked with a fresh 4-byte mask on every page load."""
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(token))
+    return f"2|{mask.hex()}|{masked.hex()}|1733480000"
+
+
+def test_the_browser_is_known_by_its_xsrf_token_whatever_the_mask():
+    token = bytes(range(16))
+    first, reload = xsrf_cookie(token, b"\x01\x02\x03\x04"), xsrf_cookie(token, b"\xaa\xbb\xcc\xdd")
+    assert first != reload and browser_id(first) == browser_id(reload) is not None
+    assert browser_id(xsrf_cookie(bytes(range(1, 17)), b"\x01\x02\x03\x04")) != browser_id(first)
+    for junk in (None, "", "abc", "1|0102|ab|1", "2|zz|ab|1", "2|01020304||1"):
+        assert browser_id(junk) is None
+
+
+def test_a_reload_follows_the_running_job_and_a_closed_tab_stops_it_after_the_grace(
+    config, frame, store, jobs, monkeypatch
+):
+    # A reload is a new session: the job was stopped ("by the user") and the new page knew nothing of it.
+    monkeypatch.setattr(ui.jobs, "GRACE_SECONDS", 0.5)
+    browser = browser_id(xsrf_cookie(bytes(range(16)), b"\x01\x02\x03\x04"))
+    tab = open_session(browser)
+    tab.job = TrainingJob(long_config(config), store, frame, limiter=None)
+    jobs.append(tab.job.start())
+    wait_for(lambda: tab.job.snapshot().status == "running", what="training to start")
+
+    second_tab = open_session(browser)  # another tab of the same browser sees the same job
+    assert second_tab is tab and tab.sessions == 2
+    tab.release()
+    second_tab.release()  # the last one: the job waits for a new session
+    reloaded = open_session(browser)
+    time.sleep(1.0)  # past the grace
+    assert reloaded.job is tab.job and reloaded.busy  # followed, still training
+
+    reloaded.release()  # the tab closed for good
+    snap = reloaded.job.join(10)
+    assert snap.status == "stopped" and snap.message.endswith(": its browser tab was closed")
+    assert open_session(browser).job is None  # the browser's next visit starts afresh
