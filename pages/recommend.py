@@ -25,6 +25,7 @@ LISTED = 1000  # users the select box lists, most active first; others are typed
 TYPED = "recommend_user_typed"
 TYPED_PROBLEM = "recommend_user_typed_problem"
 K = "recommend_k"
+USER_PARAM = "user"  # the user shown, in the address (with the run: ui.runs.RUN_PARAM), for a reload or a link
 EXCLUDE_SEEN = "recommend_exclude_seen"
 FUSION = "recommend_fusion_"  # + task name
 SCORES = "recommend_scores"  # {"run", "user", "scores", "correlations", "truth_problem"}: once per (run, user)
@@ -45,8 +46,12 @@ def kept(key: str, default) -> dict:
 
 
 def choose_user(users: list) -> None:
-    """Keep the chosen user when it belongs to this run's data; otherwise the most active one."""
+    """Keep the chosen user when it belongs to this run's data (or the one in the address, after a reload);
+    otherwise the most active one."""
     current = st.session_state.get(USER, st.session_state.setdefault(SAVED, {}).get(USER))
+    linked = st.query_params.get(USER_PARAM)
+    if current is None and linked is not None:
+        current = next((u for u in users if str(u) == linked), None)  # ids may be numbers: matched as text
     st.session_state[USER] = current if current in users else users[0]
 
 
@@ -289,6 +294,8 @@ if len(users) > LISTED:
     if problem := st.session_state.get(TYPED_PROBLEM):
         st.error(problem)
 
+if st.query_params.get(USER_PARAM) != str(user):
+    st.query_params[USER_PARAM] = str(user)
 try:
     entry = scores_of(recommender, run_id, user, config)
 except MtlrecError as exc:

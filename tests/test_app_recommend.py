@@ -164,6 +164,21 @@ def test_a_task_trained_with_loss_weight_0_starts_at_fusion_weight_0(lab: Lab):
     assert "trained with loss weight 0" in at.slider(key="recommend_fusion_like").help
 
 
+def test_a_reload_shows_the_run_and_user_in_the_address(lab: Lab):
+    # A reload is a new session: the page showed the newest run and the most active user instead.
+    at = open_page(lab.runs["sample"])
+    user = lab.recommender.users()[3]
+    at.selectbox(key="recommend_user").set_value(user).run()
+    assert at.query_params["run"] == lab.runs["sample"] and at.query_params["user"] == str(user)
+
+    reloaded = open_app(PAGE, query={"run": lab.runs["sample"], "user": str(user)})  # no session state
+
+    assert reloaded.selectbox(key="recommend_run").value == lab.runs["sample"]  # not the newest run
+    assert reloaded.selectbox(key="recommend_user").value == user
+    unknown = open_app(PAGE, query={"run": lab.runs["sample"], "user": "nobody"})
+    assert unknown.selectbox(key="recommend_user").value == lab.recommender.users()[0]
+
+
 def test_exclude_seen_hides_the_users_items_and_off_lets_them_in(lab: Lab):
     at = open_page(lab.runs["sample"])
     scores = lab.recommender.score(lab.recommender.users()[0])

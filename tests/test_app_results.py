@@ -73,6 +73,18 @@ def test_reference_choices_exclude_the_run_shown(app, saved):
     assert len(options) == 2 and options[0] == "(none)" and ids["like heavy"] in options[1]
 
 
+def test_a_reload_shows_the_run_in_the_address_not_the_newest(saved, monkeypatch):
+    home, ids = saved
+    use_home(monkeypatch, home)
+    at = open_results(open_app(), ids["like heavy"])
+    assert at.query_params["run"] == ids["like heavy"]
+
+    reloaded = open_app("pages/results.py", query={"run": ids["like heavy"]})  # a new session
+
+    assert reloaded.selectbox(key="results_run").value == ids["like heavy"]
+    assert "like heavy" in [h.value for h in reloaded.subheader]
+
+
 def test_roc_has_one_curve_per_binary_task_plus_the_diagonal(app, saved):
     home, ids = saved
     at = open_results(app, ids["balanced"])

@@ -10,6 +10,7 @@ from ui import state
 
 OPENABLE = ("finished", "stopped")  # statuses whose runs have test metrics and a model
 SHOWABLE = ("finished", "stopped", "failed", "interrupted")  # Results shows these (failed/interrupted: message, curves)
+RUN_PARAM = "run"  # the run shown on Results and Recommend, in the address
 
 
 def run_label(row: dict) -> str:
@@ -19,7 +20,9 @@ def run_label(row: dict) -> str:
 def pick_run(label: str, key: str, statuses: tuple[str, ...] = OPENABLE, exclude: str | None = None) -> str | None:
     """A select box over saved runs (newest first), defaulting to the run opened last; None when none exist.
 
-    The choice is kept in the plain session-state key RESULTS_RUN so Results and Recommend show the same run.
+    The choice is kept in the plain session-state key RESULTS_RUN so Results and Recommend show the same run, and
+    in the address (`?run=<id>`), so that a reload (a new session) or a copied link shows it again: the newest run
+    was shown instead.
     """
     every = state.store().list()
     rows = [r for r in every if r["status"] in statuses and not r["damaged"] and r["id"] != exclude]
@@ -27,7 +30,7 @@ def pick_run(label: str, key: str, statuses: tuple[str, ...] = OPENABLE, exclude
         return None
     ids = [r["id"] for r in rows]
     labels = {r["id"]: run_label(r) for r in rows}
-    current = st.session_state.get(state.RESULTS_RUN)
+    current = st.session_state.get(state.RESULTS_RUN) or st.query_params.get(RUN_PARAM)
     training = any(r["id"] == current and r["status"] == "running" for r in every)
     if current and current not in ids and current != exclude:
         until = " until it ends" if training else ""
@@ -37,6 +40,8 @@ def pick_run(label: str, key: str, statuses: tuple[str, ...] = OPENABLE, exclude
     # A run still training stays the one to show once it ends, unless another is chosen here meanwhile.
     if not training or chosen != ids[index]:
         st.session_state[state.RESULTS_RUN] = chosen
+    if st.query_params.get(RUN_PARAM) != chosen:
+        st.query_params[RUN_PARAM] = chosen
     return chosen
 
 
