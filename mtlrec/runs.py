@@ -233,10 +233,20 @@ def _history_rows(path: Path) -> int:
         return 0
 
 
+def data_key(config: ExperimentConfig, metrics: dict) -> str:
+    """What tells two runs' data apart: the files' SHA-256 (metrics.json's data_files), else their paths. Two
+    uploads both named data.csv are two datasets; the name alone said they were one."""
+    digests = [f.get("sha256") or "" for f in metrics.get("data_files") or []]
+    if digests and all(digests):
+        return "sha256:" + "+".join(digests)
+    return "path:" + "+".join(str(p) for p in (config.data.path, config.data.test_path) if p)
+
+
 def summary_of(config: ExperimentConfig, metrics: dict) -> dict:
     """Config highlights and per-task metrics kept in the index for the runs table."""
     return {
         "data": Path(config.data.path).name if config.data.path else "",
+        "data_key": data_key(config, metrics),
         "model": config.model.kind,
         "size": config.model.size,
         "weighting": config.weighting.method,

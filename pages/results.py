@@ -13,6 +13,7 @@ from mtlrec import charts, fmt, gain  # noqa: E402
 from mtlrec.data import ranking_note  # noqa: E402
 from mtlrec.errors import MtlrecError  # noqa: E402
 from mtlrec.metrics import higher_is_better  # noqa: E402
+from mtlrec.runs import data_key  # noqa: E402
 from ui import runs, state  # noqa: E402
 from ui.frame import STATUS_ICONS, remember_run  # noqa: E402
 from ui.jobs import session_jobs  # noqa: E402
@@ -324,12 +325,21 @@ if not run.metrics.get("tasks"):  # failed (or stopped before a first epoch): no
 # A reference shares at least one task (else no card would show a difference); runs on this run's data first.
 names = {t.name for t in tasks}
 data = Path(run.config.data.path).name if run.config.data.path else ""
+same_data = data_key(run.config, run.metrics)
+
+
+def on_same_data(row: dict) -> bool:
+    """By content (or path); runs indexed before the key existed, by file name."""
+    key = row["summary"].get("data_key")
+    return key == same_data if key else row["summary"].get("data") == data
+
+
 others = [
     r for r in store.list()
     if r["status"] in runs.OPENABLE and not r["damaged"] and r["id"] != run_id
     and names & set(r["summary"].get("weights", {}))
 ]  # fmt: skip
-others.sort(key=lambda r: r["summary"].get("data") != data)  # stable: newest first within each
+others.sort(key=lambda r: not on_same_data(r))  # stable: newest first within each
 labels = {r["id"]: f"{runs.run_label(r)} · {r['summary'].get('data') or 'data in memory'}" for r in others}
 reference_id = st.selectbox(
     "Compare with (reference run)",
@@ -344,11 +354,12 @@ if reference_id != NONE:
     loaded = runs.load(reference_id)
     reference = loaded.metrics.get("tasks", {}) if loaded else None
     other = next((r for r in others if r["id"] == reference_id), None)
-    if other is not None and other["summary"].get("data") != data:
+    if other is not None and not on_same_data(other):
+        theirs = other["summary"].get("data") or "data in memory"
+        what = f"another file named {theirs}" if theirs == data else theirs
         st.warning(
-            f"The reference was trained on {other['summary'].get('data') or 'data in memory'}, this run on "
-            f"{data or 'data in memory'}: their metrics come from other test rows, so the differences compare the "
-            "data as much as the models."
+            f"The reference was trained on {what}, this run on {data or 'data in memory'}: their metrics come from "
+            "other test rows, so the differences compare the data as much as the models."
         )
     shared = sorted(names & set(reference or {}))
     if reference is not None and len(shared) < len(names):

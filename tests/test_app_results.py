@@ -138,13 +138,22 @@ def test_reference_choices_share_a_task_same_data_first_and_other_data_is_flagge
         change(config)
         return config
 
+    def on_file(path: str, sha256: str) -> dict:
+        return {**result.metrics, "data_files": [{"path": path, "bytes": 1, "mtime_ns": 1, "sha256": sha256}]}
+
+    shown = dataclasses.replace(result, metrics=on_file("/uploads/a/data.csv", "a" * 64))
     other_data = variant(lambda c: setattr(c.data, "path", "other.parquet"))
+    same_name = variant(lambda c: setattr(c.data, "path", "/uploads/b/data.csv"))  # another upload, same name
     no_shared = variant(lambda c: [setattr(t, "name", f"x_{t.name}") for t in c.tasks])
     metrics = {**result.metrics, "tasks": {f"x_{t}": v for t, v in result.metrics["tasks"].items()}}
+    shown.config.data.path = "/uploads/a/data.csv"
     ids = {
-        "shown": store.save(result, name="shown"),
-        "same data": store.save(result, name="same data"),
-        "other data": store.save(dataclasses.replace(result, config=other_data), name="other data"),
+        "shown": store.save(shown, name="shown"),
+        "same data": store.save(shown, name="same data"),
+        "other data": store.save(
+            dataclasses.replace(result, config=other_data, metrics=on_file("other.parquet", "b" * 64)),
+            name="other data",
+        ),
         "no shared": store.save(dataclasses.replace(result, config=no_shared, metrics=metrics), name="no shared"),
     }
     use_home(monkeypatch, tmp_path)
@@ -155,8 +164,23 @@ def test_reference_choices_share_a_task_same_data_first_and_other_data_is_flagge
     assert options[2].endswith("· other.parquet")
     at.selectbox(key="results_reference").set_value(ids["other data"]).run()
     assert [w.value for w in at.warning] == [
-        "The reference was trained on other.parquet, this run on synthetic_4k.parquet: their metrics come from other "
+        "The reference was trained on other.parquet, this run on data.csv: their metrics come from other "
         "test rows, so the differences compare the data as much as the models."
+    ]
+    # Two uploads both named data.csv are two datasets: by name alone they were "the same data", without a word.
+    ids["same name"] = store.save(
+        dataclasses.replace(result, config=same_name, metrics=on_file("/uploads/b/data.csv", "c" * 64)),
+        name="same name",
+    )
+    at.run()
+    # Same data first; then the others, newest first: the second data.csv is not sorted with the shown run's.
+    assert [o.split(" · ")[0] for o in at.selectbox(key="results_reference").options[1:]] == [
+        "same data", "same name", "other data"
+    ]  # fmt: skip
+    at.selectbox(key="results_reference").set_value(ids["same name"]).run()
+    assert [w.value for w in at.warning] == [
+        "The reference was trained on another file named data.csv, this run on data.csv: their metrics come from "
+        "other test rows, so the differences compare the data as much as the models."
     ]
     at.selectbox(key="results_reference").set_value(ids["same data"]).run()
     assert not at.warning
