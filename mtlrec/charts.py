@@ -8,6 +8,8 @@ NaN, one-point, one-class or missing data gives a figure with a note above the p
 from __future__ import annotations
 
 import math
+import os
+import textwrap
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -568,6 +570,27 @@ def _direction(metric: str) -> str:
     return " ↑" if base in _HIGHER_IS_BETTER else " ↓" if base in _LOWER_IS_BETTER else ""
 
 
+def tick_labels(labels: list[str], width: int = 18, lines: int = 3) -> list[str]:
+    """Run names as axis ticks that tell them apart: the start they all share is dropped (default names all begin
+    'shared_bottom tiny · click=1, '), a long rest keeps its start and its end (where a run id tells two equal
+    names apart), and it wraps over up to `lines` lines. The hover still shows the whole name."""
+    if len(labels) > 1:
+        common = os.path.commonprefix(labels)
+        cut = max(common.rfind(sep) + len(sep) if common.rfind(sep) >= 0 else 0 for sep in (" · ", ", ", " "))
+        if cut >= 8 and all(len(label) > cut for label in labels):
+            labels = ["…" + label[cut:] for label in labels]
+    room = width * lines
+    shown = []
+    for label in labels:
+        if len(label) > room:
+            label = label[: room - 15] + "…" + label[-14:]
+        wrapped = textwrap.wrap(label, width, break_long_words=True) or [label]
+        if len(wrapped) > lines:
+            wrapped = [*wrapped[: lines - 1], "…" + label[-(width - 1) :]]
+        shown.append("<br>".join(wrapped))
+    return shown
+
+
 def compare_metrics(
     runs: Mapping[str, Mapping[str, Mapping[str, float]]], metric_by_task: Mapping[str, str]
 ) -> go.Figure:
@@ -586,6 +609,8 @@ def compare_metrics(
             values.append(float(value) if isinstance(value, int | float) and math.isfinite(value) else None)
         if all(v is None for v in values):
             notes.append(f"{task}: no run has {metric}")
+        elif None in values:
+            notes.append(f"{task}: {values.count(None)} of {len(values)} runs have no {metric} (no bar)")
         row, col = i // cols + 1, i % cols + 1
         fig.add_bar(
             x=labels, y=values, name=task, marker_color=colors[task], texttemplate="%{y:.4f}", textposition="auto",
@@ -597,9 +622,7 @@ def compare_metrics(
     if not tasks:
         notes.append("no metrics chosen")
         fig.update_yaxes(title_text="metric")
-    # Run names can be long: ticks show the first 16 characters, the hover the whole name.
-    short = [label if len(label) <= 16 else label[:15] + "…" for label in labels]
-    fig.update_xaxes(type="category", tickmode="array", tickvals=labels, ticktext=short)
+    fig.update_xaxes(type="category", tickmode="array", tickvals=labels, ticktext=tick_labels(labels))
     fig = _layout(fig, "Test metrics per run", "run", None, notes=notes)
     fig.update_layout(margin_t=80 + 18 * len(notes), height=None if rows == 1 else 60 + 300 * rows)
     fig.update_annotations(yshift=24, selector=dict(name="notes"))

@@ -145,10 +145,24 @@ def compare(selected: list[dict]) -> None:
         return
     tasks: dict[str, TaskSpec] = {}
     choices: dict[str, list[str]] = {}
-    for run in loaded.values():
+    for run in loaded.values():  # every metric any of the runs has (a run without a user column has no GAUC)
         for task in run.config.tasks:
             tasks.setdefault(task.name, task)
-            choices.setdefault(task.name, list(run.metrics["tasks"].get(task.name, {})))
+            have = choices.setdefault(task.name, [])
+            have += [m for m in run.metrics["tasks"].get(task.name, {}) if m not in have]
+    datasets = {}
+    for r in selected:
+        if labels[r["id"]] in loaded:
+            datasets.setdefault(r["summary"].get("data_key") or r["summary"].get("data"), r["summary"].get("data"))
+    if len(datasets) > 1:
+        names = sorted({name or "data in memory" for name in datasets.values()})
+        files = (
+            ", ".join(names) if len(names) == len(datasets) else f"{len(datasets)} different files ({', '.join(names)})"
+        )
+        st.warning(
+            f"These runs were trained on different data ({files}): their metrics come from other test rows, so the "
+            "bars compare the data as much as the models."
+        )
     st.markdown("**Test metrics side by side**")
     metric_by_task = {}
     for column, (name, options) in zip(st.columns(len(tasks)), choices.items(), strict=True):

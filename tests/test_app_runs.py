@@ -232,3 +232,33 @@ def test_weights_chart_holds_the_runs_of_one_set_of_tasks_and_says_what_it_left_
     like = next(d for d in lines["data"][0]["dimensions"] if d["label"] == "w like")
     assert sorted(numbers(like["values"])) == [1.0, 3.0, 4.0]  # the reversed run: the saved result's like weight 4
     assert any("1 with other tasks" in c.value and "3 of 4" in c.value for c in at.caption)
+
+
+def test_comparing_runs_on_different_data_says_so_and_offers_every_runs_metrics(saved, tmp_path, monkeypatch):
+    # Runs on small.csv and nouser.csv were compared without a word, and the metric boxes offered the first run's
+    # metrics only: GAUC could not be picked when the newest selected run had no user column.
+    _, _, result = saved
+    store = RunStore(tmp_path)
+    no_users = {
+        task: {m: v for m, v in values.items() if m != "gauc"} for task, values in result.metrics["tasks"].items()
+    }
+    other = {
+        **result.metrics,
+        "tasks": no_users,
+        "data_files": [{"path": "b.csv", "bytes": 1, "mtime_ns": 1, "sha256": "b" * 64}],
+    }
+    config = ExperimentConfig.from_dict(result.config.to_dict())
+    config.data.path = "b.csv"
+    store.save(result, name="with users")
+    store.save(dataclasses.replace(result, config=config, metrics=other), name="without users")  # the newest
+    use_home(monkeypatch, tmp_path)
+    at = open_app("pages/runs.py")
+
+    select(at, "without users", "with users")
+
+    assert "gauc" in at.selectbox(key="runs_metric_click").options
+    [warning] = [w.value for w in at.warning]
+    assert warning.startswith("These runs were trained on different data (b.csv, synthetic_4k.parquet)")
+    at.selectbox(key="runs_metric_click").set_value("gauc").run()
+    bars = figure(at, "Test metrics per run")
+    assert "click: 1 of 2 runs have no gauc (no bar)" in json.dumps(bars["layout"]["annotations"])

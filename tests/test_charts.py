@@ -496,3 +496,16 @@ def test_architecture_diagram_has_one_tower_per_task_in_its_colour():
     texts = [a.text for a in fig.layout.annotations]
     assert "<b>click</b>" in texts and "<b>watch_time</b>" in texts
     assert fig.layout.title.text.startswith("Shared-bottom")
+
+
+def test_run_names_on_the_axis_drop_their_common_start_and_keep_the_id_at_the_end():
+    # Cut to 15 characters, every default name read "shared_bottom t…" and the id added to tell equal names apart
+    # was cut off too.
+    names = [
+        "shared_bottom tiny · click=1, like=1.5, watch_time=1",
+        "shared_bottom tiny · click=1, like=1, watch_time=1 (20261206-105158-3eceb4)",
+    ]
+    ticks = charts.tick_labels(names)
+    assert ticks[0] == "…like=1.5,<br>watch_time=1"
+    assert ticks[1].startswith("…like=1,") and ticks[1].endswith("3eceb4)") and ticks[1].count("<br>") <= 2
+    assert charts.tick_labels(["balanced", "like heavy"]) == ["balanced", "like heavy"]
