@@ -344,8 +344,20 @@ def live_losses(
     return _layout(fig, "Loss while training", "epoch", "loss", legend="task", notes=notes)
 
 
-def learning_curves(history: pd.DataFrame | None, tasks: Sequence[TaskSpec], what: str = "loss") -> go.Figure:
-    """Per task, train (solid) and validation (dashed) `what` by epoch, from history.csv columns."""
+def _mark_best(fig: go.Figure, frame: pd.DataFrame, best_epoch: int | None) -> None:
+    """A dotted line at the epoch whose weights the run kept, when training went on after it (early stopping)."""
+    if best_epoch and "epoch" in frame.columns and frame["epoch"].max() > best_epoch:
+        fig.add_vline(
+            x=best_epoch, line_dash="dot", line_color="grey", annotation_text=f"best epoch {best_epoch}: the model kept",
+            annotation_position="top left",
+        )  # fmt: skip
+
+
+def learning_curves(
+    history: pd.DataFrame | None, tasks: Sequence[TaskSpec], what: str = "loss", best_epoch: int | None = None
+) -> go.Figure:
+    """Per task, train (solid) and validation (dashed) `what` by epoch, from history.csv columns; a line marks
+    `best_epoch`, whose weights the run kept, when later epochs follow it."""
     frame, colors, fig, drawn, notes = _frame(history), task_colors(tasks), go.Figure(), [], []
     word = _METRIC_WORDS.get(what, what.replace("_", " "))
     for task in tasks:
@@ -360,11 +372,13 @@ def learning_curves(history: pd.DataFrame | None, tasks: Sequence[TaskSpec], wha
             notes.append(f"{name}: no {word} recorded")
     if what == "loss":
         fig.update_yaxes(type="log" if _log_if_spread(drawn) else "linear")
+    _mark_best(fig, frame, best_epoch)
     return _layout(fig, f"{word[0].upper()}{word[1:]} by epoch", "epoch", word, legend="task", notes=notes)
 
 
-def metric_curves(history: pd.DataFrame | None, tasks: Sequence[TaskSpec]) -> go.Figure:
-    """Validation AUC (binary tasks) and RMSE (regression tasks) per epoch, one subplot per metric, sharing x."""
+def metric_curves(history: pd.DataFrame | None, tasks: Sequence[TaskSpec], best_epoch: int | None = None) -> go.Figure:
+    """Validation AUC (binary tasks) and RMSE (regression tasks) per epoch, one subplot per metric, sharing x; a
+    line marks `best_epoch` as in learning_curves."""
     frame, colors, notes = _frame(history), task_colors(tasks), []
     kinds = [
         (metric, [t for t in tasks if _is_binary(t) == binary])
@@ -388,6 +402,7 @@ def metric_curves(history: pd.DataFrame | None, tasks: Sequence[TaskSpec]) -> go
         notes.append("no tasks")
         fig.update_yaxes(title_text="validation metric")
     fig.update_xaxes(title_text="epoch", row=max(len(kinds), 1), col=1)
+    _mark_best(fig, frame, best_epoch)
     return _layout(fig, "Validation metrics by epoch", None, None, legend="task", notes=notes)
 
 

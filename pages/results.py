@@ -279,13 +279,13 @@ def multi_task_gain(run, row: dict) -> None:
         st.info(f"Your session is training run `{job.run_id}`: one job per session, so compare when it ends.")
 
 
-def learning_curves(history, tasks) -> None:
+def learning_curves(history, tasks, best_epoch: int | None = None) -> None:
     if history.empty:
         st.info("No epoch finished, so there are no learning curves.")
         return
     loss, metric = st.columns(2)
-    loss.plotly_chart(charts.learning_curves(history, tasks), width="stretch")
-    metric.plotly_chart(charts.metric_curves(history, tasks), width="stretch")
+    loss.plotly_chart(charts.learning_curves(history, tasks, best_epoch=best_epoch), width="stretch")
+    metric.plotly_chart(charts.metric_curves(history, tasks, best_epoch=best_epoch), width="stretch")
 
 
 st.title("Results")
@@ -318,7 +318,7 @@ details(run)
 
 if not run.metrics.get("tasks"):  # failed (or stopped before a first epoch): no test metrics
     st.caption("This run has no test metrics; what it learned before it ended is below.")
-    learning_curves(run.history, tasks)
+    learning_curves(run.history, tasks, run.metrics.get("best_epoch"))
     task_conflict(run)
     st.stop()
 
@@ -396,7 +396,7 @@ names += ["Predictions"] * (predictions is not None)
 tabs = dict(zip(names, st.tabs(names), strict=True))
 
 with tabs["Learning curves"]:
-    learning_curves(run.history, tasks)
+    learning_curves(run.history, tasks, run.metrics.get("best_epoch"))
 if binary:
     with tabs["ROC"]:
         st.plotly_chart(charts.roc_curves(predictions, tasks), width="stretch")

@@ -509,3 +509,20 @@ def test_run_names_on_the_axis_drop_their_common_start_and_keep_the_id_at_the_en
     assert ticks[0] == "…like=1.5,<br>watch_time=1"
     assert ticks[1].startswith("…like=1,") and ticks[1].endswith("3eceb4)") and ticks[1].count("<br>") <= 2
     assert charts.tick_labels(["balanced", "like heavy"]) == ["balanced", "like heavy"]
+
+
+def test_learning_curves_mark_the_epoch_the_run_kept_when_training_went_on():
+    # Early stopped after epoch 2 with epoch 1 best: the curves ended at epoch 2 and nothing said the cards show
+    # epoch 1's model.
+    tasks = [TaskSpec("click", "binary")]
+    history = pd.DataFrame(
+        {"epoch": [1, 2], "click/train_loss": [0.6, 0.5], "click/val_loss": [0.55, 0.58], "click/val_auc": [0.7, 0.66]}
+    )
+    for figure in (
+        charts.learning_curves(history, tasks, best_epoch=1),
+        charts.metric_curves(history, tasks, best_epoch=1),
+    ):
+        [line] = [s for s in figure.layout.shapes if s.type == "line"]
+        assert (line.x0, line.x1) == (1, 1)
+        assert any(a.text == "best epoch 1: the model kept" for a in figure.layout.annotations)
+    assert not charts.learning_curves(history, tasks, best_epoch=2).layout.shapes  # the last epoch: nothing to mark
