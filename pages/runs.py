@@ -231,14 +231,11 @@ def manage(row: dict) -> None:
             args=(run_id, row["name"]),
         )
 
+    problem = None
     try:
         run = store.load(run_id)
     except MtlrecError as exc:
-        run = None
-        if row["damaged"]:
-            st.warning(f"{exc.message}: only its readable files can be downloaded.")
-        else:
-            st.caption(NO_RESULTS.get(row["status"], exc.message))
+        run, problem = None, exc
     downloads = {
         "config.json": file_reader(run_id, "config.json"),
         "metrics.csv": (lambda: metrics_table(run.metrics).to_csv(index=False).encode())
@@ -248,6 +245,19 @@ def manage(row: dict) -> None:
         "model.pt": file_reader(run_id, "model.pt"),
         f"{run_id}.zip": (lambda: store.export_zip(run_id)) if run else None,
     }
+    if problem is not None and row["damaged"]:
+        readable = any(data is not None for data in downloads.values())
+        st.warning(
+            f"{problem.message}: "
+            + (
+                "only its readable files can be downloaded."
+                if readable
+                else "none of its files is left to download (its folder was deleted or emptied); delete it from the "
+                "list."
+            )
+        )
+    elif problem is not None:
+        st.caption(NO_RESULTS.get(row["status"], problem.message))
     with st.container(horizontal=True):
         for name, data in downloads.items():
             if data is not None:

@@ -262,3 +262,23 @@ def test_comparing_runs_on_different_data_says_so_and_offers_every_runs_metrics(
     at.selectbox(key="runs_metric_click").set_value("gauc").run()
     bars = figure(at, "Test metrics per run")
     assert "click: 1 of 2 runs have no gauc (no bar)" in json.dumps(bars["layout"]["annotations"])
+
+
+def test_a_run_whose_folder_was_deleted_says_nothing_is_left_to_download(saved, tmp_path, monkeypatch):
+    # It said "only its readable files can be downloaded" above no download button at all.
+    import shutil
+
+    _, _, result = saved
+    store = RunStore(tmp_path)
+    run_id = store.save(result, name="folder gone")
+    shutil.rmtree(store.folder(run_id))
+    use_home(monkeypatch, tmp_path)
+    at = open_app("pages/runs.py")
+
+    select(at, "folder gone")
+
+    assert not at.get("download_button")
+    [warning] = [w.value for w in at.warning]
+    assert warning.endswith(
+        "none of its files is left to download (its folder was deleted or emptied); delete it from the list."
+    )
