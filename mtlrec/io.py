@@ -254,7 +254,18 @@ def _read_parquet(data: bytes, name: str) -> Table:
             frame[column] = converted.set_axis(frame.index)
     except Exception as exc:
         raise MtlrecError(f"the Parquet file has a column type pandas cannot read ({exc})", source=name) from None
+    named = [n for n in frame.index.names if n is not None]
+    if named:  # saved after df.set_index('user_id'): pandas' metadata made it the index again, out of the columns
+        frame = frame.reset_index(level=named)
+        notes.append(f"the index saved with the file ({', '.join(repr(str(n)) for n in named)}) read as a column")
+    if not isinstance(frame.index, pd.RangeIndex):
+        frame = frame.reset_index(drop=True)
     notes += _text_names(frame, name)
+    padded = [c for c in frame.columns if c != c.strip()]
+    if padded:  # as in a CSV file: 'click ' is 'click' (two such names are duplicates)
+        frame.columns = [c.strip() for c in frame.columns]
+        _check_names(list(frame.columns), name)
+        notes.append(f"spaces around column names removed: {', '.join(repr(c) for c in padded[:5])}")
     return Table(frame, name, notes)
 
 
@@ -450,6 +461,8 @@ def _read_csv(data: bytes, name: str) -> Table:
         # pandas takes the first columns as the index when every row has more fields than the header.
         frame = _more_fields(text, delimiter, len(header), frame, name, notes)
     frame.columns = [str(c).strip() for c in frame.columns]
+    if len(frame) == 0:  # before the per-column readers: a one-line file of 2,000,000 fields kept them busy for hours
+        _check_frame(frame, name)
     if _check_short_rows(text, delimiter, frame, name, empty_last_name=bool(header) and not header[-1]):
         frame = frame.iloc[:, :-1]
         notes.append("the header line ends with a delimiter but the data rows do not: its empty last name was left out")
@@ -460,10 +473,9 @@ def _read_csv(data: bytes, name: str) -> Table:
     else:
         raw, sep = data, ":" if double_colons else delimiter
     notes += _keep_leading_zeros(text, delimiter, frame, raw, sep)
+    notes += _keep_big_integers(text, delimiter, frame)
     if delimiter != ",":
-        converted = _read_decimal_commas(frame)
-        if converted:
-            notes.append(f"decimal commas read as numbers in {', '.join(repr(c) for c in converted[:10])}")
+        notes += _read_decimal_commas(frame, text, delimiter)
     if ('"' if delimiter == "," else ",") in text:  # a comma inside a field of a comma-separated file is quoted
         notes += _read_thousands(frame)
     notes += _read_missing_markers(frame, decimal_comma=delimiter != ",")
@@ -619,6 +631,41 @@ def _keep_leading_zeros(text: str, delimiter: str, frame: pd.DataFrame, raw: byt
     return notes
 
 
+def _keep_big_integers(text: str, delimiter: str, frame: pd.DataFrame) -> list[str]:
+    """Integer columns beyond 2^53 with a blank (or NA) somewhere: pandas reads them as float64, where 19-digit ids
+    differing in their last digits become one number. Read again as text, they become exact nullable integers
+    (Int64; text when beyond int64 too)."""
+    positions = []
+    for i, dtype in enumerate(frame.dtypes):
+        if dtype.kind != "f":
+            continue
+        values = frame.iloc[:, i].to_numpy()
+        written = values[np.isfinite(values)]
+        if len(written) and np.abs(written).max() > 2**53 and np.array_equal(written, np.round(written)):
+            positions.append(i)
+    if not positions:
+        return []
+    as_text = pd.read_csv(
+        io.StringIO(text), sep=delimiter, engine="c", low_memory=False, index_col=False, usecols=positions, dtype=str
+    )
+    notes = []
+    for i, (_, values) in zip(positions, as_text.items(), strict=True):
+        written = values.dropna().str.strip()
+        if not written.str.fullmatch(r"-?\d+").all():
+            continue  # 1e19 written as a float: a number, not an id
+        exact = pd.to_numeric(written)
+        column = frame.columns[i]
+        if exact.dtype.kind == "i":
+            frame[column] = pd.array([None] * len(frame), dtype="Int64")
+            frame.loc[written.index, column] = exact.to_numpy()
+            kept = "nullable integers"
+        else:  # beyond int64: the digits as text
+            frame[column] = values.str.strip().set_axis(frame.index)
+            kept = "text"
+        notes.append(f"column '{column}': integers beyond 2^53 with missing values kept exact (as {kept})")
+    return notes
+
+
 def _codes(text: pd.Series, numbers: pd.Series, zero: np.ndarray) -> bool:
     """Whether a column of numbers, some (`zero`) written with leading zeros, holds codes: read as numbers, distinct
     values would merge (042, 42 and 0042), or a padded value has 3 digits or more (0026, H&M's 0108775030, zip
@@ -674,22 +721,79 @@ def _check_short_rows(text: str, delimiter: str, frame: pd.DataFrame, name: str,
 
 
 # 1,5 and 1.234,5 (dots group thousands where the comma is the decimal mark).
-_DECIMAL_COMMA = r"-?(\d+|\d{1,3}(\.\d{3})+)(,\d+)?"
+_DECIMAL_COMMA = r"-?(\d+|\d{1,3}(\.\d{3})+)(,\d+)?([eE][-+]?\d+)?"
 
 
-def _read_decimal_commas(frame: pd.DataFrame) -> list[str]:
-    """Text columns holding numbers written with a decimal comma (1,5), as in many European exports."""
-    converted = []
-    for column, text, _ in _text_columns(frame, lambda head: head.str.fullmatch(_DECIMAL_COMMA).all()):
-        written = text.dropna()
+_GROUPED = r"-?[1-9]\d{0,2}(,\d{3})+"  # 2,365 or 12,345,678: thousands, or a decimal comma with three decimals
+
+
+def _read_decimal_commas(frame: pd.DataFrame, text: str, delimiter: str) -> list[str]:
+    """Text columns holding numbers written with a decimal comma (1,5), as in many European exports.
+
+    A column whose every comma is followed by exactly three digits (2,365 beside 174) reads either way: decimal
+    commas when another column of the file has decimals that cannot be thousands (12,50), else thousands (a
+    tab-separated US export, where '2,365' was read as 2.365: 1000 times too small). In a file with decimal commas,
+    numbers grouped by dots (3.131 beside 630) are thousands too, which pandas had read as 3.131."""
+    found = []
+    for column, values, _ in _text_columns(frame, lambda head: head.str.fullmatch(_DECIMAL_COMMA).all()):
+        written = values.dropna()
         if (
             len(written)
             and written.str.contains(",", regex=False).any()
             and written.str.fullmatch(_DECIMAL_COMMA).all()
         ):
-            frame[column] = _comma_numbers(text)
-            converted.append(column)
-    return converted
+            commas = written[written.str.contains(",", regex=False)]
+            found.append((column, values, bool(commas.str.fullmatch(_GROUPED).all())))
+    european = any(not grouped for _, _, grouped in found)
+    notes, decimals = [], []
+    for column, values, grouped in found:
+        if grouped and not european:
+            frame[column] = pd.to_numeric(values.str.replace(",", "", regex=False)).astype("float64")
+            example = values[values.str.contains(",", regex=False, na=False)].iloc[0]
+            notes.append(
+                f"column '{column}': commas read as thousands separators ('{example}' is "
+                f"{example.replace(',', '')}): every comma is followed by three digits and no column of the file "
+                "has decimal commas"
+            )
+        else:
+            frame[column] = _comma_numbers(values)
+            decimals.append(column)
+    if decimals:
+        notes.insert(0, f"decimal commas read as numbers in {', '.join(repr(c) for c in decimals[:10])}")
+    if european:
+        notes += _read_dot_thousands(frame, text, delimiter)
+    return notes
+
+
+def _read_dot_thousands(frame: pd.DataFrame, text: str, delimiter: str) -> list[str]:
+    """In a file with decimal commas: number columns pandas read with the dot as a decimal point whose every dot is
+    a thousands separator (3.131 beside 630, never 3.1 or 0.125), read again as text and as thousands."""
+    positions = []
+    for i, dtype in enumerate(frame.dtypes):
+        if dtype.kind == "f":
+            values = frame.iloc[:, i].to_numpy()
+            written = values[np.isfinite(values)]
+            thousandths = written * 1000
+            if (written % 1 != 0).any() and np.allclose(thousandths, np.round(thousandths), rtol=0, atol=1e-6):
+                positions.append(i)
+    if not positions:
+        return []
+    as_text = pd.read_csv(
+        io.StringIO(text), sep=delimiter, engine="c", low_memory=False, index_col=False, usecols=positions, dtype=str
+    )
+    notes = []
+    for i, (_, values) in zip(positions, as_text.items(), strict=True):
+        written = values.dropna().str.strip()
+        dotted = written[written.str.contains(".", regex=False)]
+        if len(dotted) and dotted.str.fullmatch(r"-?[1-9]\d{0,2}(\.\d{3})+").all():
+            column = frame.columns[i]
+            frame[column] = pd.to_numeric(values.str.strip().str.replace(".", "", regex=False)).astype("float64")
+            frame[column] = frame[column].set_axis(frame.index)
+            notes.append(
+                f"column '{column}': dots read as thousands separators ('{dotted.iloc[0]}' is "
+                f"{dotted.iloc[0].replace('.', '')}), as in the file's decimal-comma numbers"
+            )
+    return notes
 
 
 def _comma_numbers(text: pd.Series) -> pd.Series:
@@ -698,8 +802,12 @@ def _comma_numbers(text: pd.Series) -> pd.Series:
     return pd.to_numeric(plain).astype("float64")
 
 
-# Placeholders for "no value" that pandas does not know (it knows NA, N/A, NULL, nan, the empty field...).
-MISSING_MARKERS = ("-", "--", "?", ".", "none", "missing", "unknown", "n.a.", "#n/a", "#value!", "#div/0!")
+# Placeholders for "no value" that pandas does not know (it knows NA, N/A, NULL, nan, the empty field...), and
+# pandas' own once padded with spaces (' N/A'), which it no longer knows: compared stripped and in lower case.
+MISSING_MARKERS = (
+    "-", "--", "—", "–", "?", ".", "none", "missing", "unknown", "n.a.", "n.a", "na", "n/a", "nan", "null", "nil",
+    "(null)", "<null>", "#n/a", "#null!", "#value!", "#div/0!",
+)  # fmt: skip
 
 
 PLAUSIBLE_SAMPLE = 1000  # values a text reader looks at before it reads a whole column

@@ -535,3 +535,76 @@ def test_comma_lists_of_three_digit_ids_stay_text_and_a_comment_line_shaped_like
     commented = read_table(b"# exported 2024-05-01, 1000 rows, by app\n" + TABLE.encode(), "c.csv")
     assert_expected_table(commented.frame)
     assert commented.notes == ["line 1 starts with '#' (a comment) and was skipped"]
+
+
+# --- other people's files, from an audit: each read wrong, or slowly, before ---
+
+
+def test_19_digit_ids_with_a_blank_stay_exact():
+    # pandas read the column as float64: 60 ids differing in their last digits became one.
+    ids = [str(1234567890123456789 + i) for i in range(60)]
+    rows = [f"u{i % 7},{ids[i]},{i % 2}" for i in range(60)]
+    rows[7] = "u0,,1"
+    table = read_table(("user,item_id,click\n" + "\n".join(rows) + "\n").encode(), "big.csv")
+    item = table.frame["item_id"]
+    assert str(item.dtype) == "Int64" and item.nunique() == 59 and item.isna().sum() == 1
+    assert item.iloc[59] == 1234567890123456789 + 59
+    assert "column 'item_id': integers beyond 2^53 with missing values kept exact (as nullable integers)" in table.notes
+
+
+def test_a_parquet_index_comes_back_as_a_column():
+    # Saved after df.set_index('user_id'): the user column disappeared into the index without a word.
+    frame = pd.DataFrame({"user_id": ["a", "b", "c"], "item": [1, 2, 3], "click": [1, 0, 1]}).set_index("user_id")
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer)
+    table = read_table(buffer.getvalue(), "indexed.parquet")
+    assert list(table.frame.columns) == ["user_id", "item", "click"]
+    assert table.frame["user_id"].tolist() == ["a", "b", "c"]
+    assert "the index saved with the file ('user_id') read as a column" in table.notes
+
+
+def test_parquet_column_names_are_trimmed_like_a_csv_files():
+    table = read_table(parquet_bytes(pa.table({" user": ["a", "b"], "click ": [1, 0], "x": [1, 2]})), "p.parquet")
+    assert list(table.frame.columns) == ["user", "click", "x"]
+    message = error_for(parquet_bytes(pa.table({"click": [1, 0], "click ": [0, 1], "x": [1, 2]})), "p.parquet").message
+    assert "duplicate column names: 'click'" in message
+
+
+def test_tab_separated_thousands_are_thousands_and_decimal_commas_beside_them_decide_otherwise():
+    # '2,365' in a US tab-separated export was read as 2.365 (1000 times too small), called a decimal comma.
+    us = read_table(b"user\twatch\tclick\nu1\t2,365\t1\nu2\t174\t0\nu3\t12,000\t1\n", "us.tsv")
+    assert us.frame["watch"].tolist() == [2365.0, 174.0, 12000.0]
+    assert any("commas read as thousands separators ('2,365' is 2365)" in n for n in us.notes)
+    # In a file whose other column has decimals that cannot be thousands (12,50), a comma is a decimal comma.
+    eu = read_table(
+        b"user\tprice\tweight\tclick\nu1\t12,50\t2,365\t1\nu2\t3,10\t1,125\t0\nu3\t1,00\t0,5\t1\n", "eu.tsv"
+    )
+    assert eu.frame["weight"].tolist() == [2.365, 1.125, 0.5]
+
+
+def test_dot_grouped_thousands_in_a_decimal_comma_file_are_thousands():
+    # '3.131' meant 3131 beside '630': pandas read 3.131, without a note.
+    table = read_table(b"user;price;watch;click\nu1;12,50;3.131;1\nu2;3,10;630;0\nu3;1,00;12.000;1\n", "eu.csv")
+    assert table.frame["watch"].tolist() == [3131.0, 630.0, 12000.0]
+    assert table.frame["price"].tolist() == [12.5, 3.1, 1.0]
+    assert any("dots read as thousands separators ('3.131' is 3131)" in n for n in table.notes)
+
+
+@pytest.mark.parametrize("marker", ["Null", "nil", "(null)", "na", "—", " N/A", "NULL ", "NaN "])
+def test_more_placeholders_in_a_numeric_column_are_missing_values(marker):
+    # The column stayed text and inference then ignored it as "free text".
+    rows = [f"u{i},{marker if i % 10 == 0 else i * 1.5},{i % 2}" for i in range(40)]
+    table = read_table(("user,price,click\n" + "\n".join(rows) + "\n").encode(), "m.csv")
+    assert table.frame["price"].dtype == "float64" and table.frame["price"].isna().sum() == 4
+
+
+def test_a_decimal_comma_with_an_exponent_is_a_number():
+    table = read_table(b"user;price;click\nu1;12,50;1\nu2;1,5E+03;0\nu3;3,25;1\n", "sci.csv")
+    assert table.frame["price"].tolist() == [12.5, 1500.0, 3.25]
+
+
+def test_a_one_line_file_of_many_fields_is_refused_before_the_column_readers():
+    # 50,000 fields took three minutes (2,000,000: over ten) before "header but no data rows": the per-column
+    # readers ran first. (No timing here: a slow test would show in the suite's time.)
+    line = ",".join(f"c{i}" for i in range(50_000)) + "\n"
+    assert "has a header but no data rows" in error_for(line.encode()).message
