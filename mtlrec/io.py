@@ -320,22 +320,52 @@ def _decode(data: bytes, name: str) -> tuple[str, list[str]]:
         if zero >= 0:
             _refuse_zero_bytes(data, zero, name)
         candidates = ["utf-8-sig", "cp1252"]
-    first_error = None
-    for encoding in candidates:
+    if candidates == ["utf-8-sig", "cp1252"]:
         try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError as exc:
-            first_error = first_error or exc
-            continue
-        shown = encoding.upper().partition("-LE")[0].partition("-BE")[0]
-        notes = [] if encoding == "utf-8-sig" else [f"read as {shown} text (the file is not UTF-8)"]
-        return text, notes
-    line = data[: first_error.start].count(b"\n") + 1
-    raise MtlrecError(
-        f"the file is not valid {'UTF-8 or Windows-1252' if len(candidates) > 1 else candidates[0].upper()} text "
-        f"(line {line} holds the byte 0x{data[first_error.start]:02x}, which is neither): save it as UTF-8 CSV",
-        source=name,
-    )
+            return data.decode("utf-8-sig"), []
+        except UnicodeDecodeError:
+            return _decode_by_line(data, name)
+    try:
+        text = data.decode(candidates[0])
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise MtlrecError(
+            f"the file is not valid {candidates[0].upper()} text (line {line} holds the byte "
+            f"0x{data[exc.start]:02x}): save it as UTF-8 CSV",
+            source=name,
+        ) from None
+    shown = candidates[0].upper().partition("-LE")[0].partition("-BE")[0]
+    return text, [f"read as {shown} text (the file is not UTF-8)"]
+
+
+def _decode_by_line(data: bytes, name: str) -> tuple[str, list[str]]:
+    """A file that is not all UTF-8: each line as UTF-8 where it is, else as Windows-1252. A UTF-8 file with a few
+    lines pasted from elsewhere keeps its 'café' (decoded whole as Windows-1252 it became 'cafÃ©' beside the
+    pasted line's 'café': one item, two ids); a Windows-1252 file reads as before."""
+    lines = data.removeprefix(b"\xef\xbb\xbf").split(b"\n")
+    decoded, foreign, utf8_beyond_ascii = [], [], False
+    for number, line in enumerate(lines, start=1):
+        try:
+            decoded.append(line.decode("utf-8"))
+            utf8_beyond_ascii = utf8_beyond_ascii or not line.isascii()
+        except UnicodeDecodeError:
+            try:
+                decoded.append(line.decode("cp1252"))
+            except UnicodeDecodeError as exc:
+                raise MtlrecError(
+                    f"the file is not valid UTF-8 or Windows-1252 text (line {number} holds the byte "
+                    f"0x{line[exc.start]:02x}, which is neither): save it as UTF-8 CSV",
+                    source=name,
+                ) from None
+            foreign.append(number)
+    text = "\n".join(decoded)
+    if not utf8_beyond_ascii:
+        return text, ["read as CP1252 text (the file is not UTF-8)"]
+    shown = ", ".join(map(str, foreign[:5])) + (", ..." if len(foreign) > 5 else "")
+    return text, [
+        f"line{'s' if len(foreign) > 1 else ''} {shown} {'are' if len(foreign) > 1 else 'is'} not UTF-8 like the rest "
+        "of the file: read as Windows-1252 (check the accented text there)"
+    ]
 
 
 def _refuse_zero_bytes(data: bytes, first: int | None, name: str) -> None:

@@ -608,3 +608,20 @@ def test_a_one_line_file_of_many_fields_is_refused_before_the_column_readers():
     # readers ran first. (No timing here: a slow test would show in the suite's time.)
     line = ",".join(f"c{i}" for i in range(50_000)) + "\n"
     assert "has a header but no data rows" in error_for(line.encode()).message
+
+
+def test_a_utf8_file_with_one_windows_1252_line_keeps_its_utf8_text():
+    # Decoded whole as Windows-1252, 'café' in the UTF-8 rows became 'cafÃ©' beside the pasted line's 'café'.
+    body = "user,item,click\n" + "".join(f"u{i},café,{i % 2}\n" for i in range(20))
+    data = body.encode("utf-8") + "u99,café,1\n".encode("cp1252")
+    table = read_table(data, "mixed.csv")
+    assert table.frame["item"].unique().tolist() == ["café"]
+    assert table.notes == [
+        "line 22 is not UTF-8 like the rest of the file: read as Windows-1252 (check the accented text there)"
+    ]
+
+
+def test_a_byte_neither_encoding_has_is_named_on_its_own_line():
+    # Shift-JIS: the message named byte 0x83 on line 1, which Windows-1252 reads (as 'ƒ'); 0x81 on line 2 it cannot.
+    message = error_for("user,item\nu1,\u30c6\u30b9\u30c8\n".encode("shift_jis") + b"u2,\x81\x40\n").message
+    assert "(line 3 holds the byte 0x81, which is neither)" in message
