@@ -480,11 +480,22 @@ def _read_csv(data: bytes, name: str) -> Table:
         header = _header(text, delimiter, name)
         _check_header_is_names(header, text, delimiter, name)
         _check_names(header, name)
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, engine="c", low_memory=False)
+        try:
+            frame = pd.read_csv(io.StringIO(text), sep=delimiter, engine="c", low_memory=False)
+        except pd.errors.ParserError:
+            frame = None
+        if (frame is None or not isinstance(frame.index, pd.RangeIndex)) and '\\"' in text:
+            # MySQL, Hive and Spark write a quote inside a quoted value as \" (not ""): read as such, the rows fit.
+            escaped = _read_escaped(text, delimiter, len(header))
+            if escaped is not None:
+                frame = escaped
+                notes.append('quotes escaped with a backslash (\\") read as quotes inside their values')
+        if frame is None:
+            frame = pd.read_csv(io.StringIO(text), sep=delimiter, engine="c", low_memory=False)
     except pd.errors.EmptyDataError:
         raise MtlrecError("the file has no columns", source=name) from None
     except pd.errors.ParserError as exc:
-        raise MtlrecError(_explain_parser_error(str(exc), delimiter), source=name) from None
+        raise MtlrecError(_explain_parser_error(str(exc), delimiter, text), source=name) from None
     except (ValueError, OverflowError) as exc:
         raise MtlrecError(f"the file cannot be parsed as CSV ({exc})", source=name) from None
     if not isinstance(frame.index, pd.RangeIndex):
@@ -980,11 +991,37 @@ def _read_units(frame: pd.DataFrame, decimal_comma: bool = False) -> list[str]:
     return notes
 
 
-def _explain_parser_error(message: str, delimiter: str) -> str:
+def _read_escaped(text: str, delimiter: str, width: int) -> pd.DataFrame | None:
+    """The table read with \\" as an escaped quote, when that gives every row the header's width; else None."""
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, engine="c", low_memory=False, escapechar="\\")
+    except (pd.errors.ParserError, ValueError):
+        return None
+    return frame if isinstance(frame.index, pd.RangeIndex) and frame.shape[1] == width else None
+
+
+def _file_line(text: str, delimiter: str, record: int) -> int:
+    """The file's line where pandas' `record` (1-based, header included) ends: they differ after a quoted line
+    break, which pandas counts as one line."""
+    reader = csv.reader(io.StringIO(text, newline=None), delimiter=delimiter)
+    seen = 0
+    try:
+        for row in reader:
+            if row and not (len(row) == 1 and not row[0].strip()):  # pandas skips blank lines
+                seen += 1
+                if seen == record:
+                    return reader.line_num
+    except csv.Error:
+        pass
+    return record
+
+
+def _explain_parser_error(message: str, delimiter: str, text: str = "") -> str:
     found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", message)
     shown = _shown(delimiter)
     if found:
         expected, line, saw = found.groups()
+        line = _file_line(text, delimiter, int(line)) if text else line
         return (
             f"line {line} has {saw} fields but the header has {expected} (delimiter {shown}): "
             "fix that row, quote values that contain the delimiter, or check the delimiter"

@@ -625,3 +625,20 @@ def test_a_byte_neither_encoding_has_is_named_on_its_own_line():
     # Shift-JIS: the message named byte 0x83 on line 1, which Windows-1252 reads (as 'ƒ'); 0x81 on line 2 it cannot.
     message = error_for("user,item\nu1,\u30c6\u30b9\u30c8\n".encode("shift_jis") + b"u2,\x81\x40\n").message
     assert "(line 3 holds the byte 0x81, which is neither)" in message
+
+
+def test_quotes_escaped_with_a_backslash_are_quotes():
+    # MySQL/Hive exports: refused with "add the missing column name to the header line".
+    rows = [f'u{i},"say \\"hi\\", ok",{i % 2}' for i in range(6)]
+    table = read_table(("user,title,click\n" + "\n".join(rows) + "\n").encode(), "hive.csv")
+    assert table.frame["title"].unique().tolist() == ['say "hi", ok']
+    assert 'quotes escaped with a backslash (\\") read as quotes inside their values' in table.notes
+
+
+def test_a_bad_row_after_a_quoted_line_break_is_named_by_its_line_in_the_file():
+    # pandas counts the quoted value's two lines as one: the message said line 8 for the file's line 9.
+    rows = ["user,item,note,click"] + [f"u{i},i{i},x,{i % 2}" for i in range(12)]
+    rows[2] = 'u1,i1,"two\nlines",1'
+    rows[7] += ",extra"
+    message = error_for(("\n".join(rows) + "\n").encode()).message
+    assert "line 9 has 5 fields but the header has 4" in message
