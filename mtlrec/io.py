@@ -338,12 +338,37 @@ def _decode(data: bytes, name: str) -> tuple[str, list[str]]:
     return text, [f"read as {shown} text (the file is not UTF-8)"]
 
 
+# Multi-byte encodings of Chinese, Japanese and Korean Windows exports: Windows-1252 reads almost any bytes, so a
+# GBK file became mojibake ('点击' -> 'µã»÷') that no task name could match. Only these are taken from the
+# detector (charset_normalizer, which requests, a dependency of Streamlit, installs): for Western text it may
+# guess a cousin of Windows-1252 (cp1250 for French) that would change letters.
+# The detector chooses among these and Windows-1252 only (left free, it took a short Big5 file for Johab).
+EAST_ASIAN = {"gb18030": "GB18030", "big5": "Big5", "cp949": "CP949", "shift_jis": "Shift-JIS", "euc_jp": "EUC-JP"}
+
+
+def _east_asian(data: bytes) -> tuple[str, list[str]] | None:
+    """The text of a Chinese, Japanese or Korean file (not UTF-8), with a note; None when it is not one."""
+    try:
+        from charset_normalizer import from_bytes
+    except ImportError:  # not installed: Windows-1252 as before
+        return None
+    best = from_bytes(data[: 1 << 20], cp_isolation=[*EAST_ASIAN, "cp1252"]).best()
+    encoding = best.encoding if best is not None else None
+    if encoding not in EAST_ASIAN:
+        return None
+    try:
+        return data.decode(encoding), [f"read as {EAST_ASIAN[encoding]} text (detected; the file is not UTF-8)"]
+    except UnicodeDecodeError:
+        return None
+
+
 def _decode_by_line(data: bytes, name: str) -> tuple[str, list[str]]:
     """A file that is not all UTF-8: each line as UTF-8 where it is, else as Windows-1252. A UTF-8 file with a few
     lines pasted from elsewhere keeps its 'café' (decoded whole as Windows-1252 it became 'cafÃ©' beside the
-    pasted line's 'café': one item, two ids); a Windows-1252 file reads as before."""
+    pasted line's 'café': one item, two ids). A file with no UTF-8 beyond ASCII is Chinese, Japanese or Korean
+    when the detector says so (_east_asian), else Windows-1252 as before."""
     lines = data.removeprefix(b"\xef\xbb\xbf").split(b"\n")
-    decoded, foreign, utf8_beyond_ascii = [], [], False
+    decoded, foreign, utf8_beyond_ascii, undecodable = [], [], False, None
     for number, line in enumerate(lines, start=1):
         try:
             decoded.append(line.decode("utf-8"))
@@ -352,12 +377,17 @@ def _decode_by_line(data: bytes, name: str) -> tuple[str, list[str]]:
             try:
                 decoded.append(line.decode("cp1252"))
             except UnicodeDecodeError as exc:
-                raise MtlrecError(
-                    f"the file is not valid UTF-8 or Windows-1252 text (line {number} holds the byte "
-                    f"0x{line[exc.start]:02x}, which is neither): save it as UTF-8 CSV",
-                    source=name,
-                ) from None
+                undecodable = undecodable or (number, line[exc.start])
+                decoded.append("")
             foreign.append(number)
+    if not utf8_beyond_ascii and (east_asian := _east_asian(data)) is not None:
+        return east_asian
+    if undecodable is not None:
+        raise MtlrecError(
+            f"the file is not valid UTF-8 or Windows-1252 text (line {undecodable[0]} holds the byte "
+            f"0x{undecodable[1]:02x}, which is neither): save it as UTF-8 CSV",
+            source=name,
+        )
     text = "\n".join(decoded)
     if not utf8_beyond_ascii:
         return text, ["read as CP1252 text (the file is not UTF-8)"]

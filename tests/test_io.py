@@ -622,9 +622,9 @@ def test_a_utf8_file_with_one_windows_1252_line_keeps_its_utf8_text():
 
 
 def test_a_byte_neither_encoding_has_is_named_on_its_own_line():
-    # Shift-JIS: the message named byte 0x83 on line 1, which Windows-1252 reads (as 'ƒ'); 0x81 on line 2 it cannot.
-    message = error_for("user,item\nu1,\u30c6\u30b9\u30c8\n".encode("shift_jis") + b"u2,\x81\x40\n").message
-    assert "(line 3 holds the byte 0x81, which is neither)" in message
+    # The message named the first byte UTF-8 could not read (on its line), even where Windows-1252 reads it.
+    data = "user,item\nu1,café crème\n".encode("cp1252") + b"u2,\x81x\n"
+    assert "(line 3 holds the byte 0x81, which is neither)" in error_for(data).message
 
 
 def test_quotes_escaped_with_a_backslash_are_quotes():
@@ -642,3 +642,26 @@ def test_a_bad_row_after_a_quoted_line_break_is_named_by_its_line_in_the_file():
     rows[7] += ",extra"
     message = error_for(("\n".join(rows) + "\n").encode()).message
     assert "line 9 has 5 fields but the header has 4" in message
+
+
+@pytest.mark.parametrize(
+    ("encoding", "shown"), [("gbk", "GB18030"), ("cp949", "CP949"), ("big5", "Big5"), ("shift_jis", "Shift-JIS")]
+)
+def test_chinese_japanese_and_korean_windows_files_are_read_in_their_encoding(encoding, shown):
+    # Windows-1252 reads almost any bytes: '点击' became 'µã»÷', and '--tasks 点击' matched nothing.
+    words = {
+        "gbk": ["电影", "音乐", "游戏"], "cp949": ["영화", "음악", "게임"], "big5": ["電影", "音樂", "遊戲"],
+        "shift_jis": ["映画", "音楽", "ゲーム"],
+    }[encoding]  # fmt: skip
+    label = {"gbk": "点击", "cp949": "클릭", "big5": "點擊", "shift_jis": "クリック"}[encoding]
+    rows = "".join(f"u{i},{words[i % 3]}{words[(i + 1) % 3]},{i % 2}\n" for i in range(120))
+    table = read_table((f"user,类别,{label}\n".replace("类别", "kind") + rows).encode(encoding), "east.csv")
+    assert label in table.frame.columns and set(table.frame["kind"]) <= {a + b for a in words for b in words}
+    assert table.notes[0] == f"read as {shown} text (detected; the file is not UTF-8)"
+
+
+def test_western_windows_1252_text_is_still_read_as_windows_1252():
+    rows = "".join(f"u{i},crème brûlée {i % 5},Größe,{i % 2}\n" for i in range(200))
+    table = read_table(("user,dish,size,click\n" + rows).encode("cp1252"), "fr.csv")
+    assert table.frame["dish"].iloc[0] == "crème brûlée 0" and table.frame["size"].iloc[0] == "Größe"
+    assert table.notes == ["read as CP1252 text (the file is not UTF-8)"]
