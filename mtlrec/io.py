@@ -545,6 +545,7 @@ def _read_csv(data: bytes, name: str) -> Table:
         raw, sep = data, ":" if double_colons else delimiter
     notes += _keep_leading_zeros(text, delimiter, frame, raw, sep)
     notes += _keep_big_integers(text, delimiter, frame)
+    notes += _keep_na_codes(text, delimiter, frame)
     if delimiter != ",":
         notes += _read_decimal_commas(frame, text, delimiter)
     if ('"' if delimiter == "," else ",") in text:  # a comma inside a field of a comma-separated file is quoted
@@ -734,6 +735,32 @@ def _keep_big_integers(text: str, delimiter: str, frame: pd.DataFrame) -> list[s
             frame[column] = values.str.strip().set_axis(frame.index)
             kept = "text"
         notes.append(f"column '{column}': integers beyond 2^53 with missing values kept exact (as {kept})")
+    return notes
+
+
+def _keep_na_codes(text: str, delimiter: str, frame: pd.DataFrame) -> list[str]:
+    """Columns of two-letter codes (countries, regions) where pandas read the code 'NA' (Namibia, North America) as
+    a missing value, merged with the empty ones: read again, 'NA' is a code like the others."""
+    positions = []
+    for i, (_, values) in enumerate(frame.items()):
+        if not (is_object_dtype(values) or is_string_dtype(values)) or not values.isna().any():
+            continue
+        written = values.dropna().iloc[:PLAUSIBLE_SAMPLE]  # codes show in the first values already
+        if len(written) and written.astype(str).str.fullmatch(r"[A-Z]{2}").mean() >= 0.9:
+            positions.append(i)
+    if not positions:
+        return []
+    as_text = pd.read_csv(
+        io.StringIO(text), sep=delimiter, engine="c", low_memory=False, index_col=False, usecols=positions,
+        dtype=str, keep_default_na=False, na_values=[""],
+    )  # fmt: skip
+    notes = []
+    for i, (_, values) in zip(positions, as_text.items(), strict=True):
+        coded = values.str.strip().eq("NA").fillna(False).to_numpy()
+        if coded.any():
+            column = frame.columns[i]
+            frame.loc[coded, column] = "NA"
+            notes.append(f"column '{column}': 'NA' kept as a code like the others (e.g. Namibia), not as missing")
     return notes
 
 

@@ -665,3 +665,14 @@ def test_western_windows_1252_text_is_still_read_as_windows_1252():
     table = read_table(("user,dish,size,click\n" + rows).encode("cp1252"), "fr.csv")
     assert table.frame["dish"].iloc[0] == "crème brûlée 0" and table.frame["size"].iloc[0] == "Größe"
     assert table.notes == ["read as CP1252 text (the file is not UTF-8)"]
+
+
+def test_the_code_na_in_a_column_of_two_letter_codes_is_a_code_not_a_missing_value():
+    # pandas read Namibia's (or North America's) 'NA' as missing and merged it with the empty values, without a note.
+    rows = "".join(f"u{i},{['NA', 'EU', '', 'AS'][i % 4]},{i % 2}\n" for i in range(40))
+    table = read_table(("user,region,click\n" + rows).encode(), "regions.csv")
+    assert table.frame["region"].value_counts(dropna=False).to_dict() == {"NA": 10, "EU": 10, "AS": 10, np.nan: 10}
+    assert "column 'region': 'NA' kept as a code like the others (e.g. Namibia), not as missing" in table.notes
+    # Elsewhere NA is still a missing value (R writes it so).
+    plain = read_table(b"user,price,click\nu1,NA,1\nu2,2.5,0\nu3,3.0,1\n", "r.csv")
+    assert plain.frame["price"].isna().tolist() == [True, False, False]
