@@ -439,6 +439,8 @@ def cmd_infer(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     print(f"user: {d.user_col}\nitem: {d.item_col}\ntime: {d.time_col}")
     print("tasks: " + ", ".join(f"{t.name} ({t.type}{', log1p' if t.log1p else ''})" for t in proposal.tasks))
+    if not proposal.tasks:
+        print("no label column was recognised: name them with --tasks a,b,c when training" + _event_hint(table.frame))
     print("categorical: " + ", ".join(d.categorical))
     print("numeric: " + ", ".join(d.numeric))
     for column, reason in proposal.ignored.items():

@@ -383,3 +383,18 @@ def test_no_event_hint_for_a_feature_named_type_and_log1p_named_twice_is_refused
     )  # device_type is no event-type column
     assert main(["train", str(small_file), "--log1p", "watch_time", "--no-log1p", "watch_time"]) == 2
     assert "--log1p and --no-log1p both name watch_time: choose one" in capsys.readouterr().err
+
+
+def test_infer_says_when_no_label_was_recognised_and_points_at_an_event_column(tmp_path, capsys):
+    # It printed an empty "tasks:" line; train's message already pointed at the event column.
+    path = tmp_path / "events.csv"
+    rows = "".join(f"u{i % 7},i{i % 5},{['pv', 'cart', 'buy'][i % 3]},{i}\n" for i in range(60))
+    path.write_text("user_id,item_id,behavior_type,ts\n" + rows)
+
+    assert main(["infer", str(path)]) == 0
+
+    out = capsys.readouterr().out
+    assert (
+        "no label column was recognised: name them with --tasks a,b,c when training; column 'behavior_type' holds"
+        in out
+    )
