@@ -499,6 +499,8 @@ def _read_csv(data: bytes, name: str) -> Table:
     text, notes = _decode(data, name)
     text, delimiter, skipped = _skip_preamble(text)
     notes += skipped
+    text, skipped = _skip_comment_lines(text)
+    notes += skipped
     double_colons = delimiter is None and _double_colons(text)
     if double_colons:
         text = text.replace("::", "\t")  # the file holds no tab (checked): a tab stands for '::'
@@ -557,6 +559,32 @@ def _read_csv(data: bytes, name: str) -> Table:
 
 _LINE = re.compile(r"([^\r\n]*)(\r\n|\r|\n|$)")
 _SEP_LINE = re.compile(r'"?sep=(.)"?\1*')  # Excel's first line naming the delimiter: sep=; or "sep=,",,,
+
+
+_COMMENT_LINE = re.compile(r"^[ \t]*#[^\r\n]*", re.MULTILINE)
+MAX_COMMENT_SHARE = 0.01  # '#' lines among the data lines that are comments; more are data (ids such as #sale)
+
+
+def _skip_comment_lines(text: str) -> tuple[str, list[str]]:
+    """Comment lines ('#...') among the data rows, blanked (pandas skips blank lines; line numbers stay the file's).
+    One with as many delimiters as a row was read as a row ('# a note' became a user), one with fewer was called a
+    short row. A few of them only (at most 5, or 1% of the lines): more lines starting with '#' are data."""
+    header_end = text.find("\n")
+    if header_end < 0 or "#" not in text[header_end:]:
+        return text, []
+    found = list(_COMMENT_LINE.finditer(text, header_end))
+    if not found or len(found) > max(5, MAX_COMMENT_SHARE * text.count("\n")):
+        return text, []
+    numbers = [text.count("\n", 0, m.start()) + 1 for m in found]
+    pieces, position = [], 0
+    for m in found:
+        pieces.append(text[position : m.start()])
+        position = m.end()
+    pieces.append(text[position:])
+    if len(numbers) == 1:
+        return "".join(pieces), [f"line {numbers[0]} among the rows starts with '#' (a comment) and was skipped"]
+    shown = ", ".join(map(str, numbers[:5])) + (", ..." if len(numbers) > 5 else "")
+    return "".join(pieces), [f"lines {shown} among the rows start with '#' (comments) and were skipped"]
 
 
 def _names_then_values(text: str, lines: list[tuple[int, int]], rest: list[int], delimiter: str | None) -> bool:

@@ -676,3 +676,17 @@ def test_the_code_na_in_a_column_of_two_letter_codes_is_a_code_not_a_missing_val
     # Elsewhere NA is still a missing value (R writes it so).
     plain = read_table(b"user,price,click\nu1,NA,1\nu2,2.5,0\nu3,3.0,1\n", "r.csv")
     assert plain.frame["price"].isna().tolist() == [True, False, False]
+
+
+@pytest.mark.parametrize("comment", ["# a note in the middle", "# a note, in the middle, here"])
+def test_a_comment_line_among_the_rows_is_skipped_not_read_as_a_row(comment):
+    # With as many commas as a row it became one ('# a note' a user); with fewer it was called a short row.
+    data = f"user,item,click\nu1,i1,1\n{comment}\nu2,i2,0\nu3,i3,1\n".encode()
+    table = read_table(data, "c.csv")
+    assert table.frame["user"].tolist() == ["u1", "u2", "u3"] and table.frame["click"].tolist() == [1, 0, 1]
+    assert table.notes == ["line 3 among the rows starts with '#' (a comment) and was skipped"]
+
+
+def test_values_starting_with_a_hash_in_many_rows_are_data():
+    table = read_table(b"tag,item,click\n" + b"".join(b"#t%d,i%d,%d\n" % (i, i, i % 2) for i in range(20)), "t.csv")
+    assert table.frame["tag"].iloc[0] == "#t0" and len(table.frame) == 20 and table.notes == []
