@@ -322,6 +322,17 @@ def test_a_reload_follows_the_running_job_and_a_closed_tab_stops_it_after_the_gr
     time.sleep(1.0)  # past the grace
     assert reloaded.job is tab.job and reloaded.busy  # followed, still training
 
+    # Left and back again twice within the grace: the first closing's timer must not stop the job during the
+    # second reload (it fired 30 s after the first close whatever happened since).
+    reloaded.release()
+    time.sleep(0.3)
+    reloaded = open_session(browser)
+    reloaded.release()
+    time.sleep(0.3)  # 0.6 s after the first close: its timer has fired, during this second gap
+    reloaded = open_session(browser)
+    time.sleep(0.6)
+    assert reloaded.job is tab.job and reloaded.busy
+
     reloaded.release()  # the tab closed for good
     snap = reloaded.job.join(10)
     assert snap.status == "stopped" and snap.message.endswith(": its browser tab was closed")

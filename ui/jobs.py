@@ -37,6 +37,7 @@ class SessionJobs:
         self.job: TrainingJob | None = None
         self.sweep: SweepJob | None = None  # the Sweep page's job; it counts against the same server-wide limiter
         self.sessions = 0
+        self.closings = 0  # counts the times its last session ended: a grace timer acts only if it is the latest
 
     @property
     def busy(self) -> bool:
@@ -57,13 +58,17 @@ class SessionJobs:
                 _browsers.pop(self.browser, None)
                 self.stop(CLOSED)
                 return
-        timer = threading.Timer(GRACE_SECONDS, self._stop_if_left)
+            self.closings += 1
+            closing = self.closings
+        timer = threading.Timer(GRACE_SECONDS, self._stop_if_left, args=(closing,))
         timer.daemon = True
         timer.start()
 
-    def _stop_if_left(self) -> None:
+    def _stop_if_left(self, closing: int) -> None:
         with _lock:
-            if self.sessions > 0:  # a reload or a new tab came back to it
+            # A reload or a new tab came back to it, or it came back and was left again later (that closing's own
+            # timer decides: an earlier one fired 30 s after the first close, in the middle of a second reload).
+            if self.sessions > 0 or closing != self.closings:
                 return
             if _browsers.get(self.browser) is self:
                 del _browsers[self.browser]
