@@ -512,15 +512,16 @@ def _read_csv(data: bytes, name: str) -> Table:
         header = _header(text, delimiter, name)
         _check_header_is_names(header, text, delimiter, name)
         _check_names(header, name)
+        escaped = False
         try:
             frame = pd.read_csv(io.StringIO(text), sep=delimiter, engine="c", low_memory=False)
         except pd.errors.ParserError:
             frame = None
         if (frame is None or not isinstance(frame.index, pd.RangeIndex)) and '\\"' in text:
             # MySQL, Hive and Spark write a quote inside a quoted value as \" (not ""): read as such, the rows fit.
-            escaped = _read_escaped(text, delimiter, len(header))
-            if escaped is not None:
-                frame = escaped
+            read = _read_escaped(text, delimiter, len(header))
+            if read is not None:
+                frame, escaped = read, True
                 notes.append('quotes escaped with a backslash (\\") read as quotes inside their values')
         if frame is None:
             frame = pd.read_csv(io.StringIO(text), sep=delimiter, engine="c", low_memory=False)
@@ -545,11 +546,11 @@ def _read_csv(data: bytes, name: str) -> Table:
         raw, sep = text.encode("utf-8", "surrogatepass"), delimiter
     else:
         raw, sep = data, ":" if double_colons else delimiter
-    notes += _keep_leading_zeros(text, delimiter, frame, raw, sep)
-    notes += _keep_big_integers(text, delimiter, frame)
-    notes += _keep_na_codes(text, delimiter, frame)
+    notes += _keep_leading_zeros(text, delimiter, frame, raw, sep, escaped)
+    notes += _keep_big_integers(text, delimiter, frame, escaped)
+    notes += _keep_na_codes(text, delimiter, frame, escaped)
     if delimiter != ",":
-        notes += _read_decimal_commas(frame, text, delimiter)
+        notes += _read_decimal_commas(frame, text, delimiter, escaped)
     if ('"' if delimiter == "," else ",") in text:  # a comma inside a field of a comma-separated file is quoted
         notes += _read_thousands(frame)
     notes += _read_missing_markers(frame, decimal_comma=delimiter != ",")
@@ -701,7 +702,17 @@ def _whole_numbers(codes: np.ndarray, zeros: np.ndarray, ends: np.ndarray) -> bo
     return bool((np.isin(following[at], ends) | (at_end & digit[at])).any())
 
 
-def _keep_leading_zeros(text: str, delimiter: str, frame: pd.DataFrame, raw: bytes, raw_delimiter: str) -> list[str]:
+def _as_text(text: str, delimiter: str, positions: list[int], escaped: bool, **options) -> pd.DataFrame:
+    """Columns at `positions` read again as text, as the table was read (with \\" escapes when it was)."""
+    return pd.read_csv(
+        io.StringIO(text), sep=delimiter, engine="c", low_memory=False, index_col=False, usecols=positions, dtype=str,
+        **({"escapechar": "\\"} if escaped else {}), **options,
+    )  # fmt: skip
+
+
+def _keep_leading_zeros(
+    text: str, delimiter: str, frame: pd.DataFrame, raw: bytes, raw_delimiter: str, escaped: bool = False
+) -> list[str]:
     """Integer columns holding codes with leading zeros (0042 beside 42, H&M's article ids 0108775030): read again
     as text, so that 042, 42 and 0042 stay three ids instead of one. A scan of the file's bytes first says whether
     any field is a whole number written with a leading zero; only then are the integer columns read again, as text."""
@@ -718,9 +729,7 @@ def _keep_leading_zeros(text: str, delimiter: str, frame: pd.DataFrame, raw: byt
         positions.append(i)
     if not positions:
         return []
-    as_text = pd.read_csv(
-        io.StringIO(text), sep=delimiter, engine="c", low_memory=False, index_col=False, usecols=positions, dtype=str
-    )
+    as_text = _as_text(text, delimiter, positions, escaped)
     notes = []
     for i, (_, values) in zip(positions, as_text.items(), strict=True):
         zero = values.str.match(r"\s*-?0\d", na=False).to_numpy()
@@ -731,7 +740,7 @@ def _keep_leading_zeros(text: str, delimiter: str, frame: pd.DataFrame, raw: byt
     return notes
 
 
-def _keep_big_integers(text: str, delimiter: str, frame: pd.DataFrame) -> list[str]:
+def _keep_big_integers(text: str, delimiter: str, frame: pd.DataFrame, escaped: bool = False) -> list[str]:
     """Integer columns beyond 2^53 with a blank (or NA) somewhere: pandas reads them as float64, where 19-digit ids
     differing in their last digits become one number. Read again as text, they become exact nullable integers
     (Int64; text when beyond int64 too)."""
@@ -745,9 +754,7 @@ def _keep_big_integers(text: str, delimiter: str, frame: pd.DataFrame) -> list[s
             positions.append(i)
     if not positions:
         return []
-    as_text = pd.read_csv(
-        io.StringIO(text), sep=delimiter, engine="c", low_memory=False, index_col=False, usecols=positions, dtype=str
-    )
+    as_text = _as_text(text, delimiter, positions, escaped)
     notes = []
     for i, (_, values) in zip(positions, as_text.items(), strict=True):
         written = values.dropna().str.strip()
@@ -766,7 +773,7 @@ def _keep_big_integers(text: str, delimiter: str, frame: pd.DataFrame) -> list[s
     return notes
 
 
-def _keep_na_codes(text: str, delimiter: str, frame: pd.DataFrame) -> list[str]:
+def _keep_na_codes(text: str, delimiter: str, frame: pd.DataFrame, escaped: bool = False) -> list[str]:
     """Columns of two-letter codes (countries, regions) where pandas read the code 'NA' (Namibia, North America) as
     a missing value, merged with the empty ones: read again, 'NA' is a code like the others."""
     positions = []
@@ -778,10 +785,7 @@ def _keep_na_codes(text: str, delimiter: str, frame: pd.DataFrame) -> list[str]:
             positions.append(i)
     if not positions:
         return []
-    as_text = pd.read_csv(
-        io.StringIO(text), sep=delimiter, engine="c", low_memory=False, index_col=False, usecols=positions,
-        dtype=str, keep_default_na=False, na_values=[""],
-    )  # fmt: skip
+    as_text = _as_text(text, delimiter, positions, escaped, keep_default_na=False, na_values=[""])
     notes = []
     for i, (_, values) in zip(positions, as_text.items(), strict=True):
         coded = values.str.strip().eq("NA").fillna(False).to_numpy()
@@ -853,7 +857,7 @@ _DECIMAL_COMMA = r"-?(\d+|\d{1,3}(\.\d{3})+)(,\d+)?([eE][-+]?\d+)?"
 _GROUPED = r"-?[1-9]\d{0,2}(,\d{3})+"  # 2,365 or 12,345,678: thousands, or a decimal comma with three decimals
 
 
-def _read_decimal_commas(frame: pd.DataFrame, text: str, delimiter: str) -> list[str]:
+def _read_decimal_commas(frame: pd.DataFrame, text: str, delimiter: str, escaped: bool = False) -> list[str]:
     """Text columns holding numbers written with a decimal comma (1,5), as in many European exports.
 
     A column whose every comma is followed by exactly three digits (2,365 beside 174) reads either way: decimal
@@ -887,11 +891,11 @@ def _read_decimal_commas(frame: pd.DataFrame, text: str, delimiter: str) -> list
     if decimals:
         notes.insert(0, f"decimal commas read as numbers in {', '.join(repr(c) for c in decimals[:10])}")
     if european:
-        notes += _read_dot_thousands(frame, text, delimiter)
+        notes += _read_dot_thousands(frame, text, delimiter, escaped)
     return notes
 
 
-def _read_dot_thousands(frame: pd.DataFrame, text: str, delimiter: str) -> list[str]:
+def _read_dot_thousands(frame: pd.DataFrame, text: str, delimiter: str, escaped: bool = False) -> list[str]:
     """In a file with decimal commas: number columns pandas read with the dot as a decimal point whose every dot is
     a thousands separator (3.131 beside 630, never 3.1 or 0.125), read again as text and as thousands."""
     positions = []
@@ -904,9 +908,7 @@ def _read_dot_thousands(frame: pd.DataFrame, text: str, delimiter: str) -> list[
                 positions.append(i)
     if not positions:
         return []
-    as_text = pd.read_csv(
-        io.StringIO(text), sep=delimiter, engine="c", low_memory=False, index_col=False, usecols=positions, dtype=str
-    )
+    as_text = _as_text(text, delimiter, positions, escaped)
     notes = []
     for i, (_, values) in zip(positions, as_text.items(), strict=True):
         written = values.dropna().str.strip()

@@ -690,3 +690,11 @@ def test_a_comment_line_among_the_rows_is_skipped_not_read_as_a_row(comment):
 def test_values_starting_with_a_hash_in_many_rows_are_data():
     table = read_table(b"tag,item,click\n" + b"".join(b"#t%d,i%d,%d\n" % (i, i, i % 2) for i in range(20)), "t.csv")
     assert table.frame["tag"].iloc[0] == "#t0" and len(table.frame) == 20 and table.notes == []
+
+
+def test_columns_read_again_as_text_are_read_with_the_files_backslash_escapes():
+    # The re-readers parsed the text without the escape: big ids stayed floats, and a decimal-comma file crashed.
+    ids = b'title,user_id,click\n"say \\"hi, there\\"",1234567890123456789,1\n"plain",,0\n"x",1234567890123456788,1\n'
+    assert read_table(ids, "e.csv").frame["user_id"].tolist()[::2] == [1234567890123456789, 1234567890123456788]
+    dots = b'title;views;price;click\n"say \\"hi; there\\"";3.131;12,50;1\n"plain";630;3,20;0\n"x";1.250;4,00;1\n'
+    assert read_table(dots, "e.csv").frame["views"].tolist() == [3131.0, 630.0, 1250.0]
