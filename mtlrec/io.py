@@ -254,8 +254,10 @@ def _read_parquet(data: bytes, name: str) -> Table:
             frame[column] = converted.set_axis(frame.index)
     except Exception as exc:
         raise MtlrecError(f"the Parquet file has a column type pandas cannot read ({exc})", source=name) from None
-    named = [n for n in frame.index.names if n is not None]
-    if named:  # saved after df.set_index('user_id'): pandas' metadata made it the index again, out of the columns
+    # Saved after df.set_index('user_id'): pandas' metadata made it the index again, out of the columns. An index
+    # that repeats a column (set_index(..., drop=False)) is dropped.
+    named = [n for n in frame.index.names if n is not None and n not in frame.columns]
+    if named:
         frame = frame.reset_index(level=named)
         notes.append(f"the index saved with the file ({', '.join(repr(str(n)) for n in named)}) read as a column")
     if not isinstance(frame.index, pd.RangeIndex):

@@ -698,3 +698,12 @@ def test_columns_read_again_as_text_are_read_with_the_files_backslash_escapes():
     assert read_table(ids, "e.csv").frame["user_id"].tolist()[::2] == [1234567890123456789, 1234567890123456788]
     dots = b'title;views;price;click\n"say \\"hi; there\\"";3.131;12,50;1\n"plain";630;3,20;0\n"x";1.250;4,00;1\n'
     assert read_table(dots, "e.csv").frame["views"].tolist() == [3131.0, 630.0, 1250.0]
+
+
+def test_a_parquet_index_that_repeats_a_column_is_dropped():
+    # set_index("user_id", drop=False) crashed with "cannot insert user_id, already exists".
+    frame = pd.DataFrame({"user_id": ["a", "b"], "item": [1, 2], "click": [1, 0]}).set_index("user_id", drop=False)
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer)
+    table = read_table(buffer.getvalue(), "dup.parquet")
+    assert list(table.frame.columns) == ["user_id", "item", "click"] and table.notes == []
