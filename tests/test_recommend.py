@@ -11,7 +11,7 @@ import pytest
 
 from mtlrec.errors import MtlrecError
 from mtlrec.experiment import run_experiment
-from mtlrec.recommend import Recommender, agreement, default_fusion, fuse, item_features
+from mtlrec.recommend import Agreement, Recommender, agreement, default_fusion, fuse, item_features
 
 
 def three_items() -> pd.DataFrame:
@@ -83,14 +83,27 @@ def test_fuse_on_5000_candidates_matches_a_direct_sort():
 
 
 def test_agreement_beyond_chance_hand_checked():
-    # 12 items seen twice; the column agrees within 8 of them. Values 0/1 in equal shares: chance agreement 1/2.
-    # Mean agreement 8/12; margin 2 * sqrt(0.5 * 0.5 / 12) = 0.2887; (0.6667 - 0.2887 - 0.5) / 0.5 = -0.2440.
+    # 12 items seen twice; the column agrees within 8 of them. Values 0/1 in equal shares: chance agreement 1/2, so
+    # kappa (8/12 - 1/2) / (1/2) = 1/3; not strong (needs 0.5, and 3 standard errors: 3 * sqrt(0.25 / 12) = 0.433).
     keys = np.repeat(np.arange(12), 2)
     values = np.array([0, 0] * 4 + [1, 1] * 4 + [0, 1] * 4)
-    assert agreement(keys, values) == pytest.approx((8 / 12 - 2 * np.sqrt(0.25 / 12) - 0.5) / 0.5)
-    assert agreement(keys, np.repeat(np.arange(12) % 2, 2)) == pytest.approx(1 - 2 * np.sqrt(0.25 / 12) / 0.5)
+    measured = agreement(keys, values)
+    assert measured == Agreement(agree=8 / 12, chance=0.5, keys=12)
+    assert measured.kappa == pytest.approx(1 / 3) and not measured.strong()
+    assert agreement(keys, np.repeat(np.arange(12) % 2, 2)).strong()  # every item's two rows agree
     assert agreement(keys[:18], values[:18]) is None  # 9 items seen twice: too few to tell
     assert agreement(keys, np.zeros(24, dtype=int)) is None  # one value everywhere
+
+
+def test_a_rare_flag_constant_within_items_is_the_items():
+    # 10% of the items are "premium": chance agreement is high (0.82), and the margin for chance made its kappa
+    # 0.40, so every candidate took the user's latest row's flag.
+    rng = np.random.default_rng(0)
+    items = np.repeat(np.arange(50), 2)
+    frame = pd.DataFrame(
+        {"user_id": rng.integers(0, 30, 100), "item_id": items, "premium": (items % 10 == 0).astype(int)}
+    )
+    assert item_features(frame, "user_id", "item_id", ["premium"]) == ["premium"]
 
 
 def test_a_catalogue_of_items_seen_once_takes_user_columns_from_the_user():
