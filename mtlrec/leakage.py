@@ -28,7 +28,8 @@ LEAK_SCORE = 0.99  # folded AUC (binary) or |Spearman| (regression) from which a
 LEAK_ROWS = 50_000  # rows scored at most (a fixed random sample of larger data)...
 LEAK_CELLS = 4_000_000  # ...and fewer for wide data, down to MIN_ROWS: rows x features at most this
 MIN_ROWS = 1_000
-MIN_CLASS_ROWS = 30  # a binary task needs this many rows of each class among them to be checked
+MIN_CLASS_ROWS = 30  # a binary task needs this many rows of each class among them (among the rows where a column
+# is present, for that column's values) to be checked; a regression task twice as many rows
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,8 @@ def _numeric_leaks(rows: pd.DataFrame, columns: list[str], targets) -> list[Leak
                 auc = (rank_sums - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
                 # Whether a column is present, as a 0/1 score: AUC = (1 + P(present | pos) - P(present | neg)) / 2.
                 gap = present[positive].mean(axis=0) - present[~positive].mean(axis=0)
+            # Scored on the rows where the column is present: a discount on 3 rows of 5,000 had "AUC 1.000".
+            auc[(n_pos < MIN_CLASS_ROWS) | (n_neg < MIN_CLASS_ROWS)] = 0.5
             partly = present.any(axis=0) & ~present.all(axis=0)
             scores = {
                 "values": np.nan_to_num(np.maximum(auc, 1 - auc)),
@@ -153,7 +156,7 @@ def _numeric_leaks(rows: pd.DataFrame, columns: list[str], targets) -> list[Leak
 def _spearman(values: np.ndarray, y: np.ndarray, use: np.ndarray) -> float:
     """|Spearman correlation| on the rows in `use`; 0 when undefined (fewer than 2 rows, constant values)."""
     v, t = values[use], y[use]
-    if len(v) < 2 or np.ptp(v) == 0 or np.ptp(t) == 0:
+    if len(v) < 2 * MIN_CLASS_ROWS or np.ptp(v) == 0 or np.ptp(t) == 0:
         return 0.0
     rho = pd.Series(v).corr(pd.Series(t), method="spearman")
     return 0.0 if np.isnan(rho) else abs(float(rho))

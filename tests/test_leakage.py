@@ -185,3 +185,15 @@ def test_the_data_page_lists_the_column_set_aside_and_warns_when_it_is_made_a_fe
     [warning] = [w.value for w in at.warning if "may leak" in w.value]
     assert warning.startswith("column 'event' may leak the label") and "set it to ignore" in warning
     assert "--exclude" not in warning  # the page's advice, not the CLI's
+
+
+def test_a_column_present_on_a_few_rows_is_not_judged_on_them():
+    # A discount on 3 rows of 4,000 scored "AUC 1.000" from 1 positive and 2 negatives, and was set aside.
+    frame = leaky_log()
+    frame["discount"] = np.nan
+    rows = [frame.index[frame["click"] == 1][0], *frame.index[frame["click"] == 0][:2]]
+    frame.loc[rows, "discount"] = [0.5, 0.1, 0.2]
+    frame["watch_time"] = frame["price"] * 2 + np.random.default_rng(3).normal(0, 50, len(frame))
+
+    assert leaks_of(frame, [], ["discount"]) == {}
+    assert leaks_of(frame, [], ["discount"], [TaskSpec("watch_time", "regression")]) == {}
