@@ -42,10 +42,11 @@ class Encoded:
 def category_keys(series: pd.Series) -> pd.Series:
     """Values as strings, consistently across files: 3, 3.0 and "3" all become "3"; missing is "<NA>"."""
     keys = series.astype("string")
-    # infer_dtype also catches a bool column that a missing value made object dtype: True -> "true" either way,
-    # and so do the words True/FALSE written as text or kept as categories in another file.
-    if pd.api.types.infer_dtype(series, skipna=True) == "boolean" or _truth_words(series, keys):
+    # infer_dtype also catches a bool column that a missing value made object dtype: True -> "true" either way.
+    if pd.api.types.infer_dtype(series, skipna=True) == "boolean":
         keys = keys.str.lower()
+    else:
+        keys = _truth_words(series, keys)
     keys = keys.fillna(MISSING).astype(object)
     if pd.api.types.is_float_dtype(series):
         # Value by value, so that a float column with a NaN, a 3.5 or an inf still gives "3" for 3.0 (as an int
@@ -57,16 +58,18 @@ def category_keys(series: pd.Series) -> pd.Series:
     return keys
 
 
-def _truth_words(series: pd.Series, keys: pd.Series) -> bool:
-    """Whether a text or category column holds nothing but true/false in some case (TRUE, False...)."""
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        values = pd.Series(series.cat.categories).astype("string")
-    elif pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype):
-        values = keys
-    else:
-        return False
-    distinct = pd.unique(values.dropna())
-    return 0 < len(distinct) <= 4 and {str(v).lower() for v in distinct} <= {"true", "false"}
+def _truth_words(series: pd.Series, keys: pd.Series) -> pd.Series:
+    """The words True and False, in any case, as "true" and "false" in a text or category column: value by value,
+    so that a value keys alike whatever else its column holds (a training column with True, False and unknown, and
+    a scoring frame holding only True)."""
+    if not (
+        isinstance(series.dtype, pd.CategoricalDtype)
+        or pd.api.types.is_object_dtype(series.dtype)
+        or pd.api.types.is_string_dtype(series.dtype)
+    ):
+        return keys
+    spelled = {v: v.lower() for v in pd.unique(keys.dropna()) if v.lower() in ("true", "false") and v != v.lower()}
+    return keys.replace(spelled) if spelled else keys
 
 
 def _numeric_values(series: pd.Series) -> np.ndarray:

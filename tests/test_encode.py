@@ -117,6 +117,15 @@ def test_true_and_false_key_alike_however_another_file_stores_them(arriving):
     assert category_keys(pd.Series(["true", "maybe"])).tolist() == ["true", "maybe"]  # other words keep their case
 
 
+def test_true_and_false_key_alike_whatever_else_the_column_holds():
+    # Decided per column: a training column with True, False and "unknown" kept the case, a scoring frame holding
+    # only True lowercased it, and every scoring row fell out of vocabulary.
+    training = pd.Series(["True", "False", "unknown", "TRUE", "false"], dtype=object)
+    scoring = pd.Series(["True", "True"], dtype=object)
+    assert category_keys(training).tolist() == ["true", "false", "unknown", "true", "false"]
+    assert category_keys(scoring).tolist() == ["true", "true"]
+
+
 def test_numeric_is_standardised_with_the_training_mean_and_std(encoder, train):
     # Training prices 1, 2, 5 (one missing): mean 8/3; population variance ((5/3)^2 + (2/3)^2 + (7/3)^2) / 3 = 26/9.
     mean, std = 8 / 3, math.sqrt(26) / 3
