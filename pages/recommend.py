@@ -28,6 +28,7 @@ K = "recommend_k"
 USER_PARAM = "user"  # the user shown, in the address (with the run: ui.runs.RUN_PARAM), for a reload or a link
 EXCLUDE_SEEN = "recommend_exclude_seen"
 FUSION = "recommend_fusion_"  # + task name
+FUSION_RUN = "recommend_fusion_run"  # the run the fusion weights were set for
 SCORES = "recommend_scores"  # {"run", "user", "scores", "correlations", "truth_problem"}: once per (run, user)
 SAVED = "recommend_saved"  # widget values kept while another page is shown (Streamlit drops them)
 TRUTH_OF = {**sample.BINARY_TRUTH, "watch_time": "e_watch_time"}  # task -> the synthetic world's truth column
@@ -217,6 +218,18 @@ def fusion_help(task: TaskSpec) -> str:
 
 
 @st.fragment
+def fusion_for(run_id: str, tasks: list[TaskSpec]) -> None:
+    """Fusion weights start from the run's own defaults when another run is shown (kept while it stays shown):
+    carried over by task name, a task trained with loss weight 0 kept the weight 1 of the run before, and a
+    trained task the 0 of an untrained one."""
+    if st.session_state.get(FUSION_RUN) == run_id:
+        return
+    saved = st.session_state.setdefault(SAVED, {})
+    for name, weight in default_fusion(tasks).items():
+        st.session_state[FUSION + name] = saved[FUSION + name] = weight
+    st.session_state[FUSION_RUN] = run_id
+
+
 def ranking(scores: pd.DataFrame, tasks: list[TaskSpec]) -> None:
     """Controls and results together: moving a slider reruns this part only, and never the model."""
     controls, chart = st.columns([1, 3], gap="large")
@@ -306,6 +319,7 @@ st.subheader("History")
 show_history(recommender, user, config.tasks)
 
 st.subheader("Top recommendations")
+fusion_for(run_id, config.tasks)
 ranking(entry["scores"], config.tasks)
 
 if sample.world_spec_path(config.data.path) is not None:

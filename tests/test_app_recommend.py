@@ -164,6 +164,19 @@ def test_a_task_trained_with_loss_weight_0_starts_at_fusion_weight_0(lab: Lab):
     assert "trained with loss weight 0" in at.slider(key="recommend_fusion_like").help
 
 
+def test_fusion_weights_start_from_each_runs_own_defaults_when_the_run_changes(lab: Lab):
+    # Kept by task name across runs: 'like' stayed at 1 on a run that never trained it, and at 0 on one that did.
+    at = open_page(lab.runs["sample"])
+    at.selectbox(key="recommend_run").set_value(lab.runs["like_untrained"]).run()
+    assert at.slider(key="recommend_fusion_like").value == 0.0
+    at.selectbox(key="recommend_run").set_value(lab.runs["sample"]).run()
+    assert at.slider(key="recommend_fusion_like").value == 1.0
+    set_fusion(at, {"click": 2.5})
+    at.switch_page("pages/runs.py").run()
+    at.switch_page(PAGE).run()
+    assert at.slider(key="recommend_fusion_click").value == 2.5  # kept while the run stays the one shown
+
+
 def test_a_reload_shows_the_run_and_user_in_the_address(lab: Lab):
     # A reload is a new session: the page showed the newest run and the most active user instead.
     at = open_page(lab.runs["sample"])
