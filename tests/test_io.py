@@ -707,3 +707,16 @@ def test_a_parquet_index_that_repeats_a_column_is_dropped():
     frame.to_parquet(buffer)
     table = read_table(buffer.getvalue(), "dup.parquet")
     assert list(table.frame.columns) == ["user_id", "item", "click"] and table.notes == []
+
+
+def test_a_placeholder_does_not_turn_decimal_commas_into_thousands():
+    # With one '-' the column skipped the decimal-comma reader and was read as thousands: 2,365 became 2365.
+    data = b"user;weight;price;click\nu1;2,365;12,50;1\nu2;174;3,10;0\nu3;1,020;1,00;1\nu4;88;2,00;0\nu5;-;4,00;1\n"
+    table = read_table(data, "eu.csv")
+    assert table.frame["weight"].tolist()[:4] == [2.365, 174.0, 1.02, 88.0] and np.isnan(table.frame["weight"].iloc[4])
+    assert "column 'weight': 1 placeholder such as '-' read as missing" in table.notes
+
+
+def test_lists_of_three_digit_ids_stay_text_in_a_tab_separated_file_too():
+    table = read_table(b"user\tids\tclick\nu1\t100,200\t1\nu2\t300,400\t0\nu3\t500,600\t1\n", "l.tsv")
+    assert table.frame["ids"].tolist() == ["100,200", "300,400", "500,600"]
