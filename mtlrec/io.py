@@ -867,8 +867,8 @@ def _read_decimal_commas(frame: pd.DataFrame, text: str, delimiter: str, escaped
     tab-separated US export, where '2,365' was read as 2.365: 1000 times too small). In a file with decimal commas,
     numbers grouped by dots (3.131 beside 630) are thousands too, which pandas had read as 3.131."""
     found = []
-    for column, values, marker in _text_columns(frame, lambda value: re.fullmatch(_DECIMAL_COMMA, value) is not None):
-        values = values.mask(marker)  # placeholders such as '-' are missing values (with one, the column was
+    for column, stripped, marker in _text_columns(frame, lambda value: re.fullmatch(_DECIMAL_COMMA, value) is not None):
+        values = stripped.mask(marker)  # placeholders such as '-' are missing values (with one, the column was
         written = values.dropna()  # skipped here and read as thousands: 1,000 times off)
         if (
             len(written)
@@ -878,11 +878,13 @@ def _read_decimal_commas(frame: pd.DataFrame, text: str, delimiter: str, escaped
             commas = written[written.str.contains(",", regex=False)]
             if commas.str.fullmatch(r"\d{3}(,\d{3})+").all() and not written.str.fullmatch(r"-?\d+").any():
                 continue  # 100,200,300 and nothing else: lists of 3-digit ids, as in a comma-separated file
-            found.append((column, values, bool(commas.str.fullmatch(_GROUPED).all()), int(marker.sum())))
+            found.append((column, values, bool(commas.str.fullmatch(_GROUPED).all()), stripped[marker]))
     european = any(not grouped for _, _, grouped, _ in found)
     notes, decimals = [], []
-    for column, values, grouped, placeholders in found:
-        also = f" ({placeholders:,} placeholder{'s' if placeholders != 1 else ''} such as '-' read as missing)"
+    for column, values, grouped, marked in found:
+        placeholders = len(marked)
+        shown = "/".join(sorted({repr(str(v)) for v in marked.unique()}))
+        also = f" ({placeholders:,} value{'s' if placeholders != 1 else ''} {shown} read as missing)"
         if grouped and not european:
             frame[column] = pd.to_numeric(values.str.replace(",", "", regex=False)).astype("float64")
             example = values[values.str.contains(",", regex=False, na=False)].iloc[0]
@@ -895,7 +897,7 @@ def _read_decimal_commas(frame: pd.DataFrame, text: str, delimiter: str, escaped
             frame[column] = _comma_numbers(values)
             decimals.append(column)
             if placeholders:
-                notes.append(f"column '{column}':{also[:-1].replace(' (', ' ', 1)}")
+                notes.append(f"column '{column}':{also[1:-1].replace('(', ' ', 1)} (the rest are numbers)")
     if decimals:
         notes.insert(0, f"decimal commas read as numbers in {', '.join(repr(c) for c in decimals[:10])}")
     if european:

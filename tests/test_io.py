@@ -714,7 +714,7 @@ def test_a_placeholder_does_not_turn_decimal_commas_into_thousands():
     data = b"user;weight;price;click\nu1;2,365;12,50;1\nu2;174;3,10;0\nu3;1,020;1,00;1\nu4;88;2,00;0\nu5;-;4,00;1\n"
     table = read_table(data, "eu.csv")
     assert table.frame["weight"].tolist()[:4] == [2.365, 174.0, 1.02, 88.0] and np.isnan(table.frame["weight"].iloc[4])
-    assert "column 'weight': 1 placeholder such as '-' read as missing" in table.notes
+    assert "column 'weight': 1 value '-' read as missing (the rest are numbers)" in table.notes
 
 
 def test_lists_of_three_digit_ids_stay_text_in_a_tab_separated_file_too():
