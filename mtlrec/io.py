@@ -1099,13 +1099,10 @@ def _file_line(text: str, delimiter: str, record: int) -> int:
     """The file's line where pandas' `record` (1-based, header included) ends: they differ after a quoted line
     break, which pandas counts as one line."""
     reader = csv.reader(io.StringIO(text, newline=None), delimiter=delimiter)
-    seen = 0
     try:
-        for row in reader:
-            if row and not (len(row) == 1 and not row[0].strip()):  # pandas skips blank lines
-                seen += 1
-                if seen == record:
-                    return reader.line_num
+        for seen, _ in enumerate(reader, start=1):  # blank lines count, as pandas counts them here
+            if seen == record:
+                return reader.line_num
     except csv.Error:
         pass
     return record

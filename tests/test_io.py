@@ -720,3 +720,12 @@ def test_a_placeholder_does_not_turn_decimal_commas_into_thousands():
 def test_lists_of_three_digit_ids_stay_text_in_a_tab_separated_file_too():
     table = read_table(b"user\tids\tclick\nu1\t100,200\t1\nu2\t300,400\t0\nu3\t500,600\t1\n", "l.tsv")
     assert table.frame["ids"].tolist() == ["100,200", "300,400", "500,600"]
+
+
+@pytest.mark.parametrize("before", ["", "\n", "sep=,\n", "# exported by a tool\n"])
+def test_a_bad_rows_line_is_the_files_after_blank_lines_and_skipped_preambles(before):
+    # Mapping pandas' count to the file's lines skipped blank lines, which pandas counts: one line too far.
+    body = "user,item,click\nu1,i1,1\nu2,i2,0\n" + ("\n" if before == "\n" else "") + "u3,i3,1,x\nu4,i4,0\n"
+    data = (before if before != "\n" else "") + body
+    bad = data.splitlines().index("u3,i3,1,x") + 1
+    assert f"line {bad} has 4 fields but the header has 3" in error_for(data.encode()).message
