@@ -221,6 +221,29 @@ def _user_split_notes(config: ExperimentConfig, frame: pd.DataFrame, kept: int, 
     return notes
 
 
+def _time_split_notes(
+    config: ExperimentConfig, frame: pd.DataFrame, kept: int, test: int, val: int, given_test: bool
+) -> list[str]:
+    """Rows with one time stay on one side of a time split (_time_split), so with coarse times (a few dates) a part
+    can be far from its share: says so, with the share of the rows at the latest time."""
+    notes = []
+    parts = [] if given_test else [("test", test, test + kept, config.split.test_frac)]
+    parts.append(("validation", val, kept, config.split.val_frac))
+    for part, rows, of, asked in parts:
+        got = rows / max(of, 1)
+        if asked > 0 and (got * SPLIT_SHARE_OFF < asked or got > asked * SPLIT_SHARE_OFF):
+            latest = ""
+            if part == "test":
+                times = parse_time(frame[config.data.time_col])
+                latest = f", and {(times == times.max()).mean():.0%} of the rows share the latest time"
+            notes.append(
+                f"the time split put {rows:,} rows ({got:.1%}) in the {part} part where {asked:.0%} was asked: "
+                f"rows with the same time stay on one side{latest}; finer times (or the random split) share out "
+                "rows more evenly"
+            )
+    return notes
+
+
 def split_rows(
     config: ExperimentConfig, frame: pd.DataFrame, frac: float, idx: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -271,6 +294,7 @@ def prepare(
             raise MtlrecError(problems, source=source) from None
         raise MtlrecError(exc.problems, source=source) from None
     notes += [leak.note() for leak in find_leaks(frame, config.data, config.tasks)]
+    given_test = test_frame is not None
     if test_frame is None:
         train_val_idx, test_idx = split_rows(config, frame, config.split.test_frac)
         test_frame = frame.iloc[test_idx].reset_index(drop=True)
@@ -281,6 +305,8 @@ def prepare(
     train_idx, val_idx = split_rows(config, frame, config.split.val_frac, train_val_idx)
     if config.split.method == "user" and config.data.user_col:
         notes += _user_split_notes(config, frame, len(train_val_idx), len(test_frame), len(val_idx))
+    if config.split.method == "time" and config.data.time_col:
+        notes += _time_split_notes(config, frame, len(train_val_idx), len(test_frame), len(val_idx), given_test)
     d = config.data
     encoder = Encoder(d.categorical, d.numeric, config.tasks, d.max_vocab, d.min_count)
     train_frame = frame.iloc[train_idx]

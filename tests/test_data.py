@@ -281,3 +281,22 @@ def test_the_out_of_vocabulary_note_names_the_rule_that_set_values_aside(
 
     [note] = [n for n in notes if n.startswith("column 'user_id'")]
     assert f"of training rows hold values {rules} and share the out-of-vocabulary embedding" in note
+
+
+def test_a_time_split_far_from_its_share_because_of_tied_times_says_so(interactions, make_config):
+    # Three dates, the last holding 70% of the rows: the test part took 70% where 20% was asked, without a word.
+    config = make_config()
+    config.split.method = "time"
+    n = len(interactions)
+    interactions["timestamp"] = np.where(
+        np.arange(n) < 0.15 * n, 20240101, np.where(np.arange(n) < 0.3 * n, 20240102, 20240103)
+    )
+
+    prepared = prepare(config, interactions)
+
+    assert len(prepared.test) == int(0.7 * n)
+    assert (
+        f"the time split put {int(0.7 * n):,} rows (70.0%) in the test part where 20% was asked: rows with the same "
+        "time stay on one side, and 70% of the rows share the latest time; finer times (or the random split) share "
+        "out rows more evenly"
+    ) in prepared.notes
