@@ -150,10 +150,11 @@ def compare(selected: list[dict]) -> None:
             tasks.setdefault(task.name, task)
             have = choices.setdefault(task.name, [])
             have += [m for m in run.metrics["tasks"].get(task.name, {}) if m not in have]
+    shown = [r for r in selected if labels[r["id"]] in loaded]
+    by_content = all(r["summary"].get("data_key") for r in shown)  # runs indexed before data_key: by file name
     datasets = {}
-    for r in selected:
-        if labels[r["id"]] in loaded:
-            datasets.setdefault(r["summary"].get("data_key") or r["summary"].get("data"), r["summary"].get("data"))
+    for r in shown:
+        datasets.setdefault(r["summary"].get("data_key" if by_content else "data"), r["summary"].get("data"))
     if len(datasets) > 1:
         names = sorted({name or "data in memory" for name in datasets.values()})
         files = (

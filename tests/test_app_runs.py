@@ -282,3 +282,23 @@ def test_a_run_whose_folder_was_deleted_says_nothing_is_left_to_download(saved, 
     assert warning.endswith(
         "none of its files is left to download (its folder was deleted or emptied); delete it from the list."
     )
+
+
+def test_a_run_indexed_before_data_keys_is_compared_by_file_name(saved, tmp_path, monkeypatch):
+    # A run saved before data_key existed and a new run on the same file were called "different data".
+    import sqlite3
+
+    _, _, result = saved
+    store = RunStore(tmp_path)
+    old = store.save(result, name="indexed before data_key")
+    store.save(result, name="indexed today")
+    with sqlite3.connect(tmp_path / "runs.db") as db:
+        summary = json.loads(db.execute("SELECT summary FROM runs WHERE id=?", (old,)).fetchone()[0])
+        del summary["data_key"]
+        db.execute("UPDATE runs SET summary=? WHERE id=?", (json.dumps(summary), old))
+    use_home(monkeypatch, tmp_path)
+    at = open_app("pages/runs.py")
+
+    select(at, "indexed today", "indexed before data_key")
+
+    assert not at.warning
