@@ -18,7 +18,7 @@ from torch import nn
 from mtlrec.config import ExperimentConfig, RecommendColumns, TaskSpec
 from mtlrec.encode import Encoder
 from mtlrec.errors import MtlrecError
-from mtlrec.schema import parse_time
+from mtlrec.schema import negative_feedback, parse_time
 from mtlrec.train import predict_raw
 
 ASSOCIATION = 0.5  # a column belongs to the item (or the user) when its rows agree on it this much beyond chance
@@ -92,8 +92,9 @@ def item_features(frame: pd.DataFrame, user_col: str, item_col: str, columns: li
 
 
 def default_fusion(tasks: list[TaskSpec]) -> dict[str, float]:
-    """1 per task, 0 for a task trained with loss weight 0: its scores come from a tower that never learned."""
-    return {t.name: 1.0 if t.weight > 0 else 0.0 for t in tasks}
+    """1 per task; -1 for negative feedback (is_hate, dislike, skipped: with +1 the items users hate ranked first);
+    0 for a task trained with loss weight 0, whose scores come from a tower that never learned."""
+    return {t.name: 0.0 if t.weight <= 0 else -1.0 if negative_feedback(t.name) else 1.0 for t in tasks}
 
 
 def fuse(

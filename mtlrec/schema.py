@@ -56,7 +56,7 @@ _BINARY_LABEL_TOKENS = {
     "target", "is_click", "collect", "download", "install", "subscribe", "skip", "dislike", "engaged", "forward",
     "forwarded", "repost", "retweet", "reply", "bookmark", "hate", "long_view", "longview", "skipped",
 }  # fmt: skip
-_REGRESSION_LABEL_TOKENS = {"watch_time", "watchtime", "dwell", "dwell_time", "play_time", "playtime", "rating",
+_REGRESSION_LABEL_TOKENS = {"watch_time", "watchtime", "dwell", "dwell_time", "play_time", "playtime", "play_duration", "rating",
                             "stay_time", "view_time", "revenue", "gmv", "watch", "listen_time"}  # fmt: skip
 # Whole names of a rating label, too plain to count as a token inside other names (overall_rank, stars_count).
 _REGRESSION_LABEL_NAMES = {"overall", "stars"}  # Amazon reviews' rating; Yelp's
@@ -134,6 +134,19 @@ def _odd_values(series: pd.Series) -> np.ndarray:
     """Mask of the rows holding a value that is no binary spelling (missing values are not odd)."""
     odd = [v for v in pd.unique(series.dropna()) if not is_binary_spelling(v)]
     return series.isin(odd).to_numpy() if odd else np.zeros(len(series), dtype=bool)
+
+
+# Outcomes a user does not want: a ranking should push their items down, not up (mtlrec.recommend.default_fusion).
+_NEGATIVE_TOKENS = {"hate", "dislike", "dislikes", "disliked", "skip", "skipped", "unlike", "unfollow", "complain",
+                    "complaint", "report", "reported", "block", "blocked", "dismiss", "negative", "downvote",
+                    "thumbs_down", "thumbsdown", "bounce", "uninstall", "unsubscribe", "churn", "return", "returned",
+                    "refund"}  # fmt: skip
+
+
+def negative_feedback(name: str) -> bool:
+    """A label that counts against an item: is_hate, dislike, skipped (but not not_skipped)."""
+    parts = _parts(name)
+    return bool(_tokens(name) & _NEGATIVE_TOKENS) and "not" not in parts and "no" not in parts
 
 
 def _regression_named(column: str) -> bool:

@@ -17,7 +17,7 @@ from mtlrec.config import RecommendColumns, TaskSpec  # noqa: E402
 from mtlrec.data import Prepared  # noqa: E402
 from mtlrec.errors import MtlrecError  # noqa: E402
 from mtlrec.recommend import Recommender, default_fusion, fuse  # noqa: E402
-from mtlrec.schema import parse_time  # noqa: E402
+from mtlrec.schema import negative_feedback, parse_time  # noqa: E402
 from ui import runs  # noqa: E402
 
 USER = "recommend_user"
@@ -206,7 +206,9 @@ def fusion_help(task: TaskSpec) -> str:
     untrained = (
         " It was trained with loss weight 0 (evaluated only): its tower never learned, so its weight starts at 0."
         if task.weight <= 0
-        else ""
+        else " Negative feedback: its weight starts at -1, so that items likely to get it rank lower."
+        if negative_feedback(task.name)
+        else " Below 0, items likely to get it rank lower."
     )
     if task.type == "binary":
         return f"Weight of the predicted probability of {task.name} (0 to 1) in the ranking score.{untrained}"
@@ -243,7 +245,7 @@ def ranking(scores: pd.DataFrame, tasks: list[TaskSpec]) -> None:
         start_at = default_fusion(tasks)
         fusion = {
             t.name: st.slider(
-                t.name, 0.0, 5.0, step=0.1, help=fusion_help(t), **kept(FUSION + t.name, start_at[t.name])
+                t.name, -5.0, 5.0, step=0.1, help=fusion_help(t), **kept(FUSION + t.name, start_at[t.name])
             )
             for t in tasks
         }

@@ -162,6 +162,7 @@ def test_a_task_trained_with_loss_weight_0_starts_at_fusion_weight_0(lab: Lab):
     weights = {task: at.slider(key=f"recommend_fusion_{task}").value for task in TASKS}
     assert weights == {"click": 1.0, "like": 0.0, "purchase": 1.0, "watch_time": 1.0}
     assert "trained with loss weight 0" in at.slider(key="recommend_fusion_like").help
+    assert at.slider(key="recommend_fusion_click").min == -5.0  # a task can count against an item
 
 
 def test_fusion_weights_start_from_each_runs_own_defaults_when_the_run_changes(lab: Lab):

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mtlrec.config import TaskSpec
 from mtlrec.errors import MtlrecError
 from mtlrec.experiment import run_experiment
 from mtlrec.recommend import Agreement, Recommender, agreement, default_fusion, fuse, item_features
@@ -161,3 +162,19 @@ def test_a_task_trained_with_loss_weight_0_starts_out_of_the_fusion(interactions
     for weight in (float("nan"), float("inf")):
         with pytest.raises(MtlrecError, match="fusion weights must be finite numbers"):
             recommender.recommend(user, fusion={"click": weight, "like": 1.0})
+
+
+def test_negative_feedback_starts_with_a_negative_fusion_weight():
+    # With +1 for every task, a KuaiRand-shaped log ranked the items users hate first, and the app's sliders could
+    # not go below 0.
+    tasks = [
+        TaskSpec("is_click"),
+        TaskSpec("is_hate"),
+        TaskSpec("dislike"),
+        TaskSpec("not_skipped"),
+        TaskSpec("skipped"),
+    ]
+    tasks.append(TaskSpec("is_report", weight=0.0))
+    assert default_fusion(tasks) == {
+        "is_click": 1.0, "is_hate": -1.0, "dislike": -1.0, "not_skipped": 1.0, "skipped": -1.0, "is_report": 0.0
+    }  # fmt: skip
