@@ -234,7 +234,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
             if col and col not in d.categorical and col not in excluded:
                 d.categorical.insert(0, col)
         for leak in proposal.leaks:
-            if leak.column not in chosen | excluded and leak.task in config.task_names:
+            if leak.column not in chosen | excluded and set(leak.tasks) & set(config.task_names):
                 print(f"note: column '{leak.column}' is not used: {leak.reason()}; name it with --categorical or "
                       "--numeric to use it")  # fmt: skip
         config.data = d

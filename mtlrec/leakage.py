@@ -39,11 +39,19 @@ class Leak:
     how: str  # "values", "missing" or "categories"
     score: float  # folded AUC or |Spearman|
     binary: bool
+    any_of: tuple[str, ...] = ()  # set for the union of the binary tasks (`task` then joins their names)
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        return self.any_of or (self.task,)
 
     def evidence(self) -> str:
         what = {"values": "its values", "missing": "whether it is missing", "categories": "its categories"}[self.how]
         measure = f"AUC {self.score:.3f}" if self.binary else f"rank correlation {self.score:.3f}"
-        return f"{what} alone predict task '{self.task}' almost perfectly ({measure})"
+        target = f"task '{self.task}'"
+        if self.any_of:
+            target = f"whether any of the tasks {', '.join(repr(t) for t in self.any_of)} is 1"
+        return f"{what} alone predict {target} almost perfectly ({measure})"
 
     def note(self) -> str:
         """The warning for a column chosen as a feature."""
@@ -78,11 +86,21 @@ def find_leaks(frame: pd.DataFrame, data: DataConfig, tasks: list[TaskSpec], see
     # Rows whose label is missing in any task checked are left out (validation reports them on their own).
     known = np.logical_and.reduce([np.isfinite(y) for _, y in targets])
     rows, targets = rows[known], [(task, y[known]) for task, y in targets]
+    # The union of the binary tasks too: an is_view column beside is_cart and is_purchase is 1 exactly when neither
+    # is, which no single task shows at 0.99 (0.98 and 0.97).
+    binary = [(task, y) for task, y in targets if task.type == "binary"]
+    any_of: dict[str, tuple[str, ...]] = {}  # the union target's name -> its tasks
+    if len(binary) >= 2:
+        union = np.max([y for _, y in binary], axis=0)
+        if min((union == 1).sum(), (union == 0).sum()) >= MIN_CLASS_ROWS:
+            names = tuple(t.name for t, _ in binary)
+            any_of[" or ".join(names)] = names
+            targets.append((TaskSpec(" or ".join(names), "binary"), union))
     found: dict[str, list[Leak]] = {}
     as_number = set(data.numeric)
     numeric = [c for c in features if c in as_number]
     if numeric:
-        for leak in _numeric_leaks(rows, numeric, targets):
+        for leak in _numeric_leaks(rows, numeric, targets, any_of):
             found.setdefault(leak.column, []).append(leak)
     half = np.random.default_rng(seed).random(len(rows)) < 0.5  # the two folds of the categorical check
     for column in (c for c in features if c not in as_number):
@@ -90,7 +108,8 @@ def find_leaks(frame: pd.DataFrame, data: DataConfig, tasks: list[TaskSpec], see
         for task, y in targets:
             score = _categories_score(codes, y, half, task.type == "binary")
             if score >= LEAK_SCORE:
-                found.setdefault(column, []).append(Leak(column, task.name, "categories", score, task.type == "binary"))
+                leak = Leak(column, task.name, "categories", score, task.type == "binary", any_of.get(task.name, ()))
+                found.setdefault(column, []).append(leak)
     return [max(found[c], key=lambda leak: leak.score) for c in features if c in found]
 
 
@@ -117,7 +136,7 @@ def _targets(rows: pd.DataFrame, tasks: list[TaskSpec]) -> list[tuple[TaskSpec, 
     return targets
 
 
-def _numeric_leaks(rows: pd.DataFrame, columns: list[str], targets) -> list[Leak]:
+def _numeric_leaks(rows: pd.DataFrame, columns: list[str], targets, any_of: dict) -> list[Leak]:
     """Numeric columns scored all at once: the AUC of each column's values (on the rows where it is present) from
     their ranks, and of whether it is present; for regression tasks, the Spearman correlation."""
     values = pd.DataFrame({c: pd.to_numeric(rows[c], errors="coerce") for c in columns}).to_numpy(
@@ -148,7 +167,7 @@ def _numeric_leaks(rows: pd.DataFrame, columns: list[str], targets) -> list[Leak
         else:
             scores = {"values": np.array([_spearman(values[:, j], y, present[:, j]) for j in range(len(columns))])}
         for how, score in scores.items():
-            leaks += [Leak(columns[j], task.name, how, float(score[j]), task.type == "binary")
+            leaks += [Leak(columns[j], task.name, how, float(score[j]), task.type == "binary", any_of.get(task.name, ()))
                       for j in np.flatnonzero(score >= LEAK_SCORE)]  # fmt: skip
     return leaks
 
