@@ -161,6 +161,21 @@ def _id_named(column: str) -> bool:
     return last == "id" or (last.endswith("id") and last[:-2] in _ID_PREFIXES)
 
 
+_CODE_WORDS = {"categorical", "category", "cate", "cat", "code", "class", "type"}
+
+
+def _code_named(column: str) -> bool:
+    """A name saying its integers are codes, not quantities: categorical_2 (AliExpress), C14 (Avazu, Criteo), 101
+    or 205_14 (Ali-CCP's feature fields), category_code. Standardised as numbers, such columns cost AliExpress-shaped
+    data a click AUC of 0.67 (0.51 instead)."""
+    name = str(column).strip()
+    return (
+        bool(set(_parts(name)) & _CODE_WORDS)
+        or re.fullmatch(r"[Cc]\d+", name) is not None
+        or re.fullmatch(r"\d+(_\d+)*", name) is not None
+    )
+
+
 def _label_name(column: str) -> bool:
     """A name that says "binary label" and nothing else: click, is_click, purchased, label (not click_type)."""
     parts = _parts(column)
@@ -310,7 +325,8 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
             ):
                 ignored[c] = f"{nunique[c]:,} distinct integers in {n:,} rows: looks like a row id or index"
             else:  # an id is a category, whatever its number of values (standardising ids means nothing)
-                (categorical if integer and (nunique[c] <= 32 or id_named) else numeric).append(c)
+                coded = id_named or _code_named(c)
+                (categorical if integer and (nunique[c] <= 32 or coded) else numeric).append(c)
         elif nunique[c] > 32 and _mostly_numeric(s):
             numeric.append(c)  # validation lists the rows holding text
         elif nunique[c] > 0.5 * n and n > 100:
