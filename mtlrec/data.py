@@ -344,6 +344,13 @@ def prepare(
     if prepared.ranking_note:
         notes.append(prepared.ranking_note)
     else:
+        per_user = test_frame[config.data.user_col].value_counts()
+        if len(per_user) and per_user.median() <= config.k:
+            notes.append(
+                f"users have a median of {per_user.median():g} test rows, no more than K = {config.k}: ranking "
+                f"metrics rank each user's own test rows, so Recall@{config.k} and HitRate@{config.k} are near 1 "
+                f"whatever the scores (NDCG@{config.k} less so); compare runs by AUC or GAUC, or choose a smaller K"
+            )
         for task in config.tasks:
             values = pd.to_numeric(test_frame[task.name], errors="coerce") if task.type == "regression" else None
             if values is not None and (values < 0).any():

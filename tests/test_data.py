@@ -300,3 +300,14 @@ def test_a_time_split_far_from_its_share_because_of_tied_times_says_so(interacti
         "time stay on one side, and 70% of the rows share the latest time; finer times (or the random split) share "
         "out rows more evenly"
     ) in prepared.notes
+
+
+def test_users_with_few_test_rows_get_a_note_on_recall_and_hitrate(interactions, make_config):
+    # 150 users, 600 test rows: a median of 4 per user, so Recall@10 and HitRate@10 are ~1 for any scores.
+    config = make_config()
+
+    notes = prepare(config, interactions).notes
+
+    assert any(n.startswith("users have a median of 4 test rows, no more than K = 10") for n in notes)
+    config.k = 2
+    assert not any(n.startswith("users have a median") for n in prepare(config, interactions).notes)
