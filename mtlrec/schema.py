@@ -372,7 +372,12 @@ _EPOCH = (1e8, 1e19)
 _YYYYMMDD = (19000101, 22001231)
 _YYMMDDHH = (1_010_100, 100_000_000)  # date and hour codes, 2001-2099 (year 2000's would read as 6-digit numbers)
 # Text that starts like a date: 2024-05-01, 2024/5/1, 01.05.2024, 5/1/24 (a time may follow).
-_DATE_TEXT = re.compile(r"\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})([ T]\S.*)?\s*")
+_DATE_TEXT = re.compile(
+    r"\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}"
+    r"|\d{1,2} \d{1,2}, \d{4}"  # Amazon 2018's reviewTime: 09 13, 2009
+    r"|[A-Za-z]{3,9}\.? \d{1,2},? \d{4}|\d{1,2} [A-Za-z]{3,9}\.?,? \d{4})"  # Sep 13, 2009 / 13 September 2009
+    r"([ T]\S.*)?\s*"
+)
 TIME_SAMPLE = 200
 
 

@@ -417,3 +417,21 @@ def test_integer_codes_named_as_codes_are_categories_whatever_their_number_of_va
 
     assert set(proposal.data.categorical) == {"categorical_2", "C14", "101", "205_14"}
     assert set(proposal.data.numeric) == {"I5", "price_cents"}  # Criteo's integer counts stay numbers
+
+
+@pytest.mark.parametrize("fmt", ["%m %d, %Y", "%b %d, %Y", "%d %B %Y"])
+def test_dates_written_with_spaces_or_month_names_are_dates_not_categories(fmt):
+    # Amazon 2018's reviewTime ('09 13, 2009', the same date as unixReviewTime) became ~2,900 categories.
+    n = 300
+    frame = pd.DataFrame(
+        {
+            "reviewerID": [f"A{i % 40}" for i in range(n)],
+            "asin": [f"B{i % 50}" for i in range(n)],
+            "overall": np.arange(n) % 5 + 1,
+            "unixReviewTime": 1252800000 + np.arange(n) * 86400,
+            "reviewTime": [pd.Timestamp(1252800000 + i * 86400, unit="s").strftime(fmt) for i in range(n)],
+        }
+    )
+    proposal = infer_schema(frame)
+    assert proposal.data.time_col == "unixReviewTime"
+    assert proposal.ignored["reviewTime"] == "a date/time that is not the timestamp column"
