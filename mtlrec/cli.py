@@ -162,7 +162,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
     """Build the run's config: a saved config, or inference on the data with the flags as overrides. Returns it
     and, when inference read the data, the data as read (so that training does not read it again)."""
     from mtlrec.data import load_frames, propose_schema
-    from mtlrec.schema import binary_coding
+    from mtlrec.schema import binary_coding, binary_columns_hint
 
     loaded = None
     if args.config:
@@ -205,7 +205,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
             if not config.tasks:
                 raise MtlrecError(
                     f"no label columns were recognised in {Path(args.data).name}: name them with --tasks a,b,c"
-                    + _event_hint(frame)
+                    + (_event_hint(frame) or binary_columns_hint(frame))
                 )
         weights = _numbers(args.weights, float, "--weights")
         if weights is not None:
@@ -430,6 +430,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_infer(args: argparse.Namespace) -> int:
     from mtlrec.data import propose_schema, resolve_data_path
     from mtlrec.io import read_table
+    from mtlrec.schema import binary_columns_hint
 
     table = read_table(resolve_data_path(args.data))
     proposal = propose_schema(table.frame, args.data)
@@ -440,7 +441,8 @@ def cmd_infer(args: argparse.Namespace) -> int:
     print(f"user: {d.user_col}\nitem: {d.item_col}\ntime: {d.time_col}")
     print("tasks: " + ", ".join(f"{t.name} ({t.type}{', log1p' if t.log1p else ''})" for t in proposal.tasks))
     if not proposal.tasks:
-        print("no label column was recognised: name them with --tasks a,b,c when training" + _event_hint(table.frame))
+        hint = _event_hint(table.frame) or binary_columns_hint(table.frame)
+        print("no label column was recognised: name them with --tasks a,b,c when training" + hint)
     print("categorical: " + ", ".join(d.categorical))
     print("numeric: " + ", ".join(d.numeric))
     for column, reason in proposal.ignored.items():

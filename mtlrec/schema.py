@@ -543,6 +543,21 @@ def _binary_problem(s: pd.Series, where: str) -> str:
     )
 
 
+def binary_columns_hint(frame: pd.DataFrame, limit: int = 8) -> str:
+    """'; columns holding two values that read as 0/1: income, marital' (or '' when there is none)."""
+    found = []
+    for column in frame.columns:
+        series = frame[column]
+        if series.nunique(dropna=True) == 2 and binary_coding(series) is not None:
+            found.append(str(column))
+            if len(found) > limit:
+                break
+    if not found:
+        return ""
+    shown = ", ".join(found[:limit]) + (", ..." if len(found) > limit else "")
+    return f"; columns holding only two values that read as 0/1, which may be labels: {shown}"
+
+
 def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataFrame | None = None) -> list[str]:
     """Check the config against the data; return notes (decisions taken) or raise MtlrecError listing problems."""
     problems: list[str] = []
@@ -550,6 +565,9 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
         config.check()
     except MtlrecError as exc:
         problems.extend(exc.problems)
+    if not config.tasks:  # point at the columns that could be labels (Census-Income's income and marital)
+        hint = binary_columns_hint(frame)
+        problems = [p + hint if p.startswith("choose at least one task") else p for p in problems]
     d = config.data
     notes: list[str] = []
     roles: dict[str, list[str]] = {}

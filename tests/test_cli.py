@@ -398,3 +398,15 @@ def test_infer_says_when_no_label_was_recognised_and_points_at_an_event_column(t
         "no label column was recognised: name them with --tasks a,b,c when training; column 'behavior_type' holds"
         in out
     )
+
+
+def test_without_a_recognised_label_the_messages_point_at_the_0_1_columns(tmp_path, capsys):
+    # Census-Income's income and marital (0/1) were not proposed, and nothing pointed at them.
+    path = tmp_path / "census.csv"
+    rows = "".join(f"{20 + i % 50},{['a', 'b', 'c'][i % 3]},{i % 2},{(i // 2) % 2}\n" for i in range(60))
+    path.write_text("age,education,income,marital\n" + rows)
+
+    assert main(["infer", str(path)]) == 0
+    assert "0/1, which may be labels: income, marital" in capsys.readouterr().out
+    assert main(["train", str(path)]) == 2
+    assert "0/1, which may be labels: income, marital" in capsys.readouterr().err

@@ -435,3 +435,11 @@ def test_dates_written_with_spaces_or_month_names_are_dates_not_categories(fmt):
     proposal = infer_schema(frame)
     assert proposal.data.time_col == "unixReviewTime"
     assert proposal.ignored["reviewTime"] == "a date/time that is not the timestamp column"
+
+
+def test_no_task_chosen_points_at_the_columns_that_read_as_0_1(interactions):
+    config = ExperimentConfig(data=DataConfig(categorical=["category"]), tasks=[])
+    with pytest.raises(MtlrecError) as info:
+        validate(config, interactions)
+    [problem] = [p for p in info.value.problems if p.startswith("choose at least one task")]
+    assert problem.endswith("which may be labels: click, like")
