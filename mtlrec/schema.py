@@ -176,6 +176,23 @@ def _code_named(column: str) -> bool:
     )
 
 
+_MONEY = re.compile(r"\s*-?\s*(?:[$€£¥₹]|[A-Z]{3})?\s*-?[\d][\d.,]*\s*(?:[$€£¥₹]|[A-Z]{3})?\s*")
+_CURRENCY = re.compile(r"[$€£¥₹]|\b[A-Z]{3}\b")
+
+
+def _money_in_currencies(series: pd.Series) -> list[str]:
+    """Text of amounts in more than one currency ($12.50 beside €9.99, or 12.50 EUR beside 3.00 USD), which the
+    reader leaves as text (it reads one sign only): a value in each currency (up to 3), or [] for other text."""
+    head = series.dropna().astype(str).iloc[:1000]
+    if head.empty or not head.str.fullmatch(_MONEY).all():
+        return []
+    first: dict[str, str] = {}
+    for value, found in zip(head, head.str.findall(_CURRENCY), strict=True):
+        for currency in found:
+            first.setdefault(currency, value)
+    return list(first.values())[:3] if len(first) > 1 else []
+
+
 def _label_name(column: str) -> bool:
     """A name that says "binary label" and nothing else: click, is_click, purchased, label (not click_type)."""
     parts = _parts(column)
@@ -330,7 +347,12 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
         elif nunique[c] > 32 and _mostly_numeric(s):
             numeric.append(c)  # validation lists the rows holding text
         elif nunique[c] > 0.5 * n and n > 100:
-            ignored[c] = f"{nunique[c]:,} distinct values in {n:,} rows: looks like a row id or free text"
+            ignored[c] = (
+                f"{nunique[c]:,} distinct values in {n:,} rows: looks like a row id or free text"
+                if not (examples := _money_in_currencies(s))
+                else f"numbers with different currencies (e.g. {', '.join(map(repr, examples))}): convert them to "
+                "one currency as plain numbers to use them"
+            )
         else:
             categorical.append(c)
     if not tasks and constant_labels:

@@ -443,3 +443,22 @@ def test_no_task_chosen_points_at_the_columns_that_read_as_0_1(interactions):
         validate(config, interactions)
     [problem] = [p for p in info.value.problems if p.startswith("choose at least one task")]
     assert problem.endswith("which may be labels: click, like")
+
+
+def test_prices_in_several_currencies_are_ignored_with_that_reason():
+    # They were ignored as "2,830 distinct values in 3,000 rows: looks like a row id or free text".
+    rng = np.random.default_rng(5)
+    n = 300
+    currency = rng.choice(["$", "€", "£"], n)
+    frame = pd.DataFrame(
+        {
+            "user_id": rng.integers(0, 20, n),
+            "price": [f"{c}{v:,.2f}" for c, v in zip(currency, rng.gamma(2, 20, n), strict=True)],
+            "click": rng.integers(0, 2, n),
+        }
+    )
+    reason = infer_schema(frame).ignored["price"]
+    assert reason.startswith("numbers with different currencies (e.g. '")
+    assert reason.endswith("): convert them to one currency as plain numbers to use them")
+    words = pd.DataFrame({"user_id": range(n), "note": [f"free text number {i}" for i in range(n)], "click": 1})
+    assert "free text" in infer_schema(words).ignored.get("note", "free text")
