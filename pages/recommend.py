@@ -219,7 +219,6 @@ def fusion_help(task: TaskSpec) -> str:
     )
 
 
-@st.fragment
 def fusion_for(run_id: str, tasks: list[TaskSpec]) -> None:
     """Fusion weights start from the run's own defaults when another run is shown (kept while it stays shown):
     carried over by task name, a task trained with loss weight 0 kept the weight 1 of the run before, and a
@@ -232,6 +231,7 @@ def fusion_for(run_id: str, tasks: list[TaskSpec]) -> None:
     st.session_state[FUSION_RUN] = run_id
 
 
+@st.fragment
 def ranking(scores: pd.DataFrame, tasks: list[TaskSpec]) -> None:
     """Controls and results together: moving a slider reruns this part only, and never the model."""
     controls, chart = st.columns([1, 3], gap="large")

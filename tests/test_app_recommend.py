@@ -328,3 +328,17 @@ def test_with_many_users_the_box_lists_the_most_active_and_any_other_can_be_type
         "user 'nobody' is not in the run's data: type an id of its user column exactly"
     ]
     assert at.selectbox(key="recommend_user").value == rare
+
+
+def test_the_ranking_is_a_fragment_so_a_slider_reruns_only_it():
+    # A helper inserted above it took its @st.fragment: every slider move reran the whole page (run, model, users).
+    import ast
+
+    tree = ast.parse(Path(PAGE).read_text(encoding="utf-8"))
+    decorated = {
+        node.name: [ast.unparse(d) for d in node.decorator_list]
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+    }
+    assert decorated["ranking"] == ["st.fragment"]
+    assert [name for name, decorators in decorated.items() if "st.fragment" in decorators] == ["ranking"]
