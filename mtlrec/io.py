@@ -571,16 +571,31 @@ MAX_COMMENT_SHARE = 0.01  # '#' lines among the data lines that are comments; mo
 def _skip_comment_lines(text: str) -> tuple[str, list[str]]:
     """Comment lines ('#...') among the data rows, blanked (pandas skips blank lines; line numbers stay the file's).
     One with as many delimiters as a row was read as a row ('# a note' became a user), one with fewer was called a
-    short row. A few of them only (at most 5, or 1% of the lines): more lines starting with '#' are data."""
-    header_end = text.find("\n")
+    short row. A few of them only (at most 5, or 1% of the lines): more lines starting with '#' are data. The scan
+    starts after the header (the first line that is not blank: a '#user_id,...' header stays) and skips lines
+    inside a quoted value ('#blessed' on the second line of a review)."""
+    header = re.search(r"[^\s]", text)
+    if header is None:
+        return text, []
+    header_end = text.find("\n", header.start())
     if header_end < 0 or "#" not in text[header_end:]:
         return text, []
     found = list(_COMMENT_LINE.finditer(text, header_end))
     if not found or len(found) > max(5, MAX_COMMENT_SHARE * text.count("\n")):
         return text, []
-    numbers = [text.count("\n", 0, m.start()) + 1 for m in found]
+    kept, numbers = [], []
+    position, quotes, line = header_end, 0, text.count("\n", 0, header_end) + 1
+    for match in found:  # counted from the previous match on: one pass over the text
+        quotes += text.count('"', position, match.start())
+        line += text.count("\n", position, match.start())
+        position = match.start()
+        if quotes % 2 == 0:  # not inside a quoted value
+            kept.append(match)
+            numbers.append(line)
+    if not kept:
+        return text, []
     pieces, position = [], 0
-    for m in found:
+    for m in kept:
         pieces.append(text[position : m.start()])
         position = m.end()
     pieces.append(text[position:])

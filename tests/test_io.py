@@ -729,3 +729,18 @@ def test_a_bad_rows_line_is_the_files_after_blank_lines_and_skipped_preambles(be
     data = (before if before != "\n" else "") + body
     bad = data.splitlines().index("u3,i3,1,x") + 1
     assert f"line {bad} has 4 fields but the header has 3" in error_for(data.encode()).message
+
+
+@pytest.mark.parametrize("before", ["\n", "sep=,\n"])
+def test_a_hash_header_after_a_blank_or_sep_line_stays_the_header(before):
+    # The comment scan started at the first newline, before the header: '#user_id,...' was blanked.
+    table = read_table(f"{before}#user_id,item_id,click\nu1,i1,1\nu2,i2,0\nu3,i3,1\n".encode(), "h.csv")
+    assert list(table.frame.columns) == ["#user_id", "item_id", "click"] and len(table.frame) == 3
+
+
+def test_a_line_starting_with_a_hash_inside_a_quoted_value_is_kept():
+    # '#blessed' on the second line of a review was taken for a comment and removed.
+    rows = "".join(f"u{i},i{i % 3},{i % 2},plain\n" for i in range(40))
+    data = ("user,item,click,review\n" + rows + 'u99,i3,1,"loved it\n#blessed #happy\nwill buy again"\n').encode()
+    table = read_table(data, "r.csv")
+    assert table.frame["review"].iloc[-1] == "loved it\n#blessed #happy\nwill buy again" and table.notes == []
