@@ -61,15 +61,31 @@ def category_keys(series: pd.Series) -> pd.Series:
 def _truth_words(series: pd.Series, keys: pd.Series) -> pd.Series:
     """The words True and False, in any case, as "true" and "false" in a text or category column: value by value,
     so that a value keys alike whatever else its column holds (a training column with True, False and unknown, and
-    a scoring frame holding only True)."""
+    a scoring frame holding only True). Looked for among the distinct values, in one vectorised pass."""
     if not (
         isinstance(series.dtype, pd.CategoricalDtype)
         or pd.api.types.is_object_dtype(series.dtype)
         or pd.api.types.is_string_dtype(series.dtype)
     ):
         return keys
-    spelled = {v: v.lower() for v in pd.unique(keys.dropna()) if v.lower() in ("true", "false") and v != v.lower()}
-    return keys.replace(spelled) if spelled else keys
+    distinct = pd.Series(pd.unique(keys.dropna()), dtype="string")
+    lower = distinct.str.lower()
+    spelled = distinct[lower.isin(["true", "false"]) & (lower != distinct)]
+    return keys.replace(dict(zip(spelled, spelled.str.lower(), strict=True))) if len(spelled) else keys
+
+
+def _truth_keys(vocab: list[str]) -> list[str]:
+    """A saved vocabulary with True/False keyed as category_keys keys them now ("true"/"false"): encoders saved
+    before 2026-12-06 kept "True" in a column that held other words too, which would now fall out of vocabulary.
+    Each keeps its place (its embedding row); a spelling whose lower case is already there stays as it was."""
+    seen, keys = set(vocab), []
+    for key in vocab:
+        lower = key.lower()
+        if lower in ("true", "false") and key != lower and lower not in seen:
+            seen.add(lower)
+            key = lower
+        keys.append(key)
+    return keys
 
 
 def _numeric_values(series: pd.Series) -> np.ndarray:
@@ -254,7 +270,7 @@ class Encoder:
             d["max_vocab"],
             d["min_count"],
         )
-        enc.vocab_ = {k: list(v) for k, v in d["vocab"].items()}
+        enc.vocab_ = {k: _truth_keys(v) for k, v in d["vocab"].items()}
         enc.oov_share_ = dict(d["oov_share"])
         enc.numeric_stats_ = {k: tuple(v) for k, v in d["numeric_stats"].items()}
         enc.missing_indicators_ = list(d["missing_indicators"])

@@ -246,3 +246,16 @@ def test_from_dict_rejects_another_encoder_version(encoder):
 
     with pytest.raises(MtlrecError, match="encoder version 99 is not supported"):
         Encoder.from_dict(document)
+
+
+def test_an_encoder_saved_with_capitalised_true_and_false_keys_them_as_now():
+    # Saved before 2026-12-06, a column holding True, False and other words kept "True": keyed "true" now, every
+    # such row of a saved run fell out of vocabulary.
+    encoder = Encoder(["flag"], [], [TaskSpec("click")]).fit(
+        pd.DataFrame({"flag": ["x", "y", "z"], "click": [0, 1, 0]})
+    )
+    saved = encoder.to_dict()
+    saved["vocab"]["flag"] = ["True", "False", "unknown"]  # as the old keying wrote it
+    old = Encoder.from_dict(saved)
+    codes = old.transform(pd.DataFrame({"flag": ["True", "False", "unknown"], "click": [0, 1, 0]})).categorical
+    assert codes[:, 0].tolist() == [1, 2, 3]
