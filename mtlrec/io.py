@@ -891,7 +891,7 @@ def _read_decimal_commas(frame: pd.DataFrame, text: str, delimiter: str, escaped
             and written.str.fullmatch(_DECIMAL_COMMA).all()
         ):
             commas = written[written.str.contains(",", regex=False)]
-            if commas.str.fullmatch(r"\d{3}(,\d{3})+").all() and not written.str.fullmatch(r"-?\d+").any():
+            if _id_lists(written):
                 continue  # 100,200,300 and nothing else: lists of 3-digit ids, as in a comma-separated file
             found.append((column, values, bool(commas.str.fullmatch(_GROUPED).all()), stripped[marker]))
     european = any(not grouped for _, _, grouped, _ in found)
@@ -918,6 +918,15 @@ def _read_decimal_commas(frame: pd.DataFrame, text: str, delimiter: str, escaped
     if european:
         notes += _read_dot_thousands(frame, text, delimiter, escaped)
     return notes
+
+
+def _id_lists(written: pd.Series) -> bool:
+    """Whether a column's values (stripped, placeholders left out) are lists of 3-digit ids (100,200 and 300,400)
+    and nothing else: not numbers, whatever the file's decimal mark."""
+    commas = written[written.str.contains(",", regex=False)]
+    return (
+        len(commas) > 0 and commas.str.fullmatch(r"\d{3}(,\d{3})+").all() and not written.str.fullmatch(r"-?\d+").any()
+    )
 
 
 def _read_dot_thousands(frame: pd.DataFrame, text: str, delimiter: str, escaped: bool = False) -> list[str]:
@@ -1006,6 +1015,8 @@ def _read_missing_markers(frame: pd.DataFrame, decimal_comma: bool = False) -> l
         numbers = pd.to_numeric(rest, errors="coerce")
         if decimal_comma and numbers.notna().sum() < rest.notna().sum():
             if written.str.contains(",", regex=False).any() and written.str.fullmatch(_DECIMAL_COMMA).all():
+                if _id_lists(written):
+                    continue  # 100,200 and 300,400 beside a '-': lists of 3-digit ids, as _read_decimal_commas says
                 numbers = _comma_numbers(rest)
         if numbers.notna().sum() == (text.notna() & ~marker).sum():
             # Integers beyond float64's exact range (2^53: large ids) stay exact, as nullable integers.

@@ -744,3 +744,9 @@ def test_a_line_starting_with_a_hash_inside_a_quoted_value_is_kept():
     data = ("user,item,click,review\n" + rows + 'u99,i3,1,"loved it\n#blessed #happy\nwill buy again"\n').encode()
     table = read_table(data, "r.csv")
     assert table.frame["review"].iloc[-1] == "loved it\n#blessed #happy\nwill buy again" and table.notes == []
+
+
+def test_lists_of_three_digit_ids_with_a_placeholder_stay_text():
+    # The placeholder reader took 100,200 for 100.2 in a semicolon file.
+    table = read_table(b"user;tags;click\nu1;100,200;1\nu2;300,400;0\nu3;-;1\nu4;999,101;0\n", "t.csv")
+    assert table.frame["tags"].tolist()[:2] == ["100,200", "300,400"]
