@@ -417,6 +417,10 @@ def test_integer_codes_named_as_codes_are_categories_whatever_their_number_of_va
 
     assert set(proposal.data.categorical) == {"categorical_2", "C14", "101", "205_14"}
     assert set(proposal.data.numeric) == {"I5", "price_cents"}  # Criteo's integer counts stay numbers
+    counts = pd.DataFrame({n: rng.integers(0, 200, n_rows) for n, n_rows in
+                           (("cate_click_cnt_7d", n), ("category_views", n), ("type_count", n), ("1", n))})  # fmt: skip
+    counts["click"] = rng.integers(0, 2, n)
+    assert set(infer_schema(counts).data.numeric) == {"cate_click_cnt_7d", "category_views", "type_count", "1"}
 
 
 @pytest.mark.parametrize("fmt", ["%m %d, %Y", "%b %d, %Y", "%d %B %Y"])
@@ -462,3 +466,15 @@ def test_prices_in_several_currencies_are_ignored_with_that_reason():
     assert reason.endswith("): convert them to one currency as plain numbers to use them")
     words = pd.DataFrame({"user_id": range(n), "note": [f"free text number {i}" for i in range(n)], "click": 1})
     assert "free text" in infer_schema(words).ignored.get("note", "free text")
+
+
+def test_the_0_1_hint_looks_at_few_rows_of_most_columns(monkeypatch):
+    # It ran nunique() on every full column: validate with no task took 9 s on 1M rows x 100 columns (0.4 s before).
+    frame = pd.DataFrame({"x": np.arange(5000.0), "flag": np.arange(5000) % 2, "const": 0})
+    seen = []
+    original = binary_coding
+    monkeypatch.setattr("mtlrec.schema.binary_coding", lambda s: seen.append(len(s)) or original(s))
+    from mtlrec.schema import binary_columns_hint
+
+    assert binary_columns_hint(frame) == "; columns holding only two values that read as 0/1, which may be labels: flag"
+    assert seen.count(5000) == 2  # only 'flag' and the constant column were read in full ('x' stopped at 1000 rows)
