@@ -150,16 +150,13 @@ def compare(selected: list[dict]) -> None:
             tasks.setdefault(task.name, task)
             have = choices.setdefault(task.name, [])
             have += [m for m in run.metrics["tasks"].get(task.name, {}) if m not in have]
+    # Runs that record their data's content are told apart by it; a run indexed before data_key existed, by name.
     shown = [r for r in selected if labels[r["id"]] in loaded]
-    by_content = all(r["summary"].get("data_key") for r in shown)  # runs indexed before data_key: by file name
-    datasets = {}
-    for r in shown:
-        datasets.setdefault(r["summary"].get("data_key" if by_content else "data"), r["summary"].get("data"))
-    if len(datasets) > 1:
-        names = sorted({name or "data in memory" for name in datasets.values()})
-        files = (
-            ", ".join(names) if len(names) == len(datasets) else f"{len(datasets)} different files ({', '.join(names)})"
-        )
+    contents = {r["summary"]["data_key"] for r in shown if r["summary"].get("data_key")}
+    names = sorted({r["summary"].get("data") or "data in memory" for r in shown})
+    if len(contents) > 1 or len(names) > 1:
+        count = max(len(contents), len(names))
+        files = ", ".join(names) if len(names) == count else f"{count} different files ({', '.join(names)})"
         st.warning(
             f"These runs were trained on different data ({files}): their metrics come from other test rows, so the "
             "bars compare the data as much as the models."

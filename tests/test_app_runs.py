@@ -302,3 +302,29 @@ def test_a_run_indexed_before_data_keys_is_compared_by_file_name(saved, tmp_path
     select(at, "indexed today", "indexed before data_key")
 
     assert not at.warning
+
+
+def test_an_older_run_in_the_comparison_does_not_hide_that_two_new_ones_differ(saved, tmp_path, monkeypatch):
+    # With one run lacking data_key, every run was compared by file name: two files named alike, one warning less.
+    import sqlite3
+
+    _, _, result = saved
+    store = RunStore(tmp_path)
+
+    def on(sha: str) -> dict:
+        return {**result.metrics, "data_files": [{"path": "d.csv", "bytes": 1, "mtime_ns": 1, "sha256": sha * 64}]}
+
+    store.save(dataclasses.replace(result, metrics=on("a")), name="first upload")
+    store.save(dataclasses.replace(result, metrics=on("b")), name="second upload")
+    old = store.save(result, name="indexed before data_key")
+    with sqlite3.connect(tmp_path / "runs.db") as db:
+        summary = json.loads(db.execute("SELECT summary FROM runs WHERE id=?", (old,)).fetchone()[0])
+        del summary["data_key"]
+        db.execute("UPDATE runs SET summary=? WHERE id=?", (json.dumps(summary), old))
+    use_home(monkeypatch, tmp_path)
+    at = open_app("pages/runs.py")
+
+    select(at, "first upload", "second upload", "indexed before data_key")
+
+    [warning] = [w.value for w in at.warning]
+    assert warning.startswith("These runs were trained on different data (2 different files (")
