@@ -130,7 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--k", type=int, default=10)
     rec.add_argument(
         "--fusion",
-        help="fusion weight per task, e.g. click=1,purchase=3 (default 1 each; 0 for a task trained with loss weight 0)",
+        help="fusion weight per task, e.g. click=1,purchase=3 (default 1 each; -1 for negative feedback such as "
+        "is_hate or dislike; 0 for a task trained with loss weight 0)",
     )
     rec.add_argument("--include-seen", action="store_true", help="keep items the user already interacted with")
 

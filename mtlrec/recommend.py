@@ -223,8 +223,8 @@ class Recommender:
         exclude_seen: bool = True,
         candidates: list | None = None,
     ) -> pd.DataFrame:
-        """Top-k items for a user: item, per-task scores, fused score and rank. By default each task's fusion weight
-        is 1, and 0 for a task trained with loss weight 0 (evaluated only: its tower never learned)."""
+        """Top-k items for a user: item, per-task scores, fused score and rank. By default the fusion weights are
+        default_fusion's: 1 per task, -1 for negative feedback (is_hate), 0 for a task trained with loss weight 0."""
         fusion = fusion if fusion is not None else default_fusion(self.config.tasks)
         unknown = sorted(set(fusion) - set(self.config.task_names))
         if unknown:
