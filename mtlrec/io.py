@@ -572,8 +572,9 @@ def _skip_comment_lines(text: str) -> tuple[str, list[str]]:
     """Comment lines ('#...') among the data rows, blanked (pandas skips blank lines; line numbers stay the file's).
     One with as many delimiters as a row was read as a row ('# a note' became a user), one with fewer was called a
     short row. A few of them only (at most 5, or 1% of the lines): more lines starting with '#' are data. The scan
-    starts after the header (the first line that is not blank: a '#user_id,...' header stays) and skips lines
-    inside a quoted value ('#blessed' on the second line of a review)."""
+    starts after the header (the first line that is not blank: a '#user_id,...' header stays) and skips a line
+    that continues a quoted value ('#blessed' on the second line of a review: the line before leaves a quote
+    open)."""
     header = re.search(r"[^\s]", text)
     if header is None:
         return text, []
@@ -584,12 +585,15 @@ def _skip_comment_lines(text: str) -> tuple[str, list[str]]:
     if not found or len(found) > max(5, MAX_COMMENT_SHARE * text.count("\n")):
         return text, []
     kept, numbers = [], []
-    position, quotes, line = header_end, 0, text.count("\n", 0, header_end) + 1
-    for match in found:  # counted from the previous match on: one pass over the text
-        quotes += text.count('"', position, match.start())
+    position, line = header_end, text.count("\n", 0, header_end) + 1
+    for match in found:  # lines counted from the previous match on: one pass over the text
         line += text.count("\n", position, match.start())
         position = match.start()
-        if quotes % 2 == 0:  # not inside a quoted value
+        # Inside a quoted value when the line before leaves a quote open (an odd number of quotes, escaped ones
+        # aside). Judged on that line alone: a stray quote elsewhere ('55" TV' in an unquoted field) must not
+        # turn every later comment into a value.
+        before = text[text.rfind("\n", 0, max(match.start() - 1, 0)) + 1 : match.start()]
+        if (before.count('"') - before.count('\\"')) % 2 == 0:
             kept.append(match)
             numbers.append(line)
     if not kept:

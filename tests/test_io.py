@@ -749,4 +749,16 @@ def test_a_line_starting_with_a_hash_inside_a_quoted_value_is_kept():
 def test_lists_of_three_digit_ids_with_a_placeholder_stay_text():
     # The placeholder reader took 100,200 for 100.2 in a semicolon file.
     table = read_table(b"user;tags;click\nu1;100,200;1\nu2;300,400;0\nu3;-;1\nu4;999,101;0\n", "t.csv")
-    assert table.frame["tags"].tolist()[:2] == ["100,200", "300,400"]
+    assert table.frame["tags"].tolist()[:2] == ["100,200", "300,400"] and table.frame["tags"].iloc[3] == "999,101"
+
+
+def test_a_stray_quote_earlier_in_the_file_does_not_keep_later_comments():
+    # Quotes were counted over the whole text: after '55" TV' in an unquoted field, every later comment was taken
+    # for a value and the file was refused.
+    rows = [f"u{i},i{i % 3},{i % 2},tv {i}" for i in range(40)]
+    rows[3] = 'u3,i0,1,55" TV'
+    rows.insert(20, "# a note")
+    table = read_table(("user,item,click,title\n" + "\n".join(rows) + "\n").encode(), "s.csv")
+    assert len(table.frame) == 40 and table.notes == [
+        "line 22 among the rows starts with '#' (a comment) and was skipped"
+    ]
