@@ -88,7 +88,7 @@ class SchemaProposal:
 
 
 def _squash(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
+    return re.sub(r"[^a-z0-9]", "", str(name).lower())
 
 
 def _parts(name: str) -> list[str]:
@@ -102,7 +102,7 @@ def _is_named(column: str, names: set[str]) -> bool:
 
 
 def _tokens(name: str) -> set[str]:
-    lower = name.lower()
+    lower = str(name).lower()
     parts = _parts(name)
     joined = {"_".join(parts[i : i + 2]) for i in range(len(parts) - 1)}
     return set(parts) | joined | {lower}
@@ -162,22 +162,29 @@ def _id_named(column: str) -> bool:
 
 
 _CODE_WORDS = {"categorical", "category", "cate", "cat", "code", "class", "type"}
-_QUANTITY_WORDS = {"views", "clicks", "sales", "orders", "qty", "quantity", "amount", "total", "rate", "ratio",
-                   "price", "duration", "age", "score", "size", "length"}  # fmt: skip
+# Words of a count or an aggregate: an integer column named with one (category_views, cate_click_cnt_7d) is a
+# quantity even beside a code word; 'last_cate' or 'age_category' are codes.
+_COUNT_WORDS = {"cnt", "count", "counts", "num", "number", "sum", "avg", "mean", "median", "std", "min", "max",
+                "pct", "percent", "freq", "qty", "quantity", "amount", "total", "rate", "ratio",
+                "click", "clicks", "view", "views", "sale", "sales", "order", "orders", "visit", "visits"}  # fmt: skip
 
 
-def _code_named(column: str) -> bool:
+def _code_named(column: str, number_names: bool = True) -> bool:
     """A name saying its integers are codes, not quantities: categorical_2 (AliExpress), C14 (Avazu, Criteo), 101
-    or 205_14 (Ali-CCP's feature fields), category_code. Standardised as numbers, such columns cost AliExpress-shaped
+    or 205_14 (Ali-CCP's feature fields; not when `number_names` is False: the columns of pd.DataFrame(array) are
+    positions, 0..N-1), category_code. Standardised as numbers, such columns cost AliExpress-shaped
     data a click AUC of 0.67 (0.51 instead)."""
     name = str(column).strip()
-    parts = set(_parts(name))
-    if parts & (_STAT_WORDS | _QUANTITY_WORDS):  # cate_click_cnt_7d, category_views, type_count: counts, not codes
+    words = _parts(name)
+    if words and words[-1] in _CODE_WORDS:  # age_category, size_code, score_type: codes
+        return True
+    if set(words) & _COUNT_WORDS:  # cate_click_cnt_7d, category_views, type_count: counts, not codes
         return False
     return (
-        bool(parts & _CODE_WORDS)
+        bool(set(words) & _CODE_WORDS)
         or re.fullmatch(r"[Cc]\d+", name) is not None
-        or re.fullmatch(r"\d{3}(_\d+)*", name) is not None  # Ali-CCP's fields; not '1' (pd.DataFrame(array))
+        or number_names
+        and re.fullmatch(r"\d{3}(_\d+)*", name) is not None  # Ali-CCP's fields
     )
 
 
@@ -290,6 +297,9 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
     columns = list(series)
     nunique = {c: int(s.nunique(dropna=True)) for c, s in series.items()}
     ignored: dict[str, str] = {}
+    # Number names 0..K-1 are an array's positions (pd.DataFrame(array), maybe with labels added), not fields.
+    numbered = sorted(int(str(c)) for c in columns if str(c).isdigit())
+    positions = bool(numbered) and numbered == list(range(len(numbered)))
 
     def id_column(names: set[str], exclude: set[str]) -> str | None:
         for c in columns:
@@ -347,7 +357,7 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
             ):
                 ignored[c] = f"{nunique[c]:,} distinct integers in {n:,} rows: looks like a row id or index"
             else:  # an id is a category, whatever its number of values (standardising ids means nothing)
-                coded = id_named or _code_named(c)
+                coded = id_named or _code_named(c, number_names=not positions)
                 (categorical if integer and (nunique[c] <= 32 or coded) else numeric).append(c)
         elif nunique[c] > 32 and _mostly_numeric(s):
             numeric.append(c)  # validation lists the rows holding text
@@ -575,7 +585,7 @@ def binary_columns_hint(frame: pd.DataFrame, limit: int = 8) -> str:
     found = []
     for column in frame.columns:
         series = frame[column]
-        head = series.iloc[:1000]  # a cheap look first: most columns show more than two values there
+        head = series.dropna().iloc[:1000]  # a cheap look first: most columns show more than two values there
         if binary_coding(head) is not None and (coding := binary_coding(series)) is not None and len(coding[0]) == 2:
             found.append(str(column))
             if len(found) > limit:

@@ -154,7 +154,8 @@ def compare(selected: list[dict]) -> None:
     shown = [r for r in selected if labels[r["id"]] in loaded]
     contents = {r["summary"]["data_key"] for r in shown if r["summary"].get("data_key")}
     names = sorted({r["summary"].get("data") or "data in memory" for r in shown})
-    if len(contents) > 1 or len(names) > 1:
+    unkeyed = any(not r["summary"].get("data_key") for r in shown)  # same content under two names is the same
+    if len(contents) > 1 or (unkeyed and len(names) > 1):
         count = max(len(contents), len(names))
         files = ", ".join(names) if len(names) == count else f"{count} different files ({', '.join(names)})"
         st.warning(

@@ -328,3 +328,19 @@ def test_an_older_run_in_the_comparison_does_not_hide_that_two_new_ones_differ(s
 
     [warning] = [w.value for w in at.warning]
     assert warning.startswith("These runs were trained on different data (2 different files (")
+
+
+def test_the_same_content_under_two_file_names_is_the_same_data(saved, tmp_path, monkeypatch):
+    _, _, result = saved
+    store = RunStore(tmp_path)
+    renamed = ExperimentConfig.from_dict(result.config.to_dict())
+    renamed.data.path = "data (1).parquet"
+    metrics = {**result.metrics, "data_files": [{"path": "x", "bytes": 1, "mtime_ns": 1, "sha256": "c" * 64}]}
+    store.save(dataclasses.replace(result, metrics=metrics), name="first name")
+    store.save(dataclasses.replace(result, config=renamed, metrics=metrics), name="second name")  # same SHA-256
+    use_home(monkeypatch, tmp_path)
+    at = open_app("pages/runs.py")
+
+    select(at, "first name", "second name")
+
+    assert not at.warning

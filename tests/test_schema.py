@@ -478,3 +478,29 @@ def test_the_0_1_hint_looks_at_few_rows_of_most_columns(monkeypatch):
 
     assert binary_columns_hint(frame) == "; columns holding only two values that read as 0/1, which may be labels: flag"
     assert seen.count(5000) == 2  # only 'flag' and the constant column were read in full ('x' stopped at 1000 rows)
+
+
+def test_code_names_ending_in_a_code_word_are_codes_and_count_words_are_quantities():
+    # last_cate and age_category were taken for quantities, category_click for a code; an array's columns '100'+
+    # for Ali-CCP fields, and int column labels crashed.
+    rng = np.random.default_rng(1)
+    n = 400
+    names = ("last_cate", "prev_category", "age_category", "size_code", "category_click", "cate_orders", "visit_cnt")
+    frame = pd.DataFrame({name: rng.integers(0, 100, n) for name in names})
+    frame["click"] = rng.integers(0, 2, n)
+    proposal = infer_schema(frame)
+    assert set(proposal.data.categorical) == {"last_cate", "prev_category", "age_category", "size_code"}
+    assert set(proposal.data.numeric) == {"category_click", "cate_orders", "visit_cnt"}
+
+    array = pd.DataFrame(rng.integers(0, 100, (n, 120)))  # int labels 0..119
+    array["click"] = rng.integers(0, 2, n)
+    assert len(infer_schema(array).data.numeric) == 120
+    assert len(infer_schema(array.rename(columns=str)).data.numeric) == 120
+
+
+def test_the_0_1_hint_finds_a_label_missing_in_the_first_rows():
+    # An ESMM-style purchase label, missing wherever click is 0, was missed when the first 1,000 rows had no click.
+    frame = pd.DataFrame({"x": np.arange(3000.0), "is_p": [np.nan] * 1500 + [0.0, 1.0] * 750})
+    from mtlrec.schema import binary_columns_hint
+
+    assert binary_columns_hint(frame).endswith("which may be labels: is_p")
