@@ -215,7 +215,7 @@ def test_train_then_results_recommend_runs_and_data(new_server, page, tmp_path: 
 
         page.get_by_role("button", name="Open results").click()
         open_page(page, "Results")
-        assert urlparse(page.url).path.endswith("/results")  # with ?run=<id> after it
+        assert urlparse(page.url).path.endswith("/results") and "run=" in urlparse(page.url).query
         assert wait_for_charts(page) > 0
         assert_clean(page, "Results")
         shoot(page, "results", page.locator('[data-testid="stTabs"]'))
@@ -277,7 +277,7 @@ def test_sweep_the_loss_weights_then_open_a_point(new_server, page, tmp_path: Pa
         shoot(page, "sweep", page.locator('[data-testid="stMetric"]'))
         page.get_by_role("button", name="Open in Results").click()
         open_page(page, "Results")
-        assert urlparse(page.url).path.endswith("/results")  # with ?run=<id> after it
+        assert urlparse(page.url).path.endswith("/results") and "run=" in urlparse(page.url).query
         assert wait_for_charts(page) > 0
         assert_clean(page, "Results of a sweep point")
         step("point opened in Results")
