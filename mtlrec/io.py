@@ -579,7 +579,7 @@ def _skip_comment_lines(text: str) -> tuple[str, list[str]]:
     if header is None:
         return text, []
     header_end = text.find("\n", header.start())
-    if header_end < 0 or "#" not in text[header_end:]:
+    if header_end < 0 or text.find("#", header_end) < 0:  # no slice: that would copy the whole text
         return text, []
     found = list(_COMMENT_LINE.finditer(text, header_end))
     if not found or len(found) > max(5, MAX_COMMENT_SHARE * text.count("\n")):
@@ -920,7 +920,7 @@ def _read_decimal_commas(frame: pd.DataFrame, text: str, delimiter: str, escaped
     if decimals:
         notes.insert(0, f"decimal commas read as numbers in {', '.join(repr(c) for c in decimals[:10])}")
     if european:
-        notes += _read_dot_thousands(frame, text, delimiter, escaped)
+        notes += _read_dot_thousands(frame, text, delimiter, escaped, skip={c for c, *_ in found})
     return notes
 
 
@@ -933,16 +933,19 @@ def _id_lists(written: pd.Series) -> bool:
     )
 
 
-def _read_dot_thousands(frame: pd.DataFrame, text: str, delimiter: str, escaped: bool = False) -> list[str]:
+def _read_dot_thousands(
+    frame: pd.DataFrame, text: str, delimiter: str, escaped: bool = False, skip: set[str] = frozenset()
+) -> list[str]:
     """In a file with decimal commas: number columns pandas read with the dot as a decimal point whose every dot is
     a thousands separator (3.131 beside 630, never 3.1 or 0.125), read again as text and as thousands."""
     positions = []
-    for i, dtype in enumerate(frame.dtypes):
-        if dtype.kind == "f":
+    for i, (column, dtype) in enumerate(zip(frame.columns, frame.dtypes, strict=True)):
+        if dtype.kind == "f" and column not in skip:  # not the columns just read from decimal commas
             values = frame.iloc[:, i].to_numpy()
             written = values[np.isfinite(values)]
-            thousandths = written * 1000
-            if (written % 1 != 0).any() and np.allclose(thousandths, np.round(thousandths), rtol=0, atol=1e-6):
+            thousandths = np.round(written * 1000)
+            # Three decimals somewhere (3.131), and never more: a price with two (12.5) is no thousands column.
+            if np.allclose(written * 1000, thousandths, rtol=0, atol=1e-6) and (thousandths % 10 != 0).any():
                 positions.append(i)
     if not positions:
         return []
