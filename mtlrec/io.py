@@ -501,8 +501,6 @@ def _read_csv(data: bytes, name: str) -> Table:
     text, notes = _decode(data, name)
     text, delimiter, skipped = _skip_preamble(text)
     notes += skipped
-    text, skipped = _skip_comment_lines(text)
-    notes += skipped
     double_colons = delimiter is None and _double_colons(text)
     if double_colons:
         text = text.replace("::", "\t")  # the file holds no tab (checked): a tab stands for '::'
@@ -510,6 +508,8 @@ def _read_csv(data: bytes, name: str) -> Table:
         delimiter = _sniff_delimiter(text, name)
         if delimiter != ",":
             notes.append(f"delimiter detected: {repr('::') if double_colons else _shown(delimiter)}")
+    text, skipped = _skip_comment_lines(text, delimiter)
+    notes += skipped
     try:
         header = _header(text, delimiter, name)
         _check_header_is_names(header, text, delimiter, name)
@@ -568,13 +568,13 @@ _COMMENT_LINE = re.compile(r"^[ \t]*#[^\r\n]*", re.MULTILINE)
 MAX_COMMENT_SHARE = 0.01  # '#' lines among the data lines that are comments; more are data (ids such as #sale)
 
 
-def _skip_comment_lines(text: str) -> tuple[str, list[str]]:
+def _skip_comment_lines(text: str, delimiter: str) -> tuple[str, list[str]]:
     """Comment lines ('#...') among the data rows, blanked (pandas skips blank lines; line numbers stay the file's).
     One with as many delimiters as a row was read as a row ('# a note' became a user), one with fewer was called a
     short row. A few of them only (at most 5, or 1% of the lines): more lines starting with '#' are data. The scan
-    starts after the header (the first line that is not blank: a '#user_id,...' header stays) and skips a line
-    that continues a quoted value ('#blessed' on the second line of a review: the line before leaves a quote
-    open)."""
+    starts after the header (the first line that is not blank: a '#user_id,...' header stays), and a '#' line is a
+    comment only where a record starts, as the csv module reads the records (a line of a quoted value spanning
+    lines, '#blessed' in a review, stays; a stray quote in an unquoted field, '55" TV', changes nothing)."""
     header = re.search(r"[^\s]", text)
     if header is None:
         return text, []
@@ -584,16 +584,23 @@ def _skip_comment_lines(text: str) -> tuple[str, list[str]]:
     found = list(_COMMENT_LINE.finditer(text, header_end))
     if not found or len(found) > max(5, MAX_COMMENT_SHARE * text.count("\n")):
         return text, []
+    first_line = text.count("\n", 0, header_end) + 2  # the line after the header
+    starts = {first_line}
+    # Read plainly and, when the text holds \", with backslash escapes too (MySQL, Hive): a line starting a record
+    # either way is a record start ("C:\temp\" ends a value plainly; "say \"hi\"" only with escapes).
+    for escapes in [{}] + ([{"escapechar": "\\"}] if '\\"' in text else []):
+        try:
+            reader = csv.reader(io.StringIO(text[header_end + 1 :], newline=None), delimiter=delimiter, **escapes)
+            for _ in reader:
+                starts.add(first_line + reader.line_num)
+        except csv.Error:  # a field beyond the csv module's limit: leave the lines to pandas
+            return text, []
     kept, numbers = [], []
     position, line = header_end, text.count("\n", 0, header_end) + 1
-    for match in found:  # lines counted from the previous match on: one pass over the text
+    for match in found:  # line numbers counted from the previous match on: one pass over the text
         line += text.count("\n", position, match.start())
         position = match.start()
-        # Inside a quoted value when the line before leaves a quote open (an odd number of quotes, escaped ones
-        # aside). Judged on that line alone: a stray quote elsewhere ('55" TV' in an unquoted field) must not
-        # turn every later comment into a value.
-        before = text[text.rfind("\n", 0, max(match.start() - 1, 0)) + 1 : match.start()]
-        if (before.count('"') - before.count('\\"')) % 2 == 0:
+        if line in starts:
             kept.append(match)
             numbers.append(line)
     if not kept:
@@ -944,8 +951,8 @@ def _read_dot_thousands(
             values = frame.iloc[:, i].to_numpy()
             written = values[np.isfinite(values)]
             thousandths = np.round(written * 1000)
-            # Three decimals somewhere (3.131), and never more: a price with two (12.5) is no thousands column.
-            if np.allclose(written * 1000, thousandths, rtol=0, atol=1e-6) and (thousandths % 10 != 0).any():
+            # Some decimals (3.131, or 1.5 from '1.500') and never more than three: read again and judged on the text.
+            if np.allclose(written * 1000, thousandths, rtol=0, atol=1e-6) and (thousandths % 1000 != 0).any():
                 positions.append(i)
     if not positions:
         return []

@@ -762,3 +762,26 @@ def test_a_stray_quote_earlier_in_the_file_does_not_keep_later_comments():
     assert len(table.frame) == 40 and table.notes == [
         "line 22 among the rows starts with '#' (a comment) and was skipped"
     ]
+
+
+def test_comment_lines_are_judged_by_where_records_start():
+    # Judged on the line before: a value's third line starting with '#' was blanked, and a comment right after a
+    # two-line value was kept (the file was refused either way); a value ending in a backslash did the same.
+    rows = [f"u{i},i{i % 3},{i % 2},r{i}" for i in range(40)]
+    third = rows[:10] + ['u10,i1,0,"great phone\nreally\n#blessed"'] + rows[11:]
+    table = read_table(("user,item,click,review\n" + "\n".join(third) + "\n").encode(), "a.csv")
+    assert table.frame["review"].iloc[10] == "great phone\nreally\n#blessed" and table.notes == []
+    after = rows[:10] + ['u10,i1,0,"great\nphone"', "# a note"] + rows[11:]
+    table = read_table(("user,item,click,review\n" + "\n".join(after) + "\n").encode(), "b.csv")
+    assert len(table.frame) == 40 and table.notes == [
+        "line 14 among the rows starts with '#' (a comment) and was skipped"
+    ]
+    slash = rows[:10] + ['u10,i1,0,"C:\\temp\\"', "# a note"] + rows[11:]
+    table = read_table(("user,item,click,dir\n" + "\n".join(slash) + "\n").encode(), "c.csv")
+    assert len(table.frame) == 40 and table.frame["dir"].iloc[10] == "C:\\temp\\"
+
+
+def test_dot_thousands_that_are_round_are_thousands_too():
+    # '1.500' parses as 1.5: a rule on the float's third decimal missed every round value.
+    data = b"user;price;salary;click\nu1;12,50;1.500;1\nu2;3,10;2.000;0\nu3;1,00;12.300;1\nu4;2,00;800;0\n"
+    assert read_table(data, "s.csv").frame["salary"].tolist() == [1500.0, 2000.0, 12300.0, 800.0]
