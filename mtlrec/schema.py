@@ -162,11 +162,13 @@ def _id_named(column: str) -> bool:
 
 
 _CODE_WORDS = {"categorical", "category", "cate", "cat", "code", "class", "type"}
-# Words of a count or an aggregate: an integer column named with one (category_views, cate_click_cnt_7d) is a
-# quantity even beside a code word; 'last_cate' or 'age_category' are codes.
-_COUNT_WORDS = {"cnt", "count", "counts", "num", "number", "sum", "avg", "mean", "median", "std", "min", "max",
-                "pct", "percent", "freq", "qty", "quantity", "amount", "total", "rate", "ratio",
-                "click", "clicks", "view", "views", "sale", "sales", "order", "orders", "visit", "visits"}  # fmt: skip
+# Words of a count or an aggregate, checked first: clicks_per_category and category_views are quantities. Then a
+# name ending in a code word is a code (age_category, click_type, last_cate); then the singular words of a
+# quantity make one (category_click, category_price, type_duration).
+_AGGREGATE_WORDS = {"cnt", "count", "counts", "num", "number", "sum", "avg", "mean", "median", "std", "min", "max",
+                    "pct", "percent", "freq", "qty", "quantity", "amount", "total", "rate", "ratio", "clicks",
+                    "views", "sales", "orders", "visits", "items", "users", "products", "buyers"}  # fmt: skip
+_QUANTITY_WORDS = {"click", "view", "sale", "order", "visit", "price", "duration", "score", "size", "length", "age"}
 
 
 def _code_named(column: str, number_names: bool = True) -> bool:
@@ -176,9 +178,11 @@ def _code_named(column: str, number_names: bool = True) -> bool:
     data a click AUC of 0.67 (0.51 instead)."""
     name = str(column).strip()
     words = _parts(name)
-    if words and words[-1] in _CODE_WORDS:  # age_category, size_code, score_type: codes
+    if set(words) & _AGGREGATE_WORDS:  # cate_click_cnt_7d, clicks_per_category, type_count: counts, not codes
+        return False
+    if words and words[-1] in _CODE_WORDS:  # age_category, size_code, click_type: codes
         return True
-    if set(words) & _COUNT_WORDS:  # cate_click_cnt_7d, category_views, type_count: counts, not codes
+    if set(words) & _QUANTITY_WORDS:  # category_click, category_price: quantities
         return False
     return (
         bool(set(words) & _CODE_WORDS)
@@ -297,9 +301,10 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
     columns = list(series)
     nunique = {c: int(s.nunique(dropna=True)) for c, s in series.items()}
     ignored: dict[str, str] = {}
-    # Number names 0..K-1 are an array's positions (pd.DataFrame(array), maybe with labels added), not fields.
-    numbered = sorted(int(str(c)) for c in columns if str(c).isdigit())
-    positions = bool(numbered) and numbered == list(range(len(numbered)))
+    # Number names from 0 or 1 up are an array's positions (pd.DataFrame(array), maybe with labels added or a column
+    # dropped), not Ali-CCP's feature fields (101, 121, 205_14...).
+    numbered = [int(str(c)) for c in columns if re.fullmatch(r"[0-9]+", str(c))]
+    positions = bool(numbered) and min(numbered) <= 1
 
     def id_column(names: set[str], exclude: set[str]) -> str | None:
         for c in columns:
@@ -585,7 +590,9 @@ def binary_columns_hint(frame: pd.DataFrame, limit: int = 8) -> str:
     found = []
     for column in frame.columns:
         series = frame[column]
-        head = series.dropna().iloc[:1000]  # a cheap look first: most columns show more than two values there
+        head = series.iloc[:1000].dropna()  # a cheap look first: most columns show more than two values there
+        if head.empty:  # none in the first rows (an ESMM purchase label missing where click is 0): the first present
+            head = series.dropna().iloc[:1000]
         if binary_coding(head) is not None and (coding := binary_coding(series)) is not None and len(coding[0]) == 2:
             found.append(str(column))
             if len(found) > limit:

@@ -504,3 +504,18 @@ def test_the_0_1_hint_finds_a_label_missing_in_the_first_rows():
     from mtlrec.schema import binary_columns_hint
 
     assert binary_columns_hint(frame).endswith("which may be labels: is_p")
+
+
+def test_count_words_win_over_a_final_code_word_and_quantity_words_over_a_code_word():
+    rng = np.random.default_rng(2)
+    n = 500
+    quantities = ("category_price", "cate_score", "class_size", "type_duration", "clicks_per_category",
+                  "orders_by_type", "items_in_cat")  # fmt: skip
+    codes = ("click_type", "price_class", "age_category")
+    frame = pd.DataFrame({name: rng.integers(0, 500, n) for name in quantities + codes})
+    frame["click"] = rng.integers(0, 2, n)
+    proposal = infer_schema(frame)
+    assert set(proposal.data.numeric) == set(quantities) and set(proposal.data.categorical) == set(codes)
+    array = pd.DataFrame(rng.integers(0, 100, (n, 120))).drop(columns=5).rename(columns=str)  # a column dropped
+    array = array.assign(**{"²": rng.integers(0, 100, n)})  # a digit that int() refuses: no crash
+    assert len(infer_schema(array).data.categorical) == 0
