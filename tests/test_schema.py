@@ -516,6 +516,8 @@ def test_count_words_win_over_a_final_code_word_and_quantity_words_over_a_code_w
     frame["click"] = rng.integers(0, 2, n)
     proposal = infer_schema(frame)
     assert set(proposal.data.numeric) == set(quantities) and set(proposal.data.categorical) == set(codes)
-    array = pd.DataFrame(rng.integers(0, 100, (n, 120))).drop(columns=5).rename(columns=str)  # a column dropped
-    array = array.assign(**{"²": rng.integers(0, 100, n)})  # a digit that int() refuses: no crash
+    values = rng.integers(0, 100, (n, 120))
+    names = [str(i) for i in range(120) if i != 5] + ["²"]  # a column dropped; a digit that int() refuses
+    array = pd.DataFrame(np.delete(values, 5, axis=1).tolist(), columns=names[:-1])
+    array = pd.concat([array, pd.DataFrame({"²": rng.integers(0, 100, n)})], axis=1)
     assert len(infer_schema(array).data.categorical) == 0
