@@ -130,6 +130,21 @@ def run_labels(rows: list[dict]) -> dict[str, str]:
     return {r["id"]: r["name"] if names.count(r["name"]) == 1 else f"{r['name']} ({r['id']})" for r in rows}
 
 
+def data_groups(runs_data: list[tuple[str | None, str]]) -> list[set[str]]:
+    """The datasets among (data_key, file name) pairs, as sets of file names: runs with one data_key are one dataset
+    whatever their file names; a run indexed before data_key existed joins a dataset holding its file name, or
+    makes one of its own."""
+    by_key: dict[str, set[str]] = {}
+    for key, name in runs_data:
+        if key:
+            by_key.setdefault(key, set()).add(name)
+    groups = list(by_key.values())
+    for key, name in runs_data:
+        if not key and not any(name in group for group in groups):
+            groups.append({name})
+    return groups
+
+
 def compare(selected: list[dict]) -> None:
     labels, loaded = run_labels(selected), {}
     for r in selected:
@@ -150,13 +165,11 @@ def compare(selected: list[dict]) -> None:
             tasks.setdefault(task.name, task)
             have = choices.setdefault(task.name, [])
             have += [m for m in run.metrics["tasks"].get(task.name, {}) if m not in have]
-    # Runs that record their data's content are told apart by it; a run indexed before data_key existed, by name.
     shown = [r for r in selected if labels[r["id"]] in loaded]
-    contents = {r["summary"]["data_key"] for r in shown if r["summary"].get("data_key")}
-    names = sorted({r["summary"].get("data") or "data in memory" for r in shown})
-    unkeyed = any(not r["summary"].get("data_key") for r in shown)  # same content under two names is the same
-    if len(contents) > 1 or (unkeyed and len(names) > 1):
-        count = max(len(contents), len(names))
+    groups = data_groups([(r["summary"].get("data_key"), r["summary"].get("data") or "data in memory") for r in shown])
+    if len(groups) > 1:
+        names = sorted({name for group in groups for name in group})
+        count = len(groups)
         files = ", ".join(names) if len(names) == count else f"{count} different files ({', '.join(names)})"
         st.warning(
             f"These runs were trained on different data ({files}): their metrics come from other test rows, so the "

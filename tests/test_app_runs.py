@@ -344,3 +344,31 @@ def test_the_same_content_under_two_file_names_is_the_same_data(saved, tmp_path,
     select(at, "first name", "second name")
 
     assert not at.warning
+
+
+def test_an_older_run_joins_the_dataset_holding_its_file_name(saved, tmp_path, monkeypatch):
+    # Runs on a.parquet and b.parquet with one SHA-256, and an older run on a.parquet without a key: one dataset.
+    import sqlite3
+
+    _, _, result = saved
+    store = RunStore(tmp_path)
+    metrics = {**result.metrics, "data_files": [{"path": "x", "bytes": 1, "mtime_ns": 1, "sha256": "d" * 64}]}
+
+    def on(path: str) -> ExperimentConfig:
+        config = ExperimentConfig.from_dict(result.config.to_dict())
+        config.data.path = path
+        return config
+
+    store.save(dataclasses.replace(result, config=on("a.parquet"), metrics=metrics), name="A")
+    store.save(dataclasses.replace(result, config=on("b.parquet"), metrics=metrics), name="B")
+    old = store.save(dataclasses.replace(result, config=on("a.parquet")), name="C")
+    with sqlite3.connect(tmp_path / "runs.db") as db:
+        summary = json.loads(db.execute("SELECT summary FROM runs WHERE id=?", (old,)).fetchone()[0])
+        del summary["data_key"]
+        db.execute("UPDATE runs SET summary=? WHERE id=?", (json.dumps(summary), old))
+    use_home(monkeypatch, tmp_path)
+    at = open_app("pages/runs.py")
+
+    select(at, "A", "B", "C")
+
+    assert not at.warning
