@@ -730,12 +730,27 @@ def _whole_numbers(codes: np.ndarray, zeros: np.ndarray, ends: np.ndarray) -> bo
     return bool((np.isin(following[at], ends) | (at_end & digit[at])).any())
 
 
-def _as_text(text: str, delimiter: str, positions: list[int], escaped: bool, **options) -> pd.DataFrame:
-    """Columns at `positions` read again as text, as the table was read (with \\" escapes when it was)."""
-    return pd.read_csv(
+def _as_text(text: str, delimiter: str, positions: list[int], escaped: bool, **options) -> list[tuple[int, pd.Series]]:
+    """Columns at `positions` read again as text, as the table was read (with \\" escapes when it was): (position,
+    values) pairs; none when `positions` is empty."""
+    if not positions:
+        return []
+    table = pd.read_csv(
         io.StringIO(text), sep=delimiter, engine="c", low_memory=False, index_col=False, usecols=positions, dtype=str,
         **({"escapechar": "\\"} if escaped else {}), **options,
     )  # fmt: skip
+    return [(i, values) for i, (_, values) in zip(positions, table.items(), strict=True)]
+
+
+def _float_columns(frame: pd.DataFrame, accept: Callable[[np.ndarray], bool]) -> list[int]:
+    """Positions of the float columns whose finite values `accept` (pandas' reading, to be checked on the text)."""
+    positions = []
+    for i, dtype in enumerate(frame.dtypes):
+        if dtype.kind == "f":
+            values = frame.iloc[:, i].to_numpy()
+            if accept(values[np.isfinite(values)]):
+                positions.append(i)
+    return positions
 
 
 def _keep_leading_zeros(
@@ -755,11 +770,8 @@ def _keep_leading_zeros(
             if len(written) == len(values) or not np.array_equal(written, np.round(written)):
                 continue
         positions.append(i)
-    if not positions:
-        return []
-    as_text = _as_text(text, delimiter, positions, escaped)
     notes = []
-    for i, (_, values) in zip(positions, as_text.items(), strict=True):
+    for i, values in _as_text(text, delimiter, positions, escaped):
         zero = values.str.match(r"\s*-?0\d", na=False).to_numpy()
         if zero.any() and _codes(values, frame.iloc[:, i], zero):
             column = frame.columns[i]
@@ -772,19 +784,11 @@ def _keep_big_integers(text: str, delimiter: str, frame: pd.DataFrame, escaped: 
     """Integer columns beyond 2^53 with a blank (or NA) somewhere: pandas reads them as float64, where 19-digit ids
     differing in their last digits become one number. Read again as text, they become exact nullable integers
     (Int64; text when beyond int64 too)."""
-    positions = []
-    for i, dtype in enumerate(frame.dtypes):
-        if dtype.kind != "f":
-            continue
-        values = frame.iloc[:, i].to_numpy()
-        written = values[np.isfinite(values)]
-        if len(written) and np.abs(written).max() > 2**53 and np.array_equal(written, np.round(written)):
-            positions.append(i)
-    if not positions:
-        return []
-    as_text = _as_text(text, delimiter, positions, escaped)
+    positions = _float_columns(
+        frame, lambda w: len(w) > 0 and np.abs(w).max() > 2**53 and np.array_equal(w, np.round(w))
+    )
     notes = []
-    for i, (_, values) in zip(positions, as_text.items(), strict=True):
+    for i, values in _as_text(text, delimiter, positions, escaped):
         written = values.dropna().str.strip()
         if not written.str.fullmatch(r"-?\d+").all():
             continue  # 1e19 written as a float: a number, not an id
@@ -811,11 +815,8 @@ def _keep_na_codes(text: str, delimiter: str, frame: pd.DataFrame, escaped: bool
         written = values.dropna().iloc[:PLAUSIBLE_SAMPLE]  # codes show in the first values already
         if len(written) and written.astype(str).str.fullmatch(r"[A-Z]{2}").mean() >= 0.9:
             positions.append(i)
-    if not positions:
-        return []
-    as_text = _as_text(text, delimiter, positions, escaped, keep_default_na=False, na_values=[""])
     notes = []
-    for i, (_, values) in zip(positions, as_text.items(), strict=True):
+    for i, values in _as_text(text, delimiter, positions, escaped, keep_default_na=False, na_values=[""]):
         coded = values.str.strip().eq("NA").fillna(False).to_numpy()
         if coded.any():
             column = frame.columns[i]
@@ -945,20 +946,14 @@ def _read_dot_thousands(
 ) -> list[str]:
     """In a file with decimal commas: number columns pandas read with the dot as a decimal point whose every dot is
     a thousands separator (3.131 beside 630, never 3.1 or 0.125), read again as text and as thousands."""
-    positions = []
-    for i, (column, dtype) in enumerate(zip(frame.columns, frame.dtypes, strict=True)):
-        if dtype.kind == "f" and column not in skip:  # not the columns just read from decimal commas
-            values = frame.iloc[:, i].to_numpy()
-            written = values[np.isfinite(values)]
-            thousandths = np.round(written * 1000)
-            # Some decimals (3.131, or 1.5 from '1.500') and never more than three: read again and judged on the text.
-            if np.allclose(written * 1000, thousandths, rtol=0, atol=1e-6) and (thousandths % 1000 != 0).any():
-                positions.append(i)
-    if not positions:
-        return []
-    as_text = _as_text(text, delimiter, positions, escaped)
+
+    def three_decimals(w: np.ndarray) -> bool:  # some decimals (3.131, or 1.5 from '1.500'), never more than three
+        thousandths = np.round(w * 1000)
+        return np.allclose(w * 1000, thousandths, rtol=0, atol=1e-6) and bool((thousandths % 1000 != 0).any())
+
+    positions = [i for i in _float_columns(frame, three_decimals) if frame.columns[i] not in skip]
     notes = []
-    for i, (_, values) in zip(positions, as_text.items(), strict=True):
+    for i, values in _as_text(text, delimiter, positions, escaped):
         written = values.dropna().str.strip()
         dotted = written[written.str.contains(".", regex=False)]
         if len(dotted) and dotted.str.fullmatch(r"-?[1-9]\d{0,2}(\.\d{3})+").all():

@@ -286,16 +286,11 @@ def test_a_run_whose_folder_was_deleted_says_nothing_is_left_to_download(saved, 
 
 def test_a_run_indexed_before_data_keys_is_compared_by_file_name(saved, tmp_path, monkeypatch):
     # A run saved before data_key existed and a new run on the same file were called "different data".
-    import sqlite3
-
     _, _, result = saved
     store = RunStore(tmp_path)
     old = store.save(result, name="indexed before data_key")
     store.save(result, name="indexed today")
-    with sqlite3.connect(tmp_path / "runs.db") as db:
-        summary = json.loads(db.execute("SELECT summary FROM runs WHERE id=?", (old,)).fetchone()[0])
-        del summary["data_key"]
-        db.execute("UPDATE runs SET summary=? WHERE id=?", (json.dumps(summary), old))
+    forget_data_key(tmp_path, old)
     use_home(monkeypatch, tmp_path)
     at = open_app("pages/runs.py")
 
@@ -306,8 +301,6 @@ def test_a_run_indexed_before_data_keys_is_compared_by_file_name(saved, tmp_path
 
 def test_an_older_run_in_the_comparison_does_not_hide_that_two_new_ones_differ(saved, tmp_path, monkeypatch):
     # With one run lacking data_key, every run was compared by file name: two files named alike, one warning less.
-    import sqlite3
-
     _, _, result = saved
     store = RunStore(tmp_path)
 
@@ -317,10 +310,7 @@ def test_an_older_run_in_the_comparison_does_not_hide_that_two_new_ones_differ(s
     store.save(dataclasses.replace(result, metrics=on("a")), name="first upload")
     store.save(dataclasses.replace(result, metrics=on("b")), name="second upload")
     old = store.save(result, name="indexed before data_key")
-    with sqlite3.connect(tmp_path / "runs.db") as db:
-        summary = json.loads(db.execute("SELECT summary FROM runs WHERE id=?", (old,)).fetchone()[0])
-        del summary["data_key"]
-        db.execute("UPDATE runs SET summary=? WHERE id=?", (json.dumps(summary), old))
+    forget_data_key(tmp_path, old)
     use_home(monkeypatch, tmp_path)
     at = open_app("pages/runs.py")
 
@@ -348,8 +338,6 @@ def test_the_same_content_under_two_file_names_is_the_same_data(saved, tmp_path,
 
 def test_an_older_run_joins_the_dataset_holding_its_file_name(saved, tmp_path, monkeypatch):
     # Runs on a.parquet and b.parquet with one SHA-256, and an older run on a.parquet without a key: one dataset.
-    import sqlite3
-
     _, _, result = saved
     store = RunStore(tmp_path)
     metrics = {**result.metrics, "data_files": [{"path": "x", "bytes": 1, "mtime_ns": 1, "sha256": "d" * 64}]}
@@ -362,13 +350,18 @@ def test_an_older_run_joins_the_dataset_holding_its_file_name(saved, tmp_path, m
     store.save(dataclasses.replace(result, config=on("a.parquet"), metrics=metrics), name="A")
     store.save(dataclasses.replace(result, config=on("b.parquet"), metrics=metrics), name="B")
     old = store.save(dataclasses.replace(result, config=on("a.parquet")), name="C")
-    with sqlite3.connect(tmp_path / "runs.db") as db:
-        summary = json.loads(db.execute("SELECT summary FROM runs WHERE id=?", (old,)).fetchone()[0])
-        del summary["data_key"]
-        db.execute("UPDATE runs SET summary=? WHERE id=?", (json.dumps(summary), old))
+    forget_data_key(tmp_path, old)
     use_home(monkeypatch, tmp_path)
     at = open_app("pages/runs.py")
 
     select(at, "A", "B", "C")
 
     assert not at.warning
+
+
+def forget_data_key(home, run_id: str) -> None:
+    """Make a saved run look indexed before data_key existed (runs saved before 2026-12-06)."""
+    with sqlite3.connect(home / "runs.db") as db:
+        summary = json.loads(db.execute("SELECT summary FROM runs WHERE id=?", (run_id,)).fetchone()[0])
+        del summary["data_key"]
+        db.execute("UPDATE runs SET summary=? WHERE id=?", (json.dumps(summary), run_id))
