@@ -284,79 +284,48 @@ def test_a_run_whose_folder_was_deleted_says_nothing_is_left_to_download(saved, 
     )
 
 
-def test_a_run_indexed_before_data_keys_is_compared_by_file_name(saved, tmp_path, monkeypatch):
-    # A run saved before data_key existed and a new run on the same file were called "different data".
-    _, _, result = saved
-    store = RunStore(tmp_path)
-    old = store.save(result, name="indexed before data_key")
-    store.save(result, name="indexed today")
-    forget_data_key(tmp_path, old)
-    use_home(monkeypatch, tmp_path)
-    at = open_app("pages/runs.py")
-
-    select(at, "indexed today", "indexed before data_key")
-
-    assert not at.warning
-
-
-def test_an_older_run_in_the_comparison_does_not_hide_that_two_new_ones_differ(saved, tmp_path, monkeypatch):
-    # With one run lacking data_key, every run was compared by file name: two files named alike, one warning less.
-    _, _, result = saved
-    store = RunStore(tmp_path)
-
-    def on(sha: str) -> dict:
-        return {**result.metrics, "data_files": [{"path": "d.csv", "bytes": 1, "mtime_ns": 1, "sha256": sha * 64}]}
-
-    store.save(dataclasses.replace(result, metrics=on("a")), name="first upload")
-    store.save(dataclasses.replace(result, metrics=on("b")), name="second upload")
-    old = store.save(result, name="indexed before data_key")
-    forget_data_key(tmp_path, old)
-    use_home(monkeypatch, tmp_path)
-    at = open_app("pages/runs.py")
-
-    select(at, "first upload", "second upload", "indexed before data_key")
-
-    [warning] = [w.value for w in at.warning]
-    assert warning.startswith("These runs were trained on different data (2 different files (")
-
-
-def test_the_same_content_under_two_file_names_is_the_same_data(saved, tmp_path, monkeypatch):
-    _, _, result = saved
-    store = RunStore(tmp_path)
-    renamed = ExperimentConfig.from_dict(result.config.to_dict())
-    renamed.data.path = "data (1).parquet"
-    metrics = {**result.metrics, "data_files": [{"path": "x", "bytes": 1, "mtime_ns": 1, "sha256": "c" * 64}]}
-    store.save(dataclasses.replace(result, metrics=metrics), name="first name")
-    store.save(dataclasses.replace(result, config=renamed, metrics=metrics), name="second name")  # same SHA-256
-    use_home(monkeypatch, tmp_path)
-    at = open_app("pages/runs.py")
-
-    select(at, "first name", "second name")
-
-    assert not at.warning
-
-
-def test_an_older_run_joins_the_dataset_holding_its_file_name(saved, tmp_path, monkeypatch):
-    # Runs on a.parquet and b.parquet with one SHA-256, and an older run on a.parquet without a key: one dataset.
-    _, _, result = saved
-    store = RunStore(tmp_path)
-    metrics = {**result.metrics, "data_files": [{"path": "x", "bytes": 1, "mtime_ns": 1, "sha256": "d" * 64}]}
-
-    def on(path: str) -> ExperimentConfig:
+def compare_warnings(monkeypatch, home, result, runs: list[tuple[str, str | None, str | None, bool]]) -> list[str]:
+    """Save `runs` (name, data file name or None for the result's own, SHA-256 letter or None for the result's own
+    data_files, indexed before data_key existed), select them all on the Runs page, and return its warnings."""
+    store = RunStore(home)
+    for name, path, sha, old in runs:
         config = ExperimentConfig.from_dict(result.config.to_dict())
-        config.data.path = path
-        return config
-
-    store.save(dataclasses.replace(result, config=on("a.parquet"), metrics=metrics), name="A")
-    store.save(dataclasses.replace(result, config=on("b.parquet"), metrics=metrics), name="B")
-    old = store.save(dataclasses.replace(result, config=on("a.parquet")), name="C")
-    forget_data_key(tmp_path, old)
-    use_home(monkeypatch, tmp_path)
+        config.data.path = path or config.data.path
+        metrics = result.metrics
+        if sha:
+            metrics = {**metrics, "data_files": [{"path": "x", "bytes": 1, "mtime_ns": 1, "sha256": sha * 64}]}
+        run_id = store.save(dataclasses.replace(result, config=config, metrics=metrics), name=name)
+        if old:
+            forget_data_key(home, run_id)
+    use_home(monkeypatch, home)
     at = open_app("pages/runs.py")
+    select(at, *[name for name, *_ in runs])
+    return [w.value for w in at.warning]
 
-    select(at, "A", "B", "C")
 
-    assert not at.warning
+def test_runs_on_the_same_data_are_told_apart_by_content_and_older_runs_by_file_name(saved, tmp_path, monkeypatch):
+    # A run indexed before data_key existed beside a new run on the same file was called "different data"; with one
+    # such run every run was compared by file name, hiding two different uploads of one name; the same content
+    # under two names was called different; an older run did not join the runs holding its file name.
+    result = saved[2]
+    cases = {
+        "older beside newer, one file": ([("old", None, None, True), ("new", None, None, False)], False),
+        "two uploads of one name, and an older run": (
+            [("first upload", None, "a", False), ("second upload", None, "b", False), ("old", None, None, True)],
+            True,
+        ),
+        "one content, two names": ([("first name", None, "c", False), ("second name", "d (1).csv", "c", False)], False),
+        "an older run joins its file's dataset": (
+            [("A", "a.parquet", "d", False), ("B", "b.parquet", "d", False), ("C", "a.parquet", None, True)],
+            False,
+        ),
+    }
+    for what, (runs, different) in cases.items():
+        home = tmp_path / what.replace(" ", "_").replace(",", "")
+        warnings = compare_warnings(monkeypatch, home, result, runs)
+        assert bool(warnings) == different, what
+        if different:
+            assert warnings[0].startswith("These runs were trained on different data (2 different files ("), what
 
 
 def forget_data_key(home, run_id: str) -> None:
