@@ -584,17 +584,9 @@ def _skip_comment_lines(text: str, delimiter: str) -> tuple[str, list[str]]:
     found = list(_COMMENT_LINE.finditer(text, header_end))
     if not found or len(found) > max(5, MAX_COMMENT_SHARE * text.count("\n")):
         return text, []
-    first_line = text.count("\n", 0, header_end) + 2  # the line after the header
-    starts = {first_line}
-    # Read plainly and, when the text holds \", with backslash escapes too (MySQL, Hive): a line starting a record
-    # either way is a record start ("C:\temp\" ends a value plainly; "say \"hi\"" only with escapes).
-    for escapes in [{}] + ([{"escapechar": "\\"}] if '\\"' in text else []):
-        try:
-            reader = csv.reader(io.StringIO(text[header_end + 1 :], newline=None), delimiter=delimiter, **escapes)
-            for _ in reader:
-                starts.add(first_line + reader.line_num)
-        except csv.Error:  # a field beyond the csv module's limit: leave the lines to pandas
-            return text, []
+    starts = _record_starts(text, delimiter, until=text.count("\n", 0, found[-1].start()) + 1)
+    if starts is None:
+        return text, []
     kept, numbers = [], []
     position, line = header_end, text.count("\n", 0, header_end) + 1
     for match in found:  # line numbers counted from the previous match on: one pass over the text
@@ -614,6 +606,26 @@ def _skip_comment_lines(text: str, delimiter: str) -> tuple[str, list[str]]:
         return "".join(pieces), [f"line {numbers[0]} among the rows starts with '#' (a comment) and was skipped"]
     shown = ", ".join(map(str, numbers[:5])) + (", ..." if len(numbers) > 5 else "")
     return "".join(pieces), [f"lines {shown} among the rows start with '#' (comments) and were skipped"]
+
+
+def _record_starts(text: str, delimiter: str, until: int) -> set[int] | None:
+    """The lines where a record starts, as the csv module reads the text plainly, up to line `until` (a quoted value
+    may span lines; a stray quote in an unquoted field, '55" TV', opens nothing). Lines are split at '\\n' only, as
+    they are counted elsewhere (a lone '\\r' in a value is no line break here). None if the text cannot be read so."""
+    starts = {1}
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, len(text)))  # a 140k-character value is a value, not a reason to give up
+    try:
+        reader = csv.reader(io.StringIO(text, newline="\n"), delimiter=delimiter)
+        for _ in reader:
+            starts.add(reader.line_num + 1)
+            if reader.line_num >= until:
+                break
+    except csv.Error:
+        return None
+    finally:
+        csv.field_size_limit(limit)
+    return starts
 
 
 def _names_then_values(text: str, lines: list[tuple[int, int]], rest: list[int], delimiter: str | None) -> bool:
@@ -951,7 +963,14 @@ def _read_dot_thousands(
         thousandths = np.round(w * 1000)
         return np.allclose(w * 1000, thousandths, rtol=0, atol=1e-6) and bool((thousandths % 1000 != 0).any())
 
-    positions = [i for i in _float_columns(frame, three_decimals) if frame.columns[i] not in skip]
+    # Or whole numbers in a float column without a blank: pandas read '2.000' and '3.000' as 2.0 and 3.0 (an integer
+    # column would have stayed one). Either way the text decides.
+    whole = [
+        i for i, t in enumerate(frame.dtypes)
+        if t.kind == "f" and frame.iloc[:, i].notna().all() and np.array_equal(frame.iloc[:, i], np.round(frame.iloc[:, i]))
+    ]  # fmt: skip
+    positions = sorted(set(_float_columns(frame, three_decimals)) | set(whole))
+    positions = [i for i in positions if frame.columns[i] not in skip]
     notes = []
     for i, values in _as_text(text, delimiter, positions, escaped):
         written = values.dropna().str.strip()

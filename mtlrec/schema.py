@@ -178,10 +178,13 @@ def _code_named(column: str, number_names: bool = True) -> bool:
     data a click AUC of 0.67 (0.51 instead)."""
     name = str(column).strip()
     words = _parts(name)
-    if set(words) & _AGGREGATE_WORDS:  # cate_click_cnt_7d, clicks_per_category, type_count: counts, not codes
+    if words and words[-1] in _CODE_WORDS:  # age_category, size_code, click_type, rate_type: codes...
+        # ...unless a count is given per code: clicks_per_category, orders_by_type, items_in_cat
+        counted = any(w in _AGGREGATE_WORDS and set(words[i + 1 : -1]) & {"per", "by", "in", "of"}
+                      for i, w in enumerate(words))  # fmt: skip
+        return not counted
+    if set(words) & _AGGREGATE_WORDS:  # cate_click_cnt_7d, type_count: counts, not codes
         return False
-    if words and words[-1] in _CODE_WORDS:  # age_category, size_code, click_type: codes
-        return True
     if set(words) & _QUANTITY_WORDS:  # category_click, category_price: quantities
         return False
     return (

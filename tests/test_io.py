@@ -785,3 +785,22 @@ def test_dot_thousands_that_are_round_are_thousands_too():
     # '1.500' parses as 1.5: a rule on the float's third decimal missed every round value.
     data = b"user;price;salary;click\nu1;12,50;1.500;1\nu2;3,10;2.000;0\nu3;1,00;12.300;1\nu4;2,00;800;0\n"
     assert read_table(data, "s.csv").frame["salary"].tolist() == [1500.0, 2000.0, 12300.0, 800.0]
+
+
+def test_comment_lines_after_escapes_long_values_and_lone_carriage_returns():
+    # A '\"' made a second, escaped reading count a value's inner line as a record start; a value over the csv
+    # module's size limit turned the check off (the comment became a row); a lone '\r' in a value shifted the lines.
+    escaped = 'id,click,dir\n1,1,"C:\\temp\\"\n2,0,"multi\n#tag line\nend"\n3,1,x\n'
+    assert read_table(escaped.encode(), "e.csv").frame["dir"].iloc[1] == "multi\n#tag line\nend"
+    long = 'user_id,click,text\n# exported 2024-01-01\n1,1,short\n2,0,"' + "x" * 140_000 + '"\n3,1,short\n'
+    table = read_table(long.encode(), "l.csv")
+    assert table.frame["user_id"].tolist() == [1, 2, 3] and table.frame["click"].dtype.kind == "i"
+    carriage = 'id,click,note\n1,0,"a\rb"\n# a comment\n2,1,y\n3,1,x\n'
+    assert read_table(carriage.encode(), "r.csv").notes == [
+        "line 3 among the rows starts with '#' (a comment) and was skipped"
+    ]
+
+
+def test_dot_thousands_that_are_all_round_are_thousands():
+    data = b"user;price;views;click\nu1;1,5;2.000;1\nu2;2,5;630;0\nu3;3,5;3.000;1\n"
+    assert read_table(data, "v.csv").frame["views"].tolist() == [2000.0, 630.0, 3000.0]

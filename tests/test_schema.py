@@ -521,3 +521,11 @@ def test_count_words_win_over_a_final_code_word_and_quantity_words_over_a_code_w
     array = pd.DataFrame(np.delete(values, 5, axis=1).tolist(), columns=names[:-1])
     array = pd.concat([array, pd.DataFrame({"²": rng.integers(0, 100, n)})], axis=1)
     assert len(infer_schema(array).data.categorical) == 0
+
+
+def test_a_count_per_code_is_a_quantity_and_a_code_after_a_count_word_a_code():
+    from mtlrec.schema import _code_named
+
+    assert [_code_named(n) for n in ("rate_type", "count_class", "items_cat", "clicks_per_category", "items_in_cat")] == [
+        True, True, True, False, False
+    ]  # fmt: skip
