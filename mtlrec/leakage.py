@@ -53,13 +53,14 @@ class Leak:
             target = f"whether any of the tasks {', '.join(repr(t) for t in self.any_of)} is 1"
         return f"{what} alone predict {target} almost perfectly ({measure})"
 
-    def note(self) -> str:
-        """The warning for a column chosen as a feature."""
+    def note(self, cli: bool = True) -> str:
+        """The warning for a column chosen as a feature (with the CLI's flag, for a run's notes; the Data page's
+        warning leaves it out)."""
         return (
             f"column '{self.column}' may leak the label: {self.evidence()}. A column like this is usually recorded "
             "with or after the event, so the model's scores would be too good to be true and useless for "
-            "recommending; unless it is known before the event, set it to ignore (CLI: --exclude "
-            f"{self.column})"
+            "recommending; unless it is known before the event, set it to ignore"
+            + (f" (CLI: --exclude {self.column})" if cli else "")
         )
 
     def reason(self) -> str:

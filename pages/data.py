@@ -297,8 +297,7 @@ def check(config: ExperimentConfig, frame: pd.DataFrame, path: str) -> tuple[lis
                     )
         try:
             notes = validate(config, frame)
-            warnings = [leak.note().replace(f" (CLI: --exclude {leak.column})", "") for leak in
-                        find_leaks(frame, config.data, config.tasks)]  # fmt: skip
+            warnings = [leak.note(cli=False) for leak in find_leaks(frame, config.data, config.tasks)]
         except MtlrecError as exc:
             notes, problems = [], problems + exc.problems
         except Exception as exc:  # see unexpected()
