@@ -242,6 +242,21 @@ def data_key(config: ExperimentConfig, metrics: dict) -> str:
     return "path:" + "+".join(str(p) for p in (config.data.path, config.data.test_path) if p)
 
 
+def data_groups(runs_data: list[tuple[str | None, str]]) -> list[set[str]]:
+    """The datasets among runs' (data_key, file name) pairs, as sets of file names: runs with one data_key are one
+    dataset whatever their file names; a run indexed before data_key existed joins a dataset holding its file name,
+    or makes one of its own. Results (same data as the run shown?) and Runs' comparison both ask this."""
+    by_key: dict[str, set[str]] = {}
+    for key, name in runs_data:
+        if key:
+            by_key.setdefault(key, set()).add(name)
+    groups = list(by_key.values())
+    for key, name in runs_data:
+        if not key and not any(name in group for group in groups):
+            groups.append({name})
+    return groups
+
+
 def summary_of(config: ExperimentConfig, metrics: dict) -> dict:
     """Config highlights and per-task metrics kept in the index for the runs table."""
     return {

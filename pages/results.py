@@ -13,7 +13,7 @@ from mtlrec import charts, fmt, gain  # noqa: E402
 from mtlrec.data import ranking_note  # noqa: E402
 from mtlrec.errors import MtlrecError  # noqa: E402
 from mtlrec.metrics import higher_is_better  # noqa: E402
-from mtlrec.runs import data_key  # noqa: E402
+from mtlrec.runs import data_groups, data_key  # noqa: E402
 from ui import runs, state  # noqa: E402
 from ui.frame import STATUS_ICONS, remember_run  # noqa: E402
 from ui.jobs import session_jobs  # noqa: E402
@@ -325,13 +325,12 @@ if not run.metrics.get("tasks"):  # failed (or stopped before a first epoch): no
 # A reference shares at least one task (else no card would show a difference); runs on this run's data first.
 names = {t.name for t in tasks}
 data = Path(run.config.data.path).name if run.config.data.path else ""
-same_data = data_key(run.config, run.metrics)
+shown = (data_key(run.config, run.metrics), data)
 
 
 def on_same_data(row: dict) -> bool:
-    """By content (or path); runs indexed before the key existed, by file name."""
-    key = row["summary"].get("data_key")
-    return key == same_data if key else row["summary"].get("data") == data
+    """By content (or path); runs indexed before the key existed, by file name (mtlrec.runs.data_groups)."""
+    return len(data_groups([shown, (row["summary"].get("data_key"), row["summary"].get("data") or "")])) == 1
 
 
 others = [

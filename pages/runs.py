@@ -13,7 +13,7 @@ import streamlit as st  # noqa: E402
 from mtlrec import charts  # noqa: E402
 from mtlrec.config import TaskSpec  # noqa: E402
 from mtlrec.errors import MtlrecError  # noqa: E402
-from mtlrec.runs import STATUSES, metrics_table  # noqa: E402
+from mtlrec.runs import STATUSES, data_groups, metrics_table  # noqa: E402
 from ui import runs, state  # noqa: E402
 
 MAIN_METRIC = {"binary": "auc", "regression": "rmse"}
@@ -128,21 +128,6 @@ def run_labels(rows: list[dict]) -> dict[str, str]:
     """Run id -> its name on charts, with the id added where two runs share a name."""
     names = [r["name"] for r in rows]
     return {r["id"]: r["name"] if names.count(r["name"]) == 1 else f"{r['name']} ({r['id']})" for r in rows}
-
-
-def data_groups(runs_data: list[tuple[str | None, str]]) -> list[set[str]]:
-    """The datasets among (data_key, file name) pairs, as sets of file names: runs with one data_key are one dataset
-    whatever their file names; a run indexed before data_key existed joins a dataset holding its file name, or
-    makes one of its own."""
-    by_key: dict[str, set[str]] = {}
-    for key, name in runs_data:
-        if key:
-            by_key.setdefault(key, set()).add(name)
-    groups = list(by_key.values())
-    for key, name in runs_data:
-        if not key and not any(name in group for group in groups):
-            groups.append({name})
-    return groups
 
 
 def compare(selected: list[dict]) -> None:
