@@ -200,24 +200,31 @@ SPLIT_SHARE_OFF = 2.0  # a part of a user split this many times smaller (or larg
 SMALL_PART = 200  # rows under which such a part's metrics are said to be noisy
 
 
+def _parts_off_share(config: ExperimentConfig, kept: int, test: int, val: int, split_test: bool):
+    """(part, rows, share got, share asked) of the test part (when the split made it) and the validation part, for
+    each that holds SPLIT_SHARE_OFF times fewer or more rows than its share asked."""
+    parts = [("test", test, test + kept, config.split.test_frac)] if split_test else []
+    parts.append(("validation", val, kept, config.split.val_frac))
+    for part, rows, of, asked in parts:
+        got = rows / max(of, 1)
+        if asked > 0 and (got * SPLIT_SHARE_OFF < asked or got > asked * SPLIT_SHARE_OFF):
+            yield part, rows, got, asked
+
+
 def _user_split_notes(config: ExperimentConfig, frame: pd.DataFrame, kept: int, test: int, val: int) -> list[str]:
     """A user split shares out users, not rows: with a few heavy users its parts can hold far fewer (or more) rows
     than the shares asked, and metrics then come from a handful of rows. Says so, naming the heaviest user."""
     notes, heavy = [], None
     n = len(frame)
-    parts = [("test", test, test + kept, config.split.test_frac)] if test and kept < n else []
-    parts.append(("validation", val, kept, config.split.val_frac))
-    for part, rows, of, asked in parts:
-        got = rows / max(of, 1)
-        if asked > 0 and (got * SPLIT_SHARE_OFF < asked or got > asked * SPLIT_SHARE_OFF):
-            if heavy is None:  # counted once, for whichever part needs it first
-                counts = frame[config.data.user_col].value_counts()
-                heavy = f"user {show_value(counts.index[0])} has {counts.iloc[0] / n:.0%} of the rows"
-            noisy = f"; its metrics rest on {rows:,} rows only" if rows < SMALL_PART else ""
-            notes.append(
-                f"the user split put {rows:,} rows ({got:.1%}) in the {part} part where {asked:.0%} was asked: it "
-                f"shares out users, not rows, and {heavy}{noisy}; the random or time split shares out rows"
-            )
+    for part, rows, got, asked in _parts_off_share(config, kept, test, val, split_test=bool(test) and kept < n):
+        if heavy is None:  # counted once, for whichever part needs it first
+            counts = frame[config.data.user_col].value_counts()
+            heavy = f"user {show_value(counts.index[0])} has {counts.iloc[0] / n:.0%} of the rows"
+        noisy = f"; its metrics rest on {rows:,} rows only" if rows < SMALL_PART else ""
+        notes.append(
+            f"the user split put {rows:,} rows ({got:.1%}) in the {part} part where {asked:.0%} was asked: it "
+            f"shares out users, not rows, and {heavy}{noisy}; the random or time split shares out rows"
+        )
     return notes
 
 
@@ -227,20 +234,16 @@ def _time_split_notes(
     """Rows with one time stay on one side of a time split (_time_split), so with coarse times (a few dates) a part
     can be far from its share: says so, with the share of the rows at the latest time."""
     notes = []
-    parts = [] if given_test else [("test", test, test + kept, config.split.test_frac)]
-    parts.append(("validation", val, kept, config.split.val_frac))
-    for part, rows, of, asked in parts:
-        got = rows / max(of, 1)
-        if asked > 0 and (got * SPLIT_SHARE_OFF < asked or got > asked * SPLIT_SHARE_OFF):
-            latest = ""
-            if part == "test":
-                times = parse_time(frame[config.data.time_col])
-                latest = f", and {(times == times.max()).mean():.0%} of the rows share the latest time"
-            notes.append(
-                f"the time split put {rows:,} rows ({got:.1%}) in the {part} part where {asked:.0%} was asked: "
-                f"rows with the same time stay on one side{latest}; finer times (or the random split) share out "
-                "rows more evenly"
-            )
+    for part, rows, got, asked in _parts_off_share(config, kept, test, val, split_test=not given_test):
+        latest = ""
+        if part == "test":
+            times = parse_time(frame[config.data.time_col])
+            latest = f", and {(times == times.max()).mean():.0%} of the rows share the latest time"
+        notes.append(
+            f"the time split put {rows:,} rows ({got:.1%}) in the {part} part where {asked:.0%} was asked: "
+            f"rows with the same time stay on one side{latest}; finer times (or the random split) share out "
+            "rows more evenly"
+        )
     return notes
 
 
