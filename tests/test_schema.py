@@ -39,6 +39,19 @@ def test_infer_schema_recognises_other_spellings_of_id_columns(interactions):
     assert (data.user_col, data.item_col, data.time_col) == ("userId", "movieId", "ts")
 
 
+@pytest.mark.parametrize(
+    ("user", "item"),
+    [("user", "adgroup_id"), ("userid", "feedid"), ("user_id", "news_id"), ("user_id", "app_id"), ("user_id", "artist_id")],
+)
+def test_infer_schema_recognises_the_item_columns_of_public_logs(interactions, user, item):
+    # Taobao display ads, WeChat Channels, MIND, Steam and Last.fm name their items so
+    frame = interactions.rename(columns={"user_id": user, "item_id": item})
+
+    data = infer_schema(frame).data
+
+    assert (data.user_col, data.item_col) == (user, item)
+
+
 def test_infer_schema_takes_a_datetime_column_as_time_whatever_its_name(interactions):
     frame = interactions.rename(columns={"timestamp": "when"})
     frame["when"] = pd.to_datetime(frame["when"], unit="s")
