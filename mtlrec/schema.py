@@ -23,10 +23,10 @@ _ITEM_NAMES = {
     "item", "itemid", "iid", "product", "productid", "movie", "movieid", "video", "videoid", "article",
     "articleid", "song", "songid", "track", "trackid", "sku", "asin", "photo", "photoid", "post", "postid",
     "doc", "docid", "ad", "adid", "content", "contentid", "business", "businessid", "book", "bookid",
-    # public logs: Taobao display ads (adgroup_id), WeChat Channels (feedid), MIND (news_id), Steam (app_id),
-    # Last.fm (artist_id), Meituan/Yelp-like (poi_id), ad logs (creative_id), Xiaohongshu-like (note_id)
-    "adgroup", "adgroupid", "feed", "feedid", "news", "newsid", "app", "appid", "artist", "artistid", "poi",
-    "poiid", "creative", "creativeid", "noteid", "goods", "goodsid", "listing", "listingid", "recipe", "recipeid",
+    # public logs: Taobao display ads (adgroup_id), WeChat Channels (feedid), MIND (news_id), Meituan-like (poi_id),
+    # ad logs (creative_id). Not app_id (Avazu's is the context an ad was shown in) nor artist_id (beside a track).
+    "adgroup", "adgroupid", "feed", "feedid", "news", "newsid", "poi", "poiid", "creative", "creativeid", "noteid",
+    "goods", "goodsid", "listing", "listingid", "recipe", "recipeid",
 }  # fmt: skip
 _TIME_NAMES = {
     "timestamp",

@@ -41,10 +41,10 @@ def test_infer_schema_recognises_other_spellings_of_id_columns(interactions):
 
 @pytest.mark.parametrize(
     ("user", "item"),
-    [("user", "adgroup_id"), ("userid", "feedid"), ("user_id", "news_id"), ("user_id", "app_id"), ("user_id", "artist_id")],
+    [("user", "adgroup_id"), ("userid", "feedid"), ("user_id", "news_id"), ("user_id", "poi_id")],
 )
 def test_infer_schema_recognises_the_item_columns_of_public_logs(interactions, user, item):
-    # Taobao display ads, WeChat Channels, MIND, Steam and Last.fm name their items so
+    # Taobao display ads, WeChat Channels, MIND and Meituan-like logs name their items so
     frame = interactions.rename(columns={"user_id": user, "item_id": item})
 
     data = infer_schema(frame).data
