@@ -15,7 +15,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from browser_util import (
@@ -31,6 +31,7 @@ from browser_util import (
     wait_until_idle,
 )
 
+from mtlrec.runs import RunStore
 from ui.frame import PAGES
 
 CHROMIUM = chromium_path()
@@ -193,6 +194,12 @@ def compare_all_runs(page) -> None:
     assert wait_for_charts(page, charts + 1) > charts
 
 
+def url_run(page) -> str:
+    """The run a Results or Recommend page shows, as its address names it (`?run=<id>`)."""
+    assert urlparse(page.url).path.endswith("/results")
+    return parse_qs(urlparse(page.url).query)["run"][0]
+
+
 def test_train_then_results_recommend_runs_and_data(new_server, page, tmp_path: Path) -> None:
     step = Steps()
     server = new_server("main")
@@ -215,7 +222,7 @@ def test_train_then_results_recommend_runs_and_data(new_server, page, tmp_path: 
 
         page.get_by_role("button", name="Open results").click()
         open_page(page, "Results")
-        assert urlparse(page.url).path.endswith("/results") and "run=" in urlparse(page.url).query
+        assert url_run(page) == RunStore(server.home).list()[0]["id"]  # the run just trained, the store's only one
         assert wait_for_charts(page) > 0
         assert_clean(page, "Results")
         shoot(page, "results", page.locator('[data-testid="stTabs"]'))
@@ -275,9 +282,16 @@ def test_sweep_the_loss_weights_then_open_a_point(new_server, page, tmp_path: Pa
         metrics = page.locator('[data-testid="stMetricValue"]')
         assert metrics.first.inner_text() == "11 of 11"  # points finished
         shoot(page, "sweep", page.locator('[data-testid="stMetric"]'))
+        card = page.locator('[data-testid="stMetric"]').filter(has_text="Weights (")  # the point offered: a front point
+        names = card.locator('[data-testid="stMetricLabel"]').inner_text().split("(")[1].rstrip(")").split(" · ")
+        values = card.locator('[data-testid="stMetricValue"]').inner_text().split(" · ")
         page.get_by_role("button", name="Open in Results").click()
         open_page(page, "Results")
-        assert urlparse(page.url).path.endswith("/results") and "run=" in urlparse(page.url).query
+        store = RunStore(server.home)
+        run_id = url_run(page)
+        assert store.get(run_id)["sweep_id"]  # a point of the sweep, with the weights the card showed
+        trained = {t.name: f"{t.weight:.2f}" for t in store.load(run_id).config.tasks}
+        assert [trained[n.strip()] for n in names] == [v.strip() for v in values]
         assert wait_for_charts(page) > 0
         assert_clean(page, "Results of a sweep point")
         step("point opened in Results")
