@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import gammaln  # scikit-learn depends on SciPy
 
 from mtlrec.config import TASK_TYPES
 
@@ -148,10 +149,14 @@ def regression_metrics(y_true: Any, y_pred: Any) -> dict[str, float]:
 def ranking_metrics(users: Any, relevance: Any, scores: Any, k: int = 10) -> dict[str, float]:
     """Mean NDCG@K, Recall@K and HitRate@K over users with at least one relevant row (relevance > 0).
 
-    Each user's rows are ranked by score, highest first; equal scores keep their original row order (stable),
-    so unlike ``sklearn.metrics.ndcg_score`` tied gains are not averaged. NDCG uses linear gain
-    rel / log2(rank + 1) against the ideal order of the user's own rows. Negative or non-finite relevance, or
-    non-finite scores, give NaN for all three.
+    Each user's rows are ranked by score, highest first. Rows with equal scores are in no order: each metric is its
+    expected value over the orders of the tie, so the row order of the file never matters (an unseen item's rows all
+    score alike, and a file written positives first would otherwise rank them first). For NDCG this is the
+    tie-averaged DCG of ``sklearn.metrics.ndcg_score`` (McSherry & Najork, 2008): linear gain rel / log2(rank + 1),
+    each tied row taking the mean discount of the tie's positions, against the ideal order of the user's own rows.
+    Recall@K counts a tied relevant row by the share of the tie's positions inside the top K; HitRate@K is the
+    chance that a relevant row is in the top K (hypergeometric over the tie the cut-off splits). Negative or
+    non-finite relevance, or non-finite scores, give NaN for all three.
     """
     if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
         raise ValueError(f"k must be a positive integer, got {k!r}")
@@ -167,31 +172,54 @@ def ranking_metrics(users: Any, relevance: Any, scores: Any, k: int = 10) -> dic
     if not np.isfinite(relevance).all() or (relevance < 0).any():
         return undefined
 
-    # lexsort's last key is the primary one: user, then score descending, then row order for ties.
-    row_order = np.arange(len(relevance))
-    ranked = np.lexsort((row_order, -scores, codes))
+    n = len(relevance)
+    ranked = np.lexsort((-scores, codes))  # lexsort's last key is the primary one: user, then score descending
     ideal = np.lexsort((-relevance, codes))  # order among equal relevances does not change the ideal DCG
     # Both orders keep each user's rows in the same contiguous block, so one position array serves both.
     rows_per_user = np.bincount(codes, minlength=n_users)
     block_start = np.cumsum(rows_per_user) - rows_per_user
     sorted_codes = codes[ranked]  # equals codes[ideal]: both are sorted by user code first
-    position = row_order - block_start[sorted_codes]  # 0-based rank within the user
-    in_top = position < k
-    discount = np.where(in_top, 1.0 / np.log2(position + 2.0), 0.0)
+    position = np.arange(n) - block_start[sorted_codes]  # 0-based rank within the user
+    discount = np.where(position < k, 1.0 / np.log2(position + 2.0), 0.0)
+
+    # Ties: runs of equal score within a user. Every row of a tie gets the tie's mean discount and its share of
+    # top-K positions.
+    sorted_scores = scores[ranked]
+    new_tie = np.ones(n, dtype=bool)
+    new_tie[1:] = (sorted_codes[1:] != sorted_codes[:-1]) | (sorted_scores[1:] != sorted_scores[:-1])
+    tie = np.cumsum(new_tie) - 1
+    tie_start = np.flatnonzero(new_tie)
+    tie_size = np.diff(np.append(tie_start, n))
+    tie_discount = np.add.reduceat(discount, tie_start) / tie_size
+    tie_first = position[tie_start]  # the tie's first rank within its user
+    tie_in_top = np.clip(k - tie_first, 0, tie_size)  # how many of its positions lie in the top K
 
     ranked_relevance = relevance[ranked]
-    dcg = np.bincount(sorted_codes, weights=ranked_relevance * discount, minlength=n_users)
-    ideal_dcg = np.bincount(sorted_codes, weights=relevance[ideal] * discount, minlength=n_users)
     relevant = ranked_relevance > 0
+    dcg = np.bincount(sorted_codes, weights=ranked_relevance * tie_discount[tie], minlength=n_users)
+    ideal_dcg = np.bincount(sorted_codes, weights=relevance[ideal] * discount, minlength=n_users)
     n_relevant = np.bincount(sorted_codes, weights=relevant, minlength=n_users)
-    hits = np.bincount(sorted_codes, weights=relevant & in_top, minlength=n_users)
+    hits = np.bincount(sorted_codes, weights=relevant * (tie_in_top / tie_size)[tie], minlength=n_users)
+
+    # HitRate: a relevant row in a tie wholly inside the top K is a hit; else the one tie the cut-off splits (m of
+    # its g positions inside, r relevant rows) misses with probability C(g - r, m) / C(g, m).
+    tie_user = sorted_codes[tie_start]
+    tie_relevant = np.add.reduceat(relevant.astype(np.int64), tie_start)
+    sure = np.bincount(tie_user, weights=(tie_in_top == tie_size) & (tie_relevant > 0), minlength=n_users) > 0
+    split = (tie_in_top > 0) & (tie_in_top < tie_size) & (tie_relevant > 0)
+    g, r, m = tie_size[split].astype(float), tie_relevant[split].astype(float), tie_in_top[split].astype(float)
+    with np.errstate(invalid="ignore"):
+        log_miss = gammaln(g - r + 1) - gammaln(g - r - m + 1) - gammaln(g + 1) + gammaln(g - m + 1)
+    miss = np.where(g - r >= m, np.exp(log_miss), 0.0)
+    hit_chance = sure.astype(float)
+    hit_chance[tie_user[split]] = np.maximum(hit_chance[tie_user[split]], 1.0 - miss)
 
     qualifies = n_relevant > 0
     if not qualifies.any():
         return undefined
     ndcg = dcg[qualifies] / ideal_dcg[qualifies]
     recall = hits[qualifies] / n_relevant[qualifies]
-    hitrate = (hits[qualifies] > 0).astype(float)
+    hitrate = hit_chance[qualifies]
     return {name: float(values.mean()) for name, values in zip(names, (ndcg, recall, hitrate), strict=True)}
 
 

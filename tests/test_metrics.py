@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 
@@ -149,9 +150,48 @@ def test_users_with_no_relevant_rows_are_skipped():
     assert all(math.isnan(v) for v in ranking_metrics([1, 2], [0, 0], [0.5, 0.5]).values())
 
 
-def test_equal_scores_keep_original_row_order():
-    assert ranking_metrics(["u", "u"], [0, 1], [0.5, 0.5], k=1)["hitrate@1"] == 0.0
-    assert ranking_metrics(["u", "u"], [1, 0], [0.5, 0.5], k=1)["hitrate@1"] == 1.0
+def test_tied_scores_count_as_every_order_of_the_tie_equally():
+    # One relevant row tied with one other for a single top slot: in the top half the time.
+    for relevance in ([0, 1], [1, 0]):
+        result = ranking_metrics(["u", "u"], relevance, [0.5, 0.5], k=1)
+        assert result == {"ndcg@1": 0.5, "recall@1": 0.5, "hitrate@1": 0.5}
+    # Two relevant rows among four tied for two slots: each row is in with chance 1/2 (recall 1/2); both are out
+    # only when the two others take the slots, 1 of C(4, 2) = 6 orders (hitrate 5/6).
+    result = ranking_metrics(["u"] * 4, [1, 1, 0, 0], [0.3] * 4, k=2)
+    assert result["recall@2"] == pytest.approx(0.5)
+    assert result["hitrate@2"] == pytest.approx(5 / 6)
+
+
+def test_ranking_metrics_do_not_depend_on_the_row_order_of_the_file():
+    # A negative-sampled test file written positives first, whose unseen items all score alike, ranked its
+    # positives first (NDCG@3 0.85 as written, 0.30 shuffled).
+    users, relevance, _ = _random_ranking_data(seed=7)
+    scores = np.random.default_rng(7).integers(0, 3, len(users)) / 3  # many ties
+    order = np.random.default_rng(8).permutation(len(users))
+    for k in (1, 3, 10):
+        assert ranking_metrics(users[order], relevance[order], scores[order], k=k) == pytest.approx(
+            ranking_metrics(users, relevance, scores, k=k)
+        )
+
+
+def test_tied_ranking_metrics_are_the_mean_over_every_order_of_the_ties():
+    # Brute force on small users: every ordering consistent with the scores, equally likely.
+    rng = np.random.default_rng(3)
+    for _ in range(60):
+        n, k = int(rng.integers(2, 7)), int(rng.integers(1, 5))
+        relevance = rng.integers(0, 3, n) * (rng.random(n) < 0.6)
+        if relevance.sum() == 0:
+            continue
+        scores = rng.integers(0, 3, n).astype(float)
+        discount = np.where(np.arange(n) < k, 1 / np.log2(np.arange(n) + 2), 0.0)
+        ideal = (np.sort(relevance)[::-1] * discount).sum()
+        orders = [p for p in itertools.permutations(range(n)) if np.all(np.diff(scores[list(p)]) <= 0)]
+        ndcg = np.mean([(relevance[list(p)] * discount).sum() / ideal for p in orders])
+        found = [(relevance[list(p)][:k] > 0).sum() for p in orders]
+        result = ranking_metrics(np.zeros(n), relevance, scores, k=k)
+        assert result[f"ndcg@{k}"] == pytest.approx(ndcg)
+        assert result[f"recall@{k}"] == pytest.approx(np.mean(found) / (relevance > 0).sum())
+        assert result[f"hitrate@{k}"] == pytest.approx(np.mean([f > 0 for f in found]))
 
 
 def test_negative_or_missing_relevance_gives_nan():
@@ -207,7 +247,8 @@ def test_ndcg_equals_sklearn_ndcg_score_per_user_averaged(k):
 
 
 def _reference_recall_and_hitrate(users, relevance, scores, k):
-    """Plain-Python definition: rank each user's rows by score (stable), count relevant rows in the top k."""
+    """Plain-Python definition: walk each user's ties by falling score; a tie with more rows than the top-K slots
+    left fills them in any order, each equally likely (expected recall; the chance of at least one hit)."""
     rows_by_user: dict = {}
     for row, user in enumerate(users):
         rows_by_user.setdefault(user, []).append(row)
@@ -216,21 +257,43 @@ def _reference_recall_and_hitrate(users, relevance, scores, k):
         n_relevant = sum(relevance[r] > 0 for r in rows)
         if n_relevant == 0:
             continue
-        top = sorted(rows, key=lambda r: -scores[r])[:k]
-        found = sum(relevance[r] > 0 for r in top)
+        ties: dict = {}
+        for r in rows:
+            ties.setdefault(scores[r], []).append(r)
+        slots, found, miss = k, 0.0, 1.0
+        for score in sorted(ties, reverse=True):
+            tie = ties[score]
+            taken = min(slots, len(tie))
+            good = sum(relevance[r] > 0 for r in tie)
+            found += good * taken / len(tie)
+            miss *= math.comb(len(tie) - good, taken) / math.comb(len(tie), taken)
+            slots -= taken
         recalls.append(found / n_relevant)
-        hits.append(1.0 if found else 0.0)
+        hits.append(1.0 - miss)
     return sum(recalls) / len(recalls), sum(hits) / len(hits)
 
 
 @pytest.mark.parametrize("k", [1, 5, 20])
 def test_recall_and_hitrate_match_plain_python_reference_with_ties(k):
     users, relevance, _ = _random_ranking_data(seed=100 + k)
-    scores = np.random.default_rng(k).integers(0, 5, len(users)) / 5  # ties resolved by row order
+    scores = np.random.default_rng(k).integers(0, 5, len(users)) / 5  # many ties
     recall, hitrate = _reference_recall_and_hitrate(users.tolist(), relevance.tolist(), scores.tolist(), k)
     result = ranking_metrics(users, relevance, scores, k=k)
     assert result[f"recall@{k}"] == pytest.approx(recall)
     assert result[f"hitrate@{k}"] == pytest.approx(hitrate)
+
+
+@pytest.mark.parametrize("k", [1, 5, 20])
+def test_tied_ndcg_equals_sklearn_ndcg_score(k):
+    users, relevance, _ = _random_ranking_data(seed=200 + k)
+    scores = np.random.default_rng(k).integers(0, 5, len(users)) / 5  # sklearn averages tied gains
+    per_user = []
+    for user in np.unique(users):
+        rows = users == user
+        if relevance[rows].sum() > 0:
+            one_row = rows.sum() == 1
+            per_user.append(1.0 if one_row else ndcg_score([relevance[rows]], [scores[rows]], k=k))
+    assert ranking_metrics(users, relevance, scores, k=k)[f"ndcg@{k}"] == pytest.approx(np.mean(per_user))
 
 
 def test_task_metrics_binary_with_users_adds_gauc_and_ranking():
