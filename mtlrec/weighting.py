@@ -115,7 +115,7 @@ class UncertaintyWeighting(Weighting):
 
 
 class GradNormWeighting(Weighting):
-    """Chen et al. (ICML 2018), Algorithm 1, on the last shared layer W (see `last_shared_layer`).
+    """Chen et al. (ICML 2018), Algorithm 1, on the last shared layer W (see `gradnorm_layers`).
 
     Per batch: G_i = ||grad_W w_i L_i||, r_i = L~_i / mean(L~) with L~_i = L_i / L_i(0) (L_i(0): the first
     batch), L_grad = sum_i |G_i - mean(G) * r_i^alpha| with the target held constant; the network gets the
@@ -137,21 +137,22 @@ class GradNormWeighting(Weighting):
         self.task_weights = nn.Parameter(self.base.clone())  # on the device `to` chose
         self.optimizer = torch.optim.Adam([self.task_weights], lr=GRADNORM_LR)
         self.initial_losses: torch.Tensor | None = None  # (T,) L_i(0)
-        layer = last_shared_layer(model)
-        self.layer = layer if bool(self.active.any()) else None
-        self.notes = [] if layer is not None else [NO_SHARED_NOTE.format(method="GradNorm")]
+        layers = gradnorm_layers(model)
+        self.layers = layers if bool(self.active.any()) else []
+        self.notes = [] if layers else [NO_SHARED_NOTE.format(method="GradNorm")]
 
     def backward(self, task_losses: torch.Tensor, model: nn.Module) -> torch.Tensor:
-        if self.layer is None:
+        if not self.layers:
             return super().backward(task_losses, model)
         losses = task_losses.detach()
         if self.initial_losses is None:
             self.initial_losses = losses.clone()
-        norms = torch.zeros_like(losses)  # (T,) ||grad_W L_i||
+        norms = torch.zeros_like(losses)  # (T,) ||grad_W L_i||, W all of gradnorm_layers' matrices
         for i in torch.nonzero(self.active).flatten().tolist():
-            (grad,) = torch.autograd.grad(task_losses[i], self.layer, retain_graph=True, allow_unused=True)
-            if grad is not None:  # None: the task's output does not read this layer (G_i = 0)
-                norms[i] = grad.norm()
+            grads = torch.autograd.grad(task_losses[i], self.layers, retain_graph=True, allow_unused=True)
+            found = [g.pow(2).sum() for g in grads if g is not None]  # None: the task does not read it (G_i = 0)
+            if found:
+                norms[i] = torch.stack(found).sum().sqrt()
         total = (self.task_weights.detach() * task_losses).sum()
         total.backward()
         self._step(self.balance_loss(losses, norms))
@@ -268,10 +269,15 @@ def project_conflicts(grads: torch.Tensor, generator: torch.Generator | None = N
     return projected
 
 
-def last_shared_layer(model: nn.Module) -> nn.Parameter | None:
-    """GradNorm's W: the last parameter tensor with two or more dimensions among the model's shared parameters."""
+def gradnorm_layers(model: nn.Module) -> list[nn.Parameter]:
+    """GradNorm's W, the last shared layer: the model's own `gradnorm_layers()` where it has them (MMoE and PLE:
+    the last matrix of every shared expert, which sit side by side), else the last parameter tensor with two or
+    more dimensions among its shared parameters (shared-bottom: the bottom's last layer; ESMM: the embedding)."""
+    own = list(model.gradnorm_layers()) if hasattr(model, "gradnorm_layers") else []
+    if own:
+        return own
     matrices = [p for p in shared_parameters(model) if p.dim() >= 2]
-    return matrices[-1] if matrices else None
+    return matrices[-1:]
 
 
 STRATEGIES: dict[str, type[Weighting]] = {

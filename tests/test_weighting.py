@@ -177,7 +177,41 @@ def test_gradnorm_uses_the_last_shared_matrix():
     model = LinearTasks(2)
     gradnorm = strategy("gradnorm", [1.0, 1.0], model=model)
 
-    assert gradnorm.layer is model.W
+    assert gradnorm.layers == [model.W]
+
+
+@pytest.mark.parametrize("kind", ["mmoe", "ple"])
+def test_gradnorm_on_experts_measures_every_shared_experts_last_layer(kind):
+    # One expert alone (the last) weighed the tasks by how much their gates used it: renumbering the experts, which
+    # leaves the model's function unchanged, changed the weights GradNorm learned.
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(kind=kind, size="tiny"), [5, 7], 2, 2)
+    experts = model.experts if kind == "mmoe" else model.levels[-1].shared_experts
+    last = [[m for m in e.modules() if isinstance(m, nn.Linear)][-1].weight for e in experts]
+    gradnorm = strategy("gradnorm", [1.0, 1.0], model=model)
+    assert len(last) > 1 and gradnorm.layers == last
+
+    categorical, numeric = torch.randint(0, 5, (64, 2)), torch.randn(64, 2)
+    outputs = model(categorical, numeric)
+    task_losses = torch.stack([outputs[:, 0].pow(2).mean(), (outputs[:, 1] - 1).pow(2).mean()])
+    expected = [
+        torch.sqrt(sum(g.pow(2).sum() for g in torch.autograd.grad(task_losses[i], last, retain_graph=True)))
+        for i in range(2)
+    ]
+    seen = {}
+    gradnorm.balance_loss = _recording(gradnorm, seen)
+    gradnorm.backward(task_losses, model)
+    assert seen["norms"].tolist() == pytest.approx([e.item() for e in expected], rel=1e-5)
+
+
+def _recording(gradnorm, seen):
+    original = type(gradnorm).balance_loss
+
+    def record(losses, norms):
+        seen["norms"] = norms.clone()
+        return original(gradnorm, losses, norms)
+
+    return record
 
 
 def test_gradnorm_without_shared_layers_falls_back_to_fixed_weights_with_a_note():

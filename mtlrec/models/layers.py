@@ -76,6 +76,16 @@ def mlp(input_dim: int, widths: list[int], dropout: float = 0.0) -> nn.Sequentia
     return nn.Sequential(*layers)
 
 
+def last_weights(experts) -> list[nn.Parameter]:
+    """The weight matrix of each expert's last Linear layer (none for an expert without layers)."""
+    found = []
+    for expert in experts:
+        linears = [m for m in expert.modules() if isinstance(m, nn.Linear)]
+        if linears:
+            found.append(linears[-1].weight)
+    return found
+
+
 def stacked_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
     """nn.Linear for K stacked inputs (K, N, in) and weights (K, out, in): one batched matrix product."""
     if bias is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from mtlrec.models.layers import FeatureEmbedding, GatedExperts, Tower, mlp, towers_forward
+from mtlrec.models.layers import FeatureEmbedding, GatedExperts, Tower, last_weights, mlp, towers_forward
 
 
 class MMoE(GatedExperts):
@@ -40,6 +40,11 @@ class MMoE(GatedExperts):
     def shared_parameters(self) -> list[nn.Parameter]:
         """Parameters every task's loss reaches: the embedding and the experts (each gate belongs to one task)."""
         return [*self.embedding.parameters(), *self.experts.parameters()]
+
+    def gradnorm_layers(self) -> list[nn.Parameter]:
+        """GradNorm's last shared layer: the experts side by side, so every expert's last matrix (one alone would
+        weigh the tasks by how much their gates happen to use that expert)."""
+        return last_weights(self.experts)
 
     def _forward(self, categorical: torch.Tensor, numeric: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(outputs (N, T), gate weights (N, T, E)), experts in creation order."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from mtlrec.models.layers import FeatureEmbedding, GatedExperts, Tower, mlp, towers_forward
+from mtlrec.models.layers import FeatureEmbedding, GatedExperts, Tower, last_weights, mlp, towers_forward
 
 
 def _mix(gate: nn.Linear, gate_input: torch.Tensor, experts: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -94,6 +94,10 @@ class PLE(GatedExperts):
             if level.shared_gate is not None:
                 params += [*level.shared_gate.parameters()]
         return params
+
+    def gradnorm_layers(self) -> list[nn.Parameter]:
+        """GradNorm's last shared layer: the last matrix of every shared expert of the last level (see MMoE)."""
+        return last_weights(self.levels[-1].shared_experts)
 
     def _forward(self, categorical: torch.Tensor, numeric: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(outputs (N, T), the last level's task gates (N, T, S + K)): shared experts first, then the task's own."""
