@@ -21,6 +21,7 @@ from sklearn.metrics import roc_auc_score, roc_curve
 
 from mtlrec.config import PREDICTION_COLUMNS, RecommendColumns, TaskSpec
 from mtlrec.errors import MtlrecError
+from mtlrec.gain import UNTRAINED
 from mtlrec.resources import PARTS
 from mtlrec.schema import binary_labels
 
@@ -844,6 +845,9 @@ def mtl_gain_chart(gain: pd.DataFrame, tasks: Sequence[Task]) -> go.Figure:
             continue
         row = found.iloc[0]
         relative = float(row.get("relative_gain", math.nan))
+        if row.get("transfer") == UNTRAINED:
+            notes.append(f"{name}: not trained (loss weight 0), so no transfer to show")
+            continue
         if not math.isfinite(relative):
             notes.append(f"{name}: gain unknown (a metric is missing or the baseline's is 0)")
             continue

@@ -24,6 +24,10 @@ BASELINE_FILE = "baseline.json"
 # Per task type: the metrics compared, the main one first (it is the one charted).
 GAIN_METRICS = {"binary": ("auc", "logloss"), "regression": ("rmse", "mae")}
 GAIN_COLUMNS = ["task", "metric", "main", "multi_task", "single_task", "gain", "relative_gain", "transfer"]
+# A task with loss weight 0 in the multi-task run: evaluated, never trained, so its gain is not transfer.
+UNTRAINED = "not trained (weight 0)"
+# Relative difference within which two metrics are the same (float rounding, not transfer).
+SAME_TOLERANCE = 1e-6
 
 
 def single_task_config(config: ExperimentConfig) -> ExperimentConfig:
@@ -59,7 +63,9 @@ def mtl_gain(
     The metrics are metrics.json's "tasks" parts ({task: {metric: value}}) of the multi-task and the baseline run.
     gain is signed so that positive means the multi-task model is better: multi − single for AUC, single − multi
     for log loss, RMSE and MAE. relative_gain is the gain in % of the single-task value; transfer says "positive",
-    "negative", "none" (equal) or "unknown" (a value is missing).
+    "negative", "none" (equal within SAME_TOLERANCE: with one trained task the two models are the same up to
+    rounding), "unknown" (a value is missing) or UNTRAINED (the task's loss weight is 0 in the multi-task run: its
+    tower kept its initial weights, so the difference is no transfer but the baseline's training).
     """
     rows = []
     for task in tasks:
@@ -67,7 +73,14 @@ def mtl_gain(
             multi, single = _value(mtl_metrics, task.name, metric), _value(single_metrics, task.name, metric)
             gain = (multi - single) if higher_is_better(metric) else (single - multi)
             relative = 100 * gain / abs(single) if single else math.nan
-            transfer = "unknown" if math.isnan(gain) else "positive" if gain > 0 else "negative" if gain < 0 else "none"
+            if task.weight == 0:
+                transfer = UNTRAINED
+            elif math.isnan(gain):
+                transfer = "unknown"
+            elif math.isclose(multi, single, rel_tol=SAME_TOLERANCE, abs_tol=1e-12):
+                transfer = "none"
+            else:
+                transfer = "positive" if gain > 0 else "negative"
             rows.append([task.name, metric, i == 0, multi, single, gain, relative, transfer])
     return pd.DataFrame(rows, columns=GAIN_COLUMNS).astype({"main": bool})
 

@@ -454,6 +454,14 @@ def test_mtl_gain_chart_has_one_bar_per_task_coloured_by_the_sign_of_its_relativ
     assert (zero.y0, zero.y1) == (0, 0)
 
 
+def test_mtl_gain_chart_leaves_an_untrained_task_out_with_a_note() -> None:
+    table = gain_table()
+    table.loc[table["task"] == "like", "transfer"] = "not trained (weight 0)"
+    fig = charts.mtl_gain_chart(table, TASKS)
+    assert [t.x[0] for t in fig.data] == ["click", "watch_time"]
+    assert "like: not trained (loss weight 0)" in str(fig.layout)
+
+
 ISSUE4_BUILDERS = {
     "effective_weights": lambda f: charts.effective_weights(f, TASKS),
     "gradient_norms": lambda f: charts.gradient_norms(f, TASKS),

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from mtlrec.config import ExperimentConfig, ModelConfig, TaskSpec, WeightingConfig
-from mtlrec.gain import BASELINE_FILE, baseline_of, link_baseline, mtl_gain, single_task_config
+from mtlrec.gain import BASELINE_FILE, UNTRAINED, baseline_of, link_baseline, mtl_gain, single_task_config
 from mtlrec.runs import RunStore
 
 TASKS = [TaskSpec("click"), TaskSpec("purchase", weight=0.0), TaskSpec("watch_time", "regression", 2.0, log1p=True)]
@@ -16,6 +16,7 @@ MTL = {
     "purchase": {"auc": 0.60, "logloss": 0.10},
     "watch_time": {"rmse": 20.0, "mae": 8.0},
 }
+TRAINED = [TaskSpec(t.name, t.type, t.weight or 0.5, t.log1p) for t in TASKS]  # every task with a loss weight
 SINGLE = {
     "click": {"auc": 0.70, "logloss": 0.44},
     "purchase": {"auc": 0.64, "logloss": 0.08},
@@ -48,7 +49,7 @@ def test_single_task_config_keeps_the_settings_and_trains_each_task_alone():
 
 
 def test_gain_is_positive_when_the_multi_task_model_is_better_whichever_way_the_metric_goes():
-    table = mtl_gain(MTL, SINGLE, TASKS)
+    table = mtl_gain(MTL, SINGLE, TRAINED)
     assert list(table.columns) == [
         "task", "metric", "main", "multi_task", "single_task", "gain", "relative_gain", "transfer",
     ]  # fmt: skip
@@ -73,7 +74,7 @@ def test_gain_is_positive_when_the_multi_task_model_is_better_whichever_way_the_
 
 def test_a_missing_or_zero_value_gives_an_unknown_gain_not_an_error():
     single = {"click": {"auc": 0.70, "logloss": 0.0}, "watch_time": {"rmse": None}}
-    table = mtl_gain(MTL, single, TASKS)
+    table = mtl_gain(MTL, single, TRAINED)
     rows = {(r.task, r.metric): r for r in table.itertuples()}
     assert math.isnan(rows["purchase", "auc"].gain) and rows["purchase", "auc"].transfer == "unknown"
     assert math.isnan(rows["watch_time", "rmse"].single_task)
@@ -82,8 +83,25 @@ def test_a_missing_or_zero_value_gives_an_unknown_gain_not_an_error():
 
 
 def test_equal_values_are_no_transfer():
-    table = mtl_gain(MTL, MTL, TASKS)
+    table = mtl_gain(MTL, MTL, TRAINED)
     assert set(table["transfer"]) == {"none"} and (table["gain"] == 0).all()
+
+
+def test_a_difference_of_float_rounding_is_no_transfer():
+    # With one trained task the multi-task and single-task models are the same network: log losses 2e-10 apart.
+    single = {"click": {"auc": 0.75, "logloss": 0.40 + 2.2e-10}}
+    rows = {r.metric: r for r in mtl_gain(MTL, single, TRAINED[:1]).itertuples()}
+    assert rows["logloss"].transfer == "none" and rows["logloss"].gain == pytest.approx(2.2e-10, abs=1e-13)
+    single = {"click": {"auc": 0.75, "logloss": 0.4001}}
+    assert mtl_gain(MTL, single, TRAINED[:1])["transfer"].tolist() == ["none", "positive"]
+
+
+def test_a_task_with_loss_weight_zero_is_not_trained_not_negative_transfer():
+    # Its tower kept its initial weights: worse than its baseline, but not because of sharing.
+    table = mtl_gain(MTL, SINGLE, TASKS)
+    rows = {(r.task, r.metric): r for r in table.itertuples()}
+    assert rows["purchase", "auc"].transfer == UNTRAINED and rows["purchase", "auc"].gain == pytest.approx(-0.04)
+    assert rows["click", "auc"].transfer == "positive"
 
 
 def test_a_baseline_link_is_kept_in_the_run_folder(tmp_path):
