@@ -362,12 +362,18 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
             id_named = _id_named(c)
             # A row id is distinct in (nearly) every row; an id column with fewer values (a seller in half the rows
             # of a small file) is a feature.
+            restarts = _saved_index_restarts(c, s) if integer and n > 100 and nunique[c] < n else None
             if (
                 integer
                 and n > 100
                 and (nunique[c] == n and _row_index(c, s) or id_named and nunique[c] > ROW_ID_SHARE * n)
             ):
                 ignored[c] = f"{nunique[c]:,} distinct integers in {n:,} rows: looks like a row id or index"
+            elif restarts is not None:
+                ignored[c] = (
+                    f"row numbers that count up and start again {restarts:,} times: the index of several tables "
+                    "saved together (pd.concat(...).to_csv()), not a feature"
+                )
             else:  # an id is a category, whatever its number of values (standardising ids means nothing)
                 coded = id_named or _code_named(c, number_names=not positions)
                 (categorical if integer and (nunique[c] <= 32 or coded) else numeric).append(c)
@@ -484,6 +490,18 @@ def _row_index(column: str, series: pd.Series) -> bool:
     if _squash(column) in ("", "index", "idx", "row", "rowid", "rownum") or _squash(column).startswith("unnamed"):
         return True
     return bool(series.max() - series.min() == len(series) - 1)
+
+
+def _saved_index_restarts(column: str, series: pd.Series) -> int | None:
+    """How often a saved pandas index starts again ("Unnamed: 0" of pd.concat(parts).to_csv(): 0..999 three times),
+    or None when the column is not one: named as an index, no missing values, and counting up but for a few steps
+    (at most 1% of them; each a new part)."""
+    squashed = _squash(column)
+    if not (squashed in ("", "index", "idx", "rownum") or squashed.startswith("unnamed")) or series.isna().any():
+        return None
+    steps = np.diff(series.to_numpy(dtype=np.float64))
+    restarts = int((steps <= 0).sum())
+    return restarts if 0 < restarts <= 0.01 * len(steps) else None
 
 
 def show_value(value) -> str:

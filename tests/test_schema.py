@@ -542,3 +542,26 @@ def test_a_count_per_code_is_a_quantity_and_a_code_after_a_count_word_a_code():
     assert [_code_named(n) for n in ("rate_type", "count_class", "items_cat", "clicks_per_category", "items_in_cat")] == [
         True, True, True, False, False
     ]  # fmt: skip
+
+
+def test_the_index_of_tables_saved_together_is_ignored_not_a_feature():
+    # pd.concat(days).to_csv() writes an unnamed index that counts 0..999 three times: row positions, not a feature
+    rng = np.random.default_rng(12)
+    days = [
+        pd.DataFrame(
+            {"user_id": rng.integers(0, 300, 1000), "price": rng.random(1000), "click": rng.integers(0, 2, 1000)}
+        )
+        for _ in range(3)
+    ]
+    frame = pd.concat(days).reset_index().rename(columns={"index": "Unnamed: 0"})
+
+    proposal = infer_schema(frame)
+
+    assert "Unnamed: 0" not in proposal.data.numeric + proposal.data.categorical
+    assert "start again 2 times" in proposal.ignored["Unnamed: 0"]
+    # an unnamed column of counts is data, and so is a named column that counts up and restarts
+    frame["Unnamed: 0"] = rng.integers(0, 50, len(frame))
+    frame["visit_number"] = np.tile(np.arange(1000), 3)
+    proposal = infer_schema(frame)
+    assert "Unnamed: 0" in proposal.data.numeric + proposal.data.categorical
+    assert "visit_number" in proposal.data.numeric + proposal.data.categorical
