@@ -321,8 +321,10 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
                 return c
         return None
 
-    user_col = id_column(_USER_NAMES, set())
-    item_col = id_column(_ITEM_NAMES, {user_col})
+    # Ali-CCP (the ESMM paper's dataset) names its fields by number: 101 is the user id and 205 the item id.
+    ali_ccp = {"101", "205"} <= {str(c) for c in columns}
+    user_col = id_column(_USER_NAMES | ({"101"} if ali_ccp else set()), set())
+    item_col = id_column(_ITEM_NAMES | ({"205"} if ali_ccp else set()), {user_col})
     evidence = {c: _time_evidence(c, series[c]) for c in columns if c not in (user_col, item_col) and nunique[c] > 1}
     # Values that are times before a name alone, then the finest (KuaiRand has a day and a time in ms); the other
     # columns whose values are times are ignored, not standardised as features.

@@ -565,3 +565,25 @@ def test_the_index_of_tables_saved_together_is_ignored_not_a_feature():
     proposal = infer_schema(frame)
     assert "Unnamed: 0" in proposal.data.numeric + proposal.data.categorical
     assert "visit_number" in proposal.data.numeric + proposal.data.categorical
+
+
+def test_ali_ccp_field_numbers_give_the_user_and_item_columns():
+    # Ali-CCP (ESMM's dataset) numbers its fields: 101 is the user id, 205 the item id, 206 its category
+    rng = np.random.default_rng(5)
+    n = 2000
+    frame = pd.DataFrame(
+        {
+            "click": rng.integers(0, 2, n),
+            "purchase": rng.integers(0, 2, n),
+            "101": rng.integers(0, 300, n),
+            "121": rng.integers(0, 90, n),
+            "205": rng.integers(0, 500, n),
+            "206": rng.integers(0, 40, n),
+        }
+    )
+
+    data = infer_schema(frame).data
+
+    assert (data.user_col, data.item_col) == ("101", "205")
+    assert {"121", "206"} <= set(data.categorical)
+    assert infer_schema(frame.drop(columns="205")).data.user_col is None  # a lone "101" is any numbered field
