@@ -33,6 +33,10 @@ ID_COLUMNS = (  # (role, label, help) of the id selectboxes; the config field is
     ("time", "Timestamp column", "Epoch seconds or dates: enables the time split."),
 )
 EDITOR = "schema_editor"  # widget keys of the schema editor start with "schema_": a new dataset clears them
+# The editor's key is EDITOR_<generation>, a new one for each new table: the browser keeps a data editor's edited
+# cells for as long as its key stays, so a new file of the same shape showed the previous file's edits, which the
+# server no longer applied (outside "schema_", so that clearing the widgets does not reset the count).
+EDITOR_GENERATION = "editor_generation"
 EDITOR_BASE = "schema_base"  # the editor's input table: (its columns, the table), stable while the page is shown
 ASIDE = "schema_aside"  # tasks whose column is now the user, item or time column: name -> {"spec", "position"}
 
@@ -218,14 +222,18 @@ def schema_editor(config: ExperimentConfig, frame: pd.DataFrame, distinct: dict)
 
     rest = [c for c in frame.columns if c not in (user, item, time)]
     base = st.session_state.get(EDITOR_BASE)
-    if base is None or base[0] != rest or EDITOR not in st.session_state:
-        # New rows (an id column changed) or a fresh visit: rebuild from the config; old edits are positional.
-        st.session_state.pop(EDITOR, None)
+    key = f"{EDITOR}_{st.session_state.get(EDITOR_GENERATION, 0)}"
+    if base is None or base[0] != rest or key not in st.session_state:
+        # New rows (an id column changed), a new dataset or a fresh visit: rebuild from the config, in an editor
+        # with a new key (old edits are positional, and the browser would keep showing them).
+        st.session_state.pop(key, None)
+        st.session_state[EDITOR_GENERATION] = st.session_state.get(EDITOR_GENERATION, 0) + 1
+        key = f"{EDITOR}_{st.session_state[EDITOR_GENERATION]}"
         base = (rest, editor_table(config, frame, rest, distinct, aside))
         st.session_state[EDITOR_BASE] = base
     edited = st.data_editor(
         base[1],
-        key=EDITOR,
+        key=key,
         hide_index=True,
         width="stretch",
         num_rows="fixed",

@@ -192,6 +192,21 @@ def open_app(page: str | None = None, session: dict | None = None, query: dict |
     return at
 
 
+def schema_editor(at: AppTest):
+    """The Data page's schema editor (its key, schema_editor_<n>, changes with each new table)."""
+    [editor] = [e for e in at.data_editor if str(e.key).startswith("schema_editor_")]
+    return editor
+
+
+def edit_schema(at: AppTest, changes: dict[str, dict]) -> AppTest:
+    """Edit schema editor rows by column name, as a person would in the table, and rerun."""
+    editor = schema_editor(at)
+    rows = list(editor.value["column"])
+    edits = {rows.index(column): change for column, change in changes.items()}
+    at.session_state[editor.key] = {"edited_rows": edits, "added_rows": [], "deleted_rows": []}
+    return at.run()
+
+
 def with_sample(page: str, change=None) -> AppTest:
     """Home, the synthetic sample loaded with its button, then `page`; `change(config)` first edits the session's
     experiment (as another page or a reopened run would have left it)."""

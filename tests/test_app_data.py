@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import figures, numbers, open_app, upload
+from conftest import edit_schema, figures, numbers, open_app, schema_editor, upload
 from streamlit.testing.v1 import AppTest
 
 from mtlrec.config import ExperimentConfig
@@ -43,10 +43,7 @@ def load_sample(at: AppTest) -> AppTest:
 
 def edit(at: AppTest, changes: dict[str, dict]) -> AppTest:
     """Edit schema editor rows by column name, as a person would in the table."""
-    rows = list(at.data_editor(key="schema_editor").value["column"])
-    edits = {rows.index(column): change for column, change in changes.items()}
-    at.session_state["schema_editor"] = {"edited_rows": edits, "added_rows": [], "deleted_rows": []}
-    at.run()
+    edit_schema(at, changes)
     assert not at.exception
     return at
 
@@ -103,7 +100,7 @@ def test_sample_button_loads_preview_prefilled_schema_validation_and_profile_cha
     assert at.selectbox(key="schema_item").value == "item_id"
     assert at.selectbox(key="schema_time").value == "timestamp"
     assert at.checkbox(key="schema_ids").value is True
-    table = at.data_editor(key="schema_editor").value.set_index("column")
+    table = schema_editor(at).value.set_index("column")
     assert {"user_id", "item_id", "timestamp"}.isdisjoint(table.index)
     labels = table[table["role"] == "label"]
     assert labels["task type"].to_dict() == {
@@ -241,7 +238,7 @@ def test_settings_survive_switching_to_another_page_and_back():
     assert experiment(at).to_dict() == saved.to_dict()
     assert at.selectbox(key="schema_time").value == "(none)"
     assert at.checkbox(key="schema_ids").value is False
-    table = at.data_editor(key="schema_editor").value.set_index("column")
+    table = schema_editor(at).value.set_index("column")
     assert table.loc["like", "role"] == "ignore"
     assert table.loc["watch_time", "log1p"] == False  # noqa: E712 (numpy bool)
     assert "timestamp" in table.index  # no longer the time column: it is an ordinary (ignored) column now
@@ -286,3 +283,19 @@ def test_one_column_as_two_of_user_item_and_time_is_a_problem():
     assert "column 'timestamp' is chosen as both the user and the time column: pick another for one" in [
         e.value for e in at.error
     ]
+
+
+@pytest.mark.usefixtures("home")
+def test_a_new_file_of_the_same_shape_gets_a_fresh_schema_editor_not_the_previous_files_edits():
+    # The browser keeps a data editor's edited cells while its key stays: a second file of the same columns showed
+    # `device` still ignored while training used it.
+    at = edit(upload(open_page(), "march.csv", small_csv()), {"device": {"role": "ignore"}})
+    first = schema_editor(at).key
+    assert "device" not in experiment(at).data.categorical
+
+    at = upload(at, "april.csv", small_csv(120))
+
+    editor = schema_editor(at)
+    assert editor.key != first
+    assert editor.value.set_index("column").loc["device", "role"] == "categorical"
+    assert "device" in experiment(at).data.categorical

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import open_app, upload
+from conftest import edit_schema, open_app, upload
 from sklearn.metrics import roc_auc_score
 
 from mtlrec.cli import main
@@ -175,11 +175,7 @@ def test_the_data_page_lists_the_column_set_aside_and_warns_when_it_is_made_a_fe
     assert "`event`: may leak the label" in " ".join(i.value for i in at.info)
     assert not [w for w in at.warning if "may leak" in w.value]
 
-    rows = list(at.data_editor(key="schema_editor").value["column"])
-    at.session_state["schema_editor"] = {
-        "edited_rows": {rows.index("event"): {"role": "categorical"}}, "added_rows": [], "deleted_rows": []
-    }  # fmt: skip
-    at.run()
+    edit_schema(at, {"event": {"role": "categorical"}})
 
     assert not at.exception
     [warning] = [w.value for w in at.warning if "may leak" in w.value]

@@ -9,7 +9,7 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import open_app
+from conftest import open_app, schema_editor
 
 from mtlrec.cli import main
 from mtlrec.config import DataConfig, ExperimentConfig, SplitConfig, TaskSpec
@@ -323,7 +323,7 @@ def test_data_page_reads_a_double_colon_upload(home):
 
     assert not at.exception and not at.error
     assert "Loader: delimiter detected: '::'" in [info.value for info in at.info]
-    assert list(at.data_editor(key="schema_editor").value["column"]) == ["device", "click"]
+    assert list(schema_editor(at).value["column"]) == ["device", "click"]
 
 
 def test_parquet_saved_with_the_pyarrow_backend_is_read_as_plain_columns(log):
