@@ -113,13 +113,16 @@ def home() -> None:
 if __name__ == "__main__":  # a script run: draw the page
     st.set_page_config(page_title="mtlrec", page_icon=":material/hub:", layout="wide")
     pages = frame.build_pages(home)
+    if state.restore_workspace():  # a reload: this browser's dataset and settings, as it left them
+        st.toast("Your dataset and settings are back after the reload.", icon=":material/restore:")
     navigation = st.navigation(list(pages.values()))
     sidebar = frame.sidebar()
     try:
         with frame.running_page():
             navigation.run()
         frame.sidebar(sidebar)  # again: the page may have loaded a dataset or started a run
-    finally:  # also when the page ended with st.stop()
+    finally:  # also when the page ended with st.stop() or st.rerun()
+        state.keep_workspace()
         warm_up()  # after the page is drawn: the imports it starts (torch, sklearn) would otherwise slow that drawing
 else:  # imported by `streamlit run` (uvicorn): the server
 

@@ -497,6 +497,14 @@ def finished_panel(config: ExperimentConfig) -> None:
             st.switch_page("pages/recommend.py")
 
 
+def job_panel() -> None:
+    """The browser's current job, live, or its latest, finished (nothing when it has none)."""
+    holder = session_jobs()
+    if holder.job is not None:
+        st.divider()
+        (live_panel if holder.busy else finished_panel)(holder.job.config)
+
+
 st.title("Train")
 apply_link()
 notices = st.container()  # filled once the controls are drawn: settings moved into their controls' ranges
@@ -504,11 +512,13 @@ frame = state.frame()
 if frame is None:
     st.info("Load a dataset first: a bundled sample on **Home**, or your own file on **Data**.")
     st.page_link("pages/data.py", label="Go to Data", icon=":material/table_view:")
+    job_panel()  # a job this browser started goes on, with its progress and Stop, whatever the page holds
     st.stop()
 config = state.experiment()
 if not config.tasks:
     st.warning("This dataset has no label columns yet: mark at least one column as a label on the **Data** page.")
     st.page_link("pages/data.py", label="Go to Data", icon=":material/table_view:")
+    job_panel()
     st.stop()
 
 names = [t.name for t in config.tasks]
@@ -538,10 +548,4 @@ if train_slot.button("Train", icon=":material/play_arrow:", type="primary", disa
         # disabled one (no rerun: a second full drawing of the page cost the browser about a second on a cold start).
         train_slot.button("Train", icon=":material/play_arrow:", type="primary", disabled=True,
                           key="train_start_busy", help=ONE_JOB)  # fmt: skip
-    busy = holder.busy
-if holder.job is not None:
-    st.divider()
-    if busy:
-        live_panel(holder.job.config)
-    else:
-        finished_panel(holder.job.config)
+job_panel()

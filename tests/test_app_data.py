@@ -13,6 +13,7 @@ from mtlrec.config import ExperimentConfig
 from mtlrec.errors import MtlrecError
 from mtlrec.io import read_table
 from mtlrec.sample import SyntheticSpec
+from ui import state
 
 PAGE = "pages/data.py"
 # Every test: a fresh run store and this module's sample (use_home clears the sample loader's cache: other modules
@@ -299,3 +300,30 @@ def test_a_new_file_of_the_same_shape_gets_a_fresh_schema_editor_not_the_previou
     assert editor.key != first
     assert editor.value.set_index("column").loc["device", "role"] == "categorical"
     assert "device" in experiment(at).data.categorical
+
+
+@pytest.fixture
+def one_browser(monkeypatch: pytest.MonkeyPatch):
+    """Every session comes from one browser (as Streamlit's XSRF cookie tells in a real one); no workspace yet."""
+    monkeypatch.setattr(state, "_browser", lambda: "browser-1")
+    monkeypatch.setattr(state, "_workspaces", type(state._workspaces)())
+
+
+@pytest.mark.usefixtures("home", "one_browser")
+def test_a_reload_brings_back_the_uploaded_file_and_its_schema_edits():
+    # A reload is a new session: it lost an uploaded file and every schema edit made on Data.
+    at = edit(upload(open_page(), "shop.csv", small_csv()), {"device": {"role": "ignore"}})
+    before = experiment(at)
+
+    reloaded = open_page()  # a new session of the same browser
+
+    assert reloaded.session_state[state.DATASET]["name"] == "shop.csv"
+    assert experiment(reloaded) == before and "device" not in experiment(reloaded).data.categorical
+    assert schema_editor(reloaded).value.set_index("column").loc["device", "role"] == "ignore"
+    assert "shop.csv" in " ".join(m.value for m in reloaded.sidebar.markdown)
+
+
+@pytest.mark.usefixtures("home")
+def test_without_a_browser_cookie_a_new_session_starts_empty():
+    upload(open_page(), "shop.csv", small_csv())
+    assert state.DATASET not in open_page().session_state

@@ -376,3 +376,19 @@ def test_layer_widths_that_cannot_be_used_block_training_and_a_valid_field_is_ke
     # The preset labels count the presets' own widths: a caption says what the custom widths make.
     [custom] = [c.value for c in at.caption if c.value.startswith("With the advanced settings'")]
     assert custom.startswith("With the advanced settings' embedding size and layer widths, tiny has ")
+
+
+def test_without_a_dataset_the_page_still_shows_the_browsers_running_job_and_its_stop(home):
+    # A reload that could not bring the dataset back (no cookie, file gone) showed only "Load a dataset first":
+    # no progress and no Stop for the job still training.
+    at = open_app(PAGE, query=LONG)
+    at.button(key="train_start").click().run()
+    (run,) = runs(home)
+    for key in (state.DATASET, state.FRAME):
+        del at.session_state[key]
+    at.run()
+    assert not at.exception
+    assert "Load a dataset first" in at.info[0].value
+    at.button(key="train_stop").click().run()
+    until(at, lambda at: any("stopped" in w.value for w in at.warning))
+    assert RunStore(home).get(run["id"])["status"] == "stopped"

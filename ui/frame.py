@@ -25,7 +25,7 @@ PAGES = [
     ("pages/runs.py", "Runs", ":material/history:", "runs"),
 ]
 APP_PATH = Path(__file__).resolve().parent.parent / "app.py"
-SESSION_RUNS = "session_runs"  # run ids started in this session, oldest first
+SESSION_RUNS = state.SESSION_RUNS  # run ids started in this browser's sessions, oldest first
 
 _local = threading.local()  # set while app.py runs a page: each session's script runs in its own thread
 

@@ -3,7 +3,8 @@
 Settings live in plain session-state keys (widget values are dropped when their page is not rendered). Bundled
 samples are cached once for everybody; an upload stays in its own session and is copied into the run store's
 datasets folder (content-addressed) so that its runs can be reopened after a restart. Nothing per-user goes
-into a global cache.
+into a global cache, except each browser's workspace (`keep_workspace`): the dataset's path and the settings,
+held in memory under a hash of the browser's XSRF cookie, so that a reload (a new session) finds them again.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import json
 import os
 import re
 import shutil
+import copy
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import pandas as pd
@@ -26,12 +29,19 @@ from mtlrec.data import SAMPLE_PREFIX, propose_schema, resolve_data_path
 from mtlrec.errors import MtlrecError
 from mtlrec.io import read_table
 from mtlrec.runs import RunStore
+from ui.jobs import session_jobs
 
 DATASET = "dataset"  # {"path", "name", "kind": "sample"|"upload"|"synthetic", "rows", "columns", "notes", "ignored"}
 FRAME = "dataset_frame"  # the loaded DataFrame (this session only)
 EXPERIMENT = "experiment"  # ExperimentConfig.to_dict(): schema, tasks and every training setting
 RESULTS_RUN = "results_run_id"  # the run shown on Results and Recommend
 CLAMPED = "clamped_settings"  # notes on settings moved (into range, to fit new data) until a page shows them
+SESSION_RUNS = "session_runs"  # run ids started in this browser, oldest first
+RESTORED = "workspace_checked"  # set on a session's first script run, once its browser's workspace was looked for
+WORKSPACE_KEYS = (DATASET, EXPERIMENT, SESSION_RUNS, RESULTS_RUN)  # what a reload finds again
+WORKSPACES_KEPT = 256  # browsers remembered (the least recently used is forgotten first)
+_workspaces: OrderedDict[str, dict] = OrderedDict()
+_workspaces_lock = threading.Lock()
 
 
 @st.cache_resource(show_spinner=False)
@@ -44,6 +54,44 @@ def store() -> RunStore:
 def _load_sample(name: str) -> tuple[pd.DataFrame, list[str]]:
     table = read_table(resolve_data_path(SAMPLE_PREFIX + name))
     return table.frame, table.notes
+
+
+def _browser() -> str | None:
+    """This session's browser (a hash of its XSRF cookie), or None without one (XSRF protection off, AppTest)."""
+    return session_jobs().browser
+
+
+def keep_workspace() -> None:
+    """Remember this browser's dataset, settings and runs for its next session: a reload starts a new session, which
+    lost an uploaded file and the schema edits made on Data (a bundled sample came back only through Train's link).
+    Called after every script run; a copy of a few small dicts (the rows are read again from the dataset's path)."""
+    browser = _browser()
+    if browser is None or DATASET not in st.session_state:
+        return
+    entry = {key: copy.deepcopy(st.session_state[key]) for key in WORKSPACE_KEYS if key in st.session_state}
+    with _workspaces_lock:
+        _workspaces[browser] = entry
+        _workspaces.move_to_end(browser)
+        while len(_workspaces) > WORKSPACES_KEPT:
+            _workspaces.popitem(last=False)
+
+
+def restore_workspace() -> bool:
+    """On a session's first script run, take its browser's workspace (see keep_workspace) when the session holds no
+    dataset yet. True when something was restored."""
+    if st.session_state.get(RESTORED):
+        return False
+    st.session_state[RESTORED] = True
+    browser = _browser()
+    if browser is None or DATASET in st.session_state:
+        return False
+    with _workspaces_lock:
+        entry = copy.deepcopy(_workspaces.get(browser))
+    if not entry:
+        return False
+    for key, value in entry.items():
+        st.session_state.setdefault(key, value)
+    return True
 
 
 def dataset() -> dict | None:
