@@ -9,13 +9,13 @@ held in memory under a hash of the browser's XSRF cookie, so that a reload (a ne
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import json
 import os
 import re
 import shutil
-import copy
 import threading
 from collections import OrderedDict
 from pathlib import Path
