@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 import torch
+from scipy.stats import f as f_distribution  # scikit-learn depends on SciPy
 from torch import nn
 
 from mtlrec.config import ExperimentConfig, RecommendColumns, TaskSpec
@@ -69,10 +70,55 @@ def agreement(keys: np.ndarray, values: np.ndarray) -> Agreement | None:
     return Agreement(agree, chance, int(multi.sum()))
 
 
+class Explained(NamedTuple):
+    """How much of a numeric column's variance the keys (items, users) explain, over the keys with two or more rows:
+    for values that belong to an item but are never exactly equal (a price with discounts, a rating average)."""
+
+    share: float  # epsilon squared, (SS_between - (g - 1) MS_within) / SS_total: about 0 for keys that explain nothing
+    p_value: float  # of the one-way ANOVA's F test
+    keys: int
+
+    @property
+    def kappa(self) -> float:
+        """The share, on kappa's scale (1: the keys say it all, about 0: no more than chance), to compare with it."""
+        return self.share
+
+    def strong(self) -> bool:
+        return self.share >= ASSOCIATION and self.p_value < 1e-3
+
+
+# A numeric column with more distinct values than this is judged by the variance its keys explain, not by equality.
+CONTINUOUS = 32
+
+
+def explained(keys: np.ndarray, values: np.ndarray) -> Explained | None:
+    """Explained for codes `keys` (pd.factorize) and float `values` (NaN rows left out); None with fewer than
+    MIN_GROUPS keys of two or more rows, or no variance."""
+    present = ~np.isnan(values)
+    keys, values = keys[present], values[present]
+    sizes = np.bincount(keys) if len(keys) else np.zeros(0, dtype=np.int64)
+    rows = sizes[keys] >= 2
+    keys, values = pd.factorize(keys[rows])[0], values[rows]
+    groups, n = int(keys.max()) + 1 if len(keys) else 0, len(values)
+    if groups < MIN_GROUPS or n <= groups:
+        return None
+    centred = values - values.mean()
+    total = float((centred**2).sum())
+    if total <= 0.0:
+        return None
+    counts = np.bincount(keys).astype(np.float64)
+    between = float((np.bincount(keys, weights=centred) ** 2 / counts).sum())
+    within_mean = max(total - between, 0.0) / (n - groups)
+    share = (between - (groups - 1) * within_mean) / total
+    f_value = (between / (groups - 1)) / within_mean if within_mean > 0 else np.inf
+    return Explained(float(share), float(f_distribution.sf(f_value, groups - 1, n - groups)), groups)
+
+
 def item_features(frame: pd.DataFrame, user_col: str, item_col: str, columns: list[str]) -> list[str]:
     """The columns that describe the item (its category, its price, even one that changes now and then), as
     opposed to the user (age) or the moment (hour, device): those whose rows of one item agree strongly
-    (Agreement.strong), unless the rows of one user agree as much (kappa). When too few items have two rows to
+    (Agreement.strong; for a numeric column of many values, whose variance the items explain, Explained.strong),
+    unless the rows of one user agree as much (kappa). When too few items have two rows to
     tell, a column counts as the item's unless it is the user's (an item seen once has one value of everything,
     so constancy within items says nothing: user columns would be taken from other users' rows)."""
     if len(frame) > AGREEMENT_ROWS:  # a fixed sample tells as well, at a fraction of the cost on large logs
@@ -81,14 +127,23 @@ def item_features(frame: pd.DataFrame, user_col: str, item_col: str, columns: li
     users = pd.factorize(frame[user_col], use_na_sentinel=False)[0]
     chosen = []
     for column in columns:
-        values = pd.factorize(frame[column], use_na_sentinel=False)[0]  # a missing value is a value of its own
-        by_item, by_user = agreement(items, values), agreement(users, values)
+        series = frame[column]
+        if _numeric(series) and series.nunique() > CONTINUOUS:  # equal values are rare: the variance items explain
+            numbers = series.to_numpy(dtype=np.float64, na_value=np.nan)
+            by_item, by_user = explained(items, numbers), explained(users, numbers)
+        else:
+            values = pd.factorize(series, use_na_sentinel=False)[0]  # a missing value is a value of its own
+            by_item, by_user = agreement(items, values), agreement(users, values)
         item_strong = by_item is not None and by_item.strong()
         if by_user is not None and by_user.strong() and (not item_strong or by_user.kappa >= by_item.kappa):
             continue
         if by_item is None or item_strong:
             chosen.append(column)
     return chosen
+
+
+def _numeric(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
 
 
 def default_fusion(tasks: list[TaskSpec]) -> dict[str, float]:

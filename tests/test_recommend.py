@@ -8,11 +8,12 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import f as f_distribution
 
 from mtlrec.config import TaskSpec
 from mtlrec.errors import MtlrecError
 from mtlrec.experiment import run_experiment
-from mtlrec.recommend import Agreement, Recommender, agreement, default_fusion, fuse, item_features
+from mtlrec.recommend import Agreement, Recommender, agreement, default_fusion, explained, fuse, item_features
 
 
 def three_items() -> pd.DataFrame:
@@ -94,6 +95,38 @@ def test_agreement_beyond_chance_hand_checked():
     assert agreement(keys, np.repeat(np.arange(12) % 2, 2)).strong()  # every item's two rows agree
     assert agreement(keys[:18], values[:18]) is None  # 9 items seen twice: too few to tell
     assert agreement(keys, np.zeros(24, dtype=int)) is None  # one value everywhere
+
+
+def test_explained_variance_hand_checked():
+    # 10 items x 2 rows: item means 0..9 (between SS = 2 * sum((m - 4.5)^2) = 165), each pair +-1 around it (within
+    # SS = 20, MS_within = 20 / 10 = 2): epsilon^2 = (165 - 9 * 2) / 185 = 147 / 185
+    keys = np.repeat(np.arange(10), 2)
+    values = np.repeat(np.arange(10.0), 2) + np.tile([-1.0, 1.0], 10)
+    measured = explained(keys, values)
+    assert measured.share == pytest.approx(147 / 185) and measured.keys == 10
+    assert measured.p_value == pytest.approx(f_distribution.sf((165 / 9) / 2, 9, 10)) and measured.strong()
+    assert explained(keys[:18], values[:18]) is None  # 9 items seen twice: too few to tell
+    assert explained(keys, np.full(20, 3.0)) is None  # no variance
+
+
+def test_a_numeric_item_attribute_that_varies_a_little_per_row_is_the_items_not_user_or_context_numbers():
+    # A price with discounts (+-1 around each item's own price) never repeats exactly: every candidate was scored
+    # with the price of the user's latest row. A user's income with noise and a per-row amount stay the user's.
+    rng = np.random.default_rng(4)
+    n = 20_000
+    items, users = rng.integers(0, 600, n), rng.integers(0, 800, n)
+    frame = pd.DataFrame(
+        {
+            "user_id": users,
+            "item_id": items,
+            "price": rng.gamma(2, 20, 600)[items] + rng.uniform(-1, 1, n),
+            "income": rng.gamma(3, 10, 800)[users] + rng.uniform(-1, 1, n),
+            "basket_value": rng.gamma(2, 20, n),
+        }
+    )
+    frame.loc[rng.random(n) < 0.05, "price"] = np.nan  # missing values are left out, not a value of their own
+
+    assert item_features(frame, "user_id", "item_id", ["price", "income", "basket_value"]) == ["price"]
 
 
 def test_a_rare_flag_constant_within_items_is_the_items():
