@@ -333,3 +333,7 @@ def test_upload_a_csv_and_a_bad_file_through_the_real_server(new_server, page, t
         wait_until_idle(page)
         assert page.locator('[data-testid="stSidebar"]').get_by_text("my_log.csv").first.is_visible()
         assert_clean(page, "Home after the upload")
+        page.reload()  # a new session of the same browser (its XSRF cookie): the upload comes back
+        open_page(page, "mtlrec")
+        page.locator('[data-testid="stSidebar"]').get_by_text("my_log.csv").first.wait_for()
+        assert_clean(page, "Home after a reload")
