@@ -262,6 +262,7 @@ def _read_parquet(data: bytes, name: str) -> Table:
         notes.append(f"the index saved with the file ({', '.join(repr(str(n)) for n in named)}) read as a column")
     if not isinstance(frame.index, pd.RangeIndex):
         frame = frame.reset_index(drop=True)
+    notes += _keep_big_parquet_integers(arrow, frame)
     notes += _text_names(frame, name)
     padded = [c for c in frame.columns if c != c.strip()]
     if padded:  # as in a CSV file: 'click ' is 'click' (two such names are duplicates)
@@ -269,6 +270,32 @@ def _read_parquet(data: bytes, name: str) -> Table:
         _check_names(list(frame.columns), name)
         notes.append(f"spaces around column names removed: {', '.join(repr(c) for c in padded[:5])}")
     return Table(frame, name, notes)
+
+
+def _keep_big_parquet_integers(arrow, frame: pd.DataFrame) -> list[str]:
+    """Integer columns beyond 2^53 with a missing value (pyarrow, polars and Spark write nullable int64): pandas
+    makes them float64, where 19-digit ids differing in their last digits become one number. They become exact
+    nullable integers (Int64; text beyond int64), as a CSV file's do (_keep_big_integers)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    notes = []
+    for column in arrow.schema:
+        values = arrow[column.name]
+        if not pa.types.is_integer(column.type) or not values.null_count or column.name not in frame.columns:
+            continue
+        low, high = (v.as_py() for v in pc.min_max(values).values())
+        if high is None or max(abs(low), abs(high)) <= 2**53:
+            continue
+        try:
+            exact = values.cast(pa.int64()).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+            kept = "nullable integers"
+        except pa.ArrowInvalid:  # uint64 beyond int64: the digits as text
+            exact = values.cast(pa.string()).to_pandas()
+            kept = "text"
+        frame[column.name] = exact.set_axis(frame.index)
+        notes.append(f"column '{column.name}': integers beyond 2^53 with missing values kept exact (as {kept})")
+    return notes
 
 
 def _text_names(frame: pd.DataFrame, name: str) -> list[str]:

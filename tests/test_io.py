@@ -552,6 +552,22 @@ def test_19_digit_ids_with_a_blank_stay_exact():
     assert "column 'item_id': integers beyond 2^53 with missing values kept exact (as nullable integers)" in table.notes
 
 
+def test_19_digit_parquet_ids_with_a_null_stay_exact_as_in_a_csv_file():
+    # pyarrow, polars and Spark write nullable int64: pandas made the column float64, and 400 ids became 3.
+    ids = [1234567890123456789 + i for i in range(60)]
+    item = pa.array(ids, pa.int64(), mask=np.arange(60) == 7)
+    big = pa.array([2**64 - 1 - i for i in range(60)], pa.uint64(), mask=np.arange(60) == 3)
+    table = read_table(parquet_bytes(pa.table({"item_id": item, "code": big, "click": [i % 2 for i in range(60)]})))
+    frame = table.frame
+    assert str(frame["item_id"].dtype) == "Int64" and frame["item_id"].nunique() == 59
+    assert frame["item_id"].iloc[59] == ids[59] and frame["item_id"].isna().sum() == 1
+    assert frame["code"].iloc[0] == str(2**64 - 1) and frame["code"].nunique() == 59  # beyond int64: text
+    assert "column 'item_id': integers beyond 2^53 with missing values kept exact (as nullable integers)" in table.notes
+    assert "column 'code': integers beyond 2^53 with missing values kept exact (as text)" in table.notes
+    small = read_table(parquet_bytes(pa.table({"n": pa.array([1, None, 3], pa.int64()), "x": [1, 2, 3]}))).frame
+    assert small["n"].dtype == "float64"  # exact as floats: as a CSV file's integers with a blank
+
+
 def test_a_parquet_index_comes_back_as_a_column():
     # Saved after df.set_index('user_id'): the user column disappeared into the index without a word.
     frame = pd.DataFrame({"user_id": ["a", "b", "c"], "item": [1, 2, 3], "click": [1, 0, 1]}).set_index("user_id")
