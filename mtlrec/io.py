@@ -240,12 +240,7 @@ def _read_parquet(data: bytes, name: str) -> Table:
         arrow = parquet.read()
     except Exception as exc:
         raise MtlrecError(f"the Parquet file cannot be read ({exc})", source=name) from None
-    notes = []
-    decimals = [f.name for f in arrow.schema if pa.types.is_decimal(f.type)]
-    for column in decimals:  # exact decimals would arrive as Python objects: a price would become a category
-        arrow = arrow.set_column(arrow.schema.get_field_index(column), column, arrow[column].cast(pa.float64()))
-    if decimals:
-        notes.append(f"decimal column(s) {', '.join(repr(c) for c in decimals[:10])} read as floating-point numbers")
+    arrow, notes = _read_decimals(arrow)
     try:
         frame = arrow.to_pandas(date_as_object=False)  # dates as datetime64: usable as timestamps
         for column in frame.columns[[isinstance(t, pd.ArrowDtype) for t in frame.dtypes]]:
@@ -270,6 +265,39 @@ def _read_parquet(data: bytes, name: str) -> Table:
         _check_names(list(frame.columns), name)
         notes.append(f"spaces around column names removed: {', '.join(repr(c) for c in padded[:5])}")
     return Table(frame, name, notes)
+
+
+def _read_decimals(arrow):
+    """Decimal columns, which would arrive as Python objects (a price would become a category): those without decimal
+    places (Snowflake's and BigQuery's NUMBER(38,0) ids) as integers, exact (text beyond int64); the others as
+    floating-point numbers. Returns the table and notes."""
+    import pyarrow as pa
+
+    found: dict[str, list[str]] = {"integers": [], "text": [], "floats": []}
+    for position, column in enumerate(arrow.schema):
+        if not pa.types.is_decimal(column.type):
+            continue
+        values = arrow[position]
+        if column.type.scale > 0:
+            values, kind = values.cast(pa.float64()), "floats"
+        else:  # float64 would merge 19-digit ids: 300 users became 3
+            try:
+                values, kind = values.cast(pa.int64()), "integers"
+            except pa.ArrowInvalid:  # beyond int64
+                values, kind = values.cast(pa.string()), "text"
+        arrow = arrow.set_column(position, column.name, values)
+        found[kind].append(column.name)
+    said = {
+        "integers": "without decimal places read as integers",
+        "text": "without decimal places read as text (their values are beyond 64-bit integers)",
+        "floats": "read as floating-point numbers",
+    }
+    notes = [
+        f"decimal column(s) {', '.join(repr(c) for c in names[:10])} {said[kind]}"
+        for kind, names in found.items()
+        if names
+    ]
+    return arrow, notes
 
 
 def _keep_big_parquet_integers(arrow, frame: pd.DataFrame) -> list[str]:

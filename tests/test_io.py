@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import zipfile
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -566,6 +567,33 @@ def test_19_digit_parquet_ids_with_a_null_stay_exact_as_in_a_csv_file():
     assert "column 'code': integers beyond 2^53 with missing values kept exact (as text)" in table.notes
     small = read_table(parquet_bytes(pa.table({"n": pa.array([1, None, 3], pa.int64()), "x": [1, 2, 3]}))).frame
     assert small["n"].dtype == "float64"  # exact as floats: as a CSV file's integers with a blank
+
+
+def test_parquet_decimals_without_decimal_places_are_exact_integers():
+    # Snowflake's and BigQuery's NUMBER(38,0) ids arrive as decimal128(38, 0): cast to float64, 300 users became 3.
+    users = [Decimal(765432109876543210 + i % 300) for i in range(600)]
+    huge = [Decimal(10**30 + i) for i in range(600)]
+    table = read_table(
+        parquet_bytes(
+            pa.table(
+                {
+                    "USER_ID": pa.array(users, pa.decimal128(38, 0)),
+                    "ORDER_REF": pa.array(huge, pa.decimal128(38, 0)),
+                    "PRICE": pa.array([Decimal("12.50")] * 600, pa.decimal128(10, 2)),
+                    "CLICK": pa.array([Decimal(i % 2) for i in range(600)], pa.decimal128(1, 0)),
+                }
+            )
+        )
+    )
+    frame = table.frame
+    assert frame["USER_ID"].dtype == "int64" and frame["USER_ID"].nunique() == 300
+    assert frame["CLICK"].dtype == "int64" and frame["PRICE"].dtype == "float64"
+    assert frame["ORDER_REF"].iloc[1] == str(10**30 + 1) and frame["ORDER_REF"].nunique() == 600
+    assert table.notes == [
+        "decimal column(s) 'USER_ID', 'CLICK' without decimal places read as integers",
+        "decimal column(s) 'ORDER_REF' without decimal places read as text (their values are beyond 64-bit integers)",
+        "decimal column(s) 'PRICE' read as floating-point numbers",
+    ]
 
 
 def test_a_parquet_index_comes_back_as_a_column():
