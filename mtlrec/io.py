@@ -258,6 +258,7 @@ def _read_parquet(data: bytes, name: str) -> Table:
     if not isinstance(frame.index, pd.RangeIndex):
         frame = frame.reset_index(drop=True)
     notes += _keep_big_parquet_integers(arrow, frame)
+    notes += _read_durations(frame)
     notes += _text_names(frame, name)
     padded = [c for c in frame.columns if c != c.strip()]
     if padded:  # as in a CSV file: 'click ' is 'click' (two such names are duplicates)
@@ -298,6 +299,17 @@ def _read_decimals(arrow):
         if names
     ]
     return arrow, notes
+
+
+def _read_durations(frame: pd.DataFrame) -> list[str]:
+    """Duration columns (polars' Duration, pandas' timedelta64) as seconds: inference ignored them as dates or times
+    that are not the timestamp, even a label named watch_time."""
+    durations = [c for c, t in frame.dtypes.items() if t.kind == "m"]
+    for column in durations:
+        frame[column] = frame[column].dt.total_seconds()
+    if not durations:
+        return []
+    return [f"duration column(s) {', '.join(repr(str(c)) for c in durations[:10])} read as seconds"]
 
 
 def _keep_big_parquet_integers(arrow, frame: pd.DataFrame) -> list[str]:

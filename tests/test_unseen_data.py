@@ -338,3 +338,23 @@ def test_parquet_saved_with_the_pyarrow_backend_is_read_as_plain_columns(log):
     assert loaded["price"].dtype == np.float64 and loaded["price"].isna().sum() == 30
     assert proposal.data.numeric == ["price"] and [t.name for t in proposal.tasks] == ["click"]
     assert validate(ExperimentConfig(data=proposal.data, tasks=proposal.tasks), loaded) == []
+
+
+def test_parquet_durations_are_seconds_that_inference_proposes(log):
+    # polars' Duration and pandas' timedelta64 were ignored as "a date/time that is not the timestamp column", even a
+    # label named watch_time.
+    rng = np.random.default_rng(1)
+    log["watch_time"] = pd.to_timedelta(rng.integers(0, 600_000, ROWS), unit="ms")
+    log["session_length"] = pd.to_timedelta(rng.integers(0, 10**6, ROWS), unit="ms").where(log.index != 5)
+    for frame in (log, log.convert_dtypes(dtype_backend="pyarrow")):
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer)
+        table = read_table(buffer.getvalue(), "durations.parquet")
+        loaded = table.frame
+        proposal = infer_schema(loaded)
+
+        assert "duration column(s) 'watch_time', 'session_length' read as seconds" in table.notes
+        assert loaded["watch_time"].tolist() == (log["watch_time"].dt.total_seconds()).tolist()
+        assert loaded["session_length"].dtype == np.float64 and loaded["session_length"].isna().sum() == 1
+        assert ("watch_time", "regression") in [(t.name, t.type) for t in proposal.tasks]
+        assert "session_length" in proposal.data.numeric and not proposal.ignored
