@@ -265,7 +265,55 @@ def _read_parquet(data: bytes, name: str) -> Table:
         frame.columns = [c.strip() for c in frame.columns]
         _check_names(list(frame.columns), name)
         notes.append(f"spaces around column names removed: {', '.join(repr(c) for c in padded[:5])}")
+    notes += _read_number_text(frame)
     return Table(frame, name, notes)
+
+
+def _read_number_text(frame: pd.DataFrame) -> list[str]:
+    """Text columns of a Parquet file whose every value is a number (pd.read_csv(dtype=str).to_parquet, Spark
+    without inferSchema): the numbers, as the same CSV file reads them, so that a rating stays a label and a price a
+    feature. Integers stay int64 (Int64 with missing values beyond 2^53, as _keep_big_integers keeps them); codes
+    with leading zeros (0042 beside 42, as _keep_leading_zeros keeps them) and integers beyond 64 bits stay text.
+    Empty values and placeholders such as 'nan' (what astype(str) writes for NaN) are missing values."""
+    read, notes = [], []
+    for column, text, marker in _text_columns(frame, lambda value: not value or _is_number(value)):
+        missing = marker | text.eq("").fillna(True)
+        written = text[~missing]
+        if written.empty:
+            continue
+        try:
+            numbers = pd.to_numeric(written.to_numpy(dtype=object))
+        except (ValueError, TypeError):  # float() reads '1_000' and 'infinity', pandas does not: text, as in CSV
+            continue
+        if numbers.dtype.kind not in "iuf":
+            continue  # integers beyond 64 bits: text, as a CSV file's
+        if numbers.dtype.kind in "iu":
+            zero = written.str.match(r"-?0\d").to_numpy()
+            if zero.any() and _codes(written, pd.Series(numbers), zero):
+                continue
+        if not missing.any():
+            frame[column] = pd.Series(numbers, index=frame.index)
+        elif numbers.dtype.kind in "iu" and np.abs(numbers).max() > 2**53:
+            if numbers.max() > np.iinfo(np.int64).max:
+                continue
+            exact = pd.Series(pd.array([None] * len(frame), dtype="Int64"), index=frame.index)
+            exact[written.index] = numbers
+            frame[column] = exact
+        else:
+            _put_numbers(frame, column, written.index, numbers, marker)
+        read.append(column)
+        placeholders = text[marker]
+        if len(placeholders):
+            shown = "/".join(sorted({repr(str(v)) for v in placeholders.unique()}))
+            count = len(placeholders)
+            notes.append(
+                f"column '{column}': {count:,} value{'s' if count != 1 else ''} {shown} read as missing "
+                "(the rest are numbers)"
+            )
+    if read:
+        shown = ", ".join(repr(str(c)) for c in read[:10]) + (", ..." if len(read) > 10 else "")
+        notes.insert(0, f"numbers stored as text read as numbers in {shown}")
+    return notes
 
 
 def _read_decimals(arrow):

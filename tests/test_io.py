@@ -596,6 +596,30 @@ def test_parquet_decimals_without_decimal_places_are_exact_integers():
     ]
 
 
+def test_parquet_numbers_stored_as_text_are_numbers_as_in_a_csv_file():
+    # pd.read_csv(dtype=str).to_parquet, or Spark without inferSchema: rating became a category, price was ignored.
+    frame = pd.DataFrame(
+        {
+            "user_id": [str(i % 7) for i in range(40)],
+            "article": ["0042", "42", "042", "0108775030"] * 10,  # codes with leading zeros: text, as in CSV
+            "big": [str(1234567890123456789 + i) for i in range(39)] + [None],
+            "price": [f"{i * 1.25:.2f}" for i in range(39)] + ["nan"],  # what astype(str) writes for NaN
+            "rating": [str(1 + i % 5) for i in range(40)],
+            "city": ["Paris", "1"] * 20,
+        }
+    )
+    table = read_table(frame.to_parquet(), "strings.parquet")
+    loaded = table.frame
+    assert loaded["user_id"].dtype == "int64" and loaded["rating"].dtype == "int64"
+    assert loaded["price"].dtype == "float64" and loaded["price"].iloc[3] == 3.75 and loaded["price"].isna().sum() == 1
+    assert str(loaded["big"].dtype) == "Int64" and loaded["big"].iloc[38] == 1234567890123456789 + 38
+    assert loaded["article"].tolist() == frame["article"].tolist() and loaded["city"].tolist() == frame["city"].tolist()
+    assert table.notes == [
+        "numbers stored as text read as numbers in 'user_id', 'big', 'price', 'rating'",
+        "column 'price': 1 value 'nan' read as missing (the rest are numbers)",
+    ]
+
+
 def test_a_parquet_index_comes_back_as_a_column():
     # Saved after df.set_index('user_id'): the user column disappeared into the index without a word.
     frame = pd.DataFrame({"user_id": ["a", "b", "c"], "item": [1, 2, 3], "click": [1, 0, 1]}).set_index("user_id")
