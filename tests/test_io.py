@@ -297,6 +297,7 @@ def test_zeros_that_are_no_leading_zeros_leave_integer_columns_alone():
         ("ratings.dat", b"user_id::item_id::click\n0042::1::0\n42::2::1\n"),
         ("utf16.csv", "user_id,item_id,click\n0042,1,0\n42,2,1\n".encode("utf-16")),
         ("excel.csv", "user_id;city;click\n0042;Zürich;0\n42;Köln;1\n".encode("cp1252")),
+        ("mac.csv", b"user_id,item_id,click\r0042,1,0\r42,2,1\r"),  # old Excel for Mac: lines end in '\r' alone
     ],
 )
 def test_codes_with_leading_zeros_stay_text_whatever_the_delimiter_and_encoding(name, data):
