@@ -665,6 +665,7 @@ def _read_csv(data: bytes, name: str) -> Table:
         raw, sep = data, ":" if double_colons else delimiter
     notes += _keep_leading_zeros(text, delimiter, frame, raw, sep, escaped)
     notes += _keep_big_integers(text, delimiter, frame, escaped)
+    notes += _excel_scientific(text, delimiter, frame, escaped)
     notes += _keep_na_codes(text, delimiter, frame, escaped)
     if delimiter != ",":
         notes += _read_decimal_commas(frame, text, delimiter, escaped)
@@ -930,6 +931,40 @@ def _keep_big_integers(text: str, delimiter: str, frame: pd.DataFrame, escaped: 
             frame[column] = values.str.strip().set_axis(frame.index)
             kept = "text"
         notes.append(f"column '{column}': integers beyond 2^53 with missing values kept exact (as {kept})")
+    return notes
+
+
+EXCEL_DIGITS = 6  # significant digits Excel's General format keeps when it shows a long number as 7.00000E+17
+EXCEL_SCIENTIFIC_FROM = 1e11  # it shows numbers of 12 digits or more so (fewer fit the column as they are)
+_SCIENTIFIC = r"-?\d(\.\d*)?[eE][+-]?\d+"
+
+
+def _excel_scientific(text: str, delimiter: str, frame: pd.DataFrame, escaped: bool = False) -> list[str]:
+    """Columns of numbers of 12 digits or more written all in scientific notation with at most six significant
+    digits (7.00000E+17): ids Excel showed so and saved as shown, rounded, so that distinct ids may have become one
+    (1,000 order ids read as one value). They are read as written, with a note saying how to save them whole. Only float columns
+    whose values are such numbers (one pass in numpy each) are read again, as text, to see how they were written."""
+
+    def rounded(w: np.ndarray) -> bool:
+        if len(w) == 0 or np.abs(w).min() < EXCEL_SCIENTIFIC_FROM or not np.array_equal(w, np.round(w)):
+            return False
+        scale = 10.0 ** (np.floor(np.log10(np.abs(w))) - (EXCEL_DIGITS - 1))
+        mantissa = w / scale
+        return bool(np.allclose(mantissa, np.round(mantissa), rtol=0, atol=1e-6))
+
+    notes = []
+    for i, values in _as_text(text, delimiter, _float_columns(frame, rounded), escaped):
+        written = values.dropna().str.strip()
+        if not written.str.fullmatch(_SCIENTIFIC).all():
+            continue
+        digits = int(written.str.split(r"[eE]", regex=True).str[0].str.count(r"\d").max())
+        if digits > EXCEL_DIGITS:
+            continue  # written with more digits than Excel keeps: whoever wrote them chose the precision
+        notes.append(
+            f"column '{frame.columns[i]}': written in scientific notation by Excel, which rounded them to {digits} "
+            f"digit{'s' if digits != 1 else ''} (e.g. '{written.iloc[0]}'): distinct ids may have merged; format the "
+            "column as text in Excel before saving"
+        )
     return notes
 
 

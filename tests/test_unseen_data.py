@@ -358,3 +358,28 @@ def test_parquet_durations_are_seconds_that_inference_proposes(log):
         assert loaded["session_length"].dtype == np.float64 and loaded["session_length"].isna().sum() == 1
         assert ("watch_time", "regression") in [(t.name, t.type) for t in proposal.tasks]
         assert "session_length" in proposal.data.numeric and not proposal.ignored
+
+
+def test_ids_excel_saved_in_scientific_notation_are_named_in_a_note():
+    # Excel shows 18-digit numbers as 7.00000E+17 and saves them so: 1,000 order ids became one value, ignored as
+    # constant, and 200 users 199, without a word.
+    rng = np.random.default_rng(5)
+    users = rng.integers(10**17, 10**18, 50)
+
+    def csv(written: str) -> bytes:
+        rows = [
+            f"{7 * 10**17 + i:{written}},{users[i % 50]:{written}},{rng.integers(1, 50)},{1.5e6 + i:.1E},{i % 2}"
+            for i in range(ROWS)
+        ]
+        return ("order_id,user_id,item_id,views,click\n" + "\n".join(rows) + "\n").encode()
+
+    table = read_table(csv(".5E"), "excel.csv")
+
+    assert table.frame["order_id"].nunique() == 1  # read as written: the digits are gone from the file
+    assert table.notes == [
+        f"column '{column}': written in scientific notation by Excel, which rounded them to 6 digits (e.g. "
+        f"'{example}'): distinct ids may have merged; format the column as text in Excel before saving"
+        for column, example in (("order_id", "7.00000E+17"), ("user_id", f"{users[0]:.5E}"))
+    ]  # not views (1.5E+06...): Excel writes numbers below 10^11 in full, so these were written so on purpose
+    assert read_table(csv("d"), "plain.csv").notes == []  # the ids in full
+    assert read_table(csv(".9E"), "precise.csv").notes == []  # ten digits: not Excel's rounding
