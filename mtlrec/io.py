@@ -257,9 +257,9 @@ def _read_parquet(data: bytes, name: str) -> Table:
         notes.append(f"the index saved with the file ({', '.join(repr(str(n)) for n in named)}) read as a column")
     if not isinstance(frame.index, pd.RangeIndex):
         frame = frame.reset_index(drop=True)
-    notes += _keep_big_parquet_integers(arrow, frame)
-    notes += _read_durations(frame)
     notes += _text_names(frame, name)
+    notes += _keep_big_parquet_integers(arrow, frame)  # by the file's names: before spaces around them are removed
+    notes += _read_durations(frame)
     padded = [c for c in frame.columns if c != c.strip()]
     if padded:  # as in a CSV file: 'click ' is 'click' (two such names are duplicates)
         frame.columns = [c.strip() for c in frame.columns]
@@ -371,6 +371,8 @@ def _keep_big_parquet_integers(arrow, frame: pd.DataFrame) -> list[str]:
     for column in arrow.schema:
         values = arrow[column.name]
         if not pa.types.is_integer(column.type) or not values.null_count or column.name not in frame.columns:
+            continue
+        if frame[column.name].dtype.kind != "f":  # already exact: pandas' own Int64, restored from its metadata
             continue
         low, high = (v.as_py() for v in pc.min_max(values).values())
         if high is None or max(abs(low), abs(high)) <= 2**53:

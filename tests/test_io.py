@@ -568,6 +568,11 @@ def test_19_digit_parquet_ids_with_a_null_stay_exact_as_in_a_csv_file():
     assert "column 'code': integers beyond 2^53 with missing values kept exact (as text)" in table.notes
     small = read_table(parquet_bytes(pa.table({"n": pa.array([1, None, 3], pa.int64()), "x": [1, 2, 3]}))).frame
     assert small["n"].dtype == "float64"  # exact as floats: as a CSV file's integers with a blank
+    # Saved from pandas' pyarrow backend, or under a name saved as a number (pd.DataFrame(array)): exact too.
+    arrow = pd.DataFrame({" item_id ": pd.array([ids[0], None, ids[1]], dtype="int64[pyarrow]"), "x": [1, 2, 3]})
+    assert read_table(arrow.to_parquet(), "p.parquet").frame["item_id"].tolist()[::2] == ids[:2]
+    numbered = pd.DataFrame({0: pd.array([ids[0], None, ids[1]], dtype="int64[pyarrow]"), 1: [1, 2, 3]})
+    assert read_table(numbered.to_parquet(), "p.parquet").frame["0"].tolist()[::2] == ids[:2]
 
 
 def test_parquet_decimals_without_decimal_places_are_exact_integers():
