@@ -240,12 +240,7 @@ def _read_parquet(data: bytes, name: str) -> Table:
         arrow = parquet.read()
     except Exception as exc:
         raise MtlrecError(f"the Parquet file cannot be read ({exc})", source=name) from None
-    notes = []
-    decimals = [f.name for f in arrow.schema if pa.types.is_decimal(f.type)]
-    for column in decimals:  # exact decimals would arrive as Python objects: a price would become a category
-        arrow = arrow.set_column(arrow.schema.get_field_index(column), column, arrow[column].cast(pa.float64()))
-    if decimals:
-        notes.append(f"decimal column(s) {', '.join(repr(c) for c in decimals[:10])} read as floating-point numbers")
+    arrow, notes = _read_decimals(arrow)
     try:
         frame = arrow.to_pandas(date_as_object=False)  # dates as datetime64: usable as timestamps
         for column in frame.columns[[isinstance(t, pd.ArrowDtype) for t in frame.dtypes]]:
@@ -263,12 +258,134 @@ def _read_parquet(data: bytes, name: str) -> Table:
     if not isinstance(frame.index, pd.RangeIndex):
         frame = frame.reset_index(drop=True)
     notes += _text_names(frame, name)
+    notes += _keep_big_parquet_integers(arrow, frame)  # by the file's names: before spaces around them are removed
+    notes += _read_durations(frame)
     padded = [c for c in frame.columns if c != c.strip()]
     if padded:  # as in a CSV file: 'click ' is 'click' (two such names are duplicates)
         frame.columns = [c.strip() for c in frame.columns]
         _check_names(list(frame.columns), name)
         notes.append(f"spaces around column names removed: {', '.join(repr(c) for c in padded[:5])}")
+    notes += _read_number_text(frame)
     return Table(frame, name, notes)
+
+
+def _read_number_text(frame: pd.DataFrame) -> list[str]:
+    """Text columns of a Parquet file whose every value is a number (pd.read_csv(dtype=str).to_parquet, Spark
+    without inferSchema): the numbers, as the same CSV file reads them, so that a rating stays a label and a price a
+    feature. Integers stay int64 (Int64 with missing values beyond 2^53, as _keep_big_integers keeps them); codes
+    with leading zeros (0042 beside 42, as _keep_leading_zeros keeps them) and integers beyond 64 bits stay text.
+    Empty values and placeholders such as 'nan' (what astype(str) writes for NaN) are missing values."""
+    read, notes = [], []
+    for column, text, marker in _text_columns(frame, lambda value: not value or _is_number(value)):
+        missing = marker | text.eq("").fillna(True)
+        written = text[~missing]
+        if written.empty:
+            continue
+        try:
+            numbers = pd.to_numeric(written.to_numpy(dtype=object))
+        except (ValueError, TypeError):  # float() reads '1_000' and 'infinity', pandas does not: text, as in CSV
+            continue
+        if numbers.dtype.kind not in "iuf":
+            continue  # integers beyond 64 bits: text, as a CSV file's
+        if numbers.dtype.kind in "iu":
+            zero = written.str.match(r"-?0\d").to_numpy()
+            if zero.any() and _codes(written, pd.Series(numbers), zero):
+                continue
+        if not missing.any():
+            frame[column] = pd.Series(numbers, index=frame.index)
+        elif numbers.dtype.kind in "iu" and np.abs(numbers).max() > 2**53:
+            if numbers.max() > np.iinfo(np.int64).max:
+                continue
+            exact = pd.Series(pd.array([None] * len(frame), dtype="Int64"), index=frame.index)
+            exact[written.index] = numbers
+            frame[column] = exact
+        else:
+            _put_numbers(frame, column, written.index, numbers, marker)
+        read.append(column)
+        placeholders = text[marker]
+        if len(placeholders):
+            shown = "/".join(sorted({repr(str(v)) for v in placeholders.unique()}))
+            count = len(placeholders)
+            notes.append(
+                f"column '{column}': {count:,} value{'s' if count != 1 else ''} {shown} read as missing "
+                "(the rest are numbers)"
+            )
+    if read:
+        shown = ", ".join(repr(str(c)) for c in read[:10]) + (", ..." if len(read) > 10 else "")
+        notes.insert(0, f"numbers stored as text read as numbers in {shown}")
+    return notes
+
+
+def _read_decimals(arrow):
+    """Decimal columns, which would arrive as Python objects (a price would become a category): those without decimal
+    places (Snowflake's and BigQuery's NUMBER(38,0) ids) as integers, exact (text beyond int64); the others as
+    floating-point numbers. Returns the table and notes."""
+    import pyarrow as pa
+
+    found: dict[str, list[str]] = {"integers": [], "text": [], "floats": []}
+    for position, column in enumerate(arrow.schema):
+        if not pa.types.is_decimal(column.type):
+            continue
+        values = arrow[position]
+        if column.type.scale > 0:
+            values, kind = values.cast(pa.float64()), "floats"
+        else:  # float64 would merge 19-digit ids: 300 users became 3
+            try:
+                values, kind = values.cast(pa.int64()), "integers"
+            except pa.ArrowInvalid:  # beyond int64
+                values, kind = values.cast(pa.string()), "text"
+        arrow = arrow.set_column(position, column.name, values)
+        found[kind].append(column.name)
+    said = {
+        "integers": "without decimal places read as integers",
+        "text": "without decimal places read as text (their values are beyond 64-bit integers)",
+        "floats": "read as floating-point numbers",
+    }
+    notes = [
+        f"decimal column(s) {', '.join(repr(c) for c in names[:10])} {said[kind]}"
+        for kind, names in found.items()
+        if names
+    ]
+    return arrow, notes
+
+
+def _read_durations(frame: pd.DataFrame) -> list[str]:
+    """Duration columns (polars' Duration, pandas' timedelta64) as seconds: inference ignored them as dates or times
+    that are not the timestamp, even a label named watch_time."""
+    durations = [c for c, t in frame.dtypes.items() if t.kind == "m"]
+    for column in durations:
+        frame[column] = frame[column].dt.total_seconds()
+    if not durations:
+        return []
+    return [f"duration column(s) {', '.join(repr(str(c)) for c in durations[:10])} read as seconds"]
+
+
+def _keep_big_parquet_integers(arrow, frame: pd.DataFrame) -> list[str]:
+    """Integer columns beyond 2^53 with a missing value (pyarrow, polars and Spark write nullable int64): pandas
+    makes them float64, where 19-digit ids differing in their last digits become one number. They become exact
+    nullable integers (Int64; text beyond int64), as a CSV file's do (_keep_big_integers)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    notes = []
+    for column in arrow.schema:
+        values = arrow[column.name]
+        if not pa.types.is_integer(column.type) or not values.null_count or column.name not in frame.columns:
+            continue
+        if frame[column.name].dtype.kind != "f":  # already exact: pandas' own Int64, restored from its metadata
+            continue
+        low, high = (v.as_py() for v in pc.min_max(values).values())
+        if high is None or max(abs(low), abs(high)) <= 2**53:
+            continue
+        try:
+            exact = values.cast(pa.int64()).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+            kept = "nullable integers"
+        except pa.ArrowInvalid:  # uint64 beyond int64: the digits as text
+            exact = values.cast(pa.string()).to_pandas()
+            kept = "text"
+        frame[column.name] = exact.set_axis(frame.index)
+        notes.append(f"column '{column.name}': integers beyond 2^53 with missing values kept exact (as {kept})")
+    return notes
 
 
 def _text_names(frame: pd.DataFrame, name: str) -> list[str]:
@@ -550,6 +667,7 @@ def _read_csv(data: bytes, name: str) -> Table:
         raw, sep = data, ":" if double_colons else delimiter
     notes += _keep_leading_zeros(text, delimiter, frame, raw, sep, escaped)
     notes += _keep_big_integers(text, delimiter, frame, escaped)
+    notes += _excel_scientific(text, delimiter, frame, escaped)
     notes += _keep_na_codes(text, delimiter, frame, escaped)
     if delimiter != ",":
         notes += _read_decimal_commas(frame, text, delimiter, escaped)
@@ -711,17 +829,18 @@ MAX_CODE_DIGITS = 24  # a zero-padded code longer than this is not looked for (i
 
 
 def _zero_padded_field(data: bytes, delimiter: str) -> bool:
-    """Whether some field is a whole number written with a leading zero (0042, "0042"): a delimiter, line break or
-    quote, then '0', digits, and the field's end. A date (05/03/2024) or a time (09:30) starts the same way but is
-    no such field: without that last check, a file with day-first dates read its integer columns twice (8x slower).
-    numpy in cache-sized chunks: ~15 ms over 36 MB, where a regular expression takes ~600 ms."""
+    """Whether some field is a whole number written with a leading zero (0042, "0042"): a delimiter, line break
+    ('\r' alone too, as old Excel for Mac ends lines) or quote, then '0', digits, and the field's end. A date
+    (05/03/2024) or a time (09:30) starts the same way but is no such field: without that last check, a file with
+    day-first dates read its integer columns twice (8x slower). numpy in cache-sized chunks: ~15 ms over 36 MB,
+    where a regular expression takes ~600 ms."""
     codes = np.frombuffer(data, np.uint8)
     sep = ord(delimiter)
     ends = np.array([sep, ord("\n"), ord("\r"), ord('"')], dtype=np.uint8)
     for start in range(0, max(len(codes) - 2, 0), ZERO_SCAN_CHUNK):
         window = codes[start : start + ZERO_SCAN_CHUNK + 2]
         before = window[:-2]
-        hit = (before == sep) | (before == ord("\n")) | (before == ord('"'))
+        hit = (before == sep) | (before == ord("\n")) | (before == ord("\r")) | (before == ord('"'))
         hit &= window[1:-1] == ord("0")
         if hit.any():
             hit &= (window[2:] - ord("0")) < 10  # a digit (uint8 arithmetic: bytes below '0' wrap to over 200)
@@ -814,6 +933,40 @@ def _keep_big_integers(text: str, delimiter: str, frame: pd.DataFrame, escaped: 
             frame[column] = values.str.strip().set_axis(frame.index)
             kept = "text"
         notes.append(f"column '{column}': integers beyond 2^53 with missing values kept exact (as {kept})")
+    return notes
+
+
+EXCEL_DIGITS = 6  # significant digits Excel's General format keeps when it shows a long number as 7.00000E+17
+EXCEL_SCIENTIFIC_FROM = 1e11  # it shows numbers of 12 digits or more so (fewer fit the column as they are)
+_SCIENTIFIC = r"-?\d(\.\d*)?[eE][+-]?\d+"
+
+
+def _excel_scientific(text: str, delimiter: str, frame: pd.DataFrame, escaped: bool = False) -> list[str]:
+    """Columns of numbers of 12 digits or more written all in scientific notation with at most six significant
+    digits (7.00000E+17): ids Excel showed so and saved as shown, rounded, so that distinct ids may have become one
+    (1,000 order ids read as one value). They are read as written, with a note saying how to save them whole. Only float columns
+    whose values are such numbers (one pass in numpy each) are read again, as text, to see how they were written."""
+
+    def rounded(w: np.ndarray) -> bool:
+        if len(w) == 0 or np.abs(w).min() < EXCEL_SCIENTIFIC_FROM or not np.array_equal(w, np.round(w)):
+            return False
+        scale = 10.0 ** (np.floor(np.log10(np.abs(w))) - (EXCEL_DIGITS - 1))
+        mantissa = w / scale
+        return bool(np.allclose(mantissa, np.round(mantissa), rtol=0, atol=1e-6))
+
+    notes = []
+    for i, values in _as_text(text, delimiter, _float_columns(frame, rounded), escaped):
+        written = values.dropna().str.strip()
+        if not written.str.fullmatch(_SCIENTIFIC).all():
+            continue
+        digits = int(written.str.split(r"[eE]", regex=True).str[0].str.count(r"\d").max())
+        if digits > EXCEL_DIGITS:
+            continue  # written with more digits than Excel keeps: whoever wrote them chose the precision
+        notes.append(
+            f"column '{frame.columns[i]}': written in scientific notation by Excel, which rounded them to {digits} "
+            f"digit{'s' if digits != 1 else ''} (e.g. '{written.iloc[0]}'): distinct ids may have merged; format the "
+            "column as text in Excel before saving"
+        )
     return notes
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import zipfile
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -296,6 +297,7 @@ def test_zeros_that_are_no_leading_zeros_leave_integer_columns_alone():
         ("ratings.dat", b"user_id::item_id::click\n0042::1::0\n42::2::1\n"),
         ("utf16.csv", "user_id,item_id,click\n0042,1,0\n42,2,1\n".encode("utf-16")),
         ("excel.csv", "user_id;city;click\n0042;Zürich;0\n42;Köln;1\n".encode("cp1252")),
+        ("mac.csv", b"user_id,item_id,click\r0042,1,0\r42,2,1\r"),  # old Excel for Mac: lines end in '\r' alone
     ],
 )
 def test_codes_with_leading_zeros_stay_text_whatever_the_delimiter_and_encoding(name, data):
@@ -550,6 +552,78 @@ def test_19_digit_ids_with_a_blank_stay_exact():
     assert str(item.dtype) == "Int64" and item.nunique() == 59 and item.isna().sum() == 1
     assert item.iloc[59] == 1234567890123456789 + 59
     assert "column 'item_id': integers beyond 2^53 with missing values kept exact (as nullable integers)" in table.notes
+
+
+def test_19_digit_parquet_ids_with_a_null_stay_exact_as_in_a_csv_file():
+    # pyarrow, polars and Spark write nullable int64: pandas made the column float64, and 400 ids became 3.
+    ids = [1234567890123456789 + i for i in range(60)]
+    item = pa.array(ids, pa.int64(), mask=np.arange(60) == 7)
+    big = pa.array([2**64 - 1 - i for i in range(60)], pa.uint64(), mask=np.arange(60) == 3)
+    table = read_table(parquet_bytes(pa.table({"item_id": item, "code": big, "click": [i % 2 for i in range(60)]})))
+    frame = table.frame
+    assert str(frame["item_id"].dtype) == "Int64" and frame["item_id"].nunique() == 59
+    assert frame["item_id"].iloc[59] == ids[59] and frame["item_id"].isna().sum() == 1
+    assert frame["code"].iloc[0] == str(2**64 - 1) and frame["code"].nunique() == 59  # beyond int64: text
+    assert "column 'item_id': integers beyond 2^53 with missing values kept exact (as nullable integers)" in table.notes
+    assert "column 'code': integers beyond 2^53 with missing values kept exact (as text)" in table.notes
+    small = read_table(parquet_bytes(pa.table({"n": pa.array([1, None, 3], pa.int64()), "x": [1, 2, 3]}))).frame
+    assert small["n"].dtype == "float64"  # exact as floats: as a CSV file's integers with a blank
+    # Saved from pandas' pyarrow backend, or under a name saved as a number (pd.DataFrame(array)): exact too.
+    arrow = pd.DataFrame({" item_id ": pd.array([ids[0], None, ids[1]], dtype="int64[pyarrow]"), "x": [1, 2, 3]})
+    assert read_table(arrow.to_parquet(), "p.parquet").frame["item_id"].tolist()[::2] == ids[:2]
+    numbered = pd.DataFrame({0: pd.array([ids[0], None, ids[1]], dtype="int64[pyarrow]"), 1: [1, 2, 3]})
+    assert read_table(numbered.to_parquet(), "p.parquet").frame["0"].tolist()[::2] == ids[:2]
+
+
+def test_parquet_decimals_without_decimal_places_are_exact_integers():
+    # Snowflake's and BigQuery's NUMBER(38,0) ids arrive as decimal128(38, 0): cast to float64, 300 users became 3.
+    users = [Decimal(765432109876543210 + i % 300) for i in range(600)]
+    huge = [Decimal(10**30 + i) for i in range(600)]
+    table = read_table(
+        parquet_bytes(
+            pa.table(
+                {
+                    "USER_ID": pa.array(users, pa.decimal128(38, 0)),
+                    "ORDER_REF": pa.array(huge, pa.decimal128(38, 0)),
+                    "PRICE": pa.array([Decimal("12.50")] * 600, pa.decimal128(10, 2)),
+                    "CLICK": pa.array([Decimal(i % 2) for i in range(600)], pa.decimal128(1, 0)),
+                }
+            )
+        )
+    )
+    frame = table.frame
+    assert frame["USER_ID"].dtype == "int64" and frame["USER_ID"].nunique() == 300
+    assert frame["CLICK"].dtype == "int64" and frame["PRICE"].dtype == "float64"
+    assert frame["ORDER_REF"].iloc[1] == str(10**30 + 1) and frame["ORDER_REF"].nunique() == 600
+    assert table.notes == [
+        "decimal column(s) 'USER_ID', 'CLICK' without decimal places read as integers",
+        "decimal column(s) 'ORDER_REF' without decimal places read as text (their values are beyond 64-bit integers)",
+        "decimal column(s) 'PRICE' read as floating-point numbers",
+    ]
+
+
+def test_parquet_numbers_stored_as_text_are_numbers_as_in_a_csv_file():
+    # pd.read_csv(dtype=str).to_parquet, or Spark without inferSchema: rating became a category, price was ignored.
+    frame = pd.DataFrame(
+        {
+            "user_id": [str(i % 7) for i in range(40)],
+            "article": ["0042", "42", "042", "0108775030"] * 10,  # codes with leading zeros: text, as in CSV
+            "big": [str(1234567890123456789 + i) for i in range(39)] + [None],
+            "price": [f"{i * 1.25:.2f}" for i in range(39)] + ["nan"],  # what astype(str) writes for NaN
+            "rating": [str(1 + i % 5) for i in range(40)],
+            "city": ["Paris", "1"] * 20,
+        }
+    )
+    table = read_table(frame.to_parquet(), "strings.parquet")
+    loaded = table.frame
+    assert loaded["user_id"].dtype == "int64" and loaded["rating"].dtype == "int64"
+    assert loaded["price"].dtype == "float64" and loaded["price"].iloc[3] == 3.75 and loaded["price"].isna().sum() == 1
+    assert str(loaded["big"].dtype) == "Int64" and loaded["big"].iloc[38] == 1234567890123456789 + 38
+    assert loaded["article"].tolist() == frame["article"].tolist() and loaded["city"].tolist() == frame["city"].tolist()
+    assert table.notes == [
+        "numbers stored as text read as numbers in 'user_id', 'big', 'price', 'rating'",
+        "column 'price': 1 value 'nan' read as missing (the rest are numbers)",
+    ]
 
 
 def test_a_parquet_index_comes_back_as_a_column():

@@ -338,3 +338,48 @@ def test_parquet_saved_with_the_pyarrow_backend_is_read_as_plain_columns(log):
     assert loaded["price"].dtype == np.float64 and loaded["price"].isna().sum() == 30
     assert proposal.data.numeric == ["price"] and [t.name for t in proposal.tasks] == ["click"]
     assert validate(ExperimentConfig(data=proposal.data, tasks=proposal.tasks), loaded) == []
+
+
+def test_parquet_durations_are_seconds_that_inference_proposes(log):
+    # polars' Duration and pandas' timedelta64 were ignored as "a date/time that is not the timestamp column", even a
+    # label named watch_time.
+    rng = np.random.default_rng(1)
+    log["watch_time"] = pd.to_timedelta(rng.integers(0, 600_000, ROWS), unit="ms")
+    log["session_length"] = pd.to_timedelta(rng.integers(0, 10**6, ROWS), unit="ms").where(log.index != 5)
+    for frame in (log, log.convert_dtypes(dtype_backend="pyarrow")):
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer)
+        table = read_table(buffer.getvalue(), "durations.parquet")
+        loaded = table.frame
+        proposal = infer_schema(loaded)
+
+        assert "duration column(s) 'watch_time', 'session_length' read as seconds" in table.notes
+        assert loaded["watch_time"].tolist() == (log["watch_time"].dt.total_seconds()).tolist()
+        assert loaded["session_length"].dtype == np.float64 and loaded["session_length"].isna().sum() == 1
+        assert ("watch_time", "regression") in [(t.name, t.type) for t in proposal.tasks]
+        assert "session_length" in proposal.data.numeric and not proposal.ignored
+
+
+def test_ids_excel_saved_in_scientific_notation_are_named_in_a_note():
+    # Excel shows 18-digit numbers as 7.00000E+17 and saves them so: 1,000 order ids became one value, ignored as
+    # constant, and 200 users 199, without a word.
+    rng = np.random.default_rng(5)
+    users = rng.integers(10**17, 10**18, 50)
+
+    def csv(written: str) -> bytes:
+        rows = [
+            f"{7 * 10**17 + i:{written}},{users[i % 50]:{written}},{rng.integers(1, 50)},{1.5e6 + i:.1E},{i % 2}"
+            for i in range(ROWS)
+        ]
+        return ("order_id,user_id,item_id,views,click\n" + "\n".join(rows) + "\n").encode()
+
+    table = read_table(csv(".5E"), "excel.csv")
+
+    assert table.frame["order_id"].nunique() == 1  # read as written: the digits are gone from the file
+    assert table.notes == [
+        f"column '{column}': written in scientific notation by Excel, which rounded them to 6 digits (e.g. "
+        f"'{example}'): distinct ids may have merged; format the column as text in Excel before saving"
+        for column, example in (("order_id", "7.00000E+17"), ("user_id", f"{users[0]:.5E}"))
+    ]  # not views (1.5E+06...): Excel writes numbers below 10^11 in full, so these were written so on purpose
+    assert read_table(csv("d"), "plain.csv").notes == []  # the ids in full
+    assert read_table(csv(".9E"), "precise.csv").notes == []  # ten digits: not Excel's rounding
