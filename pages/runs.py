@@ -91,15 +91,22 @@ def main_metrics(rows: list[dict]) -> dict[str, list[float | None]]:
     return columns
 
 
+def data_of(row: dict) -> tuple[str | None, str]:
+    """A run's (data_key, file name), as mtlrec.runs.data_groups takes them."""
+    return row["summary"].get("data_key"), row["summary"].get("data") or "data in memory"
+
+
 def weights_table(rows: list[dict]) -> tuple[pd.DataFrame, list[str], list[str], str]:
     """Loss weights and main metrics of runs with test metrics: the parallel-coordinates view's input, and a note
-    on the runs it holds. Runs of other tasks have other axes, so it holds the runs with the first run's tasks (the
-    newest, or the first selected) whose weights and metrics are all known."""
+    on the runs it holds. Runs of other tasks have other axes, and runs on other data other test rows (their
+    metrics would compare the data as much as the weights), so it holds the runs with the first run's tasks and
+    data (the newest, or the first selected) whose weights and metrics are all known."""
     rows = [r for r in rows if r["summary"].get("tasks")]
     if not rows:
         return pd.DataFrame(), [], [], "no run has test metrics"
+    on_data = [r for r in rows if len(data_groups([data_of(rows[0]), data_of(r)])) == 1]
     tasks_of = lambda r: frozenset(r["summary"].get("weights", {}))  # noqa: E731  (in any order)
-    same = [r for r in rows if tasks_of(r) == tasks_of(rows[0])]
+    same = [r for r in on_data if tasks_of(r) == tasks_of(rows[0])]
     tasks = list(rows[0]["summary"].get("weights", {}))
     weights = {f"w {t}": [r["summary"]["weights"].get(t) for r in same] for t in tasks}
     varied = {column: values for column, values in weights.items() if len(set(values)) > 1}
@@ -109,8 +116,13 @@ def weights_table(rows: list[dict]) -> tuple[pd.DataFrame, list[str], list[str],
     complete = table.dropna(subset=[*weights, *metrics])
     note = f"runs with the tasks {', '.join(tasks)}: {len(complete):,} of {len(rows):,}"
     left = []
-    if len(same) < len(rows):
-        left.append(f"{len(rows) - len(same):,} with other tasks (select runs to choose which tasks)")
+    if len(on_data) < len(rows):
+        left.append(
+            f"{len(rows) - len(on_data):,} trained on other data than {data_of(rows[0])[1]} (select runs to choose "
+            "which data)"
+        )
+    if len(same) < len(on_data):
+        left.append(f"{len(on_data) - len(same):,} with other tasks (select runs to choose which tasks)")
     if len(complete) < len(same):
         left.append(f"{len(same) - len(complete):,} with a metric undefined")
     if left:

@@ -234,6 +234,36 @@ def test_weights_chart_holds_the_runs_of_one_set_of_tasks_and_says_what_it_left_
     assert any("1 with other tasks" in c.value and "3 of 4" in c.value for c in at.caption)
 
 
+def test_weights_chart_holds_only_the_reference_runs_data_and_says_what_it_left_out(saved, tmp_path, monkeypatch):
+    # Runs on two data files shared one parallel-coordinates chart without a word (the bars warn): their metrics come
+    # from other test rows.
+    _, _, result = saved
+    store = RunStore(tmp_path)
+    other = ExperimentConfig.from_dict(result.config.to_dict())
+    other.data.path = "b.csv"
+    b_metrics = {**result.metrics, "data_files": [{"path": "b.csv", "bytes": 1, "mtime_ns": 1, "sha256": "b" * 64}]}
+    for weight in (1.0, 2.0):
+        config = ExperimentConfig.from_dict(result.config.to_dict())
+        config.tasks[1].weight = weight
+        store.save(dataclasses.replace(result, config=config), name=f"like {weight:g}")
+    for weight in (3.0, 4.0):  # the newest
+        config = ExperimentConfig.from_dict(other.to_dict())
+        config.tasks[1].weight = weight
+        store.save(dataclasses.replace(result, config=config, metrics=b_metrics), name=f"b like {weight:g}")
+    use_home(monkeypatch, tmp_path)
+    at = open_app("pages/runs.py")
+
+    def like_weights() -> list[float]:
+        lines = figure(at, "Loss weights")
+        return sorted(numbers(next(d for d in lines["data"][0]["dimensions"] if d["label"] == "w like")["values"]))
+
+    assert like_weights() == [3.0, 4.0]  # nothing selected: the newest run's data, b.csv
+    assert any("2 of 4 (2 trained on other data than b.csv" in c.value for c in at.caption)
+    select(at, "like 1", "b like 3", "like 2")  # the first selected run's data
+    assert like_weights() == [1.0, 2.0]
+    assert any("2 of 3 (1 trained on other data than synthetic_4k.parquet" in c.value for c in at.caption)
+
+
 def test_comparing_runs_on_different_data_says_so_and_offers_every_runs_metrics(saved, tmp_path, monkeypatch):
     # Runs on small.csv and nouser.csv were compared without a word, and the metric boxes offered the first run's
     # metrics only: GAUC could not be picked when the newest selected run had no user column.
