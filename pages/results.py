@@ -288,6 +288,7 @@ def learning_curves(history, tasks, best_epoch: int | None = None) -> None:
     metric.plotly_chart(charts.metric_curves(history, tasks, best_epoch=best_epoch), width="stretch")
 
 
+runs.follow_open()
 st.title("Results")
 store = state.store()
 run_id = runs.pick_run("Run", key="results_run", statuses=runs.SHOWABLE)
@@ -374,15 +375,16 @@ for cell, task in zip(cells, tasks, strict=True):
 if ranking_off := ranking_note(run.config.data):
     st.caption(f"No NDCG@{run.config.k} on the cards: {ranking_off}.")
 
-if st.button(
+st.button(
     "Recommend for this run",
     icon=":material/recommend:",
     disabled=not run.has_model,
     help="Top-K items per user from this run's model."
     if run.has_model
     else f"This run has no evaluated model: {run.model_problem}.",
-):
-    runs.open_run(run_id, "pages/recommend.py")
+    on_click=runs.open_on_click,
+    args=(run_id, "pages/recommend.py"),
+)
 
 binary = [t for t in tasks if t.type == "binary"]
 regression = [t for t in tasks if t.type == "regression"]

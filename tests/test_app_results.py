@@ -208,3 +208,24 @@ def test_a_task_keeps_its_colour_on_the_roc_and_calibration_charts_after_a_regre
     drawn = {t["name"].split(" (")[0]: t["line"]["color"] for t in roc["data"][1:]}
     assert drawn == {t: colors[t] for t in ("click", "like", "purchase")}
     assert len(set(charts.task_colors([f"t{i}" for i in range(12)]).values())) == 12  # 12 tasks, 12 colours
+
+
+def test_recommend_for_a_run_deleted_meanwhile_says_so_as_its_link_does(saved_runs, tmp_path, monkeypatch):
+    # Deleted in another tab, the run shown was replaced by the newest one in the click's own rerun, and the click
+    # opened that run on Recommend without a word; its link (?run=<id>) said "no longer exists (it was deleted)".
+    from mtlrec.runs import RunStore
+
+    _, _, result = saved_runs
+    store = RunStore(tmp_path)
+    gone = store.save(result, name="deleted in another tab")
+    store.save(result, name="newest")
+    use_home(monkeypatch, tmp_path)
+    at = open_results(open_app(), gone)
+    store.delete(gone)
+
+    next(b for b in at.button if b.label == "Recommend for this run").click().run()
+
+    assert at.title[0].value == "Recommend"
+    notice = f"Run `{gone}` no longer exists (it was deleted), so the newest run that can be is shown."
+    assert notice in [i.value for i in at.info]
+    assert notice in [i.value for i in open_app("pages/recommend.py", query={"run": gone}).info]

@@ -11,6 +11,7 @@ from ui import state
 OPENABLE = ("finished", "stopped")  # statuses whose runs have test metrics and a model
 SHOWABLE = ("finished", "stopped", "failed", "interrupted")  # Results shows these (failed/interrupted: message, curves)
 RUN_PARAM = "run"  # the run shown on Results and Recommend, in the address
+OPENING = "runs_opening_page"  # the page a button asked to open its run on, at the start of the next script run
 
 
 def run_label(row: dict) -> str:
@@ -61,6 +62,20 @@ def open_run(run_id: str, page: str = "pages/results.py") -> None:
     """Make a run the one shown on Results and Recommend, and go to a page."""
     st.session_state[state.RESULTS_RUN] = run_id
     st.switch_page(page)
+
+
+def open_on_click(run_id: str, page: str) -> None:
+    """A button's on_click: open `run_id` (the run shown when the button was drawn) on `page`. The page switches in
+    follow_open(), before the page clicked on resolves its own run: a run deleted meanwhile was replaced there by
+    the newest one, which the click then opened without a word; now `page` says that it no longer exists."""
+    st.session_state[state.RESULTS_RUN] = run_id
+    st.session_state[OPENING] = page
+
+
+def follow_open() -> None:
+    """Go to the page an open_on_click button asked for, if one did (call it before pick_run)."""
+    if page := st.session_state.pop(OPENING, None):
+        st.switch_page(page)
 
 
 def load(run_id: str) -> LoadedRun | None:
