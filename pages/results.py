@@ -19,6 +19,7 @@ from ui.frame import STATUS_ICONS, remember_run  # noqa: E402
 from ui.jobs import session_jobs  # noqa: E402
 
 NONE = "(none)"
+REF_PARAM = "ref"  # the reference run, in the address beside the run shown (ui.runs.RUN_PARAM), for a reload or a link
 CARD_LABELS = {"auc": "AUC", "gauc": "GAUC", "logloss": "LogLoss", "rmse": "RMSE", "mae": "MAE"}
 CARD_HELP = {
     "auc": "Area under the ROC curve on the test rows: 0.5 is chance, 1 is a perfect ranking.",
@@ -341,6 +342,25 @@ others = [
 ]  # fmt: skip
 others.sort(key=lambda r: not on_same_data(r))  # stable: newest first within each
 labels = {r["id"]: f"{runs.run_label(r)} · {r['summary'].get('data') or 'data in memory'}" for r in others}
+
+
+def unusable_reference(ref_id: str) -> str:
+    """Why the reference run in the address cannot be one for the run shown (deleted since, say)."""
+    if ref_id == run_id:
+        return f"Run `{ref_id}` is the run shown"
+    every = store.list()
+    row = next((r for r in every if r["id"] == ref_id), None)
+    if row is None or row["damaged"] or row["status"] not in runs.OPENABLE:
+        return runs.why_not_listed(ref_id, every, runs.OPENABLE)
+    return f"Run `{row['name']}` ({ref_id}) shares no task with this run"
+
+
+linked = st.query_params.get(REF_PARAM)
+if "results_reference" not in st.session_state and linked:  # a reload or a link: the reference in the address
+    if linked in labels:
+        st.session_state["results_reference"] = linked
+    else:
+        st.info(f"{unusable_reference(linked)}, so there is no reference run: the cards show no differences.")
 reference_id = st.selectbox(
     "Compare with (reference run)",
     [NONE, *labels],
@@ -349,6 +369,10 @@ reference_id = st.selectbox(
     help="Each metric card then shows its difference from that run (green: better, red: worse). Listed: the runs "
     "sharing a task with this one, those on the same data file first.",
 )
+if reference_id == NONE and REF_PARAM in st.query_params:
+    del st.query_params[REF_PARAM]
+elif reference_id != NONE and st.query_params.get(REF_PARAM) != reference_id:
+    st.query_params[REF_PARAM] = reference_id
 reference = None
 if reference_id != NONE:
     loaded = runs.load(reference_id)

@@ -229,3 +229,30 @@ def test_recommend_for_a_run_deleted_meanwhile_says_so_as_its_link_does(saved_ru
     notice = f"Run `{gone}` no longer exists (it was deleted), so the newest run that can be is shown."
     assert notice in [i.value for i in at.info]
     assert notice in [i.value for i in open_app("pages/recommend.py", query={"run": gone}).info]
+
+
+def test_a_reload_keeps_the_reference_run_in_the_address_and_a_deleted_one_is_named(saved_runs, tmp_path, monkeypatch):
+    # The reference ("Compare with") was lost on a reload: the address held the run shown only.
+    from mtlrec.runs import RunStore
+
+    _, _, result = saved_runs
+    store = RunStore(tmp_path)
+    shown, reference = store.save(result, name="shown"), store.save(result, name="reference")
+    use_home(monkeypatch, tmp_path)
+    at = open_results(open_app(), shown)
+    at.selectbox(key="results_reference").set_value(reference).run()
+    assert (at.query_params["run"], at.query_params["ref"]) == (shown, reference)
+
+    reloaded = open_app("pages/results.py", query={"run": shown, "ref": reference})  # a new session
+    assert reloaded.selectbox(key="results_reference").value == reference
+    assert all(m.delta for m in reloaded.metric if m.label == "AUC")  # the cards show their differences
+    reloaded.selectbox(key="results_reference").set_value("(none)").run()
+    assert "ref" not in reloaded.query_params
+
+    store.delete(reference)
+    gone = open_app("pages/results.py", query={"run": shown, "ref": reference})
+    assert (
+        f"Run `{reference}` no longer exists (it was deleted), so there is no reference run: the cards show no "
+        "differences." in [i.value for i in gone.info]
+    )
+    assert gone.selectbox(key="results_reference").value == "(none)" and "ref" not in gone.query_params
