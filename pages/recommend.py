@@ -48,7 +48,7 @@ def kept(key: str, default) -> dict:
 
 
 def not_in_data(user: str) -> str:
-    return f"user '{user}' is not in the run's data"
+    return f"user '{fmt.md(user)}' is not in the run's data"
 
 
 def choose_user(users: list, run_id: str) -> None:
@@ -154,9 +154,9 @@ def show_history(recommender: Recommender, user, tasks: list[TaskSpec]) -> None:
     for card, task in zip(cards[1:], tasks, strict=True):
         labels = pd.to_numeric(history[task.name], errors="coerce")
         if task.type == "binary":
-            card.metric(f"{task.name} positives", fmt.count(int((labels == 1).sum())), border=True)
+            card.metric(f"{fmt.md(task.name)} positives", fmt.count(int((labels == 1).sum())), border=True)
         else:
-            card.metric(f"{task.name} mean", fmt.metric(labels.mean(), 2), border=True)
+            card.metric(f"{fmt.md(task.name)} mean", fmt.metric(labels.mean(), 2), border=True)
     time_col = recommender.config.data.time_col
     column_config = {recommender.item_col: "item"}
     if time_col in history:
@@ -228,10 +228,10 @@ def fusion_help(task: TaskSpec) -> str:
         else " Below 0, items likely to get it rank lower."
     )
     if task.type == "binary":
-        return f"Weight of the predicted probability of {task.name} (0 to 1) in the ranking score.{untrained}"
+        return f"Weight of the predicted probability of {fmt.md(task.name)} (0 to 1) in the ranking score.{untrained}"
     scale = "log1p of the label" if task.log1p else "the label"
     return (
-        f"Weight of the standardised prediction of {task.name}: {scale} in standard deviations from its training "
+        f"Weight of the standardised prediction of {fmt.md(task.name)}: {scale} in standard deviations from its training "
         f"mean (about -2 to 2), so a weight acts on a scale comparable with the probabilities.{untrained}"
     )
 
@@ -262,7 +262,7 @@ def ranking(scores: pd.DataFrame, tasks: list[TaskSpec]) -> None:
         start_at = default_fusion(tasks)
         fusion = {
             t.name: st.slider(
-                t.name, -5.0, 5.0, step=0.1, help=fusion_help(t), **kept(FUSION + t.name, start_at[t.name])
+                fmt.md(t.name), -5.0, 5.0, step=0.1, help=fusion_help(t), **kept(FUSION + t.name, start_at[t.name])
             )
             for t in tasks
         }
@@ -354,9 +354,9 @@ if sample.world_spec_path(config.data.path) is not None:
     cards = st.columns(max(len(entry["correlations"]), 1))
     for card, (task, (spearman, pearson)) in zip(cards, entry["correlations"].items(), strict=False):
         card.metric(
-            f"{task}: rank correlation",
+            f"{fmt.md(task)}: rank correlation",
             fmt.metric(spearman, 3),
-            help=f"Spearman correlation between predicted and true {task} over all "
+            help=f"Spearman correlation between predicted and true {fmt.md(task)} over all "
             f"{len(entry['scores']):,} candidate items of this user (Pearson {fmt.metric(pearson, 3)}).",
             border=True,
         )

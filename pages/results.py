@@ -63,7 +63,7 @@ def predictions_of(run_id: str):
 
 
 def task_title(task, color: str) -> str:
-    name = task.name.replace("[", "\\[").replace("]", "\\]")
+    name = fmt.md(task.name)
     return f'#### :color[{name}]{{foreground="{color}"}}\n{task.type} · loss weight {task.weight:g}'
 
 
@@ -90,9 +90,9 @@ def metric_cards(task, values: dict, reference: dict | None, k: int) -> None:
 
 def status(row: dict) -> None:
     """The run's name and how it ended, with the reason (early stopping, the user, an error)."""
-    st.subheader(row["name"])
+    st.subheader(fmt.md(row["name"]))
     line = f"{STATUS_ICONS.get(row['status'], '')} **{row['status']}**"
-    line += f" · {row['message']}" if row["message"] else ""
+    line += f" · {fmt.md(row['message'])}" if row["message"] else ""  # plain text, which may quote a column's name
     if row["status"] == "failed":
         st.error(line)
     elif row["status"] == "stopped":
@@ -265,7 +265,7 @@ def multi_task_gain(run, row: dict) -> None:
         "each task's gain or loss from multi-task learning."
     )
     if baseline_row:
-        ended = baseline_row["status"] + (f": {baseline_row['message']}" if baseline_row["message"] else "")
+        ended = baseline_row["status"] + (f": {fmt.md(baseline_row['message'])}" if baseline_row["message"] else "")
         if baseline_row["status"] in runs.OPENABLE:
             ended += " without test metrics"
         st.warning(f"The single-task baseline `{baseline_id}` {ended}. Train it again below.")
@@ -352,7 +352,7 @@ def unusable_reference(ref_id: str) -> str:
     row = next((r for r in every if r["id"] == ref_id), None)
     if row is None or row["damaged"] or row["status"] not in runs.OPENABLE:
         return runs.why_not_listed(ref_id, every, runs.OPENABLE)
-    return f"Run `{row['name']}` ({ref_id}) shares no task with this run"
+    return f"Run “{fmt.md(row['name'])}” ({ref_id}) shares no task with this run"
 
 
 linked = st.query_params.get(REF_PARAM)
@@ -380,14 +380,14 @@ if reference_id != NONE:
     other = next((r for r in others if r["id"] == reference_id), None)
     if other is not None and not on_same_data(other):
         theirs = other["summary"].get("data") or "data in memory"
-        what = f"another file named {theirs}" if theirs == data else theirs
+        what = f"another file named {fmt.md(theirs)}" if theirs == data else fmt.md(theirs)
         st.warning(
-            f"The reference was trained on {what}, this run on {data or 'data in memory'}: their metrics come from "
-            "other test rows, so the differences compare the data as much as the models."
+            f"The reference was trained on {what}, this run on {fmt.md(data or 'data in memory')}: their metrics come "
+            "from other test rows, so the differences compare the data as much as the models."
         )
     shared = sorted(names & set(reference or {}))
     if reference is not None and len(shared) < len(names):
-        st.caption(f"Differences on the tasks both runs have: {', '.join(shared) or 'none'}.")
+        st.caption(f"Differences on the tasks both runs have: {', '.join(map(fmt.md, shared)) or 'none'}.")
 
 colors = charts.task_colors(tasks)
 cells = [cell for start in range(0, len(tasks), 2) for cell in st.columns(2)[: len(tasks) - start]]

@@ -10,7 +10,7 @@ from datetime import datetime  # noqa: E402
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from mtlrec import charts  # noqa: E402
+from mtlrec import charts, fmt  # noqa: E402
 from mtlrec.config import TaskSpec  # noqa: E402
 from mtlrec.errors import MtlrecError  # noqa: E402
 from mtlrec.runs import STATUSES, data_groups, metrics_table  # noqa: E402
@@ -114,11 +114,11 @@ def weights_table(rows: list[dict]) -> tuple[pd.DataFrame, list[str], list[str],
     metrics = main_metrics(same)
     table = pd.DataFrame({"name": [r["name"] for r in same], **weights, **metrics})
     complete = table.dropna(subset=[*weights, *metrics])
-    note = f"runs with the tasks {', '.join(tasks)}: {len(complete):,} of {len(rows):,}"
+    note = f"runs with the tasks {', '.join(map(fmt.md, tasks))}: {len(complete):,} of {len(rows):,}"
     left = []
     if len(on_data) < len(rows):
         left.append(
-            f"{len(rows) - len(on_data):,} trained on other data than {data_of(rows[0])[1]} (select runs to choose "
+            f"{len(rows) - len(on_data):,} trained on other data than {fmt.md(data_of(rows[0])[1])} (select runs to choose "
             "which data)"
         )
     if len(same) < len(on_data):
@@ -165,7 +165,7 @@ def compare(selected: list[dict]) -> None:
     shown = [r for r in selected if labels[r["id"]] in loaded]
     groups = data_groups([(r["summary"].get("data_key"), r["summary"].get("data") or "data in memory") for r in shown])
     if len(groups) > 1:
-        names = sorted({name for group in groups for name in group})
+        names = [fmt.md(name) for name in sorted({name for group in groups for name in group})]
         count = len(groups)
         files = ", ".join(names) if len(names) == count else f"{count} different files ({', '.join(names)})"
         st.warning(
@@ -177,7 +177,7 @@ def compare(selected: list[dict]) -> None:
     for column, (name, options) in zip(st.columns(len(tasks)), choices.items(), strict=True):
         main = MAIN_METRIC.get(tasks[name].type, "auc")
         index = options.index(main) if main in options else 0
-        metric_by_task[name] = column.selectbox(name, options, index=index, key=f"runs_metric_{name}")
+        metric_by_task[name] = column.selectbox(fmt.md(name), options, index=index, key=f"runs_metric_{name}")
     metrics = {label: run.metrics["tasks"] for label, run in loaded.items()}
     st.plotly_chart(charts.compare_metrics(metrics, metric_by_task), width="stretch")
 
@@ -188,7 +188,7 @@ def compare(selected: list[dict]) -> None:
     prefix = f"{task}/"
     curves = sorted({c.removeprefix(prefix) for h in histories.values() for c in h.columns if c.startswith(prefix)})
     if not curves:
-        st.info(f"No run recorded learning curves for {task}.")
+        st.info(f"No run recorded learning curves for {fmt.md(task)}.")
         return
     default = curves.index("val_loss") if "val_loss" in curves else 0
     column = right.selectbox("Curve", curves, index=default, key="runs_curve_column")
@@ -198,7 +198,7 @@ def compare(selected: list[dict]) -> None:
 def rename(run_id: str) -> None:
     try:
         label = state.store().rename(run_id, st.session_state[f"runs_name_{run_id}"])
-        st.session_state[NOTICE] = f"Renamed to “{label}”"
+        st.session_state[NOTICE] = f"Renamed to “{fmt.md(label)}”"
     except MtlrecError as exc:
         st.session_state[RENAME_ERROR] = exc.message
 
@@ -208,14 +208,14 @@ def delete(run_id: str, name: str) -> None:
     if st.session_state.get(state.RESULTS_RUN) == run_id:
         del st.session_state[state.RESULTS_RUN]
     st.session_state[SELECTED] = []
-    st.session_state[NOTICE] = f"Deleted “{name}”"
+    st.session_state[NOTICE] = f"Deleted “{fmt.md(name)}”"
 
 
 def manage(row: dict) -> None:
     run_id, store = row["id"], state.store()
-    st.markdown(f"**{row['name']}** · {STATUS_LABELS[status_of(row)]} · run `{run_id}`")
+    st.markdown(f"**{fmt.md(row['name'])}** · {STATUS_LABELS[status_of(row)]} · run `{run_id}`")
     if row["message"]:
-        st.caption(row["message"])
+        st.caption(fmt.md(row["message"]))  # plain text, which may quote a column's name
     left, right = st.columns(2)
     with left.container(border=True):
         st.text_input("New name", value=row["name"], key=f"runs_name_{run_id}", max_chars=80)

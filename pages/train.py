@@ -74,7 +74,7 @@ def apply_link() -> None:
         tasks = link_tasks(params)
         if tasks and not set(tasks) & set(state.experiment().task_names):  # loaded another file than the link's
             st.info(
-                f"The shared link's settings (for the tasks {', '.join(tasks)}) were not applied: this dataset has "
+                f"The shared link's settings (for the tasks {', '.join(map(fmt.md, tasks))}) were not applied: this dataset has "
                 "none of those label columns. Open the link again once the file it was made on is loaded."
             )
             return
@@ -97,7 +97,7 @@ def apply_link() -> None:
     if state.dataset() is None:
         st.session_state[PENDING_LINK] = params
         tasks = link_tasks(params)
-        named = f" for the tasks {', '.join(tasks)}" if tasks else ""
+        named = f" for the tasks {', '.join(map(fmt.md, tasks))}" if tasks else ""
         st.info(
             f"This link holds Train settings{named}. Load the file they were made on (on **Data**), then come back "
             "to Train: they are applied then."
@@ -250,7 +250,7 @@ def funnel_controls(config: ExperimentConfig, chosen: list[str]) -> None:
     for cell, name in zip(st.columns(max(len(binary), 1)), binary, strict=False):
         options = [NOT_CONDITIONAL] + [b for b in binary if b != name]
         parent = cell.selectbox(
-            f"{name} is conditional on", options,
+            f"{fmt.md(name)} is conditional on", options,
             key=valid_choice(f"train_task_funnel_{name}", options, config.model.funnel.get(name, NOT_CONDITIONAL)),
         )  # fmt: skip
         if parent != NOT_CONDITIONAL:
@@ -292,14 +292,15 @@ def task_controls(config: ExperimentConfig, active: list[str]) -> None:
         with st.container(border=True):
             name, kind, weight, extra = st.columns([2, 2, 4, 2], vertical_alignment="center")
             name.markdown(
-                f"<span style='color:{colors[task.name]};font-weight:600'>■ {task.name}</span>", unsafe_allow_html=True
+                f"<span style='color:{colors[task.name]};font-weight:600'>■ {fmt.md(task.name)}</span>",
+                unsafe_allow_html=True,
             )
             task.type = kind.selectbox(
                 "type", ["binary", "regression"], key=state.seed(f"train_task_type_{task.name}", task.type),
                 label_visibility="collapsed",
             )  # fmt: skip
             task.weight = state.ranged(
-                weight.slider, f"weight of {task.name}", f"train_task_weight_{task.name}", float(task.weight),
+                weight.slider, f"weight of {fmt.md(task.name)}", f"train_task_weight_{task.name}", float(task.weight),
                 (0.0, MAX_WEIGHT), step=0.05, label_visibility="collapsed",
             )  # fmt: skip
             if task.type == "regression":
@@ -468,7 +469,9 @@ def progress_view(job, config: ExperimentConfig) -> None:
         cols = st.columns(len(config.tasks))
         for col, task in zip(cols, config.tasks, strict=True):
             metric = "auc" if task.type == "binary" else "rmse"
-            col.metric(f"{task.name} validation {metric.upper()}", fmt.metric(last.get(f"{task.name}/val_{metric}")))
+            col.metric(
+                f"{fmt.md(task.name)} validation {metric.upper()}", fmt.metric(last.get(f"{task.name}/val_{metric}"))
+            )
 
 
 def live_panel(config: ExperimentConfig) -> None:

@@ -105,7 +105,7 @@ def test_tabs_include_regression_and_predictions_download(app, saved):
 def test_failed_run_shows_its_message_and_learning_curves_only(app, saved):
     _, ids = saved
     at = open_results(app, ids["diverged"])
-    assert any(DIVERGED in e.value for e in at.error)
+    assert any(fmt.md(DIVERGED) in e.value for e in at.error)  # plain text, shown as itself in Markdown
     assert not at.metric
     assert at.get("plotly_chart")  # its learning curves
 

@@ -169,6 +169,28 @@ def test_rename_shows_the_new_name(app, saved):
     assert RunStore(home).get(run_id)["name"] == "renamed run"
 
 
+def test_a_run_name_with_markdown_characters_is_shown_as_typed(saved, tmp_path, monkeypatch):
+    # Manage showed 'promo $5 vs $10 *A/B* test' with "A/B" in italics and "5 vs " as LaTeX.
+    _, _, result = saved
+    name = "promo $5 vs $10 *A/B* test"
+    RunStore(tmp_path).save(result, name="before")
+    use_home(monkeypatch, tmp_path)
+    at = open_app("pages/runs.py")
+    select(at, "before")
+    run_id = RunStore(tmp_path).list()[0]["id"]
+    at.text_input(key=f"runs_name_{run_id}").input(name)
+    at.button(key="runs_rename").click().run()
+
+    shown = r"promo \$5 vs \$10 \*A/B\* test"
+    assert fmt.md(name) == shown
+    assert [t.value for t in at.toast] == [f"Renamed to “{shown}”"]
+    select(at, name)
+    assert at.markdown[0].value.startswith(f"**{shown}** · ")
+    assert fmt.md("watch_time _x_ [a](b) <i> :material/home: a|b") == (
+        "watch_time \\_x\\_ \\[a\\](b) \\<i\\> \\:\u200bmaterial/home\\: a\\|b"
+    )  # snake_case stays: CommonMark never reads an underscore inside a word as emphasis
+
+
 def test_delete_needs_confirmation_and_removes_row_and_folder(app, saved):
     home, _, result = saved
     run_id = RunStore(home).save(result, name="to delete")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from mtlrec import fmt
 from mtlrec.errors import MtlrecError
 from mtlrec.runs import LoadedRun
 from ui import state
@@ -53,9 +54,9 @@ def why_not_listed(run_id: str, every: list[dict], statuses: tuple[str, ...]) ->
     if row is None:
         return f"Run `{run_id}` no longer exists (it was deleted)"
     if row["damaged"]:
-        return f"Run `{row['name']}` ({run_id}) is damaged and cannot be read"
+        return f"Run “{fmt.md(row['name'])}” ({run_id}) is damaged and cannot be read"
     shown = ", ".join(statuses[:-1]) + f" or {statuses[-1]}" if len(statuses) > 1 else statuses[0]
-    return f"Run `{row['name']}` ({run_id}) is {row['status']}: this page shows {shown} runs only"
+    return f"Run “{fmt.md(row['name'])}” ({run_id}) is {row['status']}: this page shows {shown} runs only"
 
 
 def open_run(run_id: str, page: str = "pages/results.py") -> None:
