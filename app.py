@@ -86,7 +86,7 @@ def home() -> None:
             try:
                 state.use_upload(upload.name, upload.getvalue())
                 st.session_state["home_uploaded"] = upload.file_id
-                st.toast(f"Loaded {upload.name}")
+                st.toast(f"Loaded {fmt.md(upload.name)}")
             except MtlrecError as exc:
                 st.error(exc.message)
         st.markdown("Rows are interactions: a user, an item, features, and one column per label. See **Data**.")

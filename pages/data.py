@@ -87,7 +87,7 @@ def load_controls() -> None:
             st.session_state.pop("data_upload_error", None)
             try:
                 state.use_upload(upload.name, upload.getvalue())
-                st.toast(f"Loaded {upload.name}")
+                st.toast(f"Loaded {fmt.md(upload.name)}")
             except MtlrecError as exc:
                 st.session_state["data_upload_error"] = (upload.file_id, exc.message)
             except Exception as exc:  # see unexpected()
@@ -96,7 +96,7 @@ def load_controls() -> None:
         if failed and failed[0] == upload.file_id:
             st.error(failed[1])
             if state.dataset():
-                st.caption(f"Still using **{state.dataset()['name']}**.")
+                st.caption(f"Still using **{fmt.md(state.dataset()['name'])}**.")
 
 
 def unexpected(exc: Exception, doing: str) -> str:
@@ -253,7 +253,7 @@ def schema_editor(config: ExperimentConfig, frame: pd.DataFrame, distinct: dict)
         if role is not None:
             spec = entry["spec"]
             notes.append(
-                f"'{name}' was a task ({spec['type']}, loss weight {spec['weight']:g}); as the {role} column it is "
+                f"'{fmt.md(name)}' was a task ({spec['type']}, loss weight {spec['weight']:g}); as the {role} column it is "
                 "no longer one. Choose another column there to get it back with its settings."
             )
     for name in [n for n in aside if n in new.task_names]:
@@ -301,7 +301,8 @@ def check(config: ExperimentConfig, frame: pd.DataFrame, path: str) -> tuple[lis
             for other, same in chosen[i + 1 :]:
                 if same == column:
                     problems.append(
-                        f"column '{column}' is chosen as both the {role} and the {other} column: pick another for one"
+                        f"column '{fmt.md(column)}' is chosen as both the {role} and the {other} column: pick another "
+                        "for one"
                     )
         try:
             notes = validate(config, frame)
@@ -386,9 +387,9 @@ def page() -> None:
         st.markdown(FORMAT_HELP)
         return
     if frame is None:
-        st.warning(f"The file behind **{info['name']}** can no longer be read: load it again.")
+        st.warning(f"The file behind **{fmt.md(info['name'])}** can no longer be read: load it again.")
         return
-    st.markdown(f"**{info['name']}** · {fmt.count(info['rows'])} rows × {info['columns']} columns")
+    st.markdown(f"**{fmt.md(info['name'])}** · {fmt.count(info['rows'])} rows × {info['columns']} columns")
     for note in info.get("notes") or []:
         st.info(f"Loader: {note}")
     if info.get("ignored"):

@@ -24,6 +24,7 @@ USER = "recommend_user"
 LISTED = 1000  # users the select box lists, most active first; others are typed (100,000 options: 13 s a pick)
 TYPED = "recommend_user_typed"
 TYPED_PROBLEM = "recommend_user_typed_problem"
+LINKED_PROBLEM = "recommend_user_linked_problem"  # (run, user shown instead, why): a link's user not in the data
 K = "recommend_k"
 USER_PARAM = "user"  # the user shown, in the address (with the run: ui.runs.RUN_PARAM), for a reload or a link
 EXCLUDE_SEEN = "recommend_exclude_seen"
@@ -46,21 +47,37 @@ def kept(key: str, default) -> dict:
     return {"key": key, "on_change": remember, "args": (key,)}
 
 
-def choose_user(users: list) -> None:
+def not_in_data(user: str) -> str:
+    return f"user '{fmt.md(user)}' is not in the run's data"
+
+
+def choose_user(users: list, run_id: str) -> None:
     """Keep the chosen user when it belongs to this run's data (or the one in the address, after a reload);
-    otherwise the most active one."""
+    otherwise the most active one (a user in the address that is not in the data is named, as a typed one is)."""
     current = st.session_state.get(USER, st.session_state.setdefault(SAVED, {}).get(USER))
     linked = st.query_params.get(USER_PARAM)
     if current is None and linked is not None:
         current = next((u for u in users if str(u) == linked), None)  # ids may be numbers: matched as text
+        if current is None:
+            why = f"{not_in_data(linked)} (the link's user), so the most active user is shown instead"
+            st.session_state[LINKED_PROBLEM] = (run_id, users[0], why)
     st.session_state[USER] = current if current in users else users[0]
+
+
+def linked_problem(run_id: str, user) -> str | None:
+    """Why the link's user is not shown, while the user shown in its place is still shown for that run."""
+    problem = st.session_state.get(LINKED_PROBLEM)
+    if problem is not None and problem[:2] == (run_id, user):
+        return problem[2]
+    st.session_state.pop(LINKED_PROBLEM, None)
+    return None
 
 
 def type_user(users: list) -> None:
     """The user typed in the text box (matched as text: ids may be numbers), or why there is none."""
     typed = str(st.session_state.get(TYPED) or "").strip()
     match = next((u for u in users if str(u) == typed), None) if typed else None
-    problem = f"user '{typed}' is not in the run's data: type an id of its user column exactly"
+    problem = f"{not_in_data(typed)}: type an id of its user column exactly"
     st.session_state[TYPED_PROBLEM] = problem if typed and match is None else None
     if match is not None:
         st.session_state[USER] = st.session_state[SAVED][USER] = match
@@ -137,9 +154,9 @@ def show_history(recommender: Recommender, user, tasks: list[TaskSpec]) -> None:
     for card, task in zip(cards[1:], tasks, strict=True):
         labels = pd.to_numeric(history[task.name], errors="coerce")
         if task.type == "binary":
-            card.metric(f"{task.name} positives", fmt.count(int((labels == 1).sum())), border=True)
+            card.metric(f"{fmt.md(task.name)} positives", fmt.count(int((labels == 1).sum())), border=True)
         else:
-            card.metric(f"{task.name} mean", fmt.metric(labels.mean(), 2), border=True)
+            card.metric(f"{fmt.md(task.name)} mean", fmt.metric(labels.mean(), 2), border=True)
     time_col = recommender.config.data.time_col
     column_config = {recommender.item_col: "item"}
     if time_col in history:
@@ -211,10 +228,10 @@ def fusion_help(task: TaskSpec) -> str:
         else " Below 0, items likely to get it rank lower."
     )
     if task.type == "binary":
-        return f"Weight of the predicted probability of {task.name} (0 to 1) in the ranking score.{untrained}"
+        return f"Weight of the predicted probability of {fmt.md(task.name)} (0 to 1) in the ranking score.{untrained}"
     scale = "log1p of the label" if task.log1p else "the label"
     return (
-        f"Weight of the standardised prediction of {task.name}: {scale} in standard deviations from its training "
+        f"Weight of the standardised prediction of {fmt.md(task.name)}: {scale} in standard deviations from its training "
         f"mean (about -2 to 2), so a weight acts on a scale comparable with the probabilities.{untrained}"
     )
 
@@ -245,7 +262,7 @@ def ranking(scores: pd.DataFrame, tasks: list[TaskSpec]) -> None:
         start_at = default_fusion(tasks)
         fusion = {
             t.name: st.slider(
-                t.name, -5.0, 5.0, step=0.1, help=fusion_help(t), **kept(FUSION + t.name, start_at[t.name])
+                fmt.md(t.name), -5.0, 5.0, step=0.1, help=fusion_help(t), **kept(FUSION + t.name, start_at[t.name])
             )
             for t in tasks
         }
@@ -292,7 +309,7 @@ users = recommender.users()
 if not users:
     st.info("The run's data has no users.")
     st.stop()
-choose_user(users)
+choose_user(users, run_id)
 listed = users[:LISTED]
 if st.session_state[USER] not in listed:  # a random or typed user beyond the list
     listed = [st.session_state[USER], *listed]
@@ -308,6 +325,8 @@ if len(users) > LISTED:
     )
     if problem := st.session_state.get(TYPED_PROBLEM):
         st.error(problem)
+if problem := linked_problem(run_id, user):
+    st.error(problem)
 
 if st.query_params.get(USER_PARAM) != str(user):
     st.query_params[USER_PARAM] = str(user)
@@ -335,9 +354,9 @@ if sample.world_spec_path(config.data.path) is not None:
     cards = st.columns(max(len(entry["correlations"]), 1))
     for card, (task, (spearman, pearson)) in zip(cards, entry["correlations"].items(), strict=False):
         card.metric(
-            f"{task}: rank correlation",
+            f"{fmt.md(task)}: rank correlation",
             fmt.metric(spearman, 3),
-            help=f"Spearman correlation between predicted and true {task} over all "
+            help=f"Spearman correlation between predicted and true {fmt.md(task)} over all "
             f"{len(entry['scores']):,} candidate items of this user (Pearson {fmt.metric(pearson, 3)}).",
             border=True,
         )

@@ -19,6 +19,7 @@ from ui.frame import STATUS_ICONS, remember_run  # noqa: E402
 from ui.jobs import session_jobs  # noqa: E402
 
 NONE = "(none)"
+REF_PARAM = "ref"  # the reference run, in the address beside the run shown (ui.runs.RUN_PARAM), for a reload or a link
 CARD_LABELS = {"auc": "AUC", "gauc": "GAUC", "logloss": "LogLoss", "rmse": "RMSE", "mae": "MAE"}
 CARD_HELP = {
     "auc": "Area under the ROC curve on the test rows: 0.5 is chance, 1 is a perfect ranking.",
@@ -62,7 +63,7 @@ def predictions_of(run_id: str):
 
 
 def task_title(task, color: str) -> str:
-    name = task.name.replace("[", "\\[").replace("]", "\\]")
+    name = fmt.md(task.name)
     return f'#### :color[{name}]{{foreground="{color}"}}\n{task.type} · loss weight {task.weight:g}'
 
 
@@ -89,9 +90,9 @@ def metric_cards(task, values: dict, reference: dict | None, k: int) -> None:
 
 def status(row: dict) -> None:
     """The run's name and how it ended, with the reason (early stopping, the user, an error)."""
-    st.subheader(row["name"])
+    st.subheader(fmt.md(row["name"]))
     line = f"{STATUS_ICONS.get(row['status'], '')} **{row['status']}**"
-    line += f" · {row['message']}" if row["message"] else ""
+    line += f" · {fmt.md(row['message'])}" if row["message"] else ""  # plain text, which may quote a column's name
     if row["status"] == "failed":
         st.error(line)
     elif row["status"] == "stopped":
@@ -264,7 +265,7 @@ def multi_task_gain(run, row: dict) -> None:
         "each task's gain or loss from multi-task learning."
     )
     if baseline_row:
-        ended = baseline_row["status"] + (f": {baseline_row['message']}" if baseline_row["message"] else "")
+        ended = baseline_row["status"] + (f": {fmt.md(baseline_row['message'])}" if baseline_row["message"] else "")
         if baseline_row["status"] in runs.OPENABLE:
             ended += " without test metrics"
         st.warning(f"The single-task baseline `{baseline_id}` {ended}. Train it again below.")
@@ -288,6 +289,7 @@ def learning_curves(history, tasks, best_epoch: int | None = None) -> None:
     metric.plotly_chart(charts.metric_curves(history, tasks, best_epoch=best_epoch), width="stretch")
 
 
+runs.follow_open()
 st.title("Results")
 store = state.store()
 run_id = runs.pick_run("Run", key="results_run", statuses=runs.SHOWABLE)
@@ -340,6 +342,25 @@ others = [
 ]  # fmt: skip
 others.sort(key=lambda r: not on_same_data(r))  # stable: newest first within each
 labels = {r["id"]: f"{runs.run_label(r)} · {r['summary'].get('data') or 'data in memory'}" for r in others}
+
+
+def unusable_reference(ref_id: str) -> str:
+    """Why the reference run in the address cannot be one for the run shown (deleted since, say)."""
+    if ref_id == run_id:
+        return f"Run `{ref_id}` is the run shown"
+    every = store.list()
+    row = next((r for r in every if r["id"] == ref_id), None)
+    if row is None or row["damaged"] or row["status"] not in runs.OPENABLE:
+        return runs.why_not_listed(ref_id, every, runs.OPENABLE)
+    return f"Run “{fmt.md(row['name'])}” ({ref_id}) shares no task with this run"
+
+
+linked = st.query_params.get(REF_PARAM)
+if "results_reference" not in st.session_state and linked:  # a reload or a link: the reference in the address
+    if linked in labels:
+        st.session_state["results_reference"] = linked
+    else:
+        st.info(f"{unusable_reference(linked)}, so there is no reference run: the cards show no differences.")
 reference_id = st.selectbox(
     "Compare with (reference run)",
     [NONE, *labels],
@@ -348,6 +369,10 @@ reference_id = st.selectbox(
     help="Each metric card then shows its difference from that run (green: better, red: worse). Listed: the runs "
     "sharing a task with this one, those on the same data file first.",
 )
+if reference_id == NONE and REF_PARAM in st.query_params:
+    del st.query_params[REF_PARAM]
+elif reference_id != NONE and st.query_params.get(REF_PARAM) != reference_id:
+    st.query_params[REF_PARAM] = reference_id
 reference = None
 if reference_id != NONE:
     loaded = runs.load(reference_id)
@@ -355,14 +380,14 @@ if reference_id != NONE:
     other = next((r for r in others if r["id"] == reference_id), None)
     if other is not None and not on_same_data(other):
         theirs = other["summary"].get("data") or "data in memory"
-        what = f"another file named {theirs}" if theirs == data else theirs
+        what = f"another file named {fmt.md(theirs)}" if theirs == data else fmt.md(theirs)
         st.warning(
-            f"The reference was trained on {what}, this run on {data or 'data in memory'}: their metrics come from "
-            "other test rows, so the differences compare the data as much as the models."
+            f"The reference was trained on {what}, this run on {fmt.md(data or 'data in memory')}: their metrics come "
+            "from other test rows, so the differences compare the data as much as the models."
         )
     shared = sorted(names & set(reference or {}))
     if reference is not None and len(shared) < len(names):
-        st.caption(f"Differences on the tasks both runs have: {', '.join(shared) or 'none'}.")
+        st.caption(f"Differences on the tasks both runs have: {', '.join(map(fmt.md, shared)) or 'none'}.")
 
 colors = charts.task_colors(tasks)
 cells = [cell for start in range(0, len(tasks), 2) for cell in st.columns(2)[: len(tasks) - start]]
@@ -374,15 +399,16 @@ for cell, task in zip(cells, tasks, strict=True):
 if ranking_off := ranking_note(run.config.data):
     st.caption(f"No NDCG@{run.config.k} on the cards: {ranking_off}.")
 
-if st.button(
+st.button(
     "Recommend for this run",
     icon=":material/recommend:",
     disabled=not run.has_model,
     help="Top-K items per user from this run's model."
     if run.has_model
     else f"This run has no evaluated model: {run.model_problem}.",
-):
-    runs.open_run(run_id, "pages/recommend.py")
+    on_click=runs.open_on_click,
+    args=(run_id, "pages/recommend.py"),
+)
 
 binary = [t for t in tasks if t.type == "binary"]
 regression = [t for t in tasks if t.type == "regression"]

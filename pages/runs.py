@@ -10,7 +10,7 @@ from datetime import datetime  # noqa: E402
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from mtlrec import charts  # noqa: E402
+from mtlrec import charts, fmt  # noqa: E402
 from mtlrec.config import TaskSpec  # noqa: E402
 from mtlrec.errors import MtlrecError  # noqa: E402
 from mtlrec.runs import STATUSES, data_groups, metrics_table  # noqa: E402
@@ -91,15 +91,22 @@ def main_metrics(rows: list[dict]) -> dict[str, list[float | None]]:
     return columns
 
 
+def data_of(row: dict) -> tuple[str | None, str]:
+    """A run's (data_key, file name), as mtlrec.runs.data_groups takes them."""
+    return row["summary"].get("data_key"), row["summary"].get("data") or "data in memory"
+
+
 def weights_table(rows: list[dict]) -> tuple[pd.DataFrame, list[str], list[str], str]:
     """Loss weights and main metrics of runs with test metrics: the parallel-coordinates view's input, and a note
-    on the runs it holds. Runs of other tasks have other axes, so it holds the runs with the first run's tasks (the
-    newest, or the first selected) whose weights and metrics are all known."""
+    on the runs it holds. Runs of other tasks have other axes, and runs on other data other test rows (their
+    metrics would compare the data as much as the weights), so it holds the runs with the first run's tasks and
+    data (the newest, or the first selected) whose weights and metrics are all known."""
     rows = [r for r in rows if r["summary"].get("tasks")]
     if not rows:
         return pd.DataFrame(), [], [], "no run has test metrics"
+    on_data = [r for r in rows if len(data_groups([data_of(rows[0]), data_of(r)])) == 1]
     tasks_of = lambda r: frozenset(r["summary"].get("weights", {}))  # noqa: E731  (in any order)
-    same = [r for r in rows if tasks_of(r) == tasks_of(rows[0])]
+    same = [r for r in on_data if tasks_of(r) == tasks_of(rows[0])]
     tasks = list(rows[0]["summary"].get("weights", {}))
     weights = {f"w {t}": [r["summary"]["weights"].get(t) for r in same] for t in tasks}
     varied = {column: values for column, values in weights.items() if len(set(values)) > 1}
@@ -107,10 +114,15 @@ def weights_table(rows: list[dict]) -> tuple[pd.DataFrame, list[str], list[str],
     metrics = main_metrics(same)
     table = pd.DataFrame({"name": [r["name"] for r in same], **weights, **metrics})
     complete = table.dropna(subset=[*weights, *metrics])
-    note = f"runs with the tasks {', '.join(tasks)}: {len(complete):,} of {len(rows):,}"
+    note = f"runs with the tasks {', '.join(map(fmt.md, tasks))}: {len(complete):,} of {len(rows):,}"
     left = []
-    if len(same) < len(rows):
-        left.append(f"{len(rows) - len(same):,} with other tasks (select runs to choose which tasks)")
+    if len(on_data) < len(rows):
+        left.append(
+            f"{len(rows) - len(on_data):,} trained on other data than {fmt.md(data_of(rows[0])[1])} (select runs to choose "
+            "which data)"
+        )
+    if len(same) < len(on_data):
+        left.append(f"{len(on_data) - len(same):,} with other tasks (select runs to choose which tasks)")
     if len(complete) < len(same):
         left.append(f"{len(same) - len(complete):,} with a metric undefined")
     if left:
@@ -153,7 +165,7 @@ def compare(selected: list[dict]) -> None:
     shown = [r for r in selected if labels[r["id"]] in loaded]
     groups = data_groups([(r["summary"].get("data_key"), r["summary"].get("data") or "data in memory") for r in shown])
     if len(groups) > 1:
-        names = sorted({name for group in groups for name in group})
+        names = [fmt.md(name) for name in sorted({name for group in groups for name in group})]
         count = len(groups)
         files = ", ".join(names) if len(names) == count else f"{count} different files ({', '.join(names)})"
         st.warning(
@@ -165,7 +177,7 @@ def compare(selected: list[dict]) -> None:
     for column, (name, options) in zip(st.columns(len(tasks)), choices.items(), strict=True):
         main = MAIN_METRIC.get(tasks[name].type, "auc")
         index = options.index(main) if main in options else 0
-        metric_by_task[name] = column.selectbox(name, options, index=index, key=f"runs_metric_{name}")
+        metric_by_task[name] = column.selectbox(fmt.md(name), options, index=index, key=f"runs_metric_{name}")
     metrics = {label: run.metrics["tasks"] for label, run in loaded.items()}
     st.plotly_chart(charts.compare_metrics(metrics, metric_by_task), width="stretch")
 
@@ -176,7 +188,7 @@ def compare(selected: list[dict]) -> None:
     prefix = f"{task}/"
     curves = sorted({c.removeprefix(prefix) for h in histories.values() for c in h.columns if c.startswith(prefix)})
     if not curves:
-        st.info(f"No run recorded learning curves for {task}.")
+        st.info(f"No run recorded learning curves for {fmt.md(task)}.")
         return
     default = curves.index("val_loss") if "val_loss" in curves else 0
     column = right.selectbox("Curve", curves, index=default, key="runs_curve_column")
@@ -186,7 +198,7 @@ def compare(selected: list[dict]) -> None:
 def rename(run_id: str) -> None:
     try:
         label = state.store().rename(run_id, st.session_state[f"runs_name_{run_id}"])
-        st.session_state[NOTICE] = f"Renamed to “{label}”"
+        st.session_state[NOTICE] = f"Renamed to “{fmt.md(label)}”"
     except MtlrecError as exc:
         st.session_state[RENAME_ERROR] = exc.message
 
@@ -196,14 +208,14 @@ def delete(run_id: str, name: str) -> None:
     if st.session_state.get(state.RESULTS_RUN) == run_id:
         del st.session_state[state.RESULTS_RUN]
     st.session_state[SELECTED] = []
-    st.session_state[NOTICE] = f"Deleted “{name}”"
+    st.session_state[NOTICE] = f"Deleted “{fmt.md(name)}”"
 
 
 def manage(row: dict) -> None:
     run_id, store = row["id"], state.store()
-    st.markdown(f"**{row['name']}** · {STATUS_LABELS[status_of(row)]} · run `{run_id}`")
+    st.markdown(f"**{fmt.md(row['name'])}** · {STATUS_LABELS[status_of(row)]} · run `{run_id}`")
     if row["message"]:
-        st.caption(row["message"])
+        st.caption(fmt.md(row["message"]))  # plain text, which may quote a column's name
     left, right = st.columns(2)
     with left.container(border=True):
         st.text_input("New name", value=row["name"], key=f"runs_name_{run_id}", max_chars=80)

@@ -92,7 +92,10 @@ def setup(sweep: SweepConfig, config: ExperimentConfig) -> SweepConfig:
             chosen = sweep.metrics.get(task)
             default = chosen if chosen in options else options[0] if types[task] == "binary" else "rmse"
             sweep.metrics[task] = column.selectbox(
-                f"Judge {task} by", options, format_func=metric_words, key=state.seed(f"sweep_metric_{task}", default)
+                f"Judge {fmt.md(task)} by",
+                options,
+                format_func=metric_words,
+                key=state.seed(f"sweep_metric_{task}", default),
             )
     left, middle, right = st.columns(3)
     sweep.grid = left.radio(
@@ -285,11 +288,13 @@ def show(result: SweepResult) -> None:
         row = table[table["run_id"] == chosen].iloc[0]
         cols = st.columns(len(objectives) + 1)
         if row["role"] == "point":
-            cols[0].metric(f"Weights ({' · '.join(sweep.tasks)})", " · ".join(f"{row[w]:.2f}" for w in weights))
+            cols[0].metric(
+                f"Weights ({' · '.join(map(fmt.md, sweep.tasks))})", " · ".join(f"{row[w]:.2f}" for w in weights)
+            )
         else:  # a reference trained with its method's weights, or each task alone
             cols[0].metric("Weights", "each task alone" if row["role"] == BASELINE else f"set by {row['label']}")
         for col, objective in zip(cols[1:], objectives, strict=True):
-            col.metric(labels.get(objective, objective), fmt.metric(row[objective]))
+            col.metric(fmt.md(labels.get(objective, objective)), fmt.metric(row[objective]))
         left, right, _ = st.columns([1, 1, 3])
         if left.button("Open in Results", icon=":material/monitoring:", type="primary", key="sweep_open_results"):
             runs.open_run(chosen, "pages/results.py")

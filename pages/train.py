@@ -29,7 +29,9 @@ from ui.frame import remember_run  # noqa: E402
 from ui.jobs import session_jobs  # noqa: E402
 
 ACTIVE = "train_active_tasks"  # plain key: the tasks chosen for the next run (the schema lists all labels)
-LINK_SEEN = "train_link_seen"  # the query string last applied or written, so our own mirror is not re-applied
+LINK_SEEN = "train_link_seen"  # the query string of the link last applied, so it is applied once
+OWN_LINKS = "train_link_own"  # the query strings the page wrote lately: a rerun may still carry one of them
+OWN_LINKS_KEPT = 32
 PENDING_LINK = "pending_train_link"  # a link's settings opened without a dataset, applied once one is loaded
 WIDTH_PROBLEMS = "width_problems"  # layer widths on the page that cannot be used: Train is disabled meanwhile
 MAX_WIDTH = 65_536  # units in one layer at most (xl's widest holds 4,096); a larger number is a typing slip
@@ -72,11 +74,13 @@ def apply_link() -> None:
         tasks = link_tasks(params)
         if tasks and not set(tasks) & set(state.experiment().task_names):  # loaded another file than the link's
             st.info(
-                f"The shared link's settings (for the tasks {', '.join(tasks)}) were not applied: this dataset has "
+                f"The shared link's settings (for the tasks {', '.join(map(fmt.md, tasks))}) were not applied: this dataset has "
                 "none of those label columns. Open the link again once the file it was made on is loaded."
             )
             return
-    elif not params or st.session_state.get(LINK_SEEN) == signature:
+    elif not params or signature == st.session_state.get(LINK_SEEN) or signature in st.session_state.get(OWN_LINKS, []):
+        # The page's own address is no link to apply, even an older one: a rerun asked for before the browser got
+        # the previous run's address carries the one before it (applying it reverted the change just made).
         return
     st.session_state[LINK_SEEN] = signature
     sample = params.get("data")
@@ -93,7 +97,7 @@ def apply_link() -> None:
     if state.dataset() is None:
         st.session_state[PENDING_LINK] = params
         tasks = link_tasks(params)
-        named = f" for the tasks {', '.join(tasks)}" if tasks else ""
+        named = f" for the tasks {', '.join(map(fmt.md, tasks))}" if tasks else ""
         st.info(
             f"This link holds Train settings{named}. Load the file they were made on (on **Data**), then come back "
             "to Train: they are applied then."
@@ -101,7 +105,9 @@ def apply_link() -> None:
         return
     config, active, problems = apply_query(state.experiment(), params)
     state.save_experiment(config)
-    state.forget_widgets("train_")  # re-seed every control from the config; this also drops ACTIVE and LINK_SEEN
+    # Re-seed every control from the config; this also drops ACTIVE and LINK_SEEN. A Train click in this same run
+    # stays a click.
+    state.forget_widgets("train_", keep=("train_start", OWN_LINKS))
     if active is not None:
         st.session_state[ACTIVE] = active
     st.session_state[LINK_SEEN] = signature
@@ -117,9 +123,16 @@ def link_tasks(params: dict) -> list[str]:
 def mirror_link(config: ExperimentConfig, active: list[str]) -> None:
     """Keep the address bar in step with the settings, so the page's URL is a shareable link."""
     query = to_query(config, active)
-    if query != st.query_params.to_dict():
+    signature = str(sorted(query.items()))
+    own = st.session_state.setdefault(OWN_LINKS, [])
+    # The address this run came with may be older than the one the browser shows now (see apply_link): write the
+    # settings whenever they differ from what the page wrote last, too.
+    if query != st.query_params.to_dict() or not own or own[-1] != signature:
         st.query_params.from_dict(query)
-    st.session_state[LINK_SEEN] = str(sorted(query.items()))
+    if signature in own:
+        own.remove(signature)
+    own.append(signature)
+    del own[:-OWN_LINKS_KEPT]
 
 
 def widths(text: str) -> list[int] | None:
@@ -237,7 +250,7 @@ def funnel_controls(config: ExperimentConfig, chosen: list[str]) -> None:
     for cell, name in zip(st.columns(max(len(binary), 1)), binary, strict=False):
         options = [NOT_CONDITIONAL] + [b for b in binary if b != name]
         parent = cell.selectbox(
-            f"{name} is conditional on", options,
+            f"{fmt.md(name)} is conditional on", options,
             key=valid_choice(f"train_task_funnel_{name}", options, config.model.funnel.get(name, NOT_CONDITIONAL)),
         )  # fmt: skip
         if parent != NOT_CONDITIONAL:
@@ -279,14 +292,15 @@ def task_controls(config: ExperimentConfig, active: list[str]) -> None:
         with st.container(border=True):
             name, kind, weight, extra = st.columns([2, 2, 4, 2], vertical_alignment="center")
             name.markdown(
-                f"<span style='color:{colors[task.name]};font-weight:600'>■ {task.name}</span>", unsafe_allow_html=True
+                f"<span style='color:{colors[task.name]};font-weight:600'>■ {fmt.md(task.name)}</span>",
+                unsafe_allow_html=True,
             )
             task.type = kind.selectbox(
                 "type", ["binary", "regression"], key=state.seed(f"train_task_type_{task.name}", task.type),
                 label_visibility="collapsed",
             )  # fmt: skip
             task.weight = state.ranged(
-                weight.slider, f"weight of {task.name}", f"train_task_weight_{task.name}", float(task.weight),
+                weight.slider, f"weight of {fmt.md(task.name)}", f"train_task_weight_{task.name}", float(task.weight),
                 (0.0, MAX_WEIGHT), step=0.05, label_visibility="collapsed",
             )  # fmt: skip
             if task.type == "regression":
@@ -455,7 +469,9 @@ def progress_view(job, config: ExperimentConfig) -> None:
         cols = st.columns(len(config.tasks))
         for col, task in zip(cols, config.tasks, strict=True):
             metric = "auc" if task.type == "binary" else "rmse"
-            col.metric(f"{task.name} validation {metric.upper()}", fmt.metric(last.get(f"{task.name}/val_{metric}")))
+            col.metric(
+                f"{fmt.md(task.name)} validation {metric.upper()}", fmt.metric(last.get(f"{task.name}/val_{metric}"))
+            )
 
 
 def live_panel(config: ExperimentConfig) -> None:

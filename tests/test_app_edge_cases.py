@@ -169,7 +169,7 @@ def test_a_run_that_cannot_be_shown_here_is_named_instead_of_silently_replaced(h
 
     at = open_app("pages/recommend.py", session={RESULTS_RUN: failed})
     assert at.info[0].value == (
-        f"Run `crashed` ({failed}) is failed: this page shows finished or stopped runs only, so the newest run "
+        f"Run “crashed” ({failed}) is failed: this page shows finished or stopped runs only, so the newest run "
         "that can be is shown."
     )
 

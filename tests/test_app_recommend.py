@@ -189,8 +189,14 @@ def test_a_reload_shows_the_run_and_user_in_the_address(lab: Lab):
 
     assert reloaded.selectbox(key="recommend_run").value == lab.runs["sample"]  # not the newest run
     assert reloaded.selectbox(key="recommend_user").value == user
+    # A link's user that is not in the run's data was replaced by the most active user without a word.
     unknown = open_app(PAGE, query={"run": lab.runs["sample"], "user": "nobody"})
     assert unknown.selectbox(key="recommend_user").value == lab.recommender.users()[0]
+    why = "user 'nobody' is not in the run's data (the link's user), so the most active user is shown instead"
+    assert [e.value for e in unknown.error] == [why]
+    assert [e.value for e in unknown.run().error] == [why]  # until another user is picked
+    unknown.selectbox(key="recommend_user").set_value(user).run()
+    assert not unknown.error
 
 
 def test_exclude_seen_hides_the_users_items_and_off_lets_them_in(lab: Lab):

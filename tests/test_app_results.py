@@ -105,7 +105,7 @@ def test_tabs_include_regression_and_predictions_download(app, saved):
 def test_failed_run_shows_its_message_and_learning_curves_only(app, saved):
     _, ids = saved
     at = open_results(app, ids["diverged"])
-    assert any(DIVERGED in e.value for e in at.error)
+    assert any(fmt.md(DIVERGED) in e.value for e in at.error)  # plain text, shown as itself in Markdown
     assert not at.metric
     assert at.get("plotly_chart")  # its learning curves
 
@@ -208,3 +208,51 @@ def test_a_task_keeps_its_colour_on_the_roc_and_calibration_charts_after_a_regre
     drawn = {t["name"].split(" (")[0]: t["line"]["color"] for t in roc["data"][1:]}
     assert drawn == {t: colors[t] for t in ("click", "like", "purchase")}
     assert len(set(charts.task_colors([f"t{i}" for i in range(12)]).values())) == 12  # 12 tasks, 12 colours
+
+
+def test_recommend_for_a_run_deleted_meanwhile_says_so_as_its_link_does(saved_runs, tmp_path, monkeypatch):
+    # Deleted in another tab, the run shown was replaced by the newest one in the click's own rerun, and the click
+    # opened that run on Recommend without a word; its link (?run=<id>) said "no longer exists (it was deleted)".
+    from mtlrec.runs import RunStore
+
+    _, _, result = saved_runs
+    store = RunStore(tmp_path)
+    gone = store.save(result, name="deleted in another tab")
+    store.save(result, name="newest")
+    use_home(monkeypatch, tmp_path)
+    at = open_results(open_app(), gone)
+    store.delete(gone)
+
+    next(b for b in at.button if b.label == "Recommend for this run").click().run()
+
+    assert at.title[0].value == "Recommend"
+    notice = f"Run `{gone}` no longer exists (it was deleted), so the newest run that can be is shown."
+    assert notice in [i.value for i in at.info]
+    assert notice in [i.value for i in open_app("pages/recommend.py", query={"run": gone}).info]
+
+
+def test_a_reload_keeps_the_reference_run_in_the_address_and_a_deleted_one_is_named(saved_runs, tmp_path, monkeypatch):
+    # The reference ("Compare with") was lost on a reload: the address held the run shown only.
+    from mtlrec.runs import RunStore
+
+    _, _, result = saved_runs
+    store = RunStore(tmp_path)
+    shown, reference = store.save(result, name="shown"), store.save(result, name="reference")
+    use_home(monkeypatch, tmp_path)
+    at = open_results(open_app(), shown)
+    at.selectbox(key="results_reference").set_value(reference).run()
+    assert (at.query_params["run"], at.query_params["ref"]) == (shown, reference)
+
+    reloaded = open_app("pages/results.py", query={"run": shown, "ref": reference})  # a new session
+    assert reloaded.selectbox(key="results_reference").value == reference
+    assert all(m.delta for m in reloaded.metric if m.label == "AUC")  # the cards show their differences
+    reloaded.selectbox(key="results_reference").set_value("(none)").run()
+    assert "ref" not in reloaded.query_params
+
+    store.delete(reference)
+    gone = open_app("pages/results.py", query={"run": shown, "ref": reference})
+    assert (
+        f"Run `{reference}` no longer exists (it was deleted), so there is no reference run: the cards show no "
+        "differences." in [i.value for i in gone.info]
+    )
+    assert gone.selectbox(key="results_reference").value == "(none)" and "ref" not in gone.query_params

@@ -169,6 +169,28 @@ def test_rename_shows_the_new_name(app, saved):
     assert RunStore(home).get(run_id)["name"] == "renamed run"
 
 
+def test_a_run_name_with_markdown_characters_is_shown_as_typed(saved, tmp_path, monkeypatch):
+    # Manage showed 'promo $5 vs $10 *A/B* test' with "A/B" in italics and "5 vs " as LaTeX.
+    _, _, result = saved
+    name = "promo $5 vs $10 *A/B* test"
+    RunStore(tmp_path).save(result, name="before")
+    use_home(monkeypatch, tmp_path)
+    at = open_app("pages/runs.py")
+    select(at, "before")
+    run_id = RunStore(tmp_path).list()[0]["id"]
+    at.text_input(key=f"runs_name_{run_id}").input(name)
+    at.button(key="runs_rename").click().run()
+
+    shown = r"promo \$5 vs \$10 \*A/B\* test"
+    assert fmt.md(name) == shown
+    assert [t.value for t in at.toast] == [f"Renamed to “{shown}”"]
+    select(at, name)
+    assert at.markdown[0].value.startswith(f"**{shown}** · ")
+    assert fmt.md("watch_time _x_ [a](b) <i> :material/home: a|b") == (
+        "watch_time \\_x\\_ \\[a\\](b) \\<i\\> \\:\u200bmaterial/home\\: a\\|b"
+    )  # snake_case stays: CommonMark never reads an underscore inside a word as emphasis
+
+
 def test_delete_needs_confirmation_and_removes_row_and_folder(app, saved):
     home, _, result = saved
     run_id = RunStore(home).save(result, name="to delete")
@@ -232,6 +254,36 @@ def test_weights_chart_holds_the_runs_of_one_set_of_tasks_and_says_what_it_left_
     like = next(d for d in lines["data"][0]["dimensions"] if d["label"] == "w like")
     assert sorted(numbers(like["values"])) == [1.0, 3.0, 4.0]  # the reversed run: the saved result's like weight 4
     assert any("1 with other tasks" in c.value and "3 of 4" in c.value for c in at.caption)
+
+
+def test_weights_chart_holds_only_the_reference_runs_data_and_says_what_it_left_out(saved, tmp_path, monkeypatch):
+    # Runs on two data files shared one parallel-coordinates chart without a word (the bars warn): their metrics come
+    # from other test rows.
+    _, _, result = saved
+    store = RunStore(tmp_path)
+    other = ExperimentConfig.from_dict(result.config.to_dict())
+    other.data.path = "b.csv"
+    b_metrics = {**result.metrics, "data_files": [{"path": "b.csv", "bytes": 1, "mtime_ns": 1, "sha256": "b" * 64}]}
+    for weight in (1.0, 2.0):
+        config = ExperimentConfig.from_dict(result.config.to_dict())
+        config.tasks[1].weight = weight
+        store.save(dataclasses.replace(result, config=config), name=f"like {weight:g}")
+    for weight in (3.0, 4.0):  # the newest
+        config = ExperimentConfig.from_dict(other.to_dict())
+        config.tasks[1].weight = weight
+        store.save(dataclasses.replace(result, config=config, metrics=b_metrics), name=f"b like {weight:g}")
+    use_home(monkeypatch, tmp_path)
+    at = open_app("pages/runs.py")
+
+    def like_weights() -> list[float]:
+        lines = figure(at, "Loss weights")
+        return sorted(numbers(next(d for d in lines["data"][0]["dimensions"] if d["label"] == "w like")["values"]))
+
+    assert like_weights() == [3.0, 4.0]  # nothing selected: the newest run's data, b.csv
+    assert any("2 of 4 (2 trained on other data than b.csv" in c.value for c in at.caption)
+    select(at, "like 1", "b like 3", "like 2")  # the first selected run's data
+    assert like_weights() == [1.0, 2.0]
+    assert any("2 of 3 (1 trained on other data than synthetic_4k.parquet" in c.value for c in at.caption)
 
 
 def test_comparing_runs_on_different_data_says_so_and_offers_every_runs_metrics(saved, tmp_path, monkeypatch):

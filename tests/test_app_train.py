@@ -188,6 +188,35 @@ def test_a_link_to_an_uploaded_file_opened_without_data_waits_and_applies_once_t
     assert at.radio(key="train_size").value == "medium"  # applied once: later runs keep the user's choices
 
 
+def test_a_stale_address_from_before_the_pages_own_mirror_is_not_applied_and_keeps_the_train_click(home):
+    """A rerun can carry the address from before the previous run's mirror reached the browser: that address is the
+    page's own, not a new link. Applying it reverted the change just made and swallowed a Train click."""
+    at = open_app(PAGE, query=FAST)
+    first = dict(at.query_params)  # the address the page wrote for the link's settings
+    at.slider(key="train_epochs").set_value(3).run()
+    second = dict(at.query_params)
+    assert second["epochs"] == "3"
+
+    def stale(address: dict) -> None:
+        at.query_params.clear()
+        at.query_params.update(address)
+
+    stale(first)  # still the address before the epochs change
+    at.selectbox(key="train_split").set_value("time").run()
+    assert not at.exception and not at.warning
+    assert at.slider(key="train_epochs").value == 3  # not reverted to the stale address's 2
+    assert at.selectbox(key="train_split").value == "time"
+    assert (at.query_params["epochs"], at.query_params["split"]) == ("3", "time")
+
+    stale(second)  # the address before the split change
+    at.button(key="train_start").click().run()
+    assert not at.exception
+    until(at, lambda at: bool(at.success))  # the click started a run
+    (run,) = runs(home)
+    config = RunStore(home).load(run["id"]).config
+    assert (config.train.epochs, config.split.method) == (3, "time")
+
+
 def test_training_runs_live_and_ends_with_results(home):
     at = open_app(PAGE, query={**FAST, "precision": "bf16"})
     assert at.selectbox(key="train_precision").value == "bf16"  # the link's precision reached the control

@@ -109,7 +109,7 @@ def sidebar(slot=None):
         info = state.dataset()
         st.caption("Dataset")
         if info:
-            st.markdown(f"**{info['name']}**  \n{fmt.count(info['rows'])} rows × {info['columns']} columns")
+            st.markdown(f"**{fmt.md(info['name'])}**  \n{fmt.count(info['rows'])} rows × {info['columns']} columns")
         else:
             st.markdown("None yet: load a sample or upload a file on **Home** or **Data**.")
         st.caption("Run")
@@ -123,7 +123,7 @@ def sidebar(slot=None):
             run_id = st.session_state[SESSION_RUNS][-1]
             try:
                 row = state.store().get(run_id)
-                st.markdown(f"{STATUS_ICONS.get(row['status'], '')} **{row['status']}** · {row['name']}")
+                st.markdown(f"{STATUS_ICONS.get(row['status'], '')} **{row['status']}** · {fmt.md(row['name'])}")
             except MtlrecError:  # deleted meanwhile
                 st.markdown("No run in this session yet.")
         else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from mtlrec import fmt
 from mtlrec.errors import MtlrecError
 from mtlrec.runs import LoadedRun
 from ui import state
@@ -11,6 +12,7 @@ from ui import state
 OPENABLE = ("finished", "stopped")  # statuses whose runs have test metrics and a model
 SHOWABLE = ("finished", "stopped", "failed", "interrupted")  # Results shows these (failed/interrupted: message, curves)
 RUN_PARAM = "run"  # the run shown on Results and Recommend, in the address
+OPENING = "runs_opening_page"  # the page a button asked to open its run on, at the start of the next script run
 
 
 def run_label(row: dict) -> str:
@@ -52,15 +54,29 @@ def why_not_listed(run_id: str, every: list[dict], statuses: tuple[str, ...]) ->
     if row is None:
         return f"Run `{run_id}` no longer exists (it was deleted)"
     if row["damaged"]:
-        return f"Run `{row['name']}` ({run_id}) is damaged and cannot be read"
+        return f"Run “{fmt.md(row['name'])}” ({run_id}) is damaged and cannot be read"
     shown = ", ".join(statuses[:-1]) + f" or {statuses[-1]}" if len(statuses) > 1 else statuses[0]
-    return f"Run `{row['name']}` ({run_id}) is {row['status']}: this page shows {shown} runs only"
+    return f"Run “{fmt.md(row['name'])}” ({run_id}) is {row['status']}: this page shows {shown} runs only"
 
 
 def open_run(run_id: str, page: str = "pages/results.py") -> None:
     """Make a run the one shown on Results and Recommend, and go to a page."""
     st.session_state[state.RESULTS_RUN] = run_id
     st.switch_page(page)
+
+
+def open_on_click(run_id: str, page: str) -> None:
+    """A button's on_click: open `run_id` (the run shown when the button was drawn) on `page`. The page switches in
+    follow_open(), before the page clicked on resolves its own run: a run deleted meanwhile was replaced there by
+    the newest one, which the click then opened without a word; now `page` says that it no longer exists."""
+    st.session_state[state.RESULTS_RUN] = run_id
+    st.session_state[OPENING] = page
+
+
+def follow_open() -> None:
+    """Go to the page an open_on_click button asked for, if one did (call it before pick_run)."""
+    if page := st.session_state.pop(OPENING, None):
+        st.switch_page(page)
 
 
 def load(run_id: str) -> LoadedRun | None:

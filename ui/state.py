@@ -264,7 +264,8 @@ def clamped_notes() -> list[str]:
     return st.session_state.pop(CLAMPED, [])
 
 
-def forget_widgets(prefix: str) -> None:
-    """Drop widget values with a prefix so they are re-seeded from the config on the next render."""
-    for key in [k for k in st.session_state if str(k).startswith(prefix)]:
+def forget_widgets(prefix: str, keep: tuple[str, ...] = ()) -> None:
+    """Drop widget values with a prefix so they are re-seeded from the config on the next render; the keys in
+    `keep` stay (a button's click in this run, say)."""
+    for key in [k for k in st.session_state if str(k).startswith(prefix) and k not in keep]:
         del st.session_state[key]
