@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
 import re
 import string
 import zipfile
@@ -169,11 +170,49 @@ def _recognise(data: bytes, name: str) -> None:
     for magic, what in _MAGIC.items():
         if data.startswith(magic):
             raise MtlrecError(f"this is {what}", source=name)
+    if json_kind := _json(data):
+        raise MtlrecError(json_kind, source=name)
     if _MARKUP.match(data[:1024]):
         raise MtlrecError(
             "this is an HTML or XML document, not a table: download the raw CSV file (not the web page showing it)",
             source=name,
         )
+
+
+# The start of a JSON document spread over lines, or cut by the sample: an object's first key, an array of objects
+# or arrays, or the bracket alone on its line.
+_JSON_START = re.compile(rb'(\{\s*("[^"\n]*"\s*:|$)|\[\s*(\{|\[|$))')
+
+
+def _json(data: bytes) -> str | None:
+    """What to say about a JSON file renamed .csv (JSON lines, an array, an API's error object), else None. Read as
+    CSV, '{"user_id": 42' became a column name."""
+    head = data[:SNIFF_BYTES].removeprefix(b"\xef\xbb\xbf").lstrip()
+    if head[:1] not in (b"{", b"["):
+        return None
+    line, _, rest = head.partition(b"\n")
+    line = line.strip()
+    try:
+        value = json.loads(line)
+    except ValueError:  # json.JSONDecodeError, UnicodeDecodeError
+        if not _JSON_START.match(line):
+            return None  # '[user_id],[item_id]' (SQL Server's quoting) or '{a},{b}': a header
+        value = None  # a document spread over lines, or a line longer than the sample
+    if isinstance(value, dict) and rest.lstrip()[:1] == b"{":
+        return (
+            "this is JSON lines (one JSON object per line), not CSV: convert it, e.g. with pandas: "
+            "pd.read_json(path, lines=True).to_parquet('interactions.parquet'), and use that file"
+        )
+    if isinstance(value, dict):
+        return (
+            f"this is a JSON object ({_cut(line.decode('utf-8', 'replace'))}), not a CSV table: an error message "
+            "saved instead of the data? Download the file again; JSON lines convert with pandas: "
+            "pd.read_json(path, lines=True).to_parquet('interactions.parquet')"
+        )
+    return (
+        "this is JSON, not CSV: convert it, e.g. with pandas: pd.read_json(path).to_parquet('interactions.parquet'), "
+        "and use that file"
+    )
 
 
 def _describe_zip(data: bytes) -> str:

@@ -169,6 +169,33 @@ def test_pdf_renamed_csv_is_recognised():
     assert "a PDF document" in str(error_for(b"%PDF-1.7\n...", "paper.csv"))
 
 
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        (
+            b'{"user_id": 42, "item_id": 7, "click": 1}\n{"user_id": 43, "item_id": 8, "click": 0}\n',
+            "this is JSON lines",
+        ),
+        (b'\xef\xbb\xbf{"code": 404, "message": "Not Found"}\n', """this is a JSON object ('{"code": 404, """),
+        (b'[{"user_id": 42, "item_id": 7}, {"user_id": 43, "item_id": 8}]', "this is JSON, not CSV"),
+        (b'{\n  "code": 404,\n  "message": "Not Found"\n}\n', "this is JSON, not CSV"),
+        (b"[" + b'{"user_id": 42, "item_id": 7},' * 5000 + b"{}]", "this is JSON, not CSV"),  # beyond the sample
+    ],
+    ids=["lines", "error object", "array", "pretty-printed", "long line"],
+)
+def test_json_renamed_csv_is_recognised_saying_how_to_convert_it(data, said):
+    message = str(error_for(data, "events.csv"))
+
+    assert said in message
+    assert "pd.read_json(path" in message
+
+
+def test_bracketed_names_are_a_csv_header_not_json():
+    frame = read_table(b"[user],[item],[click]\nu1,7,1\nu2,8,0\n", "t.csv").frame
+
+    assert list(frame.columns) == ["[user]", "[item]", "[click]"]
+
+
 def test_file_named_parquet_that_is_not_parquet_is_rejected():
     error = error_for(TABLE.encode(), "events.parquet")
 
