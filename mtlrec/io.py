@@ -13,6 +13,7 @@ import io
 import json
 import re
 import string
+import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -32,6 +33,7 @@ SNIFF_BYTES = 64 * 1024
 SNIFF_LINES = 50
 DELIMITERS = ",;\t|"
 UPLOAD_TYPES = ("csv", "tsv", "txt", "dat", "gz", "parquet", "pq")  # file name endings the app's uploaders accept
+TABLE_ENDINGS = (".csv", ".tsv", ".txt", ".dat", ".gz", ".parquet", ".pq")  # files named in an archive's message
 MAX_NAME_LENGTH = 200  # a longer "column name" is data in a file without a header line
 GUNZIP_CHUNK = 1 << 20
 WIDE = 64  # columns beyond which a loaded table's memory blocks are merged (one copy, up to MERGE_CELLS values)
@@ -91,6 +93,8 @@ def read_table(
     if not data.strip():
         raise MtlrecError("the file is empty", source=name)
     if data[:2] == b"\x1f\x8b":
+        if _is_tar(_gunzip_start(data, 512)[0]):  # before all is decompressed: Criteo's dac.tar.gz expands to 11 GB
+            raise MtlrecError(_describe_tar(*_gunzip_start(data, TAR_PEEK)), source=name)
         data = _gunzip(data, name)
         if not data.strip():
             raise MtlrecError("the file is empty (after decompression)", source=name)
@@ -163,10 +167,56 @@ def _gunzip(data: bytes, name: str) -> bytes:
     return b"".join(chunks)
 
 
+def _gunzip_start(data: bytes, size: int) -> tuple[bytes, bool]:
+    """The first `size` bytes (or fewer) of a gzip file's content, and whether that is all of it. Fed in small
+    pieces: a piece's unused rest is copied, and a whole gigabyte file would be."""
+    stream, pieces, length = zlib.decompressobj(wbits=31), [], 0
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), 1 << 16):
+            piece = stream.decompress(view[start : start + (1 << 16)], size - length)
+            pieces.append(piece)
+            length += len(piece)
+            if length >= size or stream.eof:
+                break
+    except zlib.error:
+        pass  # damaged: _gunzip says so
+    return b"".join(pieces), stream.eof
+
+
+TAR_PEEK = 16 << 20  # bytes of a .tar.gz decompressed to list the files it holds
+
+
+def _is_tar(data: bytes) -> bool:
+    return data[257:262] == b"ustar"  # the POSIX and GNU tar header's magic
+
+
+def _describe_tar(data: bytes, complete: bool = True) -> str:
+    """What a tar archive holds, from the member headers in `data` (nothing is extracted); `complete`: `data` is the
+    whole archive, else its start (a .tar.gz decompressed so far)."""
+    names = []
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive:
+            while (member := archive.next()) is not None:
+                if member.isfile():
+                    names.append(member.name)
+    except (tarfile.TarError, OSError, EOFError):
+        complete = False
+    tables = [n for n in names if n.lower().endswith(TABLE_ENDINGS)] or names
+    shown = ", ".join(f"'{t}'" for t in tables[:3]) + (", ..." if len(tables) > 3 or not complete else "")
+    holding = f" holding {shown}" if tables else ""
+    return (
+        f"this is a tar archive{holding}: extract it (tar xf on the command line, or 7-Zip) and use the CSV or "
+        "Parquet file inside (.csv.gz is read directly)"
+    )
+
+
 def _recognise(data: bytes, name: str) -> None:
     """Reject files that are something else than a table, saying what they are."""
     if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         raise MtlrecError(_describe_zip(data), source=name)
+    if _is_tar(data):
+        raise MtlrecError(_describe_tar(data), source=name)
     if data[:3] == b"BZh" and data[4:10] == b"1AY&SY":
         raise MtlrecError(
             "this is a bzip2-compressed file: decompress it, or compress the CSV with gzip (.csv.gz is read directly)",
@@ -244,7 +294,7 @@ def _describe_zip(data: bytes) -> str:
             "this is a zip archive holding pickled Python objects (a PyTorch or joblib file?), never loaded (for "
             "safety): save the table as CSV or Parquet"
         )
-    tables = [n for n in names if n.lower().endswith((".csv", ".tsv", ".txt", ".gz", ".parquet", ".pq"))]
+    tables = [n for n in names if n.lower().endswith(TABLE_ENDINGS)]
     if tables:
         shown = ", ".join(f"'{t}'" for t in tables[:3]) + (", ..." if len(tables) > 3 else "")
         return f"this is a zip archive holding {shown}: unzip it and use that file (.csv.gz is read directly)"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import tarfile
 import zipfile
 
 import numpy as np
@@ -163,6 +164,37 @@ def test_zip_archive_renamed_csv_is_recognised():
     error = error_for(buffer.getvalue(), "report.csv")
 
     assert "this is a zip archive (an .xlsx workbook is one)" in str(error)
+
+
+def tar_bytes(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for name, data in files.items():
+            member = tarfile.TarInfo(name)
+            member.size = len(data)
+            archive.addfile(member, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["tar", "tar.gz"])
+def test_a_tar_archive_names_the_files_it_holds(compress):
+    archive = tar_bytes({"data/README": b"read me", "data/train.csv": TABLE.encode()})
+
+    error = error_for(gzip.compress(archive) if compress else archive, "dataset.tar.gz")
+
+    assert error.problems == [
+        "this is a tar archive holding 'data/train.csv': extract it (tar xf on the command line, or 7-Zip) and use "
+        "the CSV or Parquet file inside (.csv.gz is read directly)"
+    ]
+
+
+def test_a_big_tar_gz_is_named_from_its_start_without_decompressing_it_all(monkeypatch):
+    monkeypatch.setattr(mtlrec.io, "TAR_PEEK", 4096)
+    archive = tar_bytes({"readme.txt": b"Criteo", "test.txt": b"1\t2\n" * 10_000, "train.txt": b"1\t2\n"})
+
+    error = error_for(gzip.compress(archive), "dac.tar.gz")
+
+    assert "this is a tar archive holding 'readme.txt', 'test.txt', ...: extract it" in str(error)
 
 
 def test_pdf_renamed_csv_is_recognised():
