@@ -613,7 +613,7 @@ def _read_csv(data: bytes, name: str) -> Table:
     try:
         header = _header(text, delimiter, name)
         _check_header_is_names(header, text, delimiter, name)
-        _check_names(header, name)
+        _check_names([h or f"\0{i}" for i, h in enumerate(header)], name)  # empty names: see _drop_unnamed_empty
         escaped = False
         try:
             frame = pd.read_csv(io.StringIO(text), sep=delimiter, engine="c", low_memory=False)
@@ -639,9 +639,15 @@ def _read_csv(data: bytes, name: str) -> Table:
     frame.columns = [str(c).strip() for c in frame.columns]
     if len(frame) == 0:  # before the per-column readers: a one-line file of 2,000,000 fields kept them busy for hours
         _check_frame(frame, name)
-    if _check_short_rows(text, delimiter, frame, name, empty_last_name=bool(header) and not header[-1]):
-        frame = frame.iloc[:, :-1]
-        notes.append("the header line ends with a delimiter but the data rows do not: its empty last name was left out")
+    if dropped := _check_short_rows(text, delimiter, frame, name, _trailing_empty(header)):
+        frame = frame.iloc[:, :-dropped]
+        notes.append(
+            "the header line ends with a delimiter but the data rows do not: its empty last name was left out"
+            if dropped == 1
+            else f"the header line ends with {dropped} delimiters but the data rows do not: its {dropped} empty last "
+            "names were left out"
+        )
+    frame = _drop_unnamed_empty(frame, header, name, notes)
     # The scan for zero-padded codes reads bytes: the file's own when its encoding keeps ASCII as it is (fields
     # between '::' end in ':'; skipped preamble lines can only make the scan look further), else the text encoded.
     if data[:2] in _UTF16_BOMS or b"\x00" in data[:SNIFF_BYTES]:  # UTF-16 or UTF-32 (as _decode decided)
@@ -947,15 +953,38 @@ def _codes(text: pd.Series, numbers: pd.Series, zero: np.ndarray) -> bool:
     return bool((text[zero].str.strip().str.lstrip("-").str.len() >= 3).any())
 
 
-def _check_short_rows(text: str, delimiter: str, frame: pd.DataFrame, name: str, empty_last_name: bool = False) -> bool:
+def _drop_unnamed_empty(frame: pd.DataFrame, header: list[str], name: str, notes: list[str]) -> pd.DataFrame:
+    """Columns without a name and without any value left out, with a note: Excel writes formatted but empty columns
+    as delimiters at the end of every line (a;b;c;;;), whose empty names were refused as duplicates. Several
+    columns without a name that hold values are still refused so."""
+    if frame.shape[1] > len(header):
+        return frame
+    unnamed = [i for i in range(frame.shape[1]) if not header[i]]
+    if not unnamed:
+        return frame
+    empty = {i for i in unnamed if frame.iloc[:, i].isna().all()}
+    if len(unnamed) - len(empty) > 1:
+        _check_names([h if i not in empty else f"\0{i}" for i, h in enumerate(header)], name)
+    if not empty:
+        return frame
+    shown = ", ".join(str(i + 1) for i in sorted(empty)[:5]) + (", ..." if len(empty) > 5 else "")
+    several = len(empty) > 1
+    notes.append(
+        f"column{'s' if several else ''} {shown} {'have' if several else 'has'} no name and no values (empty "
+        "fields between delimiters, as Excel writes formatted empty columns): left out"
+    )
+    return frame.iloc[:, [i for i in range(frame.shape[1]) if i not in empty]]
+
+
+def _check_short_rows(text: str, delimiter: str, frame: pd.DataFrame, name: str, trailing: int = 0) -> int:
     """Rows with fewer fields than the header, which pandas would silently pad with missing values.
 
-    A short row leaves the last column empty, so the (slower) count runs only when the last column has gaps. True
-    when the header's last name is empty (`empty_last_name`: the header line alone ends with a delimiter) and every
-    short row lacks just that field: the caller drops that empty column.
+    A short row leaves the last column empty, so the (slower) count runs only when the last column has gaps. When
+    the header's last `trailing` names are empty (the header line alone ends with delimiters), those columns hold
+    no value and every short row lacks only some of them, returns `trailing`: the caller drops those columns (else 0).
     """
     if not frame.iloc[:, -1].isna().any():
-        return False
+        return 0
     counts, lines, first = [], [], None
     expected = frame.shape[1]
     try:
@@ -967,15 +996,19 @@ def _check_short_rows(text: str, delimiter: str, frame: pd.DataFrame, name: str,
                 if first is None and len(counts) > 1 and len(row) < expected:
                     first = delimiter.join(row)
     except csv.Error:  # a field beyond the csv module's size limit: pandas read it, so leave it to pandas
-        return False
+        return 0
     counts, lines = np.asarray(counts[1:]), np.asarray(lines[1:])
     if len(counts) != len(frame):  # the two parsers disagree on quoting: no reliable line numbers
-        return False
+        return 0
     short = np.flatnonzero(counts < expected)
     if not len(short):
-        return False
-    if empty_last_name and (counts[short] == expected - 1).all() and frame.iloc[:, -1].isna().all():
-        return True
+        return 0
+    if (
+        0 < trailing < expected
+        and (counts[short] >= expected - trailing).all()
+        and frame.iloc[:, expected - trailing :].isna().all().all()
+    ):
+        return trailing
     line, saw = lines[short[0]], counts[short[0]]
     others = {d: first.count(d) for d in DELIMITERS if d != delimiter}
     other = max(others, key=others.get)
@@ -1314,7 +1347,8 @@ def _check_header_is_names(names: list[str], text: str, delimiter: str, source: 
     values below it: one of them (raw Taobao 51,1175,12007,pv,1511546022, where pv is an event below) or of their
     shape (raw Criteo's 8-hex-digit hashes beside its numbers). A text field unlike its column is a name: label over
     0/1 labels, user over u1, u2... (user,item,2019,2020 and id,class,400,410 are headers)."""
-    fields = names[:-1] if len(names) > 2 and not names[-1] else names  # a trailing delimiter adds one empty name
+    trailing = _trailing_empty(names)  # each delimiter at the end of the line adds one empty name
+    fields = names[: len(names) - trailing] if len(names) - trailing >= 2 else names
     if len(fields) < 2:
         return
     words = [i for i, f in enumerate(fields) if f and not _is_number(f)]
@@ -1331,6 +1365,14 @@ def _check_header_is_names(names: list[str], text: str, delimiter: str, source: 
         f"the first line looks like data, not column names ({shown}): add a header line naming the columns",
         source=source,
     )
+
+
+def _trailing_empty(names: list[str]) -> int:
+    """How many of the names at the end are empty (the line ends with that many delimiters)."""
+    count = 0
+    while count < len(names) and not names[-1 - count]:
+        count += 1
+    return count
 
 
 def _like_its_column(word: str, below: list[str]) -> bool:

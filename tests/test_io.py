@@ -532,6 +532,36 @@ def test_a_trailing_delimiter_on_the_header_line_only_is_left_out():
     ]
 
 
+@pytest.mark.parametrize("empty", [1, 2, 3])
+def test_columns_without_a_name_or_values_are_left_out(empty):
+    """Excel writes formatted but empty columns as delimiters at the end of every line, header included."""
+    text = "".join(line + ";" * empty + "\r\n" for line in TABLE.replace(",", ";").splitlines())
+
+    table = read_table(text.encode(), "excel.csv")
+
+    assert_expected_table(table.frame)
+    shown = ", ".join(str(4 + i) for i in range(empty))
+    assert table.notes[1] == (
+        f"column{'s' if empty > 1 else ''} {shown} {'have' if empty > 1 else 'has'} no name and no values (empty "
+        "fields between delimiters, as Excel writes formatted empty columns): left out"
+    )
+
+
+def test_several_trailing_delimiters_on_the_header_line_only_are_left_out():
+    table = read_table(b"user,item,click,,\nu1,7,1\nu2,8,0,\nu3,7,1\n", "t.csv")
+
+    assert_expected_table(table.frame)
+    assert table.notes == [
+        "the header line ends with 2 delimiters but the data rows do not: its 2 empty last names were left out"
+    ]
+
+
+def test_columns_without_a_name_that_hold_values_are_still_duplicates():
+    error = error_for(b"user,,item,,click\nu1,a,7,b,1\nu2,,8,,0\n")
+
+    assert error.problems == ["duplicate column names: (no name) (columns 2, 4): give every column a unique name"]
+
+
 def test_comment_lines_before_the_header_are_skipped_with_a_note():
     table = read_table(b"# exported by tool X\n# 2024-05-01, all users\n" + TABLE.encode(), "c.csv")
 
