@@ -610,6 +610,8 @@ def _read_csv(data: bytes, name: str) -> Table:
             notes.append(f"delimiter detected: {repr('::') if double_colons else _shown(delimiter)}")
     text, skipped = _skip_comment_lines(text, delimiter)
     notes += skipped
+    text, skipped = _skip_empty_rows(text, delimiter)
+    notes += skipped
     try:
         header = _header(text, delimiter, name)
         _check_header_is_names(header, text, delimiter, name)
@@ -712,6 +714,43 @@ def _skip_comment_lines(text: str, delimiter: str) -> tuple[str, list[str]]:
         return "".join(pieces), [f"line {numbers[0]} among the rows starts with '#' (a comment) and was skipped"]
     shown = ", ".join(map(str, numbers[:5])) + (", ..." if len(numbers) > 5 else "")
     return "".join(pieces), [f"lines {shown} among the rows start with '#' (comments) and were skipped"]
+
+
+def _skip_empty_rows(text: str, delimiter: str) -> tuple[str, list[str]]:
+    """Rows made of delimiters only (',,,,': the formatted but empty rows Excel and Google Sheets export below the
+    data), blanked with a note (line numbers stay the file's): read, they were rows of missing values that training
+    refused. Looked for only when one search in C finds a line starting with two delimiters (one, in a file of two
+    columns); a line of a quoted value spanning lines is no row and stays."""
+    header = re.search(r"[^\s]", text)
+    header_end = text.find("\n", header.start()) if header else -1
+    if header_end < 0:
+        return text, []
+    width = _QUOTED.sub("", text[header.start() : header_end]).count(delimiter)
+    if not width or text.find("\n" + delimiter * min(width, 2), header_end) < 0:
+        return text, []
+    sep, blank = re.escape(delimiter), "[ \t]" if delimiter in " \t" else f"[ \t{re.escape(delimiter)}]"
+    found = list(re.compile(rf"^{blank}*{sep}{blank}*(?=\r?$)", re.MULTILINE).finditer(text, header_end))
+    if found and '"' in text:  # a line inside a quoted value is no row
+        starts = _record_starts(text, delimiter, until=text.count("\n", 0, found[-1].start()) + 1) or set()
+        kept, line, position = [], 1, 0
+        for match in found:  # line numbers counted from the previous match on: one pass over the text
+            line += text.count("\n", position, match.start())
+            position = match.start()
+            if line in starts:
+                kept.append(match)
+        found = kept
+    if not found:
+        return text, []
+    pieces, position = [], 0
+    for match in found:
+        pieces.append(text[position : match.start()])
+        position = match.end()
+    pieces.append(text[position:])
+    first = text.count("\n", 0, found[0].start()) + 1
+    what = f"{len(found):,} empty rows" if len(found) > 1 else "an empty row"
+    return "".join(pieces), [
+        f"{what} (delimiters only, from line {first}: a spreadsheet's formatted empty rows) skipped"
+    ]
 
 
 def _record_starts(text: str, delimiter: str, until: int) -> set[int] | None:

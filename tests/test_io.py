@@ -562,6 +562,28 @@ def test_columns_without_a_name_that_hold_values_are_still_duplicates():
     assert error.problems == ["duplicate column names: (no name) (columns 2, 4): give every column a unique name"]
 
 
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_rows_of_delimiters_only_are_skipped_with_a_note(delimiter):
+    """Excel and Google Sheets export formatted but empty rows as ',,' lines below (or among) the data."""
+    lines = TABLE.splitlines()
+    text = "\r\n".join([*lines[:3], ",,", *lines[3:], ",,", " , , ", ",,", ""]).replace(",", delimiter)
+
+    table = read_table(text.encode(), "sheet.csv")
+
+    assert_expected_table(table.frame)
+    assert (
+        table.notes[-1] == "4 empty rows (delimiters only, from line 4: a spreadsheet's formatted empty rows) skipped"
+    )
+
+
+def test_a_line_of_delimiters_inside_a_quoted_value_stays_and_rows_with_a_value_stay():
+    table = read_table(b'user,item,click\nu1,"a\n,,\nb",1\n,,0\n,,\n', "t.csv")
+
+    assert table.frame["item"].tolist() == ["a\n,,\nb", np.nan]
+    assert table.frame["click"].tolist() == [1, 0]
+    assert table.notes == ["an empty row (delimiters only, from line 6: a spreadsheet's formatted empty rows) skipped"]
+
+
 def test_comment_lines_before_the_header_are_skipped_with_a_note():
     table = read_table(b"# exported by tool X\n# 2024-05-01, all users\n" + TABLE.encode(), "c.csv")
 
