@@ -553,6 +553,8 @@ def _sniff_delimiter(text: str, name: str) -> str:
         for d, per_line in counts.items():
             data_counts = per_line[1:]
             if d != best and data_counts[0] and sum(c == data_counts[0] for c in data_counts) > rows / 2:
+                if not score[1]:
+                    _refuse_title(text, d, name)  # 'Sales report Q1 2024' above the header
                 header = f"is separated by {_shown(best)}" if score[1] else "has no delimiter"
                 raise MtlrecError(
                     f"the header line {header} but the data rows are separated by {_shown(d)} (line 2: "
@@ -614,6 +616,9 @@ def _read_csv(data: bytes, name: str) -> Table:
     notes += skipped
     try:
         header = _header(text, delimiter, name)
+        written = sum(bool(h) for h in header)
+        if written <= 1 or written < len(header):  # one text, or an empty name
+            _refuse_title(text, delimiter, name)
         _check_header_is_names(header, text, delimiter, name)
         _check_names([h or f"\0{i}" for i, h in enumerate(header)], name)  # empty names: see _drop_unnamed_empty
         escaped = False
@@ -1403,6 +1408,41 @@ def _check_header_is_names(names: list[str], text: str, delimiter: str, source: 
     raise MtlrecError(
         f"the first line looks like data, not column names ({shown}): add a header line naming the columns",
         source=source,
+    )
+
+
+_WRITTEN = re.compile(r"\S")
+
+
+def _refuse_title(text: str, delimiter: str, name: str) -> None:
+    """MtlrecError when the first line is a title ('Sales report Q1 2024', alone or padded with delimiters) or the
+    upper row of a merged header (Customer,Product,,Outcome,) above the line naming the columns: it holds one text
+    at most and is no wider than the rows, or has their width and an empty name, while the second line has the rows'
+    width and names every column (texts, none empty, some unlike the values below). They were taken for the header:
+    'duplicate column names', 'every data row has 5 fields but the header has 1', or with one empty name the names
+    were read as a row."""
+    rows = _sample_rows(text, delimiter)
+    if len(rows) < 3:
+        return
+    first, names, data = [f.strip() for f in rows[0]], [f.strip() for f in rows[1]], rows[2:]
+    width, written = len(names), sum(bool(f) for f in first)
+    if width < 2 or 2 * sum(len(row) == width for row in data) <= len(data):
+        return
+    if not ((written <= 1 and len(first) <= width) or (len(first) == width and written < width)):
+        return
+    if not all(names) or any(_is_number(n) for n in names):
+        return
+    below = [[row[i].strip() for row in data if len(row) > i and row[i].strip()] for i in range(width)]
+    if all(_like_its_column(n, values) for n, values in zip(names, below, strict=True)):
+        return  # the second line is a row like the others: no header below the first line
+    start = _WRITTEN.search(text).start()
+    end = text.find("\n", start)
+    line, header = text.count("\n", 0, start) + 1, text.count("\n", 0, _WRITTEN.search(text, end).start()) + 1
+    raise MtlrecError(
+        f"line {line} ({_cut(text[start:end].strip())}) looks like a title (or the upper row of a merged header), "
+        f"not column names; the header seems to be line {header} ({_cut(delimiter.join(names))}): delete the "
+        f"line{'s' if header > 2 else ''} above it",
+        source=name,
     )
 
 

@@ -584,6 +584,32 @@ def test_a_line_of_delimiters_inside_a_quoted_value_stays_and_rows_with_a_value_
     assert table.notes == ["an empty row (delimiters only, from line 6: a spreadsheet's formatted empty rows) skipped"]
 
 
+@pytest.mark.parametrize(
+    ("above", "delimiter", "shown"),
+    [
+        ("Sales report Q1 2024,,", ",", "'Sales report Q1 2024,,'"),
+        ("Sales report Q1 2024", ",", "'Sales report Q1 2024'"),
+        ("Sales report Q1 2024", ";", "'Sales report Q1 2024'"),
+        ("Customer,,Outcome", ",", "'Customer,,Outcome'"),  # the upper row of a merged header
+    ],
+    ids=["title padded", "title", "title, semicolons", "merged header"],
+)
+def test_a_title_above_the_header_is_named_with_the_line_to_keep(above, delimiter, shown):
+    text = above.replace(",", delimiter) + "\n" + TABLE.replace(",", delimiter)
+
+    error = error_for(text.encode())
+
+    assert error.problems == [
+        f"line 1 ({shown.replace(',', delimiter)}) looks like a title (or the upper row of a merged header), not "
+        f"column names; the header seems to be line 2 ('user{delimiter}item{delimiter}click'): delete the line above it"
+    ]
+
+
+@pytest.mark.parametrize("text", ["user,,\nu1,a,b\nu2,c,d\nu3,e,f\n", "user\nu1,7\nu2,8\n"])
+def test_a_short_header_over_rows_like_its_second_line_is_no_title(text):
+    assert "looks like a title" not in str(error_for(text.encode()))
+
+
 def test_comment_lines_before_the_header_are_skipped_with_a_note():
     table = read_table(b"# exported by tool X\n# 2024-05-01, all users\n" + TABLE.encode(), "c.csv")
 
