@@ -549,9 +549,16 @@ def _sniff_delimiter(text: str, name: str) -> str:
                 best, score = d, (agreeing, header)
     rows = len(lines) - 1
     if rows and score[0] < rows / 2:
-        # Most rows disagree with the header: a delimiter the rows agree on and the header lacks says "mixed".
+        # Most rows disagree with the header: a delimiter the rows agree on and the header lacks says "mixed", where
+        # it gives the rows the header's width, or the rows do not agree on the header's delimiter. Rows that agree
+        # on it, one field short of a header ending with a delimiter (or one name too many), have the same delimiter:
+        # a decimal comma in each (945,36) is no sign of mixing.
+        own = counts[best][1:]
+        agree_on_own = own[0] > 0 and sum(c == own[0] for c in own) > rows / 2
         for d, per_line in counts.items():
             data_counts = per_line[1:]
+            if agree_on_own and data_counts[0] != score[1]:
+                continue
             if d != best and data_counts[0] and sum(c == data_counts[0] for c in data_counts) > rows / 2:
                 if not score[1]:
                     _refuse_title(text, d, name)  # 'Sales report Q1 2024' above the header

@@ -610,6 +610,27 @@ def test_a_short_header_over_rows_like_its_second_line_is_no_title(text):
     assert "looks like a title" not in str(error_for(text.encode()))
 
 
+DECIMAL_ROWS = "u1;7;1;945,36\nu2;8;0;12,5\nu3;7;1;3,25\n"
+
+
+def test_a_header_ending_with_a_delimiter_over_decimal_commas_is_no_mix_of_delimiters():
+    table = read_table(("user;item;click;price;\n" + DECIMAL_ROWS).encode(), "t.csv")
+
+    assert table.frame["price"].tolist() == [945.36, 12.5, 3.25]
+    assert "the header line ends with a delimiter but the data rows do not: its empty last name was left out" in (
+        table.notes
+    )
+
+
+def test_a_name_too_many_over_decimal_commas_gets_the_field_counts():
+    error = error_for(("user;item;click;price;comment\n" + DECIMAL_ROWS).encode())
+
+    assert str(error).endswith(
+        "3 lines have fewer fields than the header: line 2 has 4 fields but the header has 5 (also lines 3, 4) "
+        "(delimiter ';'): fill in the missing fields (empty ones are fine: a,,c) or check the delimiter"
+    )
+
+
 def test_comment_lines_before_the_header_are_skipped_with_a_note():
     table = read_table(b"# exported by tool X\n# 2024-05-01, all users\n" + TABLE.encode(), "c.csv")
 
