@@ -673,8 +673,8 @@ def _read_csv(data: bytes, name: str) -> Table:
     notes += _keep_na_codes(text, delimiter, frame, escaped)
     if delimiter != ",":
         notes += _read_decimal_commas(frame, text, delimiter, escaped)
-    if ('"' if delimiter == "," else ",") in text:  # a comma inside a field of a comma-separated file is quoted
-        notes += _read_thousands(frame)
+    if ('"' if delimiter == "," else ",") in text or any(c in text for c in _GROUP_CHARS):
+        notes += _read_thousands(frame)  # a comma inside a field of a comma-separated file is quoted
     notes += _read_missing_markers(frame, decimal_comma=delimiter != ",")
     notes += _read_units(frame, decimal_comma=delimiter != ",")
     return Table(frame, name, notes)
@@ -1075,8 +1075,15 @@ def _check_short_rows(text: str, delimiter: str, frame: pd.DataFrame, name: str,
     )
 
 
-# 1,5 and 1.234,5 (dots group thousands where the comma is the decimal mark).
-_DECIMAL_COMMA = r"-?(\d+|\d{1,3}(\.\d{3})+)(,\d+)?([eE][-+]?\d+)?"
+# Thousands separators besides the comma and the dot: French and Nordic exports group digits with a (narrow)
+# no-break space or a space (1 234,50), Swiss ones with an apostrophe (1'234.50). Unambiguous between 3-digit groups
+# in either decimal mark; a reader takes a column only when every value is a number, and the plain space is in
+# text of every kind, so a column stays text when a value is not.
+_GROUP_CHARS = "\u00a0\u202f '\u2019"
+_GROUP = f"[{_GROUP_CHARS}]"
+_GROUPS = rf"\d{{1,3}}({_GROUP}\d{{3}})+"
+# 1,5 and 1.234,5 (dots group thousands where the comma is the decimal mark), 1 234,5.
+_DECIMAL_COMMA = rf"-?(\d+|\d{{1,3}}(\.\d{{3}})+|{_GROUPS})(,\d+)?([eE][-+]?\d+)?"
 
 
 _GROUPED = r"-?[1-9]\d{0,2}(,\d{3})+"  # 2,365 or 12,345,678: thousands, or a decimal comma with three decimals
@@ -1109,7 +1116,7 @@ def _read_decimal_commas(frame: pd.DataFrame, text: str, delimiter: str, escaped
         shown = "/".join(sorted({repr(str(v)) for v in marked.unique()}))
         also = f" ({placeholders:,} value{'s' if placeholders != 1 else ''} {shown} read as missing)"
         if grouped and not european:
-            frame[column] = pd.to_numeric(values.str.replace(",", "", regex=False)).astype("float64")
+            frame[column] = _dot_numbers(values).astype("float64")
             example = values[values.str.contains(",", regex=False, na=False)].iloc[0]
             notes.append(
                 f"column '{column}': commas read as thousands separators ('{example}' is "
@@ -1132,9 +1139,10 @@ def _id_lists(written: pd.Series) -> bool:
     """Whether a column's values (stripped, placeholders left out) are lists of 3-digit ids (100,200 and 300,400)
     and nothing else: not numbers, whatever the file's decimal mark."""
     commas = written[written.str.contains(",", regex=False)]
-    return (
-        len(commas) > 0 and commas.str.fullmatch(r"\d{3}(,\d{3})+").all() and not written.str.fullmatch(r"-?\d+").any()
-    )
+    return len(commas) > 0 and commas.str.fullmatch(_ID_LIST).all() and not written.str.fullmatch(r"-?\d+").any()
+
+
+_ID_LIST = rf"\d{{3}}([,{_GROUP_CHARS}]\d{{3}})+"  # 100,200,300 or 100 200 300: lists of 3-digit ids, or numbers
 
 
 def _read_dot_thousands(
@@ -1171,9 +1179,23 @@ def _read_dot_thousands(
 
 
 def _comma_numbers(text: pd.Series) -> pd.Series:
-    """Text in the _DECIMAL_COMMA form as float64 (1.234,5 -> 1234.5)."""
+    """Text in the _DECIMAL_COMMA form as float64 (1.234,5 -> 1234.5; 1 234,5 too)."""
     plain = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    return pd.to_numeric(plain).astype("float64")
+    return _ungrouped_numbers(plain).astype("float64")
+
+
+def _dot_numbers(text: pd.Series) -> pd.Series:
+    """Text in the _DOT_DECIMAL form, signed or not, as numbers (1,234.5 -> 1234.5; 1'234.5 and 1 234.5 too)."""
+    return _ungrouped_numbers(text.str.replace(",", "", regex=False))
+
+
+def _ungrouped_numbers(text: pd.Series) -> pd.Series:
+    """pd.to_numeric of text whose only separators left may be _GROUP_CHARS: those are taken out only when the text
+    does not read as it is (a second pass, for the files that have them)."""
+    try:
+        return pd.to_numeric(text)
+    except ValueError:
+        return pd.to_numeric(text.str.replace(_GROUP, "", regex=True))
 
 
 # Placeholders for "no value" that pandas does not know (it knows NA, N/A, NULL, nan, the empty field...), and
@@ -1244,9 +1266,11 @@ def _read_missing_markers(frame: pd.DataFrame, decimal_comma: bool = False) -> l
 
 
 # A number with one currency sign or a percent sign: $1,234.50, -$3, 12,50 €, 45%, 12.5 %.
-_UNIT_VALUE = re.compile(r"(?P<neg>-)?\s*(?P<pre>[$€£¥])?\s*(?P<num>[\d.,]+)\s*(?P<post>[%€$£¥])?")
+_UNIT_VALUE = re.compile(
+    r"(?P<neg>-)?\s*(?P<pre>[$€£¥])?\s*(?P<num>[\d.,]+(?:[\u00a0\u202f '\u2019][\d.,]+)*)\s*(?P<post>[%€$£¥])?"
+)
 # Plain and comma-grouped numbers (1234.5, 1,234.5, .5) for files whose decimal mark is the dot.
-_DOT_DECIMAL = r"(\d+|\d{1,3}(,\d{3})+)(\.\d*)?|\.\d+"
+_DOT_DECIMAL = rf"(\d+|\d{{1,3}}(,\d{{3}})+|{_GROUPS})(\.\d*)?|\.\d+"
 
 
 _THOUSANDS = rf"-?({_DOT_DECIMAL})"
@@ -1274,14 +1298,12 @@ def _read_thousands(frame: pd.DataFrame) -> list[str]:
     notes = []
     for column, text, marker in _text_columns(frame, plausible):
         written = text[~marker].dropna()
-        grouped = written.str.contains(",", regex=False)
+        grouped = written.str.contains(f"[,{_GROUP_CHARS}]")
         if not grouped.any() or not written.str.fullmatch(_THOUSANDS).all():
             continue
-        if written[grouped].str.fullmatch(r"\d{3}(,\d{3})+").all():
+        if written[grouped].str.fullmatch(_ID_LIST).all():
             continue  # 100,200,300 and no 1,234 or 12,345.5 beside them: lists of 3-digit ids read the same way
-        also = _put_numbers(
-            frame, column, written.index, pd.to_numeric(written.str.replace(",", "", regex=False)), marker
-        )
+        also = _put_numbers(frame, column, written.index, _dot_numbers(written), marker)
         notes.append(
             f"column '{column}': numbers with thousands separators (e.g. '{written[grouped].iloc[0]}') read as "
             f"numbers{also}"
@@ -1314,7 +1336,7 @@ def _read_units(frame: pd.DataFrame, decimal_comma: bool = False) -> list[str]:
         if decimal_comma and comma and number.str.fullmatch(_DECIMAL_COMMA).all():  # as plain numbers in such files
             magnitude = _comma_numbers(number)
         elif number.str.fullmatch(_DOT_DECIMAL).all():
-            magnitude = pd.to_numeric(number.str.replace(",", "", regex=False))
+            magnitude = _dot_numbers(number)
         else:
             continue
         also = _put_numbers(frame, column, written.index, np.where(parts["neg"].notna(), -magnitude, magnitude), marker)

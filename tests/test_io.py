@@ -493,6 +493,33 @@ def test_numbers_with_thousands_commas_are_numbers_whatever_the_delimiter():
     ]
 
 
+@pytest.mark.parametrize(
+    ("delimiter", "values", "encoding"),
+    [
+        (";", ["1\u00a0234,50", "12,5", "-2\u00a0015\u00a0000"], "cp1252"),  # French Excel: no-break spaces
+        (";", ["1\u202f234,50", "12,5", "-2\u202f015\u202f000"], "utf-8"),  # narrow no-break spaces
+        ("\t", ["1 234,50", "12,5", "-2 015 000"], "utf-8"),  # plain spaces
+        (",", ["1'234.50", "12.5", "-2'015'000"], "utf-8"),  # Swiss apostrophes
+        (";", ["1 234,50 €", "12,5 €", "-2 015 000 €"], "utf-8"),  # and a currency sign
+    ],
+    ids=["no-break space", "narrow no-break space", "space", "apostrophe", "currency"],
+)
+def test_thousands_grouped_by_spaces_or_apostrophes_are_numbers(delimiter, values, encoding):
+    rows = [delimiter.join([f"u{i}", value, str(i % 2)]) for i, value in enumerate(values)]
+    text = "\r\n".join([delimiter.join(["user_id", "price", "click"]), *rows, ""])
+
+    frame = read_table(text.encode(encoding), "fr.csv").frame
+
+    assert frame["price"].tolist() == [1234.5, 12.5, -2_015_000.0]
+
+
+@pytest.mark.parametrize("values", [["100 200", "300 400"], ["12 ab", "5"], ["1 23", "4"]])
+def test_values_with_spaces_that_are_no_grouped_numbers_stay_text(values):
+    text = "user_id\tcodes\tclick\n" + "".join(f"u{i}\t{v}\t{i % 2}\n" for i, v in enumerate(values))
+
+    assert read_table(text.encode(), "t.tsv").frame["codes"].tolist() == values
+
+
 def test_commas_that_do_not_group_thousands_leave_the_text_alone():
     frame = load_table(b'user_id,pair,click\nu1,"1,2",1\nu2,"3,45",0\n')
 
