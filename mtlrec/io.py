@@ -606,21 +606,10 @@ def _double_colons(text: str) -> bool:
     return count > 0 and sum(ln.count("::") == count for ln in lines) > len(lines) / 2
 
 
-def _read_csv(data: bytes, name: str) -> Table:
-    text, notes = _decode(data, name)
-    text, delimiter, skipped = _skip_preamble(text)
-    notes += skipped
-    double_colons = delimiter is None and _double_colons(text)
-    if double_colons:
-        text = text.replace("::", "\t")  # the file holds no tab (checked): a tab stands for '::'
-    if delimiter is None:
-        delimiter = _sniff_delimiter(text, name)
-        if delimiter != ",":
-            notes.append(f"delimiter detected: {repr('::') if double_colons else _shown(delimiter)}")
-    text, skipped = _skip_comment_lines(text, delimiter)
-    notes += skipped
-    text, skipped = _skip_empty_rows(text, delimiter)
-    notes += skipped
+def _parse(text: str, delimiter: str, name: str) -> tuple[pd.DataFrame, list[str], bool, list[str]]:
+    """The text read by pandas after the header's checks: the frame, the header's fields as written, whether quotes
+    are escaped with a backslash, and notes."""
+    notes = []
     try:
         header = _header(text, delimiter, name)
         written = sum(bool(h) for h in header)
@@ -650,6 +639,40 @@ def _read_csv(data: bytes, name: str) -> Table:
     if not isinstance(frame.index, pd.RangeIndex):
         # pandas takes the first columns as the index when every row has more fields than the header.
         frame = _more_fields(text, delimiter, len(header), frame, name, notes)
+    return frame, header, escaped, notes
+
+
+def _has_empty_rows(frame: pd.DataFrame) -> bool:
+    """Whether some row is missing in every column, column by column until none is left: one look at the first
+    column, in most files."""
+    empty = frame.iloc[:, 0].isna().to_numpy() if frame.shape[1] else np.zeros(0, bool)
+    for i in range(1, frame.shape[1]):
+        if not empty.any():
+            return False
+        empty = empty & frame.iloc[:, i].isna().to_numpy()
+    return bool(empty.any())
+
+
+def _read_csv(data: bytes, name: str) -> Table:
+    text, notes = _decode(data, name)
+    text, delimiter, skipped = _skip_preamble(text)
+    notes += skipped
+    double_colons = delimiter is None and _double_colons(text)
+    if double_colons:
+        text = text.replace("::", "\t")  # the file holds no tab (checked): a tab stands for '::'
+    if delimiter is None:
+        delimiter = _sniff_delimiter(text, name)
+        if delimiter != ",":
+            notes.append(f"delimiter detected: {repr('::') if double_colons else _shown(delimiter)}")
+    text, skipped = _skip_comment_lines(text, delimiter)
+    notes += skipped
+    frame, header, escaped, parsed = _parse(text, delimiter, name)
+    if _has_empty_rows(frame):  # rows of delimiters only: blanked, and the text read again
+        text, skipped = _skip_empty_rows(text, delimiter)
+        if skipped:
+            notes += skipped
+            frame, header, escaped, parsed = _parse(text, delimiter, name)
+    notes += parsed
     frame.columns = [str(c).strip() for c in frame.columns]
     if len(frame) == 0:  # before the per-column readers: a one-line file of 2,000,000 fields kept them busy for hours
         _check_frame(frame, name)
@@ -731,14 +754,11 @@ def _skip_comment_lines(text: str, delimiter: str) -> tuple[str, list[str]]:
 def _skip_empty_rows(text: str, delimiter: str) -> tuple[str, list[str]]:
     """Rows made of delimiters only (',,,,': the formatted but empty rows Excel and Google Sheets export below the
     data), blanked with a note (line numbers stay the file's): read, they were rows of missing values that training
-    refused. Looked for only when one search in C finds a line starting with two delimiters (one, in a file of two
-    columns); a line of a quoted value spanning lines is no row and stays."""
-    header = re.search(r"[^\s]", text)
+    refused. Looked for only when the table read has a row missing in every column (_has_empty_rows); a line of a
+    quoted value spanning lines is no row and stays."""
+    header = _WRITTEN.search(text)
     header_end = text.find("\n", header.start()) if header else -1
     if header_end < 0:
-        return text, []
-    width = _QUOTED.sub("", text[header.start() : header_end]).count(delimiter)
-    if not width or text.find("\n" + delimiter * min(width, 2), header_end) < 0:
         return text, []
     sep, blank = re.escape(delimiter), "[ \t]" if delimiter in " \t" else f"[ \t{re.escape(delimiter)}]"
     found = list(re.compile(rf"^{blank}*{sep}{blank}*(?=\r?$)", re.MULTILINE).finditer(text, header_end))
