@@ -507,7 +507,14 @@ def _saved_index_restarts(column: str, series: pd.Series) -> int | None:
 
 
 def show_value(value) -> str:
-    """A value as a person would write it in a message: 3, 0.5, 'abc' (long text cut)."""
+    """A value as a person would write it in a message: 3, 0.5, 'abc' (long text cut), empty (a missing value)."""
+    if (
+        value is None
+        or value is pd.NA
+        or value is pd.NaT
+        or (isinstance(value, float | np.floating) and np.isnan(value))
+    ):
+        return "empty"
     if isinstance(value, bool | np.bool_):
         return str(bool(value))
     if isinstance(value, int | np.integer):

@@ -188,7 +188,7 @@ def test_validate_raises_one_error_listing_every_problem():
     expected_starts = [
         "column 'is_fav' is both a task and a categorical feature",
         "column 'device' (categorical feature) is not in the data; columns are: user_id, item_id, price,",
-        "column 'click' (task) has missing values in 2 rows (rows 5, 10, e.g. nan)",
+        "column 'click' (task) has missing values in 2 rows (rows 5, 10, e.g. empty)",
         "column 'like' is a binary task but has 2 distinct values (1, 2)",
         "column 'watch_time' (task) has infinite values in 1 row (row 8, e.g. inf)",
         "column 'const' (task) has the same value (1) in every row",
@@ -295,8 +295,8 @@ def test_validate_names_missing_user_and_item_ids(interactions):
     with pytest.raises(MtlrecError) as info:
         validate(config, interactions)
     assert [p.split(":")[0] for p in info.value.problems] == [
-        "user column 'user_id' has missing values in 2 rows (rows 4, 9, e.g. nan)",
-        "item column 'item_id' has missing values in 1 row (row 6, e.g. nan)",
+        "user column 'user_id' has missing values in 2 rows (rows 4, 9, e.g. empty)",
+        "item column 'item_id' has missing values in 1 row (row 6, e.g. empty)",
     ]
     config.data.user_col = config.data.item_col = None  # as plain categorical features, missing is a category
     validate(config, interactions)

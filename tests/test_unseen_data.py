@@ -291,7 +291,7 @@ def test_a_question_mark_in_a_label_is_reported_as_a_missing_label(log):
         validate(config, frame)
 
     assert caught.value.problems == [
-        "column 'click' (task) has missing values in 1 row (row 5, e.g. nan): fill or drop those rows"
+        "column 'click' (task) has missing values in 1 row (row 5, e.g. empty): fill or drop those rows"
     ]
 
 
