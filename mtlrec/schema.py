@@ -23,10 +23,12 @@ _ITEM_NAMES = {
     "item", "itemid", "iid", "product", "productid", "movie", "movieid", "video", "videoid", "article",
     "articleid", "song", "songid", "track", "trackid", "sku", "asin", "photo", "photoid", "post", "postid",
     "doc", "docid", "ad", "adid", "content", "contentid", "business", "businessid", "book", "bookid",
-    # public logs: Taobao display ads (adgroup_id), WeChat Channels (feedid), MIND (news_id), Meituan-like (poi_id),
-    # ad logs (creative_id). Not app_id (Avazu's is the context an ad was shown in) nor artist_id (beside a track).
-    "adgroup", "adgroupid", "feed", "feedid", "news", "newsid", "poi", "poiid", "creative", "creativeid", "noteid",
-    "goods", "goodsid", "listing", "listingid", "recipe", "recipeid",
+}  # fmt: skip
+# Item ids of public logs, taken only when no column has one of the names above (a poi_id beside an item_id is a
+# feature): Taobao display ads (adgroup_id), WeChat Channels (feedid), MIND (news_id), Meituan-like (poi_id), ad logs
+# (creative_id). Not app_id (Avazu's is the context an ad was shown in) nor artist_id (beside a track).
+_MORE_ITEM_NAMES = {
+    "adgroupid", "feedid", "newsid", "poiid", "creativeid", "noteid", "goodsid", "listingid", "recipeid",
 }  # fmt: skip
 _TIME_NAMES = {
     "timestamp",
@@ -324,7 +326,9 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
     # Ali-CCP (the ESMM paper's dataset) names its fields by number: 101 is the user id and 205 the item id.
     ali_ccp = {"101", "205"} <= {str(c) for c in columns}
     user_col = id_column(_USER_NAMES | ({"101"} if ali_ccp else set()), set())
-    item_col = id_column(_ITEM_NAMES | ({"205"} if ali_ccp else set()), {user_col})
+    item_col = id_column(_ITEM_NAMES | ({"205"} if ali_ccp else set()), {user_col}) or id_column(
+        _MORE_ITEM_NAMES, {user_col}
+    )
     evidence = {c: _time_evidence(c, series[c]) for c in columns if c not in (user_col, item_col) and nunique[c] > 1}
     # Values that are times before a name alone, then the finest (KuaiRand has a day and a time in ms); the other
     # columns whose values are times are ignored, not standardised as features.

@@ -587,3 +587,20 @@ def test_ali_ccp_field_numbers_give_the_user_and_item_columns():
     assert (data.user_col, data.item_col) == ("101", "205")
     assert {"121", "206"} <= set(data.categorical)
     assert infer_schema(frame.drop(columns="205")).data.user_col is None  # a lone "101" is any numbered field
+
+
+@pytest.mark.parametrize(
+    ("columns", "item"),
+    [(["user_id", "poi_id", "item_id"], "item_id"), (["user_id", "feed", "video_id"], "video_id"),
+     (["user_id", "goods_id", "sku"], "sku")],
+)  # fmt: skip
+def test_a_public_log_item_name_does_not_win_over_a_plain_item_column(columns, item):
+    # poi_id before item_id was taken as the item, and sku (2,000 ids) was standardised as a number
+    rng = np.random.default_rng(1)
+    n = 3000
+    frame = pd.DataFrame({c: rng.integers(0, 40 if c == "feed" else 2000, n) for c in columns})
+    frame["click"] = rng.integers(0, 2, n)
+
+    data = infer_schema(frame).data
+
+    assert data.item_col == item and item not in data.numeric
