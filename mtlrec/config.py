@@ -169,6 +169,14 @@ class ExperimentConfig:
     def task_names(self) -> list[str]:
         return [t.name for t in self.tasks]
 
+    def untrained_tasks(self) -> set[str]:
+        """Tasks no loss trains: loss weight 0, except under ESMM a task that a trained conditional task depends on
+        (its pCTR is trained through pCTCVR = pCTR * pCVR)."""
+        funnel = self.model.funnel if self.model.kind == "esmm" else {}
+        weights = {t.name: t.weight for t in self.tasks}
+        reached = {parent for child, parent in (funnel or {}).items() if weights.get(child, 0) > 0}
+        return {t.name for t in self.tasks if t.weight <= 0 and t.name not in reached}
+
     def prediction_columns(self) -> dict[str, str]:
         """Each task's column in the test predictions (predictions.csv): `<task>_pred`, or `<task>_pred_2`, `_3`…
         where that name is already a column of the table (a label `click_pred` beside a task `click`)."""

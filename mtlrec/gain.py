@@ -57,6 +57,7 @@ def mtl_gain(
     mtl_metrics: Mapping[str, Mapping[str, float]],
     single_metrics: Mapping[str, Mapping[str, float]],
     tasks: Sequence[TaskSpec],
+    untrained: set[str] | None = None,
 ) -> pd.DataFrame:
     """One row per task and compared metric (GAIN_METRICS; `main` marks the task's main metric, AUC or RMSE).
 
@@ -64,16 +65,19 @@ def mtl_gain(
     gain is signed so that positive means the multi-task model is better: multi − single for AUC, single − multi
     for log loss, RMSE and MAE. relative_gain is the gain in % of the single-task value; transfer says "positive",
     "negative", "none" (equal within SAME_TOLERANCE: with one trained task the two models are the same up to
-    rounding), "unknown" (a value is missing) or UNTRAINED (the task's loss weight is 0 in the multi-task run: its
-    tower kept its initial weights, so the difference is no transfer but the baseline's training).
+    rounding), "unknown" (a value is missing) or UNTRAINED (no loss trained the task in the multi-task run:
+    `untrained`, ExperimentConfig.untrained_tasks, by default the tasks with loss weight 0; its tower kept its
+    initial weights, so the difference is no transfer but the baseline's training).
     """
+    if untrained is None:
+        untrained = {t.name for t in tasks if t.weight <= 0}
     rows = []
     for task in tasks:
         for i, metric in enumerate(GAIN_METRICS[task.type]):
             multi, single = _value(mtl_metrics, task.name, metric), _value(single_metrics, task.name, metric)
             gain = (multi - single) if higher_is_better(metric) else (single - multi)
             relative = 100 * gain / abs(single) if single else math.nan
-            if task.weight == 0:
+            if task.name in untrained:
                 transfer = UNTRAINED
             elif math.isnan(gain):
                 transfer = "unknown"

@@ -146,10 +146,13 @@ def _numeric(series: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
 
 
-def default_fusion(tasks: list[TaskSpec]) -> dict[str, float]:
+def default_fusion(tasks: list[TaskSpec], untrained: set[str] | None = None) -> dict[str, float]:
     """1 per task; -1 for negative feedback (is_hate, dislike, skipped: with +1 the items users hate ranked first);
-    0 for a task trained with loss weight 0, whose scores come from a tower that never learned."""
-    return {t.name: 0.0 if t.weight <= 0 else -1.0 if negative_feedback(t.name) else 1.0 for t in tasks}
+    0 for a task no loss trained (`untrained`, ExperimentConfig.untrained_tasks; by default those with loss weight
+    0), whose scores come from a tower that never learned."""
+    if untrained is None:
+        untrained = {t.name for t in tasks if t.weight <= 0}
+    return {t.name: 0.0 if t.name in untrained else -1.0 if negative_feedback(t.name) else 1.0 for t in tasks}
 
 
 def fuse(
@@ -279,8 +282,8 @@ class Recommender:
         candidates: list | None = None,
     ) -> pd.DataFrame:
         """Top-k items for a user: item, per-task scores, fused score and rank. By default the fusion weights are
-        default_fusion's: 1 per task, -1 for negative feedback (is_hate), 0 for a task trained with loss weight 0."""
-        fusion = fusion if fusion is not None else default_fusion(self.config.tasks)
+        default_fusion's: 1 per task, -1 for negative feedback (is_hate), 0 for a task no loss trained."""
+        fusion = fusion if fusion is not None else default_fusion(self.config.tasks, self.config.untrained_tasks())
         unknown = sorted(set(fusion) - set(self.config.task_names))
         if unknown:
             raise MtlrecError(f"fusion weights name unknown tasks {unknown}; tasks are {self.config.task_names}")

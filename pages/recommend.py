@@ -219,10 +219,10 @@ def top_table(top: pd.DataFrame, tasks: list[TaskSpec], exclude_seen: bool) -> t
     return top[columns], config
 
 
-def fusion_help(task: TaskSpec) -> str:
+def fusion_help(task: TaskSpec, untrained_tasks: set[str]) -> str:
     untrained = (
         " It was trained with loss weight 0 (evaluated only): its tower never learned, so its weight starts at 0."
-        if task.weight <= 0
+        if task.name in untrained_tasks
         else " Negative feedback: its weight starts at -1, so that items likely to get it rank lower."
         if negative_feedback(task.name)
         else " Below 0, items likely to get it rank lower."
@@ -236,20 +236,20 @@ def fusion_help(task: TaskSpec) -> str:
     )
 
 
-def fusion_for(run_id: str, tasks: list[TaskSpec]) -> None:
+def fusion_for(run_id: str, tasks: list[TaskSpec], untrained: set[str]) -> None:
     """Fusion weights start from the run's own defaults when another run is shown (kept while it stays shown):
     carried over by task name, a task trained with loss weight 0 kept the weight 1 of the run before, and a
     trained task the 0 of an untrained one."""
     if st.session_state.get(FUSION_RUN) == run_id:
         return
     saved = st.session_state.setdefault(SAVED, {})
-    for name, weight in default_fusion(tasks).items():
+    for name, weight in default_fusion(tasks, untrained).items():
         st.session_state[FUSION + name] = saved[FUSION + name] = weight
     st.session_state[FUSION_RUN] = run_id
 
 
 @st.fragment
-def ranking(scores: pd.DataFrame, tasks: list[TaskSpec]) -> None:
+def ranking(scores: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str]) -> None:
     """Controls and results together: moving a slider reruns this part only, and never the model."""
     controls, chart = st.columns([1, 3], gap="large")
     with controls:
@@ -259,10 +259,15 @@ def ranking(scores: pd.DataFrame, tasks: list[TaskSpec]) -> None:
         )
         st.markdown("**Fusion weights**")
         st.caption("Ranking score = Σ weight × task score. No retraining: the same predictions, re-weighted.")
-        start_at = default_fusion(tasks)
+        start_at = default_fusion(tasks, untrained)
         fusion = {
             t.name: st.slider(
-                fmt.md(t.name), -5.0, 5.0, step=0.1, help=fusion_help(t), **kept(FUSION + t.name, start_at[t.name])
+                fmt.md(t.name),
+                -5.0,
+                5.0,
+                step=0.1,
+                help=fusion_help(t, untrained),
+                **kept(FUSION + t.name, start_at[t.name]),
             )
             for t in tasks
         }
@@ -340,8 +345,8 @@ st.subheader("History")
 show_history(recommender, user, config.tasks)
 
 st.subheader("Top recommendations")
-fusion_for(run_id, config.tasks)
-ranking(entry["scores"], config.tasks)
+fusion_for(run_id, config.tasks, config.untrained_tasks())
+ranking(entry["scores"], config.tasks, config.untrained_tasks())
 
 if sample.world_spec_path(config.data.path) is not None:
     st.subheader("Against the ground truth")

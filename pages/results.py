@@ -216,7 +216,9 @@ def baseline_progress(baseline_id: str) -> None:
 def gain_table(run, baseline) -> None:
     """The gain per task on its main metric (a table and a bar chart), every compared metric folded away."""
     tasks = run.config.tasks
-    table = gain.mtl_gain(run.metrics["tasks"], baseline.metrics.get("tasks") or {}, tasks)
+    table = gain.mtl_gain(
+        run.metrics["tasks"], baseline.metrics.get("tasks") or {}, tasks, run.config.untrained_tasks()
+    )
     people = table.rename(
         columns={"multi_task": "multi-task", "single_task": "single-task", "relative_gain": "gain (%)"}
     ).drop(columns="main")

@@ -119,3 +119,23 @@ def test_an_unreadable_link_reads_as_no_baseline(tmp_path, content):
     run_id = store.start(mtl_config())
     (store.folder(run_id) / BASELINE_FILE).write_text(content)
     assert baseline_of(store, run_id) is None
+
+
+def test_an_esmm_parent_with_loss_weight_zero_is_trained_through_its_conditional_task():
+    # ESMM trains pCTR through pCTCVR = pCTR * pCVR: click with weight 0 learned (AUC 0.61, not an untrained 0.43)
+    config = ExperimentConfig(
+        tasks=[TaskSpec("click", weight=0.0), TaskSpec("purchase"), TaskSpec("like", weight=0.0)],
+        model=ModelConfig(kind="esmm", funnel={"purchase": "click"}),
+    )
+    assert config.untrained_tasks() == {"like"}
+    config.tasks[1].weight = 0.0  # nothing trains the funnel any more
+    assert config.untrained_tasks() == {"click", "purchase", "like"}
+    config.tasks[1].weight = 1.0
+    config.model.kind = "shared_bottom"  # the funnel is ESMM's only
+    assert config.untrained_tasks() == {"click", "like"}
+
+    metrics = {"click": {"auc": 0.61, "logloss": 0.39}}
+    single = {"click": {"auc": 0.65, "logloss": 0.37}}
+    tasks = [TaskSpec("click", weight=0.0)]
+    assert mtl_gain(metrics, single, tasks, untrained=set())["transfer"].tolist() == ["negative", "negative"]
+    assert mtl_gain(metrics, single, tasks)["transfer"].tolist() == [UNTRAINED, UNTRAINED]

@@ -211,3 +211,9 @@ def test_negative_feedback_starts_with_a_negative_fusion_weight():
     assert default_fusion(tasks) == {
         "is_click": 1.0, "is_hate": -1.0, "dislike": -1.0, "not_skipped": 1.0, "skipped": -1.0, "is_report": 0.0
     }  # fmt: skip
+
+
+def test_default_fusion_keeps_an_esmm_parent_trained_through_its_conditional_task():
+    tasks = [TaskSpec("click", weight=0.0), TaskSpec("purchase"), TaskSpec("is_hate")]
+    assert default_fusion(tasks) == {"click": 0.0, "purchase": 1.0, "is_hate": -1.0}
+    assert default_fusion(tasks, untrained=set()) == {"click": 1.0, "purchase": 1.0, "is_hate": -1.0}
