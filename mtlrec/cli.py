@@ -543,6 +543,37 @@ def sweep_report_html(result) -> str:
     return f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head><body><h2>{title}</h2>{body}</body></html>"
 
 
+def _interruptible(work, stop, message: str):
+    """work() in a thread, its result returned (its error raised): Ctrl-C sets `stop`, so that the work winds down
+    and returns what it has (the finished sweep points, the training's best epoch) instead of being lost. The main
+    thread waits on an Event, not on `thread.join()`: after a join interrupted by Ctrl-C, Python 3.11 returns from
+    the next join at once, and the result was read before the work had ended."""
+    import threading
+
+    outcome, done = {}, threading.Event()
+
+    def run() -> None:
+        try:
+            outcome["result"] = work()
+        except BaseException as exc:
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="mtlrec-cli-work", daemon=True).start()
+    try:
+        while not done.wait(0.2):
+            pass
+    except KeyboardInterrupt:
+        print(message, file=sys.stderr, flush=True)
+        stop.set()
+        while not done.wait(0.2):
+            pass
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     import threading
 
@@ -567,29 +598,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         f"data: {base.data.path}  tasks: {', '.join(f'{t} ({config.metric_of(t)})' for t in tasks)}  "
         f"{config.n_points()} weightings, {len(refs)} reference(s){': ' + ', '.join(refs) if refs else ''}"
     )
-    stop, outcome = threading.Event(), {}
-
-    def work() -> None:
-        try:
-            outcome["result"] = run_sweep(
-                config, store, loaded=loaded, callback=None if args.quiet else sweep_printer(config), stop=stop,
-                group_size=args.group_size, workers=args.workers,
-            )  # fmt: skip
-        except BaseException as exc:
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=work, name="mtlrec-sweep-cli", daemon=True)
-    thread.start()
-    try:
-        while thread.is_alive():
-            thread.join(0.2)
-    except KeyboardInterrupt:  # Ctrl-C stops the sweep; the finished points are kept and written out
-        print("stopping: the points that finished are kept…", file=sys.stderr)
-        stop.set()
-        thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    result = outcome["result"]
+    stop = threading.Event()
+    result = _interruptible(
+        lambda: run_sweep(
+            config, store, loaded=loaded, callback=None if args.quiet else sweep_printer(config), stop=stop,
+            group_size=args.group_size, workers=args.workers,
+        ),
+        stop, "stopping: the points that finished are kept…",
+    )  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
     (out / "sweep.csv").write_text(sweep_csv(result.table), encoding="utf-8")
     (out / "pareto.html").write_text(sweep_report_html(result), encoding="utf-8")

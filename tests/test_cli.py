@@ -410,3 +410,38 @@ def test_without_a_recognised_label_the_messages_point_at_the_0_1_columns(tmp_pa
     assert "0/1, which may be labels: income, marital" in capsys.readouterr().out
     assert main(["train", str(path)]) == 2
     assert "0/1, which may be labels: income, marital" in capsys.readouterr().err
+
+
+def _interrupt(args: list[str], marker: str) -> tuple[int, str]:
+    """`python -m mtlrec ARGS` in a process group of its own, sent SIGINT (as a terminal's Ctrl-C is sent to the
+    whole group) once a line of its output starts with `marker`. Returns the exit code and the output."""
+    import os
+    import signal
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mtlrec", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT, start_new_session=True,
+    )  # fmt: skip
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith(marker):
+            os.killpg(proc.pid, signal.SIGINT)
+            break
+    rest, _ = proc.communicate(timeout=180)
+    return proc.returncode, "".join(lines) + rest
+
+
+def test_ctrl_c_during_a_sweep_writes_the_finished_points(small_file, tmp_path):
+    out = tmp_path / "sweep"
+    args = ["sweep", str(small_file), "--tasks", "click,like", "--points", "11", "--references", "none"]
+    args += ["--no-baseline", "--size", "tiny", "--epochs", "5", "--patience", "0", "--workers", "1"]
+    args += ["--group-size", "1", "--home", str(tmp_path / "home"), "--out", str(out)]
+
+    code, output = _interrupt(args, "[  1/11]")
+
+    assert code == 0, output
+    assert "Traceback" not in output and "stopped: " in output
+    table = pd.read_csv(out / "sweep.csv")
+    assert 1 <= len(table) < 11
+    assert (out / "pareto.html").stat().st_size > 0
