@@ -387,6 +387,8 @@ def metrics_text(metrics: dict) -> str:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    import threading
+
     from mtlrec.experiment import run_experiment
     from mtlrec.runs import write_run_files
 
@@ -397,7 +399,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"data: {config.data.path}  tasks: " + ", ".join(f"{t.name} ({t.type}, w={t.weight:g})" for t in config.tasks)
     )
     callback = None if args.quiet else (lambda p: print_epoch(p, config.task_names))
-    result = run_experiment(config, loaded=loaded, callback=callback)
+    stop = threading.Event()  # Ctrl-C stops the training as the app's Stop does: the run is saved with its best epoch
+    result = _interruptible(
+        lambda: run_experiment(config, loaded=loaded, callback=callback, stop=stop),
+        stop, "stopping: the run is saved with its best epoch so far…",
+    )  # fmt: skip
     for note in result.notes:
         print(f"note: {note}")
     write_run_files(result, out)

@@ -445,3 +445,16 @@ def test_ctrl_c_during_a_sweep_writes_the_finished_points(small_file, tmp_path):
     table = pd.read_csv(out / "sweep.csv")
     assert 1 <= len(table) < 11
     assert (out / "pareto.html").stat().st_size > 0
+
+
+def test_ctrl_c_during_training_saves_the_run_as_stopped_with_its_best_epoch(small_file, tmp_path):
+    out = tmp_path / "run"
+    args = ["train", str(small_file), "--size", "tiny", "--epochs", "200", "--patience", "0", "--out", str(out)]
+
+    code, output = _interrupt(args, "epoch   1/200")
+
+    assert code == 0, output
+    assert "Traceback" not in output and "stopped: " in output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["status"] == "stopped" and 1 <= metrics["best_epoch"] < 200
+    assert (out / "model.pt").is_file() and (out / "predictions.csv").is_file()
