@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 EXIT_BAD_INPUT = 2
 EXIT_TRAINING_FAILED = 1
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a tool that a closed pipe ended
 
 
 def _list(text: str | None) -> list[str] | None:
@@ -398,15 +399,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(
         f"data: {config.data.path}  tasks: " + ", ".join(f"{t.name} ({t.type}, w={t.weight:g})" for t in config.tasks)
     )
-    callback = None if args.quiet else (lambda p: print_epoch(p, config.task_names))
+    callback = None if args.quiet else _unpiped(lambda p: print_epoch(p, config.task_names))
     stop = threading.Event()  # Ctrl-C stops the training as the app's Stop does: the run is saved with its best epoch
     result = _interruptible(
         lambda: run_experiment(config, loaded=loaded, callback=callback, stop=stop),
         stop, "stopping: the run is saved with its best epoch so far…",
     )  # fmt: skip
+    write_run_files(result, out)  # before anything is printed: `train … | head` must not lose the run
     for note in result.notes:
         print(f"note: {note}")
-    write_run_files(result, out)
     m = result.metrics
     print(
         f"{result.status}: {m['epochs_run']} epochs (best {m['best_epoch']}), {m['params']:,} parameters, "
@@ -607,7 +608,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     stop = threading.Event()
     result = _interruptible(
         lambda: run_sweep(
-            config, store, loaded=loaded, callback=None if args.quiet else sweep_printer(config), stop=stop,
+            config, store, loaded=loaded, callback=None if args.quiet else _unpiped(sweep_printer(config)), stop=stop,
             group_size=args.group_size, workers=args.workers,
         ),
         stop, "stopping: the points that finished are kept…",
@@ -656,3 +657,29 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `… | head` closed the pipe: what is left to print goes nowhere, as for other tools
+        _stdout_to_devnull()
+        return EXIT_BROKEN_PIPE
+
+
+def _stdout_to_devnull() -> None:
+    """Point stdout at /dev/null once a reader closed the pipe (the idiom of Python's signal docs): later prints and
+    the flush at exit then succeed instead of raising BrokenPipeError."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def _unpiped(callback):
+    """A progress callback that goes on silently when stdout's reader is gone (`train … | head -1`), so that the
+    training it reports on is not failed by a print."""
+
+    def call(p) -> None:
+        try:
+            callback(p)
+        except BrokenPipeError:
+            _stdout_to_devnull()
+
+    return call

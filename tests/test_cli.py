@@ -458,3 +458,22 @@ def test_ctrl_c_during_training_saves_the_run_as_stopped_with_its_best_epoch(sma
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["status"] == "stopped" and 1 <= metrics["best_epoch"] < 200
     assert (out / "model.pt").is_file() and (out / "predictions.csv").is_file()
+
+
+@pytest.mark.parametrize("quiet", [["--quiet"], []])
+def test_train_piped_into_head_keeps_the_run_and_prints_no_traceback(quiet, small_file, tmp_path):
+    out = tmp_path / "run"
+    args = ["train", str(small_file), "--size", "tiny", "--epochs", "2", "--out", str(out), *quiet]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mtlrec", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
+    )
+
+    assert proc.stdout.readline().startswith("data: ")
+    proc.stdout.close()  # as `| head -1` does once it has its line
+    err = proc.stderr.read()
+    proc.wait(timeout=180)
+
+    assert "Traceback" not in err and "BrokenPipeError" not in err
+    assert proc.returncode in (0, 141)
+    assert json.loads((out / "metrics.json").read_text())["status"] == "finished"
+    assert (out / "predictions.csv").is_file()
