@@ -114,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="matrix products in training: auto (bfloat16 where the processor has it natively), fp32 or bf16",
     )  # fmt: skip
     train.add_argument("--out", help="output folder (default out/<time>)")
+    train.add_argument("--force", action="store_true", help="replace what an earlier run (or sweep) wrote to --out")
     train.add_argument("--quiet", action="store_true", help="no per-epoch lines")
 
     sample = sub.add_parser("sample", help="regenerate the synthetic sample data")
@@ -351,6 +352,30 @@ def _apply_overrides(config: ExperimentConfig, args: argparse.Namespace) -> None
             setattr(target, attr, value)
 
 
+SWEEP_FILES = ("sweep.csv", "pareto.html")
+
+
+def _out_folder(out: str | Path, files: tuple[str, ...], force: bool) -> Path:
+    """The --out folder, checked before any training: not a file, and not an earlier run's folder (one of `files`
+    in it) unless --force says to replace it. A folder holding other files is fine: the run's files go beside them."""
+    out = Path(out)
+    blocker = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise MtlrecError(f"--out {out}: {blocker} is a file, not a folder: name a folder (it is created if missing)")
+    found = [name for name in files if (out / name).exists()]
+    if found and not force:
+        raise MtlrecError(
+            f"--out {out} already holds an earlier run ({', '.join(found[:2])}{', …' if len(found) > 2 else ''}): name "
+            "another folder, or add --force to replace it"
+        )
+    return out
+
+
+def _remove(out: Path, files: tuple[str, ...]) -> None:
+    for name in files:
+        (out / name).unlink(missing_ok=True)
+
+
 def _fmt(value) -> str:
     if value is None:
         return "-"
@@ -391,11 +416,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     import threading
 
     from mtlrec.experiment import run_experiment
-    from mtlrec.runs import write_run_files
+    from mtlrec.runs import RUN_FILES, write_run_files
 
     config, loaded = config_from_args(args)
     config.check()
-    out = Path(args.out or Path("out") / time.strftime("%Y%m%d-%H%M%S"))
+    out = _out_folder(args.out or Path("out") / time.strftime("%Y%m%d-%H%M%S"), RUN_FILES, args.force)
     print(
         f"data: {config.data.path}  tasks: " + ", ".join(f"{t.name} ({t.type}, w={t.weight:g})" for t in config.tasks)
     )
@@ -405,6 +430,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         lambda: run_experiment(config, loaded=loaded, callback=callback, stop=stop),
         stop, "stopping: the run is saved with its best epoch so far…",
     )  # fmt: skip
+    _remove(out, RUN_FILES)  # an old run replaced with --force: none of its files is left beside the new ones
     write_run_files(result, out)  # before anything is printed: `train … | head` must not lose the run
     for note in result.notes:
         print(f"note: {note}")
@@ -426,6 +452,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     from mtlrec.sample import SyntheticSpec, write_sample
 
+    _out_folder(args.out, (), force=True)
     spec = SyntheticSpec()
     for attr, value in (("n_rows", args.rows), ("task_correlation", args.correlation), ("seed", args.seed)):
         if value is not None:
@@ -598,7 +625,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         samples=args.samples or 0, seed=args.grid_seed, baseline=not args.no_baseline, references=references,
     )  # fmt: skip
     config.check()
-    out = Path(args.out or Path("out") / time.strftime("sweep-%Y%m%d-%H%M%S"))
+    out = _out_folder(args.out or Path("out") / time.strftime("sweep-%Y%m%d-%H%M%S"), SWEEP_FILES, args.force)
     store = RunStore(args.home) if args.home else RunStore()
     refs = config.reference_roles()
     print(
@@ -613,6 +640,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         ),
         stop, "stopping: the points that finished are kept…",
     )  # fmt: skip
+    _remove(out, SWEEP_FILES)
     out.mkdir(parents=True, exist_ok=True)
     (out / "sweep.csv").write_text(sweep_csv(result.table), encoding="utf-8")
     (out / "pareto.html").write_text(sweep_report_html(result), encoding="utf-8")

@@ -477,3 +477,43 @@ def test_train_piped_into_head_keeps_the_run_and_prints_no_traceback(quiet, smal
     assert proc.returncode in (0, 141)
     assert json.loads((out / "metrics.json").read_text())["status"] == "finished"
     assert (out / "predictions.csv").is_file()
+
+
+@pytest.mark.parametrize("command", ["train", "sweep", "sample"])
+def test_out_naming_a_file_is_refused_before_anything_trains(command, small_file, tmp_path, capsys, monkeypatch):
+    import mtlrec.experiment
+    import mtlrec.sweep
+
+    def never(*args, **kwargs):
+        raise AssertionError("trained before --out was checked")
+
+    monkeypatch.setattr(mtlrec.experiment, "run_experiment", never)
+    monkeypatch.setattr(mtlrec.sweep, "run_sweep", never)
+    taken = tmp_path / "notes.txt"
+    taken.write_text("hi")
+    args = {
+        "train": ["train", str(small_file), "--tasks", "click"],
+        "sweep": ["sweep", str(small_file), "--tasks", "click,like", "--home", str(tmp_path / "home")],
+        "sample": ["sample", "--rows", "100"],
+    }[command]
+
+    assert main([*args, "--out", str(taken)]) == 2
+
+    assert f"{taken} is a file, not a folder" in capsys.readouterr().err
+    assert taken.read_text() == "hi"
+
+
+def test_out_holding_a_run_is_refused_unless_force_which_leaves_no_stale_file(small_file, tmp_path, capsys):
+    out = tmp_path / "run"
+    tiny = [str(small_file), "--tasks", "click", "--size", "tiny", "--epochs", "1", "--quiet", "--out", str(out)]
+    assert main(["train", *tiny]) == 0
+    first = (out / "config.json").read_text()
+
+    assert main(["train", *tiny, "--lr", "1e9"]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {out} already holds an earlier run" in err and "add --force to replace it" in err
+    assert (out / "config.json").read_text() == first
+
+    assert main(["train", *tiny, "--lr", "1e9", "--force"]) == 1  # diverges: no predictions of its own
+    assert json.loads((out / "config.json").read_text())["train"]["lr"] == 1e9
+    assert not (out / "predictions.csv").exists()
