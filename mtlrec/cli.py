@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--precision", choices=list(PRECISIONS),
         help="matrix products in training: auto (bfloat16 where the processor has it natively), fp32 or bf16",
     )  # fmt: skip
-    train.add_argument("--out", help="output folder (default out/<time>)")
+    train.add_argument("--out", help="output folder (default out/<time>-<random>)")
     train.add_argument("--force", action="store_true", help="replace what an earlier run (or sweep) wrote to --out")
     train.add_argument("--quiet", action="store_true", help="no per-epoch lines")
 
@@ -371,6 +371,14 @@ def _out_folder(out: str | Path, files: tuple[str, ...], force: bool) -> Path:
     return out
 
 
+def _default_out(prefix: str) -> Path:
+    """out/<prefix><time>-<6 hex digits>: a random suffix as run-store ids have, so that trainings started in the
+    same second (a shell loop with `&`) do not write into one folder."""
+    import secrets
+
+    return Path("out") / (prefix + time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3))
+
+
 def _remove(out: Path, files: tuple[str, ...]) -> None:
     for name in files:
         (out / name).unlink(missing_ok=True)
@@ -420,7 +428,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     config, loaded = config_from_args(args)
     config.check()
-    out = _out_folder(args.out or Path("out") / time.strftime("%Y%m%d-%H%M%S"), RUN_FILES, args.force)
+    out = _out_folder(args.out or _default_out(""), RUN_FILES, args.force)
     print(
         f"data: {config.data.path}  tasks: " + ", ".join(f"{t.name} ({t.type}, w={t.weight:g})" for t in config.tasks)
     )
@@ -625,7 +633,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         samples=args.samples or 0, seed=args.grid_seed, baseline=not args.no_baseline, references=references,
     )  # fmt: skip
     config.check()
-    out = _out_folder(args.out or Path("out") / time.strftime("sweep-%Y%m%d-%H%M%S"), SWEEP_FILES, args.force)
+    out = _out_folder(args.out or _default_out("sweep-"), SWEEP_FILES, args.force)
     store = RunStore(args.home) if args.home else RunStore()
     refs = config.reference_roles()
     print(

@@ -517,3 +517,17 @@ def test_out_holding_a_run_is_refused_unless_force_which_leaves_no_stale_file(sm
     assert main(["train", *tiny, "--lr", "1e9", "--force"]) == 1  # diverges: no predictions of its own
     assert json.loads((out / "config.json").read_text())["train"]["lr"] == 1e9
     assert not (out / "predictions.csv").exists()
+
+
+def test_trainings_started_in_the_same_second_without_out_get_folders_of_their_own(small_file, tmp_path, monkeypatch):
+    import time
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(time, "strftime", lambda fmt, *a: "20250101-120000")
+    tiny = [str(small_file), "--tasks", "click", "--size", "tiny", "--epochs", "1", "--quiet"]
+
+    assert main(["train", *tiny]) == 0
+    assert main(["train", *tiny]) == 0
+
+    folders = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert len(folders) == 2 and all(f.startswith("20250101-120000-") for f in folders)
