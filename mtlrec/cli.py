@@ -624,6 +624,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     if args.weights:
         raise MtlrecError("--weights does not apply to a sweep: the sweep sets the loss weights")
+    for flag, value in (("--group-size", args.group_size), ("--workers", args.workers)):
+        if value is not None and value < 1:
+            raise MtlrecError(f"{flag} must be at least 1 (leave it out to have it measured), got {value}")
     base, loaded = config_from_args(args)
     tasks = _list(args.tasks) or base.task_names  # with --config, --tasks picks the swept tasks among the config's
     references = [] if (args.references or "").strip().lower() == "none" else _list(args.references) or []

@@ -549,6 +549,19 @@ class SweepProgress:
 # ------------------------------------------------------------------------------------------------------ the sweep
 
 
+def check_parallelism(group_size: int | None, workers: int | None) -> None:
+    """Refuse a stack size or worker count below 1 (None: measured): -1 workers trained nothing and reported
+    success, 0 went unnoticed."""
+    problems = [
+        f"{what} must be at least 1 (or left out to be measured), got {value}"
+        for what, value in (("the group size (models trained stacked at once)", group_size),
+                            ("the number of worker threads", workers))
+        if value is not None and value < 1
+    ]  # fmt: skip
+    if problems:
+        raise MtlrecError(problems, source="sweep")
+
+
 def run_sweep(
     config: SweepConfig,
     store: RunStore | None = None,
@@ -574,6 +587,7 @@ def run_sweep(
     from mtlrec.sweep_engine import Sweeper  # torch and the training code: imported when a sweep runs
 
     config.check()
+    check_parallelism(group_size, workers)
     store = store or RunStore()
     sweep_id = sweep_id or create_sweep(store, config)
     sweep = Sweeper(config, store, sweep_id, stop or threading.Event(), callback)

@@ -157,6 +157,8 @@ def test_sample_writes_a_reproducible_log(tmp_path):
         (["train", "{data}", "--bottom", "64,x"], "--bottom takes comma-separated int values"),
         (["train", "{data}", "--lr", "-1"], "learning rate must be > 0"),
         (["train", "sample:nope"], "unknown sample 'nope'"),
+        (["sweep", "{data}", "--tasks", "click,like", "--workers", "-1"], "--workers must be at least 1"),
+        (["sweep", "{data}", "--tasks", "click,like", "--group-size", "0"], "--group-size must be at least 1"),
         (
             ["train", "sample:census", "--model", "esmm", "--size", "tiny"],
             "mark e.g. never_married as conditional on income_50k (--funnel never_married=income_50k on the command",
