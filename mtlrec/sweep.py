@@ -263,6 +263,8 @@ class SweepConfig:
             problems.append(f"the grid needs at least 2 points per edge, got {self.points}")
         elif self.grid == "dirichlet" and self.samples < 1:
             problems.append(f"random weightings: ask for at least 1, got {self.samples}")
+        elif self.grid == "dirichlet" and not (isinstance(self.seed, int) and 0 <= self.seed < 2**32):
+            problems.append(f"the seed of the random weightings must be from 0 to {2**32 - 1}, got {self.seed!r}")
         elif not missing and 2 <= len(self.tasks) <= 3 and self.n_points() > MAX_POINTS:
             problems.append(f"{self.n_points()} weightings is more than a sweep takes ({MAX_POINTS})")
         unknown = [m for m in self.references if m not in REFERENCE_METHODS]

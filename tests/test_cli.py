@@ -156,6 +156,8 @@ def test_sample_writes_a_reproducible_log(tmp_path):
         ),
         (["train", "{data}", "--bottom", "64,x"], "--bottom takes comma-separated int values"),
         (["train", "{data}", "--lr", "-1"], "learning rate must be > 0"),
+        (["train", "{data}", "--seed", "-1"], "seed must be a whole number from 0 to 4294967295, got -1"),
+        (["train", "{data}", "--weight-decay", "nan"], "weight decay must be a number >= 0, got nan"),
         (["train", "sample:nope"], "unknown sample 'nope'"),
         (["sweep", "{data}", "--tasks", "click,like", "--workers", "-1"], "--workers must be at least 1"),
         (["sweep", "{data}", "--tasks", "click,like", "--group-size", "0"], "--group-size must be at least 1"),

@@ -779,3 +779,8 @@ def test_a_group_size_or_worker_count_below_1_is_refused_before_the_sweep_starts
         run_sweep(sweep_of(make_config(epochs=1)), store, interactions, group_size=group_size, workers=workers)
 
     assert list_sweeps(store) == []
+
+
+def test_sweep_config_check_refuses_a_negative_grid_seed(make_config):
+    with pytest.raises(MtlrecError, match="the seed of the random weightings must be from 0 to 4294967295, got -1"):
+        sweep_of(make_config(), grid="dirichlet", samples=3, seed=-1).check()
