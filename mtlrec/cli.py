@@ -132,8 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--k", type=int, default=10)
     rec.add_argument(
         "--fusion",
-        help="fusion weight per task, e.g. click=1,purchase=3 (default 1 each; -1 for negative feedback such as "
-        "is_hate or dislike; 0 for a task trained with loss weight 0)",
+        help="fusion weight per task, e.g. click=1,purchase=3; a task not named keeps its default: 1, -1 for negative "
+        "feedback such as is_hate or dislike, 0 for a task trained with loss weight 0",
     )
     rec.add_argument("--include-seen", action="store_true", help="keep items the user already interacted with")
 
@@ -495,7 +495,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
 
 def cmd_recommend(args: argparse.Namespace) -> int:
     from mtlrec.data import changed_files, load_frames
-    from mtlrec.recommend import Recommender
+    from mtlrec.recommend import Recommender, default_fusion
     from mtlrec.runs import read_run_folder
 
     if args.k < 1:
@@ -508,6 +508,8 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     recommender = Recommender(model, encoder, run.config, frame)
     user = _match_user(frame[run.config.data.user_col], args.user)
     fusion = _pairs(args.fusion, float, "--fusion")
+    if fusion is not None:  # the tasks not named keep their default weight (is_hate's -1), not 0
+        fusion = {**default_fusion(run.config.tasks), **fusion}
     top = recommender.recommend(user, k=args.k, fusion=fusion, exclude_seen=not args.include_seen)
     if fusion is not None and not any(fusion.values()):
         print("warning: every fusion weight is 0, so the order is arbitrary: give a task a weight > 0", file=sys.stderr)

@@ -535,3 +535,27 @@ def test_trainings_started_in_the_same_second_without_out_get_folders_of_their_o
 
     folders = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert len(folders) == 2 and all(f.startswith("20250101-120000-") for f in folders)
+
+
+def test_recommend_fusion_keeps_the_default_weight_of_the_tasks_it_does_not_name(sample_run, capsys, monkeypatch):
+    import mtlrec.recommend
+
+    used = []
+    recommend = mtlrec.recommend.Recommender.recommend
+
+    def spy(self, user, *args, fusion=None, **kwargs):
+        used.append(fusion)
+        return recommend(self, user, *args, fusion=fusion, **kwargs)
+
+    monkeypatch.setattr(mtlrec.recommend.Recommender, "recommend", spy)
+    monkeypatch.setattr(mtlrec.recommend, "negative_feedback", lambda name: name == "purchase")  # as is_hate
+    user = pd.read_csv(sample_run[1] / "predictions.csv")["user_id"].iloc[0]
+
+    assert main(["recommend", "--run", str(sample_run[1]), "--user", str(user), "--fusion", "like=3"]) == 0
+
+    assert used == [{"click": 1.0, "like": 3.0, "purchase": -1.0, "watch_time": 1.0}]
+    header, first = capsys.readouterr().out.strip().splitlines()[:2]
+    top = dict(zip(header.split(), first.split(), strict=True))
+    top = {name: float(top[name]) for name in ("click", "like", "purchase", "watch_time", "fused")}
+    expected = top["click"] + 3 * top["like"] - top["purchase"] + top["watch_time"]
+    assert top["fused"] == pytest.approx(expected, abs=3e-4)
