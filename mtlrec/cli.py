@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import sys
 import time
@@ -161,16 +162,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+SCHEMA_FLAGS = ("tasks", "task_types", "weights", "log1p", "no_log1p", "user_col", "item_col", "time_col",
+                "categorical", "numeric", "exclude")  # fmt: skip
+
+
 def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded | None]:
     """Build the run's config: a saved config, or inference on the data with the flags as overrides. Returns it
     and, when inference read the data, the data as read (so that training does not read it again)."""
     from mtlrec.data import load_frames, propose_schema
-    from mtlrec.schema import binary_coding, binary_columns_hint
+    from mtlrec.schema import binary_columns_hint
 
     loaded = None
     if args.config:
         config = ExperimentConfig.load(args.config)
         _point_at_data(config, args)
+        if any(getattr(args, flag, None) is not None for flag in SCHEMA_FLAGS):
+            # The data and task flags change the saved schema as the model and training flags change the rest;
+            # the data is read to check the columns they name (and kept for the training).
+            loaded = load_frames(config)
+            d = config.data
+            _apply_schema_flags(config, args, loaded.frame, d.path, config.tasks, list(d.categorical), list(d.numeric))
     else:
         if not args.data:
             raise MtlrecError("give a data file (or --config DIR/config.json)")
@@ -178,71 +189,90 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
         loaded = load_frames(config)
         frame = loaded.frame
         proposal = propose_schema(frame, args.data)
-        d, inferred = proposal.data, proposal.data
+        d = proposal.data
         d.path, d.test_path = _stored(args.data), _stored(args.test_data)  # read as given, kept absolute
-        for flag in ("user_col", "item_col", "time_col"):
-            if getattr(args, flag):
-                setattr(d, flag, getattr(args, flag))
-        tasks = _list(args.tasks)
-        if tasks:
-            missing = [t for t in tasks if t not in frame.columns]
-            if missing:
-                raise MtlrecError(_not_columns("--tasks", missing, frame.columns), source=Path(args.data).name)
-            types = _list(args.task_types) or [
-                next((t.type for t in proposal.tasks if t.name == name), None)
-                or ("binary" if binary_coding(frame[name]) else "regression")
-                for name in tasks
-            ]
-            # A named task keeps what inference proposed for it (log1p for a skewed target) unless its type changes.
-            proposed = {t.name: t for t in proposal.tasks}
-            config.tasks = [
-                TaskSpec(name, kind, log1p=proposed[name].log1p and proposed[name].type == kind)
-                if name in proposed
-                else TaskSpec(name, kind)
-                for name, kind in zip(tasks, types, strict=False)
-            ]
-            if len(types) != len(tasks):
-                raise MtlrecError(f"--task-types has {len(types)} values for {len(tasks)} tasks")
-        else:
-            config.tasks = proposal.tasks
-            if not config.tasks:
-                raise MtlrecError(
-                    f"no label columns were recognised in {Path(args.data).name}: name them with --tasks a,b,c"
-                    + (_event_hint(frame) or binary_columns_hint(frame))
-                )
-        weights = _numbers(args.weights, float, "--weights")
-        if weights is not None:
-            if len(weights) != len(config.tasks):
-                raise MtlrecError(
-                    f"--weights has {len(weights)} values for {len(config.tasks)} tasks "
-                    f"({', '.join(config.task_names)}): give one per task, in that order"
-                )
-            for task, w in zip(config.tasks, weights, strict=True):
-                task.weight = w
-        both = set(_list(args.log1p) or []) & set(_list(getattr(args, "no_log1p", None)) or [])
-        if both:
-            raise MtlrecError(f"--log1p and --no-log1p both name {', '.join(sorted(both))}: choose one")
-        for flag, on in (("--log1p", True), ("--no-log1p", False)):
-            for name in _list(getattr(args, flag[2:].replace("-", "_"), None)) or []:
-                match = [t for t in config.tasks if t.name == name]
-                if not match:
-                    raise MtlrecError(f"{flag} names '{name}', which is not a task")
-                match[0].log1p = on
-        explicit_cat, explicit_num = _list(args.categorical) or [], _list(args.numeric) or []
-        excluded = set(_list(args.exclude) or []) | set(config.task_names) | {d.time_col}
-        chosen = set(explicit_cat) | set(explicit_num)
-        d.categorical = explicit_cat + [c for c in inferred.categorical if c not in chosen | excluded]
-        d.numeric = explicit_num + [c for c in inferred.numeric if c not in chosen | excluded]
-        for col in (d.user_col, d.item_col):
-            if col and col not in d.categorical and col not in excluded:
-                d.categorical.insert(0, col)
+        config.data = d
+        if not _list(args.tasks) and not proposal.tasks:
+            raise MtlrecError(
+                f"no label columns were recognised in {Path(args.data).name}: name them with --tasks a,b,c"
+                + (_event_hint(frame) or binary_columns_hint(frame))
+            )
+        chosen = _apply_schema_flags(
+            config, args, frame, args.data, proposal.tasks, list(d.categorical), list(d.numeric)
+        )
         for leak in proposal.leaks:
-            if leak.column not in chosen | excluded and set(leak.tasks) & set(config.task_names):
+            if leak.column not in chosen and set(leak.tasks) & set(config.task_names):
                 print(f"note: column '{leak.column}' is not used: {leak.reason()}; name it with --categorical or "
                       "--numeric to use it")  # fmt: skip
-        config.data = d
     _apply_overrides(config, args)
     return config, loaded
+
+
+def _apply_schema_flags(
+    config: ExperimentConfig,
+    args: argparse.Namespace,
+    frame,
+    source: str,
+    base_tasks: list[TaskSpec],
+    categorical: list[str],
+    numeric: list[str],
+) -> set[str]:
+    """Apply --tasks, --task-types, --weights, --(no-)log1p, the column flags and --exclude over a schema: the one
+    inference proposed, or a saved config's. A task named keeps what the schema says of it (its weight; log1p for a
+    skewed target) unless its type changes. Returns the columns named or excluded (they get no leak note)."""
+    from mtlrec.schema import binary_coding
+
+    d = config.data
+    for flag in ("user_col", "item_col", "time_col"):
+        if getattr(args, flag):
+            setattr(d, flag, getattr(args, flag))
+    base = {t.name: t for t in base_tasks}
+    tasks = _list(args.tasks)
+    types = _list(args.task_types)
+    if tasks:
+        missing = [t for t in tasks if t not in frame.columns]
+        if missing:
+            raise MtlrecError(_not_columns("--tasks", missing, frame.columns), source=Path(source).name)
+    names = tasks or [t.name for t in base_tasks]
+    if types is not None and len(types) != len(names):
+        which = "tasks" if tasks else f"tasks ({', '.join(names)}; name them with --tasks to choose others)"
+        raise MtlrecError(f"--task-types has {len(types)} values for {len(names)} {which}")
+    types = types or [
+        base[name].type if name in base else "binary" if binary_coding(frame[name]) else "regression" for name in names
+    ]
+    config.tasks = [
+        dataclasses.replace(base[name], type=kind, log1p=base[name].log1p and base[name].type == kind)
+        if name in base
+        else TaskSpec(name, kind)
+        for name, kind in zip(names, types, strict=True)
+    ]
+    weights = _numbers(args.weights, float, "--weights")
+    if weights is not None:
+        if len(weights) != len(config.tasks):
+            raise MtlrecError(
+                f"--weights has {len(weights)} values for {len(config.tasks)} tasks "
+                f"({', '.join(config.task_names)}): give one per task, in that order"
+            )
+        for task, w in zip(config.tasks, weights, strict=True):
+            task.weight = w
+    both = set(_list(args.log1p) or []) & set(_list(getattr(args, "no_log1p", None)) or [])
+    if both:
+        raise MtlrecError(f"--log1p and --no-log1p both name {', '.join(sorted(both))}: choose one")
+    for flag, on in (("--log1p", True), ("--no-log1p", False)):
+        for name in _list(getattr(args, flag[2:].replace("-", "_"), None)) or []:
+            match = [t for t in config.tasks if t.name == name]
+            if not match:
+                raise MtlrecError(f"{flag} names '{name}', which is not a task")
+            match[0].log1p = on
+    explicit_cat, explicit_num = _list(args.categorical) or [], _list(args.numeric) or []
+    excluded = set(_list(args.exclude) or []) | set(config.task_names) | {d.time_col}
+    chosen = set(explicit_cat) | set(explicit_num)
+    d.categorical = explicit_cat + [c for c in categorical if c not in chosen | excluded]
+    d.numeric = explicit_num + [c for c in numeric if c not in chosen | excluded]
+    for col in (d.user_col, d.item_col):
+        if col and col not in d.categorical and col not in excluded:
+            d.categorical.insert(0, col)
+    return chosen | excluded
 
 
 def _stored(path: str | None) -> str | None:

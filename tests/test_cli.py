@@ -559,3 +559,34 @@ def test_recommend_fusion_keeps_the_default_weight_of_the_tasks_it_does_not_name
     top = {name: float(top[name]) for name in ("click", "like", "purchase", "watch_time", "fused")}
     expected = top["click"] + 3 * top["like"] - top["purchase"] + top["watch_time"]
     assert top["fused"] == pytest.approx(expected, abs=3e-4)
+
+
+def test_data_and_task_flags_change_a_saved_config_as_the_training_flags_do(small_file, tmp_path):
+    tiny = ["--size", "tiny", "--epochs", "1", "--quiet"]
+    assert main(["train", str(small_file), *tiny, "--out", str(tmp_path / "first")]) == 0
+    saved = str(tmp_path / "first" / "config.json")
+    flags = ["--tasks", "watch_time,click", "--weights", "2,0.5", "--no-log1p", "watch_time", "--exclude", "device"]
+    flags += ["--numeric", "hour", "--item-col", "item_category"]
+
+    assert main(["train", "--config", saved, *tiny, *flags, "--out", str(tmp_path / "again")]) == 0
+
+    config = json.loads((tmp_path / "again" / "config.json").read_text())
+    assert config["tasks"] == [
+        {"name": "watch_time", "type": "regression", "weight": 2.0, "log1p": False},
+        {"name": "click", "type": "binary", "weight": 0.5, "log1p": False},
+    ]
+    d = config["data"]
+    assert d["item_col"] == "item_category" and "device" not in d["categorical"] + d["numeric"]
+    assert "hour" in d["numeric"] and "hour" not in d["categorical"]
+
+
+def test_task_types_without_tasks_apply_to_the_inferred_tasks_in_order(small_file, tmp_path, capsys):
+    tiny = [str(small_file), "--size", "tiny", "--epochs", "1", "--quiet", "--out", str(tmp_path / "run")]
+
+    assert main(["train", *tiny, "--task-types", "binary,binary"]) == 2
+    err = capsys.readouterr().err
+    assert "--task-types has 2 values for 4 tasks (click, like, purchase, watch_time; name them with --tasks" in err
+
+    assert main(["train", *tiny, "--task-types", "binary,binary,regression,regression"]) == 0
+    tasks = json.loads((tmp_path / "run" / "config.json").read_text())["tasks"]
+    assert [t["type"] for t in tasks] == ["binary", "binary", "regression", "regression"]
