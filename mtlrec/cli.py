@@ -233,6 +233,10 @@ def _apply_schema_flags(
         missing = [t for t in tasks if t not in frame.columns]
         if missing:
             raise MtlrecError(_not_columns("--tasks", missing, frame.columns), source=Path(source).name)
+    excluded = _list(args.exclude) or []
+    unknown = [c for c in excluded if c not in frame.columns]
+    if unknown:  # a typo left the column in, silently
+        raise MtlrecError(_not_columns("--exclude", unknown, frame.columns), source=Path(source).name)
     names = tasks or [t.name for t in base_tasks]
     if types is not None and len(types) != len(names):
         which = "tasks" if tasks else f"tasks ({', '.join(names)}; name them with --tasks to choose others)"
@@ -265,7 +269,7 @@ def _apply_schema_flags(
                 raise MtlrecError(f"{flag} names '{name}', which is not a task")
             match[0].log1p = on
     explicit_cat, explicit_num = _list(args.categorical) or [], _list(args.numeric) or []
-    excluded = set(_list(args.exclude) or []) | set(config.task_names) | {d.time_col}
+    excluded = set(excluded) | set(config.task_names) | {d.time_col}
     chosen = set(explicit_cat) | set(explicit_num)
     d.categorical = explicit_cat + [c for c in categorical if c not in chosen | excluded]
     d.numeric = explicit_num + [c for c in numeric if c not in chosen | excluded]

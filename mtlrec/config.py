@@ -265,6 +265,10 @@ class ExperimentConfig:
             problems.append(f"test fraction must be between 0 and 1, got {s.test_frac}")
         if not 0 < s.val_frac < 1:
             problems.append(f"validation fraction must be between 0 and 1, got {s.val_frac}")
+        if self.data.user_col and self.data.user_col == self.data.item_col:
+            problems.append(
+                f"column '{self.data.user_col}' is both the user and the item column: choose two different columns"
+            )
         if s.method == "user" and not self.data.user_col and not self.data.test_path:
             problems.append("the 'user' split needs a user column: set one or choose the random split")
         if s.method == "time" and not self.data.time_col and not self.data.test_path:

@@ -159,6 +159,14 @@ def test_sample_writes_a_reproducible_log(tmp_path):
         (["train", "{data}", "--seed", "-1"], "seed must be a whole number from 0 to 4294967295, got -1"),
         (["train", "{data}", "--weight-decay", "nan"], "weight decay must be a number >= 0, got nan"),
         (["train", "sample:nope"], "unknown sample 'nope'"),
+        (
+            ["train", "{data}", "--exclude", "User_Activity"],
+            "--exclude names columns that are not in the data: 'User_Activity' (did you mean 'user_activity'?)",
+        ),
+        (
+            ["train", "{data}", "--user-col", "user_id", "--item-col", "user_id"],
+            "column 'user_id' is both the user and the item column: choose two different columns",
+        ),
         (["sweep", "{data}", "--tasks", "click,like", "--workers", "-1"], "--workers must be at least 1"),
         (["sweep", "{data}", "--tasks", "click,like", "--group-size", "0"], "--group-size must be at least 1"),
         (

@@ -260,3 +260,12 @@ def test_check_refuses_a_seed_out_of_range_and_numbers_that_are_not_finite(secti
     setattr(getattr(config, section), attr, value)
 
     assert problems_of(config) == [problem]
+
+
+def test_check_refuses_one_column_as_both_user_and_item():
+    config = full_config()
+    config.data.item_col = config.data.user_col
+
+    assert problems_of(config) == [
+        f"column '{config.data.user_col}' is both the user and the item column: choose two different columns"
+    ]
