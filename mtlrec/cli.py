@@ -130,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     rec = sub.add_parser("recommend", help="top-K items for a user from a trained run folder")
     rec.add_argument("--run", required=True, help="a folder written by `train --out`")
     rec.add_argument("--user", required=True)
+    rec.add_argument("--data", help="the run's data file, where it is now (default: the path in the run's config)")
     rec.add_argument("--k", type=int, default=10)
     rec.add_argument(
         "--fusion",
@@ -308,6 +309,8 @@ def _point_at_data(config: ExperimentConfig, args: argparse.Namespace) -> None:
                 f"the data file of {args.config} is missing: {path}{relative}; pass it again "
                 f"(python -m mtlrec train {flag} --config {args.config}), or move it back"
             )
+        else:  # kept absolute, as for a file given on the command line: the new run's --config finds it anywhere
+            setattr(d, attr, _stored(getattr(d, attr)))
     metrics = Path(args.config).with_name("metrics.json")
     if not (args.data or args.test_data) and metrics.is_file():
         try:
@@ -528,7 +531,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
-    from mtlrec.data import changed_files, load_frames
+    from mtlrec.data import changed_files, load_frames, resolve_data_path
     from mtlrec.recommend import Recommender, default_fusion
     from mtlrec.runs import read_run_folder
 
@@ -536,9 +539,20 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         raise MtlrecError(f"--k must be at least 1, got {args.k}")
     run = read_run_folder(Path(args.run))
     model, encoder = run.load_model()
-    for change in changed_files(run.metrics.get("data_files") or []):
+    d = run.config.data
+    # The candidates and the user's history come from the training file (not the test file, which is not read).
+    recorded = [entry for entry in run.metrics.get("data_files") or [] if entry.get("path") == d.path]
+    if args.data:
+        d.path = _stored(args.data)
+        recorded = [dict(entry, path=d.path) for entry in recorded]
+    elif d.path and not Path(resolve_data_path(d.path)).is_file():
+        raise MtlrecError(
+            f"the data file of the run in {args.run} is missing: {d.path}; pass it where it is now "
+            f"(python -m mtlrec recommend --run {args.run} --data FILE ...), or move it back"
+        )
+    for change in changed_files(recorded):
         print(f"warning: {change}: users and items the model never saw are scored as unknown ones", file=sys.stderr)
-    frame, _, _ = load_frames(run.config)
+    frame, _, _ = load_frames(dataclasses.replace(run.config, data=dataclasses.replace(d, test_path=None)))
     recommender = Recommender(model, encoder, run.config, frame)
     user = _match_user(frame[run.config.data.user_col], args.user)
     fusion = _pairs(args.fusion, float, "--fusion")

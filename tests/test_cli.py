@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from mtlrec.cli import main
+from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec
 from mtlrec.sample import SyntheticSpec, generate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -598,3 +599,32 @@ def test_task_types_without_tasks_apply_to_the_inferred_tasks_in_order(small_fil
     assert main(["train", *tiny, "--task-types", "binary,binary,regression,regression"]) == 0
     tasks = json.loads((tmp_path / "run" / "config.json").read_text())["tasks"]
     assert [t["type"] for t in tasks] == ["binary", "binary", "regression", "regression"]
+
+
+def test_recommend_follows_a_moved_data_file_with_data(moved_run, tmp_path, capsys):
+    run, data = moved_run
+    user = str(pd.read_csv(data)["user_id"].iloc[0])
+    data.rename(tmp_path / "moved.csv")
+    capsys.readouterr()
+
+    assert main(["recommend", "--run", str(run), "--user", user, "--k", "3"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: the data file of the run in {run} is missing: {data}; pass it where it is now (python -m mtlrec "
+        f"recommend --run {run} --data FILE ...), or move it back"
+    )  # and no warning that users would be scored as unknown before it
+
+    assert main(["recommend", "--run", str(run), "--user", user, "--k", "3", "--data", "moved.csv"]) == 0
+    out, err = capsys.readouterr()
+    assert len(out.strip().splitlines()) == 4 and err == ""
+
+
+def test_a_hand_written_config_with_a_relative_path_is_saved_absolute(small_file, tmp_path, monkeypatch):
+    monkeypatch.chdir(small_file.parent)
+    config = ExperimentConfig(data=DataConfig(path=small_file.name, categorical=["user_id", "item_id"]))
+    config.tasks, config.model.size, config.train.epochs = [TaskSpec("click")], "tiny", 1
+    (tmp_path / "c.json").write_text(config.to_json())
+
+    assert main(["train", "--config", str(tmp_path / "c.json"), "--quiet", "--out", str(tmp_path / "run")]) == 0
+
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["data"]["path"] == str(small_file)
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["data_files"][0]["path"] == str(small_file)
