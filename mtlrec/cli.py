@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--model", choices=list(MODEL_KINDS), help="architecture (default shared_bottom)")
     train.add_argument("--experts", type=int, help="MMoE/PLE: shared experts (per level for PLE; default 4)")
     train.add_argument("--task-experts", type=int, help="PLE: experts owned by each task, per level (default 1)")
-    train.add_argument("--levels", type=int, help="PLE: extraction levels, 1 or 2 (default 1)")
+    train.add_argument("--levels", type=int, help="PLE: extraction levels, 1 or more (default 1)")
     train.add_argument("--funnel", help="ESMM: conditional tasks, e.g. purchase=click (purchase happens after click)")
     train.add_argument("--weighting", choices=list(WEIGHTING_METHODS), help="how task losses combine (default fixed)")
     train.add_argument("--alpha", type=float, help="GradNorm: pull towards equal training rates (default 1.5)")
@@ -538,8 +538,15 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     if args.k < 1:
         raise MtlrecError(f"--k must be at least 1, got {args.k}")
     run = read_run_folder(Path(args.run))
-    model, encoder = run.load_model()
     d = run.config.data
+    lacking = [role for role, column in (("user", d.user_col), ("item", d.item_col)) if not column]
+    if lacking:  # the Recommender's message speaks of the app's schema
+        raise MtlrecError(
+            f"the run in {args.run} has no {' and no '.join(lacking)} column, so it cannot recommend: train it "
+            "again with --user-col C --item-col C (python -m mtlrec train --config "
+            f"{Path(args.run) / 'config.json'} --user-col C --item-col C)"
+        )
+    model, encoder = run.load_model()
     # The candidates and the user's history come from the training file (not the test file, which is not read).
     recorded = [entry for entry in run.metrics.get("data_files") or [] if entry.get("path") == d.path]
     if args.data:
@@ -679,6 +686,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             raise MtlrecError(f"{flag} must be at least 1 (leave it out to have it measured), got {value}")
     base, loaded = config_from_args(args)
     tasks = _list(args.tasks) or base.task_names  # with --config, --tasks picks the swept tasks among the config's
+    if not args.tasks and not 2 <= len(tasks) <= 3:
+        raise MtlrecError(
+            f"a sweep weighs 2 or 3 tasks, and {len(tasks)} were found ({', '.join(tasks)}): choose them with "
+            "--tasks a,b"
+        )
     references = [] if (args.references or "").strip().lower() == "none" else _list(args.references) or []
     config = SweepConfig(
         base=base, tasks=tasks, metrics=_sweep_metrics(args.metrics, tasks),

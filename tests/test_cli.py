@@ -161,6 +161,11 @@ def test_sample_writes_a_reproducible_log(tmp_path):
         (["train", "{data}", "--weight-decay", "nan"], "weight decay must be a number >= 0, got nan"),
         (["train", "sample:nope"], "unknown sample 'nope'"),
         (
+            ["sweep", "{data}"],
+            "a sweep weighs 2 or 3 tasks, and 4 were found (click, like, purchase, watch_time): choose them with "
+            "--tasks a,b",
+        ),
+        (
             ["train", "{data}", "--exclude", "User_Activity"],
             "--exclude names columns that are not in the data: 'User_Activity' (did you mean 'user_activity'?)",
         ),
@@ -628,3 +633,28 @@ def test_a_hand_written_config_with_a_relative_path_is_saved_absolute(small_file
 
     assert json.loads((tmp_path / "run" / "config.json").read_text())["data"]["path"] == str(small_file)
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["data_files"][0]["path"] == str(small_file)
+
+
+def test_recommend_on_a_run_without_an_item_column_says_how_to_train_one(small_file, tmp_path, capsys):
+    path = tmp_path / "users.csv"
+    pd.read_csv(small_file).drop(columns=["item_id"]).to_csv(path, index=False)
+    run = tmp_path / "run"
+    assert (
+        main(["train", str(path), "--tasks", "click", "--size", "tiny", "--epochs", "1", "--quiet", "--out", str(run)])
+        == 0
+    )
+    capsys.readouterr()
+
+    assert main(["recommend", "--run", str(run), "--user", "u1"]) == 2
+
+    err = capsys.readouterr().err
+    assert f"the run in {run} has no item column, so it cannot recommend: train it again with --user-col C" in err
+    assert "schema" not in err
+
+
+def test_the_levels_help_says_any_number():
+    from mtlrec.cli import build_parser
+
+    train = build_parser()._subparsers._group_actions[0].choices["train"]
+    levels = next(a for a in train._actions if a.dest == "levels")
+    assert levels.help == "PLE: extraction levels, 1 or more (default 1)"
