@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import sys
 import time
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 EXIT_BAD_INPUT = 2
 EXIT_TRAINING_FAILED = 1
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a tool that a closed pipe ended
 
 
 def _list(text: str | None) -> list[str] | None:
@@ -84,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--model", choices=list(MODEL_KINDS), help="architecture (default shared_bottom)")
     train.add_argument("--experts", type=int, help="MMoE/PLE: shared experts (per level for PLE; default 4)")
     train.add_argument("--task-experts", type=int, help="PLE: experts owned by each task, per level (default 1)")
-    train.add_argument("--levels", type=int, help="PLE: extraction levels, 1 or 2 (default 1)")
+    train.add_argument("--levels", type=int, help="PLE: extraction levels, 1 or more (default 1)")
     train.add_argument("--funnel", help="ESMM: conditional tasks, e.g. purchase=click (purchase happens after click)")
     train.add_argument("--weighting", choices=list(WEIGHTING_METHODS), help="how task losses combine (default fixed)")
     train.add_argument("--alpha", type=float, help="GradNorm: pull towards equal training rates (default 1.5)")
@@ -112,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--precision", choices=list(PRECISIONS),
         help="matrix products in training: auto (bfloat16 where the processor has it natively), fp32 or bf16",
     )  # fmt: skip
-    train.add_argument("--out", help="output folder (default out/<time>)")
+    train.add_argument("--out", help="output folder (default out/<time>-<random>)")
+    train.add_argument("--force", action="store_true", help="replace what an earlier run (or sweep) wrote to --out")
     train.add_argument("--quiet", action="store_true", help="no per-epoch lines")
 
     sample = sub.add_parser("sample", help="regenerate the synthetic sample data")
@@ -127,11 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
     rec = sub.add_parser("recommend", help="top-K items for a user from a trained run folder")
     rec.add_argument("--run", required=True, help="a folder written by `train --out`")
     rec.add_argument("--user", required=True)
+    rec.add_argument("--data", help="the run's data file, where it is now (default: the path in the run's config)")
     rec.add_argument("--k", type=int, default=10)
     rec.add_argument(
         "--fusion",
-        help="fusion weight per task, e.g. click=1,purchase=3 (default 1 each; -1 for negative feedback such as "
-        "is_hate or dislike; 0 for a task trained with loss weight 0)",
+        help="fusion weight per task, e.g. click=1,purchase=3; a task not named keeps its default: 1, -1 for negative "
+        "feedback such as is_hate or dislike, 0 for a task trained with loss weight 0",
     )
     rec.add_argument("--include-seen", action="store_true", help="keep items the user already interacted with")
 
@@ -159,16 +163,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+SCHEMA_FLAGS = ("tasks", "task_types", "weights", "log1p", "no_log1p", "user_col", "item_col", "time_col",
+                "categorical", "numeric", "exclude")  # fmt: skip
+
+
 def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded | None]:
     """Build the run's config: a saved config, or inference on the data with the flags as overrides. Returns it
     and, when inference read the data, the data as read (so that training does not read it again)."""
     from mtlrec.data import load_frames, propose_schema
-    from mtlrec.schema import binary_coding, binary_columns_hint
+    from mtlrec.schema import binary_columns_hint
 
     loaded = None
     if args.config:
         config = ExperimentConfig.load(args.config)
         _point_at_data(config, args)
+        if any(getattr(args, flag, None) is not None for flag in SCHEMA_FLAGS):
+            # The data and task flags change the saved schema as the model and training flags change the rest;
+            # the data is read to check the columns they name (and kept for the training).
+            loaded = load_frames(config)
+            d = config.data
+            _apply_schema_flags(config, args, loaded.frame, d.path, config.tasks, list(d.categorical), list(d.numeric))
     else:
         if not args.data:
             raise MtlrecError("give a data file (or --config DIR/config.json)")
@@ -176,71 +190,94 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
         loaded = load_frames(config)
         frame = loaded.frame
         proposal = propose_schema(frame, args.data)
-        d, inferred = proposal.data, proposal.data
+        d = proposal.data
         d.path, d.test_path = _stored(args.data), _stored(args.test_data)  # read as given, kept absolute
-        for flag in ("user_col", "item_col", "time_col"):
-            if getattr(args, flag):
-                setattr(d, flag, getattr(args, flag))
-        tasks = _list(args.tasks)
-        if tasks:
-            missing = [t for t in tasks if t not in frame.columns]
-            if missing:
-                raise MtlrecError(_not_columns("--tasks", missing, frame.columns), source=Path(args.data).name)
-            types = _list(args.task_types) or [
-                next((t.type for t in proposal.tasks if t.name == name), None)
-                or ("binary" if binary_coding(frame[name]) else "regression")
-                for name in tasks
-            ]
-            # A named task keeps what inference proposed for it (log1p for a skewed target) unless its type changes.
-            proposed = {t.name: t for t in proposal.tasks}
-            config.tasks = [
-                TaskSpec(name, kind, log1p=proposed[name].log1p and proposed[name].type == kind)
-                if name in proposed
-                else TaskSpec(name, kind)
-                for name, kind in zip(tasks, types, strict=False)
-            ]
-            if len(types) != len(tasks):
-                raise MtlrecError(f"--task-types has {len(types)} values for {len(tasks)} tasks")
-        else:
-            config.tasks = proposal.tasks
-            if not config.tasks:
-                raise MtlrecError(
-                    f"no label columns were recognised in {Path(args.data).name}: name them with --tasks a,b,c"
-                    + (_event_hint(frame) or binary_columns_hint(frame))
-                )
-        weights = _numbers(args.weights, float, "--weights")
-        if weights is not None:
-            if len(weights) != len(config.tasks):
-                raise MtlrecError(
-                    f"--weights has {len(weights)} values for {len(config.tasks)} tasks "
-                    f"({', '.join(config.task_names)}): give one per task, in that order"
-                )
-            for task, w in zip(config.tasks, weights, strict=True):
-                task.weight = w
-        both = set(_list(args.log1p) or []) & set(_list(getattr(args, "no_log1p", None)) or [])
-        if both:
-            raise MtlrecError(f"--log1p and --no-log1p both name {', '.join(sorted(both))}: choose one")
-        for flag, on in (("--log1p", True), ("--no-log1p", False)):
-            for name in _list(getattr(args, flag[2:].replace("-", "_"), None)) or []:
-                match = [t for t in config.tasks if t.name == name]
-                if not match:
-                    raise MtlrecError(f"{flag} names '{name}', which is not a task")
-                match[0].log1p = on
-        explicit_cat, explicit_num = _list(args.categorical) or [], _list(args.numeric) or []
-        excluded = set(_list(args.exclude) or []) | set(config.task_names) | {d.time_col}
-        chosen = set(explicit_cat) | set(explicit_num)
-        d.categorical = explicit_cat + [c for c in inferred.categorical if c not in chosen | excluded]
-        d.numeric = explicit_num + [c for c in inferred.numeric if c not in chosen | excluded]
-        for col in (d.user_col, d.item_col):
-            if col and col not in d.categorical and col not in excluded:
-                d.categorical.insert(0, col)
+        config.data = d
+        if not _list(args.tasks) and not proposal.tasks:
+            raise MtlrecError(
+                f"no label columns were recognised in {Path(args.data).name}: name them with --tasks a,b,c"
+                + (_event_hint(frame) or binary_columns_hint(frame))
+            )
+        chosen = _apply_schema_flags(
+            config, args, frame, args.data, proposal.tasks, list(d.categorical), list(d.numeric)
+        )
         for leak in proposal.leaks:
-            if leak.column not in chosen | excluded and set(leak.tasks) & set(config.task_names):
+            if leak.column not in chosen and set(leak.tasks) & set(config.task_names):
                 print(f"note: column '{leak.column}' is not used: {leak.reason()}; name it with --categorical or "
                       "--numeric to use it")  # fmt: skip
-        config.data = d
     _apply_overrides(config, args)
     return config, loaded
+
+
+def _apply_schema_flags(
+    config: ExperimentConfig,
+    args: argparse.Namespace,
+    frame,
+    source: str,
+    base_tasks: list[TaskSpec],
+    categorical: list[str],
+    numeric: list[str],
+) -> set[str]:
+    """Apply --tasks, --task-types, --weights, --(no-)log1p, the column flags and --exclude over a schema: the one
+    inference proposed, or a saved config's. A task named keeps what the schema says of it (its weight; log1p for a
+    skewed target) unless its type changes. Returns the columns named or excluded (they get no leak note)."""
+    from mtlrec.schema import binary_coding
+
+    d = config.data
+    for flag in ("user_col", "item_col", "time_col"):
+        if getattr(args, flag):
+            setattr(d, flag, getattr(args, flag))
+    base = {t.name: t for t in base_tasks}
+    tasks = _list(args.tasks)
+    types = _list(args.task_types)
+    if tasks:
+        missing = [t for t in tasks if t not in frame.columns]
+        if missing:
+            raise MtlrecError(_not_columns("--tasks", missing, frame.columns), source=Path(source).name)
+    excluded = _list(args.exclude) or []
+    unknown = [c for c in excluded if c not in frame.columns]
+    if unknown:  # a typo left the column in, silently
+        raise MtlrecError(_not_columns("--exclude", unknown, frame.columns), source=Path(source).name)
+    names = tasks or [t.name for t in base_tasks]
+    if types is not None and len(types) != len(names):
+        which = "tasks" if tasks else f"tasks ({', '.join(names)}; name them with --tasks to choose others)"
+        raise MtlrecError(f"--task-types has {len(types)} values for {len(names)} {which}")
+    types = types or [
+        base[name].type if name in base else "binary" if binary_coding(frame[name]) else "regression" for name in names
+    ]
+    config.tasks = [
+        dataclasses.replace(base[name], type=kind, log1p=base[name].log1p and base[name].type == kind)
+        if name in base
+        else TaskSpec(name, kind)
+        for name, kind in zip(names, types, strict=True)
+    ]
+    weights = _numbers(args.weights, float, "--weights")
+    if weights is not None:
+        if len(weights) != len(config.tasks):
+            raise MtlrecError(
+                f"--weights has {len(weights)} values for {len(config.tasks)} tasks "
+                f"({', '.join(config.task_names)}): give one per task, in that order"
+            )
+        for task, w in zip(config.tasks, weights, strict=True):
+            task.weight = w
+    both = set(_list(args.log1p) or []) & set(_list(getattr(args, "no_log1p", None)) or [])
+    if both:
+        raise MtlrecError(f"--log1p and --no-log1p both name {', '.join(sorted(both))}: choose one")
+    for flag, on in (("--log1p", True), ("--no-log1p", False)):
+        for name in _list(getattr(args, flag[2:].replace("-", "_"), None)) or []:
+            match = [t for t in config.tasks if t.name == name]
+            if not match:
+                raise MtlrecError(f"{flag} names '{name}', which is not a task")
+            match[0].log1p = on
+    explicit_cat, explicit_num = _list(args.categorical) or [], _list(args.numeric) or []
+    excluded = set(excluded) | set(config.task_names) | {d.time_col}
+    chosen = set(explicit_cat) | set(explicit_num)
+    d.categorical = explicit_cat + [c for c in categorical if c not in chosen | excluded]
+    d.numeric = explicit_num + [c for c in numeric if c not in chosen | excluded]
+    for col in (d.user_col, d.item_col):
+        if col and col not in d.categorical and col not in excluded:
+            d.categorical.insert(0, col)
+    return chosen | excluded
 
 
 def _stored(path: str | None) -> str | None:
@@ -272,6 +309,8 @@ def _point_at_data(config: ExperimentConfig, args: argparse.Namespace) -> None:
                 f"the data file of {args.config} is missing: {path}{relative}; pass it again "
                 f"(python -m mtlrec train {flag} --config {args.config}), or move it back"
             )
+        else:  # kept absolute, as for a file given on the command line: the new run's --config finds it anywhere
+            setattr(d, attr, _stored(getattr(d, attr)))
     metrics = Path(args.config).with_name("metrics.json")
     if not (args.data or args.test_data) and metrics.is_file():
         try:
@@ -350,6 +389,38 @@ def _apply_overrides(config: ExperimentConfig, args: argparse.Namespace) -> None
             setattr(target, attr, value)
 
 
+SWEEP_FILES = ("sweep.csv", "pareto.html")
+
+
+def _out_folder(out: str | Path, files: tuple[str, ...], force: bool) -> Path:
+    """The --out folder, checked before any training: not a file, and not an earlier run's folder (one of `files`
+    in it) unless --force says to replace it. A folder holding other files is fine: the run's files go beside them."""
+    out = Path(out)
+    blocker = next((p for p in (out, *out.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise MtlrecError(f"--out {out}: {blocker} is a file, not a folder: name a folder (it is created if missing)")
+    found = [name for name in files if (out / name).exists()]
+    if found and not force:
+        raise MtlrecError(
+            f"--out {out} already holds an earlier run ({', '.join(found[:2])}{', …' if len(found) > 2 else ''}): name "
+            "another folder, or add --force to replace it"
+        )
+    return out
+
+
+def _default_out(prefix: str) -> Path:
+    """out/<prefix><time>-<6 hex digits>: a random suffix as run-store ids have, so that trainings started in the
+    same second (a shell loop with `&`) do not write into one folder."""
+    import secrets
+
+    return Path("out") / (prefix + time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3))
+
+
+def _remove(out: Path, files: tuple[str, ...]) -> None:
+    for name in files:
+        (out / name).unlink(missing_ok=True)
+
+
 def _fmt(value) -> str:
     if value is None:
         return "-"
@@ -387,20 +458,27 @@ def metrics_text(metrics: dict) -> str:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    import threading
+
     from mtlrec.experiment import run_experiment
-    from mtlrec.runs import write_run_files
+    from mtlrec.runs import RUN_FILES, write_run_files
 
     config, loaded = config_from_args(args)
     config.check()
-    out = Path(args.out or Path("out") / time.strftime("%Y%m%d-%H%M%S"))
+    out = _out_folder(args.out or _default_out(""), RUN_FILES, args.force)
     print(
         f"data: {config.data.path}  tasks: " + ", ".join(f"{t.name} ({t.type}, w={t.weight:g})" for t in config.tasks)
     )
-    callback = None if args.quiet else (lambda p: print_epoch(p, config.task_names))
-    result = run_experiment(config, loaded=loaded, callback=callback)
+    callback = None if args.quiet else _unpiped(lambda p: print_epoch(p, config.task_names))
+    stop = threading.Event()  # Ctrl-C stops the training as the app's Stop does: the run is saved with its best epoch
+    result = _interruptible(
+        lambda: run_experiment(config, loaded=loaded, callback=callback, stop=stop),
+        stop, "stopping: the run is saved with its best epoch so far…",
+    )  # fmt: skip
+    _remove(out, RUN_FILES)  # an old run replaced with --force: none of its files is left beside the new ones
+    write_run_files(result, out)  # before anything is printed: `train … | head` must not lose the run
     for note in result.notes:
         print(f"note: {note}")
-    write_run_files(result, out)
     m = result.metrics
     print(
         f"{result.status}: {m['epochs_run']} epochs (best {m['best_epoch']}), {m['params']:,} parameters, "
@@ -419,6 +497,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     from mtlrec.sample import SyntheticSpec, write_sample
 
+    _out_folder(args.out, (), force=True)
     spec = SyntheticSpec()
     for attr, value in (("n_rows", args.rows), ("task_correlation", args.correlation), ("seed", args.seed)):
         if value is not None:
@@ -452,20 +531,40 @@ def cmd_infer(args: argparse.Namespace) -> int:
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
-    from mtlrec.data import changed_files, load_frames
-    from mtlrec.recommend import Recommender
+    from mtlrec.data import changed_files, load_frames, resolve_data_path
+    from mtlrec.recommend import Recommender, default_fusion
     from mtlrec.runs import read_run_folder
 
     if args.k < 1:
         raise MtlrecError(f"--k must be at least 1, got {args.k}")
     run = read_run_folder(Path(args.run))
+    d = run.config.data
+    lacking = [role for role, column in (("user", d.user_col), ("item", d.item_col)) if not column]
+    if lacking:  # the Recommender's message speaks of the app's schema
+        raise MtlrecError(
+            f"the run in {args.run} has no {' and no '.join(lacking)} column, so it cannot recommend: train it "
+            "again with --user-col C --item-col C (python -m mtlrec train --config "
+            f"{Path(args.run) / 'config.json'} --user-col C --item-col C)"
+        )
     model, encoder = run.load_model()
-    for change in changed_files(run.metrics.get("data_files") or []):
+    # The candidates and the user's history come from the training file (not the test file, which is not read).
+    recorded = [entry for entry in run.metrics.get("data_files") or [] if entry.get("path") == d.path]
+    if args.data:
+        d.path = _stored(args.data)
+        recorded = [dict(entry, path=d.path) for entry in recorded]
+    elif d.path and not Path(resolve_data_path(d.path)).is_file():
+        raise MtlrecError(
+            f"the data file of the run in {args.run} is missing: {d.path}; pass it where it is now "
+            f"(python -m mtlrec recommend --run {args.run} --data FILE ...), or move it back"
+        )
+    for change in changed_files(recorded):
         print(f"warning: {change}: users and items the model never saw are scored as unknown ones", file=sys.stderr)
-    frame, _, _ = load_frames(run.config)
+    frame, _, _ = load_frames(dataclasses.replace(run.config, data=dataclasses.replace(d, test_path=None)))
     recommender = Recommender(model, encoder, run.config, frame)
     user = _match_user(frame[run.config.data.user_col], args.user)
     fusion = _pairs(args.fusion, float, "--fusion")
+    if fusion is not None:  # the tasks not named keep their default weight (is_hate's -1), not 0
+        fusion = {**default_fusion(run.config.tasks), **fusion}
     top = recommender.recommend(user, k=args.k, fusion=fusion, exclude_seen=not args.include_seen)
     if fusion is not None and not any(fusion.values()):
         print("warning: every fusion weight is 0, so the order is arbitrary: give a task a weight > 0", file=sys.stderr)
@@ -543,6 +642,37 @@ def sweep_report_html(result) -> str:
     return f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head><body><h2>{title}</h2>{body}</body></html>"
 
 
+def _interruptible(work, stop, message: str):
+    """work() in a thread, its result returned (its error raised): Ctrl-C sets `stop`, so that the work winds down
+    and returns what it has (the finished sweep points, the training's best epoch) instead of being lost. The main
+    thread waits on an Event, not on `thread.join()`: after a join interrupted by Ctrl-C, Python 3.11 returns from
+    the next join at once, and the result was read before the work had ended."""
+    import threading
+
+    outcome, done = {}, threading.Event()
+
+    def run() -> None:
+        try:
+            outcome["result"] = work()
+        except BaseException as exc:
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="mtlrec-cli-work", daemon=True).start()
+    try:
+        while not done.wait(0.2):
+            pass
+    except KeyboardInterrupt:
+        print(message, file=sys.stderr, flush=True)
+        stop.set()
+        while not done.wait(0.2):
+            pass
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     import threading
 
@@ -551,8 +681,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     if args.weights:
         raise MtlrecError("--weights does not apply to a sweep: the sweep sets the loss weights")
+    for flag, value in (("--group-size", args.group_size), ("--workers", args.workers)):
+        if value is not None and value < 1:
+            raise MtlrecError(f"{flag} must be at least 1 (leave it out to have it measured), got {value}")
     base, loaded = config_from_args(args)
     tasks = _list(args.tasks) or base.task_names  # with --config, --tasks picks the swept tasks among the config's
+    if not args.tasks and not 2 <= len(tasks) <= 3:
+        raise MtlrecError(
+            f"a sweep weighs 2 or 3 tasks, and {len(tasks)} were found ({', '.join(tasks)}): choose them with "
+            "--tasks a,b"
+        )
     references = [] if (args.references or "").strip().lower() == "none" else _list(args.references) or []
     config = SweepConfig(
         base=base, tasks=tasks, metrics=_sweep_metrics(args.metrics, tasks),
@@ -560,36 +698,22 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         samples=args.samples or 0, seed=args.grid_seed, baseline=not args.no_baseline, references=references,
     )  # fmt: skip
     config.check()
-    out = Path(args.out or Path("out") / time.strftime("sweep-%Y%m%d-%H%M%S"))
+    out = _out_folder(args.out or _default_out("sweep-"), SWEEP_FILES, args.force)
     store = RunStore(args.home) if args.home else RunStore()
     refs = config.reference_roles()
     print(
         f"data: {base.data.path}  tasks: {', '.join(f'{t} ({config.metric_of(t)})' for t in tasks)}  "
         f"{config.n_points()} weightings, {len(refs)} reference(s){': ' + ', '.join(refs) if refs else ''}"
     )
-    stop, outcome = threading.Event(), {}
-
-    def work() -> None:
-        try:
-            outcome["result"] = run_sweep(
-                config, store, loaded=loaded, callback=None if args.quiet else sweep_printer(config), stop=stop,
-                group_size=args.group_size, workers=args.workers,
-            )  # fmt: skip
-        except BaseException as exc:
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=work, name="mtlrec-sweep-cli", daemon=True)
-    thread.start()
-    try:
-        while thread.is_alive():
-            thread.join(0.2)
-    except KeyboardInterrupt:  # Ctrl-C stops the sweep; the finished points are kept and written out
-        print("stopping: the points that finished are kept…", file=sys.stderr)
-        stop.set()
-        thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    result = outcome["result"]
+    stop = threading.Event()
+    result = _interruptible(
+        lambda: run_sweep(
+            config, store, loaded=loaded, callback=None if args.quiet else _unpiped(sweep_printer(config)), stop=stop,
+            group_size=args.group_size, workers=args.workers,
+        ),
+        stop, "stopping: the points that finished are kept…",
+    )  # fmt: skip
+    _remove(out, SWEEP_FILES)
     out.mkdir(parents=True, exist_ok=True)
     (out / "sweep.csv").write_text(sweep_csv(result.table), encoding="utf-8")
     (out / "pareto.html").write_text(sweep_report_html(result), encoding="utf-8")
@@ -634,3 +758,29 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `… | head` closed the pipe: what is left to print goes nowhere, as for other tools
+        _stdout_to_devnull()
+        return EXIT_BROKEN_PIPE
+
+
+def _stdout_to_devnull() -> None:
+    """Point stdout at /dev/null once a reader closed the pipe (the idiom of Python's signal docs): later prints and
+    the flush at exit then succeed instead of raising BrokenPipeError."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def _unpiped(callback):
+    """A progress callback that goes on silently when stdout's reader is gone (`train … | head -1`), so that the
+    training it reports on is not failed by a print."""
+
+    def call(p) -> None:
+        try:
+            callback(p)
+        except BrokenPipeError:
+            _stdout_to_devnull()
+
+    return call

@@ -273,6 +273,10 @@ class ExperimentConfig:
             problems.append(f"test fraction must be between 0 and 1, got {s.test_frac}")
         if not 0 < s.val_frac < 1:
             problems.append(f"validation fraction must be between 0 and 1, got {s.val_frac}")
+        if self.data.user_col and self.data.user_col == self.data.item_col:
+            problems.append(
+                f"column '{self.data.user_col}' is both the user and the item column: choose two different columns"
+            )
         if s.method == "user" and not self.data.user_col and not self.data.test_path:
             problems.append("the 'user' split needs a user column: set one or choose the random split")
         if s.method == "time" and not self.data.time_col and not self.data.test_path:
@@ -310,10 +314,12 @@ class ExperimentConfig:
         tr = self.train
         if tr.optimizer not in OPTIMIZERS:
             problems.append(f"optimizer '{tr.optimizer}' is not one of {', '.join(OPTIMIZERS)}")
-        if not tr.lr > 0:
-            problems.append(f"learning rate must be > 0, got {tr.lr}")
-        if tr.weight_decay < 0:
-            problems.append(f"weight decay must be >= 0, got {tr.weight_decay}")
+        if not (isinstance(tr.lr, int | float) and math.isfinite(tr.lr) and tr.lr > 0):
+            problems.append(f"learning rate must be > 0 (and finite), got {tr.lr!r}")
+        if not (isinstance(tr.weight_decay, int | float) and math.isfinite(tr.weight_decay) and tr.weight_decay >= 0):
+            problems.append(f"weight decay must be a number >= 0, got {tr.weight_decay!r}")
+        if not (isinstance(tr.seed, int) and not isinstance(tr.seed, bool) and 0 <= tr.seed < 2**32):
+            problems.append(f"seed must be a whole number from 0 to {2**32 - 1}, got {tr.seed!r}")
         if tr.batch_size < 1:
             problems.append(f"batch size must be >= 1, got {tr.batch_size}")
         if tr.epochs < 1:

@@ -304,7 +304,10 @@ def prepare(
     else:
         train_val_idx = np.arange(len(frame))
         test_frame = test_frame.reset_index(drop=True)
-        notes.append(f"test rows come from the test file ({len(test_frame):,} rows); the split method is not used")
+        notes.append(
+            f"test rows come from the test file ({len(test_frame):,} rows); the {config.split.method} split carves "
+            "the validation rows out of the training file"
+        )
     train_idx, val_idx = split_rows(config, frame, config.split.val_frac, train_val_idx)
     if config.split.method == "user" and config.data.user_col:
         notes += _user_split_notes(config, frame, len(train_val_idx), len(test_frame), len(val_idx))

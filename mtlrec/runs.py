@@ -7,6 +7,7 @@ marks "interrupted" instead of losing it.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import math
@@ -34,11 +35,30 @@ STATUSES = ("running", "finished", "stopped", "failed", "interrupted")
 RUN_FILES = ("config.json", "metrics.json", "history.csv", "model.pt", "encoder.json", "predictions.csv")
 
 
+@functools.cache
+def _umask() -> int:
+    """The process's umask, read once. Linux shows it in /proc/self/status; elsewhere os.umask must set one to read
+    it, so it is set back at once (at the first write, before a sweep's threads write files)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename: readers never see half a file."""
+    """Write to a temporary file in the same folder, then rename: readers never see half a file. The file gets the
+    mode open() would give it (0666 less the umask), not mkstemp's 0600, which others in a shared folder could not
+    read."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -543,7 +543,11 @@ def _where(series: pd.Series, mask: np.ndarray) -> str:
     )
 
 
-def _label_problems(frame: pd.DataFrame, task: TaskSpec, notes: list[str], source: str) -> list[str]:
+def _label_problems(
+    frame: pd.DataFrame, task: TaskSpec, notes: list[str], source: str, training: bool = True
+) -> list[str]:
+    """Why a task's column cannot be a label. A constant column is one only in the `training` data: in a test file
+    (a day without purchases) it is a note of prepare's (one class only: the AUC is undefined), not an error."""
     s = frame[task.name]
     where = f"{source}column '{task.name}'"
     numeric = pd.to_numeric(s, errors="coerce") if not is_numeric(s) else s
@@ -569,7 +573,7 @@ def _label_problems(frame: pd.DataFrame, task: TaskSpec, notes: list[str], sourc
             return [f"{where} is a regression task but has non-numeric values in {_where(s, bad)}: clean them"]
         if task.log1p and float(numeric.min()) < 0:
             return [f"{where}: log1p needs values >= 0 but the minimum is {float(numeric.min()):g}; turn log1p off"]
-    if s.nunique() < 2:
+    if training and s.nunique() < 2:
         return [
             f"{where} (task) has the same value ({show_value(s.iloc[0])}) in every row: nothing can be learned from it; "
             "drop the task or use data where it varies"
@@ -688,7 +692,7 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
             )
         present = {t.name: t for t in config.tasks if t.name in f.columns}
         for task in present.values():
-            problems.extend(_label_problems(f, task, notes if not prefix else [], prefix))
+            problems.extend(_label_problems(f, task, notes if not prefix else [], prefix, training=not prefix))
         dtypes = dict(zip(f.columns, f.dtypes, strict=True))
         features = [c for c in d.numeric if c in dtypes]
         plain = [c for c in features if _numeric_dtype(dtypes[c])]

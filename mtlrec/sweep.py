@@ -263,6 +263,8 @@ class SweepConfig:
             problems.append(f"the grid needs at least 2 points per edge, got {self.points}")
         elif self.grid == "dirichlet" and self.samples < 1:
             problems.append(f"random weightings: ask for at least 1, got {self.samples}")
+        elif self.grid == "dirichlet" and not (isinstance(self.seed, int) and 0 <= self.seed < 2**32):
+            problems.append(f"the seed of the random weightings must be from 0 to {2**32 - 1}, got {self.seed!r}")
         elif not missing and 2 <= len(self.tasks) <= 3 and self.n_points() > MAX_POINTS:
             problems.append(f"{self.n_points()} weightings is more than a sweep takes ({MAX_POINTS})")
         unknown = [m for m in self.references if m not in REFERENCE_METHODS]
@@ -549,6 +551,19 @@ class SweepProgress:
 # ------------------------------------------------------------------------------------------------------ the sweep
 
 
+def check_parallelism(group_size: int | None, workers: int | None) -> None:
+    """Refuse a stack size or worker count below 1 (None: measured): -1 workers trained nothing and reported
+    success, 0 went unnoticed."""
+    problems = [
+        f"{what} must be at least 1 (or left out to be measured), got {value}"
+        for what, value in (("the group size (models trained stacked at once)", group_size),
+                            ("the number of worker threads", workers))
+        if value is not None and value < 1
+    ]  # fmt: skip
+    if problems:
+        raise MtlrecError(problems, source="sweep")
+
+
 def run_sweep(
     config: SweepConfig,
     store: RunStore | None = None,
@@ -574,6 +589,7 @@ def run_sweep(
     from mtlrec.sweep_engine import Sweeper  # torch and the training code: imported when a sweep runs
 
     config.check()
+    check_parallelism(group_size, workers)
     store = store or RunStore()
     sweep_id = sweep_id or create_sweep(store, config)
     sweep = Sweeper(config, store, sweep_id, stop or threading.Event(), callback)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -534,3 +536,31 @@ def test_learning_curves_mark_the_epoch_the_run_kept_when_training_went_on():
         assert (line.x0, line.x1) == (1, 1)
         assert any(a.text == "best epoch 1: the model kept" for a in figure.layout.annotations)
     assert not charts.learning_curves(history, tasks, best_epoch=2).layout.shapes  # the last epoch: nothing to mark
+
+
+@pytest.mark.parametrize(
+    ("low", "high"), [(19.50, 19.65), (0.7712, 0.7731), (1.2e9, 1.2003e9), (0.0, 1.0), (-0.051, -0.049)]
+)
+def test_parallel_weights_ticks_show_enough_digits_to_differ(low, high) -> None:
+    table = pd.DataFrame({"click/weight": np.linspace(0, 1, 6), "gmv/rmse": np.linspace(low, high, 6)})
+
+    fig = charts.parallel_weights(table, ["click/weight"], ["gmv/rmse"])
+
+    weight, metric = fig.data[0].dimensions
+    assert weight.tickformat == ".3~g"
+    digits = int(metric.tickformat.strip(".~g"))
+    for step in _d3_steps(high - low):  # ticks as d3 places them, every step that a tick count could choose
+        ticks = np.arange(math.ceil(low / step), math.floor(high / step) + 1) * step
+        shown = [f"{t:.{digits}g}" for t in ticks]
+        assert len(set(shown)) == len(shown), (step, shown)
+
+
+def _d3_steps(span: float) -> list[float]:
+    """The tick steps d3 chooses over `span` for tick counts from 2 to 20 (1, 2 or 5 times a power of ten)."""
+    steps = set()
+    for count in range(2, 21):
+        raw = span / count
+        power = 10 ** math.floor(math.log10(raw))
+        error = raw / power
+        steps.add(power * (10 if error >= 50**0.5 else 5 if error >= 10**0.5 else 2 if error >= 2**0.5 else 1))
+    return sorted(steps)

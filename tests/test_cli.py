@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from mtlrec.cli import main
+from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec
 from mtlrec.sample import SyntheticSpec, generate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,7 +157,24 @@ def test_sample_writes_a_reproducible_log(tmp_path):
         ),
         (["train", "{data}", "--bottom", "64,x"], "--bottom takes comma-separated int values"),
         (["train", "{data}", "--lr", "-1"], "learning rate must be > 0"),
+        (["train", "{data}", "--seed", "-1"], "seed must be a whole number from 0 to 4294967295, got -1"),
+        (["train", "{data}", "--weight-decay", "nan"], "weight decay must be a number >= 0, got nan"),
         (["train", "sample:nope"], "unknown sample 'nope'"),
+        (
+            ["sweep", "{data}"],
+            "a sweep weighs 2 or 3 tasks, and 4 were found (click, like, purchase, watch_time): choose them with "
+            "--tasks a,b",
+        ),
+        (
+            ["train", "{data}", "--exclude", "User_Activity"],
+            "--exclude names columns that are not in the data: 'User_Activity' (did you mean 'user_activity'?)",
+        ),
+        (
+            ["train", "{data}", "--user-col", "user_id", "--item-col", "user_id"],
+            "column 'user_id' is both the user and the item column: choose two different columns",
+        ),
+        (["sweep", "{data}", "--tasks", "click,like", "--workers", "-1"], "--workers must be at least 1"),
+        (["sweep", "{data}", "--tasks", "click,like", "--group-size", "0"], "--group-size must be at least 1"),
         (
             ["train", "sample:census", "--model", "esmm", "--size", "tiny"],
             "mark e.g. never_married as conditional on income_50k (--funnel never_married=income_50k on the command",
@@ -410,3 +428,233 @@ def test_without_a_recognised_label_the_messages_point_at_the_0_1_columns(tmp_pa
     assert "0/1, which may be labels: income, marital" in capsys.readouterr().out
     assert main(["train", str(path)]) == 2
     assert "0/1, which may be labels: income, marital" in capsys.readouterr().err
+
+
+def _interrupt(args: list[str], marker: str) -> tuple[int, str]:
+    """`python -m mtlrec ARGS` in a process group of its own, sent SIGINT (as a terminal's Ctrl-C is sent to the
+    whole group) once a line of its output starts with `marker`. Returns the exit code and the output."""
+    import os
+    import signal
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mtlrec", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT, start_new_session=True,
+    )  # fmt: skip
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if line.startswith(marker):
+            os.killpg(proc.pid, signal.SIGINT)
+            break
+    rest, _ = proc.communicate(timeout=180)
+    return proc.returncode, "".join(lines) + rest
+
+
+def test_ctrl_c_during_a_sweep_writes_the_finished_points(small_file, tmp_path):
+    out = tmp_path / "sweep"
+    args = ["sweep", str(small_file), "--tasks", "click,like", "--points", "11", "--references", "none"]
+    args += ["--no-baseline", "--size", "tiny", "--epochs", "5", "--patience", "0", "--workers", "1"]
+    args += ["--group-size", "1", "--home", str(tmp_path / "home"), "--out", str(out)]
+
+    code, output = _interrupt(args, "[  1/11]")
+
+    assert code == 0, output
+    assert "Traceback" not in output and "stopped: " in output
+    table = pd.read_csv(out / "sweep.csv")
+    assert 1 <= len(table) < 11
+    assert (out / "pareto.html").stat().st_size > 0
+
+
+def test_ctrl_c_during_training_saves_the_run_as_stopped_with_its_best_epoch(small_file, tmp_path):
+    out = tmp_path / "run"
+    args = ["train", str(small_file), "--size", "tiny", "--epochs", "200", "--patience", "0", "--out", str(out)]
+
+    code, output = _interrupt(args, "epoch   1/200")
+
+    assert code == 0, output
+    assert "Traceback" not in output and "stopped: " in output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["status"] == "stopped" and 1 <= metrics["best_epoch"] < 200
+    assert (out / "model.pt").is_file() and (out / "predictions.csv").is_file()
+
+
+@pytest.mark.parametrize("quiet", [["--quiet"], []])
+def test_train_piped_into_head_keeps_the_run_and_prints_no_traceback(quiet, small_file, tmp_path):
+    out = tmp_path / "run"
+    args = ["train", str(small_file), "--size", "tiny", "--epochs", "2", "--out", str(out), *quiet]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mtlrec", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
+    )
+
+    assert proc.stdout.readline().startswith("data: ")
+    proc.stdout.close()  # as `| head -1` does once it has its line
+    err = proc.stderr.read()
+    proc.wait(timeout=180)
+
+    assert "Traceback" not in err and "BrokenPipeError" not in err
+    assert proc.returncode in (0, 141)
+    assert json.loads((out / "metrics.json").read_text())["status"] == "finished"
+    assert (out / "predictions.csv").is_file()
+
+
+@pytest.mark.parametrize("command", ["train", "sweep", "sample"])
+def test_out_naming_a_file_is_refused_before_anything_trains(command, small_file, tmp_path, capsys, monkeypatch):
+    import mtlrec.experiment
+    import mtlrec.sweep
+
+    def never(*args, **kwargs):
+        raise AssertionError("trained before --out was checked")
+
+    monkeypatch.setattr(mtlrec.experiment, "run_experiment", never)
+    monkeypatch.setattr(mtlrec.sweep, "run_sweep", never)
+    taken = tmp_path / "notes.txt"
+    taken.write_text("hi")
+    args = {
+        "train": ["train", str(small_file), "--tasks", "click"],
+        "sweep": ["sweep", str(small_file), "--tasks", "click,like", "--home", str(tmp_path / "home")],
+        "sample": ["sample", "--rows", "100"],
+    }[command]
+
+    assert main([*args, "--out", str(taken)]) == 2
+
+    assert f"{taken} is a file, not a folder" in capsys.readouterr().err
+    assert taken.read_text() == "hi"
+
+
+def test_out_holding_a_run_is_refused_unless_force_which_leaves_no_stale_file(small_file, tmp_path, capsys):
+    out = tmp_path / "run"
+    tiny = [str(small_file), "--tasks", "click", "--size", "tiny", "--epochs", "1", "--quiet", "--out", str(out)]
+    assert main(["train", *tiny]) == 0
+    first = (out / "config.json").read_text()
+
+    assert main(["train", *tiny, "--lr", "1e9"]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {out} already holds an earlier run" in err and "add --force to replace it" in err
+    assert (out / "config.json").read_text() == first
+
+    assert main(["train", *tiny, "--lr", "1e9", "--force"]) == 1  # diverges: no predictions of its own
+    assert json.loads((out / "config.json").read_text())["train"]["lr"] == 1e9
+    assert not (out / "predictions.csv").exists()
+
+
+def test_trainings_started_in_the_same_second_without_out_get_folders_of_their_own(small_file, tmp_path, monkeypatch):
+    import time
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(time, "strftime", lambda fmt, *a: "20250101-120000")
+    tiny = [str(small_file), "--tasks", "click", "--size", "tiny", "--epochs", "1", "--quiet"]
+
+    assert main(["train", *tiny]) == 0
+    assert main(["train", *tiny]) == 0
+
+    folders = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert len(folders) == 2 and all(f.startswith("20250101-120000-") for f in folders)
+
+
+def test_recommend_fusion_keeps_the_default_weight_of_the_tasks_it_does_not_name(sample_run, capsys, monkeypatch):
+    import mtlrec.recommend
+
+    used = []
+    recommend = mtlrec.recommend.Recommender.recommend
+
+    def spy(self, user, *args, fusion=None, **kwargs):
+        used.append(fusion)
+        return recommend(self, user, *args, fusion=fusion, **kwargs)
+
+    monkeypatch.setattr(mtlrec.recommend.Recommender, "recommend", spy)
+    monkeypatch.setattr(mtlrec.recommend, "negative_feedback", lambda name: name == "purchase")  # as is_hate
+    user = pd.read_csv(sample_run[1] / "predictions.csv")["user_id"].iloc[0]
+
+    assert main(["recommend", "--run", str(sample_run[1]), "--user", str(user), "--fusion", "like=3"]) == 0
+
+    assert used == [{"click": 1.0, "like": 3.0, "purchase": -1.0, "watch_time": 1.0}]
+    header, first = capsys.readouterr().out.strip().splitlines()[:2]
+    top = dict(zip(header.split(), first.split(), strict=True))
+    top = {name: float(top[name]) for name in ("click", "like", "purchase", "watch_time", "fused")}
+    expected = top["click"] + 3 * top["like"] - top["purchase"] + top["watch_time"]
+    assert top["fused"] == pytest.approx(expected, abs=3e-4)
+
+
+def test_data_and_task_flags_change_a_saved_config_as_the_training_flags_do(small_file, tmp_path):
+    tiny = ["--size", "tiny", "--epochs", "1", "--quiet"]
+    assert main(["train", str(small_file), *tiny, "--out", str(tmp_path / "first")]) == 0
+    saved = str(tmp_path / "first" / "config.json")
+    flags = ["--tasks", "watch_time,click", "--weights", "2,0.5", "--no-log1p", "watch_time", "--exclude", "device"]
+    flags += ["--numeric", "hour", "--item-col", "item_category"]
+
+    assert main(["train", "--config", saved, *tiny, *flags, "--out", str(tmp_path / "again")]) == 0
+
+    config = json.loads((tmp_path / "again" / "config.json").read_text())
+    assert config["tasks"] == [
+        {"name": "watch_time", "type": "regression", "weight": 2.0, "log1p": False},
+        {"name": "click", "type": "binary", "weight": 0.5, "log1p": False},
+    ]
+    d = config["data"]
+    assert d["item_col"] == "item_category" and "device" not in d["categorical"] + d["numeric"]
+    assert "hour" in d["numeric"] and "hour" not in d["categorical"]
+
+
+def test_task_types_without_tasks_apply_to_the_inferred_tasks_in_order(small_file, tmp_path, capsys):
+    tiny = [str(small_file), "--size", "tiny", "--epochs", "1", "--quiet", "--out", str(tmp_path / "run")]
+
+    assert main(["train", *tiny, "--task-types", "binary,binary"]) == 2
+    err = capsys.readouterr().err
+    assert "--task-types has 2 values for 4 tasks (click, like, purchase, watch_time; name them with --tasks" in err
+
+    assert main(["train", *tiny, "--task-types", "binary,binary,regression,regression"]) == 0
+    tasks = json.loads((tmp_path / "run" / "config.json").read_text())["tasks"]
+    assert [t["type"] for t in tasks] == ["binary", "binary", "regression", "regression"]
+
+
+def test_recommend_follows_a_moved_data_file_with_data(moved_run, tmp_path, capsys):
+    run, data = moved_run
+    user = str(pd.read_csv(data)["user_id"].iloc[0])
+    data.rename(tmp_path / "moved.csv")
+    capsys.readouterr()
+
+    assert main(["recommend", "--run", str(run), "--user", user, "--k", "3"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: the data file of the run in {run} is missing: {data}; pass it where it is now (python -m mtlrec "
+        f"recommend --run {run} --data FILE ...), or move it back"
+    )  # and no warning that users would be scored as unknown before it
+
+    assert main(["recommend", "--run", str(run), "--user", user, "--k", "3", "--data", "moved.csv"]) == 0
+    out, err = capsys.readouterr()
+    assert len(out.strip().splitlines()) == 4 and err == ""
+
+
+def test_a_hand_written_config_with_a_relative_path_is_saved_absolute(small_file, tmp_path, monkeypatch):
+    monkeypatch.chdir(small_file.parent)
+    config = ExperimentConfig(data=DataConfig(path=small_file.name, categorical=["user_id", "item_id"]))
+    config.tasks, config.model.size, config.train.epochs = [TaskSpec("click")], "tiny", 1
+    (tmp_path / "c.json").write_text(config.to_json())
+
+    assert main(["train", "--config", str(tmp_path / "c.json"), "--quiet", "--out", str(tmp_path / "run")]) == 0
+
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["data"]["path"] == str(small_file)
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["data_files"][0]["path"] == str(small_file)
+
+
+def test_recommend_on_a_run_without_an_item_column_says_how_to_train_one(small_file, tmp_path, capsys):
+    path = tmp_path / "users.csv"
+    pd.read_csv(small_file).drop(columns=["item_id"]).to_csv(path, index=False)
+    run = tmp_path / "run"
+    assert (
+        main(["train", str(path), "--tasks", "click", "--size", "tiny", "--epochs", "1", "--quiet", "--out", str(run)])
+        == 0
+    )
+    capsys.readouterr()
+
+    assert main(["recommend", "--run", str(run), "--user", "u1"]) == 2
+
+    err = capsys.readouterr().err
+    assert f"the run in {run} has no item column, so it cannot recommend: train it again with --user-col C" in err
+    assert "schema" not in err
+
+
+def test_the_levels_help_says_any_number():
+    from mtlrec.cli import build_parser
+
+    train = build_parser()._subparsers._group_actions[0].choices["train"]
+    levels = next(a for a in train._actions if a.dest == "levels")
+    assert levels.help == "PLE: extraction levels, 1 or more (default 1)"

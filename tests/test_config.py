@@ -237,3 +237,35 @@ def test_check_validates_architecture_settings_before_any_data_is_read():
     config.model.kind = "transformer"
     with pytest.raises(MtlrecError, match="model 'transformer' is not one of shared_bottom, mmoe, ple, esmm"):
         config.check()
+
+
+@pytest.mark.parametrize(
+    ("section", "attr", "value", "problem"),
+    [
+        ("train", "seed", -1, "seed must be a whole number from 0 to 4294967295, got -1"),
+        ("train", "seed", 2**32, "seed must be a whole number from 0 to 4294967295, got 4294967296"),
+        ("train", "weight_decay", float("nan"), "weight decay must be a number >= 0, got nan"),
+        ("train", "weight_decay", float("inf"), "weight decay must be a number >= 0, got inf"),
+        ("train", "lr", float("inf"), "learning rate must be > 0 (and finite), got inf"),
+        ("train", "lr", float("nan"), "learning rate must be > 0 (and finite), got nan"),
+        ("model", "dropout", float("nan"), "dropout must be in [0, 1), got nan"),
+        ("split", "test_frac", float("nan"), "test fraction must be between 0 and 1, got nan"),
+        ("split", "val_frac", float("nan"), "validation fraction must be between 0 and 1, got nan"),
+        ("weighting", "alpha", float("nan"), "GradNorm alpha must be a number >= 0, got nan"),
+        ("weighting", "temperature", float("nan"), "DWA temperature must be a number > 0, got nan"),
+    ],
+)
+def test_check_refuses_a_seed_out_of_range_and_numbers_that_are_not_finite(section, attr, value, problem):
+    config = full_config()
+    setattr(getattr(config, section), attr, value)
+
+    assert problems_of(config) == [problem]
+
+
+def test_check_refuses_one_column_as_both_user_and_item():
+    config = full_config()
+    config.data.item_col = config.data.user_col
+
+    assert problems_of(config) == [
+        f"column '{config.data.user_col}' is both the user and the item column: choose two different columns"
+    ]

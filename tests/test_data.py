@@ -103,7 +103,30 @@ def test_explicit_test_frame_is_used_as_is(interactions, make_config):
     assert prepared.test_frame.equals(test_part.reset_index(drop=True))
     assert len(prepared.test) == 500
     assert (len(prepared.train), len(prepared.val)) == (2250, 250)
-    assert "test rows come from the test file (500 rows); the split method is not used" in prepared.notes
+    assert (
+        "test rows come from the test file (500 rows); the random split carves the validation rows out of the "
+        "training file" in prepared.notes
+    )
+
+
+def test_with_a_test_file_the_split_method_still_chooses_the_validation_rows(interactions, make_config):
+    train_part, test_part = interactions.iloc[:2500], interactions.iloc[2500:]
+    config = make_config()
+    config.split.method = "time"
+
+    prepared = prepare(config, train_part, test_part)
+
+    times = train_part["timestamp"].to_numpy()
+    assert times[prepared.val_idx].min() >= times[prepared.train_idx].max()
+    assert any("the time split carves the validation rows out of the training file" in n for n in prepared.notes)
+
+
+def test_a_task_constant_in_the_test_file_is_a_note_not_an_error(interactions, make_config):
+    train_part, test_part = interactions.iloc[:2500], interactions.iloc[2500:].assign(click=0)
+
+    prepared = prepare(make_config(), train_part, test_part)
+
+    assert "task 'click' has one class only in the test rows: its AUC is undefined" in prepared.notes
 
 
 def test_encoder_is_fitted_on_training_rows_only(interactions, make_config):

@@ -345,3 +345,19 @@ def test_a_run_cut_short_keeps_the_count_of_the_epochs_it_had(store, result):
     failed = store.start(result.config)
     store.fail(failed, "training failed unexpectedly (RuntimeError: boom)")  # before any epoch
     assert store.load(failed).metrics["epochs_run"] == 0
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_run_files_get_the_mode_the_umask_gives_not_mkstemps_0600(umask, mode, tmp_path):
+    import mtlrec.runs
+
+    old = os.umask(umask)
+    mtlrec.runs._umask.cache_clear()
+    try:
+        mtlrec.runs.atomic_write_text(tmp_path / "config.json", "{}")
+    finally:
+        os.umask(old)
+        mtlrec.runs._umask.cache_clear()
+
+    assert (tmp_path / "config.json").stat().st_mode & 0o777 == mode

@@ -767,3 +767,20 @@ def test_a_point_trained_alone_records_the_precision_it_trained_in(interactions,
     store = RunStore(tmp_path)
     result = run_sweep(sweep_of(base, points=2), store, interactions, group_size=1, workers=1)
     assert [store.load(r).metrics["precision"] for r in result.points["run_id"]] == ["bf16", "bf16"]
+
+
+@pytest.mark.parametrize(("group_size", "workers"), [(None, -1), (None, 0), (0, None), (-2, 2)])
+def test_a_group_size_or_worker_count_below_1_is_refused_before_the_sweep_starts(
+    group_size, workers, interactions, make_config, tmp_path
+):
+    store = RunStore(tmp_path)
+
+    with pytest.raises(MtlrecError, match="must be at least 1"):
+        run_sweep(sweep_of(make_config(epochs=1)), store, interactions, group_size=group_size, workers=workers)
+
+    assert list_sweeps(store) == []
+
+
+def test_sweep_config_check_refuses_a_negative_grid_seed(make_config):
+    with pytest.raises(MtlrecError, match="the seed of the random weightings must be from 0 to 4294967295, got -1"):
+        sweep_of(make_config(), grid="dirichlet", samples=3, seed=-1).check()
