@@ -564,7 +564,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     user = _match_user(frame[run.config.data.user_col], args.user)
     fusion = _pairs(args.fusion, float, "--fusion")
     if fusion is not None:  # the tasks not named keep their default weight (is_hate's -1), not 0
-        fusion = {**default_fusion(run.config.tasks), **fusion}
+        fusion = {**default_fusion(run.config.tasks, run.config.untrained_tasks()), **fusion}
     top = recommender.recommend(user, k=args.k, fusion=fusion, exclude_seen=not args.include_seen)
     if fusion is not None and not any(fusion.values()):
         print("warning: every fusion weight is 0, so the order is arbitrary: give a task a weight > 0", file=sys.stderr)
