@@ -188,7 +188,15 @@ TAR_PEEK = 16 << 20  # bytes of a .tar.gz decompressed to list the files it hold
 
 
 def _is_tar(data: bytes) -> bool:
-    return data[257:262] == b"ustar"  # the POSIX and GNU tar header's magic
+    """A tar header: the POSIX or GNU magic at 257 ('ustar\\0' or 'ustar '), and its checksum right (a CSV may hold
+    'Dijon Mustard' there)."""
+    if len(data) < 512 or data[257:263] not in (b"ustar\x00", b"ustar "):
+        return False
+    try:
+        stored = int(data[148:156].replace(b"\x00", b" ").strip() or b"-1", 8)
+    except ValueError:
+        return False
+    return stored == sum(data[:148]) + 8 * ord(" ") + sum(data[156:512])
 
 
 def _describe_tar(data: bytes, complete: bool = True) -> str:
@@ -759,19 +767,21 @@ def _parse(text: str, delimiter: str, name: str) -> tuple[pd.DataFrame, list[str
     return frame, header, escaped, notes
 
 
-def _has_empty_rows(frame: pd.DataFrame) -> bool:
-    """Whether some row is missing in every column, column by column until none is left: one look at the first
+def _empty_rows(frame: pd.DataFrame) -> int:
+    """How many rows are missing in every column, column by column until none is left: one look at the first
     column, in most files."""
     empty = frame.iloc[:, 0].isna().to_numpy() if frame.shape[1] else np.zeros(0, bool)
     for i in range(1, frame.shape[1]):
         if not empty.any():
-            return False
+            return 0
         empty = empty & frame.iloc[:, i].isna().to_numpy()
-    return bool(empty.any())
+    return int(empty.sum())
 
 
 def _read_csv(data: bytes, name: str) -> Table:
     text, notes = _decode(data, name)
+    if "\r" in text and "\n" not in text:  # lines ending in '\r' alone (old Excel for Mac): split where pandas does
+        text = text.replace("\r", "\n")
     text, delimiter, skipped = _skip_preamble(text)
     notes += skipped
     double_colons = delimiter is None and _double_colons(text)
@@ -784,8 +794,8 @@ def _read_csv(data: bytes, name: str) -> Table:
     text, skipped = _skip_comment_lines(text, delimiter)
     notes += skipped
     frame, header, escaped, parsed = _parse(text, delimiter, name)
-    if _has_empty_rows(frame):  # rows of delimiters only: blanked, and the text read again
-        text, skipped = _skip_empty_rows(text, delimiter)
+    if empty := _empty_rows(frame):  # rows of delimiters only: blanked, and the text read again
+        text, skipped = _skip_empty_rows(text, delimiter, empty)
         if skipped:
             notes += skipped
             frame, header, escaped, parsed = _parse(text, delimiter, name)
@@ -869,18 +879,19 @@ def _skip_comment_lines(text: str, delimiter: str) -> tuple[str, list[str]]:
     return "".join(pieces), [f"lines {shown} among the rows start with '#' (comments) and were skipped"]
 
 
-def _skip_empty_rows(text: str, delimiter: str) -> tuple[str, list[str]]:
+def _skip_empty_rows(text: str, delimiter: str, empty: int) -> tuple[str, list[str]]:
     """Rows made of delimiters only (',,,,': the formatted but empty rows Excel and Google Sheets export below the
     data), blanked with a note (line numbers stay the file's): read, they were rows of missing values that training
-    refused. Looked for only when the table read has a row missing in every column (_has_empty_rows); a line of a
-    quoted value spanning lines is no row and stays."""
+    refused. Looked for only when the table read has `empty` rows missing in every column (_empty_rows); a line of a
+    quoted value spanning lines is no row and stays (looked at only when there are more such lines than empty rows:
+    the csv module over the file up to the last of them took a second on 1M rows)."""
     header = _WRITTEN.search(text)
     header_end = text.find("\n", header.start()) if header else -1
     if header_end < 0:
         return text, []
     sep, blank = re.escape(delimiter), "[ \t]" if delimiter in " \t" else f"[ \t{re.escape(delimiter)}]"
     found = list(re.compile(rf"^{blank}*{sep}{blank}*(?=\r?$)", re.MULTILINE).finditer(text, header_end))
-    if found and '"' in text:  # a line inside a quoted value is no row
+    if len(found) > empty and '"' in text:  # a line inside a quoted value is no row
         starts = _record_starts(text, delimiter, until=text.count("\n", 0, found[-1].start()) + 1) or set()
         kept, line, position = [], 1, 0
         for match in found:  # line numbers counted from the previous match on: one pass over the text
@@ -1632,11 +1643,14 @@ def _refuse_title(text: str, delimiter: str, name: str) -> None:
         return
     if not ((written <= 1 and len(first) <= width) or (len(first) == width and written < width)):
         return
+    if len(first) == width and not first[0] and all(first[1:]):
+        return  # the empty name of a saved index (df.to_csv() with an index of text, R's write.csv), then names
     if not all(names) or any(_is_number(n) for n in names):
         return
     below = [[row[i].strip() for row in data if len(row) > i and row[i].strip()] for i in range(width)]
-    if all(_like_its_column(n, values) for n, values in zip(names, below, strict=True)):
-        return  # the second line is a row like the others: no header below the first line
+    unlike = sum(not _like_its_column(n, values) for n, values in zip(names, below, strict=True))
+    if 2 * unlike <= width:
+        return  # the second line is mostly like the rows below: a row, no header below the first line
     start = _WRITTEN.search(text).start()
     end = text.find("\n", start)
     line, header = text.count("\n", 0, start) + 1, text.count("\n", 0, _WRITTEN.search(text, end).start()) + 1

@@ -639,6 +639,36 @@ def test_a_short_header_over_rows_like_its_second_line_is_no_title(text):
     assert "looks like a title" not in str(error_for(text.encode()))
 
 
+def test_a_saved_text_index_is_no_title():
+    # df.to_csv() with an index of impression ids (and R's write.csv with row names): an empty first name, then
+    # names; its second line has ids of other lengths than most below (imp0 above imp10..imp99) and True/False
+    rows = [f"imp{i},u{(i * 7) % 300},i{(i * 13) % 500},{i % 2 == 0},{i % 3 == 0}" for i in range(200)]
+    table = read_table((",user_id,item_id,clicked,liked\n" + "\n".join(rows) + "\n").encode(), "impressions.csv")
+    assert list(table.frame.columns) == ["Unnamed: 0", "user_id", "item_id", "clicked", "liked"]
+    assert len(table.frame) == 200
+
+
+def test_lines_ending_in_a_carriage_return_alone_are_lines_for_titles_and_empty_rows():
+    # old Excel for Mac: '\r' alone ends each line; empty rows stayed rows of missing values, and a title was quoted
+    # as the whole file
+    rows = "\r".join(f"u{i},i{i % 7},{i % 2}" for i in range(20))
+    table = read_table(("user,item,click\r" + rows + "\r,,\r,,\r").encode(), "mac.csv")
+    assert len(table.frame) == 20 and table.frame["click"].notna().all()
+    assert "2 empty rows (delimiters only, from line 22" in " ".join(table.notes)
+    error = error_for(("Sales report Q1 2024\r" + TABLE.replace("\n", "\r")).encode())
+    assert error.problems[0].startswith("line 1 ('Sales report Q1 2024') looks like a title")
+
+
+def test_a_csv_with_ustar_at_the_tar_magic_offset_is_read():
+    # 'Honey Dijon Mustard' can put 'ustar' at byte 257, where a tar header has its magic (and then its checksum)
+    text = "order_id,product\n" + "".join(f"{i},item number {i:03d}\n" for i in range(12))
+    prefix = "12,Honey Dijon"
+    text += prefix + " " * (257 - 1 - len(text) - len(prefix)) + "Mustard\n"
+    text += "".join(f"{i},item number {i:03d}\n" for i in range(13, 40))
+    assert text.encode()[257:262] == b"ustar"
+    assert read_table(text.encode(), "orders.csv").frame.shape == (40, 2)
+
+
 DECIMAL_ROWS = "u1;7;1;945,36\nu2;8;0;12,5\nu3;7;1;3,25\n"
 
 
