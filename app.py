@@ -42,7 +42,7 @@ def world() -> None:
                     state.use_world(correlation, rows, seed)
                 st.toast(f"Loaded a synthetic world with task correlation {correlation:+.1f}")
             except MtlrecError as exc:
-                st.error(exc.message)
+                st.error(fmt.plain(exc.message))
 
 
 def home() -> None:
@@ -72,7 +72,7 @@ def home() -> None:
                     state.use_sample(name)
                     st.toast(f"Loaded the {name} sample")
                 except MtlrecError as exc:
-                    st.error(exc.message)
+                    st.error(fmt.plain(exc.message))
         world()
     with right, st.container(border=True):
         st.subheader(":material/upload_file: Or bring your own")
@@ -88,7 +88,7 @@ def home() -> None:
                 st.session_state["home_uploaded"] = upload.file_id
                 st.toast(f"Loaded {fmt.md(upload.name)}")
             except MtlrecError as exc:
-                st.error(exc.message)
+                st.error(fmt.plain(exc.message))
         st.markdown("Rows are interactions: a user, an item, features, and one column per label. See **Data**.")
 
     st.subheader("Where to go next")

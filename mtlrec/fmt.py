@@ -68,6 +68,13 @@ def delta(value: float | None, reference: float | None, digits: int = 4) -> str 
 MARKDOWN = re.compile(r"[\\`*\[\]<>$~|:&#]|(?<![^\W_])_|_(?![^\W_])")
 
 
+def plain(message: object) -> str:
+    """A message of the library or of a page (which may quote column names and use Markdown on purpose, such as a
+    `code` span) put into Markdown without a '$' starting LaTeX: 'Price ($)' and 'Tax ($)' in one note were set as
+    a formula. Unlike `md`, the rest is left as written."""
+    return str(message).replace("$", "\\$")
+
+
 def md(text: object) -> str:
     """User text (a run's name, a file or column name, a typed id) to put into Markdown (st.markdown, captions,
     alerts, toasts, widget labels), shown as itself: 'promo $5 vs $10 *A/B* test' was set in italics and LaTeX."""

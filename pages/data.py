@@ -71,7 +71,7 @@ def load_controls() -> None:
                     state.use_sample(name)
                     st.toast(f"Loaded the {name} sample")
                 except MtlrecError as exc:
-                    st.error(exc.message)
+                    st.error(fmt.plain(exc.message))
     with upload_box:
         limit = st.get_option("server.maxUploadSize")
         upload = st.file_uploader(
@@ -89,7 +89,7 @@ def load_controls() -> None:
                 state.use_upload(upload.name, upload.getvalue())
                 st.toast(f"Loaded {fmt.md(upload.name)}")
             except MtlrecError as exc:
-                st.session_state["data_upload_error"] = (upload.file_id, exc.message)
+                st.session_state["data_upload_error"] = (upload.file_id, fmt.plain(exc.message))
             except Exception as exc:  # see unexpected()
                 st.session_state["data_upload_error"] = (upload.file_id, unexpected(exc, f"reading {upload.name}"))
         failed = st.session_state.get("data_upload_error")
@@ -323,7 +323,7 @@ def validation(config: ExperimentConfig, notes: list[str], warnings: list[str], 
         what = "this problem is" if len(problems) == 1 else f"these {len(problems)} problems are"
         st.warning(f"Training is blocked until {what} fixed.", icon=":material/block:")
         for problem in problems:
-            st.error(problem)
+            st.error(fmt.plain(problem))
     else:
         features = len(config.data.categorical) + len(config.data.numeric)
         st.success(
@@ -332,9 +332,9 @@ def validation(config: ExperimentConfig, notes: list[str], warnings: list[str], 
             icon=":material/check_circle:",
         )
     for warning in warnings:
-        st.warning(warning, icon=":material/warning:")
+        st.warning(fmt.plain(warning), icon=":material/warning:")
     for note in notes:
-        st.info(note)
+        st.info(fmt.plain(note))
     if not problems:
         st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
 
@@ -391,7 +391,7 @@ def page() -> None:
         return
     st.markdown(f"**{fmt.md(info['name'])}** · {fmt.count(info['rows'])} rows × {info['columns']} columns")
     for note in info.get("notes") or []:
-        st.info(f"Loader: {note}")
+        st.info(f"Loader: {fmt.plain(note)}")
     if info.get("ignored"):
         lines = "\n".join(f"- `{c}`: {why}" for c, why in info["ignored"].items())
         st.info(f"Set to **ignore** by inference (change it below):\n{lines}")

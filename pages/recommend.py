@@ -305,7 +305,7 @@ if not config.data.user_col or not config.data.item_col:
 try:
     recommender = runs.recommender_of(run_id)
 except MtlrecError as exc:
-    st.error(exc.message)
+    st.error(fmt.plain(exc.message))
     st.stop()
 for change in runs.data_changes(run_id):
     st.warning(f"{change}: users and items the model never saw are scored as unknown ones.")
@@ -329,16 +329,16 @@ if len(users) > LISTED:
         "Or type a user id", key=TYPED, on_change=type_user, args=(users,), placeholder="e.g. " + str(users[-1])
     )
     if problem := st.session_state.get(TYPED_PROBLEM):
-        st.error(problem)
+        st.error(fmt.plain(problem))
 if problem := linked_problem(run_id, user):
-    st.error(problem)
+    st.error(fmt.plain(problem))
 
 if st.query_params.get(USER_PARAM) != str(user):
     st.query_params[USER_PARAM] = str(user)
 try:
     entry = scores_of(recommender, run_id, user, config)
 except MtlrecError as exc:
-    st.error(exc.message)
+    st.error(fmt.plain(exc.message))
     st.stop()
 
 st.subheader("History")

@@ -306,7 +306,7 @@ if run_id is None:
 try:
     row = store.get(run_id)
 except MtlrecError as exc:  # deleted in another tab since the list was read
-    st.error(exc.message)
+    st.error(fmt.plain(exc.message))
     st.stop()
 status(row)
 try:
@@ -315,7 +315,7 @@ except MtlrecError as exc:
     if row["status"] == "failed":  # it failed before its first epoch ended: the message above is all there is
         st.info("It saved no results: only its configuration is kept (see **Runs**).")
     else:
-        st.error(exc.message)
+        st.error(fmt.plain(exc.message))
     st.stop()
 tasks = run.config.tasks
 details(run)

@@ -148,7 +148,7 @@ def compare(selected: list[dict]) -> None:
         try:
             run = state.store().load(r["id"])
         except MtlrecError as exc:
-            st.warning(f"Left out: {exc.message}")
+            st.warning(f"Left out: {fmt.plain(exc.message)}")
             continue
         if run.metrics.get("tasks"):
             loaded[labels[r["id"]]] = run

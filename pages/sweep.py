@@ -247,7 +247,7 @@ def show(result: SweepResult) -> None:
         st.info("No point of this sweep finished.")
         return
     for problem in undefined_objectives(table, sweep):
-        st.warning(problem)
+        st.warning(fmt.plain(problem))
     labels = column_labels(table, sweep.tasks)
     weights = [weight_column(t) for t in sweep.tasks]
     objectives, directions = sweep.objective_columns(), sweep.directions()
@@ -324,7 +324,7 @@ with st.expander("New sweep", icon=":material/tune:", expanded=not holder.sweepi
 
         warm_processes(sweep.base.train.device)  # the training processes start now, ready when the sweep does
         for note in state.clamped_notes():
-            st.info(note)
+            st.info(fmt.plain(note))
         n_runs = sweep.n_points() + len(sweep.reference_roles()) if 2 <= len(sweep.tasks) <= 3 else 0
         st.caption(
             f"{n_runs} runs: the data and the model settings of **Train** "
@@ -356,6 +356,6 @@ if holder.sweeping and shown == holder.sweep.sweep_id:
 try:
     result = load_sweep(store, shown)
 except MtlrecError as exc:
-    st.error(exc.message)
+    st.error(fmt.plain(exc.message))
     st.stop()
 show(result)

@@ -92,7 +92,7 @@ def apply_link() -> None:
             else:
                 state.use_sample(sample)
         except MtlrecError as exc:
-            st.error(f"The link names a dataset that could not be loaded: {exc.message}")
+            st.error(f"The link names a dataset that could not be loaded: {fmt.plain(exc.message)}")
             return
     if state.dataset() is None:
         st.session_state[PENDING_LINK] = params
@@ -112,7 +112,7 @@ def apply_link() -> None:
         st.session_state[ACTIVE] = active
     st.session_state[LINK_SEEN] = signature
     for problem in problems:
-        st.warning(problem)
+        st.warning(fmt.plain(problem))
 
 
 def link_tasks(params: dict) -> list[str]:
@@ -360,7 +360,7 @@ def model_controls(config: ExperimentConfig, frame, chosen: list[str]) -> None:
                     problem = f"{field}: a width of at most {MAX_WIDTH:,} per layer, got {max(value):,}"
             if problem:
                 problems.append(problem)
-                st.error(problem)
+                st.error(fmt.plain(problem))
             setattr(m, attr, value)
         # A width that cannot be read blocks training: it would otherwise train the preset without a word.
         st.session_state[WIDTH_PROBLEMS] = problems
@@ -497,10 +497,10 @@ def finished_panel(config: ExperimentConfig) -> None:
     snap = job.snapshot()
     text = f"Run `{snap.run_id}` {snap.status} after {fmt.seconds(snap.elapsed)}."
     if snap.message:
-        text += f" {snap.message}"
+        text += f" {fmt.plain(snap.message)}"
     {"finished": st.success, "stopped": st.warning, "failed": st.error}.get(snap.status, st.info)(text)
     for note in snap.notes:
-        st.caption(f"Note: {note}")
+        st.caption(f"Note: {fmt.plain(note)}")
     if snap.status != "failed" or snap.history:
         progress_view(job, config)
     if snap.status in ("finished", "stopped") and snap.run_id:
@@ -546,7 +546,7 @@ weighting_controls(config)
 model_controls(config, frame, chosen)
 state.save_experiment(config)
 for note in state.clamped_notes():
-    notices.info(note)
+    notices.info(fmt.plain(note))
 run_config = copy.deepcopy(config)
 run_config.tasks = [t for t in config.tasks if t.name in chosen]
 mirror_link(config, chosen)

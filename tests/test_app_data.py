@@ -9,6 +9,7 @@ import pytest
 from conftest import edit_schema, figures, numbers, open_app, schema_editor, upload
 from streamlit.testing.v1 import AppTest
 
+from mtlrec import fmt
 from mtlrec.config import ExperimentConfig
 from mtlrec.errors import MtlrecError
 from mtlrec.io import read_table
@@ -327,3 +328,13 @@ def test_a_reload_brings_back_the_uploaded_file_and_its_schema_edits():
 def test_without_a_browser_cookie_a_new_session_starts_empty():
     upload(open_page(), "shop.csv", small_csv())
     assert state.DATASET not in open_page().session_state
+
+
+@pytest.mark.usefixtures("home")
+def test_loader_notes_naming_dollar_columns_are_not_set_as_latex():
+    # 'Price ($)' and 'Tax ($)' in one note: the text between the two $ was set as a formula
+    rows = "\n".join(f"u{i % 9};i{i % 23};{i % 2};{i % 7},50;{i % 3},25" for i in range(60))
+    at = upload(open_page(), "shop.csv", ("user_id;item_id;click;Price ($);Tax ($)\n" + rows + "\n").encode())
+    [note] = [i.value for i in at.info if "decimal comma" in i.value]
+    assert "'Price (\\$)', 'Tax (\\$)'" in note
+    assert fmt.plain("a `code` span, 5 $ and 10 $") == "a `code` span, 5 \\$ and 10 \\$"

@@ -84,7 +84,7 @@ def load(run_id: str) -> LoadedRun | None:
     try:
         return state.store().load(run_id)
     except MtlrecError as exc:
-        st.error(exc.message)
+        st.error(fmt.plain(exc.message))
         return None
 
 
