@@ -16,6 +16,8 @@ INDEX = 8
 PARAM_COPIES = 5
 # Forward activations are kept for backward, plus their gradients and ReLU masks: about three copies.
 ACTIVATION_COPIES = 3
+# One task's full gradient on the shared parameters while diagnostics measure it, with autograd's own buffers.
+DIAGNOSTIC_COPIES = 3
 HEADROOM = 0.8  # refuse runs that would take more than 80% of the memory available now
 
 
@@ -26,15 +28,17 @@ class MemoryEstimate:
     data_bytes: int  # encoded train/val/test arrays and the per-epoch shuffled copy
     activation_bytes: int  # one mini-batch's activations and their gradients
     parts: dict[str, int] = field(default_factory=dict)  # params by role (see parameter_parts)
+    diagnostic_bytes: int = 0  # each task's gradient on the shared layers, once an epoch (TrainConfig.diagnostics)
 
     @property
     def total(self) -> int:
-        return self.model_bytes + self.data_bytes + self.activation_bytes
+        return self.model_bytes + self.data_bytes + self.activation_bytes + self.diagnostic_bytes
 
     def describe(self) -> str:
+        diagnostics = f", diagnostics {nbytes(self.diagnostic_bytes)}" if self.diagnostic_bytes else ""
         return (
             f"about {nbytes(self.total)} (model and optimiser {nbytes(self.model_bytes)}, data "
-            f"{nbytes(self.data_bytes)}, activations {nbytes(self.activation_bytes)})"
+            f"{nbytes(self.data_bytes)}, activations {nbytes(self.activation_bytes)}{diagnostics})"
         )
 
 
@@ -73,7 +77,16 @@ def estimate_memory(
     inputs = n_cat * size["embed_dim"] + numeric_width
     width = inputs * (1 + 2 * size["cross"]) + sum(size["bottom"]) + n_tasks * (sum(size["tower"]) + 1)
     activations = int(config.train.batch_size * width * FLOAT * ACTIVATION_COPIES)
-    return MemoryEstimate(params, params * FLOAT * PARAM_COPIES, data, activations, parts)
+    # Diagnostics keep each task's gradient on the shared layers (the embedding tables' cut to the rows looked up)
+    # and take one full gradient of the shared parameters, tables included, at a time (diagnostics.measure), which
+    # autograd builds with about as much again in passing (measured at xl: 600 MB for 3 tasks).
+    shared, tables = parts.get(PARTS[1], 0), parts.get(PARTS[0], 0)
+    diagnostic = (
+        FLOAT * (n_tasks * shared + DIAGNOSTIC_COPIES * (shared + tables))
+        if config.train.diagnostics and shared + tables
+        else 0
+    )
+    return MemoryEstimate(params, params * FLOAT * PARAM_COPIES, data, activations, parts, diagnostic)
 
 
 def available_memory() -> int | None:
