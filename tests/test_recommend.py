@@ -185,6 +185,11 @@ def test_a_task_trained_with_loss_weight_0_starts_out_of_the_fusion(interactions
     config.tasks[1].weight = 0.0  # like: evaluated, not trained
     result = run_experiment(config, interactions)
     recommender = Recommender(result.model, result.encoder, config, interactions)
+    users = recommender.users()
+    counts = interactions[config.data.user_col].value_counts()
+    assert users == sorted(counts.index, key=lambda u: (-counts[u], str(u)))  # most active first, ties by text
+    users.clear()
+    assert recommender.users()[0] == counts.index[0]  # worked out once, and callers get their own list
     user = recommender.users()[0]
 
     top = recommender.recommend(user, k=5)
