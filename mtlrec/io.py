@@ -811,7 +811,6 @@ def _read_csv(data: bytes, name: str) -> Table:
             else f"the header line ends with {dropped} delimiters but the data rows do not: its {dropped} empty last "
             "names were left out"
         )
-    frame = _drop_unnamed_empty(frame, header, name, notes)
     # The scan for zero-padded codes reads bytes: the file's own when its encoding keeps ASCII as it is (fields
     # between '::' end in ':'; skipped preamble lines can only make the scan look further), else the text encoded.
     if data[:2] in _UTF16_BOMS or b"\x00" in data[:SNIFF_BYTES]:  # UTF-16 or UTF-32 (as _decode decided)
@@ -828,6 +827,9 @@ def _read_csv(data: bytes, name: str) -> Table:
         notes += _read_thousands(frame)  # a comma inside a field of a comma-separated file is quoted
     notes += _read_missing_markers(frame, decimal_comma=delimiter != ",")
     notes += _read_units(frame, decimal_comma=delimiter != ",")
+    # Last: the readers above read columns again by their place in the file, which leaving one out would shift (a
+    # code column took the values of the column after it).
+    frame = _drop_unnamed_empty(frame, header, name, notes)
     return Table(frame, name, notes)
 
 

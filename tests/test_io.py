@@ -1114,3 +1114,16 @@ def test_comment_lines_after_escapes_long_values_and_lone_carriage_returns():
 def test_dot_thousands_that_are_all_round_are_thousands():
     data = b"user;price;views;click\nu1;1,5;2.000;1\nu2;2,5;630;0\nu3;3,5;3.000;1\n"
     assert read_table(data, "v.csv").frame["views"].tolist() == [2000.0, 630.0, 3000.0]
+
+
+def test_an_empty_unnamed_column_among_others_leaves_each_column_its_own_values():
+    # It was left out before the readers that read columns again by their place in the file: the code column lost
+    # its leading zeros and the big-id column after it took the codes
+    rows = "".join(
+        f"u{i};;{('0042', '42', '042')[i % 3]};{1234567890123456789 + i if i % 5 else ''};{i % 2}\n" for i in range(30)
+    )
+    table = read_table(("user;;code;big;click\n" + rows).encode(), "x.csv")
+    assert list(table.frame.columns) == ["user", "code", "big", "click"]
+    assert table.frame["code"].tolist()[:3] == ["0042", "42", "042"]
+    assert table.frame["big"].tolist()[1:3] == [1234567890123456790, 1234567890123456791]
+    assert table.frame["big"].isna().tolist()[:2] == [True, False]
