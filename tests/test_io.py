@@ -1133,8 +1133,8 @@ def test_only_the_columns_holding_zero_padded_codes_are_read_again_wherever_they
     # the byte scan now tells which columns hold them (a 1M-row file read every integer column again: 5.9 s -> 2.7 s)
     from mtlrec.io import ZERO_SCAN_CHUNK, _zero_padded_columns
 
-    rows = [f"{i},{i % 97},{i % 13},{i % 7}" for i in range(40_000)]
-    rows[-1] = "39999,5,0012,3"  # past the first chunks of the scan, in the third column
+    rows = [f"{i},{i % 97},{i % 13},{i % 7}" for i in range(60_000)]
+    rows[-1] = "59999,5,0012,3"  # past the first chunks of the scan, in the third column
     data = ("id,count,zip,click\n" + "\n".join(rows) + "\n").encode()
     assert len(data) > 2 * ZERO_SCAN_CHUNK
     assert _zero_padded_columns(data, ",") == {2}
