@@ -117,6 +117,12 @@ class BackgroundJob:
         `reason` (other than the user asking) goes into the stopped run's message."""
         self._stop.request(reason)
 
+    @property
+    def stopping(self) -> bool:
+        """Asked to stop and not done yet: the epoch in progress is validated and the kept model evaluated on the
+        test rows (for a large model on much data, a minute or more)."""
+        return self._stop.is_set() and not self.snapshot().done
+
     def join(self, timeout: float | None = None) -> BackgroundState:
         if self._thread:
             self._thread.join(timeout)

@@ -312,6 +312,7 @@ class Trainer:
         best_value, best_state, first_loss, waited = None, None, None, 0
         start = time.perf_counter()
         last_report = start - PROGRESS_SECONDS  # the first batch is reported at once: a live chart's first point
+        first_batch_end = None
         model.train()
         for epoch in range(1, cfg.epochs + 1):
             # One gather per epoch; every batch below is then a contiguous slice (a view, no copy).
@@ -342,11 +343,15 @@ class Trainer:
                 done = (epoch - 1) * batches + trained
                 now = time.perf_counter()
                 due = (cfg.log_every and trained % cfg.log_every == 0) or now - last_report >= PROGRESS_SECONDS
+                if first_batch_end is None:
+                    first_batch_end = now
                 if self.callback and due and trained < batches:
                     last_report, elapsed = now, now - start
+                    # The first batch warms up (at xl it made the first ETA 2,474-6,025 s): the rate is taken after
+                    # it, and no ETA is given before two more batches.
+                    eta = (now - first_batch_end) / (done - 1) * (cfg.epochs * batches - done) if done >= 3 else None
                     self.callback(
-                        Progress("batch", epoch, cfg.epochs, trained, batches, elapsed,
-                                 elapsed / done * (cfg.epochs * batches - done),
+                        Progress("batch", epoch, cfg.epochs, trained, batches, elapsed, eta,
                                  dict(zip(names, (sums / trained).tolist(), strict=True)),
                                  weights=dict(zip(names, self.weighting.weights(), strict=True)),
                                  diagnostics=self.diagnostics_)

@@ -456,7 +456,11 @@ def progress_view(job, config: ExperimentConfig) -> None:
     if snap.status in ("queued", "preparing"):
         st.progress(0.0, text="Preparing the data (validate, split, encode)…")
     else:
-        eta = f" · about {fmt.seconds(snap.eta)} left" if snap.eta is not None and not snap.done else ""
+        eta = (
+            f" · about {fmt.seconds(snap.eta)} left"
+            if snap.eta is not None and not snap.done and not getattr(job, "stopping", False)
+            else ""
+        )
         st.progress(snap.fraction if not snap.done else 1.0,
                     text=f"Epoch {snap.epoch}/{snap.epochs} · batch {snap.batch}/{snap.batches} · "
                          f"{fmt.seconds(snap.elapsed)}{eta}")  # fmt: skip
@@ -483,10 +487,17 @@ def live_panel(config: ExperimentConfig) -> None:
         if snap.done:
             st.rerun()  # full rerun: show the final state and re-enable the controls
         left, right = st.columns([5, 1], vertical_alignment="center")
-        left.markdown(f"**Training** run `{snap.run_id}` ({snap.status})")
-        if right.button("Stop", icon=":material/stop:", key="train_stop", type="primary"):
-            job.stop()
-            st.toast("Stopping after the current batch…")
+        if getattr(
+            job, "stopping", False
+        ):  # after the batch: validation and the test rows' evaluation, which take a while when large
+            left.markdown(f"**Stopping** run `{snap.run_id}`: validating the epoch in progress and evaluating the "
+                          "best model on the test rows…")  # fmt: skip
+            right.button("Stop", icon=":material/stop:", key="train_stop", disabled=True, help="Stopping already")
+        else:
+            left.markdown(f"**Training** run `{snap.run_id}` ({snap.status})")
+            if right.button("Stop", icon=":material/stop:", key="train_stop", type="primary"):
+                job.stop()
+                st.toast("Stopping after the current batch…")
         progress_view(job, config)
 
     poll()

@@ -135,9 +135,11 @@ def test_stop_ends_training_soon_and_saves_a_stopped_run_with_its_model(config, 
     jobs.append(job.start())
     wait_for(lambda: len(job.snapshot().history) >= 1, what="the first epoch")
     asked = time.monotonic()
+    assert not job.stopping
     job.stop()
+    assert job.stopping or job.snapshot().done  # until the run is saved, the page says it is stopping
     snap = job.join(10)
-    assert snap.status == "stopped"
+    assert snap.status == "stopped" and not job.stopping
     assert time.monotonic() - asked < 10
     assert snap.epoch < 500
     assert snap.message.startswith("stopped by the user in epoch")

@@ -179,6 +179,9 @@ def test_callback_receives_batch_and_epoch_progress_with_per_task_losses(fit):
     assert all(list(p.train_loss) == names and list(p.weights) == names for p in events)
     assert all(list(p.val_loss) == names and p.history_row["epoch"] == p.epoch for p in epochs)
     assert epochs[-1].eta == 0.0
+    # No ETA before three batches: the first one warms up, and its time made the first ETA absurd at xl.
+    etas = [p.eta for p in events if p.phase == "batch"]
+    assert etas[:2] == [None, None] and all(e is not None and e > 0 for e in etas[2:])
 
 
 def test_stop_flag_set_at_the_first_batch_callback_stops_within_one_batch(fit, prepared):
