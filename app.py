@@ -84,7 +84,10 @@ def home() -> None:
         )
         if upload is not None and st.session_state.get("home_uploaded") != upload.file_id:
             try:
-                state.use_upload(upload.name, upload.getvalue())
+                with st.spinner(
+                    f"Reading {fmt.md(upload.name)} ({fmt.nbytes(upload.size)}), proposing its schema, checking for leaks…"
+                ):
+                    state.use_upload(upload.name, upload.getvalue())
                 st.session_state["home_uploaded"] = upload.file_id
                 st.toast(f"Loaded {fmt.md(upload.name)}")
             except MtlrecError as exc:

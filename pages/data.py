@@ -86,7 +86,10 @@ def load_controls() -> None:
             st.session_state["data_uploaded"] = upload.file_id  # parse each file once, not on every rerun
             st.session_state.pop("data_upload_error", None)
             try:
-                state.use_upload(upload.name, upload.getvalue())
+                with st.spinner(
+                    f"Reading {fmt.md(upload.name)} ({fmt.nbytes(upload.size)}), proposing its schema, checking for leaks…"
+                ):
+                    state.use_upload(upload.name, upload.getvalue())
                 st.toast(f"Loaded {fmt.md(upload.name)}")
             except MtlrecError as exc:
                 st.session_state["data_upload_error"] = (upload.file_id, fmt.plain(exc.message))
