@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import math
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -224,6 +227,8 @@ def _apply_schema_flags(
     from mtlrec.schema import binary_coding
 
     d = config.data
+    # The ids are features when the schema had them so (inference proposes them; the Data page can leave them out)
+    ids_as_features = any(c and c in categorical for c in (d.user_col, d.item_col))
     for flag in ("user_col", "item_col", "time_col"):
         if getattr(args, flag):
             setattr(d, flag, getattr(args, flag))
@@ -274,7 +279,7 @@ def _apply_schema_flags(
     chosen = set(explicit_cat) | set(explicit_num)
     d.categorical = explicit_cat + [c for c in categorical if c not in chosen | excluded]
     d.numeric = explicit_num + [c for c in numeric if c not in chosen | excluded]
-    for col in (d.user_col, d.item_col):
+    for col in (d.user_col, d.item_col) if ids_as_features else ():
         if col and col not in d.categorical and col not in excluded:
             d.categorical.insert(0, col)
     return chosen | excluded
@@ -402,7 +407,7 @@ def _out_folder(out: str | Path, files: tuple[str, ...], force: bool) -> Path:
     found = [name for name in files if (out / name).exists()]
     if found and not force:
         raise MtlrecError(
-            f"--out {out} already holds an earlier run ({', '.join(found[:2])}{', …' if len(found) > 2 else ''}): name "
+            f"--out {out} already holds an earlier run or sweep ({', '.join(found[:2])}{', …' if len(found) > 2 else ''}): name "
             "another folder, or add --force to replace it"
         )
     return out
@@ -465,7 +470,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     config, loaded = config_from_args(args)
     config.check()
-    out = _out_folder(args.out or _default_out(""), RUN_FILES, args.force)
+    out = _out_folder(args.out or _default_out(""), RUN_FILES + SWEEP_FILES, args.force)
     print(
         f"data: {config.data.path}  tasks: " + ", ".join(f"{t.name} ({t.type}, w={t.weight:g})" for t in config.tasks)
     )
@@ -475,8 +480,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         lambda: run_experiment(config, loaded=loaded, callback=callback, stop=stop),
         stop, "stopping: the run is saved with its best epoch so far…",
     )  # fmt: skip
-    _remove(out, RUN_FILES)  # an old run replaced with --force: none of its files is left beside the new ones
-    write_run_files(result, out)  # before anything is printed: `train … | head` must not lose the run
+    with _uninterrupted():
+        _remove(out, RUN_FILES + SWEEP_FILES)  # replaced with --force: none of the old files is left beside the new
+        write_run_files(result, out)  # before anything is printed: `train … | head` must not lose the run
     for note in result.notes:
         print(f"note: {note}")
     m = result.metrics
@@ -491,7 +497,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         shown = "  ".join(f"{pair.replace('|', '~')} {_fmt(value)}" for pair, value in cosines.items())
         print(f"gradient cosine on the shared layers, last epoch (< 0: the tasks pull apart): {shown}")
     print(f"saved to {out}/")
-    return EXIT_TRAINING_FAILED if result.status == "failed" else 0
+    return _exit_code(result.status, stop)
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -642,6 +648,20 @@ def sweep_report_html(result) -> str:
     return f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head><body><h2>{title}</h2>{body}</body></html>"
 
 
+@contextlib.contextmanager
+def _uninterrupted():
+    """Ctrl-C ignored for the duration (on the main thread): while a stopped run is wound down and while its files
+    are written, a second press killed the process inside torch and the run was lost."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _interruptible(work, stop, message: str):
     """work() in a thread, its result returned (its error raised): Ctrl-C sets `stop`, so that the work winds down
     and returns what it has (the finished sweep points, the training's best epoch) instead of being lost. The main
@@ -664,8 +684,11 @@ def _interruptible(work, stop, message: str):
         while not done.wait(0.2):
             pass
     except KeyboardInterrupt:
-        print(message, file=sys.stderr, flush=True)
+        print(f"{message} (Ctrl-C again is ignored)", file=sys.stderr, flush=True)
         stop.set()
+        # From now on until the command ends (the run wound down, saved and reported; exit code 130), a second press
+        # would kill the process inside torch and lose the run.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         while not done.wait(0.2):
             pass
     if "error" in outcome:
@@ -676,14 +699,12 @@ def _interruptible(work, stop, message: str):
 def cmd_sweep(args: argparse.Namespace) -> int:
     import threading
 
-    from mtlrec.runs import RunStore
-    from mtlrec.sweep import SweepConfig, plan_text, run_sweep, sweep_csv, undefined_objectives
+    from mtlrec.runs import RUN_FILES, RunStore
+    from mtlrec.sweep import SweepConfig, check_parallelism, plan_text, run_sweep, sweep_csv, undefined_objectives
 
     if args.weights:
         raise MtlrecError("--weights does not apply to a sweep: the sweep sets the loss weights")
-    for flag, value in (("--group-size", args.group_size), ("--workers", args.workers)):
-        if value is not None and value < 1:
-            raise MtlrecError(f"{flag} must be at least 1 (leave it out to have it measured), got {value}")
+    check_parallelism(args.group_size, args.workers)  # before the data is read
     base, loaded = config_from_args(args)
     tasks = _list(args.tasks) or base.task_names  # with --config, --tasks picks the swept tasks among the config's
     if not args.tasks and not 2 <= len(tasks) <= 3:
@@ -698,7 +719,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         samples=args.samples or 0, seed=args.grid_seed, baseline=not args.no_baseline, references=references,
     )  # fmt: skip
     config.check()
-    out = _out_folder(args.out or _default_out("sweep-"), SWEEP_FILES, args.force)
+    out = _out_folder(args.out or _default_out("sweep-"), SWEEP_FILES + RUN_FILES, args.force)
     store = RunStore(args.home) if args.home else RunStore()
     refs = config.reference_roles()
     print(
@@ -713,10 +734,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         ),
         stop, "stopping: the points that finished are kept…",
     )  # fmt: skip
-    _remove(out, SWEEP_FILES)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "sweep.csv").write_text(sweep_csv(result.table), encoding="utf-8")
-    (out / "pareto.html").write_text(sweep_report_html(result), encoding="utf-8")
+    with _uninterrupted():
+        _remove(out, SWEEP_FILES + RUN_FILES)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "sweep.csv").write_text(sweep_csv(result.table), encoding="utf-8")
+        (out / "pareto.html").write_text(sweep_report_html(result), encoding="utf-8")
     front = result.points[result.points["pareto"]]
     print(f"{result.status}: {len(result.points)} of {config.n_points()} points, {len(front)} on the Pareto front. "
           f"{result.message}".rstrip())  # fmt: skip
@@ -728,7 +750,20 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         shown = "  ".join(f"{c} {_fmt(row[c])}" for c in config.objective_columns())
         print("  front: " + " ".join(f"{t}={row[f'w_{t}']:.3g}" for t in tasks) + f"  {shown}  run {row['run_id']}")
     print(f"saved to {out}/ (sweep.csv, pareto.html); runs in {store.home} tagged with sweep {result.sweep_id}")
-    return EXIT_TRAINING_FAILED if result.status == "failed" else 0
+    return _exit_code(result.status, stop)
+
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a tool Ctrl-C ended: `train … && next` stops there
+
+
+def _exit_code(status: str, stop) -> int:
+    """1 for a failed run; 130 for one Ctrl-C stopped (saved, but a script must not go on as if it had finished);
+    141 when stdout's reader went away meanwhile; else 0."""
+    if status == "failed":
+        return EXIT_TRAINING_FAILED
+    if stop.is_set():
+        return EXIT_INTERRUPTED
+    return EXIT_BROKEN_PIPE if _PIPE["broken"] else 0
 
 
 def _match_user(column, text: str):
@@ -750,6 +785,7 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _PIPE["broken"] = False
     try:
         return COMMANDS[args.command](args)
     except MtlrecError as exc:
@@ -757,7 +793,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # `… | head` closed the pipe: what is left to print goes nowhere, as for other tools
         _stdout_to_devnull()
         return EXIT_BROKEN_PIPE
@@ -781,6 +817,10 @@ def _unpiped(callback):
         try:
             callback(p)
         except BrokenPipeError:
+            _PIPE["broken"] = True
             _stdout_to_devnull()
 
     return call
+
+
+_PIPE = {"broken": False}  # stdout's reader went away during a command (the exit code says so at the end)

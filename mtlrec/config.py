@@ -87,7 +87,7 @@ class RecommendColumns:
 @dataclass
 class DataConfig:
     path: str | None = None  # interaction file (CSV, CSV.gz or Parquet); None when a DataFrame is passed in
-    test_path: str | None = None  # explicit test file (split method is then ignored for the test part)
+    test_path: str | None = None  # explicit test file (the split method then carves only the validation rows)
     user_col: str | None = None  # optional: enables GAUC, ranking metrics and recommendations
     item_col: str | None = None
     time_col: str | None = None  # optional: enables the time split and "most recent row" lookups
@@ -277,9 +277,10 @@ class ExperimentConfig:
             problems.append(
                 f"column '{self.data.user_col}' is both the user and the item column: choose two different columns"
             )
-        if s.method == "user" and not self.data.user_col and not self.data.test_path:
+        # Also with a test file: the split method then carves the validation rows out of the training file.
+        if s.method == "user" and not self.data.user_col:
             problems.append("the 'user' split needs a user column: set one or choose the random split")
-        if s.method == "time" and not self.data.time_col and not self.data.test_path:
+        if s.method == "time" and not self.data.time_col:
             problems.append("the 'time' split needs a timestamp column: set one or choose the random split")
         m = self.model
         if m.size not in SIZE_PRESETS:

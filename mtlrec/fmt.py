@@ -72,7 +72,7 @@ def plain(message: object) -> str:
     """A message of the library or of a page (which may quote column names and use Markdown on purpose, such as a
     `code` span) put into Markdown without a '$' starting LaTeX: 'Price ($)' and 'Tax ($)' in one note were set as
     a formula. Unlike `md`, the rest is left as written."""
-    return str(message).replace("$", "\\$")
+    return re.sub(r"(?<!\\)\$", r"\\$", str(message))  # one already escaped (by md) stays as it is
 
 
 def md(text: object) -> str:

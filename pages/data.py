@@ -302,7 +302,7 @@ def check(config: ExperimentConfig, frame: pd.DataFrame, path: str) -> tuple[lis
         chosen = [(role, c) for role, c in (("user", d.user_col), ("item", d.item_col), ("time", d.time_col)) if c]
         for i, (role, column) in enumerate(chosen):
             for other, same in chosen[i + 1 :]:
-                if same == column:
+                if same == column and (role, other) != ("user", "item"):  # that pair: ExperimentConfig.check says so
                     problems.append(
                         f"column '{fmt.md(column)}' is chosen as both the {role} and the {other} column: pick another "
                         "for one"

@@ -285,6 +285,10 @@ def test_one_column_as_two_of_user_item_and_time_is_a_problem():
     assert "column 'timestamp' is chosen as both the user and the time column: pick another for one" in [
         e.value for e in at.error
     ]
+    at.selectbox(key="schema_user").set_value("user_id").run()
+    at.selectbox(key="schema_item").set_value("user_id").run()
+    about = [e.value for e in at.error if "'user\\_id'" in e.value or "'user_id'" in e.value]
+    assert len(about) == 1, about  # said once (the page and the config check both said it)
 
 
 @pytest.mark.usefixtures("home")
@@ -338,3 +342,4 @@ def test_loader_notes_naming_dollar_columns_are_not_set_as_latex():
     [note] = [i.value for i in at.info if "decimal comma" in i.value]
     assert "'Price (\\$)', 'Tax (\\$)'" in note
     assert fmt.plain("a `code` span, 5 $ and 10 $") == "a `code` span, 5 \\$ and 10 \\$"
+    assert fmt.plain(f"column '{fmt.md('Price ($)')}'") == "column 'Price (\\$)'"  # escaped once, not twice

@@ -163,13 +163,14 @@ def test_check_rejects_gauc_monitor_without_a_user_column():
     assert problems_of(config) == ["monitor 'click:gauc': a binary task is monitored by one of auc, logloss"]
 
 
-def test_check_rejects_time_split_without_time_column_unless_a_test_file_is_given():
+def test_check_rejects_time_split_without_time_column_even_with_a_test_file():
+    # with a test file the split method still carves the validation rows out of the training file (KeyError: None)
     config = full_config()
     config.data.time_col = None
 
     assert problems_of(config) == ["the 'time' split needs a timestamp column: set one or choose the random split"]
     config.data.test_path = "test.csv"
-    config.check()
+    assert problems_of(config) == ["the 'time' split needs a timestamp column: set one or choose the random split"]
 
 
 def test_check_problems_name_the_setting_and_value():
