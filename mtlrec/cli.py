@@ -185,7 +185,9 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
             # the data is read to check the columns they name (and kept for the training).
             loaded = load_frames(config)
             d = config.data
-            _apply_schema_flags(config, args, loaded.frame, d.path, config.tasks, list(d.categorical), list(d.numeric))
+            _apply_schema_flags(
+                config, args, loaded.frame, d.path, config.tasks, list(d.categorical), list(d.numeric), inferred=False
+            )
     else:
         if not args.data:
             raise MtlrecError("give a data file (or --config DIR/config.json)")
@@ -202,7 +204,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
                 + (_event_hint(frame) or binary_columns_hint(frame))
             )
         chosen = _apply_schema_flags(
-            config, args, frame, args.data, proposal.tasks, list(d.categorical), list(d.numeric)
+            config, args, frame, args.data, proposal.tasks, list(d.categorical), list(d.numeric), inferred=True
         )
         for leak in proposal.leaks:
             if leak.column not in chosen and set(leak.tasks) & set(config.task_names):
@@ -220,6 +222,7 @@ def _apply_schema_flags(
     base_tasks: list[TaskSpec],
     categorical: list[str],
     numeric: list[str],
+    inferred: bool = True,
 ) -> set[str]:
     """Apply --tasks, --task-types, --weights, --(no-)log1p, the column flags and --exclude over a schema: the one
     inference proposed, or a saved config's. A task named keeps what the schema says of it (its weight; log1p for a
@@ -227,8 +230,9 @@ def _apply_schema_flags(
     from mtlrec.schema import binary_coding
 
     d = config.data
-    # The ids are features when the schema had them so (inference proposes them; the Data page can leave them out)
-    ids_as_features = any(c and c in categorical for c in (d.user_col, d.item_col))
+    # The ids are features as inference proposes them (also ids named with --user-col/--item-col), or as a saved
+    # config had them (the Data page can leave them out)
+    ids_as_features = inferred or any(c and c in categorical for c in (d.user_col, d.item_col))
     for flag in ("user_col", "item_col", "time_col"):
         if getattr(args, flag):
             setattr(d, flag, getattr(args, flag))
@@ -282,6 +286,8 @@ def _apply_schema_flags(
     for col in (d.user_col, d.item_col) if ids_as_features else ():
         if col and col not in d.categorical and col not in excluded:
             d.categorical.insert(0, col)
+    ids = {c for c in (d.user_col, d.item_col) if c}
+    d.numeric = [c for c in d.numeric if c not in ids]  # an id is a category, never standardised as a number
     return chosen | excluded
 
 
@@ -786,6 +792,11 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _PIPE["broken"] = False
+    # A Ctrl-C'd command ignores later ones until it has saved and reported. Called in-process (argv given: tests,
+    # notebooks), the caller gets its Ctrl-C handler back; from the command line the process ends right after, and a
+    # press before that would end it by SIGINT.
+    on_main = argv is not None and threading.current_thread() is threading.main_thread()
+    handler = signal.getsignal(signal.SIGINT) if on_main else None
     try:
         return COMMANDS[args.command](args)
     except MtlrecError as exc:
@@ -797,6 +808,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `… | head` closed the pipe: what is left to print goes nowhere, as for other tools
         _stdout_to_devnull()
         return EXIT_BROKEN_PIPE
+    finally:
+        if on_main and handler is not None:  # a Ctrl-C'd command ignored later ones; a caller in-process gets them
+            signal.signal(signal.SIGINT, handler)
 
 
 def _stdout_to_devnull() -> None:

@@ -761,10 +761,17 @@ def _parse(text: str, delimiter: str, name: str) -> tuple[pd.DataFrame, list[str
         raise MtlrecError(_explain_parser_error(str(exc), delimiter, text), source=name) from None
     except (ValueError, OverflowError) as exc:
         raise MtlrecError(f"the file cannot be parsed as CSV ({exc})", source=name) from None
-    if not isinstance(frame.index, pd.RangeIndex):
-        # pandas takes the first columns as the index when every row has more fields than the header.
+    if not isinstance(frame.index, pd.RangeIndex) or (not escaped and _rows_wider(text, delimiter, len(header))):
+        # pandas takes the first columns as the index when every row has more fields than the header (a RangeIndex
+        # too when they count 0, 1, 2... or 1, 2, 3...: the columns were shifted by one without a word).
         frame = _more_fields(text, delimiter, len(header), frame, name, notes)
     return frame, header, escaped, notes
+
+
+def _rows_wider(text: str, delimiter: str, width: int) -> bool:
+    """Whether the first rows (a sample of the file's start) all have more fields than the header's `width`."""
+    rows = _sample_rows(text, delimiter)[1:]
+    return bool(rows) and all(len(row) > width for row in rows)
 
 
 def _empty_rows(frame: pd.DataFrame) -> int:
@@ -1046,7 +1053,7 @@ def _zero_padded_columns(data: bytes, delimiter: str) -> set[int] | None:
     if b'"' in data or delimiter == ":":
         return None
     codes = np.frombuffer(data, np.uint8)
-    sep, newline = ord(delimiter), ord("\n") if b"\n" in data else ord("\r")
+    sep = ord(delimiter)
     ends = np.array([sep, ord("\n"), ord("\r")], dtype=np.uint8)
     columns: set[int] = set()
     seps_before, seps_at_line = 0, 0  # delimiters before this chunk; delimiters before the current line's start
@@ -1054,7 +1061,7 @@ def _zero_padded_columns(data: bytes, delimiter: str) -> set[int] | None:
         window = codes[start : start + ZERO_SCAN_CHUNK + 2]
         before = window[:-2]
         counted = np.cumsum(before == sep) + seps_before  # delimiters up to each byte, this one included
-        at_line = np.where(before == newline, counted, -1)
+        at_line = np.where((before == ord("\n")) | (before == ord("\r")), counted, -1)  # '\r\n' twice: same count
         at_line[0] = max(at_line[0], seps_at_line)
         at_line = np.maximum.accumulate(at_line)  # the count at the line's start (counts never fall)
         hit = ((before == sep) | (before == ord("\n")) | (before == ord("\r"))) & (window[1:-1] == ord("0"))
@@ -1116,7 +1123,9 @@ def _keep_leading_zeros(
     integers = [i for i, t in enumerate(frame.dtypes) if t.kind in "iuf"]
     if not integers or not _zero_padded_field(raw, raw_delimiter):
         return []
-    columns = _zero_padded_columns(raw, raw_delimiter)  # None: any of them
+    # On the text as UTF-8, whose multi-byte characters hold no ASCII byte: in Shift-JIS, Big5 or GBK the second
+    # byte of a character can be '|' (ポ is 83 7C), which counted as a delimiter put the code in another column.
+    columns = _zero_padded_columns(text.encode("utf-8", "surrogatepass"), delimiter)  # None: any of them
     positions = []
     for i in integers:
         if columns is not None and i not in columns:

@@ -83,8 +83,8 @@ def estimate_memory(
     shared, tables = parts.get(PARTS[1], 0), parts.get(PARTS[0], 0)
     diagnostic = (
         FLOAT * (n_tasks * shared + DIAGNOSTIC_COPIES * (shared + tables))
-        if config.train.diagnostics and shared + tables
-        else 0
+        if config.train.diagnostics and shared + tables and config.model.kind != "single_task"
+        else 0  # single-task networks share nothing: no diagnostics run
     )
     return MemoryEstimate(params, params * FLOAT * PARAM_COPIES, data, activations, parts, diagnostic)
 

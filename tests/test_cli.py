@@ -711,3 +711,31 @@ def test_a_training_into_a_sweeps_folder_needs_force_as_into_a_runs(small_file, 
     assert "already holds an earlier run or sweep (sweep.csv)" in capsys.readouterr().err
     assert main([*args, "--force"]) == 0
     assert not (out / "sweep.csv").exists() and (out / "metrics.json").is_file()
+
+
+def test_ids_named_with_user_col_and_item_col_are_categorical_features(small_file, tmp_path):
+    # inference does not recognise 'shopper' and 'listing': named on the command line they were no features at all
+    # (text ids) or standardised as numbers (integer ids)
+    frame = pd.read_csv(small_file).rename(columns={"user_id": "shopper", "item_id": "listing"})
+    frame["listing"] = frame["listing"].str.replace(r"\D", "", regex=True).astype(int)
+    path = tmp_path / "shop.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "run"
+    args = ["train", str(path), "--user-col", "shopper", "--item-col", "listing", "--size", "tiny", "--epochs", "1"]
+    assert main([*args, "--quiet", "--out", str(out)]) == 0
+    data = json.loads((out / "config.json").read_text())["data"]
+    assert {"shopper", "listing"} <= set(data["categorical"]) and not {"shopper", "listing"} & set(data["numeric"])
+
+
+def test_main_gives_back_the_ctrl_c_handler_it_found():
+    import signal
+
+    def handler(*_):
+        return None
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        assert main(["infer", "/nonexistent.csv"]) == 2
+        assert signal.getsignal(signal.SIGINT) is handler
+    finally:
+        signal.signal(signal.SIGINT, previous)

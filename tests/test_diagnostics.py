@@ -218,3 +218,13 @@ def test_the_memory_estimate_counts_the_diagnostics_when_they_are_on():
     assert on.diagnostic_bytes == FLOAT * (3 * shared + DIAGNOSTIC_COPIES * (shared + tables)) > 0
     assert off.diagnostic_bytes == 0 and on.total - off.total == on.diagnostic_bytes
     assert "diagnostics" in on.describe() and "diagnostics" not in off.describe()
+
+
+def test_a_single_task_model_is_charged_no_diagnostics_memory():
+    # its networks share nothing, so no diagnostics run; the estimate refused such runs for memory they never used
+    from mtlrec.config import ExperimentConfig, TaskSpec
+    from mtlrec.resources import estimate_memory
+
+    config = ExperimentConfig(tasks=[TaskSpec("a"), TaskSpec("b")])
+    config.model.kind = "single_task"
+    assert estimate_memory(config, 10_000, [1000, 50], 4).diagnostic_bytes == 0

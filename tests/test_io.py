@@ -1141,3 +1141,26 @@ def test_only_the_columns_holding_zero_padded_codes_are_read_again_wherever_they
     assert _zero_padded_columns(data.replace(b"\n", b"\r"), ",") == {2}
     table = read_table(data, "z.csv")
     assert table.frame["zip"].iloc[-1] == "0012" and table.frame["count"].dtype.kind == "i"
+
+
+def test_zero_padded_codes_in_a_pipe_separated_shift_jis_file_are_found_in_their_own_column():
+    # ポ is 83 7C in Shift-JIS: its second byte, a '|', counted as a delimiter and put the code in another column
+    rows = "".join(f"スポーツ店{i}|{('0600001', '5300001', '1000001')[i % 3]}|{i % 2}\n" for i in range(60))
+    table = read_table(("shop|postal_code|click\n" + rows).encode("shift_jis"), "shops.csv")
+    assert table.frame["postal_code"].tolist()[:3] == ["0600001", "5300001", "1000001"]
+
+
+def test_zero_padded_codes_in_a_file_of_carriage_returns_ending_in_a_line_feed():
+    rows = "\r".join(f"u{i},{('10001', '07030')[i % 2]},{i % 2}" for i in range(50))
+    table = read_table(("user,zip,click\r" + rows + "\r\n").encode(), "mac.csv")
+    assert table.frame["zip"].tolist()[:2] == ["10001", "07030"]
+
+
+@pytest.mark.parametrize("first", [0, 1])
+def test_a_delimiter_ending_every_row_is_left_out_when_the_first_column_counts_rows(first):
+    # pandas made the extra first field an index, a RangeIndex when it counts 0, 1, 2...: every column shifted by one
+    rows = "".join(f"{i + first},{('02134', '10001', '07030')[i % 3]},{i % 2},\n" for i in range(30))
+    table = read_table(("row,zip,click\n" + rows).encode(), "f.csv")
+    assert table.frame["row"].tolist()[:2] == [first, first + 1]
+    assert table.frame["zip"].tolist()[:3] == ["02134", "10001", "07030"]
+    assert table.frame["click"].tolist()[:2] == [0, 1]
