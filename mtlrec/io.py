@@ -877,15 +877,20 @@ def _skip_comment_lines(text: str, delimiter: str) -> tuple[str, list[str]]:
             numbers.append(line)
     if not kept:
         return text, []
-    pieces, position = [], 0
-    for m in kept:
-        pieces.append(text[position : m.start()])
-        position = m.end()
-    pieces.append(text[position:])
     if len(numbers) == 1:
-        return "".join(pieces), [f"line {numbers[0]} among the rows starts with '#' (a comment) and was skipped"]
+        return _cut_out(text, kept), [f"line {numbers[0]} among the rows starts with '#' (a comment) and was skipped"]
     shown = ", ".join(map(str, numbers[:5])) + (", ..." if len(numbers) > 5 else "")
-    return "".join(pieces), [f"lines {shown} among the rows start with '#' (comments) and were skipped"]
+    return _cut_out(text, kept), [f"lines {shown} among the rows start with '#' (comments) and were skipped"]
+
+
+def _cut_out(text: str, matches: list[re.Match]) -> str:
+    """The text without the spans of `matches` (in order, not overlapping); their line breaks stay."""
+    pieces, position = [], 0
+    for match in matches:
+        pieces.append(text[position : match.start()])
+        position = match.end()
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
 def _skip_empty_rows(text: str, delimiter: str, empty: int) -> tuple[str, list[str]]:
@@ -911,14 +916,9 @@ def _skip_empty_rows(text: str, delimiter: str, empty: int) -> tuple[str, list[s
         found = kept
     if not found:
         return text, []
-    pieces, position = [], 0
-    for match in found:
-        pieces.append(text[position : match.start()])
-        position = match.end()
-    pieces.append(text[position:])
     first = text.count("\n", 0, found[0].start()) + 1
     what = f"{len(found):,} empty rows" if len(found) > 1 else "an empty row"
-    return "".join(pieces), [
+    return _cut_out(text, found), [
         f"{what} (delimiters only, from line {first}: a spreadsheet's formatted empty rows) skipped"
     ]
 
