@@ -322,7 +322,7 @@ class Trainer:
             trained = 0  # batches trained in this epoch
             for b in range(batches):
                 if self.stop.is_set():
-                    self.status_, self.message_ = "stopped", stopped_message(epoch, stop_reason(self.stop))
+                    self.status_, self.message_ = "stopped", stopped_message(epoch, stop_reason(self.stop), b > 0)
                     break
                 s = slice(b * cfg.batch_size, (b + 1) * cfg.batch_size)
                 optimizer.zero_grad(set_to_none=True)
@@ -465,9 +465,12 @@ def divergence_message(task: str, loss: float, epoch: int, batch: int, lr: float
     )
 
 
-def stopped_message(epoch: int, reason: str | None = None) -> str:
-    """A stopped run's message: by the user, or for `reason` (mtlrec.jobs.StopFlag: a browser tab closed)."""
-    return f"stopped by the user in epoch {epoch}" if reason is None else f"stopped in epoch {epoch}: {reason}"
+def stopped_message(epoch: int, reason: str | None = None, started: bool = True) -> str:
+    """A stopped run's message: by the user, or for `reason` (mtlrec.jobs.StopFlag: a browser tab closed). A stop
+    seen before the first batch of `epoch` (`started` False) came after the epoch before: 'in epoch 2' was said of
+    a run with one epoch in its history."""
+    when = f"in epoch {epoch}" if started or epoch <= 1 else f"after epoch {epoch - 1}"
+    return f"stopped by the user {when}" if reason is None else f"stopped {when}: {reason}"
 
 
 def stop_reason(stop) -> str | None:

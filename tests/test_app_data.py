@@ -328,6 +328,20 @@ def test_a_reload_brings_back_the_uploaded_file_and_its_schema_edits():
     assert "shop.csv" in " ".join(m.value for m in reloaded.sidebar.markdown)
 
 
+@pytest.mark.usefixtures("home", "one_browser")
+def test_a_reload_keeps_a_task_set_aside_as_the_time_column_with_its_settings():
+    # it came back after a reload as an ignored binary column instead of the regression task the note promised
+    at = load_sample(open_page())
+    at.selectbox(key="schema_time").set_value("watch_time").run()
+    assert "watch_time" not in experiment(at).task_names
+
+    reloaded = open_page()
+    reloaded.selectbox(key="schema_time").set_value("timestamp").run()
+
+    [back] = [t for t in experiment(reloaded).tasks if t.name == "watch_time"]
+    assert (back.type, back.log1p) == ("regression", True)
+
+
 @pytest.mark.usefixtures("home")
 def test_without_a_browser_cookie_a_new_session_starts_empty():
     upload(open_page(), "shop.csv", small_csv())

@@ -207,6 +207,21 @@ def test_stop_flag_set_at_the_first_batch_callback_stops_within_one_batch(fit, p
     np.testing.assert_array_equal(predict_raw(model, prepared.val, CPU), val_outputs[0])
 
 
+def test_a_stop_seen_before_an_epochs_first_batch_is_said_to_come_after_the_epoch_before(fit):
+    # Stop pressed while epoch 1 was validated is seen at epoch 2's first batch: 'in epoch 2' was said of a run with
+    # one epoch in its history
+    stop = threading.Event()
+
+    def callback(progress: Progress) -> None:
+        if progress.phase == "epoch":
+            stop.set()
+
+    trainer, _ = fit(epochs=5, callback=callback, stop=stop)
+
+    assert trainer.epochs_run_ == 1
+    assert trainer.message_ == "stopped by the user after epoch 1"
+
+
 def test_stop_flag_set_before_fit_trains_nothing(fit):
     stop = threading.Event()
     stop.set()

@@ -38,7 +38,9 @@ RESULTS_RUN = "results_run_id"  # the run shown on Results and Recommend
 CLAMPED = "clamped_settings"  # notes on settings moved (into range, to fit new data) until a page shows them
 SESSION_RUNS = "session_runs"  # run ids started in this browser, oldest first
 RESTORED = "workspace_checked"  # set on a session's first script run, once its browser's workspace was looked for
-WORKSPACE_KEYS = (DATASET, EXPERIMENT, SESSION_RUNS, RESULTS_RUN)  # what a reload finds again
+# What a reload finds again; "schema_aside" holds the tasks the Data page set aside as the user, item or time column
+# (a new dataset clears it with the other schema_ keys).
+WORKSPACE_KEYS = (DATASET, EXPERIMENT, SESSION_RUNS, RESULTS_RUN, "schema_aside")
 WORKSPACES_KEPT = 256  # browsers remembered (the least recently used is forgotten first)
 _workspaces: OrderedDict[str, dict] = OrderedDict()
 _workspaces_lock = threading.Lock()
