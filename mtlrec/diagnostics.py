@@ -27,24 +27,16 @@ def shared_parameters(model: nn.Module) -> list[nn.Parameter]:
 
 def task_gradients(model: nn.Module, task_losses: torch.Tensor) -> torch.Tensor:
     """Flattened gradient of each task's loss on the model's shared parameters, (T, P). The graph is kept."""
-    params = shared_parameters(model)
-    rows = []
-    for loss in task_losses:
-        if not params or not loss.requires_grad:
-            rows.append(torch.zeros(sum(p.numel() for p in params), device=task_losses.device))
-            continue
-        grads = torch.autograd.grad(loss, params, retain_graph=True, allow_unused=True)
-        flat = [(g if g is not None else torch.zeros_like(p)).flatten() for g, p in zip(grads, params, strict=True)]
-        rows.append(torch.cat(flat))
-    return torch.stack(rows)
+    return compact_task_gradients(model, task_losses, {})
 
 
 def compact_task_gradients(
     model: nn.Module, task_losses: torch.Tensor, touched: dict[int, torch.Tensor]
 ) -> torch.Tensor:
-    """task_gradients with each embedding table's gradient cut to the rows the batches touched (`touched`: the
-    table parameter's id -> row indices; the other rows' gradient is 0), written into one (T, P') tensor: the same
-    norms and dot products for a fraction of the memory. Before, T dense copies of every table, stacked once more
+    """Each task's gradient on the shared parameters (zeros where the loss does not reach one), with each embedding
+    table's gradient cut to the rows the batches touched (`touched`: the table parameter's id -> row indices; the
+    other rows' gradient is 0; empty: whole tables, as task_gradients gives them), written into one (T, P') tensor:
+    the same norms and dot products for a fraction of the memory. Before, T dense copies of every table, stacked once more
     and summed over the batches, took an `xl` run to 3.1x the memory estimated for it."""
     params = shared_parameters(model)
     sizes = [touched[id(p)].numel() * p[0].numel() if id(p) in touched else p.numel() for p in params]

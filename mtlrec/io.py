@@ -410,14 +410,8 @@ def _read_number_text(frame: pd.DataFrame) -> list[str]:
         else:
             _put_numbers(frame, column, written.index, numbers, marker)
         read.append(column)
-        placeholders = text[marker]
-        if len(placeholders):
-            shown = "/".join(sorted({repr(str(v)) for v in placeholders.unique()}))
-            count = len(placeholders)
-            notes.append(
-                f"column '{column}': {count:,} value{'s' if count != 1 else ''} {shown} read as missing "
-                "(the rest are numbers)"
-            )
+        if marker.any():
+            notes.append(_placeholders_note(column, text[marker]))
     if read:
         shown = ", ".join(repr(str(c)) for c in read[:10]) + (", ..." if len(read) > 10 else "")
         notes.insert(0, f"numbers stored as text read as numbers in {shown}")
@@ -1498,13 +1492,17 @@ def _read_missing_markers(frame: pd.DataFrame, decimal_comma: bool = False) -> l
             # Integers beyond float64's exact range (2^53: large ids) stay exact, as nullable integers.
             big = integers and bool((numbers.abs() > 2**53).any())
             frame[column] = numbers.astype("Int64" if big else "float64")
-            shown = "/".join(sorted({repr(str(v)) for v in text[marker].unique()}))
-            count = int(marker.sum())
-            notes.append(
-                f"column '{column}': {count:,} value{'s' if count != 1 else ''} {shown} read as missing "
-                "(the rest are numbers)"
-            )
+            notes.append(_placeholders_note(column, text[marker]))
     return notes
+
+
+def _placeholders_note(column, placeholders: pd.Series) -> str:
+    """The note for a column of numbers whose `placeholders` ('-', '?', 'nan'...) were read as missing values."""
+    shown = "/".join(sorted({repr(str(v)) for v in placeholders.unique()}))
+    count = len(placeholders)
+    return (
+        f"column '{column}': {count:,} value{'s' if count != 1 else ''} {shown} read as missing (the rest are numbers)"
+    )
 
 
 # A number with one currency sign or a percent sign: $1,234.50, -$3, 12,50 €, 45%, 12.5 %.
