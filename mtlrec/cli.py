@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument(
         "--fusion",
         help="fusion weight per task, e.g. click=1,purchase=3; a task not named keeps its default: 1, -1 for negative "
-        "feedback such as is_hate or dislike, 0 for a task trained with loss weight 0",
+        "feedback such as is_hate or dislike, 0 for a task no loss trained (loss weight 0)",
     )
     rec.add_argument("--include-seen", action="store_true", help="keep items the user already interacted with")
 
@@ -469,8 +469,6 @@ def metrics_text(metrics: dict) -> str:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    import threading
-
     from mtlrec.experiment import run_experiment
     from mtlrec.runs import RUN_FILES, write_run_files
 
@@ -673,8 +671,6 @@ def _interruptible(work, stop, message: str):
     and returns what it has (the finished sweep points, the training's best epoch) instead of being lost. The main
     thread waits on an Event, not on `thread.join()`: after a join interrupted by Ctrl-C, Python 3.11 returns from
     the next join at once, and the result was read before the work had ended."""
-    import threading
-
     outcome, done = {}, threading.Event()
 
     def run() -> None:
@@ -703,8 +699,6 @@ def _interruptible(work, stop, message: str):
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    import threading
-
     from mtlrec.runs import RUN_FILES, RunStore
     from mtlrec.sweep import SweepConfig, check_parallelism, plan_text, run_sweep, sweep_csv, undefined_objectives
 

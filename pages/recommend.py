@@ -345,8 +345,9 @@ st.subheader("History")
 show_history(recommender, user, config.tasks)
 
 st.subheader("Top recommendations")
-fusion_for(run_id, config.tasks, config.untrained_tasks())
-ranking(entry["scores"], config.tasks, config.untrained_tasks())
+untrained = config.untrained_tasks()
+fusion_for(run_id, config.tasks, untrained)
+ranking(entry["scores"], config.tasks, untrained)
 
 if sample.world_spec_path(config.data.path) is not None:
     st.subheader("Against the ground truth")

@@ -68,7 +68,7 @@ def apply_link() -> None:
     uploaded file (no data=) opened before any dataset is loaded waits in the session and is applied on the first
     visit with data; the page says so."""
     params = st.query_params.to_dict()
-    signature = str(sorted(params.items()))
+    signature = link_signature(params)
     if st.session_state.get(PENDING_LINK) and state.dataset() is not None:
         params, signature = st.session_state.pop(PENDING_LINK), None  # the waiting link, whatever the address says
         tasks = link_tasks(params)
@@ -115,6 +115,11 @@ def apply_link() -> None:
         st.warning(fmt.plain(problem))
 
 
+def link_signature(query: dict) -> str:
+    """A Train address's parameters as one comparable string: the link applied and the addresses the page wrote."""
+    return str(sorted(query.items()))
+
+
 def link_tasks(params: dict) -> list[str]:
     """The task names a link's tasks= parameter holds (name:type:weight, names quoted)."""
     return [unquote(part.split(":")[0]) for part in params.get("tasks", "").split(",") if part]
@@ -123,7 +128,7 @@ def link_tasks(params: dict) -> list[str]:
 def mirror_link(config: ExperimentConfig, active: list[str]) -> None:
     """Keep the address bar in step with the settings, so the page's URL is a shareable link."""
     query = to_query(config, active)
-    signature = str(sorted(query.items()))
+    signature = link_signature(query)
     own = st.session_state.setdefault(OWN_LINKS, [])
     # The address this run came with may be older than the one the browser shows now (see apply_link): write the
     # settings whenever they differ from what the page wrote last, too.
