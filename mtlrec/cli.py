@@ -80,9 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="regression tasks to train on log1p(y), comma-separated (default: the skewed ones inference finds)",
     )
     train.add_argument("--no-log1p", help="regression tasks to train on y itself, comma-separated")
-    train.add_argument("--user-col")
-    train.add_argument("--item-col")
-    train.add_argument("--time-col")
+    train.add_argument("--user-col", help="the user id column ('none': no user column)")
+    train.add_argument("--item-col", help="the item id column ('none': no item column)")
+    train.add_argument("--time-col", help="the timestamp column ('none': no time column)")
     train.add_argument("--categorical", help="columns to embed, comma-separated (others inferred)")
     train.add_argument("--numeric", help="numeric feature columns, comma-separated (others inferred)")
     train.add_argument("--exclude", help="columns to leave out, comma-separated")
@@ -206,8 +206,20 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
         chosen = _apply_schema_flags(
             config, args, frame, args.data, proposal.tasks, list(d.categorical), list(d.numeric), inferred=True
         )
-        for leak in proposal.leaks:
-            if leak.column not in chosen and set(leak.tasks) & set(config.task_names):
+        leaks = [leak for leak in proposal.leaks if set(leak.tasks) & set(config.task_names)]
+        if [t.name for t in config.tasks] != [t.name for t in proposal.tasks]:
+            # Tasks named with --tasks that inference did not propose: the features it chose are checked against
+            # them too, and set aside as inference sets them aside for its own tasks (a one-hot `view` column
+            # beside --tasks addtocart,transaction gave AUC 1.0).
+            from mtlrec.leakage import find_leaks
+
+            found = [leak for leak in find_leaks(frame, d, config.tasks) if leak.column not in chosen]
+            gone = {leak.column for leak in found}
+            d.categorical = [c for c in d.categorical if c not in gone]
+            d.numeric = [c for c in d.numeric if c not in gone]
+            leaks += [leak for leak in found if leak.column not in {known.column for known in leaks}]
+        for leak in leaks:
+            if leak.column not in chosen:
                 print(f"note: column '{leak.column}' is not used: {leak.reason()}; name it with --categorical or "
                       "--numeric to use it")  # fmt: skip
     _apply_overrides(config, args)
@@ -227,15 +239,19 @@ def _apply_schema_flags(
     """Apply --tasks, --task-types, --weights, --(no-)log1p, the column flags and --exclude over a schema: the one
     inference proposed, or a saved config's. A task named keeps what the schema says of it (its weight; log1p for a
     skewed target) unless its type changes. Returns the columns named or excluded (they get no leak note)."""
-    from mtlrec.schema import binary_coding
+    from mtlrec.schema import binary_coding, skewed_target
 
     d = config.data
     # The ids are features as inference proposes them (also ids named with --user-col/--item-col), or as a saved
     # config had them (the Data page can leave them out)
     ids_as_features = inferred or any(c and c in categorical for c in (d.user_col, d.item_col))
     for flag in ("user_col", "item_col", "time_col"):
-        if getattr(args, flag):
-            setattr(d, flag, getattr(args, flag))
+        value = getattr(args, flag)
+        if value is None:
+            continue
+        if not value.strip() or (value.lower() == "none" and value not in frame.columns):
+            value = None  # --time-col none (or ''): no such column, although inference proposed one
+        setattr(d, flag, value)
     base = {t.name: t for t in base_tasks}
     tasks = _list(args.tasks)
     types = _list(args.task_types)
@@ -257,7 +273,7 @@ def _apply_schema_flags(
     config.tasks = [
         dataclasses.replace(base[name], type=kind, log1p=base[name].log1p and base[name].type == kind)
         if name in base
-        else TaskSpec(name, kind)
+        else TaskSpec(name, kind, log1p=kind == "regression" and skewed_target(frame[name]))
         for name, kind in zip(names, types, strict=True)
     ]
     weights = _numbers(args.weights, float, "--weights")

@@ -207,7 +207,9 @@ class Recommender:
         self.columns = RecommendColumns.around(config.tasks)  # the tables' own columns, clear of the task names
         self.user_col, self.item_col = d.user_col, d.item_col
         if d.time_col:
-            frame = frame.iloc[np.argsort(parse_time(frame[d.time_col]).to_numpy(), kind="stable")]
+            # Rows without a time count as the oldest: the latest row is one with a time when the user has one.
+            times = np.nan_to_num(parse_time(frame[d.time_col]).to_numpy(), nan=-np.inf)
+            frame = frame.iloc[np.argsort(times, kind="stable")]
         self.frame = frame.reset_index(drop=True)  # oldest first: "last" below means most recent
         features = [c for c in d.categorical + d.numeric if c not in (self.user_col, self.item_col)]
         self.item_features = item_features(self.frame, self.user_col, self.item_col, features)

@@ -410,6 +410,12 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
     return SchemaProposal(data=data, tasks=tasks, ignored=ignored, leaks=leaks)
 
 
+def skewed_target(series: pd.Series) -> bool:
+    """Whether a regression target is proposed with log1p: numbers >= 0 with a long right tail (skewness over 2,
+    as watch times and counts have), where squared errors on the raw values are ruled by a few huge ones."""
+    return bool(is_numeric(series) and series.min() >= 0 and series.skew() > 2)
+
+
 def _label_task(column: str, series: pd.Series, nunique: int) -> TaskSpec | None:
     """The task a label-like column proposes, or None when it looks like a feature after all (click_type)."""
     if binary_coding(series) is not None:
@@ -421,8 +427,7 @@ def _label_task(column: str, series: pd.Series, nunique: int) -> TaskSpec | None
     elif not _regression_named(column):
         return None  # user_ctr, click_per_day: a number about clicks, not a click (a click count is named "click")
     if is_numeric(series):
-        skewed = bool(series.min() >= 0 and series.skew() > 2)
-        return TaskSpec(column, "regression", log1p=skewed)
+        return TaskSpec(column, "regression", log1p=skewed_target(series))
     if _mostly_numeric(series):
         return TaskSpec(column, "regression")  # validation lists the rows holding text
     return None
@@ -727,7 +732,23 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
                 )
         if d.time_col and d.time_col in f.columns:
             parsed = parse_time(f[d.time_col])
-            bad = (parsed.isna() & f[d.time_col].notna()).to_numpy() | f[d.time_col].isna().to_numpy()
+            empty = f[d.time_col].isna().to_numpy()
+            bad = (parsed.isna() & f[d.time_col].notna()).to_numpy()
+            if empty.any():
+                # A missing time matters only where rows are ordered by time: the time split of the data that is
+                # split (a test file is never split). Elsewhere a few rows without a time (KuaiRec's) still train.
+                where = _where(f[d.time_col], empty)
+                if config.split.method == "time" and not prefix:
+                    problems.append(
+                        f"timestamp column '{d.time_col}' is empty in {where}: the time split orders the rows by "
+                        "time; drop those rows or fill their times, or choose the random or user split"
+                    )
+                else:
+                    notes.append(
+                        f"{prefix}timestamp column '{d.time_col}' is empty in {where}: they train as the others; "
+                        "a time split would need their times, and recommendations take a user's latest row among "
+                        "those with a time"
+                    )
             if bad.any():
                 column = f[d.time_col]
                 if pd.api.types.is_datetime64_any_dtype(column) and column.notna().to_numpy()[bad].all():

@@ -17,7 +17,7 @@ from mtlrec.errors import MtlrecError  # noqa: E402
 from mtlrec.io import UPLOAD_TYPES  # noqa: E402
 from mtlrec.leakage import find_leaks  # noqa: E402
 from mtlrec.sample import SAMPLES  # noqa: E402
-from mtlrec.schema import binary_coding, is_numeric, validate  # noqa: E402
+from mtlrec.schema import binary_coding, is_numeric, skewed_target, validate  # noqa: E402
 from ui import state  # noqa: E402
 
 NONE = "(none)"
@@ -184,7 +184,9 @@ def editor_table(
             role = "categorical" if column in categorical else "numeric" if column in numeric else "ignore"
             # More than two distinct values (in the summary's rows, a part of these) is never a binary coding.
             coded = distinct.get(column, 0) <= 2 and binary_coding(values) is not None
-            kind, log1p = ("binary" if coded or not is_numeric(values) else "regression"), False
+            # As it would be proposed as a label: log1p on for a skewed target (mtlrec.schema.skewed_target).
+            kind = "binary" if coded or not is_numeric(values) else "regression"
+            log1p = kind == "regression" and skewed_target(values)
         rows.append(
             {
                 "column": column,

@@ -223,3 +223,21 @@ def test_default_fusion_keeps_an_esmm_parent_trained_through_its_conditional_tas
     tasks = [TaskSpec("click", weight=0.0), TaskSpec("purchase"), TaskSpec("is_hate")]
     assert default_fusion(tasks) == {"click": 0.0, "purchase": 1.0, "is_hate": -1.0}
     assert default_fusion(tasks, untrained=set()) == {"click": 1.0, "purchase": 1.0, "is_hate": -1.0}
+
+
+def test_a_users_latest_row_is_one_with_a_time_when_some_rows_have_none(interactions, make_config):
+    # KuaiRec has rows with an empty time: they sorted last, so a user's "latest" row was one with no time at all.
+    frame = interactions.copy()
+    frame["hour"] = np.arange(len(frame)) % 24
+    config = make_config(epochs=1)
+    config.data.numeric = ["price", "hour"]
+    user = frame["user_id"].iloc[0]
+    rows = np.flatnonzero(frame["user_id"] == user)
+    frame["timestamp"] = frame["timestamp"].astype(float)
+    frame.loc[rows[0], ["timestamp", "hour"]] = [np.nan, 99]  # first in the file, no time
+    latest = rows[np.argmax(frame["timestamp"].to_numpy()[rows[1:]]) + 1]
+    result = run_experiment(config, frame)
+
+    candidates = Recommender(result.model, result.encoder, config, frame).candidate_rows(user)
+
+    assert (candidates["hour"] == frame.loc[latest, "hour"]).all() and frame.loc[latest, "hour"] != 99

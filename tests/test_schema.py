@@ -604,3 +604,31 @@ def test_a_public_log_item_name_does_not_win_over_a_plain_item_column(columns, i
     data = infer_schema(frame).data
 
     assert data.item_col == item and item not in data.numeric
+
+
+def test_empty_times_are_a_note_unless_the_rows_are_split_by_time(interactions):
+    # KuaiRec's few rows without a time made every split refuse the file, with no flag around it.
+    frame = interactions.copy()
+    frame["timestamp"] = frame["timestamp"].astype(float)
+    frame.loc[[3, 8], "timestamp"] = np.nan
+    config = ExperimentConfig(
+        data=DataConfig(user_col="user_id", item_col="item_id", time_col="timestamp", categorical=["category"]),
+        tasks=[TaskSpec("click")],
+    )
+
+    notes = validate(config, frame)
+
+    assert (
+        "timestamp column 'timestamp' is empty in 2 rows (rows 4, 9, e.g. empty): they train as the others; a time "
+        "split would need their times, and recommendations take a user's latest row among those with a time"
+    ) in notes
+    config.split = SplitConfig(method="time")
+    with pytest.raises(MtlrecError) as info:
+        validate(config, frame)
+    assert info.value.problems == [
+        "timestamp column 'timestamp' is empty in 2 rows (rows 4, 9, e.g. empty): the time split orders the rows by "
+        "time; drop those rows or fill their times, or choose the random or user split"
+    ]
+    # A test file is never split: its empty times are a note with a time split too.
+    assert any(n.startswith("test file: timestamp column 'timestamp' is empty in 2 rows") for n in
+               validate(config, interactions, frame))  # fmt: skip
