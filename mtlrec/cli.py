@@ -174,7 +174,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
     """Build the run's config: a saved config, or inference on the data with the flags as overrides. Returns it
     and, when inference read the data, the data as read (so that training does not read it again)."""
     from mtlrec.data import load_frames, propose_schema
-    from mtlrec.schema import binary_columns_hint
+    from mtlrec.schema import label_hint
 
     loaded = None
     if args.config:
@@ -201,7 +201,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
         if not _list(args.tasks) and not proposal.tasks:
             raise MtlrecError(
                 f"no label columns were recognised in {Path(args.data).name}: name them with --tasks a,b,c"
-                + (_event_hint(frame) or binary_columns_hint(frame))
+                + label_hint(frame)
             )
         chosen = _apply_schema_flags(
             config, args, frame, args.data, proposal.tasks, list(d.categorical), list(d.numeric), inferred=True
@@ -346,26 +346,6 @@ def _point_at_data(config: ExperimentConfig, args: argparse.Namespace) -> None:
             recorded = []
         for change in changed_files(recorded):
             print(f"warning: {change}: this re-run will not give the run's metrics", file=sys.stderr)
-
-
-EVENT_WORDS = {"behavior", "behaviour", "event", "action", "interaction"}  # not "type": device_type is a feature
-
-
-def _event_hint(frame) -> str:
-    """For a log whose outcome is one text column of event types (Taobao's behavior_type: pv, buy, cart, fav)."""
-    import pandas as pd
-
-    from mtlrec.schema import EVENT_TYPES, _parts, is_numeric
-
-    for column in frame.columns:
-        s = frame[column]
-        if set(_parts(str(column))) & EVENT_WORDS and not is_numeric(s) and 2 <= s.nunique() <= EVENT_TYPES:
-            values = [str(v) for v in pd.unique(s.dropna())]
-            return (
-                f"; column '{column}' holds event types ({', '.join(values[:6])}): add a 0/1 column per type you want "
-                f"to predict (e.g. {values[-1]} = 1 where {column} is '{values[-1]}', else 0) and name those"
-            )
-    return ""
 
 
 def _not_columns(flag: str, names: list[str], columns) -> str:
@@ -536,7 +516,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_infer(args: argparse.Namespace) -> int:
     from mtlrec.data import propose_schema, resolve_data_path
     from mtlrec.io import read_table
-    from mtlrec.schema import binary_columns_hint
+    from mtlrec.schema import label_hint
 
     table = read_table(resolve_data_path(args.data))
     proposal = propose_schema(table.frame, args.data)
@@ -547,7 +527,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
     print(f"user: {d.user_col}\nitem: {d.item_col}\ntime: {d.time_col}")
     print("tasks: " + ", ".join(f"{t.name} ({t.type}{', log1p' if t.log1p else ''})" for t in proposal.tasks))
     if not proposal.tasks:
-        hint = _event_hint(table.frame) or binary_columns_hint(table.frame)
+        hint = label_hint(table.frame)
         print("no label column was recognised: name them with --tasks a,b,c when training" + hint)
     print("categorical: " + ", ".join(d.categorical))
     print("numeric: " + ", ".join(d.numeric))

@@ -632,6 +632,32 @@ def _binary_problem(s: pd.Series, where: str) -> str:
     )
 
 
+EVENT_WORDS = {"behavior", "behaviour", "event", "action", "interaction"}  # not "type": device_type is a feature
+
+
+def label_hint(frame: pd.DataFrame) -> str:
+    """For a file with no label recognised, what to do: reshape MIND-style impression lists, split an event-type
+    column (Taobao's behavior_type: pv, buy, cart, fav) into 0/1 columns, or else the columns that read as 0/1."""
+    for column in frame.columns:
+        s = frame[column]
+        if is_numeric(s):
+            continue
+        present = s.iloc[:1000].dropna().astype(str).iloc[:200]
+        if len(present) and present.str.fullmatch(_IMPRESSION_LIST).mean() > 0.5:
+            return (
+                f"; column '{column}' holds lists of impressions with their labels (e.g. {show_value(present.iloc[0])}"
+                "): reshape the file to one row per impressed item with a 0/1 column (N4610-1 -> item N4610, click "
+                "1), and name that column"
+            )
+        if set(_parts(str(column))) & EVENT_WORDS and 2 <= s.nunique() <= EVENT_TYPES:
+            values = [str(v) for v in pd.unique(s.dropna())]
+            return (
+                f"; column '{column}' holds event types ({', '.join(values[:6])}): add a 0/1 column per type you want "
+                f"to predict (e.g. {values[-1]} = 1 where {column} is '{values[-1]}', else 0) and name those"
+            )
+    return binary_columns_hint(frame)
+
+
 def binary_columns_hint(frame: pd.DataFrame, limit: int = 8) -> str:
     """'; columns holding two values that read as 0/1: income, marital' (or '' when there is none)."""
     found = []
@@ -658,7 +684,7 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
     except MtlrecError as exc:
         problems.extend(exc.problems)
     if not config.tasks:  # point at the columns that could be labels (Census-Income's income and marital)
-        hint = binary_columns_hint(frame)
+        hint = label_hint(frame)
         problems = [p + hint if p.startswith("choose at least one task") else p for p in problems]
     d = config.data
     notes: list[str] = []

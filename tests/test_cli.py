@@ -807,3 +807,21 @@ def test_a_skewed_column_named_as_a_regression_task_gets_log1p(tmp_path):
     assert [(t["name"], t["type"], t["log1p"]) for t in tasks] == [
         ("cnt", "regression", True), ("score", "regression", False)
     ]  # fmt: skip
+
+
+def test_a_file_of_impression_lists_without_labels_says_how_to_reshape_it(tmp_path, capsys):
+    # MIND's behaviors.tsv with a header: the labels sit inside the impression lists, and the message said only
+    # that no label column was recognised.
+    rows = [
+        f"{i}\tU{i % 7}\t11/11/2019 9:05:{i % 60:02d} AM\tN{i} N{i + 1}\tN{i}-1 N{i + 2}-0 N{i + 3}-0"
+        for i in range(50)
+    ]
+    (tmp_path / "behaviors.tsv").write_text("impression_id\tuser_id\ttime\thistory\timpressions\n" + "\n".join(rows))
+
+    assert main(["train", str(tmp_path / "behaviors.tsv"), "--out", str(tmp_path / "run")]) == 2
+
+    assert capsys.readouterr().err.strip() == (
+        "error: no label columns were recognised in behaviors.tsv: name them with --tasks a,b,c; column "
+        "'impressions' holds lists of impressions with their labels (e.g. 'N0-1 N2-0 N3-0'): reshape the file to one "
+        "row per impressed item with a 0/1 column (N4610-1 -> item N4610, click 1), and name that column"
+    )
