@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import json
 import re
 import string
@@ -1676,7 +1677,9 @@ def _check_header_is_names(names: list[str], text: str, delimiter: str, source: 
             below = [row[i].strip() for row in rows if len(row) > i and row[i].strip()]
             if not below or not _like_its_column(fields[i].strip(), below):
                 return
-    shown = ", ".join(n if n else "(empty)" for n in names[:6]) + (", ..." if len(names) > 6 else "")
+    shown = ", ".join((n if len(n) <= 40 else n[:37] + "...") if n else "(empty)" for n in names[:6]) + (
+        ", ..." if len(names) > 6 else ""
+    )
     raise MtlrecError(
         f"the first line looks like data, not column names ({shown}): add a header line naming the columns",
         source=source,
@@ -1730,20 +1733,50 @@ def _trailing_empty(names: list[str]) -> int:
 
 
 def _like_its_column(word: str, below: list[str]) -> bool:
-    """Whether a text field of the first line is like the values below it: one of them, or of the shape (length and
-    kinds of characters) most of them have. Over a column of numbers, text is a name."""
+    """Whether a text field of the first line is like the values below it: one of them, or of the shape most of
+    them have. A shape is the length and kinds of characters (raw Criteo's 8-hex-digit hashes) or, for a text holding
+    digits, its letters and signs around numbers of any length: U13740 and U8125, 11/11/2019 9:05:58 AM and
+    11/13/2019 10:24:58 PM, lists of ids (N55189 N42782 ...) however long (MIND's behaviors.tsv). A word without
+    digits is compared by length, so that 'country' over 'france' stays a name. Over a column of numbers, text is a
+    name."""
     if 2 * sum(_is_number(v) for v in below) > len(below):
         return False
     if word in below:
         return True
     shapes = [_shape(v) for v in below]
-    return 2 * shapes.count(_shape(word)) > len(shapes)
+    if 2 * shapes.count(_shape(word)) > len(shapes):
+        return True
+    if not any(c.isdigit() for c in word):
+        return False
+    runs = [_runs(v) for v in below]
+    return 2 * runs.count(_runs(word)) > len(runs)
 
 
 def _shape(text: str) -> tuple[int, bool, bool, bool, bool]:
     """Length and which kinds of characters a value holds: digits, lower case, upper case, others."""
     return (len(text), any(c.isdigit() for c in text), any(c.islower() for c in text),
             any(c.isupper() for c in text), any(not c.isalnum() for c in text))  # fmt: skip
+
+
+def _runs(text: str) -> str:
+    """A value's kinds of characters, a run of digits as one (U13740 -> A9, 10:24:58 -> 9:9:9, PM -> AA), word by
+    word, and a word shaped like the one before it left out (a list of ids is the shape of one). Letters count one by
+    one: col1 is no u1."""
+    words: list[str] = []
+    for word in text.split():
+        kinds = itertools.groupby(_kind(c) for c in word)
+        shape = "".join(kind if kind == "9" else kind * len(list(run)) for kind, run in kinds)
+        if not words or words[-1] != shape:
+            words.append(shape)
+    return " ".join(words)
+
+
+def _kind(char: str) -> str:
+    if char.isdigit():
+        return "9"
+    if char.isalpha():
+        return "A" if char.isupper() else "a"
+    return char
 
 
 def _sample_rows(text: str, delimiter: str) -> list[list[str]]:

@@ -754,6 +754,42 @@ def test_headers_of_mostly_numbers_over_unlike_text_are_names(text):
     assert len(read_table(text.encode(), "wide.csv").frame) in (2, 3)
 
 
+def test_mind_behaviors_without_a_header_is_refused_though_its_ids_dates_and_lists_vary_in_length():
+    # MIND's behaviors.tsv: ids U + 1-6 digits, 12-hour dates, lists of news ids of any length. Its first row was
+    # taken for names (one row lost, then "no label columns were recognised").
+    rows = [
+        "1\tU13740\t11/11/2019 9:05:58 AM\tN55189 N42782 N34694 N45794\tN55689-1 N35729-0",
+        "2\tU91836\t11/12/2019 6:11:30 PM\tN31739 N6072 N63045\tN20678-0 N39317-0 N58114-1 N20495-0",
+        "3\tU73700\t11/14/2019 7:01:48 AM\tN10732 N25792\tN50014-0 N23877-0 N35389-0 N49712-1 N16844-0",
+        "4\tU34670\t11/11/2019 5:28:05 AM\tN45729 N2203 N871 N53880 N41375\tN35729-0 N33632-0 N49685-1",
+        "5\tU8125\t11/12/2019 4:11:21 PM\tN10078\tN39985-0 N36050-0 N16096-0 N8400-1",
+        "6\tU19739\t11/11/2019 6:52:13 PM\tN39074 N14343 N32607\tN47061-0 N39318-0 N5889-0 N15342-1",
+        "7\tU103\t11/13/2019 10:24:58 PM\t\tN28000-1 N6400-0",
+    ]
+
+    error = error_for("\n".join(rows).encode(), "behaviors.tsv")
+
+    assert error.problems == [
+        "the first line looks like data, not column names (1, U13740, 11/11/2019 9:05:58 AM, N55189 N42782 N34694 "
+        "N45794, N55689-1 N35729-0): add a header line naming the columns"
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "country,city,2019,2020\nfrance,paris,1,2\nspain,madrid,3,4\nitaly,rome,5,6\n",  # words over words
+        "A,B,1,2\nx,y,1,2\nz,w,3,4\nv,u,5,6\n",  # short names over short codes of another case
+        "user,item,2019,2020\nU13740,N55189,1,2\nU8125,N6072,3,4\nU103,N871,5,6\n",  # names over ids of any length
+        "col1,col2,2019,2020\nu1,i7,1,2\nu23,i8,3,4\nu456,i90,5,6\n",  # numbered names over shorter ids
+        "date,shop,1,2\n11/11/2019 9:05:58 AM,s1,1,2\n11/13/2019 10:24:58 PM,s2,3,4\n",
+    ],
+)
+def test_names_over_values_of_another_shape_stay_a_header(text):
+    table = read_table(text.encode(), "wide.csv")
+    assert list(table.frame.columns) == text.split("\n", 1)[0].split(",")
+
+
 def test_criteo_without_a_header_is_refused_as_data_though_most_fields_are_hashes():
     rows = [
         "\t".join([str(k % 2), *(str((k * 7 + j) % 50) for j in range(13)), *(f"{(k * 97 + j) * 2654435761 % 2**32:08x}"
