@@ -160,11 +160,17 @@ def _regression_named(column: str) -> bool:
     return bool(_tokens(column) & _REGRESSION_LABEL_TOKENS) or str(column).strip().lower() in _REGRESSION_LABEL_NAMES
 
 
+# Whole names of ad-log ids written without "id": Criteo Attribution's campaign, Taobao's brand (its ad_feature
+# table); adgroup, advertiser and creative as other ad logs write them.
+_BARE_ID_NAMES = {"campaign", "adgroup", "advertiser", "creative", "brand"}
+
+
 def _id_named(column: str) -> bool:
-    """A name ending in id: seller_id, sellerId, or one word such as visitorid or transactionid."""
+    """A name ending in id: seller_id, sellerId, or one word such as visitorid or transactionid; or an ad log's
+    campaign, adgroup, advertiser, creative or brand, ids without the word."""
     parts = _parts(column)
     last = parts[-1] if parts else ""
-    return last == "id" or (last.endswith("id") and last[:-2] in _ID_PREFIXES)
+    return last == "id" or (last.endswith("id") and last[:-2] in _ID_PREFIXES) or "".join(parts) in _BARE_ID_NAMES
 
 
 _CODE_WORDS = {"categorical", "category", "cate", "cat", "code", "class", "type"}
@@ -180,10 +186,10 @@ _QUANTITY_WORDS = {"click", "view", "sale", "order", "visit", "price", "duration
 def _code_named(column: str, number_names: bool = True) -> bool:
     """A name saying its integers are codes, not quantities: categorical_2 (AliExpress), C14 (Avazu, Criteo), 101
     or 205_14 (Ali-CCP's feature fields; not when `number_names` is False: the columns of pd.DataFrame(array) are
-    positions, 0..N-1), category_code. Standardised as numbers, such columns cost AliExpress-shaped
-    data a click AUC of 0.67 (0.51 instead)."""
+    positions, 0..N-1), category_code, cat1 (Criteo Attribution's hashed codes: a word's trailing digits number it).
+    Standardised as numbers, such columns cost AliExpress-shaped data a click AUC of 0.67 (0.51 instead)."""
     name = str(column).strip()
-    words = _parts(name)
+    words = [re.sub(r"(?<=[a-z])\d+$", "", w) for w in _parts(name)]
     if words and words[-1] in _CODE_WORDS:  # age_category, size_code, click_type, rate_type: codes...
         # ...unless a count is given per code: clicks_per_category, orders_by_type, items_in_cat
         counted = any(w in _AGGREGATE_WORDS and set(words[i + 1 : -1]) & {"per", "by", "in", "of"}

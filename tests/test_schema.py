@@ -536,6 +536,22 @@ def test_count_words_win_over_a_final_code_word_and_quantity_words_over_a_code_w
     assert len(infer_schema(array).data.categorical) == 0
 
 
+def test_numbered_category_codes_and_ad_log_ids_without_id_are_categories():
+    # Criteo Attribution's cat1..cat9 (hashed 8-digit codes) and campaign (about 200 ids) were standardised as
+    # numbers; counts keep being numbers.
+    rng = np.random.default_rng(3)
+    n = 600
+    codes = ("cat1", "cat9", "cate2", "category3", "campaign", "Campaign", "ad_group", "advertiser", "brand")
+    counts = ("click_nb", "n_clicks", "campaign_cnt", "cat1_count", "campaigns", "items_per_cat1", "price2")
+    frame = pd.DataFrame({name: rng.choice(rng.integers(1_000_000, 30_000_000, 200), n) for name in codes + counts})
+    frame["click"] = rng.integers(0, 2, n)
+
+    proposal = infer_schema(frame)
+
+    assert set(proposal.data.categorical) == set(codes)
+    assert set(proposal.data.numeric) == set(counts)
+
+
 def test_a_count_per_code_is_a_quantity_and_a_code_after_a_count_word_a_code():
     from mtlrec.schema import _code_named
 
