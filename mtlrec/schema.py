@@ -22,7 +22,7 @@ _USER_NAMES = {
 _ITEM_NAMES = {
     "item", "itemid", "iid", "product", "productid", "movie", "movieid", "video", "videoid", "article",
     "articleid", "song", "songid", "track", "trackid", "sku", "asin", "photo", "photoid", "post", "postid",
-    "doc", "docid", "ad", "adid", "content", "contentid", "business", "businessid", "book", "bookid",
+    "doc", "docid", "ad", "adid", "content", "contentid", "business", "businessid", "book", "bookid", "isbn",
 }  # fmt: skip
 # Item ids of public logs, taken only when no column has one of the names above (a poi_id beside an item_id is a
 # feature): Taobao display ads (adgroup_id), WeChat Channels (feedid), MIND (news_id), Meituan-like (poi_id), ad logs

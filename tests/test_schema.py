@@ -41,10 +41,11 @@ def test_infer_schema_recognises_other_spellings_of_id_columns(interactions):
 
 @pytest.mark.parametrize(
     ("user", "item"),
-    [("user", "adgroup_id"), ("userid", "feedid"), ("user_id", "news_id"), ("user_id", "poi_id")],
+    [("user", "adgroup_id"), ("userid", "feedid"), ("user_id", "news_id"), ("user_id", "poi_id"), ("User-ID", "ISBN")],
 )
 def test_infer_schema_recognises_the_item_columns_of_public_logs(interactions, user, item):
-    # Taobao display ads, WeChat Channels, MIND and Meituan-like logs name their items so
+    # Taobao display ads, WeChat Channels, MIND and Meituan-like logs name their items so; Book-Crossing's items are
+    # ISBNs (its ISBN was a feature: recommendations off)
     frame = interactions.rename(columns={"user_id": user, "item_id": item})
 
     data = infer_schema(frame).data
