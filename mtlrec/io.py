@@ -546,7 +546,7 @@ def _decode(data: bytes, name: str) -> tuple[str, list[str]]:
         try:
             return data.decode("utf-8-sig"), []
         except UnicodeDecodeError:
-            return _decode_by_line(data, name)
+            return _decode_by_line(data)
     try:
         text = data.decode(candidates[0])
     except UnicodeDecodeError as exc:
@@ -584,39 +584,49 @@ def _east_asian(data: bytes) -> tuple[str, list[str]] | None:
         return None
 
 
-def _decode_by_line(data: bytes, name: str) -> tuple[str, list[str]]:
+def _decode_by_line(data: bytes) -> tuple[str, list[str]]:
     """A file that is not all UTF-8: each line as UTF-8 where it is, else as Windows-1252. A UTF-8 file with a few
     lines pasted from elsewhere keeps its 'café' (decoded whole as Windows-1252 it became 'cafÃ©' beside the
     pasted line's 'café': one item, two ids). A file with no UTF-8 beyond ASCII is Chinese, Japanese or Korean
-    when the detector says so (_east_asian), else Windows-1252 as before."""
+    when the detector says so (_east_asian), else Windows-1252. Where those lines hold a byte Windows-1252 lacks
+    (0x81, 0x8d, 0x8f, 0x90, 0x9d), they are Latin-1 (ISO-8859-1), which has every byte: Book-Crossing's files are
+    Latin-1, and were refused."""
     lines = data.removeprefix(b"\xef\xbb\xbf").split(b"\n")
-    decoded, foreign, utf8_beyond_ascii, undecodable = [], [], False, None
+    decoded: list[str] = []
+    foreign: list[int] = []
+    utf8_beyond_ascii = False
     for number, line in enumerate(lines, start=1):
         try:
             decoded.append(line.decode("utf-8"))
             utf8_beyond_ascii = utf8_beyond_ascii or not line.isascii()
         except UnicodeDecodeError:
-            try:
-                decoded.append(line.decode("cp1252"))
-            except UnicodeDecodeError as exc:
-                undecodable = undecodable or (number, line[exc.start])
-                decoded.append("")
+            decoded.append("")
             foreign.append(number)
     if not utf8_beyond_ascii and (east_asian := _east_asian(data)) is not None:
         return east_asian
-    if undecodable is not None:
-        raise MtlrecError(
-            f"the file is not valid UTF-8 or Windows-1252 text (line {undecodable[0]} holds the byte "
-            f"0x{undecodable[1]:02x}, which is neither): save it as UTF-8 CSV",
-            source=name,
-        )
+    encoding, lacking = "cp1252", None
+    for number in foreign:
+        try:
+            decoded[number - 1] = lines[number - 1].decode("cp1252")
+        except UnicodeDecodeError as exc:
+            encoding, lacking = "latin-1", f"line {number} holds the byte 0x{lines[number - 1][exc.start]:02x}"
+            break
+    if encoding == "latin-1":
+        for number in foreign:
+            decoded[number - 1] = lines[number - 1].decode("latin-1")
     text = "\n".join(decoded)
     if not utf8_beyond_ascii:
+        if lacking:
+            return text, [f"read as Latin-1 (ISO-8859-1) text (the file is not UTF-8, and {lacking}, which "
+                          "Windows-1252 lacks)"]  # fmt: skip
         return text, ["read as CP1252 text (the file is not UTF-8)"]
     shown = ", ".join(map(str, foreign[:5])) + (", ..." if len(foreign) > 5 else "")
+    read_as = "Windows-1252 (check the accented text there)"
+    if lacking:
+        read_as = f"Latin-1 (check the accented text there; {lacking}, which Windows-1252 lacks)"
     return text, [
         f"line{'s' if len(foreign) > 1 else ''} {shown} {'are' if len(foreign) > 1 else 'is'} not UTF-8 like the rest "
-        "of the file: read as Windows-1252 (check the accented text there)"
+        f"of the file: read as {read_as}"
     ]
 
 

@@ -967,10 +967,24 @@ def test_a_utf8_file_with_one_windows_1252_line_keeps_its_utf8_text():
     ]
 
 
-def test_a_byte_neither_encoding_has_is_named_on_its_own_line():
-    # The message named the first byte UTF-8 could not read (on its line), even where Windows-1252 reads it.
-    data = "user,item\nu1,café crème\n".encode("cp1252") + b"u2,\x81x\n"
-    assert "(line 3 holds the byte 0x81, which is neither)" in error_for(data).message
+def test_a_file_with_bytes_windows_1252_lacks_is_read_as_latin_1_naming_the_first():
+    # Book-Crossing's files are Latin-1 (ISO-8859-1): 0x81, 0x8d, 0x8f, 0x90 and 0x9d, which Windows-1252 lacks,
+    # refused them ("not valid UTF-8 or Windows-1252 text").
+    rows = ['"User-ID";"Location";"ISBN"', '"276725";"Köln";"034545104X"', '"276726";"Zürich";"0155061224\x81"']
+    table = read_table("\n".join(rows).encode("latin-1"), "BX-Users.csv")
+    assert table.frame["Location"].tolist() == ["Köln", "Zürich"]
+    assert table.frame["ISBN"].tolist() == ["034545104X", "0155061224\x81"]
+    assert table.notes[0] == (
+        "read as Latin-1 (ISO-8859-1) text (the file is not UTF-8, and line 3 holds the byte 0x81, which Windows-1252 "
+        "lacks)"
+    )
+
+    mixed = read_table("user,item\nu1,café crème\n".encode() + b"u2,caf\xe9\x81\n", "mixed.csv")
+    assert mixed.frame["item"].tolist() == ["café crème", "café\x81"]
+    assert mixed.notes == [
+        "line 3 is not UTF-8 like the rest of the file: read as Latin-1 (check the accented text there; line 3 holds "
+        "the byte 0x81, which Windows-1252 lacks)"
+    ]
 
 
 def test_quotes_escaped_with_a_backslash_are_quotes():
