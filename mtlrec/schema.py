@@ -6,6 +6,7 @@ Inference only proposes; every choice can be overridden in the config. Validatio
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -73,6 +74,13 @@ _ID_PREFIXES = {
     "campaign", "creative", "category", "cat", "shop", "store", "seller", "brand", "author", "channel", "query",
     "request", "impression", "display", "page", "site", "app", "ad", "product", "customer", "member", "article",
     "video", "movie", "song", "track", "post", "doc", "content", "business", "book", "photo", "group", "city",
+}  # fmt: skip
+# Keys of one request, impression or session, each shared by the few rows shown together (MIND's impression_id,
+# Outbrain's display_id, Expedia's srch_id), with what they key: an embedding per key learns nothing for the next one.
+_REQUEST_KEYS = {
+    "impressionid": "impression", "impid": "impression", "displayid": "display", "requestid": "request",
+    "reqid": "request", "sessionid": "session", "queryid": "query", "qid": "query", "searchid": "search",
+    "srchid": "search", "pageviewid": "page-view",
 }  # fmt: skip
 # Numeric columns are read in blocks of at most this many values (32 MB of float64): a table may have thousands of
 # columns, and one conversion per block instead of per column keeps it fast; the cap keeps a tall table's copy small.
@@ -367,7 +375,9 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
             if task is not None:
                 tasks.append(task)
                 continue
-        if c in times or pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_timedelta64_dtype(s):
+        if _squash(c) in _REQUEST_KEYS and not (n > 100 and nunique[c] > ROW_ID_SHARE * n):
+            ignored[c] = _request_key_reason(c, nunique[c], n)  # distinct in every row: a row id (below)
+        elif c in times or pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_timedelta64_dtype(s):
             ignored[c] = "a date/time that is not the timestamp column"
         elif is_numeric(s):
             integer = pd.api.types.is_integer_dtype(s) or bool(np.all(np.mod(s.dropna(), 1) == 0))
@@ -414,6 +424,17 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
         data.numeric = [c for c in data.numeric if c != leak.column]
         ignored[leak.column] = leak.reason()
     return SchemaProposal(data=data, tasks=tasks, ignored=ignored, leaks=leaks)
+
+
+def _request_key_reason(column: str, keys: int, n: int) -> str:
+    """Why a request key (display_id) is not a feature, and how to use it: as the user column, GAUC and the ranking
+    metrics are computed per request, as MIND and Outbrain score their tasks."""
+    what = _REQUEST_KEYS[_squash(column)]
+    return (
+        f"looks like a{'n' if what[0] in 'aeiou' else ''} {what} key ({keys:,} keys in {n:,} rows), not a feature: "
+        f"an embedding per {what} does not generalise to new ones; name it as the user column (CLI: --user-col "
+        f"{shlex.quote(str(column))}) to get per-{what} GAUC and ranking metrics"
+    )
 
 
 def _label_task(column: str, series: pd.Series, nunique: int) -> TaskSpec | None:

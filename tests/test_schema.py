@@ -553,6 +553,39 @@ def test_numbered_category_codes_and_ad_log_ids_without_id_are_categories():
     assert set(proposal.data.numeric) == set(counts)
 
 
+def test_request_keys_are_ignored_with_a_note_saying_to_name_them_as_the_user_column():
+    # MIND's impression_id and Outbrain's display_id (a few ads shown together, one clicked) were embedded as
+    # categorical features: an id per request learns nothing for the next request.
+    rng = np.random.default_rng(4)
+    n = 1200
+    frame = pd.DataFrame(
+        {
+            "impression_id": np.repeat(np.arange(100), 12),
+            "display_id": np.repeat(np.arange(200), 6) + 10**6,
+            "Search ID": [f"s{i // 4}" for i in range(n)],
+            "news_id": [f"N{i}" for i in rng.integers(0, 300, n)],
+            "user": [f"U{i}" for i in rng.integers(0, 80, n)],
+            "click": rng.integers(0, 2, n),
+        }
+    )
+
+    proposal = infer_schema(frame)
+
+    assert proposal.data.categorical == ["user", "news_id"]
+    assert proposal.ignored["display_id"] == (
+        "looks like a display key (200 keys in 1,200 rows), not a feature: an embedding per display does not "
+        "generalise to new ones; name it as the user column (CLI: --user-col display_id) to get per-display GAUC and "
+        "ranking metrics"
+    )
+    assert proposal.ignored["impression_id"].startswith("looks like an impression key (100 keys in 1,200 rows)")
+    assert "(CLI: --user-col 'Search ID') to get per-search GAUC" in proposal.ignored["Search ID"]
+    frame["display_id"] = np.arange(n)  # one row per display: a row id, as before
+    assert (
+        infer_schema(frame).ignored["display_id"]
+        == "1,200 distinct integers in 1,200 rows: looks like a row id or index"
+    )
+
+
 def test_a_count_per_code_is_a_quantity_and_a_code_after_a_count_word_a_code():
     from mtlrec.schema import _code_named
 
