@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import json
 import re
 import string
@@ -545,7 +546,7 @@ def _decode(data: bytes, name: str) -> tuple[str, list[str]]:
         try:
             return data.decode("utf-8-sig"), []
         except UnicodeDecodeError:
-            return _decode_by_line(data, name)
+            return _decode_by_line(data)
     try:
         text = data.decode(candidates[0])
     except UnicodeDecodeError as exc:
@@ -583,39 +584,49 @@ def _east_asian(data: bytes) -> tuple[str, list[str]] | None:
         return None
 
 
-def _decode_by_line(data: bytes, name: str) -> tuple[str, list[str]]:
+def _decode_by_line(data: bytes) -> tuple[str, list[str]]:
     """A file that is not all UTF-8: each line as UTF-8 where it is, else as Windows-1252. A UTF-8 file with a few
     lines pasted from elsewhere keeps its 'café' (decoded whole as Windows-1252 it became 'cafÃ©' beside the
     pasted line's 'café': one item, two ids). A file with no UTF-8 beyond ASCII is Chinese, Japanese or Korean
-    when the detector says so (_east_asian), else Windows-1252 as before."""
+    when the detector says so (_east_asian), else Windows-1252. Where those lines hold a byte Windows-1252 lacks
+    (0x81, 0x8d, 0x8f, 0x90, 0x9d), they are Latin-1 (ISO-8859-1), which has every byte: Book-Crossing's files are
+    Latin-1, and were refused."""
     lines = data.removeprefix(b"\xef\xbb\xbf").split(b"\n")
-    decoded, foreign, utf8_beyond_ascii, undecodable = [], [], False, None
+    decoded: list[str] = []
+    foreign: list[int] = []
+    utf8_beyond_ascii = False
     for number, line in enumerate(lines, start=1):
         try:
             decoded.append(line.decode("utf-8"))
             utf8_beyond_ascii = utf8_beyond_ascii or not line.isascii()
         except UnicodeDecodeError:
-            try:
-                decoded.append(line.decode("cp1252"))
-            except UnicodeDecodeError as exc:
-                undecodable = undecodable or (number, line[exc.start])
-                decoded.append("")
+            decoded.append("")
             foreign.append(number)
     if not utf8_beyond_ascii and (east_asian := _east_asian(data)) is not None:
         return east_asian
-    if undecodable is not None:
-        raise MtlrecError(
-            f"the file is not valid UTF-8 or Windows-1252 text (line {undecodable[0]} holds the byte "
-            f"0x{undecodable[1]:02x}, which is neither): save it as UTF-8 CSV",
-            source=name,
-        )
+    encoding, lacking = "cp1252", None
+    for number in foreign:
+        try:
+            decoded[number - 1] = lines[number - 1].decode("cp1252")
+        except UnicodeDecodeError as exc:
+            encoding, lacking = "latin-1", f"line {number} holds the byte 0x{lines[number - 1][exc.start]:02x}"
+            break
+    if encoding == "latin-1":
+        for number in foreign:
+            decoded[number - 1] = lines[number - 1].decode("latin-1")
     text = "\n".join(decoded)
     if not utf8_beyond_ascii:
+        if lacking:
+            return text, [f"read as Latin-1 (ISO-8859-1) text (the file is not UTF-8, and {lacking}, which "
+                          "Windows-1252 lacks)"]  # fmt: skip
         return text, ["read as CP1252 text (the file is not UTF-8)"]
     shown = ", ".join(map(str, foreign[:5])) + (", ..." if len(foreign) > 5 else "")
+    read_as = "Windows-1252 (check the accented text there)"
+    if lacking:
+        read_as = f"Latin-1 (check the accented text there; {lacking}, which Windows-1252 lacks)"
     return text, [
         f"line{'s' if len(foreign) > 1 else ''} {shown} {'are' if len(foreign) > 1 else 'is'} not UTF-8 like the rest "
-        "of the file: read as Windows-1252 (check the accented text there)"
+        f"of the file: read as {read_as}"
     ]
 
 
@@ -1676,7 +1687,9 @@ def _check_header_is_names(names: list[str], text: str, delimiter: str, source: 
             below = [row[i].strip() for row in rows if len(row) > i and row[i].strip()]
             if not below or not _like_its_column(fields[i].strip(), below):
                 return
-    shown = ", ".join(n if n else "(empty)" for n in names[:6]) + (", ..." if len(names) > 6 else "")
+    shown = ", ".join((n if len(n) <= 40 else n[:37] + "...") if n else "(empty)" for n in names[:6]) + (
+        ", ..." if len(names) > 6 else ""
+    )
     raise MtlrecError(
         f"the first line looks like data, not column names ({shown}): add a header line naming the columns",
         source=source,
@@ -1730,20 +1743,50 @@ def _trailing_empty(names: list[str]) -> int:
 
 
 def _like_its_column(word: str, below: list[str]) -> bool:
-    """Whether a text field of the first line is like the values below it: one of them, or of the shape (length and
-    kinds of characters) most of them have. Over a column of numbers, text is a name."""
+    """Whether a text field of the first line is like the values below it: one of them, or of the shape most of
+    them have. A shape is the length and kinds of characters (raw Criteo's 8-hex-digit hashes) or, for a text holding
+    digits, its letters and signs around numbers of any length: U13740 and U8125, 11/11/2019 9:05:58 AM and
+    11/13/2019 10:24:58 PM, lists of ids (N55189 N42782 ...) however long (MIND's behaviors.tsv). A word without
+    digits is compared by length, so that 'country' over 'france' stays a name. Over a column of numbers, text is a
+    name."""
     if 2 * sum(_is_number(v) for v in below) > len(below):
         return False
     if word in below:
         return True
     shapes = [_shape(v) for v in below]
-    return 2 * shapes.count(_shape(word)) > len(shapes)
+    if 2 * shapes.count(_shape(word)) > len(shapes):
+        return True
+    if not any(c.isdigit() for c in word):
+        return False
+    runs = [_runs(v) for v in below]
+    return 2 * runs.count(_runs(word)) > len(runs)
 
 
 def _shape(text: str) -> tuple[int, bool, bool, bool, bool]:
     """Length and which kinds of characters a value holds: digits, lower case, upper case, others."""
     return (len(text), any(c.isdigit() for c in text), any(c.islower() for c in text),
             any(c.isupper() for c in text), any(not c.isalnum() for c in text))  # fmt: skip
+
+
+def _runs(text: str) -> str:
+    """A value's kinds of characters, a run of digits as one (U13740 -> A9, 10:24:58 -> 9:9:9, PM -> AA), word by
+    word, and a word shaped like the one before it left out (a list of ids is the shape of one). Letters count one by
+    one: col1 is no u1."""
+    words: list[str] = []
+    for word in text.split():
+        kinds = itertools.groupby(_kind(c) for c in word)
+        shape = "".join(kind if kind == "9" else kind * len(list(run)) for kind, run in kinds)
+        if not words or words[-1] != shape:
+            words.append(shape)
+    return " ".join(words)
+
+
+def _kind(char: str) -> str:
+    if char.isdigit():
+        return "9"
+    if char.isalpha():
+        return "A" if char.isupper() else "a"
+    return char
 
 
 def _sample_rows(text: str, delimiter: str) -> list[list[str]]:

@@ -6,6 +6,7 @@ Inference only proposes; every choice can be overridden in the config. Validatio
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,7 +23,7 @@ _USER_NAMES = {
 _ITEM_NAMES = {
     "item", "itemid", "iid", "product", "productid", "movie", "movieid", "video", "videoid", "article",
     "articleid", "song", "songid", "track", "trackid", "sku", "asin", "photo", "photoid", "post", "postid",
-    "doc", "docid", "ad", "adid", "content", "contentid", "business", "businessid", "book", "bookid",
+    "doc", "docid", "ad", "adid", "content", "contentid", "business", "businessid", "book", "bookid", "isbn",
 }  # fmt: skip
 # Item ids of public logs, taken only when no column has one of the names above (a poi_id beside an item_id is a
 # feature): Taobao display ads (adgroup_id), WeChat Channels (feedid), MIND (news_id), Meituan-like (poi_id), ad logs
@@ -73,6 +74,13 @@ _ID_PREFIXES = {
     "campaign", "creative", "category", "cat", "shop", "store", "seller", "brand", "author", "channel", "query",
     "request", "impression", "display", "page", "site", "app", "ad", "product", "customer", "member", "article",
     "video", "movie", "song", "track", "post", "doc", "content", "business", "book", "photo", "group", "city",
+}  # fmt: skip
+# Keys of one request, impression or session, each shared by the few rows shown together (MIND's impression_id,
+# Outbrain's display_id, Expedia's srch_id), with what they key: an embedding per key learns nothing for the next one.
+_REQUEST_KEYS = {
+    "impressionid": "impression", "impid": "impression", "displayid": "display", "requestid": "request",
+    "reqid": "request", "sessionid": "session", "queryid": "query", "qid": "query", "searchid": "search",
+    "srchid": "search", "pageviewid": "page-view",
 }  # fmt: skip
 # Numeric columns are read in blocks of at most this many values (32 MB of float64): a table may have thousands of
 # columns, and one conversion per block instead of per column keeps it fast; the cap keeps a tall table's copy small.
@@ -160,11 +168,17 @@ def _regression_named(column: str) -> bool:
     return bool(_tokens(column) & _REGRESSION_LABEL_TOKENS) or str(column).strip().lower() in _REGRESSION_LABEL_NAMES
 
 
+# Whole names of ad-log ids written without "id": Criteo Attribution's campaign, Taobao's brand (its ad_feature
+# table); adgroup, advertiser and creative as other ad logs write them.
+_BARE_ID_NAMES = {"campaign", "adgroup", "advertiser", "creative", "brand"}
+
+
 def _id_named(column: str) -> bool:
-    """A name ending in id: seller_id, sellerId, or one word such as visitorid or transactionid."""
+    """A name ending in id: seller_id, sellerId, or one word such as visitorid or transactionid; or an ad log's
+    campaign, adgroup, advertiser, creative or brand, ids without the word."""
     parts = _parts(column)
     last = parts[-1] if parts else ""
-    return last == "id" or (last.endswith("id") and last[:-2] in _ID_PREFIXES)
+    return last == "id" or (last.endswith("id") and last[:-2] in _ID_PREFIXES) or "".join(parts) in _BARE_ID_NAMES
 
 
 _CODE_WORDS = {"categorical", "category", "cate", "cat", "code", "class", "type"}
@@ -180,10 +194,10 @@ _QUANTITY_WORDS = {"click", "view", "sale", "order", "visit", "price", "duration
 def _code_named(column: str, number_names: bool = True) -> bool:
     """A name saying its integers are codes, not quantities: categorical_2 (AliExpress), C14 (Avazu, Criteo), 101
     or 205_14 (Ali-CCP's feature fields; not when `number_names` is False: the columns of pd.DataFrame(array) are
-    positions, 0..N-1), category_code. Standardised as numbers, such columns cost AliExpress-shaped
-    data a click AUC of 0.67 (0.51 instead)."""
+    positions, 0..N-1), category_code, cat1 (Criteo Attribution's hashed codes: a word's trailing digits number it).
+    Standardised as numbers, such columns cost AliExpress-shaped data a click AUC of 0.67 (0.51 instead)."""
     name = str(column).strip()
-    words = _parts(name)
+    words = [re.sub(r"(?<=[a-z])\d+$", "", w) for w in _parts(name)]
     if words and words[-1] in _CODE_WORDS:  # age_category, size_code, click_type, rate_type: codes...
         # ...unless a count is given per code: clicks_per_category, orders_by_type, items_in_cat
         counted = any(w in _AGGREGATE_WORDS and set(words[i + 1 : -1]) & {"per", "by", "in", "of"}
@@ -361,7 +375,9 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
             if task is not None:
                 tasks.append(task)
                 continue
-        if c in times or pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_timedelta64_dtype(s):
+        if _squash(c) in _REQUEST_KEYS and not (n > 100 and nunique[c] > ROW_ID_SHARE * n):
+            ignored[c] = _request_key_reason(c, nunique[c], n)  # distinct in every row: a row id (below)
+        elif c in times or pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_timedelta64_dtype(s):
             ignored[c] = "a date/time that is not the timestamp column"
         elif is_numeric(s):
             integer = pd.api.types.is_integer_dtype(s) or bool(np.all(np.mod(s.dropna(), 1) == 0))
@@ -414,6 +430,17 @@ def skewed_target(series: pd.Series) -> bool:
     """Whether a regression target is proposed with log1p: numbers >= 0 with a long right tail (skewness over 2,
     as watch times and counts have), where squared errors on the raw values are ruled by a few huge ones."""
     return bool(is_numeric(series) and series.min() >= 0 and series.skew() > 2)
+
+
+def _request_key_reason(column: str, keys: int, n: int) -> str:
+    """Why a request key (display_id) is not a feature, and how to use it: as the user column, GAUC and the ranking
+    metrics are computed per request, as MIND and Outbrain score their tasks."""
+    what = _REQUEST_KEYS[_squash(column)]
+    return (
+        f"looks like a{'n' if what[0] in 'aeiou' else ''} {what} key ({keys:,} keys in {n:,} rows), not a feature: "
+        f"an embedding per {what} does not generalise to new ones; name it as the user column (CLI: --user-col "
+        f"{shlex.quote(str(column))}) to get per-{what} GAUC and ranking metrics"
+    )
 
 
 def _label_task(column: str, series: pd.Series, nunique: int) -> TaskSpec | None:

@@ -55,8 +55,8 @@ u17,i204,1709251226,ios,12.5,1,0,31.2
 u17,i9,1709251290,ios,3.0,0,0,0.0
 ```
 
-CSV (comma, semicolon, tab or pipe separated; UTF-8, UTF-16, Windows-1252 or a Chinese, Japanese or Korean Windows
-encoding; optionally gzipped) or Parquet.
+CSV (comma, semicolon, tab or pipe separated; UTF-8, UTF-16, Windows-1252, Latin-1 or a Chinese, Japanese or Korean
+Windows encoding; optionally gzipped) or Parquet.
 """
 
 

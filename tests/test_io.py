@@ -754,6 +754,42 @@ def test_headers_of_mostly_numbers_over_unlike_text_are_names(text):
     assert len(read_table(text.encode(), "wide.csv").frame) in (2, 3)
 
 
+def test_mind_behaviors_without_a_header_is_refused_though_its_ids_dates_and_lists_vary_in_length():
+    # MIND's behaviors.tsv: ids U + 1-6 digits, 12-hour dates, lists of news ids of any length. Its first row was
+    # taken for names (one row lost, then "no label columns were recognised").
+    rows = [
+        "1\tU13740\t11/11/2019 9:05:58 AM\tN55189 N42782 N34694 N45794\tN55689-1 N35729-0",
+        "2\tU91836\t11/12/2019 6:11:30 PM\tN31739 N6072 N63045\tN20678-0 N39317-0 N58114-1 N20495-0",
+        "3\tU73700\t11/14/2019 7:01:48 AM\tN10732 N25792\tN50014-0 N23877-0 N35389-0 N49712-1 N16844-0",
+        "4\tU34670\t11/11/2019 5:28:05 AM\tN45729 N2203 N871 N53880 N41375\tN35729-0 N33632-0 N49685-1",
+        "5\tU8125\t11/12/2019 4:11:21 PM\tN10078\tN39985-0 N36050-0 N16096-0 N8400-1",
+        "6\tU19739\t11/11/2019 6:52:13 PM\tN39074 N14343 N32607\tN47061-0 N39318-0 N5889-0 N15342-1",
+        "7\tU103\t11/13/2019 10:24:58 PM\t\tN28000-1 N6400-0",
+    ]
+
+    error = error_for("\n".join(rows).encode(), "behaviors.tsv")
+
+    assert error.problems == [
+        "the first line looks like data, not column names (1, U13740, 11/11/2019 9:05:58 AM, N55189 N42782 N34694 "
+        "N45794, N55689-1 N35729-0): add a header line naming the columns"
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "country,city,2019,2020\nfrance,paris,1,2\nspain,madrid,3,4\nitaly,rome,5,6\n",  # words over words
+        "A,B,1,2\nx,y,1,2\nz,w,3,4\nv,u,5,6\n",  # short names over short codes of another case
+        "user,item,2019,2020\nU13740,N55189,1,2\nU8125,N6072,3,4\nU103,N871,5,6\n",  # names over ids of any length
+        "col1,col2,2019,2020\nu1,i7,1,2\nu23,i8,3,4\nu456,i90,5,6\n",  # numbered names over shorter ids
+        "date,shop,1,2\n11/11/2019 9:05:58 AM,s1,1,2\n11/13/2019 10:24:58 PM,s2,3,4\n",
+    ],
+)
+def test_names_over_values_of_another_shape_stay_a_header(text):
+    table = read_table(text.encode(), "wide.csv")
+    assert list(table.frame.columns) == text.split("\n", 1)[0].split(",")
+
+
 def test_criteo_without_a_header_is_refused_as_data_though_most_fields_are_hashes():
     rows = [
         "\t".join([str(k % 2), *(str((k * 7 + j) % 50) for j in range(13)), *(f"{(k * 97 + j) * 2654435761 % 2**32:08x}"
@@ -931,10 +967,24 @@ def test_a_utf8_file_with_one_windows_1252_line_keeps_its_utf8_text():
     ]
 
 
-def test_a_byte_neither_encoding_has_is_named_on_its_own_line():
-    # The message named the first byte UTF-8 could not read (on its line), even where Windows-1252 reads it.
-    data = "user,item\nu1,café crème\n".encode("cp1252") + b"u2,\x81x\n"
-    assert "(line 3 holds the byte 0x81, which is neither)" in error_for(data).message
+def test_a_file_with_bytes_windows_1252_lacks_is_read_as_latin_1_naming_the_first():
+    # Book-Crossing's files are Latin-1 (ISO-8859-1): 0x81, 0x8d, 0x8f, 0x90 and 0x9d, which Windows-1252 lacks,
+    # refused them ("not valid UTF-8 or Windows-1252 text").
+    rows = ['"User-ID";"Location";"ISBN"', '"276725";"Köln";"034545104X"', '"276726";"Zürich";"0155061224\x81"']
+    table = read_table("\n".join(rows).encode("latin-1"), "BX-Users.csv")
+    assert table.frame["Location"].tolist() == ["Köln", "Zürich"]
+    assert table.frame["ISBN"].tolist() == ["034545104X", "0155061224\x81"]
+    assert table.notes[0] == (
+        "read as Latin-1 (ISO-8859-1) text (the file is not UTF-8, and line 3 holds the byte 0x81, which Windows-1252 "
+        "lacks)"
+    )
+
+    mixed = read_table("user,item\nu1,café crème\n".encode() + b"u2,caf\xe9\x81\n", "mixed.csv")
+    assert mixed.frame["item"].tolist() == ["café crème", "café\x81"]
+    assert mixed.notes == [
+        "line 3 is not UTF-8 like the rest of the file: read as Latin-1 (check the accented text there; line 3 holds "
+        "the byte 0x81, which Windows-1252 lacks)"
+    ]
 
 
 def test_quotes_escaped_with_a_backslash_are_quotes():

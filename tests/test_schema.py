@@ -41,10 +41,11 @@ def test_infer_schema_recognises_other_spellings_of_id_columns(interactions):
 
 @pytest.mark.parametrize(
     ("user", "item"),
-    [("user", "adgroup_id"), ("userid", "feedid"), ("user_id", "news_id"), ("user_id", "poi_id")],
+    [("user", "adgroup_id"), ("userid", "feedid"), ("user_id", "news_id"), ("user_id", "poi_id"), ("User-ID", "ISBN")],
 )
 def test_infer_schema_recognises_the_item_columns_of_public_logs(interactions, user, item):
-    # Taobao display ads, WeChat Channels, MIND and Meituan-like logs name their items so
+    # Taobao display ads, WeChat Channels, MIND and Meituan-like logs name their items so; Book-Crossing's items are
+    # ISBNs (its ISBN was a feature: recommendations off)
     frame = interactions.rename(columns={"user_id": user, "item_id": item})
 
     data = infer_schema(frame).data
@@ -534,6 +535,55 @@ def test_count_words_win_over_a_final_code_word_and_quantity_words_over_a_code_w
     array = pd.DataFrame(np.delete(values, 5, axis=1).tolist(), columns=names[:-1])
     array = pd.concat([array, pd.DataFrame({"²": rng.integers(0, 100, n)})], axis=1)
     assert len(infer_schema(array).data.categorical) == 0
+
+
+def test_numbered_category_codes_and_ad_log_ids_without_id_are_categories():
+    # Criteo Attribution's cat1..cat9 (hashed 8-digit codes) and campaign (about 200 ids) were standardised as
+    # numbers; counts keep being numbers.
+    rng = np.random.default_rng(3)
+    n = 600
+    codes = ("cat1", "cat9", "cate2", "category3", "campaign", "Campaign", "ad_group", "advertiser", "brand")
+    counts = ("click_nb", "n_clicks", "campaign_cnt", "cat1_count", "campaigns", "items_per_cat1", "price2")
+    frame = pd.DataFrame({name: rng.choice(rng.integers(1_000_000, 30_000_000, 200), n) for name in codes + counts})
+    frame["click"] = rng.integers(0, 2, n)
+
+    proposal = infer_schema(frame)
+
+    assert set(proposal.data.categorical) == set(codes)
+    assert set(proposal.data.numeric) == set(counts)
+
+
+def test_request_keys_are_ignored_with_a_note_saying_to_name_them_as_the_user_column():
+    # MIND's impression_id and Outbrain's display_id (a few ads shown together, one clicked) were embedded as
+    # categorical features: an id per request learns nothing for the next request.
+    rng = np.random.default_rng(4)
+    n = 1200
+    frame = pd.DataFrame(
+        {
+            "impression_id": np.repeat(np.arange(100), 12),
+            "display_id": np.repeat(np.arange(200), 6) + 10**6,
+            "Search ID": [f"s{i // 4}" for i in range(n)],
+            "news_id": [f"N{i}" for i in rng.integers(0, 300, n)],
+            "user": [f"U{i}" for i in rng.integers(0, 80, n)],
+            "click": rng.integers(0, 2, n),
+        }
+    )
+
+    proposal = infer_schema(frame)
+
+    assert proposal.data.categorical == ["user", "news_id"]
+    assert proposal.ignored["display_id"] == (
+        "looks like a display key (200 keys in 1,200 rows), not a feature: an embedding per display does not "
+        "generalise to new ones; name it as the user column (CLI: --user-col display_id) to get per-display GAUC and "
+        "ranking metrics"
+    )
+    assert proposal.ignored["impression_id"].startswith("looks like an impression key (100 keys in 1,200 rows)")
+    assert "(CLI: --user-col 'Search ID') to get per-search GAUC" in proposal.ignored["Search ID"]
+    frame["display_id"] = np.arange(n)  # one row per display: a row id, as before
+    assert (
+        infer_schema(frame).ignored["display_id"]
+        == "1,200 distinct integers in 1,200 rows: looks like a row id or index"
+    )
 
 
 def test_a_count_per_code_is_a_quantity_and_a_code_after_a_count_word_a_code():
