@@ -11,6 +11,7 @@ that had missing values in training, an extra 0/1 "<column>__missing" input tell
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -150,7 +151,7 @@ class Encoder:
     ):
         self.categorical = list(categorical)
         self.numeric = list(numeric)
-        self.tasks = list(tasks)
+        self.tasks = [dataclasses.replace(t) for t in tasks]  # its own specs: a caller's later edits stay theirs
         self.max_vocab = max_vocab
         self.min_count = min_count
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -113,7 +114,10 @@ def run_experiment(
     """Train and evaluate one run. Bad data or settings raise MtlrecError before training starts.
 
     The data: `frame` (and `test_frame`), or `prepared`, or the config's files (`loaded` when already read).
+    The run works on its own copy of `config`: changing yours afterwards (for the next run) changes neither this
+    result's config, nor what RunStore.save writes, nor its encoder's tasks.
     """
+    config = copy.deepcopy(config)
     if prepared is None:
         prepared = prepare(config, frame, test_frame, loaded=loaded)
     device = resolve_device(config.train.device)

@@ -123,6 +123,24 @@ def test_stopped_run_keeps_the_model_of_its_partial_epoch(_interactions_once, ma
     assert len(stopped.predictions) == 600
 
 
+def test_a_result_keeps_the_config_it_was_trained_with(_interactions_once, make_config, tmp_path):
+    # A notebook reuses one config object: click trained at weight 0, then the same object set to 1 for a second run.
+    config = make_config(epochs=1)
+    config.tasks[0].weight = 0.0
+
+    first = run_experiment(config, _interactions_once)
+    config.tasks[0].weight = 1.0
+    config.train.epochs = 5
+
+    assert first.config is not config
+    assert (first.config.tasks[0].weight, first.config.train.epochs) == (0.0, 1)
+    assert first.config.untrained_tasks() == {"click"}
+    assert first.encoder.tasks[0].weight == 0.0 and first.encoder.tasks[0] is not config.tasks[0]
+    store = RunStore(tmp_path)
+    saved = store.load(store.save(first)).config
+    assert (saved.tasks[0].weight, saved.train.epochs) == (0.0, 1)
+
+
 def test_bad_settings_raise_before_training(_interactions_once, make_config):
     config = make_config()
     config.tasks[0].name = "purchase"
