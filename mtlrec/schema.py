@@ -303,8 +303,50 @@ def _numeric_dtype(dtype) -> bool:
     return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
 
 
+def check_frame(frame: object, what: str = "the table") -> None:
+    """Raise MtlrecError when `frame` is no table the library can use: not a pandas DataFrame, columns with several
+    levels of names or names that are not text (pd.DataFrame(array) names them 0, 1, 2…), duplicate names, no rows.
+
+    infer_schema and prepare check a DataFrame passed in with it. Files never fail the name rules: mtlrec.io reads
+    number names as text and refuses the others with the same advice.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        got = type(frame).__name__
+        role = "" if what == "the table" else f" as {what}"
+        raise MtlrecError(f"expected a pandas DataFrame{role}, got {got}: make one, e.g. pd.DataFrame(records)")
+    columns = frame.columns
+    if isinstance(columns, pd.MultiIndex):
+        raise MtlrecError(
+            f"{what}'s columns have {columns.nlevels} levels of names (e.g. {columns[0]!r}), but column names must "
+            "be one level of text: flatten them, e.g. df.columns = ['_'.join(map(str, c)) for c in df.columns]"
+        )
+    other = [c for c in columns if not isinstance(c, str)]
+    if other:
+        shown = ", ".join(map(repr, other[:5])) + (", ..." if len(other) > 5 else "")
+        raise MtlrecError(
+            f"{what}'s column names must be text, but {len(other):,} {'is' if len(other) == 1 else 'are'} not "
+            f"({shown}; pd.DataFrame(array) names its columns 0, 1, 2…): rename them, e.g. "
+            "df.columns = df.columns.astype(str)"
+        )
+    if columns.has_duplicates:
+        positions: dict[str, list[int]] = {}
+        for position, column in enumerate(columns, start=1):
+            positions.setdefault(column, []).append(position)
+        duplicates = [
+            f"'{c}' (columns {', '.join(map(str, p[:5]))}{', ...' if len(p) > 5 else ''})"
+            for c, p in positions.items()
+            if len(p) > 1
+        ]
+        raise MtlrecError(
+            f"{what} has duplicate column names: {'; '.join(duplicates[:10])}: give every column a unique name"
+        )
+    if not len(frame):
+        raise MtlrecError(f"{what} has no rows: pass the rows to learn from")
+
+
 def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
     """Propose user/item/time columns, tasks and feature types from names, dtypes and cardinality."""
+    check_frame(frame)
     n = len(frame)
     series = dict(frame.items())  # one pass over the columns: a frame may have 10,000 of them
     columns = list(series)
