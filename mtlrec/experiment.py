@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -117,7 +116,7 @@ def run_experiment(
     The run works on its own copy of `config`: changing yours afterwards (for the next run) changes neither this
     result's config, nor what RunStore.save writes, nor its encoder's tasks.
     """
-    config = copy.deepcopy(config)
+    config = config.copy()
     if prepared is None:
         prepared = prepare(config, frame, test_frame, loaded=loaded)
     device = resolve_device(config.train.device)

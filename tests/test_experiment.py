@@ -141,6 +141,20 @@ def test_a_result_keeps_the_config_it_was_trained_with(_interactions_once, make_
     assert (saved.tasks[0].weight, saved.train.epochs) == (0.0, 1)
 
 
+def test_features_given_as_tuples_train_and_are_saved_as_lists(_interactions_once, make_config):
+    # ("user_id", "category") passed check(), then raised a TypeError where lists are joined (leakage.py).
+    config = make_config(epochs=1)
+    config.data.categorical, config.data.numeric = ("user_id", "item_id", "category"), ("price",)
+
+    result = run_experiment(config, _interactions_once)
+
+    assert result.status == "finished"
+    assert (result.config.data.categorical, result.config.data.numeric) == (
+        ["user_id", "item_id", "category"],
+        ["price"],
+    )
+
+
 def test_bad_settings_raise_before_training(_interactions_once, make_config):
     config = make_config()
     config.tasks[0].name = "purchase"
