@@ -22,7 +22,7 @@ from mtlrec.config import ExperimentConfig, RecommendColumns, TaskSpec
 from mtlrec.encode import Encoder
 from mtlrec.errors import MtlrecError
 from mtlrec.schema import negative_feedback, parse_time
-from mtlrec.train import predict_raw
+from mtlrec.train import predict_raw, resolve_device
 
 ASSOCIATION = 0.5  # a column belongs to the item (or the user) when its rows agree on it this much beyond chance
 SIGNIFICANCE = 3.0  # ... and that agreement is this many standard errors of chance agreement above chance
@@ -191,7 +191,10 @@ def fuse(
 
 
 class Recommender:
-    """Recommends items to the users of an interaction table with a trained model and its encoder."""
+    """Recommends items to the users of an interaction table with a trained model and its encoder.
+
+    `device` is where the model scores ('cpu', 'cuda', or 'auto': CUDA when present); the model is moved there.
+    """
 
     def __init__(
         self,
@@ -213,7 +216,8 @@ class Recommender:
                 "with: restore the file, or train a new run on the file as it is now",
                 source=Path(d.path).name if d.path else None,
             )
-        self.model, self.encoder, self.config, self.device = model.eval(), encoder, config, torch.device(device)
+        self.device = resolve_device(device)
+        self.model, self.encoder, self.config = model.to(self.device).eval(), encoder, config
         self.columns = RecommendColumns.around(config.tasks)  # the tables' own columns, clear of the task names
         self.user_col, self.item_col = d.user_col, d.item_col
         if d.time_col:

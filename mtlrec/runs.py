@@ -22,12 +22,15 @@ import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from mtlrec.config import PREDICTION_COLUMNS, ExperimentConfig
 from mtlrec.errors import MtlrecError
+
+if TYPE_CHECKING:
+    import torch
 
 DEFAULT_HOME = Path(os.environ.get("MTLREC_HOME", "mtlrec_runs"))
 RUN_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
@@ -184,12 +187,16 @@ class LoadedRun:
         table.attrs[PREDICTION_COLUMNS] = self.config.prediction_columns()
         return table
 
-    def load_model(self, device: str = "cpu"):
-        """(model, encoder) rebuilt from the config, the encoder and the state_dict (weights_only=True)."""
+    def load_model(self, device: str | torch.device = "cpu"):
+        """(model, encoder) rebuilt from the config, the encoder and the state_dict (weights_only=True), the model
+        in eval mode on `device` ('cpu', 'cuda', or 'auto': CUDA when present; see mtlrec.train.resolve_device)."""
         import torch
 
         from mtlrec.encode import Encoder
         from mtlrec.models import build_model
+        from mtlrec.train import resolve_device
+
+        device = resolve_device(device)
 
         if (problem := self.model_problem) is not None:
             raise MtlrecError(f"run '{self.run_id}' has no evaluated model: {problem}")
@@ -210,7 +217,7 @@ class LoadedRun:
             )
         try:
             # weights_only: tensors and plain containers only; a crafted pickle is refused, never run.
-            state = torch.load(self.folder / "model.pt", map_location=device, weights_only=True)
+            state = torch.load(self.folder / "model.pt", map_location="cpu", weights_only=True)
             model.load_state_dict(state)
         except Exception as exc:  # torch raises UnpicklingError, RuntimeError, EOFError... for bad files
             if "Unsupported global" in str(exc):  # a class or function the file would have called
@@ -222,8 +229,7 @@ class LoadedRun:
                 f"run '{self.run_id}': model.pt is damaged or is not this run's weights ({type(exc).__name__}: "
                 f"{str(exc)[:200]}); train the run again"
             ) from None
-        model.eval()
-        return model, encoder
+        return model.to(device).eval(), encoder
 
 
 def read_run_folder(folder: Path, run_id: str | None = None) -> LoadedRun:
