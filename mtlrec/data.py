@@ -340,9 +340,9 @@ def prepare(
         train_idx=train_idx,
         val_idx=val_idx,
         encoder=encoder,
-        train=encoder.transform(train_frame),
-        val=encoder.transform(frame.iloc[val_idx]),
-        test=encoder.transform(test_frame),
+        train=encoder.transform(train_frame, labels=True),
+        val=encoder.transform(frame.iloc[val_idx], labels=True),
+        test=encoder.transform(test_frame, labels=True),
         notes=notes,
         files=data_files(config),
     )

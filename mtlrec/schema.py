@@ -582,6 +582,17 @@ def _row_list(rows: np.ndarray) -> str:
     return f"{'row' if len(rows) == 1 else 'rows'} {shown}"
 
 
+def text_in_numbers(series: pd.Series) -> str | None:
+    """Where a column of numbers holds text ('2 rows (rows 3, 9, e.g. 'cheap')'), or None. Empty strings are
+    missing values (a CSV reader makes them so; Parquet keeps them as text)."""
+    if _numeric_dtype(series.dtype):
+        return None
+    converted = pd.to_numeric(series, errors="coerce")
+    blank = series.astype("string").str.strip().eq("").fillna(False)
+    bad = (converted.isna() & series.notna() & ~blank).to_numpy()
+    return _where(series, bad) if bad.any() else None
+
+
 def _where(series: pd.Series, mask: np.ndarray) -> str:
     """'1 row (row 17, e.g. 'x')' / '5 rows (rows 3, 9, 11, ..., e.g. 'x')', for messages."""
     rows = np.flatnonzero(mask)
@@ -744,16 +755,11 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
         features = [c for c in d.numeric if c in dtypes]
         plain = [c for c in features if _numeric_dtype(dtypes[c])]
         for c in features:
-            if not _numeric_dtype(dtypes[c]):
-                converted = pd.to_numeric(f[c], errors="coerce")
-                # An empty string is a missing value (a CSV reader makes it one; Parquet keeps it as text).
-                blank = f[c].astype("string").str.strip().eq("").fillna(False)
-                bad = (converted.isna() & f[c].notna() & ~blank).to_numpy()
-                if bad.any():
-                    problems.append(
-                        f"{prefix}column '{c}' is a numeric feature but has text in {_where(f[c], bad)}: "
-                        "clean those values or make the column categorical"
-                    )
+            if not _numeric_dtype(dtypes[c]) and (text := text_in_numbers(f[c])):
+                problems.append(
+                    f"{prefix}column '{c}' is a numeric feature but has text in {text}: "
+                    "clean those values or make the column categorical"
+                )
         # Numeric columns in blocks (a table may have thousands of them): one conversion per block, not per column.
         width = max(1, BLOCK_VALUES // max(len(f), 1))
         for start in range(0, len(plain) if not prefix else 0, width):
