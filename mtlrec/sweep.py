@@ -598,6 +598,9 @@ def run_sweep(
 ) -> SweepResult:
     """Train and save every grid point and reference of a sweep; returns the sweep's table.
 
+    `store` (RunStore() by default: MTLREC_HOME) receives the runs; the data is `frame` (and `test_frame`), else the
+    base config's files.
+
     `prepared` (mtlrec.data.prepare of config.experiment()) skips preparing the data; `loaded` (load_frames of
     the base config) skips reading its files. `group_size` (models per
     stack) and `workers` (parallel threads) are chosen by measurement when None. When `stop` is set the sweep
@@ -606,6 +609,9 @@ def run_sweep(
     """
     from mtlrec.sweep_engine import Sweeper  # torch and the training code: imported when a sweep runs
 
+    if store is not None and not isinstance(store, RunStore):  # run_experiment(config, frame) takes the frame second
+        hint = ": pass the table as frame=, run_sweep(config, frame=df)" if isinstance(store, pd.DataFrame) else ""
+        raise TypeError(f"run_sweep's second argument is the run store (a RunStore), got {type(store).__name__}{hint}")
     config.check()
     check_parallelism(group_size, workers)
     store = store or RunStore()

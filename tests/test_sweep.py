@@ -303,6 +303,17 @@ def test_sweep_config_check_takes_numpy_numbers(make_config):
     assert json.loads(sweep.to_json())["samples"] == 3
 
 
+def test_run_sweep_given_the_table_in_place_of_the_store_says_how_to_pass_it(make_config, interactions):
+    # run_sweep(config, df) raised "The truth value of a DataFrame is ambiguous" from `store or RunStore()`.
+    with pytest.raises(TypeError) as error:
+        run_sweep(sweep_of(make_config()), interactions)
+
+    assert str(error.value) == (
+        "run_sweep's second argument is the run store (a RunStore), got DataFrame: pass the table as frame=, "
+        "run_sweep(config, frame=df)"
+    )
+
+
 def test_judged_metrics_follow_the_schema(make_config):
     config = make_config()
     assert judged_metrics(config, "click") == ["auc", "gauc", "logloss", "ndcg@10", "recall@10", "hitrate@10"]
