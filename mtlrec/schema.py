@@ -728,7 +728,7 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
             if c:
                 roles.setdefault(c, []).append(role)
     for c, r in roles.items():
-        if "task" in r and len(r) > 1:
+        if "task" in r and set(r) != {"task"}:  # a task listed twice is reported by check()
             problems.append(f"column '{c}' is both a task and a {r[0]}: a label must not also be an input")
         elif r.count("categorical feature") > 1 or r.count("numeric feature") > 1:
             problems.append(f"column '{c}' is listed twice as a feature")

@@ -200,6 +200,17 @@ def test_validate_raises_one_error_listing_every_problem():
         assert problem.startswith(start), (problem, start)
 
 
+def test_a_task_listed_twice_is_reported_once_as_such(interactions, make_config):
+    # It also said "column 'click' is both a task and a task: a label must not also be an input".
+    config = make_config()
+    config.tasks.append(TaskSpec("click"))
+
+    with pytest.raises(MtlrecError) as error:
+        validate(config, interactions)
+
+    assert error.value.problems == ["task 'click' is listed more than once"]
+
+
 def test_validate_returns_notes_for_labels_read_as_zero_one(interactions):
     interactions["like"] = interactions["like"].map({0: -1, 1: 1})
     config = ExperimentConfig(data=DataConfig(categorical=["category"]), tasks=[TaskSpec("like")])
