@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from mtlrec.errors import MtlrecError
 
 TASK_TYPES = ("binary", "regression")
@@ -435,9 +433,15 @@ def plain(value: Any) -> Any:
         return {key: plain(v) for key, v in value.items()}
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
-    if isinstance(value, np.generic):
+    if _from_numpy(value):
         return value.item()
     return value
+
+
+def _from_numpy(value: Any) -> bool:
+    """A numpy scalar (np.float32(0.5), np.bool_(True)), told apart without importing numpy: `import mtlrec` stays
+    light."""
+    return type(value).__module__ == "numpy" and hasattr(value, "item")
 
 
 def _build(cls: type, value: Any, where: str, problems: list[str]) -> Any:
@@ -465,7 +469,7 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
     "str": (str,),
     "int": (numbers.Integral,),
     "float": (numbers.Real,),
-    "bool": (bool, np.bool_),
+    "bool": (bool,),
 }
 
 
@@ -502,8 +506,11 @@ def _hint(value: Any, item: str) -> str:
 
 
 def _is_json_type(value: Any, kinds: tuple[type, ...]) -> bool:
-    # JSON true is not 1; numpy's bool is no bool instance, but a pandas table's True is one.
-    return isinstance(value, kinds) and (bool in kinds or not isinstance(value, bool | np.bool_))
+    # JSON true is not 1. numpy's bool is no bool instance, but a pandas table's True is one.
+    numpy_bool = _from_numpy(value) and isinstance(value.item(), bool)
+    if bool in kinds:
+        return isinstance(value, bool) or numpy_bool
+    return isinstance(value, kinds) and not isinstance(value, bool) and not numpy_bool
 
 
 def resolve_funnel(funnel: dict[str, str], tasks: list[TaskSpec]) -> dict[int, int]:

@@ -32,7 +32,13 @@ from mtlrec.errors import MtlrecError
 if TYPE_CHECKING:
     import torch
 
-DEFAULT_HOME = Path(os.environ.get("MTLREC_HOME", "mtlrec_runs"))
+
+def default_home() -> Path:
+    """The run store's folder: $MTLREC_HOME, else ./mtlrec_runs. Read when a RunStore is made, so that setting
+    MTLREC_HOME in a notebook after importing mtlrec takes effect."""
+    return Path(os.environ.get("MTLREC_HOME") or "mtlrec_runs")
+
+
 RUN_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
 STATUSES = ("running", "finished", "stopped", "failed", "interrupted")
 RUN_FILES = ("config.json", "metrics.json", "history.csv", "model.pt", "encoder.json", "predictions.csv")
@@ -304,13 +310,15 @@ def summary_of(config: ExperimentConfig, metrics: dict) -> dict:
 
 
 class RunStore:
-    """Runs in `<home>/runs.db` (SQLite, WAL) and `<home>/runs/<id>/`. Safe to share between threads."""
+    """Runs in `<home>/runs.db` (SQLite, WAL) and `<home>/runs/<id>/`. Safe to share between threads.
+
+    `home` defaults to $MTLREC_HOME as it is when the store is made (else ./mtlrec_runs): see default_home."""
 
     _recovered: set[str] = set()
     _recover_lock = threading.Lock()
 
     def __init__(self, home: str | Path | None = None):
-        self.home = Path(home or DEFAULT_HOME).resolve()
+        self.home = Path(home or default_home()).resolve()
         self.runs_dir = self.home / "runs"
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         self.db_path = self.home / "runs.db"

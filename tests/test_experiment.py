@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -187,3 +190,23 @@ def test_a_label_named_like_another_tasks_prediction_keeps_both_apart(interactio
     assert list(saved.columns) == list(table.columns)
     legend = [trace.name for trace in charts.roc_curves(saved, config.tasks[:2]).data if trace.name]
     assert f"click (AUC {auc:.4f})" in legend
+
+
+def test_readme_python_example(_interactions_once, tmp_path, monkeypatch, capsys):
+    # The README's "Use from Python" code, run as written on a file of the test data: it must keep working.
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Use from Python") :]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    _interactions_once.to_csv(tmp_path / "interactions.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MTLREC_HOME", "unused")  # the example sets it after importing mtlrec
+
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)
+
+    assert scope["result"].status == "finished" and scope["result"].config.tasks[1].weight == 2.0
+    assert capsys.readouterr().out.startswith("finished 0.")
+    assert scope["store"].home == tmp_path / "my_runs" and os.environ["MTLREC_HOME"] == "my_runs"
+    assert len(scope["store"].list()) == 1 + 3  # the run, then the sweep's three weightings
+    top = scope["recommender"].recommend(scope["user"], k=10, fusion={"like": 2.0})
+    assert len(top) == 10 and list(top["rank"]) == list(range(1, 11))

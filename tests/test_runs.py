@@ -262,6 +262,16 @@ def test_load_model_rebuilds_a_model_with_the_same_predictions(store, result, _i
     assert encoder.to_dict() == result.encoder.to_dict()
 
 
+def test_a_store_made_without_a_home_reads_mtlrec_home_when_it_is_made(tmp_path, monkeypatch):
+    # MTLREC_HOME was read when mtlrec.runs was imported: a notebook that set it afterwards wrote to ./mtlrec_runs.
+    monkeypatch.setenv("MTLREC_HOME", str(tmp_path / "set_after_import"))
+
+    assert RunStore().home == tmp_path / "set_after_import"
+    monkeypatch.delenv("MTLREC_HOME")
+    monkeypatch.chdir(tmp_path)
+    assert RunStore().home == tmp_path / "mtlrec_runs"
+
+
 NO_CUDA = "device 'cuda' was chosen but no CUDA GPU is available here: choose 'auto' or 'cpu'"
 
 
