@@ -114,11 +114,8 @@ def soak_app(sessions: int, home: Path) -> Meter:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    import mtlrec.runs
-
     logging.disable(logging.WARNING)  # AppTest's "missing ScriptRunContext" notices
-    os.environ["MTLREC_HOME"] = str(home)
-    mtlrec.runs.DEFAULT_HOME = home
+    os.environ["MTLREC_HOME"] = str(home)  # read by each RunStore() the app makes
     st.cache_resource.clear()
     meter = Meter("AppTest sessions")
     for i in range(1, sessions + 1):

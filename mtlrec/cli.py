@@ -538,7 +538,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
 
 def cmd_recommend(args: argparse.Namespace) -> int:
     from mtlrec.data import changed_files, load_frames, resolve_data_path
-    from mtlrec.recommend import Recommender, default_fusion
+    from mtlrec.recommend import Recommender
     from mtlrec.runs import read_run_folder
 
     if args.k < 1:
@@ -568,11 +568,9 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     frame, _, _ = load_frames(dataclasses.replace(run.config, data=dataclasses.replace(d, test_path=None)))
     recommender = Recommender(model, encoder, run.config, frame)
     user = _match_user(frame[run.config.data.user_col], args.user)
-    fusion = _pairs(args.fusion, float, "--fusion")
-    if fusion is not None:  # the tasks not named keep their default weight (is_hate's -1), not 0
-        fusion = {**default_fusion(run.config.tasks, run.config.untrained_tasks()), **fusion}
+    fusion = _pairs(args.fusion, float, "--fusion")  # the tasks not named keep their default weight (is_hate's -1)
     top = recommender.recommend(user, k=args.k, fusion=fusion, exclude_seen=not args.include_seen)
-    if fusion is not None and not any(fusion.values()):
+    if fusion is not None and not any(recommender.fusion_weights(fusion).values()):
         print("warning: every fusion weight is 0, so the order is arbitrary: give a task a weight > 0", file=sys.stderr)
     if top.empty:
         print(f"user {user!r} has interacted with every item: nothing is left to recommend (add --include-seen)")

@@ -5,10 +5,12 @@ The app, the CLI and the sweep all build an :class:`ExperimentConfig`; a saved r
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import math
 import numbers
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -184,8 +186,18 @@ class ExperimentConfig:
         taken = {c for c in (d.user_col, d.item_col, d.time_col) if c} | set(self.task_names)
         return {name: free_name(f"{name}_pred", taken) for name in self.task_names}
 
+    def copy(self) -> ExperimentConfig:
+        """A deep copy, with lists where a config built in Python holds tuples (categorical=('user_id', 'device'))."""
+        config = copy.deepcopy(self)
+        for part in (config, *(getattr(config, name) for name in _PARTS)):
+            if dataclasses.is_dataclass(part):
+                for f in dataclasses.fields(part):
+                    if str(f.type).startswith("list[") and isinstance(getattr(part, f.name), tuple):
+                        setattr(part, f.name, list(getattr(part, f.name)))
+        return config
+
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return plain(dataclasses.asdict(self))
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
@@ -249,9 +261,55 @@ class ExperimentConfig:
             self.train.monitor = "loss"
         return notes
 
+    def type_problems(self) -> tuple[list[str], ExperimentConfig | None]:
+        """A sentence per field whose value has the wrong type (as from_dict finds them in JSON), for configs built
+        in Python: numpy numbers count as numbers, a bare string is no list, a task is a TaskSpec. Also the config
+        with the default value in each such field, for the checks of values (None when the tasks or a part such as
+        `train` are not even of their class: nothing more can be checked)."""
+        problems: list[str] = []
+        parts: dict[str, Any] = {}
+        whole = True
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name in _PARTS:
+                if not isinstance(value, _PARTS[f.name]):
+                    problems.append(f"'{f.name}' must be a {_PARTS[f.name].__name__}, got {value!r}")
+                    whole = False
+                else:
+                    parts[f.name] = _typed(value, f.name, problems)
+            elif f.name == "tasks":
+                if not isinstance(value, list | tuple):
+                    problems.append(f"'tasks' must be a list of TaskSpec, got {value!r}{_hint(value, 'TaskSpec')}")
+                    whole = False
+                    continue
+                tasks = []
+                for i, task in enumerate(value):
+                    if isinstance(task, TaskSpec):
+                        tasks.append(_typed(task, f"tasks[{i}]", problems))
+                    else:
+                        shown = f"the text {task!r}: use TaskSpec({task!r})" if isinstance(task, str) else repr(task)
+                        problems.append(f"'tasks[{i}]' must be a TaskSpec, got {shown}")
+                        whole = False
+                parts["tasks"] = tasks
+            else:
+                problem = _type_problem(f.name, f.type, value)
+                if problem:
+                    problems.append(problem)
+                    value = f.default
+                parts[f.name] = value
+        return problems, (dataclasses.replace(self, **parts) if whole else None)
+
     def check(self) -> None:
         """Raise MtlrecError listing every setting that cannot work."""
-        problems = []
+        problems, typed = self.type_problems()
+        if typed is None:
+            raise MtlrecError(problems, source="config")
+        typed._check_values(problems)
+        if problems:
+            raise MtlrecError(problems, source="config")
+
+    def _check_values(self, problems: list[str]) -> None:
+        """Append a sentence per setting whose value cannot work; every field has its type (type_problems)."""
         if not self.tasks:
             problems.append("choose at least one task (a label column)")
         names = self.task_names
@@ -260,11 +318,11 @@ class ExperimentConfig:
         for t in self.tasks:
             if t.type not in TASK_TYPES:
                 problems.append(f"task '{t.name}': type '{t.type}' is not one of {', '.join(TASK_TYPES)}")
-            if not isinstance(t.weight, int | float) or not math.isfinite(t.weight) or t.weight < 0:
+            if not math.isfinite(t.weight) or t.weight < 0:
                 problems.append(f"task '{t.name}': loss weight must be a number >= 0, got {t.weight!r}")
             if t.log1p and t.type != "regression":
                 problems.append(f"task '{t.name}': log1p applies to regression tasks only")
-        if self.tasks and all(isinstance(t.weight, int | float) and t.weight == 0 for t in self.tasks):
+        if self.tasks and all(t.weight == 0 for t in self.tasks):
             problems.append("every task has loss weight 0: give at least one task a weight > 0 to train")
         s = self.split
         if s.method not in SPLIT_METHODS:
@@ -308,18 +366,18 @@ class ExperimentConfig:
         w = self.weighting
         if w.method not in WEIGHTING_METHODS:
             problems.append(f"loss weighting '{w.method}' is not one of {', '.join(WEIGHTING_METHODS)}")
-        if not (isinstance(w.alpha, int | float) and math.isfinite(w.alpha) and w.alpha >= 0):
+        if not (math.isfinite(w.alpha) and w.alpha >= 0):
             problems.append(f"GradNorm alpha must be a number >= 0, got {w.alpha!r}")
-        if not (isinstance(w.temperature, int | float) and math.isfinite(w.temperature) and w.temperature > 0):
+        if not (math.isfinite(w.temperature) and w.temperature > 0):
             problems.append(f"DWA temperature must be a number > 0, got {w.temperature!r}")
         tr = self.train
         if tr.optimizer not in OPTIMIZERS:
             problems.append(f"optimizer '{tr.optimizer}' is not one of {', '.join(OPTIMIZERS)}")
-        if not (isinstance(tr.lr, int | float) and math.isfinite(tr.lr) and tr.lr > 0):
+        if not (math.isfinite(tr.lr) and tr.lr > 0):
             problems.append(f"learning rate must be > 0 (and finite), got {tr.lr!r}")
-        if not (isinstance(tr.weight_decay, int | float) and math.isfinite(tr.weight_decay) and tr.weight_decay >= 0):
+        if not (math.isfinite(tr.weight_decay) and tr.weight_decay >= 0):
             problems.append(f"weight decay must be a number >= 0, got {tr.weight_decay!r}")
-        if not (isinstance(tr.seed, int) and not isinstance(tr.seed, bool) and 0 <= tr.seed < 2**32):
+        if not 0 <= tr.seed < 2**32:
             problems.append(f"seed must be a whole number from 0 to {2**32 - 1}, got {tr.seed!r}")
         if tr.batch_size < 1:
             problems.append(f"batch size must be >= 1, got {tr.batch_size}")
@@ -344,8 +402,46 @@ class ExperimentConfig:
                     )
         if self.k < 1:
             problems.append(f"K must be >= 1, got {self.k}")
-        if problems:
-            raise MtlrecError(problems, source="config")
+
+
+_PARTS: dict[str, type] = {
+    "data": DataConfig,
+    "split": SplitConfig,
+    "model": ModelConfig,
+    "weighting": WeightingConfig,
+    "train": TrainConfig,
+}
+
+
+def _typed(part: Any, where: str, problems: list[str]) -> Any:
+    """`part` (a dataclass) with its default in each field of the wrong type; a sentence per such field."""
+    wrong = {}
+    for f in dataclasses.fields(part):
+        value = getattr(part, f.name)
+        problem = _type_problem(f"{where}.{f.name}", f.type, value)
+        if problem:
+            problems.append(problem)
+            default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+            wrong[f.name] = str(value) if default is dataclasses.MISSING else default  # a task's name has none
+    return dataclasses.replace(part, **wrong) if wrong else part
+
+
+def plain(value: Any) -> Any:
+    """A config's values as JSON values: numpy numbers as Python numbers, tuples as lists (a config built in Python
+    may hold them; json.dumps refuses numpy numbers)."""
+    if isinstance(value, dict):
+        return {key: plain(v) for key, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if _from_numpy(value):
+        return value.item()
+    return value
+
+
+def _from_numpy(value: Any) -> bool:
+    """A numpy scalar (np.float32(0.5), np.bool_(True)), told apart without importing numpy: `import mtlrec` stays
+    light."""
+    return type(value).__module__ == "numpy" and hasattr(value, "item")
 
 
 def _build(cls: type, value: Any, where: str, problems: list[str]) -> Any:
@@ -392,11 +488,29 @@ def _type_problem(where: str, annotation: str, value: Any) -> str | None:
             continue
         if all(_is_json_type(v, kinds) for v in (value if is_list else [value])):
             return None
-    return f"'{where}' must be {str(annotation).replace(' | ', ' or ')}, got {value!r}"
+    expected = str(annotation).replace(" | ", " or ")
+    return f"'{where}' must be {expected}, got {value!r}{_hint(value, expected[5:-1] if 'list[' in expected else '')}"
+
+
+def _hint(value: Any, item: str) -> str:
+    """How to give a value that has the wrong type in a config built in Python."""
+    if isinstance(value, str) and item:  # iterated, it would be one setting per character
+        names = [name.strip() for name in value.split(",")] if "," in value else [value]  # 'click,like'
+        examples = [f"TaskSpec({name!r})" if item == "TaskSpec" else repr(name) for name in names]
+        return f": a list is expected, e.g. [{', '.join(examples)}]"
+    if isinstance(value, os.PathLike):
+        return ": pass the path as a string, str(path)"
+    if type(value).__name__ == "device":  # torch.device
+        return f": pass a string, e.g. {str(value)!r}"
+    return ""
 
 
 def _is_json_type(value: Any, kinds: tuple[type, ...]) -> bool:
-    return isinstance(value, kinds) and (bool in kinds or not isinstance(value, bool))  # JSON true is not 1
+    # JSON true is not 1. numpy's bool is no bool instance, but a pandas table's True is one.
+    numpy_bool = _from_numpy(value) and isinstance(value.item(), bool)
+    if bool in kinds:
+        return isinstance(value, bool) or numpy_bool
+    return isinstance(value, kinds) and not isinstance(value, bool) and not numpy_bool
 
 
 def resolve_funnel(funnel: dict[str, str], tasks: list[TaskSpec]) -> dict[int, int]:

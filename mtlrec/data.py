@@ -15,7 +15,7 @@ from mtlrec.encode import Encoded, Encoder, category_keys
 from mtlrec.errors import MtlrecError
 from mtlrec.io import read_table
 from mtlrec.leakage import find_leaks
-from mtlrec.schema import SchemaProposal, infer_schema, parse_time, show_value, skewed_target, validate
+from mtlrec.schema import SchemaProposal, check_frame, infer_schema, parse_time, show_value, skewed_target, validate
 
 
 def ranking_note(data: DataConfig) -> str | None:
@@ -276,6 +276,10 @@ def prepare(
     """
     notes: list[str] = []
     source = None
+    if frame is not None:
+        check_frame(frame)
+    if test_frame is not None:
+        check_frame(test_frame, "the test table")
     if frame is None:
         frame, test_frame, file_notes = loaded or load_frames(config)
         notes = list(file_notes)
@@ -336,9 +340,9 @@ def prepare(
         train_idx=train_idx,
         val_idx=val_idx,
         encoder=encoder,
-        train=encoder.transform(train_frame),
-        val=encoder.transform(frame.iloc[val_idx]),
-        test=encoder.transform(test_frame),
+        train=encoder.transform(train_frame, labels=True),
+        val=encoder.transform(frame.iloc[val_idx], labels=True),
+        test=encoder.transform(test_frame, labels=True),
         notes=notes,
         files=data_files(config),
     )

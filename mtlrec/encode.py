@@ -11,6 +11,7 @@ that had missing values in training, an extra 0/1 "<column>__missing" input tell
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ import pandas as pd
 
 from mtlrec.config import TaskSpec
 from mtlrec.errors import MtlrecError
-from mtlrec.schema import BLOCK_VALUES, binary_labels
+from mtlrec.schema import BLOCK_VALUES, binary_labels, text_in_numbers
 
 MISSING = "<NA>"
 ENCODER_VERSION = 1
@@ -138,7 +139,7 @@ class LabelScale:
 
 
 class Encoder:
-    """Fit on training rows (`fit`), then encode any rows with the same columns (`transform`)."""
+    """Fit on training rows (`fit`), then encode any rows with the same feature columns (`transform`)."""
 
     def __init__(
         self,
@@ -150,7 +151,7 @@ class Encoder:
     ):
         self.categorical = list(categorical)
         self.numeric = list(numeric)
-        self.tasks = list(tasks)
+        self.tasks = [dataclasses.replace(t) for t in tasks]  # its own specs: a caller's later edits stay theirs
         self.max_vocab = max_vocab
         self.min_count = min_count
 
@@ -196,7 +197,39 @@ class Encoder:
     def numeric_names(self) -> list[str]:
         return self.numeric + [f"{c}__missing" for c in self.missing_indicators_]
 
-    def transform(self, frame: pd.DataFrame, labels: bool = True) -> Encoded:
+    def transform(self, frame: pd.DataFrame, labels: bool | None = None) -> Encoded:
+        """Encode rows with the fitted vocabularies and statistics: model inputs, and labels when asked for.
+
+        `frame` needs the feature columns (`categorical`, `numeric`) that the encoder was fitted on; unknown
+        categorical values take the out-of-vocabulary index. `labels`: True encodes the task columns too (each must
+        be present), False leaves them out (`Encoded.labels` is None: new rows to score), None (the default) encodes
+        them when every task column is present. MtlrecError names a missing column, or text in a numeric feature.
+        """
+        tasks = [t.name for t in self.tasks]
+        if labels is None:
+            labels = all(name in frame.columns for name in tasks)
+        missing = [c for c in dict.fromkeys(self.categorical + self.numeric) if c not in frame.columns]
+        if missing:
+            raise MtlrecError(
+                f"the rows lack the feature column{'s' if len(missing) > 1 else ''} "
+                f"{', '.join(map(repr, missing))} that the model was trained with: add "
+                f"{'them' if len(missing) > 1 else 'it'} (a missing value is allowed)"
+            )
+        absent = [name for name in tasks if name not in frame.columns] if labels else []
+        if absent:
+            raise MtlrecError(
+                f"labels=True, but the rows lack the task column{'s' if len(absent) > 1 else ''} "
+                f"{', '.join(map(repr, absent))}: add {'them' if len(absent) > 1 else 'it'}, or pass labels=False "
+                "to encode rows without labels"
+            )
+        text = [
+            f"column '{c}' is a numeric feature but has text in {where}: clean those values (the model was trained on "
+            "numbers there)"
+            for c in self.numeric
+            if (where := text_in_numbers(frame[c]))
+        ]
+        if text:
+            raise MtlrecError(text)
         n = len(frame)
         categorical = np.zeros((n, len(self.categorical)), dtype=np.int64)
         for j, c in enumerate(self.categorical):

@@ -113,7 +113,10 @@ def run_experiment(
     """Train and evaluate one run. Bad data or settings raise MtlrecError before training starts.
 
     The data: `frame` (and `test_frame`), or `prepared`, or the config's files (`loaded` when already read).
+    The run works on its own copy of `config`: changing yours afterwards (for the next run) changes neither this
+    result's config, nor what RunStore.save writes, nor its encoder's tasks.
     """
+    config = config.copy()
     if prepared is None:
         prepared = prepare(config, frame, test_frame, loaded=loaded)
     device = resolve_device(config.train.device)

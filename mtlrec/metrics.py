@@ -17,6 +17,7 @@ from scipy.special import gammaln  # scikit-learn depends on SciPy
 from mtlrec.config import TASK_TYPES
 
 PROB_CLIP = 1e-7  # log loss clips probabilities so that one confident mistake costs ~16 nats, not infinity
+PROB_TOLERANCE = 1e-6  # how far outside [0, 1] a probability may stray by float error (float32 sigmoids)
 
 # Direction of each base metric ("ndcg" covers "ndcg@10"); mean_pred and pos_rate are descriptive, not scores.
 HIGHER_IS_BETTER: dict[str, bool] = {
@@ -79,6 +80,17 @@ def _check_binary_labels(y_true: np.ndarray) -> None:
         raise ValueError("y_true of a binary task must contain only 0 and 1")
 
 
+def _check_probabilities(y_prob: np.ndarray) -> None:
+    with np.errstate(invalid="ignore"):
+        outside = (y_prob < -PROB_TOLERANCE) | (y_prob > 1.0 + PROB_TOLERANCE)
+    if outside.any():
+        bad = y_prob[outside]
+        raise ValueError(
+            f"y_prob must be probabilities in [0, 1], but {len(bad):,} of {len(y_prob):,} scores are not (from "
+            f"{bad.min():.4g} to {bad.max():.4g}): apply a sigmoid to logits, 1 / (1 + np.exp(-logits))"
+        )
+
+
 def gauc(y_true: Any, y_score: Any, users: Any) -> float:
     """Per-user AUC weighted by the user's row count; one-class users are skipped (NaN if no user is left)."""
     y_true = _as_float(y_true, "y_true")
@@ -105,11 +117,16 @@ def gauc(y_true: Any, y_score: Any, users: Any) -> float:
 
 
 def binary_metrics(y_true: Any, y_prob: Any, users: Any = None) -> dict[str, float]:
-    """AUC, log loss, mean prediction and positive rate of a 0/1 task; GAUC too when ``users`` is given."""
+    """AUC, log loss, mean prediction and positive rate of a 0/1 task; GAUC too when ``users`` is given.
+
+    ``y_prob`` holds probabilities: a score outside [0, 1] (a model's logit) raises ValueError, since the log loss
+    and the mean prediction of logits are meaningless. NaN scores give NaN metrics (a diverged model).
+    """
     y_true = _as_float(y_true, "y_true")
     y_prob = _as_float(y_prob, "y_prob")
     _check_lengths(len(y_true), y_prob=y_prob)
     _check_binary_labels(y_true)
+    _check_probabilities(y_prob)
     result = {"auc": NAN}
     if users is not None:
         result["gauc"] = gauc(y_true, y_prob, users)

@@ -294,6 +294,16 @@ def _serve(conn, stop) -> None:
     import torch._dynamo  # noqa: F401  (torch.optim imports it when the first optimiser is built: 1 s)
 
     torch.set_num_threads(1)
+    try:
+        _serve_jobs(conn, stop)
+    except (BrokenPipeError, ConnectionResetError, EOFError):
+        # The caller has gone (a script that ended soon after its sweep): nobody is left to answer, so exit quietly
+        # rather than print a traceback. A job's own errors never get here: they are sent to the caller.
+        return
+
+
+def _serve_jobs(conn, stop) -> None:
+    """Say ready, then run jobs until the caller's end of the pipe closes; a send to a closed pipe raises."""
     _send(conn, "ready")
     data = None
     last = [0.0]

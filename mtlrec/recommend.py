@@ -7,6 +7,8 @@ predictions for regression tasks, so fusion weights a_j in sum_j a_j * s_j act o
 
 from __future__ import annotations
 
+import numbers
+from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
@@ -20,7 +22,7 @@ from mtlrec.config import ExperimentConfig, RecommendColumns, TaskSpec
 from mtlrec.encode import Encoder
 from mtlrec.errors import MtlrecError
 from mtlrec.schema import negative_feedback, parse_time
-from mtlrec.train import predict_raw
+from mtlrec.train import predict_raw, resolve_device
 
 ASSOCIATION = 0.5  # a column belongs to the item (or the user) when its rows agree on it this much beyond chance
 SIGNIFICANCE = 3.0  # ... and that agreement is this many standard errors of chance agreement above chance
@@ -155,6 +157,13 @@ def default_fusion(tasks: list[TaskSpec], untrained: set[str] | None = None) -> 
     return {t.name: 0.0 if t.name in untrained else -1.0 if negative_feedback(t.name) else 1.0 for t in tasks}
 
 
+def top_k(k) -> int:
+    """`k` as an int, or MtlrecError when it is no whole number >= 1 (k=-1 kept every item but one)."""
+    if isinstance(k, numbers.Real) and not isinstance(k, bool) and float(k).is_integer() and k >= 1:
+        return int(k)
+    raise MtlrecError(f"k must be a whole number >= 1, got {k!r}")
+
+
 def fuse(
     scores: pd.DataFrame,
     fusion: dict[str, float],
@@ -167,6 +176,7 @@ def fuse(
     `columns` names the table's own columns (Recommender.columns; by default the plain names `seen`, `fused`, `rank`).
     """
     columns = columns or RecommendColumns()
+    k = top_k(k)
     fused = np.zeros(len(scores))
     for task, weight in fusion.items():
         if weight:
@@ -181,7 +191,10 @@ def fuse(
 
 
 class Recommender:
-    """Recommends items to the users of an interaction table with a trained model and its encoder."""
+    """Recommends items to the users of an interaction table with a trained model and its encoder.
+
+    `device` is where the model scores ('cpu', 'cuda', or 'auto': CUDA when present); the model is moved there.
+    """
 
     def __init__(
         self,
@@ -203,7 +216,8 @@ class Recommender:
                 "with: restore the file, or train a new run on the file as it is now",
                 source=Path(d.path).name if d.path else None,
             )
-        self.model, self.encoder, self.config, self.device = model.eval(), encoder, config, torch.device(device)
+        self.device = resolve_device(device)
+        self.model, self.encoder, self.config = model.to(self.device).eval(), encoder, config
         self.columns = RecommendColumns.around(config.tasks)  # the tables' own columns, clear of the task names
         self.user_col, self.item_col = d.user_col, d.item_col
         if d.time_col:
@@ -245,6 +259,12 @@ class Recommender:
         """One row per candidate item: the user's latest row with the item's own features put in."""
         items = self.items
         if candidates is not None:
+            if isinstance(candidates, str | bytes) or not np.iterable(candidates):
+                kind = "the text" if isinstance(candidates, str | bytes) else type(candidates).__name__
+                raise MtlrecError(
+                    f"candidates must be a list of item ids, got {kind} {candidates!r}: pass [{candidates!r}] "
+                    "for one item"
+                )
             wanted = pd.Series(list(dict.fromkeys(candidates)), name=self.item_col, dtype=object)  # each item once
             unknown = wanted[~wanted.isin(items[self.item_col].tolist())].tolist()
             if wanted.empty:
@@ -282,21 +302,43 @@ class Recommender:
         out[own.seen] = out[own.item].isin(seen_items).to_numpy()
         return out
 
+    def fusion_weights(self, fusion: Mapping[str, float] | None = None) -> dict[str, float]:
+        """Every task's fusion weight: default_fusion's (1 per task, -1 for negative feedback such as is_hate, 0 for
+        a task no loss trained), with the weights of `fusion` put in: a task it does not name keeps its default.
+        MtlrecError when it names a task the run does not have or gives a weight that is no finite number."""
+        default = default_fusion(self.config.tasks, self.config.untrained_tasks())
+        if fusion is None:
+            return default
+        if not isinstance(fusion, Mapping):
+            raise MtlrecError(f"fusion must map task names to weights, e.g. {{'click': 2.0}}, got {fusion!r}")
+        unknown = sorted(set(fusion) - set(default), key=str)
+        if unknown:
+            raise MtlrecError(f"fusion weights name unknown tasks {unknown}; tasks are {self.config.task_names}")
+        wrong = [
+            f"{task}={weight!r}"
+            for task, weight in fusion.items()
+            if not isinstance(weight, numbers.Real) or isinstance(weight, bool) or not np.isfinite(float(weight))
+        ]
+        if wrong:
+            raise MtlrecError(f"fusion weights must be finite numbers, got {', '.join(wrong)}")
+        return {**default, **{task: float(weight) for task, weight in fusion.items()}}
+
     def recommend(
         self,
         user,
         k: int = 10,
-        fusion: dict[str, float] | None = None,
+        fusion: Mapping[str, float] | None = None,
         exclude_seen: bool = True,
         candidates: list | None = None,
     ) -> pd.DataFrame:
-        """Top-k items for a user: item, per-task scores, fused score and rank. By default the fusion weights are
-        default_fusion's: 1 per task, -1 for negative feedback (is_hate), 0 for a task no loss trained."""
-        fusion = fusion if fusion is not None else default_fusion(self.config.tasks, self.config.untrained_tasks())
-        unknown = sorted(set(fusion) - set(self.config.task_names))
-        if unknown:
-            raise MtlrecError(f"fusion weights name unknown tasks {unknown}; tasks are {self.config.task_names}")
-        wrong = [f"{task}={weight}" for task, weight in fusion.items() if not np.isfinite(float(weight))]
-        if wrong:
-            raise MtlrecError(f"fusion weights must be finite numbers, got {', '.join(wrong)}")
+        """Top-k items for a user: item, per-task scores, fused score and rank.
+
+        `k` is a whole number >= 1. `fusion` weights the tasks' scores (see fusion_weights): the tasks it names take
+        its weights and the others keep default_fusion's (1 per task, -1 for negative feedback such as is_hate, 0
+        for a task no loss trained), so fusion={"purchase": 3} triples purchase and leaves click at 1 (give a task 0
+        to leave it out). `candidates` is a list of item ids to rank instead of every item; `exclude_seen` leaves
+        out the items the user has rows with.
+        """
+        k = top_k(k)
+        fusion = self.fusion_weights(fusion)
         return fuse(self.score(user, candidates), fusion, k, exclude_seen, self.columns)

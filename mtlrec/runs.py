@@ -22,14 +22,23 @@ import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from mtlrec.config import PREDICTION_COLUMNS, ExperimentConfig
 from mtlrec.errors import MtlrecError
 
-DEFAULT_HOME = Path(os.environ.get("MTLREC_HOME", "mtlrec_runs"))
+if TYPE_CHECKING:
+    import torch
+
+
+def default_home() -> Path:
+    """The run store's folder: $MTLREC_HOME, else ./mtlrec_runs. Read when a RunStore is made, so that setting
+    MTLREC_HOME in a notebook after importing mtlrec takes effect."""
+    return Path(os.environ.get("MTLREC_HOME") or "mtlrec_runs")
+
+
 RUN_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
 STATUSES = ("running", "finished", "stopped", "failed", "interrupted")
 RUN_FILES = ("config.json", "metrics.json", "history.csv", "model.pt", "encoder.json", "predictions.csv")
@@ -184,12 +193,16 @@ class LoadedRun:
         table.attrs[PREDICTION_COLUMNS] = self.config.prediction_columns()
         return table
 
-    def load_model(self, device: str = "cpu"):
-        """(model, encoder) rebuilt from the config, the encoder and the state_dict (weights_only=True)."""
+    def load_model(self, device: str | torch.device = "cpu"):
+        """(model, encoder) rebuilt from the config, the encoder and the state_dict (weights_only=True), the model
+        in eval mode on `device` ('cpu', 'cuda', or 'auto': CUDA when present; see mtlrec.train.resolve_device)."""
         import torch
 
         from mtlrec.encode import Encoder
         from mtlrec.models import build_model
+        from mtlrec.train import resolve_device
+
+        device = resolve_device(device)
 
         if (problem := self.model_problem) is not None:
             raise MtlrecError(f"run '{self.run_id}' has no evaluated model: {problem}")
@@ -210,7 +223,7 @@ class LoadedRun:
             )
         try:
             # weights_only: tensors and plain containers only; a crafted pickle is refused, never run.
-            state = torch.load(self.folder / "model.pt", map_location=device, weights_only=True)
+            state = torch.load(self.folder / "model.pt", map_location="cpu", weights_only=True)
             model.load_state_dict(state)
         except Exception as exc:  # torch raises UnpicklingError, RuntimeError, EOFError... for bad files
             if "Unsupported global" in str(exc):  # a class or function the file would have called
@@ -222,8 +235,7 @@ class LoadedRun:
                 f"run '{self.run_id}': model.pt is damaged or is not this run's weights ({type(exc).__name__}: "
                 f"{str(exc)[:200]}); train the run again"
             ) from None
-        model.eval()
-        return model, encoder
+        return model.to(device).eval(), encoder
 
 
 def read_run_folder(folder: Path, run_id: str | None = None) -> LoadedRun:
@@ -298,13 +310,15 @@ def summary_of(config: ExperimentConfig, metrics: dict) -> dict:
 
 
 class RunStore:
-    """Runs in `<home>/runs.db` (SQLite, WAL) and `<home>/runs/<id>/`. Safe to share between threads."""
+    """Runs in `<home>/runs.db` (SQLite, WAL) and `<home>/runs/<id>/`. Safe to share between threads.
+
+    `home` defaults to $MTLREC_HOME as it is when the store is made (else ./mtlrec_runs): see default_home."""
 
     _recovered: set[str] = set()
     _recover_lock = threading.Lock()
 
     def __init__(self, home: str | Path | None = None):
-        self.home = Path(home or DEFAULT_HOME).resolve()
+        self.home = Path(home or default_home()).resolve()
         self.runs_dir = self.home / "runs"
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         self.db_path = self.home / "runs.db"

@@ -317,8 +317,50 @@ def _numeric_dtype(dtype) -> bool:
     return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
 
 
+def check_frame(frame: object, what: str = "the table") -> None:
+    """Raise MtlrecError when `frame` is no table the library can use: not a pandas DataFrame, columns with several
+    levels of names or names that are not text (pd.DataFrame(array) names them 0, 1, 2…), duplicate names, no rows.
+
+    infer_schema and prepare check a DataFrame passed in with it. Files never fail the name rules: mtlrec.io reads
+    number names as text and refuses the others with the same advice.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        got = type(frame).__name__
+        role = "" if what == "the table" else f" as {what}"
+        raise MtlrecError(f"expected a pandas DataFrame{role}, got {got}: make one, e.g. pd.DataFrame(records)")
+    columns = frame.columns
+    if isinstance(columns, pd.MultiIndex):
+        raise MtlrecError(
+            f"{what}'s columns have {columns.nlevels} levels of names (e.g. {columns[0]!r}), but column names must "
+            "be one level of text: flatten them, e.g. df.columns = ['_'.join(map(str, c)) for c in df.columns]"
+        )
+    other = [c for c in columns if not isinstance(c, str)]
+    if other:
+        shown = ", ".join(map(repr, other[:5])) + (", ..." if len(other) > 5 else "")
+        raise MtlrecError(
+            f"{what}'s column names must be text, but {len(other):,} {'is' if len(other) == 1 else 'are'} not "
+            f"({shown}; pd.DataFrame(array) names its columns 0, 1, 2…): rename them, e.g. "
+            "df.columns = df.columns.astype(str)"
+        )
+    if columns.has_duplicates:
+        positions: dict[str, list[int]] = {}
+        for position, column in enumerate(columns, start=1):
+            positions.setdefault(column, []).append(position)
+        duplicates = [
+            f"'{c}' (columns {', '.join(map(str, p[:5]))}{', ...' if len(p) > 5 else ''})"
+            for c, p in positions.items()
+            if len(p) > 1
+        ]
+        raise MtlrecError(
+            f"{what} has duplicate column names: {'; '.join(duplicates[:10])}: give every column a unique name"
+        )
+    if not len(frame):
+        raise MtlrecError(f"{what} has no rows: pass the rows to learn from")
+
+
 def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
     """Propose user/item/time columns, tasks and feature types from names, dtypes and cardinality."""
+    check_frame(frame)
     n = len(frame)
     series = dict(frame.items())  # one pass over the columns: a frame may have 10,000 of them
     columns = list(series)
@@ -567,6 +609,17 @@ def _row_list(rows: np.ndarray) -> str:
     return f"{'row' if len(rows) == 1 else 'rows'} {shown}"
 
 
+def text_in_numbers(series: pd.Series) -> str | None:
+    """Where a column of numbers holds text ('2 rows (rows 3, 9, e.g. 'cheap')'), or None. Empty strings are
+    missing values (a CSV reader makes them so; Parquet keeps them as text)."""
+    if _numeric_dtype(series.dtype):
+        return None
+    converted = pd.to_numeric(series, errors="coerce")
+    blank = series.astype("string").str.strip().eq("").fillna(False)
+    bad = (converted.isna() & series.notna() & ~blank).to_numpy()
+    return _where(series, bad) if bad.any() else None
+
+
 def _where(series: pd.Series, mask: np.ndarray) -> str:
     """'1 row (row 17, e.g. 'x')' / '5 rows (rows 3, 9, 11, ..., e.g. 'x')', for messages."""
     rows = np.flatnonzero(mask)
@@ -728,7 +781,7 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
             if c:
                 roles.setdefault(c, []).append(role)
     for c, r in roles.items():
-        if "task" in r and len(r) > 1:
+        if "task" in r and set(r) != {"task"}:  # a task listed twice is reported by check()
             problems.append(f"column '{c}' is both a task and a {r[0]}: a label must not also be an input")
         elif r.count("categorical feature") > 1 or r.count("numeric feature") > 1:
             problems.append(f"column '{c}' is listed twice as a feature")
@@ -755,16 +808,11 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
         features = [c for c in d.numeric if c in dtypes]
         plain = [c for c in features if _numeric_dtype(dtypes[c])]
         for c in features:
-            if not _numeric_dtype(dtypes[c]):
-                converted = pd.to_numeric(f[c], errors="coerce")
-                # An empty string is a missing value (a CSV reader makes it one; Parquet keeps it as text).
-                blank = f[c].astype("string").str.strip().eq("").fillna(False)
-                bad = (converted.isna() & f[c].notna() & ~blank).to_numpy()
-                if bad.any():
-                    problems.append(
-                        f"{prefix}column '{c}' is a numeric feature but has text in {_where(f[c], bad)}: "
-                        "clean those values or make the column categorical"
-                    )
+            if not _numeric_dtype(dtypes[c]) and (text := text_in_numbers(f[c])):
+                problems.append(
+                    f"{prefix}column '{c}' is a numeric feature but has text in {text}: "
+                    "clean those values or make the column categorical"
+                )
         # Numeric columns in blocks (a table may have thousands of them): one conversion per block, not per column.
         width = max(1, BLOCK_VALUES // max(len(f), 1))
         for start in range(0, len(plain) if not prefix else 0, width):

@@ -19,7 +19,6 @@ A sweep's config and table also live in `<home>/sweeps/<id>/` (sweep.json, sweep
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
 import math
@@ -36,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mtlrec.config import ExperimentConfig
+from mtlrec.config import ExperimentConfig, _type_problem, plain
 from mtlrec.data import Loaded, Prepared
 from mtlrec.errors import MtlrecError
 from mtlrec.jobs import SERVER_LIMIT, BackgroundJob, BackgroundState, JobLimiter
@@ -214,7 +213,7 @@ class SweepConfig:
 
         Diagnostics do not change training; a sweep skips them to save their cost (a few per cent per epoch).
         """
-        config = copy.deepcopy(self.base)
+        config = self.base.copy()
         by_name = {t.name: t for t in config.tasks}
         config.tasks = [by_name[name] for name in self.tasks if name in by_name]
         for task in config.tasks:
@@ -246,9 +245,28 @@ class SweepConfig:
         grid = f"{self.n_points()} points" + (" (random)" if self.grid == "dirichlet" else "")
         return f"{self.base.model.kind} {self.base.model.size} · {' vs '.join(self.tasks)} · {grid}"
 
+    def type_problems(self) -> list[str]:
+        """A sentence per setting of the wrong type (a config built in Python: numpy numbers count as numbers, a
+        bare string is no list), the base run's too (ExperimentConfig.type_problems)."""
+        if not isinstance(self.base, ExperimentConfig):
+            return [f"'base' must be an ExperimentConfig, got {self.base!r}"]
+        problems = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name == "metrics":
+                if not isinstance(value, dict) or not all(isinstance(n, str) for pair in value.items() for n in pair):
+                    problems.append(f"sweep 'metrics' must map task names to metric names, got {value!r}")
+            elif f.name != "base":
+                problem = _type_problem(f.name, f.type, value)
+                if problem:
+                    problems.append(f"sweep {problem}")
+        return problems + self.base.type_problems()[0]
+
     def check(self) -> None:
         """Raise MtlrecError listing every setting that cannot work."""
-        problems = []
+        problems = self.type_problems()
+        if problems:
+            raise MtlrecError(problems, source="sweep")
         names = self.base.task_names
         if not 2 <= len(self.tasks) <= 3:
             problems.append(f"choose 2 or 3 tasks to sweep, got {len(self.tasks)}")
@@ -263,7 +281,7 @@ class SweepConfig:
             problems.append(f"the grid needs at least 2 points per edge, got {self.points}")
         elif self.grid == "dirichlet" and self.samples < 1:
             problems.append(f"random weightings: ask for at least 1, got {self.samples}")
-        elif self.grid == "dirichlet" and not (isinstance(self.seed, int) and 0 <= self.seed < 2**32):
+        elif self.grid == "dirichlet" and not 0 <= self.seed < 2**32:
             problems.append(f"the seed of the random weightings must be from 0 to {2**32 - 1}, got {self.seed!r}")
         elif not missing and 2 <= len(self.tasks) <= 3 and self.n_points() > MAX_POINTS:
             problems.append(f"{self.n_points()} weightings is more than a sweep takes ({MAX_POINTS})")
@@ -286,7 +304,7 @@ class SweepConfig:
         experiment.check()
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return plain(dataclasses.asdict(self))
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
@@ -580,6 +598,9 @@ def run_sweep(
 ) -> SweepResult:
     """Train and save every grid point and reference of a sweep; returns the sweep's table.
 
+    `store` (RunStore() by default: MTLREC_HOME) receives the runs; the data is `frame` (and `test_frame`), else the
+    base config's files.
+
     `prepared` (mtlrec.data.prepare of config.experiment()) skips preparing the data; `loaded` (load_frames of
     the base config) skips reading its files. `group_size` (models per
     stack) and `workers` (parallel threads) are chosen by measurement when None. When `stop` is set the sweep
@@ -588,6 +609,9 @@ def run_sweep(
     """
     from mtlrec.sweep_engine import Sweeper  # torch and the training code: imported when a sweep runs
 
+    if store is not None and not isinstance(store, RunStore):  # run_experiment(config, frame) takes the frame second
+        hint = ": pass the table as frame=, run_sweep(config, frame=df)" if isinstance(store, pd.DataFrame) else ""
+        raise TypeError(f"run_sweep's second argument is the run store (a RunStore), got {type(store).__name__}{hint}")
     config.check()
     check_parallelism(group_size, workers)
     store = store or RunStore()

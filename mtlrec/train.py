@@ -54,15 +54,21 @@ class Progress:
     diagnostics: dict[str, float] = field(default_factory=dict)  # the latest epoch's (see mtlrec.diagnostics)
 
 
-def resolve_device(name: str = "auto") -> torch.device:
-    """'auto' takes CUDA when present, otherwise the CPU."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        from mtlrec.errors import MtlrecError
+def resolve_device(name: str | torch.device = "auto") -> torch.device:
+    """'auto' takes CUDA when present, otherwise the CPU; 'cuda' (or 'cuda:1', a torch.device) without CUDA raises
+    MtlrecError."""
+    from mtlrec.errors import MtlrecError
 
-        raise MtlrecError("device 'cuda' was chosen but no CUDA GPU is available here: choose 'auto' or 'cpu'")
-    return torch.device(name)
+    text = str(name)
+    if text == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(text)
+    except (RuntimeError, TypeError):
+        raise MtlrecError(f"device {name!r} is not one of auto, cpu, cuda") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise MtlrecError(f"device '{text}' was chosen but no CUDA GPU is available here: choose 'auto' or 'cpu'")
+    return device
 
 
 # Every draw a run makes from torch's global generators (model initialisation, dropout) happens under this lock, from

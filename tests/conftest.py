@@ -127,8 +127,7 @@ def use_home(monkeypatch: pytest.MonkeyPatch, home: Path, samples: Path | None =
     are cached: clear them so the app rebuilds them."""
     import streamlit as st  # here, not at the top: tests of the library alone never load Streamlit
 
-    monkeypatch.setenv("MTLREC_HOME", str(home))
-    monkeypatch.setattr(mtlrec.runs, "DEFAULT_HOME", home)
+    monkeypatch.setenv("MTLREC_HOME", str(home))  # read by each RunStore() the app makes
     if samples is not None:
         monkeypatch.setattr(mtlrec.sample, "SAMPLE_DIR", samples)
     st.cache_resource.clear()

@@ -568,19 +568,19 @@ def test_recommend_fusion_keeps_the_default_weight_of_the_tasks_it_does_not_name
     import mtlrec.recommend
 
     used = []
-    recommend = mtlrec.recommend.Recommender.recommend
+    fusion_weights = mtlrec.recommend.Recommender.fusion_weights
 
-    def spy(self, user, *args, fusion=None, **kwargs):
-        used.append(fusion)
-        return recommend(self, user, *args, fusion=fusion, **kwargs)
+    def spy(self, fusion=None):
+        used.append(fusion_weights(self, fusion))
+        return used[-1]
 
-    monkeypatch.setattr(mtlrec.recommend.Recommender, "recommend", spy)
+    monkeypatch.setattr(mtlrec.recommend.Recommender, "fusion_weights", spy)
     monkeypatch.setattr(mtlrec.recommend, "negative_feedback", lambda name: name == "purchase")  # as is_hate
     user = pd.read_csv(sample_run[1] / "predictions.csv")["user_id"].iloc[0]
 
     assert main(["recommend", "--run", str(sample_run[1]), "--user", str(user), "--fusion", "like=3"]) == 0
 
-    assert used == [{"click": 1.0, "like": 3.0, "purchase": -1.0, "watch_time": 1.0}]
+    assert used[0] == {"click": 1.0, "like": 3.0, "purchase": -1.0, "watch_time": 1.0}
     header, first = capsys.readouterr().out.strip().splitlines()[:2]
     top = dict(zip(header.split(), first.split(), strict=True))
     top = {name: float(top[name]) for name in ("click", "like", "purchase", "watch_time", "fused")}

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
+import torch
 
 from mtlrec.config import (
     SIZE_PRESETS,
@@ -261,6 +263,58 @@ def test_check_refuses_a_seed_out_of_range_and_numbers_that_are_not_finite(secti
     setattr(getattr(config, section), attr, value)
 
     assert problems_of(config) == [problem]
+
+
+@pytest.mark.parametrize(
+    ("section", "attr", "value", "problem"),
+    [
+        ("train", "epochs", "3", "'train.epochs' must be int, got '3'"),
+        ("train", "epochs", 1.5, "'train.epochs' must be int, got 1.5"),
+        ("model", "embed_dim", 4.5, "'model.embed_dim' must be int or None, got 4.5"),
+        ("model", "dropout", None, "'model.dropout' must be float, got None"),
+        ("data", "categorical", "device", "'data.categorical' must be list[str], got 'device': a list is expected, "
+         "e.g. ['device']"),
+        ("train", "device", torch.device("cpu"), "'train.device' must be str, got device(type='cpu'): pass a "
+         "string, e.g. 'cpu'"),
+        ("train", "seed", True, "'train.seed' must be int, got True"),
+    ],
+)  # fmt: skip
+def test_check_refuses_a_value_of_the_wrong_type_in_a_config_built_in_python(section, attr, value, problem):
+    # from_dict checked types, check() did not: raw TypeErrors, or 'device' read as the columns 'd', 'e', 'v'...
+    config = full_config()
+    setattr(getattr(config, section), attr, value)
+
+    assert problems_of(config) == [problem]
+
+
+def test_check_says_to_use_taskspec_for_a_task_given_as_its_name():
+    config = full_config()
+    config.tasks = ["click", TaskSpec("like")]
+
+    assert problems_of(config) == ["'tasks[0]' must be a TaskSpec, got the text 'click': use TaskSpec('click')"]
+
+
+def test_check_lists_a_wrong_type_once_beside_the_other_problems():
+    config = full_config()
+    config.train.epochs, config.train.lr = "3", -1.0
+
+    assert problems_of(config) == [
+        "'train.epochs' must be int, got '3'",
+        "learning rate must be > 0 (and finite), got -1.0",
+    ]
+
+
+def test_numpy_numbers_pass_check_and_are_saved_as_json_numbers():
+    # Their messages contradicted themselves: "loss weight must be a number >= 0, got np.float32(0.5)".
+    config = full_config()
+    config.tasks[0].weight, config.train.seed, config.model.dropout = np.float32(0.5), np.int64(3), np.float64(0.1)
+    config.tasks[0].log1p = np.bool_(False)
+
+    config.check()
+
+    saved = json.loads(config.to_json())
+    assert (saved["tasks"][0]["weight"], saved["train"]["seed"], saved["model"]["dropout"]) == (0.5, 3, 0.1)
+    assert type(saved["train"]["seed"]) is int and saved["tasks"][0]["log1p"] is False
 
 
 def test_check_refuses_one_column_as_both_user_and_item():

@@ -334,3 +334,36 @@ def test_users_with_few_test_rows_get_a_note_on_recall_and_hitrate(interactions,
     assert any(n.startswith("users have a median of 4 test rows, no more than K = 10") for n in notes)
     config.k = 2
     assert not any(n.startswith("users have a median") for n in prepare(config, interactions).notes)
+
+
+@pytest.mark.parametrize(
+    ("test_table", "message"),
+    [
+        (False, "expected a pandas DataFrame, got list: make one, e.g. pd.DataFrame(records)"),
+        (True, "expected a pandas DataFrame as the test table, got list: make one, e.g. pd.DataFrame(records)"),
+    ],
+)
+def test_prepare_refuses_a_table_that_is_not_a_dataframe(interactions, make_config, test_table, message):
+    records = interactions.to_dict("records")
+
+    with pytest.raises(MtlrecError) as error:
+        prepare(make_config(), interactions, records) if test_table else prepare(make_config(), records)
+
+    assert error.value.problems == [message]
+
+
+def test_prepare_refuses_number_column_names_a_saved_run_could_not_load(interactions, make_config):
+    # They trained and saved, then loading the run said config.json was damaged ('data.numeric' must be list[str]).
+    frame = interactions.rename(columns={"price": 0})
+    config = make_config()
+    config.data.numeric = [0]
+
+    with pytest.raises(MtlrecError, match=r"^the table's column names must be text, but 1 is not \(0; "):
+        prepare(config, frame)
+
+
+def test_prepare_refuses_an_empty_test_table(interactions, make_config):
+    with pytest.raises(MtlrecError) as error:
+        prepare(make_config(), interactions, interactions.iloc[:0])
+
+    assert error.value.problems == ["the test table has no rows: pass the rows to learn from"]

@@ -259,3 +259,43 @@ def test_an_encoder_saved_with_capitalised_true_and_false_keys_them_as_now():
     old = Encoder.from_dict(saved)
     codes = old.transform(pd.DataFrame({"flag": ["True", "False", "unknown"], "click": [0, 1, 0]})).categorical
     assert codes[:, 0].tolist() == [1, 2, 3]
+
+
+def test_new_rows_without_task_columns_are_encoded_without_labels_by_default(encoder, train):
+    # labels=True was the default: scoring new rows raised KeyError: 'click'.
+    rows = train.drop(columns=["click", "watch", "rating"])
+
+    assert encoder.transform(rows).labels is None
+    assert encoder.transform(train).labels.shape == (4, 3)
+    with pytest.raises(MtlrecError) as error:
+        encoder.transform(train.drop(columns=["watch"]), labels=True)
+    assert error.value.problems == [
+        "labels=True, but the rows lack the task column 'watch': add it, or pass labels=False to encode rows without "
+        "labels"
+    ]
+
+
+def test_rows_without_a_feature_column_are_refused_naming_it(encoder, train):
+    # KeyError: "['price'] not in index"
+    with pytest.raises(MtlrecError) as error:
+        encoder.transform(train.drop(columns=["price", "genre"]), labels=False)
+
+    assert error.value.problems == [
+        "the rows lack the feature columns 'genre', 'price' that the model was trained with: add them (a missing "
+        "value is allowed)"
+    ]
+
+
+def test_text_in_a_numeric_feature_is_refused_naming_the_rows_as_training_does(encoder, train):
+    # 'cheap' silently became the mean price.
+    rows = train.drop(columns=["click", "watch", "rating"]).astype({"price": object})
+    rows.loc[2, "price"] = "cheap"
+    rows.loc[3, "price"] = " "  # an empty value is a missing one
+
+    with pytest.raises(MtlrecError) as error:
+        encoder.transform(rows)
+
+    assert error.value.problems == [
+        "column 'price' is a numeric feature but has text in 1 row (row 3, e.g. 'cheap'): clean those values (the "
+        "model was trained on numbers there)"
+    ]

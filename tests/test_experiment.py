@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -123,6 +126,38 @@ def test_stopped_run_keeps_the_model_of_its_partial_epoch(_interactions_once, ma
     assert len(stopped.predictions) == 600
 
 
+def test_a_result_keeps_the_config_it_was_trained_with(_interactions_once, make_config, tmp_path):
+    # A notebook reuses one config object: click trained at weight 0, then the same object set to 1 for a second run.
+    config = make_config(epochs=1)
+    config.tasks[0].weight = 0.0
+
+    first = run_experiment(config, _interactions_once)
+    config.tasks[0].weight = 1.0
+    config.train.epochs = 5
+
+    assert first.config is not config
+    assert (first.config.tasks[0].weight, first.config.train.epochs) == (0.0, 1)
+    assert first.config.untrained_tasks() == {"click"}
+    assert first.encoder.tasks[0].weight == 0.0 and first.encoder.tasks[0] is not config.tasks[0]
+    store = RunStore(tmp_path)
+    saved = store.load(store.save(first)).config
+    assert (saved.tasks[0].weight, saved.train.epochs) == (0.0, 1)
+
+
+def test_features_given_as_tuples_train_and_are_saved_as_lists(_interactions_once, make_config):
+    # ("user_id", "category") passed check(), then raised a TypeError where lists are joined (leakage.py).
+    config = make_config(epochs=1)
+    config.data.categorical, config.data.numeric = ("user_id", "item_id", "category"), ("price",)
+
+    result = run_experiment(config, _interactions_once)
+
+    assert result.status == "finished"
+    assert (result.config.data.categorical, result.config.data.numeric) == (
+        ["user_id", "item_id", "category"],
+        ["price"],
+    )
+
+
 def test_bad_settings_raise_before_training(_interactions_once, make_config):
     config = make_config()
     config.tasks[0].name = "purchase"
@@ -155,3 +190,23 @@ def test_a_label_named_like_another_tasks_prediction_keeps_both_apart(interactio
     assert list(saved.columns) == list(table.columns)
     legend = [trace.name for trace in charts.roc_curves(saved, config.tasks[:2]).data if trace.name]
     assert f"click (AUC {auc:.4f})" in legend
+
+
+def test_readme_python_example(_interactions_once, tmp_path, monkeypatch, capsys):
+    # The README's "Use from Python" code, run as written on a file of the test data: it must keep working.
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Use from Python") :]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    _interactions_once.to_csv(tmp_path / "interactions.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MTLREC_HOME", "unused")  # the example sets it after importing mtlrec
+
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)
+
+    assert scope["result"].status == "finished" and scope["result"].config.tasks[1].weight == 2.0
+    assert capsys.readouterr().out.startswith("finished 0.")
+    assert scope["store"].home == tmp_path / "my_runs" and os.environ["MTLREC_HOME"] == "my_runs"
+    assert len(scope["store"].list()) == 1 + 3  # the run, then the sweep's three weightings
+    top = scope["recommender"].recommend(scope["user"], k=10, fusion={"like": 2.0})
+    assert len(top) == 10 and list(top["rank"]) == list(range(1, 11))

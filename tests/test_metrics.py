@@ -86,6 +86,22 @@ def test_logloss_clips_probabilities_to_1e_minus_7():
     assert result["logloss"] == pytest.approx(-(math.log(1e-7) + math.log(1 - 1e-7)) / 2)
 
 
+def test_binary_metrics_refuses_scores_outside_0_1_such_as_logits():
+    # A model's forward returns logits: their log loss came out 8.7 (0.69 on the probabilities), silently.
+    with pytest.raises(ValueError) as error:
+        binary_metrics([1, 0, 1], [2.5, -1.25, 0.5])
+
+    assert str(error.value) == (
+        "y_prob must be probabilities in [0, 1], but 2 of 3 scores are not (from -1.25 to 2.5): apply a sigmoid to "
+        "logits, 1 / (1 + np.exp(-logits))"
+    )
+
+
+def test_binary_metrics_accepts_probabilities_off_by_float_error():
+    result = binary_metrics([1, 0], [1.0 + 1e-7, -1e-7])
+    assert result["auc"] == 1.0 and result["logloss"] == pytest.approx(1e-7, abs=1e-6)
+
+
 def test_single_class_auc_is_nan_without_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")

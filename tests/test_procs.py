@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import sys
 import threading
 import time
@@ -225,3 +226,41 @@ def test_a_warm_up_cut_short_by_shutdown_adds_no_process(pool):
     assert procs._workers == []
     procs.warm(2)  # the module's pool again, for the tests after this one
     assert procs.wait_ready(2, timeout=120)
+
+
+class _GoneCaller:
+    """A pipe whose other end closes after `sends` messages were sent through it: what a training process sees when
+    the script that started it has ended. It hands over `messages` (jobs) first."""
+
+    def __init__(self, sends: int, messages: list):
+        self.sends, self.messages, self.sent = sends, list(messages), []
+
+    def send_bytes(self, data: bytes) -> None:
+        if len(self.sent) == self.sends:
+            raise BrokenPipeError(32, "Broken pipe")
+        self.sent.append(pickle.loads(data))
+
+    def recv_bytes(self) -> bytes:
+        return pickle.dumps(self.messages.pop(0))
+
+
+@pytest.mark.parametrize(
+    ("caller", "sent"),
+    [
+        (lambda: _GoneCaller(0, []), []),  # gone before "ready"
+        (lambda: _GoneCaller(1, [(None, "rows", len_of_data)]), ["ready"]),  # gone while its job trained
+    ],
+    ids=["before ready", "during a job"],
+)
+def test_a_training_process_whose_caller_has_gone_exits_quietly(monkeypatch, caller, sent):
+    # A script ending about 3 s after a sweep printed "Process mtlrec-training: Traceback ... BrokenPipeError".
+    monkeypatch.setattr(procs.signal, "signal", lambda *args: None)  # _serve ignores Ctrl-C: not in pytest's process
+    pipe = caller()
+
+    assert procs._serve(pipe, threading.Event()) is None  # it returns: the process exits with status 0
+
+    assert pipe.sent == sent and not pipe.messages
+
+
+def len_of_data(data, stop, progress) -> int:
+    return len(data)

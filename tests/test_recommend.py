@@ -203,6 +203,45 @@ def test_a_task_trained_with_loss_weight_0_starts_out_of_the_fusion(interactions
             recommender.recommend(user, fusion={"click": weight, "like": 1.0})
 
 
+@pytest.mark.parametrize("k", [0, -1, "5", 2.5, True, None])
+def test_fuse_refuses_a_k_that_is_no_whole_number_of_at_least_1(k):
+    # k=-1 kept every candidate but one, and k="5" raised a TypeError from slicing.
+    with pytest.raises(MtlrecError) as error:
+        fuse(three_items(), {"click": 1.0}, k=k)
+
+    assert error.value.problems == [f"k must be a whole number >= 1, got {k!r}"]
+
+
+def test_fuse_takes_a_numpy_or_float_whole_number_as_k():
+    assert len(fuse(three_items(), {"click": 1.0}, k=np.int64(1))) == 1
+    assert len(fuse(three_items(), {"click": 1.0}, k=2.0)) == 2
+
+
+def test_a_partial_fusion_keeps_the_default_weight_of_the_tasks_it_does_not_name(interactions, make_config):
+    # fusion={"like": 3} gave click and watch_time weight 0, while the CLI's --fusion like=3 kept their default 1.
+    result = run_experiment(make_config(epochs=1), interactions)
+    recommender = Recommender(result.model, result.encoder, result.config, interactions)
+    user = recommender.users()[0]
+
+    top = recommender.recommend(user, k=5, fusion={"like": 3})
+
+    assert recommender.fusion_weights({"like": 3}) == {"click": 1.0, "like": 3.0, "watch_time": 1.0}
+    expected = fuse(recommender.score(user), {"click": 1.0, "like": 3.0, "watch_time": 1.0}, k=5)
+    pd.testing.assert_frame_equal(top, expected)
+    with pytest.raises(MtlrecError) as error:
+        recommender.recommend(user, fusion={"like": "x", "click": None})
+    assert error.value.problems == ["fusion weights must be finite numbers, got like='x', click=None"]
+    with pytest.raises(MtlrecError) as error:
+        recommender.recommend(user, k=-1)
+    assert error.value.problems == ["k must be a whole number >= 1, got -1"]
+    item = str(interactions["item_id"].iloc[0])
+    with pytest.raises(MtlrecError) as error:  # a bare string was ranked character by character
+        recommender.recommend(user, candidates=item)
+    assert error.value.problems == [
+        f"candidates must be a list of item ids, got the text {item!r}: pass [{item!r}] for one item"
+    ]
+
+
 def test_negative_feedback_starts_with_a_negative_fusion_weight():
     # With +1 for every task, a KuaiRand-shaped log ranked the items users hate first, and the app's sliders could
     # not go below 0.

@@ -18,6 +18,7 @@ import torch
 
 from mtlrec.errors import MtlrecError
 from mtlrec.experiment import run_experiment
+from mtlrec.recommend import Recommender
 from mtlrec.runs import RUN_FILES, RUN_ID, RunStore, csv_bytes, metrics_table
 from mtlrec.train import predict_raw
 
@@ -259,6 +260,37 @@ def test_load_model_rebuilds_a_model_with_the_same_predictions(store, result, _i
     cpu = torch.device("cpu")
     np.testing.assert_array_equal(predict_raw(model, encoded, cpu), predict_raw(result.model, encoded, cpu))
     assert encoder.to_dict() == result.encoder.to_dict()
+
+
+def test_a_store_made_without_a_home_reads_mtlrec_home_when_it_is_made(tmp_path, monkeypatch):
+    # MTLREC_HOME was read when mtlrec.runs was imported: a notebook that set it afterwards wrote to ./mtlrec_runs.
+    monkeypatch.setenv("MTLREC_HOME", str(tmp_path / "set_after_import"))
+
+    assert RunStore().home == tmp_path / "set_after_import"
+    monkeypatch.delenv("MTLREC_HOME")
+    monkeypatch.chdir(tmp_path)
+    assert RunStore().home == tmp_path / "mtlrec_runs"
+
+
+NO_CUDA = "device 'cuda' was chosen but no CUDA GPU is available here: choose 'auto' or 'cpu'"
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on a machine without CUDA")
+def test_load_model_on_cuda_without_a_gpu_says_so_and_auto_takes_the_cpu(store, result, _interactions_once):
+    # It said "model.pt is damaged or is not this run's weights ... train the run again".
+    run = store.load(store.save(result))
+
+    with pytest.raises(MtlrecError) as error:
+        run.load_model("cuda")
+    assert error.value.problems == [NO_CUDA]
+    for device in ("auto", "cpu", torch.device("cpu")):
+        model, _ = run.load_model(device)
+        assert next(model.parameters()).device == torch.device("cpu") and not model.training
+    with pytest.raises(MtlrecError) as error:
+        Recommender(result.model, result.encoder, result.config, _interactions_once, device="cuda")
+    assert error.value.problems == [NO_CUDA]
+    recommender = Recommender(result.model, result.encoder, result.config, _interactions_once, device="auto")
+    assert recommender.device == torch.device("cpu") and len(recommender.recommend(recommender.users()[0], k=3)) == 3
 
 
 def test_load_model_of_a_run_without_a_model_raises(store, result):

@@ -201,6 +201,17 @@ def test_validate_raises_one_error_listing_every_problem():
         assert problem.startswith(start), (problem, start)
 
 
+def test_a_task_listed_twice_is_reported_once_as_such(interactions, make_config):
+    # It also said "column 'click' is both a task and a task: a label must not also be an input".
+    config = make_config()
+    config.tasks.append(TaskSpec("click"))
+
+    with pytest.raises(MtlrecError) as error:
+        validate(config, interactions)
+
+    assert error.value.problems == ["task 'click' is listed more than once"]
+
+
 def test_validate_returns_notes_for_labels_read_as_zero_one(interactions):
     interactions["like"] = interactions["like"].map({0: -1, 1: 1})
     config = ExperimentConfig(data=DataConfig(categorical=["category"]), tasks=[TaskSpec("like")])
@@ -496,7 +507,7 @@ def test_the_0_1_hint_looks_at_few_rows_of_most_columns(monkeypatch):
 
 def test_code_names_ending_in_a_code_word_are_codes_and_count_words_are_quantities():
     # last_cate and age_category were taken for quantities, category_click for a code; an array's columns '100'+
-    # for Ali-CCP fields, and int column labels crashed.
+    # for Ali-CCP fields. Int column labels are refused (a run trained on them could not be loaded back).
     rng = np.random.default_rng(1)
     n = 400
     names = ("last_cate", "prev_category", "age_category", "size_code", "category_click", "cate_orders", "visit_cnt")
@@ -508,7 +519,8 @@ def test_code_names_ending_in_a_code_word_are_codes_and_count_words_are_quantiti
 
     array = pd.DataFrame(rng.integers(0, 100, (n, 120)))  # int labels 0..119
     array["click"] = rng.integers(0, 2, n)
-    assert len(infer_schema(array).data.numeric) == 120
+    with pytest.raises(MtlrecError, match=r"rename them, e\.g\. df\.columns = df\.columns\.astype\(str\)$"):
+        infer_schema(array)
     assert len(infer_schema(array.rename(columns=str)).data.numeric) == 120
 
 
@@ -682,3 +694,43 @@ def test_empty_times_are_a_note_unless_the_rows_are_split_by_time(interactions):
     # A test file is never split: its empty times are a note with a time split too.
     assert any(n.startswith("test file: timestamp column 'timestamp' is empty in 2 rows") for n in
                validate(config, interactions, frame))  # fmt: skip
+
+
+def _multi_level(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    frame.columns = pd.MultiIndex.from_tuples([(c, "x") for c in frame.columns])
+    return frame
+
+
+UNUSABLE_FRAMES = {
+    "records": (
+        lambda f: f.to_dict("records"),
+        "expected a pandas DataFrame, got list: make one, e.g. pd.DataFrame(records)",
+    ),
+    "no rows": (lambda f: f.iloc[:0], "the table has no rows: pass the rows to learn from"),
+    "two levels of names": (
+        _multi_level,
+        "the table's columns have 2 levels of names (e.g. ('user_id', 'x')), but column names must be one level of "
+        "text: flatten them, e.g. df.columns = ['_'.join(map(str, c)) for c in df.columns]",
+    ),
+    "number names": (
+        lambda f: f.set_axis(range(f.shape[1]), axis=1),
+        "the table's column names must be text, but 8 are not (0, 1, 2, 3, 4, ...; pd.DataFrame(array) names its "
+        "columns 0, 1, 2…): rename them, e.g. df.columns = df.columns.astype(str)",
+    ),
+    "duplicate names": (
+        lambda f: pd.concat([f, f[["price"]]], axis=1),
+        "the table has duplicate column names: 'price' (columns 4, 9): give every column a unique name",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", UNUSABLE_FRAMES)
+def test_infer_schema_refuses_a_frame_it_cannot_use_and_says_how_to_fix_it(interactions, case):
+    # They crashed inside pandas or numpy (IndexError, TypeError), or gave number names a saved run cannot load.
+    make, message = UNUSABLE_FRAMES[case]
+
+    with pytest.raises(MtlrecError) as error:
+        infer_schema(make(interactions))
+
+    assert error.value.problems == [message]

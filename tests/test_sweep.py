@@ -277,6 +277,43 @@ def test_sweep_config_check_lists_every_problem(make_config):
         sweep_of(make_config(), tasks=["click", "like", "watch_time"], points=40).check()
 
 
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"points": "3"}, "sweep 'points' must be int, got '3'"),
+        ({"tasks": "click,like"}, "sweep 'tasks' must be list[str], got 'click,like': a list is expected, e.g. "
+         "['click', 'like']"),
+        ({"references": "dwa"}, "sweep 'references' must be list[str], got 'dwa': a list is expected, e.g. ['dwa']"),
+    ],
+)  # fmt: skip
+def test_sweep_config_check_refuses_a_value_of_the_wrong_type(make_config, changes, problem):
+    # A bare string was read letter by letter ("choose 2 or 3 tasks ... got 10", "unknown reference weighting d, w,
+    # a"), and points="3" raised a TypeError.
+    with pytest.raises(MtlrecError) as caught:
+        sweep_of(make_config(), **changes).check()
+
+    assert caught.value.problems == [problem]
+
+
+def test_sweep_config_check_takes_numpy_numbers(make_config):
+    sweep = sweep_of(make_config(), grid="dirichlet", samples=np.int64(3), seed=np.int64(2))
+
+    sweep.check()
+
+    assert json.loads(sweep.to_json())["samples"] == 3
+
+
+def test_run_sweep_given_the_table_in_place_of_the_store_says_how_to_pass_it(make_config, interactions):
+    # run_sweep(config, df) raised "The truth value of a DataFrame is ambiguous" from `store or RunStore()`.
+    with pytest.raises(TypeError) as error:
+        run_sweep(sweep_of(make_config()), interactions)
+
+    assert str(error.value) == (
+        "run_sweep's second argument is the run store (a RunStore), got DataFrame: pass the table as frame=, "
+        "run_sweep(config, frame=df)"
+    )
+
+
 def test_judged_metrics_follow_the_schema(make_config):
     config = make_config()
     assert judged_metrics(config, "click") == ["auc", "gauc", "logloss", "ndcg@10", "recall@10", "hitrate@10"]
