@@ -59,6 +59,8 @@ def calls(path: Path) -> list[tuple[str, ast.Call]]:
                 func = func.value
             if isinstance(func, ast.Name):
                 parts.append(func.id)
+            elif parts:  # a method of a value made on the spot: model.to(device).eval() is not the builtin eval
+                parts.append("<value>")
             found.append((".".join(reversed(parts)), node))
     return found
 
