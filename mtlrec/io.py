@@ -7,6 +7,7 @@ column where that helps.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
@@ -584,13 +585,23 @@ def _east_asian(data: bytes) -> tuple[str, list[str]] | None:
         return None
 
 
+def _cp1252_lacking(error: UnicodeDecodeError) -> tuple[str, int]:
+    """The five bytes Windows-1252 lacks (0x81, 0x8d, 0x8f, 0x90, 0x9d) as the control characters of their code
+    points, as web browsers decode windows-1252."""
+    return chr(error.object[error.start]), error.start + 1
+
+
+codecs.register_error("mtlrec-cp1252", _cp1252_lacking)
+
+
 def _decode_by_line(data: bytes) -> tuple[str, list[str]]:
     """A file that is not all UTF-8: each line as UTF-8 where it is, else as Windows-1252. A UTF-8 file with a few
     lines pasted from elsewhere keeps its 'café' (decoded whole as Windows-1252 it became 'cafÃ©' beside the
     pasted line's 'café': one item, two ids). A file with no UTF-8 beyond ASCII is Chinese, Japanese or Korean
-    when the detector says so (_east_asian), else Windows-1252. Where those lines hold a byte Windows-1252 lacks
-    (0x81, 0x8d, 0x8f, 0x90, 0x9d), they are Latin-1 (ISO-8859-1), which has every byte: Book-Crossing's files are
-    Latin-1, and were refused."""
+    when the detector says so (_east_asian), else Windows-1252. A byte Windows-1252 lacks (0x81, 0x8d, 0x8f, 0x90,
+    0x9d: Latin-1 files such as Book-Crossing's may hold one) is kept as the control character of its code point, as
+    browsers read such files, and named in the note: the file's other bytes keep their meaning (a stray 0x81 no
+    longer refuses the file, nor turns every euro sign and curly quote into a control character)."""
     lines = data.removeprefix(b"\xef\xbb\xbf").split(b"\n")
     decoded: list[str] = []
     foreign: list[int] = []
@@ -604,29 +615,22 @@ def _decode_by_line(data: bytes) -> tuple[str, list[str]]:
             foreign.append(number)
     if not utf8_beyond_ascii and (east_asian := _east_asian(data)) is not None:
         return east_asian
-    encoding, lacking = "cp1252", None
+    lacking = None
     for number in foreign:
+        line = lines[number - 1]
         try:
-            decoded[number - 1] = lines[number - 1].decode("cp1252")
+            decoded[number - 1] = line.decode("cp1252")
         except UnicodeDecodeError as exc:
-            encoding, lacking = "latin-1", f"line {number} holds the byte 0x{lines[number - 1][exc.start]:02x}"
-            break
-    if encoding == "latin-1":
-        for number in foreign:
-            decoded[number - 1] = lines[number - 1].decode("latin-1")
+            decoded[number - 1] = line.decode("cp1252", errors="mtlrec-cp1252")
+            lacking = lacking or f"line {number} holds the byte 0x{line[exc.start]:02x}, which Windows-1252 lacks"
     text = "\n".join(decoded)
+    kept = f"; {lacking}: kept as a control character" if lacking else ""
     if not utf8_beyond_ascii:
-        if lacking:
-            return text, [f"read as Latin-1 (ISO-8859-1) text (the file is not UTF-8, and {lacking}, which "
-                          "Windows-1252 lacks)"]  # fmt: skip
-        return text, ["read as CP1252 text (the file is not UTF-8)"]
+        return text, [f"read as CP1252 text (the file is not UTF-8{kept})"]
     shown = ", ".join(map(str, foreign[:5])) + (", ..." if len(foreign) > 5 else "")
-    read_as = "Windows-1252 (check the accented text there)"
-    if lacking:
-        read_as = f"Latin-1 (check the accented text there; {lacking}, which Windows-1252 lacks)"
     return text, [
         f"line{'s' if len(foreign) > 1 else ''} {shown} {'are' if len(foreign) > 1 else 'is'} not UTF-8 like the rest "
-        f"of the file: read as {read_as}"
+        f"of the file: read as Windows-1252 (check the accented text there{kept})"
     ]
 
 
@@ -1683,9 +1687,12 @@ def _check_header_is_names(names: list[str], text: str, delimiter: str, source: 
         return
     if words:
         rows = _sample_rows(text, delimiter)[1:]
+        # Numbers of any length count alike only beside a number on the line (MIND's impression id): a header
+        # whose only non-text field is a saved index's empty name (,item1,item2 over item3120) keeps its names.
+        numbered = any(f and _is_number(f) for f in fields)
         for i in words:
             below = [row[i].strip() for row in rows if len(row) > i and row[i].strip()]
-            if not below or not _like_its_column(fields[i].strip(), below):
+            if not below or not _like_its_column(fields[i].strip(), below, numbered):
                 return
     shown = ", ".join((n if len(n) <= 40 else n[:37] + "...") if n else "(empty)" for n in names[:6]) + (
         ", ..." if len(names) > 6 else ""
@@ -1742,13 +1749,13 @@ def _trailing_empty(names: list[str]) -> int:
     return count
 
 
-def _like_its_column(word: str, below: list[str]) -> bool:
+def _like_its_column(word: str, below: list[str], runs: bool = False) -> bool:
     """Whether a text field of the first line is like the values below it: one of them, or of the shape most of
-    them have. A shape is the length and kinds of characters (raw Criteo's 8-hex-digit hashes) or, for a text holding
-    digits, its letters and signs around numbers of any length: U13740 and U8125, 11/11/2019 9:05:58 AM and
-    11/13/2019 10:24:58 PM, lists of ids (N55189 N42782 ...) however long (MIND's behaviors.tsv). A word without
-    digits is compared by length, so that 'country' over 'france' stays a name. Over a column of numbers, text is a
-    name."""
+    them have. A shape is the length and kinds of characters (raw Criteo's 8-hex-digit hashes) or, with `runs` (the
+    headerless check, on a line holding a number), for a text holding digits, its letters and signs around numbers
+    of any length: U13740 and U8125, 11/11/2019 9:05:58 AM and 11/13/2019 10:24:58 PM, lists of ids (N55189 N42782
+    ...) however long (MIND's behaviors.tsv). A word without digits is compared by length, so that 'country' over
+    'france' stays a name. Over a column of numbers, text is a name."""
     if 2 * sum(_is_number(v) for v in below) > len(below):
         return False
     if word in below:
@@ -1756,10 +1763,10 @@ def _like_its_column(word: str, below: list[str]) -> bool:
     shapes = [_shape(v) for v in below]
     if 2 * shapes.count(_shape(word)) > len(shapes):
         return True
-    if not any(c.isdigit() for c in word):
+    if not runs or not any(c.isdigit() for c in word):
         return False
-    runs = [_runs(v) for v in below]
-    return 2 * runs.count(_runs(word)) > len(runs)
+    shapes = [_runs(v) for v in below]
+    return 2 * shapes.count(_runs(word)) > len(shapes)
 
 
 def _shape(text: str) -> tuple[int, bool, bool, bool, bool]:

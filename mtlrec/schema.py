@@ -67,8 +67,8 @@ _REGRESSION_LABEL_TOKENS = {"watch_time", "watchtime", "dwell", "dwell_time", "p
                             "stay_time", "view_time", "revenue", "gmv", "watch", "listen_time"}  # fmt: skip
 # Whole names of a rating label, too plain to count as a token inside other names (overall_rank, stars_count).
 _REGRESSION_LABEL_NAMES = {"overall", "stars"}  # Amazon reviews' rating; Yelp's
-# Words before "id" in an id column written as one word (visitorid, transactionid, sessionid): a category, never a
-# number to standardise, even when the name has no separator.
+# Words before "id" in an id column written as one word (visitorid, transactionid): a category, never a number to
+# standardise, even when the name has no separator (a request key such as sessionid is ignored: _REQUEST_KEYS).
 _ID_PREFIXES = {
     "user", "item", "visitor", "transaction", "session", "reviewer", "client", "account", "order", "event", "device",
     "campaign", "creative", "category", "cat", "shop", "store", "seller", "brand", "author", "channel", "query",
@@ -471,7 +471,11 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
 def skewed_target(series: pd.Series) -> bool:
     """Whether a regression target is proposed with log1p: numbers >= 0 with a long right tail (skewness over 2,
     as watch times and counts have), where squared errors on the raw values are ruled by a few huge ones."""
-    return bool(is_numeric(series) and series.min() >= 0 and series.skew() > 2)
+    if not is_numeric(series):
+        return False
+    values = series.astype("float64")  # nullable Int64/Float64: pd.NA would make the comparisons ambiguous
+    low, skew = values.min(), values.skew()
+    return bool(pd.notna(low) and pd.notna(skew) and low >= 0 and skew > 2)
 
 
 def _request_key_reason(column: str, keys: int, n: int) -> str:
@@ -480,8 +484,9 @@ def _request_key_reason(column: str, keys: int, n: int) -> str:
     what = _REQUEST_KEYS[_squash(column)]
     return (
         f"looks like a{'n' if what[0] in 'aeiou' else ''} {what} key ({keys:,} keys in {n:,} rows), not a feature: "
-        f"an embedding per {what} does not generalise to new ones; name it as the user column (CLI: --user-col "
-        f"{shlex.quote(str(column))}) to get per-{what} GAUC and ranking metrics"
+        f"an embedding per {what} does not generalise to new ones; to get per-{what} GAUC and ranking metrics, "
+        f"make it the user column without embedding it (CLI: --user-col {shlex.quote(str(column))} --exclude "
+        f"{shlex.quote(str(column))}; on Data, choose it as the user column)"
     )
 
 
@@ -844,11 +849,15 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
                         f"timestamp column '{d.time_col}' is empty in {where}: the time split orders the rows by "
                         "time; drop those rows or fill their times, or choose the random or user split"
                     )
+                elif prefix:
+                    notes.append(
+                        f"{prefix}timestamp column '{d.time_col}' is empty in {where}: the test file is not split, so "
+                        "they are evaluated as the others"
+                    )
                 else:
                     notes.append(
-                        f"{prefix}timestamp column '{d.time_col}' is empty in {where}: they train as the others; "
-                        "a time split would need their times, and recommendations take a user's latest row among "
-                        "those with a time"
+                        f"timestamp column '{d.time_col}' is empty in {where}: they train as the others; a time split "
+                        "would need their times, and recommendations take a user's latest row among those with a time"
                     )
             if bad.any():
                 column = f[d.time_col]

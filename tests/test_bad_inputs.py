@@ -65,7 +65,7 @@ LOAD = {
     "binary_garbage.csv": "the file holds binary data, not text: upload a CSV (comma, semicolon or tab separated) "
     "or Parquet file",
     "not_text.csv": "line 62 has 1 field but the header has 5 (delimiter ','): fill in the missing fields (empty "
-    "ones are fine: a,,c) or check the delimiter",  # bytes Windows-1252 lacks: read as Latin-1, a ragged row
+    "ones are fine: a,,c) or check the delimiter",  # bytes Windows-1252 lacks: kept as control characters, a ragged row
     "excel_workbook.csv": "this is an Excel workbook (.xlsx), not a CSV file: in Excel choose File > Save As > CSV "
     "UTF-8 (or save it as Parquet) and use that file",
     "excel_97.csv": "this is an old Excel (.xls) or Office file: export the sheet as CSV or Parquet",

@@ -967,23 +967,28 @@ def test_a_utf8_file_with_one_windows_1252_line_keeps_its_utf8_text():
     ]
 
 
-def test_a_file_with_bytes_windows_1252_lacks_is_read_as_latin_1_naming_the_first():
+def test_a_file_with_bytes_windows_1252_lacks_is_read_naming_the_first():
     # Book-Crossing's files are Latin-1 (ISO-8859-1): 0x81, 0x8d, 0x8f, 0x90 and 0x9d, which Windows-1252 lacks,
-    # refused them ("not valid UTF-8 or Windows-1252 text").
-    rows = ['"User-ID";"Location";"ISBN"', '"276725";"Köln";"034545104X"', '"276726";"Zürich";"0155061224\x81"']
-    table = read_table("\n".join(rows).encode("latin-1"), "BX-Users.csv")
+    # refused them ("not valid UTF-8 or Windows-1252 text"). They are kept as the control characters of their code
+    # points, as browsers read windows-1252; the file's other bytes keep their Windows-1252 meaning (a stray 0x81
+    # read the whole file as Latin-1, turning every euro sign into a control character).
+    rows = ['"User-ID";"Location";"ISBN";"Note"', '"276725";"Köln";"034545104X";"paid in €"',
+            '"276726";"Zürich";"0155061224\x81";"“gift”"']  # fmt: skip
+    data = "\n".join(rows).replace("\x81", "").encode("cp1252").replace(b"0155061224", b"0155061224\x81")
+    table = read_table(data, "BX-Users.csv")
     assert table.frame["Location"].tolist() == ["Köln", "Zürich"]
     assert table.frame["ISBN"].tolist() == ["034545104X", "0155061224\x81"]
+    assert table.frame["Note"].tolist() == ["paid in €", "“gift”"]
     assert table.notes[0] == (
-        "read as Latin-1 (ISO-8859-1) text (the file is not UTF-8, and line 3 holds the byte 0x81, which Windows-1252 "
-        "lacks)"
+        "read as CP1252 text (the file is not UTF-8; line 3 holds the byte 0x81, which Windows-1252 lacks: kept as a "
+        "control character)"
     )
 
-    mixed = read_table("user,item\nu1,café crème\n".encode() + b"u2,caf\xe9\x81\n", "mixed.csv")
-    assert mixed.frame["item"].tolist() == ["café crème", "café\x81"]
+    mixed = read_table("user,item\nu1,café crème\n".encode() + b"u2,\x80caf\xe9\x81\n", "mixed.csv")
+    assert mixed.frame["item"].tolist() == ["café crème", "€café\x81"]
     assert mixed.notes == [
-        "line 3 is not UTF-8 like the rest of the file: read as Latin-1 (check the accented text there; line 3 holds "
-        "the byte 0x81, which Windows-1252 lacks)"
+        "line 3 is not UTF-8 like the rest of the file: read as Windows-1252 (check the accented text there; line 3 "
+        "holds the byte 0x81, which Windows-1252 lacks: kept as a control character)"
     ]
 
 
@@ -1214,3 +1219,17 @@ def test_a_delimiter_ending_every_row_is_left_out_when_the_first_column_counts_r
     assert table.frame["row"].tolist()[:2] == [first, first + 1]
     assert table.frame["zip"].tolist()[:3] == ["02134", "10001", "07030"]
     assert table.frame["click"].tolist()[:2] == [0, 1]
+
+
+def test_a_saved_index_over_names_shaped_like_their_values_stays_a_header():
+    # The rule that lets U13740 match U8125 (MIND without a header) took the empty name of df.to_csv()'s index for
+    # a value, and refused ',item1,item2' over 'item3120' as a file without a header.
+    rows = "\n".join(f"{i},item{3120 + i},user_{i % 9}" for i in range(30))
+    table = read_table(f",item1,user_1\n{rows}\n".encode(), "pairs.csv")
+    assert list(table.frame.columns)[1:] == ["item1", "user_1"]
+
+
+def test_a_title_above_names_shaped_like_their_values_is_still_a_title():
+    rows = "\n".join(f"user_{i},item_{i * 7},{i % 5}" for i in range(30))
+    error = error_for(f"Ratings export 2024,,\nuser_1,item_1,rating\n{rows}\n".encode(), "export.csv")
+    assert error.problems[0].startswith("line 1 ('Ratings export 2024,,') looks like a title")

@@ -586,11 +586,11 @@ def test_request_keys_are_ignored_with_a_note_saying_to_name_them_as_the_user_co
     assert proposal.data.categorical == ["user", "news_id"]
     assert proposal.ignored["display_id"] == (
         "looks like a display key (200 keys in 1,200 rows), not a feature: an embedding per display does not "
-        "generalise to new ones; name it as the user column (CLI: --user-col display_id) to get per-display GAUC and "
-        "ranking metrics"
+        "generalise to new ones; to get per-display GAUC and ranking metrics, make it the user column without "
+        "embedding it (CLI: --user-col display_id --exclude display_id; on Data, choose it as the user column)"
     )
     assert proposal.ignored["impression_id"].startswith("looks like an impression key (100 keys in 1,200 rows)")
-    assert "(CLI: --user-col 'Search ID') to get per-search GAUC" in proposal.ignored["Search ID"]
+    assert "(CLI: --user-col 'Search ID' --exclude 'Search ID';" in proposal.ignored["Search ID"]
     frame["display_id"] = np.arange(n)  # one row per display: a row id, as before
     assert (
         infer_schema(frame).ignored["display_id"]
@@ -692,8 +692,10 @@ def test_empty_times_are_a_note_unless_the_rows_are_split_by_time(interactions):
         "time; drop those rows or fill their times, or choose the random or user split"
     ]
     # A test file is never split: its empty times are a note with a time split too.
-    assert any(n.startswith("test file: timestamp column 'timestamp' is empty in 2 rows") for n in
-               validate(config, interactions, frame))  # fmt: skip
+    assert (
+        "test file: timestamp column 'timestamp' is empty in 2 rows (rows 4, 9, e.g. empty): the test file is not "
+        "split, so they are evaluated as the others"
+    ) in validate(config, interactions, frame)
 
 
 def _multi_level(frame: pd.DataFrame) -> pd.DataFrame:
