@@ -198,7 +198,8 @@ def sweep_label(row: dict) -> str:
 
 
 def pick_point(result: SweepResult, clicked: str | None) -> str | None:
-    """A select box over the sweep's runs (front first); a clicked chart point chooses it. Sets RESULTS_RUN."""
+    """A select box over the sweep's runs (front first); a clicked chart point chooses it. A point chosen (picked
+    or clicked, not the one shown first) becomes the run Results and Recommend show."""
     table = result.table
     usable = table[table["status"].isin(runs.OPENABLE)]
     if usable.empty:
@@ -213,11 +214,14 @@ def pick_point(result: SweepResult, clicked: str | None) -> str | None:
     if clicked in ids and st.session_state.get(CLICKED) != clicked:
         st.session_state[CLICKED] = clicked
         st.session_state["sweep_point"] = clicked
+        st.session_state[state.RESULTS_RUN] = clicked
     if st.session_state.get("sweep_point") not in ids:
         st.session_state["sweep_point"] = ids[0]
-    chosen = st.selectbox("Point (★ on the front)", ids, format_func=labels.get, key="sweep_point")
-    st.session_state[state.RESULTS_RUN] = chosen
-    return chosen
+    return st.selectbox("Point (★ on the front)", ids, format_func=labels.get, key="sweep_point", on_change=_picked)
+
+
+def _picked() -> None:
+    st.session_state[state.RESULTS_RUN] = st.session_state["sweep_point"]
 
 
 def show(result: SweepResult) -> None:

@@ -85,6 +85,30 @@ def test_a_reload_shows_the_run_in_the_address_not_the_newest(saved, monkeypatch
     assert "like heavy" in [h.value for h in reloaded.subheader]
 
 
+def test_a_link_shows_its_run_though_the_session_holds_another(saved, monkeypatch):
+    # The session's run (back with the workspace after a reload, or set by visiting Sweep) beat the address: a
+    # link to one run showed another and rewrote the address (found by an audit).
+    home, ids = saved
+    use_home(monkeypatch, home)
+    at = open_app("pages/results.py", session={state.RESULTS_RUN: ids["balanced"]}, query={"run": ids["like heavy"]})
+
+    assert at.selectbox(key="results_run").value == ids["like heavy"]
+    assert at.query_params["run"] == ids["like heavy"] and at.session_state[state.RESULTS_RUN] == ids["like heavy"]
+    # The page's own address does not pin the run: a run opened from elsewhere in the session (a button that
+    # switches pages, a training that ended) is shown, and so is a run picked here.
+    at.switch_page("pages/runs.py").run()
+    at.session_state[state.RESULTS_RUN] = ids["balanced"]
+    at.switch_page("pages/results.py").run()
+    assert at.selectbox(key="results_run").value == ids["balanced"]
+    at.selectbox(key="results_run").set_value(ids["like heavy"]).run()
+    assert at.selectbox(key="results_run").value == ids["like heavy"]
+    assert at.session_state[state.RESULTS_RUN] == ids["like heavy"] == at.query_params["run"]
+    # The browser's Back to the address before: its run again.
+    at.query_params["run"] = ids["balanced"]
+    at.run()
+    assert at.selectbox(key="results_run").value == ids["balanced"]
+
+
 def test_roc_has_one_curve_per_binary_task_plus_the_diagonal(app, saved):
     home, ids = saved
     at = open_results(app, ids["balanced"])

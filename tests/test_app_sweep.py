@@ -154,6 +154,17 @@ def test_choosing_a_point_opens_it_in_results(home):
     assert at.selectbox(key="results_run").value == run_id
 
 
+def test_visiting_the_page_does_not_change_the_run_results_shows(home):
+    # Drawing the page set its default point as the run of Results and Recommend, without a click (an audit).
+    sweep_id = saved_sweep(home)
+    at = open_app(PAGE, session={state.RESULTS_RUN: "20990101-000000-abcdef"})
+    assert at.session_state[state.RESULTS_RUN] == "20990101-000000-abcdef"
+    shown = at.selectbox(key="sweep_point").value
+    trained = next(r["id"] for r in RunStore(home).list(sweep_id=sweep_id) if r["id"] != shown)
+    at.selectbox(key="sweep_point").set_value(trained).run()
+    assert at.session_state[state.RESULTS_RUN] == trained  # a point picked is the one Results opens
+
+
 def test_clicking_a_point_on_the_front_chooses_it(home):
     sweep_id = saved_sweep(home)
     at = open_app(PAGE)
