@@ -368,7 +368,9 @@ else:
     by_id = {r["id"]: r for r in selected}
     run_id = ids[0]
     if len(ids) > 1:
-        run_id = st.selectbox("Run", ids, format_func=lambda rid: runs.run_label(by_id[rid]), key="runs_manage")
+        labels = {rid: runs.run_label(by_id[rid]) for rid in ids}
+        state.current_label("runs_manage", labels)  # a rename changes the text of the run selected
+        run_id = st.selectbox("Run", ids, format_func=labels.get, key="runs_manage")
     manage(by_id[run_id])
 
 
@@ -400,6 +402,7 @@ def sweeps_section() -> None:
     st.caption("An interrupted or stopped sweep keeps the points that finished.")
     names = {s["id"]: f"{s['name']} · {s['status']} · {s['id']}" for s in sweeps}
     left, right = st.columns([3, 1], vertical_alignment="bottom")
+    state.current_label("runs_sweep", names)  # a sweep's status changes as it runs and ends
     chosen = left.selectbox("Sweep", list(names), format_func=names.get, key="runs_sweep")
     if right.button("Open on the Sweep page", icon=":material/scatter_plot:", key="runs_open_sweep"):
         st.session_state["sweep_shown"] = chosen

@@ -353,6 +353,7 @@ ids = [row["id"] for row in saved]
 labels = {row["id"]: sweep_label(row) for row in saved}
 if st.session_state.get(SHOWN) not in ids:
     st.session_state[SHOWN] = ids[0]
+state.current_label(SHOWN, labels)  # its status and points change as it runs and ends
 shown = st.selectbox("Sweep", ids, format_func=labels.get, key=SHOWN)
 if holder.sweeping and shown == holder.sweep.sweep_id:
     st.info("This sweep is running: its points appear above as they finish.")

@@ -169,6 +169,25 @@ def test_rename_shows_the_new_name(app, saved):
     assert RunStore(home).get(run_id)["name"] == "renamed run"
 
 
+def test_rename_sends_the_new_name_to_the_run_select_box(app, saved):
+    # With two runs ticked, the "Run" select box kept the old name in the browser: its value (the run id) did not
+    # change, so its new text was never sent (an audit).
+    home, _, result = saved
+    store = RunStore(home)
+    store.save(result, name="the other")
+    run_id = store.save(result, name="to rename twice")
+    app.run()
+    select(app, "to rename twice", "the other")
+    assert app.selectbox(key="runs_manage").value == run_id
+    app.text_input(key=f"runs_name_{run_id}").input("large baseline v1")
+    app.button(key="runs_rename").click().run()
+    assert not app.exception
+    box = app.selectbox(key="runs_manage").proto
+    assert box.set_value and box.raw_value.startswith("large baseline v1 · finished · ")
+    app.run()
+    assert not app.selectbox(key="runs_manage").proto.set_value  # sent once
+
+
 def test_a_run_name_with_markdown_characters_is_shown_as_typed(saved, tmp_path, monkeypatch):
     # Manage showed 'promo $5 vs $10 *A/B* test' with "A/B" in italics and "5 vs " as LaTeX.
     _, _, result = saved

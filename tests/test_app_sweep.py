@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -132,6 +133,20 @@ def test_cancel_stops_the_sweep_within_moments_and_keeps_what_finished(home):
     [listed] = list_sweeps(RunStore(home))
     assert listed["status"] == "stopped" and listed["points_done"] < 51
     assert at.warning[0].value.startswith("Stopped by the user")
+
+
+def test_the_sweep_select_box_gets_the_new_status_when_a_sweep_ends(home):
+    # The "Sweep" select box kept "running · 0/11 points" in the browser after the sweep finished or was cancelled:
+    # its value (the sweep id) stayed the same, so its new text was never sent (an audit).
+    sweep_id = saved_sweep(home)
+    info_path = home / "sweeps" / sweep_id / "sweep.json"
+    info = json.loads(info_path.read_text(encoding="utf-8"))
+    at = open_app(PAGE)
+    assert " · finished · 3/3 points · " in at.selectbox(key="sweep_shown").proto.options[0]
+    info_path.write_text(json.dumps({**info, "status": "stopped", "message": "stopped by the user"}), encoding="utf-8")
+    at.run()
+    box = at.selectbox(key="sweep_shown").proto
+    assert box.set_value and " · stopped · 3/3 points · " in box.raw_value
 
 
 def test_choosing_a_point_opens_it_in_results(home):

@@ -47,6 +47,7 @@ def pick_run(label: str, key: str, statuses: tuple[str, ...] = OPENABLE, exclude
             st.session_state[key] = current
     elif st.session_state.get(key) not in ids:
         st.session_state[key] = ids[0]
+    state.current_label(key, labels)
     # A run still training stays the one to show once it ends, unless another is chosen here meanwhile.
     chosen = st.selectbox(label, ids, format_func=labels.get, key=key, on_change=_chosen, args=(key,))
     if not training:
