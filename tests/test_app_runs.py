@@ -233,7 +233,7 @@ def test_open_in_results_shows_that_run(app, saved):
     assert not app.exception
     assert app.selectbox(key="results_run").value == ids["like heavy"]
     auc = json.loads((home / "runs" / ids["like heavy"] / "metrics.json").read_text())["tasks"]["click"]["auc"]
-    assert next(m for m in app.metric if m.label == "AUC").value == fmt.metric(auc)
+    assert next(m for m in app.metric if m.label == "test AUC").value == fmt.metric(auc)
 
 
 def test_without_runs_the_page_explains_and_links_to_train(monkeypatch, tmp_path):
