@@ -197,9 +197,20 @@ def sweep_label(row: dict) -> str:
     return f"{row['name']} · {row['status']} · {done} · {when}"
 
 
+def balanced(points, columns: list[str]) -> str | None:
+    """The run id of the grid point nearest equal weights (one on the front first on a tie), or None without points."""
+    if points.empty or not columns:
+        return None
+    weights = points[columns].astype(float)
+    distance = ((weights - 1 / len(columns)) ** 2).sum(axis=1).round(9)
+    ranked = points.assign(_distance=distance, _off=~points["pareto"].astype(bool))
+    return ranked.sort_values(["_distance", "_off"], kind="stable")["run_id"].iloc[0]
+
+
 def pick_point(result: SweepResult, clicked: str | None) -> str | None:
-    """A select box over the sweep's runs (front first); a clicked chart point chooses it. A point chosen (picked
-    or clicked, not the one shown first) becomes the run Results and Recommend show."""
+    """A select box over the sweep's runs (front first), starting at the point nearest equal weights (an end of the
+    front trains one task only); a clicked chart point chooses it. A point chosen (picked or clicked, not the one
+    shown first) becomes the run Results and Recommend show."""
     table = result.table
     usable = table[table["status"].isin(runs.OPENABLE)]
     if usable.empty:
@@ -215,9 +226,17 @@ def pick_point(result: SweepResult, clicked: str | None) -> str | None:
         st.session_state[CLICKED] = clicked
         st.session_state["sweep_point"] = clicked
         st.session_state[state.RESULTS_RUN] = clicked
+    nearest = balanced(ordered[ordered["role"] == "point"], [weight_column(t) for t in result.config.tasks])
     if st.session_state.get("sweep_point") not in ids:
-        st.session_state["sweep_point"] = ids[0]
-    return st.selectbox("Point (★ on the front)", ids, format_func=labels.get, key="sweep_point", on_change=_picked)
+        st.session_state["sweep_point"] = nearest or ids[0]
+    first = "the point nearest equal weights" if nearest else "the first reference"
+    return st.selectbox(
+        f"Point (★ on the front; shown first: {first})",
+        ids,
+        format_func=labels.get,
+        key="sweep_point",
+        on_change=_picked,
+    )
 
 
 def _picked() -> None:

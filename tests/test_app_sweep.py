@@ -169,6 +169,16 @@ def test_choosing_a_point_opens_it_in_results(home):
     assert at.selectbox(key="results_run").value == run_id
 
 
+def test_the_point_shown_first_is_the_one_nearest_equal_weights(home):
+    # The page offered the front's first point, click 1.00 · like 0.00, where like is untrained (an audit).
+    sweep_id = saved_sweep(home, points=5)
+    at = open_app(PAGE)
+    point = at.selectbox(key="sweep_point")
+    assert point.label == "Point (★ on the front; shown first: the point nearest equal weights)"
+    rows = RunStore(home).list(sweep_id=sweep_id)
+    assert next(r for r in rows if r["id"] == point.value)["summary"]["weights"] == {"click": 0.5, "like": 0.5}
+
+
 def test_visiting_the_page_does_not_change_the_run_results_shows(home):
     # Drawing the page set its default point as the run of Results and Recommend, without a click (an audit).
     sweep_id = saved_sweep(home)
