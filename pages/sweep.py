@@ -309,14 +309,14 @@ def show(result: SweepResult) -> None:
         st.info("No finished run to open yet.")
     else:
         row = table[table["run_id"] == chosen].iloc[0]
-        cols = st.columns(len(objectives) + 1)
+        # Every task's weight in one line (a metric card cut three tasks' weights to "1.00 · 0.00 · …").
         if row["role"] == "point":
-            cols[0].metric(
-                f"Weights ({' · '.join(map(fmt.md, sweep.tasks))})", " · ".join(f"{row[w]:.2f}" for w in weights)
-            )
+            weights_text = " · ".join(f"{fmt.md(t)} {row[w]:.2f}" for t, w in zip(sweep.tasks, weights, strict=True))
         else:  # a reference trained with its method's weights, or each task alone
-            cols[0].metric("Weights", "each task alone" if row["role"] == BASELINE else f"set by {row['label']}")
-        for col, objective in zip(cols[1:], objectives, strict=True):
+            weights_text = "each task alone" if row["role"] == BASELINE else f"set by {row['label']}"
+        st.markdown(f"**Loss weights:** {weights_text}")
+        cols = st.columns(len(objectives))
+        for col, objective in zip(cols, objectives, strict=True):
             col.metric(fmt.md(labels.get(objective, objective)), fmt.metric(row[objective]))
         left, right, _ = st.columns([1, 1, 3])
         if left.button("Open in Results", icon=":material/monitoring:", type="primary", key="sweep_open_results"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -160,7 +161,7 @@ def test_choosing_a_point_opens_it_in_results(home):
     assert at.selectbox(key="sweep_point").value == run_id
     assert at.session_state[state.RESULTS_RUN] == run_id
     # A reference's weights are its method's, not a grid point's: no "0.50 · 0.50" (found by an audit).
-    assert [(m.label, m.value) for m in at.metric][4] == ("Weights", "set by DWA")
+    assert "**Loss weights:** set by DWA" in [m.value for m in at.markdown]
     table = at.dataframe[-1].value
     assert table.loc[table["role"] == "dwa", ["weight of click", "weight of like"]].isna().all().all()
     assert table.loc[table["role"] == "point", ["weight of click", "weight of like"]].notna().all().all()
@@ -177,6 +178,22 @@ def test_the_point_shown_first_is_the_one_nearest_equal_weights(home):
     assert point.label == "Point (★ on the front; shown first: the point nearest equal weights)"
     rows = RunStore(home).list(sweep_id=sweep_id)
     assert next(r for r in rows if r["id"] == point.value)["summary"]["weights"] == {"click": 0.5, "like": 0.5}
+
+
+def test_a_three_task_point_shows_every_tasks_weight(home):
+    # A metric card cut three tasks' weights to "1.00 · 0.00 · …" (an audit).
+    frame = generate(SAMPLE_SPEC)
+    proposal = propose_schema(frame, "sample:synthetic")
+    proposal.data.path = "sample:synthetic"
+    base = ExperimentConfig(
+        data=proposal.data, tasks=proposal.tasks, model=ModelConfig(size="tiny"),
+        train=TrainConfig(epochs=1, batch_size=512, patience=0, device="cpu"),
+    )  # fmt: skip
+    sweep = SweepConfig(base=base, tasks=["click", "like", "purchase"], points=2, references=[], baseline=False)
+    run_sweep(sweep, RunStore(home), frame)
+    at = open_app(PAGE)
+    [line] = [m.value for m in at.markdown if m.value.startswith("**Loss weights:**")]
+    assert re.fullmatch(r"\*\*Loss weights:\*\* click \d\.\d\d · like \d\.\d\d · purchase \d\.\d\d", line), line
 
 
 def test_visiting_the_page_does_not_change_the_run_results_shows(home):
