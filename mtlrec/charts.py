@@ -30,6 +30,14 @@ from mtlrec.schema import binary_labels
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
            "#882255", "#44AA99", "#999933", "#AA4499", "#117733")  # fmt: skip
 NEUTRAL = "rgba(128, 128, 128, 0.85)"  # reference lines (chance, y = x, fused score): visible on light and dark
+# What is not a task (task pairs, parameter groups, sweep points and references) is drawn in greys, told apart by
+# shade, dash and marker symbol: a colour of PALETTE always means one task, on every chart. Mid greys: readable on
+# light and dark themes.
+GREYS = ("#6E6E6E", "#A6A6A6", "#8A8A8A", "#C2C2C2", "#575757", "#B4B4B4")
+GREY_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+GREY_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star")
+PART_COLORS = {"embeddings": "#C4C4C4", "shared layers": "#8C8C8C", "task-specific": "#5A5A5A"}
+FRONT = "#5A5A5A"  # the Pareto front's points and line (dominated points: NEUTRAL, open)
 MAX_POINTS = 5_000  # scatter plots show at most this many points (a fixed-seed sample)
 PROBABILITY_BINS = np.linspace(0.0, 1.0, 41)
 _METRIC_WORDS = {"auc": "AUC", "gauc": "GAUC", "rmse": "RMSE", "mae": "MAE", "logloss": "log loss",
@@ -228,7 +236,8 @@ def parameter_shares(rows: Sequence[Mapping], current: str | None = None) -> go.
     totals = [max(sum(int(r[p]) for p in parts), 1) for r in rows]
     labels = [f"<b>{s}</b>" if s == current else s for s in sizes]
     fig = go.Figure()
-    for part, color in zip(parts, (PALETTE[4], PALETTE[0], PALETTE[1]), strict=True):
+    for part in parts:
+        color = PART_COLORS.get(part, NEUTRAL)
         counts = [int(r[part]) for r in rows]
         fig.add_bar(
             x=[100 * c / t for c, t in zip(counts, totals, strict=True)], y=labels, orientation="h", name=part,
@@ -262,8 +271,9 @@ def architecture(tasks: Sequence[Task]) -> go.Figure:
 
     middle = (width - 1) / 2
     box(-0.4, width - 0.6, 0, "features: user, item, context", "rgba(128, 128, 128, 0.15)", "features")
-    box(-0.4, width - 0.6, 1, "embeddings", PALETTE[4], "embeddings", "white")
-    box(-0.4, width - 0.6, 2, "<b>shared layers</b>: one representation for every task", PALETTE[0], "shared", "white")
+    box(-0.4, width - 0.6, 1, "embeddings", PART_COLORS["embeddings"], "embeddings", "black")
+    box(-0.4, width - 0.6, 2, "<b>shared layers</b>: one representation for every task", PART_COLORS["shared layers"],
+        "shared", "white")  # fmt: skip
     arrow(middle, 0, middle, 1)
     arrow(middle, 1, middle, 2)
     left = middle - (n - 1) / 2
@@ -487,7 +497,7 @@ def predicted_vs_actual(
     if total:
         fig.add_scatter(
             x=xs, y=ys, mode="markers", name=name, customdata=np.column_stack([labels, scores]),
-            marker=dict(color=color or PALETTE[0], size=5, opacity=0.35),
+            marker=dict(color=color or FRONT, size=5, opacity=0.35),
             hovertemplate="actual %{customdata[0]:,.4g}<br>predicted %{customdata[1]:,.4g}<extra></extra>",
         )  # fmt: skip
         low, high = float(min(xs.min(), ys.min())), float(max(xs.max(), ys.max()))
@@ -692,7 +702,7 @@ def parallel_weights(table: pd.DataFrame, weight_columns: Sequence[str], metric_
     fig = go.Figure()
     colour_by = next((c for c in metric_columns if c in present), None)
     if present and len(complete):
-        line = dict(color=PALETTE[0])
+        line = dict(color=FRONT)
         if colour_by:
             colorbar = dict(title=dict(text=_words(colour_by)))
             line = dict(color=complete[colour_by].to_numpy(), colorscale="Viridis", showscale=True, colorbar=colorbar)
@@ -765,7 +775,8 @@ def gradient_cosines(history: pd.DataFrame | Sequence[Mapping] | None, tasks: Se
             label = f"{a} ↔ {b}"
             fig.add_scatter(
                 x=xs, y=ys, mode="lines" if xs.size > 50 else "lines+markers", name=label,
-                line_color=PALETTE[pair % len(PALETTE)],
+                line=dict(color=GREYS[pair % len(GREYS)], dash=GREY_DASHES[pair % len(GREY_DASHES)]),
+                marker=dict(symbol=GREY_SYMBOLS[pair % len(GREY_SYMBOLS)], size=8),
                 hovertemplate=f"{label}<br>epoch %{{x}}<br>cosine %{{y:.3f}}<extra></extra>",
             )  # fmt: skip
             pair += 1
@@ -972,8 +983,9 @@ def pareto_front(
                 text=_labels_of(part),
                 mode="lines+markers" if on_front and len(pairs) == 1 else "markers",
                 name="Pareto front" if on_front else "dominated", legendgroup="front" if on_front else "dominated",
-                showlegend=first, marker=dict(color=PALETTE[0] if on_front else NEUTRAL, size=11 if on_front else 8),
-                line=dict(color=PALETTE[0]), row=1, col=panel,
+                showlegend=first, line=dict(color=FRONT), row=1, col=panel,
+                marker=dict(color=FRONT, size=11) if on_front else dict(color=NEUTRAL, size=8, symbol="circle-open",
+                                                                          line=dict(width=1.5, color=NEUTRAL)),
             )  # fmt: skip
         for k, name in enumerate(_labels_of(references, "reference")):
             ref_frame = references.iloc[[k]]
@@ -983,7 +995,7 @@ def pareto_front(
                 text=[name], mode="markers", name=name,
                 legendgroup=f"reference {k}", showlegend=first,
                 marker=dict(symbol=REFERENCE_SYMBOLS[k % len(REFERENCE_SYMBOLS)], size=13,
-                            color=PALETTE[1 + k % (len(PALETTE) - 1)], line=dict(width=1, color=NEUTRAL)),
+                            color=GREYS[(k + 1) % len(GREYS)], line=dict(width=1, color=FRONT)),
                 row=1, col=panel,
             )  # fmt: skip
         fig.update_xaxes(title_text=_objective_title(x, higher_is_better[i], labels), row=1, col=panel)

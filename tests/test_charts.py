@@ -564,3 +564,25 @@ def _d3_steps(span: float) -> list[float]:
         error = raw / power
         steps.add(power * (10 if error >= 50**0.5 else 5 if error >= 10**0.5 else 2 if error >= 2**0.5 else 1))
     return sorted(steps)
+
+
+def test_task_colours_mean_tasks_only() -> None:
+    # Task pairs were drawn in task colours (click ↔ purchase in like's orange) and the parameter groups in click's
+    # blue and like's orange (an audit): a colour of the task palette must always mean that task.
+    palette = set(charts.PALETTE)
+    cosines = charts.gradient_cosines(diagnostics_history(), TASKS)
+    pairs = [t for t in cosines.data if "↔" in t.name]
+    assert len(pairs) == 3 and not {t.line.color for t in pairs} & palette
+    assert len({(t.line.color, t.line.dash, t.marker.symbol) for t in pairs}) == 3  # told apart without colour
+    rows = [{"size": "tiny", "embeddings": 100, "shared layers": 300, "task-specific": 600}]
+    assert not {t.marker.color for t in charts.parameter_shares(rows).data} & palette
+    shapes = {s.name: s.fillcolor for s in charts.architecture(["click", "like"]).layout.shapes}
+    assert shapes["embeddings"] not in palette and shapes["shared"] not in palette
+    points = pd.DataFrame(
+        {"run_id": ["a", "b", "c"], "w_click": [1.0, 0.5, 0.0], "w_like": [0.0, 0.5, 1.0],
+         "click_auc": [0.7, 0.68, 0.5], "like_auc": [0.45, 0.6, 0.66], "pareto": [True, True, True]}
+    )  # fmt: skip
+    references = pd.DataFrame({"run_id": ["r"], "label": ["DWA"], "click_auc": [0.69], "like_auc": [0.61]})
+    front = charts.pareto_front(points, ["click_auc", "like_auc"], [True, True], references, ["w_click", "w_like"])
+    drawn = {t.marker.color for t in front.data} | {t.line.color for t in front.data}
+    assert not drawn & palette
