@@ -275,6 +275,30 @@ def test_weights_chart_holds_the_runs_of_one_set_of_tasks_and_says_what_it_left_
     assert any("1 with other tasks" in c.value and "3 of 4" in c.value for c in at.caption)
 
 
+def test_weights_chart_leaves_out_the_weights_every_run_shares_as_its_caption_says(saved, tmp_path, monkeypatch):
+    # Two runs with all weights 1 got flat axes "w click", "w like"… (0.9 to 1.1) under a caption saying that
+    # weights every run shares are left out; and the info box above did not say that the chart holds every run.
+    _, _, result = saved
+    store = RunStore(tmp_path)
+    for name in ("first", "second"):
+        store.save(result, name=name)
+    use_home(monkeypatch, tmp_path)
+    at = open_app("pages/runs.py")
+    assert (
+        "the loss weights → metrics view below holds the runs with the newest run's tasks and data" in at.info[0].value
+    )
+    assert not [c for c in at.get("plotly_chart") if "Loss weights" in c.proto.spec]
+    assert any(
+        c.value.startswith("No loss weights → metrics chart: these runs share every loss weight") for c in at.caption
+    )
+    config = ExperimentConfig.from_dict(result.config.to_dict())
+    config.tasks[1].weight = 2.0
+    store.save(dataclasses.replace(result, config=config), name="like 2")
+    at.run()
+    dimensions = [d["label"] for d in figure(at, "Loss weights")["data"][0]["dimensions"]]
+    assert [d for d in dimensions if d.startswith("w ")] == ["w like"]
+
+
 def test_weights_chart_holds_only_the_reference_runs_data_and_says_what_it_left_out(saved, tmp_path, monkeypatch):
     # Runs on two data files shared one parallel-coordinates chart without a word (the bars warn): their metrics come
     # from other test rows.
