@@ -355,13 +355,34 @@ def live_losses(
     return _layout(fig, "Loss while training", "epoch", "loss", legend="task", notes=notes)
 
 
-def _mark_best(fig: go.Figure, frame: pd.DataFrame, best_epoch: int | None) -> None:
-    """A dotted line at the epoch whose weights the run kept, when training went on after it (early stopping)."""
-    if best_epoch and "epoch" in frame.columns and frame["epoch"].max() > best_epoch:
-        fig.add_vline(
-            x=best_epoch, line_dash="dot", line_color="grey", annotation_text=f"best epoch {best_epoch}: the model kept",
-            annotation_position="top left",
-        )  # fmt: skip
+def _mark_best(fig: go.Figure, frame: pd.DataFrame, best_epoch: int | None) -> bool:
+    """A dotted line at the epoch whose weights the run kept, when training went on after it (early stopping); its
+    note sits just above the plot area, where no line crosses it (inside, it was drawn across the curves). True
+    when drawn."""
+    if not (best_epoch and "epoch" in frame.columns and frame["epoch"].max() > best_epoch):
+        return False
+    fig.add_vline(x=best_epoch, line_dash="dot", line_color="grey")
+    fig.add_annotation(
+        text=f"best epoch {best_epoch}: the model kept", x=best_epoch, xref="x", y=1, yref="paper", yanchor="bottom",
+        xanchor="center", showarrow=False, font_size=11, name="best epoch",
+    )  # fmt: skip
+    return True
+
+
+def _room_for_best(fig: go.Figure) -> None:
+    """Room above the plot area for the best epoch's note, with the notes (if any) above it."""
+    fig.update_layout(margin_t=fig.layout.margin.t + 18)
+    fig.update_annotations(yshift=22, selector=dict(name="notes"))
+
+
+def _epoch_axis(fig: go.Figure, frame: pd.DataFrame) -> None:
+    """An epoch axis from epoch 1 (there is no epoch 0: it showed as an empty strip) to the last, whole epochs."""
+    epochs = pd.to_numeric(frame["epoch"], errors="coerce").dropna() if "epoch" in frame.columns else pd.Series()
+    if epochs.empty:
+        return
+    first, last = float(epochs.min()), float(epochs.max())
+    pad = max(0.15, 0.03 * (last - first))
+    fig.update_xaxes(range=[first - pad, last + pad], tick0=1, dtick=1 if last - first <= 12 else None)
 
 
 def learning_curves(
@@ -383,8 +404,12 @@ def learning_curves(
             notes.append(f"{name}: no {word} recorded")
     if what == "loss":
         fig.update_yaxes(type="log" if _log_if_spread(drawn) else "linear")
-    _mark_best(fig, frame, best_epoch)
-    return _layout(fig, f"{word[0].upper()}{word[1:]} by epoch", "epoch", word, legend="task", notes=notes)
+    marked = _mark_best(fig, frame, best_epoch)
+    _epoch_axis(fig, frame)
+    fig = _layout(fig, f"{word[0].upper()}{word[1:]} by epoch", "epoch", word, legend="task", notes=notes)
+    if marked:
+        _room_for_best(fig)
+    return fig
 
 
 def metric_curves(history: pd.DataFrame | None, tasks: Sequence[TaskSpec], best_epoch: int | None = None) -> go.Figure:
@@ -413,8 +438,12 @@ def metric_curves(history: pd.DataFrame | None, tasks: Sequence[TaskSpec], best_
         notes.append("no tasks")
         fig.update_yaxes(title_text="validation metric")
     fig.update_xaxes(title_text="epoch", row=max(len(kinds), 1), col=1)
-    _mark_best(fig, frame, best_epoch)
-    return _layout(fig, "Validation metrics by epoch", None, None, legend="task", notes=notes)
+    marked = _mark_best(fig, frame, best_epoch)
+    _epoch_axis(fig, frame)
+    fig = _layout(fig, "Validation metrics by epoch", None, None, legend="task", notes=notes)
+    if marked:
+        _room_for_best(fig)
+    return fig
 
 
 def roc_curves(predictions: pd.DataFrame, tasks: Sequence[TaskSpec]) -> go.Figure:
@@ -617,6 +646,9 @@ def tick_labels(labels: list[str], width: int = 18, lines: int = 3) -> list[str]
     return shown
 
 
+COMPARE_ROW_GAP = 0.3  # the gap between rows of compare_metrics' subplots, as a share of the plot height
+
+
 def compare_metrics(
     runs: Mapping[str, Mapping[str, Mapping[str, float]]], metric_by_task: Mapping[str, str]
 ) -> go.Figure:
@@ -627,7 +659,8 @@ def compare_metrics(
     cols = max(1, min(len(tasks), 3))
     rows = max(1, math.ceil(len(tasks) / cols))
     titles = [f"{t} · {_METRIC_WORDS.get(m, m)}{_direction(m)}" for t, m in metric_by_task.items()]
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles or None, vertical_spacing=0.2)
+    # Rows apart enough for the run names (up to 3 lines) under a row and the next row's subplot titles.
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles or None, vertical_spacing=COMPARE_ROW_GAP)
     for i, (task, metric) in enumerate(metric_by_task.items()):
         values = []
         for label in labels:
@@ -649,8 +682,17 @@ def compare_metrics(
         notes.append("no metrics chosen")
         fig.update_yaxes(title_text="metric")
     fig.update_xaxes(type="category", tickmode="array", tickvals=labels, ticktext=tick_labels(labels))
-    fig = _layout(fig, "Test metrics per run", "run", None, notes=notes)
-    fig.update_layout(margin_t=80 + 18 * len(notes), height=None if rows == 1 else 60 + 300 * rows)
+    fig = _layout(fig, "Test metrics per run", None, None, notes=notes)
+    # "run" under the lowest chart of each column only: under a chart with another below, it ran into that one's
+    # title. The empty cells of the last row draw no axes.
+    for i in range(rows * cols):
+        row, col = i // cols + 1, i % cols + 1
+        if i >= len(tasks):
+            fig.update_xaxes(visible=False, row=row, col=col)
+            fig.update_yaxes(visible=False, row=row, col=col)
+        elif i + cols >= len(tasks):
+            fig.update_xaxes(title_text="run", row=row, col=col)
+    fig.update_layout(margin_t=80 + 18 * len(notes), height=None if rows == 1 else 60 + 360 * rows)
     fig.update_annotations(yshift=24, selector=dict(name="notes"))
     return fig
 
@@ -901,6 +943,7 @@ def mtl_gain_chart(gain: pd.DataFrame, tasks: Sequence[Task]) -> go.Figure:
 # (shares summing to 1) and metric columns. `labels` maps columns to words; run ids ride along as customdata[0], so
 # a page can tell which run a clicked point is.
 
+TERNARY_TICKLEN = 14  # px: beyond a Pareto ring's radius (10 px) around a point on an edge
 REFERENCE_SYMBOLS = ("diamond", "star", "cross", "x", "triangle-up", "pentagon")
 REFERENCE_DASHES = ("dash", "dot", "dashdot", "longdash", "longdashdot", "solid")
 
@@ -1103,7 +1146,11 @@ def ternary_weights(
             caxis_title_text=f"weight of {names[2]}", aaxis_layer="below traces", baxis_layer="below traces",
             caxis_layer="below traces",
         )  # fmt: skip
+        # Points sit on the edges (a weight of 0) and corners: outside ticks this long keep the tick labels clear
+        # of the markers and of the front's rings (radius 10 px), which hid them.
+        for axis in ("aaxis", "baxis", "caxis"):
+            fig.update_ternaries({f"{axis}_ticks": "outside", f"{axis}_ticklen": TERNARY_TICKLEN})
     title = f"Loss weights coloured by {_objective_title(color, higher_is_better, labels)}"
     fig = _layout(fig, title, None, None, notes=notes)
-    fig.update_layout(margin=dict(l=70, r=70, b=50))  # room for the corner axis titles and points on the corners
+    fig.update_layout(margin=dict(l=90, r=90, b=70))  # room for the corner axis titles and the longer ticks
     return fig
