@@ -30,6 +30,14 @@ from mtlrec.schema import binary_labels
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
            "#882255", "#44AA99", "#999933", "#AA4499", "#117733")  # fmt: skip
 NEUTRAL = "rgba(128, 128, 128, 0.85)"  # reference lines (chance, y = x, fused score): visible on light and dark
+# What is not a task (task pairs, parameter groups, sweep points and references) is drawn in greys, told apart by
+# shade, dash and marker symbol: a colour of PALETTE always means one task, on every chart. Mid greys: readable on
+# light and dark themes.
+GREYS = ("#6E6E6E", "#A6A6A6", "#8A8A8A", "#C2C2C2", "#575757", "#B4B4B4")
+GREY_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+GREY_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star")
+PART_COLORS = {"embeddings": "#C4C4C4", "shared layers": "#8C8C8C", "task-specific": "#5A5A5A"}
+FRONT = "#5A5A5A"  # the Pareto front's points and line (dominated points: NEUTRAL, open)
 MAX_POINTS = 5_000  # scatter plots show at most this many points (a fixed-seed sample)
 PROBABILITY_BINS = np.linspace(0.0, 1.0, 41)
 _METRIC_WORDS = {"auc": "AUC", "gauc": "GAUC", "rmse": "RMSE", "mae": "MAE", "logloss": "log loss",
@@ -228,7 +236,8 @@ def parameter_shares(rows: Sequence[Mapping], current: str | None = None) -> go.
     totals = [max(sum(int(r[p]) for p in parts), 1) for r in rows]
     labels = [f"<b>{s}</b>" if s == current else s for s in sizes]
     fig = go.Figure()
-    for part, color in zip(parts, (PALETTE[4], PALETTE[0], PALETTE[1]), strict=True):
+    for part in parts:
+        color = PART_COLORS.get(part, NEUTRAL)
         counts = [int(r[part]) for r in rows]
         fig.add_bar(
             x=[100 * c / t for c, t in zip(counts, totals, strict=True)], y=labels, orientation="h", name=part,
@@ -262,8 +271,9 @@ def architecture(tasks: Sequence[Task]) -> go.Figure:
 
     middle = (width - 1) / 2
     box(-0.4, width - 0.6, 0, "features: user, item, context", "rgba(128, 128, 128, 0.15)", "features")
-    box(-0.4, width - 0.6, 1, "embeddings", PALETTE[4], "embeddings", "white")
-    box(-0.4, width - 0.6, 2, "<b>shared layers</b>: one representation for every task", PALETTE[0], "shared", "white")
+    box(-0.4, width - 0.6, 1, "embeddings", PART_COLORS["embeddings"], "embeddings", "black")
+    box(-0.4, width - 0.6, 2, "<b>shared layers</b>: one representation for every task", PART_COLORS["shared layers"],
+        "shared", "white")  # fmt: skip
     arrow(middle, 0, middle, 1)
     arrow(middle, 1, middle, 2)
     left = middle - (n - 1) / 2
@@ -345,13 +355,34 @@ def live_losses(
     return _layout(fig, "Loss while training", "epoch", "loss", legend="task", notes=notes)
 
 
-def _mark_best(fig: go.Figure, frame: pd.DataFrame, best_epoch: int | None) -> None:
-    """A dotted line at the epoch whose weights the run kept, when training went on after it (early stopping)."""
-    if best_epoch and "epoch" in frame.columns and frame["epoch"].max() > best_epoch:
-        fig.add_vline(
-            x=best_epoch, line_dash="dot", line_color="grey", annotation_text=f"best epoch {best_epoch}: the model kept",
-            annotation_position="top left",
-        )  # fmt: skip
+def _mark_best(fig: go.Figure, frame: pd.DataFrame, best_epoch: int | None) -> bool:
+    """A dotted line at the epoch whose weights the run kept, when training went on after it (early stopping); its
+    note sits just above the plot area, where no line crosses it (inside, it was drawn across the curves). True
+    when drawn."""
+    if not (best_epoch and "epoch" in frame.columns and frame["epoch"].max() > best_epoch):
+        return False
+    fig.add_vline(x=best_epoch, line_dash="dot", line_color="grey")
+    fig.add_annotation(
+        text=f"best epoch {best_epoch}: the model kept", x=best_epoch, xref="x", y=1, yref="paper", yanchor="bottom",
+        xanchor="center", showarrow=False, font_size=11, name="best epoch",
+    )  # fmt: skip
+    return True
+
+
+def _room_for_best(fig: go.Figure) -> None:
+    """Room above the plot area for the best epoch's note, with the notes (if any) above it."""
+    fig.update_layout(margin_t=fig.layout.margin.t + 18)
+    fig.update_annotations(yshift=22, selector=dict(name="notes"))
+
+
+def _epoch_axis(fig: go.Figure, frame: pd.DataFrame) -> None:
+    """An epoch axis from epoch 1 (there is no epoch 0: it showed as an empty strip) to the last, whole epochs."""
+    epochs = pd.to_numeric(frame["epoch"], errors="coerce").dropna() if "epoch" in frame.columns else pd.Series()
+    if epochs.empty:
+        return
+    first, last = float(epochs.min()), float(epochs.max())
+    pad = max(0.15, 0.03 * (last - first))
+    fig.update_xaxes(range=[first - pad, last + pad], tick0=1, dtick=1 if last - first <= 12 else None)
 
 
 def learning_curves(
@@ -373,8 +404,12 @@ def learning_curves(
             notes.append(f"{name}: no {word} recorded")
     if what == "loss":
         fig.update_yaxes(type="log" if _log_if_spread(drawn) else "linear")
-    _mark_best(fig, frame, best_epoch)
-    return _layout(fig, f"{word[0].upper()}{word[1:]} by epoch", "epoch", word, legend="task", notes=notes)
+    marked = _mark_best(fig, frame, best_epoch)
+    _epoch_axis(fig, frame)
+    fig = _layout(fig, f"{word[0].upper()}{word[1:]} by epoch", "epoch", word, legend="task", notes=notes)
+    if marked:
+        _room_for_best(fig)
+    return fig
 
 
 def metric_curves(history: pd.DataFrame | None, tasks: Sequence[TaskSpec], best_epoch: int | None = None) -> go.Figure:
@@ -403,8 +438,12 @@ def metric_curves(history: pd.DataFrame | None, tasks: Sequence[TaskSpec], best_
         notes.append("no tasks")
         fig.update_yaxes(title_text="validation metric")
     fig.update_xaxes(title_text="epoch", row=max(len(kinds), 1), col=1)
-    _mark_best(fig, frame, best_epoch)
-    return _layout(fig, "Validation metrics by epoch", None, None, legend="task", notes=notes)
+    marked = _mark_best(fig, frame, best_epoch)
+    _epoch_axis(fig, frame)
+    fig = _layout(fig, "Validation metrics by epoch", None, None, legend="task", notes=notes)
+    if marked:
+        _room_for_best(fig)
+    return fig
 
 
 def roc_curves(predictions: pd.DataFrame, tasks: Sequence[TaskSpec]) -> go.Figure:
@@ -487,7 +526,7 @@ def predicted_vs_actual(
     if total:
         fig.add_scatter(
             x=xs, y=ys, mode="markers", name=name, customdata=np.column_stack([labels, scores]),
-            marker=dict(color=color or PALETTE[0], size=5, opacity=0.35),
+            marker=dict(color=color or FRONT, size=5, opacity=0.35),
             hovertemplate="actual %{customdata[0]:,.4g}<br>predicted %{customdata[1]:,.4g}<extra></extra>",
         )  # fmt: skip
         low, high = float(min(xs.min(), ys.min())), float(max(xs.max(), ys.max()))
@@ -607,6 +646,9 @@ def tick_labels(labels: list[str], width: int = 18, lines: int = 3) -> list[str]
     return shown
 
 
+COMPARE_ROW_GAP = 0.3  # the gap between rows of compare_metrics' subplots, as a share of the plot height
+
+
 def compare_metrics(
     runs: Mapping[str, Mapping[str, Mapping[str, float]]], metric_by_task: Mapping[str, str]
 ) -> go.Figure:
@@ -617,7 +659,8 @@ def compare_metrics(
     cols = max(1, min(len(tasks), 3))
     rows = max(1, math.ceil(len(tasks) / cols))
     titles = [f"{t} · {_METRIC_WORDS.get(m, m)}{_direction(m)}" for t, m in metric_by_task.items()]
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles or None, vertical_spacing=0.2)
+    # Rows apart enough for the run names (up to 3 lines) under a row and the next row's subplot titles.
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles or None, vertical_spacing=COMPARE_ROW_GAP)
     for i, (task, metric) in enumerate(metric_by_task.items()):
         values = []
         for label in labels:
@@ -639,8 +682,17 @@ def compare_metrics(
         notes.append("no metrics chosen")
         fig.update_yaxes(title_text="metric")
     fig.update_xaxes(type="category", tickmode="array", tickvals=labels, ticktext=tick_labels(labels))
-    fig = _layout(fig, "Test metrics per run", "run", None, notes=notes)
-    fig.update_layout(margin_t=80 + 18 * len(notes), height=None if rows == 1 else 60 + 300 * rows)
+    fig = _layout(fig, "Test metrics per run", None, None, notes=notes)
+    # "run" under the lowest chart of each column only: under a chart with another below, it ran into that one's
+    # title. The empty cells of the last row draw no axes.
+    for i in range(rows * cols):
+        row, col = i // cols + 1, i % cols + 1
+        if i >= len(tasks):
+            fig.update_xaxes(visible=False, row=row, col=col)
+            fig.update_yaxes(visible=False, row=row, col=col)
+        elif i + cols >= len(tasks):
+            fig.update_xaxes(title_text="run", row=row, col=col)
+    fig.update_layout(margin_t=80 + 18 * len(notes), height=None if rows == 1 else 60 + 360 * rows)
     fig.update_annotations(yshift=24, selector=dict(name="notes"))
     return fig
 
@@ -692,7 +744,7 @@ def parallel_weights(table: pd.DataFrame, weight_columns: Sequence[str], metric_
     fig = go.Figure()
     colour_by = next((c for c in metric_columns if c in present), None)
     if present and len(complete):
-        line = dict(color=PALETTE[0])
+        line = dict(color=FRONT)
         if colour_by:
             colorbar = dict(title=dict(text=_words(colour_by)))
             line = dict(color=complete[colour_by].to_numpy(), colorscale="Viridis", showscale=True, colorbar=colorbar)
@@ -765,7 +817,8 @@ def gradient_cosines(history: pd.DataFrame | Sequence[Mapping] | None, tasks: Se
             label = f"{a} ↔ {b}"
             fig.add_scatter(
                 x=xs, y=ys, mode="lines" if xs.size > 50 else "lines+markers", name=label,
-                line_color=PALETTE[pair % len(PALETTE)],
+                line=dict(color=GREYS[pair % len(GREYS)], dash=GREY_DASHES[pair % len(GREY_DASHES)]),
+                marker=dict(symbol=GREY_SYMBOLS[pair % len(GREY_SYMBOLS)], size=8),
                 hovertemplate=f"{label}<br>epoch %{{x}}<br>cosine %{{y:.3f}}<extra></extra>",
             )  # fmt: skip
             pair += 1
@@ -890,6 +943,7 @@ def mtl_gain_chart(gain: pd.DataFrame, tasks: Sequence[Task]) -> go.Figure:
 # (shares summing to 1) and metric columns. `labels` maps columns to words; run ids ride along as customdata[0], so
 # a page can tell which run a clicked point is.
 
+TERNARY_TICKLEN = 14  # px: beyond a Pareto ring's radius (10 px) around a point on an edge
 REFERENCE_SYMBOLS = ("diamond", "star", "cross", "x", "triangle-up", "pentagon")
 REFERENCE_DASHES = ("dash", "dot", "dashdot", "longdash", "longdashdot", "solid")
 
@@ -972,8 +1026,9 @@ def pareto_front(
                 text=_labels_of(part),
                 mode="lines+markers" if on_front and len(pairs) == 1 else "markers",
                 name="Pareto front" if on_front else "dominated", legendgroup="front" if on_front else "dominated",
-                showlegend=first, marker=dict(color=PALETTE[0] if on_front else NEUTRAL, size=11 if on_front else 8),
-                line=dict(color=PALETTE[0]), row=1, col=panel,
+                showlegend=first, line=dict(color=FRONT), row=1, col=panel,
+                marker=dict(color=FRONT, size=11) if on_front else dict(color=NEUTRAL, size=8, symbol="circle-open",
+                                                                          line=dict(width=1.5, color=NEUTRAL)),
             )  # fmt: skip
         for k, name in enumerate(_labels_of(references, "reference")):
             ref_frame = references.iloc[[k]]
@@ -983,7 +1038,7 @@ def pareto_front(
                 text=[name], mode="markers", name=name,
                 legendgroup=f"reference {k}", showlegend=first,
                 marker=dict(symbol=REFERENCE_SYMBOLS[k % len(REFERENCE_SYMBOLS)], size=13,
-                            color=PALETTE[1 + k % (len(PALETTE) - 1)], line=dict(width=1, color=NEUTRAL)),
+                            color=GREYS[(k + 1) % len(GREYS)], line=dict(width=1, color=FRONT)),
                 row=1, col=panel,
             )  # fmt: skip
         fig.update_xaxes(title_text=_objective_title(x, higher_is_better[i], labels), row=1, col=panel)
@@ -1091,7 +1146,11 @@ def ternary_weights(
             caxis_title_text=f"weight of {names[2]}", aaxis_layer="below traces", baxis_layer="below traces",
             caxis_layer="below traces",
         )  # fmt: skip
+        # Points sit on the edges (a weight of 0) and corners: outside ticks this long keep the tick labels clear
+        # of the markers and of the front's rings (radius 10 px), which hid them.
+        for axis in ("aaxis", "baxis", "caxis"):
+            fig.update_ternaries({f"{axis}_ticks": "outside", f"{axis}_ticklen": TERNARY_TICKLEN})
     title = f"Loss weights coloured by {_objective_title(color, higher_is_better, labels)}"
     fig = _layout(fig, title, None, None, notes=notes)
-    fig.update_layout(margin=dict(l=70, r=70, b=50))  # room for the corner axis titles and points on the corners
+    fig.update_layout(margin=dict(l=90, r=90, b=70))  # room for the corner axis titles and the longer ticks
     return fig

@@ -27,6 +27,7 @@ TYPED_PROBLEM = "recommend_user_typed_problem"
 LINKED_PROBLEM = "recommend_user_linked_problem"  # (run, user shown instead, why): a link's user not in the data
 K = "recommend_k"
 USER_PARAM = "user"  # the user shown, in the address (with the run: ui.runs.RUN_PARAM), for a reload or a link
+USER_WRITTEN = "recommend_user_written"  # the user this session last wrote into the address
 EXCLUDE_SEEN = "recommend_exclude_seen"
 FUSION = "recommend_fusion_"  # + task name
 FUSION_RUN = "recommend_fusion_run"  # the run the fusion weights were set for
@@ -52,11 +53,12 @@ def not_in_data(user: str) -> str:
 
 
 def choose_user(users: list, run_id: str) -> None:
-    """Keep the chosen user when it belongs to this run's data (or the one in the address, after a reload);
-    otherwise the most active one (a user in the address that is not in the data is named, as a typed one is)."""
+    """Keep the chosen user when it belongs to this run's data; a user in the address that this session did not
+    write there (a link, a reload, the browser's Back) comes first. Otherwise the most active one (a user in the
+    address that is not in the data is named, as a typed one is)."""
     current = st.session_state.get(USER, st.session_state.setdefault(SAVED, {}).get(USER))
     linked = st.query_params.get(USER_PARAM)
-    if current is None and linked is not None:
+    if linked is not None and (current is None or linked != st.session_state.get(USER_WRITTEN)):
         current = next((u for u in users if str(u) == linked), None)  # ids may be numbers: matched as text
         if current is None:
             why = f"{not_in_data(linked)} (the link's user), so the most active user is shown instead"
@@ -335,6 +337,7 @@ if problem := linked_problem(run_id, user):
 
 if st.query_params.get(USER_PARAM) != str(user):
     st.query_params[USER_PARAM] = str(user)
+st.session_state[USER_WRITTEN] = str(user)
 try:
     entry = scores_of(recommender, run_id, user, config)
 except MtlrecError as exc:

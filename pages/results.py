@@ -73,8 +73,8 @@ def metric_cards(task, values: dict, reference: dict | None, k: int) -> None:
     with st.container(horizontal=True):
         for key in keys:
             ref = reference.get(key) if reference else None
-            st.metric(
-                CARD_LABELS.get(key, key.upper()),
+            st.metric(  # "test": Train shows validation metrics of the same run, which differ
+                f"test {CARD_LABELS.get(key, key.upper())}",
                 fmt.metric(values[key]),
                 delta=fmt.delta(values[key], ref),
                 delta_color="normal" if higher_is_better(key) else "inverse",

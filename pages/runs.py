@@ -109,8 +109,8 @@ def weights_table(rows: list[dict]) -> tuple[pd.DataFrame, list[str], list[str],
     same = [r for r in on_data if tasks_of(r) == tasks_of(rows[0])]
     tasks = list(rows[0]["summary"].get("weights", {}))
     weights = {f"w {t}": [r["summary"]["weights"].get(t) for r in same] for t in tasks}
-    varied = {column: values for column, values in weights.items() if len(set(values)) > 1}
-    weights = varied or weights  # a weight every run shares explains no difference between them
+    # A weight every run shares explains no difference between them: left out (none left: no chart).
+    weights = {column: values for column, values in weights.items() if len(set(values)) > 1}
     metrics = main_metrics(same)
     table = pd.DataFrame({"name": [r["name"] for r in same], **weights, **metrics})
     complete = table.dropna(subset=[*weights, *metrics])
@@ -348,14 +348,19 @@ if len(comparable) >= 2:
     compare(comparable)
 else:
     st.info(
-        "Select two or more runs with test metrics in the table to compare them (failed and damaged runs have none)."
+        "Select two or more runs with test metrics in the table to compare them (failed and damaged runs have "
+        "none). Until then, the loss weights → metrics view below holds the runs with the newest run's tasks and data."
     )
 pool = comparable if len(comparable) >= 2 else [r for r in rows if not r["damaged"]]
 weights, weight_columns, outcome_columns, held = weights_table(pool)
-if len(weights) >= 2:
+if len(weights) >= 2 and weight_columns:
     st.plotly_chart(charts.parallel_weights(weights, weight_columns, outcome_columns), width="stretch")
     st.caption(
         f"{held[0].upper()}{held[1:]}. Drag along an axis to pick out runs; weights every run shares are left out."
+    )
+elif len(weights) >= 2:
+    st.caption(
+        f"No loss weights → metrics chart: these runs share every loss weight, so no weight tells them apart ({held})."
     )
 elif pool:
     st.caption(f"No loss weights → metrics chart: it needs two runs of the same tasks with test metrics ({held}).")
@@ -368,7 +373,9 @@ else:
     by_id = {r["id"]: r for r in selected}
     run_id = ids[0]
     if len(ids) > 1:
-        run_id = st.selectbox("Run", ids, format_func=lambda rid: runs.run_label(by_id[rid]), key="runs_manage")
+        labels = {rid: runs.run_label(by_id[rid]) for rid in ids}
+        state.current_label("runs_manage", labels)  # a rename changes the text of the run selected
+        run_id = st.selectbox("Run", ids, format_func=labels.get, key="runs_manage")
     manage(by_id[run_id])
 
 
@@ -400,6 +407,7 @@ def sweeps_section() -> None:
     st.caption("An interrupted or stopped sweep keeps the points that finished.")
     names = {s["id"]: f"{s['name']} · {s['status']} · {s['id']}" for s in sweeps}
     left, right = st.columns([3, 1], vertical_alignment="bottom")
+    state.current_label("runs_sweep", names)  # a sweep's status changes as it runs and ends
     chosen = left.selectbox("Sweep", list(names), format_func=names.get, key="runs_sweep")
     if right.button("Open on the Sweep page", icon=":material/scatter_plot:", key="runs_open_sweep"):
         st.session_state["sweep_shown"] = chosen

@@ -197,8 +197,20 @@ def sweep_label(row: dict) -> str:
     return f"{row['name']} · {row['status']} · {done} · {when}"
 
 
+def balanced(points, columns: list[str]) -> str | None:
+    """The run id of the grid point nearest equal weights (one on the front first on a tie), or None without points."""
+    if points.empty or not columns:
+        return None
+    weights = points[columns].astype(float)
+    distance = ((weights - 1 / len(columns)) ** 2).sum(axis=1).round(9)
+    ranked = points.assign(_distance=distance, _off=~points["pareto"].astype(bool))
+    return ranked.sort_values(["_distance", "_off"], kind="stable")["run_id"].iloc[0]
+
+
 def pick_point(result: SweepResult, clicked: str | None) -> str | None:
-    """A select box over the sweep's runs (front first); a clicked chart point chooses it. Sets RESULTS_RUN."""
+    """A select box over the sweep's runs (front first), starting at the point nearest equal weights (an end of the
+    front trains one task only); a clicked chart point chooses it. A point chosen (picked or clicked, not the one
+    shown first) becomes the run Results and Recommend show."""
     table = result.table
     usable = table[table["status"].isin(runs.OPENABLE)]
     if usable.empty:
@@ -213,11 +225,22 @@ def pick_point(result: SweepResult, clicked: str | None) -> str | None:
     if clicked in ids and st.session_state.get(CLICKED) != clicked:
         st.session_state[CLICKED] = clicked
         st.session_state["sweep_point"] = clicked
+        st.session_state[state.RESULTS_RUN] = clicked
+    nearest = balanced(ordered[ordered["role"] == "point"], [weight_column(t) for t in result.config.tasks])
     if st.session_state.get("sweep_point") not in ids:
-        st.session_state["sweep_point"] = ids[0]
-    chosen = st.selectbox("Point (★ on the front)", ids, format_func=labels.get, key="sweep_point")
-    st.session_state[state.RESULTS_RUN] = chosen
-    return chosen
+        st.session_state["sweep_point"] = nearest or ids[0]
+    first = "the point nearest equal weights" if nearest else "the first reference"
+    return st.selectbox(
+        f"Point (★ on the front; shown first: {first})",
+        ids,
+        format_func=labels.get,
+        key="sweep_point",
+        on_change=_picked,
+    )
+
+
+def _picked() -> None:
+    st.session_state[state.RESULTS_RUN] = st.session_state["sweep_point"]
 
 
 def show(result: SweepResult) -> None:
@@ -286,14 +309,14 @@ def show(result: SweepResult) -> None:
         st.info("No finished run to open yet.")
     else:
         row = table[table["run_id"] == chosen].iloc[0]
-        cols = st.columns(len(objectives) + 1)
+        # Every task's weight in one line (a metric card cut three tasks' weights to "1.00 · 0.00 · …").
         if row["role"] == "point":
-            cols[0].metric(
-                f"Weights ({' · '.join(map(fmt.md, sweep.tasks))})", " · ".join(f"{row[w]:.2f}" for w in weights)
-            )
+            weights_text = " · ".join(f"{fmt.md(t)} {row[w]:.2f}" for t, w in zip(sweep.tasks, weights, strict=True))
         else:  # a reference trained with its method's weights, or each task alone
-            cols[0].metric("Weights", "each task alone" if row["role"] == BASELINE else f"set by {row['label']}")
-        for col, objective in zip(cols[1:], objectives, strict=True):
+            weights_text = "each task alone" if row["role"] == BASELINE else f"set by {row['label']}"
+        st.markdown(f"**Loss weights:** {weights_text}")
+        cols = st.columns(len(objectives))
+        for col, objective in zip(cols, objectives, strict=True):
             col.metric(fmt.md(labels.get(objective, objective)), fmt.metric(row[objective]))
         left, right, _ = st.columns([1, 1, 3])
         if left.button("Open in Results", icon=":material/monitoring:", type="primary", key="sweep_open_results"):
@@ -349,6 +372,7 @@ ids = [row["id"] for row in saved]
 labels = {row["id"]: sweep_label(row) for row in saved}
 if st.session_state.get(SHOWN) not in ids:
     st.session_state[SHOWN] = ids[0]
+state.current_label(SHOWN, labels)  # its status and points change as it runs and ends
 shown = st.selectbox("Sweep", ids, format_func=labels.get, key=SHOWN)
 if holder.sweeping and shown == holder.sweep.sweep_id:
     st.info("This sweep is running: its points appear above as they finish.")

@@ -22,6 +22,7 @@ from mtlrec.config import (  # noqa: E402
     resolve_funnel,
 )
 from mtlrec.errors import MtlrecError  # noqa: E402
+from mtlrec.jobs import JobState  # noqa: E402
 from mtlrec.schema import funnel_breaches  # noqa: E402
 from mtlrec.share import BATCH_SIZES, MAX_WEIGHT, RANGES, WORLD, apply_query, parse_world, to_query  # noqa: E402
 from ui import state  # noqa: E402
@@ -456,19 +457,17 @@ def start_training(run_config: ExperimentConfig, frame) -> bool:
     return True
 
 
-def progress_view(job, config: ExperimentConfig) -> None:
-    snap = job.snapshot()
+def progress_view(snap, config: ExperimentConfig, stopping: bool = False) -> None:
+    """A job's (or a saved run's) progress bar, loss chart and validation metrics of its last epoch."""
     if snap.status in ("queued", "preparing"):
         st.progress(0.0, text="Preparing the data (validate, split, encode)…")
     else:
         eta = (
-            f" · about {fmt.seconds(snap.eta)} left"
-            if snap.eta is not None and not snap.done and not getattr(job, "stopping", False)
-            else ""
+            f" · about {fmt.seconds(snap.eta)} left" if snap.eta is not None and not snap.done and not stopping else ""
         )
+        batch = f" · batch {snap.batch}/{snap.batches}" if snap.batches else ""
         st.progress(snap.fraction if not snap.done else 1.0,
-                    text=f"Epoch {snap.epoch}/{snap.epochs} · batch {snap.batch}/{snap.batches} · "
-                         f"{fmt.seconds(snap.elapsed)}{eta}")  # fmt: skip
+                    text=f"Epoch {snap.epoch}/{snap.epochs}{batch} · {fmt.seconds(snap.elapsed)}{eta}")  # fmt: skip
     if snap.live or snap.history:
         st.plotly_chart(
             charts.live_losses(snap.live, snap.history, config.tasks), width="stretch", key="train_live_chart"
@@ -503,14 +502,48 @@ def live_panel(config: ExperimentConfig) -> None:
             if right.button("Stop", icon=":material/stop:", key="train_stop", type="primary"):
                 job.stop()
                 st.toast("Stopping after the current batch…")
-        progress_view(job, config)
+        progress_view(snap, config, getattr(job, "stopping", False))
 
     poll()
 
 
-def finished_panel(config: ExperimentConfig) -> None:
-    job = session_jobs().job
-    snap = job.snapshot()
+def saved_snapshot(run_id: str) -> tuple[JobState, ExperimentConfig] | None:
+    """A run of this browser as its job's last snapshot showed it, rebuilt from the run store (its status, message,
+    notes, history and time), with its config; None when it is not there or has not ended. After a reload the job
+    is gone (a new session holds no finished job), while the run store keeps what its panel showed."""
+    store = state.store()
+    try:
+        row = store.get(run_id)
+        if row["status"] not in ("finished", "stopped", "failed", "interrupted"):
+            return None
+        run = store.load(run_id)
+    except MtlrecError:
+        return None
+    config = run.config
+    history = run.history.to_dict("records") if not run.history.empty else []
+    # The chart's train losses: each epoch's mean (the per-batch points of the live chart are not saved).
+    live = [
+        {"step": r["epoch"], **{t.name: r.get(f"{t.name}/train_loss") for t in config.tasks}}
+        for r in history
+        if "epoch" in r
+    ]
+    epochs = int(run.metrics.get("epochs_run") or len(history))
+    snap = JobState(
+        status=row["status"], run_id=run_id, epoch=epochs, epochs=config.train.epochs, history=history, live=live,
+        elapsed=max(0.0, (row.get("updated") or 0) - (row.get("created") or 0)), message=row.get("message") or "",
+        notes=list(run.metrics.get("notes") or []),
+    )  # fmt: skip
+    return snap, config
+
+
+def finished_panel(snap, config: ExperimentConfig, current: ExperimentConfig | None = None) -> None:
+    """How the browser's latest run ended, its losses and metrics, and buttons to open it. With `current` (the
+    settings on the page) other than the run's, a caption says the panel is the previous run's."""
+    if current is not None and current.to_dict() != config.to_dict():
+        st.caption(
+            "Last run — trained with other settings than those above: its losses and metrics are not the new "
+            "settings'. Press Train to train them."
+        )
     text = f"Run `{snap.run_id}` {snap.status} after {fmt.seconds(snap.elapsed)}."
     if snap.message:
         text += f" {fmt.plain(snap.message)}"
@@ -518,7 +551,7 @@ def finished_panel(config: ExperimentConfig) -> None:
     for note in snap.notes:
         st.caption(f"Note: {fmt.plain(note)}")
     if snap.status != "failed" or snap.history:
-        progress_view(job, config)
+        progress_view(snap, config)
     if snap.status in ("finished", "stopped") and snap.run_id:
         a, b, _ = st.columns([1, 1, 3])
         if a.button("Open results", icon=":material/monitoring:", type="primary"):
@@ -529,12 +562,21 @@ def finished_panel(config: ExperimentConfig) -> None:
             st.switch_page("pages/recommend.py")
 
 
-def job_panel() -> None:
-    """The browser's current job, live, or its latest, finished (nothing when it has none)."""
+def job_panel(current: ExperimentConfig | None = None) -> None:
+    """The browser's current job, live, or its latest run, ended: from its job, or after a reload (which leaves
+    no finished job) from the run store. Nothing when it has none."""
     holder = session_jobs()
     if holder.job is not None:
         st.divider()
-        (live_panel if holder.busy else finished_panel)(holder.job.config)
+        if holder.busy:
+            live_panel(holder.job.config)
+        else:
+            finished_panel(holder.job.snapshot(), holder.job.config, current)
+    elif latest := st.session_state.get(state.SESSION_RUNS):
+        saved = saved_snapshot(latest[-1])
+        if saved is not None:
+            st.divider()
+            finished_panel(*saved, current)
 
 
 st.title("Train")
@@ -580,4 +622,4 @@ if train_slot.button("Train", icon=":material/play_arrow:", type="primary", disa
         # disabled one (no rerun: a second full drawing of the page cost the browser about a second on a cold start).
         train_slot.button("Train", icon=":material/play_arrow:", type="primary", disabled=True,
                           key="train_start_busy", help=ONE_JOB)  # fmt: skip
-job_panel()
+job_panel(run_config)

@@ -178,6 +178,23 @@ def test_fusion_weights_start_from_each_runs_own_defaults_when_the_run_changes(l
     assert at.slider(key="recommend_fusion_click").value == 2.5  # kept while the run stays the one shown
 
 
+def test_a_link_shows_its_run_and_user_though_the_session_holds_others(lab: Lab):
+    # The session's run (back with the workspace after a reload, or set by visiting Sweep) beat the address's.
+    user = lab.recommender.users()[5]
+    at = open_app(PAGE, session={RESULTS_RUN: lab.runs["world"]}, query={"run": lab.runs["sample"], "user": str(user)})
+    assert at.selectbox(key="recommend_run").value == lab.runs["sample"]
+    assert at.selectbox(key="recommend_user").value == user
+    # The user the session shows yields to one in an address it did not write (the browser's Back, say).
+    other = lab.recommender.users()[2]
+    at.selectbox(key="recommend_user").set_value(other).run()
+    assert at.query_params["user"] == str(other)
+    at.query_params["user"] = str(user)
+    at.run()
+    assert at.selectbox(key="recommend_user").value == user
+    at.run()
+    assert at.selectbox(key="recommend_user").value == user
+
+
 def test_a_reload_shows_the_run_and_user_in_the_address(lab: Lab):
     # A reload is a new session: the page showed the newest run and the most active user instead.
     at = open_page(lab.runs["sample"])

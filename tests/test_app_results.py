@@ -43,9 +43,9 @@ def test_metric_cards_show_the_runs_test_metrics_formatted(app, saved):
     home, ids = saved
     at = open_results(app, ids["balanced"])
     metrics = metrics_of(home, ids["balanced"])
-    cards = [m for m in at.metric if m.label == "AUC"]
+    cards = [m for m in at.metric if m.label == "test AUC"]  # "test": not the validation AUC Train shows
     assert [c.value for c in cards] == [fmt.metric(metrics[t]["auc"]) for t in BINARY]
-    rmse = [m for m in at.metric if m.label == "RMSE"]
+    rmse = [m for m in at.metric if m.label == "test RMSE"]
     assert [c.value for c in rmse] == [fmt.metric(metrics["watch_time"]["rmse"])]
     assert all(not m.delta for m in at.metric)  # no reference run picked
     assert "balanced" in [h.value for h in at.subheader]
@@ -57,12 +57,12 @@ def test_reference_run_gives_each_card_its_difference(app, saved):
     at.selectbox(key="results_reference").set_value(ids["like heavy"]).run()
     assert not at.exception
     run, reference = metrics_of(home, ids["balanced"]), metrics_of(home, ids["like heavy"])
-    for label, key in (("AUC", "auc"), ("LogLoss", "logloss")):
+    for label, key in (("test AUC", "auc"), ("test LogLoss", "logloss")):
         cards = [m for m in at.metric if m.label == label]
         assert [c.delta for c in cards] == [fmt.delta(run[t][key], reference[t][key]) for t in BINARY]
     # Green means better: up for AUC, down for log loss (its cards invert the colours).
-    for card in (m for m in at.metric if m.label in ("AUC", "LogLoss") and m.delta.strip("+-0.")):
-        better = card.delta.startswith("+") == (card.label == "AUC")
+    for card in (m for m in at.metric if m.label in ("test AUC", "test LogLoss") and m.delta.strip("+-0.")):
+        better = card.delta.startswith("+") == (card.label == "test AUC")
         assert Metric.MetricColor.Name(card.proto.color) == ("GREEN" if better else "RED")
 
 
@@ -83,6 +83,30 @@ def test_a_reload_shows_the_run_in_the_address_not_the_newest(saved, monkeypatch
 
     assert reloaded.selectbox(key="results_run").value == ids["like heavy"]
     assert "like heavy" in [h.value for h in reloaded.subheader]
+
+
+def test_a_link_shows_its_run_though_the_session_holds_another(saved, monkeypatch):
+    # The session's run (back with the workspace after a reload, or set by visiting Sweep) beat the address: a
+    # link to one run showed another and rewrote the address (found by an audit).
+    home, ids = saved
+    use_home(monkeypatch, home)
+    at = open_app("pages/results.py", session={state.RESULTS_RUN: ids["balanced"]}, query={"run": ids["like heavy"]})
+
+    assert at.selectbox(key="results_run").value == ids["like heavy"]
+    assert at.query_params["run"] == ids["like heavy"] and at.session_state[state.RESULTS_RUN] == ids["like heavy"]
+    # The page's own address does not pin the run: a run opened from elsewhere in the session (a button that
+    # switches pages, a training that ended) is shown, and so is a run picked here.
+    at.switch_page("pages/runs.py").run()
+    at.session_state[state.RESULTS_RUN] = ids["balanced"]
+    at.switch_page("pages/results.py").run()
+    assert at.selectbox(key="results_run").value == ids["balanced"]
+    at.selectbox(key="results_run").set_value(ids["like heavy"]).run()
+    assert at.selectbox(key="results_run").value == ids["like heavy"]
+    assert at.session_state[state.RESULTS_RUN] == ids["like heavy"] == at.query_params["run"]
+    # The browser's Back to the address before: its run again.
+    at.query_params["run"] = ids["balanced"]
+    at.run()
+    assert at.selectbox(key="results_run").value == ids["balanced"]
 
 
 def test_roc_has_one_curve_per_binary_task_plus_the_diagonal(app, saved):
@@ -245,7 +269,7 @@ def test_a_reload_keeps_the_reference_run_in_the_address_and_a_deleted_one_is_na
 
     reloaded = open_app("pages/results.py", query={"run": shown, "ref": reference})  # a new session
     assert reloaded.selectbox(key="results_reference").value == reference
-    assert all(m.delta for m in reloaded.metric if m.label == "AUC")  # the cards show their differences
+    assert all(m.delta for m in reloaded.metric if m.label == "test AUC")  # the cards show their differences
     reloaded.selectbox(key="results_reference").set_value("(none)").run()
     assert "ref" not in reloaded.query_params
 

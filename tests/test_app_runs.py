@@ -169,6 +169,25 @@ def test_rename_shows_the_new_name(app, saved):
     assert RunStore(home).get(run_id)["name"] == "renamed run"
 
 
+def test_rename_sends_the_new_name_to_the_run_select_box(app, saved):
+    # With two runs ticked, the "Run" select box kept the old name in the browser: its value (the run id) did not
+    # change, so its new text was never sent (an audit).
+    home, _, result = saved
+    store = RunStore(home)
+    store.save(result, name="the other")
+    run_id = store.save(result, name="to rename twice")
+    app.run()
+    select(app, "to rename twice", "the other")
+    assert app.selectbox(key="runs_manage").value == run_id
+    app.text_input(key=f"runs_name_{run_id}").input("large baseline v1")
+    app.button(key="runs_rename").click().run()
+    assert not app.exception
+    box = app.selectbox(key="runs_manage").proto
+    assert box.set_value and box.raw_value.startswith("large baseline v1 · finished · ")
+    app.run()
+    assert not app.selectbox(key="runs_manage").proto.set_value  # sent once
+
+
 def test_a_run_name_with_markdown_characters_is_shown_as_typed(saved, tmp_path, monkeypatch):
     # Manage showed 'promo $5 vs $10 *A/B* test' with "A/B" in italics and "5 vs " as LaTeX.
     _, _, result = saved
@@ -214,7 +233,7 @@ def test_open_in_results_shows_that_run(app, saved):
     assert not app.exception
     assert app.selectbox(key="results_run").value == ids["like heavy"]
     auc = json.loads((home / "runs" / ids["like heavy"] / "metrics.json").read_text())["tasks"]["click"]["auc"]
-    assert next(m for m in app.metric if m.label == "AUC").value == fmt.metric(auc)
+    assert next(m for m in app.metric if m.label == "test AUC").value == fmt.metric(auc)
 
 
 def test_without_runs_the_page_explains_and_links_to_train(monkeypatch, tmp_path):
@@ -254,6 +273,30 @@ def test_weights_chart_holds_the_runs_of_one_set_of_tasks_and_says_what_it_left_
     like = next(d for d in lines["data"][0]["dimensions"] if d["label"] == "w like")
     assert sorted(numbers(like["values"])) == [1.0, 3.0, 4.0]  # the reversed run: the saved result's like weight 4
     assert any("1 with other tasks" in c.value and "3 of 4" in c.value for c in at.caption)
+
+
+def test_weights_chart_leaves_out_the_weights_every_run_shares_as_its_caption_says(saved, tmp_path, monkeypatch):
+    # Two runs with all weights 1 got flat axes "w click", "w like"… (0.9 to 1.1) under a caption saying that
+    # weights every run shares are left out; and the info box above did not say that the chart holds every run.
+    _, _, result = saved
+    store = RunStore(tmp_path)
+    for name in ("first", "second"):
+        store.save(result, name=name)
+    use_home(monkeypatch, tmp_path)
+    at = open_app("pages/runs.py")
+    assert (
+        "the loss weights → metrics view below holds the runs with the newest run's tasks and data" in at.info[0].value
+    )
+    assert not [c for c in at.get("plotly_chart") if "Loss weights" in c.proto.spec]
+    assert any(
+        c.value.startswith("No loss weights → metrics chart: these runs share every loss weight") for c in at.caption
+    )
+    config = ExperimentConfig.from_dict(result.config.to_dict())
+    config.tasks[1].weight = 2.0
+    store.save(dataclasses.replace(result, config=config), name="like 2")
+    at.run()
+    dimensions = [d["label"] for d in figure(at, "Loss weights")["data"][0]["dimensions"]]
+    assert [d for d in dimensions if d.startswith("w ")] == ["w like"]
 
 
 def test_weights_chart_holds_only_the_reference_runs_data_and_says_what_it_left_out(saved, tmp_path, monkeypatch):

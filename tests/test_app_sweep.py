@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -134,6 +136,20 @@ def test_cancel_stops_the_sweep_within_moments_and_keeps_what_finished(home):
     assert at.warning[0].value.startswith("Stopped by the user")
 
 
+def test_the_sweep_select_box_gets_the_new_status_when_a_sweep_ends(home):
+    # The "Sweep" select box kept "running · 0/11 points" in the browser after the sweep finished or was cancelled:
+    # its value (the sweep id) stayed the same, so its new text was never sent (an audit).
+    sweep_id = saved_sweep(home)
+    info_path = home / "sweeps" / sweep_id / "sweep.json"
+    info = json.loads(info_path.read_text(encoding="utf-8"))
+    at = open_app(PAGE)
+    assert " · finished · 3/3 points · " in at.selectbox(key="sweep_shown").proto.options[0]
+    info_path.write_text(json.dumps({**info, "status": "stopped", "message": "stopped by the user"}), encoding="utf-8")
+    at.run()
+    box = at.selectbox(key="sweep_shown").proto
+    assert box.set_value and " · stopped · 3/3 points · " in box.raw_value
+
+
 def test_choosing_a_point_opens_it_in_results(home):
     sweep_id = saved_sweep(home)
     at = open_app(PAGE)
@@ -145,13 +161,50 @@ def test_choosing_a_point_opens_it_in_results(home):
     assert at.selectbox(key="sweep_point").value == run_id
     assert at.session_state[state.RESULTS_RUN] == run_id
     # A reference's weights are its method's, not a grid point's: no "0.50 · 0.50" (found by an audit).
-    assert [(m.label, m.value) for m in at.metric][4] == ("Weights", "set by DWA")
+    assert "**Loss weights:** set by DWA" in [m.value for m in at.markdown]
     table = at.dataframe[-1].value
     assert table.loc[table["role"] == "dwa", ["weight of click", "weight of like"]].isna().all().all()
     assert table.loc[table["role"] == "point", ["weight of click", "weight of like"]].notna().all().all()
     at.button(key="sweep_open_results").click().run()
     assert not at.exception
     assert at.selectbox(key="results_run").value == run_id
+
+
+def test_the_point_shown_first_is_the_one_nearest_equal_weights(home):
+    # The page offered the front's first point, click 1.00 · like 0.00, where like is untrained (an audit).
+    sweep_id = saved_sweep(home, points=5)
+    at = open_app(PAGE)
+    point = at.selectbox(key="sweep_point")
+    assert point.label == "Point (★ on the front; shown first: the point nearest equal weights)"
+    rows = RunStore(home).list(sweep_id=sweep_id)
+    assert next(r for r in rows if r["id"] == point.value)["summary"]["weights"] == {"click": 0.5, "like": 0.5}
+
+
+def test_a_three_task_point_shows_every_tasks_weight(home):
+    # A metric card cut three tasks' weights to "1.00 · 0.00 · …" (an audit).
+    frame = generate(SAMPLE_SPEC)
+    proposal = propose_schema(frame, "sample:synthetic")
+    proposal.data.path = "sample:synthetic"
+    base = ExperimentConfig(
+        data=proposal.data, tasks=proposal.tasks, model=ModelConfig(size="tiny"),
+        train=TrainConfig(epochs=1, batch_size=512, patience=0, device="cpu"),
+    )  # fmt: skip
+    sweep = SweepConfig(base=base, tasks=["click", "like", "purchase"], points=2, references=[], baseline=False)
+    run_sweep(sweep, RunStore(home), frame)
+    at = open_app(PAGE)
+    [line] = [m.value for m in at.markdown if m.value.startswith("**Loss weights:**")]
+    assert re.fullmatch(r"\*\*Loss weights:\*\* click \d\.\d\d · like \d\.\d\d · purchase \d\.\d\d", line), line
+
+
+def test_visiting_the_page_does_not_change_the_run_results_shows(home):
+    # Drawing the page set its default point as the run of Results and Recommend, without a click (an audit).
+    sweep_id = saved_sweep(home)
+    at = open_app(PAGE, session={state.RESULTS_RUN: "20990101-000000-abcdef"})
+    assert at.session_state[state.RESULTS_RUN] == "20990101-000000-abcdef"
+    shown = at.selectbox(key="sweep_point").value
+    trained = next(r["id"] for r in RunStore(home).list(sweep_id=sweep_id) if r["id"] != shown)
+    at.selectbox(key="sweep_point").set_value(trained).run()
+    assert at.session_state[state.RESULTS_RUN] == trained  # a point picked is the one Results opens
 
 
 def test_clicking_a_point_on_the_front_chooses_it(home):

@@ -250,6 +250,48 @@ def test_training_runs_live_and_ends_with_results(home):
     assert at.session_state[state.RESULTS_RUN] == run["id"]
 
 
+def test_a_reload_shows_the_finished_runs_panel_and_says_when_the_settings_changed_since(home):
+    # A reload brought the dataset and the settings back, but not the finished run's panel: the job (only a
+    # running one is kept for a new session) was gone, and the panel was drawn from it alone (an audit).
+    at = open_app(PAGE, query=FAST)
+    at.button(key="train_start").click().run()
+    until(at, lambda at: bool(at.success))
+    before = {m.label: m.value for m in at.metric}
+    assert not [c for c in at.caption if c.value.startswith("Last run")]  # the settings it was trained with
+    workspace = {key: at.session_state[key] for key in state.WORKSPACE_KEYS if key in at.session_state}
+
+    reloaded = open_app(PAGE, session=workspace)  # a new session: what keep_workspace kept comes back
+
+    (run,) = runs(home)
+    assert len(reloaded.success) == 1
+    assert reloaded.success[0].value.startswith(f"Run `{run['id']}` finished after ")
+    assert {m.label: m.value for m in reloaded.metric} == before  # the last epoch's validation metrics
+    chart = figure(reloaded, "Loss while training")
+    assert sorted(t["name"] for t in chart["data"]) == sorted(
+        f"{t} {p}" for t in TASKS for p in ("train", "validation")
+    )
+    assert not [c for c in reloaded.caption if c.value.startswith("Last run")]
+    assert {"Open results", "Recommend"} <= {b.label for b in reloaded.button}
+    # Another weight: the panel is the previous run's, and says so.
+    reloaded.slider(key="train_task_weight_like").set_value(3.0).run()
+    assert [c.value for c in reloaded.caption if c.value.startswith("Last run")] == [
+        "Last run — trained with other settings than those above: its losses and metrics are not the new "
+        "settings'. Press Train to train them."
+    ]
+    next(b for b in reloaded.button if b.label == "Open results").click().run()
+    assert reloaded.title[0].value == "Results" and reloaded.session_state[state.RESULTS_RUN] == run["id"]
+
+
+def test_the_panel_of_a_run_trained_with_other_settings_says_so(home):
+    at = open_app(PAGE, query=FAST)
+    at.button(key="train_start").click().run()
+    until(at, lambda at: bool(at.success))
+    at.slider(key="train_task_weight_click").set_value(2.0).run()
+    assert any(c.value.startswith("Last run — trained with other settings") for c in at.caption)
+    at.slider(key="train_task_weight_click").set_value(1.0).run()
+    assert not any(c.value.startswith("Last run") for c in at.caption)
+
+
 def test_stop_ends_a_long_run_and_one_job_per_session(home):
     at = open_app(PAGE, query=LONG)
     at.button(key="train_start").click().run()

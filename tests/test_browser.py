@@ -282,16 +282,15 @@ def test_sweep_the_loss_weights_then_open_a_point(new_server, page, tmp_path: Pa
         metrics = page.locator('[data-testid="stMetricValue"]')
         assert metrics.first.inner_text() == "11 of 11"  # points finished
         shoot(page, "sweep", page.locator('[data-testid="stMetric"]'))
-        card = page.locator('[data-testid="stMetric"]').filter(has_text="Weights (")  # the point offered: a front point
-        names = card.locator('[data-testid="stMetricLabel"]').inner_text().split("(")[1].rstrip(")").split(" · ")
-        values = card.locator('[data-testid="stMetricValue"]').inner_text().split(" · ")
+        line = page.locator('[data-testid="stMarkdownContainer"]').filter(has_text="Loss weights:").first.inner_text()
+        shown = dict(part.strip().rsplit(" ", 1) for part in line.split(":", 1)[1].split(" · "))  # the point offered
         page.get_by_role("button", name="Open in Results").click()
         open_page(page, "Results")
         store = RunStore(server.home)
         run_id = url_run(page)
         assert store.get(run_id)["sweep_id"]  # a point of the sweep, with the weights the card showed
         trained = {t.name: f"{t.weight:.2f}" for t in store.load(run_id).config.tasks}
-        assert [trained[n.strip()] for n in names] == [v.strip() for v in values]
+        assert {name: trained[name] for name in shown} == shown
         assert wait_for_charts(page) > 0
         assert_clean(page, "Results of a sweep point")
         step("point opened in Results")

@@ -564,3 +564,71 @@ def _d3_steps(span: float) -> list[float]:
         error = raw / power
         steps.add(power * (10 if error >= 50**0.5 else 5 if error >= 10**0.5 else 2 if error >= 2**0.5 else 1))
     return sorted(steps)
+
+
+def test_task_colours_mean_tasks_only() -> None:
+    # Task pairs were drawn in task colours (click ↔ purchase in like's orange) and the parameter groups in click's
+    # blue and like's orange (an audit): a colour of the task palette must always mean that task.
+    palette = set(charts.PALETTE)
+    cosines = charts.gradient_cosines(diagnostics_history(), TASKS)
+    pairs = [t for t in cosines.data if "↔" in t.name]
+    assert len(pairs) == 3 and not {t.line.color for t in pairs} & palette
+    assert len({(t.line.color, t.line.dash, t.marker.symbol) for t in pairs}) == 3  # told apart without colour
+    rows = [{"size": "tiny", "embeddings": 100, "shared layers": 300, "task-specific": 600}]
+    assert not {t.marker.color for t in charts.parameter_shares(rows).data} & palette
+    shapes = {s.name: s.fillcolor for s in charts.architecture(["click", "like"]).layout.shapes}
+    assert shapes["embeddings"] not in palette and shapes["shared"] not in palette
+    points = pd.DataFrame(
+        {"run_id": ["a", "b", "c"], "w_click": [1.0, 0.5, 0.0], "w_like": [0.0, 0.5, 1.0],
+         "click_auc": [0.7, 0.68, 0.5], "like_auc": [0.45, 0.6, 0.66], "pareto": [True, True, True]}
+    )  # fmt: skip
+    references = pd.DataFrame({"run_id": ["r"], "label": ["DWA"], "click_auc": [0.69], "like_auc": [0.61]})
+    front = charts.pareto_front(points, ["click_auc", "like_auc"], [True, True], references, ["w_click", "w_like"])
+    drawn = {t.marker.color for t in front.data} | {t.line.color for t in front.data}
+    assert not drawn & palette
+
+
+def test_compare_metrics_keeps_the_run_axis_title_clear_of_the_next_rows_titles() -> None:
+    # With 4 tasks (2 rows), the first row's "run" ran into the second row's subplot titles (an audit).
+    tasks = {"click": "auc", "like": "auc", "revenue": "rmse", "watch_time": "rmse"}
+    runs = {f"run {i}": {t: {m: 0.5 + i / 10} for t, m in tasks.items()} for i in range(3)}
+    layout = charts.compare_metrics(runs, tasks).layout
+    titles = {name: layout[name].title.text for name in ("xaxis", "xaxis2", "xaxis3", "xaxis4")}
+    assert titles == {"xaxis": None, "xaxis2": "run", "xaxis3": "run", "xaxis4": "run"}  # none above another chart
+    # Rows apart by at least a third of a row's height: room for three lines of run names and a subplot title.
+    gap = layout.yaxis.domain[0] - layout.yaxis4.domain[1]
+    assert gap >= 0.25 and layout.height >= 700
+    assert layout.xaxis5.visible is False and layout.xaxis6.visible is False  # the empty cells draw no axes
+
+
+def test_epoch_charts_start_at_epoch_1_and_put_the_best_epoch_note_above_the_plot_area() -> None:
+    # The x axis started at an empty epoch 0, and the note was drawn inside the plot, across a curve (an audit).
+    tasks = [TaskSpec("click", "binary")]
+    history = pd.DataFrame(
+        {"epoch": [1, 2, 3], "click/train_loss": [0.6, 0.5, 0.45], "click/val_loss": [0.55, 0.5, 0.58],
+         "click/val_auc": [0.7, 0.72, 0.71]}
+    )  # fmt: skip
+    for figure in (
+        charts.learning_curves(history, tasks, best_epoch=2),
+        charts.metric_curves(history, tasks, best_epoch=2),
+    ):
+        low, high = figure.layout.xaxis.range
+        assert 0.5 < low < 1 and 3 < high < 3.5
+        [note] = [a for a in figure.layout.annotations if a.name == "best epoch"]
+        assert (note.yref, note.y, note.yanchor) == ("paper", 1, "bottom")  # above the plot area
+        assert figure.layout.margin.t >= 78
+    assert charts.learning_curves(history, tasks).layout.xaxis.range[0] > 0.5  # no best epoch marked: the same axis
+
+
+def test_ternary_tick_labels_stand_clear_of_points_on_the_edges() -> None:
+    points = pd.DataFrame(
+        {"run_id": ["a", "b", "c"], "w_click": [1.0, 0.0, 0.0], "w_like": [0.0, 1.0, 0.0],
+         "w_purchase": [0.0, 0.0, 1.0], "click_auc": [0.7, 0.5, 0.5], "pareto": [True, True, True]}
+    )  # fmt: skip
+    fig = charts.ternary_weights(
+        points, ["click", "like", "purchase"], ["w_click", "w_like", "w_purchase"], "click_auc", True
+    )
+    for axis in ("aaxis", "baxis", "caxis"):
+        spec = fig.layout.ternary[axis]
+        assert spec.ticks == "outside" and spec.ticklen >= 12  # beyond the rings' 10 px radius
+    assert fig.layout.margin.l >= 80 and fig.layout.margin.r >= 80 and fig.layout.margin.b >= 60

@@ -19,7 +19,7 @@ import torch
 from mtlrec.errors import MtlrecError
 from mtlrec.experiment import run_experiment
 from mtlrec.recommend import Recommender
-from mtlrec.runs import RUN_FILES, RUN_ID, RunStore, csv_bytes, metrics_table
+from mtlrec.runs import RUN_FILES, RUN_ID, RunStore, csv_bytes, metrics_table, sanitize_name
 from mtlrec.train import predict_raw
 
 
@@ -393,3 +393,12 @@ def test_run_files_get_the_mode_the_umask_gives_not_mkstemps_0600(umask, mode, t
         mtlrec.runs._umask.cache_clear()
 
     assert (tmp_path / "config.json").stat().st_mode & 0o777 == mode
+
+
+def test_a_long_name_is_cut_at_a_word_boundary_with_an_ellipsis():
+    # "single-task baseline of shared_bottom tiny · click=1, like=1, purchase=1, watch_" (an audit): cut mid-word.
+    name = "single-task baseline of shared_bottom tiny · click=1, like=1, purchase=1, watch_time=1"
+    cut = sanitize_name(name)
+    assert cut == "single-task baseline of shared_bottom tiny · click=1, like=1, purchase=1…" and len(cut) <= 80
+    assert sanitize_name("short name\n") == "short name"
+    assert sanitize_name("x" * 100) == "x" * 79 + "…"  # no space to cut at

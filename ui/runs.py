@@ -13,6 +13,7 @@ OPENABLE = ("finished", "stopped")  # statuses whose runs have test metrics and 
 SHOWABLE = ("finished", "stopped", "failed", "interrupted")  # Results shows these (failed/interrupted: message, curves)
 RUN_PARAM = "run"  # the run shown on Results and Recommend, in the address
 OPENING = "runs_opening_page"  # the page a button asked to open its run on, at the start of the next script run
+WRITTEN = "runs_param_written"  # the run this session last wrote into the address (RUN_PARAM)
 
 
 def run_label(row: dict) -> str:
@@ -23,8 +24,9 @@ def pick_run(label: str, key: str, statuses: tuple[str, ...] = OPENABLE, exclude
     """A select box over saved runs (newest first), defaulting to the run opened last; None when none exist.
 
     The choice is kept in the plain session-state key RESULTS_RUN so Results and Recommend show the same run, and
-    in the address (`?run=<id>`), so that a reload (a new session) or a copied link shows it again: the newest run
-    was shown instead.
+    in the address (`?run=<id>`), so that a reload (a new session) or a copied link shows it again. A run in the
+    address that this session did not write there (a link, a bookmark, a reload, the browser's Back) is the one
+    shown: the session's run (kept across reloads with the workspace) is only the default of an address without one.
     """
     every = state.store().list()
     rows = [r for r in every if r["status"] in statuses and not r["damaged"] and r["id"] != exclude]
@@ -32,19 +34,33 @@ def pick_run(label: str, key: str, statuses: tuple[str, ...] = OPENABLE, exclude
         return None
     ids = [r["id"] for r in rows]
     labels = {r["id"]: run_label(r) for r in rows}
-    current = st.session_state.get(state.RESULTS_RUN) or st.query_params.get(RUN_PARAM)
+    linked = st.query_params.get(RUN_PARAM)
+    if linked and linked != st.session_state.get(WRITTEN):
+        st.session_state[state.RESULTS_RUN] = linked
+    current = st.session_state.get(state.RESULTS_RUN) or linked
     training = any(r["id"] == current and r["status"] == "running" for r in every)
     if current and current not in ids and current != exclude:
         until = " until it ends" if training else ""
         st.info(f"{why_not_listed(current, every, statuses)}, so the newest run that can be is shown{until}.")
-    index = ids.index(current) if current in ids else 0
-    chosen = st.selectbox(label, ids, index=index, format_func=labels.get, key=key)
+    if current in ids:
+        if st.session_state.get(key) != current:
+            st.session_state[key] = current
+    elif st.session_state.get(key) not in ids:
+        st.session_state[key] = ids[0]
+    state.current_label(key, labels)
     # A run still training stays the one to show once it ends, unless another is chosen here meanwhile.
-    if not training or chosen != ids[index]:
+    chosen = st.selectbox(label, ids, format_func=labels.get, key=key, on_change=_chosen, args=(key,))
+    if not training:
         st.session_state[state.RESULTS_RUN] = chosen
     if st.query_params.get(RUN_PARAM) != chosen:
         st.query_params[RUN_PARAM] = chosen
+    st.session_state[WRITTEN] = chosen
     return chosen
+
+
+def _chosen(key: str) -> None:
+    """A run picked in pick_run's select box is the one to show (before the page reads RESULTS_RUN)."""
+    st.session_state[state.RESULTS_RUN] = st.session_state[key]
 
 
 def why_not_listed(run_id: str, every: list[dict], statuses: tuple[str, ...]) -> str:

@@ -271,3 +271,15 @@ def forget_widgets(prefix: str, keep: tuple[str, ...] = ()) -> None:
     `keep` stay (a button's click in this run, say)."""
     for key in [k for k in st.session_state if str(k).startswith(prefix) and k not in keep]:
         del st.session_state[key]
+
+
+def current_label(key: str, labels: dict) -> None:
+    """Call before a keyed select box whose options keep their values while their text changes (a run renamed, a
+    sweep that finished): the browser keeps showing the text it was sent with the selected value, so when that
+    text changed, the value is given again, which sends the new text with it."""
+    value = st.session_state.get(key)
+    seen = f"{key}__label"  # the text sent last for this select box's value
+    text = labels.get(value)
+    if value is not None and seen in st.session_state and st.session_state[seen] != text:
+        st.session_state[key] = value
+    st.session_state[seen] = text
