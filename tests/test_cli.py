@@ -825,3 +825,28 @@ def test_a_file_of_impression_lists_without_labels_says_how_to_reshape_it(tmp_pa
         "'impressions' holds lists of impressions with their labels (e.g. 'N0-1 N2-0 N3-0'): reshape the file to one "
         "row per impressed item with a 0/1 column (N4610-1 -> item N4610, click 1), and name that column"
     )
+
+
+def test_a_column_set_aside_for_an_inferred_task_not_named_is_still_said(tmp_path, capsys):
+    # paid_amount gives purchase away; with --tasks click it stayed out of the features without a word.
+    rng = np.random.default_rng(3)
+    n = 3000
+    click = (rng.random(n) < 0.3).astype(int)
+    purchase = click * (rng.random(n) < 0.3)
+    frame = pd.DataFrame(
+        {
+            "user_id": rng.integers(0, 200, n),
+            "item_id": rng.integers(0, 150, n),
+            "device": rng.choice(["ios", "android"], n),
+            "paid_amount": np.round(purchase * rng.gamma(2.0, 20.0, n), 2),
+            "click": click,
+            "purchase": purchase,
+        }
+    )
+    frame.to_csv(tmp_path / "shop.csv", index=False)
+
+    args = ["train", str(tmp_path / "shop.csv"), "--tasks", "click", "--size", "tiny", "--epochs", "1", "--quiet"]
+    assert main([*args, "--out", str(tmp_path / "run")]) == 0
+
+    out = capsys.readouterr().out
+    assert "note: column 'paid_amount' is not used: may leak the label: its values alone predict task 'purchase'" in out
