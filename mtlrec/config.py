@@ -187,13 +187,17 @@ class ExperimentConfig:
         return {name: free_name(f"{name}_pred", taken) for name in self.task_names}
 
     def copy(self) -> ExperimentConfig:
-        """A deep copy, with lists where a config built in Python holds tuples (categorical=('user_id', 'device'))."""
+        """A deep copy holding JSON values (plain): lists where a config built in Python holds tuples
+        (categorical=('user_id', 'device')), Python numbers where it holds numpy ones (a weight np.float32(0.5) went
+        into the run index's summary as the text '0.5')."""
         config = copy.deepcopy(self)
-        for part in (config, *(getattr(config, name) for name in _PARTS)):
-            if dataclasses.is_dataclass(part):
+        tasks = config.tasks if isinstance(config.tasks, list) else []
+        for part in (config, *(getattr(config, name) for name in _PARTS), *tasks):
+            if dataclasses.is_dataclass(part) and not isinstance(part, type):
                 for f in dataclasses.fields(part):
-                    if str(f.type).startswith("list[") and isinstance(getattr(part, f.name), tuple):
-                        setattr(part, f.name, list(getattr(part, f.name)))
+                    value = getattr(part, f.name)
+                    if not dataclasses.is_dataclass(value) and f.name != "tasks":
+                        setattr(part, f.name, plain(value))
         return config
 
     def to_dict(self) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from mtlrec.config import PREDICTION_COLUMNS, ExperimentConfig
+from mtlrec.config import PREDICTION_COLUMNS, ExperimentConfig, plain
 from mtlrec.errors import MtlrecError
 
 if TYPE_CHECKING:
@@ -295,10 +295,32 @@ def data_groups(runs_data: list[tuple[str | None, str]]) -> list[set[str]]:
     return groups
 
 
+def data_label(path: str | None, full: bool = False) -> str:
+    """A run's data as people know it: the file's name (its whole path with `full`), a bundled sample's
+    (sample:synthetic), or a synthetic world generated in the app by its recipe (every world's file is
+    synthetic.parquet, in a folder named by a hash)."""
+    if not path:
+        return ""
+    from mtlrec.sample import world_spec_path
+
+    spec = None if str(path).startswith("sample:") else world_spec_path(str(path))
+    if spec is not None:
+        try:
+            world = json.loads(spec.read_text(encoding="utf-8"))
+            return (
+                f"synthetic world (correlation {float(world['task_correlation']):g}, {int(world['n_rows']):,} rows, "
+                f"seed {int(world['seed'])})"
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # an unreadable spec: the file's name
+    return str(path) if full else Path(path).name
+
+
 def summary_of(config: ExperimentConfig, metrics: dict) -> dict:
-    """Config highlights and per-task metrics kept in the index for the runs table."""
-    return {
-        "data": Path(config.data.path).name if config.data.path else "",
+    """Config highlights and per-task metrics kept in the index for the runs table, as JSON values (a numpy weight
+    of a config built in Python is a number there, not text)."""
+    return plain({
+        "data": data_label(config.data.path),
         "data_key": data_key(config, metrics),
         "model": config.model.kind,
         "size": config.model.size,
@@ -312,7 +334,7 @@ def summary_of(config: ExperimentConfig, metrics: dict) -> dict:
         "epochs_run": metrics.get("epochs_run"),
         "train_seconds": metrics.get("train_seconds"),
         "tasks": metrics.get("tasks", {}),
-    }
+    })  # fmt: skip
 
 
 class RunStore:

@@ -13,7 +13,7 @@ from mtlrec import charts, fmt, gain  # noqa: E402
 from mtlrec.data import ranking_note  # noqa: E402
 from mtlrec.errors import MtlrecError  # noqa: E402
 from mtlrec.metrics import higher_is_better  # noqa: E402
-from mtlrec.runs import data_groups, data_key  # noqa: E402
+from mtlrec.runs import data_groups, data_key, data_label  # noqa: E402
 from ui import runs, state  # noqa: E402
 from ui.frame import STATUS_ICONS, remember_run  # noqa: E402
 from ui.jobs import session_jobs  # noqa: E402
@@ -112,7 +112,8 @@ def details(run) -> None:
         f"**{config.model.kind}** · {config.model.size} · {fmt.count(metrics.get('params'))} parameters · "
         f"{epochs} · {fmt.seconds(metrics.get('train_seconds'))}"
         + (f" · {fmt.count(rate)} rows/s" if rate else "")
-        + f"  \ndata `{config.data.path or 'in memory'}` · {config.split.method} split · seed {config.train.seed}"
+        + f"  \ndata {fmt.md(data_label(config.data.path, full=True)) or 'in memory'} · {config.split.method} split · "
+        f"seed {config.train.seed}"
         + f" · run `{run.run_id}`"
     )
     notes = metrics.get("notes") or []
@@ -328,7 +329,7 @@ if not run.metrics.get("tasks"):  # failed (or stopped before a first epoch): no
 
 # A reference shares at least one task (else no card would show a difference); runs on this run's data first.
 names = {t.name for t in tasks}
-data = Path(run.config.data.path).name if run.config.data.path else ""
+data = data_label(run.config.data.path)
 shown = (data_key(run.config, run.metrics), data)
 
 

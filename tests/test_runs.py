@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 import torch
 
+from mtlrec.config import DataConfig, ExperimentConfig
 from mtlrec.errors import MtlrecError
 from mtlrec.experiment import run_experiment
 from mtlrec.recommend import Recommender
@@ -402,3 +403,33 @@ def test_a_long_name_is_cut_at_a_word_boundary_with_an_ellipsis():
     assert cut == "single-task baseline of shared_bottom tiny · click=1, like=1, purchase=1…" and len(cut) <= 80
     assert sanitize_name("short name\n") == "short name"
     assert sanitize_name("x" * 100) == "x" * 79 + "…"  # no space to cut at
+
+
+def test_a_generated_world_is_named_by_its_recipe_not_its_file(tmp_path):
+    # Every world is a synthetic.parquet in a folder named by a hash: Runs listed all of them as one name, and
+    # Results showed the server's path.
+    from mtlrec.runs import data_label, summary_of
+    from mtlrec.sample import SyntheticSpec, write_sample
+
+    world = tmp_path / "datasets" / "world-ab12"
+    write_sample(world, SyntheticSpec(n_rows=500, n_users=50, n_items=40, task_correlation=-0.8, seed=3))
+    path = str(world / "synthetic.parquet")
+
+    assert data_label(path) == "synthetic world (correlation -0.8, 500 rows, seed 3)"
+    assert data_label(str(tmp_path / "shop.csv")) == "shop.csv"
+    assert data_label(str(tmp_path / "shop.csv"), full=True) == str(tmp_path / "shop.csv")
+    assert data_label("sample:synthetic") == "sample:synthetic" and data_label(None) == ""
+    config = ExperimentConfig(data=DataConfig(path=path))
+    assert summary_of(config, {})["data"] == "synthetic world (correlation -0.8, 500 rows, seed 3)"
+
+
+def test_numpy_numbers_of_a_config_built_in_python_are_numbers_in_the_index(store, result):
+    # The weight np.float32(0.5) was saved in the run index's summary as the text '0.5'.
+    config = result.config.copy()
+    config.tasks[0].weight, config.train.epochs = np.float32(0.5), np.int64(2)
+
+    summary = store.get(store.start(config))["summary"]
+
+    assert summary["weights"][config.tasks[0].name] == 0.5 and summary["epochs"] == 2
+    copied = config.copy()
+    assert type(copied.tasks[0].weight) is float and type(copied.train.epochs) is int
