@@ -5,7 +5,6 @@ from ui.frame import guard
 
 guard("results")
 
-from pathlib import Path  # noqa: E402
 
 import streamlit as st  # noqa: E402
 

@@ -38,6 +38,7 @@ from ui.jobs import session_jobs  # noqa: E402
 SETTINGS = "sweep_settings"  # plain key: the last SweepConfig set up here (widget values are dropped off-page)
 SHOWN = "sweep_shown"  # plain key: the id of the sweep shown below the form
 CLICKED = "sweep_clicked"  # the chart point whose click was last applied (a selection persists across reruns)
+CHOSEN = "sweep_point_chosen"  # the point the user picked or clicked (else the page shows the one nearest equal weights)
 POLL_SECONDS = 0.5
 POINTS = {2: (3, 51, 11), 3: (2, 15, 5)}  # tasks -> (min, max, default) points per edge of the simplex
 EXPLANATION = """
@@ -224,10 +225,12 @@ def pick_point(result: SweepResult, clicked: str | None) -> str | None:
     }
     if clicked in ids and st.session_state.get(CLICKED) != clicked:
         st.session_state[CLICKED] = clicked
-        st.session_state["sweep_point"] = clicked
+        st.session_state["sweep_point"] = st.session_state[CHOSEN] = clicked
         st.session_state[state.RESULTS_RUN] = clicked
     nearest = balanced(ordered[ordered["role"] == "point"], [weight_column(t) for t in result.config.tasks])
-    if st.session_state.get("sweep_point") not in ids:
+    if st.session_state.get(CHOSEN) not in ids:
+        # Nothing chosen in this sweep: the point nearest equal weights among those finished so far (while the
+        # sweep runs, a nearer one may finish later and takes its place).
         st.session_state["sweep_point"] = nearest or ids[0]
     first = "the point nearest equal weights" if nearest else "the first reference"
     return st.selectbox(
@@ -240,7 +243,7 @@ def pick_point(result: SweepResult, clicked: str | None) -> str | None:
 
 
 def _picked() -> None:
-    st.session_state[state.RESULTS_RUN] = st.session_state["sweep_point"]
+    st.session_state[state.RESULTS_RUN] = st.session_state[CHOSEN] = st.session_state["sweep_point"]
 
 
 def show(result: SweepResult) -> None:

@@ -180,6 +180,22 @@ def test_the_point_shown_first_is_the_one_nearest_equal_weights(home):
     assert next(r for r in rows if r["id"] == point.value)["summary"]["weights"] == {"click": 0.5, "like": 0.5}
 
 
+def test_the_point_shown_first_moves_to_a_nearer_one_until_the_user_picks_one(home):
+    # While a sweep ran, the first finished point (often an end) became the default and stayed there when the
+    # point nearest equal weights finished later, under a label saying it was that point (a review).
+    sweep_id = saved_sweep(home, points=5)
+    rows = RunStore(home).list(sweep_id=sweep_id)
+    end = next(r["id"] for r in rows if r["summary"]["weights"] == {"click": 1.0, "like": 0.0})
+    middle = next(r["id"] for r in rows if r["summary"]["weights"] == {"click": 0.5, "like": 0.5})
+
+    at = open_app(PAGE, session={"sweep_point": end})  # shown first while only that end had finished
+    assert at.selectbox(key="sweep_point").value == middle
+    at.selectbox(key="sweep_point").set_value(end).run()  # picked: it stays
+    assert at.selectbox(key="sweep_point").value == end
+    at.run()
+    assert at.selectbox(key="sweep_point").value == end
+
+
 def test_a_three_task_point_shows_every_tasks_weight(home):
     # A metric card cut three tasks' weights to "1.00 · 0.00 · …" (an audit).
     frame = generate(SAMPLE_SPEC)
