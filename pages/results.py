@@ -112,8 +112,7 @@ def details(run) -> None:
         f"{epochs} · {fmt.seconds(metrics.get('train_seconds'))}"
         + (f" · {fmt.count(rate)} rows/s" if rate else "")
         + f"  \ndata {fmt.md(data_label(config.data.path, full=True)) or 'in memory'} · {config.split.method} split · "
-        f"seed {config.train.seed}"
-        + f" · run `{run.run_id}`"
+        f"seed {config.train.seed}" + f" · run `{run.run_id}`"
     )
     notes = metrics.get("notes") or []
     if notes:

@@ -38,7 +38,9 @@ from ui.jobs import session_jobs  # noqa: E402
 SETTINGS = "sweep_settings"  # plain key: the last SweepConfig set up here (widget values are dropped off-page)
 SHOWN = "sweep_shown"  # plain key: the id of the sweep shown below the form
 CLICKED = "sweep_clicked"  # the chart point whose click was last applied (a selection persists across reruns)
-CHOSEN = "sweep_point_chosen"  # the point the user picked or clicked (else the page shows the one nearest equal weights)
+CHOSEN = (
+    "sweep_point_chosen"  # the point the user picked or clicked (else the page shows the one nearest equal weights)
+)
 POLL_SECONDS = 0.5
 POINTS = {2: (3, 51, 11), 3: (2, 15, 5)}  # tasks -> (min, max, default) points per edge of the simplex
 EXPLANATION = """
