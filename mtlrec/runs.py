@@ -193,6 +193,22 @@ class LoadedRun:
         table.attrs[PREDICTION_COLUMNS] = self.config.prediction_columns()
         return table
 
+    def predict(self, frame: pd.DataFrame, device: str | torch.device = "cpu") -> pd.DataFrame:
+        """Each task's prediction for the rows of `frame` (new rows: the run's feature columns are needed, the labels
+        are not), on the labels' own scale: probabilities for binary tasks, values for regression tasks. Columns as
+        in predictions.csv (`click_pred`...), index as `frame`'s. Unknown ids and categories take the
+        out-of-vocabulary embedding, as at training time."""
+        from mtlrec.experiment import predict_frame
+        from mtlrec.schema import check_frame
+
+        check_frame(frame)
+        model, encoder = self.load_model(device)
+        scores = predict_frame(model, encoder, encoder.transform(frame, labels=False), next(model.parameters()).device)
+        columns = self.config.prediction_columns()
+        return pd.DataFrame(
+            {columns[t.name]: scores[:, j] for j, t in enumerate(self.config.tasks)}, index=frame.index
+        )
+
     def load_model(self, device: str | torch.device = "cpu"):
         """(model, encoder) rebuilt from the config, the encoder and the state_dict (weights_only=True), the model
         in eval mode on `device` ('cpu', 'cuda', or 'auto': CUDA when present; see mtlrec.train.resolve_device)."""

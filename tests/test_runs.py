@@ -433,3 +433,23 @@ def test_numpy_numbers_of_a_config_built_in_python_are_numbers_in_the_index(stor
     assert summary["weights"][config.tasks[0].name] == 0.5 and summary["epochs"] == 2
     copied = config.copy()
     assert type(copied.tasks[0].weight) is float and type(copied.train.epochs) is int
+
+
+def test_a_saved_run_predicts_new_rows_as_it_predicted_its_test_rows(store, result, _interactions_once):
+    # Scoring new rows took encoder.transform(rows, labels=False) and mtlrec.experiment.predict_frame (an audit).
+    run = store.load(store.save(result))
+    columns = list(run.config.prediction_columns().values())
+    rows = _interactions_once.drop(columns=run.config.task_names).iloc[::7]  # no labels: new rows
+
+    predicted = run.predict(rows)
+
+    assert list(predicted.columns) == columns and predicted.index.equals(rows.index)
+    assert ((predicted[columns[0]] >= 0) & (predicted[columns[0]] <= 1)).all()  # click: a probability
+    model, encoder = run.load_model()
+    from mtlrec.experiment import predict_frame
+
+    expected = predict_frame(model, encoder, encoder.transform(rows, labels=False), torch.device("cpu"))
+    np.testing.assert_array_equal(predicted.to_numpy(), expected)
+    assert (predicted[columns[2]] >= 0).all()  # watch_time: seconds on their own scale (log1p undone)
+    with pytest.raises(MtlrecError, match="price"):
+        run.predict(rows.drop(columns=["price"]))
