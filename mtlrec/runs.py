@@ -205,9 +205,7 @@ class LoadedRun:
         model, encoder = self.load_model(device)
         scores = predict_frame(model, encoder, encoder.transform(frame, labels=False), next(model.parameters()).device)
         columns = self.config.prediction_columns()
-        return pd.DataFrame(
-            {columns[t.name]: scores[:, j] for j, t in enumerate(self.config.tasks)}, index=frame.index
-        )
+        return pd.DataFrame({columns[t.name]: scores[:, j] for j, t in enumerate(self.config.tasks)}, index=frame.index)
 
     def load_model(self, device: str | torch.device = "cpu"):
         """(model, encoder) rebuilt from the config, the encoder and the state_dict (weights_only=True), the model
