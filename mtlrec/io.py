@@ -89,8 +89,13 @@ def read_table(
 ) -> Table:
     """Like load_table, and also return the loader's notes. Raises MtlrecError naming the file.
 
-    `max_bytes` refuses larger files before they are read (a path is checked by its size on disk).
+    `max_bytes` refuses larger files before they are read (a path is checked by its size on disk). A path
+    `sample:NAME` reads a bundled sample (sample:synthetic, sample:census), as a config's data path does.
     """
+    if isinstance(source, str) and source.startswith("sample:"):
+        from mtlrec.sample import sample_path
+
+        source = sample_path(source.removeprefix("sample:"))
     data, name = _read_bytes(source, name, max_bytes)
     if not data.strip():
         raise MtlrecError("the file is empty", source=name)
