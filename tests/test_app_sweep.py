@@ -24,8 +24,8 @@ from ui import state
 PAGE = "pages/sweep.py"
 
 
-def saved_sweep(home: Path, points: int = 3) -> str:
-    """A finished sweep of click against like, made with the library (as a past session would have left it)."""
+def saved_sweep(home: Path, points: int = 3, tasks: tuple = ("click", "like"), references: tuple = ("dwa",)) -> str:
+    """A finished sweep (of click against like), made with the library (as a past session would have left it)."""
     frame = generate(SAMPLE_SPEC)
     proposal = propose_schema(frame, "sample:synthetic")
     proposal.data.path = "sample:synthetic"
@@ -33,7 +33,7 @@ def saved_sweep(home: Path, points: int = 3) -> str:
         data=proposal.data, tasks=proposal.tasks, model=ModelConfig(size="tiny"),
         train=TrainConfig(epochs=1, batch_size=512, patience=0, device="cpu"),
     )  # fmt: skip
-    sweep = SweepConfig(base=base, tasks=["click", "like"], points=points, references=["dwa"], baseline=False)
+    sweep = SweepConfig(base=base, tasks=list(tasks), points=points, references=list(references), baseline=False)
     return run_sweep(sweep, RunStore(home), frame).sweep_id
 
 
@@ -198,15 +198,7 @@ def test_the_point_shown_first_moves_to_a_nearer_one_until_the_user_picks_one(ho
 
 def test_a_three_task_point_shows_every_tasks_weight(home):
     # A metric card cut three tasks' weights to "1.00 · 0.00 · …" (an audit).
-    frame = generate(SAMPLE_SPEC)
-    proposal = propose_schema(frame, "sample:synthetic")
-    proposal.data.path = "sample:synthetic"
-    base = ExperimentConfig(
-        data=proposal.data, tasks=proposal.tasks, model=ModelConfig(size="tiny"),
-        train=TrainConfig(epochs=1, batch_size=512, patience=0, device="cpu"),
-    )  # fmt: skip
-    sweep = SweepConfig(base=base, tasks=["click", "like", "purchase"], points=2, references=[], baseline=False)
-    run_sweep(sweep, RunStore(home), frame)
+    saved_sweep(home, points=2, tasks=("click", "like", "purchase"), references=())
     at = open_app(PAGE)
     [line] = [m.value for m in at.markdown if m.value.startswith("**Loss weights:**")]
     assert re.fullmatch(r"\*\*Loss weights:\*\* click \d\.\d\d · like \d\.\d\d · purchase \d\.\d\d", line), line
