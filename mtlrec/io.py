@@ -1666,10 +1666,23 @@ def _check_names(names: list[str], source: str) -> None:
         if len(p) > 1
     ]
     if duplicates:
+        repeated = [c for c, p in seen.items() if len(p) > 1]
+        if all(_is_number(c) for c in repeated):  # the same number named twice: values, not names
+            raise MtlrecError(
+                f"the first line looks like data, not column names ({_shown_names(names)}; "
+                f"{'; '.join(duplicates[:3])} repeat): add a header line naming the columns",
+                source=source,
+            )
         raise MtlrecError(
             f"duplicate column names: {'; '.join(duplicates[:10])}: give every column a unique name",
             source=source,
         )
+
+
+def _shown_names(names: list[str]) -> str:
+    """The first line's first fields, for a message: each cut at 40 characters."""
+    shown = [(n if len(n) <= 40 else n[:37] + "...") if n else "(empty)" for n in map(str, names[:6])]
+    return ", ".join(shown) + (", ..." if len(names) > 6 else "")
 
 
 def _name(column: str) -> str:
@@ -1699,11 +1712,9 @@ def _check_header_is_names(names: list[str], text: str, delimiter: str, source: 
             below = [row[i].strip() for row in rows if len(row) > i and row[i].strip()]
             if not below or not _like_its_column(fields[i].strip(), below, numbered):
                 return
-    shown = ", ".join((n if len(n) <= 40 else n[:37] + "...") if n else "(empty)" for n in names[:6]) + (
-        ", ..." if len(names) > 6 else ""
-    )
     raise MtlrecError(
-        f"the first line looks like data, not column names ({shown}): add a header line naming the columns",
+        f"the first line looks like data, not column names ({_shown_names(names)}): add a header line naming the "
+        "columns",
         source=source,
     )
 
@@ -1771,7 +1782,13 @@ def _like_its_column(word: str, below: list[str], runs: bool = False) -> bool:
     if not runs or not any(c.isdigit() for c in word):
         return False
     shapes = [_runs(v) for v in below]
-    return 2 * shapes.count(_runs(word)) > len(shapes)
+    if 2 * shapes.count(_runs(word)) > len(shapes):
+        return True
+    # Random ids of letters and digits (Amazon's reviewer ids, AXO4PQU0XG3TG beside A2SUAM1J3GNN3B): the same
+    # kinds of characters as most values, and a length among theirs.
+    kinds = [_shape(v)[1:] for v in below]
+    lengths = [len(v) for v in below]
+    return 2 * kinds.count(_shape(word)[1:]) > len(kinds) and min(lengths) <= len(word) <= max(lengths)
 
 
 def _shape(text: str) -> tuple[int, bool, bool, bool, bool]:

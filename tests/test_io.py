@@ -1240,3 +1240,31 @@ def test_a_bundled_sample_reads_by_its_name_as_a_configs_data_path_names_it():
     assert load_table("sample:census").shape == (40_000, 41)
     with pytest.raises(MtlrecError, match="unknown sample 'nope'; known samples: synthetic, census"):
         load_table("sample:nope")
+
+
+def test_amazon_ratings_without_a_header_are_refused_whatever_the_first_reviewer_id():
+    # Amazon 2018's ratings files have no header: with a 13-character reviewer id first (most are 14) the first row
+    # became the names, and a row was lost.
+    rng = np.random.default_rng(0)
+    letters = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"))
+    ids = ["A" + "".join(rng.choice(letters, 12 + (i % 3 != 0))) for i in range(60)]
+    rows = [f"{1000000 + i * 37:010d},{ids[i]},{i % 5 + 1}.0,{1256693022 + i}" for i in range(60)]
+    assert len(ids[0]) == 13 and sum(len(i) == 14 for i in ids) > 30
+
+    error = error_for("\n".join(rows).encode(), "Books.csv")
+
+    assert error.problems[0].startswith(f"the first line looks like data, not column names (0001000000, {ids[0]}")
+
+
+def test_a_first_line_naming_the_same_number_twice_is_data_not_names():
+    # Instacart's order_products without a header: "duplicate column names: '1' (columns 3, 5, 7)" said nothing of
+    # the missing header.
+    names = ["Chips Ahoy! Chewy, Cookies", "Banana", "Organic Whole Milk", "Bag of Lemons", "Sparkling Water"]
+    rows = [f'{2539329 + i},{23 + i},1,0,1,prior,1,4,9,,"{names[min(i, i % 4 + 1)]}",70,17' for i in range(30)]
+
+    error = error_for("\n".join(rows).encode(), "orders.csv")
+
+    assert error.problems == [
+        "the first line looks like data, not column names (2539329, 23, 1, 0, 1, prior, ...; '1' (columns 3, 5, 7) "
+        "repeat): add a header line naming the columns"
+    ]
