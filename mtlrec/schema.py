@@ -73,7 +73,7 @@ _ID_PREFIXES = {
     "user", "item", "visitor", "transaction", "session", "reviewer", "client", "account", "order", "event", "device",
     "campaign", "creative", "category", "cat", "shop", "store", "seller", "brand", "author", "channel", "query",
     "request", "impression", "display", "page", "site", "app", "ad", "product", "customer", "member", "article",
-    "video", "movie", "song", "track", "post", "doc", "content", "business", "book", "photo", "group", "city",
+    "video", "movie", "song", "track", "post", "doc", "content", "business", "book", "photo", "group", "city", "seg",
 }  # fmt: skip
 # Keys of one request, impression or session, each shared by the few rows shown together (MIND's impression_id,
 # Outbrain's display_id, Expedia's srch_id), with what they key: an embedding per key learns nothing for the next one.
@@ -154,7 +154,7 @@ def _odd_values(series: pd.Series) -> np.ndarray:
 _NEGATIVE_TOKENS = {"hate", "dislike", "dislikes", "disliked", "skip", "skipped", "unlike", "unfollow", "complain",
                     "complaint", "report", "reported", "block", "blocked", "dismiss", "negative", "downvote",
                     "thumbs_down", "thumbsdown", "bounce", "uninstall", "unsubscribe", "churn", "return", "returned",
-                    "refund"}  # fmt: skip
+                    "refund", "nonclk", "nonclick", "noclick", "non_click", "unclicked"}  # fmt: skip
 
 
 def negative_feedback(name: str) -> bool:
@@ -168,14 +168,14 @@ def _regression_named(column: str) -> bool:
     return bool(_tokens(column) & _REGRESSION_LABEL_TOKENS) or str(column).strip().lower() in _REGRESSION_LABEL_NAMES
 
 
-# Whole names of ad-log ids written without "id": Criteo Attribution's campaign, Taobao's brand (its ad_feature
-# table); adgroup, advertiser and creative as other ad logs write them.
-_BARE_ID_NAMES = {"campaign", "adgroup", "advertiser", "creative", "brand"}
+# Whole names of ad-log ids written without "id": Criteo Attribution's campaign, Taobao's brand and customer (the
+# advertiser, in its ad_feature table); adgroup, advertiser and creative as other ad logs write them.
+_BARE_ID_NAMES = {"campaign", "adgroup", "advertiser", "creative", "brand", "customer"}
 
 
 def _id_named(column: str) -> bool:
     """A name ending in id: seller_id, sellerId, or one word such as visitorid or transactionid; or an ad log's
-    campaign, adgroup, advertiser, creative or brand, ids without the word."""
+    campaign, adgroup, advertiser, creative, brand or customer, ids without the word."""
     parts = _parts(column)
     last = parts[-1] if parts else ""
     return last == "id" or (last.endswith("id") and last[:-2] in _ID_PREFIXES) or "".join(parts) in _BARE_ID_NAMES

@@ -253,8 +253,10 @@ def test_negative_feedback_starts_with_a_negative_fusion_weight():
         TaskSpec("skipped"),
     ]
     tasks.append(TaskSpec("is_report", weight=0.0))
+    tasks.append(TaskSpec("nonclk"))  # Taobao's: beside clk, +1 made every fused score 1 (clk + 1 - clk)
     assert default_fusion(tasks) == {
-        "is_click": 1.0, "is_hate": -1.0, "dislike": -1.0, "not_skipped": 1.0, "skipped": -1.0, "is_report": 0.0
+        "is_click": 1.0, "is_hate": -1.0, "dislike": -1.0, "not_skipped": 1.0, "skipped": -1.0, "is_report": 0.0,
+        "nonclk": -1.0,
     }  # fmt: skip
 
 

@@ -554,7 +554,8 @@ def test_numbered_category_codes_and_ad_log_ids_without_id_are_categories():
     # numbers; counts keep being numbers.
     rng = np.random.default_rng(3)
     n = 600
-    codes = ("cat1", "cat9", "cate2", "category3", "campaign", "Campaign", "ad_group", "advertiser", "brand")
+    codes = ("cat1", "cat9", "cate2", "category3", "campaign", "Campaign", "ad_group", "advertiser", "brand",
+             "customer", "cms_segid")  # Taobao's ad_feature (customer: the advertiser) and user_profile  # fmt: skip
     counts = ("click_nb", "n_clicks", "campaign_cnt", "cat1_count", "campaigns", "items_per_cat1", "price2")
     frame = pd.DataFrame({name: rng.choice(rng.integers(1_000_000, 30_000_000, 200), n) for name in codes + counts})
     frame["click"] = rng.integers(0, 2, n)
