@@ -127,7 +127,7 @@ def _read_bytes(source, name: str | None, max_bytes: int | None) -> tuple[bytes,
         if not path.exists():
             raise MtlrecError(f"file '{path}' does not exist")
         if path.is_dir():
-            raise MtlrecError(f"'{path}' is a folder, not a file")
+            return _read_folder(path, name, max_bytes), name
         if not path.is_file():  # reading a pipe or a device such as /dev/zero would never end
             raise MtlrecError(f"'{path}' is not a regular file (a pipe, socket or device): save the table to a file")
         _check_size(path.stat().st_size, max_bytes, name)
@@ -142,6 +142,37 @@ def _read_bytes(source, name: str | None, max_bytes: int | None) -> tuple[bytes,
     name = name or "uploaded file"
     _check_size(len(data), max_bytes, name)
     return data, name
+
+
+def _read_folder(path: Path, name: str, max_bytes: int | None) -> bytes:
+    """A folder of Parquet part files, as Spark, Hive or pandas' partition_cols write a table (part-00000-….parquet,
+    beside _SUCCESS and .crc files; key=value subfolders), as the bytes of one Parquet file; any other folder is
+    refused, saying how to make one file of it."""
+    files = sorted(f for f in path.rglob("*") if f.is_file() and not f.name.startswith(("_", ".")))
+    parquet = []
+    for f in files:
+        with f.open("rb") as handle:
+            parquet.append(handle.read(4) == b"PAR1")
+    if not files or not all(parquet):
+        hint = ""
+        if files and any(f.name.startswith("part-") for f in files):
+            hint = (
+                " (part files, as Spark writes a table?): make one file of them, e.g. with pandas: "
+                f"pd.concat(pd.read_csv(f) for f in sorted(Path('{path.name}').glob('part-*'))).to_csv('data.csv', "
+                "index=False)"
+            )
+        raise MtlrecError(f"'{path}' is a folder, not a file{hint}")
+    _check_size(sum(f.stat().st_size for f in files), max_bytes, name)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)  # the parts, and the columns of key=value subfolders (Hive partitions)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise MtlrecError(f"the Parquet part files cannot be read as one table ({exc})", source=name) from None
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return sink.getvalue().to_pybytes()
 
 
 def _check_size(size: int, max_bytes: int | None, name: str) -> None:

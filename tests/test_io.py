@@ -1268,3 +1268,26 @@ def test_a_first_line_naming_the_same_number_twice_is_data_not_names():
         "the first line looks like data, not column names (2539329, 23, 1, 0, 1, prior, ...; '1' (columns 3, 5, 7) "
         "repeat): add a header line naming the columns"
     ]
+
+
+def test_a_folder_of_parquet_part_files_reads_as_one_table(tmp_path):
+    # Spark's and pandas' partitioned output is a folder: it was refused as "a folder, not a file".
+    frame = pd.DataFrame({"user_id": [f"u{i % 7}" for i in range(40)], "item_id": range(40), "click": [0, 1] * 20})
+    spark = tmp_path / "events.parquet"
+    spark.mkdir()
+    (spark / "_SUCCESS").write_bytes(b"")
+    for k in range(2):
+        frame.iloc[20 * k : 20 * (k + 1)].to_parquet(spark / f"part-0000{k}-c000.snappy.parquet", index=False)
+    pd.testing.assert_frame_equal(load_table(spark), frame)
+
+    frame["country"] = ["fr", "de"] * 20
+    hive = tmp_path / "by_country"
+    frame.to_parquet(hive, partition_cols=["country"], index=False)  # country=de/…, country=fr/…
+    table = load_table(hive)
+    assert len(table) == 40 and sorted(table["country"].astype(str).unique()) == ["de", "fr"]
+
+    csv_parts = tmp_path / "events_csv"
+    csv_parts.mkdir()
+    frame.to_csv(csv_parts / "part-00000.csv", index=False)
+    with pytest.raises(MtlrecError, match=r"is a folder, not a file \(part files, as Spark writes a table\?\)"):
+        load_table(csv_parts)
