@@ -330,7 +330,7 @@ def _point_at_data(config: ExperimentConfig, args: argparse.Namespace) -> None:
     for attr, given in (("path", args.data), ("test_path", args.test_data)):
         if given:
             setattr(d, attr, _stored(given))
-        elif getattr(d, attr) and not Path(resolve_data_path(getattr(d, attr))).is_file():
+        elif getattr(d, attr) and not Path(resolve_data_path(getattr(d, attr))).exists():
             flag = "DATA" if attr == "path" else "--test-data FILE"
             path = getattr(d, attr)
             relative = "" if Path(path).is_absolute() else " (a path relative to the folder the run was started in)"
@@ -560,7 +560,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     if args.data:
         d.path = _stored(args.data)
         recorded = [dict(entry, path=d.path) for entry in recorded]
-    elif d.path and not Path(resolve_data_path(d.path)).is_file():
+    elif d.path and not Path(resolve_data_path(d.path)).exists():
         raise MtlrecError(
             f"the data file of the run in {args.run} is missing: {d.path}; pass it where it is now "
             f"(python -m mtlrec recommend --run {args.run} --data FILE ...), or move it back"

@@ -850,3 +850,17 @@ def test_a_column_set_aside_for_an_inferred_task_not_named_is_still_said(tmp_pat
 
     out = capsys.readouterr().out
     assert "note: column 'paid_amount' is not used: may leak the label: its values alone predict task 'purchase'" in out
+
+
+def test_a_run_trained_on_a_folder_of_parquet_parts_recommends_from_it(tmp_path, capsys):
+    # The recommend command took the folder for a missing file ("the data file of the run … is missing").
+    frame = generate(SyntheticSpec(n_rows=2000, n_users=100, n_items=80))
+    parts = tmp_path / "log.parquet"
+    parts.mkdir()
+    for k in range(2):
+        frame.iloc[1000 * k : 1000 * (k + 1)].to_parquet(parts / f"part-0000{k}.parquet", index=False)
+    out = tmp_path / "run"
+    assert main(["train", str(parts), "--size", "tiny", "--epochs", "1", "--quiet", "--out", str(out)]) == 0
+
+    assert main(["recommend", "--run", str(out), "--user", str(frame["user_id"].iloc[0]), "--k", "3"]) == 0
+    assert capsys.readouterr().out.count("\n") >= 4  # a header and three items
