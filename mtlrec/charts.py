@@ -362,9 +362,11 @@ def _mark_best(fig: go.Figure, frame: pd.DataFrame, best_epoch: int | None) -> b
     if not (best_epoch and "epoch" in frame.columns and frame["epoch"].max() > best_epoch):
         return False
     fig.add_vline(x=best_epoch, line_dash="dot", line_color="grey")
+    # At the axis' first epoch, centred, the note ran over the y axis' tick labels: it starts at the line there.
+    anchor = "left" if best_epoch <= frame["epoch"].min() else "center"
     fig.add_annotation(
         text=f"best epoch {best_epoch}: the model kept", x=best_epoch, xref="x", y=1, yref="paper", yanchor="bottom",
-        xanchor="center", showarrow=False, font_size=11, name="best epoch",
+        xanchor=anchor, showarrow=False, font_size=11, name="best epoch",
     )  # fmt: skip
     return True
 
@@ -636,9 +638,16 @@ def tick_labels(labels: list[str], width: int = 18, lines: int = 3) -> list[str]
             labels = ["…" + label[cut:] for label in labels]
     room = width * lines
     shown = []
-    for label in labels:
+    for i, label in enumerate(labels):
         if len(label) > room:
-            label = label[: room - 15] + "…" + label[-14:]
+            # Where it parts from the most alike other name: a name differing only in its middle (purchase=3 against
+            # purchase=1) kept its start and end, the same for both.
+            split = max((len(os.path.commonprefix([label, o])) for j, o in enumerate(labels) if j != i), default=0)
+            if split <= room - 16:
+                label = label[: room - 15] + "…" + label[-14:]
+            else:
+                start = min(split - 12, len(label) - (room - 2))
+                label = "…" + label[start : start + room - 2] + ("…" if start + room - 2 < len(label) else "")
         wrapped = textwrap.wrap(label, width, break_long_words=True) or [label]
         if len(wrapped) > lines:
             wrapped = [*wrapped[: lines - 1], "…" + label[-(width - 1) :]]

@@ -1683,9 +1683,15 @@ def _check_names(names: list[str], source: str) -> None:
     long = [(i, n) for i, n in enumerate(names, start=1) if len(str(n)) > MAX_NAME_LENGTH]
     if long:
         position, column = long[0]
+        spaced = ""
+        if len(str(column).split()) >= 10:  # Coat's train.ascii: a 290 x 300 rating matrix separated by spaces
+            spaced = (
+                " (its values seem separated by spaces, which are not read as a delimiter: save the file with commas "
+                "or tabs; a matrix with a row per user must become one row per user and item: user,item,rating)"
+            )
         raise MtlrecError(
             f"column {position}'s name is {len(str(column)):,} characters long ({_cut(str(column), 40)}): the first "
-            "line must be a header of short column names",
+            f"line must be a header of short column names{spaced}",
             source=source,
         )
     seen: dict[str, list[int]] = {}

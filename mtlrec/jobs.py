@@ -166,7 +166,9 @@ class BackgroundJob:
         raise NotImplementedError
 
     def _run(self) -> None:
-        started = time.perf_counter()
+        self._started = started = time.perf_counter()
+        self._wall: float | None = None  # the job's time when its result was saved (the panel's, before and after a
+        # reload); else its time when it ended
         try:
             self._work()
         except MtlrecError as exc:
@@ -175,7 +177,7 @@ class BackgroundJob:
             traceback.print_exc(file=sys.stderr)
             self._fail(self._crash_message(exc))
         finally:
-            self._update(elapsed=time.perf_counter() - started)
+            self._update(elapsed=self._wall if self._wall is not None else time.perf_counter() - started)
             self.frame = self.test_frame = None  # let the data go; the run store has what matters
             if self.limiter:
                 self.limiter.release()
@@ -263,6 +265,8 @@ class TrainingJob(BackgroundJob):
             self._update(status="stopped", message=message)
             return
         result = run_experiment(self.config, self.frame, self.test_frame, callback=self._on_progress, stop=self._stop)
+        # Train's panel says how long the job took, live and, after a reload, from the run store: one number.
+        self._wall = result.metrics["wall_seconds"] = round(time.perf_counter() - self._started, 3)
         self.store.finish(run_id, result)  # the job keeps no model: a session holds its latest job
         self._update(status=result.status, message=result.message, notes=result.notes)
 

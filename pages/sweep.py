@@ -230,10 +230,10 @@ def pick_point(result: SweepResult, clicked: str | None) -> str | None:
         st.session_state["sweep_point"] = st.session_state[CHOSEN] = clicked
         st.session_state[state.RESULTS_RUN] = clicked
     nearest = balanced(ordered[ordered["role"] == "point"], [weight_column(t) for t in result.config.tasks])
-    if st.session_state.get(CHOSEN) not in ids:
-        # Nothing chosen in this sweep: the point nearest equal weights among those finished so far (while the
-        # sweep runs, a nearer one may finish later and takes its place).
-        st.session_state["sweep_point"] = nearest or ids[0]
+    chosen = st.session_state.get(CHOSEN)
+    # The point chosen (Streamlit forgets the box's value when the user leaves the page), else the point nearest
+    # equal weights among those finished so far (while the sweep runs, a nearer one may finish later).
+    st.session_state["sweep_point"] = chosen if chosen in ids else nearest or ids[0]
     first = "the point nearest equal weights" if nearest else "the first reference"
     return st.selectbox(
         f"Point (★ on the front; shown first: {first})",

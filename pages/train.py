@@ -530,7 +530,10 @@ def saved_snapshot(run_id: str) -> tuple[JobState, ExperimentConfig] | None:
     epochs = int(run.metrics.get("epochs_run") or len(history))
     snap = JobState(
         status=row["status"], run_id=run_id, epoch=epochs, epochs=config.train.epochs, history=history, live=live,
-        elapsed=float(run.metrics.get("train_seconds") or (history[-1].get("elapsed") if history else 0) or 0),
+        elapsed=float(
+            run.metrics.get("wall_seconds") or run.metrics.get("train_seconds")
+            or (history[-1].get("elapsed") if history else 0) or 0
+        ),
         message=row.get("message") or "",
         notes=list(run.metrics.get("notes") or []),
     )  # fmt: skip

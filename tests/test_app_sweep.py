@@ -194,6 +194,9 @@ def test_the_point_shown_first_moves_to_a_nearer_one_until_the_user_picks_one(ho
     assert at.selectbox(key="sweep_point").value == end
     at.run()
     assert at.selectbox(key="sweep_point").value == end
+    # Back from another page: Streamlit forgot the box's value, and it showed the front's first point.
+    back = open_app(PAGE, session={"sweep_point_chosen": end})
+    assert back.selectbox(key="sweep_point").value == end
 
 
 def test_a_three_task_point_shows_every_tasks_weight(home):

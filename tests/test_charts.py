@@ -618,6 +618,11 @@ def test_epoch_charts_start_at_epoch_1_and_put_the_best_epoch_note_above_the_plo
         assert (note.yref, note.y, note.yanchor) == ("paper", 1, "bottom")  # above the plot area
         assert figure.layout.margin.t >= 78
     assert charts.learning_curves(history, tasks).layout.xaxis.range[0] > 0.5  # no best epoch marked: the same axis
+    assert note.xanchor == "center"
+    # The best epoch at the axis' start: a centred note ran over the y axis' tick labels (a browser check).
+    [first] = [a for a in charts.learning_curves(history, tasks, best_epoch=1).layout.annotations
+               if a.name == "best epoch"]  # fmt: skip
+    assert first.xanchor == "left"
 
 
 def test_ternary_tick_labels_stand_clear_of_points_on_the_edges() -> None:
@@ -632,3 +637,15 @@ def test_ternary_tick_labels_stand_clear_of_points_on_the_edges() -> None:
         spec = fig.layout.ternary[axis]
         assert spec.ticks == "outside" and spec.ticklen >= 12  # beyond the rings' 10 px radius
     assert fig.layout.margin.l >= 80 and fig.layout.margin.r >= 80 and fig.layout.margin.b >= 60
+
+
+def test_tick_labels_show_where_long_names_differ():
+    # Two names differing only in their middle (purchase=3 against purchase=1) kept the same start and end, and
+    # the Runs chart's ticks could not tell them apart (an audit).
+    a = "shared_bottom tiny · click=1, like=1, purchase=3, watch_time=1 · a long experiment"
+    b = a.replace("purchase=3", "purchase=1")
+
+    shown = charts.tick_labels([a, b, "my renamed run"])
+
+    assert "purchase=3" in shown[0].replace("<br>", " ") and "purchase=1" in shown[1].replace("<br>", " ")
+    assert shown[2] == "my renamed run"

@@ -1291,3 +1291,15 @@ def test_a_folder_of_parquet_part_files_reads_as_one_table(tmp_path):
     frame.to_csv(csv_parts / "part-00000.csv", index=False)
     with pytest.raises(MtlrecError, match=r"is a folder, not a file \(part files, as Spark writes a table\?\)"):
         load_table(csv_parts)
+
+
+def test_a_matrix_separated_by_spaces_says_how_to_make_rows_of_it():
+    # Coat's train.ascii (290 users x 300 items, ratings separated by spaces) was "a header of short column names".
+    rows = [" ".join(str((u * 7 + i) % 6) for i in range(300)) for u in range(20)]
+
+    error = error_for("\n".join(rows).encode(), "train.ascii")
+
+    assert error.problems[0].endswith(
+        "(its values seem separated by spaces, which are not read as a delimiter: save the file with commas or tabs; "
+        "a matrix with a row per user must become one row per user and item: user,item,rating)"
+    )

@@ -403,6 +403,9 @@ def test_a_long_name_is_cut_at_a_word_boundary_with_an_ellipsis():
     assert cut == "single-task baseline of shared_bottom tiny · click=1, like=1, purchase=1…" and len(cut) <= 80
     assert sanitize_name("short name\n") == "short name"
     assert sanitize_name("x" * 100) == "x" * 79 + "…"  # no space to cut at
+    # A long label without spaces is cut between its words, not inside one ("…home_feed_car…", a browser check).
+    label = "shared_bottom small · click_through_on_the_recommended_item_in_the_home_feed_carousel=1, like=1"
+    assert sanitize_name(label) == "shared_bottom small · click_through_on_the_recommended_item_in_the_home_feed…"
 
 
 def test_a_generated_world_is_named_by_its_recipe_not_its_file(tmp_path):
