@@ -489,7 +489,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     m = result.metrics
     print(
-        f"{result.status}: {m['epochs_run']} epochs (best {m['best_epoch']}), {m['params']:,} parameters, "
+        f"{result.status}: {m['epochs_run']} epoch{'' if m['epochs_run'] == 1 else 's'} (best {m['best_epoch']}), "
+        f"{m['params']:,} parameters, "
         f"{m['train_seconds']:.1f} s, {m['samples_per_second']:,.0f} rows/s. {result.message}".rstrip()
     )
     if m.get("tasks"):

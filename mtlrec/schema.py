@@ -62,6 +62,7 @@ _BINARY_LABEL_TOKENS = {
     "commented", "favorite", "favourite", "fav", "finish", "finished", "complete", "completed", "label",
     "target", "is_click", "collect", "download", "install", "subscribe", "skip", "dislike", "engaged", "forward",
     "forwarded", "repost", "retweet", "reply", "bookmark", "hate", "long_view", "longview", "skipped",
+    "reordered", "reorder", "read", "reviewed",  # Instacart's reordered; Goodreads' is_read and is_reviewed
 }  # fmt: skip
 _REGRESSION_LABEL_TOKENS = {"watch_time", "watchtime", "dwell", "dwell_time", "play_time", "playtime", "play_duration", "rating",
                             "stay_time", "view_time", "revenue", "gmv", "watch", "listen_time"}  # fmt: skip
@@ -80,7 +81,7 @@ _ID_PREFIXES = {
 _REQUEST_KEYS = {
     "impressionid": "impression", "impid": "impression", "displayid": "display", "requestid": "request",
     "reqid": "request", "sessionid": "session", "queryid": "query", "qid": "query", "searchid": "search",
-    "srchid": "search", "pageviewid": "page-view",
+    "srchid": "search", "pageviewid": "page-view", "orderid": "order", "basketid": "basket", "cartid": "cart",
 }  # fmt: skip
 # Numeric columns are read in blocks of at most this many values (32 MB of float64): a table may have thousands of
 # columns, and one conversion per block instead of per column keeps it fast; the cap keeps a tall table's copy small.
@@ -181,7 +182,7 @@ def _id_named(column: str) -> bool:
     return last == "id" or (last.endswith("id") and last[:-2] in _ID_PREFIXES) or "".join(parts) in _BARE_ID_NAMES
 
 
-_CODE_WORDS = {"categorical", "category", "cate", "cat", "code", "class", "type"}
+_CODE_WORDS = {"categorical", "category", "cate", "cat", "code", "class", "type", "onehot"}  # KuaiRand's onehot_feat1
 # Words of a count or an aggregate, checked first: clicks_per_category and category_views are quantities. Then a
 # name ending in a code word is a code (age_category, click_type, last_cate); then the singular words of a
 # quantity make one (category_click, category_price, type_duration).

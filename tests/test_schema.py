@@ -737,3 +737,27 @@ def test_infer_schema_refuses_a_frame_it_cannot_use_and_says_how_to_fix_it(inter
         infer_schema(make(interactions))
 
     assert error.value.problems == [message]
+
+
+def test_instacart_goodreads_and_kuairand_names_from_an_audit():
+    # reordered, is_read and is_reviewed were not proposed as labels; KuaiRand's onehot_feat codes (over 32 values)
+    # were standardised as numbers; Instacart's order_id, shared by the rows of one basket, was embedded.
+    rng = np.random.default_rng(5)
+    n = 2000
+    frame = pd.DataFrame(
+        {
+            "user_id": rng.integers(0, 150, n),
+            "product_id": rng.integers(0, 300, n),
+            "order_id": np.repeat(np.arange(400), 5),
+            "onehot_feat1": rng.integers(0, 60, n),
+            "reordered": rng.integers(0, 2, n),
+            "is_read": rng.integers(0, 2, n),
+            "is_reviewed": rng.integers(0, 2, n),
+        }
+    )
+
+    proposal = infer_schema(frame)
+
+    assert [t.name for t in proposal.tasks] == ["reordered", "is_read", "is_reviewed"]
+    assert "onehot_feat1" in proposal.data.categorical
+    assert proposal.ignored["order_id"].startswith("looks like an order key (400 keys in 2,000 rows)")
