@@ -275,9 +275,9 @@ def sanitize_name(name: str, limit: int = 80) -> str:
     # The last word boundary that keeps half of it: a space, else a separator inside a long name (a label such as
     # click_through_on_the_recommended_item_in_the_home_feed_carousel was cut as "…home_feed_car…").
     boundary = max(cut.rfind(" "), *(cut.rfind(sep) for sep in "_-,;:·/."))
-    if boundary >= limit // 2:
-        cut = cut[:boundary]
-    return cut.rstrip(" ,;:·_-/.") + "…"
+    if boundary >= limit // 2 and len(words := cut[:boundary].rstrip(" ,;:·_-/.")) >= limit // 2:
+        return words + "…"
+    return cut.rstrip(" ,;:·") + "…"
 
 
 def _history_rows(path: Path) -> int:
