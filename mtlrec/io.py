@@ -641,15 +641,18 @@ def _decode_by_line(data: bytes) -> tuple[str, list[str]]:
     lines = data.removeprefix(b"\xef\xbb\xbf").split(b"\n")
     decoded: list[str] = []
     foreign: list[int] = []
-    utf8_beyond_ascii = False
+    utf8_lines = 0  # lines of UTF-8 beyond ASCII
     for number, line in enumerate(lines, start=1):
         try:
             decoded.append(line.decode("utf-8"))
-            utf8_beyond_ascii = utf8_beyond_ascii or not line.isascii()
+            utf8_lines += not line.isascii()
         except UnicodeDecodeError:
             decoded.append("")
             foreign.append(number)
-    if not utf8_beyond_ascii and (east_asian := _east_asian(data)) is not None:
+    utf8_beyond_ascii = utf8_lines > 0
+    # Mostly not UTF-8: Chinese, Japanese or Korean when the detector says so, also when a few lines are valid UTF-8
+    # by chance (the GBK bytes of 食品 or 女装 are: one such row read a whole GBK file as Windows-1252).
+    if utf8_lines < len(foreign) and (east_asian := _east_asian(data)) is not None:
         return east_asian
     lacking = None
     for number in foreign:
@@ -792,7 +795,7 @@ def _parse(text: str, delimiter: str, name: str) -> tuple[pd.DataFrame, list[str
             frame = pd.read_csv(io.StringIO(text), sep=delimiter, engine="c", low_memory=False)
         except pd.errors.ParserError:
             frame = None
-        if (frame is None or not isinstance(frame.index, pd.RangeIndex)) and '\\"' in text:
+        if '\\"' in text and (frame is None or not isinstance(frame.index, pd.RangeIndex) or _backslashed(frame)):
             # MySQL, Hive and Spark write a quote inside a quoted value as \" (not ""): read as such, the rows fit.
             read = _read_escaped(text, delimiter, len(header))
             if read is not None:
@@ -1638,6 +1641,16 @@ def _read_units(frame: pd.DataFrame, decimal_comma: bool = False) -> list[str]:
         what = "percent sign" if sign == "%" else f"currency sign '{sign}'"
         notes.append(f"column '{column}': read as numbers without the {what}{also}")
     return notes
+
+
+def _backslashed(frame: pd.DataFrame) -> bool:
+    """Whether a text value holds a backslash: read as RFC 4180, "say \\"hi\\"" became say \\hi\\"" (the rows
+    still fit, so nothing failed); then the file is read again with \\" as an escaped quote, kept if its rows fit."""
+    for column in frame.columns:
+        values = frame[column]
+        if not is_numeric_dtype(values) and values.astype(str).str.contains("\\", regex=False).any():
+            return True
+    return False
 
 
 def _read_escaped(text: str, delimiter: str, width: int) -> pd.DataFrame | None:

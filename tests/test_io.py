@@ -998,6 +998,10 @@ def test_quotes_escaped_with_a_backslash_are_quotes():
     table = read_table(("user,title,click\n" + "\n".join(rows) + "\n").encode(), "hive.csv")
     assert table.frame["title"].unique().tolist() == ['say "hi", ok']
     assert 'quotes escaped with a backslash (\\") read as quotes inside their values' in table.notes
+    # Without the delimiter inside, the rows fit either way: "say \\"hi\\"" was read as say \\hi\\"", silently.
+    plain = read_table(b'user,title,click\nu1,"say \\"hi\\"",1\nu2,plain,0\n', "hive2.csv")
+    assert plain.frame["title"].tolist() == ['say "hi"', "plain"]
+    assert read_table(b'user,path\nu1,"C:\\dir\\x"\n', "paths.csv").frame["path"].tolist() == ["C:\\dir\\x"]
 
 
 def test_a_bad_row_after_a_quoted_line_break_is_named_by_its_line_in_the_file():
@@ -1303,3 +1307,14 @@ def test_a_matrix_separated_by_spaces_says_how_to_make_rows_of_it():
         "(its values seem separated by spaces, which are not read as a delimiter: save the file with commas or tabs; "
         "a matrix with a row per user must become one row per user and item: user,item,rating)"
     )
+
+
+def test_a_gbk_file_with_a_line_that_is_valid_utf8_by_chance_is_still_gbk():
+    # The GBK bytes of 食品 are valid UTF-8: one such row made the whole file Windows-1252 (点击 read as µã»÷).
+    cats = ["服装", "美妆", "电子产品", "家居", "点击", "图书"]
+    rows = ["user,category,click"] + [f"u{i},{cats[i % 6]},{i % 2}" for i in range(200)] + ["u999,食品,1"]
+
+    table = read_table("\n".join(rows).encode("gbk"), "gbk.csv")
+
+    assert list(table.frame["category"].unique()) == [*cats, "食品"]
+    assert table.notes == ["read as GB18030 text (detected; the file is not UTF-8)"]
