@@ -117,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--precision", choices=list(PRECISIONS),
         help="matrix products in training: auto (bfloat16 where the processor has it natively), fp32 or bf16",
     )  # fmt: skip
-    train.add_argument("--out", help="output folder (default out/<time>-<random>)")
+    train.add_argument("--out", help="output folder (default out/<time>-<random>; a sweep's out/sweep-<time>-<random>)")
     train.add_argument("--force", action="store_true", help="replace what an earlier run (or sweep) wrote to --out")
     train.add_argument("--quiet", action="store_true", help="no per-epoch lines")
 
