@@ -1644,11 +1644,12 @@ def _read_units(frame: pd.DataFrame, decimal_comma: bool = False) -> list[str]:
 
 
 def _backslashed(frame: pd.DataFrame) -> bool:
-    """Whether a text value holds a backslash: read as RFC 4180, "say \\"hi\\"" became say \\hi\\"" (the rows
-    still fit, so nothing failed); then the file is read again with \\" as an escaped quote, kept if its rows fit."""
+    """Whether a text value holds a backslash before a quote: read as RFC 4180, "say \\"hi\\"" became say \\hi\\""
+    (the rows still fit, so nothing failed); then the file is read again with \\" as an escaped quote, kept if its
+    rows fit. A value ending in a backslash ("C:\\temp\\", RFC 4180's) has none and keeps its reading."""
     for column in frame.columns:
         values = frame[column]
-        if not is_numeric_dtype(values) and values.astype(str).str.contains("\\", regex=False).any():
+        if not is_numeric_dtype(values) and values.astype(str).str.contains('\\"', regex=False).any():
             return True
     return False
 
