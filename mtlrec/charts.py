@@ -722,6 +722,9 @@ def overlay_curves(histories: Mapping[str, pd.DataFrame], task: Task, column: st
         )  # fmt: skip
     if not histories:
         notes.append("no runs")
+    epochs = [_frame(h)[["epoch"]] for h in histories.values() if "epoch" in _frame(h).columns]
+    if epochs:
+        _epoch_axis(fig, pd.concat(epochs))
     return _layout(fig, f"{name}: {word} by epoch", "epoch", word, "run", notes)
 
 
@@ -792,6 +795,7 @@ def _task_lines(
             hovertemplate=f"{name}<br>epoch %{{x}}<br>{word} %{{y:.4g}}<extra></extra>",
         )  # fmt: skip
         drawn.append(ys)
+    _epoch_axis(fig, frame)  # whole epochs: a 2-epoch run showed ticks at 1, 1.2, 1.4…
     return fig, drawn, notes
 
 
@@ -840,6 +844,7 @@ def gradient_cosines(history: pd.DataFrame | Sequence[Mapping] | None, tasks: Se
     )  # fmt: skip
     fig.add_hline(y=0, line=dict(color=NEUTRAL, dash="dash", width=1))
     fig.update_yaxes(range=[-1.05, 1.05], zeroline=False)
+    _epoch_axis(fig, frame)
     return _layout(fig, "Gradient agreement between tasks", "epoch", "cosine similarity", "task pair", notes)
 
 

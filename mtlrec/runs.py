@@ -550,7 +550,7 @@ def metrics_table(metrics: dict) -> pd.DataFrame:
 
 
 def default_run_name(config: ExperimentConfig) -> str:
-    weights = ", ".join(f"{t.name}={t.weight:g}" for t in config.tasks)
+    weights = ", ".join(f"{t.name}={t.weight:.3g}" for t in config.tasks)  # a sweep's 2/3: 0.667, not 0.666667
     cross = f" + {config.model.cross} cross" if config.model.cross else ""
     return f"{config.model.kind} {config.model.size}{cross} · {weights}"
 

@@ -333,7 +333,7 @@ if len(users) > LISTED:
     if problem := st.session_state.get(TYPED_PROBLEM):
         st.error(fmt.plain(problem))
 if problem := linked_problem(run_id, user):
-    st.error(fmt.plain(problem))
+    st.warning(fmt.plain(problem))  # the page works on: another user is shown
 
 if st.query_params.get(USER_PARAM) != str(user):
     st.query_params[USER_PARAM] = str(user)

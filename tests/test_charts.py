@@ -649,3 +649,19 @@ def test_tick_labels_show_where_long_names_differ():
 
     assert "purchase=3" in shown[0].replace("<br>", " ") and "purchase=1" in shown[1].replace("<br>", " ")
     assert shown[2] == "my renamed run"
+
+
+def test_every_chart_by_epoch_ticks_whole_epochs():
+    # A 2-epoch run's diagnostics and Runs' overlaid curves ticked 1, 1.2, 1.4… (a browser check).
+    tasks = [TaskSpec("click", "binary"), TaskSpec("like", "binary")]
+    history = pd.DataFrame(
+        {"epoch": [1, 2], "click/weight": [1.0, 1.0], "like/weight": [1.0, 1.0], "click/grad_norm": [0.3, 0.2],
+         "like/grad_norm": [0.1, 0.1], "cos/click|like": [0.2, -0.1], "click/val_auc": [0.6, 0.65]}
+    )  # fmt: skip
+    for figure in (
+        charts.effective_weights(history, tasks),
+        charts.gradient_norms(history, tasks),
+        charts.gradient_cosines(history, tasks),
+        charts.overlay_curves({"a": history, "b": history}, tasks[0], "val_auc"),
+    ):
+        assert (figure.layout.xaxis.tick0, figure.layout.xaxis.dtick) == (1, 1)

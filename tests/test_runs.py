@@ -456,3 +456,12 @@ def test_a_saved_run_predicts_new_rows_as_it_predicted_its_test_rows(store, resu
     assert (predicted[columns[2]] >= 0).all()  # watch_time: seconds on their own scale (log1p undone)
     with pytest.raises(MtlrecError, match="price"):
         run.predict(rows.drop(columns=["price"]))
+
+
+def test_a_default_run_name_shows_weights_to_three_digits():
+    # A sweep point's 2/3 was named like=0.666667 (a browser check).
+    from mtlrec.config import TaskSpec
+    from mtlrec.runs import default_run_name
+
+    config = ExperimentConfig(tasks=[TaskSpec("click", weight=1 / 3), TaskSpec("like", weight=2 / 3), TaskSpec("buy")])
+    assert default_run_name(config) == "shared_bottom small · click=0.333, like=0.667, buy=1"
