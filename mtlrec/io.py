@@ -1708,26 +1708,31 @@ def _check_names(names: list[str], source: str) -> None:
             f"line must be a header of short column names{spaced}",
             source=source,
         )
-    seen: dict[str, list[int]] = {}
-    for position, column in enumerate(names, start=1):
-        seen.setdefault(str(column), []).append(position)
-    duplicates = [
-        f"{_name(c)} (columns {', '.join(map(str, p[:5]))}{', ...' if len(p) > 5 else ''})"
-        for c, p in seen.items()
-        if len(p) > 1
-    ]
+    duplicates = duplicate_names(names)
     if duplicates:
-        repeated = [c for c, p in seen.items() if len(p) > 1]
-        if all(_is_number(c) for c in repeated):  # the same number named twice: values, not names
+        shown = list(duplicates.values())
+        if all(_is_number(c) for c in duplicates):  # the same number named twice: values, not names
             raise MtlrecError(
                 f"the first line looks like data, not column names ({_shown_names(names)}; "
-                f"{'; '.join(duplicates[:3])} repeat): add a header line naming the columns",
+                f"{'; '.join(shown[:3])} repeat): add a header line naming the columns",
                 source=source,
             )
         raise MtlrecError(
-            f"duplicate column names: {'; '.join(duplicates[:10])}: give every column a unique name",
+            f"duplicate column names: {'; '.join(shown[:10])}: give every column a unique name",
             source=source,
         )
+
+
+def duplicate_names(names) -> dict[str, str]:
+    """Each name given more than once, with how a message shows it: "'click' (columns 3, 5)"."""
+    seen: dict[str, list[int]] = {}
+    for position, column in enumerate(names, start=1):
+        seen.setdefault(str(column), []).append(position)
+    return {
+        c: f"{_name(c)} (columns {', '.join(map(str, p[:5]))}{', ...' if len(p) > 5 else ''})"
+        for c, p in seen.items()
+        if len(p) > 1
+    }
 
 
 def _shown_names(names: list[str]) -> str:

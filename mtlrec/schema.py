@@ -14,6 +14,7 @@ import pandas as pd
 
 from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec
 from mtlrec.errors import MtlrecError
+from mtlrec.io import duplicate_names
 from mtlrec.leakage import Leak, find_leaks
 
 _USER_NAMES = {
@@ -344,16 +345,9 @@ def check_frame(frame: object, what: str = "the table") -> None:
             "df.columns = df.columns.astype(str)"
         )
     if columns.has_duplicates:
-        positions: dict[str, list[int]] = {}
-        for position, column in enumerate(columns, start=1):
-            positions.setdefault(column, []).append(position)
-        duplicates = [
-            f"'{c}' (columns {', '.join(map(str, p[:5]))}{', ...' if len(p) > 5 else ''})"
-            for c, p in positions.items()
-            if len(p) > 1
-        ]
+        shown = list(duplicate_names(columns).values())
         raise MtlrecError(
-            f"{what} has duplicate column names: {'; '.join(duplicates[:10])}: give every column a unique name"
+            f"{what} has duplicate column names: {'; '.join(shown[:10])}: give every column a unique name"
         )
     if not len(frame):
         raise MtlrecError(f"{what} has no rows: pass the rows to learn from")
