@@ -669,6 +669,12 @@ def _label_problems(
 # A column of space-separated "<id>-<0/1>" tokens: MIND's impressions (N4610-1 N2405-0), one row per impression list.
 _IMPRESSION_LIST = re.compile(r"\s*\S+-[01](\s+\S+-[01])+\s*")
 EVENT_TYPES = 50  # a text column with at most this many values, named as a task, holds event types (pv, buy...)
+_RESHAPE = "reshape the file to one row per impressed item with a 0/1 column (N4610-1 -> item N4610, click 1)"
+
+
+def _impression_lists(present: pd.Series) -> bool:
+    """Whether a column's values (present ones, as text) are mostly impression lists, judged on the first 200."""
+    return bool(len(present)) and present.iloc[:200].str.fullmatch(_IMPRESSION_LIST).mean() > 0.5
 
 
 def _text_label_problem(s: pd.Series, where: str) -> str:
@@ -676,11 +682,10 @@ def _text_label_problem(s: pd.Series, where: str) -> str:
     present = s.dropna().astype(str)
     uniques = pd.unique(present)
     shown = ", ".join(show_value(v) for v in uniques[:6]) + (", ..." if len(uniques) > 6 else "")
-    if present.iloc[:200].str.fullmatch(_IMPRESSION_LIST).mean() > 0.5:
+    if _impression_lists(present):
         return (
             f"{where} holds lists of impressions with their labels (e.g. {show_value(present.iloc[0])}), not one "
-            "label per row: reshape the file to one row per impressed item with a 0/1 column (N4610-1 -> item "
-            "N4610, click 1), and make that column the task"
+            f"label per row: {_RESHAPE}, and make that column the task"
         )
     if len(uniques) <= EVENT_TYPES:
         first = show_value(uniques[0])
@@ -722,12 +727,11 @@ def label_hint(frame: pd.DataFrame) -> str:
         s = frame[column]
         if is_numeric(s):
             continue
-        present = s.iloc[:1000].dropna().astype(str).iloc[:200]
-        if len(present) and present.str.fullmatch(_IMPRESSION_LIST).mean() > 0.5:
+        present = s.iloc[:1000].dropna().astype(str)
+        if _impression_lists(present):
             return (
                 f"; column '{column}' holds lists of impressions with their labels (e.g. {show_value(present.iloc[0])}"
-                "): reshape the file to one row per impressed item with a 0/1 column (N4610-1 -> item N4610, click "
-                "1), and name that column"
+                f"): {_RESHAPE}, and name that column"
             )
         if set(_parts(str(column))) & EVENT_WORDS and 2 <= s.nunique() <= EVENT_TYPES:
             values = [str(v) for v in pd.unique(s.dropna())]
