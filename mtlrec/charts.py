@@ -708,10 +708,12 @@ def compare_metrics(
 
 def overlay_curves(histories: Mapping[str, pd.DataFrame], task: Task, column: str) -> go.Figure:
     """One line per run of history[f"{task}/{column}"] by epoch (e.g. column "val_auc")."""
-    name, notes, fig = _name(task), [], go.Figure()
+    name, notes, fig, epochs = _name(task), [], go.Figure(), []
     key, word = f"{_name(task)}/{column}", _words(column)
     for label, history in histories.items():
         frame = _frame(history)
+        if "epoch" in frame.columns:
+            epochs.append(frame[["epoch"]])  # the axis spans every run's epochs
         if key not in frame.columns or "epoch" not in frame.columns:
             notes.append(f"{label}: no {word} for {name}")
             continue
@@ -722,7 +724,6 @@ def overlay_curves(histories: Mapping[str, pd.DataFrame], task: Task, column: st
         )  # fmt: skip
     if not histories:
         notes.append("no runs")
-    epochs = [_frame(h)[["epoch"]] for h in histories.values() if "epoch" in _frame(h).columns]
     if epochs:
         _epoch_axis(fig, pd.concat(epochs))
     return _layout(fig, f"{name}: {word} by epoch", "epoch", word, "run", notes)
