@@ -318,18 +318,12 @@ def data_label(path: str | None, full: bool = False) -> str:
     synthetic.parquet, in a folder named by a hash)."""
     if not path:
         return ""
-    from mtlrec.sample import world_spec_path
+    from mtlrec.sample import generated_world
 
-    spec = None if str(path).startswith("sample:") else world_spec_path(str(path))
-    if spec is not None:
-        try:
-            world = json.loads(spec.read_text(encoding="utf-8"))
-            return (
-                f"synthetic world (correlation {float(world['task_correlation']):g}, {int(world['n_rows']):,} rows, "
-                f"seed {int(world['seed'])})"
-            )
-        except (OSError, ValueError, KeyError, TypeError):
-            pass  # an unreadable spec: the file's name
+    world = generated_world(path)
+    if world is not None:
+        correlation, rows, seed = world
+        return f"synthetic world (correlation {correlation:g}, {rows:,} rows, seed {seed})"
     return str(path) if full else Path(path).name
 
 

@@ -328,6 +328,21 @@ def world_spec_path(data_path: str | None) -> Path | None:
     return spec if path.name == "synthetic.parquet" and spec.is_file() else None
 
 
+def generated_world(data_path: str | None) -> tuple[float, int, int] | None:
+    """(task correlation, rows, seed) of a synthetic world generated in the app (a synthetic.parquet beside its
+    spec); None for any other data, the bundled sample included, and for a spec that cannot be read."""
+    if not data_path or str(data_path).startswith("sample:"):
+        return None
+    spec_path = world_spec_path(str(data_path))
+    if spec_path is None:
+        return None
+    try:
+        spec = json.loads(spec_path.read_text(encoding="utf-8"))
+        return float(spec["task_correlation"]), int(spec["n_rows"]), int(spec["seed"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def oracle_auc(frame_with_labels: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float]:
     """ROC AUC of each binary label against its true probability: the best AUC any model can expect."""
     from sklearn.metrics import roc_auc_score

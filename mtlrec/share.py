@@ -124,19 +124,15 @@ WORLD = "world:"  # data=world:<task correlation>:<rows>:<seed>, a synthetic wor
 
 def world_recipe(path: str | None) -> str | None:
     """'world:-0.8:20000:0' for the data of a synthetic world generated in the app (a synthetic.parquet beside its
-    spec), None for any other data (the bundled sample travels by its own name)."""
-    import json
+    spec), None for any other data (the bundled sample travels by its own name) or an unreadable spec (the link then
+    carries settings only)."""
+    from mtlrec.sample import generated_world
 
-    from mtlrec.sample import world_spec_path
-
-    spec_path = world_spec_path(path)
-    if spec_path is None or str(path).startswith(SAMPLE_PREFIX):
+    world = generated_world(path)
+    if world is None:
         return None
-    try:
-        spec = json.loads(spec_path.read_text(encoding="utf-8"))
-        return f"{WORLD}{float(spec['task_correlation']):g}:{int(spec['n_rows'])}:{int(spec['seed'])}"
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # an unreadable spec: the link carries settings only
+    correlation, rows, seed = world
+    return f"{WORLD}{correlation:g}:{rows}:{seed}"
 
 
 def parse_world(value: str) -> tuple[float, int, int]:
