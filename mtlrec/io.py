@@ -96,6 +96,20 @@ def read_table(
         from mtlrec.sample import sample_path
 
         source = sample_path(source.removeprefix("sample:"))
+    if isinstance(source, str | Path) and Path(source).is_dir():
+        table = _read_parquet_folder(Path(source), name or Path(source).name, max_bytes)
+    else:
+        table = _read_file(source, name, max_bytes)
+    _check_frame(table.frame, table.name)
+    if table.frame.shape[1] > WIDE and table.frame.size <= MERGE_CELLS:
+        # The CSV parser keeps one memory block per column; a copy merges them by dtype, so that every later row
+        # selection and conversion of a wide table is one operation per dtype instead of one per column.
+        table.frame = table.frame.copy()
+    return table
+
+
+def _read_file(source, name: str | None, max_bytes: int | None) -> Table:
+    """A CSV (.gz) or Parquet file, from a path, bytes or a binary file object."""
     data, name = _read_bytes(source, name, max_bytes)
     if not data.strip():
         raise MtlrecError("the file is empty", source=name)
@@ -106,18 +120,11 @@ def read_table(
         if not data.strip():
             raise MtlrecError("the file is empty (after decompression)", source=name)
     if data[:4] == b"PAR1":
-        table = _read_parquet(data, name)
-    else:
-        _recognise(data, name)
-        if name.lower().endswith((".parquet", ".pq")):
-            raise MtlrecError("the file is named .parquet but is not a Parquet file", source=name)
-        table = _read_csv(data, name)
-    _check_frame(table.frame, name)
-    if table.frame.shape[1] > WIDE and table.frame.size <= MERGE_CELLS:
-        # The CSV parser keeps one memory block per column; a copy merges them by dtype, so that every later row
-        # selection and conversion of a wide table is one operation per dtype instead of one per column.
-        table.frame = table.frame.copy()
-    return table
+        return _read_parquet(data, name)
+    _recognise(data, name)
+    if name.lower().endswith((".parquet", ".pq")):
+        raise MtlrecError("the file is named .parquet but is not a Parquet file", source=name)
+    return _read_csv(data, name)
 
 
 def _read_bytes(source, name: str | None, max_bytes: int | None) -> tuple[bytes, str]:
@@ -126,8 +133,6 @@ def _read_bytes(source, name: str | None, max_bytes: int | None) -> tuple[bytes,
         name = name or path.name
         if not path.exists():
             raise MtlrecError(f"file '{path}' does not exist")
-        if path.is_dir():
-            return _read_folder(path, name, max_bytes), name
         if not path.is_file():  # reading a pipe or a device such as /dev/zero would never end
             raise MtlrecError(f"'{path}' is not a regular file (a pipe, socket or device): save the table to a file")
         _check_size(path.stat().st_size, max_bytes, name)
@@ -144,10 +149,10 @@ def _read_bytes(source, name: str | None, max_bytes: int | None) -> tuple[bytes,
     return data, name
 
 
-def _read_folder(path: Path, name: str, max_bytes: int | None) -> bytes:
+def _read_parquet_folder(path: Path, name: str, max_bytes: int | None) -> Table:
     """A folder of Parquet part files, as Spark, Hive or pandas' partition_cols write a table (part-00000-….parquet,
-    beside _SUCCESS and .crc files; key=value subfolders), as the bytes of one Parquet file; any other folder is
-    refused, saying how to make one file of it."""
+    beside _SUCCESS and .crc files; key=value subfolders, whose keys become columns), read as one table through the
+    checks of one file; any other folder is refused, saying how to make one file of it."""
     files = sorted(f for f in path.rglob("*") if f.is_file() and not f.name.startswith(("_", ".")))
     parquet = []
     for f in files:
@@ -163,16 +168,9 @@ def _read_folder(path: Path, name: str, max_bytes: int | None) -> bytes:
             )
         raise MtlrecError(f"'{path}' is a folder, not a file{hint}")
     _check_size(sum(f.stat().st_size for f in files), max_bytes, name)
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    try:
-        table = pq.read_table(path)  # the parts, and the columns of key=value subfolders (Hive partitions)
-    except (pa.ArrowException, OSError, ValueError) as exc:
-        raise MtlrecError(f"the Parquet part files cannot be read as one table ({exc})", source=name) from None
-    sink = pa.BufferOutputStream()
-    pq.write_table(table, sink)
-    return sink.getvalue().to_pybytes()
+    return _read_parquet(lambda: pq.ParquetDataset(path), name, "the Parquet part files cannot be read as one table")
 
 
 def _check_size(size: int, max_bytes: int | None, name: str) -> None:
@@ -347,16 +345,21 @@ def _describe_zip(data: bytes) -> str:
     return "this is a zip archive (an .xlsx workbook is one): export the sheet as CSV or Parquet"
 
 
-def _read_parquet(data: bytes, name: str) -> Table:
+def _read_parquet(data: bytes | Callable, name: str, unreadable: str = "the Parquet file cannot be read") -> Table:
+    """A Parquet file's bytes, or a function opening a folder of part files (a ParquetDataset), as a Table."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     # Names and types are checked on the schema before reading: pq.read_table itself fails on duplicate names.
     try:
-        parquet = pq.ParquetFile(io.BytesIO(data))
-        schema = parquet.schema_arrow
+        if callable(data):
+            parquet = data()
+            schema = parquet.schema
+        else:
+            parquet = pq.ParquetFile(io.BytesIO(data))
+            schema = parquet.schema_arrow
     except Exception as exc:  # pyarrow raises several types for damaged files
-        raise MtlrecError(f"the Parquet file cannot be read ({exc})", source=name) from None
+        raise MtlrecError(f"{unreadable} ({exc})", source=name) from None
     _check_names(schema.names, name)
 
     def value_type(f):
@@ -385,7 +388,7 @@ def _read_parquet(data: bytes, name: str) -> Table:
     try:
         arrow = parquet.read()
     except Exception as exc:
-        raise MtlrecError(f"the Parquet file cannot be read ({exc})", source=name) from None
+        raise MtlrecError(f"{unreadable} ({exc})", source=name) from None
     arrow, notes = _read_decimals(arrow)
     try:
         frame = arrow.to_pandas(date_as_object=False)  # dates as datetime64: usable as timestamps
