@@ -491,9 +491,9 @@ def live_panel(config: ExperimentConfig) -> None:
         if snap.done:
             st.rerun()  # full rerun: show the final state and re-enable the controls
         left, right = st.columns([5, 1], vertical_alignment="center")
-        if getattr(
-            job, "stopping", False
-        ):  # after the batch: validation and the test rows' evaluation, which take a while when large
+        # After the batch: validation and the test rows' evaluation, which take a while when large.
+        stopping = job.stopping
+        if stopping:
             left.markdown(f"**Stopping** run `{snap.run_id}`: validating the epoch in progress and evaluating the "
                           "best model on the test rows…")  # fmt: skip
             right.button("Stop", icon=":material/stop:", key="train_stop", disabled=True, help="Stopping already")
@@ -501,8 +501,9 @@ def live_panel(config: ExperimentConfig) -> None:
             left.markdown(f"**Training** run `{snap.run_id}` ({snap.status})")
             if right.button("Stop", icon=":material/stop:", key="train_stop", type="primary"):
                 job.stop()
+                stopping = True
                 st.toast("Stopping after the current batch…")
-        progress_view(snap, config, getattr(job, "stopping", False))
+        progress_view(snap, config, stopping)
 
     poll()
 
