@@ -219,7 +219,8 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
             gone = {leak.column for leak in found}
             d.categorical = [c for c in d.categorical if c not in gone]
             d.numeric = [c for c in d.numeric if c not in gone]
-            leaks += [leak for leak in found if leak.column not in {known.column for known in leaks}]
+            said = {leak.column for leak in leaks}
+            leaks += [leak for leak in found if leak.column not in said]
         for leak in leaks:
             if leak.column not in chosen:
                 print(f"note: column '{leak.column}' is not used: {leak.reason()}; name it with --categorical or "
