@@ -215,3 +215,30 @@ def test_a_column_that_is_1_exactly_when_no_task_is_gives_the_tasks_away_togethe
     assert (leak.column, leak.tasks) == ("is_view", ("is_cart", "is_purchase"))
     assert "its categories alone predict whether any of the tasks 'is_cart', 'is_purchase' is 1" in leak.note()
     assert "is_view" in infer_schema(frame).ignored
+
+
+def test_a_rare_labels_leak_is_found_in_data_larger_than_the_sample():
+    """A purchase on 0.03% of 200,000 rows: a plain 50,000-row sample holds about 15 of them, under the 30 a task
+    needs to be checked, so columns filled only on purchases trained to AUC 1.0 unnoticed. The rarer class is now
+    kept whole in the sample; ordinary features stay."""
+    rng = np.random.default_rng(0)
+    n = 200_000
+    purchase = np.zeros(n, dtype=int)
+    purchase[rng.choice(n, 60, replace=False)] = 1
+    frame = pd.DataFrame(
+        {
+            "user_id": rng.integers(0, 5000, n),
+            "item_id": rng.integers(0, 800, n),
+            "price": rng.gamma(2.0, 10.0, n),
+            "hour": rng.integers(0, 24, n),
+            "pay_amount": np.where(purchase == 1, rng.gamma(2.0, 30.0, n), np.nan),
+            "order_status": np.where(purchase == 1, "paid", "none"),
+            "click": (rng.random(n) < 0.05).astype(int),
+            "purchase": purchase,
+        }
+    )
+
+    found = leaks_of(frame, ["hour", "order_status"], ["price", "pay_amount"])
+
+    assert found == {"pay_amount": ("purchase", "missing"), "order_status": ("purchase", "categories")}
+    assert set(infer_schema(frame).ignored) >= {"pay_amount", "order_status"}
