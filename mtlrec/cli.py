@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--time-col", help="the timestamp column ('none': no time column)")
     train.add_argument("--categorical", help="columns to embed, comma-separated (others inferred)")
     train.add_argument("--numeric", help="numeric feature columns, comma-separated (others inferred)")
-    train.add_argument("--exclude", help="columns to leave out, comma-separated")
+    train.add_argument("--exclude", help="columns to leave out (as features and as tasks), comma-separated")
     train.add_argument("--model", choices=list(MODEL_KINDS), help="architecture (default shared_bottom)")
     train.add_argument("--experts", type=int, help="MMoE/PLE: shared experts (per level for PLE; default 4)")
     train.add_argument("--task-experts", type=int, help="PLE: experts owned by each task, per level (default 1)")
@@ -266,7 +266,17 @@ def _apply_schema_flags(
     unknown = [c for c in excluded if c not in frame.columns]
     if unknown:  # a typo left the column in, silently
         raise MtlrecError(_not_columns("--exclude", unknown, frame.columns), source=Path(source).name)
-    names = tasks or [t.name for t in base_tasks]
+    both = [c for c in tasks or [] if c in excluded]
+    if both:
+        raise MtlrecError(f"--tasks and --exclude both name {', '.join(both)}: choose one")
+    # --exclude leaves out a task the schema proposes too (it trained and was evaluated anyway, silently)
+    names = tasks or [t.name for t in base_tasks if t.name not in excluded]
+    if not names:
+        raise MtlrecError(
+            f"--exclude leaves no task ({', '.join(t.name for t in base_tasks)} were proposed): name the label "
+            "columns with --tasks a,b,c",
+            source=Path(source).name,
+        )
     if types is not None and len(types) != len(names):
         which = "tasks" if tasks else f"tasks ({', '.join(names)}; name them with --tasks to choose others)"
         raise MtlrecError(f"--task-types has {len(types)} values for {len(names)} {which}")

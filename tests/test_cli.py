@@ -607,6 +607,29 @@ def test_data_and_task_flags_change_a_saved_config_as_the_training_flags_do(smal
     assert "hour" in d["numeric"] and "hour" not in d["categorical"]
 
 
+def test_exclude_leaves_out_a_proposed_task_and_refuses_contradictions(small_file, tmp_path, capsys):
+    """--exclude named a task inference proposed and it trained and was evaluated anyway, silently."""
+    tiny = ["--size", "tiny", "--epochs", "1", "--quiet"]
+
+    assert main(["train", str(small_file), *tiny, "--exclude", "like,watch_time", "--out", str(tmp_path / "a")]) == 0
+
+    config = json.loads((tmp_path / "a" / "config.json").read_text())
+    assert [t["name"] for t in config["tasks"]] == ["click", "purchase"]
+    assert not {"like", "watch_time"} & set(config["data"]["categorical"] + config["data"]["numeric"])
+    assert set(json.loads((tmp_path / "a" / "metrics.json").read_text())["tasks"]) == {"click", "purchase"}
+    saved = str(tmp_path / "a" / "config.json")  # a saved config's task is left out the same way
+    assert main(["train", "--config", saved, *tiny, "--exclude", "purchase", "--out", str(tmp_path / "b")]) == 0
+    assert [t["name"] for t in json.loads((tmp_path / "b" / "config.json").read_text())["tasks"]] == ["click"]
+    capsys.readouterr()
+
+    assert main(["train", str(small_file), *tiny, "--tasks", "click,like", "--exclude", "like"]) == 2
+    assert "--tasks and --exclude both name like: choose one" in capsys.readouterr().err
+    everything = "click,like,purchase,watch_time"
+    assert main(["train", str(small_file), *tiny, "--exclude", everything, "--out", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err
+    assert "--exclude leaves no task (click, like, purchase, watch_time were proposed): name the label" in err
+
+
 def test_task_types_without_tasks_apply_to_the_inferred_tasks_in_order(small_file, tmp_path, capsys):
     tiny = [str(small_file), "--size", "tiny", "--epochs", "1", "--quiet", "--out", str(tmp_path / "run")]
 
