@@ -725,6 +725,8 @@ def _sniff_delimiter(text: str, name: str) -> str:
                 best, score = d, (agreeing, header)
     rows = len(lines) - 1
     if rows and score[0] < rows / 2:
+        if not score[1]:
+            _refuse_spaces(lines, name)  # IJCAI-18's names and values separated by spaces, with ';' lists in values
         # Most rows disagree with the header: a delimiter the rows agree on and the header lacks says "mixed", where
         # it gives the rows the header's width, or the rows do not agree on the header's delimiter. Rows that agree
         # on it, one field short of a header ending with a delimiter (or one name too many), have the same delimiter:
@@ -745,6 +747,30 @@ def _sniff_delimiter(text: str, name: str) -> str:
                     source=name,
                 )
     return best
+
+
+SPACED_FIELDS = 3  # names separated by spaces on a first line without a delimiter, from which spaces are refused
+
+
+def _refuse_spaces(lines: list[str], name: str) -> None:
+    """MtlrecError when a first line without a delimiter holds names separated by spaces (at least SPACED_FIELDS, not
+    all numbers) and most rows hold as many space-separated fields: spaces are no delimiter (a value may hold one),
+    and a delimiter inside the values (IJCAI-18's ';' lists) said "mixed delimiters" or "a title above the header"."""
+    names = lines[0].split()
+    if len(names) < SPACED_FIELDS or all(_is_number(n) for n in names):
+        return  # a matrix of numbers separated by spaces (Coat's train.ascii): _check_names says how to make rows
+    rows = lines[1:]
+    if 2 * sum(len(row.split()) == len(names) for row in rows) <= len(rows):
+        return
+    base = name.removesuffix(".gz")
+    stem = base.rsplit(".", 1)[0] if "." in base else base
+    saved = f"{stem}_commas.csv" if f"{stem}.csv" in (name, base) else f"{stem}.csv"
+    raise MtlrecError(
+        f"the columns are separated by spaces (the first line has {len(names)} names separated by spaces, and most "
+        "rows as many values), which are not read as a delimiter: save the file with commas or tabs, e.g. with pandas: "
+        f"pd.read_csv({name!r}, sep=r'\\s+').to_csv({saved!r}, index=False)",
+        source=name,
+    )
 
 
 def _shown(delimiter: str) -> str:

@@ -1309,6 +1309,31 @@ def test_a_matrix_separated_by_spaces_says_how_to_make_rows_of_it():
     )
 
 
+@pytest.mark.parametrize("lists", [True, False], ids=["with ';' lists", "without lists"])
+def test_names_and_values_separated_by_spaces_say_how_to_save_the_file_with_commas(lists):
+    # IJCAI-18's round1_ijcai_18_train_20180301.txt: with its ';' lists of ids (and a ',' in each row), line 1 was "a
+    # title" above line 2 (a row), and the advice was to delete the real header; without lists, "only one column".
+    rng = np.random.default_rng(0)
+    names = "instance_id item_id brand item_property_list predict_category_property user_id shop_level is_trade".split()
+    ids = rng.integers(10**17, 9 * 10**18, (30, 6))
+    rows = [
+        f"{a} {b} {b % 2000} {f'{c};{d};{e}' if lists else c} {f'79083828897:-1;{d}:{e},{f}' if lists else d} {f} "
+        f"{f % 26} {int(a % 9 == 0)}"
+        for a, b, c, d, e, f in ids
+    ]
+
+    error = error_for("\n".join([" ".join(names), *rows]).encode(), "round1_ijcai_18_train_20180301.txt")
+
+    assert error.problems == [
+        "the columns are separated by spaces (the first line has 8 names separated by spaces, and most rows as many "
+        "values), which are not read as a delimiter: save the file with commas or tabs, e.g. with pandas: "
+        "pd.read_csv('round1_ijcai_18_train_20180301.txt', sep=r'\\s+').to_csv('round1_ijcai_18_train_20180301.csv', "
+        "index=False)"
+    ]
+    error = error_for("\n".join([" ".join(names), *rows]).encode(), "ijcai.csv")  # not saved over itself
+    assert error.problems[0].endswith("pd.read_csv('ijcai.csv', sep=r'\\s+').to_csv('ijcai_commas.csv', index=False)")
+
+
 def test_a_gbk_file_with_a_line_that_is_valid_utf8_by_chance_is_still_gbk():
     # The GBK bytes of 食品 are valid UTF-8: one such row made the whole file Windows-1252 (点击 read as µã»÷).
     cats = ["服装", "美妆", "电子产品", "家居", "点击", "图书"]
