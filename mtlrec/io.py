@@ -738,8 +738,10 @@ def _sniff_delimiter(text: str, name: str) -> str:
             if agree_on_own and data_counts[0] != score[1]:
                 continue
             if d != best and data_counts[0] and sum(c == data_counts[0] for c in data_counts) > rows / 2:
-                if not score[1]:
-                    _refuse_title(text, d, name)  # 'Sales report Q1 2024' above the header
+                if not score[1] or sum(bool(f.strip()) for f in lines[0].split(best)) <= 1:
+                    # 'Sales report Q1 2024' above the header; one text beside the header's delimiter is a title
+                    # too, above the header or above the data (Adult's adult.test: '|1x3 Cross validator')
+                    _refuse_title(text, d, name, above_data=bool(score[1]))
                 header = f"is separated by {_shown(best)}" if score[1] else "has no delimiter"
                 raise MtlrecError(
                     f"the header line {header} but the data rows are separated by {_shown(d)} (line 2: "
@@ -1807,13 +1809,14 @@ def _check_header_is_names(names: list[str], text: str, delimiter: str, source: 
 _WRITTEN = re.compile(r"\S")
 
 
-def _refuse_title(text: str, delimiter: str, name: str) -> None:
+def _refuse_title(text: str, delimiter: str, name: str, above_data: bool = False) -> None:
     """MtlrecError when the first line is a title ('Sales report Q1 2024', alone or padded with delimiters) or the
     upper row of a merged header (Customer,Product,,Outcome,) above the line naming the columns: it holds one text
     at most and is no wider than the rows, or has their width and an empty name, while the second line has the rows'
     width and names every column (texts, none empty, some unlike the values below). They were taken for the header:
     'duplicate column names', 'every data row has 5 fields but the header has 1', or with one empty name the names
-    were read as a row."""
+    were read as a row. With `above_data` (the caller knows the first line is no header: one text beside a delimiter
+    the rows lack), a second line that is a row makes the first a title above data with no header line."""
     rows = _sample_rows(text, delimiter)
     if len(rows) < 3:
         return
@@ -1825,15 +1828,22 @@ def _refuse_title(text: str, delimiter: str, name: str) -> None:
         return
     if len(first) == width and not first[0] and all(first[1:]):
         return  # the empty name of a saved index (df.to_csv() with an index of text, R's write.csv), then names
-    if not all(names) or any(_is_number(n) for n in names):
+    # The second line names the columns unless it is mostly like the rows below: then it is a row.
+    named = all(names) and not any(_is_number(n) for n in names)
+    if named:
+        below = [[row[i].strip() for row in data if len(row) > i and row[i].strip()] for i in range(width)]
+        named = 2 * sum(not _like_its_column(n, values) for n, values in zip(names, below, strict=True)) > width
+    if not named and not above_data:
         return
-    below = [[row[i].strip() for row in data if len(row) > i and row[i].strip()] for i in range(width)]
-    unlike = sum(not _like_its_column(n, values) for n, values in zip(names, below, strict=True))
-    if 2 * unlike <= width:
-        return  # the second line is mostly like the rows below: a row, no header below the first line
     start = _WRITTEN.search(text).start()
     end = text.find("\n", start)
     line, header = text.count("\n", 0, start) + 1, text.count("\n", 0, _WRITTEN.search(text, end).start()) + 1
+    if not named:
+        raise MtlrecError(
+            f"line {line} ({_cut(text[start:end].strip())}) looks like a title or a comment, not column names, and "
+            f"line {header} is a row of data: delete line {line} and add a header line naming the columns",
+            source=name,
+        )
     raise MtlrecError(
         f"line {line} ({_cut(text[start:end].strip())}) looks like a title (or the upper row of a merged header), "
         f"not column names; the header seems to be line {header} ({_cut(delimiter.join(names))}): delete the "

@@ -634,6 +634,28 @@ def test_a_title_above_the_header_is_named_with_the_line_to_keep(above, delimite
     ]
 
 
+def test_a_title_holding_another_delimiter_is_a_title_above_the_header_or_above_data():
+    # UCI Adult's adult.test starts with '|1x3 Cross validator': "the header line is separated by '|' but the data
+    # rows are separated by ','" sent the user to change delimiters, not to delete the line.
+    rows = "".join(
+        f"{20 + i}, Private, {120000 + 7 * i}, Bachelors, {'<=50K.' if i % 3 else '>50K.'}\n" for i in range(30)
+    )
+    names = "age,workclass,fnlwgt,education,income\n"
+
+    over_data = error_for(("|1x3 Cross validator\n" + rows).encode(), "adult.test")
+    over_names = error_for(("|1x3 Cross validator\n" + names + rows).encode(), "adult.test")
+
+    assert over_data.problems == [
+        "line 1 ('|1x3 Cross validator') looks like a title or a comment, not column names, and line 2 is a row of "
+        "data: delete line 1 and add a header line naming the columns"
+    ]
+    assert over_names.problems == [
+        "line 1 ('|1x3 Cross validator') looks like a title (or the upper row of a merged header), not column names; "
+        "the header seems to be line 2 ('age,workclass,fnlwgt,education,income'): delete the line above it"
+    ]
+    assert len(read_table((names + rows).encode(), "adult.test").frame) == 30
+
+
 @pytest.mark.parametrize("text", ["user,,\nu1,a,b\nu2,c,d\nu3,e,f\n", "user\nu1,7\nu2,8\n"])
 def test_a_short_header_over_rows_like_its_second_line_is_no_title(text):
     assert "looks like a title" not in str(error_for(text.encode()))
