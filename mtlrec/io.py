@@ -764,15 +764,19 @@ def _refuse_spaces(lines: list[str], name: str) -> None:
     rows = lines[1:]
     if 2 * sum(len(row.split()) == len(names) for row in rows) <= len(rows):
         return
-    base = name.removesuffix(".gz")
-    stem = base.rsplit(".", 1)[0] if "." in base else base
-    saved = f"{stem}_commas.csv" if f"{stem}.csv" in (name, base) else f"{stem}.csv"
     raise MtlrecError(
         f"the columns are separated by spaces (the first line has {len(names)} names separated by spaces, and most "
         "rows as many values), which are not read as a delimiter: save the file with commas or tabs, e.g. with pandas: "
-        f"pd.read_csv({name!r}, sep=r'\\s+').to_csv({saved!r}, index=False)",
+        f"pd.read_csv({name!r}, sep=r'\\s+').to_csv({_saved_name(name, 'commas')!r}, index=False)",
         source=name,
     )
+
+
+def _saved_name(name: str, suffix: str) -> str:
+    """The name of a CSV file a message's line of pandas writes from the file `name` (not `name` itself)."""
+    base = name.removesuffix(".gz")
+    stem = base.rsplit(".", 1)[0] if "." in base else base
+    return f"{stem}_{suffix}.csv" if f"{stem}.csv" in (name, base) else f"{stem}.csv"
 
 
 def _shown(delimiter: str) -> str:
@@ -1092,12 +1096,50 @@ def _more_fields(
     if extra == 1 and frame.iloc[:, -1].isna().all():  # "a,b,c," lines: a trailing delimiter, nothing after it
         notes.append("every row ends with a delimiter: the empty last field was left out")
         return pd.read_csv(io.StringIO(text), sep=delimiter, engine="c", low_memory=False, index_col=False)
+    lines, heads = _group_lines(text, delimiter, n_header)
+    if len(lines) > 1:  # the header's width again among the rows: lines heading groups of rows (Netflix's '1:')
+        width, names = n_header + extra, [f"c{i}" for i in range(1, n_header + extra + 1)]
+        first, after = names[0], names[n_header]
+        shown = ", ".join(map(repr, heads)) + (", ..." if len(lines) > 3 else "")
+        where = ", ".join(map(str, lines[:5])) + (f", ... ({len(lines):,} in all)" if len(lines) > 5 else "")
+        raise MtlrecError(
+            f"lines of {n_header} field{'s' if n_header > 1 else ''} ({shown}: lines {where}) stand between rows of "
+            f"{width} fields (delimiter {_shown(delimiter)}): they seem to head "
+            "groups of rows (as Netflix's '1:' lines head each movie's ratings), not to name columns; make the "
+            "group's id a column of each row, e.g. with pandas: "
+            f"df = pd.read_csv({name!r}, header=None, names={names!r}, dtype=str); "
+            f"df['group'] = df[{first!r}].where(df[{after!r}].isna()).ffill(); "
+            f"df[df[{after!r}].notna()].to_csv({_saved_name(name, 'rows')!r}, index=False)",
+            source=name,
+        )
     missing = "the missing column name" if extra == 1 else f"the {extra} missing column names"
     raise MtlrecError(
         f"every data row has {n_header + extra} fields but the header has {n_header} (delimiter "
         f"{_shown(delimiter)}): add {missing} to the header line",
         source=name,
     )
+
+
+def _group_lines(text: str, delimiter: str, fields: int) -> tuple[list[int], list[str]]:
+    """The file's lines of `fields` fields shaped like its first line (_runs: Netflix's '1:', '2:'... '10:' movie
+    lines between rows of customer,rating,date), and the first three of them as written."""
+    first = _WRITTEN.search(text)
+    if first is None:
+        return [], []
+    end = text.find("\n", first.start())
+    shape = _runs(text[first.start() : end if end >= 0 else len(text)].strip())
+    other = f"[^\n{re.escape(delimiter)}]*"
+    pattern = re.compile(rf"^{other}(?:{re.escape(delimiter)}{other}){{{fields - 1}}}$", re.MULTILINE)
+    lines, shown, line, position = [], [], 1, 0
+    for match in pattern.finditer(text):  # line numbers counted from the previous match on: one pass over the text
+        line += text.count("\n", position, match.start())
+        position = match.start()
+        written = match.group().strip()
+        if written and _runs(written) == shape:
+            lines.append(line)
+            if len(shown) < 3:
+                shown.append(written)
+    return lines, shown
 
 
 ZERO_SCAN_CHUNK = 1 << 18  # bytes per step of the scan for zero-padded codes: small enough for the CPU cache

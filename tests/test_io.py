@@ -540,6 +540,35 @@ def test_rows_with_two_more_fields_than_the_header_are_counted_exactly():
     ]
 
 
+def test_lines_heading_groups_of_wider_rows_are_named_with_how_to_make_their_id_a_column():
+    # Netflix's combined_data_1.txt: a '1:' line, that movie's customer,rating,date rows, then '2:'... It was "every
+    # data row has 3 fields but the header has 1: add the 2 missing column names", which gave another error.
+    text = "".join(
+        f"{movie}:\r\n"
+        + "".join(f"{1488844 + 7 * k},{k % 5 + 1},2005-09-{k % 28 + 1:02d}\r\n" for k in range(movie * 3))
+        for movie in range(1, 8)
+    )
+
+    error = error_for(text.encode(), "combined_data_1.txt")
+
+    assert error.problems == [
+        "lines of 1 field ('1:', '2:', '3:', ...: lines 1, 5, 12, 22, 35, ... (7 in all)) stand between rows of 3 "
+        "fields (delimiter ','): they seem to head groups of rows (as Netflix's '1:' lines head each movie's "
+        "ratings), not to name columns; make the group's id a column of each row, e.g. with pandas: "
+        "df = pd.read_csv('combined_data_1.txt', header=None, names=['c1', 'c2', 'c3'], dtype=str); "
+        "df['group'] = df['c1'].where(df['c2'].isna()).ffill(); "
+        "df[df['c2'].notna()].to_csv('combined_data_1.csv', index=False)"
+    ]
+    code = error.problems[0].split("e.g. with pandas: ")[1]  # run as said, on the text, into a text
+    scope = {"pd": pd, "data": io.BytesIO(text.encode()), "rows": io.StringIO()}
+    exec(code.replace("'combined_data_1.txt'", "data").replace("'combined_data_1.csv'", "rows"), scope)
+    table = read_table(scope["rows"].getvalue().encode(), "combined_data_1.csv")
+    assert list(table.frame.columns) == ["c1", "c2", "c3", "group"] and len(table.frame) == 3 * (
+        1 + 2 + 3 + 4 + 5 + 6 + 7
+    )
+    assert table.frame["group"].tolist()[:4] == ["1:", "1:", "1:", "2:"]
+
+
 def test_excels_sep_line_is_skipped_and_names_the_delimiter():
     table = read_table(b"sep=;\nuser;item;click\nu1;7;1\nu2;8;0\nu3;7;1\n", "excel.csv")
 
