@@ -1824,15 +1824,18 @@ def _check_header_is_names(names: list[str], text: str, delimiter: str, source: 
     The first line is data when some of its fields are numbers or empty and each of its text fields looks like the
     values below it: one of them (raw Taobao 51,1175,12007,pv,1511546022, where pv is an event below) or of their
     shape (raw Criteo's 8-hex-digit hashes beside its numbers). A text field unlike its column is a name: label over
-    0/1 labels, user over u1, u2... (user,item,2019,2020 and id,class,400,410 are headers)."""
+    0/1 labels, user over u1, u2... (user,item,2019,2020 and id,class,400,410 are headers). A first line of texts
+    only is data when its long texts with digits are like their columns (_text_row: Last.fm 1K's user ids and
+    timestamps)."""
     trailing = _trailing_empty(names)  # each delimiter at the end of the line adds one empty name
     fields = names[: len(names) - trailing] if len(names) - trailing >= 2 else names
     if len(fields) < 2:
         return
     words = [i for i, f in enumerate(fields) if f and not _is_number(f)]
-    if len(words) == len(fields):  # names only (or data all text: nothing tells them apart)
-        return
-    if words:
+    if len(words) == len(fields):  # names, or data all text: a row when its long texts with digits are values
+        if not _text_row(fields, _sample_rows(text, delimiter)[1:]):
+            return
+    elif words:
         rows = _sample_rows(text, delimiter)[1:]
         # Numbers of any length count alike only beside a number on the line (MIND's impression id): a header
         # whose only non-text field is a saved index's empty name (,item1,item2 over item3120) keeps its names.
@@ -1846,6 +1849,26 @@ def _check_header_is_names(names: list[str], text: str, delimiter: str, source: 
         "columns",
         source=source,
     )
+
+
+MIN_SHAPED = 8  # characters of a text with digits whose shape alone makes it a value: a timestamp, a long id
+
+
+def _text_row(fields: list[str], rows: list[list[str]]) -> bool:
+    """Whether a first line of texts only (none empty) is a row of data: at least two of its fields holding digits,
+    and most of them, are values of their columns or have the shape most values have (_like_its_column's length and
+    kinds of characters; MIN_SHAPED characters at least: Last.fm 1K's user_000387 and 2005-06-24T10:48:12Z, track
+    ids). Never when a field stands over a column of numbers (user_1,item_1,rating over ratings), nor for names
+    without digits: user_id,timestamp,artist are names whatever the values below."""
+    like = digits = 0
+    for i, word in enumerate(fields):
+        below = [row[i].strip() for row in rows if len(row) > i and row[i].strip()]
+        if below and 2 * sum(_is_number(v) for v in below) > len(below):
+            return False  # a text over numbers is a name
+        if below and any(c.isdigit() for c in word):
+            digits += 1
+            like += len(word) >= MIN_SHAPED and _like_its_column(word, below)
+    return like >= 2 and 2 * like > digits
 
 
 _WRITTEN = re.compile(r"\S")

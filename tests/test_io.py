@@ -1311,6 +1311,38 @@ def test_amazon_ratings_without_a_header_are_refused_whatever_the_first_reviewer
     assert error.problems[0].startswith(f"the first line looks like data, not column names (0001000000, {ids[0]}")
 
 
+LASTFM_ROWS = [
+    f"user_{(k * 37) % 992 + 1:06d}\t2009-0{k % 9 + 1}-{k % 28 + 1:02d}T{k % 24:02d}:{k % 60:02d}:{(k * 7) % 60:02d}Z\t"
+    f"{'' if k % 10 == 1 else f'{k * 7919 % 10**8:08x}-0000-0000-22a7-4cf6416a1e4b'}\t{['Björk', 'Sigur Rós', 'Boards of Canada'][k % 3]}"
+    f"\t{'' if k % 8 == 1 else f'{k * 104729 % 10**8:08x}-0000-0000-1c63-d70aa52a2944'}\t{['Jóga', 'Song 2', 'Olsen Olsen'][k % 3]} {k}"
+    for k in range(40)
+]
+
+
+def test_lastfm_listens_without_a_header_are_refused_though_every_field_is_text():
+    # Last.fm 1K's userid-timestamp-artid-artname-traid-traname.tsv has no header and no number: its first row became
+    # the names (user_000001, Björk...), a row was lost, without a word. Refused when that row had an empty field.
+    error = error_for("\n".join(LASTFM_ROWS).encode(), "userid-timestamp-artid-artname-traid-traname.tsv")
+
+    assert error.problems == [
+        "the first line looks like data, not column names (user_000001, 2009-01-01T00:00:00Z, "
+        "00000000-0000-0000-22a7-4cf6416a1e4b, Björk, 00000000-0000-0000-1c63-d70aa52a2944, Jóga 0): add a header line "
+        "naming the columns"
+    ]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "userid\ttimestamp\tartist_id\tartist_name\ttrack_id\ttrack_name",
+        "user_id\tplayed_at_utc\tartist_mbid_v2\tartist\ttrack_mbid_v2\ttrack",  # digits unlike the values
+    ],
+)
+def test_text_names_over_listens_of_text_stay_a_header(header):
+    table = read_table(("\n".join([header, *LASTFM_ROWS])).encode(), "listens.tsv")
+    assert list(table.frame.columns) == header.split("\t") and len(table.frame) == 40
+
+
 def test_a_first_line_naming_the_same_number_twice_is_data_not_names():
     # Instacart's order_products without a header: "duplicate column names: '1' (columns 3, 5, 7)" said nothing of
     # the missing header.
