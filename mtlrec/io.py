@@ -725,6 +725,8 @@ def _sniff_delimiter(text: str, name: str) -> str:
                 best, score = d, (agreeing, header)
     rows = len(lines) - 1
     if rows and score[0] < rows / 2:
+        if not score[1]:
+            _refuse_spaces(lines, name)  # IJCAI-18's names and values separated by spaces, with ';' lists in values
         # Most rows disagree with the header: a delimiter the rows agree on and the header lacks says "mixed", where
         # it gives the rows the header's width, or the rows do not agree on the header's delimiter. Rows that agree
         # on it, one field short of a header ending with a delimiter (or one name too many), have the same delimiter:
@@ -736,8 +738,10 @@ def _sniff_delimiter(text: str, name: str) -> str:
             if agree_on_own and data_counts[0] != score[1]:
                 continue
             if d != best and data_counts[0] and sum(c == data_counts[0] for c in data_counts) > rows / 2:
-                if not score[1]:
-                    _refuse_title(text, d, name)  # 'Sales report Q1 2024' above the header
+                if not score[1] or sum(bool(f.strip()) for f in lines[0].split(best)) <= 1:
+                    # 'Sales report Q1 2024' above the header; one text beside the header's delimiter is a title
+                    # too, above the header or above the data (Adult's adult.test: '|1x3 Cross validator')
+                    _refuse_title(text, d, name, above_data=bool(score[1]))
                 header = f"is separated by {_shown(best)}" if score[1] else "has no delimiter"
                 raise MtlrecError(
                     f"the header line {header} but the data rows are separated by {_shown(d)} (line 2: "
@@ -745,6 +749,34 @@ def _sniff_delimiter(text: str, name: str) -> str:
                     source=name,
                 )
     return best
+
+
+SPACED_FIELDS = 3  # names separated by spaces on a first line without a delimiter, from which spaces are refused
+
+
+def _refuse_spaces(lines: list[str], name: str) -> None:
+    """MtlrecError when a first line without a delimiter holds names separated by spaces (at least SPACED_FIELDS, not
+    all numbers) and most rows hold as many space-separated fields: spaces are no delimiter (a value may hold one),
+    and a delimiter inside the values (IJCAI-18's ';' lists) said "mixed delimiters" or "a title above the header"."""
+    names = lines[0].split()
+    if len(names) < SPACED_FIELDS or all(_is_number(n) for n in names):
+        return  # a matrix of numbers separated by spaces (Coat's train.ascii): _check_names says how to make rows
+    rows = lines[1:]
+    if 2 * sum(len(row.split()) == len(names) for row in rows) <= len(rows):
+        return
+    raise MtlrecError(
+        f"the columns are separated by spaces (the first line has {len(names)} names separated by spaces, and most "
+        "rows as many values), which are not read as a delimiter: save the file with commas or tabs, e.g. with pandas: "
+        f"pd.read_csv({name!r}, sep=r'\\s+').to_csv({_saved_name(name, 'commas')!r}, index=False)",
+        source=name,
+    )
+
+
+def _saved_name(name: str, suffix: str) -> str:
+    """The name of a CSV file a message's line of pandas writes from the file `name` (not `name` itself)."""
+    base = name.removesuffix(".gz")
+    stem = base.rsplit(".", 1)[0] if "." in base else base
+    return f"{stem}_{suffix}.csv" if f"{stem}.csv" in (name, base) else f"{stem}.csv"
 
 
 def _shown(delimiter: str) -> str:
@@ -1064,12 +1096,50 @@ def _more_fields(
     if extra == 1 and frame.iloc[:, -1].isna().all():  # "a,b,c," lines: a trailing delimiter, nothing after it
         notes.append("every row ends with a delimiter: the empty last field was left out")
         return pd.read_csv(io.StringIO(text), sep=delimiter, engine="c", low_memory=False, index_col=False)
+    lines, heads = _group_lines(text, delimiter, n_header)
+    if len(lines) > 1:  # the header's width again among the rows: lines heading groups of rows (Netflix's '1:')
+        width, names = n_header + extra, [f"c{i}" for i in range(1, n_header + extra + 1)]
+        first, after = names[0], names[n_header]
+        shown = ", ".join(map(repr, heads)) + (", ..." if len(lines) > 3 else "")
+        where = ", ".join(map(str, lines[:5])) + (f", ... ({len(lines):,} in all)" if len(lines) > 5 else "")
+        raise MtlrecError(
+            f"lines of {n_header} field{'s' if n_header > 1 else ''} ({shown}: lines {where}) stand between rows of "
+            f"{width} fields (delimiter {_shown(delimiter)}): they seem to head "
+            "groups of rows (as Netflix's '1:' lines head each movie's ratings), not to name columns; make the "
+            "group's id a column of each row, e.g. with pandas: "
+            f"df = pd.read_csv({name!r}, header=None, names={names!r}, dtype=str); "
+            f"df['group'] = df[{first!r}].where(df[{after!r}].isna()).ffill(); "
+            f"df[df[{after!r}].notna()].to_csv({_saved_name(name, 'rows')!r}, index=False)",
+            source=name,
+        )
     missing = "the missing column name" if extra == 1 else f"the {extra} missing column names"
     raise MtlrecError(
         f"every data row has {n_header + extra} fields but the header has {n_header} (delimiter "
         f"{_shown(delimiter)}): add {missing} to the header line",
         source=name,
     )
+
+
+def _group_lines(text: str, delimiter: str, fields: int) -> tuple[list[int], list[str]]:
+    """The file's lines of `fields` fields shaped like its first line (_runs: Netflix's '1:', '2:'... '10:' movie
+    lines between rows of customer,rating,date), and the first three of them as written."""
+    first = _WRITTEN.search(text)
+    if first is None:
+        return [], []
+    end = text.find("\n", first.start())
+    shape = _runs(text[first.start() : end if end >= 0 else len(text)].strip())
+    other = f"[^\n{re.escape(delimiter)}]*"
+    pattern = re.compile(rf"^{other}(?:{re.escape(delimiter)}{other}){{{fields - 1}}}$", re.MULTILINE)
+    lines, shown, line, position = [], [], 1, 0
+    for match in pattern.finditer(text):  # line numbers counted from the previous match on: one pass over the text
+        line += text.count("\n", position, match.start())
+        position = match.start()
+        written = match.group().strip()
+        if written and _runs(written) == shape:
+            lines.append(line)
+            if len(shown) < 3:
+                shown.append(written)
+    return lines, shown
 
 
 ZERO_SCAN_CHUNK = 1 << 18  # bytes per step of the scan for zero-padded codes: small enough for the CPU cache
@@ -1754,15 +1824,18 @@ def _check_header_is_names(names: list[str], text: str, delimiter: str, source: 
     The first line is data when some of its fields are numbers or empty and each of its text fields looks like the
     values below it: one of them (raw Taobao 51,1175,12007,pv,1511546022, where pv is an event below) or of their
     shape (raw Criteo's 8-hex-digit hashes beside its numbers). A text field unlike its column is a name: label over
-    0/1 labels, user over u1, u2... (user,item,2019,2020 and id,class,400,410 are headers)."""
+    0/1 labels, user over u1, u2... (user,item,2019,2020 and id,class,400,410 are headers). A first line of texts
+    only is data when its long texts with digits are like their columns (_text_row: Last.fm 1K's user ids and
+    timestamps)."""
     trailing = _trailing_empty(names)  # each delimiter at the end of the line adds one empty name
     fields = names[: len(names) - trailing] if len(names) - trailing >= 2 else names
     if len(fields) < 2:
         return
     words = [i for i, f in enumerate(fields) if f and not _is_number(f)]
-    if len(words) == len(fields):  # names only (or data all text: nothing tells them apart)
-        return
-    if words:
+    if len(words) == len(fields):  # names, or data all text: a row when its long texts with digits are values
+        if not _text_row(fields, _sample_rows(text, delimiter)[1:]):
+            return
+    elif words:
         rows = _sample_rows(text, delimiter)[1:]
         # Numbers of any length count alike only beside a number on the line (MIND's impression id): a header
         # whose only non-text field is a saved index's empty name (,item1,item2 over item3120) keeps its names.
@@ -1778,16 +1851,37 @@ def _check_header_is_names(names: list[str], text: str, delimiter: str, source: 
     )
 
 
+MIN_SHAPED = 8  # characters of a text with digits whose shape alone makes it a value: a timestamp, a long id
+
+
+def _text_row(fields: list[str], rows: list[list[str]]) -> bool:
+    """Whether a first line of texts only (none empty) is a row of data: at least two of its fields holding digits,
+    and most of them, are values of their columns or have the shape most values have (_like_its_column's length and
+    kinds of characters; MIN_SHAPED characters at least: Last.fm 1K's user_000387 and 2005-06-24T10:48:12Z, track
+    ids). Never when a field stands over a column of numbers (user_1,item_1,rating over ratings), nor for names
+    without digits: user_id,timestamp,artist are names whatever the values below."""
+    like = digits = 0
+    for i, word in enumerate(fields):
+        below = [row[i].strip() for row in rows if len(row) > i and row[i].strip()]
+        if below and 2 * sum(_is_number(v) for v in below) > len(below):
+            return False  # a text over numbers is a name
+        if below and any(c.isdigit() for c in word):
+            digits += 1
+            like += len(word) >= MIN_SHAPED and _like_its_column(word, below)
+    return like >= 2 and 2 * like > digits
+
+
 _WRITTEN = re.compile(r"\S")
 
 
-def _refuse_title(text: str, delimiter: str, name: str) -> None:
+def _refuse_title(text: str, delimiter: str, name: str, above_data: bool = False) -> None:
     """MtlrecError when the first line is a title ('Sales report Q1 2024', alone or padded with delimiters) or the
     upper row of a merged header (Customer,Product,,Outcome,) above the line naming the columns: it holds one text
     at most and is no wider than the rows, or has their width and an empty name, while the second line has the rows'
     width and names every column (texts, none empty, some unlike the values below). They were taken for the header:
     'duplicate column names', 'every data row has 5 fields but the header has 1', or with one empty name the names
-    were read as a row."""
+    were read as a row. With `above_data` (the caller knows the first line is no header: one text beside a delimiter
+    the rows lack), a second line that is a row makes the first a title above data with no header line."""
     rows = _sample_rows(text, delimiter)
     if len(rows) < 3:
         return
@@ -1799,15 +1893,22 @@ def _refuse_title(text: str, delimiter: str, name: str) -> None:
         return
     if len(first) == width and not first[0] and all(first[1:]):
         return  # the empty name of a saved index (df.to_csv() with an index of text, R's write.csv), then names
-    if not all(names) or any(_is_number(n) for n in names):
+    # The second line names the columns unless it is mostly like the rows below: then it is a row.
+    named = all(names) and not any(_is_number(n) for n in names)
+    if named:
+        below = [[row[i].strip() for row in data if len(row) > i and row[i].strip()] for i in range(width)]
+        named = 2 * sum(not _like_its_column(n, values) for n, values in zip(names, below, strict=True)) > width
+    if not named and not above_data:
         return
-    below = [[row[i].strip() for row in data if len(row) > i and row[i].strip()] for i in range(width)]
-    unlike = sum(not _like_its_column(n, values) for n, values in zip(names, below, strict=True))
-    if 2 * unlike <= width:
-        return  # the second line is mostly like the rows below: a row, no header below the first line
     start = _WRITTEN.search(text).start()
     end = text.find("\n", start)
     line, header = text.count("\n", 0, start) + 1, text.count("\n", 0, _WRITTEN.search(text, end).start()) + 1
+    if not named:
+        raise MtlrecError(
+            f"line {line} ({_cut(text[start:end].strip())}) looks like a title or a comment, not column names, and "
+            f"line {header} is a row of data: delete line {line} and add a header line naming the columns",
+            source=name,
+        )
     raise MtlrecError(
         f"line {line} ({_cut(text[start:end].strip())}) looks like a title (or the upper row of a merged header), "
         f"not column names; the header seems to be line {header} ({_cut(delimiter.join(names))}): delete the "

@@ -540,6 +540,35 @@ def test_rows_with_two_more_fields_than_the_header_are_counted_exactly():
     ]
 
 
+def test_lines_heading_groups_of_wider_rows_are_named_with_how_to_make_their_id_a_column():
+    # Netflix's combined_data_1.txt: a '1:' line, that movie's customer,rating,date rows, then '2:'... It was "every
+    # data row has 3 fields but the header has 1: add the 2 missing column names", which gave another error.
+    text = "".join(
+        f"{movie}:\r\n"
+        + "".join(f"{1488844 + 7 * k},{k % 5 + 1},2005-09-{k % 28 + 1:02d}\r\n" for k in range(movie * 3))
+        for movie in range(1, 8)
+    )
+
+    error = error_for(text.encode(), "combined_data_1.txt")
+
+    assert error.problems == [
+        "lines of 1 field ('1:', '2:', '3:', ...: lines 1, 5, 12, 22, 35, ... (7 in all)) stand between rows of 3 "
+        "fields (delimiter ','): they seem to head groups of rows (as Netflix's '1:' lines head each movie's "
+        "ratings), not to name columns; make the group's id a column of each row, e.g. with pandas: "
+        "df = pd.read_csv('combined_data_1.txt', header=None, names=['c1', 'c2', 'c3'], dtype=str); "
+        "df['group'] = df['c1'].where(df['c2'].isna()).ffill(); "
+        "df[df['c2'].notna()].to_csv('combined_data_1.csv', index=False)"
+    ]
+    code = error.problems[0].split("e.g. with pandas: ")[1]  # run as said, on the text, into a text
+    scope = {"pd": pd, "data": io.BytesIO(text.encode()), "rows": io.StringIO()}
+    exec(code.replace("'combined_data_1.txt'", "data").replace("'combined_data_1.csv'", "rows"), scope)
+    table = read_table(scope["rows"].getvalue().encode(), "combined_data_1.csv")
+    assert list(table.frame.columns) == ["c1", "c2", "c3", "group"] and len(table.frame) == 3 * (
+        1 + 2 + 3 + 4 + 5 + 6 + 7
+    )
+    assert table.frame["group"].tolist()[:4] == ["1:", "1:", "1:", "2:"]
+
+
 def test_excels_sep_line_is_skipped_and_names_the_delimiter():
     table = read_table(b"sep=;\nuser;item;click\nu1;7;1\nu2;8;0\nu3;7;1\n", "excel.csv")
 
@@ -632,6 +661,28 @@ def test_a_title_above_the_header_is_named_with_the_line_to_keep(above, delimite
         f"line 1 ({shown.replace(',', delimiter)}) looks like a title (or the upper row of a merged header), not "
         f"column names; the header seems to be line 2 ('user{delimiter}item{delimiter}click'): delete the line above it"
     ]
+
+
+def test_a_title_holding_another_delimiter_is_a_title_above_the_header_or_above_data():
+    # UCI Adult's adult.test starts with '|1x3 Cross validator': "the header line is separated by '|' but the data
+    # rows are separated by ','" sent the user to change delimiters, not to delete the line.
+    rows = "".join(
+        f"{20 + i}, Private, {120000 + 7 * i}, Bachelors, {'<=50K.' if i % 3 else '>50K.'}\n" for i in range(30)
+    )
+    names = "age,workclass,fnlwgt,education,income\n"
+
+    over_data = error_for(("|1x3 Cross validator\n" + rows).encode(), "adult.test")
+    over_names = error_for(("|1x3 Cross validator\n" + names + rows).encode(), "adult.test")
+
+    assert over_data.problems == [
+        "line 1 ('|1x3 Cross validator') looks like a title or a comment, not column names, and line 2 is a row of "
+        "data: delete line 1 and add a header line naming the columns"
+    ]
+    assert over_names.problems == [
+        "line 1 ('|1x3 Cross validator') looks like a title (or the upper row of a merged header), not column names; "
+        "the header seems to be line 2 ('age,workclass,fnlwgt,education,income'): delete the line above it"
+    ]
+    assert len(read_table((names + rows).encode(), "adult.test").frame) == 30
 
 
 @pytest.mark.parametrize("text", ["user,,\nu1,a,b\nu2,c,d\nu3,e,f\n", "user\nu1,7\nu2,8\n"])
@@ -1260,6 +1311,38 @@ def test_amazon_ratings_without_a_header_are_refused_whatever_the_first_reviewer
     assert error.problems[0].startswith(f"the first line looks like data, not column names (0001000000, {ids[0]}")
 
 
+LASTFM_ROWS = [
+    f"user_{(k * 37) % 992 + 1:06d}\t2009-0{k % 9 + 1}-{k % 28 + 1:02d}T{k % 24:02d}:{k % 60:02d}:{(k * 7) % 60:02d}Z\t"
+    f"{'' if k % 10 == 1 else f'{k * 7919 % 10**8:08x}-0000-0000-22a7-4cf6416a1e4b'}\t{['Björk', 'Sigur Rós', 'Boards of Canada'][k % 3]}"
+    f"\t{'' if k % 8 == 1 else f'{k * 104729 % 10**8:08x}-0000-0000-1c63-d70aa52a2944'}\t{['Jóga', 'Song 2', 'Olsen Olsen'][k % 3]} {k}"
+    for k in range(40)
+]
+
+
+def test_lastfm_listens_without_a_header_are_refused_though_every_field_is_text():
+    # Last.fm 1K's userid-timestamp-artid-artname-traid-traname.tsv has no header and no number: its first row became
+    # the names (user_000001, Björk...), a row was lost, without a word. Refused when that row had an empty field.
+    error = error_for("\n".join(LASTFM_ROWS).encode(), "userid-timestamp-artid-artname-traid-traname.tsv")
+
+    assert error.problems == [
+        "the first line looks like data, not column names (user_000001, 2009-01-01T00:00:00Z, "
+        "00000000-0000-0000-22a7-4cf6416a1e4b, Björk, 00000000-0000-0000-1c63-d70aa52a2944, Jóga 0): add a header line "
+        "naming the columns"
+    ]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "userid\ttimestamp\tartist_id\tartist_name\ttrack_id\ttrack_name",
+        "user_id\tplayed_at_utc\tartist_mbid_v2\tartist\ttrack_mbid_v2\ttrack",  # digits unlike the values
+    ],
+)
+def test_text_names_over_listens_of_text_stay_a_header(header):
+    table = read_table(("\n".join([header, *LASTFM_ROWS])).encode(), "listens.tsv")
+    assert list(table.frame.columns) == header.split("\t") and len(table.frame) == 40
+
+
 def test_a_first_line_naming_the_same_number_twice_is_data_not_names():
     # Instacart's order_products without a header: "duplicate column names: '1' (columns 3, 5, 7)" said nothing of
     # the missing header.
@@ -1307,6 +1390,31 @@ def test_a_matrix_separated_by_spaces_says_how_to_make_rows_of_it():
         "(its values seem separated by spaces, which are not read as a delimiter: save the file with commas or tabs; "
         "a matrix with a row per user must become one row per user and item: user,item,rating)"
     )
+
+
+@pytest.mark.parametrize("lists", [True, False], ids=["with ';' lists", "without lists"])
+def test_names_and_values_separated_by_spaces_say_how_to_save_the_file_with_commas(lists):
+    # IJCAI-18's round1_ijcai_18_train_20180301.txt: with its ';' lists of ids (and a ',' in each row), line 1 was "a
+    # title" above line 2 (a row), and the advice was to delete the real header; without lists, "only one column".
+    rng = np.random.default_rng(0)
+    names = "instance_id item_id brand item_property_list predict_category_property user_id shop_level is_trade".split()
+    ids = rng.integers(10**17, 9 * 10**18, (30, 6))
+    rows = [
+        f"{a} {b} {b % 2000} {f'{c};{d};{e}' if lists else c} {f'79083828897:-1;{d}:{e},{f}' if lists else d} {f} "
+        f"{f % 26} {int(a % 9 == 0)}"
+        for a, b, c, d, e, f in ids
+    ]
+
+    error = error_for("\n".join([" ".join(names), *rows]).encode(), "round1_ijcai_18_train_20180301.txt")
+
+    assert error.problems == [
+        "the columns are separated by spaces (the first line has 8 names separated by spaces, and most rows as many "
+        "values), which are not read as a delimiter: save the file with commas or tabs, e.g. with pandas: "
+        "pd.read_csv('round1_ijcai_18_train_20180301.txt', sep=r'\\s+').to_csv('round1_ijcai_18_train_20180301.csv', "
+        "index=False)"
+    ]
+    error = error_for("\n".join([" ".join(names), *rows]).encode(), "ijcai.csv")  # not saved over itself
+    assert error.problems[0].endswith("pd.read_csv('ijcai.csv', sep=r'\\s+').to_csv('ijcai_commas.csv', index=False)")
 
 
 def test_a_gbk_file_with_a_line_that_is_valid_utf8_by_chance_is_still_gbk():
