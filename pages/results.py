@@ -325,8 +325,18 @@ if not run.metrics.get("tasks"):  # failed (or stopped before a first epoch): no
     task_conflict(run)
     st.stop()
 
-# A reference shares at least one task (else no card would show a difference); runs on this run's data first.
+# A reference shares at least one task (else no card would show a difference): the same name and type (a click
+# made a regression task has an RMSE, not an AUC, and other ranking scores); runs on this run's data first.
 names = {t.name for t in tasks}
+kinds = {t.name: t.type for t in tasks}
+
+
+def shared_tasks(row: dict) -> set[str]:
+    """This run's tasks that a run of the index has too, of the same type (runs indexed without types, by name)."""
+    theirs = row["summary"].get("types") or dict.fromkeys(row["summary"].get("weights", {}))
+    return {t for t, kind in theirs.items() if t in kinds and kind in (kinds[t], None)}
+
+
 data = data_label(run.config.data.path)
 shown = (data_key(run.config, run.metrics), data)
 
@@ -339,7 +349,7 @@ def on_same_data(row: dict) -> bool:
 others = [
     r for r in store.list()
     if r["status"] in runs.OPENABLE and not r["damaged"] and r["id"] != run_id
-    and names & set(r["summary"].get("weights", {}))
+    and shared_tasks(r)
 ]  # fmt: skip
 others.sort(key=lambda r: not on_same_data(r))  # stable: newest first within each
 labels = {r["id"]: f"{runs.run_label(r)} · {r['summary'].get('data') or 'data in memory'}" for r in others}
@@ -353,7 +363,7 @@ def unusable_reference(ref_id: str) -> str:
     row = next((r for r in every if r["id"] == ref_id), None)
     if row is None or row["damaged"] or row["status"] not in runs.OPENABLE:
         return runs.why_not_listed(ref_id, every, runs.OPENABLE)
-    return f"Run “{fmt.md(row['name'])}” ({ref_id}) shares no task with this run"
+    return f"Run “{fmt.md(row['name'])}” ({ref_id}) shares no task with this run (a task of the same name and type)"
 
 
 linked = st.query_params.get(REF_PARAM)
@@ -377,8 +387,10 @@ elif reference_id != NONE and st.query_params.get(REF_PARAM) != reference_id:
 reference = None
 if reference_id != NONE:
     loaded = runs.load(reference_id)
-    reference = loaded.metrics.get("tasks", {}) if loaded else None
     other = next((r for r in others if r["id"] == reference_id), None)
+    reference = loaded.metrics.get("tasks", {}) if loaded else None
+    if reference is not None and other is not None:
+        reference = {t: m for t, m in reference.items() if t in shared_tasks(other)}
     if other is not None and not on_same_data(other):
         theirs = other["summary"].get("data") or "data in memory"
         what = f"another file named {fmt.md(theirs)}" if theirs == data else fmt.md(theirs)
@@ -388,7 +400,9 @@ if reference_id != NONE:
         )
     shared = sorted(names & set(reference or {}))
     if reference is not None and len(shared) < len(names):
-        st.caption(f"Differences on the tasks both runs have: {', '.join(map(fmt.md, shared)) or 'none'}.")
+        st.caption(
+            f"Differences on the tasks both runs have (same name and type): {', '.join(map(fmt.md, shared)) or 'none'}."
+        )
 
 colors = charts.task_colors(tasks)
 cells = [cell for start in range(0, len(tasks), 2) for cell in st.columns(2)[: len(tasks) - start]]

@@ -79,15 +79,24 @@ def weights_text(weights: dict) -> str:
     return ", ".join(f"{task}={w:g}" if isinstance(w, int | float) else f"{task}={w}" for task, w in weights.items())
 
 
-def main_metrics(rows: list[dict]) -> dict[str, list[float | None]]:
-    """'<task> <metric>' -> one value per row, for every task of any of the runs."""
-    types: dict[str, str] = {}
+def main_metrics(rows: list[dict], sep: str = " ") -> dict[str, list[float | None]]:
+    """'<task><sep><metric>' -> one value per row, for every task of any of the runs; a task name that is binary in
+    some runs and regression in others (a click made a regression task on the Data page) gets a column per type,
+    each holding the runs of that type (one column, by name, showed one type's metric and blanks for the others)."""
+    kinds: dict[str, list[str]] = {}
     for r in rows:
-        types.update(r["summary"].get("types", {}))
+        for task, kind in r["summary"].get("types", {}).items():
+            if kind not in kinds.setdefault(task, []):
+                kinds[task].append(kind)
     columns = {}
-    for task, kind in types.items():
+    for task, kind in ((t, k) for t, ks in kinds.items() for k in ks):
         metric = MAIN_METRIC.get(kind, "auc")
-        columns[f"{task} {metric}"] = [(r["summary"].get("tasks") or {}).get(task, {}).get(metric) for r in rows]
+        columns[f"{task}{sep}{metric}"] = [
+            (r["summary"].get("tasks") or {}).get(task, {}).get(metric)
+            if r["summary"].get("types", {}).get(task) == kind
+            else None
+            for r in rows
+        ]
     return columns
 
 
@@ -105,13 +114,15 @@ def weights_table(rows: list[dict]) -> tuple[pd.DataFrame, list[str], list[str],
     if not rows:
         return pd.DataFrame(), [], [], "no run has test metrics"
     on_data = [r for r in rows if len(data_groups([data_of(rows[0]), data_of(r)])) == 1]
-    tasks_of = lambda r: frozenset(r["summary"].get("weights", {}))  # noqa: E731  (in any order)
+    # The same tasks, in any order, of the same types
+    tasks_of = lambda r: frozenset((t, r["summary"].get("types", {}).get(t)) for t in r["summary"].get("weights", {}))  # noqa: E731
     same = [r for r in on_data if tasks_of(r) == tasks_of(rows[0])]
     tasks = list(rows[0]["summary"].get("weights", {}))
-    weights = {f"w {t}": [r["summary"]["weights"].get(t) for r in same] for t in tasks}
+    # 'task/weight' and 'task/metric': the chart words the part after the '/' and shows the task name as it is
+    weights = {f"{t}/weight": [r["summary"]["weights"].get(t) for r in same] for t in tasks}
     # A weight every run shares explains no difference between them: left out (none left: no chart).
     weights = {column: values for column, values in weights.items() if len(set(values)) > 1}
-    metrics = main_metrics(same)
+    metrics = main_metrics(same, sep="/")
     table = pd.DataFrame({"name": [r["name"] for r in same], **weights, **metrics})
     complete = table.dropna(subset=[*weights, *metrics])
     note = f"runs with the tasks {', '.join(map(fmt.md, tasks))}: {len(complete):,} of {len(rows):,}"

@@ -280,3 +280,41 @@ def test_a_reload_keeps_the_reference_run_in_the_address_and_a_deleted_one_is_na
         "differences." in [i.value for i in gone.info]
     )
     assert gone.selectbox(key="results_reference").value == "(none)" and "ref" not in gone.query_params
+
+
+def test_a_reference_shares_a_task_only_of_the_same_type(saved_runs, tmp_path, monkeypatch):
+    # A run where click was made a regression task was "a run sharing click": its card showed an NDCG difference
+    # between a binary click and a regression one, and a run sharing nothing else was offered as a reference.
+    import dataclasses
+
+    from mtlrec.config import ExperimentConfig
+    from mtlrec.runs import RunStore
+
+    _, _, result = saved_runs
+    store = RunStore(tmp_path)
+    retyped = ExperimentConfig.from_dict(result.config.to_dict())
+    retyped.tasks[0].type = "regression"  # click
+    regression_click = {"rmse": 0.4, "mae": 0.3, "ndcg@10": 0.9}
+    metrics = {**result.metrics, "tasks": {**result.metrics["tasks"], "click": regression_click}}
+    only_click = ExperimentConfig.from_dict(retyped.to_dict())
+    only_click.tasks = only_click.tasks[:1]
+    ids = {
+        "shown": store.save(result, name="shown"),
+        "retyped": store.save(dataclasses.replace(result, config=retyped, metrics=metrics), name="retyped"),
+        "only click": store.save(
+            dataclasses.replace(result, config=only_click, metrics={**metrics, "tasks": {"click": regression_click}}),
+            name="only click",
+        ),
+    }
+    use_home(monkeypatch, tmp_path)
+    at = open_results(open_app(), ids["shown"])
+
+    assert [o.split(" · ")[0] for o in at.selectbox(key="results_reference").options[1:]] == ["retyped"]
+    at.selectbox(key="results_reference").set_value(ids["retyped"]).run()
+    assert not at.exception
+    assert any(
+        c.value == "Differences on the tasks both runs have (same name and type): like, purchase, watch_time."
+        for c in at.caption
+    )
+    cards = [m for m in at.metric if m.label == "test AUC"]
+    assert [bool(c.delta) for c in cards] == [False, True, True]  # click, like, purchase

@@ -137,7 +137,7 @@ def test_two_selected_runs_are_compared_bar_by_bar(app, saved):
     assert [trace["name"] for trace in curves["data"]] == ["balanced", "like heavy"]
     lines = figure(app, "Loss weights")
     assert lines["data"][0]["type"] == "parcoords"
-    like_weight = next(d for d in lines["data"][0]["dimensions"] if d["label"] == "w like")
+    like_weight = next(d for d in lines["data"][0]["dimensions"] if d["label"] == "like weight")
     assert sorted(numbers(like_weight["values"])) == [1.0, 4.0]
 
 
@@ -270,7 +270,7 @@ def test_weights_chart_holds_the_runs_of_one_set_of_tasks_and_says_what_it_left_
     )
     select(at, "like 1", "like 3", "like 1 reversed", "two tasks")  # the first selected run's tasks
     lines = figure(at, "Loss weights")
-    like = next(d for d in lines["data"][0]["dimensions"] if d["label"] == "w like")
+    like = next(d for d in lines["data"][0]["dimensions"] if d["label"] == "like weight")
     assert sorted(numbers(like["values"])) == [1.0, 3.0, 4.0]  # the reversed run: the saved result's like weight 4
     assert any("1 with other tasks" in c.value and "3 of 4" in c.value for c in at.caption)
 
@@ -296,7 +296,7 @@ def test_weights_chart_leaves_out_the_weights_every_run_shares_as_its_caption_sa
     store.save(dataclasses.replace(result, config=config), name="like 2")
     at.run()
     dimensions = [d["label"] for d in figure(at, "Loss weights")["data"][0]["dimensions"]]
-    assert [d for d in dimensions if d.startswith("w ")] == ["w like"]
+    assert [d for d in dimensions if d.endswith(" weight")] == ["like weight"]
 
 
 def test_weights_chart_holds_only_the_reference_runs_data_and_says_what_it_left_out(saved, tmp_path, monkeypatch):
@@ -320,7 +320,7 @@ def test_weights_chart_holds_only_the_reference_runs_data_and_says_what_it_left_
 
     def like_weights() -> list[float]:
         lines = figure(at, "Loss weights")
-        return sorted(numbers(next(d for d in lines["data"][0]["dimensions"] if d["label"] == "w like")["values"]))
+        return sorted(numbers(next(d for d in lines["data"][0]["dimensions"] if d["label"] == "like weight")["values"]))
 
     assert like_weights() == [3.0, 4.0]  # nothing selected: the newest run's data, b.csv
     assert any("2 of 4 (2 trained on other data than b.csv" in c.value for c in at.caption)
@@ -429,3 +429,28 @@ def forget_data_key(home, run_id: str) -> None:
         summary = json.loads(db.execute("SELECT summary FROM runs WHERE id=?", (run_id,)).fetchone()[0])
         del summary["data_key"]
         db.execute("UPDATE runs SET summary=? WHERE id=?", (json.dumps(summary), run_id))
+
+
+def test_a_task_of_two_types_gets_a_column_per_type_and_names_keep_their_underscores(saved, tmp_path, monkeypatch):
+    # One column per task name showed the type of the oldest run and blanks for the others (a click made a
+    # regression task had its RMSE nowhere); the weights chart read "w watch time" and "watch time rmse".
+    _, _, result = saved
+    store = RunStore(tmp_path)
+    for weight in (1.0, 2.0):
+        config = ExperimentConfig.from_dict(result.config.to_dict())
+        config.tasks[3].weight = weight  # watch_time
+        store.save(dataclasses.replace(result, config=config), name=f"watch {weight:g}")
+    retyped = ExperimentConfig.from_dict(result.config.to_dict())
+    retyped.tasks[0].type = "regression"
+    metrics = {**result.metrics, "tasks": {**result.metrics["tasks"], "click": {"rmse": 0.4, "mae": 0.3}}}
+    store.save(dataclasses.replace(result, config=retyped, metrics=metrics), name="click as regression")
+    use_home(monkeypatch, tmp_path)
+    at = open_app("pages/runs.py")
+
+    frame = table(at).set_index("name")
+    assert frame.loc["click as regression", "click rmse"] == pytest.approx(0.4)
+    assert frame.loc["watch 1", "click auc"] == pytest.approx(result.metrics["tasks"]["click"]["auc"])
+    assert frame[["click auc", "click rmse"]].isna().sum().tolist() == [1, 2]
+    select(at, "watch 1", "watch 2")
+    labels = [d["label"] for d in figure(at, "Loss weights")["data"][0]["dimensions"]]
+    assert labels == ["watch_time weight", "click AUC", "like AUC", "purchase AUC", "watch_time RMSE"]
