@@ -83,6 +83,7 @@ _REQUEST_KEYS = {
     "impressionid": "impression", "impid": "impression", "displayid": "display", "requestid": "request",
     "reqid": "request", "sessionid": "session", "queryid": "query", "qid": "query", "searchid": "search",
     "srchid": "search", "pageviewid": "page-view", "orderid": "order", "basketid": "basket", "cartid": "cart",
+    "orderno": "order", "invoiceno": "invoice", "invoiceid": "invoice",  # Online Retail's InvoiceNo: a basket
 }  # fmt: skip
 # Numeric columns are read in blocks of at most this many values (32 MB of float64): a table may have thousands of
 # columns, and one conversion per block instead of per column keeps it fast; the cap keeps a tall table's copy small.
@@ -445,8 +446,8 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
             else:  # an id is a category, whatever its number of values (standardising ids means nothing)
                 coded = id_named or _code_named(c, number_names=not positions)
                 (categorical if integer and (nunique[c] <= 32 or coded) else numeric).append(c)
-        elif nunique[c] > 32 and _mostly_numeric(s):
-            numeric.append(c)  # validation lists the rows holding text
+        elif nunique[c] > 32 and _mostly_numeric(s) and not (_id_named(c) or _code_named(c, not positions)):
+            numeric.append(c)  # validation lists the rows holding text (a code column's text is a code: below)
         elif nunique[c] > 0.5 * n and n > 100:
             ignored[c] = (
                 f"{nunique[c]:,} distinct values in {n:,} rows: looks like a row id or free text"

@@ -383,3 +383,27 @@ def test_ids_excel_saved_in_scientific_notation_are_named_in_a_note():
     ]  # not views (1.5E+06...): Excel writes numbers below 10^11 in full, so these were written so on purpose
     assert read_table(csv("d"), "plain.csv").notes == []  # the ids in full
     assert read_table(csv(".9E"), "precise.csv").notes == []  # ten digits: not Excel's rounding
+
+
+def test_a_code_column_of_numbers_and_a_few_text_codes_is_categorical_and_validates():
+    # Yoochoose's category is a number or "S" (a special offer) and Online Retail's InvoiceNo a number or "C536405"
+    # (a cancellation): proposed as numbers, training refused them ("numeric feature but has text in 1,662 rows").
+    rng = np.random.default_rng(6)
+    n = 2000
+    category = np.where(rng.random(n) < 0.03, "S", rng.integers(0, 300, n).astype(str))
+    invoice = np.where(rng.random(n) < 0.03, "C", "") + (536365 + rng.integers(0, 600, n)).astype(str)
+    rows = [f"{i % 400},{214_800_000 + i % 150},{category[i]},{invoice[i]},{i % 7 // 6}" for i in range(n)]
+    text = "session_id,item_id,category,InvoiceNo,buy\n" + "\n".join(rows) + "\n"
+    frame = read_table(text.encode(), "yoochoose.csv").frame
+
+    proposal = infer_schema(frame)
+
+    assert "category" in proposal.data.categorical and "category" not in proposal.data.numeric
+    assert proposal.ignored["InvoiceNo"].startswith("looks like an invoice key (")  # a basket, as order_id is
+    validate(ExperimentConfig(data=proposal.data, tasks=proposal.tasks), frame)
+    # Unnamed, numbers with a few words stay numbers: validation names the rows holding text.
+    frame["weight"] = np.where(np.arange(n) % 40 == 0, "heavy", rng.random(n).round(3).astype(str))
+    proposal = infer_schema(frame)
+    assert "weight" in proposal.data.numeric
+    with pytest.raises(MtlrecError, match="column 'weight' is a numeric feature but has text in 50 rows"):
+        validate(ExperimentConfig(data=proposal.data, tasks=proposal.tasks), frame)
