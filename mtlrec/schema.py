@@ -408,7 +408,7 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
         if nunique[c] == 0:
             ignored[c] = "no values: every row is missing"
             continue
-        if nunique[c] == 1:
+        if nunique[c] == 1 and not s.isna().any():  # one value and empty rows (H&M's FN: 1 or empty) is a flag
             ignored[c] = "constant: it carries no information"
             for role, names, needs in _ID_NEEDS:
                 if _is_named(c, names):
@@ -648,7 +648,10 @@ def _label_problems(
     numeric = pd.to_numeric(s, errors="coerce") if not is_numeric(s) else s
     missing = s.isna().to_numpy()
     if missing.any():
-        return [f"{where} (task) has missing values in {_where(s, missing)}: fill or drop those rows"]
+        problem = f"{where} (task) has missing values in {_where(s, missing)}: fill or drop those rows"
+        if s.nunique() == 1:  # a flag written as 1 or empty
+            problem += f" (every other row holds {show_value(s.dropna().iloc[0])}: if empty means 0, fill them with 0)"
+        return [problem]
     if is_numeric(s):
         inf = ~np.isfinite(s.to_numpy(dtype=float))
         if inf.any():

@@ -407,3 +407,27 @@ def test_a_code_column_of_numbers_and_a_few_text_codes_is_categorical_and_valida
     assert "weight" in proposal.data.numeric
     with pytest.raises(MtlrecError, match="column 'weight' is a numeric feature but has text in 50 rows"):
         validate(ExperimentConfig(data=proposal.data, tasks=proposal.tasks), frame)
+
+
+def test_a_flag_written_as_1_or_empty_is_a_feature_not_a_constant(log):
+    # H&M's customers.csv has FN and Active as 1.0 or empty (1 in 35% of the rows): both were ignored as "constant:
+    # it carries no information", though present against missing is what they say.
+    rng = np.random.default_rng(7)
+    log["FN"] = np.where(rng.random(ROWS) < 0.35, 1.0, np.nan)
+    log["club_member_status"] = np.where(rng.random(ROWS) < 0.9, "ACTIVE", None)
+    log["country"] = "SE"  # one value in every row: constant
+
+    proposal = infer_schema(log)
+
+    assert {"FN", "club_member_status"} <= set(proposal.data.categorical)  # missing is a category of its own
+    assert proposal.ignored == {"country": "constant: it carries no information"}
+    # A label written so is a task, and validation says how to fill it.
+    log["liked"] = np.where(np.arange(ROWS) % 3 == 0, 1.0, np.nan)
+    proposal = infer_schema(log)
+    assert [t.name for t in proposal.tasks] == ["click", "liked"]
+    with pytest.raises(MtlrecError) as info:
+        validate(ExperimentConfig(data=proposal.data, tasks=proposal.tasks), log)
+    assert info.value.problems == [
+        "column 'liked' (task) has missing values in 200 rows (rows 2, 3, 5, ..., e.g. empty): fill or drop those "
+        "rows (every other row holds 1: if empty means 0, fill them with 0)"
+    ]
