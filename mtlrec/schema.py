@@ -130,6 +130,8 @@ _LABEL_FILLERS = {"is", "has", "did", "was", "y", "flag", "not"}
 # A label-named column whose values are binary spellings but for at most this share of rows is proposed as binary,
 # so that validation lists the odd rows instead of the column silently becoming a feature or a regression.
 MOSTLY_BINARY = 0.9
+# ...unless more than this many distinct numbers are the odd values: a count (votes, plays), proposed as regression.
+FEW_ODD_VALUES = 3
 # A text column whose values parse as numbers for at least this share of rows is proposed as numeric, so that
 # validation lists the text rows (mixed types) instead of the column silently becoming a category.
 MOSTLY_NUMERIC = 0.95
@@ -483,6 +485,12 @@ def skewed_target(series: pd.Series) -> bool:
     return bool(pd.notna(low) and pd.notna(skew) and low >= 0 and skew > 2)
 
 
+def regression_log1p(series: pd.Series) -> bool:
+    """Whether a column made a regression task trains on log1p, as inference proposes it and as the CLI and the Data
+    page set it for a column named or retyped as one: a skewed target (skewed_target), unless it holds 0/1 only."""
+    return skewed_target(series) and binary_coding(series) is None
+
+
 def _request_key_reason(column: str, keys: int, n: int) -> str:
     """Why a request key (display_id) is not a feature, and how to use it: as the user column, GAUC and the ranking
     metrics are computed per request, as MIND and Outbrain score their tasks."""
@@ -500,13 +508,15 @@ def _label_task(column: str, series: pd.Series, nunique: int) -> TaskSpec | None
     if binary_coding(series) is not None:
         return TaskSpec(column, "binary")
     if _label_name(column):
-        spelled = ~_odd_values(series)
-        if nunique <= 3 or spelled.mean() >= MOSTLY_BINARY:
+        odd = _odd_values(series)
+        # Many distinct numbers besides 0/1 are a count (Douban's Like: votes, 0 or 1 in 93% of the rows, 529 values).
+        counts = pd.to_numeric(pd.Series(pd.unique(series[odd])), errors="coerce").notna().sum() > FEW_ODD_VALUES
+        if nunique <= 3 or (~odd).mean() >= MOSTLY_BINARY and not counts:
             return TaskSpec(column, "binary")  # 1/2, a/b, 0/1/2 or a few odd values: validation says what is wrong
     elif not _regression_named(column):
         return None  # user_ctr, click_per_day: a number about clicks, not a click (a click count is named "click")
     if is_numeric(series):
-        return TaskSpec(column, "regression", log1p=skewed_target(series))
+        return TaskSpec(column, "regression", log1p=regression_log1p(series))
     if _mostly_numeric(series):
         return TaskSpec(column, "regression")  # validation lists the rows holding text
     return None

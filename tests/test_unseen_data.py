@@ -431,3 +431,31 @@ def test_a_flag_written_as_1_or_empty_is_a_feature_not_a_constant(log):
         "column 'liked' (task) has missing values in 200 rows (rows 2, 3, 5, ..., e.g. empty): fill or drop those "
         "rows (every other row holds 1: if empty means 0, fill them with 0)"
     ]
+
+
+def douban(rows: int = 2000) -> pd.DataFrame:
+    """Douban's DMSC layout: a 1-5 Star rating and Like, the votes a comment got (0 or 1 in most rows)."""
+    rng = np.random.default_rng(8)
+    return pd.DataFrame(
+        {
+            "Movie_Name_EN": rng.choice([f"Movie {i}" for i in range(40)], rows),
+            "Username": [f"user{i}" for i in rng.integers(0, 300, rows)],
+            "Date": pd.Timestamp("2017-01-01") + pd.to_timedelta(rng.integers(0, 900, rows), unit="D"),
+            "Star": rng.integers(1, 6, rows),
+            "Like": np.where(rng.random(rows) < 0.93, rng.integers(0, 2, rows), rng.zipf(1.6, rows) + 1),
+        }
+    )
+
+
+def test_a_vote_count_named_like_is_a_regression_task_not_a_binary_one_with_odd_rows():
+    # Douban's Like (0 or 1 in 93% of the rows, 529 distinct counts) was a binary task, and training said "values
+    # that are not 0/1 are in 3,664 rows: fix or drop those rows".
+    frame = douban()
+    assert frame["Like"].nunique() > 20
+
+    tasks = {t.name: t for t in infer_schema(frame).tasks}
+
+    assert tasks["Like"] == TaskSpec("Like", "regression", log1p=True)  # counts: a long right tail
+    # A few odd values beside 0/1 are still mistakes in a binary label, which validation names.
+    frame["Like"] = np.where(np.arange(len(frame)) % 100 == 0, 2, frame["Like"].clip(0, 1))
+    assert {t.name: t for t in infer_schema(frame).tasks}["Like"].type == "binary"
