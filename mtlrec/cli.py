@@ -221,6 +221,8 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
             d.numeric = [c for c in d.numeric if c not in gone]
             said = {leak.column for leak in leaks}
             leaks += [leak for leak in found if leak.column not in said]
+        for note in proposal.notes:  # an id column passed over for its empty rows
+            print(f"note: {note}")
         for leak in leaks:
             if leak.column not in chosen:
                 print(f"note: column '{leak.column}' is not used: {leak.reason()}; name it with --categorical or "
@@ -532,6 +534,8 @@ def cmd_infer(args: argparse.Namespace) -> int:
     for note in table.notes:
         print(f"note: {note}")
     print(f"user: {d.user_col}\nitem: {d.item_col}\ntime: {d.time_col}")
+    for note in proposal.notes:
+        print(f"note: {note}")
     print("tasks: " + ", ".join(f"{t.name} ({t.type}{', log1p' if t.log1p else ''})" for t in proposal.tasks))
     if not proposal.tasks:
         hint = label_hint(table.frame)

@@ -131,6 +131,7 @@ def propose_schema(frame: pd.DataFrame, path: str | None = None) -> SchemaPropos
     info = SAMPLES[str(path)[len(SAMPLE_PREFIX) :]]
     d = proposal.data
     d.user_col, d.item_col, d.time_col = info["user_col"], info["item_col"], info["time_col"]
+    proposal.notes = []  # about the id columns inference chose, replaced here
     labels = set(info["tasks"])
     proposal.tasks = [
         TaskSpec(name, kind, log1p=kind == "regression" and regression_log1p(frame[name]))

@@ -43,6 +43,11 @@ _TIME_NAMES = {
     "event_time",
     "unixtime",
 }
+# What an id column is for, so why it needs a value in every row.
+_ID_USES = {
+    "user": "GAUC, ranking metrics and recommendations group rows by user",
+    "item": "recommendations rank the items it names and leave out those a user has seen",
+}
 # Why a constant id column cannot be the user/item column.
 _ID_NEEDS = (
     ("user", _USER_NAMES, "GAUC, the user split and ranking metrics need several users"),
@@ -102,6 +107,7 @@ class SchemaProposal:
     tasks: list[TaskSpec]
     ignored: dict[str, str] = field(default_factory=dict)  # column -> reason
     leaks: list[Leak] = field(default_factory=list)  # the features set aside because they give a task away
+    notes: list[str] = field(default_factory=list)  # choices a person should know of (an id column passed over)
 
 
 def _squash(name: str) -> str:
@@ -378,19 +384,31 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
     numbered = [int(str(c)) for c in columns if re.fullmatch(r"[0-9]+", str(c))]
     positions = bool(numbered) and min(numbered) <= 1
 
-    def id_column(names: set[str], exclude: set[str]) -> str | None:
+    notes: list[str] = []
+
+    def id_column(role: str, names: set[str], exclude: set[str]) -> str | None:
         for c in columns:
-            if c in exclude:
+            if c in exclude or not (_is_named(c, names) and nunique[c] >= min(20, max(2, n // 50))):
                 continue
-            if _is_named(c, names) and nunique[c] >= min(20, max(2, n // 50)):
+            empty = int(series[c].isna().sum())
+            if not empty:
                 return c
+            # Diginetica's userId is empty in 88% of the rows, Online Retail's CustomerID in 25%: proposed, training
+            # refused them. As a feature, missing is a category; the next column named so is considered.
+            share = f"{empty / n:.0%}" if empty >= 0.01 * n else "under 1%"
+            notes.append(
+                f"column '{c}' is not proposed as the {role} column: it is empty in {empty:,} of {n:,} rows ({share}), "
+                f"and {_ID_USES[role]} (as a plain categorical feature, empty is a category). To make it the {role} "
+                f"column, fill or drop those rows and name it (CLI: --{role}-col {shlex.quote(str(c))}; on Data, "
+                f"choose it as the {role} column)"
+            )
         return None
 
     # Ali-CCP (the ESMM paper's dataset) names its fields by number: 101 is the user id and 205 the item id.
     ali_ccp = {"101", "205"} <= {str(c) for c in columns}
-    user_col = id_column(_USER_NAMES | ({"101"} if ali_ccp else set()), set())
-    item_col = id_column(_ITEM_NAMES | ({"205"} if ali_ccp else set()), {user_col}) or id_column(
-        _MORE_ITEM_NAMES, {user_col}
+    user_col = id_column("user", _USER_NAMES | ({"101"} if ali_ccp else set()), set())
+    item_col = id_column("item", _ITEM_NAMES | ({"205"} if ali_ccp else set()), {user_col}) or id_column(
+        "item", _MORE_ITEM_NAMES, {user_col}
     )
     evidence = {c: _time_evidence(c, series[c]) for c in columns if c not in (user_col, item_col) and nunique[c] > 1}
     # Values that are times before a name alone, then the finest (KuaiRand has a day and a time in ms); the other
@@ -472,7 +490,7 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
         data.categorical = [c for c in data.categorical if c != leak.column]
         data.numeric = [c for c in data.numeric if c != leak.column]
         ignored[leak.column] = leak.reason()
-    return SchemaProposal(data=data, tasks=tasks, ignored=ignored, leaks=leaks)
+    return SchemaProposal(data=data, tasks=tasks, ignored=ignored, leaks=leaks, notes=notes)
 
 
 def skewed_target(series: pd.Series) -> bool:
@@ -855,8 +873,8 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
             if c and c in f.columns and f[c].isna().any():
                 problems.append(
                     f"{prefix}{role} column '{c}' has missing values in {_where(f[c], f[c].isna().to_numpy())}: "
-                    f"GAUC, ranking metrics and recommendations group rows by {role}; fill or drop those rows, or "
-                    f"use the column as a plain categorical feature (no {role} column)"
+                    f"{_ID_USES[role]}; fill or drop those rows, or use the column as a plain categorical feature "
+                    f"(no {role} column)"
                 )
         if d.time_col and d.time_col in f.columns:
             parsed = parse_time(f[d.time_col])

@@ -399,6 +399,8 @@ def page() -> None:
     st.markdown(f"**{fmt.md(info['name'])}** · {fmt.count(info['rows'])} rows × {info['columns']} columns")
     for note in info.get("notes") or []:
         st.info(f"Loader: {fmt.plain(note)}")
+    for note in info.get("inferred") or []:
+        st.info(f"Inference: {fmt.plain(note)}")
     if info.get("ignored"):
         lines = "\n".join(f"- `{c}`: {why}" for c, why in info["ignored"].items())
         st.info(f"Set to **ignore** by inference (change it below):\n{lines}")

@@ -373,3 +373,14 @@ def test_a_label_retyped_as_regression_gets_log1p_as_the_cli_gives_it():
 
     assert [(t.name, t.type, t.log1p) for t in experiment(at).tasks] == [("like", "regression", True)]
     assert schema_editor(at).value.set_index("column").loc["like", "log1p"] == True  # noqa: E712 (numpy bool)
+
+
+def test_an_id_column_passed_over_for_its_empty_rows_is_said_on_the_page():
+    rows = 120
+    frame = pd.DataFrame({"userId": [float(i % 20) if i % 8 == 0 else None for i in range(rows)],
+                          "itemId": [f"i{i % 23}" for i in range(rows)], "click": [i % 2 for i in range(rows)]})  # fmt: skip
+    at = upload(open_page(), "sessions.csv", frame.to_csv(index=False).encode())
+
+    assert experiment(at).data.user_col is None
+    [note] = [i.value for i in at.info if i.value.startswith("Inference:")]
+    assert note.startswith("Inference: column 'userId' is not proposed as the user column: it is empty in 105 of 120")

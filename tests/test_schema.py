@@ -310,6 +310,11 @@ def test_validate_names_missing_user_and_item_ids(interactions):
         "user column 'user_id' has missing values in 2 rows (rows 4, 9, e.g. empty)",
         "item column 'item_id' has missing values in 1 row (row 6, e.g. empty)",
     ]
+    # GAUC groups rows by user, not by item: what an item column is for is recommendations.
+    assert info.value.problems[1].split(": ", 1)[1] == (
+        "recommendations rank the items it names and leave out those a user has seen; fill or drop those rows, or use "
+        "the column as a plain categorical feature (no item column)"
+    )
     config.data.user_col = config.data.item_col = None  # as plain categorical features, missing is a category
     validate(config, interactions)
 

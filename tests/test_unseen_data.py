@@ -459,3 +459,43 @@ def test_a_vote_count_named_like_is_a_regression_task_not_a_binary_one_with_odd_
     # A few odd values beside 0/1 are still mistakes in a binary label, which validation names.
     frame["Like"] = np.where(np.arange(len(frame)) % 100 == 0, 2, frame["Like"].clip(0, 1))
     assert {t.name: t for t in infer_schema(frame).tasks}["Like"].type == "binary"
+
+
+def diginetica(rows: int = ROWS) -> pd.DataFrame:
+    """Diginetica's layout: sessions, a userId known in 12% of the rows only, items and a purchase flag."""
+    rng = np.random.default_rng(9)
+    return pd.DataFrame(
+        {
+            "sessionId": np.arange(rows) // 5,
+            "userId": np.where(rng.random(rows) < 0.12, rng.integers(0, 40, rows), np.nan),
+            "itemId": rng.integers(0, 60, rows),
+            "eventdate": pd.Timestamp("2016-03-18") + pd.to_timedelta(rng.integers(0, 90, rows), unit="D"),
+            "purchase": rng.integers(0, 2, rows),
+        }
+    )
+
+
+def test_an_id_column_with_empty_rows_is_not_proposed_as_the_user_and_the_note_says_why(tmp_path, capsys):
+    # Diginetica's userId (88% empty), Online Retail's CustomerID (25%) and Last.fm's track_id (12%) were proposed,
+    # and training with the proposal refused them: "user column 'userId' has missing values in 52,820 rows".
+    frame = diginetica()
+    empty = int(frame["userId"].isna().sum())
+
+    proposal = infer_schema(frame)
+
+    assert (proposal.data.user_col, proposal.data.item_col) == (None, "itemId")
+    assert proposal.notes == [
+        f"column 'userId' is not proposed as the user column: it is empty in {empty:,} of {ROWS} rows "
+        f"({empty / ROWS:.0%}), and GAUC, ranking metrics and recommendations group rows by user (as a plain "
+        "categorical feature, empty is a category). To make it the user column, fill or drop those rows and name it "
+        "(CLI: --user-col userId; on Data, choose it as the user column)"
+    ]
+    assert "userId" in proposal.data.categorical
+    validate(ExperimentConfig(data=proposal.data, tasks=proposal.tasks), frame)  # trains as proposed
+    # The next column named as the user is taken instead.
+    frame["visitorid"] = np.arange(ROWS) % 30
+    assert infer_schema(frame).data.user_col == "visitorid"
+    # The CLI says it.
+    diginetica().to_csv(tmp_path / "diginetica.csv", index=False)
+    assert main(["infer", str(tmp_path / "diginetica.csv")]) == 0
+    assert "note: column 'userId' is not proposed as the user column: it is empty in " in capsys.readouterr().out
