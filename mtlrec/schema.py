@@ -20,18 +20,27 @@ from mtlrec.leakage import Leak, find_leaks
 _USER_NAMES = {
     "user", "userid", "uid", "customer", "customerid", "member", "memberid", "visitor", "visitorid", "account",
     "accountid", "reviewer", "reviewerid", "client", "clientid", "buyer", "buyerid", "viewer", "viewerid",
+    "cust", "custid",  # Netflix Prize's Cust_Id
 }  # fmt: skip
 _ITEM_NAMES = {
     "item", "itemid", "iid", "product", "productid", "movie", "movieid", "video", "videoid", "article",
     "articleid", "song", "songid", "track", "trackid", "sku", "asin", "photo", "photoid", "post", "postid",
     "doc", "docid", "ad", "adid", "content", "contentid", "business", "businessid", "book", "bookid", "isbn",
+    "joke", "jokeid",  # Jester's joke_id
 }  # fmt: skip
 # Item ids of public logs, taken only when no column has one of the names above (a poi_id beside an item_id is a
 # feature): Taobao display ads (adgroup_id), WeChat Channels (feedid), MIND (news_id), Meituan-like (poi_id), ad logs
-# (creative_id). Not app_id (Avazu's is the context an ad was shown in) nor artist_id (beside a track).
+# (creative_id), and the seller of a log of user-seller pairs (Tmall's repeat buyers: user_id, merchant_id, label,
+# where the label is about that merchant, so GAUC compares a user's merchants and recommendations rank them; beside
+# an item_id, the seller is a feature). Not app_id (Avazu's is the context an ad was shown in) nor artist_id (beside
+# a track).
 _MORE_ITEM_NAMES = {
     "adgroupid", "feedid", "newsid", "poiid", "creativeid", "noteid", "goodsid", "listingid", "recipeid",
+    "merchantid", "sellerid", "shopid",
 }  # fmt: skip
+# Words after an id that say how it was written, not what it names: Spotify's track_id_clean, user_idx, item_hash.
+_ID_QUALIFIERS = {"clean", "cleaned", "hash", "hashed", "raw", "encoded", "enc", "str", "orig", "original", "idx",
+                  "index"}  # fmt: skip
 _TIME_NAMES = {
     "timestamp",
     "time",
@@ -69,11 +78,12 @@ _BINARY_LABEL_TOKENS = {
     "target", "is_click", "collect", "download", "install", "subscribe", "skip", "dislike", "engaged", "forward",
     "forwarded", "repost", "retweet", "reply", "bookmark", "hate", "long_view", "longview", "skipped",
     "reordered", "reorder", "read", "reviewed",  # Instacart's reordered; Goodreads' is_read and is_reviewed
+    "trade", "traded", "attributed",  # IJCAI-18 Alimama's is_trade; TalkingData's is_attributed (the app installed)
 }  # fmt: skip
 _REGRESSION_LABEL_TOKENS = {"watch_time", "watchtime", "dwell", "dwell_time", "play_time", "playtime", "play_duration", "rating",
                             "stay_time", "view_time", "revenue", "gmv", "watch", "listen_time"}  # fmt: skip
 # Whole names of a rating label, too plain to count as a token inside other names (overall_rank, stars_count).
-_REGRESSION_LABEL_NAMES = {"overall", "stars"}  # Amazon reviews' rating; Yelp's
+_REGRESSION_LABEL_NAMES = {"overall", "stars", "star"}  # Amazon reviews' rating; Yelp's; Douban's (1-5)
 # Words before "id" in an id column written as one word (visitorid, transactionid): a category, never a number to
 # standardise, even when the name has no separator (a request key such as sessionid is ignored: _REQUEST_KEYS).
 _ID_PREFIXES = {
@@ -121,7 +131,12 @@ def _parts(name: str) -> list[str]:
 
 def _is_named(column: str, names: set[str]) -> bool:
     squashed = _squash(column)
-    return squashed in names or squashed.rstrip("s") in names
+    if squashed in names or squashed.rstrip("s") in names:
+        return True
+    parts = _parts(column)
+    while len(parts) > 1 and parts[-1] in _ID_QUALIFIERS:
+        parts = parts[:-1]
+    return "".join(parts) in names
 
 
 def _tokens(name: str) -> set[str]:
@@ -175,7 +190,7 @@ def negative_feedback(name: str) -> bool:
 
 
 def _regression_named(column: str) -> bool:
-    """A name that says "regression label": watch_time, dwell, rating, gmv... or exactly overall or stars."""
+    """A name that says "regression label": watch_time, dwell, rating, gmv... or exactly overall, stars or star."""
     return bool(_tokens(column) & _REGRESSION_LABEL_TOKENS) or str(column).strip().lower() in _REGRESSION_LABEL_NAMES
 
 
@@ -767,6 +782,8 @@ def label_hint(frame: pd.DataFrame) -> str:
     for column in frame.columns:
         s = frame[column]
         if is_numeric(s):
+            if (hint := _event_codes_hint(column, s)) is not None:
+                return hint
             continue
         present = s.iloc[:1000].dropna().astype(str)
         if _impression_lists(present):
@@ -781,6 +798,23 @@ def label_hint(frame: pd.DataFrame) -> str:
                 f"to predict (e.g. {values[-1]} = 1 where {column} is '{values[-1]}', else 0) and name those"
             )
     return binary_columns_hint(frame)
+
+
+def _event_codes_hint(column: str, s: pd.Series) -> str | None:
+    """The hint for event types written as integer codes (Tmall's action_type: 0 click, 1 cart, 2 buy, 3 favourite),
+    or None: the name says event codes (action_type, event, not event_hour) and a few integers are the values."""
+    parts = set(_parts(str(column)))
+    if not (parts & EVENT_WORDS and (_code_named(column) or parts <= EVENT_WORDS)):
+        return None
+    values = np.sort(pd.unique(s.dropna()))
+    if not 2 <= len(values) <= EVENT_TYPES or np.any(np.mod(values, 1) != 0):
+        return None
+    shown = [show_value(v) for v in values]
+    return (
+        f"; column '{column}' holds event types as codes ({', '.join(shown[:6])}{', ...' if len(shown) > 6 else ''}): "
+        f"add a 0/1 column per type you want to predict (e.g. {column}_{shown[-1]} = 1 where {column} is "
+        f"{shown[-1]}, else 0) and name those"
+    )
 
 
 def binary_columns_hint(frame: pd.DataFrame, limit: int = 8) -> str:

@@ -499,3 +499,68 @@ def test_an_id_column_with_empty_rows_is_not_proposed_as_the_user_and_the_note_s
     diginetica().to_csv(tmp_path / "diginetica.csv", index=False)
     assert main(["infer", str(tmp_path / "diginetica.csv")]) == 0
     assert "note: column 'userId' is not proposed as the user column: it is empty in " in capsys.readouterr().out
+
+
+def test_ids_named_as_in_netflix_jester_spotify_and_tmall_are_the_user_and_item():
+    # Netflix Prize's Cust_Id, Jester's joke_id and Spotify's track_id_clean were features; Tmall's repeat-buyer pairs
+    # (user_id, merchant_id, label: will the user buy from that merchant again) had no item, so no GAUC per user
+    # over merchants nor recommendations of merchants.
+    rng = np.random.default_rng(10)
+
+    def ids(prefix: str, count: int) -> list[str]:
+        return [f"{prefix}{i}" for i in rng.integers(0, count, ROWS)]
+
+    netflix = pd.DataFrame({"Movie_Id": ids("", 50), "Cust_Id": ids("", 80), "Rating": rng.integers(1, 6, ROWS)})
+    jester = pd.DataFrame({"user_id": ids("u", 40), "joke_id": ids("", 100), "rating": rng.normal(0, 5, ROWS)})
+    spotify = pd.DataFrame({"session_id": ids("s", 60), "track_id_clean": ids("t_", 90),
+                            "not_skipped": rng.integers(0, 2, ROWS)})  # fmt: skip
+    tmall = pd.DataFrame({"user_id": ids("", 90), "merchant_id": ids("", 40), "label": rng.integers(0, 2, ROWS)})
+
+    def roles(frame: pd.DataFrame) -> tuple:
+        data = infer_schema(frame).data
+        return data.user_col, data.item_col
+
+    assert roles(netflix) == ("Cust_Id", "Movie_Id")
+    assert roles(jester) == ("user_id", "joke_id")
+    assert roles(spotify) == (None, "track_id_clean")
+    assert roles(tmall) == ("user_id", "merchant_id")
+    tmall["item_id"] = ids("i", 70)  # beside an item, the merchant is one of its features (Tmall's user log)
+    assert roles(tmall) == ("user_id", "item_id")
+
+
+def test_labels_named_as_in_alimama_talkingdata_and_douban_are_tasks():
+    # IJCAI-18 Alimama's is_trade and TalkingData's is_attributed (0/1) were categorical features beside "no label
+    # column was recognised"; Douban's Star (a 1-5 rating, as rating and stars are) a feature.
+    frame = douban(ROWS)
+    frame["is_trade"] = (np.arange(ROWS) % 9 == 0).astype(int)
+    frame["is_attributed"] = (np.arange(ROWS) % 7 == 0).astype(int)
+    frame["user_star_level"] = np.arange(ROWS) % 10  # "star" inside a name is no label
+
+    tasks = {t.name: t.type for t in infer_schema(frame).tasks}
+
+    assert tasks == {"Star": "regression", "Like": "regression", "is_trade": "binary", "is_attributed": "binary"}
+
+
+def test_event_types_written_as_integer_codes_get_the_hint_to_split_them(tmp_path, capsys):
+    # Tmall's user log has action_type 0-3 (click, cart, buy, favourite) and no label: the hint looked at text only.
+    rng = np.random.default_rng(11)
+    frame = pd.DataFrame(
+        {
+            "user_id": rng.integers(0, 40, ROWS),
+            "item_id": rng.integers(0, 60, ROWS),
+            "event_hour": rng.integers(0, 24, ROWS),  # an hour of an event, not a type of one
+            "action_type": rng.choice([0, 0, 0, 1, 2, 3], ROWS),
+        }
+    )
+    frame.to_csv(tmp_path / "user_log.csv", index=False)
+
+    assert main(["train", str(tmp_path / "user_log.csv")]) == 2
+
+    assert capsys.readouterr().err.strip() == (
+        "error: no label columns were recognised in user_log.csv: name them with --tasks a,b,c; column 'action_type' "
+        "holds event types as codes (0, 1, 2, 3): add a 0/1 column per type you want to predict (e.g. action_type_3 "
+        "= 1 where action_type is 3, else 0) and name those"
+    )
+    frame.drop(columns="action_type").to_csv(tmp_path / "hours.csv", index=False)
+    assert main(["train", str(tmp_path / "hours.csv")]) == 2  # no hint for the hour
+    assert capsys.readouterr().err.strip().endswith("name them with --tasks a,b,c")
