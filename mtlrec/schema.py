@@ -39,8 +39,8 @@ _MORE_ITEM_NAMES = {
     "merchantid", "sellerid", "shopid",
 }  # fmt: skip
 # Words after an id that say how it was written, not what it names: Spotify's track_id_clean, user_idx, item_hash.
-_ID_QUALIFIERS = {"clean", "cleaned", "hash", "hashed", "raw", "encoded", "enc", "str", "orig", "original", "idx",
-                  "index"}  # fmt: skip
+# Not "index": item_index may be a position in a list shown.
+_ID_QUALIFIERS = {"clean", "cleaned", "hash", "hashed", "raw", "encoded", "enc", "str", "orig", "original", "idx"}
 _TIME_NAMES = {
     "timestamp",
     "time",
