@@ -692,7 +692,8 @@ def _label_problems(
     missing = s.isna().to_numpy()
     if missing.any():
         problem = f"{where} (task) has missing values in {_where(s, missing)}: fill or drop those rows"
-        if s.nunique() == 1:  # a flag written as 1 or empty
+        coding = binary_coding(s)
+        if coding is not None and set(coding[0].values()) == {1.0}:  # a flag written as 1 or empty
             problem += f" (every other row holds {show_value(s.dropna().iloc[0])}: if empty means 0, fill them with 0)"
         return [problem]
     if is_numeric(s):
@@ -806,7 +807,7 @@ def _event_codes_hint(column: str, s: pd.Series) -> str | None:
     parts = set(_parts(str(column)))
     if not (parts & EVENT_WORDS and (_code_named(column) or parts <= EVENT_WORDS)):
         return None
-    values = np.sort(pd.unique(s.dropna()))
+    values = np.sort(pd.unique(s.dropna().astype("float64")))
     if not 2 <= len(values) <= EVENT_TYPES or np.any(np.mod(values, 1) != 0):
         return None
     shown = [show_value(v) for v in values]

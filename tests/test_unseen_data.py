@@ -431,6 +431,10 @@ def test_a_flag_written_as_1_or_empty_is_a_feature_not_a_constant(log):
         "column 'liked' (task) has missing values in 200 rows (rows 2, 3, 5, ..., e.g. empty): fill or drop those "
         "rows (every other row holds 1: if empty means 0, fill them with 0)"
     ]
+    log["liked"] = log["liked"] - 1  # 0 or empty: what empty means is not said
+    with pytest.raises(MtlrecError) as info:
+        validate(ExperimentConfig(data=proposal.data, tasks=proposal.tasks), log)
+    assert info.value.problems[0].endswith("e.g. empty): fill or drop those rows")
 
 
 def douban(rows: int = 2000) -> pd.DataFrame:
