@@ -221,6 +221,8 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
             d.numeric = [c for c in d.numeric if c not in gone]
             said = {leak.column for leak in leaks}
             leaks += [leak for leak in found if leak.column not in said]
+        for note in proposal.notes:  # an id column passed over for its empty rows
+            print(f"note: {note}")
         for leak in leaks:
             if leak.column not in chosen:
                 print(f"note: column '{leak.column}' is not used: {leak.reason()}; name it with --categorical or "
@@ -241,8 +243,9 @@ def _apply_schema_flags(
 ) -> set[str]:
     """Apply --tasks, --task-types, --weights, --(no-)log1p, the column flags and --exclude over a schema: the one
     inference proposed, or a saved config's. A task named keeps what the schema says of it (its weight; log1p for a
-    skewed target) unless its type changes. Returns the columns named or excluded (they get no leak note)."""
-    from mtlrec.schema import binary_coding, skewed_target
+    skewed target); one whose type changes, or a new one, gets log1p as inference would propose it (a skewed
+    regression target: regression_log1p). Returns the columns named or excluded (they get no leak note)."""
+    from mtlrec.schema import binary_coding, regression_log1p
 
     d = config.data
     # The ids are features as inference proposes them (also ids named with --user-col/--item-col), or as a saved
@@ -284,9 +287,11 @@ def _apply_schema_flags(
         base[name].type if name in base else "binary" if binary_coding(frame[name]) else "regression" for name in names
     ]
     config.tasks = [
-        dataclasses.replace(base[name], type=kind, log1p=base[name].log1p and base[name].type == kind)
-        if name in base
-        else TaskSpec(name, kind, log1p=kind == "regression" and skewed_target(frame[name]))
+        dataclasses.replace(base[name])
+        if name in base and base[name].type == kind
+        else dataclasses.replace(
+            base.get(name, TaskSpec(name)), type=kind, log1p=kind == "regression" and regression_log1p(frame[name])
+        )
         for name, kind in zip(names, types, strict=True)
     ]
     weights = _numbers(args.weights, float, "--weights")
@@ -539,6 +544,8 @@ def cmd_infer(args: argparse.Namespace) -> int:
     for note in table.notes:
         print(f"note: {note}")
     print(f"user: {d.user_col}\nitem: {d.item_col}\ntime: {d.time_col}")
+    for note in proposal.notes:
+        print(f"note: {note}")
     print("tasks: " + ", ".join(f"{t.name} ({t.type}{', log1p' if t.log1p else ''})" for t in proposal.tasks))
     if not proposal.tasks:
         hint = label_hint(table.frame)

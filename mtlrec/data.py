@@ -15,7 +15,7 @@ from mtlrec.encode import Encoded, Encoder, category_keys
 from mtlrec.errors import MtlrecError
 from mtlrec.io import read_table
 from mtlrec.leakage import find_leaks
-from mtlrec.schema import SchemaProposal, check_frame, infer_schema, parse_time, show_value, skewed_target, validate
+from mtlrec.schema import SchemaProposal, check_frame, infer_schema, parse_time, regression_log1p, show_value, validate
 
 
 def ranking_note(data: DataConfig) -> str | None:
@@ -131,9 +131,10 @@ def propose_schema(frame: pd.DataFrame, path: str | None = None) -> SchemaPropos
     info = SAMPLES[str(path)[len(SAMPLE_PREFIX) :]]
     d = proposal.data
     d.user_col, d.item_col, d.time_col = info["user_col"], info["item_col"], info["time_col"]
+    proposal.notes = []  # about the id columns inference chose, replaced here
     labels = set(info["tasks"])
     proposal.tasks = [
-        TaskSpec(name, kind, log1p=kind == "regression" and skewed_target(frame[name]))
+        TaskSpec(name, kind, log1p=kind == "regression" and regression_log1p(frame[name]))
         for name, kind in info["tasks"].items()
     ]
     roles = {c for c in (d.user_col, d.item_col, d.time_col) if c}

@@ -20,18 +20,27 @@ from mtlrec.leakage import Leak, find_leaks
 _USER_NAMES = {
     "user", "userid", "uid", "customer", "customerid", "member", "memberid", "visitor", "visitorid", "account",
     "accountid", "reviewer", "reviewerid", "client", "clientid", "buyer", "buyerid", "viewer", "viewerid",
+    "cust", "custid",  # Netflix Prize's Cust_Id
 }  # fmt: skip
 _ITEM_NAMES = {
     "item", "itemid", "iid", "product", "productid", "movie", "movieid", "video", "videoid", "article",
     "articleid", "song", "songid", "track", "trackid", "sku", "asin", "photo", "photoid", "post", "postid",
     "doc", "docid", "ad", "adid", "content", "contentid", "business", "businessid", "book", "bookid", "isbn",
+    "joke", "jokeid",  # Jester's joke_id
 }  # fmt: skip
 # Item ids of public logs, taken only when no column has one of the names above (a poi_id beside an item_id is a
 # feature): Taobao display ads (adgroup_id), WeChat Channels (feedid), MIND (news_id), Meituan-like (poi_id), ad logs
-# (creative_id). Not app_id (Avazu's is the context an ad was shown in) nor artist_id (beside a track).
+# (creative_id), and the seller of a log of user-seller pairs (Tmall's repeat buyers: user_id, merchant_id, label,
+# where the label is about that merchant, so GAUC compares a user's merchants and recommendations rank them; beside
+# an item_id, the seller is a feature). Not app_id (Avazu's is the context an ad was shown in) nor artist_id (beside
+# a track).
 _MORE_ITEM_NAMES = {
     "adgroupid", "feedid", "newsid", "poiid", "creativeid", "noteid", "goodsid", "listingid", "recipeid",
+    "merchantid", "sellerid", "shopid",
 }  # fmt: skip
+# Words after an id that say how it was written, not what it names: Spotify's track_id_clean, user_idx, item_hash.
+# Not "index": item_index may be a position in a list shown.
+_ID_QUALIFIERS = {"clean", "cleaned", "hash", "hashed", "raw", "encoded", "enc", "str", "orig", "original", "idx"}
 _TIME_NAMES = {
     "timestamp",
     "time",
@@ -42,6 +51,11 @@ _TIME_NAMES = {
     "createdat",
     "event_time",
     "unixtime",
+}
+# What an id column is for, so why it needs a value in every row.
+_ID_USES = {
+    "user": "GAUC, ranking metrics and recommendations group rows by user",
+    "item": "recommendations rank the items it names and leave out those a user has seen",
 }
 # Why a constant id column cannot be the user/item column.
 _ID_NEEDS = (
@@ -64,11 +78,12 @@ _BINARY_LABEL_TOKENS = {
     "target", "is_click", "collect", "download", "install", "subscribe", "skip", "dislike", "engaged", "forward",
     "forwarded", "repost", "retweet", "reply", "bookmark", "hate", "long_view", "longview", "skipped",
     "reordered", "reorder", "read", "reviewed",  # Instacart's reordered; Goodreads' is_read and is_reviewed
+    "trade", "traded", "attributed",  # IJCAI-18 Alimama's is_trade; TalkingData's is_attributed (the app installed)
 }  # fmt: skip
 _REGRESSION_LABEL_TOKENS = {"watch_time", "watchtime", "dwell", "dwell_time", "play_time", "playtime", "play_duration", "rating",
                             "stay_time", "view_time", "revenue", "gmv", "watch", "listen_time"}  # fmt: skip
 # Whole names of a rating label, too plain to count as a token inside other names (overall_rank, stars_count).
-_REGRESSION_LABEL_NAMES = {"overall", "stars"}  # Amazon reviews' rating; Yelp's
+_REGRESSION_LABEL_NAMES = {"overall", "stars", "star"}  # Amazon reviews' rating; Yelp's; Douban's (1-5)
 # Words before "id" in an id column written as one word (visitorid, transactionid): a category, never a number to
 # standardise, even when the name has no separator (a request key such as sessionid is ignored: _REQUEST_KEYS).
 _ID_PREFIXES = {
@@ -83,6 +98,7 @@ _REQUEST_KEYS = {
     "impressionid": "impression", "impid": "impression", "displayid": "display", "requestid": "request",
     "reqid": "request", "sessionid": "session", "queryid": "query", "qid": "query", "searchid": "search",
     "srchid": "search", "pageviewid": "page-view", "orderid": "order", "basketid": "basket", "cartid": "cart",
+    "orderno": "order", "invoiceno": "invoice", "invoiceid": "invoice",  # Online Retail's InvoiceNo: a basket
 }  # fmt: skip
 # Numeric columns are read in blocks of at most this many values (32 MB of float64): a table may have thousands of
 # columns, and one conversion per block instead of per column keeps it fast; the cap keeps a tall table's copy small.
@@ -101,6 +117,7 @@ class SchemaProposal:
     tasks: list[TaskSpec]
     ignored: dict[str, str] = field(default_factory=dict)  # column -> reason
     leaks: list[Leak] = field(default_factory=list)  # the features set aside because they give a task away
+    notes: list[str] = field(default_factory=list)  # choices a person should know of (an id column passed over)
 
 
 def _squash(name: str) -> str:
@@ -114,7 +131,12 @@ def _parts(name: str) -> list[str]:
 
 def _is_named(column: str, names: set[str]) -> bool:
     squashed = _squash(column)
-    return squashed in names or squashed.rstrip("s") in names
+    if squashed in names or squashed.rstrip("s") in names:
+        return True
+    parts = _parts(column)
+    while len(parts) > 1 and parts[-1] in _ID_QUALIFIERS:
+        parts = parts[:-1]
+    return "".join(parts) in names
 
 
 def _tokens(name: str) -> set[str]:
@@ -129,6 +151,8 @@ _LABEL_FILLERS = {"is", "has", "did", "was", "y", "flag", "not"}
 # A label-named column whose values are binary spellings but for at most this share of rows is proposed as binary,
 # so that validation lists the odd rows instead of the column silently becoming a feature or a regression.
 MOSTLY_BINARY = 0.9
+# ...unless more than this many distinct numbers are the odd values: a count (votes, plays), proposed as regression.
+FEW_ODD_VALUES = 3
 # A text column whose values parse as numbers for at least this share of rows is proposed as numeric, so that
 # validation lists the text rows (mixed types) instead of the column silently becoming a category.
 MOSTLY_NUMERIC = 0.95
@@ -166,7 +190,7 @@ def negative_feedback(name: str) -> bool:
 
 
 def _regression_named(column: str) -> bool:
-    """A name that says "regression label": watch_time, dwell, rating, gmv... or exactly overall or stars."""
+    """A name that says "regression label": watch_time, dwell, rating, gmv... or exactly overall, stars or star."""
     return bool(_tokens(column) & _REGRESSION_LABEL_TOKENS) or str(column).strip().lower() in _REGRESSION_LABEL_NAMES
 
 
@@ -191,13 +215,20 @@ _AGGREGATE_WORDS = {"cnt", "count", "counts", "num", "number", "sum", "avg", "me
                     "pct", "percent", "freq", "qty", "quantity", "amount", "total", "rate", "ratio", "clicks",
                     "views", "sales", "orders", "visits", "items", "users", "products", "buyers"}  # fmt: skip
 _QUANTITY_WORDS = {"click", "view", "sale", "order", "visit", "price", "duration", "score", "size", "length", "age"}
+# Last words of a name whose integers number places, devices, sources and sellers (TalkingData's app, device, os,
+# channel and ip; ICME TikTok's user_city and item_city): codes, unless counted (num_device, clicks_per_city) or the
+# name goes on after the word (device_ratio, app_usage_seconds, city_population: quantities about one).
+_ENTITY_WORDS = {"city", "country", "region", "province", "device", "os", "channel", "app", "ip", "site", "domain",
+                 "brand", "shop", "seller", "merchant", "store", "campaign"}  # fmt: skip
 
 
 def _code_named(column: str, number_names: bool = True) -> bool:
     """A name saying its integers are codes, not quantities: categorical_2 (AliExpress), C14 (Avazu, Criteo), 101
     or 205_14 (Ali-CCP's feature fields; not when `number_names` is False: the columns of pd.DataFrame(array) are
-    positions, 0..N-1), category_code, cat1 (Criteo Attribution's hashed codes: a word's trailing digits number it).
-    Standardised as numbers, such columns cost AliExpress-shaped data a click AUC of 0.67 (0.51 instead)."""
+    positions, 0..N-1), category_code, cat1 (Criteo Attribution's hashed codes: a word's trailing digits number it),
+    or a name ending in a place, device, source or seller: user_city, device, os, channel, app, ip, shop.
+    Standardised as numbers, such columns cost AliExpress-shaped data a click AUC of 0.67 (0.51 instead), and
+    TalkingData-shaped data 0.59 (0.77 as codes)."""
     name = str(column).strip()
     words = [re.sub(r"(?<=[a-z])\d+$", "", w) for w in _parts(name)]
     if words and words[-1] in _CODE_WORDS:  # age_category, size_code, click_type, rate_type: codes...
@@ -207,6 +238,8 @@ def _code_named(column: str, number_names: bool = True) -> bool:
         return not counted
     if set(words) & _AGGREGATE_WORDS:  # cate_click_cnt_7d, type_count: counts, not codes
         return False
+    if words and words[-1] in _ENTITY_WORDS:  # user_city, device, os, order_channel: codes
+        return True
     if set(words) & _QUANTITY_WORDS:  # category_click, category_price: quantities
         return False
     return (
@@ -366,19 +399,31 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
     numbered = [int(str(c)) for c in columns if re.fullmatch(r"[0-9]+", str(c))]
     positions = bool(numbered) and min(numbered) <= 1
 
-    def id_column(names: set[str], exclude: set[str]) -> str | None:
+    notes: list[str] = []
+
+    def id_column(role: str, names: set[str], exclude: set[str]) -> str | None:
         for c in columns:
-            if c in exclude:
+            if c in exclude or not (_is_named(c, names) and nunique[c] >= min(20, max(2, n // 50))):
                 continue
-            if _is_named(c, names) and nunique[c] >= min(20, max(2, n // 50)):
+            empty = int(series[c].isna().sum())
+            if not empty:
                 return c
+            # Diginetica's userId is empty in 88% of the rows, Online Retail's CustomerID in 25%: proposed, training
+            # refused them. As a feature, missing is a category; the next column named so is considered.
+            share = f"{empty / n:.0%}" if empty >= 0.01 * n else "under 1%"
+            notes.append(
+                f"column '{c}' is not proposed as the {role} column: it is empty in {empty:,} of {n:,} rows ({share}), "
+                f"and {_ID_USES[role]} (as a plain categorical feature, empty is a category). To make it the {role} "
+                f"column, fill or drop those rows and name it (CLI: --{role}-col {shlex.quote(str(c))}; on Data, "
+                f"choose it as the {role} column)"
+            )
         return None
 
     # Ali-CCP (the ESMM paper's dataset) names its fields by number: 101 is the user id and 205 the item id.
     ali_ccp = {"101", "205"} <= {str(c) for c in columns}
-    user_col = id_column(_USER_NAMES | ({"101"} if ali_ccp else set()), set())
-    item_col = id_column(_ITEM_NAMES | ({"205"} if ali_ccp else set()), {user_col}) or id_column(
-        _MORE_ITEM_NAMES, {user_col}
+    user_col = id_column("user", _USER_NAMES | ({"101"} if ali_ccp else set()), set())
+    item_col = id_column("item", _ITEM_NAMES | ({"205"} if ali_ccp else set()), {user_col}) or id_column(
+        "item", _MORE_ITEM_NAMES, {user_col}
     )
     evidence = {c: _time_evidence(c, series[c]) for c in columns if c not in (user_col, item_col) and nunique[c] > 1}
     # Values that are times before a name alone, then the finest (KuaiRand has a day and a time in ms); the other
@@ -398,7 +443,7 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
         if nunique[c] == 0:
             ignored[c] = "no values: every row is missing"
             continue
-        if nunique[c] == 1:
+        if nunique[c] == 1 and not s.isna().any():  # one value and empty rows (H&M's FN: 1 or empty) is a flag
             ignored[c] = "constant: it carries no information"
             for role, names, needs in _ID_NEEDS:
                 if _is_named(c, names):
@@ -436,8 +481,8 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
             else:  # an id is a category, whatever its number of values (standardising ids means nothing)
                 coded = id_named or _code_named(c, number_names=not positions)
                 (categorical if integer and (nunique[c] <= 32 or coded) else numeric).append(c)
-        elif nunique[c] > 32 and _mostly_numeric(s):
-            numeric.append(c)  # validation lists the rows holding text
+        elif nunique[c] > 32 and _mostly_numeric(s) and not (_id_named(c) or _code_named(c, not positions)):
+            numeric.append(c)  # validation lists the rows holding text (a code column's text is a code: below)
         elif nunique[c] > 0.5 * n and n > 100:
             ignored[c] = (
                 f"{nunique[c]:,} distinct values in {n:,} rows: looks like a row id or free text"
@@ -460,7 +505,7 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
         data.categorical = [c for c in data.categorical if c != leak.column]
         data.numeric = [c for c in data.numeric if c != leak.column]
         ignored[leak.column] = leak.reason()
-    return SchemaProposal(data=data, tasks=tasks, ignored=ignored, leaks=leaks)
+    return SchemaProposal(data=data, tasks=tasks, ignored=ignored, leaks=leaks, notes=notes)
 
 
 def skewed_target(series: pd.Series) -> bool:
@@ -471,6 +516,12 @@ def skewed_target(series: pd.Series) -> bool:
     values = series.astype("float64")  # nullable Int64/Float64: pd.NA would make the comparisons ambiguous
     low, skew = values.min(), values.skew()
     return bool(pd.notna(low) and pd.notna(skew) and low >= 0 and skew > 2)
+
+
+def regression_log1p(series: pd.Series) -> bool:
+    """Whether a column made a regression task trains on log1p, as inference proposes it and as the CLI and the Data
+    page set it for a column named or retyped as one: a skewed target (skewed_target), unless it holds 0/1 only."""
+    return skewed_target(series) and binary_coding(series) is None
 
 
 def _request_key_reason(column: str, keys: int, n: int) -> str:
@@ -490,13 +541,15 @@ def _label_task(column: str, series: pd.Series, nunique: int) -> TaskSpec | None
     if binary_coding(series) is not None:
         return TaskSpec(column, "binary")
     if _label_name(column):
-        spelled = ~_odd_values(series)
-        if nunique <= 3 or spelled.mean() >= MOSTLY_BINARY:
+        odd = _odd_values(series)
+        # Many distinct numbers besides 0/1 are a count (Douban's Like: votes, 0 or 1 in 93% of the rows, 529 values).
+        counts = pd.to_numeric(pd.Series(pd.unique(series[odd])), errors="coerce").notna().sum() > FEW_ODD_VALUES
+        if nunique <= 3 or (~odd).mean() >= MOSTLY_BINARY and not counts:
             return TaskSpec(column, "binary")  # 1/2, a/b, 0/1/2 or a few odd values: validation says what is wrong
     elif not _regression_named(column):
         return None  # user_ctr, click_per_day: a number about clicks, not a click (a click count is named "click")
     if is_numeric(series):
-        return TaskSpec(column, "regression", log1p=skewed_target(series))
+        return TaskSpec(column, "regression", log1p=regression_log1p(series))
     if _mostly_numeric(series):
         return TaskSpec(column, "regression")  # validation lists the rows holding text
     return None
@@ -638,7 +691,11 @@ def _label_problems(
     numeric = pd.to_numeric(s, errors="coerce") if not is_numeric(s) else s
     missing = s.isna().to_numpy()
     if missing.any():
-        return [f"{where} (task) has missing values in {_where(s, missing)}: fill or drop those rows"]
+        problem = f"{where} (task) has missing values in {_where(s, missing)}: fill or drop those rows"
+        coding = binary_coding(s)
+        if coding is not None and set(coding[0].values()) == {1.0}:  # a flag written as 1 or empty
+            problem += f" (every other row holds {show_value(s.dropna().iloc[0])}: if empty means 0, fill them with 0)"
+        return [problem]
     if is_numeric(s):
         inf = ~np.isfinite(s.to_numpy(dtype=float))
         if inf.any():
@@ -726,6 +783,8 @@ def label_hint(frame: pd.DataFrame) -> str:
     for column in frame.columns:
         s = frame[column]
         if is_numeric(s):
+            if (hint := _event_codes_hint(column, s)) is not None:
+                return hint
             continue
         present = s.iloc[:1000].dropna().astype(str)
         if _impression_lists(present):
@@ -740,6 +799,23 @@ def label_hint(frame: pd.DataFrame) -> str:
                 f"to predict (e.g. {values[-1]} = 1 where {column} is '{values[-1]}', else 0) and name those"
             )
     return binary_columns_hint(frame)
+
+
+def _event_codes_hint(column: str, s: pd.Series) -> str | None:
+    """The hint for event types written as integer codes (Tmall's action_type: 0 click, 1 cart, 2 buy, 3 favourite),
+    or None: the name says event codes (action_type, event, not event_hour) and a few integers are the values."""
+    parts = set(_parts(str(column)))
+    if not (parts & EVENT_WORDS and (_code_named(column) or parts <= EVENT_WORDS)):
+        return None
+    values = np.sort(pd.unique(s.dropna().astype("float64")))
+    if not 2 <= len(values) <= EVENT_TYPES or np.any(np.mod(values, 1) != 0):
+        return None
+    shown = [show_value(v) for v in values]
+    return (
+        f"; column '{column}' holds event types as codes ({', '.join(shown[:6])}{', ...' if len(shown) > 6 else ''}): "
+        f"add a 0/1 column per type you want to predict (e.g. {column}_{shown[-1]} = 1 where {column} is "
+        f"{shown[-1]}, else 0) and name those"
+    )
 
 
 def binary_columns_hint(frame: pd.DataFrame, limit: int = 8) -> str:
@@ -832,8 +908,8 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
             if c and c in f.columns and f[c].isna().any():
                 problems.append(
                     f"{prefix}{role} column '{c}' has missing values in {_where(f[c], f[c].isna().to_numpy())}: "
-                    f"GAUC, ranking metrics and recommendations group rows by {role}; fill or drop those rows, or "
-                    f"use the column as a plain categorical feature (no {role} column)"
+                    f"{_ID_USES[role]}; fill or drop those rows, or use the column as a plain categorical feature "
+                    f"(no {role} column)"
                 )
         if d.time_col and d.time_col in f.columns:
             parsed = parse_time(f[d.time_col])

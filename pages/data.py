@@ -17,7 +17,7 @@ from mtlrec.errors import MtlrecError  # noqa: E402
 from mtlrec.io import UPLOAD_TYPES  # noqa: E402
 from mtlrec.leakage import find_leaks  # noqa: E402
 from mtlrec.sample import SAMPLES  # noqa: E402
-from mtlrec.schema import binary_coding, is_numeric, skewed_target, validate  # noqa: E402
+from mtlrec.schema import binary_coding, is_numeric, regression_log1p, skewed_target, validate  # noqa: E402
 from ui import state  # noqa: E402
 
 NONE = "(none)"
@@ -180,11 +180,13 @@ def editor_table(
         values = frame[column]
         if column in tasks:
             role, kind, log1p = "label", tasks[column].type, tasks[column].log1p
+            if kind == "binary":  # what it gets if retyped as regression, as the CLI's --task-types gives it
+                log1p = regression_log1p(values)
         else:
             role = "categorical" if column in categorical else "numeric" if column in numeric else "ignore"
             # More than two distinct values (in the summary's rows, a part of these) is never a binary coding.
             coded = distinct.get(column, 0) <= 2 and binary_coding(values) is not None
-            # As it would be proposed as a label: log1p on for a skewed target (mtlrec.schema.skewed_target).
+            # As it would be proposed as a label: log1p on for a skewed target (mtlrec.schema.regression_log1p).
             kind = "binary" if coded or not is_numeric(values) else "regression"
             log1p = kind == "regression" and skewed_target(values)
         rows.append(
@@ -397,6 +399,8 @@ def page() -> None:
     st.markdown(f"**{fmt.md(info['name'])}** · {fmt.count(info['rows'])} rows × {info['columns']} columns")
     for note in info.get("notes") or []:
         st.info(f"Loader: {fmt.plain(note)}")
+    for note in info.get("inferred") or []:
+        st.info(f"Inference: {fmt.plain(note)}")
     if info.get("ignored"):
         lines = "\n".join(f"- `{c}`: {why}" for c, why in info["ignored"].items())
         st.info(f"Set to **ignore** by inference (change it below):\n{lines}")

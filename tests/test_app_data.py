@@ -357,3 +357,30 @@ def test_loader_notes_naming_dollar_columns_are_not_set_as_latex():
     assert "'Price (\\$)', 'Tax (\\$)'" in note
     assert fmt.plain("a `code` span, 5 $ and 10 $") == "a `code` span, 5 \\$ and 10 \\$"
     assert fmt.plain(f"column '{fmt.md('Price ($)')}'") == "column 'Price (\\$)'"  # escaped once, not twice
+
+
+def test_a_label_retyped_as_regression_gets_log1p_as_the_cli_gives_it():
+    # like (0/1 but for a few vote counts) is proposed as binary; retyped as regression in the table, it trained on
+    # raw counts (the log1p cell of a binary label was off), while --task-types regression gives it log1p.
+    rows = 200
+    like = [[40, 300, 2000][i % 3] if i % 50 == 0 else i % 2 for i in range(rows)]
+    frame = pd.DataFrame({"user_id": [f"u{i % 9}" for i in range(rows)], "item_id": [f"i{i % 23}" for i in range(rows)],
+                          "device": ["ios", "web"] * (rows // 2), "like": like})  # fmt: skip
+    at = upload(open_page(), "votes.csv", frame.to_csv(index=False).encode())
+    assert [(t.name, t.type) for t in experiment(at).tasks] == [("like", "binary")]
+
+    edit(at, {"like": {"task type": "regression"}})
+
+    assert [(t.name, t.type, t.log1p) for t in experiment(at).tasks] == [("like", "regression", True)]
+    assert schema_editor(at).value.set_index("column").loc["like", "log1p"] == True  # noqa: E712 (numpy bool)
+
+
+def test_an_id_column_passed_over_for_its_empty_rows_is_said_on_the_page():
+    rows = 120
+    frame = pd.DataFrame({"userId": [float(i % 20) if i % 8 == 0 else None for i in range(rows)],
+                          "itemId": [f"i{i % 23}" for i in range(rows)], "click": [i % 2 for i in range(rows)]})  # fmt: skip
+    at = upload(open_page(), "sessions.csv", frame.to_csv(index=False).encode())
+
+    assert experiment(at).data.user_col is None
+    [note] = [i.value for i in at.info if i.value.startswith("Inference:")]
+    assert note.startswith("Inference: column 'userId' is not proposed as the user column: it is empty in 105 of 120")

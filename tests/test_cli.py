@@ -887,3 +887,19 @@ def test_a_run_trained_on_a_folder_of_parquet_parts_recommends_from_it(tmp_path,
 
     assert main(["recommend", "--run", str(out), "--user", str(frame["user_id"].iloc[0]), "--k", "3"]) == 0
     assert capsys.readouterr().out.count("\n") >= 4  # a header and three items
+
+
+def test_a_task_retyped_as_regression_gets_the_log1p_an_inferred_regression_task_gets(tmp_path):
+    # like (0/1 but for a few vote counts) is proposed as binary; retyped with --task-types it trained on raw counts,
+    # while the same column named with --tasks only, or made a regression label on the Data page, got log1p.
+    rng = np.random.default_rng(2)
+    n = 2000
+    like = np.where(np.arange(n) % 50 == 0, rng.choice([40, 300, 2000], n), rng.integers(0, 2, n))
+    frame = pd.DataFrame({"user": rng.integers(0, 100, n), "item": rng.integers(0, 80, n), "like": like})
+    frame.to_csv(tmp_path / "votes.csv", index=False)
+    args = ["train", str(tmp_path / "votes.csv"), "--size", "tiny", "--epochs", "1", "--quiet"]
+
+    assert main([*args, "--task-types", "regression", "--out", str(tmp_path / "run")]) == 0
+
+    [task] = json.loads((tmp_path / "run" / "config.json").read_text())["tasks"]
+    assert (task["name"], task["type"], task["log1p"]) == ("like", "regression", True)

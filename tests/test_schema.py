@@ -310,6 +310,11 @@ def test_validate_names_missing_user_and_item_ids(interactions):
         "user column 'user_id' has missing values in 2 rows (rows 4, 9, e.g. empty)",
         "item column 'item_id' has missing values in 1 row (row 6, e.g. empty)",
     ]
+    # GAUC groups rows by user, not by item: what an item column is for is recommendations.
+    assert info.value.problems[1].split(": ", 1)[1] == (
+        "recommendations rank the items it names and leave out those a user has seen; fill or drop those rows, or use "
+        "the column as a plain categorical feature (no item column)"
+    )
     config.data.user_col = config.data.item_col = None  # as plain categorical features, missing is a category
     validate(config, interactions)
 
@@ -761,3 +766,19 @@ def test_instacart_goodreads_and_kuairand_names_from_an_audit():
     assert [t.name for t in proposal.tasks] == ["reordered", "is_read", "is_reviewed"]
     assert "onehot_feat1" in proposal.data.categorical
     assert proposal.ignored["order_id"].startswith("looks like an order key (400 keys in 2,000 rows)")
+
+
+def test_integer_codes_named_as_places_devices_sources_or_sellers_are_categories_but_quantities_about_them_are_not():
+    # TalkingData's app, device, os, channel and ip and ICME TikTok's user_city and item_city (over 32 values each)
+    # were standardised as numbers: click AUC 0.59 instead of 0.77 with them as codes.
+    rng = np.random.default_rng(2)
+    n = 600
+    codes = ("ip", "app", "device", "os", "channel", "user_city", "itemCity", "country", "shop", "merchant", "store")
+    quantities = ("device_ratio", "price", "app_usage_seconds", "city_population", "num_device", "clicks_per_city")
+    frame = pd.DataFrame({name: rng.integers(0, 300, n) for name in codes + quantities})
+    frame["is_click"] = rng.integers(0, 2, n)
+
+    proposal = infer_schema(frame)
+
+    assert set(proposal.data.categorical) == set(codes)
+    assert set(proposal.data.numeric) == set(quantities)

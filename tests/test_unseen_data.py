@@ -383,3 +383,188 @@ def test_ids_excel_saved_in_scientific_notation_are_named_in_a_note():
     ]  # not views (1.5E+06...): Excel writes numbers below 10^11 in full, so these were written so on purpose
     assert read_table(csv("d"), "plain.csv").notes == []  # the ids in full
     assert read_table(csv(".9E"), "precise.csv").notes == []  # ten digits: not Excel's rounding
+
+
+def test_a_code_column_of_numbers_and_a_few_text_codes_is_categorical_and_validates():
+    # Yoochoose's category is a number or "S" (a special offer) and Online Retail's InvoiceNo a number or "C536405"
+    # (a cancellation): proposed as numbers, training refused them ("numeric feature but has text in 1,662 rows").
+    rng = np.random.default_rng(6)
+    n = 2000
+    category = np.where(rng.random(n) < 0.03, "S", rng.integers(0, 300, n).astype(str))
+    invoice = np.where(rng.random(n) < 0.03, "C", "") + (536365 + rng.integers(0, 600, n)).astype(str)
+    rows = [f"{i % 400},{214_800_000 + i % 150},{category[i]},{invoice[i]},{i % 7 // 6}" for i in range(n)]
+    text = "session_id,item_id,category,InvoiceNo,buy\n" + "\n".join(rows) + "\n"
+    frame = read_table(text.encode(), "yoochoose.csv").frame
+
+    proposal = infer_schema(frame)
+
+    assert "category" in proposal.data.categorical and "category" not in proposal.data.numeric
+    assert proposal.ignored["InvoiceNo"].startswith("looks like an invoice key (")  # a basket, as order_id is
+    validate(ExperimentConfig(data=proposal.data, tasks=proposal.tasks), frame)
+    # Unnamed, numbers with a few words stay numbers: validation names the rows holding text.
+    frame["weight"] = np.where(np.arange(n) % 40 == 0, "heavy", rng.random(n).round(3).astype(str))
+    proposal = infer_schema(frame)
+    assert "weight" in proposal.data.numeric
+    with pytest.raises(MtlrecError, match="column 'weight' is a numeric feature but has text in 50 rows"):
+        validate(ExperimentConfig(data=proposal.data, tasks=proposal.tasks), frame)
+
+
+def test_a_flag_written_as_1_or_empty_is_a_feature_not_a_constant(log):
+    # H&M's customers.csv has FN and Active as 1.0 or empty (1 in 35% of the rows): both were ignored as "constant:
+    # it carries no information", though present against missing is what they say.
+    rng = np.random.default_rng(7)
+    log["FN"] = np.where(rng.random(ROWS) < 0.35, 1.0, np.nan)
+    log["club_member_status"] = np.where(rng.random(ROWS) < 0.9, "ACTIVE", None)
+    log["country"] = "SE"  # one value in every row: constant
+
+    proposal = infer_schema(log)
+
+    assert {"FN", "club_member_status"} <= set(proposal.data.categorical)  # missing is a category of its own
+    assert proposal.ignored == {"country": "constant: it carries no information"}
+    # A label written so is a task, and validation says how to fill it.
+    log["liked"] = np.where(np.arange(ROWS) % 3 == 0, 1.0, np.nan)
+    proposal = infer_schema(log)
+    assert [t.name for t in proposal.tasks] == ["click", "liked"]
+    with pytest.raises(MtlrecError) as info:
+        validate(ExperimentConfig(data=proposal.data, tasks=proposal.tasks), log)
+    assert info.value.problems == [
+        "column 'liked' (task) has missing values in 200 rows (rows 2, 3, 5, ..., e.g. empty): fill or drop those "
+        "rows (every other row holds 1: if empty means 0, fill them with 0)"
+    ]
+    log["liked"] = log["liked"] - 1  # 0 or empty: what empty means is not said
+    with pytest.raises(MtlrecError) as info:
+        validate(ExperimentConfig(data=proposal.data, tasks=proposal.tasks), log)
+    assert info.value.problems[0].endswith("e.g. empty): fill or drop those rows")
+
+
+def douban(rows: int = 2000) -> pd.DataFrame:
+    """Douban's DMSC layout: a 1-5 Star rating and Like, the votes a comment got (0 or 1 in most rows)."""
+    rng = np.random.default_rng(8)
+    return pd.DataFrame(
+        {
+            "Movie_Name_EN": rng.choice([f"Movie {i}" for i in range(40)], rows),
+            "Username": [f"user{i}" for i in rng.integers(0, 300, rows)],
+            "Date": pd.Timestamp("2017-01-01") + pd.to_timedelta(rng.integers(0, 900, rows), unit="D"),
+            "Star": rng.integers(1, 6, rows),
+            "Like": np.where(rng.random(rows) < 0.93, rng.integers(0, 2, rows), rng.zipf(1.6, rows) + 1),
+        }
+    )
+
+
+def test_a_vote_count_named_like_is_a_regression_task_not_a_binary_one_with_odd_rows():
+    # Douban's Like (0 or 1 in 93% of the rows, 529 distinct counts) was a binary task, and training said "values
+    # that are not 0/1 are in 3,664 rows: fix or drop those rows".
+    frame = douban()
+    assert frame["Like"].nunique() > 20
+
+    tasks = {t.name: t for t in infer_schema(frame).tasks}
+
+    assert tasks["Like"] == TaskSpec("Like", "regression", log1p=True)  # counts: a long right tail
+    # A few odd values beside 0/1 are still mistakes in a binary label, which validation names.
+    frame["Like"] = np.where(np.arange(len(frame)) % 100 == 0, 2, frame["Like"].clip(0, 1))
+    assert {t.name: t for t in infer_schema(frame).tasks}["Like"].type == "binary"
+
+
+def diginetica(rows: int = ROWS) -> pd.DataFrame:
+    """Diginetica's layout: sessions, a userId known in 12% of the rows only, items and a purchase flag."""
+    rng = np.random.default_rng(9)
+    return pd.DataFrame(
+        {
+            "sessionId": np.arange(rows) // 5,
+            "userId": np.where(rng.random(rows) < 0.12, rng.integers(0, 40, rows), np.nan),
+            "itemId": rng.integers(0, 60, rows),
+            "eventdate": pd.Timestamp("2016-03-18") + pd.to_timedelta(rng.integers(0, 90, rows), unit="D"),
+            "purchase": rng.integers(0, 2, rows),
+        }
+    )
+
+
+def test_an_id_column_with_empty_rows_is_not_proposed_as_the_user_and_the_note_says_why(tmp_path, capsys):
+    # Diginetica's userId (88% empty), Online Retail's CustomerID (25%) and Last.fm's track_id (12%) were proposed,
+    # and training with the proposal refused them: "user column 'userId' has missing values in 52,820 rows".
+    frame = diginetica()
+    empty = int(frame["userId"].isna().sum())
+
+    proposal = infer_schema(frame)
+
+    assert (proposal.data.user_col, proposal.data.item_col) == (None, "itemId")
+    assert proposal.notes == [
+        f"column 'userId' is not proposed as the user column: it is empty in {empty:,} of {ROWS} rows "
+        f"({empty / ROWS:.0%}), and GAUC, ranking metrics and recommendations group rows by user (as a plain "
+        "categorical feature, empty is a category). To make it the user column, fill or drop those rows and name it "
+        "(CLI: --user-col userId; on Data, choose it as the user column)"
+    ]
+    assert "userId" in proposal.data.categorical
+    validate(ExperimentConfig(data=proposal.data, tasks=proposal.tasks), frame)  # trains as proposed
+    # The next column named as the user is taken instead.
+    frame["visitorid"] = np.arange(ROWS) % 30
+    assert infer_schema(frame).data.user_col == "visitorid"
+    # The CLI says it.
+    diginetica().to_csv(tmp_path / "diginetica.csv", index=False)
+    assert main(["infer", str(tmp_path / "diginetica.csv")]) == 0
+    assert "note: column 'userId' is not proposed as the user column: it is empty in " in capsys.readouterr().out
+
+
+def test_ids_named_as_in_netflix_jester_spotify_and_tmall_are_the_user_and_item():
+    # Netflix Prize's Cust_Id, Jester's joke_id and Spotify's track_id_clean were features; Tmall's repeat-buyer pairs
+    # (user_id, merchant_id, label: will the user buy from that merchant again) had no item, so no GAUC per user
+    # over merchants nor recommendations of merchants.
+    rng = np.random.default_rng(10)
+
+    def ids(prefix: str, count: int) -> list[str]:
+        return [f"{prefix}{i}" for i in rng.integers(0, count, ROWS)]
+
+    netflix = pd.DataFrame({"Movie_Id": ids("", 50), "Cust_Id": ids("", 80), "Rating": rng.integers(1, 6, ROWS)})
+    jester = pd.DataFrame({"user_id": ids("u", 40), "joke_id": ids("", 100), "rating": rng.normal(0, 5, ROWS)})
+    spotify = pd.DataFrame({"session_id": ids("s", 60), "track_id_clean": ids("t_", 90),
+                            "not_skipped": rng.integers(0, 2, ROWS)})  # fmt: skip
+    tmall = pd.DataFrame({"user_id": ids("", 90), "merchant_id": ids("", 40), "label": rng.integers(0, 2, ROWS)})
+
+    def roles(frame: pd.DataFrame) -> tuple:
+        data = infer_schema(frame).data
+        return data.user_col, data.item_col
+
+    assert roles(netflix) == ("Cust_Id", "Movie_Id")
+    assert roles(jester) == ("user_id", "joke_id")
+    assert roles(spotify) == (None, "track_id_clean")
+    assert roles(tmall) == ("user_id", "merchant_id")
+    tmall["item_id"] = ids("i", 70)  # beside an item, the merchant is one of its features (Tmall's user log)
+    assert roles(tmall) == ("user_id", "item_id")
+
+
+def test_labels_named_as_in_alimama_talkingdata_and_douban_are_tasks():
+    # IJCAI-18 Alimama's is_trade and TalkingData's is_attributed (0/1) were categorical features beside "no label
+    # column was recognised"; Douban's Star (a 1-5 rating, as rating and stars are) a feature.
+    frame = douban(ROWS)
+    frame["is_trade"] = (np.arange(ROWS) % 9 == 0).astype(int)
+    frame["is_attributed"] = (np.arange(ROWS) % 7 == 0).astype(int)
+    frame["user_star_level"] = np.arange(ROWS) % 10  # "star" inside a name is no label
+
+    tasks = {t.name: t.type for t in infer_schema(frame).tasks}
+
+    assert tasks == {"Star": "regression", "Like": "regression", "is_trade": "binary", "is_attributed": "binary"}
+
+
+def test_event_types_written_as_integer_codes_get_the_hint_to_split_them(tmp_path, capsys):
+    # Tmall's user log has action_type 0-3 (click, cart, buy, favourite) and no label: the hint looked at text only.
+    rng = np.random.default_rng(11)
+    frame = pd.DataFrame(
+        {
+            "user_id": rng.integers(0, 40, ROWS),
+            "item_id": rng.integers(0, 60, ROWS),
+            "event_hour": rng.integers(0, 24, ROWS),  # an hour of an event, not a type of one
+            "action_type": rng.choice([0, 0, 0, 1, 2, 3], ROWS),
+        }
+    )
+    frame.to_csv(tmp_path / "user_log.csv", index=False)
+
+    assert main(["train", str(tmp_path / "user_log.csv")]) == 2
+
+    assert capsys.readouterr().err.strip() == (
+        "error: no label columns were recognised in user_log.csv: name them with --tasks a,b,c; column 'action_type' "
+        "holds event types as codes (0, 1, 2, 3): add a 0/1 column per type you want to predict (e.g. action_type_3 "
+        "= 1 where action_type is 3, else 0) and name those"
+    )
+    frame.drop(columns="action_type").to_csv(tmp_path / "hours.csv", index=False)
+    assert main(["train", str(tmp_path / "hours.csv")]) == 2  # no hint for the hour
+    assert capsys.readouterr().err.strip().endswith("name them with --tasks a,b,c")

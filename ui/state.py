@@ -31,7 +31,9 @@ from mtlrec.io import read_table
 from mtlrec.runs import RunStore
 from ui.jobs import session_jobs
 
-DATASET = "dataset"  # {"path", "name", "kind": "sample"|"upload"|"synthetic", "rows", "columns", "notes", "ignored"}
+# {"path", "name", "kind": "sample"|"upload"|"synthetic", "rows", "columns", "notes" (the loader's), "ignored" and
+# "inferred" (inference's reasons and notes)}
+DATASET = "dataset"
 FRAME = "dataset_frame"  # the loaded DataFrame (this session only)
 EXPERIMENT = "experiment"  # ExperimentConfig.to_dict(): schema, tasks and every training setting
 RESULTS_RUN = "results_run_id"  # the run shown on Results and Recommend
@@ -149,6 +151,7 @@ def use_dataset(path: str, name: str, kind: str, table=None) -> None:
         "columns": loaded.shape[1],
         "notes": notes,
         "ignored": proposal.ignored,
+        "inferred": proposal.notes,
     }
     st.session_state[FRAME] = loaded
     for key in ("data_valid", "data_validation"):
