@@ -67,6 +67,7 @@ from mtlrec.train import (
     stopped_message,
     task_losses,
     to_tensors,
+    undefined_monitor,
 )
 
 
@@ -82,6 +83,7 @@ class StackedFit:
     train_seconds_: float = 0.0  # this model's share of the stack's time (each step's time / models in it)
     precision_: str = "fp32"  # the training steps' matrix products: "fp32" or "bf16" (see TrainConfig.precision)
     notes_: list[str] = field(default_factory=list)  # a plain Trainer's notes (its weighting's), for the run's notes
+    watches_loss_: bool = False  # early stopping's metric was undefined: the weighted validation loss is watched
 
     @property
     def epochs_run_(self) -> int:
@@ -252,7 +254,13 @@ class StackedTrainer:
                 val_loss = dict(zip(names, task_losses(val_raw, val_labels, is_binary).tolist(), strict=True))
             metrics = self.val_metrics(raw[row]) if self.val_metrics else {}
             weights = {t.name: t.weight for t in tasks}
-            value, higher = monitor_value(cfg.monitor, tasks, val_loss, metrics)
+            monitor = "loss" if fits[i].watches_loss_ else cfg.monitor
+            value, higher = monitor_value(monitor, tasks, val_loss, metrics)
+            if note := undefined_monitor(monitor, value):  # as Trainer.fit: the weighted validation loss from now on
+                fits[i].notes_.append(note)
+                fits[i].watches_loss_ = True
+                value, higher = monitor_value("loss", tasks, val_loss, metrics)
+                best_value[i] = fits[i].history_[fits[i].best_epoch_ - 1]["val_loss"] if fits[i].best_epoch_ else None
             fits[i].history_.append(
                 history_row(tasks, epoch, fits[i].train_seconds_, train_loss, val_loss, metrics, value, weights)
             )

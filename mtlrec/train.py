@@ -316,6 +316,7 @@ class Trainer:
         self.diagnostics_: dict[str, float] = {}
         self.best_epoch_, self.status_, self.message_ = 0, "finished", ""
         best_value, best_state, first_loss, waited = None, None, None, 0
+        monitor = cfg.monitor  # the weighted validation loss from an epoch where cfg.monitor is undefined
         start = time.perf_counter()
         last_report = start - PROGRESS_SECONDS  # the first batch is reported at once: a live chart's first point
         first_batch_end = None
@@ -374,7 +375,12 @@ class Trainer:
             if probe:
                 self.diagnostics_ = self._diagnose(model, probe, is_binary, device)
             self.weighting.epoch_end(epoch, list(train_loss.values()))
-            value, higher = monitor_value(cfg.monitor, self.tasks, val_loss, metrics)
+            value, higher = monitor_value(monitor, self.tasks, val_loss, metrics)
+            if note := undefined_monitor(monitor, value):
+                self.notes_.append(note)
+                monitor = "loss"
+                value, higher = monitor_value(monitor, self.tasks, val_loss, metrics)
+                best_value = self.history_[self.best_epoch_ - 1]["val_loss"] if best_state is not None else None
             row = history_row(
                 self.tasks, epoch, time.perf_counter() - start, train_loss, val_loss, metrics, value, weights
             )
@@ -435,6 +441,21 @@ def monitor_value(
         return sum(t.weight * val_loss[t.name] for t in tasks), False
     task, metric = split_monitor(monitor)
     return metrics.get(task, {}).get(metric, math.nan), higher_is_better(metric)
+
+
+def undefined_monitor(monitor: str, value: float) -> str | None:
+    """The run's note when early stopping's metric is undefined on the validation rows (None while it is defined):
+    the fit watches the weighted validation loss from then on. A NaN never improves, so the first epoch was kept
+    and training ended after `patience` epochs as "no improvement", without a word (a task with no positives among
+    the validation rows has no AUC)."""
+    if monitor == "loss" or math.isfinite(value):
+        return None
+    task, metric = split_monitor(monitor)
+    return (
+        f"early stopping was to watch {task}'s validation {metric}, which is undefined on the validation rows (a "
+        "binary task's AUC needs both classes there, a ranking metric a positive; see the validation metrics): it "
+        "watched the weighted validation loss instead"
+    )
 
 
 def improves(value: float, best: float | None, higher: bool) -> bool:

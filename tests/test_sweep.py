@@ -821,3 +821,30 @@ def test_a_group_size_or_worker_count_below_1_is_refused_before_the_sweep_starts
 def test_sweep_config_check_refuses_a_negative_grid_seed(make_config):
     with pytest.raises(MtlrecError, match="the seed of the random weightings must be from 0 to 4294967295, got -1"):
         sweep_of(make_config(), grid="dirichlet", samples=3, seed=-1).check()
+
+
+def test_a_stacked_model_whose_monitored_metric_is_undefined_watches_the_validation_loss_as_a_trainer_does(
+    interactions, make_config
+):
+    # As Trainer.fit: a NaN AUC (no positives among the validation rows) kept epoch 1 and stopped after `patience`
+    # epochs as "no improvement"; each model of the stack now watches its weighted validation loss, with a note.
+    base = make_config(epochs=4, patience=1, lr=0.02)
+    base.train.monitor = "click:auc"
+    sweep = sweep_of(base)
+    experiment = sweep.experiment()
+    prepared = prepare(experiment, interactions)
+    configs = [sweep.point_config(np.array(w)) for w in ((1.0, 0.0), (0.3, 0.7))]
+    torch.manual_seed(experiment.train.seed)
+    encoder = prepared.encoder
+    model = build_model(experiment.model, encoder.cardinalities, encoder.numeric_width, 2, tasks=experiment.tasks)
+    undefined = lambda raw: {"click": {"auc": float("nan")}, "like": {"auc": float("nan")}}  # noqa: E731
+
+    fits = StackedTrainer(experiment.train, [c.tasks for c in configs], val_metrics=undefined).fit(
+        model, prepared.train, prepared.val, torch.device("cpu")
+    )
+
+    for fit in fits:
+        losses = [row["val_loss"] for row in fit.history_]
+        assert [row["monitor"] for row in fit.history_] == losses
+        assert fit.best_epoch_ == int(np.argmin(losses)) + 1
+        assert len(fit.notes_) == 1 and fit.notes_[0].startswith("early stopping was to watch click's validation auc")

@@ -282,14 +282,27 @@ def test_early_stopping_on_loss_keeps_the_lowest_validation_loss(fit, prepared):
     assert float(restored.sum()) == pytest.approx(losses[best - 1], rel=1e-5)
 
 
-def test_monitor_without_a_value_in_the_first_epoch_is_improved_on_later(fit):
-    scripted_auc = iter([float("nan"), 0.6, 0.7])
+@pytest.mark.parametrize("undefined_from", [1, 2])
+def test_an_undefined_monitored_metric_hands_early_stopping_to_the_validation_loss(fit, undefined_from):
+    # A task with no positives among the validation rows has no AUC: a NaN never improves, so epoch 1 was kept and
+    # training ended after `patience` epochs as "no improvement", without a word. From the first epoch where the
+    # metric is undefined the weighted validation loss is watched (the best epoch so far judged by it), with a note.
+    scripted_auc = iter([0.6] * (undefined_from - 1) + [float("nan")] * 10)
 
     trainer, _ = fit(
-        epochs=3, patience=1, monitor="click:auc", val_metrics=lambda raw: {"click": {"auc": next(scripted_auc)}}
+        epochs=4, patience=1, monitor="click:auc", val_metrics=lambda raw: {"click": {"auc": next(scripted_auc)}}
     )
 
-    assert (trainer.best_epoch_, trainer.epochs_run_) == (3, 3)
+    losses = [row["val_loss"] for row in trainer.history_]
+    assert [row["monitor"] for row in trainer.history_][undefined_from - 1 :] == losses[undefined_from - 1 :]
+    best = int(np.argmin(losses)) + 1
+    assert trainer.best_epoch_ == best
+    assert trainer.epochs_run_ == (best + 1 if best < 4 else 4)
+    assert trainer.notes_ == [
+        "early stopping was to watch click's validation auc, which is undefined on the validation rows (a binary "
+        "task's AUC needs both classes there, a ranking metric a positive; see the validation metrics): it watched "
+        "the weighted validation loss instead"
+    ]
 
 
 def test_predict_raw_returns_one_column_per_task_in_eval_mode(prepared, tiny_model):
