@@ -163,7 +163,8 @@ def trained_result(
         "epochs_run": fit.epochs_run_,
         "best_epoch": fit.best_epoch_,
         "train_seconds": round(fit.train_seconds_, 3),
-        "samples_per_second": round(len(prepared.train) * fit.epochs_run_ / max(fit.train_seconds_, 1e-9), 1),
+        # The rows stepped on: a run stopped in its first epoch after 27 of 282 batches reported ten times its rate
+        "samples_per_second": round(fit.rows_trained_ / max(fit.train_seconds_, 1e-9), 1),
         "train_rows": len(prepared.train),
         "val_rows": len(prepared.val),
         "test_rows": len(prepared.test),

@@ -83,6 +83,7 @@ class StackedFit:
     train_seconds_: float = 0.0  # this model's share of the stack's time (each step's time / models in it)
     precision_: str = "fp32"  # the training steps' matrix products: "fp32" or "bf16" (see TrainConfig.precision)
     notes_: list[str] = field(default_factory=list)  # a plain Trainer's notes (its weighting's), for the run's notes
+    rows_trained_: int = 0  # training rows this model stepped on (Trainer's name)
     watches_loss_: bool = False  # early stopping's metric was undefined: the weighted validation loss is watched
 
     @property
@@ -221,6 +222,8 @@ class StackedTrainer:
                 steps.step()
                 sums += losses.detach()
                 trained += 1
+                for i in active:
+                    fits[i].rows_trained_ += min(cfg.batch_size, n - b * cfg.batch_size)
                 charge()
                 if self.on_batch:
                     self.on_batch(((epoch - 1) * batches + trained) / (cfg.epochs * batches))

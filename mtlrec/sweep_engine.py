@@ -495,7 +495,7 @@ def fit_group(configs: list[ExperimentConfig], train_cfg: TrainConfig, model, tr
         trainer.fit(model, train, val, device)
         return [
             StackedFit(model.state_dict(), trainer.history_, trainer.status_, trainer.message_, trainer.best_epoch_,
-                       trainer.train_seconds_, trainer.precision_, trainer.notes_)
+                       trainer.train_seconds_, trainer.precision_, trainer.notes_, trainer.rows_trained_)
         ]  # fmt: skip
     trainer = StackedTrainer(train_cfg, [c.tasks for c in configs], stop, val_metrics, on_batch=on_share, random=random)
     return trainer.fit(model, train, val, device)

@@ -315,6 +315,7 @@ class Trainer:
         self.history_: list[dict] = []
         self.diagnostics_: dict[str, float] = {}
         self.best_epoch_, self.status_, self.message_ = 0, "finished", ""
+        self.rows_trained_ = 0  # training rows stepped on, epochs and a stopped epoch's part (the run's rows/s)
         best_value, best_state, first_loss, waited = None, None, None, 0
         monitor = cfg.monitor  # the weighted validation loss from an epoch where cfg.monitor is undefined
         start = time.perf_counter()
@@ -347,6 +348,7 @@ class Trainer:
                 optimizer.step()
                 sums += losses.detach()
                 trained += 1
+                self.rows_trained_ += min(cfg.batch_size, n - b * cfg.batch_size)
                 done = (epoch - 1) * batches + trained
                 now = time.perf_counter()
                 due = (cfg.log_every and trained % cfg.log_every == 0) or now - last_report >= PROGRESS_SECONDS

@@ -848,3 +848,4 @@ def test_a_stacked_model_whose_monitored_metric_is_undefined_watches_the_validat
         assert [row["monitor"] for row in fit.history_] == losses
         assert fit.best_epoch_ == int(np.argmin(losses)) + 1
         assert len(fit.notes_) == 1 and fit.notes_[0].startswith("early stopping was to watch click's validation auc")
+        assert fit.rows_trained_ == len(prepared.train) * fit.epochs_run_  # each model's own rows (its rows/s)

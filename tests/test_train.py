@@ -205,9 +205,11 @@ def test_stop_flag_set_at_the_first_batch_callback_stops_within_one_batch(fit, p
     assert [(p.phase, p.batch) for p in events] == [("batch", 1), ("epoch", 1)]  # one batch, then the stop
     assert trainer.epochs_run_ == 1 and trainer.best_epoch_ == 1
     np.testing.assert_array_equal(predict_raw(model, prepared.val, CPU), val_outputs[0])
+    # The rows/s of the run counts the one batch of 256 trained, not the epoch (it reported 9 times the rate)
+    assert trainer.rows_trained_ == 256
 
 
-def test_a_stop_seen_before_an_epochs_first_batch_is_said_to_come_after_the_epoch_before(fit):
+def test_a_stop_seen_before_an_epochs_first_batch_is_said_to_come_after_the_epoch_before(fit, prepared):
     # Stop pressed while epoch 1 was validated is seen at epoch 2's first batch: 'in epoch 2' was said of a run with
     # one epoch in its history
     stop = threading.Event()
@@ -220,6 +222,7 @@ def test_a_stop_seen_before_an_epochs_first_batch_is_said_to_come_after_the_epoc
 
     assert trainer.epochs_run_ == 1
     assert trainer.message_ == "stopped by the user after epoch 1"
+    assert trainer.rows_trained_ == len(prepared.train) == 2160  # the last batch of 2160 rows holds 112
 
 
 def test_stop_flag_set_before_fit_trains_nothing(fit):
