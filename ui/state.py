@@ -158,7 +158,7 @@ def use_dataset(path: str, name: str, kind: str, table=None) -> None:
         st.session_state.pop(key, None)  # the Data page's verdict was about the previous dataset
     save_experiment(config)
     forget_widgets("schema_")  # the schema editor's widgets belong to the previous dataset
-    forget_widgets("train_task")  # task controls on Train name the previous dataset's labels
+    forget_widgets("train_task")  # task controls and the tasks chosen on Train name the previous dataset's labels
 
 
 def use_sample(name: str) -> None:
