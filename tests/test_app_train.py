@@ -505,3 +505,34 @@ def test_without_a_dataset_the_page_still_shows_the_browsers_running_job_and_its
     at.button(key="train_stop").click().run()
     until(at, lambda at: any("stopped" in w.value for w in at.warning))
     assert RunStore(home).get(run["id"])["status"] == "stopped"
+
+
+def test_an_uploaded_files_name_is_shown_as_given_on_results_and_runs(home):
+    # The copy kept has a safe file name (Mein_Export_M_rz_2024_.csv): Results and Runs showed that one, not the
+    # name Data and the sidebar showed; the same bytes under another name are the same data.
+    name = "Mein Export (März 2024).csv"
+    at = upload(open_app("pages/data.py"), name, labelled_csv("click", "purchase", rows=400))
+    config = ExperimentConfig.from_dict(at.session_state[state.EXPERIMENT])
+    config.model.size, config.train.epochs, config.train.patience = "tiny", 1, 0
+    at.session_state[state.EXPERIMENT] = config.to_dict()
+    at.switch_page(PAGE).run()
+    at.button(key="train_start").click().run()
+    until(at, lambda at: bool(at.success))
+    (run,) = runs(home)
+    assert run["summary"]["data"] == name
+    saved = RunStore(home).load(run["id"])
+    assert saved.config.data.name == name and Path(saved.config.data.path).name == "Mein_Export_M_rz_2024_.csv"
+    at.switch_page("pages/results.py").run()
+    assert not at.exception
+    assert any(f"data {name} ·" in m.value for m in at.markdown)
+    at.switch_page("pages/runs.py").run()
+    assert not at.exception
+    assert list(at.dataframe(key=at.session_state["runs_table_key"]).value["data"]) == [name]
+
+    from mtlrec.runs import data_groups, summary_of
+
+    copy = ExperimentConfig.from_dict(saved.config.to_dict())
+    copy.data.name = "copy.csv"
+    again = summary_of(copy, saved.metrics)
+    assert again["data"] == "copy.csv" and again["data_key"] == run["summary"]["data_key"]
+    assert data_groups([(again["data_key"], "copy.csv"), (run["summary"]["data_key"], name)]) == [{"copy.csv", name}]

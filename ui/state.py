@@ -131,6 +131,8 @@ def use_dataset(path: str, name: str, kind: str, table=None) -> None:
     loaded, notes = (table.frame, table.notes) if table is not None else _read(path)
     proposal = propose_schema(loaded, path)
     proposal.data.path = path
+    if kind == "upload":  # kept under a safe file name; runs and their exports show the name it was uploaded with
+        proposal.data.name = name
     previous = experiment()
     config = ExperimentConfig(data=proposal.data, tasks=proposal.tasks)
     # Keep the user's model and training settings across datasets; the schema and tasks are the new data's.
