@@ -346,6 +346,8 @@ def _point_at_data(config: ExperimentConfig, args: argparse.Namespace) -> None:
     for attr, given in (("path", args.data), ("test_path", args.test_data)):
         if given:
             setattr(d, attr, _stored(given))
+            if attr == "path":
+                d.name = None  # the uploaded name was the saved file's: this file goes by its own
         elif getattr(d, attr) and not Path(resolve_data_path(getattr(d, attr))).exists():
             flag = "DATA" if attr == "path" else "--test-data FILE"
             path = getattr(d, attr)

@@ -315,7 +315,7 @@ def prepare(
     if frame is None:
         frame, test_frame, file_notes = loaded or load_frames(config)
         notes = list(file_notes)
-        source = Path(config.data.path).name  # messages name the file, as the loader's do
+        source = config.data.name or Path(config.data.path).name  # messages name the file, as the loader's do
     frame = frame.reset_index(drop=True)
     try:
         notes += validate(config, frame, test_frame)

@@ -312,10 +312,13 @@ def data_groups(runs_data: list[tuple[str | None, str]]) -> list[set[str]]:
     return groups
 
 
-def data_label(path: str | None, full: bool = False) -> str:
-    """A run's data as people know it: the file's name (its whole path with `full`), a bundled sample's
-    (sample:synthetic), or a synthetic world generated in the app by its recipe (every world's file is
-    synthetic.parquet, in a folder named by a hash)."""
+def data_label(path: str | None, full: bool = False, name: str | None = None) -> str:
+    """A run's data as people know it: an uploaded file's name as given (`name`, DataConfig.name: the copy kept
+    has a safe name), else the file's name (its whole path with `full`), a bundled sample's (sample:synthetic), or
+    a synthetic world generated in the app by its recipe (every world's file is synthetic.parquet, in a folder
+    named by a hash)."""
+    if name and (shown := sanitize_name(name, limit=255)):
+        return shown
     if not path:
         return ""
     from mtlrec.sample import generated_world
@@ -331,7 +334,7 @@ def summary_of(config: ExperimentConfig, metrics: dict) -> dict:
     """Config highlights and per-task metrics kept in the index for the runs table, as JSON values (a numpy weight
     of a config built in Python is a number there, not text)."""
     return plain({
-        "data": data_label(config.data.path),
+        "data": data_label(config.data.path, name=config.data.name),
         "data_key": data_key(config, metrics),
         "model": config.model.kind,
         "size": config.model.size,

@@ -111,7 +111,7 @@ def details(run) -> None:
         f"**{config.model.kind}** · {config.model.size} · {fmt.count(metrics.get('params'))} parameters · "
         f"{epochs} · {fmt.seconds(metrics.get('train_seconds'))}"
         + (f" · {fmt.count(rate)} rows/s" if rate else "")
-        + f"  \ndata {fmt.md(data_label(config.data.path, full=True)) or 'in memory'} · {config.split.method} split · "
+        + f"  \ndata {fmt.md(data_label(config.data.path, full=True, name=config.data.name)) or 'in memory'} · {config.split.method} split · "
         f"seed {config.train.seed}" + f" · run `{run.run_id}`"
     )
     notes = metrics.get("notes") or []
@@ -337,7 +337,7 @@ def shared_tasks(row: dict) -> set[str]:
     return {t for t, kind in theirs.items() if t in kinds and kind in (kinds[t], None)}
 
 
-data = data_label(run.config.data.path)
+data = data_label(run.config.data.path, name=run.config.data.name)
 shown = (data_key(run.config, run.metrics), data)
 
 

@@ -29,7 +29,10 @@ from ui import state  # noqa: E402
 from ui.frame import remember_run  # noqa: E402
 from ui.jobs import session_jobs  # noqa: E402
 
-ACTIVE = "train_active_tasks"  # plain key: the tasks chosen for the next run (the schema lists all labels)
+# Plain keys (a new dataset drops them with the train_task widgets): the tasks chosen for the next run (the schema
+# lists all labels), and the labels offered when they were chosen, so that a label marked on Data since is ticked.
+ACTIVE = "train_tasks_active"
+OFFERED = "train_tasks_offered"
 LINK_SEEN = "train_link_seen"  # the query string of the link last applied, so it is applied once
 OWN_LINKS = "train_link_own"  # the query strings the page wrote lately: a rerun may still carry one of them
 OWN_LINKS_KEPT = 32
@@ -106,8 +109,8 @@ def apply_link() -> None:
         return
     config, active, problems = apply_query(state.experiment(), params)
     state.save_experiment(config)
-    # Re-seed every control from the config; this also drops ACTIVE and LINK_SEEN. A Train click in this same run
-    # stays a click.
+    # Re-seed every control from the config; this also drops ACTIVE, OFFERED and LINK_SEEN. A Train click in this
+    # same run stays a click.
     state.forget_widgets("train_", keep=("train_start", OWN_LINKS))
     if active is not None:
         st.session_state[ACTIVE] = active
@@ -601,9 +604,12 @@ if not config.tasks:
     st.stop()
 
 names = [t.name for t in config.tasks]
-active = [n for n in st.session_state.get(ACTIVE, names) if n in names] or names
+chosen_before = st.session_state.get(ACTIVE, names)
+offered_before = st.session_state.get(OFFERED, names)  # none after a link: its choice is of all these labels
+new_labels = [n for n in names if n not in offered_before and n not in chosen_before]  # ticked: never unticked
+active = [n for n in chosen_before if n in names] + new_labels or names
 chosen = st.multiselect("Tasks to train", names, key=state.seed("train_tasks_widget", active))
-st.session_state[ACTIVE] = chosen
+st.session_state[ACTIVE], st.session_state[OFFERED] = chosen, names
 task_controls(config, chosen)
 weighting_controls(config)
 model_controls(config, frame, chosen)

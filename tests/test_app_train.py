@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import figure, numbers, open_app, until, with_sample
+from conftest import edit_schema, figure, numbers, open_app, until, upload, with_sample
 from streamlit.testing.v1 import AppTest
 
 import mtlrec.jobs
@@ -96,6 +96,48 @@ def test_settings_survive_a_visit_to_another_page_and_the_url_mirrors_them(home)
     assert weights(at) == {"click": 1.0, "like": 3.0, "watch_time": 1.0}
     assert at.multiselect(key="train_tasks_widget").value == ["click", "like", "watch_time"]
     assert at.query_params["tasks"] == "click:binary:1,like:binary:3,watch_time:regression:1:log1p"
+
+
+def labelled_csv(*labels: str, rows: int = 60) -> bytes:
+    """A small upload with these 0/1 label columns (and a 0/1 `seen` column, a feature until marked a label)."""
+    frame = pd.DataFrame(
+        {"user_id": [f"u{i % 7}" for i in range(rows)], "item_id": [f"i{i % 11}" for i in range(rows)]}
+    )
+    frame["price"] = [1.0 + i % 5 for i in range(rows)]
+    for j, label in enumerate(labels):
+        frame[label] = [int((i + j) % 3 == 0) for i in range(rows)]
+    frame["seen"] = [i % 2 for i in range(rows)]
+    return frame.to_csv(index=False).encode()
+
+
+def tasks_offered(at: AppTest) -> tuple[list[str], list[str]]:
+    widget = at.multiselect(key="train_tasks_widget")
+    return widget.value, list(widget.options)
+
+
+def test_a_new_dataset_starts_with_all_its_labels_chosen(home):
+    # The choice made for the first file was kept, filtered by name: Train held only click of the second file's
+    # three tasks (the Data page said three), and trained one.
+    at = upload(open_app("pages/data.py"), "first.csv", labelled_csv("click", "promo_click"))
+    at.switch_page(PAGE).run()
+    assert tasks_offered(at) == (["click", "promo_click"], ["click", "promo_click"])
+    at.switch_page("pages/data.py").run()
+    upload(at, "second.csv", labelled_csv("click", "purchase", "conversion"))
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert tasks_offered(at) == (["click", "purchase", "conversion"],) * 2
+    assert at.query_params["tasks"].count(":binary:") == 3
+
+
+def test_a_label_marked_on_data_is_chosen_and_a_task_unticked_stays_unticked(home):
+    at = upload(open_app("pages/data.py"), "shop.csv", labelled_csv("click", "like", "purchase"))
+    at.switch_page(PAGE).run()
+    at.multiselect(key="train_tasks_widget").set_value(["click", "purchase"]).run()
+    at.switch_page("pages/data.py").run()
+    edit_schema(at, {"seen": {"role": "label", "task type": "binary"}})
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert tasks_offered(at) == (["click", "purchase", "seen"], ["click", "like", "purchase", "seen"])
 
 
 def test_settings_outside_the_controls_ranges_are_moved_into_them_with_a_note(home):
@@ -463,3 +505,34 @@ def test_without_a_dataset_the_page_still_shows_the_browsers_running_job_and_its
     at.button(key="train_stop").click().run()
     until(at, lambda at: any("stopped" in w.value for w in at.warning))
     assert RunStore(home).get(run["id"])["status"] == "stopped"
+
+
+def test_an_uploaded_files_name_is_shown_as_given_on_results_and_runs(home):
+    # The copy kept has a safe file name (Mein_Export_M_rz_2024_.csv): Results and Runs showed that one, not the
+    # name Data and the sidebar showed; the same bytes under another name are the same data.
+    name = "Mein Export (März 2024).csv"
+    at = upload(open_app("pages/data.py"), name, labelled_csv("click", "purchase", rows=400))
+    config = ExperimentConfig.from_dict(at.session_state[state.EXPERIMENT])
+    config.model.size, config.train.epochs, config.train.patience = "tiny", 1, 0
+    at.session_state[state.EXPERIMENT] = config.to_dict()
+    at.switch_page(PAGE).run()
+    at.button(key="train_start").click().run()
+    until(at, lambda at: bool(at.success))
+    (run,) = runs(home)
+    assert run["summary"]["data"] == name
+    saved = RunStore(home).load(run["id"])
+    assert saved.config.data.name == name and Path(saved.config.data.path).name == "Mein_Export_M_rz_2024_.csv"
+    at.switch_page("pages/results.py").run()
+    assert not at.exception
+    assert any(f"data {name} ·" in m.value for m in at.markdown)
+    at.switch_page("pages/runs.py").run()
+    assert not at.exception
+    assert list(at.dataframe(key=at.session_state["runs_table_key"]).value["data"]) == [name]
+
+    from mtlrec.runs import data_groups, summary_of
+
+    copy = ExperimentConfig.from_dict(saved.config.to_dict())
+    copy.data.name = "copy.csv"
+    again = summary_of(copy, saved.metrics)
+    assert again["data"] == "copy.csv" and again["data_key"] == run["summary"]["data_key"]
+    assert data_groups([(again["data_key"], "copy.csv"), (run["summary"]["data_key"], name)]) == [{"copy.csv", name}]

@@ -426,6 +426,24 @@ def test_a_generated_world_is_named_by_its_recipe_not_its_file(tmp_path):
     assert summary_of(config, {})["data"] == "synthetic world (correlation -0.8, 500 rows, seed 3)"
 
 
+def test_an_uploaded_file_is_named_as_given_and_its_safe_copy_stays_on_disk(tmp_path):
+    # The app keeps an upload under a safe file name; runs showed that one (Mein_Export_M_rz_2024_.csv).
+    from mtlrec.runs import data_label, summary_of
+
+    kept = str(tmp_path / "datasets" / "ab12" / "Mein_Export_M_rz_2024_.csv")
+    assert data_label(kept, name="Mein Export (März 2024).csv") == "Mein Export (März 2024).csv"
+    assert data_label(kept, full=True, name="Mein Export (März 2024).csv") == "Mein Export (März 2024).csv"
+    assert data_label(kept, name="a\x00b\n.csv") == "ab.csv"  # shown on one line, printable
+    assert data_label(kept, name="\x00") == "Mein_Export_M_rz_2024_.csv"  # nothing printable: the file's own
+    assert len(data_label(kept, name="x" * 5000 + ".csv")) == 255
+    config = ExperimentConfig(data=DataConfig(path=kept))  # a run saved before names were kept, or the CLI's
+    assert summary_of(config, {})["data"] == "Mein_Export_M_rz_2024_.csv"
+    config.data.name = "../../etc/passwd"  # a name, never a path
+    assert (
+        summary_of(config, {})["data"] == "../../etc/passwd" and ExperimentConfig.from_dict(config.to_dict()) == config
+    )
+
+
 def test_numpy_numbers_of_a_config_built_in_python_are_numbers_in_the_index(store, result):
     # The weight np.float32(0.5) was saved in the run index's summary as the text '0.5'.
     config = result.config.copy()

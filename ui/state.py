@@ -131,6 +131,8 @@ def use_dataset(path: str, name: str, kind: str, table=None) -> None:
     loaded, notes = (table.frame, table.notes) if table is not None else _read(path)
     proposal = propose_schema(loaded, path)
     proposal.data.path = path
+    if kind == "upload":  # kept under a safe file name; runs and their exports show the name it was uploaded with
+        proposal.data.name = name
     previous = experiment()
     config = ExperimentConfig(data=proposal.data, tasks=proposal.tasks)
     # Keep the user's model and training settings across datasets; the schema and tasks are the new data's.
@@ -158,7 +160,7 @@ def use_dataset(path: str, name: str, kind: str, table=None) -> None:
         st.session_state.pop(key, None)  # the Data page's verdict was about the previous dataset
     save_experiment(config)
     forget_widgets("schema_")  # the schema editor's widgets belong to the previous dataset
-    forget_widgets("train_task")  # task controls on Train name the previous dataset's labels
+    forget_widgets("train_task")  # task controls and the tasks chosen on Train name the previous dataset's labels
 
 
 def use_sample(name: str) -> None:
