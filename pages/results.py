@@ -109,7 +109,7 @@ def details(run) -> None:
     rate = metrics.get("samples_per_second")
     st.markdown(
         f"**{config.model.kind}** · {config.model.size} · {fmt.count(metrics.get('params'))} parameters · "
-        f"{epochs} · {fmt.seconds(metrics.get('train_seconds'))}"
+        f"{epochs} · {fmt.seconds(metrics.get('train_seconds'))} training"
         + (f" · {fmt.count(rate)} rows/s" if rate else "")
         + f"  \ndata {fmt.md(data_label(config.data.path, full=True, name=config.data.name)) or 'in memory'} · {config.split.method} split · "
         f"seed {config.train.seed}" + f" · run `{run.run_id}`"

@@ -552,7 +552,11 @@ def finished_panel(snap, config: ExperimentConfig, current: ExperimentConfig | N
             "Last run — trained with other settings than those above: its losses and metrics are not the new "
             "settings'. Press Train to train them."
         )
-    text = f"Run `{snap.run_id}` {snap.status} after {fmt.seconds(snap.elapsed)}."
+    # The job's time from start to saved: reading and encoding the data and the test metrics besides the training
+    # (Results and Runs show the training's own, shorter, time)
+    text = (
+        f"Run `{snap.run_id}` {snap.status} after {fmt.seconds(snap.elapsed)}, reading the data and testing included."
+    )
     if snap.message:
         text += f" {fmt.plain(snap.message)}"
     {"finished": st.success, "stopped": st.warning, "failed": st.error}.get(snap.status, st.info)(text)

@@ -307,6 +307,8 @@ def test_a_reload_shows_the_finished_runs_panel_and_says_when_the_settings_chang
     (run,) = runs(home)
     assert len(reloaded.success) == 1
     assert reloaded.success[0].value.startswith(f"Run `{run['id']}` finished after ")
+    # The job's time, which Results' shorter training time did not seem to be: the panel says what it holds
+    assert reloaded.success[0].value.endswith(", reading the data and testing included.")
     assert {m.label: m.value for m in reloaded.metric} == before  # the last epoch's validation metrics
     chart = figure(reloaded, "Loss while training")
     assert sorted(t["name"] for t in chart["data"]) == sorted(
