@@ -590,6 +590,8 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         print(f"warning: {change}: users and items the model never saw are scored as unknown ones", file=sys.stderr)
     frame, _, _ = load_frames(dataclasses.replace(run.config, data=dataclasses.replace(d, test_path=None)))
     recommender = Recommender(model, encoder, run.config, frame)
+    if note := recommender.untrained_note():
+        print(f"note: {note}", file=sys.stderr)
     user = _match_user(frame[run.config.data.user_col], args.user)
     fusion = _pairs(args.fusion, float, "--fusion")  # the tasks not named keep their default weight (is_hate's -1)
     top = recommender.recommend(user, k=args.k, fusion=fusion, exclude_seen=not args.include_seen)

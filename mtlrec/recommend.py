@@ -19,7 +19,7 @@ from scipy.stats import f as f_distribution  # scikit-learn depends on SciPy
 from torch import nn
 
 from mtlrec.config import ExperimentConfig, RecommendColumns, TaskSpec
-from mtlrec.encode import Encoder
+from mtlrec.encode import Encoder, category_keys
 from mtlrec.errors import MtlrecError
 from mtlrec.schema import negative_feedback, parse_time
 from mtlrec.train import predict_raw, resolve_device
@@ -228,9 +228,34 @@ class Recommender:
         features = [c for c in d.categorical + d.numeric if c not in (self.user_col, self.item_col)]
         self.item_features = item_features(self.frame, self.user_col, self.item_col, features)
         self.items = self.frame.drop_duplicates(self.item_col, keep="last")[[self.item_col, *self.item_features]]
-        self.items = self.items.reset_index(drop=True)
+        # Items the model never trained on (only in the validation or test rows, or added to the file since): with
+        # the item id embedded and no training row mapped to the unknown-id vector, that vector is as initialised,
+        # so these items would all get one arbitrary score and be ranked among the real ones. They are left out.
+        untrained = self._untrained(self.items[self.item_col])
+        self.untrained_items = self.items.loc[untrained, self.item_col].tolist()
+        self.items = self.items[~untrained].reset_index(drop=True)
         self._user_rows = self.frame.groupby(self.user_col, sort=False).indices
         self._users: list | None = None  # users(), once asked for
+
+    def _untrained(self, items: pd.Series) -> np.ndarray:
+        """Whether each item would be scored with the unknown-id vector that no training row trained (all False
+        when the item id is not embedded, or when ids rarer than data.min_count trained that vector)."""
+        vocab = self.encoder.vocab_.get(self.item_col)
+        if vocab is None or self.encoder.oov_share_.get(self.item_col, 0.0) > 0:
+            return np.zeros(len(items), dtype=bool)
+        return ~category_keys(items).isin(set(vocab)).to_numpy()
+
+    def untrained_note(self) -> str | None:
+        """What the candidates leave out, said once (the Recommend page and the CLI show it); None when nothing."""
+        if not self.untrained_items:
+            return None
+        n = len(self.untrained_items)
+        shown = ", ".join(map(str, self.untrained_items[:3])) + (", ..." if n > 3 else "")
+        return (
+            f"{n:,} item{'s' if n != 1 else ''} of the data ({shown}) {'are' if n != 1 else 'is'} not recommended: "
+            "the model never trained on them (they are only in the validation or test rows, or new in the file), "
+            "so they would all get the untrained unknown-item score"
+        )
 
     def users(self) -> list:
         """Users that have at least one row, most active first (ties by their text), worked out once: sorting 1M
@@ -269,6 +294,14 @@ class Recommender:
             unknown = wanted[~wanted.isin(items[self.item_col].tolist())].tolist()
             if wanted.empty:
                 raise MtlrecError("the candidate list is empty: pass at least one item, or none to score every item")
+            untrained = sorted(set(wanted) & set(self.untrained_items), key=str)
+            if untrained:
+                shown = ", ".join(map(repr, untrained[:5])) + (", ..." if len(untrained) > 5 else "")
+                raise MtlrecError(
+                    f"{len(untrained):,} candidate item{' was' if len(untrained) == 1 else 's were'} never trained on "
+                    f"({shown}: only in the validation or test rows, or new in the file): the model would give "
+                    "them the untrained unknown-item score; pass items of the training rows"
+                )
             if unknown:
                 # An unknown item has no features: it would be scored as the out-of-vocabulary item and ranked
                 # among real ones, so it is refused rather than guessed.

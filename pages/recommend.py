@@ -311,6 +311,8 @@ except MtlrecError as exc:
     st.stop()
 for change in runs.data_changes(run_id):
     st.warning(f"{change}: users and items the model never saw are scored as unknown ones.")
+if note := recommender.untrained_note():
+    st.caption(f"Note: {fmt.plain(note)}.")
 
 users = recommender.users()
 if not users:

@@ -386,3 +386,22 @@ def test_a_test_file_holding_the_training_rows_gets_a_note(interactions, make_co
     mixed = pd.concat([sample, held_out.iloc[:100]])
     assert note(mixed)[0].startswith("80% of the test file's rows (400 of 500) are in the training file too")
     assert note(held_out) == []
+
+
+def test_a_regression_task_above_0_on_nearly_every_row_says_recall_and_hitrate_count_every_row(
+    interactions, make_config
+):
+    # Stars from 1 to 5: every rated row was relevant, so Recall@K and HitRate@K of random scores equalled the
+    # model's (0.6405 and 1.0 in an audit), without a word.
+    config = make_config()
+    stars = interactions.assign(watch_time=np.random.default_rng(0).integers(1, 6, len(interactions)).astype(float))
+
+    notes = [n for n in prepare(config, stars).notes if "counts as relevant" in n]
+
+    assert notes == [
+        "task 'watch_time' is above 0 in 100% of the test rows, and every such row counts as relevant for Recall@10 "
+        "and HitRate@10: they say little about its scores (NDCG@10 weighs rows by their value); to rank by 'good' "
+        "rows, add a 0/1 label (e.g. rating >= 4) as a binary task"
+    ]
+    watched = interactions.assign(watch_time=interactions["watch_time"] * interactions["click"])  # 0 unless clicked
+    assert not [n for n in prepare(config, watched).notes if "counts as relevant" in n]

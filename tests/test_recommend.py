@@ -282,3 +282,31 @@ def test_a_users_latest_row_is_one_with_a_time_when_some_rows_have_none(interact
     candidates = Recommender(result.model, result.encoder, config, frame).candidate_rows(user)
 
     assert (candidates["hour"] == frame.loc[latest, "hour"]).all() and frame.loc[latest, "hour"] != 99
+
+
+def test_items_the_model_never_trained_on_are_not_ranked_and_not_taken_as_candidates(interactions, make_config):
+    # Items only in the held-out rows were candidates, all scored with the unknown-id vector no row had trained:
+    # one arbitrary score, ranked among the real items (6 such items took ranks 4-9 of 80 in an audit).
+    frame = interactions.copy()
+    new = frame.sample(n=30, random_state=1).index
+    frame["item_id"] = frame["item_id"].astype(int)
+    frame.loc[new, "item_id"] = range(10_000, 10_030)  # ids of their own, one row each
+    config = make_config(epochs=1)
+    result = run_experiment(config, frame)
+    trained = set(result.encoder.vocab_["item_id"])
+    never = sorted({str(i) for i in range(10_000, 10_030)} - trained)
+    assert never  # the random split left some of them out of the training rows
+    recommender = Recommender(result.model, result.encoder, config, frame)
+    user = recommender.users()[0]
+
+    ranked = recommender.recommend(user, k=10_000, exclude_seen=False)["item"].map(str)
+
+    assert not set(never) & set(ranked) and set(ranked) == {str(i) for i in frame["item_id"].unique()} - set(never)
+    assert sorted(map(str, recommender.untrained_items)) == never
+    assert recommender.untrained_note().startswith(f"{len(never)} item{'s' if len(never) > 1 else ''} of the data (")
+    with pytest.raises(MtlrecError, match="never trained on"):
+        recommender.recommend(user, candidates=[int(never[0])])
+    # Without the item id among the features an item is scored by its features alone: every item is ranked.
+    config.data.categorical = [c for c in config.data.categorical if c != "item_id"]
+    result = run_experiment(config, frame)
+    assert Recommender(result.model, result.encoder, config, frame).untrained_items == []
