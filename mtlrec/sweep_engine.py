@@ -426,7 +426,7 @@ class Sweeper:
         model = copy.deepcopy(self.template)
         model.load_state_dict(fit.state)
         model.eval()
-        notes = []
+        notes = list(fit.notes_)  # the fit's own (early stopping's metric undefined, say)
         if group_size > 1:
             notes.append(
                 f"trained stacked with {group_size - 1} other weighting(s) of its sweep: its training time is its "

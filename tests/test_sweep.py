@@ -17,6 +17,7 @@ import torch
 import mtlrec.stacked
 import mtlrec.stacked_bottom
 import mtlrec.sweep_engine
+import mtlrec.train
 from mtlrec import charts
 from mtlrec.cli import main
 from mtlrec.config import ModelConfig
@@ -849,3 +850,25 @@ def test_a_stacked_model_whose_monitored_metric_is_undefined_watches_the_validat
         assert fit.best_epoch_ == int(np.argmin(losses)) + 1
         assert len(fit.notes_) == 1 and fit.notes_[0].startswith("early stopping was to watch click's validation auc")
         assert fit.rows_trained_ == len(prepared.train) * fit.epochs_run_  # each model's own rows (its rows/s)
+
+
+@pytest.mark.parametrize("group_size", [1, 2])
+def test_a_sweep_points_run_keeps_its_fits_notes(interactions, make_config, tmp_path, monkeypatch, group_size):
+    # A point whose early-stopping metric was undefined switched to the validation loss, but its saved run said
+    # nothing: the point's notes began empty, not with its fit's.
+    def undefined_metric(monitor, tasks, val_loss, metrics):
+        if monitor == "loss":
+            return sum(t.weight * val_loss[t.name] for t in tasks), False
+        return float("nan"), True
+
+    for module in (mtlrec.stacked, mtlrec.train):
+        monkeypatch.setattr(module, "monitor_value", undefined_metric)
+    base = make_config(epochs=2)
+    base.train.monitor = "click:auc"
+    store = RunStore(tmp_path)
+
+    result = run_sweep(sweep_of(base, points=2), store, interactions, group_size=group_size, workers=1)
+
+    for run_id in result.points["run_id"]:
+        notes = store.load(run_id).metrics["notes"]
+        assert any(n.startswith("early stopping was to watch click's validation auc") for n in notes), notes
