@@ -756,14 +756,21 @@ SPACED_FIELDS = 3  # names separated by spaces on a first line without a delimit
 
 def _refuse_spaces(lines: list[str], name: str) -> None:
     """MtlrecError when a first line without a delimiter holds names separated by spaces (at least SPACED_FIELDS, not
-    all numbers) and most rows hold as many space-separated fields: spaces are no delimiter (a value may hold one),
-    and a delimiter inside the values (IJCAI-18's ';' lists) said "mixed delimiters" or "a title above the header"."""
+    all numbers), the second line and most rows hold as many space-separated fields, and no delimiter splits the rows
+    into as many fields or more: spaces are no delimiter (a value may hold one), and a delimiter inside the values
+    (IJCAI-18's ';' lists) said "mixed delimiters" or "a title above the header". A title ('Orders export 2024')
+    above a comma header is no such line: the header has one field by spaces, and commas split the rows (whose
+    date-times hold a space each, as many as the title's) into more fields."""
     names = lines[0].split()
     if len(names) < SPACED_FIELDS or all(_is_number(n) for n in names):
         return  # a matrix of numbers separated by spaces (Coat's train.ascii): _check_names says how to make rows
     rows = lines[1:]
-    if 2 * sum(len(row.split()) == len(names) for row in rows) <= len(rows):
+    if len(rows[0].split()) != len(names) or 2 * sum(len(row.split()) == len(names) for row in rows) <= len(rows):
         return
+    for delimiter in DELIMITERS:
+        per_row = _field_counts(rows, delimiter)
+        if per_row[0] + 1 >= len(names) and 2 * sum(c == per_row[0] for c in per_row) > len(rows):
+            return  # the rows are separated by this delimiter, a value holding a space
     raise MtlrecError(
         f"the columns are separated by spaces (the first line has {len(names)} names separated by spaces, and most "
         "rows as many values), which are not read as a delimiter: save the file with commas or tabs, e.g. with pandas: "

@@ -1417,6 +1417,23 @@ def test_names_and_values_separated_by_spaces_say_how_to_save_the_file_with_comm
     assert error.problems[0].endswith("pd.read_csv('ijcai.csv', sep=r'\\s+').to_csv('ijcai_commas.csv', index=False)")
 
 
+@pytest.mark.parametrize("header", [True, False], ids=["above the header", "above data"])
+def test_a_title_above_a_comma_csv_with_spaces_in_its_values_is_a_title_not_spaces(header):
+    # Three words above rows holding two date-times (one space each) split into three by spaces, like the title: the
+    # file was "separated by spaces", and its pd.read_csv(sep=r'\s+') made columns of the halves of the date-times.
+    rows = [f"u{i},i{i % 7},2024-01-0{i % 9 + 1} 10:00:00,2024-01-0{i % 9 + 1} 19:00:00,{i % 2}" for i in range(20)]
+    names = ["user_id,item_id,ordered_at,shipped_at,purchase"] if header else []
+    text = "\n".join(["Orders export 2024", *names, *rows])
+
+    error = error_for(text.encode(), "orders.csv")
+
+    assert "separated by spaces" not in error.problems[0]
+    if header:
+        assert error.problems[0].startswith("line 1 ('Orders export 2024') looks like a title")
+    else:  # line 1 is the header, one name short of the rows' 5 fields
+        assert error.problems[0].startswith("every data row has 5 fields but the header has 1")
+
+
 def test_a_gbk_file_with_a_line_that_is_valid_utf8_by_chance_is_still_gbk():
     # The GBK bytes of 食品 are valid UTF-8: one such row made the whole file Windows-1252 (点击 read as µã»÷).
     cats = ["服装", "美妆", "电子产品", "家居", "点击", "图书"]
