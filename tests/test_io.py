@@ -1343,6 +1343,21 @@ def test_text_names_over_listens_of_text_stay_a_header(header):
     assert list(table.frame.columns) == header.split("\t") and len(table.frame) == 40
 
 
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [("user_id,pos_0001,pos_0002,pos_0003", "item_{:03d}"), ("user_id,q1_answer,q2_answer,q3_answer", "ans_{:05d}")],
+)
+def test_names_of_letters_and_digits_over_text_ids_of_their_length_stay_a_header(header, value):
+    # pos_0001 over item_850 (8 characters of letters, '_' and digits alike) was "the first line looks like data":
+    # a name shaped like an identifier is a name unless the values have its exact shape and it is one of them.
+    rng = np.random.default_rng(0)
+    rows = [f"user_{u:03d}," + ",".join(value.format(i) for i in rng.integers(0, 1000, 3)) for u in range(50)]
+
+    table = read_table("\n".join([header, *rows]).encode(), "slots.csv")
+
+    assert list(table.frame.columns) == header.split(",") and len(table.frame) == 50
+
+
 def test_a_first_line_naming_the_same_number_twice_is_data_not_names():
     # Instacart's order_products without a header: "duplicate column names: '1' (columns 3, 5, 7)" said nothing of
     # the missing header.
