@@ -756,14 +756,21 @@ SPACED_FIELDS = 3  # names separated by spaces on a first line without a delimit
 
 def _refuse_spaces(lines: list[str], name: str) -> None:
     """MtlrecError when a first line without a delimiter holds names separated by spaces (at least SPACED_FIELDS, not
-    all numbers) and most rows hold as many space-separated fields: spaces are no delimiter (a value may hold one),
-    and a delimiter inside the values (IJCAI-18's ';' lists) said "mixed delimiters" or "a title above the header"."""
+    all numbers), the second line and most rows hold as many space-separated fields, and no delimiter splits the rows
+    into as many fields or more: spaces are no delimiter (a value may hold one), and a delimiter inside the values
+    (IJCAI-18's ';' lists) said "mixed delimiters" or "a title above the header". A title ('Orders export 2024')
+    above a comma header is no such line: the header has one field by spaces, and commas split the rows (whose
+    date-times hold a space each, as many as the title's) into more fields."""
     names = lines[0].split()
     if len(names) < SPACED_FIELDS or all(_is_number(n) for n in names):
         return  # a matrix of numbers separated by spaces (Coat's train.ascii): _check_names says how to make rows
     rows = lines[1:]
-    if 2 * sum(len(row.split()) == len(names) for row in rows) <= len(rows):
+    if len(rows[0].split()) != len(names) or 2 * sum(len(row.split()) == len(names) for row in rows) <= len(rows):
         return
+    for delimiter in DELIMITERS:
+        per_row = _field_counts(rows, delimiter)
+        if per_row[0] + 1 >= len(names) and 2 * sum(c == per_row[0] for c in per_row) > len(rows):
+            return  # the rows are separated by this delimiter, a value holding a space
     raise MtlrecError(
         f"the columns are separated by spaces (the first line has {len(names)} names separated by spaces, and most "
         "rows as many values), which are not read as a delimiter: save the file with commas or tabs, e.g. with pandas: "
@@ -1857,9 +1864,11 @@ MIN_SHAPED = 8  # characters of a text with digits whose shape alone makes it a 
 def _text_row(fields: list[str], rows: list[list[str]]) -> bool:
     """Whether a first line of texts only (none empty) is a row of data: at least two of its fields holding digits,
     and most of them, are values of their columns or have the shape most values have (_like_its_column's length and
-    kinds of characters; MIN_SHAPED characters at least: Last.fm 1K's user_000387 and 2005-06-24T10:48:12Z, track
-    ids). Never when a field stands over a column of numbers (user_1,item_1,rating over ratings), nor for names
-    without digits: user_id,timestamp,artist are names whatever the values below."""
+    kinds of characters; MIN_SHAPED characters at least: Last.fm 1K's 2005-06-24T10:48:12Z and track ids). A field
+    shaped like a name (_IDENTIFIER: pos_0001, q1_answer, Last.fm's user_000387) counts only when it is one of the
+    values and most of them have its exact shape (digits as digits): pos_0001 over item_850 is a name. Never when a
+    field stands over a column of numbers (user_1,item_1,rating over ratings), nor for names without digits:
+    user_id,timestamp,artist are names whatever the values below."""
     like = digits = 0
     for i, word in enumerate(fields):
         below = [row[i].strip() for row in rows if len(row) > i and row[i].strip()]
@@ -1867,8 +1876,19 @@ def _text_row(fields: list[str], rows: list[list[str]]) -> bool:
             return False  # a text over numbers is a name
         if below and any(c.isdigit() for c in word):
             digits += 1
-            like += len(word) >= MIN_SHAPED and _like_its_column(word, below)
+            if _IDENTIFIER.fullmatch(word):  # a name (pos_0001 over item_850) unless a value of its column
+                like += word in below and 2 * sum(_DIGIT.sub("0", v) == _DIGIT.sub("0", word) for v in below) > len(
+                    below
+                )
+            else:
+                like += len(word) >= MIN_SHAPED and _like_its_column(word, below)
     return like >= 2 and 2 * like > digits
+
+
+# Shaped like a name: words of letters, each maybe ending in digits, or digits alone after the first, joined by '_',
+# '-' or '.' (pos_0001, q1_answer, user_000387), not a timestamp (2005-06-24T10:48:12Z) nor a hex id (f1b1cf71-bd35)
+_IDENTIFIER = re.compile(r"[A-Za-z]+\d*(?:[_.-](?:[A-Za-z]+\d*|\d+))+")
+_DIGIT = re.compile(r"\d")
 
 
 _WRITTEN = re.compile(r"\S")

@@ -1343,6 +1343,21 @@ def test_text_names_over_listens_of_text_stay_a_header(header):
     assert list(table.frame.columns) == header.split("\t") and len(table.frame) == 40
 
 
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [("user_id,pos_0001,pos_0002,pos_0003", "item_{:03d}"), ("user_id,q1_answer,q2_answer,q3_answer", "ans_{:05d}")],
+)
+def test_names_of_letters_and_digits_over_text_ids_of_their_length_stay_a_header(header, value):
+    # pos_0001 over item_850 (8 characters of letters, '_' and digits alike) was "the first line looks like data":
+    # a name shaped like an identifier is a name unless the values have its exact shape and it is one of them.
+    rng = np.random.default_rng(0)
+    rows = [f"user_{u:03d}," + ",".join(value.format(i) for i in rng.integers(0, 1000, 3)) for u in range(50)]
+
+    table = read_table("\n".join([header, *rows]).encode(), "slots.csv")
+
+    assert list(table.frame.columns) == header.split(",") and len(table.frame) == 50
+
+
 def test_a_first_line_naming_the_same_number_twice_is_data_not_names():
     # Instacart's order_products without a header: "duplicate column names: '1' (columns 3, 5, 7)" said nothing of
     # the missing header.
@@ -1415,6 +1430,23 @@ def test_names_and_values_separated_by_spaces_say_how_to_save_the_file_with_comm
     ]
     error = error_for("\n".join([" ".join(names), *rows]).encode(), "ijcai.csv")  # not saved over itself
     assert error.problems[0].endswith("pd.read_csv('ijcai.csv', sep=r'\\s+').to_csv('ijcai_commas.csv', index=False)")
+
+
+@pytest.mark.parametrize("header", [True, False], ids=["above the header", "above data"])
+def test_a_title_above_a_comma_csv_with_spaces_in_its_values_is_a_title_not_spaces(header):
+    # Three words above rows holding two date-times (one space each) split into three by spaces, like the title: the
+    # file was "separated by spaces", and its pd.read_csv(sep=r'\s+') made columns of the halves of the date-times.
+    rows = [f"u{i},i{i % 7},2024-01-0{i % 9 + 1} 10:00:00,2024-01-0{i % 9 + 1} 19:00:00,{i % 2}" for i in range(20)]
+    names = ["user_id,item_id,ordered_at,shipped_at,purchase"] if header else []
+    text = "\n".join(["Orders export 2024", *names, *rows])
+
+    error = error_for(text.encode(), "orders.csv")
+
+    assert "separated by spaces" not in error.problems[0]
+    if header:
+        assert error.problems[0].startswith("line 1 ('Orders export 2024') looks like a title")
+    else:  # line 1 is the header, one name short of the rows' 5 fields
+        assert error.problems[0].startswith("every data row has 5 fields but the header has 1")
 
 
 def test_a_gbk_file_with_a_line_that_is_valid_utf8_by_chance_is_still_gbk():
