@@ -220,6 +220,13 @@ _QUANTITY_WORDS = {"click", "view", "sale", "order", "visit", "price", "duration
 # name goes on after the word (device_ratio, app_usage_seconds, city_population: quantities about one).
 _ENTITY_WORDS = {"city", "country", "region", "province", "device", "os", "channel", "app", "ip", "site", "domain",
                  "brand", "shop", "seller", "merchant", "store", "campaign"}  # fmt: skip
+# ...but not a name measuring something about one: a quantity or unit word anywhere (time_on_site, minutes_in_app,
+# price_at_shop, age_of_device) or a connector before the entity word (hours_per_device, distance_to_store).
+_MEASURE_WORDS = {"time", "times", "duration", "dwell", "minute", "minutes", "mins", "hour", "hours", "hrs", "second",
+                  "seconds", "secs", "sec", "ms", "day", "days", "week", "weeks", "distance", "dist", "km", "miles",
+                  "meters", "price", "cost", "spend", "revenue", "age", "score", "size", "length", "weight", "latency",
+                  "delay", "speed", "usage", "amt"}  # fmt: skip
+_CONNECTORS = {"per", "on", "in", "at", "to", "of", "from"}
 
 
 def _code_named(column: str, number_names: bool = True) -> bool:
@@ -238,8 +245,8 @@ def _code_named(column: str, number_names: bool = True) -> bool:
         return not counted
     if set(words) & _AGGREGATE_WORDS:  # cate_click_cnt_7d, type_count: counts, not codes
         return False
-    if words and words[-1] in _ENTITY_WORDS:  # user_city, device, os, order_channel: codes
-        return True
+    if words and words[-1] in _ENTITY_WORDS:  # user_city, device, os, order_channel: codes...
+        return not set(words[:-1]) & (_MEASURE_WORDS | _CONNECTORS)  # ...not time_on_site, hours_per_device
     if set(words) & _QUANTITY_WORDS:  # category_click, category_price: quantities
         return False
     return (
