@@ -407,6 +407,7 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
     positions = bool(numbered) and min(numbered) <= 1
 
     notes: list[str] = []
+    passed_over: list[str] = []  # id columns skipped for their empty rows
 
     def id_column(role: str, names: set[str], exclude: set[str]) -> str | None:
         for c in columns:
@@ -418,6 +419,7 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
             # Diginetica's userId is empty in 88% of the rows, Online Retail's CustomerID in 25%: proposed, training
             # refused them. As a feature, missing is a category; the next column named so is considered.
             share = f"{empty / n:.0%}" if empty >= 0.01 * n else "under 1%"
+            passed_over.append(c)
             notes.append(
                 f"column '{c}' is not proposed as the {role} column: it is empty in {empty:,} of {n:,} rows ({share}), "
                 f"and {_ID_USES[role]} (as a plain categorical feature, empty is a category). To make it the {role} "
@@ -429,9 +431,12 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
     # Ali-CCP (the ESMM paper's dataset) names its fields by number: 101 is the user id and 205 the item id.
     ali_ccp = {"101", "205"} <= {str(c) for c in columns}
     user_col = id_column("user", _USER_NAMES | ({"101"} if ali_ccp else set()), set())
-    item_col = id_column("item", _ITEM_NAMES | ({"205"} if ali_ccp else set()), {user_col}) or id_column(
-        "item", _MORE_ITEM_NAMES, {user_col}
-    )
+    skipped = len(passed_over)
+    item_col = id_column("item", _ITEM_NAMES | ({"205"} if ali_ccp else set()), {user_col})
+    if item_col is None and not passed_over[skipped:]:
+        # The ids of public logs and sellers only where the data has no item column: an item_id passed over for a
+        # few empty rows still says what the items are (its note says how to use it), a seller beside it is a feature.
+        item_col = id_column("item", _MORE_ITEM_NAMES, {user_col})
     evidence = {c: _time_evidence(c, series[c]) for c in columns if c not in (user_col, item_col) and nunique[c] > 1}
     # Values that are times before a name alone, then the finest (KuaiRand has a day and a time in ms); the other
     # columns whose values are times are ignored, not standardised as features.

@@ -568,3 +568,19 @@ def test_event_types_written_as_integer_codes_get_the_hint_to_split_them(tmp_pat
     frame.drop(columns="action_type").to_csv(tmp_path / "hours.csv", index=False)
     assert main(["train", str(tmp_path / "hours.csv")]) == 2  # no hint for the hour
     assert capsys.readouterr().err.strip().endswith("name them with --tasks a,b,c")
+
+
+def test_a_seller_is_no_item_beside_an_item_id_passed_over_for_empty_rows():
+    # item_id empty in 5% of the rows was passed over, and the seller beside it became the item: recommendations of
+    # sellers, GAUC over a user's sellers. The seller is the item only where the data has no item column at all.
+    rng = np.random.default_rng(12)
+    frame = pd.DataFrame({"user_id": rng.integers(0, 40, ROWS), "item_id": rng.integers(0, 80, ROWS).astype(float),
+                          "seller_id": rng.integers(0, 30, ROWS), "click": rng.integers(0, 2, ROWS)})  # fmt: skip
+    frame.loc[::20, "item_id"] = np.nan
+
+    proposal = infer_schema(frame)
+
+    assert (proposal.data.user_col, proposal.data.item_col) == ("user_id", None)
+    assert {"item_id", "seller_id"} <= set(proposal.data.categorical)
+    assert [note.split(":")[0] for note in proposal.notes] == ["column 'item_id' is not proposed as the item column"]
+    assert infer_schema(frame.drop(columns="item_id")).data.item_col == "seller_id"  # Tmall's user-seller pairs
