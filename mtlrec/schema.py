@@ -41,6 +41,9 @@ _MORE_ITEM_NAMES = {
 # Words after an id that say how it was written, not what it names: Spotify's track_id_clean, user_idx, item_hash.
 # Not "index": item_index may be a position in a list shown.
 _ID_QUALIFIERS = {"clean", "cleaned", "hash", "hashed", "raw", "encoded", "enc", "str", "orig", "original", "idx"}
+# Of those, the ones that are ids themselves; the others (clean, raw, str...) also qualify text (content_clean), so
+# they are stripped only where what they follow ends in an id word (track_id_clean).
+_ID_WORD_QUALIFIERS = {"hash", "hashed", "encoded", "enc", "idx"}
 _TIME_NAMES = {
     "timestamp",
     "time",
@@ -134,9 +137,13 @@ def _is_named(column: str, names: set[str]) -> bool:
     if squashed in names or squashed.rstrip("s") in names:
         return True
     parts = _parts(column)
+    qualified = len(parts) > 1 and parts[-1] in _ID_QUALIFIERS
+    id_word = False  # the qualifiers themselves say id (user_idx, item_hash), or what is left ends in id
     while len(parts) > 1 and parts[-1] in _ID_QUALIFIERS:
+        id_word = id_word or parts[-1] in _ID_WORD_QUALIFIERS
         parts = parts[:-1]
-    return "".join(parts) in names
+    # content_clean, title_raw: a cleaned text, not an id; track_id_clean, user_idx: an id.
+    return qualified and (id_word or _id_named("_".join(parts))) and "".join(parts) in names
 
 
 def _tokens(name: str) -> set[str]:

@@ -584,3 +584,18 @@ def test_a_seller_is_no_item_beside_an_item_id_passed_over_for_empty_rows():
     assert {"item_id", "seller_id"} <= set(proposal.data.categorical)
     assert [note.split(":")[0] for note in proposal.notes] == ["column 'item_id' is not proposed as the item column"]
     assert infer_schema(frame.drop(columns="item_id")).data.item_col == "seller_id"  # Tmall's user-seller pairs
+
+
+def test_a_cleaned_text_column_is_no_item_and_an_id_written_with_a_qualifier_is():
+    # content_clean (a cleaned text) lost its 'clean' and read as 'content', an item name: it was proposed as the item
+    # instead of news_id. A qualifier is stripped only after an id word (track_id_clean) or when it is one (user_idx).
+    rng = np.random.default_rng(13)
+    texts = [f"headline number {i} cleaned" for i in range(60)]
+    frame = pd.DataFrame({"user_id": rng.integers(0, 40, ROWS), "news_id": rng.integers(0, 60, ROWS),
+                          "click": rng.integers(0, 2, ROWS)})  # fmt: skip
+    frame["content_clean"] = [texts[i] for i in frame["news_id"]]
+
+    assert infer_schema(frame).data.item_col == "news_id"
+    renamed = frame.drop(columns="content_clean").rename(columns={"news_id": "track_id_clean", "user_id": "user_idx"})
+    data = infer_schema(renamed).data
+    assert (data.user_col, data.item_col) == ("user_idx", "track_id_clean")
