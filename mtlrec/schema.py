@@ -160,6 +160,9 @@ _LABEL_FILLERS = {"is", "has", "did", "was", "y", "flag", "not"}
 MOSTLY_BINARY = 0.9
 # ...unless more than this many distinct numbers are the odd values: a count (votes, plays), proposed as regression.
 FEW_ODD_VALUES = 3
+# ...in at least this share of the rows. Below it they are mistakes (a 0/1 click with -1, 2..5 in 1% of its rows):
+# taken as binary, validation names the rows, while taken as a count the label would silently become a regression.
+COUNT_SHARE = 0.05
 # A text column whose values parse as numbers for at least this share of rows is proposed as numeric, so that
 # validation lists the text rows (mixed types) instead of the column silently becoming a category.
 MOSTLY_NUMERIC = 0.95
@@ -561,8 +564,14 @@ def _label_task(column: str, series: pd.Series, nunique: int) -> TaskSpec | None
         return TaskSpec(column, "binary")
     if _label_name(column):
         odd = _odd_values(series)
-        # Many distinct numbers besides 0/1 are a count (Douban's Like: votes, 0 or 1 in 93% of the rows, 529 values).
-        counts = pd.to_numeric(pd.Series(pd.unique(series[odd])), errors="coerce").notna().sum() > FEW_ODD_VALUES
+        # Many distinct numbers besides 0/1 are a count (Douban's Like: votes, 0 or 1 in 93% of the rows, 529 values),
+        # if they read as counts: whole numbers >= 0 (no -1) in more than a few rows (not a 0/1 click with typos).
+        values = pd.to_numeric(pd.Series(pd.unique(series.dropna())), errors="coerce")
+        counts = (
+            values[~values.isin([0, 1])].notna().sum() > FEW_ODD_VALUES
+            and bool(values.notna().all() and (values >= 0).all() and (values % 1 == 0).all())
+            and odd.mean() >= COUNT_SHARE
+        )
         if nunique <= 3 or (~odd).mean() >= MOSTLY_BINARY and not counts:
             return TaskSpec(column, "binary")  # 1/2, a/b, 0/1/2 or a few odd values: validation says what is wrong
     elif not _regression_named(column):

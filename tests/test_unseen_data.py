@@ -599,3 +599,22 @@ def test_a_cleaned_text_column_is_no_item_and_an_id_written_with_a_qualifier_is(
     renamed = frame.drop(columns="content_clean").rename(columns={"news_id": "track_id_clean", "user_id": "user_idx"})
     data = infer_schema(renamed).data
     assert (data.user_col, data.item_col) == ("user_idx", "track_id_clean")
+
+
+def test_a_click_with_a_few_bad_values_stays_binary_and_a_count_needs_counts_in_enough_rows():
+    # A 0/1 click with -1 and 2..5 in 1% of its rows was silently made a regression (more than 3 distinct numbers
+    # besides 0/1 read as a count); as binary, validation names the rows.
+    rng = np.random.default_rng(14)
+    n = 3000
+    click = rng.integers(0, 2, n)
+    click[::100] = rng.choice([-1, 2, 3, 4, 5], len(click[::100]))
+    frame = pd.DataFrame({"user_id": rng.integers(0, 90, n), "item_id": rng.integers(0, 90, n), "click": click})
+
+    assert [(t.name, t.type) for t in infer_schema(frame).tasks] == [("click", "binary")]
+    config = ExperimentConfig(data=DataConfig(user_col="user_id", item_col="item_id"), tasks=[TaskSpec("click")])
+    with pytest.raises(MtlrecError, match="values that are not 0/1 are in 2[0-9] rows"):
+        validate(config, frame)
+    frame["click"] = np.where(click == -1, 0, click)  # counts (>= 0) but in 1% of the rows: still mistakes
+    assert infer_schema(frame).tasks[0].type == "binary"
+    frame.loc[::10, "click"] = rng.integers(2, 9, len(frame.loc[::10]))  # counts in 10% of the rows: a count
+    assert infer_schema(frame).tasks[0].type == "regression"
