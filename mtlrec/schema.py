@@ -836,8 +836,8 @@ def _event_codes_hint(column: str, s: pd.Series) -> str | None:
     if not (parts & EVENT_WORDS and (_code_named(column) or parts <= EVENT_WORDS)):
         return None
     values = np.sort(pd.unique(s.dropna().astype("float64")))
-    if not 2 <= len(values) <= EVENT_TYPES or np.any(np.mod(values, 1) != 0):
-        return None
+    if not 2 <= len(values) <= EVENT_TYPES or np.any(np.mod(values, 1) != 0) or binary_coding(s) is not None:
+        return None  # an action column of 0/1 (or -1/1) is a label already: the 0/1 hint names it
     shown = [show_value(v) for v in values]
     return (
         f"; column '{column}' holds event types as codes ({', '.join(shown[:6])}{', ...' if len(shown) > 6 else ''}): "

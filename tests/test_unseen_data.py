@@ -618,3 +618,18 @@ def test_a_click_with_a_few_bad_values_stays_binary_and_a_count_needs_counts_in_
     assert infer_schema(frame).tasks[0].type == "binary"
     frame.loc[::10, "click"] = rng.integers(2, 9, len(frame.loc[::10]))  # counts in 10% of the rows: a count
     assert infer_schema(frame).tasks[0].type == "regression"
+
+
+def test_an_action_column_of_0_1_gets_the_0_1_hint_not_the_event_codes_one(tmp_path, capsys):
+    # With no label found, an 'action' column of 0/1 got "add a 0/1 column per type (action_1 = 1 where action is
+    # 1)": a 0/1 column from a 0/1 column. It is named among the columns that read as 0/1, as before.
+    rng = np.random.default_rng(15)
+    frame = pd.DataFrame({"user_id": rng.integers(0, 40, ROWS), "item_id": rng.integers(0, 60, ROWS),
+                          "action": rng.integers(0, 2, ROWS)})  # fmt: skip
+    frame.to_csv(tmp_path / "actions.csv", index=False)
+
+    assert main(["train", str(tmp_path / "actions.csv")]) == 2
+
+    error = capsys.readouterr().err
+    assert "columns holding only two values that read as 0/1, which may be labels: action" in error
+    assert "event types" not in error
