@@ -633,3 +633,15 @@ def test_an_action_column_of_0_1_gets_the_0_1_hint_not_the_event_codes_one(tmp_p
     error = capsys.readouterr().err
     assert "columns holding only two values that read as 0/1, which may be labels: action" in error
     assert "event types" not in error
+
+
+def test_no_note_advises_naming_a_user_column_the_flags_named(tmp_path, capsys):
+    # train --user-col userId printed "column 'userId' is not proposed as the user column... name it (--user-col
+    # userId)": advice already followed. Validation still says what its empty rows need.
+    diginetica().to_csv(tmp_path / "diginetica.csv", index=False)
+
+    assert main(["train", str(tmp_path / "diginetica.csv"), "--user-col", "userId", "--size", "tiny"]) == 2
+
+    out, err = capsys.readouterr()
+    assert "is not proposed as the user column" not in out
+    assert "user column 'userId' has missing values" in err
