@@ -221,8 +221,11 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
             d.numeric = [c for c in d.numeric if c not in gone]
             said = {leak.column for leak in leaks}
             leaks += [leak for leak in found if leak.column not in said]
-        for note in proposal.notes:  # an id column passed over for its empty rows
-            print(f"note: {note}")
+        # An id column passed over for its empty rows, unless --user-col/--item-col named it: the advice is followed.
+        named = {getattr(args, flag) for flag in ("user_col", "item_col")} - {None}
+        for note in proposal.notes:
+            if not any(note.startswith(f"column '{c}' ") for c in named):
+                print(f"note: {note}")
         for leak in leaks:
             if leak.column not in chosen:
                 print(f"note: column '{leak.column}' is not used: {leak.reason()}; name it with --categorical or "

@@ -41,6 +41,9 @@ _MORE_ITEM_NAMES = {
 # Words after an id that say how it was written, not what it names: Spotify's track_id_clean, user_idx, item_hash.
 # Not "index": item_index may be a position in a list shown.
 _ID_QUALIFIERS = {"clean", "cleaned", "hash", "hashed", "raw", "encoded", "enc", "str", "orig", "original", "idx"}
+# Of those, the ones that are ids themselves; the others (clean, raw, str...) also qualify text (content_clean), so
+# they are stripped only where what they follow ends in an id word (track_id_clean).
+_ID_WORD_QUALIFIERS = {"hash", "hashed", "encoded", "enc", "idx"}
 _TIME_NAMES = {
     "timestamp",
     "time",
@@ -134,9 +137,13 @@ def _is_named(column: str, names: set[str]) -> bool:
     if squashed in names or squashed.rstrip("s") in names:
         return True
     parts = _parts(column)
+    qualified = len(parts) > 1 and parts[-1] in _ID_QUALIFIERS
+    id_word = False  # the qualifiers themselves say id (user_idx, item_hash), or what is left ends in id
     while len(parts) > 1 and parts[-1] in _ID_QUALIFIERS:
+        id_word = id_word or parts[-1] in _ID_WORD_QUALIFIERS
         parts = parts[:-1]
-    return "".join(parts) in names
+    # content_clean, title_raw: a cleaned text, not an id; track_id_clean, user_idx: an id.
+    return qualified and (id_word or _id_named("_".join(parts))) and "".join(parts) in names
 
 
 def _tokens(name: str) -> set[str]:
@@ -153,6 +160,9 @@ _LABEL_FILLERS = {"is", "has", "did", "was", "y", "flag", "not"}
 MOSTLY_BINARY = 0.9
 # ...unless more than this many distinct numbers are the odd values: a count (votes, plays), proposed as regression.
 FEW_ODD_VALUES = 3
+# ...in at least this share of the rows. Below it they are mistakes (a 0/1 click with -1, 2..5 in 1% of its rows):
+# taken as binary, validation names the rows, while taken as a count the label would silently become a regression.
+COUNT_SHARE = 0.05
 # A text column whose values parse as numbers for at least this share of rows is proposed as numeric, so that
 # validation lists the text rows (mixed types) instead of the column silently becoming a category.
 MOSTLY_NUMERIC = 0.95
@@ -220,6 +230,13 @@ _QUANTITY_WORDS = {"click", "view", "sale", "order", "visit", "price", "duration
 # name goes on after the word (device_ratio, app_usage_seconds, city_population: quantities about one).
 _ENTITY_WORDS = {"city", "country", "region", "province", "device", "os", "channel", "app", "ip", "site", "domain",
                  "brand", "shop", "seller", "merchant", "store", "campaign"}  # fmt: skip
+# ...but not a name measuring something about one: a quantity or unit word anywhere (time_on_site, minutes_in_app,
+# price_at_shop, age_of_device) or a connector before the entity word (hours_per_device, distance_to_store).
+_MEASURE_WORDS = {"time", "times", "duration", "dwell", "minute", "minutes", "mins", "hour", "hours", "hrs", "second",
+                  "seconds", "secs", "sec", "ms", "day", "days", "week", "weeks", "distance", "dist", "km", "miles",
+                  "meters", "price", "cost", "spend", "revenue", "age", "score", "size", "length", "weight", "latency",
+                  "delay", "speed", "usage", "amt"}  # fmt: skip
+_CONNECTORS = {"per", "on", "in", "at", "to", "of", "from"}
 
 
 def _code_named(column: str, number_names: bool = True) -> bool:
@@ -238,8 +255,8 @@ def _code_named(column: str, number_names: bool = True) -> bool:
         return not counted
     if set(words) & _AGGREGATE_WORDS:  # cate_click_cnt_7d, type_count: counts, not codes
         return False
-    if words and words[-1] in _ENTITY_WORDS:  # user_city, device, os, order_channel: codes
-        return True
+    if words and words[-1] in _ENTITY_WORDS:  # user_city, device, os, order_channel: codes...
+        return not set(words[:-1]) & (_MEASURE_WORDS | _CONNECTORS)  # ...not time_on_site, hours_per_device
     if set(words) & _QUANTITY_WORDS:  # category_click, category_price: quantities
         return False
     return (
@@ -400,6 +417,7 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
     positions = bool(numbered) and min(numbered) <= 1
 
     notes: list[str] = []
+    passed_over: list[str] = []  # id columns skipped for their empty rows
 
     def id_column(role: str, names: set[str], exclude: set[str]) -> str | None:
         for c in columns:
@@ -411,6 +429,7 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
             # Diginetica's userId is empty in 88% of the rows, Online Retail's CustomerID in 25%: proposed, training
             # refused them. As a feature, missing is a category; the next column named so is considered.
             share = f"{empty / n:.0%}" if empty >= 0.01 * n else "under 1%"
+            passed_over.append(c)
             notes.append(
                 f"column '{c}' is not proposed as the {role} column: it is empty in {empty:,} of {n:,} rows ({share}), "
                 f"and {_ID_USES[role]} (as a plain categorical feature, empty is a category). To make it the {role} "
@@ -422,9 +441,12 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
     # Ali-CCP (the ESMM paper's dataset) names its fields by number: 101 is the user id and 205 the item id.
     ali_ccp = {"101", "205"} <= {str(c) for c in columns}
     user_col = id_column("user", _USER_NAMES | ({"101"} if ali_ccp else set()), set())
-    item_col = id_column("item", _ITEM_NAMES | ({"205"} if ali_ccp else set()), {user_col}) or id_column(
-        "item", _MORE_ITEM_NAMES, {user_col}
-    )
+    skipped = len(passed_over)
+    item_col = id_column("item", _ITEM_NAMES | ({"205"} if ali_ccp else set()), {user_col})
+    if item_col is None and not passed_over[skipped:]:
+        # The ids of public logs and sellers only where the data has no item column: an item_id passed over for a
+        # few empty rows still says what the items are (its note says how to use it), a seller beside it is a feature.
+        item_col = id_column("item", _MORE_ITEM_NAMES, {user_col})
     evidence = {c: _time_evidence(c, series[c]) for c in columns if c not in (user_col, item_col) and nunique[c] > 1}
     # Values that are times before a name alone, then the finest (KuaiRand has a day and a time in ms); the other
     # columns whose values are times are ignored, not standardised as features.
@@ -542,8 +564,14 @@ def _label_task(column: str, series: pd.Series, nunique: int) -> TaskSpec | None
         return TaskSpec(column, "binary")
     if _label_name(column):
         odd = _odd_values(series)
-        # Many distinct numbers besides 0/1 are a count (Douban's Like: votes, 0 or 1 in 93% of the rows, 529 values).
-        counts = pd.to_numeric(pd.Series(pd.unique(series[odd])), errors="coerce").notna().sum() > FEW_ODD_VALUES
+        # Many distinct numbers besides 0/1 are a count (Douban's Like: votes, 0 or 1 in 93% of the rows, 529 values),
+        # if they read as counts: whole numbers >= 0 (no -1) in more than a few rows (not a 0/1 click with typos).
+        values = pd.to_numeric(pd.Series(pd.unique(series.dropna())), errors="coerce")
+        counts = (
+            values[~values.isin([0, 1])].notna().sum() > FEW_ODD_VALUES
+            and bool(values.notna().all() and (values >= 0).all() and (values % 1 == 0).all())
+            and odd.mean() >= COUNT_SHARE
+        )
         if nunique <= 3 or (~odd).mean() >= MOSTLY_BINARY and not counts:
             return TaskSpec(column, "binary")  # 1/2, a/b, 0/1/2 or a few odd values: validation says what is wrong
     elif not _regression_named(column):
@@ -808,8 +836,8 @@ def _event_codes_hint(column: str, s: pd.Series) -> str | None:
     if not (parts & EVENT_WORDS and (_code_named(column) or parts <= EVENT_WORDS)):
         return None
     values = np.sort(pd.unique(s.dropna().astype("float64")))
-    if not 2 <= len(values) <= EVENT_TYPES or np.any(np.mod(values, 1) != 0):
-        return None
+    if not 2 <= len(values) <= EVENT_TYPES or np.any(np.mod(values, 1) != 0) or binary_coding(s) is not None:
+        return None  # an action column of 0/1 (or -1/1) is a label already: the 0/1 hint names it
     shown = [show_value(v) for v in values]
     return (
         f"; column '{column}' holds event types as codes ({', '.join(shown[:6])}{', ...' if len(shown) > 6 else ''}): "

@@ -782,3 +782,20 @@ def test_integer_codes_named_as_places_devices_sources_or_sellers_are_categories
 
     assert set(proposal.data.categorical) == set(codes)
     assert set(proposal.data.numeric) == set(quantities)
+
+
+def test_quantities_measured_on_a_place_device_or_seller_are_numbers_not_codes():
+    # time_on_site, minutes_in_app... ended in an entity word and became codes: click AUC 0.918 -> 0.879 on a log
+    # whose clicks follow time_on_site. A quantity word anywhere, or a connector before the entity word, is a number.
+    rng = np.random.default_rng(3)
+    n = 600
+    quantities = ("time_on_site", "timeOnSite", "minutes_in_app", "distance_to_store", "price_at_shop",
+                  "age_of_device", "hours_per_device")  # fmt: skip
+    codes = ("app", "device", "os", "channel", "ip", "user_city", "item_city", "order_channel")
+    frame = pd.DataFrame({name: rng.integers(0, 300, n) for name in quantities + codes})
+    frame["is_click"] = rng.integers(0, 2, n)
+
+    proposal = infer_schema(frame)
+
+    assert set(proposal.data.numeric) == set(quantities)
+    assert set(proposal.data.categorical) == set(codes)

@@ -568,3 +568,80 @@ def test_event_types_written_as_integer_codes_get_the_hint_to_split_them(tmp_pat
     frame.drop(columns="action_type").to_csv(tmp_path / "hours.csv", index=False)
     assert main(["train", str(tmp_path / "hours.csv")]) == 2  # no hint for the hour
     assert capsys.readouterr().err.strip().endswith("name them with --tasks a,b,c")
+
+
+def test_a_seller_is_no_item_beside_an_item_id_passed_over_for_empty_rows():
+    # item_id empty in 5% of the rows was passed over, and the seller beside it became the item: recommendations of
+    # sellers, GAUC over a user's sellers. The seller is the item only where the data has no item column at all.
+    rng = np.random.default_rng(12)
+    frame = pd.DataFrame({"user_id": rng.integers(0, 40, ROWS), "item_id": rng.integers(0, 80, ROWS).astype(float),
+                          "seller_id": rng.integers(0, 30, ROWS), "click": rng.integers(0, 2, ROWS)})  # fmt: skip
+    frame.loc[::20, "item_id"] = np.nan
+
+    proposal = infer_schema(frame)
+
+    assert (proposal.data.user_col, proposal.data.item_col) == ("user_id", None)
+    assert {"item_id", "seller_id"} <= set(proposal.data.categorical)
+    assert [note.split(":")[0] for note in proposal.notes] == ["column 'item_id' is not proposed as the item column"]
+    assert infer_schema(frame.drop(columns="item_id")).data.item_col == "seller_id"  # Tmall's user-seller pairs
+
+
+def test_a_cleaned_text_column_is_no_item_and_an_id_written_with_a_qualifier_is():
+    # content_clean (a cleaned text) lost its 'clean' and read as 'content', an item name: it was proposed as the item
+    # instead of news_id. A qualifier is stripped only after an id word (track_id_clean) or when it is one (user_idx).
+    rng = np.random.default_rng(13)
+    texts = [f"headline number {i} cleaned" for i in range(60)]
+    frame = pd.DataFrame({"user_id": rng.integers(0, 40, ROWS), "news_id": rng.integers(0, 60, ROWS),
+                          "click": rng.integers(0, 2, ROWS)})  # fmt: skip
+    frame["content_clean"] = [texts[i] for i in frame["news_id"]]
+
+    assert infer_schema(frame).data.item_col == "news_id"
+    renamed = frame.drop(columns="content_clean").rename(columns={"news_id": "track_id_clean", "user_id": "user_idx"})
+    data = infer_schema(renamed).data
+    assert (data.user_col, data.item_col) == ("user_idx", "track_id_clean")
+
+
+def test_a_click_with_a_few_bad_values_stays_binary_and_a_count_needs_counts_in_enough_rows():
+    # A 0/1 click with -1 and 2..5 in 1% of its rows was silently made a regression (more than 3 distinct numbers
+    # besides 0/1 read as a count); as binary, validation names the rows.
+    rng = np.random.default_rng(14)
+    n = 3000
+    click = rng.integers(0, 2, n)
+    click[::100] = rng.choice([-1, 2, 3, 4, 5], len(click[::100]))
+    frame = pd.DataFrame({"user_id": rng.integers(0, 90, n), "item_id": rng.integers(0, 90, n), "click": click})
+
+    assert [(t.name, t.type) for t in infer_schema(frame).tasks] == [("click", "binary")]
+    config = ExperimentConfig(data=DataConfig(user_col="user_id", item_col="item_id"), tasks=[TaskSpec("click")])
+    with pytest.raises(MtlrecError, match="values that are not 0/1 are in 2[0-9] rows"):
+        validate(config, frame)
+    frame["click"] = np.where(click == -1, 0, click)  # counts (>= 0) but in 1% of the rows: still mistakes
+    assert infer_schema(frame).tasks[0].type == "binary"
+    frame.loc[::10, "click"] = rng.integers(2, 9, len(frame.loc[::10]))  # counts in 10% of the rows: a count
+    assert infer_schema(frame).tasks[0].type == "regression"
+
+
+def test_an_action_column_of_0_1_gets_the_0_1_hint_not_the_event_codes_one(tmp_path, capsys):
+    # With no label found, an 'action' column of 0/1 got "add a 0/1 column per type (action_1 = 1 where action is
+    # 1)": a 0/1 column from a 0/1 column. It is named among the columns that read as 0/1, as before.
+    rng = np.random.default_rng(15)
+    frame = pd.DataFrame({"user_id": rng.integers(0, 40, ROWS), "item_id": rng.integers(0, 60, ROWS),
+                          "action": rng.integers(0, 2, ROWS)})  # fmt: skip
+    frame.to_csv(tmp_path / "actions.csv", index=False)
+
+    assert main(["train", str(tmp_path / "actions.csv")]) == 2
+
+    error = capsys.readouterr().err
+    assert "columns holding only two values that read as 0/1, which may be labels: action" in error
+    assert "event types" not in error
+
+
+def test_no_note_advises_naming_a_user_column_the_flags_named(tmp_path, capsys):
+    # train --user-col userId printed "column 'userId' is not proposed as the user column... name it (--user-col
+    # userId)": advice already followed. Validation still says what its empty rows need.
+    diginetica().to_csv(tmp_path / "diginetica.csv", index=False)
+
+    assert main(["train", str(tmp_path / "diginetica.csv"), "--user-col", "userId", "--size", "tiny"]) == 2
+
+    out, err = capsys.readouterr()
+    assert "is not proposed as the user column" not in out
+    assert "user column 'userId' has missing values" in err
