@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mtlrec import fmt
 from mtlrec.config import (
     MODEL_KINDS,
     PRECISIONS,
@@ -379,7 +380,7 @@ def _not_columns(flag: str, names: list[str], columns) -> str:
     for name in names:
         meant = by_key.get(name.strip().lower())
         shown.append(f"'{name}'" + (f" (did you mean '{meant}'?)" if meant else ""))
-    listed = ", ".join(columns[:30]) + (", ..." if len(columns) > 30 else "")
+    listed = fmt.listing(columns, 30)
     return f"{flag} names columns that are not in the data: {', '.join(shown)}; the columns are: {listed}"
 
 

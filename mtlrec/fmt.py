@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Sequence
 
 
 def metric(value: float | None, digits: int = 4) -> str:
@@ -80,3 +81,8 @@ def md(text: object) -> str:
     alerts, toasts, widget labels), shown as itself: 'promo $5 vs $10 *A/B* test' was set in italics and LaTeX."""
     escaped = MARKDOWN.sub(lambda m: "\\" + m.group(), str(text)).replace("\n", " ")
     return escaped.replace("\\:material/", "\\:\u200bmaterial/")  # icons are found after escapes are read
+
+
+def listing(values: Sequence, limit: int, show: Callable[[object], str] = str) -> str:
+    """The first `limit` values for a message, joined by commas, with ', ...' when there are more."""
+    return ", ".join(show(v) for v in values[:limit]) + (", ..." if len(values) > limit else "")

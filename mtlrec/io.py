@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_numeric_dtype, is_object_dtype, is_string_dtype
 
+from mtlrec import fmt
 from mtlrec.errors import MtlrecError
 from mtlrec.fmt import nbytes
 from mtlrec.resources import available_memory
@@ -340,7 +341,7 @@ def _describe_zip(data: bytes) -> str:
         )
     tables = [n for n in names if n.lower().endswith(TABLE_ENDINGS)]
     if tables:
-        shown = ", ".join(f"'{t}'" for t in tables[:3]) + (", ..." if len(tables) > 3 else "")
+        shown = fmt.listing(tables, 3, lambda t: f"'{t}'")
         return f"this is a zip archive holding {shown}: unzip it and use that file (.csv.gz is read directly)"
     return "this is a zip archive (an .xlsx workbook is one): export the sheet as CSV or Parquet"
 
@@ -454,7 +455,7 @@ def _read_number_text(frame: pd.DataFrame) -> list[str]:
         if marker.any():
             notes.append(_placeholders_note(column, text[marker]))
     if read:
-        shown = ", ".join(repr(str(c)) for c in read[:10]) + (", ..." if len(read) > 10 else "")
+        shown = fmt.listing(read, 10, lambda c: repr(str(c)))
         notes.insert(0, f"numbers stored as text read as numbers in {shown}")
     return notes
 
@@ -546,7 +547,7 @@ def _text_names(frame: pd.DataFrame, name: str) -> list[str]:
         return []
     frame.columns = [str(c) for c in frame.columns]
     _check_names(list(frame.columns), name)
-    shown = ", ".join(repr(str(c)) for c in other[:5]) + (", ..." if len(other) > 5 else "")
+    shown = fmt.listing(other, 5, lambda c: repr(str(c)))
     return [f"column names saved as numbers read as text: {shown}"]
 
 
@@ -669,7 +670,7 @@ def _decode_by_line(data: bytes) -> tuple[str, list[str]]:
     kept = f"; {lacking}: kept as a control character" if lacking else ""
     if not utf8_beyond_ascii:
         return text, [f"read as CP1252 text (the file is not UTF-8{kept})"]
-    shown = ", ".join(map(str, foreign[:5])) + (", ..." if len(foreign) > 5 else "")
+    shown = fmt.listing(foreign, 5)
     return text, [
         f"line{'s' if len(foreign) > 1 else ''} {shown} {'are' if len(foreign) > 1 else 'is'} not UTF-8 like the rest "
         f"of the file: read as Windows-1252 (check the accented text there{kept})"
@@ -768,6 +769,11 @@ def _refuse_spaces(lines: list[str], name: str) -> None:
     if len(rows[0].split()) != len(names) or 2 * sum(len(row.split()) == len(names) for row in rows) <= len(rows):
         return
     for delimiter in DELIMITERS:
+        # A delimiter inside values (IJCAI-18's comma lists) is in few of a row's space-separated fields; one that
+        # separates the columns, around values holding a space (date-times under a title line), is in most of them
+        pieces = [row.split() for row in rows]
+        if 2 * sum(2 * sum(delimiter in piece for piece in row) < len(row) for row in pieces) > len(rows):
+            continue
         per_row = _field_counts(rows, delimiter)
         if per_row[0] + 1 >= len(names) and 2 * sum(c == per_row[0] for c in per_row) > len(rows):
             return  # the rows are separated by this delimiter, a value holding a space
@@ -969,7 +975,7 @@ def _skip_comment_lines(text: str, delimiter: str) -> tuple[str, list[str]]:
         return text, []
     if len(numbers) == 1:
         return _cut_out(text, kept), [f"line {numbers[0]} among the rows starts with '#' (a comment) and was skipped"]
-    shown = ", ".join(map(str, numbers[:5])) + (", ..." if len(numbers) > 5 else "")
+    shown = fmt.listing(numbers, 5)
     return _cut_out(text, kept), [f"lines {shown} among the rows start with '#' (comments) and were skipped"]
 
 
@@ -1391,7 +1397,7 @@ def _drop_unnamed_empty(frame: pd.DataFrame, header: list[str], name: str, notes
         _check_names([h if i not in empty else f"\0{i}" for i, h in enumerate(header)], name)
     if not empty:
         return frame
-    shown = ", ".join(str(i + 1) for i in sorted(empty)[:5]) + (", ..." if len(empty) > 5 else "")
+    shown = fmt.listing([i + 1 for i in sorted(empty)], 5)
     several = len(empty) > 1
     notes.append(
         f"column{'s' if several else ''} {shown} {'have' if several else 'has'} no name and no values (empty "
@@ -1865,8 +1871,8 @@ def _text_row(fields: list[str], rows: list[list[str]]) -> bool:
     """Whether a first line of texts only (none empty) is a row of data: at least two of its fields holding digits,
     and most of them, are values of their columns or have the shape most values have (_like_its_column's length and
     kinds of characters; MIN_SHAPED characters at least: Last.fm 1K's 2005-06-24T10:48:12Z and track ids). A field
-    shaped like a name (_IDENTIFIER: pos_0001, q1_answer, Last.fm's user_000387) counts only when it is one of the
-    values and most of them have its exact shape (digits as digits): pos_0001 over item_850 is a name. Never when a
+    shaped like a name (_IDENTIFIER: pos_0001, q1_answer, Last.fm's user_000387) counts only when most of the
+    values have its exact shape (its letters and signs, as many digits in each place): pos_0001 over item_850 is a name. Never when a
     field stands over a column of numbers (user_1,item_1,rating over ratings), nor for names without digits:
     user_id,timestamp,artist are names whatever the values below."""
     like = digits = 0
@@ -1876,10 +1882,10 @@ def _text_row(fields: list[str], rows: list[list[str]]) -> bool:
             return False  # a text over numbers is a name
         if below and any(c.isdigit() for c in word):
             digits += 1
-            if _IDENTIFIER.fullmatch(word):  # a name (pos_0001 over item_850) unless a value of its column
-                like += word in below and 2 * sum(_DIGIT.sub("0", v) == _DIGIT.sub("0", word) for v in below) > len(
-                    below
-                )
+            if _IDENTIFIER.fullmatch(word):  # a name (pos_0001 over item_850) unless most values are written so
+                # The same letters and signs with as many digits in each place: user_010828 over user_081517 (in a log
+                # sorted by time the first user may not come again), never pos_0001 over item_850.
+                like += 2 * sum(_DIGIT.sub("0", v) == _DIGIT.sub("0", word) for v in below) > len(below)
             else:
                 like += len(word) >= MIN_SHAPED and _like_its_column(word, below)
     return like >= 2 and 2 * like > digits

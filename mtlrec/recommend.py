@@ -18,6 +18,7 @@ import torch
 from scipy.stats import f as f_distribution  # scikit-learn depends on SciPy
 from torch import nn
 
+from mtlrec import fmt
 from mtlrec.config import ExperimentConfig, RecommendColumns, TaskSpec
 from mtlrec.encode import Encoder, category_keys
 from mtlrec.errors import MtlrecError
@@ -296,7 +297,7 @@ class Recommender:
                 raise MtlrecError("the candidate list is empty: pass at least one item, or none to score every item")
             untrained = sorted(set(wanted) & set(self.untrained_items), key=str)
             if untrained:
-                shown = ", ".join(map(repr, untrained[:5])) + (", ..." if len(untrained) > 5 else "")
+                shown = fmt.listing(untrained, 5, repr)
                 raise MtlrecError(
                     f"{len(untrained):,} candidate item{' was' if len(untrained) == 1 else 's were'} never trained on "
                     f"({shown}: only in the validation or test rows, or new in the file): the model would give "
@@ -305,7 +306,7 @@ class Recommender:
             if unknown:
                 # An unknown item has no features: it would be scored as the out-of-vocabulary item and ranked
                 # among real ones, so it is refused rather than guessed.
-                shown = ", ".join(map(repr, unknown[:5])) + (", ..." if len(unknown) > 5 else "")
+                shown = fmt.listing(unknown, 5, repr)
                 raise MtlrecError(
                     f"{len(unknown):,} candidate item{' is' if len(unknown) == 1 else 's are'} not in the data "
                     f"({shown}): pass items of column '{self.item_col}'"

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from mtlrec import fmt
 from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec
 from mtlrec.errors import MtlrecError
 from mtlrec.io import duplicate_names
@@ -231,12 +232,12 @@ _QUANTITY_WORDS = {"click", "view", "sale", "order", "visit", "price", "duration
 _ENTITY_WORDS = {"city", "country", "region", "province", "device", "os", "channel", "app", "ip", "site", "domain",
                  "brand", "shop", "seller", "merchant", "store", "campaign"}  # fmt: skip
 # ...but not a name measuring something about one: a quantity or unit word anywhere (time_on_site, minutes_in_app,
-# price_at_shop, age_of_device) or a connector before the entity word (hours_per_device, distance_to_store).
+# price_at_shop, age_of_device, distance_to_store) or 'per' (visits_per_device). Other connectors alone name a place
+# (ship_to_country, sold_at_store, signup_from_channel, page_on_site).
 _MEASURE_WORDS = {"time", "times", "duration", "dwell", "minute", "minutes", "mins", "hour", "hours", "hrs", "second",
                   "seconds", "secs", "sec", "ms", "day", "days", "week", "weeks", "distance", "dist", "km", "miles",
                   "meters", "price", "cost", "spend", "revenue", "age", "score", "size", "length", "weight", "latency",
                   "delay", "speed", "usage", "amt"}  # fmt: skip
-_CONNECTORS = {"per", "on", "in", "at", "to", "of", "from"}
 
 
 def _code_named(column: str, number_names: bool = True) -> bool:
@@ -255,8 +256,13 @@ def _code_named(column: str, number_names: bool = True) -> bool:
         return not counted
     if set(words) & _AGGREGATE_WORDS:  # cate_click_cnt_7d, type_count: counts, not codes
         return False
-    if words and words[-1] in _ENTITY_WORDS:  # user_city, device, os, order_channel: codes...
-        return not set(words[:-1]) & (_MEASURE_WORDS | _CONNECTORS)  # ...not time_on_site, hours_per_device
+    # user_city, device, os, order_channel, ship_to_country, country_of_user: codes...
+    entity = len(words) - 1 if words and words[-1] in _ENTITY_WORDS else None
+    if entity is None and len(words) >= 3 and words[-2] in ("of", "for") and words[-3] in _ENTITY_WORDS:
+        entity = len(words) - 3
+    if entity is not None:
+        measures = set(words[:entity]) - ({"time"} if "zone" in words else set())  # time_zone_region is a place
+        return not measures & (_MEASURE_WORDS | {"per"})  # ...not time_on_site, hours_per_device, clicks_per_app
     if set(words) & _QUANTITY_WORDS:  # category_click, category_price: quantities
         return False
     return (
@@ -388,7 +394,7 @@ def check_frame(frame: object, what: str = "the table") -> None:
         )
     other = [c for c in columns if not isinstance(c, str)]
     if other:
-        shown = ", ".join(map(repr, other[:5])) + (", ..." if len(other) > 5 else "")
+        shown = fmt.listing(other, 5, repr)
         raise MtlrecError(
             f"{what}'s column names must be text, but {len(other):,} {'is' if len(other) == 1 else 'are'} not "
             f"({shown}; pd.DataFrame(array) names its columns 0, 1, 2…): rename them, e.g. "
@@ -686,7 +692,7 @@ def show_value(value) -> str:
 
 def _row_list(rows: np.ndarray) -> str:
     """'row 17' / 'rows 3, 9, 11, ...': the first few of some 0-based row positions, as 1-based data rows."""
-    shown = ", ".join(str(r + 1) for r in rows[:3]) + (", ..." if len(rows) > 3 else "")
+    shown = fmt.listing([r + 1 for r in rows[:4]], 3)
     return f"{'row' if len(rows) == 1 else 'rows'} {shown}"
 
 
@@ -766,7 +772,7 @@ def _text_label_problem(s: pd.Series, where: str) -> str:
     """Why a text column is no label: a list per row to reshape, event types to split into 0/1 columns, or text."""
     present = s.dropna().astype(str)
     uniques = pd.unique(present)
-    shown = ", ".join(show_value(v) for v in uniques[:6]) + (", ..." if len(uniques) > 6 else "")
+    shown = fmt.listing(uniques, 6, show_value)
     if _impression_lists(present):
         return (
             f"{where} holds lists of impressions with their labels (e.g. {show_value(present.iloc[0])}), not one "
@@ -860,7 +866,7 @@ def binary_columns_hint(frame: pd.DataFrame, limit: int = 8) -> str:
                 break
     if not found:
         return ""
-    shown = ", ".join(found[:limit]) + (", ..." if len(found) > limit else "")
+    shown = fmt.listing(found, limit)
     return f"; columns holding only two values that read as 0/1, which may be labels: {shown}"
 
 

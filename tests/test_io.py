@@ -1432,6 +1432,27 @@ def test_names_and_values_separated_by_spaces_say_how_to_save_the_file_with_comm
     assert error.problems[0].endswith("pd.read_csv('ijcai.csv', sep=r'\\s+').to_csv('ijcai_commas.csv', index=False)")
 
 
+def test_five_names_separated_by_spaces_over_a_column_of_comma_lists_are_refused_as_spaces():
+    # Commas split every row alike (each holds one list of 5), so the file was "5 fields but the header has 1: add the
+    # 4 missing column names". A delimiter found in few of a row's space-separated fields is inside a value.
+    rows = [f"{i} {i % 90} {i % 13} 0.1,0.2,0.3,0.4,0.5 {i % 2}" for i in range(30)]
+
+    error = error_for("\n".join(["instance_id item_id user_id emb is_trade", *rows]).encode(), "spaced.txt")
+
+    assert error.problems[0].startswith("the columns are separated by spaces (the first line has 5 names")
+
+
+def test_a_headerless_log_sorted_by_time_is_refused_though_its_first_ids_come_only_once():
+    # user_010828 over user_081517...: the first row's ids counted as data only when they came again below, which in
+    # a log sorted by time they need not: the first row became the names, without a word.
+    rows = [f"user_{10828 + 7919 * i % 90000:06d}\titem_{65694 + 104729 * i % 90000:06d}\t2019-01-0{1 + i % 9} "
+            f"0{i % 10}:00:00\t{['view', 'cart', 'purchase'][i % 3]}" for i in range(40)]  # fmt: skip
+
+    error = error_for("\n".join(rows).encode(), "events.tsv")
+
+    assert error.problems[0].startswith("the first line looks like data, not column names (user_010828, item_065694")
+
+
 @pytest.mark.parametrize("header", [True, False], ids=["above the header", "above data"])
 def test_a_title_above_a_comma_csv_with_spaces_in_its_values_is_a_title_not_spaces(header):
     # Three words above rows holding two date-times (one space each) split into three by spaces, like the title: the

@@ -786,12 +786,14 @@ def test_integer_codes_named_as_places_devices_sources_or_sellers_are_categories
 
 def test_quantities_measured_on_a_place_device_or_seller_are_numbers_not_codes():
     # time_on_site, minutes_in_app... ended in an entity word and became codes: click AUC 0.918 -> 0.879 on a log
-    # whose clicks follow time_on_site. A quantity word anywhere, or a connector before the entity word, is a number.
+    # whose clicks follow time_on_site. A quantity or unit word anywhere, or 'per', is a number; a connector alone
+    # names a place (ship_to_country, sold_at_store were made numbers by a first fix), and so does country_of_user.
     rng = np.random.default_rng(3)
     n = 600
     quantities = ("time_on_site", "timeOnSite", "minutes_in_app", "distance_to_store", "price_at_shop",
-                  "age_of_device", "hours_per_device")  # fmt: skip
-    codes = ("app", "device", "os", "channel", "ip", "user_city", "item_city", "order_channel")
+                  "age_of_device", "hours_per_device", "visits_per_app")  # fmt: skip
+    codes = ("app", "device", "os", "channel", "ip", "user_city", "item_city", "order_channel", "ship_to_country",
+             "sold_at_store", "signup_from_channel", "time_zone_region", "page_on_site", "country_of_user")  # fmt: skip
     frame = pd.DataFrame({name: rng.integers(0, 300, n) for name in quantities + codes})
     frame["is_click"] = rng.integers(0, 2, n)
 
