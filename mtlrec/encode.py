@@ -197,6 +197,13 @@ class Encoder:
     def numeric_names(self) -> list[str]:
         return self.numeric + [f"{c}__missing" for c in self.missing_indicators_]
 
+    def codes(self, column: str, values: pd.Series) -> np.ndarray:
+        """The embedding rows of a categorical column's values: 1.. for its vocabulary, 0 (the OOV index) for a
+        value not in it (unseen in training, or cut by min_count or max_vocab)."""
+        # get_indexer, not pd.Categorical(..., categories=...): unknown values there are deprecated (pandas 4).
+        found = pd.Index(self.vocab_[column], dtype=object).get_indexer(category_keys(values))
+        return found.astype(np.int64) + 1  # -1 (unknown) becomes 0
+
     def transform(self, frame: pd.DataFrame, labels: bool | None = None) -> Encoded:
         """Encode rows with the fitted vocabularies and statistics: model inputs, and labels when asked for.
 
@@ -233,9 +240,7 @@ class Encoder:
         n = len(frame)
         categorical = np.zeros((n, len(self.categorical)), dtype=np.int64)
         for j, c in enumerate(self.categorical):
-            # get_indexer, not pd.Categorical(..., categories=...): unknown values there are deprecated (pandas 4).
-            codes = pd.Index(self.vocab_[c], dtype=object).get_indexer(category_keys(frame[c]))
-            categorical[:, j] = codes.astype(np.int64) + 1  # -1 (unknown) becomes 0, the OOV index
+            categorical[:, j] = self.codes(c, frame[c])
         numeric = np.zeros((n, self.numeric_width), dtype=np.float32)
         stats = np.array([self.numeric_stats_[c] for c in self.numeric], dtype=np.float64).reshape(-1, 2)
         indicator = {c: len(self.numeric) + k for k, c in enumerate(self.missing_indicators_)}

@@ -20,7 +20,7 @@ from torch import nn
 
 from mtlrec import fmt
 from mtlrec.config import ExperimentConfig, RecommendColumns, TaskSpec
-from mtlrec.encode import Encoder, category_keys
+from mtlrec.encode import Encoder
 from mtlrec.errors import MtlrecError
 from mtlrec.schema import negative_feedback, parse_time
 from mtlrec.train import predict_raw, resolve_device
@@ -241,19 +241,18 @@ class Recommender:
     def _untrained(self, items: pd.Series) -> np.ndarray:
         """Whether each item would be scored with the unknown-id vector that no training row trained (all False
         when the item id is not embedded, or when ids rarer than data.min_count trained that vector)."""
-        vocab = self.encoder.vocab_.get(self.item_col)
-        if vocab is None or self.encoder.oov_share_.get(self.item_col, 0.0) > 0:
+        if self.item_col not in self.encoder.vocab_ or self.encoder.oov_share_.get(self.item_col, 0.0) > 0:
             return np.zeros(len(items), dtype=bool)
-        return ~category_keys(items).isin(set(vocab)).to_numpy()
+        return self.encoder.codes(self.item_col, items) == 0
 
     def untrained_note(self) -> str | None:
         """What the candidates leave out, said once (the Recommend page and the CLI show it); None when nothing."""
         if not self.untrained_items:
             return None
         n = len(self.untrained_items)
-        shown = ", ".join(map(str, self.untrained_items[:3])) + (", ..." if n > 3 else "")
         return (
-            f"{n:,} item{'s' if n != 1 else ''} of the data ({shown}) {'are' if n != 1 else 'is'} not recommended: "
+            f"{n:,} item{'s' if n != 1 else ''} of the data ({fmt.listing(self.untrained_items, 3)}) "
+            f"{'are' if n != 1 else 'is'} not recommended: "
             "the model never trained on them (they are only in the validation or test rows, or new in the file), "
             "so they would all get the untrained unknown-item score"
         )
