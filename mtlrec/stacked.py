@@ -60,14 +60,13 @@ from mtlrec.train import (
     keep_rows,
     make_optimizer,
     mixed_forward,
-    monitor_value,
     precision_name,
     resolve_precision,
     stop_reason,
     stopped_message,
     task_losses,
     to_tensors,
-    undefined_monitor,
+    watched,
 )
 
 
@@ -84,7 +83,7 @@ class StackedFit:
     precision_: str = "fp32"  # the training steps' matrix products: "fp32" or "bf16" (see TrainConfig.precision)
     notes_: list[str] = field(default_factory=list)  # a plain Trainer's notes (its weighting's), for the run's notes
     rows_trained_: int = 0  # training rows this model stepped on (Trainer's name)
-    watches_loss_: bool = False  # early stopping's metric was undefined: the weighted validation loss is watched
+    monitor_: str = ""  # what early stopping watches ("": cfg.monitor; "loss" once that metric was undefined)
 
     @property
     def epochs_run_(self) -> int:
@@ -257,12 +256,9 @@ class StackedTrainer:
                 val_loss = dict(zip(names, task_losses(val_raw, val_labels, is_binary).tolist(), strict=True))
             metrics = self.val_metrics(raw[row]) if self.val_metrics else {}
             weights = {t.name: t.weight for t in tasks}
-            monitor = "loss" if fits[i].watches_loss_ else cfg.monitor
-            value, higher = monitor_value(monitor, tasks, val_loss, metrics)
-            if note := undefined_monitor(monitor, value):  # as Trainer.fit: the weighted validation loss from now on
+            fits[i].monitor_, value, higher, note = watched(fits[i].monitor_ or cfg.monitor, tasks, val_loss, metrics)
+            if note:  # as Trainer.fit: the best epoch so far, judged by the loss from now on
                 fits[i].notes_.append(note)
-                fits[i].watches_loss_ = True
-                value, higher = monitor_value("loss", tasks, val_loss, metrics)
                 best_value[i] = fits[i].history_[fits[i].best_epoch_ - 1]["val_loss"] if fits[i].best_epoch_ else None
             fits[i].history_.append(
                 history_row(tasks, epoch, fits[i].train_seconds_, train_loss, val_loss, metrics, value, weights)

@@ -377,11 +377,9 @@ class Trainer:
             if probe:
                 self.diagnostics_ = self._diagnose(model, probe, is_binary, device)
             self.weighting.epoch_end(epoch, list(train_loss.values()))
-            value, higher = monitor_value(monitor, self.tasks, val_loss, metrics)
-            if note := undefined_monitor(monitor, value):
+            monitor, value, higher, note = watched(monitor, self.tasks, val_loss, metrics)
+            if note:  # the best epoch so far, judged by the loss from now on
                 self.notes_.append(note)
-                monitor = "loss"
-                value, higher = monitor_value(monitor, self.tasks, val_loss, metrics)
                 best_value = self.history_[self.best_epoch_ - 1]["val_loss"] if best_state is not None else None
             row = history_row(
                 self.tasks, epoch, time.perf_counter() - start, train_loss, val_loss, metrics, value, weights
@@ -445,19 +443,23 @@ def monitor_value(
     return metrics.get(task, {}).get(metric, math.nan), higher_is_better(metric)
 
 
-def undefined_monitor(monitor: str, value: float) -> str | None:
-    """The run's note when early stopping's metric is undefined on the validation rows (None while it is defined):
-    the fit watches the weighted validation loss from then on. A NaN never improves, so the first epoch was kept
-    and training ended after `patience` epochs as "no improvement", without a word (a task with no positives among
-    the validation rows has no AUC)."""
+def watched(
+    monitor: str, tasks: list[TaskSpec], val_loss: dict[str, float], metrics: dict[str, dict[str, float]]
+) -> tuple[str, float, bool, str | None]:
+    """(criterion watched from now on, its value, higher_is_better, the run's note when it just changed) for a fit
+    watching `monitor`: the weighted validation loss from the first epoch where the metric is undefined on the
+    validation rows (a task with no positives there has no AUC). A NaN never improves, so the first epoch was kept
+    and training ended after `patience` epochs as "no improvement", without a word."""
+    value, higher = monitor_value(monitor, tasks, val_loss, metrics)
     if monitor == "loss" or math.isfinite(value):
-        return None
+        return monitor, value, higher, None
     task, metric = split_monitor(monitor)
-    return (
+    note = (
         f"early stopping was to watch {task}'s validation {metric}, which is undefined on the validation rows (a "
         "binary task's AUC needs both classes there, a ranking metric a positive; see the validation metrics): it "
         "watched the weighted validation loss instead"
     )
+    return "loss", *monitor_value("loss", tasks, val_loss, metrics), note
 
 
 def improves(value: float, best: float | None, higher: bool) -> bool:
