@@ -402,11 +402,12 @@ def prepare(
                     f"task '{task.name}' has negative values in {int((values < 0).sum()):,} test rows: its ranking "
                     "metrics (NDCG, Recall, HitRate) count a negative value as not relevant (0)"
                 )
-            if values is not None and values.notna().any() and (values[values.notna()] > 0).mean() >= ALL_RELEVANT:
+            relevant = (values.dropna() > 0).mean() if values is not None and values.notna().any() else 0.0
+            if relevant >= ALL_RELEVANT:
                 # A rating of 1-5 is above 0 on every row: Recall and HitRate then count every row as relevant (a
                 # random ranking scored as the model's); NDCG still weighs the rows by their value.
                 notes.append(
-                    f"task '{task.name}' is above 0 in {(values[values.notna()] > 0).mean():.0%} of the test rows, "
+                    f"task '{task.name}' is above 0 in {relevant:.0%} of the test rows, "
                     f"and every such row counts as relevant for Recall@{config.k} and HitRate@{config.k}: they say "
                     f"little about its scores (NDCG@{config.k} weighs rows by their value); to rank by 'good' rows, "
                     "add a 0/1 label (e.g. rating >= 4) as a binary task"

@@ -766,12 +766,12 @@ def _refuse_spaces(lines: list[str], name: str) -> None:
     if len(names) < SPACED_FIELDS or all(_is_number(n) for n in names):
         return  # a matrix of numbers separated by spaces (Coat's train.ascii): _check_names says how to make rows
     rows = lines[1:]
-    if len(rows[0].split()) != len(names) or 2 * sum(len(row.split()) == len(names) for row in rows) <= len(rows):
+    pieces = [row.split() for row in rows]  # each row's space-separated fields
+    if len(pieces[0]) != len(names) or 2 * sum(len(row) == len(names) for row in pieces) <= len(rows):
         return
     for delimiter in DELIMITERS:
         # A delimiter inside values (IJCAI-18's comma lists) is in few of a row's space-separated fields; one that
         # separates the columns, around values holding a space (date-times under a title line), is in most of them
-        pieces = [row.split() for row in rows]
         if 2 * sum(2 * sum(delimiter in piece for piece in row) < len(row) for row in pieces) > len(rows):
             continue
         per_row = _field_counts(rows, delimiter)

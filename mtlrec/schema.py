@@ -846,7 +846,7 @@ def _event_codes_hint(column: str, s: pd.Series) -> str | None:
         return None  # an action column of 0/1 (or -1/1) is a label already: the 0/1 hint names it
     shown = [show_value(v) for v in values]
     return (
-        f"; column '{column}' holds event types as codes ({', '.join(shown[:6])}{', ...' if len(shown) > 6 else ''}): "
+        f"; column '{column}' holds event types as codes ({fmt.listing(shown, 6)}): "
         f"add a 0/1 column per type you want to predict (e.g. {column}_{shown[-1]} = 1 where {column} is "
         f"{shown[-1]}, else 0) and name those"
     )

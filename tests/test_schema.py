@@ -554,21 +554,31 @@ def test_count_words_win_over_a_final_code_word_and_quantity_words_over_a_code_w
     assert len(infer_schema(array).data.categorical) == 0
 
 
+def kinds_of(names: tuple[str, ...], draw, label: str, seed: int) -> tuple[set[str], set[str]]:
+    """(categorical, numeric) as inference proposes them for 600 rows of integer columns of these names, each drawn by
+    draw(rng, n), beside a random 0/1 label."""
+    rng = np.random.default_rng(seed)
+    n = 600
+    frame = pd.DataFrame({name: draw(rng, n) for name in names})
+    frame[label] = rng.integers(0, 2, n)
+    proposal = infer_schema(frame)
+    return set(proposal.data.categorical), set(proposal.data.numeric)
+
+
 def test_numbered_category_codes_and_ad_log_ids_without_id_are_categories():
     # Criteo Attribution's cat1..cat9 (hashed 8-digit codes) and campaign (about 200 ids) were standardised as
     # numbers; counts keep being numbers.
-    rng = np.random.default_rng(3)
-    n = 600
     codes = ("cat1", "cat9", "cate2", "category3", "campaign", "Campaign", "ad_group", "advertiser", "brand",
              "customer", "cms_segid")  # Taobao's ad_feature (customer: the advertiser) and user_profile  # fmt: skip
     counts = ("click_nb", "n_clicks", "campaign_cnt", "cat1_count", "campaigns", "items_per_cat1", "price2")
-    frame = pd.DataFrame({name: rng.choice(rng.integers(1_000_000, 30_000_000, 200), n) for name in codes + counts})
-    frame["click"] = rng.integers(0, 2, n)
 
-    proposal = infer_schema(frame)
+    def draw(rng, n):  # about 200 ids of 7-8 digits
+        return rng.choice(rng.integers(1_000_000, 30_000_000, 200), n)
 
-    assert set(proposal.data.categorical) == set(codes)
-    assert set(proposal.data.numeric) == set(counts)
+    categorical, numeric = kinds_of(codes + counts, draw, "click", seed=3)
+
+    assert categorical == set(codes)
+    assert numeric == set(counts)
 
 
 def test_request_keys_are_ignored_with_a_note_saying_to_name_them_as_the_user_column():
@@ -771,33 +781,25 @@ def test_instacart_goodreads_and_kuairand_names_from_an_audit():
 def test_integer_codes_named_as_places_devices_sources_or_sellers_are_categories_but_quantities_about_them_are_not():
     # TalkingData's app, device, os, channel and ip and ICME TikTok's user_city and item_city (over 32 values each)
     # were standardised as numbers: click AUC 0.59 instead of 0.77 with them as codes.
-    rng = np.random.default_rng(2)
-    n = 600
     codes = ("ip", "app", "device", "os", "channel", "user_city", "itemCity", "country", "shop", "merchant", "store")
     quantities = ("device_ratio", "price", "app_usage_seconds", "city_population", "num_device", "clicks_per_city")
-    frame = pd.DataFrame({name: rng.integers(0, 300, n) for name in codes + quantities})
-    frame["is_click"] = rng.integers(0, 2, n)
 
-    proposal = infer_schema(frame)
+    categorical, numeric = kinds_of(codes + quantities, lambda rng, n: rng.integers(0, 300, n), "is_click", seed=2)
 
-    assert set(proposal.data.categorical) == set(codes)
-    assert set(proposal.data.numeric) == set(quantities)
+    assert categorical == set(codes)
+    assert numeric == set(quantities)
 
 
 def test_quantities_measured_on_a_place_device_or_seller_are_numbers_not_codes():
     # time_on_site, minutes_in_app... ended in an entity word and became codes: click AUC 0.918 -> 0.879 on a log
     # whose clicks follow time_on_site. A quantity or unit word anywhere, or 'per', is a number; a connector alone
     # names a place (ship_to_country, sold_at_store were made numbers by a first fix), and so does country_of_user.
-    rng = np.random.default_rng(3)
-    n = 600
     quantities = ("time_on_site", "timeOnSite", "minutes_in_app", "distance_to_store", "price_at_shop",
                   "age_of_device", "hours_per_device", "visits_per_app")  # fmt: skip
     codes = ("app", "device", "os", "channel", "ip", "user_city", "item_city", "order_channel", "ship_to_country",
              "sold_at_store", "signup_from_channel", "time_zone_region", "page_on_site", "country_of_user")  # fmt: skip
-    frame = pd.DataFrame({name: rng.integers(0, 300, n) for name in quantities + codes})
-    frame["is_click"] = rng.integers(0, 2, n)
 
-    proposal = infer_schema(frame)
+    categorical, numeric = kinds_of(quantities + codes, lambda rng, n: rng.integers(0, 300, n), "is_click", seed=3)
 
-    assert set(proposal.data.numeric) == set(quantities)
-    assert set(proposal.data.categorical) == set(codes)
+    assert numeric == set(quantities)
+    assert categorical == set(codes)
