@@ -143,6 +143,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rec.add_argument("--include-seen", action="store_true", help="keep items the user already interacted with")
 
+    imp = sub.add_parser(
+        "import", help="add a run made elsewhere (a `train --out` folder or a run's zip) to the run store",
+        description="Add a run to the run store, where the app's Runs, Results and Recommend pages list it: a folder "
+        "written by `train --out`, or a run's zip (the Runs page's download, or such a folder zipped).",
+    )  # fmt: skip
+    imp.add_argument("source", help="a run folder or a run's .zip")
+    imp.add_argument("--name", help="the run's name in the store (default: the zip's, else model, size and weights)")
+    imp.add_argument("--home", help="run store folder (default $MTLREC_HOME or mtlrec_runs)")
+
     # The sweep takes every data and training option of `train` (the same actions, shared through `parents`).
     sweep = sub.add_parser(
         "sweep", parents=[train], add_help=False, help="train one model per loss weighting of 2-3 tasks; Pareto front",
@@ -563,6 +572,18 @@ def cmd_infer(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from mtlrec.runs import RunStore, read_run_archive
+
+    store = RunStore(args.home)
+    run_id, notes = store.import_run(read_run_archive(args.source), args.source, name=args.name)
+    row = store.get(run_id)
+    print(f"imported {args.source} as run {run_id} ({row['name']}, {row['status']}) into {store.home}")
+    for note in notes:
+        print(f"note: {note}")
+    return 0
+
+
 def cmd_recommend(args: argparse.Namespace) -> int:
     from mtlrec.data import changed_files, load_frames, resolve_data_path
     from mtlrec.recommend import Recommender
@@ -803,6 +824,7 @@ COMMANDS = {
     "sample": cmd_sample,
     "infer": cmd_infer,
     "recommend": cmd_recommend,
+    "import": cmd_import,
 }
 
 

@@ -37,6 +37,7 @@ RENAME_ERROR = "runs_rename_error"
 SELECTED = "runs_selected"  # ids of the runs ticked in the table: a selection follows runs, not row positions
 TABLE_KEY = "runs_table_key"  # the table widget's key now: runs_table_<n>, a new one for each listing (see below)
 LISTING = "runs_listing"  # a digest of the listed run ids, in order
+IMPORTED = "runs_imported"  # uploaded file id -> what importing it gave (the run's id and notes, or the error)
 
 
 def status_of(row: dict) -> str:
@@ -304,6 +305,42 @@ def manage(row: dict) -> None:
             runs.open_run(run_id, "pages/recommend.py")
 
 
+def import_section() -> None:
+    """Add a run made elsewhere: a run's zip from this page's download (another lab's), or a zipped `train --out`
+    folder. Each uploaded file is imported once (the uploader keeps it across reruns); its outcome stays shown."""
+    from mtlrec.runs import read_run_archive
+
+    done = st.session_state.setdefault(IMPORTED, {})
+    with st.expander("Import a run", icon=":material/upload:", expanded=bool(done)):
+        st.caption(
+            "A run's zip, as this page downloads it (from another lab or a colleague), or a folder written by "
+            "`python -m mtlrec train --out` zipped. It is added as a new run; its data file is found on this "
+            "server by its content (an upload, a generated world, a bundled sample) when it is here."
+        )
+        upload = st.file_uploader("Run zip", type=["zip"], key="runs_import_file")
+        if upload is None:
+            return
+        if upload.file_id not in done:
+            try:
+                with st.spinner(f"Importing {upload.name}…"):
+                    source = f"'{upload.name}'"
+                    run_id, notes = state.store().import_run(read_run_archive(upload.getvalue(), source), source)
+                done[upload.file_id] = {"run": run_id, "notes": notes}
+                st.session_state[NOTICE] = f"Imported {upload.name}."
+            except MtlrecError as exc:
+                done[upload.file_id] = {"error": exc.message}
+            st.rerun()  # the table above lists the new run
+        outcome = done[upload.file_id]
+        if "error" in outcome:
+            st.error(fmt.plain(outcome["error"]))
+            return
+        st.success(f"{fmt.md(upload.name)} is run `{outcome['run']}`.")
+        for note in outcome["notes"]:
+            st.caption(fmt.plain(note))
+        if st.button("Open in Results", icon=":material/monitoring:", key="runs_import_open"):
+            runs.open_run(outcome["run"], "pages/results.py")
+
+
 st.title("Runs")
 if notice := st.session_state.pop(NOTICE, None):
     st.toast(notice, icon=":material/check:")
@@ -315,7 +352,9 @@ if not all_rows:
         "survives a refresh and a restart)."
     )
     st.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
+    import_section()
     st.stop()
+import_section()
 
 filters = st.columns([1, 2])
 present = [s for s in (*STATUSES, "damaged") if any(status_of(r) == s for r in all_rows)]

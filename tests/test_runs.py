@@ -128,15 +128,17 @@ def test_history_recorded_during_training_survives_a_failure(store, result):
     assert store.load(run_id).history["val_loss"].tolist() == [0.5, 0.4]
 
 
-def test_export_zip_contains_exactly_the_run_files_and_a_metrics_table(store, result):
-    run_id = store.save(result)
+def test_export_zip_contains_exactly_the_run_files_a_metrics_table_and_the_runs_name(store, result):
+    run_id = store.save(result, name="balanced")
     (store.folder(run_id) / "notes.txt").write_text("not a run file")
 
     with zipfile.ZipFile(io.BytesIO(store.export_zip(run_id))) as archive:
         names = set(archive.namelist())
         table = pd.read_csv(io.BytesIO(archive.read(f"{run_id}/metrics.csv")))
+        info = json.loads(archive.read(f"{run_id}/run.json"))
 
-    assert names == {f"{run_id}/{name}" for name in (*RUN_FILES, "metrics.csv")}
+    assert names == {f"{run_id}/{name}" for name in (*RUN_FILES, "metrics.csv", "run.json")}
+    assert info == {"id": run_id, "name": "balanced"}  # an import elsewhere keeps the name
     assert table["task"].tolist() == ["click", "like", "watch_time"]
     assert table.loc[0, "auc"] == pytest.approx(result.metrics["tasks"]["click"]["auc"])
 

@@ -209,7 +209,7 @@ def test_a_run_download_holds_only_that_runs_own_files(store, result, tmp_path):
     with zipfile.ZipFile(io.BytesIO(store.export_zip(run_id))) as archive:
         names = archive.namelist()
         contents = b"".join(archive.read(n) for n in names)
-    expected = ["config.json", "metrics.json", "history.csv", "model.pt", "encoder.json", "metrics.csv"]
+    expected = ["config.json", "metrics.json", "history.csv", "model.pt", "encoder.json", "metrics.csv", "run.json"]
     assert names == [f"{run_id}/{name}" for name in expected]
     assert b"outside the runs folder" not in contents and other.encode() not in contents
 

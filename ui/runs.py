@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from mtlrec import fmt
@@ -113,10 +115,21 @@ def model_of(run_id: str):
 @st.cache_resource(scope="session", max_entries=2, show_spinner="Preparing recommendations…")
 def recommender_of(run_id: str):
     """A Recommender over the run's own data file (raises MtlrecError when the file is gone)."""
-    from mtlrec.data import load_frames
+    from mtlrec.data import load_frames, resolve_data_path
     from mtlrec.recommend import Recommender
 
+    state.store().relink(run_id)  # an imported run finds its data file uploaded since, by content
     run = state.store().load(run_id)
+    gone = [
+        p for p in (run.config.data.path, run.config.data.test_path) if p and not Path(resolve_data_path(p)).is_file()
+    ]
+    if gone:
+        names = " and ".join(Path(p).name for p in gone)
+        raise MtlrecError(
+            f"The run's data ({names}) is not on this server, not with the content it was trained on (a run imported "
+            "from elsewhere, or a file deleted since). Upload the same file on the Data page: the run finds it by "
+            "its content."
+        )
     model, encoder = model_of(run_id)
     frame, _, _ = load_frames(run.config)
     return Recommender(model, encoder, run.config, frame)
