@@ -168,6 +168,7 @@ def start_baseline(run, row: dict) -> None:
 
     store = state.store()
     try:
+        run = runs.with_data(run.run_id)  # an imported run's data, uploaded since
         frame, test_frame, _ = load_frames(run.config)
         job = TrainingJob(
             gain.single_task_config(run.config), store, frame, test_frame, name=f"single-task baseline of {row['name']}"

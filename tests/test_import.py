@@ -301,3 +301,22 @@ def test_recommend_names_an_imported_runs_missing_data_and_finds_it_once_uploade
     assert not at.exception and not at.error
     assert RunStore(home).load(new_id).config.data.path == str(upload)
     assert len(at.dataframe) >= 1  # the user's history and top-K
+
+
+def test_results_shows_an_imported_run_without_its_data_and_says_why_no_baseline_can_train(lab, tmp_path, monkeypatch):
+    store, run_id, data, _ = lab
+    home = tmp_path / "home_app"
+    archive = store.export_zip(run_id)
+    moved = data.with_name("elsewhere.csv")
+    data.rename(moved)
+    try:
+        new_id, _ = RunStore(home).import_run(read_run_archive(archive), "zip")
+    finally:
+        moved.rename(data)
+    use_home(monkeypatch, home)
+    at = open_app("pages/results.py", session={state.RESULTS_RUN: new_id})
+    assert not at.exception and not at.error
+    assert len(at.metric) >= 3  # the metric cards, from the run's own files
+    at.button(key="results_compare").click().run()
+    assert not at.exception
+    assert "The run's data (shop orders.csv) is not on this server" in at.error[0].value

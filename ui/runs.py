@@ -112,17 +112,15 @@ def model_of(run_id: str):
     return state.store().load(run_id).load_model()
 
 
-@st.cache_resource(scope="session", max_entries=2, show_spinner="Preparing recommendations…")
-def recommender_of(run_id: str):
-    """A Recommender over the run's own data file (raises MtlrecError when the file is gone)."""
-    from mtlrec.data import load_frames, resolve_data_path
-    from mtlrec.recommend import Recommender
+def with_data(run_id: str) -> LoadedRun:
+    """The saved run, its data files here: an imported run finds a file uploaded since by its content (relink).
+    Raises MtlrecError saying how to bring a file back when one is not here."""
+    from mtlrec.data import resolve_data_path
 
-    state.store().relink(run_id)  # an imported run finds its data file uploaded since, by content
+    state.store().relink(run_id)
     run = state.store().load(run_id)
-    gone = [
-        p for p in (run.config.data.path, run.config.data.test_path) if p and not Path(resolve_data_path(p)).is_file()
-    ]
+    d = run.config.data
+    gone = [p for p in (d.path, d.test_path) if p and not Path(resolve_data_path(p)).is_file()]
     if gone:
         names = " and ".join(Path(p).name for p in gone)
         raise MtlrecError(
@@ -130,6 +128,16 @@ def recommender_of(run_id: str):
             "from elsewhere, or a file deleted since). Upload the same file on the Data page: the run finds it by "
             "its content."
         )
+    return run
+
+
+@st.cache_resource(scope="session", max_entries=2, show_spinner="Preparing recommendations…")
+def recommender_of(run_id: str):
+    """A Recommender over the run's own data file (raises MtlrecError when the file is gone)."""
+    from mtlrec.data import load_frames
+    from mtlrec.recommend import Recommender
+
+    run = with_data(run_id)
     model, encoder = model_of(run_id)
     frame, _, _ = load_frames(run.config)
     return Recommender(model, encoder, run.config, frame)
