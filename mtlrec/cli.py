@@ -669,33 +669,6 @@ def sweep_printer(config):
     return show
 
 
-def sweep_report_html(result) -> str:
-    """The sweep's charts in one self-contained HTML page (plotly.js inlined: no network needed to open it)."""
-    from mtlrec import charts
-    from mtlrec.sweep import column_labels, metric_columns, weight_column
-
-    config, table = result.config, result.table
-    tasks, labels = config.tasks, column_labels(table, config.tasks)
-    weights = [weight_column(t) for t in tasks]
-    objectives, directions = config.objective_columns(), config.directions()
-    references = result.references
-    figures = [
-        charts.pareto_front(result.points, objectives, directions, references, weights, labels,
-                            metric_columns(table, tasks)),
-        charts.weight_metric_curves(result.points, tasks, weights, objectives, directions, references, labels),
-        charts.parallel_weights(result.points, weights, objectives),
-    ]  # fmt: skip
-    if len(tasks) == 3:
-        figures += [
-            charts.ternary_weights(result.points, tasks, weights, c, d, labels)
-            for c, d in zip(objectives, directions, strict=True)
-        ]
-    parts = [fig.to_html(full_html=False, include_plotlyjs=i == 0) for i, fig in enumerate(figures)]
-    title = f"Sweep {result.sweep_id}: {config.name or config.default_name()}"
-    body = "\n".join(parts)
-    return f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head><body><h2>{title}</h2>{body}</body></html>"
-
-
 @contextlib.contextmanager
 def _uninterrupted():
     """Ctrl-C ignored for the duration (on the main thread): while a stopped run is wound down and while its files
@@ -744,7 +717,15 @@ def _interruptible(work, stop, message: str):
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from mtlrec.runs import RUN_FILES, RunStore
-    from mtlrec.sweep import SweepConfig, check_parallelism, plan_text, run_sweep, sweep_csv, undefined_objectives
+    from mtlrec.sweep import (
+        SweepConfig,
+        check_parallelism,
+        plan_text,
+        report_html,
+        run_sweep,
+        sweep_csv,
+        undefined_objectives,
+    )
 
     if args.weights:
         raise MtlrecError("--weights does not apply to a sweep: the sweep sets the loss weights")
@@ -782,7 +763,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         _remove(out, SWEEP_FILES + RUN_FILES)
         out.mkdir(parents=True, exist_ok=True)
         (out / "sweep.csv").write_text(sweep_csv(result.table), encoding="utf-8")
-        (out / "pareto.html").write_text(sweep_report_html(result), encoding="utf-8")
+        (out / "pareto.html").write_text(report_html(result), encoding="utf-8")
     front = result.points[result.points["pareto"]]
     print(f"{result.status}: {len(result.points)} of {config.n_points()} points, {len(front)} on the Pareto front. "
           f"{result.message}".rstrip())  # fmt: skip

@@ -20,6 +20,7 @@ A sweep's config and table also live in `<home>/sweeps/<id>/` (sweep.json, sweep
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 import math
 import os
@@ -428,6 +429,37 @@ def sweep_table(rows: list[dict], config: SweepConfig) -> pd.DataFrame:
         flags[points] = pareto_flags(values, config.directions())
     table["pareto"] = flags
     return table
+
+
+def report_html(result: SweepResult) -> str:
+    """pareto.html: the sweep's charts in one self-contained HTML page (plotly.js inlined: no network needed to open
+    it), as the CLI writes it and the Sweep page downloads it."""
+    from mtlrec import charts
+
+    config, table = result.config, result.table
+    tasks, labels = config.tasks, column_labels(table, config.tasks)
+    weights = [weight_column(t) for t in tasks]
+    objectives, directions = config.objective_columns(), config.directions()
+    references = result.references
+    figures = [
+        charts.pareto_front(result.points, objectives, directions, references, weights, labels,
+                            metric_columns(table, tasks)),
+        charts.weight_metric_curves(result.points, tasks, weights, objectives, directions, references, labels),
+        charts.parallel_weights(result.points, weights, objectives),
+    ]  # fmt: skip
+    if len(tasks) == 3:
+        figures += [
+            charts.ternary_weights(result.points, tasks, weights, c, d, labels)
+            for c, d in zip(objectives, directions, strict=True)
+        ]
+    parts = [fig.to_html(full_html=False, include_plotlyjs=i == 0) for i, fig in enumerate(figures)]
+    # A name is typed by whoever ran the sweep (another user of a shared lab): text here, never markup.
+    title = html.escape(f"Sweep {result.sweep_id}: {config.name or config.default_name()}")
+    body = "\n".join(parts)
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head>"
+        f"<body><h2>{title}</h2>{body}</body></html>"
+    )
 
 
 def sweep_csv(table: pd.DataFrame) -> str:

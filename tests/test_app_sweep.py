@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import torch
 from conftest import SAMPLE_SPEC, figure, numbers, open_app, with_sample
@@ -18,7 +20,7 @@ from mtlrec.config import ExperimentConfig, ModelConfig, TrainConfig
 from mtlrec.data import propose_schema
 from mtlrec.runs import RunStore
 from mtlrec.sample import generate
-from mtlrec.sweep import SweepConfig, list_sweeps, run_sweep
+from mtlrec.sweep import SweepConfig, list_sweeps, load_sweep, report_html, run_sweep, sweep_csv
 from ui import state
 
 PAGE = "pages/sweep.py"
@@ -243,3 +245,15 @@ def test_the_runs_page_lists_sweeps_and_opens_one_after_a_restart(home):
     assert at.selectbox(key="sweep_shown").value == sweep_id
     points = [t for t in figure(at, "Pareto front")["data"] if t["name"] in ("dominated", "Pareto front")]
     assert sum(len(numbers(t["x"])) for t in points) == 3
+
+
+def test_a_shown_sweep_downloads_its_table_and_charts_as_the_cli_writes_them(home):
+    sweep_id = saved_sweep(home)
+    at = open_app(PAGE)
+    buttons = {b.key: b for b in at.get("download_button")}
+    assert [buttons[k].label for k in ("sweep_download_csv", "sweep_download_html")] == ["sweep.csv", "pareto.html"]
+    result = load_sweep(RunStore(home), sweep_id)
+    assert pd.read_csv(io.StringIO(sweep_csv(result.table)))["run_id"].tolist() == result.table["run_id"].tolist()
+    result.config.name = "promo <script>alert(1)</script>"  # typed by another user of the lab
+    html = report_html(result)
+    assert "Pareto front" in html and "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
