@@ -242,6 +242,15 @@ def test_the_server_watches_no_source_files():
     assert config["server"]["runOnSave"] is False
 
 
+def test_no_full_garbage_collection_runs_after_each_script_run():
+    # Streamlit's runner.postScriptGC ran gc.collect() after every script and fragment run: Train's live panel polls
+    # twice a second, and each collection held the GIL while the training thread waited (3-7x slower while watched,
+    # benchmarks/bench_watch.py).
+    tomllib = pytest.importorskip("tomllib")
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["runner"]["postScriptGC"] is False
+
+
 # --- faults: a run that cannot go on is saved with what it had ---
 
 
