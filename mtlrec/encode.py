@@ -125,7 +125,10 @@ class LabelScale:
         mean, std = self.target_stats[task.name]
         y = np.asarray(standardised, dtype=np.float64) * std + mean
         with np.errstate(over="ignore"):  # a diverging model's outputs overflow to inf: the trainer reports it
-            return np.expm1(y) if task.log1p else y
+            # log1p is only taken of values >= 0 (validation refuses others), so a prediction below log1p(0) = 0 is
+            # 0 on the label's scale: expm1 of it was a negative watch time (an audit found 326 of 20,000), which
+            # only added to RMSE and MAE.
+            return np.expm1(np.maximum(y, 0.0)) if task.log1p else y
 
     def to_label_scale(self, raw: np.ndarray) -> np.ndarray:
         out = np.empty(raw.shape, dtype=np.float64)
