@@ -57,6 +57,8 @@ def _pairs(text: str | None, kind: type, flag: str) -> dict | None:
         try:
             if not sep or not name.strip():
                 raise ValueError
+            if name.strip() in pairs:  # the last one silently won
+                raise MtlrecError(f"{flag} names '{name.strip()}' twice: give each name once")
             pairs[name.strip()] = kind(value.strip())
         except ValueError:
             raise MtlrecError(f"{flag} takes name=value pairs separated by commas, got '{part}'") from None
@@ -591,6 +593,9 @@ def cmd_recommend(args: argparse.Namespace) -> int:
 
     if args.k < 1:
         raise MtlrecError(f"--k must be at least 1, got {args.k}")
+    if not Path(args.run).is_dir():  # "damaged or incomplete" said nothing of a typo or of a file given
+        what = "is a file, not" if Path(args.run).exists() else "does not exist: give"
+        raise MtlrecError(f"--run {args.run} {what} a run folder (the folder `train --out` wrote)")
     run = read_run_folder(Path(args.run))
     d = run.config.data
     lacking = [role for role, column in (("user", d.user_col), ("item", d.item_col)) if not column]

@@ -227,7 +227,13 @@ class ExperimentConfig:
             elif key in nested:
                 kwargs[key] = _build(nested[key], value, key, problems)
             elif key == "tasks":
-                kwargs[key] = [_build(TaskSpec, t, f"tasks[{i}]", problems) for i, t in enumerate(value or [])]
+                if isinstance(value, list) or value is None:
+                    kwargs[key] = [_build(TaskSpec, t, f"tasks[{i}]", problems) for i, t in enumerate(value or [])]
+                else:  # {"click": 1} was reported as "'tasks[0]' must be a JSON object"
+                    problems.append(
+                        '\'tasks\' must be a list of task objects, e.g. [{"name": "click", "type": "binary", '
+                        f'"weight": 1.0}}], got {type(value).__name__ if not isinstance(value, dict) else "an object"}'
+                    )
             else:
                 problem = _type_problem(key, parts[key].type, value)
                 if problem:
@@ -246,10 +252,18 @@ class ExperimentConfig:
 
     @classmethod
     def load(cls, path: str | Path) -> ExperimentConfig:
+        """A config.json; a run folder stands for the config.json in it."""
         path = Path(path)
+        if path.is_dir() and (path / "config.json").is_file():
+            path = path / "config.json"
         if not path.is_file():
-            raise MtlrecError(f"config file '{path}' does not exist")
-        return cls.from_json(path.read_text(encoding="utf-8"))
+            where = f"folder '{path}' holds no config.json" if path.is_dir() else f"config file '{path}' does not exist"
+            raise MtlrecError(where)
+        try:  # utf-8-sig: a config saved by an editor that writes a byte-order mark (Notepad) reads too
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise MtlrecError(f"config file '{path}' is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        return cls.from_json(text)
 
     def conform(self) -> list[str]:
         """Fit settings that depend on the schema to it (split method, early-stopping monitor); say what changed."""
@@ -461,6 +475,14 @@ def _build(cls: type, value: Any, where: str, problems: list[str]) -> Any:
         problem = _type_problem(f"{where}.{key}", fields[key].type, value[key])
         if problem:
             problems.append(problem)
+    required = [
+        name
+        for name, f in fields.items()
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING and name not in value
+    ]
+    if required:  # the dataclass' own TypeError spoke of TaskSpec.__init__ and positional arguments
+        problems.append(f"'{where}' needs {' and '.join(repr(n) for n in required)}")
+        return None
     try:
         return cls(**{k: v for k, v in value.items() if k in known})
     except TypeError as exc:

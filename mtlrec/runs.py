@@ -263,8 +263,9 @@ def read_run_folder(folder: Path, run_id: str | None = None) -> LoadedRun:
     try:
         config = ExperimentConfig.load(folder / "config.json")
         metrics = json.loads((folder / "metrics.json").read_text(encoding="utf-8"))
-        history_path = folder / "history.csv"
-        history = pd.read_csv(history_path) if history_path.stat().st_size > 1 else pd.DataFrame()
+        history_path = folder / "history.csv"  # optional: curves only (a folder copied without it still recommends)
+        exists = history_path.is_file() and history_path.stat().st_size > 1
+        history = pd.read_csv(history_path) if exists else pd.DataFrame()
     except (OSError, ValueError, MtlrecError) as exc:
         raise MtlrecError(f"run '{run_id}' is damaged or incomplete ({exc})") from None
     return LoadedRun(run_id, folder, config, metrics, history)

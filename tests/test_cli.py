@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -125,6 +126,36 @@ def test_recommend_refuses_a_fusion_weight_that_is_not_a_finite_number(sample_ru
 
     assert code == 2
     assert f"--fusion takes finite numbers, got 'click={weight}'" in capsys.readouterr().err
+
+
+def test_recommend_refuses_a_fusion_weight_given_twice(sample_run, capsys):
+    # click=1,click=5 silently used 5 (an audit).
+    user = pd.read_csv(sample_run[1] / "predictions.csv")["user_id"].iloc[0]
+    code = main(["recommend", "--run", str(sample_run[1]), "--user", str(user), "--fusion", "click=1,click=5"])
+    assert code == 2
+    assert "--fusion names 'click' twice: give each name once" in capsys.readouterr().err
+
+
+def test_recommend_says_a_run_folder_is_missing_or_is_a_file_not_that_a_run_is_damaged(sample_run, tmp_path, capsys):
+    user = pd.read_csv(sample_run[1] / "predictions.csv")["user_id"].iloc[0]
+    assert main(["recommend", "--run", str(tmp_path / "nonexist"), "--user", str(user)]) == 2
+    assert "does not exist: give a run folder (the folder `train --out` wrote)" in capsys.readouterr().err
+    assert main(["recommend", "--run", str(sample_run[1] / "metrics.json"), "--user", str(user)]) == 2
+    assert "metrics.json is a file, not a run folder" in capsys.readouterr().err
+
+
+def test_recommend_and_train_config_take_a_run_folder_copied_without_its_history(sample_run, tmp_path, capsys):
+    # history.csv holds the curves only: a folder copied without it was "damaged or incomplete" and could not
+    # recommend; `train --config FOLDER` said the existing folder did not exist.
+    copy = tmp_path / "copy"
+    shutil.copytree(sample_run[1], copy)
+    (copy / "history.csv").unlink()
+    user = pd.read_csv(copy / "predictions.csv")["user_id"].iloc[0]
+    assert main(["recommend", "--run", str(copy), "--user", str(user), "--k", "3"]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 4
+    out = tmp_path / "again"
+    assert main(["train", "--config", str(copy), "--epochs", "1", "--quiet", "--out", str(out)]) == 0
+    assert (out / "metrics.json").is_file()
 
 
 def test_infer_prints_the_proposed_schema(small_file, capsys):

@@ -117,6 +117,32 @@ def test_load_of_a_missing_file_names_the_file(tmp_path):
         ExperimentConfig.load(tmp_path / "nowhere.json")
 
 
+def test_load_reads_a_config_saved_with_a_byte_order_mark_and_a_run_folder(tmp_path):
+    # Notepad saves UTF-8 with a BOM, which json refused ("Unexpected UTF-8 BOM"); a run folder stands for its
+    # config.json (`train --config out/run` said the existing folder did not exist).
+    config = ExperimentConfig(tasks=[TaskSpec("click")])
+    (tmp_path / "config.json").write_bytes(b"\xef\xbb\xbf" + config.to_json().encode())
+    assert ExperimentConfig.load(tmp_path / "config.json").to_dict() == config.to_dict()
+    assert ExperimentConfig.load(tmp_path).to_dict() == config.to_dict()
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(MtlrecError, match="folder '.*empty' holds no config.json"):
+        ExperimentConfig.load(tmp_path / "empty")
+
+
+@pytest.mark.parametrize(
+    "tasks, problem",
+    [
+        ({"click": 1}, '\'tasks\' must be a list of task objects, e.g. [{"name": "click"'),
+        ([{"type": "binary"}], "'tasks[0]' needs 'name'"),
+    ],
+)
+def test_from_dict_says_what_a_task_list_needs(tasks, problem):
+    with pytest.raises(MtlrecError) as error:
+        ExperimentConfig.from_dict({"tasks": tasks})
+    assert problem in error.value.message
+    assert "__init__" not in error.value.message and "tasks[0]' must be a JSON object" not in error.value.message
+
+
 def test_check_lists_every_problem_at_once():
     config = ExperimentConfig(
         data=DataConfig(categorical=["category"]),  # no user column
