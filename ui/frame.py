@@ -126,6 +126,25 @@ def sidebar(slot=None):
                 st.markdown(f"{STATUS_ICONS.get(row['status'], '')} **{row['status']}** · {fmt.md(row['name'])}")
             except MtlrecError:  # deleted meanwhile
                 st.markdown("No run in this session yet.")
-        else:
+        elif holder.sweep is None:
             st.markdown("No run in this session yet.")
+        else:  # a sweep's points are runs too: "no run yet" beside 11 saved points read wrong (an audit)
+            st.markdown("None alone: the sweep below saved its points as runs.")
+        if holder.sweep is not None:
+            st.caption("Sweep")
+            live = not holder.sweep.snapshot().done
+            st.fragment(run_every=SIDEBAR_POLL_SECONDS if live else None)(sweep_line)(holder.sweep, live)
     return slot
+
+
+def sweep_line(job, live: bool = False) -> None:
+    """The session's current or latest sweep: status and points done (references after them)."""
+    snap = job.snapshot()
+    if live and snap.done:
+        st.rerun()
+    line = f"{STATUS_ICONS.get(snap.status, '')} **{snap.status}** · {snap.points_done}/{snap.points_total} points"
+    if snap.references_total:
+        line += f", {snap.references_done}/{snap.references_total} references"
+    st.markdown(line)
+    if snap.sweep_id:
+        st.caption(f"sweep `{snap.sweep_id}`")
