@@ -507,7 +507,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     config.check()
     out = _out_folder(args.out or _default_out(""), RUN_FILES + SWEEP_FILES, args.force)
     print(
-        f"data: {config.data.path}  tasks: " + ", ".join(f"{t.name} ({t.type}, w={t.weight:g})" for t in config.tasks)
+        f"data: {config.data.path}  tasks: "
+        + ", ".join(f"{t.name} ({t.type}{', log1p' if t.log1p else ''}, w={t.weight:g})" for t in config.tasks)
     )
     callback = None if args.quiet else _unpiped(lambda p: print_epoch(p, config.task_names))
     stop = threading.Event()  # Ctrl-C stops the training as the app's Stop does: the run is saved with its best epoch

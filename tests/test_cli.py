@@ -82,6 +82,8 @@ def test_train_prints_a_line_per_epoch_and_a_final_table(small_file, tmp_path, c
     header = next(line for line in lines if line.startswith("task"))
     assert header.split()[:3] == ["task", "auc", "gauc"]
     assert any(line.startswith("click ") for line in lines)
+    # The header names log1p where it is applied (it said "watch_time (regression, w=1)": an audit).
+    assert "click (binary, w=1)" in lines[0] and "watch_time (regression, log1p, w=1)" in lines[0]
 
 
 def test_flags_override_what_inference_proposes(small_file, tmp_path):
