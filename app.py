@@ -13,7 +13,7 @@ import streamlit as st
 from mtlrec import charts, fmt
 from mtlrec.errors import MtlrecError
 from mtlrec.io import UPLOAD_TYPES
-from mtlrec.jobs import warm_up
+from mtlrec.jobs import freeze_imports, warm_up
 from mtlrec.sample import SAMPLES
 from ui import frame, state
 
@@ -132,6 +132,7 @@ else:  # imported by `streamlit run` (uvicorn): the server
     @contextlib.asynccontextmanager
     async def _preload(_app):
         warm_up(block=True)
+        freeze_imports()
         yield
 
     app = st.App(__file__, lifespan=_preload)

@@ -7,9 +7,10 @@ Train link) is started from the Train page repeatedly, alternating:
 Each run's own training time (metrics.json's train_seconds, the trainer's loop) is printed with the ratio watched /
 away in each pair: the live panel runs in the server's process, beside the training thread.
 
-With --compare-gc it does so twice, on a server with Streamlit's default `runner.postScriptGC = true` (a full
-garbage collection after every script run, the live panel's polls included) and on one with this repo's
-.streamlit/config.toml (false): the before and after of that setting, in one run.
+Streamlit collects garbage after every script run (`runner.postScriptGC`), the live panel's polls included; the
+server leaves what it imported at start-up out of those collections (`mtlrec.jobs.freeze_imports`). With --compare-gc
+it measures twice, on a server with MTLREC_GC_FREEZE=0 (the imports scanned by every collection, as before) and on
+one as shipped: the before and after, in one run.
 
     python benchmarks/bench_watch.py                     # tiny, 3 epochs, 3 pairs
     python benchmarks/bench_watch.py --compare-gc --pairs 2
@@ -98,7 +99,7 @@ def main() -> None:
     parser.add_argument("--size", default="tiny")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--pairs", type=int, default=3, help="watched/away pairs, alternating which goes first")
-    parser.add_argument("--compare-gc", action="store_true", help="also on a server with Streamlit's postScriptGC")
+    parser.add_argument("--compare-gc", action="store_true", help="also on a server whose imports are not frozen")
     args = parser.parse_args()
     executable = chromium_path()
     if executable is None:
@@ -106,9 +107,9 @@ def main() -> None:
     link = f"/train?data=synthetic&size={args.size}&epochs={args.epochs}&patience=0"
     print(f"machine: {machine()}")
     print(f"training: sample:synthetic, shared_bottom {args.size}, {args.epochs} epochs (Train link {link})")
-    settings = [("this repo's config (postScriptGC false)", {})]
+    settings = [("as shipped (imports frozen out of the post-run collections)", {})]
     if args.compare_gc:
-        settings.insert(0, ("Streamlit's default postScriptGC true", {"STREAMLIT_RUNNER_POST_SCRIPT_GC": "true"}))
+        settings.insert(0, ("imports not frozen (MTLREC_GC_FREEZE=0, as before)", {"MTLREC_GC_FREEZE": "0"}))
     summary = []
     for label, env in settings:
         rows, ratios, cores = pairs(executable, link, args.pairs, env)

@@ -576,12 +576,15 @@ def cmd_infer(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from mtlrec.runs import RunStore, read_run_archive
+    from mtlrec.runs import RunStore
+    from mtlrec.transfer import import_run, read_run_archive
 
     store = RunStore(args.home)
-    run_id, notes = store.import_run(read_run_archive(args.source), args.source, name=args.name)
-    row = store.get(run_id)
+    run_id, notes = import_run(store, read_run_archive(args.source), args.source, name=args.name)
+    row, run = store.get(run_id), store.load(run_id)
     print(f"imported {args.source} as run {run_id} ({row['name']}, {row['status']}) into {store.home}")
+    if run.config.data.path and not run.missing_data:
+        print(f"data: {run.config.data.path}")
     for note in notes:
         print(f"note: {note}")
     return 0

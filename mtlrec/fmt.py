@@ -71,9 +71,11 @@ MARKDOWN = re.compile(r"[\\`*\[\]<>$~|:&#]|(?<![^\W_])_|_(?![^\W_])")
 
 def plain(message: object) -> str:
     """A message of the library or of a page (which may quote column names and use Markdown on purpose, such as a
-    `code` span) put into Markdown without a '$' starting LaTeX: 'Price ($)' and 'Tax ($)' in one note were set as
-    a formula. Unlike `md`, the rest is left as written."""
-    return re.sub(r"(?<!\\)\$", r"\\$", str(message))  # one already escaped (by md) stays as it is
+    `code` span) put into Markdown without a '$' starting LaTeX ('Price ($)' and 'Tax ($)' in one note were set as
+    a formula), and without links, images or HTML: a name quoted in it (a column of an uploaded file, a note of an
+    imported run) could otherwise show an image from anywhere to whoever opens the page. Unlike `md`, the rest
+    (code spans, emphasis) is left as written."""
+    return re.sub(r"(?<!\\)[$\[\]<>]", lambda m: "\\" + m.group(), str(message))  # one escaped by md stays so
 
 
 def md(text: object) -> str:

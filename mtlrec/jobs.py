@@ -298,6 +298,24 @@ def server_threads(limiter: JobLimiter | None = None) -> int:
     return max(1, (os.cpu_count() or 1) // max(1, limiter.max_jobs))
 
 
+def freeze_imports() -> None:
+    """Leave what is imported now (torch, scikit-learn, pandas, plotly, Streamlit: about 300,000 objects) out of every
+    later garbage collection (gc.freeze, after a collection so that no garbage is kept for good).
+
+    Streamlit collects garbage after every script run (runner.postScriptGC), and a page rerun's cycles (its
+    functions hold its globals) are freed only by such a full collection. Over all those objects it took 50-150 ms
+    with the GIL held, after each of Train's live-panel polls, twice a second: a watched training took 1.6-7x as
+    long as one nobody watched (benchmarks/bench_watch.py). Frozen, a collection looks at what the sessions made.
+    MTLREC_GC_FREEZE=0 leaves them in (to measure the difference).
+    """
+    import gc
+
+    if os.environ.get("MTLREC_GC_FREEZE", "1") == "0":
+        return
+    gc.collect()
+    gc.freeze()
+
+
 def warm_up(block: bool = False) -> None:
     """Import torch, its optimiser machinery and scikit-learn once per process, so a first Train click is quick.
 

@@ -21,14 +21,13 @@ import threading
 import time
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from mtlrec.config import PREDICTION_COLUMNS, ExperimentConfig, plain
 from mtlrec.errors import MtlrecError
-from mtlrec.fmt import listing as fmt_list
 
 if TYPE_CHECKING:
     import torch
@@ -43,10 +42,7 @@ def default_home() -> Path:
 RUN_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
 STATUSES = ("running", "finished", "stopped", "failed", "interrupted")
 RUN_FILES = ("config.json", "metrics.json", "history.csv", "model.pt", "encoder.json", "predictions.csv")
-RUN_INFO = "run.json"  # in a run's zip only: its name and id in the store it came from
-# All of an imported run's files unpacked, at most: a larger "run" (or a zip bomb) is refused before anything is
-# written. An xl model's weights are about 200 MB and a large test split's predictions a few hundred.
-IMPORT_LIMIT = 4 * 1024**3
+RUN_INFO = "run.json"  # in a run's zip: its name and id in the store it came from (see mtlrec.transfer)
 
 
 @functools.cache
@@ -188,6 +184,14 @@ class LoadedRun:
                 f"config.json (python -m mtlrec train --config {self.folder / 'config.json'})"
             )
         return None
+
+    @property
+    def missing_data(self) -> list[str]:
+        """The run's data files (paths as its config has them) that are not on this machine."""
+        from mtlrec.data import resolve_data_path
+
+        d = self.config.data
+        return [p for p in (d.path, d.test_path) if p and not Path(resolve_data_path(p)).is_file()]
 
     def predictions(self) -> pd.DataFrame | None:
         """The test predictions, with attrs["prediction_columns"] naming each task's prediction column."""
@@ -546,182 +550,6 @@ class RunStore:
             info = {"id": run_id, "name": self.get(run_id)["name"]}
             zf.writestr(f"{run_id}/{RUN_INFO}", json.dumps(info, indent=2))
         return buffer.getvalue()
-
-    def import_run(self, files: dict[str, bytes], source: str, name: str | None = None) -> tuple[str, list[str]]:
-        """Add a run made elsewhere (read_run_archive's files) under a new id; returns the id and notes for people.
-
-        Its data file is looked for by content (the SHA-256 its metrics.json recorded) when its path is not on this
-        machine: among this store's datasets (uploads and generated worlds) and the bundled samples. Found, the run
-        points at it (config.json's data paths change, nothing else); not found, Results and Runs show the run in
-        full and a note says what needs the file.
-        """
-        try:
-            config = ExperimentConfig.from_json(files["config.json"].decode("utf-8"))
-            metrics = json.loads(files["metrics.json"].decode("utf-8"))
-        except (UnicodeDecodeError, ValueError, MtlrecError) as exc:
-            detail = exc.message if isinstance(exc, MtlrecError) else f"{type(exc).__name__}: {exc}"
-            raise MtlrecError(f"{source}: config.json or metrics.json is damaged ({detail})") from None
-        if not isinstance(metrics, dict) or not isinstance(metrics.get("tasks", {}), dict):
-            raise MtlrecError(f"{source}: metrics.json is not a run's metrics (no 'tasks' object)")
-        strangers = sorted(set(metrics.get("tasks") or {}) - set(config.task_names))
-        if strangers:
-            raise MtlrecError(
-                f"{source}: metrics.json has tasks config.json does not ({fmt_list(strangers, 5)}): the two files come "
-                "from different runs"
-            )
-        status = metrics.get("status") if metrics.get("status") in STATUSES else "finished"
-        if status == "running":  # saved mid-training: whatever it is, it is not training here
-            status = "interrupted"
-        notes, relinked = self._relink(config, metrics, imported=True)
-        if name is None and RUN_INFO in files:
-            try:
-                name = json.loads(files[RUN_INFO].decode("utf-8")).get("name")
-            except (UnicodeDecodeError, ValueError, AttributeError):
-                name = None
-        run_id = self.start(config, name if isinstance(name, str) and name.strip() else None)
-        folder = self.folder(run_id)
-        for file_name, data in files.items():
-            if file_name in RUN_FILES and file_name != "config.json":  # start() wrote the (relinked) config
-                atomic_write_bytes(folder / file_name, data)
-        if "history.csv" not in files:
-            atomic_write_text(folder / "history.csv", "")
-        if relinked:  # data_files names the file here, so that Recommend's check of it reads the file here
-            atomic_write_text(folder / "metrics.json", dumps(metrics))
-        self._execute(
-            "UPDATE runs SET status=?, message=?, updated=?, summary=? WHERE id=?",
-            (status, str(metrics.get("message") or ""), time.time(), dumps(summary_of(config, metrics)), run_id),
-        )
-        return run_id, notes
-
-    def relink(self, run_id: str) -> bool:
-        """Point a saved run whose data file is not where its config says at a file here with the content it
-        recorded (see import_run): a run imported before its data was uploaded finds the upload. Saves the new
-        paths; returns whether it found one."""
-        from mtlrec.data import resolve_data_path
-
-        run = self.load(run_id)
-        paths = [p for p in (run.config.data.path, run.config.data.test_path) if p]
-        if all(Path(resolve_data_path(p)).is_file() for p in paths):
-            return False
-        if not self._relink(run.config, run.metrics)[1]:
-            return False
-        atomic_write_text(run.folder / "config.json", run.config.to_json())
-        atomic_write_text(run.folder / "metrics.json", dumps(run.metrics))
-        summary = dumps(summary_of(run.config, run.metrics))
-        self._execute("UPDATE runs SET summary=?, updated=? WHERE id=?", (summary, time.time(), run_id))
-        return True
-
-    def _relink(self, config: ExperimentConfig, metrics: dict, imported: bool = False) -> tuple[list[str], bool]:
-        """Point `config` (and metrics' data_files) at files on this machine with the content the run recorded,
-        where its own paths are not here; notes saying what was found and what was not, and whether any was.
-
-        An `imported` run's paths come from someone else's files: one is kept only when the file there has the
-        content the run recorded (a bundled sample's `sample:` name always), so that a crafted config cannot make
-        Recommend show the rows of any file the server can read. A path not kept and not found by content is
-        replaced by one under datasets/not-here/ that names the file and never exists.
-        """
-        from mtlrec.data import SAMPLE_PREFIX, _sha256, resolve_data_path
-        from mtlrec.sample import SAMPLE_DIR
-
-        def same(path: Path, size: object, digest: object) -> bool:
-            return bool(digest) and path.is_file() and path.stat().st_size == size and _sha256(path) == digest
-
-        notes, missing, relinked = [], [], False
-        records = {entry.get("path"): entry for entry in metrics.get("data_files") or [] if isinstance(entry, dict)}
-        for field_name in ("path", "test_path"):
-            path = getattr(config.data, field_name)
-            if not path or str(path).startswith(SAMPLE_PREFIX):
-                continue
-            entry = records.get(path)
-            size, digest = (entry or {}).get("bytes"), (entry or {}).get("sha256")
-            here = Path(resolve_data_path(path))
-            if here.is_file() and (not imported or same(here, size, digest)):
-                continue
-            candidates = [*self.home.glob("datasets/*/*"), *SAMPLE_DIR.glob("*")] if digest else []
-            found = next((c for c in candidates if same(c, size, digest)), None)
-            shown = Path(str(path)).name
-            if found is None:
-                missing.append(shown)
-                if imported:
-                    found = self.home / "datasets" / "not-here" / (digest or "unrecorded")[:16] / shown
-            else:
-                notes.append(f"Its data file {shown} is on this server ({found.name}): the run now points at it.")
-            if found is None:
-                continue
-            if field_name == "path" and not config.data.name:
-                config.data.name = shown  # shown as it was where the run was made, not as the copy here is named
-            setattr(config.data, field_name, str(found))
-            if entry is not None:
-                entry["path"] = str(found)
-            relinked = True
-        if missing:
-            notes.append(
-                f"Its data file{'s' if len(missing) > 1 else ''} {' and '.join(missing)} "
-                f"{'are' if len(missing) > 1 else 'is'} not on this server (not with the content the run was trained "
-                "on): Results and Runs show the run in full; Recommend and training it again need the file: upload "
-                "the same file on the Data page (the run finds it by its content), or give its path (recommend "
-                "--data FILE, train FILE --config …)."
-            )
-        return notes, relinked
-
-
-def read_run_archive(source: bytes | str | Path, label: str | None = None) -> dict[str, bytes]:
-    """A run's files (RUN_FILES, and RUN_INFO when present) from a zip of one run (Runs' download, or a zipped
-    `train --out` folder; bytes or a path) or from a run folder. Other files are ignored. Raises MtlrecError naming
-    the source (`label`, else the path) and what is wrong."""
-    label = label or (str(source) if not isinstance(source, bytes) else "the uploaded file")
-    wanted = (*RUN_FILES, RUN_INFO)
-    if not isinstance(source, bytes) and Path(source).is_dir():
-        folder = Path(source)
-        paths = [folder / n for n in wanted if (folder / n).is_file() and not (folder / n).is_symlink()]
-        if not any(p.name == "config.json" for p in paths):
-            raise MtlrecError(f"{label} holds no config.json: it is not a run folder (train --out writes one)")
-        if sum(p.stat().st_size for p in paths) > IMPORT_LIMIT:
-            raise MtlrecError(f"{label}: its run files are over {IMPORT_LIMIT // 1024**3} GB together; not imported")
-        files = {p.name: p.read_bytes() for p in paths}
-    else:
-        if not isinstance(source, bytes) and not Path(source).is_file():
-            raise MtlrecError(f"{label} does not exist")
-        try:
-            with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as zf:
-                members = [
-                    info
-                    for info in zf.infolist()
-                    if not info.is_dir()
-                    and PurePosixPath(info.filename).name in wanted
-                    and not info.filename.startswith("__MACOSX/")  # macOS Finder's resource forks
-                ]
-                runs = sorted(
-                    {str(PurePosixPath(i.filename).parent) for i in members if i.filename.endswith("config.json")}
-                )
-                if not runs:
-                    raise MtlrecError(
-                        f"{label} holds no config.json: it is not a run's zip (Runs → download '<run id>.zip', or zip "
-                        "a `train --out` folder)"
-                    )
-                if len(runs) > 1:
-                    raise MtlrecError(
-                        f"{label} holds {len(runs)} runs (folders {fmt_list(runs, 5)}): import one run's zip at a time"
-                    )
-                members = [i for i in members if str(PurePosixPath(i.filename).parent) == runs[0]]
-                if sum(i.file_size for i in members) > IMPORT_LIMIT:
-                    raise MtlrecError(
-                        f"{label}: its run files unpack to over {IMPORT_LIMIT // 1024**3} GB; not imported"
-                    )
-                files = {PurePosixPath(i.filename).name: zf.read(i) for i in members}
-        except zipfile.BadZipFile as exc:
-            raise MtlrecError(
-                f"{label} is not a readable zip file ({exc}): import a run's zip (Runs → download '<run id>.zip') "
-                "or a run folder"
-            ) from None
-        except (RuntimeError, NotImplementedError, OSError, EOFError) as exc:  # encrypted, unknown compression, CRC
-            raise MtlrecError(f"{label}: a file in the zip cannot be read ({type(exc).__name__}: {exc})") from None
-    if "metrics.json" not in files:
-        raise MtlrecError(
-            f"{label} holds a config.json but no metrics.json: the run never finished saving; train it again from "
-            "its config.json (python -m mtlrec train --config …)"
-        )
-    return files
 
 
 def metrics_table(metrics: dict) -> pd.DataFrame:

@@ -117,7 +117,7 @@ def details(run) -> None:
     notes = metrics.get("notes") or []
     if notes:
         with st.expander(f"Notes ({len(notes)})", icon=":material/info:"):
-            st.markdown("\n".join(f"- {note}" for note in notes))
+            st.markdown("\n".join(f"- {fmt.plain(note)}" for note in notes))
 
 
 def task_conflict(run) -> None:

@@ -308,7 +308,7 @@ def manage(row: dict) -> None:
 def import_section() -> None:
     """Add a run made elsewhere: a run's zip from this page's download (another lab's), or a zipped `train --out`
     folder. Each uploaded file is imported once (the uploader keeps it across reruns); its outcome stays shown."""
-    from mtlrec.runs import read_run_archive
+    from mtlrec.transfer import import_run, read_run_archive
 
     done = st.session_state.setdefault(IMPORTED, {})
     with st.expander("Import a run", icon=":material/upload:", expanded=bool(done)):
@@ -324,7 +324,7 @@ def import_section() -> None:
             try:
                 with st.spinner(f"Importing {upload.name}…"):
                     source = f"'{upload.name}'"
-                    run_id, notes = state.store().import_run(read_run_archive(upload.getvalue(), source), source)
+                    run_id, notes = import_run(state.store(), read_run_archive(upload.getvalue(), source), source)
                 done[upload.file_id] = {"run": run_id, "notes": notes}
                 st.session_state[NOTICE] = f"Imported {upload.name}."
             except MtlrecError as exc:

@@ -268,11 +268,11 @@ def show(result: SweepResult) -> None:
     if result.status in ("stopped", "interrupted", "failed"):
         message = result.message or f"the sweep is {result.status}"
         kept = " The points that finished are shown." if len(table) else ""
-        (st.error if result.status == "failed" else st.warning)(f"{message[0].upper()}{message[1:]}.{kept}")
+        (st.error if result.status == "failed" else st.warning)(fmt.plain(f"{message[0].upper()}{message[1:]}.{kept}"))
     if plan_text(result.plan):
         st.caption(plan_text(result.plan))
     for note in result.notes:
-        st.caption(f"Note: {note}")
+        st.caption(f"Note: {fmt.plain(note)}")
     if table.empty:
         st.info("No point of this sweep finished.")
         return

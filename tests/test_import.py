@@ -13,12 +13,13 @@ import pandas as pd
 import pytest
 from conftest import open_app, tiny_config, use_home
 
-import mtlrec.runs
+import mtlrec.transfer
 from mtlrec.cli import main
 from mtlrec.data import changed_files, load_frames
 from mtlrec.errors import MtlrecError
 from mtlrec.experiment import run_experiment
-from mtlrec.runs import RUN_FILES, RunStore, read_run_archive, write_run_files
+from mtlrec.runs import RUN_FILES, RunStore, write_run_files
+from mtlrec.transfer import import_run, read_run_archive, relink
 from ui import state
 
 
@@ -51,7 +52,7 @@ def zipped(folder: Path, prefix: str = "") -> bytes:
 
 def test_a_runs_zip_imports_with_its_name_status_metrics_and_model(lab, here):
     store, run_id, data, result = lab
-    new_id, notes = here.import_run(read_run_archive(store.export_zip(run_id)), "the zip")
+    new_id, notes = import_run(here, read_run_archive(store.export_zip(run_id)), "the zip")
 
     assert notes == []  # its data file is where its config says
     assert new_id != run_id and here.exists(new_id)
@@ -71,7 +72,7 @@ def test_a_train_out_folder_imports_as_a_folder_and_zipped_with_or_without_its_f
     out = tmp_path / "out" / "run1"
     write_run_files(result, out)
     for source in (out, zipped(out), zipped(out, "run1/"), zipped(out, "exports/2024/run1/")):
-        new_id, _ = here.import_run(read_run_archive(source), "source")
+        new_id, _ = import_run(here, read_run_archive(source), "source")
         assert here.get(new_id)["name"] == "shared_bottom tiny · click=1, like=1, watch_time=1"  # no run.json: default
         assert here.load(new_id).has_model
     assert len(here.list()) == 4
@@ -86,7 +87,7 @@ def test_a_data_file_not_at_its_path_is_found_by_content_among_the_stores_datase
     moved = data.with_name("elsewhere.csv")
     data.rename(moved)
     try:
-        new_id, notes = here.import_run(read_run_archive(archive), "the zip")
+        new_id, notes = import_run(here, read_run_archive(archive), "the zip")
     finally:
         moved.rename(data)
 
@@ -105,17 +106,17 @@ def test_a_missing_data_file_is_named_and_found_once_uploaded(lab, here):
     moved = data.with_name("elsewhere.csv")
     data.rename(moved)
     try:
-        new_id, notes = here.import_run(read_run_archive(archive), "the zip")
+        new_id, notes = import_run(here, read_run_archive(archive), "the zip")
         assert len(notes) == 1
         assert notes[0].startswith("Its data file shop orders.csv is not on this server (not with the content the run")
         assert "upload the same file on the Data page" in notes[0]
-        assert here.relink(new_id) is False  # not here yet
+        assert relink(here, new_id) is False  # not here yet
 
         upload = here.home / "datasets" / "4567" / "shop.csv"
         upload.parent.mkdir(parents=True)
         shutil.copy(moved, upload)
-        assert here.relink(new_id) is True
-        assert here.relink(new_id) is False  # nothing left to do
+        assert relink(here, new_id) is True
+        assert relink(here, new_id) is False  # nothing left to do
     finally:
         moved.rename(data)
     assert here.load(new_id).config.data.path == str(upload)
@@ -134,7 +135,7 @@ def test_a_file_of_other_content_is_not_taken_for_the_data(lab, here):
     moved = data.with_name("elsewhere.csv")
     data.rename(moved)
     try:
-        new_id, notes = here.import_run(read_run_archive(archive), "the zip")
+        new_id, notes = import_run(here, read_run_archive(archive), "the zip")
     finally:
         moved.rename(data)
     assert other.stat().st_size == data.stat().st_size
@@ -154,7 +155,7 @@ def test_an_imported_run_never_points_at_a_file_here_without_the_content_it_reco
     for recorded in ([], [{"path": str(secret), "bytes": 40, "sha256": "0" * 64}]):
         metrics = {**json.loads(json.dumps(result.metrics, default=str)), "data_files": recorded}
         files = {"config.json": json.dumps(config).encode(), "metrics.json": json.dumps(metrics).encode()}
-        new_id, notes = here.import_run(files, "crafted.zip")
+        new_id, notes = import_run(here, files, "crafted.zip")
         run = here.load(new_id)
         assert "accounts.csv is not on this server" in notes[0]
         assert run.config.data.path != str(secret) and not Path(run.config.data.path).exists()
@@ -169,7 +170,7 @@ def test_a_run_saved_while_training_imports_as_interrupted(lab, here, tmp_path):
     write_run_files(result, out)
     metrics = json.loads((out / "metrics.json").read_text())
     (out / "metrics.json").write_text(json.dumps({**metrics, "status": "running"}))
-    new_id, _ = here.import_run(read_run_archive(out), "run")
+    new_id, _ = import_run(here, read_run_archive(out), "run")
     assert here.get(new_id)["status"] == "interrupted"
 
 
@@ -192,14 +193,32 @@ def run_files(result) -> dict[str, bytes]:
         ("no config", "'x.zip' holds no config.json: it is not a run's zip"),
         ("two runs", "'x.zip' holds 2 runs (folders a, b): import one run's zip at a time"),
         ("no metrics", "'x.zip' holds a config.json but no metrics.json: the run never finished saving"),
-        ("bad config", "'x.zip': config.json or metrics.json is damaged"),
+        ("bad config", "'x.zip': config.json is not JSON text (JSONDecodeError"),
         ("other run's metrics", "'x.zip': metrics.json has tasks config.json does not (purchase)"),
         ("too big", "'x.zip': its run files unpack to over"),
+        # crafted values that pages read as they are (each crashed Runs or Results, found by a review)
+        ("metrics of text", "metrics.json: these metrics are not numbers: click.auc"),
+        ("tasks of text", "metrics.json: 'tasks' is not an object of one object of metrics per task"),
+        ("seconds of text", "metrics.json: 'train_seconds' is not a number of seconds or a rate, got 'x'"),
+        ("notes of a number", "metrics.json: 'notes' is not a list of texts"),
+        ("a path for a digest", "metrics.json: 'data_files' is not a list of {path, bytes, sha256} records"),
+        ("a huge model", "model.pt's tensors are not those of the model config.json and encoder.json describe"),
+        ("an encoder of a list", "encoder.json is damaged or is not this run's (AttributeError"),
+        ("history of text", "history.csv: these columns are not numbers: click/train_loss"),
+        ("a config the trainer refuses", "config.json: model size 'huge' is not one of tiny, small"),
     ],
 )
 def test_what_cannot_be_a_run_is_refused_with_the_reason_and_nothing_is_written(lab, here, monkeypatch, case, expected):
-    *_, result = lab
+    store, run_id, _, result = lab
     files = run_files(result)
+    folder = store.folder(run_id)
+    full = {name: (folder / name).read_bytes() for name in RUN_FILES}
+    metrics = json.loads(full["metrics.json"])
+    config = json.loads(full["config.json"])
+
+    def changed(**parts) -> bytes:
+        return one_zip({**full, **{name.replace("_", "."): data for name, data in parts.items()}})
+
     archive = {
         "not a zip": b"user_id,item_id,click\n1,2,1\n",
         "no config": one_zip({"metrics.json": files["metrics.json"], "notes.txt": "hi"}),
@@ -210,11 +229,26 @@ def test_what_cannot_be_a_run_is_refused_with_the_reason_and_nothing_is_written(
             {"config.json": files["config.json"], "metrics.json": json.dumps({"tasks": {"purchase": {}}})}
         ),
         "too big": one_zip(files),
+        "metrics of text": changed(metrics_json=json.dumps({**metrics, "tasks": {"click": {"auc": "abc"}}})),
+        "tasks of text": changed(metrics_json=json.dumps({**metrics, "tasks": {"click": "x"}})),
+        "seconds of text": changed(metrics_json=json.dumps({**metrics, "train_seconds": "x"})),
+        "notes of a number": changed(metrics_json=json.dumps({**metrics, "notes": 5})),
+        "a path for a digest": changed(
+            metrics_json=json.dumps({**metrics, "data_files": [{**metrics["data_files"][0], "sha256": "/etc"}]})
+        ),
+        "a huge model": changed(
+            config_json=json.dumps({**config, "model": {**config["model"], "bottom": [60000, 60000]}})
+        ),
+        "an encoder of a list": changed(encoder_json="[1]"),
+        "history of text": changed(history_csv="epoch,click/train_loss\n1,abc\n"),
+        "a config the trainer refuses": changed(
+            config_json=json.dumps({**config, "model": {**config["model"], "size": "huge"}})
+        ),
     }[case]
     if case == "too big":
-        monkeypatch.setattr(mtlrec.runs, "IMPORT_LIMIT", 100)
+        monkeypatch.setattr(mtlrec.transfer, "IMPORT_LIMIT", 100)
     with pytest.raises(MtlrecError) as error:
-        here.import_run(read_run_archive(archive, "'x.zip'"), "'x.zip'")
+        import_run(here, read_run_archive(archive, "'x.zip'"), "'x.zip'")
     assert expected in error.value.message
     assert here.list() == [] and list(here.runs_dir.iterdir()) == []
 
@@ -231,8 +265,13 @@ def test_only_run_files_are_taken_from_a_zip(lab, here):
         }
     )
     assert set(read_run_archive(archive)) == {"config.json", "metrics.json"}
-    new_id, _ = here.import_run(read_run_archive(archive), "zip")
-    assert sorted(p.name for p in here.folder(new_id).iterdir()) == ["config.json", "history.csv", "metrics.json"]
+    new_id, _ = import_run(here, read_run_archive(archive), "zip")
+    assert sorted(p.name for p in here.folder(new_id).iterdir()) == [
+        "config.json",
+        "history.csv",
+        "metrics.json",
+        "run.json",
+    ]
 
 
 def test_cli_import_adds_a_run_folder_to_the_store_and_refuses_a_non_run(lab, tmp_path, capsys):
@@ -286,7 +325,7 @@ def test_recommend_names_an_imported_runs_missing_data_and_finds_it_once_uploade
     moved = data.with_name("elsewhere.csv")
     data.rename(moved)
     try:
-        new_id, _ = RunStore(home).import_run(read_run_archive(archive), "zip")
+        new_id, _ = import_run(RunStore(home), read_run_archive(archive), "zip")
     finally:
         moved.rename(data)
     use_home(monkeypatch, home)
@@ -310,7 +349,7 @@ def test_results_shows_an_imported_run_without_its_data_and_says_why_no_baseline
     moved = data.with_name("elsewhere.csv")
     data.rename(moved)
     try:
-        new_id, _ = RunStore(home).import_run(read_run_archive(archive), "zip")
+        new_id, _ = import_run(RunStore(home), read_run_archive(archive), "zip")
     finally:
         moved.rename(data)
     use_home(monkeypatch, home)

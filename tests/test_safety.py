@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import weakref
 import zipfile
 from pathlib import Path
 
@@ -242,13 +243,32 @@ def test_the_server_watches_no_source_files():
     assert config["server"]["runOnSave"] is False
 
 
-def test_no_full_garbage_collection_runs_after_each_script_run():
-    # Streamlit's runner.postScriptGC ran gc.collect() after every script and fragment run: Train's live panel polls
-    # twice a second, and each collection held the GIL while the training thread waited (3-7x slower while watched,
-    # benchmarks/bench_watch.py).
-    tomllib = pytest.importorskip("tomllib")
-    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
-    assert config["runner"]["postScriptGC"] is False
+class Node:
+    itself: object = None
+
+
+def test_the_servers_imports_are_left_out_of_later_garbage_collections(monkeypatch):
+    # Streamlit collects garbage after every script run, Train's live-panel polls included; over torch's, sklearn's
+    # and plotly's objects that took 50-300 ms with the GIL held, and a watched training took up to 7x as long
+    # (benchmarks/bench_watch.py). The server freezes them once, after a collection (so no garbage is kept).
+    import gc
+
+    from mtlrec.jobs import freeze_imports
+
+    try:
+        monkeypatch.setenv("MTLREC_GC_FREEZE", "0")
+        freeze_imports()
+        assert gc.get_freeze_count() == 0
+        monkeypatch.delenv("MTLREC_GC_FREEZE")
+        node = Node()
+        node.itself = node  # a cycle nobody holds once `node` is gone: collected first, not kept for good
+        cycle = weakref.ref(node)
+        del node
+        freeze_imports()
+        assert gc.get_freeze_count() > 0 and cycle() is None
+    finally:
+        gc.unfreeze()
+    assert "freeze_imports()" in (ROOT / "app.py").read_text(encoding="utf-8")  # at the server's start
 
 
 # --- faults: a run that cannot go on is saved with what it had ---

@@ -115,14 +115,13 @@ def model_of(run_id: str):
 def with_data(run_id: str) -> LoadedRun:
     """The saved run, its data files here: an imported run finds a file uploaded since by its content (relink).
     Raises MtlrecError saying how to bring a file back when one is not here."""
-    from mtlrec.data import resolve_data_path
+    from mtlrec.transfer import relink
 
-    state.store().relink(run_id)
+    relink(state.store(), run_id)
     run = state.store().load(run_id)
-    d = run.config.data
-    gone = [p for p in (d.path, d.test_path) if p and not Path(resolve_data_path(p)).is_file()]
-    if gone:
-        names = " and ".join(Path(p).name for p in gone)
+    if gone := run.missing_data:
+        d = run.config.data
+        names = " and ".join(d.name if p == d.path and d.name else Path(p).name for p in gone)
         raise MtlrecError(
             f"The run's data ({names}) is not on this server, not with the content it was trained on (a run imported "
             "from elsewhere, or a file deleted since). Upload the same file on the Data page: the run finds it by "
