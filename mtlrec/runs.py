@@ -231,7 +231,7 @@ class LoadedRun:
             raise MtlrecError(f"run '{self.run_id}' has no evaluated model: {problem}")
         try:
             encoder = Encoder.load(self.folder / "encoder.json")
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:  # any shape of damage
             raise MtlrecError(f"run '{self.run_id}': encoder.json is damaged ({type(exc).__name__}: {exc})") from None
         from mtlrec.train import scratch
 

@@ -357,6 +357,10 @@ def test_loader_notes_naming_dollar_columns_are_not_set_as_latex():
     assert "'Price (\\$)', 'Tax (\\$)'" in note
     assert fmt.plain("a `code` span, 5 $ and 10 $") == "a `code` span, 5 \\$ and 10 \\$"
     assert fmt.plain(f"column '{fmt.md('Price ($)')}'") == "column 'Price (\\$)'"  # escaped once, not twice
+    # No link, image or HTML from a quoted name (an imported run's note could show an image from anywhere)
+    assert fmt.plain("column '![x](http://e.example/p.png)' <img src=x>") == (
+        "column '!\\[x\\](http://e.example/p.png)' \\<img src=x\\>"
+    )
 
 
 def test_a_label_retyped_as_regression_gets_log1p_as_the_cli_gives_it():

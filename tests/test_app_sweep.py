@@ -99,7 +99,7 @@ def test_a_three_point_sweep_trains_in_the_background_and_shows_its_front(home):
     assert len(RunStore(home).list(sweep_id=listed["id"])) == 3
     # The sidebar said "No run in this session yet" beside the 3 runs just saved (an audit).
     sidebar = [m.value for m in at.sidebar.markdown]
-    assert "None alone: the sweep below saved its points as runs." in sidebar
+    assert "Only the sweep's points (below), each a run on **Runs**." in sidebar
     assert any(line.endswith("**finished** · 3/3 points") for line in sidebar)
 
 

@@ -359,3 +359,40 @@ def test_results_shows_an_imported_run_without_its_data_and_says_why_no_baseline
     at.button(key="results_compare").click().run()
     assert not at.exception
     assert "The run's data (shop orders.csv) is not on this server" in at.error[0].value
+
+
+def test_importing_a_run_twice_says_so_and_a_config_with_a_byte_order_mark_imports(lab, here):
+    store, run_id, *_ = lab
+    files = read_run_archive(store.export_zip(run_id))
+    first, notes = import_run(here, files, "zip")
+    assert notes == []
+    files["config.json"] = b"\xef\xbb\xbf" + files["config.json"]  # saved again by Notepad
+    second, notes = import_run(here, files, "zip")
+    assert notes == [f"This run was imported before, as {first}: delete the copy you do not need."]
+    assert json.loads((here.folder(second) / "run.json").read_text())["imported_from"] == run_id
+
+
+def test_a_generated_worlds_run_keeps_its_world_label_when_found_by_content(lab, here, tmp_path):
+    # The world's file is synthetic.parquet in a folder named by its recipe; the label names the recipe, not the file.
+    from mtlrec.sample import SyntheticSpec, generate
+
+    world = tmp_path / "lab_a" / "datasets" / "world-0123" / "synthetic.parquet"
+    world.parent.mkdir(parents=True)
+    generate(SyntheticSpec(n_rows=3000, n_users=200, n_items=100)).to_parquet(world)
+    *_, result = lab
+    config = json.loads(result.config.to_json())
+    config["data"]["path"] = str(world)
+    from mtlrec.data import data_files as records_of
+
+    recorded = records_of(result.config.__class__.from_dict(config))
+    metrics = {**json.loads(json.dumps(result.metrics, default=str)), "data_files": recorded}
+    files = {"config.json": json.dumps(config).encode(), "metrics.json": json.dumps(metrics).encode()}
+    copy = here.home / "datasets" / "world-0123" / "synthetic.parquet"  # the same world generated here
+    copy.parent.mkdir(parents=True)
+    shutil.copy(world, copy)
+    spec = {"task_correlation": -0.8, "n_rows": 3000, "seed": 0}
+    copy.with_name("synthetic.json").write_text(json.dumps(spec))  # as write_sample leaves it beside the world
+    world.unlink()
+    new_id, _ = import_run(here, files, "zip")
+    assert here.load(new_id).config.data.path == str(copy)
+    assert here.get(new_id)["summary"]["data"] == "synthetic world (correlation -0.8, 3,000 rows, seed 0)"

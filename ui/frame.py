@@ -126,10 +126,11 @@ def sidebar(slot=None):
                 st.markdown(f"{STATUS_ICONS.get(row['status'], '')} **{row['status']}** · {fmt.md(row['name'])}")
             except MtlrecError:  # deleted meanwhile
                 st.markdown("No run in this session yet.")
-        elif holder.sweep is None:
+        elif holder.sweep is not None and holder.sweep.snapshot().points_done:
+            # a sweep's points are runs too: "no run yet" beside 11 saved points read wrong (an audit)
+            st.markdown("Only the sweep's points (below), each a run on **Runs**.")
+        else:
             st.markdown("No run in this session yet.")
-        else:  # a sweep's points are runs too: "no run yet" beside 11 saved points read wrong (an audit)
-            st.markdown("None alone: the sweep below saved its points as runs.")
         if holder.sweep is not None:
             st.caption("Sweep")
             live = not holder.sweep.snapshot().done
