@@ -184,7 +184,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
     """Build the run's config: a saved config, or inference on the data with the flags as overrides. Returns it
     and, when inference read the data, the data as read (so that training does not read it again)."""
     from mtlrec.data import load_frames, propose_schema
-    from mtlrec.schema import label_hint
+    from mtlrec.schema import UNREADABLE_LABEL, label_hint
 
     loaded = None
     if args.config:
@@ -240,6 +240,11 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
             if leak.column not in chosen:
                 print(f"note: column '{leak.column}' is not used: {leak.reason()}; name it with --categorical or "
                       "--numeric to use it")  # fmt: skip
+        # A label-named column that is no label (watch_time written 0:11 or 12.5 s) is no feature either: said, as
+        # `infer` says it, with how to convert it.
+        for column, reason in proposal.ignored.items():
+            if reason.startswith(UNREADABLE_LABEL) and column not in chosen and column not in config.task_names:
+                print(f"note: column '{column}' is not used: {reason}")
     _apply_overrides(config, args)
     return config, loaded
 

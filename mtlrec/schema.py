@@ -485,6 +485,12 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
             if task is not None:
                 tasks.append(task)
                 continue
+            if (_label_name(c) or _regression_named(c)) and not (c in times or _time_evidence(c, s) == 2):
+                # A label written as text (watch_time as 0:11 or 12.5 s) is no feature either: written with the
+                # event, its categories give the label away (click AUC 0.64 instead of 0.46, under the leak check's
+                # bar when a few rows differ).
+                ignored[c] = f"{UNREADABLE_LABEL}: it {_text_label_advice(s)}; {_NO_FEATURE}"
+                continue
         if _squash(c) in _REQUEST_KEYS and not (n > 100 and nunique[c] > ROW_ID_SHARE * n):
             ignored[c] = _request_key_reason(c, nunique[c], n)  # distinct in every row: a row id (below)
         elif c in times or pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_timedelta64_dtype(s):
@@ -562,6 +568,14 @@ def _request_key_reason(column: str, keys: int, n: int) -> str:
         f"make it the user column without embedding it (CLI: --user-col {shlex.quote(str(column))} --exclude "
         f"{shlex.quote(str(column))}; on Data, choose it as the user column)"
     )
+
+
+# How the reason of a label-named column that is not a label starts, and why it is not proposed as a feature.
+UNREADABLE_LABEL = "named as a task, but not readable as a label"
+_NO_FEATURE = (
+    "not proposed as a feature either, as a label written with the event gives itself away (choose it as one if it "
+    "is known before)"
+)
 
 
 def _label_task(column: str, series: pd.Series, nunique: int) -> TaskSpec | None:
@@ -768,24 +782,87 @@ def _impression_lists(present: pd.Series) -> bool:
     return bool(len(present)) and present.iloc[:200].str.fullmatch(_IMPRESSION_LIST).mean() > 0.5
 
 
+# A number followed by a unit (12.5 s, 3 min, 40ms, 12 %, 5 stars, 3 Std.: letters of any script), and a duration
+# written m:ss or h:mm:ss (0:11, 1:02:03): a label written so is text to convert, not a label nor a category.
+_NUMBER = r"[-+]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][-+]?\d+)?"
+_WITH_UNIT = re.compile(rf"\s*{_NUMBER}\s*(%|[^\W\d_]+(?:/[^\W\d_]+)?\.?)\s*")
+_PLAIN_NUMBER = re.compile(rf"\s*{_NUMBER}\s*")
+_DURATION = re.compile(r"\s*-?\d+:[0-5]\d(:[0-5]\d)?(?:[.,]\d+)?\s*")
+
+
+def _written_quantity(uniques: np.ndarray) -> tuple[str, list[str]] | None:
+    """How text values write numbers: ("unit", units in order of appearance) for numbers with a unit, ("m:ss" or
+    "h:mm:ss" or "m:ss and h:mm:ss", []) for durations; None for other text. Judged on the first 1,000 distinct
+    values, of which MOSTLY_NUMERIC must be so written (or plain numbers: 0 beside 12 s)."""
+    head = pd.Series(uniques[:1000], dtype=object).astype(str)
+    plain = head.str.fullmatch(_PLAIN_NUMBER)
+    units = head.str.extract(f"^{_WITH_UNIT.pattern}$")[0]
+    durations = head.str.extract(f"^{_DURATION.pattern}$", expand=False)
+    timed = head.str.fullmatch(_DURATION)
+    if units.notna().any() and (units.notna() | plain).mean() >= MOSTLY_NUMERIC:
+        return "unit", list(dict.fromkeys(units.dropna().str.strip()))
+    if timed.any() and (timed | plain).mean() >= MOSTLY_NUMERIC:
+        hours = durations[timed].notna()
+        return ("h:mm:ss" if hours.all() else "m:ss and h:mm:ss" if hours.any() else "m:ss"), []
+    return None
+
+
+def _quantity_advice(name: str, uniques: np.ndarray) -> str | None:
+    """What a label written with a unit or as durations holds and how to make it a number, after "column 'x' ";
+    None for other text."""
+    written = _written_quantity(uniques)
+    if written is None:
+        return None
+    kind, units = written
+    shown = fmt.listing(uniques, 4, show_value)
+    column = f"df[{str(name)!r}]"
+    if kind == "unit" and len(units) == 1:
+        return (
+            f"holds numbers with a unit ({shown}), not plain numbers: remove the unit {units[0]!r} to make it a task "
+            f"(in pandas: {column} = pd.to_numeric({column}.str.rstrip({' ' + units[0]!r})))"
+        )
+    if kind == "unit":
+        return (
+            f"holds numbers in several units ({fmt.listing(units, 4, repr)}; e.g. {shown}): convert them to one unit, "
+            "as plain numbers, to make it a task"
+        )
+    text = {
+        "m:ss": f"pd.to_timedelta('0:' + {column})",
+        "h:mm:ss": f"pd.to_timedelta({column})",
+        "m:ss and h:mm:ss": f"pd.to_timedelta({column}.where({column}.str.count(':') == 2, '0:' + {column}))",
+    }[kind]
+    return (
+        f"holds durations written {kind} ({shown}), not numbers: convert them to seconds to make it a task "
+        f"(in pandas: {column} = {text}.dt.total_seconds())"
+    )
+
+
 def _text_label_problem(s: pd.Series, where: str) -> str:
-    """Why a text column is no label: a list per row to reshape, event types to split into 0/1 columns, or text."""
+    """Why a text column is no label: a list per row to reshape, numbers with a unit or durations to convert, event
+    types to split into 0/1 columns, or text."""
+    return f"{where} {_text_label_advice(s)}"
+
+
+def _text_label_advice(s: pd.Series) -> str:
+    """_text_label_problem's words after "column 'x' "."""
     present = s.dropna().astype(str)
     uniques = pd.unique(present)
     shown = fmt.listing(uniques, 6, show_value)
     if _impression_lists(present):
         return (
-            f"{where} holds lists of impressions with their labels (e.g. {show_value(present.iloc[0])}), not one "
+            f"holds lists of impressions with their labels (e.g. {show_value(present.iloc[0])}), not one "
             f"label per row: {_RESHAPE}, and make that column the task"
         )
+    if (advice := _quantity_advice(s.name, uniques)) is not None:
+        return advice
     if len(uniques) <= EVENT_TYPES:
         first = show_value(uniques[0])
         return (
-            f"{where} holds text categories ({shown}), not a label: to predict one of them, add a 0/1 column per "
+            f"holds text categories ({shown}), not a label: to predict one of them, add a 0/1 column per "
             f"value you want to predict (e.g. 1 where '{s.name}' is {first}, else 0) and make "
             "those the tasks; or use the column as a categorical feature"
         )
-    return f"{where} holds text ({len(uniques):,} distinct values, e.g. {shown}), not a label: choose a 0/1 or numeric column"
+    return f"holds text ({len(uniques):,} distinct values, e.g. {shown}), not a label: choose a 0/1 or numeric column"
 
 
 def _binary_problem(s: pd.Series, where: str) -> str:

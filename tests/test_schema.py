@@ -803,3 +803,97 @@ def test_quantities_measured_on_a_place_device_or_seller_are_numbers_not_codes()
 
     assert numeric == set(quantities)
     assert categorical == set(codes)
+
+
+def _durations(seconds: pd.Series, hours: bool) -> list[str]:
+    whole = seconds.astype(int)
+    if hours:
+        return [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in whole]
+    return [f"{s // 60}:{s % 60:02d}" for s in whole]
+
+
+@pytest.mark.parametrize(
+    ("hours", "shown", "pandas"),
+    [
+        (False, "'0:12', '0:07', '0:45', '0:16', ...", "pd.to_timedelta('0:' + df['watch_time'])"),
+        (True, "'00:00:12', '00:00:07', '00:00:45', '00:00:16', ...", "pd.to_timedelta(df['watch_time'])"),
+    ],
+)
+def test_a_label_written_as_durations_is_no_feature_and_says_how_to_convert_it(interactions, hours, shown, pandas):
+    # watch_time written 0:00, 0:11... became a categorical feature beside the task click: "0:00" on 98.7% of the
+    # rows without a click gave click an AUC of 0.64 (0.46 without it), under the leak check's bar.
+    interactions["watch_time"] = _durations(interactions["watch_time"], hours)
+
+    proposal = infer_schema(interactions)
+
+    assert [t.name for t in proposal.tasks] == ["click", "like"]
+    assert "watch_time" not in proposal.data.categorical + proposal.data.numeric
+    assert proposal.ignored["watch_time"] == (
+        f"named as a task, but not readable as a label: it holds durations written {'h:mm:ss' if hours else 'm:ss'} "
+        f"({shown}), not numbers: convert them to seconds to make it a task (in pandas: df['watch_time'] = "
+        f"{pandas}.dt.total_seconds()); not proposed as a feature either, as a label written with the event gives "
+        "itself away (choose it as one if it is known before)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("unit", "written"), [("s", "{} s"), ("ms", "{}ms"), ("min", "{} min"), ("%", "{} %"), ("Sekunden", "{} Sekunden")]
+)
+def test_a_label_written_with_a_unit_says_to_remove_the_unit_in_inference_validation_and_a_test_file(
+    interactions, unit, written
+):
+    # "12.5 s" was set aside as "may leak the label", and as a task it was "text, not a label: choose a 0/1 or
+    # numeric column": the fix is to remove the unit.
+    frame = interactions.assign(watch_time=[written.format(v) for v in interactions["watch_time"]])
+    shown = ", ".join(repr(written.format(v)) for v in interactions["watch_time"][:4]) + ", ..."
+    advice = (
+        f"holds numbers with a unit ({shown}), not plain numbers: remove the unit {unit!r} to make it a task (in "
+        f"pandas: df['watch_time'] = pd.to_numeric(df['watch_time'].str.rstrip({' ' + unit!r})))"
+    )
+
+    reason = infer_schema(frame).ignored["watch_time"]
+    assert reason.startswith(f"named as a task, but not readable as a label: it {advice}; ")
+    config = ExperimentConfig(
+        data=DataConfig(categorical=["category"]), tasks=[TaskSpec("click"), TaskSpec("watch_time", "regression")]
+    )
+    with pytest.raises(MtlrecError) as info:
+        validate(config, frame)
+    assert info.value.problems == [f"column 'watch_time' {advice}"]
+    with pytest.raises(MtlrecError) as info:
+        validate(config, interactions, frame)
+    assert info.value.problems == [f"test file: column 'watch_time' {advice}"]
+    converted = pd.to_numeric(frame["watch_time"].str.rstrip(" " + unit))  # the advice works
+    assert converted.tolist() == interactions["watch_time"].tolist()
+
+
+def test_a_label_in_several_units_says_to_convert_them_to_one(interactions):
+    minutes = interactions["watch_time"] > 60
+    interactions["watch_time"] = np.where(
+        minutes,
+        [f"{v / 60:.2f} min" for v in interactions["watch_time"]],
+        interactions["watch_time"].map("{} s".format),
+    )
+    config = ExperimentConfig(data=DataConfig(categorical=["category"]), tasks=[TaskSpec("watch_time", "regression")])
+
+    with pytest.raises(MtlrecError) as info:
+        validate(config, interactions)
+
+    shown = ", ".join(map(repr, interactions["watch_time"][:4]))
+    assert info.value.problems == [
+        f"column 'watch_time' holds numbers in several units ('s', 'min'; e.g. {shown}, ...): convert them to one "
+        "unit, as plain numbers, to make it a task"
+    ]
+
+
+def test_label_named_text_that_is_no_quantity_keeps_its_advice_and_dates_stay_dates(interactions):
+    interactions["label"] = np.array(["news", "sports", "music", "games", "film"])[np.arange(len(interactions)) % 5]
+    interactions["watch_date"] = pd.to_datetime(interactions["timestamp"], unit="s").dt.strftime("%Y-%m-%d")
+
+    proposal = infer_schema(interactions)
+
+    assert proposal.ignored["label"].startswith(
+        "named as a task, but not readable as a label: it holds text categories ('news', 'sports', 'music', 'games', "
+        "'film'), not a label: to predict one of them, add a 0/1 column per value"
+    )
+    assert proposal.ignored["watch_date"] == "a date/time that is not the timestamp column"
+    assert "label" not in proposal.data.categorical
