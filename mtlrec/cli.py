@@ -555,7 +555,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_infer(args: argparse.Namespace) -> int:
     from mtlrec.data import propose_schema, resolve_data_path
     from mtlrec.io import read_table
-    from mtlrec.schema import label_hint
+    from mtlrec.schema import label_hint, time_notes
 
     table = read_table(resolve_data_path(args.data))
     proposal = propose_schema(table.frame, args.data)
@@ -564,6 +564,8 @@ def cmd_infer(args: argparse.Namespace) -> int:
     for note in table.notes:
         print(f"note: {note}")
     print(f"user: {d.user_col}\nitem: {d.item_col}\ntime: {d.time_col}")
+    for note in time_notes(d.time_col, table.frame[d.time_col]) if d.time_col else []:
+        print(f"note: {note}")  # how the times were read, where that was a choice (validation says it too)
     for note in proposal.notes:
         print(f"note: {note}")
     print("tasks: " + ", ".join(f"{t.name} ({t.type}{', log1p' if t.log1p else ''})" for t in proposal.tasks))

@@ -640,6 +640,7 @@ def _time_evidence(column: str, series: pd.Series) -> int:
             epoch = False  # in the range of date codes, but not dates: no epoch numbers either
         else:
             epoch = values.min() >= _EPOCH[0] and values.max() < _EPOCH[1] and values.max() < 100 * values.min()
+            epoch = epoch or _epoch_unit_powers(values) is not None  # seconds beside milliseconds (parse_time)
         return 2 if epoch else named
     if not (pd.api.types.is_object_dtype(head) or pd.api.types.is_string_dtype(head)):
         return named
@@ -1024,6 +1025,7 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
                 )
         if d.time_col and d.time_col in f.columns:
             parsed = parse_time(f[d.time_col])
+            notes.extend(time_notes(d.time_col, f[d.time_col], prefix))
             empty = f[d.time_col].isna().to_numpy()
             bad = (parsed.isna() & f[d.time_col].notna()).to_numpy()
             if empty.any():
@@ -1119,18 +1121,86 @@ def _split_problems(config: ExperimentConfig, frame: pd.DataFrame, test_frame: p
 
 
 def parse_time(series: pd.Series) -> pd.Series:
-    """A time column as float seconds (numbers stay as they are; dates and datetimes are converted)."""
-    if is_numeric(series):
-        return series.astype(float)
+    """A time column as float seconds (numbers stay as they are, unless they mix epoch units: see epoch_units;
+    dates and datetimes are converted)."""
+    numbers = _time_numbers(series)
+    if numbers is not None:
+        units = _epoch_unit_powers(numbers.to_numpy())
+        return numbers if units is None else numbers / 1000.0**units
     if pd.api.types.is_datetime64_any_dtype(series):
         return _datetime_seconds(series)
-    numbers = pd.to_numeric(series, errors="coerce")
-    # Mostly numbers: epoch seconds, and the few values that are not numbers are bad times (not every row).
-    if 2 * numbers.notna().sum() > series.notna().sum():
-        return numbers.astype(float)
     # utc=True: ISO strings with different offsets (summer/winter time) would otherwise raise.
     parsed = pd.to_datetime(series, errors="coerce", format="mixed", utc=True, dayfirst=_day_first(series))
     return _datetime_seconds(parsed)
+
+
+def _time_numbers(series: pd.Series) -> pd.Series | None:
+    """A time column of numbers as floats (text that is mostly numbers too: the others are bad times), else None."""
+    if is_numeric(series):
+        return series.astype(float)
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return None
+    numbers = pd.to_numeric(series, errors="coerce")
+    # Mostly numbers: epoch seconds, and the few values that are not numbers are bad times (not every row).
+    return numbers.astype(float) if 2 * numbers.notna().sum() > series.notna().sum() else None
+
+
+# Epoch units by power of 1000: a time in seconds from 1973 to 2286 lies in _EPOCH_SECONDS, in milliseconds 1000 times
+# further, and so on. Between two ranges (1e10 to 1e11...) a number is no plausible time in either unit.
+EPOCH_UNITS = ("seconds", "milliseconds", "microseconds", "nanoseconds")
+_EPOCH_SECONDS = (1e8, 1e10)
+
+
+def _epoch_unit_powers(values: np.ndarray) -> np.ndarray | None:
+    """Per value, the power of 1000 of its epoch unit (0 seconds, 1 ms, 2 µs, 3 ns; NaN for a missing value), when
+    the values mix units and each is a plausible time in its own; None otherwise (one unit, or numbers that are not
+    all epoch times), so that numbers in one unit stay as they are."""
+    finite = values[np.isfinite(values)]
+    if not len(finite):
+        return None
+    low, high = finite.min(), finite.max()
+    if high < 1000 * low or low < _EPOCH_SECONDS[0] or high >= _EPOCH_SECONDS[1] * 1000.0 ** (len(EPOCH_UNITS) - 1):
+        return None  # one unit (the ranges are 1000 times apart), or numbers below any epoch time
+    with np.errstate(invalid="ignore", divide="ignore"):
+        powers = np.floor((np.log10(values) - np.log10(_EPOCH_SECONDS[0])) / 3)
+        scaled = values / 1000.0**powers
+    inside = (scaled >= _EPOCH_SECONDS[0]) & (scaled < _EPOCH_SECONDS[1])
+    return powers if bool(np.all(inside | ~np.isfinite(values))) else None
+
+
+def epoch_units(series: pd.Series) -> dict[str, int] | None:
+    """Rows per epoch unit ({"seconds": 1500, "milliseconds": 1500}) of a time column of numbers that mix units (an
+    export that changed unit): parse_time reads each number by its magnitude (about 1e9 seconds, 1e12 ms, 1e15 µs,
+    1e18 ns) and converts them all to seconds. None for one unit, or other values."""
+    numbers = _time_numbers(series)
+    powers = None if numbers is None else _epoch_unit_powers(numbers.to_numpy())
+    if powers is None:
+        return None
+    found, counts = np.unique(powers[np.isfinite(powers)], return_counts=True)
+    return {EPOCH_UNITS[int(p)]: int(c) for p, c in zip(found, counts, strict=True)}
+
+
+def time_notes(column: str, series: pd.Series, prefix: str = "") -> list[str]:
+    """Notes on how a timestamp column was read where the reading is a choice: epoch numbers in several units
+    (converted to seconds by magnitude), or dates whose day and month could be either way round (month first)."""
+    notes = []
+    units = epoch_units(series)
+    if units is not None:
+        counts = ", ".join(f"{count:,} in {unit}" for unit, count in units.items())
+        notes.append(
+            f"{prefix}timestamp column '{column}' mixes epoch units ({counts}): each number was read in the unit "
+            "its magnitude says and converted to seconds, for the time split, the most recent rows and the "
+            "predictions' times; write them in one unit to be sure"
+        )
+    ambiguous = _ambiguous_date(series)
+    if ambiguous is not None:
+        value, month_first = ambiguous
+        notes.append(
+            f"{prefix}timestamp column '{column}' holds dates whose day and month could be either way round (none of "
+            f"their first two numbers is over 12): read month first, as written in the US ({show_value(value)} is {month_first}); if the days come first, "
+            "write the dates year first (ISO, 2024-05-01) so that they read one way only"
+        )
+    return notes
 
 
 _NUMBERED_DATE = re.compile(r"^\s*(\d{1,2})[-/.](\d{1,2})[-/.]\d{2,4}")
@@ -1143,9 +1213,33 @@ def _day_first(series: pd.Series) -> bool:
     """
     # The pattern reads at most a value's first 10 characters: matched on the distinct beginnings, not every value
     # (a million timestamps hold a few hundred distinct days).
+    fields = _date_fields(series)
+    return bool(len(fields) and (fields[0] > 12).any() and not (fields[1] > 12).any())
+
+
+def _date_fields(series: pd.Series) -> pd.DataFrame:
+    """The first two numbers of dates written 03/04/2024 (columns 0 and 1, a row per distinct start, index on
+    `starts`, the distinct beginnings); none for other values."""
+    if is_numeric(series) or pd.api.types.is_datetime64_any_dtype(series):
+        return pd.DataFrame(columns=[0, 1, "start"])
     starts = pd.Series(series.dropna().astype(str).str.lstrip().str.slice(0, 10).unique(), dtype=object)
     fields = starts.str.extract(_NUMBERED_DATE).dropna().astype(int)
-    return bool(len(fields) and (fields[0] > 12).any() and not (fields[1] > 12).any())
+    return fields.assign(start=starts[fields.index])
+
+
+def _ambiguous_date(series: pd.Series) -> tuple[str, str] | None:
+    """For a column of dates written 03/04/2024 whose every first and second number is at most 12 (so either could
+    be the day), one date whose reading depends on it and how parse_time reads it, month first ('10/09/2024', '9
+    October 2024'); None when the column has no such dates, a number over 12 settles the order, or day and month
+    are the same in every date."""
+    fields = _date_fields(series)
+    if not len(fields) or (fields[0] > 12).any() or (fields[1] > 12).any() or (fields[0] == fields[1]).all():
+        return None
+    first = fields[fields[0] != fields[1]].iloc[0]
+    value = series.dropna().astype(str).str.lstrip()
+    value = value[value.str.startswith(first["start"])].iloc[0]
+    read = pd.to_datetime(value, format="mixed", dayfirst=False)
+    return value, f"{read.day} {read.strftime('%B %Y')}"
 
 
 # Dates outside these years are taken as misread values (e.g. "1,5" parsed as 5 January of year 1), not times.

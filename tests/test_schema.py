@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from mtlrec.config import DataConfig, ExperimentConfig, SplitConfig, TaskSpec
+from mtlrec.data import split_rows
 from mtlrec.errors import MtlrecError
-from mtlrec.schema import binary_coding, binary_labels, infer_schema, parse_time, validate
+from mtlrec.schema import binary_coding, binary_labels, epoch_units, infer_schema, parse_time, validate
 
 
 @pytest.fixture
@@ -897,3 +898,91 @@ def test_label_named_text_that_is_no_quantity_keeps_its_advice_and_dates_stay_da
     )
     assert proposal.ignored["watch_date"] == "a date/time that is not the timestamp column"
     assert "label" not in proposal.data.categorical
+
+
+def test_epoch_times_mixing_seconds_and_milliseconds_are_read_by_magnitude_with_a_note(interactions):
+    # Half the rows in seconds, half in milliseconds: the time split took the millisecond rows as the latest, so 599
+    # training rows came after the earliest test row, and no note said so.
+    ms = np.arange(len(interactions)) % 2 == 1
+    seconds = interactions["timestamp"].to_numpy()
+    interactions["timestamp"] = np.where(ms, seconds * 1000, seconds)
+    config = ExperimentConfig(
+        data=DataConfig(user_col="user_id", item_col="item_id", time_col="timestamp", categorical=["category"]),
+        tasks=[TaskSpec("click")],
+        split=SplitConfig(method="time"),
+    )
+
+    assert parse_time(interactions["timestamp"]).tolist() == seconds.astype(float).tolist()
+    assert epoch_units(interactions["timestamp"]) == {"seconds": 1500, "milliseconds": 1500}
+    assert validate(config, interactions) == [
+        "timestamp column 'timestamp' mixes epoch units (1,500 in seconds, 1,500 in milliseconds): each number was "
+        "read in the unit its magnitude says and converted to seconds, for the time split, the most recent rows and "
+        "the predictions' times; write them in one unit to be sure"
+    ]
+    kept, test = split_rows(config, interactions, 0.2)
+    assert seconds[kept].max() <= seconds[test].min()  # the latest rows in real time, of both units
+    assert infer_schema(interactions.rename(columns={"timestamp": "created_at"})).data.time_col == "created_at"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1_700_000_000, 1_700_000_060],  # seconds
+        [1_700_000_000_000, 1_700_000_060_000],  # milliseconds
+        [1_700_000_000, 50_000_000_000, 1_700_000_000_000],  # 5e10 is no time in seconds nor in milliseconds
+        [3, 1_700_000_000_000],  # a number below any epoch time
+    ],
+)
+def test_epoch_times_in_one_unit_or_not_all_times_stay_as_they_are_without_a_note(interactions, values):
+    interactions["timestamp"] = np.resize(values, len(interactions))
+    config = ExperimentConfig(
+        data=DataConfig(time_col="timestamp", categorical=["category"]), tasks=[TaskSpec("click")]
+    )
+
+    assert parse_time(interactions["timestamp"]).tolist() == interactions["timestamp"].astype(float).tolist()
+    assert epoch_units(interactions["timestamp"]) is None
+    assert validate(config, interactions) == []
+
+
+def test_predictions_and_recommendations_see_mixed_epoch_units_as_seconds(interactions):
+    from conftest import tiny_config
+
+    from mtlrec.experiment import run_experiment
+    from mtlrec.recommend import Recommender
+
+    seconds = interactions["timestamp"].to_numpy()
+    interactions["timestamp"] = np.where(np.arange(len(interactions)) % 2 == 1, seconds * 1000, seconds)
+    config = tiny_config(epochs=1)
+    config.split = SplitConfig(method="time", test_frac=0.2, val_frac=0.1)
+
+    result = run_experiment(config, interactions)
+
+    assert result.predictions["timestamp"].tolist() == sorted(seconds)[-len(result.predictions) :]
+    recommender = Recommender(result.model, result.encoder, config, interactions)
+    user = interactions["user_id"].iloc[-1]
+    latest = interactions.loc[interactions["user_id"] == user].index.max()
+    assert recommender.history(user)["timestamp"].iloc[0] == seconds[latest]  # most recent first, in seconds
+
+
+@pytest.mark.parametrize("prefix", ["", "test file: "])
+def test_dates_whose_day_and_month_could_be_either_way_round_say_how_they_were_read(interactions, prefix):
+    # 10/09/2024 was read as 9 October with no word: the documented rule, but a day-first file was silently misread.
+    days = pd.to_datetime(interactions["timestamp"], unit="s").dt.normalize() + pd.Timedelta(days=240)
+    interactions["date"] = days.dt.strftime("%m/%d/%Y").where(days.dt.day <= 12, "05/05/2024")
+    config = ExperimentConfig(data=DataConfig(time_col="date", categorical=["category"]), tasks=[TaskSpec("click")])
+    first = interactions["date"].iloc[0]
+    read = pd.Timestamp(first)  # month first
+
+    notes = validate(config, interactions, interactions) if prefix else validate(config, interactions)
+
+    assert notes[-1] == (
+        f"{prefix}timestamp column 'date' holds dates whose day and month could be either way round (none of their "
+        f"first two numbers is over 12): read month first, as written in the US ('{first}' is {read.day} "
+        f"{read.strftime('%B %Y')}); if the days come first, write the dates year first (ISO, 2024-05-01) so that "
+        "they read one way only"
+    )
+    assert parse_time(interactions["date"]).iloc[0] == read.timestamp()
+    interactions.loc[7, "date"] = "13/04/2024"  # a day over 12 settles it: day first, no note
+    assert validate(config, interactions) == []
+    interactions["date"] = days.dt.strftime("%Y-%m-%d")  # ISO: one reading
+    assert validate(config, interactions) == []
