@@ -186,7 +186,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
     """Build the run's config: a saved config, or inference on the data with the flags as overrides. Returns it
     and, when inference read the data, the data as read (so that training does not read it again)."""
     from mtlrec.data import load_frames, propose_schema
-    from mtlrec.schema import label_hint
+    from mtlrec.schema import UNREADABLE_LABEL, label_hint
 
     loaded = None
     if args.config:
@@ -242,6 +242,11 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
             if leak.column not in chosen:
                 print(f"note: column '{leak.column}' is not used: {leak.reason()}; name it with --categorical or "
                       "--numeric to use it")  # fmt: skip
+        # A label-named column that is no label (watch_time written 0:11 or 12.5 s) is no feature either: said, as
+        # `infer` says it, with how to convert it.
+        for column, reason in proposal.ignored.items():
+            if reason.startswith(UNREADABLE_LABEL) and column not in chosen and column not in config.task_names:
+                print(f"note: column '{column}' is not used: {reason}")
     _apply_overrides(config, args)
     return config, loaded
 
@@ -553,7 +558,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_infer(args: argparse.Namespace) -> int:
     from mtlrec.data import propose_schema, resolve_data_path
     from mtlrec.io import read_table
-    from mtlrec.schema import label_hint
+    from mtlrec.schema import label_hint, time_notes
 
     table = read_table(resolve_data_path(args.data))
     proposal = propose_schema(table.frame, args.data)
@@ -562,6 +567,8 @@ def cmd_infer(args: argparse.Namespace) -> int:
     for note in table.notes:
         print(f"note: {note}")
     print(f"user: {d.user_col}\nitem: {d.item_col}\ntime: {d.time_col}")
+    for note in time_notes(d.time_col, table.frame[d.time_col]) if d.time_col else []:
+        print(f"note: {note}")  # how the times were read, where that was a choice (validation says it too)
     for note in proposal.notes:
         print(f"note: {note}")
     print("tasks: " + ", ".join(f"{t.name} ({t.type}{', log1p' if t.log1p else ''})" for t in proposal.tasks))

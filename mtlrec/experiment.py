@@ -18,6 +18,7 @@ from mtlrec.encode import Encoder
 from mtlrec.metrics import task_metrics
 from mtlrec.models import build_model, count_parameters
 from mtlrec.resources import check_memory, estimate_memory
+from mtlrec.schema import epoch_units, parse_time
 from mtlrec.train import Progress, RunRandom, Trainer, predict_raw, resolve_device
 from mtlrec.weighting import build_weighting
 
@@ -91,6 +92,9 @@ def prediction_table(prepared: Prepared, y_true: np.ndarray, y_pred: np.ndarray)
     for col in (d.user_col, d.item_col, d.time_col):
         if col:
             columns[col] = prepared.test_frame[col].to_numpy()
+    if d.time_col and epoch_units(prepared.test_frame[d.time_col]) is not None:
+        # Epoch numbers in several units are the seconds the split read (schema.parse_time), not the mixed numbers.
+        columns[d.time_col] = parse_time(prepared.test_frame[d.time_col]).to_numpy()
     predicted = prepared.config.prediction_columns()
     for j, task in enumerate(prepared.config.tasks):
         columns[task.name] = y_true[:, j]

@@ -22,7 +22,7 @@ from mtlrec import fmt
 from mtlrec.config import ExperimentConfig, RecommendColumns, TaskSpec
 from mtlrec.encode import Encoder
 from mtlrec.errors import MtlrecError
-from mtlrec.schema import negative_feedback, parse_time
+from mtlrec.schema import epoch_units, negative_feedback, parse_time
 from mtlrec.train import predict_raw, resolve_device
 
 ASSOCIATION = 0.5  # a column belongs to the item (or the user) when its rows agree on it this much beyond chance
@@ -223,8 +223,12 @@ class Recommender:
         self.user_col, self.item_col = d.user_col, d.item_col
         if d.time_col:
             # Rows without a time count as the oldest: the latest row is one with a time when the user has one.
-            times = np.nan_to_num(parse_time(frame[d.time_col]).to_numpy(), nan=-np.inf)
-            frame = frame.iloc[np.argsort(times, kind="stable")]
+            seconds = parse_time(frame[d.time_col]).to_numpy()
+            order = np.argsort(np.nan_to_num(seconds, nan=-np.inf), kind="stable")
+            mixed = d.time_col not in d.categorical + d.numeric and epoch_units(frame[d.time_col]) is not None
+            frame = frame.iloc[order]
+            if mixed:  # epoch numbers in several units: a user's history shows the seconds it was ordered by
+                frame = frame.assign(**{d.time_col: seconds[order]})
         self.frame = frame.reset_index(drop=True)  # oldest first: "last" below means most recent
         features = [c for c in d.categorical + d.numeric if c not in (self.user_col, self.item_col)]
         self.item_features = item_features(self.frame, self.user_col, self.item_col, features)

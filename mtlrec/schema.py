@@ -485,6 +485,12 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
             if task is not None:
                 tasks.append(task)
                 continue
+            if (_label_name(c) or _regression_named(c)) and not (c in times or _time_evidence(c, s) == 2):
+                # A label written as text (watch_time as 0:11 or 12.5 s) is no feature either: written with the
+                # event, its categories give the label away (click AUC 0.64 instead of 0.46, under the leak check's
+                # bar when a few rows differ).
+                ignored[c] = f"{UNREADABLE_LABEL}: it {_text_label_advice(s)}; {_NO_FEATURE}"
+                continue
         if _squash(c) in _REQUEST_KEYS and not (n > 100 and nunique[c] > ROW_ID_SHARE * n):
             ignored[c] = _request_key_reason(c, nunique[c], n)  # distinct in every row: a row id (below)
         elif c in times or pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_timedelta64_dtype(s):
@@ -564,6 +570,14 @@ def _request_key_reason(column: str, keys: int, n: int) -> str:
     )
 
 
+# How the reason of a label-named column that is not a label starts, and why it is not proposed as a feature.
+UNREADABLE_LABEL = "named as a task, but not readable as a label"
+_NO_FEATURE = (
+    "not proposed as a feature either, as a label written with the event gives itself away (choose it as one if it "
+    "is known before)"
+)
+
+
 def _label_task(column: str, series: pd.Series, nunique: int) -> TaskSpec | None:
     """The task a label-like column proposes, or None when it looks like a feature after all (click_type)."""
     if binary_coding(series) is not None:
@@ -626,6 +640,7 @@ def _time_evidence(column: str, series: pd.Series) -> int:
             epoch = False  # in the range of date codes, but not dates: no epoch numbers either
         else:
             epoch = values.min() >= _EPOCH[0] and values.max() < _EPOCH[1] and values.max() < 100 * values.min()
+            epoch = epoch or _epoch_unit_powers(values) is not None  # seconds beside milliseconds (parse_time)
         return 2 if epoch else named
     if not (pd.api.types.is_object_dtype(head) or pd.api.types.is_string_dtype(head)):
         return named
@@ -768,24 +783,87 @@ def _impression_lists(present: pd.Series) -> bool:
     return bool(len(present)) and present.iloc[:200].str.fullmatch(_IMPRESSION_LIST).mean() > 0.5
 
 
+# A number followed by a unit (12.5 s, 3 min, 40ms, 12 %, 5 stars, 3 Std.: letters of any script), and a duration
+# written m:ss or h:mm:ss (0:11, 1:02:03): a label written so is text to convert, not a label nor a category.
+_NUMBER = r"[-+]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][-+]?\d+)?"
+_WITH_UNIT = re.compile(rf"\s*{_NUMBER}\s*(%|[^\W\d_]+(?:/[^\W\d_]+)?\.?)\s*")
+_PLAIN_NUMBER = re.compile(rf"\s*{_NUMBER}\s*")
+_DURATION = re.compile(r"\s*-?\d+:[0-5]\d(:[0-5]\d)?(?:[.,]\d+)?\s*")
+
+
+def _written_quantity(uniques: np.ndarray) -> tuple[str, list[str]] | None:
+    """How text values write numbers: ("unit", units in order of appearance) for numbers with a unit, ("m:ss" or
+    "h:mm:ss" or "m:ss and h:mm:ss", []) for durations; None for other text. Judged on the first 1,000 distinct
+    values, of which MOSTLY_NUMERIC must be so written (or plain numbers: 0 beside 12 s)."""
+    head = pd.Series(uniques[:1000], dtype=object).astype(str)
+    plain = head.str.fullmatch(_PLAIN_NUMBER)
+    units = head.str.extract(f"^{_WITH_UNIT.pattern}$")[0]
+    durations = head.str.extract(f"^{_DURATION.pattern}$", expand=False)
+    timed = head.str.fullmatch(_DURATION)
+    if units.notna().any() and (units.notna() | plain).mean() >= MOSTLY_NUMERIC:
+        return "unit", list(dict.fromkeys(units.dropna().str.strip()))
+    if timed.any() and (timed | plain).mean() >= MOSTLY_NUMERIC:
+        hours = durations[timed].notna()
+        return ("h:mm:ss" if hours.all() else "m:ss and h:mm:ss" if hours.any() else "m:ss"), []
+    return None
+
+
+def _quantity_advice(name: str, uniques: np.ndarray) -> str | None:
+    """What a label written with a unit or as durations holds and how to make it a number, after "column 'x' ";
+    None for other text."""
+    written = _written_quantity(uniques)
+    if written is None:
+        return None
+    kind, units = written
+    shown = fmt.listing(uniques, 4, show_value)
+    column = f"df[{str(name)!r}]"
+    if kind == "unit" and len(units) == 1:
+        return (
+            f"holds numbers with a unit ({shown}), not plain numbers: remove the unit {units[0]!r} to make it a task "
+            f"(in pandas: {column} = pd.to_numeric({column}.str.rstrip({' ' + units[0]!r})))"
+        )
+    if kind == "unit":
+        return (
+            f"holds numbers in several units ({fmt.listing(units, 4, repr)}; e.g. {shown}): convert them to one unit, "
+            "as plain numbers, to make it a task"
+        )
+    text = {
+        "m:ss": f"pd.to_timedelta('0:' + {column})",
+        "h:mm:ss": f"pd.to_timedelta({column})",
+        "m:ss and h:mm:ss": f"pd.to_timedelta({column}.where({column}.str.count(':') == 2, '0:' + {column}))",
+    }[kind]
+    return (
+        f"holds durations written {kind} ({shown}), not numbers: convert them to seconds to make it a task "
+        f"(in pandas: {column} = {text}.dt.total_seconds())"
+    )
+
+
 def _text_label_problem(s: pd.Series, where: str) -> str:
-    """Why a text column is no label: a list per row to reshape, event types to split into 0/1 columns, or text."""
+    """Why a text column is no label: a list per row to reshape, numbers with a unit or durations to convert, event
+    types to split into 0/1 columns, or text."""
+    return f"{where} {_text_label_advice(s)}"
+
+
+def _text_label_advice(s: pd.Series) -> str:
+    """_text_label_problem's words after "column 'x' "."""
     present = s.dropna().astype(str)
     uniques = pd.unique(present)
     shown = fmt.listing(uniques, 6, show_value)
     if _impression_lists(present):
         return (
-            f"{where} holds lists of impressions with their labels (e.g. {show_value(present.iloc[0])}), not one "
+            f"holds lists of impressions with their labels (e.g. {show_value(present.iloc[0])}), not one "
             f"label per row: {_RESHAPE}, and make that column the task"
         )
+    if (advice := _quantity_advice(s.name, uniques)) is not None:
+        return advice
     if len(uniques) <= EVENT_TYPES:
         first = show_value(uniques[0])
         return (
-            f"{where} holds text categories ({shown}), not a label: to predict one of them, add a 0/1 column per "
+            f"holds text categories ({shown}), not a label: to predict one of them, add a 0/1 column per "
             f"value you want to predict (e.g. 1 where '{s.name}' is {first}, else 0) and make "
             "those the tasks; or use the column as a categorical feature"
         )
-    return f"{where} holds text ({len(uniques):,} distinct values, e.g. {shown}), not a label: choose a 0/1 or numeric column"
+    return f"holds text ({len(uniques):,} distinct values, e.g. {shown}), not a label: choose a 0/1 or numeric column"
 
 
 def _binary_problem(s: pd.Series, where: str) -> str:
@@ -947,6 +1025,7 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
                 )
         if d.time_col and d.time_col in f.columns:
             parsed = parse_time(f[d.time_col])
+            notes.extend(time_notes(d.time_col, f[d.time_col], prefix))
             empty = f[d.time_col].isna().to_numpy()
             bad = (parsed.isna() & f[d.time_col].notna()).to_numpy()
             if empty.any():
@@ -1042,18 +1121,86 @@ def _split_problems(config: ExperimentConfig, frame: pd.DataFrame, test_frame: p
 
 
 def parse_time(series: pd.Series) -> pd.Series:
-    """A time column as float seconds (numbers stay as they are; dates and datetimes are converted)."""
-    if is_numeric(series):
-        return series.astype(float)
+    """A time column as float seconds (numbers stay as they are, unless they mix epoch units: see epoch_units;
+    dates and datetimes are converted)."""
+    numbers = _time_numbers(series)
+    if numbers is not None:
+        units = _epoch_unit_powers(numbers.to_numpy())
+        return numbers if units is None else numbers / 1000.0**units
     if pd.api.types.is_datetime64_any_dtype(series):
         return _datetime_seconds(series)
-    numbers = pd.to_numeric(series, errors="coerce")
-    # Mostly numbers: epoch seconds, and the few values that are not numbers are bad times (not every row).
-    if 2 * numbers.notna().sum() > series.notna().sum():
-        return numbers.astype(float)
     # utc=True: ISO strings with different offsets (summer/winter time) would otherwise raise.
     parsed = pd.to_datetime(series, errors="coerce", format="mixed", utc=True, dayfirst=_day_first(series))
     return _datetime_seconds(parsed)
+
+
+def _time_numbers(series: pd.Series) -> pd.Series | None:
+    """A time column of numbers as floats (text that is mostly numbers too: the others are bad times), else None."""
+    if is_numeric(series):
+        return series.astype(float)
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return None
+    numbers = pd.to_numeric(series, errors="coerce")
+    # Mostly numbers: epoch seconds, and the few values that are not numbers are bad times (not every row).
+    return numbers.astype(float) if 2 * numbers.notna().sum() > series.notna().sum() else None
+
+
+# Epoch units by power of 1000: a time in seconds from 1973 to 2286 lies in _EPOCH_SECONDS, in milliseconds 1000 times
+# further, and so on. Between two ranges (1e10 to 1e11...) a number is no plausible time in either unit.
+EPOCH_UNITS = ("seconds", "milliseconds", "microseconds", "nanoseconds")
+_EPOCH_SECONDS = (1e8, 1e10)
+
+
+def _epoch_unit_powers(values: np.ndarray) -> np.ndarray | None:
+    """Per value, the power of 1000 of its epoch unit (0 seconds, 1 ms, 2 µs, 3 ns; NaN for a missing value), when
+    the values mix units and each is a plausible time in its own; None otherwise (one unit, or numbers that are not
+    all epoch times), so that numbers in one unit stay as they are."""
+    finite = values[np.isfinite(values)]
+    if not len(finite):
+        return None
+    low, high = finite.min(), finite.max()
+    if high < 1000 * low or low < _EPOCH_SECONDS[0] or high >= _EPOCH_SECONDS[1] * 1000.0 ** (len(EPOCH_UNITS) - 1):
+        return None  # one unit (the ranges are 1000 times apart), or numbers below any epoch time
+    with np.errstate(invalid="ignore", divide="ignore"):
+        powers = np.floor((np.log10(values) - np.log10(_EPOCH_SECONDS[0])) / 3)
+        scaled = values / 1000.0**powers
+    inside = (scaled >= _EPOCH_SECONDS[0]) & (scaled < _EPOCH_SECONDS[1])
+    return powers if bool(np.all(inside | ~np.isfinite(values))) else None
+
+
+def epoch_units(series: pd.Series) -> dict[str, int] | None:
+    """Rows per epoch unit ({"seconds": 1500, "milliseconds": 1500}) of a time column of numbers that mix units (an
+    export that changed unit): parse_time reads each number by its magnitude (about 1e9 seconds, 1e12 ms, 1e15 µs,
+    1e18 ns) and converts them all to seconds. None for one unit, or other values."""
+    numbers = _time_numbers(series)
+    powers = None if numbers is None else _epoch_unit_powers(numbers.to_numpy())
+    if powers is None:
+        return None
+    found, counts = np.unique(powers[np.isfinite(powers)], return_counts=True)
+    return {EPOCH_UNITS[int(p)]: int(c) for p, c in zip(found, counts, strict=True)}
+
+
+def time_notes(column: str, series: pd.Series, prefix: str = "") -> list[str]:
+    """Notes on how a timestamp column was read where the reading is a choice: epoch numbers in several units
+    (converted to seconds by magnitude), or dates whose day and month could be either way round (month first)."""
+    notes = []
+    units = epoch_units(series)
+    if units is not None:
+        counts = ", ".join(f"{count:,} in {unit}" for unit, count in units.items())
+        notes.append(
+            f"{prefix}timestamp column '{column}' mixes epoch units ({counts}): each number was read in the unit "
+            "its magnitude says and converted to seconds, for the time split, the most recent rows and the "
+            "predictions' times; write them in one unit to be sure"
+        )
+    ambiguous = _ambiguous_date(series)
+    if ambiguous is not None:
+        value, month_first = ambiguous
+        notes.append(
+            f"{prefix}timestamp column '{column}' holds dates whose day and month could be either way round (none of "
+            f"their first two numbers is over 12): read month first, as written in the US ({show_value(value)} is {month_first}); if the days come first, "
+            "write the dates year first (ISO, 2024-05-01) so that they read one way only"
+        )
+    return notes
 
 
 _NUMBERED_DATE = re.compile(r"^\s*(\d{1,2})[-/.](\d{1,2})[-/.]\d{2,4}")
@@ -1066,9 +1213,33 @@ def _day_first(series: pd.Series) -> bool:
     """
     # The pattern reads at most a value's first 10 characters: matched on the distinct beginnings, not every value
     # (a million timestamps hold a few hundred distinct days).
+    fields = _date_fields(series)
+    return bool(len(fields) and (fields[0] > 12).any() and not (fields[1] > 12).any())
+
+
+def _date_fields(series: pd.Series) -> pd.DataFrame:
+    """The first two numbers of dates written 03/04/2024 (columns 0 and 1, a row per distinct start, index on
+    `starts`, the distinct beginnings); none for other values."""
+    if is_numeric(series) or pd.api.types.is_datetime64_any_dtype(series):
+        return pd.DataFrame(columns=[0, 1, "start"])
     starts = pd.Series(series.dropna().astype(str).str.lstrip().str.slice(0, 10).unique(), dtype=object)
     fields = starts.str.extract(_NUMBERED_DATE).dropna().astype(int)
-    return bool(len(fields) and (fields[0] > 12).any() and not (fields[1] > 12).any())
+    return fields.assign(start=starts[fields.index])
+
+
+def _ambiguous_date(series: pd.Series) -> tuple[str, str] | None:
+    """For a column of dates written 03/04/2024 whose every first and second number is at most 12 (so either could
+    be the day), one date whose reading depends on it and how parse_time reads it, month first ('10/09/2024', '9
+    October 2024'); None when the column has no such dates, a number over 12 settles the order, or day and month
+    are the same in every date."""
+    fields = _date_fields(series)
+    if not len(fields) or (fields[0] > 12).any() or (fields[1] > 12).any() or (fields[0] == fields[1]).all():
+        return None
+    first = fields[fields[0] != fields[1]].iloc[0]
+    value = series.dropna().astype(str).str.lstrip()
+    value = value[value.str.startswith(first["start"])].iloc[0]
+    read = pd.to_datetime(value, format="mixed", dayfirst=False)
+    return value, f"{read.day} {read.strftime('%B %Y')}"
 
 
 # Dates outside these years are taken as misread values (e.g. "1,5" parsed as 5 January of year 1), not times.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pandas as pd
@@ -388,3 +389,38 @@ def test_an_id_column_passed_over_for_its_empty_rows_is_said_on_the_page():
     assert experiment(at).data.user_col is None
     [note] = [i.value for i in at.info if i.value.startswith("Inference:")]
     assert note.startswith("Inference: column 'userId' is not proposed as the user column: it is empty in 105 of 120")
+
+
+def timed_csv(watch_time: list[str] | None = None, time: list | None = None) -> bytes:
+    """small_csv's rows with a watch_time written as text, or a timestamp column."""
+    frame = pd.read_csv(io.BytesIO(small_csv())).drop(columns=["finished", "score"])
+    if watch_time is not None:
+        frame["watch_time"] = watch_time
+    if time is not None:
+        frame["timestamp"] = time
+    return frame.to_csv(index=False).encode()
+
+
+@pytest.mark.parametrize(
+    ("data", "shown"),
+    [
+        (timed_csv(watch_time=[f"{i % 3}:{i % 60:02d}" for i in range(80)]), "holds durations written m:ss"),
+        (timed_csv(watch_time=[f"{i % 7}.5 s" for i in range(80)]), "remove the unit 's' to make it a task"),
+        (
+            timed_csv(time=[(1_700_000_000 + i * 60) * (1000 if i % 2 else 1) for i in range(80)]),
+            "timestamp column 'timestamp' mixes epoch units (40 in seconds, 40 in milliseconds)",
+        ),
+        (
+            timed_csv(time=[f"{i % 12 + 1:02d}/{i % 9 + 1:02d}/2024" for i in range(80)]),
+            "read month first, as written in the US ('10/01/2024' is 1 October 2024)",
+        ),
+    ],
+    ids=["m:ss label", "label with a unit", "seconds and ms", "either way round"],
+)
+def test_a_label_written_as_text_and_times_read_one_way_of_two_are_said_on_the_page(data, shown):
+    at = upload(open_page(), "mine.csv", data)
+
+    assert not at.exception
+    assert shown in " ".join(i.value for i in at.info)
+    assert "watch_time" not in experiment(at).data.categorical
+    assert [s.value for s in at.success][0].startswith("Ready to train: 1 task")

@@ -936,3 +936,35 @@ def test_a_task_retyped_as_regression_gets_the_log1p_an_inferred_regression_task
 
     [task] = json.loads((tmp_path / "run" / "config.json").read_text())["tasks"]
     assert (task["name"], task["type"], task["log1p"]) == ("like", "regression", True)
+
+
+def test_infer_and_train_say_a_label_written_as_durations_is_not_used_and_how_the_times_were_read(tmp_path, capsys):
+    # watch_time written 0:11 became a categorical feature beside click with no word; half the times were in ms.
+    rng = np.random.default_rng(4)
+    n = 600
+    click = (rng.random(n) < 0.4).astype(int)
+    seconds = (click * rng.gamma(2.0, 20.0, n)).astype(int)
+    times = 1_700_000_000 + np.arange(n) * 60
+    frame = pd.DataFrame(
+        {
+            "user_id": rng.integers(0, 40, n),
+            "item_id": rng.integers(0, 30, n),
+            "device": rng.choice(["ios", "android"], n),
+            "click": click,
+            "watch_time": [f"{s // 60}:{s % 60:02d}" for s in seconds],
+            "timestamp": np.where(np.arange(n) % 2 == 1, times * 1000, times),
+        }
+    )
+    frame.to_csv(tmp_path / "log.csv", index=False)
+    reason = "named as a task, but not readable as a label: it holds durations written m:ss ("
+    units = "note: timestamp column 'timestamp' mixes epoch units (300 in seconds, 300 in milliseconds)"
+
+    assert main(["infer", str(tmp_path / "log.csv")]) == 0
+    out = capsys.readouterr().out
+    assert f"ignored: watch_time: {reason}" in out and units in out
+    args = ["train", str(tmp_path / "log.csv"), "--split", "time", "--size", "tiny", "--epochs", "1", "--quiet"]
+    assert main([*args, "--out", str(tmp_path / "run")]) == 0
+    out = capsys.readouterr().out
+    assert f"note: column 'watch_time' is not used: {reason}" in out and units in out
+    predictions = pd.read_csv(tmp_path / "run" / "predictions.csv")
+    assert predictions["timestamp"].min() > times[: len(times) - len(predictions)].max()  # the latest, in seconds

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from mtlrec.config import DataConfig, ExperimentConfig, SplitConfig, TaskSpec
+from mtlrec.data import split_rows
 from mtlrec.errors import MtlrecError
-from mtlrec.schema import binary_coding, binary_labels, infer_schema, parse_time, validate
+from mtlrec.schema import binary_coding, binary_labels, epoch_units, infer_schema, parse_time, validate
 
 
 @pytest.fixture
@@ -803,3 +804,185 @@ def test_quantities_measured_on_a_place_device_or_seller_are_numbers_not_codes()
 
     assert numeric == set(quantities)
     assert categorical == set(codes)
+
+
+def _durations(seconds: pd.Series, hours: bool) -> list[str]:
+    whole = seconds.astype(int)
+    if hours:
+        return [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in whole]
+    return [f"{s // 60}:{s % 60:02d}" for s in whole]
+
+
+@pytest.mark.parametrize(
+    ("hours", "shown", "pandas"),
+    [
+        (False, "'0:12', '0:07', '0:45', '0:16', ...", "pd.to_timedelta('0:' + df['watch_time'])"),
+        (True, "'00:00:12', '00:00:07', '00:00:45', '00:00:16', ...", "pd.to_timedelta(df['watch_time'])"),
+    ],
+)
+def test_a_label_written_as_durations_is_no_feature_and_says_how_to_convert_it(interactions, hours, shown, pandas):
+    # watch_time written 0:00, 0:11... became a categorical feature beside the task click: "0:00" on 98.7% of the
+    # rows without a click gave click an AUC of 0.64 (0.46 without it), under the leak check's bar.
+    interactions["watch_time"] = _durations(interactions["watch_time"], hours)
+
+    proposal = infer_schema(interactions)
+
+    assert [t.name for t in proposal.tasks] == ["click", "like"]
+    assert "watch_time" not in proposal.data.categorical + proposal.data.numeric
+    assert proposal.ignored["watch_time"] == (
+        f"named as a task, but not readable as a label: it holds durations written {'h:mm:ss' if hours else 'm:ss'} "
+        f"({shown}), not numbers: convert them to seconds to make it a task (in pandas: df['watch_time'] = "
+        f"{pandas}.dt.total_seconds()); not proposed as a feature either, as a label written with the event gives "
+        "itself away (choose it as one if it is known before)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("unit", "written"), [("s", "{} s"), ("ms", "{}ms"), ("min", "{} min"), ("%", "{} %"), ("Sekunden", "{} Sekunden")]
+)
+def test_a_label_written_with_a_unit_says_to_remove_the_unit_in_inference_validation_and_a_test_file(
+    interactions, unit, written
+):
+    # "12.5 s" was set aside as "may leak the label", and as a task it was "text, not a label: choose a 0/1 or
+    # numeric column": the fix is to remove the unit.
+    frame = interactions.assign(watch_time=[written.format(v) for v in interactions["watch_time"]])
+    shown = ", ".join(repr(written.format(v)) for v in interactions["watch_time"][:4]) + ", ..."
+    advice = (
+        f"holds numbers with a unit ({shown}), not plain numbers: remove the unit {unit!r} to make it a task (in "
+        f"pandas: df['watch_time'] = pd.to_numeric(df['watch_time'].str.rstrip({' ' + unit!r})))"
+    )
+
+    reason = infer_schema(frame).ignored["watch_time"]
+    assert reason.startswith(f"named as a task, but not readable as a label: it {advice}; ")
+    config = ExperimentConfig(
+        data=DataConfig(categorical=["category"]), tasks=[TaskSpec("click"), TaskSpec("watch_time", "regression")]
+    )
+    with pytest.raises(MtlrecError) as info:
+        validate(config, frame)
+    assert info.value.problems == [f"column 'watch_time' {advice}"]
+    with pytest.raises(MtlrecError) as info:
+        validate(config, interactions, frame)
+    assert info.value.problems == [f"test file: column 'watch_time' {advice}"]
+    converted = pd.to_numeric(frame["watch_time"].str.rstrip(" " + unit))  # the advice works
+    assert converted.tolist() == interactions["watch_time"].tolist()
+
+
+def test_a_label_in_several_units_says_to_convert_them_to_one(interactions):
+    minutes = interactions["watch_time"] > 60
+    interactions["watch_time"] = np.where(
+        minutes,
+        [f"{v / 60:.2f} min" for v in interactions["watch_time"]],
+        interactions["watch_time"].map("{} s".format),
+    )
+    config = ExperimentConfig(data=DataConfig(categorical=["category"]), tasks=[TaskSpec("watch_time", "regression")])
+
+    with pytest.raises(MtlrecError) as info:
+        validate(config, interactions)
+
+    shown = ", ".join(map(repr, interactions["watch_time"][:4]))
+    assert info.value.problems == [
+        f"column 'watch_time' holds numbers in several units ('s', 'min'; e.g. {shown}, ...): convert them to one "
+        "unit, as plain numbers, to make it a task"
+    ]
+
+
+def test_label_named_text_that_is_no_quantity_keeps_its_advice_and_dates_stay_dates(interactions):
+    interactions["label"] = np.array(["news", "sports", "music", "games", "film"])[np.arange(len(interactions)) % 5]
+    interactions["watch_date"] = pd.to_datetime(interactions["timestamp"], unit="s").dt.strftime("%Y-%m-%d")
+
+    proposal = infer_schema(interactions)
+
+    assert proposal.ignored["label"].startswith(
+        "named as a task, but not readable as a label: it holds text categories ('news', 'sports', 'music', 'games', "
+        "'film'), not a label: to predict one of them, add a 0/1 column per value"
+    )
+    assert proposal.ignored["watch_date"] == "a date/time that is not the timestamp column"
+    assert "label" not in proposal.data.categorical
+
+
+def test_epoch_times_mixing_seconds_and_milliseconds_are_read_by_magnitude_with_a_note(interactions):
+    # Half the rows in seconds, half in milliseconds: the time split took the millisecond rows as the latest, so 599
+    # training rows came after the earliest test row, and no note said so.
+    ms = np.arange(len(interactions)) % 2 == 1
+    seconds = interactions["timestamp"].to_numpy()
+    interactions["timestamp"] = np.where(ms, seconds * 1000, seconds)
+    config = ExperimentConfig(
+        data=DataConfig(user_col="user_id", item_col="item_id", time_col="timestamp", categorical=["category"]),
+        tasks=[TaskSpec("click")],
+        split=SplitConfig(method="time"),
+    )
+
+    assert parse_time(interactions["timestamp"]).tolist() == seconds.astype(float).tolist()
+    assert epoch_units(interactions["timestamp"]) == {"seconds": 1500, "milliseconds": 1500}
+    assert validate(config, interactions) == [
+        "timestamp column 'timestamp' mixes epoch units (1,500 in seconds, 1,500 in milliseconds): each number was "
+        "read in the unit its magnitude says and converted to seconds, for the time split, the most recent rows and "
+        "the predictions' times; write them in one unit to be sure"
+    ]
+    kept, test = split_rows(config, interactions, 0.2)
+    assert seconds[kept].max() <= seconds[test].min()  # the latest rows in real time, of both units
+    assert infer_schema(interactions.rename(columns={"timestamp": "created_at"})).data.time_col == "created_at"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1_700_000_000, 1_700_000_060],  # seconds
+        [1_700_000_000_000, 1_700_000_060_000],  # milliseconds
+        [1_700_000_000, 50_000_000_000, 1_700_000_000_000],  # 5e10 is no time in seconds nor in milliseconds
+        [3, 1_700_000_000_000],  # a number below any epoch time
+    ],
+)
+def test_epoch_times_in_one_unit_or_not_all_times_stay_as_they_are_without_a_note(interactions, values):
+    interactions["timestamp"] = np.resize(values, len(interactions))
+    config = ExperimentConfig(
+        data=DataConfig(time_col="timestamp", categorical=["category"]), tasks=[TaskSpec("click")]
+    )
+
+    assert parse_time(interactions["timestamp"]).tolist() == interactions["timestamp"].astype(float).tolist()
+    assert epoch_units(interactions["timestamp"]) is None
+    assert validate(config, interactions) == []
+
+
+def test_predictions_and_recommendations_see_mixed_epoch_units_as_seconds(interactions):
+    from conftest import tiny_config
+
+    from mtlrec.experiment import run_experiment
+    from mtlrec.recommend import Recommender
+
+    seconds = interactions["timestamp"].to_numpy()
+    interactions["timestamp"] = np.where(np.arange(len(interactions)) % 2 == 1, seconds * 1000, seconds)
+    config = tiny_config(epochs=1)
+    config.split = SplitConfig(method="time", test_frac=0.2, val_frac=0.1)
+
+    result = run_experiment(config, interactions)
+
+    assert result.predictions["timestamp"].tolist() == sorted(seconds)[-len(result.predictions) :]
+    recommender = Recommender(result.model, result.encoder, config, interactions)
+    user = interactions["user_id"].iloc[-1]
+    latest = interactions.loc[interactions["user_id"] == user].index.max()
+    assert recommender.history(user)["timestamp"].iloc[0] == seconds[latest]  # most recent first, in seconds
+
+
+@pytest.mark.parametrize("prefix", ["", "test file: "])
+def test_dates_whose_day_and_month_could_be_either_way_round_say_how_they_were_read(interactions, prefix):
+    # 10/09/2024 was read as 9 October with no word: the documented rule, but a day-first file was silently misread.
+    days = pd.to_datetime(interactions["timestamp"], unit="s").dt.normalize() + pd.Timedelta(days=240)
+    interactions["date"] = days.dt.strftime("%m/%d/%Y").where(days.dt.day <= 12, "05/05/2024")
+    config = ExperimentConfig(data=DataConfig(time_col="date", categorical=["category"]), tasks=[TaskSpec("click")])
+    first = interactions["date"].iloc[0]
+    read = pd.Timestamp(first)  # month first
+
+    notes = validate(config, interactions, interactions) if prefix else validate(config, interactions)
+
+    assert notes[-1] == (
+        f"{prefix}timestamp column 'date' holds dates whose day and month could be either way round (none of their "
+        f"first two numbers is over 12): read month first, as written in the US ('{first}' is {read.day} "
+        f"{read.strftime('%B %Y')}); if the days come first, write the dates year first (ISO, 2024-05-01) so that "
+        "they read one way only"
+    )
+    assert parse_time(interactions["date"]).iloc[0] == read.timestamp()
+    interactions.loc[7, "date"] = "13/04/2024"  # a day over 12 settles it: day first, no note
+    assert validate(config, interactions) == []
+    interactions["date"] = days.dt.strftime("%Y-%m-%d")  # ISO: one reading
+    assert validate(config, interactions) == []
