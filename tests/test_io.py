@@ -967,6 +967,34 @@ def test_parquet_column_names_are_trimmed_like_a_csv_files():
     assert "duplicate column names: 'click'" in message
 
 
+def test_spaces_around_text_values_are_removed_so_that_a_padded_id_is_the_same_user():
+    # ' u53 ' written unquoted beside u53: 394 user ids for 200 users, without a word (names were stripped, values not).
+    table = read_table(b'user_id,item_id,city,click\n u1 ,i1,"New York",1\nu1, i2,Paris ,0\nu2,i1\t,Rome,1\n', "p.csv")
+
+    assert table.frame["user_id"].tolist() == ["u1", "u1", "u2"]
+    assert table.frame["item_id"].tolist() == ["i1", "i2", "i1"]
+    assert table.frame["city"].tolist() == ["New York", "Paris", "Rome"]  # spaces inside a value stay
+    assert table.notes == [
+        "spaces around text values removed in 'user_id' (1 value), 'item_id' (2 values), 'city' (1 value)"
+    ]
+
+
+def test_spaces_around_parquet_text_values_are_removed_as_in_a_csv_file():
+    frame = pd.DataFrame(
+        {
+            "user_id": [" u1", "u1", "u2 ", None],
+            "device": pd.Categorical(["ios", " ios", "web", "web"]),  # dictionary-encoded: categories merge
+            "click": [1, 0, 1, 0],
+        }
+    )
+
+    table = read_table(frame.to_parquet(), "p.parquet")
+
+    assert table.frame["user_id"].tolist()[:3] == ["u1", "u1", "u2"] and table.frame["user_id"].isna().sum() == 1
+    assert table.frame["device"].tolist() == ["ios", "ios", "web", "web"]
+    assert table.notes == ["spaces around text values removed in 'user_id' (2 values), 'device' (1 value)"]
+
+
 def test_tab_separated_thousands_are_thousands_and_decimal_commas_beside_them_decide_otherwise():
     # '2,365' in a US tab-separated export was read as 2.365 (1000 times too small), called a decimal comma.
     us = read_table(b"user\twatch\tclick\nu1\t2,365\t1\nu2\t174\t0\nu3\t12,000\t1\n", "us.tsv")
