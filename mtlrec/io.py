@@ -1341,12 +1341,24 @@ def _starts_with_zero(values: pd.Series) -> np.ndarray:
 def _keep_big_integers(text: str, delimiter: str, frame: pd.DataFrame, escaped: bool = False) -> list[str]:
     """Integer columns beyond 2^53 with a blank (or NA) somewhere: pandas reads them as float64, where 19-digit ids
     differing in their last digits become one number. Read again as text, they become exact nullable integers
-    (Int64; text when beyond int64 too)."""
+    (Int64; text when beyond int64 too). Integers beyond 64 bits (20 digits and more), which pandas keeps as Python
+    ints in a column of objects that Arrow cannot hold (the app's preview failed, and so did predictions.csv after
+    training), are read again as text too, as written."""
     positions = _float_columns(
         frame, lambda w: len(w) > 0 and np.abs(w).max() > 2**53 and np.array_equal(w, np.round(w))
     )
+    beyond = [
+        i
+        for i, (_, values) in enumerate(frame.items())
+        if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "integer"
+    ]
     notes = []
-    for i, values in _as_text(text, delimiter, positions, escaped):
+    for i, values in _as_text(text, delimiter, sorted(positions + beyond), escaped):
+        if i in beyond:
+            column, exact = frame.columns[i], values.str.strip()
+            frame[column] = exact.set_axis(frame.index)
+            notes.append(f"column '{column}': integers beyond 64 bits read as text (e.g. '{exact.dropna().iloc[0]}')")
+            continue
         written = values.dropna().str.strip()
         if not written.str.fullmatch(r"-?\d+").all():
             continue  # 1e19 written as a float: a number, not an id
@@ -1676,8 +1688,11 @@ def _read_missing_markers(frame: pd.DataFrame, decimal_comma: bool = False) -> l
                     continue  # 100,200 and 300,400 beside a '-': lists of 3-digit ids, as _read_decimal_commas says
                 numbers = _comma_numbers(rest)
         if numbers.notna().sum() == (text.notna() & ~marker).sum():
-            # Integers beyond float64's exact range (2^53: large ids) stay exact, as nullable integers.
+            # Integers beyond float64's exact range (2^53: large ids) stay exact, as nullable integers; beyond int64
+            # (UInt64, or Float64 that rounded them; Int64 made them -2^63) they stay text, as without placeholders.
             big = integers and bool((numbers.abs() > 2**53).any())
+            if big and numbers.dtype.kind != "i":
+                continue
             frame[column] = numbers.astype("Int64" if big else "float64")
             notes.append(_placeholders_note(column, text[marker]))
     return notes

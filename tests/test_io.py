@@ -877,6 +877,25 @@ def test_19_digit_ids_with_a_blank_stay_exact():
     assert "column 'item_id': integers beyond 2^53 with missing values kept exact (as nullable integers)" in table.notes
 
 
+def test_integers_beyond_64_bits_are_read_as_text_as_written():
+    # pandas kept 20-digit ids as Python ints in an object column: training ended with an OverflowError writing
+    # predictions.csv, and the Data page's preview showed an exception.
+    ids = [str(2**64 + i) for i in range(6)]
+    rows = [f"u{i % 3},{ids[i]},{-(2**63) - i},{i % 2}" for i in range(6)]
+    rows[4] = "u1,,-9223372036854775812,0"
+
+    table = read_table(("user,item_id,code,click\n" + "\n".join(rows) + "\n").encode(), "ids.csv")
+
+    assert table.frame["item_id"].tolist()[:4] == ids[:4] and table.frame["item_id"].isna().sum() == 1
+    assert table.frame["code"].tolist()[:2] == ["-9223372036854775808", "-9223372036854775809"]
+    assert table.notes == [
+        "column 'item_id': integers beyond 64 bits read as text (e.g. '18446744073709551616')",
+        "column 'code': integers beyond 64 bits read as text (e.g. '-9223372036854775808')",
+    ]
+    placeholder = read_table(f"user,item_id,click\nu1,{ids[0]},1\nu2,-,0\nu3,{ids[1]},1\n".encode(), "p.csv")
+    assert placeholder.frame["item_id"].tolist() == [ids[0], "-", ids[1]]  # was Int64 -2^63 twice: one item
+
+
 def test_19_digit_parquet_ids_with_a_null_stay_exact_as_in_a_csv_file():
     # pyarrow, polars and Spark write nullable int64: pandas made the column float64, and 400 ids became 3.
     ids = [1234567890123456789 + i for i in range(60)]
