@@ -37,7 +37,7 @@ SNIFF_LINES = 50
 DELIMITERS = ",;\t|"
 UPLOAD_TYPES = ("csv", "tsv", "txt", "dat", "gz", "parquet", "pq")  # file name endings the app's uploaders accept
 TABLE_ENDINGS = (".csv", ".tsv", ".txt", ".dat", ".gz", ".parquet", ".pq")  # files named in an archive's message
-MAX_NAME_LENGTH = 200  # a longer "column name" is data in a file without a header line
+MAX_NAME_LENGTH = 200  # a longer "column name" is a header's question, or data in a file without a header line
 GUNZIP_CHUNK = 1 << 20
 WIDE = 64  # columns beyond which a loaded table's memory blocks are merged (one copy, up to MERGE_CELLS values)
 MERGE_CELLS = 20_000_000
@@ -880,6 +880,7 @@ def _parse(text: str, delimiter: str, name: str) -> tuple[pd.DataFrame, list[str
         if written <= 1 or written < len(header):  # one text, or an empty name
             _refuse_title(text, delimiter, name)
         _check_header_is_names(header, text, delimiter, name)
+        _check_name_lengths(header, text, delimiter, name)
         _check_names([h or f"\0{i}" for i, h in enumerate(header)], name)  # empty names: see _drop_unnamed_empty
         escaped = False
         try:
@@ -1838,21 +1839,43 @@ def _explain_parser_error(message: str, delimiter: str, text: str = "") -> str:
     return f"the file cannot be parsed as CSV with delimiter {shown} ({message.strip()[:300]})"
 
 
-def _check_names(names: list[str], source: str) -> None:
-    long = [(i, n) for i, n in enumerate(names, start=1) if len(str(n)) > MAX_NAME_LENGTH]
-    if long:
-        position, column = long[0]
-        spaced = ""
-        if len(str(column).split()) >= 10:  # Coat's train.ascii: a 290 x 300 rating matrix separated by spaces
-            spaced = (
-                " (its values seem separated by spaces, which are not read as a delimiter: save the file with commas "
-                "or tabs; a matrix with a row per user must become one row per user and item: user,item,rating)"
-            )
+def _check_name_lengths(header: list[str], text: str, delimiter: str, source: str) -> None:
+    """A first line holding a field over MAX_NAME_LENGTH characters: a header of survey questions (Google Forms and
+    SurveyMonkey exports name columns by their question) when it is clearly one: no field empty or a number, names
+    distinct, most of them unlike the values below (_like_its_column), and below each long name values under
+    MAX_NAME_LENGTH characters. Else it may be a row of a file without a header (a long review's text taken for a
+    name): refused, the message giving both readings."""
+    long = [(i, n) for i, n in enumerate(header, start=1) if len(n) > MAX_NAME_LENGTH]
+    if not long:
+        return
+    position, column = long[0]
+    said = f"column {position}'s name is {len(column):,} characters long ({_cut(column, 40)})"
+    if len(header) == 1 and len(column.split()) >= 10:  # Coat's train.ascii: a 290 x 300 rating matrix
         raise MtlrecError(
-            f"column {position}'s name is {len(str(column)):,} characters long ({_cut(str(column), 40)}): the first "
-            f"line must be a header of short column names{spaced}",
+            f"{said}: the first line must be a header of short column names (its values seem separated by spaces, "
+            "which are not read as a delimiter: save the file with commas or tabs; a matrix with a row per user must "
+            "become one row per user and item: user,item,rating)",
             source=source,
         )
+    rows = _sample_rows(text, delimiter)[1:]
+    below = [[row[i].strip() for row in rows if len(row) > i and row[i].strip()] for i in range(len(header))]
+    if (
+        len(header) > 1
+        and all(h and not _is_number(h) for h in header)
+        and len(set(header)) == len(header)
+        and all(len(v) <= MAX_NAME_LENGTH for i, _ in long for v in below[i - 1])
+        and 2 * sum(not _like_its_column(h, b, runs=True) for h, b in zip(header, below, strict=True)) > len(header)
+    ):
+        return
+    line = text.count("\n", 0, _WRITTEN.search(text).start()) + 1  # after skipped comment lines, the file's own
+    raise MtlrecError(
+        f"{said}: if line {line} is the header, rename column {position} to {MAX_NAME_LENGTH} characters or fewer; if "
+        "it is data, add a header line naming the columns",
+        source=source,
+    )
+
+
+def _check_names(names: list[str], source: str) -> None:
     duplicates = duplicate_names(names)
     if duplicates:
         shown = list(duplicates.values())

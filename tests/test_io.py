@@ -1442,6 +1442,36 @@ def test_a_folder_of_parquet_part_files_reads_as_one_table(tmp_path):
         load_table(csv_parts)
 
 
+def test_a_header_of_survey_questions_over_200_characters_is_a_header():
+    # Google Forms names each column by its question: "column 3's name is 243 characters long (...): the first line
+    # must be a header of short column names".
+    question = "How likely are you to recommend this product to a friend or colleague, " * 3 + "on a scale of 1 to 5?"
+    comment = "Anything else you would like to tell us about the product, the delivery or our service? " * 3
+    rows = [f"2024/05/0{1 + i % 9} 10:0{i % 10}:00 AM GMT+1,u{i}@example.com,{1 + i % 5},{['Fine', 'Late'][i % 2]}"
+            for i in range(30)]  # fmt: skip
+    text = "\n".join([f'Timestamp,Email Address,"{question}","{comment.strip()}"', *rows])
+
+    table = read_table(text.encode(), "forms.csv")
+
+    assert list(table.frame.columns) == ["Timestamp", "Email Address", question, comment.strip()]
+    assert len(question) == 234 and table.frame[question].tolist()[:3] == [1, 2, 3]
+    parquet = read_table(parquet_bytes(pa.table({question: [1, 2], "click": [0, 1]})), "forms.parquet")
+    assert list(parquet.frame.columns) == [question, "click"]
+
+
+def test_a_long_text_on_the_first_line_of_a_file_without_a_header_gives_both_readings():
+    reviews = [("great value, arrived early and works fine " * 8)[: 40 + 7 * i] for i in range(30)]
+    reviews[0] = "the screen broke after two days and support never answered, " * 5
+    rows = [f'u{i},i{i % 7},"{reviews[i]}",{["negative", "positive"][i % 2]}' for i in range(30)]
+
+    error = error_for("\n".join(["# shop reviews", *rows]).encode(), "reviews.csv")
+
+    assert error.problems == [
+        "column 3's name is 299 characters long ('the screen broke after two days and s...'): if line 2 is the "
+        "header, rename column 3 to 200 characters or fewer; if it is data, add a header line naming the columns"
+    ]
+
+
 def test_a_matrix_separated_by_spaces_says_how_to_make_rows_of_it():
     # Coat's train.ascii (290 users x 300 items, ratings separated by spaces) was "a header of short column names".
     rows = [" ".join(str((u * 7 + i) % 6) for i in range(300)) for u in range(20)]
