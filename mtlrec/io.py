@@ -410,11 +410,18 @@ def _read_parquet(data: bytes | Callable, name: str, unreadable: str = "the Parq
     notes += _text_names(frame, name)
     notes += _keep_big_parquet_integers(arrow, frame)  # by the file's names: before spaces around them are removed
     notes += _read_durations(frame)
+    notes += _one_line_names(frame, name)
     padded = [c for c in frame.columns if c != c.strip()]
     if padded:  # as in a CSV file: 'click ' is 'click' (two such names are duplicates)
         frame.columns = [c.strip() for c in frame.columns]
         _check_names(list(frame.columns), name)
         notes.append(f"spaces around column names removed: {', '.join(repr(c) for c in padded[:5])}")
+    unnamed = [i for i, c in enumerate(frame.columns) if not c]
+    if unnamed:  # named as pandas names a CSV file's column without a name (0-based), not '' (printed as nothing)
+        frame.columns = [c or f"Unnamed: {i}" for i, c in enumerate(frame.columns)]
+        _check_names(list(frame.columns), name)
+        shown = fmt.listing(unnamed, 5, lambda i: f"'Unnamed: {i}' (column {i + 1})")
+        notes.append(f"column{'s' if len(unnamed) > 1 else ''} without a name read as in a CSV file: {shown}")
     notes += _read_number_text(frame)
     notes += _strip_values(frame)
     return Table(frame, name, notes)
@@ -460,6 +467,20 @@ def _strip_values(frame: pd.DataFrame, text: str | None = None) -> list[str]:
         return []
     shown = fmt.listing(changed, 10, lambda c: f"'{c[0]}' ({c[1]:,} value{'s' if c[1] != 1 else ''})")
     return [f"spaces around text values removed in {shown}"]
+
+
+_NAME_BREAKS = re.compile(r"[\t\n\r\v\f]+")
+
+
+def _one_line_names(frame: pd.DataFrame, name: str) -> list[str]:
+    """Line breaks and tabs in column names as spaces ("dev\\nice", quoted in a CSV header, printed on two lines in
+    the CLI's output and in messages), with a note."""
+    broken = [c for c in frame.columns if _NAME_BREAKS.search(c)]
+    if not broken:
+        return []
+    frame.columns = [_NAME_BREAKS.sub(" ", c).strip() if c in broken else c for c in frame.columns]
+    _check_names(list(frame.columns), name)
+    return [f"line breaks and tabs in column names replaced by spaces: {fmt.listing(broken, 5, repr)}"]
 
 
 def _read_number_text(frame: pd.DataFrame) -> list[str]:
@@ -948,6 +969,7 @@ def _read_csv(data: bytes, name: str) -> Table:
             frame, header, escaped, parsed = _parse(text, delimiter, name)
     notes += parsed
     frame.columns = [str(c).strip() for c in frame.columns]
+    notes += _one_line_names(frame, name)
     if len(frame) == 0:  # before the per-column readers: a one-line file of 2,000,000 fields kept them busy for hours
         _check_frame(frame, name)
     if dropped := _check_short_rows(text, delimiter, frame, name, _trailing_empty(header)):

@@ -986,6 +986,28 @@ def test_parquet_column_names_are_trimmed_like_a_csv_files():
     assert "duplicate column names: 'click'" in message
 
 
+def test_a_parquet_column_without_a_name_is_named_as_in_a_csv_file():
+    # Named '', it became a feature printed as nothing: "categorical: user_id, item_id, ".
+    table = read_table(parquet_bytes(pa.table({"user_id": ["a", "b"], "": ["x", "y"], "click": [1, 0]})), "p.parquet")
+
+    assert list(table.frame.columns) == ["user_id", "Unnamed: 1", "click"]
+    assert list(read_table(b"user_id,,click\na,x,1\nb,y,0\n", "p.csv").frame.columns) == list(table.frame.columns)
+    assert table.notes == ["column without a name read as in a CSV file: 'Unnamed: 1' (column 2)"]
+
+
+def test_line_breaks_and_tabs_in_column_names_become_spaces():
+    # A quoted name holding a line break printed on two lines: "categorical: user_id, item_id, dev" then "ice".
+    csv = read_table(b'user_id,"dev\r\nice","price\tEUR",click\nu1,ios,1.5,1\nu2,web,2.5,0\n', "n.csv")
+    parquet = read_table(parquet_bytes(pa.table({"user_id": ["u1", "u2"], "dev\nice\n": ["ios", "web"], "c": [1, 0]})))
+
+    assert list(csv.frame.columns) == ["user_id", "dev ice", "price EUR", "click"]
+    assert csv.notes == ["line breaks and tabs in column names replaced by spaces: 'dev\\r\\nice', 'price\\tEUR'"]
+    assert list(parquet.frame.columns) == ["user_id", "dev ice", "c"]
+    assert parquet.notes == ["line breaks and tabs in column names replaced by spaces: 'dev\\nice\\n'"]
+    message = error_for(b'user_id,"a b","a\nb",click\nu1,1,2,1\nu2,3,4,0\n', "d.csv").message
+    assert "duplicate column names: 'a b' (columns 2, 3)" in message
+
+
 def test_spaces_around_text_values_are_removed_so_that_a_padded_id_is_the_same_user():
     # ' u53 ' written unquoted beside u53: 394 user ids for 200 users, without a word (names were stripped, values not).
     table = read_table(b'user_id,item_id,city,click\n u1 ,i1,"New York",1\nu1, i2,Paris ,0\nu2,i1\t,Rome,1\n', "p.csv")
