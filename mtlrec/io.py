@@ -37,7 +37,7 @@ SNIFF_LINES = 50
 DELIMITERS = ",;\t|"
 UPLOAD_TYPES = ("csv", "tsv", "txt", "dat", "gz", "parquet", "pq")  # file name endings the app's uploaders accept
 TABLE_ENDINGS = (".csv", ".tsv", ".txt", ".dat", ".gz", ".parquet", ".pq")  # files named in an archive's message
-MAX_NAME_LENGTH = 200  # a longer "column name" is data in a file without a header line
+MAX_NAME_LENGTH = 200  # a longer "column name" is a header's question, or data in a file without a header line
 GUNZIP_CHUNK = 1 << 20
 WIDE = 64  # columns beyond which a loaded table's memory blocks are merged (one copy, up to MERGE_CELLS values)
 MERGE_CELLS = 20_000_000
@@ -410,13 +410,96 @@ def _read_parquet(data: bytes | Callable, name: str, unreadable: str = "the Parq
     notes += _text_names(frame, name)
     notes += _keep_big_parquet_integers(arrow, frame)  # by the file's names: before spaces around them are removed
     notes += _read_durations(frame)
+    notes += _one_line_names(frame, name)
     padded = [c for c in frame.columns if c != c.strip()]
     if padded:  # as in a CSV file: 'click ' is 'click' (two such names are duplicates)
         frame.columns = [c.strip() for c in frame.columns]
         _check_names(list(frame.columns), name)
         notes.append(f"spaces around column names removed: {', '.join(repr(c) for c in padded[:5])}")
+    unnamed = [i for i, c in enumerate(frame.columns) if not c]
+    if unnamed:  # named as pandas names a CSV file's column without a name (0-based), not '' (printed as nothing)
+        frame.columns = [c or f"Unnamed: {i}" for i, c in enumerate(frame.columns)]
+        _check_names(list(frame.columns), name)
+        shown = fmt.listing(unnamed, 5, lambda i: f"'Unnamed: {i}' (column {i + 1})")
+        notes.append(f"column{'s' if len(unnamed) > 1 else ''} without a name read as in a CSV file: {shown}")
     notes += _read_number_text(frame)
+    notes += _strip_values(frame)
     return Table(frame, name, notes)
+
+
+_PADDING = " \t\v\f\x1c\x1d\x1e\x1f"  # the ASCII whitespace a value can hold besides line breaks
+
+
+def _strip_values(frame: pd.DataFrame, text: str | None = None) -> list[str]:
+    """Spaces around text values removed (' u53 ' is 'u53': one user, not two; spaces inside values stay) in each
+    text column where some value has them, with a note naming the columns and how many values changed. Arrow's
+    kernel trims a column whose values' first and last bytes are not all printable ASCII (_edges_unplain); none is
+    looked at when the CSV file's `text` is ASCII without a space or tab (one memchr per character: ~12 ms over a
+    1M-row file)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if text is not None and text.isascii() and not any(c in text for c in _PADDING):
+        return []
+    changed = []
+    for column in frame.columns:
+        values = frame[column]
+        categorical = isinstance(values.dtype, pd.CategoricalDtype)
+        written = pd.Series(values.cat.categories) if categorical else values
+        if is_numeric_dtype(written) or not (is_object_dtype(written) or is_string_dtype(written)):
+            continue
+        try:
+            arrow = pa.array(written, from_pandas=True)
+        except (pa.ArrowException, TypeError, ValueError, OverflowError):
+            continue  # not all text (Python objects of other types)
+        if not (pa.types.is_string(arrow.type) or pa.types.is_large_string(arrow.type)) or not _edges_unplain(arrow):
+            continue
+        padded = pc.not_equal(pc.utf8_trim_whitespace(arrow), arrow)
+        if not pc.any(padded).as_py():
+            continue
+        if categorical:  # two categories may become one: ' a' and 'a'
+            count = int(values.isin(written[padded.to_numpy(zero_copy_only=False)]).sum())
+            frame[column] = values.astype(object).str.strip().astype("category")
+        else:
+            count = pc.sum(padded).as_py()
+            frame[column] = values.str.strip()
+        changed.append((column, count))
+    if not changed:
+        return []
+    shown = fmt.listing(changed, 10, lambda c: f"'{c[0]}' ({c[1]:,} value{'s' if c[1] != 1 else ''})")
+    return [f"spaces around text values removed in {shown}"]
+
+
+_NAME_BREAKS = re.compile(r"[\t\n\r\v\f]+")
+
+
+def _one_line_names(frame: pd.DataFrame, name: str) -> list[str]:
+    """Line breaks and tabs in column names as spaces ("dev\\nice", quoted in a CSV header, printed on two lines in
+    the CLI's output and in messages), with a note."""
+    broken = [c for c in frame.columns if _NAME_BREAKS.search(c)]
+    if not broken:
+        return []
+    frame.columns = [_NAME_BREAKS.sub(" ", c).strip() if c in broken else c for c in frame.columns]
+    _check_names(list(frame.columns), name)
+    return [f"line breaks and tabs in column names replaced by spaces: {fmt.listing(broken, 5, repr)}"]
+
+
+def _edges_unplain(arrow) -> bool:
+    """Whether some text value of an Arrow (chunked) string array starts or ends with a byte other than a printable
+    ASCII character: a space, a control character or part of a non-ASCII character, which may be whitespace. Read
+    from Arrow's offsets and bytes: ~2 ms over 1M values, where trimming them takes 10 to 25 ms."""
+    for chunk in arrow.chunks if hasattr(arrow, "chunks") else [arrow]:
+        _, offsets, data = chunk.buffers()
+        if data is None:  # no text: all empty or missing
+            continue
+        width = np.int64 if chunk.type == "large_string" else np.int32
+        bounds = np.frombuffer(offsets, width)[chunk.offset : chunk.offset + len(chunk) + 1]
+        starts, ends = bounds[:-1], bounds[1:]
+        written = ends > starts
+        edges = np.frombuffer(data, np.uint8)[np.concatenate([starts[written], ends[written] - 1])]
+        if ((edges <= ord(" ")) | (edges >= 127)).any():
+            return True
+    return False
 
 
 def _read_number_text(frame: pd.DataFrame) -> list[str]:
@@ -837,6 +920,7 @@ def _parse(text: str, delimiter: str, name: str) -> tuple[pd.DataFrame, list[str
         if written <= 1 or written < len(header):  # one text, or an empty name
             _refuse_title(text, delimiter, name)
         _check_header_is_names(header, text, delimiter, name)
+        _check_name_lengths(header, text, delimiter, name)
         _check_names([h or f"\0{i}" for i, h in enumerate(header)], name)  # empty names: see _drop_unnamed_empty
         escaped = False
         try:
@@ -904,6 +988,7 @@ def _read_csv(data: bytes, name: str) -> Table:
             frame, header, escaped, parsed = _parse(text, delimiter, name)
     notes += parsed
     frame.columns = [str(c).strip() for c in frame.columns]
+    notes += _one_line_names(frame, name)
     if len(frame) == 0:  # before the per-column readers: a one-line file of 2,000,000 fields kept them busy for hours
         _check_frame(frame, name)
     if dropped := _check_short_rows(text, delimiter, frame, name, _trailing_empty(header)):
@@ -933,6 +1018,7 @@ def _read_csv(data: bytes, name: str) -> Table:
     # Last: the readers above read columns again by their place in the file, which leaving one out would shift (a
     # code column took the values of the column after it).
     frame = _drop_unnamed_empty(frame, header, name, notes)
+    notes += _strip_values(frame, text)
     return Table(frame, name, notes)
 
 
@@ -1297,12 +1383,24 @@ def _starts_with_zero(values: pd.Series) -> np.ndarray:
 def _keep_big_integers(text: str, delimiter: str, frame: pd.DataFrame, escaped: bool = False) -> list[str]:
     """Integer columns beyond 2^53 with a blank (or NA) somewhere: pandas reads them as float64, where 19-digit ids
     differing in their last digits become one number. Read again as text, they become exact nullable integers
-    (Int64; text when beyond int64 too)."""
+    (Int64; text when beyond int64 too). Integers beyond 64 bits (20 digits and more), which pandas keeps as Python
+    ints in a column of objects that Arrow cannot hold (the app's preview failed, and so did predictions.csv after
+    training), are read again as text too, as written."""
     positions = _float_columns(
         frame, lambda w: len(w) > 0 and np.abs(w).max() > 2**53 and np.array_equal(w, np.round(w))
     )
+    beyond = [
+        i
+        for i, (_, values) in enumerate(frame.items())
+        if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "integer"
+    ]
     notes = []
-    for i, values in _as_text(text, delimiter, positions, escaped):
+    for i, values in _as_text(text, delimiter, sorted(positions + beyond), escaped):
+        if i in beyond:
+            column, exact = frame.columns[i], values.str.strip()
+            frame[column] = exact.set_axis(frame.index)
+            notes.append(f"column '{column}': integers beyond 64 bits read as text (e.g. '{exact.dropna().iloc[0]}')")
+            continue
         written = values.dropna().str.strip()
         if not written.str.fullmatch(r"-?\d+").all():
             continue  # 1e19 written as a float: a number, not an id
@@ -1632,8 +1730,11 @@ def _read_missing_markers(frame: pd.DataFrame, decimal_comma: bool = False) -> l
                     continue  # 100,200 and 300,400 beside a '-': lists of 3-digit ids, as _read_decimal_commas says
                 numbers = _comma_numbers(rest)
         if numbers.notna().sum() == (text.notna() & ~marker).sum():
-            # Integers beyond float64's exact range (2^53: large ids) stay exact, as nullable integers.
+            # Integers beyond float64's exact range (2^53: large ids) stay exact, as nullable integers; beyond int64
+            # (UInt64, or Float64 that rounded them; Int64 made them -2^63) they stay text, as without placeholders.
             big = integers and bool((numbers.abs() > 2**53).any())
+            if big and numbers.dtype.kind != "i":
+                continue
             frame[column] = numbers.astype("Int64" if big else "float64")
             notes.append(_placeholders_note(column, text[marker]))
     return notes
@@ -1779,21 +1880,43 @@ def _explain_parser_error(message: str, delimiter: str, text: str = "") -> str:
     return f"the file cannot be parsed as CSV with delimiter {shown} ({message.strip()[:300]})"
 
 
-def _check_names(names: list[str], source: str) -> None:
-    long = [(i, n) for i, n in enumerate(names, start=1) if len(str(n)) > MAX_NAME_LENGTH]
-    if long:
-        position, column = long[0]
-        spaced = ""
-        if len(str(column).split()) >= 10:  # Coat's train.ascii: a 290 x 300 rating matrix separated by spaces
-            spaced = (
-                " (its values seem separated by spaces, which are not read as a delimiter: save the file with commas "
-                "or tabs; a matrix with a row per user must become one row per user and item: user,item,rating)"
-            )
+def _check_name_lengths(header: list[str], text: str, delimiter: str, source: str) -> None:
+    """A first line holding a field over MAX_NAME_LENGTH characters: a header of survey questions (Google Forms and
+    SurveyMonkey exports name columns by their question) when it is clearly one: no field empty or a number, names
+    distinct, most of them unlike the values below (_like_its_column), and below each long name values under
+    MAX_NAME_LENGTH characters. Else it may be a row of a file without a header (a long review's text taken for a
+    name): refused, the message giving both readings."""
+    long = [(i, n) for i, n in enumerate(header, start=1) if len(n) > MAX_NAME_LENGTH]
+    if not long:
+        return
+    position, column = long[0]
+    said = f"column {position}'s name is {len(column):,} characters long ({_cut(column, 40)})"
+    if len(header) == 1 and len(column.split()) >= 10:  # Coat's train.ascii: a 290 x 300 rating matrix
         raise MtlrecError(
-            f"column {position}'s name is {len(str(column)):,} characters long ({_cut(str(column), 40)}): the first "
-            f"line must be a header of short column names{spaced}",
+            f"{said}: the first line must be a header of short column names (its values seem separated by spaces, "
+            "which are not read as a delimiter: save the file with commas or tabs; a matrix with a row per user must "
+            "become one row per user and item: user,item,rating)",
             source=source,
         )
+    rows = _sample_rows(text, delimiter)[1:]
+    below = [[row[i].strip() for row in rows if len(row) > i and row[i].strip()] for i in range(len(header))]
+    if (
+        len(header) > 1
+        and all(h and not _is_number(h) for h in header)
+        and len(set(header)) == len(header)
+        and all(len(v) <= MAX_NAME_LENGTH for i, _ in long for v in below[i - 1])
+        and 2 * sum(not _like_its_column(h, b, runs=True) for h, b in zip(header, below, strict=True)) > len(header)
+    ):
+        return
+    line = text.count("\n", 0, _WRITTEN.search(text).start()) + 1  # after skipped comment lines, the file's own
+    raise MtlrecError(
+        f"{said}: if line {line} is the header, rename column {position} to {MAX_NAME_LENGTH} characters or fewer; if "
+        "it is data, add a header line naming the columns",
+        source=source,
+    )
+
+
+def _check_names(names: list[str], source: str) -> None:
     duplicates = duplicate_names(names)
     if duplicates:
         shown = list(duplicates.values())

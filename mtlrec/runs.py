@@ -120,7 +120,8 @@ def write_run_files(result, folder: Path) -> None:
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """A DataFrame as CSV (no index), written by Arrow's C++ writer: 6x faster than pandas on a run's test
     predictions, which a sweep writes once per point. Strings are quoted and 1.0 is written as 1; pandas reads the
-    values back equal. Columns Arrow cannot type (an object column mixing ints and strings) fall back to pandas.
+    values back equal. Columns Arrow cannot type or convert (an object column mixing ints and strings, Python ints
+    beyond 64 bits, which raise OverflowError) fall back to pandas.
     """
     import pyarrow as pa
     import pyarrow.csv as pa_csv
@@ -134,7 +135,7 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
         buffer = io.BytesIO()
         pa_csv.write_csv(table, buffer)
         return buffer.getvalue()
-    except (pa.ArrowException, TypeError, ValueError):
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
         return frame.to_csv(index=False).encode()
 
 

@@ -877,6 +877,25 @@ def test_19_digit_ids_with_a_blank_stay_exact():
     assert "column 'item_id': integers beyond 2^53 with missing values kept exact (as nullable integers)" in table.notes
 
 
+def test_integers_beyond_64_bits_are_read_as_text_as_written():
+    # pandas kept 20-digit ids as Python ints in an object column: training ended with an OverflowError writing
+    # predictions.csv, and the Data page's preview showed an exception.
+    ids = [str(2**64 + i) for i in range(6)]
+    rows = [f"u{i % 3},{ids[i]},{-(2**63) - i},{i % 2}" for i in range(6)]
+    rows[4] = "u1,,-9223372036854775812,0"
+
+    table = read_table(("user,item_id,code,click\n" + "\n".join(rows) + "\n").encode(), "ids.csv")
+
+    assert table.frame["item_id"].tolist()[:4] == ids[:4] and table.frame["item_id"].isna().sum() == 1
+    assert table.frame["code"].tolist()[:2] == ["-9223372036854775808", "-9223372036854775809"]
+    assert table.notes == [
+        "column 'item_id': integers beyond 64 bits read as text (e.g. '18446744073709551616')",
+        "column 'code': integers beyond 64 bits read as text (e.g. '-9223372036854775808')",
+    ]
+    placeholder = read_table(f"user,item_id,click\nu1,{ids[0]},1\nu2,-,0\nu3,{ids[1]},1\n".encode(), "p.csv")
+    assert placeholder.frame["item_id"].tolist() == [ids[0], "-", ids[1]]  # was Int64 -2^63 twice: one item
+
+
 def test_19_digit_parquet_ids_with_a_null_stay_exact_as_in_a_csv_file():
     # pyarrow, polars and Spark write nullable int64: pandas made the column float64, and 400 ids became 3.
     ids = [1234567890123456789 + i for i in range(60)]
@@ -965,6 +984,56 @@ def test_parquet_column_names_are_trimmed_like_a_csv_files():
     assert list(table.frame.columns) == ["user", "click", "x"]
     message = error_for(parquet_bytes(pa.table({"click": [1, 0], "click ": [0, 1], "x": [1, 2]})), "p.parquet").message
     assert "duplicate column names: 'click'" in message
+
+
+def test_a_parquet_column_without_a_name_is_named_as_in_a_csv_file():
+    # Named '', it became a feature printed as nothing: "categorical: user_id, item_id, ".
+    table = read_table(parquet_bytes(pa.table({"user_id": ["a", "b"], "": ["x", "y"], "click": [1, 0]})), "p.parquet")
+
+    assert list(table.frame.columns) == ["user_id", "Unnamed: 1", "click"]
+    assert list(read_table(b"user_id,,click\na,x,1\nb,y,0\n", "p.csv").frame.columns) == list(table.frame.columns)
+    assert table.notes == ["column without a name read as in a CSV file: 'Unnamed: 1' (column 2)"]
+
+
+def test_line_breaks_and_tabs_in_column_names_become_spaces():
+    # A quoted name holding a line break printed on two lines: "categorical: user_id, item_id, dev" then "ice".
+    csv = read_table(b'user_id,"dev\r\nice","price\tEUR",click\nu1,ios,1.5,1\nu2,web,2.5,0\n', "n.csv")
+    parquet = read_table(parquet_bytes(pa.table({"user_id": ["u1", "u2"], "dev\nice\n": ["ios", "web"], "c": [1, 0]})))
+
+    assert list(csv.frame.columns) == ["user_id", "dev ice", "price EUR", "click"]
+    assert csv.notes == ["line breaks and tabs in column names replaced by spaces: 'dev\\r\\nice', 'price\\tEUR'"]
+    assert list(parquet.frame.columns) == ["user_id", "dev ice", "c"]
+    assert parquet.notes == ["line breaks and tabs in column names replaced by spaces: 'dev\\nice\\n'"]
+    message = error_for(b'user_id,"a b","a\nb",click\nu1,1,2,1\nu2,3,4,0\n', "d.csv").message
+    assert "duplicate column names: 'a b' (columns 2, 3)" in message
+
+
+def test_spaces_around_text_values_are_removed_so_that_a_padded_id_is_the_same_user():
+    # ' u53 ' written unquoted beside u53: 394 user ids for 200 users, without a word (names were stripped, values not).
+    table = read_table(b'user_id,item_id,city,click\n u1 ,i1,"New York",1\nu1, i2,Paris ,0\nu2,i1\t,Rome,1\n', "p.csv")
+
+    assert table.frame["user_id"].tolist() == ["u1", "u1", "u2"]
+    assert table.frame["item_id"].tolist() == ["i1", "i2", "i1"]
+    assert table.frame["city"].tolist() == ["New York", "Paris", "Rome"]  # spaces inside a value stay
+    assert table.notes == [
+        "spaces around text values removed in 'user_id' (1 value), 'item_id' (2 values), 'city' (1 value)"
+    ]
+
+
+def test_spaces_around_parquet_text_values_are_removed_as_in_a_csv_file():
+    frame = pd.DataFrame(
+        {
+            "user_id": [" u1", "u1", "u2 ", None],
+            "device": pd.Categorical(["ios", " ios", "web", "web"]),  # dictionary-encoded: categories merge
+            "click": [1, 0, 1, 0],
+        }
+    )
+
+    table = read_table(frame.to_parquet(), "p.parquet")
+
+    assert table.frame["user_id"].tolist()[:3] == ["u1", "u1", "u2"] and table.frame["user_id"].isna().sum() == 1
+    assert table.frame["device"].tolist() == ["ios", "ios", "web", "web"]
+    assert table.notes == ["spaces around text values removed in 'user_id' (2 values), 'device' (1 value)"]
 
 
 def test_tab_separated_thousands_are_thousands_and_decimal_commas_beside_them_decide_otherwise():
@@ -1393,6 +1462,36 @@ def test_a_folder_of_parquet_part_files_reads_as_one_table(tmp_path):
     frame.to_csv(csv_parts / "part-00000.csv", index=False)
     with pytest.raises(MtlrecError, match=r"is a folder, not a file \(part files, as Spark writes a table\?\)"):
         load_table(csv_parts)
+
+
+def test_a_header_of_survey_questions_over_200_characters_is_a_header():
+    # Google Forms names each column by its question: "column 3's name is 243 characters long (...): the first line
+    # must be a header of short column names".
+    question = "How likely are you to recommend this product to a friend or colleague, " * 3 + "on a scale of 1 to 5?"
+    comment = "Anything else you would like to tell us about the product, the delivery or our service? " * 3
+    rows = [f"2024/05/0{1 + i % 9} 10:0{i % 10}:00 AM GMT+1,u{i}@example.com,{1 + i % 5},{['Fine', 'Late'][i % 2]}"
+            for i in range(30)]  # fmt: skip
+    text = "\n".join([f'Timestamp,Email Address,"{question}","{comment.strip()}"', *rows])
+
+    table = read_table(text.encode(), "forms.csv")
+
+    assert list(table.frame.columns) == ["Timestamp", "Email Address", question, comment.strip()]
+    assert len(question) == 234 and table.frame[question].tolist()[:3] == [1, 2, 3]
+    parquet = read_table(parquet_bytes(pa.table({question: [1, 2], "click": [0, 1]})), "forms.parquet")
+    assert list(parquet.frame.columns) == [question, "click"]
+
+
+def test_a_long_text_on_the_first_line_of_a_file_without_a_header_gives_both_readings():
+    reviews = [("great value, arrived early and works fine " * 8)[: 40 + 7 * i] for i in range(30)]
+    reviews[0] = "the screen broke after two days and support never answered, " * 5
+    rows = [f'u{i},i{i % 7},"{reviews[i]}",{["negative", "positive"][i % 2]}' for i in range(30)]
+
+    error = error_for("\n".join(["# shop reviews", *rows]).encode(), "reviews.csv")
+
+    assert error.problems == [
+        "column 3's name is 299 characters long ('the screen broke after two days and s...'): if line 2 is the "
+        "header, rename column 3 to 200 characters or fewer; if it is data, add a header line naming the columns"
+    ]
 
 
 def test_a_matrix_separated_by_spaces_says_how_to_make_rows_of_it():

@@ -359,6 +359,12 @@ def test_csv_bytes_falls_back_to_pandas_for_columns_arrow_cannot_type():
     )
 
 
+def test_csv_bytes_falls_back_to_pandas_for_integers_beyond_64_bits():
+    # Python ints in an object column (a CSV reader's 20-digit ids) raised OverflowError after training ended.
+    frame = pd.DataFrame({"user": [2**64 + 1, 7], "p": [0.5, 0.25]}, dtype=object)
+    assert csv_bytes(frame) == b"user,p\n18446744073709551617,0.5\n7,0.25\n"
+
+
 def test_default_run_names_say_the_architecture_size_cross_layers_and_weights():
     from mtlrec.config import ExperimentConfig, ModelConfig, TaskSpec
     from mtlrec.runs import default_run_name
