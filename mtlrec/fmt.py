@@ -75,7 +75,7 @@ def plain(message: object) -> str:
     a formula), and without links, images or HTML: a name quoted in it (a column of an uploaded file, a note of an
     imported run) could otherwise show an image from anywhere to whoever opens the page. Unlike `md`, the rest
     (code spans, emphasis) is left as written."""
-    return re.sub(r"(?<!\\)[$\[\]<>]", lambda m: "\\" + m.group(), str(message))  # one escaped by md stays so
+    return re.sub(r"(?<!\\)[$\[\]<]", lambda m: "\\" + m.group(), str(message))  # one escaped by md stays so
 
 
 def md(text: object) -> str:

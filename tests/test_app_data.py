@@ -360,7 +360,7 @@ def test_loader_notes_naming_dollar_columns_are_not_set_as_latex():
     assert fmt.plain(f"column '{fmt.md('Price ($)')}'") == "column 'Price (\\$)'"  # escaped once, not twice
     # No link, image or HTML from a quoted name (an imported run's note could show an image from anywhere)
     assert fmt.plain("column '![x](http://e.example/p.png)' <img src=x>") == (
-        "column '!\\[x\\](http://e.example/p.png)' \\<img src=x\\>"
+        "column '!\\[x\\](http://e.example/p.png)' \\<img src=x>"
     )
 
 
