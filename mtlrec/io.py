@@ -7,6 +7,7 @@ column where that helps.
 
 from __future__ import annotations
 
+import ast
 import codecs
 import csv
 import gzip
@@ -301,6 +302,12 @@ def _json(data: bytes) -> str | None:
     try:
         value = json.loads(line)
     except ValueError:  # json.JSONDecodeError, UnicodeDecodeError
+        if _python_dict(line):  # {'username': 'x', 'hours': 37.5}: Steam's reviews, Python's repr of a dict
+            return (
+                "this is one Python dict per line ({'key': value, …}: single quotes, so not JSON), not CSV: convert "
+                "it, e.g. with pandas: pd.DataFrame([ast.literal_eval(line) for line in open(path)]).to_parquet("
+                "'interactions.parquet'), and use that file"
+            )
         if not _JSON_START.match(line):
             return None  # '[user_id],[item_id]' (SQL Server's quoting) or '{a},{b}': a header
         value = None  # a document spread over lines, or a line longer than the sample
@@ -319,6 +326,17 @@ def _json(data: bytes) -> str | None:
         "this is JSON, not CSV: convert it, e.g. with pandas: pd.read_json(path).to_parquet('interactions.parquet'), "
         "and use that file"
     )
+
+
+def _python_dict(line: bytes) -> bool:
+    """Whether a line is a Python dict literal with text keys (ast.literal_eval evaluates literals only, no code)."""
+    if not line.startswith(b"{'"):
+        return False
+    try:
+        value = ast.literal_eval(line.decode("utf-8"))
+    except (ValueError, SyntaxError, UnicodeDecodeError, MemoryError, RecursionError, TypeError):
+        return False
+    return isinstance(value, dict) and bool(value) and all(isinstance(k, str) for k in value)
 
 
 def _describe_zip(data: bytes) -> str:
@@ -2153,8 +2171,22 @@ def _check_frame(frame: pd.DataFrame, name: str) -> None:
     if len(frame) == 0:
         raise MtlrecError("the file has a header but no data rows", source=name)
     if frame.shape[1] == 1 and len(frame) > 0:
+        first = str(frame.columns[0])
+        spaced = " " in first.strip() and all(len(str(v).split()) == len(first.split()) for v in frame.iloc[:50, 0])
+        headless = all(_is_number(x) for x in first.split())
+        hint = (
+            f": its values are separated by spaces ({len(first.split())} on every line"
+            + (", and the first line is data, not column names" if headless else "")
+            + r"); save it with commas or tabs"
+            + (" and a header line" if headless else "")
+            + r", e.g. with pandas: pd.read_csv(path, sep=r'\s+'"
+            + (f", header=None, names=[{len(first.split())} column names]" if headless else "")
+            + ").to_csv('interactions.csv', index=False)"
+            if spaced
+            else ""
+        )
         raise MtlrecError(
-            f"only one column ('{frame.columns[0]}') was found: a table needs user/item, feature and label "
-            "columns separated by commas, semicolons or tabs",
+            f"only one column ('{first}') was found: a table needs user/item, feature and label columns separated "
+            f"by commas, semicolons or tabs{hint}",
             source=name,
         )

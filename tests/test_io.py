@@ -244,6 +244,24 @@ def test_a_git_lfs_pointer_says_to_fetch_the_file(name):
     assert "git lfs pull" in str(error_for(pointer, name))
 
 
+def test_python_dict_lines_say_how_to_convert_them_not_to_add_a_header():
+    # Steam's reviews: "add a header line naming the columns" could not help (an audit).
+    data = b"{'username': 'p1', 'hours': 37.5, 'product_id': '225023'}\n{'username': 'p2', 'hours': 1.0, 'product_id': '7'}\n"
+    message = str(error_for(data, "steam_reviews.csv"))
+    assert "this is one Python dict per line ({'key': value, …}: single quotes, so not JSON), not CSV" in message
+    assert "ast.literal_eval(line)" in message and "add a header" not in message
+
+
+def test_a_headerless_file_of_space_separated_numbers_says_so():
+    # Coat / Yahoo R3 "u i r" files: "only one column ('24 297 3') was found" named no cause (an audit).
+    message = str(error_for(b"24 297 3\n109 233 1\n177 285 2\n", "train.txt"))
+    assert message.endswith(
+        "its values are separated by spaces (3 on every line, and the first line is data, not column names); save "
+        "it with commas or tabs and a header line, e.g. with pandas: pd.read_csv(path, sep=r'\\s+', header=None, "
+        "names=[3 column names]).to_csv('interactions.csv', index=False)"
+    )
+
+
 def test_bracketed_names_are_a_csv_header_not_json():
     frame = read_table(b"[user],[item],[click]\nu1,7,1\nu2,8,0\n", "t.csv").frame
 
