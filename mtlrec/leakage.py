@@ -14,6 +14,18 @@ rarer class of each binary task, up to RARE_ROWS rows of it, so that a rare labe
   rows (out of fold), so that an id-like column whose values each occur once cannot look perfect by memorising;
 - binary tasks with the AUC of that score, folded to max(AUC, 1 - AUC) (a column can give the label away either
   way round); regression tasks with the absolute Spearman correlation.
+
+A column written downstream of a rare event can give it away while scoring well under LEAK_SCORE, so one value of
+each feature is also checked against each binary task's positives (rows where it is 1, the event):
+- a value in (nearly) all of them and rare among the other rows (Criteo Uplift's visit = 1: in every conversion's
+  row, in 4.4% of the others; AUC 0.978): the column contains the label. A real feature in nearly every positive is
+  common among the negatives too (device = mobile in 99% of purchases and 98% of all rows), so the lift is asked;
+- a flag (a column of two values) whose value is in a large share of the positives and almost none of the others
+  (Criteo Attribution's attribution = 1, on half of the conversions and nothing else; AUC 0.75): the column records
+  a part of the event. Only flags: a value of a many-valued code that holds positives only is an ordinary strong
+  feature (Census-Income's household status 'Child under 18 never married', 58% of the never-married rows).
+The negatives are left alone: a value with none of the positives is as often a condition known before (out of
+stock, a control group that is never exposed) as a later record.
 """
 
 from __future__ import annotations
@@ -32,24 +44,43 @@ MIN_ROWS = 1_000
 RARE_ROWS = 1_000  # rows of a binary task's rarer class scored at least, when the data has them (see _sample)
 MIN_CLASS_ROWS = 30  # a binary task needs this many rows of each class among them (among the rows where a column
 # is present, for that column's values) to be checked; a regression task twice as many rows
+# One value of a feature against a binary task's positives (see the module's docstring):
+HOLDS_ALL = 0.99  # a value in this share of the positives or more...
+HOLDS_ALL_LIFT = 10  # ...and this many times as common among them as among the negatives, or more
+FLAG_SHARE = 0.25  # a flag's value in this share of the positives or more (and in MIN_CLASS_ROWS of them)...
+FLAG_LIFT = 100  # ...and this many times as common among them as among the negatives, or more
 
 
 @dataclass(frozen=True)
 class Leak:
     column: str
     task: str
-    how: str  # "values", "missing" or "categories"
-    score: float  # folded AUC or |Spearman|
+    how: str  # "values", "missing", "categories" or "value" (one value's share of the positives: see below)
+    score: float  # folded AUC or |Spearman| (for "value", the AUC of that value against the others)
     binary: bool
     any_of: tuple[str, ...] = ()  # set for the union of the binary tasks (`task` then joins their names)
+    value: object = None  # for "value": the value, and its share of the task's positive and negative rows
+    shares: tuple[float, float] = (0.0, 0.0)
 
     @property
     def tasks(self) -> tuple[str, ...]:
         return self.any_of or (self.task,)
 
     def evidence(self) -> str:
-        what = {"values": "its values", "missing": "whether it is missing", "categories": "its categories"}[self.how]
         measure = f"AUC {self.score:.3f}" if self.binary else f"rank correlation {self.score:.3f}"
+        if self.how == "value":
+            from mtlrec.schema import show_value
+
+            rows = f"task '{self.task}' is 1"
+            if self.any_of:
+                rows = f"any of the tasks {', '.join(repr(t) for t in self.any_of)} is 1"
+            positive, negative = self.shares
+            others = "none" if negative == 0 else f"only {_percent(negative)}"
+            return (
+                f"its value {show_value(self.value)} is in {_percent(positive)} of the rows where {rows} and in "
+                f"{others} of the others ({measure})"
+            )
+        what = {"values": "its values", "missing": "whether it is missing", "categories": "its categories"}[self.how]
         target = f"task '{self.task}'"
         if self.any_of:
             target = f"whether any of the tasks {', '.join(repr(t) for t in self.any_of)} is 1"
@@ -106,14 +137,53 @@ def find_leaks(frame: pd.DataFrame, data: DataConfig, tasks: list[TaskSpec], see
         for leak in _numeric_leaks(rows, numeric, targets, any_of):
             found.setdefault(leak.column, []).append(leak)
     half = np.random.default_rng(seed).random(len(rows)) < 0.5  # the two folds of the categorical check
-    for column in (c for c in features if c not in as_number):
-        codes = pd.factorize(rows[column], use_na_sentinel=False)[0]  # a missing value is a category of its own
-        for task, y in targets:
-            score = _categories_score(codes, y, half, task.type == "binary")
-            if score >= LEAK_SCORE:
-                leak = Leak(column, task.name, "categories", score, task.type == "binary", any_of.get(task.name, ()))
+    binary = [(task, y) for task, y in targets if task.type == "binary"]
+    for column in features:
+        codes, values = pd.factorize(rows[column], use_na_sentinel=False)  # a missing value is a category of its own
+        if column not in as_number:
+            for task, y in targets:
+                score = _categories_score(codes, y, half, task.type == "binary")
+                if score >= LEAK_SCORE:
+                    leak = Leak(
+                        column, task.name, "categories", score, task.type == "binary", any_of.get(task.name, ())
+                    )
+                    found.setdefault(column, []).append(leak)
+        if column in found:
+            continue
+        for task, y in binary:  # one value against the positives (see the module's docstring)
+            if (held := _value_holding_positives(codes, y)) is not None:
+                j, shares = held
+                score = (1 + shares[0] - shares[1]) / 2  # the AUC of that value against the others
+                leak = Leak(column, task.name, "value", score, True, any_of.get(task.name, ()), values[j], shares)
                 found.setdefault(column, []).append(leak)
     return [max(found[c], key=lambda leak: leak.score) for c in features if c in found]
+
+
+def _value_holding_positives(codes: np.ndarray, y: np.ndarray) -> tuple[int, tuple[float, float]] | None:
+    """The code of a value that holds (nearly) all of the positives (y == 1) while rare among the negatives, or, in
+    a flag (two values), a large share of the positives and almost none of the negatives; with its share of the
+    positive and of the negative rows. None when there is none."""
+    n_codes = int(codes.max()) + 1 if len(codes) else 0
+    positives = np.bincount(codes, weights=y, minlength=n_codes)
+    negatives = np.bincount(codes, minlength=n_codes) - positives
+    if min(positives.sum(), negatives.sum()) < MIN_CLASS_ROWS:
+        return None
+    p, q = positives / positives.sum(), negatives / negatives.sum()
+    j = int(np.argmax(p))
+    if p[j] >= HOLDS_ALL and p[j] >= HOLDS_ALL_LIFT * q[j]:
+        return j, (float(p[j]), float(q[j]))
+    if n_codes == 2:
+        for j in (0, 1):
+            if positives[j] >= MIN_CLASS_ROWS and p[j] >= FLAG_SHARE and p[j] >= FLAG_LIFT * q[j]:
+                return j, (float(p[j]), float(q[j]))
+    return None
+
+
+def _percent(share: float) -> str:
+    """A share of rows as a percentage: 100% or 0% only when exact (99.96% is not all of them)."""
+    if share in (0.0, 1.0):
+        return f"{share:.0%}"
+    return f"{share:.1%}" if 0.001 <= share <= 0.999 else f"{share:.2%}"
 
 
 def _sample(frame: pd.DataFrame, tasks: list[TaskSpec], wanted: int, seed: int) -> np.ndarray:
