@@ -30,7 +30,7 @@ stock, a control group that is never exposed) as a later record.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -61,6 +61,7 @@ class Leak:
     any_of: tuple[str, ...] = ()  # set for the union of the binary tasks (`task` then joins their names)
     value: object = None  # for "value": the value, and its share of the task's positive and negative rows
     shares: tuple[float, float] = (0.0, 0.0)
+    as_task: tuple[str, ...] = ()  # a number that could be a task itself: the tasks with it (--tasks ...,column)
 
     @property
     def tasks(self) -> tuple[str, ...]:
@@ -86,6 +87,15 @@ class Leak:
             target = f"whether any of the tasks {', '.join(repr(t) for t in self.any_of)} is 1"
         return f"{what} alone predict {target} almost perfectly ({measure})"
 
+    def as_task_advice(self, cli: bool = True, page: bool = True) -> str:
+        """For a number that may be an outcome itself (Tenrec's watching_times, QB's read_time): how to make it a
+        task, in the CLI (--tasks with the tasks checked and it) and/or on the Data page."""
+        if not self.as_task:
+            return ""
+        where = [f"CLI: --tasks {','.join(self.as_task)}"] if cli else []
+        where += (["on the Data page: role label"] if cli else ["role label"]) if page else []
+        return f"; if it is an outcome to predict, make it a task ({'; '.join(where)})"
+
     def note(self, cli: bool = True) -> str:
         """The warning for a column chosen as a feature (with the CLI's flag, for a run's notes; the Data page's
         warning leaves it out)."""
@@ -94,13 +104,14 @@ class Leak:
             "with or after the event, so the model's scores would be too good to be true and useless for "
             "recommending; unless it is known before the event, set it to ignore"
             + (f" (CLI: --exclude {self.column})" if cli else "")
+            + self.as_task_advice(cli=cli, page=not cli)
         )
 
     def reason(self) -> str:
         """Why inference set it aside."""
         return (
             f"may leak the label: {self.evidence()}; probably recorded with or after the event (make it a feature "
-            "if it is known before)"
+            f"if it is known before){self.as_task_advice()}"
         )
 
 
@@ -156,7 +167,11 @@ def find_leaks(frame: pd.DataFrame, data: DataConfig, tasks: list[TaskSpec], see
                 score = (1 + shares[0] - shares[1]) / 2  # the AUC of that value against the others
                 leak = Leak(column, task.name, "value", score, True, any_of.get(task.name, ()), values[j], shares)
                 found.setdefault(column, []).append(leak)
-    return [max(found[c], key=lambda leak: leak.score) for c in features if c in found]
+    leaks = [max(found[c], key=lambda leak: leak.score) for c in features if c in found]
+    names = tuple(t.name for t in tasks)
+    return [
+        replace(leak, as_task=(*names, leak.column)) if _outcome_like(rows[leak.column]) else leak for leak in leaks
+    ]
 
 
 def _value_holding_positives(codes: np.ndarray, y: np.ndarray) -> tuple[int, tuple[float, float]] | None:
@@ -177,6 +192,27 @@ def _value_holding_positives(codes: np.ndarray, y: np.ndarray) -> tuple[int, tup
             if positives[j] >= MIN_CLASS_ROWS and p[j] >= FLAG_SHARE and p[j] >= FLAG_LIFT * q[j]:
                 return j, (float(p[j]), float(q[j]))
     return None
+
+
+# Words of a name for a point in time (conversion_timestamp), not a duration (read_time, watch_time: outcomes).
+_POINT_IN_TIME = {"timestamp", "ts", "date", "datetime", "epoch", "created", "updated", "unixtime"}
+
+
+def _outcome_like(series: pd.Series) -> bool:
+    """Whether a column set aside could be a regression task itself: numbers in every row (more than two values:
+    not a flag), not named as an id, a code or a point in time (Tenrec's watching_times, QB's read_time; not
+    conversion_id or conversion_timestamp)."""
+    from mtlrec.schema import _code_named, _id_named, _parts
+
+    if series.dtype == bool or _id_named(str(series.name)) or _code_named(str(series.name)):
+        return False
+    if set(_parts(str(series.name))) & _POINT_IN_TIME:
+        return False
+    try:
+        numbers = pd.to_numeric(series, errors="coerce")  # a label must be present in every row: not pay_amount
+    except (TypeError, ValueError):  # a pandas category, a list in a cell
+        return False
+    return bool(numbers.notna().all() and numbers.nunique() > 2)
 
 
 def _percent(share: float) -> str:

@@ -303,15 +303,41 @@ def test_values_holding_only_positives_in_a_code_or_a_few_of_them_in_a_flag_are_
     assert found == {}
 
 
+def test_a_number_set_aside_is_offered_as_a_task_and_other_columns_are_not():
+    # Tenrec's watching_times and QB's read_time are the datasets' regression labels; the note only said to make
+    # them features. A number in every row can be a task; a column missing off the event (no label there), text,
+    # an id and a point in time cannot.
+    frame = leaky_log()
+    frame["conversion_id"] = np.where(frame["purchase"] == 1, np.arange(len(frame)), -1)
+    frame["purchase_timestamp"] = np.where(frame["purchase"] == 1, 1_700_000_000 + np.arange(len(frame)), -1)
+
+    proposal = infer_schema(frame)
+
+    assert proposal.ignored["seconds_on_page"].endswith(
+        "(make it a feature if it is known before); if it is an outcome to predict, make it a task (CLI: --tasks "
+        "click,purchase,seconds_on_page; on the Data page: role label)"
+    )
+    for column in ("order_ref", "event", "conversion_id", "purchase_timestamp"):
+        assert proposal.ignored[column].endswith("(make it a feature if it is known before)"), column
+    [leak] = [leak for leak in proposal.leaks if leak.column == "seconds_on_page"]
+    assert leak.note(cli=False).endswith(
+        "set it to ignore; if it is an outcome to predict, make it a task (role label)"
+    )
+
+
 @pytest.mark.usefixtures("home")
-def test_the_data_page_shows_a_value_leak():
+def test_the_data_page_shows_the_new_leak_notes_and_takes_the_advice():
     frame = leaky_log(1500)
     frame["landing"] = (frame["click"] | (frame.index % 25 == 0)).astype(int)  # every click and 1 row in 25
     at = upload(open_app("pages/data.py"), "leaky.csv", frame.to_csv(index=False).encode())
     info = " ".join(i.value for i in at.info)
     assert "`landing`: may leak the label: its value 1 is in 100% of the rows where task 'click' is 1 and in" in info
+    assert "make it a task (CLI: --tasks click,purchase,seconds_on_page" in info
 
     edit_schema(at, {"landing": {"role": "categorical"}})
     assert not at.exception
     [warning] = [w.value for w in at.warning if "may leak" in w.value]
     assert warning.startswith("column 'landing' may leak the label: its value 1 is in 100% of the rows where task")
+
+    edit_schema(at, {"seconds_on_page": {"role": "label"}})
+    assert not at.exception
