@@ -83,6 +83,7 @@ _BINARY_LABEL_TOKENS = {
     "forwarded", "repost", "retweet", "reply", "bookmark", "hate", "long_view", "longview", "skipped",
     "reordered", "reorder", "read", "reviewed",  # Instacart's reordered; Goodreads' is_read and is_reviewed
     "trade", "traded", "attributed",  # IJCAI-18 Alimama's is_trade; TalkingData's is_attributed (the app installed)
+    "visit", "visited",  # Criteo Uplift's visit (a site visit after the ad: the first step of its funnel)
 }  # fmt: skip
 _REGRESSION_LABEL_TOKENS = {"watch_time", "watchtime", "dwell", "dwell_time", "play_time", "playtime", "play_duration", "rating",
                             "stay_time", "view_time", "revenue", "gmv", "watch", "listen_time"}  # fmt: skip
