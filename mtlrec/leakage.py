@@ -30,6 +30,7 @@ stock, a control group that is never exposed) as a later record.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -144,16 +145,21 @@ def find_leaks(frame: pd.DataFrame, data: DataConfig, tasks: list[TaskSpec], see
     found: dict[str, list[Leak]] = {}
     as_number = set(data.numeric)
     numeric = [c for c in features if c in as_number]
+    held = set()  # the numeric columns that may have a value holding the positives (see _numeric_leaks)
     if numeric:
-        for leak in _numeric_leaks(rows, numeric, targets, any_of):
+        leaks, held = _numeric_leaks(rows, numeric, targets, any_of)
+        for leak in leaks:
             found.setdefault(leak.column, []).append(leak)
     half = np.random.default_rng(seed).random(len(rows)) < 0.5  # the two folds of the categorical check
     binary = [(task, y) for task, y in targets if task.type == "binary"]
     for column in features:
+        if column in as_number and (column in found or column not in held):
+            continue
         codes, values = pd.factorize(rows[column], use_na_sentinel=False)  # a missing value is a category of its own
+        counts = {}  # task -> (positives, rows) per value, as the categories' score counted them
         if column not in as_number:
             for task, y in targets:
-                score = _categories_score(codes, y, half, task.type == "binary")
+                score, counts[task.name] = _categories_score(codes, y, half, task.type == "binary")
                 if score >= LEAK_SCORE:
                     leak = Leak(
                         column, task.name, "categories", score, task.type == "binary", any_of.get(task.name, ())
@@ -162,8 +168,10 @@ def find_leaks(frame: pd.DataFrame, data: DataConfig, tasks: list[TaskSpec], see
         if column in found:
             continue
         for task, y in binary:  # one value against the positives (see the module's docstring)
-            if (held := _value_holding_positives(codes, y)) is not None:
-                j, shares = held
+            if task.name not in counts:
+                counts[task.name] = np.bincount(codes, weights=y), np.bincount(codes)
+            if (holding := _value_holding_positives(*counts[task.name])) is not None:
+                j, shares = holding
                 score = (1 + shares[0] - shares[1]) / 2  # the AUC of that value against the others
                 leak = Leak(column, task.name, "value", score, True, any_of.get(task.name, ()), values[j], shares)
                 found.setdefault(column, []).append(leak)
@@ -174,13 +182,12 @@ def find_leaks(frame: pd.DataFrame, data: DataConfig, tasks: list[TaskSpec], see
     ]
 
 
-def _value_holding_positives(codes: np.ndarray, y: np.ndarray) -> tuple[int, tuple[float, float]] | None:
-    """The code of a value that holds (nearly) all of the positives (y == 1) while rare among the negatives, or, in
-    a flag (two values), a large share of the positives and almost none of the negatives; with its share of the
-    positive and of the negative rows. None when there is none."""
-    n_codes = int(codes.max()) + 1 if len(codes) else 0
-    positives = np.bincount(codes, weights=y, minlength=n_codes)
-    negatives = np.bincount(codes, minlength=n_codes) - positives
+def _value_holding_positives(positives: np.ndarray, rows: np.ndarray) -> tuple[int, tuple[float, float]] | None:
+    """From the positive rows and all rows of each value (code) of a column: the code of a value that holds (nearly)
+    all of the positives while rare among the negatives, or, in a flag (two values), a large share of the positives
+    and almost none of the negatives; with its share of the positive and of the negative rows. None when none."""
+    n_codes = len(rows)
+    negatives = rows - positives
     if min(positives.sum(), negatives.sum()) < MIN_CLASS_ROWS:
         return None
     p, q = positives / positives.sum(), negatives / negatives.sum()
@@ -269,14 +276,24 @@ def _targets(rows: pd.DataFrame, tasks: list[TaskSpec]) -> list[tuple[TaskSpec, 
     return targets
 
 
-def _numeric_leaks(rows: pd.DataFrame, columns: list[str], targets, any_of: dict) -> list[Leak]:
+def _numeric_leaks(rows: pd.DataFrame, columns: list[str], targets, any_of: dict) -> tuple[list[Leak], set[str]]:
     """Numeric columns scored all at once: the AUC of each column's values (on the rows where it is present) from
-    their ranks, and of whether it is present; for regression tasks, the Spearman correlation."""
+    their ranks, and of whether it is present; for regression tasks, the Spearman correlation. Also the columns
+    that may have a value holding a binary task's positives (_value_holding_positives), so that the others are not
+    factorised for it: a flag (two values and missing at most), or one whose positives' median (or missing) is in
+    HOLDS_ALL of them."""
     values = pd.DataFrame({c: pd.to_numeric(rows[c], errors="coerce") for c in columns}).to_numpy(
         dtype=np.float64, na_value=np.nan, copy=True
     )
     values[~np.isfinite(values)] = np.nan
     present = ~np.isnan(values)
+    with warnings.catch_warnings():  # a column missing in every (positive) row
+        warnings.simplefilter("ignore", RuntimeWarning)
+        held = np.all(~present | (values == np.nanmin(values, axis=0)) | (values == np.nanmax(values, axis=0)), axis=0)
+        for task, y in targets:
+            if task.type == "binary" and (positives := values[y == 1]).size:
+                median = np.nanmedian(positives, axis=0)
+                held |= np.maximum((positives == median).mean(axis=0), np.isnan(positives).mean(axis=0)) >= HOLDS_ALL
     ranks = pd.DataFrame(values).rank(method="average").to_numpy()  # per column, among its present rows
     ranked = np.nan_to_num(ranks)
     leaks = []
@@ -302,7 +319,7 @@ def _numeric_leaks(rows: pd.DataFrame, columns: list[str], targets, any_of: dict
         for how, score in scores.items():
             leaks += [Leak(columns[j], task.name, how, float(score[j]), task.type == "binary", any_of.get(task.name, ()))
                       for j in np.flatnonzero(score >= LEAK_SCORE)]  # fmt: skip
-    return leaks
+    return leaks, {c for c, h in zip(columns, held, strict=True) if h}
 
 
 def _spearman(values: np.ndarray, y: np.ndarray, use: np.ndarray) -> float:
@@ -314,24 +331,28 @@ def _spearman(values: np.ndarray, y: np.ndarray, use: np.ndarray) -> float:
     return 0.0 if np.isnan(rho) else abs(float(rho))
 
 
-def _categories_score(codes: np.ndarray, y: np.ndarray, half: np.ndarray, binary: bool) -> float:
+def _categories_score(
+    codes: np.ndarray, y: np.ndarray, half: np.ndarray, binary: bool
+) -> tuple[float, tuple[np.ndarray, np.ndarray]]:
     """The score of a categorical column: each row scored by its category's label mean over the other fold (that
-    fold's overall mean for a category it lacks). Computed per (category, fold) rather than per row."""
+    fold's overall mean for a category it lacks). Computed per (category, fold) rather than per row. With the label
+    sums and rows per category, which the check of one value against the positives uses too."""
     known = np.isfinite(y)
     codes, fold, y = codes[known], half[known].astype(np.int64), y[known]
-    if len(y) == 0 or fold.min() == fold.max():
-        return 0.0
-    n_codes = int(codes.max()) + 1
+    n_codes = int(codes.max()) + 1 if len(codes) else 0
     key = codes * 2 + fold  # (category, fold)
     rows = np.bincount(key, minlength=2 * n_codes).reshape(n_codes, 2)
     sums = np.bincount(key, weights=y, minlength=2 * n_codes).reshape(n_codes, 2)
+    counts = sums.sum(axis=1), rows.sum(axis=1)
+    if len(y) == 0 or fold.min() == fold.max():
+        return 0.0, counts
     fold_means = sums.sum(axis=0) / rows.sum(axis=0)
     means = np.where(rows > 0, sums / np.maximum(rows, 1), fold_means)
     scores = means[:, ::-1]  # a (category, fold) cell is scored with the other fold's mean
     if binary:
         auc = _auc_of_groups(scores.ravel(), sums.ravel(), (rows - sums).ravel())
-        return 0.0 if np.isnan(auc) else max(auc, 1.0 - auc)
-    return _spearman(scores.ravel()[key], y, np.ones(len(y), bool))
+        return (0.0 if np.isnan(auc) else max(auc, 1.0 - auc)), counts
+    return _spearman(scores.ravel()[key], y, np.ones(len(y), bool)), counts
 
 
 def auc_score(scores: np.ndarray, y: np.ndarray) -> float:

@@ -272,6 +272,10 @@ def test_a_value_in_every_positive_and_rare_among_the_others_gives_the_label_awa
         "column 'visit' may leak the label: its value 1 is in 100% of the rows where task 'conversion' is 1 and in "
         "only 3.1% of the others (AUC 0.985). A column like this is usually recorded with or after the event"
     )
+    # Chosen as a number (--numeric visit), it is found the same way.
+    assert [
+        (x.column, x.how) for x in find_leaks(frame, DataConfig(numeric=["f0", "visit"]), [TaskSpec("conversion")])
+    ] == [("visit", "value")]
     # Named visit it is proposed as a task (Criteo Uplift's funnel); under another name inference sets it aside.
     assert "landing" in infer_schema(frame.drop(columns="attribution").rename(columns={"visit": "landing"})).ignored
 
@@ -288,6 +292,8 @@ def test_a_flag_set_on_part_of_the_positives_only_gives_the_label_away():
         "may leak the label: its value 1 is in 50.0% of the rows where task 'conversion' is 1 and in none of the "
         "others (AUC 0.750); probably recorded with or after the event (make it a feature if it is known before)"
     )
+    as_number = find_leaks(frame, DataConfig(numeric=["f0", "attribution"]), [TaskSpec("conversion")])
+    assert [(x.column, x.value, x.shares) for x in as_number] == [("attribution", 1, (0.5, 0.0))]
 
 
 def test_values_holding_only_positives_in_a_code_or_a_few_of_them_in_a_flag_are_features():
