@@ -775,13 +775,22 @@ NEAR_TWINS = 0.999  # two binary tasks whose positives coincide on this share of
 
 def _twin_pairs(frame: pd.DataFrame, tasks: list[TaskSpec]) -> list[tuple[TaskSpec, TaskSpec, bool, int]]:
     """Pairs of binary tasks (readable labels) whose positives coincide, one with the other or with the other's
-    negatives (opposite), on at least NEAR_TWINS of the rows where either is 1: (a, b, opposite, rows differing)."""
-    labels = {t.name: binary_labels(frame[t.name]) == 1 for t in tasks}
+    negatives (opposite), on at least NEAR_TWINS of the rows where either is 1: (a, b, opposite, rows differing).
+    Only pairs whose counts of positives allow it are compared row by row (24 tasks make 276 pairs)."""
+    labels = {}
+    for task in tasks:
+        coding = binary_coding(frame[task.name])
+        one = [value for value, code in coding[0].items() if code == 1] if coding else []
+        labels[task.name] = (frame[task.name] == one[0]).to_numpy(dtype=bool) if one else np.zeros(len(frame), bool)
+    positives = {name: int(y.sum()) for name, y in labels.items()}
     pairs = []
     for i, a in enumerate(tasks):
         for b in tasks[i + 1 :]:
-            x, y = labels[a.name], labels[b.name]
-            for opposite, other in ((False, y), (True, ~y)):
+            for opposite in (False, True):
+                count_a, count_b = positives[a.name], len(frame) - positives[b.name] if opposite else positives[b.name]
+                if min(count_a, count_b) < NEAR_TWINS * max(count_a, count_b) or not max(count_a, count_b):
+                    continue  # |A & B| <= min and |A | B| >= max: too few in common
+                x, other = labels[a.name], ~labels[b.name] if opposite else labels[b.name]
                 both, either = int((x & other).sum()), int((x | other).sum())
                 if either and both >= NEAR_TWINS * either:
                     pairs.append((a, b, opposite, either - both))
