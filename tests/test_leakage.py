@@ -348,3 +348,21 @@ def test_the_data_page_shows_the_new_leak_notes_and_takes_the_advice():
 
     edit_schema(at, {"seconds_on_page": {"role": "label"}})
     assert not at.exception
+
+
+@pytest.mark.usefixtures("home")
+def test_the_data_page_leaves_a_copied_label_out_and_refuses_it_as_a_second_task():
+    frame = leaky_log(1500).drop(columns=["event", "order_ref", "seconds_on_page"])
+    frame["read"] = frame["click"]  # Tenrec QB's read: click again
+    at = upload(open_app("pages/data.py"), "qb.csv", frame.to_csv(index=False).encode())
+    assert "`read`: the same label as task 'click' in every row: one task twice" in " ".join(i.value for i in at.info)
+    assert not at.error
+
+    edit_schema(at, {"read": {"role": "label", "task type": "binary"}})
+
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "tasks 'click' and 'read' have the same label in every row: they are one task twice, so training both learns "
+        "nothing more (and a sweep between them draws no trade-off); keep one of them"
+    ]
+    assert at.session_state["data_valid"] is False
