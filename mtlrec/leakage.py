@@ -14,11 +14,24 @@ rarer class of each binary task, up to RARE_ROWS rows of it, so that a rare labe
   rows (out of fold), so that an id-like column whose values each occur once cannot look perfect by memorising;
 - binary tasks with the AUC of that score, folded to max(AUC, 1 - AUC) (a column can give the label away either
   way round); regression tasks with the absolute Spearman correlation.
+
+A column written downstream of a rare event can give it away while scoring well under LEAK_SCORE, so one value of
+each feature is also checked against each binary task's positives (rows where it is 1, the event):
+- a value in (nearly) all of them and rare among the other rows (Criteo Uplift's visit = 1: in every conversion's
+  row, in 4.4% of the others; AUC 0.978): the column contains the label. A real feature in nearly every positive is
+  common among the negatives too (device = mobile in 99% of purchases and 98% of all rows), so the lift is asked;
+- a flag (a column of two values) whose value is in a large share of the positives and almost none of the others
+  (Criteo Attribution's attribution = 1, on half of the conversions and nothing else; AUC 0.75): the column records
+  a part of the event. Only flags: a value of a many-valued code that holds positives only is an ordinary strong
+  feature (Census-Income's household status 'Child under 18 never married', 58% of the never-married rows).
+The negatives are left alone: a value with none of the positives is as often a condition known before (out of
+stock, a control group that is never exposed) as a later record.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -32,28 +45,57 @@ MIN_ROWS = 1_000
 RARE_ROWS = 1_000  # rows of a binary task's rarer class scored at least, when the data has them (see _sample)
 MIN_CLASS_ROWS = 30  # a binary task needs this many rows of each class among them (among the rows where a column
 # is present, for that column's values) to be checked; a regression task twice as many rows
+# One value of a feature against a binary task's positives (see the module's docstring):
+HOLDS_ALL = 0.99  # a value in this share of the positives or more...
+HOLDS_ALL_LIFT = 10  # ...and this many times as common among them as among the negatives, or more
+FLAG_SHARE = 0.25  # a flag's value in this share of the positives or more (and in MIN_CLASS_ROWS of them)...
+FLAG_LIFT = 100  # ...and this many times as common among them as among the negatives, or more
 
 
 @dataclass(frozen=True)
 class Leak:
     column: str
     task: str
-    how: str  # "values", "missing" or "categories"
-    score: float  # folded AUC or |Spearman|
+    how: str  # "values", "missing", "categories" or "value" (one value's share of the positives: see below)
+    score: float  # folded AUC or |Spearman| (for "value", the AUC of that value against the others)
     binary: bool
     any_of: tuple[str, ...] = ()  # set for the union of the binary tasks (`task` then joins their names)
+    value: object = None  # for "value": the value, and its share of the task's positive and negative rows
+    shares: tuple[float, float] = (0.0, 0.0)
+    as_task: tuple[str, ...] = ()  # a number that could be a task itself: the tasks with it (--tasks ...,column)
 
     @property
     def tasks(self) -> tuple[str, ...]:
         return self.any_of or (self.task,)
 
     def evidence(self) -> str:
-        what = {"values": "its values", "missing": "whether it is missing", "categories": "its categories"}[self.how]
         measure = f"AUC {self.score:.3f}" if self.binary else f"rank correlation {self.score:.3f}"
+        if self.how == "value":
+            from mtlrec.schema import show_value
+
+            rows = f"task '{self.task}' is 1"
+            if self.any_of:
+                rows = f"any of the tasks {', '.join(repr(t) for t in self.any_of)} is 1"
+            positive, negative = self.shares
+            others = "none" if negative == 0 else f"only {_percent(negative)}"
+            return (
+                f"its value {show_value(self.value)} is in {_percent(positive)} of the rows where {rows} and in "
+                f"{others} of the others ({measure})"
+            )
+        what = {"values": "its values", "missing": "whether it is missing", "categories": "its categories"}[self.how]
         target = f"task '{self.task}'"
         if self.any_of:
             target = f"whether any of the tasks {', '.join(repr(t) for t in self.any_of)} is 1"
         return f"{what} alone predict {target} almost perfectly ({measure})"
+
+    def as_task_advice(self, cli: bool = True, page: bool = True) -> str:
+        """For a number that may be an outcome itself (Tenrec's watching_times, QB's read_time): how to make it a
+        task, in the CLI (--tasks with the tasks checked and it) and/or on the Data page."""
+        if not self.as_task:
+            return ""
+        where = [f"CLI: --tasks {','.join(self.as_task)}"] if cli else []
+        where += (["on the Data page: role label"] if cli else ["role label"]) if page else []
+        return f"; if it is an outcome to predict, make it a task ({'; '.join(where)})"
 
     def note(self, cli: bool = True) -> str:
         """The warning for a column chosen as a feature (with the CLI's flag, for a run's notes; the Data page's
@@ -63,13 +105,14 @@ class Leak:
             "with or after the event, so the model's scores would be too good to be true and useless for "
             "recommending; unless it is known before the event, set it to ignore"
             + (f" (CLI: --exclude {self.column})" if cli else "")
+            + self.as_task_advice(cli=cli, page=not cli)
         )
 
     def reason(self) -> str:
         """Why inference set it aside."""
         return (
             f"may leak the label: {self.evidence()}; probably recorded with or after the event (make it a feature "
-            "if it is known before)"
+            f"if it is known before){self.as_task_advice()}"
         )
 
 
@@ -102,18 +145,88 @@ def find_leaks(frame: pd.DataFrame, data: DataConfig, tasks: list[TaskSpec], see
     found: dict[str, list[Leak]] = {}
     as_number = set(data.numeric)
     numeric = [c for c in features if c in as_number]
+    held = set()  # the numeric columns that may have a value holding the positives (see _numeric_leaks)
     if numeric:
-        for leak in _numeric_leaks(rows, numeric, targets, any_of):
+        leaks, held = _numeric_leaks(rows, numeric, targets, any_of)
+        for leak in leaks:
             found.setdefault(leak.column, []).append(leak)
     half = np.random.default_rng(seed).random(len(rows)) < 0.5  # the two folds of the categorical check
-    for column in (c for c in features if c not in as_number):
-        codes = pd.factorize(rows[column], use_na_sentinel=False)[0]  # a missing value is a category of its own
-        for task, y in targets:
-            score = _categories_score(codes, y, half, task.type == "binary")
-            if score >= LEAK_SCORE:
-                leak = Leak(column, task.name, "categories", score, task.type == "binary", any_of.get(task.name, ()))
+    binary = [(task, y) for task, y in targets if task.type == "binary"]
+    for column in features:
+        if column in as_number and (column in found or column not in held):
+            continue
+        codes, values = pd.factorize(rows[column], use_na_sentinel=False)  # a missing value is a category of its own
+        counts = {}  # task -> (positives, rows) per value, as the categories' score counted them
+        if column not in as_number:
+            for task, y in targets:
+                score, counts[task.name] = _categories_score(codes, y, half, task.type == "binary")
+                if score >= LEAK_SCORE:
+                    leak = Leak(
+                        column, task.name, "categories", score, task.type == "binary", any_of.get(task.name, ())
+                    )
+                    found.setdefault(column, []).append(leak)
+        if column in found:
+            continue
+        for task, y in binary:  # one value against the positives (see the module's docstring)
+            if task.name not in counts:
+                counts[task.name] = np.bincount(codes, weights=y), np.bincount(codes)
+            if (holding := _value_holding_positives(*counts[task.name])) is not None:
+                j, shares = holding
+                score = (1 + shares[0] - shares[1]) / 2  # the AUC of that value against the others
+                leak = Leak(column, task.name, "value", score, True, any_of.get(task.name, ()), values[j], shares)
                 found.setdefault(column, []).append(leak)
-    return [max(found[c], key=lambda leak: leak.score) for c in features if c in found]
+    leaks = [max(found[c], key=lambda leak: leak.score) for c in features if c in found]
+    names = tuple(t.name for t in tasks)
+    return [
+        replace(leak, as_task=(*names, leak.column)) if _outcome_like(rows[leak.column]) else leak for leak in leaks
+    ]
+
+
+def _value_holding_positives(positives: np.ndarray, rows: np.ndarray) -> tuple[int, tuple[float, float]] | None:
+    """From the positive rows and all rows of each value (code) of a column: the code of a value that holds (nearly)
+    all of the positives while rare among the negatives, or, in a flag (two values), a large share of the positives
+    and almost none of the negatives; with its share of the positive and of the negative rows. None when none."""
+    n_codes = len(rows)
+    negatives = rows - positives
+    if min(positives.sum(), negatives.sum()) < MIN_CLASS_ROWS:
+        return None
+    p, q = positives / positives.sum(), negatives / negatives.sum()
+    j = int(np.argmax(p))
+    if p[j] >= HOLDS_ALL and p[j] >= HOLDS_ALL_LIFT * q[j]:
+        return j, (float(p[j]), float(q[j]))
+    if n_codes == 2:
+        for j in (0, 1):
+            if positives[j] >= MIN_CLASS_ROWS and p[j] >= FLAG_SHARE and p[j] >= FLAG_LIFT * q[j]:
+                return j, (float(p[j]), float(q[j]))
+    return None
+
+
+# Words of a name for a point in time (conversion_timestamp), not a duration (read_time, watch_time: outcomes).
+_POINT_IN_TIME = {"timestamp", "ts", "date", "datetime", "epoch", "created", "updated", "unixtime"}
+
+
+def _outcome_like(series: pd.Series) -> bool:
+    """Whether a column set aside could be a regression task itself: numbers in every row (more than two values:
+    not a flag), not named as an id, a code or a point in time (Tenrec's watching_times, QB's read_time; not
+    conversion_id or conversion_timestamp)."""
+    from mtlrec.schema import _code_named, _id_named, _parts
+
+    if series.dtype == bool or _id_named(str(series.name)) or _code_named(str(series.name)):
+        return False
+    if set(_parts(str(series.name))) & _POINT_IN_TIME:
+        return False
+    try:
+        numbers = pd.to_numeric(series, errors="coerce")  # a label must be present in every row: not pay_amount
+    except (TypeError, ValueError):  # a pandas category, a list in a cell
+        return False
+    return bool(numbers.notna().all() and numbers.nunique() > 2)
+
+
+def _percent(share: float) -> str:
+    """A share of rows as a percentage: 100% or 0% only when exact (99.96% is not all of them)."""
+    if share in (0.0, 1.0):
+        return f"{share:.0%}"
+    return f"{share:.1%}" if 0.001 <= share <= 0.999 else f"{share:.2%}"
 
 
 def _sample(frame: pd.DataFrame, tasks: list[TaskSpec], wanted: int, seed: int) -> np.ndarray:
@@ -163,14 +276,24 @@ def _targets(rows: pd.DataFrame, tasks: list[TaskSpec]) -> list[tuple[TaskSpec, 
     return targets
 
 
-def _numeric_leaks(rows: pd.DataFrame, columns: list[str], targets, any_of: dict) -> list[Leak]:
+def _numeric_leaks(rows: pd.DataFrame, columns: list[str], targets, any_of: dict) -> tuple[list[Leak], set[str]]:
     """Numeric columns scored all at once: the AUC of each column's values (on the rows where it is present) from
-    their ranks, and of whether it is present; for regression tasks, the Spearman correlation."""
+    their ranks, and of whether it is present; for regression tasks, the Spearman correlation. Also the columns
+    that may have a value holding a binary task's positives (_value_holding_positives), so that the others are not
+    factorised for it: a flag (two values and missing at most), or one whose positives' median (or missing) is in
+    HOLDS_ALL of them."""
     values = pd.DataFrame({c: pd.to_numeric(rows[c], errors="coerce") for c in columns}).to_numpy(
         dtype=np.float64, na_value=np.nan, copy=True
     )
     values[~np.isfinite(values)] = np.nan
     present = ~np.isnan(values)
+    with warnings.catch_warnings():  # a column missing in every (positive) row
+        warnings.simplefilter("ignore", RuntimeWarning)
+        held = np.all(~present | (values == np.nanmin(values, axis=0)) | (values == np.nanmax(values, axis=0)), axis=0)
+        for task, y in targets:
+            if task.type == "binary" and (positives := values[y == 1]).size:
+                median = np.nanmedian(positives, axis=0)
+                held |= np.maximum((positives == median).mean(axis=0), np.isnan(positives).mean(axis=0)) >= HOLDS_ALL
     ranks = pd.DataFrame(values).rank(method="average").to_numpy()  # per column, among its present rows
     ranked = np.nan_to_num(ranks)
     leaks = []
@@ -196,7 +319,7 @@ def _numeric_leaks(rows: pd.DataFrame, columns: list[str], targets, any_of: dict
         for how, score in scores.items():
             leaks += [Leak(columns[j], task.name, how, float(score[j]), task.type == "binary", any_of.get(task.name, ()))
                       for j in np.flatnonzero(score >= LEAK_SCORE)]  # fmt: skip
-    return leaks
+    return leaks, {c for c, h in zip(columns, held, strict=True) if h}
 
 
 def _spearman(values: np.ndarray, y: np.ndarray, use: np.ndarray) -> float:
@@ -208,24 +331,28 @@ def _spearman(values: np.ndarray, y: np.ndarray, use: np.ndarray) -> float:
     return 0.0 if np.isnan(rho) else abs(float(rho))
 
 
-def _categories_score(codes: np.ndarray, y: np.ndarray, half: np.ndarray, binary: bool) -> float:
+def _categories_score(
+    codes: np.ndarray, y: np.ndarray, half: np.ndarray, binary: bool
+) -> tuple[float, tuple[np.ndarray, np.ndarray]]:
     """The score of a categorical column: each row scored by its category's label mean over the other fold (that
-    fold's overall mean for a category it lacks). Computed per (category, fold) rather than per row."""
+    fold's overall mean for a category it lacks). Computed per (category, fold) rather than per row. With the label
+    sums and rows per category, which the check of one value against the positives uses too."""
     known = np.isfinite(y)
     codes, fold, y = codes[known], half[known].astype(np.int64), y[known]
-    if len(y) == 0 or fold.min() == fold.max():
-        return 0.0
-    n_codes = int(codes.max()) + 1
+    n_codes = int(codes.max()) + 1 if len(codes) else 0
     key = codes * 2 + fold  # (category, fold)
     rows = np.bincount(key, minlength=2 * n_codes).reshape(n_codes, 2)
     sums = np.bincount(key, weights=y, minlength=2 * n_codes).reshape(n_codes, 2)
+    counts = sums.sum(axis=1), rows.sum(axis=1)
+    if len(y) == 0 or fold.min() == fold.max():
+        return 0.0, counts
     fold_means = sums.sum(axis=0) / rows.sum(axis=0)
     means = np.where(rows > 0, sums / np.maximum(rows, 1), fold_means)
     scores = means[:, ::-1]  # a (category, fold) cell is scored with the other fold's mean
     if binary:
         auc = _auc_of_groups(scores.ravel(), sums.ravel(), (rows - sums).ravel())
-        return 0.0 if np.isnan(auc) else max(auc, 1.0 - auc)
-    return _spearman(scores.ravel()[key], y, np.ones(len(y), bool))
+        return (0.0 if np.isnan(auc) else max(auc, 1.0 - auc)), counts
+    return _spearman(scores.ravel()[key], y, np.ones(len(y), bool)), counts
 
 
 def auc_score(scores: np.ndarray, y: np.ndarray) -> float:

@@ -83,6 +83,7 @@ _BINARY_LABEL_TOKENS = {
     "forwarded", "repost", "retweet", "reply", "bookmark", "hate", "long_view", "longview", "skipped",
     "reordered", "reorder", "read", "reviewed",  # Instacart's reordered; Goodreads' is_read and is_reviewed
     "trade", "traded", "attributed",  # IJCAI-18 Alimama's is_trade; TalkingData's is_attributed (the app installed)
+    "visit", "visited",  # Criteo Uplift's visit (a site visit after the ad: the first step of its funnel)
 }  # fmt: skip
 _REGRESSION_LABEL_TOKENS = {"watch_time", "watchtime", "dwell", "dwell_time", "play_time", "playtime", "play_duration", "rating",
                             "stay_time", "view_time", "revenue", "gmv", "watch", "listen_time"}  # fmt: skip
@@ -532,6 +533,18 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
         for c in constant_labels:
             del ignored[c]
             tasks.append(TaskSpec(c, "binary" if binary_coding(series[c]) is not None else "regression"))
+    # A label that is another's copy or opposite in every row (Tenrec QB's read, a copy of click) is one task twice:
+    # the later one is left out (validation refuses the pair).
+    readable = [t for t in tasks if t.type == "binary" and binary_coding(series[t.name]) is not None]
+    readable = [t for t in readable if not series[t.name].isna().any()]
+    twins = [(a, b, opposite) for a, b, opposite, differing in _twin_pairs(frame, readable) if not differing]
+    for a, b, opposite in twins:
+        if a in tasks and b in tasks:
+            tasks.remove(b)
+            ignored[b.name] = (
+                f"{'the opposite of' if opposite else 'the same label as'} task '{a.name}' in every row: one task "
+                f"{'written both ways' if opposite else 'twice'} (make it the task instead of '{a.name}' if you prefer)"
+            )
     data = DataConfig(user_col=user_col, item_col=item_col, time_col=time_col, categorical=categorical, numeric=numeric)
     # A feature that gives a proposed task away is set aside, with the evidence (mtlrec.leakage).
     leaks = find_leaks(frame, data, tasks)
@@ -772,6 +785,55 @@ def _label_problems(
     return []
 
 
+NEAR_TWINS = 0.999  # two binary tasks whose positives coincide on this share of the rows where either is 1: a note
+
+
+def _twin_pairs(frame: pd.DataFrame, tasks: list[TaskSpec]) -> list[tuple[TaskSpec, TaskSpec, bool, int]]:
+    """Pairs of binary tasks (readable labels) whose positives coincide, one with the other or with the other's
+    negatives (opposite), on at least NEAR_TWINS of the rows where either is 1: (a, b, opposite, rows differing).
+    Only pairs whose counts of positives allow it are compared row by row (24 tasks make 276 pairs)."""
+    labels = {}
+    for task in tasks:
+        coding = binary_coding(frame[task.name])
+        one = [value for value, code in coding[0].items() if code == 1] if coding else []
+        labels[task.name] = (frame[task.name] == one[0]).to_numpy(dtype=bool) if one else np.zeros(len(frame), bool)
+    positives = {name: int(y.sum()) for name, y in labels.items()}
+    pairs = []
+    for i, a in enumerate(tasks):
+        for b in tasks[i + 1 :]:
+            for opposite in (False, True):
+                count_a, count_b = positives[a.name], len(frame) - positives[b.name] if opposite else positives[b.name]
+                if min(count_a, count_b) < NEAR_TWINS * max(count_a, count_b) or not max(count_a, count_b):
+                    continue  # |A & B| <= min and |A | B| >= max: too few in common
+                x, other = labels[a.name], ~labels[b.name] if opposite else labels[b.name]
+                both, either = int((x & other).sum()), int((x | other).sum())
+                if either and both >= NEAR_TWINS * either:
+                    pairs.append((a, b, opposite, either - both))
+    return pairs
+
+
+def _twin_tasks(frame: pd.DataFrame, tasks: list[TaskSpec], notes: list[str]) -> list[str]:
+    """A problem per pair of binary tasks with the same label in every row, or opposite ones (Alimama's clk and nonclk
+    = 1 - clk; Tenrec QB's read, a copy of click): one task twice, which trains and sweeps as two (a sweep drew a
+    "Pareto front" between clk and nonclk). Refused, not warned about: the pair doubles that task's loss weight and
+    makes the gradient cosine and a sweep's trade-off meaningless, and one task gives the other's predictions. A
+    note for a pair that differs on a few rows (NEAR_TWINS)."""
+    problems = []
+    for a, b, opposite, differing in _twin_pairs(frame, tasks):
+        how, twice = ("the opposite label", "written both ways") if opposite else ("the same label", "twice")
+        if not differing:
+            problems.append(
+                f"tasks '{a.name}' and '{b.name}' have {how} in every row: they are one task {twice}, so training "
+                "both learns nothing more (and a sweep between them draws no trade-off); keep one of them"
+            )
+        else:
+            notes.append(
+                f"tasks '{a.name}' and '{b.name}' have {how} in all but {differing:,} of {len(frame):,} rows: nearly "
+                f"one task {twice}; unless those rows matter, keep one of them"
+            )
+    return problems
+
+
 # A column of space-separated "<id>-<0/1>" tokens: MIND's impressions (N4610-1 N2405-0), one row per impression list.
 _IMPRESSION_LIST = re.compile(r"\s*\S+-[01](\s+\S+-[01])+\s*")
 EVENT_TYPES = 50  # a text column with at most this many values, named as a task, holds event types (pv, buy...)
@@ -994,8 +1056,13 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
                 f"{', '.join(map(str, f.columns[:20]))}{' ...' if f.shape[1] > 20 else ''}"
             )
         present = {t.name: t for t in config.tasks if t.name in f.columns}
+        readable = []  # binary tasks whose labels are fine, compared with each other below
         for task in present.values():
-            problems.extend(_label_problems(f, task, notes if not prefix else [], prefix, training=not prefix))
+            found = _label_problems(f, task, notes if not prefix else [], prefix, training=not prefix)
+            problems.extend(found)
+            readable += [task] if task.type == "binary" and not found else []
+        if not prefix:
+            problems.extend(_twin_tasks(f, readable, notes))
         dtypes = dict(zip(f.columns, f.dtypes, strict=True))
         features = [c for c in d.numeric if c in dtypes]
         plain = [c for c in features if _numeric_dtype(dtypes[c])]

@@ -242,3 +242,127 @@ def test_a_rare_labels_leak_is_found_in_data_larger_than_the_sample():
 
     assert found == {"pay_amount": ("purchase", "missing"), "order_status": ("purchase", "categories")}
     assert set(infer_schema(frame).ignored) >= {"pay_amount", "order_status"}
+
+
+def funnel_log(n: int = 4000) -> pd.DataFrame:
+    """Criteo Uplift and Attribution in small: a visit on 5% of the rows, a conversion on 80 of the visits, and an
+    attribution flag on half of the conversions; beside them a device on nearly every row (mobile: 98% of the rows,
+    every conversion) and a small country that converts often."""
+    rng = np.random.default_rng(0)
+    row = np.arange(n)
+    visit, conversion, attribution = (row < 200).astype(int), (row < 80).astype(int), (row < 40).astype(int)
+    device = np.where((row % 50 == 49) & (row >= 80), "desktop", "mobile")
+    country = np.where((row < 60) | ((row >= 200) & (row < 260)), "lu", rng.choice(["fr", "de", "it"], n))
+    return pd.DataFrame(
+        {"f0": rng.normal(0, 1, n) + conversion, "device": device, "country": country, "visit": visit,
+         "attribution": attribution, "conversion": conversion}
+    ).sample(frac=1.0, random_state=0)  # fmt: skip
+
+
+def test_a_value_in_every_positive_and_rare_among_the_others_gives_the_label_away():
+    # Criteo Uplift's visit: in every conversion's row and 4.4% of the others, AUC 0.978, under 0.99: it stayed a
+    # feature and conversion's AUC read 0.79 (0.46 without it). A device in 98% of all rows is no such value.
+    frame = funnel_log()
+    data = DataConfig(categorical=["device", "country", "visit"], numeric=["f0"])
+
+    [leak] = find_leaks(frame, data, [TaskSpec("conversion")])
+
+    assert (leak.column, leak.how) == ("visit", "value")
+    assert leak.note().startswith(
+        "column 'visit' may leak the label: its value 1 is in 100% of the rows where task 'conversion' is 1 and in "
+        "only 3.1% of the others (AUC 0.985). A column like this is usually recorded with or after the event"
+    )
+    # Chosen as a number (--numeric visit), it is found the same way.
+    assert [
+        (x.column, x.how) for x in find_leaks(frame, DataConfig(numeric=["f0", "visit"]), [TaskSpec("conversion")])
+    ] == [("visit", "value")]
+    # Named visit it is proposed as a task (Criteo Uplift's funnel); under another name inference sets it aside.
+    assert "landing" in infer_schema(frame.drop(columns="attribution").rename(columns={"visit": "landing"})).ignored
+
+
+def test_a_flag_set_on_part_of_the_positives_only_gives_the_label_away():
+    # Criteo Attribution's attribution: 1 on half of the conversions and nowhere else, AUC 0.75 (conversion AUC 0.75
+    # with it, 0.48 without).
+    frame = funnel_log()
+    data = DataConfig(categorical=["device", "country", "attribution"], numeric=["f0"])
+
+    [leak] = find_leaks(frame, data, [TaskSpec("conversion")])
+
+    assert leak.reason() == (
+        "may leak the label: its value 1 is in 50.0% of the rows where task 'conversion' is 1 and in none of the "
+        "others (AUC 0.750); probably recorded with or after the event (make it a feature if it is known before)"
+    )
+    as_number = find_leaks(frame, DataConfig(numeric=["f0", "attribution"]), [TaskSpec("conversion")])
+    assert [(x.column, x.value, x.shares) for x in as_number] == [("attribution", 1, (0.5, 0.0))]
+
+
+def test_values_holding_only_positives_in_a_code_or_a_few_of_them_in_a_flag_are_features():
+    # Census-Income's household status 'Child under 18 never married': 58% of the never-married rows and none of the
+    # others, an ordinary feature (a code of many values). A flag on a few of the positives only is too little to say.
+    frame = funnel_log()
+    frame["household"] = np.where(frame["attribution"] == 1, "child", frame["country"])
+    frame["rare_flag"] = ((frame["conversion"] == 1) & (frame["f0"] > 2)).astype(int)
+    assert 0 < frame["rare_flag"].sum() < 0.25 * frame["conversion"].sum()
+
+    found = leaks_of(frame.assign(user_id=0, item_id=0), ["device", "country", "household", "rare_flag"], ["f0"],
+                     [TaskSpec("conversion")])  # fmt: skip
+
+    assert found == {}
+
+
+def test_a_number_set_aside_is_offered_as_a_task_and_other_columns_are_not():
+    # Tenrec's watching_times and QB's read_time are the datasets' regression labels; the note only said to make
+    # them features. A number in every row can be a task; a column missing off the event (no label there), text,
+    # an id and a point in time cannot.
+    frame = leaky_log()
+    frame["conversion_id"] = np.where(frame["purchase"] == 1, np.arange(len(frame)), -1)
+    frame["purchase_timestamp"] = np.where(frame["purchase"] == 1, 1_700_000_000 + np.arange(len(frame)), -1)
+
+    proposal = infer_schema(frame)
+
+    assert proposal.ignored["seconds_on_page"].endswith(
+        "(make it a feature if it is known before); if it is an outcome to predict, make it a task (CLI: --tasks "
+        "click,purchase,seconds_on_page; on the Data page: role label)"
+    )
+    for column in ("order_ref", "event", "conversion_id", "purchase_timestamp"):
+        assert proposal.ignored[column].endswith("(make it a feature if it is known before)"), column
+    [leak] = [leak for leak in proposal.leaks if leak.column == "seconds_on_page"]
+    assert leak.note(cli=False).endswith(
+        "set it to ignore; if it is an outcome to predict, make it a task (role label)"
+    )
+
+
+@pytest.mark.usefixtures("home")
+def test_the_data_page_shows_the_new_leak_notes_and_takes_the_advice():
+    frame = leaky_log(1500)
+    frame["landing"] = (frame["click"] | (frame.index % 25 == 0)).astype(int)  # every click and 1 row in 25
+    at = upload(open_app("pages/data.py"), "leaky.csv", frame.to_csv(index=False).encode())
+    info = " ".join(i.value for i in at.info)
+    assert "`landing`: may leak the label: its value 1 is in 100% of the rows where task 'click' is 1 and in" in info
+    assert "make it a task (CLI: --tasks click,purchase,seconds_on_page" in info
+
+    edit_schema(at, {"landing": {"role": "categorical"}})
+    assert not at.exception
+    [warning] = [w.value for w in at.warning if "may leak" in w.value]
+    assert warning.startswith("column 'landing' may leak the label: its value 1 is in 100% of the rows where task")
+
+    edit_schema(at, {"seconds_on_page": {"role": "label"}})
+    assert not at.exception
+
+
+@pytest.mark.usefixtures("home")
+def test_the_data_page_leaves_a_copied_label_out_and_refuses_it_as_a_second_task():
+    frame = leaky_log(1500).drop(columns=["event", "order_ref", "seconds_on_page"])
+    frame["read"] = frame["click"]  # Tenrec QB's read: click again
+    at = upload(open_app("pages/data.py"), "qb.csv", frame.to_csv(index=False).encode())
+    assert "`read`: the same label as task 'click' in every row: one task twice" in " ".join(i.value for i in at.info)
+    assert not at.error
+
+    edit_schema(at, {"read": {"role": "label", "task type": "binary"}})
+
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "tasks 'click' and 'read' have the same label in every row: they are one task twice, so training both learns "
+        "nothing more (and a sweep between them draws no trade-off); keep one of them"
+    ]
+    assert at.session_state["data_valid"] is False
