@@ -22,6 +22,7 @@ _USER_NAMES = {
     "user", "userid", "uid", "customer", "customerid", "member", "memberid", "visitor", "visitorid", "account",
     "accountid", "reviewer", "reviewerid", "client", "clientid", "buyer", "buyerid", "viewer", "viewerid",
     "cust", "custid",  # Netflix Prize's Cust_Id
+    "household", "householdid",  # retail panels (Dunnhumby's household_key)
 }  # fmt: skip
 _ITEM_NAMES = {
     "item", "itemid", "iid", "product", "productid", "movie", "movieid", "video", "videoid", "article",
@@ -38,6 +39,7 @@ _ITEM_NAMES = {
 _MORE_ITEM_NAMES = {
     "adgroupid", "feedid", "newsid", "poiid", "creativeid", "noteid", "goodsid", "listingid", "recipeid",
     "merchantid", "sellerid", "shopid",
+    "venueid", "locationid", "placeid",  # check-in logs: Foursquare's venueId, Gowalla's location_id
 }  # fmt: skip
 # Words after an id that say how it was written, not what it names: Spotify's track_id_clean, user_idx, item_hash.
 # Not "index": item_index may be a position in a list shown.
@@ -138,6 +140,9 @@ def _is_named(column: str, names: set[str]) -> bool:
     if squashed in names or squashed.rstrip("s") in names:
         return True
     parts = _parts(column)
+    if len(parts) > 1 and parts[-1] == "key":  # a key is an id: Dunnhumby's household_key, a warehouse's customer_key
+        stem = "".join(parts[:-1])
+        return stem in names or stem + "id" in names
     qualified = len(parts) > 1 and parts[-1] in _ID_QUALIFIERS
     id_word = False  # the qualifiers themselves say id (user_idx, item_hash), or what is left ends in id
     while len(parts) > 1 and parts[-1] in _ID_QUALIFIERS:
@@ -169,6 +174,13 @@ COUNT_SHARE = 0.05
 MOSTLY_NUMERIC = 0.95
 # An integer column named ..._id with distinct values in more than this share of the rows is a row id (sample_id).
 ROW_ID_SHARE = 0.95
+# An id recurs across users when over this share of a column's rows hold a value seen in several users' rows and
+# over this share of the users hold several of its values (not a user attribute, constant per user): the item (or,
+# beside an item column, the user) when no column is named as one. Judged on at most RECUR_ROWS rows.
+RECUR_SHARE = 0.5
+RECUR_ROWS = 200_000
+# Words before _id that name an attribute, not the thing a log is about: category_id, city_id, group_id, genre_id.
+_ATTRIBUTE_WORDS = {"group", "seg", "segment", "genre", "tag", "type", "class", "level", "status"}
 
 
 def is_binary_spelling(value) -> bool:
@@ -215,7 +227,75 @@ def _id_named(column: str) -> bool:
     campaign, adgroup, advertiser, creative, brand or customer, ids without the word."""
     parts = _parts(column)
     last = parts[-1] if parts else ""
-    return last == "id" or (last.endswith("id") and last[:-2] in _ID_PREFIXES) or "".join(parts) in _BARE_ID_NAMES
+    return (
+        last == "id"
+        or len(parts) > 1
+        and last == "key"
+        or (last.endswith("id") and last[:-2] in _ID_PREFIXES)
+        or "".join(parts) in _BARE_ID_NAMES
+    )
+
+
+def _thing_id_named(column: str) -> bool:
+    """A name of the ids of a thing a log may be about: <thing>_id or <thing>_key (anime_id, venue_key), not of an
+    attribute (category_id, city_id, group_id), a request or an event (session_id, Criteo's conversion_id, filled
+    on conversions) or a time (date_id)."""
+    parts = _parts(column)
+    if len(parts) < 2 or parts[-1] not in ("id", "key") or _squash(column) in _REQUEST_KEYS:
+        return False
+    words = {re.sub(r"\d+$", "", w) for w in parts[:-1]}
+    events = _BINARY_LABEL_TOKENS | {"transaction", "event", "visit", "log", "session", "row", "record"}
+    return not words & (_ATTRIBUTE_WORDS | _CODE_WORDS | _ENTITY_WORDS | _TIME_WORDS | events)
+
+
+def recurring_ids(frame: pd.DataFrame, by: str, columns: list[str]) -> list[str]:
+    """Of `columns`, those holding ids that recur across the groups of `by` (an item column beside a user column:
+    most of its rows hold a value seen in several users' rows, and most users hold several of its values, unlike a
+    user attribute or a user's own sessions), most distinct values first. Floats with fractions are no ids."""
+    head = frame.iloc[:RECUR_ROWS]
+    n = len(head)
+    found = []
+    for c in columns:
+        if c == by or c not in head.columns:
+            continue
+        s = head[c]
+        if pd.api.types.is_float_dtype(s) and bool(np.any(np.mod(s.dropna(), 1) != 0)):
+            continue
+        if pd.api.types.is_bool_dtype(s) or pd.api.types.is_datetime64_any_dtype(s):
+            continue
+        distinct = int(s.nunique())
+        if not min(20, max(2, n // 50)) <= distinct <= 0.5 * n:
+            continue
+        pairs = pd.DataFrame({"by": head[by].to_numpy(), "c": s.to_numpy()}).dropna()
+        if pairs.empty:
+            continue
+        groups = pairs.groupby("by", sort=False)["c"].nunique()
+        owners = pairs.groupby("c", sort=False)["by"].nunique()
+        shared = pairs["c"].map(owners).gt(1).mean()
+        if (groups > 1).mean() > RECUR_SHARE and shared > RECUR_SHARE:
+            found.append((distinct, c))
+    return [c for _, c in sorted(found, key=lambda t: -t[0])]
+
+
+def id_candidate_hint(frame: pd.DataFrame, data: DataConfig, exclude: set[str] = frozenset()) -> str | None:
+    """For data with a user column but no item column (or the other way round), the column most likely to be the
+    missing one and how to choose it; None when both or neither are set, or no column looks like one."""
+    if bool(data.user_col) == bool(data.item_col):
+        return None
+    found, role = (data.user_col, "item") if data.user_col else (data.item_col, "user")
+    if found not in frame.columns:
+        return None
+    columns = [c for c in dict.fromkeys(data.categorical + data.numeric) if c not in exclude and c != data.time_col]
+    candidates = recurring_ids(frame, found, columns)
+    if not candidates:
+        return None
+    c = candidates[0]
+    other = "user" if role == "item" else "item"
+    return (
+        f"column '{c}' may be the {role} column ({int(frame[c].nunique()):,} values, recurring across "
+        f"{other}s' rows; no column is named as one): to get ranking metrics and recommendations, name it (CLI: "
+        f"--{role}-col {shlex.quote(str(c))}; on Data, choose it as the {role} column)"
+    )
 
 
 _CODE_WORDS = {"categorical", "category", "cate", "cat", "code", "class", "type", "onehot"}  # KuaiRand's onehot_feat1
@@ -453,6 +533,17 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
         # The ids of public logs and sellers only where the data has no item column: an item_id passed over for a
         # few empty rows still says what the items are (its note says how to use it), a seller beside it is a feature.
         item_col = id_column("item", _MORE_ITEM_NAMES, {user_col})
+    if user_col and item_col is None and not passed_over[skipped:]:
+        # No column is named as the item: a <thing>_id whose ids recur across users (Anime's anime_id) is taken.
+        named = [c for c in columns if c != user_col and not series[c].isna().any() and _thing_id_named(c)]
+        recurring = recurring_ids(frame, user_col, named)
+        if recurring:
+            item_col = recurring[0]
+            notes.append(
+                f"column '{item_col}' is proposed as the item column: no column is named as one, and its "
+                f"{nunique[item_col]:,} ids recur across users' rows; if it is not the item, choose another (CLI: "
+                "--item-col NAME, or none)"
+            )
     evidence = {c: _time_evidence(c, series[c]) for c in columns if c not in (user_col, item_col) and nunique[c] > 1}
     # Values that are times before a name alone, then the finest (KuaiRand has a day and a time in ms); the other
     # columns whose values are times are ignored, not standardised as features.
@@ -533,6 +624,8 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
             del ignored[c]
             tasks.append(TaskSpec(c, "binary" if binary_coding(series[c]) is not None else "regression"))
     data = DataConfig(user_col=user_col, item_col=item_col, time_col=time_col, categorical=categorical, numeric=numeric)
+    if not passed_over and (hint := id_candidate_hint(frame, data)) is not None:
+        notes.append(hint)  # KKBox's msno beside song_id
     # A feature that gives a proposed task away is set aside, with the evidence (mtlrec.leakage).
     leaks = find_leaks(frame, data, tasks)
     for leak in leaks:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from mtlrec.config import DataConfig, ExperimentConfig, SplitConfig, TaskSpec
-from mtlrec.data import split_rows
+from mtlrec.data import ranking_note, split_rows
 from mtlrec.errors import MtlrecError
 from mtlrec.schema import binary_coding, binary_labels, epoch_units, infer_schema, parse_time, validate
 
@@ -986,3 +986,82 @@ def test_dates_whose_day_and_month_could_be_either_way_round_say_how_they_were_r
     assert validate(config, interactions) == []
     interactions["date"] = days.dt.strftime("%Y-%m-%d")  # ISO: one reading
     assert validate(config, interactions) == []
+
+
+def _log(columns: dict[str, int], n: int = 3000, seed: int = 3) -> pd.DataFrame:
+    """A log of n rows with integer ids drawn from the given numbers of values, and a 0/1 click."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({c: rng.integers(0, k, n) for c, k in columns.items()})
+    return frame.assign(click=rng.integers(0, 2, n))
+
+
+@pytest.mark.parametrize("item", ["venueId", "venue_id", "location_id", "place_id"])
+def test_check_in_logs_name_their_items_venues_locations_or_places(item):
+    # Foursquare's venueId and Gowalla's location_id were features: ranking metrics and recommendations off
+    data = infer_schema(_log({"userId": 200, item: 900})).data
+
+    assert (data.user_col, data.item_col) == ("userId", item)
+
+
+def test_a_thing_id_recurring_across_users_is_the_item_when_none_is_named_as_one():
+    # Anime's anime_id beside user_id: no item column, so no ranking metrics nor recommendations
+    proposal = infer_schema(_log({"user_id": 150, "anime_id": 800, "city_id": 30}))
+
+    assert proposal.data.item_col == "anime_id"
+    assert proposal.notes == [
+        "column 'anime_id' is proposed as the item column: no column is named as one, and its 774 ids recur across "
+        "users' rows; if it is not the item, choose another (CLI: --item-col NAME, or none)"
+    ]
+
+
+def test_an_attribute_an_event_or_a_per_user_id_is_not_taken_as_the_item():
+    frame = _log({"user_id": 150, "category_id": 800, "conversion_id": 900})
+    frame["profile_id"] = frame["user_id"] * 7  # one per user: a user attribute
+    frame["visit_id"] = np.arange(len(frame)) // 3  # a user's own visits
+
+    proposal = infer_schema(frame)
+
+    assert proposal.data.item_col is None
+    assert not any("proposed as the item column" in note for note in proposal.notes)
+
+
+def test_with_a_user_but_no_item_column_the_note_names_the_likely_one_and_the_flag():
+    # KKBox's msno (its user) beside song_id: the note said only "no user column chosen"
+    rng = np.random.default_rng(4)
+    n = 3000
+    users = rng.integers(0, 300, n)
+    frame = pd.DataFrame(
+        {
+            "msno": [f"m{u:04d}=" for u in users],
+            "song_id": [f"s{i}" for i in rng.integers(0, 900, n)],
+            "city": users % 20,  # a user attribute: does not recur across a song's rows as ids
+            "target": rng.integers(0, 2, n),
+        }
+    )
+
+    proposal = infer_schema(frame)
+
+    hint = (
+        "column 'msno' may be the user column (300 values, recurring across items' rows; no column is named as "
+        "one): to get ranking metrics and recommendations, name it (CLI: --user-col msno; on Data, choose it as the "
+        "user column)"
+    )
+    assert (proposal.data.user_col, proposal.data.item_col) == (None, "song_id")
+    assert proposal.notes == [hint]
+    assert ranking_note(proposal.data, frame) == (
+        f"no user column chosen: ranking metrics (NDCG@K, Recall@K, HitRate@K) and recommendations are off; {hint}"
+    )
+    assert ranking_note(proposal.data) == (
+        "no user column chosen: ranking metrics (NDCG@K, Recall@K, HitRate@K) and recommendations are off"
+    )
+
+
+@pytest.mark.parametrize("user", ["household_key", "customer_key"])
+def test_a_key_is_an_id_word_households_are_users(user):
+    # Dunnhumby's household_key (2,500 households) was standardised as a number and not taken as the user
+    frame = _log({user: 400, "PRODUCT_ID": 900, "store_key": 300})
+
+    data = infer_schema(frame).data
+
+    assert (data.user_col, data.item_col) == (user, "PRODUCT_ID")
+    assert "store_key" in data.categorical and not {user, "store_key"} & set(data.numeric)
