@@ -236,6 +236,20 @@ def _id_named(column: str) -> bool:
     )
 
 
+# An integer column is item ids (Tenrec's hist_1..hist_10, the items of past clicks) when this share of its values
+# other than 0 (padding) are the item column's, and it has at least ITEM_VALUES_SHARE as many values as it.
+ITEM_IDS_SHARE = 0.9
+ITEM_VALUES_SHARE = 0.2
+
+
+def _item_ids(series: pd.Series, items: pd.Series | None) -> bool:
+    """Whether an integer column holds ids of the item column (integers too), as a history of past items does."""
+    if items is None or not is_numeric(items) or series.nunique() < ITEM_VALUES_SHARE * items.nunique():
+        return False
+    values = series[series.notna() & (series != 0)]
+    return bool(len(values)) and values.isin(pd.unique(items.dropna())).mean() >= ITEM_IDS_SHARE
+
+
 def _thing_id_named(column: str) -> bool:
     """A name of the ids of a thing a log may be about: <thing>_id or <thing>_key (anime_id, venue_key), not of an
     attribute (category_id, city_id, group_id), a request or an event (session_id, Criteo's conversion_id, filled
@@ -605,6 +619,7 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
                 )
             else:  # an id is a category, whatever its number of values (standardising ids means nothing)
                 coded = id_named or _code_named(c, number_names=not positions)
+                coded = coded or integer and nunique[c] > 32 and _item_ids(s, item_col and series[item_col])
                 (categorical if integer and (nunique[c] <= 32 or coded) else numeric).append(c)
         elif nunique[c] > 32 and _mostly_numeric(s) and not (_id_named(c) or _code_named(c, not positions)):
             numeric.append(c)  # validation lists the rows holding text (a code column's text is a code: below)
@@ -704,7 +719,9 @@ _YYMMDDHH = (1_010_100, 100_000_000)  # date and hour codes, 2001-2099 (year 200
 _DATE_TEXT = re.compile(
     r"\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}"
     r"|\d{1,2} \d{1,2}, \d{4}"  # Amazon 2018's reviewTime: 09 13, 2009
-    r"|[A-Za-z]{3,9}\.? \d{1,2},? \d{4}|\d{1,2} [A-Za-z]{3,9}\.?,? \d{4})"  # Sep 13, 2009 / 13 September 2009
+    r"|[A-Za-z]{3,9}\.? \d{1,2},? \d{4}|\d{1,2} [A-Za-z]{3,9}\.?,? \d{4}"  # Sep 13, 2009 / 13 September 2009
+    # Twitter's and C's ctime: Tue Apr 03 18:00:09 +0000 2012 (Foursquare's utcTimestamp), Tue Apr  3 18:00:09 2012
+    r"|[A-Za-z]{3,9},? [A-Za-z]{3,9}\.? {1,2}\d{1,2} \d{1,2}:\d{2}(?::\d{2})?(?: [+-]\d{4}| [A-Z]{3,4})? \d{4})"
     r"([ T]\S.*)?\s*"
 )
 TIME_SAMPLE = 200
@@ -716,7 +733,7 @@ def _time_evidence(column: str, series: pd.Series) -> int:
     else 0."""
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         return 2
-    named = int(_squash(column) in _TIME_SQUASHED)
+    named = int(_squash(column) in _TIME_SQUASHED or "timestamp" in _squash(column))  # utcTimestamp, event_timestamp
     head = series.iloc[: TIME_SAMPLE * 5].dropna().iloc[:TIME_SAMPLE]
     if not len(head):
         return named

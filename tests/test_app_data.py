@@ -445,3 +445,16 @@ def test_a_recurring_thing_id_is_the_item_and_a_likely_user_column_is_named_on_t
     shown = " ".join(i.value for i in at.info)
     assert "Inference: column 'msno' may be the user column (40 values" in shown
     assert "--user-col msno" in shown
+
+
+def test_a_twitter_style_timestamp_is_the_time_column_on_the_page():
+    # Foursquare's utcTimestamp ('Tue Apr 03 18:00:09 +0000 2012') was ignored as a row id or free text
+    frame = pd.read_csv(io.BytesIO(small_csv())).drop(columns=["finished", "score"])
+    frame["utcTimestamp"] = [
+        pd.Timestamp(1333476009 + i * 3607, unit="s").strftime("%a %b %d %H:%M:%S +0000 %Y") for i in range(len(frame))
+    ]
+    at = upload(open_page(), "checkins.csv", frame.to_csv(index=False).encode())
+
+    assert experiment(at).data.time_col == "utcTimestamp"
+    assert "utcTimestamp" not in " ".join(i.value for i in at.info if "row id or free text" in i.value)
+    assert [s.value for s in at.success][0].startswith("Ready to train: 1 task")

@@ -1065,3 +1065,34 @@ def test_a_key_is_an_id_word_households_are_users(user):
 
     assert (data.user_col, data.item_col) == (user, "PRODUCT_ID")
     assert "store_key" in data.categorical and not {user, "store_key"} & set(data.numeric)
+
+
+def test_integers_that_are_mostly_the_item_columns_ids_are_categories():
+    # Tenrec's hist_1..hist_10 (the items of past clicks, 0 for none) were standardised as numbers
+    rng = np.random.default_rng(6)
+    n = 3000
+    frame = _log({"user_id": 200, "item_id": 500}, n=n)
+    frame["hist_1"] = np.where(rng.random(n) < 0.3, 0, rng.integers(0, 500, n))
+    frame["age"] = rng.integers(18, 80, n)  # in the items' range, but far fewer values: a number
+    frame["views"] = rng.integers(0, 2000, n)  # as many values, mostly no item's: a number
+
+    data = infer_schema(frame).data
+
+    assert "hist_1" in data.categorical
+    assert {"age", "views"} <= set(data.numeric)
+
+
+@pytest.mark.parametrize("name", ["utcTimestamp", "utc_timestamp", "when"])
+@pytest.mark.parametrize("fmt", ["%a %b %d %H:%M:%S +0000 %Y", "%a %b %d %H:%M:%S %Y"])
+def test_twitter_and_ctime_timestamps_are_the_time_column(name, fmt):
+    # Foursquare's utcTimestamp ('Tue Apr 03 18:00:09 +0000 2012') was ignored as a row id or free text
+    n = 300
+    times = 1333476009 + np.arange(n) * 3607
+    frame = _log({"userId": 30, "venueId": 60}, n=n).assign(
+        **{name: [pd.Timestamp(t, unit="s").strftime(fmt) for t in times]}
+    )
+
+    proposal = infer_schema(frame)
+
+    assert proposal.data.time_col == name
+    assert parse_time(frame[name]).tolist() == times.astype(float).tolist()
