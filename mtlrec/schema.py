@@ -560,8 +560,15 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
             )
     evidence = {c: _time_evidence(c, series[c]) for c in columns if c not in (user_col, item_col) and nunique[c] > 1}
     # Values that are times before a name alone, then the finest (KuaiRand has a day and a time in ms); the other
-    # columns whose values are times are ignored, not standardised as features.
-    time_col = max((c for c in evidence if evidence[c]), key=lambda c: (evidence[c], nunique[c]), default=None)
+    # columns whose values are times are ignored, not standardised as features. A time about the user (constant in
+    # each user's rows, or named as a registration, expiry or birth date: KKBox's registration_init_time, Santander's
+    # fecha_alta) is not the time of the rows, however fine.
+    about_user = {c for c in evidence if evidence[c] and _user_time(c, series[c], user_col and series[user_col])}
+    time_col = max(
+        (c for c in evidence if evidence[c] and c not in about_user),
+        key=lambda c: (evidence[c], nunique[c]),
+        default=None,
+    )
     times = {c for c in evidence if evidence[c] == 2}
 
     tasks: list[TaskSpec] = []
@@ -599,7 +606,7 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
         if _squash(c) in _REQUEST_KEYS and not (n > 100 and nunique[c] > ROW_ID_SHARE * n):
             ignored[c] = _request_key_reason(c, nunique[c], n)  # distinct in every row: a row id (below)
         elif c in times or pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_timedelta64_dtype(s):
-            ignored[c] = "a date/time that is not the timestamp column"
+            ignored[c] = "a date/time that is not the timestamp column" + (_USER_TIME if c in about_user else "")
         elif is_numeric(s):
             integer = pd.api.types.is_integer_dtype(s) or bool(np.all(np.mod(s.dropna(), 1) == 0))
             id_named = _id_named(c)
@@ -725,6 +732,29 @@ _DATE_TEXT = re.compile(
     r"([ T]\S.*)?\s*"
 )
 TIME_SAMPLE = 200
+# Words of a date about a user or an account, not about the event a row records (Santander's fecha_alta: the date
+# the account opened).
+_USER_TIME_WORDS = {"registration", "registered", "register", "signup", "joined", "expiration", "expiry", "expires",
+                    "expire", "birth", "birthday", "birthdate", "dob", "born", "alta", "opened", "opening"}  # fmt: skip
+_USER_TIME = (
+    ": a date about the user (named as a registration, expiry or birth date, or the same in each user's rows), not the "
+    "time of the rows (choose it as the timestamp if it is)"
+)
+
+
+def _user_time(column: str, series: pd.Series, users: pd.Series | None) -> bool:
+    """A time column about the user, not the rows: named as a registration, expiry or birth date (signup_date,
+    fecha_alta), or the same in each of the `users`' rows where they have several."""
+    if set(_parts(column)) & _USER_TIME_WORDS:
+        return True
+    if users is None:
+        return False
+    pairs = pd.DataFrame({"u": users.to_numpy()[:RECUR_ROWS], "t": series.to_numpy()[:RECUR_ROWS]}).dropna()
+    sizes = pairs.groupby("u", sort=False).size()
+    several = sizes.index[sizes > 1]
+    if not len(several):
+        return False
+    return bool((pairs.groupby("u", sort=False)["t"].nunique()[several] <= 1).all())
 
 
 def _time_evidence(column: str, series: pd.Series) -> int:
@@ -874,12 +904,39 @@ def _label_problems(
             return [f"{where} is a regression task but has non-numeric values in {_where(s, bad)}: clean them"]
         if task.log1p and float(numeric.min()) < 0:
             return [f"{where}: log1p needs values >= 0 but the minimum is {float(numeric.min()):g}; turn log1p off"]
+        if (sentinel := _missing_code(task.name, numeric)) is not None:
+            notes.append(f"{where}: {sentinel}")
     if training and s.nunique() < 2:
         return [
             f"{where} (task) has the same value ({show_value(s.iloc[0])}) in every row: nothing can be learned from it; "
             "drop the task or use data where it varies"
         ]
     return []
+
+
+# A regression label's lowest value is read as a code for "missing" when it is in at least this share of the rows.
+MISSING_CODE_SHARE = 0.05
+
+
+def _missing_code(name: str, values: pd.Series) -> str | None:
+    """What to say of a regression label whose lowest value is a lone whole number far below the others and frequent,
+    a code for "missing" (Anime's rating -1: watched, not rated; Book-Crossing's 0 beside ratings 1-10), or None.
+    A negative value beside positive ones only; 0 only in a rating (a watch time of 0 is a value)."""
+    low = values.min()
+    rest = values[values != low]
+    if not len(rest) or pd.isna(low) or low % 1 or (values == low).mean() < MISSING_CODE_SHARE:
+        return None
+    rating = "rating" in _tokens(name) or str(name).strip().lower() in _REGRESSION_LABEL_NAMES
+    if not (low < 0 < rest.min() or low == 0 and rating and rest.min() >= 1 and not (rest % 1).any()):
+        return None
+    count, shown = int((values == low).sum()), show_value(low)
+    column = f"df[{str(name)!r}]"
+    return (
+        f"{shown} in {count:,} rows ({count / len(values):.0%}) is far below its other values ({show_value(rest.min())} "
+        f"to {show_value(rest.max())}): it looks like a code for missing (e.g. watched but not rated), which trains "
+        f"as a value; if so, drop those rows (in pandas: df = df[{column} != {shown}]), or make a 0/1 task of them "
+        f"(e.g. df['rated'] = ({column} != {shown}).astype(int))"
+    )
 
 
 # A column of space-separated "<id>-<0/1>" tokens: MIND's impressions (N4610-1 N2405-0), one row per impression list.

@@ -1096,3 +1096,53 @@ def test_twitter_and_ctime_timestamps_are_the_time_column(name, fmt):
 
     assert proposal.data.time_col == name
     assert parse_time(frame[name]).tolist() == times.astype(float).tolist()
+
+
+def test_a_date_about_the_user_is_not_the_time_of_the_rows_however_fine():
+    # Santander's fecha_alta (the account's opening) beat fecha_dato (the monthly snapshot); KKBox's
+    # registration_init_time was its time column
+    rng = np.random.default_rng(8)
+    n = 600
+    frame = _log({"user_id": 100, "item_id": 200}, n=n)
+    frame["fecha_dato"] = rng.choice(["2015-01-28", "2015-02-28", "2015-03-28"], n)
+    frame["fecha_alta"] = [f"2012-{rng.integers(1, 13):02d}-{rng.integers(1, 29):02d}" for _ in range(n)]
+    frame["first_seen"] = (1_300_000_000 + frame["user_id"] * 86_400 * 3).astype("int64")  # the same per user
+    frame = frame.rename(columns={"first_seen": "first_seen_ts"})
+
+    proposal = infer_schema(frame)
+
+    assert proposal.data.time_col == "fecha_dato"
+    reason = (
+        "a date/time that is not the timestamp column: a date about the user (named as a registration, expiry or "
+        "birth date, or the same in each user's rows), not the time of the rows (choose it as the timestamp if it is)"
+    )
+    assert proposal.ignored["fecha_alta"] == proposal.ignored["first_seen_ts"] == reason
+    only = infer_schema(
+        frame[["user_id", "item_id", "click", "fecha_alta"]].rename(columns={"fecha_alta": "signup_date"})
+    )
+    assert only.data.time_col is None and only.ignored["signup_date"] == reason
+
+
+@pytest.mark.parametrize(("name", "code", "scale"), [("rating", -1, range(1, 11)), ("Book-Rating", 0, range(1, 11))])
+def test_a_frequent_lone_low_value_in_a_regression_label_is_said_to_look_like_a_missing_code(name, code, scale):
+    # Anime's rating -1 ("watched, not rated", 19% of the rows) trained as a rating value, with no word
+    rng = np.random.default_rng(9)
+    n = 500
+    frame = _log({"user_id": 50, "item_id": 80}, n=n).drop(columns="click")
+    frame[name] = np.where(np.arange(n) % 5 == 0, code, rng.choice(list(scale), n))
+    config = ExperimentConfig(
+        data=DataConfig(user_col="user_id", item_col="item_id", categorical=["user_id", "item_id"]),
+        tasks=[TaskSpec(name, "regression")],
+    )
+
+    notes = validate(config, frame)
+
+    assert notes == [
+        f"column '{name}': {code} in 100 rows (20%) is far below its other values (1 to 10): it looks like a code for "
+        f"missing (e.g. watched but not rated), which trains as a value; if so, drop those rows (in pandas: "
+        f"df = df[df['{name}'] != {code}]), or make a 0/1 task of them (e.g. df['rated'] = (df['{name}'] != {code})"
+        ".astype(int))"
+    ]
+    frame["watch_time"] = np.where(np.arange(n) % 5 == 0, 0, rng.integers(1, 600, n))  # a watch time of 0 is a value
+    config.tasks = [TaskSpec("watch_time", "regression")]
+    assert validate(config, frame.drop(columns=name)) == []
