@@ -870,6 +870,23 @@ def _where(series: pd.Series, mask: np.ndarray) -> str:
     )
 
 
+def _missing_explained(frame: pd.DataFrame, label: str, missing: np.ndarray) -> tuple[str, str] | None:
+    """A column of a few values (at most EVENT_TYPES) whose values say exactly where a label is missing (Avito's
+    IsClick, empty exactly where ObjectType is not 3), and those values ('1 or 2'); None when no column does. The
+    first 200 other columns are looked at, for labels missing in 10 rows or more."""
+    if missing.all() or missing.sum() < 10:  # a few rows line up with some value by chance
+        return None
+    for column in [c for c in frame.columns if c != label][:200]:
+        s = frame[column]
+        if s.isna().any() or not 2 <= s.nunique() <= EVENT_TYPES:
+            continue
+        share = pd.Series(missing).groupby(s.to_numpy()).mean()
+        if share.isin([0.0, 1.0]).all():
+            shown = [show_value(v) for v in share.index[share == 1.0]]
+            return str(column), " or ".join(shown) if len(shown) <= 3 else fmt.listing(shown, 4)
+    return None
+
+
 def _label_problems(
     frame: pd.DataFrame, task: TaskSpec, notes: list[str], source: str, training: bool = True
 ) -> list[str]:
@@ -880,7 +897,15 @@ def _label_problems(
     numeric = pd.to_numeric(s, errors="coerce") if not is_numeric(s) else s
     missing = s.isna().to_numpy()
     if missing.any():
-        problem = f"{where} (task) has missing values in {_where(s, missing)}: fill or drop those rows"
+        explained = _missing_explained(frame, task.name, missing)
+        if explained is not None:
+            column, values = explained
+            return [
+                f"{where} (task) has missing values in {_where(s, missing)}, exactly the rows where '{column}' is "
+                f"{values}: the label is not recorded there, so drop those rows rather than fill them (a filled value "
+                f"would be made up; in pandas: df = df[df[{str(task.name)!r}].notna()])"
+            ]
+        problem = f"{where} (task) has missing values in {_where(s, missing)}: drop or fill those rows"
         coding = binary_coding(s)
         if coding is not None and set(coding[0].values()) == {1.0}:  # a flag written as 1 or empty
             problem += f" (every other row holds {show_value(s.dropna().iloc[0])}: if empty means 0, fill them with 0)"

@@ -1146,3 +1146,25 @@ def test_a_frequent_lone_low_value_in_a_regression_label_is_said_to_look_like_a_
     frame["watch_time"] = np.where(np.arange(n) % 5 == 0, 0, rng.integers(1, 600, n))  # a watch time of 0 is a value
     config.tasks = [TaskSpec("watch_time", "regression")]
     assert validate(config, frame.drop(columns=name)) == []
+
+
+def test_a_label_missing_exactly_where_another_column_says_is_to_be_dropped_not_filled():
+    # Avito's IsClick is empty exactly where ObjectType is not 3 (no click recorded there): "fill or drop those rows"
+    # led to filling them with 0
+    n = 300
+    frame = _log({"user_id": 30, "item_id": 60}, n=n)
+    frame["ObjectType"] = np.arange(n) % 3 + 1
+    frame["click"] = frame["click"].where(frame["ObjectType"] == 3)
+    config = ExperimentConfig(
+        data=DataConfig(user_col="user_id", item_col="item_id", categorical=["user_id", "item_id", "ObjectType"]),
+        tasks=[TaskSpec("click")],
+    )
+
+    with pytest.raises(MtlrecError) as info:
+        validate(config, frame)
+
+    assert info.value.problems == [
+        "column 'click' (task) has missing values in 200 rows (rows 1, 2, 4, ..., e.g. empty), exactly the rows where "
+        "'ObjectType' is 1 or 2: the label is not recorded there, so drop those rows rather than fill them (a filled "
+        "value would be made up; in pandas: df = df[df['click'].notna()])"
+    ]
