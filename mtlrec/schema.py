@@ -1078,6 +1078,11 @@ def _binary_problem(s: pd.Series, where: str) -> str:
     )
 
 
+# After the hint for a column of event types: columns made row by row exclude each other (a row is one event).
+_PER_PAIR = (
+    "; a row per event makes them exclusive (no row is both a cart and a purchase): to predict several (an ESMM "
+    "funnel), first group the rows to one per user (or session) and item, each 0/1 column the max over its rows"
+)
 EVENT_WORDS = {"behavior", "behaviour", "event", "action", "interaction"}  # not "type": device_type is a feature
 
 
@@ -1100,9 +1105,18 @@ def label_hint(frame: pd.DataFrame) -> str:
             values = [str(v) for v in pd.unique(s.dropna())]
             return (
                 f"; column '{column}' holds event types ({', '.join(values[:6])}): add a 0/1 column per type you want "
-                f"to predict (e.g. {values[-1]} = 1 where {column} is '{values[-1]}', else 0) and name those"
+                f"to predict (e.g. {values[-1]} = 1 where {column} is '{values[-1]}', else 0) and name those{_PER_PAIR}"
             )
-    return binary_columns_hint(frame)
+    return binary_columns_hint(frame) or POSITIVES_ONLY
+
+
+# With no label, no event types and no 0/1 column: every row is an interaction (Gowalla's check-ins, Dunnhumby's
+# transactions), a log of positives only.
+POSITIVES_ONLY = (
+    "; no column reads as a label: if every row is an interaction (a check-in, a purchase), the log holds positives "
+    "only, and a binary task needs negatives: sample items each user did not interact with as 0 rows (or add the "
+    "items shown but not chosen) and a 0/1 column, 1 on the logged rows"
+)
 
 
 def _event_codes_hint(column: str, s: pd.Series) -> str | None:
@@ -1118,7 +1132,7 @@ def _event_codes_hint(column: str, s: pd.Series) -> str | None:
     return (
         f"; column '{column}' holds event types as codes ({fmt.listing(shown, 6)}): "
         f"add a 0/1 column per type you want to predict (e.g. {column}_{shown[-1]} = 1 where {column} is "
-        f"{shown[-1]}, else 0) and name those"
+        f"{shown[-1]}, else 0) and name those{_PER_PAIR}"
     )
 
 
@@ -1254,14 +1268,22 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
                         f"{_where(column, bad)}: use numbers (epoch seconds) or dates like 2024-05-01 12:00"
                     )
     problems.extend(_split_problems(config, frame, test_frame))
+    breaches = funnel_breaches(config, frame) if not problems else []
+    problems.extend(b for b in breaches if FUNNEL_BROKEN in b)
     if problems:
         raise MtlrecError(problems)
-    return notes + funnel_breaches(config, frame)
+    return notes + breaches
+
+
+# An ESMM funnel is refused when more than this share of the later step's positives lack the earlier step.
+FUNNEL_MOST = 0.5
+FUNNEL_BROKEN = "is broken by most of its rows"
 
 
 def funnel_breaches(config: ExperimentConfig, frame: pd.DataFrame) -> list[str]:
     """A sentence per ESMM funnel step that the rows break (a purchase without a click): ESMM models the later step
-    as pCTR * pCVR, so such rows pull the earlier task's prediction up. [] for other models or clean funnels."""
+    as pCTR * pCVR, so such rows pull the earlier task's prediction up. [] for other models or clean funnels. A step
+    broken by most of the later step's positives says so (FUNNEL_BROKEN): validate refuses it."""
     if config.model.kind != "esmm" or not isinstance(config.model.funnel, dict):
         return []
     breaches = []
@@ -1272,7 +1294,15 @@ def funnel_breaches(config: ExperimentConfig, frame: pd.DataFrame) -> list[str]:
             broken = (binary_labels(frame[child]) == 1) & (binary_labels(frame[parent]) == 0)
         except MtlrecError:
             continue  # not binary labels: validation names that problem
-        if broken.any():
+        positives = int((binary_labels(frame[child]) == 1).sum())
+        if broken.sum() > FUNNEL_MOST * positives:  # one row per event: no row holds both (REES46's cart, purchase)
+            breaches.append(
+                f"funnel '{child}' -> '{parent}' {FUNNEL_BROKEN}: {int(broken.sum()):,} of the {positives:,} rows with "
+                f"{child} = 1 have {parent} = 0, and ESMM assumes {child} happens only after {parent}. Labels made "
+                "from one row per event exclude each other: group the rows to one per user (or session) and item, "
+                "each label the max over its rows, or train shared-bottom or MMoE instead"
+            )
+        elif broken.any():
             rows = np.flatnonzero(broken)
             one = len(rows) == 1
             breaches.append(

@@ -1168,3 +1168,46 @@ def test_a_label_missing_exactly_where_another_column_says_is_to_be_dropped_not_
         "'ObjectType' is 1 or 2: the label is not recorded there, so drop those rows rather than fill them (a filled "
         "value would be made up; in pandas: df = df[df['click'].notna()])"
     ]
+
+
+def test_an_esmm_funnel_broken_by_most_of_its_rows_is_refused_saying_to_group_the_rows():
+    # REES46's is_cart and is_purchase, one row per event, exclude each other: ESMM trained with every purchase
+    # breaking the funnel, said in a note among the epochs
+    n = 300
+    frame = _log({"user_id": 30, "item_id": 60}, n=n).drop(columns="click")
+    frame["is_cart"] = (np.arange(n) % 3 == 1).astype(int)
+    frame["is_purchase"] = (np.arange(n) % 3 == 2).astype(int)
+    config = ExperimentConfig(
+        data=DataConfig(user_col="user_id", item_col="item_id", categorical=["user_id", "item_id"]),
+        tasks=[TaskSpec("is_cart"), TaskSpec("is_purchase")],
+    )
+    config.model.kind, config.model.funnel = "esmm", {"is_purchase": "is_cart"}
+
+    with pytest.raises(MtlrecError) as info:
+        validate(config, frame)
+
+    assert info.value.problems == [
+        "funnel 'is_purchase' -> 'is_cart' is broken by most of its rows: 100 of the 100 rows with is_purchase = 1 "
+        "have is_cart = 0, and ESMM assumes is_purchase happens only after is_cart. Labels made from one row per "
+        "event exclude each other: group the rows to one per user (or session) and item, each label the max over its "
+        "rows, or train shared-bottom or MMoE instead"
+    ]
+    frame["is_cart"] = frame["is_cart"] | frame["is_purchase"]  # grouped: a purchase was carted
+    frame.loc[2, "is_cart"] = 0  # one row breaks it: a note
+    assert [n for n in validate(config, frame) if n.startswith("funnel 'is_purchase' -> 'is_cart': 1 row (row 3)")]
+
+
+def test_a_log_with_no_label_nor_0_1_column_is_said_to_hold_positives_only():
+    # Gowalla's check-ins and Dunnhumby's transactions: "name them with --tasks" only, with nothing to name
+    frame = _log({"user": 40, "location_id": 90}).drop(columns="click")
+    frame["latitude"] = np.linspace(30.0, 40.0, len(frame))
+    config = ExperimentConfig(data=DataConfig(user_col="user", item_col="location_id", categorical=["user"]))
+
+    with pytest.raises(MtlrecError) as info:
+        validate(config, frame)
+
+    assert info.value.problems[0].endswith(
+        "; no column reads as a label: if every row is an interaction (a check-in, a purchase), the log holds "
+        "positives only, and a binary task needs negatives: sample items each user did not interact with as 0 rows "
+        "(or add the items shown but not chosen) and a 0/1 column, 1 on the logged rows"
+    )
