@@ -237,17 +237,24 @@ def _id_named(column: str) -> bool:
 
 
 # An integer column is item ids (Tenrec's hist_1..hist_10, the items of past clicks) when this share of its values
-# other than 0 (padding) are the item column's, and it has at least ITEM_VALUES_SHARE as many values as it.
+# other than 0 (padding) are the item column's, and it has at least ITEM_VALUES_SHARE as many distinct values.
 ITEM_IDS_SHARE = 0.9
-ITEM_VALUES_SHARE = 0.2
+ITEM_VALUES_SHARE = 0.5
 
 
 def _item_ids(series: pd.Series, items: pd.Series | None) -> bool:
-    """Whether an integer column holds ids of the item column (integers too), as a history of past items does."""
+    """Whether an integer column holds ids of the item column (integers too), as a history of past items does; not
+    one named as a quantity (Tenrec's read_time, seconds, in the range of its item ids)."""
+    words = set(_parts(str(series.name)))
+    if words & (_MEASURE_WORDS | _AGGREGATE_WORDS | _QUANTITY_WORDS | _TIME_WORDS):
+        return False
     if items is None or not is_numeric(items) or series.nunique() < ITEM_VALUES_SHARE * items.nunique():
         return False
     values = series[series.notna() & (series != 0)]
     return bool(len(values)) and values.isin(pd.unique(items.dropna())).mean() >= ITEM_IDS_SHARE
+
+
+_EVENT_ID_WORDS = {"transaction", "event", "visit", "log", "session", "row", "record", "conversion"}
 
 
 def _thing_id_named(column: str) -> bool:
@@ -258,8 +265,9 @@ def _thing_id_named(column: str) -> bool:
     if len(parts) < 2 or parts[-1] not in ("id", "key") or _squash(column) in _REQUEST_KEYS:
         return False
     words = {re.sub(r"\d+$", "", w) for w in parts[:-1]}
-    events = _BINARY_LABEL_TOKENS | {"transaction", "event", "visit", "log", "session", "row", "record"}
-    return not words & (_ATTRIBUTE_WORDS | _CODE_WORDS | _ENTITY_WORDS | _TIME_WORDS | events)
+    return not words & (
+        _ATTRIBUTE_WORDS | _CODE_WORDS | _ENTITY_WORDS | _TIME_WORDS | _BINARY_LABEL_TOKENS | _EVENT_ID_WORDS
+    )
 
 
 def recurring_ids(frame: pd.DataFrame, by: str, columns: list[str]) -> list[str]:
@@ -299,7 +307,8 @@ def id_candidate_hint(frame: pd.DataFrame, data: DataConfig, exclude: set[str] =
     found, role = (data.user_col, "item") if data.user_col else (data.item_col, "user")
     if found not in frame.columns:
         return None
-    columns = [c for c in dict.fromkeys(data.categorical + data.numeric) if c not in exclude and c != data.time_col]
+    events = _BINARY_LABEL_TOKENS | _EVENT_ID_WORDS  # not a count of seconds (numeric), nor Criteo's conversion_id
+    columns = [c for c in data.categorical if c not in exclude and c != data.time_col and not set(_parts(c)) & events]
     candidates = recurring_ids(frame, found, columns)
     if not candidates:
         return None
@@ -646,14 +655,14 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
             del ignored[c]
             tasks.append(TaskSpec(c, "binary" if binary_coding(series[c]) is not None else "regression"))
     data = DataConfig(user_col=user_col, item_col=item_col, time_col=time_col, categorical=categorical, numeric=numeric)
-    if not passed_over and (hint := id_candidate_hint(frame, data)) is not None:
-        notes.append(hint)  # KKBox's msno beside song_id
     # A feature that gives a proposed task away is set aside, with the evidence (mtlrec.leakage).
     leaks = find_leaks(frame, data, tasks)
     for leak in leaks:
         data.categorical = [c for c in data.categorical if c != leak.column]
         data.numeric = [c for c in data.numeric if c != leak.column]
         ignored[leak.column] = leak.reason()
+    if not passed_over and (hint := id_candidate_hint(frame, data)) is not None:
+        notes.append(hint)  # KKBox's msno beside song_id
     return SchemaProposal(data=data, tasks=tasks, ignored=ignored, leaks=leaks, notes=notes)
 
 

@@ -1075,11 +1075,12 @@ def test_integers_that_are_mostly_the_item_columns_ids_are_categories():
     frame["hist_1"] = np.where(rng.random(n) < 0.3, 0, rng.integers(0, 500, n))
     frame["age"] = rng.integers(18, 80, n)  # in the items' range, but far fewer values: a number
     frame["views"] = rng.integers(0, 2000, n)  # as many values, mostly no item's: a number
+    frame["read_time"] = rng.integers(0, 450, n)  # seconds in the items' range (Tenrec's QB-article): a quantity
 
     data = infer_schema(frame).data
 
     assert "hist_1" in data.categorical
-    assert {"age", "views"} <= set(data.numeric)
+    assert {"age", "views", "read_time"} <= set(data.numeric)
 
 
 @pytest.mark.parametrize("name", ["utcTimestamp", "utc_timestamp", "when"])
