@@ -437,7 +437,7 @@ def test_a_recurring_thing_id_is_the_item_and_a_likely_user_column_is_named_on_t
     assert "Inference: column 'anime_id' is proposed as the item column" in " ".join(i.value for i in at.info)
 
     kkbox = anime.rename(columns={"user_id": "msno", "anime_id": "song_id", "rating": "target"}).assign(
-        msno=lambda f: "m" + f["msno"].astype(str), target=lambda f: f["target"] % 2
+        msno=lambda f: "m" + f["msno"].astype(str), target=[(i // 3) % 2 for i in range(rows)]
     )
     at = upload(open_page(), "kkbox.csv", kkbox.to_csv(index=False).encode())
 
