@@ -15,14 +15,26 @@ from mtlrec.encode import Encoded, Encoder, category_keys
 from mtlrec.errors import MtlrecError
 from mtlrec.io import read_table
 from mtlrec.leakage import find_leaks
-from mtlrec.schema import SchemaProposal, check_frame, infer_schema, parse_time, regression_log1p, show_value, validate
+from mtlrec.schema import (
+    SchemaProposal,
+    check_frame,
+    id_candidate_hint,
+    infer_schema,
+    parse_time,
+    regression_log1p,
+    show_value,
+    validate,
+)
 
 
-def ranking_note(data: DataConfig) -> str | None:
-    """Why ranking metrics and recommendations are off for data with these columns, or None when they are on."""
+def ranking_note(data: DataConfig, frame: pd.DataFrame | None = None) -> str | None:
+    """Why ranking metrics and recommendations are off for data with these columns, or None when they are on; with
+    the `frame`, the column most likely to be the missing id is named (KKBox's msno beside song_id)."""
     if not data.user_col or not data.item_col:
         missing = " and ".join(n for n, c in (("user", data.user_col), ("item", data.item_col)) if not c)
-        return f"no {missing} column chosen: ranking metrics (NDCG@K, Recall@K, HitRate@K) and recommendations are off"
+        note = f"no {missing} column chosen: ranking metrics (NDCG@K, Recall@K, HitRate@K) and recommendations are off"
+        hint = id_candidate_hint(frame, data) if frame is not None else None
+        return note if hint is None else f"{note}; {hint}"
     return None
 
 
@@ -386,7 +398,7 @@ def prepare(
                 if len(np.unique(encoded.labels[:, j])) < 2:
                     notes.append(f"task '{task.name}' has one class only in the {part} rows: its AUC is undefined")
     if prepared.ranking_note:
-        notes.append(prepared.ranking_note)
+        notes.append(ranking_note(config.data, frame))
     else:
         per_user = test_frame[config.data.user_col].value_counts()
         if len(per_user) and per_user.median() <= config.k:

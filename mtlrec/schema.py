@@ -22,6 +22,7 @@ _USER_NAMES = {
     "user", "userid", "uid", "customer", "customerid", "member", "memberid", "visitor", "visitorid", "account",
     "accountid", "reviewer", "reviewerid", "client", "clientid", "buyer", "buyerid", "viewer", "viewerid",
     "cust", "custid",  # Netflix Prize's Cust_Id
+    "household", "householdid",  # retail panels (Dunnhumby's household_key)
 }  # fmt: skip
 _ITEM_NAMES = {
     "item", "itemid", "iid", "product", "productid", "movie", "movieid", "video", "videoid", "article",
@@ -38,6 +39,7 @@ _ITEM_NAMES = {
 _MORE_ITEM_NAMES = {
     "adgroupid", "feedid", "newsid", "poiid", "creativeid", "noteid", "goodsid", "listingid", "recipeid",
     "merchantid", "sellerid", "shopid",
+    "venueid", "locationid", "placeid",  # check-in logs: Foursquare's venueId, Gowalla's location_id
 }  # fmt: skip
 # Words after an id that say how it was written, not what it names: Spotify's track_id_clean, user_idx, item_hash.
 # Not "index": item_index may be a position in a list shown.
@@ -139,6 +141,9 @@ def _is_named(column: str, names: set[str]) -> bool:
     if squashed in names or squashed.rstrip("s") in names:
         return True
     parts = _parts(column)
+    if len(parts) > 1 and parts[-1] == "key":  # a key is an id: Dunnhumby's household_key, a warehouse's customer_key
+        stem = "".join(parts[:-1])
+        return stem in names or stem + "id" in names
     qualified = len(parts) > 1 and parts[-1] in _ID_QUALIFIERS
     id_word = False  # the qualifiers themselves say id (user_idx, item_hash), or what is left ends in id
     while len(parts) > 1 and parts[-1] in _ID_QUALIFIERS:
@@ -170,6 +175,13 @@ COUNT_SHARE = 0.05
 MOSTLY_NUMERIC = 0.95
 # An integer column named ..._id with distinct values in more than this share of the rows is a row id (sample_id).
 ROW_ID_SHARE = 0.95
+# An id recurs across users when over this share of a column's rows hold a value seen in several users' rows and
+# over this share of the users hold several of its values (not a user attribute, constant per user): the item (or,
+# beside an item column, the user) when no column is named as one. Judged on at most RECUR_ROWS rows.
+RECUR_SHARE = 0.5
+RECUR_ROWS = 200_000
+# Words before _id that name an attribute, not the thing a log is about: category_id, city_id, group_id, genre_id.
+_ATTRIBUTE_WORDS = {"group", "seg", "segment", "genre", "tag", "type", "class", "level", "status"}
 
 
 def is_binary_spelling(value) -> bool:
@@ -216,7 +228,98 @@ def _id_named(column: str) -> bool:
     campaign, adgroup, advertiser, creative, brand or customer, ids without the word."""
     parts = _parts(column)
     last = parts[-1] if parts else ""
-    return last == "id" or (last.endswith("id") and last[:-2] in _ID_PREFIXES) or "".join(parts) in _BARE_ID_NAMES
+    return (
+        last == "id"
+        or len(parts) > 1
+        and last == "key"
+        or (last.endswith("id") and last[:-2] in _ID_PREFIXES)
+        or "".join(parts) in _BARE_ID_NAMES
+    )
+
+
+# An integer column is item ids (Tenrec's hist_1..hist_10, the items of past clicks) when this share of its values
+# other than 0 (padding) are the item column's, and it has at least ITEM_VALUES_SHARE as many distinct values.
+ITEM_IDS_SHARE = 0.9
+ITEM_VALUES_SHARE = 0.5
+
+
+def _item_ids(series: pd.Series, items: pd.Series | None) -> bool:
+    """Whether an integer column holds ids of the item column (integers too), as a history of past items does; not
+    one named as a quantity (Tenrec's read_time, seconds, in the range of its item ids)."""
+    words = set(_parts(str(series.name)))
+    if words & (_MEASURE_WORDS | _AGGREGATE_WORDS | _QUANTITY_WORDS | _TIME_WORDS):
+        return False
+    if items is None or not is_numeric(items) or series.nunique() < ITEM_VALUES_SHARE * items.nunique():
+        return False
+    values = series[series.notna() & (series != 0)]
+    return bool(len(values)) and values.isin(pd.unique(items.dropna())).mean() >= ITEM_IDS_SHARE
+
+
+_EVENT_ID_WORDS = {"transaction", "event", "visit", "log", "session", "row", "record", "conversion"}
+
+
+def _thing_id_named(column: str) -> bool:
+    """A name of the ids of a thing a log may be about: <thing>_id or <thing>_key (anime_id, venue_key), not of an
+    attribute (category_id, city_id, group_id), a request or an event (session_id, Criteo's conversion_id, filled
+    on conversions) or a time (date_id)."""
+    parts = _parts(column)
+    if len(parts) < 2 or parts[-1] not in ("id", "key") or _squash(column) in _REQUEST_KEYS:
+        return False
+    words = {re.sub(r"\d+$", "", w) for w in parts[:-1]}
+    return not words & (
+        _ATTRIBUTE_WORDS | _CODE_WORDS | _ENTITY_WORDS | _TIME_WORDS | _BINARY_LABEL_TOKENS | _EVENT_ID_WORDS
+    )
+
+
+def recurring_ids(frame: pd.DataFrame, by: str, columns: list[str]) -> list[str]:
+    """Of `columns`, those holding ids that recur across the groups of `by` (an item column beside a user column:
+    most of its rows hold a value seen in several users' rows, and most users hold several of its values, unlike a
+    user attribute or a user's own sessions), most distinct values first. Floats with fractions are no ids."""
+    head = frame.iloc[:RECUR_ROWS]
+    n = len(head)
+    found = []
+    for c in columns:
+        if c == by or c not in head.columns:
+            continue
+        s = head[c]
+        if pd.api.types.is_float_dtype(s) and bool(np.any(np.mod(s.dropna(), 1) != 0)):
+            continue
+        if pd.api.types.is_bool_dtype(s) or pd.api.types.is_datetime64_any_dtype(s):
+            continue
+        distinct = int(s.nunique())
+        if not min(20, max(2, n // 50)) <= distinct <= 0.5 * n:
+            continue
+        pairs = pd.DataFrame({"by": head[by].to_numpy(), "c": s.to_numpy()}).dropna()
+        if pairs.empty:
+            continue
+        groups = pairs.groupby("by", sort=False)["c"].nunique()
+        owners = pairs.groupby("c", sort=False)["by"].nunique()
+        shared = pairs["c"].map(owners).gt(1).mean()
+        if (groups > 1).mean() > RECUR_SHARE and shared > RECUR_SHARE:
+            found.append((distinct, c))
+    return [c for _, c in sorted(found, key=lambda t: -t[0])]
+
+
+def id_candidate_hint(frame: pd.DataFrame, data: DataConfig, exclude: set[str] = frozenset()) -> str | None:
+    """For data with a user column but no item column (or the other way round), the column most likely to be the
+    missing one and how to choose it; None when both or neither are set, or no column looks like one."""
+    if bool(data.user_col) == bool(data.item_col):
+        return None
+    found, role = (data.user_col, "item") if data.user_col else (data.item_col, "user")
+    if found not in frame.columns:
+        return None
+    events = _BINARY_LABEL_TOKENS | _EVENT_ID_WORDS  # not a count of seconds (numeric), nor Criteo's conversion_id
+    columns = [c for c in data.categorical if c not in exclude and c != data.time_col and not set(_parts(c)) & events]
+    candidates = recurring_ids(frame, found, columns)
+    if not candidates:
+        return None
+    c = candidates[0]
+    other = "user" if role == "item" else "item"
+    return (
+        f"column '{c}' may be the {role} column ({int(frame[c].nunique()):,} values, recurring across "
+        f"{other}s' rows; no column is named as one): to get ranking metrics and recommendations, name it (CLI: "
+        f"--{role}-col {shlex.quote(str(c))}; on Data, choose it as the {role} column)"
+    )
 
 
 _CODE_WORDS = {"categorical", "category", "cate", "cat", "code", "class", "type", "onehot"}  # KuaiRand's onehot_feat1
@@ -454,10 +557,28 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
         # The ids of public logs and sellers only where the data has no item column: an item_id passed over for a
         # few empty rows still says what the items are (its note says how to use it), a seller beside it is a feature.
         item_col = id_column("item", _MORE_ITEM_NAMES, {user_col})
+    if user_col and item_col is None and not passed_over[skipped:]:
+        # No column is named as the item: a <thing>_id whose ids recur across users (Anime's anime_id) is taken.
+        named = [c for c in columns if c != user_col and not series[c].isna().any() and _thing_id_named(c)]
+        recurring = recurring_ids(frame, user_col, named)
+        if recurring:
+            item_col = recurring[0]
+            notes.append(
+                f"column '{item_col}' is proposed as the item column: no column is named as one, and its "
+                f"{nunique[item_col]:,} ids recur across users' rows; if it is not the item, choose another (CLI: "
+                "--item-col NAME, or none)"
+            )
     evidence = {c: _time_evidence(c, series[c]) for c in columns if c not in (user_col, item_col) and nunique[c] > 1}
     # Values that are times before a name alone, then the finest (KuaiRand has a day and a time in ms); the other
-    # columns whose values are times are ignored, not standardised as features.
-    time_col = max((c for c in evidence if evidence[c]), key=lambda c: (evidence[c], nunique[c]), default=None)
+    # columns whose values are times are ignored, not standardised as features. A time about the user (constant in
+    # each user's rows, or named as a registration, expiry or birth date: KKBox's registration_init_time, Santander's
+    # fecha_alta) is not the time of the rows, however fine.
+    about_user = {c for c in evidence if evidence[c] and _user_time(c, series[c], user_col and series[user_col])}
+    time_col = max(
+        (c for c in evidence if evidence[c] and c not in about_user),
+        key=lambda c: (evidence[c], nunique[c]),
+        default=None,
+    )
     times = {c for c in evidence if evidence[c] == 2}
 
     tasks: list[TaskSpec] = []
@@ -495,7 +616,7 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
         if _squash(c) in _REQUEST_KEYS and not (n > 100 and nunique[c] > ROW_ID_SHARE * n):
             ignored[c] = _request_key_reason(c, nunique[c], n)  # distinct in every row: a row id (below)
         elif c in times or pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_timedelta64_dtype(s):
-            ignored[c] = "a date/time that is not the timestamp column"
+            ignored[c] = "a date/time that is not the timestamp column" + (_USER_TIME if c in about_user else "")
         elif is_numeric(s):
             integer = pd.api.types.is_integer_dtype(s) or bool(np.all(np.mod(s.dropna(), 1) == 0))
             id_named = _id_named(c)
@@ -515,6 +636,7 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
                 )
             else:  # an id is a category, whatever its number of values (standardising ids means nothing)
                 coded = id_named or _code_named(c, number_names=not positions)
+                coded = coded or integer and nunique[c] > 32 and _item_ids(s, item_col and series[item_col])
                 (categorical if integer and (nunique[c] <= 32 or coded) else numeric).append(c)
         elif nunique[c] > 32 and _mostly_numeric(s) and not (_id_named(c) or _code_named(c, not positions)):
             numeric.append(c)  # validation lists the rows holding text (a code column's text is a code: below)
@@ -552,6 +674,8 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
         data.categorical = [c for c in data.categorical if c != leak.column]
         data.numeric = [c for c in data.numeric if c != leak.column]
         ignored[leak.column] = leak.reason()
+    if not passed_over and (hint := id_candidate_hint(frame, data)) is not None:
+        notes.append(hint)  # KKBox's msno beside song_id
     return SchemaProposal(data=data, tasks=tasks, ignored=ignored, leaks=leaks, notes=notes)
 
 
@@ -624,10 +748,35 @@ _YYMMDDHH = (1_010_100, 100_000_000)  # date and hour codes, 2001-2099 (year 200
 _DATE_TEXT = re.compile(
     r"\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}"
     r"|\d{1,2} \d{1,2}, \d{4}"  # Amazon 2018's reviewTime: 09 13, 2009
-    r"|[A-Za-z]{3,9}\.? \d{1,2},? \d{4}|\d{1,2} [A-Za-z]{3,9}\.?,? \d{4})"  # Sep 13, 2009 / 13 September 2009
+    r"|[A-Za-z]{3,9}\.? \d{1,2},? \d{4}|\d{1,2} [A-Za-z]{3,9}\.?,? \d{4}"  # Sep 13, 2009 / 13 September 2009
+    # Twitter's and C's ctime: Tue Apr 03 18:00:09 +0000 2012 (Foursquare's utcTimestamp), Tue Apr  3 18:00:09 2012
+    r"|[A-Za-z]{3,9},? [A-Za-z]{3,9}\.? {1,2}\d{1,2} \d{1,2}:\d{2}(?::\d{2})?(?: [+-]\d{4}| [A-Z]{3,4})? \d{4})"
     r"([ T]\S.*)?\s*"
 )
 TIME_SAMPLE = 200
+# Words of a date about a user or an account, not about the event a row records (Santander's fecha_alta: the date
+# the account opened).
+_USER_TIME_WORDS = {"registration", "registered", "register", "signup", "joined", "expiration", "expiry", "expires",
+                    "expire", "birth", "birthday", "birthdate", "dob", "born", "alta", "opened", "opening"}  # fmt: skip
+_USER_TIME = (
+    ": a date about the user (named as a registration, expiry or birth date, or the same in each user's rows), not the "
+    "time of the rows (choose it as the timestamp if it is)"
+)
+
+
+def _user_time(column: str, series: pd.Series, users: pd.Series | None) -> bool:
+    """A time column about the user, not the rows: named as a registration, expiry or birth date (signup_date,
+    fecha_alta), or the same in each of the `users`' rows where they have several."""
+    if set(_parts(column)) & _USER_TIME_WORDS:
+        return True
+    if users is None:
+        return False
+    pairs = pd.DataFrame({"u": users.to_numpy()[:RECUR_ROWS], "t": series.to_numpy()[:RECUR_ROWS]}).dropna()
+    sizes = pairs.groupby("u", sort=False).size()
+    several = sizes.index[sizes > 1]
+    if not len(several):
+        return False
+    return bool((pairs.groupby("u", sort=False)["t"].nunique()[several] <= 1).all())
 
 
 def _time_evidence(column: str, series: pd.Series) -> int:
@@ -636,7 +785,7 @@ def _time_evidence(column: str, series: pd.Series) -> int:
     else 0."""
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         return 2
-    named = int(_squash(column) in _TIME_SQUASHED)
+    named = int(_squash(column) in _TIME_SQUASHED or "timestamp" in _squash(column))  # utcTimestamp, event_timestamp
     head = series.iloc[: TIME_SAMPLE * 5].dropna().iloc[:TIME_SAMPLE]
     if not len(head):
         return named
@@ -743,6 +892,23 @@ def _where(series: pd.Series, mask: np.ndarray) -> str:
     )
 
 
+def _missing_explained(frame: pd.DataFrame, label: str, missing: np.ndarray) -> tuple[str, str] | None:
+    """A column of a few values (at most EVENT_TYPES) whose values say exactly where a label is missing (Avito's
+    IsClick, empty exactly where ObjectType is not 3), and those values ('1 or 2'); None when no column does. The
+    first 200 other columns are looked at, for labels missing in 10 rows or more."""
+    if missing.all() or missing.sum() < 10:  # a few rows line up with some value by chance
+        return None
+    for column in [c for c in frame.columns if c != label][:200]:
+        s = frame[column]
+        if s.isna().any() or not 2 <= s.nunique() <= EVENT_TYPES:
+            continue
+        share = pd.Series(missing).groupby(s.to_numpy()).mean()
+        if share.isin([0.0, 1.0]).all():
+            shown = [show_value(v) for v in share.index[share == 1.0]]
+            return str(column), " or ".join(shown) if len(shown) <= 3 else fmt.listing(shown, 4)
+    return None
+
+
 def _label_problems(
     frame: pd.DataFrame, task: TaskSpec, notes: list[str], source: str, training: bool = True
 ) -> list[str]:
@@ -753,7 +919,15 @@ def _label_problems(
     numeric = pd.to_numeric(s, errors="coerce") if not is_numeric(s) else s
     missing = s.isna().to_numpy()
     if missing.any():
-        problem = f"{where} (task) has missing values in {_where(s, missing)}: fill or drop those rows"
+        explained = _missing_explained(frame, task.name, missing)
+        if explained is not None:
+            column, values = explained
+            return [
+                f"{where} (task) has missing values in {_where(s, missing)}, exactly the rows where '{column}' is "
+                f"{values}: the label is not recorded there, so drop those rows rather than fill them (a filled value "
+                f"would be made up; in pandas: df = df[df[{str(task.name)!r}].notna()])"
+            ]
+        problem = f"{where} (task) has missing values in {_where(s, missing)}: drop or fill those rows"
         coding = binary_coding(s)
         if coding is not None and set(coding[0].values()) == {1.0}:  # a flag written as 1 or empty
             problem += f" (every other row holds {show_value(s.dropna().iloc[0])}: if empty means 0, fill them with 0)"
@@ -777,6 +951,8 @@ def _label_problems(
             return [f"{where} is a regression task but has non-numeric values in {_where(s, bad)}: clean them"]
         if task.log1p and float(numeric.min()) < 0:
             return [f"{where}: log1p needs values >= 0 but the minimum is {float(numeric.min()):g}; turn log1p off"]
+        if (sentinel := _missing_code(task.name, numeric)) is not None:
+            notes.append(f"{where}: {sentinel}")
     if training and s.nunique() < 2:
         return [
             f"{where} (task) has the same value ({show_value(s.iloc[0])}) in every row: nothing can be learned from it; "
@@ -832,6 +1008,31 @@ def _twin_tasks(frame: pd.DataFrame, tasks: list[TaskSpec], notes: list[str]) ->
                 f"one task {twice}; unless those rows matter, keep one of them"
             )
     return problems
+
+
+# A regression label's lowest value is read as a code for "missing" when it is in at least this share of the rows.
+MISSING_CODE_SHARE = 0.05
+
+
+def _missing_code(name: str, values: pd.Series) -> str | None:
+    """What to say of a regression label whose lowest value is a lone whole number far below the others and frequent,
+    a code for "missing" (Anime's rating -1: watched, not rated; Book-Crossing's 0 beside ratings 1-10), or None.
+    A negative value beside positive ones only; 0 only in a rating (a watch time of 0 is a value)."""
+    low = values.min()
+    rest = values[values != low]
+    if not len(rest) or pd.isna(low) or low % 1 or (values == low).mean() < MISSING_CODE_SHARE:
+        return None
+    rating = "rating" in _tokens(name) or str(name).strip().lower() in _REGRESSION_LABEL_NAMES
+    if not (low < 0 < rest.min() or low == 0 and rating and rest.min() >= 1 and not (rest % 1).any()):
+        return None
+    count, shown = int((values == low).sum()), show_value(low)
+    column = f"df[{str(name)!r}]"
+    return (
+        f"{shown} in {count:,} rows ({count / len(values):.0%}) is far below its other values ({show_value(rest.min())} "
+        f"to {show_value(rest.max())}): it looks like a code for missing (e.g. watched but not rated), which trains "
+        f"as a value; if so, drop those rows (in pandas: df = df[{column} != {shown}]), or make a 0/1 task of them "
+        f"(e.g. df['rated'] = ({column} != {shown}).astype(int))"
+    )
 
 
 # A column of space-separated "<id>-<0/1>" tokens: MIND's impressions (N4610-1 N2405-0), one row per impression list.
@@ -948,6 +1149,11 @@ def _binary_problem(s: pd.Series, where: str) -> str:
     )
 
 
+# After the hint for a column of event types: columns made row by row exclude each other (a row is one event).
+_PER_PAIR = (
+    "; a row per event makes them exclusive (no row is both a cart and a purchase): to predict several (an ESMM "
+    "funnel), first group the rows to one per user (or session) and item, each 0/1 column the max over its rows"
+)
 EVENT_WORDS = {"behavior", "behaviour", "event", "action", "interaction"}  # not "type": device_type is a feature
 
 
@@ -970,9 +1176,18 @@ def label_hint(frame: pd.DataFrame) -> str:
             values = [str(v) for v in pd.unique(s.dropna())]
             return (
                 f"; column '{column}' holds event types ({', '.join(values[:6])}): add a 0/1 column per type you want "
-                f"to predict (e.g. {values[-1]} = 1 where {column} is '{values[-1]}', else 0) and name those"
+                f"to predict (e.g. {values[-1]} = 1 where {column} is '{values[-1]}', else 0) and name those{_PER_PAIR}"
             )
-    return binary_columns_hint(frame)
+    return binary_columns_hint(frame) or POSITIVES_ONLY
+
+
+# With no label, no event types and no 0/1 column: every row is an interaction (Gowalla's check-ins, Dunnhumby's
+# transactions), a log of positives only.
+POSITIVES_ONLY = (
+    "; no column reads as a label: if every row is an interaction (a check-in, a purchase), the log holds positives "
+    "only, and a binary task needs negatives: sample items each user did not interact with as 0 rows (or add the "
+    "items shown but not chosen) and a 0/1 column, 1 on the logged rows"
+)
 
 
 def _event_codes_hint(column: str, s: pd.Series) -> str | None:
@@ -988,7 +1203,7 @@ def _event_codes_hint(column: str, s: pd.Series) -> str | None:
     return (
         f"; column '{column}' holds event types as codes ({fmt.listing(shown, 6)}): "
         f"add a 0/1 column per type you want to predict (e.g. {column}_{shown[-1]} = 1 where {column} is "
-        f"{shown[-1]}, else 0) and name those"
+        f"{shown[-1]}, else 0) and name those{_PER_PAIR}"
     )
 
 
@@ -1129,14 +1344,22 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
                         f"{_where(column, bad)}: use numbers (epoch seconds) or dates like 2024-05-01 12:00"
                     )
     problems.extend(_split_problems(config, frame, test_frame))
+    breaches = funnel_breaches(config, frame) if not problems else []
+    problems.extend(b for b in breaches if FUNNEL_BROKEN in b)
     if problems:
         raise MtlrecError(problems)
-    return notes + funnel_breaches(config, frame)
+    return notes + breaches
+
+
+# An ESMM funnel is refused when more than this share of the later step's positives lack the earlier step.
+FUNNEL_MOST = 0.5
+FUNNEL_BROKEN = "is broken by most of its rows"
 
 
 def funnel_breaches(config: ExperimentConfig, frame: pd.DataFrame) -> list[str]:
     """A sentence per ESMM funnel step that the rows break (a purchase without a click): ESMM models the later step
-    as pCTR * pCVR, so such rows pull the earlier task's prediction up. [] for other models or clean funnels."""
+    as pCTR * pCVR, so such rows pull the earlier task's prediction up. [] for other models or clean funnels. A step
+    broken by most of the later step's positives says so (FUNNEL_BROKEN): validate refuses it."""
     if config.model.kind != "esmm" or not isinstance(config.model.funnel, dict):
         return []
     breaches = []
@@ -1147,7 +1370,15 @@ def funnel_breaches(config: ExperimentConfig, frame: pd.DataFrame) -> list[str]:
             broken = (binary_labels(frame[child]) == 1) & (binary_labels(frame[parent]) == 0)
         except MtlrecError:
             continue  # not binary labels: validation names that problem
-        if broken.any():
+        positives = int((binary_labels(frame[child]) == 1).sum())
+        if broken.sum() > FUNNEL_MOST * positives:  # one row per event: no row holds both (REES46's cart, purchase)
+            breaches.append(
+                f"funnel '{child}' -> '{parent}' {FUNNEL_BROKEN}: {int(broken.sum()):,} of the {positives:,} rows with "
+                f"{child} = 1 have {parent} = 0, and ESMM assumes {child} happens only after {parent}. Labels made "
+                "from one row per event exclude each other: group the rows to one per user (or session) and item, "
+                "each label the max over its rows, or train shared-bottom or MMoE instead"
+            )
+        elif broken.any():
             rows = np.flatnonzero(broken)
             one = len(rows) == 1
             breaches.append(

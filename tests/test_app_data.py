@@ -424,3 +424,37 @@ def test_a_label_written_as_text_and_times_read_one_way_of_two_are_said_on_the_p
     assert shown in " ".join(i.value for i in at.info)
     assert "watch_time" not in experiment(at).data.categorical
     assert [s.value for s in at.success][0].startswith("Ready to train: 1 task")
+
+
+def test_a_recurring_thing_id_is_the_item_and_a_likely_user_column_is_named_on_the_page():
+    # Anime's anime_id and Foursquare's venueId were features, and KKBox's msno went unnamed: no recommendations
+    rows = 400
+    anime = pd.DataFrame({"user_id": [i % 40 for i in range(rows)], "anime_id": [(i * 7) % 97 for i in range(rows)],
+                          "rating": [i % 10 + 1 for i in range(rows)]})  # fmt: skip
+    at = upload(open_page(), "anime.csv", anime.to_csv(index=False).encode())
+
+    assert experiment(at).data.item_col == "anime_id"
+    assert "Inference: column 'anime_id' is proposed as the item column" in " ".join(i.value for i in at.info)
+
+    kkbox = anime.rename(columns={"user_id": "msno", "anime_id": "song_id", "rating": "target"}).assign(
+        msno=lambda f: "m" + f["msno"].astype(str), target=[(i // 3) % 2 for i in range(rows)]
+    )
+    at = upload(open_page(), "kkbox.csv", kkbox.to_csv(index=False).encode())
+
+    assert (experiment(at).data.user_col, experiment(at).data.item_col) == (None, "song_id")
+    shown = " ".join(i.value for i in at.info)
+    assert "Inference: column 'msno' may be the user column (40 values" in shown
+    assert "--user-col msno" in shown
+
+
+def test_a_twitter_style_timestamp_is_the_time_column_on_the_page():
+    # Foursquare's utcTimestamp ('Tue Apr 03 18:00:09 +0000 2012') was ignored as a row id or free text
+    frame = pd.read_csv(io.BytesIO(small_csv())).drop(columns=["finished", "score"])
+    frame["utcTimestamp"] = [
+        pd.Timestamp(1333476009 + i * 3607, unit="s").strftime("%a %b %d %H:%M:%S +0000 %Y") for i in range(len(frame))
+    ]
+    at = upload(open_page(), "checkins.csv", frame.to_csv(index=False).encode())
+
+    assert experiment(at).data.time_col == "utcTimestamp"
+    assert "utcTimestamp" not in " ".join(i.value for i in at.info if "row id or free text" in i.value)
+    assert [s.value for s in at.success][0].startswith("Ready to train: 1 task")

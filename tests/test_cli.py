@@ -16,6 +16,7 @@ import pytest
 from mtlrec.cli import main
 from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec
 from mtlrec.sample import SyntheticSpec, generate
+from mtlrec.schema import POSITIVES_ONLY
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -349,6 +350,8 @@ def test_a_log_whose_outcome_is_an_event_type_column_says_how_to_make_labels(tmp
         "error: no label columns were recognised in ub.csv: name them with --tasks a,b,c; column 'behavior_type' "
         "holds event types (pv, cart, buy): add a 0/1 column per type you want to predict (e.g. buy = 1 where "
         "behavior_type is 'buy', else 0) and name those"
+        "; a row per event makes them exclusive (no row is both a cart and a purchase): to predict several (an ESMM "
+        "funnel), first group the rows to one per user (or session) and item, each 0/1 column the max over its rows"
     )
 
 
@@ -438,7 +441,7 @@ def test_no_event_hint_for_a_feature_named_type_and_log1p_named_twice_is_refused
 
     assert main(["train", str(tmp_path / "no labels.csv")]) == 2
     assert capsys.readouterr().err.strip() == (
-        "error: no label columns were recognised in no labels.csv: name them with --tasks a,b,c"
+        "error: no label columns were recognised in no labels.csv: name them with --tasks a,b,c" + POSITIVES_ONLY
     )  # device_type is no event-type column
     assert main(["train", str(small_file), "--log1p", "watch_time", "--no-log1p", "watch_time"]) == 2
     assert "--log1p and --no-log1p both name watch_time: choose one" in capsys.readouterr().err

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from mtlrec.config import DataConfig, ExperimentConfig, SplitConfig, TaskSpec
-from mtlrec.data import split_rows
+from mtlrec.data import ranking_note, split_rows
 from mtlrec.errors import MtlrecError
 from mtlrec.schema import binary_coding, binary_labels, epoch_units, infer_schema, parse_time, validate
 
@@ -1060,3 +1060,229 @@ def test_dates_whose_day_and_month_could_be_either_way_round_say_how_they_were_r
     assert validate(config, interactions) == []
     interactions["date"] = days.dt.strftime("%Y-%m-%d")  # ISO: one reading
     assert validate(config, interactions) == []
+
+
+def _log(columns: dict[str, int], n: int = 3000, seed: int = 3) -> pd.DataFrame:
+    """A log of n rows with integer ids drawn from the given numbers of values, and a 0/1 click."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({c: rng.integers(0, k, n) for c, k in columns.items()})
+    return frame.assign(click=rng.integers(0, 2, n))
+
+
+@pytest.mark.parametrize("item", ["venueId", "venue_id", "location_id", "place_id"])
+def test_check_in_logs_name_their_items_venues_locations_or_places(item):
+    # Foursquare's venueId and Gowalla's location_id were features: ranking metrics and recommendations off
+    data = infer_schema(_log({"userId": 200, item: 900})).data
+
+    assert (data.user_col, data.item_col) == ("userId", item)
+
+
+def test_a_thing_id_recurring_across_users_is_the_item_when_none_is_named_as_one():
+    # Anime's anime_id beside user_id: no item column, so no ranking metrics nor recommendations
+    proposal = infer_schema(_log({"user_id": 150, "anime_id": 800, "city_id": 30}))
+
+    assert proposal.data.item_col == "anime_id"
+    assert proposal.notes == [
+        "column 'anime_id' is proposed as the item column: no column is named as one, and its 774 ids recur across "
+        "users' rows; if it is not the item, choose another (CLI: --item-col NAME, or none)"
+    ]
+
+
+def test_an_attribute_an_event_or_a_per_user_id_is_not_taken_as_the_item():
+    frame = _log({"user_id": 150, "category_id": 800, "conversion_id": 900})
+    frame["profile_id"] = frame["user_id"] * 7  # one per user: a user attribute
+    frame["visit_id"] = np.arange(len(frame)) // 3  # a user's own visits
+
+    proposal = infer_schema(frame)
+
+    assert proposal.data.item_col is None
+    assert not any("proposed as the item column" in note for note in proposal.notes)
+
+
+def test_with_a_user_but_no_item_column_the_note_names_the_likely_one_and_the_flag():
+    # KKBox's msno (its user) beside song_id: the note said only "no user column chosen"
+    rng = np.random.default_rng(4)
+    n = 3000
+    users = rng.integers(0, 300, n)
+    frame = pd.DataFrame(
+        {
+            "msno": [f"m{u:04d}=" for u in users],
+            "song_id": [f"s{i}" for i in rng.integers(0, 900, n)],
+            "city": users % 20,  # a user attribute: does not recur across a song's rows as ids
+            "target": rng.integers(0, 2, n),
+        }
+    )
+
+    proposal = infer_schema(frame)
+
+    hint = (
+        "column 'msno' may be the user column (300 values, recurring across items' rows; no column is named as "
+        "one): to get ranking metrics and recommendations, name it (CLI: --user-col msno; on Data, choose it as the "
+        "user column)"
+    )
+    assert (proposal.data.user_col, proposal.data.item_col) == (None, "song_id")
+    assert proposal.notes == [hint]
+    assert ranking_note(proposal.data, frame) == (
+        f"no user column chosen: ranking metrics (NDCG@K, Recall@K, HitRate@K) and recommendations are off; {hint}"
+    )
+    assert ranking_note(proposal.data) == (
+        "no user column chosen: ranking metrics (NDCG@K, Recall@K, HitRate@K) and recommendations are off"
+    )
+
+
+@pytest.mark.parametrize("user", ["household_key", "customer_key"])
+def test_a_key_is_an_id_word_households_are_users(user):
+    # Dunnhumby's household_key (2,500 households) was standardised as a number and not taken as the user
+    frame = _log({user: 400, "PRODUCT_ID": 900, "store_key": 300})
+
+    data = infer_schema(frame).data
+
+    assert (data.user_col, data.item_col) == (user, "PRODUCT_ID")
+    assert "store_key" in data.categorical and not {user, "store_key"} & set(data.numeric)
+
+
+def test_integers_that_are_mostly_the_item_columns_ids_are_categories():
+    # Tenrec's hist_1..hist_10 (the items of past clicks, 0 for none) were standardised as numbers
+    rng = np.random.default_rng(6)
+    n = 3000
+    frame = _log({"user_id": 200, "item_id": 500}, n=n)
+    frame["hist_1"] = np.where(rng.random(n) < 0.3, 0, rng.integers(0, 500, n))
+    frame["age"] = rng.integers(18, 80, n)  # in the items' range, but far fewer values: a number
+    frame["views"] = rng.integers(0, 2000, n)  # as many values, mostly no item's: a number
+    frame["read_time"] = rng.integers(0, 450, n)  # seconds in the items' range (Tenrec's QB-article): a quantity
+
+    data = infer_schema(frame).data
+
+    assert "hist_1" in data.categorical
+    assert {"age", "views", "read_time"} <= set(data.numeric)
+
+
+@pytest.mark.parametrize("name", ["utcTimestamp", "utc_timestamp", "when"])
+@pytest.mark.parametrize("fmt", ["%a %b %d %H:%M:%S +0000 %Y", "%a %b %d %H:%M:%S %Y"])
+def test_twitter_and_ctime_timestamps_are_the_time_column(name, fmt):
+    # Foursquare's utcTimestamp ('Tue Apr 03 18:00:09 +0000 2012') was ignored as a row id or free text
+    n = 300
+    times = 1333476009 + np.arange(n) * 3607
+    frame = _log({"userId": 30, "venueId": 60}, n=n).assign(
+        **{name: [pd.Timestamp(t, unit="s").strftime(fmt) for t in times]}
+    )
+
+    proposal = infer_schema(frame)
+
+    assert proposal.data.time_col == name
+    assert parse_time(frame[name]).tolist() == times.astype(float).tolist()
+
+
+def test_a_date_about_the_user_is_not_the_time_of_the_rows_however_fine():
+    # Santander's fecha_alta (the account's opening) beat fecha_dato (the monthly snapshot); KKBox's
+    # registration_init_time was its time column
+    rng = np.random.default_rng(8)
+    n = 600
+    frame = _log({"user_id": 100, "item_id": 200}, n=n)
+    frame["fecha_dato"] = rng.choice(["2015-01-28", "2015-02-28", "2015-03-28"], n)
+    frame["fecha_alta"] = [f"2012-{rng.integers(1, 13):02d}-{rng.integers(1, 29):02d}" for _ in range(n)]
+    frame["first_seen"] = (1_300_000_000 + frame["user_id"] * 86_400 * 3).astype("int64")  # the same per user
+    frame = frame.rename(columns={"first_seen": "first_seen_ts"})
+
+    proposal = infer_schema(frame)
+
+    assert proposal.data.time_col == "fecha_dato"
+    reason = (
+        "a date/time that is not the timestamp column: a date about the user (named as a registration, expiry or "
+        "birth date, or the same in each user's rows), not the time of the rows (choose it as the timestamp if it is)"
+    )
+    assert proposal.ignored["fecha_alta"] == proposal.ignored["first_seen_ts"] == reason
+    only = infer_schema(
+        frame[["user_id", "item_id", "click", "fecha_alta"]].rename(columns={"fecha_alta": "signup_date"})
+    )
+    assert only.data.time_col is None and only.ignored["signup_date"] == reason
+
+
+@pytest.mark.parametrize(("name", "code", "scale"), [("rating", -1, range(1, 11)), ("Book-Rating", 0, range(1, 11))])
+def test_a_frequent_lone_low_value_in_a_regression_label_is_said_to_look_like_a_missing_code(name, code, scale):
+    # Anime's rating -1 ("watched, not rated", 19% of the rows) trained as a rating value, with no word
+    rng = np.random.default_rng(9)
+    n = 500
+    frame = _log({"user_id": 50, "item_id": 80}, n=n).drop(columns="click")
+    frame[name] = np.where(np.arange(n) % 5 == 0, code, rng.choice(list(scale), n))
+    config = ExperimentConfig(
+        data=DataConfig(user_col="user_id", item_col="item_id", categorical=["user_id", "item_id"]),
+        tasks=[TaskSpec(name, "regression")],
+    )
+
+    notes = validate(config, frame)
+
+    assert notes == [
+        f"column '{name}': {code} in 100 rows (20%) is far below its other values (1 to 10): it looks like a code for "
+        f"missing (e.g. watched but not rated), which trains as a value; if so, drop those rows (in pandas: "
+        f"df = df[df['{name}'] != {code}]), or make a 0/1 task of them (e.g. df['rated'] = (df['{name}'] != {code})"
+        ".astype(int))"
+    ]
+    frame["watch_time"] = np.where(np.arange(n) % 5 == 0, 0, rng.integers(1, 600, n))  # a watch time of 0 is a value
+    config.tasks = [TaskSpec("watch_time", "regression")]
+    assert validate(config, frame.drop(columns=name)) == []
+
+
+def test_a_label_missing_exactly_where_another_column_says_is_to_be_dropped_not_filled():
+    # Avito's IsClick is empty exactly where ObjectType is not 3 (no click recorded there): "fill or drop those rows"
+    # led to filling them with 0
+    n = 300
+    frame = _log({"user_id": 30, "item_id": 60}, n=n)
+    frame["ObjectType"] = np.arange(n) % 3 + 1
+    frame["click"] = frame["click"].where(frame["ObjectType"] == 3)
+    config = ExperimentConfig(
+        data=DataConfig(user_col="user_id", item_col="item_id", categorical=["user_id", "item_id", "ObjectType"]),
+        tasks=[TaskSpec("click")],
+    )
+
+    with pytest.raises(MtlrecError) as info:
+        validate(config, frame)
+
+    assert info.value.problems == [
+        "column 'click' (task) has missing values in 200 rows (rows 1, 2, 4, ..., e.g. empty), exactly the rows where "
+        "'ObjectType' is 1 or 2: the label is not recorded there, so drop those rows rather than fill them (a filled "
+        "value would be made up; in pandas: df = df[df['click'].notna()])"
+    ]
+
+
+def test_an_esmm_funnel_broken_by_most_of_its_rows_is_refused_saying_to_group_the_rows():
+    # REES46's is_cart and is_purchase, one row per event, exclude each other: ESMM trained with every purchase
+    # breaking the funnel, said in a note among the epochs
+    n = 300
+    frame = _log({"user_id": 30, "item_id": 60}, n=n).drop(columns="click")
+    frame["is_cart"] = (np.arange(n) % 3 == 1).astype(int)
+    frame["is_purchase"] = (np.arange(n) % 3 == 2).astype(int)
+    config = ExperimentConfig(
+        data=DataConfig(user_col="user_id", item_col="item_id", categorical=["user_id", "item_id"]),
+        tasks=[TaskSpec("is_cart"), TaskSpec("is_purchase")],
+    )
+    config.model.kind, config.model.funnel = "esmm", {"is_purchase": "is_cart"}
+
+    with pytest.raises(MtlrecError) as info:
+        validate(config, frame)
+
+    assert info.value.problems == [
+        "funnel 'is_purchase' -> 'is_cart' is broken by most of its rows: 100 of the 100 rows with is_purchase = 1 "
+        "have is_cart = 0, and ESMM assumes is_purchase happens only after is_cart. Labels made from one row per "
+        "event exclude each other: group the rows to one per user (or session) and item, each label the max over its "
+        "rows, or train shared-bottom or MMoE instead"
+    ]
+    frame["is_cart"] = frame["is_cart"] | frame["is_purchase"]  # grouped: a purchase was carted
+    frame.loc[2, "is_cart"] = 0  # one row breaks it: a note
+    assert [n for n in validate(config, frame) if n.startswith("funnel 'is_purchase' -> 'is_cart': 1 row (row 3)")]
+
+
+def test_a_log_with_no_label_nor_0_1_column_is_said_to_hold_positives_only():
+    # Gowalla's check-ins and Dunnhumby's transactions: "name them with --tasks" only, with nothing to name
+    frame = _log({"user": 40, "location_id": 90}).drop(columns="click")
+    frame["latitude"] = np.linspace(30.0, 40.0, len(frame))
+    config = ExperimentConfig(data=DataConfig(user_col="user", item_col="location_id", categorical=["user"]))
+
+    with pytest.raises(MtlrecError) as info:
+        validate(config, frame)
+
+    assert info.value.problems[0].endswith(
+        "; no column reads as a label: if every row is an interaction (a check-in, a purchase), the log holds "
+        "positives only, and a binary task needs negatives: sample items each user did not interact with as 0 rows "
+        "(or add the items shown but not chosen) and a 0/1 column, 1 on the logged rows"
+    )

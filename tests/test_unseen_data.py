@@ -291,7 +291,7 @@ def test_a_question_mark_in_a_label_is_reported_as_a_missing_label(log):
         validate(config, frame)
 
     assert caught.value.problems == [
-        "column 'click' (task) has missing values in 1 row (row 5, e.g. empty): fill or drop those rows"
+        "column 'click' (task) has missing values in 1 row (row 5, e.g. empty): drop or fill those rows"
     ]
 
 
@@ -428,13 +428,13 @@ def test_a_flag_written_as_1_or_empty_is_a_feature_not_a_constant(log):
     with pytest.raises(MtlrecError) as info:
         validate(ExperimentConfig(data=proposal.data, tasks=proposal.tasks), log)
     assert info.value.problems == [
-        "column 'liked' (task) has missing values in 200 rows (rows 2, 3, 5, ..., e.g. empty): fill or drop those "
+        "column 'liked' (task) has missing values in 200 rows (rows 2, 3, 5, ..., e.g. empty): drop or fill those "
         "rows (every other row holds 1: if empty means 0, fill them with 0)"
     ]
     log["liked"] = log["liked"] - 1  # 0 or empty: what empty means is not said
     with pytest.raises(MtlrecError) as info:
         validate(ExperimentConfig(data=proposal.data, tasks=proposal.tasks), log)
-    assert info.value.problems[0].endswith("e.g. empty): fill or drop those rows")
+    assert info.value.problems[0].endswith("e.g. empty): drop or fill those rows")
 
 
 def douban(rows: int = 2000) -> pd.DataFrame:
@@ -564,10 +564,13 @@ def test_event_types_written_as_integer_codes_get_the_hint_to_split_them(tmp_pat
         "error: no label columns were recognised in user_log.csv: name them with --tasks a,b,c; column 'action_type' "
         "holds event types as codes (0, 1, 2, 3): add a 0/1 column per type you want to predict (e.g. action_type_3 "
         "= 1 where action_type is 3, else 0) and name those"
+        "; a row per event makes them exclusive (no row is both a cart and a purchase): to predict several (an ESMM "
+        "funnel), first group the rows to one per user (or session) and item, each 0/1 column the max over its rows"
     )
     frame.drop(columns="action_type").to_csv(tmp_path / "hours.csv", index=False)
     assert main(["train", str(tmp_path / "hours.csv")]) == 2  # no hint for the hour
-    assert capsys.readouterr().err.strip().endswith("name them with --tasks a,b,c")
+    err = capsys.readouterr().err.strip()  # no hint for the hour: the log holds positives only
+    assert "column 'hour" not in err and err.endswith("and a 0/1 column, 1 on the logged rows")
 
 
 def test_a_seller_is_no_item_beside_an_item_id_passed_over_for_empty_rows():
