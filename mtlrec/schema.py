@@ -785,11 +785,15 @@ def _time_evidence(column: str, series: pd.Series) -> int:
     else 0."""
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         return 2
-    named = int(_squash(column) in _TIME_SQUASHED or "timestamp" in _squash(column))  # utcTimestamp, event_timestamp
+    exact = int(_squash(column) in _TIME_SQUASHED)
+    named = int(exact or "timestamp" in _squash(column))  # utcTimestamp, event_timestamp
     head = series.iloc[: TIME_SAMPLE * 5].dropna().iloc[:TIME_SAMPLE]
     if not len(head):
         return named
     if is_numeric(head):
+        # Numbers that are no times count by an exact time name only: purchase_timestamp, -1 off the purchase rows,
+        # was the time column once any name holding "timestamp" counted.
+        named = exact
         values = head.to_numpy(dtype=float)
         values = values[np.isfinite(values)]
         if not len(values) or not set(_parts(column)) & _TIME_WORDS:
