@@ -87,6 +87,8 @@ _BINARY_LABEL_TOKENS = {
     "trade", "traded", "attributed",  # IJCAI-18 Alimama's is_trade; TalkingData's is_attributed (the app installed)
     "visit", "visited",  # Criteo Uplift's visit (a site visit after the ad: the first step of its funnel)
 }  # fmt: skip
+# Label words that also name ordinary columns (a visit counter, the page visited): a label only when 0/1.
+_BINARY_ONLY_TOKENS = {"visit", "visited"}
 _REGRESSION_LABEL_TOKENS = {"watch_time", "watchtime", "dwell", "dwell_time", "play_time", "playtime", "play_duration", "rating",
                             "stay_time", "view_time", "revenue", "gmv", "watch", "listen_time"}  # fmt: skip
 # Whole names of a rating label, too plain to count as a token inside other names (overall_rank, stars_count).
@@ -607,10 +609,12 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
             if task is not None:
                 tasks.append(task)
                 continue
-            if (_label_name(c) or _regression_named(c)) and not (c in times or _time_evidence(c, s) == 2):
+            written = (_label_name(c) or _regression_named(c)) and not (c in times or _time_evidence(c, s) == 2)
+            if written and _quantity_advice(c, pd.unique(s.dropna().astype(str))) is not None:
                 # A label written as text (watch_time as 0:11 or 12.5 s) is no feature either: written with the
                 # event, its categories give the label away (click AUC 0.64 instead of 0.46, under the leak check's
-                # bar when a few rows differ).
+                # bar when a few rows differ). Other text under a label's name stays a feature (a film's rating
+                # PG-13, the page visited).
                 ignored[c] = f"{UNREADABLE_LABEL}: it {_text_label_advice(s)}; {_NO_FEATURE}"
                 continue
         if _squash(c) in _REQUEST_KEYS and not (n > 100 and nunique[c] > ROW_ID_SHARE * n):
@@ -715,11 +719,17 @@ _NO_FEATURE = (
 )
 
 
+def _binary_only(column: str) -> bool:
+    """Named as a label only by words that are labels when 0/1 only (visit: a counter or a page otherwise)."""
+    words = set(_tokens(column)) & (_BINARY_LABEL_TOKENS | {_squash(column)})
+    return bool(words) and words <= _BINARY_ONLY_TOKENS
+
+
 def _label_task(column: str, series: pd.Series, nunique: int) -> TaskSpec | None:
     """The task a label-like column proposes, or None when it looks like a feature after all (click_type)."""
     if binary_coding(series) is not None:
         return TaskSpec(column, "binary")
-    if _label_name(column):
+    if _label_name(column) and not _binary_only(column):
         odd = _odd_values(series)
         # Many distinct numbers besides 0/1 are a count (Douban's Like: votes, 0 or 1 in 93% of the rows, 529 values),
         # if they read as counts: whole numbers >= 0 (no -1) in more than a few rows (not a 0/1 click with typos).
@@ -1497,15 +1507,18 @@ def time_notes(column: str, series: pd.Series, prefix: str = "") -> list[str]:
     ambiguous = _ambiguous_date(series)
     if ambiguous is not None:
         value, month_first = ambiguous
+        dots = _day_first(series)
+        how = "read day first, as dates with dots are written" if dots else "read month first, as written in the US"
+        other = "months" if dots else "days"
         notes.append(
             f"{prefix}timestamp column '{column}' holds dates whose day and month could be either way round (none of "
-            f"their first two numbers is over 12): read month first, as written in the US ({show_value(value)} is {month_first}); if the days come first, "
-            "write the dates year first (ISO, 2024-05-01) so that they read one way only"
+            f"their first two numbers is over 12): {how} ({show_value(value)} is {month_first}); if the "
+            f"{other} come first, write the dates year first (ISO, 2024-05-01) so that they read one way only"
         )
     return notes
 
 
-_NUMBERED_DATE = re.compile(r"^\s*(\d{1,2})[-/.](\d{1,2})[-/.]\d{2,4}")
+_NUMBERED_DATE = re.compile(r"^\s*(?P<a>\d{1,2})(?P<sep>[-/.])(?P<b>\d{1,2})[-/.]\d{2,4}")
 
 
 def _day_first(series: pd.Series) -> bool:
@@ -1516,7 +1529,10 @@ def _day_first(series: pd.Series) -> bool:
     # The pattern reads at most a value's first 10 characters: matched on the distinct beginnings, not every value
     # (a million timestamps hold a few hundred distinct days).
     fields = _date_fields(series)
-    return bool(len(fields) and (fields[0] > 12).any() and not (fields[1] > 12).any())
+    if not len(fields) or (fields[1] > 12).any():
+        return False
+    # 04.09.2024 with dots is written day first (Germany, Russia...): when no number settles it, dots do
+    return bool((fields[0] > 12).any() or (fields["sep"] == ".").all())
 
 
 def _date_fields(series: pd.Series) -> pd.DataFrame:
@@ -1525,8 +1541,9 @@ def _date_fields(series: pd.Series) -> pd.DataFrame:
     if is_numeric(series) or pd.api.types.is_datetime64_any_dtype(series):
         return pd.DataFrame(columns=[0, 1, "start"])
     starts = pd.Series(series.dropna().astype(str).str.lstrip().str.slice(0, 10).unique(), dtype=object)
-    fields = starts.str.extract(_NUMBERED_DATE).dropna().astype(int)
-    return fields.assign(start=starts[fields.index])
+    found = starts.str.extract(_NUMBERED_DATE).dropna()
+    fields = found[["a", "b"]].astype(int).set_axis([0, 1], axis=1)
+    return fields.assign(sep=found["sep"], start=starts[fields.index])
 
 
 def _ambiguous_date(series: pd.Series) -> tuple[str, str] | None:
@@ -1540,7 +1557,9 @@ def _ambiguous_date(series: pd.Series) -> tuple[str, str] | None:
     first = fields[fields[0] != fields[1]].iloc[0]
     value = series.dropna().astype(str).str.lstrip()
     value = value[value.str.startswith(first["start"])].iloc[0]
-    read = pd.to_datetime(value, format="mixed", dayfirst=False)
+    read = pd.to_datetime(value, format="mixed", dayfirst=_day_first(series), errors="coerce")
+    if pd.isna(read):  # '03/04/2024 approx': validation names the values that are no times
+        return None
     return value, f"{read.day} {read.strftime('%B %Y')}"
 
 

@@ -960,18 +960,22 @@ def test_a_label_in_several_units_says_to_convert_them_to_one(interactions):
     ]
 
 
-def test_label_named_text_that_is_no_quantity_keeps_its_advice_and_dates_stay_dates(interactions):
+def test_label_named_text_that_is_no_quantity_stays_a_feature_and_dates_stay_dates(interactions):
+    # Only a label written as a quantity (m:ss, '12.5 s') is set aside: text categories under a label's name are
+    # features, as before (content tags named label, a film's rating PG-13, the page visited; a review found them
+    # set aside).
     interactions["label"] = np.array(["news", "sports", "music", "games", "film"])[np.arange(len(interactions)) % 5]
+    interactions["rating"] = np.array(["PG-13", "R", "TV-MA"])[np.arange(len(interactions)) % 3]
+    interactions["visited"] = np.array(["home", "cart", "search"])[np.arange(len(interactions)) % 3]
+    interactions["visit"] = np.arange(len(interactions)) % 29 + 1  # a visit counter: no task (visit is one when 0/1)
     interactions["watch_date"] = pd.to_datetime(interactions["timestamp"], unit="s").dt.strftime("%Y-%m-%d")
 
     proposal = infer_schema(interactions)
 
-    assert proposal.ignored["label"].startswith(
-        "named as a task, but not readable as a label: it holds text categories ('news', 'sports', 'music', 'games', "
-        "'film'), not a label: to predict one of them, add a 0/1 column per value"
-    )
+    assert {"label", "rating", "visited"} <= set(proposal.data.categorical)
+    assert "visit" in proposal.data.categorical + proposal.data.numeric
+    assert not {"label", "rating", "visited", "visit"} & {t.name for t in proposal.tasks}
     assert proposal.ignored["watch_date"] == "a date/time that is not the timestamp column"
-    assert "label" not in proposal.data.categorical
 
 
 def test_epoch_times_mixing_seconds_and_milliseconds_are_read_by_magnitude_with_a_note(interactions):
