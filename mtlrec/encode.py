@@ -75,6 +75,13 @@ def _truth_words(series: pd.Series, keys: pd.Series) -> pd.Series:
     return keys.replace(dict(zip(spelled, spelled.str.lower(), strict=True))) if len(spelled) else keys
 
 
+def _padded_keys(vocab: list[str]) -> dict[str, int]:
+    """Keys with spaces around them in a vocabulary, by their stripped text (where that is not a key itself): their
+    place in it."""
+    keys = set(vocab)
+    return {key.strip(): i for i, key in enumerate(vocab) if key != key.strip() and key.strip() not in keys}
+
+
 def _truth_keys(vocab: list[str]) -> list[str]:
     """A saved vocabulary with True/False keyed as category_keys keys them now ("true"/"false"): encoders saved
     before 2026-12-06 kept "True" in a column that held other words too, which would now fall out of vocabulary.
@@ -204,7 +211,13 @@ class Encoder:
         """The embedding rows of a categorical column's values: 1.. for its vocabulary, 0 (the OOV index) for a
         value not in it (unseen in training, or cut by min_count or max_vocab)."""
         # get_indexer, not pd.Categorical(..., categories=...): unknown values there are deprecated (pandas 4).
-        found = pd.Index(self.vocab_[column], dtype=object).get_indexer(category_keys(values))
+        keys = category_keys(values)
+        found = pd.Index(self.vocab_[column], dtype=object).get_indexer(keys)
+        unknown = found < 0
+        if unknown.any() and (padded := getattr(self, "padded_", {}).get(column)):
+            # A vocabulary saved from a file read before mtlrec.io removed spaces around values (2026-12-06) holds
+            # ' u196' where the data now reads 'u196': the run's users stayed its users, not unknown ones.
+            found[unknown] = pd.Series(keys[unknown]).map(padded).fillna(-1).to_numpy(dtype=np.int64)
         return found.astype(np.int64) + 1  # -1 (unknown) becomes 0
 
     def transform(self, frame: pd.DataFrame, labels: bool | None = None) -> Encoded:
@@ -312,6 +325,7 @@ class Encoder:
             d["min_count"],
         )
         enc.vocab_ = {k: _truth_keys(v) for k, v in d["vocab"].items()}
+        enc.padded_ = {k: keys for k, v in enc.vocab_.items() if (keys := _padded_keys(v))}  # see codes()
         enc.oov_share_ = dict(d["oov_share"])
         enc.numeric_stats_ = {k: tuple(v) for k, v in d["numeric_stats"].items()}
         enc.missing_indicators_ = list(d["missing_indicators"])

@@ -475,12 +475,15 @@ def _strip_values(frame: pd.DataFrame, text: str | None = None) -> list[str]:
         padded = pc.not_equal(pc.utf8_trim_whitespace(arrow), arrow)
         if not pc.any(padded).as_py():
             continue
+        # A value of spaces only is missing, as an empty field is ("" would be a category apart from it, and a
+        # label's message would list '' among its values)
         if categorical:  # two categories may become one: ' a' and 'a'
             count = int(values.isin(written[padded.to_numpy(zero_copy_only=False)]).sum())
-            frame[column] = values.astype(object).str.strip().astype("category")
+            frame[column] = values.astype(object).str.strip().replace("", None).astype("category")
         else:
             count = pc.sum(padded).as_py()
-            frame[column] = values.str.strip()
+            stripped = values.str.strip()
+            frame[column] = stripped.mask(stripped == "", None if is_object_dtype(values) else pd.NA)
         changed.append((column, count))
     if not changed:
         return []
@@ -1417,7 +1420,10 @@ def _keep_big_integers(text: str, delimiter: str, frame: pd.DataFrame, escaped: 
         if i in beyond:
             column, exact = frame.columns[i], values.str.strip()
             frame[column] = exact.set_axis(frame.index)
-            notes.append(f"column '{column}': integers beyond 64 bits read as text (e.g. '{exact.dropna().iloc[0]}')")
+            digits = exact.dropna()
+            # an example beyond 64 bits, not the first id (maybe a short one)
+            shown = next((v for v in digits if not -(2**63) <= int(v) < 2**64), digits.iloc[0])
+            notes.append(f"column '{column}': integers beyond 64 bits read as text (e.g. '{shown}')")
             continue
         written = values.dropna().str.strip()
         if not written.str.fullmatch(r"-?\d+").all():

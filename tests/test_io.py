@@ -908,8 +908,10 @@ def test_integers_beyond_64_bits_are_read_as_text_as_written():
     assert table.frame["code"].tolist()[:2] == ["-9223372036854775808", "-9223372036854775809"]
     assert table.notes == [
         "column 'item_id': integers beyond 64 bits read as text (e.g. '18446744073709551616')",
-        "column 'code': integers beyond 64 bits read as text (e.g. '-9223372036854775808')",
+        "column 'code': integers beyond 64 bits read as text (e.g. '-9223372036854775809')",  # not -2^63, within
     ]
+    short_first = read_table(f"user,item_id,click\nu1,163,1\nu2,{ids[1]},0\n".encode(), "s.csv")
+    assert short_first.notes == [f"column 'item_id': integers beyond 64 bits read as text (e.g. '{ids[1]}')"]
     placeholder = read_table(f"user,item_id,click\nu1,{ids[0]},1\nu2,-,0\nu3,{ids[1]},1\n".encode(), "p.csv")
     assert placeholder.frame["item_id"].tolist() == [ids[0], "-", ids[1]]  # was Int64 -2^63 twice: one item
 
@@ -1036,6 +1038,8 @@ def test_spaces_around_text_values_are_removed_so_that_a_padded_id_is_the_same_u
     assert table.notes == [
         "spaces around text values removed in 'user_id' (1 value), 'item_id' (2 values), 'city' (1 value)"
     ]
+    blank = read_table(b"user_id,item_id,answer,click\nu1,i1,yes,1\nu2,i2,   ,0\nu3,i1,no,1\n", "b.csv")
+    assert blank.frame["answer"].isna().tolist() == [False, True, False]  # spaces only: missing, not ''
 
 
 def test_spaces_around_parquet_text_values_are_removed_as_in_a_csv_file():
