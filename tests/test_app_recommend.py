@@ -63,8 +63,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Lab:
     copy = shutil.copy(samples / "synthetic.parquet", home / "log.parquet")
     # Labels named as the top-K table's own columns: rank, seen, fused, item and the value of a regression task.
     clashing = frame.rename(columns={"click": "seen", "like": "rank", "purchase": "fused"})
-    clashing["item"] = frame["like"]
-    clashing["watch_time_value"] = frame["click"]
+    clashing["item"] = (np.arange(len(frame)) % 3 == 0).astype(int)  # labels of their own: copies of other tasks
+    clashing["watch_time_value"] = (np.arange(len(frame)) % 5 == 0).astype(int)  # are refused as twins
     clashing.to_parquet(home / "clashing.parquet")
     clash = ExperimentConfig.from_dict(config.to_dict())
     clash.data.path = str(home / "clashing.parquet")
