@@ -306,26 +306,15 @@ def show(result: SweepResult) -> None:
         shown = ["label", "role", "status", *weights, *objectives, "pareto", "seconds", "epochs"]
         st.dataframe(table[[c for c in shown if c in table.columns]].rename(columns=labels), hide_index=True)
     with st.container(horizontal=True):  # the files the CLI's sweep writes
-        st.download_button(
-            "sweep.csv",
-            data=lambda: sweep_csv(table).encode(),
-            file_name=f"sweep-{result.sweep_id}.csv",
-            mime="text/csv",
-            icon=":material/download:",
-            on_click="ignore",
-            key="sweep_download_csv",
-            help="Weights, every metric, the Pareto flag and seconds per point and reference, one row each",
-        )
-        st.download_button(
-            "pareto.html",
-            data=lambda: report_html(result).encode(),
-            file_name=f"pareto-{result.sweep_id}.html",
-            mime="text/html",
-            icon=":material/download:",
-            on_click="ignore",
-            key="sweep_download_html",
-            help="These charts in one page that opens offline (plotly.js inside, about 5 MB)",
-        )
+        for label, make, name, mime, what in (
+            ("sweep.csv", lambda: sweep_csv(table).encode(), "csv", "text/csv",
+             "Weights, every metric, the Pareto flag and seconds per point and reference, one row each"),
+            ("pareto.html", lambda: report_html(result).encode(), "html", "text/html",
+             "These charts in one page that opens offline (plotly.js inside, about 5 MB)"),
+        ):  # fmt: skip
+            st.download_button(label, data=make, file_name=f"{label.split('.')[0]}-{result.sweep_id}.{name}",
+                               mime=mime, icon=":material/download:", on_click="ignore",
+                               key=f"sweep_download_{name}", help=what)  # fmt: skip
     clicked = None
     selection = event["selection"] if event and "selection" in event else {}  # a dict (AppTest) or an attribute dict
     for point in selection.get("points", []):

@@ -50,6 +50,18 @@ def zipped(folder: Path, prefix: str = "") -> bytes:
     return buffer.getvalue()
 
 
+def imported_while_away(lab, into: RunStore) -> tuple[str, list[str]]:
+    """The lab's run imported into `into` while its data file is elsewhere (not at its path): its id and notes."""
+    store, run_id, data, _ = lab
+    archive = store.export_zip(run_id)
+    moved = data.with_name("elsewhere.csv")
+    data.rename(moved)
+    try:
+        return import_run(into, read_run_archive(archive), "zip")
+    finally:
+        moved.rename(data)
+
+
 def test_a_runs_zip_imports_with_its_name_status_metrics_and_model(lab, here):
     store, run_id, data, result = lab
     new_id, notes = import_run(here, read_run_archive(store.export_zip(run_id)), "the zip")
@@ -79,17 +91,11 @@ def test_a_train_out_folder_imports_as_a_folder_and_zipped_with_or_without_its_f
 
 
 def test_a_data_file_not_at_its_path_is_found_by_content_among_the_stores_datasets(lab, here):
-    store, run_id, data, _ = lab
-    archive = store.export_zip(run_id)
+    data = lab[2]
     copy = here.home / "datasets" / "0123abcd" / "shop_orders.csv"  # an upload of the same bytes on this server
     copy.parent.mkdir(parents=True)
     shutil.copy(data, copy)
-    moved = data.with_name("elsewhere.csv")
-    data.rename(moved)
-    try:
-        new_id, notes = import_run(here, read_run_archive(archive), "the zip")
-    finally:
-        moved.rename(data)
+    new_id, notes = imported_while_away(lab, here)
 
     assert notes == ["Its data file shop orders.csv is on this server (shop_orders.csv): the run now points at it."]
     run = here.load(new_id)
@@ -101,43 +107,31 @@ def test_a_data_file_not_at_its_path_is_found_by_content_among_the_stores_datase
 
 
 def test_a_missing_data_file_is_named_and_found_once_uploaded(lab, here):
-    store, run_id, data, _ = lab
-    archive = store.export_zip(run_id)
-    moved = data.with_name("elsewhere.csv")
-    data.rename(moved)
-    try:
-        new_id, notes = import_run(here, read_run_archive(archive), "the zip")
-        assert len(notes) == 1
-        assert notes[0].startswith("Its data file shop orders.csv is not on this server (not with the content the run")
-        assert "upload the same file on the Data page" in notes[0]
-        assert relink(here, new_id) is False  # not here yet
+    data = lab[2]
+    new_id, notes = imported_while_away(lab, here)
+    assert len(notes) == 1
+    assert notes[0].startswith("Its data file shop orders.csv is not on this server (not with the content the run")
+    assert "upload the same file on the Data page" in notes[0]
+    assert relink(here, new_id) is False  # not here yet (its config points at no file: the original is not trusted)
 
-        upload = here.home / "datasets" / "4567" / "shop.csv"
-        upload.parent.mkdir(parents=True)
-        shutil.copy(moved, upload)
-        assert relink(here, new_id) is True
-        assert relink(here, new_id) is False  # nothing left to do
-    finally:
-        moved.rename(data)
+    upload = here.home / "datasets" / "4567" / "shop.csv"
+    upload.parent.mkdir(parents=True)
+    shutil.copy(data, upload)
+    assert relink(here, new_id) is True
+    assert relink(here, new_id) is False  # nothing left to do
     assert here.load(new_id).config.data.path == str(upload)
     assert json.loads((here.folder(new_id) / "metrics.json").read_text())["data_files"][0]["path"] == str(upload)
 
 
 def test_a_file_of_other_content_is_not_taken_for_the_data(lab, here):
-    store, run_id, data, _ = lab
-    archive = store.export_zip(run_id)
+    data = lab[2]
     other = here.home / "datasets" / "89ab" / data.name
     other.parent.mkdir(parents=True)
     content = bytearray(data.read_bytes())
     digit = next(i for i in range(content.index(b"\n"), len(content)) if chr(content[i]).isdigit())
     content[digit] = ord("1") if content[digit] != ord("1") else ord("2")
     other.write_bytes(bytes(content))  # same size, other content
-    moved = data.with_name("elsewhere.csv")
-    data.rename(moved)
-    try:
-        new_id, notes = import_run(here, read_run_archive(archive), "the zip")
-    finally:
-        moved.rename(data)
+    new_id, notes = imported_while_away(lab, here)
     assert other.stat().st_size == data.stat().st_size
     assert "not on this server" in notes[0]
     assert here.load(new_id).config.data.path not in (str(data), str(other))
@@ -319,15 +313,8 @@ def test_the_runs_page_shows_why_an_upload_is_no_run(tmp_path, monkeypatch):
 
 
 def test_recommend_names_an_imported_runs_missing_data_and_finds_it_once_uploaded(lab, tmp_path, monkeypatch):
-    store, run_id, data, _ = lab
-    home = tmp_path / "home_app"
-    archive = store.export_zip(run_id)
-    moved = data.with_name("elsewhere.csv")
-    data.rename(moved)
-    try:
-        new_id, _ = import_run(RunStore(home), read_run_archive(archive), "zip")
-    finally:
-        moved.rename(data)
+    data, home = lab[2], tmp_path / "home_app"
+    new_id, _ = imported_while_away(lab, RunStore(home))
     use_home(monkeypatch, home)
     at = open_app("pages/recommend.py", session={state.RESULTS_RUN: new_id})
     assert not at.exception
@@ -343,15 +330,8 @@ def test_recommend_names_an_imported_runs_missing_data_and_finds_it_once_uploade
 
 
 def test_results_shows_an_imported_run_without_its_data_and_says_why_no_baseline_can_train(lab, tmp_path, monkeypatch):
-    store, run_id, data, _ = lab
     home = tmp_path / "home_app"
-    archive = store.export_zip(run_id)
-    moved = data.with_name("elsewhere.csv")
-    data.rename(moved)
-    try:
-        new_id, _ = import_run(RunStore(home), read_run_archive(archive), "zip")
-    finally:
-        moved.rename(data)
+    new_id, _ = imported_while_away(lab, RunStore(home))
     use_home(monkeypatch, home)
     at = open_app("pages/results.py", session={state.RESULTS_RUN: new_id})
     assert not at.exception and not at.error
