@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -261,6 +262,35 @@ def _time_split_notes(
 
 
 OVERLAP_NOTE = 0.5  # share of a test file's rows also in the training file from which a note says so
+FEW_TEST_ROWS = 30  # a binary task's rarer class in the test rows, or GAUC's users, under this many: a note
+
+
+def _few_test_rows(name: str, labels: np.ndarray, users: pd.Series | None) -> list[str]:
+    """Notes for a binary task whose test metrics rest on few rows: few positives (or negatives), or few users with
+    both classes for GAUC. A sweep ranked points on 8 positives (AUCs 0.46-0.50) and a run showed GAUC 0.0000 from
+    the one user who had both classes, with no word (a browser audit)."""
+    notes = []
+    positives = int((labels == 1).sum())
+    rarer, which = min((positives, "positive"), (len(labels) - positives, "negative"))
+    if 0 < rarer < FEW_TEST_ROWS:
+        # Hanley and McNeil's standard error of an AUC of 0.5 from these counts: the spread of chance alone
+        spread = 2 * math.sqrt((len(labels) + 1) / (12 * positives * (len(labels) - positives)))
+        notes.append(
+            f"task '{name}' has {rarer} {which} rows among its {len(labels):,} test rows: its test AUC and LogLoss "
+            f"rest on them (an AUC moves by about ±{spread:.2f} by chance alone), so small differences between runs "
+            "or sweep points mean nothing"
+        )
+    if users is not None and len(users) == len(labels):
+        frame = pd.DataFrame({"user": users.to_numpy(), "y": labels})
+        both = int(frame.groupby("user", sort=False)["y"].agg(["min", "max"]).eval("min < max").sum())
+        if 0 < both < FEW_TEST_ROWS:
+            notes.append(
+                f"task '{name}': GAUC averages the only {both} test user{'s' if both > 1 else ''} with both a 0 and a 1 "
+                "(a user with one class has no AUC): read it with care"
+            )
+    return notes
+
+
 ALL_RELEVANT = 0.9  # share of a regression task's test rows above 0 from which a note says Recall/HitRate say little
 
 
@@ -392,11 +422,13 @@ def prepare(
         notes=notes,
         files=data_files(config),
     )
+    users = test_frame[config.data.user_col] if config.data.user_col else None
     for j, task in enumerate(config.tasks):
         if task.type == "binary":
             for part, encoded in (("training", prepared.train), ("test", prepared.test)):
                 if len(np.unique(encoded.labels[:, j])) < 2:
                     notes.append(f"task '{task.name}' has one class only in the {part} rows: its AUC is undefined")
+            notes += _few_test_rows(task.name, prepared.test.labels[:, j], users)
     if prepared.ranking_note:
         notes.append(ranking_note(config.data, frame))
     else:

@@ -23,6 +23,7 @@ from mtlrec.config import (  # noqa: E402
 )
 from mtlrec.errors import MtlrecError  # noqa: E402
 from mtlrec.jobs import JobState  # noqa: E402
+from mtlrec.runs import data_label  # noqa: E402
 from mtlrec.schema import funnel_breaches  # noqa: E402
 from mtlrec.share import BATCH_SIZES, MAX_WEIGHT, RANGES, WORLD, apply_query, parse_world, to_query  # noqa: E402
 from ui import state  # noqa: E402
@@ -547,7 +548,14 @@ def saved_snapshot(run_id: str) -> tuple[JobState, ExperimentConfig] | None:
 def finished_panel(snap, config: ExperimentConfig, current: ExperimentConfig | None = None) -> None:
     """How the browser's latest run ended, its losses and metrics, and buttons to open it. With `current` (the
     settings on the page) other than the run's, a caption says the panel is the previous run's."""
-    if current is not None and current.to_dict() != config.to_dict():
+    shown = (state.dataset() or {}).get("path")
+    if shown and config.data.path and shown != config.data.path:  # "other settings" hid that the file was another
+        trained_on = data_label(config.data.path, name=config.data.name)
+        st.caption(
+            f"Last run — trained on another data file ({fmt.md(trained_on)}): its losses and metrics are not this "
+            "dataset's."
+        )
+    elif current is not None and current.to_dict() != config.to_dict():
         st.caption(
             "Last run — trained with other settings than those above: its losses and metrics are not the new "
             "settings'. Press Train to train them."

@@ -336,6 +336,22 @@ def test_the_panel_of_a_run_trained_with_other_settings_says_so(home):
     assert not any(c.value.startswith("Last run") for c in at.caption)
 
 
+def test_the_panel_of_a_run_on_another_data_file_says_so(home):
+    # After loading another file, the panel showed the last run's losses and notes with no word that they were
+    # another dataset's ("other settings" at best; a browser audit).
+    at = open_app(PAGE, query=FAST)
+    at.button(key="train_start").click().run()
+    until(at, lambda at: any("finished after" in s.value for s in at.success))
+    at.query_params.clear()  # a browser leaving Train leaves its link behind; AppTest keeps it
+    at.switch_page("pages/data.py").run()
+    upload(at, "shop.csv", labelled_csv("click", "like"))
+    at.switch_page(PAGE).run()
+    assert not at.exception and at.session_state["dataset"]["name"] == "shop.csv"
+    assert [c.value for c in at.caption if c.value.startswith("Last run")] == [
+        "Last run — trained on another data file (sample\\:synthetic): its losses and metrics are not this dataset's."
+    ]
+
+
 def test_stop_ends_a_long_run_and_one_job_per_session(home):
     at = open_app(PAGE, query=LONG)
     at.button(key="train_start").click().run()

@@ -129,6 +129,32 @@ def test_a_task_constant_in_the_test_file_is_a_note_not_an_error(interactions, m
     assert "task 'click' has one class only in the test rows: its AUC is undefined" in prepared.notes
 
 
+def test_few_positive_test_rows_and_few_gauc_users_get_a_note(interactions, make_config):
+    # A sweep ranked its points on 8 test positives (AUCs 0.46-0.50), and a run showed GAUC 0.0000 from the one user
+    # with both classes, with no word (a browser audit).
+    train_part, test_part = interactions.iloc[:2500], interactions.iloc[2500:].assign(click=0)
+    test_part.loc[test_part.index[:8], "click"] = 1
+    users = test_part["user_id"].iloc[:8]
+    positives, rows = 8, len(test_part)
+    spread = 2 * ((rows + 1) / (12 * positives * (rows - positives))) ** 0.5
+
+    prepared = prepare(make_config(), train_part, test_part)
+
+    assert (
+        f"task 'click' has 8 positive rows among its {rows:,} test rows: its test AUC and LogLoss rest on them (an AUC "
+        f"moves by about ±{spread:.2f} by chance alone), so small differences between runs or sweep points mean nothing"
+    ) in prepared.notes
+    both = sum(test_part.loc[test_part["user_id"] == u, "click"].nunique() == 2 for u in users.unique())
+    assert 0 < both <= 8
+    assert (
+        f"task 'click': GAUC averages the only {both} test user{'s' if both > 1 else ''} with both a 0 and a 1 (a user "
+        "with one class has no AUC): read it with care"
+    ) in prepared.notes
+    assert not any(
+        "positive rows among" in n or "GAUC averages" in n for n in prepare(make_config(), interactions).notes
+    )
+
+
 def test_encoder_is_fitted_on_training_rows_only(interactions, make_config):
     config = make_config()
     config.split.method = "time"
