@@ -53,7 +53,8 @@ HOLDS_ALL = 0.999  # a value in this share of the positives or more (all of them
 HOLDS_ALL_LIFT = 20  # ...and this many times as common among them as among the negatives, or more...
 HOLDS_ALL_ROWS = 100  # ...with this many positives at least (30 of a feature in 99.5% of them are all 30 often)
 FLAG_SHARE = 0.25  # a flag's value in this share of the positives or more (and in MIN_CLASS_ROWS of them), and in
-# none of the negatives
+# none of the negatives, of which there are FLAG_NEGATIVES or more (none of 42 said little: a VIP flag on 5% of them)
+FLAG_NEGATIVES = 1_000
 
 
 @dataclass(frozen=True)
@@ -196,9 +197,10 @@ def _value_holding_positives(positives: np.ndarray, rows: np.ndarray) -> tuple[i
         return None
     p, q = positives / positives.sum(), negatives / negatives.sum()
     j = int(np.argmax(p))
-    if positives.sum() >= HOLDS_ALL_ROWS and p[j] >= HOLDS_ALL and p[j] >= HOLDS_ALL_LIFT * q[j]:
+    many = positives.sum() >= HOLDS_ALL_ROWS and negatives.sum() >= HOLDS_ALL_ROWS
+    if many and p[j] >= HOLDS_ALL and p[j] >= HOLDS_ALL_LIFT * q[j]:
         return j, (float(p[j]), float(q[j]))
-    if n_codes == 2:
+    if n_codes == 2 and negatives.sum() >= FLAG_NEGATIVES:
         for j in (0, 1):
             if positives[j] >= MIN_CLASS_ROWS and p[j] >= FLAG_SHARE and negatives[j] == 0:
                 return j, (float(p[j]), float(q[j]))

@@ -1442,7 +1442,11 @@ def parse_time(series: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(series):
         return _datetime_seconds(series)
     # utc=True: ISO strings with different offsets (summer/winter time) would otherwise raise.
-    parsed = pd.to_datetime(series, errors="coerce", format="mixed", utc=True, dayfirst=_day_first(series))
+    parsed = pd.to_datetime(series, errors="coerce", format="mixed", utc=True)
+    if _day_first(series):  # only the dates written 04.09.2024 or 13/04/2024: pandas read ISO ones day first too
+        numbered = series.astype(str).str.match(_NUMBERED_DATE) & series.notna()
+        day_first = pd.to_datetime(series[numbered], errors="coerce", format="mixed", utc=True, dayfirst=True)
+        parsed = parsed.where(~numbered, day_first.reindex(series.index))
     return _datetime_seconds(parsed)
 
 

@@ -1290,3 +1290,15 @@ def test_a_log_with_no_label_nor_0_1_column_is_said_to_hold_positives_only():
         "positives only, and a binary task needs negatives: sample items each user did not interact with as 0 rows "
         "(or add the items shown but not chosen) and a 0/1 column, 1 on the logged rows"
     )
+
+
+def test_iso_dates_beside_day_first_dates_keep_their_own_order():
+    # pandas read every value of the column day first once some were (04.09.2024, or 13/09/2024): 2024-09-04 became
+    # 9 April (a review).
+    cases = {
+        ("2024-09-04", "04.09.2024", "05.09.2024"): [(9, 4), (9, 4), (9, 5)],
+        ("2024-09-04T10:00:00Z", "13/09/2024", "2024/09/04"): [(9, 4), (9, 13), (9, 4)],
+    }
+    for column, expected in cases.items():
+        read = pd.to_datetime(parse_time(pd.Series(column)), unit="s")
+        assert [(t.month, t.day) for t in read] == expected, column
