@@ -774,6 +774,9 @@ _USER_TIME = (
 )
 
 
+USER_TIME_ROWS = 20_000
+
+
 def _user_time(column: str, series: pd.Series, users: pd.Series | None) -> bool:
     """A time column about the user, not the rows: named as a registration, expiry or birth date (signup_date,
     fecha_alta), or the same in each of the `users`' rows where they have several."""
@@ -781,7 +784,10 @@ def _user_time(column: str, series: pd.Series, users: pd.Series | None) -> bool:
         return True
     if users is None:
         return False
-    pairs = pd.DataFrame({"u": users.to_numpy()[:RECUR_ROWS], "t": series.to_numpy()[:RECUR_ROWS]}).dropna()
+    # The first USER_TIME_ROWS rows: a time of the rows varies within some user's rows there already (on 200,000 rows
+    # of text ids and timestamps this check took 0.35 s of a 1M-row file's inference)
+    pairs = pd.DataFrame({"u": users.iloc[:USER_TIME_ROWS].to_numpy(), "t": series.iloc[:USER_TIME_ROWS].to_numpy()})
+    pairs = pairs.dropna()
     sizes = pairs.groupby("u", sort=False).size()
     several = sizes.index[sizes > 1]
     if not len(several):
