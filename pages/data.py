@@ -401,9 +401,7 @@ def page() -> None:
         st.info(f"Loader: {fmt.plain(note)}")
     for note in info.get("inferred") or []:
         st.info(f"Inference: {fmt.plain(note)}")
-    if info.get("ignored"):
-        lines = "\n".join(f"- `{c}`: {why}" for c, why in info["ignored"].items())
-        st.info(f"Set to **ignore** by inference (change it below):\n{lines}")
+    ignored_slot = st.empty()  # filled once the schema editor has applied this run's edits (below)
     path = info["path"]
     rows = per_dataset(
         "data_profile_rows",
@@ -415,6 +413,14 @@ def page() -> None:
     distinct = dict(zip(summary["column"], summary["distinct"], strict=True))
     config, changes = schema_editor(state.experiment(), frame, distinct)
     state.save_experiment(config)
+    # Only the columns still ignored: one the user has given a role since is no longer news (an audit found
+    # 'watching_times' listed as set aside after it was made a label)
+    d = config.data
+    used = {d.user_col, d.item_col, d.time_col, *d.categorical, *d.numeric, *config.task_names}
+    ignored = {c: why for c, why in (info.get("ignored") or {}).items() if c not in used}
+    if ignored:
+        lines = "\n".join(f"- `{c}`: {fmt.plain(why)}" for c, why in ignored.items())
+        ignored_slot.info(f"Set to **ignore** by inference (change it below):\n{lines}")
     for change in changes:
         st.info(change)
     notes, warnings, problems = check(config, frame, path)

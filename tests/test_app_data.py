@@ -458,3 +458,14 @@ def test_a_twitter_style_timestamp_is_the_time_column_on_the_page():
     assert experiment(at).data.time_col == "utcTimestamp"
     assert "utcTimestamp" not in " ".join(i.value for i in at.info if "row id or free text" in i.value)
     assert [s.value for s in at.success][0].startswith("Ready to train: 1 task")
+
+
+def test_a_column_given_a_role_leaves_the_list_of_columns_inference_ignored():
+    # The list kept naming a column set aside after the user had made it a label or a feature (a browser audit).
+    at = upload(open_page(), "orders.csv", small_csv())
+    listed = [i.value for i in at.info if i.value.startswith("Set to **ignore** by inference")]
+    assert len(listed) == 1 and "`finished`: constant" in listed[0]  # 0 in every row
+
+    edit(at, {"finished": {"role": "numeric"}})
+
+    assert not [i.value for i in at.info if i.value.startswith("Set to **ignore** by inference")]
