@@ -929,6 +929,12 @@ def _missing_explained(frame: pd.DataFrame, label: str, missing: np.ndarray) -> 
     return None
 
 
+def _text_values(s: pd.Series) -> bool:
+    """Whether a label column (no missing values) holds text, not numbers or one 0/1 spelling."""
+    numeric = pd.to_numeric(s, errors="coerce") if not is_numeric(s) else s
+    return bool(numeric.isna().mean() > 0.5 and binary_coding(s) is None and (~_odd_values(s)).mean() < MOSTLY_BINARY)
+
+
 def _label_problems(
     frame: pd.DataFrame, task: TaskSpec, notes: list[str], source: str, training: bool = True
 ) -> list[str]:
@@ -942,22 +948,28 @@ def _label_problems(
         explained = _missing_explained(frame, task.name, missing)
         if explained is not None:
             column, values = explained
-            return [
+            problem = (
                 f"{where} (task) has missing values in {_where(s, missing)}, exactly the rows where '{column}' is "
                 f"{values}: the label is not recorded there, so drop those rows rather than fill them (a filled value "
                 f"would be made up; in pandas: df = df[df[{str(task.name)!r}].notna()])"
-            ]
-        problem = f"{where} (task) has missing values in {_where(s, missing)}: drop or fill those rows"
-        coding = binary_coding(s)
-        if coding is not None and set(coding[0].values()) == {1.0}:  # a flag written as 1 or empty
-            problem += f" (every other row holds {show_value(s.dropna().iloc[0])}: if empty means 0, fill them with 0)"
+            )
+        else:
+            problem = f"{where} (task) has missing values in {_where(s, missing)}: drop or fill those rows"
+            coding = binary_coding(s)
+            if coding is not None and set(coding[0].values()) == {1.0}:  # a flag written as 1 or empty
+                problem += (
+                    f" (every other row holds {show_value(s.dropna().iloc[0])}: if empty means 0, fill them with 0)"
+                )
+        # Text in the other rows is a problem too: one fixed, the next one showed (Mercari's category_name)
+        present = s[~missing]
+        if len(present) and _text_values(present) and (task.type == "regression" or present.nunique() > 2):
+            return [problem, _text_label_problem(present, where)]
         return [problem]
     if is_numeric(s):
         inf = ~np.isfinite(s.to_numpy(dtype=float))
         if inf.any():
             return [f"{where} (task) has infinite values in {_where(s, inf)}: fix or drop those rows"]
-    text = numeric.isna().mean() > 0.5 and binary_coding(s) is None and (~_odd_values(s)).mean() < MOSTLY_BINARY
-    if text and (task.type == "regression" or s.nunique() > 2):  # two words: _binary_problem asks to recode them
+    if _text_values(s) and (task.type == "regression" or s.nunique() > 2):  # two words: _binary_problem recodes
         return [_text_label_problem(s, where)]
     if task.type == "binary":
         coding = binary_coding(s)

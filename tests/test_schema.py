@@ -1302,3 +1302,21 @@ def test_iso_dates_beside_day_first_dates_keep_their_own_order():
     for column, expected in cases.items():
         read = pd.to_datetime(parse_time(pd.Series(column)), unit="s")
         assert [(t.month, t.day) for t in read] == expected, column
+
+
+def test_a_label_with_missing_values_and_text_gets_both_problems(interactions):
+    # Only the missing values were named; once filled, the text categories blocked the label again (Mercari's
+    # category_name made a label; a browser audit). Every validation problem is listed.
+    interactions["category_name"] = np.array(["Women/Tops", "Men/Shoes", "Kids/Toys", None])[
+        np.arange(len(interactions)) % 4
+    ]
+    config = ExperimentConfig(
+        data=DataConfig(categorical=["category"]), tasks=[TaskSpec("category_name", "regression")]
+    )
+
+    with pytest.raises(MtlrecError) as info:
+        validate(config, interactions)
+
+    missing, text = info.value.problems
+    assert missing.startswith("column 'category_name' (task) has missing values in ")
+    assert text.startswith("column 'category_name' holds text categories ('Women/Tops', 'Men/Shoes', 'Kids/Toys')")
