@@ -415,13 +415,20 @@ for cell, task in zip(cells, tasks, strict=True):
 if ranking_off := ranking_note(run.config.data):
     st.caption(f"No NDCG@{run.config.k} on the cards: {ranking_off}.")
 
+# Recommend needs a model and the user and item columns: without them the button led to a page that only
+# explained why not (a browser audit); the help says it here
+why_not = (
+    f"This run has no evaluated model: {run.model_problem}."
+    if not run.has_model
+    else f"Recommendations need user and item columns: {ranking_off}."
+    if ranking_off
+    else None
+)
 st.button(
     "Recommend for this run",
     icon=":material/recommend:",
-    disabled=not run.has_model,
-    help="Top-K items per user from this run's model."
-    if run.has_model
-    else f"This run has no evaluated model: {run.model_problem}.",
+    disabled=why_not is not None,
+    help=why_not or "Top-K items per user from this run's model.",
     on_click=runs.open_on_click,
     args=(run_id, "pages/recommend.py"),
 )

@@ -72,6 +72,20 @@ def test_a_finished_run_whose_model_file_was_deleted_says_so_on_recommend_and_re
     assert button.disabled and "model.pt is not in" in button.help
 
 
+def test_recommend_for_a_run_without_an_item_column_is_off_on_results_saying_why(home):
+    # The button led to a page that only explained why it could not recommend (a browser audit).
+    config = tiny_config(epochs=1)
+    config.data.path = "sample:synthetic"
+    config.data.item_col = None
+    config.data.categorical = [c for c in config.data.categorical if c != "item_id"]
+    run_id = RunStore(home).save(run_experiment(config, make_interactions(1000)), name="no items")
+
+    results = open_app("pages/results.py", session={RESULTS_RUN: run_id})
+
+    button = next(b for b in results.button if b.label == "Recommend for this run")
+    assert button.disabled and button.help.startswith("Recommendations need user and item columns: ")
+
+
 def test_a_sweep_whose_metric_is_undefined_at_every_point_says_why_it_has_no_front(home):
     frame = make_interactions(1500)
     frame.loc[frame.index[-500:], "like"] = 0  # the latest rows, the time split's test rows, hold no like
