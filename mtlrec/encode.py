@@ -164,6 +164,7 @@ class Encoder:
         self.tasks = [dataclasses.replace(t) for t in tasks]  # its own specs: a caller's later edits stay theirs
         self.max_vocab = max_vocab
         self.min_count = min_count
+        self.padded_: dict[str, dict[str, int]] = {}  # a loaded vocabulary's keys saved with spaces (see codes)
 
     def fit(self, frame: pd.DataFrame) -> Encoder:
         self.vocab_: dict[str, list[str]] = {}
@@ -214,7 +215,7 @@ class Encoder:
         keys = category_keys(values)
         found = pd.Index(self.vocab_[column], dtype=object).get_indexer(keys)
         unknown = found < 0
-        if unknown.any() and (padded := getattr(self, "padded_", {}).get(column)):
+        if unknown.any() and (padded := self.padded_.get(column)):
             # A vocabulary saved from a file read before mtlrec.io removed spaces around values (2026-12-06) holds
             # ' u196' where the data now reads 'u196': the run's users stayed its users, not unknown ones.
             found[unknown] = pd.Series(keys[unknown]).map(padded).fillna(-1).to_numpy(dtype=np.int64)

@@ -432,16 +432,18 @@ class RunStore:
         if not self.exists(run_id):
             return
         write_run_files(result, self.folder(run_id))
+        self.set_outcome(run_id, result.status, result.message, summary_of(result.config, result.metrics))
+
+    def set_outcome(self, run_id: str, status: str, message: str, summary: dict) -> None:
+        """Index a run's final status, its message and the summary the runs table shows (summary_of)."""
         self._execute(
             "UPDATE runs SET status=?, message=?, updated=?, summary=? WHERE id=?",
-            (
-                result.status,
-                result.message,
-                time.time(),
-                dumps(summary_of(result.config, result.metrics)),
-                run_id,
-            ),
+            (status, message, time.time(), dumps(summary), run_id),
         )
+
+    def set_summary(self, run_id: str, summary: dict) -> None:
+        """Index a run's summary again (its data moved, its epochs counted)."""
+        self._execute("UPDATE runs SET summary=?, updated=? WHERE id=?", (dumps(summary), time.time(), run_id))
 
     def fail(self, run_id: str, message: str) -> None:
         """Mark a run failed when training raised (the config and the history so far stay)."""
@@ -464,8 +466,7 @@ class RunStore:
         metrics = {"tasks": {}, "status": status, "message": message, "epochs_run": epochs}
         atomic_write_text(folder / "metrics.json", dumps(metrics))
         self.set_status(run_id, status, message)
-        summary = {**self.get(run_id)["summary"], "epochs_run": epochs}
-        self._execute("UPDATE runs SET summary=? WHERE id=?", (dumps(summary), run_id))
+        self.set_summary(run_id, {**self.get(run_id)["summary"], "epochs_run": epochs})
 
     def set_status(self, run_id: str, status: str, message: str = "") -> None:
         self.folder(run_id)

@@ -14,7 +14,6 @@ import io
 import json
 import math
 import re
-import shutil
 import time
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -155,13 +154,10 @@ def import_run(store: RunStore, files: dict[str, bytes], source: str, name: str 
         if relinked:  # data_files names the file here, so that Recommend's check of it reads the file here
             atomic_write_text(folder / "metrics.json", dumps(metrics))
         atomic_write_text(folder / RUN_INFO, json.dumps({"imported_from": origin, "source": source}, indent=2))
-        store._execute(
-            "UPDATE runs SET status=?, message=?, updated=?, summary=? WHERE id=?",
-            (status, str(metrics.get("message") or ""), time.time(), dumps(summary_of(config, metrics)), run_id),
-        )
+        store.set_outcome(run_id, status, str(metrics.get("message") or ""), summary_of(config, metrics))
     except BaseException:  # a full disk, say: no half-imported run left "running" (which nobody could delete)
-        store._execute("DELETE FROM runs WHERE id=?", (run_id,))
-        shutil.rmtree(folder, ignore_errors=True)
+        store.set_status(run_id, "failed", "the import failed")  # delete() refuses a run training in this process
+        store.delete(run_id)
         raise
     return run_id, notes
 
@@ -330,8 +326,7 @@ def relink(store: RunStore, run_id: str) -> bool:
         return False
     atomic_write_text(run.folder / "config.json", run.config.to_json())
     atomic_write_text(run.folder / "metrics.json", dumps(run.metrics))
-    summary = dumps(summary_of(run.config, run.metrics))
-    store._execute("UPDATE runs SET summary=?, updated=? WHERE id=?", (summary, time.time(), run_id))
+    store.set_summary(run_id, summary_of(run.config, run.metrics))
     return True
 
 

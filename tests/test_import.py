@@ -376,3 +376,17 @@ def test_a_generated_worlds_run_keeps_its_world_label_when_found_by_content(lab,
     new_id, _ = import_run(here, files, "zip")
     assert here.load(new_id).config.data.path == str(copy)
     assert here.get(new_id)["summary"]["data"] == "synthetic world (correlation -0.8, 3,000 rows, seed 0)"
+
+
+def test_an_import_that_fails_while_writing_leaves_no_run(lab, here, monkeypatch):
+    # A full disk after the run was indexed left it "running", which nobody could delete (a review).
+    store, run_id, *_ = lab
+    files = read_run_archive(store.export_zip(run_id))
+
+    def full(path, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(mtlrec.transfer, "atomic_write_bytes", full)
+    with pytest.raises(OSError):
+        import_run(here, files, "zip")
+    assert here.list() == [] and list(here.runs_dir.iterdir()) == []
