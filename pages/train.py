@@ -5,7 +5,6 @@ from ui.frame import guard
 guard("train")
 
 import copy  # noqa: E402
-from pathlib import Path  # noqa: E402
 from urllib.parse import unquote  # noqa: E402
 
 import streamlit as st  # noqa: E402
@@ -546,18 +545,11 @@ def saved_snapshot(run_id: str) -> tuple[JobState, ExperimentConfig] | None:
     return snap, config
 
 
-def same_data(path: str, other: str) -> bool:
-    """Whether two data paths hold the same data: the same path, or two uploads of the same bytes (kept in one
-    folder per content hash, under the names they were uploaded with)."""
-    a, b = Path(path), Path(other)
-    return path == other or (a.parent == b.parent and a.parent.parent.name == "datasets")
-
-
 def finished_panel(snap, config: ExperimentConfig, current: ExperimentConfig | None = None) -> None:
     """How the browser's latest run ended, its losses and metrics, and buttons to open it. With `current` (the
     settings on the page) other than the run's, a caption says the panel is the previous run's."""
     shown = (state.dataset() or {}).get("path")
-    if shown and config.data.path and not same_data(shown, config.data.path):  # "other settings" hid it
+    if shown and config.data.path and not state.same_data(shown, config.data.path):  # "other settings" hid it
         trained_on = data_label(config.data.path, name=config.data.name)
         st.caption(
             f"Last run — trained on another data file ({fmt.md(trained_on)}): its losses and metrics are not this "

@@ -217,6 +217,13 @@ def save_upload(name: str, data: bytes) -> str:
     return str(path)
 
 
+def same_data(path: str, other: str) -> bool:
+    """Whether two data paths hold the same data: the same path, or two uploads of the same bytes (save_upload keeps
+    them in one folder per content hash, under the names they were uploaded with)."""
+    a, b = Path(path), Path(other)
+    return path == other or (a.parent == b.parent and a.parent.parent.name == "datasets")
+
+
 def upload_limit_mb() -> int:
     """The upload size limit in MB (server.maxUploadSize): the browser enforces it, AppTest and scripts do not."""
     return int(st.get_option("server.maxUploadSize"))
