@@ -373,15 +373,21 @@ class RunStore:
     def __init__(self, home: str | Path | None = None):
         self.home = Path(home or default_home()).resolve()
         self.runs_dir = self.home / "runs"
-        self.runs_dir.mkdir(parents=True, exist_ok=True)
         self.db_path = self.home / "runs.db"
-        with self._connect() as db:
-            db.execute(
-                """CREATE TABLE IF NOT EXISTS runs (
-                    id TEXT PRIMARY KEY, name TEXT NOT NULL, status TEXT NOT NULL, message TEXT DEFAULT '',
-                    created REAL NOT NULL, updated REAL NOT NULL, pid INTEGER, sweep_id TEXT,
-                    summary TEXT DEFAULT '{}')"""
-            )
+        try:  # a --home or MTLREC_HOME naming a file, or a folder that cannot be written: a message, no traceback
+            self.runs_dir.mkdir(parents=True, exist_ok=True)
+            with self._connect() as db:
+                db.execute(
+                    """CREATE TABLE IF NOT EXISTS runs (
+                        id TEXT PRIMARY KEY, name TEXT NOT NULL, status TEXT NOT NULL, message TEXT DEFAULT '',
+                        created REAL NOT NULL, updated REAL NOT NULL, pid INTEGER, sweep_id TEXT,
+                        summary TEXT DEFAULT '{}')"""
+                )
+        except (OSError, sqlite3.Error) as exc:
+            raise MtlrecError(
+                f"the run store {self.home} cannot be used ({type(exc).__name__}: {exc}): give a folder that can be "
+                "written (--home, or MTLREC_HOME)"
+            ) from None
         with RunStore._recover_lock:  # once per process and home: runs left "running" by a dead process
             if str(self.home) not in RunStore._recovered:
                 RunStore._recovered.add(str(self.home))

@@ -284,6 +284,9 @@ def test_cli_import_adds_a_run_folder_to_the_store_and_refuses_a_non_run(lab, tm
     assert "nothing.zip does not exist" in capsys.readouterr().err
     assert main(["import", str(tmp_path), "--home", str(home)]) == 2
     assert "holds no config.json: it is not a run folder" in capsys.readouterr().err
+    (tmp_path / "a file").write_text("")  # --home naming a file ended in a NotADirectoryError traceback
+    assert main(["import", str(archive), "--home", str(tmp_path / "a file")]) == 2
+    assert "cannot be used (NotADirectoryError" in capsys.readouterr().err
 
 
 def test_the_runs_page_imports_an_uploaded_zip_once_and_lists_it(lab, tmp_path, monkeypatch):
