@@ -67,6 +67,33 @@ def _pairs(text: str | None, kind: type, flag: str) -> dict | None:
     return pairs
 
 
+class _FixAction(argparse.Action):
+    """--drop/--fill/--label: kept in one list (args.fixes) in the order given, as the fixes apply in order."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        fixes = list(getattr(namespace, "fixes", None) or [])
+        fixes.append((self.dest, values))
+        namespace.fixes = fixes
+
+
+def _fixes(args: argparse.Namespace) -> list[dict]:
+    from mtlrec.fixes import parse_fix
+
+    return [parse_fix(action, text) for action, text in getattr(args, "fixes", None) or []]
+
+
+def _fix_flags(parser: argparse.ArgumentParser) -> None:
+    fixes = parser.add_argument_group(
+        "fixes to the rows", "applied in the order given, each time the data is read, and saved in the run's config; "
+        "the file is not changed (repeat a flag for more)",
+    )  # fmt: skip
+    fixes.add_argument("--drop", action=_FixAction, metavar="WHERE",
+                       help="drop rows: 'COL missing' or 'COL OP VALUE' (OP: == != > >= < <=), e.g. 'rating == -1'")  # fmt: skip
+    fixes.add_argument("--fill", action=_FixAction, metavar="COL=VALUE", help="fill missing values, e.g. purchase=0")
+    fixes.add_argument("--label", action=_FixAction, metavar="NAME=WHERE",
+                       help="add a 0/1 label column: 1 where the condition holds, e.g. 'liked=rating >= 4'")  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mtlrec", description="Multi-task recommendation lab.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -89,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--categorical", help="columns to embed, comma-separated (others inferred)")
     train.add_argument("--numeric", help="numeric feature columns, comma-separated (others inferred)")
     train.add_argument("--exclude", help="columns to leave out (as features and as tasks), comma-separated")
+    _fix_flags(train)
     train.add_argument("--model", choices=list(MODEL_KINDS), help="architecture (default shared_bottom)")
     train.add_argument("--experts", type=int, help="MMoE/PLE: shared experts (per level for PLE; default 4)")
     train.add_argument("--task-experts", type=int, help="PLE: experts owned by each task, per level (default 1)")
@@ -132,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     infer = sub.add_parser("infer", help="print the schema inferred from a file")
     infer.add_argument("data")
+    _fix_flags(infer)
 
     rec = sub.add_parser("recommend", help="top-K items for a user from a trained run folder")
     rec.add_argument("--run", required=True, help="a folder written by `train --out`")
@@ -189,10 +218,12 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
     from mtlrec.schema import UNREADABLE_LABEL, label_hint
 
     loaded = None
+    fixes = _fixes(args)
     if args.config:
         config = ExperimentConfig.load(args.config)
         _point_at_data(config, args)
-        if any(getattr(args, flag, None) is not None for flag in SCHEMA_FLAGS):
+        config.data.fixes = list(config.data.fixes) + fixes  # more fixes, after the saved ones
+        if fixes or any(getattr(args, flag, None) is not None for flag in SCHEMA_FLAGS):
             # The data and task flags change the saved schema as the model and training flags change the rest;
             # the data is read to check the columns they name (and kept for the training).
             loaded = load_frames(config)
@@ -203,12 +234,13 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
     else:
         if not args.data:
             raise MtlrecError("give a data file (or --config DIR/config.json)")
-        config = ExperimentConfig(data=DataConfig(path=args.data, test_path=args.test_data))
+        config = ExperimentConfig(data=DataConfig(path=args.data, test_path=args.test_data, fixes=fixes))
         loaded = load_frames(config)
         frame = loaded.frame
         proposal = propose_schema(frame, args.data)
         d = proposal.data
         d.path, d.test_path = _stored(args.data), _stored(args.test_data)  # read as given, kept absolute
+        d.fixes = fixes
         config.data = d
         if not _list(args.tasks) and not proposal.tasks:
             raise MtlrecError(
@@ -557,23 +589,25 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def cmd_infer(args: argparse.Namespace) -> int:
     from mtlrec.data import propose_schema, resolve_data_path
+    from mtlrec.fixes import apply_fixes
     from mtlrec.io import read_table
     from mtlrec.schema import label_hint, time_notes
 
     table = read_table(resolve_data_path(args.data))
-    proposal = propose_schema(table.frame, args.data)
+    frame, fixed = apply_fixes(table.frame, _fixes(args), source=table.name)
+    proposal = propose_schema(frame, args.data)
     d = proposal.data
-    print(f"{table.name}: {len(table.frame):,} rows, {table.frame.shape[1]} columns")
-    for note in table.notes:
+    print(f"{table.name}: {len(frame):,} rows, {frame.shape[1]} columns")
+    for note in [*table.notes, *fixed]:
         print(f"note: {note}")
     print(f"user: {d.user_col}\nitem: {d.item_col}\ntime: {d.time_col}")
-    for note in time_notes(d.time_col, table.frame[d.time_col]) if d.time_col else []:
+    for note in time_notes(d.time_col, frame[d.time_col]) if d.time_col else []:
         print(f"note: {note}")  # how the times were read, where that was a choice (validation says it too)
     for note in proposal.notes:
         print(f"note: {note}")
     print("tasks: " + ", ".join(f"{t.name} ({t.type}{', log1p' if t.log1p else ''})" for t in proposal.tasks))
     if not proposal.tasks:
-        hint = label_hint(table.frame)
+        hint = label_hint(frame)
         print("no label column was recognised: name them with --tasks a,b,c when training" + hint)
     print("categorical: " + ", ".join(d.categorical))
     print("numeric: " + ", ".join(d.numeric))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mtlrec.errors import MtlrecError
+from mtlrec.fixes import fix_problems
 
 TASK_TYPES = ("binary", "regression")
 SPLIT_METHODS = ("random", "user", "time")
@@ -98,6 +99,10 @@ class DataConfig:
     numeric: list[str] = field(default_factory=list)  # standardised features
     max_vocab: int = 100_000  # per categorical column: the most frequent values kept, the rest share the OOV index
     min_count: int = 1  # values seen fewer times in training share the OOV index
+    # Changes to the rows made where they are read, in order (mtlrec.fixes): drop rows, fill missing values, make a
+    # 0/1 label, e.g. [{"drop": "purchase", "where": "missing"}, {"label": "liked", "from": "rating", "where": ">=",
+    # "value": 4}]. The file itself is never changed.
+    fixes: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -350,6 +355,7 @@ class ExperimentConfig:
             problems.append(f"test fraction must be between 0 and 1, got {s.test_frac}")
         if not 0 < s.val_frac < 1:
             problems.append(f"validation fraction must be between 0 and 1, got {s.val_frac}")
+        problems.extend(fix_problems(self.data.fixes))
         if self.data.user_col and self.data.user_col == self.data.item_col:
             problems.append(
                 f"column '{self.data.user_col}' is both the user and the item column: choose two different columns"

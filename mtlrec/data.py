@@ -14,6 +14,7 @@ import pandas as pd
 from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec
 from mtlrec.encode import Encoded, Encoder, category_keys
 from mtlrec.errors import MtlrecError
+from mtlrec.fixes import apply_fixes, how_to
 from mtlrec.io import read_table
 from mtlrec.leakage import find_leaks
 from mtlrec.schema import (
@@ -171,12 +172,15 @@ def load_frames(config: ExperimentConfig) -> Loaded:
         raise MtlrecError("no data file given: pass a file path or choose a bundled sample")
     table = read_table(resolve_data_path(config.data.path))
     notes = [f"{table.name}: {n}" for n in table.notes]
+    frame, fixed = apply_fixes(table.frame, config.data.fixes, source=table.name)
+    notes += [f"{table.name}: {n}" for n in fixed]
     test_frame = None
     if config.data.test_path:
         test = read_table(resolve_data_path(config.data.test_path))
         notes += [f"{test.name}: {n}" for n in test.notes]
-        test_frame = test.frame
-    return Loaded(table.frame, test_frame, notes)
+        test_frame, fixed = apply_fixes(test.frame, config.data.fixes, source=test.name)
+        notes += [f"{test.name}: {n}" for n in fixed]
+    return Loaded(frame, test_frame, notes)
 
 
 def _random_split(idx: np.ndarray, frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -348,13 +352,19 @@ def prepare(
     """Validate, split, fit the encoder on the training rows only, and encode every part once.
 
     Without `frame`, the config's files are read, or taken from `loaded` (their load_frames(config) already done).
+    The config's fixes (mtlrec.fixes) are applied to the rows read, and to a frame passed in that does not already
+    hold them.
     """
     notes: list[str] = []
     source = None
     if frame is not None:
         check_frame(frame)
+        frame, fixed = apply_fixes(frame, config.data.fixes, source=config.data.name)  # none when already fixed
+        notes += fixed
     if test_frame is not None:
         check_frame(test_frame, "the test table")
+        test_frame, fixed = apply_fixes(test_frame, config.data.fixes, source="the test table")
+        notes += [f"the test table: {n}" for n in fixed]
     if frame is None:
         frame, test_frame, file_notes = loaded or load_frames(config)
         notes = list(file_notes)
@@ -454,6 +464,7 @@ def prepare(
                     f"task '{task.name}' is above 0 in {relevant:.0%} of the test rows, "
                     f"and every such row counts as relevant for Recall@{config.k} and HitRate@{config.k}: they say "
                     f"little about its scores (NDCG@{config.k} weighs rows by their value); to rank by 'good' rows, "
-                    "add a 0/1 label (e.g. rating >= 4) as a binary task"
+                    f"add a 0/1 label as a binary task (e.g. 1 from its median up: "
+                    f"{how_to('label', f'good={task.name} >= {values.median():g}')})"
                 )
     return prepared

@@ -22,6 +22,7 @@ from mtlrec import fmt
 from mtlrec.config import ExperimentConfig, RecommendColumns, TaskSpec
 from mtlrec.encode import Encoder
 from mtlrec.errors import MtlrecError
+from mtlrec.fixes import apply_fixes
 from mtlrec.schema import epoch_units, negative_feedback, parse_time
 from mtlrec.train import predict_raw, resolve_device
 
@@ -208,6 +209,8 @@ class Recommender:
         d = config.data
         if not d.user_col or not d.item_col:
             raise MtlrecError("recommendations need a user column and an item column: set both in the schema")
+        # The rows the run was trained on: its fixes (dropped rows are no history), unless the frame holds them.
+        frame = apply_fixes(frame, d.fixes, source=Path(d.path).name if d.path else None)[0]
         used = [d.user_col, d.item_col, d.time_col, *d.categorical, *d.numeric]
         missing = [c for c in dict.fromkeys(used) if c and c not in frame.columns]
         if missing:  # the file changed since the run was trained

@@ -14,6 +14,7 @@ import streamlit as st  # noqa: E402
 from mtlrec import charts, fmt  # noqa: E402
 from mtlrec.config import ExperimentConfig, TaskSpec  # noqa: E402
 from mtlrec.errors import MtlrecError  # noqa: E402
+from mtlrec.fixes import CONDITIONS, apply_fixes, describe, fixes_key, parse_value  # noqa: E402
 from mtlrec.io import UPLOAD_TYPES  # noqa: E402
 from mtlrec.leakage import find_leaks  # noqa: E402
 from mtlrec.sample import SAMPLES  # noqa: E402
@@ -346,6 +347,139 @@ def validation(config: ExperimentConfig, notes: list[str], warnings: list[str], 
         st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
 
 
+FIX_ACTIONS = {"Drop rows": "drop", "Fill missing values": "fill", "Make a 0/1 label": "label"}
+FIX_WHERE = {"is missing": "missing", **{c: c for c in CONDITIONS[1:]}}
+FIX_PROBLEM = "schema_fix_problem"  # why the last fix asked for was not added (schema_: a new dataset clears it)
+FIX_CHANGES = "schema_fix_changes"  # what adding or removing a fix changed in the schema, said once
+
+
+def fix_rows(config: ExperimentConfig, frame: pd.DataFrame, problems: list[str]) -> None:
+    """Fixes to the rows (mtlrec.fixes): drop rows, fill missing values, make a 0/1 label from a column. They are
+    kept in the experiment (data.fixes) and applied wherever its data is read, so a browser is enough to act on the
+    validation's advice; the file itself is not changed."""
+    fixes = config.data.fixes
+    notes, failed = state.fixes_applied()
+    title = f"Fix the rows ({len(fixes)} {'fix' if len(fixes) == 1 else 'fixes'})" if fixes else "Fix the rows"
+    with st.expander(title, expanded=bool(problems or fixes), icon=":material/build:"):
+        st.caption(
+            "Drop rows, fill missing values or make a 0/1 label from a column (e.g. liked = rating >= 4). Fixes apply "
+            "in order each time the data is read (training, Recommend, a re-run) and are saved in the run's config; "
+            "the file itself is not changed. CLI: `--drop`, `--fill`, `--label`."
+        )
+        if failed:
+            st.error(fmt.plain(failed))
+        for i, fix in enumerate(fixes):
+            text, remove = st.columns([6, 1], vertical_alignment="center")
+            note = next((n.split(": ", 1)[1] for n in notes if n.startswith(f"fix {i + 1}: ")), "")
+            text.markdown(f"{i + 1}. {fmt.md(describe(fix))}" + (f"  \n:gray[{fmt.md(note)}]" if note else ""))
+            remove.button("Remove", key=f"schema_fix_remove_{i}", on_click=remove_fix, args=(i,),
+                          icon=":material/delete:")  # fmt: skip
+        for change in st.session_state.pop(FIX_CHANGES, []):
+            st.info(change)
+        action = FIX_ACTIONS[st.radio("Fix", list(FIX_ACTIONS), key="schema_fix_action", horizontal=True)]
+        cols = st.columns(4 if action == "label" else 3)
+        column = cols[0].selectbox(
+            "Column" if action != "label" else "From column", list(frame.columns), key="schema_fix_column"
+        )
+        where = "missing"
+        if action != "fill":
+            where = FIX_WHERE[cols[1].selectbox("Where", list(FIX_WHERE), key="schema_fix_where")]
+        if action == "fill" or where != "missing":
+            cols[2 if action != "fill" else 1].text_input(
+                "Value", key="schema_fix_value", placeholder="e.g. 4" if action != "fill" else "e.g. 0"
+            )
+        if action == "label":
+            cols[3].text_input("New label's name", key="schema_fix_name", placeholder="e.g. liked")
+        st.button("Add fix", key="schema_fix_add", on_click=add_fix, args=(action, column, where),
+                  icon=":material/add:")  # fmt: skip
+        problem = st.session_state.pop(FIX_PROBLEM, None)
+        if problem:
+            st.error(fmt.plain(problem))
+
+
+def _fix_value(frame: pd.DataFrame, column: str, text: str):
+    """The value typed for a fix: a number or true/false for such columns; as typed for a text column."""
+    values = frame[column] if column in frame.columns else None
+    if values is not None and not (
+        pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_datetime64_any_dtype(values.dtype)
+    ):
+        return text.strip()
+    return parse_value(text.strip())
+
+
+def add_fix(action: str, column: str, where: str) -> None:
+    """Add the fix the controls describe, when it applies to the rows; else say why (FIX_PROBLEM)."""
+    config, rows = state.experiment(), state.raw_frame()
+    if rows is None:
+        return
+    current = state.frame()
+    fix: dict = {action: column} if action != "label" else {"label": "", "from": column}
+    text = st.session_state.get("schema_fix_value", "")
+    if action != "fill":
+        fix["where"] = where
+    if action == "fill" or where != "missing":
+        if not str(text).strip():
+            st.session_state[FIX_PROBLEM] = "Give a value."
+            return
+        fix["value"] = _fix_value(current, column, str(text))
+    if action == "label":
+        name = str(st.session_state.get("schema_fix_name", "")).strip()
+        if not name:
+            st.session_state[FIX_PROBLEM] = "Give the new label a name, e.g. liked."
+            return
+        fix["label"] = name
+    fixes = [*config.data.fixes, fix]
+    try:
+        apply_fixes(rows, fixes, source=state.dataset()["name"])
+    except MtlrecError as exc:
+        st.session_state[FIX_PROBLEM] = exc.message
+        return
+    if fixes_key(fixes) == fixes_key(config.data.fixes):
+        return
+    config.data.fixes = fixes
+    changes = []
+    if action == "label":
+        config.tasks.append(TaskSpec(fix["label"], "binary", 1.0))
+        changes.append(f"'{fmt.md(fix['label'])}' is a new binary task (loss weight 1).")
+        d = config.data
+        if column in d.categorical or column in d.numeric:
+            # A feature the label is made from would hand the model the answer.
+            d.categorical = [c for c in d.categorical if c != column]
+            d.numeric = [c for c in d.numeric if c != column]
+            changes.append(
+                f"'{fmt.md(column)}' was a feature and is now ignored: the new label is made from it, so as a feature "
+                "it would give the answer away."
+            )
+    _fix_saved(config, changes)
+
+
+def remove_fix(index: int) -> None:
+    config, rows = state.experiment(), state.raw_frame()
+    fixes = [f for i, f in enumerate(config.data.fixes) if i != index]
+    removed = config.data.fixes[index]
+    if rows is not None:
+        try:
+            apply_fixes(rows, fixes, source=state.dataset()["name"])
+        except MtlrecError as exc:
+            st.session_state[FIX_PROBLEM] = f"Fix {index + 1} is needed by a later one: {exc.message}"
+            return
+    config.data.fixes = fixes
+    changes = []
+    if "label" in removed and removed["label"] in config.task_names:
+        config.tasks = [t for t in config.tasks if t.name != removed["label"]]
+        changes.append(f"'{fmt.md(removed['label'])}' is no longer a task: its column is gone with the fix.")
+    _fix_saved(config, changes)
+
+
+def _fix_saved(config: ExperimentConfig, changes: list[str]) -> None:
+    changes += [f"{fmt.md(note[0].upper() + note[1:])}." for note in config.conform()]
+    state.save_experiment(config)
+    st.session_state[FIX_CHANGES] = changes
+    st.session_state.pop(EDITOR_BASE, None)  # the editor shows the new columns and roles
+    for key in ("data_valid", "data_validation"):
+        st.session_state.pop(key, None)
+
+
 def plural(n: int, word: str) -> str:
     return word if n == 1 else word + "s"
 
@@ -396,19 +530,24 @@ def page() -> None:
     if frame is None:
         st.warning(f"The file behind **{fmt.md(info['name'])}** can no longer be read: load it again.")
         return
-    st.markdown(f"**{fmt.md(info['name'])}** · {fmt.count(info['rows'])} rows × {info['columns']} columns")
+    shape = f"{fmt.count(info['rows'])} rows × {info['columns']} columns"
+    if state.experiment().data.fixes:
+        shape += f"; after the fixes {fmt.count(len(frame))} rows × {frame.shape[1]} columns"
+    st.markdown(f"**{fmt.md(info['name'])}** · {shape}")
     for note in info.get("notes") or []:
         st.info(f"Loader: {fmt.plain(note)}")
     for note in info.get("inferred") or []:
         st.info(f"Inference: {fmt.plain(note)}")
     ignored_slot = st.empty()  # filled once the schema editor has applied this run's edits (below)
     path = info["path"]
+    fixes = state.experiment().data.fixes
+    version = path + (f" {fixes_key(fixes)}" if fixes else "")  # the rows shown: the file's, after the fixes
     rows = per_dataset(
         "data_profile_rows",
-        path,
+        version,
         lambda: frame.sample(n=PROFILE_ROWS, random_state=0) if len(frame) > PROFILE_ROWS else frame,
     )
-    summary = per_dataset("data_summary", path, lambda: column_summary(rows))
+    summary = per_dataset("data_summary", version, lambda: column_summary(rows))
     preview(frame, summary, len(rows))
     distinct = dict(zip(summary["column"], summary["distinct"], strict=True))
     config, changes = schema_editor(state.experiment(), frame, distinct)
@@ -423,7 +562,8 @@ def page() -> None:
         ignored_slot.info(f"Set to **ignore** by inference (change it below):\n{lines}")
     for change in changes:
         st.info(change)
-    notes, warnings, problems = check(config, frame, path)
+    notes, warnings, problems = check(config, frame, version)
+    fix_rows(config, frame, problems)
     validation(config, notes, warnings, problems)
     profile(config, rows, len(frame))
 

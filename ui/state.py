@@ -27,6 +27,7 @@ from mtlrec import fmt
 from mtlrec.config import ExperimentConfig
 from mtlrec.data import SAMPLE_PREFIX, propose_schema, resolve_data_path
 from mtlrec.errors import MtlrecError
+from mtlrec.fixes import apply_fixes, fixes_key
 from mtlrec.io import read_table
 from mtlrec.runs import RunStore
 from ui.jobs import session_jobs
@@ -35,6 +36,7 @@ from ui.jobs import session_jobs
 # "inferred" (inference's reasons and notes)}
 DATASET = "dataset"
 FRAME = "dataset_frame"  # the loaded DataFrame (this session only)
+FIXED = "dataset_fixed"  # (dataset path and fixes, the rows with the fixes applied, their notes, why not)
 EXPERIMENT = "experiment"  # ExperimentConfig.to_dict(): schema, tasks and every training setting
 RESULTS_RUN = "results_run_id"  # the run shown on Results and Recommend
 CLAMPED = "clamped_settings"  # notes on settings moved (into range, to fit new data) until a page shows them
@@ -103,7 +105,41 @@ def dataset() -> dict | None:
 
 
 def frame() -> pd.DataFrame | None:
-    """The current dataset's rows; reloaded from disk after a session restart when possible."""
+    """The current dataset's rows with the experiment's fixes applied (mtlrec.fixes, made on Data). When a fix
+    cannot be applied (fixes_applied() says why) the rows as read come back: validation then names what is missing."""
+    rows = raw_frame()
+    fixes = experiment().data.fixes
+    if rows is None or not fixes:
+        return rows
+    return _fixed(rows, fixes)[0]
+
+
+def fixes_applied() -> tuple[list[str], str | None]:
+    """What the experiment's fixes did to the current dataset (a note per fix) and why they could not be applied
+    (None when they were)."""
+    rows = raw_frame()
+    fixes = experiment().data.fixes
+    if rows is None or not fixes:
+        return [], None
+    return _fixed(rows, fixes)[1:]
+
+
+def _fixed(rows: pd.DataFrame, fixes: list[dict]) -> tuple[pd.DataFrame, list[str], str | None]:
+    """The rows with `fixes` applied, kept in session state for as long as the dataset and the fixes stay."""
+    key = (dataset()["path"], fixes_key(fixes))
+    held = st.session_state.get(FIXED)
+    if held is None or held[0] != key:
+        try:
+            fixed, notes = apply_fixes(rows, fixes)
+            held = (key, fixed, notes, None)
+        except MtlrecError as exc:
+            held = (key, rows, [], exc.message)
+        st.session_state[FIXED] = held
+    return held[1], held[2], held[3]
+
+
+def raw_frame() -> pd.DataFrame | None:
+    """The current dataset's rows as read; reloaded from disk after a session restart when possible."""
     info = dataset()
     if info is None:
         return None
@@ -156,6 +192,7 @@ def use_dataset(path: str, name: str, kind: str, table=None) -> None:
         "inferred": proposal.notes,
     }
     st.session_state[FRAME] = loaded
+    st.session_state.pop(FIXED, None)
     for key in ("data_valid", "data_validation"):
         st.session_state.pop(key, None)  # the Data page's verdict was about the previous dataset
     save_experiment(config)

@@ -1,0 +1,374 @@
+"""Fixes to the rows (mtlrec.fixes): drop rows, fill missing values, make a 0/1 label; in the library, through a
+run's config, on the command line and on the Data page."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import open_app, upload
+
+from mtlrec.cli import main
+from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec
+from mtlrec.data import load_frames, prepare
+from mtlrec.errors import MtlrecError
+from mtlrec.experiment import run_experiment
+from mtlrec.fixes import APPLIED, apply_fixes, describe, fix_problems, parse_fix
+
+
+def ratings(rows: int = 600, seed: int = 0) -> pd.DataFrame:
+    """A MovieLens-like log: 1-5 stars, some missing, no 0/1 label."""
+    rng = np.random.default_rng(seed)
+    stars = rng.integers(1, 6, rows).astype(float)
+    stars[::10] = np.nan
+    return pd.DataFrame(
+        {
+            "user_id": [f"u{i % 40}" for i in range(rows)],
+            "item_id": [f"i{(i * 7) % 60}" for i in range(rows)],
+            "genre": np.array(["drama", "comedy", "action"])[rng.integers(0, 3, rows)],
+            "age": rng.integers(18, 70, rows),
+            "rating": stars,
+            "watched": pd.to_datetime("2024-01-01") + pd.to_timedelta(rng.integers(0, 300, rows), unit="D"),
+        }
+    )
+
+
+# ------------------------------------------------------------------------------------------------ the library
+def test_a_label_is_1_where_the_condition_holds_0_elsewhere_and_missing_where_its_source_is():
+    frame = pd.DataFrame({"rating": [5.0, 3.0, np.nan, 4.0, 1.0]})
+
+    fixed, notes = apply_fixes(frame, [{"label": "liked", "from": "rating", "where": ">=", "value": 4}])
+
+    assert fixed["liked"].tolist()[:2] == [1.0, 0.0] and np.isnan(fixed["liked"][2])
+    assert fixed["liked"].tolist()[3:] == [1.0, 0.0]
+    assert notes == [
+        "fix 1: new label 'liked': 1 in 2 of 5 rows (40.0%) where 'rating' >= 4; missing in the 1 row where "
+        "'rating' is missing"
+    ]
+    assert "liked" not in frame  # the rows given are not changed
+
+
+def test_drop_and_fill_apply_in_order_and_say_how_many_rows_they_changed():
+    frame = pd.DataFrame({"click": [1, np.nan, 0, np.nan], "rating": [-1, 3, -1, 5]})
+    fixes = [{"drop": "rating", "where": "==", "value": -1}, {"fill": "click", "value": 0}]
+
+    fixed, notes = apply_fixes(frame, fixes)
+
+    assert fixed.to_dict("list") == {"click": [0.0, 0.0], "rating": [3, 5]}
+    assert list(fixed.index) == [0, 1]
+    assert notes == [
+        "fix 1: dropped 2 of 4 rows (50.0%) where 'rating' == -1",
+        "fix 2: filled 2 missing values of 'click' with 0",
+    ]
+    # the other order: the fill first, then the drop
+    fixed, _ = apply_fixes(frame, fixes[::-1])
+    assert fixed["click"].tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    ("fix", "kept"),
+    [
+        ({"drop": "genre", "where": "==", "value": "drama"}, ["comedy", None, "action"]),
+        ({"drop": "genre", "where": "!=", "value": "drama"}, ["drama", None]),
+        ({"drop": "genre", "where": "missing"}, ["drama", "comedy", "action"]),
+    ],
+)
+def test_text_columns_compare_as_text_and_missing_values_never_match_a_comparison(fix, kept):
+    frame = pd.DataFrame({"genre": ["drama", "comedy", None, "action"]})
+
+    fixed, _ = apply_fixes(frame, [fix])
+
+    assert [g if pd.notna(g) else None for g in fixed["genre"]] == kept
+
+
+def test_dates_compare_as_dates_and_true_false_columns_as_true_false():
+    frame = ratings(50)
+    frame["premium"] = [i % 2 == 0 for i in range(50)]
+
+    fixed, _ = apply_fixes(frame, [{"drop": "watched", "where": "<", "value": "2024-06-01"}])
+    assert (fixed["watched"] >= pd.Timestamp("2024-06-01")).all() and len(fixed) == (
+        frame["watched"] >= pd.Timestamp("2024-06-01")
+    ).sum()
+    fixed, _ = apply_fixes(frame, [{"label": "paid", "from": "premium", "where": "==", "value": "true"}])
+    assert fixed["paid"].tolist() == [int(p) for p in frame["premium"]]
+
+
+@pytest.mark.parametrize(
+    ("fix", "problem"),
+    [
+        ({"drop": "ratng", "where": "missing"}, "there is no column 'ratng'; the columns are: user_id, item_id"),
+        ({"drop": "rating", "where": ">", "value": "high"}, "the column holds numbers, and 'high' is not one"),
+        ({"drop": "genre", "where": ">", "value": "a"}, "the column holds text, which has no order: use == or !="),
+        ({"fill": "age", "value": "old"}, "the column holds numbers, and 'old' is not one"),
+        ({"drop": "watched", "where": ">", "value": "soon"}, "the column holds dates, and 'soon' is not one"),
+        ({"label": "genre", "from": "rating", "where": ">=", "value": 4}, "the data already has a column 'genre'"),
+        ({"drop": "age", "where": ">", "value": 0}, "every one of the 600 rows matches: no rows would be left"),
+    ],
+)
+def test_a_fix_that_cannot_apply_names_the_fix_the_file_and_what_is_wrong(fix, problem):
+    with pytest.raises(MtlrecError) as caught:
+        apply_fixes(ratings(), [{"fill": "rating", "value": 3}, fix], source="ratings.csv")
+
+    assert caught.value.source == "ratings.csv"
+    [message] = caught.value.problems
+    assert message.startswith(f"fix 2 ({describe(fix)}): {problem}")
+
+
+def test_fixes_that_are_not_well_formed_are_listed_by_the_config_check():
+    fixes = [{"drop": "a"}, {"fill": "b"}, {"label": "c", "from": "d", "where": "~", "value": 1}, {"x": 1}, "y"]
+
+    assert fix_problems(fixes) == [
+        "fix 1 (drop): 'where' must be one of missing, ==, !=, >, >=, <, <=, got None",
+        "fix 2 (fill): 'value' is missing: the value that fills the empty cells",
+        "fix 3 (label): 'where' must be one of missing, ==, !=, >, >=, <, <=, got '~'",
+        "fix 4 ({\"x\": 1}) must have exactly one of the keys 'drop', 'fill' or 'label'",
+        'fix 5 must be a JSON object such as {"fill": "purchase", "value": 0}, got \'y\'',
+    ]
+    config = ExperimentConfig(data=DataConfig(fixes=fixes[:1]), tasks=[TaskSpec("click")])
+    with pytest.raises(MtlrecError, match="fix 1 \\(drop\\): 'where' must be one of"):
+        config.check()
+
+
+def test_a_frame_already_fixed_is_not_fixed_twice_and_the_rows_as_read_are_not_marked():
+    frame = ratings()
+    fixes = [{"label": "liked", "from": "rating", "where": ">=", "value": 4}]
+
+    fixed, _ = apply_fixes(frame, fixes)
+    again, notes = apply_fixes(fixed, fixes)  # a second time would say 'liked' exists
+
+    assert again is fixed and notes == []
+    assert APPLIED not in frame.attrs
+
+
+# ------------------------------------------------------------------------------------------------ runs and configs
+def test_a_run_with_fixes_trains_on_the_fixed_rows_and_its_config_re_runs_to_the_same_metrics(tmp_path: Path):
+    path = tmp_path / "ratings.csv"
+    ratings(2000).to_csv(path, index=False)
+    fixes = [
+        {"drop": "rating", "where": "missing"},
+        {"label": "liked", "from": "rating", "where": ">=", "value": 4},
+    ]
+    config = ExperimentConfig(
+        data=DataConfig(
+            str(path),
+            user_col="user_id",
+            item_col="item_id",
+            categorical=["user_id", "item_id", "genre"],
+            numeric=["age"],
+            fixes=fixes,
+        ),  # fmt: skip
+        tasks=[TaskSpec("liked")],
+    )
+    config.model.size, config.train.epochs = "tiny", 1
+
+    loaded = load_frames(config)
+    prepared = prepare(config, loaded=loaded)
+    first = run_experiment(config)
+    again = run_experiment(ExperimentConfig.from_json(first.config.to_json()))
+
+    stars = ratings(2000)["rating"].dropna()
+    assert len(loaded.frame) == len(stars)
+    assert loaded.frame["liked"].tolist() == (stars >= 4).astype(int).tolist()
+    assert any("fix 1: dropped 200 of 2,000 rows" in n for n in prepared.notes)
+    assert first.config.data.fixes == fixes
+    assert again.metrics["tasks"] == first.metrics["tasks"]
+
+
+def test_a_test_file_gets_the_same_fixes_and_a_frame_passed_in_is_fixed_once(tmp_path: Path):
+    frame, test = ratings(800, seed=1), ratings(300, seed=2)
+    fixes = [{"fill": "rating", "value": 0}, {"label": "liked", "from": "rating", "where": ">=", "value": 4}]
+    config = ExperimentConfig(
+        data=DataConfig(categorical=["genre"], numeric=["age"], fixes=fixes), tasks=[TaskSpec("liked")]
+    )
+
+    prepared = prepare(config, frame, test)
+
+    assert prepared.test_frame["liked"].tolist() == (test["rating"].fillna(0) >= 4).astype(int).tolist()
+    assert len(prepared.frame) == len(frame)
+    fixed, _ = apply_fixes(frame, fixes)
+    assert prepare(config, fixed).frame["liked"].tolist() == fixed["liked"].tolist()  # not "'liked' exists"
+
+
+# ------------------------------------------------------------------------------------------------ command line
+@pytest.mark.parametrize(
+    ("action", "text", "fix"),
+    [
+        ("drop", "rating missing", {"drop": "rating", "where": "missing"}),
+        ("drop", "rating is missing", {"drop": "rating", "where": "missing"}),
+        ("drop", "rating == -1", {"drop": "rating", "where": "==", "value": -1}),
+        ("drop", "city!=Paris", {"drop": "city", "where": "!=", "value": "Paris"}),
+        ("drop", "code == '007'", {"drop": "code", "where": "==", "value": "007"}),
+        ("drop", "price <= 2.5", {"drop": "price", "where": "<=", "value": 2.5}),
+        ("fill", "click=0", {"fill": "click", "value": 0}),
+        ("fill", "device = unknown", {"fill": "device", "value": "unknown"}),
+        ("label", "liked=rating >= 4", {"label": "liked", "from": "rating", "where": ">=", "value": 4}),
+        ("label", "rated = rating missing", {"label": "rated", "from": "rating", "where": "missing"}),
+        ("label", "vip=premium==true", {"label": "vip", "from": "premium", "where": "==", "value": True}),
+    ],
+)
+def test_the_command_line_form_of_each_fix(action, text, fix):
+    assert parse_fix(action, text) == fix
+
+
+@pytest.mark.parametrize(
+    ("action", "text", "start"),
+    [
+        ("fill", "click", "--fill takes COLUMN=VALUE"),
+        ("label", "rating >= 4", "--label takes NAME=COLUMN OP VALUE"),
+        ("drop", "rating", "--drop takes COLUMN OP VALUE"),
+        ("drop", "rating >=", "--drop takes COLUMN OP VALUE"),
+    ],
+)
+def test_a_malformed_command_line_fix_says_the_form_it_takes(action, text, start):
+    with pytest.raises(MtlrecError) as caught:
+        parse_fix(action, text)
+    assert caught.value.message.startswith(start)
+
+
+def test_cli_fixes_train_in_the_order_given_and_are_saved_for_the_re_run(tmp_path: Path, capsys):
+    path = tmp_path / "ratings.csv"
+    ratings(1500).to_csv(path, index=False)
+    out = tmp_path / "run"
+
+    code = main(["train", str(path), "--label", "liked=rating >= 4", "--drop", "rating missing", "--tasks", "liked",
+                 "--size", "tiny", "--epochs", "1", "--quiet", "--out", str(out)])  # fmt: skip
+    printed = capsys.readouterr().out
+
+    assert code == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["data"]["fixes"] == [
+        {"label": "liked", "from": "rating", "where": ">=", "value": 4},
+        {"drop": "rating", "where": "missing"},
+    ]
+    assert "rating" not in config["data"]["numeric"] + config["data"]["categorical"]  # it holds the answer
+    assert "note: ratings.csv: fix 2: dropped 150 of 1,500 rows (10.0%) where 'rating' is missing" in printed
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert main(["train", "--config", str(out), "--out", str(tmp_path / "again"), "--quiet"]) == 0
+    assert json.loads((tmp_path / "again" / "metrics.json").read_text())["tasks"] == metrics["tasks"]
+
+
+def test_cli_a_fix_that_cannot_apply_is_a_message_and_exit_code_2(tmp_path: Path, capsys):
+    path = tmp_path / "ratings.csv"
+    ratings().to_csv(path, index=False)
+
+    code = main(["train", str(path), "--drop", "ratin == 3", "--out", str(tmp_path / "run")])
+
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ratings.csv: fix 1 (drop rows where 'ratin' == 3): there is no column 'ratin'")
+    assert "Traceback" not in err
+
+
+def test_cli_infer_shows_the_schema_of_the_fixed_rows(tmp_path: Path, capsys):
+    path = tmp_path / "ratings.csv"
+    ratings().to_csv(path, index=False)
+
+    assert main(["infer", str(path), "--drop", "rating missing", "--label", "liked=rating>=4"]) == 0
+
+    out = capsys.readouterr().out
+    assert out.startswith("ratings.csv: 540 rows, 7 columns\n")
+    assert "liked (binary)" in out
+
+
+# ------------------------------------------------------------------------------------------------ the Data page
+def _fix(at, action: str, column: str, where: str | None = None, value: str | None = None, name: str | None = None):
+    at.radio(key="schema_fix_action").set_value(action).run()
+    at.selectbox(key="schema_fix_column").set_value(column).run()
+    if where is not None:
+        at.selectbox(key="schema_fix_where").set_value(where).run()
+    if value is not None:
+        at.text_input(key="schema_fix_value").set_value(value)
+    if name is not None:
+        at.text_input(key="schema_fix_name").set_value(name)
+    at.button(key="schema_fix_add").click().run()
+    assert not at.exception
+    return at
+
+
+def _experiment(at) -> ExperimentConfig:
+    return ExperimentConfig.from_dict(at.session_state["experiment"])
+
+
+@pytest.mark.usefixtures("home")
+def test_data_page_a_missing_label_is_fixed_in_the_browser_and_a_new_label_made_and_removed():
+    at = upload(open_app("pages/data.py"), "ratings.csv", ratings().to_csv(index=False).encode())
+    assert _experiment(at).task_names == ["rating"]
+    assert any("'rating' (task) has missing values in 60 rows" in e.value for e in at.error)
+    assert any(x.label == "Fix the rows" for x in at.expander)
+
+    at = _fix(at, "Drop rows", "rating", "is missing")
+    assert not at.error and [s.value for s in at.success][0].startswith("Ready to train: 1 task")
+    assert any("after the fixes 540 rows × 6 columns" in m.value for m in at.markdown)
+    assert any("dropped 60 of 600 rows (10.0%)" in m.value for m in at.markdown)
+
+    at = _fix(at, "Make a 0/1 label", "rating", ">=", "4", "liked")
+    config = _experiment(at)
+    assert config.task_names == ["rating", "liked"]
+    assert config.data.fixes[1] == {"label": "liked", "from": "rating", "where": ">=", "value": 4}
+    assert "liked" in list(at.dataframe[0].value.columns)  # the preview shows the new column
+    assert any("'liked' is a new binary task" in i.value for i in at.info)
+
+    at.button(key="schema_fix_remove_1").click().run()
+    assert _experiment(at).task_names == ["rating"]
+    assert len(_experiment(at).data.fixes) == 1
+
+
+@pytest.mark.usefixtures("home")
+def test_data_page_a_label_made_from_a_feature_takes_the_feature_out_and_a_bad_value_is_said():
+    frame = ratings().assign(rating=lambda f: f["rating"].fillna(3), click=lambda f: (f.index % 3 == 0).astype(int))
+    at = upload(open_app("pages/data.py"), "log.csv", frame.to_csv(index=False).encode())
+    assert "age" in _experiment(at).data.numeric
+
+    at = _fix(at, "Make a 0/1 label", "age", ">", "old", "senior")
+    assert any("the column holds numbers, and 'old' is not one" in e.value for e in at.error)
+    assert _experiment(at).data.fixes == []
+
+    at = _fix(at, "Make a 0/1 label", "age", ">=", "40", "senior")
+    config = _experiment(at)
+    assert "senior" in config.task_names and "age" not in config.data.numeric
+    assert any("'age' was a feature and is now ignored" in i.value for i in at.info)
+
+
+@pytest.mark.usefixtures("home")
+def test_data_page_fixes_reach_training_once(stop_jobs):
+    at = upload(open_app("pages/data.py"), "ratings.csv", ratings(1200).to_csv(index=False).encode())
+    at = _fix(at, "Drop rows", "rating", "is missing")
+    at = _fix(at, "Make a 0/1 label", "rating", ">=", "4", "liked")
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+
+    at.button(key="train_start").click().run()
+
+    [job] = stop_jobs
+    state = job.join(120)
+    assert state.status == "finished", state.message
+    run = job.store.load(job.run_id)
+    assert run.config.data.fixes == _experiment(at).data.fixes
+    assert {"liked", "rating"} <= set(run.metrics["tasks"])
+
+
+def test_a_recommender_built_on_the_rows_as_read_applies_the_runs_fixes(tmp_path: Path):
+    from mtlrec.recommend import Recommender
+    from mtlrec.runs import RunStore
+
+    frame = ratings(1500)
+    fixes = [{"drop": "item_id", "where": "==", "value": "i7"}, {"fill": "rating", "value": 3},
+             {"label": "liked", "from": "rating", "where": ">=", "value": 4}]  # fmt: skip
+    config = ExperimentConfig(
+        data=DataConfig(
+            user_col="user_id", item_col="item_id", categorical=["user_id", "item_id", "genre"], fixes=fixes
+        ),  # fmt: skip
+        tasks=[TaskSpec("liked")],
+    )
+    config.model.size, config.train.epochs = "tiny", 1
+    store = RunStore(tmp_path / "store")
+    run = store.load(store.save(run_experiment(config, frame)))
+    model, encoder = run.load_model()
+
+    recommender = Recommender(model, encoder, run.config, frame)
+
+    assert "i7" not in set(recommender.recommend("u1", k=100, exclude_seen=False)["item"])
+    assert len(recommender.recommend("u1", k=100, exclude_seen=False)) == frame["item_id"].nunique() - 1
