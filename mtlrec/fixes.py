@@ -52,6 +52,7 @@ _KEYS = {
 # The frames' attribute recording which fixes they already hold (see apply_fixes): a frame the app fixed once is
 # passed on to training, which must not fix it again.
 APPLIED = "mtlrec_fixes"
+APPLIED_NOTES = "mtlrec_fix_notes"  # and what they did, for the run's notes
 
 
 # ------------------------------------------------------------------------------------------------ the fixes' form
@@ -199,7 +200,7 @@ def parse_value(text: str) -> Any:
 def apply_fixes(frame: pd.DataFrame, fixes: list[dict], source: str | None = None) -> tuple[pd.DataFrame, list[str]]:
     """The rows with the fixes applied in order, and a note per fix saying what it changed. MtlrecError names the
     fix and what is wrong (a column not in the data, a value of the wrong kind, no rows left). A frame that already
-    holds exactly these fixes (its attrs say so) comes back as it is."""
+    holds exactly these fixes (its attrs say so) comes back as it is, with the notes of when they were applied."""
     if not fixes:
         return frame, []
     problems = fix_problems(fixes)
@@ -207,7 +208,7 @@ def apply_fixes(frame: pd.DataFrame, fixes: list[dict], source: str | None = Non
         raise MtlrecError(problems, source="config")
     key = fixes_key(fixes)
     if frame.attrs.get(APPLIED) == key:
-        return frame, []
+        return frame, list(frame.attrs.get(APPLIED_NOTES) or [])
     notes = []
     for i, fix in enumerate(fixes, 1):
         try:
@@ -216,7 +217,7 @@ def apply_fixes(frame: pd.DataFrame, fixes: list[dict], source: str | None = Non
             raise MtlrecError([f"fix {i} ({describe(fix)}): {p}" for p in exc.problems], source=source) from None
         notes.append(f"fix {i}: {note}")
     frame = frame.reset_index(drop=True)
-    frame.attrs = {**frame.attrs, APPLIED: key}  # a new dict: the rows as read must not look fixed
+    frame.attrs = {**frame.attrs, APPLIED: key, APPLIED_NOTES: notes}  # a new dict: the rows as read stay unmarked
     return frame, notes
 
 

@@ -100,6 +100,10 @@ def status(row: dict) -> None:
         st.markdown(line)
 
 
+def _fixes(n: int) -> str:
+    return f"{n} {'fix' if n == 1 else 'fixes'} to the rows (see the notes)"
+
+
 def details(run) -> None:
     """Model, size, training effort, data and split of a loaded run; its notes folded away."""
     metrics, config = run.metrics, run.config
@@ -111,7 +115,9 @@ def details(run) -> None:
         f"**{config.model.kind}** · {config.model.size} · {fmt.count(metrics.get('params'))} parameters · "
         f"{epochs} · {fmt.seconds(metrics.get('train_seconds'))} training"
         + (f" · {fmt.count(rate)} rows/s" if rate else "")
-        + f"  \ndata {fmt.md(data_label(config.data.path, full=True, name=config.data.name)) or 'in memory'} · {config.split.method} split · "
+        + f"  \ndata {fmt.md(data_label(config.data.path, full=True, name=config.data.name)) or 'in memory'}"
+        + (f" with {_fixes(len(config.data.fixes))}" if config.data.fixes else "")
+        + f" · {config.split.method} split · "
         f"seed {config.train.seed}" + f" · run `{run.run_id}`"
     )
     notes = metrics.get("notes") or []

@@ -136,10 +136,10 @@ def test_a_frame_already_fixed_is_not_fixed_twice_and_the_rows_as_read_are_not_m
     frame = ratings()
     fixes = [{"label": "liked", "from": "rating", "where": ">=", "value": 4}]
 
-    fixed, _ = apply_fixes(frame, fixes)
-    again, notes = apply_fixes(fixed, fixes)  # a second time would say 'liked' exists
+    fixed, notes = apply_fixes(frame, fixes)
+    again, notes_again = apply_fixes(fixed, fixes)  # a second time would say 'liked' exists
 
-    assert again is fixed and notes == []
+    assert again is fixed and notes_again == notes
     assert APPLIED not in frame.attrs
 
 
@@ -347,6 +347,12 @@ def test_data_page_fixes_reach_training_once(stop_jobs):
     assert state.status == "finished", state.message
     run = job.store.load(job.run_id)
     assert run.config.data.fixes == _experiment(at).data.fixes
+    notes = run.metrics["notes"]
+    assert any(n.startswith("fix 1: dropped 120 of 1,200 rows (10.0%)") for n in notes), notes
+    assert sum(n.startswith("fix 2: new label 'liked'") for n in notes) == 1
+    at.switch_page("pages/results.py").run()
+    assert not at.exception
+    assert any("ratings.csv with 2 fixes to the rows (see the notes)" in m.value for m in at.markdown)
     assert {"liked", "rating"} <= set(run.metrics["tasks"])
 
 
