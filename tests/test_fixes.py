@@ -301,6 +301,7 @@ def test_data_page_a_missing_label_is_fixed_in_the_browser_and_a_new_label_made_
 
     at = _fix(at, "Drop rows", "rating", "is missing")
     assert not at.error and [s.value for s in at.success][0].startswith("Ready to train: 1 task")
+    assert any(m.value.endswith("1 fix to the rows (on Data)") for m in at.sidebar.markdown)
     assert any("after the fixes 540 rows × 6 columns" in m.value for m in at.markdown)
     assert any("dropped 60 of 600 rows (10.0%)" in m.value for m in at.markdown)
 

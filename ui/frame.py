@@ -109,7 +109,11 @@ def sidebar(slot=None):
         info = state.dataset()
         st.caption("Dataset")
         if info:
-            st.markdown(f"**{fmt.md(info['name'])}**  \n{fmt.count(info['rows'])} rows × {info['columns']} columns")
+            fixes = len(state.experiment().data.fixes)
+            fixed = f"  \n{fixes} {'fix' if fixes == 1 else 'fixes'} to the rows (on Data)" if fixes else ""
+            st.markdown(
+                f"**{fmt.md(info['name'])}**  \n{fmt.count(info['rows'])} rows × {info['columns']} columns{fixed}"
+            )
         else:
             st.markdown("None yet: load a sample or upload a file on **Home** or **Data**.")
         st.caption("Run")
