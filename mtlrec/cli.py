@@ -207,6 +207,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _label_fixes(fixes: list[dict], tasks: list[TaskSpec], data: DataConfig, args: argparse.Namespace) -> None:
+    """A label made with --label is a task (unless --tasks names the tasks), and the column it is made from is no
+    feature (it would give the answer away), unless --categorical or --numeric names it; as on the Data page."""
+    named = set(_list(args.categorical) or []) | set(_list(args.numeric) or [])
+    for fix in (f for f in fixes if "label" in f):
+        if args.tasks is None and fix["label"] not in [t.name for t in tasks]:
+            tasks.append(TaskSpec(fix["label"], "binary"))
+        source = fix["from"]
+        if source in [*data.categorical, *data.numeric] and source not in named:
+            data.categorical = [c for c in data.categorical if c != source]
+            data.numeric = [c for c in data.numeric if c != source]
+            print(
+                f"note: column '{source}' is not used as a feature: the label '{fix['label']}' is made from it (name "
+                "it with --categorical or --numeric to use it anyway)"
+            )
+
+
 SCHEMA_FLAGS = ("tasks", "task_types", "weights", "log1p", "no_log1p", "user_col", "item_col", "time_col",
                 "categorical", "numeric", "exclude")  # fmt: skip
 
@@ -228,6 +245,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
             # the data is read to check the columns they name (and kept for the training).
             loaded = load_frames(config)
             d = config.data
+            _label_fixes(fixes, config.tasks, d, args)
             _apply_schema_flags(
                 config, args, loaded.frame, d.path, config.tasks, list(d.categorical), list(d.numeric), inferred=False
             )
@@ -241,6 +259,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
         d = proposal.data
         d.path, d.test_path = _stored(args.data), _stored(args.test_data)  # read as given, kept absolute
         d.fixes = fixes
+        _label_fixes(fixes, proposal.tasks, d, args)
         config.data = d
         if not _list(args.tasks) and not proposal.tasks:
             raise MtlrecError(

@@ -457,7 +457,8 @@ def prepare(
                     "metrics (NDCG, Recall, HitRate) count a negative value as not relevant (0)"
                 )
             relevant = (values.dropna() > 0).mean() if values is not None and values.notna().any() else 0.0
-            if relevant >= ALL_RELEVANT:
+            derived = any(f.get("from") == task.name for f in config.data.fixes if isinstance(f, dict) and "label" in f)
+            if relevant >= ALL_RELEVANT and not derived:  # not when a 0/1 label is already made from it
                 # A rating of 1-5 is above 0 on every row: Recall and HitRate then count every row as relevant (a
                 # random ranking scored as the model's); NDCG still weighs the rows by their value.
                 notes.append(
@@ -465,6 +466,6 @@ def prepare(
                     f"and every such row counts as relevant for Recall@{config.k} and HitRate@{config.k}: they say "
                     f"little about its scores (NDCG@{config.k} weighs rows by their value); to rank by 'good' rows, "
                     f"add a 0/1 label as a binary task (e.g. 1 from its median up: "
-                    f"{how_to('label', f'good={task.name} >= {values.median():g}')})"
+                    f"{how_to('label', str(task.name), f'>= {values.median():g}', name='good')})"
                 )
     return prepared

@@ -96,12 +96,9 @@ def fix_problems(fixes: Any) -> list[str]:
         if action == "fill" and "value" not in fix:
             problems.append(f"{where} (fill): 'value' is missing: the value that fills the empty cells")
         value = fix.get("value")
-        if "value" in fix and not (
-            isinstance(value, str)
-            or (isinstance(value, int | float) and not isinstance(value, bool))
-            or value is None
-            or isinstance(value, bool)
-        ):
+        if isinstance(value, np.generic):
+            value = value.item()
+        if "value" in fix and not (value is None or isinstance(value, str | int | float | bool)):
             problems.append(f"{where} ({action}): 'value' must be a number, text or true/false, got {value!r}")
         elif isinstance(value, float) and not math.isfinite(value):
             problems.append(f"{where} ({action}): 'value' must be a finite number, got {value!r}")
@@ -130,42 +127,65 @@ def _shown(value: Any) -> str:
 
 
 def fixes_key(fixes: list[dict]) -> str:
-    """The fixes as canonical text: equal keys, equal fixes."""
-    return json.dumps(fixes, sort_keys=True, default=str)
+    """The fixes as canonical text: equal keys, equal fixes (numpy numbers as the numbers they are)."""
+    return json.dumps(fixes, sort_keys=True, default=lambda v: v.item() if isinstance(v, np.generic) else str(v))
 
 
 # ------------------------------------------------------------------------------------------------ the command line
-def how_to(action: str, text: str) -> str:
-    """Where a fix is made, for validation's advice: "on Data: Fix the rows; CLI: --drop 'rating missing'"."""
-    return f"on Data: Fix the rows; CLI: --{action} {shlex.quote(text)}"
+def how_to(action: str, column: str, rest: str, name: str | None = None) -> str:
+    """Where a fix is made, for validation's advice: "on Data: Fix the rows; CLI: `--drop 'rating missing'`" (a code
+    span: Markdown would show >= as ≥, which the CLI does not take). `rest` follows the column: "missing",
+    "== -1", "=0" (fill); a label's `name` comes first."""
+    text = f"{cli_column(column)}{'' if action == 'fill' else ' '}{rest}"
+    if name is not None:
+        text = f"{cli_column(name)}={text}"
+    return f"on Data: Fix the rows; CLI: `--{action} {shlex.quote(text)}`"
+
+
+def cli_column(name: str) -> str:
+    """A column name as the CLI's fix flags take it: in backticks when it holds an operator, '=' or a backtick."""
+    return f"`{name}`" if re.search(r"[=<>!`]", name) or name != name.strip() else name
 
 
 _OPERATOR = re.compile(r"(==|!=|>=|<=|>|<)")
 _MISSING = re.compile(r"^(?P<column>.+?)\s+(?:is\s+)?(?:missing|empty|na|nan|null)\s*$", re.IGNORECASE)
 
 
+def _quoted_name(text: str) -> tuple[str | None, str]:
+    """A leading `column name` in backticks (a name holding an operator or '='), and the text after it."""
+    match = re.match(r"^\s*`([^`]+)`(.*)$", text, re.DOTALL)
+    return (match.group(1), match.group(2)) if match else (None, text)
+
+
 def parse_fix(action: str, text: str) -> dict:
     """A fix from its command-line form: drop "COL missing" / "COL OP VALUE", fill "COL=VALUE", label
-    "NAME=COL OP VALUE" (NAME=COL missing). A value that reads as a number is one; quotes make it text ('"7"')."""
+    "NAME=COL OP VALUE" (NAME=COL missing). A column name holding an operator or '=' goes in backticks
+    ("`score>0` missing"). A value written as a plain number is one (4, -1, 0.5; not 007 or 1e3, which stay as
+    written and compare as numbers only with a number column); quotes make it text ('"7"')."""
     flag = f"--{action}"
     text = text.strip()
     if action == "fill":
-        column, sep, value = text.partition("=")
-        if not sep or not column.strip():
+        quoted, rest = _quoted_name(text)
+        column, sep, value = (quoted, *rest.strip().partition("=")[1:]) if quoted else text.partition("=")
+        if not sep or not (column or "").strip():
             raise MtlrecError(f"{flag} takes COLUMN=VALUE, e.g. {flag} purchase=0, got '{text}'")
-        return {"fill": column.strip(), "value": parse_value(value.strip())}
+        return {"fill": column if quoted else column.strip(), "value": parse_value(value.strip())}
     name = None
     if action == "label":
         # NAME=... : the first '=' that is not part of an operator (==, >=, <=, !=)
-        match = re.match(r"^([^=<>!]+)=(?!=)(.*)$", text)
-        if not match or not match.group(1).strip():
+        quoted, rest = _quoted_name(text)
+        match = re.match(r"^\s*=(?!=)(.*)$", rest, re.DOTALL) if quoted else re.match(r"^([^=<>!]+)=(?!=)(.*)$", text)
+        if not match or not (quoted or match.group(1).strip()):
             raise MtlrecError(f"{flag} takes NAME=COLUMN OP VALUE, e.g. {flag} \"liked=rating >= 4\", got '{text}'")
-        name, text = match.group(1).strip(), match.group(2).strip()
-    missing = _MISSING.match(text)
-    if missing and not _OPERATOR.search(text):
-        column, condition, value = missing.group("column").strip(), "missing", None
+        name, text = (quoted, match.group(1).strip()) if quoted else (match.group(1).strip(), match.group(2).strip())
+    quoted, rest = _quoted_name(text)
+    missing = _MISSING.match(text) if not quoted else _MISSING.match(f"x {rest.strip()}")
+    if missing and not _OPERATOR.search(rest if quoted else text):
+        column, condition, value = quoted or missing.group("column").strip(), "missing", None
     else:
-        parts = _OPERATOR.split(text, maxsplit=1)
+        parts = _OPERATOR.split(rest if quoted else text, maxsplit=1)
+        if quoted and len(parts) == 3:
+            parts[0] = quoted if not parts[0].strip() else ""
         if len(parts) != 3 or not parts[0].strip() or not parts[2].strip():
             example = '"rating == -1" or "purchase missing"' if action == "drop" else '"liked=rating >= 4"'
             raise MtlrecError(
@@ -173,7 +193,8 @@ def parse_fix(action: str, text: str) -> dict:
                 f"{', '.join(CONDITIONS[1:])}) or {'NAME=' if action == 'label' else ''}COLUMN missing, e.g. "
                 f"{flag} {example}, got '{text}'"
             )
-        column, condition, value = parts[0].strip(), parts[1], parse_value(parts[2].strip())
+        column = quoted or parts[0].strip()
+        condition, value = parts[1], parse_value(parts[2].strip())
     fix = {"drop": column} if action == "drop" else {"label": name, "from": column}
     fix["where"] = condition
     if condition != "missing":
@@ -182,18 +203,18 @@ def parse_fix(action: str, text: str) -> dict:
 
 
 def parse_value(text: str) -> Any:
-    """'4' -> 4, '0.5' -> 0.5, 'true' -> True, '"7"' or "'7'" -> '7' (text), anything else stays text."""
+    """'4' -> 4, '-1' -> -1, '0.5' -> 0.5, 'true' -> True; '"7"' or "'7'" -> '7' (text); anything else stays text
+    as written ('007', '1e3', '4.50': a number column still reads them as numbers, a text column compares them as
+    written)."""
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
         return text[1:-1]
     if text.lower() in ("true", "false"):
         return text.lower() == "true"
-    try:
-        number = float(text)
-    except ValueError:
-        return text
-    if not math.isfinite(number):
-        return text
-    return int(number) if re.fullmatch(r"[+-]?\d+", text) else number
+    if re.fullmatch(r"-?(0|[1-9]\d*)", text):
+        return int(text)
+    if re.fullmatch(r"-?(0|[1-9]\d*)\.\d*[1-9]", text):
+        return float(text)
+    return text
 
 
 # ------------------------------------------------------------------------------------------------ applying them
@@ -228,24 +249,20 @@ def _apply_one(frame: pd.DataFrame, fix: dict) -> tuple[pd.DataFrame, str]:
         raise MtlrecError(f"there is no column '{column}'; the columns are: {shown}")
     series = frame[column]
     n = len(frame)
+    if n == 0:
+        raise MtlrecError("there are no rows left to fix")
     if "fill" in fix:
-        missing = series.isna()
-        value = _typed(series, fix["value"], "fill")
-        if not missing.any():
-            return frame, f"'{column}' has no missing values: nothing filled"
-        if isinstance(series.dtype, pd.CategoricalDtype):
-            series = series.astype(object)
-        frame = frame.copy()
-        frame[column] = series.fillna(value)
-        return frame, f"filled {int(missing.sum()):,} missing values of '{column}' with {_shown(fix['value'])}"
+        return _fill(frame, column, fix)
     mask = _mask(series, fix)
+    matched = int(mask.sum())
+    unmatched = "" if matched or fix["where"] == "missing" else f": no row matches ({_values_seen(series)})"
     if "drop" in fix:
-        dropped = int(mask.sum())
-        if dropped == n:
+        if matched == n:
             raise MtlrecError(f"every one of the {n:,} rows matches: no rows would be left")
-        kept = frame.loc[~mask]
-        share = f" ({dropped / n:.1%})" if dropped else ""
-        return kept, f"dropped {dropped:,} of {n:,} rows{share} where '{column}' {_condition(fix)}"
+        share = f" ({matched / n:.1%})" if matched else ""
+        kept = "; row numbers in later messages count the rows kept" if matched else ""
+        note = f"dropped {matched:,} of {n:,} rows{share} where '{column}' {_condition(fix)}{unmatched}{kept}"
+        return frame.loc[~mask], note
     name = fix["label"]
     if name in frame.columns:
         raise MtlrecError(f"the data already has a column '{name}': give the new label another name")
@@ -257,12 +274,37 @@ def _apply_one(frame: pd.DataFrame, fix: dict) -> tuple[pd.DataFrame, str]:
         label = label.astype("int64")
     frame = frame.copy()
     frame[name] = label.to_numpy()
-    ones = int(mask.sum())
-    note = f"new label '{name}': 1 in {ones:,} of {n:,} rows ({ones / n:.1%}) where '{column}' {_condition(fix)}"
+    labelled = n - int(unknown.sum())
+    note = (
+        f"new label '{name}': 1 in {matched:,} of {labelled:,} rows ({matched / max(labelled, 1):.1%}) where "
+        f"'{column}' {_condition(fix)}"
+    )
     if unknown.any():
         rows = int(unknown.sum())
         note += f"; missing in the {rows:,} row{'' if rows == 1 else 's'} where '{column}' is missing"
-    return frame, note
+    return frame, note + unmatched
+
+
+def _fill(frame: pd.DataFrame, column: str, fix: dict) -> tuple[pd.DataFrame, str]:
+    series = frame[column]
+    missing = series.isna()
+    kind, values = _kind(series)
+    value = _value_as(kind, values, fix["value"], "fill")
+    if kind == "number" and pd.api.types.is_integer_dtype(series.dtype) and float(value) % 1:
+        raise MtlrecError(f"the column holds whole numbers, and {_shown(fix['value'])} is not one")
+    if kind == "time" and not pd.api.types.is_datetime64_any_dtype(series.dtype):
+        value = fix["value"]  # times written as text or numbers: filled as written
+    if not missing.any():
+        return frame, f"'{column}' has no missing values: nothing filled"
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        series = series.astype(object)
+    try:
+        filled = series.fillna(value)
+    except (TypeError, ValueError, OverflowError) as exc:  # a value the column's type cannot hold
+        raise MtlrecError(f"{_shown(fix['value'])} does not fit the column ({series.dtype}): {exc}") from None
+    frame = frame.copy()
+    frame[column] = filled
+    return frame, f"filled {int(missing.sum()):,} missing values of '{column}' with {_shown(fix['value'])}"
 
 
 def _mask(series: pd.Series, fix: dict) -> pd.Series:
@@ -270,56 +312,164 @@ def _mask(series: pd.Series, fix: dict) -> pd.Series:
     condition = fix["where"]
     if condition == "missing":
         return series.isna()
-    value = _typed(series, fix["value"], condition)
-    present = series.notna()
-    compared = _COMPARE[condition](series[present], value)
+    kind, values = _kind(series)
+    value = _value_as(kind, values, fix["value"], condition)
+    if _date_like(fix["value"]) and kind in ("number", "text"):
+        try:
+            values, value = _as_times(series, fix["value"])
+        except MtlrecError:
+            if kind == "number" or condition in ORDERED:
+                raise  # text that is no time is compared as text with == and !=
+    present = values.notna() & series.notna()
+    compared = _COMPARE[condition](values[present], value)
     result = pd.Series(False, index=series.index)
-    result[present] = compared.to_numpy(dtype=bool)
+    result[present] = np.asarray(compared, dtype=bool)
     return result
 
 
-def _typed(series: pd.Series, value: Any, how: str) -> Any:
-    """The fix's value as the column's kind of value: a number for a numeric column, a time for a time column, text
-    for text. MtlrecError when it is not one, or when an order (>, <) is asked of text."""
-    if value is None:
-        raise MtlrecError("the value is empty: give a number or a text")
+_NA_WORDS = ("missing", "empty", "na", "nan", "null", "none")
+
+
+def _kind(series: pd.Series) -> tuple[str, pd.Series]:
+    """What the column holds ("bool", "number", "time" or "text") and its values as that kind. A column of Python
+    objects (a CSV's true/false with empty cells, numbers beside missing values) is looked at value by value."""
     dtype = series.dtype
     if pd.api.types.is_bool_dtype(dtype):
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in ("true", "1", "1.0"):
-            return True
-        if text in ("false", "0", "0.0"):
-            return False
-        raise MtlrecError(f"the column holds true/false, and {_shown(value)} is neither")
+        return "bool", series
     if pd.api.types.is_numeric_dtype(dtype):
-        if isinstance(value, bool):
+        return "number", series
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "time", series
+    if isinstance(dtype, pd.CategoricalDtype):
+        return _kind(series.astype(object))
+    inferred = pd.api.types.infer_dtype(series, skipna=True)
+    if inferred == "boolean":
+        return "bool", series.astype(object)
+    if inferred in ("integer", "floating", "mixed-integer-float", "decimal"):
+        return "number", pd.to_numeric(series, errors="coerce")
+    if inferred in ("datetime", "datetime64"):
+        return "time", pd.to_datetime(series, errors="coerce", utc=True)
+    if inferred in ("mixed", "mixed-integer"):  # numbers and text side by side: compared by how they are written
+        return "text", series.map(lambda v: v if pd.isna(v) else _written(v))
+    return "text", series
+
+
+def _written(value: Any) -> str:
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value)).lower()
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _value_as(kind: str, values: pd.Series, value: Any, how: str) -> Any:
+    """The fix's value as the column's kind of value; MtlrecError when it is not one, or when an order (>, <) is
+    asked of text."""
+    if value is None:
+        raise MtlrecError("the value is empty: give a number or a text")
+    hint = (
+        " (to test for missing values, write the condition 'missing' instead of a value)"
+        if str(value).strip().lower() in _NA_WORDS
+        else ""
+    )
+    if kind == "bool":
+        if isinstance(value, bool | np.bool_):
+            return bool(value)
+        text = str(value).strip().lower()
+        if text in ("true", "1", "1.0", "yes"):
+            return True
+        if text in ("false", "0", "0.0", "no"):
+            return False
+        raise MtlrecError(f"the column holds true/false, and {_shown(value)} is neither{hint}")
+    if kind == "number":
+        if isinstance(value, bool | np.bool_):
             return int(value)
-        if isinstance(value, int | float):
+        if isinstance(value, int | float | np.integer | np.floating):
             return value
         try:
             number = float(str(value).strip())
         except ValueError:
-            raise MtlrecError(f"the column holds numbers, and {_shown(value)} is not one") from None
+            if _date_like(value) and how != "fill":
+                return value  # compared as a time (_as_times), when the numbers are epoch times
+            raise MtlrecError(f"the column holds numbers, and {_shown(value)} is not one{hint}") from None
         if not math.isfinite(number):
             raise MtlrecError(f"the column holds numbers, and {_shown(value)} is not a finite one")
         return number
-    if pd.api.types.is_datetime64_any_dtype(dtype):
-        try:
-            stamp = pd.Timestamp(str(value).strip()) if not isinstance(value, int | float) else None
-        except (ValueError, TypeError):
-            stamp = None
-        if stamp is None or stamp is pd.NaT:
-            raise MtlrecError(f"the column holds dates, and {_shown(value)} is not one: write it like 2024-05-01")
-        tz = getattr(dtype, "tz", None)
+    if kind == "time":
+        stamp = _stamp(value)
+        if stamp is None:
+            raise MtlrecError(f"the column holds dates, and {_shown(value)} is not one: write it like 2024-05-01{hint}")
+        tz = getattr(values.dtype, "tz", None)
         if tz is not None and stamp.tzinfo is None:
             stamp = stamp.tz_localize(tz)
         elif tz is None and stamp.tzinfo is not None:
             stamp = stamp.tz_convert(None)
         return stamp
-    if how in ORDERED:
-        raise MtlrecError("the column holds text, which has no order: use == or != (or make the column numbers first)")
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return value if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+    if how in ORDERED and not _date_like(value):
+        raise MtlrecError(
+            "the column holds text, which has no order: use == or != (or, for times, compare with a date like "
+            "2024-05-01)"
+        )
+    return value if isinstance(value, str) else _written(value)
+
+
+# A value written as a date (2024-05-01, 2024-05-01 12:00, 01/05/2024, 01.05.2024): compared as a time with a column
+# of dates written as text or of epoch numbers.
+_DATE = re.compile(
+    r"^\s*(\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?|\d{1,2}[/.]\d{1,2}[/.]\d{4})\s*$"
+)
+
+
+def _date_like(value: Any) -> bool:
+    return isinstance(value, str) and bool(_DATE.match(value))
+
+
+def _stamp(value: Any) -> pd.Timestamp | None:
+    if isinstance(value, int | float | bool | np.number):
+        return None
+    try:
+        stamp = pd.Timestamp(str(value).strip())
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return None if stamp is pd.NaT else stamp
+
+
+def _as_times(series: pd.Series, value: str) -> tuple[pd.Series, float]:
+    """A column of times written as text or as epoch numbers, and a date, both as epoch seconds (dates without a time
+    zone are UTC, as a timestamp column is read). MtlrecError when the column does not hold times."""
+    from mtlrec.schema import PLAUSIBLE_YEARS, parse_time
+
+    stamp = _stamp(value)
+    seconds = parse_time(series)
+    present = series.notna()
+    if present.any() and pd.api.types.is_numeric_dtype(seconds.dtype) and not _is_time_text(series):
+        # Epoch numbers in one unit stay as written: the unit is told by their size (about 1e9 s, 1e12 ms...).
+        size = float(seconds[present].abs().median())
+        powers = [p for p in range(4) if 1e8 * 1000**p <= size < 1e10 * 1000**p]
+        seconds = seconds / 1000 ** powers[0] if powers else seconds * np.nan
+    low, high = (pd.Timestamp(f"{y}-01-01", tz="UTC").timestamp() for y in PLAUSIBLE_YEARS)
+    plausible = seconds[present].between(low, high)
+    if stamp is None or not present.any() or plausible.mean() < 0.9:
+        raise MtlrecError(
+            f"{_shown(value)} is a date, but the column does not hold times (dates, or epoch seconds or milliseconds)"
+        )
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize("UTC")
+    return seconds, stamp.timestamp()
+
+
+def _is_time_text(series: pd.Series) -> bool:
+    """Dates written as text (parse_time read them as dates, not as numbers)."""
+    return (
+        not pd.api.types.is_numeric_dtype(series.dtype) and pd.to_numeric(series, errors="coerce").isna().mean() > 0.5
+    )
+
+
+def _values_seen(series: pd.Series) -> str:
+    """'its values are e.g. 'a', 'b', 'c'', for a condition that matched no row."""
+    values = pd.unique(series.dropna())[:3]
+    return "its values are e.g. " + ", ".join(_shown(_plain(v)) for v in values) if len(values) else "it is empty"
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value

@@ -8,6 +8,7 @@ marks "interrupted" instead of losing it.
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import json
 import math
@@ -28,6 +29,7 @@ import pandas as pd
 
 from mtlrec.config import PREDICTION_COLUMNS, ExperimentConfig, plain
 from mtlrec.errors import MtlrecError
+from mtlrec.fixes import fixes_key
 
 if TYPE_CHECKING:
     import torch
@@ -300,12 +302,18 @@ def _history_rows(path: Path) -> int:
 
 
 def data_key(config: ExperimentConfig, metrics: dict) -> str:
-    """What tells two runs' data apart: the files' SHA-256 (metrics.json's data_files), else their paths. Two
-    uploads both named data.csv are two datasets; the name alone said they were one."""
+    """What tells two runs' data apart: the files' SHA-256 (metrics.json's data_files), else their paths, and the
+    fixes made to their rows. Two uploads both named data.csv are two datasets; the name alone said they were one."""
     digests = [f.get("sha256") or "" for f in metrics.get("data_files") or []]
+    # Fixes to the rows (mtlrec.fixes) make other rows of the same files: other test rows, not comparable.
+    fixes = (
+        ""
+        if not config.data.fixes
+        else "|fixes:" + hashlib.sha256(fixes_key(config.data.fixes).encode()).hexdigest()[:16]
+    )
     if digests and all(digests):
-        return "sha256:" + "+".join(digests)
-    return "path:" + "+".join(str(p) for p in (config.data.path, config.data.test_path) if p)
+        return "sha256:" + "+".join(digests) + fixes
+    return "path:" + "+".join(str(p) for p in (config.data.path, config.data.test_path) if p) + fixes
 
 
 def data_groups(runs_data: list[tuple[str | None, str]]) -> list[set[str]]:

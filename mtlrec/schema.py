@@ -952,7 +952,7 @@ def _label_problems(
             problem = (
                 f"{where} (task) has missing values in {_where(s, missing)}, exactly the rows where '{column}' is "
                 f"{values}: the label is not recorded there, so drop those rows rather than fill them (a filled value "
-                f"would be made up; {how_to('drop', f'{task.name} missing')})"
+                f"would be made up; {how_to('drop', str(task.name), 'missing')})"
             )
         else:
             problem = f"{where} (task) has missing values in {_where(s, missing)}: drop or fill those rows "
@@ -960,10 +960,10 @@ def _label_problems(
             if coding is not None and set(coding[0].values()) == {1.0}:  # a flag written as 1 or empty
                 problem += (
                     f"(every other row holds {show_value(s.dropna().iloc[0])}: if empty means 0, fill them with 0; "
-                    f"{how_to('fill', f'{task.name}=0')})"
+                    f"{how_to('fill', str(task.name), '=0')})"
                 )
             else:
-                problem += f"({how_to('drop', f'{task.name} missing')})"
+                problem += f"({how_to('drop', str(task.name), 'missing')})"
         # Text in the other rows is a problem too: one fixed, the next one showed (Mercari's category_name)
         present = s[~missing]
         if len(present) and _text_values(present) and (task.type == "regression" or present.nunique() > 2):
@@ -1066,9 +1066,9 @@ def _missing_code(name: str, values: pd.Series) -> str | None:
     return (
         f"{shown} in {count:,} rows ({count / len(values):.0%}) is far below its other values ({show_value(rest.min())} "
         f"to {show_value(rest.max())}): it looks like a code for missing (e.g. watched but not rated), which trains "
-        f"as a value; if so, drop those rows ({how_to('drop', f'{name} == {shown}')}; in pandas: "
-        f"df = df[{column} != {shown}]), or make a 0/1 task of them (e.g. --label "
-        f"{shlex.quote(f'rated={name} != {shown}')})"
+        f"as a value; if so, drop those rows ({how_to('drop', str(name), f'== {shown}')}; in pandas: "
+        f"df = df[{column} != {shown}]), or make a 0/1 task of them (e.g. "
+        f"{how_to('label', str(name), f'!= {shown}', name='rated')})"
     )
 
 

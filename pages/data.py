@@ -351,16 +351,18 @@ FIX_ACTIONS = {"Drop rows": "drop", "Fill missing values": "fill", "Make a 0/1 l
 FIX_WHERE = {"is missing": "missing", **{c: c for c in CONDITIONS[1:]}}
 FIX_PROBLEM = "schema_fix_problem"  # why the last fix asked for was not added (schema_: a new dataset clears it)
 FIX_CHANGES = "schema_fix_changes"  # what adding or removing a fix changed in the schema, said once
+FIX_FEATURES = "schema_fix_features"  # new label -> (the feature it is made from, its role), given back on removal
 
 
-def fix_rows(config: ExperimentConfig, frame: pd.DataFrame, problems: list[str]) -> None:
+def fix_rows(config: ExperimentConfig, frame: pd.DataFrame, problems: list[str], notes: list[str]) -> None:
     """Fixes to the rows (mtlrec.fixes): drop rows, fill missing values, make a 0/1 label from a column. They are
     kept in the experiment (data.fixes) and applied wherever its data is read, so a browser is enough to act on the
     validation's advice; the file itself is not changed."""
     fixes = config.data.fixes
-    notes, failed = state.fixes_applied()
+    done, failed = state.fixes_applied()
     title = f"Fix the rows ({len(fixes)} {'fix' if len(fixes) == 1 else 'fixes'})" if fixes else "Fix the rows"
-    with st.expander(title, expanded=bool(problems or fixes), icon=":material/build:"):
+    advised = any("Fix the rows" in text for text in problems + notes)
+    with st.expander(title, expanded=bool(advised or fixes), icon=":material/build:"):
         st.caption(
             "Drop rows, fill missing values or make a 0/1 label from a column (e.g. liked = rating >= 4). Fixes apply "
             "in order each time the data is read (training, Recommend, a re-run) and are saved in the run's config; "
@@ -369,28 +371,32 @@ def fix_rows(config: ExperimentConfig, frame: pd.DataFrame, problems: list[str])
         if failed:
             st.error(fmt.plain(failed))
         for i, fix in enumerate(fixes):
-            text, remove = st.columns([6, 1], vertical_alignment="center")
-            note = next((n.split(": ", 1)[1] for n in notes if n.startswith(f"fix {i + 1}: ")), "")
-            text.markdown(f"{i + 1}. {fmt.md(describe(fix))}" + (f"  \n:gray[{fmt.md(note)}]" if note else ""))
+            text, remove = st.columns([5, 1], vertical_alignment="center")
+            note = next((n.split(": ", 1)[1] for n in done if n.startswith(f"fix {i + 1}: ")), "")
+            text.markdown(f"{i + 1}. `{describe(fix)}`" + (f"  \n:gray[{fmt.md(note)}]" if note else ""))
             remove.button("Remove", key=f"schema_fix_remove_{i}", on_click=remove_fix, args=(i,),
-                          icon=":material/delete:")  # fmt: skip
+                          icon=":material/delete:", help=f"Remove fix {i + 1}")  # fmt: skip
         for change in st.session_state.pop(FIX_CHANGES, []):
             st.info(change)
         action = FIX_ACTIONS[st.radio("Fix", list(FIX_ACTIONS), key="schema_fix_action", horizontal=True)]
-        cols = st.columns(4 if action == "label" else 3)
-        column = cols[0].selectbox(
-            "Column" if action != "label" else "From column", list(frame.columns), key="schema_fix_column"
-        )
         where = "missing"
         if action != "fill":
-            where = FIX_WHERE[cols[1].selectbox("Where", list(FIX_WHERE), key="schema_fix_where")]
-        if action == "fill" or where != "missing":
-            cols[2 if action != "fill" else 1].text_input(
-                "Value", key="schema_fix_value", placeholder="e.g. 4" if action != "fill" else "e.g. 0"
-            )
+            where = FIX_WHERE[st.session_state.get("schema_fix_where", "is missing")]
+        needs_value = action == "fill" or where != "missing"
+        cols = iter(st.columns(2 + needs_value + (action == "label")))
+        column = next(cols).selectbox(
+            "Column" if action != "label" else "From column", list(frame.columns), key="schema_fix_column"
+        )
+        if action != "fill":
+            next(cols).selectbox("Where", list(FIX_WHERE), key="schema_fix_where")
+        if needs_value:
+            next(cols).text_input(
+                "Value", key="schema_fix_value", placeholder="e.g. 4" if action != "fill" else "e.g. 0",
+                help="A number, true/false, a date like 2024-05-01, or text (as written; quotes are taken off).",
+            )  # fmt: skip
         if action == "label":
-            cols[3].text_input("New label's name", key="schema_fix_name", placeholder="e.g. liked")
-        st.button("Add fix", key="schema_fix_add", on_click=add_fix, args=(action, column, where),
+            next(cols).text_input("New label's name", key="schema_fix_name", placeholder="e.g. liked")
+        st.button("Add fix", key="schema_fix_add", on_click=add_fix, args=(action, column),
                   icon=":material/add:")  # fmt: skip
         problem = st.session_state.pop(FIX_PROBLEM, None)
         if problem:
@@ -398,43 +404,62 @@ def fix_rows(config: ExperimentConfig, frame: pd.DataFrame, problems: list[str])
 
 
 def _fix_value(frame: pd.DataFrame, column: str, text: str):
-    """The value typed for a fix: a number or true/false for such columns; as typed for a text column."""
+    """The value typed for a fix: text as written for a text column (quotes around it taken off), else read as the
+    CLI reads it (a number, true/false; a date stays text and is compared as a time)."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
     values = frame[column] if column in frame.columns else None
     if values is not None and not (
         pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_datetime64_any_dtype(values.dtype)
     ):
-        return text.strip()
-    return parse_value(text.strip())
+        return text
+    return parse_value(text)
 
 
-def add_fix(action: str, column: str, where: str) -> None:
+def _guarded(callback):
+    """A fix button's callback: a library bug it triggers is logged and said, never a traceback (see unexpected)."""
+
+    def run(*args) -> None:
+        try:
+            callback(*args)
+        except Exception as exc:  # noqa: BLE001 - see unexpected()
+            st.session_state[FIX_PROBLEM] = unexpected(exc, "changing the fixes")
+
+    return run
+
+
+@_guarded
+def add_fix(action: str, column: str) -> None:
     """Add the fix the controls describe, when it applies to the rows; else say why (FIX_PROBLEM)."""
     config, rows = state.experiment(), state.raw_frame()
     if rows is None:
         return
-    current = state.frame()
+    where = FIX_WHERE[st.session_state.get("schema_fix_where", "is missing")] if action != "fill" else None
     fix: dict = {action: column} if action != "label" else {"label": "", "from": column}
-    text = st.session_state.get("schema_fix_value", "")
-    if action != "fill":
+    text = str(st.session_state.get("schema_fix_value", ""))
+    if where is not None:
         fix["where"] = where
     if action == "fill" or where != "missing":
-        if not str(text).strip():
+        if not text.strip():
             st.session_state[FIX_PROBLEM] = "Give a value."
             return
-        fix["value"] = _fix_value(current, column, str(text))
+        fix["value"] = _fix_value(state.frame(), column, text)
     if action == "label":
         name = str(st.session_state.get("schema_fix_name", "")).strip()
         if not name:
             st.session_state[FIX_PROBLEM] = "Give the new label a name, e.g. liked."
             return
         fix["label"] = name
+    same = [i for i, f in enumerate(config.data.fixes, 1) if fixes_key([f]) == fixes_key([fix])]
+    if same:
+        st.session_state[FIX_PROBLEM] = f"This is fix {same[0]} already."
+        return
     fixes = [*config.data.fixes, fix]
     try:
         apply_fixes(rows, fixes, source=state.dataset()["name"])
     except MtlrecError as exc:
         st.session_state[FIX_PROBLEM] = exc.message
-        return
-    if fixes_key(fixes) == fixes_key(config.data.fixes):
         return
     config.data.fixes = fixes
     changes = []
@@ -442,33 +467,62 @@ def add_fix(action: str, column: str, where: str) -> None:
         config.tasks.append(TaskSpec(fix["label"], "binary", 1.0))
         changes.append(f"'{fmt.md(fix['label'])}' is a new binary task (loss weight 1).")
         d = config.data
-        if column in d.categorical or column in d.numeric:
+        role = "categorical" if column in d.categorical else "numeric" if column in d.numeric else None
+        if role is not None:
             # A feature the label is made from would hand the model the answer.
             d.categorical = [c for c in d.categorical if c != column]
             d.numeric = [c for c in d.numeric if c != column]
+            st.session_state.setdefault(FIX_FEATURES, {})[fix["label"]] = (column, role)
             changes.append(
                 f"'{fmt.md(column)}' was a feature and is now ignored: the new label is made from it, so as a feature "
                 "it would give the answer away."
             )
+    for key in ("schema_fix_value", "schema_fix_name"):  # a second click does not add the same fix again
+        st.session_state[key] = ""
     _fix_saved(config, changes)
 
 
+@_guarded
 def remove_fix(index: int) -> None:
     config, rows = state.experiment(), state.raw_frame()
+    if index >= len(config.data.fixes):
+        return  # a stale button (the list changed in another tab)
     fixes = [f for i, f in enumerate(config.data.fixes) if i != index]
     removed = config.data.fixes[index]
     if rows is not None:
         try:
             apply_fixes(rows, fixes, source=state.dataset()["name"])
-        except MtlrecError as exc:
-            st.session_state[FIX_PROBLEM] = f"Fix {index + 1} is needed by a later one: {exc.message}"
+        except MtlrecError:
+            needs = next(
+                i + 1
+                for i in range(index + 1, len(config.data.fixes))
+                if _fails(rows, [f for j, f in enumerate(config.data.fixes[: i + 1]) if j != index])
+            )
+            st.session_state[FIX_PROBLEM] = (
+                f"Fix {index + 1} cannot be removed while fix {needs} ({describe(config.data.fixes[needs - 1])}) "
+                "needs what it makes: remove that one first."
+            )
             return
     config.data.fixes = fixes
     changes = []
     if "label" in removed and removed["label"] in config.task_names:
         config.tasks = [t for t in config.tasks if t.name != removed["label"]]
         changes.append(f"'{fmt.md(removed['label'])}' is no longer a task: its column is gone with the fix.")
+    if "label" in removed:
+        column, role = st.session_state.get(FIX_FEATURES, {}).pop(removed["label"], (None, None))
+        d = config.data
+        if column is not None and column not in [*d.categorical, *d.numeric, *config.task_names]:
+            (d.categorical if role == "categorical" else d.numeric).append(column)
+            changes.append(f"'{fmt.md(column)}' is a {role} feature again, as it was before the label was made.")
     _fix_saved(config, changes)
+
+
+def _fails(rows: pd.DataFrame, fixes: list[dict]) -> bool:
+    try:
+        apply_fixes(rows, fixes)
+    except MtlrecError:
+        return True
+    return False
 
 
 def _fix_saved(config: ExperimentConfig, changes: list[str]) -> None:
@@ -563,7 +617,7 @@ def page() -> None:
     for change in changes:
         st.info(change)
     notes, warnings, problems = check(config, frame, version)
-    fix_rows(config, frame, problems)
+    fix_rows(config, frame, problems, notes)
     validation(config, notes, warnings, problems)
     profile(config, rows, len(frame))
 

@@ -22,6 +22,7 @@ from mtlrec.config import (  # noqa: E402
     resolve_funnel,
 )
 from mtlrec.errors import MtlrecError  # noqa: E402
+from mtlrec.fixes import fixes_key  # noqa: E402
 from mtlrec.jobs import JobState  # noqa: E402
 from mtlrec.runs import data_label  # noqa: E402
 from mtlrec.schema import funnel_breaches  # noqa: E402
@@ -274,7 +275,7 @@ def funnel_controls(config: ExperimentConfig, chosen: list[str]) -> None:
     except MtlrecError as exc:
         st.warning("\n".join(f"- {p}" for p in exc.problems))
         return
-    key = (state.dataset()["path"], tuple(sorted(funnel.items())))
+    key = (state.dataset()["path"], tuple(sorted(funnel.items())), fixes_key(config.data.fixes))
     cached = st.session_state.get(BREACHES)
     if cached is None or cached[0] != key:  # a pass over every row (about 1 s for 2M rows of yes/no text labels)
         cached = st.session_state[BREACHES] = (key, funnel_breaches(config, state.frame()))

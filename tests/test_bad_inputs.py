@@ -86,9 +86,9 @@ BINARY_SPELLINGS = "recode them as 0/1 (accepted as they are: 0/1, -1/1, true/fa
 # Files that load, whose inferred schema validation refuses: the one problem it lists.
 CHECK = {
     "label_blank.csv": "column 'click' (task) has missing values in 2 rows (rows 7, 18, e.g. empty): drop or fill "
-    "those rows (on Data: Fix the rows; CLI: --drop 'click missing')",
+    "those rows (on Data: Fix the rows; CLI: `--drop 'click missing'`)",
     "label_nan.csv": "column 'click' (task) has missing values in 1 row (row 41, e.g. empty): drop or fill those rows "
-    "(on Data: Fix the rows; CLI: --drop 'click missing')",
+    "(on Data: Fix the rows; CLI: `--drop 'click missing'`)",
     "label_inf.csv": "column 'click' (task) has infinite values in 1 row (row 41, e.g. inf): fix or drop those rows",
     "label_one_two.csv": "column 'click' is a binary task but has 2 distinct values (1, 2), and which one means "
     f"positive is ambiguous: {BINARY_SPELLINGS}regression task or a feature",

@@ -427,8 +427,8 @@ def test_a_regression_task_above_0_on_nearly_every_row_says_recall_and_hitrate_c
     assert notes == [
         "task 'watch_time' is above 0 in 100% of the test rows, and every such row counts as relevant for Recall@10 "
         "and HitRate@10: they say little about its scores (NDCG@10 weighs rows by their value); to rank by 'good' "
-        "rows, add a 0/1 label as a binary task (e.g. 1 from its median up: on Data: Fix the rows; CLI: --label "
-        "'good=watch_time >= 3')"
+        "rows, add a 0/1 label as a binary task (e.g. 1 from its median up: on Data: Fix the rows; CLI: "
+        "`--label 'good=watch_time >= 3'`)"
     ]
     watched = interactions.assign(watch_time=interactions["watch_time"] * interactions["click"])  # 0 unless clicked
     assert not [n for n in prepare(config, watched).notes if "counts as relevant" in n]

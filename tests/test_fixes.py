@@ -45,7 +45,7 @@ def test_a_label_is_1_where_the_condition_holds_0_elsewhere_and_missing_where_it
     assert fixed["liked"].tolist()[:2] == [1.0, 0.0] and np.isnan(fixed["liked"][2])
     assert fixed["liked"].tolist()[3:] == [1.0, 0.0]
     assert notes == [
-        "fix 1: new label 'liked': 1 in 2 of 5 rows (40.0%) where 'rating' >= 4; missing in the 1 row where "
+        "fix 1: new label 'liked': 1 in 2 of 4 rows (50.0%) where 'rating' >= 4; missing in the 1 row where "
         "'rating' is missing"
     ]
     assert "liked" not in frame  # the rows given are not changed
@@ -60,7 +60,7 @@ def test_drop_and_fill_apply_in_order_and_say_how_many_rows_they_changed():
     assert fixed.to_dict("list") == {"click": [0.0, 0.0], "rating": [3, 5]}
     assert list(fixed.index) == [0, 1]
     assert notes == [
-        "fix 1: dropped 2 of 4 rows (50.0%) where 'rating' == -1",
+        "fix 1: dropped 2 of 4 rows (50.0%) where 'rating' == -1; row numbers in later messages count the rows kept",
         "fix 2: filled 2 missing values of 'click' with 0",
     ]
     # the other order: the fill first, then the drop
@@ -379,3 +379,165 @@ def test_a_recommender_built_on_the_rows_as_read_applies_the_runs_fixes(tmp_path
 
     assert "i7" not in set(recommender.recommend("u1", k=100, exclude_seen=False)["item"])
     assert len(recommender.recommend("u1", k=100, exclude_seen=False)) == frame["item_id"].nunique() - 1
+
+
+# ------------------------------------------------------------------------------------------------ review findings
+def test_true_false_written_with_empty_cells_compares_and_fills_as_true_false(tmp_path: Path):
+    # A CSV's true / (empty) / false column reads as Python objects: compared as the text 'true', nothing matched.
+    path = tmp_path / "f.csv"
+    path.write_text("flag,x\ntrue,1\n,2\nfalse,3\ntrue,4\n")
+    from mtlrec.io import read_table
+
+    frame = read_table(str(path)).frame
+
+    dropped, notes = apply_fixes(frame, [parse_fix("drop", "flag == true")])
+    assert dropped["x"].tolist() == [2, 3] and notes[0].startswith("fix 1: dropped 2 of 4 rows")
+    filled, _ = apply_fixes(frame, [parse_fix("fill", "flag=false")])
+    assert filled["flag"].tolist() == [True, False, False, True]
+
+
+def test_a_value_that_does_not_fit_a_nullable_integer_column_is_a_message_not_a_traceback():
+    frame = pd.DataFrame({"n": pd.array([1, None, 3], dtype="Int64")})
+
+    with pytest.raises(MtlrecError, match="the column holds whole numbers, and 0.5 is not one"):
+        apply_fixes(frame, [{"fill": "n", "value": 0.5}])
+    assert apply_fixes(frame, [{"fill": "n", "value": 0}])[0]["n"].tolist() == [1, 0, 3]
+
+
+@pytest.mark.parametrize(
+    ("values", "kept"),
+    [
+        (["2024-01-05", "2024-07-01", "2024-03-09 10:00", None], [1, 3]),  # dates written as text (a CSV)
+        ([1704412800, 1719792000, 1709978400, None], [1, 3]),  # epoch seconds
+        ([1704412800000, 1719792000000, 1709978400000, None], [1, 3]),  # epoch milliseconds
+    ],
+)
+def test_a_date_compares_with_times_written_as_text_or_as_epoch_numbers(values, kept):
+    frame = pd.DataFrame({"ts": values, "row": [0, 1, 2, 3]})
+
+    fixed, _ = apply_fixes(frame, [parse_fix("drop", "ts < 2024-06-01")])
+
+    assert fixed["row"].tolist() == kept  # a missing time never matches: row 3 stays
+
+
+def test_a_date_against_numbers_that_are_not_times_or_text_that_is_not_dates_is_said():
+    frame = pd.DataFrame({"price": [3.5, 12.0], "city": ["Paris", "Lyon"]})
+
+    with pytest.raises(MtlrecError, match="is a date, but the column does not hold times"):
+        apply_fixes(frame, [parse_fix("drop", "price < 2024-06-01")])
+    with pytest.raises(MtlrecError, match="the column holds text, which has no order"):
+        apply_fixes(frame, [parse_fix("drop", "city > Lyon")])
+    assert len(apply_fixes(frame, [parse_fix("drop", "city == 2024-06-01")])[0]) == 2  # == on text: as text
+
+
+def test_a_condition_that_matches_no_row_says_so_with_the_columns_values():
+    frame = pd.DataFrame({"category": ["Unknown", "Books", "Toys"]})
+
+    _, notes = apply_fixes(frame, [{"drop": "category", "where": "==", "value": "unknown"}])
+
+    assert notes == [
+        "fix 1: dropped 0 of 3 rows where 'category' == 'unknown': no row matches (its values are e.g. 'Unknown', "
+        "'Books', 'Toys')"
+    ]
+
+
+def test_values_on_the_command_line_keep_how_they_are_written_for_text_columns():
+    assert [parse_fix("drop", f"code == {v}")["value"] for v in ("7", "-1", "0.5", "007", "1e3", "4.50")] == [
+        7, -1, 0.5, "007", "1e3", "4.50",
+    ]  # fmt: skip
+    codes = pd.DataFrame({"code": ["007", "7", "1e3"], "n": [7.0, 1000.0, 4.5]})
+    assert apply_fixes(codes, [parse_fix("drop", "code == 007")])[0]["code"].tolist() == ["7", "1e3"]
+    assert apply_fixes(codes, [parse_fix("drop", "n == 1e3")])[0]["n"].tolist() == [7.0, 4.5]
+
+
+def test_column_names_with_operators_go_in_backticks_and_validation_advice_writes_them_so():
+    from mtlrec.fixes import how_to
+
+    assert parse_fix("drop", "`score>0` missing") == {"drop": "score>0", "where": "missing"}
+    assert parse_fix("drop", "`a==b` != 3") == {"drop": "a==b", "where": "!=", "value": 3}
+    assert parse_fix("fill", "`x=y`=0") == {"fill": "x=y", "value": 0}
+    assert parse_fix("label", "`p>q`=`c<d` >= 1") == {"label": "p>q", "from": "c<d", "where": ">=", "value": 1}
+    assert how_to("drop", "score>0", "missing") == "on Data: Fix the rows; CLI: `--drop '`score>0` missing'`"
+    frame = pd.DataFrame({"score>0": [1, None, 0]})
+    assert len(apply_fixes(frame, [parse_fix("drop", "`score>0` missing")])[0]) == 2
+
+
+def test_runs_on_the_same_file_with_other_fixes_are_not_the_same_data():
+    from mtlrec.runs import data_key
+
+    metrics = {"data_files": [{"sha256": "ab"}]}
+    plain_run = ExperimentConfig(data=DataConfig(path="x.csv"))
+    fixed_run = ExperimentConfig(data=DataConfig(path="x.csv", fixes=[{"drop": "a", "where": "missing"}]))
+
+    assert data_key(plain_run, metrics) == "sha256:ab"  # runs saved before fixes keep their key
+    assert data_key(fixed_run, metrics).startswith("sha256:ab|fixes:")
+    assert data_key(fixed_run, metrics) != data_key(plain_run, metrics)
+
+
+def test_numpy_values_count_as_numbers_in_fixes():
+    fixes = [{"drop": "a", "where": "==", "value": np.int64(3)}]
+
+    assert fix_problems(fixes) == []
+    assert fixes_key_of(fixes) == fixes_key_of([{"drop": "a", "where": "==", "value": 3}])
+
+
+def fixes_key_of(fixes):
+    from mtlrec.fixes import fixes_key
+
+    return fixes_key(fixes)
+
+
+def test_cli_a_label_made_on_the_command_line_is_a_task_and_its_source_no_feature(tmp_path: Path, capsys):
+    path = tmp_path / "ratings.csv"
+    ratings(1200).assign(click=lambda f: (f.index % 4 == 0).astype(int)).to_csv(path, index=False)
+    first = tmp_path / "first"
+    assert main(["train", str(path), "--tasks", "click", "--size", "tiny", "--epochs", "1", "--quiet",
+                 "--out", str(first)]) == 0  # fmt: skip
+    assert "age" in json.loads((first / "config.json").read_text())["data"]["numeric"]
+    capsys.readouterr()
+
+    code = main(["train", "--config", str(first), "--label", "senior=age >= 50", "--quiet", "--out",
+                 str(tmp_path / "again")])  # fmt: skip
+
+    assert code == 0
+    config = json.loads((tmp_path / "again" / "config.json").read_text())
+    assert [t["name"] for t in config["tasks"]] == ["click", "senior"]
+    assert "age" not in config["data"]["numeric"]
+    assert "note: column 'age' is not used as a feature: the label 'senior' is made from it" in capsys.readouterr().out
+
+
+def test_a_regression_task_with_a_label_made_from_it_gets_no_advice_to_make_one():
+    frame = ratings(1000).assign(rating=lambda f: f["rating"].fillna(3))
+    fixes = [{"label": "liked", "from": "rating", "where": ">=", "value": 4}]
+    tasks = [TaskSpec("rating", "regression"), TaskSpec("liked")]
+    data = DataConfig(user_col="user_id", item_col="item_id", categorical=["user_id", "item_id"])
+
+    advised = [n for n in prepare(ExperimentConfig(data=data, tasks=tasks[:1]), frame).notes if "0/1 label" in n]
+    data.fixes = fixes
+    after = [n for n in prepare(ExperimentConfig(data=data, tasks=tasks), frame).notes if "0/1 label" in n]
+
+    assert advised and "`--label 'good=rating >= 3'`" in advised[0] and after == []
+
+
+@pytest.mark.usefixtures("home")
+def test_data_page_refuses_a_fix_twice_says_which_fix_needs_another_and_gives_a_feature_back():
+    frame = ratings().assign(rating=lambda f: f["rating"].fillna(3), click=lambda f: (f.index % 3 == 0).astype(int))
+    at = upload(open_app("pages/data.py"), "log.csv", frame.to_csv(index=False).encode())
+    at = _fix(at, "Drop rows", "genre", "==", "'drama'")  # quotes taken off, as on the CLI
+    assert _experiment(at).data.fixes == [{"drop": "genre", "where": "==", "value": "drama"}]
+    assert at.text_input(key="schema_fix_value").value == ""  # cleared: a second click adds nothing
+
+    at = _fix(at, "Drop rows", "genre", "==", "drama")
+    assert any(e.value == "This is fix 1 already." for e in at.error)
+
+    at = _fix(at, "Make a 0/1 label", "age", ">=", "50", "senior")
+    at = _fix(at, "Fill missing values", "senior", value="0")
+    at.button(key="schema_fix_remove_1").click().run()
+    assert any("Fix 2 cannot be removed while fix 3 (fill missing values of 'senior' with 0) needs" in e.value
+               for e in at.error)  # fmt: skip
+
+    at.button(key="schema_fix_remove_2").click().run()
+    at.button(key="schema_fix_remove_1").click().run()
+    config = _experiment(at)
+    assert "senior" not in config.task_names and "age" in config.data.numeric
+    assert any("'age' is a numeric feature again" in i.value for i in at.info)

@@ -1219,8 +1219,8 @@ def test_a_frequent_lone_low_value_in_a_regression_label_is_said_to_look_like_a_
     assert notes == [
         f"column '{name}': {code} in 100 rows (20%) is far below its other values (1 to 10): it looks like a code for "
         f"missing (e.g. watched but not rated), which trains as a value; if so, drop those rows (on Data: Fix the "
-        f"rows; CLI: --drop '{name} == {code}'; in pandas: df = df[df['{name}'] != {code}]), or make a 0/1 task of "
-        f"them (e.g. --label 'rated={name} != {code}')"
+        f"rows; CLI: `--drop '{name} == {code}'`; in pandas: df = df[df['{name}'] != {code}]), or make a 0/1 task of "
+        f"them (e.g. on Data: Fix the rows; CLI: `--label 'rated={name} != {code}'`)"
     ]
     frame["watch_time"] = np.where(np.arange(n) % 5 == 0, 0, rng.integers(1, 600, n))  # a watch time of 0 is a value
     config.tasks = [TaskSpec("watch_time", "regression")]
@@ -1245,7 +1245,7 @@ def test_a_label_missing_exactly_where_another_column_says_is_to_be_dropped_not_
     assert info.value.problems == [
         "column 'click' (task) has missing values in 200 rows (rows 1, 2, 4, ..., e.g. empty), exactly the rows where "
         "'ObjectType' is 1 or 2: the label is not recorded there, so drop those rows rather than fill them (a filled "
-        "value would be made up; on Data: Fix the rows; CLI: --drop 'click missing')"
+        "value would be made up; on Data: Fix the rows; CLI: `--drop 'click missing'`)"
     ]
 
 

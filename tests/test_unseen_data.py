@@ -292,7 +292,7 @@ def test_a_question_mark_in_a_label_is_reported_as_a_missing_label(log):
 
     assert caught.value.problems == [
         "column 'click' (task) has missing values in 1 row (row 5, e.g. empty): drop or fill those rows (on Data: "
-        "Fix the rows; CLI: --drop 'click missing')"
+        "Fix the rows; CLI: `--drop 'click missing'`)"
     ]
 
 
@@ -430,13 +430,13 @@ def test_a_flag_written_as_1_or_empty_is_a_feature_not_a_constant(log):
         validate(ExperimentConfig(data=proposal.data, tasks=proposal.tasks), log)
     assert info.value.problems == [
         "column 'liked' (task) has missing values in 200 rows (rows 2, 3, 5, ..., e.g. empty): drop or fill those "
-        "rows (every other row holds 1: if empty means 0, fill them with 0; on Data: Fix the rows; CLI: --fill liked=0)"
+        "rows (every other row holds 1: if empty means 0, fill them with 0; on Data: Fix the rows; CLI: `--fill liked=0`)"
     ]
     log["liked"] = log["liked"] - 1  # 0 or empty: what empty means is not said
     with pytest.raises(MtlrecError) as info:
         validate(ExperimentConfig(data=proposal.data, tasks=proposal.tasks), log)
     assert info.value.problems[0].endswith(
-        "e.g. empty): drop or fill those rows (on Data: Fix the rows; CLI: --drop 'liked missing')"
+        "e.g. empty): drop or fill those rows (on Data: Fix the rows; CLI: `--drop 'liked missing'`)"
     )
 
 
