@@ -139,22 +139,27 @@ def how_to(action: str, column: str, rest: str, name: str | None = None) -> str:
     text = f"{cli_column(column)}{'' if action == 'fill' else ' '}{rest}"
     if name is not None:
         text = f"{cli_column(name)}={text}"
-    return f"on Data: Fix the rows; CLI: `--{action} {shlex.quote(text)}`"
+    flag = f"--{action}=" if text.startswith("-") else f"--{action} "  # '-score=0' alone would read as a flag
+    return f"on Data: Fix the rows; CLI: `{flag}{shlex.quote(text)}`"
 
 
 def cli_column(name: str) -> str:
-    """A column name as the CLI's fix flags take it: in backticks when it holds an operator, '=' or a backtick."""
-    return f"`{name}`" if re.search(r"[=<>!`]", name) or name != name.strip() else name
+    """A column name as the CLI's fix flags take it: in backticks when it holds an operator, '=' or a backtick (a
+    backtick in it doubled)."""
+    if re.search(r"[=<>!`]", name) or name != name.strip():
+        return "`" + name.replace("`", "``") + "`"
+    return name
 
 
 _OPERATOR = re.compile(r"(==|!=|>=|<=|>|<)")
-_MISSING = re.compile(r"^(?P<column>.+?)\s+(?:is\s+)?(?:missing|empty|na|nan|null)\s*$", re.IGNORECASE)
+_MISSING = re.compile(r"^(?P<column>.+?)\s+(?:is\s+)?(?:missing|empty|na|nan|null|none)\s*$", re.IGNORECASE)
 
 
 def _quoted_name(text: str) -> tuple[str | None, str]:
-    """A leading `column name` in backticks (a name holding an operator or '='), and the text after it."""
-    match = re.match(r"^\s*`([^`]+)`(.*)$", text, re.DOTALL)
-    return (match.group(1), match.group(2)) if match else (None, text)
+    """A leading `column name` in backticks (a name holding an operator or '='; a backtick in it doubled), and the
+    text after it."""
+    match = re.match(r"^\s*`((?:[^`]|``)+)`(?!`)(.*)$", text, re.DOTALL)
+    return (match.group(1).replace("``", "`"), match.group(2)) if match else (None, text)
 
 
 def parse_fix(action: str, text: str) -> dict:
@@ -253,9 +258,14 @@ def _apply_one(frame: pd.DataFrame, fix: dict) -> tuple[pd.DataFrame, str]:
         raise MtlrecError("there are no rows left to fix")
     if "fill" in fix:
         return _fill(frame, column, fix)
-    mask = _mask(series, fix)
+    mask, untimed = _mask(series, fix)
     matched = int(mask.sum())
     unmatched = "" if matched or fix["where"] == "missing" else f": no row matches ({_values_seen(series)})"
+    if untimed:
+        unmatched += (
+            f"; {untimed:,} value{'s' if untimed > 1 else ''} that {'are' if untimed > 1 else 'is'} no time never "
+            f"match{'' if untimed > 1 else 'es'}"
+        )
     if "drop" in fix:
         if matched == n:
             raise MtlrecError(f"every one of the {n:,} rows matches: no rows would be left")
@@ -307,24 +317,28 @@ def _fill(frame: pd.DataFrame, column: str, fix: dict) -> tuple[pd.DataFrame, st
     return frame, f"filled {int(missing.sum()):,} missing values of '{column}' with {_shown(fix['value'])}"
 
 
-def _mask(series: pd.Series, fix: dict) -> pd.Series:
-    """True where the fix's condition holds (never where the value is missing, except for 'missing')."""
+def _mask(series: pd.Series, fix: dict) -> tuple[pd.Series, int]:
+    """True where the fix's condition holds (never where the value is missing, except for 'missing'), and how many
+    present values could not be compared as the times the condition asks about (they never match)."""
     condition = fix["where"]
     if condition == "missing":
-        return series.isna()
+        return series.isna(), 0
     kind, values = _kind(series)
     value = _value_as(kind, values, fix["value"], condition)
+    as_times = False
     if _date_like(fix["value"]) and kind in ("number", "text"):
         try:
             values, value = _as_times(series, fix["value"])
+            as_times = True
         except MtlrecError:
             if kind == "number" or condition in ORDERED:
                 raise  # text that is no time is compared as text with == and !=
     present = values.notna() & series.notna()
+    untimed = int((series.notna() & values.isna()).sum()) if as_times else 0
     compared = _COMPARE[condition](values[present], value)
     result = pd.Series(False, index=series.index)
     result[present] = np.asarray(compared, dtype=bool)
-    return result
+    return result, untimed
 
 
 _NA_WORDS = ("missing", "empty", "na", "nan", "null", "none")
@@ -340,6 +354,8 @@ def _kind(series: pd.Series) -> tuple[str, pd.Series]:
         return "number", series
     if pd.api.types.is_datetime64_any_dtype(dtype):
         return "time", series
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        return "duration", series
     if isinstance(dtype, pd.CategoricalDtype):
         return _kind(series.astype(object))
     inferred = pd.api.types.infer_dtype(series, skipna=True)
@@ -405,6 +421,13 @@ def _value_as(kind: str, values: pd.Series, value: Any, how: str) -> Any:
         elif tz is None and stamp.tzinfo is not None:
             stamp = stamp.tz_convert(None)
         return stamp
+    if kind == "duration":
+        try:
+            return pd.Timedelta(str(value).strip())
+        except (ValueError, TypeError, OverflowError):
+            raise MtlrecError(
+                f"the column holds durations, and {_shown(value)} is not one: write it like 00:05:00 or 5min"
+            ) from None
     if how in ORDERED and not _date_like(value):
         raise MtlrecError(
             "the column holds text, which has no order: use == or != (or, for times, compare with a date like "
@@ -416,7 +439,7 @@ def _value_as(kind: str, values: pd.Series, value: Any, how: str) -> Any:
 # A value written as a date (2024-05-01, 2024-05-01 12:00, 01/05/2024, 01.05.2024): compared as a time with a column
 # of dates written as text or of epoch numbers.
 _DATE = re.compile(
-    r"^\s*(\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?|\d{1,2}[/.]\d{1,2}[/.]\d{4})\s*$"
+    r"^\s*(\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?|\d{1,2}[/.]\d{1,2}[/.]\d{4})\s*$"
 )
 
 
@@ -424,11 +447,37 @@ def _date_like(value: Any) -> bool:
     return isinstance(value, str) and bool(_DATE.match(value))
 
 
-def _stamp(value: Any) -> pd.Timestamp | None:
+_NUMBERED = re.compile(r"^\s*(\d{1,2})([/.])(\d{1,2})[/.]\d{4}\s*$")
+
+
+def _stamp(value: Any, day_first: bool | None = None) -> pd.Timestamp | None:
+    """The value as a time, or None. A date written with numbers only (01.05.2024, 01/05/2024) is read as the
+    column reads its own (`day_first`; mtlrec.schema reads a column day first when a first field is over 12 or every
+    date is dotted); for a column without such dates, by the value itself: dotted or a first field over 12 is day
+    first, a second field over 12 month first, and MtlrecError when it could be either."""
     if isinstance(value, int | float | bool | np.number):
         return None
+    text = str(value).strip()
+    numbered = _NUMBERED.match(text)
+    if numbered:
+        first, dot, second = int(numbered.group(1)), numbered.group(2) == ".", int(numbered.group(3))
+        if day_first is None:
+            if first > 12 or (dot and second <= 12):
+                day_first = True
+            elif second > 12:
+                day_first = False
+            else:
+                raise MtlrecError(
+                    f"{_shown(value)} could be day/month or month/day: write the date as year-month-day, e.g. "
+                    f"{text[-4:]}-{second:02d}-{first:02d} or {text[-4:]}-{first:02d}-{second:02d}"
+                )
+        try:
+            stamp = pd.to_datetime(text, dayfirst=day_first, format="%d.%m.%Y" if dot else None)
+        except (ValueError, TypeError, OverflowError):
+            return None
+        return None if stamp is pd.NaT else stamp
     try:
-        stamp = pd.Timestamp(str(value).strip())
+        stamp = pd.Timestamp(text)
     except (ValueError, TypeError, OverflowError):
         return None
     return None if stamp is pd.NaT else stamp
@@ -437,9 +486,10 @@ def _stamp(value: Any) -> pd.Timestamp | None:
 def _as_times(series: pd.Series, value: str) -> tuple[pd.Series, float]:
     """A column of times written as text or as epoch numbers, and a date, both as epoch seconds (dates without a time
     zone are UTC, as a timestamp column is read). MtlrecError when the column does not hold times."""
-    from mtlrec.schema import PLAUSIBLE_YEARS, parse_time
+    from mtlrec.schema import PLAUSIBLE_YEARS, _date_fields, _day_first, parse_time
 
-    stamp = _stamp(value)
+    # A value written 01.05.2024 is read as the column's own dates are (when it holds such dates).
+    stamp = _stamp(value, _day_first(series) if len(_date_fields(series)) else None)
     seconds = parse_time(series)
     present = series.notna()
     if present.any() and pd.api.types.is_numeric_dtype(seconds.dtype) and not _is_time_text(series):

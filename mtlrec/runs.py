@@ -301,16 +301,22 @@ def _history_rows(path: Path) -> int:
         return 0
 
 
+FIXES_MARK = "|fixes:"  # in a data_key, before the digest of the fixes that change rows or values
+
+
+def same_file_other_fixes(key: str | None, other: str | None) -> bool:
+    """Two data keys of the same file(s) whose fixes to the rows differ."""
+    return bool(key and other) and key != other and key.split(FIXES_MARK)[0] == other.split(FIXES_MARK)[0]
+
+
 def data_key(config: ExperimentConfig, metrics: dict) -> str:
     """What tells two runs' data apart: the files' SHA-256 (metrics.json's data_files), else their paths, and the
-    fixes made to their rows. Two uploads both named data.csv are two datasets; the name alone said they were one."""
+    fixes that drop rows or fill values. Two uploads both named data.csv are two datasets; the name alone said they were one."""
     digests = [f.get("sha256") or "" for f in metrics.get("data_files") or []]
-    # Fixes to the rows (mtlrec.fixes) make other rows of the same files: other test rows, not comparable.
-    fixes = (
-        ""
-        if not config.data.fixes
-        else "|fixes:" + hashlib.sha256(fixes_key(config.data.fixes).encode()).hexdigest()[:16]
-    )
+    # Drops and fills (mtlrec.fixes) make other rows or values of the same files: other test rows, not comparable.
+    # A label made from a column adds a column and changes no row.
+    changing = [f for f in config.data.fixes if isinstance(f, dict) and "label" not in f]
+    fixes = "" if not changing else FIXES_MARK + hashlib.sha256(fixes_key(changing).encode()).hexdigest()[:16]
     if digests and all(digests):
         return "sha256:" + "+".join(digests) + fixes
     return "path:" + "+".join(str(p) for p in (config.data.path, config.data.test_path) if p) + fixes

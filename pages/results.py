@@ -12,7 +12,7 @@ from mtlrec import charts, fmt, gain  # noqa: E402
 from mtlrec.data import ranking_note  # noqa: E402
 from mtlrec.errors import MtlrecError  # noqa: E402
 from mtlrec.metrics import higher_is_better  # noqa: E402
-from mtlrec.runs import data_groups, data_key, data_label  # noqa: E402
+from mtlrec.runs import data_groups, data_key, data_label, same_file_other_fixes  # noqa: E402
 from ui import runs, state  # noqa: E402
 from ui.frame import STATUS_ICONS, remember_run  # noqa: E402
 from ui.jobs import session_jobs  # noqa: E402
@@ -401,6 +401,8 @@ if reference_id != NONE:
     if other is not None and not on_same_data(other):
         theirs = other["summary"].get("data") or "data in memory"
         what = f"another file named {fmt.md(theirs)}" if theirs == data else fmt.md(theirs)
+        if same_file_other_fixes(other["summary"].get("data_key"), shown[0]):
+            what = f"{fmt.md(theirs)} with other fixes to its rows (rows dropped or values filled)"
         st.warning(
             f"The reference was trained on {what}, this run on {fmt.md(data or 'data in memory')}: their metrics come "
             "from other test rows, so the differences compare the data as much as the models."

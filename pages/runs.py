@@ -13,7 +13,7 @@ import streamlit as st  # noqa: E402
 from mtlrec import charts, fmt  # noqa: E402
 from mtlrec.config import TaskSpec  # noqa: E402
 from mtlrec.errors import MtlrecError  # noqa: E402
-from mtlrec.runs import STATUSES, data_groups, metrics_table  # noqa: E402
+from mtlrec.runs import STATUSES, data_groups, metrics_table, same_file_other_fixes  # noqa: E402
 from ui import runs, state  # noqa: E402
 
 MAIN_METRIC = {"binary": "auc", "regression": "rmse"}
@@ -180,6 +180,9 @@ def compare(selected: list[dict]) -> None:
         names = [fmt.md(name) for name in sorted({name for group in groups for name in group})]
         count = len(groups)
         files = ", ".join(names) if len(names) == count else f"{count} different files ({', '.join(names)})"
+        keys = [r["summary"].get("data_key") for r in shown]
+        if all(same_file_other_fixes(a, b) or a == b for a in keys for b in keys):
+            files = f"{', '.join(names)} with different fixes to its rows (rows dropped or values filled)"
         st.warning(
             f"These runs were trained on different data ({files}): their metrics come from other test rows, so the "
             "bars compare the data as much as the models."

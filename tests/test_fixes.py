@@ -541,3 +541,102 @@ def test_data_page_refuses_a_fix_twice_says_which_fix_needs_another_and_gives_a_
     config = _experiment(at)
     assert "senior" not in config.task_names and "age" in config.data.numeric
     assert any("'age' is a numeric feature again" in i.value for i in at.info)
+
+
+# ------------------------------------------------------------------------------------------------ second review
+@pytest.mark.parametrize(
+    ("written", "value", "before"),
+    [
+        ("%d.%m.%Y", "10.06.2024", "2024-06-10"),  # dotted: day first
+        ("%d/%m/%Y", "10/06/2024", "2024-06-10"),  # a column with 13/.. and later: day first, as the column is read
+        ("%m/%d/%Y", "06/10/2024", "2024-06-10"),  # a column with ../13/..: month first
+        ("%Y-%m-%d", "13/06/2024", "2024-06-13"),  # ISO column: the value tells (13 is no month)
+    ],
+)
+def test_a_date_written_day_or_month_first_is_read_as_the_column_reads_its_own(written, value, before):
+    days = pd.date_range("2024-01-01", "2024-12-31", periods=600)
+    frame = pd.DataFrame({"seen": days.strftime(written)})
+
+    fixed, _ = apply_fixes(frame, [parse_fix("drop", f"seen < {value}")])
+
+    assert len(frame) - len(fixed) == (days < pd.Timestamp(before)).sum()
+
+
+def test_a_date_that_could_be_either_way_round_against_iso_dates_is_refused_with_both_readings():
+    frame = pd.DataFrame({"seen": pd.date_range("2024-01-01", periods=50).strftime("%Y-%m-%d")})
+
+    with pytest.raises(MtlrecError, match="'06/10/2024' could be day/month or month/day: write the date as "
+                                          "year-month-day, e.g. 2024-10-06 or 2024-06-10"):  # fmt: skip
+        apply_fixes(frame, [parse_fix("drop", "seen < 06/10/2024")])
+
+
+def test_values_that_are_no_time_in_a_column_of_dates_are_counted_in_the_note():
+    frame = pd.DataFrame({"seen": ["2024-01-05", "unknown", *pd.date_range("2024-05-27", periods=10).astype(str)]})
+
+    _, notes = apply_fixes(frame, [parse_fix("drop", "seen < 2024-06-01")])
+
+    assert notes == [
+        "fix 1: dropped 6 of 12 rows (50.0%) where 'seen' < '2024-06-01'; 1 value that is no time never matches; row "
+        "numbers in later messages count the rows kept"
+    ]
+
+
+def test_durations_compare_as_durations():
+    frame = pd.DataFrame({"watched": pd.to_timedelta([30, 300, 900], unit="s")})
+
+    assert len(apply_fixes(frame, [parse_fix("drop", "watched < 00:05:00")])[0]) == 2
+
+
+def test_names_with_backticks_or_a_leading_dash_round_trip_through_the_advice():
+    import shlex
+
+    from mtlrec.fixes import how_to
+
+    for name, action, rest, fix in [
+        ("back`tick", "drop", "missing", {"drop": "back`tick", "where": "missing"}),
+        ("a`b=c", "fill", "=0", {"fill": "a`b=c", "value": 0}),
+        ("-score", "fill", "=0", {"fill": "-score", "value": 0}),
+        ("rating", "drop", "none", {"drop": "rating", "where": "missing"}),
+    ]:
+        advice = how_to(action, name, rest)
+        command = advice.split("CLI: `", 1)[1][:-1]
+        flag, _, text = command.partition("=") if command.startswith(f"--{action}=") else command.partition(" ")
+        assert parse_fix(action, shlex.split(text)[0]) == fix, advice
+    assert how_to("fill", "-score", "=0").endswith("`--fill=-score=0`")
+
+
+def test_a_label_only_difference_keeps_the_data_key_and_results_name_other_fixes_for_what_they_are():
+    from mtlrec.runs import data_key, same_file_other_fixes
+
+    metrics = {"data_files": [{"sha256": "ab"}]}
+    drop = {"drop": "rating", "where": "missing"}
+    label = {"label": "liked", "from": "rating", "where": ">=", "value": 4}
+    keys = [data_key(ExperimentConfig(data=DataConfig(fixes=f)), metrics) for f in ([drop], [drop, label], [])]
+
+    assert keys[0] == keys[1]  # a label changes no row
+    assert same_file_other_fixes(keys[0], keys[2]) and not same_file_other_fixes(keys[0], keys[1])
+    assert not same_file_other_fixes("sha256:ab", "sha256:cd")
+
+
+@pytest.mark.usefixtures("home")
+def test_data_page_a_feature_two_labels_are_made_from_comes_back_only_with_the_last_and_after_a_reload(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    from ui import state
+
+    monkeypatch.setattr(state, "_browser", lambda: "browser-1")
+    monkeypatch.setattr(state, "_workspaces", type(state._workspaces)())
+    frame = ratings().assign(rating=lambda f: f["rating"].fillna(3), click=lambda f: (f.index % 3 == 0).astype(int))
+    at = upload(open_app("pages/data.py"), "log.csv", frame.to_csv(index=False).encode())
+    at = _fix(at, "Make a 0/1 label", "age", ">=", "50", "senior")
+    at = _fix(at, "Make a 0/1 label", "age", "<", "25", "young")
+    at = _fix(at, "Drop rows", "age", "==", "40.0")
+    assert _fix(at, "Drop rows", "age", "==", "40").error[0].value == "This is fix 3 already."
+
+    at.button(key="schema_fix_remove_0").click().run()
+    assert "age" not in _experiment(at).data.numeric  # 'young' is still made from it
+
+    reloaded = open_app("pages/data.py")  # a new session of the same browser
+    reloaded.button(key="schema_fix_remove_0").click().run()
+    assert not reloaded.exception
+    assert "age" in _experiment(reloaded).data.numeric
