@@ -364,9 +364,9 @@ def fix_rows(config: ExperimentConfig, frame: pd.DataFrame, problems: list[str],
     advised = any("Fix the rows" in text for text in problems + notes)
     with st.expander(title, expanded=bool(advised or fixes), icon=":material/build:"):
         st.caption(
-            "Drop rows, fill missing values or make a 0/1 label from a column (e.g. liked = rating >= 4). Fixes apply "
-            "in order each time the data is read (training, Recommend, a re-run) and are saved in the run's config; "
-            "the file itself is not changed. CLI: `--drop`, `--fill`, `--label`."
+            "Drop rows, fill missing values or make a 0/1 label from a column (e.g. `liked` = 1 where `rating >= 4`). "
+            "Fixes apply in order each time the data is read (training, Recommend, a re-run) and are saved in the "
+            "run's config; the file itself is not changed. CLI: `--drop`, `--fill`, `--label`."
         )
         if failed:
             st.error(fmt.plain(failed))
