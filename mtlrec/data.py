@@ -342,6 +342,13 @@ def split_rows(
     return _random_split(idx, frac, seed)
 
 
+def _round(value: float) -> str:
+    """A threshold as a person writes it: 3, 3.5, 1490000 (not 1.49e+06)."""
+    if abs(value) >= 1000:
+        return str(int(round(value)))
+    return f"{value:.3g}" if value % 1 else str(int(value))
+
+
 def prepare(
     config: ExperimentConfig,
     frame: pd.DataFrame | None = None,
@@ -466,6 +473,6 @@ def prepare(
                     f"and every such row counts as relevant for Recall@{config.k} and HitRate@{config.k}: they say "
                     f"little about its scores (NDCG@{config.k} weighs rows by their value); to rank by 'good' rows, "
                     f"add a 0/1 label as a binary task (e.g. 1 from its median up: "
-                    f"{how_to('label', str(task.name), f'>= {values.median():g}', name='good')})"
+                    f"{how_to('label', str(task.name), f'>= {_round(values.median())}', name='good')})"
                 )
     return prepared

@@ -75,7 +75,14 @@ def plain(message: object) -> str:
     a formula), and without links, images or HTML: a name quoted in it (a column of an uploaded file, a note of an
     imported run) could otherwise show an image from anywhere to whoever opens the page. Unlike `md`, the rest
     (code spans, emphasis) is left as written."""
-    return re.sub(r"(?<!\\)[$\[\]<]", lambda m: "\\" + m.group(), str(message))  # one escaped by md stays so
+    # Code spans (`…`, ``…``) are left as they are: Markdown shows a backslash in them as written (a CLI command
+    # quoting a column 'rating[1-5]' read 'rating\\[1-5\\]'), and renders nothing in them.
+    # An escaped backtick (\\`) opens no span: Markdown would render what follows it.
+    parts = re.split(r"((?<![`\\])(`+)(?!`).+?(?<!`)\2(?!`))", str(message))
+    return "".join(
+        part if i % 3 == 1 else "" if i % 3 == 2 else re.sub(r"(?<!\\)[$\[\]<]", lambda m: "\\" + m.group(), part)
+        for i, part in enumerate(parts)
+    )  # one escaped by md stays so
 
 
 def md(text: object) -> str:

@@ -468,10 +468,11 @@ def add_fix(action: str, column: str) -> None:
         return
     fixes = [*config.data.fixes, fix]
     try:
-        apply_fixes(rows, fixes, source=state.dataset()["name"])
+        fixed, notes = apply_fixes(rows, fixes, source=state.dataset()["name"])
     except MtlrecError as exc:
         st.session_state[FIX_PROBLEM] = exc.message
         return
+    state.keep_fixed(fixes, fixed, notes)  # not applied a second time for the page (a date fix on 1M rows: seconds)
     config.data.fixes = fixes
     changes = []
     if action == "label":
@@ -502,7 +503,7 @@ def remove_fix(index: int) -> None:
     removed = config.data.fixes[index]
     if rows is not None:
         try:
-            apply_fixes(rows, fixes, source=state.dataset()["name"])
+            state.keep_fixed(fixes, *apply_fixes(rows, fixes, source=state.dataset()["name"]))
         except MtlrecError:
             needs = next(
                 i + 1

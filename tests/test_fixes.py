@@ -45,7 +45,7 @@ def test_a_label_is_1_where_the_condition_holds_0_elsewhere_and_missing_where_it
     assert fixed["liked"].tolist()[:2] == [1.0, 0.0] and np.isnan(fixed["liked"][2])
     assert fixed["liked"].tolist()[3:] == [1.0, 0.0]
     assert notes == [
-        "fix 1: new label 'liked': 1 in 2 of 4 rows (50.0%) where 'rating' >= 4; missing in the 1 row where "
+        "fix 1: new label 'liked': 2 of 4 rows (50.0%) are 1, where 'rating' >= 4; missing in the 1 row where "
         "'rating' is missing"
     ]
     assert "liked" not in frame  # the rows given are not changed
@@ -457,7 +457,7 @@ def test_column_names_with_operators_go_in_backticks_and_validation_advice_write
     assert parse_fix("drop", "`a==b` != 3") == {"drop": "a==b", "where": "!=", "value": 3}
     assert parse_fix("fill", "`x=y`=0") == {"fill": "x=y", "value": 0}
     assert parse_fix("label", "`p>q`=`c<d` >= 1") == {"label": "p>q", "from": "c<d", "where": ">=", "value": 1}
-    assert how_to("drop", "score>0", "missing") == "on Data: Fix the rows; CLI: `--drop '`score>0` missing'`"
+    assert how_to("drop", "score>0", "missing") == "on Data: Fix the rows; CLI: `` --drop '`score>0` missing' ``"
     frame = pd.DataFrame({"score>0": [1, None, 0]})
     assert len(apply_fixes(frame, [parse_fix("drop", "`score>0` missing")])[0]) == 2
 
@@ -599,7 +599,7 @@ def test_names_with_backticks_or_a_leading_dash_round_trip_through_the_advice():
         ("rating", "drop", "none", {"drop": "rating", "where": "missing"}),
     ]:
         advice = how_to(action, name, rest)
-        command = advice.split("CLI: `", 1)[1][:-1]
+        command = advice.split("CLI: ", 1)[1].strip("`").strip()
         flag, _, text = command.partition("=") if command.startswith(f"--{action}=") else command.partition(" ")
         assert parse_fix(action, shlex.split(text)[0]) == fix, advice
     assert how_to("fill", "-score", "=0").endswith("`--fill=-score=0`")
@@ -640,3 +640,36 @@ def test_data_page_a_feature_two_labels_are_made_from_comes_back_only_with_the_l
     reloaded.button(key="schema_fix_remove_0").click().run()
     assert not reloaded.exception
     assert "age" in _experiment(reloaded).data.numeric
+
+
+def test_advice_in_a_code_span_is_shown_as_written_in_the_app():
+    from mtlrec import fmt
+    from mtlrec.fixes import how_to
+
+    # Markdown shows backslashes in a code span as written: escaped, the command no longer named the column.
+    assert fmt.plain(how_to("drop", "rating[1-5]", "missing")).endswith("`--drop 'rating[1-5] missing'`")
+    assert fmt.plain("a [link](x) `code [a]`") == "a \\[link\\](x) `code [a]`"
+    # an escaped backtick opens no span: what follows it is escaped as any text
+    assert fmt.plain("\\`![x](http://e/x.png)`") == "\\`!\\[x\\](http://e/x.png)`"
+
+
+def test_notes_at_the_extremes_do_not_round_to_0_or_100_percent():
+    frame = pd.DataFrame({"x": np.arange(2000)})
+
+    _, notes = apply_fixes(frame, [{"drop": "x", "where": "==", "value": 7}, {"fill": "x", "value": 0}])
+    _, labelled = apply_fixes(frame, [{"label": "big", "from": "x", "where": ">", "value": 0}])
+
+    assert notes[0].startswith("fix 1: dropped 1 of 2,000 rows (0.1%)") or "under 0.1%" in notes[0]
+    assert labelled == ["fix 1: new label 'big': 1,999 of 2,000 rows (over 99.9%) are 1, where 'x' > 0"]
+
+
+@pytest.mark.parametrize("written", ["%m/%d/%Y %H:%M", "%d.%m.%Y %H:%M", "%Y-%m-%dT%H:%M:%S%z", "%d/%m/%Y"])
+def test_many_text_times_read_with_one_format_give_the_rows_pandas_gives(written):
+    # Over 1,000 values, text times are parsed with the format of their first value (75 s -> 1 s on 1M rows of
+    # '05/01/2024 13:00'), kept only where it reads them as mtlrec.schema.parse_time does.
+    times = pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(np.arange(3000) * 9973, unit="s")
+    frame = pd.DataFrame({"when": times.strftime(written)})
+
+    fixed, _ = apply_fixes(frame, [parse_fix("drop", "when < 2024-02-13")])
+
+    assert len(frame) - len(fixed) == int((times.floor("min" if "%H" in written else "D") < "2024-02-13").sum())

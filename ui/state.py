@@ -139,6 +139,11 @@ def _fixed(rows: pd.DataFrame, fixes: list[dict]) -> tuple[pd.DataFrame, list[st
     return held[1], held[2], held[3]
 
 
+def keep_fixed(fixes: list[dict], rows: pd.DataFrame, notes: list[str]) -> None:
+    """Keep rows the Data page has just fixed with `fixes` (about to be the experiment's) for frame()."""
+    st.session_state[FIXED] = ((dataset()["path"], fixes_key(fixes)), rows, notes, None)
+
+
 def raw_frame() -> pd.DataFrame | None:
     """The current dataset's rows as read; reloaded from disk after a session restart when possible."""
     info = dataset()
