@@ -9,6 +9,7 @@ Each fix is a small JSON object:
 
     {"drop": "purchase", "where": "missing"}                 drop rows where 'purchase' is missing
     {"drop": "rating", "where": "==", "value": -1}           drop rows where 'rating' == -1
+    {"drop": "user_id", "where": "fewer than", "value": 5}   drop the rows of users with fewer than 5 rows
     {"fill": "purchase", "value": 0}                         fill the missing values of 'purchase' with 0
     {"label": "liked", "from": "rating", "where": ">=", "value": 4}
                                                              new column 'liked': 1 where 'rating' >= 4, else 0
@@ -33,7 +34,8 @@ import pandas as pd
 from mtlrec.errors import MtlrecError
 
 # The conditions a drop or a label can test, as written in a fix.
-CONDITIONS = ("missing", "==", "!=", ">", ">=", "<", "<=")
+CONDITIONS = ("missing", "==", "!=", ">", ">=", "<", "<=", "fewer than")
+RARE = "fewer than"  # drop only: rows whose value occurs in fewer than `value` rows (users with under 5 interactions)
 ORDERED = (">", ">=", "<", "<=")
 _COMPARE = {
     "==": operator.eq,
@@ -93,6 +95,12 @@ def fix_problems(fixes: Any) -> list[str]:
                 )
             elif condition != "missing" and "value" not in fix:
                 problems.append(f"{where} ({action}): the condition '{condition}' needs a 'value'")
+            elif condition == RARE and action != "drop":
+                problems.append(f"{where} ({action}): '{RARE}' drops rows; it makes no label")
+            elif condition == RARE and not (
+                isinstance(fix["value"], int | np.integer) and not isinstance(fix["value"], bool) and fix["value"] >= 1
+            ):
+                problems.append(f"{where} (drop): '{RARE}' counts rows: its value must be a whole number >= 1")
         if action == "fill" and "value" not in fix:
             problems.append(f"{where} (fill): 'value' is missing: the value that fills the empty cells")
         value = fix.get("value")
@@ -115,6 +123,8 @@ def describe(fix: dict) -> str:
 
 
 def _condition(fix: dict) -> str:
+    if fix.get("where") == RARE:
+        return f"occurs in {RARE} {_shown(fix.get('value'))} rows"
     return "is missing" if fix.get("where") == "missing" else f"{fix.get('where')} {_shown(fix.get('value'))}"
 
 
@@ -155,6 +165,7 @@ def cli_column(name: str) -> str:
 
 
 _OPERATOR = re.compile(r"(==|!=|>=|<=|>|<)")
+_RARE = re.compile(r"^(?P<column>.+?)\s+fewer\s+than\s+(?P<n>\d+)(\s+(rows|times))?\s*$", re.IGNORECASE)
 _MISSING = re.compile(r"^(?P<column>.+?)\s+(?:is\s+)?(?:missing|empty|na|nan|null|none)\s*$", re.IGNORECASE)
 
 
@@ -188,6 +199,9 @@ def parse_fix(action: str, text: str) -> dict:
         name, text = (quoted, match.group(1).strip()) if quoted else (match.group(1).strip(), match.group(2).strip())
     quoted, rest = _quoted_name(text)
     missing = _MISSING.match(text) if not quoted else _MISSING.match(f"x {rest.strip()}")
+    rare = _RARE.match(text if not quoted else f"x {rest.strip()}")
+    if rare and action == "drop":
+        return {"drop": quoted or rare.group("column").strip(), "where": RARE, "value": int(rare.group("n"))}
     if missing and not _OPERATOR.search(rest if quoted else text):
         column, condition, value = quoted or missing.group("column").strip(), "missing", None
     else:
@@ -198,7 +212,8 @@ def parse_fix(action: str, text: str) -> dict:
             example = '"rating == -1" or "purchase missing"' if action == "drop" else '"liked=rating >= 4"'
             raise MtlrecError(
                 f"{flag} takes {'NAME=' if action == 'label' else ''}COLUMN OP VALUE (OP one of "
-                f"{', '.join(CONDITIONS[1:])}) or {'NAME=' if action == 'label' else ''}COLUMN missing, e.g. "
+                f"{', '.join(ORDERED + ('==', '!='))}) or {'NAME=' if action == 'label' else ''}COLUMN missing"
+                f"{' or COLUMN fewer than N' if action == 'drop' else ''}, e.g. "
                 f"{flag} {example}, got '{text}'"
             )
         column = quoted or parts[0].strip()
@@ -330,6 +345,9 @@ def _mask(series: pd.Series, fix: dict) -> tuple[pd.Series, int]:
     condition = fix["where"]
     if condition == "missing":
         return series.isna(), 0
+    if condition == RARE:  # the rows of values seen in fewer than N rows (a missing value is no value: kept)
+        counts = series.map(series.value_counts(dropna=True))
+        return (counts < int(fix["value"])).fillna(False).astype(bool), 0
     kind, values = _kind(series)
     value = _value_as(kind, values, fix["value"], condition)
     as_times = False

@@ -14,7 +14,7 @@ import streamlit as st  # noqa: E402
 from mtlrec import charts, fmt  # noqa: E402
 from mtlrec.config import ExperimentConfig, TaskSpec  # noqa: E402
 from mtlrec.errors import MtlrecError  # noqa: E402
-from mtlrec.fixes import CONDITIONS, apply_fixes, describe, fixes_key, parse_value  # noqa: E402
+from mtlrec.fixes import CONDITIONS, RARE, apply_fixes, describe, fixes_key, parse_value  # noqa: E402
 from mtlrec.io import UPLOAD_TYPES  # noqa: E402
 from mtlrec.leakage import find_leaks  # noqa: E402
 from mtlrec.sample import SAMPLES  # noqa: E402
@@ -348,7 +348,8 @@ def validation(config: ExperimentConfig, notes: list[str], warnings: list[str], 
 
 
 FIX_ACTIONS = {"Drop rows": "drop", "Fill missing values": "fill", "Make a 0/1 label": "label"}
-FIX_WHERE = {"is missing": "missing", **{c: c for c in CONDITIONS[1:]}}
+RARE_TEXT = "occurs in fewer rows than"  # drop only: users (or items) with fewer interactions than the value
+FIX_WHERE = {"is missing": "missing", **{c: c for c in CONDITIONS[1:] if c != RARE}, RARE_TEXT: RARE}
 FIX_PROBLEM = "schema_fix_problem"  # why the last fix asked for was not added (schema_: a new dataset clears it)
 FIX_CHANGES = "schema_fix_changes"  # what adding or removing a fix changed in the schema, said once
 FIX_FEATURES = "schema_fix_features"  # new label -> (the feature it is made from, its role), given back on removal
@@ -379,20 +380,27 @@ def fix_rows(config: ExperimentConfig, frame: pd.DataFrame, problems: list[str],
         for change in st.session_state.pop(FIX_CHANGES, []):
             st.info(change)
         action = FIX_ACTIONS[st.radio("Fix", list(FIX_ACTIONS), key="schema_fix_action", horizontal=True)]
+        wheres = [w for w in FIX_WHERE if action == "drop" or w != RARE_TEXT]  # a count makes no label
+        if st.session_state.get("schema_fix_where") not in wheres:
+            st.session_state["schema_fix_where"] = wheres[0]
         where = "missing"
         if action != "fill":
-            where = FIX_WHERE[st.session_state.get("schema_fix_where", "is missing")]
+            where = FIX_WHERE[st.session_state["schema_fix_where"]]
         needs_value = action == "fill" or where != "missing"
         cols = iter(st.columns(2 + needs_value + (action == "label")))
         column = next(cols).selectbox(
             "Column" if action != "label" else "From column", list(frame.columns), key="schema_fix_column"
         )
         if action != "fill":
-            next(cols).selectbox("Where", list(FIX_WHERE), key="schema_fix_where")
+            next(cols).selectbox("Where", wheres, key="schema_fix_where",
+                                 help=f"'{RARE_TEXT}': drops the rows of users (or items) with fewer rows than the value, "
+                                      "e.g. users with fewer than 5 interactions")  # fmt: skip
         if needs_value:
             next(cols).text_input(
-                "Value", key="schema_fix_value", placeholder="e.g. 4" if action != "fill" else "e.g. 0",
-                help="A number, true/false, a date like 2024-05-01, or text (as written; quotes are taken off).",
+                "Value" if where != RARE else "Rows", key="schema_fix_value",
+                placeholder="e.g. 5" if where == RARE else "e.g. 4" if action != "fill" else "e.g. 0",
+                help="A number, true/false, a date like 2024-05-01, or text (as written; quotes are taken off)."
+                if where != RARE else "A whole number of rows: values seen in fewer rows are dropped.",
             )  # fmt: skip
         if action == "label":
             next(cols).text_input("New label's name", key="schema_fix_name", placeholder="e.g. liked")
@@ -456,6 +464,12 @@ def add_fix(action: str, column: str) -> None:
             st.session_state[FIX_PROBLEM] = "Give a value."
             return
         fix["value"] = _fix_value(state.frame(), column, text)
+        if where == RARE:
+            try:
+                fix["value"] = int(text.strip())
+            except ValueError:
+                st.session_state[FIX_PROBLEM] = f"Give a whole number of rows, e.g. 5, not {text.strip()!r}."
+                return
     if action == "label":
         name = str(st.session_state.get("schema_fix_name", "")).strip()
         if not name:

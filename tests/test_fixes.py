@@ -121,9 +121,9 @@ def test_fixes_that_are_not_well_formed_are_listed_by_the_config_check():
     fixes = [{"drop": "a"}, {"fill": "b"}, {"label": "c", "from": "d", "where": "~", "value": 1}, {"x": 1}, "y"]
 
     assert fix_problems(fixes) == [
-        "fix 1 (drop): 'where' must be one of missing, ==, !=, >, >=, <, <=, got None",
+        "fix 1 (drop): 'where' must be one of missing, ==, !=, >, >=, <, <=, fewer than, got None",
         "fix 2 (fill): 'value' is missing: the value that fills the empty cells",
-        "fix 3 (label): 'where' must be one of missing, ==, !=, >, >=, <, <=, got '~'",
+        "fix 3 (label): 'where' must be one of missing, ==, !=, >, >=, <, <=, fewer than, got '~'",
         "fix 4 ({\"x\": 1}) must have exactly one of the keys 'drop', 'fill' or 'label'",
         'fix 5 must be a JSON object such as {"fill": "purchase", "value": 0}, got \'y\'',
     ]
@@ -673,3 +673,48 @@ def test_many_text_times_read_with_one_format_give_the_rows_pandas_gives(written
     fixed, _ = apply_fixes(frame, [parse_fix("drop", "when < 2024-02-13")])
 
     assert len(frame) - len(fixed) == int((times.floor("min" if "%H" in written else "D") < "2024-02-13").sum())
+
+
+# ------------------------------------------------------------------------------------------------ rare values
+def test_dropping_users_with_fewer_rows_than_n_gives_the_rows_pandas_gives():
+    frame = ratings(3000, seed=4).assign(user_id=lambda f: [f"u{i % 97 * i % 131}" for i in range(len(f))])
+    counts = frame["user_id"].map(frame["user_id"].value_counts())
+
+    fixed, notes = apply_fixes(frame, [parse_fix("drop", "user_id fewer than 30")])
+
+    assert fixed["user_id"].tolist() == frame.loc[counts >= 30, "user_id"].tolist()
+    assert notes[0].startswith(f"fix 1: dropped {(counts < 30).sum():,} of 3,000 rows")
+    assert "where 'user_id' occurs in fewer than 30 rows" in notes[0]
+    # one pass each, in order: users first, then the items left rare by that
+    fixed, _ = apply_fixes(
+        frame, [parse_fix("drop", "user_id fewer than 30"), parse_fix("drop", "item_id fewer than 3")]
+    )
+    assert fixed["item_id"].value_counts().min() >= 3
+
+
+def test_fewer_than_takes_a_whole_number_and_makes_no_label():
+    assert parse_fix("drop", "`user id` fewer than 5 rows") == {"drop": "user id", "where": "fewer than", "value": 5}
+    assert fix_problems(
+        [
+            {"drop": "u", "where": "fewer than", "value": 2.5},
+            {"label": "x", "from": "u", "where": "fewer than", "value": 3},
+        ]
+    ) == [  # fmt: skip
+        "fix 1 (drop): 'fewer than' counts rows: its value must be a whole number >= 1",
+        "fix 2 (label): 'fewer than' drops rows; it makes no label",
+    ]
+
+
+@pytest.mark.usefixtures("home")
+def test_data_page_drops_users_with_few_rows_and_offers_the_count_for_drops_only():
+    frame = ratings().assign(user_id=lambda f: [f"u{i % 37 * i % 53}" for i in range(len(f))])
+    at = upload(open_app("pages/data.py"), "ratings.csv", frame.to_csv(index=False).encode())
+    at = _fix(at, "Drop rows", "user_id", "occurs in fewer rows than", "16")
+    assert _experiment(at).data.fixes == [{"drop": "user_id", "where": "fewer than", "value": 16}]
+    counts = frame["user_id"].value_counts()
+    assert 0 < counts[counts < 16].sum() < 600
+    assert any(f"dropped {int(counts[counts < 16].sum()):,} of 600 rows" in m.value for m in at.markdown)
+
+    at.radio(key="schema_fix_action").set_value("Make a 0/1 label").run()
+    assert not at.exception
+    assert "occurs in fewer rows than" not in at.selectbox(key="schema_fix_where").options
