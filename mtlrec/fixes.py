@@ -346,7 +346,8 @@ def _mask(series: pd.Series, fix: dict) -> tuple[pd.Series, int]:
     if condition == "missing":
         return series.isna(), 0
     if condition == RARE:  # the rows of values seen in fewer than N rows (a missing value is no value: kept)
-        counts = series.map(series.value_counts(dropna=True))
+        keys = series.astype(object) if isinstance(series.dtype, pd.CategoricalDtype) else series
+        counts = pd.to_numeric(keys.map(keys.value_counts(dropna=True)), errors="coerce")
         return (counts < int(fix["value"])).fillna(False).astype(bool), 0
     kind, values = _kind(series)
     value = _value_as(kind, values, fix["value"], condition)

@@ -718,3 +718,10 @@ def test_data_page_drops_users_with_few_rows_and_offers_the_count_for_drops_only
     at.radio(key="schema_fix_action").set_value("Make a 0/1 label").run()
     assert not at.exception
     assert "occurs in fewer rows than" not in at.selectbox(key="schema_fix_where").options
+
+
+@pytest.mark.parametrize("dtype", ["category", "string", "object"])
+def test_fewer_than_counts_categorical_and_text_ids_alike(dtype):
+    frame = pd.DataFrame({"u": pd.Series(["a", "a", "b", None], dtype=dtype), "x": range(4)})
+
+    assert apply_fixes(frame, [parse_fix("drop", "u fewer than 2")])[0]["x"].tolist() == [0, 1, 3]
