@@ -14,7 +14,7 @@ import pandas as pd
 from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec
 from mtlrec.encode import Encoded, Encoder, category_keys
 from mtlrec.errors import MtlrecError
-from mtlrec.fixes import apply_fixes, how_to
+from mtlrec.fixes import apply_fixes_together, how_to
 from mtlrec.io import read_table
 from mtlrec.leakage import find_leaks
 from mtlrec.schema import (
@@ -172,14 +172,14 @@ def load_frames(config: ExperimentConfig) -> Loaded:
         raise MtlrecError("no data file given: pass a file path or choose a bundled sample")
     table = read_table(resolve_data_path(config.data.path))
     notes = [f"{table.name}: {n}" for n in table.notes]
-    frame, fixed = apply_fixes(table.frame, config.data.fixes, source=table.name)
-    notes += [f"{table.name}: {n}" for n in fixed]
-    test_frame = None
+    test = None
     if config.data.test_path:
         test = read_table(resolve_data_path(config.data.test_path))
         notes += [f"{test.name}: {n}" for n in test.notes]
-        test_frame, fixed = apply_fixes(test.frame, config.data.fixes, source=test.name)
-        notes += [f"{test.name}: {n}" for n in fixed]
+    frame, test_frame, fixed, test_fixed = apply_fixes_together(
+        table.frame, test.frame if test else None, config.data.fixes, table.name, test.name if test else None
+    )
+    notes += [f"{table.name}: {n}" for n in fixed] + [f"{test.name}: {n}" for n in test_fixed]
     return Loaded(frame, test_frame, notes)
 
 
@@ -366,12 +366,14 @@ def prepare(
     source = None
     if frame is not None:
         check_frame(frame)
-        frame, fixed = apply_fixes(frame, config.data.fixes, source=config.data.name)  # none when already fixed
-        notes += fixed
-    if test_frame is not None:
+        if test_frame is not None:
+            check_frame(test_frame, "the test table")
+        frame, test_frame, fixed, test_fixed = apply_fixes_together(  # none when already fixed
+            frame, test_frame, config.data.fixes, config.data.name, "the test table"
+        )
+        notes += fixed + [f"the test table: {n}" for n in test_fixed]
+    elif test_frame is not None:
         check_frame(test_frame, "the test table")
-        test_frame, fixed = apply_fixes(test_frame, config.data.fixes, source="the test table")
-        notes += [f"the test table: {n}" for n in fixed]
     if frame is None:
         frame, test_frame, file_notes = loaded or load_frames(config)
         notes = list(file_notes)

@@ -200,7 +200,7 @@ def parse_fix(action: str, text: str) -> dict:
     quoted, rest = _quoted_name(text)
     missing = _MISSING.match(text) if not quoted else _MISSING.match(f"x {rest.strip()}")
     rare = _RARE.match(text if not quoted else f"x {rest.strip()}")
-    if rare and action == "drop":
+    if rare and action == "drop" and (quoted or not _OPERATOR.search(rare.group("column"))):
         return {"drop": quoted or rare.group("column").strip(), "where": RARE, "value": int(rare.group("n"))}
     if missing and not _OPERATOR.search(rest if quoted else text):
         column, condition, value = quoted or missing.group("column").strip(), "missing", None
@@ -245,27 +245,58 @@ def apply_fixes(frame: pd.DataFrame, fixes: list[dict], source: str | None = Non
     """The rows with the fixes applied in order, and a note per fix saying what it changed. MtlrecError names the
     fix and what is wrong (a column not in the data, a value of the wrong kind, no rows left). A frame that already
     holds exactly these fixes (its attrs say so) comes back as it is, with the notes of when they were applied."""
+    fixed, _, notes, _ = apply_fixes_together(frame, None, fixes, source)
+    return fixed, notes
+
+
+def apply_fixes_together(
+    frame: pd.DataFrame,
+    test: pd.DataFrame | None,
+    fixes: list[dict],
+    source: str | None = None,
+    test_source: str | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame | None, list[str], list[str]]:
+    """apply_fixes on the training rows and a test file's rows (or None) alike: (rows, test rows, notes, the test
+    rows' notes). A 'fewer than' counts a value's rows in both, as in one file split in two: counted in a test file
+    alone, a test set of one row per user lost every row."""
     if not fixes:
-        return frame, []
+        return frame, test, [], []
     problems = fix_problems(fixes)
     if problems:
         raise MtlrecError(problems, source="config")
     key = fixes_key(fixes)
-    if frame.attrs.get(APPLIED) == key:
-        return frame, list(frame.attrs.get(APPLIED_NOTES) or [])
-    notes = []
+    frames = [frame] if test is None else [frame, test]
+    if all(f.attrs.get(APPLIED) == key for f in frames):
+        notes = [list(f.attrs.get(APPLIED_NOTES) or []) for f in frames]
+        return frame, test, notes[0], notes[1] if test is not None else []
+    sources = [source, test_source]
+    notes: list[list[str]] = [[] for _ in frames]
     for i, fix in enumerate(fixes, 1):
-        try:
-            frame, note = _apply_one(frame, fix)
-        except MtlrecError as exc:
-            raise MtlrecError([f"fix {i} ({describe(fix)}): {p}" for p in exc.problems], source=source) from None
-        notes.append(f"fix {i}: {note}")
-    frame = frame.reset_index(drop=True)
-    frame.attrs = {**frame.attrs, APPLIED: key, APPLIED_NOTES: notes}  # a new dict: the rows as read stay unmarked
-    return frame, notes
+        column = fix.get("drop")
+        counts = None
+        if fix.get("where") == RARE and all(column in f.columns for f in frames):
+            counts = pd.concat([_keys(f[column]) for f in frames], ignore_index=True).value_counts(dropna=True)
+        for j, rows in enumerate(frames):
+            try:
+                frames[j], note = _apply_one(rows, fix, counts)
+            except MtlrecError as exc:
+                raise MtlrecError(
+                    [f"fix {i} ({describe(fix)}): {p}" for p in exc.problems], source=sources[j]
+                ) from None
+            notes[j].append(f"fix {i}: {note}")
+    for j, rows in enumerate(frames):
+        rows = rows.reset_index(drop=True)
+        rows.attrs = {**rows.attrs, APPLIED: key, APPLIED_NOTES: notes[j]}  # a new dict: the rows as read stay unmarked
+        frames[j] = rows
+    return frames[0], frames[1] if test is not None else None, notes[0], notes[1] if test is not None else []
 
 
-def _apply_one(frame: pd.DataFrame, fix: dict) -> tuple[pd.DataFrame, str]:
+def _keys(series: pd.Series) -> pd.Series:
+    """A column's values as keys to count (a categorical's categories as the values they are)."""
+    return series.astype(object) if isinstance(series.dtype, pd.CategoricalDtype) else series
+
+
+def _apply_one(frame: pd.DataFrame, fix: dict, counts: pd.Series | None = None) -> tuple[pd.DataFrame, str]:
     column = fix.get("drop") or fix.get("fill") or fix.get("from")
     if column not in frame.columns:
         shown = ", ".join(map(str, frame.columns[:20])) + (" ..." if frame.shape[1] > 20 else "")
@@ -276,9 +307,9 @@ def _apply_one(frame: pd.DataFrame, fix: dict) -> tuple[pd.DataFrame, str]:
         raise MtlrecError("there are no rows left to fix")
     if "fill" in fix:
         return _fill(frame, column, fix)
-    mask, untimed = _mask(series, fix)
+    mask, untimed = _mask(series, fix, counts)
     matched = int(mask.sum())
-    unmatched = "" if matched or fix["where"] == "missing" else f": no row matches ({_values_seen(series)})"
+    unmatched = "" if matched or fix["where"] in ("missing", RARE) else f": no row matches ({_values_seen(series)})"
     if untimed:
         unmatched += (
             f"; {untimed:,} value{'s' if untimed > 1 else ''} that {'are' if untimed > 1 else 'is'} no time never "
@@ -339,16 +370,16 @@ def _fill(frame: pd.DataFrame, column: str, fix: dict) -> tuple[pd.DataFrame, st
     )
 
 
-def _mask(series: pd.Series, fix: dict) -> tuple[pd.Series, int]:
+def _mask(series: pd.Series, fix: dict, counts: pd.Series | None = None) -> tuple[pd.Series, int]:
     """True where the fix's condition holds (never where the value is missing, except for 'missing'), and how many
     present values could not be compared as the times the condition asks about (they never match)."""
     condition = fix["where"]
     if condition == "missing":
         return series.isna(), 0
     if condition == RARE:  # the rows of values seen in fewer than N rows (a missing value is no value: kept)
-        keys = series.astype(object) if isinstance(series.dtype, pd.CategoricalDtype) else series
-        counts = pd.to_numeric(keys.map(keys.value_counts(dropna=True)), errors="coerce")
-        return (counts < int(fix["value"])).fillna(False).astype(bool), 0
+        keys = _keys(series)
+        seen = pd.to_numeric(keys.map(keys.value_counts(dropna=True) if counts is None else counts), errors="coerce")
+        return (seen < int(fix["value"])).fillna(False).astype(bool), 0
     kind, values = _kind(series)
     value = _value_as(kind, values, fix["value"], condition)
     as_times = False

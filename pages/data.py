@@ -465,11 +465,10 @@ def add_fix(action: str, column: str) -> None:
             return
         fix["value"] = _fix_value(state.frame(), column, text)
         if where == RARE:
-            try:
-                fix["value"] = int(text.strip())
-            except ValueError:
-                st.session_state[FIX_PROBLEM] = f"Give a whole number of rows, e.g. 5, not {text.strip()!r}."
+            if not text.strip().isdigit() or int(text.strip()) < 1:  # not int(): it takes 1_000 and -3
+                st.session_state[FIX_PROBLEM] = f"Give a whole number of rows from 1, e.g. 5, not {text.strip()!r}."
                 return
+            fix["value"] = int(text.strip())
     if action == "label":
         name = str(st.session_state.get("schema_fix_name", "")).strip()
         if not name:

@@ -725,3 +725,31 @@ def test_fewer_than_counts_categorical_and_text_ids_alike(dtype):
     frame = pd.DataFrame({"u": pd.Series(["a", "a", "b", None], dtype=dtype), "x": range(4)})
 
     assert apply_fixes(frame, [parse_fix("drop", "u fewer than 2")])[0]["x"].tolist() == [0, 1, 3]
+
+
+def test_fewer_than_counts_a_value_in_the_training_and_the_test_file_together(tmp_path: Path):
+    # Counted in a test file of one row per user, every test row was 'rare': the run was refused.
+    train = pd.DataFrame({"user_id": ["a", "a", "b", "c", "c", "c"], "x": range(6)})
+    test = pd.DataFrame({"user_id": ["a", "b", "c", "d"], "x": range(4)})
+    fixes = [parse_fix("drop", "user_id fewer than 3")]
+
+    from mtlrec.fixes import apply_fixes_together
+
+    fixed, fixed_test, _, test_notes = apply_fixes_together(train, test, fixes)
+
+    assert fixed["user_id"].tolist() == ["a", "a", "c", "c", "c"]  # a: 3 rows in both files, b: 2, c: 4, d: 1
+    assert fixed_test["user_id"].tolist() == ["a", "c"]
+    assert test_notes == ["fix 1: dropped 2 of 4 rows (50.0%) where 'user_id' occurs in fewer than 3 rows; row "
+                          "numbers in later messages count the rows kept"]  # fmt: skip
+    train.to_csv(tmp_path / "train.csv", index=False)
+    test.to_csv(tmp_path / "test.csv", index=False)
+    config = ExperimentConfig(data=DataConfig(str(tmp_path / "train.csv"), test_path=str(tmp_path / "test.csv"),
+                                              fixes=fixes))  # fmt: skip
+    loaded = load_frames(config)
+    assert loaded.test_frame["user_id"].tolist() == ["a", "c"]
+
+
+def test_a_comparison_whose_value_ends_in_fewer_than_is_a_comparison():
+    assert parse_fix("drop", "note == seen fewer than 5 times") == {
+        "drop": "note", "where": "==", "value": "seen fewer than 5 times",
+    }  # fmt: skip
