@@ -653,6 +653,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_recommend(args: argparse.Namespace) -> int:
     from mtlrec.data import changed_files, load_frames, resolve_data_path
+    from mtlrec.fixes import RARE
     from mtlrec.recommend import Recommender
     from mtlrec.runs import read_run_folder
 
@@ -671,7 +672,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
             f"{Path(args.run) / 'config.json'} --user-col C --item-col C)"
         )
     model, encoder = run.load_model()
-    # The candidates and the user's history come from the training file (not the test file, which is not read).
+    # The candidates and the user's history come from the training file (the test file is read only for fixes).
     recorded = [entry for entry in run.metrics.get("data_files") or [] if entry.get("path") == d.path]
     if args.data:
         d.path = _stored(args.data)
@@ -683,7 +684,13 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         )
     for change in changed_files(recorded):
         print(f"warning: {change}: users and items the model never saw are scored as unknown ones", file=sys.stderr)
-    frame, _, _ = load_frames(dataclasses.replace(run.config, data=dataclasses.replace(d, test_path=None)))
+    # A 'fewer than' fix counted a value's rows in the test file too (mtlrec.fixes): read it then, when it is there.
+    counted = any(isinstance(f, dict) and f.get("where") == RARE for f in d.fixes) and d.test_path
+    test_path = d.test_path if counted and Path(resolve_data_path(d.test_path)).exists() else None
+    if counted and test_path is None:
+        print(f"note: the run's test file {d.test_path} is gone: its 'fewer than' fixes count the training file's rows "
+              "only, so a few users or items may be missing here", file=sys.stderr)  # fmt: skip
+    frame, _, _ = load_frames(dataclasses.replace(run.config, data=dataclasses.replace(d, test_path=test_path)))
     recommender = Recommender(model, encoder, run.config, frame)
     if note := recommender.untrained_note():
         print(f"note: {note}", file=sys.stderr)

@@ -753,3 +753,24 @@ def test_a_comparison_whose_value_ends_in_fewer_than_is_a_comparison():
     assert parse_fix("drop", "note == seen fewer than 5 times") == {
         "drop": "note", "where": "==", "value": "seen fewer than 5 times",
     }  # fmt: skip
+
+
+def test_cli_recommend_counts_fewer_than_with_the_test_file_as_training_did(tmp_path: Path, capsys):
+    # 'rare' has 2 training rows and 1 test row: kept at N = 3 by training, which counts both files.
+    frame = ratings(900, seed=5).assign(rating=lambda f: f["rating"].fillna(3))
+    frame["liked"] = (frame["rating"] >= 4).astype(int)
+    extra = frame.head(3).assign(user_id="rare")
+    train, test = pd.concat([frame.iloc[:700], extra.head(2)]), pd.concat([frame.iloc[700:], extra.tail(1)])
+    train.to_csv(tmp_path / "train.csv", index=False)
+    test.to_csv(tmp_path / "test.csv", index=False)
+    out = tmp_path / "run"
+    assert main(["train", str(tmp_path / "train.csv"), "--test-data", str(tmp_path / "test.csv"), "--tasks", "liked",
+                 "--drop", "user_id fewer than 3", "--size", "tiny", "--epochs", "1", "--quiet",
+                 "--out", str(out)]) == 0  # fmt: skip
+    capsys.readouterr()
+
+    assert main(["recommend", "--run", str(out), "--user", "rare", "--k", "3"]) == 0
+
+    (tmp_path / "test.csv").unlink()
+    assert main(["recommend", "--run", str(out), "--user", "u1", "--k", "3"]) == 0
+    assert "its 'fewer than' fixes count the training file's rows only" in capsys.readouterr().err
