@@ -137,12 +137,19 @@ def shoot(page, name: str, anchor=None) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
-def train(page, link: str) -> None:
+def train(page, link: str, home: Path) -> None:
     """Open a Train link, press Train and wait for the run to finish."""
     page.goto(link)
     open_page(page, "Train")
     assert page.get_by_role("radio", name="tiny", exact=False).first.is_checked()
+    runs = len(RunStore(home).list())
     page.get_by_role("button", name="Train", exact=True).click()
+    # The Train page may still show the previous run's 'finished' panel: wait for the new run to be saved as
+    # finished in the store (a slow machine went on to Runs while the second run was still running).
+    deadline = time.monotonic() + 300
+    while not (len(listed := RunStore(home).list()) > runs and all(r["status"] == "finished" for r in listed)):
+        assert time.monotonic() < deadline, "the run did not finish within 300 s"
+        time.sleep(0.5)
     page.locator('[data-testid="stAlertContentSuccess"]').filter(has_text="finished").wait_for(timeout=300_000)
     wait_until_idle(page)
     wait_for_charts(page)
@@ -232,7 +239,7 @@ def test_train_then_results_recommend_runs_and_data(new_server, page, tmp_path: 
         step("home, sample loaded")
 
         # A shared link: a new session that loads the sample and pre-fills Train from the query string.
-        train(page, server.url + TRAIN_LINK)
+        train(page, server.url + TRAIN_LINK, server.home)
         shoot(page, "train", page.locator(".st-key-train_start"))
         step("train (2 epochs)")
 
@@ -254,7 +261,7 @@ def test_train_then_results_recommend_runs_and_data(new_server, page, tmp_path: 
         shoot(page, "recommend", page.get_by_role("heading", name="Top recommendations"))
         step("recommend, re-ranked")
 
-        train(page, server.url + SECOND_LINK)
+        train(page, server.url + SECOND_LINK, server.home)
         step("second run (2 epochs)")
         go(page, "Runs")
         compare_all_runs(page)
