@@ -137,8 +137,15 @@ def _shown(value: Any) -> str:
 
 
 def fixes_key(fixes: list[dict]) -> str:
-    """The fixes as canonical text: equal keys, equal fixes (numpy numbers as the numbers they are)."""
-    return json.dumps(fixes, sort_keys=True, default=lambda v: v.item() if isinstance(v, np.generic) else str(v))
+    """The fixes as canonical text: equal keys, equal fixes (numpy numbers as the numbers they are, a whole float as
+    the integer it equals: == 4 and == 4.0 are one fix)."""
+    canonical = [{k: _canonical(v) for k, v in f.items()} if isinstance(f, dict) else f for f in fixes]
+    return json.dumps(canonical, sort_keys=True, default=str)
+
+
+def _canonical(value: Any) -> Any:
+    value = value.item() if isinstance(value, np.generic) else value
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 # ------------------------------------------------------------------------------------------------ the command line

@@ -423,17 +423,14 @@ def _fix_value(frame: pd.DataFrame, column: str, text: str):
     ):
         return text
     value = parse_value(text)
-    if isinstance(value, str) and pd.api.types.is_numeric_dtype(values.dtype) and not _is_bool(values):
+    numeric = values is not None and pd.api.types.is_numeric_dtype(values.dtype)
+    if isinstance(value, str) and numeric and not pd.api.types.is_bool_dtype(values.dtype):
         try:  # 40.0 or 1e3 in a number column: the number (fixes of one number are one fix)
             number = float(value)
             value = int(number) if number.is_integer() and abs(number) < 2**53 else number
         except ValueError:
             pass  # said when the fix is applied: not a number
     return value
-
-
-def _is_bool(values: pd.Series) -> bool:
-    return pd.api.types.is_bool_dtype(values.dtype)
 
 
 def _guarded(callback):
@@ -475,7 +472,7 @@ def add_fix(action: str, column: str) -> None:
             st.session_state[FIX_PROBLEM] = "Give the new label a name, e.g. liked."
             return
         fix["label"] = name
-    same = [i for i, f in enumerate(config.data.fixes, 1) if fixes_key([_canonical(f)]) == fixes_key([_canonical(fix)])]
+    same = [i for i, f in enumerate(config.data.fixes, 1) if fixes_key([f]) == fixes_key([fix])]
     if same:
         st.session_state[FIX_PROBLEM] = f"This is fix {same[0]} already."
         return
@@ -543,12 +540,6 @@ def remove_fix(index: int) -> None:
             (d.categorical if role == "categorical" else d.numeric).append(column)
             changes.append(f"'{fmt.md(column)}' is a {role} feature again, as it was before the label was made.")
     _fix_saved(config, changes)
-
-
-def _canonical(fix: dict) -> dict:
-    """A fix with a whole float value as the integer it equals: == 4 and == 4.0 are one fix."""
-    value = fix.get("value")
-    return {**fix, "value": int(value)} if isinstance(value, float) and value.is_integer() else fix
 
 
 def _fails(rows: pd.DataFrame, fixes: list[dict]) -> bool:
