@@ -89,7 +89,8 @@ def _fix_flags(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     fixes.add_argument("--drop", action=_FixAction, metavar="WHERE",
                        help="drop rows: 'COL missing', 'COL OP VALUE' (OP: == != > >= < <=) or 'COL fewer than N' (values "
-                            "seen in fewer than N rows), e.g. 'rating == -1', 'user_id fewer than 5'")  # fmt: skip
+                            "seen in fewer than N rows; 'USER, ITEM fewer than N': the N-core), e.g. 'rating == -1', "
+                            "'user_id fewer than 5'")  # fmt: skip
     fixes.add_argument("--fill", action=_FixAction, metavar="COL=VALUE", help="fill missing values, e.g. purchase=0")
     fixes.add_argument("--label", action=_FixAction, metavar="NAME=WHERE",
                        help="add a 0/1 label column: 1 where the condition holds, e.g. 'liked=rating >= 4'")  # fmt: skip

@@ -10,13 +10,16 @@ Each fix is a small JSON object:
     {"drop": "purchase", "where": "missing"}                 drop rows where 'purchase' is missing
     {"drop": "rating", "where": "==", "value": -1}           drop rows where 'rating' == -1
     {"drop": "user_id", "where": "fewer than", "value": 5}   drop the rows of users with fewer than 5 rows
+    {"drop": ["user_id", "item_id"], "where": "fewer than", "value": 5}
+                                                             the 5-core: drop the rows of users and items with
+                                                             fewer than 5 rows, again and again until none is left
     {"fill": "purchase", "value": 0}                         fill the missing values of 'purchase' with 0
     {"label": "liked", "from": "rating", "where": ">=", "value": 4}
                                                              new column 'liked': 1 where 'rating' >= 4, else 0
 
 A label is missing where its source column is (a rating never given is no "not liked"), unless the condition is
 "missing" itself. On the command line: --drop "purchase missing", --drop "rating == -1", --fill purchase=0,
---label "liked=rating >= 4" (see parse_fix).
+--label "liked=rating >= 4", --drop "user_id, item_id fewer than 5" (see parse_fix).
 """
 
 from __future__ import annotations
@@ -85,6 +88,18 @@ def fix_problems(fixes: Any) -> list[str]:
             )
         names = [action] + (["from"] if action == "label" else [])
         for key in names:
+            if key == "drop" and isinstance(fix.get(key), list):  # the k-core of several columns
+                listed = fix["drop"]
+                if fix.get("where") != RARE:
+                    problems.append(
+                        f"{where} (drop): a list of columns is for '{RARE}' (the k-core of users and items); "
+                        f"'{fix.get('where')}' tests one column, got {listed!r}"
+                    )
+                elif not listed or not all(isinstance(c, str) and c for c in listed):
+                    problems.append(f"{where} (drop): 'drop' must list column names, got {listed!r}")
+                elif len(set(listed)) != len(listed):
+                    problems.append(f"{where} (drop): 'drop' names a column twice, got {listed!r}")
+                continue
             if not isinstance(fix.get(key), str) or not fix.get(key):
                 problems.append(f"{where} ({action}): '{key}' must name a column, got {fix.get(key)!r}")
         if action in ("drop", "label"):
@@ -115,11 +130,27 @@ def fix_problems(fixes: Any) -> list[str]:
 
 def describe(fix: dict) -> str:
     """A fix as a sentence: "drop rows where 'rating' == -1"."""
+    if "drop" in fix and len(columns_of(fix)) > 1:
+        return (
+            f"drop rows where {' or '.join(repr(c) for c in columns_of(fix))} {_condition(fix)}, again until none "
+            f"does (the {_shown(fix.get('value'))}-core)"
+        )
     if "drop" in fix:
-        return f"drop rows where '{fix['drop']}' {_condition(fix)}"
+        return f"drop rows where '{_one(fix['drop'])}' {_condition(fix)}"
     if "fill" in fix:
         return f"fill missing values of '{fix['fill']}' with {_shown(fix.get('value'))}"
     return f"new 0/1 label '{fix['label']}': 1 where '{fix['from']}' {_condition(fix)}, else 0"
+
+
+def columns_of(fix: dict) -> list[str]:
+    """The columns a fix reads: a drop's (several for a k-core), a fill's, a label's source."""
+    column = fix.get("drop", fix.get("fill", fix.get("from")))
+    return list(column) if isinstance(column, list) else [column]
+
+
+def _one(column: str | list[str]) -> str:
+    """A drop's column: a k-core's list of one is that column."""
+    return column[0] if isinstance(column, list) and len(column) == 1 else column
 
 
 def _condition(fix: dict) -> str:
@@ -143,7 +174,16 @@ def fixes_key(fixes: list[dict]) -> str:
     return json.dumps(canonical, sort_keys=True, default=str)
 
 
+def _core_key(columns: list) -> Any:
+    """A k-core's columns in canonical form: their order changes nothing (one core), a list of one is its column."""
+    if all(isinstance(c, str) for c in columns):
+        return columns[0] if len(columns) == 1 else sorted(columns)
+    return columns
+
+
 def _canonical(value: Any) -> Any:
+    if isinstance(value, list) and value:
+        return _core_key(value)
     value = value.item() if isinstance(value, np.generic) else value
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
@@ -164,9 +204,9 @@ def how_to(action: str, column: str, rest: str, name: str | None = None) -> str:
 
 
 def cli_column(name: str) -> str:
-    """A column name as the CLI's fix flags take it: in backticks when it holds an operator, '=' or a backtick (a
-    backtick in it doubled)."""
-    if re.search(r"[=<>!`]", name) or name != name.strip():
+    """A column name as the CLI's fix flags take it: in backticks when it holds an operator, '=', a comma (which
+    separates a k-core's columns) or a backtick (a backtick in it doubled)."""
+    if re.search(r"[=<>!`,]", name) or name != name.strip():
         return "`" + name.replace("`", "``") + "`"
     return name
 
@@ -206,9 +246,10 @@ def parse_fix(action: str, text: str) -> dict:
         name, text = (quoted, match.group(1).strip()) if quoted else (match.group(1).strip(), match.group(2).strip())
     quoted, rest = _quoted_name(text)
     missing = _MISSING.match(text) if not quoted else _MISSING.match(f"x {rest.strip()}")
-    rare = _RARE.match(text if not quoted else f"x {rest.strip()}")
-    if rare and action == "drop" and (quoted or not _OPERATOR.search(rare.group("column"))):
-        return {"drop": quoted or rare.group("column").strip(), "where": RARE, "value": int(rare.group("n"))}
+    rare = _RARE.match(text)
+    names = _names(rare.group("column")) if rare and action == "drop" else None
+    if names:
+        return {"drop": names[0] if len(names) == 1 else names, "where": RARE, "value": int(rare.group("n"))}
     if missing and not _OPERATOR.search(rest if quoted else text):
         column, condition, value = quoted or missing.group("column").strip(), "missing", None
     else:
@@ -220,7 +261,7 @@ def parse_fix(action: str, text: str) -> dict:
             raise MtlrecError(
                 f"{flag} takes {'NAME=' if action == 'label' else ''}COLUMN OP VALUE (OP one of "
                 f"{', '.join(ORDERED + ('==', '!='))}) or {'NAME=' if action == 'label' else ''}COLUMN missing"
-                f"{' or COLUMN fewer than N' if action == 'drop' else ''}, e.g. "
+                f"{' or COLUMN fewer than N (COLUMN, COLUMN fewer than N: the k-core)' if action == 'drop' else ''}, e.g. "
                 f"{flag} {example}, got '{text}'"
             )
         column = quoted or parts[0].strip()
@@ -230,6 +271,28 @@ def parse_fix(action: str, text: str) -> dict:
     if condition != "missing":
         fix["value"] = value
     return fix
+
+
+def _names(text: str) -> list[str] | None:
+    """The columns before 'fewer than': one, or several separated by commas (a k-core), each in backticks if it
+    holds an operator, '=' or a comma. None when they do not read as names (an operator outside backticks: "note ==
+    seen fewer than 5 times" compares text; an empty name between two commas)."""
+    names, rest = [], text.strip()
+    while True:
+        quoted, after = _quoted_name(rest)
+        if quoted is not None:
+            name, rest = quoted, after.strip()
+        else:
+            name, comma, after = rest.partition(",")
+            name, rest = name.strip(), comma + after
+            if not name or _OPERATOR.search(name) or "`" in name:
+                return None
+        names.append(name)
+        if not rest:
+            return names
+        if not rest.startswith(","):
+            return None
+        rest = rest[1:].strip()
 
 
 def parse_value(text: str) -> Any:
@@ -279,7 +342,15 @@ def apply_fixes_together(
     sources = [source, test_source]
     notes: list[list[str]] = [[] for _ in frames]
     for i, fix in enumerate(fixes, 1):
-        column = fix.get("drop")
+        column = _one(fix.get("drop"))
+        if isinstance(column, list):  # a k-core: dropped in rounds, the files together
+            try:
+                frames, core_notes = _core(frames, fix)
+            except _FrameProblem as exc:
+                raise MtlrecError(f"fix {i} ({describe(fix)}): {exc.text}", source=sources[exc.frame]) from None
+            for j, note in enumerate(core_notes):
+                notes[j].append(f"fix {i}: {note}")
+            continue
         counts = None
         if fix.get("where") == RARE and all(column in f.columns for f in frames):
             counts = pd.concat([_keys(f[column]) for f in frames], ignore_index=True).value_counts(dropna=True)
@@ -296,6 +367,68 @@ def apply_fixes_together(
         rows.attrs = {**rows.attrs, APPLIED: key, APPLIED_NOTES: notes[j]}  # a new dict: the rows as read stay unmarked
         frames[j] = rows
     return frames[0], frames[1] if test is not None else None, notes[0], notes[1] if test is not None else []
+
+
+class _FrameProblem(Exception):
+    """What is wrong with one of the frames a fix applies to (its index in them)."""
+
+    def __init__(self, frame: int, text: str):
+        super().__init__(text)
+        self.frame, self.text = frame, text
+
+
+def _core(frames: list[pd.DataFrame], fix: dict) -> tuple[list[pd.DataFrame], list[str]]:
+    """The k-core of a fix's columns (users and items, say): drop the rows of values seen in fewer than k rows, count
+    again in the rows kept, and so on until every value left is seen in at least k rows. Counted in all the frames
+    together (a test file with the training file); a missing value is no value, its row is kept. Raises
+    _FrameProblem naming the frame (a column missing from it, or no row of it left)."""
+    columns, k = columns_of(fix), int(fix["value"])
+    for j, rows in enumerate(frames):
+        absent = [c for c in columns if c not in rows.columns]
+        if absent:
+            shown = ", ".join(map(str, rows.columns[:20])) + (" ..." if rows.shape[1] > 20 else "")
+            raise _FrameProblem(j, f"there is no column '{absent[0]}'; the columns are: {shown}")
+    sizes = [len(rows) for rows in frames]
+    codes = []
+    for column in columns:
+        keys = pd.concat([_keys(rows[column]) for rows in frames], ignore_index=True)
+        codes.append(pd.factorize(keys, use_na_sentinel=True)[0])  # -1: missing
+    keep = np.ones(sum(sizes), dtype=bool)
+    rounds = 0
+    while True:
+        drop = np.zeros_like(keep)
+        for code in codes:
+            counted = keep & (code >= 0)
+            seen = np.bincount(code[counted], minlength=int(code.max()) + 1)
+            drop |= counted & (seen[np.maximum(code, 0)] < k)
+        if not drop.any():
+            break
+        keep &= ~drop
+        rounds += 1
+    names = " or ".join(f"'{c}'" for c in columns)
+    out, notes, start = [], [], 0
+    for j, (rows, n) in enumerate(zip(frames, sizes, strict=True)):
+        kept = keep[start : start + n]
+        start += n
+        dropped = n - int(kept.sum())
+        if n and dropped == n:
+            raise _FrameProblem(
+                j,
+                f"every one of the {n:,} rows would be dropped: no rows give each {' and each '.join(map(repr, columns))} "
+                f"value {k} rows or more; try a smaller number",
+            )
+        distinct = [rows[c].iloc[np.flatnonzero(kept)].nunique() for c in columns]
+        left = " and ".join(f"{d:,} '{c}' value{'' if d == 1 else 's'}" for d, c in zip(distinct, columns, strict=True))
+        how = f", {rounds} round{'' if rounds == 1 else 's'}" if rounds else f": every value occurs in {k} rows or more"
+        note = (
+            f"dropped {dropped:,} of {n:,} rows{f' ({_share(dropped, n)})' if dropped else ''} where {names} "
+            f"occurs in {RARE} {k} rows, again until none does (the {k}-core{how}); {left} left"
+        )
+        if dropped:
+            note += "; row numbers in later messages count the rows kept"
+        out.append(rows.loc[kept] if dropped else rows)
+        notes.append(note)
+    return out, notes
 
 
 def _keys(series: pd.Series) -> pd.Series:

@@ -388,19 +388,32 @@ def fix_rows(config: ExperimentConfig, frame: pd.DataFrame, problems: list[str],
             where = FIX_WHERE[st.session_state["schema_fix_where"]]
         needs_value = action == "fill" or where != "missing"
         cols = iter(st.columns(2 + needs_value + (action == "label")))
-        column = next(cols).selectbox(
-            "Column" if action != "label" else "From column", list(frame.columns), key="schema_fix_column"
-        )
+        if where == RARE:  # one column, or users and items: the k-core
+            if "schema_fix_columns" not in st.session_state:
+                ids = [c for c in (config.data.user_col, config.data.item_col) if c in frame.columns]
+                st.session_state["schema_fix_columns"] = ids or list(frame.columns[:1])
+            next(cols).multiselect(
+                "Columns", list(frame.columns), key="schema_fix_columns",
+                help="Two columns (users and items): rows are dropped again and again until every user and every "
+                     "item left has at least that many rows (the k-core).",
+            )  # fmt: skip
+            column = None
+        else:
+            column = next(cols).selectbox(
+                "Column" if action != "label" else "From column", list(frame.columns), key="schema_fix_column"
+            )
         if action != "fill":
             next(cols).selectbox("Where", wheres, key="schema_fix_where",
                                  help=f"'{RARE_TEXT}': drops the rows of users (or items) with fewer rows than the value, "
-                                      "e.g. users with fewer than 5 interactions")  # fmt: skip
+                                      "e.g. users with fewer than 5 interactions; with users and items both, again "
+                                      "until none is left (the k-core)")  # fmt: skip
         if needs_value:
             next(cols).text_input(
                 "Value" if where != RARE else "Rows", key="schema_fix_value",
                 placeholder="e.g. 5" if where == RARE else "e.g. 4" if action != "fill" else "e.g. 0",
                 help="A number, true/false, a date like 2024-05-01, or text (as written; quotes are taken off)."
-                if where != RARE else "A whole number of rows: values seen in fewer rows are dropped.",
+                if where != RARE else "A whole number of rows: values seen in fewer rows are dropped (5 with users "
+                "and items: the 5-core).",
             )  # fmt: skip
         if action == "label":
             next(cols).text_input("New label's name", key="schema_fix_name", placeholder="e.g. liked")
@@ -446,12 +459,19 @@ def _guarded(callback):
 
 
 @_guarded
-def add_fix(action: str, column: str) -> None:
-    """Add the fix the controls describe, when it applies to the rows; else say why (FIX_PROBLEM)."""
+def add_fix(action: str, column: str | None) -> None:
+    """Add the fix the controls describe, when it applies to the rows; else say why (FIX_PROBLEM). `column` is None
+    for a count ('fewer than'), whose columns are a multiselect's."""
     config, rows = state.experiment(), state.raw_frame()
     if rows is None:
         return
     where = FIX_WHERE[st.session_state.get("schema_fix_where", "is missing")] if action != "fill" else None
+    if where == RARE:
+        columns = list(st.session_state.get("schema_fix_columns") or [])
+        if not columns:
+            st.session_state[FIX_PROBLEM] = "Choose a column, or two (users and items) for the k-core."
+            return
+        column = columns[0] if len(columns) == 1 else columns
     fix: dict = {action: column} if action != "label" else {"label": "", "from": column}
     text = str(st.session_state.get("schema_fix_value", ""))
     if where is not None:
@@ -460,12 +480,13 @@ def add_fix(action: str, column: str) -> None:
         if not text.strip():
             st.session_state[FIX_PROBLEM] = "Give a value."
             return
-        fix["value"] = _fix_value(state.frame(), column, text)
         if where == RARE:
             if not text.strip().isdigit() or int(text.strip()) < 1:  # not int(): it takes 1_000 and -3
                 st.session_state[FIX_PROBLEM] = f"Give a whole number of rows from 1, e.g. 5, not {text.strip()!r}."
                 return
             fix["value"] = int(text.strip())
+        else:
+            fix["value"] = _fix_value(state.frame(), column, text)
     if action == "label":
         name = str(st.session_state.get("schema_fix_name", "")).strip()
         if not name:

@@ -274,10 +274,15 @@ def test_cli_infer_shows_the_schema_of_the_fixed_rows(tmp_path: Path, capsys):
 
 
 # ------------------------------------------------------------------------------------------------ the Data page
-def _fix(at, action: str, column: str, where: str | None = None, value: str | None = None, name: str | None = None):
+def _fix(at, action: str, column: str | list[str], where: str | None = None, value: str | None = None,
+         name: str | None = None):  # fmt: skip
     at.radio(key="schema_fix_action").set_value(action).run()
-    at.selectbox(key="schema_fix_column").set_value(column).run()
-    if where is not None:
+    if where == "occurs in fewer rows than":  # a count: its columns are a multiselect's (users and items: the k-core)
+        at.selectbox(key="schema_fix_where").set_value(where).run()
+        at.multiselect(key="schema_fix_columns").set_value([column] if isinstance(column, str) else column).run()
+    else:
+        at.selectbox(key="schema_fix_column").set_value(column).run()
+    if where is not None and where != "occurs in fewer rows than":
         at.selectbox(key="schema_fix_where").set_value(where).run()
     if value is not None:
         at.text_input(key="schema_fix_value").set_value(value)
@@ -753,6 +758,139 @@ def test_a_comparison_whose_value_ends_in_fewer_than_is_a_comparison():
     assert parse_fix("drop", "note == seen fewer than 5 times") == {
         "drop": "note", "where": "==", "value": "seen fewer than 5 times",
     }  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------------ the k-core
+def _core_by_hand(frame: pd.DataFrame, columns: list[str], k: int) -> pd.DataFrame:
+    """The k-core as the recipes compute it: filter each column by its counts, again until nothing changes."""
+    while True:
+        rare = np.zeros(len(frame), dtype=bool)
+        for column in columns:
+            rare |= (frame[column].map(frame[column].value_counts()) < k).to_numpy()
+        if not rare.any():
+            return frame
+        frame = frame.loc[~rare]
+
+
+def test_the_k_core_keeps_the_rows_a_repeated_filter_keeps_in_whatever_order_its_columns_are_named():
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"user_id": rng.zipf(1.5, 6000) % 500, "item_id": rng.zipf(1.4, 6000) % 400, "x": range(6000)})
+    expected = _core_by_hand(frame, ["user_id", "item_id"], 5)
+    # the core of users and items keeps fewer rows than that of the users alone
+    assert 0 < len(expected) < len(_core_by_hand(frame, ["user_id"], 5))
+
+    for text in ("user_id, item_id fewer than 5", "item_id,user_id fewer than 5 rows"):
+        fixed, notes = apply_fixes(frame, [parse_fix("drop", text)])
+        assert fixed["x"].tolist() == expected["x"].tolist()
+    assert notes[0].startswith(f"fix 1: dropped {len(frame) - len(expected):,} of 6,000 rows")
+    assert "(the 5-core, " in notes[0] and " rounds)" in notes[0]
+    assert f"{expected['item_id'].nunique():,} 'item_id' values and {expected['user_id'].nunique():,} 'user_id' " \
+           "values left" in notes[0]  # fmt: skip
+    counts = [fixed[c].value_counts().min() for c in ("user_id", "item_id")]
+    assert min(counts) >= 5
+
+
+def test_a_k_core_counts_the_training_and_the_test_file_together_and_keeps_rows_without_an_id():
+    train = pd.DataFrame({"u": ["a", "a", "b", "b", "c", None], "i": ["x", "y", "x", "y", "x", "z"]})
+    test = pd.DataFrame({"u": ["a", "b", "c"], "i": ["x", "y", "z"]})
+    from mtlrec.fixes import apply_fixes_together
+
+    # Together: a 3, b 3, c 2 rows; x 4, y 3, z 2. Round 1 drops c's and z's rows (the missing user's row: its
+    # item z is rare); then x has 3 rows (a, b, test a) and y 3: nothing more.
+    fixed, fixed_test, notes, test_notes = apply_fixes_together(train, test, [parse_fix("drop", "u, i fewer than 3")])
+
+    assert fixed.to_dict("list") == {"u": ["a", "a", "b", "b"], "i": ["x", "y", "x", "y"]}
+    assert fixed_test.to_dict("list") == {"u": ["a", "b"], "i": ["x", "y"]}
+    assert "dropped 2 of 6 rows (33.3%)" in notes[0] and "dropped 1 of 3 rows (33.3%)" in test_notes[0]
+    # a missing id is no value: its row stays when the other column keeps it
+    kept, _ = apply_fixes(
+        pd.DataFrame({"u": ["a", None, "a"], "i": ["x", "x", "x"]}), [parse_fix("drop", "u, i fewer than 2")]
+    )
+    assert kept["u"].tolist()[::2] == ["a", "a"] and len(kept) == 3
+
+
+def test_a_k_core_is_written_named_and_checked_as_a_list_of_columns():
+    fix = parse_fix("drop", "`user, id`, item_id fewer than 10")
+    assert fix == {"drop": ["user, id", "item_id"], "where": "fewer than", "value": 10}
+    assert describe(fix) == (
+        "drop rows where 'user, id' or 'item_id' occurs in fewer than 10 rows, again until none does (the 10-core)"
+    )
+    from mtlrec.fixes import cli_column, fixes_key
+
+    assert cli_column("user, id") == "`user, id`"  # so that the advice's command parses back to one name
+    assert fixes_key([fix]) == fixes_key([{"drop": ["item_id", "user, id"], "where": "fewer than", "value": 10}])
+    assert fixes_key([{"drop": ["u"], "where": "fewer than", "value": 2}]) == fixes_key(
+        [{"drop": "u", "where": "fewer than", "value": 2}]
+    )
+    assert fix_problems(
+        [
+            {"drop": ["u", "i"], "where": "==", "value": 1},
+            {"drop": [], "where": "fewer than", "value": 2},
+            {"drop": ["u", "u"], "where": "fewer than", "value": 2},
+        ]
+    ) == [  # fmt: skip
+        "fix 1 (drop): a list of columns is for 'fewer than' (the k-core of users and items); '==' tests one column, "
+        "got ['u', 'i']",
+        "fix 2 (drop): 'drop' must list column names, got []",
+        "fix 3 (drop): 'drop' names a column twice, got ['u', 'u']",
+    ]
+    with pytest.raises(MtlrecError, match="COLUMN, COLUMN fewer than N: the k-core"):
+        parse_fix("drop", "user_id,, item_id fewer than 5")
+
+
+def test_a_k_core_that_leaves_no_row_says_so_and_names_the_file():
+    frame = pd.DataFrame({"u": ["a", "a", "b"], "i": ["x", "y", "x"]})
+
+    with pytest.raises(MtlrecError) as caught:
+        apply_fixes(frame, [parse_fix("drop", "u, i fewer than 2")], source="log.csv")
+
+    assert caught.value.message == (
+        "log.csv: fix 1 (drop rows where 'u' or 'i' occurs in fewer than 2 rows, again until none does (the "
+        "2-core)): every one of the 3 rows would be dropped: no rows give each 'u' and each 'i' value 2 rows or "
+        "more; try a smaller number"
+    )
+
+
+def test_cli_trains_on_the_k_core_and_a_rerun_from_its_config_reads_the_same_rows(tmp_path: Path, capsys):
+    frame = ratings(900, seed=6).assign(rating=lambda f: f["rating"].fillna(3))
+    frame["item_id"] = [f"i{z % 150}" for z in np.random.default_rng(6).zipf(1.3, len(frame))]  # a long tail
+    frame.to_csv(tmp_path / "log.csv", index=False)
+    expected = _core_by_hand(frame, ["user_id", "item_id"], 8)
+    assert 0 < len(expected) < len(frame)
+    out = tmp_path / "run"
+    args = ["train", str(tmp_path / "log.csv"), "--label", "liked=rating >= 4", "--drop", "user_id, item_id fewer than 8",
+            "--size", "tiny", "--epochs", "1", "--quiet"]  # fmt: skip
+
+    assert main([*args, "--out", str(out)]) == 0
+
+    config = json.loads((out / "config.json").read_text())
+    assert config["data"]["fixes"][1] == {"drop": ["user_id", "item_id"], "where": "fewer than", "value": 8}
+    assert len(load_frames(ExperimentConfig.from_dict(config)).frame) == len(expected)
+    assert main(["train", "--config", str(out / "config.json"), "--out", str(tmp_path / "again"), "--quiet"]) == 0
+    metrics = [json.loads((d / "metrics.json").read_text())["tasks"] for d in (out, tmp_path / "again")]
+    assert metrics[0] == metrics[1]
+
+
+@pytest.mark.usefixtures("home")
+def test_data_page_offers_users_and_items_for_a_count_and_keeps_their_k_core():
+    frame = ratings().assign(item_id=lambda f: [f"i{(i * i) % 61}" for i in range(len(f))])
+    at = upload(open_app("pages/data.py"), "ratings.csv", frame.to_csv(index=False).encode())
+    at.radio(key="schema_fix_action").set_value("Drop rows").run()
+    at.selectbox(key="schema_fix_where").set_value("occurs in fewer rows than").run()
+    assert at.multiselect(key="schema_fix_columns").value == ["user_id", "item_id"]  # the schema's user and item
+
+    at.text_input(key="schema_fix_value").set_value("12")
+    at.button(key="schema_fix_add").click().run()
+
+    assert not at.exception
+    assert _experiment(at).data.fixes == [{"drop": ["user_id", "item_id"], "where": "fewer than", "value": 12}]
+    expected = _core_by_hand(frame, ["user_id", "item_id"], 12)
+    assert 0 < len(expected) < len(frame)
+    assert any(f"dropped {len(frame) - len(expected):,} of 600 rows" in m.value and "the 12-core" in m.value
+               for m in at.markdown)  # fmt: skip
+    at.multiselect(key="schema_fix_columns").set_value([]).run()
+    at.button(key="schema_fix_add").click().run()
+    assert any("Choose a column, or two (users and items) for the k-core." in e.value for e in at.error)
 
 
 def test_cli_recommend_counts_fewer_than_with_the_test_file_as_training_did(tmp_path: Path, capsys):
