@@ -7,6 +7,7 @@ guard("data")
 import dataclasses  # noqa: E402
 import hashlib  # noqa: E402
 import logging  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
@@ -352,6 +353,7 @@ RARE_TEXT = "occurs in fewer rows than"  # drop only: users (or items) with fewe
 FIX_WHERE = {"is missing": "missing", **{c: c for c in CONDITIONS[1:] if c != RARE}, RARE_TEXT: RARE}
 FIX_PROBLEM = "schema_fix_problem"  # why the last fix asked for was not added (schema_: a new dataset clears it)
 FIX_CHANGES = "schema_fix_changes"  # what adding or removing a fix changed in the schema, said once
+FIX_RUN = "schema_fix_run"  # the earlier run whose fixes "Add its fixes" adds
 FIX_FEATURES = "schema_fix_features"  # new label -> (the feature it is made from, its role), given back on removal
 
 
@@ -419,6 +421,15 @@ def fix_rows(config: ExperimentConfig, frame: pd.DataFrame, problems: list[str],
             next(cols).text_input("New label's name", key="schema_fix_name", placeholder="e.g. liked")
         st.button("Add fix", key="schema_fix_add", on_click=add_fix, args=(action, column),
                   icon=":material/add:")  # fmt: skip
+        runs = runs_with_fixes(fixes)
+        if runs:  # the same kind of file again (a weekly export): its fixes need not be made one by one
+            if st.session_state.get(FIX_RUN) not in runs:
+                st.session_state[FIX_RUN] = next(iter(runs))
+            pick, use = st.columns([5, 2], vertical_alignment="bottom")
+            pick.selectbox("Or add the fixes of an earlier run", list(runs), format_func=runs.get, key=FIX_RUN,
+                           help="Its fixes that are not here yet, in their order, if they all apply to this data.")  # fmt: skip
+            use.button("Add its fixes", key="schema_fix_use_run", on_click=use_run_fixes, args=(runs,),
+                       icon=":material/playlist_add:")  # fmt: skip
         problem = st.session_state.pop(FIX_PROBLEM, None)
         if problem:
             st.error(fmt.plain(problem))
@@ -497,18 +508,27 @@ def add_fix(action: str, column: str | None) -> None:
     if same:
         st.session_state[FIX_PROBLEM] = f"This is fix {same[0]} already."
         return
-    fixes = [*config.data.fixes, fix]
     try:
-        fixed, notes = apply_fixes(rows, fixes, source=state.dataset()["name"])
+        _add_fixes(config, rows, [fix], [])
     except MtlrecError as exc:
         st.session_state[FIX_PROBLEM] = exc.message
         return
+    for key in ("schema_fix_value", "schema_fix_name"):  # a second click does not add the same fix again
+        st.session_state[key] = ""
+
+
+def _add_fixes(config: ExperimentConfig, rows: pd.DataFrame, new: list[dict], changes: list[str]) -> None:
+    """Append `new` fixes to the experiment's, if all of them apply to the rows (else MtlrecError says why and
+    nothing changes). A new label becomes a binary task, and the feature it is made from is ignored."""
+    fixes = [*config.data.fixes, *new]
+    fixed, notes = apply_fixes(rows, fixes, source=state.dataset()["name"])
     state.keep_fixed(fixes, fixed, notes)  # not applied a second time for the page (a date fix on 1M rows: seconds)
     config.data.fixes = fixes
-    changes = []
-    if action == "label":
-        config.tasks.append(TaskSpec(fix["label"], "binary", 1.0))
-        changes.append(f"'{fmt.md(fix['label'])}' is a new binary task (loss weight 1).")
+    for fix in (f for f in new if "label" in f):
+        column = fix["from"]
+        if fix["label"] not in config.task_names:
+            config.tasks.append(TaskSpec(fix["label"], "binary", 1.0))
+            changes.append(f"'{fmt.md(fix['label'])}' is a new binary task (loss weight 1).")
         d = config.data
         role = "categorical" if column in d.categorical else "numeric" if column in d.numeric else None
         if role is not None:
@@ -520,9 +540,62 @@ def add_fix(action: str, column: str | None) -> None:
                 f"'{fmt.md(column)}' was a feature and is now ignored: the new label is made from it, so as a feature "
                 "it would give the answer away."
             )
-    for key in ("schema_fix_value", "schema_fix_name"):  # a second click does not add the same fix again
-        st.session_state[key] = ""
     _fix_saved(config, changes)
+
+
+@_guarded
+def use_run_fixes(runs: dict[str, str]) -> None:
+    """Add the fixes of the run chosen in FIX_RUN (those not here already), if all of them apply to these rows."""
+    config, rows, run_id = state.experiment(), state.raw_frame(), st.session_state.get(FIX_RUN)
+    if rows is None or run_id not in runs:
+        return
+    try:
+        name = state.store().get(run_id)["name"]
+        theirs = ExperimentConfig.load(state.store().folder(run_id) / "config.json").data.fixes
+    except (MtlrecError, OSError, ValueError) as exc:
+        st.session_state[FIX_PROBLEM] = f"The fixes of run '{runs[run_id]}' cannot be read: {exc}"
+        return
+    here = {fixes_key([f]) for f in config.data.fixes}
+    new = [f for f in theirs if fixes_key([f]) not in here]
+    if not new:
+        st.session_state[FIX_PROBLEM] = f"Run '{name}' has no fixes that are not here already."
+        return
+    there = len(theirs) - len(new)
+    added = (
+        f"Added {len(new)} {'fix' if len(new) == 1 else 'fixes'} of run '{fmt.md(name)}'"
+        + (f" ({there} {'was' if there == 1 else 'were'} here already)." if there else ".")
+    )  # fmt: skip
+    try:
+        _add_fixes(config, rows, new, [added])
+    except MtlrecError as exc:
+        st.session_state[FIX_PROBLEM] = (
+            f"The fixes of run '{name}' do not apply to this data, so none was added: {exc.message}"
+        )
+
+
+@st.cache_data(max_entries=2000, show_spinner=False)
+def _run_fixes(config_path: str, modified: int) -> list[str]:
+    """A saved run's fixes, each as its fixes_key (none when its config cannot be read); `modified` renews it."""
+    try:
+        return [fixes_key([f]) for f in ExperimentConfig.load(Path(config_path)).data.fixes]
+    except (MtlrecError, OSError, ValueError):
+        return []
+
+
+def runs_with_fixes(fixes: list[dict]) -> dict[str, str]:
+    """Saved runs with fixes that are not among `fixes`, newest first: id -> a label with their count."""
+    here = {fixes_key([f]) for f in fixes}
+    out = {}
+    store = state.store()
+    for row in store.list():
+        path = store.folder(row["id"]) / "config.json"
+        if row["damaged"] or not path.is_file():
+            continue
+        theirs = _run_fixes(str(path), path.stat().st_mtime_ns)
+        if set(theirs) - here:
+            n = len(theirs)
+            out[row["id"]] = f"{row['name']} · {n} {'fix' if n == 1 else 'fixes'} · {row['id']}"
+    return out
 
 
 @_guarded

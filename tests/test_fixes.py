@@ -362,6 +362,42 @@ def test_data_page_fixes_reach_training_once(stop_jobs):
     assert {"liked", "rating"} <= set(run.metrics["tasks"])
 
 
+def test_data_page_adds_the_fixes_of_an_earlier_run_to_a_new_file_of_the_same_kind(home: Path):
+    from mtlrec.runs import RunStore
+
+    fixes = [{"drop": "rating", "where": "missing"}, {"label": "liked", "from": "rating", "where": ">=", "value": 4}]
+    config = ExperimentConfig(data=DataConfig("last_week.csv", fixes=fixes), tasks=[TaskSpec("liked", "binary")])
+    store = RunStore(home)
+    last_week = store.start(config, name="last week")
+    store.start(ExperimentConfig(data=DataConfig("other.csv", fixes=[{"fill": "clicks", "value": 0}])), name="other")
+    store.start(ExperimentConfig(data=DataConfig("plain.csv")), name="no fixes")
+    this_week = ratings(800, seed=9)
+    at = upload(open_app("pages/data.py"), "this_week.csv", this_week.to_csv(index=False).encode())
+    offered = at.selectbox(key="schema_fix_run")
+    assert [o.split(" · ")[0] for o in offered.options] == ["other", "last week"]  # newest first; a run with fixes only
+
+    offered.set_value(last_week).run()
+    at.button(key="schema_fix_use_run").click().run()
+
+    assert not at.exception
+    experiment = _experiment(at)
+    assert experiment.data.fixes == fixes
+    assert "liked" in experiment.task_names and "rating" not in experiment.data.numeric  # as if added by hand
+    assert any("Added 2 fixes of run 'last week'." in i.value for i in at.info)
+    dropped = int(this_week["rating"].isna().sum())
+    assert any(f"dropped {dropped} of 800 rows" in m.value for m in at.markdown)
+    assert [o.split(" · ")[0] for o in at.selectbox(key="schema_fix_run").options] == ["other"]  # its fixes are here
+
+    at.button(key="schema_fix_use_run").click().run()  # 'other' fills a column this file does not have
+    assert not at.exception
+    assert any(
+        "The fixes of run 'other' do not apply to this data, so none was added: this_week.csv: fix 3 (fill missing "
+        "values of 'clicks' with 0): there is no column 'clicks'" in e.value
+        for e in at.error
+    )
+    assert _experiment(at).data.fixes == fixes
+
+
 def test_a_recommender_built_on_the_rows_as_read_applies_the_runs_fixes(tmp_path: Path):
     from mtlrec.recommend import Recommender
     from mtlrec.runs import RunStore
