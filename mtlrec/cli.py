@@ -212,10 +212,13 @@ def build_parser() -> argparse.ArgumentParser:
 def _label_fixes(fixes: list[dict], tasks: list[TaskSpec], data: DataConfig, args: argparse.Namespace) -> None:
     """A label made with --label is a task (unless --tasks names the tasks), and the column it is made from is no
     feature (it would give the answer away), unless --categorical or --numeric names it; as on the Data page."""
-    named = set(_list(args.categorical) or []) | set(_list(args.numeric) or [])
+    named = set(_list(getattr(args, "categorical", None)) or []) | set(_list(getattr(args, "numeric", None)) or [])
     for fix in (f for f in fixes if "label" in f):
-        if args.tasks is None and fix["label"] not in [t.name for t in tasks]:
+        if getattr(args, "tasks", None) is None and fix["label"] not in [t.name for t in tasks]:
             tasks.append(TaskSpec(fix["label"], "binary"))
+        if fix["label"] in [t.name for t in tasks]:  # inference, not told, may have proposed it as a feature
+            data.categorical = [c for c in data.categorical if c != fix["label"]]
+            data.numeric = [c for c in data.numeric if c != fix["label"]]
         source = fix["from"]
         if source in [*data.categorical, *data.numeric] and source not in named:
             data.categorical = [c for c in data.categorical if c != source]
@@ -224,6 +227,18 @@ def _label_fixes(fixes: list[dict], tasks: list[TaskSpec], data: DataConfig, arg
                 f"note: column '{source}' is not used as a feature: the label '{fix['label']}' is made from it (name "
                 "it with --categorical or --numeric to use it anyway)"
             )
+
+
+def _set_aside_leaks(frame, data: DataConfig, tasks: list[TaskSpec], chosen: set[str]) -> list:
+    """The features that give one of `tasks` away (mtlrec.leakage), unless named with a flag (`chosen`): taken out
+    of `data`'s features, as inference takes them out for the tasks it proposes; returns their Leaks."""
+    from mtlrec.leakage import find_leaks
+
+    found = [leak for leak in find_leaks(frame, data, tasks) if leak.column not in chosen] if tasks else []
+    gone = {leak.column for leak in found}
+    data.categorical = [c for c in data.categorical if c not in gone]
+    data.numeric = [c for c in data.numeric if c not in gone]
+    return found
 
 
 SCHEMA_FLAGS = ("tasks", "task_types", "weights", "log1p", "no_log1p", "user_col", "item_col", "time_col",
@@ -248,9 +263,13 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
             loaded = load_frames(config)
             d = config.data
             _label_fixes(fixes, config.tasks, d, args)
-            _apply_schema_flags(
+            chosen = _apply_schema_flags(
                 config, args, loaded.frame, d.path, config.tasks, list(d.categorical), list(d.numeric), inferred=False
             )
+            made = [t for t in config.tasks if any(f.get("label") == t.name for f in fixes if "label" in f)]
+            for leak in _set_aside_leaks(loaded.frame, d, made, chosen):  # the saved features against new labels
+                print(f"note: column '{leak.column}' is not used: {leak.reason()}; name it with --categorical or "
+                      "--numeric to use it")  # fmt: skip
     else:
         if not args.data:
             raise MtlrecError("give a data file (or --config DIR/config.json)")
@@ -261,6 +280,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
         d = proposal.data
         d.path, d.test_path = _stored(args.data), _stored(args.test_data)  # read as given, kept absolute
         d.fixes = fixes
+        inferred_tasks = [t.name for t in proposal.tasks]  # before labels made by fixes join them
         _label_fixes(fixes, proposal.tasks, d, args)
         config.data = d
         if not _list(args.tasks) and not proposal.tasks:
@@ -274,18 +294,13 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
         # Every column inference set aside is said, also one that leaks an inferred task not chosen here (a
         # paid_amount beside --tasks click: recorded after a purchase, it stays out, but not silently).
         leaks = list(proposal.leaks)
-        if [t.name for t in config.tasks] != [t.name for t in proposal.tasks]:
-            # Tasks named with --tasks that inference did not propose: the features it chose are checked against
-            # them too, and set aside as inference sets them aside for its own tasks (a one-hot `view` column
-            # beside --tasks addtocart,transaction gave AUC 1.0).
-            from mtlrec.leakage import find_leaks
-
-            found = [leak for leak in find_leaks(frame, d, config.tasks) if leak.column not in chosen]
-            gone = {leak.column for leak in found}
-            d.categorical = [c for c in d.categorical if c not in gone]
-            d.numeric = [c for c in d.numeric if c not in gone]
+        if [t.name for t in config.tasks] != inferred_tasks:
+            # Tasks named with --tasks or made with --label that inference did not propose: the features it chose
+            # are checked against them too, and set aside as inference sets them aside for its own tasks (a one-hot
+            # `view` column beside --tasks addtocart,transaction gave AUC 1.0; RetailRocket's transactionid beside
+            # --label "transaction=event == transaction" trained to AUC 0.9999).
             said = {leak.column for leak in leaks}
-            leaks += [leak for leak in found if leak.column not in said]
+            leaks += [leak for leak in _set_aside_leaks(frame, d, config.tasks, chosen) if leak.column not in said]
         # An id column passed over for its empty rows, unless --user-col/--item-col named it: the advice is followed.
         named = {getattr(args, flag) for flag in ("user_col", "item_col")} - {None}
         for note in proposal.notes:
@@ -615,12 +630,18 @@ def cmd_infer(args: argparse.Namespace) -> int:
     from mtlrec.schema import label_hint, time_notes
 
     table = read_table(resolve_data_path(args.data))
-    frame, fixed = apply_fixes(table.frame, _fixes(args), source=table.name)
+    fixes = _fixes(args)
+    frame, fixed = apply_fixes(table.frame, fixes, source=table.name)
     proposal = propose_schema(frame, args.data)
     d = proposal.data
     print(f"{table.name}: {len(frame):,} rows, {frame.shape[1]} columns")
     for note in [*table.notes, *fixed]:
         print(f"note: {note}")
+    # As train makes them: a label made with --label is a task, and its source column and the features that give
+    # it away are no features.
+    inferred = [t.name for t in proposal.tasks]
+    _label_fixes(fixes, proposal.tasks, d, args)
+    leaks = _set_aside_leaks(frame, d, [t for t in proposal.tasks if t.name not in inferred], set())
     print(f"user: {d.user_col}\nitem: {d.item_col}\ntime: {d.time_col}")
     for note in time_notes(d.time_col, frame[d.time_col]) if d.time_col else []:
         print(f"note: {note}")  # how the times were read, where that was a choice (validation says it too)
@@ -634,6 +655,8 @@ def cmd_infer(args: argparse.Namespace) -> int:
     print("numeric: " + ", ".join(d.numeric))
     for column, reason in proposal.ignored.items():
         print(f"ignored: {column}: {reason}")
+    for leak in leaks:
+        print(f"ignored: {leak.column}: {leak.reason()}")
     return 0
 
 

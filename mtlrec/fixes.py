@@ -132,7 +132,7 @@ def describe(fix: dict) -> str:
     """A fix as a sentence: "drop rows where 'rating' == -1"."""
     if "drop" in fix and len(columns_of(fix)) > 1:
         return (
-            f"drop rows where {' or '.join(repr(c) for c in columns_of(fix))} {_condition(fix)}, again until none "
+            f"drop rows where {_quoted(columns_of(fix), ' or ')} {_condition(fix)}, again until none "
             f"does (the {_shown(fix.get('value'))}-core)"
         )
     if "drop" in fix:
@@ -146,6 +146,10 @@ def columns_of(fix: dict) -> list[str]:
     """The columns a fix reads: a drop's (several for a k-core), a fill's, a label's source."""
     column = fix.get("drop", fix.get("fill", fix.get("from")))
     return list(column) if isinstance(column, list) else [column]
+
+
+def _quoted(columns: list[str], joint: str) -> str:
+    return joint.join(f"'{c}'" for c in columns)
 
 
 def _one(column: str | list[str]) -> str:
@@ -285,8 +289,8 @@ def _names(text: str) -> list[str] | None:
         else:
             name, comma, after = rest.partition(",")
             name, rest = name.strip(), comma + after
-            if not name or _OPERATOR.search(name) or "`" in name:
-                return None
+            if not name or _OPERATOR.search(name) or "`" in name or re.search(r"\sfewer\s+than\s", f" {name} "):
+                return None  # "u fewer than 5, i fewer than 5": the k-core is written "u, i fewer than 5"
         names.append(name)
         if not rest:
             return names
@@ -342,7 +346,9 @@ def apply_fixes_together(
     sources = [source, test_source]
     notes: list[list[str]] = [[] for _ in frames]
     for i, fix in enumerate(fixes, 1):
-        column = _one(fix.get("drop"))
+        if isinstance(fix.get("drop"), list) and len(fix["drop"]) == 1:  # a k-core of one column: that column's drop
+            fix = {**fix, "drop": fix["drop"][0]}
+        column = fix.get("drop")
         if isinstance(column, list):  # a k-core: dropped in rounds, the files together
             try:
                 frames, core_notes = _core(frames, fix)
@@ -399,13 +405,13 @@ def _core(frames: list[pd.DataFrame], fix: dict) -> tuple[list[pd.DataFrame], li
         drop = np.zeros_like(keep)
         for code in codes:
             counted = keep & (code >= 0)
-            seen = np.bincount(code[counted], minlength=int(code.max()) + 1)
+            seen = np.bincount(code[counted], minlength=int(code.max(initial=0)) + 1)
             drop |= counted & (seen[np.maximum(code, 0)] < k)
         if not drop.any():
             break
         keep &= ~drop
         rounds += 1
-    names = " or ".join(f"'{c}'" for c in columns)
+    names = _quoted(columns, " or ")
     out, notes, start = [], [], 0
     for j, (rows, n) in enumerate(zip(frames, sizes, strict=True)):
         kept = keep[start : start + n]
@@ -414,12 +420,14 @@ def _core(frames: list[pd.DataFrame], fix: dict) -> tuple[list[pd.DataFrame], li
         if n and dropped == n:
             raise _FrameProblem(
                 j,
-                f"every one of the {n:,} rows would be dropped: no rows give each {' and each '.join(map(repr, columns))} "
+                f"every one of the {n:,} rows would be dropped: no rows give each {_quoted(columns, ' and each ')} "
                 f"value {k} rows or more; try a smaller number",
             )
         distinct = [rows[c].iloc[np.flatnonzero(kept)].nunique() for c in columns]
         left = " and ".join(f"{d:,} '{c}' value{'' if d == 1 else 's'}" for d, c in zip(distinct, columns, strict=True))
-        how = f", {rounds} round{'' if rounds == 1 else 's'}" if rounds else f": every value occurs in {k} rows or more"
+        how = f", {rounds} round{'' if rounds == 1 else 's'}" if rounds else f": no value occurs in {RARE} {k} rows"
+        if rounds and not dropped:
+            how += ": none of these rows"
         note = (
             f"dropped {dropped:,} of {n:,} rows{f' ({_share(dropped, n)})' if dropped else ''} where {names} "
             f"occurs in {RARE} {k} rows, again until none does (the {k}-core{how}); {left} left"

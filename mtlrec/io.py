@@ -715,6 +715,8 @@ EAST_ASIAN = {"gb18030": "GB18030", "big5": "Big5", "cp949": "CP949", "shift_jis
 
 def _east_asian(data: bytes) -> tuple[str, list[str]] | None:
     """The text of a Chinese, Japanese or Korean file (not UTF-8), with a note; None when it is not one."""
+    if _accents_alone(data[: 1 << 20]):
+        return None
     try:
         from charset_normalizer import from_bytes
     except ImportError:  # not installed: Windows-1252 as before
@@ -727,6 +729,22 @@ def _east_asian(data: bytes) -> tuple[str, list[str]] | None:
         return data.decode(encoding), [f"read as {EAST_ASIAN[encoding]} text (detected; the file is not UTF-8)"]
     except UnicodeDecodeError:
         return None
+
+
+LONE_ACCENTS = 0.8  # share of a file's non-ASCII byte runs that are one Latin letter each: a Western file
+
+
+def _accents_alone(data: bytes) -> bool:
+    """Whether the non-ASCII bytes are, nearly all, single bytes that Windows-1252 reads as letters (é, ü, ñ between
+    ASCII): accents in a Western file. Given little text (one 'écrit' among ISBNs, one 'Müller' among numbers) the
+    detector took such files for Big5 or GB18030 and changed the ids ('嶰rit'). Chinese, Japanese and Korean text
+    is made of two-byte characters, mostly in runs of two high bytes or more, and a lone lead byte (a Big5 character
+    whose second byte is ASCII) is mostly no Windows-1252 letter."""
+    runs = re.findall(rb"[\x80-\xff]+", data)
+    if not runs:
+        return False
+    lone = sum(len(run) == 1 and run.decode("cp1252", errors="replace").isalpha() for run in runs)
+    return lone >= LONE_ACCENTS * len(runs)
 
 
 def _cp1252_lacking(error: UnicodeDecodeError) -> tuple[str, int]:

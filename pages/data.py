@@ -421,15 +421,20 @@ def fix_rows(config: ExperimentConfig, frame: pd.DataFrame, problems: list[str],
             next(cols).text_input("New label's name", key="schema_fix_name", placeholder="e.g. liked")
         st.button("Add fix", key="schema_fix_add", on_click=add_fix, args=(action, column),
                   icon=":material/add:")  # fmt: skip
-        runs = runs_with_fixes(fixes)
-        if runs:  # the same kind of file again (a weekly export): its fixes need not be made one by one
-            if st.session_state.get(FIX_RUN) not in runs:
-                st.session_state[FIX_RUN] = next(iter(runs))
-            pick, use = st.columns([5, 2], vertical_alignment="bottom")
-            pick.selectbox("Or add the fixes of an earlier run", list(runs), format_func=runs.get, key=FIX_RUN,
-                           help="Its fixes that are not here yet, in their order, if they all apply to this data.")  # fmt: skip
-            use.button("Add its fixes", key="schema_fix_use_run", on_click=use_run_fixes, args=(runs,),
-                       icon=":material/playlist_add:")  # fmt: skip
+        # The same kind of file again (a weekly export): its fixes need not be made one by one. The runs are listed
+        # only when asked for (reading every run's config on each rerun of the page would cost with many runs).
+        if st.toggle("Add the fixes of an earlier run", key="schema_fix_from_run"):
+            runs = runs_with_fixes(fixes)
+            if not runs:
+                st.caption("No saved run has fixes that are not here already.")
+            else:
+                if st.session_state.get(FIX_RUN) not in runs:
+                    st.session_state[FIX_RUN] = next(iter(runs))
+                pick, use = st.columns([5, 2], vertical_alignment="bottom")
+                pick.selectbox("Run", list(runs), format_func=runs.get, key=FIX_RUN,
+                               help="Its fixes that are not here yet, in their order, if they all apply to this data.")  # fmt: skip
+                use.button("Add its fixes", key="schema_fix_use_run", on_click=use_run_fixes, args=(runs,),
+                           icon=":material/playlist_add:")  # fmt: skip
         problem = st.session_state.pop(FIX_PROBLEM, None)
         if problem:
             st.error(fmt.plain(problem))
@@ -519,7 +524,8 @@ def add_fix(action: str, column: str | None) -> None:
 
 def _add_fixes(config: ExperimentConfig, rows: pd.DataFrame, new: list[dict], changes: list[str]) -> None:
     """Append `new` fixes to the experiment's, if all of them apply to the rows (else MtlrecError says why and
-    nothing changes). A new label becomes a binary task, and the feature it is made from is ignored."""
+    nothing changes). A new label becomes a binary task, and the feature it is made from is ignored, as is any other
+    feature that gives it away (mtlrec.leakage: as inference sets such columns aside for the labels it finds)."""
     fixes = [*config.data.fixes, *new]
     fixed, notes = apply_fixes(rows, fixes, source=state.dataset()["name"])
     state.keep_fixed(fixes, fixed, notes)  # not applied a second time for the page (a date fix on 1M rows: seconds)
@@ -540,6 +546,15 @@ def _add_fixes(config: ExperimentConfig, rows: pd.DataFrame, new: list[dict], ch
                 f"'{fmt.md(column)}' was a feature and is now ignored: the new label is made from it, so as a feature "
                 "it would give the answer away."
             )
+    labels = [t for t in config.tasks if any(f.get("label") == t.name for f in new if "label" in f)]
+    for leak in find_leaks(fixed, config.data, labels) if labels else []:
+        d = config.data
+        d.categorical = [c for c in d.categorical if c != leak.column]
+        d.numeric = [c for c in d.numeric if c != leak.column]
+        changes.append(
+            f"'{fmt.md(leak.column)}' was a feature and is now ignored: {fmt.md(leak.evidence())}, so it is probably "
+            f"recorded with or after the event. If it is known before, make it a feature again below."
+        )
     _fix_saved(config, changes)
 
 
@@ -555,10 +570,20 @@ def use_run_fixes(runs: dict[str, str]) -> None:
     except (MtlrecError, OSError, ValueError) as exc:
         st.session_state[FIX_PROBLEM] = f"The fixes of run '{runs[run_id]}' cannot be read: {exc}"
         return
-    here = {fixes_key([f]) for f in config.data.fixes}
+    here = [fixes_key([f]) for f in config.data.fixes]
     new = [f for f in theirs if fixes_key([f]) not in here]
     if not new:
         st.session_state[FIX_PROBLEM] = f"Run '{name}' has no fixes that are not here already."
+        return
+    # Its fixes must keep their order: one of them here already, but after one that is not, would move before it
+    # (a drop before a k-core keeps other rows than after it).
+    later = next((f for f in theirs[theirs.index(new[0]) :] if fixes_key([f]) in here), None)
+    if later is not None:
+        st.session_state[FIX_PROBLEM] = (
+            f"Run '{name}' makes fix {here.index(fixes_key([later])) + 1} here ({describe(later)}) after one this "
+            f"data does not have ({describe(new[0])}): added after it, its fixes would apply in another order, which "
+            f"can keep other rows. Remove fix {here.index(fixes_key([later])) + 1} here first, then add its fixes."
+        )
         return
     there = len(theirs) - len(new)
     added = (

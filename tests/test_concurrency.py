@@ -158,6 +158,7 @@ SHARED_CACHES = {
     "predictions_of": "a saved run's predictions file (runs are listed for everybody)",
     "synthetic_world": "the synthetic sample's generator",
     "size_table": "parameter counts of model presets for a data shape",
+    "_run_fixes": "the fixes in a saved run's config (runs are listed for everybody)",
 }
 
 

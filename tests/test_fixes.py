@@ -273,6 +273,51 @@ def test_cli_infer_shows_the_schema_of_the_fixed_rows(tmp_path: Path, capsys):
     assert "liked (binary)" in out
 
 
+def events(rows: int = 3000, seed: int = 7) -> pd.DataFrame:
+    """A RetailRocket-like event log: one row per event, the transaction's id only on 'transaction' rows. (Not seed
+    0: the leak check's folds draw from default_rng(0), and events drawn from the same stream fell in one fold.)"""
+    rng = np.random.default_rng(seed)
+    event = rng.choice(["view", "addtocart", "transaction"], rows, p=[0.8, 0.12, 0.08])
+    return pd.DataFrame(
+        {
+            "timestamp": 1_433_221_414_418 + np.arange(rows) * 60_000,
+            "visitorid": rng.integers(0, 300, rows),
+            "event": event,
+            "itemid": rng.integers(0, 200, rows),
+            "transactionid": np.where(event == "transaction", rng.integers(0, 500, rows).astype(float), np.nan),
+        }
+    )
+
+
+def test_cli_sets_aside_a_feature_that_gives_a_label_made_with_label_away(tmp_path: Path, capsys):
+    # RetailRocket's transactionid stayed a feature beside --label "transaction=...": test AUC 0.9999.
+    events().to_csv(tmp_path / "events.csv", index=False)
+    labels = ["--label", "addtocart=event == addtocart", "--label", "transaction=event == transaction"]
+    out = tmp_path / "run"
+
+    assert main(["train", str(tmp_path / "events.csv"), *labels, "--size", "tiny", "--epochs", "1", "--quiet",
+                 "--out", str(out)]) == 0  # fmt: skip
+
+    printed = capsys.readouterr().out
+    assert "note: column 'transactionid' is not used: may leak the label" in printed
+    data = json.loads((out / "config.json").read_text())["data"]
+    assert "transactionid" not in data["categorical"] + data["numeric"]
+    # a label added to a saved run's settings is checked against its features too
+    assert main(["train", "--config", str(out / "config.json"), "--out", str(tmp_path / "one"), "--quiet",
+                 "--tasks", "addtocart", "--categorical", "visitorid,itemid,transactionid"]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["train", "--config", str(tmp_path / "one" / "config.json"), "--label",
+                 "bought=event == transaction", "--out", str(tmp_path / "two"), "--quiet"]) == 0  # fmt: skip
+    assert "note: column 'transactionid' is not used: may leak the label" in capsys.readouterr().out
+    data = json.loads((tmp_path / "two" / "config.json").read_text())["data"]
+    assert "transactionid" not in data["categorical"] + data["numeric"]
+    # and infer shows the schema train uses: the labels as tasks, not as features
+    assert main(["infer", str(tmp_path / "events.csv"), *labels]) == 0
+    shown = capsys.readouterr().out
+    assert "tasks: addtocart (binary), transaction (binary)\ncategorical: visitorid, itemid\n" in shown
+    assert "ignored: transactionid: may leak the label" in shown
+
+
 # ------------------------------------------------------------------------------------------------ the Data page
 def _fix(at, action: str, column: str | list[str], where: str | None = None, value: str | None = None,
          name: str | None = None):  # fmt: skip
@@ -373,6 +418,7 @@ def test_data_page_adds_the_fixes_of_an_earlier_run_to_a_new_file_of_the_same_ki
     store.start(ExperimentConfig(data=DataConfig("plain.csv")), name="no fixes")
     this_week = ratings(800, seed=9)
     at = upload(open_app("pages/data.py"), "this_week.csv", this_week.to_csv(index=False).encode())
+    at.toggle(key="schema_fix_from_run").set_value(True).run()
     offered = at.selectbox(key="schema_fix_run")
     assert [o.split(" · ")[0] for o in offered.options] == ["other", "last week"]  # newest first; a run with fixes only
 
@@ -396,6 +442,59 @@ def test_data_page_adds_the_fixes_of_an_earlier_run_to_a_new_file_of_the_same_ki
         for e in at.error
     )
     assert _experiment(at).data.fixes == fixes
+
+
+@pytest.mark.usefixtures("home")
+def test_data_page_sets_aside_a_feature_that_gives_a_new_label_away():
+    at = upload(open_app("pages/data.py"), "events.csv", events().to_csv(index=False).encode())
+    assert "transactionid" in _experiment(at).data.categorical + _experiment(at).data.numeric
+
+    at = _fix(at, "Make a 0/1 label", "event", "==", "transaction", "transaction")
+
+    d = _experiment(at).data
+    assert "transactionid" not in d.categorical + d.numeric and "event" not in d.categorical
+    assert any(i.value.startswith("'transactionid' was a feature and is now ignored: its categories alone predict "
+                                  "task 'transaction' almost perfectly") for i in at.info)  # fmt: skip
+    assert not any("transactionid" in w.value for w in at.warning)
+
+
+def test_data_page_refuses_an_earlier_runs_fixes_that_would_apply_in_another_order(home: Path):
+    from mtlrec.runs import RunStore
+
+    core = {"drop": ["user_id", "item_id"], "where": "fewer than", "value": 8}
+    theirs = [{"drop": "rating", "where": "missing"}, core]  # the drop first: the core counts the rows left by it
+    RunStore(home).start(ExperimentConfig(data=DataConfig("last_week.csv", fixes=theirs)), name="last week")
+    at = upload(open_app("pages/data.py"), "w.csv", ratings().to_csv(index=False).encode())
+    at = _fix(at, "Drop rows", ["user_id", "item_id"], "occurs in fewer rows than", "8")
+    at.toggle(key="schema_fix_from_run").set_value(True).run()
+
+    at.button(key="schema_fix_use_run").click().run()
+
+    assert not at.exception
+    assert any(
+        e.value.startswith(
+            "Run 'last week' makes fix 1 here (drop rows where 'user_id' or 'item_id' occurs in fewer "
+            "than 8 rows, again until none does (the 8-core)) after one this data does not have "
+            "(drop rows where 'rating' is missing)"
+        )  # fmt: skip
+        for e in at.error
+    )
+    assert _experiment(at).data.fixes == [core]
+
+
+def test_a_k_core_of_an_empty_column_a_list_of_one_and_an_empty_file_apply():
+    frame = pd.DataFrame({"u": ["a", "a", "b"], "i": [np.nan] * 3})
+
+    kept, notes = apply_fixes(frame, [parse_fix("drop", "u, i fewer than 2")])  # a missing id is no value: kept
+
+    assert kept["u"].tolist() == ["a", "a"]
+    assert notes[0].endswith("(the 2-core, 1 round); 1 'u' value and 0 'i' values left; row numbers in later "
+                             "messages count the rows kept")  # fmt: skip
+    assert apply_fixes(frame, [{"drop": ["u"], "where": "fewer than", "value": 2}])[0]["u"].tolist() == ["a", "a"]
+    from mtlrec.fixes import apply_fixes_together
+
+    _, test, _, test_notes = apply_fixes_together(frame, frame.head(0), [parse_fix("drop", "u, i fewer than 2")])
+    assert len(test) == 0 and "dropped 0 of 0 rows" in test_notes[0]
 
 
 def test_a_recommender_built_on_the_rows_as_read_applies_the_runs_fixes(tmp_path: Path):

@@ -1178,6 +1178,17 @@ def test_western_windows_1252_text_is_still_read_as_windows_1252():
     assert table.notes == ["read as CP1252 text (the file is not UTF-8)"]
 
 
+@pytest.mark.parametrize("word", ["écrit123", "Müller", "Señor"])
+def test_a_file_of_numbers_with_one_accented_value_is_windows_1252_not_chinese(word):
+    # Book-Crossing's ISBNs with one 'écrit123' were read as Big5 ('嶰rit123'); 'Müller' as GB18030 ('M黮ler').
+    rows = "".join(f"{i};{word if i == 5 else f'0{100000 + i}'};{i % 2}\n" for i in range(300))
+
+    table = read_table(("User-ID;ISBN;click\n" + rows).encode("cp1252"), "BX-Book-Ratings.csv")
+
+    assert table.frame["ISBN"].iloc[5] == word and table.frame["ISBN"].iloc[0] == "0100000"
+    assert table.notes[0] == "read as CP1252 text (the file is not UTF-8)"
+
+
 def test_the_code_na_in_a_column_of_two_letter_codes_is_a_code_not_a_missing_value():
     # pandas read Namibia's (or North America's) 'NA' as missing and merged it with the empty values, without a note.
     rows = "".join(f"u{i},{['NA', 'EU', '', 'AS'][i % 4]},{i % 2}\n" for i in range(40))
