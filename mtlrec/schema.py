@@ -1194,6 +1194,19 @@ _PER_PAIR = (
 EVENT_WORDS = {"behavior", "behaviour", "event", "action", "interaction"}  # not "type": device_type is a feature
 
 
+def _quoted_text(value: str) -> str:
+    """A text value as a fix's command line takes it: quoted when it would read as a number or true/false."""
+    from mtlrec.fixes import parse_value
+
+    return value if isinstance(parse_value(value), str) and value[:1] not in "'\"" else repr(value)
+
+
+def _new_label_name(value: str) -> str:
+    """A new label's name from an event type: 'addtocart', 'buy'; a name that would need quoting becomes is_<n>."""
+    name = re.sub(r"\W+", "_", value).strip("_")
+    return name if name and not name[0].isdigit() else f"is_{name}"
+
+
 def label_hint(frame: pd.DataFrame) -> str:
     """For a file with no label recognised, what to do: reshape MIND-style impression lists, split an event-type
     column (Taobao's behavior_type: pv, buy, cart, fav) into 0/1 columns, or else the columns that read as 0/1."""
@@ -1213,7 +1226,9 @@ def label_hint(frame: pd.DataFrame) -> str:
             values = [str(v) for v in pd.unique(s.dropna())]
             return (
                 f"; column '{column}' holds event types ({', '.join(values[:6])}): add a 0/1 column per type you want "
-                f"to predict (e.g. {values[-1]} = 1 where {column} is '{values[-1]}', else 0) and name those{_PER_PAIR}"
+                f"to predict (e.g. {values[-1]} = 1 where {column} is '{values[-1]}', else 0: "
+                f"{how_to('label', str(column), f'== {_quoted_text(values[-1])}', name=_new_label_name(values[-1]))}) and "
+                f"name those{_PER_PAIR}"
             )
     return binary_columns_hint(frame) or POSITIVES_ONLY
 
@@ -1240,7 +1255,8 @@ def _event_codes_hint(column: str, s: pd.Series) -> str | None:
     return (
         f"; column '{column}' holds event types as codes ({fmt.listing(shown, 6)}): "
         f"add a 0/1 column per type you want to predict (e.g. {column}_{shown[-1]} = 1 where {column} is "
-        f"{shown[-1]}, else 0) and name those{_PER_PAIR}"
+        f"{shown[-1]}, else 0: {how_to('label', str(column), f'== {shown[-1]}', name=f'{column}_{shown[-1]}')}) and "
+        f"name those{_PER_PAIR}"
     )
 
 
@@ -1354,7 +1370,8 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
                 if config.split.method == "time" and not prefix:
                     problems.append(
                         f"timestamp column '{d.time_col}' is empty in {where}: the time split orders the rows by "
-                        "time; drop those rows or fill their times, or choose the random or user split"
+                        f"time; drop those rows ({how_to('drop', str(d.time_col), 'missing')}) or fill their times, "
+                        "or choose the random or user split"
                     )
                 elif prefix:
                     notes.append(

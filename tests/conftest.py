@@ -41,6 +41,24 @@ N_ITEMS = 80
 CATEGORIES = ["news", "sports", "music", "games"]
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With several test processes (pytest-xdist, `--dist loadgroup`): the browser tests run one after another in
+    one of them (two servers and Chromiums at once compete for the cores, and a free port one picked could be taken
+    by the other), and so do the tests that use training processes (one warm pool of them for all). These groups,
+    the longest, go first: handed out last, the browser tests' two minutes kept one worker busy after the rest."""
+    first = {"browser": [], "processes": []}
+    rest = []
+    for item in items:
+        group = next((g for g in first if item.get_closest_marker(g) is not None), None)
+        if group is None:
+            rest.append(item)
+        else:
+            item.add_marker(pytest.mark.xdist_group(group))
+            first[group].append(item)
+    items[:] = [*first["browser"], *first["processes"], *rest]
+
+
 @pytest.fixture(autouse=True)
 def _sweeps_in_threads(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Sweeps train in threads (MTLREC_PROCESSES=0), so that training code a test patches is the code that runs,

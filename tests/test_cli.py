@@ -349,10 +349,14 @@ def test_a_log_whose_outcome_is_an_event_type_column_says_how_to_make_labels(tmp
     assert capsys.readouterr().err.strip() == (
         "error: no label columns were recognised in ub.csv: name them with --tasks a,b,c; column 'behavior_type' "
         "holds event types (pv, cart, buy): add a 0/1 column per type you want to predict (e.g. buy = 1 where "
-        "behavior_type is 'buy', else 0) and name those"
-        "; a row per event makes them exclusive (no row is both a cart and a purchase): to predict several (an ESMM "
-        "funnel), first group the rows to one per user (or session) and item, each 0/1 column the max over its rows"
+        "behavior_type is 'buy', else 0: on Data: Fix the rows; CLI: `--label 'buy=behavior_type == buy'`) and name "
+        "those; a row per event makes them exclusive (no row is both a cart and a purchase): to predict several (an "
+        "ESMM funnel), first group the rows to one per user (or session) and item, each 0/1 column the max over its "
+        "rows"
     )
+    # the advice, followed, trains
+    args = ["--size", "tiny", "--epochs", "1", "--quiet", "--out", str(tmp_path / "run")]
+    assert main(["train", str(tmp_path / "ub.csv"), "--label", "buy=behavior_type == buy", *args]) == 0
 
 
 @pytest.fixture

@@ -763,7 +763,8 @@ def test_empty_times_are_a_note_unless_the_rows_are_split_by_time(interactions):
         validate(config, frame)
     assert info.value.problems == [
         "timestamp column 'timestamp' is empty in 2 rows (rows 4, 9, e.g. empty): the time split orders the rows by "
-        "time; drop those rows or fill their times, or choose the random or user split"
+        "time; drop those rows (on Data: Fix the rows; CLI: `--drop 'timestamp missing'`) or fill their times, or choose "
+        "the random or user split"
     ]
     # A test file is never split: its empty times are a note with a time split too.
     assert (

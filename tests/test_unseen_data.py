@@ -566,10 +566,12 @@ def test_event_types_written_as_integer_codes_get_the_hint_to_split_them(tmp_pat
     assert capsys.readouterr().err.strip() == (
         "error: no label columns were recognised in user_log.csv: name them with --tasks a,b,c; column 'action_type' "
         "holds event types as codes (0, 1, 2, 3): add a 0/1 column per type you want to predict (e.g. action_type_3 "
-        "= 1 where action_type is 3, else 0) and name those"
-        "; a row per event makes them exclusive (no row is both a cart and a purchase): to predict several (an ESMM "
+        "= 1 where action_type is 3, else 0: on Data: Fix the rows; CLI: `--label 'action_type_3=action_type == 3'`) "
+        "and name those; a row per event makes them exclusive (no row is both a cart and a purchase): to predict several (an ESMM "
         "funnel), first group the rows to one per user (or session) and item, each 0/1 column the max over its rows"
     )
+    args = ["--size", "tiny", "--epochs", "1", "--quiet", "--out", str(tmp_path / "run")]
+    assert main(["train", str(tmp_path / "user_log.csv"), "--label", "action_type_3=action_type == 3", *args]) == 0
     frame.drop(columns="action_type").to_csv(tmp_path / "hours.csv", index=False)
     assert main(["train", str(tmp_path / "hours.csv")]) == 2  # no hint for the hour
     err = capsys.readouterr().err.strip()  # no hint for the hour: the log holds positives only
