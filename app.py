@@ -78,7 +78,7 @@ def home() -> None:
         st.subheader(":material/upload_file: Or bring your own")
         limit = st.get_option("server.maxUploadSize")
         upload = st.file_uploader(
-            f"CSV (comma, semicolon, tab, pipe or :: separated, optionally .gz) or Parquet, up to {limit} MB",
+            f"CSV (comma, semicolon, tab, pipe or :: separated, optionally .gz), Parquet or JSON lines, up to {limit} MB",
             type=list(UPLOAD_TYPES),
             key="home_upload",
         )

@@ -36,8 +36,9 @@ from mtlrec.resources import available_memory
 SNIFF_BYTES = 64 * 1024
 SNIFF_LINES = 50
 DELIMITERS = ",;\t|"
-UPLOAD_TYPES = ("csv", "tsv", "txt", "dat", "gz", "parquet", "pq")  # file name endings the app's uploaders accept
-TABLE_ENDINGS = (".csv", ".tsv", ".txt", ".dat", ".gz", ".parquet", ".pq")  # files named in an archive's message
+# File name endings the app's uploaders accept, and the files named in an archive's message.
+UPLOAD_TYPES = ("csv", "tsv", "txt", "dat", "gz", "parquet", "pq", "json", "jsonl", "ndjson")
+TABLE_ENDINGS = tuple(f".{ending}" for ending in UPLOAD_TYPES)
 MAX_NAME_LENGTH = 200  # a longer "column name" is a header's question, or data in a file without a header line
 GUNZIP_CHUNK = 1 << 20
 WIDE = 64  # columns beyond which a loaded table's memory blocks are merged (one copy, up to MERGE_CELLS values)
@@ -123,6 +124,8 @@ def _read_file(source, name: str | None, max_bytes: int | None) -> Table:
             raise MtlrecError("the file is empty (after decompression)", source=name)
     if data[:4] == b"PAR1":
         return _read_parquet(data, name)
+    if (table := _read_json(data, name)) is not None:
+        return table
     _recognise(data, name)
     if name.lower().endswith((".parquet", ".pq")):
         raise MtlrecError("the file is named .parquet but is not a Parquet file", source=name)
@@ -314,18 +317,88 @@ def _json(data: bytes) -> str | None:
     if isinstance(value, dict) and rest.lstrip()[:1] == b"{":
         return (
             "this is JSON lines (one JSON object per line), not CSV: convert it, e.g. with pandas: "
-            "pd.read_json(path, lines=True).to_parquet('interactions.parquet'), and use that file"
+            "pd.read_json(path, lines=True, dtype=False).to_parquet('interactions.parquet'), and use that file"
         )
     if isinstance(value, dict):
         return (
             f"this is a JSON object ({_cut(line.decode('utf-8', 'replace'))}), not a CSV table: an error message "
             "saved instead of the data? Download the file again; JSON lines convert with pandas: "
-            "pd.read_json(path, lines=True).to_parquet('interactions.parquet')"
+            "pd.read_json(path, lines=True, dtype=False).to_parquet('interactions.parquet')"
         )
     return (
-        "this is JSON, not CSV: convert it, e.g. with pandas: pd.read_json(path).to_parquet('interactions.parquet'), "
+        "this is JSON, not CSV: convert it, e.g. with pandas: pd.read_json(path, dtype=False).to_parquet('interactions.parquet'), "
         "and use that file"
     )
+
+
+def _read_json(data: bytes, name: str) -> Table | None:
+    """JSON lines (one object per line: Amazon reviews, Yelp, Goodreads) or a JSON array of objects, as a table;
+    None when the data is no such JSON (_json then says what it is). Read with Arrow, which keeps text as text
+    (pandas' read_json made ASINs such as '0000031852' the number 31852); nested objects become columns of their own
+    ('style.Format:'), lists are left out with a note; then read as a Parquet file is, with the same conversions."""
+    head = data[:SNIFF_BYTES].removeprefix(b"\xef\xbb\xbf").lstrip()
+    if head[:1] not in (b"{", b"["):
+        return None
+    import pyarrow as pa
+    import pyarrow.json as pj
+    import pyarrow.parquet as pq
+
+    line, _, rest = head.partition(b"\n")
+    try:
+        first = json.loads(line)
+    except ValueError:
+        first = None
+    body = data.removeprefix(b"\xef\xbb\xbf")
+    try:
+        if isinstance(first, dict) and rest.lstrip()[:1] == b"{":
+            kind = "JSON lines (one object per line)"
+            arrow = pj.read_json(io.BytesIO(body))
+        elif head[:1] == b"[":
+            try:
+                value = json.loads(body)
+            except ValueError:
+                return None
+            if not (isinstance(value, list) and value and all(isinstance(v, dict) for v in value)):
+                return None
+            kind = "a JSON array of objects"
+            arrow = pa.Table.from_pylist(value)
+        else:
+            return None
+    except (pa.ArrowException, TypeError, ValueError, RecursionError) as exc:
+        kinds = "changed from" in str(exc) or "convert" in str(exc)
+        raise MtlrecError(
+            f"this is JSON that cannot be read as one table ({exc})"
+            + (
+                ": a field should hold one kind of value (numbers, text or true/false) in every object; convert it, "
+                "e.g. with pandas: pd.json_normalize([json.loads(line) for line in open(path)]).astype({'FIELD': "
+                "str}).to_parquet('interactions.parquet'), and use that file"
+                if kinds
+                else ": each line must be one complete JSON object (rows counted from 0)"
+            ),
+            source=name,
+        ) from None
+    while any(pa.types.is_struct(f.type) for f in arrow.schema):
+        arrow = arrow.flatten()  # {"style": {"Format:": "Paperback"}} -> 'style.Format:'
+    lists = [f"'{f.name}' ({f.type})" for f in arrow.schema if pa.types.is_nested(f.type)]
+    notes = [f"read as {kind}"]
+    if lists:
+        arrow = arrow.drop_columns([f.name for f in arrow.schema if pa.types.is_nested(f.type)])
+        notes.append(f"left out: {fmt.listing(lists, 5)}, holding lists, which are no feature or label here")
+    if arrow.num_columns < 2:
+        fields = f"one field ('{arrow.schema.names[0]}')" if arrow.num_columns else "no field"
+        raise MtlrecError(
+            f"this is {kind} with {fields} holding a value (a number, text or true/false): a table needs user/item, "
+            "feature and label fields",
+            source=name,
+        )
+    buffer = io.BytesIO()
+    try:
+        pq.write_table(arrow, buffer)
+    except pa.ArrowException as exc:  # a type Parquet cannot hold
+        raise MtlrecError(f"this is {kind} that cannot be read as a table ({exc})", source=name) from None
+    table = _read_parquet(buffer.getvalue(), name)
+    table.notes = notes + table.notes
+    return table
 
 
 def _python_dict(line: bytes) -> bool:
@@ -441,6 +514,7 @@ def _read_parquet(data: bytes | Callable, name: str, unreadable: str = "the Parq
         shown = fmt.listing(unnamed, 5, lambda i: f"'Unnamed: {i}' (column {i + 1})")
         notes.append(f"column{'s' if len(unnamed) > 1 else ''} without a name read as in a CSV file: {shown}")
     notes += _read_number_text(frame)
+    notes += _read_thousands(frame)  # Amazon's votes ('1,234') as the same CSV file reads them
     notes += _strip_values(frame)
     return Table(frame, name, notes)
 

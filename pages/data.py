@@ -58,7 +58,8 @@ u17,i9,1709251290,ios,3.0,0,0,0.0
 ```
 
 CSV (comma, semicolon, tab or pipe separated; UTF-8, UTF-16, Windows-1252, Latin-1 or a Chinese, Japanese or Korean
-Windows encoding; optionally gzipped) or Parquet.
+Windows encoding; optionally gzipped), Parquet, or JSON lines (one object per line, as Amazon's reviews; nested
+objects become columns such as `style.Format:`, lists are left out).
 """
 
 
@@ -77,7 +78,7 @@ def load_controls() -> None:
     with upload_box:
         limit = st.get_option("server.maxUploadSize")
         upload = st.file_uploader(
-            f"Upload CSV (optionally .gz) or Parquet, up to {limit} MB",
+            f"Upload CSV (optionally .gz), Parquet or JSON lines, up to {limit} MB",
             type=list(UPLOAD_TYPES),
             key="data_upload",
             help=f"The size limit ({limit} MB) is `server.maxUploadSize` in .streamlit/config.toml.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -469,3 +470,24 @@ def test_a_column_given_a_role_leaves_the_list_of_columns_inference_ignored():
     edit(at, {"finished": {"role": "numeric"}})
 
     assert not [i.value for i in at.info if i.value.startswith("Set to **ignore** by inference")]
+
+
+def test_a_json_lines_upload_becomes_the_dataset_with_its_ids_as_text():
+    # Amazon's reviews come as JSON lines; the uploader refused .json before the library could read it.
+    rows = [
+        {
+            "reviewerID": f"A{i % 30}",
+            "asin": f"{i % 45:010d}",
+            "overall": float(1 + i % 5),
+            "unixReviewTime": 1_242_633_935 + i,
+        }
+        for i in range(300)
+    ]
+    data = "".join(json.dumps(r) + "\n" for r in rows).encode()
+
+    at = upload(open_app("pages/data.py"), "Books_5.json", data)
+
+    experiment = ExperimentConfig.from_dict(at.session_state["experiment"])
+    assert (experiment.data.user_col, experiment.data.item_col) == ("reviewerID", "asin")
+    assert experiment.task_names == ["overall"]
+    assert any("read as JSON lines (one object per line)" in m.value for m in [*at.info, *at.caption, *at.markdown])
