@@ -1318,9 +1318,10 @@ def _more_fields(
             f"lines of {n_header} field{'s' if n_header > 1 else ''} ({shown}: lines {where}) stand between rows of "
             f"{width} fields (delimiter {_shown(delimiter)}): they seem to head "
             "groups of rows (as Netflix's '1:' lines head each movie's ratings), not to name columns; make the "
-            "group's id a column of each row, e.g. with pandas: "
+            "group's id a column of each row, and name the columns for what they hold (Netflix's: user_id, rating, "
+            "date, and the group item_id), e.g. with pandas: "
             f"df = pd.read_csv({name!r}, header=None, names={names!r}, dtype=str); "
-            f"df['group'] = df[{first!r}].where(df[{after!r}].isna()).ffill(); "
+            f"df['group'] = df[{first!r}].where(df[{after!r}].isna()).ffill().str.rstrip(':'); "
             f"df[df[{after!r}].notna()].to_csv({_saved_name(name, 'rows')!r}, index=False)",
             source=name,
         )

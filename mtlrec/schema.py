@@ -15,7 +15,7 @@ import pandas as pd
 from mtlrec import fmt
 from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec
 from mtlrec.errors import MtlrecError
-from mtlrec.fixes import how_to
+from mtlrec.fixes import cli_column, how_to
 from mtlrec.io import duplicate_names
 from mtlrec.leakage import Leak, find_leaks
 
@@ -1230,7 +1230,33 @@ def label_hint(frame: pd.DataFrame) -> str:
                 f"{how_to('label', str(column), f'== {_quoted_text(values[-1])}', name=_new_label_name(values[-1]))}) and "
                 f"name those{_PER_PAIR}"
             )
-    return binary_columns_hint(frame) or POSITIVES_ONLY
+    return binary_columns_hint(frame) or _rating_hint(frame) or POSITIVES_ONLY
+
+
+def _rating_hint(frame: pd.DataFrame) -> str:
+    """For a file with no label recognised: a column of few whole numbers from 0 or 1 up to 10 at most, as ratings
+    are (Netflix's converted rows, a headerless 'u i r' file's third column), and how to train on it; '' when none.
+    An id or a time is no rating."""
+    for column in frame.columns:
+        s = frame[column]
+        name = str(column)
+        if not pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+            continue
+        if _id_named(name) or _time_evidence(name, s):  # a code of few values may be one: the hint says "if"
+            continue
+        values = s.dropna()
+        if values.empty or (values % 1 != 0).any():
+            continue
+        low, high = float(values.min()), float(values.max())
+        if low not in (0, 1) or high > 10 or not 3 <= values.nunique() <= 11:
+            continue
+        cut = round(low + 0.75 * (high - low))
+        return (
+            f"; column '{name}' holds whole numbers from {low:g} to {high:g}, as ratings do: if it is one, train it "
+            f"as a regression task (--tasks {cli_column(name)}) or make a 0/1 label of it "
+            f"({how_to('label', name, f'>= {cut}', name='liked')})"
+        )
+    return ""
 
 
 # With no label, no event types and no 0/1 column: every row is an interaction (Gowalla's check-ins, Dunnhumby's

@@ -623,9 +623,10 @@ def test_lines_heading_groups_of_wider_rows_are_named_with_how_to_make_their_id_
     assert error.problems == [
         "lines of 1 field ('1:', '2:', '3:', ...: lines 1, 5, 12, 22, 35, ... (7 in all)) stand between rows of 3 "
         "fields (delimiter ','): they seem to head groups of rows (as Netflix's '1:' lines head each movie's "
-        "ratings), not to name columns; make the group's id a column of each row, e.g. with pandas: "
+        "ratings), not to name columns; make the group's id a column of each row, and name the columns for what "
+        "they hold (Netflix's: user_id, rating, date, and the group item_id), e.g. with pandas: "
         "df = pd.read_csv('combined_data_1.txt', header=None, names=['c1', 'c2', 'c3'], dtype=str); "
-        "df['group'] = df['c1'].where(df['c2'].isna()).ffill(); "
+        "df['group'] = df['c1'].where(df['c2'].isna()).ffill().str.rstrip(':'); "
         "df[df['c2'].notna()].to_csv('combined_data_1.csv', index=False)"
     ]
     code = error.problems[0].split("e.g. with pandas: ")[1]  # run as said, on the text, into a text
@@ -635,7 +636,14 @@ def test_lines_heading_groups_of_wider_rows_are_named_with_how_to_make_their_id_
     assert list(table.frame.columns) == ["c1", "c2", "c3", "group"] and len(table.frame) == 3 * (
         1 + 2 + 3 + 4 + 5 + 6 + 7
     )
-    assert table.frame["group"].tolist()[:4] == ["1:", "1:", "1:", "2:"]
+    assert table.frame["group"].tolist()[:4] == [1, 1, 1, 2]  # the movie's id, without its ':'
+    # kept as named here, the ratings are no label inference knows: the hint says how to train on them
+    from mtlrec.schema import label_hint
+
+    assert label_hint(table.frame) == (
+        "; column 'c2' holds whole numbers from 1 to 5, as ratings do: if it is one, train it as a regression task "
+        "(--tasks c2) or make a 0/1 label of it (on Data: Fix the rows; CLI: `--label 'liked=c2 >= 4'`)"
+    )
 
 
 def test_excels_sep_line_is_skipped_and_names_the_delimiter():
