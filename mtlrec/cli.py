@@ -101,7 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="train a multi-task model on an interaction file and evaluate it")
-    train.add_argument("data", nargs="?", help="CSV, CSV.gz or Parquet file, or sample:synthetic / sample:census")
+    train.add_argument(
+        "data", nargs="?", help="CSV, CSV.gz, Parquet or JSON-lines file, or sample:synthetic / sample:census"
+    )
     train.add_argument("--config", help="re-run a saved run from its config.json")
     train.add_argument("--test-data", help="an explicit test file (instead of splitting DATA)")
     train.add_argument("--tasks", help="label columns, comma-separated (default: inferred)")

@@ -89,7 +89,7 @@ class RecommendColumns:
 
 @dataclass
 class DataConfig:
-    path: str | None = None  # interaction file (CSV, CSV.gz or Parquet); None when a DataFrame is passed in
+    path: str | None = None  # interaction file (CSV, CSV.gz, Parquet, JSON lines); None when a DataFrame is passed in
     test_path: str | None = None  # explicit test file (the split method then carves only the validation rows)
     name: str | None = None  # an uploaded file's name as given, for display only (never a path); None: path's own
     user_col: str | None = None  # optional: enables GAUC, ranking metrics and recommendations

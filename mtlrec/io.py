@@ -343,12 +343,13 @@ def _read_json(data: bytes, name: str) -> Table | None:
     import pyarrow.json as pj
     import pyarrow.parquet as pq
 
-    line, _, rest = head.partition(b"\n")
+    body = data.removeprefix(b"\xef\xbb\xbf").lstrip()
+    end = body.find(b"\n")  # the first line whole, however long (beyond the sniffed bytes)
+    line, rest = (body, b"") if end < 0 else (body[:end], body[end + 1 : end + 1 + SNIFF_BYTES])
     try:
         first = json.loads(line)
     except ValueError:
         first = None
-    body = data.removeprefix(b"\xef\xbb\xbf")
     try:
         if isinstance(first, dict) and rest.lstrip()[:1] == b"{":
             kind = "JSON lines (one object per line)"
@@ -356,15 +357,21 @@ def _read_json(data: bytes, name: str) -> Table | None:
         elif head[:1] == b"[":
             try:
                 value = json.loads(body)
-            except ValueError:
+            except (ValueError, RecursionError):
                 return None
-            if not (isinstance(value, list) and value and all(isinstance(v, dict) for v in value)):
+            if value == []:
+                raise MtlrecError("this is an empty JSON array: there are no rows", source=name)
+            if not (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
                 return None
             kind = "a JSON array of objects"
-            arrow = pa.Table.from_pylist(value)
+            # As JSON lines, so that every object's fields count (from_pylist took the first object's only) and
+            # their kinds are read as in a JSON lines file.
+            lines = "\n".join(json.dumps(v, ensure_ascii=False) for v in value).encode()
+            del value
+            arrow = pj.read_json(io.BytesIO(lines))
         else:
             return None
-    except (pa.ArrowException, TypeError, ValueError, RecursionError) as exc:
+    except (pa.ArrowException, TypeError, ValueError, RecursionError, OverflowError) as exc:
         kinds = "changed from" in str(exc) or "convert" in str(exc)
         raise MtlrecError(
             f"this is JSON that cannot be read as one table ({exc})"
@@ -379,6 +386,17 @@ def _read_json(data: bytes, name: str) -> Table | None:
         ) from None
     while any(pa.types.is_struct(f.type) for f in arrow.schema):
         arrow = arrow.flatten()  # {"style": {"Format:": "Paperback"}} -> 'style.Format:'
+    for f in arrow.schema:  # ids beyond 2^53 written as numbers: JSON readers keep them only approximately
+        if pa.types.is_floating(f.type):
+            values = arrow.column(f.name).to_numpy(zero_copy_only=False)
+            values = values[np.isfinite(values)]
+            if len(values) and np.abs(values).max() >= 2**53 and (values % 1 == 0).all():
+                raise MtlrecError(
+                    f"field '{f.name}' holds whole numbers beyond 2^53 (ids?), which are read only approximately "
+                    f'(several ids would become one): write them as text ("{f.name}": "9223372036854775813") '
+                    "and read the file again",
+                    source=name,
+                )
     lists = [f"'{f.name}' ({f.type})" for f in arrow.schema if pa.types.is_nested(f.type)]
     notes = [f"read as {kind}"]
     if lists:
@@ -805,7 +823,7 @@ def _east_asian(data: bytes) -> tuple[str, list[str]] | None:
         return None
 
 
-LONE_ACCENTS = 0.8  # share of a file's non-ASCII byte runs that are one Latin letter each: a Western file
+LONE_ACCENTS = 0.8  # share of a file's runs of non-ASCII bytes that are one accented letter each: a Western file
 
 
 def _accents_alone(data: bytes) -> bool:
@@ -817,7 +835,9 @@ def _accents_alone(data: bytes) -> bool:
     runs = re.findall(rb"[\x80-\xff]+", data)
     if not runs:
         return False
-    lone = sum(len(run) == 1 and run.decode("cp1252", errors="replace").isalpha() for run in runs)
+    # À-ÿ but × and ÷: the accented letters. Not ª, º, µ or ƒ (0xAA, 0xBA, 0xB5, 0x83), which Windows-1252 counts as
+    # letters and which lead many Big5 characters (武 AA 5A) and Shift-JIS katakana (ア 83 41).
+    lone = sum(len(run) == 1 and run[0] >= 0xC0 and run[0] not in (0xD7, 0xF7) for run in runs)
     return lone >= LONE_ACCENTS * len(runs)
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 from mtlrec import fmt
 from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec
 from mtlrec.errors import MtlrecError
-from mtlrec.fixes import cli_column, how_to
+from mtlrec.fixes import how_to
 from mtlrec.io import duplicate_names
 from mtlrec.leakage import Leak, find_leaks
 
@@ -1236,7 +1236,9 @@ def label_hint(frame: pd.DataFrame) -> str:
 def _rating_hint(frame: pd.DataFrame) -> str:
     """For a file with no label recognised: a column of few whole numbers from 0 or 1 up to 10 at most, as ratings
     are (Netflix's converted rows, a headerless 'u i r' file's third column), and how to train on it; '' when none.
-    An id or a time is no rating."""
+    A column named like a rating (rating, score, stars) goes first, else the one with the most values (a device
+    code of 4 values beside ratings of 5). An id or a time is no rating."""
+    found = []
     for column in frame.columns:
         s = frame[column]
         name = str(column)
@@ -1245,18 +1247,21 @@ def _rating_hint(frame: pd.DataFrame) -> str:
         if _id_named(name) or _time_evidence(name, s):  # a code of few values may be one: the hint says "if"
             continue
         values = s.dropna()
-        if values.empty or (values % 1 != 0).any():
-            continue
-        low, high = float(values.min()), float(values.max())
-        if low not in (0, 1) or high > 10 or not 3 <= values.nunique() <= 11:
-            continue
-        cut = round(low + 0.75 * (high - low))
-        return (
-            f"; column '{name}' holds whole numbers from {low:g} to {high:g}, as ratings do: if it is one, train it "
-            f"as a regression task (--tasks {cli_column(name)}) or make a 0/1 label of it "
-            f"({how_to('label', name, f'>= {cut}', name='liked')})"
-        )
-    return ""
+        if values.empty or (values % 1 != 0).any() or values.is_monotonic_increasing:
+            continue  # sorted: a group's number (Netflix's movie ids, once made a column), not ratings
+        low, high, distinct = float(values.min()), float(values.max()), values.nunique()
+        if low in (0, 1) and high <= 10 and 3 <= distinct <= 11:
+            named = bool(set(_parts(name)) & {"rating", "ratings", "rate", "score", "stars", "star"})
+            found.append((named, distinct, name, low, high))
+    if not found:
+        return ""
+    _, _, name, low, high = max(found, key=lambda f: (f[0], f[1]))
+    cut = round(low + 0.75 * (high - low))
+    tasks = "" if "," in name else f" (--tasks {shlex.quote(name)})"  # --tasks splits names at commas
+    return (
+        f"; column '{name}' holds whole numbers from {low:g} to {high:g}, as ratings do: if it is one, train it "
+        f"as a regression task{tasks} or make a 0/1 label of it ({how_to('label', name, f'>= {cut}', name='liked')})"
+    )
 
 
 # With no label, no event types and no 0/1 column: every row is an interaction (Gowalla's check-ins, Dunnhumby's

@@ -355,6 +355,7 @@ FIX_WHERE = {"is missing": "missing", **{c: c for c in CONDITIONS[1:] if c != RA
 FIX_PROBLEM = "schema_fix_problem"  # why the last fix asked for was not added (schema_: a new dataset clears it)
 FIX_CHANGES = "schema_fix_changes"  # what adding or removing a fix changed in the schema, said once
 FIX_RUN = "schema_fix_run"  # the earlier run whose fixes "Add its fixes" adds
+FIX_LEAKS = "schema_fix_leaks"  # new label -> the features set aside because they give it away, given back on removal
 FIX_FEATURES = "schema_fix_features"  # new label -> (the feature it is made from, its role), given back on removal
 
 
@@ -550,8 +551,10 @@ def _add_fixes(config: ExperimentConfig, rows: pd.DataFrame, new: list[dict], ch
     labels = [t for t in config.tasks if any(f.get("label") == t.name for f in new if "label" in f)]
     for leak in find_leaks(fixed, config.data, labels) if labels else []:
         d = config.data
+        role = "categorical" if leak.column in d.categorical else "numeric"
         d.categorical = [c for c in d.categorical if c != leak.column]
         d.numeric = [c for c in d.numeric if c != leak.column]
+        st.session_state.setdefault(FIX_LEAKS, {}).setdefault(leak.task, []).append((leak.column, role))
         changes.append(
             f"'{fmt.md(leak.column)}' was a feature and is now ignored: {fmt.md(leak.evidence())}, so it is probably "
             f"recorded with or after the event. If it is known before, make it a feature again below."
@@ -578,6 +581,13 @@ def use_run_fixes(runs: dict[str, str]) -> None:
         return
     # Its fixes must keep their order: one of them here already, but after one that is not, would move before it
     # (a drop before a k-core keeps other rows than after it).
+    theirs_keys = [fixes_key([f]) for f in theirs]
+    if [k for k in theirs_keys if k in here] != [k for k in here if k in theirs_keys]:
+        st.session_state[FIX_PROBLEM] = (
+            f"Run '{name}' makes the fixes it shares with this data in another order than they are here, and their "
+            "order can change the rows kept: remove those fixes here, then add its fixes."
+        )
+        return
     later = next((f for f in theirs[theirs.index(new[0]) :] if fixes_key([f]) in here), None)
     if later is not None:
         st.session_state[FIX_PROBLEM] = (
@@ -659,6 +669,12 @@ def remove_fix(index: int) -> None:
         elif column is not None and column not in [*d.categorical, *d.numeric, *config.task_names]:
             (d.categorical if role == "categorical" else d.numeric).append(column)
             changes.append(f"'{fmt.md(column)}' is a {role} feature again, as it was before the label was made.")
+        for column, role in st.session_state.get(FIX_LEAKS, {}).pop(removed["label"], []):
+            if column not in [*d.categorical, *d.numeric, *config.task_names]:
+                (d.categorical if role == "categorical" else d.numeric).append(column)
+                changes.append(
+                    f"'{fmt.md(column)}' is a {role} feature again: it was set aside because it gave the label away."
+                )
     _fix_saved(config, changes)
 
 

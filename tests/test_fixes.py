@@ -457,6 +457,13 @@ def test_data_page_sets_aside_a_feature_that_gives_a_new_label_away():
                                   "task 'transaction' almost perfectly") for i in at.info)  # fmt: skip
     assert not any("transactionid" in w.value for w in at.warning)
 
+    at.button(key="schema_fix_remove_0").click().run()  # the label goes: so does the reason to ignore it
+
+    d = _experiment(at).data
+    assert "transactionid" in d.categorical + d.numeric and "event" in d.categorical
+    assert any("'transactionid' is a" in i.value and "feature again: it was set aside because it gave the label away"
+               in i.value for i in at.info)  # fmt: skip
+
 
 def test_data_page_refuses_an_earlier_runs_fixes_that_would_apply_in_another_order(home: Path):
     from mtlrec.runs import RunStore

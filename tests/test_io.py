@@ -264,6 +264,28 @@ def test_json_lines_that_make_no_table_say_why(data, said):
     assert said in str(error_for(data, "x.json"))
 
 
+def test_a_json_array_keeps_fields_its_first_object_lacks_and_refuses_ids_beyond_2_53():
+    objects = [{"user_id": "u0", "item_id": "i0"}] + [
+        {"user_id": f"u{i}", "item_id": "i1", "click": i % 2, "price": 1.5} for i in range(1, 6)
+    ]
+
+    frame = read_table(json.dumps(objects).encode(), "events.json").frame
+
+    assert list(frame.columns) == ["user_id", "item_id", "click", "price"]  # from_pylist kept the first object's two
+    assert frame["click"].isna().tolist() == [True] + [False] * 5
+    big = "".join(json.dumps({"user_id": 2**63 + 1000 * i, "item_id": "i"}) + "\n" for i in range(5)).encode()
+    for data in (big, json.dumps([json.loads(line) for line in big.splitlines()]).encode()):
+        assert "field 'user_id' holds whole numbers beyond 2^53" in str(error_for(data, "ids.json"))
+    assert str(error_for(b"[]", "empty.json")) == "empty.json: this is an empty JSON array: there are no rows"
+
+
+def test_a_json_lines_file_whose_first_line_is_long_is_read():
+    first = json.dumps({"user_id": "u0", "review": "x" * 100_000, "click": 1})
+    data = (first + "\n" + json.dumps({"user_id": "u1", "review": "y", "click": 0}) + "\n").encode()
+
+    assert read_table(data, "long.jsonl").frame["user_id"].tolist() == ["u0", "u1"]
+
+
 def test_json_lines_whose_field_changes_kind_say_which_and_how_to_convert():
     data = b'{"user": "a", "rating": 4}\n{"user": "b", "rating": "four"}\n'
 

@@ -1321,3 +1321,17 @@ def test_a_label_with_missing_values_and_text_gets_both_problems(interactions):
     missing, text = info.value.problems
     assert missing.startswith("column 'category_name' (task) has missing values in ")
     assert text.startswith("column 'category_name' holds text categories ('Women/Tops', 'Men/Shoes', 'Kids/Toys')")
+
+
+def test_the_rating_hint_prefers_a_rating_name_and_writes_commands_that_paste():
+    from mtlrec.schema import label_hint
+
+    frame = pd.DataFrame({"device": [0, 1, 2, 3] * 5, "my score": [1, 2, 3, 4, 5] * 4, "r": [1, 2, 3, 4, 5] * 4})
+
+    assert label_hint(frame) == (
+        "; column 'my score' holds whole numbers from 1 to 5, as ratings do: if it is one, train it as a regression "
+        "task (--tasks 'my score') or make a 0/1 label of it (on Data: Fix the rows; CLI: `--label 'liked=my score "
+        ">= 4'`)"
+    )
+    assert "column 'r' " in label_hint(frame.drop(columns="my score"))  # the most values, not the first column
+    assert "--tasks" not in label_hint(pd.DataFrame({"score,1-5": [1, 2, 3, 4, 5] * 4}))  # --tasks splits at commas

@@ -43,9 +43,11 @@ CLAMPED = "clamped_settings"  # notes on settings moved (into range, to fit new 
 SESSION_RUNS = "session_runs"  # run ids started in this browser, oldest first
 RESTORED = "workspace_checked"  # set on a session's first script run, once its browser's workspace was looked for
 # What a reload finds again; "schema_aside" holds the tasks the Data page set aside as the user, item or time column,
-# "schema_fix_features" the features a label made on Data took out (a new dataset clears both with the other schema_
-# keys).
-WORKSPACE_KEYS = (DATASET, EXPERIMENT, SESSION_RUNS, RESULTS_RUN, "schema_aside", "schema_fix_features")
+# "schema_fix_features" the features a label made on Data took out, "schema_fix_leaks" those set aside because they
+# give such a label away (a new dataset clears them with the other schema_ keys).
+WORKSPACE_KEYS = (
+    DATASET, EXPERIMENT, SESSION_RUNS, RESULTS_RUN, "schema_aside", "schema_fix_features", "schema_fix_leaks"
+)  # fmt: skip
 WORKSPACES_KEPT = 256  # browsers remembered (the least recently used is forgotten first)
 _workspaces: OrderedDict[str, dict] = OrderedDict()
 _workspaces_lock = threading.Lock()
