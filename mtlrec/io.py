@@ -384,8 +384,7 @@ def _read_json(data: bytes, name: str) -> Table | None:
             ),
             source=name,
         ) from None
-    while any(pa.types.is_struct(f.type) for f in arrow.schema):
-        arrow = arrow.flatten()  # {"style": {"Format:": "Paperback"}} -> 'style.Format:'
+    arrow, left_out = _flatten(arrow)
     for f in arrow.schema:  # ids beyond 2^53 written as numbers: JSON readers keep them only approximately
         if pa.types.is_floating(f.type):
             values = arrow.column(f.name).to_numpy(zero_copy_only=False)
@@ -397,11 +396,7 @@ def _read_json(data: bytes, name: str) -> Table | None:
                     "and read the file again",
                     source=name,
                 )
-    lists = [f"'{f.name}' ({f.type})" for f in arrow.schema if pa.types.is_nested(f.type)]
-    notes = [f"read as {kind}"]
-    if lists:
-        arrow = arrow.drop_columns([f.name for f in arrow.schema if pa.types.is_nested(f.type)])
-        notes.append(f"left out: {fmt.listing(lists, 5)}, holding lists, which are no feature or label here")
+    notes = [f"read as {kind}", *left_out]
     if arrow.num_columns < 2:
         fields = f"one field ('{arrow.schema.names[0]}')" if arrow.num_columns else "no field"
         raise MtlrecError(
@@ -417,6 +412,26 @@ def _read_json(data: bytes, name: str) -> Table | None:
     table = _read_parquet(buffer.getvalue(), name)
     table.notes = notes + table.notes
     return table
+
+
+def _flatten(arrow):
+    """An Arrow table with its nested objects as columns of their own ({"style": {"Format:": "Paperback"}} ->
+    'style.Format:', as pd.json_normalize names them) and without its columns of lists or maps, which are no feature
+    or label here; with a note naming those left out."""
+    import pyarrow as pa
+
+    def value_type(f):
+        return f.type.value_type if pa.types.is_dictionary(f.type) else f.type
+
+    while any(pa.types.is_struct(f.type) for f in arrow.schema):
+        arrow = arrow.flatten()
+    lists = [f for f in arrow.schema if pa.types.is_nested(value_type(f))]
+    if not lists:
+        return arrow, []
+    arrow = arrow.drop_columns([f.name for f in lists])
+    shown = fmt.listing([f"'{f.name}' ({f.type})" for f in lists], 5)
+    what = "lists or maps" if any(pa.types.is_map(value_type(f)) for f in lists) else "lists"
+    return arrow, [f"left out: {shown}, holding {what}, which are no feature or label here"]
 
 
 def _python_dict(line: bytes) -> bool:
@@ -475,13 +490,6 @@ def _read_parquet(data: bytes | Callable, name: str, unreadable: str = "the Parq
     def value_type(f):
         return f.type.value_type if pa.types.is_dictionary(f.type) else f.type
 
-    nested = [f"'{f.name}' ({f.type})" for f in schema if pa.types.is_nested(value_type(f))]
-    if nested:
-        raise MtlrecError(
-            f"column(s) {', '.join(nested)} hold nested values (lists, structs or maps), which cannot be used "
-            "as features or labels: flatten them into plain columns or drop them",
-            source=name,
-        )
     raw = [
         f"'{f.name}' ({f.type})"
         for f in schema
@@ -499,7 +507,10 @@ def _read_parquet(data: bytes | Callable, name: str, unreadable: str = "the Parq
         arrow = parquet.read()
     except Exception as exc:
         raise MtlrecError(f"{unreadable} ({exc})", source=name) from None
+    arrow, left_out = _flatten(arrow)  # structs as columns (spark's), lists and maps left out, with a note
+    _check_names(arrow.schema.names, name)  # a flattened 'a.b' may be a column's name already
     arrow, notes = _read_decimals(arrow)
+    notes = left_out + notes
     try:
         frame = arrow.to_pandas(date_as_object=False)  # dates as datetime64: usable as timestamps
         for column in frame.columns[[isinstance(t, pd.ArrowDtype) for t in frame.dtypes]]:

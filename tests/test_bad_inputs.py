@@ -77,8 +77,6 @@ LOAD = {
     "not_parquet.parquet": "the file is named .parquet but is not a Parquet file",
     "truncated.parquet": "the Parquet file cannot be read (Parquet magic bytes not found in footer. Either the file "
     "is corrupted or this is not a parquet file.)",
-    "nested.parquet": "column(s) 'tags' (list<element: int64>) hold nested values (lists, structs or maps), which "
-    "cannot be used as features or labels: flatten them into plain columns or drop them",
     "raw_bytes.parquet": "column(s) 'blob' (binary) hold raw bytes, which cannot be used as features or labels: "
     "decode them to text or drop them",
 }
@@ -114,7 +112,10 @@ ACCEPTED = {
     "utf16_bom.csv": "read as UTF-16 text (the file is not UTF-8)",
     "utf16_no_bom.csv": "read as UTF-16 text (the file is not UTF-8)",
     "single_user.csv": None,  # user_id is ignored, saying why (SINGLE_USER)
+    # refused until 2026-12-07; now read as JSON lines' lists are
+    "nested.parquet": "left out: 'tags' (list<element: int64>), holding lists, which are no feature or label here",
 }
+COLUMNS_LEFT = {"nested.parquet": 3}  # accepted files have 5 columns, unless some were left out
 TINY = ["--size", "tiny", "--epochs", "1", "--batch-size", "64", "--quiet"]
 MB = 1 << 20
 
@@ -174,7 +175,7 @@ def test_accepted_files_load_and_validate_saying_how_they_were_read(name: str):
     notes = table.notes + validate(config, table.frame)
     assert notes == ([ACCEPTED[name]] if ACCEPTED[name] else [])
     assert config.task_names == ["click"]
-    assert table.frame.shape == (60, 5)
+    assert table.frame.shape == (60, COLUMNS_LEFT.get(name, 5))
     assert list(table.frame.columns[:2]) == ["user_id", "item_id"]
 
 
@@ -313,7 +314,7 @@ def test_data_page_accepts_an_upload_and_shows_the_note(name: str, loading_page)
     assert at.session_state["dataset"]["name"] == name
     assert not at.error
     assert at.success[0].value.startswith("Ready to train: 1 task")
-    shown = " ".join(i.value for i in at.info)
+    shown = " ".join(i.value for i in at.info).replace("\\<", "<")  # Markdown's escape: shown as '<'
     if ACCEPTED[name]:
         assert ACCEPTED[name] in shown
     if name == "single_user.csv":

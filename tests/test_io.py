@@ -373,13 +373,29 @@ def test_duplicate_parquet_column_names_are_rejected():
     assert "'a' (columns 1, 3)" in str(error)
 
 
-def test_parquet_list_column_is_rejected_naming_the_column():
-    table = pa.table({"user": ["u1", "u2"], "tags": [[1, 2], [3]], "click": [1, 0]})
+def test_parquet_lists_and_maps_are_left_out_and_structs_become_columns():
+    # A Spark array or map column refused the whole file; a struct too.
+    table = pa.table(
+        {
+            "user": ["u1", "u2"],
+            "tags": [[1, 2], [3]],
+            "meta": [{"device": "ios", "os": {"v": 17}}, {"device": "web", "os": {"v": None}}],
+            "attrs": pa.array([[("k", 1)], [("k", 2)]], type=pa.map_(pa.string(), pa.int64())),
+            "click": [1, 0],
+        }
+    )
 
-    error = error_for(parquet_bytes(table), "nested.parquet")
+    read = read_table(parquet_bytes(table), "nested.parquet")
 
-    assert "column(s) 'tags' (list<element: int64>) hold nested values" in str(error)
-    assert "'user'" not in str(error)
+    assert list(read.frame.columns) == ["user", "meta.device", "meta.os.v", "click"]
+    assert read.frame["meta.device"].tolist() == ["ios", "web"]
+    assert read.notes[0] == (
+        "left out: 'tags' (list<element: int64>), 'attrs' (map<string, int64 ('attrs')>), holding lists or maps, which "
+        "are no "
+        "feature or label here"
+    )
+    clash = pa.table({"a.b": [1, 2], "a": [{"b": 3}, {"b": 4}], "click": [1, 0]})
+    assert "duplicate column names: 'a.b'" in str(error_for(parquet_bytes(clash), "clash.parquet"))
 
 
 def test_damaged_parquet_is_rejected():
