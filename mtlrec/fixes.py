@@ -346,8 +346,8 @@ def apply_fixes_together(
     sources = [source, test_source]
     notes: list[list[str]] = [[] for _ in frames]
     for i, fix in enumerate(fixes, 1):
-        if isinstance(fix.get("drop"), list) and len(fix["drop"]) == 1:  # a k-core of one column: that column's drop
-            fix = {**fix, "drop": fix["drop"][0]}
+        if "drop" in fix:  # a k-core of one column is that column's drop
+            fix = {**fix, "drop": _one(fix["drop"])}
         column = fix.get("drop")
         if isinstance(column, list):  # a k-core: dropped in rounds, the files together
             try:
@@ -392,8 +392,7 @@ def _core(frames: list[pd.DataFrame], fix: dict) -> tuple[list[pd.DataFrame], li
     for j, rows in enumerate(frames):
         absent = [c for c in columns if c not in rows.columns]
         if absent:
-            shown = ", ".join(map(str, rows.columns[:20])) + (" ..." if rows.shape[1] > 20 else "")
-            raise _FrameProblem(j, f"there is no column '{absent[0]}'; the columns are: {shown}")
+            raise _FrameProblem(j, _no_column(rows, absent[0]))
     sizes = [len(rows) for rows in frames]
     codes = []
     for column in columns:
@@ -439,6 +438,11 @@ def _core(frames: list[pd.DataFrame], fix: dict) -> tuple[list[pd.DataFrame], li
     return out, notes
 
 
+def _no_column(frame: pd.DataFrame, column: str) -> str:
+    shown = ", ".join(map(str, frame.columns[:20])) + (" ..." if frame.shape[1] > 20 else "")
+    return f"there is no column '{column}'; the columns are: {shown}"
+
+
 def _keys(series: pd.Series) -> pd.Series:
     """A column's values as keys to count (a categorical's categories as the values they are)."""
     return series.astype(object) if isinstance(series.dtype, pd.CategoricalDtype) else series
@@ -447,8 +451,7 @@ def _keys(series: pd.Series) -> pd.Series:
 def _apply_one(frame: pd.DataFrame, fix: dict, counts: pd.Series | None = None) -> tuple[pd.DataFrame, str]:
     column = fix.get("drop") or fix.get("fill") or fix.get("from")
     if column not in frame.columns:
-        shown = ", ".join(map(str, frame.columns[:20])) + (" ..." if frame.shape[1] > 20 else "")
-        raise MtlrecError(f"there is no column '{column}'; the columns are: {shown}")
+        raise MtlrecError(_no_column(frame, column))
     series = frame[column]
     n = len(frame)
     if n == 0:
