@@ -231,18 +231,6 @@ def _label_fixes(fixes: list[dict], tasks: list[TaskSpec], data: DataConfig, arg
             )
 
 
-def _set_aside_leaks(frame, data: DataConfig, tasks: list[TaskSpec], chosen: set[str]) -> list:
-    """The features that give one of `tasks` away (mtlrec.leakage), unless named with a flag (`chosen`): taken out
-    of `data`'s features, as inference takes them out for the tasks it proposes; returns their Leaks."""
-    from mtlrec.leakage import find_leaks
-
-    found = [leak for leak in find_leaks(frame, data, tasks) if leak.column not in chosen] if tasks else []
-    gone = {leak.column for leak in found}
-    data.categorical = [c for c in data.categorical if c not in gone]
-    data.numeric = [c for c in data.numeric if c not in gone]
-    return found
-
-
 SCHEMA_FLAGS = ("tasks", "task_types", "weights", "log1p", "no_log1p", "user_col", "item_col", "time_col",
                 "categorical", "numeric", "exclude")  # fmt: skip
 
@@ -251,6 +239,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
     """Build the run's config: a saved config, or inference on the data with the flags as overrides. Returns it
     and, when inference read the data, the data as read (so that training does not read it again)."""
     from mtlrec.data import load_frames, propose_schema
+    from mtlrec.leakage import set_aside
     from mtlrec.schema import UNREADABLE_LABEL, label_hint
 
     loaded = None
@@ -269,7 +258,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
                 config, args, loaded.frame, d.path, config.tasks, list(d.categorical), list(d.numeric), inferred=False
             )
             made = [t for t in config.tasks if any(f.get("label") == t.name for f in fixes if "label" in f)]
-            for leak in _set_aside_leaks(loaded.frame, d, made, chosen):  # the saved features against new labels
+            for leak in set_aside(loaded.frame, d, made, chosen):  # the saved features against new labels
                 print(f"note: column '{leak.column}' is not used: {leak.reason()}; name it with --categorical or "
                       "--numeric to use it")  # fmt: skip
     else:
@@ -302,7 +291,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
             # `view` column beside --tasks addtocart,transaction gave AUC 1.0; RetailRocket's transactionid beside
             # --label "transaction=event == transaction" trained to AUC 0.9999).
             said = {leak.column for leak in leaks}
-            leaks += [leak for leak in _set_aside_leaks(frame, d, config.tasks, chosen) if leak.column not in said]
+            leaks += [leak for leak in set_aside(frame, d, config.tasks, chosen) if leak.column not in said]
         # An id column passed over for its empty rows, unless --user-col/--item-col named it: the advice is followed.
         named = {getattr(args, flag) for flag in ("user_col", "item_col")} - {None}
         for note in proposal.notes:
@@ -629,6 +618,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
     from mtlrec.data import propose_schema, resolve_data_path
     from mtlrec.fixes import apply_fixes
     from mtlrec.io import read_table
+    from mtlrec.leakage import set_aside
     from mtlrec.schema import label_hint, time_notes
 
     table = read_table(resolve_data_path(args.data))
@@ -643,7 +633,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
     # it away are no features.
     inferred = [t.name for t in proposal.tasks]
     _label_fixes(fixes, proposal.tasks, d, args)
-    leaks = _set_aside_leaks(frame, d, [t for t in proposal.tasks if t.name not in inferred], set())
+    leaks = set_aside(frame, d, [t for t in proposal.tasks if t.name not in inferred], set())
     print(f"user: {d.user_col}\nitem: {d.item_col}\ntime: {d.time_col}")
     for note in time_notes(d.time_col, frame[d.time_col]) if d.time_col else []:
         print(f"note: {note}")  # how the times were read, where that was a choice (validation says it too)

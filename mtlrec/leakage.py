@@ -187,6 +187,16 @@ def find_leaks(frame: pd.DataFrame, data: DataConfig, tasks: list[TaskSpec], see
     ]
 
 
+def set_aside(frame: pd.DataFrame, data: DataConfig, tasks: list[TaskSpec], keep: set[str] = frozenset()) -> list[Leak]:
+    """The features of `data` that give one of `tasks` away, taken out of its features (those in `keep`, named by
+    the user, stay), as inference sets them aside for the tasks it proposes; returns their Leaks."""
+    found = [leak for leak in find_leaks(frame, data, tasks) if leak.column not in keep] if tasks else []
+    gone = {leak.column for leak in found}
+    data.categorical = [c for c in data.categorical if c not in gone]
+    data.numeric = [c for c in data.numeric if c not in gone]
+    return found
+
+
 def _value_holding_positives(positives: np.ndarray, rows: np.ndarray) -> tuple[int, tuple[float, float]] | None:
     """From the positive rows and all rows of each value (code) of a column: the code of a value that holds (nearly)
     all of the positives while rare among the negatives, or, in a flag (two values), a large share of the positives

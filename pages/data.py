@@ -17,7 +17,7 @@ from mtlrec.config import ExperimentConfig, TaskSpec  # noqa: E402
 from mtlrec.errors import MtlrecError  # noqa: E402
 from mtlrec.fixes import CONDITIONS, RARE, apply_fixes, describe, fixes_key, parse_value  # noqa: E402
 from mtlrec.io import UPLOAD_TYPES  # noqa: E402
-from mtlrec.leakage import find_leaks  # noqa: E402
+from mtlrec.leakage import find_leaks, set_aside  # noqa: E402
 from mtlrec.sample import SAMPLES  # noqa: E402
 from mtlrec.schema import binary_coding, is_numeric, regression_log1p, skewed_target, validate  # noqa: E402
 from ui import state  # noqa: E402
@@ -549,11 +549,9 @@ def _add_fixes(config: ExperimentConfig, rows: pd.DataFrame, new: list[dict], ch
                 "it would give the answer away."
             )
     labels = [t for t in config.tasks if any(f.get("label") == t.name for f in new if "label" in f)]
-    for leak in find_leaks(fixed, config.data, labels) if labels else []:
-        d = config.data
-        role = "categorical" if leak.column in d.categorical else "numeric"
-        d.categorical = [c for c in d.categorical if c != leak.column]
-        d.numeric = [c for c in d.numeric if c != leak.column]
+    numeric = set(config.data.numeric)  # the roles, to give the features back when the label goes
+    for leak in set_aside(fixed, config.data, labels):
+        role = "numeric" if leak.column in numeric else "categorical"
         st.session_state.setdefault(FIX_LEAKS, {}).setdefault(leak.task, []).append((leak.column, role))
         changes.append(
             f"'{fmt.md(leak.column)}' was a feature and is now ignored: {fmt.md(leak.evidence())}, so it is probably "
