@@ -295,13 +295,12 @@ _JSON_START = re.compile(rb'(\{\s*("[^"\n]*"\s*:|$)|\[\s*(\{|\[|$))')
 
 
 def _json(data: bytes) -> str | None:
-    """What to say about a JSON file renamed .csv (JSON lines, an array, an API's error object), else None. Read as
-    CSV, '{"user_id": 42' became a column name."""
+    """What to say about JSON that is no table (_read_json reads JSON lines and arrays of objects): an API's error
+    object, an array of other values, else None. Read as CSV, '{"user_id": 42' became a column name."""
     head = data[:SNIFF_BYTES].removeprefix(b"\xef\xbb\xbf").lstrip()
     if head[:1] not in (b"{", b"["):
         return None
-    line, _, rest = head.partition(b"\n")
-    line = line.strip()
+    line = head.partition(b"\n")[0].strip()
     try:
         value = json.loads(line)
     except ValueError:  # json.JSONDecodeError, UnicodeDecodeError
@@ -314,11 +313,6 @@ def _json(data: bytes) -> str | None:
         if not _JSON_START.match(line):
             return None  # '[user_id],[item_id]' (SQL Server's quoting) or '{a},{b}': a header
         value = None  # a document spread over lines, or a line longer than the sample
-    if isinstance(value, dict) and rest.lstrip()[:1] == b"{":
-        return (
-            "this is JSON lines (one JSON object per line), not CSV: convert it, e.g. with pandas: "
-            "pd.read_json(path, lines=True, dtype=False).to_parquet('interactions.parquet'), and use that file"
-        )
     if isinstance(value, dict):
         return (
             f"this is a JSON object ({_cut(line.decode('utf-8', 'replace'))}), not a CSV table: an error message "
@@ -414,23 +408,27 @@ def _read_json(data: bytes, name: str) -> Table | None:
     return table
 
 
+def _value_type(field):
+    """An Arrow field's type, or its values' type for a dictionary-encoded column."""
+    import pyarrow as pa
+
+    return field.type.value_type if pa.types.is_dictionary(field.type) else field.type
+
+
 def _flatten(arrow):
     """An Arrow table with its nested objects as columns of their own ({"style": {"Format:": "Paperback"}} ->
     'style.Format:', as pd.json_normalize names them) and without its columns of lists or maps, which are no feature
     or label here; with a note naming those left out."""
     import pyarrow as pa
 
-    def value_type(f):
-        return f.type.value_type if pa.types.is_dictionary(f.type) else f.type
-
     while any(pa.types.is_struct(f.type) for f in arrow.schema):
         arrow = arrow.flatten()
-    lists = [f for f in arrow.schema if pa.types.is_nested(value_type(f))]
+    lists = [f for f in arrow.schema if pa.types.is_nested(_value_type(f))]
     if not lists:
         return arrow, []
     arrow = arrow.drop_columns([f.name for f in lists])
     shown = fmt.listing([f"'{f.name}' ({f.type})" for f in lists], 5)
-    what = "lists or maps" if any(pa.types.is_map(value_type(f)) for f in lists) else "lists"
+    what = "lists or maps" if any(pa.types.is_map(_value_type(f)) for f in lists) else "lists"
     return arrow, [f"left out: {shown}, holding {what}, which are no feature or label here"]
 
 
@@ -487,15 +485,12 @@ def _read_parquet(data: bytes | Callable, name: str, unreadable: str = "the Parq
         raise MtlrecError(f"{unreadable} ({exc})", source=name) from None
     _check_names(schema.names, name)
 
-    def value_type(f):
-        return f.type.value_type if pa.types.is_dictionary(f.type) else f.type
-
     raw = [
         f"'{f.name}' ({f.type})"
         for f in schema
-        if pa.types.is_binary(value_type(f))
-        or pa.types.is_large_binary(value_type(f))
-        or pa.types.is_fixed_size_binary(value_type(f))
+        if pa.types.is_binary(_value_type(f))
+        or pa.types.is_large_binary(_value_type(f))
+        or pa.types.is_fixed_size_binary(_value_type(f))
     ]
     if raw:
         raise MtlrecError(
