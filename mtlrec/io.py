@@ -1049,9 +1049,9 @@ def _double_colons(text: str) -> bool:
     return count > 0 and sum(ln.count("::") == count for ln in lines) > len(lines) / 2
 
 
-def _parse(text: str, delimiter: str, name: str) -> tuple[pd.DataFrame, list[str], bool, list[str]]:
-    """The text read by pandas after the header's checks: the frame, the header's fields as written, whether quotes
-    are escaped with a backslash, and notes."""
+def _parse(text: str, delimiter: str, name: str) -> tuple[pd.DataFrame, list[str], str, list[str]]:
+    """The text read by pandas after the header's checks: the frame, the header's fields as written, how its quotes
+    were read (a key of _QUOTING), and notes."""
     notes = []
     try:
         header = _header(text, delimiter, name)
@@ -1061,7 +1061,7 @@ def _parse(text: str, delimiter: str, name: str) -> tuple[pd.DataFrame, list[str
         _check_header_is_names(header, text, delimiter, name)
         _check_name_lengths(header, text, delimiter, name)
         _check_names([h or f"\0{i}" for i, h in enumerate(header)], name)  # empty names: see _drop_unnamed_empty
-        escaped = False
+        quotes = "rfc"
         try:
             frame = pd.read_csv(io.StringIO(text), sep=delimiter, engine="c", low_memory=False)
         except pd.errors.ParserError:
@@ -1070,8 +1070,11 @@ def _parse(text: str, delimiter: str, name: str) -> tuple[pd.DataFrame, list[str
             # MySQL, Hive and Spark write a quote inside a quoted value as \" (not ""): read as such, the rows fit.
             read = _read_escaped(text, delimiter, len(header))
             if read is not None:
-                frame, escaped = read, True
+                frame, quotes = read, "backslash"
                 notes.append('quotes escaped with a backslash (\\") read as quotes inside their values')
+        if quotes == "rfc" and delimiter != "," and '"' in text and (unquoted := _read_unquoted(text, delimiter, header, frame)):
+            frame, quotes, note = unquoted
+            notes.append(note)
         if frame is None:
             frame = pd.read_csv(io.StringIO(text), sep=delimiter, engine="c", low_memory=False)
     except pd.errors.EmptyDataError:
@@ -1080,11 +1083,68 @@ def _parse(text: str, delimiter: str, name: str) -> tuple[pd.DataFrame, list[str
         raise MtlrecError(_explain_parser_error(str(exc), delimiter, text), source=name) from None
     except (ValueError, OverflowError) as exc:
         raise MtlrecError(f"the file cannot be parsed as CSV ({exc})", source=name) from None
-    if not isinstance(frame.index, pd.RangeIndex) or (not escaped and _rows_wider(text, delimiter, len(header))):
+    if not isinstance(frame.index, pd.RangeIndex) or (quotes == "rfc" and _rows_wider(text, delimiter, len(header))):
         # pandas takes the first columns as the index when every row has more fields than the header (a RangeIndex
         # too when they count 0, 1, 2... or 1, 2, 3...: the columns were shifted by one without a word).
         frame = _more_fields(text, delimiter, len(header), frame, name, notes)
-    return frame, header, escaped, notes
+    return frame, header, quotes, notes
+
+
+def _misread_values(lines: list[str], delimiter: str) -> Iterator[tuple[int, str]]:
+    """(line number, value) of the values RFC 4180 reads wrongly in a file that quotes none (one opening with a
+    quote it does not end with, '"Heroes'), then of every value holding a quote."""
+    for opening in (True, False):
+        for number, line in enumerate(lines[1:], start=2):
+            for value in line.rstrip("\r").split(delimiter) if '"' in line else ():
+                if (
+                    value.startswith('"')
+                    and (len(value) == 1 or not value.endswith('"'))
+                    or not opening
+                    and '"' in value
+                ):
+                    yield number, value
+
+
+# How a file's quotes are read: as RFC 4180 has them (a quote opens a value that runs to the closing quote, over
+# delimiters and line breaks), with \" inside quoted values (MySQL, Hive, Spark), or as plain characters, in a file
+# that quotes no value but has values holding quotes (a tab-separated log of song titles: "Heroes" (Live)). Only
+# files separated by other than commas are read so: they are written by joining fields, seldom quoted (MovieLens'
+# .dat, Last.fm's TSV), whereas a quote opening a comma-separated value is RFC 4180's, and one never closed is an
+# error to name.
+_QUOTING = {"rfc": {}, "backslash": {"escapechar": "\\"}, "none": {"quoting": csv.QUOTE_NONE}}
+
+
+def _read_unquoted(
+    text: str, delimiter: str, header: list[str], frame: pd.DataFrame | None
+) -> tuple[pd.DataFrame, str, str] | None:
+    """The table read with quotes as plain characters, its quoting ("none") and a note, when the file quotes no value
+    but some values hold quotes that RFC 4180 reads wrongly: a lone quote opening a value ran on to the next quote,
+    over delimiters and lines (the reading failed or lost rows), or a quoted word ended before the value did
+    ('"Heroes" (Live)' read as 'Heroes (Live)'). Kept only when every line then has the header's number of fields
+    and more rows or other values than the RFC reading; else None (a file that quotes values containing the
+    delimiter or line breaks keeps its reading)."""
+    d = re.escape(delimiter)
+    misquoted = re.search(rf'(?:^|{d})"[^"\n]*"[^"{d}\r\n]', text, re.MULTILINE)
+    if frame is not None and not misquoted and len(frame) + 1 >= text.count("\n"):
+        return None
+    lines = text.split("\n")
+    if any(line.rstrip("\r") and line.count(delimiter) != len(header) - 1 for line in lines):
+        return None
+    try:
+        plain = pd.read_csv(io.StringIO(text), sep=delimiter, engine="c", low_memory=False, **_QUOTING["none"])
+    except (pd.errors.ParserError, ValueError):
+        return None
+    if plain.shape[1] != len(header) or not isinstance(plain.index, pd.RangeIndex):
+        return None
+    if frame is not None and not misquoted and len(plain) <= len(frame):  # blank lines, not lost rows
+        return None
+    # A quoted header ("user"<TAB>"item") keeps its names as the csv module read them.
+    plain.columns = [h if str(c).strip('"') == h else c for c, h in zip(plain.columns, header, strict=True)]
+    number, value = next(_misread_values(lines, delimiter))
+    note = (
+        f"quotes read as part of the values: the file quotes none of its values, and some hold a quote (line {number}: "
+    )
+    return plain, "none", f"{note}{_cut(value)})"
 
 
 def _rows_wider(text: str, delimiter: str, width: int) -> bool:
@@ -1119,18 +1179,18 @@ def _read_csv(data: bytes, name: str) -> Table:
             notes.append(f"delimiter detected: {repr('::') if double_colons else _shown(delimiter)}")
     text, skipped = _skip_comment_lines(text, delimiter)
     notes += skipped
-    frame, header, escaped, parsed = _parse(text, delimiter, name)
+    frame, header, quotes, parsed = _parse(text, delimiter, name)
     if empty := _empty_rows(frame):  # rows of delimiters only: blanked, and the text read again
         text, skipped = _skip_empty_rows(text, delimiter, empty)
         if skipped:
             notes += skipped
-            frame, header, escaped, parsed = _parse(text, delimiter, name)
+            frame, header, quotes, parsed = _parse(text, delimiter, name)
     notes += parsed
     frame.columns = [str(c).strip() for c in frame.columns]
     notes += _one_line_names(frame, name)
     if len(frame) == 0:  # before the per-column readers: a one-line file of 2,000,000 fields kept them busy for hours
         _check_frame(frame, name)
-    if dropped := _check_short_rows(text, delimiter, frame, name, _trailing_empty(header)):
+    if dropped := _check_short_rows(text, delimiter, frame, name, _trailing_empty(header), quotes):
         frame = frame.iloc[:, :-dropped]
         notes.append(
             "the header line ends with a delimiter but the data rows do not: its empty last name was left out"
@@ -1144,12 +1204,12 @@ def _read_csv(data: bytes, name: str) -> Table:
         raw, sep = text.encode("utf-8", "surrogatepass"), delimiter
     else:
         raw, sep = data, ":" if double_colons else delimiter
-    notes += _keep_leading_zeros(text, delimiter, frame, raw, sep, escaped)
-    notes += _keep_big_integers(text, delimiter, frame, escaped)
-    notes += _excel_scientific(text, delimiter, frame, escaped)
-    notes += _keep_na_codes(text, delimiter, frame, escaped)
+    notes += _keep_leading_zeros(text, delimiter, frame, raw, sep, quotes)
+    notes += _keep_big_integers(text, delimiter, frame, quotes)
+    notes += _excel_scientific(text, delimiter, frame, quotes)
+    notes += _keep_na_codes(text, delimiter, frame, quotes)
     if delimiter != ",":
-        notes += _read_decimal_commas(frame, text, delimiter, escaped)
+        notes += _read_decimal_commas(frame, text, delimiter, quotes)
     if ('"' if delimiter == "," else ",") in text or any(c in text for c in _GROUP_CHARS):
         notes += _read_thousands(frame)  # a comma inside a field of a comma-separated file is quoted
     notes += _read_missing_markers(frame, decimal_comma=delimiter != ",")
@@ -1454,14 +1514,14 @@ def _whole_fields(codes: np.ndarray, zeros: np.ndarray, ends: np.ndarray) -> np.
     return np.isin(following[at], ends) | (at_end & digit[at])
 
 
-def _as_text(text: str, delimiter: str, positions: list[int], escaped: bool, **options) -> list[tuple[int, pd.Series]]:
-    """Columns at `positions` read again as text, as the table was read (with \\" escapes when it was): (position,
+def _as_text(text: str, delimiter: str, positions: list[int], quotes: str, **options) -> list[tuple[int, pd.Series]]:
+    """Columns at `positions` read again as text, as the table was read (its `quotes`, a key of _QUOTING): (position,
     values) pairs; none when `positions` is empty."""
     if not positions:
         return []
     table = pd.read_csv(
         io.StringIO(text), sep=delimiter, engine="c", low_memory=False, index_col=False, usecols=positions, dtype=str,
-        **({"escapechar": "\\"} if escaped else {}), **options,
+        **_QUOTING[quotes], **options,
     )  # fmt: skip
     return [(i, values) for i, (_, values) in zip(positions, table.items(), strict=True)]
 
@@ -1478,7 +1538,7 @@ def _float_columns(frame: pd.DataFrame, accept: Callable[[np.ndarray], bool]) ->
 
 
 def _keep_leading_zeros(
-    text: str, delimiter: str, frame: pd.DataFrame, raw: bytes, raw_delimiter: str, escaped: bool = False
+    text: str, delimiter: str, frame: pd.DataFrame, raw: bytes, raw_delimiter: str, quotes: str = "rfc"
 ) -> list[str]:
     """Integer columns holding codes with leading zeros (0042 beside 42, H&M's article ids 0108775030): read again
     as text, so that 042, 42 and 0042 stay three ids instead of one. A scan of the file's bytes first says whether
@@ -1500,7 +1560,7 @@ def _keep_leading_zeros(
                 continue
         positions.append(i)
     notes = []
-    for i, values in _as_text(text, delimiter, positions, escaped):
+    for i, values in _as_text(text, delimiter, positions, quotes):
         zero = _starts_with_zero(values)
         if zero.any() and _codes(values, frame.iloc[:, i], zero):
             column = frame.columns[i]
@@ -1520,7 +1580,7 @@ def _starts_with_zero(values: pd.Series) -> np.ndarray:
     return found.fill_null(False).to_numpy(zero_copy_only=False)
 
 
-def _keep_big_integers(text: str, delimiter: str, frame: pd.DataFrame, escaped: bool = False) -> list[str]:
+def _keep_big_integers(text: str, delimiter: str, frame: pd.DataFrame, quotes: str = "rfc") -> list[str]:
     """Integer columns beyond 2^53 with a blank (or NA) somewhere: pandas reads them as float64, where 19-digit ids
     differing in their last digits become one number. Read again as text, they become exact nullable integers
     (Int64; text when beyond int64 too). Integers beyond 64 bits (20 digits and more), which pandas keeps as Python
@@ -1535,7 +1595,7 @@ def _keep_big_integers(text: str, delimiter: str, frame: pd.DataFrame, escaped: 
         if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "integer"
     ]
     notes = []
-    for i, values in _as_text(text, delimiter, sorted(positions + beyond), escaped):
+    for i, values in _as_text(text, delimiter, sorted(positions + beyond), quotes):
         if i in beyond:
             column, exact = frame.columns[i], values.str.strip()
             frame[column] = exact.set_axis(frame.index)
@@ -1565,7 +1625,7 @@ EXCEL_SCIENTIFIC_FROM = 1e11  # it shows numbers of 12 digits or more so (fewer 
 _SCIENTIFIC = r"-?\d(\.\d*)?[eE][+-]?\d+"
 
 
-def _excel_scientific(text: str, delimiter: str, frame: pd.DataFrame, escaped: bool = False) -> list[str]:
+def _excel_scientific(text: str, delimiter: str, frame: pd.DataFrame, quotes: str = "rfc") -> list[str]:
     """Columns of numbers of 12 digits or more written all in scientific notation with at most six significant
     digits (7.00000E+17): ids Excel showed so and saved as shown, rounded, so that distinct ids may have become one
     (1,000 order ids read as one value). They are read as written, with a note saying how to save them whole. Only float columns
@@ -1579,7 +1639,7 @@ def _excel_scientific(text: str, delimiter: str, frame: pd.DataFrame, escaped: b
         return bool(np.allclose(mantissa, np.round(mantissa), rtol=0, atol=1e-6))
 
     notes = []
-    for i, values in _as_text(text, delimiter, _float_columns(frame, rounded), escaped):
+    for i, values in _as_text(text, delimiter, _float_columns(frame, rounded), quotes):
         written = values.dropna().str.strip()
         if not written.str.fullmatch(_SCIENTIFIC).all():
             continue
@@ -1594,7 +1654,7 @@ def _excel_scientific(text: str, delimiter: str, frame: pd.DataFrame, escaped: b
     return notes
 
 
-def _keep_na_codes(text: str, delimiter: str, frame: pd.DataFrame, escaped: bool = False) -> list[str]:
+def _keep_na_codes(text: str, delimiter: str, frame: pd.DataFrame, quotes: str = "rfc") -> list[str]:
     """Columns of two-letter codes (countries, regions) where pandas read the code 'NA' (Namibia, North America) as
     a missing value, merged with the empty ones: read again, 'NA' is a code like the others."""
     positions = []
@@ -1605,7 +1665,7 @@ def _keep_na_codes(text: str, delimiter: str, frame: pd.DataFrame, escaped: bool
         if len(written) and written.astype(str).str.fullmatch(r"[A-Z]{2}").mean() >= 0.9:
             positions.append(i)
     notes = []
-    for i, values in _as_text(text, delimiter, positions, escaped, keep_default_na=False, na_values=[""]):
+    for i, values in _as_text(text, delimiter, positions, quotes, keep_default_na=False, na_values=[""]):
         coded = values.str.strip().eq("NA").fillna(False).to_numpy()
         if coded.any():
             column = frame.columns[i]
@@ -1647,7 +1707,9 @@ def _drop_unnamed_empty(frame: pd.DataFrame, header: list[str], name: str, notes
     return frame.iloc[:, [i for i in range(frame.shape[1]) if i not in empty]]
 
 
-def _check_short_rows(text: str, delimiter: str, frame: pd.DataFrame, name: str, trailing: int = 0) -> int:
+def _check_short_rows(
+    text: str, delimiter: str, frame: pd.DataFrame, name: str, trailing: int = 0, quotes: str = "rfc"
+) -> int:
     """Rows with fewer fields than the header, which pandas would silently pad with missing values.
 
     A short row leaves the last column empty, so the (slower) count runs only when the last column has gaps. When
@@ -1659,7 +1721,8 @@ def _check_short_rows(text: str, delimiter: str, frame: pd.DataFrame, name: str,
     counts, lines, first = [], [], None
     expected = frame.shape[1]
     try:
-        reader = csv.reader(io.StringIO(text, newline=None), delimiter=delimiter)
+        plain = {"quoting": csv.QUOTE_NONE} if quotes == "none" else {}
+        reader = csv.reader(io.StringIO(text, newline=None), delimiter=delimiter, **plain)
         for row in reader:
             if row and not (len(row) == 1 and not row[0].strip()):  # pandas skips blank lines
                 counts.append(len(row))
@@ -1709,7 +1772,7 @@ _DECIMAL_COMMA = rf"-?(\d+|\d{{1,3}}(\.\d{{3}})+|{_GROUPS})(,\d+)?([eE][-+]?\d+)
 _GROUPED = r"-?[1-9]\d{0,2}(,\d{3})+"  # 2,365 or 12,345,678: thousands, or a decimal comma with three decimals
 
 
-def _read_decimal_commas(frame: pd.DataFrame, text: str, delimiter: str, escaped: bool = False) -> list[str]:
+def _read_decimal_commas(frame: pd.DataFrame, text: str, delimiter: str, quotes: str = "rfc") -> list[str]:
     """Text columns holding numbers written with a decimal comma (1,5), as in many European exports.
 
     A column whose every comma is followed by exactly three digits (2,365 beside 174) reads either way: decimal
@@ -1751,7 +1814,7 @@ def _read_decimal_commas(frame: pd.DataFrame, text: str, delimiter: str, escaped
     if decimals:
         notes.insert(0, f"decimal commas read as numbers in {', '.join(repr(c) for c in decimals[:10])}")
     if european:
-        notes += _read_dot_thousands(frame, text, delimiter, escaped, skip={c for c, *_ in found})
+        notes += _read_dot_thousands(frame, text, delimiter, quotes, skip={c for c, *_ in found})
     return notes
 
 
@@ -1766,7 +1829,7 @@ _ID_LIST = rf"\d{{3}}([,{_GROUP_CHARS}]\d{{3}})+"  # 100,200,300 or 100 200 300:
 
 
 def _read_dot_thousands(
-    frame: pd.DataFrame, text: str, delimiter: str, escaped: bool = False, skip: set[str] = frozenset()
+    frame: pd.DataFrame, text: str, delimiter: str, quotes: str = "rfc", skip: set[str] = frozenset()
 ) -> list[str]:
     """In a file with decimal commas: number columns pandas read with the dot as a decimal point whose every dot is
     a thousands separator (3.131 beside 630, never 3.1 or 0.125), read again as text and as thousands."""
@@ -1784,7 +1847,7 @@ def _read_dot_thousands(
     positions = sorted(set(_float_columns(frame, three_decimals)) | set(whole))
     positions = [i for i in positions if frame.columns[i] not in skip]
     notes = []
-    for i, values in _as_text(text, delimiter, positions, escaped):
+    for i, values in _as_text(text, delimiter, positions, quotes):
         written = values.dropna().str.strip()
         dotted = written[written.str.contains(".", regex=False)]
         if len(dotted) and dotted.str.fullmatch(r"-?[1-9]\d{0,2}(\.\d{3})+").all():

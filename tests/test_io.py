@@ -1243,6 +1243,53 @@ def test_quotes_escaped_with_a_backslash_are_quotes():
     assert read_table(b'user,path\nu1,"C:\\dir\\x"\n', "paths.csv").frame["path"].tolist() == ["C:\\dir\\x"]
 
 
+def test_quotes_in_a_file_that_quotes_no_value_are_part_of_the_values():
+    # Last.fm 1K's track names: a lone '"Heroes' swallowed the lines up to the next quote (refused, naming the line
+    # of the last quote), and '"Heroes" (Live)' was read as 'Heroes (Live)', one song merged with another.
+    titles = ["Heroes", '"Heroes', '"Heroes" (Live)', 'Song "2"', "Rock 'n' Roll", '"']
+    rows = [f"u{i % 5}\t{i}\t{titles[i % len(titles)]}\t{i % 2}" for i in range(24)]
+    text = "user\tstamp\ttrack\tclick\n" + "\n".join(rows) + "\n"
+    table = read_table(text.encode(), "listens.tsv")
+    assert table.frame["track"].tolist() == [titles[i % len(titles)] for i in range(24)]
+    assert table.frame["click"].tolist() == [i % 2 for i in range(24)]
+    assert (
+        "quotes read as part of the values: the file quotes none of its values, and some hold a quote "
+        "(line 3: '\"Heroes')" in table.notes
+    )
+    # Quotes that close on their line are read apart too, and a quoted header keeps its names.
+    paired = '"user"\t"track"\tclick\nu1\t"Heroes" (Live)\t1\nu2\tHeroes\t0\n'
+    table = read_table(paired.encode(), "paired.tsv")
+    assert list(table.frame.columns) == ["user", "track", "click"]
+    assert table.frame["track"].tolist() == ['"Heroes" (Live)', "Heroes"]
+    assert table.frame["user"].tolist() == ["u1", "u2"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'user,title,click\nu1,"Smith, John",1\n\nu2,"plain",0\nu3,"a ""b"" c",1\n',  # quoted commas, a blank line
+        'user;title;click\nu1;"Smith; John";1\n\nu2;"plain";0\nu3;"a ""b"" c";1\n',
+        'user,title,click\nu1,"Heroes" (Live),1\nu2,x,0\n',  # a comma-separated file quotes values (RFC 4180)
+        'user\ttitle\tclick\nu1\t"two\nlines"\t1\nu2\t"x"\t0\n',  # a quoted line break
+        'user\ttitle\tclick\nu1\t"x"\t1\n\nu2\t"y"\t0\n',  # every value quoted, and a blank line
+    ],
+)
+def test_quoted_values_keep_their_rfc_4180_reading(text):
+    table = read_table(text.encode(), "quoted.csv")
+    assert not any("quotes read as part" in note for note in table.notes)
+    assert not table.frame["title"].astype(str).str.startswith('"').any()
+    assert table.frame["click"].tolist() == [1, 0, 1][: len(table.frame)]
+
+
+def test_a_stray_quote_and_a_short_row_still_name_a_problem():
+    # Quotes as plain characters do not fit every line either: the file is refused as before, not misread.
+    rows = ["user\ttrack\tclick"] + [f"u{i}\tt{i}\t{i % 2}" for i in range(10)]
+    rows[3] = 'u2\t"Heroes\t0'
+    rows[6] = "u5\tt5"
+    with pytest.raises(MtlrecError):
+        read_table(("\n".join(rows) + "\n").encode(), "bad.tsv")
+
+
 def test_a_bad_row_after_a_quoted_line_break_is_named_by_its_line_in_the_file():
     # pandas counts the quoted value's two lines as one: the message said line 8 for the file's line 9.
     rows = ["user,item,note,click"] + [f"u{i},i{i},x,{i % 2}" for i in range(12)]
