@@ -124,8 +124,13 @@ def _read_file(source, name: str | None, max_bytes: int | None) -> Table:
             raise MtlrecError("the file is empty (after decompression)", source=name)
     if data[:4] == b"PAR1":
         return _read_parquet(data, name)
-    if (table := _read_json(data, name)) is not None:
-        return table
+    if (utf8 := _json_utf8(data, name)) is not None:
+        text, decoded = utf8
+        if (table := _read_json(text, name)) is not None:
+            table.notes = decoded + table.notes
+            return table
+        if json_kind := _json(text):
+            raise MtlrecError(json_kind, source=name)
     _recognise(data, name)
     if name.lower().endswith((".parquet", ".pq")):
         raise MtlrecError("the file is named .parquet but is not a Parquet file", source=name)
@@ -323,6 +328,28 @@ def _json(data: bytes) -> str | None:
         "this is JSON, not CSV: convert it, e.g. with pandas: pd.read_json(path, dtype=False).to_parquet('interactions.parquet'), "
         "and use that file"
     )
+
+
+def _json_utf8(data: bytes, name: str) -> tuple[bytes, list[str]] | None:
+    """A file that starts as JSON does, as UTF-8 bytes (what Arrow reads) and the decoding's note: UTF-16 from
+    Windows tools and Windows-1252 ('café' as one byte) are decoded as a CSV file would be (_decode). None when the
+    text does not start with '{' or '['."""
+    head = data[:SNIFF_BYTES]
+    wide = "utf-32" if head[:4] in _UTF32_BOMS else "utf-16" if head[:2] in _UTF16_BOMS else _utf16_without_bom(head)
+    if wide:  # as _decode reads it; a binary file (zero bytes too) is no such text and stays for _recognise
+        if head[:400].decode(wide, "ignore").removeprefix("\ufeff").lstrip()[:1] not in ("{", "["):
+            return None
+        text, notes = _decode(data, name)
+    elif head.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] in (b"{", b"["):
+        try:
+            data.decode("utf-8")
+            return data, []
+        except UnicodeDecodeError:
+            text, notes = _decode(data, name)
+    else:
+        return None
+    text = text.removeprefix("\ufeff").lstrip()
+    return (text.encode("utf-8"), notes) if text[:1] in ("{", "[") else None
 
 
 def _read_json(data: bytes, name: str) -> Table | None:
@@ -1072,7 +1099,12 @@ def _parse(text: str, delimiter: str, name: str) -> tuple[pd.DataFrame, list[str
             if read is not None:
                 frame, quotes = read, "backslash"
                 notes.append('quotes escaped with a backslash (\\") read as quotes inside their values')
-        if quotes == "rfc" and delimiter != "," and '"' in text and (unquoted := _read_unquoted(text, delimiter, header, frame)):
+        if (
+            quotes == "rfc"
+            and delimiter != ","
+            and '"' in text
+            and (unquoted := _read_unquoted(text, delimiter, header, frame))
+        ):
             frame, quotes, note = unquoted
             notes.append(note)
         if frame is None:

@@ -286,6 +286,22 @@ def test_a_json_lines_file_whose_first_line_is_long_is_read():
     assert read_table(data, "long.jsonl").frame["user_id"].tolist() == ["u0", "u1"]
 
 
+@pytest.mark.parametrize(
+    ("encoding", "said"),
+    [("utf-16", "UTF-16"), ("utf-16-le", "UTF-16"), ("utf-32", "UTF-32"), ("cp1252", "CP1252")],
+)
+def test_json_in_another_encoding_than_utf_8_is_read_in_it(encoding, said):
+    # UTF-16 JSON lines (Windows tools) were read as a CSV without a header; Windows-1252 ones were "not CSV".
+    rows = [{"user": f"u{i % 3}", "item": f"caf\u00e9 {i}", "click": i % 2} for i in range(6)]
+    text = "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n"
+    table = read_table(text.encode(encoding), "reviews.jsonl")
+    assert table.frame["item"].tolist() == [f"caf\u00e9 {i}" for i in range(6)]
+    assert table.frame["click"].tolist() == [i % 2 for i in range(6)]
+    assert table.notes[:2] == [f"read as {said} text (the file is not UTF-8)", "read as JSON lines (one object per line)"]
+    error = error_for(json.dumps({"error": "rate limited"}).encode(encoding), "api.json")
+    assert "this is a JSON object" in error.message
+
+
 def test_json_lines_whose_field_changes_kind_say_which_and_how_to_convert():
     data = b'{"user": "a", "rating": 4}\n{"user": "b", "rating": "four"}\n'
 
