@@ -11,7 +11,7 @@ import contextlib
 import streamlit as st
 
 from mtlrec import charts, fmt
-from mtlrec.errors import MtlrecError
+from mtlrec.errors import MtlrecError, NoHeaderLine
 from mtlrec.io import UPLOAD_TYPES
 from mtlrec.jobs import freeze_imports, warm_up
 from mtlrec.sample import SAMPLES
@@ -92,6 +92,10 @@ def home() -> None:
                 st.toast(f"Loaded {fmt.md(upload.name)}")
             except MtlrecError as exc:
                 st.error(fmt.plain(exc.message))
+                if isinstance(exc, NoHeaderLine):
+                    st.page_link(
+                        "pages/data.py", label="Upload it on Data to name the columns", icon=":material/table_rows:"
+                    )
         st.markdown("Rows are interactions: a user, an item, features, and one column per label. See **Data**.")
 
     st.subheader("Where to go next")

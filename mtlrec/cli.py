@@ -33,6 +33,18 @@ EXIT_TRAINING_FAILED = 1
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a tool that a closed pipe ended
 
 
+NAMES_HELP = (
+    "the column names of a CSV file without a header line (its first line is data), comma-separated in the file's "
+    "order, e.g. user_id,item_id,rating,timestamp for MovieLens' ratings.dat; the test file's too"
+)
+
+
+def _column_names(args: argparse.Namespace) -> list[str] | None:
+    """--names as a list, every name kept (an empty one is refused by the reader, not dropped)."""
+    text = getattr(args, "names", None)
+    return None if text is None else [p.strip() for p in text.split(",")]
+
+
 def _list(text: str | None) -> list[str] | None:
     return None if text is None else [p.strip() for p in text.split(",") if p.strip()]
 
@@ -106,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--config", help="re-run a saved run from its config.json")
     train.add_argument("--test-data", help="an explicit test file (instead of splitting DATA)")
+    train.add_argument("--names", help=NAMES_HELP)
     train.add_argument("--tasks", help="label columns, comma-separated (default: inferred)")
     train.add_argument("--task-types", help="binary|regression per task, comma-separated (default: inferred)")
     train.add_argument("--weights", help="loss weight per task, comma-separated (default: 1 each)")
@@ -164,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     infer = sub.add_parser("infer", help="print the schema inferred from a file")
     infer.add_argument("data")
+    infer.add_argument("--names", help=NAMES_HELP)
     _fix_flags(infer)
 
     rec = sub.add_parser("recommend", help="top-K items for a user from a trained run folder")
@@ -247,6 +261,8 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
     if args.config:
         config = ExperimentConfig.load(args.config)
         _point_at_data(config, args)
+        if args.names is not None:  # files of another layout than the run's (or the run's file, now named)
+            config.data.names = _column_names(args)
         config.data.fixes = list(config.data.fixes) + fixes  # more fixes, after the saved ones
         if fixes or any(getattr(args, flag, None) is not None for flag in SCHEMA_FLAGS):
             # The data and task flags change the saved schema as the model and training flags change the rest;
@@ -264,13 +280,14 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
     else:
         if not args.data:
             raise MtlrecError("give a data file (or --config DIR/config.json)")
-        config = ExperimentConfig(data=DataConfig(path=args.data, test_path=args.test_data, fixes=fixes))
+        names = _column_names(args)
+        config = ExperimentConfig(data=DataConfig(path=args.data, test_path=args.test_data, fixes=fixes, names=names))
         loaded = load_frames(config)
         frame = loaded.frame
         proposal = propose_schema(frame, args.data)
         d = proposal.data
         d.path, d.test_path = _stored(args.data), _stored(args.test_data)  # read as given, kept absolute
-        d.fixes = fixes
+        d.fixes, d.names = fixes, names
         inferred_tasks = [t.name for t in proposal.tasks]  # before labels made by fixes join them
         _label_fixes(fixes, proposal.tasks, d, args)
         config.data = d
@@ -621,7 +638,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
     from mtlrec.leakage import set_aside
     from mtlrec.schema import label_hint, time_notes
 
-    table = read_table(resolve_data_path(args.data))
+    table = read_table(resolve_data_path(args.data), names=_column_names(args))
     fixes = _fixes(args)
     frame, fixed = apply_fixes(table.frame, fixes, source=table.name)
     proposal = propose_schema(frame, args.data)

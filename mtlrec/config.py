@@ -103,6 +103,9 @@ class DataConfig:
     # 0/1 label, e.g. [{"drop": "purchase", "where": "missing"}, {"label": "liked", "from": "rating", "where": ">=",
     # "value": 4}]. The file itself is never changed.
     fixes: list[dict] = field(default_factory=list)
+    # The column names of CSV files without a header line (MovieLens' ratings.dat), in the files' order; the training
+    # and test files alike. None: the files' first lines name their columns.
+    names: list[str] | None = None
 
 
 @dataclass

@@ -170,11 +170,11 @@ def load_frames(config: ExperimentConfig) -> Loaded:
     """Read the config's data file (and test file), returning frames and loader notes."""
     if not config.data.path:
         raise MtlrecError("no data file given: pass a file path or choose a bundled sample")
-    table = read_table(resolve_data_path(config.data.path))
+    table = read_table(resolve_data_path(config.data.path), names=config.data.names)
     notes = [f"{table.name}: {n}" for n in table.notes]
     test = None
     if config.data.test_path:
-        test = read_table(resolve_data_path(config.data.test_path))
+        test = read_table(resolve_data_path(config.data.test_path), names=config.data.names)
         notes += [f"{test.name}: {n}" for n in test.notes]
     frame, test_frame, fixed, test_fixed = apply_fixes_together(
         table.frame, test.frame if test else None, config.data.fixes, table.name, test.name if test else None

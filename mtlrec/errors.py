@@ -23,5 +23,14 @@ class MtlrecError(Exception):
         return f"{head}{len(self.problems)} problems found:\n{lines}"
 
 
+class NoHeaderLine(MtlrecError):
+    """A CSV file whose first line is data, not column names: `fields` is its number of fields. Read again with
+    names (read_table's `names`: the CLI's --names, the Data page's "Name the columns")."""
+
+    def __init__(self, problems: str | list[str], *, source: str | None = None, fields: int = 0):
+        super().__init__(problems, source=source)
+        self.fields = fields
+
+
 class TrainingStopped(Exception):
     """Raised inside the trainer when the stop flag is set (internal; never reaches a user)."""

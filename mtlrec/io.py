@@ -29,7 +29,7 @@ import pandas as pd
 from pandas.api.types import is_numeric_dtype, is_object_dtype, is_string_dtype
 
 from mtlrec import fmt
-from mtlrec.errors import MtlrecError
+from mtlrec.errors import MtlrecError, NoHeaderLine
 from mtlrec.fmt import nbytes
 from mtlrec.resources import available_memory
 
@@ -88,12 +88,18 @@ def load_table(source: str | Path | bytes | BinaryIO, name: str | None = None) -
 
 
 def read_table(
-    source: str | Path | bytes | BinaryIO, name: str | None = None, *, max_bytes: int | None = None
+    source: str | Path | bytes | BinaryIO,
+    name: str | None = None,
+    *,
+    max_bytes: int | None = None,
+    names: list[str] | None = None,
 ) -> Table:
     """Like load_table, and also return the loader's notes. Raises MtlrecError naming the file.
 
     `max_bytes` refuses larger files before they are read (a path is checked by its size on disk). A path
-    `sample:NAME` reads a bundled sample (sample:synthetic, sample:census), as a config's data path does.
+    `sample:NAME` reads a bundled sample (sample:synthetic, sample:census), as a config's data path does. `names`
+    names the columns of a CSV file without a header line (MovieLens' ratings.dat, Last.fm's listens): its first
+    line is then data.
     """
     if isinstance(source, str) and source.startswith("sample:"):
         from mtlrec.sample import sample_path
@@ -101,8 +107,10 @@ def read_table(
         source = sample_path(source.removeprefix("sample:"))
     if isinstance(source, str | Path) and Path(source).is_dir():
         table = _read_parquet_folder(Path(source), name or Path(source).name, max_bytes)
+        if names is not None:
+            raise MtlrecError(NAMED_ONLY_CSV.format(kind="a folder of Parquet files"), source=table.name)
     else:
-        table = _read_file(source, name, max_bytes)
+        table = _read_file(source, name, max_bytes, names)
     _check_frame(table.frame, table.name)
     if table.frame.shape[1] > WIDE and table.frame.size <= MERGE_CELLS:
         # The CSV parser keeps one memory block per column; a copy merges them by dtype, so that every later row
@@ -111,8 +119,18 @@ def read_table(
     return table
 
 
-def _read_file(source, name: str | None, max_bytes: int | None) -> Table:
-    """A CSV (.gz) or Parquet file, from a path, bytes or a binary file object."""
+# The advice for a file whose first line is data.
+NAME_THE_COLUMNS = (
+    "add a header line naming the columns, or name them where the file is read (on Data: Name the columns; CLI: "
+    "--names user_id,item_id,…)"
+)
+NAMED_ONLY_CSV = (
+    "column names are given only to a CSV file without a header line; this is {kind}, whose columns have names"
+)
+
+
+def _read_file(source, name: str | None, max_bytes: int | None, names: list[str] | None = None) -> Table:
+    """A CSV (.gz), Parquet or JSON file, from a path, bytes or a binary file object."""
     data, name = _read_bytes(source, name, max_bytes)
     if not data.strip():
         raise MtlrecError("the file is empty", source=name)
@@ -123,10 +141,14 @@ def _read_file(source, name: str | None, max_bytes: int | None) -> Table:
         if not data.strip():
             raise MtlrecError("the file is empty (after decompression)", source=name)
     if data[:4] == b"PAR1":
+        if names is not None:
+            raise MtlrecError(NAMED_ONLY_CSV.format(kind="a Parquet file"), source=name)
         return _read_parquet(data, name)
     if (utf8 := _json_utf8(data, name)) is not None:
         text, decoded = utf8
         if (table := _read_json(text, name)) is not None:
+            if names is not None:
+                raise MtlrecError(NAMED_ONLY_CSV.format(kind="JSON"), source=name)
             table.notes = decoded + table.notes
             return table
         if json_kind := _json(text):
@@ -134,7 +156,7 @@ def _read_file(source, name: str | None, max_bytes: int | None) -> Table:
     _recognise(data, name)
     if name.lower().endswith((".parquet", ".pq")):
         raise MtlrecError("the file is named .parquet but is not a Parquet file", source=name)
-    return _read_csv(data, name)
+    return _read_csv(data, name, names)
 
 
 def _read_bytes(source, name: str | None, max_bytes: int | None) -> tuple[bytes, str]:
@@ -1196,7 +1218,7 @@ def _empty_rows(frame: pd.DataFrame) -> int:
     return int(empty.sum())
 
 
-def _read_csv(data: bytes, name: str) -> Table:
+def _read_csv(data: bytes, name: str, names: list[str] | None = None) -> Table:
     text, notes = _decode(data, name)
     if "\r" in text and "\n" not in text:  # lines ending in '\r' alone (old Excel for Mac): split where pandas does
         text = text.replace("\r", "\n")
@@ -1209,6 +1231,56 @@ def _read_csv(data: bytes, name: str) -> Table:
         delimiter = _sniff_delimiter(text, name)
         if delimiter != ",":
             notes.append(f"delimiter detected: {repr('::') if double_colons else _shown(delimiter)}")
+    if names is None:
+        return _read_rows(data, text, delimiter, double_colons, name, notes)
+    # A header line of the names is put before the rows: every check and reader below takes the first line for
+    # the header. Their messages and notes count that line: they are given the file's line numbers again.
+    text = _name_columns(text, delimiter, names, name, repr("::") if double_colons else _shown(delimiter))
+    try:
+        table = _read_rows(data, text, delimiter, double_colons, name, [])
+    except MtlrecError as exc:
+        raise MtlrecError([_file_lines(p) for p in exc.problems], source=exc.source) from None
+    table.notes = [*notes, f"no header line: the columns are named {_shown_names(names)}"] + [
+        _file_lines(n) for n in table.notes
+    ]
+    return table
+
+
+def _name_columns(text: str, delimiter: str, names: list[str], name: str, shown: str) -> str:
+    """The text with a header line of `names` before it, once they fit the first row."""
+    if not names or not all(isinstance(n, str) and n.strip() for n in names):
+        raise MtlrecError(f"the column names given must all be non-empty text, got {names!r}", source=name)
+    if duplicates := duplicate_names(names):
+        raise MtlrecError(f"the column names given repeat: {'; '.join(duplicates.values())}", source=name)
+    start = re.search(r"\S", text)
+    end = text.find("\n", start.start()) if start else -1
+    line = text[start.start() : end if end >= 0 else None] if start else ""
+    fields = len(next(csv.reader([line.rstrip("\r")], delimiter=delimiter), []))
+    if fields != len(names):
+        raise MtlrecError(
+            f"{len(names)} column names were given ({_shown_names(names)}) but the rows have {fields} field"
+            f"{'s' if fields != 1 else ''} (delimiter {shown}; the first row: {_cut(line.strip())}): give one name per "
+            "field, in the file's order",
+            source=name,
+        )
+    header = io.StringIO()
+    csv.writer(header, delimiter=delimiter, lineterminator="\n").writerow([n.strip() for n in names])
+    return header.getvalue() + text
+
+
+_LINE_NUMBERS = re.compile(r"\b(lines? )(\d+(?:(?:, |-)\d+)*)")
+
+
+def _file_lines(said: str) -> str:
+    """A message or note on a file read with a header line of given names put before it: the line numbers of the
+    file (one less), and the names given where it said the header."""
+    said = _LINE_NUMBERS.sub(lambda m: m.group(1) + re.sub(r"\d+", lambda n: str(int(n.group()) - 1), m.group(2)), said)
+    said = re.sub(r"\bthe header has (\d+)", r"\1 column names were given", said)
+    return said.replace("fields than the header", "fields than the column names given")
+
+
+def _read_rows(data: bytes, text: str, delimiter: str, double_colons: bool, name: str, notes: list[str]) -> Table:
+    """The CSV text's table, its header line first and its delimiter known."""
     text, skipped = _skip_comment_lines(text, delimiter)
     notes += skipped
     frame, header, quotes, parsed = _parse(text, delimiter, name)
@@ -2147,10 +2219,11 @@ def _check_name_lengths(header: list[str], text: str, delimiter: str, source: st
     ):
         return
     line = text.count("\n", 0, _WRITTEN.search(text).start()) + 1  # after skipped comment lines, the file's own
-    raise MtlrecError(
+    raise NoHeaderLine(
         f"{said}: if line {line} is the header, rename column {position} to {MAX_NAME_LENGTH} characters or fewer; if "
-        "it is data, add a header line naming the columns",
+        f"it is data, {NAME_THE_COLUMNS}",
         source=source,
+        fields=len(header),
     )
 
 
@@ -2159,10 +2232,11 @@ def _check_names(names: list[str], source: str) -> None:
     if duplicates:
         shown = list(duplicates.values())
         if all(_is_number(c) for c in duplicates):  # the same number named twice: values, not names
-            raise MtlrecError(
+            raise NoHeaderLine(
                 f"the first line looks like data, not column names ({_shown_names(names)}; "
-                f"{'; '.join(shown[:3])} repeat): add a header line naming the columns",
+                f"{'; '.join(shown[:3])} repeat): {NAME_THE_COLUMNS}",
                 source=source,
+                fields=len(names),
             )
         raise MtlrecError(
             f"duplicate column names: {'; '.join(shown[:10])}: give every column a unique name",
@@ -2218,10 +2292,10 @@ def _check_header_is_names(names: list[str], text: str, delimiter: str, source: 
             below = [row[i].strip() for row in rows if len(row) > i and row[i].strip()]
             if not below or not _like_its_column(fields[i].strip(), below, numbered):
                 return
-    raise MtlrecError(
-        f"the first line looks like data, not column names ({_shown_names(names)}): add a header line naming the "
-        "columns",
+    raise NoHeaderLine(
+        f"the first line looks like data, not column names ({_shown_names(names)}): {NAME_THE_COLUMNS}",
         source=source,
+        fields=len(names),
     )
 
 

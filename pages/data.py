@@ -14,7 +14,7 @@ import streamlit as st  # noqa: E402
 
 from mtlrec import charts, fmt  # noqa: E402
 from mtlrec.config import ExperimentConfig, TaskSpec  # noqa: E402
-from mtlrec.errors import MtlrecError  # noqa: E402
+from mtlrec.errors import MtlrecError, NoHeaderLine  # noqa: E402
 from mtlrec.fixes import CONDITIONS, RARE, apply_fixes, describe, fixes_key, parse_value  # noqa: E402
 from mtlrec.io import UPLOAD_TYPES  # noqa: E402
 from mtlrec.leakage import find_leaks, set_aside  # noqa: E402
@@ -95,14 +95,48 @@ def load_controls() -> None:
                     state.use_upload(upload.name, upload.getvalue())
                 st.toast(f"Loaded {fmt.md(upload.name)}")
             except MtlrecError as exc:
-                st.session_state["data_upload_error"] = (upload.file_id, fmt.plain(exc.message))
+                fields = exc.fields if isinstance(exc, NoHeaderLine) else 0
+                st.session_state["data_upload_error"] = (upload.file_id, fmt.plain(exc.message), fields)
             except Exception as exc:  # see unexpected()
-                st.session_state["data_upload_error"] = (upload.file_id, unexpected(exc, f"reading {upload.name}"))
+                st.session_state["data_upload_error"] = (upload.file_id, unexpected(exc, f"reading {upload.name}"), 0)
         failed = st.session_state.get("data_upload_error")
         if failed and failed[0] == upload.file_id:
             st.error(failed[1])
+            if failed[2]:
+                name_columns(upload, failed[2])
             if state.dataset():
                 st.caption(f"Still using **{fmt.md(state.dataset()['name'])}**.")
+
+
+def name_columns(upload, fields: int) -> None:
+    """A file whose first line is data (MovieLens' ratings.dat, Last.fm's listens) read again with names given
+    here, which the run's config keeps (data.names): no need to edit the file."""
+    with st.form("data_names_form"):
+        st.markdown(
+            f"**Name the columns.** If the first line is data, give the file's {fields} columns names, in the "
+            "file's order, separated by commas; the first line is then read as a row."
+        )
+        text = st.text_input(
+            "Column names",
+            value=",".join(f"c{i}" for i in range(1, fields + 1)),
+            key=f"data_names_{upload.file_id}",
+            help="E.g. user_id,item_id,rating,timestamp for MovieLens' ratings.dat. Names holding a comma cannot be "
+            "given here.",
+        )
+        if not st.form_submit_button("Read with these names", icon=":material/table_rows:"):
+            return
+    try:
+        with st.spinner(f"Reading {fmt.md(upload.name)} with these names…"):
+            state.use_upload(upload.name, upload.getvalue(), [n.strip() for n in text.split(",")])
+    except MtlrecError as exc:
+        st.error(fmt.plain(exc.message))
+        return
+    except Exception as exc:  # see unexpected()
+        st.error(unexpected(exc, f"reading {upload.name} with names"))
+        return
+    st.session_state.pop("data_upload_error", None)
+    st.toast(f"Loaded {fmt.md(upload.name)}")
+    st.rerun()
 
 
 def unexpected(exc: Exception, doing: str) -> str:

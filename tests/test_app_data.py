@@ -491,3 +491,31 @@ def test_a_json_lines_upload_becomes_the_dataset_with_its_ids_as_text():
     assert (experiment.data.user_col, experiment.data.item_col) == ("reviewerID", "asin")
     assert experiment.task_names == ["overall"]
     assert any("read as JSON lines (one object per line)" in m.value for m in [*at.info, *at.caption, *at.markdown])
+
+
+@pytest.mark.usefixtures("home", "one_browser")
+def test_a_file_without_a_header_line_is_read_with_the_names_given_on_the_page():
+    # MovieLens' ratings.dat: refused with "add a header line", which a browser-only analyst cannot do.
+    rows = "".join(f"{i % 9}::{(i * 7) % 23}::{1 + i % 5}::{978300000 + i}\n" for i in range(80)).encode()
+    at = upload(open_page(), "ratings.dat", rows)
+    assert "the first line looks like data, not column names" in at.error[0].value
+    assert at.text_input(key=next(k for k in at.session_state if str(k).startswith("data_names_"))).value == (
+        "c1,c2,c3,c4"
+    )
+    names = at.text_input(key=next(k for k in at.session_state if str(k).startswith("data_names_")))
+    names.set_value("user_id,item_id")
+    next(b for b in at.button if b.label == "Read with these names").click().run()
+    assert "2 column names were given (user_id, item_id) but the rows have 4 fields" in at.error[-1].value
+
+    names = at.text_input(key=next(k for k in at.session_state if str(k).startswith("data_names_")))
+    names.set_value("user_id, item_id, rating, timestamp")
+    next(b for b in at.button if b.label == "Read with these names").click().run()
+    assert not at.exception and not at.error
+    assert at.session_state["dataset"]["rows"] == 80  # the first line is a row
+    config = experiment(at)
+    assert config.data.names == ["user_id", "item_id", "rating", "timestamp"]
+    assert (config.data.user_col, config.data.item_col) == ("user_id", "item_id")
+
+    reloaded = open_page()  # a reload reads the file with its names again
+    assert not reloaded.exception and reloaded.session_state["dataset"]["rows"] == 80
+    assert experiment(reloaded).data.names == config.data.names

@@ -60,7 +60,7 @@ LOAD = {
     "unclosed_quote.csv": 'a quoted value is never closed (a quote opens on line 9): every " that opens a value '
     'needs a closing "',
     "no_header.csv": "the first line looks like data, not column names (100, 0, 0, 0): add a header line naming "
-    "the columns",
+    "the columns, or name them where the file is read (on Data: Name the columns; CLI: --names user_id,item_id,…)",
     "duplicate_columns.csv": "duplicate column names: 'click' (columns 3, 5): give every column a unique name",
     "html_page.csv": "this is an HTML or XML document, not a table: download the raw CSV file (not the web page "
     "showing it)",

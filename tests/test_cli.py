@@ -975,3 +975,28 @@ def test_infer_and_train_say_a_label_written_as_durations_is_not_used_and_how_th
     assert f"note: column 'watch_time' is not used: {reason}" in out and units in out
     predictions = pd.read_csv(tmp_path / "run" / "predictions.csv")
     assert predictions["timestamp"].min() > times[: len(times) - len(predictions)].max()  # the latest, in seconds
+
+
+def test_a_file_without_a_header_trains_with_names_and_its_config_reads_it_again(small_file, tmp_path, capsys):
+    # MovieLens' ratings.dat and Last.fm's listens have no header line: --names names the columns, and the run's
+    # config keeps the names, so that a re-run and Recommend read the file as training did.
+    frame = pd.read_csv(small_file)
+    headless = tmp_path / "log.dat"
+    frame.to_csv(headless, index=False, header=False, sep="|")
+    assert main(["infer", str(headless)]) == 2
+    assert "--names user_id,item_id" in capsys.readouterr().err
+
+    names = ",".join(frame.columns)
+    out = tmp_path / "run"
+    args = ["train", str(headless), "--names", names, "--tasks", "click,like", "--size", "tiny", "--epochs", "1"]
+    assert main([*args, "--seed", "1", "--out", str(out)]) == 0
+    assert "no header line: the columns are named user_id, item_id" in capsys.readouterr().out
+    config = json.loads((out / "config.json").read_text())
+    assert config["data"]["names"] == list(frame.columns)
+    assert main(["train", "--config", str(out / "config.json"), "--out", str(tmp_path / "again")]) == 0
+    first, again = (json.loads((d / "metrics.json").read_text())["tasks"] for d in (out, tmp_path / "again"))
+    assert first == again
+    assert main(["recommend", "--run", str(out), "--user", str(frame["user_id"].iloc[0]), "--k", "3"]) == 0
+
+    assert main([*args[:2], "--names", "user_id,item_id", "--tasks", "click", "--out", str(tmp_path / "x")]) == 2
+    assert f"but the rows have {frame.shape[1]} fields" in capsys.readouterr().err

@@ -297,7 +297,10 @@ def test_json_in_another_encoding_than_utf_8_is_read_in_it(encoding, said):
     table = read_table(text.encode(encoding), "reviews.jsonl")
     assert table.frame["item"].tolist() == [f"caf\u00e9 {i}" for i in range(6)]
     assert table.frame["click"].tolist() == [i % 2 for i in range(6)]
-    assert table.notes[:2] == [f"read as {said} text (the file is not UTF-8)", "read as JSON lines (one object per line)"]
+    assert table.notes[:2] == [
+        f"read as {said} text (the file is not UTF-8)",
+        "read as JSON lines (one object per line)",
+    ]
     error = error_for(json.dumps({"error": "rate limited"}).encode(encoding), "api.json")
     assert "this is a JSON object" in error.message
 
@@ -573,7 +576,8 @@ def test_a_first_line_of_mostly_numbers_and_blanks_is_taken_for_data(name, text,
     error = error_for(text.encode(), name)
 
     assert error.problems == [
-        f"the first line looks like data, not column names ({shown}): add a header line naming the columns"
+        f"the first line looks like data, not column names ({shown}): add a header line naming the columns, or name them where the file is read "
+        "(on Data: Name the columns; CLI: --names user_id,item_id,…)"
     ]
 
 
@@ -953,7 +957,8 @@ def test_mind_behaviors_without_a_header_is_refused_though_its_ids_dates_and_lis
 
     assert error.problems == [
         "the first line looks like data, not column names (1, U13740, 11/11/2019 9:05:58 AM, N55189 N42782 N34694 "
-        "N45794, N55689-1 N35729-0): add a header line naming the columns"
+        "N45794, N55689-1 N35729-0): add a header line naming the columns, or name them where the file is read "
+        "(on Data: Name the columns; CLI: --names user_id,item_id,…)"
     ]
 
 
@@ -1581,6 +1586,46 @@ LASTFM_ROWS = [
 ]
 
 
+def test_a_file_without_a_header_line_is_read_with_the_names_given():
+    # MovieLens 1M's ratings.dat: refused ("add a header line"), which a browser-only analyst cannot do.
+    text = "1::1193::5::978300760\n1::661::3::978302109\n2::1357::5::978298709\n"
+    table = read_table(text.encode(), "ratings.dat", names=["user_id", "item_id", "rating", "timestamp"])
+    assert table.frame.to_dict("list") == {
+        "user_id": [1, 1, 2],
+        "item_id": [1193, 661, 1357],
+        "rating": [5, 3, 5],
+        "timestamp": [978300760, 978302109, 978298709],
+    }
+    assert table.notes == [
+        "delimiter detected: '::'",
+        "no header line: the columns are named user_id, item_id, rating, timestamp",
+    ]
+    # Zero-padded codes and names holding the delimiter are kept as the file writes them.
+    table = read_table(b"007,a,1\n012,b,0\n", "codes.csv", names=["code", "x,y", "click"])
+    assert table.frame["code"].tolist() == ["007", "012"] and list(table.frame.columns) == ["code", "x,y", "click"]
+
+
+def test_names_that_do_not_fit_say_so_and_messages_keep_the_files_line_numbers():
+    def problem(data: bytes, names: list[str]) -> str:
+        with pytest.raises(MtlrecError) as info:
+            read_table(data, "r.csv", names=names)
+        return info.value.problems[0]
+
+    assert problem(b"1,2,3\n4,5,6\n", ["u", "i"]) == (
+        "2 column names were given (u, i) but the rows have 3 fields (delimiter ','; the first row: '1,2,3'): give "
+        "one name per field, in the file's order"
+    )
+    assert problem(b"1,2\n", ["u", "u"]) == "the column names given repeat: 'u' (columns 1, 2)"
+    assert problem(b"1,2\n", ["u", " "]).startswith("the column names given must all be non-empty text")
+    # The file's 4th line is short (the text read has the names' line before it: its 5th).
+    rows = b"# export\n1,2,3\n4,5,6\n7,8\n9,1,2\n"
+    assert problem(rows, ["u", "i", "r"]).startswith("line 4 has 2 fields but 3 column names were given")
+    table = read_table(b"1,2,3\n4,5,6\n# note\n7,8,9\n", "r.csv", names=["u", "i", "r"])
+    assert "line 3 among the rows starts with '#' (a comment) and was skipped" in table.notes
+    for data in (parquet_bytes(pa.table({"u": [1], "i": [2]})), b'{"u": 1, "i": 2}\n{"u": 2, "i": 3}\n'):
+        assert "column names are given only to a CSV file without a header line" in problem(data, ["u", "i"])
+
+
 def test_lastfm_listens_without_a_header_are_refused_though_every_field_is_text():
     # Last.fm 1K's userid-timestamp-artid-artname-traid-traname.tsv has no header and no number: its first row became
     # the names (user_000001, Björk...), a row was lost, without a word. Refused when that row had an empty field.
@@ -1589,8 +1634,14 @@ def test_lastfm_listens_without_a_header_are_refused_though_every_field_is_text(
     assert error.problems == [
         "the first line looks like data, not column names (user_000001, 2009-01-01T00:00:00Z, "
         "00000000-0000-0000-22a7-4cf6416a1e4b, Björk, 00000000-0000-0000-1c63-d70aa52a2944, Jóga 0): add a header line "
-        "naming the columns"
+        "naming the columns, or name them where the file is read (on Data: Name the columns; CLI: --names "
+        "user_id,item_id,…)"
     ]
+    # Named as it is read, its first line is a row.
+    names = ["userid", "timestamp", "artid", "artname", "traid", "traname"]
+    table = read_table("\n".join(LASTFM_ROWS).encode(), "listens.tsv", names=names)
+    assert list(table.frame.columns) == names and len(table.frame) == 40
+    assert table.frame["userid"].iloc[0] == "user_000001" and table.frame["traname"].iloc[0] == "Jóga 0"
 
 
 @pytest.mark.parametrize(
@@ -1630,7 +1681,8 @@ def test_a_first_line_naming_the_same_number_twice_is_data_not_names():
 
     assert error.problems == [
         "the first line looks like data, not column names (2539329, 23, 1, 0, 1, prior, ...; '1' (columns 3, 5, 7) "
-        "repeat): add a header line naming the columns"
+        "repeat): add a header line naming the columns, or name them where the file is read "
+        "(on Data: Name the columns; CLI: --names user_id,item_id,…)"
     ]
 
 
@@ -1683,7 +1735,8 @@ def test_a_long_text_on_the_first_line_of_a_file_without_a_header_gives_both_rea
 
     assert error.problems == [
         "column 3's name is 299 characters long ('the screen broke after two days and s...'): if line 2 is the "
-        "header, rename column 3 to 200 characters or fewer; if it is data, add a header line naming the columns"
+        "header, rename column 3 to 200 characters or fewer; if it is data, add a header line naming the columns, or name them where the file is read "
+        "(on Data: Name the columns; CLI: --names user_id,item_id,…)"
     ]
 
 

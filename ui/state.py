@@ -155,26 +155,27 @@ def raw_frame() -> pd.DataFrame | None:
     if cached is not None:
         return cached
     try:
-        loaded = _read(info["path"])[0]
+        loaded = _read(info["path"], info.get("names"))[0]
     except MtlrecError:
         return None
     st.session_state[FRAME] = loaded
     return loaded
 
 
-def _read(path: str) -> tuple[pd.DataFrame, list[str]]:
+def _read(path: str, names: list[str] | None = None) -> tuple[pd.DataFrame, list[str]]:
     if path.startswith(SAMPLE_PREFIX):
         loaded, notes = _load_sample(path[len(SAMPLE_PREFIX) :])
         return loaded, list(notes)
-    table = read_table(path)
+    table = read_table(path, names=names)
     return table.frame, table.notes
 
 
-def use_dataset(path: str, name: str, kind: str, table=None) -> None:
-    """Load a dataset (MtlrecError on a bad file), propose its schema, and make it the current one."""
-    loaded, notes = (table.frame, table.notes) if table is not None else _read(path)
+def use_dataset(path: str, name: str, kind: str, table=None, names: list[str] | None = None) -> None:
+    """Load a dataset (MtlrecError on a bad file), propose its schema, and make it the current one. `names` name
+    the columns of a CSV file without a header line."""
+    loaded, notes = (table.frame, table.notes) if table is not None else _read(path, names)
     proposal = propose_schema(loaded, path)
-    proposal.data.path = path
+    proposal.data.path, proposal.data.names = path, names
     if kind == "upload":  # kept under a safe file name; runs and their exports show the name it was uploaded with
         proposal.data.name = name
     previous = experiment()
@@ -198,6 +199,7 @@ def use_dataset(path: str, name: str, kind: str, table=None) -> None:
         "notes": notes,
         "ignored": proposal.ignored,
         "inferred": proposal.notes,
+        "names": names,
     }
     st.session_state[FRAME] = loaded
     st.session_state.pop(FIXED, None)
@@ -274,8 +276,9 @@ def upload_limit_mb() -> int:
     return int(st.get_option("server.maxUploadSize"))
 
 
-def use_upload(name: str, data: bytes) -> None:
-    """Parse an uploaded file (MtlrecError names the file), keep a copy, and make it the current dataset."""
+def use_upload(name: str, data: bytes, names: list[str] | None = None) -> None:
+    """Parse an uploaded file (MtlrecError names the file; NoHeaderLine when its first line is data, which `names`
+    then name), keep a copy, and make it the current dataset."""
     limit = upload_limit_mb()
     if len(data) > limit << 20:
         raise MtlrecError(
@@ -284,8 +287,8 @@ def use_upload(name: str, data: bytes) -> None:
             "or .csv.gz (both much smaller)",
             source=name,
         )
-    table = read_table(data, name)  # fails fast, before anything is written
-    use_dataset(save_upload(name, data), name, "upload", table)
+    table = read_table(data, name, names=names)  # fails fast, before anything is written
+    use_dataset(save_upload(name, data), name, "upload", table, names)
 
 
 def experiment() -> ExperimentConfig:
