@@ -346,33 +346,59 @@ def apply_fixes_together(
     sources = [source, test_source]
     notes: list[list[str]] = [[] for _ in frames]
     for i, fix in enumerate(fixes, 1):
-        if "drop" in fix:  # a k-core of one column is that column's drop
-            fix = {**fix, "drop": _one(fix["drop"])}
-        column = fix.get("drop")
-        if isinstance(column, list):  # a k-core: dropped in rounds, the files together
-            try:
-                frames, core_notes = _core(frames, fix)
-            except _FrameProblem as exc:
-                raise MtlrecError(f"fix {i} ({describe(fix)}): {exc.text}", source=sources[exc.frame]) from None
-            for j, note in enumerate(core_notes):
-                notes[j].append(f"fix {i}: {note}")
-            continue
-        counts = None
-        if fix.get("where") == RARE and all(column in f.columns for f in frames):
-            counts = pd.concat([_keys(f[column]) for f in frames], ignore_index=True).value_counts(dropna=True)
+        before = frames
+        frames = _apply_fix(frames, fix, i, sources, notes)
         for j, rows in enumerate(frames):
-            try:
-                frames[j], note = _apply_one(rows, fix, counts)
-            except MtlrecError as exc:
-                raise MtlrecError(
-                    [f"fix {i} ({describe(fix)}): {p}" for p in exc.problems], source=sources[j]
-                ) from None
-            notes[j].append(f"fix {i}: {note}")
+            if len(rows) < len(before[j]):
+                notes[j] += [f"after fix {i}: {note}" for note in _numbers_left(before[j], rows)]
     for j, rows in enumerate(frames):
         rows = rows.reset_index(drop=True)
         rows.attrs = {**rows.attrs, APPLIED: key, APPLIED_NOTES: notes[j]}  # a new dict: the rows as read stay unmarked
         frames[j] = rows
     return frames[0], frames[1] if test is not None else None, notes[0], notes[1] if test is not None else []
+
+
+def _numbers_left(before: pd.DataFrame, rows: pd.DataFrame) -> list[str]:
+    """Text columns of `rows` (a new frame: `before` less the rows a fix dropped) whose values left are all numbers
+    where `before` held text that is no number ('n/a?' in a price, a second header line's 'price'): read as numbers,
+    as the loader reads the file without those rows (the price stayed text, to inference an id or free text, and a
+    label was a feature). Codes kept as text by the loader (007 beside 7) hold numbers only and stay text."""
+    from mtlrec.io import MISSING_MARKERS, _read_number_text  # here: io needs config (resources), which needs fixes
+
+    def held_text(column: str) -> bool:
+        values = before[column].dropna().astype(str).str.strip()
+        values = values[(values != "") & ~values.str.lower().isin(MISSING_MARKERS)]
+        return bool(pd.to_numeric(values, errors="coerce").isna().any())
+
+    return _read_number_text(rows, only=held_text)
+
+
+def _apply_fix(
+    frames: list[pd.DataFrame], fix: dict, i: int, sources: list[str | None], notes: list[list[str]]
+) -> list[pd.DataFrame]:
+    """The frames with fix number `i` applied to each (a k-core to all together), its notes added to `notes`."""
+    if "drop" in fix:  # a k-core of one column is that column's drop
+        fix = {**fix, "drop": _one(fix["drop"])}
+    column = fix.get("drop")
+    if isinstance(column, list):  # a k-core: dropped in rounds, the files together
+        try:
+            frames, core_notes = _core(frames, fix)
+        except _FrameProblem as exc:
+            raise MtlrecError(f"fix {i} ({describe(fix)}): {exc.text}", source=sources[exc.frame]) from None
+        for j, note in enumerate(core_notes):
+            notes[j].append(f"fix {i}: {note}")
+        return frames
+    counts = None
+    if fix.get("where") == RARE and all(column in f.columns for f in frames):
+        counts = pd.concat([_keys(f[column]) for f in frames], ignore_index=True).value_counts(dropna=True)
+    frames = list(frames)
+    for j, rows in enumerate(frames):
+        try:
+            frames[j], note = _apply_one(rows, fix, counts)
+        except MtlrecError as exc:
+            raise MtlrecError([f"fix {i} ({describe(fix)}): {p}" for p in exc.problems], source=sources[j]) from None
+        notes[j].append(f"fix {i}: {note}")
+    return frames
 
 
 class _FrameProblem(Exception):

@@ -670,14 +670,17 @@ def _edges_unplain(arrow) -> bool:
     return False
 
 
-def _read_number_text(frame: pd.DataFrame) -> list[str]:
+def _read_number_text(frame: pd.DataFrame, only: Callable[[str], bool] | None = None) -> list[str]:
     """Text columns of a Parquet file whose every value is a number (pd.read_csv(dtype=str).to_parquet, Spark
     without inferSchema): the numbers, as the same CSV file reads them, so that a rating stays a label and a price a
     feature. Integers stay int64 (Int64 with missing values beyond 2^53, as _keep_big_integers keeps them); codes
     with leading zeros (0042 beside 42, as _keep_leading_zeros keeps them) and integers beyond 64 bits stay text.
-    Empty values and placeholders such as 'nan' (what astype(str) writes for NaN) are missing values."""
+    Empty values and placeholders such as 'nan' (what astype(str) writes for NaN) are missing values. `only`, when
+    given, says which of the columns of numbers to read (it sees those only)."""
     read, notes = [], []
     for column, text, marker in _text_columns(frame, lambda value: not value or _is_number(value)):
+        if only is not None and not only(column):
+            continue
         missing = marker | text.eq("").fillna(True)
         written = text[~missing]
         if written.empty:
@@ -1283,6 +1286,8 @@ def _read_rows(data: bytes, text: str, delimiter: str, double_colons: bool, name
     """The CSV text's table, its header line first and its delimiter known."""
     text, skipped = _skip_comment_lines(text, delimiter)
     notes += skipped
+    text, skipped = _skip_repeated_header(text)
+    notes += skipped
     frame, header, quotes, parsed = _parse(text, delimiter, name)
     if empty := _empty_rows(frame):  # rows of delimiters only: blanked, and the text read again
         text, skipped = _skip_empty_rows(text, delimiter, empty)
@@ -1366,6 +1371,32 @@ def _skip_comment_lines(text: str, delimiter: str) -> tuple[str, list[str]]:
         return _cut_out(text, kept), [f"line {numbers[0]} among the rows starts with '#' (a comment) and was skipped"]
     shown = fmt.listing(numbers, 5)
     return _cut_out(text, kept), [f"lines {shown} among the rows start with '#' (comments) and were skipped"]
+
+
+def _skip_repeated_header(text: str) -> tuple[str, list[str]]:
+    """Lines among the rows that repeat the header line exactly, blanked (line numbers stay the file's): two exports
+    joined with `cat a.csv b.csv` (KuaiRand's two logs) hold the second header as a row, which made every number
+    column text and every label unreadable. A quoted value spanning lines that holds the header's text would lose a
+    line: the header would have to be written alone on a line inside a quoted value, which no export does."""
+    start = re.search(r"[^\s]", text)
+    if start is None:
+        return text, []
+    end = text.find("\n", start.start())
+    if end < 0:
+        return text, []
+    header = text[start.start() : end].rstrip("\r")
+    if text.find(header, end) < 0:  # no slice: that would copy the whole text
+        return text, []
+    found = list(re.compile(rf"^{re.escape(header)}\r?$", re.MULTILINE).finditer(text, end))
+    if not found:
+        return text, []
+    numbers = [text.count("\n", 0, m.start()) + 1 for m in found[:5]]
+    shown = ", ".join(map(str, numbers)) + (f", … ({len(found):,} in all)" if len(found) > 5 else "")
+    said = "line" if len(found) == 1 else "lines"
+    return _cut_out(text, found), [
+        f"{said} {shown} {'repeats' if len(found) == 1 else 'repeat'} the header line (files joined one after the "
+        f"other?) and {'was' if len(found) == 1 else 'were'} skipped"
+    ]
 
 
 def _cut_out(text: str, matches: list[re.Match]) -> str:

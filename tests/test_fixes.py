@@ -1054,3 +1054,38 @@ def test_cli_recommend_counts_fewer_than_with_the_test_file_as_training_did(tmp_
     (tmp_path / "test.csv").unlink()
     assert main(["recommend", "--run", str(out), "--user", "u1", "--k", "3"]) == 0
     assert "its 'fewer than' fixes count the training file's rows only" in capsys.readouterr().err
+
+
+def test_a_column_left_as_numbers_by_a_drop_is_read_as_numbers_before_the_next_fix():
+    # KuaiRand's two logs joined with cat (the second header a row) or a price holding 'n/a?': the drop the
+    # validation advised left the numbers as text, which inference took for ids or free text, silently.
+    frame = pd.DataFrame(
+        {
+            "user": ["a", "b", "c", "d"],
+            "price": ["1.5", "2", "n/a?", "4"],
+            "click": ["1", "0", "click", "1"],
+            "code": ["007", "012", "x", "3"],  # codes with leading zeros stay text, as the loader keeps them
+        }
+    )
+    fixes = [
+        {"drop": "click", "where": "==", "value": "click"},
+        {"label": "pricey", "from": "price", "where": ">=", "value": 2},
+    ]
+    fixed, notes = apply_fixes(frame, fixes)
+
+    assert fixed["price"].tolist() == [1.5, 2.0, 4.0] and fixed["click"].tolist() == [1, 0, 1]
+    assert fixed["code"].tolist() == ["007", "012", "3"]
+    assert fixed["pricey"].tolist() == [0, 1, 1]  # compared as numbers: '4' >= 2 as text could not be
+    assert "after fix 1: numbers stored as text read as numbers in 'price', 'click'" in notes
+    assert frame["price"].tolist()[0] == "1.5"  # the rows as read are unchanged
+
+
+def test_cli_infers_numbers_and_labels_once_the_advised_drop_is_made(tmp_path: Path, capsys):
+    rows = ratings(200)
+    text = rows.astype(str)
+    text.loc[50] = ["n/a?"] * len(rows.columns)
+    path = tmp_path / "stray.csv"
+    text.to_csv(path, index=False)
+    assert main(["infer", str(path), "--drop", "rating == 'n/a?'"]) == 0
+    out = capsys.readouterr().out
+    assert "rating (regression)" in out and "numbers stored as text read as numbers" in out

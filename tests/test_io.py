@@ -1586,6 +1586,18 @@ LASTFM_ROWS = [
 ]
 
 
+def test_header_lines_repeated_among_the_rows_are_skipped():
+    # KuaiRand's two logs joined with `cat`: the second header was a row, every number column text, no label read.
+    part = "user_id,video_id,is_click,play_ms\n" + "".join(f"u{i},v{i % 7},{i % 2},{i * 10}\n" for i in range(6))
+    table = read_table((part + part + part).encode(), "joined.csv")
+    assert len(table.frame) == 18 and table.frame["is_click"].tolist() == [i % 2 for i in range(6)] * 3
+    assert table.notes == ["lines 8, 15 repeat the header line (files joined one after the other?) and were skipped"]
+    crlf = read_table((part + part).replace("\n", "\r\n").encode(), "joined.csv")
+    assert crlf.frame["play_ms"].dtype.kind == "i" and len(crlf.frame) == 12
+    # A row that only starts like the header is a row.
+    assert len(read_table((part + "user_id,video_id,is_click,play_ms2\n").encode(), "x.csv").frame) == 7
+
+
 def test_a_file_without_a_header_line_is_read_with_the_names_given():
     # MovieLens 1M's ratings.dat: refused ("add a header line"), which a browser-only analyst cannot do.
     text = "1::1193::5::978300760\n1::661::3::978302109\n2::1357::5::978298709\n"
