@@ -156,6 +156,12 @@ def _is_named(column: str, names: set[str]) -> bool:
     return qualified and (id_word or _id_named("_".join(parts))) and "".join(parts) in names
 
 
+def _plural_only(column: str, names: set[str]) -> bool:
+    """Whether `column` is named as one of `names` only as its plural ('items' for 'item')."""
+    squashed = _squash(column)
+    return squashed not in names and squashed.rstrip("s") in names
+
+
 def _tokens(name: str) -> set[str]:
     lower = str(name).lower()
     parts = _parts(name)
@@ -533,7 +539,9 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
     passed_over: list[str] = []  # id columns skipped for their empty rows
 
     def id_column(role: str, names: set[str], exclude: set[str]) -> str | None:
-        for c in columns:
+        # A name that is the id's plural ('products', 'items') comes after the others: Steam's 'products' counts a
+        # reviewer's games, and was taken as the item column before the 'product_id' after it.
+        for c in sorted(columns, key=lambda c: _plural_only(c, names)):
             if c in exclude or not (_is_named(c, names) and nunique[c] >= min(20, max(2, n // 50))):
                 continue
             empty = int(series[c].isna().sum())

@@ -1335,3 +1335,19 @@ def test_the_rating_hint_prefers_a_rating_name_and_writes_commands_that_paste():
     )
     assert "column 'r' " in label_hint(frame.drop(columns="my score"))  # the most values, not the first column
     assert "--tasks" not in label_hint(pd.DataFrame({"score,1-5": [1, 2, 3, 4, 5] * 4}))  # --tasks splits at commas
+
+
+def test_a_plural_name_is_the_item_column_only_when_no_column_is_named_as_the_item_itself():
+    # Steam's reviews: 'products' (how many games the reviewer owns) came before 'product_id' and became the item.
+    rng = np.random.default_rng(0)
+    n = 2000
+    frame = pd.DataFrame(
+        {
+            "products": rng.integers(1, 900, n),
+            "product_id": [f"g{i}" for i in rng.integers(0, 150, n)],
+            "user_id": [f"u{i}" for i in rng.integers(0, 300, n)],
+            "click": rng.integers(0, 2, n),
+        }
+    )
+    assert infer_schema(frame).data.item_col == "product_id"
+    assert infer_schema(frame.drop(columns="product_id")).data.item_col == "products"
