@@ -721,7 +721,7 @@ def _as_times(series: pd.Series, value: str) -> tuple[pd.Series, float]:
     """A column of times written as text or as epoch numbers, and a date, both as epoch seconds (a date without a
     time zone is UTC, as text times are read). MtlrecError when the column does not hold times (at least 90% of its
     values)."""
-    from mtlrec.schema import PLAUSIBLE_YEARS, _date_fields, _day_first, parse_time
+    from mtlrec.schema import PLAUSIBLE_YEARS, _date_fields, _datetime_seconds, _day_first, parse_time
 
     # A value written 01.05.2024 is read as the column's own dates are (when it holds such dates).
     day_first = _day_first(series) if len(_date_fields(series)) else None
@@ -729,9 +729,14 @@ def _as_times(series: pd.Series, value: str) -> tuple[pd.Series, float]:
     text = (
         not pd.api.types.is_numeric_dtype(series.dtype) and pd.to_numeric(series, errors="coerce").isna().mean() > 0.5
     )
-    seconds = _text_seconds(series, bool(day_first)) if text else parse_time(series)
     present = series.notna()
-    if present.any() and pd.api.types.is_numeric_dtype(seconds.dtype) and not text:
+    codes = None if text else _date_code_format(series[present])
+    if codes:  # YYYYMMDD dates (KuaiRand's date) or YYMMDDHH hours (Avazu's hour): times, as inference reads them
+        written = series.astype("Int64").astype("string")
+        seconds = _datetime_seconds(pd.to_datetime(written, format=codes, errors="coerce"))
+    else:
+        seconds = _text_seconds(series, bool(day_first)) if text else parse_time(series)
+    if present.any() and pd.api.types.is_numeric_dtype(seconds.dtype) and not text and not codes:
         # Epoch numbers in one unit stay as written: the unit is told by their size (about 1e9 s, 1e12 ms...).
         size = float(seconds[present].abs().median())
         powers = [p for p in range(4) if 1e8 * 1000**p <= size < 1e10 * 1000**p]
@@ -745,6 +750,18 @@ def _as_times(series: pd.Series, value: str) -> tuple[pd.Series, float]:
     if stamp.tzinfo is None:
         stamp = stamp.tz_localize("UTC")
     return seconds, stamp.timestamp()
+
+
+def _date_code_format(present: pd.Series) -> str | None:
+    """The strptime format of a column of whole numbers that are all YYYYMMDD dates or YYMMDDHH hours, else None."""
+    from mtlrec.schema import _date_codes, _hour_codes
+
+    if not len(present) or not pd.api.types.is_numeric_dtype(present.dtype) or present.dtype.kind == "b":
+        return None
+    values = present.to_numpy(dtype=float)
+    if not np.all(np.mod(values, 1) == 0):
+        return None
+    return "%Y%m%d" if _date_codes(values) else "%y%m%d%H" if _hour_codes(values) else None
 
 
 def _text_seconds(series: pd.Series, day_first: bool) -> pd.Series:

@@ -1089,3 +1089,22 @@ def test_cli_infers_numbers_and_labels_once_the_advised_drop_is_made(tmp_path: P
     assert main(["infer", str(path), "--drop", "rating == 'n/a?'"]) == 0
     out = capsys.readouterr().out
     assert "rating (regression)" in out and "numbers stored as text read as numbers" in out
+
+
+def test_dates_compare_with_yyyymmdd_and_yymmddhh_code_columns_as_inference_reads_them():
+    # KuaiRand's date (20220408) and Avazu's hour (14102100) are the time column to inference, but a fix refused
+    # "2014-10-22" on them: "the column does not hold times".
+    frame = pd.DataFrame(
+        {
+            "hour": [14102100, 14102123, 14102200, 14102305],
+            "date": [20220408, 20220420, 20220421, 20220508],
+            "click": [1, 0, 1, 0],
+        }
+    )
+    assert apply_fixes(frame, [parse_fix("drop", "hour < 2014-10-22")])[0]["hour"].tolist() == [14102200, 14102305]
+    assert apply_fixes(frame, [parse_fix("drop", "date >= 2022-04-21")])[0]["date"].tolist() == [20220408, 20220420]
+    late = apply_fixes(frame, [parse_fix("label", "late=hour >= 2014-10-22 12:00")])[0]["late"]
+    assert late.tolist() == [0, 0, 0, 1]
+    counts = pd.DataFrame({"n": [20220408, 5, 7, 9]})  # not all codes: no times
+    with pytest.raises(MtlrecError, match="does not hold times"):
+        apply_fixes(counts, [parse_fix("drop", "n < 2022-04-09")])
