@@ -16,7 +16,7 @@ from mtlrec.data import Loaded, Prepared, prepare
 from mtlrec.diagnostics import final_diagnostics
 from mtlrec.encode import Encoder
 from mtlrec.metrics import task_metrics
-from mtlrec.models import build_model, count_parameters
+from mtlrec.models import build_model, count_parameters, start_at_base_rates
 from mtlrec.resources import check_memory, estimate_memory
 from mtlrec.schema import epoch_units, parse_time
 from mtlrec.train import Progress, RunRandom, Trainer, predict_raw, resolve_device
@@ -142,6 +142,7 @@ def initial_model(config: ExperimentConfig, prepared: Prepared, device: torch.de
         model = build_model(
             config.model, encoder.cardinalities, encoder.numeric_width, len(config.tasks), tasks=config.tasks
         )
+    start_at_base_rates(model, config.tasks, prepared.train.labels)
     return model, random
 
 

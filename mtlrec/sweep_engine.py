@@ -44,7 +44,7 @@ from mtlrec.experiment import (
     trained_result,
     validation_metrics,
 )
-from mtlrec.models import build_model
+from mtlrec.models import build_model, start_at_base_rates
 from mtlrec.resources import HEADROOM, available_memory, check_memory, estimate_memory
 from mtlrec.runs import RunStore, atomic_write_text, default_run_name
 from mtlrec.stacked import AutogradStack, StackedFit, StackedTrainer, make_stack, stackable
@@ -201,6 +201,7 @@ class Sweeper:
                 experiment.model, encoder.cardinalities, encoder.numeric_width, len(experiment.tasks),
                 tasks=experiment.tasks,
             )  # fmt: skip
+        start_at_base_rates(self.template, experiment.tasks, prepared.train.labels)
         self.val_metrics = validation_metrics(prepared)
         self.y_test = label_values(prepared.test_frame, encoder, prepared.test)
         with scratch(self.device):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -210,3 +211,33 @@ def test_cross_layers_start_as_the_identity_and_are_counted(kind):
     else:  # MMoE, PLE, ESMM are sized to shared-bottom's count, cross layers included
         reference = count_parameters(build_model(ModelConfig(size="tiny", cross=2), cardinalities, 2, 2))
         assert abs(count_parameters(crossed) - reference) <= 0.1 * reference
+
+
+def test_binary_outputs_start_at_the_training_rows_base_rate():
+    # At p = 0.5 a 12%-positive task's first steps turned its tower's ReLUs off for every row: one constant
+    # prediction, AUC 0.50 (an analyst's upload, seed 0). Each binary output now starts at its rate's log-odds.
+    from mtlrec.models import start_at_base_rates
+
+    tasks = [TaskSpec("click", "binary"), TaskSpec("watch", "regression"), TaskSpec("buy", "binary")]
+    labels = np.array([[1, 0.5, 1], [0, -0.3, 0], [0, np.nan, 0], [np.nan, 1.0, 0]], dtype=np.float32)
+    for kind in ("shared_bottom", "mmoe", "ple", "single_task"):
+        model = build_model(ModelConfig(kind=kind, size="tiny"), CARDINALITIES, N_NUMERIC, 3, tasks=tasks)
+        regression_bias = model.state_dict()
+        start_at_base_rates(model, tasks, labels)
+        biases = {k: v for k, v in model.state_dict().items() if k.endswith("head.bias")}
+        assert len(biases) == 3, kind
+        click, watch, buy = (v.item() for v in biases.values())
+        assert click == pytest.approx(np.log(1 / 2)), kind  # 1 of 3 labelled rows
+        assert buy == pytest.approx(np.log(1 / 3)), kind  # 1 of 4
+        assert watch == regression_bias[list(biases)[1]].item(), kind  # standardised: left as drawn
+
+    funnel = [TaskSpec("click", "binary"), TaskSpec("buy", "binary")]
+    esmm = build_model(
+        ModelConfig(kind="esmm", size="tiny", funnel={"buy": "click"}), CARDINALITIES, 1, 2, tasks=funnel
+    )
+    rows = np.array([[1, 1]] + [[1, 0]] * 4 + [[0, 0]] * 5, dtype=np.float32)  # click 50%, buy 10%: pCVR 20%
+    start_at_base_rates(esmm, funnel, rows)
+    assert esmm.networks[1].head.bias.item() == pytest.approx(np.log(0.2 / 0.8))
+    with torch.no_grad():
+        start = torch.sigmoid(esmm(torch.zeros(10, len(CARDINALITIES), dtype=torch.long), torch.zeros(10, 1)))
+    assert start[:, 1].mean().item() == pytest.approx(0.1, abs=0.05)

@@ -24,7 +24,7 @@ from mtlrec.config import ModelConfig
 from mtlrec.data import prepare
 from mtlrec.errors import MtlrecError
 from mtlrec.experiment import run_experiment, validation_metrics
-from mtlrec.models import build_model
+from mtlrec.models import build_model, start_at_base_rates
 from mtlrec.models.shared_bottom import SharedBottom
 from mtlrec.runs import RunStore
 from mtlrec.stacked import StackedTrainer, stack, stacked_forward
@@ -439,6 +439,7 @@ def test_stacked_training_of_three_weightings_equals_three_separate_runs(
     torch.manual_seed(experiment.train.seed)
     encoder = prepared.encoder
     model = build_model(experiment.model, encoder.cardinalities, encoder.numeric_width, 2, tasks=experiment.tasks)
+    start_at_base_rates(model, experiment.tasks, prepared.train.labels)  # as every run and sweep starts
     monkeypatch.setattr(mtlrec.stacked_bottom, "HAND_WRITTEN", by_hand)  # shared-bottom: by hand, or through autograd
     trainer = StackedTrainer(experiment.train, [c.tasks for c in configs], val_metrics=validation_metrics(prepared))
     fits = trainer.fit(model, prepared.train, prepared.val, torch.device("cpu"))
@@ -495,6 +496,7 @@ def test_a_model_that_diverges_in_a_stack_fails_alone_and_the_others_train_as_if
     torch.manual_seed(experiment.train.seed)
     encoder = prepared.encoder
     model = build_model(experiment.model, encoder.cardinalities, encoder.numeric_width, 2, tasks=experiment.tasks)
+    start_at_base_rates(model, experiment.tasks, prepared.train.labels)  # as every run and sweep starts
     fits = StackedTrainer(experiment.train, [c.tasks for c in configs]).fit(
         model, prepared.train, prepared.val, torch.device("cpu")
     )
@@ -838,6 +840,7 @@ def test_a_stacked_model_whose_monitored_metric_is_undefined_watches_the_validat
     torch.manual_seed(experiment.train.seed)
     encoder = prepared.encoder
     model = build_model(experiment.model, encoder.cardinalities, encoder.numeric_width, 2, tasks=experiment.tasks)
+    start_at_base_rates(model, experiment.tasks, prepared.train.labels)  # as every run and sweep starts
     undefined = lambda raw: {"click": {"auc": float("nan")}, "like": {"auc": float("nan")}}  # noqa: E731
 
     fits = StackedTrainer(experiment.train, [c.tasks for c in configs], val_metrics=undefined).fit(

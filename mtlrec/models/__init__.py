@@ -6,9 +6,12 @@ data (see mtlrec.models.sizing), so that comparing them compares architectures, 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from functools import partial
 
+import numpy as np
+import torch
 from torch import nn
 
 from mtlrec.config import ModelConfig, TaskSpec, resolve_funnel
@@ -166,3 +169,36 @@ def build_model(
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+MIN_RATE = 1e-4  # a base rate's bounds, so that a task of one class in training starts at a finite logit
+
+
+def start_at_base_rates(model: nn.Module, tasks: list[TaskSpec], labels: np.ndarray | None) -> None:
+    """Each binary task's output bias set to the log-odds of its rate of 1s in the training rows (`labels`, (N, T),
+    missing as NaN), so that training starts from the base rate instead of p = 0.5; an ESMM conditional task's own
+    output (pCVR) starts at its rate among its parent's 1s.
+
+    At p = 0.5 a rare task's first steps push its output hard towards 0, which its tower's ReLUs can do by turning
+    off for every row: a 12%-positive task trained to one constant prediction (AUC 0.50, gradient 0), depending on
+    the seed. Regression targets are standardised, so their mean is already the bias's 0."""
+    if labels is None or not len(labels):
+        return
+    if isinstance(model, SingleTask):
+        heads = [network.towers[0].head for network in model.networks]
+    elif isinstance(model, ESMM):
+        heads = [network.head for network in model.networks]
+    elif isinstance(getattr(model, "towers", None), nn.ModuleList):
+        heads = [tower.head for tower in model.towers]
+    else:
+        return
+    funnel = getattr(model, "funnel", None) or {}
+    with np.errstate(invalid="ignore"):
+        rates = np.nanmean(np.where(np.isfinite(labels), labels, np.nan), axis=0) if len(labels) else None
+    with torch.no_grad():
+        for j, (task, head) in enumerate(zip(tasks, heads, strict=True)):
+            if task.type != "binary" or not np.isfinite(rates[j]):
+                continue
+            rate = rates[j] / rates[funnel[j]] if j in funnel and rates[funnel[j]] > 0 else rates[j]
+            rate = float(np.clip(rate, MIN_RATE, 1 - MIN_RATE))
+            head.bias.fill_(math.log(rate / (1 - rate)))
