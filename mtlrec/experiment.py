@@ -146,6 +146,30 @@ def initial_model(config: ExperimentConfig, prepared: Prepared, device: torch.de
     return model, random
 
 
+CONSTANT_SPREAD = 1e-4  # a task's test predictions spread less than this (sd of probabilities): one value for all
+
+
+def constant_outputs(config: ExperimentConfig, y_pred: np.ndarray) -> list[str]:
+    """A note per task whose test predictions are one value for every row: the model learned nothing for it (a
+    tower whose ReLUs all switched off, a task of one class), which its AUC of 0.5 alone does not say. Predictions
+    are probabilities for binary tasks, values on the label's scale for regression (sd relative to their size)."""
+    notes = []
+    for j, task in enumerate(config.tasks):
+        values = y_pred[:, j]
+        values = values[np.isfinite(values)]
+        if len(values) < 2:
+            continue
+        spread = float(values.std()) / (1.0 if task.type == "binary" else max(1.0, float(np.abs(values).mean())))
+        if spread < CONSTANT_SPREAD:
+            shown = f"{values.mean():.1%}" if task.type == "binary" else f"{values.mean():.4g}"
+            notes.append(
+                f"task '{task.name}' predicts one value for every test row ({shown}): the model learned nothing "
+                "for it; try another seed, a lower learning rate or a larger size"
+                + ("" if task.weight > 0 else " (its loss weight is 0: it was not trained)")
+            )
+    return notes
+
+
 def trained_result(
     config: ExperimentConfig,
     prepared: Prepared,
@@ -187,6 +211,7 @@ def trained_result(
         ranking = prepared.ranking_note is None
         metrics["tasks"] = evaluate(config, y_true, y_pred, prepared.group("test"), ranking)
         predictions = prediction_table(prepared, y_true, y_pred)
+        notes = [*notes, *constant_outputs(config, y_pred)]
     return RunResult(
         config=config,
         status=fit.status_,

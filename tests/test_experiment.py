@@ -12,6 +12,7 @@ import pytest
 from sklearn.metrics import log_loss, roc_auc_score
 
 from mtlrec import charts
+from mtlrec.config import ExperimentConfig, TaskSpec
 from mtlrec.data import prepare
 from mtlrec.errors import MtlrecError
 from mtlrec.experiment import run_experiment
@@ -210,3 +211,24 @@ def test_readme_python_example(_interactions_once, tmp_path, monkeypatch, capsys
     assert len(scope["store"].list()) == 1 + 3  # the run, then the sweep's three weightings
     top = scope["recommender"].recommend(scope["user"], k=10, fusion={"like": 2.0})
     assert len(top) == 10 and list(top["rank"]) == list(range(1, 11))
+
+
+def test_a_task_predicting_one_value_for_every_row_gets_a_note():
+    # A tower whose ReLUs all switched off predicted 42.0% for every row: AUC 0.50, and no word said why.
+    from mtlrec.experiment import constant_outputs
+
+    config = ExperimentConfig(
+        tasks=[TaskSpec("click", "binary"), TaskSpec("like", "binary", weight=0.0), TaskSpec("dwell", "regression")]
+    )
+    rng = np.random.default_rng(0)
+    y_pred = np.column_stack([rng.random(50), np.full(50, 0.42), 30 + rng.normal(0, 1e-5, 50)])
+    notes = constant_outputs(config, y_pred)
+    assert notes == [
+        "task 'like' predicts one value for every test row (42.0%): the model learned nothing for it; try another "
+        "seed, a lower learning rate or a larger size (its loss weight is 0: it was not trained)",
+        "task 'dwell' predicts one value for every test row (30): the model learned nothing for it; try another "
+        "seed, a lower learning rate or a larger size",
+    ]
+    y_pred[:, 1] += rng.normal(0, 0.01, 50)
+    y_pred[:, 2] += rng.normal(0, 1.0, 50)
+    assert constant_outputs(config, y_pred) == []
