@@ -431,6 +431,26 @@ def sweep_table(rows: list[dict], config: SweepConfig) -> pd.DataFrame:
     return table
 
 
+def references_beating_every_point(table: pd.DataFrame, config: SweepConfig) -> list[str]:
+    """The references (their labels) at least as good as every grid point on every swept task's metric and better
+    on one: no loss weighting of the shared network reached them. For the single-task models that is negative
+    transfer, the sweep's main lesson then, which the front alone (every point of it "not beaten") does not say."""
+    if table.empty:
+        return []
+    values = table[config.objective_columns()].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    oriented = np.where(np.asarray(config.directions(), dtype=bool), values, -values)
+    points = oriented[(table["role"] == "point").to_numpy() & np.isfinite(oriented).all(axis=1)]
+    if not len(points):
+        return []
+    beating = []
+    for row, reference in zip(oriented, table.itertuples(), strict=True):
+        if reference.role == "point" or not np.isfinite(row).all():
+            continue
+        if ((row >= points).all(axis=1) & (row > points).any(axis=1)).all():
+            beating.append(reference.label)
+    return beating
+
+
 def report_html(result: SweepResult) -> str:
     """pareto.html: the sweep's charts in one self-contained HTML page (plotly.js inlined: no network needed to open
     it), as the CLI writes it and the Sweep page downloads it."""

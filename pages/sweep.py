@@ -28,6 +28,7 @@ from mtlrec.sweep import (  # noqa: E402
     metric_columns,
     metric_words,
     plan_text,
+    references_beating_every_point,
     report_html,
     sweep_csv,
     sweep_table,
@@ -223,8 +224,9 @@ def pick_point(result: SweepResult, clicked: str | None) -> str | None:
     rank = (~usable["pareto"]).astype(int) + 2 * (usable["role"] != "point")  # the front, other points, references
     ordered = usable.iloc[rank.argsort(kind="stable")]
     ids = ordered["run_id"].tolist()
+    weights = [weight_column(t) for t in result.config.tasks]
     labels = {
-        r.run_id: f"{'★ ' if r.pareto else ''}{r.label}" + ("" if r.role == "point" else " (reference)")
+        r.run_id: f"{'★ ' if r.pareto else ''}{r.label}" + untrained(result.config.tasks, r, weights)
         for r in ordered.itertuples()
     }
     if clicked in ids and st.session_state.get(CLICKED) != clicked:
@@ -244,6 +246,15 @@ def pick_point(result: SweepResult, clicked: str | None) -> str | None:
         key="sweep_point",
         on_change=_picked,
     )
+
+
+def untrained(tasks: list[str], row, weights: list[str]) -> str:
+    """A select label's ending: a reference says so, a point names the tasks its weights leave untrained (their
+    metric is an untrained head's)."""
+    if row.role != "point":
+        return " (reference)"
+    left = [t for t, w in zip(tasks, weights, strict=True) if getattr(row, w, None) == 0]
+    return f" ({', '.join(left)} not trained)" if left else ""
 
 
 def _picked() -> None:
@@ -278,6 +289,19 @@ def show(result: SweepResult) -> None:
         return
     for problem in undefined_objectives(table, sweep):
         st.warning(fmt.plain(problem))
+    if beating := references_beating_every_point(table, sweep):
+        plural = len(beating) > 1 or beating[0].endswith("models")
+        lesson = (
+            " Training these tasks together costs them here (negative transfer): no loss weighting makes up for it; "
+            "try other task pairs, a larger size or MMoE/PLE."
+            if REFERENCE_LABELS[BASELINE] in beating
+            else ""
+        )
+        st.info(
+            f"No loss weighting reaches the {' and the '.join(beating)}: {'they are' if plural else 'it is'} at "
+            f"least as good as every point on every task, and better on one.{lesson}",
+            icon=":material/lightbulb:",
+        )
     labels = column_labels(table, sweep.tasks)
     weights = [weight_column(t) for t in sweep.tasks]
     objectives, directions = sweep.objective_columns(), sweep.directions()

@@ -184,6 +184,12 @@ def test_the_point_shown_first_is_the_one_nearest_equal_weights(home):
     assert point.label == "Point (★ on the front; shown first: the point nearest equal weights)"
     rows = RunStore(home).list(sweep_id=sweep_id)
     assert next(r for r in rows if r["id"] == point.value)["summary"]["weights"] == {"click": 0.5, "like": 0.5}
+    # The ends say which task their weights leave untrained (its metric is an untrained head's).
+    ends = [o for o in point.options if "0.00" in o]
+    assert sorted(o.lstrip("★ ") for o in ends) == [
+        "click 0.00 · like 1.00 (click not trained)",
+        "click 1.00 · like 0.00 (like not trained)",
+    ]
 
 
 def test_the_point_shown_first_moves_to_a_nearer_one_until_the_user_picks_one(home):
@@ -261,3 +267,17 @@ def test_a_shown_sweep_downloads_its_table_and_charts_as_the_cli_writes_them(hom
     result.config.name = "promo <script>alert(1)</script>"  # typed by another user of the lab
     html = report_html(result)
     assert "Pareto front" in html and "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
+
+
+def test_references_beating_every_weighting_are_said_above_the_charts(home, monkeypatch):
+    # Negative transfer, the lesson of a teaching sweep, was left to the reader of the chart.
+    import mtlrec.sweep
+
+    saved_sweep(home)
+    monkeypatch.setattr(mtlrec.sweep, "references_beating_every_point", lambda table, config: ["single-task models"])
+    at = open_app(PAGE)
+    [said] = [i.value for i in at.info if "No loss weighting reaches" in i.value]
+    assert said.startswith(
+        "No loss weighting reaches the single-task models: they are at least as good as every point on every task"
+    )
+    assert "(negative transfer)" in said

@@ -40,6 +40,7 @@ from mtlrec.sweep import (
     load_sweep,
     pareto_flags,
     plan_text,
+    references_beating_every_point,
     run_sweep,
     simplex_grid,
     sweep_folder,
@@ -240,6 +241,26 @@ def test_pareto_never_puts_a_row_with_nan_on_the_front_nor_lets_it_dominate():
     values = np.array([[0.7, 0.7], [np.nan, 0.9], [0.9, np.nan], [0.6, 0.6]])
     assert pareto_flags(values, [True, True]).tolist() == [True, False, False, False]
     assert pareto_flags(np.empty((0, 2)), [True, True]).tolist() == []
+
+
+def test_references_that_beat_every_point_on_every_task_are_named(make_config):
+    # A teaching sweep: the single-task models beat every weighting (negative transfer), while the headline said
+    # "5 of 5 points not beaten" (an audit).
+    sweep = sweep_of(make_config(), metrics={"like": "logloss"})
+    table = pd.DataFrame(
+        {
+            "role": ["point", "point", "point", "single_task", "dwa", "gradnorm"],
+            "label": ["a", "b", "c", "single-task models", "DWA", "GradNorm"],
+            "click auc": [0.70, 0.72, 0.74, 0.74, 0.75, np.nan],
+            "like logloss": [0.40, 0.42, 0.45, 0.40, 0.46, 0.30],  # lower is better
+        }
+    )
+    table = table.rename(columns=dict(zip(["click auc", "like logloss"], sweep.objective_columns(), strict=True)))
+    # single-task: >= every point on both, better than each on one; DWA loses to a on like; GradNorm has a NaN.
+    assert references_beating_every_point(table, sweep) == ["single-task models"]
+    table.loc[3, sweep.objective_columns()[0]] = 0.73  # c is better on click now
+    assert references_beating_every_point(table, sweep) == []
+    assert references_beating_every_point(table[table["role"] != "point"], sweep) == []
 
 
 # ------------------------------------------------------------------------------------------------------- config
