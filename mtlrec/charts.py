@@ -21,7 +21,7 @@ from sklearn.metrics import roc_auc_score, roc_curve
 
 from mtlrec.config import PREDICTION_COLUMNS, RecommendColumns, TaskSpec
 from mtlrec.errors import MtlrecError
-from mtlrec.gain import UNTRAINED
+from mtlrec.gain import NOISE, UNTRAINED
 from mtlrec.resources import PARTS
 from mtlrec.schema import binary_labels
 
@@ -777,7 +777,7 @@ def parallel_weights(table: pd.DataFrame, weight_columns: Sequence[str], metric_
 # --- task conflict (mtlrec.diagnostics history columns) and multi-task gain ---
 
 CONFLICT_FILL = "rgba(213, 94, 0, 0.10)"  # the negative-cosine band: a light vermillion, readable on light and dark
-GAIN_COLORS = {"positive": "#009E73", "negative": "#D55E00"}  # Okabe & Ito bluish green and vermillion
+GAIN_COLORS = {"positive": "#009E73", "negative": "#D55E00", NOISE: "#999999"}  # Okabe & Ito green, vermillion, grey
 
 
 def _task_lines(
@@ -936,9 +936,14 @@ def mtl_gain_chart(gain: pd.DataFrame, tasks: Sequence[Task]) -> go.Figure:
             continue
         metric = str(row.get("metric", ""))
         word = _METRIC_WORDS.get(metric, metric)
-        sign = "positive" if relative >= 0 else "negative"
+        sign = NOISE if row.get("transfer") == NOISE else "positive" if relative >= 0 else "negative"
+        noise = float(row.get("noise", math.nan))
+        if math.isfinite(noise) and row.get("single_task"):
+            noise = 100 * noise / abs(float(row["single_task"]))  # in % of the single-task value, as the bar
         fig.add_bar(
-            x=[name], y=[relative], name=f"{sign} transfer", legendgroup=sign, marker_color=GAIN_COLORS[sign],
+            x=[name], y=[relative], name=sign if sign == NOISE else f"{sign} transfer", legendgroup=sign,
+            marker_color=GAIN_COLORS[sign],
+            error_y=dict(type="data", array=[noise], color=NEUTRAL, thickness=1) if math.isfinite(noise) else None,
             showlegend=sign not in {bar.legendgroup for bar in fig.data},
             customdata=[[word, float(row["multi_task"]), float(row["single_task"]), float(row["gain"])]],
             texttemplate="%{y:+.2f}%", textposition="outside", cliponaxis=False,

@@ -13,9 +13,10 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
-from mtlrec.config import ExperimentConfig, TaskSpec, WeightingConfig
+from mtlrec.config import PREDICTION_COLUMNS, ExperimentConfig, TaskSpec, WeightingConfig
 from mtlrec.errors import MtlrecError
 from mtlrec.metrics import higher_is_better
 from mtlrec.runs import atomic_write_text
@@ -23,7 +24,10 @@ from mtlrec.runs import atomic_write_text
 BASELINE_FILE = "baseline.json"
 # Per task type: the metrics compared, the main one first (it is the one charted).
 GAIN_METRICS = {"binary": ("auc", "logloss"), "regression": ("rmse", "mae")}
-GAIN_COLUMNS = ["task", "metric", "main", "multi_task", "single_task", "gain", "relative_gain", "transfer"]
+GAIN_COLUMNS = ["task", "metric", "main", "multi_task", "single_task", "gain", "relative_gain", "transfer", "noise"]
+# A main metric's gain smaller than its `noise` (two standard errors of the paired difference on the same test rows:
+# DeLong's for AUC, the squared errors' for RMSE; see paired_noise) is this transfer: the test rows cannot tell.
+NOISE = "within noise"
 # A task with loss weight 0 in the multi-task run: evaluated, never trained, so its gain is not transfer.
 UNTRAINED = "not trained (weight 0)"
 # Relative difference within which two metrics are the same (float rounding, not transfer).
@@ -58,6 +62,7 @@ def mtl_gain(
     single_metrics: Mapping[str, Mapping[str, float]],
     tasks: Sequence[TaskSpec],
     untrained: set[str] | None = None,
+    noise: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """One row per task and compared metric (GAIN_METRICS; `main` marks the task's main metric, AUC or RMSE).
 
@@ -67,7 +72,8 @@ def mtl_gain(
     "negative", "none" (equal within SAME_TOLERANCE: with one trained task the two models are the same up to
     rounding), "unknown" (a value is missing) or UNTRAINED (no loss trained the task in the multi-task run:
     `untrained`, ExperimentConfig.untrained_tasks, by default the tasks with loss weight 0; its tower kept its
-    initial weights, so the difference is no transfer but the baseline's training).
+    initial weights, so the difference is no transfer but the baseline's training). `noise` (task -> paired_noise)
+    is the main metric's noise column, and a gain within it is NOISE.
     """
     if untrained is None:
         untrained = {t.name for t in tasks if t.weight <= 0}
@@ -85,8 +91,72 @@ def mtl_gain(
                 transfer = "none"
             else:
                 transfer = "positive" if gain > 0 else "negative"
-            rows.append([task.name, metric, i == 0, multi, single, gain, relative, transfer])
+            within = (noise or {}).get(task.name, math.nan) if i == 0 else math.nan
+            if transfer in ("positive", "negative") and abs(gain) < within:
+                transfer = NOISE
+            rows.append([task.name, metric, i == 0, multi, single, gain, relative, transfer, within])
     return pd.DataFrame(rows, columns=GAIN_COLUMNS).astype({"main": bool})
+
+
+def paired_noise(
+    multi: pd.DataFrame | None, single: pd.DataFrame | None, tasks: Sequence[TaskSpec]
+) -> dict[str, float]:
+    """Per task, two standard errors of the difference of its main metric between two runs' predictions on the same
+    test rows (predictions.csv of each, rows in the same order: the same data, split and seed): DeLong's paired
+    variance for AUC (Sun & Xu's midrank form), the paired squared errors' for RMSE (the delta method on the mean
+    squared error). A gain within it is no evidence of transfer: the test rows alone could give it (a retrained
+    seed may differ more). Empty when the tables do not hold the same rows."""
+    if multi is None or single is None or len(multi) != len(single) or not len(multi):
+        return {}
+    out = {}
+    for task in tasks:
+        predicted = multi.attrs.get(PREDICTION_COLUMNS, {}).get(task.name, f"{task.name}_pred")
+        if not {task.name, predicted} <= set(multi.columns) & set(single.columns):
+            continue
+        y = pd.to_numeric(multi[task.name], errors="coerce").to_numpy(float)
+        if not np.array_equal(y, pd.to_numeric(single[task.name], errors="coerce").to_numpy(float), equal_nan=True):
+            continue  # other rows, or in another order
+        a = pd.to_numeric(multi[predicted], errors="coerce").to_numpy(float)
+        b = pd.to_numeric(single[predicted], errors="coerce").to_numpy(float)
+        kept = np.isfinite(y) & np.isfinite(a) & np.isfinite(b)
+        se = (
+            _auc_difference_se(y[kept], a[kept], b[kept])
+            if task.type == "binary"
+            else _rmse_difference_se(y[kept], a[kept], b[kept])
+        )
+        if math.isfinite(se):
+            out[task.name] = 2 * se
+    return out
+
+
+def _auc_difference_se(y: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    """DeLong's standard error of AUC(a) − AUC(b) on the same rows, labels y in {0, 1}."""
+    from scipy.stats import rankdata
+
+    positive, negative = y == 1, y == 0
+    m, n = int(positive.sum()), int(negative.sum())
+    if m < 2 or n < 2:
+        return math.nan
+    v10, v01 = [], []
+    for scores in (a, b):
+        ranks = rankdata(scores)
+        v10.append((ranks[positive] - rankdata(scores[positive])) / n)  # per positive: the negatives it outranks
+        v01.append(1 - (ranks[negative] - rankdata(scores[negative])) / m)  # per negative: the positives above it
+    s10, s01 = np.cov(v10), np.cov(v01)
+    variance = (s10[0, 0] + s10[1, 1] - 2 * s10[0, 1]) / m + (s01[0, 0] + s01[1, 1] - 2 * s01[0, 1]) / n
+    return math.sqrt(max(float(variance), 0.0))
+
+
+def _rmse_difference_se(y: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    """The standard error of RMSE(a) − RMSE(b) on the same rows: the paired squared errors' mean difference's, over
+    twice the baseline's RMSE (the delta method)."""
+    if len(y) < 3:
+        return math.nan
+    difference = (y - a) ** 2 - (y - b) ** 2
+    rmse = math.sqrt(float(np.mean((y - b) ** 2)))
+    if rmse == 0:
+        return math.nan
+    return float(np.std(difference, ddof=1)) / math.sqrt(len(y)) / (2 * rmse)
 
 
 def link_baseline(store, run_id: str, baseline_id: str) -> None:

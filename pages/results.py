@@ -222,8 +222,9 @@ def baseline_progress(baseline_id: str) -> None:
 def gain_table(run, baseline) -> None:
     """The gain per task on its main metric (a table and a bar chart), every compared metric folded away."""
     tasks = run.config.tasks
+    noise = gain.paired_noise(predictions_of(run.run_id), predictions_of(baseline.run_id), tasks)
     table = gain.mtl_gain(
-        run.metrics["tasks"], baseline.metrics.get("tasks") or {}, tasks, run.config.untrained_tasks()
+        run.metrics["tasks"], baseline.metrics.get("tasks") or {}, tasks, run.config.untrained_tasks(), noise
     )
     people = table.rename(
         columns={"multi_task": "multi-task", "single_task": "single-task", "relative_gain": "gain (%)"}
@@ -234,13 +235,18 @@ def gain_table(run, baseline) -> None:
         "single-task": number,
         "gain": st.column_config.NumberColumn(format="%+.4f"),
         "gain (%)": st.column_config.NumberColumn(format="%+.2f%%"),
+        "noise": st.column_config.NumberColumn(
+            "noise (±)", format="%.4f", help="Two standard errors of the difference on these test rows"
+        ),
     }
     st.dataframe(people[table["main"]], hide_index=True, column_config=config)
     st.plotly_chart(charts.mtl_gain_chart(table, tasks), width="stretch", key="results_gain_chart")
     st.caption(
         "Gain of the multi-task model over its single-task baseline on each task's main metric, signed so that "
         "above zero is better: positive = positive transfer (the task gains from sharing), negative = negative "
-        "transfer (sharing costs it). Differences of a few tenths of a percent can be noise: compare seeds."
+        "transfer (sharing costs it). A gain within two standard errors of the paired difference on these test "
+        "rows (the whiskers; DeLong's for AUC) is *within noise*: the test rows cannot tell. Retrained with another "
+        "seed, a gain may differ more: compare seeds before concluding."
     )
     with st.expander("Every compared metric", icon=":material/table:"):
         st.dataframe(people, hide_index=True, column_config=config)

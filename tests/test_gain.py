@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from mtlrec.config import ExperimentConfig, ModelConfig, TaskSpec, WeightingConfig
@@ -51,7 +53,7 @@ def test_single_task_config_keeps_the_settings_and_trains_each_task_alone():
 def test_gain_is_positive_when_the_multi_task_model_is_better_whichever_way_the_metric_goes():
     table = mtl_gain(MTL, SINGLE, TRAINED)
     assert list(table.columns) == [
-        "task", "metric", "main", "multi_task", "single_task", "gain", "relative_gain", "transfer",
+        "task", "metric", "main", "multi_task", "single_task", "gain", "relative_gain", "transfer", "noise",
     ]  # fmt: skip
     rows = {(r.task, r.metric): r for r in table.itertuples()}
     assert [(r.task, r.metric, r.main) for r in table.itertuples()] == [
@@ -139,3 +141,38 @@ def test_an_esmm_parent_with_loss_weight_zero_is_trained_through_its_conditional
     tasks = [TaskSpec("click", weight=0.0)]
     assert mtl_gain(metrics, single, tasks, untrained=set())["transfer"].tolist() == ["negative", "negative"]
     assert mtl_gain(metrics, single, tasks)["transfer"].tolist() == [UNTRAINED, UNTRAINED]
+
+
+def test_a_gain_within_the_paired_noise_of_the_test_rows_is_within_noise():
+    # -0.27% and -0.48% were called negative transfer under a caption saying they may be noise (an audit).
+    from sklearn.metrics import roc_auc_score
+
+    from mtlrec.gain import NOISE, paired_noise
+
+    rng = np.random.default_rng(0)
+    n = 4000
+    y = (rng.random(n) < 0.2).astype(float)
+    signal = rng.normal(size=n) + 0.8 * y
+    target = rng.normal(size=n)
+    multi = pd.DataFrame({"click": y, "click_pred": signal + rng.normal(0, 0.5, n), "w": target})
+    multi["w_pred"] = target + rng.normal(0, 1.0, n)
+    single = multi.assign(click_pred=signal + rng.normal(0, 0.5, n), w_pred=target + rng.normal(0, 1.02, n))
+    tasks = [TaskSpec("click", "binary"), TaskSpec("w", "regression")]
+    noise = paired_noise(multi, single, tasks)
+    # DeLong's and the delta method's standard errors, against a paired bootstrap of the same rows
+    boot_auc, boot_rmse = [], []
+    for _ in range(400):
+        i = rng.integers(0, n, n)
+        boot_auc.append(roc_auc_score(y[i], multi["click_pred"][i]) - roc_auc_score(y[i], single["click_pred"][i]))
+        rmse = [np.sqrt(np.mean((target[i] - t["w_pred"].to_numpy()[i]) ** 2)) for t in (multi, single)]
+        boot_rmse.append(rmse[0] - rmse[1])
+    assert noise["click"] / 2 == pytest.approx(np.std(boot_auc), rel=0.15)
+    assert noise["w"] / 2 == pytest.approx(np.std(boot_rmse), rel=0.15)
+
+    auc = {"auc": roc_auc_score(y, multi["click_pred"]), "logloss": 0.4}
+    base = {"auc": roc_auc_score(y, single["click_pred"]), "logloss": 0.4}
+    table = mtl_gain({"click": auc}, {"click": base}, tasks[:1], noise=noise)
+    assert table.loc[table["main"], "transfer"].tolist() == [NOISE]  # two draws of the same model
+    far = mtl_gain({"click": {**auc, "auc": base["auc"] + 0.05}}, {"click": base}, tasks[:1], noise=noise)
+    assert far.loc[far["main"], "transfer"].tolist() == ["positive"]
+    assert paired_noise(multi, single.iloc[::-1].reset_index(drop=True), tasks) == {}  # rows in another order
