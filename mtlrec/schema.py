@@ -1060,24 +1060,34 @@ MISSING_CODE_SHARE = 0.05
 
 def _missing_code(name: str, values: pd.Series) -> str | None:
     """What to say of a regression label whose lowest value is a lone whole number far below the others and frequent,
-    a code for "missing" (Anime's rating -1: watched, not rated; Book-Crossing's 0 beside ratings 1-10), or None.
-    A negative value beside positive ones only; 0 only in a rating (a watch time of 0 is a value)."""
-    low = values.min()
-    rest = values[values != low]
-    if not len(rest) or pd.isna(low) or low % 1 or (values == low).mean() < MISSING_CODE_SHARE:
-        return None
-    rating = "rating" in _tokens(name) or str(name).strip().lower() in _REGRESSION_LABEL_NAMES
-    if not (low < 0 < rest.min() or low == 0 and rating and rest.min() >= 1 and not (rest % 1).any()):
-        return None
-    count, shown = int((values == low).sum()), show_value(low)
-    column = f"df[{str(name)!r}]"
-    return (
-        f"{shown} in {count:,} rows ({count / len(values):.0%}) is far below its other values ({show_value(rest.min())} "
-        f"to {show_value(rest.max())}): it looks like a code for missing (e.g. watched but not rated), which trains "
-        f"as a value; if so, drop those rows ({how_to('drop', str(name), f'== {shown}')}; in pandas: "
-        f"df = df[{column} != {shown}]), or make a 0/1 task of them (e.g. "
-        f"{how_to('label', str(name), f'!= {shown}', name='rated')})"
-    )
+    a code for "missing" (Anime's rating -1: watched, not rated; Book-Crossing's 0 beside ratings 1-10), or whose
+    highest is a run of nines far above them (Jester's 99 beside ratings -10 to 10, SPSS's 999), or None. A negative
+    value beside positive ones only; 0 only in a rating (a watch time of 0 is a value); nines at least twice the
+    largest other value's size."""
+    for code in (values.min(), values.max()):
+        rest = values[values != code]
+        if not len(rest) or pd.isna(code) or code % 1 or (values == code).mean() < MISSING_CODE_SHARE:
+            continue
+        rating = "rating" in _tokens(name) or str(name).strip().lower() in _REGRESSION_LABEL_NAMES
+        if code == values.max():
+            side = "above"
+            coded = code >= 99 and set(str(int(code))) == {"9"} and code >= 2 * rest.abs().max()
+        else:
+            side = "below"
+            coded = code < 0 < rest.min() or code == 0 and rating and rest.min() >= 1 and not (rest % 1).any()
+        if not coded:
+            continue
+        count, shown = int((values == code).sum()), show_value(code)
+        column = f"df[{str(name)!r}]"
+        return (
+            f"{shown} in {count:,} rows ({count / len(values):.0%}) is far {side} its other values "
+            f"({show_value(rest.min())} to {show_value(rest.max())}): it looks like a code for missing (e.g. watched "
+            f"but not rated), which trains as a value; if so, drop those rows ({how_to('drop', str(name), f'== {shown}')}; "
+            f"in pandas: df = df[{column} != {shown}]), or, to predict whether a value is given, make a 0/1 task of "
+            f"them instead of '{name}' (e.g. {how_to('label', str(name), f'!= {shown}', name='rated')}), which "
+            f"leaves '{name}' out of the tasks: as a task it would still learn {shown} as a value"
+        )
+    return None
 
 
 # A column of space-separated "<id>-<0/1>" tokens: MIND's impressions (N4610-1 N2405-0), one row per impression list.

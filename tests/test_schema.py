@@ -1220,12 +1220,31 @@ def test_a_frequent_lone_low_value_in_a_regression_label_is_said_to_look_like_a_
     assert notes == [
         f"column '{name}': {code} in 100 rows (20%) is far below its other values (1 to 10): it looks like a code for "
         f"missing (e.g. watched but not rated), which trains as a value; if so, drop those rows (on Data: Fix the "
-        f"rows; CLI: `--drop '{name} == {code}'`; in pandas: df = df[df['{name}'] != {code}]), or make a 0/1 task of "
-        f"them (e.g. on Data: Fix the rows; CLI: `--label 'rated={name} != {code}'`)"
+        f"rows; CLI: `--drop '{name} == {code}'`; in pandas: df = df[df['{name}'] != {code}]), or, to predict "
+        f"whether a value is given, make a 0/1 task of them instead of '{name}' (e.g. on Data: Fix the rows; CLI: "
+        f"`--label 'rated={name} != {code}'`), which leaves '{name}' out of the tasks: as a task it would still learn "
+        f"{code} as a value"
     ]
     frame["watch_time"] = np.where(np.arange(n) % 5 == 0, 0, rng.integers(1, 600, n))  # a watch time of 0 is a value
     config.tasks = [TaskSpec("watch_time", "regression")]
     assert validate(config, frame.drop(columns=name)) == []
+
+
+def test_a_frequent_run_of_nines_above_a_regression_labels_values_is_said_to_look_like_a_missing_code():
+    # Jester's 99 ("not rated") beside ratings from -10 to 10 trained as a rating: RMSE 50, and no word.
+    rng = np.random.default_rng(9)
+    n = 500
+    frame = _log({"user_id": 50, "item_id": 80}, n=n).drop(columns="click")
+    frame["rating"] = np.where(np.arange(n) % 2 == 0, 99, rng.uniform(-10, 10, n).round(2))
+    config = ExperimentConfig(
+        data=DataConfig(user_col="user_id", item_col="item_id", categorical=["user_id", "item_id"]),
+        tasks=[TaskSpec("rating", "regression")],
+    )
+    [note] = validate(config, frame)
+    assert note.startswith("column 'rating': 99 in 250 rows (50%) is far above its other values (")
+    assert "`--drop 'rating == 99'`" in note
+    frame["rating"] = np.where(np.arange(n) % 2 == 0, 99, rng.integers(0, 90, n))  # 99 is near the others: a value
+    assert validate(config, frame) == []
 
 
 def test_a_label_missing_exactly_where_another_column_says_is_to_be_dropped_not_filled():
