@@ -151,7 +151,7 @@ def _read_file(source, name: str | None, max_bytes: int | None, names: list[str]
                 raise MtlrecError(NAMED_ONLY_CSV.format(kind="JSON"), source=name)
             table.notes = decoded + table.notes
             return table
-        if json_kind := _json(text):
+        if json_kind := _json(text, name):
             raise MtlrecError(json_kind, source=name)
     _recognise(data, name)
     if name.lower().endswith((".parquet", ".pq")):
@@ -301,7 +301,7 @@ def _recognise(data: bytes, name: str) -> None:
     for magic, what in _MAGIC.items():
         if data.startswith(magic):
             raise MtlrecError(f"this is {what}", source=name)
-    if json_kind := _json(data):
+    if json_kind := _json(data, name):
         raise MtlrecError(json_kind, source=name)
     if data.startswith(LFS_POINTER):
         raise MtlrecError(
@@ -321,7 +321,7 @@ def _recognise(data: bytes, name: str) -> None:
 _JSON_START = re.compile(rb'(\{\s*("[^"\n]*"\s*:|$)|\[\s*(\{|\[|$))')
 
 
-def _json(data: bytes) -> str | None:
+def _json(data: bytes, name: str = "") -> str | None:
     """What to say about JSON that is no table (_read_json reads JSON lines and arrays of objects): an API's error
     object, an array of other values, else None. Read as CSV, '{"user_id": 42' became a column name."""
     head = data[:SNIFF_BYTES].removeprefix(b"\xef\xbb\xbf").lstrip()
@@ -332,10 +332,12 @@ def _json(data: bytes) -> str | None:
         value = json.loads(line)
     except ValueError:  # json.JSONDecodeError, UnicodeDecodeError
         if _python_dict(line):  # {'username': 'x', 'hours': 37.5}: Steam's reviews, Python's repr of a dict
+            # Steam's reviews come gzipped: open() would read the compressed bytes.
+            opened = "gzip.open(path, 'rt', encoding='utf-8')" if name.lower().endswith(".gz") else "open(path)"
             return (
                 "this is one Python dict per line ({'key': value, …}: single quotes, so not JSON), not CSV: convert "
-                "it, e.g. with pandas: pd.DataFrame([ast.literal_eval(line) for line in open(path)]).to_parquet("
-                "'interactions.parquet'), and use that file"
+                f"it, e.g. with pandas: import ast, gzip; pd.DataFrame([ast.literal_eval(line) for line in {opened}])"
+                ".to_parquet('interactions.parquet'), and use that file"
             )
         if not _JSON_START.match(line):
             return None  # '[user_id],[item_id]' (SQL Server's quoting) or '{a},{b}': a header

@@ -336,12 +336,21 @@ def test_a_git_lfs_pointer_says_to_fetch_the_file(name):
     assert "git lfs pull" in str(error_for(pointer, name))
 
 
-def test_python_dict_lines_say_how_to_convert_them_not_to_add_a_header():
+def test_python_dict_lines_say_how_to_convert_them_not_to_add_a_header(tmp_path):
     # Steam's reviews: "add a header line naming the columns" could not help (an audit).
     data = b"{'username': 'p1', 'hours': 37.5, 'product_id': '225023'}\n{'username': 'p2', 'hours': 1.0, 'product_id': '7'}\n"
     message = str(error_for(data, "steam_reviews.csv"))
     assert "this is one Python dict per line ({'key': value, …}: single quotes, so not JSON), not CSV" in message
     assert "ast.literal_eval(line)" in message and "add a header" not in message
+    # The line given works when pasted, also for the gzipped file Steam distributes (open() read its bytes).
+    for name, raw in (("steam_reviews.json", data), ("steam_reviews.json.gz", gzip.compress(data))):
+        path = tmp_path / name
+        path.write_bytes(raw)
+        assert str(error_for(raw, name)).count("gzip.open(") == name.endswith(".gz")
+        pasted = str(error_for(raw, name)).split("with pandas: ")[1].split(", and use that file")[0]
+        exec(pasted.replace("path", repr(str(path))).replace("'interactions.parquet'", repr(str(tmp_path / "o.pq"))),
+             {"pd": pd})  # fmt: skip
+        assert pd.read_parquet(tmp_path / "o.pq")["product_id"].tolist() == ["225023", "7"]
 
 
 def test_a_headerless_file_of_space_separated_numbers_says_so():
