@@ -280,17 +280,24 @@ def _few_test_rows(name: str, labels: np.ndarray, users: pd.Series | None) -> li
         # Hanley and McNeil's standard error of an AUC of 0.5 from these counts: the spread of chance alone
         spread = 2 * math.sqrt((len(labels) + 1) / (12 * positives * (len(labels) - positives)))
         notes.append(
-            f"task '{name}' has {rarer} {which} rows among its {len(labels):,} test rows: its test AUC and LogLoss "
+            f"task '{name}' has {rarer} {which} row{'s' if rarer != 1 else ''} among its {len(labels):,} test rows: "
+            "its test AUC and LogLoss "
             f"rest on them (an AUC moves by about ±{spread:.2f} by chance alone), so small differences between runs "
             "or sweep points mean nothing"
         )
     if users is not None and len(users) == len(labels):
         frame = pd.DataFrame({"user": users.to_numpy(), "y": labels})
         both = int(frame.groupby("user", sort=False)["y"].agg(["min", "max"]).eval("min < max").sum())
-        if 0 < both < FEW_TEST_ROWS:
+        if both == 0:
             notes.append(
-                f"task '{name}': GAUC averages the only {both} test user{'s' if both > 1 else ''} with both a 0 and a 1 "
-                "(a user with one class has no AUC): read it with care"
+                f"task '{name}': no test user has both a 0 and a 1, so GAUC (the mean of per-user AUCs) has no value "
+                "(nan): the users' test rows are too few, or each user's are of one class; read AUC instead"
+            )
+        elif both < FEW_TEST_ROWS:
+            notes.append(
+                f"task '{name}': GAUC averages "
+                + (f"the only {both} test users" if both > 1 else "the one test user")
+                + " with both a 0 and a 1 (a user with one class has no AUC): read it with care"
             )
     return notes
 

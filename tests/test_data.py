@@ -147,12 +147,20 @@ def test_few_positive_test_rows_and_few_gauc_users_get_a_note(interactions, make
     both = sum(test_part.loc[test_part["user_id"] == u, "click"].nunique() == 2 for u in users.unique())
     assert 0 < both <= 8
     assert (
-        f"task 'click': GAUC averages the only {both} test user{'s' if both > 1 else ''} with both a 0 and a 1 (a user "
-        "with one class has no AUC): read it with care"
+        "task 'click': GAUC averages "
+        + (f"the only {both} test users" if both > 1 else "the one test user")
+        + " with both a 0 and a 1 (a user with one class has no AUC): read it with care"
     ) in prepared.notes
     assert not any(
         "positive rows among" in n or "GAUC averages" in n for n in prepare(make_config(), interactions).notes
     )
+    # One positive (a row, not rows), and no user with both classes: GAUC is nan, and said so (an audit).
+    one = test_part.assign(click=0)
+    one.loc[one.index[0], "click"] = 1
+    one = one[(one["user_id"] != one["user_id"].iloc[0]) | (one.index == one.index[0])]  # the user's one row
+    notes = prepare(make_config(), train_part, one).notes
+    assert any(n.startswith("task 'click' has 1 positive row among") for n in notes)
+    assert any(n.startswith("task 'click': no test user has both a 0 and a 1, so GAUC") for n in notes)
 
 
 def test_encoder_is_fitted_on_training_rows_only(interactions, make_config):
