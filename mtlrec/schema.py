@@ -997,6 +997,8 @@ def _label_problems(
             return [f"{where}: log1p needs values >= 0 but the minimum is {float(numeric.min()):g}; turn log1p off"]
         if (sentinel := _missing_code(task.name, numeric)) is not None:
             notes.append(f"{where}: {sentinel}")
+        elif (two := _two_values(task.name, numeric)) is not None:
+            notes.append(f"{where}: {two}")
     if training and s.nunique() < 2:
         return [
             f"{where} (task) has the same value ({show_value(s.iloc[0])}) in every row: nothing can be learned from it; "
@@ -1088,6 +1090,25 @@ def _missing_code(name: str, values: pd.Series) -> str | None:
             f"leaves '{name}' out of the tasks: as a task it would still learn {shown} as a value"
         )
     return None
+
+
+def _two_values(name: str, values: pd.Series) -> str | None:
+    """What to say of a regression label of two values only (H&M's sales_channel_id 1/2 named with --tasks): an
+    outcome of two kinds, which a binary task learns as a probability and judges by AUC; None otherwise."""
+    distinct = np.sort(values.dropna().unique())
+    if len(distinct) != 2:
+        return None
+    low, high = (show_value(v) for v in distinct)
+    if (distinct == [0, 1]).all():
+        return (
+            "it holds 0 and 1 only: as a binary task (CLI: --task-types binary; on Data: type binary) it is learned as "
+            "a probability with log loss and judged by AUC, instead of a regression of the two numbers"
+        )
+    return (
+        f"it holds two values only ({low} and {high}): if they are two kinds of outcome, a 0/1 task learns them as a "
+        f"probability and is judged by AUC ({how_to('label', str(name), f'== {high}', name=f'{name}_{high}')}), "
+        "instead of a regression of the two numbers"
+    )
 
 
 # A column of space-separated "<id>-<0/1>" tokens: MIND's impressions (N4610-1 N2405-0), one row per impression list.

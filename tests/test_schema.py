@@ -1370,3 +1370,19 @@ def test_a_plural_name_is_the_item_column_only_when_no_column_is_named_as_the_it
     )
     assert infer_schema(frame).data.item_col == "product_id"
     assert infer_schema(frame.drop(columns="product_id")).data.item_col == "products"
+
+
+@pytest.mark.parametrize(("values", "said"), [((1, 2), "two values only (1 and 2)"), ((0, 1), "0 and 1 only")])
+def test_a_regression_label_of_two_values_says_a_binary_task_may_fit(values, said):
+    # H&M's sales_channel_id (1 or 2), named with --tasks, trained silently as a regression of the two numbers.
+    n = 300
+    frame = _log({"user_id": 30, "item_id": 60}, n=n).drop(columns="click")
+    frame["channel"] = np.where(np.arange(n) % 3 == 0, values[0], values[1])
+    config = ExperimentConfig(
+        data=DataConfig(user_col="user_id", item_col="item_id", categorical=["user_id", "item_id"]),
+        tasks=[TaskSpec("channel", "regression")],
+    )
+    [note] = validate(config, frame)
+    assert note.startswith(f"column 'channel': it holds {said}")
+    if values == (1, 2):
+        assert "`--label 'channel_2=channel == 2'`" in note

@@ -193,14 +193,19 @@ def test_movielens_double_colon_file_is_read_with_its_four_columns():
     assert "delimiter detected: '::'" in table.notes
 
 
-def test_movielens_double_colon_file_without_a_header_asks_for_one():
+def test_movielens_double_colon_file_without_a_header_asks_for_names():
+    data = b"1::1193::5::978300760\n1::661::3::978302109\n2::1357::5::978298709\n"
     with pytest.raises(MtlrecError) as caught:
-        read_table(b"1::1193::5::978300760\n1::661::3::978302109\n2::1357::5::978298709\n", "ratings.dat")
+        read_table(data, "ratings.dat")
 
     assert caught.value.message == (
         "ratings.dat: the first line looks like data, not column names (1, 1193, 5, 978300760): add a header line "
-        "naming the columns"
+        "naming the columns, or name them where the file is read (on Data: Name the columns; CLI: --names "
+        "user_id,item_id,…)"
     )
+    assert caught.value.fields == 4  # the Data page's form offers four names
+    named = read_table(data, "ratings.dat", names=["user_id", "item_id", "rating", "timestamp"])
+    assert named.frame["item_id"].tolist() == [1193, 661, 1357]
 
 
 def test_european_numbers_with_thousands_dots_and_a_decimal_comma_are_numbers():
