@@ -316,8 +316,16 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
                 print(f"note: {note}")
         for leak in leaks:
             if leak.column not in chosen:
-                print(f"note: column '{leak.column}' is not used: {leak.reason()}; name it with --categorical or "
-                      "--numeric to use it")  # fmt: skip
+                # A task inference proposed and --tasks left out: the column is another outcome of the same event.
+                elsewhere = [t for t in leak.tasks if t not in config.task_names]
+                aside = (
+                    f" ({', '.join(repr(t) for t in elsewhere)} {'is' if len(elsewhere) == 1 else 'are'} not among "
+                    "this run's tasks: a column recorded with that outcome is kept out all the same)"
+                    if elsewhere
+                    else ""
+                )
+                print(f"note: column '{leak.column}' is not used: {leak.reason()}{aside}; name it with --categorical "
+                      "or --numeric to use it")  # fmt: skip
         # A label-named column that is no label (watch_time written 0:11 or 12.5 s) is no feature either: said, as
         # `infer` says it, with how to convert it.
         for column, reason in proposal.ignored.items():

@@ -1000,3 +1000,26 @@ def test_a_file_without_a_header_trains_with_names_and_its_config_reads_it_again
 
     assert main([*args[:2], "--names", "user_id,item_id", "--tasks", "click", "--out", str(tmp_path / "x")]) == 2
     assert f"but the rows have {frame.shape[1]} fields" in capsys.readouterr().err
+
+
+def test_a_column_kept_out_for_a_task_not_in_the_run_says_that_task_is_not_among_them(tmp_path, capsys):
+    # KuaiRand's is_profile_enter is set aside for profile_stay_time, which --tasks is_click leaves out: the note
+    # named a task the run did not have, with no word on why the column stays out (an audit).
+    rng = np.random.default_rng(7)
+    n = 3000
+    follow = (rng.random(n) < 0.2).astype(int)
+    frame = pd.DataFrame(
+        {
+            "user_id": rng.integers(0, 300, n),
+            "video_id": rng.integers(0, 200, n),
+            "is_click": rng.integers(0, 2, n),
+            "is_follow": follow,
+            "follow_source": np.where(follow == 1, rng.choice(["feed", "profile"], n), "none"),
+        }
+    )
+    frame.to_csv(tmp_path / "log.csv", index=False)
+    args = ["train", str(tmp_path / "log.csv"), "--tasks", "is_click", "--size", "tiny", "--epochs", "1", "--quiet"]
+    assert main([*args, "--out", str(tmp_path / "run")]) == 0
+    out = capsys.readouterr().out
+    assert "note: column 'follow_source' is not used: may leak the label" in out
+    assert "('is_follow' is not among this run's tasks: a column recorded with that outcome is kept out" in out
