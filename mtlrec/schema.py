@@ -1269,7 +1269,40 @@ def label_hint(frame: pd.DataFrame) -> str:
                 f"{how_to('label', str(column), f'== {_quoted_text(values[-1])}', name=_new_label_name(values[-1]))}) and "
                 f"name those{_PER_PAIR}"
             )
-    return binary_columns_hint(frame) or _rating_hint(frame) or POSITIVES_ONLY
+    return _matrix_hint(frame) or binary_columns_hint(frame) or _rating_hint(frame) or POSITIVES_ONLY
+
+
+# Stems of numbered feature columns (f1, feature_12, emb_3, pca_1, dim_5...), not of items.
+_FEATURE_STEMS = {"feature", "feat", "col", "column", "var", "emb", "embedding", "dim", "pca", "comp", "component",
+                  "num", "numeric", "cat", "categorical", "field", "attr", "x", "v", "vec", "hist", "lag", "week",
+                  "day", "month", "year", "hour", "q", "question", "score", "pixel", "band", "bin"}  # fmt: skip
+MATRIX_COLUMNS = 10  # numbered columns of numbers (joke_1, joke_2...) from which a table is a user x item matrix
+
+
+def _matrix_hint(frame: pd.DataFrame) -> str:
+    """For a file with no label recognised: many numeric columns named one stem and a number (Jester's joke_1 ...
+    joke_100, a ratings matrix of one row per user) are items, not features: how to reshape it to one row per user
+    and item; '' when there are none."""
+    stems: dict[str, list[str]] = {}
+    for column in frame.columns:
+        found = re.fullmatch(r"(.*?\D)?(\d+)", str(column))
+        if found and pd.api.types.is_numeric_dtype(frame[column].dtype):
+            stems.setdefault(found.group(1) or "", []).append(str(column))
+    stem, columns = max(stems.items(), key=lambda item: len(item[1]), default=("", []))
+    word = re.sub(r"[^a-z]", "", stem.lower())
+    if len(columns) < MATRIX_COLUMNS or len(word) < 3 or word in _FEATURE_STEMS:
+        return ""  # f1...f50, I1...I13, emb_0...emb_63: features
+    others = [str(c) for c in frame.columns if str(c) not in columns]
+    user = next((c for c in others if _id_named(c)), None)
+    keep = f"id_vars=[{user!r}], " if user else ""
+    index = "" if user else ".reset_index(names='user')"
+    return (
+        f"; its {len(columns)} columns {columns[0]} … {columns[-1]} look like one item each, with a value per user "
+        f"(a user x item matrix, as Jester's ratings): make it one row per user and item, with the value as a label "
+        f"column, e.g. with pandas: df{index}.melt({keep or 'id_vars=[' + repr('user') + '], '}value_vars=[c for c in df.columns if "
+        f"c.startswith({stem!r})], var_name='item', value_name='rating').dropna().to_csv('ratings.csv', index=False), "
+        "then drop the rows of a code for missing, if the matrix has one (Jester's 99)"
+    )
 
 
 def _rating_hint(frame: pd.DataFrame) -> str:

@@ -1386,3 +1386,20 @@ def test_a_regression_label_of_two_values_says_a_binary_task_may_fit(values, sai
     assert note.startswith(f"column 'channel': it holds {said}")
     if values == (1, 2):
         assert "`--label 'channel_2=channel == 2'`" in note
+
+
+def test_a_user_by_item_matrix_without_a_label_says_how_to_make_one_row_per_user_and_item(tmp_path):
+    # Jester's wide file (one row per user, joke_1 ... joke_100) was called a log of positives only.
+    from mtlrec.schema import label_hint
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({f"joke_{j}": rng.uniform(-10, 10, 30).round(2) for j in range(1, 21)})
+    frame.insert(0, "num_rated", 20)
+    hint = label_hint(frame)
+    assert "its 20 columns joke_1 … joke_20 look like one item each" in hint
+    code = hint.split("with pandas: ")[1].split(", then drop the rows")[0]
+    exec(code.replace("'ratings.csv'", repr(str(tmp_path / "r.csv"))), {"df": frame, "pd": pd})  # as pasted
+    long = pd.read_csv(tmp_path / "r.csv")
+    assert len(long) == 30 * 20 and list(long.columns) == ["user", "item", "rating"]
+    features = pd.DataFrame({f"f{j}": rng.random(30) for j in range(20)} | {"emb_1": rng.random(30)})
+    assert "look like one item each" not in label_hint(features)
