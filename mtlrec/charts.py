@@ -67,7 +67,7 @@ def task_colors(tasks: Sequence[Task]) -> dict[str, str]:
     return {_name(t): PALETTE[i % len(PALETTE)] for i, t in enumerate(tasks)}
 
 
-def _words(column: str) -> str:
+def words(column: str) -> str:
     """'val_auc' -> 'validation AUC', 'click/val_auc' -> 'click validation AUC': column names for people."""
     head, _, part = column.rpartition("/")
     split = "validation" if part.startswith("val_") else "train" if part.startswith("train_") else ""
@@ -709,7 +709,7 @@ def compare_metrics(
 def overlay_curves(histories: Mapping[str, pd.DataFrame], task: Task, column: str) -> go.Figure:
     """One line per run of history[f"{task}/{column}"] by epoch (e.g. column "val_auc")."""
     name, notes, fig, epochs = _name(task), [], go.Figure(), []
-    key, word = f"{_name(task)}/{column}", _words(column)
+    key, word = f"{_name(task)}/{column}", words(column)
     for label, history in histories.items():
         frame = _frame(history)
         if "epoch" in frame.columns:
@@ -759,10 +759,10 @@ def parallel_weights(table: pd.DataFrame, weight_columns: Sequence[str], metric_
     if present and len(complete):
         line = dict(color=FRONT)
         if colour_by:
-            colorbar = dict(title=dict(text=_words(colour_by)))
+            colorbar = dict(title=dict(text=words(colour_by)))
             line = dict(color=complete[colour_by].to_numpy(), colorscale="Viridis", showscale=True, colorbar=colorbar)
         dimensions = [
-            dict(label=_words(c), values=complete[c].to_numpy(), tickformat=_tick_format(complete[c].to_numpy()))
+            dict(label=words(c), values=complete[c].to_numpy(), tickformat=_tick_format(complete[c].to_numpy()))
             for c in present
         ]
         fig.add_parcoords(line=line, dimensions=dimensions, labelangle=0 if len(present) <= 6 else -20)

@@ -5,6 +5,7 @@ from ui.frame import guard
 guard("runs")
 
 import hashlib  # noqa: E402
+import math  # noqa: E402
 from datetime import datetime  # noqa: E402
 
 import pandas as pd  # noqa: E402
@@ -148,6 +149,26 @@ def file_reader(run_id: str, name: str):
     return (lambda: path.read_bytes()) if path.is_file() else None
 
 
+def metric_deltas(metrics: dict[str, dict], metric_by_task: dict[str, str]) -> pd.DataFrame:
+    """One row per run: each task's chosen metric and its difference from the first run's (the bars' numbers, which
+    bars from 0 hide when runs differ in the third decimal)."""
+    from mtlrec.metrics import higher_is_better
+
+    first = next(iter(metrics.values()), {})
+    rows = []
+    for label, tasks in metrics.items():
+        row = {"run": label}
+        for task, metric in metric_by_task.items():
+            value = (tasks or {}).get(task, {}).get(metric)
+            base = (first or {}).get(task, {}).get(metric)
+            number = float(value) if isinstance(value, int | float) else math.nan
+            arrow = "↑" if higher_is_better(metric) else "↓"
+            row[f"{task} {metric} {arrow}"] = number
+            row[f"Δ {task} {metric}"] = number - float(base) if isinstance(base, int | float) else math.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def run_labels(rows: list[dict]) -> dict[str, str]:
     """Run id -> its name on charts, with the id added where two runs share a name."""
     names = [r["name"] for r in rows]
@@ -195,6 +216,20 @@ def compare(selected: list[dict]) -> None:
         metric_by_task[name] = column.selectbox(fmt.md(name), options, index=index, key=f"runs_metric_{name}")
     metrics = {label: run.metrics["tasks"] for label, run in loaded.items()}
     st.plotly_chart(charts.compare_metrics(metrics, metric_by_task), width="stretch")
+    first, deltas = next(iter(metrics)), metric_deltas(metrics, metric_by_task)
+    st.dataframe(
+        deltas,
+        hide_index=True,
+        column_config={
+            c: st.column_config.NumberColumn(format="%+.4f" if c.startswith("Δ") else "%.4f")
+            for c in deltas.columns[1:]
+        },
+    )
+    st.caption(
+        f"Δ: each run's value minus the first selected run's ({fmt.md(first)}); ↑ higher is better, ↓ lower is "
+        "better. Differences in the third decimal can be noise: Results' *Compare with single-task* gives the noise "
+        "of a gain on the test rows."
+    )
 
     st.markdown("**Learning curves overlaid**")
     histories = {label: run.history for label, run in loaded.items()}
@@ -206,7 +241,7 @@ def compare(selected: list[dict]) -> None:
         st.info(f"No run recorded learning curves for {fmt.md(task)}.")
         return
     default = curves.index("val_loss") if "val_loss" in curves else 0
-    column = right.selectbox("Curve", curves, index=default, key="runs_curve_column")
+    column = right.selectbox("Curve", curves, index=default, key="runs_curve_column", format_func=charts.words)
     st.plotly_chart(charts.overlay_curves(histories, tasks[task], column), width="stretch")
 
 

@@ -133,6 +133,13 @@ def test_two_selected_runs_are_compared_bar_by_bar(app, saved):
     assert bars["data"][0]["y"] == pytest.approx(
         [metrics["balanced"]["click"]["auc"], metrics["like heavy"]["click"]["auc"]]
     )
+    # The bars' numbers with their differences from the first run: bars from 0 hid a third-decimal gap (an audit).
+    table = next(d.value for d in app.dataframe if "Δ click auc" in d.value.columns)
+    assert table["run"].tolist() == ["balanced", "like heavy"]
+    assert table["Δ click auc"].tolist() == pytest.approx(
+        [0.0, metrics["like heavy"]["click"]["auc"] - metrics["balanced"]["click"]["auc"]]
+    )
+    assert "watch_time rmse ↓" in table.columns
     curves = figure(app, "by epoch")
     assert [trace["name"] for trace in curves["data"]] == ["balanced", "like heavy"]
     lines = figure(app, "Loss weights")
