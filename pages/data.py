@@ -7,6 +7,7 @@ guard("data")
 import dataclasses  # noqa: E402
 import hashlib  # noqa: E402
 import logging  # noqa: E402
+import re  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
@@ -393,6 +394,18 @@ FIX_LEAKS = "schema_fix_leaks"  # new label -> the features set aside because th
 FIX_FEATURES = "schema_fix_features"  # new label -> (the feature it is made from, its role), given back on removal
 
 
+def advised_column(texts: list[str], frame: pd.DataFrame) -> str | None:
+    """The first column named by a problem or note that advises a fix ("column 'like' has 1,127 missing values …
+    on Data: Fix the rows"), for the fix form's first choice; None when none does."""
+    for text in texts:
+        if "Fix the rows" not in text:
+            continue
+        for name in re.findall(r"column '((?:[^']|'(?! ))+)'", text):
+            if name in frame.columns:
+                return name
+    return None
+
+
 def fix_rows(config: ExperimentConfig, frame: pd.DataFrame, problems: list[str], notes: list[str]) -> None:
     """Fixes to the rows (mtlrec.fixes): drop rows, fill missing values, make a 0/1 label from a column. They are
     kept in the experiment (data.fixes) and applied wherever its data is read, so a browser is enough to act on the
@@ -437,6 +450,8 @@ def fix_rows(config: ExperimentConfig, frame: pd.DataFrame, problems: list[str],
             )  # fmt: skip
             column = None
         else:
+            if "schema_fix_column" not in st.session_state and (flagged := advised_column(problems + notes, frame)):
+                st.session_state["schema_fix_column"] = flagged  # the column validation asks to fix, not the first
             column = next(cols).selectbox(
                 "Column" if action != "label" else "From column", list(frame.columns), key="schema_fix_column"
             )

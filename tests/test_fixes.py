@@ -348,6 +348,8 @@ def test_data_page_a_missing_label_is_fixed_in_the_browser_and_a_new_label_made_
     assert _experiment(at).task_names == ["rating"]
     assert any("'rating' (task) has missing values in 60 rows" in e.value for e in at.error)
     assert any(x.label == "Fix the rows" for x in at.expander)
+    # The form starts at the column validation flags, not at the file's first column (an audit).
+    assert at.selectbox(key="schema_fix_column").value == "rating"
 
     at = _fix(at, "Drop rows", "rating", "is missing")
     assert not at.error and [s.value for s in at.success][0].startswith("Ready to train: 1 task")
