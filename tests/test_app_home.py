@@ -67,7 +67,7 @@ def test_loading_the_synthetic_sample_makes_it_the_dataset_at_once(app):
     # The sidebar is drawn before the page: it must be redrawn in this same run, not on the next click.
     assert f"**{title}**" in sidebar_text(app)
     assert f"{rows} rows" in sidebar_text(app)
-    assert [c.value for c in app.sidebar.caption] == ["Dataset", "Run"]  # redrawn in place, not added twice
+    assert [c.value for c in app.sidebar.caption] == ["Dataset", "Latest training"]  # redrawn in place, not added twice
     assert metrics(app)["Dataset"] == title and metrics(app)["Rows"] == rows
     assert app.session_state[state.DATASET]["kind"] == "sample"
     assert "Loaded the synthetic sample" in [t.value for t in app.toast]

@@ -93,8 +93,9 @@ def job_line(job, live: bool = False) -> None:
     elif snap.elapsed:
         line += f" · {fmt.seconds(snap.elapsed)}"
     st.markdown(line)
+    name = getattr(job, "name", None)  # a baseline trained from Results is named so: not the run Results shows
     if snap.run_id:
-        st.caption(f"run `{snap.run_id}`")
+        st.caption(f"{fmt.md(name) + ' · ' if name else ''}run `{snap.run_id}`")
 
 
 def sidebar(slot=None):
@@ -116,7 +117,7 @@ def sidebar(slot=None):
             )
         else:
             st.markdown("None yet: load a sample or upload a file on **Home** or **Data**.")
-        st.caption("Run")
+        st.caption("Latest training")
         holder = session_jobs()
         if holder.job is not None:
             # A fragment of its own, refreshed while the job runs, on whatever page is open (a page's own live panel
