@@ -619,6 +619,15 @@ def recommendation_bars(top: pd.DataFrame, tasks: Sequence[TaskSpec]) -> go.Figu
     y_title = "score (probability; regression standardised)"
     fig = _layout(fig, title, "item (rank order)", None, "score", notes)
     fig.update_yaxes(title_text=y_title, **({"secondary_y": False} if fused else {}))
+    # The bars' axis from its values with room above and below: beside a second axis, Plotly's own range cut the
+    # tallest bars at their top when a task scored every item alike (a constant 0.42 drawn as 0.40).
+    heights = np.concatenate([np.asarray(bar.y, dtype=float) for bar in fig.data if bar.type == "bar"] or [[]])
+    heights = heights[np.isfinite(heights)]
+    if len(heights):
+        low, high = min(0.0, float(heights.min())), max(0.0, float(heights.max()))
+        room = 0.08 * ((high - low) or 1.0)
+        fig.update_yaxes(range=[low - (room if low < 0 else 0.0), high + room],
+                         **({"secondary_y": False} if fused else {}))  # fmt: skip
     return fig
 
 

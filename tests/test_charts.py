@@ -254,6 +254,9 @@ def test_recommendation_bars_group_task_scores_by_item_in_rank_order_with_fused_
     assert fig.data[3].yaxis == "y2" and fig.layout.yaxis2.title.text == "fused score"
     assert [t.marker.color for t in fig.data[:3]] == list(charts.task_colors(TASKS).values())
     assert list(top["rank"]) == [2, 1, 3]  # input untouched
+    # Every bar fits its axis, with room: a task scoring every item 0.42 was cut at the axis' top (an audit).
+    low, high = fig.layout.yaxis.range
+    assert low < -0.2 and high > 0.8 and high - 0.8 == pytest.approx(0.08 * 1.0)
 
 
 def test_compare_metrics_draws_one_subplot_per_task_and_one_bar_per_run() -> None:
