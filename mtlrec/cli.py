@@ -182,7 +182,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     rec = sub.add_parser("recommend", help="top-K items for a user from a trained run folder")
     rec.add_argument("--run", required=True, help="a folder written by `train --out`")
-    rec.add_argument("--user", required=True)
+    who = rec.add_mutually_exclusive_group(required=True)
+    who.add_argument("--user", help="the user to recommend to")
+    who.add_argument(
+        "--all-users", action="store_true",
+        help="top-K for every user, as CSV (user, rank, item, per-task scores, fused score) to --out or stdout",
+    )  # fmt: skip
+    rec.add_argument("--out", help="with --all-users: the CSV file to write (default: print it)")
     rec.add_argument("--data", help="the run's data file, where it is now (default: the path in the run's config)")
     rec.add_argument("--k", type=int, default=10)
     rec.add_argument(
@@ -735,8 +741,10 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     recommender = Recommender(model, encoder, run.config, frame)
     if note := recommender.untrained_note():
         print(f"note: {note}", file=sys.stderr)
-    user = _match_user(frame[run.config.data.user_col], args.user)
     fusion = _pairs(args.fusion, float, "--fusion")  # the tasks not named keep their default weight (is_hate's -1)
+    if args.all_users:
+        return _recommend_all(recommender, args, fusion)
+    user = _match_user(frame[run.config.data.user_col], args.user)
     top = recommender.recommend(user, k=args.k, fusion=fusion, exclude_seen=not args.include_seen)
     if fusion is not None and not any(recommender.fusion_weights(fusion).values()):
         print("warning: every fusion weight is 0, so the order is arbitrary: give a task a weight > 0", file=sys.stderr)
@@ -744,6 +752,30 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         print(f"user {user!r} has interacted with every item: nothing is left to recommend (add --include-seen)")
         return 0
     print(top.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    return 0
+
+
+def _recommend_all(recommender, args: argparse.Namespace, fusion: dict | None) -> int:
+    """recommend --all-users: every user's top-K as CSV, to --out or stdout, with progress on stderr."""
+    from mtlrec.runs import atomic_write_text
+
+    out = Path(args.out) if args.out else None
+    if out is not None and (out.is_dir() or not out.parent.is_dir()):
+        raise MtlrecError(f"--out {args.out}: give a CSV file in an existing folder")
+    started = time.perf_counter()
+
+    def progress(done: int, total: int) -> None:
+        print(f"\rscored {done:,} of {total:,} users", end="", file=sys.stderr, flush=True)
+
+    table = recommender.recommend_all(k=args.k, fusion=fusion, exclude_seen=not args.include_seen, progress=progress)
+    print(file=sys.stderr)
+    if out is None:
+        table.to_csv(sys.stdout, index=False, float_format="%.6g")
+        return 0
+    atomic_write_text(out, table.to_csv(index=False, float_format="%.6g"))
+    users = table.iloc[:, 0].nunique()
+    print(f"wrote the top {args.k} of {users:,} users ({len(table):,} rows) to {out} in "
+          f"{time.perf_counter() - started:.1f} s")  # fmt: skip
     return 0
 
 

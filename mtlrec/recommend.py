@@ -8,7 +8,7 @@ predictions for regression tasks, so fusion weights a_j in sum_j a_j * s_j act o
 from __future__ import annotations
 
 import numbers
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
@@ -19,7 +19,7 @@ from scipy.stats import f as f_distribution  # scikit-learn depends on SciPy
 from torch import nn
 
 from mtlrec import fmt
-from mtlrec.config import ExperimentConfig, RecommendColumns, TaskSpec
+from mtlrec.config import ExperimentConfig, RecommendColumns, TaskSpec, free_name
 from mtlrec.encode import Encoder
 from mtlrec.errors import MtlrecError
 from mtlrec.fixes import apply_fixes
@@ -190,6 +190,9 @@ def fuse(
     out = out.iloc[top].reset_index(drop=True)
     out.insert(0, columns.rank, np.arange(1, len(out) + 1))
     return out
+
+
+BATCH_ROWS = 500_000  # user x item rows scored at once by Recommender.recommend_all (a few hundred MB at most)
 
 
 class Recommender:
@@ -382,3 +385,63 @@ class Recommender:
         k = top_k(k)
         fusion = self.fusion_weights(fusion)
         return fuse(self.score(user, candidates), fusion, k, exclude_seen, self.columns)
+
+    def recommend_all(
+        self,
+        k: int = 10,
+        fusion: Mapping[str, float] | None = None,
+        exclude_seen: bool = True,
+        users: list | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> pd.DataFrame:
+        """Top-k items for every user (or `users`), as recommend() ranks them for each, in one table: user, rank, item,
+        per-task scores and the fused score. Users are scored many at a time (about BATCH_ROWS user x item rows per
+        model call) instead of one call per user; `progress(done, total)` is called after each batch of users."""
+        k = top_k(k)
+        weights = self.fusion_weights(fusion)
+        users = self.users() if users is None else list(users)
+        own, n_items = self.columns, len(self.items)
+        taken = {own.item, own.rank, own.fused, *self.config.task_names, *own.values.values()}
+        user_column = free_name(str(self.user_col), taken)  # the user's id column, named as in the data
+        item_ids = self.items[self.item_col].to_numpy()
+        position, interacted = pd.Index(item_ids), self.frame[self.item_col].to_numpy()
+        per = max(1, BATCH_ROWS // max(n_items, 1))
+        parts = []
+        for start in range(0, len(users), per):
+            chunk = users[start : start + per]
+            latest = [self._rows_of(user)[-1] for user in chunk]
+            rows = self.frame.iloc[np.repeat(latest, n_items)].reset_index(drop=True)
+            for c in self.items.columns:
+                rows[c] = np.tile(self.items[c].to_numpy(), len(chunk))
+            raw = predict_raw(self.model, self.encoder.transform(rows, labels=False), self.device)
+            values = self.encoder.to_label_scale(raw)
+            scores = {}
+            for j, task in enumerate(self.config.tasks):  # as score(): probabilities, standardised regression values
+                scores[task.name] = (values[:, j] if task.type == "binary" else raw[:, j].astype(np.float64)).reshape(
+                    len(chunk), n_items
+                )
+            fused = np.zeros((len(chunk), n_items))
+            for task, weight in weights.items():  # as fuse(), term by term
+                if weight:
+                    fused += float(weight) * scores[task].astype(float)
+            for i, user in enumerate(chunk):
+                keep = np.ones(n_items, dtype=bool)
+                if exclude_seen:
+                    seen = position.get_indexer(pd.unique(interacted[self._rows_of(user)]))
+                    keep[seen[seen >= 0]] = False
+                candidates = np.flatnonzero(keep)
+                top = candidates[np.argsort(-fused[i, candidates], kind="stable")[:k]]
+                part = {user_column: np.repeat(np.array([user], dtype=object), len(top))}
+                part[own.rank] = np.arange(1, len(top) + 1)
+                part[own.item] = item_ids[top]
+                for j, task in enumerate(self.config.tasks):
+                    part[task.name] = scores[task.name][i, top]
+                    if task.type == "regression":
+                        part[own.values[task.name]] = values[i * n_items + top, j]
+                part[own.fused] = fused[i, top]
+                parts.append(pd.DataFrame(part))
+            if progress is not None:
+                progress(min(start + per, len(users)), len(users))
+        if not parts:
+            return pd.DataFrame(columns=[user_column, own.rank, own.item, *self.config.task_names, own.fused])
+        return pd.concat(parts, ignore_index=True)

@@ -286,7 +286,35 @@ def ranking(scores: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str]) ->
     table, column_config = top_table(top, tasks, exclude_seen)
     st.dataframe(table, column_config=column_config, hide_index=True)
     st.caption(f"Re-ranked {len(scores):,} items in {elapsed * 1000:.1f} ms.")
+    every_user(k, fusion, exclude_seen)
     bars.plotly_chart(charts.recommendation_bars(top, tasks), width="stretch")
+
+
+ALL_USERS_ROWS = 20_000_000  # users x items scored for the page's every-user download (about 20 s); beyond, the CLI
+
+
+def every_user(k: int, fusion: dict[str, float], exclude_seen: bool) -> None:
+    """A download of every user's top-K with these settings, computed when clicked (recommend_all: users scored in
+    batches); too many users x items for a click says to use the CLI."""
+    rows = len(recommender.users()) * len(recommender.items)
+    command = f"python -m mtlrec recommend --run RUN --all-users --k {k} --out top.csv"
+    st.download_button(
+        f"Top {k} for every user (CSV)",
+        data=lambda: recommender.recommend_all(k, fusion, exclude_seen).to_csv(index=False).encode(),
+        file_name=f"{run_id}_top{k}_every_user.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+        key="recommend_every_user",
+        disabled=rows > ALL_USERS_ROWS,
+        help=(
+            f"{len(recommender.users()):,} users × {len(recommender.items):,} items, with the fusion weights and "
+            "*Hide seen items* above: user, rank, item, each task's score and the fused score. Computed when clicked."
+            if rows <= ALL_USERS_ROWS
+            else f"{rows:,} user × item scores are too many for a click here: use the CLI (`{command}`, with the "
+            "run's folder from Runs' download or `train --out`)."
+        ),
+    )
 
 
 st.title("Recommend")

@@ -143,6 +143,10 @@ def test_page_shows_the_most_active_user_history_and_top_k_by_fused_score(lab: L
 
     at.slider(key="recommend_k").set_value(5).run()
     assert len(top_table(at)) == 5
+    # Every user's top-K as one CSV, computed when clicked (recommend_all, tested against recommend per user).
+    [every] = [b for b in at.get("download_button") if b.proto.id.endswith("recommend_every_user")]
+    assert every.proto.label == "Top 5 for every user (CSV)" and not every.proto.disabled
+    assert f"{len(lab.recommender.users()):,} users × 120 items" in every.proto.help
 
 
 def test_weighting_one_task_only_ranks_by_that_tasks_score(lab: Lab):

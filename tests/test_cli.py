@@ -1023,3 +1023,24 @@ def test_a_column_kept_out_for_a_task_not_in_the_run_says_that_task_is_not_among
     out = capsys.readouterr().out
     assert "note: column 'follow_source' is not used: may leak the label" in out
     assert "('is_follow' is not among this run's tasks: a column recorded with that outcome is kept out" in out
+
+
+def test_recommend_all_users_writes_every_users_top_k_as_csv(small_file, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", str(small_file), "--size", "tiny", "--epochs", "1", "--quiet", "--out", str(out)]) == 0
+    capsys.readouterr()
+    top = tmp_path / "top.csv"
+    assert main(["recommend", "--run", str(out), "--all-users", "--k", "3", "--out", str(top)]) == 0
+    users = pd.read_csv(small_file)["user_id"].nunique()  # the sample's 200 users drawn: those with rows
+    assert capsys.readouterr().out.startswith(f"wrote the top 3 of {users} users ({3 * users} rows) to")
+    table = pd.read_csv(top)
+    assert list(table.columns[:3]) == ["user_id", "rank", "item"] and len(table) == 3 * users
+    user = table["user_id"].iloc[0]
+    assert main(["recommend", "--run", str(out), "--user", str(user), "--k", "3"]) == 0
+    printed = capsys.readouterr().out
+    for item in table.loc[table["user_id"] == user, "item"]:
+        assert f" {item} " in f" {printed} ".replace("\n", " ")
+    assert main(["recommend", "--run", str(out), "--all-users", "--out", str(tmp_path / "none" / "x.csv")]) == 2
+    with pytest.raises(SystemExit) as usage:  # argparse: one or the other
+        main(["recommend", "--run", str(out), "--user", str(user), "--all-users"])
+    assert usage.value.code == 2

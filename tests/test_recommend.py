@@ -310,3 +310,27 @@ def test_items_the_model_never_trained_on_are_not_ranked_and_not_taken_as_candid
     config.data.categorical = [c for c in config.data.categorical if c != "item_id"]
     result = run_experiment(config, frame)
     assert Recommender(result.model, result.encoder, config, frame).untrained_items == []
+
+
+@pytest.mark.parametrize("exclude_seen", [True, False])
+def test_top_k_for_every_user_ranks_as_recommend_does_for_each(interactions, make_config, monkeypatch, exclude_seen):
+    # An analyst's export: only one user's top-K could be downloaded. Users are scored in batches (3 of them here).
+    import mtlrec.recommend
+
+    config = make_config(epochs=1)
+    result = run_experiment(config, interactions)
+    recommender = Recommender(result.model, result.encoder, config, interactions)
+    users = recommender.users()[:7]
+    monkeypatch.setattr(mtlrec.recommend, "BATCH_ROWS", 3 * len(recommender.items))
+    done = []
+    fusion = {"click": 2.0, "like": 0.5}
+    table = recommender.recommend_all(k=4, fusion=fusion, exclude_seen=exclude_seen, users=users,
+                                      progress=lambda n, total: done.append((n, total)))  # fmt: skip
+    assert done == [(3, 7), (6, 7), (7, 7)]
+    assert list(table.columns[:3]) == ["user_id", "rank", "item"]
+    for user in users:
+        one = recommender.recommend(user, k=4, fusion=fusion, exclude_seen=exclude_seen)
+        mine = table[table["user_id"] == user].reset_index(drop=True)
+        assert mine["item"].tolist() == one["item"].tolist() and mine["rank"].tolist() == [1, 2, 3, 4]
+        for column in ("click", "like", "watch_time", "watch_time_value", "fused"):
+            np.testing.assert_allclose(mine[column].to_numpy(float), one[column].to_numpy(float), rtol=1e-5)
