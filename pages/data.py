@@ -286,10 +286,17 @@ def schema_editor(config: ExperimentConfig, frame: pd.DataFrame, distinct: dict)
         column_config={
             "distinct": st.column_config.NumberColumn("distinct", format="localized"),
             "role": st.column_config.SelectboxColumn("role", options=ROLES, required=True),
+            # Filled for every column (what a feature would get as a label), used for labels only: the header says
+            # so, as a feature row's "binary" read as a setting applied to it (an audit).
             "task type": st.column_config.SelectboxColumn(
-                "task type", options=TASK_TYPES, required=True, help="For labels: binary (0/1) or regression"
+                "task type (if label)",
+                options=TASK_TYPES,
+                required=True,
+                help="Used when the role is label: binary (0/1) or regression. A feature's shows what it would get.",
             ),
-            "log1p": st.column_config.CheckboxColumn("log1p", help="Regression labels: train on log(1 + y)"),
+            "log1p": st.column_config.CheckboxColumn(
+                "log1p (if label)", help="Regression labels: train on log(1 + y). Ignored for features."
+            ),
         },
     )
     new, notes = apply_schema(config, user, item, time, st.session_state["schema_ids"], edited, aside)
