@@ -136,8 +136,16 @@ def task_conflict(run) -> None:
     columns = [str(c) for c in history.columns]
     weights_cell, norms_cell = st.columns(2)
     with weights_cell:
-        st.plotly_chart(charts.effective_weights(history, tasks), width="stretch", key="results_weights")
-        st.caption(CONFLICT_CAPTIONS["weights"])
+        if run.config.weighting.method == "fixed":
+            # Fixed weights draw flat lines on top of each other (equal weights: one line shows): said instead.
+            shown = ", ".join(f"{fmt.md(t.name)} {t.weight:g}" for t in tasks)
+            st.info(
+                f"Fixed loss weights ({shown}): the same in every epoch. Uncertainty weighting, GradNorm or DWA on "
+                "**Train** change them while training, and this panel then draws them by epoch."
+            )
+        else:
+            st.plotly_chart(charts.effective_weights(history, tasks), width="stretch", key="results_weights")
+            st.caption(CONFLICT_CAPTIONS["weights"])
     recorded = any(c.endswith("/grad_norm") for c in columns)
     with norms_cell:
         if model.kind == "single_task":

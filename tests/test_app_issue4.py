@@ -307,3 +307,12 @@ def test_while_the_session_trains_compare_waits_for_its_turn(home, results, monk
     at.selectbox(key="results_run").set_value(other).run()
     assert at.button(key="results_compare").disabled is True
     assert "one job per session" in texts(at)
+
+
+def test_fixed_loss_weights_are_said_not_drawn_as_flat_lines(home, results):
+    # Equal fixed weights drew four lines at 1 on top of each other: one colour showed (an audit).
+    plain = results["plain"]
+    fixed = dataclasses.replace(plain, config=dataclasses.replace(plain.config, weighting=WeightingConfig()))
+    at, _ = open_results(home, fixed, "fixed")
+    assert not [title for title in titled(at) if title.startswith("Effective task weights")]
+    assert "Fixed loss weights (click 1, like 1, purchase 1, watch_time 1): the same in every epoch" in texts(at)
