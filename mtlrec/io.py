@@ -1103,17 +1103,19 @@ def _double_colons(text: str) -> bool:
     return count > 0 and sum(ln.count("::") == count for ln in lines) > len(lines) / 2
 
 
-def _parse(text: str, delimiter: str, name: str) -> tuple[pd.DataFrame, list[str], str, list[str]]:
-    """The text read by pandas after the header's checks: the frame, the header's fields as written, how its quotes
-    were read (a key of _QUOTING), and notes."""
+def _parse(text: str, delimiter: str, name: str, named: bool = False) -> tuple[pd.DataFrame, list[str], str, list[str]]:
+    """The text read by pandas after the header's checks (not when the header line holds names given, `named`: a
+    name 2019 or 1 is then a name): the frame, the header's fields as written, how its quotes were read (a key of
+    _QUOTING), and notes."""
     notes = []
     try:
         header = _header(text, delimiter, name)
         written = sum(bool(h) for h in header)
-        if written <= 1 or written < len(header):  # one text, or an empty name
-            _refuse_title(text, delimiter, name)
-        _check_header_is_names(header, text, delimiter, name)
-        _check_name_lengths(header, text, delimiter, name)
+        if not named:
+            if written <= 1 or written < len(header):  # one text, or an empty name
+                _refuse_title(text, delimiter, name)
+            _check_header_is_names(header, text, delimiter, name)
+            _check_name_lengths(header, text, delimiter, name)
         _check_names([h or f"\0{i}" for i, h in enumerate(header)], name)  # empty names: see _drop_unnamed_empty
         quotes = "rfc"
         try:
@@ -1149,21 +1151,6 @@ def _parse(text: str, delimiter: str, name: str) -> tuple[pd.DataFrame, list[str
     return frame, header, quotes, notes
 
 
-def _misread_values(lines: list[str], delimiter: str) -> Iterator[tuple[int, str]]:
-    """(line number, value) of the values RFC 4180 reads wrongly in a file that quotes none (one opening with a
-    quote it does not end with, '"Heroes'), then of every value holding a quote."""
-    for opening in (True, False):
-        for number, line in enumerate(lines[1:], start=2):
-            for value in line.rstrip("\r").split(delimiter) if '"' in line else ():
-                if (
-                    value.startswith('"')
-                    and (len(value) == 1 or not value.endswith('"'))
-                    or not opening
-                    and '"' in value
-                ):
-                    yield number, value
-
-
 # How a file's quotes are read: as RFC 4180 has them (a quote opens a value that runs to the closing quote, over
 # delimiters and line breaks), with \" inside quoted values (MySQL, Hive, Spark), or as plain characters, in a file
 # that quotes no value but has values holding quotes (a tab-separated log of song titles: "Heroes" (Live)). Only
@@ -1179,15 +1166,18 @@ def _read_unquoted(
     """The table read with quotes as plain characters, its quoting ("none") and a note, when the file quotes no value
     but some values hold quotes that RFC 4180 reads wrongly: a lone quote opening a value ran on to the next quote,
     over delimiters and lines (the reading failed or lost rows), or a quoted word ended before the value did
-    ('"Heroes" (Live)' read as 'Heroes (Live)'). Kept only when every line then has the header's number of fields
-    and more rows or other values than the RFC reading; else None (a file that quotes values containing the
-    delimiter or line breaks keeps its reading)."""
-    d = re.escape(delimiter)
-    misquoted = re.search(rf'(?:^|{d})"[^"\n]*"[^"{d}\r\n]', text, re.MULTILINE)
-    if frame is not None and not misquoted and len(frame) + 1 >= text.count("\n"):
+    ('"Heroes" (Live)' read as 'Heroes (Live)'). None, and the RFC reading (or its error) stands, for a file that
+    quotes its values (a quoted header, or most values quoted: one broken value there is an error to name), one
+    that RFC 4180 reads strictly with every row the header's width (a quoted value holding line breaks and
+    delimiters), and one whose lines do not all have the header's number of fields with quotes as characters."""
+    if _quotes_values(text, delimiter):  # first: a sample, and the common case among files with quotes
         return None
-    lines = text.split("\n")
-    if any(line.rstrip("\r") and line.count(delimiter) != len(header) - 1 for line in lines):
+    misquoted = _misquoted(text, delimiter)
+    if frame is not None and misquoted is None and len(frame) + 1 >= text.count("\n"):
+        return None
+    if frame is not None and misquoted is None and _strict_fit(text, delimiter, len(header)):
+        return None
+    if not _lines_fit(text, delimiter, len(header)):
         return None
     try:
         plain = pd.read_csv(io.StringIO(text), sep=delimiter, engine="c", low_memory=False, **_QUOTING["none"])
@@ -1195,15 +1185,67 @@ def _read_unquoted(
         return None
     if plain.shape[1] != len(header) or not isinstance(plain.index, pd.RangeIndex):
         return None
-    if frame is not None and not misquoted and len(plain) <= len(frame):  # blank lines, not lost rows
+    if frame is not None and misquoted is None and len(plain) <= len(frame):  # blank lines, not lost rows
         return None
-    # A quoted header ("user"<TAB>"item") keeps its names as the csv module read them.
     plain.columns = [h if str(c).strip('"') == h else c for c, h in zip(plain.columns, header, strict=True)]
-    number, value = next(_misread_values(lines, delimiter))
-    note = (
-        f"quotes read as part of the values: the file quotes none of its values, and some hold a quote (line {number}: "
-    )
-    return plain, "none", f"{note}{_cut(value)})"
+    where = text.find('"', text.find("\n") + 1)  # the first quote opening a value among the rows, else the first
+    first = where
+    while where > 0 and text[where - 1] not in (delimiter, "\n"):
+        where = text.find('"', where + 1)
+    where = where if where >= 0 else first
+    line = text[text.rfind("\n", 0, where) + 1 : (text.find("\n", where) + 1 or len(text) + 1) - 1].rstrip("\r")
+    value = next((v for v in line.split(delimiter) if '"' in v), line)
+    number = text.count("\n", 0, where) + 1
+    note = "quotes read as part of the values: the file quotes none of its values, and some hold a quote"
+    return plain, "none", f"{note} (line {number}: {_cut(value)})"
+
+
+def _misquoted(text: str, delimiter: str) -> int | None:
+    """Where a value among the rows opens with a quote that closes before the value ends ('"Heroes" (Live)'): not
+    RFC 4180's quoting, whose quote ends its value; None when there is none. One regular-expression scan (0.2 s
+    over 1M rows of inch marks, 55" TV, that open no value)."""
+    found = re.search(rf'[{re.escape(delimiter)}\n]"[^"\n]*"[^"{re.escape(delimiter)}\r\n]', text)
+    return None if found is None else found.start() + 1
+
+
+QUOTED_VALUES = 0.5  # share of a sample's values written in quotes from which a file quotes its values
+
+
+def _quotes_values(text: str, delimiter: str) -> bool:
+    """Whether the file quotes its values, judged on its first lines: a quoted header, or half of the values
+    written "in quotes" (Excel's and R's exports quote every text)."""
+    lines = [line.rstrip("\r") for line in text[:SNIFF_BYTES].split("\n")[:SNIFF_LINES] if line.strip()]
+    if not lines:
+        return False
+    if lines[0].startswith('"'):
+        return True
+    values = [v for line in lines[1:] for v in line.split(delimiter) if v]
+    quoted = sum(len(v) > 1 and v[0] == v[-1] == '"' for v in values)
+    return bool(values) and quoted >= QUOTED_VALUES * len(values)
+
+
+def _strict_fit(text: str, delimiter: str, width: int) -> bool:
+    """Whether RFC 4180, read strictly (a closing quote ends its value), reads every row at the header's width."""
+    try:
+        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True):
+            if row and not (len(row) == 1 and not row[0].strip()) and len(row) != width:
+                return False
+    except csv.Error:
+        return False
+    return True
+
+
+def _lines_fit(text: str, delimiter: str, width: int) -> bool:
+    """Whether every line that is not blank holds width - 1 delimiters (quotes as characters), counted on the
+    bytes: no list of the lines (3M rows made 370 MB of them)."""
+    data = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    ends = np.append(np.flatnonzero(data == 10), len(data))
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    per_line = np.bincount(np.searchsorted(ends, np.flatnonzero(data == ord(delimiter))), minlength=len(ends))
+    lengths = ends - starts
+    carriage = (lengths == 1) & (data[np.minimum(starts, max(len(data) - 1, 0))] == 13) if len(data) else lengths > 0
+    blank = (lengths == 0) | carriage
+    return bool(np.all(per_line[~blank] == width - 1))
 
 
 def _rows_wider(text: str, delimiter: str, width: int) -> bool:
@@ -1242,9 +1284,15 @@ def _read_csv(data: bytes, name: str, names: list[str] | None = None) -> Table:
     # the header. Their messages and notes count that line: they are given the file's line numbers again.
     text = _name_columns(text, delimiter, names, name, repr("::") if double_colons else _shown(delimiter))
     try:
-        table = _read_rows(data, text, delimiter, double_colons, name, [])
+        table = _read_rows(data, text, delimiter, double_colons, name, [], named=True)
     except MtlrecError as exc:
         raise MtlrecError([_file_lines(p) for p in exc.problems], source=exc.source) from None
+    if above := _names_above_numbers(table.frame):
+        raise MtlrecError(
+            f"the first line looks like column names ({', '.join(map(repr, above[:5]))} above numbers): the file has "
+            "a header line, so read it without names (CLI: leave out --names; on Data: upload it again)",
+            source=name,
+        )
     table.notes = [*notes, f"no header line: the columns are named {_shown_names(names)}"] + [
         _file_lines(n) for n in table.notes
     ]
@@ -1257,11 +1305,12 @@ def _name_columns(text: str, delimiter: str, names: list[str], name: str, shown:
         raise MtlrecError(f"the column names given must all be non-empty text, got {names!r}", source=name)
     if duplicates := duplicate_names(names):
         raise MtlrecError(f"the column names given repeat: {'; '.join(duplicates.values())}", source=name)
-    start = re.search(r"\S", text)
-    end = text.find("\n", start.start()) if start else -1
-    line = text[start.start() : end if end >= 0 else None] if start else ""
-    fields = len(next(csv.reader([line.rstrip("\r")], delimiter=delimiter), []))
-    if fields != len(names):
+    first = re.search(r"^[^\n]*\S[^\n]*$", text, re.MULTILINE)  # the first line not blank, as written
+    line = first.group().rstrip("\r") if first else ""
+    fields = len(next(csv.reader([line], delimiter=delimiter), []))
+    # Quotes as characters (a tab-separated log whose first row holds '"Heroes'): its fields are between delimiters.
+    plain = line.count(delimiter) + 1 if delimiter != "," else fields
+    if len(names) not in (fields, plain):
         raise MtlrecError(
             f"{len(names)} column names were given ({_shown_names(names)}) but the rows have {fields} field"
             f"{'s' if fields != 1 else ''} (delimiter {shown}; the first row: {_cut(line.strip())}): give one name per "
@@ -1271,6 +1320,24 @@ def _name_columns(text: str, delimiter: str, names: list[str], name: str, shown:
     header = io.StringIO()
     csv.writer(header, delimiter=delimiter, lineterminator="\n").writerow([n.strip() for n in names])
     return header.getvalue() + text
+
+
+def _names_above_numbers(frame: pd.DataFrame) -> list[str]:
+    """The first row's texts over columns of numbers only (the first 1,000 values below): a header line read as a
+    row, because names were given to a file that has one."""
+    above = []
+    for column in frame.columns[:WIDE] if len(frame) > 1 else []:
+        values = frame[column]
+        if is_numeric_dtype(values) or not (is_object_dtype(values) or is_string_dtype(values)):
+            continue
+        first, below = values.iloc[0], values.iloc[1:1001].dropna()
+        if isinstance(first, str) and not _is_number(first) and len(below) and _all_numbers(below):
+            above.append(first)
+    return above
+
+
+def _all_numbers(values: pd.Series) -> bool:
+    return bool(pd.to_numeric(values.astype(str).str.strip(), errors="coerce").notna().all())
 
 
 _LINE_NUMBERS = re.compile(r"\b(lines? )(\d+(?:(?:, |-)\d+)*)")
@@ -1284,18 +1351,20 @@ def _file_lines(said: str) -> str:
     return said.replace("fields than the header", "fields than the column names given")
 
 
-def _read_rows(data: bytes, text: str, delimiter: str, double_colons: bool, name: str, notes: list[str]) -> Table:
+def _read_rows(
+    data: bytes, text: str, delimiter: str, double_colons: bool, name: str, notes: list[str], named: bool = False
+) -> Table:
     """The CSV text's table, its header line first and its delimiter known."""
     text, skipped = _skip_comment_lines(text, delimiter)
     notes += skipped
     text, skipped = _skip_repeated_header(text)
     notes += skipped
-    frame, header, quotes, parsed = _parse(text, delimiter, name)
+    frame, header, quotes, parsed = _parse(text, delimiter, name, named)
     if empty := _empty_rows(frame):  # rows of delimiters only: blanked, and the text read again
         text, skipped = _skip_empty_rows(text, delimiter, empty)
         if skipped:
             notes += skipped
-            frame, header, quotes, parsed = _parse(text, delimiter, name)
+            frame, header, quotes, parsed = _parse(text, delimiter, name, named)
     notes += parsed
     frame.columns = [str(c).strip() for c in frame.columns]
     notes += _one_line_names(frame, name)
@@ -1380,16 +1449,14 @@ def _skip_repeated_header(text: str) -> tuple[str, list[str]]:
     joined with `cat a.csv b.csv` (KuaiRand's two logs) hold the second header as a row, which made every number
     column text and every label unreadable. A quoted value spanning lines that holds the header's text would lose a
     line: the header would have to be written alone on a line inside a quoted value, which no export does."""
-    start = re.search(r"[^\s]", text)
-    if start is None:
+    first = re.search(r"^[^\n]*\S[^\n]*$", text, re.MULTILINE)  # the header line as written (a saved index: ',a,b')
+    if first is None or first.end() >= len(text):
         return text, []
-    end = text.find("\n", start.start())
-    if end < 0:
-        return text, []
-    header = text[start.start() : end].rstrip("\r")
+    header, end = first.group().rstrip("\r"), first.end()
     if text.find(header, end) < 0:  # no slice: that would copy the whole text
         return text, []
-    found = list(re.compile(rf"^{re.escape(header)}\r?$", re.MULTILINE).finditer(text, end))
+    # Also after a byte-order mark: `cat` of two Excel "CSV UTF-8" exports leaves the second one's in the text.
+    found = list(re.compile(rf"^\ufeff?{re.escape(header)}\r?$", re.MULTILINE).finditer(text, end))
     if not found:
         return text, []
     numbers = [text.count("\n", 0, m.start()) + 1 for m in found[:5]]

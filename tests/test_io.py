@@ -1286,12 +1286,22 @@ def test_quotes_in_a_file_that_quotes_no_value_are_part_of_the_values():
         "quotes read as part of the values: the file quotes none of its values, and some hold a quote "
         "(line 3: '\"Heroes')" in table.notes
     )
-    # Quotes that close on their line are read apart too, and a quoted header keeps its names.
-    paired = '"user"\t"track"\tclick\nu1\t"Heroes" (Live)\t1\nu2\tHeroes\t0\n'
+    # Quotes that close on their line are read apart too.
+    paired = 'user\ttrack\tclick\nu1\t"Heroes" (Live)\t1\nu2\tHeroes\t0\n'
     table = read_table(paired.encode(), "paired.tsv")
-    assert list(table.frame.columns) == ["user", "track", "click"]
     assert table.frame["track"].tolist() == ['"Heroes" (Live)', "Heroes"]
-    assert table.frame["user"].tolist() == ["u1", "u2"]
+    # A file that quotes its values (its header, or most values) keeps RFC 4180's reading, and its errors: one broken
+    # value there was read as a file quoting nothing, every value keeping its quotes (a review).
+    assert read_table(('"user"\t"track"\tclick\n' + paired.split("\n", 1)[1]).encode(), "q.tsv").frame[
+        "track"
+    ].tolist() == ["Heroes (Live)", "Heroes"]
+    broken = '"user"\t"item"\t"rating"\n"u1"\t"i1"\t"5"\n"u2"\t"i2\t"3"\n"u3"\t"i3"\t"4"\n'
+    assert "line 3 has 2 fields but the header has 3" in error_for(broken.encode(), "broken.tsv").message
+    # A quoted value holding a line break and delimiters that balance across its lines keeps its reading too.
+    balanced = read_table(b'a\tb\tc\nx\t"p\tq\nr\ts"\ty\nz\tw\tv\n', "b.tsv").frame
+    assert balanced["b"].tolist() == ["p\tq\nr\ts", "w"]
+    # A quote in the header only: no crash (StopIteration, a review).
+    assert list(read_table(b'"id"x\tname\n1\tfoo\n2\tbar\n', "h.tsv").frame.columns) == ["idx", "name"]
 
 
 @pytest.mark.parametrize(
@@ -1605,6 +1615,9 @@ def test_header_lines_repeated_among_the_rows_are_skipped():
     assert crlf.frame["play_ms"].dtype.kind == "i" and len(crlf.frame) == 12
     # A row that only starts like the header is a row.
     assert len(read_table((part + "user_id,video_id,is_click,play_ms2\n").encode(), "x.csv").frame) == 7
+    # Two Excel "CSV UTF-8" exports joined: the second header starts with a byte-order mark (a review).
+    bom = read_table(("\ufeff" + part + "\ufeff" + part).encode(), "excel.csv")
+    assert bom.frame["is_click"].dtype.kind == "i" and len(bom.frame) == 12
 
 
 def test_a_file_without_a_header_line_is_read_with_the_names_given():
@@ -1645,6 +1658,18 @@ def test_names_that_do_not_fit_say_so_and_messages_keep_the_files_line_numbers()
     assert "line 3 among the rows starts with '#' (a comment) and was skipped" in table.notes
     for data in (parquet_bytes(pa.table({"u": [1], "i": [2]})), b'{"u": 1, "i": 2}\n{"u": 2, "i": 3}\n'):
         assert "column names are given only to a CSV file without a header line" in problem(data, ["u", "i"])
+    # A file that has a header line: named, its header would be a row over numbers (a review).
+    assert problem(b"user_id,item_id,click\nu1,7,1\nu2,8,0\n", ["u", "i", "c"]).startswith(
+        "the first line looks like column names ('item_id', 'click' above numbers): the file has a header line"
+    )
+    # Names that look like numbers are names when given, and a first row holding a stray quote (Last.fm) counts its
+    # fields between tabs.
+    assert list(read_table(b"5,6,7\n1,2,3\n", "n.csv", names=["0", "1", "2"]).frame.columns) == ["0", "1", "2"]
+    listens = read_table(b'u2\t"Heroes\t4\nu1\t"Heroes" (Live)\t3\n', "l.tsv", names=["user", "song", "plays"])
+    assert listens.frame["song"].tolist() == ['"Heroes', '"Heroes" (Live)'] and listens.frame["plays"].tolist() == [
+        4,
+        3,
+    ]
 
 
 def test_lastfm_listens_without_a_header_are_refused_though_every_field_is_text():
