@@ -810,7 +810,11 @@ def page() -> None:
     ignored_slot = st.empty()  # filled once the schema editor has applied this run's edits (below)
     path = info["path"]
     fixes = state.experiment().data.fixes
-    version = path + (f" {fixes_key(fixes)}" if fixes else "")  # the rows shown: the file's, after the fixes
+    # The rows shown: the file's (read with its names, if given: the same upload named again is another table), after
+    # the fixes.
+    version = (
+        path + (f" names={info['names']!r}" if info.get("names") else "") + (f" {fixes_key(fixes)}" if fixes else "")
+    )
     rows = per_dataset(
         "data_profile_rows",
         version,

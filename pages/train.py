@@ -275,7 +275,8 @@ def funnel_controls(config: ExperimentConfig, chosen: list[str]) -> None:
     except MtlrecError as exc:
         st.warning("\n".join(f"- {p}" for p in exc.problems))
         return
-    key = (state.dataset()["path"], tuple(sorted(funnel.items())), fixes_key(config.data.fixes))
+    info = state.dataset()
+    key = (info["path"], repr(info.get("names")), tuple(sorted(funnel.items())), fixes_key(config.data.fixes))
     cached = st.session_state.get(BREACHES)
     if cached is None or cached[0] != key:  # a pass over every row (about 1 s for 2M rows of yes/no text labels)
         cached = st.session_state[BREACHES] = (key, funnel_breaches(config, state.frame()))

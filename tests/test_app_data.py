@@ -519,3 +519,23 @@ def test_a_file_without_a_header_line_is_read_with_the_names_given_on_the_page()
     reloaded = open_page()  # a reload reads the file with its names again
     assert not reloaded.exception and reloaded.session_state["dataset"]["rows"] == 80
     assert experiment(reloaded).data.names == config.data.names
+
+
+@pytest.mark.usefixtures("home", "one_browser")
+def test_the_same_upload_named_again_shows_the_new_names_everywhere():
+    # The column summary and the profile were kept by the upload's path: named again, they showed the old names.
+    rows = "".join(f"{i % 9},{(i * 7) % 23},{1 + i % 5}\n" for i in range(60)).encode()
+
+    def name(at: AppTest, names: str) -> AppTest:
+        at.text_input(key=next(k for k in at.session_state if str(k).startswith("data_names_"))).set_value(names)
+        next(b for b in at.button if b.label == "Read with these names").click().run()
+        return at
+
+    at = name(upload(open_page(), "r.csv", rows), "a,b,c")
+    assert [set(d.value["column"]) for d in at.dataframe if "column" in d.value.columns][0] == {"a", "b", "c"}
+    at = name(upload(at, "r.csv", rows), "user_id,item_id,rating")  # the same bytes and name: the same stored path
+    assert [set(d.value["column"]) for d in at.dataframe if "column" in d.value.columns][0] <= {
+        "user_id",
+        "item_id",
+        "rating",
+    }
