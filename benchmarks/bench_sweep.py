@@ -42,7 +42,7 @@ from mtlrec import procs
 from mtlrec.cli import build_parser, config_from_args
 from mtlrec.data import prepare
 from mtlrec.experiment import evaluate, label_values, predict_frame, run_experiment, validation_metrics
-from mtlrec.models import build_model
+from mtlrec.models import build_model, start_at_base_rates
 from mtlrec.runs import RunStore
 from mtlrec.stacked import AutogradStack, StackedTrainer, stack, stacked_forward
 from mtlrec.stacked_bottom import HandStack, covers
@@ -97,6 +97,7 @@ def equality(config) -> tuple[float, str, float]:
     torch.manual_seed(experiment.train.seed)
     encoder = prepared.encoder
     model = build_model(experiment.model, encoder.cardinalities, encoder.numeric_width, 2, tasks=experiment.tasks)
+    start_at_base_rates(model, experiment.tasks, prepared.train.labels)  # as the separate runs start
     trainer = StackedTrainer(experiment.train, [c.tasks for c in configs], val_metrics=validation_metrics(prepared))
     fits = trainer.fit(model, prepared.train, prepared.val, torch.device("cpu"))
     worst, where, metric_gap = 0.0, "", 0.0

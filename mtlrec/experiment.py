@@ -146,22 +146,30 @@ def initial_model(config: ExperimentConfig, prepared: Prepared, device: torch.de
     return model, random
 
 
-CONSTANT_SPREAD = 1e-4  # a task's test predictions spread less than this (sd of probabilities): one value for all
+# A task's test predictions spread less than this (sd of the log-odds for a binary task, of the values over their size
+# for regression): one value for every row.
+CONSTANT_SPREAD = 1e-4
 
 
 def constant_outputs(config: ExperimentConfig, y_pred: np.ndarray) -> list[str]:
     """A note per task whose test predictions are one value for every row: the model learned nothing for it (a
-    tower whose ReLUs all switched off, a task of one class), which its AUC of 0.5 alone does not say. Predictions
-    are probabilities for binary tasks, values on the label's scale for regression (sd relative to their size)."""
+    tower whose ReLUs all switched off, a task of one class), which its AUC of 0.5 alone does not say. Binary
+    predictions are judged on the log-odds scale: a rare task's probabilities (0.03% positives) spread by under
+    1e-4 while ranking its rows well."""
     notes = []
     for j, task in enumerate(config.tasks):
         values = y_pred[:, j]
         values = values[np.isfinite(values)]
         if len(values) < 2:
             continue
-        spread = float(values.std()) / (1.0 if task.type == "binary" else max(1.0, float(np.abs(values).mean())))
+        if task.type == "binary":
+            p = np.clip(values.astype(np.float64), 1e-12, 1 - 1e-12)
+            spread = float(np.log(p / (1 - p)).std())
+        else:
+            spread = float(values.std()) / max(1.0, float(np.abs(values).mean()))
         if spread < CONSTANT_SPREAD:
-            shown = f"{values.mean():.1%}" if task.type == "binary" else f"{values.mean():.4g}"
+            mean = float(values.mean())
+            shown = (f"{mean:.1%}" if mean >= 0.01 else f"{mean:.3g}") if task.type == "binary" else f"{mean:.4g}"
             notes.append(
                 f"task '{task.name}' predicts one value for every test row ({shown}): the model learned nothing "
                 "for it; try another seed, a lower learning rate or a larger size"

@@ -225,9 +225,9 @@ def pick_point(result: SweepResult, clicked: str | None) -> str | None:
     ordered = usable.iloc[rank.argsort(kind="stable")]
     ids = ordered["run_id"].tolist()
     weights = [weight_column(t) for t in result.config.tasks]
-    labels = {
-        r.run_id: f"{'★ ' if r.pareto else ''}{r.label}" + untrained(result.config.tasks, r, weights)
-        for r in ordered.itertuples()
+    labels = {  # records, not itertuples: a weight column of a task named watch-time is no attribute name
+        r["run_id"]: f"{'★ ' if r['pareto'] else ''}{r['label']}" + untrained(result.config.tasks, r, weights)
+        for r in ordered.to_dict("records")
     }
     if clicked in ids and st.session_state.get(CLICKED) != clicked:
         st.session_state[CLICKED] = clicked
@@ -248,12 +248,12 @@ def pick_point(result: SweepResult, clicked: str | None) -> str | None:
     )
 
 
-def untrained(tasks: list[str], row, weights: list[str]) -> str:
+def untrained(tasks: list[str], row: dict, weights: list[str]) -> str:
     """A select label's ending: a reference says so, a point names the tasks its weights leave untrained (their
     metric is an untrained head's)."""
-    if row.role != "point":
+    if row["role"] != "point":
         return " (reference)"
-    left = [t for t, w in zip(tasks, weights, strict=True) if getattr(row, w, None) == 0]
+    left = [t for t, w in zip(tasks, weights, strict=True) if row.get(w) == 0]
     return f" ({', '.join(left)} not trained)" if left else ""
 
 

@@ -232,3 +232,6 @@ def test_a_task_predicting_one_value_for_every_row_gets_a_note():
     y_pred[:, 1] += rng.normal(0, 0.01, 50)
     y_pred[:, 2] += rng.normal(0, 1.0, 50)
     assert constant_outputs(config, y_pred) == []
+    # A rare task's probabilities spread by under 1e-4 while ranking its rows: no note (a review).
+    y_pred[:, 0] = 0.0003 * np.exp(rng.normal(0, 0.2, 50))
+    assert y_pred[:, 0].std() < 1e-4 and constant_outputs(config, y_pred) == []

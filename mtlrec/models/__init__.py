@@ -194,11 +194,23 @@ def start_at_base_rates(model: nn.Module, tasks: list[TaskSpec], labels: np.ndar
         return
     funnel = getattr(model, "funnel", None) or {}
     with np.errstate(invalid="ignore"):
-        rates = np.nanmean(np.where(np.isfinite(labels), labels, np.nan), axis=0) if len(labels) else None
+        rates = np.nanmean(np.where(np.isfinite(labels), labels, np.nan), axis=0)
+
+    def own(j: int, depth: int = 0) -> float:
+        """The start of task j's own output: its rate, over its parent's own output for a conditional task (ESMM
+        multiplies the two, also along a chain of funnels)."""
+        rate = float(np.clip(rates[j], MIN_RATE, 1 - MIN_RATE))
+        if j in funnel and depth < len(tasks):
+            rate = float(np.clip(rate / own(funnel[j], depth + 1), MIN_RATE, 1 - MIN_RATE))
+        return rate
+
     with torch.no_grad():
         for j, (task, head) in enumerate(zip(tasks, heads, strict=True)):
-            if task.type != "binary" or not np.isfinite(rates[j]):
+            if (
+                task.type != "binary"
+                or not np.isfinite(rates[j])
+                or (j in funnel and not np.isfinite(rates[funnel[j]]))
+            ):
                 continue
-            rate = rates[j] / rates[funnel[j]] if j in funnel and rates[funnel[j]] > 0 else rates[j]
-            rate = float(np.clip(rate, MIN_RATE, 1 - MIN_RATE))
+            rate = own(j)
             head.bias.fill_(math.log(rate / (1 - rate)))
