@@ -100,8 +100,9 @@ def _fix_flags(parser: argparse.ArgumentParser) -> None:
         "the file is not changed (repeat a flag for more)",
     )  # fmt: skip
     fixes.add_argument("--drop", action=_FixAction, metavar="WHERE",
-                       help="drop rows: 'COL missing', 'COL OP VALUE' (OP: == != > >= < <=) or 'COL fewer than N' (values "
-                            "seen in fewer than N rows; 'USER, ITEM fewer than N': the N-core), e.g. 'rating == -1', "
+                       help="drop rows: 'COL missing', 'COL OP VALUE' (OP: == != > >= < <=), 'COL fewer than N' (values "
+                            "seen in fewer than N rows; 'USER, ITEM fewer than N': the N-core) or 'TIME older than 90 "
+                            "days' (before the latest time; minutes, hours, days or weeks), e.g. 'rating == -1', "
                             "'user_id fewer than 5'")  # fmt: skip
     fixes.add_argument("--fill", action=_FixAction, metavar="COL=VALUE", help="fill missing values, e.g. purchase=0")
     fixes.add_argument("--label", action=_FixAction, metavar="NAME=WHERE",
@@ -700,7 +701,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_recommend(args: argparse.Namespace) -> int:
     from mtlrec.data import changed_files, load_frames, resolve_data_path
-    from mtlrec.fixes import RARE
+    from mtlrec.fixes import COUNTED
     from mtlrec.recommend import Recommender
     from mtlrec.runs import read_run_folder
 
@@ -731,12 +732,13 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         )
     for change in changed_files(recorded):
         print(f"warning: {change}: users and items the model never saw are scored as unknown ones", file=sys.stderr)
-    # A 'fewer than' fix counted a value's rows in the test file too (mtlrec.fixes): read it then, when it is there.
-    counted = any(isinstance(f, dict) and f.get("where") == RARE for f in d.fixes) and d.test_path
+    # A 'fewer than' fix counted a value's rows in the test file too, an 'older than' its latest time (mtlrec.fixes):
+    # read it then, when it is there.
+    counted = any(isinstance(f, dict) and f.get("where") in COUNTED for f in d.fixes) and d.test_path
     test_path = d.test_path if counted and Path(resolve_data_path(d.test_path)).exists() else None
     if counted and test_path is None:
-        print(f"note: the run's test file {d.test_path} is gone: its 'fewer than' fixes count the training file's rows "
-              "only, so a few users or items may be missing here", file=sys.stderr)  # fmt: skip
+        print(f"note: the run's test file {d.test_path} is gone: its 'fewer than' and 'older than' fixes count the "
+              "training file's rows only, so a few users, items or rows may differ here", file=sys.stderr)  # fmt: skip
     frame, _, _ = load_frames(dataclasses.replace(run.config, data=dataclasses.replace(d, test_path=test_path)))
     recommender = Recommender(model, encoder, run.config, frame)
     if note := recommender.untrained_note():

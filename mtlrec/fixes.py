@@ -13,13 +13,16 @@ Each fix is a small JSON object:
     {"drop": ["user_id", "item_id"], "where": "fewer than", "value": 5}
                                                              the 5-core: drop the rows of users and items with
                                                              fewer than 5 rows, again and again until none is left
+    {"drop": "timestamp", "where": "older than", "value": "90 days"}
+                                                             drop the rows more than 90 days before the latest time
     {"fill": "purchase", "value": 0}                         fill the missing values of 'purchase' with 0
     {"label": "liked", "from": "rating", "where": ">=", "value": 4}
                                                              new column 'liked': 1 where 'rating' >= 4, else 0
 
 A label is missing where its source column is (a rating never given is no "not liked"), unless the condition is
 "missing" itself. On the command line: --drop "purchase missing", --drop "rating == -1", --fill purchase=0,
---label "liked=rating >= 4", --drop "user_id, item_id fewer than 5" (see parse_fix).
+--label "liked=rating >= 4", --drop "user_id, item_id fewer than 5", --drop "timestamp older than 90 days" (see
+parse_fix).
 """
 
 from __future__ import annotations
@@ -37,8 +40,14 @@ import pandas as pd
 from mtlrec.errors import MtlrecError
 
 # The conditions a drop or a label can test, as written in a fix.
-CONDITIONS = ("missing", "==", "!=", ">", ">=", "<", "<=", "fewer than")
+CONDITIONS = ("missing", "==", "!=", ">", ">=", "<", "<=", "fewer than", "older than")
 RARE = "fewer than"  # drop only: rows whose value occurs in fewer than `value` rows (users with under 5 interactions)
+# Drop only: rows whose time is more than `value` ("90 days") before the latest time of the data (training and test
+# files together), so that a run keeps the recent window of a long log whatever its last day.
+OLDER = "older than"
+SPAN_UNITS = {"minute": 60, "hour": 3600, "day": 86_400, "week": 604_800}
+_SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(minute|hour|day|week)s?\s*$", re.IGNORECASE)
+COUNTED = (RARE, OLDER)  # conditions that look at the training and test files together
 ORDERED = (">", ">=", "<", "<=")
 _COMPARE = {
     "==": operator.eq,
@@ -110,8 +119,13 @@ def fix_problems(fixes: Any) -> list[str]:
                 )
             elif condition != "missing" and "value" not in fix:
                 problems.append(f"{where} ({action}): the condition '{condition}' needs a 'value'")
-            elif condition == RARE and action != "drop":
-                problems.append(f"{where} ({action}): '{RARE}' drops rows; it makes no label")
+            elif condition in COUNTED and action != "drop":
+                problems.append(f"{where} ({action}): '{condition}' drops rows; it makes no label")
+            elif condition == OLDER and span_seconds(fix["value"]) is None:
+                problems.append(
+                    f"{where} (drop): '{OLDER}' takes a time span such as '90 days' (minutes, hours, days or weeks), "
+                    f"got {fix['value']!r}"
+                )
             elif condition == RARE and not (
                 isinstance(fix["value"], int | np.integer) and not isinstance(fix["value"], bool) and fix["value"] >= 1
             ):
@@ -160,6 +174,8 @@ def _one(column: str | list[str]) -> str:
 def _condition(fix: dict) -> str:
     if fix.get("where") == RARE:
         return f"occurs in {RARE} {_shown(fix.get('value'))} rows"
+    if fix.get("where") == OLDER:
+        return f"is more than {fix.get('value')} before the latest time"
     return "is missing" if fix.get("where") == "missing" else f"{fix.get('where')} {_shown(fix.get('value'))}"
 
 
@@ -217,6 +233,7 @@ def cli_column(name: str) -> str:
 
 _OPERATOR = re.compile(r"(==|!=|>=|<=|>|<)")
 _RARE = re.compile(r"^(?P<column>.+?)\s+fewer\s+than\s+(?P<n>\d+)(\s+(rows|times))?\s*$", re.IGNORECASE)
+_OLDER = re.compile(r"^(?P<column>.*?)\s*older\s+than\s+(?P<span>.+?)\s*$", re.IGNORECASE)
 _MISSING = re.compile(r"^(?P<column>.+?)\s+(?:is\s+)?(?:missing|empty|na|nan|null|none)\s*$", re.IGNORECASE)
 
 
@@ -254,6 +271,9 @@ def parse_fix(action: str, text: str) -> dict:
     names = _names(rare.group("column")) if rare and action == "drop" else None
     if names:
         return {"drop": names[0] if len(names) == 1 else names, "where": RARE, "value": int(rare.group("n"))}
+    older = _OLDER.match(rest if quoted else text)
+    if older and action == "drop" and (quoted or not _OPERATOR.search(older.group("column"))):
+        return {"drop": quoted or older.group("column").strip(), "where": OLDER, "value": older.group("span").strip()}
     if missing and not _OPERATOR.search(rest if quoted else text):
         column, condition, value = quoted or missing.group("column").strip(), "missing", None
     else:
@@ -265,7 +285,7 @@ def parse_fix(action: str, text: str) -> dict:
             raise MtlrecError(
                 f"{flag} takes {'NAME=' if action == 'label' else ''}COLUMN OP VALUE (OP one of "
                 f"{', '.join(ORDERED + ('==', '!='))}) or {'NAME=' if action == 'label' else ''}COLUMN missing"
-                f"{' or COLUMN fewer than N (COLUMN, COLUMN fewer than N: the k-core)' if action == 'drop' else ''}, e.g. "
+                f"{', COLUMN fewer than N (COLUMN, COLUMN fewer than N: the k-core) or TIME older than 90 days' if action == 'drop' else ''}, e.g. "
                 f"{flag} {example}, got '{text}'"
             )
         column = quoted or parts[0].strip()
@@ -312,6 +332,13 @@ def parse_value(text: str) -> Any:
     if re.fullmatch(r"-?(0|[1-9]\d*)\.\d*[1-9]", text):
         return float(text)
     return text
+
+
+def span_seconds(value: Any) -> float | None:
+    """'90 days' -> 7,776,000 seconds (minutes, hours, days or weeks, singular or plural); None for anything else
+    (months and years have no fixed length)."""
+    found = _SPAN.match(value) if isinstance(value, str) else None
+    return float(found.group(1)) * SPAN_UNITS[found.group(2).lower()] if found else None
 
 
 # ------------------------------------------------------------------------------------------------ applying them
@@ -388,9 +415,14 @@ def _apply_fix(
         for j, note in enumerate(core_notes):
             notes[j].append(f"fix {i}: {note}")
         return frames
-    counts = None
+    counts = None  # a 'fewer than': the values' rows in every frame; an 'older than': the latest time of them all
     if fix.get("where") == RARE and all(column in f.columns for f in frames):
         counts = pd.concat([_keys(f[column]) for f in frames], ignore_index=True).value_counts(dropna=True)
+    elif fix.get("where") == OLDER and all(column in f.columns for f in frames):
+        try:
+            counts = _latest(frames, column)
+        except MtlrecError as exc:
+            raise MtlrecError(f"fix {i} ({describe(fix)}): {exc.problems[0]}", source=sources[0]) from None
     frames = list(frames)
     for j, rows in enumerate(frames):
         try:
@@ -474,7 +506,7 @@ def _keys(series: pd.Series) -> pd.Series:
     return series.astype(object) if isinstance(series.dtype, pd.CategoricalDtype) else series
 
 
-def _apply_one(frame: pd.DataFrame, fix: dict, counts: pd.Series | None = None) -> tuple[pd.DataFrame, str]:
+def _apply_one(frame: pd.DataFrame, fix: dict, counts: pd.Series | float | None = None) -> tuple[pd.DataFrame, str]:
     column = fix.get("drop") or fix.get("fill") or fix.get("from")
     if column not in frame.columns:
         raise MtlrecError(_no_column(frame, column))
@@ -484,9 +516,13 @@ def _apply_one(frame: pd.DataFrame, fix: dict, counts: pd.Series | None = None) 
         raise MtlrecError("there are no rows left to fix")
     if "fill" in fix:
         return _fill(frame, column, fix)
+    if fix["where"] == OLDER and counts is None:
+        counts = _latest([frame], column)
     mask, untimed = _mask(series, fix, counts)
     matched = int(mask.sum())
-    unmatched = "" if matched or fix["where"] in ("missing", RARE) else f": no row matches ({_values_seen(series)})"
+    unmatched = "" if matched or fix["where"] in ("missing", *COUNTED) else f": no row matches ({_values_seen(series)})"
+    if fix["where"] == OLDER:
+        unmatched = f" ({pd.Timestamp(counts, unit='s', tz='UTC'):%Y-%m-%d %H:%M} UTC){unmatched}"
     if untimed:
         unmatched += (
             f"; {untimed:,} value{'s' if untimed > 1 else ''} that {'are' if untimed > 1 else 'is'} no time never "
@@ -553,6 +589,10 @@ def _mask(series: pd.Series, fix: dict, counts: pd.Series | None = None) -> tupl
     condition = fix["where"]
     if condition == "missing":
         return series.isna(), 0
+    if condition == OLDER:  # times more than the span before the latest (a missing time is no time: kept)
+        seconds = _column_seconds(series)
+        before = seconds < float(counts) - span_seconds(fix["value"])
+        return before.fillna(False).astype(bool), int((series.notna() & seconds.isna()).sum())
     if condition == RARE:  # the rows of values seen in fewer than N rows (a missing value is no value: kept)
         keys = _keys(series)
         seen = pd.to_numeric(keys.map(keys.value_counts(dropna=True) if counts is None else counts), errors="coerce")
@@ -721,11 +761,26 @@ def _as_times(series: pd.Series, value: str) -> tuple[pd.Series, float]:
     """A column of times written as text or as epoch numbers, and a date, both as epoch seconds (a date without a
     time zone is UTC, as text times are read). MtlrecError when the column does not hold times (at least 90% of its
     values)."""
-    from mtlrec.schema import PLAUSIBLE_YEARS, _date_fields, _datetime_seconds, _day_first, parse_time
+    from mtlrec.schema import _date_fields, _day_first
 
     # A value written 01.05.2024 is read as the column's own dates are (when it holds such dates).
     day_first = _day_first(series) if len(_date_fields(series)) else None
     stamp = _stamp(value, day_first)
+    seconds = _column_seconds(series, day_first)
+    if stamp is None or seconds is None:
+        raise MtlrecError(
+            f"{_shown(value)} is a date, but the column does not hold times (dates, or epoch seconds or milliseconds)"
+        )
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize("UTC")
+    return seconds, stamp.timestamp()
+
+
+def _column_seconds(series: pd.Series, day_first: bool | None = None) -> pd.Series | None:
+    """A column of times (datetimes, dates written as text, epoch seconds or milliseconds, YYYYMMDD or YYMMDDHH
+    codes) as epoch seconds, missing where a value is no time; None when under 90% of its values are times."""
+    from mtlrec.schema import PLAUSIBLE_YEARS, _datetime_seconds, parse_time
+
     text = (
         not pd.api.types.is_numeric_dtype(series.dtype) and pd.to_numeric(series, errors="coerce").isna().mean() > 0.5
     )
@@ -743,13 +798,24 @@ def _as_times(series: pd.Series, value: str) -> tuple[pd.Series, float]:
         seconds = seconds / 1000 ** powers[0] if powers else seconds * np.nan
     low, high = (pd.Timestamp(f"{y}-01-01", tz="UTC").timestamp() for y in PLAUSIBLE_YEARS)
     plausible = seconds[present].between(low, high)
-    if stamp is None or not present.any() or plausible.mean() < 0.9:
-        raise MtlrecError(
-            f"{_shown(value)} is a date, but the column does not hold times (dates, or epoch seconds or milliseconds)"
-        )
-    if stamp.tzinfo is None:
-        stamp = stamp.tz_localize("UTC")
-    return seconds, stamp.timestamp()
+    if not present.any() or plausible.mean() < 0.9:
+        return None
+    return seconds.where(seconds.between(low, high))
+
+
+def _latest(frames: list[pd.DataFrame], column: str) -> float:
+    """The latest time of `column` over the frames (the training and test files): what 'older than' counts back
+    from. MtlrecError when a frame's column holds no times."""
+    latest = []
+    for rows in frames:
+        seconds = _column_seconds(rows[column])
+        if seconds is None:
+            raise MtlrecError(
+                f"'{OLDER}' needs a column of times (dates, or epoch seconds or milliseconds), and '{column}' does "
+                f"not hold them ({_values_seen(rows[column])})"
+            )
+        latest.append(float(seconds.max()))
+    return max(latest)
 
 
 def _date_code_format(present: pd.Series) -> str | None:

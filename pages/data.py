@@ -16,7 +16,7 @@ import streamlit as st  # noqa: E402
 from mtlrec import charts, fmt  # noqa: E402
 from mtlrec.config import ExperimentConfig, TaskSpec  # noqa: E402
 from mtlrec.errors import MtlrecError, NoHeaderLine  # noqa: E402
-from mtlrec.fixes import CONDITIONS, RARE, apply_fixes, describe, fixes_key, parse_value  # noqa: E402
+from mtlrec.fixes import CONDITIONS, OLDER, RARE, apply_fixes, describe, fixes_key, parse_value, span_seconds  # noqa: E402
 from mtlrec.io import UPLOAD_TYPES  # noqa: E402
 from mtlrec.leakage import find_leaks, set_aside  # noqa: E402
 from mtlrec.sample import SAMPLES  # noqa: E402
@@ -393,7 +393,13 @@ def validation(config: ExperimentConfig, notes: list[str], warnings: list[str], 
 
 FIX_ACTIONS = {"Drop rows": "drop", "Fill missing values": "fill", "Make a 0/1 label": "label"}
 RARE_TEXT = "occurs in fewer rows than"  # drop only: users (or items) with fewer interactions than the value
-FIX_WHERE = {"is missing": "missing", **{c: c for c in CONDITIONS[1:] if c != RARE}, RARE_TEXT: RARE}
+OLDER_TEXT = "is older than (before the latest time)"  # drop only: a recent window of the log
+FIX_WHERE = {
+    "is missing": "missing",
+    **{c: c for c in CONDITIONS[1:] if c not in (RARE, OLDER)},
+    RARE_TEXT: RARE,
+    OLDER_TEXT: OLDER,
+}
 FIX_PROBLEM = "schema_fix_problem"  # why the last fix asked for was not added (schema_: a new dataset clears it)
 FIX_CHANGES = "schema_fix_changes"  # what adding or removing a fix changed in the schema, said once
 FIX_RUN = "schema_fix_run"  # the earlier run whose fixes "Add its fixes" adds
@@ -438,7 +444,7 @@ def fix_rows(config: ExperimentConfig, frame: pd.DataFrame, problems: list[str],
         for change in st.session_state.pop(FIX_CHANGES, []):
             st.info(change)
         action = FIX_ACTIONS[st.radio("Fix", list(FIX_ACTIONS), key="schema_fix_action", horizontal=True)]
-        wheres = [w for w in FIX_WHERE if action == "drop" or w != RARE_TEXT]  # a count makes no label
+        wheres = [w for w in FIX_WHERE if action == "drop" or w not in (RARE_TEXT, OLDER_TEXT)]  # drops only
         if st.session_state.get("schema_fix_where") not in wheres:
             st.session_state["schema_fix_where"] = wheres[0]
         where = "missing"
@@ -466,15 +472,32 @@ def fix_rows(config: ExperimentConfig, frame: pd.DataFrame, problems: list[str],
             next(cols).selectbox("Where", wheres, key="schema_fix_where",
                                  help=f"'{RARE_TEXT}': drops the rows of users (or items) with fewer rows than the value, "
                                       "e.g. users with fewer than 5 interactions; with users and items both, again "
-                                      "until none is left (the k-core)")  # fmt: skip
+                                      "until none is left (the k-core). "
+                                      f"'{OLDER_TEXT}': keeps the last stretch of a time column, e.g. its last 90 "
+                                      "days")  # fmt: skip
         if needs_value:
-            next(cols).text_input(
-                "Value" if where != RARE else "Rows", key="schema_fix_value",
-                placeholder="e.g. 5" if where == RARE else "e.g. 4" if action != "fill" else "e.g. 0",
-                help="A number, true/false, a date like 2024-05-01, or text (as written; quotes are taken off)."
-                if where != RARE else "A whole number of rows: values seen in fewer rows are dropped (5 with users "
-                "and items: the 5-core).",
-            )  # fmt: skip
+            label, placeholder, help_text = {
+                RARE: (
+                    "Rows",
+                    "e.g. 5",
+                    "A whole number of rows: values seen in fewer rows are dropped (5 with users "
+                    "and items: the 5-core).",
+                ),
+                OLDER: (
+                    "Time span",
+                    "e.g. 90 days",
+                    "Minutes, hours, days or weeks before the latest time of the "
+                    "column (the test file's counts too): older rows are dropped.",
+                ),
+            }.get(
+                where,
+                (
+                    "Value",
+                    "e.g. 4" if action != "fill" else "e.g. 0",
+                    "A number, true/false, a date like 2024-05-01, or text (as written; quotes are taken off).",
+                ),
+            )
+            next(cols).text_input(label, key="schema_fix_value", placeholder=placeholder, help=help_text)  # fmt: skip
         if action == "label":
             next(cols).text_input("New label's name", key="schema_fix_name", placeholder="e.g. liked")
         st.button("Add fix", key="schema_fix_add", on_click=add_fix, args=(action, column),
@@ -559,6 +582,13 @@ def add_fix(action: str, column: str | None) -> None:
                 st.session_state[FIX_PROBLEM] = f"Give a whole number of rows from 1, e.g. 5, not {text.strip()!r}."
                 return
             fix["value"] = int(text.strip())
+        elif where == OLDER:
+            if span_seconds(text) is None:
+                st.session_state[FIX_PROBLEM] = (
+                    f"Give a time span in minutes, hours, days or weeks, e.g. 90 days, not {text.strip()!r}."
+                )
+                return
+            fix["value"] = " ".join(text.split())
         else:
             fix["value"] = _fix_value(state.frame(), column, text)
     if action == "label":

@@ -16,7 +16,7 @@ from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec
 from mtlrec.data import load_frames, prepare
 from mtlrec.errors import MtlrecError
 from mtlrec.experiment import run_experiment
-from mtlrec.fixes import APPLIED, apply_fixes, describe, fix_problems, parse_fix
+from mtlrec.fixes import APPLIED, apply_fixes, apply_fixes_together, describe, fix_problems, parse_fix
 
 
 def ratings(rows: int = 600, seed: int = 0) -> pd.DataFrame:
@@ -121,9 +121,9 @@ def test_fixes_that_are_not_well_formed_are_listed_by_the_config_check():
     fixes = [{"drop": "a"}, {"fill": "b"}, {"label": "c", "from": "d", "where": "~", "value": 1}, {"x": 1}, "y"]
 
     assert fix_problems(fixes) == [
-        "fix 1 (drop): 'where' must be one of missing, ==, !=, >, >=, <, <=, fewer than, got None",
+        "fix 1 (drop): 'where' must be one of missing, ==, !=, >, >=, <, <=, fewer than, older than, got None",
         "fix 2 (fill): 'value' is missing: the value that fills the empty cells",
-        "fix 3 (label): 'where' must be one of missing, ==, !=, >, >=, <, <=, fewer than, got '~'",
+        "fix 3 (label): 'where' must be one of missing, ==, !=, >, >=, <, <=, fewer than, older than, got '~'",
         "fix 4 ({\"x\": 1}) must have exactly one of the keys 'drop', 'fill' or 'label'",
         'fix 5 must be a JSON object such as {"fill": "purchase", "value": 0}, got \'y\'',
     ]
@@ -1055,7 +1055,7 @@ def test_cli_recommend_counts_fewer_than_with_the_test_file_as_training_did(tmp_
 
     (tmp_path / "test.csv").unlink()
     assert main(["recommend", "--run", str(out), "--user", "u1", "--k", "3"]) == 0
-    assert "its 'fewer than' fixes count the training file's rows only" in capsys.readouterr().err
+    assert "its 'fewer than' and 'older than' fixes count the training file's rows only" in capsys.readouterr().err
 
 
 def test_a_column_left_as_numbers_by_a_drop_is_read_as_numbers_before_the_next_fix():
@@ -1110,3 +1110,48 @@ def test_dates_compare_with_yyyymmdd_and_yymmddhh_code_columns_as_inference_read
     counts = pd.DataFrame({"n": [20220408, 5, 7, 9]})  # not all codes: no times
     with pytest.raises(MtlrecError, match="does not hold times"):
         apply_fixes(counts, [parse_fix("drop", "n < 2022-04-09")])
+
+
+def test_older_than_keeps_the_last_stretch_of_a_time_column_counted_with_the_test_file():
+    # A long log trained on its recent window whatever its last day (the H&M recipe: the last weeks).
+    days = pd.date_range("2024-01-01", periods=10, freq="10D")
+    frame = pd.DataFrame({"ts": days.astype(str), "click": [1, 0] * 5})
+    fix = parse_fix("drop", "ts older than 30 days")
+    assert fix == {"drop": "ts", "where": "older than", "value": "30 days"}
+    assert describe(fix) == "drop rows where 'ts' is more than 30 days before the latest time"
+
+    kept, notes = apply_fixes(frame, [fix])
+    assert kept["ts"].tolist() == ["2024-03-01", "2024-03-11", "2024-03-21", "2024-03-31"]  # 2024-03-01 is 30 days
+    assert notes == [
+        "fix 1: dropped 6 of 10 rows (60.0%) where 'ts' is more than 30 days before the latest time (2024-03-31 "
+        "00:00 UTC); row numbers in later messages count the rows kept"
+    ]
+    # The test file's latest time counts too, as a 'fewer than' counts its rows: one file split in two.
+    test = pd.DataFrame({"ts": ["2024-04-10"], "click": [1]})
+    train, tested, _, _ = apply_fixes_together(frame, test, [fix])
+    assert train["ts"].tolist() == ["2024-03-11", "2024-03-21", "2024-03-31"] and len(tested) == 1
+    # Epoch seconds, date codes and a missing time (kept: it is no time).
+    epochs = pd.DataFrame({"t": [1_700_000_000 + 86_400 * i for i in range(5)] + [None]})
+    assert len(apply_fixes(epochs, [parse_fix("drop", "t older than 2 days")])[0]) == 4
+    codes = pd.DataFrame({"date": [20220408, 20220420, 20220508]})
+    assert apply_fixes(codes, [parse_fix("drop", "date older than 3 weeks")])[0]["date"].tolist() == [
+        20220420,
+        20220508,
+    ]
+    # A span with no fixed length, a label, and a column of no times are refused with the reason.
+    assert "takes a time span such as '90 days'" in fix_problems([{**fix, "value": "3 months"}])[0]
+    label = {"label": "old", "from": "ts", "where": "older than", "value": "30 days"}
+    assert fix_problems([label]) == ["fix 1 (label): 'older than' drops rows; it makes no label"]
+    with pytest.raises(MtlrecError, match="'older than' needs a column of times"):
+        apply_fixes(pd.DataFrame({"u": ["a", "b"]}), [parse_fix("drop", "u older than 1 day")])
+
+
+@pytest.mark.usefixtures("home")
+def test_data_page_keeps_the_last_days_with_older_than():
+    at = upload(open_app("pages/data.py"), "ratings.csv", ratings().to_csv(index=False).encode())
+    at = _fix(at, "Drop rows", "watched", "is older than (before the latest time)", "bad")
+    said = [e.value for e in at.error] + [w.value for w in at.warning]
+    assert any("Give a time span in minutes, hours, days or weeks" in text for text in said)
+    at = _fix(at, "Drop rows", "watched", "is older than (before the latest time)", "60 days")
+    assert _experiment(at).data.fixes[-1] == {"drop": "watched", "where": "older than", "value": "60 days"}
+    assert any("before the latest time (" in m.value for m in at.markdown)
