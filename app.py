@@ -73,6 +73,9 @@ def home() -> None:
                     st.toast(f"Loaded the {name} sample")
                 except MtlrecError as exc:
                     st.error(fmt.plain(exc.message))
+            info = state.dataset()
+            if info and info["path"] == f"sample:{name}":  # said where the click was, not only in the sidebar
+                st.success(f"Loaded: {fmt.count(info['rows'])} rows. Next: check it on **Data**, or **Train**.")
         world()
     with right, st.container(border=True):
         st.subheader(":material/upload_file: Or bring your own")

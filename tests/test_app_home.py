@@ -71,6 +71,8 @@ def test_loading_the_synthetic_sample_makes_it_the_dataset_at_once(app):
     assert metrics(app)["Dataset"] == title and metrics(app)["Rows"] == rows
     assert app.session_state[state.DATASET]["kind"] == "sample"
     assert "Loaded the synthetic sample" in [t.value for t in app.toast]
+    # Said under the button too (a toast fades; an audit saw nothing change on Home).
+    assert f"Loaded: {rows} rows. Next: check it on **Data**, or **Train**." in [s.value for s in app.success]
     diagram = figure(app, "Shared-bottom")  # the idea in one picture, with this dataset's tasks
     assert [s["name"] for s in diagram["layout"]["shapes"] if s["name"].startswith("tower")] == [
         f"tower: {task}" for task in ("click", "like", "purchase", "watch_time")
