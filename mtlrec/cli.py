@@ -189,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--all-users", action="store_true",
         help="top-K for every user, as CSV (user, rank, item, per-task scores, fused score) to --out or stdout",
     )  # fmt: skip
-    rec.add_argument("--out", help="with --all-users: the CSV file to write (default: print it)")
+    rec.add_argument("--out", help="the CSV file to write the recommendations to (default: print them)")
     rec.add_argument("--data", help="the run's data file, where it is now (default: the path in the run's config)")
     rec.add_argument("--k", type=int, default=10)
     rec.add_argument(
@@ -608,10 +608,17 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     callback = None if args.quiet else _unpiped(lambda p: print_epoch(p, config.task_names))
     stop = threading.Event()  # Ctrl-C stops the training as the app's Stop does: the run is saved with its best epoch
-    result = _interruptible(
-        lambda: run_experiment(config, loaded=loaded, callback=callback, stop=stop),
-        stop, "stopping: the run is saved with its best epoch so far…",
-    )  # fmt: skip
+    try:
+        result = _interruptible(
+            lambda: run_experiment(config, loaded=loaded, callback=callback, stop=stop),
+            stop, "stopping: the run is saved with its best epoch so far…",
+        )  # fmt: skip
+    except MtlrecError:
+        # What reading and fixing the data did explains many a refusal (a fix that dropped nearly every row): said
+        # before it, as a run's notes would have been.
+        for note in loaded.notes if loaded is not None else []:
+            print(f"note: {note}", file=sys.stderr)
+        raise
     with _uninterrupted():
         _remove(out, RUN_FILES + SWEEP_FILES)  # replaced with --force: none of the old files is left beside the new
         write_run_files(result, out)  # before anything is printed: `train … | head` must not lose the run
@@ -707,6 +714,8 @@ def cmd_recommend(args: argparse.Namespace) -> int:
 
     if args.k < 1:
         raise MtlrecError(f"--k must be at least 1, got {args.k}")
+    if args.out and (Path(args.out).is_dir() or not Path(args.out).parent.is_dir()):  # before any scoring
+        raise MtlrecError(f"--out {args.out}: give a CSV file in an existing folder")
     if not Path(args.run).is_dir():  # "damaged or incomplete" said nothing of a typo or of a file given
         what = "is a file, not" if Path(args.run).exists() else "does not exist: give"
         raise MtlrecError(f"--run {args.run} {what} a run folder (the folder `train --out` wrote)")
@@ -744,14 +753,20 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     if note := recommender.untrained_note():
         print(f"note: {note}", file=sys.stderr)
     fusion = _pairs(args.fusion, float, "--fusion")  # the tasks not named keep their default weight (is_hate's -1)
+    if fusion is not None and not any(recommender.fusion_weights(fusion).values()):
+        print("warning: every fusion weight is 0, so the order is arbitrary: give a task a weight > 0", file=sys.stderr)
     if args.all_users:
         return _recommend_all(recommender, args, fusion)
     user = _match_user(frame[run.config.data.user_col], args.user)
     top = recommender.recommend(user, k=args.k, fusion=fusion, exclude_seen=not args.include_seen)
-    if fusion is not None and not any(recommender.fusion_weights(fusion).values()):
-        print("warning: every fusion weight is 0, so the order is arbitrary: give a task a weight > 0", file=sys.stderr)
     if top.empty:
         print(f"user {user!r} has interacted with every item: nothing is left to recommend (add --include-seen)")
+        return 0
+    if args.out:  # the table as CSV, as --all-users writes its
+        from mtlrec.runs import atomic_write_text
+
+        atomic_write_text(Path(args.out), top.to_csv(index=False, float_format="%.6g"))
+        print(f"wrote the top {len(top)} of user {user!r} to {args.out}")
         return 0
     print(top.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     return 0
@@ -762,8 +777,6 @@ def _recommend_all(recommender, args: argparse.Namespace, fusion: dict | None) -
     from mtlrec.runs import atomic_write_text
 
     out = Path(args.out) if args.out else None
-    if out is not None and (out.is_dir() or not out.parent.is_dir()):
-        raise MtlrecError(f"--out {args.out}: give a CSV file in an existing folder")
     started = time.perf_counter()
 
     def progress(done: int, total: int) -> None:
@@ -771,6 +784,12 @@ def _recommend_all(recommender, args: argparse.Namespace, fusion: dict | None) -
 
     table = recommender.recommend_all(k=args.k, fusion=fusion, exclude_seen=not args.include_seen, progress=progress)
     print(file=sys.stderr)
+    per_user = table.iloc[:, 0].value_counts()
+    missing = len(recommender.users()) - len(per_user)
+    short = int((per_user < args.k).sum())
+    if missing or short:  # users who have seen (nearly) every item: said, as --user says it for one
+        print(f"note: {missing:,} user{'s' if missing != 1 else ''} with every item seen left out, {short:,} with "
+              f"fewer than {args.k} unseen items (--include-seen keeps seen items)", file=sys.stderr)  # fmt: skip
     if out is None:
         table.to_csv(sys.stdout, index=False, float_format="%.6g")
         return 0

@@ -397,7 +397,20 @@ def _numbers_left(before: pd.DataFrame, rows: pd.DataFrame) -> list[str]:
         values = values[(values != "") & ~values.str.lower().isin(MISSING_MARKERS)]
         return bool(pd.to_numeric(values, errors="coerce").isna().any())
 
-    return _read_number_text(rows, only=held_text)
+    notes = _read_number_text(rows, only=held_text)
+    # Whole numbers read as floats for the missing values among them (an integer user id with empty rows): once those
+    # rows are dropped, integers again, as the loader reads them (29.0 was no user '29' for recommend --user 29).
+    whole = []
+    for column in rows.columns:
+        values = rows[column]
+        if values.dtype.kind == "f" and before[column].isna().any() and len(values) and values.notna().all():
+            numbers = values.to_numpy()
+            if (np.mod(numbers, 1) == 0).all() and np.abs(numbers).max() < 2**53:
+                rows[column] = values.astype("int64")
+                whole.append(column)
+    if whole:
+        notes.append(f"{', '.join(repr(c) for c in whole)} read as whole numbers again, its missing values dropped")
+    return notes
 
 
 def _apply_fix(
@@ -533,7 +546,7 @@ def _apply_one(frame: pd.DataFrame, fix: dict, counts: pd.Series | float | None 
             raise MtlrecError(f"every one of the {n:,} rows matches: no rows would be left")
         share = f" ({_share(matched, n)})" if matched else ""
         kept = "; row numbers in later messages count the rows kept" if matched else ""
-        note = f"dropped {matched:,} of {n:,} rows{share} where '{column}' {_condition(fix)}{unmatched}{kept}"
+        note = f"dropped {matched:,} of {n:,} row{'s' if n != 1 else ''}{share} where '{column}' {_condition(fix)}{unmatched}{kept}"
         return frame.loc[~mask], note
     name = fix["label"]
     if name in frame.columns:
@@ -590,7 +603,7 @@ def _mask(series: pd.Series, fix: dict, counts: pd.Series | None = None) -> tupl
     if condition == "missing":
         return series.isna(), 0
     if condition == OLDER:  # times more than the span before the latest (a missing time is no time: kept)
-        seconds = _column_seconds(series)
+        seconds = _column_seconds(series, _day_first_of(series))
         before = seconds < float(counts) - span_seconds(fix["value"])
         return before.fillna(False).astype(bool), int((series.notna() & seconds.isna()).sum())
     if condition == RARE:  # the rows of values seen in fewer than N rows (a missing value is no value: kept)
@@ -761,10 +774,8 @@ def _as_times(series: pd.Series, value: str) -> tuple[pd.Series, float]:
     """A column of times written as text or as epoch numbers, and a date, both as epoch seconds (a date without a
     time zone is UTC, as text times are read). MtlrecError when the column does not hold times (at least 90% of its
     values)."""
-    from mtlrec.schema import _date_fields, _day_first
-
     # A value written 01.05.2024 is read as the column's own dates are (when it holds such dates).
-    day_first = _day_first(series) if len(_date_fields(series)) else None
+    day_first = _day_first_of(series)
     stamp = _stamp(value, day_first)
     seconds = _column_seconds(series, day_first)
     if stamp is None or seconds is None:
@@ -803,12 +814,19 @@ def _column_seconds(series: pd.Series, day_first: bool | None = None) -> pd.Seri
     return seconds.where(seconds.between(low, high))
 
 
+def _day_first_of(series: pd.Series) -> bool | None:
+    """Whether a column's dates are written day first (13/04/2024), as _as_times reads them; None without dates."""
+    from mtlrec.schema import _date_fields, _day_first
+
+    return _day_first(series) if len(_date_fields(series)) else None
+
+
 def _latest(frames: list[pd.DataFrame], column: str) -> float:
     """The latest time of `column` over the frames (the training and test files): what 'older than' counts back
     from. MtlrecError when a frame's column holds no times."""
     latest = []
     for rows in frames:
-        seconds = _column_seconds(rows[column])
+        seconds = _column_seconds(rows[column], _day_first_of(rows[column]))
         if seconds is None:
             raise MtlrecError(
                 f"'{OLDER}' needs a column of times (dates, or epoch seconds or milliseconds), and '{column}' does "

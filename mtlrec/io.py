@@ -1138,6 +1138,19 @@ def _parse(text: str, delimiter: str, name: str, named: bool = False) -> tuple[p
             notes.append(note)
         if frame is None:
             frame = pd.read_csv(io.StringIO(text), sep=delimiter, engine="c", low_memory=False)
+        if (
+            quotes == "rfc"
+            and delimiter == ","
+            and len(frame) + 2 < text.count("\n")  # rows lost to a quoted line break (blank lines aside)
+            and (swallowed := _swallowed_rows(text, delimiter, len(header))) is not None
+        ):
+            line, value = swallowed
+            raise MtlrecError(
+                f"a quote opening a value on line {line} ({_cut(value.splitlines()[0])}…) is closed only "
+                f"{value.count(chr(10))} lines later, so the rows between are read as part of that value: close the "
+                'quote where the value ends (or write a quote inside a value as "")',
+                source=name,
+            )
     except pd.errors.EmptyDataError:
         raise MtlrecError("the file has no columns", source=name) from None
     except pd.errors.ParserError as exc:
@@ -1175,8 +1188,8 @@ def _read_unquoted(
     misquoted = _misquoted(text, delimiter)
     if frame is not None and misquoted is None and len(frame) + 1 >= text.count("\n"):
         return None
-    if frame is not None and misquoted is None and _strict_fit(text, delimiter, len(header)):
-        return None
+    if frame is not None and misquoted is None and _swallowed_rows(text, delimiter, len(header)) is None:
+        return None  # rows lost to quoted line breaks, as RFC 4180 writes them
     if not _lines_fit(text, delimiter, len(header)):
         return None
     try:
@@ -1224,15 +1237,26 @@ def _quotes_values(text: str, delimiter: str) -> bool:
     return bool(values) and quoted >= QUOTED_VALUES * len(values)
 
 
-def _strict_fit(text: str, delimiter: str, width: int) -> bool:
-    """Whether RFC 4180, read strictly (a closing quote ends its value), reads every row at the header's width."""
+def _swallowed_rows(text: str, delimiter: str, width: int) -> tuple[int, str] | None:
+    """(line, value) of the first value that RFC 4180 reads over lines that are rows themselves: a line inside it
+    (neither its first nor its last) with the header's number of fields and no quote, as when a lone quote
+    ('"Heroes') runs on to the next one lines later. None when no value does: a quoted value holding line breaks
+    (a comment over two lines, "p<TAB>q<NEWLINE>r<TAB>s") is RFC 4180's, and one over two lines alone cannot be
+    told from it."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    line = 0
     try:
-        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True):
-            if row and not (len(row) == 1 and not row[0].strip()) and len(row) != width:
-                return False
+        for row in reader:
+            for value in row:
+                if value.count("\n") >= 2 and any(
+                    part.rstrip("\r").count(delimiter) == width - 1 and '"' not in part
+                    for part in value.split("\n")[1:-1]
+                ):
+                    return line + 1, value
+            line = reader.line_num
     except csv.Error:
-        return False
-    return True
+        return None
+    return None
 
 
 def _lines_fit(text: str, delimiter: str, width: int) -> bool:
@@ -1279,14 +1303,19 @@ def _read_csv(data: bytes, name: str, names: list[str] | None = None) -> Table:
         if delimiter != ",":
             notes.append(f"delimiter detected: {repr('::') if double_colons else _shown(delimiter)}")
     if names is None:
-        return _read_rows(data, text, delimiter, double_colons, name, notes)
+        try:
+            return _read_rows(data, text, delimiter, double_colons, name, notes)
+        except MtlrecError as exc:
+            if not double_colons:
+                raise
+            raise MtlrecError([_colons(p, True) for p in exc.problems], source=exc.source) from None
     # A header line of the names is put before the rows: every check and reader below takes the first line for
     # the header. Their messages and notes count that line: they are given the file's line numbers again.
     text = _name_columns(text, delimiter, names, name, repr("::") if double_colons else _shown(delimiter))
     try:
         table = _read_rows(data, text, delimiter, double_colons, name, [], named=True)
     except MtlrecError as exc:
-        raise MtlrecError([_file_lines(p) for p in exc.problems], source=exc.source) from None
+        raise MtlrecError([_file_lines(_colons(p, double_colons)) for p in exc.problems], source=exc.source) from None
     if above := _names_above_numbers(table.frame):
         raise MtlrecError(
             f"the first line looks like column names ({', '.join(map(repr, above[:5]))} above numbers): the file has "
@@ -1297,6 +1326,11 @@ def _read_csv(data: bytes, name: str, names: list[str] | None = None) -> Table:
         _file_lines(n) for n in table.notes
     ]
     return table
+
+
+def _colons(said: str, double_colons: bool) -> str:
+    """A message on a '::' file (read with tabs standing for '::'), with its delimiter as the file writes it."""
+    return said.replace("(delimiter tab", "(delimiter '::'") if double_colons else said
 
 
 def _name_columns(text: str, delimiter: str, names: list[str], name: str, shown: str) -> str:
@@ -1310,11 +1344,18 @@ def _name_columns(text: str, delimiter: str, names: list[str], name: str, shown:
     fields = len(next(csv.reader([line], delimiter=delimiter), []))
     # Quotes as characters (a tab-separated log whose first row holds '"Heroes'): its fields are between delimiters.
     plain = line.count(delimiter) + 1 if delimiter != "," else fields
+    written = line.replace("\t", "::") if shown == repr("::") else line  # '::' stood for by tabs while read
     if len(names) not in (fields, plain):
         raise MtlrecError(
             f"{len(names)} column names were given ({_shown_names(names)}) but the rows have {fields} field"
-            f"{'s' if fields != 1 else ''} (delimiter {shown}; the first row: {_cut(line.strip())}): give one name per "
-            "field, in the file's order",
+            f"{'s' if fields != 1 else ''} (delimiter {shown}; the first row: {_cut(written.strip())}): give one name "
+            "per field, in the file's order",
+            source=name,
+        )
+    if [f.strip() for f in line.split(delimiter)] == [n.strip() for n in names]:
+        raise MtlrecError(
+            f"the first line already names the columns ({_shown_names(names)}): the file has a header line, so read "
+            "it without names (CLI: leave out --names; on Data: upload it again)",
             source=name,
         )
     header = io.StringIO()

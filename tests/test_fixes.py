@@ -1155,3 +1155,12 @@ def test_data_page_keeps_the_last_days_with_older_than():
     at = _fix(at, "Drop rows", "watched", "is older than (before the latest time)", "60 days")
     assert _experiment(at).data.fixes[-1] == {"drop": "watched", "where": "older than", "value": "60 days"}
     assert any("before the latest time (" in m.value for m in at.markdown)
+
+
+def test_whole_numbers_read_as_floats_for_their_missing_values_are_integers_once_those_rows_are_dropped():
+    # An integer user id with empty rows: 29.0 after the drop, and recommend --user 29 found no user '29' (an audit).
+    frame = pd.DataFrame({"uid": [1.0, np.nan, 29.0], "price": [1.5, 2.0, np.nan], "n": [1.0, 2.0, 3.0]})
+    fixed, notes = apply_fixes(frame, [parse_fix("drop", "uid missing")])
+    assert fixed["uid"].tolist() == [1, 29] and fixed["uid"].dtype == "int64"
+    assert fixed["price"].dtype == "float64" and fixed["n"].dtype == "float64"  # 1.5 stays; never missing: as read
+    assert "after fix 1: 'uid' read as whole numbers again, its missing values dropped" in notes

@@ -1321,6 +1321,39 @@ def test_quoted_values_keep_their_rfc_4180_reading(text):
     assert table.frame["click"].tolist() == [1, 0, 1][: len(table.frame)]
 
 
+def test_a_lone_quote_closed_lines_later_does_not_swallow_the_rows_between():
+    # Last.fm: '"Heroes' on one line and 'Blue Monday 12"' four lines later, both at a value's edge: RFC 4180 read
+    # the rows between as one value and 4 rows were lost without a word (an audit).
+    rows = ["user\tts\ttrack\tplays"] + [f"u{i}\t{i}\tT{i}\t{i}" for i in range(20)]
+    rows[10], rows[14] = 'u9\t9\t"Heroes\t9', 'u13\t13\tBlue Monday 12"\t13'
+    table = read_table(("\n".join(rows) + "\n").encode(), "listens.tsv")
+    assert len(table.frame) == 20 and table.frame["track"].iloc[9] == '"Heroes'
+    assert "quotes read as part of the values" in table.notes[-1] and "(line 11: '\"Heroes')" in table.notes[-1]
+    # In a comma-separated file a quote is CSV's, and one closed lines later is refused, naming its line.
+    commas = ["user,item,click,title"] + [f"u{i},i{i},{i % 2},title {i}" for i in range(40)]
+    commas[28], commas[31] = 'u27,i27,0,"title 27', 'u30,i30,0,title 30"'
+    assert "a quote opening a value on line 29 ('title 27'…) is closed only 3 lines later" in (
+        error_for(("\n".join(commas) + "\n").encode()).message
+    )
+    # A value over two lines is RFC 4180's quoted line break in either file.
+    assert read_table(b'user,note,click\nu1,"one\ntwo",1\nu2,x,0\n', "n.csv").frame["note"].tolist() == [
+        "one\ntwo",
+        "x",
+    ]
+
+
+def test_names_given_to_a_file_whose_first_line_is_those_names_are_refused_and_colons_stay_colons():
+    with pytest.raises(MtlrecError, match="the first line already names the columns \\(user, item, click\\)"):
+        read_table(b"user,item,click\nu1,i1,1\n", "h.csv", names=["user", "item", "click"])
+    with pytest.raises(MtlrecError) as info:
+        read_table(b"1::2::3::4\n5::6::7::8\n", "r.dat", names=["u", "i", "r"])
+    assert "(delimiter '::'; the first row: '1::2::3::4')" in info.value.message
+    rows = "".join(f"{i}::{i + 1}::3::{978300000 + i}\n" for i in range(20)) + "21::3::4\n"
+    with pytest.raises(MtlrecError) as info:
+        read_table(rows.encode(), "ratings.dat", names=["u", "i", "r", "t"])
+    assert "line 21 has 3 fields but 4 column names were given (delimiter '::')" in info.value.message
+
+
 def test_a_stray_quote_and_a_short_row_still_name_a_problem():
     # Quotes as plain characters do not fit every line either: the file is refused as before, not misread.
     rows = ["user\ttrack\tclick"] + [f"u{i}\tt{i}\t{i % 2}" for i in range(10)]
