@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import codecs
+import copy
 import csv
 import gzip
 import io
@@ -1248,9 +1249,14 @@ def _swallowed_rows(text: str, delimiter: str, width: int) -> tuple[int, str] | 
     try:
         for row in reader:
             for value in row:
-                if value.count("\n") >= 2 and any(
-                    part.rstrip("\r").count(delimiter) == width - 1 and '"' not in part
-                    for part in value.split("\n")[1:-1]
+                if (
+                    value.count("\n") >= 2
+                    and any(
+                        part.rstrip("\r").count(delimiter) == width - 1
+                        and '"' not in part
+                        and part.replace(delimiter, "").strip()  # a value in it: a line of delimiters is no row
+                        for part in value.split("\n")[1:-1]
+                    )
                 ):
                     return line + 1, value
             line = reader.line_num
@@ -1308,14 +1314,14 @@ def _read_csv(data: bytes, name: str, names: list[str] | None = None) -> Table:
         except MtlrecError as exc:
             if not double_colons:
                 raise
-            raise MtlrecError([_colons(p, True) for p in exc.problems], source=exc.source) from None
+            raise _reworded(exc, lambda p: _colons(p, True)) from None
     # A header line of the names is put before the rows: every check and reader below takes the first line for
     # the header. Their messages and notes count that line: they are given the file's line numbers again.
     text = _name_columns(text, delimiter, names, name, repr("::") if double_colons else _shown(delimiter))
     try:
         table = _read_rows(data, text, delimiter, double_colons, name, [], named=True)
     except MtlrecError as exc:
-        raise MtlrecError([_file_lines(_colons(p, double_colons)) for p in exc.problems], source=exc.source) from None
+        raise _reworded(exc, lambda p: _file_lines(_colons(p, double_colons))) from None
     if above := _names_above_numbers(table.frame):
         raise MtlrecError(
             f"the first line looks like column names ({', '.join(map(repr, above[:5]))} above numbers): the file has "
@@ -1326,6 +1332,14 @@ def _read_csv(data: bytes, name: str, names: list[str] | None = None) -> Table:
         _file_lines(n) for n in table.notes
     ]
     return table
+
+
+def _reworded(exc: MtlrecError, change: Callable[[str], str]) -> MtlrecError:
+    """The same error (its class and attributes kept: a NoHeaderLine's field count) with its problems changed."""
+    new = copy.copy(exc)
+    new.problems = [change(p) for p in exc.problems]
+    new.args = (new.message,)
+    return new
 
 
 def _colons(said: str, double_colons: bool) -> str:
