@@ -273,7 +273,13 @@ def parse_fix(action: str, text: str) -> dict:
         return {"drop": names[0] if len(names) == 1 else names, "where": RARE, "value": int(rare.group("n"))}
     older = _OLDER.match(rest if quoted else text)
     if older and action == "drop" and (quoted or not _OPERATOR.search(older.group("column"))):
-        return {"drop": quoted or older.group("column").strip(), "where": OLDER, "value": older.group("span").strip()}
+        span = older.group("span").strip()
+        if span_seconds(span) is None:  # said here, naming the flag (the config check would say "config: fix 1")
+            raise MtlrecError(
+                f"{flag}: '{OLDER}' takes a time span such as '90 days' (minutes, hours, days or weeks; months and "
+                f"years have no fixed length), got '{span}'"
+            )
+        return {"drop": quoted or older.group("column").strip(), "where": OLDER, "value": span}
     if missing and not _OPERATOR.search(rest if quoted else text):
         column, condition, value = quoted or missing.group("column").strip(), "missing", None
     else:

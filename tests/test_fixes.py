@@ -1140,6 +1140,8 @@ def test_older_than_keeps_the_last_stretch_of_a_time_column_counted_with_the_tes
     ]
     # A span with no fixed length, a label, and a column of no times are refused with the reason.
     assert "takes a time span such as '90 days'" in fix_problems([{**fix, "value": "3 months"}])[0]
+    with pytest.raises(MtlrecError, match="^--drop: 'older than' takes a time span such as '90 days'"):
+        parse_fix("drop", "ts older than 3 months")
     label = {"label": "old", "from": "ts", "where": "older than", "value": "30 days"}
     assert fix_problems([label]) == ["fix 1 (label): 'older than' drops rows; it makes no label"]
     with pytest.raises(MtlrecError, match="'older than' needs a column of times"):
