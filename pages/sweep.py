@@ -328,7 +328,13 @@ def show(result: SweepResult) -> None:
             )
     with tabs[-1]:
         shown = ["label", "role", "status", *weights, *objectives, "pareto", "seconds", "epochs"]
-        st.dataframe(table[[c for c in shown if c in table.columns]].rename(columns=labels), hide_index=True)
+        listed = table[[c for c in shown if c in table.columns]].copy()
+        for column in weights:  # a reference's weights are its method's (or each task alone): said, not "None"
+            listed[column] = [
+                f"{w:.2f}" if role == "point" else "own" for w, role in zip(listed[column], listed["role"], strict=True)
+            ]
+        st.dataframe(listed.rename(columns=labels), hide_index=True)
+        st.caption("Weights: each point's share of the loss; *own* for a reference, which sets its weights itself.")
     with st.container(horizontal=True):  # the files the CLI's sweep writes
         for label, make, name, mime, what in (
             ("sweep.csv", lambda: sweep_csv(table).encode(), "csv", "text/csv",

@@ -169,8 +169,9 @@ def test_choosing_a_point_opens_it_in_results(home):
     # A reference's weights are its method's, not a grid point's: no "0.50 · 0.50" (found by an audit).
     assert "**Loss weights:** set by DWA" in [m.value for m in at.markdown]
     table = at.dataframe[-1].value
-    assert table.loc[table["role"] == "dwa", ["weight of click", "weight of like"]].isna().all().all()
-    assert table.loc[table["role"] == "point", ["weight of click", "weight of like"]].notna().all().all()
+    assert (table.loc[table["role"] == "dwa", ["weight of click", "weight of like"]] == "own").all().all()  # not None
+    points = table.loc[table["role"] == "point", ["weight of click", "weight of like"]]
+    assert sorted(points["weight of click"]) == ["0.00", "0.50", "1.00"]
     at.button(key="sweep_open_results").click().run()
     assert not at.exception
     assert at.selectbox(key="results_run").value == run_id
