@@ -1328,6 +1328,12 @@ def _read_csv(data: bytes, name: str, names: list[str] | None = None) -> Table:
             "a header line, so read it without names (CLI: leave out --names; on Data: upload it again)",
             source=name,
         )
+    start = text.find("\n") + 1  # after the names' line; the file's first lines only (no copy of the whole text)
+    if header_like := _header_like(text[start : start + SNIFF_BYTES] if start else "", delimiter):
+        notes.append(
+            f"the first line ({_shown_names(header_like)}) looks like column names, not a row: if it is the file's "
+            "header line, read the file without names (CLI: leave out --names; on Data: upload it again)"
+        )
     table.notes = [*notes, f"no header line: the columns are named {_shown_names(names)}"] + [
         _file_lines(n) for n in table.notes
     ]
@@ -1345,6 +1351,22 @@ def _reworded(exc: MtlrecError, change: Callable[[str], str]) -> MtlrecError:
 def _colons(said: str, double_colons: bool) -> str:
     """A message on a '::' file (read with tabs standing for '::'), with its delimiter as the file writes it."""
     return said.replace("(delimiter tab", "(delimiter '::'") if double_colons else said
+
+
+def _header_like(text: str, delimiter: str) -> list[str] | None:
+    """The first line's fields when none of them looks like the values below it (names, not a row: a header line
+    that names were given to), else None."""
+    rows = _sample_rows(text, delimiter)
+    if len(rows) < 3:
+        return None
+    first, below = rows[0], rows[1:]
+    fields = [f.strip() for f in first]
+    if not all(fields) or any(_is_number(f) for f in fields):
+        return None
+    columns = [[row[i].strip() for row in below if len(row) > i and row[i].strip()] for i in range(len(fields))]
+    if any(not values or _like_its_column(f, values, runs=True) for f, values in zip(fields, columns, strict=True)):
+        return None
+    return fields
 
 
 def _name_columns(text: str, delimiter: str, names: list[str], name: str, shown: str) -> str:

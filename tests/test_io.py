@@ -1698,6 +1698,12 @@ def test_names_that_do_not_fit_say_so_and_messages_keep_the_files_line_numbers()
     # Names that look like numbers are names when given, and a first row holding a stray quote (Last.fm) counts its
     # fields between tabs.
     assert list(read_table(b"5,6,7\n1,2,3\n", "n.csv", names=["0", "1", "2"]).frame.columns) == ["0", "1", "2"]
+    # A header of text over text rows of another shape is not refused (it may be a row), but said.
+    rows = [f"user_{i:06d}\t2009-05-{1 + i % 28:02d}T10:00:00Z\tArtist {i % 7}" for i in range(30)]
+    header = read_table(("userid\ttimestamp\tartname\n" + "\n".join(rows)).encode(), "h.tsv", names=["u", "t", "a"])
+    assert header.notes[1].startswith("the first line (userid, timestamp, artname) looks like column names, not a row")
+    headless = read_table("\n".join(rows).encode(), "h.tsv", names=["u", "t", "a"])
+    assert not any("looks like column names" in n for n in headless.notes)
     listens = read_table(b'u2\t"Heroes\t4\nu1\t"Heroes" (Live)\t3\n', "l.tsv", names=["user", "song", "plays"])
     assert listens.frame["song"].tolist() == ['"Heroes', '"Heroes" (Live)'] and listens.frame["plays"].tolist() == [
         4,
