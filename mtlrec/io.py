@@ -125,6 +125,8 @@ NAME_THE_COLUMNS = (
     "add a header line naming the columns, or name them where the file is read (on Data: Name the columns; CLI: "
     "--names user_id,item_id,…)"
 )
+# The advice for a file with a header line that names were given to.
+WITHOUT_NAMES = "read the file without names (CLI: leave out --names; on Data: upload it again)"
 NAMED_ONLY_CSV = (
     "column names are given only to a CSV file without a header line; this is {kind}, whose columns have names"
 )
@@ -302,8 +304,6 @@ def _recognise(data: bytes, name: str) -> None:
     for magic, what in _MAGIC.items():
         if data.startswith(magic):
             raise MtlrecError(f"this is {what}", source=name)
-    if json_kind := _json(data, name):
-        raise MtlrecError(json_kind, source=name)
     if data.startswith(LFS_POINTER):
         raise MtlrecError(
             "this is a Git LFS pointer (a few lines standing for the real file in a Git repository), not the data: "
@@ -1182,8 +1182,9 @@ def _read_unquoted(
     over delimiters and lines (the reading failed or lost rows), or a quoted word ended before the value did
     ('"Heroes" (Live)' read as 'Heroes (Live)'). None, and the RFC reading (or its error) stands, for a file that
     quotes its values (a quoted header, or most values quoted: one broken value there is an error to name), one
-    that RFC 4180 reads strictly with every row the header's width (a quoted value holding line breaks and
-    delimiters), and one whose lines do not all have the header's number of fields with quotes as characters."""
+    whose rows were lost only to quoted line breaks (no line inside a quoted value is a row of its own:
+    _swallowed_rows), and one whose lines do not all have the header's number of fields with quotes as
+    characters."""
     if _quotes_values(text, delimiter):  # first: a sample, and the common case among files with quotes
         return None
     misquoted = _misquoted(text, delimiter)
@@ -1325,19 +1326,22 @@ def _read_csv(data: bytes, name: str, names: list[str] | None = None) -> Table:
     if above := _names_above_numbers(table.frame):
         raise MtlrecError(
             f"the first line looks like column names ({', '.join(map(repr, above[:5]))} above numbers): the file has "
-            "a header line, so read it without names (CLI: leave out --names; on Data: upload it again)",
+            f"a header line, so {WITHOUT_NAMES}",
             source=name,
         )
     start = text.find("\n") + 1  # after the names' line; the file's first lines only (no copy of the whole text)
     if header_like := _header_like(text[start : start + SNIFF_BYTES] if start else "", delimiter):
         notes.append(
             f"the first line ({_shown_names(header_like)}) looks like column names, not a row: if it is the file's "
-            "header line, read the file without names (CLI: leave out --names; on Data: upload it again)"
+            f"header line, {WITHOUT_NAMES}"
         )
     table.notes = [*notes, f"no header line: the columns are named {_shown_names(names)}"] + [
         _file_lines(n) for n in table.notes
     ]
     return table
+
+
+_FIRST_LINE = re.compile(r"^[^\n]*\S[^\n]*$", re.MULTILINE)  # the first line that is not blank, as written
 
 
 def _reworded(exc: MtlrecError, change: Callable[[str], str]) -> MtlrecError:
@@ -1375,7 +1379,7 @@ def _name_columns(text: str, delimiter: str, names: list[str], name: str, shown:
         raise MtlrecError(f"the column names given must all be non-empty text, got {names!r}", source=name)
     if duplicates := duplicate_names(names):
         raise MtlrecError(f"the column names given repeat: {'; '.join(duplicates.values())}", source=name)
-    first = re.search(r"^[^\n]*\S[^\n]*$", text, re.MULTILINE)  # the first line not blank, as written
+    first = _FIRST_LINE.search(text)
     line = first.group().rstrip("\r") if first else ""
     fields = len(next(csv.reader([line], delimiter=delimiter), []))
     # Quotes as characters (a tab-separated log whose first row holds '"Heroes'): its fields are between delimiters.
@@ -1390,8 +1394,8 @@ def _name_columns(text: str, delimiter: str, names: list[str], name: str, shown:
         )
     if [f.strip() for f in line.split(delimiter)] == [n.strip() for n in names]:
         raise MtlrecError(
-            f"the first line already names the columns ({_shown_names(names)}): the file has a header line, so read "
-            "it without names (CLI: leave out --names; on Data: upload it again)",
+            f"the first line already names the columns ({_shown_names(names)}): the file has a header line, so "
+            f"{WITHOUT_NAMES}",
             source=name,
         )
     header = io.StringIO()
@@ -1526,7 +1530,7 @@ def _skip_repeated_header(text: str) -> tuple[str, list[str]]:
     joined with `cat a.csv b.csv` (KuaiRand's two logs) hold the second header as a row, which made every number
     column text and every label unreadable. A quoted value spanning lines that holds the header's text would lose a
     line: the header would have to be written alone on a line inside a quoted value, which no export does."""
-    first = re.search(r"^[^\n]*\S[^\n]*$", text, re.MULTILINE)  # the header line as written (a saved index: ',a,b')
+    first = _FIRST_LINE.search(text)  # the header line as written (a saved index: ',a,b')
     if first is None or first.end() >= len(text):
         return text, []
     header, end = first.group().rstrip("\r"), first.end()
