@@ -763,9 +763,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         print(f"user {user!r} has interacted with every item: nothing is left to recommend (add --include-seen)")
         return 0
     if args.out:  # the table as CSV, as --all-users writes its
-        from mtlrec.runs import atomic_write_text
-
-        atomic_write_text(Path(args.out), top.to_csv(index=False, float_format="%.6g"))
+        _write_csv(Path(args.out), top)
         print(f"wrote the top {len(top)} of user {user!r} to {args.out}")
         return 0
     print(top.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
@@ -774,8 +772,6 @@ def cmd_recommend(args: argparse.Namespace) -> int:
 
 def _recommend_all(recommender, args: argparse.Namespace, fusion: dict | None) -> int:
     """recommend --all-users: every user's top-K as CSV, to --out or stdout, with progress on stderr."""
-    from mtlrec.runs import atomic_write_text
-
     out = Path(args.out) if args.out else None
     started = time.perf_counter()
 
@@ -793,11 +789,17 @@ def _recommend_all(recommender, args: argparse.Namespace, fusion: dict | None) -
     if out is None:
         table.to_csv(sys.stdout, index=False, float_format="%.6g")
         return 0
-    atomic_write_text(out, table.to_csv(index=False, float_format="%.6g"))
-    users = table.iloc[:, 0].nunique()
-    print(f"wrote the top {args.k} of {users:,} users ({len(table):,} rows) to {out} in "
+    _write_csv(out, table)
+    print(f"wrote the top {args.k} of {len(per_user):,} users ({len(table):,} rows) to {out} in "
           f"{time.perf_counter() - started:.1f} s")  # fmt: skip
     return 0
+
+
+def _write_csv(path: Path, table) -> None:
+    """A recommendation table as CSV, written whole or not at all."""
+    from mtlrec.runs import atomic_write_text
+
+    atomic_write_text(path, table.to_csv(index=False, float_format="%.6g"))
 
 
 def _sweep_metrics(text: str | None, tasks: list[str]) -> dict[str, str]:

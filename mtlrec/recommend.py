@@ -166,6 +166,23 @@ def top_k(k) -> int:
     raise MtlrecError(f"k must be a whole number >= 1, got {k!r}")
 
 
+def fused_scores(scores: Mapping, fusion: Mapping[str, float], shape) -> np.ndarray:
+    """sum_j a_j * s_j, term by term in `fusion`'s order (a task weighted 0 is left out): the one sum that fuse() and
+    Recommender.recommend_all rank by, so that both give the same order."""
+    fused = np.zeros(shape)
+    for task, weight in fusion.items():
+        if weight:
+            fused += float(weight) * np.asarray(scores[task], dtype=float)
+    return fused
+
+
+def ranking_scores(tasks: list[TaskSpec], raw: np.ndarray, values: np.ndarray) -> dict[str, np.ndarray]:
+    """Each task's score to rank by, from the model's raw outputs and their label-scale values (N, T): the
+    probability of a binary task, the standardised prediction of a regression task (on a scale comparable with
+    probabilities)."""
+    return {t.name: values[:, j] if t.type == "binary" else raw[:, j].astype(np.float64) for j, t in enumerate(tasks)}
+
+
 def fuse(
     scores: pd.DataFrame,
     fusion: dict[str, float],
@@ -179,11 +196,7 @@ def fuse(
     """
     columns = columns or RecommendColumns()
     k = top_k(k)
-    fused = np.zeros(len(scores))
-    for task, weight in fusion.items():
-        if weight:
-            fused += float(weight) * scores[task].to_numpy(dtype=float)
-    out = scores.assign(**{columns.fused: fused})
+    out = scores.assign(**{columns.fused: fused_scores(scores, fusion, len(scores))})
     if exclude_seen and columns.seen in out:
         out = out[~out[columns.seen].to_numpy(dtype=bool)]
     top = np.argsort(-out[columns.fused].to_numpy(), kind="stable")[:k]
@@ -335,11 +348,10 @@ class Recommender:
         values = self.encoder.to_label_scale(raw)
         own = self.columns
         out = pd.DataFrame({own.item: rows[self.item_col].to_numpy()})
+        scores = ranking_scores(self.config.tasks, raw, values)
         for j, task in enumerate(self.config.tasks):
-            if task.type == "binary":
-                out[task.name] = values[:, j]  # probability
-            else:
-                out[task.name] = raw[:, j].astype(np.float64)  # standardised: comparable with probabilities
+            out[task.name] = scores[task.name]
+            if task.type == "regression":
                 out[own.values[task.name]] = values[:, j]
         seen_items = set(self.frame[self.item_col].to_numpy()[self._rows_of(user)].tolist())
         out[own.seen] = out[own.item].isin(seen_items).to_numpy()
@@ -415,15 +427,11 @@ class Recommender:
                 rows[c] = np.tile(self.items[c].to_numpy(), len(chunk))
             raw = predict_raw(self.model, self.encoder.transform(rows, labels=False), self.device)
             values = self.encoder.to_label_scale(raw)
-            scores = {}
-            for j, task in enumerate(self.config.tasks):  # as score(): probabilities, standardised regression values
-                scores[task.name] = (values[:, j] if task.type == "binary" else raw[:, j].astype(np.float64)).reshape(
-                    len(chunk), n_items
-                )
-            fused = np.zeros((len(chunk), n_items))
-            for task, weight in weights.items():  # as fuse(), term by term
-                if weight:
-                    fused += float(weight) * scores[task].astype(float)
+            scores = {
+                name: score.reshape(len(chunk), n_items)
+                for name, score in ranking_scores(self.config.tasks, raw, values).items()
+            }
+            fused = fused_scores(scores, weights, (len(chunk), n_items))
             for i, user in enumerate(chunk):
                 keep = np.ones(n_items, dtype=bool)
                 if exclude_seen:

@@ -1294,12 +1294,11 @@ def _matrix_hint(frame: pd.DataFrame) -> str:
         return ""  # f1...f50, I1...I13, emb_0...emb_63: features
     others = [str(c) for c in frame.columns if str(c) not in columns]
     user = next((c for c in others if _id_named(c)), None)
-    keep = f"id_vars=[{user!r}], " if user else ""
-    index = "" if user else ".reset_index(names='user')"
+    index = "" if user else ".reset_index(names='user')"  # no user column: the row number is the user
     return (
         f"; its {len(columns)} columns {columns[0]} … {columns[-1]} look like one item each, with a value per user "
         f"(a user x item matrix, as Jester's ratings): make it one row per user and item, with the value as a label "
-        f"column, e.g. with pandas: df{index}.melt({keep or 'id_vars=[' + repr('user') + '], '}value_vars=[c for c in df.columns if "
+        f"column, e.g. with pandas: df{index}.melt(id_vars=[{user or 'user'!r}], value_vars=[c for c in df.columns if "
         f"c.startswith({stem!r})], var_name='item', value_name='rating').dropna().to_csv('ratings.csv', index=False), "
         "then drop the rows of a code for missing, if the matrix has one (Jester's 99)"
     )
