@@ -535,12 +535,10 @@ def _apply_one(frame: pd.DataFrame, fix: dict, counts: pd.Series | float | None 
         raise MtlrecError("there are no rows left to fix")
     if "fill" in fix:
         return _fill(frame, column, fix)
-    if fix["where"] == OLDER and counts is None:
-        counts = _latest([frame], column)
     mask, untimed = _mask(series, fix, counts)
     matched = int(mask.sum())
     unmatched = "" if matched or fix["where"] in ("missing", *COUNTED) else f": no row matches ({_values_seen(series)})"
-    if fix["where"] == OLDER:
+    if fix["where"] == OLDER and math.isfinite(counts):
         unmatched = f" ({pd.Timestamp(counts, unit='s', tz='UTC'):%Y-%m-%d %H:%M} UTC){unmatched}"
     if untimed:
         unmatched += (
@@ -602,7 +600,7 @@ def _fill(frame: pd.DataFrame, column: str, fix: dict) -> tuple[pd.DataFrame, st
     )
 
 
-def _mask(series: pd.Series, fix: dict, counts: pd.Series | None = None) -> tuple[pd.Series, int]:
+def _mask(series: pd.Series, fix: dict, counts: pd.Series | float | None = None) -> tuple[pd.Series, int]:
     """True where the fix's condition holds (never where the value is missing, except for 'missing'), and how many
     present values could not be compared as the times the condition asks about (they never match)."""
     condition = fix["where"]
@@ -610,6 +608,8 @@ def _mask(series: pd.Series, fix: dict, counts: pd.Series | None = None) -> tupl
         return series.isna(), 0
     if condition == OLDER:  # times more than the span before the latest (a missing time is no time: kept)
         seconds = _column_seconds(series, _day_first_of(series))
+        if seconds is None:  # no time in these rows (_latest refused a column of other values): none is older
+            return pd.Series(False, index=series.index), 0
         before = seconds < float(counts) - span_seconds(fix["value"])
         return before.fillna(False).astype(bool), int((series.notna() & seconds.isna()).sum())
     if condition == RARE:  # the rows of values seen in fewer than N rows (a missing value is no value: kept)
@@ -832,6 +832,8 @@ def _latest(frames: list[pd.DataFrame], column: str) -> float:
     from. MtlrecError when a frame's column holds no times."""
     latest = []
     for rows in frames:
+        if not rows[column].notna().any():  # no rows left, or no time in them: nothing to count back from
+            continue
         seconds = _column_seconds(rows[column], _day_first_of(rows[column]))
         if seconds is None:
             raise MtlrecError(
@@ -839,7 +841,7 @@ def _latest(frames: list[pd.DataFrame], column: str) -> float:
                 f"not hold them ({_values_seen(rows[column])})"
             )
         latest.append(float(seconds.max()))
-    return max(latest)
+    return max(latest, default=math.nan)
 
 
 def _date_code_format(present: pd.Series) -> str | None:

@@ -1146,6 +1146,10 @@ def test_older_than_keeps_the_last_stretch_of_a_time_column_counted_with_the_tes
     assert fix_problems([label]) == ["fix 1 (label): 'older than' drops rows; it makes no label"]
     with pytest.raises(MtlrecError, match="'older than' needs a column of times"):
         apply_fixes(pd.DataFrame({"u": ["a", "b"]}), [parse_fix("drop", "u older than 1 day")])
+    # A test file without a time in the column counts nothing and drops nothing (it raised a TypeError).
+    untimed = pd.DataFrame({"ts": [None], "click": [1]})
+    train, tested, _, test_notes = apply_fixes_together(frame, untimed, [fix])
+    assert len(train) == 4 and len(tested) == 1 and test_notes[0].startswith("fix 1: dropped 0 of 1 row where")
 
 
 @pytest.mark.usefixtures("home")
