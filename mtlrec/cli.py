@@ -133,6 +133,15 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--time-col", help="the timestamp column ('none': no time column)")
     train.add_argument("--categorical", help="columns to embed, comma-separated (others inferred)")
     train.add_argument("--numeric", help="numeric feature columns, comma-separated (others inferred)")
+    train.add_argument(
+        "--multi",
+        help="multi-valued feature columns (genres 'Action|Comedy', tags 'a;b', lists), comma-separated (others "
+        "inferred)",
+    )
+    train.add_argument(
+        "--max-tokens", type=int, help="per multi-valued column: the most frequent tokens with an input of their own "
+        "(default 64; the others share one)",
+    )  # fmt: skip
     train.add_argument("--exclude", help="columns to leave out (as features and as tasks), comma-separated")
     _fix_flags(train)
     train.add_argument("--model", choices=list(MODEL_KINDS), help="architecture (default shared_bottom)")
@@ -235,17 +244,19 @@ def build_parser() -> argparse.ArgumentParser:
 def _label_fixes(fixes: list[dict], tasks: list[TaskSpec], data: DataConfig, args: argparse.Namespace) -> None:
     """A label made with --label is a task (unless --tasks names the tasks), and the column it is made from is no
     feature (it would give the answer away), unless --categorical or --numeric names it; as on the Data page."""
-    named = set(_list(getattr(args, "categorical", None)) or []) | set(_list(getattr(args, "numeric", None)) or [])
+    named = {c for flag in ("categorical", "numeric", "multi") for c in _list(getattr(args, flag, None)) or []}
     for fix in (f for f in fixes if "label" in f):
         if getattr(args, "tasks", None) is None and fix["label"] not in [t.name for t in tasks]:
             tasks.append(TaskSpec(fix["label"], "binary"))
         if fix["label"] in [t.name for t in tasks]:  # inference, not told, may have proposed it as a feature
             data.categorical = [c for c in data.categorical if c != fix["label"]]
             data.numeric = [c for c in data.numeric if c != fix["label"]]
+            data.multi = [c for c in data.multi if c != fix["label"]]
         source = fix["from"]
-        if source in [*data.categorical, *data.numeric] and source not in named:
+        if source in [*data.categorical, *data.numeric, *data.multi] and source not in named:
             data.categorical = [c for c in data.categorical if c != source]
             data.numeric = [c for c in data.numeric if c != source]
+            data.multi = [c for c in data.multi if c != source]
             print(
                 f"note: column '{source}' is not used as a feature: the label '{fix['label']}' is made from it (name "
                 "it with --categorical or --numeric to use it anyway)"
@@ -253,7 +264,7 @@ def _label_fixes(fixes: list[dict], tasks: list[TaskSpec], data: DataConfig, arg
 
 
 SCHEMA_FLAGS = ("tasks", "task_types", "weights", "log1p", "no_log1p", "user_col", "item_col", "time_col",
-                "categorical", "numeric", "exclude")  # fmt: skip
+                "categorical", "numeric", "multi", "exclude")  # fmt: skip
 
 
 def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded | None]:
@@ -278,7 +289,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
             d = config.data
             _label_fixes(fixes, config.tasks, d, args)
             chosen = _apply_schema_flags(
-                config, args, loaded.frame, d.path, config.tasks, list(d.categorical), list(d.numeric), inferred=False
+                config, args, loaded.frame, d.path, config.tasks, [d.categorical, d.numeric, d.multi], inferred=False
             )
             made = [t for t in config.tasks if any(f.get("label") == t.name for f in fixes if "label" in f)]
             for leak in set_aside(loaded.frame, d, made, chosen):  # the saved features against new labels
@@ -304,7 +315,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
                 + label_hint(frame)
             )
         chosen = _apply_schema_flags(
-            config, args, frame, args.data, proposal.tasks, list(d.categorical), list(d.numeric), inferred=True
+            config, args, frame, args.data, proposal.tasks, [d.categorical, d.numeric, d.multi], inferred=True
         )
         # Every column inference set aside is said, also one that leaks an inferred task not chosen here (a
         # paid_amount beside --tasks click: recorded after a purchase, it stays out, but not silently).
@@ -348,8 +359,7 @@ def _apply_schema_flags(
     frame,
     source: str,
     base_tasks: list[TaskSpec],
-    categorical: list[str],
-    numeric: list[str],
+    features: list[list[str]],
     inferred: bool = True,
 ) -> set[str]:
     """Apply --tasks, --task-types, --weights, --(no-)log1p, the column flags and --exclude over a schema: the one
@@ -361,7 +371,8 @@ def _apply_schema_flags(
     d = config.data
     # The ids are features as inference proposes them (also ids named with --user-col/--item-col), or as a saved
     # config had them (the Data page can leave them out)
-    ids_as_features = inferred or any(c and c in categorical for c in (d.user_col, d.item_col))
+    features = [list(role) for role in features]  # (categorical, numeric, multi) as the schema has them
+    ids_as_features = inferred or any(c and c in features[0] for c in (d.user_col, d.item_col))
     for flag in ("user_col", "item_col", "time_col"):
         value = getattr(args, flag)
         if value is None:
@@ -423,11 +434,15 @@ def _apply_schema_flags(
             if not match:
                 raise MtlrecError(f"{flag} names '{name}', which is not a task")
             match[0].log1p = on
-    explicit_cat, explicit_num = _list(args.categorical) or [], _list(args.numeric) or []
+    # Each feature role: the columns named with its flag, then the schema's others (a column named for one role
+    # leaves the others).
+    explicit = [_list(getattr(args, flag, None)) or [] for flag in ("categorical", "numeric", "multi")]
     excluded = set(excluded) | set(config.task_names) | {d.time_col}
-    chosen = set(explicit_cat) | set(explicit_num)
-    d.categorical = explicit_cat + [c for c in categorical if c not in chosen | excluded]
-    d.numeric = explicit_num + [c for c in numeric if c not in chosen | excluded]
+    chosen = set().union(*explicit)
+    d.categorical, d.numeric, d.multi = (
+        named + [c for c in schema if c not in chosen | excluded]
+        for named, schema in zip(explicit, features, strict=True)
+    )
     for col in (d.user_col, d.item_col) if ids_as_features else ():
         if col and col not in d.categorical and col not in excluded:
             d.categorical.insert(0, col)
@@ -522,6 +537,7 @@ def _apply_overrides(config: ExperimentConfig, args: argparse.Namespace) -> None
         (s, "test_frac", args.test_frac),
         (s, "val_frac", args.val_frac),
         (config, "k", args.k),
+        (config.data, "max_tokens", args.max_tokens),
     ):
         if value is not None:
             setattr(target, attr, value)
@@ -684,11 +700,22 @@ def cmd_infer(args: argparse.Namespace) -> int:
         print("no label column was recognised: name them with --tasks a,b,c when training" + hint)
     print("categorical: " + ", ".join(d.categorical))
     print("numeric: " + ", ".join(d.numeric))
+    if d.multi:
+        print("multi-valued: " + ", ".join(f"{c} (split at {_separator_name(frame[c])})" for c in d.multi))
     for column, reason in proposal.ignored.items():
         print(f"ignored: {column}: {reason}")
     for leak in leaks:
         print(f"ignored: {leak.column}: {leak.reason()}")
     return 0
+
+
+def _separator_name(series) -> str:
+    from mtlrec.tokens import LIST_TEXT, multi_valued
+
+    sep = multi_valued(series) or "|"
+    return (
+        "commas, written as a list" if sep == LIST_TEXT else {"\x1f": "the unit separator \\x1f"}.get(sep, f"'{sep}'")
+    )
 
 
 def cmd_import(args: argparse.Namespace) -> int:

@@ -99,6 +99,11 @@ class DataConfig:
     numeric: list[str] = field(default_factory=list)  # standardised features
     max_vocab: int = 100_000  # per categorical column: the most frequent values kept, the rest share the OOV index
     min_count: int = 1  # values seen fewer times in training share the OOV index
+    # Multi-valued features: each value a list of tokens (genres 'Action|Comedy', split at '|', ';' or ',', a list
+    # written as text "['a', 'b']", or a Parquet/JSON list), encoded as the mean of its tokens' indicators (see
+    # mtlrec.encode). max_tokens: per column, the most frequent tokens with an input of their own; the rest share one.
+    multi: list[str] = field(default_factory=list)
+    max_tokens: int = 64
     # Changes to the rows made where they are read, in order (mtlrec.fixes): drop rows, fill missing values, make a
     # 0/1 label, e.g. [{"drop": "purchase", "where": "missing"}, {"label": "liked", "from": "rating", "where": ">=",
     # "value": 4}]. The file itself is never changed.

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec
-from mtlrec.encode import Encoded, Encoder, category_keys
+from mtlrec.encode import OTHER_TOKEN, Encoded, Encoder, category_keys
 from mtlrec.errors import MtlrecError
 from mtlrec.fixes import apply_fixes_together, how_to
 from mtlrec.io import read_table
@@ -310,7 +310,7 @@ def _overlap_notes(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd
     sample of it): its metrics then measure how well the model fits rows it trained on (Ali-CCP's training file as
     its own test file: click AUC 0.80 against 0.50 on held-out rows). Rows compare on the columns the run reads."""
     d = config.data
-    columns = [c for c in dict.fromkeys([d.user_col, d.item_col, d.time_col, *d.categorical, *d.numeric,
+    columns = [c for c in dict.fromkeys([d.user_col, d.item_col, d.time_col, *d.categorical, *d.numeric, *d.multi,
                                          *config.task_names]) if c and c in frame.columns and c in test_frame.columns]  # fmt: skip
     if not columns or test_frame.empty:
         return []
@@ -420,7 +420,7 @@ def prepare(
     if config.split.method == "time" and config.data.time_col:
         notes += _time_split_notes(config, frame, len(train_val_idx), len(test_frame), len(val_idx), given_test)
     d = config.data
-    encoder = Encoder(d.categorical, d.numeric, config.tasks, d.max_vocab, d.min_count)
+    encoder = Encoder(d.categorical, d.numeric, config.tasks, d.max_vocab, d.min_count, d.multi, d.max_tokens)
     train_frame = frame.iloc[train_idx]
     encoder.fit(train_frame)
     for c, share in encoder.oov_share_.items():
@@ -434,6 +434,17 @@ def prepare(
             notes.append(
                 f"column '{c}': {share:.0%} of training rows hold values {' or '.join(rules)} and share the "
                 "out-of-vocabulary embedding"
+            )
+    for c, share in encoder.other_share_.items():
+        if share > 0.01:
+            capped = len(encoder.tokens_[c]) >= d.max_tokens
+            rules = [f"outside the {d.max_tokens:,} most frequent"] if capped else []
+            if d.min_count > 1:
+                rules.append(f"seen fewer than {d.min_count:,} times (min_count)")
+            notes.append(
+                f"column '{c}': {share:.0%} of its training tokens are {' or '.join(rules)} and share the input "
+                f"'{c}={OTHER_TOKEN}'"
+                + ("; raise max_tokens (CLI: --max-tokens) to give more tokens an input of their own" if capped else "")
             )
     prepared = Prepared(
         config=config,

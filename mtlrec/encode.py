@@ -7,6 +7,13 @@ between popular ids), and the tail that a hash would scatter over shared buckets
 Missing categorical values are a category of their own ("<NA>"). Numeric columns are standardised with the
 training mean and standard deviation; missing (and infinite) values become 0 (the mean) and, for every column
 that had missing values in training, an extra 0/1 "<column>__missing" input tells the model so.
+
+Multi-valued columns (a film's genres 'Action|Comedy', a Parquet or JSON list) are split into tokens; each of the
+``max_tokens`` most frequent tokens (seen at least ``min_count`` times) gets one numeric input, and one more input
+gathers every other token. A row's inputs are the mean of its tokens' indicators (1/n for each of its n tokens, 0 for
+the rest; no tokens: all 0), so the first layer's weights act as a mean-pooled token embedding (torch's
+EmbeddingBag, mode "mean"), with no new model input. The inputs are dense, so the cap stays small (64 by default):
+a million rows of 65 inputs take 260 MB as float32.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import pandas as pd
 from mtlrec.config import TaskSpec
 from mtlrec.errors import MtlrecError
 from mtlrec.schema import BLOCK_VALUES, binary_labels, text_in_numbers
+from mtlrec.tokens import OTHER_TOKEN, split_tokens, token_separator
 
 MISSING = "<NA>"
 ENCODER_VERSION = 1
@@ -158,12 +166,19 @@ class Encoder:
         tasks: list[TaskSpec],
         max_vocab: int = 100_000,
         min_count: int = 1,
+        multi: list[str] | None = None,
+        max_tokens: int = 64,
     ):
         self.categorical = list(categorical)
         self.numeric = list(numeric)
         self.tasks = [dataclasses.replace(t) for t in tasks]  # its own specs: a caller's later edits stay theirs
         self.max_vocab = max_vocab
         self.min_count = min_count
+        self.multi = list(multi or [])  # multi-valued columns (see the module docstring)
+        self.max_tokens = max_tokens
+        self.tokens_: dict[str, list[str]] = {}
+        self.token_sep_: dict[str, str] = {}
+        self.other_share_: dict[str, float] = {}  # share of a multi-valued column's training tokens cut by the cap
         self.padded_: dict[str, dict[str, int]] = {}  # a loaded vocabulary's keys saved with spaces (see codes)
 
     def fit(self, frame: pd.DataFrame) -> Encoder:
@@ -174,6 +189,12 @@ class Encoder:
             kept = counts[counts >= self.min_count].iloc[: self.max_vocab]
             self.vocab_[c] = [str(v) for v in kept.index]
             self.oov_share_[c] = float(1 - kept.sum() / max(len(frame), 1))
+        for c in self.multi:
+            self.token_sep_[c] = token_separator(frame[c])
+            counts = split_tokens(frame[c], self.token_sep_[c])[1].value_counts(sort=True)
+            kept = counts[counts >= self.min_count].iloc[: self.max_tokens]
+            self.tokens_[c] = [str(v) for v in kept.index]
+            self.other_share_[c] = float(1 - kept.sum() / counts.sum()) if counts.sum() else 0.0
         self.numeric_stats_: dict[str, tuple[float, float]] = {}
         self.missing_indicators_: list[str] = []
         for where, values in numeric_blocks(frame, self.numeric):
@@ -202,11 +223,28 @@ class Encoder:
 
     @property
     def numeric_width(self) -> int:
-        return len(self.numeric) + len(self.missing_indicators_)
+        return len(self.numeric) + len(self.missing_indicators_) + sum(len(self.tokens_[c]) + 1 for c in self.multi)
 
     @property
     def numeric_names(self) -> list[str]:
-        return self.numeric + [f"{c}__missing" for c in self.missing_indicators_]
+        """The numeric inputs: the standardised columns, their missing indicators, then per multi-valued column one
+        input per kept token ('genres=Action') and one for the others ('genres=<other>')."""
+        tokens = [f"{c}={t}" for c in self.multi for t in [*self.tokens_[c], OTHER_TOKEN]]
+        return self.numeric + [f"{c}__missing" for c in self.missing_indicators_] + tokens
+
+    def token_inputs(self, column: str, values: pd.Series) -> np.ndarray:
+        """A multi-valued column's inputs (N, kept tokens + 1) as float32: each row's tokens' mean indicator, the
+        last input gathering the tokens not kept (unseen in training, or cut by min_count or max_tokens)."""
+        vocab = self.tokens_[column]
+        out = np.zeros((len(values), len(vocab) + 1), dtype=np.float32)
+        rows, tokens = split_tokens(values, self.token_sep_[column])
+        if not len(rows):
+            return out
+        found = pd.Index(vocab, dtype=object).get_indexer(tokens)
+        found[found < 0] = len(vocab)
+        per_row = np.bincount(rows, minlength=len(values))
+        np.add.at(out, (rows, found), (1.0 / per_row[rows]).astype(np.float32))
+        return out
 
     def codes(self, column: str, values: pd.Series) -> np.ndarray:
         """The embedding rows of a categorical column's values: 1.. for its vocabulary, 0 (the OOV index) for a
@@ -232,7 +270,7 @@ class Encoder:
         tasks = [t.name for t in self.tasks]
         if labels is None:
             labels = all(name in frame.columns for name in tasks)
-        missing = [c for c in dict.fromkeys(self.categorical + self.numeric) if c not in frame.columns]
+        missing = [c for c in dict.fromkeys(self.categorical + self.numeric + self.multi) if c not in frame.columns]
         if missing:
             raise MtlrecError(
                 f"the rows lack the feature column{'s' if len(missing) > 1 else ''} "
@@ -269,6 +307,11 @@ class Encoder:
             for j, c in enumerate(self.numeric[where]):
                 if c in indicator:
                     numeric[:, indicator[c]] = missing[:, j]
+        start = len(self.numeric) + len(self.missing_indicators_)
+        for c in self.multi:
+            width = len(self.tokens_[c]) + 1
+            numeric[:, start : start + width] = self.token_inputs(c, frame[c])
+            start += width
         y = None
         if labels:
             y = np.zeros((n, len(self.tasks)), dtype=np.float32)
@@ -312,6 +355,11 @@ class Encoder:
             "numeric_stats": self.numeric_stats_,
             "missing_indicators": self.missing_indicators_,
             "target_stats": self.target_stats_,
+            "multi": self.multi,
+            "max_tokens": self.max_tokens,
+            "tokens": self.tokens_,
+            "token_sep": self.token_sep_,
+            "other_share": self.other_share_,
         }
 
     @classmethod
@@ -324,7 +372,12 @@ class Encoder:
             [TaskSpec(**t) for t in d["tasks"]],
             d["max_vocab"],
             d["min_count"],
+            d.get("multi", []),  # encoders saved before multi-valued columns (2026-12-07) have none
+            d.get("max_tokens", 64),
         )
+        enc.tokens_ = {k: list(v) for k, v in d.get("tokens", {}).items()}
+        enc.token_sep_ = dict(d.get("token_sep", {}))
+        enc.other_share_ = dict(d.get("other_share", {}))
         enc.vocab_ = {k: _truth_keys(v) for k, v in d["vocab"].items()}
         enc.padded_ = {k: keys for k, v in enc.vocab_.items() if (keys := _padded_keys(v))}  # see codes()
         enc.oov_share_ = dict(d["oov_share"])

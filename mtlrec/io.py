@@ -469,19 +469,61 @@ def _value_type(field):
 
 def _flatten(arrow):
     """An Arrow table with its nested objects as columns of their own ({"style": {"Format:": "Paperback"}} ->
-    'style.Format:', as pd.json_normalize names them) and without its columns of lists or maps, which are no feature
-    or label here; with a note naming those left out."""
+    'style.Format:', as pd.json_normalize names them), its lists of plain values as text joined with '|' (a film's
+    genres ["Action", "Comedy"] -> 'Action|Comedy', a multi-valued feature: see mtlrec.tokens), and without its
+    columns of maps or of lists of lists or objects, which are no feature or label here; with notes saying so."""
     import pyarrow as pa
 
     while any(pa.types.is_struct(f.type) for f in arrow.schema):
         arrow = arrow.flatten()
+    notes = []
+    for i, f in enumerate(arrow.schema):
+        kind = _value_type(f)
+        if _plain_list(kind):
+            joined, sep = _joined(arrow.column(i))
+            arrow = arrow.set_column(i, pa.field(f.name, pa.string()), joined)
+            notes.append(f"read '{f.name}' ({f.type}) as its values joined with {sep!r}: a multi-valued feature")
     lists = [f for f in arrow.schema if pa.types.is_nested(_value_type(f))]
     if not lists:
-        return arrow, []
+        return arrow, notes
     arrow = arrow.drop_columns([f.name for f in lists])
     shown = fmt.listing([f"'{f.name}' ({f.type})" for f in lists], 5)
-    what = "lists or maps" if any(pa.types.is_map(_value_type(f)) for f in lists) else "lists"
-    return arrow, [f"left out: {shown}, holding {what}, which are no feature or label here"]
+    maps = [pa.types.is_map(_value_type(f)) for f in lists]
+    what = "maps" if all(maps) else "lists of lists or objects" + (", or maps" if any(maps) else "")
+    return arrow, [*notes, f"left out: {shown}, holding {what}, which are no feature or label here"]
+
+
+def _plain_list(kind) -> bool:
+    """Whether an Arrow type is a list of plain values (text, numbers, true/false, dates), not of lists or bytes."""
+    import pyarrow as pa
+
+    if not (pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind)):
+        return False
+    item = kind.value_type.value_type if pa.types.is_dictionary(kind.value_type) else kind.value_type
+    return not (pa.types.is_nested(item) or pa.types.is_binary(item) or pa.types.is_large_binary(item)
+                or pa.types.is_fixed_size_binary(item) or pa.types.is_null(item))  # fmt: skip
+
+
+def _joined(column) -> tuple[object, str]:
+    """A chunked column of lists of plain values as text: the values joined with the first of '|', ';' and the
+    unit separator that none of them holds; a missing value inside a list is left out, an empty or missing list
+    is missing."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    texts = pa.list_(pa.string())
+    chunks = []
+    for chunk in column.cast(texts).chunks:
+        # binary_join gives null for a list holding a null: those values become '' (split_tokens drops them).
+        chunks.append(pa.ListArray.from_arrays(chunk.offsets, pc.fill_null(chunk.values, ""), mask=chunk.is_null()))
+    lists = pa.chunked_array(chunks, type=texts)
+    flat = pc.list_flatten(lists)
+    sep = next(
+        (sep for sep in ("|", ";") if not len(flat) or not pc.any(pc.match_substring(flat, sep)).as_py()), "\x1f"
+    )
+    joined = pc.binary_join(lists, sep)
+    empty = pc.equal(pc.list_value_length(lists), 0)
+    return pc.if_else(pc.fill_null(empty, False), pa.scalar(None, pa.string()), joined), sep
 
 
 def _python_dict(line: bytes) -> bool:

@@ -125,7 +125,8 @@ def find_leaks(frame: pd.DataFrame, data: DataConfig, tasks: list[TaskSpec], see
     """The feature columns of `data` that give one of `tasks` away (at most one Leak per column: its strongest)."""
     ids = {data.user_col, data.item_col, data.time_col} | {t.name for t in tasks}
     columns = set(frame.columns)
-    features = [c for c in dict.fromkeys(data.categorical + data.numeric) if c not in ids and c in columns]
+    # A multi-valued column is checked as the categories its whole values make (a leak there is one here).
+    features = [c for c in dict.fromkeys(data.categorical + data.numeric + data.multi) if c not in ids and c in columns]
     labels = [t for t in tasks if t.name in columns]
     if not features or not labels:
         return []
@@ -194,6 +195,7 @@ def set_aside(frame: pd.DataFrame, data: DataConfig, tasks: list[TaskSpec], keep
     gone = {leak.column for leak in found}
     data.categorical = [c for c in data.categorical if c not in gone]
     data.numeric = [c for c in data.numeric if c not in gone]
+    data.multi = [c for c in data.multi if c not in gone]
     return found
 
 

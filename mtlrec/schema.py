@@ -18,6 +18,7 @@ from mtlrec.errors import MtlrecError
 from mtlrec.fixes import how_to
 from mtlrec.io import duplicate_names
 from mtlrec.leakage import Leak, find_leaks
+from mtlrec.tokens import multi_valued
 
 _USER_NAMES = {
     "user", "userid", "uid", "customer", "customerid", "member", "memberid", "visitor", "visitorid", "account",
@@ -595,6 +596,7 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
     tasks: list[TaskSpec] = []
     categorical: list[str] = [c for c in (user_col, item_col) if c]
     numeric: list[str] = []
+    multi: list[str] = []
     constant_labels: list[str] = []
     for c in columns:
         if c in (user_col, item_col, time_col):
@@ -653,6 +655,8 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
                 (categorical if integer and (nunique[c] <= 32 or coded) else numeric).append(c)
         elif nunique[c] > 32 and _mostly_numeric(s) and not (_id_named(c) or _code_named(c, not positions)):
             numeric.append(c)  # validation lists the rows holding text (a code column's text is a code: below)
+        elif multi_valued(s) is not None:
+            multi.append(c)
         elif nunique[c] > 0.5 * n and n > 100:
             ignored[c] = (
                 f"{nunique[c]:,} distinct values in {n:,} rows: looks like a row id or free text"
@@ -680,12 +684,15 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
                 f"{'the opposite of' if opposite else 'the same label as'} task '{a.name}' in every row: one task "
                 f"{'written both ways' if opposite else 'twice'} (make it the task instead of '{a.name}' if you prefer)"
             )
-    data = DataConfig(user_col=user_col, item_col=item_col, time_col=time_col, categorical=categorical, numeric=numeric)
+    data = DataConfig(
+        user_col=user_col, item_col=item_col, time_col=time_col, categorical=categorical, numeric=numeric, multi=multi
+    )
     # A feature that gives a proposed task away is set aside, with the evidence (mtlrec.leakage).
     leaks = find_leaks(frame, data, tasks)
     for leak in leaks:
         data.categorical = [c for c in data.categorical if c != leak.column]
         data.numeric = [c for c in data.numeric if c != leak.column]
+        data.multi = [c for c in data.multi if c != leak.column]
         ignored[leak.column] = leak.reason()
     if not passed_over and (hint := id_candidate_hint(frame, data)) is not None:
         notes.append(hint)  # KKBox's msno beside song_id
@@ -1399,6 +1406,7 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
         ("time", [d.time_col]),
         ("categorical feature", d.categorical),
         ("numeric feature", d.numeric),
+        ("multi-valued feature", d.multi),
         ("task", config.task_names),
     ):
         for c in cols:
@@ -1407,12 +1415,18 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
     for c, r in roles.items():
         if "task" in r and set(r) != {"task"}:  # a task listed twice is reported by check()
             problems.append(f"column '{c}' is both a task and a {r[0]}: a label must not also be an input")
-        elif r.count("categorical feature") > 1 or r.count("numeric feature") > 1:
-            problems.append(f"column '{c}' is listed twice as a feature")
-        elif "categorical feature" in r and "numeric feature" in r:
-            problems.append(f"column '{c}' is both categorical and numeric: choose one")
-    if not d.categorical and not d.numeric:
-        problems.append("no feature columns are selected: choose at least one categorical or numeric feature")
+        elif len(features := [role for role in r if role.endswith(" feature")]) > 1:
+            if len(set(features)) == 1:
+                problems.append(f"column '{c}' is listed twice as a feature")
+            else:
+                kinds = [role.removesuffix(" feature") for role in dict.fromkeys(features)]
+                problems.append(f"column '{c}' is both {' and '.join(kinds)}: choose one")
+    if not d.categorical and not d.numeric and not d.multi:
+        problems.append(
+            "no feature columns are selected: choose at least one categorical, numeric or multi-valued feature"
+        )
+    if not isinstance(d.max_tokens, bool) and isinstance(d.max_tokens, int) and d.max_tokens < 1:
+        problems.append(f"max_tokens is {d.max_tokens}: keep at least 1 token per multi-valued column")
     frames = [("", frame)] + ([("test file: ", test_frame)] if test_frame is not None else [])
     for prefix, f in frames:
         if f.columns.duplicated().any():

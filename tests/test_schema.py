@@ -323,7 +323,7 @@ def test_validate_requires_at_least_one_feature(interactions):
         validate(config, interactions)
 
     assert info.value.problems == [
-        "no feature columns are selected: choose at least one categorical or numeric feature"
+        "no feature columns are selected: choose at least one categorical, numeric or multi-valued feature"
     ]
 
 
