@@ -243,23 +243,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _label_fixes(fixes: list[dict], tasks: list[TaskSpec], data: DataConfig, args: argparse.Namespace) -> None:
     """A label made with --label is a task (unless --tasks names the tasks), and the column it is made from is no
-    feature (it would give the answer away), unless --categorical or --numeric names it; as on the Data page."""
+    feature (it would give the answer away), unless --categorical, --numeric or --multi names it; as on the Data
+    page."""
     named = {c for flag in ("categorical", "numeric", "multi") for c in _list(getattr(args, flag, None)) or []}
     for fix in (f for f in fixes if "label" in f):
         if getattr(args, "tasks", None) is None and fix["label"] not in [t.name for t in tasks]:
             tasks.append(TaskSpec(fix["label"], "binary"))
         if fix["label"] in [t.name for t in tasks]:  # inference, not told, may have proposed it as a feature
-            data.categorical = [c for c in data.categorical if c != fix["label"]]
-            data.numeric = [c for c in data.numeric if c != fix["label"]]
-            data.multi = [c for c in data.multi if c != fix["label"]]
+            data.drop_feature(fix["label"])
         source = fix["from"]
-        if source in [*data.categorical, *data.numeric, *data.multi] and source not in named:
-            data.categorical = [c for c in data.categorical if c != source]
-            data.numeric = [c for c in data.numeric if c != source]
-            data.multi = [c for c in data.multi if c != source]
+        if source in data.features and source not in named:
+            data.drop_feature(source)
             print(
                 f"note: column '{source}' is not used as a feature: the label '{fix['label']}' is made from it (name "
-                "it with --categorical or --numeric to use it anyway)"
+                "it with --categorical, --numeric or --multi to use it anyway)"
             )
 
 

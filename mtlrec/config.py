@@ -112,6 +112,31 @@ class DataConfig:
     # and test files alike. None: the files' first lines name their columns.
     names: list[str] | None = None
 
+    # The feature roles, as the Data page names them: categorical, numeric and multi-valued.
+    FEATURE_ROLES = ("categorical", "numeric", "multi-valued")
+
+    def _role_lists(self) -> dict[str, list[str]]:
+        return {"categorical": self.categorical, "numeric": self.numeric, "multi-valued": self.multi}
+
+    @property
+    def features(self) -> list[str]:
+        """Every feature column once: the categorical, numeric and multi-valued ones."""
+        return list(dict.fromkeys([*self.categorical, *self.numeric, *self.multi]))
+
+    def role_of(self, column: str) -> str | None:
+        """A feature column's role ('categorical', 'numeric' or 'multi-valued'); None when it is no feature."""
+        return next((role for role, columns in self._role_lists().items() if column in columns), None)
+
+    def drop_feature(self, column: str) -> None:
+        """The column is no feature any more, in whichever role it had."""
+        self.categorical = [c for c in self.categorical if c != column]
+        self.numeric = [c for c in self.numeric if c != column]
+        self.multi = [c for c in self.multi if c != column]
+
+    def add_feature(self, column: str, role: str) -> None:
+        """The column is a feature in `role` (one of FEATURE_ROLES), after the others of that role."""
+        self._role_lists()[role].append(column)
+
 
 @dataclass
 class SplitConfig:

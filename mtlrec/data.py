@@ -310,8 +310,8 @@ def _overlap_notes(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd
     sample of it): its metrics then measure how well the model fits rows it trained on (Ali-CCP's training file as
     its own test file: click AUC 0.80 against 0.50 on held-out rows). Rows compare on the columns the run reads."""
     d = config.data
-    columns = [c for c in dict.fromkeys([d.user_col, d.item_col, d.time_col, *d.categorical, *d.numeric, *d.multi,
-                                         *config.task_names]) if c and c in frame.columns and c in test_frame.columns]  # fmt: skip
+    columns = [c for c in dict.fromkeys([d.user_col, d.item_col, d.time_col, *d.features, *config.task_names])
+               if c and c in frame.columns and c in test_frame.columns]  # fmt: skip
     if not columns or test_frame.empty:
         return []
     try:

@@ -126,7 +126,7 @@ def find_leaks(frame: pd.DataFrame, data: DataConfig, tasks: list[TaskSpec], see
     ids = {data.user_col, data.item_col, data.time_col} | {t.name for t in tasks}
     columns = set(frame.columns)
     # A multi-valued column is checked as the categories its whole values make (a leak there is one here).
-    features = [c for c in dict.fromkeys(data.categorical + data.numeric + data.multi) if c not in ids and c in columns]
+    features = [c for c in data.features if c not in ids and c in columns]
     labels = [t for t in tasks if t.name in columns]
     if not features or not labels:
         return []
@@ -193,9 +193,8 @@ def set_aside(frame: pd.DataFrame, data: DataConfig, tasks: list[TaskSpec], keep
     the user, stay), as inference sets them aside for the tasks it proposes; returns their Leaks."""
     found = [leak for leak in find_leaks(frame, data, tasks) if leak.column not in keep] if tasks else []
     gone = {leak.column for leak in found}
-    data.categorical = [c for c in data.categorical if c not in gone]
-    data.numeric = [c for c in data.numeric if c not in gone]
-    data.multi = [c for c in data.multi if c not in gone]
+    for column in gone:
+        data.drop_feature(column)
     return found
 
 

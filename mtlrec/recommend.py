@@ -227,7 +227,7 @@ class Recommender:
             raise MtlrecError("recommendations need a user column and an item column: set both in the schema")
         # The rows the run was trained on: its fixes (dropped rows are no history), unless the frame holds them.
         frame = apply_fixes(frame, d.fixes, source=Path(d.path).name if d.path else None)[0]
-        used = [d.user_col, d.item_col, d.time_col, *d.categorical, *d.numeric, *d.multi]
+        used = [d.user_col, d.item_col, d.time_col, *d.features]
         missing = [c for c in dict.fromkeys(used) if c and c not in frame.columns]
         if missing:  # the file changed since the run was trained
             shown = ", ".join(f"'{c}'" for c in missing)
@@ -244,12 +244,12 @@ class Recommender:
             # Rows without a time count as the oldest: the latest row is one with a time when the user has one.
             seconds = parse_time(frame[d.time_col]).to_numpy()
             order = np.argsort(np.nan_to_num(seconds, nan=-np.inf), kind="stable")
-            mixed = d.time_col not in d.categorical + d.numeric + d.multi and epoch_units(frame[d.time_col]) is not None
+            mixed = d.time_col not in d.features and epoch_units(frame[d.time_col]) is not None
             frame = frame.iloc[order]
             if mixed:  # epoch numbers in several units: a user's history shows the seconds it was ordered by
                 frame = frame.assign(**{d.time_col: seconds[order]})
         self.frame = frame.reset_index(drop=True)  # oldest first: "last" below means most recent
-        features = [c for c in d.categorical + d.numeric + d.multi if c not in (self.user_col, self.item_col)]
+        features = [c for c in d.features if c not in (self.user_col, self.item_col)]
         self.item_features = item_features(self.frame, self.user_col, self.item_col, features)
         self.items = self.frame.drop_duplicates(self.item_col, keep="last")[[self.item_col, *self.item_features]]
         # Items the model never trained on (only in the validation or test rows, or added to the file since): with

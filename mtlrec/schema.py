@@ -690,9 +690,7 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
     # A feature that gives a proposed task away is set aside, with the evidence (mtlrec.leakage).
     leaks = find_leaks(frame, data, tasks)
     for leak in leaks:
-        data.categorical = [c for c in data.categorical if c != leak.column]
-        data.numeric = [c for c in data.numeric if c != leak.column]
-        data.multi = [c for c in data.multi if c != leak.column]
+        data.drop_feature(leak.column)
         ignored[leak.column] = leak.reason()
     if not passed_over and (hint := id_candidate_hint(frame, data)) is not None:
         notes.append(hint)  # KKBox's msno beside song_id
@@ -1421,7 +1419,7 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
             else:
                 kinds = [role.removesuffix(" feature") for role in dict.fromkeys(features)]
                 problems.append(f"column '{c}' is both {' and '.join(kinds)}: choose one")
-    if not d.categorical and not d.numeric and not d.multi:
+    if not d.features:
         problems.append(
             "no feature columns are selected: choose at least one categorical, numeric or multi-valued feature"
         )

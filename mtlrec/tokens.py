@@ -91,3 +91,9 @@ def multi_valued(series: pd.Series) -> str | None:
         # "Lyon, France"), not a list, whose length varies.
         return None
     return sep
+
+
+def distinct_tokens(series: pd.Series, rows: int = 20_000) -> int:
+    """The number of distinct tokens in a column's first `rows` values (an estimate of its inputs before fitting)."""
+    values = series.iloc[:rows]
+    return int(split_tokens(values, token_separator(values))[1].nunique())

@@ -14,7 +14,7 @@ import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from mtlrec import charts, fmt  # noqa: E402
-from mtlrec.config import ExperimentConfig, TaskSpec  # noqa: E402
+from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec  # noqa: E402
 from mtlrec.errors import MtlrecError, NoHeaderLine  # noqa: E402
 from mtlrec.fixes import CONDITIONS, OLDER, RARE, apply_fixes, describe, fixes_key, parse_value, span_seconds  # noqa: E402
 from mtlrec.io import UPLOAD_TYPES  # noqa: E402
@@ -24,7 +24,7 @@ from mtlrec.schema import binary_coding, is_numeric, regression_log1p, skewed_ta
 from ui import state  # noqa: E402
 
 NONE = "(none)"
-ROLES = ["categorical", "numeric", "label", "ignore"]
+ROLES = [*DataConfig.FEATURE_ROLES, "label", "ignore"]
 TASK_TYPES = ["binary", "regression"]
 PREVIEW_ROWS = 200
 PREVIEW_COLUMNS = 200  # a table may have 10,000 columns: the preview shows these first ones (the summary lists all)
@@ -212,7 +212,6 @@ def editor_table(
     aside while its column was an id or the time, `aside`, comes back as it was)."""
     tasks = {name: TaskSpec(**entry["spec"]) for name, entry in (aside or {}).items()}
     tasks.update({t.name: t for t in config.tasks})
-    categorical, numeric = set(config.data.categorical), set(config.data.numeric)
     rows = []
     for column in columns:
         values = frame[column]
@@ -221,7 +220,7 @@ def editor_table(
             if kind == "binary":  # what it gets if retyped as regression, as the CLI's --task-types gives it
                 log1p = regression_log1p(values)
         else:
-            role = "categorical" if column in categorical else "numeric" if column in numeric else "ignore"
+            role = config.data.role_of(column) or "ignore"
             # More than two distinct values (in the summary's rows, a part of these) is never a binary coding.
             coded = distinct.get(column, 0) <= 2 and binary_coding(values) is not None
             # As it would be proposed as a label: log1p on for a skewed target (mtlrec.schema.regression_log1p).
@@ -323,6 +322,7 @@ def apply_schema(
     ids = list(dict.fromkeys(c for c in (user, item) if c)) if ids_as_features else []
     d.categorical = ids + [c for c, r in role.items() if r == "categorical"]
     d.numeric = [c for c, r in role.items() if r == "numeric"]
+    d.multi = [c for c, r in role.items() if r == "multi-valued"]
     labels = {row["column"]: row for row in table.to_dict("records") if row["role"] == "label"}
     kept = {t.name: t.weight for t in config.tasks}
     names = list(kept)
@@ -377,7 +377,7 @@ def validation(config: ExperimentConfig, notes: list[str], warnings: list[str], 
         for problem in problems:
             st.error(fmt.plain(problem))
     else:
-        features = len(config.data.categorical) + len(config.data.numeric)
+        features = len(config.data.features)
         st.success(
             f"Ready to train: {len(config.tasks)} {plural(len(config.tasks), 'task')}, "
             f"{features} {plural(features, 'feature')}",
@@ -624,20 +624,19 @@ def _add_fixes(config: ExperimentConfig, rows: pd.DataFrame, new: list[dict], ch
             config.tasks.append(TaskSpec(fix["label"], "binary", 1.0))
             changes.append(f"'{fmt.md(fix['label'])}' is a new binary task (loss weight 1).")
         d = config.data
-        role = "categorical" if column in d.categorical else "numeric" if column in d.numeric else None
+        role = d.role_of(column)
         if role is not None:
             # A feature the label is made from would hand the model the answer.
-            d.categorical = [c for c in d.categorical if c != column]
-            d.numeric = [c for c in d.numeric if c != column]
+            d.drop_feature(column)
             st.session_state.setdefault(FIX_FEATURES, {})[fix["label"]] = (column, role)
             changes.append(
                 f"'{fmt.md(column)}' was a feature and is now ignored: the new label is made from it, so as a feature "
                 "it would give the answer away."
             )
     labels = [t for t in config.tasks if any(f.get("label") == t.name for f in new if "label" in f)]
-    numeric = set(config.data.numeric)  # the roles, to give the features back when the label goes
+    roles = {c: config.data.role_of(c) for c in config.data.features}  # to give the features back with the label
     for leak in set_aside(fixed, config.data, labels):
-        role = "numeric" if leak.column in numeric else "categorical"
+        role = roles[leak.column]
         st.session_state.setdefault(FIX_LEAKS, {}).setdefault(leak.task, []).append((leak.column, role))
         changes.append(
             f"'{fmt.md(leak.column)}' was a feature and is now ignored: {fmt.md(leak.evidence())}, so it is probably "
@@ -750,12 +749,12 @@ def remove_fix(index: int) -> None:
         still = [f["label"] for f in fixes if "label" in f and f.get("from") == column]
         if still:  # another label is made from it: as a feature it would give that one away
             st.session_state[FIX_FEATURES][still[0]] = (column, role)
-        elif column is not None and column not in [*d.categorical, *d.numeric, *config.task_names]:
-            (d.categorical if role == "categorical" else d.numeric).append(column)
+        elif column is not None and column not in [*d.features, *config.task_names]:
+            d.add_feature(column, role)
             changes.append(f"'{fmt.md(column)}' is a {role} feature again, as it was before the label was made.")
         for column, role in st.session_state.get(FIX_LEAKS, {}).pop(removed["label"], []):
-            if column not in [*d.categorical, *d.numeric, *config.task_names]:
-                (d.categorical if role == "categorical" else d.numeric).append(column)
+            if column not in [*d.features, *config.task_names]:
+                d.add_feature(column, role)
                 changes.append(
                     f"'{fmt.md(column)}' is a {role} feature again: it was set aside because it gave the label away."
                 )
@@ -858,7 +857,7 @@ def page() -> None:
     # Only the columns still ignored: one the user has given a role since is no longer news (an audit found
     # 'watching_times' listed as set aside after it was made a label)
     d = config.data
-    used = {d.user_col, d.item_col, d.time_col, *d.categorical, *d.numeric, *config.task_names}
+    used = {d.user_col, d.item_col, d.time_col, *d.features, *config.task_names}
     ignored = {c: why for c, why in (info.get("ignored") or {}).items() if c not in used}
     if ignored:
         lines = "\n".join(f"- `{c}`: {fmt.plain(why)}" for c, why in ignored.items())

@@ -27,6 +27,7 @@ from mtlrec.jobs import JobState  # noqa: E402
 from mtlrec.runs import data_label  # noqa: E402
 from mtlrec.schema import funnel_breaches  # noqa: E402
 from mtlrec.share import BATCH_SIZES, MAX_WEIGHT, RANGES, WORLD, apply_query, parse_world, to_query  # noqa: E402
+from mtlrec.tokens import distinct_tokens  # noqa: E402
 from ui import state  # noqa: E402
 from ui.frame import remember_run  # noqa: E402
 from ui.jobs import session_jobs  # noqa: E402
@@ -291,7 +292,8 @@ def data_shape(config: ExperimentConfig, frame) -> tuple[tuple[int, ...], int]:
         min(int(frame[c].nunique(dropna=False)), d.max_vocab) + 1 for c in d.categorical if c in frame
     )
     with_missing = sum(int(frame[c].isna().any()) for c in d.numeric if c in frame)
-    return cardinalities, len(d.numeric) + with_missing
+    tokens = sum(min(distinct_tokens(frame[c]), d.max_tokens) + 1 for c in d.multi if c in frame)
+    return cardinalities, len(d.numeric) + with_missing + tokens
 
 
 def task_controls(config: ExperimentConfig, active: list[str]) -> None:

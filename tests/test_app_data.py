@@ -6,15 +6,18 @@ import io
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
-from conftest import edit_schema, figures, numbers, open_app, schema_editor, upload
+from conftest import edit_schema, figures, numbers, open_app, schema_editor, until, upload
 from streamlit.testing.v1 import AppTest
 
 from mtlrec import fmt
 from mtlrec.config import ExperimentConfig
 from mtlrec.errors import MtlrecError
+from mtlrec.encode import Encoder
 from mtlrec.io import read_table
+from mtlrec.runs import RunStore
 from mtlrec.sample import SyntheticSpec
 from ui import state
 
@@ -539,3 +542,37 @@ def test_the_same_upload_named_again_shows_the_new_names_everywhere():
         "item_id",
         "rating",
     }
+
+
+def test_a_genres_column_is_multi_valued_on_the_page_can_be_made_a_category_and_trains(home):
+    rng = np.random.default_rng(0)
+    genres = ["Action", "Comedy", "Drama", "Horror", "Romance", "Sci-Fi", "Thriller", "War"]
+    n = 600
+    films = pd.DataFrame(
+        {
+            "user_id": [f"u{i}" for i in rng.integers(0, 40, n)],
+            "movie_id": [f"m{i}" for i in rng.integers(0, 90, n)],
+            "genres": ["|".join(rng.choice(genres, size=rng.integers(1, 4), replace=False)) for _ in range(n)],
+            "click": rng.integers(0, 2, n),
+        }
+    )
+    at = upload(open_page(), "films.csv", films.to_csv(index=False).encode())
+
+    assert schema_editor(at).value.set_index("column").loc["genres", "role"] == "multi-valued"
+    assert experiment(at).data.multi == ["genres"]
+    edit(at, {"genres": {"role": "categorical"}})
+    assert experiment(at).data.multi == [] and "genres" in experiment(at).data.categorical
+    edit(at, {"genres": {"role": "multi-valued"}})
+    assert experiment(at).data.multi == ["genres"] and "genres" not in experiment(at).data.categorical
+    assert [s.value for s in at.success] == ["Ready to train: 1 task, 3 features"]
+
+    at.switch_page("pages/train.py").run()
+    at.radio(key="train_size").set_value("tiny")
+    at.button(key="train_start").click().run()
+    until(at, lambda at: bool(at.success))
+    assert "finished" in at.success[0].value
+    (run,) = RunStore(home).list()
+    saved = RunStore(home).load(run["id"])
+    assert saved.config.data.multi == ["genres"]
+    encoder = Encoder.load(saved.folder / "encoder.json")
+    assert encoder.numeric_names[-1] == "genres=<other>" and len(encoder.tokens_["genres"]) == 8
