@@ -14,8 +14,8 @@ from streamlit.testing.v1 import AppTest
 
 from mtlrec import fmt
 from mtlrec.config import ExperimentConfig
-from mtlrec.errors import MtlrecError
 from mtlrec.encode import Encoder
+from mtlrec.errors import MtlrecError
 from mtlrec.io import read_table
 from mtlrec.runs import RunStore
 from mtlrec.sample import SyntheticSpec

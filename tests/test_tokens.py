@@ -36,8 +36,11 @@ def tokens_of(values: list, sep: str) -> list[list[str]]:
 @pytest.mark.parametrize(
     ("values", "sep", "expected"),
     [
-        (["Action|Comedy", "Drama", None, "", "Action | Sci-Fi |"], "|", [["Action", "Comedy"], ["Drama"], [], [],
-                                                                        ["Action", "Sci-Fi"]]),  # fmt: skip
+        (
+            ["Action|Comedy", "Drama", None, "", "Action | Sci-Fi |"],
+            "|",
+            [["Action", "Comedy"], ["Drama"], [], [], ["Action", "Sci-Fi"]],
+        ),  # fmt: skip
         (["['Action', 'Comedy']", '["Drama"]', "[]", None], LIST_TEXT, [["Action", "Comedy"], ["Drama"], [], []]),
         (["a;b;c", "c"], ";", [["a", "b", "c"], ["c"]]),
         (["N1 N2  N3", "N2"], " ", [["N1", "N2", "N3"], ["N2"]]),
