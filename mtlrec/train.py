@@ -23,6 +23,7 @@ from mtlrec import diagnostics
 from mtlrec.config import TaskSpec, TrainConfig, split_monitor
 from mtlrec.encode import Encoded
 from mtlrec.metrics import higher_is_better
+from mtlrec.models import task_parameters, untrained_outputs
 
 # precision "auto": bfloat16 from this many linear-layer weights up (the small preset has ~90k, tiny ~2k)
 BF16_MIN_WEIGHTS = 50_000
@@ -293,8 +294,11 @@ class Trainer:
         self.weighting.to(device)
         self.weighting.start(model, cfg.seed)
         self.notes_ = list(self.weighting.notes)
-        # A strategy's own parameters (e.g. log-variances) follow its formula alone: no weight decay on them.
-        groups = [{"params": list(model.parameters())}]
+        # A strategy's own parameters (e.g. log-variances) follow its formula alone: no weight decay on them. The
+        # parameters of a task no loss trains (loss weight 0) are left out: their gradient is 0, but weight decay
+        # would still move them (Adam's by about lr a step), and such a task is documented as untrained.
+        frozen = {id(p) for j in untrained_outputs(model, self.tasks) for p in task_parameters(model, j)}
+        groups = [{"params": [p for p in model.parameters() if id(p) not in frozen]}]
         if self.weighting.parameters():
             groups.append({"params": list(self.weighting.parameters()), "weight_decay": 0.0})
         optimizer = make_optimizer(cfg, groups)

@@ -46,7 +46,7 @@ from mtlrec.sweep import (
     sweep_folder,
     undefined_objectives,
 )
-from mtlrec.sweep_engine import Sweeper, Tasks, _groups, stack_cap
+from mtlrec.sweep_engine import Sweeper, Tasks, _groups, _untrained_apart, stack_cap
 
 TOLERANCE = 1e-5
 
@@ -550,6 +550,29 @@ def test_sweep_points_have_the_test_metrics_of_separate_runs(
             for metric, value in metrics.items():
                 assert saved.metrics["tasks"][task][metric] == pytest.approx(value, abs=TOLERANCE), (task, metric)
         assert saved.metrics["sweep"]["group_size"] in {len(g) for g in _groups(3, group_size, workers)}
+
+
+def test_with_weight_decay_the_grids_edge_points_train_alone_and_equal_their_runs(
+    interactions, make_config, tmp_path
+):
+    # Stacked, an edge point's untrained tower moved with weight decay while its run alone (the optimiser leaving
+    # that tower out) kept it as initialised: the points with a weight 0 train alone.
+    base = make_config(epochs=1, weight_decay=1e-2)
+    base.train.precision = "fp32"
+    sweep = sweep_of(base)
+    store = RunStore(tmp_path)
+    result = run_sweep(sweep, store, interactions, group_size=3, workers=1)
+    prepared = prepare(sweep.experiment(), interactions)
+    sizes = {}
+    for row in result.points.itertuples():
+        saved = store.load(row.run_id)
+        sizes[tuple(t.weight for t in saved.config.tasks)] = saved.metrics["sweep"]["group_size"]
+        alone = run_experiment(saved.config, prepared=prepared)
+        for task, metrics in alone.metrics["tasks"].items():
+            for metric, value in metrics.items():
+                assert saved.metrics["tasks"][task][metric] == pytest.approx(value, abs=TOLERANCE), (task, metric)
+    assert sizes == {(0.0, 1.0): 1, (0.5, 0.5): 1, (1.0, 0.0): 1}
+    assert _untrained_apart([[0, 1, 2, 3]], np.array([[0, 1], [0.3, 0.7], [0.6, 0.4], [1, 0]])) == [[1, 2], [0], [3]]
 
 
 # ------------------------------------------------------------------------------------- runs, store, stop, jobs

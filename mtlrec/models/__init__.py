@@ -214,3 +214,24 @@ def start_at_base_rates(model: nn.Module, tasks: list[TaskSpec], labels: np.ndar
                 continue
             rate = own(j)
             head.bias.fill_(math.log(rate / (1 - rate)))
+
+
+def untrained_outputs(model: nn.Module, tasks: list[TaskSpec]) -> list[int]:
+    """The tasks no loss reaches: loss weight 0, except under ESMM a task that a trained conditional task depends on
+    (its pCTR is trained through pCTCVR), as ExperimentConfig.untrained_tasks says of a config."""
+    funnel = getattr(model, "funnel", None) or {}
+    weights = [t.weight for t in tasks]
+    reached = {parent for child, parent in funnel.items() if weights[child] > 0}
+    return [j for j, w in enumerate(weights) if w <= 0 and j not in reached]
+
+
+def task_parameters(model: nn.Module, j: int) -> list[nn.Parameter]:
+    """The parameters only task j's output depends on: its tower (a single-task or ESMM network: all of it), and
+    under PLE the last level's experts and gate of the task (a lower level's feed the shared gate above)."""
+    if isinstance(model, SingleTask | ESMM):
+        return list(model.networks[j].parameters())
+    params = list(model.towers[j].parameters()) if isinstance(getattr(model, "towers", None), nn.ModuleList) else []
+    if isinstance(model, PLE):
+        last = model.levels[-1]
+        params += [*last.task_experts[j].parameters(), *last.task_gates[j].parameters()]
+    return params
