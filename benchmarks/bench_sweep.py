@@ -41,14 +41,14 @@ import mtlrec.stacked_bottom
 from mtlrec import procs
 from mtlrec.cli import build_parser, config_from_args
 from mtlrec.data import prepare
-from mtlrec.experiment import evaluate, label_values, predict_frame, run_experiment, validation_metrics
+from mtlrec.experiment import evaluate, label_values, run_experiment, validation_metrics
 from mtlrec.models import build_model, start_at_base_rates
 from mtlrec.runs import RunStore
 from mtlrec.stacked import AutogradStack, StackedTrainer, stack, stacked_forward
 from mtlrec.stacked_bottom import HandStack, covers
 from mtlrec.sweep import SweepConfig, load_sweep, run_sweep, sweep_folder
 from mtlrec.sweep_engine import MAX_WORKERS, warm_processes
-from mtlrec.train import precision_name, resolve_precision, task_losses, to_tensors
+from mtlrec.train import precision_name, predict_raw, resolve_precision, task_losses, to_tensors
 
 TARGET = 4.0  # an 11-point sweep costs at most this many single runs
 
@@ -107,8 +107,9 @@ def equality(config) -> tuple[float, str, float]:
             gap = float((fit.state[name] - value).abs().max())
             worst, where = max((worst, where), (gap, name))
         model.load_state_dict(fit.state)
-        y_pred = predict_frame(model, encoder, prepared.test, torch.device("cpu"))
-        ours = evaluate(config, y_true, y_pred, prepared.group("test"), prepared.ranking_note is None)
+        raw = predict_raw(model, prepared.test, torch.device("cpu"))
+        ours = evaluate(config, y_true, encoder.to_label_scale(raw), prepared.group("test"),
+                        prepared.ranking_note is None, raw)  # fmt: skip
         for task, metrics in run.metrics["tasks"].items():
             for metric, value in metrics.items():
                 metric_gap = max(metric_gap, abs(ours[task][metric] - value))

@@ -55,11 +55,20 @@ def label_values(prepared_frame: pd.DataFrame, encoder: Encoder, encoded) -> np.
 
 
 def evaluate(
-    config: ExperimentConfig, y_true: np.ndarray, y_pred: np.ndarray, users: np.ndarray | None, ranking: bool
+    config: ExperimentConfig,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    users: np.ndarray | None,
+    ranking: bool,
+    raw: np.ndarray | None = None,
 ) -> dict[str, dict[str, float]]:
-    """Per-task metrics (see mtlrec.metrics.task_metrics) for every task of the config."""
+    """Per-task metrics (see mtlrec.metrics.task_metrics) for every task of the config; the ranking metrics rank by
+    the model's `raw` outputs when given (no ties where the label's scale clips them)."""
     return {
-        task.name: task_metrics(task.type, y_true[:, j], y_pred[:, j], users=users, k=config.k, ranking=ranking)
+        task.name: task_metrics(
+            task.type, y_true[:, j], y_pred[:, j], users=users, k=config.k, ranking=ranking,
+            scores=None if raw is None else raw[:, j],
+        )  # fmt: skip
         for j, task in enumerate(config.tasks)
     }
 
@@ -215,9 +224,10 @@ def trained_result(
     predictions = None
     if fit.status_ != "failed" and fit.best_epoch_ > 0:
         y_true = label_values(prepared.test_frame, encoder, prepared.test) if y_test is None else y_test
-        y_pred = predict_frame(model, encoder, prepared.test, device)
+        raw = predict_raw(model, prepared.test, device)
+        y_pred = encoder.to_label_scale(raw)
         ranking = prepared.ranking_note is None
-        metrics["tasks"] = evaluate(config, y_true, y_pred, prepared.group("test"), ranking)
+        metrics["tasks"] = evaluate(config, y_true, y_pred, prepared.group("test"), ranking, raw)
         predictions = prediction_table(prepared, y_true, y_pred)
         notes = [*notes, *constant_outputs(config, y_pred)]
     return RunResult(

@@ -241,13 +241,21 @@ def ranking_metrics(users: Any, relevance: Any, scores: Any, k: int = 10) -> dic
 
 
 def task_metrics(
-    task_type: str, y_true: Any, y_pred: Any, users: Any = None, k: int = 10, ranking: bool = True
+    task_type: str,
+    y_true: Any,
+    y_pred: Any,
+    users: Any = None,
+    k: int = 10,
+    ranking: bool = True,
+    scores: Any = None,
 ) -> dict[str, float]:
     """All metrics of one task: binary (``y_pred`` probabilities) or regression (original scale).
 
     With ``users`` and ``ranking``, ranking metrics are added with ``y_true`` as the graded relevance; for a
     regression task a negative value counts as not relevant (0), as in a rating scale from -2 to 2 (ranking_metrics
-    itself refuses negative gains).
+    itself refuses negative gains). They rank by ``scores`` when given (the model's raw outputs, which ``y_pred``
+    is a rising function of): a log1p task's predictions below log1p(0) are all 0 on the label's scale, and ranked
+    by those they tied, where the raw outputs still order them (as Recommend does).
     """
     if task_type == "binary":
         result = binary_metrics(y_true, y_pred, users=users)
@@ -259,5 +267,5 @@ def task_metrics(
         relevance = y_true
         if task_type == "regression":
             relevance = np.clip(_as_float(y_true, "y_true"), 0.0, None)  # NaN stays NaN: undefined, as before
-        result.update(ranking_metrics(users, relevance, y_pred, k=k))
+        result.update(ranking_metrics(users, relevance, y_pred if scores is None else scores, k=k))
     return result

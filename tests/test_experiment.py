@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from sklearn.metrics import log_loss, roc_auc_score
 
 from mtlrec import charts
@@ -16,7 +17,9 @@ from mtlrec.config import ExperimentConfig, TaskSpec
 from mtlrec.data import prepare
 from mtlrec.errors import MtlrecError
 from mtlrec.experiment import run_experiment
+from mtlrec.metrics import ranking_metrics
 from mtlrec.runs import RunStore
+from mtlrec.train import predict_raw
 
 BINARY_METRICS = {"auc", "gauc", "logloss", "mean_pred", "pos_rate", "ndcg@10", "recall@10", "hitrate@10"}
 REGRESSION_METRICS = {"rmse", "mae", "ndcg@10", "recall@10", "hitrate@10"}
@@ -235,3 +238,20 @@ def test_a_task_predicting_one_value_for_every_row_gets_a_note():
     # A rare task's probabilities spread by under 1e-4 while ranking its rows: no note (a review).
     y_pred[:, 0] = 0.0003 * np.exp(rng.normal(0, 0.2, 50))
     assert y_pred[:, 0].std() < 1e-4 and constant_outputs(config, y_pred) == []
+
+
+def test_a_runs_ranking_metrics_rank_by_the_models_raw_outputs(interactions, make_config):
+    # Watch time 0 in the rows of half the categories: their predictions fall around log1p(0), many below it, and
+    # are 0 on the label's scale.
+    codes = interactions["category"].astype("category").cat.codes
+    interactions.loc[codes % 2 == 0, "watch_time"] = 0.0
+    config = make_config(epochs=3)
+    prepared = prepare(config, interactions)
+    result = run_experiment(config, prepared=prepared)
+
+    raw = predict_raw(result.model, prepared.test, torch.device("cpu"))
+    assert (result.predictions["watch_time_pred"] == 0).mean() > 0.1  # tied on the label's scale
+    y = result.predictions["watch_time"].to_numpy(dtype=float)
+    expected = ranking_metrics(prepared.group("test"), np.clip(y, 0, None), raw[:, 2], k=config.k)
+    for metric, value in expected.items():
+        assert result.metrics["tasks"]["watch_time"][metric] == pytest.approx(value, abs=1e-12), metric

@@ -385,3 +385,19 @@ def test_higher_is_better_reads_base_name_before_cutoff():
     assert "mean_pred" not in HIGHER_IS_BETTER
     with pytest.raises(ValueError, match="no direction"):
         higher_is_better("mean_pred")
+
+
+def test_ranking_metrics_rank_by_the_raw_scores_where_the_labels_scale_ties_them():
+    # A log1p task's predictions below log1p(0) are all 0 on the label's scale: ranked by those, the one relevant
+    # row tied with four others (NDCG@2 0.33); the raw outputs, which the predictions rise with, still order them.
+    raw = np.array([-1.2, -1.5, -1.8, -2.0, -2.5])
+    predictions = np.expm1(np.maximum(raw, 0.0))  # all 0
+    y = np.array([4.0, 0, 0, 0, 0])
+    users = np.zeros(5)
+
+    tied = task_metrics("regression", y, predictions, users=users, k=2)
+    ranked = task_metrics("regression", y, predictions, users=users, k=2, scores=raw)
+
+    assert tied["ndcg@2"] == pytest.approx(0.326186, abs=1e-6) and tied["recall@2"] == pytest.approx(0.4)
+    assert (ranked["ndcg@2"], ranked["recall@2"], ranked["hitrate@2"]) == (1.0, 1.0, 1.0)
+    assert ranked["rmse"] == tied["rmse"]  # the scores rank; the errors stay the predictions'
