@@ -1091,8 +1091,9 @@ def _missing_code(name: str, values: pd.Series) -> str | None:
             f"({show_value(rest.min())} to {show_value(rest.max())}): it looks like a code for missing (e.g. watched "
             f"but not rated), which trains as a value; if so, drop those rows ({how_to('drop', str(name), f'== {shown}')}; "
             f"in pandas: df = df[{column} != {shown}]), or, to predict whether a value is given, make a 0/1 task of "
-            f"them instead of '{name}' (e.g. {how_to('label', str(name), f'!= {shown}', name='rated')}), which "
-            f"leaves '{name}' out of the tasks: as a task it would still learn {shown} as a value"
+            f"them instead of '{name}' (e.g. {how_to('label', str(name), f'!= {shown}', name='rated')}) and leave "
+            f"'{name}' out of the tasks (CLI: --exclude {shlex.quote(str(name))}; on Data: its role ignore): as a task "
+            f"it would still learn {shown} as a value"
         )
     return None
 

@@ -655,6 +655,30 @@ def test_cli_a_label_made_on_the_command_line_is_a_task_and_its_source_no_featur
     assert "note: column 'age' is not used as a feature: the label 'senior' is made from it" in capsys.readouterr().out
 
 
+def test_cli_a_label_left_out_of_tasks_is_no_feature_of_the_tasks_it_was_made_from(tmp_path: Path, capsys):
+    # Yelp: `--tasks stars --label 'good=stars >= 4'` trained stars with good, a category of its own value, as a
+    # feature (RMSE 0.72 against 1.39), the leak check's bar not reached, without a word.
+    path = tmp_path / "ratings.csv"
+    ratings(1200).dropna().to_csv(path, index=False)
+    out = tmp_path / "run"
+
+    code = main(["train", str(path), "--tasks", "rating", "--label", "good=rating >= 4", "--size", "tiny",
+                 "--epochs", "1", "--quiet", "--out", str(out)])  # fmt: skip
+
+    assert code == 0
+    config = json.loads((out / "config.json").read_text())
+    assert [t["name"] for t in config["tasks"]] == ["rating"]
+    assert "good" not in config["data"]["categorical"] + config["data"]["numeric"] + config["data"]["multi"]
+    assert (
+        "note: the label 'good' made with --label is not among --tasks: it is neither trained nor used as a feature "
+        "(add it to --tasks to train it)"
+    ) in capsys.readouterr().out
+    # named as a feature, it is one
+    assert main(["train", str(path), "--tasks", "rating", "--label", "good=rating >= 4", "--categorical", "good",
+                 "--size", "tiny", "--epochs", "1", "--quiet", "--out", str(tmp_path / "named")]) == 0  # fmt: skip
+    assert "good" in json.loads((tmp_path / "named" / "config.json").read_text())["data"]["categorical"]
+
+
 def test_a_regression_task_with_a_label_made_from_it_gets_no_advice_to_make_one():
     frame = ratings(1000).assign(rating=lambda f: f["rating"].fillna(3))
     fixes = [{"label": "liked", "from": "rating", "where": ">=", "value": 4}]

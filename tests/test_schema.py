@@ -1222,8 +1222,8 @@ def test_a_frequent_lone_low_value_in_a_regression_label_is_said_to_look_like_a_
         f"missing (e.g. watched but not rated), which trains as a value; if so, drop those rows (on Data: Fix the "
         f"rows; CLI: `--drop '{name} == {code}'`; in pandas: df = df[df['{name}'] != {code}]), or, to predict "
         f"whether a value is given, make a 0/1 task of them instead of '{name}' (e.g. on Data: Fix the rows; CLI: "
-        f"`--label 'rated={name} != {code}'`), which leaves '{name}' out of the tasks: as a task it would still learn "
-        f"{code} as a value"
+        f"`--label 'rated={name} != {code}'`) and leave '{name}' out of the tasks (CLI: --exclude {name}; on Data: "
+        f"its role ignore): as a task it would still learn {code} as a value"
     ]
     frame["watch_time"] = np.where(np.arange(n) % 5 == 0, 0, rng.integers(1, 600, n))  # a watch time of 0 is a value
     config.tasks = [TaskSpec("watch_time", "regression")]
