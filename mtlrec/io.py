@@ -1096,6 +1096,20 @@ def _refuse_spaces(lines: list[str], name: str) -> None:
         per_row = _field_counts(rows, delimiter)
         if per_row[0] + 1 >= len(names) and 2 * sum(c == per_row[0] for c in per_row) > len(rows):
             return  # the rows are separated by this delimiter, a value holding a space
+    numbers = [j for j in range(len(names)) if 10 * sum(_is_number(row[j]) for row in pieces if len(row) == len(names))
+               >= 9 * sum(len(row) == len(names) for row in pieces)]  # fmt: skip
+    if numbers and all(_is_number(names[j]) for j in numbers):
+        # A first line with numbers where the rows have them is a row (MovieLens' u.data with ids as 'user12'):
+        # read as names, pandas' default would lose it.
+        columns = ", ".join(repr(f"c{j + 1}") for j in range(len(names)))
+        raise MtlrecError(
+            f"the columns are separated by spaces (the first line and most rows have {len(names)} values separated "
+            "by spaces), which are not read as a delimiter, and the file has no header line (the first line has "
+            "numbers where the rows do): save it with commas and column names, e.g. with pandas: "
+            f"pd.read_csv({name!r}, sep=r'\\s+', header=None, names=[{columns}]).to_csv("
+            f"{_saved_name(name, 'commas')!r}, index=False), with your names for c1, c2…",
+            source=name,
+        )
     raise MtlrecError(
         f"the columns are separated by spaces (the first line has {len(names)} names separated by spaces, and most "
         "rows as many values), which are not read as a delimiter: save the file with commas or tabs, e.g. with pandas: "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import re
 import tarfile
 import zipfile
 from decimal import Decimal
@@ -1861,6 +1862,34 @@ def test_names_and_values_separated_by_spaces_say_how_to_save_the_file_with_comm
     ]
     error = error_for("\n".join([" ".join(names), *rows]).encode(), "ijcai.csv")  # not saved over itself
     assert error.problems[0].endswith("pd.read_csv('ijcai.csv', sep=r'\\s+').to_csv('ijcai_commas.csv', index=False)")
+
+
+def test_a_headerless_file_separated_by_spaces_gets_a_pandas_line_that_keeps_its_first_row(tmp_path, monkeypatch):
+    # user12 item44 3 874724710: the advice read the first row as the names (pandas' default), losing it, and the
+    # file it wrote was then refused for a header that looks like data.
+    rng = np.random.default_rng(0)
+    columns = (
+        rng.integers(1, 300, 60),
+        rng.integers(1, 500, 60),
+        rng.integers(1, 6, 60),
+        rng.integers(874724710, 893286638, 60),
+    )
+    rows = [f"user{u} item{i} {r} {t}" for u, i, r, t in zip(*columns, strict=True)]
+    path = tmp_path / "u_spaces.data"
+    path.write_text("\n".join(rows) + "\n")
+
+    error = error_for(path.read_bytes(), "u_spaces.data")
+
+    assert error.problems[0].startswith(
+        "the columns are separated by spaces (the first line and most rows have 4 values separated by spaces), which "
+        "are not read as a delimiter, and the file has no header line (the first line has numbers where the rows do)"
+    )
+    line = re.search(r"(pd\.read_csv\(.*index=False\))", error.problems[0]).group(1)
+    line = line.replace("'c1', 'c2', 'c3', 'c4'", "'user_id', 'item_id', 'rating', 'timestamp'")
+    monkeypatch.chdir(tmp_path)
+    exec(line, {"pd": pd}, {})  # the message's own line, run as a user would
+    saved = read_table(tmp_path / "u_spaces.csv").frame
+    assert len(saved) == 60 and saved["user_id"].iloc[0] == rows[0].split()[0]
 
 
 def test_five_names_separated_by_spaces_over_a_column_of_comma_lists_are_refused_as_spaces():
