@@ -672,6 +672,13 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
         for c in constant_labels:
             del ignored[c]
             tasks.append(TaskSpec(c, "binary" if binary_coding(series[c]) is not None else "regression"))
+    for c in constant_labels if tasks and not any(t.name in constant_labels for t in tasks) else ():
+        # Said, not only listed among the ignored: a drop can leave a label one value (Goodreads' is_read, all 1
+        # once the unrated rows are dropped), and the task went from the run without a word.
+        notes.append(
+            f"column '{c}' is named as a label but holds {show_value(series[c].iloc[0])} in every row: it is not "
+            "proposed as a task (nothing can be learned from it)"
+        )
     # A label that is another's copy or opposite in every row (Tenrec QB's read, a copy of click) is one task twice:
     # the later one is left out (validation refuses the pair).
     readable = [t for t in tasks if t.type == "binary" and binary_coding(series[t.name]) is not None]

@@ -89,6 +89,17 @@ def test_infer_schema_ignores_a_unique_per_row_string_and_a_constant_column(prop
     }
 
 
+def test_a_label_named_column_of_one_value_beside_other_labels_is_said_not_proposed(interactions):
+    # Goodreads' is_read is 1 in every row once the unrated rows are dropped: the task left the run without a word.
+    proposal = infer_schema(interactions.assign(is_read=1))
+
+    assert "is_read" not in [t.name for t in proposal.tasks] and "click" in [t.name for t in proposal.tasks]
+    assert (
+        "column 'is_read' is named as a label but holds 1 in every row: it is not proposed as a task (nothing can "
+        "be learned from it)"
+    ) in proposal.notes
+
+
 def test_infer_schema_proposal_passes_validation(interactions):
     proposal = infer_schema(interactions)
     config = ExperimentConfig(data=proposal.data, tasks=proposal.tasks)
