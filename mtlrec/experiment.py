@@ -66,7 +66,12 @@ def evaluate(
     the model's `raw` outputs when given (no ties where the label's scale clips them)."""
     return {
         task.name: task_metrics(
-            task.type, y_true[:, j], y_pred[:, j], users=users, k=config.k, ranking=ranking,
+            task.type,
+            y_true[:, j],
+            y_pred[:, j],
+            users=users,
+            k=config.k,
+            ranking=ranking,
             scores=None if raw is None else raw[:, j],
         )  # fmt: skip
         for j, task in enumerate(config.tasks)

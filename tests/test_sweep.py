@@ -552,9 +552,7 @@ def test_sweep_points_have_the_test_metrics_of_separate_runs(
         assert saved.metrics["sweep"]["group_size"] in {len(g) for g in _groups(3, group_size, workers)}
 
 
-def test_with_weight_decay_the_grids_edge_points_train_alone_and_equal_their_runs(
-    interactions, make_config, tmp_path
-):
+def test_with_weight_decay_the_grids_edge_points_train_alone_and_equal_their_runs(interactions, make_config, tmp_path):
     # Stacked, an edge point's untrained tower moved with weight decay while its run alone (the optimiser leaving
     # that tower out) kept it as initialised: the points with a weight 0 train alone.
     base = make_config(epochs=1, weight_decay=1e-2)
