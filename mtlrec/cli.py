@@ -790,6 +790,8 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     if args.all_users:
         return _recommend_all(recommender, args, fusion)
     user = _match_user(frame[run.config.data.user_col], args.user)
+    if note := recommender.unknown_user_note(user):
+        print(f"note: {note}", file=sys.stderr)
     top = recommender.recommend(user, k=args.k, fusion=fusion, exclude_seen=not args.include_seen)
     if top.empty:
         print(f"user {user!r} has interacted with every item: nothing is left to recommend (add --include-seen)")
@@ -818,6 +820,9 @@ def _recommend_all(recommender, args: argparse.Namespace, fusion: dict | None) -
     if missing or short:  # users who have seen (nearly) every item: said, as --user says it for one
         print(f"note: {missing:,} user{'s' if missing != 1 else ''} with every item seen left out, {short:,} with "
               f"fewer than {args.k} unseen items (--include-seen keeps seen items)", file=sys.stderr)  # fmt: skip
+    if unknown := int(recommender.unknown_users(list(per_user.index)).sum()):
+        print(f"note: {unknown:,} of the users have no training rows (only validation or test rows, or new in the "
+              "file): scored with the shared unknown-user vector, they get much the same lists", file=sys.stderr)  # fmt: skip
     if out is None:
         table.to_csv(sys.stdout, index=False, float_format="%.6g")
         return 0

@@ -280,6 +280,28 @@ class Recommender:
             "so they would all get the untrained unknown-item score"
         )
 
+    def unknown_users(self, users: list) -> np.ndarray:
+        """Whether each user has no embedding of their own (no training row: only validation or test rows under the
+        user split, or new in the file); all False when the user id is not embedded."""
+        if self.user_col not in self.encoder.vocab_:
+            return np.zeros(len(users), dtype=bool)
+        return self.encoder.codes(self.user_col, pd.Series(users, dtype=object)) == 0
+
+    def unknown_user_note(self, user) -> str | None:
+        """What to know of a user the model has no embedding for (None for a user it has one for)."""
+        if not self.unknown_users([user])[0]:
+            return None
+        trained = self.encoder.oov_share_.get(self.user_col, 0.0) > 0
+        vector = (
+            "the vector shared by rare and unknown users"
+            if trained
+            else "the unknown-user vector, which no training row trained"
+        )
+        return (
+            f"user {user!r} has no training rows (only validation or test rows, or new in the file): the model scores "
+            f"them with {vector}, so such users get much the same list, differing only by their own features"
+        )
+
     def users(self) -> list:
         """Users that have at least one row, most active first (ties by their text), worked out once: sorting 1M
         users in Python took 2.9 s on every move of a fusion slider on Recommend."""

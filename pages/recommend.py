@@ -364,6 +364,8 @@ if len(users) > LISTED:
         st.error(fmt.plain(problem))
 if problem := linked_problem(run_id, user):
     st.warning(fmt.plain(problem))  # the page works on: another user is shown
+if note := recommender.unknown_user_note(user):
+    st.info(fmt.plain(note) + ".", icon=":material/person_off:")
 
 if st.query_params.get(USER_PARAM) != str(user):
     st.query_params[USER_PARAM] = str(user)

@@ -312,6 +312,26 @@ def test_items_the_model_never_trained_on_are_not_ranked_and_not_taken_as_candid
     assert Recommender(result.model, result.encoder, config, frame).untrained_items == []
 
 
+def test_a_user_without_training_rows_is_said_to_be_scored_with_the_unknown_user_vector(interactions, make_config):
+    # Under the user split the test users have no embedding: their top-K came from one shared vector, unsaid.
+    config = make_config(epochs=1)
+    config.split.method = "user"
+    result = run_experiment(config, interactions)
+    recommender = Recommender(result.model, result.encoder, config, interactions)
+    trained = set(result.encoder.vocab_["user_id"])
+    users = recommender.users()
+    known = next(u for u in users if str(u) in trained)
+    unknown = next(u for u in users if str(u) not in trained)
+
+    assert recommender.unknown_user_note(known) is None
+    assert recommender.unknown_user_note(unknown) == (
+        f"user {unknown!r} has no training rows (only validation or test rows, or new in the file): the model scores "
+        "them with the unknown-user vector, which no training row trained, so such users get much the same list, "
+        "differing only by their own features"
+    )
+    assert recommender.unknown_users(users).sum() == len({str(u) for u in users} - trained)
+
+
 @pytest.mark.parametrize("exclude_seen", [True, False])
 def test_top_k_for_every_user_ranks_as_recommend_does_for_each(interactions, make_config, monkeypatch, exclude_seen):
     # An analyst's export: only one user's top-K could be downloaded. Users are scored in batches (3 of them here).
