@@ -16,7 +16,7 @@ from mtlrec import charts
 from mtlrec.config import ExperimentConfig, TaskSpec
 from mtlrec.data import prepare
 from mtlrec.errors import MtlrecError
-from mtlrec.experiment import run_experiment
+from mtlrec.experiment import log1p_typical, run_experiment
 from mtlrec.metrics import ranking_metrics
 from mtlrec.runs import RunStore
 from mtlrec.train import predict_raw
@@ -255,3 +255,22 @@ def test_a_runs_ranking_metrics_rank_by_the_models_raw_outputs(interactions, mak
     expected = ranking_metrics(prepared.group("test"), np.clip(y, 0, None), raw[:, 2], k=config.k)
     for metric, value in expected.items():
         assert result.metrics["tasks"]["watch_time"][metric] == pytest.approx(value, abs=1e-12), metric
+
+
+def test_a_log1p_task_predicting_typical_values_gets_a_note_saying_how_to_predict_means():
+    from mtlrec.config import DataConfig
+
+    config = ExperimentConfig(
+        data=DataConfig(), tasks=[TaskSpec("click"), TaskSpec("watch time", "regression", log1p=True)]
+    )
+    y_true = np.array([[0, 0.0], [1, 0.0], [0, 9.0], [1, 3.0]])
+    low = np.array([[0.5, 0.1], [0.5, 0.2], [0.5, 1.5], [0.5, 0.6]])  # mean 0.6 against the labels' 3
+
+    assert log1p_typical(config, y_true, low) == [
+        "task 'watch time' trains on log1p: its predictions are typical values, about a median (their mean 0.6 "
+        "against the labels' 3), which MAE rewards and RMSE does not; to predict means (for RMSE, or a sum of "
+        "expected values), train it without log1p (CLI: --no-log1p 'watch time'; on Data: untick its log1p)"
+    ]
+    assert log1p_typical(config, y_true, low * 3) == []  # mean 1.8: over half the labels'
+    config.tasks[1].log1p = False
+    assert log1p_typical(config, y_true, low) == []

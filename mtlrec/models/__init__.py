@@ -177,7 +177,8 @@ MIN_RATE = 1e-4  # a base rate's bounds, so that a task of one class in training
 def start_at_base_rates(model: nn.Module, tasks: list[TaskSpec], labels: np.ndarray | None) -> None:
     """Each binary task's output bias set to the log-odds of its rate of 1s in the training rows (`labels`, (N, T),
     missing as NaN), so that training starts from the base rate instead of p = 0.5; an ESMM conditional task's own
-    output (pCVR) starts at its rate among its parent's 1s.
+    output (pCVR) starts at its own rate over its parent's (the rate among its parent's 1s when the funnel has
+    no breach), so that pCTCVR = pCTR * pCVR starts at its base rate.
 
     At p = 0.5 a rare task's first steps push its output hard towards 0, which its tower's ReLUs can do by turning
     off for every row: a 12%-positive task trained to one constant prediction (AUC 0.50, gradient 0), depending on
