@@ -24,6 +24,7 @@ from mtlrec.config import TaskSpec, TrainConfig, split_monitor
 from mtlrec.encode import Encoded
 from mtlrec.metrics import higher_is_better
 from mtlrec.models import task_parameters, untrained_outputs
+from mtlrec.models.single_task import SingleTask
 
 # precision "auto": bfloat16 from this many linear-layer weights up (the small preset has ~90k, tiny ~2k)
 BF16_MIN_WEIGHTS = 50_000
@@ -319,9 +320,11 @@ class Trainer:
         self.history_: list[dict] = []
         self.diagnostics_: dict[str, float] = {}
         self.best_epoch_, self.status_, self.message_ = 0, "finished", ""
+        self.best_epochs_: dict[str, int] = {}  # the single-task model's, network by network (OwnBest)
         self.rows_trained_ = 0  # training rows stepped on, epochs and a stopped epoch's part (the run's rows/s)
         best_value, best_state, first_loss, waited = None, None, None, 0
         monitor = cfg.monitor  # the weighted validation loss from an epoch where cfg.monitor is undefined
+        own = OwnBest(model, self.tasks, cfg.monitor) if isinstance(model, SingleTask) else None
         start = time.perf_counter()
         last_report = start - PROGRESS_SECONDS  # the first batch is reported at once: a live chart's first point
         first_batch_end = None
@@ -395,6 +398,8 @@ class Trainer:
                 best_state = copy.deepcopy(model.state_dict())
             else:
                 waited += 1
+            if own is not None:
+                waited = own.epoch_end(epoch, val_loss, metrics)
             if self.callback:
                 elapsed = time.perf_counter() - start
                 self.callback(
@@ -409,6 +414,11 @@ class Trainer:
                 break
         if best_state is not None:
             model.load_state_dict(best_state)
+        if own is not None and best_state is not None:
+            self.best_epochs_ = own.restore()
+            if len(set(self.best_epochs_.values())) > 1:
+                shown = ", ".join(f"{task} {epoch}" for task, epoch in self.best_epochs_.items())
+                self.notes_.append(f"each single-task network was restored at its own best epoch: {shown}")
         model.eval()
         self.train_seconds_ = time.perf_counter() - start
         self.epochs_run_ = len(self.history_)
@@ -435,6 +445,42 @@ class Trainer:
             return diagnostics.measure(
                 model, probe, lambda out, labels: weights * task_losses(out, labels, is_binary), names
             )
+
+
+class OwnBest:
+    """Early stopping for the single-task model, network by network: each task's network is kept at its own best
+    epoch, judged by the monitored metric when the monitor is that task's, else by the task's validation loss.
+    One criterion for all (the sum of the T losses, or one task's AUC) restored every network at one epoch, the
+    watch-time network at click's best AUC (a review): not each task trained alone, the baseline's promise."""
+
+    def __init__(self, model: SingleTask, tasks: list[TaskSpec], monitor: str):
+        self.model, self.tasks, self.monitor = model, tasks, monitor
+        self.best: list[tuple[float, int, dict] | None] = [None] * len(tasks)
+        self.waited = [0] * len(tasks)
+
+    def epoch_end(self, epoch: int, val_loss: dict[str, float], metrics: dict[str, dict[str, float]]) -> int:
+        """Keep the networks that improved; returns the epochs since the last network improved (patience's count:
+        training goes on while any network still improves)."""
+        for j, task in enumerate(self.tasks):
+            value, higher = val_loss[task.name], False
+            if self.monitor != "loss" and split_monitor(self.monitor)[0] == task.name:
+                metric = split_monitor(self.monitor)[1]
+                if math.isfinite(metrics.get(task.name, {}).get(metric, math.nan)):
+                    value, higher = metrics[task.name][metric], higher_is_better(metric)
+            best = self.best[j]
+            if best is None or improves(value, best[0], higher):
+                self.best[j] = (value, epoch, copy.deepcopy(self.model.networks[j].state_dict()))
+                self.waited[j] = 0
+            else:
+                self.waited[j] += 1
+        return min(self.waited)
+
+    def restore(self) -> dict[str, int]:
+        """Each network back at its best epoch; returns those epochs by task."""
+        for network, best in zip(self.model.networks, self.best, strict=True):
+            if best is not None:
+                network.load_state_dict(best[2])
+        return {t.name: best[1] for t, best in zip(self.tasks, self.best, strict=True) if best is not None}
 
 
 def monitor_value(

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from mtlrec.config import TaskSpec, TrainConfig
 from mtlrec.data import prepare
 from mtlrec.encode import Encoded
+from mtlrec.experiment import validation_metrics
 from mtlrec.models import build_model, task_parameters, untrained_outputs
 from mtlrec.train import Progress, Trainer, make_optimizer, predict_raw, task_losses
 from mtlrec.weighting import build_weighting
@@ -405,3 +406,35 @@ def test_bf16_training_is_reproducible_and_learns_what_float32_learns(fit):
     for task in ("click", "like", "watch_time"):  # the same losses to bfloat16's 3 significant digits, roughly
         assert first.history_[-1][f"{task}/val_loss"] == pytest.approx(full.history_[-1][f"{task}/val_loss"], rel=0.05)
     assert first.history_[-1]["val_loss"] < first.history_[0]["val_loss"]
+
+
+def test_each_single_task_network_is_kept_at_its_own_best_epoch(prepared, make_config):
+    # One criterion restored every network at one epoch: with monitor click:auc, watch time's network stopped at
+    # click's best AUC (a review). Each network now keeps its own best: its task's validation loss, or the
+    # monitored metric for the monitored task.
+    config = make_config(epochs=6, lr=0.05, monitor="click:auc")
+    config.model.kind = "single_task"
+    encoder = prepared.encoder
+    torch.manual_seed(0)
+    model = build_model(config.model, encoder.cardinalities, encoder.numeric_width, 3, tasks=config.tasks)
+    snapshots = []
+
+    def keep(progress):
+        if progress.phase == "epoch":
+            snapshots.append([copy.deepcopy(n.state_dict()) for n in model.networks])
+
+    weighting = build_weighting(config.weighting, config.tasks)
+    trainer = Trainer(config.train, config.tasks, weighting, keep, val_metrics=validation_metrics(prepared))
+    trainer.fit(model, prepared.train, prepared.val, CPU)
+
+    history = trainer.history_
+    expected = {
+        "click": 1 + int(np.argmax([row["click/val_auc"] for row in history])),
+        "like": 1 + int(np.argmin([row["like/val_loss"] for row in history])),
+        "watch_time": 1 + int(np.argmin([row["watch_time/val_loss"] for row in history])),
+    }
+    assert trainer.best_epochs_ == expected, (trainer.best_epoch_, expected)
+    assert len(set(expected.values())) > 1  # the networks peak at different epochs
+    for j, epoch in enumerate(expected.values()):
+        for name, value in model.networks[j].state_dict().items():
+            assert torch.equal(value, snapshots[epoch - 1][j][name]), (j, name)
