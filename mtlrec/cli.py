@@ -741,7 +741,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_recommend(args: argparse.Namespace) -> int:
     from mtlrec.data import changed_files, load_frames, resolve_data_path
     from mtlrec.fixes import COUNTED
-    from mtlrec.recommend import Recommender
+    from mtlrec.recommend import Recommender, history_rows
     from mtlrec.runs import read_run_folder
 
     if args.k < 1:
@@ -773,15 +773,19 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         )
     for change in changed_files(recorded):
         print(f"warning: {change}: users and items the model never saw are scored as unknown ones", file=sys.stderr)
-    # A 'fewer than' fix counted a value's rows in the test file too, an 'older than' its latest time (mtlrec.fixes):
-    # read it then, when it is there.
-    counted = any(isinstance(f, dict) and f.get("where") in COUNTED for f in d.fixes) and d.test_path
-    test_path = d.test_path if counted and Path(resolve_data_path(d.test_path)).exists() else None
-    if counted and test_path is None:
-        print(f"note: the run's test file {d.test_path} is gone: its 'fewer than' and 'older than' fixes count the "
-              "training file's rows only, so a few users, items or rows may differ here", file=sys.stderr)  # fmt: skip
-    frame, _, _ = load_frames(dataclasses.replace(run.config, data=dataclasses.replace(d, test_path=test_path)))
-    recommender = Recommender(model, encoder, run.config, frame)
+    # The test file's rows are the users' history too (their latest rows, items seen), and a 'fewer than' fix
+    # counted a value's rows there, an 'older than' its latest time (mtlrec.fixes): read it when it is there.
+    test_path = d.test_path if d.test_path and Path(resolve_data_path(d.test_path)).exists() else None
+    if d.test_path and test_path is None:
+        counted = any(isinstance(f, dict) and f.get("where") in COUNTED for f in d.fixes)
+        print(f"note: the run's test file {d.test_path} is gone: its rows are not in the users' history (latest "
+              "rows, items seen)" + (", and its 'fewer than' and 'older than' fixes count the training file's rows "
+              "only, so a few users, items or rows may differ here" if counted else ""), file=sys.stderr)  # fmt: skip
+    frame, test_frame, _ = load_frames(
+        dataclasses.replace(run.config, data=dataclasses.replace(d, test_path=test_path))
+    )
+    history = history_rows(frame, test_frame)
+    recommender = Recommender(model, encoder, run.config, history)
     if note := recommender.untrained_note():
         print(f"note: {note}", file=sys.stderr)
     fusion = _pairs(args.fusion, float, "--fusion")  # the tasks not named keep their default weight (is_hate's -1)
@@ -789,7 +793,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         print("warning: every fusion weight is 0, so the order is arbitrary: give a task a weight > 0", file=sys.stderr)
     if args.all_users:
         return _recommend_all(recommender, args, fusion)
-    user = _match_user(frame[run.config.data.user_col], args.user)
+    user = _match_user(history[run.config.data.user_col], args.user)
     if note := recommender.unknown_user_note(user):
         print(f"note: {note}", file=sys.stderr)
     top = recommender.recommend(user, k=args.k, fusion=fusion, exclude_seen=not args.include_seen)

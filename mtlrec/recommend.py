@@ -208,6 +208,17 @@ def fuse(
 BATCH_ROWS = 500_000  # user x item rows scored at once by Recommender.recommend_all (a few hundred MB at most)
 
 
+def history_rows(frame: pd.DataFrame, test_frame: pd.DataFrame | None) -> pd.DataFrame:
+    """The rows Recommend knows users by: the training file's, and a test file's after them (load_frames' frames,
+    fixed alike). A user's latest row and the items they have seen may be in the test file: without it, a top-K
+    held items the user had already interacted with there (a review)."""
+    if test_frame is None or test_frame.empty:
+        return frame
+    both = pd.concat([frame, test_frame[[c for c in test_frame.columns if c in frame.columns]]], ignore_index=True)
+    both.attrs = dict(frame.attrs)  # fixed as the training rows were: not fixed again
+    return both
+
+
 class Recommender:
     """Recommends items to the users of an interaction table with a trained model and its encoder.
 

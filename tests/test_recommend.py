@@ -13,7 +13,16 @@ from scipy.stats import f as f_distribution
 from mtlrec.config import TaskSpec
 from mtlrec.errors import MtlrecError
 from mtlrec.experiment import run_experiment
-from mtlrec.recommend import Agreement, Recommender, agreement, default_fusion, explained, fuse, item_features
+from mtlrec.recommend import (
+    Agreement,
+    Recommender,
+    agreement,
+    default_fusion,
+    explained,
+    fuse,
+    history_rows,
+    item_features,
+)
 
 
 def three_items() -> pd.DataFrame:
@@ -330,6 +339,36 @@ def test_a_user_without_training_rows_is_said_to_be_scored_with_the_unknown_user
         "differing only by their own features"
     )
     assert recommender.unknown_users(users).sum() == len({str(u) for u in users} - trained)
+
+
+def test_a_test_files_rows_are_the_users_history_too(interactions, make_config, tmp_path):
+    # With an explicit test file, Recommend read the training file alone: items a user had seen in the test file
+    # came back in their top-K, and their latest row was not their latest (a review).
+    from mtlrec.cli import main
+
+    frame = interactions.sort_values("timestamp").reset_index(drop=True)
+    train, test = frame.iloc[: len(frame) * 4 // 5], frame.iloc[len(frame) * 4 // 5 :]
+    train.to_csv(tmp_path / "train.csv", index=False)
+    test.to_csv(tmp_path / "test.csv", index=False)
+    config = make_config(epochs=1)
+    result = run_experiment(config, train, test)
+    user = next(u for u in test["user_id"] if u in set(train["user_id"]))
+    seen_in_test = set(test.loc[test["user_id"] == user, "item_id"]) - set(train.loc[train["user_id"] == user, "item_id"])
+    assert seen_in_test
+
+    recommender = Recommender(result.model, result.encoder, config, history_rows(train, test))
+
+    ranked = recommender.recommend(user, k=10_000)
+    assert not seen_in_test & set(ranked["item"])
+    latest = recommender.history(user).iloc[0]
+    assert latest["timestamp"] == test.loc[test["user_id"] == user, "timestamp"].max()
+    # the CLI reads the run's test file too
+    assert main(["train", str(tmp_path / "train.csv"), "--test-data", str(tmp_path / "test.csv"), "--size", "tiny",
+                 "--epochs", "1", "--quiet", "--out", str(tmp_path / "run")]) == 0  # fmt: skip
+    out = tmp_path / "top.csv"
+    assert main(["recommend", "--run", str(tmp_path / "run"), "--user", str(user), "--k", "10000", "--out",
+                 str(out)]) == 0  # fmt: skip
+    assert not seen_in_test & set(pd.read_csv(out)["item"])
 
 
 @pytest.mark.parametrize("exclude_seen", [True, False])

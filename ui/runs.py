@@ -134,12 +134,12 @@ def with_data(run_id: str) -> LoadedRun:
 def recommender_of(run_id: str):
     """A Recommender over the run's own data file (raises MtlrecError when the file is gone)."""
     from mtlrec.data import load_frames
-    from mtlrec.recommend import Recommender
+    from mtlrec.recommend import Recommender, history_rows
 
     run = with_data(run_id)
     model, encoder = model_of(run_id)
-    frame, _, _ = load_frames(run.config)
-    return Recommender(model, encoder, run.config, frame)
+    frame, test_frame, _ = load_frames(run.config)
+    return Recommender(model, encoder, run.config, history_rows(frame, test_frame))
 
 
 def data_changes(run_id: str) -> list[str]:
