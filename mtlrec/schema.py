@@ -1658,6 +1658,9 @@ def epoch_units(series: pd.Series) -> dict[str, int] | None:
     return {EPOCH_UNITS[int(p)]: int(c) for p, c in zip(found, counts, strict=True)}
 
 
+SMALL_TIMES = 1e6  # epoch seconds below this are 1970's first 12 days: a time column of such numbers is an order
+
+
 def time_notes(column: str, series: pd.Series, prefix: str = "") -> list[str]:
     """Notes on how a timestamp column was read where the reading is a choice: epoch numbers in several units
     (converted to seconds by magnitude), or dates whose day and month could be either way round (month first)."""
@@ -1670,6 +1673,16 @@ def time_notes(column: str, series: pd.Series, prefix: str = "") -> list[str]:
             "its magnitude says and converted to seconds, for the time split, the most recent rows and the "
             "predictions' times; write them in one unit to be sure"
         )
+    if _numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        values = pd.to_numeric(series, errors="coerce").dropna()
+        if len(values) and values.abs().max() < SMALL_TIMES:
+            # Goodreads' rating 0-5 chosen as the time trained a time split on ratings read as 1970's first seconds.
+            notes.append(
+                f"{prefix}timestamp column '{column}' holds small numbers ({show_value(values.min())} to "
+                f"{show_value(values.max())}, {values.nunique():,} distinct), not epoch times (those would be the "
+                "first days of 1970): the time split and the most recent rows follow their order; if it is no time "
+                "or order of the rows, choose another timestamp column, or none"
+            )
     ambiguous = _ambiguous_date(series)
     if ambiguous is not None:
         value, month_first = ambiguous

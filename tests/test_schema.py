@@ -9,7 +9,7 @@ import pytest
 from mtlrec.config import DataConfig, ExperimentConfig, SplitConfig, TaskSpec
 from mtlrec.data import ranking_note, split_rows
 from mtlrec.errors import MtlrecError
-from mtlrec.schema import binary_coding, binary_labels, epoch_units, infer_schema, parse_time, validate
+from mtlrec.schema import binary_coding, binary_labels, epoch_units, infer_schema, parse_time, time_notes, validate
 
 
 @pytest.fixture
@@ -1414,3 +1414,14 @@ def test_a_user_by_item_matrix_without_a_label_says_how_to_make_one_row_per_user
     assert len(long) == 30 * 20 and list(long.columns) == ["user", "item", "rating"]
     features = pd.DataFrame({f"f{j}": rng.random(30) for j in range(20)} | {"emb_1": rng.random(30)})
     assert "look like one item each" not in label_hint(features)
+
+
+def test_a_timestamp_column_of_small_numbers_is_said_to_be_an_order_not_epoch_times():
+    # Goodreads' rating 0-5 as the time column: read as 1970's first seconds, with no word.
+    assert time_notes("rating", pd.Series([0, 5, 3, 4, 1, 2])) == [
+        "timestamp column 'rating' holds small numbers (0 to 5, 6 distinct), not epoch times (those would be the first "
+        "days of 1970): the time split and the most recent rows follow their order; if it is no time or order of the "
+        "rows, choose another timestamp column, or none"
+    ]
+    assert time_notes("ts", pd.Series([1_700_000_000, 1_700_000_500])) == []
+    assert time_notes("day", pd.Series([20240501, 20240502])) == []  # date codes
