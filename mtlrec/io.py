@@ -1442,6 +1442,9 @@ def _name_columns(text: str, delimiter: str, names: list[str], name: str, shown:
     plain = line.count(delimiter) + 1 if delimiter != "," else fields
     written = line.replace("\t", "::") if shown == repr("::") else line  # '::' stood for by tabs while read
     if len(names) not in (fields, plain):
+        lines, heads = _group_lines(text, delimiter, fields) if fields < len(names) else ([], [])
+        if len(lines) > 1:  # Netflix's '1:' above rows of as many fields as names were given: the groups said
+            raise _groups_error(name, delimiter, fields, len(names), lines, heads, names)
         raise MtlrecError(
             f"{len(names)} column names were given ({_shown_names(names)}) but the rows have {fields} field"
             f"{'s' if fields != 1 else ''} (delimiter {shown}; the first row: {_cut(written.strip())}): give one name "
@@ -1727,6 +1730,35 @@ def _skip_preamble(text: str) -> tuple[str, str | None, list[str]]:
     return "".join(pieces), delimiter, notes
 
 
+def _groups_error(
+    name: str,
+    delimiter: str,
+    n_header: int,
+    width: int,
+    lines: list[int],
+    heads: list[str],
+    names: list[str] | None = None,
+) -> MtlrecError:
+    """The refusal of a file whose lines of `n_header` fields head groups of rows of `width` fields (Netflix's '1:'
+    lines above each movie's ratings), with a pandas line that makes the group's id a column (the columns named
+    `names` when given, else c1, c2...)."""
+    names = [n.strip() for n in names] if names else [f"c{i}" for i in range(1, width + 1)]
+    first, after = names[0], names[n_header]
+    shown = ", ".join(map(repr, heads)) + (", ..." if len(lines) > 3 else "")
+    where = ", ".join(map(str, lines[:5])) + (f", ... ({len(lines):,} in all)" if len(lines) > 5 else "")
+    return MtlrecError(
+        f"lines of {n_header} field{'s' if n_header > 1 else ''} ({shown}: lines {where}) stand between rows of "
+        f"{width} fields (delimiter {_shown(delimiter)}): they seem to head "
+        "groups of rows (as Netflix's '1:' lines head each movie's ratings), not to name columns; make the "
+        "group's id a column of each row, and name the columns for what they hold (Netflix's: user_id, rating, "
+        "date, and the group item_id), e.g. with pandas: "
+        f"df = pd.read_csv({name!r}, header=None, names={names!r}, dtype=str); "
+        f"df['group'] = df[{first!r}].where(df[{after!r}].isna()).ffill().str.rstrip(':'); "
+        f"df[df[{after!r}].notna()].to_csv({_saved_name(name, 'rows')!r}, index=False)",
+        source=name,
+    )
+
+
 def _more_fields(
     text: str, delimiter: str, n_header: int, frame: pd.DataFrame, name: str, notes: list[str]
 ) -> pd.DataFrame:
@@ -1737,21 +1769,7 @@ def _more_fields(
         return pd.read_csv(io.StringIO(text), sep=delimiter, engine="c", low_memory=False, index_col=False)
     lines, heads = _group_lines(text, delimiter, n_header)
     if len(lines) > 1:  # the header's width again among the rows: lines heading groups of rows (Netflix's '1:')
-        width, names = n_header + extra, [f"c{i}" for i in range(1, n_header + extra + 1)]
-        first, after = names[0], names[n_header]
-        shown = ", ".join(map(repr, heads)) + (", ..." if len(lines) > 3 else "")
-        where = ", ".join(map(str, lines[:5])) + (f", ... ({len(lines):,} in all)" if len(lines) > 5 else "")
-        raise MtlrecError(
-            f"lines of {n_header} field{'s' if n_header > 1 else ''} ({shown}: lines {where}) stand between rows of "
-            f"{width} fields (delimiter {_shown(delimiter)}): they seem to head "
-            "groups of rows (as Netflix's '1:' lines head each movie's ratings), not to name columns; make the "
-            "group's id a column of each row, and name the columns for what they hold (Netflix's: user_id, rating, "
-            "date, and the group item_id), e.g. with pandas: "
-            f"df = pd.read_csv({name!r}, header=None, names={names!r}, dtype=str); "
-            f"df['group'] = df[{first!r}].where(df[{after!r}].isna()).ffill().str.rstrip(':'); "
-            f"df[df[{after!r}].notna()].to_csv({_saved_name(name, 'rows')!r}, index=False)",
-            source=name,
-        )
+        raise _groups_error(name, delimiter, n_header, n_header + extra, lines, heads)
     missing = "the missing column name" if extra == 1 else f"the {extra} missing column names"
     raise MtlrecError(
         f"every data row has {n_header + extra} fields but the header has {n_header} (delimiter "

@@ -33,8 +33,12 @@ def assert_expected_table(frame: pd.DataFrame) -> None:
 
 
 def error_for(data: bytes, name: str = "upload.csv") -> MtlrecError:
+    return error_for_names(data, name, None)
+
+
+def error_for_names(data: bytes, name: str, names: list[str] | None) -> MtlrecError:
     with pytest.raises(MtlrecError) as info:
-        read_table(data, name)
+        read_table(data, name, names=names)
     assert info.value.source == name
     assert str(info.value).startswith(f"{name}: ")
     return info.value
@@ -706,6 +710,10 @@ def test_lines_heading_groups_of_wider_rows_are_named_with_how_to_make_their_id_
         1 + 2 + 3 + 4 + 5 + 6 + 7
     )
     assert table.frame["group"].tolist()[:4] == [1, 1, 1, 2]  # the movie's id, without its ':'
+    # given --names, the same refusal (it said "3 names but the rows have 1 field"), its line with those names
+    named = error_for_names(text.encode(), "combined_data_1.txt", ["user_id", "rating", "date"])
+    assert named.problems[0].startswith("lines of 1 field ('1:', '2:', '3:', ...: lines 1, 5, 12")
+    assert "names=['user_id', 'rating', 'date'], dtype=str); df['group'] = df['user_id'].where(" in named.problems[0]
     # kept as named here, the ratings are no label inference knows: the hint says how to train on them
     from mtlrec.schema import label_hint
 
