@@ -761,11 +761,12 @@ def cmd_recommend(args: argparse.Namespace) -> int:
             f"{Path(args.run) / 'config.json'} --user-col C --item-col C)"
         )
     model, encoder = run.load_model()
-    # The candidates and the user's history come from the training file (the test file is read only for fixes).
+    # The candidates and the user's history come from the training file, and from the test file when there is one.
     recorded = [entry for entry in run.metrics.get("data_files") or [] if entry.get("path") == d.path]
     if args.data:
+        trained_on = Path(d.path).name if d.path else None
         d.path = _stored(args.data)
-        recorded = [dict(entry, path=d.path) for entry in recorded]
+        recorded = [dict(entry, path=d.path, trained_on=trained_on) for entry in recorded]
     elif d.path and not Path(resolve_data_path(d.path)).exists():
         raise MtlrecError(
             f"the data file of the run in {args.run} is missing: {d.path}; pass it where it is now "

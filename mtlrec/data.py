@@ -98,10 +98,18 @@ def data_files(config: ExperimentConfig) -> list[dict]:
 
 
 def changed_files(recorded: list[dict]) -> list[str]:
-    """One sentence per data file that differs from what data_files recorded (size, else content); [] if none."""
+    """One sentence per data file that differs from what data_files recorded (size, else content); [] if none. An
+    entry's `trained_on` names the file the run was trained on when another path stands for it now (recommend
+    --data): "other.csv is not the file the run was trained on (data.csv)", not "other.csv changed"."""
     changed = []
     for entry in recorded:
         path = Path(resolve_data_path(entry["path"]))
+        other = entry.get("trained_on")
+        what = (
+            f"{path.name} is not the file the run was trained on ({other}: "
+            if other and other != path.name
+            else f"{path.name} changed since the run was trained ("
+        )
         if not path.is_file():
             changed.append(f"{entry['path']} is missing")
             continue
@@ -109,12 +117,9 @@ def changed_files(recorded: list[dict]) -> list[str]:
         if stat.st_size == entry.get("bytes") and stat.st_mtime_ns == entry.get("mtime_ns"):
             continue  # untouched: no need to read it again
         if stat.st_size != entry.get("bytes"):
-            changed.append(
-                f"{path.name} changed since the run was trained ({entry.get('bytes', 0):,} bytes then, "
-                f"{stat.st_size:,} now)"
-            )
+            changed.append(f"{what}{entry.get('bytes', 0):,} bytes then, {stat.st_size:,} now)")
         elif _file_sha256(str(path), stat.st_size, stat.st_mtime_ns) != entry.get("sha256"):
-            changed.append(f"{path.name} changed since the run was trained (same size, other content)")
+            changed.append(f"{what}same size, other content)")
     return changed
 
 

@@ -407,6 +407,11 @@ def test_changed_data_is_a_warning_on_a_rerun_and_a_recommendation(moved_run, tm
     user = str(frame["user_id"].iloc[0])
     assert main(["recommend", "--run", str(run), "--user", user, "--k", "3"]) == 0
     assert "log.csv changed since the run was trained" in capsys.readouterr().err
+    # another file given with --data is not "changed": it is another file
+    other = tmp_path / "other.csv"
+    frame.head(len(frame) - 20).to_csv(other, index=False)
+    assert main(["recommend", "--run", str(run), "--user", user, "--k", "3", "--data", str(other)]) == 0
+    assert "warning: other.csv is not the file the run was trained on (log.csv: " in capsys.readouterr().err
 
 
 def test_recommend_with_a_data_file_that_lost_a_column_exits_2_naming_it(moved_run, capsys):

@@ -353,7 +353,9 @@ def test_a_test_files_rows_are_the_users_history_too(interactions, make_config, 
     config = make_config(epochs=1)
     result = run_experiment(config, train, test)
     user = next(u for u in test["user_id"] if u in set(train["user_id"]))
-    seen_in_test = set(test.loc[test["user_id"] == user, "item_id"]) - set(train.loc[train["user_id"] == user, "item_id"])
+    seen_in_test = set(test.loc[test["user_id"] == user, "item_id"]) - set(
+        train.loc[train["user_id"] == user, "item_id"]
+    )
     assert seen_in_test
 
     recommender = Recommender(result.model, result.encoder, config, history_rows(train, test))
