@@ -77,6 +77,7 @@ _TIME_WORDS = {"time", "ts", "timestamp", "datetime", "date", "created", "update
 _STAT_WORDS = {
     "cnt", "count", "counts", "num", "number", "avg", "mean", "median", "std", "sum", "min", "max",
     "hist", "history", "historical", "prev", "previous", "last", "before", "past", "pct", "percent", "freq",
+    "verified",  # Amazon's verified_purchase: a review's flag, not the outcome of its event
 }  # fmt: skip
 # Tokens that mark a label column. Regression tokens make a numeric label a regression task.
 _BINARY_LABEL_TOKENS = {
@@ -1222,6 +1223,10 @@ def _binary_problem(s: pd.Series, where: str) -> str:
     """Why a column is not a binary label: a few odd rows (named), or values that are not one 0/1 spelling."""
     uniques = pd.unique(s)
     nunique = len(uniques)
+    try:  # in order (0, 1, 2, 3, 10: they read '0, 10, 2, 1, 3' in the order met)
+        uniques = np.array(sorted(uniques), dtype=object)
+    except TypeError:  # numbers beside text: as met
+        pass
     shown = ", ".join(show_value(v) for v in uniques[:6]) + (", ..." if nunique > 6 else "")
     head = f"{where} is a binary task but has {nunique} distinct values ({shown})"
     odd = _odd_values(s)

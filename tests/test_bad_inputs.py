@@ -90,7 +90,7 @@ CHECK = {
     "label_inf.csv": "column 'click' (task) has infinite values in 1 row (row 41, e.g. inf): fix or drop those rows",
     "label_one_two.csv": "column 'click' is a binary task but has 2 distinct values (1, 2), and which one means "
     f"positive is ambiguous: {BINARY_SPELLINGS}regression task or a feature",
-    "label_a_b.csv": "column 'click' is a binary task but has 2 distinct values ('b', 'a'), and which one means "
+    "label_a_b.csv": "column 'click' is a binary task but has 2 distinct values ('a', 'b'), and which one means "
     f"positive is ambiguous: {BINARY_SPELLINGS}regression task or a feature",
     "label_zero_one_two.csv": "column 'click' is a binary task but has 3 distinct values (0, 1, 2): a binary label "
     "holds 0/1 (or -1/1, true/false, yes/no); recode it, or make it a regression task or a feature",

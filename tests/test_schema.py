@@ -1425,3 +1425,14 @@ def test_a_timestamp_column_of_small_numbers_is_said_to_be_an_order_not_epoch_ti
     ]
     assert time_notes("ts", pd.Series([1_700_000_000, 1_700_000_500])) == []
     assert time_notes("day", pd.Series([20240501, 20240502])) == []  # date codes
+
+
+def test_a_binary_labels_odd_values_are_listed_in_order_and_a_verified_purchase_flag_is_no_task(interactions):
+    frame = interactions.assign(click=np.array([0, 10, 2, 1, 3])[np.arange(len(interactions)) % 5])
+    config = ExperimentConfig(data=infer_schema(interactions).data, tasks=[TaskSpec("click")])
+    with pytest.raises(MtlrecError) as info:
+        validate(config, frame)
+    assert "column 'click' is a binary task but has 5 distinct values (0, 1, 2, 3, 10)" in info.value.problems[0]
+    # Amazon 2023's verified_purchase is a review's flag beside its rating, not an outcome to predict
+    flagged = interactions.assign(verified_purchase=np.arange(len(interactions)) % 3 == 0)
+    assert "verified_purchase" not in [t.name for t in infer_schema(flagged).tasks]
