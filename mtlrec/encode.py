@@ -191,7 +191,12 @@ class Encoder:
             self.oov_share_[c] = float(1 - kept.sum() / max(len(frame), 1))
         for c in self.multi:
             self.token_sep_[c] = token_separator(frame[c])
-            counts = split_tokens(frame[c], self.token_sep_[c])[1].value_counts(sort=True)
+            # Each distinct value split once, its tokens counted as often as it occurs (genres: 1M rows, 400 values).
+            codes, values = pd.factorize(frame[c])
+            occurs = np.bincount(codes[codes >= 0], minlength=len(values))
+            rows, tokens = split_tokens(pd.Series(values, dtype=object), self.token_sep_[c])
+            counts = pd.Series(occurs[rows], index=tokens.to_numpy()).groupby(level=0).sum()
+            counts = counts.sort_values(ascending=False, kind="stable")  # ties in the tokens' order
             kept = counts[counts >= self.min_count].iloc[: self.max_tokens]
             self.tokens_[c] = [str(v) for v in kept.index]
             self.other_share_[c] = float(1 - kept.sum() / counts.sum()) if counts.sum() else 0.0
@@ -236,14 +241,18 @@ class Encoder:
         """A multi-valued column's inputs (N, kept tokens + 1) as float32: each row's tokens' mean indicator, the
         last input gathering the tokens not kept (unseen in training, or cut by min_count or max_tokens)."""
         vocab = self.tokens_[column]
+        # Each distinct value's inputs once, then one row gather (1M rows of 400 genre lists: 4.2 s row by row).
+        codes, distinct = pd.factorize(values)
+        inputs = np.zeros((len(distinct), len(vocab) + 1), dtype=np.float32)
+        rows, tokens = split_tokens(pd.Series(distinct, dtype=object), self.token_sep_[column])
+        if len(rows):
+            found = pd.Index(vocab, dtype=object).get_indexer(tokens)
+            found[found < 0] = len(vocab)
+            per_row = np.bincount(rows, minlength=len(distinct))
+            np.add.at(inputs, (rows, found), (1.0 / per_row[rows]).astype(np.float32))
         out = np.zeros((len(values), len(vocab) + 1), dtype=np.float32)
-        rows, tokens = split_tokens(values, self.token_sep_[column])
-        if not len(rows):
-            return out
-        found = pd.Index(vocab, dtype=object).get_indexer(tokens)
-        found[found < 0] = len(vocab)
-        per_row = np.bincount(rows, minlength=len(values))
-        np.add.at(out, (rows, found), (1.0 / per_row[rows]).astype(np.float32))
+        present = codes >= 0
+        out[present] = inputs[codes[present]]
         return out
 
     def codes(self, column: str, values: pd.Series) -> np.ndarray:

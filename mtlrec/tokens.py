@@ -57,6 +57,7 @@ def split_tokens(series: pd.Series, sep: str) -> tuple[np.ndarray, pd.Series]:
     return tokens.index.to_numpy(dtype=np.int64), tokens.astype(object)
 
 
+_SEPARATOR_CHARS = r"[|;,\[\x1f]"  # a value that splits holds one of these
 MULTI_MIN_SHARE = 0.05  # of a column's values holding two tokens or more, for inference to propose it
 _GROUPED_NUMBER = r"-?\d{1,3}(,\d{3})+(\.\d+)?"  # 1,299.00: one number with its thousands grouped
 
@@ -73,6 +74,9 @@ def multi_valued(series: pd.Series) -> str | None:
         or isinstance(series.dtype, pd.CategoricalDtype)
     ):
         return None
+    head = series.iloc[:5_000].dropna().astype(str)
+    if not head.str.contains(_SEPARATOR_CHARS, regex=True).any():
+        return None  # one cheap pass for most text columns (a table may have thousands of them)
     sample = series.dropna().astype(str).iloc[:20_000].reset_index(drop=True)
     distinct_values = sample.nunique()
     if distinct_values < 10:
