@@ -18,6 +18,7 @@ from mtlrec.config import (
     MODEL_KINDS,
     PRECISIONS,
     SIZE_PRESETS,
+    TASK_TYPES,
     WEIGHTING_METHODS,
     DataConfig,
     ExperimentConfig,
@@ -408,8 +409,14 @@ def _apply_schema_flags(
             source=Path(source).name,
         )
     if types is not None and len(types) != len(names):
-        which = "tasks" if tasks else f"tasks ({', '.join(names)}; name them with --tasks to choose others)"
-        raise MtlrecError(f"--task-types has {len(types)} values for {len(names)} {which}")
+        which = f"tasks ({', '.join(names)}{'' if tasks else '; name them with --tasks to choose others'})"
+        raise MtlrecError(
+            f"--task-types has {len(types)} value{'s' if len(types) != 1 else ''} for {len(names)} {which}: give "
+            "one type per task, in that order"
+        )
+    wrong = [t for t in types or [] if t not in TASK_TYPES]
+    if wrong:  # it was "config: task 'is_read': type 'binray' is not one of..."
+        raise MtlrecError(f"--task-types: {', '.join(map(repr, wrong))} is no task type; use {' or '.join(TASK_TYPES)}")
     types = types or [
         base[name].type if name in base else "binary" if binary_coding(frame[name]) else "regression" for name in names
     ]

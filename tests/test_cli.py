@@ -682,6 +682,11 @@ def test_task_types_without_tasks_apply_to_the_inferred_tasks_in_order(small_fil
     err = capsys.readouterr().err
     assert "--task-types has 2 values for 4 tasks (click, like, purchase, watch_time; name them with --tasks" in err
 
+    assert main(["train", *tiny, "--tasks", "click,like", "--task-types", "binary"]) == 2
+    assert "--task-types has 1 value for 2 tasks (click, like): give one type per task" in capsys.readouterr().err
+    assert main(["train", *tiny, "--tasks", "click,like", "--task-types", "binray,binary"]) == 2
+    assert "--task-types: 'binray' is no task type; use binary or regression" in capsys.readouterr().err
+
     assert main(["train", *tiny, "--task-types", "binary,binary,regression,regression"]) == 0
     tasks = json.loads((tmp_path / "run" / "config.json").read_text())["tasks"]
     assert [t["type"] for t in tasks] == ["binary", "binary", "regression", "regression"]
