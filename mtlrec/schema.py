@@ -587,9 +587,21 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
     # each user's rows, or named as a registration, expiry or birth date: KKBox's registration_init_time, Santander's
     # fecha_alta) is not the time of the rows, however fine.
     about_user = {c for c in evidence if evidence[c] and _user_time(c, series[c], user_col and series[user_col])}
+
+    def present(c: str) -> float:
+        """The share of rows with a time (blank text counts as none), to 2 places: a complete time column before
+        one empty in half the rows (Goodreads' date_added before read_at, "" for an unread book)."""
+        s = series[c]
+        blank = (
+            s.astype(str).str.strip().eq("")
+            if pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)
+            else False
+        )
+        return round(float((s.notna() & ~blank).mean()), 2) if n else 0.0
+
     time_col = max(
         (c for c in evidence if evidence[c] and c not in about_user),
-        key=lambda c: (evidence[c], nunique[c]),
+        key=lambda c: (evidence[c], present(c), nunique[c]),
         default=None,
     )
     times = {c for c in evidence if evidence[c] == 2}
@@ -825,7 +837,10 @@ def _time_evidence(column: str, series: pd.Series) -> int:
         return 2
     exact = int(_squash(column) in _TIME_SQUASHED)
     named = int(exact or "timestamp" in _squash(column))  # utcTimestamp, event_timestamp
-    head = series.iloc[: TIME_SAMPLE * 5].dropna().iloc[:TIME_SAMPLE]
+    head = series.iloc[: TIME_SAMPLE * 5].dropna()
+    if pd.api.types.is_object_dtype(head) or pd.api.types.is_string_dtype(head):
+        head = head[head.astype(str).str.strip() != ""]  # Goodreads' JSON writes an unread book's read_at as ""
+    head = head.iloc[:TIME_SAMPLE]
     if not len(head):
         return named
     if is_numeric(head):

@@ -1436,3 +1436,25 @@ def test_a_binary_labels_odd_values_are_listed_in_order_and_a_verified_purchase_
     # Amazon 2023's verified_purchase is a review's flag beside its rating, not an outcome to predict
     flagged = interactions.assign(verified_purchase=np.arange(len(interactions)) % 3 == 0)
     assert "verified_purchase" not in [t.name for t in infer_schema(flagged).tasks]
+
+
+def test_blank_text_times_are_missing_times_and_a_complete_time_column_comes_first():
+    # Goodreads' JSON writes an unread book's read_at as "": the column read as "a row id or free text", and once
+    # read as times it took the time role from the complete date_added.
+    rng = np.random.default_rng(0)
+    n = 300
+    stamps = ["Thu Dec 17 11:52:03 -0800 2015", "Mon Jan 04 08:00:00 -0800 2016", "Sat Mar 05 21:10:44 -0800 2016"]
+    frame = pd.DataFrame(
+        {
+            "user_id": rng.integers(0, 30, n),
+            "book_id": rng.integers(0, 60, n),
+            "is_read": rng.integers(0, 2, n),
+            "date_added": (stamps * 100)[:n],
+            "read_at": [stamps[i % 3] if i % 2 else "" for i in range(n)],
+        }
+    )
+
+    proposal = infer_schema(frame)
+
+    assert proposal.data.time_col == "date_added"
+    assert proposal.ignored["read_at"] == "a date/time that is not the timestamp column"
