@@ -419,6 +419,17 @@ def _read_json(data: bytes, name: str) -> Table | None:
             return None
     except (pa.ArrowException, TypeError, ValueError, RecursionError, OverflowError) as exc:
         kinds = "changed from" in str(exc) or "convert" in str(exc)
+        changed = _KIND_CHANGE.search(str(exc))
+        if changed:  # Arrow's "in row 1" counts from 0 within a block: the field and its kinds are what help
+            field = changed["field"].lstrip("/").replace("/", ".")
+            raise MtlrecError(
+                f"this is JSON that cannot be read as one table: field '{field}' holds a {changed['was']} in some "
+                f"objects and a {changed['now']} in others; a field should hold one kind of value (numbers, text or "
+                "true/false) in every object; convert it, e.g. with pandas: pd.json_normalize([json.loads(line) for "
+                f"line in open({name!r})]).astype({{{field!r}: str}}).to_parquet('interactions.parquet'), and use "
+                "that file",
+                source=name,
+            ) from None
         raise MtlrecError(
             f"this is JSON that cannot be read as one table ({exc})"
             + (
@@ -458,6 +469,9 @@ def _read_json(data: bytes, name: str) -> Table | None:
     table = _read_parquet(buffer.getvalue(), name)
     table.notes = notes + table.notes
     return table
+
+
+_KIND_CHANGE = re.compile(r"Column\((?P<field>[^)]*)\) changed from (?P<was>\w+) to (?P<now>\w+)")
 
 
 def _value_type(field):
