@@ -1143,7 +1143,16 @@ def _two_values(name: str, values: pd.Series) -> str | None:
 # A column of space-separated "<id>-<0/1>" tokens: MIND's impressions (N4610-1 N2405-0), one row per impression list.
 _IMPRESSION_LIST = re.compile(r"\s*\S+-[01](\s+\S+-[01])+\s*")
 EVENT_TYPES = 50  # a text column with at most this many values, named as a task, holds event types (pv, buy...)
-_RESHAPE = "reshape the file to one row per impressed item with a 0/1 column (N4610-1 -> item N4610, click 1)"
+
+
+def _reshape(column: str) -> str:
+    """How to make one row per impressed item of a column of impression lists, with the line of pandas that does it."""
+    return (
+        "reshape the file to one row per impressed item with a 0/1 column (N4610-1 -> item N4610, click 1), e.g. "
+        f"with pandas (df the file as read): df = df.assign(impression=df[{column!r}].str.split()).explode("
+        "'impression'); df[['item_id', 'click']] = df['impression'].str.rsplit('-', n=1, expand=True); "
+        f"df.drop(columns=[{column!r}, 'impression']).to_csv('impressions.csv', index=False)"
+    )
 
 
 def _impression_lists(present: pd.Series) -> bool:
@@ -1220,7 +1229,7 @@ def _text_label_advice(s: pd.Series) -> str:
     if _impression_lists(present):
         return (
             f"holds lists of impressions with their labels (e.g. {show_value(present.iloc[0])}), not one "
-            f"label per row: {_RESHAPE}, and make that column the task"
+            f"label per row: {_reshape(str(s.name))}, and make that column the task"
         )
     if (advice := _quantity_advice(s.name, uniques)) is not None:
         return advice
@@ -1292,7 +1301,7 @@ def label_hint(frame: pd.DataFrame) -> str:
         if _impression_lists(present):
             return (
                 f"; column '{column}' holds lists of impressions with their labels (e.g. {show_value(present.iloc[0])}"
-                f"): {_RESHAPE}, and name that column"
+                f"): {_reshape(str(column))}, and name that column"
             )
         if set(_parts(str(column))) & EVENT_WORDS and 2 <= s.nunique() <= EVENT_TYPES:
             values = [str(v) for v in pd.unique(s.dropna())]

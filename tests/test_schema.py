@@ -415,6 +415,14 @@ def test_a_column_of_impression_lists_named_as_a_task_says_to_reshape(interactio
     [problem] = info.value.problems
     assert problem.startswith("column 'impressions' holds lists of impressions with their labels")
     assert "reshape the file to one row per impressed item with a 0/1 column" in problem
+    # its line of pandas, run as given: one row per impressed item, the click a 0/1 column
+    line = problem.split("e.g. with pandas (df the file as read): ")[1].split(", and make that column the task")[0]
+    scope = {"df": interactions.head(2).copy()}
+    exec(line.replace("to_csv('impressions.csv', index=False)", "pipe(lambda rows: scope.update(rows=rows))"),
+         {"scope": scope}, scope)  # fmt: skip
+    rows = scope["rows"]
+    assert rows["item_id"].tolist() == ["N4610", "N2405", "N5120"] * 2 and rows["click"].tolist() == ["1", "0", "0"] * 2
+    assert "impressions" not in rows
 
 
 def test_a_mostly_binary_text_label_still_names_its_odd_rows(interactions):
