@@ -896,7 +896,10 @@ def test_a_file_of_impression_lists_without_labels_says_how_to_reshape_it(tmp_pa
     assert capsys.readouterr().err.strip() == (
         "error: no label columns were recognised in behaviors.tsv: name them with --tasks a,b,c; column "
         "'impressions' holds lists of impressions with their labels (e.g. 'N0-1 N2-0 N3-0'): reshape the file to one "
-        "row per impressed item with a 0/1 column (N4610-1 -> item N4610, click 1), and name that column"
+        "row per impressed item with a 0/1 column (N4610-1 -> item N4610, click 1), e.g. with pandas (df the file as "
+        "read): df = df.assign(impression=df['impressions'].str.split()).explode('impression'); df[['item_id', "
+        "'click']] = df['impression'].str.rsplit('-', n=1, expand=True); df.drop(columns=['impressions', "
+        "'impression']).to_csv('impressions.csv', index=False), and name that column"
     )
 
 
