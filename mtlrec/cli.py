@@ -255,7 +255,7 @@ def _label_fixes(fixes: list[dict], tasks: list[TaskSpec], data: DataConfig, arg
         # against 1.39, under the leak check's bar, without a word).
         if fix["label"] not in named:
             data.drop_feature(fix["label"])
-        if getattr(args, "tasks", None) is not None and fix["label"] not in _list(args.tasks):
+        if getattr(args, "tasks", None) is not None and fix["label"] not in _list(args.tasks) + list(named):
             print(
                 f"note: the label '{fix['label']}' made with --label is not among --tasks: it is neither trained nor "
                 f"used as a feature (add it to --tasks to train it)"
@@ -653,8 +653,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"note: {note}")
     m = result.metrics
+    best = ", ".join(f"{task} {epoch}" for task, epoch in m["best_epochs"].items()) if m.get("best_epochs") else None
     print(
-        f"{result.status}: {m['epochs_run']} epoch{'' if m['epochs_run'] == 1 else 's'} (best {m['best_epoch']}), "
+        f"{result.status}: {m['epochs_run']} epoch{'' if m['epochs_run'] == 1 else 's'} "
+        f"(best {best or m['best_epoch']}), "
         f"{m['params']:,} parameters, "
         f"{m['train_seconds']:.1f} s, {m['samples_per_second']:,.0f} rows/s. {result.message}".rstrip()
     )
@@ -722,12 +724,11 @@ def cmd_infer(args: argparse.Namespace) -> int:
 
 
 def _separator_name(series) -> str:
-    from mtlrec.tokens import LIST_TEXT, multi_valued
+    """How the encoder will split a multi-valued column, in words (the separator mtlrec.tokens finds)."""
+    from mtlrec.tokens import LIST_TEXT, token_separator
 
-    sep = multi_valued(series) or "|"
-    return (
-        "commas, written as a list" if sep == LIST_TEXT else {"\x1f": "the unit separator \\x1f"}.get(sep, f"'{sep}'")
-    )
+    sep = token_separator(series)
+    return "its items, written as lists" if sep == LIST_TEXT else "spaces" if sep == " " else repr(sep)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -833,8 +834,8 @@ def _recommend_all(recommender, args: argparse.Namespace, fusion: dict | None) -
         print(f"note: {missing:,} user{'s' if missing != 1 else ''} with every item seen left out, {short:,} with "
               f"fewer than {args.k} unseen items (--include-seen keeps seen items)", file=sys.stderr)  # fmt: skip
     if unknown := int(recommender.unknown_users(list(per_user.index)).sum()):
-        print(f"note: {unknown:,} of the users have no training rows (only validation or test rows, or new in the "
-              "file): scored with the shared unknown-user vector, they get much the same lists", file=sys.stderr)  # fmt: skip
+        print(f"note: {unknown:,} of the users have no embedding of their own (no training rows, or too few for "
+              "min_count): scored with the shared unknown-user vector, they get much the same lists", file=sys.stderr)  # fmt: skip
     if out is None:
         table.to_csv(sys.stdout, index=False, float_format="%.6g")
         return 0

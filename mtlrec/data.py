@@ -27,6 +27,7 @@ from mtlrec.schema import (
     show_value,
     validate,
 )
+from mtlrec.tokens import lists_as_text
 
 
 def ranking_note(data: DataConfig, frame: pd.DataFrame | None = None) -> str | None:
@@ -378,8 +379,10 @@ def prepare(
     source = None
     if frame is not None:
         check_frame(frame)
+        frame = lists_as_text(frame)  # a frame built in Python may hold lists: text, as files' lists are read
         if test_frame is not None:
             check_frame(test_frame, "the test table")
+            test_frame = lists_as_text(test_frame)
         frame, test_frame, fixed, test_fixed = apply_fixes_together(  # none when already fixed
             frame, test_frame, config.data.fixes, config.data.name, "the test table"
         )

@@ -30,7 +30,7 @@ import pandas as pd
 from mtlrec.config import TaskSpec
 from mtlrec.errors import MtlrecError
 from mtlrec.schema import BLOCK_VALUES, binary_labels, text_in_numbers
-from mtlrec.tokens import OTHER_TOKEN, split_tokens, token_separator
+from mtlrec.tokens import OTHER_TOKEN, list_text, split_tokens, token_separator
 
 MISSING = "<NA>"
 ENCODER_VERSION = 1
@@ -190,9 +190,10 @@ class Encoder:
             self.vocab_[c] = [str(v) for v in kept.index]
             self.oov_share_[c] = float(1 - kept.sum() / max(len(frame), 1))
         for c in self.multi:
-            self.token_sep_[c] = token_separator(frame[c])
+            column = list_text(frame[c])  # Python lists (a frame built in Python) as files' lists are read
+            self.token_sep_[c] = token_separator(column)
             # Each distinct value split once, its tokens counted as often as it occurs (genres: 1M rows, 400 values).
-            codes, values = pd.factorize(frame[c])
+            codes, values = pd.factorize(column)
             occurs = np.bincount(codes[codes >= 0], minlength=len(values))
             rows, tokens = split_tokens(pd.Series(values, dtype=object), self.token_sep_[c])
             counts = pd.Series(occurs[rows], index=tokens.to_numpy()).groupby(level=0).sum()
@@ -242,7 +243,7 @@ class Encoder:
         last input gathering the tokens not kept (unseen in training, or cut by min_count or max_tokens)."""
         vocab = self.tokens_[column]
         # Each distinct value's inputs once, then one row gather (1M rows of 400 genre lists: 4.2 s row by row).
-        codes, distinct = pd.factorize(values)
+        codes, distinct = pd.factorize(list_text(values))
         inputs = np.zeros((len(distinct), len(vocab) + 1), dtype=np.float32)
         rows, tokens = split_tokens(pd.Series(distinct, dtype=object), self.token_sep_[column])
         if len(rows):

@@ -240,6 +240,8 @@ def trained_result(
         "params": count_parameters(model),
         "epochs_run": fit.epochs_run_,
         "best_epoch": fit.best_epoch_,
+        # the single-task model's networks, each at its own best epoch (mtlrec.train.OwnBest), when they differ
+        **({"best_epochs": fit.best_epochs_} if len(set(getattr(fit, "best_epochs_", {}).values())) > 1 else {}),
         "train_seconds": round(fit.train_seconds_, 3),
         # The rows stepped on: a run stopped in its first epoch after 27 of 282 batches reported ten times its rate
         "samples_per_second": round(fit.rows_trained_ / max(fit.train_seconds_, 1e-9), 1),

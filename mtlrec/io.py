@@ -483,20 +483,25 @@ def _value_type(field):
 
 def _flatten(arrow):
     """An Arrow table with its nested objects as columns of their own ({"style": {"Format:": "Paperback"}} ->
-    'style.Format:', as pd.json_normalize names them), its lists of plain values as text joined with '|' (a film's
-    genres ["Action", "Comedy"] -> 'Action|Comedy', a multi-valued feature: see mtlrec.tokens), and without its
+    'style.Format:', as pd.json_normalize names them), its lists of plain values as JSON text (a film's genres
+    ["Action", "Comedy"] -> '["Action", "Comedy"]', a multi-valued feature: see mtlrec.tokens), and without its
     columns of maps or of lists of lists or objects, which are no feature or label here; with notes saying so."""
     import pyarrow as pa
 
     while any(pa.types.is_struct(f.type) for f in arrow.schema):
         arrow = arrow.flatten()
-    notes = []
+    notes, lists = [], []
     for i, f in enumerate(arrow.schema):
         kind = _value_type(f)
         if _plain_list(kind):
-            joined, sep = _joined(arrow.column(i))
-            arrow = arrow.set_column(i, pa.field(f.name, pa.string()), joined)
-            notes.append(f"read '{f.name}' ({f.type}) as its values joined with {sep!r}: a multi-valued feature")
+            arrow = arrow.set_column(i, pa.field(f.name, pa.string()), _joined(arrow.column(i)))
+            lists.append(f.name)
+    if lists:
+        notes.append(
+            f"read {fmt.listing([repr(name) for name in lists], 5)} as {'lists' if len(lists) > 1 else 'a list'} of "
+            'values written as JSON text (["Action", "Comedy"]): a multi-valued feature (on Data: the role '
+            f"multi-valued; CLI: --multi {','.join(lists)})"
+        )
     lists = [f for f in arrow.schema if pa.types.is_nested(_value_type(f))]
     if not lists:
         return arrow, notes
@@ -518,26 +523,23 @@ def _plain_list(kind) -> bool:
                 or pa.types.is_fixed_size_binary(item) or pa.types.is_null(item))  # fmt: skip
 
 
-def _joined(column) -> tuple[object, str]:
-    """A chunked column of lists of plain values as text: the values joined with the first of '|', ';' and the
-    unit separator that none of them holds; a missing value inside a list is left out, an empty or missing list
-    is missing."""
+def _joined(column):
+    """A chunked column of lists of plain values as JSON text ('["Action", "Comedy"]', '["7", "12"]'): written
+    so, a list reads back as exactly its items (mtlrec.tokens), whatever its items hold ("Tolkien, J.R.R.", '|').
+    A missing value inside a list is left out; an empty or missing list is missing. Vectorised in Arrow."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     texts = pa.list_(pa.string())
     chunks = []
     for chunk in column.cast(texts).chunks:
-        # binary_join gives null for a list holding a null: those values become '' (split_tokens drops them).
-        chunks.append(pa.ListArray.from_arrays(chunk.offsets, pc.fill_null(chunk.values, ""), mask=chunk.is_null()))
+        values = pc.fill_null(chunk.values, "")  # binary_join gives null for a list holding a null: '' is dropped
+        values = pc.replace_substring(pc.replace_substring(values, "\\", "\\\\"), '"', '\\"')  # JSON escapes
+        chunks.append(pa.ListArray.from_arrays(chunk.offsets, values, mask=chunk.is_null()))
     lists = pa.chunked_array(chunks, type=texts)
-    flat = pc.list_flatten(lists)
-    sep = next(
-        (sep for sep in ("|", ";") if not len(flat) or not pc.any(pc.match_substring(flat, sep)).as_py()), "\x1f"
-    )
-    joined = pc.binary_join(lists, sep)
-    empty = pc.equal(pc.list_value_length(lists), 0)
-    return pc.if_else(pc.fill_null(empty, False), pa.scalar(None, pa.string()), joined), sep
+    joined = pc.binary_join_element_wise('["', pc.binary_join(lists, '", "'), '"]', "")
+    empty = pc.fill_null(pc.equal(pc.list_value_length(lists), 0), False)
+    return pc.if_else(empty, pa.scalar(None, pa.string()), joined)
 
 
 def _python_dict(line: bytes) -> bool:

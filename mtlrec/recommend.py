@@ -24,6 +24,7 @@ from mtlrec.encode import Encoder
 from mtlrec.errors import MtlrecError
 from mtlrec.fixes import apply_fixes
 from mtlrec.schema import epoch_units, negative_feedback, parse_time
+from mtlrec.tokens import lists_as_text
 from mtlrec.train import predict_raw, resolve_device
 
 ASSOCIATION = 0.5  # a column belongs to the item (or the user) when its rows agree on it this much beyond chance
@@ -238,6 +239,7 @@ class Recommender:
             raise MtlrecError("recommendations need a user column and an item column: set both in the schema")
         # The rows the run was trained on: its fixes (dropped rows are no history), unless the frame holds them.
         frame = apply_fixes(frame, d.fixes, source=Path(d.path).name if d.path else None)[0]
+        frame = lists_as_text(frame)  # Python lists (a frame built in Python) as the run read them
         used = [d.user_col, d.item_col, d.time_col, *d.features]
         missing = [c for c in dict.fromkeys(used) if c and c not in frame.columns]
         if missing:  # the file changed since the run was trained
@@ -308,9 +310,11 @@ class Recommender:
             if trained
             else "the unknown-user vector, which no training row trained"
         )
+        rare = f", or fewer than min_count ({self.config.data.min_count:,})" if self.config.data.min_count > 1 else ""
         return (
-            f"user {user!r} has no training rows (only validation or test rows, or new in the file): the model scores "
-            f"them with {vector}, so such users get much the same list, differing only by their own features"
+            f"user {user!r} has no embedding of their own (no training rows: only validation or test rows, or new in "
+            f"the file{rare}): the model scores them with {vector}, so such users get much the same list, differing "
+            "only by their own features and what they have seen"
         )
 
     def users(self) -> list:

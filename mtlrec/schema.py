@@ -18,7 +18,7 @@ from mtlrec.errors import MtlrecError
 from mtlrec.fixes import how_to
 from mtlrec.io import duplicate_names
 from mtlrec.leakage import Leak, find_leaks
-from mtlrec.tokens import multi_valued
+from mtlrec.tokens import lists_as_text, multi_valued
 
 _USER_NAMES = {
     "user", "userid", "uid", "customer", "customerid", "member", "memberid", "visitor", "visitorid", "account",
@@ -527,6 +527,7 @@ def check_frame(frame: object, what: str = "the table") -> None:
 def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
     """Propose user/item/time columns, tasks and feature types from names, dtypes and cardinality."""
     check_frame(frame)
+    frame = lists_as_text(frame)  # Python lists (a frame built in Python) as files' lists are read
     n = len(frame)
     series = dict(frame.items())  # one pass over the columns: a frame may have 10,000 of them
     columns = list(series)

@@ -6,14 +6,17 @@ gives each kept token an input, see mtlrec.encode).
 
 from __future__ import annotations
 
+import ast
+import json
+
 import numpy as np
 import pandas as pd
 
 # How a multi-valued column's text is split, tried in this order: the separator found in most values wins. "[,]" is
-# a list written as text (pandas' to_csv of a list column: "['Action', 'Comedy']"); "\x1f" is what mtlrec.io joins
-# Parquet/JSON lists with when their tokens hold '|' and ';'. A space is tried last, only for a column chosen as
-# multi-valued (MIND's "N1 N2 N3"): inference never proposes one (titles have spaces).
-TOKEN_SEPARATORS = ("[,]", "|", ";", ",", "\x1f")
+# a list written as text: JSON, as mtlrec.io writes Parquet/JSON lists ('["Action", "Comedy"]'), or Python's repr,
+# as pandas' to_csv writes a list column ("['Action', 'Comedy']"). A space is tried last, only for a column chosen
+# as multi-valued (MIND's "N1 N2 N3"): inference never proposes one (titles have spaces).
+TOKEN_SEPARATORS = ("[,]", "|", ";", ",")
 LIST_TEXT = "[,]"
 OTHER_TOKEN = "<other>"
 
@@ -40,26 +43,76 @@ def token_separator(series: pd.Series, spaces: bool = True) -> str:
 
 
 def split_tokens(series: pd.Series, sep: str) -> tuple[np.ndarray, pd.Series]:
-    """A multi-valued column's tokens, one pass: (row positions 0..N-1, token keys), missing values and empty
-    tokens left out, spaces around tokens removed ("Action | Comedy"), keys as category_keys writes them."""
-    text = series.astype("string").reset_index(drop=True)
+    """A multi-valued column's tokens: (row positions 0..N-1, token keys), missing values and empty tokens left
+    out, spaces around tokens removed ("Action | Comedy"). A list written as text is read as the list it is (JSON,
+    or Python's repr as pandas' to_csv writes it: "['Tolkien, J.R.R.', 'Gaiman']" holds two tokens), each distinct
+    value once. Numbers key as category_keys keys them: 7.0 and "7" are the token "7"."""
+    series = series.reset_index(drop=True)
     if sep == LIST_TEXT:
-        bracketed = _bracketed(text.str.strip()).fillna(False)
-        text = text.str.strip().where(~bracketed, text.str.strip().str.slice(1, -1))
-        sep = ","
-    tokens = text.str.split(sep, regex=False).explode()
-    tokens = tokens.str.strip()
-    if sep == ",":  # list text's quotes: "['Action', 'Comedy']" and '["Action", "Comedy"]'
-        quoted = tokens.str.len().ge(2) & tokens.str[0].isin(["'", '"']) & (tokens.str[0] == tokens.str[-1])
-        tokens = tokens.where(~quoted.fillna(False), tokens.str.slice(1, -1))
+        codes, distinct = pd.factorize(series)
+        items = [_list_items(str(value)) for value in distinct]
+        lengths = np.array([len(i) for i in items], dtype=np.int64)
+        kept = codes[codes >= 0]
+        per_row = lengths[kept]
+        rows = np.repeat(np.flatnonzero(codes >= 0), per_row)
+        flat = np.array([token for i in items for token in i], dtype=object)
+        starts = np.cumsum(lengths) - lengths  # each distinct value's first token in `flat`
+        within = np.arange(len(rows)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+        tokens = pd.Series(flat[np.repeat(starts[kept], per_row) + within], index=rows, dtype=object)
+        return rows, tokens
+    if pd.api.types.is_float_dtype(series.dtype):
+        text = _number_keys(series)
+    elif series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
+        text = series.map(lambda v: v if pd.isna(v) else _item_key(v)).astype("string")  # 7.0 beside "a|b"
+    else:
+        text = series.astype("string")
+    tokens = text.str.split(sep, regex=False).explode().str.strip()
     present = tokens.notna() & tokens.ne("")
     tokens = tokens[present.fillna(False)]
     return tokens.index.to_numpy(dtype=np.int64), tokens.astype(object)
 
 
-_SEPARATOR_CHARS = r"[|;,\[\x1f]"  # a value that splits holds one of these
+def _number_keys(series: pd.Series) -> pd.Series:
+    """A float column as text, whole numbers without '.0' (a list of one number read as a number: 7.0 is "7")."""
+    values = series.to_numpy(dtype=float, na_value=np.nan)
+    text = series.astype("string")
+    with np.errstate(invalid="ignore"):
+        whole = np.isfinite(values) & (np.mod(values, 1) == 0) & (np.abs(values) < 2**53)
+    text[whole] = values[whole].astype(np.int64).astype(str)
+    return text
+
+
+def _list_items(text: str) -> list[str]:
+    """The tokens of a list written as text: JSON ('["a", "b"]', as mtlrec.io writes Parquet/JSON lists) or a
+    Python literal ("['a', 'b']", pandas' to_csv), else the text inside the brackets split at commas."""
+    text = text.strip()
+    value = None
+    try:
+        value = json.loads(text, strict=False)
+    except ValueError:
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
+            value = None
+    if not isinstance(value, list | tuple):
+        inner = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+        value = [part.strip().strip("'\"") for part in inner.split(",")]
+    return [key for item in value if item is not None and (key := _item_key(item))]
+
+
+def _item_key(item) -> str:
+    """A list item as a token: text stripped, whole numbers without '.0', true/false in lower case."""
+    if isinstance(item, bool):
+        return "true" if item else "false"
+    if isinstance(item, float) and item.is_integer() and abs(item) < 2**53:
+        return str(int(item))
+    return str(item).strip()
+
+
+_SEPARATOR_CHARS = r"[|;,\[]"  # a value that splits holds one of these
 MULTI_MIN_SHARE = 0.05  # of a column's values holding two tokens or more, for inference to propose it
 _GROUPED_NUMBER = r"-?\d{1,3}(,\d{3})+(\.\d+)?"  # 1,299.00: one number with its thousands grouped
+_DECIMAL_COMMA = r"-?\d+(,\d+)?"  # 12,99 or 15
 
 
 def multi_valued(series: pd.Series) -> str | None:
@@ -88,7 +141,12 @@ def multi_valued(series: pd.Series) -> str | None:
         return None
     if sep == ",":
         stripped = sample.str.strip()
-        if stripped.str.fullmatch(_GROUPED_NUMBER).mean() >= 0.5:
+        # Grouped thousands (1,299) and decimal commas beside whole numbers ("12,99", "15": a quoted price in a
+        # comma file) are numbers, not lists.
+        if (
+            stripped.str.fullmatch(_GROUPED_NUMBER).mean() >= 0.5
+            or stripped.str.fullmatch(_DECIMAL_COMMA).mean() >= 0.9
+        ):
             return None
     if (per_row == per_row[0]).all():
         # The same number of parts in every value: fields of one value (a decimal comma 3,5, a point "2.35,48.85",
@@ -101,3 +159,39 @@ def distinct_tokens(series: pd.Series, rows: int = 20_000) -> int:
     """The number of distinct tokens in a column's first `rows` values (an estimate of its inputs before fitting)."""
     values = series.iloc[:rows]
     return int(split_tokens(values, token_separator(values))[1].nunique())
+
+
+def lists_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its columns of Python lists (a frame built in Python, pd.read_parquet's arrays) as JSON text,
+    as mtlrec.io reads lists from files: a multi-valued feature, where lists could not be counted or hashed (a bare
+    "unhashable type: 'list'"). The frame itself when it has none."""
+    columns = [c for c in frame.columns if _holds_lists(frame[c])]
+    if not columns:
+        return frame
+    frame = frame.copy()
+    for c in columns:
+        frame[c] = list_text(frame[c])
+    return frame
+
+
+def list_text(series: pd.Series) -> pd.Series:
+    """A column of Python lists as JSON text (see lists_as_text); the column itself when it holds none."""
+    if not _holds_lists(series):
+        return series
+    return pd.Series(
+        [
+            json.dumps([key for item in value if item is not None and (key := _item_key(item))], ensure_ascii=False)
+            if isinstance(value, list | tuple | np.ndarray) and len(value)
+            else None
+            for value in series
+        ],
+        index=series.index,
+        dtype=object,
+    )
+
+
+def _holds_lists(series: pd.Series) -> bool:
+    if series.dtype != object:
+        return False
+    first = series.dropna().iloc[:1]
+    return bool(len(first)) and isinstance(first.iloc[0], list | tuple | np.ndarray)

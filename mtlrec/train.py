@@ -419,6 +419,11 @@ class Trainer:
             if len(set(self.best_epochs_.values())) > 1:
                 shown = ", ".join(f"{task} {epoch}" for task, epoch in self.best_epochs_.items())
                 self.notes_.append(f"each single-task network was restored at its own best epoch: {shown}")
+                if self.message_.startswith("early stopping"):  # its "best epoch N" was the summed criterion's
+                    self.message_ = (
+                        f"early stopping: no network improved for {cfg.patience} epochs; each kept at its own best "
+                        f"epoch ({shown})"
+                    )
         model.eval()
         self.train_seconds_ = time.perf_counter() - start
         self.epochs_run_ = len(self.history_)

@@ -108,7 +108,9 @@ def details(run) -> None:
     """Model, size, training effort, data and split of a loaded run; its notes folded away."""
     metrics, config = run.metrics, run.config
     epochs = f"{metrics.get('epochs_run', '–')} of {config.train.epochs} epochs"
-    if metrics.get("best_epoch"):
+    if metrics.get("best_epochs"):  # the single-task networks, each at its own best epoch
+        epochs += f" (best: {', '.join(f'{fmt.md(task)} {epoch}' for task, epoch in metrics['best_epochs'].items())})"
+    elif metrics.get("best_epoch"):
         epochs += f" (best {metrics['best_epoch']})"
     rate = metrics.get("samples_per_second")
     st.markdown(
@@ -302,6 +304,11 @@ def multi_task_gain(run, row: dict) -> None:
         st.info(f"Your session is training run `{job.run_id}`: one job per session, so compare when it ends.")
 
 
+def kept_epoch(metrics: dict) -> int | None:
+    """The epoch whose weights the run kept, for the curves' line; None when its networks kept different ones."""
+    return None if metrics.get("best_epochs") else metrics.get("best_epoch")
+
+
 def learning_curves(history, tasks, best_epoch: int | None = None) -> None:
     if history.empty:
         st.info("No epoch finished, so there are no learning curves.")
@@ -342,7 +349,7 @@ details(run)
 
 if not run.metrics.get("tasks"):  # failed (or stopped before a first epoch): no test metrics
     st.caption("This run has no test metrics; what it learned before it ended is below.")
-    learning_curves(run.history, tasks, run.metrics.get("best_epoch"))
+    learning_curves(run.history, tasks, kept_epoch(run.metrics))
     task_conflict(run)
     st.stop()
 
@@ -466,7 +473,7 @@ names += ["Predictions"] * (predictions is not None)
 tabs = dict(zip(names, st.tabs(names), strict=True))
 
 with tabs["Learning curves"]:
-    learning_curves(run.history, tasks, run.metrics.get("best_epoch"))
+    learning_curves(run.history, tasks, kept_epoch(run.metrics))
 if binary:
     with tabs["ROC"]:
         st.plotly_chart(charts.roc_curves(predictions, tasks), width="stretch")

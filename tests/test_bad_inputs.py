@@ -113,7 +113,8 @@ ACCEPTED = {
     "utf16_no_bom.csv": "read as UTF-16 text (the file is not UTF-8)",
     "single_user.csv": None,  # user_id is ignored, saying why (SINGLE_USER)
     # refused until 2026-12-06, its list left out until 2026-12-07
-    "nested.parquet": "read 'tags' (list<element: int64>) as its values joined with '|': a multi-valued feature",
+    "nested.parquet": 'read \'tags\' as a list of values written as JSON text (["Action", "Comedy"]): a '
+    "multi-valued feature (on Data: the role multi-valued; CLI: --multi tags)",
 }
 COLUMNS = {"nested.parquet": 4}  # accepted files have 5 columns unless said here
 TINY = ["--size", "tiny", "--epochs", "1", "--batch-size", "64", "--quiet"]
@@ -314,7 +315,8 @@ def test_data_page_accepts_an_upload_and_shows_the_note(name: str, loading_page)
     assert at.session_state["dataset"]["name"] == name
     assert not at.error
     assert at.success[0].value.startswith("Ready to train: 1 task")
-    shown = " ".join(i.value for i in at.info).replace("\\<", "<")  # Markdown's escape: shown as '<'
+    shown = " ".join(i.value for i in at.info)
+    shown = shown.replace("\\<", "<").replace("\\[", "[").replace("\\]", "]")  # Markdown's escapes: shown as such
     if ACCEPTED[name]:
         assert ACCEPTED[name] in shown
     if name == "single_user.csv":

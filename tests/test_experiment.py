@@ -274,3 +274,19 @@ def test_a_log1p_task_predicting_typical_values_gets_a_note_saying_how_to_predic
     assert log1p_typical(config, y_true, low * 3) == []  # mean 1.8: over half the labels'
     config.tasks[1].log1p = False
     assert log1p_typical(config, y_true, low) == []
+
+
+def test_a_single_task_run_records_each_networks_best_epoch(interactions, make_config):
+    config = make_config(epochs=6, lr=0.05, monitor="click:auc", seed=2)  # seed 2: the networks peak apart
+    config.model.kind = "single_task"
+
+    result = run_experiment(config, interactions)
+
+    history = result.history
+    expected = {
+        "click": int(history.loc[history["click/val_auc"].idxmax(), "epoch"]),
+        "like": int(history.loc[history["like/val_loss"].idxmin(), "epoch"]),
+        "watch_time": int(history.loc[history["watch_time/val_loss"].idxmin(), "epoch"]),
+    }
+    assert len(set(expected.values())) > 1  # else nothing is recorded (one epoch for all)
+    assert result.metrics["best_epochs"] == expected

@@ -677,6 +677,7 @@ def test_cli_a_label_left_out_of_tasks_is_no_feature_of_the_tasks_it_was_made_fr
     assert main(["train", str(path), "--tasks", "rating", "--label", "good=rating >= 4", "--categorical", "good",
                  "--size", "tiny", "--epochs", "1", "--quiet", "--out", str(tmp_path / "named")]) == 0  # fmt: skip
     assert "good" in json.loads((tmp_path / "named" / "config.json").read_text())["data"]["categorical"]
+    assert "neither trained nor used as a feature" not in capsys.readouterr().out  # it is one
 
 
 def test_a_regression_task_with_a_label_made_from_it_gets_no_advice_to_make_one():

@@ -253,8 +253,9 @@ def test_json_lines_and_arrays_of_objects_are_read_as_tables_with_ids_kept_as_te
     assert len(frame) == 40
     kind = "a JSON array of objects" if form == "array" else "JSON lines (one object per line)"
     # A list of texts is a multi-valued feature: its values joined (left out until 2026-12-07).
-    assert table.notes[:2] == [f"read as {kind}", "read 'tags' (list<item: string>) as its values joined with '|': a "
-                               "multi-valued feature"]  # fmt: skip
+    assert table.notes[:2] == [f"read as {kind}", "read 'tags' as a list of values written as JSON text ([\"Action\", "
+                               "\"Comedy\"]): a multi-valued feature (on Data: the role multi-valued; CLI: --multi "
+                               "tags)"]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -424,9 +425,10 @@ def test_parquet_lists_and_maps_are_left_out_and_structs_become_columns():
 
     assert list(read.frame.columns) == ["user", "tags", "meta.device", "meta.os.v", "click"]
     assert read.frame["meta.device"].tolist() == ["ios", "web"]
-    assert read.frame["tags"].tolist() == ["1|2", "3"]  # a multi-valued feature (mtlrec.tokens)
+    assert read.frame["tags"].tolist() == ['["1", "2"]', '["3"]']  # a multi-valued feature (mtlrec.tokens)
     assert read.notes[:2] == [
-        "read 'tags' (list<element: int64>) as its values joined with '|': a multi-valued feature",
+        'read \'tags\' as a list of values written as JSON text (["Action", "Comedy"]): a multi-valued feature (on '
+        "Data: the role multi-valued; CLI: --multi tags)",
         "left out: 'attrs' (map<string, int64 ('attrs')>), holding maps, which are no feature or label here",
     ]
     clash = pa.table({"a.b": [1, 2], "a": [{"b": 3}, {"b": 4}], "click": [1, 0]})

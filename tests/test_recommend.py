@@ -334,9 +334,9 @@ def test_a_user_without_training_rows_is_said_to_be_scored_with_the_unknown_user
 
     assert recommender.unknown_user_note(known) is None
     assert recommender.unknown_user_note(unknown) == (
-        f"user {unknown!r} has no training rows (only validation or test rows, or new in the file): the model scores "
-        "them with the unknown-user vector, which no training row trained, so such users get much the same list, "
-        "differing only by their own features"
+        f"user {unknown!r} has no embedding of their own (no training rows: only validation or test rows, or new in "
+        "the file): the model scores them with the unknown-user vector, which no training row trained, so such users "
+        "get much the same list, differing only by their own features and what they have seen"
     )
     assert recommender.unknown_users(users).sum() == len({str(u) for u in users} - trained)
 

@@ -4,12 +4,15 @@ combinations (items never seen in training)."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from sklearn.metrics import roc_auc_score
 
@@ -17,6 +20,7 @@ from mtlrec.config import DataConfig, ExperimentConfig, ModelConfig, SplitConfig
 from mtlrec.encode import Encoder
 from mtlrec.errors import MtlrecError
 from mtlrec.experiment import run_experiment
+from mtlrec.io import read_table
 from mtlrec.recommend import Recommender
 from mtlrec.schema import infer_schema, validate
 from mtlrec.tokens import LIST_TEXT, multi_valued, split_tokens, token_separator
@@ -42,6 +46,12 @@ def tokens_of(values: list, sep: str) -> list[list[str]]:
             [["Action", "Comedy"], ["Drama"], [], [], ["Action", "Sci-Fi"]],
         ),  # fmt: skip
         (["['Action', 'Comedy']", '["Drama"]', "[]", None], LIST_TEXT, [["Action", "Comedy"], ["Drama"], [], []]),
+        # a list is read as the list it is: a token may hold commas, quotes and '|' (it was split at every comma)
+        (
+            ["['Tolkien, J.R.R.', 'Gaiman']", '["a|b", "O\'Neil", 7, 3.0, true]'],
+            LIST_TEXT,
+            [["Tolkien, J.R.R.", "Gaiman"], ["a|b", "O'Neil", "7", "3", "true"]],
+        ),  # fmt: skip
         (["a;b;c", "c"], ";", [["a", "b", "c"], ["c"]]),
         (["N1 N2  N3", "N2"], " ", [["N1", "N2", "N3"], ["N2"]]),
     ],
@@ -64,6 +74,50 @@ def test_values_split_into_tokens_without_empty_ones_or_spaces_around(values, se
 )
 def test_the_separator_is_the_one_found_in_most_values(values, expected):
     assert token_separator(pd.Series(values)) == expected
+
+
+def test_numbers_key_as_categories_do():
+    # a list of one number read back as a float column: "7.0" where a test file's [7] gave "7"
+    assert tokens_of([7.0, 12.0, None, 2.5], "|") == [["7"], ["12"], [], ["2.5"]]
+
+
+def test_parquet_lists_read_back_as_exactly_their_items(tmp_path):
+    # Authors "Last, First": joined with '|' by the reader, they were split at the commas by the encoder.
+    authors = [["Tolkien, J.R.R."], ["Pratchett, Terry", "Gaiman, Neil"], ["a|b", "c;d"], [], None] * 20
+    pq.write_table(pa.table({"authors": authors, "click": [0, 1, 0, 1, 0] * 20}), tmp_path / "books.parquet")
+    frame = read_table(tmp_path / "books.parquet").frame
+    encoder = Encoder([], [], [TaskSpec("click")], multi=["authors"]).fit(frame)
+
+    assert sorted(encoder.tokens_["authors"]) == ["Gaiman, Neil", "Pratchett, Terry", "Tolkien, J.R.R.", "a|b", "c;d"]
+    assert encoder.transform(frame).numeric[:5].sum(axis=1).tolist() == [1, 1, 1, 0, 0]
+
+
+def test_a_frame_built_in_python_with_lists_infers_trains_and_recommends():
+    # pd.DataFrame({"genres": [["Action", "Comedy"], ...]}): "unhashable type: 'list'" from inference on
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "user_id": rng.integers(0, 60, 1500),
+            "item_id": rng.integers(0, 90, 1500),
+            "genres": [list(rng.choice(GENRES[:12], size=rng.integers(1, 4), replace=False)) for _ in range(1500)],
+            "click": rng.integers(0, 2, 1500),
+        }
+    )
+    proposal = infer_schema(frame)
+    assert proposal.data.multi == ["genres"]
+    config = cold_config("multi-valued")
+    config.data = dataclasses.replace(proposal.data)
+    config.data.user_col, config.data.item_col = "user_id", "item_id"
+    result = run_experiment(config, frame)
+    assert len(result.encoder.tokens_["genres"]) == 12
+    recommender = Recommender(result.model, result.encoder, result.config, frame)
+    assert len(recommender.recommend(recommender.users()[0], k=5)) == 5
+
+
+def test_decimal_commas_beside_whole_numbers_are_numbers_not_lists():
+    # a quoted price "12,99" beside "15" in a comma file: its whole and cents parts became tokens
+    prices = pd.Series([f"{i % 40},{i % 100:02d}" if i % 3 else str(i % 40) for i in range(2000)])
+    assert multi_valued(prices) is None
 
 
 def genre_lists(n: int, seed: int = 0) -> list[str]:

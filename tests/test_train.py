@@ -434,6 +434,7 @@ def test_each_single_task_network_is_kept_at_its_own_best_epoch(prepared, make_c
         "watch_time": 1 + int(np.argmin([row["watch_time/val_loss"] for row in history])),
     }
     assert trainer.best_epochs_ == expected, (trainer.best_epoch_, expected)
+    assert "each single-task network was restored at its own best epoch: click 2, like 1" in trainer.notes_[-1]
     assert len(set(expected.values())) > 1  # the networks peak at different epochs
     for j, epoch in enumerate(expected.values()):
         for name, value in model.networks[j].state_dict().items():
