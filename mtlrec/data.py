@@ -158,8 +158,10 @@ def propose_schema(frame: pd.DataFrame, path: str | None = None) -> SchemaPropos
         for name, kind in info["tasks"].items()
     ]
     roles = {c for c in (d.user_col, d.item_col, d.time_col) if c}
-    d.categorical = [c for c in d.categorical if c not in labels]
-    d.numeric = [c for c in d.numeric if c not in labels | roles]
+    for c in labels | {d.time_col} - {None}:
+        d.drop_feature(c)
+    d.numeric = [c for c in d.numeric if c not in roles]
+    d.multi = [c for c in d.multi if c not in roles]
     d.categorical = [c for c in (d.user_col, d.item_col) if c] + [c for c in d.categorical if c not in roles]
     return proposal
 

@@ -354,7 +354,9 @@ class Encoder:
     # Persistence: plain JSON (vocabularies and statistics), never pickle.
     def to_dict(self) -> dict:
         return {
-            "version": ENCODER_VERSION,
+            # 2 with multi-valued columns: a version of mtlrec without them refuses the file with its version
+            # instead of building a model one input block short.
+            "version": ENCODER_VERSION + 1 if self.multi else ENCODER_VERSION,
             "categorical": self.categorical,
             "numeric": self.numeric,
             "tasks": [t.__dict__ for t in self.tasks],
@@ -374,8 +376,10 @@ class Encoder:
 
     @classmethod
     def from_dict(cls, d: dict) -> Encoder:
-        if d.get("version") != ENCODER_VERSION:
-            raise MtlrecError(f"encoder version {d.get('version')} is not supported (expected {ENCODER_VERSION})")
+        if d.get("version") not in (ENCODER_VERSION, ENCODER_VERSION + 1):
+            raise MtlrecError(
+                f"encoder version {d.get('version')} is not supported (expected {ENCODER_VERSION} or {ENCODER_VERSION + 1})"
+            )
         enc = cls(
             d["categorical"],
             d["numeric"],

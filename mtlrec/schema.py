@@ -1711,7 +1711,8 @@ def time_notes(column: str, series: pd.Series, prefix: str = "") -> list[str]:
                 f"{prefix}timestamp column '{column}' holds small numbers ({show_value(values.min())} to "
                 f"{show_value(values.max())}, {values.nunique():,} distinct), not epoch times (those would be the "
                 "first days of 1970): the time split and the most recent rows follow their order; if it is no time "
-                "or order of the rows, choose another timestamp column, or none"
+                "or order of the rows, choose another timestamp column, or none (on Data: Timestamp column; CLI: "
+                "--time-col C or --time-col none)"
             )
     ambiguous = _ambiguous_date(series)
     if ambiguous is not None:

@@ -462,16 +462,20 @@ class OwnBest:
         self.model, self.tasks, self.monitor = model, tasks, monitor
         self.best: list[tuple[float, int, dict] | None] = [None] * len(tasks)
         self.waited = [0] * len(tasks)
+        self.by_metric: list[bool | None] = [None] * len(tasks)  # decided at the first epoch, then kept
 
     def epoch_end(self, epoch: int, val_loss: dict[str, float], metrics: dict[str, dict[str, float]]) -> int:
         """Keep the networks that improved; returns the epochs since the last network improved (patience's count:
         training goes on while any network still improves)."""
         for j, task in enumerate(self.tasks):
-            value, higher = val_loss[task.name], False
-            if self.monitor != "loss" and split_monitor(self.monitor)[0] == task.name:
-                metric = split_monitor(self.monitor)[1]
-                if math.isfinite(metrics.get(task.name, {}).get(metric, math.nan)):
-                    value, higher = metrics[task.name][metric], higher_is_better(metric)
+            monitored, metric = split_monitor(self.monitor) if self.monitor != "loss" else (None, None)
+            if self.by_metric[j] is None:  # the metric where it is defined at the first epoch, else the loss
+                found = metrics.get(task.name, {}).get(metric, math.nan) if monitored == task.name else math.nan
+                self.by_metric[j] = math.isfinite(found)
+            if self.by_metric[j]:  # a NaN later never improves (an AUC is never compared with a loss)
+                value, higher = metrics.get(task.name, {}).get(metric, math.nan), higher_is_better(metric)
+            else:
+                value, higher = val_loss[task.name], False
             best = self.best[j]
             if best is None or improves(value, best[0], higher):
                 self.best[j] = (value, epoch, copy.deepcopy(self.model.networks[j].state_dict()))

@@ -1429,7 +1429,8 @@ def test_a_timestamp_column_of_small_numbers_is_said_to_be_an_order_not_epoch_ti
     assert time_notes("rating", pd.Series([0, 5, 3, 4, 1, 2])) == [
         "timestamp column 'rating' holds small numbers (0 to 5, 6 distinct), not epoch times (those would be the first "
         "days of 1970): the time split and the most recent rows follow their order; if it is no time or order of the "
-        "rows, choose another timestamp column, or none"
+        "rows, choose another timestamp column, or none (on Data: Timestamp column; CLI: --time-col C or --time-col "
+        "none)"
     ]
     assert time_notes("ts", pd.Series([1_700_000_000, 1_700_000_500])) == []
     assert time_notes("day", pd.Series([20240501, 20240502])) == []  # date codes
