@@ -364,6 +364,31 @@ def _round(value: float) -> str:
     return f"{value:.3g}" if value % 1 else str(int(value))
 
 
+def _check_inputs_fit(encoder: Encoder, rows: int) -> None:
+    """MtlrecError before encoding when the dense numeric inputs (float32, about twice while built) would not fit
+    in the memory free now: 20,000 tokens of a tag column on 50,000 rows took 8.2 GB, or ended in a bare
+    "Unable to allocate 2.36 GiB", before the run's memory check."""
+    from mtlrec.fmt import nbytes as shown
+    from mtlrec.resources import HEADROOM, available_memory
+
+    need = 2 * rows * encoder.numeric_width * 4
+    available = available_memory()
+    if available is None or need <= HEADROOM * available:
+        return
+    widths = {c: len(encoder.tokens_[c]) + 1 for c in encoder.multi}
+    widest = max(widths, key=widths.get) if widths else None
+    advice = (
+        f"the multi-valued column '{widest}' alone has {widths[widest]:,} inputs: lower max_tokens (CLI: "
+        f"--max-tokens; now {encoder.max_tokens:,})"
+        if widest is not None and widths[widest] > encoder.numeric_width / 2
+        else "use fewer numeric or multi-valued columns"
+    )
+    raise MtlrecError(
+        f"the rows' {encoder.numeric_width:,} numeric inputs need about {shown(need)} as built, but only "
+        f"{shown(available)} of memory is free: {advice}, or use fewer rows"
+    )
+
+
 def prepare(
     config: ExperimentConfig,
     frame: pd.DataFrame | None = None,
@@ -456,6 +481,7 @@ def prepare(
                 f"'{c}={OTHER_TOKEN}'"
                 + ("; raise max_tokens (CLI: --max-tokens) to give more tokens an input of their own" if capped else "")
             )
+    _check_inputs_fit(encoder, len(frame) + len(test_frame))
     prepared = Prepared(
         config=config,
         frame=frame,

@@ -24,7 +24,7 @@ from mtlrec.encode import Encoder
 from mtlrec.errors import MtlrecError
 from mtlrec.fixes import apply_fixes
 from mtlrec.schema import epoch_units, negative_feedback, parse_time
-from mtlrec.tokens import lists_as_text
+from mtlrec.tokens import canonical, lists_as_text
 from mtlrec.train import predict_raw, resolve_device
 
 ASSOCIATION = 0.5  # a column belongs to the item (or the user) when its rows agree on it this much beyond chance
@@ -240,6 +240,9 @@ class Recommender:
         # The rows the run was trained on: its fixes (dropped rows are no history), unless the frame holds them.
         frame = apply_fixes(frame, d.fixes, source=Path(d.path).name if d.path else None)[0]
         frame = lists_as_text(frame)  # Python lists (a frame built in Python) as the run read them
+        # A multi-valued column's tokens in one order: an item's rows listing its genres in other orders agree.
+        multi = {c: canonical(frame[c], encoder.token_sep_.get(c, "|")) for c in d.multi if c in frame.columns}
+        frame = frame.assign(**multi) if multi else frame
         used = [d.user_col, d.item_col, d.time_col, *d.features]
         missing = [c for c in dict.fromkeys(used) if c and c not in frame.columns]
         if missing:  # the file changed since the run was trained

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
+import shlex
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,7 @@ import pandas as pd
 # as multi-valued (MIND's "N1 N2 N3"): inference never proposes one (titles have spaces).
 TOKEN_SEPARATORS = ("[,]", "|", ";", ",")
 LIST_TEXT = "[,]"
+STRAY_SHARE = 0.05  # a separator in fewer values than this, where most hold spaces, is a stray one
 OTHER_TOKEN = "<other>"
 
 
@@ -35,9 +37,10 @@ def token_separator(series: pd.Series, spaces: bool = True) -> str:
         return LIST_TEXT
     found = {sep: int(text.str.contains(sep, regex=False).sum()) for sep in TOKEN_SEPARATORS[1:]}
     best = max(found, key=lambda sep: found[sep])  # the first of equals: '|' before ';' before ','
-    if found[best]:
+    spaced = float(text.str.contains(" ", regex=False).mean()) if spaces and len(text) else 0.0
+    if found[best] and not (spaced >= 0.5 and found[best] < STRAY_SHARE * len(text)):
         return best
-    if spaces and len(text) and text.str.contains(" ", regex=False).any():
+    if spaced:  # MIND's history "N1 N2 N3" (one stray 'N1,N2' among them split it all at commas)
         return " "
     return "|"
 
@@ -83,19 +86,26 @@ def _number_keys(series: pd.Series) -> pd.Series:
 
 
 def _list_items(text: str) -> list[str]:
-    """The tokens of a list written as text: JSON ('["a", "b"]', as mtlrec.io writes Parquet/JSON lists) or a
-    Python literal ("['a', 'b']", pandas' to_csv), else the text inside the brackets split at commas."""
+    """The tokens of a list written as text: JSON ('["a", "b"]', as mtlrec.io writes Parquet/JSON lists), a Python
+    literal ("['a', 'b']", pandas' to_csv of lists), numpy's repr ("['a' 'b']", "[ 8 30 16]": to_csv of
+    pd.read_parquet's arrays), else the text inside the brackets split at commas."""
     text = text.strip()
+    inner = text[1:-1] if text.startswith("[") and text.endswith("]") else text
     value = None
-    try:
-        value = json.loads(text, strict=False)
-    except ValueError:
+    if "," not in inner:  # one item, or numpy's items separated by spaces ("['a' 'b']" is 'ab' to Python)
         try:
-            value = ast.literal_eval(text)
-        except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
-            value = None
+            value = shlex.split(inner)
+        except ValueError:  # an unbalanced quote
+            value = inner.split()
+    else:
+        try:
+            value = json.loads(text, strict=False)
+        except ValueError:
+            try:
+                value = ast.literal_eval(text)
+            except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
+                value = None
     if not isinstance(value, list | tuple):
-        inner = text[1:-1] if text.startswith("[") and text.endswith("]") else text
         value = [part.strip().strip("'\"") for part in inner.split(",")]
     return [key for item in value if item is not None and (key := _item_key(item))]
 
@@ -195,3 +205,19 @@ def _holds_lists(series: pd.Series) -> bool:
         return False
     first = series.dropna().iloc[:1]
     return bool(len(first)) and isinstance(first.iloc[0], list | tuple | np.ndarray)
+
+
+def canonical(series: pd.Series, sep: str) -> pd.Series:
+    """A multi-valued column with each value's tokens in sorted order, joined as they were split (a missing value
+    or one without tokens stays missing): an item's rows that list its genres in other orders agree then (Recommend
+    told the item's columns from the user's by their agreement, and took a shuffled genres column for the user's)."""
+    codes, distinct = pd.factorize(series)
+    rows, tokens = split_tokens(pd.Series(distinct, dtype=object), sep)
+    ordered = pd.Series(tokens.to_numpy(), index=rows).groupby(level=0).agg(sorted)
+    joiner = (lambda t: json.dumps(t, ensure_ascii=False)) if sep == LIST_TEXT else sep.join
+    text = np.full(len(distinct), None, dtype=object)
+    text[ordered.index.to_numpy()] = [joiner(t) for t in ordered]
+    out = np.full(len(series), None, dtype=object)
+    present = codes >= 0
+    out[present] = text[codes[present]]
+    return pd.Series(out, index=series.index, dtype=object)

@@ -14,18 +14,20 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import torch
 from sklearn.metrics import roc_auc_score
 
 from mtlrec.config import DataConfig, ExperimentConfig, ModelConfig, SplitConfig, TaskSpec, TrainConfig
 from mtlrec.encode import Encoder
 from mtlrec.errors import MtlrecError
-from mtlrec.experiment import run_experiment
+from mtlrec.experiment import predict_frame, run_experiment
 from mtlrec.io import read_table
 from mtlrec.recommend import Recommender
 from mtlrec.schema import infer_schema, validate
 from mtlrec.tokens import LIST_TEXT, multi_valued, split_tokens, token_separator
 
 ROOT = Path(__file__).resolve().parent.parent
+CPU = torch.device("cpu")
 GENRES = [f"g{i:02d}" for i in range(30)]
 
 
@@ -51,7 +53,13 @@ def tokens_of(values: list, sep: str) -> list[list[str]]:
             ["['Tolkien, J.R.R.', 'Gaiman']", '["a|b", "O\'Neil", 7, 3.0, true]'],
             LIST_TEXT,
             [["Tolkien, J.R.R.", "Gaiman"], ["a|b", "O'Neil", "7", "3", "true"]],
-        ),  # fmt: skip
+        ),
+        # numpy's repr, as to_csv writes pd.read_parquet's arrays (Python would read 'SportsCasual')
+        (
+            ["['Sports' 'Casual']", "[ 8 30 16]", "['Action']"],
+            LIST_TEXT,
+            [["Sports", "Casual"], ["8", "30", "16"], ["Action"]],
+        ),
         (["a;b;c", "c"], ";", [["a", "b", "c"], ["c"]]),
         (["N1 N2  N3", "N2"], " ", [["N1", "N2", "N3"], ["N2"]]),
     ],
@@ -70,6 +78,8 @@ def test_values_split_into_tokens_without_empty_ones_or_spaces_around(values, se
         (["N1 N2", "N3"], " "),  # only when the column is chosen as multi-valued: inference never splits at spaces
         (["Drama", "Crime"], "|"),  # nothing to split: one token per value
         (["a|b", "c;d", "e|f"], "|"),  # the separator in most values
+        # one stray comma among space-separated histories split them all at commas
+        ([f"N{i} N{i + 1}" for i in range(40)] + ["N1,N2 N3"], " "),
     ],
 )
 def test_the_separator_is_the_one_found_in_most_values(values, expected):
@@ -254,13 +264,49 @@ def test_recommend_scores_items_with_their_own_tokens():
     frame = cold_items(120, seed=0)
     result = run_experiment(cold_config("multi-valued"), frame)
     recommender = Recommender(result.model, result.encoder, result.config, frame)
+    user = recommender.users()[0]
+
+    top = recommender.recommend(user, k=5)
 
     assert "genres" in recommender.item_features
-    user = recommender.users()[0]
-    top = recommender.recommend(user, k=5)
-    candidates = recommender.candidate_rows(user).set_index("item")
-    items = frame.drop_duplicates("item").set_index("item")
-    assert (candidates.loc[top["item"], "genres"] == items.loc[top["item"], "genres"]).all()
+    latest = frame[frame["user"] == user].iloc[-1]
+    for item, score in zip(top["item"], top["click"], strict=True):
+        genres = frame.loc[frame["item"] == item, "genres"].iloc[-1]  # the item's own, not the user's last
+        row = pd.DataFrame([{**latest.to_dict(), "item": item, "genres": genres}])
+        by_hand = predict_frame(result.model, result.encoder, result.encoder.transform(row, labels=False), CPU)
+        assert score == pytest.approx(by_hand[0, 0], abs=1e-6)
+
+
+def test_an_items_tokens_listed_in_other_orders_are_still_the_items():
+    # genres written Comedy|Drama in one row and Drama|Comedy in another: Recommend took the column for the user's,
+    # and every candidate carried the user's last genres.
+    frame = cold_items(120, seed=0)
+    rng = np.random.default_rng(1)
+    frame["genres"] = frame["genres"].map(lambda g: "|".join(rng.permutation(g.split("|"))))
+    result = run_experiment(cold_config("multi-valued"), frame)
+    recommender = Recommender(result.model, result.encoder, result.config, frame)
+
+    assert recommender.item_features == ["genres"]
+    candidates = recommender.candidate_rows(recommender.users()[0])
+    assert candidates["genres"].nunique() > 100
+
+
+def test_token_inputs_that_would_not_fit_in_memory_are_refused_before_they_are_built(monkeypatch):
+    # 20,000 tokens of a tag column on 50,000 rows took 8.2 GB, or ended in a bare "Unable to allocate 2.36 GiB".
+    import mtlrec.resources
+
+    frame = cold_items(100, seed=0)
+    config = cold_config("multi-valued")
+    config.data.max_tokens = 30
+    monkeypatch.setattr(mtlrec.resources, "available_memory", lambda: 500_000)
+
+    with pytest.raises(MtlrecError) as info:
+        run_experiment(config, frame)
+
+    assert "numeric inputs need about" in info.value.message
+    assert "the multi-valued column 'genres' alone has 31 inputs: lower max_tokens (CLI: --max-tokens; now 30)" in (
+        info.value.message
+    )
 
 
 def test_the_cli_infers_trains_and_recommends_with_a_multi_valued_column(tmp_path: Path):
