@@ -299,8 +299,8 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
             )
             made = [t for t in config.tasks if any(f.get("label") == t.name for f in fixes if "label" in f)]
             for leak in set_aside(loaded.frame, d, made, chosen):  # the saved features against new labels
-                print(f"note: column '{leak.column}' is not used: {leak.reason()}; name it with --categorical or "
-                      "--numeric to use it")  # fmt: skip
+                print(f"note: column '{leak.column}' is not used: {leak.reason()}; name it with --categorical, "
+                      "--numeric or --multi to use it")  # fmt: skip
     else:
         if not args.data:
             raise MtlrecError("give a data file (or --config DIR/config.json)")
@@ -348,8 +348,8 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
                     if elsewhere
                     else ""
                 )
-                print(f"note: column '{leak.column}' is not used: {leak.reason()}{aside}; name it with --categorical "
-                      "or --numeric to use it")  # fmt: skip
+                print(f"note: column '{leak.column}' is not used: {leak.reason()}{aside}; name it with "
+                      "--categorical, --numeric or --multi to use it")  # fmt: skip
         # A label-named column that is no label (watch_time written 0:11 or 12.5 s) is no feature either: said, as
         # `infer` says it, with how to convert it.
         for column, reason in proposal.ignored.items():
@@ -456,7 +456,7 @@ def _apply_schema_flags(
         for named, schema in zip(explicit, features, strict=True)
     )
     for col in (d.user_col, d.item_col) if ids_as_features else ():
-        if col and col not in d.categorical and col not in excluded:
+        if col and col not in d.categorical and col not in excluded and col not in d.multi:
             d.categorical.insert(0, col)
     ids = {c for c in (d.user_col, d.item_col) if c}
     d.numeric = [c for c in d.numeric if c not in ids]  # an id is a category, never standardised as a number

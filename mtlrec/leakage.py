@@ -61,7 +61,8 @@ FLAG_NEGATIVES = 1_000
 class Leak:
     column: str
     task: str
-    how: str  # "values", "missing", "categories" or "value" (one value's share of the positives: see below)
+    how: str  # "values", "missing", "categories", "value" (one value's share of the positives: see below) or "token"
+    # (one token of a multi-valued column, as "value")
     score: float  # folded AUC or |Spearman| (for "value", the AUC of that value against the others)
     binary: bool
     any_of: tuple[str, ...] = ()  # set for the union of the binary tasks (`task` then joins their names)
@@ -75,7 +76,7 @@ class Leak:
 
     def evidence(self) -> str:
         measure = f"AUC {self.score:.3f}" if self.binary else f"rank correlation {self.score:.3f}"
-        if self.how == "value":
+        if self.how in ("value", "token"):
             from mtlrec.schema import show_value
 
             rows = f"task '{self.task}' is 1"
@@ -84,7 +85,7 @@ class Leak:
             positive, negative = self.shares
             others = "none" if negative == 0 else f"only {_percent(negative)}"
             return (
-                f"its value {show_value(self.value)} is in {_percent(positive)} of the rows where {rows} and in "
+                f"its {self.how} {show_value(self.value)} is in {_percent(positive)} of the rows where {rows} and in "
                 f"{others} of the others ({measure})"
             )
         what = {"values": "its values", "missing": "whether it is missing", "categories": "its categories"}[self.how]
@@ -181,6 +182,9 @@ def find_leaks(frame: pd.DataFrame, data: DataConfig, tasks: list[TaskSpec], see
                 score = (1 + shares[0] - shares[1]) / 2  # the AUC of that value against the others
                 leak = Leak(column, task.name, "value", score, True, any_of.get(task.name, ()), values[j], shares)
                 found.setdefault(column, []).append(leak)
+    for column in [c for c in data.multi if c in features and c not in found]:
+        for leak in _token_leaks(column, rows[column], binary, any_of):
+            found.setdefault(column, []).append(leak)
     leaks = [max(found[c], key=lambda leak: leak.score) for c in features if c in found]
     names = tuple(t.name for t in tasks)
     return [
@@ -196,6 +200,31 @@ def set_aside(frame: pd.DataFrame, data: DataConfig, tasks: list[TaskSpec], keep
     for column in gone:
         data.drop_feature(column)
     return found
+
+
+LEAK_TOKENS = 64  # a multi-valued column's most frequent tokens checked one by one
+
+
+def _token_leaks(column: str, values: pd.Series, binary: list, any_of: dict) -> list[Leak]:
+    """The tokens of a multi-valued column that each hold a binary task's positives, as one value of a column does
+    (_value_holding_positives): a tag 'purchased' in every purchase's row gave purchase AUC 0.85 (GAUC 0.97) unseen,
+    since its whole values, the tags' combinations, were checked and no single one held them."""
+    from mtlrec.tokens import list_text, split_tokens, token_separator
+
+    values = list_text(values.reset_index(drop=True))
+    rows, tokens = split_tokens(values, token_separator(values))
+    leaks = []
+    for token in tokens.value_counts().index[:LEAK_TOKENS]:
+        present = np.zeros(len(values), dtype=np.int64)
+        present[rows[(tokens == token).to_numpy()]] = 1
+        for task, y in binary:
+            counts = np.bincount(present, weights=y, minlength=2), np.bincount(present, minlength=2)
+            holding = _value_holding_positives(*counts)
+            if holding is not None and holding[0] == 1:
+                shares = holding[1]
+                score = (1 + shares[0] - shares[1]) / 2
+                leaks.append(Leak(column, task.name, "token", score, True, any_of.get(task.name, ()), token, shares))
+    return leaks
 
 
 def _value_holding_positives(positives: np.ndarray, rows: np.ndarray) -> tuple[int, tuple[float, float]] | None:
