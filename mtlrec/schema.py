@@ -674,6 +674,11 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
         elif nunique[c] > 0.5 * n and n > 100:
             ignored[c] = (
                 f"{nunique[c]:,} distinct values in {n:,} rows: looks like a row id or free text"
+                + (
+                    f"; if its values are lists of tokens, choose it as multi-valued (CLI: --multi {shlex.quote(str(c))})"
+                    if _listing(s)
+                    else ""
+                )  # fmt: skip
                 if not (examples := _money_in_currencies(s))
                 else f"numbers with different currencies (e.g. {', '.join(map(repr, examples))}): convert them to "
                 "one currency as plain numbers to use them"
@@ -716,6 +721,13 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
     if not passed_over and (hint := id_candidate_hint(frame, data)) is not None:
         notes.append(hint)  # KKBox's msno beside song_id
     return SchemaProposal(data=data, tasks=tasks, ignored=ignored, leaks=leaks, notes=notes)
+
+
+def _listing(series: pd.Series) -> bool:
+    """Whether most of a text column's first values hold '|' or ';' or are bracketed: lists of tokens perhaps (20,000
+    distinct tags make a column inference does not propose as multi-valued: too many tokens for its values)."""
+    head = series.iloc[:2_000].dropna().astype(str)
+    return bool(len(head)) and bool(head.str.contains(r"[|;]|^\s*\[.*\]\s*$", regex=True).mean() >= 0.5)
 
 
 def skewed_target(series: pd.Series) -> bool:

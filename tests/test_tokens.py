@@ -158,6 +158,25 @@ def test_inference_proposes_lists_of_tokens_and_not_titles_pairs_or_grouped_numb
     assert "few" in proposal.data.categorical and not {"genres", "tags"} & set(proposal.data.categorical)
 
 
+def test_a_column_of_lists_with_too_many_tokens_to_propose_is_said_to_be_choosable():
+    # 20,000 distinct tags: more tokens than inference takes for a list, ignored as "a row id or free text" unsaid
+    rng = np.random.default_rng(0)
+    tags = np.array([f"t{i}" for i in range(20_000)])
+    frame = pd.DataFrame(
+        {
+            "user_id": rng.integers(0, 200, 5000),
+            "tags": ["|".join(tags[rng.integers(0, 20_000, 3)]) for _ in range(5000)],
+            "review": [f"text {i}, fine" for i in range(5000)],
+            "click": rng.integers(0, 2, 5000),
+        }
+    )
+
+    ignored = infer_schema(frame).ignored
+
+    assert ignored["tags"].endswith("; if its values are lists of tokens, choose it as multi-valued (CLI: --multi tags)")
+    assert "multi-valued" not in ignored["review"]
+
+
 def test_token_inputs_are_each_rows_mean_indicator_with_one_input_for_the_other_tokens():
     train = pd.DataFrame({"g": ["a|b", "a", "a|c|d", None, "b|a"], "y": [0, 1, 0, 1, 0]})
     # counts: a 4, b 2, c 1, d 1; kept at max_tokens=2: a, b; c and d share the last input
