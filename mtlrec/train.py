@@ -300,6 +300,7 @@ class Trainer:
         # would still move them (Adam's by about lr a step), and such a task is documented as untrained.
         frozen = {id(p) for j in untrained_outputs(model, self.tasks) for p in task_parameters(model, j)}
         groups = [{"params": [p for p in model.parameters() if id(p) not in frozen]}]
+        untrained = [p for p in model.parameters() if id(p) in frozen]  # their zero gradients are dropped each step
         if self.weighting.parameters():
             groups.append({"params": list(self.weighting.parameters()), "weight_decay": 0.0})
         optimizer = make_optimizer(cfg, groups)
@@ -341,6 +342,8 @@ class Trainer:
                     break
                 s = slice(b * cfg.batch_size, (b + 1) * cfg.batch_size)
                 optimizer.zero_grad(set_to_none=True)
+                for p in untrained:
+                    p.grad = None
                 with draws():
                     outputs = mixed_forward(model, amp, device, cat_e[s], num_e[s])
                 losses = task_losses(outputs, lab_e[s], is_binary)
