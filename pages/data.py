@@ -284,7 +284,13 @@ def schema_editor(config: ExperimentConfig, frame: pd.DataFrame, distinct: dict)
         disabled=["column", "dtype", "distinct"],
         column_config={
             "distinct": st.column_config.NumberColumn("distinct", format="localized"),
-            "role": st.column_config.SelectboxColumn("role", options=ROLES, required=True),
+            "role": st.column_config.SelectboxColumn(
+                "role",
+                options=ROLES,
+                required=True,
+                help="categorical: embedded; numeric: standardised; multi-valued: lists of tokens (genres "
+                "'Action|Comedy', tags, lists), one input per frequent token; label: a task; ignore: not used.",
+            ),
             # Filled for every column (what a feature would get as a label), used for labels only: the header says
             # so, as a feature row's "binary" read as a setting applied to it (an audit).
             "task type": st.column_config.SelectboxColumn(
