@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
-import shlex
+import re
 
 import numpy as np
 import pandas as pd
@@ -38,7 +38,11 @@ def token_separator(series: pd.Series, spaces: bool = True) -> str:
     found = {sep: int(text.str.contains(sep, regex=False).sum()) for sep in TOKEN_SEPARATORS[1:]}
     best = max(found, key=lambda sep: found[sep])  # the first of equals: '|' before ';' before ','
     spaced = float(text.str.contains(" ", regex=False).mean()) if spaces and len(text) else 0.0
-    if found[best] and not (spaced >= 0.5 and found[best] < STRAY_SHARE * len(text)):
+    holding = text[text.str.contains(best, regex=False)] if found[best] else text.iloc[:0]
+    # A stray separator: in few values, each of them holding spaces too (MIND's 'N1,N2 N3' among 'N1 N2 N3'); a
+    # few 'Action|Comedy' beside many 'Science Fiction' keep '|'.
+    stray = spaced >= 0.5 and found[best] < STRAY_SHARE * len(text) and holding.str.contains(" ", regex=False).all()
+    if found[best] and not stray:
         return best
     if spaced:  # MIND's history "N1 N2 N3" (one stray 'N1,N2' among them split it all at commas)
         return " "
@@ -65,7 +69,9 @@ def split_tokens(series: pd.Series, sep: str) -> tuple[np.ndarray, pd.Series]:
         return rows, tokens
     if pd.api.types.is_float_dtype(series.dtype):
         text = _number_keys(series)
-    elif series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
+    elif pd.api.types.is_bool_dtype(series.dtype) or (
+        series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty")
+    ):
         text = series.map(lambda v: v if pd.isna(v) else _item_key(v)).astype("string")  # 7.0 beside "a|b"
     else:
         text = series.astype("string")
@@ -85,18 +91,20 @@ def _number_keys(series: pd.Series) -> pd.Series:
     return text
 
 
+_QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'|\"((?:[^\"\\]|\\.)*)\"")
+_NUMPY_ITEMS = re.compile(r"""['"]\s+['"]""")  # quoted items with only spaces between them: numpy's repr
+
+
 def _list_items(text: str) -> list[str]:
-    """The tokens of a list written as text: JSON ('["a", "b"]', as mtlrec.io writes Parquet/JSON lists), a Python
-    literal ("['a', 'b']", pandas' to_csv of lists), numpy's repr ("['a' 'b']", "[ 8 30 16]": to_csv of
-    pd.read_parquet's arrays), else the text inside the brackets split at commas."""
+    """The tokens of a list written as text: numpy's repr ("['a' 'b, c']", "[ 8 30 16]": to_csv of
+    pd.read_parquet's arrays), JSON ('["a", "b"]', as mtlrec.io writes Parquet/JSON lists) or a Python literal
+    ("['a', 'b']", pandas' to_csv of lists), the same items however many; else a bracketed text of no commas is one
+    token ("[Science Fiction]"), or numbers separated by spaces, and any other is split at its commas."""
     text = text.strip()
     inner = text[1:-1] if text.startswith("[") and text.endswith("]") else text
     value = None
-    if "," not in inner:  # one item, or numpy's items separated by spaces ("['a' 'b']" is 'ab' to Python)
-        try:
-            value = shlex.split(inner)
-        except ValueError:  # an unbalanced quote
-            value = inner.split()
+    if _NUMPY_ITEMS.search(inner):  # Python would join them: ['a' 'b'] is ['ab']
+        value = [(a or b).replace("\\'", "'").replace('\\"', '"') for a, b in _QUOTED.findall(inner)]
     else:
         try:
             value = json.loads(text, strict=False)
@@ -106,23 +114,41 @@ def _list_items(text: str) -> list[str]:
             except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
                 value = None
     if not isinstance(value, list | tuple):
-        value = [part.strip().strip("'\"") for part in inner.split(",")]
-    return [key for item in value if item is not None and (key := _item_key(item))]
+        parts = inner.split()
+        if "," not in inner and parts and all(_is_number(p) or p == "..." for p in parts):
+            value = parts  # numpy's numbers: "[ 8 30 16]" (a long array's "..." is dropped below)
+        elif "," not in inner:
+            value = [inner.strip().strip("'\"")]
+        else:
+            value = [part.strip().strip("'\"") for part in inner.split(",")]
+    return [key for item in value if item is not None and (key := _item_key(item)) and key != "..."]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _item_key(item) -> str:
     """A list item as a token: text stripped, whole numbers without '.0', true/false in lower case."""
-    if isinstance(item, bool):
+    if isinstance(item, bool | np.bool_):
         return "true" if item else "false"
-    if isinstance(item, float) and item.is_integer() and abs(item) < 2**53:
-        return str(int(item))
+    if isinstance(item, float | np.floating):
+        if not np.isfinite(item):
+            return ""  # NaN inside a list is no token
+        if float(item).is_integer() and abs(item) < 2**53:
+            return str(int(item))
     return str(item).strip()
 
 
 _SEPARATOR_CHARS = r"[|;,\[]"  # a value that splits holds one of these
 MULTI_MIN_SHARE = 0.05  # of a column's values holding two tokens or more, for inference to propose it
 _GROUPED_NUMBER = r"-?\d{1,3}(,\d{3})+(\.\d+)?"  # 1,299.00: one number with its thousands grouped
-_DECIMAL_COMMA = r"-?\d+(,\d+)?"  # 12,99 or 15
+# 12,99 or 15: decimals all of one length (ids "3,17", "5,9" have any number of digits, and lists of 3)
+_DECIMAL_COMMA = r"-?\d+(?:,(?P<decimals>\d+))?"
 
 
 def multi_valued(series: pd.Series) -> str | None:
@@ -153,10 +179,9 @@ def multi_valued(series: pd.Series) -> str | None:
         stripped = sample.str.strip()
         # Grouped thousands (1,299) and decimal commas beside whole numbers ("12,99", "15": a quoted price in a
         # comma file) are numbers, not lists.
-        if (
-            stripped.str.fullmatch(_GROUPED_NUMBER).mean() >= 0.5
-            or stripped.str.fullmatch(_DECIMAL_COMMA).mean() >= 0.9
-        ):
+        decimals = stripped.str.extract(_DECIMAL_COMMA)["decimals"].dropna().str.len()
+        prices = stripped.str.fullmatch(_DECIMAL_COMMA).mean() >= 0.9 and decimals.nunique() == 1
+        if stripped.str.fullmatch(_GROUPED_NUMBER).mean() >= 0.5 or prices:
             return None
     if (per_row == per_row[0]).all():
         # The same number of parts in every value: fields of one value (a decimal comma 3,5, a point "2.35,48.85",
@@ -188,23 +213,27 @@ def list_text(series: pd.Series) -> pd.Series:
     """A column of Python lists as JSON text (see lists_as_text); the column itself when it holds none."""
     if not _holds_lists(series):
         return series
-    return pd.Series(
-        [
-            json.dumps([key for item in value if item is not None and (key := _item_key(item))], ensure_ascii=False)
-            if isinstance(value, list | tuple | np.ndarray) and len(value)
-            else None
-            for value in series
-        ],
-        index=series.index,
-        dtype=object,
-    )
+    return pd.Series([_as_list_text(value) for value in series], index=series.index, dtype=object)
+
+
+def _as_list_text(value) -> str | None:
+    """One value as JSON list text: a list's items, a present scalar as a list of one (a column mixing the two)."""
+    if isinstance(value, list | tuple | np.ndarray):
+        items = [key for item in value if item is not None and (key := _item_key(item))]
+    elif value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    else:
+        items = [key] if (key := _item_key(value)) else []
+    return json.dumps(items, ensure_ascii=False) if items else None
 
 
 def _holds_lists(series: pd.Series) -> bool:
+    """Whether a column holds Python lists: any of its first 1,000 present values (a column may mix lists with
+    text; the first value alone missed them, and the lists after it raised 'unhashable')."""
     if series.dtype != object:
         return False
-    first = series.dropna().iloc[:1]
-    return bool(len(first)) and isinstance(first.iloc[0], list | tuple | np.ndarray)
+    head = series.dropna().iloc[:1000]
+    return any(isinstance(value, list | tuple | np.ndarray) for value in head)
 
 
 def canonical(series: pd.Series, sep: str) -> pd.Series:

@@ -24,7 +24,7 @@ from mtlrec.experiment import predict_frame, run_experiment
 from mtlrec.io import read_table
 from mtlrec.recommend import Recommender
 from mtlrec.schema import infer_schema, validate
-from mtlrec.tokens import LIST_TEXT, multi_valued, split_tokens, token_separator
+from mtlrec.tokens import LIST_TEXT, list_text, multi_valued, split_tokens, token_separator
 
 ROOT = Path(__file__).resolve().parent.parent
 CPU = torch.device("cpu")
@@ -54,6 +54,17 @@ def tokens_of(values: list, sep: str) -> list[list[str]]:
             LIST_TEXT,
             [["Tolkien, J.R.R.", "Gaiman"], ["a|b", "O'Neil", "7", "3", "true"]],
         ),
+        # one item reads as one item does among others (a review: split at its space, JSON escapes kept)
+        (
+            ["[Science Fiction]", '["caf\\u00e9"]', "[7.0]", "[NaN, 1]"],
+            LIST_TEXT,
+            [["Science Fiction"], ["café"], ["7"], ["1"]],
+        ),  # fmt: skip
+        (
+            ["['Tolkien, J.R.R.' 'Gaiman']", "[0 1 2 ... 1999]"],
+            LIST_TEXT,
+            [["Tolkien, J.R.R.", "Gaiman"], ["0", "1", "2", "1999"]],
+        ),  # fmt: skip
         # numpy's repr, as to_csv writes pd.read_parquet's arrays (Python would read 'SportsCasual')
         (
             ["['Sports' 'Casual']", "[ 8 30 16]", "['Action']"],
@@ -78,6 +89,8 @@ def test_values_split_into_tokens_without_empty_ones_or_spaces_around(values, se
         (["N1 N2", "N3"], " "),  # only when the column is chosen as multi-valued: inference never splits at spaces
         (["Drama", "Crime"], "|"),  # nothing to split: one token per value
         (["a|b", "c;d", "e|f"], "|"),  # the separator in most values
+        # a few 'Action|Comedy' among multi-word tags are no stray separator
+        (["Action|Comedy"] * 4 + ["Science Fiction"] * 96, "|"),
         # one stray comma among space-separated histories split them all at commas
         ([f"N{i} N{i + 1}" for i in range(40)] + ["N1,N2 N3"], " "),
     ],
@@ -128,6 +141,23 @@ def test_decimal_commas_beside_whole_numbers_are_numbers_not_lists():
     # a quoted price "12,99" beside "15" in a comma file: its whole and cents parts became tokens
     prices = pd.Series([f"{i % 40},{i % 100:02d}" if i % 3 else str(i % 40) for i in range(2000)])
     assert multi_valued(prices) is None
+    # lists of ids ("12", "3,17", "5,9,30") are lists all the same
+    rng = np.random.default_rng(0)
+    sizes = rng.choice([1, 2, 3], p=[0.6, 0.35, 0.05], size=2000)
+    ids = pd.Series([",".join(map(str, rng.choice(40, size=k, replace=False))) for k in sizes])
+    assert multi_valued(ids) == ","
+
+
+def test_a_column_mixing_lists_and_text_is_read_value_by_value():
+    # only the first value was looked at: lists after a text value raised "unhashable", text after a list was lost
+    assert list_text(pd.Series([["a", None], "a|b", 3, None, float("nan")], dtype=object)).tolist() == [
+        '["a"]',
+        '["a|b"]',
+        '["3"]',
+        None,
+        None,
+    ]
+    assert list_text(pd.Series(["x", ["a", "b"]], dtype=object)).tolist() == ['["x"]', '["a", "b"]']
 
 
 def genre_lists(n: int, seed: int = 0) -> list[str]:
@@ -173,7 +203,9 @@ def test_a_column_of_lists_with_too_many_tokens_to_propose_is_said_to_be_choosab
 
     ignored = infer_schema(frame).ignored
 
-    assert ignored["tags"].endswith("; if its values are lists of tokens, choose it as multi-valued (CLI: --multi tags)")
+    assert ignored["tags"].endswith(
+        "; if its values are lists of tokens, choose it as multi-valued (CLI: --multi tags)"
+    )
     assert "multi-valued" not in ignored["review"]
 
 
