@@ -299,8 +299,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
             )
             made = [t for t in config.tasks if any(f.get("label") == t.name for f in fixes if "label" in f)]
             for leak in set_aside(loaded.frame, d, made, chosen):  # the saved features against new labels
-                print(f"note: column '{leak.column}' is not used: {leak.reason()}; name it with --categorical, "
-                      "--numeric or --multi to use it")  # fmt: skip
+                print(_leak_note(leak))
     else:
         if not args.data:
             raise MtlrecError("give a data file (or --config DIR/config.json)")
@@ -348,8 +347,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
                     if elsewhere
                     else ""
                 )
-                print(f"note: column '{leak.column}' is not used: {leak.reason()}{aside}; name it with "
-                      "--categorical, --numeric or --multi to use it")  # fmt: skip
+                print(_leak_note(leak, aside))
         # A label-named column that is no label (watch_time written 0:11 or 12.5 s) is no feature either: said, as
         # `infer` says it, with how to convert it.
         for column, reason in proposal.ignored.items():
@@ -357,6 +355,14 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
                 print(f"note: column '{column}' is not used: {reason}")
     _apply_overrides(config, args)
     return config, loaded
+
+
+def _leak_note(leak, aside: str = "") -> str:
+    """The CLI's line for a feature set aside as a leak, with how to use it anyway."""
+    return (
+        f"note: column '{leak.column}' is not used: {leak.reason()}{aside}; name it with --categorical, --numeric or "
+        "--multi to use it"
+    )
 
 
 def _apply_schema_flags(

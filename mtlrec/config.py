@@ -50,6 +50,14 @@ class TaskSpec:
     log1p: bool = False  # regression only: train on log1p(y) (skewed targets such as watch time)
 
 
+def untrained(weights: dict, funnel: dict) -> set:
+    """The tasks (keys of `weights`: names or indices) that no loss trains: loss weight 0, except a task that a
+    trained conditional task depends on (`funnel`: conditional task -> the task it is conditional on; ESMM trains
+    its pCTR through pCTCVR = pCTR * pCVR)."""
+    reached = {parent for child, parent in funnel.items() if weights.get(child, 0) > 0}
+    return {task for task, weight in weights.items() if weight <= 0 and task not in reached}
+
+
 def split_monitor(monitor: str) -> tuple[str, str]:
     """'<task>:<metric>' as (task, metric), split at the last colon: a task may be named a:b, a metric never is."""
     task, _, metric = monitor.rpartition(":")
@@ -214,9 +222,7 @@ class ExperimentConfig:
         """Tasks no loss trains: loss weight 0, except under ESMM a task that a trained conditional task depends on
         (its pCTR is trained through pCTCVR = pCTR * pCVR)."""
         funnel = self.model.funnel if self.model.kind == "esmm" else {}
-        weights = {t.name: t.weight for t in self.tasks}
-        reached = {parent for child, parent in (funnel or {}).items() if weights.get(child, 0) > 0}
-        return {t.name for t in self.tasks if t.weight <= 0 and t.name not in reached}
+        return untrained({t.name: t.weight for t in self.tasks}, funnel or {})
 
     def prediction_columns(self) -> dict[str, str]:
         """Each task's column in the test predictions (predictions.csv): `<task>_pred`, or `<task>_pred_2`, `_3`…

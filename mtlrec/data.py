@@ -158,11 +158,9 @@ def propose_schema(frame: pd.DataFrame, path: str | None = None) -> SchemaPropos
         for name, kind in info["tasks"].items()
     ]
     roles = {c for c in (d.user_col, d.item_col, d.time_col) if c}
-    for c in labels | {d.time_col} - {None}:
+    for c in labels | roles:
         d.drop_feature(c)
-    d.numeric = [c for c in d.numeric if c not in roles]
-    d.multi = [c for c in d.multi if c not in roles]
-    d.categorical = [c for c in (d.user_col, d.item_col) if c] + [c for c in d.categorical if c not in roles]
+    d.categorical = [c for c in (d.user_col, d.item_col) if c] + d.categorical
     return proposal
 
 
@@ -364,6 +362,15 @@ def _round(value: float) -> str:
     return f"{value:.3g}" if value % 1 else str(int(value))
 
 
+def _set_aside_by(capped: bool, cap: int, rare: bool, min_count: int) -> str:
+    """Which rule set a column's values (or tokens) aside: outside the `cap` most frequent, seen fewer than
+    min_count times, or both."""
+    rules = [f"outside the {cap:,} most frequent"] if capped else []
+    if rare:
+        rules.append(f"seen fewer than {min_count:,} times (min_count)")
+    return " or ".join(rules)
+
+
 def _check_inputs_fit(encoder: Encoder, rows: int) -> None:
     """MtlrecError before encoding when the dense numeric inputs (float32, about twice while built) would not fit
     in the memory free now: 20,000 tokens of a tag column on 50,000 rows took 8.2 GB, or ended in a bare
@@ -463,21 +470,17 @@ def prepare(
             # Which rule set them aside: the cap on values, the minimum count, or both (it blamed the cap alone).
             counts = category_keys(train_frame[c]).value_counts()
             frequent = (counts >= d.min_count).sum() > d.max_vocab
-            rules = [f"outside the {d.max_vocab:,} most frequent"] if frequent else []
-            if d.min_count > 1 and (counts < d.min_count).any():
-                rules.append(f"seen fewer than {d.min_count:,} times (min_count)")
+            rules = _set_aside_by(frequent, d.max_vocab, d.min_count > 1 and (counts < d.min_count).any(), d.min_count)
             notes.append(
-                f"column '{c}': {share:.0%} of training rows hold values {' or '.join(rules)} and share the "
-                "out-of-vocabulary embedding"
+                f"column '{c}': {share:.0%} of training rows hold values {rules} and share the out-of-vocabulary "
+                "embedding"
             )
     for c, share in encoder.other_share_.items():
         if share > 0.01:
             capped = len(encoder.tokens_[c]) >= d.max_tokens
-            rules = [f"outside the {d.max_tokens:,} most frequent"] if capped else []
-            if d.min_count > 1:
-                rules.append(f"seen fewer than {d.min_count:,} times (min_count)")
+            rules = _set_aside_by(capped, d.max_tokens, d.min_count > 1, d.min_count)
             notes.append(
-                f"column '{c}': {share:.0%} of its training tokens are {' or '.join(rules)} and share the input "
+                f"column '{c}': {share:.0%} of its training tokens are {rules} and share the input "
                 f"'{c}={OTHER_TOKEN}'"
                 + ("; raise max_tokens (CLI: --max-tokens) to give more tokens an input of their own" if capped else "")
             )

@@ -214,17 +214,17 @@ def _token_leaks(column: str, values: pd.Series, binary: list, any_of: dict) -> 
     values = list_text(values.reset_index(drop=True))
     rows, tokens = split_tokens(values, token_separator(values))
     codes, names = pd.factorize(tokens)  # once: comparing every token 64 times took 8 s on 50,000 rows
-    order = np.argsort(codes, kind="stable")
-    ends = np.cumsum(np.bincount(codes, minlength=len(names)))
+    order, counts = np.argsort(codes, kind="stable"), np.bincount(codes, minlength=len(names))
+    ends = np.cumsum(counts)  # token `code`'s rows are rows[order[ends[code] - counts[code] : ends[code]]]
     leaks = []
-    for code in np.argsort(-np.bincount(codes, minlength=len(names)), kind="stable")[:LEAK_TOKENS]:
+    for code in np.argsort(-counts, kind="stable")[:LEAK_TOKENS]:
         token = names[code]
         present = np.zeros(len(values), dtype=np.int64)
-        start = ends[code - 1] if code else 0
-        present[rows[order[start : ends[code]]]] = 1
+        present[rows[order[ends[code] - counts[code] : ends[code]]]] = 1
         for task, y in binary:
-            counts = np.bincount(present, weights=y, minlength=2), np.bincount(present, minlength=2)
-            holding = _value_holding_positives(*counts)
+            holding = _value_holding_positives(
+                np.bincount(present, weights=y, minlength=2), np.bincount(present, minlength=2)
+            )
             if holding is not None and holding[0] == 1:
                 shares = holding[1]
                 score = (1 + shares[0] - shares[1]) / 2

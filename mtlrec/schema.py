@@ -593,12 +593,7 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
         """The share of rows with a time (blank text counts as none), to 2 places: a complete time column before
         one empty in half the rows (Goodreads' date_added before read_at, "" for an unread book)."""
         s = series[c]
-        blank = (
-            s.astype(str).str.strip().eq("")
-            if pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)
-            else False
-        )
-        return round(float((s.notna() & ~blank).mean()), 2) if n else 0.0
+        return round(float((s.notna() & ~_blank(s)).mean()), 2) if n else 0.0
 
     time_col = max(
         (c for c in evidence if evidence[c] and c not in about_user),
@@ -842,6 +837,13 @@ def _user_time(column: str, series: pd.Series, users: pd.Series | None) -> bool:
     return bool((pairs.groupby("u", sort=False)["t"].nunique()[several] <= 1).all())
 
 
+def _blank(series: pd.Series) -> np.ndarray:
+    """Whether each value is blank text, a missing time (Goodreads' JSON writes an unread book's read_at as "")."""
+    if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
+        return series.astype(str).str.strip().eq("").to_numpy(dtype=bool)
+    return np.zeros(len(series), dtype=bool)
+
+
 def _time_evidence(column: str, series: pd.Series) -> int:
     """2 for values that are times (datetimes, epoch numbers, YYYYMMDD or YYMMDDHH under a time-like name such as
     time_ms, created or hour, text that reads as dates under any name), 1 for a timestamp's name alone (ts, date...),
@@ -851,9 +853,7 @@ def _time_evidence(column: str, series: pd.Series) -> int:
     exact = int(_squash(column) in _TIME_SQUASHED)
     named = int(exact or "timestamp" in _squash(column))  # utcTimestamp, event_timestamp
     head = series.iloc[: TIME_SAMPLE * 5].dropna()
-    if pd.api.types.is_object_dtype(head) or pd.api.types.is_string_dtype(head):
-        head = head[head.astype(str).str.strip() != ""]  # Goodreads' JSON writes an unread book's read_at as ""
-    head = head.iloc[:TIME_SAMPLE]
+    head = head[~_blank(head)].iloc[:TIME_SAMPLE]
     if not len(head):
         return named
     if is_numeric(head):

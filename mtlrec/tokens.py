@@ -67,11 +67,11 @@ def split_tokens(series: pd.Series, sep: str) -> tuple[np.ndarray, pd.Series]:
         within = np.arange(len(rows)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
         tokens = pd.Series(flat[np.repeat(starts[kept], per_row) + within], index=rows, dtype=object)
         return rows, tokens
-    if pd.api.types.is_float_dtype(series.dtype):
-        text = _number_keys(series)
-    elif pd.api.types.is_bool_dtype(series.dtype) or (
-        series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty")
-    ):
+    if pd.api.types.is_float_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
+        from mtlrec.encode import category_keys  # (mtlrec.encode imports this module)
+
+        text = category_keys(series).where(series.notna()).astype("string")  # a list of one number read as one: 7
+    elif series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
         text = series.map(lambda v: v if pd.isna(v) else _item_key(v)).astype("string")  # 7.0 beside "a|b"
     else:
         text = series.astype("string")
@@ -79,16 +79,6 @@ def split_tokens(series: pd.Series, sep: str) -> tuple[np.ndarray, pd.Series]:
     present = tokens.notna() & tokens.ne("")
     tokens = tokens[present.fillna(False)]
     return tokens.index.to_numpy(dtype=np.int64), tokens.astype(object)
-
-
-def _number_keys(series: pd.Series) -> pd.Series:
-    """A float column as text, whole numbers without '.0' (a list of one number read as a number: 7.0 is "7")."""
-    values = series.to_numpy(dtype=float, na_value=np.nan)
-    text = series.astype("string")
-    with np.errstate(invalid="ignore"):
-        whole = np.isfinite(values) & (np.mod(values, 1) == 0) & (np.abs(values) < 2**53)
-    text[whole] = values[whole].astype(np.int64).astype(str)
-    return text
 
 
 _QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'|\"((?:[^\"\\]|\\.)*)\"")

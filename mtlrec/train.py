@@ -462,7 +462,8 @@ class OwnBest:
     watch-time network at click's best AUC (a review): not each task trained alone, the baseline's promise."""
 
     def __init__(self, model: SingleTask, tasks: list[TaskSpec], monitor: str):
-        self.model, self.tasks, self.monitor = model, tasks, monitor
+        self.model, self.tasks = model, tasks
+        self.monitored, self.metric = split_monitor(monitor) if monitor != "loss" else (None, None)
         self.best: list[tuple[float, int, dict] | None] = [None] * len(tasks)
         self.waited = [0] * len(tasks)
         self.by_metric: list[bool | None] = [None] * len(tasks)  # decided at the first epoch, then kept
@@ -470,10 +471,10 @@ class OwnBest:
     def epoch_end(self, epoch: int, val_loss: dict[str, float], metrics: dict[str, dict[str, float]]) -> int:
         """Keep the networks that improved; returns the epochs since the last network improved (patience's count:
         training goes on while any network still improves)."""
+        metric = self.metric
         for j, task in enumerate(self.tasks):
-            monitored, metric = split_monitor(self.monitor) if self.monitor != "loss" else (None, None)
             if self.by_metric[j] is None:  # the metric where it is defined at the first epoch, else the loss
-                found = metrics.get(task.name, {}).get(metric, math.nan) if monitored == task.name else math.nan
+                found = metrics.get(task.name, {}).get(metric, math.nan) if self.monitored == task.name else math.nan
                 self.by_metric[j] = math.isfinite(found)
             if self.by_metric[j]:  # a NaN later never improves (an AUC is never compared with a loss)
                 value, higher = metrics.get(task.name, {}).get(metric, math.nan), higher_is_better(metric)

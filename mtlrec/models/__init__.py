@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from mtlrec.config import ModelConfig, TaskSpec, resolve_funnel
+from mtlrec.config import ModelConfig, TaskSpec, resolve_funnel, untrained
 from mtlrec.errors import MtlrecError
 from mtlrec.models.esmm import ESMM
 from mtlrec.models.mmoe import MMoE
@@ -220,10 +220,7 @@ def start_at_base_rates(model: nn.Module, tasks: list[TaskSpec], labels: np.ndar
 def untrained_outputs(model: nn.Module, tasks: list[TaskSpec]) -> list[int]:
     """The tasks no loss reaches: loss weight 0, except under ESMM a task that a trained conditional task depends on
     (its pCTR is trained through pCTCVR), as ExperimentConfig.untrained_tasks says of a config."""
-    funnel = getattr(model, "funnel", None) or {}
-    weights = [t.weight for t in tasks]
-    reached = {parent for child, parent in funnel.items() if weights[child] > 0}
-    return [j for j, w in enumerate(weights) if w <= 0 and j not in reached]
+    return sorted(untrained(dict(enumerate(t.weight for t in tasks)), getattr(model, "funnel", None) or {}))
 
 
 def task_parameters(model: nn.Module, j: int) -> list[nn.Parameter]:
