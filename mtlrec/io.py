@@ -533,9 +533,12 @@ def _joined(column):
     texts = pa.list_(pa.string())
     chunks = []
     for chunk in column.cast(texts).chunks:
-        values = pc.fill_null(chunk.values, "")  # binary_join gives null for a list holding a null: '' is dropped
+        # The chunk's own items and offsets (a chunk may be a slice of a longer array, whose offsets start later).
+        values = pc.fill_null(pc.list_flatten(chunk), "")  # binary_join gives null for a list holding a null: ''
         values = pc.replace_substring(pc.replace_substring(values, "\\", "\\\\"), '"', '\\"')  # JSON escapes
-        chunks.append(pa.ListArray.from_arrays(chunk.offsets, values, mask=chunk.is_null()))
+        lengths = pc.fill_null(pc.list_value_length(chunk), 0).to_numpy(zero_copy_only=False)
+        offsets = pa.array(np.concatenate([[0], np.cumsum(lengths)]), type=pa.int32())
+        chunks.append(pa.ListArray.from_arrays(offsets, values, mask=chunk.is_null()))
     lists = pa.chunked_array(chunks, type=texts)
     joined = pc.binary_join_element_wise('["', pc.binary_join(lists, '", "'), '"]', "")
     empty = pc.fill_null(pc.equal(pc.list_value_length(lists), 0), False)
