@@ -13,6 +13,8 @@ The K models stay independent, and each follows mtlrec.train.Trainer step for st
   with that seed would draw);
 - the combined loss sum_k sum_j w_kj L_kj gives each model exactly the gradient of its own sum_j w_kj L_kj, and
   Adam/AdamW are elementwise, so one optimiser over the stacked parameters is K separate optimisers;
+- a task with loss weight 0 keeps its own parameters as initialised (the Trainer leaves them out of its optimiser;
+  here weight decay would move their rows, so they are put back after each step);
 - per-model validation metrics, divergence check, early stopping and best-state restore, with the Trainer's own
   monitor, divergence check, history rows and messages (the public helpers of mtlrec.train).
 So a stacked model equals its separate run up to floating-point rounding (the embedding gradient sums repeated ids
@@ -46,6 +48,7 @@ from torch.func import functional_call, vmap
 from mtlrec import stacked_bottom
 from mtlrec.config import TaskSpec, TrainConfig
 from mtlrec.encode import Encoded
+from mtlrec.models import task_parameters, untrained_outputs
 from mtlrec.train import (
     PREDICT_BATCH,
     RunRandom,
@@ -166,6 +169,7 @@ class StackedTrainer:
 
         fits = [StackedFit(state={}, precision_=precision_name(amp)) for _ in range(k)]
         active = list(range(k))  # model index of each row of the stack
+        frozen = self._frozen(model) if cfg.weight_decay > 0 else {}
         best_value: list[float | None] = [None] * k
         first_loss: list[float | None] = [None] * k
         waited = [0] * k
@@ -219,6 +223,8 @@ class StackedTrainer:
                     losses = task_losses(outputs, lab_e[s], is_binary)
                 steps.backward((weights[active] * losses).sum())
                 steps.step()
+                if frozen:
+                    _restore(steps.params, frozen, active)
                 sums += losses.detach()
                 trained += 1
                 for i in active:
@@ -274,6 +280,19 @@ class StackedTrainer:
                 keep.append(row)
         return keep
 
+    def _frozen(self, model: nn.Module) -> dict[int, dict[str, torch.Tensor]]:
+        """For each model with a task no loss trains: the initial values of that task's own parameters, by name.
+        A Trainer leaves them out of its optimiser; in the stack they share one tensor with the other models'
+        rows, and weight decay moves them although their gradient is 0, so their rows are put back after every
+        step (the step is elementwise: the other rows are not affected)."""
+        names = {id(p): name for name, p in model.named_parameters()}
+        frozen = {}
+        for i, tasks in enumerate(self.tasks):
+            params = [p for j in untrained_outputs(model, tasks) for p in task_parameters(model, j)]
+            if params:
+                frozen[i] = {names[id(p)]: p.detach().clone() for p in params}
+        return frozen
+
     @staticmethod
     def _state(params: dict[str, torch.Tensor], row: int, model: nn.Module) -> dict[str, torch.Tensor]:
         """Row `row` of the stack as a state_dict of `model` (parameters and buffers, in the model's order)."""
@@ -290,6 +309,14 @@ class StackedTrainer:
             if not fits[i].state:  # no epoch validated: the weights as they are now
                 fits[i].state = self._state(params, row, model)
         return fits
+
+
+@torch.no_grad()
+def _restore(params: dict[str, torch.Tensor], frozen: dict[int, dict[str, torch.Tensor]], active: list[int]) -> None:
+    """Put the frozen parameters (StackedTrainer._frozen) of the models in the stack back in their rows."""
+    for row, i in enumerate(active):
+        for name, value in frozen.get(i, {}).items():
+            params[name][row].copy_(value)
 
 
 @torch.no_grad()

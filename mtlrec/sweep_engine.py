@@ -225,8 +225,6 @@ class Sweeper:
             elif group_size is None:
                 group_size = self.group_size(len(weights), workers)
             groups = _groups(len(weights), group_size, workers)
-            if experiment.train.weight_decay > 0:
-                groups = _untrained_apart(groups, weights)
             self.plan = {"group_size": max(len(g) for g in groups), "groups": len(groups), "workers": workers,
                          "step_ratios": self.step_ratios, "step_seconds": self.step_seconds}  # fmt: skip
             self.save_info("running", "")
@@ -545,15 +543,6 @@ def _groups(n_points: int, group_size: int, workers: int) -> list[list[int]]:
     n_groups = max(math.ceil(n_points / max(group_size, 1)), workers)
     n_groups = min(n_points, math.ceil(n_groups / workers) * workers)
     return [list(range(g, n_points, n_groups)) for g in range(n_groups)]
-
-
-def _untrained_apart(groups: list[list[int]], weights: np.ndarray) -> list[list[int]]:
-    """The groups with each point that trains a task not at all (a weight of 0: the grid's edges) in a group of its
-    own. With weight decay, a stack would move that task's tower (decay acts on a zero gradient too); a point alone
-    trains as run_experiment trains it, leaving the parameters of an untrained task out of the optimiser."""
-    apart = [[i] for group in groups for i in group if (weights[i] <= 0).any()]
-    kept = [[i for i in group if not (weights[i] <= 0).any()] for group in groups]
-    return [group for group in kept if group] + apart
 
 
 class Tasks:
