@@ -46,8 +46,9 @@ PARTS = ("embeddings", "shared layers", "task-specific")
 
 
 def parameter_parts(config: ExperimentConfig, cardinalities: list[int], numeric_width: int) -> dict[str, int]:
-    """The configured model's parameters by role (PARTS): embedding tables; the layers every task's loss reaches
-    besides them (shared bottom, shared experts); and what belongs to one task (towers, gates, task experts)."""
+    """The configured model's parameters by role (PARTS): embedding tables; the layers more than one task's loss
+    reaches besides them (shared bottom, shared experts, an ESMM funnel's first network); and what belongs to one
+    task (towers, gates, task experts)."""
     import torch
     from torch import nn
 

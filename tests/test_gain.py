@@ -176,3 +176,20 @@ def test_a_gain_within_the_paired_noise_of_the_test_rows_is_within_noise():
     far = mtl_gain({"click": {**auc, "auc": base["auc"] + 0.05}}, {"click": base}, tasks[:1], noise=noise)
     assert far.loc[far["main"], "transfer"].tolist() == ["positive"]
     assert paired_noise(multi, single.iloc[::-1].reset_index(drop=True), tasks) == {}  # rows in another order
+
+
+def test_the_rmse_difference_standard_error_holds_when_one_run_is_twice_as_far_off():
+    # The delta method's derivative is 1 / (2 RMSE) for each run: with the baseline's RMSE alone the standard error
+    # came out 1.8x the bootstrap's when the multi-task RMSE was twice the baseline's.
+    from mtlrec.gain import _rmse_difference_se
+
+    rng = np.random.default_rng(3)
+    n = 2000
+    y = rng.gamma(1.0, 3.0, n)
+    for far, near in ((2.0, 1.0), (0.5, 1.5)):
+        a, b = y + rng.normal(0, far, n), y + rng.normal(0, near, n)
+        boot = []
+        for _ in range(1000):
+            i = rng.integers(0, n, n)
+            boot.append(np.sqrt(np.mean((y[i] - a[i]) ** 2)) - np.sqrt(np.mean((y[i] - b[i]) ** 2)))
+        assert _rmse_difference_se(y, a, b) == pytest.approx(np.std(boot), rel=0.1)

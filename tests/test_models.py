@@ -143,8 +143,9 @@ def test_parameter_parts_add_up_for_every_architecture(kind):
 
     assert sum(parts.values()) == count_parameters(build_model(config.model, [10, 20], 3, 2, tasks=config.tasks))
     assert parts["embeddings"] > 0 and parts["task-specific"] > 0
-    # only architectures with layers shared by every task have a shared part besides the embeddings
-    assert (parts["shared layers"] > 0) == (kind in ("mmoe", "ple"))
+    # only architectures with layers shared by tasks have a shared part besides the embeddings: ESMM's click
+    # network, which pCTCVR = pCTR x pCVR reaches too
+    assert (parts["shared layers"] > 0) == (kind in ("mmoe", "ple", "esmm"))
 
 
 @pytest.mark.parametrize("widths", [[], [5], [5, 3]])
@@ -241,3 +242,50 @@ def test_binary_outputs_start_at_the_training_rows_base_rate():
     with torch.no_grad():
         start = torch.sigmoid(esmm(torch.zeros(10, len(CARDINALITIES), dtype=torch.long), torch.zeros(10, 1)))
     assert start[:, 1].mean().item() == pytest.approx(0.1, abs=0.05)
+
+
+@pytest.mark.parametrize(
+    ("kind", "options"),
+    [
+        ("shared_bottom", {}),
+        ("mmoe", {"experts": 2}),
+        ("ple", {"experts": 2, "levels": 2}),
+        ("ple", {"experts": 0, "task_experts": 2, "levels": 2}),
+        ("esmm", {}),
+    ],
+)
+def test_shared_and_task_parameters_are_those_the_tasks_outputs_reach(kind, options):
+    # PCGrad projects on the shared parameters, the conflict diagnostics measure there and GradNorm picks its layer
+    # there; a weight-0 task's own parameters are left out of the optimiser. Both sets are checked here against the
+    # gradients themselves: PLE's lower-level task experts (which feed the shared gate) and ESMM's click network
+    # (which pCTCVR = pCTR x pCVR reaches too) were missing from the shared set, PLE's lower-level task gates from
+    # the task's own.
+    from mtlrec.diagnostics import shared_parameters
+    from mtlrec.models import task_parameters
+
+    tasks = [TaskSpec("click", "binary"), TaskSpec("purchase", "binary"), TaskSpec("watch", "regression")]
+    funnel = {"purchase": "click"} if kind == "esmm" else {}
+    cfg = ModelConfig(kind=kind, size="tiny", embed_dim=4, bottom=[8], tower=[4], funnel=funnel, **options)
+    torch.manual_seed(0)
+    model = build_model(cfg, [6, 7], 3, 3, tasks=tasks)
+    out = model(torch.randint(0, 6, (256, 2)), torch.randn(256, 3))
+    named = dict(model.named_parameters())
+    reach = {name: set() for name in named}
+    for j in range(3):
+        grads = torch.autograd.grad(out[:, j].sum(), list(named.values()), retain_graph=True, allow_unused=True)
+        for name, grad in zip(named, grads, strict=True):
+            if grad is not None and grad.abs().sum() > 0:
+                reach[name].add(j)
+    shared = {id(p) for p in shared_parameters(model)}
+    own = {j: {id(p) for p in task_parameters(model, j)} for j in range(3)}
+    for name, tasks_reached in reach.items():
+        p = named[name]
+        if len(tasks_reached) >= 2 and not (kind == "mmoe" and name.startswith("gate")):  # one row block per task
+            assert id(p) in shared, (name, tasks_reached)
+        if len(tasks_reached) == 1:
+            (j,) = tasks_reached
+            assert id(p) in own[j], (name, j)
+        for j in range(3):
+            # ESMM's click network is click's own only while no trained task is conditional on it (config.untrained)
+            if id(p) in own[j] and not (kind == "esmm" and j == 0):
+                assert tasks_reached <= {j}, (name, j, tasks_reached)

@@ -225,11 +225,14 @@ def untrained_outputs(model: nn.Module, tasks: list[TaskSpec]) -> list[int]:
 
 def task_parameters(model: nn.Module, j: int) -> list[nn.Parameter]:
     """The parameters only task j's output depends on: its tower (a single-task or ESMM network: all of it), and
-    under PLE the last level's experts and gate of the task (a lower level's feed the shared gate above)."""
+    under PLE the task's gate at every level and its experts at the last level (a lower level's experts feed the
+    shared gate above, and so every task, unless there are no shared experts: then they are the task's too)."""
     if isinstance(model, SingleTask | ESMM):
         return list(model.networks[j].parameters())
     params = list(model.towers[j].parameters()) if isinstance(getattr(model, "towers", None), nn.ModuleList) else []
     if isinstance(model, PLE):
-        last = model.levels[-1]
-        params += [*last.task_experts[j].parameters(), *last.task_gates[j].parameters()]
+        for level in model.levels:
+            params += [*level.task_gates[j].parameters()]
+            if level is model.levels[-1] or not len(level.shared_experts):
+                params += [*level.task_experts[j].parameters()]
     return params

@@ -55,8 +55,16 @@ class ESMM(nn.Module):
         )
 
     def shared_parameters(self) -> list[nn.Parameter]:
-        """The embedding: the only part every task's loss reaches (each task owns its MLP)."""
-        return [*self.embedding.parameters()]
+        """The parameters more than one task's loss reaches: the embedding, and the network of every task another is
+        conditional on (pCTCVR = pCTR x pCVR: the purchase loss reaches the click network too, so PCGrad projects
+        there and the conflict diagnostics measure there). Every other network belongs to its task."""
+        parents = sorted(set((self.funnel or {}).values()))
+        return [*self.embedding.parameters(), *(p for j in parents for p in self.networks[j].parameters())]
+
+    def gradnorm_layers(self) -> list[nn.Parameter]:
+        """GradNorm's W: the embedding's last matrix, the one layer every task's loss reaches (a funnel parent's
+        network is reached by its funnel's tasks only)."""
+        return [p for p in self.embedding.parameters() if p.dim() >= 2][-1:]
 
     def task_logits(self, categorical: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:
         """Each task network's own output, shape (N, T): pCVR's logit for a conditional task, pCTR's for its parent."""

@@ -87,12 +87,15 @@ class PLE(GatedExperts):
         self.towers = nn.ModuleList(Tower(input_dim, list(tower), dropout) for _ in range(n_tasks))
 
     def shared_parameters(self) -> list[nn.Parameter]:
-        """The embedding, every level's shared experts and the shared gates below the last level."""
+        """The parameters every task's loss reaches: the embedding, every level's shared experts and, below the last
+        level, the shared gate and every task's experts (the shared gate mixes them all into the next level's
+        shared experts). Without shared experts the shared gate's output goes nowhere: a lower level's task experts
+        then belong to their task (see mtlrec.models.task_parameters)."""
         params = [*self.embedding.parameters()]
         for level in self.levels:
             params += [*level.shared_experts.parameters()]
-            if level.shared_gate is not None:
-                params += [*level.shared_gate.parameters()]
+            if level.shared_gate is not None and len(level.shared_experts):
+                params += [*level.shared_gate.parameters(), *level.task_experts.parameters()]
         return params
 
     def gradnorm_layers(self) -> list[nn.Parameter]:
