@@ -171,7 +171,7 @@ def to_query(config: ExperimentConfig, active: list[str] | None = None) -> dict[
         elif isinstance(value, dict):
             value = ";".join(f"{quote(child, safe='')}>{quote(parent, safe='')}" for child, parent in value.items())
         elif isinstance(value, float):
-            value = f"{value:g}"
+            value = _number(value)
         query[key] = str(value)
     return query
 
@@ -260,9 +260,16 @@ def apply_query(
     return config, active, problems
 
 
+def _number(value: float) -> str:
+    """A float as short as it can be written and still read back exactly (6 digits, as :g writes, had made a link
+    rebuild another run: lr 0.0012345678 came back as 0.00123457)."""
+    short = f"{value:g}"
+    return short if float(short) == value else repr(float(value))
+
+
 def _task_part(task) -> str:
     """name:type:weight, plus :log1p or :raw for a regression task (names are quoted: ',' and ':' are separators)."""
-    part = f"{quote(task.name, safe='')}:{task.type}:{task.weight:g}"
+    part = f"{quote(task.name, safe='')}:{task.type}:{_number(task.weight)}"
     if task.type == "regression":
         part += ":log1p" if task.log1p else ":raw"
     return part

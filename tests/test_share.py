@@ -63,6 +63,19 @@ def test_round_trip_carries_tasks_model_training_and_split_settings():
     assert applied.split == config.split
 
 
+def test_floats_travel_exactly():
+    # Written with 6 digits, lr 0.0012345678 came back as 0.00123457 and a weight of 1/3 as 0.333333: another run.
+    config = changed()
+    config.train.lr, config.tasks[0].weight, config.split.test_frac = 0.0012345678, 1 / 3, 0.123456789
+    config.weighting.method, config.weighting.alpha = "gradnorm", 1.2345678
+    applied, _, problems = apply_query(lab_config(), through_url(to_query(config)))
+    assert problems == []
+    assert (applied.train.lr, applied.tasks[0].weight, applied.split.test_frac, applied.weighting.alpha) == (
+        0.0012345678, 1 / 3, 0.123456789, 1.2345678
+    )
+    assert to_query(changed())["lr"] == "0.0005"  # short where short is exact
+
+
 def test_query_is_short_and_readable():
     query = to_query(changed())
     assert query["data"] == "synthetic"
