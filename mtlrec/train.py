@@ -383,7 +383,9 @@ class Trainer:
                 val_raw = torch.from_numpy(raw).to(device)
                 val_loss = dict(zip(names, task_losses(val_raw, val_labels, is_binary).tolist(), strict=True))
             metrics = self.val_metrics(raw) if self.val_metrics else {}
-            weights = dict(zip(names, self.weighting.weights(), strict=True))  # DWA: this epoch's; learned weights: at its end
+            weights = dict(
+                zip(names, self.weighting.weights(), strict=True)
+            )  # DWA: this epoch's; learned weights: at its end
             if probe:
                 self.diagnostics_ = self._diagnose(model, probe, is_binary, device)
             self.weighting.epoch_end(epoch, list(train_loss.values()))
