@@ -281,7 +281,8 @@ def read_run_folder(folder: Path, run_id: str | None = None) -> LoadedRun:
 def sanitize_name(name: str, limit: int = 80) -> str:
     """A display name: printable, one line, at most `limit` characters (never used as a path). A longer one is cut
     at the last space that keeps at least half of it (a word cut in two, "watch_", read as a name) and ends in "…"."""
-    cleaned = "".join(ch for ch in str(name) if ch.isprintable()).strip()
+    # A line break or tab pasted into a name is a space ("a\nb" read "ab"); other unprintable characters go.
+    cleaned = " ".join("".join(ch for ch in str(name) if ch.isprintable() or ch.isspace()).split())
     if len(cleaned) <= limit:
         return cleaned
     cut = cleaned[: limit - 1]

@@ -383,9 +383,16 @@ holder = session_jobs()
 frame = state.frame()
 config = state.experiment()
 with st.expander("New sweep", icon=":material/tune:", expanded=not holder.sweeping):
-    if frame is None or len(config.tasks) < 2:
+    if frame is None:
         st.info(
             "Load a dataset with at least two label columns first: a bundled sample on **Home**, or yours on **Data**."
+        )
+        st.page_link("pages/data.py", label="Go to Data", icon=":material/table_view:")
+    elif len(config.tasks) < 2:
+        held = f"one label, {fmt.md(config.tasks[0].name)}" if config.tasks else "no label"
+        st.info(
+            f"This dataset has {held}: a sweep weighs two or three tasks against each other. Mark another column "
+            "as a label on **Data** (or make a 0/1 label there with Fix the rows)."
         )
         st.page_link("pages/data.py", label="Go to Data", icon=":material/table_view:")
     else:

@@ -577,11 +577,18 @@ def finished_panel(snap, config: ExperimentConfig, current: ExperimentConfig | N
     if snap.status != "failed" or snap.history:
         progress_view(snap, config)
     if snap.status in ("finished", "stopped") and snap.run_id:
+        try:
+            run = state.store().load(snap.run_id)
+        except MtlrecError:  # deleted meanwhile (on Runs, maybe in another tab): nothing left to open
+            st.info(f"Run `{snap.run_id}` no longer exists (it was deleted on **Runs**).")
+            return
         a, b, _ = st.columns([1, 1, 3])
         if a.button("Open results", icon=":material/monitoring:", type="primary"):
             st.session_state[state.RESULTS_RUN] = snap.run_id
             st.switch_page("pages/results.py")
-        if b.button("Recommend", icon=":material/recommend:"):
+        # As on Runs: a run stopped before its first epoch ended has no evaluated model to recommend with.
+        why = None if run.has_model else f"This run has no evaluated model: {run.model_problem}."
+        if b.button("Recommend", icon=":material/recommend:", disabled=why is not None, help=why):
             st.session_state[state.RESULTS_RUN] = snap.run_id
             st.switch_page("pages/recommend.py")
 

@@ -72,6 +72,15 @@ def test_without_a_dataset_the_page_says_what_to_do(home):
     assert at.get("page_link")[0].proto.page.endswith("data")
 
 
+def test_a_dataset_with_one_label_is_told_to_mark_another(home):
+    # "Load a dataset with at least two label columns first" was shown with a dataset loaded (an audit).
+    at = with_sample(PAGE, change=lambda config: setattr(config, "tasks", config.tasks[:1]))
+    assert [i.value for i in at.info][:1] == [
+        "This dataset has one label, click: a sweep weighs two or three tasks against each other. Mark another "
+        "column as a label on **Data** (or make a 0/1 label there with Fix the rows)."
+    ]
+
+
 def test_epochs_from_train_beyond_the_sweeps_range_are_moved_into_it_with_a_note(home):
     at = with_sample(PAGE, lambda config: setattr(config.train, "epochs", 80))
     assert at.slider(key="sweep_epochs").value == 50

@@ -554,3 +554,34 @@ def test_an_uploaded_files_name_is_shown_as_given_on_results_and_runs(home):
     again = summary_of(copy, saved.metrics)
     assert again["data"] == "copy.csv" and again["data_key"] == run["summary"]["data_key"]
     assert data_groups([(again["data_key"], "copy.csv"), (run["summary"]["data_key"], name)]) == [{"copy.csv", name}]
+
+
+def test_a_run_deleted_in_another_tab_leaves_no_buttons_and_says_so(home):
+    # The panel and the sidebar kept a deleted run's "finished" with working buttons, whose pages then said only
+    # "no run yet" (an audit).
+    at = open_app(PAGE, query=FAST)
+    at.button(key="train_start").click().run()
+    until(at, lambda at: bool(at.success))
+    (run,) = runs(home)
+    RunStore(home).delete(run["id"])  # as the Runs page's Delete, in another tab
+    at.run()
+    assert not at.exception
+    assert f"Run `{run['id']}` no longer exists (it was deleted on **Runs**)." in [i.value for i in at.info]
+    assert not {"Open results", "Recommend"} & {b.label for b in at.button}
+    assert any("deleted since" in c.value for c in at.sidebar.caption)
+    at.switch_page("pages/results.py").run()
+    assert not at.exception
+    assert any(f"Run `{run['id']}` no longer exists (it was deleted)" in i.value for i in at.info)
+
+
+def test_recommend_is_not_offered_for_a_run_without_an_evaluated_model(home):
+    # A run stopped before its first epoch ended has no model: Runs disabled its Recommend, Train's panel did not.
+    at = open_app(PAGE, query=FAST)
+    at.button(key="train_start").click().run()
+    until(at, lambda at: bool(at.success))
+    (run,) = runs(home)
+    (RunStore(home).folder(run["id"]) / "model.pt").unlink()
+    at.run()
+    recommend = next(b for b in at.button if b.label == "Recommend")
+    assert recommend.disabled is True and recommend.help.startswith("This run has no evaluated model: ")
+    assert next(b for b in at.button if b.label == "Open results").disabled is False

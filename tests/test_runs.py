@@ -410,6 +410,7 @@ def test_a_long_name_is_cut_at_a_word_boundary_with_an_ellipsis():
     cut = sanitize_name(name)
     assert cut == "single-task baseline of shared_bottom tiny · click=1, like=1, purchase=1…" and len(cut) <= 80
     assert sanitize_name("short name\n") == "short name"
+    assert sanitize_name("two\nlines\tand a tab\x07") == "two lines and a tab"  # "twolines" before
     assert sanitize_name("x" * 100) == "x" * 79 + "…"  # no space to cut at
     # A long label without spaces is cut between its words, not inside one ("…home_feed_car…", a browser check).
     label = "shared_bottom small · click_through_on_the_recommended_item_in_the_home_feed_carousel=1, like=1"
@@ -441,7 +442,7 @@ def test_an_uploaded_file_is_named_as_given_and_its_safe_copy_stays_on_disk(tmp_
     kept = str(tmp_path / "datasets" / "ab12" / "Mein_Export_M_rz_2024_.csv")
     assert data_label(kept, name="Mein Export (März 2024).csv") == "Mein Export (März 2024).csv"
     assert data_label(kept, full=True, name="Mein Export (März 2024).csv") == "Mein Export (März 2024).csv"
-    assert data_label(kept, name="a\x00b\n.csv") == "ab.csv"  # shown on one line, printable
+    assert data_label(kept, name="a\x00b\n.csv") == "ab .csv"  # shown on one line, printable (a break: a space)
     assert data_label(kept, name="\x00") == "Mein_Export_M_rz_2024_.csv"  # nothing printable: the file's own
     assert len(data_label(kept, name="x" * 5000 + ".csv")) == 255
     config = ExperimentConfig(data=DataConfig(path=kept))  # a run saved before names were kept, or the CLI's

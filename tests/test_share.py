@@ -71,7 +71,10 @@ def test_floats_travel_exactly():
     applied, _, problems = apply_query(lab_config(), through_url(to_query(config)))
     assert problems == []
     assert (applied.train.lr, applied.tasks[0].weight, applied.split.test_frac, applied.weighting.alpha) == (
-        0.0012345678, 1 / 3, 0.123456789, 1.2345678
+        0.0012345678,
+        1 / 3,
+        0.123456789,
+        1.2345678,
     )
     assert to_query(changed())["lr"] == "0.0005"  # short where short is exact
 

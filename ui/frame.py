@@ -95,7 +95,8 @@ def job_line(job, live: bool = False) -> None:
     st.markdown(line)
     name = getattr(job, "name", None)  # a baseline trained from Results is named so: not the run Results shows
     if snap.run_id:
-        st.caption(f"{fmt.md(name) + ' · ' if name else ''}run `{snap.run_id}`")
+        gone = snap.done and not state.store().exists(snap.run_id)  # deleted on Runs since, maybe in another tab
+        st.caption(f"{fmt.md(name) + ' · ' if name else ''}run `{snap.run_id}`{' · deleted since' if gone else ''}")
 
 
 def sidebar(slot=None):
@@ -130,7 +131,7 @@ def sidebar(slot=None):
                 row = state.store().get(run_id)
                 st.markdown(f"{STATUS_ICONS.get(row['status'], '')} **{row['status']}** · {fmt.md(row['name'])}")
             except MtlrecError:  # deleted meanwhile
-                st.markdown("No run in this session yet.")
+                st.markdown(f"Run `{run_id}` · deleted since")
         elif holder.sweep is not None and holder.sweep.snapshot().points_done:
             # a sweep's points are runs too: "no run yet" beside 11 saved points read wrong (an audit)
             st.markdown("Only the sweep's points (below), each a run on **Runs**.")

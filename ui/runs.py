@@ -33,6 +33,10 @@ def pick_run(label: str, key: str, statuses: tuple[str, ...] = OPENABLE, exclude
     every = state.store().list()
     rows = [r for r in every if r["status"] in statuses and not r["damaged"] and r["id"] != exclude]
     if not rows:
+        # The run opened last may have been deleted (in another tab): say so above the page's "no run yet".
+        opened = st.session_state.get(state.RESULTS_RUN) or st.query_params.get(RUN_PARAM)
+        if opened and opened != exclude:
+            st.info(f"{why_not_listed(opened, every, statuses)}.")
         return None
     ids = [r["id"] for r in rows]
     labels = {r["id"]: run_label(r) for r in rows}
