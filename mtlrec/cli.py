@@ -801,7 +801,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     )
     history = history_rows(frame, test_frame)
     recommender = Recommender(model, encoder, run.config, history)
-    if note := recommender.untrained_note():
+    for note in recommender.notes():
         print(f"note: {note}", file=sys.stderr)
     fusion = _pairs(args.fusion, float, "--fusion")  # the tasks not named keep their default weight (is_hate's -1)
     if fusion is not None and not any(recommender.fusion_weights(fusion).values()):

@@ -705,6 +705,20 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
                 f"{'the opposite of' if opposite else 'the same label as'} task '{a.name}' in every row: one task "
                 f"{'written both ways' if opposite else 'twice'} (make it the task instead of '{a.name}' if you prefer)"
             )
+    for task in [t for t in tasks if t.type == "regression"] if len(tasks) > 1 else ():
+        # Anime's rating_y (the join's average rating of the anime beside the user's rating_x), IMDb's imdb_rating
+        # beside MovieLens' rating: one value per item is what the item is, not what a row did. As a task it was
+        # learnt from the item id alone and then drove Recommend's fused ranking.
+        role = next((r for r, col in (("item", item_col), ("user", user_col)) if col and
+                     _one_value_per(series[task.name], series[col])), None)  # fmt: skip
+        if role is not None:
+            tasks.remove(task)
+            numeric.append(task.name)
+            notes.append(
+                f"column '{task.name}' is named like a label but holds one value per {role} (in every {role} with "
+                f"several rows): a property of the {role}, not an outcome of the row, so it is a numeric feature, not "
+                f"a task (to train it as a task anyway: CLI --tasks; on Data, its role 'label')"
+            )
     data = DataConfig(
         user_col=user_col, item_col=item_col, time_col=time_col, categorical=categorical, numeric=numeric, multi=multi
     )
@@ -716,6 +730,19 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
     if not passed_over and (hint := id_candidate_hint(frame, data)) is not None:
         notes.append(hint)  # KKBox's msno beside song_id
     return SchemaProposal(data=data, tasks=tasks, ignored=ignored, leaks=leaks, notes=notes)
+
+
+ENTITY_IDS = 30  # ids with several rows needed before a label's one value per id is taken as the id's property
+
+
+def _one_value_per(values: pd.Series, ids: pd.Series) -> bool:
+    """True when every id with several rows (ENTITY_IDS of them or more) holds one value of `values` in them."""
+    both = pd.DataFrame({"id": ids.to_numpy(), "value": values.to_numpy()}).dropna()
+    if both.empty:
+        return False
+    counts = both.groupby("id", sort=False, observed=True)["value"].agg(["size", "nunique"])
+    several = counts[counts["size"] >= 2]
+    return len(several) >= ENTITY_IDS and bool((several["nunique"] == 1).all())
 
 
 def _listing(series: pd.Series) -> bool:

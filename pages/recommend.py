@@ -339,7 +339,7 @@ except MtlrecError as exc:
     st.stop()
 for change in runs.data_changes(run_id):
     st.warning(f"{change}: users and items the model never saw are scored as unknown ones.")
-if note := recommender.untrained_note():
+for note in recommender.notes():
     st.caption(f"Note: {fmt.plain(note)}.")
 
 users = recommender.users()

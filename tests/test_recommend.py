@@ -395,3 +395,30 @@ def test_top_k_for_every_user_ranks_as_recommend_does_for_each(interactions, mak
         assert mine["item"].tolist() == one["item"].tolist() and mine["rank"].tolist() == [1, 2, 3, 4]
         for column in ("click", "like", "watch_time", "watch_time_value", "fused"):
             np.testing.assert_allclose(mine[column].to_numpy(float), one[column].to_numpy(float), rtol=1e-5)
+
+
+def test_candidates_are_scored_at_the_top_position_not_the_users_last_rows(interactions, make_config):
+    # Trivago's position: at the user's last row's position 25 every item scored 0.0005, against a click rate of
+    # 0.1 at the top (an audit). A user's own rank (the same in all their rows) is the user's, and kept.
+    rng = np.random.default_rng(0)
+    frame = interactions.copy()
+    frame["position"] = rng.integers(1, 26, len(frame))
+    frame["click"] = ((frame["click"] == 1) & (frame["position"] <= 5)).astype(np.int64)
+    frame["user_rank"] = frame["user_id"].str[1:].astype(int) % 7
+    config = make_config(epochs=2)
+    config.data.numeric = ["price", "position", "user_rank"]
+    result = run_experiment(config, frame)
+    recommender = Recommender(result.model, result.encoder, config, frame)
+    user = frame["user_id"].iloc[-1]
+    assert recommender.shown_at == {"position": 1}
+    assert [n for n in recommender.notes() if n.startswith("column 'position'")] == [
+        "column 'position' says where an item was shown: every candidate is scored at position = 1 (its top value "
+        "in the data, where a recommended item would be shown), not at the user's last row's"
+    ]
+    candidates = recommender.candidate_rows(user)
+    assert (candidates["position"] == 1).all()
+    assert (candidates["user_rank"] == frame["user_rank"].iloc[-1]).all()
+    every = recommender.recommend_all(k=5, users=[user])
+    one = recommender.recommend(user, k=5)
+    assert every["item"].tolist() == one["item"].tolist()
+    np.testing.assert_allclose(every["click"].to_numpy(float), one["click"].to_numpy(float), rtol=1e-5)

@@ -1467,3 +1467,29 @@ def test_blank_text_times_are_missing_times_and_a_complete_time_column_comes_fir
 
     assert proposal.data.time_col == "date_added"
     assert proposal.ignored["read_at"] == "a date/time that is not the timestamp column"
+
+
+def test_a_rating_with_one_value_per_item_is_an_item_feature_not_a_task():
+    # Anime's rating.csv joined with anime.csv: rating_x the user's rating, rating_y the anime's average. As a task,
+    # rating_y was learnt from the item id and drove Recommend's ranking (an audit).
+    rng = np.random.default_rng(0)
+    n, items = 3000, 200
+    item = rng.integers(0, items, n)
+    average = np.round(rng.uniform(5, 9, items), 2)
+    frame = pd.DataFrame({
+        "user_id": rng.integers(0, 300, n),
+        "anime_id": item,
+        "rating_x": np.clip(np.round(average[item] + rng.normal(0, 1.5, n)), 1, 10),
+        "rating_y": average[item],
+    })  # fmt: skip
+    proposal = infer_schema(frame)
+    assert [t.name for t in proposal.tasks] == ["rating_x"]
+    assert "rating_y" in proposal.data.numeric
+    assert any(note.startswith("column 'rating_y' is named like a label but holds one value per item") for note in
+               proposal.notes)  # fmt: skip
+    # a rating that differs within items stays a task, and a lone rating (nothing else to train) too
+    frame["rating_y"] = average[item] + rng.normal(0, 0.5, n).round(1)
+    assert [t.name for t in infer_schema(frame).tasks] == ["rating_x", "rating_y"]
+    assert [t.name for t in infer_schema(frame.drop(columns="rating_x").assign(rating_y=average[item])).tasks] == [
+        "rating_y"
+    ]
