@@ -1950,3 +1950,14 @@ def test_a_gbk_file_with_a_line_that_is_valid_utf8_by_chance_is_still_gbk():
 
     assert list(table.frame["category"].unique()) == [*cats, "食品"]
     assert table.notes == ["read as GB18030 text (detected; the file is not UTF-8)"]
+
+
+def test_a_hash_header_is_kept_when_its_delimiters_match_the_rows_even_if_a_value_holds_a_comma():
+    # Last.fm-1K's userid-profile.tsv: '#id<TAB>gender<TAB>age<TAB>country<TAB>registered', rows whose dates hold a
+    # comma ('Aug 13, 2006'): every delimiter's count was compared, the header was skipped as a comment, and the
+    # file refused as headerless.
+    text = "#id\tgender\tage\tcountry\tregistered\n" + "".join(
+        f"user_{i:06d}\tm\t{20 + i}\tPoland\tAug {i + 1}, 2006\n" for i in range(5)
+    )
+    table = read_table(text.encode(), "userid-profile.tsv")
+    assert list(table.frame.columns) == ["#id", "gender", "age", "country", "registered"] and len(table.frame) == 5

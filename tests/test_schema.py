@@ -697,6 +697,10 @@ def test_a_count_per_code_is_a_quantity_and_a_code_after_a_count_word_a_code():
     assert [_code_named(n) for n in ("rate_type", "count_class", "items_cat", "clicks_per_category", "items_in_cat")] == [
         True, True, True, False, False
     ]  # fmt: skip
+    # H&M's department_no and section_no were standardised as numbers (an audit); counts and flags are not codes
+    assert [_code_named(n) for n in ("department_no", "section_nr", "order_count_no", "is_no", "no")] == [
+        True, True, False, False, False
+    ]  # fmt: skip
 
 
 def test_the_index_of_tables_saved_together_is_ignored_not_a_feature():
