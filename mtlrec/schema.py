@@ -669,9 +669,12 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
             numeric.append(c)  # validation lists the rows holding text (a code column's text is a code: below)
         elif multi_valued(s) is not None:
             multi.append(c)
-        elif nunique[c] > 0.5 * n and n > 100:
+        elif nunique[c] > 0.5 * (filled := int(s.notna().sum())) and filled > 100:
+            # Counted over the rows holding a value: Trivago's impressions, empty in 66% of the rows and a list
+            # almost never repeated in the others, became a category of whole lists.
+            rows = f"{n:,} rows" if filled == n else f"the {filled:,} rows holding a value"
             ignored[c] = (
-                f"{nunique[c]:,} distinct values in {n:,} rows: looks like a row id or free text"
+                f"{nunique[c]:,} distinct values in {rows}: looks like a row id or free text"
                 + (
                     f"; if its values are lists of tokens, choose it as multi-valued (CLI: --multi {shlex.quote(str(c))})"
                     if _listing(s)
@@ -1348,10 +1351,15 @@ def label_hint(frame: pd.DataFrame) -> str:
             )
         if set(_parts(str(column))) & EVENT_WORDS and 2 <= s.nunique() <= EVENT_TYPES:
             values = [str(v) for v in pd.unique(s.dropna())]
+            # The example: the rarest type named as an outcome (Taobao's buy, Trivago's clickout item), else the
+            # rarest; the last one seen had made Trivago's "search for destination" the example.
+            counts = s.dropna().astype(str).value_counts()
+            named = [v for v in values if set(_parts(v)) & (_BINARY_LABEL_TOKENS | {"clickout"})]
+            example = min(reversed(named or values), key=lambda v: counts[v])  # a tie: the later one
             return (
                 f"; column '{column}' holds event types ({', '.join(values[:6])}): add a 0/1 column per type you want "
-                f"to predict (e.g. {values[-1]} = 1 where {column} is '{values[-1]}', else 0: "
-                f"{how_to('label', str(column), f'== {_quoted_text(values[-1])}', name=_new_label_name(values[-1]))}) and "
+                f"to predict (e.g. {example} = 1 where {column} is '{example}', else 0: "
+                f"{how_to('label', str(column), f'== {_quoted_text(example)}', name=_new_label_name(example))}) and "
                 f"name those{_PER_PAIR}"
             )
     return _matrix_hint(frame) or binary_columns_hint(frame) or _rating_hint(frame) or POSITIVES_ONLY

@@ -1497,3 +1497,28 @@ def test_a_rating_with_one_value_per_item_is_an_item_feature_not_a_task():
     assert [t.name for t in infer_schema(frame.drop(columns="rating_x").assign(rating_y=average[item])).tasks] == [
         "rating_y"
     ]
+
+
+def test_a_mostly_empty_column_of_distinct_lists_is_free_text_counted_over_its_filled_rows():
+    # Trivago's impressions: empty in 2 of 3 rows, a list of hotel ids almost never repeated in the others; counted
+    # over every row it passed the distinct-share rule and became a category of whole lists (an audit).
+    rng = np.random.default_rng(0)
+    n = 3000
+    lists = ["|".join(map(str, rng.integers(10_000, 99_999, 5))) if i % 3 == 0 else None for i in range(n)]
+    frame = pd.DataFrame({"user_id": rng.integers(0, 100, n), "clicked": rng.integers(0, 2, n), "impressions": lists})
+    proposal = infer_schema(frame)
+    assert "impressions" not in proposal.data.features
+    assert proposal.ignored["impressions"].startswith("1,000 distinct values in the 1,000 rows holding a value: ")
+    assert proposal.ignored["impressions"].endswith("choose it as multi-valued (CLI: --multi impressions)")
+
+
+def test_the_event_type_example_is_the_rarest_outcome_not_the_last_type_seen():
+    # Trivago's action_type: the example was "search for destination" (the last seen), not the clickout.
+    from mtlrec.schema import label_hint
+
+    types = ["interaction item image"] * 50 + ["clickout item"] * 10 + ["filter selection"] * 5 + [
+        "search for destination"] * 3  # fmt: skip
+    hint = label_hint(pd.DataFrame({"user_id": range(len(types)), "action_type": types}))
+    assert "(e.g. clickout item = 1 where action_type is 'clickout item', else 0" in hint
+    hint = label_hint(pd.DataFrame({"action_type": ["open"] * 9 + ["close"] * 4 + ["scroll"] * 2}))
+    assert "(e.g. scroll = 1 where action_type is 'scroll', else 0" in hint  # no outcome named: the rarest
