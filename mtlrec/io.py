@@ -2536,7 +2536,8 @@ def duplicate_names(names) -> dict[str, str]:
 def _shown_names(names: list[str]) -> str:
     """The first line's first fields, for a message: each cut at 40 characters."""
     shown = [(n if len(n) <= 40 else n[:37] + "...") if n else "(empty)" for n in map(str, names[:6])]
-    return ", ".join(shown) + (", ..." if len(names) > 6 else "")
+    # How many names to give, where the list is cut (Criteo's lines have 40 fields: the message did not say)
+    return ", ".join(shown) + (f", ...: {len(names)} fields" if len(names) > 6 else "")
 
 
 def _name(column: str) -> str:

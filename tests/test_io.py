@@ -1008,7 +1008,7 @@ def test_criteo_without_a_header_is_refused_as_data_though_most_fields_are_hashe
 
     error = error_for("\n".join(rows).encode(), "train.txt")
 
-    assert error.problems[0].startswith("the first line looks like data, not column names (0, 0, 1, 2, 3, 4, ...)")
+    assert error.problems[0].startswith("the first line looks like data, not column names (0, 0, 1, 2, 3, 4, ...: 40 fields)")
 
 
 def test_comma_lists_of_three_digit_ids_stay_text_and_a_comment_line_shaped_like_the_header_is_a_comment():
@@ -1778,7 +1778,7 @@ def test_a_first_line_naming_the_same_number_twice_is_data_not_names():
     error = error_for("\n".join(rows).encode(), "orders.csv")
 
     assert error.problems == [
-        "the first line looks like data, not column names (2539329, 23, 1, 0, 1, prior, ...; '1' (columns 3, 5, 7) "
+        "the first line looks like data, not column names (2539329, 23, 1, 0, 1, prior, ...: 13 fields; '1' (columns 3, 5, 7) "
         "repeat): add a header line naming the columns, or name them where the file is read "
         "(on Data: Name the columns; CLI: --names user_id,item_id,…)"
     ]
