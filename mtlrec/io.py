@@ -509,7 +509,23 @@ def _flatten(arrow):
     shown = fmt.listing([f"'{f.name}' ({f.type})" for f in lists], 5)
     maps = [pa.types.is_map(_value_type(f)) for f in lists]
     what = "maps" if all(maps) else "lists of lists or objects" + (", or maps" if any(maps) else "")
-    return arrow, [*notes, f"left out: {shown}, holding {what}, which are no feature or label here"]
+    note = f"left out: {shown}, holding {what}, which are no feature or label here"
+    records = [
+        f.name
+        for f in lists
+        if (pa.types.is_list(kind := _value_type(f)) or pa.types.is_large_list(kind))
+        and pa.types.is_struct(kind.value_type)
+    ]
+    if records:
+        # Steam's reviews: a user's row holding a list of {item_id, recommend, ...} records, the interactions
+        # themselves. One row per record keeps them (tested by running it).
+        c = repr(records[0])
+        note += (
+            f"; a list of records ({c}) holds one row each: make them rows, the other columns repeated "
+            f"(pandas: df = df.explode({c}).dropna(subset=[{c}], ignore_index=True); df = df.drop(columns={c}).join("
+            f"pd.json_normalize(df[{c}].tolist())), then save df and load that file)"
+        )
+    return arrow, [*notes, note]
 
 
 def _plain_list(kind) -> bool:

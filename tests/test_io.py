@@ -435,6 +435,26 @@ def test_parquet_lists_and_maps_are_left_out_and_structs_become_columns():
     assert "duplicate column names: 'a.b'" in str(error_for(parquet_bytes(clash), "clash.parquet"))
 
 
+def test_a_list_of_records_is_left_out_with_a_pandas_line_that_makes_them_rows(tmp_path):
+    # Steam's australian_user_reviews: each user's row holds a list of {item_id, recommend, ...} records, the
+    # interactions themselves; left out without a word on how to keep them (an audit). The line is run here.
+    reviews = [[{"item_id": "10", "recommend": True}, {"item_id": "20", "recommend": False}], [], None,
+               [{"item_id": "30", "recommend": True}]]  # fmt: skip
+    table = pa.table({"user_id": ["a", "b", "c", "d"], "user_url": ["u/a", "u/b", "u/c", "u/d"], "reviews": reviews})
+    path = tmp_path / "reviews.parquet"
+    path.write_bytes(parquet_bytes(table))
+
+    note = read_table(path.read_bytes(), "reviews.parquet").notes[-1]
+
+    line = note.split("(pandas: ")[1].removesuffix(", then save df and load that file)")
+    namespace = {"pd": pd, "df": pd.read_parquet(path)}
+    exec(line, namespace)  # noqa: S102 - the message's own advice, run as a user would
+    df = namespace["df"]
+    assert df[["user_id", "item_id", "recommend"]].values.tolist() == [
+        ["a", "10", True], ["a", "20", False], ["d", "30", True]
+    ]  # fmt: skip
+
+
 def test_damaged_parquet_is_rejected():
     data = parquet_bytes(pa.Table.from_pandas(EXPECTED))
 
@@ -1008,7 +1028,9 @@ def test_criteo_without_a_header_is_refused_as_data_though_most_fields_are_hashe
 
     error = error_for("\n".join(rows).encode(), "train.txt")
 
-    assert error.problems[0].startswith("the first line looks like data, not column names (0, 0, 1, 2, 3, 4, ...: 40 fields)")
+    assert error.problems[0].startswith(
+        "the first line looks like data, not column names (0, 0, 1, 2, 3, 4, ...: 40 fields)"
+    )
 
 
 def test_comma_lists_of_three_digit_ids_stay_text_and_a_comment_line_shaped_like_the_header_is_a_comment():
