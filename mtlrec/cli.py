@@ -108,6 +108,12 @@ def _fix_flags(parser: argparse.ArgumentParser) -> None:
     fixes.add_argument("--fill", action=_FixAction, metavar="COL=VALUE", help="fill missing values, e.g. purchase=0")
     fixes.add_argument("--label", action=_FixAction, metavar="NAME=WHERE",
                        help="add a 0/1 label column: 1 where the condition holds, e.g. 'liked=rating >= 4'")  # fmt: skip
+    fixes.add_argument("--negatives", type=int, metavar="K",
+                       help="a log of positives only (every row an interaction): add K sampled rows per row, items the "
+                            "user has no row with, and a 0/1 label (--negatives-label) that is 1 on the real rows; the "
+                            "tasks' columns are 0 in the sampled rows (applied after the other fixes)")  # fmt: skip
+    fixes.add_argument("--negatives-label", default="interacted", metavar="NAME",
+                       help="the 0/1 label --negatives adds (default: interacted)")  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -242,12 +248,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _negatives_fix(args: argparse.Namespace, data: DataConfig, tasks: list[TaskSpec], frame) -> dict:
+    """The negatives fix --negatives asks for (mtlrec.negatives): the user and item columns the flags or inference
+    give, the tasks' columns (--tasks, else inferred) 0 in the sampled rows."""
+    user = getattr(args, "user_col", None) or data.user_col
+    item = getattr(args, "item_col", None) or data.item_col
+    if not user or not item or user == "none" or item == "none":
+        raise MtlrecError(
+            "--negatives needs a user column and an item column (negatives are items a user has no row with): name "
+            "them with --user-col and --item-col"
+        )
+    zero = [c for c in (_list(getattr(args, "tasks", None)) or [t.name for t in tasks]) if c in frame.columns]
+    return {"negatives": args.negatives, "user": user, "item": item, "label": args.negatives_label,
+            "zero": [c for c in zero if c not in (user, item)], "seed": 0}  # fmt: skip
+
+
 def _label_fixes(fixes: list[dict], tasks: list[TaskSpec], data: DataConfig, args: argparse.Namespace) -> None:
-    """A label made with --label is a task (unless --tasks names the tasks), and the column it is made from is no
-    feature (it would give the answer away), unless --categorical, --numeric or --multi names it; as on the Data
-    page."""
+    """A label made with --label or --negatives is a task (unless --tasks names the tasks), and the column a label
+    is made from is no feature (it would give the answer away), unless --categorical, --numeric or --multi names it;
+    as on the Data page."""
     named = {c for flag in ("categorical", "numeric", "multi") for c in _list(getattr(args, flag, None)) or []}
-    for fix in (f for f in fixes if "label" in f):
+    for fix in (f for f in fixes if "negatives" in f):
+        if getattr(args, "tasks", None) is None and fix["label"] not in [t.name for t in tasks]:
+            tasks.insert(0, TaskSpec(fix["label"], "binary"))
+        data.drop_feature(fix["label"])
+        if getattr(args, "tasks", None) is not None and fix["label"] not in _list(args.tasks):
+            print(f"note: the label '{fix['label']}' made with --negatives is not among --tasks: add it to --tasks "
+                  "to train it")  # fmt: skip
+    for fix in (f for f in fixes if "label" in f and "negatives" not in f):
         if getattr(args, "tasks", None) is None and fix["label"] not in [t.name for t in tasks]:
             tasks.append(TaskSpec(fix["label"], "binary"))
         # A label is an outcome, never a feature unless named as one: inference saw it as a column among the
@@ -287,6 +315,8 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
         _point_at_data(config, args)
         if args.names is not None:  # files of another layout than the run's (or the run's file, now named)
             config.data.names = _column_names(args)
+        if getattr(args, "negatives", None) is not None:
+            fixes = [*fixes, _negatives_fix(args, config.data, config.tasks, load_frames(config).frame)]
         config.data.fixes = list(config.data.fixes) + fixes  # more fixes, after the saved ones
         if fixes or any(getattr(args, flag, None) is not None for flag in SCHEMA_FLAGS):
             # The data and task flags change the saved schema as the model and training flags change the rest;
@@ -308,6 +338,12 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
         loaded = load_frames(config)
         frame = loaded.frame
         proposal = propose_schema(frame, args.data)
+        if getattr(args, "negatives", None) is not None:  # made on the rows as fixed so far, the data read again
+            fixes = [*fixes, _negatives_fix(args, proposal.data, proposal.tasks, frame)]
+            config.data.fixes = fixes
+            loaded = load_frames(config)
+            frame = loaded.frame
+            proposal = propose_schema(frame, args.data)
         d = proposal.data
         d.path, d.test_path = _stored(args.data), _stored(args.test_data)  # read as given, kept absolute
         d.fixes, d.names = fixes, names
@@ -700,6 +736,10 @@ def cmd_infer(args: argparse.Namespace) -> int:
     fixes = _fixes(args)
     frame, fixed = apply_fixes(table.frame, fixes, source=table.name)
     proposal = propose_schema(frame, args.data)
+    if args.negatives is not None:  # as train makes them: on the rows as fixed so far
+        fixes = [*fixes, _negatives_fix(args, proposal.data, proposal.tasks, frame)]
+        frame, fixed = apply_fixes(table.frame, fixes, source=table.name)
+        proposal = propose_schema(frame, args.data)
     d = proposal.data
     print(f"{table.name}: {len(frame):,} rows, {frame.shape[1]} columns")
     for note in [*table.notes, *fixed]:

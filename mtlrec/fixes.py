@@ -57,11 +57,12 @@ _COMPARE = {
     "<": operator.lt,
     "<=": operator.le,
 }
-ACTIONS = ("drop", "fill", "label")
+ACTIONS = ("drop", "fill", "label", "negatives")
 _KEYS = {
     "drop": {"drop", "where", "value"},
     "fill": {"fill", "value"},
     "label": {"label", "from", "where", "value"},
+    "negatives": {"negatives", "user", "item", "label", "zero", "seed"},  # mtlrec.negatives
 }
 # The frames' attribute recording which fixes they already hold (see apply_fixes): a frame the app fixed once is
 # passed on to training, which must not fix it again.
@@ -83,12 +84,18 @@ def fix_problems(fixes: Any) -> list[str]:
             problems.append(f'{where} must be a JSON object such as {{"fill": "purchase", "value": 0}}, got {fix!r}')
             continue
         actions = [a for a in ACTIONS if a in fix]
+        if "negatives" in actions and actions != ["negatives"]:  # its own new column is called 'label'
+            actions = [a for a in actions if a != "label"]
         if len(actions) != 1:
             problems.append(
-                f"{where} ({json.dumps(fix, default=str)}) must have exactly one of the keys 'drop', 'fill' or 'label'"
+                f"{where} ({json.dumps(fix, default=str)}) must have exactly one of the keys 'drop', 'fill', 'label' "
+                "or 'negatives'"
             )
             continue
         action = actions[0]
+        if action == "negatives":
+            problems += _negatives_problems(fix, where)
+            continue
         unknown = sorted(set(fix) - _KEYS[action])
         if unknown:
             problems.append(
@@ -142,8 +149,42 @@ def fix_problems(fixes: Any) -> list[str]:
     return problems
 
 
+def _negatives_problems(fix: dict, where: str) -> list[str]:
+    """What is wrong with a negatives fix (mtlrec.negatives)."""
+    from mtlrec.negatives import MAX_PER_ROW
+
+    problems = []
+    unknown = sorted(set(fix) - _KEYS["negatives"])
+    if unknown:
+        problems.append(
+            f"{where} (negatives) has unknown keys {', '.join(map(repr, unknown))}; it takes "
+            f"{', '.join(map(repr, sorted(_KEYS['negatives'])))}"
+        )
+    k = fix.get("negatives")
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 1 <= k <= MAX_PER_ROW:
+        problems.append(f"{where} (negatives): 'negatives' is how many per row, a whole number from 1 to "
+                        f"{MAX_PER_ROW}, got {k!r}")  # fmt: skip
+    for key in ("user", "item", "label"):
+        if not isinstance(fix.get(key), str) or not fix.get(key):
+            problems.append(f"{where} (negatives): '{key}' must name a column, got {fix.get(key)!r}")
+    zero = fix.get("zero", [])
+    if not isinstance(zero, list) or not all(isinstance(c, str) and c for c in zero):
+        problems.append(f"{where} (negatives): 'zero' must list column names, got {zero!r}")
+    seed = fix.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        problems.append(f"{where} (negatives): 'seed' must be a whole number >= 0, got {seed!r}")
+    return problems
+
+
 def describe(fix: dict) -> str:
     """A fix as a sentence: "drop rows where 'rating' == -1"."""
+    if "negatives" in fix:
+        zero = fix.get("zero") or []
+        return (
+            f"sample {fix.get('negatives')} negative{'s' if fix.get('negatives') != 1 else ''} per row: items "
+            f"'{fix.get('user')}' has no row with, new 0/1 label '{fix.get('label')}'"
+            + (f", {_quoted(zero, ', ')} 0 in them" if zero else "")
+        )
     if "drop" in fix and len(columns_of(fix)) > 1:
         return (
             f"drop rows where {_quoted(columns_of(fix), ' or ')} {_condition(fix)}, again until none "
@@ -157,7 +198,10 @@ def describe(fix: dict) -> str:
 
 
 def columns_of(fix: dict) -> list[str]:
-    """The columns a fix reads: a drop's (several for a k-core), a fill's, a label's source."""
+    """The columns a fix reads: a drop's (several for a k-core), a fill's, a label's source, the user and item of
+    sampled negatives."""
+    if "negatives" in fix:
+        return [fix.get("user"), fix.get("item")]
     column = fix.get("drop", fix.get("fill", fix.get("from")))
     return list(column) if isinstance(column, list) else [column]
 
@@ -422,7 +466,18 @@ def _numbers_left(before: pd.DataFrame, rows: pd.DataFrame) -> list[str]:
 def _apply_fix(
     frames: list[pd.DataFrame], fix: dict, i: int, sources: list[str | None], notes: list[list[str]]
 ) -> list[pd.DataFrame]:
-    """The frames with fix number `i` applied to each (a k-core to all together), its notes added to `notes`."""
+    """The frames with fix number `i` applied to each (a k-core and negatives to all together), its notes added to
+    `notes`."""
+    if "negatives" in fix:
+        from mtlrec.negatives import NegativesProblem, sample_negatives
+
+        try:
+            frames, made = sample_negatives(frames, fix)
+        except NegativesProblem as exc:
+            raise MtlrecError(f"fix {i} ({describe(fix)}): {exc.problems[0]}", source=sources[exc.frame]) from None
+        for j, note in enumerate(made):
+            notes[j].append(f"fix {i}: {note}")
+        return frames
     if "drop" in fix:  # a k-core of one column is that column's drop
         fix = {**fix, "drop": _one(fix["drop"])}
     column = fix.get("drop")

@@ -266,6 +266,9 @@ class Recommender:
             raise MtlrecError("recommendations need a user column and an item column: set both in the schema")
         # The rows the run was trained on: its fixes (dropped rows are no history), unless the frame holds them.
         frame = apply_fixes(frame, d.fixes, source=Path(d.path).name if d.path else None)[0]
+        for fix in d.fixes:  # sampled negatives (mtlrec.negatives) are no history: the real rows hold 1
+            if "negatives" in fix and fix.get("label") in frame.columns:
+                frame = frame[frame[fix["label"]] == 1]
         frame = lists_as_text(frame)  # Python lists (a frame built in Python) as the run read them
         # A multi-valued column's tokens in one order: an item's rows listing its genres in other orders agree.
         multi = {c: canonical(frame[c], encoder.token_sep_.get(c, "|")) for c in d.multi if c in frame.columns}

@@ -1432,8 +1432,9 @@ def _rating_hint(frame: pd.DataFrame) -> str:
 # transactions), a log of positives only.
 POSITIVES_ONLY = (
     "; no column reads as a label: if every row is an interaction (a check-in, a purchase), the log holds positives "
-    "only, and a binary task needs negatives: sample items each user did not interact with as 0 rows (or add the "
-    "items shown but not chosen) and a 0/1 column, 1 on the logged rows"
+    "only, and a binary task needs negatives: sample items each user did not interact with as 0 rows, with a 0/1 "
+    "label that is 1 on the logged rows (on Data: Fix the rows, Sample negatives; CLI: --negatives 4), or add the "
+    "items shown but not chosen"
 )
 
 

@@ -19,6 +19,7 @@ from mtlrec.errors import MtlrecError, NoHeaderLine  # noqa: E402
 from mtlrec.fixes import CONDITIONS, OLDER, RARE, apply_fixes, describe, fixes_key, parse_value, span_seconds  # noqa: E402
 from mtlrec.io import UPLOAD_TYPES  # noqa: E402
 from mtlrec.leakage import find_leaks, set_aside  # noqa: E402
+from mtlrec.negatives import MAX_PER_ROW  # noqa: E402
 from mtlrec.sample import SAMPLES  # noqa: E402
 from mtlrec.schema import binary_coding, is_numeric, regression_log1p, skewed_target, validate  # noqa: E402
 from ui import state  # noqa: E402
@@ -397,7 +398,8 @@ def validation(config: ExperimentConfig, notes: list[str], warnings: list[str], 
         st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
 
 
-FIX_ACTIONS = {"Drop rows": "drop", "Fill missing values": "fill", "Make a 0/1 label": "label"}
+FIX_ACTIONS = {"Drop rows": "drop", "Fill missing values": "fill", "Make a 0/1 label": "label",
+               "Sample negatives": "negatives"}  # fmt: skip
 RARE_TEXT = "occurs in fewer rows than"  # drop only: users (or items) with fewer interactions than the value
 OLDER_TEXT = "is older than (before the latest time)"  # drop only: a recent window of the log
 FIX_WHERE = {
@@ -450,6 +452,12 @@ def fix_rows(config: ExperimentConfig, frame: pd.DataFrame, problems: list[str],
         for change in st.session_state.pop(FIX_CHANGES, []):
             st.info(change)
         action = FIX_ACTIONS[st.radio("Fix", list(FIX_ACTIONS), key="schema_fix_action", horizontal=True)]
+        if action == "negatives":
+            negatives_form(config)
+            problem = st.session_state.pop(FIX_PROBLEM, None)
+            if problem:
+                st.error(fmt.plain(problem))
+            return
         wheres = [w for w in FIX_WHERE if action == "drop" or w not in (RARE_TEXT, OLDER_TEXT)]  # drops only
         if st.session_state.get("schema_fix_where") not in wheres:
             st.session_state["schema_fix_where"] = wheres[0]
@@ -616,6 +624,45 @@ def add_fix(action: str, column: str | None) -> None:
         st.session_state[key] = ""
 
 
+def negatives_form(config: ExperimentConfig) -> None:
+    """Controls for sampled negatives (mtlrec.negatives): how many per row and the new label's name."""
+    d = config.data
+    st.caption(
+        "For a log of positives only (every row a purchase, a listen, a check-in): adds, for each row, items the "
+        "user has no row with as new rows (the row's user and context columns, the item's own columns), and a 0/1 "
+        "label, 1 on the real rows and 0 on the sampled ones, which becomes a task. The tasks' columns are 0 in the "
+        "sampled rows. Recommend's history keeps the real rows. CLI: `--negatives K`."
+    )
+    if not d.user_col or not d.item_col:
+        st.info("Sampled negatives need a user column and an item column: choose them in the schema below.")
+        return
+    many, name = st.columns(2)
+    many.number_input("Negatives per row", min_value=1, max_value=MAX_PER_ROW, value=4, step=1,
+                      key="schema_fix_negatives", help="Each multiplies the rows: 4 turns 100,000 rows into 500,000.")  # fmt: skip
+    name.text_input("New label's name", key="schema_fix_negatives_label", placeholder="interacted")
+    st.button("Add fix", key="schema_fix_add", on_click=add_negatives, icon=":material/add:")
+
+
+@_guarded
+def add_negatives() -> None:
+    """Add the sampled-negatives fix the controls describe, when it applies to the rows; else say why."""
+    config, rows = state.experiment(), state.raw_frame()
+    if rows is None:
+        return
+    d = config.data
+    label = str(st.session_state.get("schema_fix_negatives_label") or "").strip() or "interacted"
+    zero = [t for t in config.task_names if t in rows.columns and t not in (d.user_col, d.item_col)]
+    fix = {"negatives": int(st.session_state.get("schema_fix_negatives", 4)), "user": d.user_col,
+           "item": d.item_col, "label": label, "zero": zero, "seed": 0}  # fmt: skip
+    if any("negatives" in f for f in config.data.fixes):
+        st.session_state[FIX_PROBLEM] = "The rows have sampled negatives already: remove that fix to change it."
+        return
+    try:
+        _add_fixes(config, rows, [fix], [])
+    except MtlrecError as exc:
+        st.session_state[FIX_PROBLEM] = exc.message
+
+
 def _add_fixes(config: ExperimentConfig, rows: pd.DataFrame, new: list[dict], changes: list[str]) -> None:
     """Append `new` fixes to the experiment's, if all of them apply to the rows (else MtlrecError says why and
     nothing changes). A new label becomes a binary task, and the feature it is made from is ignored, as is any other
@@ -625,11 +672,13 @@ def _add_fixes(config: ExperimentConfig, rows: pd.DataFrame, new: list[dict], ch
     state.keep_fixed(fixes, fixed, notes)  # not applied a second time for the page (a date fix on 1M rows: seconds)
     config.data.fixes = fixes
     for fix in (f for f in new if "label" in f):
-        column = fix["from"]
+        column = fix.get("from")  # none for sampled negatives' label
         if fix["label"] not in config.task_names:
             config.tasks.append(TaskSpec(fix["label"], "binary", 1.0))
             changes.append(f"'{fmt.md(fix['label'])}' is a new binary task (loss weight 1).")
         d = config.data
+        if column is None:
+            continue
         role = d.role_of(column)
         if role is not None:
             # A feature the label is made from would hand the model the answer.

@@ -1,0 +1,123 @@
+"""Sampled negatives for a log of positives only: every row an interaction (a purchase, a listen, a check-in).
+
+A binary task needs rows where the outcome did not happen. In such a log they are made the way recommender papers
+make them (NCF, He et al. 2017): for each row, `k` items the user has no row with, drawn uniformly from the items of
+the data, each as a new row whose user and context columns (the time, the device) are the row's own and whose item
+columns (its category, its price) are the item's, from its last row; a new 0/1 column says which rows are real (1)
+and which sampled (0), and the columns named in `zero` (the log's other outcomes: a purchase after the click) are 0
+in the sampled rows. Which columns are the item's is decided as Recommend decides it (mtlrec.recommend.
+item_features).
+
+It is a fix to the rows (mtlrec.fixes): {"negatives": 4, "user": "customer_id", "item": "article_id", "label":
+"interacted", "zero": [], "seed": 0}, saved in the run's config and made again, the same, each time the data is read;
+with a test file, the two files are sampled together (a user's items in either are never drawn as a negative, and
+the test rows draw from every item of both). Recommend's history keeps the real rows only.
+
+Sampling is vectorised: one draw for every new row, the draws that hit an item of the user drawn again (a sorted
+array of user x item codes, searched), up to REDRAWS times; a user who has nearly every item may get fewer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mtlrec.errors import MtlrecError
+
+MAX_PER_ROW = 20  # negatives per row at most (each multiplies the rows: 20 turns 1M rows into 21M)
+REDRAWS = 30  # rounds of drawing again the negatives that hit an item the user has
+
+
+def sample_negatives(frames: list[pd.DataFrame], fix: dict) -> tuple[list[pd.DataFrame], list[str]]:
+    """The frames (a training file and maybe a test file) with their sampled rows after their own rows, and a note
+    for each. Raises MtlrecError (with the index of the frame in `.frame`) for a column missing or the label's
+    name taken."""
+    user, item, label, k = fix["user"], fix["item"], fix["label"], int(fix["negatives"])
+    zero = list(fix.get("zero") or [])
+    for j, rows in enumerate(frames):
+        absent = [c for c in (user, item, *zero) if c not in rows.columns]
+        if absent:
+            raise _problem(j, f"the data has no column {', '.join(repr(c) for c in absent)}")
+        if label in rows.columns:
+            raise _problem(j, f"the data already has a column '{label}': give the new label another name")
+        if rows.empty:
+            raise _problem(j, "there are no rows to sample negatives for")
+    both = pd.concat([f[[user, item]] for f in frames], ignore_index=True)
+    items, catalogue = pd.factorize(both[item])
+    users = pd.factorize(both[user])[0].astype(np.int64)
+    n_items = len(catalogue)
+    if n_items < 2:
+        raise _problem(0, f"column '{item}' holds {n_items} item: negatives are other items, and there are none")
+    seen = np.unique(users * n_items + items)  # sorted: searched below
+    rng = np.random.default_rng(int(fix.get("seed", 0)))
+    latest = _item_rows(frames, user, item, [label, *zero])
+    out, notes, start = [], [], 0
+    for rows in frames:
+        n = len(rows)
+        source = np.repeat(np.arange(n), k)
+        owner = np.repeat(users[start : start + n], k)
+        start += n
+        draw = rng.integers(0, n_items, len(source))
+        for _ in range(REDRAWS):
+            clash = _holds(seen, owner * n_items + draw)
+            if not clash.any():
+                break
+            draw[clash] = rng.integers(0, n_items, int(clash.sum()))
+        clash = _holds(seen, owner * n_items + draw)
+        source, draw = source[~clash], draw[~clash]
+        sampled = rows.iloc[source].reset_index(drop=True)  # the user's and the moment's columns: the row's own
+        picked = catalogue.take(draw)
+        sampled[item] = picked.to_numpy()
+        taken = latest.reindex(picked)
+        for column in latest.columns:  # the item's own columns: from its last row
+            sampled[column] = taken[column].to_numpy()
+        for column in zero:
+            sampled[column] = 0
+        real = rows.assign(**{label: 1})
+        sampled[label] = 0
+        out.append(pd.concat([real, sampled[real.columns]], ignore_index=True))
+        note = (
+            f"{len(sampled):,} sampled rows added, {k} per row: items the user has no row with, from the "
+            f"{n_items:,} items, label '{label}' 0 (1 on the {n:,} rows of the data)"
+        )
+        if len(latest.columns):
+            note += f"; the item's own columns from its last row: {', '.join(repr(c) for c in latest.columns)}"
+        if zero:
+            note += f"; {', '.join(repr(c) for c in zero)} 0 in the sampled rows"
+        if clash.any():
+            note += (
+                f"; {int(clash.sum()):,} sampled rows fewer than {k} per row: their users have most of the items (no other "
+                "item was drawn)"
+            )
+        notes.append(note)
+    return out, notes
+
+
+def _holds(seen: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """Whether each user x item code is among the sorted `seen` codes."""
+    at = np.searchsorted(seen, pairs)
+    return seen[np.minimum(at, len(seen) - 1)] == pairs
+
+
+def _item_rows(frames: list[pd.DataFrame], user: str, item: str, outcomes: list[str]) -> pd.DataFrame:
+    """The item's own columns (mtlrec.recommend.item_features: those its rows agree on, not the user's), from each
+    item's last row in the frames, indexed by item."""
+    from mtlrec.recommend import item_features  # here: recommend imports the fixes
+
+    columns = [c for c in frames[0].columns if c not in (user, item, *outcomes)]
+    common = [c for c in columns if all(c in f.columns for f in frames)]
+    both = pd.concat([f[[user, item, *common]] for f in frames], ignore_index=True)
+    own = item_features(both, user, item, common) if common else []
+    return both.drop_duplicates(item, keep="last").set_index(item)[own]
+
+
+class NegativesProblem(MtlrecError):
+    """What is wrong for one of the frames (its index in `.frame`)."""
+
+    def __init__(self, frame: int, text: str):
+        super().__init__(text)
+        self.frame = frame
+
+
+def _problem(frame: int, text: str) -> NegativesProblem:
+    return NegativesProblem(frame, text)

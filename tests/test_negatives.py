@@ -1,0 +1,177 @@
+"""Sampled negatives for logs of positives only (mtlrec.negatives), as a fix to the rows: what the sampled rows
+hold, reproducibility, the test file sampled together with the training file, the CLI, training and Recommend."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mtlrec.cli import main
+from mtlrec.errors import MtlrecError
+from mtlrec.fixes import apply_fixes, apply_fixes_together, describe, fix_problems
+
+FIX = {"negatives": 3, "user": "user", "item": "item", "label": "interacted", "zero": ["buy"], "seed": 0}
+
+
+def purchases(n: int = 3000, users: int = 200, items: int = 80, seed: int = 0) -> pd.DataFrame:
+    """A log of positives: users buy items (the popular ones more), each item of one category and one price."""
+    rng = np.random.default_rng(seed)
+    item = rng.zipf(1.5, n) % items
+    return pd.DataFrame(
+        {
+            "user": [f"u{u}" for u in rng.integers(0, users, n)],
+            "item": [f"i{i:03d}" for i in item],
+            "category": [f"c{i % 5}" for i in item],
+            "price": np.round(5 + item * 0.5, 2),
+            "hour": rng.integers(0, 24, n),
+            "buy": rng.integers(0, 2, n),
+        }
+    )
+
+
+def test_sampled_rows_are_items_the_user_has_none_of_with_the_items_own_columns_and_the_rows_context():
+    frame = purchases()
+    fixed, notes = apply_fixes(frame, [FIX])
+    real, sampled = fixed[fixed["interacted"] == 1], fixed[fixed["interacted"] == 0]
+    assert len(real) == len(frame) and len(sampled) == 3 * len(frame)
+    pd.testing.assert_frame_equal(real.drop(columns="interacted"), frame)  # the real rows first, as they were
+    seen = set(zip(frame["user"], frame["item"], strict=True))
+    assert not any(pair in seen for pair in zip(sampled["user"], sampled["item"], strict=True))
+    # the item's own columns are the item's; the row's context (hour) is the row's it was sampled for
+    by_item = frame.drop_duplicates("item").set_index("item")
+    assert (sampled["category"].to_numpy() == by_item.loc[sampled["item"], "category"].to_numpy()).all()
+    assert (sampled["price"].to_numpy() == by_item.loc[sampled["item"], "price"].to_numpy()).all()
+    assert (sampled["hour"].to_numpy() == np.repeat(frame["hour"].to_numpy(), 3)).all()
+    assert (sampled["buy"] == 0).all()  # no interaction: no purchase
+    # uniform over the items: every item is drawn, the rare ones too, but one that every user has
+    everyone = {i for i, users in frame.groupby("item")["user"].nunique().items() if users == frame["user"].nunique()}
+    assert set(sampled["item"]) == set(frame["item"]) - everyone
+    assert notes == [
+        f"fix 1: {3 * len(frame):,} sampled rows added, 3 per row: items the user has no row with, from the "
+        f"{frame['item'].nunique()} items, label 'interacted' 0 (1 on the {len(frame):,} rows of the data); the "
+        "item's own columns from its last row: 'category', 'price'; 'buy' 0 in the sampled rows"
+    ]
+    again, _ = apply_fixes(frame, [FIX])
+    pd.testing.assert_frame_equal(again, fixed)  # a seed fixes the sample
+    other, _ = apply_fixes(frame, [{**FIX, "seed": 1}])
+    assert not other["item"].equals(fixed["item"])
+
+
+def test_a_test_file_is_sampled_with_the_training_file():
+    frame = purchases()
+    train, test = frame.iloc[:2000], frame.iloc[2000:].reset_index(drop=True)
+    fixed, fixed_test, _, test_notes = apply_fixes_together(train, test, [FIX])
+    seen = set(zip(frame["user"], frame["item"], strict=True))  # a user's items in either file are never drawn
+    for rows in (fixed, fixed_test):
+        sampled = rows[rows["interacted"] == 0]
+        assert not any(pair in seen for pair in zip(sampled["user"], sampled["item"], strict=True))
+    assert len(fixed_test) == 4 * len(test) and test_notes[0].startswith(f"fix 1: {3 * len(test):,} sampled rows")
+
+
+def test_a_user_with_most_items_gets_what_is_left_and_it_is_said():
+    frame = pd.DataFrame({"user": ["a"] * 9 + ["b"], "item": [f"i{i}" for i in range(9)] + ["i0"]})
+    fixed, notes = apply_fixes(frame, [{**FIX, "zero": [], "negatives": 2}])
+    sampled = fixed[fixed["interacted"] == 0]
+    assert set(sampled.loc[sampled["user"] == "a", "item"]) == set()  # "a" has every item: none to draw
+    assert (sampled["user"] == "b").sum() == 2
+    assert "18 sampled rows fewer than 2 per row: their users have most of the items" in notes[0]
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"negatives": 0}, "'negatives' is how many per row, a whole number from 1 to 20, got 0"),
+        ({"negatives": 2.5}, "'negatives' is how many per row, a whole number from 1 to 20, got 2.5"),
+        ({"user": ""}, "'user' must name a column, got ''"),
+        ({"zero": "buy"}, "'zero' must list column names, got 'buy'"),
+        ({"seed": -1}, "'seed' must be a whole number >= 0, got -1"),
+        ({"extra": 1}, "has unknown keys 'extra'"),
+    ],
+)
+def test_a_malformed_negatives_fix_is_one_problem(change, problem):
+    (found,) = fix_problems([{**FIX, **change}])
+    assert found.startswith("fix 1 (negatives)") and problem in found
+
+
+def test_a_missing_column_or_a_taken_label_name_is_said():
+    frame = purchases()
+    with pytest.raises(MtlrecError, match=r"the data has no column 'buyer'"):
+        apply_fixes(frame, [{**FIX, "user": "buyer"}])
+    with pytest.raises(MtlrecError, match=r"the data already has a column 'buy': give the new label another name"):
+        apply_fixes(frame, [{**FIX, "label": "buy", "zero": []}])
+    assert describe(FIX) == (
+        "sample 3 negatives per row: items 'user' has no row with, new 0/1 label 'interacted', 'buy' 0 in them"
+    )
+
+
+def test_the_cli_trains_a_log_of_positives_and_recommends_from_its_real_rows(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("MTLREC_HOME", str(tmp_path / "home"))
+    frame = purchases().drop(columns="buy")
+    frame["timestamp"] = 1_700_000_000 + np.arange(len(frame)) * 60
+    frame.to_csv(tmp_path / "purchases.csv", index=False)
+    assert main(["train", str(tmp_path / "purchases.csv"), "--epochs", "1", "--size", "tiny"]) == 2
+    assert "CLI: --negatives 4" in capsys.readouterr().err  # no label: the advice names the flag
+
+    run = tmp_path / "run"
+    args = ["train", str(tmp_path / "purchases.csv"), "--negatives", "2", "--epochs", "2", "--size", "tiny"]
+    assert main([*args, "--out", str(run)]) == 0
+    out = capsys.readouterr().out
+    assert "sampled rows added, 2 per row" in out
+    import json
+
+    config = json.loads((run / "config.json").read_text())
+    assert config["data"]["fixes"] == [
+        {"negatives": 2, "user": "user", "item": "item", "label": "interacted", "zero": [], "seed": 0}
+    ]
+    assert [t["name"] for t in config["tasks"]] == ["interacted"]
+    metrics = json.loads((run / "metrics.json").read_text())["tasks"]["interacted"]
+    assert 0.5 < metrics["auc"] <= 1 and metrics["pos_rate"] == pytest.approx(1 / 3, abs=0.02)
+
+    # the re-run from the config samples the same rows: the same metrics
+    assert main(["train", "--config", str(run / "config.json"), "--out", str(tmp_path / "again")]) == 0
+    capsys.readouterr()
+    again = json.loads((tmp_path / "again" / "metrics.json").read_text())["tasks"]["interacted"]
+    assert again == metrics
+
+    # Recommend's history is the real rows: a user's bought items are "seen", sampled ones are not
+    user = frame["user"].iloc[0]
+    bought = set(frame.loc[frame["user"] == user, "item"])
+    assert main(["recommend", "--run", str(run), "--user", user, "--k", "100", "--include-seen"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    table = [line.split() for line in lines[1:]]
+    header = lines[0].split()
+    seen = {row[header.index("item")] for row in table if row[header.index("seen")] == "True"}
+    assert seen == bought & {row[header.index("item")] for row in table}
+
+
+def test_without_a_user_or_item_column_the_flag_says_what_it_needs(tmp_path, capsys):
+    frame = pd.DataFrame({"a": np.arange(300) % 7, "b": np.arange(300) % 5})
+    frame.to_csv(tmp_path / "x.csv", index=False)
+    assert main(["infer", str(tmp_path / "x.csv"), "--negatives", "2"]) == 2
+    assert "--negatives needs a user column and an item column" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("home")
+def test_the_data_page_samples_negatives_and_makes_their_label_a_task():
+    from conftest import open_app, upload
+
+    from mtlrec.config import ExperimentConfig
+
+    frame = purchases().drop(columns="buy")
+    at = upload(open_app("pages/data.py"), "purchases.csv", frame.to_csv(index=False).encode())
+    assert any("CLI: --negatives 4" in e.value for e in at.error)  # no label: the advice names the fix
+    at.radio(key="schema_fix_action").set_value("Sample negatives").run()
+    assert not at.exception
+    at.number_input(key="schema_fix_negatives").set_value(2).run()
+    at.button(key="schema_fix_add").click().run()
+    assert not at.exception
+    config = ExperimentConfig.from_dict(at.session_state["experiment"])
+    assert config.data.fixes == [
+        {"negatives": 2, "user": "user", "item": "item", "label": "interacted", "zero": [], "seed": 0}
+    ]
+    assert config.task_names == ["interacted"]
+    assert not at.error  # a label now: the data validates
+    assert any("sampled rows added, 2 per row" in m.value for m in at.markdown)
+    at.button(key="schema_fix_add").click().run()  # a second sample is refused, not stacked
+    assert any("The rows have sampled negatives already" in e.value for e in at.error)
