@@ -124,7 +124,7 @@ def test_fixes_that_are_not_well_formed_are_listed_by_the_config_check():
         "fix 1 (drop): 'where' must be one of missing, ==, !=, >, >=, <, <=, fewer than, older than, got None",
         "fix 2 (fill): 'value' is missing: the value that fills the empty cells",
         "fix 3 (label): 'where' must be one of missing, ==, !=, >, >=, <, <=, fewer than, older than, got '~'",
-        "fix 4 ({\"x\": 1}) must have exactly one of the keys 'drop', 'fill' or 'label'",
+        "fix 4 ({\"x\": 1}) must have exactly one of the keys 'drop', 'fill', 'label' or 'negatives'",
         'fix 5 must be a JSON object such as {"fill": "purchase", "value": 0}, got \'y\'',
     ]
     config = ExperimentConfig(data=DataConfig(fixes=fixes[:1]), tasks=[TaskSpec("click")])

@@ -193,7 +193,7 @@ def test_run_ids_that_could_leave_the_runs_folder_are_refused_everywhere(store, 
 
 def test_a_run_name_is_display_text_only(store, result):
     run_id = store.save(result, name="../../../../tmp/evil\n\x1b[31mred")
-    assert store.get(run_id)["name"] == "../../../../tmp/evil[31mred"
+    assert store.get(run_id)["name"] == "../../../../tmp/evil [31mred"  # a line break is a space, escapes go
     store.rename(run_id, "../" * 40 + "x")
     assert [p.name for p in store.runs_dir.iterdir()] == [run_id]
     assert len(store.get(run_id)["name"]) == 80
