@@ -867,9 +867,14 @@ def _recommend_all(recommender, args: argparse.Namespace, fusion: dict | None) -
     """recommend --all-users: every user's top-K as CSV, to --out or stdout, with progress on stderr."""
     out = Path(args.out) if args.out else None
     started = time.perf_counter()
+    users, items = len(recommender.users()), len(recommender.items)
+    print(f"scoring {users:,} users x {items:,} items ({users * items:,} pairs)", file=sys.stderr)
 
     def progress(done: int, total: int) -> None:
-        print(f"\rscored {done:,} of {total:,} users", end="", file=sys.stderr, flush=True)
+        # A time left: a log of 350,000 users and 180,000 items takes hours, which nothing had said.
+        spent = time.perf_counter() - started
+        left = f", about {fmt.seconds(spent / done * (total - done))} left" if done < total else ""
+        print(f"\rscored {done:,} of {total:,} users{left}   ", end="", file=sys.stderr, flush=True)
 
     table = recommender.recommend_all(k=args.k, fusion=fusion, exclude_seen=not args.include_seen, progress=progress)
     print(file=sys.stderr)

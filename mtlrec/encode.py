@@ -231,6 +231,14 @@ class Encoder:
     def numeric_width(self) -> int:
         return len(self.numeric) + len(self.missing_indicators_) + sum(len(self.tokens_[c]) + 1 for c in self.multi)
 
+    def input_columns(self) -> tuple[list[str], list[str]]:
+        """The data column each encoded input comes from: one per categorical input, one per numeric input (a
+        standardised column, its missing indicator, a multi-valued column's token inputs), in transform's order.
+        Inputs are encoded value by value, so rows put together from the inputs of different rows equal the rows
+        put together first and encoded (Recommender.recommend_all relies on it)."""
+        tokens = [c for c in self.multi for _ in range(len(self.tokens_[c]) + 1)]
+        return list(self.categorical), [*self.numeric, *self.missing_indicators_, *tokens]
+
     @property
     def numeric_names(self) -> list[str]:
         """The numeric inputs: the standardised columns, their missing indicators, then per multi-valued column one

@@ -22,7 +22,7 @@ from torch import nn
 
 from mtlrec import fmt
 from mtlrec.config import ExperimentConfig, RecommendColumns, TaskSpec, free_name
-from mtlrec.encode import Encoder
+from mtlrec.encode import Encoded, Encoder
 from mtlrec.errors import MtlrecError
 from mtlrec.fixes import apply_fixes
 from mtlrec.schema import epoch_units, negative_feedback, parse_time
@@ -482,6 +482,36 @@ class Recommender:
         fusion = self.fusion_weights(fusion)
         return fuse(self.score(user, candidates), fusion, k, exclude_seen, self.columns)
 
+    def _encoded_items(self) -> tuple[Encoded, np.ndarray, np.ndarray]:
+        """Every candidate item encoded once, and which categorical and numeric inputs are the item's own (its id,
+        its columns): recommend_all puts them beside each user's encoded latest row. Before, every user x item
+        row was built as a table and encoded (each user's row once per item)."""
+        rows = self.frame.iloc[np.zeros(len(self.items), dtype=np.int64)].reset_index(drop=True)
+        for c in self.items.columns:
+            rows[c] = self.items[c].to_numpy()
+        categorical, numeric = self.encoder.input_columns()
+        own = set(self.items.columns)
+        return (
+            self.encoder.transform(rows, labels=False),
+            np.array([c in own for c in categorical], dtype=bool),
+            np.array([c in own for c in numeric], dtype=bool),
+        )
+
+    def _pairs(self, users: list, items: tuple[Encoded, np.ndarray, np.ndarray]) -> Encoded:
+        """The inputs of every (user, item) pair, users outer: each user's latest row (at the top position, see
+        shown_at) encoded once, the items' own inputs put in: equal to candidate_rows() encoded, user by user."""
+        encoded, item_categorical, item_numeric = items
+        n_items = len(encoded)
+        rows = self.frame.iloc[[self._rows_of(user)[-1] for user in users]].reset_index(drop=True)
+        for c, value in self.shown_at.items():
+            rows[c] = value
+        mine = self.encoder.transform(rows, labels=False)
+        categorical = np.repeat(mine.categorical, n_items, axis=0)
+        numeric = np.repeat(mine.numeric, n_items, axis=0)
+        categorical[:, item_categorical] = np.tile(encoded.categorical[:, item_categorical], (len(users), 1))
+        numeric[:, item_numeric] = np.tile(encoded.numeric[:, item_numeric], (len(users), 1))
+        return Encoded(categorical, numeric, None)
+
     def recommend_all(
         self,
         k: int = 10,
@@ -503,15 +533,10 @@ class Recommender:
         position, interacted = pd.Index(item_ids), self.frame[self.item_col].to_numpy()
         per = max(1, BATCH_ROWS // max(n_items, 1))
         parts = []
+        items = self._encoded_items()
         for start in range(0, len(users), per):
             chunk = users[start : start + per]
-            latest = [self._rows_of(user)[-1] for user in chunk]
-            rows = self.frame.iloc[np.repeat(latest, n_items)].reset_index(drop=True)
-            for c in self.items.columns:
-                rows[c] = np.tile(self.items[c].to_numpy(), len(chunk))
-            for c, value in self.shown_at.items():
-                rows[c] = value
-            raw = predict_raw(self.model, self.encoder.transform(rows, labels=False), self.device)
+            raw = predict_raw(self.model, self._pairs(chunk, items), self.device)
             values = self.encoder.to_label_scale(raw)
             scores = {
                 name: score.reshape(len(chunk), n_items)

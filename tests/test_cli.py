@@ -1046,7 +1046,9 @@ def test_recommend_all_users_writes_every_users_top_k_as_csv(small_file, tmp_pat
     top = tmp_path / "top.csv"
     assert main(["recommend", "--run", str(out), "--all-users", "--k", "3", "--out", str(top)]) == 0
     users = pd.read_csv(small_file)["user_id"].nunique()  # the sample's 200 users drawn: those with rows
-    assert capsys.readouterr().out.startswith(f"wrote the top 3 of {users} users ({3 * users} rows) to")
+    printed = capsys.readouterr()
+    assert printed.out.startswith(f"wrote the top 3 of {users} users ({3 * users} rows) to")
+    assert f"\nscoring {users} users x " in printed.err  # how much, said before; a time left as it goes
     table = pd.read_csv(top)
     assert list(table.columns[:3]) == ["user_id", "rank", "item"] and len(table) == 3 * users
     user = table["user_id"].iloc[0]

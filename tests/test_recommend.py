@@ -422,3 +422,28 @@ def test_candidates_are_scored_at_the_top_position_not_the_users_last_rows(inter
     one = recommender.recommend(user, k=5)
     assert every["item"].tolist() == one["item"].tolist()
     np.testing.assert_allclose(every["click"].to_numpy(float), one["click"].to_numpy(float), rtol=1e-5)
+
+
+def test_every_users_inputs_are_put_together_from_rows_encoded_once_and_equal_the_candidate_rows_encoded(
+    interactions, make_config
+):
+    # recommend_all encodes each user's latest row once and the items once (before: every user x item row was built
+    # as a table and encoded). The inputs must be those of candidate_rows, exactly: ids, the item's and the
+    # user's columns, a numeric column's missing indicator, a multi-valued column's token inputs, the top position.
+    rng = np.random.default_rng(1)
+    frame = interactions.copy()
+    frame["genres"] = [
+        "|".join(sorted(set(rng.choice(["a", "b", "c", "d"], rng.integers(1, 3))))) for _ in range(len(frame))
+    ]
+    frame["position"] = rng.integers(1, 9, len(frame))
+    config = make_config(epochs=1)
+    config.data.numeric = ["price", "position"]
+    config.data.multi = ["genres"]
+    result = run_experiment(config, frame)
+    recommender = Recommender(result.model, result.encoder, config, frame)
+    users = recommender.users()[:3]
+    paired = recommender._pairs(users, recommender._encoded_items())
+    one_by_one = [result.encoder.transform(recommender.candidate_rows(user), labels=False) for user in users]
+    assert result.encoder.missing_indicators_ == ["price"] and "genres" in result.encoder.tokens_
+    np.testing.assert_array_equal(paired.categorical, np.concatenate([e.categorical for e in one_by_one]))
+    np.testing.assert_array_equal(paired.numeric, np.concatenate([e.numeric for e in one_by_one]))
