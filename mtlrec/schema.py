@@ -669,6 +669,12 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
             numeric.append(c)  # validation lists the rows holding text (a code column's text is a code: below)
         elif multi_valued(s) is not None:
             multi.append(c)
+        elif (words := _free_text(s)) is not None:
+            ignored[c] = (
+                f"free text (its values have a median of {words} words): a category per text would learn little, "
+                f"and mtlrec has no text encoder (if it is a code, choose it as categorical: CLI --categorical "
+                f"{shlex.quote(str(c))})"
+            )
         elif nunique[c] > 0.5 * (filled := int(s.notna().sum())) and filled > 100:
             # Counted over the rows holding a value: Trivago's impressions, empty in 66% of the rows and a list
             # almost never repeated in the others, became a category of whole lists.
@@ -736,6 +742,20 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
     if not passed_over and (hint := id_candidate_hint(frame, data)) is not None:
         notes.append(hint)  # KKBox's msno beside song_id
     return SchemaProposal(data=data, tasks=tasks, ignored=ignored, leaks=leaks, notes=notes)
+
+
+FREE_TEXT_WORDS = 6  # a text column whose values' median word count is at least this is free text (titles, reviews)
+
+
+def _free_text(series: pd.Series) -> int | None:
+    """The median word count of a text column's values (its first 2,000), when it makes the column free text: a
+    review or a title (200 characters, a few thousand values, fewer than half the rows, became a categorical
+    feature); None otherwise. Lists of tokens are multi-valued before this is asked."""
+    values = series.dropna().iloc[:2000].astype(str)
+    if values.empty:
+        return None
+    words = int(values.str.split().str.len().median())
+    return words if words >= FREE_TEXT_WORDS else None
 
 
 ENTITY_IDS = 30  # ids with several rows needed before a label's one value per id is taken as the id's property

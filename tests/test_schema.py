@@ -1523,3 +1523,22 @@ def test_the_event_type_example_is_the_rarest_outcome_not_the_last_type_seen():
     assert "(e.g. clickout item = 1 where action_type is 'clickout item', else 0" in hint
     hint = label_hint(pd.DataFrame({"action_type": ["open"] * 9 + ["close"] * 4 + ["scroll"] * 2}))
     assert "(e.g. scroll = 1 where action_type is 'scroll', else 0" in hint  # no outcome named: the rarest
+
+
+def test_free_text_is_ignored_not_a_category_per_text():
+    # A 200-character title per item and reviews of a few thousand values (under half the rows distinct) became
+    # categorical features (an audit); short codes and multi-word categories stay categories.
+    rng = np.random.default_rng(0)
+    n = 4000
+    words = np.array(["great", "movie", "bad", "plot", "the", "acting", "was", "fine", "really", "long"])
+    reviews = [" ".join(rng.choice(words, 12)) for _ in range(1500)]
+    frame = pd.DataFrame({
+        "user_id": rng.integers(0, 300, n),
+        "item_id": rng.integers(0, 100, n),
+        "click": rng.integers(0, 2, n),
+        "review": rng.choice(reviews, n),
+        "filter": rng.choice(["Sort by Price", "Breakfast Included", "Free WiFi (Rooms)"], n),
+    })  # fmt: skip
+    proposal = infer_schema(frame)
+    assert proposal.ignored["review"].startswith("free text (its values have a median of 12 words)")
+    assert "filter" in proposal.data.categorical

@@ -580,7 +580,10 @@ def test_event_types_written_as_integer_codes_get_the_hint_to_split_them(tmp_pat
     frame.drop(columns="action_type").to_csv(tmp_path / "hours.csv", index=False)
     assert main(["train", str(tmp_path / "hours.csv")]) == 2  # no hint for the hour
     err = capsys.readouterr().err.strip()  # no hint for the hour: the log holds positives only
-    assert "column 'hour" not in err and err.endswith("and a 0/1 column, 1 on the logged rows")
+    assert "column 'hour" not in err
+    assert err.endswith(
+        "(on Data: Fix the rows, Sample negatives; CLI: --negatives 4), or add the items shown but not chosen"
+    )
 
 
 def test_a_seller_is_no_item_beside_an_item_id_passed_over_for_empty_rows():
