@@ -48,7 +48,7 @@ from torch.func import functional_call, vmap
 from mtlrec import stacked_bottom
 from mtlrec.config import TaskSpec, TrainConfig
 from mtlrec.encode import Encoded
-from mtlrec.models import task_parameters, untrained_outputs
+from mtlrec.models import task_parameters, task_rows, untrained_outputs
 from mtlrec.train import (
     PREDICT_BATCH,
     RunRandom,
@@ -280,17 +280,22 @@ class StackedTrainer:
                 keep.append(row)
         return keep
 
-    def _frozen(self, model: nn.Module) -> dict[int, dict[str, torch.Tensor]]:
-        """For each model with a task no loss trains: the initial values of that task's own parameters, by name.
-        A Trainer leaves them out of its optimiser; in the stack they share one tensor with the other models'
-        rows, and weight decay moves them although their gradient is 0, so their rows are put back after every
-        step (the step is elementwise: the other rows are not affected)."""
+    def _frozen(self, model: nn.Module) -> dict[int, list[tuple[str, slice, torch.Tensor]]]:
+        """For each model with a task no loss trains: the initial values of that task's own parameters (and of its
+        rows of a shared tensor, MMoE's gate rows), as (name, rows, value). A Trainer leaves the parameters out of
+        its optimiser and puts the rows back; in the stack they share one tensor with the other models' rows, and
+        weight decay moves them although their gradient is 0, so they are put back after every step (the step is
+        elementwise: the other rows are not affected)."""
         names = {id(p): name for name, p in model.named_parameters()}
         frozen = {}
         for i, tasks in enumerate(self.tasks):
-            params = [p for j in untrained_outputs(model, tasks) for p in task_parameters(model, j)]
-            if params:
-                frozen[i] = {names[id(p)]: p.detach().clone() for p in params}
+            untrained = untrained_outputs(model, tasks)
+            kept = [
+                (names[id(p)], slice(None), p.detach().clone()) for j in untrained for p in task_parameters(model, j)
+            ]
+            kept += [(names[id(p)], r, p.detach()[r].clone()) for j in untrained for p, r in task_rows(model, j)]
+            if kept:
+                frozen[i] = kept
         return frozen
 
     @staticmethod
@@ -312,11 +317,11 @@ class StackedTrainer:
 
 
 @torch.no_grad()
-def _restore(params: dict[str, torch.Tensor], frozen: dict[int, dict[str, torch.Tensor]], active: list[int]) -> None:
+def _restore(params: dict[str, torch.Tensor], frozen: dict, active: list[int]) -> None:
     """Put the frozen parameters (StackedTrainer._frozen) of the models in the stack back in their rows."""
     for row, i in enumerate(active):
-        for name, value in frozen.get(i, {}).items():
-            params[name][row].copy_(value)
+        for name, rows, value in frozen.get(i, ()):
+            params[name][row][rows] = value
 
 
 @torch.no_grad()

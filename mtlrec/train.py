@@ -23,7 +23,7 @@ from mtlrec import diagnostics
 from mtlrec.config import TaskSpec, TrainConfig, split_monitor
 from mtlrec.encode import Encoded
 from mtlrec.metrics import higher_is_better
-from mtlrec.models import task_parameters, untrained_outputs
+from mtlrec.models import task_parameters, task_rows, untrained_outputs
 from mtlrec.models.single_task import SingleTask
 
 # precision "auto": bfloat16 from this many linear-layer weights up (the small preset has ~90k, tiny ~2k)
@@ -301,6 +301,11 @@ class Trainer:
         frozen = {id(p) for j in untrained_outputs(model, self.tasks) for p in task_parameters(model, j)}
         groups = [{"params": [p for p in model.parameters() if id(p) not in frozen]}]
         untrained = [p for p in model.parameters() if id(p) in frozen]  # their zero gradients are dropped each step
+        # Such a task's rows of a shared tensor (MMoE's gate rows) stay in the optimiser: put back after each step.
+        rows = [
+            (p, r, p.detach()[r].clone()) for j in untrained_outputs(model, self.tasks) for p, r in task_rows(model, j)
+        ]
+        kept_rows = rows if cfg.weight_decay > 0 else []
         if self.weighting.parameters():
             groups.append({"params": list(self.weighting.parameters()), "weight_decay": 0.0})
         optimizer = make_optimizer(cfg, groups)
@@ -356,6 +361,10 @@ class Trainer:
                     first_loss = float(losses.detach().max())
                 self.weighting.backward(losses, model)
                 optimizer.step()
+                if kept_rows:
+                    with torch.no_grad():
+                        for p, r, value in kept_rows:
+                            p[r] = value
                 sums += losses.detach()
                 trained += 1
                 self.rows_trained_ += min(cfg.batch_size, n - b * cfg.batch_size)

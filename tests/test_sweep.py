@@ -552,7 +552,9 @@ def test_sweep_points_have_the_test_metrics_of_separate_runs(
         assert saved.metrics["sweep"]["group_size"] in {len(g) for g in _groups(3, group_size, workers)}
 
 
-@pytest.mark.parametrize(("kind", "by_hand"), [("shared_bottom", True), ("shared_bottom", False), ("ple", False)])
+@pytest.mark.parametrize(
+    ("kind", "by_hand"), [("shared_bottom", True), ("shared_bottom", False), ("ple", False), ("mmoe", False)]
+)
 def test_with_weight_decay_the_grids_edge_points_stack_and_equal_their_runs(
     kind, by_hand, interactions, make_config, tmp_path, monkeypatch
 ):

@@ -15,7 +15,7 @@ from mtlrec.config import TaskSpec, TrainConfig
 from mtlrec.data import prepare
 from mtlrec.encode import Encoded
 from mtlrec.experiment import validation_metrics
-from mtlrec.models import build_model, task_parameters, untrained_outputs
+from mtlrec.models import build_model, task_parameters, task_rows, untrained_outputs
 from mtlrec.train import Progress, Trainer, make_optimizer, predict_raw, task_losses
 from mtlrec.weighting import build_weighting
 
@@ -174,6 +174,10 @@ def test_weight_decay_leaves_a_weight_zero_tasks_own_parameters_as_initialised(k
     start = dict(before.named_parameters())
     for name, p in model.named_parameters():
         assert torch.equal(p, start[name]) == (name in owned), name
+    # MMoE's T gates are one matrix: like's rows of it are put back after each step, the others train
+    assert bool(task_rows(model, 1)) == (kind == "mmoe")
+    for (p, rows), (q, _) in zip(task_rows(model, 1), task_rows(before, 1), strict=True):
+        assert torch.equal(p[rows], q[rows]) and not torch.equal(p, q)
 
 
 def test_an_esmm_parent_of_a_trained_conditional_task_is_trained_at_weight_0(prepared, make_config):

@@ -223,6 +223,15 @@ def untrained_outputs(model: nn.Module, tasks: list[TaskSpec]) -> list[int]:
     return sorted(untrained(dict(enumerate(t.weight for t in tasks)), getattr(model, "funnel", None) or {}))
 
 
+def task_rows(model: nn.Module, j: int) -> list[tuple[nn.Parameter, slice]]:
+    """Rows of a tensor shared with other tasks that only task j's output depends on: MMoE's gate rows of the task
+    (its T gates are one Linear, T x E rows), which weight decay would move for a task no loss trains."""
+    if isinstance(model, MMoE):
+        rows = slice(j * model.n_experts, (j + 1) * model.n_experts)
+        return [(model.gate.weight, rows), (model.gate.bias, rows)]
+    return []
+
+
 def task_parameters(model: nn.Module, j: int) -> list[nn.Parameter]:
     """The parameters only task j's output depends on: its tower (a single-task or ESMM network: all of it), and
     under PLE the task's gate at every level and its experts at the last level (a lower level's experts feed the
