@@ -468,25 +468,17 @@ def _apply_fix(
 ) -> list[pd.DataFrame]:
     """The frames with fix number `i` applied to each (a k-core and negatives to all together), its notes added to
     `notes`."""
-    if "negatives" in fix:
-        from mtlrec.negatives import NegativesProblem, sample_negatives
-
-        try:
-            frames, made = sample_negatives(frames, fix)
-        except NegativesProblem as exc:
-            raise MtlrecError(f"fix {i} ({describe(fix)}): {exc.problems[0]}", source=sources[exc.frame]) from None
-        for j, note in enumerate(made):
-            notes[j].append(f"fix {i}: {note}")
-        return frames
     if "drop" in fix:  # a k-core of one column is that column's drop
         fix = {**fix, "drop": _one(fix["drop"])}
     column = fix.get("drop")
-    if isinstance(column, list):  # a k-core: dropped in rounds, the files together
+    if isinstance(column, list) or "negatives" in fix:  # a k-core (dropped in rounds), negatives: the files together
+        from mtlrec.negatives import sample_negatives  # here: it imports this module
+
         try:
-            frames, core_notes = _core(frames, fix)
-        except _FrameProblem as exc:
+            frames, made = (_core if isinstance(column, list) else sample_negatives)(frames, fix)
+        except FrameProblem as exc:
             raise MtlrecError(f"fix {i} ({describe(fix)}): {exc.text}", source=sources[exc.frame]) from None
-        for j, note in enumerate(core_notes):
+        for j, note in enumerate(made):
             notes[j].append(f"fix {i}: {note}")
         return frames
     counts = None  # a 'fewer than': the values' rows in every frame; an 'older than': the latest time of them all
@@ -507,7 +499,7 @@ def _apply_fix(
     return frames
 
 
-class _FrameProblem(Exception):
+class FrameProblem(Exception):
     """What is wrong with one of the frames a fix applies to (its index in them)."""
 
     def __init__(self, frame: int, text: str):
@@ -519,12 +511,12 @@ def _core(frames: list[pd.DataFrame], fix: dict) -> tuple[list[pd.DataFrame], li
     """The k-core of a fix's columns (users and items, say): drop the rows of values seen in fewer than k rows, count
     again in the rows kept, and so on until every value left is seen in at least k rows. Counted in all the frames
     together (a test file with the training file); a missing value is no value, its row is kept. Raises
-    _FrameProblem naming the frame (a column missing from it, or no row of it left)."""
+    FrameProblem naming the frame (a column missing from it, or no row of it left)."""
     columns, k = columns_of(fix), int(fix["value"])
     for j, rows in enumerate(frames):
         absent = [c for c in columns if c not in rows.columns]
         if absent:
-            raise _FrameProblem(j, _no_column(rows, absent[0]))
+            raise FrameProblem(j, _no_column(rows, absent[0]))
     sizes = [len(rows) for rows in frames]
     codes = []
     for column in columns:
@@ -549,7 +541,7 @@ def _core(frames: list[pd.DataFrame], fix: dict) -> tuple[list[pd.DataFrame], li
         start += n
         dropped = n - int(kept.sum())
         if n and dropped == n:
-            raise _FrameProblem(
+            raise FrameProblem(
                 j,
                 f"every one of the {n:,} rows would be dropped: no rows give each {_quoted(columns, ' and each ')} "
                 f"value {k} rows or more; try a smaller number",

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mtlrec.errors import MtlrecError
+from mtlrec.fixes import FrameProblem
 
 MAX_PER_ROW = 20  # negatives per row at most (each multiplies the rows: 20 turns 1M rows into 21M)
 REDRAWS = 30  # rounds of drawing again the negatives that hit an item the user has
@@ -30,24 +30,23 @@ REDRAWS = 30  # rounds of drawing again the negatives that hit an item the user 
 
 def sample_negatives(frames: list[pd.DataFrame], fix: dict) -> tuple[list[pd.DataFrame], list[str]]:
     """The frames (a training file and maybe a test file) with their sampled rows after their own rows, and a note
-    for each. Raises MtlrecError (with the index of the frame in `.frame`) for a column missing or the label's
-    name taken."""
+    for each. Raises FrameProblem (naming the frame) for a column missing or the label's name taken."""
     user, item, label, k = fix["user"], fix["item"], fix["label"], int(fix["negatives"])
     zero = list(fix.get("zero") or [])
     for j, rows in enumerate(frames):
         absent = [c for c in (user, item, *zero) if c not in rows.columns]
         if absent:
-            raise _problem(j, f"the data has no column {', '.join(repr(c) for c in absent)}")
+            raise FrameProblem(j, f"the data has no column {', '.join(repr(c) for c in absent)}")
         if label in rows.columns:
-            raise _problem(j, f"the data already has a column '{label}': give the new label another name")
+            raise FrameProblem(j, f"the data already has a column '{label}': give the new label another name")
         if rows.empty:
-            raise _problem(j, "there are no rows to sample negatives for")
+            raise FrameProblem(j, "there are no rows to sample negatives for")
     both = pd.concat([f[[user, item]] for f in frames], ignore_index=True)
     items, catalogue = pd.factorize(both[item])
     users = pd.factorize(both[user])[0].astype(np.int64)
     n_items = len(catalogue)
     if n_items < 2:
-        raise _problem(0, f"column '{item}' holds {n_items} item: negatives are other items, and there are none")
+        raise FrameProblem(0, f"column '{item}' holds {n_items} item: negatives are other items, and there are none")
     seen = np.unique(users * n_items + items)  # sorted: searched below
     rng = np.random.default_rng(int(fix.get("seed", 0)))
     latest = _item_rows(frames, user, item, [label, *zero])
@@ -109,15 +108,3 @@ def _item_rows(frames: list[pd.DataFrame], user: str, item: str, outcomes: list[
     both = pd.concat([f[[user, item, *common]] for f in frames], ignore_index=True)
     own = item_features(both, user, item, common) if common else []
     return both.drop_duplicates(item, keep="last").set_index(item)[own]
-
-
-class NegativesProblem(MtlrecError):
-    """What is wrong for one of the frames (its index in `.frame`)."""
-
-    def __init__(self, frame: int, text: str):
-        super().__init__(text)
-        self.frame = frame
-
-
-def _problem(frame: int, text: str) -> NegativesProblem:
-    return NegativesProblem(frame, text)
