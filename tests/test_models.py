@@ -251,6 +251,7 @@ def test_binary_outputs_start_at_the_training_rows_base_rate():
         ("mmoe", {"experts": 2}),
         ("ple", {"experts": 2, "levels": 2}),
         ("ple", {"experts": 0, "task_experts": 2, "levels": 2}),
+        ("ple", {"experts": 2, "levels": 3, "bottom": [256]}),  # with [8], the matched experts are 1 unit wide
         ("esmm", {}),
     ],
 )
@@ -265,7 +266,8 @@ def test_shared_and_task_parameters_are_those_the_tasks_outputs_reach(kind, opti
 
     tasks = [TaskSpec("click", "binary"), TaskSpec("purchase", "binary"), TaskSpec("watch", "regression")]
     funnel = {"purchase": "click"} if kind == "esmm" else {}
-    cfg = ModelConfig(kind=kind, size="tiny", embed_dim=4, bottom=[8], tower=[4], funnel=funnel, **options)
+    cfg = ModelConfig(**{"kind": kind, "size": "tiny", "embed_dim": 4, "bottom": [8], "tower": [4], "funnel": funnel,
+                         **options})  # fmt: skip
     torch.manual_seed(0)
     model = build_model(cfg, [6, 7], 3, 3, tasks=tasks)
     out = model(torch.randint(0, 6, (256, 2)), torch.randn(256, 3))

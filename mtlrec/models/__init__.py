@@ -234,14 +234,17 @@ def task_rows(model: nn.Module, j: int) -> list[tuple[nn.Parameter, slice]]:
 
 def task_parameters(model: nn.Module, j: int) -> list[nn.Parameter]:
     """The parameters only task j's output depends on: its tower (a single-task or ESMM network: all of it), and
-    under PLE the task's gate at every level and its experts at the last level (a lower level's experts feed the
-    shared gate above, and so every task, unless there are no shared experts: then they are the task's too)."""
+    under PLE its experts at the last level and its gates at the last two (a lower level's experts feed the shared
+    gate above, and so every task, unless there are no shared experts: then they are the task's too)."""
     if isinstance(model, SingleTask | ESMM):
         return list(model.networks[j].parameters())
     params = list(model.towers[j].parameters()) if isinstance(getattr(model, "towers", None), nn.ModuleList) else []
     if isinstance(model, PLE):
-        for level in model.levels:
-            params += [*level.task_gates[j].parameters()]
-            if level is model.levels[-1] or not len(level.shared_experts):
+        last = len(model.levels) - 1
+        for i, level in enumerate(model.levels):
+            alone = not len(level.shared_experts)  # no shared experts: no path from one task's experts to another
+            if i >= last - 1 or alone:  # deeper, its gate feeds experts that a shared gate mixes for every task
+                params += [*level.task_gates[j].parameters()]
+            if i == last or alone:
                 params += [*level.task_experts[j].parameters()]
     return params

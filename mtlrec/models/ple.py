@@ -89,13 +89,16 @@ class PLE(GatedExperts):
     def shared_parameters(self) -> list[nn.Parameter]:
         """The parameters every task's loss reaches: the embedding, every level's shared experts and, below the last
         level, the shared gate and every task's experts (the shared gate mixes them all into the next level's
-        shared experts). Without shared experts the shared gate's output goes nowhere: a lower level's task experts
+        shared experts), and two levels or more below it the task gates too (they feed such experts). Without shared experts the shared gate's output goes nowhere: a lower level's task experts
         then belong to their task (see mtlrec.models.task_parameters)."""
         params = [*self.embedding.parameters()]
-        for level in self.levels:
+        last = len(self.levels) - 1
+        for i, level in enumerate(self.levels):
             params += [*level.shared_experts.parameters()]
             if level.shared_gate is not None and len(level.shared_experts):
                 params += [*level.shared_gate.parameters(), *level.task_experts.parameters()]
+                if i < last - 1:  # its task gates feed task experts that feed the next level's shared gate
+                    params += [*level.task_gates.parameters()]
         return params
 
     def gradnorm_layers(self) -> list[nn.Parameter]:
