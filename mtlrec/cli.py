@@ -258,9 +258,15 @@ def _negatives_fix(args: argparse.Namespace, data: DataConfig, tasks: list[TaskS
             "--negatives needs a user column and an item column (negatives are items a user has no row with): name "
             "them with --user-col and --item-col"
         )
-    zero = [c for c in (_list(getattr(args, "tasks", None)) or [t.name for t in tasks]) if c in frame.columns]
-    return {"negatives": args.negatives, "user": user, "item": item, "label": args.negatives_label,
-            "zero": [c for c in zero if c not in (user, item)], "seed": 0}  # fmt: skip
+    from mtlrec.schema import binary_coding
+
+    named = _list(getattr(args, "tasks", None)) or [t.name for t in tasks]
+    outcomes = [c for c in dict.fromkeys(named) if c in frame.columns and c not in (user, item)]
+    # The binary outcomes are 0 in the sampled rows (no interaction, no purchase); a regression one has no value
+    # there, and validation refuses it as a task (schema.negatives_problems).
+    zero = [c for c in outcomes if binary_coding(frame[c]) is not None]
+    return {"negatives": args.negatives, "user": user, "item": item, "label": args.negatives_label, "zero": zero,
+            "seed": 0}  # fmt: skip
 
 
 def _label_fixes(fixes: list[dict], tasks: list[TaskSpec], data: DataConfig, args: argparse.Namespace) -> None:
@@ -272,6 +278,12 @@ def _label_fixes(fixes: list[dict], tasks: list[TaskSpec], data: DataConfig, arg
         if getattr(args, "tasks", None) is None and fix["label"] not in [t.name for t in tasks]:
             tasks.insert(0, TaskSpec(fix["label"], "binary"))
         data.drop_feature(fix["label"])
+        kept = {fix["label"], *fix.get("zero", [])}
+        for task in [t for t in tasks if t.name not in kept] if getattr(args, "tasks", None) is None else ():
+            tasks.remove(task)  # an inferred regression outcome: the sampled rows have no value for it
+            data.drop_feature(task.name)
+            print(f"note: '{task.name}' is not a task: the rows --negatives samples have no value for it (they "
+                  "would copy the real row's); train it on the file without --negatives")  # fmt: skip
         if getattr(args, "tasks", None) is not None and fix["label"] not in _list(args.tasks):
             print(f"note: the label '{fix['label']}' made with --negatives is not among --tasks: add it to --tasks "
                   "to train it")  # fmt: skip
@@ -305,6 +317,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
     """Build the run's config: a saved config, or inference on the data with the flags as overrides. Returns it
     and, when inference read the data, the data as read (so that training does not read it again)."""
     from mtlrec.data import load_frames, propose_schema
+    from mtlrec.fixes import appended
     from mtlrec.leakage import set_aside
     from mtlrec.schema import UNREADABLE_LABEL, label_hint
 
@@ -315,9 +328,15 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
         _point_at_data(config, args)
         if args.names is not None:  # files of another layout than the run's (or the run's file, now named)
             config.data.names = _column_names(args)
+        config.data.fixes = appended(
+            list(config.data.fixes), fixes
+        )  # more fixes: after the saved ones, before negatives
         if getattr(args, "negatives", None) is not None:
-            fixes = [*fixes, _negatives_fix(args, config.data, config.tasks, load_frames(config).frame)]
-        config.data.fixes = list(config.data.fixes) + fixes  # more fixes, after the saved ones
+            if any("negatives" in f for f in config.data.fixes):
+                raise MtlrecError("this run's rows have sampled negatives already (data.fixes): leave out --negatives")
+            tasks = [*config.tasks, *(TaskSpec(f["label"]) for f in fixes if "label" in f)]
+            fixes = [*fixes, _negatives_fix(args, config.data, tasks, load_frames(config).frame)]
+            config.data.fixes = [*config.data.fixes, fixes[-1]]
         if fixes or any(getattr(args, flag, None) is not None for flag in SCHEMA_FLAGS):
             # The data and task flags change the saved schema as the model and training flags change the rest;
             # the data is read to check the columns they name (and kept for the training).
@@ -339,7 +358,8 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
         frame = loaded.frame
         proposal = propose_schema(frame, args.data)
         if getattr(args, "negatives", None) is not None:  # made on the rows as fixed so far, the data read again
-            fixes = [*fixes, _negatives_fix(args, proposal.data, proposal.tasks, frame)]
+            tasks = [*proposal.tasks, *(TaskSpec(f["label"]) for f in fixes if "label" in f)]
+            fixes = [*fixes, _negatives_fix(args, proposal.data, tasks, frame)]
             config.data.fixes = fixes
             loaded = load_frames(config)
             frame = loaded.frame
@@ -737,7 +757,8 @@ def cmd_infer(args: argparse.Namespace) -> int:
     frame, fixed = apply_fixes(table.frame, fixes, source=table.name)
     proposal = propose_schema(frame, args.data)
     if args.negatives is not None:  # as train makes them: on the rows as fixed so far
-        fixes = [*fixes, _negatives_fix(args, proposal.data, proposal.tasks, frame)]
+        tasks = [*proposal.tasks, *(TaskSpec(f["label"]) for f in fixes if "label" in f)]
+        fixes = [*fixes, _negatives_fix(args, proposal.data, tasks, frame)]
         frame, fixed = apply_fixes(table.frame, fixes, source=table.name)
         proposal = propose_schema(frame, args.data)
     d = proposal.data

@@ -176,6 +176,13 @@ def _negatives_problems(fix: dict, where: str) -> list[str]:
     return problems
 
 
+def appended(fixes: list[dict], new: list[dict]) -> list[dict]:
+    """`fixes` with `new` ones after them, but before sampled negatives (mtlrec.negatives), which stay last: a drop
+    after them would drop sampled rows too (`rating < 3` dropped every one, their rating copied from real rows)."""
+    last = next((i for i, f in enumerate(fixes) if isinstance(f, dict) and "negatives" in f), len(fixes))
+    return [*fixes[:last], *new, *fixes[last:]]
+
+
 def describe(fix: dict) -> str:
     """A fix as a sentence: "drop rows where 'rating' == -1"."""
     if "negatives" in fix:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mtlrec.encode import category_keys
 from mtlrec.fixes import FrameProblem
 
 MAX_PER_ROW = 20  # negatives per row at most (each multiplies the rows: 20 turns 1M rows into 21M)
@@ -34,38 +35,51 @@ def sample_negatives(frames: list[pd.DataFrame], fix: dict) -> tuple[list[pd.Dat
     user, item, label, k = fix["user"], fix["item"], fix["label"], int(fix["negatives"])
     zero = list(fix.get("zero") or [])
     for j, rows in enumerate(frames):
-        absent = [c for c in (user, item, *zero) if c not in rows.columns]
-        if absent:
-            raise FrameProblem(j, f"the data has no column {', '.join(repr(c) for c in absent)}")
+        lacking = [c for c in (user, item, *zero) if c not in rows.columns]
+        if lacking:
+            raise FrameProblem(j, f"the data has no column {', '.join(repr(c) for c in lacking)}")
         if label in rows.columns:
             raise FrameProblem(j, f"the data already has a column '{label}': give the new label another name")
         if rows.empty:
             raise FrameProblem(j, "there are no rows to sample negatives for")
-    both = pd.concat([f[[user, item]] for f in frames], ignore_index=True)
-    items, catalogue = pd.factorize(both[item])
-    users = pd.factorize(both[user])[0].astype(np.int64)
-    n_items = len(catalogue)
-    if n_items < 2:
-        raise FrameProblem(0, f"column '{item}' holds {n_items} item: negatives are other items, and there are none")
+    # Ids as the encoder keys them (7, 7.0 and "7" are one item, also across the two files); a row without a user
+    # or an item gets no sampled rows, and a missing item is never drawn.
+    user_keys = pd.concat([category_keys(f[user]) for f in frames], ignore_index=True)
+    item_keys = pd.concat([category_keys(f[item]) for f in frames], ignore_index=True)
+    absent = np.concatenate([(f[user].isna() | f[item].isna()).to_numpy(dtype=bool) for f in frames])
+    items, keys = pd.factorize(item_keys)
+    users = pd.factorize(user_keys)[0].astype(np.int64)
+    n_items = len(keys)
+    originals = pd.concat([f[item].astype(object) for f in frames], ignore_index=True)
+    first = np.unique(items, return_index=True)[1]  # each item's first row: its id as written there
+    named = originals.iloc[first].reset_index(drop=True)
     seen = np.unique(users * n_items + items)  # sorted: searched below
     rng = np.random.default_rng(int(fix.get("seed", 0)))
-    latest = _item_rows(frames, user, item, [label, *zero])
+    own = _item_columns(frames, user, item, [label, *zero])
     out, notes, start = [], [], 0
-    for rows in frames:
+    for j, rows in enumerate(frames):
         n = len(rows)
-        source = np.repeat(np.arange(n), k)
-        owner = np.repeat(users[start : start + n], k)
+        # The training rows draw from the training file's items, with their columns as the training rows have
+        # them (a test file's new items stay unseen in training); a test file's rows from the items of both.
+        reach = len(frames[0]) if j == 0 else len(items)
+        pool = np.unique(items[:reach][~absent[:reach]])
+        latest = _last_rows(frames[: j + 1], item, own)
+        if len(pool) < 2:
+            raise FrameProblem(j, f"column '{item}' holds {len(pool)} item: negatives are other items, and there are "
+                                  "none")  # fmt: skip
+        source = np.repeat(np.flatnonzero(~absent[start : start + n]), k)
+        owner = users[start + source]
         start += n
-        draw = rng.integers(0, n_items, len(source))
+        draw = pool[rng.integers(0, len(pool), len(source))]
         for _ in range(REDRAWS):
             clash = _holds(seen, owner * n_items + draw)
             if not clash.any():
                 break
-            draw[clash] = rng.integers(0, n_items, int(clash.sum()))
+            draw[clash] = pool[rng.integers(0, len(pool), int(clash.sum()))]
         clash = _holds(seen, owner * n_items + draw)
         source, draw = source[~clash], draw[~clash]
         sampled = rows.iloc[source].reset_index(drop=True)  # the user's and the moment's columns: the row's own
-        picked = catalogue.take(draw)
+        picked = named.take(draw)
         sampled[item] = picked.to_numpy()
         taken = latest.reindex(picked)
         for column in latest.columns:  # the item's own columns: from its last row
@@ -77,12 +91,14 @@ def sample_negatives(frames: list[pd.DataFrame], fix: dict) -> tuple[list[pd.Dat
         out.append(pd.concat([real, sampled[real.columns]], ignore_index=True))
         note = (
             f"{len(sampled):,} sampled rows added, {k} per row: items the user has no row with, from the "
-            f"{n_items:,} items, label '{label}' 0 (1 on the {n:,} rows of the data)"
+            f"{len(pool):,} items, label '{label}' 0 (1 on the {n:,} rows of the data)"
         )
         if len(latest.columns):
             note += f"; the item's own columns from its last row: {', '.join(repr(c) for c in latest.columns)}"
         if zero:
             note += f"; {', '.join(repr(c) for c in zero)} 0 in the sampled rows"
+        if absent[start - n : start].any():
+            note += f"; none for the {int(absent[start - n : start].sum()):,} rows without a user or an item"
         if clash.any():
             note += (
                 f"; {int(clash.sum()):,} sampled rows fewer than {k} per row: their users have most of the items (no other "
@@ -98,13 +114,17 @@ def _holds(seen: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     return seen[np.minimum(at, len(seen) - 1)] == pairs
 
 
-def _item_rows(frames: list[pd.DataFrame], user: str, item: str, outcomes: list[str]) -> pd.DataFrame:
-    """The item's own columns (mtlrec.recommend.item_features: those its rows agree on, not the user's), from each
-    item's last row in the frames, indexed by item."""
+def _item_columns(frames: list[pd.DataFrame], user: str, item: str, outcomes: list[str]) -> list[str]:
+    """The item's own columns (mtlrec.recommend.item_features: those its rows agree on, not the user's)."""
     from mtlrec.recommend import item_features  # here: recommend imports the fixes
 
     columns = [c for c in frames[0].columns if c not in (user, item, *outcomes)]
     common = [c for c in columns if all(c in f.columns for f in frames)]
     both = pd.concat([f[[user, item, *common]] for f in frames], ignore_index=True)
-    own = item_features(both, user, item, common) if common else []
-    return both.drop_duplicates(item, keep="last").set_index(item)[own]
+    return item_features(both, user, item, common) if common else []
+
+
+def _last_rows(frames: list[pd.DataFrame], item: str, columns: list[str]) -> pd.DataFrame:
+    """The `columns` of each item's last row in the frames, indexed by item."""
+    rows = pd.concat([f[[item, *columns]] for f in frames], ignore_index=True)
+    return rows.drop_duplicates(item, keep="last").set_index(item)

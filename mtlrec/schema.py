@@ -669,7 +669,7 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
             numeric.append(c)  # validation lists the rows holding text (a code column's text is a code: below)
         elif multi_valued(s) is not None:
             multi.append(c)
-        elif (words := _free_text(s)) is not None:
+        elif nunique[c] >= FREE_TEXT_VALUES and (words := _free_text(s)) is not None:
             ignored[c] = (
                 f"free text (its values have a median of {words} words): a category per text would learn little, "
                 f"and mtlrec has no text encoder (if it is a code, choose it as categorical: CLI --categorical "
@@ -744,17 +744,21 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
     return SchemaProposal(data=data, tasks=tasks, ignored=ignored, leaks=leaks, notes=notes)
 
 
-FREE_TEXT_WORDS = 6  # a text column whose values' median word count is at least this is free text (titles, reviews)
+# A text column of this many values or more whose values' median word count is FREE_TEXT_WORDS or more is free text
+# (reviews, titles); fewer values are categories however long (a category path "Home & Garden > Kitchen", a user
+# agent).
+FREE_TEXT_VALUES = 100
+FREE_TEXT_WORDS = 6
 
 
 def _free_text(series: pd.Series) -> int | None:
-    """The median word count of a text column's values (its first 2,000), when it makes the column free text: a
-    review or a title (200 characters, a few thousand values, fewer than half the rows, became a categorical
-    feature); None otherwise. Lists of tokens are multi-valued before this is asked."""
+    """The median word count of a text column's values (its first 2,000; words of letters or digits, not '>' or
+    '&'), when it makes the column free text: a review or a title (200 characters, a few thousand values, fewer than
+    half the rows, became a categorical feature); None otherwise. Lists of tokens are multi-valued before this."""
     values = series.dropna().iloc[:2000].astype(str)
     if values.empty:
         return None
-    words = int(values.str.split().str.len().median())
+    words = int(values.str.count(r"[^\W_]+").median())
     return words if words >= FREE_TEXT_WORDS else None
 
 
@@ -1494,6 +1498,29 @@ def binary_columns_hint(frame: pd.DataFrame, limit: int = 8) -> str:
     return f"; columns holding only two values that read as 0/1, which may be labels: {shown}"
 
 
+def negatives_problems(config: ExperimentConfig) -> list[str]:
+    """Tasks that sampled negatives (mtlrec.negatives) do not give a value: a task other than the fix's label and
+    the binary outcomes it sets to 0 would train on the value the sampled rows copied from their real row (a
+    purchase of another item, a rating of another film)."""
+    problems = []
+    for i, fix in enumerate(config.data.fixes, 1):
+        if not isinstance(fix, dict) or "negatives" not in fix:
+            continue
+        kept = {fix.get("label"), *(fix.get("zero") or [])}
+        for task in (t for t in config.tasks if t.name not in kept):
+            problems.append(
+                f"task '{task.name}' has no value in the rows sampled by fix {i} (they copy it from the row they were "
+                "sampled for): "
+                + (
+                    "a regression task is not trained with sampled negatives (train it on the rows without that fix)"
+                    if task.type == "regression"
+                    else "choose the tasks first, then add the negatives fix (it sets the binary tasks to 0 in the sampled "
+                    "rows), or leave this task out"
+                )  # fmt: skip
+            )
+    return problems
+
+
 def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataFrame | None = None) -> list[str]:
     """Check the config against the data; return notes (decisions taken) or raise MtlrecError listing problems."""
     problems: list[str] = []
@@ -1532,6 +1559,7 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
         problems.append(
             "no feature columns are selected: choose at least one categorical, numeric or multi-valued feature"
         )
+    problems += negatives_problems(config)
     if not isinstance(d.max_tokens, bool) and isinstance(d.max_tokens, int) and d.max_tokens < 1:
         problems.append(f"max_tokens is {d.max_tokens}: keep at least 1 token per multi-valued column")
     frames = [("", frame)] + ([("test file: ", test_frame)] if test_frame is not None else [])

@@ -16,7 +16,17 @@ import streamlit as st  # noqa: E402
 from mtlrec import charts, fmt  # noqa: E402
 from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec  # noqa: E402
 from mtlrec.errors import MtlrecError, NoHeaderLine  # noqa: E402
-from mtlrec.fixes import CONDITIONS, OLDER, RARE, apply_fixes, describe, fixes_key, parse_value, span_seconds  # noqa: E402
+from mtlrec.fixes import (  # noqa: E402
+    CONDITIONS,
+    OLDER,
+    RARE,
+    appended,
+    apply_fixes,
+    describe,
+    fixes_key,
+    parse_value,
+    span_seconds,
+)
 from mtlrec.io import UPLOAD_TYPES  # noqa: E402
 from mtlrec.leakage import find_leaks, set_aside  # noqa: E402
 from mtlrec.negatives import MAX_PER_ROW  # noqa: E402
@@ -649,16 +659,32 @@ def add_negatives() -> None:
     config, rows = state.experiment(), state.raw_frame()
     if rows is None:
         return
-    d = config.data
+    d, fixed = config.data, state.frame()
     label = str(st.session_state.get("schema_fix_negatives_label") or "").strip() or "interacted"
-    zero = [t for t in config.task_names if t in rows.columns and t not in (d.user_col, d.item_col)]
-    fix = {"negatives": int(st.session_state.get("schema_fix_negatives", 4)), "user": d.user_col,
-           "item": d.item_col, "label": label, "zero": zero, "seed": 0}  # fmt: skip
     if any("negatives" in f for f in config.data.fixes):
         st.session_state[FIX_PROBLEM] = "The rows have sampled negatives already: remove that fix to change it."
         return
+    # The binary tasks (labels made by earlier fixes too) are 0 in the sampled rows; a regression task has no value
+    # there and stops being a task (validation would refuse it: schema.negatives_problems).
+    tasks = [t for t in config.tasks if fixed is not None and t.name in fixed.columns]
+    zero = [
+        t.name for t in tasks if binary_coding(fixed[t.name]) is not None and t.name not in (d.user_col, d.item_col)
+    ]
+    fix = {"negatives": int(st.session_state.get("schema_fix_negatives", 4)), "user": d.user_col,
+           "item": d.item_col, "label": label, "zero": zero, "seed": 0}  # fmt: skip
+    changes = []
+    dropped = [t.name for t in config.tasks if t.name not in (label, *zero)]
+    if dropped:  # said with the fix's other changes; nothing is saved if the fix does not apply
+        config.tasks = [t for t in config.tasks if t.name in (label, *zero)]
+        for name in dropped:
+            config.data.drop_feature(name)
+        changes.append(
+            f"{', '.join(repr(fmt.md(n)) for n in dropped)} {'is' if len(dropped) == 1 else 'are'} no longer "
+            f"{'a task' if len(dropped) == 1 else 'tasks'}: the sampled rows have no value for "
+            f"{'it' if len(dropped) == 1 else 'them'} (they would copy the real row's)."
+        )
     try:
-        _add_fixes(config, rows, [fix], [])
+        _add_fixes(config, rows, [fix], changes)
     except MtlrecError as exc:
         st.session_state[FIX_PROBLEM] = exc.message
 
@@ -667,7 +693,7 @@ def _add_fixes(config: ExperimentConfig, rows: pd.DataFrame, new: list[dict], ch
     """Append `new` fixes to the experiment's, if all of them apply to the rows (else MtlrecError says why and
     nothing changes). A new label becomes a binary task, and the feature it is made from is ignored, as is any other
     feature that gives it away (mtlrec.leakage: as inference sets such columns aside for the labels it finds)."""
-    fixes = [*config.data.fixes, *new]
+    fixes = appended(config.data.fixes, new)  # before sampled negatives, which stay last
     fixed, notes = apply_fixes(rows, fixes, source=state.dataset()["name"])
     state.keep_fixed(fixes, fixed, notes)  # not applied a second time for the page (a date fix on 1M rows: seconds)
     config.data.fixes = fixes

@@ -175,3 +175,99 @@ def test_the_data_page_samples_negatives_and_makes_their_label_a_task():
     assert any("sampled rows added, 2 per row" in m.value for m in at.markdown)
     at.button(key="schema_fix_add").click().run()  # a second sample is refused, not stacked
     assert any("The rows have sampled negatives already" in e.value for e in at.error)
+
+
+def test_training_rows_draw_training_items_only_and_ids_are_keyed_as_the_encoder_keys_them():
+    # A test file's new items were drawn as training negatives (28% of them: the model learnt they are negatives);
+    # 7 and "7" counted as two items, so a user's own item could be drawn.
+    frame = purchases()
+    train, test = frame.iloc[:2000].copy(), frame.iloc[2000:].reset_index(drop=True)
+    test.loc[:99, "item"] = [f"new{i % 20}" for i in range(100)]  # items only in the test file
+    fixed, fixed_test, notes, _ = apply_fixes_together(train, test, [FIX])
+    assert not fixed.loc[fixed["interacted"] == 0, "item"].str.startswith("new").any()
+    assert fixed_test.loc[fixed_test["interacted"] == 0, "item"].str.startswith("new").any()  # the test rows may
+    assert f"from the {train['item'].nunique()} items" in notes[0]
+
+    ids = pd.DataFrame({"user": ["a"] * 6 + ["b"] * 2, "item": [1, 2, 3, 4, 5, 6, 1, 2]})
+    as_text = pd.DataFrame({"user": ["a", "b"], "item": ["7", "3"]})
+    fixed, fixed_test, _, _ = apply_fixes_together(ids, as_text, [{**FIX, "zero": [], "negatives": 3}])
+    drawn = fixed_test.loc[(fixed_test["interacted"] == 0) & (fixed_test["user"] == "a"), "item"].astype(str)
+    assert set(drawn) == {"7"} or set(drawn) <= {"7"}  # "a" has 1..6 in the training file and 7 in the test file
+    assert len(drawn) == 0  # every item is one "a" has: none to draw
+
+
+def test_rows_without_a_user_get_no_sampled_rows():
+    frame = purchases(300)
+    frame.loc[:9, "user"] = None
+    fixed, notes = apply_fixes(frame, [{**FIX, "zero": []}])
+    sampled = fixed[fixed["interacted"] == 0]
+    assert sampled["user"].notna().all() and len(sampled) == 3 * 290
+    assert "none for the 10 rows without a user or an item" in notes[0]
+
+
+def test_the_cli_zeroes_labels_made_by_fixes_and_leaves_regression_outcomes_out(tmp_path, capsys, monkeypatch):
+    # A --label column kept its 1s in the sampled rows (39% of them trained as positives), and a rating was set to
+    # 0 (a review).
+    import json
+
+    monkeypatch.setenv("MTLREC_HOME", str(tmp_path / "home"))
+    rng = np.random.default_rng(0)
+    frame = purchases().drop(columns="buy").assign(stars=lambda f: rng.integers(1, 6, len(f)))
+    frame.to_csv(tmp_path / "reviews.csv", index=False)
+    out = tmp_path / "run"
+    args = ["train", str(tmp_path / "reviews.csv"), "--label", "good=stars >= 4", "--negatives", "2", "--tasks",
+            "good", "--epochs", "1", "--size", "tiny", "--out", str(out)]  # fmt: skip
+    assert main([*args[:6], *args[8:]]) == 0  # without --tasks: stars (regression) is left out with a note
+    printed = capsys.readouterr().out
+    assert "note: 'stars' is not a task: the rows --negatives samples have no value for it" in printed
+    config = json.loads((out / "config.json").read_text())
+    assert config["data"]["fixes"][1]["zero"] == ["good"]
+    assert [t["name"] for t in config["tasks"]] == ["interacted", "good"]
+    assert "stars" not in config["data"]["numeric"] + config["data"]["categorical"]
+    assert main([*args[:7], "interacted,good,stars", *args[8:-1], str(tmp_path / "named")]) == 2  # refused: why
+    assert "task 'stars' has no value in the rows sampled by fix 2" in capsys.readouterr().err
+
+    # a drop added to the saved run comes before its negatives (after them it dropped every sampled row)
+    again = tmp_path / "again"
+    assert main(["train", "--config", str(out / "config.json"), "--drop", "stars < 2", "--out", str(again)]) == 0
+    fixes = json.loads((again / "config.json").read_text())["data"]["fixes"]
+    assert [next(iter(f)) for f in fixes] == ["label", "drop", "negatives"]
+
+
+def test_a_task_chosen_after_the_negatives_fix_is_refused_by_validation():
+    from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec
+    from mtlrec.schema import negatives_problems
+
+    config = ExperimentConfig(
+        data=DataConfig(user_col="user", item_col="item", categorical=["user", "item"], fixes=[FIX]),
+        tasks=[TaskSpec("interacted"), TaskSpec("buy"), TaskSpec("like")],
+    )
+    assert negatives_problems(config) == [
+        "task 'like' has no value in the rows sampled by fix 1 (they copy it from the row they were sampled for): "
+        "choose the tasks first, then add the negatives fix (it sets the binary tasks to 0 in the sampled rows), or "
+        "leave this task out"
+    ]
+
+
+@pytest.mark.usefixtures("home")
+def test_the_data_page_zeroes_a_label_made_before_and_drops_a_regression_task():
+    from conftest import open_app, upload
+    from test_fixes import _fix
+
+    from mtlrec.config import ExperimentConfig
+
+    rng = np.random.default_rng(0)
+    frame = purchases().drop(columns="buy").assign(stars=lambda f: rng.integers(1, 6, len(f)))
+    at = upload(open_app("pages/data.py"), "reviews.csv", frame.to_csv(index=False).encode())
+    at = _fix(at, "Make a 0/1 label", "stars", ">=", "4", name="good")
+    at.radio(key="schema_fix_action").set_value("Sample negatives").run()
+    at.button(key="schema_fix_add").click().run()
+    assert not at.exception
+    config = ExperimentConfig.from_dict(at.session_state["experiment"])
+    assert config.data.fixes[-1]["zero"] == ["good"]
+    assert config.task_names == ["good", "interacted"]  # stars, a rating, has no value in the sampled rows
+    assert any("'stars' is no longer a task: the sampled rows have no value for it" in i.value for i in at.info)
+    # a drop added afterwards goes before the negatives, which stay last
+    at = _fix(at, "Drop rows", "stars", "<", "2")
+    fixes = ExperimentConfig.from_dict(at.session_state["experiment"]).data.fixes
+    assert [next(iter(f)) for f in fixes] == ["label", "drop", "negatives"]

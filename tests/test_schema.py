@@ -1542,3 +1542,15 @@ def test_free_text_is_ignored_not_a_category_per_text():
     proposal = infer_schema(frame)
     assert proposal.ignored["review"].startswith("free text (its values have a median of 12 words)")
     assert "filter" in proposal.data.categorical
+
+
+def test_a_category_of_many_words_but_few_values_stays_a_category():
+    # A category path and a user agent (12 and 4 values) were ignored as free text by the word count alone.
+    rng = np.random.default_rng(1)
+    n = 3000
+    paths = [f"Home & Garden > Kitchen & Dining > Cookware {i}" for i in range(12)]
+    agents = [f"Mozilla/5.0 (Windows NT 10.0; Win64; x64) build {i}" for i in range(4)]
+    frame = pd.DataFrame({"user_id": rng.integers(0, 200, n), "item_id": rng.integers(0, 80, n),
+                          "click": rng.integers(0, 2, n), "path": rng.choice(paths, n), "agent": rng.choice(agents, n)})  # fmt: skip
+    proposal = infer_schema(frame)
+    assert {"path", "agent"} <= set(proposal.data.categorical)
