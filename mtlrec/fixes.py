@@ -188,8 +188,8 @@ def describe(fix: dict) -> str:
     if "negatives" in fix:
         zero = fix.get("zero") or []
         return (
-            f"sample {fix.get('negatives')} negative{'s' if fix.get('negatives') != 1 else ''} per row: items "
-            f"'{fix.get('user')}' has no row with, new 0/1 label '{fix.get('label')}'"
+            f"sample {fix.get('negatives')} negative{'s' if fix.get('negatives') != 1 else ''} per row (items of "
+            f"'{fix.get('item')}' its '{fix.get('user')}' has no row with), new 0/1 label '{fix.get('label')}'"
             + (f", {_quoted(zero, ', ')} 0 in them" if zero else "")
         )
     if "drop" in fix and len(columns_of(fix)) > 1:

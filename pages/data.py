@@ -447,9 +447,10 @@ def fix_rows(config: ExperimentConfig, frame: pd.DataFrame, problems: list[str],
     advised = any("Fix the rows" in text for text in problems + notes)
     with st.expander(title, expanded=bool(advised or fixes), icon=":material/build:"):
         st.caption(
-            "Drop rows, fill missing values or make a 0/1 label from a column (e.g. `liked` = 1 where `rating >= 4`). "
-            "Fixes apply in order each time the data is read (training, Recommend, a re-run) and are saved in the "
-            "run's config; the file itself is not changed. CLI: `--drop`, `--fill`, `--label`."
+            "Drop rows, fill missing values, make a 0/1 label from a column (e.g. `liked` = 1 where `rating >= 4`) or "
+            "sample negatives for a log of positives only. Fixes apply in order each time the data is read "
+            "(training, Recommend, a re-run) and are saved in the run's config; the file itself is not changed. "
+            "CLI: `--drop`, `--fill`, `--label`, `--negatives`."
         )
         if failed:
             st.error(fmt.plain(failed))
@@ -640,8 +641,9 @@ def negatives_form(config: ExperimentConfig) -> None:
     st.caption(
         "For a log of positives only (every row a purchase, a listen, a check-in): adds, for each row, items the "
         "user has no row with as new rows (the row's user and context columns, the item's own columns), and a 0/1 "
-        "label, 1 on the real rows and 0 on the sampled ones, which becomes a task. The tasks' columns are 0 in the "
-        "sampled rows. Recommend's history keeps the real rows. CLI: `--negatives K`."
+        "label, 1 on the real rows and 0 on the sampled ones, which becomes a task. The binary tasks' columns are 0 "
+        "in the sampled rows; a regression task has no value there and stops being a task. Recommend's history "
+        "keeps the real rows. CLI: `--negatives K`."
     )
     if not d.user_col or not d.item_col:
         st.info("Sampled negatives need a user column and an item column: choose them in the schema below.")

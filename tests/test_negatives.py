@@ -101,7 +101,8 @@ def test_a_missing_column_or_a_taken_label_name_is_said():
     with pytest.raises(MtlrecError, match=r"the data already has a column 'buy': give the new label another name"):
         apply_fixes(frame, [{**FIX, "label": "buy", "zero": []}])
     assert describe(FIX) == (
-        "sample 3 negatives per row: items 'user' has no row with, new 0/1 label 'interacted', 'buy' 0 in them"
+        "sample 3 negatives per row (items of 'item' its 'user' has no row with), new 0/1 label 'interacted', 'buy' 0 "
+        "in them"
     )
 
 
