@@ -297,6 +297,13 @@ def recurring_ids(frame: pd.DataFrame, by: str, columns: list[str]) -> list[str]
             continue
         if pd.api.types.is_bool_dtype(s) or pd.api.types.is_datetime64_any_dtype(s):
             continue
+        if not is_numeric(s):
+            # Numbers with text in 5-50% of the rows are ids of several things: Trivago's `reference`, a hotel id
+            # for a click and "Sort by Price" or a city for a filter or a search (recommendations of those listed
+            # "Breakfast Included" as items).
+            numbers = pd.to_numeric(s.dropna(), errors="coerce").notna().mean() if s.notna().any() else 0.0
+            if 0.5 <= numbers <= 0.95:
+                continue
         distinct = int(s.nunique())
         if not min(20, max(2, n // 50)) <= distinct <= 0.5 * n:
             continue

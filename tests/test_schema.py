@@ -1554,3 +1554,19 @@ def test_a_category_of_many_words_but_few_values_stays_a_category():
                           "click": rng.integers(0, 2, n), "path": rng.choice(paths, n), "agent": rng.choice(agents, n)})  # fmt: skip
     proposal = infer_schema(frame)
     assert {"path", "agent"} <= set(proposal.data.categorical)
+
+
+def test_a_column_of_ids_mixed_with_text_is_not_offered_as_the_item_column():
+    # Trivago's reference: a hotel id on clicks, a filter or a city on other actions; taken as the item column on
+    # the hint's advice, recommendations listed "Breakfast Included" (an audit).
+    rng = np.random.default_rng(0)
+    n = 4000
+    hotels = rng.integers(100_000, 100_400, n).astype(str)
+    words = rng.choice(["Sort by Price", "Breakfast Included", "Lisbon, Portugal"], n)
+    frame = pd.DataFrame({"user_id": rng.integers(0, 200, n), "clicked": rng.integers(0, 2, n),
+                          "reference": np.where(rng.random(n) < 0.8, hotels, words)})  # fmt: skip
+    proposal = infer_schema(frame)
+    assert proposal.data.item_col is None
+    assert not any("may be the item column" in note for note in proposal.notes)
+    frame["reference"] = hotels  # ids alone: offered
+    assert any(note.startswith("column 'reference' may be the item column") for note in infer_schema(frame).notes)
