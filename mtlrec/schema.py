@@ -1391,9 +1391,23 @@ def label_hint(frame: pd.DataFrame) -> str:
                 f"; column '{column}' holds event types ({', '.join(values[:6])}): add a 0/1 column per type you want "
                 f"to predict (e.g. {example} = 1 where {column} is '{example}', else 0: "
                 f"{how_to('label', str(column), f'== {_quoted_text(example)}', name=_new_label_name(example))}) and "
-                f"name those{_PER_PAIR}"
+                f"name those{_PER_PAIR}{_grouping(frame, str(column))}"
             )
     return _matrix_hint(frame) or binary_columns_hint(frame) or _rating_hint(frame) or POSITIVES_ONLY
+
+
+def _grouping(frame: pd.DataFrame, column: str) -> str:
+    """The pandas line that makes a 0/1 column per event type and groups the rows to one per user and item (each
+    column its max: 1 if any row was that event, the latest time), for the event-type hint; '' without a user and an
+    item column named so. Tested by running it."""
+    user = next((c for c in frame.columns if _is_named(c, _USER_NAMES)), None)
+    item = next((c for c in frame.columns if c != user and _is_named(c, _ITEM_NAMES)), None)
+    if user is None or item is None:
+        return ""
+    return (
+        f" (pandas: df = df.join(pd.get_dummies(df[{column!r}], dtype=int)).drop(columns={column!r})"
+        f".groupby([{str(user)!r}, {str(item)!r}], as_index=False).max())"
+    )
 
 
 # Stems of numbered feature columns (f1, feature_12, emb_3, pca_1, dim_5...), not of items.

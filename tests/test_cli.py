@@ -352,11 +352,23 @@ def test_a_log_whose_outcome_is_an_event_type_column_says_how_to_make_labels(tmp
         "behavior_type is 'buy', else 0: on Data: Fix the rows; CLI: `--label 'buy=behavior_type == buy'`) and name "
         "those; a row per event makes them exclusive (no row is both a cart and a purchase): to predict several (an "
         "ESMM funnel), first group the rows to one per user (or session) and item, each 0/1 column the max over its "
-        "rows"
+        "rows (pandas: df = df.join(pd.get_dummies(df['behavior_type'], dtype=int)).drop(columns='behavior_type')"
+        ".groupby(['user_id', 'item_id'], as_index=False).max())"
     )
     # the advice, followed, trains
     args = ["--size", "tiny", "--epochs", "1", "--quiet", "--out", str(tmp_path / "run")]
     assert main(["train", str(tmp_path / "ub.csv"), "--label", "buy=behavior_type == buy", *args]) == 0
+    # and the grouping line, run, gives one row per user and item with a 0/1 column per type, which trains
+    line = "df = df.join(pd.get_dummies(df['behavior_type'], dtype=int)).drop(columns='behavior_type')" + (
+        ".groupby(['user_id', 'item_id'], as_index=False).max()"
+    )
+    namespace = {"pd": pd, "df": frame}
+    exec(line, namespace)  # noqa: S102 - the message's own advice, run as a user would
+    grouped = namespace["df"]
+    assert not grouped.duplicated(["user_id", "item_id"]).any() and {"pv", "cart", "buy"} <= set(grouped.columns)
+    grouped.to_csv(tmp_path / "grouped.csv", index=False)
+    assert main(["train", str(tmp_path / "grouped.csv"), "--tasks", "cart,buy", "--size", "tiny", "--epochs", "1",
+                 "--quiet", "--out", str(tmp_path / "grouped")]) == 0  # fmt: skip
 
 
 @pytest.fixture
