@@ -78,6 +78,12 @@ BATCH_SECONDS = 0.2  # one stacked mini-batch should take at most about this lon
 # computation of a separate run, while stacked matrix products round differently (see mtlrec.stacked), so a
 # marginal gain is not worth it.
 STACKING_GAIN = 0.75
+# ...and at most this share where the stack is shared-bottom's hand-written step (mtlrec.stacked_bottom), whose
+# copies equal their separate runs (bit for bit on the bundled sample; the embedding gradient may sum repeated ids
+# in another order): there any clear gain is worth taking. With 0.75, a quiet bench_sweep.py round measured stacks
+# at 0.76-0.87 of a plain step, trained its 11 points one at a time and took 7.1x one run, where stacks of 6 took
+# 5.9x in the same round (and 4.1-4.3x in the others).
+EXACT_STACKING_GAIN = 0.9
 PREFER_LARGER = 1.2  # the planner takes the largest stack costing at most this much more per model than the cheapest
 REFERENCE_COST = 1.5  # a reference run's cost in grid points, for the ETA (a rough guess: no stacking, more work)
 PROGRESS_EVERY = 0.25  # seconds between progress callbacks while training (a saved run reports at once)
@@ -252,8 +258,8 @@ class Sweeper:
         return available is None or self.memory.total + workers * (3 * rows + PROCESS_BYTES) <= HEADROOM * available
 
     def group_size(self, n_points: int, workers: int) -> int:
-        """Models per stack, measured here: among the K whose stacked training step costs at most STACKING_GAIN of
-        one model's step (timed beside it) per model, the largest whose step per model is within PREFER_LARGER of
+        """Models per stack, measured here: among the K whose stacked training step costs at most STACKING_GAIN
+        (EXACT_STACKING_GAIN for the hand-written step) of one model's step (timed beside it) per model, the largest whose step per model is within PREFER_LARGER of
         the cheapest; else 1 (points train one at a time, plain). The ratios timed go to self.step_ratios.
 
         K doubles from 2 up to a cap: a stacked batch at most BATCH_SECONDS (a stop is felt at once), a group for
@@ -281,7 +287,12 @@ class Sweeper:
             del stacked
         self.step_ratios = {k: round(r, 3) for k, r in ratios.items()}
         self.step_seconds = {k: round(t, 6) for k, t in seconds.items()}
-        stacking = [k for k, r in ratios.items() if r < STACKING_GAIN]
+        exact = (
+            self.template is not None
+            and stacked_bottom.HAND_WRITTEN
+            and stacked_bottom.covers(self.template, self.device)
+        )
+        stacking = [k for k, r in ratios.items() if r < (EXACT_STACKING_GAIN if exact else STACKING_GAIN)]
         if not stacking:
             return 1
         # A stack's cost per model falls with K (its overhead is shared) and its arithmetic does not change, so the

@@ -130,6 +130,14 @@ def test_the_planner_judges_each_stack_against_the_plain_steps_timed_beside_it(m
     per_model.update({2: 0.8, 4: 0.8, 6: 0.8})  # nowhere below STACKING_GAIN (0.75) of a plain step: one at a time
     plain_times = iter([1.0] * 7)
     assert sweeper.group_size(11, 2) == 1
+    # ...unless the stack is shared-bottom's hand-written step, whose copies equal their runs: below 0.9 it stacks
+    monkeypatch.setattr(mtlrec.stacked_bottom, "covers", lambda model, device: True)
+    sweeper.template = object()
+    plain_times = iter([1.0] * 7)
+    assert sweeper.group_size(11, 2) == 6
+    per_model.update({2: 0.95, 4: 0.95, 6: 0.95})
+    plain_times = iter([1.0] * 7)
+    assert sweeper.group_size(11, 2) == 1
 
 
 def test_workers_take_the_evaluations_a_unit_queues_before_the_next_unit():
