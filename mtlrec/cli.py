@@ -248,9 +248,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _negatives_fix(args: argparse.Namespace, data: DataConfig, tasks: list[TaskSpec], frame) -> dict:
-    """The negatives fix --negatives asks for (mtlrec.negatives): the user and item columns the flags or inference
-    give, the tasks' columns (--tasks, else inferred) 0 in the sampled rows."""
+def _negatives_fix(args: argparse.Namespace, data: DataConfig, tasks: list[TaskSpec], fixes: list[dict], frame) -> dict:
+    """The negatives fix --negatives asks for (mtlrec.negatives), on `frame` (the rows as `fixes` leave them): the
+    user and item columns the flags or inference give; the binary tasks (--tasks, else `tasks` and the labels the
+    fixes make) 0 in the sampled rows."""
+    from mtlrec.negatives import zero_columns
+
     user = getattr(args, "user_col", None) or data.user_col
     item = getattr(args, "item_col", None) or data.item_col
     if not user or not item or user == "none" or item == "none":
@@ -258,15 +261,12 @@ def _negatives_fix(args: argparse.Namespace, data: DataConfig, tasks: list[TaskS
             "--negatives needs a user column and an item column (negatives are items a user has no row with): name "
             "them with --user-col and --item-col"
         )
-    from mtlrec.schema import binary_coding
-
-    named = _list(getattr(args, "tasks", None)) or [t.name for t in tasks]
-    outcomes = [c for c in dict.fromkeys(named) if c in frame.columns and c not in (user, item)]
-    # The binary outcomes are 0 in the sampled rows (no interaction, no purchase); a regression one has no value
-    # there, and validation refuses it as a task (schema.negatives_problems).
-    zero = [c for c in outcomes if binary_coding(frame[c]) is not None]
-    return {"negatives": args.negatives, "user": user, "item": item, "label": args.negatives_label, "zero": zero,
-            "seed": 0}  # fmt: skip
+    named = _list(getattr(args, "tasks", None)) or [
+        *(t.name for t in tasks),
+        *(f["label"] for f in fixes if "label" in f),
+    ]
+    return {"negatives": args.negatives, "user": user, "item": item, "label": args.negatives_label,
+            "zero": zero_columns(frame, named, user, item), "seed": 0}  # fmt: skip
 
 
 def _label_fixes(fixes: list[dict], tasks: list[TaskSpec], data: DataConfig, args: argparse.Namespace) -> None:
@@ -334,8 +334,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
         if getattr(args, "negatives", None) is not None:
             if any("negatives" in f for f in config.data.fixes):
                 raise MtlrecError("this run's rows have sampled negatives already (data.fixes): leave out --negatives")
-            tasks = [*config.tasks, *(TaskSpec(f["label"]) for f in fixes if "label" in f)]
-            fixes = [*fixes, _negatives_fix(args, config.data, tasks, load_frames(config).frame)]
+            fixes = [*fixes, _negatives_fix(args, config.data, config.tasks, fixes, load_frames(config).frame)]
             config.data.fixes = [*config.data.fixes, fixes[-1]]
         if fixes or any(getattr(args, flag, None) is not None for flag in SCHEMA_FLAGS):
             # The data and task flags change the saved schema as the model and training flags change the rest;
@@ -358,8 +357,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
         frame = loaded.frame
         proposal = propose_schema(frame, args.data)
         if getattr(args, "negatives", None) is not None:  # made on the rows as fixed so far, the data read again
-            tasks = [*proposal.tasks, *(TaskSpec(f["label"]) for f in fixes if "label" in f)]
-            fixes = [*fixes, _negatives_fix(args, proposal.data, tasks, frame)]
+            fixes = [*fixes, _negatives_fix(args, proposal.data, proposal.tasks, fixes, frame)]
             config.data.fixes = fixes
             loaded = load_frames(config)
             frame = loaded.frame
@@ -757,8 +755,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
     frame, fixed = apply_fixes(table.frame, fixes, source=table.name)
     proposal = propose_schema(frame, args.data)
     if args.negatives is not None:  # as train makes them: on the rows as fixed so far
-        tasks = [*proposal.tasks, *(TaskSpec(f["label"]) for f in fixes if "label" in f)]
-        fixes = [*fixes, _negatives_fix(args, proposal.data, tasks, frame)]
+        fixes = [*fixes, _negatives_fix(args, proposal.data, proposal.tasks, fixes, frame)]
         frame, fixed = apply_fixes(table.frame, fixes, source=table.name)
         proposal = propose_schema(frame, args.data)
     d = proposal.data

@@ -93,15 +93,15 @@ def fix_problems(fixes: Any) -> list[str]:
             )
             continue
         action = actions[0]
-        if action == "negatives":
-            problems += _negatives_problems(fix, where)
-            continue
         unknown = sorted(set(fix) - _KEYS[action])
         if unknown:
             problems.append(
                 f"{where} ({action}) has unknown keys {', '.join(map(repr, unknown))}; it takes "
                 f"{', '.join(map(repr, sorted(_KEYS[action])))}"
             )
+        if action == "negatives":
+            problems += _negatives_problems(fix, where)
+            continue
         names = [action] + (["from"] if action == "label" else [])
         for key in names:
             if key == "drop" and isinstance(fix.get(key), list):  # the k-core of several columns
@@ -150,16 +150,10 @@ def fix_problems(fixes: Any) -> list[str]:
 
 
 def _negatives_problems(fix: dict, where: str) -> list[str]:
-    """What is wrong with a negatives fix (mtlrec.negatives)."""
+    """What is wrong with a negatives fix's values (mtlrec.negatives); its keys are checked with every fix's."""
     from mtlrec.negatives import MAX_PER_ROW
 
     problems = []
-    unknown = sorted(set(fix) - _KEYS["negatives"])
-    if unknown:
-        problems.append(
-            f"{where} (negatives) has unknown keys {', '.join(map(repr, unknown))}; it takes "
-            f"{', '.join(map(repr, sorted(_KEYS['negatives'])))}"
-        )
     k = fix.get("negatives")
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 1 <= k <= MAX_PER_ROW:
         problems.append(f"{where} (negatives): 'negatives' is how many per row, a whole number from 1 to "

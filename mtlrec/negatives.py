@@ -24,9 +24,21 @@ import pandas as pd
 
 from mtlrec.encode import category_keys
 from mtlrec.fixes import FrameProblem
+from mtlrec.schema import binary_coding
 
 MAX_PER_ROW = 20  # negatives per row at most (each multiplies the rows: 20 turns 1M rows into 21M)
 REDRAWS = 30  # rounds of drawing again the negatives that hit an item the user has
+
+
+def zero_columns(frame: pd.DataFrame, names: list[str], user: str, item: str) -> list[str]:
+    """Of the task columns `names` (labels made by earlier fixes included), those the fix sets to 0 in its sampled
+    rows: the binary outcomes (no interaction, no purchase). A regression one has no value there, and validation
+    refuses it as a task beside the fix (mtlrec.schema.negatives_problems)."""
+    return [
+        c
+        for c in dict.fromkeys(names)
+        if c in frame.columns and c not in (user, item) and binary_coding(frame[c]) is not None
+    ]
 
 
 def sample_negatives(frames: list[pd.DataFrame], fix: dict) -> tuple[list[pd.DataFrame], list[str]]:

@@ -9,7 +9,6 @@ predictions for regression tasks, so fusion weights a_j in sum_j a_j * s_j act o
 from __future__ import annotations
 
 import numbers
-import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import NamedTuple
@@ -25,7 +24,7 @@ from mtlrec.config import ExperimentConfig, RecommendColumns, TaskSpec, free_nam
 from mtlrec.encode import Encoded, Encoder
 from mtlrec.errors import MtlrecError
 from mtlrec.fixes import apply_fixes
-from mtlrec.schema import epoch_units, negative_feedback, parse_time
+from mtlrec.schema import _parts, epoch_units, negative_feedback, parse_time
 from mtlrec.tokens import canonical, lists_as_text
 from mtlrec.train import predict_raw, resolve_device
 
@@ -135,7 +134,7 @@ def shown_at(frame: pd.DataFrame, user_col: str, columns: list[str]) -> dict[str
     users = pd.factorize(sample[user_col], use_na_sentinel=False)[0]
     chosen = {}
     for column in columns:
-        words = set(re.split(r"[^a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", str(column)).lower()))
+        words = set(_parts(str(column)))
         numbers = pd.to_numeric(frame[column], errors="coerce")
         if not words & SHOWN_AT or numbers.notna().mean() < 0.9 or numbers.nunique() < 2:
             continue

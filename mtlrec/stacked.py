@@ -48,7 +48,7 @@ from torch.func import functional_call, vmap
 from mtlrec import stacked_bottom
 from mtlrec.config import TaskSpec, TrainConfig
 from mtlrec.encode import Encoded
-from mtlrec.models import task_parameters, task_rows, untrained_outputs
+from mtlrec.models import untrained_parts
 from mtlrec.train import (
     PREDICT_BATCH,
     RunRandom,
@@ -289,11 +289,8 @@ class StackedTrainer:
         names = {id(p): name for name, p in model.named_parameters()}
         frozen = {}
         for i, tasks in enumerate(self.tasks):
-            untrained = untrained_outputs(model, tasks)
-            kept = [
-                (names[id(p)], slice(None), p.detach().clone()) for j in untrained for p in task_parameters(model, j)
-            ]
-            kept += [(names[id(p)], r, p.detach()[r].clone()) for j in untrained for p, r in task_rows(model, j)]
+            own, rows = untrained_parts(model, tasks)
+            kept = [(names[id(p)], r, p.detach()[r].clone()) for p, r in [*((p, slice(None)) for p in own), *rows]]
             if kept:
                 frozen[i] = kept
         return frozen

@@ -23,7 +23,7 @@ from mtlrec import diagnostics
 from mtlrec.config import TaskSpec, TrainConfig, split_monitor
 from mtlrec.encode import Encoded
 from mtlrec.metrics import higher_is_better
-from mtlrec.models import task_parameters, task_rows, untrained_outputs
+from mtlrec.models import untrained_parts
 from mtlrec.models.single_task import SingleTask
 
 # precision "auto": bfloat16 from this many linear-layer weights up (the small preset has ~90k, tiny ~2k)
@@ -298,14 +298,12 @@ class Trainer:
         # A strategy's own parameters (e.g. log-variances) follow its formula alone: no weight decay on them. The
         # parameters of a task no loss trains (loss weight 0) are left out: their gradient is 0, but weight decay
         # would still move them (Adam's by about lr a step), and such a task is documented as untrained.
-        frozen = {id(p) for j in untrained_outputs(model, self.tasks) for p in task_parameters(model, j)}
+        own, rows = untrained_parts(model, self.tasks)
+        frozen = {id(p) for p in own}
         groups = [{"params": [p for p in model.parameters() if id(p) not in frozen]}]
         untrained = [p for p in model.parameters() if id(p) in frozen]  # their zero gradients are dropped each step
         # Such a task's rows of a shared tensor (MMoE's gate rows) stay in the optimiser: put back after each step.
-        rows = [
-            (p, r, p.detach()[r].clone()) for j in untrained_outputs(model, self.tasks) for p, r in task_rows(model, j)
-        ]
-        kept_rows = rows if cfg.weight_decay > 0 else []
+        kept_rows = [(p, r, p.detach()[r].clone()) for p, r in rows] if cfg.weight_decay > 0 else []
         if self.weighting.parameters():
             groups.append({"params": list(self.weighting.parameters()), "weight_decay": 0.0})
         optimizer = make_optimizer(cfg, groups)
@@ -392,9 +390,8 @@ class Trainer:
                 val_raw = torch.from_numpy(raw).to(device)
                 val_loss = dict(zip(names, task_losses(val_raw, val_labels, is_binary).tolist(), strict=True))
             metrics = self.val_metrics(raw) if self.val_metrics else {}
-            weights = dict(
-                zip(names, self.weighting.weights(), strict=True)
-            )  # DWA: this epoch's; learned weights: at its end
+            # DWA's: those this epoch trained with; learned weights (uncertainty, GradNorm): as they are at its end
+            weights = dict(zip(names, self.weighting.weights(), strict=True))
             if probe:
                 self.diagnostics_ = self._diagnose(model, probe, is_binary, device)
             self.weighting.epoch_end(epoch, list(train_loss.values()))

@@ -29,7 +29,7 @@ from mtlrec.fixes import (  # noqa: E402
 )
 from mtlrec.io import UPLOAD_TYPES  # noqa: E402
 from mtlrec.leakage import find_leaks, set_aside  # noqa: E402
-from mtlrec.negatives import MAX_PER_ROW  # noqa: E402
+from mtlrec.negatives import MAX_PER_ROW, zero_columns  # noqa: E402
 from mtlrec.sample import SAMPLES  # noqa: E402
 from mtlrec.schema import binary_coding, is_numeric, regression_log1p, skewed_target, validate  # noqa: E402
 from ui import state  # noqa: E402
@@ -668,10 +668,7 @@ def add_negatives() -> None:
         return
     # The binary tasks (labels made by earlier fixes too) are 0 in the sampled rows; a regression task has no value
     # there and stops being a task (validation would refuse it: schema.negatives_problems).
-    tasks = [t for t in config.tasks if fixed is not None and t.name in fixed.columns]
-    zero = [
-        t.name for t in tasks if binary_coding(fixed[t.name]) is not None and t.name not in (d.user_col, d.item_col)
-    ]
+    zero = zero_columns(fixed, config.task_names, d.user_col, d.item_col) if fixed is not None else []
     fix = {"negatives": int(st.session_state.get("schema_fix_negatives", 4)), "user": d.user_col,
            "item": d.item_col, "label": label, "zero": zero, "seed": 0}  # fmt: skip
     changes = []

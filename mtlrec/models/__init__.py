@@ -240,11 +240,14 @@ def task_parameters(model: nn.Module, j: int) -> list[nn.Parameter]:
         return list(model.networks[j].parameters())
     params = list(model.towers[j].parameters()) if isinstance(getattr(model, "towers", None), nn.ModuleList) else []
     if isinstance(model, PLE):
-        last = len(model.levels) - 1
-        for i, level in enumerate(model.levels):
-            alone = not len(level.shared_experts)  # no shared experts: no path from one task's experts to another
-            if i >= last - 1 or alone:  # deeper, its gate feeds experts that a shared gate mixes for every task
-                params += [*level.task_gates[j].parameters()]
-            if i == last or alone:
-                params += [*level.task_experts[j].parameters()]
+        params += model.task_own_parameters(j)
     return params
+
+
+def untrained_parts(model: nn.Module, tasks: list[TaskSpec]) -> tuple[list[nn.Parameter], list[tuple]]:
+    """What no loss trains (untrained_outputs): those tasks' own parameters (task_parameters), and their rows of
+    tensors shared with other tasks as (parameter, rows) (task_rows). The Trainer and the stacked trainer keep both
+    as initialised."""
+    untrained = untrained_outputs(model, tasks)
+    params = [p for j in untrained for p in task_parameters(model, j)]
+    return params, [(p, rows) for j in untrained for p, rows in task_rows(model, j)]

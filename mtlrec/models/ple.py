@@ -89,8 +89,9 @@ class PLE(GatedExperts):
     def shared_parameters(self) -> list[nn.Parameter]:
         """The parameters every task's loss reaches: the embedding, every level's shared experts and, below the last
         level, the shared gate and every task's experts (the shared gate mixes them all into the next level's
-        shared experts), and two levels or more below it the task gates too (they feed such experts). Without shared experts the shared gate's output goes nowhere: a lower level's task experts
-        then belong to their task (see mtlrec.models.task_parameters)."""
+        shared experts), and two levels or more below it the task gates too (they feed such experts). Without
+        shared experts the shared gate's output goes nowhere: a lower level's task experts then belong to their
+        task (task_own_parameters, which takes what this leaves out)."""
         params = [*self.embedding.parameters()]
         last = len(self.levels) - 1
         for i, level in enumerate(self.levels):
@@ -99,6 +100,18 @@ class PLE(GatedExperts):
                 params += [*level.shared_gate.parameters(), *level.task_experts.parameters()]
                 if i < last - 1:  # its task gates feed task experts that feed the next level's shared gate
                     params += [*level.task_gates.parameters()]
+        return params
+
+    def task_own_parameters(self, j: int) -> list[nn.Parameter]:
+        """Task j's experts and gates that no other task's output depends on (its tower aside): its experts at the
+        last level and its gates at the last two; at every level without shared experts, both."""
+        params, last = [], len(self.levels) - 1
+        for i, level in enumerate(self.levels):
+            alone = not len(level.shared_experts)  # no shared experts: no path from one task's experts to another
+            if i >= last - 1 or alone:  # deeper, its gate feeds experts that a shared gate mixes for every task
+                params += [*level.task_gates[j].parameters()]
+            if i == last or alone:
+                params += [*level.task_experts[j].parameters()]
         return params
 
     def gradnorm_layers(self) -> list[nn.Parameter]:
