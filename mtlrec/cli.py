@@ -108,12 +108,27 @@ def _fix_flags(parser: argparse.ArgumentParser) -> None:
     fixes.add_argument("--fill", action=_FixAction, metavar="COL=VALUE", help="fill missing values, e.g. purchase=0")
     fixes.add_argument("--label", action=_FixAction, metavar="NAME=WHERE",
                        help="add a 0/1 label column: 1 where the condition holds, e.g. 'liked=rating >= 4'")  # fmt: skip
-    fixes.add_argument("--negatives", type=int, metavar="K",
+    fixes.add_argument("--negatives", type=_per_row, metavar="K",
                        help="a log of positives only (every row an interaction): add K sampled rows per row, items the "
                             "user has no row with, and a 0/1 label (--negatives-label) that is 1 on the real rows; the "
                             "tasks' columns are 0 in the sampled rows (applied after the other fixes)")  # fmt: skip
     fixes.add_argument("--negatives-label", default="interacted", metavar="NAME",
                        help="the 0/1 label --negatives adds (default: interacted)")  # fmt: skip
+
+
+def _per_row(text: str) -> int:
+    """--negatives' K, checked before the data is read: a whole number from 1 to MAX_PER_ROW."""
+    from mtlrec.negatives import MAX_PER_ROW
+
+    try:
+        k = int(text)
+    except ValueError:
+        k = None
+    if k is None or not 1 <= k <= MAX_PER_ROW:
+        raise argparse.ArgumentTypeError(
+            f"how many sampled rows per row, a whole number from 1 to {MAX_PER_ROW}, got {text!r}"
+        )
+    return k
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -153,6 +153,16 @@ def test_without_a_user_or_item_column_the_flag_says_what_it_needs(tmp_path, cap
     assert "--negatives needs a user column and an item column" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("k", ["0", "21", "two"])
+def test_a_count_out_of_range_is_refused_by_the_flag_before_the_data_is_read(tmp_path, capsys, k):
+    with pytest.raises(SystemExit) as exit:
+        main(["train", str(tmp_path / "never_read.csv"), "--negatives", k, "--out", str(tmp_path / "run")])
+    assert exit.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument --negatives: how many sampled rows per row, a whole number from 1 to 20, got '{k}'" in err
+    assert "Traceback" not in err and "never_read" not in err
+
+
 @pytest.mark.usefixtures("home")
 def test_the_data_page_samples_negatives_and_makes_their_label_a_task():
     from conftest import open_app, upload
