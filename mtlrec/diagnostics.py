@@ -121,8 +121,9 @@ def measure(
     return entries
 
 
-def final_diagnostics(history) -> dict:
-    """The last epoch's effective weights, gradient norms, cosines and gate weights as nested dicts (metrics.json).
+def final_diagnostics(history, epoch: int | None = None) -> dict:
+    """The effective weights, gradient norms, cosines and gate weights of the model kept as nested dicts
+    (metrics.json): those of `epoch` (the best epoch, whose weights early stopping restores), else of the last one.
 
     history: the trainer's rows (a list of dicts) or the same as a DataFrame. Keys: "epoch", "weight" and
     "grad_norm" ({task: value}), "cosine" ({"a|b": value}), "gate" ({task: [weight per expert]}); sections the
@@ -131,7 +132,8 @@ def final_diagnostics(history) -> dict:
     rows = history.to_dict("records") if hasattr(history, "to_dict") else list(history)
     if not rows:
         return {}
-    last = rows[-1]
+    kept = [row for row in rows if epoch is not None and int(row["epoch"]) == epoch]
+    last = kept[-1] if kept else rows[-1]
     out: dict = {"epoch": int(last["epoch"])}
     sections: dict[str, dict] = {"weight": {}, "grad_norm": {}, "cosine": {}, "gate": {}}
     for key, value in last.items():

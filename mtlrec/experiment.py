@@ -251,7 +251,7 @@ def trained_result(
         "device": str(device),
         "precision": fit.precision_,
         "status": fit.status_,
-        "diagnostics": final_diagnostics(fit.history_),
+        "diagnostics": final_diagnostics(fit.history_, fit.best_epoch_),  # of the model kept
         "data_files": prepared.files,
         **extra_metrics,
     }

@@ -155,7 +155,7 @@ def test_gated_models_record_each_tasks_mean_gate_weight_per_expert(kind, expert
         assert row[f"{name}/grad_norm"] > 0
 
 
-def test_final_diagnostics_nests_the_last_epochs_values():
+def test_final_diagnostics_nests_the_kept_epochs_values():
     history = [
         {"epoch": 1, "click/weight": 1.0, "click/grad_norm": 9.0},
         {
@@ -181,6 +181,9 @@ def test_final_diagnostics_nests_the_last_epochs_values():
         "cosine": {"click|like": -0.25},
         "gate": {"click": [0.25, 0.75], "like": [1.0, 0.0]},
     }
+    # Early stopping keeps epoch 1's weights: the diagnostics are that epoch's (they were the last epoch's)
+    assert final_diagnostics(history, 1) == {"epoch": 1, "weight": {"click": 1.0}, "grad_norm": {"click": 9.0}}
+    assert final_diagnostics(history, 0) == final_diagnostics(history)  # no epoch kept (a run failed in epoch 1)
     assert final_diagnostics([]) == {}
     assert final_diagnostics([{"epoch": 1, "click/weight": 2.0}]) == {"epoch": 1, "weight": {"click": 2.0}}
 
