@@ -15,6 +15,7 @@ from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec
 from mtlrec.encode import OTHER_TOKEN, Encoded, Encoder, category_keys
 from mtlrec.errors import MtlrecError
 from mtlrec.fixes import apply_fixes_together, how_to
+from mtlrec.negatives import negatives_fix, real_rows, sample_after_split
 from mtlrec.io import read_table
 from mtlrec.leakage import find_leaks
 from mtlrec.schema import (
@@ -444,6 +445,10 @@ def prepare(
             raise MtlrecError(problems, source=source) from None
         raise MtlrecError(exc.problems, source=source) from None
     notes += [leak.note() for leak in find_leaks(frame, config.data, config.tasks)]
+    negatives = negatives_fix(config.data.fixes)
+    if negatives is not None:  # split the data's own rows, then sample each part's negatives (sample_after_split)
+        frame = real_rows(frame, negatives)
+        test_frame = real_rows(test_frame, negatives) if test_frame is not None else None
     given_test = test_frame is not None
     if test_frame is None:
         train_val_idx, test_idx = split_rows(config, frame, config.split.test_frac)
@@ -461,6 +466,13 @@ def prepare(
         notes += _user_split_notes(config, frame, len(train_val_idx), len(test_frame), len(val_idx))
     if config.split.method == "time" and config.data.time_col:
         notes += _time_split_notes(config, frame, len(train_val_idx), len(test_frame), len(val_idx), given_test)
+    if negatives is not None:
+        parts = [frame.iloc[train_idx], frame.iloc[val_idx], test_frame]
+        (train_part, val_part, test_frame), note = sample_after_split(parts, negatives)
+        notes.append(note)
+        frame = pd.concat([train_part, val_part, *([] if given_test else [test_frame])], ignore_index=True)
+        train_idx = np.arange(len(train_part))
+        val_idx = np.arange(len(train_part), len(train_part) + len(val_part))
     d = config.data
     encoder = Encoder(d.categorical, d.numeric, config.tasks, d.max_vocab, d.min_count, d.multi, d.max_tokens)
     train_frame = frame.iloc[train_idx]

@@ -11,7 +11,9 @@ item_features).
 It is a fix to the rows (mtlrec.fixes): {"negatives": 4, "user": "customer_id", "item": "article_id", "label":
 "interacted", "zero": [], "seed": 0}, saved in the run's config and made again, the same, each time the data is read;
 with a test file, the two files are sampled together (a user's items in either are never drawn as a negative, and
-the test rows draw from every item of both). Recommend's history keeps the real rows only.
+the test rows draw from every item of both). Training samples them again after the split (sample_after_split, from
+mtlrec.data.prepare): a training row's negatives avoid the user's training items only. Recommend's history keeps
+the real rows only.
 
 Sampling is vectorised: one draw for every new row, the draws that hit an item of the user drawn again (a sorted
 array of user x item codes, searched), up to REDRAWS times; a user who has nearly every item may get fewer.
@@ -41,9 +43,16 @@ def zero_columns(frame: pd.DataFrame, names: list[str], user: str, item: str) ->
     ]
 
 
-def sample_negatives(frames: list[pd.DataFrame], fix: dict) -> tuple[list[pd.DataFrame], list[str]]:
+def sample_negatives(
+    frames: list[pd.DataFrame], fix: dict, train_alone: bool = False
+) -> tuple[list[pd.DataFrame], list[str]]:
     """The frames (a training file and maybe a test file) with their sampled rows after their own rows, and a note
-    for each. Raises FrameProblem (naming the frame) for a column missing or the label's name taken."""
+    for each. Raises FrameProblem (naming the frame) for a column missing or the label's name taken.
+
+    train_alone: the frames are the parts of a split (training, validation, test: sample_after_split), and the
+    training rows' negatives avoid only the items the user has in the training rows (a user's held-out items can be
+    drawn, as in NCF); the other parts' avoid the user's items in every part. Else every frame's avoid the user's
+    items in all of them. An empty part then gets no rows."""
     user, item, label, k = fix["user"], fix["item"], fix["label"], int(fix["negatives"])
     zero = list(fix.get("zero") or [])
     for j, rows in enumerate(frames):
@@ -52,7 +61,7 @@ def sample_negatives(frames: list[pd.DataFrame], fix: dict) -> tuple[list[pd.Dat
             raise FrameProblem(j, f"the data has no column {', '.join(repr(c) for c in lacking)}")
         if label in rows.columns:
             raise FrameProblem(j, f"the data already has a column '{label}': give the new label another name")
-        if rows.empty:
+        if rows.empty and not (train_alone and j):
             raise FrameProblem(j, "there are no rows to sample negatives for")
     # Ids as the encoder keys them (7, 7.0 and "7" are one item, also across the two files); a row without a user
     # or an item gets no sampled rows, and a missing item is never drawn.
@@ -66,11 +75,19 @@ def sample_negatives(frames: list[pd.DataFrame], fix: dict) -> tuple[list[pd.Dat
     first = np.unique(items, return_index=True)[1]  # each item's first row: its id as written there
     named = originals.iloc[first].reset_index(drop=True)
     seen = np.unique(users * n_items + items)  # sorted: searched below
+    # Before a split's held-out rows are known, the training rows avoid them too; after it, only their own items
+    # (else a user's test item is never a training negative while every other unseen item can be: a leak).
+    train_seen = np.unique((users * n_items + items)[: len(frames[0])]) if train_alone else seen
     rng = np.random.default_rng(int(fix.get("seed", 0)))
     own = _item_columns(frames, user, item, [label, *zero])
     out, notes, start = [], [], 0
     for j, rows in enumerate(frames):
         n = len(rows)
+        if not n:  # an empty part of a split (no validation rows)
+            out.append(rows.assign(**{label: 1}))
+            notes.append("")
+            continue
+        avoid = train_seen if j == 0 else seen
         # The training rows draw from the training file's items, with their columns as the training rows have
         # them (a test file's new items stay unseen in training); a test file's rows from the items of both.
         reach = len(frames[0]) if j == 0 else len(items)
@@ -84,11 +101,11 @@ def sample_negatives(frames: list[pd.DataFrame], fix: dict) -> tuple[list[pd.Dat
         start += n
         draw = pool[rng.integers(0, len(pool), len(source))]
         for _ in range(REDRAWS):
-            clash = _holds(seen, owner * n_items + draw)
+            clash = _holds(avoid, owner * n_items + draw)
             if not clash.any():
                 break
             draw[clash] = pool[rng.integers(0, len(pool), int(clash.sum()))]
-        clash = _holds(seen, owner * n_items + draw)
+        clash = _holds(avoid, owner * n_items + draw)
         source, draw = source[~clash], draw[~clash]
         sampled = rows.iloc[source].reset_index(drop=True)  # the user's and the moment's columns: the row's own
         picked = named.take(draw)
@@ -140,3 +157,34 @@ def _last_rows(frames: list[pd.DataFrame], item: str, columns: list[str]) -> pd.
     """The `columns` of each item's last row in the frames, indexed by item."""
     rows = pd.concat([f[[item, *columns]] for f in frames], ignore_index=True)
     return rows.drop_duplicates(item, keep="last").set_index(item)
+
+
+def negatives_fix(fixes: list) -> dict | None:
+    """The config's negatives fix (it is applied last), or None."""
+    return next((f for f in fixes if isinstance(f, dict) and "negatives" in f), None)
+
+
+def real_rows(frame: pd.DataFrame, fix: dict) -> pd.DataFrame:
+    """The rows of the data, without the sampled ones and without the fix's label (1 on them)."""
+    return frame[frame[fix["label"]].to_numpy() == 1].drop(columns=fix["label"]).reset_index(drop=True)
+
+
+def sample_after_split(parts: list[pd.DataFrame], fix: dict) -> tuple[list[pd.DataFrame], str]:
+    """The training, validation and test rows of a split (the data's own rows: real_rows) with negatives sampled
+    for each part as in NCF: the training rows' avoid the user's training items only, the validation and test
+    rows' every item the user has. Sampled before the split, the training rows avoided the user's held-out items
+    too, and the model could learn which pairs were never drawn (a test item is never a training negative)."""
+    try:
+        sampled, _ = sample_negatives(parts, fix, train_alone=True)
+    except FrameProblem as exc:
+        from mtlrec.errors import MtlrecError
+
+        part = ("training", "validation", "test")[exc.frame]
+        raise MtlrecError(f"sampled negatives, {part} rows: {exc.text}") from None
+    added = [len(out) - len(rows) for out, rows in zip(sampled, parts, strict=True)]
+    note = (
+        f"negatives sampled after the split ({added[0]:,} training, {added[1]:,} validation, {added[2]:,} test rows):"
+        " a training row's from the items the user has no training row with (a held-out item can be drawn, as in "
+        "NCF), a validation or test row's from the items the user has no row with"
+    )
+    return sampled, note

@@ -282,3 +282,39 @@ def test_the_data_page_zeroes_a_label_made_before_and_drops_a_regression_task():
     at = _fix(at, "Drop rows", "stars", "<", "2")
     fixes = ExperimentConfig.from_dict(at.session_state["experiment"]).data.fixes
     assert [next(iter(f)) for f in fixes] == ["label", "drop", "negatives"]
+
+
+@pytest.mark.parametrize("method", ["random", "time", "user"])
+def test_negatives_are_sampled_after_the_split_so_held_out_items_are_no_hint(method):
+    # Sampled before the split, a user's test item was never a training negative while every other item the user
+    # lacked could be: a model that learnt "drawn as a negative in training" scored the test rows above chance.
+    from mtlrec.config import DataConfig, ExperimentConfig, SplitConfig, TaskSpec
+    from mtlrec.data import prepare
+
+    frame = purchases(4000, users=60, items=30).assign(day=lambda f: np.arange(len(f)) // 40)
+    fix = {**FIX, "zero": [], "negatives": 4}
+    config = ExperimentConfig(
+        data=DataConfig(user_col="user", item_col="item", time_col="day", categorical=["user", "item"], fixes=[fix]),
+        tasks=[TaskSpec("interacted")],
+        split=SplitConfig(method=method),
+    )
+    prepared = prepare(config, frame)
+    train = prepared.frame.iloc[prepared.train_idx]
+    held_out = pd.concat([prepared.frame.iloc[prepared.val_idx], prepared.test_frame])
+
+    def of(rows, label):
+        rows = rows[rows["interacted"] == label]
+        return set(zip(rows["user"], rows["item"], strict=True))
+
+    train_real, held_real = of(train, 1), of(held_out, 1)
+    train_drawn, held_drawn = of(train, 0), of(held_out, 0)
+    assert len(train_real | held_real) == len(set(zip(frame["user"], frame["item"], strict=True)))
+    assert not train_drawn & train_real  # a training negative is never the user's training item
+    assert not held_drawn & (train_real | held_real)  # a held-out negative is no item the user has at all
+    if method != "user":  # (a user split has no user on both sides)
+        assert train_drawn & (held_real - train_real)  # a held-out item can be a training negative, as in NCF
+    assert len(train) == 5 * (train["interacted"] == 1).sum()  # 4 per row (few items: none short here)
+    assert any(n.startswith("negatives sampled after the split") for n in prepared.notes)
+    again = prepare(config, frame)
+    pd.testing.assert_frame_equal(again.frame, prepared.frame)  # a seed fixes the sample
+    pd.testing.assert_frame_equal(again.test_frame, prepared.test_frame)
