@@ -291,3 +291,13 @@ def test_shared_and_task_parameters_are_those_the_tasks_outputs_reach(kind, opti
             # ESMM's click network is click's own only while no trained task is conditional on it (config.untrained)
             if id(p) in own[j] and not (kind == "esmm" and j == 0):
                 assert tasks_reached <= {j}, (name, j, tasks_reached)
+
+
+def test_each_columns_unknown_value_vector_starts_at_zero():
+    # Never trained when no training row holds an unseen value, it is what every unseen user of a user split is
+    # scored with: zero ("no particular value"), not a random vector that changes with the seed (ML review).
+    torch.manual_seed(0)
+    table = FeatureEmbedding([3, 5, 2], n_numeric=1, embed_dim=4).table.weight.detach()
+    zero_rows = torch.nonzero((table == 0).all(dim=1)).flatten().tolist()
+    assert zero_rows == [0, 3, 8]  # each column's index 0, at its offset
+    assert table.abs().sum() > 0

@@ -20,6 +20,8 @@ class FeatureEmbedding(nn.Module):
         self.register_buffer("offsets", offsets if offsets is not None else torch.zeros(0, dtype=torch.long))
         self.table = nn.Embedding(max(sum(cardinalities), 1), embed_dim)
         nn.init.normal_(self.table.weight, std=0.05)
+        with torch.no_grad():  # each column's unknown-value vector (index 0) starts neutral, not at a random value:
+            self.table.weight[self.offsets] = 0.0  # it is all an unseen user (user split) or item is scored with
         self.n_categorical = len(cardinalities)
         self.output_dim = len(cardinalities) * embed_dim + n_numeric
         self.cross = nn.ModuleList(cross_layer(self.output_dim) for _ in range(cross))
