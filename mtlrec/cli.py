@@ -229,6 +229,11 @@ def build_parser() -> argparse.ArgumentParser:
         "feedback such as is_hate or dislike, 0 for a task no loss trained (loss weight 0)",
     )
     rec.add_argument("--include-seen", action="store_true", help="keep items the user already interacted with")
+    rec.add_argument(
+        "--equal-spread", action="store_true",
+        help="standardise each task's scores over the candidates before weighting (z-scores per user), so that equal "
+        "fusion weights move the order equally (a rare task's probabilities vary little from item to item)",
+    )  # fmt: skip
 
     imp = sub.add_parser(
         "import", help="add a run made elsewhere (a `train --out` folder or a run's zip) to the run store",
@@ -884,7 +889,9 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     user = _match_user(history[run.config.data.user_col], args.user)
     if note := recommender.unknown_user_note(user):
         print(f"note: {note}", file=sys.stderr)
-    top = recommender.recommend(user, k=args.k, fusion=fusion, exclude_seen=not args.include_seen)
+    top = recommender.recommend(
+        user, k=args.k, fusion=fusion, exclude_seen=not args.include_seen, equal_spread=args.equal_spread
+    )
     if top.empty:
         print(f"user {user!r} has interacted with every item: nothing is left to recommend (add --include-seen)")
         return 0
@@ -909,7 +916,9 @@ def _recommend_all(recommender, args: argparse.Namespace, fusion: dict | None) -
         left = f", about {fmt.seconds(spent / done * (total - done))} left" if done < total else ""
         print(f"\rscored {done:,} of {total:,} users{left}   ", end="", file=sys.stderr, flush=True)
 
-    table = recommender.recommend_all(k=args.k, fusion=fusion, exclude_seen=not args.include_seen, progress=progress)
+    table = recommender.recommend_all(
+        k=args.k, fusion=fusion, exclude_seen=not args.include_seen, progress=progress, equal_spread=args.equal_spread
+    )
     print(file=sys.stderr)
     per_user = table.iloc[:, 0].value_counts()
     missing = len(recommender.users()) - len(per_user)

@@ -15,9 +15,9 @@ from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec
 from mtlrec.encode import OTHER_TOKEN, Encoded, Encoder, category_keys
 from mtlrec.errors import MtlrecError
 from mtlrec.fixes import apply_fixes_together, how_to
-from mtlrec.negatives import negatives_fix, real_rows, sample_after_split
 from mtlrec.io import read_table
 from mtlrec.leakage import find_leaks
+from mtlrec.negatives import negatives_fix, real_rows, sample_after_split
 from mtlrec.schema import (
     SchemaProposal,
     check_frame,

@@ -3,7 +3,10 @@
 A candidate row is the user's most recent row (user and context features) with the item's own features put in
 (taken from the item's most recent row), and a column saying where the item was shown (position, rank, slot) at its
 top value. Per-task scores are probabilities for binary tasks and standardised
-predictions for regression tasks, so fusion weights a_j in sum_j a_j * s_j act on comparable scales.
+predictions for regression tasks, fused as sum_j a_j * s_j. Those scores are not on one scale across items: a rare
+task's probabilities (a purchase) vary far less from item to item than a common one's or a regression's, and barely
+move the order at weight 1. With equal_spread each task's scores are standardised over the candidates first (z-scores
+per user), so that equal weights move the order equally.
 """
 
 from __future__ import annotations
@@ -193,20 +196,37 @@ def top_k(k) -> int:
     raise MtlrecError(f"k must be a whole number >= 1, got {k!r}")
 
 
-def fused_scores(scores: Mapping, fusion: Mapping[str, float], shape) -> np.ndarray:
+def fused_scores(scores: Mapping, fusion: Mapping[str, float], shape, equal_spread: bool = False) -> np.ndarray:
     """sum_j a_j * s_j, term by term in `fusion`'s order (a task weighted 0 is left out): the one sum that fuse() and
-    Recommender.recommend_all rank by, so that both give the same order."""
+    Recommender.recommend_all rank by, so that both give the same order. equal_spread: each s_j standardised over
+    the candidates first (the last axis: one user's items), see standardised()."""
     fused = np.zeros(shape)
     for task, weight in fusion.items():
         if weight:
-            fused += float(weight) * np.asarray(scores[task], dtype=float)
+            score = np.asarray(scores[task], dtype=float)
+            fused += float(weight) * (standardised(score) if equal_spread else score)
     return fused
+
+
+def standardised(score: np.ndarray) -> np.ndarray:
+    """A task's scores as z-scores over the candidates (the last axis); 0 where they are all one value (a spread of
+    rounding error only: 0.4 three times has a float SD of 6e-17)."""
+    mean = score.mean(axis=-1, keepdims=True)
+    sd = score.std(axis=-1, keepdims=True)
+    flat = sd <= 1e-12 * np.maximum(np.abs(mean), 1.0)
+    return np.divide(score - mean, sd, out=np.zeros_like(score), where=~flat)
+
+
+def spread(scores: pd.DataFrame, tasks: list[str]) -> dict[str, float]:
+    """How far each task's score varies over the candidates (its standard deviation): with the fusion weights as
+    they are, a task of a small spread barely moves the order (see equal_spread)."""
+    return {t: float(np.asarray(scores[t], dtype=float).std()) for t in tasks}
 
 
 def ranking_scores(tasks: list[TaskSpec], raw: np.ndarray, values: np.ndarray) -> dict[str, np.ndarray]:
     """Each task's score to rank by, from the model's raw outputs and their label-scale values (N, T): the
-    probability of a binary task, the standardised prediction of a regression task (on a scale comparable with
-    probabilities)."""
+    probability of a binary task, the standardised prediction of a regression task (in standard deviations of its
+    training label)."""
     return {t.name: values[:, j] if t.type == "binary" else raw[:, j].astype(np.float64) for j, t in enumerate(tasks)}
 
 
@@ -216,14 +236,16 @@ def fuse(
     k: int = 10,
     exclude_seen: bool = True,
     columns: RecommendColumns | None = None,
+    equal_spread: bool = False,
 ) -> pd.DataFrame:
     """Rank candidates by sum_j a_j * s_j over the tasks in `fusion`; keep the top k with a 1-based rank.
 
     `columns` names the table's own columns (Recommender.columns; by default the plain names `seen`, `fused`, `rank`).
+    equal_spread: each task's scores standardised over all the candidates (seen items included) before weighting.
     """
     columns = columns or RecommendColumns()
     k = top_k(k)
-    out = scores.assign(**{columns.fused: fused_scores(scores, fusion, len(scores))})
+    out = scores.assign(**{columns.fused: fused_scores(scores, fusion, len(scores), equal_spread)})
     if exclude_seen and columns.seen in out:
         out = out[~out[columns.seen].to_numpy(dtype=bool)]
     top = np.argsort(-out[columns.fused].to_numpy(), kind="stable")[:k]
@@ -468,6 +490,7 @@ class Recommender:
         fusion: Mapping[str, float] | None = None,
         exclude_seen: bool = True,
         candidates: list | None = None,
+        equal_spread: bool = False,
     ) -> pd.DataFrame:
         """Top-k items for a user: item, per-task scores, fused score and rank.
 
@@ -475,11 +498,12 @@ class Recommender:
         its weights and the others keep default_fusion's (1 per task, -1 for negative feedback such as is_hate, 0
         for a task no loss trained), so fusion={"purchase": 3} triples purchase and leaves click at 1 (give a task 0
         to leave it out). `candidates` is a list of item ids to rank instead of every item; `exclude_seen` leaves
-        out the items the user has rows with.
+        out the items the user has rows with. `equal_spread` standardises each task's scores over the candidates
+        before weighting (z-scores), so that equal weights move the order equally (see the module's docstring).
         """
         k = top_k(k)
         fusion = self.fusion_weights(fusion)
-        return fuse(self.score(user, candidates), fusion, k, exclude_seen, self.columns)
+        return fuse(self.score(user, candidates), fusion, k, exclude_seen, self.columns, equal_spread)
 
     def _encoded_items(self) -> tuple[Encoded, np.ndarray, np.ndarray]:
         """Every candidate item encoded once, and which categorical and numeric inputs are the item's own (its id,
@@ -518,6 +542,7 @@ class Recommender:
         exclude_seen: bool = True,
         users: list | None = None,
         progress: Callable[[int, int], None] | None = None,
+        equal_spread: bool = False,
     ) -> pd.DataFrame:
         """Top-k items for every user (or `users`), as recommend() ranks them for each, in one table: user, rank, item,
         per-task scores and the fused score. Users are scored many at a time (about BATCH_ROWS user x item rows per
@@ -541,7 +566,7 @@ class Recommender:
                 name: score.reshape(len(chunk), n_items)
                 for name, score in ranking_scores(self.config.tasks, raw, values).items()
             }
-            fused = fused_scores(scores, weights, (len(chunk), n_items))
+            fused = fused_scores(scores, weights, (len(chunk), n_items), equal_spread)
             for i, user in enumerate(chunk):
                 keep = np.ones(n_items, dtype=bool)
                 if exclude_seen:

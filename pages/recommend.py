@@ -16,7 +16,7 @@ from mtlrec import charts, fmt, sample  # noqa: E402
 from mtlrec.config import RecommendColumns, TaskSpec  # noqa: E402
 from mtlrec.data import Prepared  # noqa: E402
 from mtlrec.errors import MtlrecError  # noqa: E402
-from mtlrec.recommend import Recommender, default_fusion, fuse  # noqa: E402
+from mtlrec.recommend import Recommender, default_fusion, fuse, spread  # noqa: E402
 from mtlrec.schema import negative_feedback, parse_time  # noqa: E402
 from ui import runs  # noqa: E402
 
@@ -29,6 +29,7 @@ K = "recommend_k"
 USER_PARAM = "user"  # the user shown, in the address (with the run: ui.runs.RUN_PARAM), for a reload or a link
 USER_WRITTEN = "recommend_user_written"  # the user this session last wrote into the address
 EXCLUDE_SEEN = "recommend_exclude_seen"
+EQUAL_SPREAD = "recommend_equal_spread"
 FUSION = "recommend_fusion_"  # + task name
 FUSION_RUN = "recommend_fusion_run"  # the run the fusion weights were set for
 SCORES = "recommend_scores"  # {"run", "user", "scores", "correlations", "truth_problem"}: once per (run, user)
@@ -168,7 +169,9 @@ def show_history(recommender: Recommender, user, tasks: list[TaskSpec]) -> None:
     st.dataframe(history, column_config=column_config, hide_index=True, height=250)
 
 
-def top_table(top: pd.DataFrame, tasks: list[TaskSpec], exclude_seen: bool) -> tuple[pd.DataFrame, dict]:
+def top_table(
+    top: pd.DataFrame, tasks: list[TaskSpec], exclude_seen: bool, equal_spread: bool = False
+) -> tuple[pd.DataFrame, dict]:
     """The top-K columns in reading order (prediction, then its truth where known) and their formats."""
     own = RecommendColumns.around(tasks)
     columns = [own.rank, own.item] + ([] if exclude_seen else [own.seen])
@@ -217,7 +220,12 @@ def top_table(top: pd.DataFrame, tasks: list[TaskSpec], exclude_seen: bool) -> t
                     true, format="%.2f", help="The synthetic world's true expected value"
                 )
     columns.append(own.fused)
-    config[own.fused] = st.column_config.NumberColumn("fused score", format="%.3f", help="Σ weight × task score")
+    config[own.fused] = st.column_config.NumberColumn(
+        "fused score",
+        format="%.3f",
+        help="Σ weight × task score"
+        + (" (each task's scores as z-scores over the candidates)" if equal_spread else ""),
+    )
     return top[columns], config
 
 
@@ -234,7 +242,8 @@ def fusion_help(task: TaskSpec, untrained_tasks: set[str]) -> str:
     scale = "log1p of the label" if task.log1p else "the label"
     return (
         f"Weight of the standardised prediction of {fmt.md(task.name)}: {scale} in standard deviations from its training "
-        f"mean (about -2 to 2), so a weight acts on a scale comparable with the probabilities.{untrained}"
+        f"mean. Its spread over the items is usually wider than a probability's (see the spreads below, or turn on "
+        f"*Equal spread*).{untrained}"
     )
 
 
@@ -261,6 +270,13 @@ def ranking(scores: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str]) ->
         )
         st.markdown("**Fusion weights**")
         st.caption("Ranking score = Σ weight × task score. No retraining: the same predictions, re-weighted.")
+        equal_spread = st.toggle(
+            "Equal spread",
+            help="Standardise each task's scores over this user's candidates before weighting (z-scores), so that "
+            "equal weights move the order equally. Off: probabilities and standardised predictions as predicted, "
+            "where a rare task's probabilities vary far less from item to item and barely move the order.",
+            **kept(EQUAL_SPREAD, False),
+        )
         start_at = default_fusion(tasks, untrained)
         fusion = {
             t.name: st.slider(
@@ -274,8 +290,10 @@ def ranking(scores: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str]) ->
             for t in tasks
         }
     start = time.perf_counter()
-    top = fuse(scores, fusion, k, exclude_seen, RecommendColumns.around(tasks))
+    top = fuse(scores, fusion, k, exclude_seen, RecommendColumns.around(tasks), equal_spread)
     elapsed = time.perf_counter() - start
+    with controls:
+        st.caption(spread_caption(scores, fusion, equal_spread))
     if top.empty:
         chart.info("This user has seen every item: turn off *Hide seen items*.")
         return
@@ -283,24 +301,44 @@ def ranking(scores: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str]) ->
         if not any(fusion.values()):
             st.warning("Every fusion weight is 0, so the order is arbitrary: raise at least one weight.")
         bars = st.empty()  # filled last: the table below reaches the browser first (plotting takes longer)
-    table, column_config = top_table(top, tasks, exclude_seen)
+    table, column_config = top_table(top, tasks, exclude_seen, equal_spread)
     st.dataframe(table, column_config=column_config, hide_index=True)
     st.caption(f"Re-ranked {len(scores):,} items in {elapsed * 1000:.1f} ms.")
-    every_user(k, fusion, exclude_seen)
+    every_user(k, fusion, exclude_seen, equal_spread)
     bars.plotly_chart(charts.recommendation_bars(top, tasks), width="stretch")
 
 
 ALL_USERS_ROWS = 20_000_000  # users x items scored for the page's every-user download (about 20 s); beyond, the CLI
 
 
-def every_user(k: int, fusion: dict[str, float], exclude_seen: bool) -> None:
+def spread_caption(scores: pd.DataFrame, fusion: dict[str, float], equal_spread: bool) -> str:
+    """How much each weighted task moves the order: the spread of weight × score over the candidates."""
+    spreads = spread(scores, [t for t, w in fusion.items() if w])
+    weighted = {t: abs(fusion[t]) * v for t, v in spreads.items()}
+    if equal_spread or len(weighted) < 2:
+        return ""
+    parts = " · ".join(f"{fmt.md(t)} {v:.3g}" for t, v in weighted.items())
+    small = [t for t, v in weighted.items() if v * 10 < max(weighted.values())]
+    hint = (
+        f" {', '.join(fmt.md(t) for t in small)} barely {'moves' if len(small) == 1 else 'move'} the order: "
+        "raise its weight or turn on *Equal spread*."
+        if small
+        else ""
+    )
+    return f"Spread over the candidates (SD of weight × score): {parts}.{hint}"
+
+
+def every_user(k: int, fusion: dict[str, float], exclude_seen: bool, equal_spread: bool) -> None:
     """A download of every user's top-K with these settings, computed when clicked (recommend_all: users scored in
     batches); too many users x items for a click says to use the CLI."""
     rows = len(recommender.users()) * len(recommender.items)
-    command = f"python -m mtlrec recommend --run RUN --all-users --k {k} --out top.csv"
+    spread_flag = " --equal-spread" if equal_spread else ""
+    command = f"python -m mtlrec recommend --run RUN --all-users --k {k}{spread_flag} --out top.csv"
     st.download_button(
         f"Top {k} for every user (CSV)",
-        data=lambda: recommender.recommend_all(k, fusion, exclude_seen).to_csv(index=False).encode(),
+        data=lambda: (
+            recommender.recommend_all(k, fusion, exclude_seen, equal_spread=equal_spread).to_csv(index=False).encode()
+        ),
         file_name=f"{run_id}_top{k}_every_user.csv",
         mime="text/csv",
         icon=":material/download:",
@@ -308,8 +346,8 @@ def every_user(k: int, fusion: dict[str, float], exclude_seen: bool) -> None:
         key="recommend_every_user",
         disabled=rows > ALL_USERS_ROWS,
         help=(
-            f"{len(recommender.users()):,} users × {len(recommender.items):,} items, with the fusion weights and "
-            "*Hide seen items* above: user, rank, item, each task's score and the fused score. Computed when clicked."
+            f"{len(recommender.users()):,} users × {len(recommender.items):,} items, with the fusion weights, "
+            "*Equal spread* and *Hide seen items* above: user, rank, item, each task's score and the fused score. Computed when clicked."
             if rows <= ALL_USERS_ROWS
             else f"{rows:,} user × item scores are too many for a click here: use the CLI (`{command}`, with the "
             "run's folder from Runs' download or `train --out`)."

@@ -159,6 +159,29 @@ def test_weighting_one_task_only_ranks_by_that_tasks_score(lab: Lab):
     np.testing.assert_allclose(top["fused"].to_numpy(), top["click"].to_numpy())
 
 
+def test_equal_spread_ranks_by_z_scores_and_the_spreads_say_which_task_moves_the_order(lab: Lab):
+    # A rare task's probabilities vary far less from item to item: at weight 1 it barely moved the order, and
+    # nothing said so (ML review).
+    at = open_page(lab.runs["sample"])
+    fusion = {"click": 1.0, "like": 0.0, "purchase": 1.0, "watch_time": 0.0}
+    set_fusion(at, fusion)
+    scores = lab.recommender.score(lab.recommender.users()[0])
+    spreads = scores.loc[:, ["click", "purchase"]].std(ddof=0)
+    [caption] = [c.value for c in at.caption if c.value.startswith("Spread over the candidates")]
+    assert f"click {spreads['click']:.3g} · purchase {spreads['purchase']:.3g}" in caption
+    assert ("purchase barely moves the order" in caption) == (spreads["purchase"] * 10 < spreads["click"])
+
+    at.toggle(key="recommend_equal_spread").set_value(True).run()
+    assert not at.exception
+    expected = fuse(scores, fusion, k=10, exclude_seen=True, equal_spread=True)
+    top = top_table(at)
+    assert top["item"].tolist() == expected["item"].tolist()
+    np.testing.assert_allclose(top["fused"].to_numpy(), expected["fused"].to_numpy(), rtol=1e-6)
+    assert not [c for c in at.caption if c.value.startswith("Spread over the candidates")]  # equal now
+    [every] = [b for b in at.get("download_button") if b.proto.id.endswith("recommend_every_user")]
+    assert "*Equal spread*" in every.proto.help
+
+
 def test_a_task_trained_with_loss_weight_0_starts_at_fusion_weight_0(lab: Lab):
     # Its tower never learned; its scores entered the default ranking with weight 1.
     at = open_page(lab.runs["like_untrained"])

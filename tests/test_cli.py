@@ -119,6 +119,12 @@ def test_recommend_prints_top_k_for_a_user(sample_run, capsys):
     assert lines[0].split()[:3] == ["rank", "item", "click"]
     assert len(lines) == 6
 
+    out = sample_run[1].parent / "even.csv"  # --equal-spread: each task's scores as z-scores over the candidates
+    args = ["recommend", "--run", str(sample_run[1]), "--user", str(user), "--k", "5", "--fusion", "click=1,purchase=2"]
+    assert main([*args, "--equal-spread", "--out", str(out)]) == 0
+    fused = pd.read_csv(out)["fused"]
+    assert fused.is_monotonic_decreasing and fused.iloc[0] > 1.0  # z units: the top items lie standard deviations up
+
 
 @pytest.mark.parametrize("weight", ["nan", "inf", "-inf"])
 def test_recommend_refuses_a_fusion_weight_that_is_not_a_finite_number(sample_run, capsys, weight):

@@ -22,6 +22,7 @@ from mtlrec.recommend import (
     fuse,
     history_rows,
     item_features,
+    spread,
 )
 
 
@@ -42,6 +43,27 @@ def test_fuse_ranks_by_weighted_sum_hand_checked():
     assert list(top["item"]) == ["a", "b"]
     assert list(top["rank"]) == [1, 2]
     np.testing.assert_allclose(top["fused"], [2.0, 0.7])
+
+
+def test_equal_spread_fuses_each_tasks_z_scores_over_all_candidates_hand_checked():
+    # click 0.2, 0.5, 0.1 (mean 0.2667, SD 0.1700); like 0.9, 0.1, 0.3 (mean 0.4333, SD 0.3399): like varies twice
+    # as much, so at weights 1 and 1 it decided the order; as z-scores the two count equally. The seen item c is
+    # one of the candidates the scores are standardised over.
+    scores = three_items()
+    z_click = (np.array([0.2, 0.5, 0.1]) - 0.8 / 3) / np.std([0.2, 0.5, 0.1])
+    z_like = (np.array([0.9, 0.1, 0.3]) - 1.3 / 3) / np.std([0.9, 0.1, 0.3])
+    top = fuse(scores, {"click": 1.0, "like": 1.0}, k=10, exclude_seen=False, equal_spread=True)
+    np.testing.assert_allclose(top["fused"], np.sort(z_click + z_like)[::-1])
+    assert list(top["item"]) == ["a", "b", "c"]  # a 1.0, b 0.97, c -1.9
+    assert list(fuse(scores, {"click": 1.0, "like": 1.0}, k=10, exclude_seen=False)["item"]) == ["a", "b", "c"]
+    np.testing.assert_allclose(  # 3 x click against like: b first with z-scores (click's best), a without
+        fuse(scores, {"click": 3.0, "like": 1.0}, k=1, equal_spread=True)["fused"], [3 * z_click[1] + z_like[1]]
+    )
+    assert fuse(scores, {"click": 1.0, "like": 2.0}, k=1)["item"].tolist() == ["a"]
+    assert fuse(scores, {"click": 3.0, "like": 1.0}, k=1, equal_spread=True)["item"].tolist() == ["b"]
+    same = scores.assign(click=0.4)  # one value for every item: a z-score of 0, not a division by zero
+    np.testing.assert_allclose(fuse(same, {"click": 1.0, "like": 0.0}, k=3, equal_spread=True)["fused"], 0.0)
+    assert spread(scores, ["click", "like"]) == pytest.approx({"click": 0.16997, "like": 0.33993}, rel=1e-4)
 
 
 def test_fuse_keeps_seen_items_when_asked_and_breaks_ties_by_candidate_order():
@@ -389,12 +411,14 @@ def test_top_k_for_every_user_ranks_as_recommend_does_for_each(interactions, mak
                                       progress=lambda n, total: done.append((n, total)))  # fmt: skip
     assert done == [(3, 7), (6, 7), (7, 7)]
     assert list(table.columns[:3]) == ["user_id", "rank", "item"]
+    even = recommender.recommend_all(k=4, fusion=fusion, exclude_seen=exclude_seen, users=users, equal_spread=True)
     for user in users:
-        one = recommender.recommend(user, k=4, fusion=fusion, exclude_seen=exclude_seen)
-        mine = table[table["user_id"] == user].reset_index(drop=True)
-        assert mine["item"].tolist() == one["item"].tolist() and mine["rank"].tolist() == [1, 2, 3, 4]
-        for column in ("click", "like", "watch_time", "watch_time_value", "fused"):
-            np.testing.assert_allclose(mine[column].to_numpy(float), one[column].to_numpy(float), rtol=1e-5)
+        for spread_out, every in ((False, table), (True, even)):  # z-scores per user: over that user's candidates
+            one = recommender.recommend(user, k=4, fusion=fusion, exclude_seen=exclude_seen, equal_spread=spread_out)
+            mine = every[every["user_id"] == user].reset_index(drop=True)
+            assert mine["item"].tolist() == one["item"].tolist() and mine["rank"].tolist() == [1, 2, 3, 4]
+            for column in ("click", "like", "watch_time", "watch_time_value", "fused"):
+                np.testing.assert_allclose(mine[column].to_numpy(float), one[column].to_numpy(float), rtol=1e-5)
 
 
 def test_candidates_are_scored_at_the_top_position_not_the_users_last_rows(interactions, make_config):
