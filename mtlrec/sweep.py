@@ -1,7 +1,8 @@
 """What-if loss weighting: train one model per point of a weight grid, judge each task, find the Pareto front.
 
 A sweep varies the loss weights of 2 or 3 tasks over the simplex (the weights sum to 1: with Adam only their
-ratios matter), trains one model per weighting, and scores every task on the test rows with the metric chosen for
+ratios matter, unless Adam's weight decay, an L2 term in the gradient that the loss's scale does not scale, is on:
+a note says so), trains one model per weighting, and scores every task on the test rows with the metric chosen for
 it. A point is on the Pareto front when no other point is at least as good on every task and better on one: the
 front is the menu of best trade-offs, and everything off it is beaten by some point on it.
 

@@ -195,6 +195,15 @@ class Sweeper:
             raise ValueError(f"prepared data has tasks {prepared.config.task_names}; the sweep {experiment.task_names}")
         self.experiment, self.prepared = experiment, prepared
         self.notes += prepared.notes  # what the data said (a task with one class in the test rows...), as a run does
+        tr = experiment.train
+        if tr.optimizer == "adam" and tr.weight_decay > 0 and len(experiment.tasks) > 1:
+            # Adam's decay is an L2 term in the gradient: scaling the loss scales the gradient, not the decay.
+            self.notes.append(
+                f"weight decay {tr.weight_decay:g} with Adam is an L2 term added to the gradient, so it weighs more "
+                f"against a grid point's losses (weights summing to 1) than a plain run's or a reference's (1 per "
+                f"task, summing to {len(experiment.tasks)}): the points are regularised about "
+                f"{len(experiment.tasks)}x more; with AdamW (decoupled decay) only the weights' ratios matter"
+            )
         self.device = resolve_device(experiment.train.device)
         encoder = prepared.encoder
         self.memory = estimate_memory(experiment, len(prepared.frame), encoder.cardinalities, encoder.numeric_width)

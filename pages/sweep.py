@@ -66,6 +66,11 @@ what the other tasks reach without it; read the trade-off from the points betwee
 **The references.** Uncertainty weighting, GradNorm, DWA and PCGrad set the weights themselves while training: a
 marker on or beyond the front means the method found a good trade-off without a sweep. The single-task models share
 nothing: they show what each task reaches on its own with the same parameter budget.
+
+**Read it as optimistic.** The front and the references named above the charts are judged on the same test rows
+they are shown on: the best of many weightings is partly the luckiest on those rows, more so with few test rows.
+Before you adopt a weighting, confirm it: train it again with another seed (Train) or on newer data, and compare
+its validation metrics (Results' learning curves), which no point was chosen on.
 """
 
 

@@ -629,6 +629,21 @@ def test_the_datas_notes_are_the_sweeps_notes(interactions, make_config, tmp_pat
     base.split.method = "time"
     result = run_sweep(sweep_of(base, points=2), RunStore(tmp_path), frame)
     assert "task 'like' has one class only in the test rows: its AUC is undefined" in result.notes
+    assert not [n for n in result.notes if "weight decay" in n]
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw"])
+def test_adams_weight_decay_is_said_to_weigh_more_on_the_points_than_on_a_run(interactions, make_config, tmp_path,
+                                                                               optimizer):  # fmt: skip
+    # The grid's weights sum to 1 and a plain run's are 1 per task: with Adam's L2 decay, which the loss's scale
+    # does not scale, the points were regularised twice as much (2 tasks) and nothing said so (ML review).
+    base = make_config(epochs=1)
+    base.train.optimizer, base.train.weight_decay = optimizer, 0.01
+    result = run_sweep(sweep_of(base, points=2), RunStore(tmp_path), interactions)
+    said = [n for n in result.notes if n.startswith("weight decay 0.01 with Adam")]
+    assert len(said) == (optimizer == "adam")
+    if said:
+        assert "regularised about 2x more" in said[0] and "AdamW" in said[0]
 
 
 def test_a_sweep_saves_every_run_tagged_with_it_and_survives_a_restart(interactions, make_config, tmp_path):
