@@ -2283,6 +2283,7 @@ def _ungrouped_numbers(text: pd.Series) -> pd.Series:
 MISSING_MARKERS = (
     "-", "--", "—", "–", "?", ".", "none", "missing", "unknown", "n.a.", "n.a", "na", "n/a", "nan", "null", "nil",
     "(null)", "<null>", "#n/a", "#null!", "#value!", "#div/0!",
+    "\\n",  # \N: Hive's, MySQL's and PostgreSQL's NULL in text exports (Tianchi's ODPS files), compared in lower case
 )  # fmt: skip
 
 
@@ -2345,7 +2346,9 @@ def _read_missing_markers(frame: pd.DataFrame, decimal_comma: bool = False) -> l
 
 def _placeholders_note(column, placeholders: pd.Series) -> str:
     """The note for a column of numbers whose `placeholders` ('-', '?', 'nan'...) were read as missing values."""
-    shown = "/".join(sorted({repr(str(v)) for v in placeholders.unique()}))
+    from mtlrec.schema import quoted
+
+    shown = "/".join(sorted({quoted(str(v)) for v in placeholders.unique()}))
     count = len(placeholders)
     return (
         f"column '{column}': {count:,} value{'s' if count != 1 else ''} {shown} read as missing (the rest are numbers)"

@@ -73,6 +73,9 @@ _ID_NEEDS = (
 _TIME_SQUASHED = {re.sub(r"[^a-z0-9]", "", t) for t in _TIME_NAMES}
 # Words that make a name time-like when the values are epoch numbers or dates too (time_ms, created_at, event_ts).
 _TIME_WORDS = {"time", "ts", "timestamp", "datetime", "date", "created", "updated", "epoch", "unixtime", "hour"}
+# Words that make a name a date when its values are YYYYMMDD codes: Hive's and ODPS's partition column ds (20190101),
+# pt, dt, event_day.
+_DATE_CODE_WORDS = {"ds", "dt", "pt", "day"}
 # Words that make a click- or rating-named column a statistic about past behaviour (a feature), not a label.
 _STAT_WORDS = {
     "cnt", "count", "counts", "num", "number", "avg", "mean", "median", "std", "sum", "min", "max",
@@ -926,6 +929,9 @@ def _time_evidence(column: str, series: pd.Series) -> int:
         named = exact
         values = head.to_numpy(dtype=float)
         values = values[np.isfinite(values)]
+        if len(values) and set(_parts(column)) & _DATE_CODE_WORDS and np.all(np.mod(values, 1) == 0):
+            if _date_codes(values):
+                return 2
         if not len(values) or not set(_parts(column)) & _TIME_WORDS:
             return named
         if np.any(np.mod(values, 1) != 0):
@@ -998,7 +1004,13 @@ def show_value(value) -> str:
     if isinstance(value, float | np.floating):
         return f"{float(value):g}"
     text = str(value)
-    return repr(text if len(text) <= 40 else text[:37] + "...")
+    return quoted(text if len(text) <= 40 else text[:37] + "...")
+
+
+def quoted(text: str) -> str:
+    """Text in quotes as written: '\\N' (Hive's NULL) shows one backslash, where repr doubled it; text with a quote
+    or a character that does not print (a tab, a line break) as repr writes it."""
+    return f"'{text}'" if text.isprintable() and "'" not in text else repr(text)
 
 
 def _row_list(rows: np.ndarray) -> str:

@@ -1248,6 +1248,27 @@ def test_more_placeholders_in_a_numeric_column_are_missing_values(marker):
     assert table.frame["price"].dtype == "float64" and table.frame["price"].isna().sum() == 4
 
 
+def test_hives_null_is_a_missing_value_in_numbers_and_labels_and_a_partition_date_is_the_time():
+    # Tianchi's ODPS, Hive, MySQL and PostgreSQL text exports write NULL as \N: the price was dropped as "free
+    # text", a watch time became a category, a 0/1 label with a \N was refused without a fix (audit); ds, Hive's
+    # partition date (20190101), was a numeric feature.
+    null = "\\N"
+    rows = [
+        f"u{i % 30}\ti{i % 17}\t{null if i % 10 == 0 else i * 37 % 101 * 1.5}\t{null if i % 7 == 0 else i % 2}\t"
+        f"{null if i % 3 == 0 else i * 2.5}\t201901{1 + i % 28:02d}"
+        for i in range(300)
+    ]
+    text = "user_id\titem_id\tprice\tbuy\tstay_time\tds\n" + "\n".join(rows) + "\n"
+    table = read_table(text.encode(), "hive.tsv")
+    frame = table.frame
+    assert frame["price"].dtype == "float64" and frame["price"].isna().sum() == 30
+    assert frame["buy"].isna().sum() == 43 and frame["stay_time"].isna().sum() == 100
+    assert "column 'price': 30 values '\\N' read as missing (the rest are numbers)" in table.notes  # one backslash
+    proposal = infer_schema(frame)
+    assert proposal.data.time_col == "ds" and "price" in proposal.data.numeric
+    assert {"buy": "binary", "stay_time": "regression"}.items() <= {t.name: t.type for t in proposal.tasks}.items()
+
+
 def test_a_decimal_comma_with_an_exponent_is_a_number():
     table = read_table(b"user;price;click\nu1;12,50;1\nu2;1,5E+03;0\nu3;3,25;1\n", "sci.csv")
     assert table.frame["price"].tolist() == [12.5, 1500.0, 3.25]
