@@ -212,10 +212,12 @@ class LoadedRun:
         out-of-vocabulary embedding, as at training time."""
         from mtlrec.experiment import predict_frame
         from mtlrec.schema import check_frame
+        from mtlrec.tokens import lists_as_text
 
         check_frame(frame)
         model, encoder = self.load_model(device)
-        scores = predict_frame(model, encoder, encoder.transform(frame, labels=False), next(model.parameters()).device)
+        rows = lists_as_text(frame)  # Python lists, pandas' pyarrow columns: as the run read its rows
+        scores = predict_frame(model, encoder, encoder.transform(rows, labels=False), next(model.parameters()).device)
         columns = self.config.prediction_columns()
         return pd.DataFrame({columns[t.name]: scores[:, j] for j, t in enumerate(self.config.tasks)}, index=frame.index)
 

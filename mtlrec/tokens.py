@@ -189,14 +189,32 @@ def distinct_tokens(series: pd.Series, rows: int = 20_000) -> int:
 def lists_as_text(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame with its columns of Python lists (a frame built in Python, pd.read_parquet's arrays) as JSON text,
     as mtlrec.io reads lists from files: a multi-valued feature, where lists could not be counted or hashed (a bare
-    "unhashable type: 'list'"). The frame itself when it has none."""
+    "unhashable type: 'list'"). Columns of pandas' pyarrow backend (pd.read_parquet(..., dtype_backend="pyarrow"):
+    double[pyarrow], list<string>[pyarrow]) become the numpy columns a file's would (numpy's operations refuse
+    them: "mod not implemented"). The frame itself when it has neither."""
+    arrow = [c for c, t in frame.dtypes.items() if isinstance(t, pd.ArrowDtype)]
+    if arrow:
+        frame = frame.copy()
+        for c in arrow:
+            frame[c] = _from_arrow(frame[c])
     columns = [c for c in frame.columns if _holds_lists(frame[c])]
     if not columns:
         return frame
-    frame = frame.copy()
+    frame = frame if arrow else frame.copy()
     for c in columns:
         frame[c] = list_text(frame[c])
     return frame
+
+
+def _from_arrow(series: pd.Series) -> pd.Series:
+    """A column of pandas' pyarrow backend as numpy's: a list column as Python lists (list_text makes them text),
+    the others as Arrow converts them (dates as datetime64, integers with missing values as floats)."""
+    import pyarrow as pa
+
+    values = pa.array(series.array)
+    if pa.types.is_list(values.type) or pa.types.is_large_list(values.type):
+        return pd.Series(values.to_pylist(), index=series.index, dtype=object)
+    return values.to_pandas(date_as_object=False).set_axis(series.index)
 
 
 def list_text(series: pd.Series) -> pd.Series:
