@@ -173,11 +173,21 @@ def multi_valued(series: pd.Series) -> str | None:
         prices = stripped.str.fullmatch(_DECIMAL_COMMA).mean() >= 0.9 and decimals.nunique() == 1
         if stripped.str.fullmatch(_GROUPED_NUMBER).mean() >= 0.5 or prices:
             return None
-    if (per_row == per_row[0]).all():
+    if (per_row == per_row[0]).all() and not (sep in ("|", LIST_TEXT) and _recurring(rows, tokens)):
         # The same number of parts in every value: fields of one value (a decimal comma 3,5, a point "2.35,48.85",
-        # "Lyon, France"), not a list, whose length varies.
+        # "Lyon, France", a path "Electronics|Phones"), not a list, whose length varies; but a list cut to its
+        # first N ("Action|Comedy|Drama", a history's last 5 "[6, 2, 14, 2, 12]") has N tokens everywhere, each
+        # token at any place.
         return None
     return sep
+
+
+def _recurring(rows: np.ndarray, tokens: pd.Series) -> bool:
+    """Whether most distinct tokens appear at more than one place in the values (a list's tokens, where one value's
+    fields each have their own)."""
+    place = pd.Series(np.arange(len(rows)) - np.searchsorted(rows, rows), index=tokens.index)
+    places = pd.DataFrame({"token": tokens.to_numpy(), "place": place.to_numpy()}).groupby("token")["place"].nunique()
+    return bool((places > 1).mean() >= 0.5)
 
 
 def distinct_tokens(series: pd.Series, rows: int = 20_000) -> int:

@@ -157,6 +157,20 @@ def test_decimal_commas_beside_whole_numbers_are_numbers_not_lists():
     assert multi_valued(ids) == ","
 
 
+def test_lists_cut_to_one_length_are_lists_and_fields_of_one_value_are_not():
+    # A top-3 of genres and a history's last 5 have as many tokens in every value: never proposed (audit); a
+    # category path and a pair of fields keep one place per token.
+    rng = np.random.default_rng(0)
+    top3 = pd.Series(["|".join(rng.choice(GENRES[:10], 3, replace=False)) for _ in range(3000)])
+    last5 = pd.Series([str([int(x) for x in rng.integers(0, 20, 5)]) for _ in range(3000)])
+    path = pd.Series([f"{a}|{b}" for a, b in zip(rng.choice(["Home", "Toys", "Books", "Garden"], 3000),
+                                                 rng.choice(["Lamps", "Dolls", "Poetry", "Seeds", "Tools"], 3000),
+                                                 strict=True)])  # fmt: skip
+    point = pd.Series([f"[{a}, {b}]" for a, b in zip(rng.integers(0, 12, 3000), rng.integers(100, 112, 3000),
+                                                     strict=True)])  # fmt: skip
+    assert [multi_valued(c) for c in (top3, last5, path, point)] == ["|", LIST_TEXT, None, None]
+
+
 def test_a_column_mixing_lists_and_text_is_read_value_by_value():
     # only the first value was looked at: lists after a text value raised "unhashable", text after a list was lost
     assert list_text(pd.Series([["a", None], "a|b", 3, None, float("nan")], dtype=object)).tolist() == [
