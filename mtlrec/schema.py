@@ -31,6 +31,7 @@ _ITEM_NAMES = {
     "articleid", "song", "songid", "track", "trackid", "sku", "asin", "photo", "photoid", "post", "postid",
     "doc", "docid", "ad", "adid", "content", "contentid", "business", "businessid", "book", "bookid", "isbn",
     "joke", "jokeid",  # Jester's joke_id
+    "isbn10", "isbn13", "ean", "upc", "gtin",  # product codes (Goodbooks' isbn13, written 9.78e+12)
 }  # fmt: skip
 # Item ids of public logs, taken only when no column has one of the names above (a poi_id beside an item_id is a
 # feature): Taobao display ads (adgroup_id), WeChat Channels (feedid), MIND (news_id), Meituan-like (poi_id), ad logs
@@ -45,10 +46,13 @@ _MORE_ITEM_NAMES = {
 }  # fmt: skip
 # Words after an id that say how it was written, not what it names: Spotify's track_id_clean, user_idx, item_hash.
 # Not "index": item_index may be a position in a list shown.
-_ID_QUALIFIERS = {"clean", "cleaned", "hash", "hashed", "raw", "encoded", "enc", "str", "orig", "original", "idx"}
+_ID_QUALIFIERS = {
+    "clean", "cleaned", "hash", "hashed", "raw", "encoded", "enc", "str", "orig", "original", "idx", "uuid", "guid",
+    "uri",  # Spotify's track_uri
+}  # fmt: skip
 # Of those, the ones that are ids themselves; the others (clean, raw, str...) also qualify text (content_clean), so
 # they are stripped only where what they follow ends in an id word (track_id_clean).
-_ID_WORD_QUALIFIERS = {"hash", "hashed", "encoded", "enc", "idx"}
+_ID_WORD_QUALIFIERS = {"hash", "hashed", "encoded", "enc", "idx", "uuid", "guid", "uri"}
 _TIME_NAMES = {
     "timestamp",
     "time",
@@ -157,8 +161,18 @@ def _is_named(column: str, names: set[str]) -> bool:
     while len(parts) > 1 and parts[-1] in _ID_QUALIFIERS:
         id_word = id_word or parts[-1] in _ID_WORD_QUALIFIERS
         parts = parts[:-1]
+    if len(parts) > 1 and parts[-1] == "sku" and "sku" in names:  # product_sku, Coveo's product_sku_hash: an item
+        return "".join(parts[:-1]) in names
     # content_clean, title_raw: a cleaned text, not an id; track_id_clean, user_idx: an id.
     return qualified and (id_word or _id_named("_".join(parts))) and "".join(parts) in names
+
+
+def _request_key(column: str) -> str | None:
+    """What a request key names (session_id: "session"; Coveo's session_id_hash too), or None."""
+    parts = _parts(column)
+    while len(parts) > 1 and parts[-1] in _ID_WORD_QUALIFIERS:
+        parts = parts[:-1]
+    return _REQUEST_KEYS.get(_squash(column)) or _REQUEST_KEYS.get("".join(parts))
 
 
 def _plural_only(column: str, names: set[str]) -> bool:
@@ -277,7 +291,7 @@ def _thing_id_named(column: str) -> bool:
     attribute (category_id, city_id, group_id), a request or an event (session_id, Criteo's conversion_id, filled
     on conversions) or a time (date_id)."""
     parts = _parts(column)
-    if len(parts) < 2 or parts[-1] not in ("id", "key") or _squash(column) in _REQUEST_KEYS:
+    if len(parts) < 2 or parts[-1] not in ("id", "key") or _request_key(column):
         return False
     words = {re.sub(r"\d+$", "", w) for w in parts[:-1]}
     return not words & (
@@ -650,7 +664,7 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
                 # PG-13, the page visited).
                 ignored[c] = f"{UNREADABLE_LABEL}: it {_text_label_advice(s)}; {_NO_FEATURE}"
                 continue
-        if _squash(c) in _REQUEST_KEYS and not (n > 100 and nunique[c] > ROW_ID_SHARE * n):
+        if _request_key(c) and not (n > 100 and nunique[c] > ROW_ID_SHARE * n):
             ignored[c] = _request_key_reason(c, nunique[c], n)  # distinct in every row: a row id (below)
         elif c in times or pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_timedelta64_dtype(s):
             ignored[c] = "a date/time that is not the timestamp column" + (_USER_TIME if c in about_user else "")
@@ -672,7 +686,10 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
                     "saved together (pd.concat(...).to_csv()), not a feature"
                 )
             else:  # an id is a category, whatever its number of values (standardising ids means nothing)
-                coded = id_named or _code_named(c, number_names=not positions)
+                # An item or user name beside the chosen item (Goodbooks' isbn and isbn13 beside book_id) is ids too;
+                # a plural (items: a count) is not.
+                named = _is_named(c, _ITEM_NAMES | _USER_NAMES) and not _plural_only(c, _ITEM_NAMES | _USER_NAMES)
+                coded = id_named or named or _code_named(c, number_names=not positions)
                 coded = coded or integer and nunique[c] > 32 and _item_ids(s, item_col and series[item_col])
                 (categorical if integer and (nunique[c] <= 32 or coded) else numeric).append(c)
         elif nunique[c] > 32 and _mostly_numeric(s) and not (_id_named(c) or _code_named(c, not positions)):
@@ -811,7 +828,7 @@ def regression_log1p(series: pd.Series) -> bool:
 def _request_key_reason(column: str, keys: int, n: int) -> str:
     """Why a request key (display_id) is not a feature, and how to use it: as the user column, GAUC and the ranking
     metrics are computed per request, as MIND and Outbrain score their tasks."""
-    what = _REQUEST_KEYS[_squash(column)]
+    what = _request_key(column)
     return (
         f"looks like a{'n' if what[0] in 'aeiou' else ''} {what} key ({keys:,} keys in {n:,} rows), not a feature: "
         f"an embedding per {what} does not generalise to new ones; to get per-{what} GAUC and ranking metrics, "

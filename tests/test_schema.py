@@ -1570,3 +1570,37 @@ def test_a_column_of_ids_mixed_with_text_is_not_offered_as_the_item_column():
     assert not any("may be the item column" in note for note in proposal.notes)
     frame["reference"] = hotels  # ids alone: offered
     assert any(note.startswith("column 'reference' may be the item column") for note in infer_schema(frame).notes)
+
+
+@pytest.mark.parametrize(
+    ("user", "item"),
+    [("user_id", "product_sku"), ("user_id", "product_sku_hash"), ("uid", "track_uri"), ("customer_id", "article_sku"),
+     ("user_uuid", "item_uuid"), ("user_guid", "asin"), ("user_id", "ean")],
+)  # fmt: skip
+def test_skus_uris_and_uuids_name_users_and_items(user, item):
+    # Coveo's product_sku_hash, Spotify's track_uri, user_uuid: no item column, so no ranking and no Recommend (audit)
+    rng = np.random.default_rng(0)
+    n = 3000
+    frame = pd.DataFrame({user: [f"u{u}" for u in rng.integers(0, 300, n)],
+                          item: [f"i{i:05d}" for i in rng.integers(0, 500, n)], "click": rng.integers(0, 2, n)})  # fmt: skip
+    proposal = infer_schema(frame)
+    assert (proposal.data.user_col, proposal.data.item_col) == (user, item)
+
+
+def test_a_hashed_session_key_is_a_request_key_and_isbns_beside_the_item_are_ids():
+    rng = np.random.default_rng(0)
+    n = 3000
+    books = rng.integers(0, 400, n)
+    frame = pd.DataFrame({
+        "session_id_hash": [f"s{s:05d}" for s in rng.integers(0, 1500, n)],  # Coveo's: embedded as a feature before
+        "user_id": rng.integers(0, 300, n),
+        "book_id": books,
+        "isbn13": 9.78e12 + books * 7919.0,  # written 9.78000e+12 by Excel: standardised as a number before
+        "items": rng.integers(1, 60, n),  # a count, not ids
+        "click": rng.integers(0, 2, n),
+    })  # fmt: skip
+    proposal = infer_schema(frame)
+    assert proposal.ignored["session_id_hash"].startswith("looks like a session key")
+    assert "--user-col session_id_hash --exclude session_id_hash" in proposal.ignored["session_id_hash"]
+    assert proposal.data.item_col == "book_id" and "isbn13" in proposal.data.categorical
+    assert "items" in proposal.data.numeric
