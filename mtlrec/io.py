@@ -1569,6 +1569,7 @@ def _read_rows(
         notes += _read_thousands(frame)  # a comma inside a field of a comma-separated file is quoted
     notes += _read_missing_markers(frame, decimal_comma=delimiter != ",")
     notes += _read_units(frame, decimal_comma=delimiter != ",")
+    notes += _read_out_of(frame)
     # Last: the readers above read columns again by their place in the file, which leaving one out would shift (a
     # code column took the values of the column after it).
     frame = _drop_unnamed_empty(frame, header, name, notes)
@@ -2433,6 +2434,35 @@ def _read_units(frame: pd.DataFrame, decimal_comma: bool = False) -> list[str]:
         (sign,) = signs
         what = "percent sign" if sign == "%" else f"currency sign '{sign}'"
         notes.append(f"column '{column}': read as numbers without the {what}{also}")
+    return notes
+
+
+_OUT_OF = re.compile(r"(?P<num>\d+(?:\.\d+)?)\s*/\s*(?P<den>\d+)")  # a rating out of N: 4.5/5, 13/20
+
+
+def _read_out_of(frame: pd.DataFrame) -> list[str]:
+    """Text columns of ratings written out of one scale (BeerAdvocate's 4.5/5, RateBeer's 13/20): the ratings (4.5,
+    13), so that they can be tasks and features instead of categories. Every value (placeholders aside) one number
+    out of the same N >= 2, none above N, and at least 3 ratings (a date 1/5 beside 2/5 is no rating); fractions of
+    several denominators (3/4 found helpful beside 1/2) are left as they are."""
+
+    def plausible(value: str) -> bool:
+        return _OUT_OF.fullmatch(value) is not None
+
+    notes = []
+    for column, text, marker in _text_columns(frame, plausible):
+        written = text[~marker].dropna()
+        parts = written.str.extract(f"^{_OUT_OF.pattern}$")
+        if written.empty or parts["num"].isna().any() or parts["den"].nunique() != 1:
+            continue
+        scale = int(parts["den"].iloc[0])
+        rating = parts["num"].astype(float)
+        if scale < 2 or (rating > scale).any() or rating.nunique() < 3:
+            continue
+        also = _put_numbers(frame, column, written.index, rating.to_numpy(), marker)
+        notes.append(
+            f"column '{column}': ratings out of {scale} ('{written.iloc[0]}') read as the rating ({rating.iloc[0]:g}){also}"
+        )
     return notes
 
 

@@ -149,6 +149,8 @@ def _parts(name: str) -> list[str]:
 
 
 def _is_named(column: str, names: set[str]) -> bool:
+    if "/" in str(column):  # SNAP's product/productId, review/userId: named by their own part
+        return _is_named(str(column).rsplit("/", 1)[-1], names)
     squashed = _squash(column)
     if squashed in names or squashed.rstrip("s") in names:
         return True
@@ -241,9 +243,15 @@ def negative_feedback(name: str) -> bool:
     return bool(_tokens(name) & _NEGATIVE_TOKENS) and "not" not in parts and "no" not in parts
 
 
+def _last_name(column: str) -> str:
+    """A namespaced name's own part: SNAP's review/overall, product/productId (the name itself otherwise)."""
+    return str(column).rsplit("/", 1)[-1].strip().lower()
+
+
 def _regression_named(column: str) -> bool:
-    """A name that says "regression label": watch_time, dwell, rating, gmv... or exactly overall, stars or star."""
-    return bool(_tokens(column) & _REGRESSION_LABEL_TOKENS) or str(column).strip().lower() in _REGRESSION_LABEL_NAMES
+    """A name that says "regression label": watch_time, dwell, rating, gmv... or exactly overall, stars or star (also
+    as SNAP's review/overall)."""
+    return bool(_tokens(column) & _REGRESSION_LABEL_TOKENS) or _last_name(column) in _REGRESSION_LABEL_NAMES
 
 
 # Whole names of ad-log ids written without "id": Criteo Attribution's campaign, Taobao's brand and customer (the
@@ -1204,7 +1212,7 @@ def _missing_code(name: str, values: pd.Series) -> str | None:
         rest = values[values != code]
         if not len(rest) or pd.isna(code) or code % 1 or (values == code).mean() < MISSING_CODE_SHARE:
             continue
-        rating = "rating" in _tokens(name) or str(name).strip().lower() in _REGRESSION_LABEL_NAMES
+        rating = "rating" in _tokens(name) or _last_name(name) in _REGRESSION_LABEL_NAMES
         if code == values.max():
             side = "above"
             coded = code >= 99 and set(str(int(code))) == {"9"} and code >= 2 * rest.abs().max()

@@ -1269,6 +1269,28 @@ def test_hives_null_is_a_missing_value_in_numbers_and_labels_and_a_partition_dat
     assert {"buy": "binary", "stay_time": "regression"}.items() <= {t.name: t.type for t in proposal.tasks}.items()
 
 
+def test_ratings_written_out_of_one_scale_are_the_ratings_and_snaps_names_are_read_by_their_own_part():
+    # BeerAdvocate's 4.5/5 and RateBeer's 13/20 were text categories, and the refusal advised one 0/1 column per
+    # value; review/overall (SNAP's naming) was no rating name (audit).
+    rng = np.random.default_rng(0)
+    rows = [
+        f"u{rng.integers(0, 40)},b{rng.integers(0, 60)},{rng.integers(1, 11) / 2:g}/5,{rng.integers(1, 21)}/20,"
+        f"{rng.integers(1, 5)}/{rng.integers(5, 9)},{'-' if i % 50 == 0 else f'{rng.integers(1, 13)}/1'}"
+        for i in range(400)
+    ]
+    text = "review/userId,product/productId,review/overall,review/taste,review/helpfulness,day\n" + "\n".join(rows)
+    table = read_table((text + "\n").encode(), "beer.csv")
+    frame = table.frame
+    assert frame["review/overall"].dtype == "float64" and frame["review/overall"].between(0.5, 5).all()
+    assert frame["review/taste"].max() <= 20 and frame["review/taste"].dtype == "float64"
+    assert not pd.api.types.is_numeric_dtype(frame["review/helpfulness"])  # 3/7 beside 2/5: no one scale
+    assert not pd.api.types.is_numeric_dtype(frame["day"])  # out of 1: no scale
+    assert any(n.startswith("column 'review/taste': ratings out of 20 (") for n in table.notes)
+    proposal = infer_schema(frame)
+    assert (proposal.data.user_col, proposal.data.item_col) == ("review/userId", "product/productId")
+    assert "review/overall" in [t.name for t in proposal.tasks]
+
+
 def test_a_decimal_comma_with_an_exponent_is_a_number():
     table = read_table(b"user;price;click\nu1;12,50;1\nu2;1,5E+03;0\nu3;3,25;1\n", "sci.csv")
     assert table.frame["price"].tolist() == [12.5, 1500.0, 3.25]
