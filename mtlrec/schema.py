@@ -124,8 +124,9 @@ _REQUEST_KEYS = {
 BLOCK_VALUES = 1 << 22
 
 # Accepted spellings of a binary label, mapped to 0/1. Anything else in a binary label is a problem.
-_TRUE_WORDS = {"1", "1.0", "true", "yes", "y", "t"}
-_FALSE_WORDS = {"0", "0.0", "false", "no", "n", "f"}
+# Also as spreadsheets write them in other languages (German Excel's WAHR/FALSCH, French VRAI/FAUX...).
+_TRUE_WORDS = {"1", "1.0", "true", "yes", "y", "t", "wahr", "ja", "vrai", "oui", "verdadero", "vero", "waar"}
+_FALSE_WORDS = {"0", "0.0", "false", "no", "n", "f", "falsch", "nein", "faux", "non", "falso", "onwaar"}
 
 
 @dataclass

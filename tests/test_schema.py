@@ -1604,3 +1604,15 @@ def test_a_hashed_session_key_is_a_request_key_and_isbns_beside_the_item_are_ids
     assert "--user-col session_id_hash --exclude session_id_hash" in proposal.ignored["session_id_hash"]
     assert proposal.data.item_col == "book_id" and "isbn13" in proposal.data.categorical
     assert "items" in proposal.data.numeric
+
+
+@pytest.mark.parametrize(("true", "false"), [("WAHR", "FALSCH"), ("Ja", "Nein"), ("VRAI", "FAUX"), ("oui", "non")])
+def test_true_and_false_as_spreadsheets_write_them_in_other_languages_are_binary_labels(true, false):
+    # German Excel's WAHR/FALSCH in 'purchased' was refused as "2 distinct values, recode them as 0/1" (audit)
+    rng = np.random.default_rng(0)
+    flags = rng.random(400) < 0.3
+    frame = pd.DataFrame({"user_id": rng.integers(0, 40, 400), "item_id": rng.integers(0, 50, 400),
+                          "purchased": np.where(flags, true, false)})  # fmt: skip
+    proposal = infer_schema(frame)
+    assert [(t.name, t.type) for t in proposal.tasks] == [("purchased", "binary")]
+    np.testing.assert_array_equal(binary_labels(frame["purchased"]), flags.astype(float))
