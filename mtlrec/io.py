@@ -344,14 +344,52 @@ def _json(data: bytes, name: str = "") -> str | None:
             return None  # '[user_id],[item_id]' (SQL Server's quoting) or '{a},{b}': a header
         value = None  # a document spread over lines, or a line longer than the sample
     if isinstance(value, dict):
-        return (
+        return _wrapped_records(data) or (
             f"this is a JSON object ({_cut(line.decode('utf-8', 'replace'))}), not a CSV table: an error message "
             "saved instead of the data? Download the file again; JSON lines convert with pandas: "
             "pd.read_json(path, lines=True, dtype=False).to_parquet('interactions.parquet')"
         )
+    if wrapped := _wrapped_records(data):
+        return wrapped
     return (
         "this is JSON, not CSV: convert it, e.g. with pandas: pd.read_json(path, dtype=False).to_parquet('interactions.parquet'), "
         "and use that file"
+    )
+
+
+WRAPPED_JSON_BYTES = 512 * 2**20  # a JSON document parsed whole to find the records it wraps, at most
+
+
+def _wrapped_records(data: bytes) -> str | None:
+    """What to say about a JSON object that wraps the records in one of its keys (Spotify's Million Playlist files:
+    {"info": {...}, "playlists": [{"pid": 0, "tracks": [{...}, ...]}, ...]}): the key, and the pandas line that
+    makes a table of them (a row per nested record, such as a playlist's tracks, with the outer record's fields).
+    None for other JSON."""
+    if len(data) > WRAPPED_JSON_BYTES:
+        return None
+    try:
+        value = json.loads(data.removeprefix(b"\xef\xbb\xbf"))
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(value, dict):
+        return None
+    keys = [k for k, v in value.items() if isinstance(v, list) and v and all(isinstance(r, dict) for r in v[:100])]
+    if not keys:
+        return None
+    key = max(keys, key=lambda k: len(value[k]))
+    first = value[key][0]
+    nested = [k for k, v in first.items() if isinstance(v, list) and v and isinstance(v[0], dict)]
+    scalars = [k for k, v in first.items() if not isinstance(v, list | dict)][:6]
+    if nested:
+        line = (f"pd.json_normalize(json.load(open(path))[{key!r}], record_path={nested[0]!r}, "
+                f"meta={scalars!r})")  # fmt: skip
+        rows = f"a row per item of its {nested[0]!r}, with the record's {', '.join(map(repr, scalars))}"
+    else:
+        line, rows = f"pd.json_normalize(json.load(open(path))[{key!r}])", "a row per record"
+    return (
+        f"this JSON object holds its {len(value[key]):,} records under the key {key!r}, not as a table (JSON lines "
+        f"or an array of objects are read): make a table of them with pandas ({rows}), e.g. import json; "
+        f"{line}.to_parquet('interactions.parquet'), and use that file"
     )
 
 

@@ -312,6 +312,25 @@ def test_json_in_another_encoding_than_utf_8_is_read_in_it(encoding, said):
     assert "this is a JSON object" in error.message
 
 
+@pytest.mark.parametrize("indent", [None, 2])
+def test_a_json_object_wrapping_its_records_names_the_key_and_a_pandas_line_that_works(tmp_path, indent):
+    # Spotify's Million Playlist files were "JSON, not CSV", with a pd.read_json line that raised "Mixing dicts
+    # with non-Series" (audit).
+    playlists = [
+        {"pid": p, "name": f"mix {p}", "num_tracks": 2,
+         "tracks": [{"pos": i, "track_uri": f"spotify:track:{p}{i}", "duration_ms": 1000 * i} for i in range(2)]}
+        for p in range(5)
+    ]  # fmt: skip
+    data = json.dumps({"info": {"slice": "0-4"}, "playlists": playlists}, indent=indent).encode()
+    message = error_for(data, "mpd.slice.0-4.json").message
+    assert "holds its 5 records under the key 'playlists'" in message
+    line = re.search(r"(pd\.json_normalize\(.*\))\.to_parquet", message)[1]
+    path = tmp_path / "mpd.json"
+    path.write_bytes(data)
+    table = eval(line, {"pd": pd, "json": json, "path": str(path)})  # the line, as a user would run it
+    assert len(table) == 10 and {"track_uri", "pid", "name"} <= set(table.columns)
+
+
 def test_json_lines_whose_field_changes_kind_say_which_and_how_to_convert():
     data = b'{"user": "a", "rating": 4}\n{"user": "b", "rating": "four"}\n'
 
