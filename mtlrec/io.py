@@ -1842,7 +1842,10 @@ def _more_fields(
     """Every data row has more fields than the header (pandas made the extra leading fields the index)."""
     extra = frame.index.nlevels
     if extra == 1 and frame.iloc[:, -1].isna().all():  # "a,b,c," lines: a trailing delimiter, nothing after it
-        notes.append("every row ends with a delimiter: the empty last field was left out")
+        rows = [line for line in text.splitlines()[1:] if line.strip()]
+        ending = sum(line.rstrip("\r").endswith(delimiter) for line in rows)
+        said = "every row ends" if ending == len(rows) else f"{ending:,} of the {len(rows):,} rows end"
+        notes.append(f"{said} with a delimiter: the empty last field was left out")
         return pd.read_csv(io.StringIO(text), sep=delimiter, engine="c", low_memory=False, index_col=False)
     lines, heads = _group_lines(text, delimiter, n_header)
     if len(lines) > 1:  # the header's width again among the rows: lines heading groups of rows (Netflix's '1:')

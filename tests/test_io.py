@@ -2045,3 +2045,11 @@ def test_a_hash_header_is_kept_when_its_delimiters_match_the_rows_even_if_a_valu
     )
     table = read_table(text.encode(), "userid-profile.tsv")
     assert list(table.frame.columns) == ["#id", "gender", "age", "country", "registered"] and len(table.frame) == 5
+
+
+def test_a_trailing_delimiter_on_some_rows_only_is_counted_not_said_of_every_row():
+    # "every row ends with a delimiter" was said when the first data row did and a third of them did (audit)
+    rows = [f"u{i}\ti{i % 7}\t{i % 2}\t{i}\t{i % 3}" + ("\t" if i % 3 == 0 else "") for i in range(30)]
+    table = read_table(("user\titem\tclick\tn\tk\n" + "\n".join(rows) + "\n").encode(), "t.tsv")
+    assert table.frame.shape == (30, 5) and table.frame["k"].tolist() == [i % 3 for i in range(30)]
+    assert "10 of the 30 rows end with a delimiter: the empty last field was left out" in table.notes
