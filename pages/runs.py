@@ -498,7 +498,7 @@ def sweeps_section() -> None:
     state.current_label("runs_sweep", names)  # a sweep's status changes as it runs and ends
     chosen = left.selectbox("Sweep", list(names), format_func=names.get, key="runs_sweep")
     if right.button("Open on the Sweep page", icon=":material/scatter_plot:", key="runs_open_sweep"):
-        st.session_state["sweep_shown"] = chosen
+        st.session_state["sweep_shown"] = st.session_state["sweep_shown_id"] = chosen
         st.switch_page("pages/sweep.py")
 
 

@@ -39,7 +39,8 @@ from ui import runs, state  # noqa: E402
 from ui.jobs import session_jobs  # noqa: E402
 
 SETTINGS = "sweep_settings"  # plain key: the last SweepConfig set up here (widget values are dropped off-page)
-SHOWN = "sweep_shown"  # plain key: the id of the sweep shown below the form
+SHOWN = "sweep_shown"  # the select box of the sweep shown below the form (Streamlit drops it on page changes)
+SHOWN_ID = "sweep_shown_id"  # plain key: that sweep's id, kept while another page is shown
 CLICKED = "sweep_clicked"  # the chart point whose click was last applied (a selection persists across reruns)
 CHOSEN = (
     "sweep_point_chosen"  # the point the user picked or clicked (else the page shows the one nearest equal weights)
@@ -161,7 +162,7 @@ def start(sweep: SweepConfig, frame) -> None:
         st.error("The sweep cannot start:\n\n" + "\n".join(f"- {p}" for p in exc.problems))
         return
     session_jobs().sweep = job
-    st.session_state[SHOWN] = job.sweep_id
+    st.session_state[SHOWN] = st.session_state[SHOWN_ID] = job.sweep_id
     st.rerun()
 
 
@@ -202,10 +203,13 @@ def front_chart(sweep: SweepConfig, table):
     )  # fmt: skip
 
 
-def sweep_label(row: dict) -> str:
+def sweep_label(row: dict, own: str | None = None) -> str:
+    """A sweep in the select box: two started in the same minute differ by their id's end, and this session's own
+    sweep says so."""
     when = datetime.fromtimestamp(row["created"]).strftime("%Y-%m-%d %H:%M") if row.get("created") else ""
     done = f"{row['points_done']}/{row['points']} points"
-    return f"{row['name']} · {row['status']} · {done} · {when}"
+    yours = " (this session's)" if row["id"] == own else ""
+    return f"{row['name']} · {row['status']} · {done} · {when} · {row['id'][-6:]}{yours}"
 
 
 def balanced(points, columns: list[str]) -> str | None:
@@ -279,8 +283,17 @@ def show(result: SweepResult) -> None:
         else f"{evaluated} of them have test metrics (see the notes on the chart)",
     )
     b.metric("On the Pareto front", int(points["pareto"].sum()) if len(points) else 0)
-    c.metric("References", len(references))
-    d.metric("Time", fmt.seconds(result.seconds))
+    running = result.status in ("running", "preparing")
+    roles = len(sweep.reference_roles())
+    c.metric("References", f"{len(references)} of {roles}" if len(references) < roles else len(references))
+    # Saved once when the training starts and again at its end: a sweep still running, or cut off by a server
+    # stop, has no time of its own yet.
+    d.metric("Time", fmt.seconds(result.seconds) if result.status in ("finished", "stopped", "failed") else "–")
+    if running:
+        st.info(
+            "This sweep is still training (started in another session or tab): these are the runs saved so far, "
+            "and the front and the references named below may change. Reload the page for more."
+        )
     if result.status in ("stopped", "interrupted", "failed"):
         message = result.message or f"the sweep is {result.status}"
         kept = " The points that finished are shown." if len(table) else ""
@@ -290,11 +303,12 @@ def show(result: SweepResult) -> None:
     for note in result.notes:
         st.caption(f"Note: {fmt.plain(note)}")
     if table.empty:
-        st.info("No point of this sweep finished.")
+        if not running:
+            st.info("No point of this sweep finished.")
         return
     for problem in undefined_objectives(table, sweep):
         st.warning(fmt.plain(problem))
-    if beating := references_beating_every_point(table, sweep):
+    if not running and (beating := references_beating_every_point(table, sweep)):
         plural = len(beating) > 1 or beating[0].endswith("models")
         lesson = (
             " Training these tasks together costs them here (negative transfer): no loss weighting makes up for it; "
@@ -428,11 +442,16 @@ if not saved:
     st.stop()
 st.divider()
 ids = [row["id"] for row in saved]
-labels = {row["id"]: sweep_label(row) for row in saved}
+own = holder.sweep.sweep_id if getattr(holder, "sweep", None) is not None else None
+labels = {row["id"]: sweep_label(row, own) for row in saved}
 if st.session_state.get(SHOWN) not in ids:
-    st.session_state[SHOWN] = ids[0]
+    # Back from another page: the sweep shown before (Streamlit dropped the box's key), else this session's own,
+    # else the newest (it fell back to the newest on the server, another session's, after every page change).
+    kept = st.session_state.get(SHOWN_ID)
+    st.session_state[SHOWN] = kept if kept in ids else own if own in ids else ids[0]
 state.current_label(SHOWN, labels)  # its status and points change as it runs and ends
 shown = st.selectbox("Sweep", ids, format_func=labels.get, key=SHOWN)
+st.session_state[SHOWN_ID] = shown
 if holder.sweeping and shown == holder.sweep.sweep_id:
     st.info("This sweep is running: its points appear above as they finish.")
     st.stop()

@@ -165,6 +165,29 @@ def test_the_sweep_select_box_gets_the_new_status_when_a_sweep_ends(home):
     assert box.set_value and " · stopped · 3/3 points · " in box.raw_value
 
 
+def test_the_sweep_picked_stays_shown_after_another_page_and_another_sessions_running_sweep_says_so(home):
+    # Back from Runs, the page showed the newest sweep on the server (another session's, drawn as if it were final:
+    # "Points 11 of 11 · Time 9.9 s"), and two sweeps of one minute had one label (an audit).
+    older = saved_sweep(home, points=2, references=())
+    newer = saved_sweep(home, points=2, references=())
+    at = open_app(PAGE)
+    box = at.selectbox(key="sweep_shown")
+    assert box.value == newer and len(set(box.proto.options)) == 2  # told apart by their ids' ends
+    assert box.proto.options[1].endswith(f" · {older[-6:]}")
+    box.set_value(older).run()
+    at.switch_page("pages/runs.py").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.selectbox(key="sweep_shown").value == older
+
+    info_path = home / "sweeps" / newer / "sweep.json"
+    info = json.loads(info_path.read_text(encoding="utf-8"))
+    info_path.write_text(json.dumps({**info, "status": "running", "pid": os.getpid()}), encoding="utf-8")
+    at.selectbox(key="sweep_shown").set_value(newer).run()
+    assert any(i.value.startswith("This sweep is still training (started in another session") for i in at.info)
+    assert {m.label: m.value for m in at.metric}["Time"] == "–"
+
+
 def test_choosing_a_point_opens_it_in_results(home):
     sweep_id = saved_sweep(home)
     at = open_app(PAGE)
