@@ -154,19 +154,29 @@ def metric_deltas(metrics: dict[str, dict], metric_by_task: dict[str, str]) -> p
     bars from 0 hide when runs differ in the third decimal)."""
     from mtlrec.metrics import higher_is_better
 
-    first = next(iter(metrics.values()), {})
+    bases = delta_bases(metrics, metric_by_task)
     rows = []
     for label, tasks in metrics.items():
         row = {"run": label}
         for task, metric in metric_by_task.items():
             value = (tasks or {}).get(task, {}).get(metric)
-            base = (first or {}).get(task, {}).get(metric)
+            base = (metrics[bases[task]] or {}).get(task, {}).get(metric) if bases.get(task) else None
             number = float(value) if isinstance(value, int | float) else math.nan
             arrow = "↑" if higher_is_better(metric) else "↓"
             row[f"{task} {metric} {arrow}"] = number
             row[f"Δ {task} {metric}"] = number - float(base) if isinstance(base, int | float) else math.nan
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def delta_bases(metrics: dict[str, dict], metric_by_task: dict[str, str]) -> dict[str, str | None]:
+    """Per task, the run its Δ is taken from: the first that has the task's chosen metric (the first run listed
+    may lack the task: every Δ of it was blank, so the runs that share it could not be compared)."""
+    return {
+        task: next((label for label, tasks in metrics.items() if isinstance((tasks or {}).get(task, {}).get(metric),
+                                                                            int | float)), None)
+        for task, metric in metric_by_task.items()
+    }  # fmt: skip
 
 
 def run_labels(rows: list[dict]) -> dict[str, str]:
@@ -188,13 +198,31 @@ def compare(selected: list[dict]) -> None:
     if len(loaded) < 2:
         st.info("Select at least two runs with test metrics to compare them side by side.")
         return
+    # A task is its name and type: a click made a regression task in one run is another task than a binary click
+    # (one selector had mixed AUC with RMSE, and the curves a regression's MSE with a log loss).
+    types: dict[str, set[str]] = {}
+    for run in loaded.values():
+        for task in run.config.tasks:
+            types.setdefault(task.name, set()).add(task.type)
+
+    def key(task: TaskSpec) -> str:
+        return task.name if len(types[task.name]) == 1 else f"{task.name} ({task.type})"
+
     tasks: dict[str, TaskSpec] = {}
     choices: dict[str, list[str]] = {}
-    for run in loaded.values():  # every metric any of the runs has (a run without a user column has no GAUC)
+    metrics: dict[str, dict] = {}
+    for label, run in loaded.items():  # every metric any of the runs has (a run without a user column has no GAUC)
+        metrics[label] = {}
         for task in run.config.tasks:
-            tasks.setdefault(task.name, task)
-            have = choices.setdefault(task.name, [])
-            have += [m for m in run.metrics["tasks"].get(task.name, {}) if m not in have]
+            tasks.setdefault(key(task), task)
+            own = metrics[label][key(task)] = run.metrics["tasks"].get(task.name, {})
+            have = choices.setdefault(key(task), [])
+            have += [m for m in own if m not in have]
+    if mixed := sorted(name for name, kinds in types.items() if len(kinds) > 1):
+        st.caption(
+            f"{', '.join(fmt.md(n) for n in mixed)}: binary in some runs and regression in others, so compared as "
+            "two tasks."
+        )
     shown = [r for r in selected if labels[r["id"]] in loaded]
     groups = data_groups([(r["summary"].get("data_key"), r["summary"].get("data") or "data in memory") for r in shown])
     if len(groups) > 1:
@@ -214,9 +242,9 @@ def compare(selected: list[dict]) -> None:
         main = MAIN_METRIC.get(tasks[name].type, "auc")
         index = options.index(main) if main in options else 0
         metric_by_task[name] = column.selectbox(fmt.md(name), options, index=index, key=f"runs_metric_{name}")
-    metrics = {label: run.metrics["tasks"] for label, run in loaded.items()}
     st.plotly_chart(charts.compare_metrics(metrics, metric_by_task), width="stretch")
     first, deltas = next(iter(metrics)), metric_deltas(metrics, metric_by_task)
+    other_bases = {t: b for t, b in delta_bases(metrics, metric_by_task).items() if b is not None and b != first}
     st.dataframe(
         deltas,
         hide_index=True,
@@ -225,24 +253,32 @@ def compare(selected: list[dict]) -> None:
             for c in deltas.columns[1:]
         },
     )
+    others = "".join(
+        f"; for {fmt.md(t)}, {fmt.md(b)}'s (the first run listed that has it)" for t, b in other_bases.items()
+    )
     st.caption(
-        f"Δ: each run's value minus the first selected run's ({fmt.md(first)}); ↑ higher is better, ↓ lower is "
+        f"Δ: each run's value minus the first run's listed ({fmt.md(first)}){others}; ↑ higher is better, ↓ lower is "
         "better. Differences in the third decimal can be noise: Results' *Compare with single-task* gives the noise "
         "of a gain on the test rows."
     )
 
     st.markdown("**Learning curves overlaid**")
-    histories = {label: run.history for label, run in loaded.items()}
     left, right = st.columns(2)
     task = left.selectbox("Task", list(tasks), key="runs_curve_task")
-    prefix = f"{task}/"
+    spec = tasks[task]
+    histories = {  # the runs whose task of this name has this type
+        label: run.history
+        for label, run in loaded.items()
+        if any(t.name == spec.name and t.type == spec.type for t in run.config.tasks)
+    }
+    prefix = f"{spec.name}/"
     curves = sorted({c.removeprefix(prefix) for h in histories.values() for c in h.columns if c.startswith(prefix)})
     if not curves:
         st.info(f"No run recorded learning curves for {fmt.md(task)}.")
         return
     default = curves.index("val_loss") if "val_loss" in curves else 0
     column = right.selectbox("Curve", curves, index=default, key="runs_curve_column", format_func=charts.words)
-    st.plotly_chart(charts.overlay_curves(histories, tasks[task], column), width="stretch")
+    st.plotly_chart(charts.overlay_curves(histories, spec, column), width="stretch")
 
 
 def rename(run_id: str) -> None:

@@ -461,3 +461,17 @@ def test_a_task_of_two_types_gets_a_column_per_type_and_names_keep_their_undersc
     select(at, "watch 1", "watch 2")
     labels = [d["label"] for d in figure(at, "Loss weights")["data"][0]["dimensions"]]
     assert labels == ["watch_time weight", "click AUC", "like AUC", "purchase AUC", "watch_time RMSE"]
+
+    # Compared, the two clicks are two tasks: one selector had mixed AUC with RMSE, and the curves overlaid a
+    # regression's MSE on a log loss (an audit).
+    select(at, "click as regression", "watch 1")
+    assert at.selectbox(key="runs_metric_click (regression)").value == "rmse"
+    assert at.selectbox(key="runs_metric_click (binary)").value == "auc"
+    assert any("click: binary in some runs and regression in others" in c.value for c in at.caption)
+    deltas = next(d.value for d in at.dataframe if "Δ like auc" in d.value.columns).set_index("run")
+    assert deltas.loc["click as regression", "click (regression) rmse ↓"] == pytest.approx(0.4)
+    # Δ from the first run listed that has the task: the regression click's run lacks the binary click
+    first_with = deltas["click (binary) auc ↑"].first_valid_index()
+    assert deltas.loc[first_with, "Δ click (binary) auc"] == 0.0
+    at.selectbox(key="runs_curve_task").set_value("click (regression)").run()
+    assert [t["name"] for t in figure(at, "by epoch")["data"]] == ["click as regression"]
