@@ -29,7 +29,7 @@ import pandas as pd
 
 from mtlrec.config import TaskSpec
 from mtlrec.errors import MtlrecError
-from mtlrec.schema import BLOCK_VALUES, binary_labels, text_in_numbers
+from mtlrec.schema import BLOCK_VALUES, TOO_LARGE, binary_labels, text_in_numbers
 from mtlrec.tokens import OTHER_TOKEN, list_text, split_tokens, token_separator
 
 MISSING = "<NA>"
@@ -106,7 +106,7 @@ def _truth_keys(vocab: list[str]) -> list[str]:
 
 def _numeric_values(series: pd.Series) -> np.ndarray:
     values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
-    values[~np.isfinite(values)] = np.nan
+    values[~(np.abs(values) <= TOO_LARGE)] = np.nan  # infinite, and too large to standardise: missing
     return values
 
 
@@ -123,7 +123,7 @@ def numeric_blocks(frame: pd.DataFrame, columns: list[str]) -> Iterator[tuple[sl
         plain = all(pd.api.types.is_numeric_dtype(d) and not pd.api.types.is_bool_dtype(d) for d in part.dtypes)
         if plain:
             values = part.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
-            values[~np.isfinite(values)] = np.nan
+            values[~(np.abs(values) <= TOO_LARGE)] = np.nan  # infinite, and too large to standardise: missing
         else:
             values = np.column_stack([_numeric_values(part.iloc[:, j]) for j in range(len(chunk))])
         yield slice(start, start + len(chunk)), values.reshape(len(frame), len(chunk))

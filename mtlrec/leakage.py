@@ -319,8 +319,10 @@ def _targets(rows: pd.DataFrame, tasks: list[TaskSpec]) -> list[tuple[TaskSpec, 
             if min((y == 1).sum(), (y == 0).sum()) < MIN_CLASS_ROWS:
                 continue
         else:
+            from mtlrec.schema import TOO_LARGE  # (mtlrec.schema imports this module)
+
             y = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
-            y[~np.isfinite(y)] = np.nan
+            y[~(np.abs(y) <= TOO_LARGE)] = np.nan  # inf, and 1e308 whose square overflows (validation refuses it)
             if np.isfinite(y).sum() < 2 * MIN_CLASS_ROWS or np.nanstd(y) == 0:
                 continue
         targets.append((task, y))

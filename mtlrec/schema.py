@@ -122,6 +122,9 @@ _REQUEST_KEYS = {
 # Numeric columns are read in blocks of at most this many values (32 MB of float64): a table may have thousands of
 # columns, and one conversion per block instead of per column keeps it fast; the cap keeps a tall table's copy small.
 BLOCK_VALUES = 1 << 22
+# Values beyond this are no measurement (a placeholder such as 1e308): their squares overflow float64 (above 1.3e154),
+# so a standard deviation over them is inf. A feature's are missing values; a label's are refused.
+TOO_LARGE = 1e150
 
 # Accepted spellings of a binary label, mapped to 0/1. Anything else in a binary label is a problem.
 # Also as spreadsheets write them in other languages (German Excel's WAHR/FALSCH, French VRAI/FAUX...).
@@ -1121,9 +1124,16 @@ def _label_problems(
             return [problem, _text_label_problem(present, where)]
         return [problem]
     if is_numeric(s):
-        inf = ~np.isfinite(s.to_numpy(dtype=float))
+        values = s.to_numpy(dtype=float)
+        inf = np.isinf(values)
         if inf.any():
             return [f"{where} (task) has infinite values in {_where(s, inf)}: fix or drop those rows"]
+        huge = np.abs(values) > TOO_LARGE
+        if huge.any():  # 1e308: the standard deviation overflowed, and the run "finished" with NaN metrics
+            return [
+                f"{where} (task) has values beyond ±{TOO_LARGE:g} in {_where(s, huge)}, too large to standardise (a "
+                f"placeholder?): fix or drop those rows ({how_to('drop', str(task.name), f'> {TOO_LARGE:g}')})"
+            ]
     if _text_values(s) and (task.type == "regression" or s.nunique() > 2):  # two words: _binary_problem recodes
         return [_text_label_problem(s, where)]
     if task.type == "binary":
@@ -1656,9 +1666,15 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
             chunk = plain[start : start + width]
             values = f[chunk].to_numpy(dtype=np.float64, na_value=np.nan).reshape(len(f), len(chunk))
             infinite, empty = np.isinf(values).sum(axis=0), ~np.isfinite(values).any(axis=0)
+            huge = (np.abs(np.nan_to_num(values, posinf=0.0, neginf=0.0)) > TOO_LARGE).sum(axis=0)
             for j, c in enumerate(chunk):
                 if infinite[j]:
                     notes.append(f"column '{c}': {int(infinite[j]):,} infinite values treated as missing")
+                if huge[j]:
+                    notes.append(
+                        f"column '{c}': {int(huge[j]):,} values beyond ±{TOO_LARGE:g} (too large to standardise: "
+                        "placeholders?) treated as missing"
+                    )
                 if empty[j]:
                     problems.append(f"column '{c}' is a numeric feature with no values at all: drop it")
         for role, c in (("user", d.user_col), ("item", d.item_col)):

@@ -470,3 +470,42 @@ def test_a_gzip_bomb_is_refused_before_it_fills_memory(big: dict[str, Path], mon
 def test_a_device_or_pipe_is_refused_instead_of_read_forever():
     with pytest.raises(MtlrecError, match="'/dev/zero' is not a regular file"):
         read_table("/dev/zero")
+
+
+def test_values_too_large_to_standardise_refuse_a_label_and_are_missing_in_a_feature():
+    # 1e308 (a placeholder): the standard deviation overflowed to inf, and the run "finished" with NaN RMSE, inf
+    # predictions and a feature silently zeroed, saying nothing but numpy's RuntimeWarnings (an audit).
+    import warnings
+
+    import numpy as np
+
+    from mtlrec.config import DataConfig, TaskSpec
+    from mtlrec.data import prepare
+    from mtlrec.errors import MtlrecError
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"user_id": rng.integers(0, 30, 400), "price": rng.uniform(1, 50, 400),
+                          "click": rng.integers(0, 2, 400), "watch_time": rng.exponential(20, 400)})  # fmt: skip
+    data = DataConfig(user_col="user_id", categorical=["user_id"], numeric=["price"])
+    config = ExperimentConfig(data=data, tasks=[TaskSpec("click"), TaskSpec("watch_time", type="regression")])
+    label = frame.assign(watch_time=frame["watch_time"].where(frame.index != 3, 1e308))
+    with pytest.raises(MtlrecError) as info:
+        validate(config, label)
+    assert info.value.problems == [
+        "column 'watch_time' (task) has values beyond ±1e+150 in 1 row (row 4, e.g. 1e+308), too large to "
+        "standardise (a placeholder?): fix or drop those rows (on Data: Fix the rows; CLI: `--drop 'watch_time > "
+        "1e+150'`)"
+    ]
+    feature = frame.assign(price=frame["price"].where(frame.index != 3, -1e308))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        prepared = prepare(config, feature)
+    mean, std = prepared.encoder.numeric_stats_["price"]
+    train = prepared.frame["price"].iloc[prepared.train_idx]
+    assert (train == -1e308).sum() == 1  # (seed 0: row 3 is a training row) fitted without it
+    assert mean == pytest.approx(train[train > -1e150].mean()) and std == pytest.approx(
+        train[train > -1e150].std(ddof=0)
+    )
+    assert "column 'price': 1 values beyond ±1e+150 (too large to standardise: placeholders?) treated as missing" in (
+        prepared.notes
+    )
