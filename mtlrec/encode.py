@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -386,7 +387,8 @@ class Encoder:
     def from_dict(cls, d: dict) -> Encoder:
         if d.get("version") not in (ENCODER_VERSION, ENCODER_VERSION + 1):
             raise MtlrecError(
-                f"encoder version {d.get('version')} is not supported (expected {ENCODER_VERSION} or {ENCODER_VERSION + 1})"
+                f"encoder.json: version {d.get('version')} is not supported (expected {ENCODER_VERSION} or "
+                f"{ENCODER_VERSION + 1}): train the run again from its config.json"
             )
         enc = cls(
             d["categorical"],
@@ -406,7 +408,31 @@ class Encoder:
         enc.numeric_stats_ = {k: tuple(v) for k, v in d["numeric_stats"].items()}
         enc.missing_indicators_ = list(d["missing_indicators"])
         enc.target_stats_ = {k: tuple(v) for k, v in d["target_stats"].items()}
+        if problems := enc._loaded_problems():
+            raise MtlrecError(f"encoder.json is damaged: {'; '.join(problems)}")
         return enc
+
+    def _loaded_problems(self) -> list[str]:
+        """What makes a loaded encoder unable to encode (an edited or damaged encoder.json): the vocabularies of its
+        columns, unique; statistics that are two finite numbers; a regression task's statistics."""
+
+        def pair(v) -> bool:
+            return (
+                isinstance(v, tuple)
+                and len(v) == 2
+                and all(isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) for x in v)
+                and v[1] > 0
+            )
+
+        problems = [f"no vocabulary for column '{c}'" for c in self.categorical if c not in self.vocab_]
+        problems += [
+            f"column '{c}' has repeated vocabulary entries" for c, v in self.vocab_.items() if len(set(v)) < len(v)
+        ]
+        problems += [f"numeric_stats of '{c}' are not a mean and a deviation" for c in self.numeric
+                     if not pair(self.numeric_stats_.get(c))]  # fmt: skip
+        problems += [f"target_stats of task '{t.name}' are not a mean and a deviation" for t in self.tasks
+                     if t.type == "regression" and not pair(self.target_stats_.get(t.name))]  # fmt: skip
+        return problems
 
     def save(self, path: str | Path) -> None:
         from mtlrec.runs import atomic_write_text

@@ -238,6 +238,14 @@ class LoadedRun:
             encoder = Encoder.load(self.folder / "encoder.json")
         except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:  # any shape of damage
             raise MtlrecError(f"run '{self.run_id}': encoder.json is damaged ({type(exc).__name__}: {exc})") from None
+        except MtlrecError as exc:
+            raise MtlrecError(f"run '{self.run_id}': {exc.message}") from None
+        ours = [(t.name, t.type) for t in self.config.tasks]
+        if [(t.name, t.type) for t in encoder.tasks] != ours:  # a regression task without statistics scored 0.0
+            raise MtlrecError(
+                f"run '{self.run_id}': encoder.json is not this run's (its tasks differ from config.json's): train "
+                f"the run again from its config.json"
+            )
         from mtlrec.train import scratch
 
         # The initial weights (overwritten below) are drawn without moving a training run's random stream.
@@ -277,6 +285,10 @@ def read_run_folder(folder: Path, run_id: str | None = None) -> LoadedRun:
         history = pd.read_csv(history_path) if exists else pd.DataFrame()
     except (OSError, ValueError, MtlrecError) as exc:
         raise MtlrecError(f"run '{run_id}' is damaged or incomplete ({exc})") from None
+    from mtlrec.transfer import _metrics_problems  # (mtlrec.transfer imports this module)
+
+    if problems := _metrics_problems(metrics, config):  # valid JSON of another shape: pages and the CLI read it
+        raise MtlrecError(f"run '{run_id}' is damaged: {'; '.join(problems)}")
     return LoadedRun(run_id, folder, config, metrics, history)
 
 

@@ -153,6 +153,37 @@ def test_recommend_says_a_run_folder_is_missing_or_is_a_file_not_that_a_run_is_d
     assert "metrics.json is a file, not a run folder" in capsys.readouterr().err
 
 
+def _edit_json(path: Path, change) -> None:
+    value = json.loads(path.read_text())
+    path.write_text(json.dumps(change(value)))
+
+
+@pytest.mark.parametrize(
+    ("file", "change", "said"),
+    [
+        ("metrics.json", lambda m: None, "metrics.json is not a JSON object"),
+        ("metrics.json", lambda m: {**m, "data_files": "x"}, "'data_files' is not a list of {path, bytes, sha256}"),
+        ("encoder.json", lambda e: {**e, "numeric_stats": {k: ["x", 1] for k in e["numeric_stats"]}},
+         "encoder.json is damaged: numeric_stats of"),
+        ("encoder.json", lambda e: {**e, "vocab": {k: v + v[:1] for k, v in e["vocab"].items()}},
+         "has repeated vocabulary entries"),
+        ("encoder.json", lambda e: {**e, "tasks": e["tasks"][:-1]}, "encoder.json is not this run's"),
+        ("encoder.json", lambda e: {**e, "version": None}, "encoder.json: version None is not supported"),
+    ],
+)  # fmt: skip
+def test_recommend_on_run_files_of_the_wrong_shape_says_which_file_is_damaged(sample_run, tmp_path, capsys, file,
+                                                                              change, said):  # fmt: skip
+    # Valid JSON of another shape gave tracebacks (metrics null, data_files text, a text statistic, a repeated
+    # vocabulary entry), or silently wrong scores (an encoder without the regression task: every value 0.0) (audit).
+    copy = tmp_path / "copy"
+    shutil.copytree(sample_run[1], copy)
+    _edit_json(copy / file, change)
+    user = pd.read_csv(copy / "predictions.csv")["user_id"].iloc[0]
+    assert main(["recommend", "--run", str(copy), "--user", str(user), "--k", "3"]) == 2
+    err = capsys.readouterr().err
+    assert said in err and "run 'copy'" in err and "Traceback" not in err
+
+
 def test_recommend_and_train_config_take_a_run_folder_copied_without_its_history(sample_run, tmp_path, capsys):
     # history.csv holds the curves only: a folder copied without it was "damaged or incomplete" and could not
     # recommend; `train --config FOLDER` said the existing folder did not exist.

@@ -244,7 +244,7 @@ def test_save_and_load_give_identical_transforms(encoder, train, tmp_path):
 def test_from_dict_rejects_another_encoder_version(encoder):
     document = dict(encoder.to_dict(), version=99)
 
-    with pytest.raises(MtlrecError, match="encoder version 99 is not supported"):
+    with pytest.raises(MtlrecError, match="encoder.json: version 99 is not supported"):
         Encoder.from_dict(document)
 
 
