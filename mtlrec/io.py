@@ -1515,7 +1515,8 @@ def _name_columns(text: str, delimiter: str, names: list[str], name: str, shown:
     plain = line.count(delimiter) + 1 if delimiter != "," else fields
     written = line.replace("\t", "::") if shown == repr("::") else line  # '::' stood for by tabs while read
     if len(names) not in (fields, plain):
-        lines, heads = _group_lines(text, delimiter, fields) if fields < len(names) else ([], [])
+        groups = fields < len(names) and _has_fields(text, delimiter, len(names))  # rows of the names' width too
+        lines, heads = _group_lines(text, delimiter, fields) if groups else ([], [])
         if len(lines) > 1:  # Netflix's '1:' above rows of as many fields as names were given: the groups said
             raise _groups_error(name, delimiter, fields, len(names), lines, heads, names)
         raise MtlrecError(
@@ -1533,6 +1534,16 @@ def _name_columns(text: str, delimiter: str, names: list[str], name: str, shown:
     header = io.StringIO()
     csv.writer(header, delimiter=delimiter, lineterminator="\n").writerow([n.strip() for n in names])
     return header.getvalue() + text
+
+
+def _has_fields(text: str, delimiter: str, fields: int) -> bool:
+    """Whether some line of the text has `fields` fields (more names than a file's fields were said to be
+    Netflix-style group lines when no row had as many)."""
+    other = f"[^\n{re.escape(delimiter)}]*"
+    return (
+        re.search(rf"^{other}(?:{re.escape(delimiter)}{other}){{{max(fields - 1, 0)}}}\r?$", text, re.MULTILINE)
+        is not None
+    )
 
 
 def _names_above_numbers(frame: pd.DataFrame) -> list[str]:

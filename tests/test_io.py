@@ -2053,3 +2053,10 @@ def test_a_trailing_delimiter_on_some_rows_only_is_counted_not_said_of_every_row
     table = read_table(("user\titem\tclick\tn\tk\n" + "\n".join(rows) + "\n").encode(), "t.tsv")
     assert table.frame.shape == (30, 5) and table.frame["k"].tolist() == [i % 3 for i in range(30)]
     assert "10 of the 30 rows end with a delimiter: the empty last field was left out" in table.notes
+
+
+def test_more_names_than_fields_is_said_so_not_taken_for_netflix_group_lines():
+    # 4 names for rows of 3 fields: "lines of 3 fields stand between rows of 4 fields ... as Netflix's '1:'" when
+    # no row had 4 fields (CLI and the Data page's Name the columns; audit)
+    message = error_for_names(b"1,2,3\n4,5,6\n7,8,9\n", "t.csv", ["a", "b", "c", "d"]).message
+    assert message.startswith("t.csv: 4 column names were given (a, b, c, d) but the rows have 3 fields")
