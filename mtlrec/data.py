@@ -372,6 +372,34 @@ def _set_aside_by(capped: bool, cap: int, rare: bool, min_count: int) -> str:
     return " or ".join(rules)
 
 
+UNSEEN_TEST_SHARE = 0.5  # of a test file's rows holding a category never seen in training, from which a note says so
+
+
+def _unseen_test_values(config: ExperimentConfig, encoder: Encoder, test_frame: pd.DataFrame) -> list[str]:
+    """A note for each categorical column most of whose test-file values training never saw: ids written another
+    way in the test export (85 for u85) make every metric a cold-start one, and nothing said so. The user column
+    under the user split is unseen by design."""
+    notes = []
+    for c in encoder.categorical:
+        if c not in test_frame.columns or (c == config.data.user_col and config.split.method == "user"):
+            continue
+        values = test_frame[c]
+        present = values.notna().to_numpy()
+        if not present.any():
+            continue
+        unseen = (encoder.codes(c, values) == 0) & present
+        share = unseen.sum() / present.sum()
+        if share >= UNSEEN_TEST_SHARE:
+            seen = ", ".join(show_value(v) for v in encoder.vocab_[c][:2])
+            notes.append(
+                f"column '{c}': {share:.0%} of the test file's rows hold values training never saw (e.g. "
+                f"{show_value(values[unseen].iloc[0])}; training's are like {seen}): they are scored with the "
+                "unknown-value embedding, so the metrics are cold-start ones; check that both files write the values "
+                "the same way"
+            )
+    return notes
+
+
 def _check_inputs_fit(encoder: Encoder, rows: int) -> None:
     """MtlrecError before encoding when the dense numeric inputs (float32, about twice while built) would not fit
     in the memory free now: 20,000 tokens of a tag column on 50,000 rows took 8.2 GB, or ended in a bare
@@ -497,6 +525,8 @@ def prepare(
                 + ("; raise max_tokens (CLI: --max-tokens) to give more tokens an input of their own" if capped else "")
             )
     _check_inputs_fit(encoder, len(frame) + len(test_frame))
+    if given_test:
+        notes += _unseen_test_values(config, encoder, test_frame)
     prepared = Prepared(
         config=config,
         frame=frame,

@@ -476,3 +476,18 @@ def test_a_frame_of_pandas_pyarrow_backend_is_read_as_the_same_parquet_file_read
     np.testing.assert_array_equal(mine.train.categorical, theirs.train.categorical)
     np.testing.assert_allclose(mine.train.numeric, theirs.train.numeric)
     np.testing.assert_allclose(mine.test.labels, theirs.test.labels)
+
+
+def test_a_test_file_whose_ids_training_never_saw_is_said_to_give_cold_start_metrics():
+    # ids written 85 in the test export and u85 in the training file: every test user took the unknown-value
+    # embedding and the metrics came with no word (audit)
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"user_id": [f"u{u}" for u in rng.integers(0, 40, 600)], "item_id": rng.integers(0, 30, 600),
+                          "click": rng.integers(0, 2, 600)})  # fmt: skip
+    test = frame.iloc[:200].assign(user_id=lambda f: f["user_id"].str[1:].astype(int))
+    data = DataConfig(user_col="user_id", item_col="item_id", categorical=["user_id", "item_id"])
+    config = ExperimentConfig(data=data, tasks=[TaskSpec("click")])
+    notes = prepare(config, frame, test).notes
+    [note] = [n for n in notes if "never saw" in n]
+    assert note.startswith("column 'user_id': 100% of the test file's rows hold values training never saw (e.g. ")
+    assert not any("column 'item_id'" in n and "never saw" in n for n in notes)  # its items are training's
