@@ -1782,6 +1782,12 @@ def _split_problems(config: ExperimentConfig, frame: pd.DataFrame, test_frame: p
     val_rows = int(train_rows * s.val_frac)
     train_rows -= val_rows
     problems = []
+    if test_frame is not None and test_rows < MIN_EVAL_ROWS:  # no fraction of the training file changes it
+        problems.append(
+            f"test file: it has {test_rows:,} row{'s' if test_rows != 1 else ''}, and at least {MIN_EVAL_ROWS} are "
+            "needed to measure anything: add rows to it, or leave it out and split the training file"
+        )
+        test_rows = MIN_EVAL_ROWS  # said: the training file's own parts are judged below
     if train_rows < MIN_TRAIN_ROWS or val_rows < MIN_EVAL_ROWS or test_rows < MIN_EVAL_ROWS:
         problems.append(
             f"too few rows for the split: {n:,} rows give {max(train_rows, 0):,} train / {val_rows:,} validation / "

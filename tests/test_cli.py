@@ -1126,3 +1126,16 @@ def test_a_refused_training_says_what_the_fixes_did_first(small_file, tmp_path, 
     assert main(args) == 2
     err = capsys.readouterr().err
     assert "note: log.csv: fix 1: dropped" in err and err.index("note: log.csv: fix 1") < err.index("error:")
+
+
+def test_a_test_file_of_one_row_is_named_not_the_training_file(small_file, tmp_path, capsys):
+    # "base.csv: too few rows for the split ... change the test and validation fractions": the wrong file, and
+    # advice that cannot help (audit)
+    one = tmp_path / "one_row.csv"
+    pd.read_csv(small_file).head(1).to_csv(one, index=False)
+    code = main(["train", str(small_file), "--test-data", str(one), "--size", "tiny", "--epochs", "1",
+                 "--out", str(tmp_path / "run")])  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "error: one_row.csv: it has 1 row, and at least 2 are needed to measure anything" in err
+    assert "fractions" not in err
