@@ -832,6 +832,10 @@ def _as_times(series: pd.Series, value: str) -> tuple[pd.Series, float]:
     day_first = _day_first_of(series)
     stamp = _stamp(value, day_first)
     seconds = _column_seconds(series, day_first)
+    if stamp is None and seconds is not None:  # 2023-13-45: shaped as a date, no day of the calendar
+        raise MtlrecError(
+            f"{_shown(value)} is no valid date (no such month or day): write a date of the calendar, e.g. 2024-05-01"
+        )
     if stamp is None or seconds is None:
         raise MtlrecError(
             f"{_shown(value)} is a date, but the column does not hold times (dates, or epoch seconds or milliseconds)"

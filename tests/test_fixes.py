@@ -577,6 +577,10 @@ def test_a_date_against_numbers_that_are_not_times_or_text_that_is_not_dates_is_
     with pytest.raises(MtlrecError, match="the column holds text, which has no order"):
         apply_fixes(frame, [parse_fix("drop", "city > Lyon")])
     assert len(apply_fixes(frame, [parse_fix("drop", "city == 2024-06-01")])[0]) == 2  # == on text: as text
+    # A date of no calendar against a column of times: the date is wrong, not the column (it said the column)
+    times = pd.DataFrame({"timestamp": [1_700_000_000, 1_700_086_400, 1_700_172_800]})
+    with pytest.raises(MtlrecError, match=r"'2023-13-45' is no valid date \(no such month or day\)"):
+        apply_fixes(times, [parse_fix("drop", "timestamp < 2023-13-45")])
 
 
 def test_a_condition_that_matches_no_row_says_so_with_the_columns_values():
