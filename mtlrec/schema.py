@@ -1099,6 +1099,8 @@ def _label_problems(
     where = f"{source}column '{task.name}'"
     numeric = pd.to_numeric(s, errors="coerce") if not is_numeric(s) else s
     missing = s.isna().to_numpy()
+    if missing.all():  # "drop those rows" would drop every row
+        return [f"{where} (task) has no values at all (every row is missing): leave it out of the tasks"]
     if missing.any():
         explained = _missing_explained(frame, task.name, missing)
         if explained is not None:

@@ -1616,3 +1616,16 @@ def test_true_and_false_as_spreadsheets_write_them_in_other_languages_are_binary
     proposal = infer_schema(frame)
     assert [(t.name, t.type) for t in proposal.tasks] == [("purchased", "binary")]
     np.testing.assert_array_equal(binary_labels(frame["purchased"]), flags.astype(float))
+
+
+def test_a_label_with_no_values_at_all_is_told_to_be_left_out_not_to_drop_its_missing_rows():
+    # "--drop 'like missing'" would have dropped every row (audit)
+    frame = pd.DataFrame({"user_id": np.arange(300) % 20, "click": np.arange(300) % 2, "like": np.nan})
+    config = ExperimentConfig(data=DataConfig(user_col="user_id", categorical=["user_id"]),
+                              tasks=[TaskSpec("click"), TaskSpec("like", type="regression")])  # fmt: skip
+    with pytest.raises(MtlrecError) as info:
+        validate(config, frame)
+    assert "column 'like' (task) has no values at all (every row is missing): leave it out of the tasks" in (
+        info.value.problems
+    )
+    assert not any("--drop" in p for p in info.value.problems)
