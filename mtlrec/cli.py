@@ -348,6 +348,11 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
         _point_at_data(config, args)
         if args.names is not None:  # files of another layout than the run's (or the run's file, now named)
             config.data.names = _column_names(args)
+        if not isinstance(config.data.fixes, list):  # "drop price" as text: one problem per character
+            raise MtlrecError(
+                f"config: data.fixes must be a list of fixes (JSON objects), got {config.data.fixes!r:.60}",
+                source=Path(args.config).name,
+            )
         config.data.fixes = appended(
             list(config.data.fixes), fixes
         )  # more fixes: after the saved ones, before negatives

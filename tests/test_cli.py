@@ -1139,3 +1139,13 @@ def test_a_test_file_of_one_row_is_named_not_the_training_file(small_file, tmp_p
     err = capsys.readouterr().err
     assert "error: one_row.csv: it has 1 row, and at least 2 are needed to measure anything" in err
     assert "fractions" not in err
+
+
+def test_a_config_whose_fixes_are_text_is_one_problem_not_one_per_character(sample_run, tmp_path, capsys):
+    config = json.loads((sample_run[1] / "config.json").read_text())
+    config["data"]["fixes"] = "drop price"
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    assert main(["train", "--config", str(path), "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "data.fixes must be a list of fixes (JSON objects), got 'drop price'" in err and "fix 2" not in err
