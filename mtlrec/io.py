@@ -102,6 +102,12 @@ def read_table(
     names the columns of a CSV file without a header line (MovieLens' ratings.dat, Last.fm's listens): its first
     line is then data.
     """
+    if not isinstance(source, str | Path | bytes | bytearray) and not hasattr(source, "read"):
+        what = type(source).__name__
+        also = (
+            ": a DataFrame needs no reading (pass it to infer_schema or run_experiment)" if what == "DataFrame" else ""
+        )
+        raise MtlrecError(f"expected a file's path, bytes or a binary file object, got {what}{also}")
     if isinstance(source, str) and source.startswith("sample:"):
         from mtlrec.sample import sample_path
 

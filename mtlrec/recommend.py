@@ -27,7 +27,7 @@ from mtlrec.config import ExperimentConfig, RecommendColumns, TaskSpec, free_nam
 from mtlrec.encode import Encoded, Encoder
 from mtlrec.errors import MtlrecError
 from mtlrec.fixes import apply_fixes
-from mtlrec.schema import _parts, epoch_units, negative_feedback, parse_time
+from mtlrec.schema import _parts, check_frame, epoch_units, negative_feedback, parse_time
 from mtlrec.tokens import canonical, lists_as_text
 from mtlrec.train import predict_raw, resolve_device
 
@@ -285,6 +285,7 @@ class Recommender:
         d = config.data
         if not d.user_col or not d.item_col:
             raise MtlrecError("recommendations need a user column and an item column: set both in the schema")
+        check_frame(frame, "the rows")  # None, a dict: said, not an AttributeError
         # The rows the run was trained on: its fixes (dropped rows are no history), unless the frame holds them.
         frame = apply_fixes(frame, d.fixes, source=Path(d.path).name if d.path else None)[0]
         for fix in d.fixes:  # sampled negatives (mtlrec.negatives) are no history: the real rows hold 1

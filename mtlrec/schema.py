@@ -1595,6 +1595,9 @@ def negatives_problems(config: ExperimentConfig) -> list[str]:
 def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataFrame | None = None) -> list[str]:
     """Check the config against the data; return notes (decisions taken) or raise MtlrecError listing problems."""
     problems: list[str] = []
+    wrong_types = config.type_problems()[0]
+    if wrong_types:  # a config built in Python: the checks below would read its fields (AttributeError on a dict)
+        raise MtlrecError(wrong_types, source="config")
     try:
         config.check()
     except MtlrecError as exc:

@@ -509,3 +509,24 @@ def test_values_too_large_to_standardise_refuse_a_label_and_are_missing_in_a_fea
     assert "column 'price': 1 values beyond ±1e+150 (too large to standardise: placeholders?) treated as missing" in (
         prepared.notes
     )
+
+
+def test_library_calls_with_wrong_kinds_of_arguments_say_so_without_an_attribute_error(tmp_path):
+    # run_experiment with a task given as a dict, load_table(None) or of a DataFrame: AttributeError (an audit)
+    from mtlrec.config import TaskSpec
+    from mtlrec.experiment import run_experiment
+    from mtlrec.io import load_table
+
+    frame = pd.DataFrame({"user_id": [i % 7 for i in range(200)], "click": [i % 2 for i in range(200)]})
+    proposal = propose_schema(frame)
+    config = ExperimentConfig(data=proposal.data, tasks=[{"name": "click", "type": "binary"}])
+    with pytest.raises(MtlrecError, match="must be a TaskSpec"):
+        run_experiment(config, frame)
+    config = ExperimentConfig(data=proposal.data, tasks=[TaskSpec("click")])
+    config.split = None
+    with pytest.raises(MtlrecError, match="'split' must be a SplitConfig"):
+        validate(config, frame)
+    with pytest.raises(MtlrecError, match="got NoneType"):
+        load_table(None)
+    with pytest.raises(MtlrecError, match="a DataFrame needs no reading"):
+        load_table(frame)
