@@ -638,6 +638,31 @@ def _apply_overrides(config: ExperimentConfig, args: argparse.Namespace) -> None
     ):
         if value is not None:
             setattr(target, attr, value)
+    for note in _ignored_flags(config, args):
+        print(f"note: {note}", file=sys.stderr)
+
+
+MODEL_NAMES = {"mmoe": "MMoE", "ple": "PLE", "esmm": "ESMM"}
+# Flags that only some models read: (flag, argument, the model kinds that read it)
+MODEL_FLAGS = (
+    ("--experts", "experts", ("mmoe", "ple")),
+    ("--task-experts", "task_experts", ("ple",)),
+    ("--levels", "levels", ("ple",)),
+    ("--funnel", "funnel", ("esmm",)),
+)
+
+
+def _ignored_flags(config: ExperimentConfig, args: argparse.Namespace) -> list[str]:
+    """The flags given that this run does not read: a model's own settings for another model, --test-frac beside a
+    test file (they were saved and ignored without a word)."""
+    notes = [
+        f"{flag} is for {' and '.join(MODEL_NAMES[k] for k in kinds)} only: the {config.model.kind} model ignores it"
+        for flag, attr, kinds in MODEL_FLAGS
+        if getattr(args, attr, None) is not None and config.model.kind not in kinds
+    ]
+    if getattr(args, "test_frac", None) is not None and config.data.test_path:
+        notes.append("--test-frac is not used: the test rows are the test file's (--val-frac still carves validation)")
+    return notes
 
 
 SWEEP_FILES = ("sweep.csv", "pareto.html")

@@ -1149,3 +1149,15 @@ def test_a_config_whose_fixes_are_text_is_one_problem_not_one_per_character(samp
     assert main(["train", "--config", str(path), "--out", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
     assert "data.fixes must be a list of fixes (JSON objects), got 'drop price'" in err and "fix 2" not in err
+
+
+def test_flags_the_run_does_not_read_are_said_to_be_ignored(small_file, tmp_path, capsys):
+    # --experts with shared-bottom, --funnel without ESMM, --test-frac beside a test file: saved, unused, unsaid
+    code = main(["train", str(small_file), "--test-data", str(small_file), "--experts", "3", "--funnel",
+                 "purchase=click", "--test-frac", "0.3", "--size", "tiny", "--epochs", "1", "--quiet",
+                 "--out", str(tmp_path / "run")])  # fmt: skip
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "note: --experts is for MMoE and PLE only: the shared_bottom model ignores it" in err
+    assert "note: --funnel is for ESMM only: the shared_bottom model ignores it" in err
+    assert "note: --test-frac is not used: the test rows are the test file's" in err
