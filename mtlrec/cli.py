@@ -517,7 +517,7 @@ def _apply_schema_flags(
     if weights is not None:
         if len(weights) != len(config.tasks):
             raise MtlrecError(
-                f"--weights has {len(weights)} values for {len(config.tasks)} tasks "
+                f"--weights has {len(weights)} value{'s' if len(weights) != 1 else ''} for {len(config.tasks)} tasks "
                 f"({', '.join(config.task_names)}): give one per task, in that order"
             )
         for task, w in zip(config.tasks, weights, strict=True):
@@ -987,7 +987,8 @@ def _sweep_metrics(text: str | None, tasks: list[str]) -> dict[str, str]:
             raise MtlrecError(f"--metrics names {', '.join(unknown)}, which is not a swept task ({', '.join(tasks)})")
         return {name.strip(): metric.strip() for name, metric in pairs.items()}
     if len(items) != len(tasks):
-        raise MtlrecError(f"--metrics has {len(items)} values for {len(tasks)} tasks: give one per task or task=metric")
+        given = f"{len(items)} value{'s' if len(items) != 1 else ''}"
+        raise MtlrecError(f"--metrics has {given} for {len(tasks)} tasks: give one per task or task=metric")
     return dict(zip(tasks, items, strict=True))
 
 
@@ -1139,10 +1140,14 @@ def _exit_code(status: str, stop) -> int:
 
 def _match_user(column, text: str):
     """The user id as stored in the data (ids typed on a command line are text; the column may hold numbers)."""
-    for value in column.drop_duplicates():
-        if str(value) == text:
-            return value
-    raise MtlrecError(f"user '{text}' is not in column '{column.name}'")
+    values = column.drop_duplicates()
+    for wanted in (text, text.strip()):  # ' u1 ' pasted with spaces: the data's values are read stripped
+        for value in values:
+            if str(value) == wanted:
+                return value
+    other_case = [v for v in values if str(v).lower() == text.strip().lower()][:1]
+    meant = f" (did you mean '{other_case[0]}'?)" if other_case else ""
+    raise MtlrecError(f"user '{text}' is not in column '{column.name}'{meant}")
 
 
 COMMANDS = {

@@ -1636,6 +1636,11 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
     problems += negatives_problems(config)
     if not isinstance(d.max_tokens, bool) and isinstance(d.max_tokens, int) and d.max_tokens < 1:
         problems.append(f"max_tokens is {d.max_tokens}: keep at least 1 token per multi-valued column")
+    if not isinstance(d.max_vocab, bool) and isinstance(d.max_vocab, int) and d.max_vocab < 1:
+        problems.append(f"max_vocab is {d.max_vocab}: keep at least 1 value per categorical column (every id shared "
+                        "the unknown-value embedding)")  # fmt: skip
+    if not isinstance(d.min_count, bool) and isinstance(d.min_count, int) and d.min_count < 1:
+        problems.append(f"min_count is {d.min_count}: a value is kept when seen at least this often, so 1 or more")
     frames = [("", frame)] + ([("test file: ", test_frame)] if test_frame is not None else [])
     for prefix, f in frames:
         if f.columns.duplicated().any():

@@ -1161,3 +1161,11 @@ def test_flags_the_run_does_not_read_are_said_to_be_ignored(small_file, tmp_path
     assert "note: --experts is for MMoE and PLE only: the shared_bottom model ignores it" in err
     assert "note: --funnel is for ESMM only: the shared_bottom model ignores it" in err
     assert "note: --test-frac is not used: the test rows are the test file's" in err
+
+
+def test_a_user_typed_with_spaces_is_found_and_one_in_another_case_is_suggested(sample_run, capsys):
+    user = str(pd.read_csv(sample_run[1] / "predictions.csv")["user_id"].iloc[0])
+    assert main(["recommend", "--run", str(sample_run[1]), "--user", f" {user} ", "--k", "2"]) == 0
+    capsys.readouterr()
+    assert main(["recommend", "--run", str(sample_run[1]), "--user", user.upper(), "--k", "2"]) == 2
+    assert f"(did you mean '{user}'?)" in capsys.readouterr().err

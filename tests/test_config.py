@@ -350,3 +350,21 @@ def test_check_refuses_one_column_as_both_user_and_item():
     assert problems_of(config) == [
         f"column '{config.data.user_col}' is both the user and the item column: choose two different columns"
     ]
+
+
+@pytest.mark.parametrize(("field", "value", "said"), [("max_vocab", 0, "max_vocab is 0: keep at least 1 value"),
+                                                      ("min_count", -1, "min_count is -1: a value is kept when")])  # fmt: skip
+def test_a_vocabulary_cap_or_minimum_count_below_1_is_refused(field, value, said):
+    # max_vocab 0 put every id on the unknown-value embedding with a note only; min_count -1 passed (audit)
+    import pandas as pd
+
+    from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec
+    from mtlrec.errors import MtlrecError
+    from mtlrec.schema import validate
+
+    frame = pd.DataFrame({"user_id": [i % 9 for i in range(200)], "click": [i % 2 for i in range(200)]})
+    config = ExperimentConfig(data=DataConfig(user_col="user_id", categorical=["user_id"]), tasks=[TaskSpec("click")])
+    setattr(config.data, field, value)
+    with pytest.raises(MtlrecError) as info:
+        validate(config, frame)
+    assert any(p.startswith(said) for p in info.value.problems)
