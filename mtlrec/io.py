@@ -765,15 +765,27 @@ def _strip_values(frame: pd.DataFrame, text: str | None = None) -> list[str]:
 _NAME_BREAKS = re.compile(r"[\t\n\r\v\f]+")
 
 
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]+")  # zero-width spaces and joiners, word joiner, BOM
+
+
 def _one_line_names(frame: pd.DataFrame, name: str) -> list[str]:
     """Line breaks and tabs in column names as spaces ("dev\\nice", quoted in a CSV header, printed on two lines in
-    the CLI's output and in messages), with a note."""
+    the CLI's output and in messages), and invisible characters (a zero-width space pasted after 'click') left out,
+    with a note: 'click\u200b' was not 'click', and the messages showed two names that looked the same."""
+    notes = []
+    hidden = [c for c in frame.columns if _INVISIBLE.search(c)]
+    if hidden:
+        frame.columns = [_INVISIBLE.sub("", c) if c in hidden else c for c in frame.columns]
+        _check_names(list(frame.columns), name)
+        notes.append(
+            f"invisible characters (zero-width spaces) left out of column names: {fmt.listing(hidden, 5, ascii)}"
+        )
     broken = [c for c in frame.columns if _NAME_BREAKS.search(c)]
     if not broken:
-        return []
+        return notes
     frame.columns = [_NAME_BREAKS.sub(" ", c).strip() if c in broken else c for c in frame.columns]
     _check_names(list(frame.columns), name)
-    return [f"line breaks and tabs in column names replaced by spaces: {fmt.listing(broken, 5, repr)}"]
+    return [*notes, f"line breaks and tabs in column names replaced by spaces: {fmt.listing(broken, 5, repr)}"]
 
 
 def _edges_unplain(arrow) -> bool:
@@ -1625,6 +1637,7 @@ def _read_rows(
     notes += _read_missing_markers(frame, decimal_comma=delimiter != ",")
     notes += _read_units(frame, decimal_comma=delimiter != ",")
     notes += _read_out_of(frame)
+    notes += _read_minus_signs(frame)
     # Last: the readers above read columns again by their place in the file, which leaving one out would shift (a
     # code column took the values of the column after it).
     frame = _drop_unnamed_empty(frame, header, name, notes)
@@ -2492,6 +2505,35 @@ def _read_units(frame: pd.DataFrame, decimal_comma: bool = False) -> list[str]:
         (sign,) = signs
         what = "percent sign" if sign == "%" else f"currency sign '{sign}'"
         notes.append(f"column '{column}': read as numbers without the {what}{also}")
+    return notes
+
+
+_MINUS_SIGN = "\u2212"  # '−', as typesetting and some locales' spreadsheets write a negative number
+_SIGNED_NUMBER = re.compile(r"[-+\u2212]?(\d+(\.\d*)?|\.\d+)([eE][-+\u2212]?\d+)?")
+
+
+def _read_minus_signs(frame: pd.DataFrame) -> list[str]:
+    """Text columns of numbers some of which are written with the minus sign '−' (U+2212) instead of '-': the
+    numbers, with a note. They were text: a price column was ignored as "free text", or refused as a numeric feature
+    with '−5.5' shown as its text (which looks like a number)."""
+
+    def plausible(value: str) -> bool:
+        return _SIGNED_NUMBER.fullmatch(value) is not None
+
+    notes = []
+    for column, text, marker in _text_columns(frame, plausible):
+        written = text[~marker].dropna()
+        signed = written.str.contains(_MINUS_SIGN, regex=False)
+        if written.empty or not signed.any() or not written.str.fullmatch(_SIGNED_NUMBER.pattern).all():
+            continue
+        numbers = pd.to_numeric(written.str.replace(_MINUS_SIGN, "-", regex=False), errors="coerce")
+        if numbers.isna().any():
+            continue
+        also = _put_numbers(frame, column, written.index, numbers.to_numpy(dtype=float), marker)
+        notes.append(
+            f"column '{column}': {int(signed.sum()):,} numbers written with the minus sign '−' (U+2212) read as "
+            f"negative numbers{also}"
+        )
     return notes
 
 

@@ -2060,3 +2060,15 @@ def test_more_names_than_fields_is_said_so_not_taken_for_netflix_group_lines():
     # no row had 4 fields (CLI and the Data page's Name the columns; audit)
     message = error_for_names(b"1,2,3\n4,5,6\n7,8,9\n", "t.csv", ["a", "b", "c", "d"]).message
     assert message.startswith("t.csv: 4 column names were given (a, b, c, d) but the rows have 3 fields")
+
+
+def test_invisible_characters_leave_names_and_a_typeset_minus_sign_is_a_minus():
+    # 'click\u200b' was not 'click' ("not in the data: 'click'; the columns are: ... click ..."); '−5.5' (U+2212)
+    # made a price column text, ignored as free text (audit)
+    minus = "\u2212"
+    rows = [f"u{i % 9},{minus if i % 4 == 0 else ''}{i % 13 + 0.5},{i % 2}" for i in range(60)]
+    table = read_table(("user_id,price,click\u200b\n" + "\n".join(rows) + "\n").encode(), "typeset.csv")
+    assert list(table.frame.columns) == ["user_id", "price", "click"]
+    assert table.frame["price"].dtype == "float64" and (table.frame["price"] < 0).sum() == 15
+    assert "invisible characters (zero-width spaces) left out of column names: 'click\\u200b'" in table.notes
+    assert "column 'price': 15 numbers written with the minus sign '−' (U+2212) read as negative numbers" in table.notes
