@@ -1728,6 +1728,8 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
                         f"{PLAUSIBLE_YEARS[0]}-{PLAUSIBLE_YEARS[1]} in {_where(column, bad)}: placeholders such as "
                         "9999-12-31? drop those rows or set them to missing"
                     )
+                elif (mixed := _dates_beside_numbers(column, bad)) is not None:
+                    problems.append(f"{prefix}timestamp column '{d.time_col}' {mixed}")
                 else:
                     problems.append(
                         f"{prefix}timestamp column '{d.time_col}' has values that are not times in "
@@ -1812,6 +1814,20 @@ def _split_problems(config: ExperimentConfig, frame: pd.DataFrame, test_frame: p
                 "use the random split"
             )
     return problems
+
+
+def _dates_beside_numbers(column: pd.Series, bad: np.ndarray) -> str | None:
+    """What to say of a time column whose rows that did not read as times are dates written as text beside epoch
+    numbers ('2023-11-14 23:16:20' among 1700003293): each reads alone, the column not (it called those dates "not
+    times" and advised the very format they are in); None otherwise."""
+    rows = column[bad]
+    if not len(rows) or parse_time(rows.astype(str)).isna().any():
+        return None
+    numbers = int((~bad & column.notna().to_numpy()).sum())
+    return (
+        f"mixes epoch numbers ({numbers:,} rows) with dates written as text in {_where(column, bad)}: write them "
+        "all one way (dates, e.g. pd.to_datetime(df[col], unit='s') for the numbers, or epoch seconds)"
+    )
 
 
 def parse_time(series: pd.Series) -> pd.Series:

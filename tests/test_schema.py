@@ -1629,3 +1629,17 @@ def test_a_label_with_no_values_at_all_is_told_to_be_left_out_not_to_drop_its_mi
         info.value.problems
     )
     assert not any("--drop" in p for p in info.value.problems)
+
+
+def test_a_time_column_of_epoch_numbers_and_dates_as_text_is_said_to_mix_them():
+    # '2023-11-14 23:16:20' was called "not a time" with advice to write "dates like 2024-05-01 12:00" (audit)
+    seconds = 1_700_000_000 + np.arange(300) * 600
+    stamps = pd.Series(seconds.astype(object))
+    stamps[1::3] = pd.to_datetime(seconds[1::3], unit="s").astype(str)
+    frame = pd.DataFrame({"user_id": np.arange(300) % 20, "ts": stamps, "click": np.arange(300) % 2})
+    config = ExperimentConfig(data=DataConfig(user_col="user_id", time_col="ts", categorical=["user_id"]),
+                              tasks=[TaskSpec("click")])  # fmt: skip
+    with pytest.raises(MtlrecError) as info:
+        validate(config, frame)
+    [problem] = [p for p in info.value.problems if "'ts'" in p]
+    assert problem.startswith("timestamp column 'ts' mixes epoch numbers (200 rows) with dates written as text in 100")
