@@ -2213,6 +2213,15 @@ def _check_short_rows(
     ):
         return trailing
     line, saw = lines[short[0]], counts[short[0]]
+    last = len(short) == 1 and short[0] == len(counts) - 1 and first is not None and first.isprintable()
+    if last and not text.endswith(("\n", "\r")):  # (bytes that are no text after the rows: not_text.csv)
+        # The last line, short, with no line break after it: a file cut off (still being written, or truncated)
+        raise MtlrecError(
+            f"the last line ({line}) has {saw} {'field' if saw == 1 else 'fields'} but the header has {expected}, "
+            "and no line break ends it: the file looks cut off (still being written, or truncated); copy it again "
+            "once complete, or delete that line",
+            source=name,
+        )
     others = {d: first.count(d) for d in DELIMITERS if d != delimiter}
     other = max(others, key=others.get)
     hint = f"; line {line} seems to be separated by {_shown(other)}" if others[other] >= expected - 1 else ""

@@ -2072,3 +2072,15 @@ def test_invisible_characters_leave_names_and_a_typeset_minus_sign_is_a_minus():
     assert table.frame["price"].dtype == "float64" and (table.frame["price"] < 0).sum() == 15
     assert "invisible characters (zero-width spaces) left out of column names: 'click\\u200b'" in table.notes
     assert "column 'price': 15 numbers written with the minus sign '−' (U+2212) read as negative numbers" in table.notes
+
+
+def test_a_file_cut_off_mid_line_is_said_to_look_cut_off():
+    # "fill in the missing fields" for a last line that a copy still being written had cut short (audit)
+    rows = [f"u{i},i{i % 7},{i % 2},{i * 1.5}" for i in range(50)]
+    message = error_for(("user,item,click,price\n" + "\n".join(rows) + "\nu50,i").encode(), "partial.csv").message
+    assert (
+        "the last line (52) has 2 fields but the header has 4, and no line break ends it: the file looks cut off"
+        in (message)
+    )
+    ended = error_for(("user,item,click,price\n" + "\n".join(rows) + "\nu50,i\n").encode(), "short.csv").message
+    assert "fill in the missing fields" in ended  # a short last line ended by a line break: a short row
