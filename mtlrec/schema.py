@@ -1498,11 +1498,9 @@ def _rating_hint(frame: pd.DataFrame) -> str:
     A column named like a rating (rating, score, stars) goes first, else the one with the most values (a device
     code of 4 values beside ratings of 5). An id or a time is no rating."""
     found = []
-    for column in frame.columns:
+    for column in _small_whole_columns(frame):
         s = frame[column]
         name = str(column)
-        if not pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
-            continue
         if _id_named(name) or _time_evidence(name, s):  # a code of few values may be one: the hint says "if"
             continue
         values = s.dropna()
@@ -1521,6 +1519,27 @@ def _rating_hint(frame: pd.DataFrame) -> str:
         f"; column '{name}' holds whole numbers from {low:g} to {high:g}, as ratings do: if it is one, train it "
         f"as a regression task{tasks} or make a 0/1 label of it ({how_to('label', name, f'>= {cut}', name='liked')})"
     )
+
+
+def _small_whole_columns(frame: pd.DataFrame) -> list:
+    """The number columns (not booleans) whose values are whole numbers from 0 or 1 up to 10, found block by block
+    with numpy (_rating_hint's candidates: its checks one column at a time took 10 s on a 20,000-column file)."""
+    numbers = [
+        c for c, t in frame.dtypes.items() if pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
+    ]
+    width = max(1, BLOCK_VALUES // max(len(frame), 1))
+    kept = []
+    for start in range(0, len(numbers), width):
+        chunk = numbers[start : start + width]
+        values = frame[chunk].to_numpy(dtype=np.float64, na_value=np.nan).reshape(len(frame), len(chunk))
+        present = ~np.isnan(values)
+        with np.errstate(invalid="ignore"):
+            low = np.where(present, values, np.inf).min(axis=0)
+            high = np.where(present, values, -np.inf).max(axis=0)
+            whole = (~present | (np.mod(values, 1) == 0)).all(axis=0)
+        keep = whole & np.isin(low, (0.0, 1.0)) & (high <= 10)
+        kept += [c for c, k in zip(chunk, keep, strict=True) if k]
+    return kept
 
 
 # With no label, no event types and no 0/1 column: every row is an interaction (Gowalla's check-ins, Dunnhumby's
