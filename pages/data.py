@@ -940,7 +940,15 @@ def page() -> None:
     used = {d.user_col, d.item_col, d.time_col, *d.features, *config.task_names}
     ignored = {c: why for c, why in (info.get("ignored") or {}).items() if c not in used}
     if ignored:
-        lines = "\n".join(f"- `{c}`: {fmt.plain(why)}" for c, why in ignored.items())
+        by_reason: dict[str, list] = {}
+        for c, why in ignored.items():  # one line per reason: a 20,000-column file listed 20,000 "constant" lines
+            by_reason.setdefault(why, []).append(c)
+        lines = "\n".join(
+            f"- {', '.join(f'`{c}`' for c in columns[:8])}"
+            + (f" and {len(columns) - 8:,} more ({len(columns):,} columns)" if len(columns) > 8 else "")
+            + f": {fmt.plain(why)}"
+            for why, columns in by_reason.items()
+        )
         ignored_slot.info(f"Set to **ignore** by inference (change it below):\n{lines}")
     for change in changes:
         st.info(change)

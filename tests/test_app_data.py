@@ -475,6 +475,16 @@ def test_a_column_given_a_role_leaves_the_list_of_columns_inference_ignored():
     assert not [i.value for i in at.info if i.value.startswith("Set to **ignore** by inference")]
 
 
+def test_columns_ignored_for_one_reason_are_one_line():
+    # A 20,000-column upload listed 20,000 "constant" lines (an app audit)
+    frame = pd.read_csv(io.BytesIO(small_csv())).assign(**{f"flag{i}": 0 for i in range(30)})
+    at = upload(open_page(), "wide.csv", frame.to_csv(index=False).encode())
+    [listed] = [i.value for i in at.info if i.value.startswith("Set to **ignore** by inference")]
+    [line] = [line for line in listed.splitlines() if "`flag0`" in line]
+    assert "`finished`, `flag0`, `flag1`" in line and " and 23 more (31 columns): constant" in line
+    assert len(listed.splitlines()) < 5
+
+
 def test_a_json_lines_upload_becomes_the_dataset_with_its_ids_as_text():
     # Amazon's reviews come as JSON lines; the uploader refused .json before the library could read it.
     rows = [
