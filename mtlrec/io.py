@@ -1593,6 +1593,26 @@ def _file_lines(said: str) -> str:
     return said.replace("fields than the header", "fields than the column names given")
 
 
+def _trim_trailing_empties(text: str, delimiter: str) -> tuple[str, int] | None:
+    """The text with the empty fields that some rows have after the header's last column left out, and how many rows
+    had them; None when a row has a value there, or the file has quotes (a quoted delimiter is no field's end)."""
+    if '"' in text:
+        return None
+    lines = text.split("\n")
+    width = lines[0].rstrip("\r").count(delimiter) + 1
+    count = 0
+    for i, line in enumerate(lines[1:], start=1):
+        body = line.rstrip("\r")
+        if body.count(delimiter) < width:
+            continue
+        parts = body.split(delimiter)
+        if any(p.strip() for p in parts[width:]):
+            return None
+        lines[i] = delimiter.join(parts[:width]) + line[len(body) :]
+        count += 1
+    return ("\n".join(lines), count) if count else None
+
+
 def _read_rows(
     data: bytes, text: str, delimiter: str, double_colons: bool, name: str, notes: list[str], named: bool = False
 ) -> Table:
@@ -1601,7 +1621,18 @@ def _read_rows(
     notes += skipped
     text, skipped = _skip_repeated_header(text)
     notes += skipped
-    frame, header, quotes, parsed = _parse(text, delimiter, name, named)
+    try:
+        frame, header, quotes, parsed = _parse(text, delimiter, name, named)
+    except MtlrecError as exc:
+        # Rows ending in empty fields beyond the header's (a trailing tab on some rows, or two on every row): the
+        # empty fields left out and the text read again; any other problem stands.
+        trimmed = _trim_trailing_empties(text, delimiter) if "fields but the header has" in exc.message else None
+        if trimmed is None:
+            raise
+        text, count = trimmed
+        data = text.encode("utf-8", "surrogatepass")
+        frame, header, quotes, parsed = _parse(text, delimiter, name, named)
+        notes.append(f"{count:,} rows end with empty fields after the last column's: they were left out")
     if empty := _empty_rows(frame):  # rows of delimiters only: blanked, and the text read again
         text, skipped = _skip_empty_rows(text, delimiter, empty)
         if skipped:

@@ -2084,3 +2084,21 @@ def test_a_file_cut_off_mid_line_is_said_to_look_cut_off():
     )
     ended = error_for(("user,item,click,price\n" + "\n".join(rows) + "\nu50,i\n").encode(), "short.csv").message
     assert "fill in the missing fields" in ended  # a short last line ended by a line break: a short row
+
+
+@pytest.mark.parametrize("ending", ["later", "two"])
+def test_empty_fields_after_the_last_column_are_left_out_whichever_rows_have_them(ending):
+    # A trailing tab from the second row on was refused ("line 3 has 6 fields"), and two on every row asked for
+    # "the 2 missing column names" (audit); a value there is still refused.
+    def end(i: int) -> str:
+        return ("\t" if i % 3 == 1 else "") if ending == "later" else "\t\t"
+
+    rows = [f"u{i}\ti{i % 7}\t{i % 2}\t{i * 0.5}\t{i % 3}{end(i)}" for i in range(30)]
+    table = read_table(("user\titem\tclick\tprice\tk\n" + "\n".join(rows) + "\n").encode(), "t.tsv")
+    assert list(table.frame.columns) == ["user", "item", "click", "price", "k"]
+    assert table.frame["k"].tolist() == [i % 3 for i in range(30)] and table.frame["price"].iloc[3] == 1.5
+    count = 10 if ending == "later" else 30
+    assert f"{count} rows end with empty fields after the last column's: they were left out" in table.notes
+    rows[5] += "\toops"
+    assert "fields but the header has" in error_for(("user\titem\tclick\tprice\tk\n" + "\n".join(rows) + "\n").encode(),
+                                                     "t.tsv").message  # fmt: skip
