@@ -143,13 +143,33 @@ class SchemaProposal:
     notes: list[str] = field(default_factory=list)  # choices a person should know of (an id column passed over)
 
 
+# Chinese words of Tianchi's and other exports' column names (用户ID, 商品ID, 行为类型, 是否点击), as the English words
+# inference knows: only the matching reads them, the names stay as written. Longest first.
+_CJK_WORDS = {
+    "加入购物车": "cart", "时间戳": "timestamp", "用户": "user", "顾客": "customer", "顧客": "customer",
+    "客户": "customer", "会员": "member", "會員": "member", "商品": "item", "物品": "item", "产品": "product",
+    "產品": "product", "品类": "category", "类目": "category", "類別": "category", "行为": "behavior",
+    "行為": "behavior", "类型": "type", "類型": "type", "时间": "time", "時間": "time", "日期": "date",
+    "点击": "click", "點擊": "click", "购买": "buy", "購買": "buy", "收藏": "fav", "加购": "cart", "是否": "is",
+    "评分": "rating", "評分": "rating", "价格": "price", "價格": "price", "店铺": "shop", "卖家": "seller",
+    "编号": "id", "編號": "id",
+}  # fmt: skip
+_CJK = re.compile("|".join(sorted(map(re.escape, _CJK_WORDS), key=len, reverse=True)))
+
+
+def _latin(name) -> str:
+    """A column name with the Chinese words of _CJK_WORDS as English ones ('用户ID' reads 'user_ID')."""
+    text = str(name)
+    return _CJK.sub(lambda m: f"_{_CJK_WORDS[m.group()]}_", text) if not text.isascii() else text
+
+
 def _squash(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", str(name).lower())
+    return re.sub(r"[^a-z0-9]", "", _latin(name).lower())
 
 
 def _parts(name: str) -> list[str]:
     """Lower-case words of a column name: "isClick" and "is_click" both give ["is", "click"]."""
-    return [p for p in re.split(r"[^a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", str(name)).lower()) if p]
+    return [p for p in re.split(r"[^a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", _latin(name)).lower()) if p]
 
 
 def _is_named(column: str, names: set[str]) -> bool:

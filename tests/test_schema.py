@@ -1643,3 +1643,17 @@ def test_a_time_column_of_epoch_numbers_and_dates_as_text_is_said_to_mix_them():
         validate(config, frame)
     [problem] = [p for p in info.value.problems if "'ts'" in p]
     assert problem.startswith("timestamp column 'ts' mixes epoch numbers (200 rows) with dates written as text in 100")
+
+
+def test_chinese_column_names_of_tianchi_exports_are_read_for_their_roles():
+    # 用户ID, 商品ID, 是否点击: no user, no item, no label found; the CJK characters vanished from the names' words
+    rng = np.random.default_rng(0)
+    n = 2000
+    frame = pd.DataFrame({
+        "用户ID": rng.integers(0, 200, n), "商品ID": rng.integers(0, 300, n),
+        "时间": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 10**6, n), unit="s"),
+        "是否点击": rng.integers(0, 2, n), "是否购买": (rng.random(n) < 0.05).astype(int), "价格": rng.uniform(1, 99, n),
+    })  # fmt: skip
+    proposal = infer_schema(frame)
+    assert (proposal.data.user_col, proposal.data.item_col, proposal.data.time_col) == ("用户ID", "商品ID", "时间")
+    assert [t.name for t in proposal.tasks] == ["是否点击", "是否购买"] and proposal.data.numeric == ["价格"]
