@@ -976,7 +976,8 @@ def _write_csv(path: Path, table) -> None:
 
 
 def _sweep_metrics(text: str | None, tasks: list[str]) -> dict[str, str]:
-    """--metrics 'auc,logloss' (one per task, in order) or 'like=logloss' (by name) -> {task: metric}."""
+    """--metrics 'auc,logloss' (one per task, in order), 'auc' (every task) or 'like=logloss' (by name) ->
+    {task: metric}."""
     items = _list(text) or []
     if not items:
         return {}
@@ -986,6 +987,8 @@ def _sweep_metrics(text: str | None, tasks: list[str]) -> dict[str, str]:
         if unknown:
             raise MtlrecError(f"--metrics names {', '.join(unknown)}, which is not a swept task ({', '.join(tasks)})")
         return {name.strip(): metric.strip() for name, metric in pairs.items()}
+    if len(items) == 1 and "=" not in items[0]:  # --metrics auc: the one metric for every swept task
+        return {name: items[0].strip() for name in tasks}
     if len(items) != len(tasks):
         given = f"{len(items)} value{'s' if len(items) != 1 else ''}"
         raise MtlrecError(f"--metrics has {given} for {len(tasks)} tasks: give one per task or task=metric")

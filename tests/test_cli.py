@@ -1169,3 +1169,14 @@ def test_a_user_typed_with_spaces_is_found_and_one_in_another_case_is_suggested(
     capsys.readouterr()
     assert main(["recommend", "--run", str(sample_run[1]), "--user", user.upper(), "--k", "2"]) == 2
     assert f"(did you mean '{user}'?)" in capsys.readouterr().err
+
+
+def test_sweep_metrics_take_one_metric_for_every_task_by_order_or_by_name():
+    from mtlrec.cli import _sweep_metrics
+    from mtlrec.errors import MtlrecError
+
+    assert _sweep_metrics("auc", ["click", "like"]) == {"click": "auc", "like": "auc"}
+    assert _sweep_metrics("auc,logloss", ["click", "like"]) == {"click": "auc", "like": "logloss"}
+    assert _sweep_metrics("like=logloss", ["click", "like"]) == {"like": "logloss"}
+    with pytest.raises(MtlrecError, match="--metrics has 2 values for 3 tasks"):
+        _sweep_metrics("auc,logloss", ["click", "like", "buy"])
