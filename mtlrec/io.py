@@ -641,6 +641,14 @@ def _describe_zip(data: bytes) -> str:
     return "this is a zip archive (an .xlsx workbook is one): export the sheet as CSV or Parquet"
 
 
+def _raw_bytes(field) -> bool:
+    """Whether a Parquet field holds raw bytes (binary, or a list of them)."""
+    import pyarrow as pa
+
+    kind = _value_type(field)
+    return pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_fixed_size_binary(kind)
+
+
 def _read_parquet(data: bytes | Callable, name: str, unreadable: str = "the Parquet file cannot be read") -> Table:
     """A Parquet file's bytes, or a function opening a folder of part files (a ParquetDataset), as a Table."""
     import pyarrow as pa
@@ -658,24 +666,24 @@ def _read_parquet(data: bytes | Callable, name: str, unreadable: str = "the Parq
         raise MtlrecError(f"{unreadable} ({exc})", source=name) from None
     _check_names(schema.names, name)
 
-    raw = [
-        f"'{f.name}' ({f.type})"
-        for f in schema
-        if pa.types.is_binary(_value_type(f))
-        or pa.types.is_large_binary(_value_type(f))
-        or pa.types.is_fixed_size_binary(_value_type(f))
-    ]
-    if raw:
+    raw = [f"'{f.name}' ({f.type})" for f in schema if _raw_bytes(f)]
+    # Raw bytes (images, serialised objects) are no feature or label: left out with a note, so that the file's
+    # other columns can train (refusing the file left the CLI nothing to exclude them with).
+    keep = [f.name for f in schema if not _raw_bytes(f)]
+    if raw and not keep:
         raise MtlrecError(
-            f"column(s) {', '.join(raw)} hold raw bytes, which cannot be used as features or labels: "
-            "decode them to text or drop them",
+            f"every column holds raw bytes ({', '.join(raw)}), which cannot be used as features or labels: decode "
+            "them to text",
             source=name,
         )
     try:
-        arrow = parquet.read()
+        arrow = parquet.read(columns=keep) if raw else parquet.read()
     except Exception as exc:
         raise MtlrecError(f"{unreadable} ({exc})", source=name) from None
     arrow, left_out = _flatten(arrow)  # structs as columns (spark's), lists and maps left out, with a note
+    if raw:
+        left_out.insert(0, f"column(s) {', '.join(raw)} hold raw bytes, which cannot be features or labels: left "
+                           "out (decode them to text to use them)")  # fmt: skip
     _check_names(arrow.schema.names, name)  # a flattened 'a.b' may be a column's name already
     arrow, notes = _read_decimals(arrow)
     notes = left_out + notes
