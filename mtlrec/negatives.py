@@ -90,7 +90,9 @@ def sample_negatives(
         avoid = train_seen if j == 0 else seen
         # The training rows draw from the training file's items, with their columns as the training rows have
         # them (a test file's new items stay unseen in training); a test file's rows from the items of both.
-        reach = len(frames[0]) if j == 0 else len(items)
+        # (After a split, the validation rows draw from the training and validation items, whose columns `latest`
+        # holds: a test-only item had no item columns there, NaN category and price.)
+        reach = len(frames[0]) if j == 0 else sum(map(len, frames[:2])) if train_alone and j == 1 else len(items)
         pool = np.unique(items[:reach][~absent[:reach]])
         latest = _last_rows(frames[: j + 1], item, own)
         if len(pool) < 2:

@@ -314,7 +314,30 @@ def test_negatives_are_sampled_after_the_split_so_held_out_items_are_no_hint(met
     if method != "user":  # (a user split has no user on both sides)
         assert train_drawn & (held_real - train_real)  # a held-out item can be a training negative, as in NCF
     assert len(train) == 5 * (train["interacted"] == 1).sum()  # 4 per row (few items: none short here)
+    # a validation negative is an item of the training or validation rows, with its columns (a test-only item had
+    # none: NaN category and price, in the rows early stopping reads)
+    val = prepared.frame.iloc[prepared.val_idx]
+    drawn = val[val["interacted"] == 0]
+    assert drawn["category"].notna().all() and drawn["price"].notna().all()
+    assert set(drawn["item"]) <= set(prepared.frame["item"].iloc[np.r_[prepared.train_idx, prepared.val_idx]])
     assert any(n.startswith("negatives sampled after the split") for n in prepared.notes)
     again = prepare(config, frame)
     pd.testing.assert_frame_equal(again.frame, prepared.frame)  # a seed fixes the sample
     pd.testing.assert_frame_equal(again.test_frame, prepared.test_frame)
+
+
+def test_validation_negatives_are_items_with_columns_not_test_only_ones():
+    # 105 of 960 validation negatives were items of the test part only, with NaN category and price (a review)
+    from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec
+    from mtlrec.data import prepare
+
+    frame = purchases(3000, users=100, items=400)
+    config = ExperimentConfig(
+        data=DataConfig(user_col="user", item_col="item", categorical=["user", "item", "category"], numeric=["price"],
+                        fixes=[{**FIX, "zero": [], "negatives": 4}]),
+        tasks=[TaskSpec("interacted")],
+    )  # fmt: skip
+    prepared = prepare(config, frame)
+    val = prepared.frame.iloc[prepared.val_idx]
+    drawn = val[val["interacted"] == 0]
+    assert len(drawn) and drawn["category"].notna().all() and drawn["price"].notna().all()
