@@ -2585,14 +2585,16 @@ def _read_minus_signs(frame: pd.DataFrame) -> list[str]:
     return notes
 
 
+RATING_SCALES = (4, 5, 6, 7, 10, 20, 100)  # out of these only: 06/2020 is a month, 8/12 a day of December
 _OUT_OF = re.compile(r"(?P<num>\d+(?:\.\d+)?)\s*/\s*(?P<den>\d+)")  # a rating out of N: 4.5/5, 13/20
 
 
 def _read_out_of(frame: pd.DataFrame) -> list[str]:
     """Text columns of ratings written out of one scale (BeerAdvocate's 4.5/5, RateBeer's 13/20): the ratings (4.5,
     13), so that they can be tasks and features instead of categories. Every value (placeholders aside) one number
-    out of the same N >= 2, none above N, and at least 3 ratings (a date 1/5 beside 2/5 is no rating); fractions of
-    several denominators (3/4 found helpful beside 1/2) are left as they are."""
+    out of the same N of RATING_SCALES, none above N nor written with a leading zero, and at least 3 ratings (a
+    date 1/5 beside 2/5 is no rating); fractions of several denominators (3/4 found helpful beside 1/2) are left as
+    they are."""
 
     def plausible(value: str) -> bool:
         return _OUT_OF.fullmatch(value) is not None
@@ -2605,8 +2607,10 @@ def _read_out_of(frame: pd.DataFrame) -> list[str]:
             continue
         scale = int(parts["den"].iloc[0])
         rating = parts["num"].astype(float)
-        if scale < 2 or (rating > scale).any() or rating.nunique() < 3:
-            continue
+        if scale not in RATING_SCALES or (rating > scale).any() or rating.nunique() < 3:
+            continue  # a month 06/2020, a day 8/12 of December: dates, not ratings
+        if parts["num"].str.match(r"0\d").any():
+            continue  # a leading zero (06/10) is a date's or a code's
         also = _put_numbers(frame, column, written.index, rating.to_numpy(), marker)
         notes.append(
             f"column '{column}': ratings out of {scale} ('{written.iloc[0]}') read as the rating ({rating.iloc[0]:g}){also}"

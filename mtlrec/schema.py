@@ -1152,9 +1152,15 @@ def _label_problems(
             return [f"{where} (task) has infinite values in {_where(s, inf)}: fix or drop those rows"]
         huge = np.abs(values) > TOO_LARGE
         if huge.any():  # 1e308: the standard deviation overflowed, and the run "finished" with NaN metrics
+            drops = [f"> {TOO_LARGE:g}"] * bool((values > TOO_LARGE).any()) + [f"< -{TOO_LARGE:g}"] * bool(
+                (values < -TOO_LARGE).any()
+            )  # the side(s) they are on: '> 1e+150' left -1e308 in place
+            fixes = how_to("drop", str(task.name), drops[0])
+            if len(drops) > 1:  # both sides: one CLI line with two --drop flags
+                fixes = fixes.removesuffix("`") + " " + how_to("drop", str(task.name), drops[1]).split("CLI: `", 1)[1]
             return [
                 f"{where} (task) has values beyond ±{TOO_LARGE:g} in {_where(s, huge)}, too large to standardise (a "
-                f"placeholder?): fix or drop those rows ({how_to('drop', str(task.name), f'> {TOO_LARGE:g}')})"
+                f"placeholder?): fix or drop those rows ({fixes})"
             ]
     if _text_values(s) and (task.type == "regression" or s.nunique() > 2):  # two words: _binary_problem recodes
         return [_text_label_problem(s, where)]

@@ -494,6 +494,10 @@ def test_values_too_large_to_standardise_refuse_a_label_and_are_missing_in_a_fea
         "standardise (a placeholder?): fix or drop those rows (on Data: Fix the rows; CLI: `--drop 'watch_time > "
         "1e+150'`)"
     ]
+    both = label.assign(watch_time=label["watch_time"].where(label.index != 5, -1e308))
+    with pytest.raises(MtlrecError) as info:
+        validate(config, both)
+    assert info.value.problems[0].endswith("`--drop 'watch_time > 1e+150' --drop 'watch_time < -1e+150'`)")
     feature = frame.assign(price=frame["price"].where(frame.index != 3, -1e308))
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)

@@ -1304,6 +1304,12 @@ def test_ratings_written_out_of_one_scale_are_the_ratings_and_snaps_names_are_re
     assert frame["review/taste"].max() <= 20 and frame["review/taste"].dtype == "float64"
     assert not pd.api.types.is_numeric_dtype(frame["review/helpfulness"])  # 3/7 beside 2/5: no one scale
     assert not pd.api.types.is_numeric_dtype(frame["day"])  # out of 1: no scale
+    months = read_table(b"user,month,click\n" + b"".join(f"u{i},{1 + i % 12:02d}/2020,{i % 2}\n".encode()
+                                                          for i in range(40)), "m.csv").frame  # fmt: skip
+    assert not pd.api.types.is_numeric_dtype(months["month"])  # 06/2020: a month, not 6 out of 2020 (a review)
+    december = read_table(b"user,day,click\n" + b"".join(f"u{i},{1 + i % 12}/12,{i % 2}\n".encode()
+                                                           for i in range(40)), "d.csv").frame  # fmt: skip
+    assert not pd.api.types.is_numeric_dtype(december["day"])  # 8/12: a day of December
     assert any(n.startswith("column 'review/taste': ratings out of 20 (") for n in table.notes)
     proposal = infer_schema(frame)
     assert (proposal.data.user_col, proposal.data.item_col) == ("review/userId", "product/productId")
