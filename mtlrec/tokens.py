@@ -173,13 +173,19 @@ def multi_valued(series: pd.Series) -> str | None:
         prices = stripped.str.fullmatch(_DECIMAL_COMMA).mean() >= 0.9 and decimals.nunique() == 1
         if stripped.str.fullmatch(_GROUPED_NUMBER).mean() >= 0.5 or prices:
             return None
-    if (per_row == per_row[0]).all() and not (sep in ("|", LIST_TEXT) and _recurring(rows, tokens)):
+    cut_list = sep in ("|", LIST_TEXT) and per_row[0] >= 3 and _recurring(rows, tokens) and not _decimals(tokens)
+    if (per_row == per_row[0]).all() and not cut_list:
         # The same number of parts in every value: fields of one value (a decimal comma 3,5, a point "2.35,48.85",
         # "Lyon, France", a path "Electronics|Phones"), not a list, whose length varies; but a list cut to its
-        # first N ("Action|Comedy|Drama", a history's last 5 "[6, 2, 14, 2, 12]") has N tokens everywhere, each
-        # token at any place.
+        # first N ("Action|Comedy|Drama", a history's last 5 "[6, 2, 14, 2, 12]") has N >= 3 tokens everywhere,
+        # each token at any place; a pair "1080|720" and a vector of decimals "[0.1, -0.3, 0.7]" keep their order.
         return None
     return sep
+
+
+def _decimals(tokens: pd.Series) -> bool:
+    """Whether most tokens are numbers with a fractional part (an embedding or a point, not ids)."""
+    return bool(tokens.astype(str).str.fullmatch(r"-?\d*\.\d+(e-?\d+)?").mean() >= 0.5)
 
 
 def _recurring(rows: np.ndarray, tokens: pd.Series) -> bool:

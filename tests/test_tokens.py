@@ -169,6 +169,10 @@ def test_lists_cut_to_one_length_are_lists_and_fields_of_one_value_are_not():
     point = pd.Series([f"[{a}, {b}]" for a, b in zip(rng.integers(0, 12, 3000), rng.integers(100, 112, 3000),
                                                      strict=True)])  # fmt: skip
     assert [multi_valued(c) for c in (top3, last5, path, point)] == ["|", LIST_TEXT, None, None]
+    # a pair's order is its meaning (a resolution 1080|720), and so is a vector's (a review)
+    sizes = pd.Series([f"{a}|{b}" for a, b in rng.choice([1080, 720, 480, 360], (3000, 2))])
+    vectors = pd.Series([str([round(float(x), 1) for x in rng.normal(size=4)]) for _ in range(3000)])
+    assert multi_valued(sizes) is None and multi_valued(vectors) is None
 
 
 def test_a_column_mixing_lists_and_text_is_read_value_by_value():
