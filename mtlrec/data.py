@@ -475,6 +475,9 @@ def prepare(
     notes += [leak.note() for leak in find_leaks(frame, config.data, config.tasks)]
     negatives = negatives_fix(config.data.fixes)
     if negatives is not None:  # split the data's own rows, then sample each part's negatives (sample_after_split)
+        # The rows as read had them sampled on the whole file (the Data page's preview, infer): its counts are not
+        # the run's, which the note of sample_after_split gives.
+        notes = [n for n in notes if "sampled rows added, " not in n]
         frame = real_rows(frame, negatives)
         test_frame = real_rows(test_frame, negatives) if test_frame is not None else None
     given_test = test_frame is not None

@@ -118,7 +118,7 @@ def test_the_cli_trains_a_log_of_positives_and_recommends_from_its_real_rows(tmp
     args = ["train", str(tmp_path / "purchases.csv"), "--negatives", "2", "--epochs", "2", "--size", "tiny"]
     assert main([*args, "--out", str(run)]) == 0
     out = capsys.readouterr().out
-    assert "sampled rows added, 2 per row" in out
+    assert "negatives sampled after the split (" in out  # the run's own counts (the whole file's are not its)
     import json
 
     config = json.loads((run / "config.json").read_text())
@@ -321,6 +321,7 @@ def test_negatives_are_sampled_after_the_split_so_held_out_items_are_no_hint(met
     assert drawn["category"].notna().all() and drawn["price"].notna().all()
     assert set(drawn["item"]) <= set(prepared.frame["item"].iloc[np.r_[prepared.train_idx, prepared.val_idx]])
     assert any(n.startswith("negatives sampled after the split") for n in prepared.notes)
+    assert not any("sampled rows added" in n for n in prepared.notes)  # the whole file's sample: not the run's
     again = prepare(config, frame)
     pd.testing.assert_frame_equal(again.frame, prepared.frame)  # a seed fixes the sample
     pd.testing.assert_frame_equal(again.test_frame, prepared.test_frame)
