@@ -212,7 +212,12 @@ def lists_as_text(frame: pd.DataFrame) -> pd.DataFrame:
     if arrow:
         frame = frame.copy()
         for c in arrow:
-            frame[c] = _from_arrow(frame[c])
+            converted = _from_arrow(frame[c])
+            if isinstance(converted, pd.DataFrame):  # a struct: its fields as columns, named as io names them
+                at = frame.columns.get_loc(c)
+                frame = pd.concat([frame.iloc[:, :at], converted, frame.iloc[:, at + 1 :]], axis=1)
+            else:
+                frame[c] = converted
     columns = [c for c in frame.columns if _holds_lists(frame[c])]
     if not columns:
         return frame
@@ -223,13 +228,21 @@ def lists_as_text(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _from_arrow(series: pd.Series) -> pd.Series:
-    """A column of pandas' pyarrow backend as numpy's: a list column as Python lists (list_text makes them text),
-    the others as Arrow converts them (dates as datetime64, integers with missing values as floats)."""
+    """A column of pandas' pyarrow backend as numpy's: a list column as Python lists (list_text makes them text), a
+    struct as a frame of its fields, decimals as floats, the others as Arrow converts them (dates as datetime64,
+    integers with missing values as floats)."""
     import pyarrow as pa
 
     values = pa.array(series.array)
     if pa.types.is_list(values.type) or pa.types.is_large_list(values.type):
         return pd.Series(values.to_pylist(), index=series.index, dtype=object)
+    if pa.types.is_struct(values.type):  # meta.device, as mtlrec.io flattens a Parquet struct
+        table = pa.Table.from_arrays([values], names=[str(series.name)])
+        while any(pa.types.is_struct(f.type) for f in table.schema):
+            table = table.flatten()
+        return lists_as_text(table.to_pandas(types_mapper=pd.ArrowDtype).set_axis(series.index))
+    if pa.types.is_decimal(values.type):  # a price as decimal128: a number, as a Parquet file's is read
+        values = values.cast(pa.float64())
     return values.to_pandas(date_as_object=False).set_axis(series.index)
 
 

@@ -445,11 +445,14 @@ def test_a_regression_task_above_0_on_nearly_every_row_says_recall_and_hitrate_c
 def test_a_frame_of_pandas_pyarrow_backend_is_read_as_the_same_parquet_file_read_by_mtlrec(tmp_path):
     # pd.read_parquet(..., dtype_backend="pyarrow"): infer_schema raised "mod not implemented" on its numbers and
     # "no kernel matching list<string>" on its lists, run_experiment the same in the leakage check (audit).
+    import decimal
+
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from mtlrec.io import load_table
     from mtlrec.schema import infer_schema
+    from mtlrec.tokens import lists_as_text
 
     rng = np.random.default_rng(0)
     n = 1500
@@ -462,14 +465,19 @@ def test_a_frame_of_pandas_pyarrow_backend_is_read_as_the_same_parquet_file_read
         "watch_time": rng.exponential(20, n),
         "genres": [list(rng.choice(["a", "b", "c", "d"], rng.integers(1, 3), replace=False)) for _ in range(n)],
         "price": pa.array([None if v < 1.9 else float(v) for v in rng.uniform(1, 9, n)]),
+        "cost": pa.array([decimal.Decimal(f"{v:.2f}") for v in rng.uniform(1, 9, n)], pa.decimal128(6, 2)),
+        "meta": pa.array([{"device": ["ios", "web"][i % 2], "geo": {"city": f"c{i % 5}"}} for i in range(n)]),
     })  # fmt: skip
     pq.write_table(table, tmp_path / "rows.parquet")
     arrow = pd.read_parquet(tmp_path / "rows.parquet", dtype_backend="pyarrow")
     assert all(isinstance(t, pd.ArrowDtype) for t in arrow.dtypes)
     numpy_backed = load_table(str(tmp_path / "rows.parquet"))
 
+    assert lists_as_text(arrow).columns.tolist() == numpy_backed.columns.tolist()  # meta.device, meta.geo.city
     proposal = infer_schema(arrow)
     assert proposal.data == infer_schema(numpy_backed).data and proposal.data.multi == ["genres"]
+    assert "cost" in proposal.data.numeric and "meta.device" in proposal.data.categorical  # (a review: a category;
+    # unhashable dict)
     assert proposal.data.time_col == "ts" and "price" in proposal.data.numeric
     config = ExperimentConfig(data=proposal.data, tasks=proposal.tasks)
     mine, theirs = prepare(config, arrow), prepare(config, numpy_backed)
