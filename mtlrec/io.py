@@ -350,12 +350,12 @@ def _json(data: bytes, name: str = "") -> str | None:
             return None  # '[user_id],[item_id]' (SQL Server's quoting) or '{a},{b}': a header
         value = None  # a document spread over lines, or a line longer than the sample
     if isinstance(value, dict):
-        return _wrapped_records(data) or (
+        return _wrapped_records(data, name) or (
             f"this is a JSON object ({_cut(line.decode('utf-8', 'replace'))}), not a CSV table: an error message "
             "saved instead of the data? Download the file again; JSON lines convert with pandas: "
             "pd.read_json(path, lines=True, dtype=False).to_parquet('interactions.parquet')"
         )
-    if wrapped := _wrapped_records(data):
+    if wrapped := _wrapped_records(data, name):
         return wrapped
     return (
         "this is JSON, not CSV: convert it, e.g. with pandas: pd.read_json(path, dtype=False).to_parquet('interactions.parquet'), "
@@ -366,7 +366,7 @@ def _json(data: bytes, name: str = "") -> str | None:
 WRAPPED_JSON_BYTES = 512 * 2**20  # a JSON document parsed whole to find the records it wraps, at most
 
 
-def _wrapped_records(data: bytes) -> str | None:
+def _wrapped_records(data: bytes, name: str = "") -> str | None:
     """What to say about a JSON object that wraps the records in one of its keys (Spotify's Million Playlist files:
     {"info": {...}, "playlists": [{"pid": 0, "tracks": [{...}, ...]}, ...]}): the key, and the pandas line that
     makes a table of them (a row per nested record, such as a playlist's tracks, with the outer record's fields).
@@ -386,15 +386,22 @@ def _wrapped_records(data: bytes) -> str | None:
     first = value[key][0]
     nested = [k for k, v in first.items() if isinstance(v, list) and v and isinstance(v[0], dict)]
     scalars = [k for k, v in first.items() if not isinstance(v, list | dict)][:6]
+    gz = name.lower().endswith(".gz")  # the file as given: open() would read a gzip's compressed bytes
+    opened = "gzip.open(path, 'rt', encoding='utf-8')" if gz else "open(path)"
+    imports = "import gzip, json" if gz else "import json"
     if nested:
-        line = (f"pd.json_normalize(json.load(open(path))[{key!r}], record_path={nested[0]!r}, "
-                f"meta={scalars!r})")  # fmt: skip
+        inner = {k for r in first[nested[0]][:100] if isinstance(r, dict) for k in r}
+        # a record field named as a nested one (both 'name'): pandas refuses "Conflicting metadata name"
+        singular = (key[:-1] if key.endswith("s") else key) + "_"  # playlists' name: playlist_name
+        prefix = f", meta_prefix={singular!r}" if inner & set(scalars) else ""
+        line = (f"pd.json_normalize(json.load({opened})[{key!r}], record_path={nested[0]!r}, "
+                f"meta={scalars!r}{prefix})")  # fmt: skip
         rows = f"a row per item of its {nested[0]!r}, with the record's {', '.join(map(repr, scalars))}"
     else:
-        line, rows = f"pd.json_normalize(json.load(open(path))[{key!r}])", "a row per record"
+        line, rows = f"pd.json_normalize(json.load({opened})[{key!r}])", "a row per record"
     return (
         f"this JSON object holds its {len(value[key]):,} records under the key {key!r}, not as a table (JSON lines "
-        f"or an array of objects are read): make a table of them with pandas ({rows}), e.g. import json; "
+        f"or an array of objects are read): make a table of them with pandas ({rows}), e.g. {imports}; "
         f"{line}.to_parquet('interactions.parquet'), and use that file"
     )
 
@@ -783,7 +790,9 @@ def _one_line_names(frame: pd.DataFrame, name: str) -> list[str]:
     notes = []
     hidden = [c for c in frame.columns if _INVISIBLE.search(c)]
     if hidden:
-        frame.columns = [_INVISIBLE.sub("", c) if c in hidden else c for c in frame.columns]
+        frame.columns = [
+            (_INVISIBLE.sub("", c) or f"Unnamed: {i}") if c in hidden else c for i, c in enumerate(frame.columns)
+        ]  # a name of nothing else: named as an empty one is (it became '')
         _check_names(list(frame.columns), name)
         notes.append(
             f"invisible characters (zero-width spaces) left out of column names: {fmt.listing(hidden, 5, ascii)}"
