@@ -2410,7 +2410,7 @@ def _ungrouped_numbers(text: pd.Series) -> pd.Series:
 # Placeholders for "no value" that pandas does not know (it knows NA, N/A, NULL, nan, the empty field...), and
 # pandas' own once padded with spaces (' N/A'), which it no longer knows: compared stripped and in lower case.
 MISSING_MARKERS = (
-    "-", "--", "—", "–", "?", ".", "none", "missing", "unknown", "n.a.", "n.a", "na", "n/a", "nan", "null", "nil",
+    "-", "--", "—", "–", "−", "?", ".", "none", "missing", "unknown", "n.a.", "n.a", "na", "n/a", "nan", "null", "nil",
     "(null)", "<null>", "#n/a", "#null!", "#value!", "#div/0!",
     "\\n",  # \N: Hive's, MySQL's and PostgreSQL's NULL in text exports (Tianchi's ODPS files), compared in lower case
 )  # fmt: skip
