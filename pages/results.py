@@ -259,7 +259,14 @@ def gain_table(run, baseline) -> None:
         "seed, a gain may differ more: compare seeds before concluding."
     )
     with st.expander("Every compared metric", icon=":material/table:"):
-        st.dataframe(people, hide_index=True, column_config=config)
+        # Only the main metric has a noise estimate: the others say better or worse, no transfer verdict (a LogLoss
+        # 0.0002 apart was "negative transfer" beside its task's AUC "within noise").
+        unjudged = ~table["main"] & table["transfer"].isin(["positive", "negative"])
+        verdicts = people["transfer"].where(
+            ~unjudged, table["transfer"].map({"positive": "better", "negative": "worse"})
+        )
+        st.dataframe(people.assign(transfer=verdicts), hide_index=True, column_config=config)
+        st.caption("Other metrics than the main one have no noise estimate: *better* or *worse* says only which way.")
 
 
 def multi_task_gain(run, row: dict) -> None:
@@ -267,6 +274,9 @@ def multi_task_gain(run, row: dict) -> None:
     st.subheader("Multi-task gain")
     if run.config.model.kind == "single_task":
         st.info("This run is a single-task model: it is itself the baseline that multi-task runs are compared with.")
+        return
+    if len(run.config.tasks) == 1:  # a baseline would be the same network trained again: a gain of "none"
+        st.info("This run has one task: nothing is shared, so a single-task baseline would be this model again.")
         return
     store = state.store()
     baseline_id = gain.baseline_of(store, run.run_id)
@@ -281,6 +291,19 @@ def multi_task_gain(run, row: dict) -> None:
         baseline = runs.load(baseline_id)
         if baseline is not None and baseline.metrics.get("tasks"):
             st.markdown(f"Single-task baseline: run `{baseline_id}` ({baseline_row['status']}).")
+            if baseline_row["status"] != "finished":
+                # Stopped in its first epoch, its networks were undertrained: every task looked like positive
+                # transfer, the reverse of what the comparison teaches (an app audit).
+                epochs = baseline.metrics.get("epochs_run")
+                st.warning(
+                    f"The baseline did not finish ({fmt.md(baseline_row['message'] or baseline_row['status'])}"
+                    + (f", {epochs} of {baseline.config.train.epochs} epochs" if epochs is not None else "")
+                    + f"; this run's best epoch: {run.metrics.get('best_epoch', '?')}): its networks may be "
+                    "undertrained, so the gains below can overstate what sharing does. Train it again to compare."
+                )
+                if st.button("Train the baseline again", icon=":material/refresh:", key="results_compare_again",
+                             disabled=session_jobs().busy):  # fmt: skip
+                    start_baseline(run, row)
             gain_table(run, baseline)
             return
     st.caption(

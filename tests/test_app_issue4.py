@@ -290,6 +290,42 @@ def test_a_failed_or_deleted_baseline_is_offered_again(home, results):
     assert not at.warning and at.button(key="results_compare").disabled is False
 
 
+def test_a_stopped_baseline_is_said_to_be_undertrained_and_other_metrics_get_no_transfer_verdict(home, results):
+    # Stopped in its first epoch, the baseline made every task look like positive transfer; a LogLoss 0.0002 apart
+    # was "negative transfer" beside an AUC "within noise" (an app audit)
+    import dataclasses
+
+    store = RunStore(home)
+    run_id = store.save(results["plain"], name="plain")
+    single = results["single"]
+    stopped = dataclasses.replace(single, status="stopped", message="stopped by the user in epoch 1",
+                                  metrics={**single.metrics, "epochs_run": 1})  # fmt: skip
+    baseline = store.save(stopped, name="baseline")
+    gain.link_baseline(store, run_id, baseline)
+    at = open_app(RESULTS, session={state.RESULTS_RUN: run_id})
+    [warning] = [w.value for w in at.warning if w.value.startswith("The baseline did not finish")]
+    assert "stopped by the user in epoch 1, 1 of" in warning and "may be undertrained" in warning
+    assert at.button(key="results_compare_again")
+    every = at.dataframe[-1].value
+    others = every[every["metric"] != every.groupby("task")["metric"].transform("first")]
+    assert set(others["transfer"]) <= {"better", "worse", "none", "unknown", gain.UNTRAINED}
+
+
+def test_a_run_of_one_task_is_not_offered_a_single_task_baseline(home, results):
+    import dataclasses
+
+    from mtlrec.config import ExperimentConfig
+
+    config = ExperimentConfig.from_dict(results["plain"].config.to_dict())
+    config.tasks = config.tasks[:1]
+    metrics = {**results["plain"].metrics, "tasks": {"click": results["plain"].metrics["tasks"]["click"]}}
+    one = dataclasses.replace(results["plain"], config=config, metrics=metrics, predictions=None)
+    run_id = RunStore(home).save(one, name="one task")
+    at = open_app(RESULTS, session={state.RESULTS_RUN: run_id})
+    assert "This run has one task: nothing is shared" in texts(at)
+    assert not [b for b in at.button if b.key == "results_compare"]
+
+
 def test_while_the_session_trains_compare_waits_for_its_turn(home, results, monkeypatch):
     slow = gain.single_task_config
 
