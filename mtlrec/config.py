@@ -25,6 +25,8 @@ DEVICES = ("auto", "cpu", "cuda")
 MAX_CROSS = 6  # DCN-v2 cross layers at most (each holds (input width)^2 weights)
 PRECISIONS = ("auto", "fp32", "bf16")  # see mtlrec.train.resolve_precision
 WEIGHTING_METHODS = ("fixed", "uncertainty", "gradnorm", "dwa", "pcgrad")  # see mtlrec.weighting
+# The adaptive ones as run names and pages write them
+WEIGHTING_LABELS = {"uncertainty": "uncertainty weighting", "gradnorm": "GradNorm", "dwa": "DWA", "pcgrad": "PCGrad"}
 MODEL_KINDS = ("shared_bottom", "mmoe", "ple", "esmm", "single_task")  # see mtlrec.models
 # A predictions table's attrs key: task name -> its prediction column (ExperimentConfig.prediction_columns)
 PREDICTION_COLUMNS = "prediction_columns"

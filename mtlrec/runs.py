@@ -596,9 +596,14 @@ def metrics_table(metrics: dict) -> pd.DataFrame:
 
 
 def default_run_name(config: ExperimentConfig) -> str:
+    """Architecture, size, cross layers, an adaptive weighting (a DWA run and a PCGrad run had one name) and the
+    loss weights."""
+    from mtlrec.config import WEIGHTING_LABELS
+
     weights = ", ".join(f"{t.name}={t.weight:.3g}" for t in config.tasks)  # a sweep's 2/3: 0.667, not 0.666667
     cross = f" + {config.model.cross} cross" if config.model.cross else ""
-    return f"{config.model.kind} {config.model.size}{cross} · {weights}"
+    method = WEIGHTING_LABELS.get(config.weighting.method)
+    return f"{config.model.kind} {config.model.size}{cross}{f' · {method}' if method else ''} · {weights}"
 
 
 def _row(row: sqlite3.Row) -> dict:

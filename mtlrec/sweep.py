@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mtlrec.config import ExperimentConfig, _type_problem, plain
+from mtlrec.config import WEIGHTING_LABELS, ExperimentConfig, _type_problem, plain
 from mtlrec.data import Loaded, Prepared
 from mtlrec.errors import MtlrecError
 from mtlrec.jobs import SERVER_LIMIT, BackgroundJob, BackgroundState, JobLimiter
@@ -47,8 +47,7 @@ from mtlrec.runs import RUN_ID, RunStore, atomic_write_text, dumps, process_aliv
 GRID_KINDS = ("simplex", "dirichlet")  # evenly spaced points on the simplex | random Dirichlet(1, ..., 1) samples
 REFERENCE_METHODS = ("uncertainty", "gradnorm", "dwa", "pcgrad")  # adaptive weightings run as references
 BASELINE = "single_task"  # the reference model without sharing
-REFERENCE_LABELS = {"uncertainty": "uncertainty weighting", "gradnorm": "GradNorm", "dwa": "DWA", "pcgrad": "PCGrad",
-                    BASELINE: "single-task models"}  # fmt: skip
+REFERENCE_LABELS = {**WEIGHTING_LABELS, BASELINE: "single-task models"}
 MAX_POINTS = 500  # grid points in one sweep
 MAIN_METRIC = {"binary": "auc", "regression": "rmse"}
 

@@ -61,9 +61,20 @@ def predictions_of(run_id: str):
     return state.store().load(run_id).predictions()
 
 
-def task_title(task, color: str) -> str:
+def task_title(task, color: str, config) -> str:
+    """A task card's title: its name, type and loss weight, said to be untrained at weight 0 and the starting
+    weight under an adaptive weighting (its weights move while it trains)."""
+    from mtlrec.config import WEIGHTING_LABELS
+
     name = fmt.md(task.name)
-    return f'#### :color[{name}]{{foreground="{color}"}}\n{task.type} · loss weight {task.weight:g}'
+    method = WEIGHTING_LABELS.get(config.weighting.method)
+    if task.name in config.untrained_tasks():
+        weight = f"not trained (loss weight {task.weight:g}): its metrics are an untrained tower's"
+    elif method:
+        weight = f"initial loss weight {task.weight:g} ({method})"
+    else:
+        weight = f"loss weight {task.weight:g}"
+    return f'#### :color[{name}]{{foreground="{color}"}}\n{task.type} · {weight}'
 
 
 def metric_cards(task, values: dict, reference: dict | None, k: int) -> None:
@@ -113,8 +124,12 @@ def details(run) -> None:
     elif metrics.get("best_epoch"):
         epochs += f" (best {metrics['best_epoch']})"
     rate = metrics.get("samples_per_second")
+    from mtlrec.config import WEIGHTING_LABELS
+
+    method = WEIGHTING_LABELS.get(config.weighting.method)
     st.markdown(
-        f"**{config.model.kind}** · {config.model.size} · {fmt.count(metrics.get('params'))} parameters · "
+        f"**{config.model.kind}** · {config.model.size}{f' · {method}' if method else ''} · "
+        f"{fmt.count(metrics.get('params'))} parameters · "
         f"{epochs} · {fmt.seconds(metrics.get('train_seconds'))} training"
         + (f" · {fmt.count(rate)} rows/s" if rate else "")
         + f"  \ndata {fmt.md(data_label(config.data.path, full=True, name=config.data.name)) or 'in memory'}"
@@ -461,7 +476,7 @@ colors = charts.task_colors(tasks)
 cells = [cell for start in range(0, len(tasks), 2) for cell in st.columns(2)[: len(tasks) - start]]
 for cell, task in zip(cells, tasks, strict=True):
     with cell, st.container(border=True):
-        st.markdown(task_title(task, colors[task.name]))
+        st.markdown(task_title(task, colors[task.name], run.config))
         values = run.metrics["tasks"].get(task.name, {})
         metric_cards(task, values, reference.get(task.name) if reference else None, run.config.k)
 if ranking_off := ranking_note(run.config.data):

@@ -352,3 +352,21 @@ def test_fixed_loss_weights_are_said_not_drawn_as_flat_lines(home, results):
     at, _ = open_results(home, fixed, "fixed")
     assert not [title for title in titled(at) if title.startswith("Effective task weights")]
     assert "Fixed loss weights (click 1, like 1, purchase 1, watch_time 1): the same in every epoch" in texts(at)
+
+
+def test_the_cards_and_details_say_the_weighting_and_an_untrained_task(home, results):
+    # A DWA run read "loss weight 1" on every card and its details named no weighting; a weight-0 task's card looked
+    # like a trained task's (an app audit)
+    import dataclasses
+
+    from mtlrec.config import ExperimentConfig
+
+    config = ExperimentConfig.from_dict(results["plain"].config.to_dict())
+    config.weighting.method = "dwa"
+    config.tasks[1].weight = 0.0
+    run_id = RunStore(home).save(dataclasses.replace(results["plain"], config=config))
+    at = open_app(RESULTS, session={state.RESULTS_RUN: run_id})
+    shown = texts(at)
+    assert "binary · initial loss weight 1 (DWA)" in shown
+    assert "binary · not trained (loss weight 0): its metrics are an untrained tower's" in shown
+    assert " · DWA · " in shown  # the details line, and the run's default name

@@ -373,6 +373,8 @@ def test_default_run_names_say_the_architecture_size_cross_layers_and_weights():
     assert default_run_name(config) == "shared_bottom small · click=1, like=0.5"
     config.model = ModelConfig(kind="mmoe", size="tiny", cross=2)
     assert default_run_name(config) == "mmoe tiny + 2 cross · click=1, like=0.5"
+    config.weighting.method = "dwa"  # a DWA run and a PCGrad run had one name (an app audit)
+    assert default_run_name(config) == "mmoe tiny + 2 cross · DWA · click=1, like=0.5"
 
 
 def test_a_run_cut_short_keeps_the_count_of_the_epochs_it_had(store, result):
