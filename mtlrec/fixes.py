@@ -460,7 +460,8 @@ def _numbers_left(before: pd.DataFrame, rows: pd.DataFrame) -> list[str]:
                 rows[column] = values.astype("int64")
                 whole.append(column)
     if whole:
-        notes.append(f"{', '.join(repr(c) for c in whole)} read as whole numbers again, its missing values dropped")
+        their = "its" if len(whole) == 1 else "their"
+        notes.append(f"{', '.join(repr(c) for c in whole)} read as whole numbers again, {their} missing values dropped")
     return notes
 
 

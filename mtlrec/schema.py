@@ -1388,9 +1388,12 @@ def _text_label_advice(s: pd.Series) -> str:
         return advice
     if len(uniques) <= EVENT_TYPES:
         first = show_value(uniques[0])
+        made = how_to(
+            "label", str(s.name), f"== {_quoted_text(str(uniques[0]))}", name=_new_label_name(str(uniques[0]))
+        )
         return (
             f"holds text categories ({shown}), not a label: to predict one of them, add a 0/1 column per "
-            f"value you want to predict (e.g. 1 where '{s.name}' is {first}, else 0) and make "
+            f"value you want to predict (e.g. 1 where '{s.name}' is {first}, else 0: {made}) and make "
             "those the tasks; or use the column as a categorical feature"
         )
     return f"holds text ({len(uniques):,} distinct values, e.g. {shown}), not a label: choose a 0/1 or numeric column"

@@ -646,7 +646,7 @@ def negatives_form(config: ExperimentConfig) -> None:
         "keeps the real rows. CLI: `--negatives K`."
     )
     if not d.user_col or not d.item_col:
-        st.info("Sampled negatives need a user column and an item column: choose them in the schema below.")
+        st.info("Sampled negatives need a user column and an item column: choose them in the schema above.")
         return
     many, name = st.columns(2)
     many.number_input("Negatives per row", min_value=1, max_value=MAX_PER_ROW, value=4, step=1,
@@ -720,7 +720,7 @@ def _add_fixes(config: ExperimentConfig, rows: pd.DataFrame, new: list[dict], ch
         st.session_state.setdefault(FIX_LEAKS, {}).setdefault(leak.task, []).append((leak.column, role))
         changes.append(
             f"'{fmt.md(leak.column)}' was a feature and is now ignored: {fmt.md(leak.evidence())}, so it is probably "
-            f"recorded with or after the event. If it is known before, make it a feature again below."
+            f"recorded with or after the event. If it is known before, make it a feature again in the schema above."
         )
     _fix_saved(config, changes)
 

@@ -174,7 +174,7 @@ def test_a_run_that_cannot_be_shown_here_is_named_instead_of_silently_replaced(h
 
     at = open_app("pages/results.py", session={RESULTS_RUN: "20990101-000000-abcdef"})
     assert at.info[0].value == (
-        "Run `20990101-000000-abcdef` no longer exists (it was deleted), so the newest run that can be is shown."
+        "Run `20990101-000000-abcdef` is not in this lab (deleted, or its id was cut short or mistyped), so the newest run that can be is shown."
     )
     assert at.selectbox(key="results_run").value == shown
     assert "No NDCG@10 on the cards: no user and item column chosen: ranking metrics" in [

@@ -236,7 +236,7 @@ def test_a_task_keeps_its_colour_on_the_roc_and_calibration_charts_after_a_regre
 
 def test_recommend_for_a_run_deleted_meanwhile_says_so_as_its_link_does(saved_runs, tmp_path, monkeypatch):
     # Deleted in another tab, the run shown was replaced by the newest one in the click's own rerun, and the click
-    # opened that run on Recommend without a word; its link (?run=<id>) said "no longer exists (it was deleted)".
+    # opened that run on Recommend without a word; its link (?run=<id>) said "is not in this lab (deleted, or its id was cut short or mistyped)".
     from mtlrec.runs import RunStore
 
     _, _, result = saved_runs
@@ -250,7 +250,7 @@ def test_recommend_for_a_run_deleted_meanwhile_says_so_as_its_link_does(saved_ru
     next(b for b in at.button if b.label == "Recommend for this run").click().run()
 
     assert at.title[0].value == "Recommend"
-    notice = f"Run `{gone}` no longer exists (it was deleted), so the newest run that can be is shown."
+    notice = f"Run `{gone}` is not in this lab (deleted, or its id was cut short or mistyped), so the newest run that can be is shown."
     assert notice in [i.value for i in at.info]
     assert notice in [i.value for i in open_app("pages/recommend.py", query={"run": gone}).info]
 
@@ -276,7 +276,7 @@ def test_a_reload_keeps_the_reference_run_in_the_address_and_a_deleted_one_is_na
     store.delete(reference)
     gone = open_app("pages/results.py", query={"run": shown, "ref": reference})
     assert (
-        f"Run `{reference}` no longer exists (it was deleted), so there is no reference run: the cards show no "
+        f"Run `{reference}` is not in this lab (deleted, or its id was cut short or mistyped), so there is no reference run: the cards show no "
         "differences." in [i.value for i in gone.info]
     )
     assert gone.selectbox(key="results_reference").value == "(none)" and "ref" not in gone.query_params

@@ -571,7 +571,10 @@ def test_a_run_deleted_in_another_tab_leaves_no_buttons_and_says_so(home):
     assert any("deleted since" in c.value for c in at.sidebar.caption)
     at.switch_page("pages/results.py").run()
     assert not at.exception
-    assert any(f"Run `{run['id']}` no longer exists (it was deleted)" in i.value for i in at.info)
+    assert any(
+        f"Run `{run['id']}` is not in this lab (deleted, or its id was cut short or mistyped)" in i.value
+        for i in at.info
+    )
 
 
 def test_recommend_is_not_offered_for_a_run_without_an_evaluated_model(home):

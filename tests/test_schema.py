@@ -400,7 +400,8 @@ def test_an_event_type_column_named_as_a_task_says_to_make_a_0_1_column_per_type
 
     assert info.value.problems == [
         "column 'behavior_type' holds text categories ('pv', 'buy', 'cart', 'fav'), not a label: to predict one of "
-        "them, add a 0/1 column per value you want to predict (e.g. 1 where 'behavior_type' is 'pv', else 0) and make "
+        "them, add a 0/1 column per value you want to predict (e.g. 1 where 'behavior_type' is 'pv', else 0: on Data: "
+        "Fix the rows; CLI: `--label 'pv=behavior_type == pv'`) and make "
         "those the tasks; or use the column as a categorical feature"
     ]
 

@@ -74,7 +74,7 @@ def why_not_listed(run_id: str, every: list[dict], statuses: tuple[str, ...]) ->
     status this page does not show."""
     row = next((r for r in every if r["id"] == run_id), None)
     if row is None:
-        return f"Run `{run_id}` no longer exists (it was deleted)"
+        return f"Run `{run_id}` is not in this lab (deleted, or its id was cut short or mistyped)"
     if row["damaged"]:
         return f"Run “{fmt.md(row['name'])}” ({run_id}) is damaged and cannot be read"
     shown = ", ".join(statuses[:-1]) + f" or {statuses[-1]}" if len(statuses) > 1 else statuses[0]
