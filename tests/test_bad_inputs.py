@@ -113,8 +113,11 @@ ACCEPTED = {
     # refused until 2026-12-06, its list left out until 2026-12-07
     "nested.parquet": 'read \'tags\' as a list of values written as JSON text (["Action", "Comedy"]): a '
     "multi-valued feature (on Data: the role multi-valued; CLI: --multi tags)",
+    # refused until 2026-12-07 (the CLI had nothing to exclude the column with)
+    "raw_bytes.parquet": "column(s) 'blob' (binary) hold raw bytes, which cannot be features or labels: left out "
+    "(decode them to text to use them)",
 }
-COLUMNS = {"nested.parquet": 4}  # accepted files have 5 columns unless said here
+COLUMNS = {"nested.parquet": 4, "raw_bytes.parquet": 3}  # accepted files have 5 columns unless said here
 TINY = ["--size", "tiny", "--epochs", "1", "--batch-size", "64", "--quiet"]
 MB = 1 << 20
 
@@ -532,13 +535,3 @@ def test_library_calls_with_wrong_kinds_of_arguments_say_so_without_an_attribute
         load_table(None)
     with pytest.raises(MtlrecError, match="a DataFrame needs no reading"):
         load_table(frame)
-
-
-def test_a_parquet_column_of_raw_bytes_is_left_out_and_the_file_reads():
-    # The whole file was refused, and the CLI had no way to exclude the column before reading (an audit)
-    table = read_table(CORPUS / "raw_bytes.parquet")
-    assert "blob" not in table.frame.columns and {"user_id", "click"} <= set(table.frame.columns)
-    assert table.notes[0] == (
-        "column(s) 'blob' (binary) hold raw bytes, which cannot be features or labels: left out (decode them to text "
-        "to use them)"
-    )
