@@ -319,9 +319,10 @@ def spread_caption(scores: pd.DataFrame, fusion: dict[str, float], equal_spread:
         return ""
     parts = " · ".join(f"{fmt.md(t)} {v:.3g}" for t, v in weighted.items())
     small = [t for t, v in weighted.items() if v * 10 < max(weighted.values())]
+    one = len(small) == 1
     hint = (
-        f" {', '.join(fmt.md(t) for t in small)} barely {'moves' if len(small) == 1 else 'move'} the order: "
-        "raise its weight or turn on *Equal spread*."
+        f" {', '.join(fmt.md(t) for t in small)} barely {'moves' if one else 'move'} the order: raise "
+        f"{'its weight' if one else 'their weights'} or turn on *Equal spread*."
         if small
         else ""
     )
