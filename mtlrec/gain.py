@@ -18,7 +18,7 @@ import pandas as pd
 
 from mtlrec.config import PREDICTION_COLUMNS, ExperimentConfig, TaskSpec, WeightingConfig
 from mtlrec.errors import MtlrecError
-from mtlrec.metrics import higher_is_better
+from mtlrec.metrics import PROB_CLIP, higher_is_better
 from mtlrec.runs import atomic_write_text
 
 BASELINE_FILE = "baseline.json"
@@ -72,8 +72,8 @@ def mtl_gain(
     "negative", "none" (equal within SAME_TOLERANCE: with one trained task the two models are the same up to
     rounding), "unknown" (a value is missing) or UNTRAINED (no loss trained the task in the multi-task run:
     `untrained`, ExperimentConfig.untrained_tasks, by default the tasks with loss weight 0; its tower kept its
-    initial weights, so the difference is no transfer but the baseline's training). `noise` (task -> paired_noise)
-    is the main metric's noise column, and a gain within it is NOISE.
+    initial weights, so the difference is no transfer but the baseline's training). `noise` (paired_noise: task ->
+    the main metric's, (task, metric) -> the other's) is the noise column, and a gain within it is NOISE.
     """
     if untrained is None:
         untrained = {t.name for t in tasks if t.weight <= 0}
@@ -91,7 +91,7 @@ def mtl_gain(
                 transfer = "none"
             else:
                 transfer = "positive" if gain > 0 else "negative"
-            within = (noise or {}).get(task.name, math.nan) if i == 0 else math.nan
+            within = (noise or {}).get(task.name if i == 0 else (task.name, metric), math.nan)
             if transfer in ("positive", "negative") and abs(gain) < within:
                 transfer = NOISE
             rows.append([task.name, metric, i == 0, multi, single, gain, relative, transfer, within])
@@ -100,12 +100,13 @@ def mtl_gain(
 
 def paired_noise(
     multi: pd.DataFrame | None, single: pd.DataFrame | None, tasks: Sequence[TaskSpec]
-) -> dict[str, float]:
+) -> dict[str | tuple[str, str], float]:
     """Per task, two standard errors of the difference of its main metric between two runs' predictions on the same
     test rows (predictions.csv of each, rows in the same order: the same data, split and seed): DeLong's paired
     variance for AUC (Sun & Xu's midrank form), the paired squared errors' for RMSE (the delta method on the mean
     squared error). A gain within it is no evidence of transfer: the test rows alone could give it (a retrained
-    seed may differ more). Empty when the tables do not hold the same rows."""
+    seed may differ more). The other compared metric's (log loss, MAE: means of per-row losses, whose paired
+    differences give it) under (task, metric). Empty when the tables do not hold the same rows."""
     if multi is None or single is None or len(multi) != len(single) or not len(multi):
         return {}
     out = {}
@@ -126,7 +127,26 @@ def paired_noise(
         )
         if math.isfinite(se):
             out[task.name] = 2 * se
+        # The other metric is a mean of per-row losses (log loss, absolute error): its paired standard error is
+        # that of the rows' differences (a LogLoss 0.0002 apart had been called negative transfer).
+        other = GAIN_METRICS[task.type][1]
+        se = _mean_loss_difference_se(y[kept], a[kept], b[kept], other)
+        if math.isfinite(se):
+            out[(task.name, other)] = 2 * se
     return out
+
+
+def _mean_loss_difference_se(y: np.ndarray, a: np.ndarray, b: np.ndarray, metric: str) -> float:
+    """The standard error of the difference of two mean per-row losses on the same rows: log loss (probabilities
+    clipped as mtlrec.metrics clips them) or absolute error."""
+    if len(y) < 3:
+        return math.nan
+    if metric == "logloss":
+        a, b = np.clip(a, PROB_CLIP, 1 - PROB_CLIP), np.clip(b, PROB_CLIP, 1 - PROB_CLIP)
+        terms = -(y * np.log(a) + (1 - y) * np.log(1 - a)) + (y * np.log(b) + (1 - y) * np.log(1 - b))
+    else:
+        terms = np.abs(y - a) - np.abs(y - b)
+    return float(np.std(terms, ddof=1)) / math.sqrt(len(y))
 
 
 def _auc_difference_se(y: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:

@@ -274,14 +274,17 @@ def gain_table(run, baseline) -> None:
         "seed, a gain may differ more: compare seeds before concluding."
     )
     with st.expander("Every compared metric", icon=":material/table:"):
-        # Only the main metric has a noise estimate: the others say better or worse, no transfer verdict (a LogLoss
-        # 0.0002 apart was "negative transfer" beside its task's AUC "within noise").
-        unjudged = ~table["main"] & table["transfer"].isin(["positive", "negative"])
+        # A metric without a noise estimate (the runs' predictions not on the same rows) says better or worse, no
+        # transfer verdict (a LogLoss 0.0002 apart was "negative transfer" beside its task's AUC "within noise").
+        unjudged = table["noise"].isna() & table["transfer"].isin(["positive", "negative"])
         verdicts = people["transfer"].where(
             ~unjudged, table["transfer"].map({"positive": "better", "negative": "worse"})
         )
         st.dataframe(people.assign(transfer=verdicts), hide_index=True, column_config=config)
-        st.caption("Other metrics than the main one have no noise estimate: *better* or *worse* says only which way.")
+        st.caption(
+            "LogLoss and MAE are judged by the paired differences of the rows' losses; a metric with no noise estimate "
+            "says only *better* or *worse*."
+        )
 
 
 def multi_task_gain(run, row: dict) -> None:

@@ -308,7 +308,9 @@ def test_a_stopped_baseline_is_said_to_be_undertrained_and_other_metrics_get_no_
     assert at.button(key="results_compare_again")
     every = at.dataframe[-1].value
     others = every[every["metric"] != every.groupby("task")["metric"].transform("first")]
-    assert set(others["transfer"]) <= {"better", "worse", "none", "unknown", gain.UNTRAINED}
+    assert others["noise"].notna().all()  # LogLoss and MAE judged by their rows' paired losses
+    judged = others[others["transfer"].isin(["positive", "negative"])]
+    assert (judged["gain"].abs() >= judged["noise"]).all()  # a verdict only beyond the noise
 
 
 def test_a_run_of_one_task_is_not_offered_a_single_task_baseline(home, results):

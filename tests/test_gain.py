@@ -193,3 +193,38 @@ def test_the_rmse_difference_standard_error_holds_when_one_run_is_twice_as_far_o
             i = rng.integers(0, n, n)
             boot.append(np.sqrt(np.mean((y[i] - a[i]) ** 2)) - np.sqrt(np.mean((y[i] - b[i]) ** 2)))
         assert _rmse_difference_se(y, a, b) == pytest.approx(np.std(boot), rel=0.1)
+
+
+def test_log_loss_and_mae_differences_get_the_paired_noise_of_the_rows_losses():
+    # Only the main metric had a noise estimate: a LogLoss 0.0002 apart was "negative transfer" (an app audit)
+    from sklearn.metrics import log_loss, mean_absolute_error
+
+    from mtlrec.gain import NOISE, paired_noise
+
+    rng = np.random.default_rng(1)
+    n = 3000
+    y = (rng.random(n) < 0.3).astype(float)
+    p = 1 / (1 + np.exp(-(rng.normal(size=n) + 1.2 * y - 1)))
+    target = rng.normal(size=n)
+    multi = pd.DataFrame({"click": y, "click_pred": p, "w": target, "w_pred": target + rng.normal(0, 1.0, n)})
+    single = multi.assign(click_pred=np.clip(p + rng.normal(0, 0.02, n), 0.01, 0.99),
+                          w_pred=target + rng.normal(0, 1.0, n))  # fmt: skip
+    tasks = [TaskSpec("click", "binary"), TaskSpec("w", "regression")]
+    noise = paired_noise(multi, single, tasks)
+    # by hand: two standard errors of the mean of the rows' paired loss differences
+    rows_ll = [-(y * np.log(t["click_pred"]) + (1 - y) * np.log(1 - t["click_pred"])) for t in (multi, single)]
+    assert noise[("click", "logloss")] == pytest.approx(2 * np.std(rows_ll[0] - rows_ll[1], ddof=1) / np.sqrt(n))
+    rows_ae = [np.abs(target - t["w_pred"]) for t in (multi, single)]
+    assert noise[("w", "mae")] == pytest.approx(2 * np.std(rows_ae[0] - rows_ae[1], ddof=1) / np.sqrt(n))
+    # a LogLoss difference within it is within noise, one far beyond it a verdict
+    mine = {
+        "click": {"auc": 0.7, "logloss": log_loss(y, p)},
+        "w": {"rmse": 1.4, "mae": mean_absolute_error(target, multi["w_pred"])},
+    }
+    theirs = {"click": {"auc": 0.7, "logloss": log_loss(y, single["click_pred"])},
+              "w": {"rmse": 1.4, "mae": mean_absolute_error(target, single["w_pred"])}}  # fmt: skip
+    table = mtl_gain(mine, theirs, tasks, noise=noise).set_index(["task", "metric"])
+    assert table.loc[("click", "logloss"), "transfer"] == NOISE and table.loc[("w", "mae"), "transfer"] == NOISE
+    worse = {**theirs, "click": {**theirs["click"], "logloss": mine["click"]["logloss"] - 0.05}}
+    assert mtl_gain(mine, worse, tasks, noise=noise).set_index(["task", "metric"]).loc[("click", "logloss"),
+                                                                                     "transfer"] == "negative"  # fmt: skip
