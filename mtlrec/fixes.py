@@ -254,15 +254,18 @@ def _canonical(value: Any) -> Any:
 
 
 # ------------------------------------------------------------------------------------------------ the command line
-def how_to(action: str, column: str, rest: str, name: str | None = None) -> str:
+def how_to(action: str, column: str, rest: str | tuple[str, ...], name: str | None = None) -> str:
     """Where a fix is made, for validation's advice: "on Data: Fix the rows; CLI: `--drop 'rating missing'`" (a code
     span: Markdown would show >= as ≥, which the CLI does not take). `rest` follows the column: "missing",
-    "== -1", "=0" (fill); a label's `name` comes first."""
-    text = f"{cli_column(column)}{'' if action == 'fill' else ' '}{rest}"
-    if name is not None:
-        text = f"{cli_column(name)}={text}"
-    flag = f"--{action}=" if text.startswith("-") else f"--{action} "  # '-score=0' alone would read as a flag
-    command = f"{flag}{shlex.quote(text)}"
+    "== -1", "=0" (fill), or several of them, one flag each on one line; a label's `name` comes first."""
+    commands = []
+    for each in (rest,) if isinstance(rest, str) else rest:
+        text = f"{cli_column(column)}{'' if action == 'fill' else ' '}{each}"
+        if name is not None:
+            text = f"{cli_column(name)}={text}"
+        flag = f"--{action}=" if text.startswith("-") else f"--{action} "  # '-score=0' alone would read as a flag
+        commands.append(f"{flag}{shlex.quote(text)}")
+    command = " ".join(commands)
     fence = "`" * (max((len(run) for run in re.findall(r"`+", command)), default=0) + 1)  # longer than any inside
     spaced = f" {command} " if fence != "`" else command
     return f"on Data: Fix the rows; CLI: {fence}{spaced}{fence}"

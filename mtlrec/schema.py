@@ -172,9 +172,14 @@ def _parts(name: str) -> list[str]:
     return [p for p in re.split(r"[^a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", _latin(name)).lower()) if p]
 
 
+def _own_part(column) -> str:
+    """A namespaced name's own part: SNAP's review/overall, product/productId (the name itself otherwise)."""
+    return str(column).rsplit("/", 1)[-1]
+
+
 def _is_named(column: str, names: set[str]) -> bool:
     if "/" in str(column):  # SNAP's product/productId, review/userId: named by their own part
-        return _is_named(str(column).rsplit("/", 1)[-1], names)
+        return _is_named(_own_part(column), names)
     squashed = _squash(column)
     if squashed in names or squashed.rstrip("s") in names:
         return True
@@ -268,8 +273,8 @@ def negative_feedback(name: str) -> bool:
 
 
 def _last_name(column: str) -> str:
-    """A namespaced name's own part: SNAP's review/overall, product/productId (the name itself otherwise)."""
-    return str(column).rsplit("/", 1)[-1].strip().lower()
+    """A name's own part (_own_part) as a whole name is compared: stripped, in lower case."""
+    return _own_part(column).strip().lower()
 
 
 def _regression_named(column: str) -> bool:
@@ -978,9 +983,9 @@ def _time_evidence(column: str, series: pd.Series) -> int:
         named = exact
         values = head.to_numpy(dtype=float)
         values = values[np.isfinite(values)]
-        if len(values) and set(_parts(column)) & _DATE_CODE_WORDS and np.all(np.mod(values, 1) == 0):
-            if _date_codes(values):
-                return 2
+        whole = len(values) and np.all(np.mod(values, 1) == 0)
+        if whole and set(_parts(column)) & _DATE_CODE_WORDS and _date_codes(values):
+            return 2
         if not len(values) or not set(_parts(column)) & _TIME_WORDS:
             return named
         if np.any(np.mod(values, 1) != 0):
@@ -1152,15 +1157,11 @@ def _label_problems(
             return [f"{where} (task) has infinite values in {_where(s, inf)}: fix or drop those rows"]
         huge = np.abs(values) > TOO_LARGE
         if huge.any():  # 1e308: the standard deviation overflowed, and the run "finished" with NaN metrics
-            drops = [f"> {TOO_LARGE:g}"] * bool((values > TOO_LARGE).any()) + [f"< -{TOO_LARGE:g}"] * bool(
-                (values < -TOO_LARGE).any()
-            )  # the side(s) they are on: '> 1e+150' left -1e308 in place
-            fixes = how_to("drop", str(task.name), drops[0])
-            if len(drops) > 1:  # both sides: one CLI line with two --drop flags
-                fixes = fixes.removesuffix("`") + " " + how_to("drop", str(task.name), drops[1]).split("CLI: `", 1)[1]
+            sides = ((f"> {TOO_LARGE:g}", values > TOO_LARGE), (f"< -{TOO_LARGE:g}", values < -TOO_LARGE))
+            drops = tuple(drop for drop, beyond in sides if beyond.any())  # '> 1e+150' left -1e308 in place
             return [
                 f"{where} (task) has values beyond ±{TOO_LARGE:g} in {_where(s, huge)}, too large to standardise (a "
-                f"placeholder?): fix or drop those rows ({fixes})"
+                f"placeholder?): fix or drop those rows ({how_to('drop', str(task.name), drops)})"
             ]
     if _text_values(s) and (task.type == "regression" or s.nunique() > 2):  # two words: _binary_problem recodes
         return [_text_label_problem(s, where)]
@@ -1532,11 +1533,11 @@ def _rating_hint(frame: pd.DataFrame) -> str:
         name = str(column)
         if _id_named(name) or _time_evidence(name, s):  # a code of few values may be one: the hint says "if"
             continue
-        values = s.dropna()
-        if values.empty or (values % 1 != 0).any() or values.is_monotonic_increasing:
+        values = s.dropna()  # whole numbers from 0 or 1 up to 10 (_small_whole_columns)
+        if values.is_monotonic_increasing:
             continue  # sorted: a group's number (Netflix's movie ids, once made a column), not ratings
         low, high, distinct = float(values.min()), float(values.max()), values.nunique()
-        if low in (0, 1) and high <= 10 and 3 <= distinct <= 11:
+        if 3 <= distinct <= 11:
             named = bool(set(_parts(name)) & {"rating", "ratings", "rate", "score", "stars", "star"})
             found.append((named, distinct, name, low, high))
     if not found:
@@ -1682,13 +1683,14 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
             "no feature columns are selected: choose at least one categorical, numeric or multi-valued feature"
         )
     problems += negatives_problems(config)
-    if not isinstance(d.max_tokens, bool) and isinstance(d.max_tokens, int) and d.max_tokens < 1:
-        problems.append(f"max_tokens is {d.max_tokens}: keep at least 1 token per multi-valued column")
-    if not isinstance(d.max_vocab, bool) and isinstance(d.max_vocab, int) and d.max_vocab < 1:
-        problems.append(f"max_vocab is {d.max_vocab}: keep at least 1 value per categorical column (every id shared "
-                        "the unknown-value embedding)")  # fmt: skip
-    if not isinstance(d.min_count, bool) and isinstance(d.min_count, int) and d.min_count < 1:
-        problems.append(f"min_count is {d.min_count}: a value is kept when seen at least this often, so 1 or more")
+    for setting, why in (  # counts of at least 1 (a wrong type is check()'s to say)
+        ("max_tokens", "keep at least 1 token per multi-valued column"),
+        ("max_vocab", "keep at least 1 value per categorical column (every id shared the unknown-value embedding)"),
+        ("min_count", "a value is kept when seen at least this often, so 1 or more"),
+    ):
+        value = getattr(d, setting)
+        if not isinstance(value, bool) and isinstance(value, int) and value < 1:
+            problems.append(f"{setting} is {value}: {why}")
     frames = [("", frame)] + ([("test file: ", test_frame)] if test_frame is not None else [])
     for prefix, f in frames:
         if f.columns.duplicated().any():
