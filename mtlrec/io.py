@@ -648,6 +648,22 @@ def _describe_zip(data: bytes) -> str:
     return "this is a zip archive (an .xlsx workbook is one): export the sheet as CSV or Parquet"
 
 
+def arrow_columns(frame: pd.DataFrame, columns: list) -> pd.DataFrame:
+    """The frame with its `columns` of pandas' pyarrow backend (pd.read_parquet(..., dtype_backend="pyarrow")) as
+    those columns saved to Parquet and read by mtlrec: lists as JSON text, structs as columns of their own
+    (meta.device), decimals as numbers, times as datetimes; one conversion for files and frames, as JSON's is."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    # (without pandas' metadata, which would make the columns pyarrow-backed again when read)
+    pq.write_table(pa.Table.from_pandas(frame[columns], preserve_index=False).replace_schema_metadata(None), buffer)
+    read = _read_parquet(buffer.getvalue(), "the table").frame.set_axis(frame.index)
+    parts = [read[[r for r in read.columns if r == c or r.startswith(f"{c}.")]] if c in columns else frame[[c]]
+             for c in frame.columns]  # fmt: skip
+    return pd.concat(parts, axis=1)
+
+
 def _raw_bytes(field) -> bool:
     """Whether a Parquet field holds raw bytes (binary, or a list of them)."""
     import pyarrow as pa

@@ -205,19 +205,14 @@ def distinct_tokens(series: pd.Series, rows: int = 20_000) -> int:
 def lists_as_text(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame with its columns of Python lists (a frame built in Python, pd.read_parquet's arrays) as JSON text,
     as mtlrec.io reads lists from files: a multi-valued feature, where lists could not be counted or hashed (a bare
-    "unhashable type: 'list'"). Columns of pandas' pyarrow backend (pd.read_parquet(..., dtype_backend="pyarrow"):
-    double[pyarrow], list<string>[pyarrow]) become the numpy columns a file's would (numpy's operations refuse
-    them: "mod not implemented"). The frame itself when it has neither."""
+    "unhashable type: 'list'"). Columns of pandas' pyarrow backend (pd.read_parquet(..., dtype_backend="pyarrow"))
+    are read as those columns in a Parquet file are (mtlrec.io.arrow_columns: numpy's operations refused them,
+    "mod not implemented"). The frame itself when it has neither."""
     arrow = [c for c, t in frame.dtypes.items() if isinstance(t, pd.ArrowDtype)]
     if arrow:
-        frame = frame.copy()
-        for c in arrow:
-            converted = _from_arrow(frame[c])
-            if isinstance(converted, pd.DataFrame):  # a struct: its fields as columns, named as io names them
-                at = frame.columns.get_loc(c)
-                frame = pd.concat([frame.iloc[:, :at], converted, frame.iloc[:, at + 1 :]], axis=1)
-            else:
-                frame[c] = converted
+        from mtlrec.io import arrow_columns  # (mtlrec.io reads lists with this module)
+
+        frame = arrow_columns(frame, arrow)
     columns = [c for c in frame.columns if _holds_lists(frame[c])]
     if not columns:
         return frame
@@ -225,25 +220,6 @@ def lists_as_text(frame: pd.DataFrame) -> pd.DataFrame:
     for c in columns:
         frame[c] = list_text(frame[c])
     return frame
-
-
-def _from_arrow(series: pd.Series) -> pd.Series:
-    """A column of pandas' pyarrow backend as numpy's: a list column as Python lists (list_text makes them text), a
-    struct as a frame of its fields, decimals as floats, the others as Arrow converts them (dates as datetime64,
-    integers with missing values as floats)."""
-    import pyarrow as pa
-
-    values = pa.array(series.array)
-    if pa.types.is_list(values.type) or pa.types.is_large_list(values.type):
-        return pd.Series(values.to_pylist(), index=series.index, dtype=object)
-    if pa.types.is_struct(values.type):  # meta.device, as mtlrec.io flattens a Parquet struct
-        table = pa.Table.from_arrays([values], names=[str(series.name)])
-        while any(pa.types.is_struct(f.type) for f in table.schema):
-            table = table.flatten()
-        return lists_as_text(table.to_pandas(types_mapper=pd.ArrowDtype).set_axis(series.index))
-    if pa.types.is_decimal(values.type):  # a price as decimal128: a number, as a Parquet file's is read
-        values = values.cast(pa.float64())
-    return values.to_pandas(date_as_object=False).set_axis(series.index)
 
 
 def list_text(series: pd.Series) -> pd.Series:
