@@ -27,6 +27,7 @@ from mtlrec.config import ExperimentConfig, RecommendColumns, TaskSpec, free_nam
 from mtlrec.encode import Encoded, Encoder
 from mtlrec.errors import MtlrecError
 from mtlrec.fixes import apply_fixes
+from mtlrec.negatives import negatives_fix
 from mtlrec.schema import _parts, check_frame, epoch_units, negative_feedback, parse_time
 from mtlrec.tokens import canonical, lists_as_text
 from mtlrec.train import predict_raw, resolve_device
@@ -288,9 +289,9 @@ class Recommender:
         check_frame(frame, "the rows")  # None, a dict: said, not an AttributeError
         # The rows the run was trained on: its fixes (dropped rows are no history), unless the frame holds them.
         frame = apply_fixes(frame, d.fixes, source=Path(d.path).name if d.path else None)[0]
-        for fix in d.fixes:  # sampled negatives (mtlrec.negatives) are no history: the real rows hold 1
-            if "negatives" in fix and fix.get("label") in frame.columns:
-                frame = frame[frame[fix["label"]] == 1]
+        negatives = negatives_fix(d.fixes)  # sampled negatives are no history: the real rows hold 1
+        if negatives is not None and negatives["label"] in frame.columns:
+            frame = frame[frame[negatives["label"]] == 1]
         frame = lists_as_text(frame)  # Python lists (a frame built in Python) as the run read them
         # A multi-valued column's tokens in one order: an item's rows listing its genres in other orders agree.
         multi = {c: canonical(frame[c], encoder.token_sep_.get(c, "|")) for c in d.multi if c in frame.columns}

@@ -285,9 +285,9 @@ def read_run_folder(folder: Path, run_id: str | None = None) -> LoadedRun:
         history = pd.read_csv(history_path) if exists else pd.DataFrame()
     except (OSError, ValueError, MtlrecError) as exc:
         raise MtlrecError(f"run '{run_id}' is damaged or incomplete ({exc})") from None
-    from mtlrec.transfer import _metrics_problems  # (mtlrec.transfer imports this module)
+    from mtlrec.transfer import metrics_problems  # (mtlrec.transfer imports this module)
 
-    if problems := _metrics_problems(metrics, config):  # valid JSON of another shape: pages and the CLI read it
+    if problems := metrics_problems(metrics, config):  # valid JSON of another shape: pages and the CLI read it
         raise MtlrecError(f"run '{run_id}' is damaged: {'; '.join(problems)}")
     return LoadedRun(run_id, folder, config, metrics, history)
 

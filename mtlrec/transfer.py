@@ -189,7 +189,7 @@ def check_run_files(files: dict[str, bytes], source: str) -> tuple[ExperimentCon
     except MtlrecError as exc:
         raise MtlrecError([f"config.json: {p}" for p in exc.problems], source=source) from None
     metrics = texts["metrics.json"]
-    problems += _metrics_problems(metrics, config)
+    problems += metrics_problems(metrics, config)
     info = texts.get(RUN_INFO)
     if problems:
         raise MtlrecError(problems, source=source)
@@ -204,7 +204,7 @@ def _number(value: object) -> bool:
     return value is None or (isinstance(value, int | float) and not isinstance(value, bool) and not math.isinf(value))
 
 
-def _metrics_problems(metrics: object, config: ExperimentConfig) -> list[str]:
+def metrics_problems(metrics: object, config: ExperimentConfig) -> list[str]:
     """What makes metrics.json not a run's metrics (the pages read these values as they are)."""
     if not isinstance(metrics, dict):
         return ["metrics.json is not a JSON object"]
