@@ -339,6 +339,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
     from mtlrec.data import load_frames, propose_schema
     from mtlrec.fixes import appended
     from mtlrec.leakage import set_aside
+    from mtlrec.negatives import negatives_fix
     from mtlrec.schema import UNREADABLE_LABEL, label_hint
 
     loaded = None
@@ -357,7 +358,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
             list(config.data.fixes), fixes
         )  # more fixes: after the saved ones, before negatives
         if getattr(args, "negatives", None) is not None:
-            if any("negatives" in f for f in config.data.fixes):
+            if negatives_fix(config.data.fixes) is not None:
                 raise MtlrecError("this run's rows have sampled negatives already (data.fixes): leave out --negatives")
             fixes = [*fixes, _negatives_fix(args, config.data, config.tasks, fixes, load_frames(config).frame)]
             config.data.fixes = [*config.data.fixes, fixes[-1]]
@@ -990,8 +991,7 @@ def _sweep_metrics(text: str | None, tasks: list[str]) -> dict[str, str]:
     if len(items) == 1 and "=" not in items[0]:  # --metrics auc: the one metric for every swept task
         return {name: items[0].strip() for name in tasks}
     if len(items) != len(tasks):
-        given = f"{len(items)} value{'s' if len(items) != 1 else ''}"
-        raise MtlrecError(f"--metrics has {given} for {len(tasks)} tasks: give one per task or task=metric")
+        raise MtlrecError(f"--metrics has {len(items)} values for {len(tasks)} tasks: give one per task or task=metric")
     return dict(zip(tasks, items, strict=True))
 
 

@@ -29,7 +29,7 @@ from mtlrec.fixes import (  # noqa: E402
 )
 from mtlrec.io import UPLOAD_TYPES  # noqa: E402
 from mtlrec.leakage import find_leaks, set_aside  # noqa: E402
-from mtlrec.negatives import MAX_PER_ROW, zero_columns  # noqa: E402
+from mtlrec.negatives import MAX_PER_ROW, negatives_fix, zero_columns  # noqa: E402
 from mtlrec.sample import SAMPLES  # noqa: E402
 from mtlrec.schema import binary_coding, is_numeric, regression_log1p, skewed_target, validate  # noqa: E402
 from ui import state  # noqa: E402
@@ -663,7 +663,7 @@ def add_negatives() -> None:
         return
     d, fixed = config.data, state.frame()
     label = str(st.session_state.get("schema_fix_negatives_label") or "").strip() or "interacted"
-    if any("negatives" in f for f in config.data.fixes):
+    if negatives_fix(config.data.fixes) is not None:
         st.session_state[FIX_PROBLEM] = "The rows have sampled negatives already: remove that fix to change it."
         return
     # The binary tasks (labels made by earlier fixes too) are 0 in the sampled rows; a regression task has no value
