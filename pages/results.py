@@ -9,6 +9,7 @@ guard("results")
 import streamlit as st  # noqa: E402
 
 from mtlrec import charts, fmt, gain  # noqa: E402
+from mtlrec.config import WEIGHTING_LABELS  # noqa: E402
 from mtlrec.data import ranking_note  # noqa: E402
 from mtlrec.errors import MtlrecError  # noqa: E402
 from mtlrec.metrics import higher_is_better  # noqa: E402
@@ -64,8 +65,6 @@ def predictions_of(run_id: str):
 def task_title(task, color: str, config) -> str:
     """A task card's title: its name, type and loss weight, said to be untrained at weight 0 and the starting
     weight under an adaptive weighting (its weights move while it trains)."""
-    from mtlrec.config import WEIGHTING_LABELS
-
     name = fmt.md(task.name)
     method = WEIGHTING_LABELS.get(config.weighting.method)
     if task.name in config.untrained_tasks():
@@ -124,8 +123,6 @@ def details(run) -> None:
     elif metrics.get("best_epoch"):
         epochs += f" (best {metrics['best_epoch']})"
     rate = metrics.get("samples_per_second")
-    from mtlrec.config import WEIGHTING_LABELS
-
     method = WEIGHTING_LABELS.get(config.weighting.method)
     st.markdown(
         f"**{config.model.kind}** · {config.model.size}{f' · {method}' if method else ''} · "

@@ -149,12 +149,13 @@ def file_reader(run_id: str, name: str):
     return (lambda: path.read_bytes()) if path.is_file() else None
 
 
-def metric_deltas(metrics: dict[str, dict], metric_by_task: dict[str, str]) -> pd.DataFrame:
-    """One row per run: each task's chosen metric and its difference from the first run's (the bars' numbers, which
-    bars from 0 hide when runs differ in the third decimal)."""
+def metric_deltas(
+    metrics: dict[str, dict], metric_by_task: dict[str, str], bases: dict[str, str | None]
+) -> pd.DataFrame:
+    """One row per run: each task's chosen metric and its difference from its base run's (delta_bases; the bars'
+    numbers, which bars from 0 hide when runs differ in the third decimal)."""
     from mtlrec.metrics import higher_is_better
 
-    bases = delta_bases(metrics, metric_by_task)
     rows = []
     for label, tasks in metrics.items():
         row = {"run": label}
@@ -243,8 +244,9 @@ def compare(selected: list[dict]) -> None:
         index = options.index(main) if main in options else 0
         metric_by_task[name] = column.selectbox(fmt.md(name), options, index=index, key=f"runs_metric_{name}")
     st.plotly_chart(charts.compare_metrics(metrics, metric_by_task), width="stretch")
-    first, deltas = next(iter(metrics)), metric_deltas(metrics, metric_by_task)
-    other_bases = {t: b for t, b in delta_bases(metrics, metric_by_task).items() if b is not None and b != first}
+    first, bases = next(iter(metrics)), delta_bases(metrics, metric_by_task)
+    deltas = metric_deltas(metrics, metric_by_task, bases)
+    other_bases = {t: b for t, b in bases.items() if b is not None and b != first}
     st.dataframe(
         deltas,
         hide_index=True,
