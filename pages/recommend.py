@@ -292,8 +292,8 @@ def ranking(scores: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str]) ->
     start = time.perf_counter()
     top = fuse(scores, fusion, k, exclude_seen, RecommendColumns.around(tasks), equal_spread)
     elapsed = time.perf_counter() - start
-    with controls:
-        st.caption(spread_caption(scores, fusion, equal_spread))
+    if caption := spread_caption(scores, fusion, equal_spread):
+        controls.caption(caption)
     if top.empty:
         chart.info("This user has seen every item: turn off *Hide seen items*.")
         return
@@ -313,9 +313,8 @@ ALL_USERS_ROWS = 20_000_000  # users x items scored for the page's every-user do
 
 def spread_caption(scores: pd.DataFrame, fusion: dict[str, float], equal_spread: bool) -> str:
     """How much each weighted task moves the order: the spread of weight × score over the candidates."""
-    spreads = spread(scores, [t for t, w in fusion.items() if w])
-    weighted = {t: abs(fusion[t]) * v for t, v in spreads.items()}
-    if equal_spread or len(weighted) < 2:
+    weighted = {t: abs(fusion[t]) * v for t, v in spread(scores, [t for t, w in fusion.items() if w]).items()}
+    if equal_spread or len(weighted) < 2:  # (equal: every task's spread is 1 there)
         return ""
     parts = " · ".join(f"{fmt.md(t)} {v:.3g}" for t, v in weighted.items())
     small = [t for t, v in weighted.items() if v * 10 < max(weighted.values())]
