@@ -88,11 +88,10 @@ def sample_negatives(
             notes.append("")
             continue
         avoid = train_seen if j == 0 else seen
-        # The training rows draw from the training file's items, with their columns as the training rows have
-        # them (a test file's new items stay unseen in training); a test file's rows from the items of both.
-        # (After a split, the validation rows draw from the training and validation items, whose columns `latest`
-        # holds: a test-only item had no item columns there, NaN category and price.)
-        reach = len(frames[0]) if j == 0 else sum(map(len, frames[:2])) if train_alone and j == 1 else len(items)
+        # A frame's rows draw from the items of the frames up to it, whose columns `latest` holds: the training
+        # rows from the training items (a test file's new items stay unseen in training), a test file's from both;
+        # after a split, validation's from training and validation (a test-only item had NaN category and price).
+        reach = sum(map(len, frames[: j + 1]))
         pool = np.unique(items[:reach][~absent[:reach]])
         latest = _last_rows(frames[: j + 1], item, own)
         if len(pool) < 2:
