@@ -50,7 +50,28 @@ class Encoded:
 
 
 def category_keys(series: pd.Series) -> pd.Series:
-    """Values as strings, consistently across files: 3, 3.0 and "3" all become "3"; missing is "<NA>"."""
+    """Values as strings, consistently across files: 3, 3.0 and "3" all become "3"; missing is "<NA>".
+
+    Each distinct value is keyed once and the keys are spread over the rows (a 1.5M-row column of 30,000 ids: 0.7 s
+    value by value). An object column holding more than one kind of value is keyed value by value: its hashing takes
+    True, 1 and 1.0 for one value, which key as "true", "1" and "1.0"."""
+    if len(series) > 1_000 and (
+        not pd.api.types.is_object_dtype(series.dtype)
+        or pd.api.types.infer_dtype(series, skipna=True) in ("string", "integer", "floating")
+    ):
+        codes, uniques = pd.factorize(series)
+        if len(uniques) * 2 <= len(series):
+            first = pd.Series(codes).drop_duplicates()  # each value's first row, in the column's own dtype
+            first = first[first.to_numpy() >= 0]
+            keys = np.empty(len(uniques) + 1, dtype=object)
+            keys[first.to_numpy()] = _value_keys(series.iloc[first.index.to_numpy()]).to_numpy()
+            keys[-1] = MISSING  # code -1
+            return pd.Series(keys[codes], index=series.index, dtype=object)
+    return _value_keys(series)
+
+
+def _value_keys(series: pd.Series) -> pd.Series:
+    """category_keys value by value."""
     keys = series.astype("string")
     # infer_dtype also catches a bool column that a missing value made object dtype: True -> "true" either way.
     if pd.api.types.infer_dtype(series, skipna=True) == "boolean":

@@ -71,7 +71,7 @@ def sample_negatives(
     items, keys = pd.factorize(item_keys)
     users = pd.factorize(user_keys)[0].astype(np.int64)
     n_items = len(keys)
-    originals = pd.concat([f[item].astype(object) for f in frames], ignore_index=True)
+    originals = pd.concat([f[item] for f in frames], ignore_index=True)  # the ids' own dtype, where the frames share it
     first = np.unique(items, return_index=True)[1]  # each item's first row: its id as written there
     named = originals.iloc[first].reset_index(drop=True)
     seen = np.unique(users * n_items + items)  # sorted: searched below
@@ -110,7 +110,7 @@ def sample_negatives(
         source, draw = source[~clash], draw[~clash]
         sampled = rows.iloc[source].reset_index(drop=True)  # the user's and the moment's columns: the row's own
         picked = named.take(draw)
-        sampled[item] = picked.to_numpy()
+        sampled[item] = picked.array
         taken = latest.reindex(picked)
         for column in latest.columns:  # the item's own columns: from its last row
             sampled[column] = taken[column].to_numpy()

@@ -1904,6 +1904,11 @@ def _time_numbers(series: pd.Series) -> pd.Series | None:
         return series.astype(float)
     if pd.api.types.is_datetime64_any_dtype(series):
         return None
+    present = series.dropna()
+    if len(present) > 10_000:  # dates as text: none of 2,000 values spread over the column is a number
+        spread = present.iloc[np.linspace(0, len(present) - 1, 2_000).astype(np.int64)]
+        if pd.to_numeric(spread, errors="coerce").isna().all():
+            return None
     numbers = pd.to_numeric(series, errors="coerce")
     # Mostly numbers: epoch seconds, and the few values that are not numbers are bad times (not every row).
     return numbers.astype(float) if 2 * numbers.notna().sum() > series.notna().sum() else None

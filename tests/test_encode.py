@@ -126,6 +126,27 @@ def test_true_and_false_key_alike_whatever_else_the_column_holds():
     assert category_keys(scoring).tolist() == ["true", "true"]
 
 
+@pytest.mark.parametrize(
+    "values",
+    [
+        [7.0, 3.5, np.nan, -0.0, np.inf, 1e20, 2.0**60],
+        ["True", "FALSE", None, "x", " x", "7"],
+        [1, True, 1.0, "1", "true", None],  # an object column of other things than text: hashed as one value
+        [3, 7, 2**40],
+        [3.0, 7.5, np.nan],
+    ],
+)
+@pytest.mark.parametrize("dtype", [None, "object", "string", "category"])
+def test_category_keys_of_a_long_column_are_its_values_keyed_one_by_one(values, dtype):
+    # Keyed once per distinct value and spread over the rows (long columns with repeats): the same keys, row by row.
+    rows = pd.Series(values * 400, index=np.arange(len(values) * 400) * 3)  # an index of its own is kept
+    if dtype is not None:
+        rows = rows.astype(dtype)
+    one_by_one = pd.Series([category_keys(rows.iloc[[i]]).iloc[0] for i in range(len(values))] * 400, index=rows.index)
+
+    pd.testing.assert_series_equal(category_keys(rows), one_by_one, check_dtype=False)
+
+
 def test_numeric_is_standardised_with_the_training_mean_and_std(encoder, train):
     # Training prices 1, 2, 5 (one missing): mean 8/3; population variance ((5/3)^2 + (2/3)^2 + (7/3)^2) / 3 = 26/9.
     mean, std = 8 / 3, math.sqrt(26) / 3

@@ -350,6 +350,20 @@ def test_parse_time_of_epoch_strings_marks_only_the_bad_value_missing():
     assert parsed.iloc[2] == 1_700_000_060.0
 
 
+def test_parse_time_of_a_long_column_tells_epoch_text_from_dates():
+    # Over 10,000 rows, 2,000 values spread over the column decide that dates are no numbers: epoch text with a few
+    # bad values stays numbers, date text is read as dates, and a column that turns to numbers late is numbers.
+    epochs = pd.Series([str(1_700_000_000 + i) for i in range(20_000)])
+    epochs[::500] = "soon"
+    dates = pd.Series(["2024-05-01 00:00"] * 20_000)
+    late = pd.Series(["2024-05-01 00:00"] * 9_000 + ["1714521600"] * 11_000)
+
+    assert parse_time(epochs).isna().sum() == 40 and parse_time(epochs)[1] == 1_700_000_001.0
+    assert (parse_time(dates) == 1_714_521_600.0).all()
+    read = parse_time(late)
+    assert read[:9_000].isna().all() and (read[9_000:] == 1_714_521_600.0).all()  # mostly numbers: the dates bad
+
+
 def test_parse_time_converts_dates_to_utc_seconds():
     parsed = parse_time(pd.Series(["2024-05-01 00:00", "2024-05-01T02:00:00+02:00", "2024-05-01T01:00:00Z", None]))
 
