@@ -99,10 +99,34 @@ _BINARY_LABEL_TOKENS = {
 }  # fmt: skip
 # Label words that also name ordinary columns (a visit counter, the page visited): a label only when 0/1.
 _BINARY_ONLY_TOKENS = {"visit", "visited"}
-_REGRESSION_LABEL_TOKENS = {"watch_time", "watchtime", "dwell", "dwell_time", "play_time", "playtime", "play_duration", "rating",
-                            "stay_time", "view_time", "revenue", "gmv", "watch", "listen_time"}  # fmt: skip
+_REGRESSION_LABEL_TOKENS = {
+    "watch_time",
+    "watchtime",
+    "dwell",
+    "dwell_time",
+    "play_time",
+    "playtime",
+    "play_duration",
+    "rating",
+    "stay_time",
+    "view_time",
+    "revenue",
+    "gmv",
+    "watch",
+    "listen_time",
+    "play_count",
+    "playcount",
+    "listen_count",
+    "listencount",  # Taste Profile's play_count
+    "helpful_vote",
+    "helpful_votes",
+}  # fmt: skip (Amazon Reviews 2023's: votes cast later)
+_COUNT_LABEL_TOKENS = {"play_count", "playcount", "listen_count", "listencount", "helpful_vote", "helpful_votes"}
 # Whole names of a rating label, too plain to count as a token inside other names (overall_rank, stars_count).
 _REGRESSION_LABEL_NAMES = {"overall", "stars", "star"}  # Amazon reviews' rating; Yelp's; Douban's (1-5)
+# Whole names of counts that follow the event, other users' votes on a review (Yelp's useful, funny and cool, Amazon
+# 2018's vote) or a listener's plays: outcomes, the usual extra tasks of these datasets, not inputs.
+_COUNT_LABEL_NAMES = {"useful", "funny", "cool", "vote", "votes", "plays", "listens"}
 # Words before "id" in an id column written as one word (visitorid, transactionid): a category, never a number to
 # standardise, even when the name has no separator (a request key such as sessionid is ignored: _REQUEST_KEYS).
 _ID_PREFIXES = {
@@ -110,6 +134,7 @@ _ID_PREFIXES = {
     "campaign", "creative", "category", "cat", "shop", "store", "seller", "brand", "author", "channel", "query",
     "request", "impression", "display", "page", "site", "app", "ad", "product", "customer", "member", "article",
     "video", "movie", "song", "track", "post", "doc", "content", "business", "book", "photo", "group", "city", "seg",
+    "parent", "genre", "artist", "publisher", "vendor", "supplier", "department", "aisle", "family", "tag", "topic",
 }  # fmt: skip
 # Keys of one request, impression or session, each shared by the few rows shown together (MIND's impression_id,
 # Outbrain's display_id, Expedia's srch_id), with what they key: an embedding per key learns nothing for the next one.
@@ -118,6 +143,7 @@ _REQUEST_KEYS = {
     "reqid": "request", "sessionid": "session", "queryid": "query", "qid": "query", "searchid": "search",
     "srchid": "search", "pageviewid": "page-view", "orderid": "order", "basketid": "basket", "cartid": "cart",
     "orderno": "order", "invoiceno": "invoice", "invoiceid": "invoice",  # Online Retail's InvoiceNo: a basket
+    "invoice": "invoice", "ordernbr": "order", "ordernumber": "order", "invoicenumber": "invoice",  # Online Retail II
 }  # fmt: skip
 # Numeric columns are read in blocks of at most this many values (32 MB of float64): a table may have thousands of
 # columns, and one conversion per block instead of per column keeps it fast; the cap keeps a tall table's copy small.
@@ -184,7 +210,9 @@ def _is_named(column: str, names: set[str]) -> bool:
     if squashed in names or squashed.rstrip("s") in names:
         return True
     parts = _parts(column)
-    if len(parts) > 1 and parts[-1] == "key":  # a key is an id: Dunnhumby's household_key, a warehouse's customer_key
+    if len(parts) > 1 and parts[-1] in ("key", "nbr", "no", "nr"):
+        # A key is an id: Dunnhumby's household_key, a warehouse's customer_key; so is a number that names (Favorita's
+        # item_nbr, an article_no).
         stem = "".join(parts[:-1])
         return stem in names or stem + "id" in names
     qualified = len(parts) > 1 and parts[-1] in _ID_QUALIFIERS
@@ -277,10 +305,16 @@ def _last_name(column: str) -> str:
     return _own_part(column).strip().lower()
 
 
+def _count_named(column: str) -> bool:
+    """A name of a count that follows the event: votes on a review, a listener's plays (_COUNT_LABEL_NAMES)."""
+    return bool(_tokens(column) & _COUNT_LABEL_TOKENS) or _last_name(column) in _COUNT_LABEL_NAMES
+
+
 def _regression_named(column: str) -> bool:
     """A name that says "regression label": watch_time, dwell, rating, gmv... or exactly overall, stars or star (also
     as SNAP's review/overall)."""
-    return bool(_tokens(column) & _REGRESSION_LABEL_TOKENS) or _last_name(column) in _REGRESSION_LABEL_NAMES
+    last = _last_name(column)
+    return bool(_tokens(column) & _REGRESSION_LABEL_TOKENS) or last in _REGRESSION_LABEL_NAMES | _COUNT_LABEL_NAMES
 
 
 # Whole names of ad-log ids written without "id": Criteo Attribution's campaign, Taobao's brand and customer (the
@@ -407,6 +441,13 @@ _QUANTITY_WORDS = {"click", "view", "sale", "order", "visit", "price", "duration
 # name goes on after the word (device_ratio, app_usage_seconds, city_population: quantities about one).
 _ENTITY_WORDS = {"city", "country", "region", "province", "device", "os", "channel", "app", "ip", "site", "domain",
                  "brand", "shop", "seller", "merchant", "store", "campaign"}  # fmt: skip
+# Last words of a name whose integers number things of a catalogue, places and makers (Ta-Feng's PRODUCT_SUBCLASS,
+# Instacart's aisle and department, a zip code, an author): codes, as the entity words are. Not excluded from the
+# ids of a thing a log is about (an artist_id can be the item: _thing_id_named).
+_NUMBERED_WORDS = {"subclass", "subcategory", "genre", "family", "subfamily", "segment", "tag", "topic", "department",
+                   "dept", "aisle", "occupation", "model", "barcode", "zip", "zipcode", "postcode", "postal", "plz",
+                   "dma", "msa", "geo", "district", "county", "state", "artist", "author", "publisher", "vendor",
+                   "supplier", "manufacturer", "parent"}  # fmt: skip
 # ...but not a name measuring something about one: a quantity or unit word anywhere (time_on_site, minutes_in_app,
 # price_at_shop, age_of_device, distance_to_store) or 'per' (visits_per_device). Other connectors alone name a place
 # (ship_to_country, sold_at_store, signup_from_channel, page_on_site).
@@ -433,10 +474,10 @@ def _code_named(column: str, number_names: bool = True) -> bool:
         return not counted
     if set(words) & _AGGREGATE_WORDS:  # cate_click_cnt_7d, type_count: counts, not codes
         return False
-    if len(words) >= 2 and words[-1] in ("no", "nr") and words[-2] not in _LABEL_FILLERS:
-        return True  # H&M's department_no and section_no, an account_nr: numbers that name, not count
+    if len(words) >= 2 and words[-1] in ("no", "nr", "nbr") and words[-2] not in _LABEL_FILLERS:
+        return True  # H&M's department_no and section_no, an account_nr, Favorita's store_nbr: numbers that name
     # user_city, device, os, order_channel, ship_to_country, country_of_user: codes...
-    entity = len(words) - 1 if words and words[-1] in _ENTITY_WORDS else None
+    entity = len(words) - 1 if words and words[-1] in _ENTITY_WORDS | _NUMBERED_WORDS else None
     if entity is None and len(words) >= 3 and words[-2] in ("of", "for") and words[-3] in _ENTITY_WORDS:
         entity = len(words) - 3
     if entity is not None:
@@ -688,8 +729,19 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
             if _label_name(c):
                 constant_labels.append(c)
             continue
-        if (tokens & _BINARY_LABEL_TOKENS or _regression_named(c)) and not set(_parts(c)) & _STAT_WORDS:
+        if (tokens & _BINARY_LABEL_TOKENS or _regression_named(c)) and (
+            _count_named(c) or not set(_parts(c)) & _STAT_WORDS
+        ):
             task = _label_task(c, s, nunique[c])
+            if task is not None and _count_named(c) and s.isna().any():
+                # Amazon 2018's vote is missing where nobody voted: proposed as a task, every run stopped on it.
+                ignored[c] = (
+                    f"a count that follows the event (votes, plays): an outcome, not an input; missing in "
+                    f"{int(s.isna().sum()):,} rows, so not proposed as a task: to predict it, fill them and make it "
+                    f"one (CLI: --fill {shlex.quote(f'{c}=0')} and add it to --tasks; on Data: Fix the rows, then role "
+                    "label)"
+                )
+                continue
             if task is not None:
                 tasks.append(task)
                 continue

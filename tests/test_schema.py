@@ -713,8 +713,8 @@ def test_a_count_per_code_is_a_quantity_and_a_code_after_a_count_word_a_code():
         True, True, True, False, False
     ]  # fmt: skip
     # H&M's department_no and section_no were standardised as numbers (an audit); counts and flags are not codes
-    assert [_code_named(n) for n in ("department_no", "section_nr", "order_count_no", "is_no", "no")] == [
-        True, True, False, False, False
+    assert [_code_named(n) for n in ("department_no", "section_nr", "store_nbr", "order_count_no", "is_no", "no")] == [
+        True, True, True, False, False, False
     ]  # fmt: skip
 
 
@@ -902,6 +902,66 @@ def test_integer_codes_named_as_places_devices_sources_or_sellers_are_categories
 
     assert categorical == set(codes)
     assert numeric == set(quantities)
+
+
+def test_integer_codes_of_a_catalogue_a_place_or_a_maker_are_categories():
+    # Ta-Feng's PRODUCT_SUBCLASS, Favorita's store_nbr, Instacart's aisle and department, zip codes, authors (an
+    # audit's sweep of names): each a six-digit code of 200 values, standardised as numbers.
+    codes = ("PRODUCT_SUBCLASS", "genre", "zip", "zipcode", "postcode", "barcode", "department", "aisle", "parentid",
+             "model", "occupation", "artist", "author", "publisher", "vendor", "supplier", "tag", "topic", "district",
+             "county", "state", "store_nbr", "family", "subfamily", "segment", "geo", "dma", "msa", "postal")  # fmt: skip
+    quantities = ("price", "author_age", "tag_count", "minutes_per_genre", "model_score")
+
+    categorical, numeric = kinds_of(
+        codes + quantities, lambda rng, n: rng.choice(np.arange(100101, 100301), n), "is_click", 4
+    )
+
+    assert categorical == set(codes)
+    assert numeric == set(quantities)
+
+
+def test_an_item_numbered_nbr_is_the_item_and_an_invoice_a_basket_key():
+    # Favorita's item_nbr was standardised as a number and no item column was found; Online Retail II's Invoice (a
+    # basket) was embedded as a feature.
+    rng = np.random.default_rng(7)
+    n = 2_000
+    frame = pd.DataFrame(
+        {
+            "store_nbr": rng.integers(1, 55, n),
+            "item_nbr": rng.integers(96995, 2_134_244, 300)[rng.integers(0, 300, n)],
+            "Invoice": rng.integers(489_000, 489_400, n).astype(str),
+            "unit_sales": rng.gamma(2.0, 3.0, n).round(3),
+            "purchase": rng.integers(0, 2, n),
+        }
+    )
+
+    proposal = infer_schema(frame)
+
+    assert proposal.data.item_col == "item_nbr"
+    assert {"store_nbr", "item_nbr"} <= set(proposal.data.categorical)
+    assert proposal.ignored["Invoice"].startswith("looks like an invoice key")
+
+
+def test_votes_and_plays_counted_after_the_event_are_tasks_not_features():
+    # Yelp's useful, funny and cool and Amazon's helpful_vote (votes on a review) and Taste Profile's play_count
+    # went in as categorical features. A count with missing values (Amazon 2018's vote: none where nobody voted) is
+    # set aside with the fill that makes it a task: proposed as one, every run stopped on its missing values.
+    rng = np.random.default_rng(8)
+    n = 1_500
+    votes = {c: rng.poisson(0.7, n) for c in ("useful", "funny", "cool", "helpful_vote", "play_count")}
+    frame = pd.DataFrame({"user_id": rng.integers(0, 100, n), "item_id": rng.integers(0, 200, n), **votes})
+    frame["stars"] = rng.integers(1, 6, n)
+    frame["vote"] = np.where(rng.random(n) < 0.8, np.nan, rng.integers(2, 60, n))
+
+    proposal = infer_schema(frame)
+
+    assert [t.name for t in proposal.tasks] == ["useful", "funny", "cool", "helpful_vote", "play_count", "stars"]
+    assert all(t.type == "regression" for t in proposal.tasks)
+    assert proposal.ignored["vote"] == (
+        f"a count that follows the event (votes, plays): an outcome, not an input; missing in "
+        f"{int(frame['vote'].isna().sum()):,} rows, so not proposed as a task: to predict it, fill them and make it "
+        "one (CLI: --fill vote=0 and add it to --tasks; on Data: Fix the rows, then role label)"
+    )
 
 
 def test_quantities_measured_on_a_place_device_or_seller_are_numbers_not_codes():
