@@ -1671,6 +1671,11 @@ def _read_rows(
         if skipped:
             notes += skipped
             frame, header, quotes, parsed = _parse(text, delimiter, name, named)
+    if summary := _summary_rows(frame):  # a spreadsheet's Total and Average rows below the data: the same
+        text, skipped = _skip_last_rows(text, delimiter, summary)
+        if skipped:
+            notes += skipped
+            frame, header, quotes, parsed = _parse(text, delimiter, name, named)
     notes += parsed
     frame.columns = [str(c).strip() for c in frame.columns]
     notes += _one_line_names(frame, name)
@@ -1784,6 +1789,71 @@ def _cut_out(text: str, matches: list[re.Match]) -> str:
         position = match.end()
     pieces.append(text[position:])
     return "".join(pieces)
+
+
+# First words of a spreadsheet's summary rows below the data (also as German, French, Dutch, Spanish, Italian and
+# Chinese spreadsheets write them).
+SUMMARY_WORDS = {
+    "total", "totals", "grand total", "sum", "subtotal", "sub-total", "average", "avg", "mean", "median", "count",
+    "gesamt", "summe", "durchschnitt", "somme", "moyenne", "totaal", "gemiddelde", "suma", "promedio", "totale",
+    "media", "合计", "总计", "平均",
+}  # fmt: skip
+SUMMARY_ROWS = 5  # at most this many, at the very end
+
+
+def _summary_word(value: object) -> str | None:
+    text = str(value).strip().strip('"').strip().rstrip(":").casefold()
+    return text if text in SUMMARY_WORDS else None
+
+
+def _summary_rows(frame: pd.DataFrame) -> list[str]:
+    """The first words of the rows at the end of the table that are a spreadsheet's summary (Total, Average: their
+    first value that is not missing is such a word, found nowhere above them in its column), or []. Read as data,
+    they made a 0/1 label hold 367 and 0.3058, and an item column with two empty rows was not proposed."""
+    if len(frame) <= 4 * SUMMARY_ROWS or not frame.shape[1]:
+        return []
+    words: list[tuple[int, str]] = []  # (column, word) of each summary row, last row first
+    for i in range(len(frame) - 1, len(frame) - 1 - SUMMARY_ROWS, -1):
+        row = frame.iloc[i]
+        filled = np.flatnonzero(row.notna().to_numpy())
+        word = _summary_word(row.iloc[filled[0]]) if len(filled) else None
+        if word is None:
+            break
+        words.append((int(filled[0]), word))
+    for column, word in words:
+        above = frame.iloc[: len(frame) - len(words), column].dropna()
+        if above.astype(str).str.strip().str.casefold().eq(word).any():
+            return []
+    return [word for _, word in reversed(words)]
+
+
+def _skip_last_rows(text: str, delimiter: str, words: list[str]) -> tuple[str, list[str]]:
+    """The text with its last len(words) lines that are not blank blanked (line numbers stay the file's), when each
+    one's first field that is not empty holds its word (_summary_rows); else the text as it is."""
+    end, spans = len(text), []
+    while len(spans) < len(words) and end > 0:
+        start = text.rfind("\n", 0, end - 1) + 1  # the line ending at `end` (its line break included)
+        line = text[start:end].rstrip("\r\n")
+        if line.strip(f" \t{delimiter}"):
+            spans.append((start, start + len(line)))
+        end = start
+    spans.reverse()
+    for (start, stop), word in zip(spans, words, strict=False):
+        fields = [f for f in text[start:stop].split(delimiter) if f.strip().strip('"').strip()]
+        if len(spans) < len(words) or not fields or _summary_word(fields[0]) != word:
+            return text, []
+    first, last = (text.count("\n", 0, spans[0][0]) + 1, text.count("\n", 0, spans[-1][0]) + 1)
+    shown = ", ".join(f"'{w.title()}'" for w in dict.fromkeys(words))
+    lines = f"line {first}" if first == last else f"lines {first}-{last}"
+    what = "row" if len(words) == 1 else f"{len(words)} rows"
+    look = "looks" if len(words) == 1 else "look"
+    note = f"the last {what} ({lines}: {shown}) {look} like a spreadsheet's summary below the data, not data: left out"
+    pieces, position = [], 0
+    for start, stop in spans:
+        pieces.append(text[position:start])
+        position = stop
+    pieces.append(text[position:])
+    return "".join(pieces), [note]
 
 
 def _skip_empty_rows(text: str, delimiter: str, empty: int) -> tuple[str, list[str]]:

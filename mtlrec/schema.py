@@ -1923,13 +1923,19 @@ def _dates_beside_numbers(column: pd.Series, bad: np.ndarray) -> str | None:
     numbers ('2023-11-14 23:16:20' among 1700003293): each reads alone, the column not (it called those dates "not
     times" and advised the very format they are in); None otherwise."""
     rows = column[bad]
-    if not len(rows) or parse_time(rows.astype(str)).isna().any():
+    if not len(rows):
         return None
-    numbers = int((~bad & column.notna().to_numpy()).sum())
-    return (
-        f"mixes epoch numbers ({numbers:,} rows) with dates written as text in {_where(column, bad)}: write them "
-        "all one way (dates, e.g. pd.to_datetime(df[col], unit='s') for the numbers, or epoch seconds)"
-    )
+    others = int((~bad & column.notna().to_numpy()).sum())
+    advice = "write them all one way (dates, e.g. pd.to_datetime(df[col], unit='s') for the numbers, or epoch seconds)"
+    if _time_numbers(column) is None:  # dates, and the rows that are no dates: epoch numbers among them?
+        numbers = pd.to_numeric(rows, errors="coerce")
+        # A number of a summary row below the dates (13845.7) is no time: not said to be one.
+        if numbers.isna().any() or not (numbers >= _EPOCH_SECONDS[0]).all():
+            return None
+        return f"mixes dates written as text ({others:,} rows) with epoch numbers in {_where(column, bad)}: {advice}"
+    if parse_time(rows.astype(str)).isna().any():
+        return None
+    return f"mixes epoch numbers ({others:,} rows) with dates written as text in {_where(column, bad)}: {advice}"
 
 
 def parse_time(series: pd.Series) -> pd.Series:

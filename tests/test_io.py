@@ -2122,3 +2122,28 @@ def test_empty_fields_after_the_last_column_are_left_out_whichever_rows_have_the
     rows[5] += "\toops"
     assert "fields but the header has" in error_for(("user\titem\tclick\tprice\tk\n" + "\n".join(rows) + "\n").encode(),
                                                      "t.tsv").message  # fmt: skip
+
+
+def test_a_spreadsheets_total_and_average_rows_below_the_data_are_left_out(tmp_path):
+    # Read as data, 'Total' and 'Average' made the 0/1 click hold 367 and 0.3058 and lost the item column (empty
+    # there); the file's own lines are named.
+    rows = [f"u{i % 17},i{i % 23},{i % 2},2024-01-{1 + i % 28:02d}" for i in range(60)]
+    path = tmp_path / "export.csv"
+    path.write_text("\r\n".join(["user_id,item_id,click,date", *rows, ",,,", "Total,,30,", "Average,,0.5,", ""]))
+    shifted = tmp_path / "shifted.csv"
+    shifted.write_text("\n".join(["user_id,item_id,click,date", *rows, ',"Total ",30,']))
+
+    table, other = read_table(path), read_table(shifted)
+
+    assert len(table.frame) == len(other.frame) == 60
+    assert table.frame["click"].isin([0, 1]).all() and other.frame["click"].isin([0, 1]).all()
+    assert table.notes[-1] == (
+        "the last 2 rows (lines 63-64: 'Total', 'Average') look like a spreadsheet's summary below the data, not data: "
+        "left out"
+    )
+    assert other.notes[-1].startswith("the last row (line 62: 'Total') looks like")
+    # A word that is data above (a status 'Total' in the column) keeps its row.
+    kept = tmp_path / "kept.csv"
+    kept.write_text("\n".join(["status,item_id,click", *[f"{'Total' if i == 5 else 'ok'},i{i},{i % 2}" for i in range(60)],
+                               "Total,i3,1"]))  # fmt: skip
+    assert len(read_table(kept).frame) == 61

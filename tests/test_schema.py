@@ -1720,6 +1720,27 @@ def test_a_time_column_of_epoch_numbers_and_dates_as_text_is_said_to_mix_them():
     assert problem.startswith("timestamp column 'ts' mixes epoch numbers (200 rows) with dates written as text in 100")
 
 
+def test_epoch_numbers_among_dates_are_named_as_the_numbers_and_a_total_as_no_time():
+    # Dates written as text with an epoch number in 1 row were said to be "epoch numbers (1,200 rows) with dates in 1
+    # row", advising to convert the wrong rows; a spreadsheet total (13845.7) in a date column is no epoch time.
+    dates = pd.Series(pd.date_range("2024-01-01", periods=300, freq="h").astype(str), dtype=object)
+    frame = pd.DataFrame({"user_id": np.arange(300) % 20, "click": np.arange(300) % 2})
+    config = ExperimentConfig(data=DataConfig(user_col="user_id", time_col="ts", categorical=["user_id"]),
+                              tasks=[TaskSpec("click")])  # fmt: skip
+    problems = {}
+    for odd in ("1700000000", "13845.7"):
+        stamps = dates.copy()
+        stamps[299] = odd
+        with pytest.raises(MtlrecError) as info:
+            validate(config, frame.assign(ts=stamps))
+        [problems[odd]] = [p for p in info.value.problems if "'ts'" in p]
+
+    assert problems["1700000000"].startswith(
+        "timestamp column 'ts' mixes dates written as text (299 rows) with epoch numbers in 1 row (row 300, "
+    )
+    assert problems["13845.7"].startswith("timestamp column 'ts' has values that are not times in 1 row (row 300, ")
+
+
 def test_chinese_column_names_of_tianchi_exports_are_read_for_their_roles():
     # 用户ID, 商品ID, 是否点击: no user, no item, no label found; the CJK characters vanished from the names' words
     rng = np.random.default_rng(0)
