@@ -430,11 +430,32 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
                 print(_leak_note(leak, aside))
         # A label-named column that is no label (watch_time written 0:11 or 12.5 s) is no feature either: said, as
         # `infer` says it, with how to convert it.
+        said = {leak.column for leak in leaks}
+        others = []
         for column, reason in proposal.ignored.items():
-            if reason.startswith(UNREADABLE_LABEL) and column not in chosen and column not in config.task_names:
+            if column in chosen or column in config.task_names or column in said or column in _roles(config.data):
+                continue
+            if reason.startswith(UNREADABLE_LABEL):
                 print(f"note: column '{column}' is not used: {reason}")
+            else:
+                others.append((column, reason))
+        # The others too, a few by name (Criteo's hashed C5, C6... were left out without a word: only infer said so).
+        for column, reason in others[:IGNORED_SHOWN]:
+            print(f"note: column '{column}' is not used: {reason}")
+        if len(others) > IGNORED_SHOWN:
+            print(
+                f"note: {len(others) - IGNORED_SHOWN:,} more columns are not used (`python -m mtlrec infer` lists them "
+                "with the reason); name one with --categorical, --numeric or --multi to use it"
+            )
     _apply_overrides(config, args)
     return config, loaded
+
+
+IGNORED_SHOWN = 10  # columns inference left out that a run names one by one (a wide file may leave out thousands)
+
+
+def _roles(d) -> set[str]:
+    return {d.user_col, d.item_col, d.time_col} - {None}
 
 
 def _leak_note(leak, aside: str = "") -> str:
@@ -1148,6 +1169,19 @@ def _match_user(column, text: str):
         for value in values:
             if str(value) == wanted:
                 return value
+    try:  # 12350.0 for a user stored 12350 (a file that wrote its ids as floats), or the other way round: the model
+        # keys them alike (mtlrec.encode.category_keys)
+        number = float(text.strip())
+    except ValueError:
+        number = None
+    if number is not None and math.isfinite(number):
+        import pandas as pd
+
+        from mtlrec.encode import category_keys
+
+        same = values[category_keys(values).to_numpy() == category_keys(pd.Series([number])).iloc[0]]
+        if len(same):
+            return same.iloc[0]
     other_case = [v for v in values if str(v).lower() == text.strip().lower()][:1]
     meant = f" (did you mean '{other_case[0]}'?)" if other_case else ""
     raise MtlrecError(f"user '{text}' is not in column '{column.name}'{meant}")

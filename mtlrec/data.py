@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -181,13 +182,34 @@ def load_frames(config: ExperimentConfig) -> Loaded:
     notes = [f"{table.name}: {n}" for n in table.notes]
     test = None
     if config.data.test_path:
-        test = read_table(resolve_data_path(config.data.test_path), names=config.data.names)
+        try:
+            test = read_table(resolve_data_path(config.data.test_path), names=config.data.names)
+        except MtlrecError as exc:
+            raise _fewer_test_fields(exc, config.data.names) or exc from None
         notes += [f"{test.name}: {n}" for n in test.notes]
     frame, test_frame, fixed, test_fixed = apply_fixes_together(
         table.frame, test.frame if test else None, config.data.fixes, table.name, test.name if test else None
     )
     notes += [f"{table.name}: {n}" for n in fixed] + [f"{test.name}: {n}" for n in test_fixed]
     return Loaded(frame, test_frame, notes)
+
+
+def _fewer_test_fields(exc: MtlrecError, names: list[str] | None) -> MtlrecError | None:
+    """A test file whose rows have fewer fields than the names given for both files: it lacks columns, most likely
+    the labels (Criteo's test.txt: 39 fields, no label). The reader's advice, one name per field, could not be taken:
+    the names are the training file's too. None for other problems."""
+    found = re.search(r"column names were given \(.*\) but the rows have (\d+) fields?", exc.message)
+    if not names or len(exc.problems) != 1 or not found or int(found.group(1)) >= len(names):
+        return None
+    fields = int(found.group(1))
+    return MtlrecError(
+        f"its rows have {fields} field{'s' if fields != 1 else ''}, {len(names) - fields} fewer than the "
+        f"{len(names)} column names given for both files: a test file needs the training file's columns, its "
+        "labels too (the run's metrics are measured on them), and a file without labels (such as Criteo's "
+        "test.txt) cannot be the test file: leave it out (the training file is split), or add the missing "
+        "columns to it",
+        source=exc.source,
+    )
 
 
 def _random_split(idx: np.ndarray, frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

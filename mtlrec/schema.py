@@ -415,6 +415,8 @@ def id_candidate_hint(frame: pd.DataFrame, data: DataConfig, exclude: set[str] =
     if found not in frame.columns:
         return None
     events = _BINARY_LABEL_TOKENS | _EVENT_ID_WORDS  # not a count of seconds (numeric), nor Criteo's conversion_id
+    # ...nor a part of a time: Spotify's hour_of_day recurs across sessions as an item would, and is no user.
+    events |= _TIME_WORDS | _DATE_CODE_WORDS | {"weekday", "week", "month", "year", "minute", "hourmin", "season"}
     columns = [c for c in data.categorical if c not in exclude and c != data.time_col and not set(_parts(c)) & events]
     candidates = recurring_ids(frame, found, columns)
     if not candidates:

@@ -227,8 +227,9 @@ def test_a_task_predicting_one_value_for_every_row_gets_a_note():
     y_pred = np.column_stack([rng.random(50), np.full(50, 0.42), 30 + rng.normal(0, 1e-5, 50)])
     notes = constant_outputs(config, y_pred)
     assert notes == [
-        "task 'like' predicts one value for every test row (42.0%): the model learned nothing for it; try another "
-        "seed, a lower learning rate or a larger size (its loss weight is 0: it was not trained)",
+        "task 'like' predicts one value for every test row (42.0%): the model learned nothing for it (its AUC "
+        "compares differences of rounding size: read it as 0.5); try another seed, a lower learning rate or a larger "
+        "size (its loss weight is 0: it was not trained)",
         "task 'dwell' predicts one value for every test row (30): the model learned nothing for it; try another "
         "seed, a lower learning rate or a larger size",
     ]

@@ -1753,3 +1753,18 @@ def test_chinese_column_names_of_tianchi_exports_are_read_for_their_roles():
     proposal = infer_schema(frame)
     assert (proposal.data.user_col, proposal.data.item_col, proposal.data.time_col) == ("用户ID", "商品ID", "时间")
     assert [t.name for t in proposal.tasks] == ["是否点击", "是否购买"] and proposal.data.numeric == ["价格"]
+
+
+def test_a_part_of_a_time_is_never_offered_as_the_user_column():
+    # Spotify's hour_of_day (24 values, in every session's rows) was offered as the user column beside the tracks.
+    from mtlrec.schema import id_candidate_hint
+
+    rng = np.random.default_rng(5)
+    n = 3_000
+    frame = pd.DataFrame({"track_id": rng.integers(0, 400, n), "hour_of_day": rng.integers(0, 24, n),
+                          "listener": rng.integers(0, 150, n), "skip": rng.integers(0, 2, n)})  # fmt: skip
+    data = DataConfig(item_col="track_id", categorical=["track_id", "hour_of_day", "listener"])
+
+    assert id_candidate_hint(frame, data).startswith("column 'listener' may be the user column (150 values")
+    alone = DataConfig(item_col="track_id", categorical=["track_id", "hour_of_day"])
+    assert id_candidate_hint(frame.drop(columns="listener"), alone) is None
