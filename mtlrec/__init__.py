@@ -1,7 +1,8 @@
 """mtlrec: a lab for multi-task recommendation models. The library never imports streamlit.
 
-From Python (see the README's "Use from Python"): load_table or a DataFrame, infer_schema, an ExperimentConfig,
-run_experiment, RunStore().save and .load, Recommender, run_sweep with a SweepConfig. The config classes and
+From Python (see the README's "Use from Python"): load_table or a DataFrame, propose_schema (infer_schema and a
+bundled sample's documented tasks), an ExperimentConfig, run_experiment, RunStore().save and .load, Recommender,
+run_sweep with a SweepConfig. The config classes and
 MtlrecError are imported with the package; the rest on first use (torch and the training code take seconds to
 import, and the app's start does not need them).
 """
@@ -15,6 +16,7 @@ from mtlrec.config import DataConfig, ExperimentConfig, ModelConfig, SplitConfig
 from mtlrec.errors import MtlrecError
 
 if TYPE_CHECKING:
+    from mtlrec.data import propose_schema
     from mtlrec.experiment import RunResult, run_experiment
     from mtlrec.io import load_table
     from mtlrec.recommend import Recommender
@@ -30,6 +32,7 @@ _LAZY = {
     "Recommender": "mtlrec.recommend",
     "RunStore": "mtlrec.runs",
     "infer_schema": "mtlrec.schema",
+    "propose_schema": "mtlrec.data",
     "SweepConfig": "mtlrec.sweep",
     "run_sweep": "mtlrec.sweep",
 }
@@ -48,6 +51,7 @@ __all__ = [
     "TrainConfig",
     "infer_schema",
     "load_table",
+    "propose_schema",
     "run_experiment",
     "run_sweep",
 ]

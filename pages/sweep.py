@@ -66,7 +66,8 @@ what the other tasks reach without it; read the trade-off from the points betwee
 
 **The references.** Uncertainty weighting, GradNorm, DWA and PCGrad set the weights themselves while training: a
 marker on or beyond the front means the method found a good trade-off without a sweep. The single-task models share
-nothing: they show what each task reaches on its own with the same parameter budget.
+nothing: they show what each task reaches on its own, each with the multi-task model's shape (together about T times
+its parameters).
 
 **Read it as optimistic.** The front and the references named above the charts are judged on the same test rows
 they are shown on: the best of many weightings is partly the luckiest on those rows, more so with few test rows.
@@ -145,7 +146,7 @@ def setup(sweep: SweepConfig, config: ExperimentConfig) -> SweepConfig:
     )  # fmt: skip
     sweep.baseline = right.checkbox(
         "Single-task models as a reference", key=state.seed("sweep_baseline", sweep.baseline),
-        help="One network per task, no sharing, the same parameter budget: what each task reaches alone.",
+        help="One network per task, no sharing, each with the multi-task model's shape: what each task reaches alone.",
     )  # fmt: skip
     st.session_state[SETTINGS] = sweep.to_dict()
     return sweep
