@@ -1501,7 +1501,10 @@ def _new_label_name(value: str) -> str:
 
 def label_hint(frame: pd.DataFrame) -> str:
     """For a file with no label recognised, what to do: reshape MIND-style impression lists, split an event-type
-    column (Taobao's behavior_type: pv, buy, cart, fav) into 0/1 columns, or else the columns that read as 0/1."""
+    column (Taobao's behavior_type: pv, buy, cart, fav) into 0/1 columns, or else the columns that read as 0/1. Of
+    several event-type columns, the first whose types include an outcome (Coveo's product_action: detail, add,
+    purchase; before it, event_type: pageview, event_product, which was offered)."""
+    first = None  # the hint of the first event-type column, when no column names an outcome among its types
     for column in frame.columns:
         s = frame[column]
         if is_numeric(s):
@@ -1521,13 +1524,16 @@ def label_hint(frame: pd.DataFrame) -> str:
             counts = s.dropna().astype(str).value_counts()
             named = [v for v in values if set(_parts(v)) & (_BINARY_LABEL_TOKENS | {"clickout"})]
             example = min(reversed(named or values), key=lambda v: counts[v])  # a tie: the later one
-            return (
+            hint = (
                 f"; column '{column}' holds event types ({', '.join(values[:6])}): add a 0/1 column per type you want "
                 f"to predict (e.g. {example} = 1 where {column} is '{example}', else 0: "
                 f"{how_to('label', str(column), f'== {_quoted_text(example)}', name=_new_label_name(example))}) and "
                 f"name those{_PER_PAIR}{_grouping(frame, str(column))}"
             )
-    return _matrix_hint(frame) or binary_columns_hint(frame) or _rating_hint(frame) or POSITIVES_ONLY
+            if named:
+                return hint
+            first = first or hint
+    return first or _matrix_hint(frame) or binary_columns_hint(frame) or _rating_hint(frame) or POSITIVES_ONLY
 
 
 def _grouping(frame: pd.DataFrame, column: str) -> str:
@@ -2028,12 +2034,19 @@ def time_notes(column: str, series: pd.Series, prefix: str = "") -> list[str]:
         values = pd.to_numeric(series, errors="coerce").dropna()
         if len(values) and values.abs().max() < SMALL_TIMES:
             # Goodreads' rating 0-5 chosen as the time trained a time split on ratings read as 1970's first seconds.
+            excel = (
+                # Days since 1899-12-30 (1954 to 2119), as Excel stores dates: 44927.5 is 2023-01-01 12:00.
+                "; they look like Excel's serial dates (days since 1899-12-30): to read them as dates, "
+                f"pd.to_datetime(df[{str(column)!r}], unit='D', origin='1899-12-30')"
+                if values.min() >= 20_000 and values.max() <= 80_000
+                else ""
+            )
             notes.append(
                 f"{prefix}timestamp column '{column}' holds small numbers ({show_value(values.min())} to "
                 f"{show_value(values.max())}, {values.nunique():,} distinct), not epoch times (those would be the "
                 "first days of 1970): the time split and the most recent rows follow their order; if it is no time "
                 "or order of the rows, choose another timestamp column, or none (on Data: Timestamp column; CLI: "
-                "--time-col C or --time-col none)"
+                f"--time-col C or --time-col none){excel}"
             )
     ambiguous = _ambiguous_date(series)
     if ambiguous is not None:

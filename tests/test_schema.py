@@ -1514,6 +1514,12 @@ def test_a_timestamp_column_of_small_numbers_is_said_to_be_an_order_not_epoch_ti
     ]
     assert time_notes("ts", pd.Series([1_700_000_000, 1_700_000_500])) == []
     assert time_notes("day", pd.Series([20240501, 20240502])) == []  # date codes
+    # Excel's serial dates (44927.5 is 2023-01-01 12:00) get the line that reads them, which runs as written.
+    serial = pd.Series([44927.5, 44928.25, 45000.0])
+    [note] = time_notes("date", serial)
+    line = note.split("to read them as dates, ")[1]
+    assert line == "pd.to_datetime(df['date'], unit='D', origin='1899-12-30')"
+    assert str(eval(line, {"pd": pd, "df": pd.DataFrame({"date": serial})})[0]) == "2023-01-01 12:00:00"
 
 
 def test_a_binary_labels_odd_values_are_listed_in_order_and_a_verified_purchase_flag_is_no_task(interactions):
@@ -1768,3 +1774,20 @@ def test_a_part_of_a_time_is_never_offered_as_the_user_column():
     assert id_candidate_hint(frame, data).startswith("column 'listener' may be the user column (150 values")
     alone = DataConfig(item_col="track_id", categorical=["track_id", "hour_of_day"])
     assert id_candidate_hint(frame.drop(columns="listener"), alone) is None
+
+
+def test_the_event_type_hint_names_the_column_whose_types_include_an_outcome():
+    # Coveo's browsing log: event_type (pageview, event_product) came first and was offered; product_action
+    # (detail, add, remove, click, purchase) holds what one predicts.
+    from mtlrec.schema import label_hint
+
+    rng = np.random.default_rng(6)
+    n = 800
+    frame = pd.DataFrame({
+        "session_id_hash": rng.integers(0, 90, n).astype(str), "event_type": rng.choice(["pageview", "event_product"], n),
+        "product_action": rng.choice(["detail", "add", "remove", "click", "purchase", None], n),
+        "product_sku_hash": rng.integers(0, 200, n).astype(str),
+    })  # fmt: skip
+
+    assert label_hint(frame).startswith("; column 'product_action' holds event types (")
+    assert label_hint(frame.drop(columns="product_action")).startswith("; column 'event_type' holds event types (")
