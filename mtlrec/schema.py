@@ -1603,8 +1603,14 @@ def _rating_hint(frame: pd.DataFrame) -> str:
     if not found:
         return ""
     _, _, name, low, high = max(found, key=lambda f: (f[0], f[1]))
-    cut = round(low + 0.75 * (high - low))
     tasks = "" if "," in name else f" (--tasks {shlex.quote(name)})"  # --tasks splits names at commas
+    if set(_parts(name)) & (_AGGREGATE_WORDS | {"quantity", "qty"}):
+        # Dunnhumby's QUANTITY (0-3) was said to hold numbers "as ratings do", with a 'liked' label of >= 2.
+        return (
+            f"; column '{name}' holds counts from {low:g} to {high:g}: if it is the outcome to predict, train it as "
+            f"a regression task{tasks} or make a 0/1 label of it ({how_to('label', name, '>= 1', name='positive')})"
+        )
+    cut = round(low + 0.75 * (high - low))
     return (
         f"; column '{name}' holds whole numbers from {low:g} to {high:g}, as ratings do: if it is one, train it "
         f"as a regression task{tasks} or make a 0/1 label of it ({how_to('label', name, f'>= {cut}', name='liked')})"

@@ -1791,3 +1791,17 @@ def test_the_event_type_hint_names_the_column_whose_types_include_an_outcome():
 
     assert label_hint(frame).startswith("; column 'product_action' holds event types (")
     assert label_hint(frame.drop(columns="product_action")).startswith("; column 'event_type' holds event types (")
+
+
+def test_the_no_label_hint_calls_a_quantity_a_count_not_a_rating():
+    # Dunnhumby's QUANTITY (0-3) was said to hold whole numbers "as ratings do", with a label 'liked' of >= 2.
+    from mtlrec.schema import label_hint
+
+    rng = np.random.default_rng(9)
+    frame = pd.DataFrame({"household_key": rng.integers(0, 50, 400), "PRODUCT_ID": rng.integers(0, 90, 400),
+                          "QUANTITY": rng.integers(0, 4, 400)})  # fmt: skip
+
+    assert label_hint(frame) == (
+        "; column 'QUANTITY' holds counts from 0 to 3: if it is the outcome to predict, train it as a regression task "
+        "(--tasks QUANTITY) or make a 0/1 label of it (on Data: Fix the rows; CLI: `--label 'positive=QUANTITY >= 1'`)"
+    )
