@@ -524,14 +524,19 @@ for task in regression:
 if predictions is not None:
     with tabs["Predictions"]:
         st.plotly_chart(charts.prediction_distribution(predictions, tasks), width="stretch")
-        st.download_button(
-            "predictions.csv",
-            data=lambda: (run.folder / "predictions.csv").read_bytes(),
-            file_name=f"{run_id}_predictions.csv",
-            mime="text/csv",
-            icon=":material/download:",
-            on_click="ignore",
-            help=f"The {fmt.count(len(predictions))} test rows with each task's label and prediction.",
+        path = run.folder / "predictions.csv"
+        runs.downloads(
+            run_id,
+            [
+                {
+                    "label": "predictions.csv",
+                    "data": path.read_bytes,
+                    "file_name": f"{run_id}_predictions.csv",
+                    "mime": "text/csv",
+                    "icon": ":material/download:",
+                    "help": f"The {fmt.count(len(predictions))} test rows with each task's label and prediction.",
+                }
+            ],
         )
 
 task_conflict(run)

@@ -35,7 +35,7 @@ NO_RESULTS = {
 SERVER_ZONE = datetime.now().astimezone().tzinfo
 NOTICE = "runs_notice"  # a toast for the rerun that follows a rename or a delete
 RENAME_ERROR = "runs_rename_error"
-SELECTED = "runs_selected"  # ids of the runs ticked in the table: a selection follows runs, not row positions
+SELECTED = "runs_selected"  # {id: name} of the runs ticked in the table: a selection follows runs, not row positions
 TABLE_KEY = "runs_table_key"  # the table widget's key now: runs_table_<n>, a new one for each listing (see below)
 LISTING = "runs_listing"  # a digest of the listed run ids, in order
 IMPORTED = "runs_imported"  # uploaded file id -> what importing it gave (the run's id and notes, or the error)
@@ -146,7 +146,7 @@ def weights_table(rows: list[dict]) -> tuple[pd.DataFrame, list[str], list[str],
 def file_reader(run_id: str, name: str):
     """A callable reading a run file when the user clicks its download button (None when the file is absent)."""
     path = state.store().folder(run_id) / name
-    return (lambda: path.read_bytes()) if path.is_file() else None
+    return path.read_bytes if path.is_file() else None
 
 
 def metric_deltas(
@@ -295,7 +295,7 @@ def delete(run_id: str, name: str) -> None:
     state.store().delete(run_id)
     if st.session_state.get(state.RESULTS_RUN) == run_id:
         del st.session_state[state.RESULTS_RUN]
-    st.session_state[SELECTED] = []
+    st.session_state[SELECTED] = {}
     st.session_state[NOTICE] = f"Deleted “{fmt.md(name)}”"
 
 
@@ -355,18 +355,18 @@ def manage(row: dict) -> None:
         )
     elif problem is not None:
         st.caption(NO_RESULTS.get(row["status"], problem.message))
-    with st.container(horizontal=True):
-        for name, data in downloads.items():
-            if data is not None:
-                file_name = name if name.endswith(".zip") else f"{run_id}_{name}"
-                st.download_button(
-                    name,
-                    data=data,
-                    file_name=file_name,
-                    icon=":material/download:",
-                    on_click="ignore",
-                    key=f"runs_download_{name}",
-                )
+    buttons = [
+        {
+            "label": name,
+            "data": data,
+            "file_name": name if name.endswith(".zip") else f"{run_id}_{name}",
+            "icon": ":material/download:",
+            "key": f"runs_download_{name}",
+        }
+        for name, data in downloads.items()
+        if data is not None
+    ]
+    runs.downloads(run_id, buttons)
     with st.container(horizontal=True):
         showable = run is not None and row["status"] in runs.SHOWABLE
         if st.button("Open in Results", icon=":material/monitoring:", disabled=not showable, key="runs_results"):
@@ -422,6 +422,14 @@ if notice := st.session_state.pop(NOTICE, None):
     st.toast(notice, icon=":material/check:")
 store = state.store()
 all_rows = store.list()
+listed = {r["id"] for r in all_rows}
+# Deleted elsewhere (in another tab, by another user): they left the table and the comparison without a word.
+for gone, name in st.session_state.get(SELECTED, {}).items():
+    if gone not in listed:
+        st.warning(
+            f"Run “{fmt.md(name)}” ({gone}) was deleted since you selected it (in another tab, or by another user)."
+        )
+st.session_state[SELECTED] = {i: n for i, n in st.session_state.get(SELECTED, {}).items() if i in listed}
 if not all_rows:
     st.info(
         "No saved runs yet. Every finished, stopped or failed run is saved here (on the server's disk, so it "
@@ -447,7 +455,7 @@ listing = hashlib.sha256("\n".join(shown).encode()).hexdigest()
 if st.session_state.get(LISTING) != listing:
     st.session_state[LISTING] = listing
     st.session_state[TABLE_KEY] = f"runs_table_{int(st.session_state.get(TABLE_KEY, 'runs_table_0')[11:]) + 1}"
-ticked = [shown.index(i) for i in st.session_state.get(SELECTED, []) if i in shown]
+ticked = [shown.index(i) for i in st.session_state[SELECTED] if i in shown]
 event = st.dataframe(
     table,
     hide_index=True,
@@ -462,7 +470,7 @@ event = st.dataframe(
     },
 )
 selected = [rows[i] for i in event.selection.rows if i < len(rows)]
-st.session_state[SELECTED] = [r["id"] for r in selected]
+st.session_state[SELECTED] = {r["id"]: r["name"] for r in selected}
 st.caption(
     f"{len(rows)} of {len(all_rows)} runs · select rows (the boxes on the left) to compare or manage them. "
     "“interrupted” runs were training when the server stopped; “running” ones are training now."

@@ -256,6 +256,22 @@ def upload(at: AppTest, name: str, data: bytes) -> AppTest:
     return at
 
 
+def deferred_downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    """The callables that the page's download buttons hand Streamlit, by file name, as drawn last: a click in the
+    browser calls one (AppTest never does)."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    drawn: dict[str, object] = {}
+    add = MediaFileManager.add_deferred
+
+    def recording_add(manager, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        drawn[file_name] = data_callable
+        return add(manager, data_callable, mimetype, coordinates, file_name=file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", recording_add)
+    return drawn
+
+
 def figures(at: AppTest) -> list[dict]:
     """The page's Plotly figures, as their JSON specs."""
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]

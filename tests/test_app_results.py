@@ -318,3 +318,30 @@ def test_a_reference_shares_a_task_only_of_the_same_type(saved_runs, tmp_path, m
     )
     cards = [m for m in at.metric if m.label == "test AUC"]
     assert [bool(c.delta) for c in cards] == [False, True, True]  # click, like, purchase
+
+
+def test_a_download_of_a_run_deleted_since_the_page_was_drawn_says_so(saved_runs, tmp_path, monkeypatch):
+    # Deleted on Runs in another tab, the run stayed on this page (a click on a download ran no script), and its
+    # predictions.csv button did nothing: its reader raised inside Streamlit, with a traceback in the server's log.
+    from conftest import deferred_downloads
+
+    from mtlrec.runs import RunStore
+
+    _, _, result = saved_runs
+    store = RunStore(tmp_path)
+    store.save(result, name="kept")
+    run_id = store.save(result, name="deleted elsewhere")
+    use_home(monkeypatch, tmp_path)
+    drawn = deferred_downloads(monkeypatch)
+    at = open_results(open_app(), run_id)
+    [button] = at.get("download_button")
+    assert drawn[f"{run_id}_predictions.csv"]().startswith(b'"user_id","item_id",')
+
+    store.delete(run_id)  # another session, on Runs
+    note = drawn[f"{run_id}_predictions.csv"]()  # the click's download
+    assert note.decode().startswith(f"Run {run_id} was deleted (on the Runs page, maybe in another tab")
+
+    button.click().run()  # and the click reruns the page
+    assert not at.exception
+    assert at.info[0].value.startswith(f"Run `{run_id}` is not in this lab (deleted")
+    assert "kept" in [h.value for h in at.subheader]

@@ -475,3 +475,30 @@ def test_a_task_of_two_types_gets_a_column_per_type_and_names_keep_their_undersc
     assert deltas.loc[first_with, "Δ click (binary) auc"] == 0.0
     at.selectbox(key="runs_curve_task").set_value("click (regression)").run()
     assert [t["name"] for t in figure(at, "by epoch")["data"]] == ["click as regression"]
+
+
+def test_a_selected_run_deleted_elsewhere_is_named_and_its_downloads_say_why(saved, tmp_path, monkeypatch):
+    # Deleted in another tab, it left the table and Manage without a word, and its download buttons did nothing.
+    from conftest import deferred_downloads
+
+    _, _, result = saved
+    store = RunStore(tmp_path)
+    store.save(result, name="kept")
+    run_id = store.save(result, name="deleted elsewhere")
+    use_home(monkeypatch, tmp_path)
+    drawn = deferred_downloads(monkeypatch)
+    at = select(open_app("pages/runs.py"), "deleted elsewhere")
+    assert set(drawn) >= {f"{run_id}_config.json", f"{run_id}_model.pt", f"{run_id}.zip"}
+
+    store.delete(run_id)  # another session
+    for name in (f"{run_id}_config.json", f"{run_id}.zip"):
+        assert drawn[name]().decode().startswith(f"Run {run_id} was deleted (on the Runs page, maybe in another tab")
+    at.run()
+
+    assert not at.exception
+    assert [w.value for w in at.warning] == [
+        f"Run “deleted elsewhere” ({run_id}) was deleted since you selected it (in another tab, or by another user)."
+    ]
+    assert set(table(at)["name"]) == {"kept"} and "Select a run" in at.info[-1].value
+    at.run()
+    assert not at.warning  # said once

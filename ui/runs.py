@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
@@ -99,6 +100,38 @@ def follow_open() -> None:
     """Go to the page an open_on_click button asked for, if one did (call it before pick_run)."""
     if page := st.session_state.pop(OPENING, None):
         st.switch_page(page)
+
+
+def deleted_note(run_id: str, name: str) -> bytes:
+    """What a download of a run deleted since its page was drawn holds instead of the file."""
+    return (
+        f"Run {run_id} was deleted (on the Runs page, maybe in another tab or by another user) after the page "
+        f"offering {name} was drawn: its files are gone, so {name} could not be downloaded.\n"
+    ).encode()
+
+
+def _or_note(run_id: str, name: str, read: Callable[[], bytes | str]) -> Callable[[], bytes | str]:
+    def data() -> bytes | str:
+        try:
+            return read()
+        except (OSError, MtlrecError):  # the folder deleted since the page was drawn (MtlrecError: from the index)
+            return deleted_note(run_id, name)
+
+    return data
+
+
+@st.fragment
+def downloads(run_id: str, buttons: list[dict]) -> None:
+    """Download buttons of a saved run's files (each dict: st.download_button's arguments, `data` a callable that
+    reads the file when clicked). A click reruns these buttons only; when the run was deleted since the page was
+    drawn (on Runs, maybe in another tab), the whole page reruns and says so, and the download holds a note saying
+    why. A click ran no script before ("ignore"), so the page went on showing the deleted run, and the file's
+    reader raised: the click did nothing, with a traceback in the server's log (a browser audit)."""
+    if not state.store().exists(run_id):
+        st.rerun(scope="app")
+    with st.container(horizontal=True):
+        for button in buttons:
+            st.download_button(**{**button, "data": _or_note(run_id, button["label"], button["data"])})
 
 
 def load(run_id: str) -> LoadedRun | None:
