@@ -8,6 +8,7 @@ import json  # noqa: E402
 import random  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
+from urllib.parse import quote, unquote  # noqa: E402
 
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
@@ -26,6 +27,8 @@ TYPED = "recommend_user_typed"
 TYPED_PROBLEM = "recommend_user_typed_problem"
 LINKED_PROBLEM = "recommend_user_linked_problem"  # (run, user shown instead, why): a link's user not in the data
 K = "recommend_k"
+K_RANGE = (5, 50)
+DEFAULT_K = 10
 USER_PARAM = "user"  # the user shown, in the address (with the run: ui.runs.RUN_PARAM), for a reload or a link
 USER_WRITTEN = "recommend_user_written"  # the user this session last wrote into the address
 EXCLUDE_SEEN = "recommend_exclude_seen"
@@ -34,6 +37,13 @@ FUSION = "recommend_fusion_"  # + task name
 FUSION_RUN = "recommend_fusion_run"  # the run the fusion weights were set for
 SCORES = "recommend_scores"  # {"run", "user", "scores", "correlations", "truth_problem"}: once per (run, user)
 SAVED = "recommend_saved"  # widget values kept while another page is shown (Streamlit drops them)
+# The ranking settings that differ from the defaults, in the address beside the run and the user, so that a reload or
+# a shared link shows the same ranking (only those two were kept: the ranking silently reverted, an audit found).
+K_PARAM, HIDE_SEEN_PARAM, EQUAL_SPREAD_PARAM, FUSION_PARAM = "k", "hide_seen", "equal_spread", "fusion"
+RANKING_PARAMS = (K_PARAM, HIDE_SEEN_PARAM, EQUAL_SPREAD_PARAM, FUSION_PARAM)
+RANKING_WRITTEN = "recommend_ranking_written"  # the ranking addresses this session wrote lately (see linked_ranking)
+RANKING_WRITTEN_KEPT = 32
+WEIGHT_RANGE = (-5.0, 5.0)
 TRUTH_OF = {**sample.BINARY_TRUTH, "watch_time": "e_watch_time"}  # task -> the synthetic world's truth column
 
 
@@ -259,12 +269,97 @@ def fusion_for(run_id: str, tasks: list[TaskSpec], untrained: set[str]) -> None:
     st.session_state[FUSION_RUN] = run_id
 
 
+def ranking_query(
+    k: int, exclude_seen: bool, equal_spread: bool, fusion: dict[str, float], start_at: dict[str, float]
+) -> dict[str, str]:
+    """The ranking settings that differ from their defaults as query parameters (fusion=like:5,click:0.5: the
+    weights that differ from the run's own defaults, names quoted)."""
+    query = {}
+    if k != DEFAULT_K:
+        query[K_PARAM] = str(k)
+    if not exclude_seen:
+        query[HIDE_SEEN_PARAM] = "0"
+    if equal_spread:
+        query[EQUAL_SPREAD_PARAM] = "1"
+    moved = [f"{quote(name, safe='')}:{weight:g}" for name, weight in fusion.items() if weight != start_at[name]]
+    if moved:
+        query[FUSION_PARAM] = ",".join(moved)
+    return query
+
+
+def mirror_ranking(query: dict[str, str]) -> None:
+    """Keep the address in step with the ranking settings (and remember it as this session's own: see
+    linked_ranking)."""
+    for param in RANKING_PARAMS:
+        if param not in query:
+            if param in st.query_params:
+                del st.query_params[param]
+        elif st.query_params.get(param) != query[param]:
+            st.query_params[param] = query[param]
+    own = st.session_state.setdefault(RANKING_WRITTEN, [])
+    signature = str(sorted(query.items()))
+    if signature in own:
+        own.remove(signature)
+    own.append(signature)
+    del own[:-RANKING_WRITTEN_KEPT]
+
+
+def _link_flag(param: str, raw: str, problems: list[str]) -> bool | None:
+    if raw in ("0", "1"):
+        return raw == "1"
+    problems.append(f"link setting {param}={raw!r} is not 0 or 1; ignored")
+    return None
+
+
+def linked_ranking(tasks: list[TaskSpec], untrained: set[str]) -> None:
+    """The ranking settings of a link or a reload (the address's, when this session did not write them there: a
+    rerun asked for before the browser got the address the page wrote last may carry an older one of its own). A
+    value the controls cannot take is skipped with a warning, as on Train."""
+    params = {p: st.query_params[p] for p in RANKING_PARAMS if p in st.query_params}
+    if not params or str(sorted(params.items())) in st.session_state.get(RANKING_WRITTEN, []):
+        return
+    saved, problems = st.session_state.setdefault(SAVED, {}), []
+    values = {K: DEFAULT_K, EXCLUDE_SEEN: True, EQUAL_SPREAD: False}
+    values.update({FUSION + name: weight for name, weight in default_fusion(tasks, untrained).items()})
+    if K_PARAM in params:
+        raw = params[K_PARAM]
+        if raw.isdigit() and K_RANGE[0] <= int(raw) <= K_RANGE[1]:
+            values[K] = int(raw)
+        else:
+            problems.append(f"link setting k={raw!r} is not a whole number from {K_RANGE[0]} to {K_RANGE[1]}; ignored")
+    for param, key in ((HIDE_SEEN_PARAM, EXCLUDE_SEEN), (EQUAL_SPREAD_PARAM, EQUAL_SPREAD)):
+        if param in params and (flag := _link_flag(param, params[param], problems)) is not None:
+            values[key] = flag
+    names = [t.name for t in tasks]
+    for part in (p for p in params.get(FUSION_PARAM, "").split(",") if p):
+        name, _, raw = part.rpartition(":")
+        name = unquote(name)
+        try:
+            weight = float(raw)
+        except ValueError:
+            weight = None
+        if name not in names:
+            problems.append(
+                f"link fusion weight {part!r}: this run has no task '{name}' (its tasks: {', '.join(names)}); ignored"
+            )
+        elif weight is None or not WEIGHT_RANGE[0] <= weight <= WEIGHT_RANGE[1]:
+            problems.append(
+                f"link fusion weight {part!r} is not a weight from -5 to 5 such as {quote(name, safe='')}:2; ignored"
+            )
+        else:
+            values[FUSION + name] = round(weight, 1)  # the sliders' step
+    for key, value in values.items():
+        st.session_state[key] = saved[key] = value
+    for problem in problems:
+        st.warning(fmt.plain(problem))
+
+
 @st.fragment
 def ranking(scores: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str]) -> None:
     """Controls and results together: moving a slider reruns this part only, and never the model."""
     controls, chart = st.columns([1, 3], gap="large")
     with controls:
-        k = st.slider("How many items (K)", 5, 50, **kept(K, 10))
+        k = st.slider("How many items (K)", *K_RANGE, **kept(K, DEFAULT_K))
         exclude_seen = st.toggle(
             "Hide seen items", help="Leave out items this user already interacted with", **kept(EXCLUDE_SEEN, True)
         )
@@ -281,14 +376,14 @@ def ranking(scores: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str]) ->
         fusion = {
             t.name: st.slider(
                 fmt.md(t.name),
-                -5.0,
-                5.0,
+                *WEIGHT_RANGE,
                 step=0.1,
                 help=fusion_help(t, untrained),
                 **kept(FUSION + t.name, start_at[t.name]),
             )
             for t in tasks
         }
+    mirror_ranking(ranking_query(k, exclude_seen, equal_spread, fusion, start_at))
     start = time.perf_counter()
     top = fuse(scores, fusion, k, exclude_seen, RecommendColumns.around(tasks), equal_spread)
     elapsed = time.perf_counter() - start
@@ -420,6 +515,7 @@ show_history(recommender, user, config.tasks)
 st.subheader("Top recommendations")
 untrained = config.untrained_tasks()
 fusion_for(run_id, config.tasks, untrained)
+linked_ranking(config.tasks, untrained)
 ranking(entry["scores"], config.tasks, untrained)
 
 if sample.world_spec_path(config.data.path) is not None:

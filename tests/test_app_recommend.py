@@ -392,3 +392,58 @@ def test_the_ranking_is_a_fragment_so_a_slider_reruns_only_it():
     }
     assert decorated["ranking"] == ["st.fragment"]
     assert [name for name, decorators in decorated.items() if "st.fragment" in decorators] == ["ranking"]
+
+
+def test_a_reload_or_a_link_shows_the_same_ranking_settings(lab: Lab):
+    # Only the run and the user were in the address: after a reload the fusion weights, K, Hide seen and Equal
+    # spread were back at their defaults, and a copied link showed another ranking (an audit).
+    at = open_page(lab.runs["sample"])
+    user = at.selectbox(key="recommend_user").value
+    at.slider(key="recommend_k").set_value(7)
+    at.toggle(key="recommend_exclude_seen").set_value(False)
+    at.toggle(key="recommend_equal_spread").set_value(True)
+    set_fusion(at, {"like": 5.0, "click": 0.5})
+    expected = top_table(at)
+    assert at.query_params == {
+        "run": lab.runs["sample"], "user": str(user), "k": "7", "hide_seen": "0", "equal_spread": "1",
+        "fusion": "click:0.5,like:5",
+    }  # fmt: skip
+
+    reloaded = open_app(PAGE, query=dict(at.query_params))  # a new session: a reload, or the link sent
+
+    assert reloaded.slider(key="recommend_k").value == 7
+    assert reloaded.toggle(key="recommend_exclude_seen").value is False
+    assert reloaded.toggle(key="recommend_equal_spread").value is True
+    assert {t: reloaded.slider(key=f"recommend_fusion_{t}").value for t in TASKS} == {
+        "click": 0.5, "like": 5.0, "purchase": 1.0, "watch_time": 1.0
+    }  # fmt: skip
+    pd.testing.assert_frame_equal(top_table(reloaded), expected)
+    assert not reloaded.warning
+    # Back to the defaults: nothing but the run and the user in the address.
+    reloaded.slider(key="recommend_k").set_value(10)
+    reloaded.toggle(key="recommend_exclude_seen").set_value(True)
+    reloaded.toggle(key="recommend_equal_spread").set_value(False)
+    set_fusion(reloaded, {"like": 1.0, "click": 1.0})
+    assert set(reloaded.query_params) == {"run", "user"}
+
+
+def test_a_hand_edited_ranking_link_falls_back_with_a_warning(lab: Lab):
+    at = open_app(
+        PAGE,
+        query={"run": lab.runs["sample"], "k": "500", "hide_seen": "no", "fusion": "like:9,nope:2,purchase:x,click:-2"},
+    )
+    assert not at.exception
+    assert [w.value for w in at.warning] == [
+        "link setting k='500' is not a whole number from 5 to 50; ignored",
+        "link setting hide_seen='no' is not 0 or 1; ignored",
+        "link fusion weight 'like:9' is not a weight from -5 to 5 such as like:2; ignored",
+        "link fusion weight 'nope:2': this run has no task 'nope' (its tasks: click, like, purchase, watch_time); "
+        "ignored",
+        "link fusion weight 'purchase:x' is not a weight from -5 to 5 such as purchase:2; ignored",
+    ]
+    assert at.slider(key="recommend_k").value == 10 and at.toggle(key="recommend_exclude_seen").value is True
+    assert {t: at.slider(key=f"recommend_fusion_{t}").value for t in TASKS} == {
+        "click": -2.0, "like": 1.0, "purchase": 1.0, "watch_time": 1.0
+    }  # fmt: skip
+    assert at.query_params["fusion"] == "click:-2" and "k" not in at.query_params  # the settings shown
+    assert not at.run().warning  # said once
