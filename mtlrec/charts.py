@@ -665,13 +665,16 @@ def tick_labels(labels: list[str], width: int = 18, lines: int = 3) -> list[str]
 
 
 COMPARE_ROW_GAP = 0.3  # the gap between rows of compare_metrics' subplots, as a share of the plot height
+NAMED_BARS = 4  # runs compare_metrics names under their bars; more are numbered 1, 2… in their order (nine names
+# crossed each other, turned on end: an audit)
 
 
 def compare_metrics(
     runs: Mapping[str, Mapping[str, Mapping[str, float]]], metric_by_task: Mapping[str, str]
 ) -> go.Figure:
     """One subplot per task with its chosen metric, one bar per run (values as text); ↑/↓ says which way is better.
-    Colours follow the order of `metric_by_task`, so pass tasks in the run's task order."""
+    Colours follow the order of `metric_by_task`, so pass tasks in the run's task order. Over NAMED_BARS runs, the
+    bars are numbered in the runs' order (the hover names the run)."""
     tasks, labels, notes = list(metric_by_task), list(runs), []
     colors = task_colors(tasks)
     cols = max(1, min(len(tasks), 3))
@@ -699,7 +702,11 @@ def compare_metrics(
     if not tasks:
         notes.append("no metrics chosen")
         fig.update_yaxes(title_text="metric")
-    fig.update_xaxes(type="category", tickmode="array", tickvals=labels, ticktext=tick_labels(labels))
+    numbered = len(labels) > NAMED_BARS
+    ticks = [str(i) for i in range(1, len(labels) + 1)] if numbered else tick_labels(labels)
+    fig.update_xaxes(type="category", tickmode="array", tickvals=labels, ticktext=ticks)
+    if numbered:
+        fig.update_xaxes(tickangle=0)
     fig = _layout(fig, "Test metrics per run", None, None, notes=notes)
     # "run" under the lowest chart of each column only: under a chart with another below, it ran into that one's
     # title. The empty cells of the last row draw no axes.
@@ -709,7 +716,7 @@ def compare_metrics(
             fig.update_xaxes(visible=False, row=row, col=col)
             fig.update_yaxes(visible=False, row=row, col=col)
         elif i + cols >= len(tasks):
-            fig.update_xaxes(title_text="run", row=row, col=col)
+            fig.update_xaxes(title_text="run (numbered in order)" if numbered else "run", row=row, col=col)
     fig.update_layout(margin_t=80 + 18 * len(notes), height=None if rows == 1 else 60 + 360 * rows)
     fig.update_annotations(yshift=24, selector=dict(name="notes"))
     return fig

@@ -247,14 +247,11 @@ def compare(selected: list[dict]) -> None:
     first, bases = next(iter(metrics)), delta_bases(metrics, metric_by_task)
     deltas = metric_deltas(metrics, metric_by_task, bases)
     other_bases = {t: b for t, b in bases.items() if b is not None and b != first}
-    st.dataframe(
-        deltas,
-        hide_index=True,
-        column_config={
-            c: st.column_config.NumberColumn(format="%+.4f" if c.startswith("Δ") else "%.4f")
-            for c in deltas.columns[1:]
-        },
-    )
+    if len(deltas) > charts.NAMED_BARS:  # the bars are numbered: the table gives each number its run
+        deltas.insert(0, "#", range(1, len(deltas) + 1))
+    # A run without a task has an empty cell, drawn as a dash: the table drew "None", which read like a value.
+    formats = {c: "{:+.4f}" if c.startswith("Δ") else "{:.4f}" for c in deltas.columns if c not in ("#", "run")}
+    st.dataframe(deltas.style.format(formats, na_rep="–"), hide_index=True)
     others = "".join(
         f"; for {fmt.md(t)}, {fmt.md(b)}'s (the first run listed that has it)" for t, b in other_bases.items()
     )

@@ -502,3 +502,47 @@ def test_a_selected_run_deleted_elsewhere_is_named_and_its_downloads_say_why(sav
     assert set(table(at)["name"]) == {"kept"} and "Select a run" in at.info[-1].value
     at.run()
     assert not at.warning  # said once
+
+
+def test_the_delta_table_shows_a_dash_where_a_run_lacks_a_task(saved, tmp_path, monkeypatch):
+    # Its empty cells read "None", which looked like a value (an audit with nine runs, some without purchase).
+    from streamlit import dataframe_util
+
+    _, _, result = saved
+    store = RunStore(tmp_path)
+    store.save(result, name="every task")
+    fewer = ExperimentConfig.from_dict(result.config.to_dict())
+    fewer.tasks = [t for t in fewer.tasks if t.name != "purchase"]
+    metrics = {**result.metrics, "tasks": {t: m for t, m in result.metrics["tasks"].items() if t != "purchase"}}
+    store.save(dataclasses.replace(result, config=fewer, metrics=metrics), name="no purchase")
+    use_home(monkeypatch, tmp_path)
+    at = select(open_app("pages/runs.py"), "no purchase", "every task")
+
+    [deltas] = [d for d in at.dataframe if "Δ purchase auc" in d.value.columns]
+    shown = dataframe_util.convert_arrow_bytes_to_pandas_df(deltas.proto.arrow_data.styler.display_values).set_index(
+        "run"
+    )
+    auc = result.metrics["tasks"]["purchase"]["auc"]
+    assert shown.loc["no purchase", ["purchase auc ↑", "Δ purchase auc"]].tolist() == ["–", "–"]
+    assert shown.loc["every task", ["purchase auc ↑", "Δ purchase auc"]].tolist() == [f"{auc:.4f}", "+0.0000"]
+    assert deltas.value.set_index("run").loc["every task", "purchase auc ↑"] == pytest.approx(auc)  # sorts as a number
+
+
+def test_many_compared_runs_are_numbered_under_their_bars_and_in_the_table(saved, tmp_path, monkeypatch):
+    # Nine runs' names under the bars were turned on end, cut and drawn over each other (an audit).
+    from mtlrec import charts
+
+    _, _, result = saved
+    store = RunStore(tmp_path)
+    names = [f"shared_bottom tiny · click={i}, like=1" for i in range(charts.NAMED_BARS + 1)]
+    for name in reversed(names):  # newest first in the table
+        store.save(result, name=name)
+    use_home(monkeypatch, tmp_path)
+    at = select(open_app("pages/runs.py"), *names)
+
+    bars = figure(at, "Test metrics per run")
+    assert bars["layout"]["xaxis"]["ticktext"] == ["1", "2", "3", "4", "5"]
+    assert bars["layout"]["xaxis"]["tickangle"] == 0
+    assert bars["data"][0]["x"] == names  # the hover names the run
+    [deltas] = [d.value for d in at.dataframe if "Δ click auc" in d.value.columns]
+    assert deltas[["#", "run"]].values.tolist() == [[i + 1, name] for i, name in enumerate(names)]
