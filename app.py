@@ -95,10 +95,14 @@ def home() -> None:
                 st.toast(f"Loaded {fmt.md(upload.name)}")
             except MtlrecError as exc:
                 st.error(fmt.plain(exc.message))
-                if isinstance(exc, NoHeaderLine):
-                    st.page_link(
-                        "pages/data.py", label="Upload it on Data to name the columns", icon=":material/table_rows:"
-                    )
+                if isinstance(exc, NoHeaderLine):  # named on Data, whose form reads the file kept here
+                    st.session_state[state.UNNAMED] = {
+                        "name": upload.name,
+                        "data": upload.getvalue(),
+                        "fields": exc.fields,
+                        "message": fmt.plain(exc.message),
+                    }
+                    st.page_link("pages/data.py", label="Name its columns on Data", icon=":material/table_rows:")
         st.markdown("Rows are interactions: a user, an item, features, and one column per label. See **Data**.")
 
     st.subheader("Where to go next")

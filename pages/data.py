@@ -96,7 +96,15 @@ def load_controls() -> None:
             help=f"The size limit ({limit} MB) is `server.maxUploadSize` in .streamlit/config.toml.",
         )
         if upload is None:
+            # A file without a header line given on Home: named here without picking it again (the link from Home
+            # opened an empty uploader).
+            if unnamed := st.session_state.get(state.UNNAMED):
+                st.error(f"{fmt.md(unnamed['name'])} (uploaded on Home): {unnamed['message']}")
+                name_columns(unnamed["name"], unnamed["data"], unnamed["fields"], "home")
+                if state.dataset():
+                    st.caption(f"Still using **{fmt.md(state.dataset()['name'])}**.")
             return
+        st.session_state.pop(state.UNNAMED, None)  # a file given here replaces it
         if st.session_state.get("data_uploaded") != upload.file_id:
             st.session_state["data_uploaded"] = upload.file_id  # parse each file once, not on every rerun
             st.session_state.pop("data_upload_error", None)
@@ -115,14 +123,14 @@ def load_controls() -> None:
         if failed and failed[0] == upload.file_id:
             st.error(failed[1])
             if failed[2]:
-                name_columns(upload, failed[2])
+                name_columns(upload.name, upload.getvalue(), failed[2], upload.file_id)
             if state.dataset():
                 st.caption(f"Still using **{fmt.md(state.dataset()['name'])}**.")
 
 
-def name_columns(upload, fields: int) -> None:
+def name_columns(name: str, data: bytes, fields: int, key: str) -> None:
     """A file whose first line is data (MovieLens' ratings.dat, Last.fm's listens) read again with names given
-    here, which the run's config keeps (data.names): no need to edit the file."""
+    here, which the run's config keeps (data.names): no need to edit the file. `key` tells the files apart."""
     with st.form("data_names_form"):
         st.markdown(
             f"**Name the columns.** If the first line is data, give the file's {fields} columns names, in the "
@@ -131,23 +139,23 @@ def name_columns(upload, fields: int) -> None:
         text = st.text_input(
             "Column names",
             value=",".join(f"c{i}" for i in range(1, fields + 1)),
-            key=f"data_names_{upload.file_id}",
+            key=f"data_names_{key}",
             help="E.g. user_id,item_id,rating,timestamp for MovieLens' ratings.dat. Names holding a comma cannot be "
             "given here.",
         )
         if not st.form_submit_button("Read with these names", icon=":material/table_rows:"):
             return
     try:
-        with st.spinner(f"Reading {fmt.md(upload.name)} with these names…"):
-            state.use_upload(upload.name, upload.getvalue(), [n.strip() for n in text.split(",")])
+        with st.spinner(f"Reading {fmt.md(name)} with these names…"):
+            state.use_upload(name, data, [n.strip() for n in text.split(",")])
     except MtlrecError as exc:
         st.error(fmt.plain(exc.message))
         return
     except Exception as exc:  # see unexpected()
-        st.error(unexpected(exc, f"reading {upload.name} with names"))
+        st.error(unexpected(exc, f"reading {name} with names"))
         return
     st.session_state.pop("data_upload_error", None)
-    st.toast(f"Loaded {fmt.md(upload.name)}")
+    st.toast(f"Loaded {fmt.md(name)}")
     st.rerun()
 
 

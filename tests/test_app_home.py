@@ -188,3 +188,29 @@ print(json.dumps({"asgi": found.is_asgi_app, "import": found.import_string, "typ
     assert report["asgi"] is True and report["import"] == "app:app" and report["type"] == "App"
     assert Path(report["script"]).resolve() == Path(APP).resolve()  # the server runs this same file as the page
     assert report["calls"] == [{"block": True}]  # imports done before the server answers
+
+
+def test_a_file_without_a_header_line_uploaded_here_is_named_on_data_without_uploading_it_again(app):
+    # The link "Upload it on Data to name the columns" opened an empty uploader: the file had to be picked again.
+    rows = "".join(f"{i % 9}::{(i * 7) % 23}::{1 + i % 5}::{978300000 + i}\n" for i in range(80)).encode()
+    app.file_uploader(key="home_upload").set_value(("ratings.dat", rows, "application/octet-stream")).run()
+    assert not app.exception
+    assert "the first line looks like data, not column names" in app.error[0].value
+    [link] = [link for link in app.get("page_link") if link.proto.label == "Name its columns on Data"]
+    assert link.proto.page.endswith("data")
+
+    app.switch_page("pages/data.py").run()  # the link
+    assert not app.exception
+    assert app.error[0].value.startswith("ratings.dat (uploaded on Home): ")
+    names = app.text_input(key="data_names_home")
+    assert names.value == "c1,c2,c3,c4"
+    names.set_value("user_id,item_id,rating,timestamp")
+    next(b for b in app.button if b.label == "Read with these names").click().run()
+
+    assert not app.exception and not app.error
+    info = app.session_state[state.DATASET]
+    assert (info["name"], info["rows"]) == ("ratings.dat", 80)  # the first line is a row
+    assert ExperimentConfig.from_dict(app.session_state["experiment"]).data.names == [
+        "user_id", "item_id", "rating", "timestamp"
+    ]  # fmt: skip
+    assert state.UNNAMED not in app.session_state

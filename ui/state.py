@@ -41,6 +41,9 @@ EXPERIMENT = "experiment"  # ExperimentConfig.to_dict(): schema, tasks and every
 RESULTS_RUN = "results_run_id"  # the run shown on Results and Recommend
 CLAMPED = "clamped_settings"  # notes on settings moved (into range, to fit new data) until a page shows them
 SESSION_RUNS = "session_runs"  # run ids started in this browser, oldest first
+UNNAMED = (
+    "upload_unnamed"  # {"name", "data", "fields", "message"}: a file without a header line given on Home, named on Data
+)
 RESTORED = "workspace_checked"  # set on a session's first script run, once its browser's workspace was looked for
 # What a reload finds again; "schema_aside" holds the tasks the Data page set aside as the user, item or time column,
 # "schema_fix_features" the features a label made on Data took out, "schema_fix_leaks" those set aside because they
@@ -203,6 +206,7 @@ def use_dataset(path: str, name: str, kind: str, table=None, names: list[str] | 
     }
     st.session_state[FRAME] = loaded
     st.session_state.pop(FIXED, None)
+    st.session_state.pop(UNNAMED, None)  # another file is the dataset now (or this one, named)
     for key in ("data_valid", "data_validation"):
         st.session_state.pop(key, None)  # the Data page's verdict was about the previous dataset
     save_experiment(config)
