@@ -162,14 +162,16 @@ def readable_time(column: pd.Series) -> pd.Series:
 
 def show_history(recommender: Recommender, user, tasks: list[TaskSpec]) -> None:
     history = recommender.history(user)
-    cards = st.columns(len(tasks) + 1)
-    cards[0].metric("Interactions", fmt.count(len(history)), border=True)
-    for card, task in zip(cards[1:], tasks, strict=True):
-        labels = pd.to_numeric(history[task.name], errors="coerce")
-        if task.type == "binary":
-            card.metric(f"{fmt.md(task.name)} positives", fmt.count(int((labels == 1).sum())), border=True)
-        else:
-            card.metric(f"{fmt.md(task.name)} mean", fmt.metric(labels.mean(), 2), border=True)
+    # Cards that wrap onto more rows when narrow: in one column each, at 800 px they read "Intera… 5…".
+    with st.container(horizontal=True):
+        st.metric("Interactions", fmt.count(len(history)), border=True, width="content")
+        for task in tasks:
+            labels = pd.to_numeric(history[task.name], errors="coerce")
+            if task.type == "binary":
+                value, label = fmt.count(int((labels == 1).sum())), f"{fmt.md(task.name)} positives"
+            else:
+                value, label = fmt.metric(labels.mean(), 2), f"{fmt.md(task.name)} mean"
+            st.metric(label, value, border=True, width="content")
     time_col = recommender.config.data.time_col
     column_config = {recommender.item_col: "item"}
     if time_col in history:
@@ -357,28 +359,35 @@ def linked_ranking(tasks: list[TaskSpec], untrained: set[str]) -> None:
 @st.fragment
 def ranking(scores: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str]) -> None:
     """Controls and results together: moving a slider reruns this part only, and never the model."""
-    controls, chart = st.columns([1, 3], gap="large")
-    with controls:
-        k = st.slider("How many items (K)", *K_RANGE, **kept(K, DEFAULT_K))
+    # Rows of controls of a readable width that wrap when the page is narrow, above the chart: beside it, in a
+    # quarter of the page, they were 110 px wide at 800 px (the toggles read "H…" and "E…", the chart was cut).
+    with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
+        k = st.slider("How many items (K)", *K_RANGE, width=CONTROL_WIDTH, **kept(K, DEFAULT_K))
         exclude_seen = st.toggle(
-            "Hide seen items", help="Leave out items this user already interacted with", **kept(EXCLUDE_SEEN, True)
+            "Hide seen items",
+            help="Leave out items this user already interacted with",
+            width="content",
+            **kept(EXCLUDE_SEEN, True),
         )
-        st.markdown("**Fusion weights**")
-        st.caption("Ranking score = Σ weight × task score. No retraining: the same predictions, re-weighted.")
         equal_spread = st.toggle(
             "Equal spread",
             help="Standardise each task's scores over this user's candidates before weighting (z-scores), so that "
             "equal weights move the order equally. Off: probabilities and standardised predictions as predicted, "
             "where a rare task's probabilities vary far less from item to item and barely move the order.",
+            width="content",
             **kept(EQUAL_SPREAD, False),
         )
-        start_at = default_fusion(tasks, untrained)
+    st.markdown("**Fusion weights**")
+    st.caption("Ranking score = Σ weight × task score. No retraining: the same predictions, re-weighted.")
+    start_at = default_fusion(tasks, untrained)
+    with st.container(horizontal=True, gap="medium"):
         fusion = {
             t.name: st.slider(
                 fmt.md(t.name),
                 *WEIGHT_RANGE,
                 step=0.1,
                 help=fusion_help(t, untrained),
+                width=CONTROL_WIDTH,
                 **kept(FUSION + t.name, start_at[t.name]),
             )
             for t in tasks
@@ -388,14 +397,13 @@ def ranking(scores: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str]) ->
     top = fuse(scores, fusion, k, exclude_seen, RecommendColumns.around(tasks), equal_spread)
     elapsed = time.perf_counter() - start
     if caption := spread_caption(scores, fusion, equal_spread):
-        controls.caption(caption)
+        st.caption(caption)
     if top.empty:
-        chart.info("This user has seen every item: turn off *Hide seen items*.")
+        st.info("This user has seen every item: turn off *Hide seen items*.")
         return
-    with chart:
-        if not any(fusion.values()):
-            st.warning("Every fusion weight is 0, so the order is arbitrary: raise at least one weight.")
-        bars = st.empty()  # filled last: the table below reaches the browser first (plotting takes longer)
+    if not any(fusion.values()):
+        st.warning("Every fusion weight is 0, so the order is arbitrary: raise at least one weight.")
+    bars = st.empty()  # filled last: the table below reaches the browser first (plotting takes longer)
     table, column_config = top_table(top, tasks, exclude_seen, equal_spread)
     st.dataframe(table, column_config=column_config, hide_index=True)
     st.caption(f"Re-ranked {len(scores):,} items in {elapsed * 1000:.1f} ms.")
@@ -403,6 +411,7 @@ def ranking(scores: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str]) ->
     bars.plotly_chart(charts.recommendation_bars(top, tasks), width="stretch")
 
 
+CONTROL_WIDTH = 200  # px of each ranking slider: four fit in a row on a wide page, two at 800 px wide
 ALL_USERS_ROWS = 20_000_000  # users x items scored for the page's every-user download (about 20 s); beyond, the CLI
 
 
@@ -483,12 +492,12 @@ choose_user(users, run_id)
 listed = users[:LISTED]
 if st.session_state[USER] not in listed:  # a random or typed user beyond the list
     listed = [st.session_state[USER], *listed]
-left, right = st.columns([5, 1], vertical_alignment="bottom")
 title = f"User (most active first, {len(users):,} in all)"
 if len(users) > LISTED:
     title = f"User (the {LISTED:,} most active of {len(users):,}; type any other below)"
-user = left.selectbox(title, listed, format_func=str, key=USER, on_change=remember, args=(USER,))
-right.button("Random user", icon=":material/casino:", on_click=pick_random_user, args=(users,), width="stretch")
+with st.container(horizontal=True, vertical_alignment="bottom"):  # a sixth of the page cut the button to "R…"
+    user = st.selectbox(title, listed, format_func=str, key=USER, on_change=remember, args=(USER,))
+    st.button("Random user", icon=":material/casino:", on_click=pick_random_user, args=(users,))
 if len(users) > LISTED:
     st.text_input(
         "Or type a user id", key=TYPED, on_change=type_user, args=(users,), placeholder="e.g. " + str(users[-1])
@@ -526,12 +535,13 @@ if sample.world_spec_path(config.data.path) is not None:
     )
     if entry["truth_problem"]:
         st.warning(f"The ground truth is not available: {entry['truth_problem']}")
-    cards = st.columns(max(len(entry["correlations"]), 1))
-    for card, (task, (spearman, pearson)) in zip(cards, entry["correlations"].items(), strict=False):
-        card.metric(
-            f"{fmt.md(task)}: rank correlation",
-            fmt.metric(spearman, 3),
-            help=f"Spearman correlation between predicted and true {fmt.md(task)} over all "
-            f"{len(entry['scores']):,} candidate items of this user (Pearson {fmt.metric(pearson, 3)}).",
-            border=True,
-        )
+    with st.container(horizontal=True):  # wraps when narrow: in one column each, every value read "0…"
+        for task, (spearman, pearson) in entry["correlations"].items():
+            st.metric(
+                f"{fmt.md(task)}: rank correlation",
+                fmt.metric(spearman, 3),
+                help=f"Spearman correlation between predicted and true {fmt.md(task)} over all "
+                f"{len(entry['scores']):,} candidate items of this user (Pearson {fmt.metric(pearson, 3)}).",
+                border=True,
+                width="content",
+            )
