@@ -76,13 +76,23 @@ def words(column: str) -> str:
 
 
 def _layout(
-    fig: go.Figure, title: str, x: str | None, y: str | None, legend: str | None = None, notes: Sequence[str] = ()
+    fig: go.Figure,
+    title: str,
+    x: str | None,
+    y: str | None,
+    legend: str | None = None,
+    notes: Sequence[str] = (),
+    legend_below: bool = False,
 ) -> go.Figure:
-    """The shared look: title top left, notes under it, legend (titled) on the right, every axis titled."""
+    """The shared look: title top left, notes under it, legend (titled) on the right, every axis titled. A chart
+    drawn in half the page takes `legend_below`: a horizontal legend under the plot, which wraps (on the right, at
+    800 px wide it took half of the chart's 240 px and covered its lines)."""
+    side = dict(yanchor="top", y=1, xanchor="left", x=1.02)
+    below = dict(orientation="h", yanchor="top", y=-0.22, yref="paper", xanchor="left", x=0, title_side="top left")
     fig.update_layout(
         title=dict(text=title, x=0, xanchor="left", xref="paper", y=1, yref="container", yanchor="top", pad_t=12),
         margin=dict(l=10, r=10, t=60 + 18 * len(notes), b=10),
-        legend=dict(title_text=legend, yanchor="top", y=1, xanchor="left", x=1.02),
+        legend=dict(title_text=legend, **(below if legend_below else side)),
         showlegend=legend is not None,
     )
     if x is not None:
@@ -408,7 +418,7 @@ def learning_curves(
         fig.update_yaxes(type="log" if _log_if_spread(drawn) else "linear")
     marked = _mark_best(fig, frame, best_epoch)
     _epoch_axis(fig, frame)
-    fig = _layout(fig, f"{word[0].upper()}{word[1:]} by epoch", "epoch", word, legend="task", notes=notes)
+    fig = _layout(fig, f"{word[0].upper()}{word[1:]} by epoch", "epoch", word, "task", notes, legend_below=True)
     if marked:
         _room_for_best(fig)
     return fig
@@ -442,7 +452,7 @@ def metric_curves(history: pd.DataFrame | None, tasks: Sequence[TaskSpec], best_
     fig.update_xaxes(title_text="epoch", row=max(len(kinds), 1), col=1)
     marked = _mark_best(fig, frame, best_epoch)
     _epoch_axis(fig, frame)
-    fig = _layout(fig, "Validation metrics by epoch", None, None, legend="task", notes=notes)
+    fig = _layout(fig, "Validation metrics", None, None, "task", notes, legend_below=True)  # by epoch: its x axis
     if marked:
         _room_for_best(fig)
     return fig
@@ -820,7 +830,7 @@ def effective_weights(history: pd.DataFrame | Sequence[Mapping] | None, tasks: S
     """One line per task: the loss weight the weighting strategy gave it in each epoch ("<task>/weight")."""
     fig, _, notes = _task_lines(history, tasks, "weight", "effective loss weight")
     fig.update_yaxes(rangemode="tozero")
-    return _layout(fig, "Effective task weights by epoch", "epoch", "effective loss weight", "task", notes)
+    return _layout(fig, "Effective task weights", "epoch", "effective loss weight", "task", notes, legend_below=True)
 
 
 def gradient_norms(history: pd.DataFrame | Sequence[Mapping] | None, tasks: Sequence[Task]) -> go.Figure:
@@ -829,7 +839,7 @@ def gradient_norms(history: pd.DataFrame | Sequence[Mapping] | None, tasks: Sequ
     word = "gradient norm"
     fig, drawn, notes = _task_lines(history, tasks, "grad_norm", word)
     fig.update_yaxes(type="log" if _log_if_spread(drawn) else "linear")
-    return _layout(fig, "Each task's pull on the shared layers", "epoch", word, "task", notes)
+    return _layout(fig, "Pull on shared layers", "epoch", word, "task", notes, legend_below=True)
 
 
 def gradient_cosines(history: pd.DataFrame | Sequence[Mapping] | None, tasks: Sequence[Task]) -> go.Figure:
@@ -862,7 +872,7 @@ def gradient_cosines(history: pd.DataFrame | Sequence[Mapping] | None, tasks: Se
     fig.add_hline(y=0, line=dict(color=NEUTRAL, dash="dash", width=1))
     fig.update_yaxes(range=[-1.05, 1.05], zeroline=False)
     _epoch_axis(fig, frame)
-    return _layout(fig, "Gradient agreement between tasks", "epoch", "cosine similarity", "task pair", notes)
+    return _layout(fig, "Gradient agreement", "epoch", "cosine similarity", "task pair", notes, legend_below=True)
 
 
 def _ple_experts(model: object | None, width: int) -> tuple[int, int] | None:
@@ -919,14 +929,14 @@ def gate_heatmap(
         top = max((v for row in z for v in row if math.isfinite(v)), default=1.0) or 1.0
         fig.add_heatmap(
             z=z, x=columns, y=list(rows), text=text, texttemplate="%{text}", zmin=0, zmax=top, colorscale="Viridis",
-            colorbar=dict(title=dict(text="mean gate weight")), hoverongaps=False,
+            colorbar=dict(title=dict(text="weight")), hoverongaps=False,
             hovertemplate="%{y} → %{x}<br>mean gate weight %{z:.3f}<extra></extra>",
         )  # fmt: skip
     else:
         notes = ["no gates: only MMoE and PLE have them"]
     fig.update_xaxes(type="category")
     fig.update_yaxes(autorange="reversed", type="category")
-    title = "Expert use per task (gate weights" + (f", epoch {epoch})" if epoch is not None else ")")
+    title = "Expert use" + (f" (epoch {epoch})" if epoch is not None else "")
     return _layout(fig, title, "expert", "task", notes=notes)
 
 

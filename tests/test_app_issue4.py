@@ -206,12 +206,12 @@ def test_an_mmoe_run_shows_weights_gradients_cosines_and_gates(home, results):
     weights = figure(at, "Effective task weights")
     assert [t["name"] for t in weights["data"]] == TASKS
     assert values(weights["data"][0]["y"]) == pytest.approx(history["click/weight"].to_numpy())
-    assert [t["name"] for t in figure(at, "Each task's pull")["data"]] == TASKS
+    assert [t["name"] for t in figure(at, "Pull on shared layers")["data"]] == TASKS
     cosines = figure(at, "Gradient agreement")
     pairs = [f"{a} ↔ {b}" for i, a in enumerate(TASKS) for b in TASKS[i + 1 :]]
     assert [t["name"] for t in cosines["data"]] == pairs
     assert values(cosines["data"][0]["y"]) == pytest.approx(history["cos/click|like"].to_numpy())
-    gates = figure(at, "Expert use per task")["data"][0]
+    gates = figure(at, "Expert use")["data"][0]
     assert gates["y"] == TASKS and gates["x"] == ["expert 1", "expert 2", "expert 3"]
     assert values(gates["z"]).sum(axis=1) == pytest.approx(np.ones(4))
     assert "below 0 (shaded) they pull the shared layers apart" in texts(at)
@@ -219,7 +219,7 @@ def test_an_mmoe_run_shows_weights_gradients_cosines_and_gates(home, results):
 
 def test_a_ple_run_names_shared_and_task_owned_experts(home, results):
     at, _ = open_results(home, results["ple"], "ple")
-    gates = figure(at, "Expert use per task")["data"][0]
+    gates = figure(at, "Expert use")["data"][0]
     assert gates["x"] == ["shared 1", "shared 2", "click 1", "like 1", "purchase 1", "watch_time 1"]
     z = values(gates["z"])
     assert np.isnan(z[0, 3]) and np.nansum(z, axis=1) == pytest.approx(np.ones(4))  # click cannot reach like's expert
