@@ -444,8 +444,9 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
             print(f"note: column '{column}' is not used: {reason}")
         if len(others) > IGNORED_SHOWN:
             print(
-                f"note: {len(others) - IGNORED_SHOWN:,} more columns are not used (`python -m mtlrec infer` lists them "
-                "with the reason); name one with --categorical, --numeric or --multi to use it"
+                f"note: {len(others) - IGNORED_SHOWN:,} more column{'s are' if len(others) - IGNORED_SHOWN > 1 else ' is'}"
+                " not used (`python -m mtlrec infer` lists them with the reason); name one with --categorical, "
+                "--numeric or --multi to use it"
             )
     _apply_overrides(config, args)
     return config, loaded

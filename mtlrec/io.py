@@ -1796,7 +1796,7 @@ def _cut_out(text: str, matches: list[re.Match]) -> str:
 SUMMARY_WORDS = {
     "total", "totals", "grand total", "sum", "subtotal", "sub-total", "average", "avg", "mean", "median", "count",
     "gesamt", "summe", "durchschnitt", "somme", "moyenne", "totaal", "gemiddelde", "suma", "promedio", "totale",
-    "media", "合计", "总计", "平均",
+    "合计", "总计", "平均",
 }  # fmt: skip
 SUMMARY_ROWS = 5  # at most this many, at the very end
 
@@ -1816,7 +1816,9 @@ def _summary_rows(frame: pd.DataFrame) -> list[str]:
     for i in range(len(frame) - 1, len(frame) - 1 - SUMMARY_ROWS, -1):
         row = frame.iloc[i]
         filled = np.flatnonzero(row.notna().to_numpy())
-        word = _summary_word(row.iloc[filled[0]]) if len(filled) else None
+        # A summary row leaves some cells empty (the ids: a Total has no user); a full row is data (a category
+        # 'Media', a product 'Total', a user 'mean': a review).
+        word = _summary_word(row.iloc[filled[0]]) if 0 < len(filled) < len(row) else None
         if word is None:
             break
         words.append((int(filled[0]), word))

@@ -122,11 +122,12 @@ _REGRESSION_LABEL_TOKENS = {
     "helpful_votes",
 }  # fmt: skip (Amazon Reviews 2023's: votes cast later)
 _COUNT_LABEL_TOKENS = {"play_count", "playcount", "listen_count", "listencount", "helpful_vote", "helpful_votes"}
+_COUNT_LABEL_SQUASHED = {t.replace("_", "") for t in _COUNT_LABEL_TOKENS}
 # Whole names of a rating label, too plain to count as a token inside other names (overall_rank, stars_count).
 _REGRESSION_LABEL_NAMES = {"overall", "stars", "star"}  # Amazon reviews' rating; Yelp's; Douban's (1-5)
 # Whole names of counts that follow the event, other users' votes on a review (Yelp's useful, funny and cool, Amazon
 # 2018's vote) or a listener's plays: outcomes, the usual extra tasks of these datasets, not inputs.
-_COUNT_LABEL_NAMES = {"useful", "funny", "cool", "vote", "votes", "plays", "listens"}
+_COUNT_LABEL_NAMES = {"useful", "funny", "cool", "vote"}  # not votes or plays: a film's or a song's popularity
 # Words before "id" in an id column written as one word (visitorid, transactionid): a category, never a number to
 # standardise, even when the name has no separator (a request key such as sessionid is ignored: _REQUEST_KEYS).
 _ID_PREFIXES = {
@@ -143,7 +144,7 @@ _REQUEST_KEYS = {
     "reqid": "request", "sessionid": "session", "queryid": "query", "qid": "query", "searchid": "search",
     "srchid": "search", "pageviewid": "page-view", "orderid": "order", "basketid": "basket", "cartid": "cart",
     "orderno": "order", "invoiceno": "invoice", "invoiceid": "invoice",  # Online Retail's InvoiceNo: a basket
-    "invoice": "invoice", "ordernbr": "order", "ordernumber": "order", "invoicenumber": "invoice",  # Online Retail II
+    "invoice": "invoice", "invoicenumber": "invoice",  # Online Retail II (not order_number: Instacart's n-th order)
 }  # fmt: skip
 # Numeric columns are read in blocks of at most this many values (32 MB of float64): a table may have thousands of
 # columns, and one conversion per block instead of per column keeps it fast; the cap keeps a tall table's copy small.
@@ -210,9 +211,9 @@ def _is_named(column: str, names: set[str]) -> bool:
     if squashed in names or squashed.rstrip("s") in names:
         return True
     parts = _parts(column)
-    if len(parts) > 1 and parts[-1] in ("key", "nbr", "no", "nr"):
-        # A key is an id: Dunnhumby's household_key, a warehouse's customer_key; so is a number that names (Favorita's
-        # item_nbr, an article_no).
+    if len(parts) > 1 and parts[-1] in ("key", "nbr"):
+        # A key is an id: Dunnhumby's household_key, a warehouse's customer_key; so is Favorita's item_nbr (not
+        # track_no, a track's place on its album).
         stem = "".join(parts[:-1])
         return stem in names or stem + "id" in names
     qualified = len(parts) > 1 and parts[-1] in _ID_QUALIFIERS
@@ -307,7 +308,8 @@ def _last_name(column: str) -> str:
 
 def _count_named(column: str) -> bool:
     """A name of a count that follows the event: votes on a review, a listener's plays (_COUNT_LABEL_NAMES)."""
-    return bool(_tokens(column) & _COUNT_LABEL_TOKENS) or _last_name(column) in _COUNT_LABEL_NAMES
+    # The whole name only: user_play_count, avg_play_count are statistics of the past (features), as like_count is.
+    return _squash(column) in _COUNT_LABEL_SQUASHED or _last_name(column) in _COUNT_LABEL_NAMES
 
 
 def _regression_named(column: str) -> bool:
@@ -416,7 +418,8 @@ def id_candidate_hint(frame: pd.DataFrame, data: DataConfig, exclude: set[str] =
         return None
     events = _BINARY_LABEL_TOKENS | _EVENT_ID_WORDS  # not a count of seconds (numeric), nor Criteo's conversion_id
     # ...nor a part of a time: Spotify's hour_of_day recurs across sessions as an item would, and is no user.
-    events |= _TIME_WORDS | _DATE_CODE_WORDS | {"weekday", "week", "month", "year", "minute", "hourmin", "season"}
+    events |= {"time", "ts", "timestamp", "datetime", "date", "epoch", "unixtime", "hour", "weekday", "week", "month",
+               "year", "minute", "hourmin", "season"} | _DATE_CODE_WORDS  # fmt: skip
     columns = [c for c in data.categorical if c not in exclude and c != data.time_col and not set(_parts(c)) & events]
     candidates = recurring_ids(frame, found, columns)
     if not candidates:
@@ -2021,6 +2024,7 @@ def epoch_units(series: pd.Series) -> dict[str, int] | None:
     return {EPOCH_UNITS[int(p)]: int(c) for p, c in zip(found, counts, strict=True)}
 
 
+_EXCEL_DATE_WORDS = {"date", "datetime", "day", "dt", "datum", "fecha"}  # not seconds since midnight (21,600-79,200)
 SMALL_TIMES = 1e6  # epoch seconds below this are 1970's first 12 days: a time column of such numbers is an order
 
 
@@ -2044,7 +2048,7 @@ def time_notes(column: str, series: pd.Series, prefix: str = "") -> list[str]:
                 # Days since 1899-12-30 (1954 to 2119), as Excel stores dates: 44927.5 is 2023-01-01 12:00.
                 "; they look like Excel's serial dates (days since 1899-12-30): to read them as dates, "
                 f"pd.to_datetime(df[{str(column)!r}], unit='D', origin='1899-12-30')"
-                if values.min() >= 20_000 and values.max() <= 80_000
+                if values.min() >= 20_000 and values.max() <= 80_000 and set(_parts(str(column))) & _EXCEL_DATE_WORDS
                 else ""
             )
             notes.append(

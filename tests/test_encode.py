@@ -134,6 +134,7 @@ def test_true_and_false_key_alike_whatever_else_the_column_holds():
         [1, True, 1.0, "1", "true", None],  # an object column of other things than text: hashed as one value
         [3, 7, 2**40],
         [3.0, 7.5, np.nan],
+        [-0.0, 0.0, 1.5],  # as object: '-0.0' and '0.0', which hashing takes for one value
     ],
 )
 @pytest.mark.parametrize("dtype", [None, "object", "string", "category"])

@@ -442,3 +442,26 @@ def test_a_flag_on_some_positives_and_none_of_few_negatives_is_no_leak():
             }
         )
         assert find_leaks(frame, DataConfig(categorical=["is_vip"]), [TaskSpec("liked")]) == [], seed
+
+
+def test_known_before_features_holding_every_negative_are_not_leaks_and_a_tags_flag_still_is():
+    # A review of the rules the other way round: a prior_purchases count (0 in every non-purchase and 65% of the
+    # purchases, AUC 0.67) and a three-valued plan were set aside; a tag in 97% of purchases and no other row was
+    # missed (the tag's absence, in every negative, was matched first and thrown away).
+    rng = np.random.default_rng(11)
+    n = 6_000
+    buy = rng.random(n) < 0.3
+    frame = pd.DataFrame(
+        {
+            "prior_purchases": np.where(buy & (rng.random(n) < 0.35), rng.integers(1, 9, n), 0),
+            "plan": np.where(buy, rng.choice(["monthly", "yearly", "trial"], n), "monthly"),
+            "tags": np.where(buy & (rng.random(n) < 0.97), "purchased|", "")
+            + rng.choice(["news", "sport", "news|sport", "music", "music|news"], n),
+            "purchase": buy.astype(int),
+        }
+    )
+    data = DataConfig(categorical=["plan"], numeric=["prior_purchases"], multi=["tags"])
+
+    [leak] = find_leaks(frame, data, [TaskSpec("purchase")])
+
+    assert (leak.column, leak.how, leak.value, leak.label) == ("tags", "token", "purchased", 1)

@@ -1805,3 +1805,23 @@ def test_the_no_label_hint_calls_a_quantity_a_count_not_a_rating():
         "; column 'QUANTITY' holds counts from 0 to 3: if it is the outcome to predict, train it as a regression task "
         "(--tasks QUANTITY) or make a 0/1 label of it (on Data: Fix the rows; CLI: `--label 'positive=QUANTITY >= 1'`)"
     )
+
+
+def test_statistics_of_past_plays_and_positions_are_features_not_tasks_or_ids():
+    # A review: user_play_count, avg_play_count became tasks (play_count is one; like_count stays a feature), a
+    # track_no (its place on the album) was taken for the item before song_id, Instacart's order_number (the n-th
+    # order) for an order key, and seconds since midnight for Excel serial dates.
+    rng = np.random.default_rng(12)
+    n = 1_500
+    frame = pd.DataFrame({"user_id": rng.integers(0, 100, n), "track_no": rng.integers(1, 25, n),
+                          "song_id": rng.integers(0, 300, n), "order_number": rng.integers(1, 60, n),
+                          "user_play_count": rng.poisson(30, n), "avg_play_count": rng.random(n) * 9,
+                          "play_count": rng.poisson(2, n)})  # fmt: skip
+
+    proposal = infer_schema(frame)
+
+    assert [t.name for t in proposal.tasks] == ["play_count"]
+    assert proposal.data.item_col == "song_id" and "order_number" not in proposal.ignored
+    assert {"user_play_count", "avg_play_count"} <= set(proposal.data.categorical + proposal.data.numeric)
+    seconds = pd.Series([21_600, 43_200, 79_200])
+    assert not any("Excel" in note for note in time_notes("secs_since_midnight", seconds))
