@@ -3,8 +3,9 @@
 The main flow loads the synthetic sample, trains a tiny model from a shared Train link, and visits Results,
 Recommend, Runs and Data, checking that charts are drawn and that no exception reaches the page; it saves the
 README's screenshots to docs/screenshots/ when MTLREC_SCREENSHOTS=1 (otherwise to a temporary folder, so a test run
-leaves the working tree alone). The Sweep page runs its default sweep and opens a point in Results. A deep link on a
-fresh server must open inside the app's frame.
+leaves the working tree alone). The Sweep page runs its default sweep and opens a point in Results. Three uploads on
+Data drive the Fix the rows panel (a drop and a 0/1 label, sampled negatives) and show a multi-valued column. A deep
+link on a fresh server must open inside the app's frame.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+import numpy as np
+import pandas as pd
 import pytest
 from browser_util import (
     ROOT,
@@ -126,15 +129,25 @@ def go(page, title: str, heading: str | None = None) -> None:
     open_page(page, heading or title)
 
 
-def shoot(page, name: str, anchor=None) -> None:
-    """Save docs/screenshots/<name>.png, scrolled so that `anchor` (a locator) is at the top of the view."""
+def shoot(page, name: str, anchor=None, upto=None) -> None:
+    """Save docs/screenshots/<name>.png, scrolled so that `anchor` (a locator) is at the top of the view; with `upto`
+    (a locator), only the part of the page from the anchor's top to its bottom (a panel rather than the whole page)."""
     if anchor is not None:
         anchor.first.evaluate("e => e.scrollIntoView({block: 'start'})")
         page.wait_for_timeout(400)
-    page.mouse.move(VIEWPORT["width"] - 4, VIEWPORT["height"] // 2)  # no hover effects (sidebar button, chart toolbar)
+    view = page.viewport_size
+    page.mouse.move(view["width"] - 4, view["height"] // 2)  # no hover effects (sidebar button, chart toolbar)
     page.wait_for_timeout(700)  # the chart toolbar fades out
+    page.locator('[data-testid="stToast"]').first.wait_for(state="detached", timeout=10_000)  # "Loaded …" goes by
+    page.evaluate("document.activeElement && document.activeElement.blur()")  # no focus ring on the last button
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"))
+    clip = None
+    if anchor is not None and upto is not None:
+        top, bottom = anchor.first.bounding_box(), upto.first.bounding_box()
+        left, right = min(top["x"], bottom["x"]) - 16, max(top["x"] + top["width"], bottom["x"] + bottom["width"]) + 16
+        end = min(bottom["y"] + bottom["height"] + 16, view["height"])
+        clip = {"x": left, "y": max(top["y"] - 16, 0), "width": right - left, "height": end - max(top["y"] - 16, 0)}
+    page.screenshot(path=str(SHOTS / f"{name}.png"), clip=clip)
 
 
 def train(page, link: str, home: Path) -> None:
@@ -359,3 +372,153 @@ def test_upload_a_csv_and_a_bad_file_through_the_real_server(new_server, page, t
         open_page(page, "mtlrec")
         page.locator('[data-testid="stSidebar"]').get_by_text("my_log.csv").first.wait_for()
         assert_clean(page, "Home after a reload")
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick an option of a select box as a user does: open it, click the option."""
+    page.get_by_role("combobox", name=label, exact=True).click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_until_idle(page)
+
+
+def type_into(page, label: str, text: str) -> None:
+    """Type into a text box and leave it (Streamlit sends a text box's value when it loses the focus)."""
+    page.get_by_role("textbox", name=label, exact=True).fill(text)
+    page.keyboard.press("Tab")
+    wait_until_idle(page)
+
+
+def upload_on_data(page, path: Path) -> None:
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(str(path))
+    page.locator('[data-testid="stSidebar"]').get_by_text(path.name).first.wait_for(timeout=60_000)
+    page.get_by_role("heading", name="Schema").wait_for(timeout=60_000)
+    wait_until_idle(page)
+    assert_clean(page, f"Data after uploading {path.name}")
+
+
+def fix_panel(page):
+    """The Fix the rows panel, opened (validation opens it when it advises a fix; else a click does)."""
+    panel = page.locator('[data-testid="stExpander"]').filter(has_text="Fix the rows").first
+    if not panel.get_by_text("Add fix").is_visible():
+        panel.locator("summary").click()
+        panel.get_by_text("Add fix").wait_for()
+    return panel
+
+
+def add_fix(page, panel, fixes: int) -> None:
+    panel.get_by_role("button", name="Add fix").click()
+    wait_until_idle(page)
+    title = f"Fix the rows ({fixes} {'fix' if fixes == 1 else 'fixes'})"
+    panel.locator("summary").filter(has_text=title).wait_for()
+    assert_clean(page, f"Data after adding fix {fixes}")
+    assert not panel.locator('[data-testid="stAlertContentError"]').count(), panel.inner_text()
+
+
+def editor_rows(page) -> dict[str, list[str]]:
+    """The schema editor's rows, their cells by column name (the grid keeps a hidden copy of its cells in the DOM:
+    their text content, not the inner text that is shown)."""
+    # A fix or a new file rebuilds the editor (a new key): wait for its rows.
+    page.wait_for_function(
+        """() => Array.from(document.querySelectorAll('[data-testid="stDataFrame"]')).some(
+            g => g.textContent.includes('task type') && g.querySelectorAll('tbody [role="row"]').length > 0)""",
+        timeout=30_000,
+    )
+    grids = page.locator('[data-testid="stDataFrame"]')
+    grid = next(grids.nth(i) for i in range(grids.count()) if "task type" in grids.nth(i).text_content())
+    rows = grid.locator('tbody [role="row"]')
+    cells = [rows.nth(i).locator('[role="gridcell"]').all_text_contents() for i in range(rows.count())]
+    return {row[0]: row for row in cells if row}
+
+
+def test_fix_the_rows_and_a_multi_valued_column_on_uploads(new_server, page, tmp_path: Path) -> None:
+    # The README's three Data pictures, taken by hand until they fell behind the page: a ratings file with missing
+    # ratings (a drop, then a 0/1 label), a log of purchases (sampled negatives), movies with genres as lists.
+    step = Steps()
+    rng = np.random.default_rng(0)
+    n = 20_000
+    ratings = pd.DataFrame(
+        {
+            "userId": rng.integers(1, 600, n),
+            "movieId": rng.integers(1, 900, n),
+            "rating": rng.integers(1, 6, n).astype(float),
+            "timestamp": 1_600_000_000 + rng.integers(0, 30_000_000, n),
+            "genre": rng.choice(["Action", "Comedy", "Drama", "Horror"], n),
+            "age": rng.integers(18, 70, n),
+        }
+    )
+    ratings.loc[rng.random(n) < 0.05, "rating"] = np.nan
+    ratings.to_csv(tmp_path / "ratings.csv", index=False)
+    n, articles = 4_000, 120
+    groups = rng.choice(["Garment Upper body", "Garment Lower body", "Shoes", "Accessories"], articles)
+    prices = np.round(rng.uniform(0.005, 0.08, articles), 4)
+    article = rng.integers(0, articles, n)
+    pd.DataFrame(
+        {
+            "customer_id": [f"c{c:04d}" for c in rng.integers(0, 400, n)],
+            "article_id": 108_775_000 + article,
+            "t_dat": pd.to_datetime("2020-06-01") + pd.to_timedelta(rng.integers(0, 90, n), unit="D"),
+            "price": prices[article],
+            "product_group": groups[article],
+        }
+    ).to_csv(tmp_path / "purchases.csv", index=False)
+    n, movies = 3_000, 400
+    names = ["Action", "Adventure", "Animation", "Comedy", "Crime", "Drama", "Fantasy", "Horror", "Romance", "Sci-Fi"]
+    genres = ["|".join(rng.choice(names, rng.integers(1, 4), replace=False)) for _ in range(movies)]
+    movie = rng.integers(0, movies, n)
+    pd.DataFrame(
+        {
+            "userId": rng.integers(1, 200, n),
+            "movieId": movie + 1,
+            "timestamp": 1_600_000_000 + rng.integers(0, 30_000_000, n),
+            "title": [f"Movie {m + 1} ({1960 + m % 60})" for m in movie],
+            "genres": [genres[m] for m in movie],
+            "rating": rng.integers(1, 6, n),
+        }
+    ).to_csv(tmp_path / "movies.csv", index=False)
+    server = new_server("fixes")
+    with explained(page, server, tmp_path):
+        page.goto(server.url + "/data")
+        open_page(page, "Data")
+        upload_on_data(page, tmp_path / "ratings.csv")
+        step("ratings uploaded")
+        panel = fix_panel(page)
+        panel.get_by_text("Drop rows", exact=True).click()
+        wait_until_idle(page)
+        choose(page, "Column", "rating")
+        choose(page, "Where", "is missing")
+        add_fix(page, panel, 1)
+        panel.get_by_text("Make a 0/1 label", exact=True).click()
+        wait_until_idle(page)
+        choose(page, "From column", "rating")
+        choose(page, "Where", ">=")
+        type_into(page, "Value", "4")
+        type_into(page, "New label's name", "liked")
+        add_fix(page, panel, 2)
+        listed = panel.inner_text()
+        assert "drop rows where 'rating' is missing" in listed and "new 0/1 label 'liked'" in listed, listed
+        assert "liked" in editor_rows(page)  # the new label is a column of the schema
+        assert page.locator('[data-testid="stSidebar"]').get_by_text("2 fixes to the rows").is_visible()
+        page.set_viewport_size({**VIEWPORT, "height": 1036})  # the schema and the panel down to Add fix
+        shoot(page, "fix_rows", page.get_by_role("heading", name="Schema"))
+        page.set_viewport_size(VIEWPORT)
+        step("a drop and a 0/1 label")
+
+        upload_on_data(page, tmp_path / "purchases.csv")
+        panel = fix_panel(page)
+        panel.get_by_text("Sample negatives", exact=True).click()
+        panel.get_by_role("spinbutton", name="Negatives per row").wait_for()
+        wait_until_idle(page)
+        add_fix(page, panel, 1)
+        listed = panel.inner_text()
+        assert "sample 4 negatives per row" in listed and "'interacted' is a new binary task" in listed, listed
+        assert "interacted" in editor_rows(page)
+        shoot(page, "negatives", panel, panel)
+        step("sampled negatives")
+
+        upload_on_data(page, tmp_path / "movies.csv")
+        rows = editor_rows(page)
+        assert "multi-valued" in rows["genres"] and "categorical" in rows["title"] and "label" in rows["rating"], rows
+        validation = page.locator('[data-testid="stAlertContentSuccess"]').filter(has_text="Ready to train").first
+        validation.wait_for()
+        shoot(page, "multi_valued", page.get_by_role("heading", name="Schema"), validation)
+        step("multi-valued genres")
