@@ -42,6 +42,9 @@ OWN_LINKS_KEPT = 32
 PENDING_LINK = "pending_train_link"  # a link's settings opened without a dataset, applied once one is loaded
 WIDTH_PROBLEMS = "width_problems"  # layer widths on the page that cannot be used: Train is disabled meanwhile
 MAX_WIDTH = 65_536  # units in one layer at most (xl's widest holds 4,096); a larger number is a typing slip
+# px of a task row's name, type box and weight slider: "watch_time" on one line, "regression" in full, and sliders of
+# one length (the same weight at the same place in every row; as wide as before at 1400 px).
+NAME_WIDTH, TYPE_WIDTH, WEIGHT_WIDTH = 160, 150, 320
 BREACHES = "train_funnel_breaches"  # ((dataset path, funnel), sentences): the funnel check, once per data and funnel
 POLL_SECONDS = 0.5
 ONE_JOB = "One training job per session"
@@ -303,24 +306,26 @@ def task_controls(config: ExperimentConfig, active: list[str]) -> None:
     for task in config.tasks:
         if task.name not in active:
             continue
-        with st.container(border=True):
-            name, kind, weight, extra = st.columns([2, 2, 4, 2], vertical_alignment="center")
-            name.markdown(
+        # A row that wraps when narrow: in fixed columns, at 800 px wide with the sidebar open, the type read "bina",
+        # a name "watch_tim e" and the log1p box "lo…". At fixed widths the rows line up; when narrow, the slider
+        # and log1p go to a line of their own.
+        with st.container(border=True, horizontal=True, vertical_alignment="center", gap="medium"):
+            st.markdown(
                 f"<span style='color:{colors[task.name]};font-weight:600'>■ {fmt.md(task.name)}</span>",
-                unsafe_allow_html=True,
-            )
-            task.type = kind.selectbox(
+                unsafe_allow_html=True, width=NAME_WIDTH,
+            )  # fmt: skip
+            task.type = st.selectbox(
                 "type", ["binary", "regression"], key=state.seed(f"train_task_type_{task.name}", task.type),
-                label_visibility="collapsed",
+                label_visibility="collapsed", width=TYPE_WIDTH,
             )  # fmt: skip
             task.weight = state.ranged(
-                weight.slider, f"weight of {fmt.md(task.name)}", f"train_task_weight_{task.name}", float(task.weight),
-                (0.0, MAX_WEIGHT), step=0.05, label_visibility="collapsed",
+                st.slider, f"weight of {fmt.md(task.name)}", f"train_task_weight_{task.name}", float(task.weight),
+                (0.0, MAX_WEIGHT), step=0.05, label_visibility="collapsed", width=WEIGHT_WIDTH,
             )  # fmt: skip
             if task.type == "regression":
-                task.log1p = extra.checkbox(
+                task.log1p = st.checkbox(
                     "log1p", key=state.seed(f"train_task_log1p_{task.name}", task.log1p),
-                    help="Train on log(1 + y): for skewed targets such as watch time",
+                    help="Train on log(1 + y): for skewed targets such as watch time", width="content",
                 )  # fmt: skip
             else:
                 task.log1p = False
