@@ -46,6 +46,7 @@ CHOSEN = (
     "sweep_point_chosen"  # the point the user picked or clicked (else the page shows the one nearest equal weights)
 )
 POLL_SECONDS = 0.5
+REFERENCES_WIDTH = 560  # px of the references box: the four names (less where the page is narrower)
 POINTS = {2: (3, 51, 11), 3: (2, 15, 5)}  # tasks -> (min, max, default) points per edge of the simplex
 EXPLANATION = """
 **What the front means.** Every point is one model trained with its own loss weights and judged on the test rows,
@@ -98,56 +99,66 @@ def setup(sweep: SweepConfig, config: ExperimentConfig) -> SweepConfig:
         key=state.seed("sweep_tasks", sweep.tasks),
     )  # fmt: skip
     types = {t.name: t.type for t in config.tasks}
+    # Rows of controls that wrap when narrow: in three fixed columns, at 800 px wide with the sidebar open, the model
+    # box read "shared_bottor" and the references "u…". A row holds controls that go together; the references have
+    # a row of their own, where their four names fit on a wide page (a third of it showed two) and the checkbox
+    # goes below them when narrow (beside it, the box shrank back to "u…").
     if sweep.tasks:
-        columns = st.columns(len(sweep.tasks))
-        for column, task in zip(columns, sweep.tasks, strict=True):
-            options = judged_metrics(config, task)
-            chosen = sweep.metrics.get(task)
-            default = chosen if chosen in options else options[0] if types[task] == "binary" else "rmse"
-            sweep.metrics[task] = column.selectbox(
-                f"Judge {fmt.md(task)} by",
-                options,
-                format_func=metric_words,
-                key=state.seed(f"sweep_metric_{task}", default),
-            )
-    left, middle, right = st.columns(3)
-    sweep.grid = left.radio(
-        "Weights", ["simplex", "dirichlet"], horizontal=True, key=state.seed("sweep_grid", sweep.grid),
-        format_func={"simplex": "evenly spaced", "dirichlet": "random (Dirichlet)"}.get,
-        help="Evenly spaced: a line of weights for 2 tasks, a triangular grid for 3. Random: uniform on the simplex.",
-    )  # fmt: skip
-    n_tasks = len(sweep.tasks) if len(sweep.tasks) in POINTS else 2
-    low, high, default = POINTS[n_tasks]
-    if sweep.grid == "simplex":
-        label = "Points" if n_tasks == 2 else "Points per edge of the triangle"
-        value = sweep.points if low <= sweep.points <= high else default
-        sweep.points = middle.slider(label, low, high, key=state.seed(f"sweep_points_{n_tasks}", value))
-        middle.caption(f"{grid_size(n_tasks, sweep.points)} weightings, step {1 / (sweep.points - 1):.3g}")
-    else:
-        sweep.samples = int(
-            middle.number_input("Random weightings", 1, MAX_POINTS, key=state.seed("sweep_samples", sweep.samples))
-        )
-        sweep.seed = int(middle.number_input("Sampling seed", 0, 2**31 - 1, key=state.seed("sweep_seed", sweep.seed)))
-    base = sweep.base
-    # The epochs come from Train, whose range goes further: ranged() moves them into this one.
-    base.train.epochs = state.ranged(right.slider, "Epochs per point", "sweep_epochs", base.train.epochs, (1, 50))
+        with st.container(horizontal=True):
+            for task in sweep.tasks:
+                options = judged_metrics(config, task)
+                chosen = sweep.metrics.get(task)
+                default = chosen if chosen in options else options[0] if types[task] == "binary" else "rmse"
+                sweep.metrics[task] = st.selectbox(
+                    f"Judge {fmt.md(task)} by",
+                    options,
+                    format_func=metric_words,
+                    key=state.seed(f"sweep_metric_{task}", default),
+                )
+    with st.container(horizontal=True):
+        sweep.grid = st.radio(
+            "Weights", ["simplex", "dirichlet"], horizontal=True, key=state.seed("sweep_grid", sweep.grid),
+            format_func={"simplex": "evenly spaced", "dirichlet": "random (Dirichlet)"}.get,
+            help="Evenly spaced: a line of weights for 2 tasks, a triangular grid for 3. Random: uniform on the simplex.",
+        )  # fmt: skip
+        n_tasks = len(sweep.tasks) if len(sweep.tasks) in POINTS else 2
+        low, high, default = POINTS[n_tasks]
+        with st.container():
+            if sweep.grid == "simplex":
+                label = "Points" if n_tasks == 2 else "Points per edge of the triangle"
+                value = sweep.points if low <= sweep.points <= high else default
+                sweep.points = st.slider(label, low, high, key=state.seed(f"sweep_points_{n_tasks}", value))
+                st.caption(f"{grid_size(n_tasks, sweep.points)} weightings, step {1 / (sweep.points - 1):.3g}")
+            else:
+                sweep.samples = int(
+                    st.number_input("Random weightings", 1, MAX_POINTS, key=state.seed("sweep_samples", sweep.samples))
+                )
+                sweep.seed = int(
+                    st.number_input("Sampling seed", 0, 2**31 - 1, key=state.seed("sweep_seed", sweep.seed))
+                )
+        base = sweep.base
+        # The epochs come from Train, whose range goes further: ranged() moves them into this one.
+        base.train.epochs = state.ranged(st.slider, "Epochs per point", "sweep_epochs", base.train.epochs, (1, 50))
     from mtlrec.models import REGISTRY
 
     kinds = list(REGISTRY)
-    base.model.kind = left.selectbox(
-        "Model", kinds, key=state.seed("sweep_model", base.model.kind if base.model.kind in kinds else kinds[0])
-    )
-    base.model.size = middle.radio(
-        "Size", list(SIZE_PRESETS), horizontal=True, key=state.seed("sweep_size", base.model.size)
-    )
-    sweep.references = right.multiselect(
-        "Adaptive weightings as references", list(REFERENCE_METHODS), format_func=REFERENCE_LABELS.get,
-        key=state.seed("sweep_references", sweep.references),
-    )  # fmt: skip
-    sweep.baseline = right.checkbox(
-        "Single-task models as a reference", key=state.seed("sweep_baseline", sweep.baseline),
-        help="One network per task, no sharing, each with the multi-task model's shape: what each task reaches alone.",
-    )  # fmt: skip
+    with st.container(horizontal=True):
+        base.model.kind = st.selectbox(
+            "Model", kinds, key=state.seed("sweep_model", base.model.kind if base.model.kind in kinds else kinds[0])
+        )
+        base.model.size = st.radio(
+            "Size", list(SIZE_PRESETS), horizontal=True, key=state.seed("sweep_size", base.model.size)
+        )
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        sweep.references = st.multiselect(
+            "Adaptive weightings as references", list(REFERENCE_METHODS), format_func=REFERENCE_LABELS.get,
+            key=state.seed("sweep_references", sweep.references), width=REFERENCES_WIDTH,
+        )  # fmt: skip
+        sweep.baseline = st.checkbox(
+            "Single-task models as a reference", key=state.seed("sweep_baseline", sweep.baseline), width="content",
+            help="One network per task, no sharing, each with the multi-task model's shape: what each task reaches "
+            "alone.",
+        )  # fmt: skip
     st.session_state[SETTINGS] = sweep.to_dict()
     return sweep
 
