@@ -19,6 +19,7 @@ from ui import frame, state
 
 DEFAULT_TASKS = ("click", "like", "purchase", "watch_time")  # the diagram's tasks before any data is loaded
 MAX_DIAGRAM_TASKS = 6
+HOME_FAILED = "home_upload_error"  # (file id, message, no header line) of the upload that did not load
 
 
 def world() -> None:
@@ -85,16 +86,23 @@ def home() -> None:
             type=list(UPLOAD_TYPES),
             key="home_upload",
         )
-        if upload is not None and st.session_state.get("home_uploaded") != upload.file_id:
+        if upload is None:  # the file taken out of the uploader: not offered on Data any more
+            st.session_state.pop(HOME_FAILED, None)
+            st.session_state.pop(state.UNNAMED, None)
+        elif st.session_state.get("home_uploaded") != upload.file_id:
+            # Each file read once, whether it loads or not: a file that failed was read again on every rerun of
+            # Home, and kept on offer on Data after a sample replaced it (a review).
+            st.session_state["home_uploaded"] = upload.file_id
+            st.session_state.pop(HOME_FAILED, None)
+            st.session_state.pop(state.UNNAMED, None)
             try:
                 with st.spinner(
                     f"Reading {fmt.md(upload.name)} ({fmt.nbytes(upload.size)}), proposing its schema, checking for leaks…"
                 ):
                     state.use_upload(upload.name, upload.getvalue())
-                st.session_state["home_uploaded"] = upload.file_id
                 st.toast(f"Loaded {fmt.md(upload.name)}")
             except MtlrecError as exc:
-                st.error(fmt.plain(exc.message))
+                st.session_state[HOME_FAILED] = (upload.file_id, fmt.plain(exc.message), isinstance(exc, NoHeaderLine))
                 if isinstance(exc, NoHeaderLine):  # named on Data, whose form reads the file kept here
                     st.session_state[state.UNNAMED] = {
                         "name": upload.name,
@@ -102,7 +110,11 @@ def home() -> None:
                         "fields": exc.fields,
                         "message": fmt.plain(exc.message),
                     }
-                    st.page_link("pages/data.py", label="Name its columns on Data", icon=":material/table_rows:")
+        failed = st.session_state.get(HOME_FAILED)
+        if upload is not None and failed and failed[0] == upload.file_id:
+            st.error(failed[1])
+            if failed[2] and st.session_state.get(state.UNNAMED):  # not once a sample or another file replaced it
+                st.page_link("pages/data.py", label="Name its columns on Data", icon=":material/table_rows:")
         st.markdown("Rows are interactions: a user, an item, features, and one column per label. See **Data**.")
 
     st.subheader("Where to go next")

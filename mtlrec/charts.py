@@ -884,12 +884,20 @@ def _ple_experts(model: object | None, width: int) -> tuple[int, int] | None:
 
 
 def gate_heatmap(
-    history: pd.DataFrame | Sequence[Mapping] | None, tasks: Sequence[Task], model: object | None = None
+    history: pd.DataFrame | Sequence[Mapping] | None,
+    tasks: Sequence[Task],
+    model: object | None = None,
+    epoch: int | None = None,
 ) -> go.Figure:
-    """Task × expert heatmap of the last epoch's mean gate weights ("gate/<task>/<e>"), values written in the
-    cells. With the run's ModelConfig (`model`) a PLE's experts are named: "shared 1"…, then "<task> 1"… for the
-    experts each task owns (a task's gate cannot reach another task's experts: those cells stay blank)."""
+    """Task × expert heatmap of one epoch's mean gate weights ("gate/<task>/<e>"), values written in the cells:
+    `epoch`'s (the run's best, whose model was kept and scored), else the last epoch's. With the run's ModelConfig
+    (`model`) a PLE's experts are named: "shared 1"…, then "<task> 1"… for the experts each task owns (a task's
+    gate cannot reach another task's experts: those cells stay blank)."""
     frame, notes, fig = _frame(history), [], go.Figure()
+    kept = None
+    if epoch is not None and "epoch" in frame.columns:
+        at = np.flatnonzero(_numbers(frame, "epoch") == epoch)
+        kept = int(at[-1]) if len(at) else None  # not recorded (an old run): the last epoch, as titled
     names = [_name(t) for t in tasks]
     rows: dict[str, list[float]] = {}
     for name in names:
@@ -900,15 +908,20 @@ def gate_heatmap(
         if not experts:
             notes.append(f"{name}: no gate weights recorded")
             continue
-        present = frame[[f"{prefix}{e}" for e in experts]].apply(pd.to_numeric, errors="coerce").dropna(how="all")
+        weights = frame[[f"{prefix}{e}" for e in experts]].apply(pd.to_numeric, errors="coerce")
+        present = weights.iloc[[kept]] if kept is not None else weights
+        present = present.dropna(how="all")
         if present.empty:
             notes.append(f"{name}: no gate weights recorded")
             continue
         rows[name] = present.iloc[-1].to_numpy(dtype=float).tolist()
-    epoch = None
+    shown = None
     if rows and "epoch" in frame.columns:
         epochs = _numbers(frame, "epoch")
-        epoch = int(np.nanmax(epochs)) if np.isfinite(epochs).any() else None
+        if kept is not None:
+            shown = int(epochs[kept])
+        elif np.isfinite(epochs).any():
+            shown = int(np.nanmax(epochs))
     width = max((len(r) for r in rows.values()), default=0)
     ple = _ple_experts(model, width) if rows else None
     if ple is not None:
@@ -936,7 +949,7 @@ def gate_heatmap(
         notes = ["no gates: only MMoE and PLE have them"]
     fig.update_xaxes(type="category")
     fig.update_yaxes(autorange="reversed", type="category")
-    title = "Expert use" + (f" (epoch {epoch})" if epoch is not None else "")
+    title = "Expert use" + (f" (epoch {shown})" if shown is not None else "")
     return _layout(fig, title, "expert", "task", notes=notes)
 
 
@@ -1123,7 +1136,7 @@ def weight_metric_curves(
             row=1, col=panel,
         )  # fmt: skip
         if xs.size:
-            means = pd.Series(ys).groupby(xs).mean()
+            means = pd.Series(ys).groupby(np.round(xs, 6)).mean()  # one weight, however its share was rounded
             fig.add_scatter(
                 x=means.index.to_numpy(), y=means.to_numpy(), mode="lines", name=f"{name} mean", legendgroup=name,
                 showlegend=False, line=dict(color=colors[name]), hoverinfo="skip", row=1, col=panel,

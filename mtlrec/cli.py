@@ -798,7 +798,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     cosines = (m.get("diagnostics") or {}).get("cosine") or {}
     if cosines:
         shown = "  ".join(f"{pair.replace('|', '~')} {_fmt(value)}" for pair, value in cosines.items())
-        print(f"gradient cosine on the shared layers, last epoch (< 0: the tasks pull apart): {shown}")
+        print(f"gradient cosine on the shared layers, best epoch (the model kept; < 0: the tasks pull apart): {shown}")
     print(f"saved to {out}/")
     return _exit_code(result.status, stop)
 

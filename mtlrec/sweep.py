@@ -405,7 +405,11 @@ def sweep_table(rows: list[dict], config: SweepConfig) -> pd.DataFrame:
         )
         record = {"run_id": row["id"], "name": row["name"], "label": label, "role": role, "status": row["status"]}
         # A reference's loss weights are its method's (or each task alone): not a point of the grid, so none shown.
-        record.update({weight_column(t): w / total if role == "point" else math.nan for t, w in weights.items()})
+        # Shares to 6 decimals: a run's weights are saved to 10 (SweepConfig.point_config), so one nominal weight
+        # came out as two floats (0.3333333333 and 0.3333333333333333), and the chart's mean line split in two.
+        record.update(
+            {weight_column(t): round(w / total, 6) if role == "point" else math.nan for t, w in weights.items()}
+        )
         for task in config.tasks:
             for metric, value in ((summary.get("tasks") or {}).get(task) or {}).items():
                 record[metric_column(task, metric)] = value if isinstance(value, int | float) else math.nan

@@ -99,7 +99,7 @@ def load_controls() -> None:
             # A file without a header line given on Home: named here without picking it again (the link from Home
             # opened an empty uploader).
             if unnamed := st.session_state.get(state.UNNAMED):
-                st.error(f"{fmt.md(unnamed['name'])} (uploaded on Home): {unnamed['message']}")
+                st.error(f"Uploaded on Home: {unnamed['message']}")  # the message names the file
                 name_columns(unnamed["name"], unnamed["data"], unnamed["fields"], "home")
                 if state.dataset():
                     st.caption(f"Still using **{fmt.md(state.dataset()['name'])}**.")

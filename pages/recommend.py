@@ -6,6 +6,7 @@ guard("recommend")
 
 import json  # noqa: E402
 import random  # noqa: E402
+import re  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 from urllib.parse import quote, unquote  # noqa: E402
@@ -325,17 +326,24 @@ def linked_ranking(tasks: list[TaskSpec], untrained: set[str]) -> None:
     values.update({FUSION + name: weight for name, weight in default_fusion(tasks, untrained).items()})
     if K_PARAM in params:
         raw = params[K_PARAM]
-        if raw.isdigit() and K_RANGE[0] <= int(raw) <= K_RANGE[1]:
+        if re.fullmatch(r"[0-9]{1,4}", raw) and K_RANGE[0] <= int(raw) <= K_RANGE[1]:  # not '²' (isdigit's)
             values[K] = int(raw)
         else:
             problems.append(f"link setting k={raw!r} is not a whole number from {K_RANGE[0]} to {K_RANGE[1]}; ignored")
     for param, key in ((HIDE_SEEN_PARAM, EXCLUDE_SEEN), (EQUAL_SPREAD_PARAM, EQUAL_SPREAD)):
         if param in params and (flag := _link_flag(param, params[param], problems)) is not None:
             values[key] = flag
-    names = [t.name for t in tasks]
+    names, given = [t.name for t in tasks], set()
     for part in (p for p in params.get(FUSION_PARAM, "").split(",") if p):
+        if ":" not in part:  # 'click': a task without its weight (it was "no task ''")
+            problems.append(f"link fusion weight {part!r} has no weight: write it as {part}:2; ignored")
+            continue
         name, _, raw = part.rpartition(":")
         name = unquote(name)
+        if name in given:
+            problems.append(f"link fusion weight {part!r}: task '{name}' is given twice; the first one kept")
+            continue
+        given.add(name)
         try:
             weight = float(raw)
         except ValueError:

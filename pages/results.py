@@ -43,7 +43,7 @@ CONFLICT_CAPTIONS = {
     "of negative transfer. PCGrad projects such conflicts away; MMoE and PLE let conflicting tasks use different "
     "experts.",
     "gates": "Each row is a task, each column an expert; a cell is the average weight the task's gate gives that "
-    "expert on validation rows in the last epoch (each row sums to 1). Tasks that lean on the same experts share "
+    "expert on validation rows in the epoch whose model was kept (the best; each row sums to 1). Tasks that lean on the same experts share "
     "what they learn; a task that relies on experts the others ignore has moved away from them.",
 }
 NO_SHARED_LAYERS = (
@@ -178,7 +178,8 @@ def task_conflict(run) -> None:
             st.info("One task: there is no pair of tasks whose gradients could agree or conflict.")
     with gates_cell:
         if any(c.startswith("gate/") for c in columns):
-            st.plotly_chart(charts.gate_heatmap(history, tasks, model), width="stretch", key="results_gates")
+            figure = charts.gate_heatmap(history, tasks, model, kept_epoch(run.metrics))
+            st.plotly_chart(figure, width="stretch", key="results_gates")
             caption = CONFLICT_CAPTIONS["gates"]
             if model.kind == "ple":
                 caption += " Blank cells: a PLE task's gate cannot reach the experts another task owns."

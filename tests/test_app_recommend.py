@@ -447,3 +447,13 @@ def test_a_hand_edited_ranking_link_falls_back_with_a_warning(lab: Lab):
     }  # fmt: skip
     assert at.query_params["fusion"] == "click:-2" and "k" not in at.query_params  # the settings shown
     assert not at.run().warning  # said once
+    # A review: k='²' (a digit to str.isdigit, not to int) raised; a task without its weight was "no task ''", and
+    # one given twice kept its last value without a word.
+    at = open_app(PAGE, query={"run": lab.runs["sample"], "k": "²", "fusion": "like,click:2,click:-3"})
+    assert not at.exception
+    assert [w.value for w in at.warning] == [
+        "link setting k='²' is not a whole number from 5 to 50; ignored",
+        "link fusion weight 'like' has no weight: write it as like:2; ignored",
+        "link fusion weight 'click:-3': task 'click' is given twice; the first one kept",
+    ]
+    assert at.slider(key="recommend_fusion_click").value == 2.0

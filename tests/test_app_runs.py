@@ -490,6 +490,11 @@ def test_a_selected_run_deleted_elsewhere_is_named_and_its_downloads_say_why(sav
     at = select(open_app("pages/runs.py"), "deleted elsewhere")
     assert set(drawn) >= {f"{run_id}_config.json", f"{run_id}_model.pt", f"{run_id}.zip"}
 
+    # Still listed, one file gone (removed by hand): said so, not said to be deleted (a review).
+    (store.runs_dir / run_id / "model.pt").unlink()
+    note = drawn[f"{run_id}_model.pt"]().decode()
+    assert note.startswith(f"model.pt of run {run_id} could not be read (") and "still in the lab" in note
+
     store.delete(run_id)  # another session
     for name in (f"{run_id}_config.json", f"{run_id}.zip"):
         assert drawn[name]().decode().startswith(f"Run {run_id} was deleted (on the Runs page, maybe in another tab")

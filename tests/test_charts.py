@@ -417,6 +417,9 @@ def test_gate_heatmap_shows_the_last_epochs_gate_weights_per_task_and_expert() -
     assert np.asarray(heatmap.z).tolist() == [[0.7, 0.3], [0.6, 0.4], [0.1, 0.9]]
     assert np.asarray(heatmap.text).tolist() == [["0.70", "0.30"], ["0.60", "0.40"], ["0.10", "0.90"]]
     assert "epoch 2" in fig.layout.title.text
+    # The run's best epoch, whose model was kept and scored (the cards' metrics), not the last one.
+    best = charts.gate_heatmap(diagnostics_history(), TASKS, epoch=1)
+    assert np.asarray(best.data[0].z).tolist()[0] == [0.5, 0.5] and "epoch 1" in best.layout.title.text
 
 
 def test_gate_heatmap_names_ple_experts_shared_first_then_each_tasks_own() -> None:
@@ -668,3 +671,14 @@ def test_every_chart_by_epoch_ticks_whole_epochs():
         charts.overlay_curves({"a": history, "b": history}, tasks[0], "val_auc"),
     ):
         assert (figure.layout.xaxis.tick0, figure.layout.xaxis.dtick) == (1, 1)
+
+
+def test_weight_metric_curves_mean_one_nominal_weight_however_its_share_was_rounded() -> None:
+    # A sweep's runs keep weights to 10 decimals and the table wrote their shares unrounded: 1/3 came out as
+    # 0.3333333333 and 0.3333333333333333, and the mean line had two points at one weight, each a wrong mean.
+    points = pd.DataFrame(
+        {"w_click": [0.3333333333, 0.3333333333333333, 0.3333333333, 1.0], "click_auc": [0.70, 0.72, 0.74, 0.80]}
+    )
+    fig = charts.weight_metric_curves(points, [CLICK], ["w_click"], ["click_auc"], [True])
+    mean = next(trace for trace in fig.data if trace.name == "click mean")
+    assert len(mean.x) == 2 and mean.y[0] == pytest.approx(0.72)

@@ -110,12 +110,27 @@ def deleted_note(run_id: str, name: str) -> bytes:
     ).encode()
 
 
+def unreadable_note(run_id: str, name: str, exc: Exception) -> bytes:
+    """What a download holds when the run is still listed but its file cannot be read (removed by hand, a disk
+    error): not said to be deleted (a review: a run missing only model.pt downloaded 'was deleted')."""
+    return (
+        f"{name} of run {run_id} could not be read ({exc}): the run is still in the lab, but this file is missing "
+        "or damaged in its folder.\n"
+    ).encode()
+
+
 def _or_note(run_id: str, name: str, read: Callable[[], bytes | str]) -> Callable[[], bytes | str]:
+    store = state.store()  # here, in the page's run: the callable runs when the browser asks for the file
+
     def data() -> bytes | str:
         try:
             return read()
-        except (OSError, MtlrecError):  # the folder deleted since the page was drawn (MtlrecError: from the index)
-            return deleted_note(run_id, name)
+        except (OSError, MtlrecError) as exc:  # the folder deleted since the page was drawn (MtlrecError: the index)
+            try:
+                listed = store.exists(run_id)
+            except Exception:  # noqa: BLE001 - the note is all that is left to give
+                listed = False
+            return unreadable_note(run_id, name, exc) if listed else deleted_note(run_id, name)
 
     return data
 
