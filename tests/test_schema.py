@@ -909,7 +909,8 @@ def test_integer_codes_of_a_catalogue_a_place_or_a_maker_are_categories():
     # audit's sweep of names): each a six-digit code of 200 values, standardised as numbers.
     codes = ("PRODUCT_SUBCLASS", "genre", "zip", "zipcode", "postcode", "barcode", "department", "aisle", "parentid",
              "model", "occupation", "artist", "author", "publisher", "vendor", "supplier", "tag", "topic", "district",
-             "county", "state", "store_nbr", "family", "subfamily", "segment", "geo", "dma", "msa", "postal")  # fmt: skip
+             "county", "state", "store_nbr", "family", "subfamily", "segment", "geo", "dma", "msa", "postal",
+             "detailed_industry_recode")  # fmt: skip
     quantities = ("price", "author_age", "tag_count", "minutes_per_genre", "model_score")
 
     categorical, numeric = kinds_of(
