@@ -433,8 +433,17 @@ def id_candidate_hint(frame: pd.DataFrame, data: DataConfig, exclude: set[str] =
     )
 
 
-_CODE_WORDS = {"categorical", "category", "cate", "cat", "code", "class", "type", "onehot",  # KuaiRand's onehot_feat1
-               "recode"}  # fmt: skip (Census-Income's detailed_industry_recode, 52 codes: nominal, as the MMoE paper has them)
+_CODE_WORDS = {
+    "categorical",
+    "category",
+    "cate",
+    "cat",
+    "code",
+    "class",
+    "type",
+    "onehot",  # KuaiRand's onehot_feat1
+    "recode",
+}  # fmt: skip (Census-Income's detailed_industry_recode, 52 codes: nominal, as the MMoE paper has them)
 # Words of a count or an aggregate, checked first: clicks_per_category and category_views are quantities. Then a
 # name ending in a code word is a code (age_category, click_type, last_cate); then the singular words of a
 # quantity make one (category_click, category_price, type_duration).

@@ -422,6 +422,31 @@ def test_a_test_file_holding_the_training_rows_gets_a_note(interactions, make_co
     assert note(held_out) == []
 
 
+def test_a_split_whose_test_rows_copy_training_rows_gets_a_note(interactions, make_config):
+    # One event logged 1,000 times: 199 copies fell in the test part and like's AUC read 0.87 (0.56 without them),
+    # silently (an audit). A log with a user, an item and a time: a copy there is one event twice.
+    config = make_config()
+    assert config.data.user_col and config.data.item_col and config.data.time_col
+    copied = pd.concat([interactions, pd.concat([interactions.iloc[[0]]] * 600)], ignore_index=True)
+
+    def notes(frame, data=config):
+        return [n for n in prepare(data, frame).notes if "are copies of training rows" in n]
+
+    [note] = notes(copied)
+    test_rows = int(round(len(copied) * config.split.test_frac))
+    copies = int(note.split(" of the ")[0])
+    assert note.endswith(
+        "are copies of training rows (the same value in every column the run reads): the model is scored partly on "
+        "rows it trained on, which flatters its metrics; drop repeated rows first (pandas: df.drop_duplicates()) if "
+        "they are copies, or split by user or time"
+    )
+    assert 0.1 * test_rows < copies < 0.3 * test_rows  # about the test fraction of the 601 copies
+    assert notes(interactions) == []
+    without_time = make_config()
+    without_time.data.time_col = None
+    assert notes(copied, without_time) == []  # a table of people: equal rows are other people alike
+
+
 def test_a_regression_task_above_0_on_nearly_every_row_says_recall_and_hitrate_count_every_row(
     interactions, make_config
 ):

@@ -180,11 +180,17 @@ def test_numeric_column_without_missing_values_gets_no_indicator():
     assert encoder.transform(pd.DataFrame({"x": [np.nan, 2.0]}), labels=False).numeric[:, 0].tolist() == [0.0, 0.0]
 
 
-def test_constant_numeric_column_is_divided_by_one_not_zero():
+def test_a_numeric_column_constant_in_training_is_input_0_whatever_its_later_values():
+    # Divided by a made-up spread of 1, a column constant in training (20.0) fed the test rows' values (N(20, 10)) as
+    # inputs of +-30 into untrained weights: click AUC 0.59, 0.76 without the column (an audit).
     encoder = Encoder([], ["x"], []).fit(pd.DataFrame({"x": [4.0, 4.0]}))
 
-    assert encoder.numeric_stats_ == {"x": (4.0, 1.0)}
-    assert encoder.transform(pd.DataFrame({"x": [6.0]}), labels=False).numeric.tolist() == [[2.0]]
+    assert encoder.numeric_stats_ == {"x": (4.0, 0.0)}
+    assert encoder.transform(pd.DataFrame({"x": [6.0, 4.0, -30.0]}), labels=False).numeric.tolist() == [[0.0]] * 3
+    assert Encoder.from_dict(json.loads(json.dumps(encoder.to_dict()))).numeric_stats_ == {"x": (4.0, 0.0)}
+    # An encoder saved before (spread 1) keeps reading as it was trained.
+    old = encoder.to_dict() | {"numeric_stats": {"x": [4.0, 1.0]}}
+    assert Encoder.from_dict(old).transform(pd.DataFrame({"x": [6.0]}), labels=False).numeric.tolist() == [[2.0]]
 
 
 def test_fit_uses_only_the_rows_given(train):
