@@ -334,8 +334,18 @@ def multi_task_gain(run, row: dict) -> None:
         st.warning(f"The single-task baseline `{baseline_id}` {ended}. Train it again below.")
     holder = session_jobs()
     job, busy = holder.job, holder.busy
+    # A baseline trained on a changed file would be compared with a run trained on another (or fail on a column
+    # gone, and be saved failed again at each click): an audit found both, where Recommend said the file changed.
+    changed = runs.data_changes(run.run_id)
+    if changed:
+        st.warning(
+            "The baseline cannot be trained on this run's data now: "
+            + "; ".join(fmt.plain(c) for c in changed)
+            + ". It must train on the rows this run trained on, else its gains compare different data: put the file "
+            "back as it was, or train a new run on the current file and compare that one."
+        )
     if st.button(
-        "Compare with single-task", icon=":material/compare_arrows:", key="results_compare", disabled=busy,
+        "Compare with single-task", icon=":material/compare_arrows:", key="results_compare", disabled=busy or bool(changed),
         help="One training job per session" if busy else "Trains the single-task baselines in the background.",
     ):  # fmt: skip
         start_baseline(run, row)

@@ -16,6 +16,7 @@ import pytest
 from conftest import figures, open_app, until
 from streamlit.testing.v1 import AppTest
 
+import mtlrec.sample
 from mtlrec import gain
 from mtlrec.config import DataConfig, ExperimentConfig, ModelConfig, TaskSpec, TrainConfig, WeightingConfig
 from mtlrec.data import propose_schema
@@ -45,15 +46,17 @@ def results(samples: Path) -> dict[str, RunResult]:
         "single": (ModelConfig(kind="single_task", size="tiny"), True),
     }
     out = {}
-    for name, (model, diagnostics) in models.items():
-        config = ExperimentConfig(
-            data=dataclasses.replace(proposal.data),
-            tasks=[dataclasses.replace(t) for t in proposal.tasks],
-            model=model,
-            weighting=WeightingConfig(method="uncertainty"),
-            train=TrainConfig(**train, diagnostics=diagnostics),
-        )
-        out[name] = run_experiment(config, frame)
+    with pytest.MonkeyPatch.context() as patch:  # the runs record the stand-in's file, which the app then finds
+        patch.setattr(mtlrec.sample, "SAMPLE_DIR", samples)
+        for name, (model, diagnostics) in models.items():
+            config = ExperimentConfig(
+                data=dataclasses.replace(proposal.data),
+                tasks=[dataclasses.replace(t) for t in proposal.tasks],
+                model=model,
+                weighting=WeightingConfig(method="uncertainty"),
+                train=TrainConfig(**train, diagnostics=diagnostics),
+            )
+            out[name] = run_experiment(config, frame)
     return out
 
 
@@ -274,6 +277,27 @@ def test_compare_with_single_task_trains_the_baseline_and_shows_the_gain(home, r
 
     at = open_app(RESULTS, session={state.RESULTS_RUN: run_id})  # a new session: the pair is kept on disk
     assert at.dataframe and not [b for b in at.button if b.key == "results_compare"]
+
+
+def test_the_baseline_is_not_trained_on_a_data_file_changed_since_the_run(home, results, tmp_path):
+    # An audit: Results trained the baseline on the file as it is now (other labels: gains across different data;
+    # a column gone: a failed baseline saved at each click), where Recommend said the file had changed.
+    store = RunStore(home)
+    run_id = store.save(results["plain"], name="plain")
+    data = tmp_path / "interactions.csv"
+    data.write_text("user_id,item_id,click\nu1,i1,1\n")
+    metrics_path = home / "runs" / run_id / "metrics.json"
+    metrics = json.loads(metrics_path.read_text())
+    metrics["data_files"] = [{"path": str(data), "bytes": 10, "mtime_ns": 0, "sha256": "0" * 64}]
+    metrics_path.write_text(json.dumps(metrics))
+
+    at = open_app(RESULTS, session={state.RESULTS_RUN: run_id})
+
+    assert not at.exception
+    [warning] = [w.value for w in at.warning if "baseline cannot be trained on this run's data now" in w.value]
+    assert "interactions.csv changed since the run was trained (10 bytes then, " in warning
+    assert at.button(key="results_compare").disabled is True
+    assert store.list() and len(store.list()) == 1  # nothing started, nothing saved
 
 
 def test_a_failed_or_deleted_baseline_is_offered_again(home, results):
