@@ -121,5 +121,5 @@ def check_memory(estimate: MemoryEstimate, available: int | None = None) -> None
         return
     raise MtlrecError(
         f"this run needs {estimate.describe()}, but only {nbytes(available)} of memory is free: choose a smaller "
-        "size preset or embedding, a smaller batch, or use fewer rows"
+        "size preset, embedding size or layer widths, a smaller batch, or use fewer rows"
     )

@@ -484,10 +484,17 @@ def custom_size_caption(config: ExperimentConfig, chosen: list[str], shape: tupl
 def start_training(run_config: ExperimentConfig, frame) -> bool:
     """Validate and start the session's job; True when it started (else the problems are shown)."""
     from mtlrec.jobs import TrainingJob
+    from mtlrec.resources import check_memory, estimate_memory
     from mtlrec.schema import validate
+    from mtlrec.train import resolve_device
 
     try:
         validate(run_config, frame)
+        # Checked here too, not only in the job: a run that cannot start was saved as a failed run (device cuda
+        # without a GPU; layer widths of 65,536, whose 321 GB the caption had already shown: an app audit).
+        resolve_device(run_config.train.device)
+        shape = data_shape(run_config, frame)
+        check_memory(estimate_memory(run_config, len(frame), list(shape[0]), shape[1]))
         job = TrainingJob(run_config, state.store(), frame).start()
     except MtlrecError as exc:
         st.error("Training cannot start:\n\n" + "\n".join(f"- {p}" for p in exc.problems))

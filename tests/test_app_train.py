@@ -385,6 +385,29 @@ def test_a_validation_problem_stops_training_before_it_starts(home):
     assert not [b for b in at.button if b.key == "train_stop"]
 
 
+def test_a_device_without_a_gpu_or_a_model_too_large_for_memory_starts_nothing(home, monkeypatch):
+    # An app audit: device cuda on a machine without a GPU, and layer widths of 65,536 (321 GB, as the page's own
+    # caption said), started runs that failed at once and were saved as failed runs.
+    import torch
+
+    import mtlrec.resources
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    at = open_app(PAGE, query={**FAST, "tasks": "click:binary:1"})
+    at.selectbox(key="train_device").set_value("cuda").run()
+    at.button(key="train_start").click().run()
+    assert not at.exception
+    assert at.error[0].value.startswith("Training cannot start:")
+    assert "no CUDA GPU is available here: choose 'auto' or 'cpu'" in at.error[0].value
+    assert runs(home) == []
+
+    at.selectbox(key="train_device").set_value("cpu").run()
+    monkeypatch.setattr(mtlrec.resources, "available_memory", lambda: 10**6)  # 1 MB free
+    at.button(key="train_start").click().run()
+    assert "of memory is free: choose a smaller size preset, embedding size or layer widths" in at.error[0].value
+    assert runs(home) == []
+
+
 def test_a_constant_label_in_the_data_is_a_validation_problem(home):
     at = open_app(PAGE, query={**FAST, "tasks": "click:binary:1"})
     frame = at.session_state[state.FRAME].copy()

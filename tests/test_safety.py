@@ -297,7 +297,8 @@ def test_a_run_too_big_for_the_memory_is_refused_with_what_to_change(store, monk
     message = caught.value.message
     assert message.startswith("this run needs about ")
     assert message.endswith(
-        "but only 97.7 KB of memory is free: choose a smaller size preset or embedding, a smaller batch, or use "
+        "but only 97.7 KB of memory is free: choose a smaller size preset, embedding size or layer widths, a smaller "
+        "batch, or use "
         "fewer rows"
     )
     job = TrainingJob(tiny_config(), store, _interactions_once, limiter=JobLimiter(1)).start()
