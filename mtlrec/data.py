@@ -599,10 +599,26 @@ def prepare(
     users = test_frame[config.data.user_col] if config.data.user_col else None
     for j, task in enumerate(config.tasks):
         if task.type == "binary":
-            for part, encoded in (("training", prepared.train), ("test", prepared.test)):
-                if len(np.unique(encoded.labels[:, j])) < 2:
-                    notes.append(f"task '{task.name}' has one class only in the {part} rows: its AUC is undefined")
+            if len(np.unique(prepared.train.labels[:, j])) < 2:
+                # Not "its AUC is undefined": the test AUC is defined, and chance (an audit read both side by side).
+                notes.append(
+                    f"task '{task.name}' has one class only in the training rows: the model cannot learn it, so its "
+                    "test metrics are those of a constant guess"
+                )
+            if len(np.unique(prepared.test.labels[:, j])) < 2:
+                notes.append(f"task '{task.name}' has one class only in the test rows: its AUC is undefined")
             notes += _few_test_rows(task.name, prepared.test.labels[:, j], users)
+        elif len(prepared.train.labels) and prepared.train.labels[:, j].std() == 0:
+            # A regression target constant in training: scored on near-constant predictions, without a word (an audit).
+            notes.append(
+                f"task '{task.name}' has one value in every training row: the model cannot learn it, so its test "
+                "metrics are those of a constant guess"
+            )
+    if config.train.batch_size > len(train_idx):
+        notes.append(
+            f"the batch size ({config.train.batch_size:,}) is larger than the {len(train_idx):,} training rows: one "
+            "step per epoch, so the model barely trains; choose a smaller batch"
+        )
     if prepared.ranking_note:
         notes.append(ranking_note(config.data, frame))
     else:
@@ -612,6 +628,9 @@ def prepare(
                 f"users have a median of {per_user.median():g} test rows, no more than K = {config.k}: ranking "
                 f"metrics rank each user's own test rows, so Recall@{config.k} and HitRate@{config.k} are near 1 "
                 f"whatever the scores (NDCG@{config.k} less so); compare runs by AUC or GAUC, or choose a smaller K"
+                if per_user.max() > 1
+                else f"every test user has one test row: NDCG@{config.k}, Recall@{config.k} and HitRate@{config.k} "
+                "rank one row each, so they are 1 whatever the scores; compare runs by AUC"
             )
         for task in config.tasks:
             values = pd.to_numeric(test_frame[task.name], errors="coerce") if task.type == "regression" else None

@@ -562,6 +562,8 @@ class RunStore:
         if not label:
             raise MtlrecError("a run name cannot be empty")
         self.folder(run_id)
+        if not self.exists(run_id):  # deleted in another tab: "Renamed" was said beside "was deleted" (an audit)
+            raise MtlrecError(f"run '{run_id}' is not in this lab (deleted since the page was drawn): nothing renamed")
         self._execute("UPDATE runs SET name=?, updated=? WHERE id=?", (label, time.time(), run_id))
         return label
 

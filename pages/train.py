@@ -417,9 +417,9 @@ def model_controls(config: ExperimentConfig, frame, chosen: list[str]) -> None:
         m.dropout = state.ranged(a.slider, "Dropout", "train_dropout", float(m.dropout), RANGES["dropout"], step=0.05)
         t = config.train
         t.optimizer = b.selectbox("Optimizer", OPTIMIZERS, key=state.seed("train_optimizer", t.optimizer))
-        t.lr = state.ranged(c.number_input, "Learning rate", "train_lr", float(t.lr), RANGES["lr"], format="%.5f")
+        t.lr = state.ranged(c.number_input, "Learning rate", "train_lr", float(t.lr), RANGES["lr"], format="%.6f")
         t.weight_decay = state.ranged(
-            a.number_input, "Weight decay", "train_wd", float(t.weight_decay), RANGES["wd"], format="%.5f"
+            a.number_input, "Weight decay", "train_wd", float(t.weight_decay), RANGES["wd"], format="%.6f"
         )
         t.batch_size = b.select_slider(
             "Batch size",

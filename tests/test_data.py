@@ -524,3 +524,31 @@ def test_a_test_file_whose_ids_training_never_saw_is_said_to_give_cold_start_met
     [note] = [n for n in notes if "never saw" in n]
     assert note.startswith("column 'user_id': 100% of the test file's rows hold values training never saw (e.g. ")
     assert not any("column 'item_id'" in n and "never saw" in n for n in notes)  # its items are training's
+
+
+def test_notes_for_a_task_one_valued_in_training_and_a_batch_larger_than_the_training_rows(interactions, make_config):
+    # An audit: "one class only in the training rows: its AUC is undefined" stood beside a defined test AUC (chance);
+    # a regression target constant in training and a batch of 8,192 on 2,160 training rows (one step an epoch) went
+    # without a word. Time split: the labels vary in the latest rows only.
+    config = make_config()
+    config.split.method = "time"
+    config.train.batch_size = 100_000
+    frame = interactions.copy()
+    latest = frame["timestamp"].rank(method="first", ascending=False) <= 0.15 * len(frame)
+    frame["click"] = np.where(latest, np.arange(len(frame)) % 2, 0)
+    frame["watch_time"] = np.where(latest, np.arange(len(frame)) % 7, 3.0)
+
+    prepared = prepare(config, frame)
+
+    assert (
+        f"the batch size (100,000) is larger than the {len(prepared.train_idx):,} training rows: one step per epoch, "
+        "so the model barely trains; choose a smaller batch"
+    ) in prepared.notes
+    assert (
+        "task 'click' has one class only in the training rows: the model cannot learn it, so its test metrics are "
+        "those of a constant guess"
+    ) in prepared.notes
+    assert (
+        "task 'watch_time' has one value in every training row: the model cannot learn it, so its test metrics are "
+        "those of a constant guess"
+    ) in prepared.notes

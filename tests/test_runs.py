@@ -494,3 +494,11 @@ def test_a_default_run_name_shows_weights_to_three_digits():
 
     config = ExperimentConfig(tasks=[TaskSpec("click", weight=1 / 3), TaskSpec("like", weight=2 / 3), TaskSpec("buy")])
     assert default_run_name(config) == "shared_bottom small · click=0.333, like=0.667, buy=1"
+
+
+def test_renaming_a_run_deleted_meanwhile_says_so(store, result):
+    # Deleted in another tab, the rename reported "Renamed" beside the warning that the run was deleted (an audit).
+    run_id = store.save(result, name="first")
+    store.delete(run_id)
+    with pytest.raises(MtlrecError, match="not in this lab"):
+        store.rename(run_id, "second")
