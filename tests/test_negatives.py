@@ -342,3 +342,26 @@ def test_validation_negatives_are_items_with_columns_not_test_only_ones():
     val = prepared.frame.iloc[prepared.val_idx]
     drawn = val[val["interacted"] == 0]
     assert len(drawn) and drawn["category"].notna().all() and drawn["price"].notna().all()
+
+
+def test_a_note_says_when_many_training_negatives_are_the_users_held_out_items():
+    # Users with most of the items: 86% of the training negatives were their own held-out positives and test AUC fell
+    # below chance, with the generic "a held-out item can be drawn" only (an audit). Sparse users: no such note.
+    from mtlrec.negatives import sample_after_split
+
+    fix = {"negatives": 4, "user": "u", "item": "i", "label": "y"}
+    rng = np.random.default_rng(3)
+    dense = pd.DataFrame([(u, i) for u in range(30) for i in range(40) if rng.random() < 0.95], columns=["u", "i"])
+    dense = dense.sample(frac=1.0, random_state=0).reset_index(drop=True)
+    parts = [dense.iloc[:700], dense.iloc[700:900], dense.iloc[900:]]
+    _, note = sample_after_split(parts, fix)
+    share = float(note.split(" of the training negatives are")[0].rsplit("; ", 1)[-1].rstrip("%")) / 100
+    assert share > 0.5 and note.endswith(
+        "of the training negatives are items the user has in the validation or test rows (users with most of the "
+        "items): they teach the model to score those test positives low; sample fewer negatives, or leave out the "
+        "users who have most of the items"
+    )
+
+    sparse = pd.DataFrame({"u": rng.integers(0, 300, 3000), "i": rng.integers(0, 2000, 3000)})
+    _, note = sample_after_split([sparse.iloc[:2000], sparse.iloc[2000:2500], sparse.iloc[2500:]], fix)
+    assert "of the training negatives are items the user has" not in note
