@@ -1141,6 +1141,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
           f"{result.message}".rstrip())  # fmt: skip
     if plan_text(result.plan):
         print(plan_text(result.plan))
+    for note in result.notes:  # the data's notes, as train prints them (a task no training row has a positive of
+        print(f"note: {note}")  # was swept and put on the front without a word: an audit)
     for problem in undefined_objectives(result.table, config):  # why a sweep has no front, as the Sweep page says
         print(f"note: {problem}")
     for _, row in front.iterrows():

@@ -1239,3 +1239,21 @@ def test_a_user_typed_as_the_file_writes_it_is_found_whether_its_ids_are_read_as
     assert _match_user(as_floats, "13085") == 13085.0
     with pytest.raises(MtlrecError, match="user '12350.5' is not in column 'Customer ID'"):
         _match_user(as_ints, "12350.5")
+
+
+def test_sweep_prints_the_datas_notes_as_train_does(small_file, tmp_path, capsys):
+    # A task no training row has a positive of was swept and put on the front without a word (an audit): the sweep
+    # prints the notes of its data, as train does.
+    frame = pd.read_csv(small_file)
+    frame["like"] = 0
+    frame.loc[frame.index[-40:], "like"] = 1  # positives only among the latest rows: the time split's test part
+    path = tmp_path / "late.csv"
+    frame.to_csv(path, index=False)
+    code = main(["sweep", str(path), "--size", "tiny", "--epochs", "1", "--quiet", "--tasks", "click,like", "--points",
+                 "2", "--references", "none", "--no-baseline", "--split", "time", "--out", str(tmp_path / "sweep"),
+                 "--home", str(tmp_path / "home")])  # fmt: skip
+    assert code == 0
+    assert (
+        "note: task 'like' has one class only in the training rows: the model cannot learn it"
+        in capsys.readouterr().out
+    )
