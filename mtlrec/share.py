@@ -208,14 +208,19 @@ def apply_query(
             continue
         setattr(getattr(config, section), name, value)
     active = None
-    if "tasks" in params:
+    if str(params.get("tasks") or "").strip(","):  # tasks= with nothing in it: as if not given
         known = {t.name: t for t in config.tasks}
         active = []
         for part in str(params["tasks"]).split(","):
             bits = part.split(":")
             name = unquote(bits[0])
+            if not name:  # tasks= empty, or a doubled comma: nothing named, nothing to say about a column ''
+                continue
             if name not in known:
                 problems.append(f"link task '{name}' is not a label column of this dataset; ignored")
+                continue
+            if name in active:  # the second silently won, and Train showed the task's chip twice (an app audit)
+                problems.append(f"link task '{name}' is given twice; the first one kept")
                 continue
             task = known[name]
             if len(bits) > 1:

@@ -105,6 +105,15 @@ def test_only_the_active_tasks_travel_and_come_back_as_the_active_ones():
     assert [t.name for t in config.tasks] == ["click", "like", "purchase", "watch_time"]  # the schema keeps all
 
 
+def test_a_task_given_twice_in_a_link_keeps_the_first_and_an_empty_part_is_skipped():
+    # An app audit: click:binary:1,click:binary:3 showed two click chips and the second weight won, silently; an empty
+    # tasks= warned of a column ''.
+    config, active, problems = apply_query(lab_config(), {"tasks": "click:binary:1,,click:binary:3"})
+    assert active == ["click"] and config.tasks[0].weight == 1.0
+    assert problems == ["link task 'click' is given twice; the first one kept"]
+    assert apply_query(lab_config(), {"tasks": ""})[1:] == (None, [])  # as if not given: the tasks stay
+
+
 def test_a_generated_world_travels_as_its_recipe(tmp_path):
     world = tmp_path / "datasets" / "world-ab12"
     write_sample(world, SyntheticSpec(n_users=20, n_items=10, n_rows=200, task_correlation=-0.8, seed=3))
