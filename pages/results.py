@@ -336,7 +336,9 @@ def multi_task_gain(run, row: dict) -> None:
     job, busy = holder.job, holder.busy
     # A baseline trained on a changed file would be compared with a run trained on another (or fail on a column
     # gone, and be saved failed again at each click): an audit found both, where Recommend said the file changed.
-    changed = runs.data_changes(run.run_id)
+    # A file missing altogether is start_baseline's to explain (an imported run's data, not on this server: where to
+    # put it); a file there with other content is said here.
+    changed = [c for c in runs.data_changes(run.run_id) if not c.endswith(" is missing")]
     if changed:
         st.warning(
             "The baseline cannot be trained on this run's data now: "
