@@ -599,6 +599,9 @@ def list_sweeps(store: RunStore) -> list[dict]:
             "size": config.base.model.size, "points": info.get("points", config.n_points()),
             "points_done": roles.count("point"), "references_done": len(roles) - roles.count("point"),
         })  # fmt: skip
+    # By the time each started: ids sort by the second, then by a random suffix, so two sweeps of one second came in
+    # either order (two quick sweeps on a fast machine: the newest was not the first).
+    out.sort(key=lambda s: s["created"] if isinstance(s["created"], int | float) else 0.0, reverse=True)
     return out
 
 
