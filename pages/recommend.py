@@ -414,7 +414,12 @@ def ranking(scores: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str]) ->
     bars = st.empty()  # filled last: the table below reaches the browser first (plotting takes longer)
     table, column_config = top_table(top, tasks, exclude_seen, equal_spread)
     st.dataframe(table, column_config=column_config, hide_index=True)
-    st.caption(f"Re-ranked {len(scores):,} items in {elapsed * 1000:.1f} ms.")
+    short = (
+        f" This user has {len(top):,} items to rank, fewer than K = {k}: the list holds them all."
+        if len(top) < k
+        else ""
+    )
+    st.caption(f"Re-ranked {len(scores):,} items in {elapsed * 1000:.1f} ms.{short}")  # (K above the items: an audit)
     every_user(k, fusion, exclude_seen, equal_spread)
     bars.plotly_chart(charts.recommendation_bars(top, tasks), width="stretch")
 

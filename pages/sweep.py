@@ -192,7 +192,7 @@ def live_panel(job: SweepJob) -> None:
         eta = f" · about {fmt.seconds(snap.eta)} left" if snap.eta is not None else ""
         left.progress(
             snap.fraction,
-            text=f"{'Stopping… ' if snap.stopping else ''}{done} of {total} runs · {snap.stage} · "
+            text=f"{'Stopping… ' if snap.stopping else ''}{done} of {total} run{'' if total == 1 else 's'} · {snap.stage} · "
             f"{fmt.seconds(snap.elapsed)}{eta}",
         )
         if right.button("Cancel", icon=":material/stop:", key="sweep_cancel", type="primary", disabled=snap.stopping):
@@ -435,7 +435,7 @@ with st.expander("New sweep", icon=":material/tune:", expanded=not holder.sweepi
             st.info(fmt.plain(note))
         n_runs = sweep.n_points() + len(sweep.reference_roles()) if 2 <= len(sweep.tasks) <= 3 else 0
         st.caption(
-            f"{n_runs} runs: the data and the model settings of **Train** "
+            f"{n_runs} run{'' if n_runs == 1 else 's'}: the data and the model settings of **Train** "
             f"({sweep.base.model.kind} {sweep.base.model.size}, batch {sweep.base.train.batch_size}, "
             f"patience {sweep.base.train.patience}); every point is saved as a run."
         )

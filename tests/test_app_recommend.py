@@ -141,6 +141,13 @@ def test_page_shows_the_most_active_user_history_and_top_k_by_fused_score(lab: L
     assert len(at.get("plotly_chart")) == 1
     assert any(c.value.startswith("Re-ranked 120 items in") for c in at.caption)
 
+    # K above the items this user has to rank: the list holds them all, and the page says so (an audit: a 12-item run
+    # at K 50 showed 12 rows under "Top 50" without a word).
+    at.toggle(key="recommend_exclude_seen").set_value(True).run()
+    at.slider(key="recommend_k").set_value(50).run()
+    unseen = 120 - lab.recommender.history(user)["item_id"].nunique()
+    said = [c.value for c in at.caption if "fewer than K = 50" in c.value]
+    assert len(top_table(at)) == min(unseen, 50) and bool(said) == (unseen < 50)
     at.slider(key="recommend_k").set_value(5).run()
     assert len(top_table(at)) == 5
     # Every user's top-K as one CSV, computed when clicked (recommend_all, tested against recommend per user).
