@@ -165,10 +165,15 @@ def setup(sweep: SweepConfig, config: ExperimentConfig) -> SweepConfig:
 
 def start(sweep: SweepConfig, frame) -> None:
     from mtlrec.schema import validate
+    from mtlrec.train import resolve_device
 
     try:
         sweep.check()
         validate(sweep.experiment(), frame)
+        try:  # the device is Train's setting: this page has no control for it (an audit: its advice pointed here)
+            resolve_device(sweep.base.train.device)
+        except MtlrecError as exc:
+            raise MtlrecError(f"{exc.message} (on Train: Advanced settings, Device)") from None
         job = SweepJob(sweep, state.store(), frame).start()
     except MtlrecError as exc:
         st.error("The sweep cannot start:\n\n" + "\n".join(f"- {p}" for p in exc.problems))

@@ -138,6 +138,12 @@ def test_a_gpu_device_without_a_gpu_does_not_break_the_page(home):
     at = with_sample(PAGE, lambda config: setattr(config.train, "device", "cuda"))
     assert not at.exception
     assert any(b.key == "sweep_start" for b in at.button)
+    # Started, it says so and where the device is chosen: this page has no control for it (an audit).
+    at.button(key="sweep_start").click().run()
+    assert not at.exception
+    assert "no CUDA GPU is available here: choose 'auto' or 'cpu' (on Train: Advanced settings, Device)" in (
+        at.error[0].value
+    )
 
 
 def test_cancel_stops_the_sweep_within_moments_and_keeps_what_finished(home):
