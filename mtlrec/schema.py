@@ -665,7 +665,17 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
         # A name that is the id's plural ('products', 'items') comes after the others: Steam's 'products' counts a
         # reviewer's games, and was taken as the item column before the 'product_id' after it.
         for c in sorted(columns, key=lambda c: _plural_only(c, names)):
-            if c in exclude or not (_is_named(c, names) and nunique[c] >= min(20, max(2, n // 50))):
+            if c in exclude or not _is_named(c, names):
+                continue
+            if nunique[c] < min(20, max(2, n // 50)):
+                if nunique[c] >= 2 and not _plural_only(
+                    c, names
+                ):  # a small catalogue (12 items) lost Recommend silently
+                    notes.append(
+                        f"column '{c}' is not proposed as the {role} column: it holds {nunique[c]:,} values in {n:,} "
+                        f"rows, few for ids; if it is the {role} column, name it (CLI: --{role}-col "
+                        f"{shlex.quote(str(c))}; on Data, choose it as the {role} column)"
+                    )
                 continue
             empty = int(series[c].isna().sum())
             if not empty:

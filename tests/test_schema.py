@@ -1826,3 +1826,20 @@ def test_statistics_of_past_plays_and_positions_are_features_not_tasks_or_ids():
     assert {"user_play_count", "avg_play_count"} <= set(proposal.data.categorical + proposal.data.numeric)
     seconds = pd.Series([21_600, 43_200, 79_200])
     assert not any("Excel" in note for note in time_notes("secs_since_midnight", seconds))
+
+
+def test_an_item_column_of_few_values_is_not_proposed_but_said_so():
+    # An app audit: an item_id of 12 values (a small catalogue) was passed over without a word, and Recommend only
+    # said "no item column chosen".
+    rng = np.random.default_rng(13)
+    n = 1_200
+    frame = pd.DataFrame({"user_id": rng.integers(0, 150, n), "item_id": rng.integers(0, 12, n),
+                          "click": rng.integers(0, 2, n)})  # fmt: skip
+
+    proposal = infer_schema(frame)
+
+    assert proposal.data.item_col is None
+    assert (
+        "column 'item_id' is not proposed as the item column: it holds 12 values in 1,200 rows, few for ids; if it is "
+        "the item column, name it (CLI: --item-col item_id; on Data, choose it as the item column)"
+    ) in proposal.notes
