@@ -614,6 +614,14 @@ def prepare(
                 f"task '{task.name}' has one value in every training row: the model cannot learn it, so its test "
                 "metrics are those of a constant guess"
             )
+    monitored = config.train.monitor.split(":")[0] if config.train.monitor != "loss" else None
+    if monitored and any(t.name == monitored and t.weight == 0 for t in config.tasks):
+        # Accepted without a word (an audit): the epoch kept was chosen by a task the loss ignores.
+        notes.append(
+            f"early stopping follows task '{monitored}' ({config.train.monitor}), whose loss weight is 0: the model "
+            "does not learn it, so the epoch kept is chosen by a task the training ignores; monitor the loss or a "
+            "trained task"
+        )
     if config.train.batch_size > len(train_idx):
         notes.append(
             f"the batch size ({config.train.batch_size:,}) is larger than the {len(train_idx):,} training rows: one "

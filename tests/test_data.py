@@ -552,3 +552,14 @@ def test_notes_for_a_task_one_valued_in_training_and_a_batch_larger_than_the_tra
         "task 'watch_time' has one value in every training row: the model cannot learn it, so its test metrics are "
         "those of a constant guess"
     ) in prepared.notes
+
+
+def test_early_stopping_on_a_task_of_weight_0_gets_a_note(interactions, make_config):
+    # --monitor like:auc on a task of loss weight 0 was accepted without a word (an audit).
+    config = make_config()
+    config.tasks[1].weight = 0.0
+    config.train.monitor = f"{config.tasks[1].name}:auc"
+    assert any(n.startswith(f"early stopping follows task '{config.tasks[1].name}' (") for n in prepare(config,
+               interactions).notes)  # fmt: skip
+    config.tasks[1].weight = 1.0
+    assert not any(n.startswith("early stopping follows task") for n in prepare(config, interactions).notes)
