@@ -349,6 +349,42 @@ def _row_hashes(config: ExperimentConfig, frames: list[pd.DataFrame]) -> list[np
         return None
 
 
+HEAVY_ROWS, HEAVY_SHARE = 10, 0.5  # a regression target's largest squared deviations: so few rows, so much of them
+
+
+def _heavy_tail_note(task: TaskSpec, values: pd.Series) -> str | None:
+    """A note for a regression task trained without log1p whose spread rests on a few rows (four values of 1e6 among
+    watch times of seconds made the target's SD 16,000: the other predictions squeezed to a sliver of it, and the
+    other tasks hurt through the shared layers; an audit). None otherwise."""
+    if task.type != "regression" or task.log1p:
+        return None
+    y = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+    y = y[np.isfinite(y)]
+    few = max(HEAVY_ROWS, len(y) // 1000)
+    if len(y) < 20 * few:
+        return None
+    median = float(np.median(y))
+    squares = (y - y.mean()) ** 2
+    if not squares.sum():
+        return None
+    # The fewest rows holding half of the spread (and any as far out as the last of them): a few, or not?
+    order = np.argsort(squares)[::-1]
+    k = int(np.searchsorted(np.cumsum(squares[order]), HEAVY_SHARE * squares.sum())) + 1
+    if k > few:
+        return None
+    far = squares >= squares[order[k - 1]]
+    share = squares[far].sum() / squares.sum()
+    above = (y[far] > median).all()
+    cut = _round(float(y[far].min()) * 0.999) if above else None
+    drop = f" ({how_to('drop', task.name, f'> {cut}')})" if cut is not None else ""
+    log = f"; or train it on log1p (CLI: --log1p {task.name}; on Data: tick its log1p)" if (y >= 0).all() else ""
+    return (
+        f"task '{task.name}': {int(far.sum()):,} of its {len(y):,} training values make {share:.0%} of its spread (the "
+        f"largest {_round(float(y.max()))}, the median {_round(median)}): the target's scale is theirs and the other "
+        f"values are squeezed into a sliver of it; if they are errors, drop them{drop}{log}"
+    )
+
+
 def _copied_rows_notes(config: ExperimentConfig, frame: pd.DataFrame, kept: np.ndarray, held: np.ndarray) -> list[str]:
     """A note when many of the split's test rows are copies of training rows on every column the run reads (a row
     logged 1,000 times: 199 copies in the test part gave like AUC 0.87, 0.56 without them; an audit). Only for a log
@@ -608,6 +644,8 @@ def prepare(
             if len(np.unique(prepared.test.labels[:, j])) < 2:
                 notes.append(f"task '{task.name}' has one class only in the test rows: its AUC is undefined")
             notes += _few_test_rows(task.name, prepared.test.labels[:, j], users)
+        elif (heavy := _heavy_tail_note(task, train_frame[task.name])) is not None:
+            notes.append(heavy)
         elif len(prepared.train.labels) and prepared.train.labels[:, j].std() == 0:
             # A regression target constant in training: scored on near-constant predictions, without a word (an audit).
             notes.append(

@@ -563,3 +563,24 @@ def test_early_stopping_on_a_task_of_weight_0_gets_a_note(interactions, make_con
                interactions).notes)  # fmt: skip
     config.tasks[1].weight = 1.0
     assert not any(n.startswith("early stopping follows task") for n in prepare(config, interactions).notes)
+
+
+def test_a_regression_target_whose_spread_rests_on_a_few_rows_gets_a_note(interactions, make_config):
+    # Four watch times of 1e6 among seconds made the target's SD 16,000 without a word (an audit): the note names
+    # them, with the drop that removes them and log1p.
+    config = make_config()
+    config.tasks[2].log1p = False
+    frame = interactions.copy()
+    frame.loc[frame.index[[3, 50, 400, 900]], "watch_time"] = 1_000_000.0
+    train = frame.iloc[prepare(config, frame).train_idx]
+    kept = int((train["watch_time"] == 1_000_000.0).sum())
+
+    [note] = [n for n in prepare(config, frame).notes if "of its spread" in n]
+
+    assert note.startswith(f"task 'watch_time': {kept} of its {len(train):,} training values make 100% of its spread")
+    assert note.endswith(
+        "if they are errors, drop them (on Data: Fix the rows; CLI: `--drop 'watch_time > 999000'`); or train it on "
+        "log1p (CLI: --log1p watch_time; on Data: tick its log1p)"
+    )
+    assert not [n for n in prepare(make_config(), frame).notes if "of its spread" in n]  # log1p: no such note
+    assert not [n for n in prepare(config, interactions).notes if "of its spread" in n]
