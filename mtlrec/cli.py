@@ -111,7 +111,8 @@ def _fix_flags(parser: argparse.ArgumentParser) -> None:
     fixes.add_argument("--negatives", type=_per_row, metavar="K",
                        help="a log of positives only (every row an interaction): add K sampled rows per row, items the "
                             "user has no row with, and a 0/1 label (--negatives-label) that is 1 on the real rows; the "
-                            "tasks' columns are 0 in the sampled rows (applied after the other fixes)")  # fmt: skip
+                            "binary tasks' columns are 0 in the sampled rows, and a regression task cannot train "
+                            "beside them (applied after the other fixes)")  # fmt: skip
     fixes.add_argument("--negatives-label", default="interacted", metavar="NAME",
                        help="the 0/1 label --negatives adds (default: interacted)")  # fmt: skip
 

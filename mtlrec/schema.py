@@ -1718,8 +1718,8 @@ def negatives_problems(config: ExperimentConfig) -> list[str]:
         kept = {fix.get("label"), *(fix.get("zero") or [])}
         for task in (t for t in config.tasks if t.name not in kept):
             problems.append(
-                f"task '{task.name}' has no value in the rows sampled by fix {i} (they copy it from the row they were "
-                "sampled for): "
+                f"task '{task.name}' has no value in the rows sampled by fix {i} (the fix sets the binary tasks "
+                "chosen before it to 0 there; any other task would copy the value of the row they were sampled for): "
                 + (
                     "a regression task is not trained with sampled negatives (train it on the rows without that fix)"
                     if task.type == "regression"

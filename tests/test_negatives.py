@@ -254,8 +254,8 @@ def test_a_task_chosen_after_the_negatives_fix_is_refused_by_validation():
         tasks=[TaskSpec("interacted"), TaskSpec("buy"), TaskSpec("like")],
     )
     assert negatives_problems(config) == [
-        "task 'like' has no value in the rows sampled by fix 1 (they copy it from the row they were sampled for): "
-        "choose the tasks first, then add the negatives fix (it sets the binary tasks to 0 in the sampled rows), or "
+        "task 'like' has no value in the rows sampled by fix 1 (the fix sets the binary tasks chosen before it to 0 "
+        "there; any other task would copy the value of the row they were sampled for): choose the tasks first, then add the negatives fix (it sets the binary tasks to 0 in the sampled rows), or "
         "leave this task out"
     ]
 
