@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec
+from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec, split_monitor
 from mtlrec.encode import OTHER_TOKEN, Encoded, Encoder, category_keys
 from mtlrec.errors import MtlrecError
 from mtlrec.fixes import apply_fixes_together, how_to
@@ -652,7 +652,7 @@ def prepare(
                 f"task '{task.name}' has one value in every training row: the model cannot learn it, so its test "
                 "metrics are those of a constant guess"
             )
-    monitored = config.train.monitor.split(":")[0] if config.train.monitor != "loss" else None
+    monitored = split_monitor(config.train.monitor)[0] if config.train.monitor != "loss" else None
     if monitored and any(t.name == monitored and t.weight == 0 for t in config.tasks):
         # Accepted without a word (an audit): the epoch kept was chosen by a task the loss ignores.
         notes.append(

@@ -563,6 +563,10 @@ def test_early_stopping_on_a_task_of_weight_0_gets_a_note(interactions, make_con
                interactions).notes)  # fmt: skip
     config.tasks[1].weight = 1.0
     assert not any(n.startswith("early stopping follows task") for n in prepare(config, interactions).notes)
+    # A task named with a colon: the monitor splits at its last one (config.split_monitor).
+    renamed = interactions.rename(columns={config.tasks[1].name: "like:v2"})
+    config.tasks[1].name, config.tasks[1].weight, config.train.monitor = "like:v2", 0.0, "like:v2:auc"
+    assert any(n.startswith("early stopping follows task 'like:v2' (") for n in prepare(config, renamed).notes)
 
 
 def test_a_regression_target_whose_spread_rests_on_a_few_rows_gets_a_note(interactions, make_config):
