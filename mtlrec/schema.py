@@ -99,29 +99,11 @@ _BINARY_LABEL_TOKENS = {
 }  # fmt: skip
 # Label words that also name ordinary columns (a visit counter, the page visited): a label only when 0/1.
 _BINARY_ONLY_TOKENS = {"visit", "visited"}
-_REGRESSION_LABEL_TOKENS = {
-    "watch_time",
-    "watchtime",
-    "dwell",
-    "dwell_time",
-    "play_time",
-    "playtime",
-    "play_duration",
-    "rating",
-    "stay_time",
-    "view_time",
-    "revenue",
-    "gmv",
-    "watch",
-    "listen_time",
-    "play_count",
-    "playcount",
-    "listen_count",
-    "listencount",  # Taste Profile's play_count
-    "helpful_vote",
-    "helpful_votes",
-}  # fmt: skip (Amazon Reviews 2023's: votes cast later)
+# Counts that follow the event, named so exactly (user_play_count is a statistic of the past): Taste Profile's
+# play_count, Amazon Reviews 2023's helpful_vote (votes cast later).
 _COUNT_LABEL_TOKENS = {"play_count", "playcount", "listen_count", "listencount", "helpful_vote", "helpful_votes"}
+_REGRESSION_LABEL_TOKENS = {"watch_time", "watchtime", "dwell", "dwell_time", "play_time", "playtime", "play_duration", "rating",
+                            "stay_time", "view_time", "revenue", "gmv", "watch", "listen_time"} | _COUNT_LABEL_TOKENS  # fmt: skip
 _COUNT_LABEL_SQUASHED = {t.replace("_", "") for t in _COUNT_LABEL_TOKENS}
 # Whole names of a rating label, too plain to count as a token inside other names (overall_rank, stars_count).
 _REGRESSION_LABEL_NAMES = {"overall", "stars", "star"}  # Amazon reviews' rating; Yelp's; Douban's (1-5)
@@ -418,8 +400,9 @@ def id_candidate_hint(frame: pd.DataFrame, data: DataConfig, exclude: set[str] =
         return None
     events = _BINARY_LABEL_TOKENS | _EVENT_ID_WORDS  # not a count of seconds (numeric), nor Criteo's conversion_id
     # ...nor a part of a time: Spotify's hour_of_day recurs across sessions as an item would, and is no user.
-    events |= {"time", "ts", "timestamp", "datetime", "date", "epoch", "unixtime", "hour", "weekday", "week", "month",
-               "year", "minute", "hourmin", "season"} | _DATE_CODE_WORDS  # fmt: skip
+    # (created_by and updated_by name users: not those two words)
+    events |= (_TIME_WORDS - {"created", "updated"}) | _DATE_CODE_WORDS | {"weekday", "week", "month", "year", "minute",
+                                                                           "hourmin", "season"}  # fmt: skip
     columns = [c for c in data.categorical if c not in exclude and c != data.time_col and not set(_parts(c)) & events]
     candidates = recurring_ids(frame, found, columns)
     if not candidates:
@@ -433,17 +416,8 @@ def id_candidate_hint(frame: pd.DataFrame, data: DataConfig, exclude: set[str] =
     )
 
 
-_CODE_WORDS = {
-    "categorical",
-    "category",
-    "cate",
-    "cat",
-    "code",
-    "class",
-    "type",
-    "onehot",  # KuaiRand's onehot_feat1
-    "recode",
-}  # fmt: skip (Census-Income's detailed_industry_recode, 52 codes: nominal, as the MMoE paper has them)
+# KuaiRand's onehot_feat1; Census-Income's detailed_industry_recode (52 codes: nominal, as the MMoE paper has them)
+_CODE_WORDS = {"categorical", "category", "cate", "cat", "code", "class", "type", "onehot", "recode"}
 # Words of a count or an aggregate, checked first: clicks_per_category and category_views are quantities. Then a
 # name ending in a code word is a code (age_category, click_type, last_cate); then the singular words of a
 # quantity make one (category_click, category_price, type_duration).
@@ -668,9 +642,8 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
             if c in exclude or not _is_named(c, names):
                 continue
             if nunique[c] < min(20, max(2, n // 50)):
-                if nunique[c] >= 2 and not _plural_only(
-                    c, names
-                ):  # a small catalogue (12 items) lost Recommend silently
+                # Said, not silently passed over: a small catalogue (an item_id of 12) lost Recommend without a word.
+                if nunique[c] >= 2 and not _plural_only(c, names):
                     notes.append(
                         f"column '{c}' is not proposed as the {role} column: it holds {nunique[c]:,} values in {n:,} "
                         f"rows, few for ids; if it is the {role} column, name it (CLI: --{role}-col "
