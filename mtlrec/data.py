@@ -100,8 +100,21 @@ def data_files(config: ExperimentConfig) -> list[dict]:
     return files
 
 
-def changed_files(recorded: list[dict]) -> list[str]:
-    """One sentence per data file that differs from what data_files recorded (size, else content); [] if none. An
+@dataclass(frozen=True)
+class FileChange:
+    """One data file that differs from what data_files recorded: `text` is the sentence said of it, `missing` whether
+    the file is gone (a caller may leave that to another message: the Results page does)."""
+
+    path: str
+    text: str
+    missing: bool = False
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def changed_files(recorded: list[dict]) -> list[FileChange]:
+    """One FileChange per data file that differs from what data_files recorded (size, else content); [] if none. An
     entry's `trained_on` names the file the run was trained on when another path stands for it now (recommend
     --data): "other.csv is not the file the run was trained on (data.csv)", not "other.csv changed"."""
     changed = []
@@ -114,15 +127,17 @@ def changed_files(recorded: list[dict]) -> list[str]:
             else f"{path.name} changed since the run was trained ("
         )
         if not path.is_file():
-            changed.append(f"{entry['path']} is missing")
+            changed.append(FileChange(str(entry["path"]), f"{entry['path']} is missing", missing=True))
             continue
         stat = path.stat()
         if stat.st_size == entry.get("bytes") and stat.st_mtime_ns == entry.get("mtime_ns"):
             continue  # untouched: no need to read it again
         if stat.st_size != entry.get("bytes"):
-            changed.append(f"{what}{entry.get('bytes', 0):,} bytes then, {stat.st_size:,} now)")
+            changed.append(
+                FileChange(str(entry["path"]), f"{what}{entry.get('bytes', 0):,} bytes then, {stat.st_size:,} now)")
+            )
         elif _file_sha256(str(path), stat.st_size, stat.st_mtime_ns) != entry.get("sha256"):
-            changed.append(f"{what}same size, other content)")
+            changed.append(FileChange(str(entry["path"]), f"{what}same size, other content)"))
     return changed
 
 

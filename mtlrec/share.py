@@ -30,8 +30,8 @@ from mtlrec.config import (
 from mtlrec.data import SAMPLE_PREFIX
 
 
-def _flag(value: str) -> bool:
-    """'1' -> True, '0' -> False (a checkbox in a link)."""
+def link_flag(value: str) -> bool:
+    """'1' -> True, '0' -> False (a checkbox in a link: Train's and Recommend's); ValueError for anything else."""
     if value not in ("0", "1"):
         raise ValueError(value)
     return value == "1"
@@ -64,7 +64,7 @@ _FIELDS = {
     "weighting": ("weighting", "method", str),
     "alpha": ("weighting", "alpha", float),
     "temperature": ("weighting", "temperature", float),
-    "diagnostics": ("train", "diagnostics", _flag),
+    "diagnostics": ("train", "diagnostics", link_flag),
     "opt": ("train", "optimizer", str),
     "lr": ("train", "lr", float),
     "wd": ("train", "weight_decay", float),

@@ -20,6 +20,7 @@ from mtlrec.data import Prepared  # noqa: E402
 from mtlrec.errors import MtlrecError  # noqa: E402
 from mtlrec.recommend import Recommender, default_fusion, fuse, spread  # noqa: E402
 from mtlrec.schema import negative_feedback, parse_time  # noqa: E402
+from mtlrec.share import link_flag  # noqa: E402
 from ui import runs  # noqa: E402
 
 USER = "recommend_user"
@@ -308,10 +309,12 @@ def mirror_ranking(query: dict[str, str]) -> None:
 
 
 def _link_flag(param: str, raw: str, problems: list[str]) -> bool | None:
-    if raw in ("0", "1"):
-        return raw == "1"
-    problems.append(f"link setting {param}={raw!r} is not 0 or 1; ignored")
-    return None
+    """share.link_flag's reading of a checkbox in the address, None with a warning for a value it refuses."""
+    try:
+        return link_flag(raw)
+    except ValueError:
+        problems.append(f"link setting {param}={raw!r} is not 0 or 1; ignored")
+        return None
 
 
 def linked_ranking(tasks: list[TaskSpec], untrained: set[str]) -> None:

@@ -338,11 +338,11 @@ def multi_task_gain(run, row: dict) -> None:
     # gone, and be saved failed again at each click): an audit found both, where Recommend said the file changed.
     # A file missing altogether is start_baseline's to explain (an imported run's data, not on this server: where to
     # put it); a file there with other content is said here.
-    changed = [c for c in runs.data_changes(run.run_id) if not c.endswith(" is missing")]
+    changed = [c for c in runs.data_changes(run.run_id) if not c.missing]
     if changed:
         st.warning(
             "The baseline cannot be trained on this run's data now: "
-            + "; ".join(fmt.plain(c) for c in changed)
+            + "; ".join(fmt.plain(str(c)) for c in changed)
             + ". It must train on the rows this run trained on, else its gains compare different data: put the file "
             "back as it was, or train a new run on the current file and compare that one."
         )

@@ -279,7 +279,15 @@ def test_a_data_file_changed_to_the_same_size_is_said_to_hold_other_content(tmp_
 
     path.write_text("user,click\nu1,0\nu2,1\n")  # same size, other labels
 
-    assert changed_files(recorded) == ["log.csv changed since the run was trained (same size, other content)"]
+    assert [str(c) for c in changed_files(recorded)] == [
+        "log.csv changed since the run was trained (same size, other content)"
+    ]
+    assert not changed_files(recorded)[0].missing
+
+    path.unlink()
+
+    (change,) = changed_files(recorded)
+    assert change.missing and str(change) == f"{path} is missing"  # told apart by a field, not by its sentence
 
 
 def test_a_regression_task_with_negative_values_says_how_its_ranking_metrics_count_them(interactions, make_config):

@@ -194,8 +194,9 @@ def recommender_of(run_id: str):
     return Recommender(model, encoder, run.config, history_rows(frame, test_frame))
 
 
-def data_changes(run_id: str) -> list[str]:
-    """How the run's data files changed since it was trained (mtlrec.data.changed_files), [] when they did not."""
+def data_changes(run_id: str) -> list:
+    """How the run's data files changed since it was trained (mtlrec.data.changed_files' FileChanges), [] when they
+    did not."""
     from mtlrec.data import changed_files
 
     run = state.store().load(run_id)
