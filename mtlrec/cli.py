@@ -337,7 +337,7 @@ SCHEMA_FLAGS = ("tasks", "task_types", "weights", "log1p", "no_log1p", "user_col
 def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded | None]:
     """Build the run's config: a saved config, or inference on the data with the flags as overrides. Returns it
     and, when inference read the data, the data as read (so that training does not read it again)."""
-    from mtlrec.data import load_frames, propose_schema
+    from mtlrec.data import load_frames, propose_schema, read_files
     from mtlrec.fixes import appended
     from mtlrec.leakage import set_aside
     from mtlrec.negatives import negatives_fix
@@ -358,15 +358,17 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
         config.data.fixes = appended(
             list(config.data.fixes), fixes
         )  # more fixes: after the saved ones, before negatives
+        read = None
         if getattr(args, "negatives", None) is not None:
             if negatives_fix(config.data.fixes) is not None:
                 raise MtlrecError("this run's rows have sampled negatives already (data.fixes): leave out --negatives")
-            fixes = [*fixes, _negatives_fix(args, config.data, config.tasks, fixes, load_frames(config).frame)]
+            read = read_files(config)
+            fixes = [*fixes, _negatives_fix(args, config.data, config.tasks, fixes, load_frames(config, read).frame)]
             config.data.fixes = [*config.data.fixes, fixes[-1]]
         if fixes or any(getattr(args, flag, None) is not None for flag in SCHEMA_FLAGS):
             # The data and task flags change the saved schema as the model and training flags change the rest;
             # the data is read to check the columns they name (and kept for the training).
-            loaded = load_frames(config)
+            loaded = load_frames(config, read)
             d = config.data
             _label_fixes(fixes, config.tasks, d, args)
             chosen = _apply_schema_flags(
@@ -380,13 +382,14 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
             raise MtlrecError("give a data file (or --config DIR/config.json)")
         names = _column_names(args)
         config = ExperimentConfig(data=DataConfig(path=args.data, test_path=args.test_data, fixes=fixes, names=names))
-        loaded = load_frames(config)
+        read = read_files(config)
+        loaded = load_frames(config, read)
         frame = loaded.frame
         proposal = propose_schema(frame, args.data)
-        if getattr(args, "negatives", None) is not None:  # made on the rows as fixed so far, the data read again
+        if getattr(args, "negatives", None) is not None:  # made on the rows as fixed so far, not read again
             fixes = [*fixes, _negatives_fix(args, proposal.data, proposal.tasks, fixes, frame)]
             config.data.fixes = fixes
-            loaded = load_frames(config)
+            loaded = load_frames(config, read)
             frame = loaded.frame
             proposal = propose_schema(frame, args.data)
         d = proposal.data

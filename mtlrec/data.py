@@ -16,7 +16,7 @@ from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec, split_monitor
 from mtlrec.encode import OTHER_TOKEN, Encoded, Encoder, category_keys
 from mtlrec.errors import MtlrecError
 from mtlrec.fixes import apply_fixes_together, how_to
-from mtlrec.io import read_table
+from mtlrec.io import Table, read_table
 from mtlrec.leakage import find_leaks
 from mtlrec.negatives import negatives_fix, real_rows, sample_after_split
 from mtlrec.schema import (
@@ -189,18 +189,27 @@ class Loaded(NamedTuple):
     notes: list[str]
 
 
-def load_frames(config: ExperimentConfig) -> Loaded:
-    """Read the config's data file (and test file), returning frames and loader notes."""
+def read_files(config: ExperimentConfig) -> tuple[Table, Table | None]:
+    """The config's data file and test file (or None) as read, before its fixes: load_frames' first half, for a
+    caller that applies two lists of fixes to one reading (the CLI's --negatives, sampled on the rows as fixed)."""
     if not config.data.path:
         raise MtlrecError("no data file given: pass a file path or choose a bundled sample")
     table = read_table(resolve_data_path(config.data.path), names=config.data.names)
-    notes = [f"{table.name}: {n}" for n in table.notes]
     test = None
     if config.data.test_path:
         try:
             test = read_table(resolve_data_path(config.data.test_path), names=config.data.names)
         except MtlrecError as exc:
             raise _fewer_test_fields(exc, config.data.names) or exc from None
+    return table, test
+
+
+def load_frames(config: ExperimentConfig, read: tuple[Table, Table | None] | None = None) -> Loaded:
+    """Read the config's data file (and test file), returning frames and loader notes; `read`: read_files' result
+    for this config's files, not read again (the fixes leave the frames as read unchanged)."""
+    table, test = read if read is not None else read_files(config)
+    notes = [f"{table.name}: {n}" for n in table.notes]
+    if test is not None:
         notes += [f"{test.name}: {n}" for n in test.notes]
     frame, test_frame, fixed, test_fixed = apply_fixes_together(
         table.frame, test.frame if test else None, config.data.fixes, table.name, test.name if test else None

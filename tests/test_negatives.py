@@ -146,6 +146,32 @@ def test_the_cli_trains_a_log_of_positives_and_recommends_from_its_real_rows(tmp
     assert seen == bought & {row[header.index("item")] for row in table}
 
 
+def test_the_cli_reads_the_file_once_for_negatives_and_training(tmp_path, capsys, monkeypatch):
+    import mtlrec.data
+
+    monkeypatch.setenv("MTLREC_HOME", str(tmp_path / "home"))
+    purchases().drop(columns="buy").to_csv(tmp_path / "purchases.csv", index=False)
+    reads = []
+    read_table = mtlrec.data.read_table
+    monkeypatch.setattr(mtlrec.data, "read_table", lambda path, **kw: reads.append(path) or read_table(path, **kw))
+    args = ["--negatives", "2", "--epochs", "1", "--size", "tiny"]
+
+    assert main(["train", str(tmp_path / "purchases.csv"), *args, "--out", str(tmp_path / "run")]) == 0
+    assert len(reads) == 1  # it was read twice: once to sample the negatives on, once more to train
+
+    # a saved run without negatives, re-run with them: also read once
+    purchases().to_csv(tmp_path / "bought.csv", index=False)
+    assert main(["train", str(tmp_path / "bought.csv"), "--tasks", "buy", "--epochs", "1", "--size", "tiny", "--out",
+                 str(tmp_path / "plain")]) == 0  # fmt: skip
+    reads.clear()
+    assert (
+        main(["train", "--config", str(tmp_path / "plain" / "config.json"), *args[:2], "--out", str(tmp_path / "b")])
+        == 0
+    )
+    capsys.readouterr()
+    assert len(reads) == 1
+
+
 def test_without_a_user_or_item_column_the_flag_says_what_it_needs(tmp_path, capsys):
     frame = pd.DataFrame({"a": np.arange(300) % 7, "b": np.arange(300) % 5})
     frame.to_csv(tmp_path / "x.csv", index=False)
