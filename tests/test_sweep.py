@@ -537,14 +537,23 @@ def test_a_model_that_diverges_in_a_stack_fails_alone_and_the_others_train_as_if
         np.testing.assert_allclose(fits[0].state[name].numpy(), value.numpy(), atol=TOLERANCE, err_msg=name)
 
 
-@pytest.mark.parametrize(("dropout", "group_size", "workers"), [(0.0, 3, 1), (0.3, 3, 1), (0.3, 2, 2), (0.3, 1, 2)])
+@pytest.mark.parametrize(
+    ("dropout", "group_size", "workers", "kind", "tower"),
+    [(0.0, 3, 1, "shared_bottom", None), (0.3, 3, 1, "shared_bottom", None), (0.3, 2, 2, "shared_bottom", None),
+     (0.3, 1, 2, "shared_bottom", None), (0.3, 3, 1, "mmoe", None), (0.3, 3, 1, "ple", None),
+     (0.3, 3, 1, "shared_bottom", [8, 4])],
+)  # fmt: skip
 def test_sweep_points_have_the_test_metrics_of_separate_runs(
-    dropout, group_size, workers, interactions, make_config, tmp_path
+    dropout, group_size, workers, kind, tower, interactions, make_config, tmp_path
 ):
     # With dropout every group draws the masks its separate runs draw (RunRandom), also with two workers drawing
-    # at once (a stack of 2 beside a single run, or three single runs).
+    # at once (a stack of 2 beside a single run, or three single runs). MMoE's and PLE's towers (one input per task)
+    # and towers of two layers run a batched product whose output is a transposed view: dropout drew its mask in
+    # that memory order alone and in vmap's order in a stack, so the masks (and the points' metrics) differed.
     base = make_config(epochs=2)
     base.model.dropout = dropout
+    base.model.kind = kind
+    base.model.tower = tower
     base.train.precision = "fp32"  # as above: equal within float32 rounding, not bfloat16's
     sweep = sweep_of(base)
     store = RunStore(tmp_path)

@@ -144,7 +144,9 @@ def towers_forward(towers: nn.ModuleList, x: torch.Tensor) -> torch.Tensor:
         elif isinstance(layer, nn.ReLU):
             h = torch.relu(h)
         elif isinstance(layer, nn.Dropout):
-            h = F.dropout(h, layer.p, layer.training)
+            # contiguous: dropout draws its mask in memory order, and a batched product's output is a transposed
+            # view laid out otherwise under vmap; so a sweep's stack draws the masks its separate runs draw
+            h = F.dropout(h.contiguous(), layer.p, layer.training)
         else:
             raise NotImplementedError(f"no joint form for {type(layer).__name__}")
     head_weight = torch.cat([tower.head.weight for tower in towers])  # (T, last)
