@@ -744,9 +744,10 @@ def print_epoch(p, tasks: list[str]) -> None:
     print("  ".join(parts), flush=True)
 
 
-def metrics_text(metrics: dict) -> str:
-    """The final per-task table, one row per task, one column per metric."""
-    tasks = metrics.get("tasks") or {}
+def metrics_text(metrics: dict, untrained: set[str] | frozenset[str] = frozenset()) -> str:
+    """The final per-task table, one row per task, one column per metric; a task in `untrained` (loss weight 0,
+    config.untrained_tasks) is marked with a *, and a line under the table says what that means."""
+    tasks = {f"{t}*" if t in untrained else t: values for t, values in (metrics.get("tasks") or {}).items()}
     columns: list[str] = []
     for values in tasks.values():
         columns += [c for c in values if c not in columns]
@@ -757,6 +758,10 @@ def metrics_text(metrics: dict) -> str:
     lines = ["task".ljust(width) + "".join(c.rjust(w) for c, w in zip(columns, widths, strict=True))]
     for task, row in cells.items():
         lines.append(task.ljust(width) + "".join(v.rjust(w) for v, w in zip(row, widths, strict=True)))
+    if shown := [t for t in metrics.get("tasks") or {} if t in untrained]:
+        lines.append(
+            f"* {', '.join(shown)}: loss weight 0, evaluated but not trained (the metrics of an untrained tower)"
+        )
     return "\n".join(lines)
 
 
@@ -798,7 +803,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"{m['train_seconds']:.1f} s, {m['samples_per_second']:,.0f} rows/s. {result.message}".rstrip()
     )
     if m.get("tasks"):
-        print(metrics_text(m))
+        print(metrics_text(m, set(config.untrained_tasks())))
     cosines = (m.get("diagnostics") or {}).get("cosine") or {}
     if cosines:
         shown = "  ".join(f"{pair.replace('|', '~')} {_fmt(value)}" for pair, value in cosines.items())

@@ -494,6 +494,19 @@ def test_the_final_table_keeps_large_metrics_apart():
     assert len({len(line) for line in text.splitlines()}) == 1  # columns aligned
 
 
+def test_the_final_table_marks_a_task_of_loss_weight_0_as_not_trained(small_file, tmp_path, capsys):
+    # A weight-0 task's AUC (near 0.5, or below it) stood in the table like any other; Results says "not trained".
+    out = tmp_path / "run"
+    assert main(["train", str(small_file), "--tasks", "click,like", "--weights", "1,0", "--epochs", "1", "--size", "tiny",
+                 "--out", str(out)]) == 0  # fmt: skip
+    lines = capsys.readouterr().out.splitlines()
+    table = lines[next(i for i, line in enumerate(lines) if line.startswith("task ")) :]
+    assert [row.split()[0] for row in table[1:3]] == ["click", "like*"]
+    assert table[3] == "* like: loss weight 0, evaluated but not trained (the metrics of an untrained tower)"
+    metrics = json.loads((out / "metrics.json").read_text())["tasks"]
+    assert set(metrics) == {"click", "like"}  # the file keeps the task's own name
+
+
 def test_no_event_hint_for_a_feature_named_type_and_log1p_named_twice_is_refused(small_file, tmp_path, capsys):
     frame = pd.DataFrame({"user_id": [f"u{i % 9}" for i in range(60)], "device_type": ["ios", "android", "web"] * 20})
     frame.to_csv(tmp_path / "no labels.csv", index=False)
