@@ -38,8 +38,11 @@ SNIFF_BYTES = 64 * 1024
 SNIFF_LINES = 50
 DELIMITERS = ",;\t|"
 # File name endings the app's uploaders accept, and the files named in an archive's message.
-UPLOAD_TYPES = ("csv", "tsv", "txt", "dat", "gz", "parquet", "pq", "json", "jsonl", "ndjson")
-TABLE_ENDINGS = tuple(f".{ending}" for ending in UPLOAD_TYPES)
+# Names of table files, to point at the table inside an archive (the uploaders take any name: a file is read by its
+# content, MovieLens' u.data and RecBole's .inter files too, and what is no table is said to be what it is).
+TABLE_ENDINGS = tuple(
+    f".{e}" for e in ("csv", "tsv", "txt", "dat", "data", "inter", "gz", "parquet", "pq", "json", "jsonl", "ndjson")
+)
 MAX_NAME_LENGTH = 200  # a longer "column name" is a header's question, or data in a file without a header line
 GUNZIP_CHUNK = 1 << 20
 WIDE = 64  # columns beyond which a loaded table's memory blocks are merged (one copy, up to MERGE_CELLS values)
@@ -2806,7 +2809,9 @@ def _check_names(names: list[str], source: str) -> None:
     duplicates = duplicate_names(names)
     if duplicates:
         shown = list(duplicates.values())
-        if all(_is_number(c) for c in duplicates):  # the same number named twice: values, not names
+        # The same number named twice: values, not names (beside repeated texts too: a headerless Census line
+        # repeats 0 and 'Not in universe', and was refused as a header of duplicate names, with no way to name them)
+        if any(_is_number(c) for c in duplicates):
             raise NoHeaderLine(
                 f"the first line looks like data, not column names ({_shown_names(names)}; "
                 f"{'; '.join(shown[:3])} repeat): {NAME_THE_COLUMNS}",

@@ -18,7 +18,7 @@ import pytest
 
 import mtlrec.io
 from mtlrec.errors import MtlrecError
-from mtlrec.io import load_table, read_table
+from mtlrec.io import NoHeaderLine, load_table, read_table
 from mtlrec.schema import infer_schema
 
 TABLE = "user,item,click\nu1,7,1\nu2,8,0\nu3,7,1\n"
@@ -425,6 +425,17 @@ def test_duplicate_csv_column_names_are_named_with_their_positions():
     error = error_for(b"user,click,item,click\nu1,1,7,0\nu2,0,8,1\n")
 
     assert error.problems == ["duplicate column names: 'click' (columns 2, 4): give every column a unique name"]
+
+
+def test_a_first_line_repeating_a_number_beside_repeated_texts_is_data_not_duplicate_names():
+    # DeepCTR's census-income.sample: no header; its first line repeats 0 and ' Not in universe'.
+    line = "138481,62, Private,0, Not in universe,0, Not in universe,0, Male"
+    rows = "\n".join([line, "1,30, Private,5, Not in universe,0, Not in universe,3, Female"] * 3)
+
+    error = error_for(rows.encode())
+
+    assert isinstance(error, NoHeaderLine)
+    assert error.problems[0].startswith("the first line looks like data, not column names (138481, 62, Private, 0,")
 
 
 def test_column_names_equal_after_stripping_spaces_count_as_duplicates():
