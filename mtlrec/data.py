@@ -661,9 +661,17 @@ def prepare(
         if task.type == "binary":
             if len(np.unique(prepared.train.labels[:, j])) < 2:
                 # Not "its AUC is undefined": the test AUC is defined, and chance (an audit read both side by side).
+                # Under ESMM a later step's score is p(earlier) x p(this | earlier): it ranks as the earlier task's
+                # (Ali-CCP's first rows, no purchase in training: purchase AUC 0.89 beside "a constant guess").
+                earlier = (config.model.funnel or {}).get(task.name) if config.model.kind == "esmm" else None
                 notes.append(
                     f"task '{task.name}' has one class only in the training rows: the model cannot learn it, so its "
-                    "test metrics are those of a constant guess"
+                    + (
+                        f"score, p({earlier}) x p({task.name} | {earlier}), ranks as {earlier}'s does, and its "
+                        f"test metrics measure how well {earlier}'s score ranks {task.name}"
+                        if earlier
+                        else "test metrics are those of a constant guess"
+                    )
                 )
             if len(np.unique(prepared.test.labels[:, j])) < 2:
                 notes.append(f"task '{task.name}' has one class only in the test rows: its AUC is undefined")

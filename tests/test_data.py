@@ -562,6 +562,25 @@ def test_notes_for_a_task_one_valued_in_training_and_a_batch_larger_than_the_tra
     ) in prepared.notes
 
 
+def test_under_esmm_a_later_step_one_valued_in_training_is_said_to_rank_as_the_earlier_one(interactions, make_config):
+    # Ali-CCP's first rows hold no purchase in training: "a constant guess" stood beside a purchase AUC of 0.89,
+    # ESMM's p(click) x p(purchase | click) ranking as click's score does.
+    config = make_config()
+    config.model.kind, config.model.funnel = "esmm", {"like": "click"}
+    config.split.method = "time"
+    frame = interactions.copy()
+    latest = frame["timestamp"].rank(method="first", ascending=False) <= 0.15 * len(frame)
+    frame["like"] = np.where(latest, frame["click"], 0)  # likes only in the latest (test) rows, after a click
+
+    notes = prepare(config, frame).notes
+
+    assert (
+        "task 'like' has one class only in the training rows: the model cannot learn it, so its score, p(click) x "
+        "p(like | click), ranks as click's does, and its test metrics measure how well click's score ranks like"
+    ) in notes
+    assert not [n for n in notes if "'like'" in n and "constant guess" in n]
+
+
 def test_early_stopping_on_a_task_of_weight_0_gets_a_note(interactions, make_config):
     # --monitor like:auc on a task of loss weight 0 was accepted without a word (an audit).
     config = make_config()
