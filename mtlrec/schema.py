@@ -403,6 +403,9 @@ def id_candidate_hint(frame: pd.DataFrame, data: DataConfig, exclude: set[str] =
     # (created_by and updated_by name users: not those two words)
     events |= (_TIME_WORDS - {"created", "updated"}) | _DATE_CODE_WORDS | {"weekday", "week", "month", "year", "minute",
                                                                            "hourmin", "season"}  # fmt: skip
+    # ...nor an amount: Online Retail's Quantity (a few recurring integers in a file's first rows) was offered as the
+    # item column
+    events |= _AGGREGATE_WORDS | _QUANTITY_WORDS | _MEASURE_WORDS
     columns = [c for c in data.categorical if c not in exclude and c != data.time_col and not set(_parts(c)) & events]
     candidates = recurring_ids(frame, found, columns)
     if not candidates:

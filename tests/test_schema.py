@@ -1777,6 +1777,22 @@ def test_a_part_of_a_time_is_never_offered_as_the_user_column():
     assert id_candidate_hint(frame.drop(columns="listener"), alone) is None
 
 
+@pytest.mark.parametrize("amount", ["Quantity", "weight", "price", "n_items"])
+def test_an_amount_is_never_offered_as_the_item_column(amount):
+    # Online Retail's first rows: Quantity (a few recurring integers) was offered as the item column.
+    from mtlrec.schema import id_candidate_hint
+
+    rng = np.random.default_rng(6)
+    n = 3_000
+    frame = pd.DataFrame({"CustomerID": rng.integers(0, 150, n), amount: rng.integers(1, 40, n),
+                          "buy": rng.integers(0, 2, n)})  # fmt: skip
+    data = DataConfig(user_col="CustomerID", categorical=["CustomerID", amount])
+
+    assert id_candidate_hint(frame, data) is None
+    assert id_candidate_hint(frame.rename(columns={amount: "sku"}), DataConfig(
+        user_col="CustomerID", categorical=["CustomerID", "sku"])).startswith("column 'sku' may be the item column")  # fmt: skip
+
+
 def test_the_event_type_hint_names_the_column_whose_types_include_an_outcome():
     # Coveo's browsing log: event_type (pageview, event_product) came first and was offered; product_action
     # (detail, add, remove, click, purchase) holds what one predicts.
