@@ -12,7 +12,6 @@ import streamlit as st
 
 from mtlrec import charts, fmt
 from mtlrec.errors import MtlrecError, NoHeaderLine
-from mtlrec.io import UPLOAD_TYPES
 from mtlrec.jobs import freeze_imports, warm_up
 from mtlrec.sample import SAMPLES
 from ui import frame, state
@@ -83,7 +82,7 @@ def home() -> None:
         limit = st.get_option("server.maxUploadSize")
         upload = st.file_uploader(
             f"CSV (comma, semicolon, tab, pipe or :: separated, optionally .gz), Parquet or JSON lines, up to {limit} MB",
-            type=list(UPLOAD_TYPES),
+            type=None,  # any name (u.data, ratings.inter): the reader says what a file that is no table is
             key="home_upload",
         )
         if upload is None:  # the file taken out of the uploader: not offered on Data any more

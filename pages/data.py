@@ -27,7 +27,6 @@ from mtlrec.fixes import (  # noqa: E402
     parse_value,
     span_seconds,
 )
-from mtlrec.io import UPLOAD_TYPES  # noqa: E402
 from mtlrec.leakage import find_leaks, set_aside  # noqa: E402
 from mtlrec.negatives import MAX_PER_ROW, negatives_fix, zero_columns  # noqa: E402
 from mtlrec.sample import SAMPLES  # noqa: E402
@@ -91,7 +90,7 @@ def load_controls() -> None:
         limit = st.get_option("server.maxUploadSize")
         upload = st.file_uploader(
             f"Upload CSV (optionally .gz), Parquet or JSON lines, up to {limit} MB",
-            type=list(UPLOAD_TYPES),
+            type=None,  # any name (u.data, ratings.inter): the reader says what a file that is no table is
             key="data_upload",
             help=f"The size limit ({limit} MB) is `server.maxUploadSize` in .streamlit/config.toml.",
         )

@@ -89,7 +89,7 @@ def test_without_a_dataset_the_page_explains_the_format_and_offers_samples_and_u
     assert [b.key for b in at.button] == ["data_sample_synthetic", "data_sample_census"]
     uploader = at.file_uploader(key="data_upload")
     assert "up to 200 MB" in uploader.label  # server.maxUploadSize in .streamlit/config.toml
-    assert {"csv", "parquet"} <= {t.lstrip(".") for t in uploader.allowed_type}
+    assert not uploader.allowed_type  # any name: a file is read by its content
     assert not at.data_editor
     assert not at.get("plotly_chart")
 
@@ -532,6 +532,22 @@ def test_a_file_without_a_header_line_is_read_with_the_names_given_on_the_page()
     reloaded = open_page()  # a reload reads the file with its names again
     assert not reloaded.exception and reloaded.session_state["dataset"]["rows"] == 80
     assert experiment(reloaded).data.names == config.data.names
+
+
+@pytest.mark.usefixtures("home", "one_browser")
+def test_a_file_of_any_name_is_taken_and_read_by_its_content():
+    # MovieLens-100K's u.data was refused by the uploader for its name; an .xlsx is told what to do with it.
+    assert not open_page().file_uploader(key="data_upload").allowed_type
+    rows = "".join(f"{i % 9}\t{(i * 7) % 23}\t{1 + i % 5}\t{881250949 + i}\n" for i in range(80)).encode()
+    at = upload(open_page(), "u.data", rows)
+    assert "the first line looks like data, not column names" in at.error[0].value
+    assert any(b.label == "Read with these names" for b in at.button)  # named on the page, as any headerless file
+
+    workbook = (Path(__file__).parent / "data" / "bad" / "excel_workbook.csv").read_bytes()
+    at = upload(open_page(), "ratings.xlsx", workbook)
+    assert (
+        "this is an Excel workbook (.xlsx), not a CSV file: in Excel choose File > Save As > CSV" in at.error[0].value
+    )
 
 
 @pytest.mark.usefixtures("home", "one_browser")
