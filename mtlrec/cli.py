@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import dataclasses
 import math
+import re
 import signal
 import sys
 import threading
@@ -211,6 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     infer = sub.add_parser("infer", help="print the schema inferred from a file")
     infer.add_argument("data")
     infer.add_argument("--names", help=NAMES_HELP)
+    infer.add_argument("--user-col", help="the user id column (as inferred if not given; --negatives samples for it)")
+    infer.add_argument("--item-col", help="the item id column (as inferred if not given; --negatives samples for it)")
     _fix_flags(infer)
 
     rec = sub.add_parser("recommend", help="top-K items for a user from a trained run folder")
@@ -288,6 +291,23 @@ def _negatives_fix(args: argparse.Namespace, data: DataConfig, tasks: list[TaskS
     ]
     return {"negatives": args.negatives, "user": user, "item": item, "label": args.negatives_label,
             "zero": zero_columns(frame, named, user, item), "seed": 0}  # fmt: skip
+
+
+def _set_ids(proposal, user: str | None, item: str | None) -> None:
+    """Make `user` and `item` (None: as inferred) the proposal's user and item columns, leading the categorical
+    features as inference's ids do. Used for the ids the negatives were sampled for: inference runs again on the
+    rows with the sampled ones, where an id can look too repetitive for one (hetrec's userID: 7 values in 350 rows,
+    proposed; in the 1,050 rows with 2 negatives each, "few for ids"), and the run lost its user column, its
+    ranking metrics and Recommend, silently."""
+    d = proposal.data
+    for attr, column in (("user_col", user), ("item_col", item)):
+        if column is None or getattr(d, attr) == column:
+            continue
+        setattr(d, attr, column)
+        d.drop_feature(column)
+        d.categorical.insert(0 if attr == "user_col" else int(d.user_col in d.categorical), column)  # ids lead
+        proposal.ignored.pop(column, None)
+        proposal.notes = [n for n in proposal.notes if not n.startswith(f"column '{column}' ")]
 
 
 def _label_fixes(fixes: list[dict], tasks: list[TaskSpec], data: DataConfig, args: argparse.Namespace) -> None:
@@ -392,6 +412,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
             loaded = load_frames(config, read)
             frame = loaded.frame
             proposal = propose_schema(frame, args.data)
+            _set_ids(proposal, fixes[-1]["user"], fixes[-1]["item"])
         d = proposal.data
         d.path, d.test_path = _stored(args.data), _stored(args.test_data)  # read as given, kept absolute
         d.fixes, d.names = fixes, names
@@ -416,10 +437,15 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
             # --label "transaction=event == transaction" trained to AUC 0.9999).
             said = {leak.column for leak in leaks}
             leaks += [leak for leak in set_aside(frame, d, config.tasks, chosen) if leak.column not in said]
-        # An id column passed over for its empty rows, unless --user-col/--item-col named it: the advice is followed.
+        # An id column passed over for its empty rows, unless --user-col/--item-col named it: the advice is followed;
+        # and which column may be the user or item column, unless that flag chose one (Online Retail's --item-col
+        # StockCode was told "column 'Description' may be the item column ... no column is named as one").
         named = {getattr(args, flag) for flag in ("user_col", "item_col")} - {None}
+        given = [role for role in ("user", "item") if getattr(args, f"{role}_col", None) is not None]
         for note in proposal.notes:
-            if not any(note.startswith(f"column '{c}' ") for c in named):
+            if not any(note.startswith(f"column '{c}' ") for c in named) and not any(
+                re.match(rf"column '.*' (may be|is not proposed as) the {role} column", note) for role in given
+            ):
                 print(f"note: {note}")
         for leak in leaks:
             if leak.column not in chosen:
@@ -833,6 +859,10 @@ def cmd_infer(args: argparse.Namespace) -> int:
     from mtlrec.schema import label_hint, time_notes
 
     table = read_table(resolve_data_path(args.data), names=_column_names(args))
+    for flag in ("user_col", "item_col"):
+        if getattr(args, flag) is not None and getattr(args, flag) not in table.frame.columns:
+            raise MtlrecError(_not_columns(f"--{flag.replace('_', '-')}", [getattr(args, flag)], table.frame.columns),
+                              source=table.name)  # fmt: skip
     fixes = _fixes(args)
     frame, fixed = apply_fixes(table.frame, fixes, source=table.name)
     proposal = propose_schema(frame, args.data)
@@ -840,6 +870,9 @@ def cmd_infer(args: argparse.Namespace) -> int:
         fixes = [*fixes, _negatives_fix(args, proposal.data, proposal.tasks, fixes, frame)]
         frame, fixed = apply_fixes(table.frame, fixes, source=table.name)
         proposal = propose_schema(frame, args.data)
+    _set_ids(
+        proposal, *(fixes[-1][k] if args.negatives is not None else getattr(args, f"{k}_col") for k in ("user", "item"))
+    )
     d = proposal.data
     print(f"{table.name}: {len(frame):,} rows, {frame.shape[1]} columns")
     for note in [*table.notes, *fixed]:

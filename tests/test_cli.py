@@ -507,6 +507,25 @@ def test_the_final_table_marks_a_task_of_loss_weight_0_as_not_trained(small_file
     assert set(metrics) == {"click", "like"}  # the file keeps the task's own name
 
 
+def test_no_item_column_hint_once_item_col_names_one(tmp_path, capsys, monkeypatch):
+    # Online Retail with --item-col StockCode was still told "column 'Description' may be the item column ... no
+    # column is named as one".
+    monkeypatch.setenv("MTLREC_HOME", str(tmp_path / "home"))
+    rng = np.random.default_rng(3)
+    n = 2_000
+    items = rng.integers(0, 90, n)
+    frame = pd.DataFrame({"CustomerID": rng.integers(0, 120, n), "StockCode": [f"C{i}x" for i in items],
+                          "Description": [f"thing {i}" for i in items], "bought": rng.integers(0, 2, n)})  # fmt: skip
+    frame.to_csv(tmp_path / "retail.csv", index=False)
+    args = ["train", str(tmp_path / "retail.csv"), "--tasks", "bought", "--epochs", "1", "--size", "tiny"]
+
+    assert main([*args, "--out", str(tmp_path / "a")]) == 0
+    assert "may be the item column" in capsys.readouterr().out  # the hint, while no item column is chosen
+
+    assert main([*args, "--item-col", "StockCode", "--out", str(tmp_path / "b")]) == 0
+    assert "may be the item column" not in capsys.readouterr().out
+
+
 def test_no_event_hint_for_a_feature_named_type_and_log1p_named_twice_is_refused(small_file, tmp_path, capsys):
     frame = pd.DataFrame({"user_id": [f"u{i % 9}" for i in range(60)], "device_type": ["ios", "android", "web"] * 20})
     frame.to_csv(tmp_path / "no labels.csv", index=False)

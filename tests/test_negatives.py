@@ -3,6 +3,8 @@ hold, reproducibility, the test file sampled together with the training file, th
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -170,6 +172,30 @@ def test_the_cli_reads_the_file_once_for_negatives_and_training(tmp_path, capsys
     )
     capsys.readouterr()
     assert len(reads) == 1
+
+
+def test_the_user_and_item_the_negatives_were_sampled_for_stay_the_runs_ids(tmp_path, capsys, monkeypatch):
+    # hetrec's user_artists: 7 users with 50 artists each is a user column in 350 rows, and "few for ids" in the
+    # 1,050 rows with 2 negatives each: the run lost its user column (no ranking metrics, no recommend), silently.
+    monkeypatch.setenv("MTLREC_HOME", str(tmp_path / "home"))
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"userID": np.repeat(np.arange(2, 9), 50), "artistID": rng.permutation(350) % 120 + 51})
+    frame["weight"] = rng.integers(10, 20_000, len(frame))
+    frame.to_csv(tmp_path / "user_artists.dat", sep="\t", index=False)
+    path = str(tmp_path / "user_artists.dat")
+
+    assert main(["infer", path, "--negatives", "2", "--item-col", "artistID"]) == 0
+    out = capsys.readouterr().out
+    assert "user: userID\nitem: artistID\n" in out and "few for ids" not in out
+    run = tmp_path / "run"
+    args = ["train", path, "--item-col", "artistID", "--negatives", "2", "--epochs", "1", "--size", "tiny"]
+    assert main([*args, "--out", str(run)]) == 0
+    config = json.loads((run / "config.json").read_text())["data"]
+    assert (config["user_col"], config["item_col"]) == ("userID", "artistID")
+    assert config["categorical"][:2] == ["userID", "artistID"]
+    assert "ndcg@10" in json.loads((run / "metrics.json").read_text())["tasks"]["interacted"]
+    capsys.readouterr()
+    assert main(["recommend", "--run", str(run), "--user", "2", "--k", "3"]) == 0
 
 
 def test_without_a_user_or_item_column_the_flag_says_what_it_needs(tmp_path, capsys):
