@@ -20,13 +20,20 @@ Targets (the core issue): gap <= 0.01 per binary task, default training under 30
     python benchmarks/bench_quality.py --seeds 0    # one seed
     python benchmarks/bench_quality.py --min-count 20   # rare ids share the OOV vector (what the ids cost)
     python benchmarks/bench_quality.py --cross 3        # with three DCN-v2 cross layers
+    python benchmarks/bench_quality.py --rows 1000000   # the same world, 10x the rows (is the gap the data's size?)
+
+With --rows N the log is drawn anew from the bundled sample's world (the same users, items and true probabilities:
+SyntheticSpec with n_rows=N, written to a temporary folder) instead of read from sample_data/.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import statistics
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -42,7 +49,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from mtlrec.config import ExperimentConfig
 from mtlrec.data import prepare, propose_schema
 from mtlrec.experiment import run_experiment
-from mtlrec.sample import BINARY_TRUTH, oracle_auc, sample_path
+from mtlrec.sample import BINARY_TRUTH, SyntheticSpec, oracle_auc, sample_path, write_sample
 
 TARGET_GAP = 0.01
 TARGET_SECONDS = 30.0
@@ -102,14 +109,22 @@ def main(argv: list[str] | None = None) -> int:
         "--min-count", type=int, default=None, help="override the encoder's min_count (default: the app's)"
     )
     parser.add_argument("--cross", type=int, default=0, help="DCN-v2 cross layers (default 0, the app's)")
+    parser.add_argument(
+        "--rows", type=int, default=None, help="draw N rows from the sample's world instead of its 100,000"
+    )
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     torch.set_num_threads(args.threads)
 
-    frame = pd.read_parquet(sample_path("synthetic"))
-    truth = pd.read_parquet(sample_path("synthetic").with_name("synthetic_truth.parquet"))
-    proposal = propose_schema(frame, "sample:synthetic")
-    proposal.data.path = "sample:synthetic"
+    data_path = sample_path("synthetic")
+    if args.rows is not None:
+        folder = Path(tempfile.mkdtemp(prefix="bench_quality_"))
+        data_path = write_sample(folder, dataclasses.replace(SyntheticSpec(), n_rows=args.rows))[0]
+    frame = pd.read_parquet(data_path)
+    truth = pd.read_parquet(data_path.with_name("synthetic_truth.parquet"))
+    proposal = propose_schema(frame, str(data_path) if args.rows else "sample:synthetic")
+    proposal.data.path = str(data_path) if args.rows else "sample:synthetic"
+    print(f"data: {proposal.data.path}, {len(frame):,} rows")
     if args.min_count is not None:
         proposal.data.min_count = args.min_count
     print(f"machine: {machine()}")
