@@ -615,3 +615,26 @@ def test_a_regression_target_whose_spread_rests_on_a_few_rows_gets_a_note(intera
     )
     assert not [n for n in prepare(make_config(), frame).notes if "of its spread" in n]  # log1p: no such note
     assert not [n for n in prepare(config, interactions).notes if "of its spread" in n]
+
+
+# Pinned by a mutation audit (2026-12-07): each test fails on a plausible one-line change that the suite let pass.
+
+
+def test_the_time_split_rounds_the_held_out_count():
+    from mtlrec.data import _time_split
+
+    _, held = _time_split(np.arange(9), np.arange(9.0), 0.3)  # 9 x 0.3 = 2.7: 3 rows, not 2
+
+    assert held.tolist() == [6, 7, 8]
+
+
+def test_a_user_split_of_two_users_keeps_them_apart():
+    from mtlrec.data import split_rows
+
+    frame = pd.DataFrame({"u": ["a"] * 10 + ["b"] * 10, "i": range(20), "click": [0, 1] * 10})
+    config = ExperimentConfig(data=DataConfig(user_col="u", item_col="i", categorical=["u", "i"]),
+                              tasks=[TaskSpec("click")], split=SplitConfig(method="user", test_frac=0.5))  # fmt: skip
+
+    kept, held = split_rows(config, frame, 0.5)
+
+    assert not set(frame["u"].iloc[kept]) & set(frame["u"].iloc[held])

@@ -352,3 +352,28 @@ def test_a_vocabulary_saved_with_spaces_around_values_finds_them_in_data_read_wi
     codes = loaded.codes("user", pd.Series(["u1", " u1", "u2", " u2", "u3", "u9"]))
 
     assert codes.tolist() == [rows[" u1"], rows[" u1"], rows["u2"], rows[" u2"], rows["u3"], 0]
+
+
+# Pinned by a mutation audit (2026-12-07): each test fails on a plausible one-line change that the suite let pass.
+
+
+def test_a_numeric_column_with_one_present_training_value_is_a_constant_input_0():
+    encoder = Encoder([], ["x"], [TaskSpec("click")]).fit(
+        pd.DataFrame({"x": [5.0, np.nan, np.nan], "click": [0, 1, 0]})
+    )
+
+    assert encoder.numeric_stats_["x"] == (5.0, 0.0)
+    np.testing.assert_array_equal(
+        encoder.transform(pd.DataFrame({"x": [5.0, 7.0]}), labels=False).numeric[:, 0], [0, 0]
+    )
+
+
+def test_tokens_tied_at_the_max_tokens_cut_are_kept_in_their_order_of_first_appearance():
+    values = [f"t{i:03d}" for i in range(100)] + [f"t{i:03d}" for i in range(0, 100, 3)]
+    values += [f"t{i:03d}" for i in range(0, 100, 7)]  # counts 3 (multiples of 21), 2, or 1
+    frame = pd.DataFrame({"g": values, "click": [i % 2 for i in range(len(values))]})
+
+    encoder = Encoder([], [], [TaskSpec("click")], multi=["g"], max_tokens=12).fit(frame)
+
+    assert encoder.tokens_["g"] == ["t000", "t021", "t042", "t063", "t084", "t003", "t006", "t007", "t009", "t012",
+                                    "t014", "t015"]  # fmt: skip

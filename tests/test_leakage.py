@@ -465,3 +465,72 @@ def test_known_before_features_holding_every_negative_are_not_leaks_and_a_tags_f
     [leak] = find_leaks(frame, data, [TaskSpec("purchase")])
 
     assert (leak.column, leak.how, leak.value, leak.label) == ("tags", "token", "purchased", 1)
+
+
+# Pinned by a mutation audit (2026-12-07): each test fails on a plausible one-line change that the suite let pass.
+
+
+def test_a_column_separating_a_label_the_other_way_round_is_a_leak():
+    rng = np.random.default_rng(0)
+    y = (rng.random(2000) < 0.3).astype(int)
+
+    leaks = find_leaks(pd.DataFrame({"x": -y + rng.normal(0, 0.01, 2000), "click": y}), DataConfig(numeric=["x"]),
+                       [TaskSpec("click")])  # fmt: skip
+
+    assert [(leak.column, leak.how) for leak in leaks] == [("x", "values")]
+
+
+def test_a_column_missing_on_the_positives_is_a_leak():
+    rng = np.random.default_rng(0)
+    y = np.r_[np.ones(1000), np.zeros(3000)].astype(int)
+    x = rng.normal(size=4000)
+    x[:990] = np.nan  # missing on 99% of the positives, present on every negative
+
+    leaks = find_leaks(pd.DataFrame({"x": x, "click": y}), DataConfig(numeric=["x"]), [TaskSpec("click")])
+
+    assert [(leak.column, leak.how) for leak in leaks] == [("x", "missing")]
+
+
+def test_a_column_falling_as_a_regression_target_rises_is_a_leak():
+    y = np.random.default_rng(0).exponential(10, 2000)
+
+    leaks = find_leaks(
+        pd.DataFrame({"x": -y, "watch": y}), DataConfig(numeric=["x"]), [TaskSpec("watch", "regression")]
+    )
+
+    assert [leak.column for leak in leaks] == ["x"]
+
+
+def test_rows_without_a_label_are_left_out_of_its_leak_check():
+    rng = np.random.default_rng(0)
+    n = 4000
+    a, b = (rng.random(n) < 0.5).astype(float), (rng.random(n) < 0.5).astype(float)
+    x = a + rng.normal(0, 0.01, n)
+    a[:2000] = np.nan
+    x[:2000] = 1 + rng.normal(0, 0.01, 2000)  # counted as negatives, these unlabelled rows would hide the leak
+
+    leaks = find_leaks(
+        pd.DataFrame({"x": x, "a": a, "b": b}), DataConfig(numeric=["x"]), [TaskSpec("a"), TaskSpec("b")]
+    )
+
+    assert [leak.column for leak in leaks] == ["x"]
+
+
+def test_the_strongest_of_a_columns_leaks_is_reported():
+    y = np.r_[np.ones(1000), np.zeros(3000)].astype(int)
+    x = np.full(4000, np.nan)
+    x[:1000] = 1.0
+    x[1000:1030] = 0.0  # present on every positive and on 1% of the negatives: its values (1.0) over missing (0.995)
+
+    leaks = find_leaks(pd.DataFrame({"x": x, "click": y}), DataConfig(numeric=["x"]), [TaskSpec("click")])
+
+    assert leaks[0].how == "values" and leaks[0].score == 1.0
+
+
+def test_a_flag_set_on_one_negative_is_a_strong_feature_not_a_leak():
+    y = np.r_[np.ones(200), np.zeros(2000)].astype(int)
+    flag = np.zeros(2200, dtype=int)
+    flag[:60] = 1  # 30% of the positives
+    flag[200] = 1  # and one negative
+
+    assert find_leaks(pd.DataFrame({"flag": flag, "click": y}), DataConfig(numeric=["flag"]), [TaskSpec("click")]) == []

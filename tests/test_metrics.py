@@ -401,3 +401,17 @@ def test_ranking_metrics_rank_by_the_raw_scores_where_the_labels_scale_ties_them
     assert tied["ndcg@2"] == pytest.approx(0.326186, abs=1e-6) and tied["recall@2"] == pytest.approx(0.4)
     assert (ranked["ndcg@2"], ranked["recall@2"], ranked["hitrate@2"]) == (1.0, 1.0, 1.0)
     assert ranked["rmse"] == tied["rmse"]  # the scores rank; the errors stay the predictions'
+
+
+# Pinned by a mutation audit (2026-12-07): each test fails on a plausible one-line change that the suite let pass.
+
+
+def test_an_auc_of_labels_all_0_is_nan_without_a_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = binary_metrics([0, 0, 0], [0.2, 0.5, 0.9])
+    assert math.isnan(result["auc"])
+
+
+def test_task_metrics_rank_at_10_unless_told():
+    assert "ndcg@10" in task_metrics("binary", [1, 0], [0.9, 0.1], users=["a", "a"])

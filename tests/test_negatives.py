@@ -417,3 +417,26 @@ def test_a_note_says_when_many_training_negatives_are_the_users_held_out_items()
     sparse = pd.DataFrame({"u": rng.integers(0, 300, 3000), "i": rng.integers(0, 2000, 3000)})
     _, note = sample_after_split([sparse.iloc[:2000], sparse.iloc[2000:2500], sparse.iloc[2500:]], fix)
     assert "of the training negatives are items the user has" not in note
+
+
+# Pinned by a mutation audit (2026-12-07): each test fails on a plausible one-line change that the suite let pass.
+
+
+def test_sampled_rows_take_the_items_columns_from_its_latest_row():
+    from mtlrec.negatives import sample_negatives
+
+    frame = pd.DataFrame({"u": ["a", "a", "b", "b", "c"], "i": ["x", "y", "x", "z", "z"],
+                          "cat": ["old", "p", "new", "q", "q"]})  # fmt: skip
+    out, _ = sample_negatives([frame], {"negatives": 4, "user": "u", "item": "i", "label": "lab", "seed": 0})
+
+    sampled = out[0][out[0]["lab"] == 0]
+    assert (sampled["i"] == "x").any() and (sampled.loc[sampled["i"] == "x", "cat"] == "new").all()
+
+
+def test_a_missing_item_is_never_drawn_as_a_negative():
+    from mtlrec.negatives import sample_negatives
+
+    frame = pd.DataFrame({"u": ["a", "a", "b", "b", "c", "c"], "i": ["x", "y", None, "z", "x", None]})
+    out, _ = sample_negatives([frame], {"negatives": 3, "user": "u", "item": "i", "label": "lab", "seed": 0})
+
+    assert out[0].loc[out[0]["lab"] == 0, "i"].notna().all()

@@ -471,3 +471,32 @@ def test_every_users_inputs_are_put_together_from_rows_encoded_once_and_equal_th
     assert result.encoder.missing_indicators_ == ["price"] and "genres" in result.encoder.tokens_
     np.testing.assert_array_equal(paired.categorical, np.concatenate([e.categorical for e in one_by_one]))
     np.testing.assert_array_equal(paired.numeric, np.concatenate([e.numeric for e in one_by_one]))
+
+
+# Pinned by a mutation audit (2026-12-07): each test fails on a plausible one-line change that the suite let pass.
+
+
+def test_a_regression_task_fuses_its_standardised_output_not_its_label_scale_value():
+    from mtlrec.recommend import ranking_scores
+
+    tasks = [TaskSpec("click"), TaskSpec("watch", "regression")]
+    scores = ranking_scores(tasks, np.array([[0.0, 0.5]]), np.array([[0.5, 100.0]]))  # 100 s would swamp click's 0.5
+
+    assert scores["click"].tolist() == [0.5] and scores["watch"].tolist() == [0.5]
+
+
+def test_candidates_take_an_items_features_from_its_most_recent_row(interactions, make_config):
+    from mtlrec.recommend import Recommender
+
+    frame = interactions.copy()
+    item = frame["item_id"].iloc[0]
+    rows = np.flatnonzero(frame["item_id"] == item)
+    frame["category"] = frame["item_id"].map(lambda i: ["news", "sports", "games", "music"][int(i) % 4]).astype(object)
+    frame.loc[rows[-1], "category"] = "new"
+    config = make_config(epochs=1)
+    result = run_experiment(config, frame)
+
+    recommender = Recommender(result.model, result.encoder, config, frame)
+
+    assert "category" in recommender.item_features
+    assert recommender.items.set_index("item_id").loc[item, "category"] == "new"

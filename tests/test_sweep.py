@@ -958,3 +958,26 @@ def test_a_sweep_points_run_keeps_its_fits_notes(interactions, make_config, tmp_
     for run_id in result.points["run_id"]:
         notes = store.load(run_id).metrics["notes"]
         assert any(n.startswith("early stopping was to watch click's validation auc") for n in notes), notes
+
+
+# Pinned by a mutation audit (2026-12-07): each test fails on a plausible one-line change that the suite let pass.
+
+
+def test_random_weightings_are_uniform_on_the_simplex():
+    from mtlrec.sweep import dirichlet_weights
+
+    weights = dirichlet_weights(2, 4000, seed=0)
+
+    assert abs(weights[:, 0].var() - 1 / 12) < 0.005  # Beta(1, 1); Dirichlet(2, 2) would give 1/20
+
+
+def test_sweep_points_train_fixed_weights_and_judge_at_the_runs_k(make_config):
+    from mtlrec.sweep import SweepConfig, judged_metrics
+
+    base = make_config()
+    base.weighting.method = "uncertainty"
+    base.k = 5
+    sweep = SweepConfig(base=base, tasks=["click", "like"])
+
+    assert sweep.point_config(np.array([0.3, 0.7])).weighting.method == "fixed"  # else the grid means nothing
+    assert "ndcg@5" in judged_metrics(sweep.experiment(), "click")

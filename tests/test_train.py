@@ -443,3 +443,48 @@ def test_each_single_task_network_is_kept_at_its_own_best_epoch(prepared, make_c
     for j, epoch in enumerate(expected.values()):
         for name, value in model.networks[j].state_dict().items():
             assert torch.equal(value, snapshots[epoch - 1][j][name]), (j, name)
+
+
+# Pinned by a mutation audit (2026-12-07): each test fails on a plausible one-line change that the suite let pass.
+
+
+def test_an_equal_value_is_no_improvement():
+    from mtlrec.train import improves
+
+    assert not improves(0.7, 0.7, True) and not improves(0.3, 0.3, False)  # a plateau must not reset patience
+
+
+def test_single_task_patience_counts_from_the_last_network_that_improved():
+    from torch import nn
+
+    from mtlrec.train import OwnBest
+
+    class Networks:
+        networks = [nn.Linear(1, 1), nn.Linear(1, 1)]
+
+    own = OwnBest(Networks(), [TaskSpec("a"), TaskSpec("b")], "loss")
+    assert own.epoch_end(1, {"a": 1.0, "b": 1.0}, {}) == 0
+    assert own.epoch_end(2, {"a": 0.5, "b": 2.0}, {}) == 0  # a improves, b not: 0 epochs since one improved
+    assert own.epoch_end(3, {"a": 0.4, "b": 3.0}, {}) == 0
+
+
+def test_dwa_weights_follow_the_training_losses(_interactions_once, make_config):
+    config = make_config(epochs=3)
+    config.weighting.method = "dwa"
+    prepared = prepare(config, _interactions_once)
+    torch.manual_seed(0)
+    encoder = prepared.encoder
+    model = build_model(config.model, encoder.cardinalities, encoder.numeric_width, 3)
+    weighting = build_weighting(config.weighting, config.tasks)
+
+    history = (
+        Trainer(config.train, config.tasks, weighting)
+        .fit(model, prepared.train, prepared.val, torch.device("cpu"))
+        .history_
+    )
+
+    names = [t.name for t in config.tasks]
+    ratios = np.array([history[1][f"{n}/train_loss"] / history[0][f"{n}/train_loss"] for n in names])
+    ratios /= config.weighting.temperature
+    expected = 3 * np.exp(ratios) / np.exp(ratios).sum()  # Liu et al. 2019: w_k = K softmax(L_k(t-1)/L_k(t-2)/T)
+    np.testing.assert_allclose([history[2][f"{n}/weight"] for n in names], expected, rtol=1e-5)
