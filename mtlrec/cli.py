@@ -285,6 +285,8 @@ def _negatives_fix(args: argparse.Namespace, data: DataConfig, tasks: list[TaskS
             "--negatives needs a user column and an item column (negatives are items a user has no row with): name "
             "them with --user-col and --item-col"
         )
+    if user == item:
+        raise MtlrecError(f"column '{user}' is both the user and the item column: choose two different columns")
     named = _list(getattr(args, "tasks", None)) or [
         *(t.name for t in tasks),
         *(f["label"] for f in fixes if "label" in f),
@@ -308,6 +310,21 @@ def _set_ids(proposal, user: str | None, item: str | None) -> None:
         d.categorical.insert(0 if attr == "user_col" else int(d.user_col in d.categorical), column)  # ids lead
         proposal.ignored.pop(column, None)
         proposal.notes = [n for n in proposal.notes if not n.startswith(f"column '{column}' ")]
+
+
+def _id_notes(notes: list[str], args: argparse.Namespace) -> list[str]:
+    """Inference's notes less those --user-col/--item-col answered: an id column passed over for its empty rows
+    that the flag named (the advice is followed), and which column may be the user or item column once the flag
+    chose one (Online Retail's --item-col Description was still told "column 'StockCode' may be the item column ...
+    no column is named as one")."""
+    named = {getattr(args, flag, None) for flag in ("user_col", "item_col")} - {None}
+    given = [role for role in ("user", "item") if getattr(args, f"{role}_col", None) is not None]
+    return [
+        note
+        for note in notes
+        if not any(note.startswith(f"column '{c}' ") for c in named)
+        and not any(re.match(rf"column '.*' (may be|is not proposed as) the {role} column", note) for role in given)
+    ]
 
 
 def _label_fixes(fixes: list[dict], tasks: list[TaskSpec], data: DataConfig, args: argparse.Namespace) -> None:
@@ -437,16 +454,8 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
             # --label "transaction=event == transaction" trained to AUC 0.9999).
             said = {leak.column for leak in leaks}
             leaks += [leak for leak in set_aside(frame, d, config.tasks, chosen) if leak.column not in said]
-        # An id column passed over for its empty rows, unless --user-col/--item-col named it: the advice is followed;
-        # and which column may be the user or item column, unless that flag chose one (Online Retail's --item-col
-        # StockCode was told "column 'Description' may be the item column ... no column is named as one").
-        named = {getattr(args, flag) for flag in ("user_col", "item_col")} - {None}
-        given = [role for role in ("user", "item") if getattr(args, f"{role}_col", None) is not None]
-        for note in proposal.notes:
-            if not any(note.startswith(f"column '{c}' ") for c in named) and not any(
-                re.match(rf"column '.*' (may be|is not proposed as) the {role} column", note) for role in given
-            ):
-                print(f"note: {note}")
+        for note in _id_notes(proposal.notes, args):
+            print(f"note: {note}")
         for leak in leaks:
             if leak.column not in chosen:
                 # A task inference proposed and --tasks left out: the column is another outcome of the same event.
@@ -772,19 +781,21 @@ def print_epoch(p, tasks: list[str]) -> None:
 
 def metrics_text(metrics: dict, untrained: set[str] | frozenset[str] = frozenset()) -> str:
     """The final per-task table, one row per task, one column per metric; a task in `untrained` (loss weight 0,
-    config.untrained_tasks) is marked with a *, and a line under the table says what that means."""
-    tasks = {f"{t}*" if t in untrained else t: values for t, values in (metrics.get("tasks") or {}).items()}
+    config.untrained_tasks) is marked with a * (rows, not keys: a task may be named `a*` beside `a`), and a line
+    under the table says what that means."""
+    tasks = list((metrics.get("tasks") or {}).items())
+    labels = [f"{t}*" if t in untrained else t for t, _ in tasks]
     columns: list[str] = []
-    for values in tasks.values():
+    for _, values in tasks:
         columns += [c for c in values if c not in columns]
-    width = max([len("task")] + [len(t) for t in tasks])
-    cells = {task: [_fmt(values.get(c)) for c in columns] for task, values in tasks.items()}
+    width = max([len("task")] + [len(label) for label in labels])
+    cells = [[_fmt(values.get(c)) for c in columns] for _, values in tasks]
     # Each column as wide as its widest cell, two spaces apart: a gmv RMSE of 1e9 no longer runs into the next one.
-    widths = [max([12, len(c) + 2] + [len(row[i]) + 2 for row in cells.values()]) for i, c in enumerate(columns)]
+    widths = [max([12, len(c) + 2] + [len(row[i]) + 2 for row in cells]) for i, c in enumerate(columns)]
     lines = ["task".ljust(width) + "".join(c.rjust(w) for c, w in zip(columns, widths, strict=True))]
-    for task, row in cells.items():
-        lines.append(task.ljust(width) + "".join(v.rjust(w) for v, w in zip(row, widths, strict=True)))
-    if shown := [t for t in metrics.get("tasks") or {} if t in untrained]:
+    for label, row in zip(labels, cells, strict=True):
+        lines.append(label.ljust(width) + "".join(v.rjust(w) for v, w in zip(row, widths, strict=True)))
+    if shown := [t for t, _ in tasks if t in untrained]:
         lines.append(
             f"* {', '.join(shown)}: loss weight 0, evaluated but not trained (the metrics of an untrained tower)"
         )
@@ -859,10 +870,18 @@ def cmd_infer(args: argparse.Namespace) -> int:
     from mtlrec.schema import label_hint, time_notes
 
     table = read_table(resolve_data_path(args.data), names=_column_names(args))
-    for flag in ("user_col", "item_col"):
-        if getattr(args, flag) is not None and getattr(args, flag) not in table.frame.columns:
-            raise MtlrecError(_not_columns(f"--{flag.replace('_', '-')}", [getattr(args, flag)], table.frame.columns),
-                              source=table.name)  # fmt: skip
+    # --user-col/--item-col as train reads them: a column, or 'none' (or '') for none
+    ids = {}
+    for role in ("user", "item"):
+        value = getattr(args, f"{role}_col")
+        if value is not None and (not value.strip() or (value.lower() == "none" and value not in table.frame.columns)):
+            ids[role] = value = ""
+            setattr(args, f"{role}_col", None)  # --negatives then says it needs the column
+        elif value is not None and value not in table.frame.columns:
+            raise MtlrecError(_not_columns(f"--{role}-col", [value], table.frame.columns), source=table.name)
+        ids[role] = value
+    if ids["user"] and ids["user"] == ids["item"]:
+        raise MtlrecError(f"column '{ids['user']}' is both the user and the item column: choose two different columns")
     fixes = _fixes(args)
     frame, fixed = apply_fixes(table.frame, fixes, source=table.name)
     proposal = propose_schema(frame, args.data)
@@ -870,10 +889,14 @@ def cmd_infer(args: argparse.Namespace) -> int:
         fixes = [*fixes, _negatives_fix(args, proposal.data, proposal.tasks, fixes, frame)]
         frame, fixed = apply_fixes(table.frame, fixes, source=table.name)
         proposal = propose_schema(frame, args.data)
-    _set_ids(
-        proposal, *(fixes[-1][k] if args.negatives is not None else getattr(args, f"{k}_col") for k in ("user", "item"))
-    )
+    _set_ids(proposal, *(fixes[-1][k] if args.negatives is not None else ids[k] or None for k in ("user", "item")))
     d = proposal.data
+    for role, value in ids.items():
+        if value == "":  # 'none'
+            setattr(d, f"{role}_col", None)
+        elif value and (value in (tasks := [t.name for t in proposal.tasks]) or value == d.time_col):
+            what = "a task" if value in tasks else "the time column"
+            raise MtlrecError(f"column '{value}' is both {what} and the {role} column (--{role}-col): choose another")
     print(f"{table.name}: {len(frame):,} rows, {frame.shape[1]} columns")
     for note in [*table.notes, *fixed]:
         print(f"note: {note}")
@@ -885,7 +908,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
     print(f"user: {d.user_col}\nitem: {d.item_col}\ntime: {d.time_col}")
     for note in time_notes(d.time_col, frame[d.time_col]) if d.time_col else []:
         print(f"note: {note}")  # how the times were read, where that was a choice (validation says it too)
-    for note in proposal.notes:
+    for note in _id_notes(proposal.notes, args):
         print(f"note: {note}")
     print("tasks: " + ", ".join(f"{t.name} ({t.type}{', log1p' if t.log1p else ''})" for t in proposal.tasks))
     if not proposal.tasks:

@@ -639,6 +639,11 @@ def _describe_zip(data: bytes) -> str:
         )
     if "mimetype" in names and "content.xml" in names:
         return "this is an OpenDocument file (.ods), not a CSV file: save the sheet as CSV or Parquet"
+    if {"config.json", "metrics.json"} <= {n.rsplit("/", 1)[-1] for n in names}:  # its predictions are no data
+        return (
+            "this is a trained run's zip (its config, metrics and model), not data: import it on Runs (Import a run) "
+            "or with python -m mtlrec import FILE"
+        )
     if any(n.endswith((".pkl", ".pickle")) for n in names):
         return (
             "this is a zip archive holding pickled Python objects (a PyTorch or joblib file?), never loaded (for "
@@ -1300,7 +1305,10 @@ def _parse(text: str, delimiter: str, name: str, named: bool = False) -> tuple[p
                 _refuse_title(text, delimiter, name)
             _check_header_is_names(header, text, delimiter, name)
             _check_name_lengths(header, text, delimiter, name)
-        _check_names([h or f"\0{i}" for i, h in enumerate(header)], name)  # empty names: see _drop_unnamed_empty
+        # empty names: see _drop_unnamed_empty; a first line repeating a number may be a row (not names given)
+        _check_names(
+            [h or f"\0{i}" for i, h in enumerate(header)], name, None if named else _sample_rows(text, delimiter)
+        )
         quotes = "rfc"
         try:
             frame = pd.read_csv(io.StringIO(text), sep=delimiter, engine="c", low_memory=False)
@@ -2805,19 +2813,28 @@ def _check_name_lengths(header: list[str], text: str, delimiter: str, source: st
     )
 
 
-def _check_names(names: list[str], source: str) -> None:
+def _check_names(names: list[str], source: str, rows: list[list[str]] | None = None) -> None:
+    """MtlrecError naming the duplicate column names. With `rows` (a CSV file's first lines, the first one read as
+    its names), a first line that repeats a number is data, not names: NoHeaderLine, when every text it repeats is
+    also a value of its column below (DeepCTR's headerless census-income sample repeats 0 and ' Not in universe';
+    a header region,region,2019,2019 repeats 'region', which no row holds, and keeps the duplicates' message)."""
     duplicates = duplicate_names(names)
     if duplicates:
         shown = list(duplicates.values())
-        # The same number named twice: values, not names (beside repeated texts too: a headerless Census line
-        # repeats 0 and 'Not in universe', and was refused as a header of duplicate names, with no way to name them)
-        if any(_is_number(c) for c in duplicates):
-            raise NoHeaderLine(
-                f"the first line looks like data, not column names ({_shown_names(names)}; "
-                f"{'; '.join(shown[:3])} repeat): {NAME_THE_COLUMNS}",
-                source=source,
-                fields=len(names),
-            )
+        below = rows[1:] if rows else []
+
+        def a_value(name: str) -> bool:  # one of the columns it names holds it below
+            at = [i for i, n in enumerate(names) if str(n) == name]
+            return any(len(row) > i and row[i].strip() == name.strip() for row in below for i in at)
+
+        if rows is not None and any(_is_number(c) for c in duplicates):
+            if all(_is_number(c) or a_value(c) for c in duplicates):
+                raise NoHeaderLine(
+                    f"the first line looks like data, not column names ({_shown_names(names)}; "
+                    f"{'; '.join(shown[:3])} repeat): {NAME_THE_COLUMNS}",
+                    source=source,
+                    fields=len(names),
+                )
         raise MtlrecError(
             f"duplicate column names: {'; '.join(shown[:10])}: give every column a unique name",
             source=source,

@@ -404,9 +404,15 @@ def id_candidate_hint(frame: pd.DataFrame, data: DataConfig, exclude: set[str] =
     events |= (_TIME_WORDS - {"created", "updated"}) | _DATE_CODE_WORDS | {"weekday", "week", "month", "year", "minute",
                                                                            "hourmin", "season"}  # fmt: skip
     # ...nor an amount: Online Retail's Quantity (a few recurring integers in a file's first rows) was offered as the
-    # item column
-    events |= _AGGREGATE_WORDS | _QUANTITY_WORDS | _MEASURE_WORDS
-    columns = [c for c in data.categorical if c not in exclude and c != data.time_col and not set(_parts(c)) & events]
+    # item column; a name ending in an id word names ids all the same (ItemNumber, account_no, order_count_id)
+    amounts = _AGGREGATE_WORDS | _QUANTITY_WORDS | _MEASURE_WORDS
+
+    def candidate(c) -> bool:
+        parts = _parts(c)
+        named_id = bool(parts) and parts[-1] in _ID_ENDINGS
+        return not set(parts) & events and (named_id or not set(parts) & amounts)
+
+    columns = [c for c in data.categorical if c not in exclude and c != data.time_col and candidate(c)]
     candidates = recurring_ids(frame, found, columns)
     if not candidates:
         return None
@@ -419,6 +425,8 @@ def id_candidate_hint(frame: pd.DataFrame, data: DataConfig, exclude: set[str] =
     )
 
 
+# Last words that make a name an identifier's, whatever comes before (ItemNumber, customer_num, account_no)
+_ID_ENDINGS = {"id", "ids", "key", "code", "number", "num", "no", "nr", "nbr"}
 # KuaiRand's onehot_feat1; Census-Income's detailed_industry_recode (52 codes: nominal, as the MMoE paper has them)
 _CODE_WORDS = {"categorical", "category", "cate", "cat", "code", "class", "type", "onehot", "recode"}
 # Words of a count or an aggregate, checked first: clicks_per_category and category_views are quantities. Then a

@@ -506,6 +506,11 @@ def test_the_final_table_marks_a_task_of_loss_weight_0_as_not_trained(small_file
     metrics = json.loads((out / "metrics.json").read_text())["tasks"]
     assert set(metrics) == {"click", "like"}  # the file keeps the task's own name
 
+    from mtlrec.cli import metrics_text  # a trained task named 'a*' beside an untrained 'a': two rows
+
+    rows = metrics_text({"tasks": {"a": {"auc": 0.5}, "a*": {"auc": 0.75}}}, {"a"}).splitlines()
+    assert [row.split() for row in rows[1:3]] == [["a*", "0.5000"], ["a*", "0.7500"]] and rows[3].startswith("* a:")
+
 
 def test_no_item_column_hint_once_item_col_names_one(tmp_path, capsys, monkeypatch):
     # Online Retail with --item-col StockCode was still told "column 'Description' may be the item column ... no
@@ -522,8 +527,22 @@ def test_no_item_column_hint_once_item_col_names_one(tmp_path, capsys, monkeypat
     assert main([*args, "--out", str(tmp_path / "a")]) == 0
     assert "may be the item column" in capsys.readouterr().out  # the hint, while no item column is chosen
 
-    assert main([*args, "--item-col", "StockCode", "--out", str(tmp_path / "b")]) == 0
+    assert main([*args, "--item-col", "Description", "--out", str(tmp_path / "b")]) == 0  # the hint named StockCode
     assert "may be the item column" not in capsys.readouterr().out
+    assert main(["infer", str(tmp_path / "retail.csv"), "--item-col", "Description"]) == 0
+    out = capsys.readouterr().out
+    assert "item: Description\n" in out and "may be the item column" not in out
+
+    # infer reads --user-col/--item-col as train does
+    assert main(["infer", str(tmp_path / "retail.csv"), "--item-col", "none"]) == 0
+    assert "item: None\n" in capsys.readouterr().out
+    for flags, message in (
+        (["--user-col", "StockCode", "--item-col", "StockCode"], "column 'StockCode' is both the user and the item"),
+        (["--item-col", "bought"], "column 'bought' is both a task and the item column (--item-col)"),
+        (["--item-col", "CustomerID", "--negatives", "1"], "column 'CustomerID' is both the user and the item"),
+    ):
+        assert main(["infer", str(tmp_path / "retail.csv"), *flags]) == 2
+        assert message in capsys.readouterr().err, flags
 
 
 def test_no_event_hint_for_a_feature_named_type_and_log1p_named_twice_is_refused(small_file, tmp_path, capsys):

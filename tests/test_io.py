@@ -173,6 +173,22 @@ def test_zip_archive_renamed_csv_is_recognised():
     assert "this is a zip archive (an .xlsx workbook is one)" in str(error)
 
 
+def test_a_runs_zip_given_as_data_is_told_to_be_imported():
+    # A zip downloaded from Runs, uploaded on Data: "holding 'predictions.csv', 'history.csv': unzip it and use that
+    # file" offered the run's own outputs as training data.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in ("config.json", "metrics.json", "history.csv", "predictions.csv", "model.pt"):
+            archive.writestr(f"run-20261207/{name}", "{}")
+
+    error = error_for(buffer.getvalue(), "run-20261207.zip")
+
+    assert str(error) == (
+        "run-20261207.zip: this is a trained run's zip (its config, metrics and model), not data: import it on Runs "
+        "(Import a run) or with python -m mtlrec import FILE"
+    )
+
+
 def tar_bytes(files: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as archive:
@@ -436,6 +452,24 @@ def test_a_first_line_repeating_a_number_beside_repeated_texts_is_data_not_dupli
 
     assert isinstance(error, NoHeaderLine)
     assert error.problems[0].startswith("the first line looks like data, not column names (138481, 62, Private, 0,")
+
+
+def test_a_header_repeating_a_year_and_a_name_is_told_its_duplicates_not_that_it_is_data():
+    # The rule above took region,region,2019,2019 for a row, and naming its columns then said "looks like names".
+    error = error_for(b"region,region,2019,2019,click\nnorth,n1,5,6,1\nsouth,s1,7,8,0\n")
+
+    assert not isinstance(error, NoHeaderLine)
+    assert error.problems == ["duplicate column names: 'region' (columns 1, 2); '2019' (columns 3, 4): give every "
+                              "column a unique name"]  # fmt: skip
+
+
+def test_a_parquet_file_with_repeated_number_names_is_told_its_duplicates():
+    # Parquet has no first line to name: the naming form would refuse names for it (a loop).
+    table = pa.Table.from_arrays([pa.array([1, 2]), pa.array([3, 4]), pa.array([0, 1])], names=["0", "0", "click"])
+
+    error = error_for(parquet_bytes(table), "numbers.parquet")
+
+    assert not isinstance(error, NoHeaderLine) and "duplicate column names: '0' (columns 1, 2)" in str(error)
 
 
 def test_column_names_equal_after_stripping_spaces_count_as_duplicates():

@@ -1789,8 +1789,9 @@ def test_an_amount_is_never_offered_as_the_item_column(amount):
     data = DataConfig(user_col="CustomerID", categorical=["CustomerID", amount])
 
     assert id_candidate_hint(frame, data) is None
-    assert id_candidate_hint(frame.rename(columns={amount: "sku"}), DataConfig(
-        user_col="CustomerID", categorical=["CustomerID", "sku"])).startswith("column 'sku' may be the item column")  # fmt: skip
+    for name in ("sku", "ItemNumber", "PartNum", "account_no", "item_count_id"):  # ids, whatever their other words
+        named = DataConfig(user_col="CustomerID", categorical=["CustomerID", name])
+        assert id_candidate_hint(frame.rename(columns={amount: name}), named).startswith(f"column '{name}' may be")
 
 
 def test_the_event_type_hint_names_the_column_whose_types_include_an_outcome():

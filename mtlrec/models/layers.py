@@ -143,10 +143,12 @@ def towers_forward(towers: nn.ModuleList, x: torch.Tensor) -> torch.Tensor:
                 h = product.transpose(0, 1) + torch.stack(biases)
         elif isinstance(layer, nn.ReLU):
             h = torch.relu(h)
-        elif isinstance(layer, nn.Dropout):
+        elif isinstance(layer, nn.Dropout) and layer.training and layer.p > 0:
             # contiguous: dropout draws its mask in memory order, and a batched product's output is a transposed
             # view laid out otherwise under vmap; so a sweep's stack draws the masks its separate runs draw
-            h = F.dropout(h.contiguous(), layer.p, layer.training)
+            h = F.dropout(h.contiguous(), layer.p, True)
+        elif isinstance(layer, nn.Dropout):
+            continue  # evaluation: dropout is the identity (no copy)
         else:
             raise NotImplementedError(f"no joint form for {type(layer).__name__}")
     head_weight = torch.cat([tower.head.weight for tower in towers])  # (T, last)
