@@ -551,6 +551,20 @@ def test_a_file_of_any_name_is_taken_and_read_by_its_content():
 
 
 @pytest.mark.usefixtures("home", "one_browser")
+def test_an_upload_whose_kept_copy_was_changed_on_disk_is_written_again():
+    # Uploads are kept by their content's hash: a copy changed on disk was reused by the next upload of the file, and
+    # the run trained on the changed rows without a word (a fault audit flipped its labels).
+    rows = "user_id,item_id,click\n" + "".join(f"u{i % 9},i{i % 13},{i % 2}\n" for i in range(120))
+    at = upload(open_page(), "my_log.csv", rows.encode())
+    kept = Path(at.session_state["dataset"]["path"])
+    kept.write_text(rows.replace(",1\n", ",7\n"))
+
+    again = upload(open_page(), "my_log.csv", rows.encode())
+
+    assert again.session_state["dataset"]["path"] == str(kept) and kept.read_text() == rows
+
+
+@pytest.mark.usefixtures("home", "one_browser")
 def test_the_same_upload_named_again_shows_the_new_names_everywhere():
     # The column summary and the profile were kept by the upload's path: named again, they showed the old names.
     rows = "".join(f"{i % 9},{(i * 7) % 23},{1 + i % 5}\n" for i in range(60)).encode()

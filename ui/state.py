@@ -261,7 +261,9 @@ def save_upload(name: str, data: bytes) -> str:
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).name)[-80:].lstrip(".") or "upload.csv"
     folder = store().home / "datasets" / digest
     path = folder / safe
-    if not path.is_file():
+    # A copy there already is these bytes, unless something changed it on disk: then a new upload of the file trained
+    # on the changed copy, silently (a fault audit flipped its labels). It is written again.
+    if not (path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data):
         from mtlrec.runs import atomic_write_bytes
 
         atomic_write_bytes(path, data)
