@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import dataclasses
 import math
+import os
 import re
 import signal
 import sys
@@ -743,6 +744,13 @@ def _out_folder(out: str | Path, files: tuple[str, ...], force: bool) -> Path:
             f"--out {out} already holds an earlier run or sweep ({', '.join(found[:2])}{', …' if len(found) > 2 else ''}): name "
             "another folder, or add --force to replace it"
         )
+    try:  # a folder that cannot be written is said now, not after the whole training
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".mtlrec-write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise MtlrecError(f"--out {out} cannot be written ({exc.strerror or exc}): name another folder") from None
     return out
 
 
@@ -1145,6 +1153,8 @@ def _interruptible(work, stop, message: str):
         # From now on until the command ends (the run wound down, saved and reported; exit code 130), a second press
         # would kill the process inside torch and lose the run.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
         while not done.wait(0.2):
             pass
     if "error" in outcome:
@@ -1218,6 +1228,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a tool Ctrl-C ended: `train … && next` stops there
+EXIT_TERMINATED = 143  # 128 + SIGTERM (kill, timeout, docker stop, CI), which winds down and saves as Ctrl-C does
+
+
+def _terminated(signum, frame) -> None:
+    """SIGTERM as Ctrl-C: the work winds down and saves (it ended the process and lost the run)."""
+    _PIPE["terminated"] = True
+    raise KeyboardInterrupt
 
 
 def _exit_code(status: str, stop) -> int:
@@ -1226,7 +1243,7 @@ def _exit_code(status: str, stop) -> int:
     if status == "failed":
         return EXIT_TRAINING_FAILED
     if stop.is_set():
-        return EXIT_INTERRUPTED
+        return EXIT_TERMINATED if _PIPE["terminated"] else EXIT_INTERRUPTED
     return EXIT_BROKEN_PIPE if _PIPE["broken"] else 0
 
 
@@ -1273,20 +1290,34 @@ def main(argv: list[str] | None = None) -> int:
     # press before that would end it by SIGINT.
     on_main = argv is not None and threading.current_thread() is threading.main_thread()
     handler = signal.getsignal(signal.SIGINT) if on_main else None
+    _PIPE["terminated"] = False
+    term = None
+    if threading.current_thread() is threading.main_thread():
+        term = signal.signal(signal.SIGTERM, _terminated)
     try:
         return COMMANDS[args.command](args)
     except MtlrecError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        print("terminated" if _PIPE["terminated"] else "interrupted", file=sys.stderr)
+        return EXIT_TERMINATED if _PIPE["terminated"] else EXIT_INTERRUPTED
     except BrokenPipeError:  # `… | head` closed the pipe: what is left to print goes nowhere, as for other tools
         _stdout_to_devnull()
         return EXIT_BROKEN_PIPE
+    except OSError as exc:  # a full disk, a read-only folder: said, not a traceback (a run already saved stays)
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(
+            f"error: {exc.strerror or exc}{where}: free some space or choose a folder that can be written "
+            "(--out, MTLREC_HOME)",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
     finally:
         if on_main and handler is not None:  # a Ctrl-C'd command ignored later ones; a caller in-process gets them
             signal.signal(signal.SIGINT, handler)
+        if term is not None:
+            signal.signal(signal.SIGTERM, term)
 
 
 def _stdout_to_devnull() -> None:
@@ -1313,4 +1344,7 @@ def _unpiped(callback):
     return call
 
 
-_PIPE = {"broken": False}  # stdout's reader went away during a command (the exit code says so at the end)
+_PIPE = {
+    "broken": False,
+    "terminated": False,
+}  # stdout's reader went away during a command (the exit code says so at the end)

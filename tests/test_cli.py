@@ -584,12 +584,14 @@ def test_without_a_recognised_label_the_messages_point_at_the_0_1_columns(tmp_pa
     assert "0/1, which may be labels: income, marital" in capsys.readouterr().err
 
 
-def _interrupt(args: list[str], marker: str, presses: int = 1) -> tuple[int, str]:
+def _interrupt(args: list[str], marker: str, presses: int = 1, sig: int | None = None) -> tuple[int, str]:
     """`python -m mtlrec ARGS` in a process group of its own, sent SIGINT (as a terminal's Ctrl-C is sent to the
-    whole group) once a line of its output starts with `marker`, `presses` times 0.2 s apart. Returns the exit code
-    and the output."""
+    whole group; or `sig`) once a line of its output starts with `marker`, `presses` times 0.2 s apart. Returns the
+    exit code and the output."""
     import os
     import signal
+
+    sig = signal.SIGINT if sig is None else sig
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "mtlrec", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -601,7 +603,7 @@ def _interrupt(args: list[str], marker: str, presses: int = 1) -> tuple[int, str
         if line.startswith(marker):
             for press in range(presses):
                 time.sleep(0.2 if press else 0)
-                os.killpg(proc.pid, signal.SIGINT)
+                os.killpg(proc.pid, sig)
             break
     rest, _ = proc.communicate(timeout=180)
     return proc.returncode, "".join(lines) + rest
@@ -635,6 +637,53 @@ def test_ctrl_c_during_training_saves_the_run_as_stopped_with_its_best_epoch(sma
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["status"] == "stopped" and 1 <= metrics["best_epoch"] < 200
     assert (out / "model.pt").is_file() and (out / "predictions.csv").is_file()
+
+
+def test_sigterm_during_training_saves_the_run_as_ctrl_c_does(small_file, tmp_path):
+    # kill, timeout, docker stop and CI send SIGTERM: it ended the process (exit -15) before the run was written.
+    import signal
+
+    out = tmp_path / "run"
+    args = ["train", str(small_file), "--size", "tiny", "--epochs", "200", "--patience", "0", "--out", str(out)]
+
+    code, output = _interrupt(args, "epoch   1/200", sig=signal.SIGTERM)
+
+    assert code == 143, output  # 128 + SIGTERM, as a shell reports it
+    assert "Traceback" not in output and "stopped: " in output
+    assert json.loads((out / "metrics.json").read_text())["status"] == "stopped"
+    assert (out / "model.pt").is_file() and (out / "predictions.csv").is_file()
+
+
+def test_an_out_folder_that_cannot_be_written_is_refused_before_training(small_file, tmp_path, capsys, monkeypatch):
+    import pathlib
+
+    def read_only(self, *args, **kwargs):
+        raise OSError(30, "Read-only file system", str(self))
+
+    monkeypatch.setattr(pathlib.Path, "write_bytes", read_only)
+    started = []
+    monkeypatch.setattr("mtlrec.experiment.run_experiment", lambda *a, **k: started.append(1))
+
+    assert main(["train", str(small_file), "--size", "tiny", "--epochs", "1", "--out", str(tmp_path / "run")]) == 2
+
+    assert not started
+    assert f"--out {tmp_path / 'run'} cannot be written (Read-only file system): name another folder" in (
+        capsys.readouterr().err
+    )
+
+
+def test_a_full_disk_while_saving_is_said_without_a_traceback(small_file, tmp_path, capsys, monkeypatch):
+    import mtlrec.runs
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device", str(tmp_path / "run" / "model.pt"))
+
+    monkeypatch.setattr(mtlrec.runs, "write_run_files", full)
+
+    assert main(["train", str(small_file), "--size", "tiny", "--epochs", "1", "--out", str(tmp_path / "run")]) == 2
+
+    err = capsys.readouterr().err
+    assert "error: No space left on device (" in err and "free some space or choose a folder that can be written" in err
 
 
 @pytest.mark.parametrize("quiet", [["--quiet"], []])
