@@ -253,7 +253,10 @@ class TrainingJob(BackgroundJob):
                 rows = list(s.history)
             self._changed.notify_all()
         if rows is not None:  # file I/O outside the lock: pages polling the job never wait for the disk
-            self.store.record_history(self._state.run_id, rows)
+            try:
+                self.store.record_history(self._state.run_id, rows)
+            except Exception:  # only a crash's record of the curves (a full disk): training goes on, saving at the end
+                traceback.print_exc(file=sys.stderr)
 
     def _work(self) -> None:
         from mtlrec.experiment import run_experiment
@@ -271,8 +274,12 @@ class TrainingJob(BackgroundJob):
         self._update(status=result.status, message=result.message, notes=result.notes)
 
     def _fail(self, message: str) -> None:
-        self.store.fail(self._state.run_id, message)
-        super()._fail(message)
+        try:
+            self.store.fail(self._state.run_id, message)
+        except Exception as exc:  # the store itself failing (a full disk): the job still ends, saying both
+            traceback.print_exc(file=sys.stderr)
+            message += f"; the run store could not record it either ({store_problem(exc)})"
+        super()._fail(message)  # else the panel said "running" forever (a fault audit)
 
     def _crash_message(self, exc: Exception) -> str:
         text = str(exc)
@@ -280,7 +287,25 @@ class TrainingJob(BackgroundJob):
             return (
                 "training ran out of memory: choose a smaller size preset or embedding, a smaller batch, or fewer rows"
             )
+        if (problem := store_problem(exc)) is not None:
+            return f"training ended, but its files could not be saved: {problem}"
         return f"training failed unexpectedly ({type(exc).__name__}: {text[:300]})"
+
+
+def store_problem(exc: BaseException) -> str | None:
+    """A disk problem in words (full, read-only, the run store's database unwritable), with what to do; None for
+    other errors."""
+    import errno
+    import sqlite3
+
+    home = "free space where the runs are kept (MTLREC_HOME) and train it again"
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "disk is full" in str(exc) or "disk I/O" in str(exc):
+        return f"the disk is full ({exc}): {home}"
+    if isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return f"the run store cannot be written ({exc.strerror}: {exc.filename}): check MTLREC_HOME's folder"
+    if isinstance(exc, sqlite3.Error | OSError):
+        return f"{type(exc).__name__}: {exc}: {home}"
+    return None
 
 
 _warm = threading.Event()

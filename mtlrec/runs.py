@@ -7,6 +7,7 @@ marks "interrupted" instead of losing it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import io
@@ -106,8 +107,6 @@ def write_run_files(result, folder: Path) -> None:
 
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_text(folder / "config.json", result.config.to_json())
-    metrics = dict(result.metrics, status=result.status, message=result.message, notes=result.notes)
-    atomic_write_text(folder / "metrics.json", dumps(metrics))
     atomic_write_text(folder / "history.csv", result.history.to_csv(index=False))
     if result.encoder is not None:
         atomic_write_text(folder / "encoder.json", json.dumps(result.encoder.to_dict()))
@@ -117,6 +116,10 @@ def write_run_files(result, folder: Path) -> None:
         atomic_write_bytes(folder / "model.pt", buffer.getvalue())
     if result.predictions is not None:
         atomic_write_bytes(folder / "predictions.csv", csv_bytes(result.predictions))
+    # Last: a folder whose metrics say "finished" holds every file (a full disk stopped the writes half-way, and a
+    # finished metrics.json stood beside no predictions)
+    metrics = dict(result.metrics, status=result.status, message=result.message, notes=result.notes)
+    atomic_write_text(folder / "metrics.json", dumps(metrics))
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
@@ -404,19 +407,9 @@ class RunStore:
         self.runs_dir = self.home / "runs"
         self.db_path = self.home / "runs.db"
         try:  # a --home or MTLREC_HOME naming a file, or a folder that cannot be written: a message, no traceback
-            self.runs_dir.mkdir(parents=True, exist_ok=True)
-            with self._connect() as db:
-                db.execute(
-                    """CREATE TABLE IF NOT EXISTS runs (
-                        id TEXT PRIMARY KEY, name TEXT NOT NULL, status TEXT NOT NULL, message TEXT DEFAULT '',
-                        created REAL NOT NULL, updated REAL NOT NULL, pid INTEGER, sweep_id TEXT,
-                        summary TEXT DEFAULT '{}')"""
-                )
+            self._create()
         except (OSError, sqlite3.Error) as exc:
-            raise MtlrecError(
-                f"the run store {self.home} cannot be used ({type(exc).__name__}: {exc}): give a folder that can be "
-                "written (--home, or MTLREC_HOME)"
-            ) from None
+            raise self._unusable(exc) from None
         with RunStore._recover_lock:  # once per process and home: runs left "running" by a dead process
             if str(self.home) not in RunStore._recovered:
                 RunStore._recovered.add(str(self.home))
@@ -429,12 +422,44 @@ class RunStore:
         db.row_factory = sqlite3.Row
         return db
 
+    def _create(self) -> None:
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute(
+                """CREATE TABLE IF NOT EXISTS runs (
+                    id TEXT PRIMARY KEY, name TEXT NOT NULL, status TEXT NOT NULL, message TEXT DEFAULT '',
+                    created REAL NOT NULL, updated REAL NOT NULL, pid INTEGER, sweep_id TEXT,
+                    summary TEXT DEFAULT '{}')"""
+            )
+
+    def _unusable(self, exc: BaseException) -> MtlrecError:
+        """The store's folder or database failing (removed, read-only, a full disk), in words."""
+        full = "disk I/O" in str(exc) or "full" in str(exc) or getattr(exc, "errno", None) == 28
+        return MtlrecError(
+            f"the run store {self.home} cannot be used ({type(exc).__name__}: {exc}): "
+            + ("free space on its disk" if full else "give a folder that can be written (--home, or MTLREC_HOME)")
+        )
+
     def _execute(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
-        db = self._connect()
-        try:
-            return db.execute(sql, params).fetchall()
-        finally:
-            db.close()
+        """One statement; a store whose folder was removed while the server ran is made again (its runs are gone:
+        the pages then list none), and a store that cannot be used raises MtlrecError, not sqlite3's error on every
+        page (a fault audit)."""
+        for attempt in (1, 2):
+            try:
+                db = self._connect()
+                try:
+                    return db.execute(sql, params).fetchall()
+                finally:
+                    db.close()
+            except sqlite3.OperationalError as exc:
+                if attempt == 1 and ("no such table" in str(exc) or "unable to open" in str(exc)):
+                    with contextlib.suppress(OSError, sqlite3.Error):
+                        self._create()
+                    continue
+                raise self._unusable(exc) from None
+            except (OSError, sqlite3.Error) as exc:
+                raise self._unusable(exc) from None
+        raise AssertionError("unreachable")
 
     def folder(self, run_id: str) -> Path:
         """The run's folder; the id is checked so that no name reaches outside the runs folder."""
@@ -485,7 +510,8 @@ class RunStore:
         self.close(run_id, "failed", message)
 
     def record_history(self, run_id: str, rows: list[dict]) -> None:
-        """Save the epochs trained so far, so a run cut short (server killed) keeps its curves."""
+        """Save the epochs trained so far, so a run cut short (server killed) keeps its curves (a caller goes on
+        training when this fails: TrainingJob)."""
         if self.exists(run_id):
             atomic_write_text(self.folder(run_id) / "history.csv", pd.DataFrame(rows).to_csv(index=False))
 
@@ -513,7 +539,12 @@ class RunStore:
     def save(self, result, name: str | None = None, sweep_id: str | None = None) -> str:
         """Start and finish in one step (for results computed outside a job)."""
         run_id = self.start(result.config, name, sweep_id)
-        self.finish(run_id, result)
+        try:
+            self.finish(run_id, result)
+        except Exception as exc:  # a full disk: the run is failed, not left "running" (undeletable till a restart)
+            with contextlib.suppress(Exception):
+                self.close(run_id, "failed", f"its files could not be saved ({type(exc).__name__}: {exc})")
+            raise
         return run_id
 
     def recover_interrupted(self) -> int:

@@ -551,3 +551,18 @@ def test_many_compared_runs_are_numbered_under_their_bars_and_in_the_table(saved
     assert bars["data"][0]["x"] == names  # the hover names the run
     [deltas] = [d.value for d in at.dataframe if "Δ click auc" in d.value.columns]
     assert deltas[["#", "run"]].values.tolist() == [[i + 1, name] for i, name in enumerate(names)]
+
+
+@pytest.mark.parametrize("page", ["pages/runs.py", "pages/results.py", "pages/recommend.py", "pages/sweep.py"])
+def test_a_run_store_that_fails_while_the_server_runs_is_said_on_every_page(page, app, monkeypatch):
+    # A full disk or a removed MTLREC_HOME: sqlite3's error filled every page with a traceback box (a fault audit).
+    def broken(self):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(RunStore, "_connect", broken)
+    at = open_app(page)
+
+    assert not at.exception
+    if page != "pages/sweep.py":  # which lists its sweeps from their folders, not the database
+        said = [e.value for e in at.error]
+        assert any("cannot be used (OperationalError: disk I/O error): free space on its disk" in e for e in said)

@@ -207,6 +207,62 @@ def test_an_unexpected_error_fails_the_run_keeps_its_history_and_frees_the_slot(
     limiter.release()
 
 
+def test_a_full_disk_fails_the_job_and_the_run_with_its_reason_and_never_leaves_it_running(
+    config, frame, store, monkeypatch, capsys
+):
+    # A fault audit: the history write's disk error ended training, then store.fail raised the same error in the job's
+    # thread, and the Train panel said "running · epoch 5/6" forever.
+    import errno
+
+    import mtlrec.runs
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store, "record_history", full)  # training goes on without the crash record of its curves
+    monkeypatch.setattr(mtlrec.runs, "write_run_files", full)  # and its files cannot be saved at the end
+    job = TrainingJob(config, store, frame, limiter=None).start()
+    snap = job.join(60)
+
+    assert snap.status == "failed"
+    assert snap.message.startswith(
+        "training ended, but its files could not be saved: the disk is full ([Errno 28] No space left on device): "
+        "free space where the runs are kept (MTLREC_HOME) and train it again"
+    )
+    assert store.get(job.run_id)["status"] == "failed"
+
+    monkeypatch.setattr(store, "fail", full)  # the store cannot even record the failure: the job still ends
+    job = TrainingJob(config, store, frame, limiter=None).start()
+    snap = job.join(60)
+    assert snap.status == "failed" and snap.message.endswith(
+        "; the run store could not record it either (the disk is full ([Errno 28] No space left on device): free "
+        "space where the runs are kept (MTLREC_HOME) and train it again)"
+    )
+    capsys.readouterr()
+
+
+def test_a_run_saved_in_one_step_that_cannot_be_written_is_failed_not_running(config, store, monkeypatch):
+    # A sweep's points: store.save started the run, the full disk stopped finish, and the run stayed "running".
+    import mtlrec.runs
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(mtlrec.runs, "write_run_files", full)
+    result = mtlrec.experiment.RunResult(
+        config=config, metrics={}, history=pd.DataFrame(), status="finished", message=""
+    )
+
+    with pytest.raises(OSError):
+        store.save(result)
+
+    (row,) = store.list()
+    assert (
+        row["status"] == "failed"
+        and "could not be saved (OSError: [Errno 28] No space left on device)" in row["message"]
+    )
+
+
 def test_history_is_saved_after_each_epoch_while_training(config, frame, store, jobs):
     job = TrainingJob(long_config(config), store, frame, limiter=None)
     jobs.append(job.start())

@@ -502,3 +502,30 @@ def test_renaming_a_run_deleted_meanwhile_says_so(store, result):
     store.delete(run_id)
     with pytest.raises(MtlrecError, match="not in this lab"):
         store.rename(run_id, "second")
+
+
+def test_a_store_whose_folder_was_removed_while_in_use_is_made_again(tmp_path):
+    # rm -rf of MTLREC_HOME while the server ran: "no such table: runs" on every later call, till a restart.
+    import shutil
+
+    store = RunStore(tmp_path / "home")
+    shutil.rmtree(tmp_path / "home")
+
+    assert store.list() == []  # its runs are gone, the store works again
+    assert (tmp_path / "home" / "runs.db").is_file()
+
+
+def test_a_store_that_cannot_be_used_raises_its_reason_not_sqlites_error(tmp_path, monkeypatch):
+    import sqlite3
+
+    store = RunStore(tmp_path / "home")
+
+    def broken(self):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(RunStore, "_connect", broken)
+    with pytest.raises(MtlrecError) as info:
+        store.list()
+    assert str(info.value) == (
+        f"the run store {tmp_path / 'home'} cannot be used (OperationalError: disk I/O error): free space on its disk"
+    )

@@ -43,6 +43,8 @@ def running_page() -> Iterator[None]:
     _local.in_frame = True
     try:
         yield
+    except MtlrecError as exc:  # the run store gone or full while the server runs: said, not a traceback box
+        st.error(fmt.plain(exc.message))
     finally:
         _local.in_frame = False
 
@@ -95,7 +97,10 @@ def job_line(job, live: bool = False) -> None:
     st.markdown(line)
     name = getattr(job, "name", None)  # a baseline trained from Results is named so: not the run Results shows
     if snap.run_id:
-        gone = snap.done and not state.store().exists(snap.run_id)  # deleted on Runs since, maybe in another tab
+        try:
+            gone = snap.done and not state.store().exists(snap.run_id)  # deleted on Runs since, maybe in another tab
+        except MtlrecError:  # the store itself unusable (the page says why)
+            gone = False
         st.caption(f"{fmt.md(name) + ' · ' if name else ''}run `{snap.run_id}`{' · deleted since' if gone else ''}")
 
 
