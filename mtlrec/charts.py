@@ -1059,9 +1059,12 @@ def pareto_front(
         pairs = []
     complete = points.dropna(subset=list(objectives)) if not missing else points.iloc[:0]
     if len(complete) < len(points):
+        left = points.drop(index=complete.index)
+        counts = left["status"].value_counts() if "status" in left.columns else pd.Series(dtype=int)
+        which = ", ".join(f"{n:,} {status}" for status, n in counts.items() if status not in ("finished", "stopped"))
         notes.append(
-            f"{len(points) - len(complete):,} point(s) without these metrics left out (a run that failed or ended "
-            "before its first epoch, or a metric undefined on the test rows)"
+            f"{len(points) - len(complete):,} point(s) without these metrics left out{f' ({which})' if which else ''}: "
+            "a run that failed, was interrupted or ended before its first epoch, or a metric undefined on the test rows"
         )
     if points.empty:
         notes.append("no points yet: they appear as the sweep finishes them")

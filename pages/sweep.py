@@ -314,7 +314,8 @@ def show(result: SweepResult) -> None:
     if result.status in ("stopped", "interrupted", "failed"):
         message = result.message or f"the sweep is {result.status}"
         kept = " The points that finished are shown." if len(table) else ""
-        (st.error if result.status == "failed" else st.warning)(fmt.plain(f"{message[0].upper()}{message[1:]}.{kept}"))
+        said = f"{message[0].upper()}{message[1:]}".rstrip(".")  # a message may end its own sentence ("data..")
+        (st.error if result.status == "failed" else st.warning)(fmt.plain(f"{said}.{kept}"))
     if plan_text(result.plan):
         st.caption(plan_text(result.plan))
     for note in result.notes:

@@ -682,3 +682,17 @@ def test_weight_metric_curves_mean_one_nominal_weight_however_its_share_was_roun
     fig = charts.weight_metric_curves(points, [CLICK], ["w_click"], ["click_auc"], [True])
     mean = next(trace for trace in fig.data if trace.name == "click mean")
     assert len(mean.x) == 2 and mean.y[0] == pytest.approx(0.72)
+
+
+def test_the_pareto_chart_says_which_points_it_left_out_without_metrics() -> None:
+    # An interrupted point was explained as "a run that failed or ended before its first epoch" (a fault audit).
+    points = pd.DataFrame(
+        {"run_id": ["a", "b", "c"], "status": ["finished", "interrupted", "finished"], "w_click": [1.0, 0.5, 0.0],
+         "w_like": [0.0, 0.5, 1.0], "click_auc": [0.7, None, 0.5], "like_auc": [0.45, None, 0.66],
+         "pareto": [True, False, True]}
+    )  # fmt: skip
+
+    figure = charts.pareto_front(points, ["click_auc", "like_auc"], [True, True], None, ["w_click", "w_like"])
+
+    text = " ".join(a.text for a in figure.layout.annotations)
+    assert "1 point(s) without these metrics left out (1 interrupted): a run that failed, was interrupted" in text

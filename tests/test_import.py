@@ -168,6 +168,20 @@ def test_a_run_saved_while_training_imports_as_interrupted(lab, here, tmp_path):
     assert here.get(new_id)["status"] == "interrupted"
 
 
+def test_a_run_without_its_model_imports_with_a_note_that_it_cannot_recommend(lab, here, tmp_path):
+    *_, result = lab
+    out = tmp_path / "run"
+    write_run_files(result, out)
+    (out / "model.pt").unlink()
+
+    new_id, notes = import_run(here, read_run_archive(out), "run")
+
+    assert here.get(new_id)["status"] == "finished"
+    assert "It has no model.pt: its metrics, curves and predictions are shown, but it cannot recommend" in " ".join(
+        notes
+    )
+
+
 def one_zip(files: dict[str, bytes | str]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
