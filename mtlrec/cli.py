@@ -744,14 +744,21 @@ def _out_folder(out: str | Path, files: tuple[str, ...], force: bool) -> Path:
             f"--out {out} already holds an earlier run or sweep ({', '.join(found[:2])}{', …' if len(found) > 2 else ''}): name "
             "another folder, or add --force to replace it"
         )
-    try:  # a folder that cannot be written is said now, not after the whole training
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / f".mtlrec-write-test-{os.getpid()}"
+    _writable(out, f"--out {out}")
+    return out
+
+
+def _writable(path: Path, flag: str) -> None:
+    """MtlrecError now, not after the whole training, when `path` (a folder, made later if missing) cannot be
+    written: a file is tried in it or in its nearest folder that exists (none is made here: a command refused
+    later for another reason left empty folders)."""
+    existing = next((p for p in (path, *path.parents) if p.is_dir()), Path("."))
+    probe = existing / f".mtlrec-write-test-{os.getpid()}"
+    try:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
-        raise MtlrecError(f"--out {out} cannot be written ({exc.strerror or exc}): name another folder") from None
-    return out
+        raise MtlrecError(f"{flag} cannot be written ({exc.strerror or exc}): name another folder") from None
 
 
 def _default_out(prefix: str) -> Path:
@@ -966,6 +973,8 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         raise MtlrecError(f"--k must be at least 1, got {args.k}")
     if args.out and (Path(args.out).is_dir() or not Path(args.out).parent.is_dir()):  # before any scoring
         raise MtlrecError(f"--out {args.out}: give a CSV file in an existing folder")
+    if args.out:
+        _writable(Path(args.out).parent, f"--out {args.out}'s folder")
     if not Path(args.run).is_dir():  # "damaged or incomplete" said nothing of a typo or of a file given
         what = "is a file, not" if Path(args.run).exists() else "does not exist: give"
         raise MtlrecError(f"--run {args.run} {what} a run folder (the folder `train --out` wrote)")
@@ -1122,10 +1131,12 @@ def _uninterrupted():
         yield
         return
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    term = signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a SIGTERM while the files are written lost them too
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if term is None else term)
 
 
 def _interruptible(work, stop, message: str):
@@ -1148,7 +1159,9 @@ def _interruptible(work, stop, message: str):
         while not done.wait(0.2):
             pass
     except KeyboardInterrupt:
-        print(f"{message} (Ctrl-C again is ignored)", file=sys.stderr, flush=True)
+        if _PIPE["terminated"]:  # the run's message: "stopped in epoch 3: SIGTERM", not "by the user"
+            stop.reason = "SIGTERM (the process was told to end)"
+        print(f"{message} (a second Ctrl-C or SIGTERM is ignored)", file=sys.stderr, flush=True)
         stop.set()
         # From now on until the command ends (the run wound down, saved and reported; exit code 130), a second press
         # would kill the process inside torch and lose the run.
@@ -1291,9 +1304,7 @@ def main(argv: list[str] | None = None) -> int:
     on_main = argv is not None and threading.current_thread() is threading.main_thread()
     handler = signal.getsignal(signal.SIGINT) if on_main else None
     _PIPE["terminated"] = False
-    term = None
-    if threading.current_thread() is threading.main_thread():
-        term = signal.signal(signal.SIGTERM, _terminated)
+    term = signal.signal(signal.SIGTERM, _terminated) if threading.current_thread() is threading.main_thread() else None
     try:
         return COMMANDS[args.command](args)
     except MtlrecError as exc:
@@ -1306,7 +1317,9 @@ def main(argv: list[str] | None = None) -> int:
         _stdout_to_devnull()
         return EXIT_BROKEN_PIPE
     except OSError as exc:  # a full disk, a read-only folder: said, not a traceback (a run already saved stays)
-        where = f" ({exc.filename})" if exc.filename else ""
+        # the file meant, not the temporary one an atomic write was making (.x.csv.1hfx42iw.tmp)
+        meant = re.sub(r"(^|/)\.([^/]+)\.[A-Za-z0-9_]+\.tmp$", r"\1\2", str(exc.filename))
+        where = f" ({meant})" if exc.filename else ""
         print(
             f"error: {exc.strerror or exc}{where}: free some space or choose a folder that can be written "
             "(--out, MTLREC_HOME)",
@@ -1316,8 +1329,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if on_main and handler is not None:  # a Ctrl-C'd command ignored later ones; a caller in-process gets them
             signal.signal(signal.SIGINT, handler)
-        if term is not None:
-            signal.signal(signal.SIGTERM, term)
+        if threading.current_thread() is threading.main_thread():  # None: a handler set outside Python
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if term is None else term)
 
 
 def _stdout_to_devnull() -> None:

@@ -278,7 +278,11 @@ class TrainingJob(BackgroundJob):
             self.store.fail(self._state.run_id, message)
         except Exception as exc:  # the store itself failing (a full disk): the job still ends, saying both
             traceback.print_exc(file=sys.stderr)
-            message += f"; the run store could not record it either ({store_problem(exc)})"
+            problem = (
+                exc.message if isinstance(exc, MtlrecError) else store_problem(exc) or f"{type(exc).__name__}: {exc}"
+            )
+            if problem not in message:
+                message += f"; the run store could not record it either: {problem}"
         super()._fail(message)  # else the panel said "running" forever (a fault audit)
 
     def _crash_message(self, exc: Exception) -> str:
@@ -293,18 +297,14 @@ class TrainingJob(BackgroundJob):
 
 
 def store_problem(exc: BaseException) -> str | None:
-    """A disk problem in words (full, read-only, the run store's database unwritable), with what to do; None for
-    other errors."""
+    """A disk that cannot take the run's files, in words, with what to do: full, or read-only. None for other errors
+    (a file not allowed to be read, too many open files, a broken pipe are no full disk)."""
     import errno
-    import sqlite3
 
-    home = "free space where the runs are kept (MTLREC_HOME) and train it again"
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "disk is full" in str(exc) or "disk I/O" in str(exc):
-        return f"the disk is full ({exc}): {home}"
-    if isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return f"the run store cannot be written ({exc.strerror}: {exc.filename}): check MTLREC_HOME's folder"
-    if isinstance(exc, sqlite3.Error | OSError):
-        return f"{type(exc).__name__}: {exc}: {home}"
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"the disk is full ({exc.strerror}): free space where the runs are kept (MTLREC_HOME) and train it again"
+    if isinstance(exc, OSError) and exc.errno == errno.EROFS:
+        return f"the run store's disk is read-only ({exc.filename}): check MTLREC_HOME's folder"
     return None
 
 

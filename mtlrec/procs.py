@@ -289,6 +289,7 @@ def shutdown() -> None:
 def _serve(conn, stop) -> None:
     """A training process's life: import, say ready, then run jobs until the caller's end of the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the caller stops us
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # and so does a SIGTERM (timeout, CI): the caller winds down
     import sklearn.metrics  # noqa: F401  (the validation metrics: imported before the first job, not in it)
     import torch
     import torch._dynamo  # noqa: F401  (torch.optim imports it when the first optimiser is built: 1 s)

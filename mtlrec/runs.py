@@ -8,6 +8,7 @@ marks "interrupted" instead of losing it.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import hashlib
 import io
@@ -434,32 +435,26 @@ class RunStore:
 
     def _unusable(self, exc: BaseException) -> MtlrecError:
         """The store's folder or database failing (removed, read-only, a full disk), in words."""
-        full = "disk I/O" in str(exc) or "full" in str(exc) or getattr(exc, "errno", None) == 28
+        text = str(exc)
+        full = getattr(exc, "errno", None) == errno.ENOSPC or "database or disk is full" in text or "disk I/O" in text
         return MtlrecError(
             f"the run store {self.home} cannot be used ({type(exc).__name__}: {exc}): "
             + ("free space on its disk" if full else "give a folder that can be written (--home, or MTLREC_HOME)")
         )
 
     def _execute(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
-        """One statement; a store whose folder was removed while the server ran is made again (its runs are gone:
-        the pages then list none), and a store that cannot be used raises MtlrecError, not sqlite3's error on every
-        page (a fault audit)."""
-        for attempt in (1, 2):
+        """One statement. A store that cannot be used (its folder removed or unmounted, read-only, a full disk) raises
+        MtlrecError, not sqlite3's error on every page (a fault audit); it is not made again here, where a drive
+        unmounted under it would have had a new store made on another disk (a RunStore() made anew makes its
+        folder, as the app's pages do on their next run)."""
+        try:
+            db = self._connect()
             try:
-                db = self._connect()
-                try:
-                    return db.execute(sql, params).fetchall()
-                finally:
-                    db.close()
-            except sqlite3.OperationalError as exc:
-                if attempt == 1 and ("no such table" in str(exc) or "unable to open" in str(exc)):
-                    with contextlib.suppress(OSError, sqlite3.Error):
-                        self._create()
-                    continue
-                raise self._unusable(exc) from None
-            except (OSError, sqlite3.Error) as exc:
-                raise self._unusable(exc) from None
-        raise AssertionError("unreachable")
+                return db.execute(sql, params).fetchall()
+            finally:
+                db.close()
+        except (OSError, sqlite3.Error) as exc:
+            raise self._unusable(exc) from None
 
     def folder(self, run_id: str) -> Path:
         """The run's folder; the id is checked so that no name reaches outside the runs folder."""
@@ -542,8 +537,12 @@ class RunStore:
         try:
             self.finish(run_id, result)
         except Exception as exc:  # a full disk: the run is failed, not left "running" (undeletable till a restart)
-            with contextlib.suppress(Exception):
-                self.close(run_id, "failed", f"its files could not be saved ({type(exc).__name__}: {exc})")
+            message = f"its files could not be saved ({type(exc).__name__}: {exc})"
+            try:
+                self.close(run_id, "failed", message)
+            except Exception:  # no room even for its metrics.json: the index alone says so
+                with contextlib.suppress(Exception):
+                    self.set_status(run_id, "failed", message)
             raise
         return run_id
 

@@ -762,4 +762,8 @@ class SweepJob(BackgroundJob):
         self._update(status=self.result.status, message=self.result.message, eta=None)
 
     def _crash_message(self, exc: Exception) -> str:
+        from mtlrec.jobs import store_problem
+
+        if (problem := store_problem(exc)) is not None:  # as a training job says it; the points saved are kept
+            return f"the sweep's files could not be saved: {problem}"
         return f"the sweep failed unexpectedly ({type(exc).__name__}: {exc})"

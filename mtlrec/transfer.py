@@ -141,10 +141,10 @@ def import_run(store: RunStore, files: dict[str, bytes], source: str, name: str 
     before = [row["id"] for row in store.list() if origin and _imported_from(store, row["id"]) == origin]
     if before:
         notes.append(f"This run was imported before, as {listing(before, 3)}: delete the copy you do not need.")
-    if missing := [f for f in ("model.pt", "encoder.json") if f not in files]:
+    if status in ("finished", "stopped") and (missing := [f for f in ("model.pt", "encoder.json") if f not in files]):
         notes.append(
-            f"It has no {' and no '.join(missing)}: its metrics, curves and predictions are shown, but it cannot "
-            "recommend (train it again from its config.json for that)"
+            f"It has no {' and no '.join(missing)}: its metrics and curves are shown, but it cannot recommend "
+            "(train it again from its config.json for that)"
         )
     if name is None and isinstance(info.get("name"), str) and info["name"].strip():
         name = info["name"]

@@ -624,6 +624,35 @@ def test_ctrl_c_during_a_sweep_writes_the_finished_points(small_file, tmp_path):
     assert (out / "pareto.html").stat().st_size > 0
 
 
+@pytest.mark.processes  # the sweep's training processes get the group's SIGTERM too
+def test_sigterm_to_the_process_group_during_a_sweep_keeps_the_finished_points(small_file, tmp_path):
+    # timeout and CI signal the whole group: the training processes died ("a training process ended unexpectedly")
+    # and the sweep wrote nothing.
+    import signal
+
+    out = tmp_path / "sweep"
+    args = ["sweep", str(small_file), "--tasks", "click,like", "--points", "5", "--references", "none"]
+    args += ["--no-baseline", "--size", "tiny", "--epochs", "300", "--patience", "0", "--workers", "2"]
+    args += ["--group-size", "1", "--home", str(tmp_path / "home"), "--out", str(out)]
+
+    code, output = _interrupt(args, "[  1/5]", sig=signal.SIGTERM)
+
+    assert code == 143, output
+    assert "Traceback" not in output and "ended unexpectedly" not in output
+    assert 1 <= len(pd.read_csv(out / "sweep.csv")) <= 5
+
+
+def test_a_command_refused_after_the_out_check_leaves_no_empty_folder(small_file, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    frame = pd.DataFrame({"user_id": ["u1"] * 40, "click": [1] * 40})  # a constant label: refused after the check
+    frame.to_csv(tmp_path / "constant.csv", index=False)
+
+    assert main(["train", str(tmp_path / "constant.csv"), "--size", "tiny", "--out", str(tmp_path / "run")]) == 2
+
+    capsys.readouterr()
+    assert not (tmp_path / "run").exists() and not list(tmp_path.glob(".mtlrec-write-test-*"))
+
+
 @pytest.mark.parametrize("presses", [1, 2], ids=["once", "twice"])
 def test_ctrl_c_during_training_saves_the_run_as_stopped_with_its_best_epoch(small_file, tmp_path, presses):
     # A second press while the stopped run was wound down killed the process inside torch: no run folder

@@ -177,9 +177,7 @@ def test_a_run_without_its_model_imports_with_a_note_that_it_cannot_recommend(la
     new_id, notes = import_run(here, read_run_archive(out), "run")
 
     assert here.get(new_id)["status"] == "finished"
-    assert "It has no model.pt: its metrics, curves and predictions are shown, but it cannot recommend" in " ".join(
-        notes
-    )
+    assert "It has no model.pt: its metrics and curves are shown, but it cannot recommend" in " ".join(notes)
 
 
 def one_zip(files: dict[str, bytes | str]) -> bytes:

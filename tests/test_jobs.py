@@ -225,18 +225,21 @@ def test_a_full_disk_fails_the_job_and_the_run_with_its_reason_and_never_leaves_
     snap = job.join(60)
 
     assert snap.status == "failed"
-    assert snap.message.startswith(
-        "training ended, but its files could not be saved: the disk is full ([Errno 28] No space left on device): "
-        "free space where the runs are kept (MTLREC_HOME) and train it again"
+    assert snap.message == (
+        "training ended, but its files could not be saved: the disk is full (No space left on device): free space "
+        "where the runs are kept (MTLREC_HOME) and train it again"
     )
     assert store.get(job.run_id)["status"] == "failed"
 
-    monkeypatch.setattr(store, "fail", full)  # the store cannot even record the failure: the job still ends
+    def unusable(*args, **kwargs):  # as the store raises it now (a full database)
+        raise MtlrecError("the run store /x cannot be used (OperationalError: database or disk is full): free space")
+
+    monkeypatch.setattr(store, "fail", unusable)  # the store cannot even record the failure: the job still ends
     job = TrainingJob(config, store, frame, limiter=None).start()
     snap = job.join(60)
     assert snap.status == "failed" and snap.message.endswith(
-        "; the run store could not record it either (the disk is full ([Errno 28] No space left on device): free "
-        "space where the runs are kept (MTLREC_HOME) and train it again)"
+        "; the run store could not record it either: the run store /x cannot be used (OperationalError: database "
+        "or disk is full): free space"
     )
     capsys.readouterr()
 

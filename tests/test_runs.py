@@ -504,15 +504,18 @@ def test_renaming_a_run_deleted_meanwhile_says_so(store, result):
         store.rename(run_id, "second")
 
 
-def test_a_store_whose_folder_was_removed_while_in_use_is_made_again(tmp_path):
-    # rm -rf of MTLREC_HOME while the server ran: "no such table: runs" on every later call, till a restart.
+def test_a_store_whose_folder_was_removed_while_in_use_says_so_and_a_new_one_makes_it_again(tmp_path):
+    # rm -rf of MTLREC_HOME while the server ran: sqlite3's "no such table" on every page. The store held is not
+    # made again (a drive unmounted under it would get a new store on another disk); the pages' next RunStore() is.
     import shutil
 
     store = RunStore(tmp_path / "home")
     shutil.rmtree(tmp_path / "home")
 
-    assert store.list() == []  # its runs are gone, the store works again
-    assert (tmp_path / "home" / "runs.db").is_file()
+    with pytest.raises(MtlrecError, match="the run store .* cannot be used"):
+        store.list()
+    assert not (tmp_path / "home").exists()
+    assert RunStore(tmp_path / "home").list() == []
 
 
 def test_a_store_that_cannot_be_used_raises_its_reason_not_sqlites_error(tmp_path, monkeypatch):

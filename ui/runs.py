@@ -142,7 +142,12 @@ def downloads(run_id: str, buttons: list[dict]) -> None:
     drawn (on Runs, maybe in another tab), the whole page reruns and says so, and the download holds a note saying
     why. A click ran no script before ("ignore"), so the page went on showing the deleted run, and the file's
     reader raised: the click did nothing, with a traceback in the server's log (a browser audit)."""
-    if not state.store().exists(run_id):
+    try:
+        gone = not state.store().exists(run_id)
+    except MtlrecError as exc:  # the store itself failing: a fragment's rerun is outside the page's catch
+        st.error(fmt.plain(exc.message))
+        return
+    if gone:
         st.rerun(scope="app")
     with st.container(horizontal=True):
         for button in buttons:
