@@ -440,9 +440,15 @@ with st.expander("New sweep", icon=":material/tune:", expanded=not holder.sweepi
         for note in state.clamped_notes():
             st.info(fmt.plain(note))
         n_runs = sweep.n_points() + len(sweep.reference_roles()) if 2 <= len(sweep.tasks) <= 3 else 0
+        # The model, size and epochs are this page's (above; they start at the last sweep's): "the model settings of
+        # Train (mmoe tiny…)" stood beside a Train set to shared-bottom, and an analyst swept the wrong model.
+        on_train = config.model.kind, config.model.size
+        differs = on_train != (sweep.base.model.kind, sweep.base.model.size)
         st.caption(
-            f"{n_runs} run{'' if n_runs == 1 else 's'}: the data and the model settings of **Train** "
-            f"({sweep.base.model.kind} {sweep.base.model.size}, batch {sweep.base.train.batch_size}, "
+            f"{n_runs} run{'' if n_runs == 1 else 's'} of the model set above ({sweep.base.model.kind} "
+            f"{sweep.base.model.size}, {sweep.base.train.epochs} epochs"
+            + (f"; **Train** has {on_train[0]} {on_train[1]}" if differs else "")
+            + f"), on the data and the other training settings of **Train** (batch {sweep.base.train.batch_size}, "
             f"patience {sweep.base.train.patience}); every point is saved as a run."
         )
         busy = holder.sweeping

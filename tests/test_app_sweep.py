@@ -89,6 +89,19 @@ def test_epochs_from_train_beyond_the_sweeps_range_are_moved_into_it_with_a_note
     ]
 
 
+def test_the_caption_names_the_model_set_on_this_page_and_trains_differs(home):
+    # "the data and the model settings of Train (mmoe tiny…)" stood beside a Train set to shared-bottom: the page's
+    # own model box (the last sweep's) trained, and an analyst swept the wrong model (a browser audit).
+    at = with_sample(PAGE, lambda config: setattr(config.model, "size", "tiny"))
+    caption = next(c.value for c in at.caption if "every point is saved as a run" in c.value)
+    assert "of the model set above (shared_bottom tiny, " in caption and "Train has" not in caption
+
+    at.selectbox(key="sweep_model").set_value("mmoe").run()
+
+    caption = next(c.value for c in at.caption if "every point is saved as a run" in c.value)
+    assert "of the model set above (mmoe tiny, " in caption and "; **Train** has shared_bottom tiny)" in caption
+
+
 def test_a_three_point_sweep_trains_in_the_background_and_shows_its_front(home):
     at = set_up(with_sample(PAGE))
     assert "3 weightings, step 0.5" in [c.value for c in at.caption]
