@@ -484,21 +484,23 @@ def fix_rows(config: ExperimentConfig, frame: pd.DataFrame, problems: list[str],
             where = FIX_WHERE[st.session_state["schema_fix_where"]]
         needs_value = action == "fill" or where != "missing"
         cols = iter(st.columns(2 + needs_value + (action == "label")))
+        raw = state.raw_frame()  # the file's own columns (a label a fix made is among frame's): add_fix's keys too
+        columns_key, column_key = fix_column_keys(raw if raw is not None else frame)
         if where == RARE:  # one column, or users and items: the k-core
-            if "schema_fix_columns" not in st.session_state:
+            if columns_key not in st.session_state:
                 ids = [c for c in (config.data.user_col, config.data.item_col) if c in frame.columns]
-                st.session_state["schema_fix_columns"] = ids or list(frame.columns[:1])
+                st.session_state[columns_key] = ids or list(frame.columns[:1])
             next(cols).multiselect(
-                "Columns", list(frame.columns), key="schema_fix_columns",
+                "Columns", list(frame.columns), key=columns_key,
                 help="Two columns (users and items): rows are dropped again and again until every user and every "
                      "item left has at least that many rows (the k-core).",
             )  # fmt: skip
             column = None
         else:
-            if "schema_fix_column" not in st.session_state and (flagged := advised_column(problems + notes, frame)):
-                st.session_state["schema_fix_column"] = flagged  # the column validation asks to fix, not the first
+            if column_key not in st.session_state and (flagged := advised_column(problems + notes, frame)):
+                st.session_state[column_key] = flagged  # the column validation asks to fix, not the first
             column = next(cols).selectbox(
-                "Column" if action != "label" else "From column", list(frame.columns), key="schema_fix_column"
+                "Column" if action != "label" else "From column", list(frame.columns), key=column_key
             )
         if action != "fill":
             next(cols).selectbox("Where", wheres, key="schema_fix_where",
@@ -587,6 +589,14 @@ def _guarded(callback):
     return run
 
 
+def fix_column_keys(frame: pd.DataFrame) -> tuple[str, str]:
+    """The keys of Fix the rows' column boxes (the k-core's multiselect, the others' selectbox), one pair per set of
+    column names: with one key for every file, the browser went on showing the last file's column ("UserID" among
+    User-ID, ISBN…) and the fix added was on another (a browser audit)."""
+    token = hashlib.sha256("\0".join(map(str, frame.columns)).encode()).hexdigest()[:8]
+    return f"schema_fix_columns_{token}", f"schema_fix_column_{token}"
+
+
 @_guarded
 def add_fix(action: str, column: str | None) -> None:
     """Add the fix the controls describe, when it applies to the rows; else say why (FIX_PROBLEM). `column` is None
@@ -596,7 +606,7 @@ def add_fix(action: str, column: str | None) -> None:
         return
     where = FIX_WHERE[st.session_state.get("schema_fix_where", "is missing")] if action != "fill" else None
     if where == RARE:
-        columns = list(st.session_state.get("schema_fix_columns") or [])
+        columns = list(st.session_state.get(fix_column_keys(rows)[0]) or [])
         if not columns:
             st.session_state[FIX_PROBLEM] = "Choose a column, or two (users and items) for the k-core."
             return

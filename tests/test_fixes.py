@@ -319,14 +319,20 @@ def test_cli_sets_aside_a_feature_that_gives_a_label_made_with_label_away(tmp_pa
 
 
 # ------------------------------------------------------------------------------------------------ the Data page
+def _key(at, prefix: str) -> str:
+    """A Fix the rows column box's key (one per file's columns: pages/data.py fix_column_keys)."""
+    return next(k for k in at.session_state if str(k).startswith(prefix))
+
+
 def _fix(at, action: str, column: str | list[str], where: str | None = None, value: str | None = None,
          name: str | None = None):  # fmt: skip
     at.radio(key="schema_fix_action").set_value(action).run()
     if where == "occurs in fewer rows than":  # a count: its columns are a multiselect's (users and items: the k-core)
         at.selectbox(key="schema_fix_where").set_value(where).run()
-        at.multiselect(key="schema_fix_columns").set_value([column] if isinstance(column, str) else column).run()
+        at.multiselect(key=_key(at, "schema_fix_columns_")).set_value([column] if isinstance(column, str) else column)
+        at.run()
     else:
-        at.selectbox(key="schema_fix_column").set_value(column).run()
+        at.selectbox(key=_key(at, "schema_fix_column_")).set_value(column).run()
     if where is not None and where != "occurs in fewer rows than":
         at.selectbox(key="schema_fix_where").set_value(where).run()
     if value is not None:
@@ -343,13 +349,29 @@ def _experiment(at) -> ExperimentConfig:
 
 
 @pytest.mark.usefixtures("home")
+def test_the_fix_column_box_is_a_new_widget_for_a_file_of_other_columns_and_not_for_a_label_made():
+    # One key for every file: the browser went on showing the last file's column ("UserID" among User-ID, ISBN…)
+    # and the fix was added on another column (a browser audit).
+    at = upload(open_app("pages/data.py"), "ratings.csv", ratings().to_csv(index=False).encode())
+    first = _key(at, "schema_fix_column_")
+    at = _fix(at, "Make a 0/1 label", "rating", ">=", "4", "liked")
+    assert _key(at, "schema_fix_column_") == first  # a label made by a fix is not another file
+
+    other = ratings().rename(columns=lambda c: f"{c}_2")
+    at = upload(at, "other.csv", other.to_csv(index=False).encode())
+    keys = [k for k in at.session_state if str(k).startswith("schema_fix_column_")]
+    assert first not in keys and len(keys) == 1
+    assert at.selectbox(key=keys[0]).options[0].endswith("_2")
+
+
+@pytest.mark.usefixtures("home")
 def test_data_page_a_missing_label_is_fixed_in_the_browser_and_a_new_label_made_and_removed():
     at = upload(open_app("pages/data.py"), "ratings.csv", ratings().to_csv(index=False).encode())
     assert _experiment(at).task_names == ["rating"]
     assert any("'rating' (task) has missing values in 60 rows" in e.value for e in at.error)
     assert any(x.label == "Fix the rows" for x in at.expander)
     # The form starts at the column validation flags, not at the file's first column (an audit).
-    assert at.selectbox(key="schema_fix_column").value == "rating"
+    assert at.selectbox(key=_key(at, "schema_fix_column_")).value == "rating"
 
     at = _fix(at, "Drop rows", "rating", "is missing")
     assert not at.error and [s.value for s in at.success][0].startswith("Ready to train: 1 task")
@@ -1050,7 +1072,10 @@ def test_data_page_offers_users_and_items_for_a_count_and_keeps_their_k_core():
     at = upload(open_app("pages/data.py"), "ratings.csv", frame.to_csv(index=False).encode())
     at.radio(key="schema_fix_action").set_value("Drop rows").run()
     at.selectbox(key="schema_fix_where").set_value("occurs in fewer rows than").run()
-    assert at.multiselect(key="schema_fix_columns").value == ["user_id", "item_id"]  # the schema's user and item
+    assert at.multiselect(key=_key(at, "schema_fix_columns_")).value == [
+        "user_id",
+        "item_id",
+    ]  # the schema's user and item
 
     at.text_input(key="schema_fix_value").set_value("12")
     at.button(key="schema_fix_add").click().run()
@@ -1061,7 +1086,7 @@ def test_data_page_offers_users_and_items_for_a_count_and_keeps_their_k_core():
     assert 0 < len(expected) < len(frame)
     assert any(f"dropped {len(frame) - len(expected):,} of 600 rows" in m.value and "the 12-core" in m.value
                for m in at.markdown)  # fmt: skip
-    at.multiselect(key="schema_fix_columns").set_value([]).run()
+    at.multiselect(key=_key(at, "schema_fix_columns_")).set_value([]).run()
     at.button(key="schema_fix_add").click().run()
     assert any("Choose a column, or two (users and items) for the k-core." in e.value for e in at.error)
 
