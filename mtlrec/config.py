@@ -324,6 +324,13 @@ class ExperimentConfig:
         if self.train.monitor != "loss" and monitored not in self.task_names:
             notes.append(f"early stopping watched '{monitored}', which is no longer a task: it now watches the loss")
             self.train.monitor = "loss"
+        funnel = self.model.funnel or {}
+        if gone := {c: p for c, p in funnel.items() if c not in self.task_names or p not in self.task_names}:
+            # An ESMM funnel of the previous dataset: "funnel 'purchase' → 'click': 'purchase' is not a task" blocked
+            # a file without them, and did not say where it was set (a browser audit)
+            self.model.funnel = {c: p for c, p in funnel.items() if c not in gone}
+            shown = ", ".join(f"'{c}' after '{p}'" for c, p in gone.items())
+            notes.append(f"the ESMM funnel ({shown}) names tasks this data does not have: set it again on Train")
         return notes
 
     def type_problems(self) -> tuple[list[str], ExperimentConfig | None]:
@@ -597,7 +604,7 @@ def resolve_funnel(funnel: dict[str, str], tasks: list[TaskSpec]) -> dict[int, i
             raise MtlrecError(
                 "ESMM needs two binary tasks, one conditional on the other (a purchase only after a click); this run "
                 f"has {len(binary)} binary task{'' if len(binary) == 1 else 's'} ({', '.join(binary) or 'none'}): "
-                "choose another architecture, or add a binary task",
+                "choose another architecture (on Train, or --model), or add a binary task",
                 source="model",
             )
         parent, child = binary[:2]

@@ -1047,6 +1047,8 @@ def _time_evidence(column: str, series: pd.Series) -> int:
         whole = len(values) and np.all(np.mod(values, 1) == 0)
         if whole and set(_parts(column)) & _DATE_CODE_WORDS and _date_codes(values):
             return 2
+        if whole and _GENERIC_NAME.fullmatch(str(column).strip()) and _epoch_seconds(values):
+            return 2  # MovieLens' u.data named c1..c4 on Data: its c4 (881250949...) was a category of 788 values
         if not len(values) or not set(_parts(column)) & _TIME_WORDS:
             return named
         if np.any(np.mod(values, 1) != 0):
@@ -1063,6 +1065,20 @@ def _time_evidence(column: str, series: pd.Series) -> int:
         return named
     text = head.astype(str)
     return 2 if text.str.fullmatch(_DATE_TEXT).all() and parse_time(text).notna().all() else named
+
+
+# Names that say nothing (the Data page's c1, c2... for a file without a header, pandas' positions, V3, col_4): their
+# numbers are judged by their values alone
+_GENERIC_NAME = re.compile(r"(?i)(?:c|col|column|field|f|v|var|x)?[ _:-]?\d+|unnamed[ _:]*\d*")
+_EPOCH_RANGE = (631_152_000, 2_208_988_800)  # 1990-01-01 to 2040-01-01, in seconds (MovieLens 100K: 1997)
+
+
+def _epoch_seconds(values: np.ndarray) -> bool:
+    """Whole numbers that are all epoch seconds of 1990-2040, many of them distinct (not one code repeated): a
+    time under a name that says nothing; ids of 9 or 10 digits are rarely all within those 50 years."""
+    if len(values) < 20 or not (_EPOCH_RANGE[0] <= values.min() and values.max() < _EPOCH_RANGE[1]):
+        return False
+    return len(np.unique(values)) >= 0.5 * len(values)
 
 
 def _date_codes(values: np.ndarray) -> bool:

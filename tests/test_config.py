@@ -368,3 +368,17 @@ def test_a_vocabulary_cap_or_minimum_count_below_1_is_refused(field, value, said
     with pytest.raises(MtlrecError) as info:
         validate(config, frame)
     assert any(p.startswith(said) for p in info.value.problems)
+
+
+def test_conform_drops_an_esmm_funnel_whose_tasks_the_new_data_lacks():
+    # Ali-CCP's purchase after click, then an Avazu file with click only: "funnel 'purchase' → 'click': 'purchase' is
+    # not a task" blocked it on Data, without saying the funnel is Train's (a browser audit).
+    config = ExperimentConfig(tasks=[TaskSpec("click"), TaskSpec("like")])
+    config.model.kind, config.model.funnel = "esmm", {"purchase": "click", "like": "click"}
+
+    notes = config.conform()
+
+    assert config.model.funnel == {"like": "click"}
+    assert notes == [
+        "the ESMM funnel ('purchase' after 'click') names tasks this data does not have: set it again on Train"
+    ]

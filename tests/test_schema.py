@@ -1860,3 +1860,16 @@ def test_an_item_column_of_few_values_is_not_proposed_but_said_so():
         "column 'item_id' is not proposed as the item column: it holds 12 values in 1,200 rows, few for ids; if it is "
         "the item column, name it (CLI: --item-col item_id; on Data, choose it as the item column)"
     ) in proposal.notes
+
+
+def test_epoch_seconds_under_a_name_that_says_nothing_are_the_time_column():
+    # MovieLens' u.data named c1..c4 on the Data page: c4 (881250949...) was a category of 788 values, no time column.
+    rng = np.random.default_rng(0)
+    n = 2_000
+    frame = pd.DataFrame({"c1": rng.integers(1, 300, n), "c2": rng.integers(1, 900, n), "c3": rng.integers(1, 6, n),
+                          "c4": 881_250_949 + rng.integers(0, 10**7, n)})  # fmt: skip
+
+    assert infer_schema(frame).data.time_col == "c4"
+    # ...not a named id of such numbers, nor one value repeated, nor numbers beyond 2040
+    for other in ({"account": frame["c4"]}, {"c5": np.full(n, 1_500_000_000)}, {"c6": 3_000_000_000 + frame["c4"]}):
+        assert infer_schema(frame.drop(columns="c4").assign(**other)).data.time_col is None
