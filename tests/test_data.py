@@ -638,3 +638,20 @@ def test_a_user_split_of_two_users_keeps_them_apart():
     kept, held = split_rows(config, frame, 0.5)
 
     assert not set(frame["u"].iloc[kept]) & set(frame["u"].iloc[held])
+
+
+def test_a_split_whose_test_items_training_never_saw_gets_a_cold_start_note(make_config):
+    # Book-Crossing's ISBNs each appear about once: GAUC 0.5000 and meaningless NDCG, without a word (a browser audit).
+    rng = np.random.default_rng(0)
+    n = 2_000
+    frame = pd.DataFrame({"user_id": [f"u{i % 60}" for i in range(n)], "item_id": [f"isbn{i}" for i in range(n)],
+                          "price": rng.random(n), "click": rng.integers(0, 2, n)})  # fmt: skip
+    config = ExperimentConfig(
+        data=DataConfig(user_col="user_id", item_col="item_id", categorical=["user_id", "item_id"], numeric=["price"]),
+        tasks=[TaskSpec("click")],
+    )
+
+    notes = prepare(config, frame).notes
+
+    assert [n for n in notes if n.startswith("column 'item_id': 100% of the test rows hold an item training never saw")]
+    assert not [n for n in notes if n.startswith("column 'user_id':")]  # users recur: seen
