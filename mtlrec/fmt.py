@@ -61,7 +61,8 @@ def delta(value: float | None, reference: float | None, digits: int = 4) -> str 
         return None
     if not (math.isfinite(value) and math.isfinite(reference)):
         return None
-    return f"{value - reference:+.{digits}f}"
+    text = f"{value - reference:+.{digits}f}"
+    return "±" + text[1:] if float(text) == 0 else text  # not "-0.0000" for a rounding's sign (st.metric: delta_color)
 
 
 # What Streamlit's Markdown reads as formatting, LaTeX ($), HTML, entities, icons (:name:) and links; an underscore only

@@ -345,3 +345,9 @@ def test_a_download_of_a_run_deleted_since_the_page_was_drawn_says_so(saved_runs
     assert not at.exception
     assert at.info[0].value.startswith(f"Run `{run_id}` is not in this lab (deleted")
     assert "kept" in [h.value for h in at.subheader]
+
+
+def test_a_metric_equal_to_the_references_after_rounding_is_no_loss():
+    # "-0.0000" in red beside two RMSEs 6e-6 apart (a browser audit): shown as ±0.0000, and the page greys it.
+    assert fmt.delta(0.81234, 0.812346) == "±0.0000" and fmt.delta(0.8124, 0.8123) == "+0.0001"
+    assert fmt.delta(0.8122, 0.8123) == "-0.0001"
