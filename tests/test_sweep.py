@@ -269,6 +269,10 @@ def test_references_that_beat_every_point_on_every_task_are_named(make_config):
     table.loc[3, sweep.objective_columns()[0]] = 0.73  # c is better on click now
     assert references_beating_every_point(table, sweep) == []
     assert references_beating_every_point(table[table["role"] != "point"], sweep) == []
+    # better than a point by rounding only (6e-6) is no lesson of negative transfer (a browser audit)
+    near = table.iloc[[2, 3]].copy()
+    near.loc[:, sweep.objective_columns()] = [[0.74, 0.45], [0.740006, 0.449994]]
+    assert references_beating_every_point(near, sweep) == []
 
 
 # ------------------------------------------------------------------------------------------------------- config
