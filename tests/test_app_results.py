@@ -61,9 +61,11 @@ def test_reference_run_gives_each_card_its_difference(app, saved):
         cards = [m for m in at.metric if m.label == label]
         assert [c.delta for c in cards] == [fmt.delta(run[t][key], reference[t][key]) for t in BINARY]
     # Green means better: up for AUC, down for log loss (its cards invert the colours).
-    for card in (m for m in at.metric if m.label in ("test AUC", "test LogLoss") and m.delta.strip("+-0.")):
+    for card in (m for m in at.metric if m.label in ("test AUC", "test LogLoss") and m.delta.strip("+-0.±")):
         better = card.delta.startswith("+") == (card.label == "test AUC")
         assert Metric.MetricColor.Name(card.proto.color) == ("GREEN" if better else "RED")
+    for card in (m for m in at.metric if m.delta and m.delta.startswith("±")):  # equal after rounding: neither
+        assert Metric.MetricColor.Name(card.proto.color) == "GRAY"
 
 
 def test_reference_choices_exclude_the_run_shown(app, saved):

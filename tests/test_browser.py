@@ -305,7 +305,7 @@ def test_sweep_the_loss_weights_then_open_a_point(new_server, page, tmp_path: Pa
         page.goto(server.url + TRAIN_LINK)  # loads the sample and sets the model (tiny, 2 epochs) the sweep starts from
         open_page(page, "Train")
         go(page, "Sweep")
-        page.get_by_text("tiny, batch").first.wait_for()  # the caption: the sweep takes Train's model settings
+        page.get_by_text("of the model set above (shared_bottom tiny, 2 epochs)").first.wait_for()  # Train's, at first
         page.get_by_role("button", name="Start sweep").click()
         page.get_by_role("button", name="Cancel").wait_for(timeout=60_000)  # the live panel
         step("sweep started")
