@@ -488,16 +488,21 @@ UNSEEN_TEST_SHARE = 0.5  # of a test file's rows holding a category never seen i
 
 
 def _unseen_test_values(
-    config: ExperimentConfig, encoder: Encoder, test_frame: pd.DataFrame, given_test: bool = True
+    config: ExperimentConfig,
+    encoder: Encoder,
+    test_frame: pd.DataFrame,
+    given_test: bool = True,
+    skip: set[str] = frozenset(),
 ) -> list[str]:
     """A note for each categorical column most of whose test-file values training never saw: ids written another
     way in the test export (85 for u85) make every metric a cold-start one, and nothing said so. The user column
     under the user split is unseen by design. Without a test file (`given_test` False), the user and item columns
-    only: Book-Crossing's ISBNs each appear about once, and GAUC came out 0.5000 without a word."""
+    only: Book-Crossing's ISBNs each appear about once, and GAUC came out 0.5000 without a word. Not for the columns
+    in `skip`: the vocabulary's cap or min_count set their values aside, and a note says so."""
     notes = []
     ids = {config.data.user_col, config.data.item_col} - {None}
     for c in encoder.categorical:
-        if c not in test_frame.columns or (c == config.data.user_col and config.split.method == "user"):
+        if c not in test_frame.columns or c in skip or (c == config.data.user_col and config.split.method == "user"):
             continue
         if not given_test and c not in ids:
             continue
@@ -635,16 +640,15 @@ def prepare(
     encoder = Encoder(d.categorical, d.numeric, config.tasks, d.max_vocab, d.min_count, d.multi, d.max_tokens)
     train_frame = frame.iloc[train_idx]
     encoder.fit(train_frame)
-    for c, share in encoder.oov_share_.items():
-        if share > 0.01:
-            # Which rule set them aside: the cap on values, the minimum count, or both (it blamed the cap alone).
-            counts = category_keys(train_frame[c]).value_counts()
-            frequent = (counts >= d.min_count).sum() > d.max_vocab
-            rules = _set_aside_by(frequent, d.max_vocab, d.min_count > 1 and (counts < d.min_count).any(), d.min_count)
-            notes.append(
-                f"column '{c}': {share:.0%} of training rows hold values {rules} and share the out-of-vocabulary "
-                "embedding"
-            )
+    set_aside = {c: share for c, share in encoder.oov_share_.items() if share > 0.01}
+    for c, share in set_aside.items():
+        # Which rule set them aside: the cap on values, the minimum count, or both (it blamed the cap alone).
+        counts = category_keys(train_frame[c]).value_counts()
+        frequent = (counts >= d.min_count).sum() > d.max_vocab
+        rules = _set_aside_by(frequent, d.max_vocab, d.min_count > 1 and (counts < d.min_count).any(), d.min_count)
+        notes.append(
+            f"column '{c}': {share:.0%} of training rows hold values {rules} and share the out-of-vocabulary embedding"
+        )
     for c, share in encoder.other_share_.items():
         if share > 0.01:
             capped = len(encoder.tokens_[c]) >= d.max_tokens
@@ -655,13 +659,7 @@ def prepare(
                 + ("; raise max_tokens (CLI: --max-tokens) to give more tokens an input of their own" if capped else "")
             )
     _check_inputs_fit(encoder, len(frame) + len(test_frame))
-    # (not again for a column whose values the vocabulary's cap or min_count set aside: its note says why)
-    aside = [
-        f"column '{c}': "
-        for c in encoder.categorical
-        if any(n.startswith(f"column '{c}': ") and "out-of-vocabulary" in n for n in notes)
-    ]
-    notes += [n for n in _unseen_test_values(config, encoder, test_frame, given_test) if not n.startswith(tuple(aside))]
+    notes += _unseen_test_values(config, encoder, test_frame, given_test, skip=set(set_aside))
     prepared = Prepared(
         config=config,
         frame=frame,
