@@ -507,6 +507,11 @@ def _leak_note(leak, aside: str = "") -> str:
     )
 
 
+def _no_column(value: str, columns) -> bool:
+    """Whether a column flag's value says "no such column": 'none' (unless a column is named so) or empty."""
+    return not value.strip() or (value.lower() == "none" and value not in columns)
+
+
 def _apply_schema_flags(
     config: ExperimentConfig,
     args: argparse.Namespace,
@@ -531,7 +536,7 @@ def _apply_schema_flags(
         value = getattr(args, flag)
         if value is None:
             continue
-        if not value.strip() or (value.lower() == "none" and value not in frame.columns):
+        if _no_column(value, frame.columns):
             value = None  # --time-col none (or ''): no such column, although inference proposed one
         setattr(d, flag, value)
     base = {t.name: t for t in base_tasks}
@@ -889,8 +894,8 @@ def cmd_infer(args: argparse.Namespace) -> int:
     ids = {}
     for role in ("user", "item"):
         value = getattr(args, f"{role}_col")
-        if value is not None and (not value.strip() or (value.lower() == "none" and value not in table.frame.columns)):
-            ids[role] = value = ""
+        if value is not None and _no_column(value, table.frame.columns):
+            value = ""
             setattr(args, f"{role}_col", None)  # --negatives then says it needs the column
         elif value is not None and value not in table.frame.columns:
             raise MtlrecError(_not_columns(f"--{role}-col", [value], table.frame.columns), source=table.name)
@@ -1301,10 +1306,11 @@ def main(argv: list[str] | None = None) -> int:
     # A Ctrl-C'd command ignores later ones until it has saved and reported. Called in-process (argv given: tests,
     # notebooks), the caller gets its Ctrl-C handler back; from the command line the process ends right after, and a
     # press before that would end it by SIGINT.
-    on_main = argv is not None and threading.current_thread() is threading.main_thread()
+    main_thread = threading.current_thread() is threading.main_thread()  # signal handlers are set there only
+    on_main = argv is not None and main_thread
     handler = signal.getsignal(signal.SIGINT) if on_main else None
     _PIPE["terminated"] = False
-    term = signal.signal(signal.SIGTERM, _terminated) if threading.current_thread() is threading.main_thread() else None
+    term = signal.signal(signal.SIGTERM, _terminated) if main_thread else None
     try:
         return COMMANDS[args.command](args)
     except MtlrecError as exc:
@@ -1329,7 +1335,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if on_main and handler is not None:  # a Ctrl-C'd command ignored later ones; a caller in-process gets them
             signal.signal(signal.SIGINT, handler)
-        if threading.current_thread() is threading.main_thread():  # None: a handler set outside Python
+        if main_thread:  # term None: a handler set outside Python
             signal.signal(signal.SIGTERM, signal.SIG_DFL if term is None else term)
 
 
@@ -1357,7 +1363,5 @@ def _unpiped(callback):
     return call
 
 
-_PIPE = {
-    "broken": False,
-    "terminated": False,
-}  # stdout's reader went away during a command (the exit code says so at the end)
+# During a command: stdout's reader went away (broken), a SIGTERM asked it to end (terminated); the exit code says so
+_PIPE = {"broken": False, "terminated": False}
