@@ -78,18 +78,8 @@ _FIELDS = {
     "test": ("split", "test_frac", float),
     "val": ("split", "val_frac", float),
 }
-BATCH_SIZES = (
-    16,
-    32,
-    64,
-    128,
-    256,
-    512,
-    1024,
-    2048,
-    4096,
-    8192,
-)  # the Train page's batch-size choices (16: a small file)
+# the Train page's batch-size choices (16: a small file)
+BATCH_SIZES = (16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192)
 MAX_WEIGHT = 5.0  # the Train page's loss-weight sliders go from 0 to this
 _CHOICES = {
     "size": SIZE_PRESETS,

@@ -83,16 +83,13 @@ def metric_cards(task, values: dict, reference: dict | None, k: int) -> None:
         for key in keys:
             ref = reference.get(key) if reference else None
             delta = fmt.delta(values[key], ref)
+            color = "normal" if higher_is_better(key) else "inverse"
             st.metric(  # "test": Train shows validation metrics of the same run, which differ
                 f"test {CARD_LABELS.get(key, key.upper())}",
                 fmt.metric(values[key]),
                 delta=delta,
                 # an equal metric is neither gain nor loss: grey, not "-0.0000" in red
-                delta_color="off"
-                if delta and delta.startswith("±")
-                else "normal"
-                if higher_is_better(key)
-                else "inverse",
+                delta_color="off" if delta and delta.startswith("±") else color,
                 help=CARD_HELP[key.split("@")[0]],
                 border=True,
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -11,6 +12,9 @@ from mtlrec import fmt
 from mtlrec.errors import MtlrecError
 from mtlrec.runs import LoadedRun
 from ui import state
+
+if TYPE_CHECKING:
+    from mtlrec.data import FileChange
 
 OPENABLE = ("finished", "stopped")  # statuses whose runs have test metrics and a model
 SHOWABLE = ("finished", "stopped", "failed", "interrupted")  # Results shows these (failed/interrupted: message, curves)
@@ -199,7 +203,7 @@ def recommender_of(run_id: str):
     return Recommender(model, encoder, run.config, history_rows(frame, test_frame))
 
 
-def data_changes(run_id: str) -> list:
+def data_changes(run_id: str) -> list[FileChange]:
     """How the run's data files changed since it was trained (mtlrec.data.changed_files' FileChanges), [] when they
     did not."""
     from mtlrec.data import changed_files
