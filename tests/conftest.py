@@ -256,6 +256,19 @@ def upload(at: AppTest, name: str, data: bytes) -> AppTest:
     return at
 
 
+def a_run_to_delete(result, home: Path, monkeypatch: pytest.MonkeyPatch):
+    """A store at `home` holding `result` twice, "kept" and "deleted elsewhere", used by the app: the store, the
+    latter's id, and the download callables the pages draw (deferred_downloads), for tests deleting it as another
+    tab would."""
+    from mtlrec.runs import RunStore
+
+    store = RunStore(home)
+    store.save(result, name="kept")
+    run_id = store.save(result, name="deleted elsewhere")
+    use_home(monkeypatch, home)
+    return store, run_id, deferred_downloads(monkeypatch)
+
+
 def deferred_downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
     """The callables that the page's download buttons hand Streamlit, by file name, as drawn last: a click in the
     browser calls one (AppTest never does)."""

@@ -325,16 +325,9 @@ def test_a_reference_shares_a_task_only_of_the_same_type(saved_runs, tmp_path, m
 def test_a_download_of_a_run_deleted_since_the_page_was_drawn_says_so(saved_runs, tmp_path, monkeypatch):
     # Deleted on Runs in another tab, the run stayed on this page (a click on a download ran no script), and its
     # predictions.csv button did nothing: its reader raised inside Streamlit, with a traceback in the server's log.
-    from conftest import deferred_downloads
+    from conftest import a_run_to_delete
 
-    from mtlrec.runs import RunStore
-
-    _, _, result = saved_runs
-    store = RunStore(tmp_path)
-    store.save(result, name="kept")
-    run_id = store.save(result, name="deleted elsewhere")
-    use_home(monkeypatch, tmp_path)
-    drawn = deferred_downloads(monkeypatch)
+    store, run_id, drawn = a_run_to_delete(saved_runs[2], tmp_path, monkeypatch)
     at = open_results(open_app(), run_id)
     [button] = at.get("download_button")
     assert drawn[f"{run_id}_predictions.csv"]().startswith(b'"user_id","item_id",')

@@ -479,14 +479,9 @@ def test_a_task_of_two_types_gets_a_column_per_type_and_names_keep_their_undersc
 
 def test_a_selected_run_deleted_elsewhere_is_named_and_its_downloads_say_why(saved, tmp_path, monkeypatch):
     # Deleted in another tab, it left the table and Manage without a word, and its download buttons did nothing.
-    from conftest import deferred_downloads
+    from conftest import a_run_to_delete
 
-    _, _, result = saved
-    store = RunStore(tmp_path)
-    store.save(result, name="kept")
-    run_id = store.save(result, name="deleted elsewhere")
-    use_home(monkeypatch, tmp_path)
-    drawn = deferred_downloads(monkeypatch)
+    store, run_id, drawn = a_run_to_delete(saved[2], tmp_path, monkeypatch)
     at = select(open_app("pages/runs.py"), "deleted elsewhere")
     assert set(drawn) >= {f"{run_id}_config.json", f"{run_id}_model.pt", f"{run_id}.zip"}
 
