@@ -146,7 +146,7 @@ if __name__ == "__main__":  # a script run: draw the page
         with frame.running_page():
             navigation.run()
         frame.sidebar(sidebar)  # again: the page may have loaded a dataset or started a run
-    finally:  # also when the page ended with st.stop() or st.rerun()
+    finally:  # also when the page ended with st.rerun() (pages end early with frame.end_page(), not st.stop())
         state.keep_workspace()
         warm_up()  # after the page is drawn: the imports it starts (torch, sklearn) would otherwise slow that drawing
 else:  # imported by `streamlit run` (uvicorn): the server

@@ -1,6 +1,6 @@
 """Recommend page: one user's history and top-K items, re-ranked at once by per-task fusion weights."""
 
-from ui.frame import guard
+from ui.frame import end_page, guard
 
 guard("recommend")
 
@@ -482,19 +482,19 @@ run_id = runs.pick_run("Run", key="recommend_run")
 if run_id is None:
     st.info("No finished run yet: train a model first.")
     st.page_link("pages/train.py", label="Train", icon=":material/model_training:")
-    st.stop()
+    end_page()
 run = runs.load(run_id)
 if run is None:
-    st.stop()
+    end_page()
 config = run.config
 if not config.data.user_col or not config.data.item_col:
     st.info(Prepared.ranking_note.fget(run))  # the library's note; it reads only `.config`
-    st.stop()
+    end_page()
 try:
     recommender = runs.recommender_of(run_id)
 except MtlrecError as exc:
     st.error(fmt.plain(exc.message))
-    st.stop()
+    end_page()
 for change in runs.data_changes(run_id):
     st.warning(f"{change}: users and items the model never saw are scored as unknown ones.")
 for note in recommender.notes():
@@ -503,7 +503,7 @@ for note in recommender.notes():
 users = recommender.users()
 if not users:
     st.info("The run's data has no users.")
-    st.stop()
+    end_page()
 choose_user(users, run_id)
 listed = users[:LISTED]
 if st.session_state[USER] not in listed:  # a random or typed user beyond the list
@@ -532,7 +532,7 @@ try:
     entry = scores_of(recommender, run_id, user, config)
 except MtlrecError as exc:
     st.error(fmt.plain(exc.message))
-    st.stop()
+    end_page()
 
 st.subheader("History")
 show_history(recommender, user, config.tasks)

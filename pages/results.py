@@ -1,7 +1,7 @@
 """Results page: one saved run's per-task metrics (against a reference run), curves, predictions, task conflict
 and its gain over single-task baselines."""
 
-from ui.frame import guard
+from ui.frame import end_page, guard
 
 guard("results")
 
@@ -382,13 +382,13 @@ if run_id is None:
         "plots appear here (runs still training, or found interrupted, are listed on **Runs**)."
     )
     st.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
-    st.stop()
+    end_page()
 
 try:
     row = store.get(run_id)
 except MtlrecError as exc:  # deleted in another tab since the list was read
     st.error(fmt.plain(exc.message))
-    st.stop()
+    end_page()
 status(row)
 try:
     run = store.load(run_id)
@@ -397,7 +397,7 @@ except MtlrecError as exc:
         st.info("It saved no results: only its configuration is kept (see **Runs**).")
     else:
         st.error(fmt.plain(exc.message))
-    st.stop()
+    end_page()
 tasks = run.config.tasks
 details(run)
 
@@ -405,7 +405,7 @@ if not run.metrics.get("tasks"):  # failed (or stopped before a first epoch): no
     st.caption("This run has no test metrics; what it learned before it ended is below.")
     learning_curves(run.history, tasks, kept_epoch(run.metrics))
     task_conflict(run)
-    st.stop()
+    end_page()
 
 # A reference shares at least one task (else no card would show a difference): the same name and type (a click
 # made a regression task has an RMSE, not an AUC, and other ranking scores); runs on this run's data first.

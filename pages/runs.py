@@ -1,6 +1,6 @@
 """Runs page: every saved run in a table; compare, rename, delete, download and open them."""
 
-from ui.frame import guard
+from ui.frame import end_page, guard
 
 guard("runs")
 
@@ -434,7 +434,7 @@ if not all_rows:
     )
     st.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
     import_section()
-    st.stop()
+    end_page()
 import_section()
 
 filters = st.columns([1, 2])

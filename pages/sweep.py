@@ -1,6 +1,6 @@
 """Sweep page: what-if loss weighting over 2-3 tasks, live progress, the Pareto front, and opening any point."""
 
-from ui.frame import guard
+from ui.frame import end_page, guard
 
 guard("sweep")
 
@@ -38,7 +38,7 @@ from mtlrec.sweep import (  # noqa: E402
 from ui import runs, state  # noqa: E402
 from ui.jobs import session_jobs  # noqa: E402
 
-SETTINGS = "sweep_settings"  # plain key: the last SweepConfig set up here (widget values are dropped off-page)
+SETTINGS = state.SWEEP  # plain key, kept for a reload: the last SweepConfig set up here
 SHOWN = "sweep_shown"  # the select box of the sweep shown below the form (Streamlit drops it on page changes)
 SHOWN_ID = "sweep_shown_id"  # plain key: that sweep's id, kept while another page is shown
 CLICKED = "sweep_clicked"  # the chart point whose click was last applied (a selection persists across reruns)
@@ -463,7 +463,7 @@ store = state.store()
 saved = list_sweeps(store)
 if not saved:
     st.info("No sweeps yet: set one up above. Sweeps are saved on the server and listed here after a restart.")
-    st.stop()
+    end_page()
 st.divider()
 ids = [row["id"] for row in saved]
 own = holder.sweep.sweep_id if getattr(holder, "sweep", None) is not None else None
@@ -478,10 +478,10 @@ shown = st.selectbox("Sweep", ids, format_func=labels.get, key=SHOWN)
 st.session_state[SHOWN_ID] = shown
 if holder.sweeping and shown == holder.sweep.sweep_id:
     st.info("This sweep is running: its points appear above as they finish.")
-    st.stop()
+    end_page()
 try:
     result = load_sweep(store, shown)
 except MtlrecError as exc:
     st.error(fmt.plain(exc.message))
-    st.stop()
+    end_page()
 show(result)

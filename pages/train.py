@@ -1,6 +1,6 @@
 """Train page: tasks and loss weights, loss weighting, architecture and size, and live training with a Stop button."""
 
-from ui.frame import guard
+from ui.frame import end_page, guard
 
 guard("train")
 
@@ -661,13 +661,13 @@ if frame is None:
     st.info("Load a dataset first: a bundled sample on **Home**, or your own file on **Data**.")
     st.page_link("pages/data.py", label="Go to Data", icon=":material/table_view:")
     job_panel()  # a job this browser started goes on, with its progress and Stop, whatever the page holds
-    st.stop()
+    end_page()
 config = state.experiment()
 if not config.tasks:
     st.warning("This dataset has no label columns yet: mark at least one column as a label on the **Data** page.")
     st.page_link("pages/data.py", label="Go to Data", icon=":material/table_view:")
     job_panel()
-    st.stop()
+    end_page()
 
 names = [t.name for t in config.tasks]
 chosen_before = st.session_state.get(ACTIVE, names)

@@ -102,6 +102,31 @@ def test_the_caption_names_the_model_set_on_this_page_and_trains_differs(home):
     assert "of the model set above (mmoe tiny, " in caption and "; **Train** has shared_bottom tiny)" in caption
 
 
+def test_a_reload_keeps_the_sweep_set_up_on_the_page(home, monkeypatch):
+    # A reload (a new session of the same browser) brought the dataset and Train's settings back, but the Sweep
+    # page's own points, epochs, model and references went back to their defaults; and the page, which ends early
+    # while no sweep is saved, ended with st.stop(), after which app.py could not read the session to keep it.
+    monkeypatch.setattr(state, "_browser", lambda: "browser-1")
+    monkeypatch.setattr(state, "_workspaces", type(state._workspaces)())
+    at = with_sample(PAGE)
+    at.multiselect(key="sweep_tasks").set_value(["click", "purchase"])
+    at.slider(key="sweep_points_2").set_value(7)
+    at.slider(key="sweep_epochs").set_value(2)
+    at.selectbox(key="sweep_model").set_value("mmoe")
+    at.radio(key="sweep_size").set_value("tiny")
+    at.multiselect(key="sweep_references").set_value(["gradnorm"])
+    at.run()
+
+    reloaded = open_app(PAGE)  # a new session of the same browser
+
+    assert reloaded.multiselect(key="sweep_tasks").value == ["click", "purchase"]
+    assert reloaded.slider(key="sweep_points_2").value == 7
+    assert reloaded.slider(key="sweep_epochs").value == 2
+    assert reloaded.selectbox(key="sweep_model").value == "mmoe"
+    assert reloaded.radio(key="sweep_size").value == "tiny"
+    assert reloaded.multiselect(key="sweep_references").value == ["gradnorm"]
+
+
 def test_a_three_point_sweep_trains_in_the_background_and_shows_its_front(home):
     at = set_up(with_sample(PAGE))
     assert "3 weightings, step 0.5" in [c.value for c in at.caption]

@@ -7,6 +7,7 @@ import runpy
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import streamlit as st
 
@@ -37,12 +38,26 @@ def build_pages(home: Callable[[], None]) -> dict[str, st.Page]:
     return pages
 
 
+class _PageEnd(Exception):
+    """Raised by end_page(), caught by running_page()."""
+
+
+def end_page() -> NoReturn:
+    """End the page here, as st.stop() would, and let app.py finish the script run. After st.stop() every read of
+    session state raises Streamlit's StopException again, so app.py could neither redraw the sidebar nor keep the
+    browser's workspace: a reload lost what was set on a page that ended early (Sweep's settings while no sweep was
+    saved or one was running)."""
+    raise _PageEnd
+
+
 @contextlib.contextmanager
 def running_page() -> Iterator[None]:
-    """Mark the page run as happening inside app.py's navigation (see `guard`)."""
+    """Mark the page run as happening inside app.py's navigation (see `guard`); a page's end_page() ends here."""
     _local.in_frame = True
     try:
         yield
+    except _PageEnd:
+        pass
     except MtlrecError as exc:  # the run store gone or full while the server runs: said, not a traceback box
         st.error(fmt.plain(exc.message))
     finally:
