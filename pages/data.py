@@ -545,6 +545,7 @@ def fix_rows(config: ExperimentConfig, frame: pd.DataFrame, problems: list[str],
             else:
                 if st.session_state.get(FIX_RUN) not in runs:
                     st.session_state[FIX_RUN] = next(iter(runs))
+                state.current_label(FIX_RUN, runs)  # a run renamed in another tab: its new name, still chosen
                 pick, use = st.columns([5, 2], vertical_alignment="bottom")
                 pick.selectbox("Run", list(runs), format_func=runs.get, key=FIX_RUN,
                                help="Its fixes that are not here yet, in their order, if they all apply to this data.")  # fmt: skip

@@ -454,6 +454,7 @@ if "results_reference" not in st.session_state and linked:  # a reload or a link
         st.session_state["results_reference"] = linked
     else:
         st.info(f"{unusable_reference(linked)}, so there is no reference run: the cards show no differences.")
+state.current_label("results_reference", labels)  # a run renamed in another tab: its new name, still chosen
 reference_id = st.selectbox(
     "Compare with (reference run)",
     [NONE, *labels],

@@ -373,6 +373,9 @@ def model_controls(config: ExperimentConfig, frame, chosen: list[str]) -> None:
     table = size_table(shape, len(frame), counted(config, chosen).to_json())
     labels = {r["size"]: f"{r['size']} · {fmt.count(r['params'])} params · ~{fmt.nbytes(r['memory'])}" for r in table}
     m = config.model
+    # The counts change with the architecture and the tasks: the browser unselects an option whose text changed
+    # (Streamlit then falls back to the first, tiny), unless its value is given again with its new text.
+    state.current_label("train_size", labels)
     m.size = st.radio(
         f"Size preset ({KIND_TITLES.get(m.kind, m.kind)}; parameters counted on this data)",
         list(SIZE_PRESETS), format_func=lambda size: labels.get(size, size), horizontal=True,

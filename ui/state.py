@@ -341,9 +341,10 @@ def forget_widgets(prefix: str, keep: tuple[str, ...] = ()) -> None:
 
 
 def current_label(key: str, labels: dict) -> None:
-    """Call before a keyed select box whose options keep their values while their text changes (a run renamed, a
-    sweep that finished): the browser keeps showing the text it was sent with the selected value, so when that
-    text changed, the value is given again, which sends the new text with it."""
+    """Call before a keyed select box or radio whose options keep their values while their text changes (a run
+    renamed, a sweep that finished, parameter counts): the browser matches the chosen option by its text, so when
+    that text changed it showed the old one, or (a radio) none and Streamlit went back to the first option. The
+    value is given again, which sends the new text with it."""
     value = st.session_state.get(key)
     seen = f"{key}__label"  # the text sent last for this select box's value
     text = labels.get(value)
