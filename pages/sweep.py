@@ -40,11 +40,9 @@ from ui.jobs import session_jobs  # noqa: E402
 
 SETTINGS = state.SWEEP  # plain key, kept for a reload: the last SweepConfig set up here
 SHOWN = "sweep_shown"  # the select box of the sweep shown below the form (Streamlit drops it on page changes)
-SHOWN_ID = "sweep_shown_id"  # plain key: that sweep's id, kept while another page is shown
+SHOWN_ID = state.SWEEP_SHOWN  # plain key: that sweep's id, kept while another page is shown and after a reload
 CLICKED = "sweep_clicked"  # the chart point whose click was last applied (a selection persists across reruns)
-CHOSEN = (
-    "sweep_point_chosen"  # the point the user picked or clicked (else the page shows the one nearest equal weights)
-)
+CHOSEN = state.SWEEP_POINT  # plain key: the point picked or clicked (else the one nearest equal weights is shown)
 POLL_SECONDS = 0.5
 REFERENCES_WIDTH = 560  # px of the references box: the four names (less where the page is narrower)
 POINTS = {2: (3, 51, 11), 3: (2, 15, 5)}  # tasks -> (min, max, default) points per edge of the simplex

@@ -253,6 +253,26 @@ def test_choosing_a_point_opens_it_in_results(home):
     assert at.selectbox(key="results_run").value == run_id
 
 
+def test_a_reload_keeps_the_sweep_and_the_point_picked(home, monkeypatch):
+    # The point picked stayed picked across pages but a reload went back to the one nearest equal weights, and the
+    # sweep shown back to the newest (a teaching audit).
+    monkeypatch.setattr(state, "_browser", lambda: "browser-1")
+    monkeypatch.setattr(state, "_workspaces", type(state._workspaces)())
+    older = saved_sweep(home)
+    saved_sweep(home, points=2, references=())
+    at = open_app()
+    at.button(key="home_load_synthetic").click().run()  # a dataset: a workspace is kept only with one
+    at.switch_page(PAGE).run()
+    at.selectbox(key="sweep_shown").set_value(older).run()
+    run_id = next(r["id"] for r in RunStore(home).list(sweep_id=older) if "dwa" in r["name"])
+    at.selectbox(key="sweep_point").set_value(run_id).run()
+
+    reloaded = open_app(PAGE)  # a new session of the same browser
+
+    assert reloaded.selectbox(key="sweep_shown").value == older
+    assert reloaded.selectbox(key="sweep_point").value == run_id
+
+
 def test_the_point_shown_first_is_the_one_nearest_equal_weights(home):
     # The page offered the front's first point, click 1.00 · like 0.00, where like is untrained (an audit).
     sweep_id = saved_sweep(home, points=5)

@@ -42,6 +42,8 @@ RESULTS_RUN = "results_run_id"  # the run shown on Results and Recommend
 CLAMPED = "clamped_settings"  # notes on settings moved (into range, to fit new data) until a page shows them
 SESSION_RUNS = "session_runs"  # run ids started in this browser, oldest first
 SWEEP = "sweep_settings"  # the last SweepConfig set up on Sweep (its widget values are dropped off-page)
+SWEEP_SHOWN = "sweep_shown_id"  # the sweep shown on Sweep, kept while another page is shown
+SWEEP_POINT = "sweep_point_chosen"  # the point the user picked or clicked there (else the one nearest equal weights)
 UNNAMED = (
     "upload_unnamed"  # {"name", "data", "fields", "message"}: a file without a header line given on Home, named on Data
 )
@@ -50,7 +52,8 @@ RESTORED = "workspace_checked"  # set on a session's first script run, once its 
 # "schema_fix_features" the features a label made on Data took out, "schema_fix_leaks" those set aside because they
 # give such a label away (a new dataset clears them with the other schema_ keys).
 WORKSPACE_KEYS = (
-    DATASET, EXPERIMENT, SESSION_RUNS, RESULTS_RUN, SWEEP, "schema_aside", "schema_fix_features", "schema_fix_leaks"
+    DATASET, EXPERIMENT, SESSION_RUNS, RESULTS_RUN, SWEEP, SWEEP_SHOWN, SWEEP_POINT, "schema_aside",
+    "schema_fix_features", "schema_fix_leaks",
 )  # fmt: skip
 WORKSPACES_KEPT = 256  # browsers remembered (the least recently used is forgotten first)
 _workspaces: OrderedDict[str, dict] = OrderedDict()
