@@ -1033,6 +1033,62 @@ def _objective_title(column: str, higher: bool, labels: Mapping[str, str]) -> st
     return f"{labels.get(column, column)} {'↑' if higher else '↓'}"
 
 
+UNTRAINED_NOTE = (
+    "points where a task is untrained (loss weight 0: its metric is an untrained tower's) sit at the edge of its "
+    "axis ({edges}), off the scale of the rest; hover for their values"
+)
+EDGE_SYMBOLS = {("x", False): "triangle-left", ("x", True): "triangle-right", ("y", False): "triangle-down",
+                ("y", True): "triangle-up"}  # fmt: skip
+
+
+def trained_ranges(
+    points: pd.DataFrame, references: pd.DataFrame, metrics: Sequence[str], weights: Sequence[str]
+) -> dict[str, tuple[float, float]]:
+    """Per metric (`metrics[i]`, the task of `weights[i]`), an axis range that shows the points where its task
+    trained and the references, when a point where the task has loss weight 0 lies beyond it: an untrained tower's
+    AUC (0.3-0.5) stretched the axis until the trained points and references sat in one corner. Metrics whose
+    untrained points lie within the range, or without trained points, are left to Plotly's autorange."""
+    ranges: dict[str, tuple[float, float]] = {}
+    if len(weights) != len(metrics):
+        return ranges
+    for metric, weight in zip(metrics, weights, strict=True):
+        if metric not in points.columns or weight not in points.columns:
+            continue
+        values, shares = _numbers(points, metric), _numbers(points, weight)
+        trained = values[(shares > 0) & np.isfinite(values)]
+        untrained = values[(shares <= 0) & np.isfinite(values)]
+        shown = trained
+        if references is not None and metric in references.columns:
+            shown = np.concatenate([trained, _numbers(references, metric)])
+        shown = shown[np.isfinite(shown)]
+        if not trained.size or not untrained.size:
+            continue
+        low, high = float(shown.min()), float(shown.max())
+        pad = 0.08 * (high - low) if high > low else max(0.01 * abs(high), 1e-3)
+        low, high = low - pad, high + pad
+        if untrained.min() < low or untrained.max() > high:
+            ranges[metric] = (low, high)
+    return ranges
+
+
+def _at_edges(values: np.ndarray, bounds: tuple[float, float] | None) -> tuple[np.ndarray, np.ndarray]:
+    """`values` moved into `bounds` (None: unchanged), and which moved: -1 below, 1 above, 0 not."""
+    if bounds is None:
+        return values, np.zeros(len(values), dtype=int)
+    side = np.where(values < bounds[0], -1, np.where(values > bounds[1], 1, 0))
+    return np.clip(values, *bounds), side
+
+
+def _edge_symbols(default: str, x_side: np.ndarray, y_side: np.ndarray) -> str | list[str]:
+    """A marker symbol per point: an arrow towards the edge a point was moved to (its true value lies beyond)."""
+    if not (x_side.any() or y_side.any()):
+        return default
+    return [
+        EDGE_SYMBOLS[("x", bool(sx > 0))] if sx else EDGE_SYMBOLS[("y", bool(sy > 0))] if sy else default
+        for sx, sy in zip(x_side, y_side, strict=True)
+    ]
+
+
 def pareto_front(
     points: pd.DataFrame,
     objectives: Sequence[str],
@@ -1075,22 +1131,29 @@ def pareto_front(
         notes.append("references without these metrics left out")
         references = references.iloc[:0]
     fig = make_subplots(rows=1, cols=max(len(pairs), 1), horizontal_spacing=0.08)
+    ranges = trained_ranges(complete, references, objectives, weights) if pairs else {}
+    edges = [labels.get(c, c) for c in objectives if c in ranges]
+    if edges:
+        notes.append(UNTRAINED_NOTE.format(edges=", ".join(edges)))
     for panel, (i, j) in enumerate(pairs, start=1):
         x, y = objectives[i], objectives[j]
         first = panel == 1
         for part, on_front in ((complete[~front], False), (complete[front], True)):
-            data, hover = _sweep_hover(part, hover_columns, labels)
+            data, hover = _sweep_hover(part, hover_columns, labels)  # the true values, also of a point moved
             if on_front and len(pairs) == 1:
                 order = np.argsort(_numbers(part, x), kind="stable")
                 part, data = part.iloc[order], data[order]
+            xs, x_side = _at_edges(_numbers(part, x), ranges.get(x))
+            ys, y_side = _at_edges(_numbers(part, y), ranges.get(y))
             fig.add_scatter(
-                x=_numbers(part, x), y=_numbers(part, y), customdata=data, hovertemplate=hover,
+                x=xs, y=ys, customdata=data, hovertemplate=hover,
                 text=_labels_of(part),
                 mode="lines+markers" if on_front and len(pairs) == 1 else "markers",
                 name="Pareto front" if on_front else "dominated", legendgroup="front" if on_front else "dominated",
                 showlegend=first, line=dict(color=FRONT), row=1, col=panel,
-                marker=dict(color=FRONT, size=11) if on_front else dict(color=NEUTRAL, size=8, symbol="circle-open",
-                                                                          line=dict(width=1.5, color=NEUTRAL)),
+                marker=dict(color=FRONT, size=11, symbol=_edge_symbols("circle", x_side, y_side)) if on_front
+                else dict(color=NEUTRAL, size=8, symbol=_edge_symbols("circle-open", x_side, y_side),
+                          line=dict(width=1.5, color=NEUTRAL)),
             )  # fmt: skip
         for k, name in enumerate(_labels_of(references, "reference")):
             ref_frame = references.iloc[[k]]
@@ -1103,8 +1166,10 @@ def pareto_front(
                             color=GREYS[(k + 1) % len(GREYS)], line=dict(width=1, color=FRONT)),
                 row=1, col=panel,
             )  # fmt: skip
-        fig.update_xaxes(title_text=_objective_title(x, higher_is_better[i], labels), row=1, col=panel)
-        fig.update_yaxes(title_text=_objective_title(y, higher_is_better[j], labels), row=1, col=panel)
+        fig.update_xaxes(title_text=_objective_title(x, higher_is_better[i], labels), range=ranges.get(x),
+                         row=1, col=panel)  # fmt: skip
+        fig.update_yaxes(title_text=_objective_title(y, higher_is_better[j], labels), range=ranges.get(y),
+                         row=1, col=panel)  # fmt: skip
     if not pairs:
         fig.update_xaxes(title_text="metric")
         fig.update_yaxes(title_text="metric")
@@ -1123,7 +1188,7 @@ def weight_metric_curves(
 ) -> go.Figure:
     """One panel per task: its metric (`metrics[i]`) against its own loss weight (`weights[i]`, a share), points
     as markers and their mean per weight as a line; references as horizontal lines named by their "name"."""
-    labels, notes, colors = dict(labels or {}), [], task_colors(tasks)
+    labels, notes, colors, edges = dict(labels or {}), [], task_colors(tasks), []
     points, references = _frame(points), _frame(references)
     fig = make_subplots(rows=1, cols=max(len(tasks), 1), horizontal_spacing=0.08)
     panels = zip(tasks, weights, metrics, higher_is_better, strict=True)
@@ -1133,15 +1198,22 @@ def weight_metric_curves(
             notes.append(f"{name}: no column {weight if weight not in points.columns else metric}")
             continue
         xs, ys = _xy(points, weight, metric)
+        bounds = trained_ranges(points, references, [metric], [weight]).get(metric)  # an untrained end off-scale
+        if bounds is not None:
+            edges.append(labels.get(metric, metric))
+        shown, side = _at_edges(ys, bounds)
         fig.add_scatter(
-            x=xs, y=ys, mode="markers", name=name, legendgroup=name, marker=dict(color=colors[name], size=8),
-            hovertemplate=f"weight of {name} %{{x:.2f}}<br>{labels.get(metric, metric)} %{{y:.4f}}<extra></extra>",
+            x=xs, y=shown, customdata=ys, mode="markers", name=name, legendgroup=name,
+            marker=dict(color=colors[name], size=8, symbol=_edge_symbols("circle", np.zeros_like(side), side)),
+            hovertemplate=f"weight of {name} %{{x:.2f}}<br>{labels.get(metric, metric)} %{{customdata:.4f}}"
+            "<extra></extra>",
             row=1, col=panel,
         )  # fmt: skip
         if xs.size:
             means = pd.Series(ys).groupby(np.round(xs, 6)).mean()  # one weight, however its share was rounded
             fig.add_scatter(
-                x=means.index.to_numpy(), y=means.to_numpy(), mode="lines", name=f"{name} mean", legendgroup=name,
+                x=means.index.to_numpy(), y=_at_edges(means.to_numpy(), bounds)[0], mode="lines",
+                name=f"{name} mean", legendgroup=name,
                 showlegend=False, line=dict(color=colors[name]), hoverinfo="skip", row=1, col=panel,
             )  # fmt: skip
         for k, reference in enumerate(_labels_of(references, "reference")):
@@ -1156,7 +1228,9 @@ def weight_metric_curves(
                 row=1, col=panel,
             )  # fmt: skip
         fig.update_xaxes(title_text=f"loss weight of {name} (share)", range=[-0.03, 1.03], row=1, col=panel)
-        fig.update_yaxes(title_text=_objective_title(metric, higher, labels), row=1, col=panel)
+        fig.update_yaxes(title_text=_objective_title(metric, higher, labels), range=bounds, row=1, col=panel)
+    if edges:
+        notes.append(UNTRAINED_NOTE.format(edges=", ".join(edges)))
     if points.empty:
         notes.append("no points yet")
     if not tasks:

@@ -696,3 +696,39 @@ def test_the_pareto_chart_says_which_points_it_left_out_without_metrics() -> Non
 
     text = " ".join(a.text for a in figure.layout.annotations)
     assert "1 point(s) without these metrics left out (1 interrupted): a run that failed, was interrupted" in text
+
+
+def test_untrained_ends_of_a_sweep_sit_at_the_axis_edge_instead_of_stretching_it() -> None:
+    # The weight-0 ends (untrained towers, AUC 0.36 and 0.32) stretched both axes to 0.29-0.80, and the nine
+    # trained points and five references sat in one corner (a teaching audit).
+    points = pd.DataFrame(
+        {"run_id": list("abcde"), "w_click": [1.0, 0.75, 0.5, 0.25, 0.0], "w_like": [0.0, 0.25, 0.5, 0.75, 1.0],
+         "click_auc": [0.78, 0.775, 0.77, 0.765, 0.36], "like_auc": [0.32, 0.75, 0.755, 0.76, 0.765],
+         "pareto": [True, True, True, True, True]}
+    )  # fmt: skip
+    references = pd.DataFrame({"run_id": ["r"], "label": ["DWA"], "click_auc": [0.772], "like_auc": [0.758]})
+    front = charts.pareto_front(points, ["click_auc", "like_auc"], [True, True], references, ["w_click", "w_like"])
+
+    low, high = front.layout.xaxis.range
+    assert 0.75 < low < 0.765 and 0.78 < high < 0.79  # the trained points' span (0.765-0.78), padded by 8%
+    assert front.layout.yaxis.range[0] > 0.74
+    [line] = [t for t in front.data if t.name == "Pareto front"]
+    at_edge = {
+        run: (x, y, symbol) for run, x, y, symbol in zip(line.customdata[:, 0], line.x, line.y, line.marker.symbol)
+    }
+    assert at_edge["e"][0] == low and at_edge["e"][2] == "triangle-left"  # click untrained: its AUC lies left
+    assert at_edge["a"][1] == front.layout.yaxis.range[0] and at_edge["a"][2] == "triangle-down"
+    assert at_edge["c"] == (0.77, 0.755, "circle")
+    assert float(line.customdata[list(line.customdata[:, 0]).index("e"), 3]) == 0.36  # the hover's true value
+    assert "sit at the edge of its axis (click_auc, like_auc)" in front.layout.annotations[0].text
+
+    curves = charts.weight_metric_curves(points, ["click", "like"], ["w_click", "w_like"], ["click_auc", "like_auc"],
+                                         [True, True], references)  # fmt: skip
+    [click] = [t for t in curves.data if t.name == "click"]
+    assert min(click.y) == curves.layout.yaxis.range[0] > 0.74 and 0.36 in list(click.customdata)
+
+    trained_only = points.assign(click_auc=[0.78, 0.775, 0.77, 0.765, 0.77], like_auc=[0.755, 0.75, 0.755, 0.76, 0.765])
+    plain = charts.pareto_front(
+        trained_only, ["click_auc", "like_auc"], [True, True], references, ["w_click", "w_like"]
+    )
+    assert plain.layout.xaxis.range is None and plain.layout.yaxis.range is None  # nothing off-scale: autorange
