@@ -714,7 +714,8 @@ def test_untrained_ends_of_a_sweep_sit_at_the_axis_edge_instead_of_stretching_it
     assert front.layout.yaxis.range[0] > 0.74
     [line] = [t for t in front.data if t.name == "Pareto front"]
     at_edge = {
-        run: (x, y, symbol) for run, x, y, symbol in zip(line.customdata[:, 0], line.x, line.y, line.marker.symbol)
+        run: (x, y, symbol)
+        for run, x, y, symbol in zip(line.customdata[:, 0], line.x, line.y, line.marker.symbol, strict=True)
     }
     assert at_edge["e"][0] == low and at_edge["e"][2] == "triangle-left"  # click untrained: its AUC lies left
     assert at_edge["a"][1] == front.layout.yaxis.range[0] and at_edge["a"][2] == "triangle-down"
