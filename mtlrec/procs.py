@@ -29,6 +29,7 @@ MTLREC_PROCESSES=0 turns the pool off (everything then trains in threads, as bef
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import copy
 import multiprocessing
@@ -75,6 +76,7 @@ class Worker:
         self.conn, child = context.Pipe()
         self.stop = Flag(context)
         self.process = context.Process(target=_serve, args=(child, self.stop), name="mtlrec-training", daemon=True)
+        _kill_at_exit()
         with _without_main():
             self.process.start()
         child.close()
@@ -172,6 +174,7 @@ _lock = threading.Lock()
 _workers: list[Worker] = []
 _starting = [0]  # processes being started by warm()'s background threads
 _generation = [0]  # bumped by shutdown(): a warm-up started before it adds nothing after it
+_exit_hook = [False]  # whether shutdown() is registered to run at the interpreter's exit
 
 
 def warm(n: int) -> None:
@@ -273,8 +276,17 @@ def cpu_seconds() -> float:
     return total
 
 
+def _kill_at_exit() -> None:
+    """Kill the processes when the caller's interpreter exits, before multiprocessing's own exit hook (atexit runs
+    the last registered first): that one sends SIGTERM to daemon processes and joins them, and ours ignore SIGTERM
+    (see _serve), so `python -m mtlrec sweep` and any script that ran a sweep never exited."""
+    if not _exit_hook[0]:
+        _exit_hook[0] = True
+        atexit.register(shutdown)
+
+
 def shutdown() -> None:
-    """Stop every process (tests)."""
+    """Stop every process (tests, and the caller's exit)."""
     with _lock:
         workers, _workers[:] = list(_workers), []
         _generation[0] += 1

@@ -264,3 +264,21 @@ def test_a_training_process_whose_caller_has_gone_exits_quietly(monkeypatch, cal
 
 def len_of_data(data, stop, progress) -> int:
     return len(data)
+
+
+def test_a_script_whose_training_processes_started_exits_when_it_ends(tmp_path):
+    # multiprocessing's exit hook sends SIGTERM to daemon processes and joins them; ours ignore SIGTERM, so
+    # `python -m mtlrec sweep` printed its table and then never exited (a reproducibility audit).
+    import subprocess
+
+    script = (
+        "from mtlrec import procs\n"
+        "procs.warm(1)\n"
+        "assert procs.wait_ready(1, timeout=120)\n"
+        "print('ready', flush=True)\n"
+    )
+    env = {**os.environ, "MTLREC_PROCESSES": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=180)
+    assert (done.returncode, done.stdout) == (0, "ready\n"), done.stderr
+    assert time.monotonic() - start < 150
