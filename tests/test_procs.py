@@ -272,10 +272,7 @@ def test_a_script_whose_training_processes_started_exits_when_it_ends(tmp_path):
     import subprocess
 
     script = (
-        "from mtlrec import procs\n"
-        "procs.warm(1)\n"
-        "assert procs.wait_ready(1, timeout=120)\n"
-        "print('ready', flush=True)\n"
+        "from mtlrec import procs\nprocs.warm(1)\nassert procs.wait_ready(1, timeout=120)\nprint('ready', flush=True)\n"
     )
     env = {**os.environ, "MTLREC_PROCESSES": "1", "PYTHONPATH": os.pathsep.join(sys.path)}
     start = time.monotonic()
