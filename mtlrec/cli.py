@@ -649,13 +649,14 @@ def _point_at_data(config: ExperimentConfig, args: argparse.Namespace) -> None:
             )
         else:  # kept absolute, as for a file given on the command line: the new run's --config finds it anywhere
             setattr(d, attr, _stored(getattr(d, attr)))
-    metrics = Path(args.config).with_name("metrics.json")
+    given = Path(args.config)  # the run's folder or its config.json
+    metrics = (given if given.is_dir() else given.parent) / "metrics.json"
     if not (args.data or args.test_data) and metrics.is_file():
         try:
             recorded = json.loads(metrics.read_text(encoding="utf-8")).get("data_files") or []
         except (OSError, ValueError):
             recorded = []
-        for change in changed_files(recorded):
+        for change in changed_files(recorded, thorough=True):  # read again: a copy may keep a changed file's time
             print(f"warning: {change}: this re-run will not give the run's metrics", file=sys.stderr)
 
 

@@ -16,7 +16,7 @@ from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec, split_monitor
 from mtlrec.encode import OTHER_TOKEN, Encoded, Encoder, category_keys
 from mtlrec.errors import MtlrecError
 from mtlrec.fixes import apply_fixes_together, how_to
-from mtlrec.io import Table, read_table
+from mtlrec.io import Table, part_files, read_table
 from mtlrec.leakage import find_leaks
 from mtlrec.negatives import negatives_fix, real_rows, sample_after_split
 from mtlrec.schema import (
@@ -92,12 +92,36 @@ def data_files(config: ExperimentConfig) -> list[dict]:
     modification time and SHA-256, so that a re-run or a recommendation can tell that a file changed since."""
     files = []
     for path in (config.data.path, config.data.test_path):
-        resolved = Path(resolve_data_path(path)) if path else None
-        if resolved is not None and resolved.is_file():
-            stat = resolved.stat()
-            digest = _file_sha256(str(resolved), stat.st_size, stat.st_mtime_ns)
-            files.append({"path": str(path), "bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": digest})
+        recorded = _fingerprint(Path(resolve_data_path(path))) if path else None
+        if recorded is not None:
+            files.append({"path": str(path), **recorded})
     return files
+
+
+def _fingerprint(path: Path, digest: bool = True, fresh: bool = False) -> dict | None:
+    """A data file's size, modification time and (with `digest`) SHA-256; for a folder of Parquet part files, their
+    total size, latest modification time and one SHA-256 over each part's name and SHA-256 (a part added, removed
+    or changed changes it). None when there is no such file or folder. `fresh`: read the files again, even those
+    hashed before at this size and time."""
+    parts = [path] if path.is_file() else part_files(path) if path.is_dir() else []
+    if not parts:
+        return None
+    stats = [part.stat() for part in parts]
+    out = {"bytes": sum(s.st_size for s in stats), "mtime_ns": max(s.st_mtime_ns for s in stats)}
+    if digest:
+        hashes = [
+            _sha256(part) if fresh else _file_sha256(str(part), s.st_size, s.st_mtime_ns)
+            for part, s in zip(parts, stats, strict=True)
+        ]
+        if path.is_file():
+            out["sha256"] = hashes[0]
+        else:
+            import hashlib
+
+            names = (part.relative_to(path).as_posix() for part in parts)
+            listing = "".join(f"{name}\0{h}\n" for name, h in zip(names, hashes, strict=True))
+            out["sha256"] = hashlib.sha256(listing.encode()).hexdigest()
+    return out
 
 
 @dataclass(frozen=True)
@@ -113,10 +137,12 @@ class FileChange:
         return self.text
 
 
-def changed_files(recorded: list[dict]) -> list[FileChange]:
+def changed_files(recorded: list[dict], thorough: bool = False) -> list[FileChange]:
     """One FileChange per data file that differs from what data_files recorded (size, else content); [] if none. An
     entry's `trained_on` names the file the run was trained on when another path stands for it now (recommend
-    --data): "other.csv is not the file the run was trained on (data.csv)", not "other.csv changed"."""
+    --data): "other.csv is not the file the run was trained on (data.csv)", not "other.csv changed". A file of the
+    recorded size and modification time is taken as unchanged unless `thorough` (a re-run of the run: `cp -p`,
+    `rsync -t` and `tar x` keep a changed file's time)."""
     changed = []
     for entry in recorded:
         path = Path(resolve_data_path(entry["path"]))
@@ -126,17 +152,16 @@ def changed_files(recorded: list[dict]) -> list[FileChange]:
             if other and other != path.name
             else f"{path.name} changed since the run was trained ("
         )
-        if not path.is_file():
+        current = _fingerprint(path, digest=False)
+        if current is None:
             changed.append(FileChange(str(entry["path"]), f"{entry['path']} is missing", missing=True))
             continue
-        stat = path.stat()
-        if stat.st_size == entry.get("bytes") and stat.st_mtime_ns == entry.get("mtime_ns"):
+        size = current["bytes"]
+        if not thorough and size == entry.get("bytes") and current["mtime_ns"] == entry.get("mtime_ns"):
             continue  # untouched: no need to read it again
-        if stat.st_size != entry.get("bytes"):
-            changed.append(
-                FileChange(str(entry["path"]), f"{what}{entry.get('bytes', 0):,} bytes then, {stat.st_size:,} now)")
-            )
-        elif _file_sha256(str(path), stat.st_size, stat.st_mtime_ns) != entry.get("sha256"):
+        if size != entry.get("bytes"):
+            changed.append(FileChange(str(entry["path"]), f"{what}{entry.get('bytes', 0):,} bytes then, {size:,} now)"))
+        elif _fingerprint(path, fresh=thorough)["sha256"] != entry.get("sha256"):
             changed.append(FileChange(str(entry["path"]), f"{what}same size, other content)"))
     return changed
 

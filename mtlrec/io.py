@@ -193,11 +193,17 @@ def _read_bytes(source, name: str | None, max_bytes: int | None) -> tuple[bytes,
     return data, name
 
 
+def part_files(path: Path) -> list[Path]:
+    """The files a folder's table is read from, in order: every file below it but the _SUCCESS, .crc and other
+    names starting with _ or . that Spark and Hive write beside the parts."""
+    return sorted(f for f in path.rglob("*") if f.is_file() and not f.name.startswith(("_", ".")))
+
+
 def _read_parquet_folder(path: Path, name: str, max_bytes: int | None) -> Table:
     """A folder of Parquet part files, as Spark, Hive or pandas' partition_cols write a table (part-00000-….parquet,
     beside _SUCCESS and .crc files; key=value subfolders, whose keys become columns), read as one table through the
     checks of one file; any other folder is refused, saying how to make one file of it."""
-    files = sorted(f for f in path.rglob("*") if f.is_file() and not f.name.startswith(("_", ".")))
+    files = part_files(path)
     parquet = []
     for f in files:
         with f.open("rb") as handle:

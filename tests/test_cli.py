@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -440,6 +441,26 @@ def test_a_saved_config_finds_its_data_from_any_folder_and_data_given_replaces_i
     )
     assert main(["train", "moved.csv", "--config", config, "--quiet", "--out", str(tmp_path / "moved")]) == 0
     assert json.loads((tmp_path / "moved" / "metrics.json").read_text())["tasks"] == first["tasks"]
+
+
+def test_a_rerun_from_the_run_folder_or_of_a_file_copied_with_its_time_still_says_the_data_changed(
+    moved_run, tmp_path, capsys
+):
+    # `--config RUN_DIR` looked for metrics.json beside the folder and said nothing; and a file of the same size
+    # whose time was kept (cp -p, rsync -t, tar x) was taken as untouched without being read (an audit).
+    run, data = moved_run
+    stat = data.stat()
+    header, *rows = data.read_text().splitlines(keepends=True)
+    data.write_text(header + "".join(reversed(rows)))
+    os.utime(data, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # the recorded size and time, other content
+    capsys.readouterr()
+
+    for n, given in enumerate((run, run / "config.json")):
+        assert main(["train", "--config", str(given), "--quiet", "--out", str(tmp_path / f"again{n}")]) == 0
+        assert (
+            "warning: log.csv changed since the run was trained (same size, other content): this re-run will not "
+            "give the run's metrics"
+        ) in capsys.readouterr().err, given
 
 
 def test_changed_data_is_a_warning_on_a_rerun_and_a_recommendation(moved_run, tmp_path, capsys):

@@ -290,6 +290,30 @@ def test_a_data_file_changed_to_the_same_size_is_said_to_hold_other_content(tmp_
     assert change.missing and str(change) == f"{path} is missing"  # told apart by a field, not by its sentence
 
 
+def test_a_folder_of_parquet_parts_is_recorded_and_a_part_added_or_changed_is_said(tmp_path):
+    # A folder of part files got no entry in data_files: a part added later went unnoticed on a re-run (an audit).
+    from mtlrec.data import changed_files, data_files
+
+    folder = tmp_path / "table"
+    folder.mkdir()
+    frame = pd.DataFrame({"user": ["u1", "u2", "u3", "u4"], "click": [1, 0, 1, 0]})
+    frame.head(2).to_parquet(folder / "part-0.parquet")
+    frame.tail(2).to_parquet(folder / "part-1.parquet")
+    (folder / "_SUCCESS").write_text("")
+    [recorded] = data_files(ExperimentConfig(data=DataConfig(path=str(folder))))
+    size = sum((folder / f"part-{i}.parquet").stat().st_size for i in range(2))
+    assert recorded["bytes"] == size and len(recorded["sha256"]) == 64
+    (folder / "_SUCCESS").write_text("written again")  # not a part: no change
+    assert changed_files([recorded], thorough=True) == []
+
+    frame.tail(2).assign(click=[0, 1]).to_parquet(folder / "part-1.parquet")  # same size, other labels
+    assert [str(c) for c in changed_files([recorded])] == [
+        "table changed since the run was trained (same size, other content)"
+    ]
+    frame.head(1).to_parquet(folder / "part-2.parquet")
+    assert str(changed_files([recorded])[0]).startswith(f"table changed since the run was trained ({size:,} bytes then")
+
+
 def test_a_regression_task_with_negative_values_says_how_its_ranking_metrics_count_them(interactions, make_config):
     config = make_config()
     config.tasks[2].log1p = False
