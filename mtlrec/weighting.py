@@ -255,17 +255,32 @@ class PCGradWeighting(Weighting):
         return total.detach()
 
 
+DOT_CHUNK = 4096  # elements summed by one thread in _dot
+
+
+def _dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """a · b (1-d) in float64, summed in the same order whatever the thread count: a plain `a @ b` splits its sum
+    among threads, so PCGrad's projections, and a run's metrics, changed with the threads (the app, the CLI and a
+    sweep's processes use different counts: a re-run from the saved config was not bit-exact). Each chunk's sum is
+    one thread's, and the chunks' sums (a few thousand even for 10M parameters) are one short sum."""
+    product = a * b  # rounded alike whatever the threads, as are the per-chunk sums below
+    whole = product.numel() - product.numel() % DOT_CHUNK
+    sums = product[:whole].view(-1, DOT_CHUNK).sum(1).to(torch.float64)
+    return sums.sum() + product[whole:].sum().to(torch.float64)  # the rest: under a chunk, one thread's
+
+
 def project_conflicts(grads: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """PCGrad's surgery on task gradients (T, P): each row projected off every other row it conflicts with."""
     projected = grads.clone()
     n = len(grads)
+    squared = [_dot(g, g) for g in grads]
     for i in range(n):
         for j in torch.randperm(n, generator=generator).tolist():
             if j == i:
                 continue
-            dot = projected[i] @ grads[j]
+            dot = _dot(projected[i], grads[j])
             if dot < 0:
-                projected[i] -= dot / grads[j].pow(2).sum() * grads[j]
+                projected[i] -= (dot / squared[j]).to(grads.dtype) * grads[j]
     return projected
 
 

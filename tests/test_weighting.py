@@ -376,3 +376,22 @@ def test_single_task_model_under_pcgrad_trains_with_plain_gradients(_interaction
 
     assert result.status == "finished"
     assert "diagnostics" in result.metrics and "grad_norm" not in result.metrics["diagnostics"]
+
+
+def test_pcgrads_surgery_is_the_same_whatever_the_thread_count():
+    # `a @ b` splits its sum among threads: a PCGrad run trained in the app (its share of the cores), the CLI (all)
+    # or a sweep's process (one) differed in the 10th decimal, so a re-run from the saved config was not bit-exact.
+
+    generator = torch.Generator().manual_seed(0)
+    grads = torch.randn(3, 300_001, generator=generator)
+    grads[1] -= 1.5 * grads[0]  # conflicting: projections happen
+    before = torch.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2, 3):
+            torch.set_num_threads(threads)
+            results.append(project_conflicts(grads, torch.Generator().manual_seed(1)))
+    finally:
+        torch.set_num_threads(before)
+    assert not torch.equal(results[0], grads)
+    assert all(torch.equal(results[0], other) for other in results[1:])
