@@ -395,3 +395,23 @@ def test_pcgrads_surgery_is_the_same_whatever_the_thread_count():
         torch.set_num_threads(before)
     assert not torch.equal(results[0], grads)
     assert all(torch.equal(results[0], other) for other in results[1:])
+
+
+@pytest.mark.parametrize("method", ["gradnorm", "pcgrad"])
+def test_a_run_with_adaptive_weighting_is_the_same_whatever_the_thread_count(method, interactions, make_config):
+    # GradNorm's gradient norms and PCGrad's projections are sums over a shared layer's gradient (here 131,072
+    # values), which torch splits among threads: a re-run on another thread count was not bit-exact.
+    from mtlrec.config import WeightingConfig
+    from mtlrec.experiment import run_experiment
+
+    config = make_config(epochs=1)
+    config.model.bottom, config.weighting = [512, 256], WeightingConfig(method=method)
+    before = torch.get_num_threads()
+    try:
+        metrics = []
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            metrics.append(run_experiment(config, interactions).metrics["tasks"])
+    finally:
+        torch.set_num_threads(before)
+    assert metrics[0] == metrics[1]
