@@ -651,13 +651,22 @@ def _point_at_data(config: ExperimentConfig, args: argparse.Namespace) -> None:
             setattr(d, attr, _stored(getattr(d, attr)))
     given = Path(args.config)  # the run's folder or its config.json
     metrics = (given if given.is_dir() else given.parent) / "metrics.json"
-    if not (args.data or args.test_data) and metrics.is_file():
-        try:
-            recorded = json.loads(metrics.read_text(encoding="utf-8")).get("data_files") or []
-        except (OSError, ValueError):
-            recorded = []
-        for change in changed_files(recorded, thorough=True):  # read again: a copy may keep a changed file's time
+    try:
+        saved = json.loads(metrics.read_text(encoding="utf-8")) if metrics.is_file() else {}
+    except (OSError, ValueError):
+        saved = {}
+    saved = saved if isinstance(saved, dict) else {}
+    if not (args.data or args.test_data):
+        for change in changed_files(saved.get("data_files") or [], thorough=True):  # a copy may keep the time
             print(f"warning: {change}: this re-run will not give the run's metrics", file=sys.stderr)
+    from mtlrec.experiment import environment_changes
+
+    if changes := environment_changes(saved.get("environment")):
+        print(
+            f"warning: the run was trained with other software ({'; '.join(changes)}): this re-run may differ from "
+            "the run's metrics in the last decimals or more",
+            file=sys.stderr,
+        )
 
 
 def _not_columns(flag: str, names: list[str], columns) -> str:

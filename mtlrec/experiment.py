@@ -119,6 +119,40 @@ def prediction_table(prepared: Prepared, y_true: np.ndarray, y_pred: np.ndarray)
     return table
 
 
+ENVIRONMENT_PACKAGES = ("torch", "numpy", "pandas", "scikit-learn", "pyarrow")
+
+
+def environment() -> dict:
+    """What a run's numbers depend on beyond its config (metrics.json's "environment"): the versions of Python,
+    mtlrec and the packages that compute them, torch's thread count and the machine's architecture. A re-run
+    elsewhere is exact only where these match (and the CPU's bfloat16 support, see the README's Mixed precision)."""
+    import platform
+    from importlib import metadata
+
+    import mtlrec
+
+    versions = {"python": platform.python_version(), "mtlrec": mtlrec.__version__}
+    for package in ENVIRONMENT_PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {**versions, "threads": torch.get_num_threads(), "machine": platform.machine()}
+
+
+def environment_changes(recorded: dict | None) -> list[str]:
+    """The versions that differ between a run's recorded environment and this one ("torch 2.12.0 then, 2.13.0
+    now"); [] for a run recorded before environments were (none to compare) or when all match. The thread count
+    is left out: a run is the same whatever it is."""
+    if not recorded:
+        return []
+    now = environment()
+    keys = ["python", "mtlrec", *ENVIRONMENT_PACKAGES, "machine"]
+    return [
+        f"{key} {recorded[key]} then, {now[key]} now" for key in keys if key in recorded and recorded[key] != now[key]
+    ]
+
+
 def run_experiment(
     config: ExperimentConfig,
     frame: pd.DataFrame | None = None,
@@ -256,6 +290,7 @@ def trained_result(
         "status": fit.status_,
         "diagnostics": final_diagnostics(fit.history_, fit.best_epoch_),  # of the model kept
         "data_files": prepared.files,
+        "environment": environment(),
         **extra_metrics,
     }
     predictions = None

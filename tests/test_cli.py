@@ -463,6 +463,27 @@ def test_a_rerun_from_the_run_folder_or_of_a_file_copied_with_its_time_still_say
         ) in capsys.readouterr().err, given
 
 
+def test_a_run_records_its_environment_and_a_rerun_under_other_versions_says_so(moved_run, tmp_path, capsys):
+    import torch
+
+    run, _ = moved_run
+    metrics = json.loads((run / "metrics.json").read_text())
+    env = metrics["environment"]
+    assert (env["torch"], env["threads"]) == (torch.__version__, torch.get_num_threads())
+    assert {"python", "mtlrec", "numpy", "pandas", "scikit-learn", "pyarrow", "machine"} <= set(env)
+    capsys.readouterr()
+    assert main(["train", "--config", str(run), "--quiet", "--out", str(tmp_path / "same")]) == 0
+    assert "warning" not in capsys.readouterr().err  # same versions; the thread count does not matter
+
+    metrics["environment"] = {**env, "torch": "2.12.0", "threads": 64}
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    assert main(["train", "--config", str(run), "--quiet", "--out", str(tmp_path / "other")]) == 0
+    assert capsys.readouterr().err.strip() == (
+        f"warning: the run was trained with other software (torch 2.12.0 then, {torch.__version__} now): this "
+        "re-run may differ from the run's metrics in the last decimals or more"
+    )
+
+
 def test_changed_data_is_a_warning_on_a_rerun_and_a_recommendation(moved_run, tmp_path, capsys):
     run, data = moved_run
     before = data.stat().st_size
