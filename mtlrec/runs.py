@@ -102,12 +102,33 @@ def dumps(value: Any) -> str:
     return json.dumps(_json_safe(value), indent=2, default=str)
 
 
+def stored_config(config: ExperimentConfig) -> ExperimentConfig:
+    """The config as a run's config.json keeps it: a data path given relative (from Python: the CLI makes its own
+    absolute) made absolute, so that a re-run from another folder reads this file and not another of the same
+    name there. A bundled sample stays `sample:NAME`; a path that names no file stays as given."""
+    from mtlrec.data import SAMPLE_PREFIX
+
+    d = config.data
+    paths = {attr: getattr(d, attr) for attr in ("path", "test_path")}
+    relative = {
+        attr: str(Path(path).resolve())
+        for attr, path in paths.items()
+        if path and not str(path).startswith(SAMPLE_PREFIX) and not Path(path).is_absolute() and Path(path).exists()
+    }
+    if not relative:
+        return config
+    config = config.copy()
+    for attr, path in relative.items():
+        setattr(config.data, attr, path)
+    return config
+
+
 def write_run_files(result, folder: Path) -> None:
     """Save a RunResult into a folder (used by the store and by the CLI's --out)."""
     import torch
 
     folder.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(folder / "config.json", result.config.to_json())
+    atomic_write_text(folder / "config.json", stored_config(result.config).to_json())
     atomic_write_text(folder / "history.csv", result.history.to_csv(index=False))
     if result.encoder is not None:
         atomic_write_text(folder / "encoder.json", json.dumps(result.encoder.to_dict()))
@@ -468,7 +489,7 @@ class RunStore:
         now = time.time()
         folder = self.folder(run_id)
         folder.mkdir(parents=True)
-        atomic_write_text(folder / "config.json", config.to_json())
+        atomic_write_text(folder / "config.json", stored_config(config).to_json())
         label = sanitize_name(name or default_run_name(config))
         self._execute(
             "INSERT INTO runs (id, name, status, created, updated, pid, sweep_id, summary) VALUES (?,?,?,?,?,?,?,?)",

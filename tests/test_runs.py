@@ -43,6 +43,23 @@ def test_start_indexes_a_running_run_and_writes_its_config(store, result):
     assert sorted(p.name for p in store.folder(run_id).iterdir()) == ["config.json"]
 
 
+def test_a_relative_data_path_is_saved_absolute_so_a_rerun_elsewhere_reads_the_same_file(
+    store, result, tmp_path, monkeypatch
+):
+    # From Python, config.data.path = "log.csv" was saved as given: a re-run from another folder read that
+    # folder's log.csv of the same name, silently (an audit).
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "log.csv").write_text("user,click\nu1,1\n")
+    monkeypatch.chdir(tmp_path / "data")
+    config = result.config.copy()
+    config.data.path, config.data.test_path = "log.csv", "sample:synthetic"
+    run_id = store.save(dataclasses.replace(result, config=config))
+
+    saved = json.loads((store.folder(run_id) / "config.json").read_text())["data"]
+    assert (saved["path"], saved["test_path"]) == (str(tmp_path / "data" / "log.csv"), "sample:synthetic")
+    assert config.data.path == "log.csv"  # the caller's config is left alone
+
+
 def test_start_without_a_name_describes_model_and_weights(store, result):
     run_id = store.start(result.config)
 
