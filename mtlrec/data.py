@@ -434,6 +434,12 @@ def _heavy_tail_note(task: TaskSpec, values: pd.Series) -> str | None:
     )
 
 
+def _count_in(values: np.ndarray, among: np.ndarray) -> int:
+    """How many of `values` (row hashes) are among `among`: by hash table (pandas), not np.isin's sort, 25x faster on
+    2M test against 6M training hashes (7.6 s against 0.31 s)."""
+    return int(pd.Series(values).isin(among).sum())
+
+
 def _copied_rows_notes(config: ExperimentConfig, frame: pd.DataFrame, kept: np.ndarray, held: np.ndarray) -> list[str]:
     """A note when many of the split's test rows are copies of training rows on every column the run reads (a row
     logged 1,000 times: 199 copies in the test part gave like AUC 0.87, 0.56 without them; an audit). Only for a log
@@ -445,7 +451,7 @@ def _copied_rows_notes(config: ExperimentConfig, frame: pd.DataFrame, kept: np.n
     hashes = _row_hashes(config, [frame])
     if hashes is None or not len(held):
         return []
-    copies = int(np.isin(hashes[0][held], hashes[0][kept]).sum())
+    copies = _count_in(hashes[0][held], hashes[0][kept])
     if copies < max(COPIED_ROWS, COPIED_SHARE * len(held)):
         return []
     return [
@@ -463,7 +469,7 @@ def _overlap_notes(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd
     if hashes is None:
         return []
     train_rows, test_rows = hashes
-    shared = int(np.isin(test_rows, train_rows).sum())
+    shared = _count_in(test_rows, train_rows)
     if shared < OVERLAP_NOTE * len(test_rows):
         return []
     what = (
