@@ -832,6 +832,19 @@ def metrics_text(metrics: dict, untrained: set[str] | frozenset[str] = frozenset
     return "\n".join(lines)
 
 
+def _set_threads() -> None:
+    """Torch's threads for this command's training: fewer than the cores while other processes keep them busy
+    (mtlrec.resources.training_threads), with a note saying so."""
+    import torch
+
+    from mtlrec.resources import training_threads
+
+    threads, note = training_threads(torch.get_num_threads())
+    torch.set_num_threads(threads)
+    if note:
+        print(f"note: {note}")
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from mtlrec.experiment import run_experiment
     from mtlrec.runs import RUN_FILES, write_run_files
@@ -843,6 +856,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"data: {config.data.path}  tasks: "
         + ", ".join(f"{t.name} ({t.type}{', log1p' if t.log1p else ''}, w={t.weight:g})" for t in config.tasks)
     )
+    _set_threads()
     callback = None if args.quiet else _unpiped(lambda p: print_epoch(p, config.task_names))
     stop = threading.Event()  # Ctrl-C stops the training as the app's Stop does: the run is saved with its best epoch
     try:
@@ -1226,6 +1240,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         f"data: {base.data.path}  tasks: {', '.join(f'{t} ({config.metric_of(t)})' for t in tasks)}  "
         f"{config.n_points()} weightings, {len(refs)} reference(s){': ' + ', '.join(refs) if refs else ''}"
     )
+    _set_threads()
     stop = threading.Event()
     result = _interruptible(
         lambda: run_sweep(
