@@ -842,7 +842,7 @@ def _set_threads() -> None:
     threads, note = training_threads(torch.get_num_threads())
     torch.set_num_threads(threads)
     if note:
-        print(f"note: {note}")
+        _unpiped(print)(f"note: {note}")  # `train … | head -1` has gone: the training goes on
 
 
 def cmd_train(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ import pandas as pd
 from mtlrec import fmt
 from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec
 from mtlrec.errors import MtlrecError
-from mtlrec.fixes import how_to
+from mtlrec.fixes import cli_column, how_to
 from mtlrec.io import duplicate_names
 from mtlrec.leakage import Leak, find_leaks
 from mtlrec.tokens import lists_as_text, multi_valued
@@ -1192,6 +1192,33 @@ def _text_values(s: pd.Series) -> bool:
     return bool(numeric.isna().mean() > 0.5 and binary_coding(s) is None and (~_odd_values(s)).mean() < MOSTLY_BINARY)
 
 
+LABELLED_APART = 0.5  # all tasks labelled on fewer than this share of the rows any of them is labelled on
+
+
+def _labelled_apart(frame: pd.DataFrame, tasks: list[str]) -> list[str]:
+    """A problem when two tasks or more miss their labels on different rows (each outcome logged for some events
+    only): dropping the rows that miss any, as each task's own problem advises, would leave few rows (35 of 1M, and
+    a run of them reported like AUC 1.0000). Every task is trained on every row here, so such tasks go in runs of
+    their own."""
+    missing = {t: frame[t].isna().to_numpy() for t in tasks}
+    partial = [t for t, m in missing.items() if m.any() and not m.all()]
+    if len(partial) < 2:
+        return []
+    labelled = [~missing[t] for t in partial]
+    some, every = np.logical_or.reduce(labelled), np.logical_and.reduce(labelled)
+    if every.sum() >= LABELLED_APART * some.sum():
+        return []
+    counts = ", ".join(f"'{t}' {int(m.sum()):,}" for t, m in zip(partial, labelled, strict=True))
+    n = int(every.sum())
+    have = "no row has" if not n else f"only {n:,} row{' has' if n == 1 else 's have'}"
+    return [
+        f"tasks {', '.join(repr(t) for t in partial)} are labelled on different rows ({counts} of {len(frame):,} "
+        f"rows): {have} all {len(partial)}, so dropping the rows that miss any leaves too few to train on. Train "
+        f"each in a run of its own (on Train, choose one task; CLI: `--tasks {cli_column(partial[0])}`), or fill a "
+        f"missing label where it truly means 0 ({how_to('fill', partial[0], '=0')})"
+    ]
+
+
 def _label_problems(
     frame: pd.DataFrame, task: TaskSpec, notes: list[str], source: str, training: bool = True
 ) -> list[str]:
@@ -1800,6 +1827,7 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
             readable += [task] if task.type == "binary" and not found else []
         if not prefix:
             problems.extend(_twin_tasks(f, readable, notes))
+            problems.extend(_labelled_apart(f, list(present)))
         dtypes = dict(zip(f.columns, f.dtypes, strict=True))
         features = [c for c in d.numeric if c in dtypes]
         plain = [c for c in features if _numeric_dtype(dtypes[c])]
