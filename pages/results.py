@@ -76,7 +76,27 @@ def task_title(task, color: str, config) -> str:
     return f'#### :color[{name}]{{foreground="{color}"}}\n{task.type} · {weight}'
 
 
-def metric_cards(task, values: dict, reference: dict | None, k: int) -> None:
+@st.cache_data(show_spinner=False, max_entries=16)
+def reference_noise(run_id: str, reference_id: str) -> dict:
+    """Per task, two paired standard errors of each card's difference from the reference (mtlrec.gain.paired_noise:
+    AUC, RMSE, and log loss, MAE), when both runs were tested on the same rows (the same data, split and seed); {}
+    when not, or a run's predictions cannot be read. {task: {metric: noise}}."""
+    try:
+        tasks = state.store().load(run_id).config.tasks
+        noise = gain.paired_noise(predictions_of(run_id), predictions_of(reference_id), tasks)
+    except MtlrecError:  # deleted or damaged since the page listed it
+        return {}
+    out: dict = {}
+    for key, value in noise.items():
+        task, metric = (key, None) if isinstance(key, str) else key
+        kind = next((t.type for t in tasks if t.name == task), "binary")
+        out.setdefault(task, {})[metric or gain.GAIN_METRICS[kind][0]] = value
+    return out
+
+
+def metric_cards(task, values: dict, reference: dict | None, k: int, noise: dict | None = None) -> None:
+    """The task's test metrics as cards; with a reference run, each card's difference from it, grey where it is
+    equal or within `noise` (two paired standard errors on the same test rows: the rows alone could give it)."""
     keys = ["auc", "gauc", "logloss"] if task.type == "binary" else ["rmse", "mae"]
     keys = [key for key in keys if key in values] + [key for key in (f"ndcg@{k}",) if key in values]
     with st.container(horizontal=True):
@@ -84,6 +104,11 @@ def metric_cards(task, values: dict, reference: dict | None, k: int) -> None:
             ref = reference.get(key) if reference else None
             delta = fmt.delta(values[key], ref)
             color = "normal" if higher_is_better(key) else "inverse"
+            within = (noise or {}).get(key)
+            if delta and within is not None and not delta.startswith("±"):
+                inside = abs(values[key] - ref) < within
+                delta += f" ({'within ' if inside else ''}noise ±{within:.4f})"
+                color = "off" if inside else color
             st.metric(  # "test": Train shows validation metrics of the same run, which differ
                 f"test {CARD_LABELS.get(key, key.upper())}",
                 fmt.metric(values[key]),
@@ -489,13 +514,20 @@ if reference_id != NONE:
             f"Differences on the tasks both runs have (same name and type): {', '.join(map(fmt.md, shared)) or 'none'}."
         )
 
+noise = reference_noise(run_id, reference_id) if reference else {}
+if reference and noise:
+    st.caption(
+        "Both runs were tested on the same rows: a difference within its noise (two paired standard errors, "
+        "DeLong's for AUC) is grey, as the test rows alone could give it. GAUC and NDCG have no noise estimate."
+    )
 colors = charts.task_colors(tasks)
 cells = [cell for start in range(0, len(tasks), 2) for cell in st.columns(2)[: len(tasks) - start]]
 for cell, task in zip(cells, tasks, strict=True):
     with cell, st.container(border=True):
         st.markdown(task_title(task, colors[task.name], run.config))
         values = run.metrics["tasks"].get(task.name, {})
-        metric_cards(task, values, reference.get(task.name) if reference else None, run.config.k)
+        metric_cards(task, values, reference.get(task.name) if reference else None, run.config.k,
+                     noise.get(task.name) if reference else None)  # fmt: skip
 if ranking_off := ranking_note(run.config.data):
     st.caption(f"No NDCG@{run.config.k} on the cards: {ranking_off}.")
 
