@@ -416,7 +416,7 @@ def ranking(scores: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str]) ->
         st.warning("Every fusion weight is 0, so the order is arbitrary: raise at least one weight.")
     bars = st.empty()  # filled last: the table below reaches the browser first (plotting takes longer)
     table, column_config = top_table(top, tasks, exclude_seen, equal_spread)
-    st.dataframe(table, column_config=column_config, hide_index=True)
+    st.dataframe(table, column_config=column_config, hide_index=True, placeholder="–")
     short = (
         f" This user has {len(top):,} items to rank, fewer than K = {k}: the list holds them all."
         if len(top) < k

@@ -290,7 +290,7 @@ def gain_table(run, baseline) -> None:
             "noise (±)", format="%.4f", help="Two standard errors of the difference on these test rows"
         ),
     }
-    st.dataframe(people[table["main"]], hide_index=True, column_config=config)
+    st.dataframe(people[table["main"]], hide_index=True, column_config=config, placeholder="–")
     st.plotly_chart(charts.mtl_gain_chart(table, tasks), width="stretch", key="results_gain_chart")
     st.caption(
         "Gain of the multi-task model over its single-task baseline on each task's main metric, signed so that "
@@ -306,7 +306,7 @@ def gain_table(run, baseline) -> None:
         verdicts = people["transfer"].where(
             ~unjudged, table["transfer"].map({"positive": "better", "negative": "worse"})
         )
-        st.dataframe(people.assign(transfer=verdicts), hide_index=True, column_config=config)
+        st.dataframe(people.assign(transfer=verdicts), hide_index=True, column_config=config, placeholder="–")
         st.caption(
             "LogLoss and MAE are judged by the paired differences of the rows' losses; a metric with no noise estimate "
             "says only *better* or *worse*."

@@ -456,6 +456,7 @@ ticked = [shown.index(i) for i in st.session_state[SELECTED] if i in shown]
 event = st.dataframe(
     table,
     hide_index=True,
+    placeholder="–",  # a metric the run lacks (another task's, a failed run's): not the word "None"
     on_select="rerun",
     selection_mode="multi-row",
     selection_default={"selection": {"rows": ticked}},
@@ -533,6 +534,7 @@ def sweeps_section() -> None:
     st.dataframe(
         overview,
         hide_index=True,
+        placeholder="–",
         column_config={"created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm")},
     )
     st.caption("An interrupted or stopped sweep keeps the points that finished.")

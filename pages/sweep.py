@@ -368,7 +368,7 @@ def show(result: SweepResult) -> None:
             listed[column] = [
                 f"{w:.2f}" if role == "point" else "own" for w, role in zip(listed[column], listed["role"], strict=True)
             ]
-        st.dataframe(listed.rename(columns=labels), hide_index=True)
+        st.dataframe(listed.rename(columns=labels), hide_index=True, placeholder="–")
         st.caption("Weights: each point's share of the loss; *own* for a reference, which sets its weights itself.")
     with st.container(horizontal=True):  # the files the CLI's sweep writes
         for label, make, name, mime, what in (

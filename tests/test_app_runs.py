@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 from conftest import figure, numbers, open_app, use_home
 from streamlit.testing.v1 import AppTest
@@ -60,6 +61,8 @@ def test_table_lists_every_run_with_config_highlights_and_main_metrics(app, save
     metrics = json.loads((home / "runs" / ids["balanced"] / "metrics.json").read_text())["tasks"]
     assert frame.loc["balanced", "click auc"] == pytest.approx(metrics["click"]["auc"])
     assert frame.loc["balanced", "watch_time rmse"] == pytest.approx(metrics["watch_time"]["rmse"])
+    assert pd.isna(frame.loc["diverged", "click auc"])  # a failed run has no metric: shown as "–", not "None"
+    assert [d.proto.placeholder for d in app.dataframe][:1] == ["–"]
 
 
 def test_runs_are_still_listed_after_a_server_restart(saved, monkeypatch):
