@@ -92,7 +92,7 @@ def load_controls() -> None:
             f"Upload CSV (optionally .gz), Parquet or JSON lines, up to {limit} MB",
             type=None,  # any name (u.data, ratings.inter): the reader says what a file that is no table is
             key="data_upload",
-            help=f"The size limit ({limit} MB) is `server.maxUploadSize` in .streamlit/config.toml.",
+            help=state.UPLOAD_HELP.format(limit=limit),
         )
         if upload is None:
             # A file without a header line given on Home: named here without picking it again (the link from Home

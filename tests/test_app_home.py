@@ -103,6 +103,12 @@ def test_a_generated_synthetic_world_becomes_the_dataset_once_per_setting(app, h
     assert not app.exception and not app.error and path.is_file()
 
 
+def test_the_uploaders_say_what_to_do_with_a_file_over_the_limit(app):
+    # Streamlit's own message for a 600 MB CSV is "File must be 200.0MB or smaller.", and no more (an audit).
+    help_text = app.file_uploader(key="home_upload").help
+    assert "Larger than 200 MB? Save it as Parquet or .csv.gz" in help_text and "python -m mtlrec train" in help_text
+
+
 def test_an_uploaded_csv_becomes_the_dataset(app, tmp_path):
     app.file_uploader(key="home_upload").set_value(("tiny log.csv", CSV, "text/csv")).run()
     assert not app.exception

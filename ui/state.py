@@ -55,6 +55,12 @@ WORKSPACE_KEYS = (
     DATASET, EXPERIMENT, SESSION_RUNS, RESULTS_RUN, SWEEP, SWEEP_SHOWN, SWEEP_POINT, "schema_aside",
     "schema_fix_features", "schema_fix_leaks",
 )  # fmt: skip
+# The uploaders' help: what to do with a file over the limit (Streamlit's own message only says it is too big).
+UPLOAD_HELP = (
+    "Larger than {limit} MB? Save it as Parquet or .csv.gz (often 5-10x smaller), use fewer rows, raise the limit "
+    "(`server.maxUploadSize` in .streamlit/config.toml), or train it from the command line (`python -m mtlrec train "
+    "FILE`), which has no upload limit."
+)
 WORKSPACES_KEPT = 256  # browsers remembered (the least recently used is forgotten first)
 _workspaces: OrderedDict[str, dict] = OrderedDict()
 _workspaces_lock = threading.Lock()
