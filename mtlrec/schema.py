@@ -866,7 +866,35 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
         ignored[leak.column] = leak.reason()
     if not passed_over and (hint := id_candidate_hint(frame, data)) is not None:
         notes.append(hint)  # KKBox's msno beside song_id
+    if note := _flags_as_features(series, data, tasks):
+        notes.append(note)
     return SchemaProposal(data=data, tasks=tasks, ignored=ignored, leaks=leaks, notes=notes)
+
+
+FLAG_FEATURES_NOTED = 5  # a file with more 0/1 features than this has one-hot columns: no note, it would be noise
+
+
+def _flags_as_features(series: dict, data: DataConfig, tasks: list[TaskSpec]) -> str | None:
+    """A note naming the 0/1 columns proposed as features, when there are a few: one of them may be the outcome
+    to predict under a name no label has (`fraud` at 0.04% positives, `helpful`), which was used as an input
+    without a word."""
+    taken = {t.name for t in tasks}
+    flags = [
+        c
+        for c in data.features
+        if c not in taken and c in series and series[c].nunique(dropna=True) == 2
+        and (coding := binary_coding(series[c])) is not None and set(coding[0].values()) == {0.0, 1.0}
+    ]  # fmt: skip
+    if not flags or len(flags) > FLAG_FEATURES_NOTED:
+        return None
+    names = ", ".join(f"'{c}'" for c in flags)
+    example = shlex.quote(",".join([*(t.name for t in tasks), flags[0]]))
+    return (
+        f"{'columns' if len(flags) > 1 else 'column'} {names} {'hold' if len(flags) > 1 else 'holds'} 0/1 values and "
+        f"{'are' if len(flags) > 1 else 'is'} used as {'features' if len(flags) > 1 else 'a feature'}: if "
+        f"{'one' if len(flags) > 1 else 'it'} is an outcome to predict, make it a task (CLI: --tasks {example}; on "
+        "Data, its role 'label')"
+    )
 
 
 # A text column of this many values or more whose values' median word count is FREE_TEXT_WORDS or more is free text

@@ -1873,3 +1873,19 @@ def test_epoch_seconds_under_a_name_that_says_nothing_are_the_time_column():
     # ...not a named id of such numbers, nor one value repeated, nor numbers beyond 2040
     for other in ({"account": frame["c4"]}, {"c5": np.full(n, 1_500_000_000)}, {"c6": 3_000_000_000 + frame["c4"]}):
         assert infer_schema(frame.drop(columns="c4").assign(**other)).data.time_col is None
+
+
+def test_a_few_0_1_columns_used_as_features_are_named_in_case_one_is_the_outcome():
+    # `fraud` (0.04% positives) was proposed as a categorical feature without a word (a large-data audit).
+    rng = np.random.default_rng(0)
+    n = 2_000
+    frame = pd.DataFrame({"user_id": rng.integers(0, 300, n), "item_id": rng.integers(0, 200, n),
+                          "click": rng.integers(0, 2, n), "fraud": (rng.random(n) < 0.01).astype(int)})  # fmt: skip
+    proposal = infer_schema(frame)
+    assert [t.name for t in proposal.tasks] == ["click"] and "fraud" in proposal.data.features
+    assert (
+        "column 'fraud' holds 0/1 values and is used as a feature: if it is an outcome to predict, make it a task "
+        "(CLI: --tasks click,fraud; on Data, its role 'label')"
+    ) in proposal.notes
+    wide = frame.assign(**{f"genre_{i}": rng.integers(0, 2, n) for i in range(8)})  # one-hot columns: no note
+    assert not [note for note in infer_schema(wide).notes if "0/1 values" in note]
