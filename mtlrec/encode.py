@@ -55,23 +55,55 @@ def category_keys(series: pd.Series) -> pd.Series:
     Each distinct value is keyed once and the keys are spread over the rows (a 1.5M-row column of 30,000 ids: 0.7 s
     value by value). An object column holding more than one kind of value is keyed value by value: its hashing takes
     True, 1 and 1.0 for one value, which key as "true", "1" and "1.0"."""
-    if (
-        len(series) > 1_000
-        and (
-            not pd.api.types.is_object_dtype(series.dtype)
-            or pd.api.types.infer_dtype(series, skipna=True) in ("string", "integer")  # not floats: -0.0 beside 0.0
-        )
-        and series.iloc[:10_000].nunique() * 2 <= min(len(series), 10_000)
-    ):  # repeats (ids, codes): else by value
+    found = _keyed_once(series)
+    if found is None:
+        return _value_keys(series)
+    codes, keys = found
+    return pd.Series(keys[codes], index=series.index, dtype=object)
+
+
+def category_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """category_keys as (codes, keys): row i's key is keys[codes[i]], each distinct key once, in the order of first
+    appearance (as value_counts lists them before sorting). Counting and looking up the distinct keys, not a key per
+    row, is what makes fitting and encoding a column of millions of ids fast."""
+    found = _keyed_once(series, numbers_always=True)
+    if found is None:
+        codes, distinct = pd.factorize(_value_keys(series))
+        return codes, np.asarray(distinct, dtype=object)
+    codes, keys = found
+    # Two values of one key (3 and 3.0 in a float column written both ways) are one category, and the keys come in
+    # the order of their first rows (a missing value's row may come first).
+    present = pd.unique(codes)
+    merged, distinct = pd.factorize(keys[present])
+    order = np.zeros(len(keys), dtype=np.int64)
+    order[present] = merged
+    return order[codes], np.asarray(distinct, dtype=object)
+
+
+def _keyed_once(series: pd.Series, numbers_always: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
+    """(codes, keys) with each distinct value keyed once (a missing value's code is the last key's, "<NA>"), for a
+    column of repeats (ids, codes); None for one to key value by value (see category_keys). `numbers_always`: a
+    column of numbers (not object dtype) is keyed once whatever its repeats (category_codes: factorizing the numbers
+    costs less than factorizing their keys)."""
+    plain = not pd.api.types.is_object_dtype(series.dtype)
+    if numbers_always and plain:
         codes, uniques = pd.factorize(series)
-        if len(uniques) * 2 <= len(series):
-            first = pd.Series(codes).drop_duplicates()  # each value's first row, in the column's own dtype
-            first = first[first.to_numpy() >= 0]
-            keys = np.empty(len(uniques) + 1, dtype=object)
-            keys[first.to_numpy()] = _value_keys(series.iloc[first.index.to_numpy()]).to_numpy()
-            keys[-1] = MISSING  # code -1
-            return pd.Series(keys[codes], index=series.index, dtype=object)
-    return _value_keys(series)
+    elif (
+        len(series) > 1_000
+        and (plain or pd.api.types.infer_dtype(series, skipna=True) in ("string", "integer"))  # not -0.0 beside 0.0
+        and series.iloc[:10_000].nunique() * 2 <= min(len(series), 10_000)
+    ):
+        codes, uniques = pd.factorize(series)
+        if len(uniques) * 2 > len(series):
+            return None
+    else:
+        return None
+    first = pd.Series(codes).drop_duplicates()  # each value's first row, in the column's own dtype
+    first = first[first.to_numpy() >= 0]
+    keys = np.empty(len(uniques) + 1, dtype=object)
+    keys[first.to_numpy()] = _value_keys(series.iloc[first.index.to_numpy()]).to_numpy()
+    keys[-1] = MISSING  # code -1
+    return np.where(codes < 0, len(uniques), codes), keys
 
 
 def _value_keys(series: pd.Series) -> pd.Series:
@@ -211,7 +243,9 @@ class Encoder:
         self.vocab_: dict[str, list[str]] = {}
         self.oov_share_: dict[str, float] = {}  # share of training rows mapped to OOV by the cap
         for c in self.categorical:
-            counts = category_keys(frame[c]).value_counts(sort=True)
+            codes, keys = category_codes(frame[c])  # the distinct keys counted, not one key per row
+            counts = pd.Series(np.bincount(codes, minlength=len(keys)), index=pd.Index(keys, dtype=object))
+            counts = counts.sort_values(ascending=False, kind="stable")  # value_counts' order, ties as they came
             kept = counts[counts >= self.min_count].iloc[: self.max_vocab]
             self.vocab_[c] = [str(v) for v in kept.index]
             self.oov_share_[c] = float(1 - kept.sum() / max(len(frame), 1))
@@ -297,14 +331,14 @@ class Encoder:
         """The embedding rows of a categorical column's values: 1.. for its vocabulary, 0 (the OOV index) for a
         value not in it (unseen in training, or cut by min_count or max_vocab)."""
         # get_indexer, not pd.Categorical(..., categories=...): unknown values there are deprecated (pandas 4).
-        keys = category_keys(values)
+        codes, keys = category_codes(values)  # each distinct key looked up once, then spread over the rows
         found = pd.Index(self.vocab_[column], dtype=object).get_indexer(keys)
         unknown = found < 0
         if unknown.any() and (padded := self.padded_.get(column)):
             # A vocabulary saved from a file read before mtlrec.io removed spaces around values (2026-12-06) holds
             # ' u196' where the data now reads 'u196': the run's users stayed its users, not unknown ones.
             found[unknown] = pd.Series(keys[unknown]).map(padded).fillna(-1).to_numpy(dtype=np.int64)
-        return found.astype(np.int64) + 1  # -1 (unknown) becomes 0
+        return found.astype(np.int64)[codes] + 1  # -1 (unknown) becomes 0
 
     def transform(self, frame: pd.DataFrame, labels: bool | None = None) -> Encoded:
         """Encode rows with the fitted vocabularies and statistics: model inputs, and labels when asked for.
