@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from mtlrec.config import TaskSpec
-from mtlrec.encode import MISSING, Encoder, category_keys
+from mtlrec.encode import MISSING, Encoder, category_codes, category_keys
 from mtlrec.errors import MtlrecError
 
 CLICK = TaskSpec("click", "binary")
@@ -377,3 +377,30 @@ def test_tokens_tied_at_the_max_tokens_cut_are_kept_in_their_order_of_first_appe
 
     assert encoder.tokens_["g"] == ["t000", "t021", "t042", "t063", "t084", "t003", "t006", "t007", "t009", "t012",
                                     "t014", "t015"]  # fmt: skip
+
+
+def test_category_codes_are_category_keys_counted_and_ordered_as_value_counts_does():
+    # The encoder counts and looks up each distinct key once (category_codes) instead of a key per row: its
+    # vocabulary (order of ties included, which places every id's embedding) and codes must stay as they were.
+    rng = np.random.default_rng(0)
+    columns = []
+    for n in (50, 1_001, 20_000):
+        columns += [
+            pd.Series(rng.integers(0, 40, n)),
+            pd.Series(rng.integers(0, 40, n)).astype(float).where(rng.random(n) > 0.1),
+            pd.Series([f"u{v}" for v in rng.integers(0, 300, n)]).where(rng.random(n) > 0.05),
+            pd.Series(rng.choice(["a", "b", None], n)),
+            pd.Series(rng.integers(0, 2, n).astype(bool)),
+            pd.Series(rng.integers(0, 5, n)).astype("category"),
+            pd.Series(rng.choice([1, 1.0, "1", 2, "x", None], n), dtype=object),
+            pd.Series(rng.integers(0, 2 * n, n)),
+            pd.Series(rng.integers(0, 30, n)).astype("Int64").where(rng.random(n) > 0.2),
+            pd.Series([0.0, -0.0, 1.5, np.nan] * (n // 4)),
+        ]
+    for column in columns:
+        keys = category_keys(column)
+        codes, distinct = category_codes(column)
+        assert (distinct[codes] == keys.to_numpy()).all() and len(set(distinct)) == len(distinct)
+        counted = pd.Series(np.bincount(codes, minlength=len(distinct)), index=pd.Index(distinct, dtype=object))
+        counted = counted.sort_values(ascending=False, kind="stable")
+        pd.testing.assert_series_equal(counted, keys.value_counts(sort=True), check_names=False, check_index_type=False)
