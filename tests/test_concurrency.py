@@ -156,6 +156,7 @@ SHARED_CACHES = {
     "store": "the server's run store: runs are the server's records",
     "_load_sample": "bundled sample files, the same for everybody",
     "predictions_of": "a saved run's predictions file (runs are listed for everybody)",
+    "reference_noise": "the paired noise between two saved runs' predictions (runs are listed for everybody)",
     "synthetic_world": "the synthetic sample's generator",
     "size_table": "parameter counts of model presets for a data shape",
     "_run_fixes": "the fixes in a saved run's config (runs are listed for everybody)",
