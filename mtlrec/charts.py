@@ -1145,16 +1145,26 @@ def pareto_front(
                 part, data = part.iloc[order], data[order]
             xs, x_side = _at_edges(_numbers(part, x), ranges.get(x))
             ys, y_side = _at_edges(_numbers(part, y), ranges.get(y))
-            fig.add_scatter(
-                x=xs, y=ys, customdata=data, hovertemplate=hover,
-                text=_labels_of(part),
-                mode="lines+markers" if on_front and len(pairs) == 1 else "markers",
-                name="Pareto front" if on_front else "dominated", legendgroup="front" if on_front else "dominated",
-                showlegend=first, line=dict(color=FRONT), row=1, col=panel,
-                marker=dict(color=FRONT, size=11, symbol=_edge_symbols("circle", x_side, y_side)) if on_front
-                else dict(color=NEUTRAL, size=8, symbol=_edge_symbols("circle-open", x_side, y_side),
-                          line=dict(width=1.5, color=NEUTRAL)),
-            )  # fmt: skip
+            name, group = ("Pareto front", "front") if on_front else ("dominated", "dominated")
+            line = on_front and len(pairs) == 1
+            if line:  # the front's line (its legend entry), through the points moved to an edge too
+                fig.add_scatter(x=xs, y=ys, mode="lines", name=name, line=dict(color=FRONT), legendgroup=group,
+                                showlegend=first, hoverinfo="skip", row=1, col=panel)  # fmt: skip
+            moved = (x_side != 0) | (y_side != 0)
+            # Points at their values, and apart those moved to an edge, drawn as arrows: a trace's legend shows its
+            # first point's symbol, which was an arrow when the front began at an untrained end.
+            for which, symbol in ((~moved, None), (moved, _edge_symbols("", x_side[moved], y_side[moved]))):
+                if not which.any() and symbol is not None:
+                    continue
+                fig.add_scatter(
+                    x=xs[which], y=ys[which], customdata=data[which], hovertemplate=hover,
+                    text=_labels_of(part)[which], mode="markers", name=name, legendgroup=group,
+                    showlegend=first and symbol is None and not line, row=1, col=panel,
+                    cliponaxis=symbol is None,  # an arrow on the edge is drawn whole, over the axis
+                    marker=dict(color=FRONT, size=11, symbol=symbol or "circle") if on_front
+                    else dict(color=NEUTRAL, size=8, symbol=symbol or "circle-open",
+                              line=dict(width=1.5, color=NEUTRAL)),
+                )  # fmt: skip
         for k, name in enumerate(_labels_of(references, "reference")):
             ref_frame = references.iloc[[k]]
             data, hover = _sweep_hover(ref_frame, [c for c in hover_columns if c not in weights], labels)
@@ -1202,13 +1212,17 @@ def weight_metric_curves(
         if bounds is not None:
             edges.append(labels.get(metric, metric))
         shown, side = _at_edges(ys, bounds)
-        fig.add_scatter(
-            x=xs, y=shown, customdata=ys, mode="markers", name=name, legendgroup=name,
-            marker=dict(color=colors[name], size=8, symbol=_edge_symbols("circle", np.zeros_like(side), side)),
-            hovertemplate=f"weight of {name} %{{x:.2f}}<br>{labels.get(metric, metric)} %{{customdata:.4f}}"
-            "<extra></extra>",
-            row=1, col=panel,
-        )  # fmt: skip
+        moved = side != 0
+        for which, symbol in ((~moved, "circle"), (moved, _edge_symbols("", side[moved] * 0, side[moved]))):
+            if which.any() or symbol == "circle":  # the moved ones apart: a legend shows its trace's first symbol
+                fig.add_scatter(
+                    x=xs[which], y=shown[which], customdata=ys[which], mode="markers", name=name, legendgroup=name,
+                    showlegend=symbol == "circle", marker=dict(color=colors[name], size=8, symbol=symbol),
+                    cliponaxis=symbol == "circle",  # an arrow on the edge is drawn whole, over the axis
+                    hovertemplate=f"weight of {name} %{{x:.2f}}<br>{labels.get(metric, metric)} "
+                    "%{customdata:.4f}<extra></extra>",
+                    row=1, col=panel,
+                )  # fmt: skip
         if xs.size:
             means = pd.Series(ys).groupby(np.round(xs, 6)).mean()  # one weight, however its share was rounded
             fig.add_scatter(

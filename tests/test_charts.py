@@ -712,21 +712,24 @@ def test_untrained_ends_of_a_sweep_sit_at_the_axis_edge_instead_of_stretching_it
     low, high = front.layout.xaxis.range
     assert 0.75 < low < 0.765 and 0.78 < high < 0.79  # the trained points' span (0.765-0.78), padded by 8%
     assert front.layout.yaxis.range[0] > 0.74
-    [line] = [t for t in front.data if t.name == "Pareto front"]
+    line, plain, moved = [t for t in front.data if t.name == "Pareto front"]
+    assert line.mode == "lines" and list(line.x)[0] == low  # the line runs to the edge
+    assert plain.marker.symbol == "circle" and sorted(plain.customdata[:, 0]) == ["b", "c", "d"]
+    assert plain.showlegend is not True and line.showlegend  # the legend: a line, not an arrow
     at_edge = {
         run: (x, y, symbol)
-        for run, x, y, symbol in zip(line.customdata[:, 0], line.x, line.y, line.marker.symbol, strict=True)
+        for run, x, y, symbol in zip(moved.customdata[:, 0], moved.x, moved.y, moved.marker.symbol, strict=True)
     }
     assert at_edge["e"][0] == low and at_edge["e"][2] == "triangle-left"  # click untrained: its AUC lies left
     assert at_edge["a"][1] == front.layout.yaxis.range[0] and at_edge["a"][2] == "triangle-down"
-    assert at_edge["c"] == (0.77, 0.755, "circle")
-    assert float(line.customdata[list(line.customdata[:, 0]).index("e"), 3]) == 0.36  # the hover's true value
+    assert float(moved.customdata[list(moved.customdata[:, 0]).index("e"), 3]) == 0.36  # the hover's true value
     assert "sit at the edge of its axis (click_auc, like_auc)" in front.layout.annotations[0].text
 
     curves = charts.weight_metric_curves(points, ["click", "like"], ["w_click", "w_like"], ["click_auc", "like_auc"],
                                          [True, True], references)  # fmt: skip
-    [click] = [t for t in curves.data if t.name == "click"]
-    assert min(click.y) == curves.layout.yaxis.range[0] > 0.74 and 0.36 in list(click.customdata)
+    clicks = [t for t in curves.data if t.name == "click" and t.mode == "markers"]
+    assert [t.marker.symbol for t in clicks] == ["circle", ("triangle-down",)]  # the untrained end apart
+    assert list(clicks[1].y) == [curves.layout.yaxis.range[0]] and list(clicks[1].customdata) == [0.36]
 
     trained_only = points.assign(click_auc=[0.78, 0.775, 0.77, 0.765, 0.77], like_auc=[0.755, 0.75, 0.755, 0.76, 0.765])
     plain = charts.pareto_front(
