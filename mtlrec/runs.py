@@ -102,6 +102,14 @@ def dumps(value: Any) -> str:
     return json.dumps(_json_safe(value), indent=2, default=str)
 
 
+def kept_epochs(metrics: dict, tasks) -> dict[str, int]:
+    """The epoch whose model each task's tower was kept from (metrics.json: best_epochs for a single-task model's
+    networks, each at its own best, else best_epoch); {} for a run that kept none (stopped before a first epoch)."""
+    own = metrics.get("best_epochs") or {}
+    best = metrics.get("best_epoch")
+    return {t.name: int(own.get(t.name) or best) for t in tasks if own.get(t.name) or best}
+
+
 def stored_config(config: ExperimentConfig) -> ExperimentConfig:
     """The config as a run's config.json keeps it: a data path given relative (from Python: the CLI makes its own
     absolute) made absolute, so that a re-run from another folder reads this file and not another of the same

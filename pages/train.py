@@ -24,7 +24,7 @@ from mtlrec.config import (  # noqa: E402
 from mtlrec.errors import MtlrecError  # noqa: E402
 from mtlrec.fixes import fixes_key  # noqa: E402
 from mtlrec.jobs import JobState  # noqa: E402
-from mtlrec.runs import data_label  # noqa: E402
+from mtlrec.runs import data_label, kept_epochs  # noqa: E402
 from mtlrec.schema import funnel_breaches  # noqa: E402
 from mtlrec.share import BATCH_SIZES, MAX_WEIGHT, RANGES, WORLD, apply_query, parse_world, to_query  # noqa: E402
 from mtlrec.tokens import distinct_tokens  # noqa: E402
@@ -511,8 +511,9 @@ def start_training(run_config: ExperimentConfig, frame) -> bool:
     return True
 
 
-def progress_view(snap, config: ExperimentConfig, stopping: bool = False) -> None:
-    """A job's (or a saved run's) progress bar, loss chart and validation metrics of its last epoch."""
+def progress_view(snap, config: ExperimentConfig, stopping: bool = False, kept: dict | None = None) -> None:
+    """A job's (or a saved run's) progress bar, loss chart and validation metrics: of its last epoch while it trains,
+    of the epoch whose model was kept once it ended (`kept`: task -> epoch, from kept_epochs)."""
     if snap.status in ("queued", "preparing"):
         st.progress(0.0, text="Preparing the data (validate, split, encode)…")
     else:
@@ -527,12 +528,18 @@ def progress_view(snap, config: ExperimentConfig, stopping: bool = False) -> Non
             charts.live_losses(snap.live, snap.history, config.tasks), width="stretch", key="train_live_chart"
         )
     if snap.history:
+        by_epoch = {row.get("epoch"): row for row in snap.history}
         last = snap.history[-1]
         cols = st.columns(len(config.tasks))
         for col, task in zip(cols, config.tasks, strict=True):
             metric = "auc" if task.type == "binary" else "rmse"
+            epoch = (kept or {}).get(task.name)
+            row = by_epoch.get(epoch, last) if epoch else last
+            # A single-task baseline's cards showed epoch 4 beside networks kept at epochs 1-4 (a teaching audit)
+            which = f"epoch {row.get('epoch')}, kept" if epoch else f"epoch {row.get('epoch')}"
             col.metric(
-                f"{fmt.md(task.name)} validation {metric.upper()}", fmt.metric(last.get(f"{task.name}/val_{metric}"))
+                f"{fmt.md(task.name)} validation {metric.upper()} ({which})",
+                fmt.metric(row.get(f"{task.name}/val_{metric}")),
             )
 
 
@@ -620,12 +627,16 @@ def finished_panel(snap, config: ExperimentConfig, current: ExperimentConfig | N
     {"finished": st.success, "stopped": st.warning, "failed": st.error}.get(snap.status, st.info)(text)
     for note in snap.notes:
         st.caption(f"Note: {fmt.plain(note)}")
-    if snap.status != "failed" or snap.history:
-        progress_view(snap, config)
+    run = None
     if snap.status in ("finished", "stopped") and snap.run_id:
         try:
             run = state.store().load(snap.run_id)
         except MtlrecError:  # deleted meanwhile (on Runs, maybe in another tab): nothing left to open
+            run = None
+    if snap.status != "failed" or snap.history:
+        progress_view(snap, config, kept=kept_epochs(run.metrics, config.tasks) if run is not None else None)
+    if snap.status in ("finished", "stopped") and snap.run_id:
+        if run is None:
             st.info(f"Run `{snap.run_id}` no longer exists (it was deleted on **Runs**).")
             return
         a, b, _ = st.columns([1, 1, 3])

@@ -549,3 +549,15 @@ def test_a_store_that_cannot_be_used_raises_its_reason_not_sqlites_error(tmp_pat
     assert str(info.value) == (
         f"the run store {tmp_path / 'home'} cannot be used (OperationalError: disk I/O error): free space on its disk"
     )
+
+
+def test_kept_epochs_are_each_networks_own_for_a_single_task_model_else_the_runs_best():
+    from mtlrec.config import TaskSpec
+    from mtlrec.runs import kept_epochs
+
+    tasks = [TaskSpec("click"), TaskSpec("like"), TaskSpec("purchase")]
+    assert kept_epochs({"best_epoch": 3}, tasks) == {"click": 3, "like": 3, "purchase": 3}
+    assert kept_epochs({"best_epoch": 4, "best_epochs": {"click": 1, "like": 4, "purchase": 2}}, tasks) == {
+        "click": 1, "like": 4, "purchase": 2
+    }  # fmt: skip
+    assert kept_epochs({"best_epoch": 0}, tasks) == {}  # stopped before a first epoch ended
