@@ -360,7 +360,9 @@ def live_losses(
         ):
             if ys is not None:
                 drawn.append(ys)
-    notes = [] if drawn else ["no losses yet: they appear after the first batches"]
+    # The saw-tooth of the train lines read as instability (a teaching audit): each point is a running mean.
+    train_note = "train: the mean over the epoch's batches so far (it starts again each epoch); validation: per epoch"
+    notes = [train_note] if drawn else ["no losses yet: they appear after the first batches"]
     fig.update_yaxes(type="log" if _log_if_spread(drawn) else "linear")
     return _layout(fig, "Loss while training", "epoch", "loss", legend="task", notes=notes)
 
