@@ -155,6 +155,7 @@ if __name__ == "__main__":  # a script run: draw the page
     finally:  # also when the page ended with st.rerun() (pages end early with frame.end_page(), not st.stop())
         state.keep_workspace()
         warm_up()  # after the page is drawn: the imports it starts (torch, sklearn) would otherwise slow that drawing
+    frame.stop_if_ended_early()
 else:  # imported by `streamlit run` (uvicorn): the server
 
     @contextlib.asynccontextmanager

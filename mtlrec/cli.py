@@ -832,13 +832,16 @@ def metrics_text(metrics: dict, untrained: set[str] | frozenset[str] = frozenset
     return "\n".join(lines)
 
 
-def _set_threads() -> None:
-    """Torch's threads for this command's training: fewer than the cores while other processes keep them busy
-    (mtlrec.resources.training_threads), with a note saying so."""
+def _set_threads(device: str) -> None:
+    """Torch's threads for a training on the CPU: fewer than the cores while other processes keep them busy
+    (mtlrec.resources.training_threads), with a note saying so. (A sweep plans its own: one per worker.)"""
     import torch
 
     from mtlrec.resources import training_threads
+    from mtlrec.train import resolve_device
 
+    if resolve_device(device).type != "cpu":
+        return
     threads, note = training_threads(torch.get_num_threads())
     torch.set_num_threads(threads)
     if note:
@@ -856,7 +859,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"data: {config.data.path}  tasks: "
         + ", ".join(f"{t.name} ({t.type}{', log1p' if t.log1p else ''}, w={t.weight:g})" for t in config.tasks)
     )
-    _set_threads()
+    _set_threads(config.train.device)
     callback = None if args.quiet else _unpiped(lambda p: print_epoch(p, config.task_names))
     stop = threading.Event()  # Ctrl-C stops the training as the app's Stop does: the run is saved with its best epoch
     try:
@@ -1240,7 +1243,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         f"data: {base.data.path}  tasks: {', '.join(f'{t} ({config.metric_of(t)})' for t in tasks)}  "
         f"{config.n_points()} weightings, {len(refs)} reference(s){': ' + ', '.join(refs) if refs else ''}"
     )
-    _set_threads()
     stop = threading.Event()
     result = _interruptible(
         lambda: run_sweep(

@@ -87,14 +87,23 @@ def resolve_data_path(path: str) -> str:
     return str(path)
 
 
+def stored_path(path: str) -> str:
+    """A data path as a run records it (config.json, data_files): a relative path to a file or folder made absolute,
+    so that a re-run or a recommendation from another folder finds this file, not another of the same name there.
+    A bundled sample stays `sample:NAME`; a path that names nothing stays as given."""
+    if str(path).startswith(SAMPLE_PREFIX) or Path(path).is_absolute() or not Path(path).exists():
+        return str(path)
+    return str(Path(path).resolve())
+
+
 def data_files(config: ExperimentConfig) -> list[dict]:
-    """The config's data files as a run records them (metrics.json's data_files): path as configured, size,
+    """The config's data files as a run records them (metrics.json's data_files): path as stored (stored_path), size,
     modification time and SHA-256, so that a re-run or a recommendation can tell that a file changed since."""
     files = []
     for path in (config.data.path, config.data.test_path):
         recorded = _fingerprint(Path(resolve_data_path(path))) if path else None
         if recorded is not None:
-            files.append({"path": str(path), **recorded})
+            files.append({"path": stored_path(path), **recorded})  # as config.json keeps it (RunStore, CLI)
     return files
 
 

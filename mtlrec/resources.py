@@ -161,7 +161,7 @@ def busy_cpus(window: float = BUSY_WINDOW) -> tuple[int, float] | None:
 
 
 def training_threads(default: int) -> tuple[int, str | None]:
-    """Torch threads for a command-line training or sweep, and a note when they are fewer than `default` (torch's,
+    """Torch threads for a command-line training on the CPU, and a note when they are fewer than `default` (torch's,
     one per core). Other processes busy on these cores make torch's threads wait for each other at every step: on
     2 cores with two busy processes, 2 threads trained 6,600-9,200 rows/s and 1 thread 42,000-46,000. So the free
     cores, measured now, at least 1. MTLREC_TORCH_THREADS or OMP_NUM_THREADS, when set, decide instead."""

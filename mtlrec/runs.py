@@ -112,21 +112,17 @@ def kept_epochs(metrics: dict, tasks) -> dict[str, int]:
 
 def stored_config(config: ExperimentConfig) -> ExperimentConfig:
     """The config as a run's config.json keeps it: a data path given relative (from Python: the CLI makes its own
-    absolute) made absolute, so that a re-run from another folder reads this file and not another of the same
-    name there. A bundled sample stays `sample:NAME`; a path that names no file stays as given."""
-    from mtlrec.data import SAMPLE_PREFIX
+    absolute) made absolute (mtlrec.data.stored_path), so that a re-run from another folder reads this file and not
+    another of the same name there. metrics.json's data_files record the same paths."""
+    from mtlrec.data import stored_path
 
     d = config.data
     paths = {attr: getattr(d, attr) for attr in ("path", "test_path")}
-    relative = {
-        attr: str(Path(path).resolve())
-        for attr, path in paths.items()
-        if path and not str(path).startswith(SAMPLE_PREFIX) and not Path(path).is_absolute() and Path(path).exists()
-    }
-    if not relative:
+    changed = {attr: stored_path(path) for attr, path in paths.items() if path and stored_path(path) != path}
+    if not changed:
         return config
     config = config.copy()
-    for attr, path in relative.items():
+    for attr, path in changed.items():
         setattr(config.data, attr, path)
     return config
 

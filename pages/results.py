@@ -84,7 +84,7 @@ def reference_noise(run_id: str, reference_id: str) -> dict:
     try:
         tasks = state.store().load(run_id).config.tasks
         noise = gain.paired_noise(predictions_of(run_id), predictions_of(reference_id), tasks)
-    except MtlrecError:  # deleted or damaged since the page listed it
+    except (MtlrecError, ValueError, OSError):  # deleted or damaged since the page listed it (an empty CSV)
         return {}
     out: dict = {}
     for key, value in noise.items():

@@ -1477,3 +1477,39 @@ def test_busy_cpus_reads_the_processs_own_cpus_from_proc_stat(tmp_path, monkeypa
     monkeypatch.setattr(resources.os, "sched_getaffinity", lambda pid: {0, 1})  # cpu2 is not ours
     cpus, busy = resources.busy_cpus(window=0)
     assert cpus == 2 and busy == pytest.approx(2 * (140 / 200))  # 90 + 50 busy ticks of 200
+
+
+def test_a_run_saved_from_python_with_a_relative_path_is_checked_against_its_own_file_from_anywhere(
+    small_file, tmp_path, capsys, monkeypatch
+):
+    # config.json had the path made absolute but metrics.json's data_files kept it relative: `recommend` stopped
+    # warning about a changed file, a re-run from another folder warned about that folder's file (a review).
+    from mtlrec.data import propose_schema
+    from mtlrec.experiment import run_experiment
+    from mtlrec.runs import RunStore
+
+    (tmp_path / "a").mkdir()
+    data = tmp_path / "a" / "log.csv"
+    data.write_bytes(small_file.read_bytes())
+    monkeypatch.chdir(tmp_path / "a")
+    frame = pd.read_csv(data)
+    proposal = propose_schema(frame, "log.csv")
+    config = ExperimentConfig(data=proposal.data, tasks=proposal.tasks[:2])
+    config.data.path = "log.csv"
+    config.model.size, config.train.epochs, config.train.device = "tiny", 1, "cpu"
+    store = RunStore(tmp_path / "home")
+    run = store.folder(store.save(run_experiment(config)))
+    saved = json.loads((run / "config.json").read_text())["data"]["path"]
+    assert saved == str(data) == json.loads((run / "metrics.json").read_text())["data_files"][0]["path"]
+
+    (tmp_path / "b").mkdir()
+    frame.head(100).to_csv(tmp_path / "b" / "log.csv", index=False)  # another file of the same name
+    monkeypatch.chdir(tmp_path / "b")
+    capsys.readouterr()
+    assert main(["train", "--config", str(run), "--quiet", "--out", str(tmp_path / "again")]) == 0
+    assert "warning" not in capsys.readouterr().err  # its own file, unchanged
+
+    pd.concat([frame, frame.head(50)]).to_csv(data, index=False)
+    user = str(frame["user_id"].iloc[0])
+    assert main(["recommend", "--run", str(run), "--user", user, "--k", "3"]) == 0
+    assert "log.csv changed since the run was trained" in capsys.readouterr().err

@@ -50,14 +50,23 @@ def end_page() -> NoReturn:
     raise _PageEnd
 
 
+def stop_if_ended_early() -> None:
+    """app.py's last step: a page that ended with end_page() ends the script run as st.stop() does, now that the
+    workspace is kept. A run ended so leaves the state of the widgets it did not reach alone; a normal end drops it,
+    which would reset Recommend's user and fusion sliders after a glance at a run without users (a review)."""
+    if getattr(_local, "ended_early", False):
+        _local.ended_early = False
+        st.stop()
+
+
 @contextlib.contextmanager
 def running_page() -> Iterator[None]:
     """Mark the page run as happening inside app.py's navigation (see `guard`); a page's end_page() ends here."""
-    _local.in_frame = True
+    _local.in_frame, _local.ended_early = True, False
     try:
         yield
     except _PageEnd:
-        pass
+        _local.ended_early = True
     except MtlrecError as exc:  # the run store gone or full while the server runs: said, not a traceback box
         st.error(fmt.plain(exc.message))
     finally:
