@@ -56,12 +56,6 @@ DIAGNOSTICS_OFF = (
 )
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def predictions_of(run_id: str):
-    """A run's test predictions (read once per run: the file does not change after the run ends)."""
-    return state.store().load(run_id).predictions()
-
-
 def task_title(task, color: str, config) -> str:
     """A task card's title: its name, type and loss weight, said to be untrained at weight 0 and the starting
     weight under an adaptive weighting (its weights move while it trains)."""
@@ -74,24 +68,6 @@ def task_title(task, color: str, config) -> str:
     else:
         weight = f"loss weight {task.weight:g}"
     return f'#### :color[{name}]{{foreground="{color}"}}\n{task.type} · {weight}'
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def reference_noise(run_id: str, reference_id: str) -> dict:
-    """Per task, two paired standard errors of each card's difference from the reference (mtlrec.gain.paired_noise:
-    AUC, RMSE, and log loss, MAE), when both runs were tested on the same rows (the same data, split and seed); {}
-    when not, or a run's predictions cannot be read. {task: {metric: noise}}."""
-    try:
-        tasks = state.store().load(run_id).config.tasks
-        noise = gain.paired_noise(predictions_of(run_id), predictions_of(reference_id), tasks)
-    except (MtlrecError, ValueError, OSError):  # deleted or damaged since the page listed it (an empty CSV)
-        return {}
-    out: dict = {}
-    for key, value in noise.items():
-        task, metric = (key, None) if isinstance(key, str) else key
-        kind = next((t.type for t in tasks if t.name == task), "binary")
-        out.setdefault(task, {})[metric or gain.GAIN_METRICS[kind][0]] = value
-    return out
 
 
 def metric_cards(task, values: dict, reference: dict | None, k: int, noise: dict | None = None) -> None:
@@ -273,7 +249,7 @@ def baseline_progress(baseline_id: str) -> None:
 def gain_table(run, baseline) -> None:
     """The gain per task on its main metric (a table and a bar chart), every compared metric folded away."""
     tasks = run.config.tasks
-    noise = gain.paired_noise(predictions_of(run.run_id), predictions_of(baseline.run_id), tasks)
+    noise = gain.paired_noise(runs.predictions_of(run.run_id), runs.predictions_of(baseline.run_id), tasks)
     table = gain.mtl_gain(
         run.metrics["tasks"], baseline.metrics.get("tasks") or {}, tasks, run.config.untrained_tasks(), noise
     )
@@ -514,7 +490,7 @@ if reference_id != NONE:
             f"Differences on the tasks both runs have (same name and type): {', '.join(map(fmt.md, shared)) or 'none'}."
         )
 
-noise = reference_noise(run_id, reference_id) if reference else {}
+noise = runs.reference_noise(run_id, reference_id) if reference else {}
 if reference and noise:
     st.caption(
         "Both runs were tested on the same rows: a difference within its noise (two paired standard errors, "
@@ -551,7 +527,7 @@ st.button(
 
 binary = [t for t in tasks if t.type == "binary"]
 regression = [t for t in tasks if t.type == "regression"]
-predictions = predictions_of(run_id)
+predictions = runs.predictions_of(run_id)
 if predictions is None:
     st.caption("This run saved no test predictions: only its learning curves are shown.")
     binary = regression = []

@@ -6,6 +6,7 @@ guard("runs")
 
 import hashlib  # noqa: E402
 import math  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from datetime import datetime  # noqa: E402
 
 import pandas as pd  # noqa: E402
@@ -150,10 +151,15 @@ def file_reader(run_id: str, name: str):
 
 
 def metric_deltas(
-    metrics: dict[str, dict], metric_by_task: dict[str, str], bases: dict[str, str | None]
+    metrics: dict[str, dict],
+    metric_by_task: dict[str, str],
+    bases: dict[str, str | None],
+    noise: Callable[[str, str], dict] | None = None,
 ) -> pd.DataFrame:
     """One row per run: each task's chosen metric and its difference from its base run's (delta_bases; the bars'
-    numbers, which bars from 0 hide when runs differ in the third decimal)."""
+    numbers, which bars from 0 hide when runs differ in the third decimal); with `noise` (run label, base label ->
+    reference_noise's {task: {metric: noise}}), a ± column per task where some run's Δ has one (blank for a run
+    tested on other rows than its base, or a metric without a paired noise: GAUC, NDCG)."""
     from mtlrec.metrics import higher_is_better
 
     rows = []
@@ -166,8 +172,13 @@ def metric_deltas(
             arrow = "↑" if higher_is_better(metric) else "↓"
             row[f"{task} {metric} {arrow}"] = number
             row[f"Δ {task} {metric}"] = number - float(base) if isinstance(base, int | float) else math.nan
+            if noise is not None:
+                paired = noise(label, bases[task]) if bases.get(task) and bases[task] != label else {}
+                row[f"± {task} {metric}"] = (paired.get(task) or {}).get(metric, math.nan)
         rows.append(row)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    empty = [c for c in table.columns if c.startswith("± ") and table[c].isna().all()]
+    return table.drop(columns=empty)
 
 
 def delta_bases(metrics: dict[str, dict], metric_by_task: dict[str, str]) -> dict[str, str | None]:
@@ -245,20 +256,25 @@ def compare(selected: list[dict]) -> None:
         metric_by_task[name] = column.selectbox(fmt.md(name), options, index=index, key=f"runs_metric_{name}")
     st.plotly_chart(charts.compare_metrics(metrics, metric_by_task), width="stretch")
     first, bases = next(iter(metrics)), delta_bases(metrics, metric_by_task)
-    deltas = metric_deltas(metrics, metric_by_task, bases)
+    ids = {label: run.run_id for label, run in loaded.items()}
+    deltas = metric_deltas(metrics, metric_by_task, bases, lambda a, b: runs.reference_noise(ids[a], ids[b]))
     other_bases = {t: b for t, b in bases.items() if b is not None and b != first}
     if len(deltas) > charts.NAMED_BARS:  # the bars are numbered: the table gives each number its run
         deltas.insert(0, "#", range(1, len(deltas) + 1))
     # A run without a task has an empty cell, drawn as a dash: the table drew "None", which read like a value.
-    formats = {c: "{:+.4f}" if c.startswith("Δ") else "{:.4f}" for c in deltas.columns if c not in ("#", "run")}
+    formats = {
+        c: "{:+.4f}" if c.startswith("Δ") else "±{:.4f}" if c.startswith("± ") else "{:.4f}"
+        for c in deltas.columns
+        if c not in ("#", "run")
+    }
     st.dataframe(deltas.style.format(formats, na_rep="–"), hide_index=True)
     others = "".join(
         f"; for {fmt.md(t)}, {fmt.md(b)}'s (the first run listed that has it)" for t, b in other_bases.items()
     )
     st.caption(
         f"Δ: each run's value minus the first run's listed ({fmt.md(first)}){others}; ↑ higher is better, ↓ lower is "
-        "better. Differences in the third decimal can be noise: Results' *Compare with single-task* gives the noise "
-        "of a gain on the test rows."
+        "better. ±: two paired standard errors of the Δ where the two runs were tested on the same rows (the same "
+        "data, split and seed); a Δ within it could come from the test rows alone, as another seed's run would."
     )
 
     st.markdown("**Learning curves overlaid**")

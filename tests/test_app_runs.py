@@ -13,7 +13,7 @@ import pytest
 from conftest import figure, numbers, open_app, use_home
 from streamlit.testing.v1 import AppTest
 
-from mtlrec import fmt
+from mtlrec import fmt, gain
 from mtlrec.config import ExperimentConfig
 from mtlrec.runs import RunStore
 from ui import state
@@ -143,6 +143,11 @@ def test_two_selected_runs_are_compared_bar_by_bar(app, saved):
         [0.0, metrics["like heavy"]["click"]["auc"] - metrics["balanced"]["click"]["auc"]]
     )
     assert "watch_time rmse ↓" in table.columns
+    # Tested on the same rows: each Δ beside its paired noise (the first run, the base, has none)
+    first, second = RunStore(home).load(ids["balanced"]), RunStore(home).load(ids["like heavy"])
+    noise = gain.paired_noise(second.predictions(), first.predictions(), second.config.tasks)
+    assert pd.isna(table["± click auc"].iloc[0]) and table["± click auc"].iloc[1] == pytest.approx(noise["click"])
+    assert table["± watch_time rmse"].iloc[1] == pytest.approx(noise["watch_time"])
     curves = figure(app, "by epoch")
     assert [trace["name"] for trace in curves["data"]] == ["balanced", "like heavy"]
     lines = figure(app, "Loss weights")

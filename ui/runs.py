@@ -167,6 +167,32 @@ def load(run_id: str) -> LoadedRun | None:
         return None
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def predictions_of(run_id: str):
+    """A run's test predictions (read once per run: the file does not change after the run ends)."""
+    return state.store().load(run_id).predictions()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def reference_noise(run_id: str, reference_id: str) -> dict:
+    """Per task, two paired standard errors of the difference of its metrics between two runs (mtlrec.gain.
+    paired_noise: AUC, RMSE, and log loss, MAE), when both were tested on the same rows (the same data, split and
+    seed); {} when not, or a run's predictions cannot be read. {task: {metric: noise}}."""
+    from mtlrec import gain
+
+    try:
+        tasks = state.store().load(run_id).config.tasks
+        noise = gain.paired_noise(predictions_of(run_id), predictions_of(reference_id), tasks)
+    except (MtlrecError, ValueError, OSError):  # deleted or damaged since the page listed it (an empty CSV)
+        return {}
+    out: dict = {}
+    for key, value in noise.items():
+        task, metric = (key, None) if isinstance(key, str) else key
+        kind = next((t.type for t in tasks if t.name == task), "binary")
+        out.setdefault(task, {})[metric or gain.GAIN_METRICS[kind][0]] = value
+    return out
+
+
 @st.cache_resource(scope="session", max_entries=2, show_spinner="Loading the model…")
 def model_of(run_id: str):
     """(model, encoder) of a saved run, rebuilt from its files (session-scoped: models are per user)."""
