@@ -120,6 +120,12 @@ def weights_table(rows: list[dict]) -> tuple[pd.DataFrame, list[str], list[str],
     # The same tasks, in any order, of the same types
     tasks_of = lambda r: frozenset((t, r["summary"].get("types", {}).get(t)) for t in r["summary"].get("weights", {}))  # noqa: E731
     same = [r for r in on_data if tasks_of(r) == tasks_of(rows[0])]
+    # A single-task baseline's networks share nothing, and an adaptive weighting moves its weights while it trains:
+    # their configured weights (all 1, or the start) drew them as ordinary weight-1 lines (a teaching audit).
+    fixed = [r for r in same if r["summary"].get("model") != "single_task"
+             and r["summary"].get("weighting", "fixed") == "fixed"]  # fmt: skip
+    not_weighted = len(same) - len(fixed)
+    same = fixed
     tasks = list(rows[0]["summary"].get("weights", {}))
     # 'task/weight' and 'task/metric': the chart words the part after the '/' and shows the task name as it is
     weights = {f"{t}/weight": [r["summary"]["weights"].get(t) for r in same] for t in tasks}
@@ -135,8 +141,10 @@ def weights_table(rows: list[dict]) -> tuple[pd.DataFrame, list[str], list[str],
             f"{len(rows) - len(on_data):,} trained on other data than {fmt.md(data_of(rows[0])[1])} (select runs to choose "
             "which data)"
         )
-    if len(same) < len(on_data):
-        left.append(f"{len(on_data) - len(same):,} with other tasks (select runs to choose which tasks)")
+    if len(same) + not_weighted < len(on_data):
+        left.append(f"{len(on_data) - len(same) - not_weighted:,} with other tasks (select runs to choose which tasks)")
+    if not_weighted:
+        left.append(f"{not_weighted:,} single-task or adaptively weighted, whose weights are not fixed loss weights")
     if len(complete) < len(same):
         left.append(f"{len(same) - len(complete):,} with a metric undefined")
     if left:

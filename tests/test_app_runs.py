@@ -569,3 +569,32 @@ def test_a_run_store_that_fails_while_the_server_runs_is_said_on_every_page(page
     if page != "pages/sweep.py":  # which lists its sweeps from their folders, not the database
         said = [e.value for e in at.error]
         assert any("cannot be used (OperationalError: disk I/O error): free space on its disk" in e for e in said)
+
+
+def test_weights_chart_leaves_out_single_task_and_adaptively_weighted_runs(saved, tmp_path, monkeypatch):
+    # A single-task baseline (every weight 1, nothing shared) and a DWA run (weights moving while it trained) were
+    # drawn as ordinary weight-1 lines beside the runs whose fixed weights the chart is about (a teaching audit).
+    from mtlrec.config import WeightingConfig
+
+    _, _, result = saved
+    store = RunStore(tmp_path)
+    for weight in (1.0, 2.0):
+        config = ExperimentConfig.from_dict(result.config.to_dict())
+        config.tasks[1].weight = weight
+        store.save(dataclasses.replace(result, config=config), name=f"like {weight:g}")
+    single = ExperimentConfig.from_dict(result.config.to_dict())
+    single.model.kind = "single_task"
+    store.save(dataclasses.replace(result, config=single), name="baseline")
+    adaptive = ExperimentConfig.from_dict(result.config.to_dict())
+    adaptive.weighting = WeightingConfig(method="dwa")
+    store.save(dataclasses.replace(result, config=adaptive), name="dwa")
+    use_home(monkeypatch, tmp_path)
+    at = open_app("pages/runs.py")
+
+    lines = figure(at, "Loss weights")
+    like = next(d for d in lines["data"][0]["dimensions"] if d["label"] == "like weight")
+    assert sorted(numbers(like["values"])) == [1.0, 2.0]
+    assert any(
+        "2 of 4 (2 single-task or adaptively weighted, whose weights are not fixed loss weights left out)" in c.value
+        for c in at.caption
+    )
