@@ -246,6 +246,19 @@ def baseline_progress(baseline_id: str) -> None:
         )
 
 
+def log1p_note(table, tasks) -> str | None:
+    """A caption for log1p regression tasks whose RMSE and MAE gains point different ways (gain.log1p_disagreements)."""
+    parts = [f"{fmt.md(task)}: RMSE {rmse:+.2f}%, MAE {mae:+.2f}%" for task, rmse, mae in
+             gain.log1p_disagreements(table, tasks)]  # fmt: skip
+    if not parts:
+        return None
+    return (
+        f"The two errors disagree ({'; '.join(parts)}). These tasks train on log(1 + y), which weighs every row's "
+        "ratio alike; RMSE on the label's own scale weighs its largest values most, MAE less. Judge the transfer by "
+        "the error that matters for the use (every compared metric is below)."
+    )
+
+
 def gain_table(run, baseline) -> None:
     """The gain per task on its main metric (a table and a bar chart), every compared metric folded away."""
     tasks = run.config.tasks
@@ -275,6 +288,8 @@ def gain_table(run, baseline) -> None:
         "rows (the whiskers; DeLong's for AUC) is *within noise*: the test rows cannot tell. Retrained with another "
         "seed, a gain may differ more: compare seeds before concluding."
     )
+    if note := log1p_note(table, tasks):
+        st.caption(note)
     with st.expander("Every compared metric", icon=":material/table:"):
         # A metric without a noise estimate (the runs' predictions not on the same rows) says better or worse, no
         # transfer verdict (a LogLoss 0.0002 apart was "negative transfer" beside its task's AUC "within noise").

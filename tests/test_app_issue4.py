@@ -274,6 +274,11 @@ def test_compare_with_single_task_trains_the_baseline_and_shows_the_gain(home, r
     bars = figure(at, "Multi-task gain")["data"]
     assert sorted(x for bar in bars for x in bar["x"]) == sorted(TASKS)
     assert "positive = positive transfer" in texts(at)
+    # watch_time trains on log1p: when its RMSE and MAE gains point different ways, a caption says why
+    disagree = (mtl["watch_time"]["rmse"] - single["watch_time"]["rmse"]) * (
+        mtl["watch_time"]["mae"] - single["watch_time"]["mae"]
+    ) < 0
+    assert ("The two errors disagree (watch_time: RMSE" in texts(at)) == disagree
 
     at = open_app(RESULTS, session={state.RESULTS_RUN: run_id})  # a new session: the pair is kept on disk
     assert at.dataframe and not [b for b in at.button if b.key == "results_compare"]

@@ -9,7 +9,15 @@ import pandas as pd
 import pytest
 
 from mtlrec.config import ExperimentConfig, ModelConfig, TaskSpec, WeightingConfig
-from mtlrec.gain import BASELINE_FILE, UNTRAINED, baseline_of, link_baseline, mtl_gain, single_task_config
+from mtlrec.gain import (
+    BASELINE_FILE,
+    UNTRAINED,
+    baseline_of,
+    link_baseline,
+    log1p_disagreements,
+    mtl_gain,
+    single_task_config,
+)
 from mtlrec.runs import RunStore
 
 TASKS = [TaskSpec("click"), TaskSpec("purchase", weight=0.0), TaskSpec("watch_time", "regression", 2.0, log1p=True)]
@@ -228,3 +236,13 @@ def test_log_loss_and_mae_differences_get_the_paired_noise_of_the_rows_losses():
     worse = {**theirs, "click": {**theirs["click"], "logloss": mine["click"]["logloss"] - 0.05}}
     assert mtl_gain(mine, worse, tasks, noise=noise).set_index(["task", "metric"]).loc[("click", "logloss"),
                                                                                      "transfer"] == "negative"  # fmt: skip
+
+
+def test_a_log1p_task_whose_rmse_and_mae_gains_disagree_is_named():
+    tasks = [TaskSpec("click"), TaskSpec("watch", "regression", log1p=True), TaskSpec("rating", "regression")]
+    multi = {"click": {"auc": 0.70}, "watch": {"rmse": 10.06, "mae": 4.04}, "rating": {"rmse": 1.1, "mae": 0.7}}
+    single = {"click": {"auc": 0.69}, "watch": {"rmse": 10.00, "mae": 4.06}, "rating": {"rmse": 1.0, "mae": 0.8}}
+    [(task, rmse, mae)] = log1p_disagreements(mtl_gain(multi, single, tasks), tasks)
+    assert task == "watch" and rmse == pytest.approx(-0.6) and mae == pytest.approx(100 * 0.02 / 4.06)
+    single["watch"]["mae"] = 4.00  # both worse: no disagreement; 'rating' is not log1p, so never named
+    assert log1p_disagreements(mtl_gain(multi, single, tasks), tasks) == []
