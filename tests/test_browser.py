@@ -545,6 +545,9 @@ def test_settings_stay_as_set_when_the_architecture_changes_and_after_a_reload(n
             box.click()
             page.get_by_role("option").filter(has_text=kind).first.click()
             wait_until_idle(page)
+            deadline = time.monotonic() + 20  # under load the page may still be redrawing: the state it settles in
+            while checked_size(page) != ["small"] and time.monotonic() < deadline:
+                page.wait_for_timeout(250)
             assert checked_size(page) == ["small"], kind
         page.get_by_text("Advanced settings").first.click()
         page.get_by_text("Embedding size (0 = preset, 16)").first.wait_for()  # the model trained is small's
