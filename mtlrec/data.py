@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec, split_monitor
-from mtlrec.encode import OTHER_TOKEN, Encoded, Encoder, category_keys
+from mtlrec.encode import OTHER_TOKEN, Encoded, Encoder, category_counts
 from mtlrec.errors import MtlrecError
 from mtlrec.fixes import apply_fixes_together, how_to
 from mtlrec.io import Table, part_files, read_table
@@ -683,7 +683,7 @@ def prepare(
     set_aside = {c: share for c, share in encoder.oov_share_.items() if share > 0.01}
     for c, share in set_aside.items():
         # Which rule set them aside: the cap on values, the minimum count, or both (it blamed the cap alone).
-        counts = category_keys(train_frame[c]).value_counts()
+        counts = category_counts(train_frame[c])
         frequent = (counts >= d.min_count).sum() > d.max_vocab
         rules = _set_aside_by(frequent, d.max_vocab, d.min_count > 1 and (counts < d.min_count).any(), d.min_count)
         notes.append(

@@ -80,6 +80,14 @@ def category_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return order[codes], np.asarray(distinct, dtype=object)
 
 
+def category_counts(series: pd.Series) -> pd.Series:
+    """category_keys(series).value_counts(): each key's rows, most first, ties in the order they came; counted over
+    the distinct keys (category_codes), not a key per row."""
+    codes, keys = category_codes(series)
+    counts = pd.Series(np.bincount(codes, minlength=len(keys)), index=pd.Index(keys, dtype=object))
+    return counts.sort_values(ascending=False, kind="stable")  # value_counts' own sort
+
+
 def _keyed_once(series: pd.Series, numbers_always: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
     """(codes, keys) with each distinct value keyed once (a missing value's code is the last key's, "<NA>"), for a
     column of repeats (ids, codes); None for one to key value by value (see category_keys). `numbers_always`: a
@@ -243,9 +251,7 @@ class Encoder:
         self.vocab_: dict[str, list[str]] = {}
         self.oov_share_: dict[str, float] = {}  # share of training rows mapped to OOV by the cap
         for c in self.categorical:
-            codes, keys = category_codes(frame[c])  # the distinct keys counted, not one key per row
-            counts = pd.Series(np.bincount(codes, minlength=len(keys)), index=pd.Index(keys, dtype=object))
-            counts = counts.sort_values(ascending=False, kind="stable")  # value_counts' order, ties as they came
+            counts = category_counts(frame[c])
             kept = counts[counts >= self.min_count].iloc[: self.max_vocab]
             self.vocab_[c] = [str(v) for v in kept.index]
             self.oov_share_[c] = float(1 - kept.sum() / max(len(frame), 1))
