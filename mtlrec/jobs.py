@@ -317,8 +317,13 @@ def server_threads(limiter: JobLimiter | None = None) -> int:
     Torch's default (one thread per core) makes concurrent jobs oversubscribe the cores; on a busy 2-core machine
     that slowed a tiny model's epoch from under 1 s to about 30 s. MTLREC_TORCH_THREADS overrides it.
     """
-    if os.environ.get("MTLREC_TORCH_THREADS"):
-        return max(1, int(os.environ["MTLREC_TORCH_THREADS"]))
+    from mtlrec.resources import threads_setting
+
+    try:
+        if (setting := threads_setting()) is not None:
+            return setting
+    except MtlrecError as exc:  # the server still starts, with the default, saying why
+        print(f"warning: {exc.message}: using the default", file=sys.stderr)
     limiter = limiter or DEFAULT_LIMITER
     return max(1, (os.cpu_count() or 1) // max(1, limiter.max_jobs))
 

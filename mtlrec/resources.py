@@ -160,13 +160,23 @@ def busy_cpus(window: float = BUSY_WINDOW) -> tuple[int, float] | None:
     return len(cpus), len(cpus) * (1 - (idle1 - idle0) / (total1 - total0))
 
 
+def threads_setting() -> int | None:
+    """MTLREC_TORCH_THREADS as a thread count (None when unset); MtlrecError for a value that is none."""
+    value = os.environ.get("MTLREC_TORCH_THREADS", "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise MtlrecError(f"MTLREC_TORCH_THREADS must be a whole number of 1 or more, got {value!r}")
+    return int(value)
+
+
 def training_threads(default: int) -> tuple[int, str | None]:
     """Torch threads for a command-line training on the CPU, and a note when they are fewer than `default` (torch's,
     one per core). Other processes busy on these cores make torch's threads wait for each other at every step: on
     2 cores with two busy processes, 2 threads trained 6,600-9,200 rows/s and 1 thread 42,000-46,000. So the free
     cores, measured now, at least 1. MTLREC_TORCH_THREADS or OMP_NUM_THREADS, when set, decide instead."""
-    if os.environ.get("MTLREC_TORCH_THREADS"):
-        return max(1, int(os.environ["MTLREC_TORCH_THREADS"])), None
+    if (setting := threads_setting()) is not None:
+        return setting, None
     if os.environ.get("OMP_NUM_THREADS") or default <= 1:
         return default, None
     measured = busy_cpus()

@@ -1454,6 +1454,12 @@ def test_training_takes_fewer_threads_while_other_processes_keep_the_cores_busy(
     assert resources.training_threads(2) == (2, None)  # the user's choice
     monkeypatch.setenv("MTLREC_TORCH_THREADS", "3")
     assert resources.training_threads(2) == (3, None)
+    monkeypatch.setenv("MTLREC_TORCH_THREADS", "two")  # a traceback, in the CLI and at the server's start
+    with pytest.raises(MtlrecError, match="MTLREC_TORCH_THREADS must be a whole number of 1 or more, got 'two'"):
+        resources.training_threads(2)
+    from mtlrec.jobs import JobLimiter, server_threads
+
+    assert server_threads(JobLimiter(max_jobs=1)) == (os.cpu_count() or 1)  # the server starts with its default
 
 
 def test_busy_cpus_reads_the_processs_own_cpus_from_proc_stat(tmp_path, monkeypatch):
