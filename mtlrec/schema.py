@@ -866,7 +866,7 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
         ignored[leak.column] = leak.reason()
     if not passed_over and (hint := id_candidate_hint(frame, data)) is not None:
         notes.append(hint)  # KKBox's msno beside song_id
-    if note := _flags_as_features(series, data, tasks):
+    if note := _flags_as_features(series, nunique, data, tasks):
         notes.append(note)
     return SchemaProposal(data=data, tasks=tasks, ignored=ignored, leaks=leaks, notes=notes)
 
@@ -874,15 +874,15 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
 FLAG_FEATURES_NOTED = 5  # a file with more 0/1 features than this has one-hot columns: no note, it would be noise
 
 
-def _flags_as_features(series: dict, data: DataConfig, tasks: list[TaskSpec]) -> str | None:
+def _flags_as_features(series: dict, nunique: dict, data: DataConfig, tasks: list[TaskSpec]) -> str | None:
     """A note naming the 0/1 columns proposed as features, when there are a few: one of them may be the outcome
     to predict under a name no label has (`fraud` at 0.04% positives, `helpful`), which was used as an input
-    without a word."""
+    without a word. `nunique`: infer_schema's count of each column's values."""
     taken = {t.name for t in tasks}
     flags = [
         c
         for c in data.features
-        if c not in taken and c in series and series[c].nunique(dropna=True) == 2
+        if c not in taken and c in series and nunique.get(c) == 2
         and (coding := binary_coding(series[c])) is not None and set(coding[0].values()) == {0.0, 1.0}
     ]  # fmt: skip
     if not flags or len(flags) > FLAG_FEATURES_NOTED:
