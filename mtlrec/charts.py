@@ -1215,7 +1215,8 @@ def weight_metric_curves(
             edges.append(labels.get(metric, metric))
         shown, side = _at_edges(ys, bounds)
         moved = side != 0
-        for which, symbol in ((~moved, "circle"), (moved, _edge_symbols("", side[moved] * 0, side[moved]))):
+        arrows = _edge_symbols("", np.zeros_like(side[moved]), side[moved])  # moved along y only
+        for which, symbol in ((~moved, "circle"), (moved, arrows)):
             if which.any() or symbol == "circle":  # the moved ones apart: a legend shows its trace's first symbol
                 fig.add_scatter(
                     x=xs[which], y=shown[which], customdata=ys[which], mode="markers", name=name, legendgroup=name,

@@ -259,7 +259,8 @@ DOT_CHUNK = 4096  # elements summed by one thread in _dot
 
 
 def _dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """a · b (1-d) in float64, summed in the same order whatever the thread count: a plain `a @ b` splits its sum
+    """a · b (1-d) as float64 (float32 sums of chunks, added in float64), summed in the same order whatever the
+    thread count: a plain `a @ b` splits its sum
     among threads, so PCGrad's projections, and a run's metrics, changed with the threads (the app, the CLI and a
     sweep's processes use different counts: a re-run from the saved config was not bit-exact). Each chunk's sum is
     one thread's, and the chunks' sums (a few thousand even for 10M parameters) are one short sum."""
