@@ -87,9 +87,8 @@ def home() -> None:
             f"CSV (comma, semicolon, tab, pipe or :: separated, optionally .gz), Parquet or JSON lines, up to {limit} MB",
             type=None,  # any name (u.data, ratings.inter): the reader says what a file that is no table is
             key="home_upload",
-            help=state.UPLOAD_HELP.format(
-                limit=limit
-            ),  # the uploader's own "File must be 200.0MB or smaller" says no more
+            # the uploader's own "File must be 200.0MB or smaller" says no more
+            help=state.UPLOAD_HELP.format(limit=limit),
         )
         if upload is None:  # the file taken out of the uploader: not offered on Data any more
             st.session_state.pop(HOME_FAILED, None)

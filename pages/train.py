@@ -4,6 +4,7 @@ from ui.frame import end_page, guard
 
 guard("train")
 
+import contextlib  # noqa: E402
 import copy  # noqa: E402
 from urllib.parse import unquote  # noqa: E402
 
@@ -627,15 +628,14 @@ def finished_panel(snap, config: ExperimentConfig, current: ExperimentConfig | N
     {"finished": st.success, "stopped": st.warning, "failed": st.error}.get(snap.status, st.info)(text)
     for note in snap.notes:
         st.caption(f"Note: {fmt.plain(note)}")
+    ended = snap.status in ("finished", "stopped") and snap.run_id
     run = None
-    if snap.status in ("finished", "stopped") and snap.run_id:
-        try:
+    if ended:
+        with contextlib.suppress(MtlrecError):  # deleted meanwhile (on Runs, maybe in another tab): said below
             run = state.store().load(snap.run_id)
-        except MtlrecError:  # deleted meanwhile (on Runs, maybe in another tab): nothing left to open
-            run = None
     if snap.status != "failed" or snap.history:
         progress_view(snap, config, kept=kept_epochs(run.metrics, config.tasks) if run is not None else None)
-    if snap.status in ("finished", "stopped") and snap.run_id:
+    if ended:
         if run is None:
             st.info(f"Run `{snap.run_id}` no longer exists (it was deleted on **Runs**).")
             return
