@@ -13,12 +13,14 @@ import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from mtlrec import charts, fmt  # noqa: E402
+from mtlrec.compare import differences  # noqa: E402
 from mtlrec.config import TaskSpec  # noqa: E402
 from mtlrec.errors import MtlrecError  # noqa: E402
 from mtlrec.runs import STATUSES, data_groups, metrics_table, same_file_other_fixes  # noqa: E402
 from ui import runs, state  # noqa: E402
 
 MAIN_METRIC = {"binary": "auc", "regression": "rmse"}
+SHOWN_DIFFERENCES = 12  # settings that differ, up to which their table opens by itself
 STATUS_LABELS = {  # plain symbols: the table is drawn on a canvas, where emoji fonts are not a given
     "running": "▶ running",
     "finished": "✓ finished",
@@ -256,6 +258,19 @@ def compare(selected: list[dict]) -> None:
             f"These runs were trained on different data ({files}): their metrics come from other test rows, so the "
             "bars compare the data as much as the models."
         )
+    differ = differences({label: run.config for label, run in loaded.items()})
+    # What the bars credit: runs that differ in more than the setting being compared (a feature's role reset by
+    # loading the file again, beside the weights changed) were compared as if only that had changed (an audit).
+    with st.expander(
+        f"Settings that differ ({len(differ)})" if len(differ) else "Settings: the same in every run",
+        icon=":material/difference:",
+        expanded=0 < len(differ) <= SHOWN_DIFFERENCES,
+    ):
+        if len(differ):
+            st.dataframe(differ, hide_index=True, width="stretch")
+        else:
+            st.caption("These runs share every setting that changes what a run learns: data file, columns, tasks, "
+                       "model, training and seed.")  # fmt: skip
     st.markdown("**Test metrics side by side**")
     metric_by_task = {}
     for column, (name, options) in zip(st.columns(len(tasks)), choices.items(), strict=True):

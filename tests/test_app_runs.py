@@ -156,6 +156,22 @@ def test_two_selected_runs_are_compared_bar_by_bar(app, saved):
     assert sorted(numbers(like_weight["values"])) == [1.0, 4.0]
 
 
+def test_the_comparison_lists_the_settings_on_which_the_runs_differ(app, saved):
+    # A feature's role reset by loading the file again, beside the weight changed, read as the weight's effect (a
+    # browser audit): the settings that differ come first.
+    home, ids, _ = saved
+    select(app, "balanced", "like heavy")
+    [expander] = [e for e in app.expander if e.label.startswith("Settings that differ")]
+    table = next(d.value for d in app.dataframe if "setting" in d.value.columns)
+    configs = {name: RunStore(home).load(ids[name]).config for name in ("balanced", "like heavy")}
+    from mtlrec.compare import differences
+
+    assert table.to_dict("records") == differences(configs).to_dict("records")
+    row = table.set_index("setting").loc["task 'like'"]
+    assert row.tolist() == ["binary, weight 1", "binary, weight 4"]
+    assert expander.label == f"Settings that differ ({len(table)})"
+
+
 def test_a_damaged_run_is_left_out_of_the_comparison(app):
     select(app, "balanced", "damaged")
     assert not [c for c in app.get("plotly_chart") if "Test metrics per run" in c.proto.spec]
