@@ -409,6 +409,19 @@ def show(result: SweepResult) -> None:
         st.markdown(EXPLANATION)
 
 
+def _left_out(sweep, config) -> str:
+    """' The other tasks (like, dwell) are left out: ...' when the sweep trains fewer tasks than the dataset has: its
+    points are 2- or 3-task models, which an analyst compared with Train's 4-task runs (an audit)."""
+    rest = [t.name for t in config.tasks if t.name not in sweep.tasks]
+    if not rest or not 2 <= len(sweep.tasks) <= 3:
+        return ""
+    shown = ", ".join(fmt.md(n) for n in rest)
+    return (
+        f" The other label{'s' if len(rest) > 1 else ''} ({shown}) {'are' if len(rest) > 1 else 'is'} left out: each "
+        "point trains the swept tasks only, so compare it with runs of those tasks."
+    )
+
+
 st.title("Sweep")
 st.caption(
     "What if a task weighed more? Train one model per loss weighting of 2 or 3 tasks, judge each task on the test "
@@ -447,7 +460,7 @@ with st.expander("New sweep", icon=":material/tune:", expanded=not holder.sweepi
             f"{sweep.base.model.size}, {sweep.base.train.epochs} epochs"
             + (f"; **Train** has {on_train[0]} {on_train[1]}" if differs else "")
             + f"), on the data and the other training settings of **Train** (batch {sweep.base.train.batch_size}, "
-            f"patience {sweep.base.train.patience}); every point is saved as a run."
+            f"patience {sweep.base.train.patience}); every point is saved as a run." + _left_out(sweep, config)
         )
         busy = holder.sweeping
         if st.button("Start sweep", icon=":material/play_arrow:", type="primary", key="sweep_start", disabled=busy,

@@ -102,6 +102,20 @@ def test_the_caption_names_the_model_set_on_this_page_and_trains_differs(home):
     assert "of the model set above (mmoe tiny, " in caption and "; **Train** has shared_bottom tiny)" in caption
 
 
+def test_the_caption_names_the_labels_a_sweep_leaves_out(home):
+    # Every point is a model of the swept tasks only: compared with Train's four-task runs without a word (an audit)
+    at = with_sample(PAGE)
+    assert at.multiselect(key="sweep_tasks").value == ["click", "like"]
+    caption = next(c.value for c in at.caption if "every point is saved as a run" in c.value)
+    assert caption.endswith(
+        "The other labels (purchase, watch_time) are left out: each point trains the swept tasks only, so compare "
+        "it with runs of those tasks."
+    )
+    at.multiselect(key="sweep_tasks").set_value(["click", "like", "purchase"]).run()
+    caption = next(c.value for c in at.caption if "every point is saved as a run" in c.value)
+    assert "The other label (watch_time) is left out" in caption
+
+
 def test_a_reload_keeps_the_sweep_set_up_on_the_page(home, monkeypatch):
     # A reload (a new session of the same browser) brought the dataset and Train's settings back, but the Sweep
     # page's own points, epochs, model and references went back to their defaults; and the page, which ends early
