@@ -48,6 +48,11 @@ def _column_names(args: argparse.Namespace) -> list[str] | None:
     return None if text is None else [p.strip() for p in text.split(",")]
 
 
+def task_words(task: TaskSpec) -> str:
+    """'regression, log1p, labelled rows only': a task's type and options, for the CLI's lines."""
+    return ", ".join([task.type] + ["log1p"] * task.log1p + ["labelled rows only"] * task.labelled_only)
+
+
 def _list(text: str | None) -> list[str] | None:
     return None if text is None else [p.strip() for p in text.split(",") if p.strip()]
 
@@ -153,6 +158,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="regression tasks to train on log1p(y), comma-separated (default: the skewed ones inference finds)",
     )
     train.add_argument("--no-log1p", help="regression tasks to train on y itself, comma-separated")
+    train.add_argument(
+        "--labelled-only",
+        help="tasks to train and measure on the rows where their label is present, comma-separated (a label logged "
+        "for some events only; the other tasks still use every row)",
+    )  # fmt: skip
     train.add_argument("--user-col", help="the user id column ('none': no user column)")
     train.add_argument("--item-col", help="the item id column ('none': no item column)")
     train.add_argument("--time-col", help="the timestamp column ('none': no time column)")
@@ -318,13 +328,17 @@ def _id_notes(notes: list[str], args: argparse.Namespace) -> list[str]:
     that the flag named (the advice is followed), and which column may be the user or item column once the flag
     chose one (Online Retail's --item-col Description was still told "column 'StockCode' may be the item column ...
     no column is named as one")."""
+    from mtlrec.schema import UNNAMED_TIME
+
     named = {getattr(args, flag, None) for flag in ("user_col", "item_col")} - {None}
     given = [role for role in ("user", "item") if getattr(args, f"{role}_col", None) is not None]
+    timed = getattr(args, "time_col", None) is not None  # --time-col answered "which column may be the time"
     return [
         note
         for note in notes
         if not any(note.startswith(f"column '{c}' ") for c in named)
         and not any(re.match(rf"column '.*' (may be|is not proposed as) the {role} column", note) for role in given)
+        and not (timed and note.startswith(UNNAMED_TIME))
     ]
 
 
@@ -368,8 +382,8 @@ def _label_fixes(fixes: list[dict], tasks: list[TaskSpec], data: DataConfig, arg
             )
 
 
-SCHEMA_FLAGS = ("tasks", "task_types", "weights", "log1p", "no_log1p", "user_col", "item_col", "time_col",
-                "categorical", "numeric", "multi", "exclude")  # fmt: skip
+SCHEMA_FLAGS = ("tasks", "task_types", "weights", "log1p", "no_log1p", "labelled_only", "user_col", "item_col",
+                "time_col", "categorical", "numeric", "multi", "exclude")  # fmt: skip
 
 
 def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded | None]:
@@ -379,7 +393,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
     from mtlrec.fixes import appended
     from mtlrec.leakage import set_aside
     from mtlrec.negatives import negatives_fix
-    from mtlrec.schema import UNREADABLE_LABEL, label_hint
+    from mtlrec.schema import UNREADABLE_LABEL, label_hint, with_flags_note
 
     loaded = None
     fixes = _fixes(args)
@@ -455,7 +469,8 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
             # --label "transaction=event == transaction" trained to AUC 0.9999).
             said = {leak.column for leak in leaks}
             leaks += [leak for leak in set_aside(frame, d, config.tasks, chosen) if leak.column not in said]
-        for note in _id_notes(proposal.notes, args):
+        # the note on 0/1 features said for the run's tasks: one --tasks made a task was still "used as a feature"
+        for note in _id_notes(with_flags_note(proposal.notes, proposal.flags, d, config.tasks), args):
             print(f"note: {note}")
         for leak in leaks:
             if leak.column not in chosen:
@@ -599,6 +614,11 @@ def _apply_schema_flags(
             if not match:
                 raise MtlrecError(f"{flag} names '{name}', which is not a task")
             match[0].log1p = on
+    for name in _list(getattr(args, "labelled_only", None)) or []:
+        match = [t for t in config.tasks if t.name == name]
+        if not match:
+            raise MtlrecError(f"--labelled-only names '{name}', which is not a task")
+        match[0].labelled_only = True
     # Each feature role: the columns named with its flag, then the schema's others (a column named for one role
     # leaves the others).
     explicit = [_list(getattr(args, flag, None)) or [] for flag in ("categorical", "numeric", "multi")]
@@ -857,7 +877,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     out = _out_folder(args.out or _default_out(""), RUN_FILES + SWEEP_FILES, args.force)
     print(
         f"data: {config.data.path}  tasks: "
-        + ", ".join(f"{t.name} ({t.type}{', log1p' if t.log1p else ''}, w={t.weight:g})" for t in config.tasks)
+        + ", ".join(f"{t.name} ({task_words(t)}, w={t.weight:g})" for t in config.tasks)
     )
     _set_threads(config.train.device)
     callback = None if args.quiet else _unpiped(lambda p: print_epoch(p, config.task_names))
@@ -914,7 +934,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
     from mtlrec.fixes import apply_fixes
     from mtlrec.io import read_table
     from mtlrec.leakage import set_aside
-    from mtlrec.schema import label_hint, time_notes
+    from mtlrec.schema import label_hint, time_notes, with_flags_note
 
     table = read_table(resolve_data_path(args.data), names=_column_names(args))
     # --user-col/--item-col as train reads them: a column, or 'none' (or '') for none
@@ -955,9 +975,9 @@ def cmd_infer(args: argparse.Namespace) -> int:
     print(f"user: {d.user_col}\nitem: {d.item_col}\ntime: {d.time_col}")
     for note in time_notes(d.time_col, frame[d.time_col]) if d.time_col else []:
         print(f"note: {note}")  # how the times were read, where that was a choice (validation says it too)
-    for note in _id_notes(proposal.notes, args):
+    for note in _id_notes(with_flags_note(proposal.notes, proposal.flags, d, proposal.tasks), args):
         print(f"note: {note}")
-    print("tasks: " + ", ".join(f"{t.name} ({t.type}{', log1p' if t.log1p else ''})" for t in proposal.tasks))
+    print("tasks: " + ", ".join(f"{t.name} ({task_words(t)})" for t in proposal.tasks))
     if not proposal.tasks:
         hint = label_hint(frame)
         print("no label column was recognised: name them with --tasks a,b,c when training" + hint)
@@ -1304,15 +1324,18 @@ def _match_user(column, text: str):
         number = float(text.strip())
     except ValueError:
         number = None
+    same = []
     if number is not None and math.isfinite(number):
         import pandas as pd
 
         from mtlrec.encode import category_keys
 
         same = values[category_keys(values).to_numpy() == category_keys(pd.Series([number])).iloc[0]]
-        if len(same):
+        # Numbers only: in a column of text codes 0007 is not 7, 07 or 007, which are other users (an audit found
+        # `--user 0007` served user 7's list without a word)
+        if len(same) and pd.api.types.is_numeric_dtype(column.dtype):
             return same.iloc[0]
-    other_case = [v for v in values if str(v).lower() == text.strip().lower()][:1]
+    other_case = [v for v in values if str(v).lower() == text.strip().lower()][:1] or list(same[:1])
     meant = f" (did you mean '{other_case[0]}'?)" if other_case else ""
     raise MtlrecError(f"user '{text}' is not in column '{column.name}'{meant}")
 

@@ -50,6 +50,9 @@ class TaskSpec:
     type: str = "binary"  # "binary" (0/1) or "regression" (real values)
     weight: float = 1.0  # loss weight w_j >= 0; 0 means "evaluated but not trained"
     log1p: bool = False  # regression only: train on log1p(y) (skewed targets such as watch time)
+    # Rows where the label is missing (each outcome logged for some events only) are left out of this task's loss
+    # and metrics; the other tasks still use them. Off: a missing label is a validation problem.
+    labelled_only: bool = False
 
 
 def untrained(weights: dict, funnel: dict) -> set:

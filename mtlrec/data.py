@@ -202,7 +202,7 @@ def propose_schema(frame: pd.DataFrame, path: str | None = None) -> SchemaPropos
     info = SAMPLES[str(path)[len(SAMPLE_PREFIX) :]]
     d = proposal.data
     d.user_col, d.item_col, d.time_col = info["user_col"], info["item_col"], info["time_col"]
-    proposal.notes = []  # about the id columns inference chose, replaced here
+    proposal.notes, proposal.flags = [], []  # about the columns inference chose, replaced here
     labels = set(info["tasks"])
     proposal.tasks = [
         TaskSpec(name, kind, log1p=kind == "regression" and regression_log1p(frame[name]))
@@ -355,6 +355,30 @@ def _time_split_notes(
 COPIED_ROWS, COPIED_SHARE = 20, 0.05  # copies of training rows among a split's test rows: a note from both counts
 OVERLAP_NOTE = 0.5  # share of a test file's rows also in the training file from which a note says so
 FEW_TEST_ROWS = 30  # a binary task's rarer class in the test rows, or GAUC's users, under this many: a note
+
+
+def _labelled(y: np.ndarray) -> np.ndarray:
+    """A task's encoded labels where present (NaN: not labelled, TaskSpec.labelled_only)."""
+    return y[~np.isnan(y)]
+
+
+def _labelled_notes(config: ExperimentConfig, prepared: Prepared) -> list[str]:
+    """Per task trained on its labelled rows only: on how many rows of each part it trains and is measured; what
+    is wrong when a part has none (its metrics are undefined, or early stopping cannot see it)."""
+    notes = []
+    parts = (("training", prepared.train), ("validation", prepared.val), ("test", prepared.test))
+    for j, task in enumerate(config.tasks):
+        if not task.labelled_only:
+            continue
+        counts = {name: int((~np.isnan(part.labels[:, j])).sum()) for name, part in parts}
+        shown = ", ".join(f"{counts[name]:,} of {len(part):,} {name}" for name, part in parts)
+        note = f"task '{task.name}' is trained and measured on its labelled rows only: {shown} rows"
+        if not counts["test"]:
+            note += "; with no labelled test row its test metrics are undefined: use more data or a larger test part"
+        elif not counts["validation"]:
+            note += "; no labelled validation row: its validation loss is 0 and early stopping cannot see it"
+        notes.append(note)
+    return notes
 
 
 def _few_test_rows(name: str, labels: np.ndarray, users: pd.Series | None) -> list[str]:
@@ -714,9 +738,11 @@ def prepare(
         files=data_files(config),
     )
     users = test_frame[config.data.user_col] if config.data.user_col else None
+    notes += _labelled_notes(config, prepared)
     for j, task in enumerate(config.tasks):
+        train_y, test_y = (_labelled(part.labels[:, j]) for part in (prepared.train, prepared.test))
         if task.type == "binary":
-            if len(np.unique(prepared.train.labels[:, j])) < 2:
+            if len(np.unique(train_y)) < 2:
                 # Not "its AUC is undefined": the test AUC is defined, and chance (an audit read both side by side).
                 # Under ESMM a later step's score is p(earlier) x p(this | earlier): it ranks as the earlier task's
                 # (Ali-CCP's first rows, no purchase in training: purchase AUC 0.89 beside "a constant guess").
@@ -730,12 +756,13 @@ def prepare(
                         else "test metrics are those of a constant guess"
                     )
                 )
-            if len(np.unique(prepared.test.labels[:, j])) < 2:
+            if len(test_y) and len(np.unique(test_y)) < 2:  # none: _labelled_notes says so
                 notes.append(f"task '{task.name}' has one class only in the test rows: its AUC is undefined")
-            notes += _few_test_rows(task.name, prepared.test.labels[:, j], users)
+            test_users = None if users is None else users[~np.isnan(prepared.test.labels[:, j])]
+            notes += _few_test_rows(task.name, test_y, test_users)
         elif (heavy := _heavy_tail_note(task, train_frame[task.name])) is not None:
             notes.append(heavy)
-        elif len(prepared.train.labels) and prepared.train.labels[:, j].std() == 0:
+        elif len(train_y) and train_y.std() == 0:
             # A regression target constant in training: scored on near-constant predictions, without a word (an audit).
             notes.append(
                 f"task '{task.name}' has one value in every training row: the model cannot learn it, so its test "

@@ -43,7 +43,9 @@ class Encoded:
 
     categorical: np.ndarray  # (N, C) int64, 0 = out of vocabulary
     numeric: np.ndarray  # (N, F) float32, standardised (+ missing indicators)
-    labels: np.ndarray | None  # (N, T) float32: 0/1 for binary tasks, standardised values for regression
+    # (N, T) float32: 0/1 for binary tasks, standardised values for regression; NaN where a task trained on its
+    # labelled rows only (TaskSpec.labelled_only) has no label
+    labels: np.ndarray | None
 
     def __len__(self) -> int:
         return len(self.categorical)
@@ -287,8 +289,9 @@ class Encoder:
         for t in self.tasks:
             if t.type == "regression":
                 y = self._regression_target(frame[t.name], t)
-                std = float(y.std())
-                self.target_stats_[t.name] = (float(y.mean()), std if std > 0 else 1.0)
+                y = y[~np.isnan(y)]  # a task trained on its labelled rows only: of those
+                std = float(y.std()) if len(y) else 0.0
+                self.target_stats_[t.name] = (float(y.mean()) if len(y) else 0.0, std if std > 0 else 1.0)
         return self
 
     @property

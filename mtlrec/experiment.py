@@ -64,19 +64,27 @@ def evaluate(
     raw: np.ndarray | None = None,
 ) -> dict[str, dict[str, float]]:
     """Per-task metrics (see mtlrec.metrics.task_metrics) for every task of the config; the ranking metrics rank by
-    the model's `raw` outputs when given (no ties where the label's scale clips them)."""
-    return {
-        task.name: task_metrics(
+    the model's `raw` outputs when given (no ties where the label's scale clips them). A task trained on its
+    labelled rows only is measured on them (its ranking metrics rank each user's labelled rows)."""
+    result = {}
+    for j, task in enumerate(config.tasks):
+        rows = labelled_rows(task, y_true[:, j])
+        result[task.name] = task_metrics(
             task.type,
-            y_true[:, j],
-            y_pred[:, j],
-            users=users,
+            y_true[rows, j],
+            y_pred[rows, j],
+            users=None if users is None else np.asarray(users)[rows],
             k=config.k,
             ranking=ranking,
-            scores=None if raw is None else raw[:, j],
+            scores=None if raw is None else raw[rows, j],
         )  # fmt: skip
-        for j, task in enumerate(config.tasks)
-    }
+    return result
+
+
+def labelled_rows(task, y: np.ndarray) -> slice | np.ndarray:
+    """The rows a task is measured on: every row, or where its label is present for a task trained on its labelled
+    rows only (TaskSpec.labelled_only)."""
+    return ~np.isnan(y) if task.labelled_only else slice(None)
 
 
 class ValidationMetrics:

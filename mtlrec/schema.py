@@ -150,6 +150,7 @@ class SchemaProposal:
     ignored: dict[str, str] = field(default_factory=dict)  # column -> reason
     leaks: list[Leak] = field(default_factory=list)  # the features set aside because they give a task away
     notes: list[str] = field(default_factory=list)  # choices a person should know of (an id column passed over)
+    flags: list[str] = field(default_factory=list)  # 0/1 columns proposed as features (see with_flags_note)
 
 
 # Chinese words of Tianchi's and other exports' column names (用户ID, 商品ID, 行为类型, 是否点击), as the English words
@@ -582,9 +583,11 @@ def binary_coding(series: pd.Series) -> tuple[dict, str | None] | None:
 def binary_labels(series: pd.Series) -> np.ndarray:
     """A binary label column as float32 0/1 (assumes validate() accepted it)."""
     coding = binary_coding(series)
+    if coding is None and series.isna().all():  # a part without a labelled row of a labelled_only task
+        return np.full(len(series), np.nan, dtype=np.float32)
     if coding is None:
         raise MtlrecError(f"column '{series.name}' is not a binary 0/1 label")
-    return series.map(coding[0]).to_numpy(dtype=np.float32)
+    return series.map(coding[0]).to_numpy(dtype=np.float32, na_value=np.nan)  # NaN: not labelled (labelled_only)
 
 
 def is_numeric(series: pd.Series) -> bool:
@@ -715,6 +718,8 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
         default=None,
     )
     times = {c for c in evidence if evidence[c] == 2}
+    if time_col is None and (note := _unnamed_time_note(series, nunique, (user_col, item_col))) is not None:
+        notes.append(note)
 
     tasks: list[TaskSpec] = []
     categorical: list[str] = [c for c in (user_col, item_col) if c]
@@ -866,18 +871,19 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
         ignored[leak.column] = leak.reason()
     if not passed_over and (hint := id_candidate_hint(frame, data)) is not None:
         notes.append(hint)  # KKBox's msno beside song_id
-    if note := _flags_as_features(series, nunique, data, tasks):
+    flags = _flags_as_features(series, nunique, data, tasks)
+    if note := flags_note(flags, data, tasks):
         notes.append(note)
-    return SchemaProposal(data=data, tasks=tasks, ignored=ignored, leaks=leaks, notes=notes)
+    return SchemaProposal(data=data, tasks=tasks, ignored=ignored, leaks=leaks, notes=notes, flags=flags)
 
 
 FLAG_FEATURES_NOTED = 5  # a file with more 0/1 features than this has one-hot columns: no note, it would be noise
 
 
-def _flags_as_features(series: dict, nunique: dict, data: DataConfig, tasks: list[TaskSpec]) -> str | None:
-    """A note naming the 0/1 columns proposed as features, when there are a few: one of them may be the outcome
-    to predict under a name no label has (`fraud` at 0.04% positives, `helpful`), which was used as an input
-    without a word. `nunique`: infer_schema's count of each column's values."""
+def _flags_as_features(series: dict, nunique: dict, data: DataConfig, tasks: list[TaskSpec]) -> list[str]:
+    """The 0/1 columns proposed as features, when there are a few (none past FLAG_FEATURES_NOTED: one-hot columns):
+    one of them may be the outcome to predict under a name no label has (`fraud` at 0.04% positives, `helpful`),
+    which was used as an input without a word. `nunique`: infer_schema's count of each column's values."""
     taken = {t.name for t in tasks}
     flags = [
         c
@@ -885,7 +891,25 @@ def _flags_as_features(series: dict, nunique: dict, data: DataConfig, tasks: lis
         if c not in taken and c in series and nunique.get(c) == 2
         and (coding := binary_coding(series[c])) is not None and set(coding[0].values()) == {0.0, 1.0}
     ]  # fmt: skip
-    if not flags or len(flags) > FLAG_FEATURES_NOTED:
+    return flags if len(flags) <= FLAG_FEATURES_NOTED else []
+
+
+_FLAGS_NOTE = re.compile(r"columns? '.*' holds? 0/1 values and (is|are) used as (a feature|features): ")
+
+
+def with_flags_note(notes: list[str], flags: list[str], data: DataConfig, tasks: list[TaskSpec]) -> list[str]:
+    """Inference's notes with its note on 0/1 features (SchemaProposal.flags) said again for the run's own columns
+    and tasks: after --tasks, a fix or an edit made one a task, the note still said to make it one (an audit)."""
+    kept = [n for n in notes if not _FLAGS_NOTE.match(n)]
+    note = flags_note(flags, data, tasks)
+    return kept + ([note] if note else [])
+
+
+def flags_note(flags: list[str], data: DataConfig, tasks: list[TaskSpec]) -> str | None:
+    """The note naming those of the 0/1 columns `flags` that are features of `data` and not among `tasks`."""
+    taken, features = {t.name for t in tasks}, set(data.features)
+    flags = [c for c in flags if c in features and c not in taken]
+    if not flags:
         return None
     names = ", ".join(f"'{c}'" for c in flags)
     example = shlex.quote(",".join([*(t.name for t in tasks), flags[0]]))
@@ -1109,6 +1133,33 @@ def _epoch_seconds(values: np.ndarray) -> bool:
     return len(np.unique(values)) >= 0.5 * len(values)
 
 
+UNNAMED_TIME = "no column is named as a time"  # the start of _unnamed_time_note's note (dropped once one is chosen)
+
+
+def _unnamed_time_note(series: dict, nunique: dict, ids: tuple) -> str | None:
+    """When no time column was found: a note naming a numeric column whose values read as epoch seconds or
+    milliseconds of 1990-2040, mostly distinct, under a name that does not say time (`unix`, `clicktime`): it was a
+    numeric feature without a word, and --split time failed without naming it (an audit)."""
+    for column, s in series.items():
+        if column in ids or not is_numeric(s) or nunique[column] < 20:
+            continue
+        values = s.dropna().to_numpy(dtype=float)[: TIME_SAMPLE * 5]
+        if not len(values) or np.any(np.mod(values, 1) != 0):
+            continue
+        unit = "seconds" if _epoch_seconds(values) else "milliseconds" if _epoch_seconds(values // 1000) else None
+        if unit is None:
+            continue
+        seconds = values if unit == "seconds" else values / 1000
+        first, last = (pd.Timestamp(v, unit="s").strftime("%Y-%m-%d") for v in (seconds.min(), seconds.max()))
+        return (
+            f"{UNNAMED_TIME}, but '{column}' holds whole numbers that read as epoch {unit} ({first} to "
+            f"{last}): if they say when each row happened, make it the time column (CLI: --time-col "
+            f"{shlex.quote(str(column))}; on Data: the time box), for the time split and a user's latest row; it is a "
+            "numeric feature now"
+        )
+    return None
+
+
 def _date_codes(values: np.ndarray) -> bool:
     """Integers that are all YYYYMMDD dates (20240501)."""
     if not (values.min() >= _YYYYMMDD[0] and values.max() <= _YYYYMMDD[1]):
@@ -1227,7 +1278,7 @@ def _labelled_apart(frame: pd.DataFrame, tasks: list[str]) -> list[str]:
     """A problem when two tasks or more miss their labels on different rows (each outcome logged for some events
     only): dropping the rows that miss any, as each task's own problem advises, would leave few rows (35 of 1M, and
     a run of them reported like AUC 1.0000). Every task is trained on every row here, so such tasks go in runs of
-    their own."""
+    their own, or each on its labelled rows only (TaskSpec.labelled_only, whose tasks are not counted here)."""
     missing = {t: frame[t].isna().to_numpy() for t in tasks}
     partial = [t for t, m in missing.items() if m.any() and not m.all()]
     if len(partial) < 2:
@@ -1242,23 +1293,32 @@ def _labelled_apart(frame: pd.DataFrame, tasks: list[str]) -> list[str]:
     return [
         f"tasks {', '.join(repr(t) for t in partial)} are labelled on different rows ({counts} of {len(frame):,} "
         f"rows): {have} all {len(partial)}, so dropping the rows that miss any leaves too few to train on. Train "
-        f"each in a run of its own (on Train, choose one task; CLI: `--tasks {cli_column(partial[0])}`), or fill a "
-        f"missing label where it truly means 0 ({how_to('fill', partial[0], '=0')})"
+        f"each on its labelled rows only (on Train, tick 'labelled rows only' beside each; CLI: "
+        f"`--labelled-only {','.join(cli_column(t) for t in partial)}`), or each in a run of its own (CLI: "
+        f"`--tasks {cli_column(partial[0])}`), or fill a missing label where it truly means 0 "
+        f"({how_to('fill', partial[0], '=0')})"
     ]
 
 
 def _label_problems(
-    frame: pd.DataFrame, task: TaskSpec, notes: list[str], source: str, training: bool = True
+    frame: pd.DataFrame, task: TaskSpec, notes: list[str], source: str, training: bool = True, alone: bool = False
 ) -> list[str]:
     """Why a task's column cannot be a label. A constant column is one only in the `training` data: in a test file
-    (a day without purchases) it is a note of prepare's (one class only: the AUC is undefined), not an error."""
+    (a day without purchases) it is a note of prepare's (one class only: the AUC is undefined), not an error.
+    `alone`: the run's only task, for which training on its labelled rows only is dropping the others (not said)."""
     s = frame[task.name]
     where = f"{source}column '{task.name}'"
     numeric = pd.to_numeric(s, errors="coerce") if not is_numeric(s) else s
     missing = s.isna().to_numpy()
     if missing.all():  # "drop those rows" would drop every row
         return [f"{where} (task) has no values at all (every row is missing): leave it out of the tasks"]
-    if missing.any():
+    if missing.any() and task.labelled_only:  # trained and measured on its labelled rows: those are checked below
+        if (labelled := int((~missing).sum())) < MIN_LABELLED:
+            return [
+                f"{where} (task, labelled rows only) is labelled in {labelled:,} row{'s' if labelled != 1 else ''} of "
+                f"{len(s):,}; at least {MIN_LABELLED} are needed to train and measure it: leave it out of the tasks"
+            ]
+    elif missing.any():
         explained = _missing_explained(frame, task.name, missing)
         if explained is not None:
             column, values = explained
@@ -1266,6 +1326,7 @@ def _label_problems(
                 f"{where} (task) has missing values in {_where(s, missing)}, exactly the rows where '{column}' is "
                 f"{values}: the label is not recorded there, so drop those rows rather than fill them (a filled value "
                 f"would be made up; {how_to('drop', str(task.name), 'missing')})"
+                + ("" if alone or s.nunique() < 2 else f", or {_labelled_only_advice(task.name)}")
             )
         else:
             problem = f"{where} (task) has missing values in {_where(s, missing)}: drop or fill those rows "
@@ -1277,6 +1338,8 @@ def _label_problems(
                 )
             else:
                 problem += f"({how_to('drop', str(task.name), 'missing')})"
+            # not for a flag written as 1 or empty: its labelled rows would be a constant label
+            problem += "" if alone or s.nunique() < 2 else f", or {_labelled_only_advice(task.name)}"
         # Text in the other rows is a problem too: one fixed, the next one showed (Mercari's category_name)
         present = s[~missing]
         if len(present) and _text_values(present) and (task.type == "regression" or present.nunique() > 2):
@@ -1295,7 +1358,7 @@ def _label_problems(
                 f"{where} (task) has values beyond ±{TOO_LARGE:g} in {_where(s, huge)}, too large to standardise (a "
                 f"placeholder?): fix or drop those rows ({how_to('drop', str(task.name), drops)})"
             ]
-    if _text_values(s) and (task.type == "regression" or s.nunique() > 2):  # two words: _binary_problem recodes
+    if _text_values(s.dropna()) and (task.type == "regression" or s.nunique() > 2):  # two words: recoded below
         return [_text_label_problem(s, where)]
     if task.type == "binary":
         coding = binary_coding(s)
@@ -1304,21 +1367,33 @@ def _label_problems(
         if coding[1]:
             notes.append(f"{where}: {coding[1]}")
     else:
-        bad = numeric.isna().to_numpy()
+        bad = numeric.isna().to_numpy() & ~missing
         if bad.any():
             return [f"{where} is a regression task but has non-numeric values in {_where(s, bad)}: clean them"]
         if task.log1p and float(numeric.min()) < 0:
             return [f"{where}: log1p needs values >= 0 but the minimum is {float(numeric.min()):g}; turn log1p off"]
-        if (sentinel := _missing_code(task.name, numeric)) is not None:
+        if (sentinel := _missing_code(task.name, numeric[~missing])) is not None:
             notes.append(f"{where}: {sentinel}")
         elif (two := _two_values(task.name, numeric)) is not None:
             notes.append(f"{where}: {two}")
     if training and s.nunique() < 2:
+        rows = "every labelled row" if missing.any() else "every row"
         return [
-            f"{where} (task) has the same value ({show_value(s.iloc[0])}) in every row: nothing can be learned from it; "
-            "drop the task or use data where it varies"
+            f"{where} (task) has the same value ({show_value(s.dropna().iloc[0])}) in {rows}: nothing can be learned "
+            "from it; drop the task or use data where it varies"
         ]
     return []
+
+
+MIN_LABELLED = 30  # labelled rows a task trained on its labelled rows only needs (before the split)
+
+
+def _labelled_only_advice(task: str) -> str:
+    """How to keep a label's missing rows and train the task on its labelled rows only."""
+    return (
+        f"keep them and train '{task}' on its labelled rows only (on Train, tick 'labelled rows only' beside it; CLI: "
+        f"`--labelled-only {cli_column(task)}`): the other tasks still learn from those rows"
+    )
 
 
 NEAR_TWINS = 0.999  # two binary tasks whose positives coincide on this share of the rows where either is 1: a note
@@ -1534,7 +1609,7 @@ def _text_label_advice(s: pd.Series) -> str:
 
 def _binary_problem(s: pd.Series, where: str) -> str:
     """Why a column is not a binary label: a few odd rows (named), or values that are not one 0/1 spelling."""
-    uniques = pd.unique(s)
+    uniques = pd.unique(s.dropna())  # a task trained on its labelled rows only has missing rows
     nunique = len(uniques)
     try:  # in order (0, 1, 2, 3, 10: they read '0, 10, 2, 1, 3' in the order met)
         uniques = np.array(sorted(uniques), dtype=object)
@@ -1543,8 +1618,12 @@ def _binary_problem(s: pd.Series, where: str) -> str:
     shown = ", ".join(show_value(v) for v in uniques[:6]) + (", ..." if nunique > 6 else "")
     head = f"{where} is a binary task but has {nunique} distinct values ({shown})"
     odd = _odd_values(s)
-    if odd.any() and (~odd).mean() >= MOSTLY_BINARY:
-        return f"{head}; values that are not 0/1 are in {_where(s, odd)}: fix or drop those rows"
+    if odd.any() and (~odd[s.notna().to_numpy()]).mean() >= MOSTLY_BINARY:
+        # the drop for each odd value (up to 3): the form and the CLI started at no fix (a browser audit)
+        values = pd.unique(s[odd])
+        drops = tuple(f"== {_fix_value(v)}" for v in values[:3])
+        hint = f" ({how_to('drop', str(s.name), drops)})" if len(values) <= 3 else ""
+        return f"{head}; values that are not 0/1 are in {_where(s, odd)}: fix or drop those rows{hint}"
     if nunique == 2:
         return (
             f"{head}, and which one means positive is ambiguous: recode them as 0/1 (accepted as they are: "
@@ -1562,6 +1641,19 @@ _PER_PAIR = (
     "funnel), first group the rows to one per user (or session) and item, each 0/1 column the max over its rows"
 )
 EVENT_WORDS = {"behavior", "behaviour", "event", "action", "interaction"}  # not "type": device_type is a feature
+
+
+def _fix_value(value) -> str:
+    """A value as a fix's condition takes it: a number as written (2, 0.5), text as _quoted_text gives it."""
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value)).lower()
+    if isinstance(value, int | np.integer | float | np.floating):
+        return f"{value:g}" if float(value) != int(value) else str(int(value))
+    from mtlrec.fixes import parse_value
+
+    text = str(value).strip()
+    # '2' in a column of text: a fix compares numbers stored as text as numbers, so == 2 finds it
+    return text if isinstance(parse_value(text), int | float) else _quoted_text(str(value))
 
 
 def _quoted_text(value: str) -> str:
@@ -1611,7 +1703,35 @@ def label_hint(frame: pd.DataFrame) -> str:
             if named:
                 return hint
             first = first or hint
-    return first or _matrix_hint(frame) or binary_columns_hint(frame) or _rating_hint(frame) or POSITIVES_ONLY
+    return (
+        first or _matrix_hint(frame) or binary_columns_hint(frame) or _rating_hint(frame) or _two_valued_hint(frame)
+        or POSITIVES_ONLY
+    )  # fmt: skip
+
+
+def _two_valued_hint(frame: pd.DataFrame, limit: int = 6) -> str:
+    """'; columns holding two values, from which a 0/1 label can be made: income, sex (e.g. …--label …)', or '':
+    a table of people (Census-Income's income ' - 50000.' / ' 50000+.') was told to sample negatives, which needs
+    user and item columns it does not have (an audit)."""
+    found = []
+    for column in frame.columns:
+        series = frame[column]
+        if is_numeric(series) or series.iloc[:1000].nunique() > 2 or series.nunique() != 2:
+            continue
+        found.append(str(column))
+        if len(found) > limit:
+            break
+    if not found:
+        return ""
+    # The example: the column whose rarer value is rarest (an outcome: income 50000+ in 6%, not sex at 50%)
+    counts = {c: frame[c].dropna().astype(str).str.strip().value_counts() for c in found[:limit]}
+    column = min(counts, key=lambda c: counts[c].iloc[-1] / counts[c].sum())
+    rarer = str(counts[column].index[-1])
+    made = how_to("label", column, f"== {_quoted_text(rarer)}", name=_new_label_name(f"{column}_{rarer}"))
+    return (
+        f"; columns holding two values, from which a 0/1 label can be made: {fmt.listing(found, limit)} (e.g. 1 "
+        f"where {column} is '{rarer}': {made})"
+    )
 
 
 def _grouping(frame: pd.DataFrame, column: str) -> str:
@@ -1850,12 +1970,15 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
         present = {t.name: t for t in config.tasks if t.name in f.columns}
         readable = []  # binary tasks whose labels are fine, compared with each other below
         for task in present.values():
-            found = _label_problems(f, task, notes if not prefix else [], prefix, training=not prefix)
+            found = _label_problems(
+                f, task, notes if not prefix else [], prefix, training=not prefix, alone=len(config.tasks) == 1
+            )
             problems.extend(found)
-            readable += [task] if task.type == "binary" and not found else []
+            # compared row by row: not one missing in some rows (labelled_only)
+            readable += [task] if task.type == "binary" and not found and not f[task.name].isna().any() else []
         if not prefix:
             problems.extend(_twin_tasks(f, readable, notes))
-            problems.extend(_labelled_apart(f, list(present)))
+            problems.extend(_labelled_apart(f, [t.name for t in present.values() if not t.labelled_only]))
         dtypes = dict(zip(f.columns, f.dtypes, strict=True))
         features = [c for c in d.numeric if c in dtypes]
         plain = [c for c in features if _numeric_dtype(dtypes[c])]
@@ -1886,8 +2009,8 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
             if c and c in f.columns and f[c].isna().any():
                 problems.append(
                     f"{prefix}{role} column '{c}' has missing values in {_where(f[c], f[c].isna().to_numpy())}: "
-                    f"{_ID_USES[role]}; fill or drop those rows, or use the column as a plain categorical feature "
-                    f"(no {role} column)"
+                    f"{_ID_USES[role]}; fill or drop those rows ({how_to('drop', str(c), 'missing')}), or use the "
+                    f"column as a plain categorical feature (no {role} column)"
                 )
         if d.time_col and d.time_col in f.columns:
             parsed = parse_time(f[d.time_col])
@@ -2104,6 +2227,28 @@ _EXCEL_DATE_WORDS = {"date", "datetime", "day", "dt", "datum", "fecha"}  # not s
 SMALL_TIMES = 1e6  # epoch seconds below this are 1970's first 12 days: a time column of such numbers is an order
 
 
+_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2}|UTC|GMT)$", re.IGNORECASE)
+
+
+ZONE_ROWS = 100_000  # rows of a text time column looked at for offsets (two regular expressions per value)
+
+
+def _zones_mixed(series: pd.Series) -> tuple[int, int, str, int] | None:
+    """(rows without, rows with) a UTC offset, an example with one and the rows looked at (the first ZONE_ROWS),
+    for a column of date text where both occur (an export that wrote local times for some rows and offsets for
+    others: parse_time reads those without as UTC, hours off, without a word: an audit); else None."""
+    if not (pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype)):
+        return None
+    text = series.dropna().iloc[:ZONE_ROWS].astype(str).str.strip()
+    looked = len(text)
+    text = text[text.str.contains(r"\d{1,2}:\d{2}", regex=True)]  # a time of day: a date alone has no zone to give
+    if text.empty:
+        return None
+    zoned = text.str.contains(_OFFSET, regex=True).to_numpy()
+    within = int(zoned.sum())
+    return (len(text) - within, within, str(text[zoned].iloc[0]), looked) if 0 < within < len(text) else None
+
+
 def time_notes(column: str, series: pd.Series, prefix: str = "") -> list[str]:
     """Notes on how a timestamp column was read where the reading is a choice: epoch numbers in several units
     (converted to seconds by magnitude), or dates whose day and month could be either way round (month first)."""
@@ -2134,6 +2279,15 @@ def time_notes(column: str, series: pd.Series, prefix: str = "") -> list[str]:
                 "or order of the rows, choose another timestamp column, or none (on Data: Timestamp column; CLI: "
                 f"--time-col C or --time-col none){excel}"
             )
+    if (zones := _zones_mixed(series)) is not None:
+        without, within, example, looked = zones
+        rows = f" of the first {looked:,}" if looked == ZONE_ROWS else ""
+        notes.append(
+            f"{prefix}timestamp column '{column}' mixes times with a UTC offset ({within:,} row"
+            f"{'s' if within != 1 else ''}{rows}, e.g. {show_value(example)}) and times without one ({without:,} "
+            f"row{'s' if without != 1 else ''}): those without were read as UTC, which moves them by the offset they "
+            "were written in; write every time with its offset (or every one in UTC) to be sure"
+        )
     ambiguous = _ambiguous_date(series)
     if ambiguous is not None:
         value, month_first = ambiguous

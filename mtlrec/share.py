@@ -1,6 +1,7 @@
 """A training configuration as short URL query parameters, so a teacher can share a link that pre-fills Train.
 
 Example: ?data=synthetic&tasks=click:binary:1,watch_time:regression:2:log1p&size=tiny&epochs=5&lr=0.002&seed=3
+A task trained on its labelled rows only carries :labelled (like:binary:1:labelled).
 An ESMM funnel travels as funnel=purchase>click;like>click (each task, then the task it follows).
 Only settings are carried, never data: an uploaded file cannot travel in a link, a bundled sample can, and so can a
 synthetic world generated in the app, as its recipe (data=world:-0.8:20000:0: task correlation, rows, seed). A link can be
@@ -240,7 +241,10 @@ def apply_query(
                         f"link weight '{bits[2]}' for task '{name}' is not a number from 0 to {MAX_WEIGHT:g}; ignored"
                     )
             if len(bits) > 3:
-                task.log1p = bits[3] == "log1p"
+                task.log1p = "log1p" in bits[3:]
+                task.labelled_only = LABELLED in bits[3:]
+                for flag in (b for b in bits[3:] if b not in ("log1p", "raw", LABELLED)):
+                    problems.append(f"link flag '{flag}' for task '{name}' is not log1p, raw or {LABELLED}; ignored")
             task.log1p = task.log1p and task.type == "regression"
             active.append(name)
     if config.model.funnel is not funnel:  # after the tasks too: each pair must be two binary tasks
@@ -274,11 +278,17 @@ def _number(value: float) -> str:
 
 
 def _task_part(task) -> str:
-    """name:type:weight, plus :log1p or :raw for a regression task (names are quoted: ',' and ':' are separators)."""
+    """name:type:weight, plus :log1p or :raw for a regression task and :labelled for a task trained on its labelled
+    rows only (names are quoted: ',' and ':' are separators)."""
     part = f"{quote(task.name, safe='')}:{task.type}:{_number(task.weight)}"
     if task.type == "regression":
         part += ":log1p" if task.log1p else ":raw"
+    if task.labelled_only:
+        part += f":{LABELLED}"
     return part
+
+
+LABELLED = "labelled"  # a task's flag in a link: trained on its labelled rows only
 
 
 def _model_kinds() -> list[str]:

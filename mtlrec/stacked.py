@@ -157,6 +157,7 @@ class StackedTrainer:
         forward = stacked_forward(model)
         weights = torch.tensor([[t.weight for t in model_tasks] for model_tasks in self.tasks], device=device)
         is_binary = torch.tensor([t.type == "binary" for t in self.tasks[0]], device=device)
+        masked = any(t.labelled_only for t in self.tasks[0])  # as Trainer: NaN labels are rows a task leaves out
         amp = resolve_precision(cfg.precision, device, model)
         steps = make_stack(model, k, cfg, amp, device)
         categorical, numeric, labels = to_tensors(train, device)
@@ -187,6 +188,7 @@ class StackedTrainer:
             cat_e, num_e, lab_e = categorical[order], numeric[order], labels[order]
             sums = torch.zeros(len(active), len(names), device=device)
             trained = 0
+            seen = torch.zeros(len(names), device=device)  # masked: labelled rows per task so far (Trainer's means)
             for b in range(batches):
                 if self.stop.is_set():
                     return self._stopped(fits, steps.params, active, model, epoch)
@@ -194,7 +196,7 @@ class StackedTrainer:
                 before = random.state
                 with draws():
                     outputs = steps.forward(cat_e[s], num_e[s])
-                losses = task_losses(outputs, lab_e[s], is_binary)  # (K, T)
+                losses = task_losses(outputs, lab_e[s], is_binary, masked)  # (K, T)
                 failed = []
                 # One check (one sync) for the whole stack; the rows one by one only on a first batch or trouble.
                 limits = torch.tensor([divergence_limit(first_loss[i]) for i in active], device=device)
@@ -220,12 +222,17 @@ class StackedTrainer:
                     random.state = before  # the same dropout masks again, as the runs alone drew them once
                     with draws():
                         outputs = steps.forward(cat_e[s], num_e[s])
-                    losses = task_losses(outputs, lab_e[s], is_binary)
+                    losses = task_losses(outputs, lab_e[s], is_binary, masked)
                 steps.backward((weights[active] * losses).sum())
                 steps.step()
                 if frozen:
                     _restore(steps.params, frozen, active)
-                sums += losses.detach()
+                if masked:
+                    labelled = (~torch.isnan(lab_e[s])).sum(0)
+                    sums += losses.detach() * labelled
+                    seen += labelled
+                else:
+                    sums += losses.detach()
                 trained += 1
                 for i in active:
                     fits[i].rows_trained_ += min(cfg.batch_size, n - b * cfg.batch_size)
@@ -234,7 +241,8 @@ class StackedTrainer:
                     self.on_batch(((epoch - 1) * batches + trained) / (cfg.epochs * batches))
             if trained == 0:
                 break
-            keep = self._validate(epoch, steps.params, forward, model, val, val_labels, is_binary, sums / trained, active,
+            means = sums / (seen.clamp_min(1) if masked else trained)
+            keep = self._validate(epoch, steps.params, forward, model, val, val_labels, is_binary, masked, means, active,
                                   fits, best_value, waited, device)  # fmt: skip
             if self.stop.is_set():
                 return self._stopped(fits, steps.params, active, model, epoch)
@@ -246,7 +254,7 @@ class StackedTrainer:
                 steps.select(keep)
         return self._finish(fits, steps.params, active, model)
 
-    def _validate(self, epoch, params, forward, model, val, val_labels, is_binary, train_means, active, fits,
+    def _validate(self, epoch, params, forward, model, val, val_labels, is_binary, masked, train_means, active, fits,
                   best_value, waited, device) -> list[int]:  # fmt: skip
         """The epoch's validation for every model in the stack, as Trainer.fit does it; returns the rows to keep."""
         cfg, keep = self.cfg, []
@@ -259,7 +267,7 @@ class StackedTrainer:
             train_loss = dict(zip(names, train_means[row].tolist(), strict=True))
             val_raw = torch.from_numpy(raw[row]).to(device)
             with torch.no_grad():
-                val_loss = dict(zip(names, task_losses(val_raw, val_labels, is_binary).tolist(), strict=True))
+                val_loss = dict(zip(names, task_losses(val_raw, val_labels, is_binary, masked).tolist(), strict=True))
             metrics = self.val_metrics(raw[row]) if self.val_metrics else {}
             weights = {t.name: t.weight for t in tasks}
             fits[i].monitor_, value, higher, note = watched(fits[i].monitor_ or cfg.monitor, tasks, val_loss, metrics)

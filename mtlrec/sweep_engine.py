@@ -603,7 +603,8 @@ class StepTimer:
 
     def __init__(self, model, train: Encoded, cfg: TrainConfig, device, stacked: int):
         n = min(len(train), cfg.batch_size)
-        self.inputs = to_tensors(Encoded(train.categorical[:n], train.numeric[:n], train.labels[:n]), device)
+        labels = np.nan_to_num(train.labels[:n])  # a timing: a task's missing labels (labelled_only) as 0
+        self.inputs = to_tensors(Encoded(train.categorical[:n], train.numeric[:n], labels), device)
         self.model = model = copy.deepcopy(model).to(device)
         self.amp = resolve_precision(cfg.precision, device, model)
         if stacked:  # the stack as StackedTrainer trains it (by hand or through autograd)

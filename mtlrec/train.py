@@ -223,13 +223,22 @@ def keep_rows(optimizer: torch.optim.Optimizer, old: dict, new: dict, index: tor
         }
 
 
-def task_losses(outputs: torch.Tensor, labels: torch.Tensor, is_binary: torch.Tensor) -> torch.Tensor:
+def task_losses(
+    outputs: torch.Tensor, labels: torch.Tensor, is_binary: torch.Tensor, masked: bool = False
+) -> torch.Tensor:
     """Per-task mean loss: BCE-with-logits for binary tasks, MSE (standardised) for regression.
 
     outputs (N, T) -> (T,); a stack's outputs (K, N, T) against the same labels (N, T) -> (K, T), each model's rows
     reduced as a single model's are (through vmap they rounded differently, and stacked sweep points drifted from
-    their separate runs)."""
+    their separate runs). `masked`: a NaN label is no label (TaskSpec.labelled_only): each task's mean is over its
+    labelled rows, and 0 (with a zero gradient) where it has none."""
     labels = labels.expand_as(outputs)
+    if masked:
+        known = ~torch.isnan(labels)
+        labels = torch.where(known, labels, 0.0)
+        bce = F.binary_cross_entropy_with_logits(outputs, labels, reduction="none")
+        each = torch.where(is_binary, bce, (outputs - labels).pow(2)) * known
+        return each.sum(-2) / known.sum(-2).clamp_min(1)
     bce = F.binary_cross_entropy_with_logits(outputs, labels, reduction="none").mean(-2)
     mse = (outputs - labels).pow(2).mean(-2)
     return torch.where(is_binary, bce, mse)
@@ -308,6 +317,7 @@ class Trainer:
             groups.append({"params": list(self.weighting.parameters()), "weight_decay": 0.0})
         optimizer = make_optimizer(cfg, groups)
         is_binary = torch.tensor([t.type == "binary" for t in self.tasks], device=device)
+        self.masked_ = masked = any(t.labelled_only for t in self.tasks)  # NaN labels: rows a task leaves out
         amp = resolve_precision(cfg.precision, device, model)
         self.precision_ = precision_name(amp)
         categorical, numeric, labels = to_tensors(train, device)
@@ -339,6 +349,8 @@ class Trainer:
             cat_e, num_e, lab_e = categorical[order], numeric[order], labels[order]
             sums = torch.zeros(len(names), device=device)
             trained = 0  # batches trained in this epoch
+            # masked: each task's loss weighted by its labelled rows in the batch (a batch may have none of them)
+            seen = torch.zeros(len(names), device=device) if masked else None
             for b in range(batches):
                 if self.stop.is_set():
                     self.status_, self.message_ = "stopped", stopped_message(epoch, stop_reason(self.stop), b > 0)
@@ -349,7 +361,7 @@ class Trainer:
                     p.grad = None
                 with draws():
                     outputs = mixed_forward(model, amp, device, cat_e[s], num_e[s])
-                losses = task_losses(outputs, lab_e[s], is_binary)
+                losses = task_losses(outputs, lab_e[s], is_binary, masked)
                 bad = diverged(losses, first_loss)
                 if bad is not None:
                     self.status_ = "failed"
@@ -363,7 +375,12 @@ class Trainer:
                     with torch.no_grad():
                         for p, r, value in kept_rows:
                             p[r] = value
-                sums += losses.detach()
+                if masked:
+                    labelled = (~torch.isnan(lab_e[s])).sum(0)
+                    sums += losses.detach() * labelled
+                    seen += labelled
+                else:
+                    sums += losses.detach()
                 trained += 1
                 self.rows_trained_ += min(cfg.batch_size, n - b * cfg.batch_size)
                 done = (epoch - 1) * batches + trained
@@ -378,17 +395,18 @@ class Trainer:
                     eta = (now - first_batch_end) / (done - 1) * (cfg.epochs * batches - done) if done >= 3 else None
                     self.callback(
                         Progress("batch", epoch, cfg.epochs, trained, batches, elapsed, eta,
-                                 dict(zip(names, (sums / trained).tolist(), strict=True)),
+                                 dict(zip(names, (sums / (seen.clamp_min(1) if masked else trained)).tolist(),
+                                          strict=True)),
                                  weights=dict(zip(names, self.weighting.weights(), strict=True)),
                                  diagnostics=self.diagnostics_)
                     )  # fmt: skip
             if trained == 0 or self.status_ == "failed":
                 break  # no new validation point: nothing trained, or the weights are no longer sane
-            train_loss = dict(zip(names, (sums / trained).tolist(), strict=True))
+            train_loss = dict(zip(names, (sums / (seen.clamp_min(1) if masked else trained)).tolist(), strict=True))
             raw = predict_raw(model, val, device)
             with torch.no_grad():
                 val_raw = torch.from_numpy(raw).to(device)
-                val_loss = dict(zip(names, task_losses(val_raw, val_labels, is_binary).tolist(), strict=True))
+                val_loss = dict(zip(names, task_losses(val_raw, val_labels, is_binary, masked).tolist(), strict=True))
             metrics = self.val_metrics(raw) if self.val_metrics else {}
             # DWA's: those this epoch trained with; learned weights (uncertainty, GradNorm): as they are at its end
             weights = dict(zip(names, self.weighting.weights(), strict=True))
@@ -459,7 +477,7 @@ class Trainer:
         names = [t.name for t in self.tasks]
         with self.random_.drawing(keep=False) if self.dropout_ else contextlib.nullcontext():
             return diagnostics.measure(
-                model, probe, lambda out, labels: weights * task_losses(out, labels, is_binary), names
+                model, probe, lambda out, labels: weights * task_losses(out, labels, is_binary, self.masked_), names
             )
 
 

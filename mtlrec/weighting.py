@@ -147,6 +147,8 @@ class GradNormWeighting(Weighting):
         losses = task_losses.detach()
         if self.initial_losses is None:
             self.initial_losses = losses.clone()
+        elif not bool((self.initial_losses > 0).all()):  # a task labelled in none of the first batch's rows: its L_i(0)
+            self.initial_losses = torch.where(self.initial_losses > 0, self.initial_losses, losses)  # is its first loss
         norms = torch.zeros_like(losses)  # (T,) ||grad_W L_i||, W all of gradnorm_layers' matrices
         for i in torch.nonzero(self.active).flatten().tolist():
             grads = torch.autograd.grad(task_losses[i], self.layers, retain_graph=True, allow_unused=True)
@@ -160,7 +162,10 @@ class GradNormWeighting(Weighting):
 
     def balance_loss(self, losses: torch.Tensor, norms: torch.Tensor) -> torch.Tensor:
         """L_grad for detached task losses (T,) and gradient norms ||grad_W L_i|| (T,); differentiable in w."""
-        active = self.active
+        # A loss of exactly 0 is a task with no labelled row in this batch (TaskSpec.labelled_only): no pull, no say.
+        active = self.active & (losses > 0)
+        if not bool(active.any()):
+            return (self.task_weights * 0.0).sum()
         grad_norms = self.task_weights * norms  # (T,) G_i = w_i * ||grad_W L_i||  (w_i > 0)
         loss_ratios = losses / self.initial_losses.clamp_min(1e-12)  # (T,) L~_i
         rates = loss_ratios / loss_ratios[active].mean()  # (T,) r_i

@@ -30,7 +30,15 @@ from mtlrec.fixes import (  # noqa: E402
 from mtlrec.leakage import find_leaks, set_aside  # noqa: E402
 from mtlrec.negatives import MAX_PER_ROW, negatives_fix, zero_columns  # noqa: E402
 from mtlrec.sample import SAMPLES  # noqa: E402
-from mtlrec.schema import binary_coding, is_numeric, regression_log1p, skewed_target, validate  # noqa: E402
+from mtlrec.schema import (  # noqa: E402
+    UNNAMED_TIME,
+    binary_coding,
+    is_numeric,
+    regression_log1p,
+    skewed_target,
+    validate,
+    with_flags_note,
+)
 from ui import state  # noqa: E402
 
 NONE = "(none)"
@@ -349,18 +357,22 @@ def apply_schema(
     d.multi = [c for c, r in role.items() if r == "multi-valued"]
     labels = {row["column"]: row for row in table.to_dict("records") if row["role"] == "label"}
     kept = {t.name: t.weight for t in config.tasks}
+    labelled_only = {t.name for t in config.tasks if t.labelled_only}  # set on Train: kept while the task stays
     names = list(kept)
     for name, entry in sorted((aside or {}).items(), key=lambda item: item[1]["position"]):
         if name not in kept:  # a task set aside comes back at its place (task order decides colours)
             names.insert(min(entry["position"], len(names)), name)
             kept[name] = entry["spec"]["weight"]
+            if entry["spec"].get("labelled_only"):
+                labelled_only.add(name)
     order = [n for n in names if n in labels] + [n for n in labels if n not in kept]
     new.tasks = []
     for name in order:
         kind = labels[name]["task type"] or "binary"
         new.tasks.append(
-            TaskSpec(name, kind, kept.get(name, 1.0), bool(labels[name]["log1p"]) and kind == "regression")
-        )
+            TaskSpec(name, kind, kept.get(name, 1.0), bool(labels[name]["log1p"]) and kind == "regression",
+                     labelled_only=name in labelled_only)
+        )  # fmt: skip
     return new, new.conform()
 
 
@@ -651,6 +663,8 @@ def add_fix(action: str, column: str | None) -> None:
         return
     for key in ("schema_fix_value", "schema_fix_name"):  # a second click does not add the same fix again
         st.session_state[key] = ""
+    # The column box goes to the next column validation then asks to fix (it stayed on the one just fixed: an audit)
+    st.session_state.pop(fix_column_keys(rows)[1], None)
 
 
 def negatives_form(config: ExperimentConfig) -> None:
@@ -932,9 +946,8 @@ def page() -> None:
     st.markdown(f"**{fmt.md(info['name'])}** · {shape}")
     for note in info.get("notes") or []:
         st.info(f"Loader: {fmt.plain(note)}")
-    for note in info.get("inferred") or []:
-        st.info(f"Inference: {fmt.plain(note)}")
-    ignored_slot = st.empty()  # filled once the schema editor has applied this run's edits (below)
+    inferred_slot = st.container()  # filled, as the next, once the schema editor has applied this run's edits
+    ignored_slot = st.empty()
     path = info["path"]
     fixes = state.experiment().data.fixes
     # The rows shown: the file's (read with its names, if given: the same upload named again is another table), after
@@ -954,6 +967,10 @@ def page() -> None:
     state.save_experiment(config)
     # Only the columns still ignored: one the user has given a role since is no longer news (an audit found
     # 'watching_times' listed as set aside after it was made a label)
+    # A column made a label here is no longer "used as a feature: make it a task" (an audit)
+    for note in with_flags_note(info.get("inferred") or [], info.get("flags") or [], config.data, config.tasks):
+        if not (config.data.time_col and note.startswith(UNNAMED_TIME)):  # a time column is chosen: answered
+            inferred_slot.info(f"Inference: {fmt.plain(note)}")
     d = config.data
     used = {d.user_col, d.item_col, d.time_col, *d.features, *config.task_names}
     ignored = {c: why for c, why in (info.get("ignored") or {}).items() if c not in used}

@@ -8,7 +8,7 @@ guard("results")
 
 import streamlit as st  # noqa: E402
 
-from mtlrec import charts, fmt, gain  # noqa: E402
+from mtlrec import charts, compare, fmt, gain  # noqa: E402
 from mtlrec.config import WEIGHTING_LABELS  # noqa: E402
 from mtlrec.data import ranking_note  # noqa: E402
 from mtlrec.errors import MtlrecError  # noqa: E402
@@ -67,7 +67,9 @@ def task_title(task, color: str, config) -> str:
         weight = f"initial loss weight {task.weight:g} ({method})"
     else:
         weight = f"loss weight {task.weight:g}"
-    return f'#### :color[{name}]{{foreground="{color}"}}\n{task.type} · {weight}'
+    labelled = " · measured on its labelled rows only" if task.labelled_only else ""
+    # The task's colour on a swatch, its name in the text colour: orange text on white was 2.25:1 (an audit)
+    return f'#### :color[■]{{foreground="{color}"}} {name}\n{task.type} · {weight}{labelled}'
 
 
 def metric_cards(task, values: dict, reference: dict | None, k: int, noise: dict | None = None) -> None:
@@ -483,29 +485,39 @@ if reference_id == NONE and REF_PARAM in st.query_params:
     del st.query_params[REF_PARAM]
 elif reference_id != NONE and st.query_params.get(REF_PARAM) != reference_id:
     st.query_params[REF_PARAM] = reference_id
-reference = None
+reference, noise = None, {}
 if reference_id != NONE:
     loaded = runs.load(reference_id)
     other = next((r for r in others if r["id"] == reference_id), None)
     reference = loaded.metrics.get("tasks", {}) if loaded else None
     if reference is not None and other is not None:
         reference = {t: m for t, m in reference.items() if t in shared_tasks(other)}
+    # Tested on the same rows (the same labels in the same order: paired_noise's test) even from another file (the
+    # same rows under other column names): the warning below said "other test rows" beside "the same rows".
+    noise = runs.reference_noise(run_id, reference_id) if reference else {}
     if other is not None and not on_same_data(other):
         theirs = other["summary"].get("data") or "data in memory"
         what = f"another file named {fmt.md(theirs)}" if theirs == data else fmt.md(theirs)
         if same_file_other_fixes(other["summary"].get("data_key"), shown[0]):
             what = f"{fmt.md(theirs)} with other fixes to its rows (rows dropped or values filled)"
-        st.warning(
-            f"The reference was trained on {what}, this run on {fmt.md(data or 'data in memory')}: their metrics come "
-            "from other test rows, so the differences compare the data as much as the models."
-        )
+        if noise:
+            st.info(
+                f"The reference was trained on {what}, this run on {fmt.md(data or 'data in memory')}, but both were "
+                "tested on the same rows (the same labels in the same order)."
+            )
+        else:
+            st.warning(
+                f"The reference was trained on {what}, this run on {fmt.md(data or 'data in memory')}: their metrics "
+                "come from other test rows, so the differences compare the data as much as the models."
+            )
+    if loaded is not None and (differ := compare.summary(run.config, loaded.config)):
+        # What the differences credit: a feature's role reset by loading the file again read as the weights' effect
+        st.caption(f"Settings of this run that differ from the reference's (reference → this run): {fmt.md(differ)}.")
     shared = sorted(names & set(reference or {}))
     if reference is not None and len(shared) < len(names):
         st.caption(
             f"Differences on the tasks both runs have (same name and type): {', '.join(map(fmt.md, shared)) or 'none'}."
         )
-
-noise = runs.reference_noise(run_id, reference_id) if reference else {}
 if reference and noise:
     st.caption(
         "Both runs were tested on the same rows: a difference within its noise (two paired standard errors, "

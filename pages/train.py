@@ -331,8 +331,9 @@ def data_shape(config: ExperimentConfig, frame) -> tuple[tuple[int, ...], int]:
     return cardinalities, len(d.numeric) + with_missing + tokens
 
 
-def task_controls(config: ExperimentConfig, active: list[str]) -> None:
+def task_controls(config: ExperimentConfig, active: list[str], frame) -> None:
     colors = charts.task_colors(config.tasks)
+    missing = {name: int(frame[name].isna().sum()) for name in active if name in frame}
     st.subheader("Tasks and loss weights")
     st.caption("The loss is L = Σⱼ wⱼ·Lⱼ. Weight 0 means *evaluated but not trained*.")
     for task in config.tasks:
@@ -343,7 +344,7 @@ def task_controls(config: ExperimentConfig, active: list[str]) -> None:
         # and log1p go to a line of their own.
         with st.container(border=True, horizontal=True, vertical_alignment="center", gap="medium"):
             st.markdown(
-                f"<span style='color:{colors[task.name]};font-weight:600'>■ {fmt.md(task.name)}</span>",
+                f"<span style='color:{colors[task.name]}'>■</span> <b>{fmt.md(task.name)}</b>",
                 unsafe_allow_html=True, width=NAME_WIDTH,
             )  # fmt: skip
             task.type = st.selectbox(
@@ -361,6 +362,15 @@ def task_controls(config: ExperimentConfig, active: list[str]) -> None:
                 )  # fmt: skip
             else:
                 task.log1p = False
+            if missing.get(task.name) or task.labelled_only:  # a label logged for some events only
+                n, total = missing.get(task.name, 0), len(frame)
+                task.labelled_only = st.checkbox(
+                    "labelled rows only", key=state.seed(f"train_task_labelled_{task.name}", task.labelled_only),
+                    help=f"'{task.name}' is missing in {n:,} of {total:,} rows ({n / max(total, 1):.0%}). Ticked, "
+                    f"this task trains and is measured on its {total - n:,} labelled rows, and the other tasks still "
+                    "learn from every row. Unticked, training refuses missing labels (drop or fill them on Data).",
+                    width="content",
+                )  # fmt: skip
 
 
 def model_controls(config: ExperimentConfig, frame, chosen: list[str]) -> None:
@@ -512,6 +522,16 @@ def start_training(run_config: ExperimentConfig, frame) -> bool:
     return True
 
 
+def shown_fraction(snap) -> float:
+    """The progress bar's fill: full for a finished run (early stopping included), else the share of the planned
+    batches trained (a run stopped at epoch 50 of 100 showed a full bar); a saved run's epochs after a reload."""
+    if snap.status == "finished":
+        return 1.0
+    if snap.batches:
+        return snap.fraction
+    return min(1.0, snap.epoch / snap.epochs) if snap.epochs else 0.0
+
+
 def progress_view(snap, config: ExperimentConfig, stopping: bool = False, kept: dict | None = None) -> None:
     """A job's (or a saved run's) progress bar, loss chart and validation metrics: of its last epoch while it trains,
     of the epoch whose model was kept once it ended (`kept`: task -> epoch, from kept_epochs)."""
@@ -522,7 +542,7 @@ def progress_view(snap, config: ExperimentConfig, stopping: bool = False, kept: 
             f" · about {fmt.seconds(snap.eta)} left" if snap.eta is not None and not snap.done and not stopping else ""
         )
         batch = f" · batch {snap.batch}/{snap.batches}" if snap.batches else ""
-        st.progress(snap.fraction if not snap.done else 1.0,
+        st.progress(shown_fraction(snap),
                     text=f"Epoch {snap.epoch}/{snap.epochs}{batch} · {fmt.seconds(snap.elapsed)}{eta}")  # fmt: skip
     if snap.live or snap.history:
         st.plotly_chart(
@@ -690,7 +710,7 @@ new_labels = [n for n in names if n not in offered_before and n not in chosen_be
 active = [n for n in chosen_before if n in names] + new_labels or names
 chosen = st.multiselect("Tasks to train", names, key=state.seed("train_tasks_widget", active))
 st.session_state[ACTIVE], st.session_state[OFFERED] = chosen, names
-task_controls(config, chosen)
+task_controls(config, chosen, frame)
 weighting_controls(config)
 model_controls(config, frame, chosen)
 state.save_experiment(config)

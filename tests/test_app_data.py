@@ -217,6 +217,18 @@ def test_schema_edits_are_saved_and_validated_problem_by_problem():
     assert at.session_state["data_valid"] is True
 
 
+def test_the_note_on_0_1_features_forgets_a_column_made_a_label():
+    rng = np.random.default_rng(0)
+    n = 600
+    frame = pd.DataFrame({"user_id": rng.integers(0, 50, n), "item_id": rng.integers(0, 40, n),
+                          "click": rng.integers(0, 2, n), "fraud": (rng.random(n) < 0.1).astype(int)})  # fmt: skip
+    at = upload(open_page(), "log.csv", frame.to_csv(index=False).encode())
+    assert any(i.value.startswith("Inference: column 'fraud' holds 0/1 values") for i in at.info)
+    edit(at, {"fraud": {"role": "label", "task type": "binary"}})
+    assert experiment(at).task_names == ["click", "fraud"]
+    assert not [i.value for i in at.info if "0/1 values" in i.value]  # it said "make it a task" of a task
+
+
 def test_a_constant_label_is_listed_as_a_problem():
     at = upload(open_page(), "mine.csv", small_csv())
     edit(at, {"finished": {"role": "label", "task type": "binary"}})

@@ -207,6 +207,26 @@ def test_reference_choices_share_a_task_same_data_first_and_other_data_is_flagge
     assert [o.split(" · ")[0] for o in options[1:]] == ["same data", "other data"]  # "no shared" is not offered
     assert options[2].endswith("· other.parquet")
     at.selectbox(key="results_reference").set_value(ids["other data"]).run()
+    # These runs share their test predictions (the same labels in the same order): tested on the same rows, as the
+    # noise caption says; "other test rows" had stood beside it (a browser audit: the same rows renamed).
+    assert not [w.value for w in at.warning if "baseline" not in w.value]
+    assert [i.value for i in at.info if i.value.startswith("The reference")] == [
+        "The reference was trained on other.parquet, this run on data.csv, but both were tested on the same rows "
+        "(the same labels in the same order)."
+    ]
+    assert any("Both runs were tested on the same rows" in c.value for c in at.caption)
+    assert (
+        "Settings of this run that differ from the reference's (reference → this run): data file\\: other.parquet → "
+        "/uploads/a/data.csv." in [c.value for c in at.caption]  # (Markdown escaped)
+    )
+    tested_elsewhere = result.predictions.iloc[::-1].reset_index(drop=True)  # other rows (in another order)
+    ids["elsewhere"] = store.save(
+        dataclasses.replace(result, config=other_data, metrics=on_file("other.parquet", "b" * 64),
+                            predictions=tested_elsewhere),
+        name="elsewhere",
+    )  # fmt: skip
+    at.run()
+    at.selectbox(key="results_reference").set_value(ids["elsewhere"]).run()
     assert [w.value for w in at.warning if "baseline" not in w.value] == [
         "The reference was trained on other.parquet, this run on data.csv: their metrics come from other "
         "test rows, so the differences compare the data as much as the models."
@@ -219,12 +239,12 @@ def test_reference_choices_share_a_task_same_data_first_and_other_data_is_flagge
     at.run()
     # Same data first; then the others, newest first: the second data.csv is not sorted with the shown run's.
     assert [o.split(" · ")[0] for o in at.selectbox(key="results_reference").options[1:]] == [
-        "same data", "same name", "other data"
+        "same data", "same name", "elsewhere", "other data"
     ]  # fmt: skip
     at.selectbox(key="results_reference").set_value(ids["same name"]).run()
-    assert [w.value for w in at.warning if "baseline" not in w.value] == [
-        "The reference was trained on another file named data.csv, this run on data.csv: their metrics come from "
-        "other test rows, so the differences compare the data as much as the models."
+    assert [w.value for w in [*at.warning, *at.info] if w.value.startswith("The reference")] == [
+        "The reference was trained on another file named data.csv, this run on data.csv, but both were tested on the "
+        "same rows (the same labels in the same order)."
     ]
     at.selectbox(key="results_reference").set_value(ids["same data"]).run()
     assert not [w for w in at.warning if "baseline" not in w.value]

@@ -372,6 +372,10 @@ def test_stop_ends_a_long_run_and_one_job_per_session(home):
     assert run["id"] in at.warning[0].value
     assert RunStore(home).get(run["id"])["status"] == "stopped"
     assert at.button(key="train_start").disabled is False
+    # The bar stays where the run stopped (it filled up: "Epoch 50/100" beside a full bar, a browser audit)
+    [bar] = at.get("progress")
+    epoch = int(bar.proto.text.split("/")[0].removeprefix("Epoch "))
+    assert bar.proto.value < 100 and epoch < 100 and bar.proto.text.endswith(" s")
 
 
 def test_a_validation_problem_stops_training_before_it_starts(home):

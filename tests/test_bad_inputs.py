@@ -93,7 +93,8 @@ CHECK = {
     "label_zero_one_two.csv": "column 'click' is a binary task but has 3 distinct values (0, 1, 2): a binary label "
     "holds 0/1 (or -1/1, true/false, yes/no); recode it, or make it a regression task or a feature",
     "label_stray_values.csv": "column 'click' is a binary task but has 3 distinct values ('0', '1', 'oops'); values "
-    "that are not 0/1 are in 2 rows (rows 10, 31, e.g. 'oops'): fix or drop those rows",
+    "that are not 0/1 are in 2 rows (rows 10, 31, e.g. 'oops'): fix or drop those rows (on Data: Fix the rows; CLI: "
+    "`--drop 'click == oops'`)",
     "label_constant.csv": "column 'click' (task) has the same value (1) in every row: nothing can be learned from "
     "it; drop the task or use data where it varies",
     "mixed_types.csv": "column 'price' is a numeric feature but has text in 2 rows (rows 32, 40, e.g. 'twelve'): "
@@ -537,7 +538,7 @@ def test_library_calls_with_wrong_kinds_of_arguments_say_so_without_an_attribute
         load_table(frame)
 
 
-def test_tasks_labelled_on_different_rows_are_told_to_train_apart_not_to_drop_every_missing_row():
+def test_tasks_labelled_on_different_rows_are_told_to_train_on_their_labelled_rows_not_to_drop_every_missing_row():
     # Each label logged for some events only: each task's problem advised `--drop 'X missing'`, and following all
     # of them left 35 of 1M rows, on which a run "finished" with like AUC 1.0000 (a large-data audit).
     import numpy as np
@@ -559,9 +560,9 @@ def test_tasks_labelled_on_different_rows_are_told_to_train_apart_not_to_drop_ev
     assert info.value.problems[-1] == (
         f"tasks 'click', 'like' are labelled on different rows ('click' {frame['click'].notna().sum():,}, 'like' "
         f"{frame['like'].notna().sum():,} of 2,000 rows): only {both:,} rows have all 2, so dropping the rows that "
-        "miss any leaves too few to train on. Train each in a run of its own (on Train, choose one task; CLI: "
-        "`--tasks click`), or fill a missing label where it truly means 0 (on Data: Fix the rows; CLI: `--fill "
-        "click=0`)"
+        "miss any leaves too few to train on. Train each on its labelled rows only (on Train, tick 'labelled rows "
+        "only' beside each; CLI: `--labelled-only click,like`), or each in a run of its own (CLI: `--tasks click`), "
+        "or fill a missing label where it truly means 0 (on Data: Fix the rows; CLI: `--fill click=0`)"
     )
     assert len(info.value.problems) == 3  # besides each task's own
 

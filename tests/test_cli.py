@@ -865,8 +865,8 @@ def test_data_and_task_flags_change_a_saved_config_as_the_training_flags_do(smal
 
     config = json.loads((tmp_path / "again" / "config.json").read_text())
     assert config["tasks"] == [
-        {"name": "watch_time", "type": "regression", "weight": 2.0, "log1p": False},
-        {"name": "click", "type": "binary", "weight": 0.5, "log1p": False},
+        {"name": "watch_time", "type": "regression", "weight": 2.0, "log1p": False, "labelled_only": False},
+        {"name": "click", "type": "binary", "weight": 0.5, "log1p": False, "labelled_only": False},
     ]
     d = config["data"]
     assert d["item_col"] == "item_category" and "device" not in d["categorical"] + d["numeric"]
@@ -1410,6 +1410,11 @@ def test_a_user_typed_as_the_file_writes_it_is_found_whether_its_ids_are_read_as
     assert _match_user(as_floats, "13085") == 13085.0
     with pytest.raises(MtlrecError, match="user '12350.5' is not in column 'Customer ID'"):
         _match_user(as_ints, "12350.5")
+    # Text codes are matched as written: 0007 is none of the users 7, 07 and 007 (it served user 7's list: an audit)
+    codes = pd.Series(["7", "07", "007"], name="user")
+    assert _match_user(codes, "07") == "07"
+    with pytest.raises(MtlrecError, match=r"user '0007' is not in column 'user' \(did you mean '7'\?\)"):
+        _match_user(codes, "0007")
 
 
 def test_sweep_prints_the_datas_notes_as_train_does(small_file, tmp_path, capsys):

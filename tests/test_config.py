@@ -61,7 +61,13 @@ def test_to_json_is_plain_json_with_every_section():
     document = json.loads(full_config().to_json())
 
     assert set(document) == {"data", "tasks", "split", "model", "weighting", "train", "k"}
-    assert document["tasks"][0] == {"name": "click", "type": "binary", "weight": 1.0, "log1p": False}
+    assert document["tasks"][0] == {
+        "name": "click",
+        "type": "binary",
+        "weight": 1.0,
+        "log1p": False,
+        "labelled_only": False,
+    }
 
 
 def test_a_valid_config_passes_check():

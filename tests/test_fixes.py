@@ -392,6 +392,30 @@ def test_data_page_a_missing_label_is_fixed_in_the_browser_and_a_new_label_made_
 
 
 @pytest.mark.usefixtures("home")
+def test_a_label_with_a_few_odd_values_says_its_drops_and_the_form_goes_on_to_the_next_column_to_fix():
+    # An audit: "values that are not 0/1 are in 3 rows: fix or drop those rows" gave no fix, so the form started on
+    # the next column (purchase, missing values) and stayed there once that was fixed.
+    rows = 300
+    frame = pd.DataFrame({
+        "user_id": [f"u{i % 30}" for i in range(rows)], "item_id": [f"i{i % 17}" for i in range(rows)],
+        "like": [str(i % 2) for i in range(rows)], "purchase": [float(i % 3 == 0) for i in range(rows)],
+    })  # fmt: skip
+    frame.loc[[5, 17], "like"] = "2"
+    frame.loc[40, "like"] = "yes please"
+    frame.loc[[3, 9], "purchase"] = np.nan
+    at = upload(open_app("pages/data.py"), "log.csv", frame.to_csv(index=False).encode())
+    [odd] = [e.value for e in at.error if "'like' is a binary task" in e.value]
+    assert "(on Data: Fix the rows; CLI: `--drop 'like == 2' --drop 'like == yes please'`)" in odd
+    assert at.selectbox(key=_key(at, "schema_fix_column_")).value == "like"  # the first problem's column
+    at = _fix(at, "Drop rows", "like", "==", "2")
+    assert at.selectbox(key=_key(at, "schema_fix_column_")).value == "like"  # 'yes please' is left to drop
+    at = _fix(at, "Drop rows", "like", "==", "yes please")
+    assert at.selectbox(key=_key(at, "schema_fix_column_")).value == "purchase"  # on to the next problem
+    at = _fix(at, "Drop rows", "purchase", "is missing")
+    assert [s.value for s in at.success][0].startswith("Ready to train: 2 tasks")
+
+
+@pytest.mark.usefixtures("home")
 def test_data_page_a_label_made_from_a_feature_takes_the_feature_out_and_a_bad_value_is_said():
     frame = ratings().assign(rating=lambda f: f["rating"].fillna(3), click=lambda f: (f.index % 3 == 0).astype(int))
     at = upload(open_app("pages/data.py"), "log.csv", frame.to_csv(index=False).encode())

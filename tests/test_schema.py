@@ -395,8 +395,9 @@ def test_validate_names_missing_user_and_item_ids(interactions):
     ]
     # GAUC groups rows by user, not by item: what an item column is for is recommendations.
     assert info.value.problems[1].split(": ", 1)[1] == (
-        "recommendations rank the items it names and leave out those a user has seen; fill or drop those rows, or use "
-        "the column as a plain categorical feature (no item column)"
+        "recommendations rank the items it names and leave out those a user has seen; fill or drop those rows (on "
+        "Data: Fix the rows; CLI: `--drop 'item_id missing'`), or use the column as a plain categorical feature (no "
+        "item column)"
     )
     config.data.user_col = config.data.item_col = None  # as plain categorical features, missing is a category
     validate(config, interactions)
@@ -1456,6 +1457,75 @@ def test_the_rating_hint_prefers_a_rating_name_and_writes_commands_that_paste():
     assert "--tasks" not in label_hint(pd.DataFrame({"score,1-5": [1, 2, 3, 4, 5] * 4}))  # --tasks splits at commas
 
 
+def test_epoch_numbers_under_a_name_that_says_no_time_are_named_in_a_note_until_a_time_column_is_chosen(
+    tmp_path, capsys
+):
+    # `unix` (or `clicktime`, in ms) was a numeric feature without a word, and --split time failed without naming it
+    from mtlrec.cli import main
+
+    rng = np.random.default_rng(0)
+    n = 3_000
+    frame = pd.DataFrame({"user_id": rng.integers(0, 100, n), "item_id": rng.integers(0, 50, n),
+                          "unix": 1_650_000_000 + rng.integers(0, 5_000_000, n), "price": rng.integers(1, 500, n),
+                          "click": rng.integers(0, 2, n)})  # fmt: skip
+    proposal = infer_schema(frame)
+    assert proposal.data.time_col is None and "unix" in proposal.data.numeric
+    [note] = [n for n in proposal.notes if n.startswith("no column is named as a time")]
+    assert note == (
+        "no column is named as a time, but 'unix' holds whole numbers that read as epoch seconds (2022-04-15 to "
+        "2022-06-12): if they say when each row happened, make it the time column (CLI: --time-col unix; on Data: "
+        "the time box), for the time split and a user's latest row; it is a numeric feature now"
+    )
+    in_ms = frame.rename(columns={"unix": "clicktime"}).assign(clicktime=lambda f: f["clicktime"] * 1000 + 7)
+    assert "epoch milliseconds (2022-04-15 to 2022-06-12)" in " ".join(infer_schema(in_ms).notes)
+    named = frame.rename(columns={"unix": "timestamp"})  # a time column found: no note
+    assert infer_schema(named).data.time_col == "timestamp"
+    assert not [n for n in infer_schema(named).notes if "epoch" in n]
+    few = frame.assign(unix=1_650_000_000 + rng.integers(0, 5, n))  # a code repeated, not times
+    assert not [n for n in infer_schema(few).notes if "epoch" in n]
+    path = tmp_path / "log.csv"
+    frame.to_csv(path, index=False)
+    args = ["train", str(path), "--size", "tiny", "--epochs", "1", "--quiet", "--split", "time"]
+    assert main([*args, "--out", str(tmp_path / "a")]) == 2
+    assert "note: no column is named as a time, but 'unix'" in capsys.readouterr().out
+    assert main([*args, "--time-col", "unix", "--out", str(tmp_path / "b")]) == 0
+    assert "no column is named as a time" not in capsys.readouterr().out
+
+
+def test_times_with_and_without_a_utc_offset_in_one_column_get_a_note():
+    # Local times beside times with offsets: those without were read as UTC, up to 5.5 h off, without a word
+    mixed = pd.Series(["2024-03-12 08:29:14", "2024-03-12 09:29:14+05:30", "2024-03-12T10:00:00-05:00"] * 40)
+    [note] = time_notes("event_time", mixed)
+    assert note == (
+        "timestamp column 'event_time' mixes times with a UTC offset (80 rows, e.g. '2024-03-12 09:29:14+05:30') and "
+        "times without one (40 rows): those without were read as UTC, which moves them by the offset they were "
+        "written in; write every time with its offset (or every one in UTC) to be sure"
+    )
+    for one_way in (mixed[mixed.str.contains(r"\d[+-]\d\d:")], mixed[~mixed.str.contains(r"\d[+-]\d\d:")],
+                    pd.Series(["2024-03-12", "2024-03-13Z"] * 30)):  # fmt: skip
+        assert not [n for n in time_notes("event_time", one_way) if "UTC offset" in n]
+
+
+def test_a_table_of_people_is_told_which_two_valued_columns_can_make_a_label_not_to_sample_negatives():
+    # Census-Income as its files write it: income ' - 50000.' / ' 50000+.' was met with "sample negatives", which
+    # needs user and item columns the table does not have (an audit)
+    from mtlrec.fixes import parse_fix
+    from mtlrec.schema import label_hint
+
+    rng = np.random.default_rng(0)
+    n = 2_000
+    frame = pd.DataFrame({"age": rng.integers(18, 90, n), "sex": rng.choice([" Male", " Female"], n),
+                          "income": rng.choice([" - 50000.", " 50000+."], n, p=[0.94, 0.06]),
+                          "education": rng.choice([" HS", " College", " PhD"], n)})  # fmt: skip
+    hint = label_hint(frame)
+    assert hint == (
+        "; columns holding two values, from which a 0/1 label can be made: sex, income (e.g. 1 where income is "
+        "'50000+.': on Data: Fix the rows; CLI: `--label 'income_50000=income == 50000+.'`)"
+    )
+    fix = parse_fix("label", "income_50000=income == 50000+.")
+    assert fix == {"label": "income_50000", "from": "income", "where": "==", "value": "50000+."}
+
+
 def test_a_plural_name_is_the_item_column_only_when_no_column_is_named_as_the_item_itself():
     # Steam's reviews: 'products' (how many games the reviewer owns) came before 'product_id' and became the item.
     rng = np.random.default_rng(0)
@@ -1889,3 +1959,32 @@ def test_a_few_0_1_columns_used_as_features_are_named_in_case_one_is_the_outcome
     ) in proposal.notes
     wide = frame.assign(**{f"genre_{i}": rng.integers(0, 2, n) for i in range(8)})  # one-hot columns: no note
     assert not [note for note in infer_schema(wide).notes if "0/1 values" in note]
+
+
+def test_the_0_1_feature_note_is_said_again_for_the_columns_and_tasks_of_the_run(tmp_path, capsys):
+    # An audit: `train --tasks click,fraud` was told "column 'fraud' … is used as a feature: make it a task", and the
+    # Data page said it after 'fraud' was made a label there.
+    from mtlrec.cli import main
+    from mtlrec.schema import with_flags_note
+
+    rng = np.random.default_rng(0)
+    n = 2_000
+    frame = pd.DataFrame({"user_id": rng.integers(0, 300, n), "item_id": rng.integers(0, 200, n),
+                          "click": rng.integers(0, 2, n), "fraud": (rng.random(n) < 0.05).astype(int),
+                          "vip": rng.integers(0, 2, n)})  # fmt: skip
+    proposal = infer_schema(frame)
+    assert proposal.flags == ["fraud", "vip"]
+    tasks = [TaskSpec("click"), TaskSpec("fraud")]
+    assert [n for n in with_flags_note(proposal.notes, proposal.flags, proposal.data, tasks) if "0/1" in n] == [
+        "column 'vip' holds 0/1 values and is used as a feature: if it is an outcome to predict, make it a task "
+        "(CLI: --tasks click,fraud,vip; on Data, its role 'label')"
+    ]
+    tasks.append(TaskSpec("vip"))
+    assert not [n for n in with_flags_note(proposal.notes, proposal.flags, proposal.data, tasks) if "0/1" in n]
+    path = tmp_path / "log.csv"
+    frame.to_csv(path, index=False)
+    args = ["train", str(path), "--size", "tiny", "--epochs", "1", "--quiet"]
+    assert main([*args, "--tasks", "click,fraud,vip", "--out", str(tmp_path / "a")]) == 0
+    assert "0/1 values" not in capsys.readouterr().out
+    assert main([*args, "--tasks", "click", "--out", str(tmp_path / "b")]) == 0
+    assert "note: columns 'fraud', 'vip' hold 0/1 values and are used as features" in capsys.readouterr().out

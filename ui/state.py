@@ -212,6 +212,7 @@ def use_dataset(path: str, name: str, kind: str, table=None, names: list[str] | 
         "notes": notes,
         "ignored": proposal.ignored,
         "inferred": proposal.notes,
+        "flags": proposal.flags,  # 0/1 features: Data's inference note is said again for the schema as edited
         "names": names,
     }
     st.session_state[FRAME] = loaded
