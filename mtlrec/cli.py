@@ -287,7 +287,7 @@ def _negatives_fix(args: argparse.Namespace, data: DataConfig, tasks: list[TaskS
     """The negatives fix --negatives asks for (mtlrec.negatives), on `frame` (the rows as `fixes` leave them): the
     user and item columns the flags or inference give; the binary tasks (--tasks, else `tasks` and the labels the
     fixes make) 0 in the sampled rows."""
-    from mtlrec.negatives import zero_columns
+    from mtlrec.negatives import unlabelled_columns, zero_columns
 
     user = getattr(args, "user_col", None) or data.user_col
     item = getattr(args, "item_col", None) or data.item_col
@@ -302,8 +302,10 @@ def _negatives_fix(args: argparse.Namespace, data: DataConfig, tasks: list[TaskS
         *(t.name for t in tasks),
         *(f["label"] for f in fixes if "label" in f),
     ]
+    empty = unlabelled_columns(frame, named, user, item, args.negatives_label)
     return {"negatives": args.negatives, "user": user, "item": item, "label": args.negatives_label,
-            "zero": zero_columns(frame, named, user, item), "seed": 0}  # fmt: skip
+            "zero": zero_columns(frame, named, user, item), **({"unlabelled": empty} if empty else {}),
+            "seed": 0}  # fmt: skip
 
 
 def _set_ids(proposal, user: str | None, item: str | None) -> None:
@@ -351,12 +353,14 @@ def _label_fixes(fixes: list[dict], tasks: list[TaskSpec], data: DataConfig, arg
         if getattr(args, "tasks", None) is None and fix["label"] not in [t.name for t in tasks]:
             tasks.insert(0, TaskSpec(fix["label"], "binary"))
         data.drop_feature(fix["label"])
-        kept = {fix["label"], *fix.get("zero", [])}
+        kept = {fix["label"], *fix.get("zero", []), *fix.get("unlabelled", [])}
         for task in [t for t in tasks if t.name not in kept] if getattr(args, "tasks", None) is None else ():
-            tasks.remove(task)  # an inferred regression outcome: the sampled rows have no value for it
+            tasks.remove(task)  # an outcome the fix does not know (a fix saved before it left them empty)
             data.drop_feature(task.name)
             print(f"note: '{task.name}' is not a task: the rows --negatives samples have no value for it (they "
                   "would copy the real row's); train it on the file without --negatives")  # fmt: skip
+        for task in [t for t in tasks if t.name in fix.get("unlabelled", [])]:
+            task.labelled_only = True  # empty in the sampled rows: trained on the real rows (said in the run's notes)
         if getattr(args, "tasks", None) is not None and fix["label"] not in _list(args.tasks):
             print(f"note: the label '{fix['label']}' made with --negatives is not among --tasks: add it to --tasks "
                   "to train it")  # fmt: skip
@@ -619,6 +623,9 @@ def _apply_schema_flags(
         if not match:
             raise MtlrecError(f"--labelled-only names '{name}', which is not a task")
         match[0].labelled_only = True
+    for fix in (f for f in config.data.fixes if isinstance(f, dict) and "negatives" in f):
+        for task in (t for t in config.tasks if t.name in (fix.get("unlabelled") or [])):
+            task.labelled_only = True  # empty in the sampled rows: trained on the real rows
     # Each feature role: the columns named with its flag, then the schema's others (a column named for one role
     # leaves the others).
     explicit = [_list(getattr(args, flag, None)) or [] for flag in ("categorical", "numeric", "multi")]

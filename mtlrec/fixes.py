@@ -62,7 +62,7 @@ _KEYS = {
     "drop": {"drop", "where", "value"},
     "fill": {"fill", "value"},
     "label": {"label", "from", "where", "value"},
-    "negatives": {"negatives", "user", "item", "label", "zero", "seed"},  # mtlrec.negatives
+    "negatives": {"negatives", "user", "item", "label", "zero", "unlabelled", "seed"},  # mtlrec.negatives
 }
 # The frames' attribute recording which fixes they already hold (see apply_fixes): a frame the app fixed once is
 # passed on to training, which must not fix it again.
@@ -161,9 +161,10 @@ def _negatives_problems(fix: dict, where: str) -> list[str]:
     for key in ("user", "item", "label"):
         if not isinstance(fix.get(key), str) or not fix.get(key):
             problems.append(f"{where} (negatives): '{key}' must name a column, got {fix.get(key)!r}")
-    zero = fix.get("zero", [])
-    if not isinstance(zero, list) or not all(isinstance(c, str) and c for c in zero):
-        problems.append(f"{where} (negatives): 'zero' must list column names, got {zero!r}")
+    for key in ("zero", "unlabelled"):
+        columns = fix.get(key, [])
+        if not isinstance(columns, list) or not all(isinstance(c, str) and c for c in columns):
+            problems.append(f"{where} (negatives): '{key}' must list column names, got {columns!r}")
     seed = fix.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         problems.append(f"{where} (negatives): 'seed' must be a whole number >= 0, got {seed!r}")
@@ -180,11 +181,12 @@ def appended(fixes: list[dict], new: list[dict]) -> list[dict]:
 def describe(fix: dict) -> str:
     """A fix as a sentence: "drop rows where 'rating' == -1"."""
     if "negatives" in fix:
-        zero = fix.get("zero") or []
+        zero, empty = fix.get("zero") or [], fix.get("unlabelled") or []
         return (
             f"sample {fix.get('negatives')} negative{'s' if fix.get('negatives') != 1 else ''} per row (items of "
             f"'{fix.get('item')}' its '{fix.get('user')}' has no row with), new 0/1 label '{fix.get('label')}'"
             + (f", {_quoted(zero, ', ')} 0 in them" if zero else "")
+            + (f", {_quoted(empty, ', ')} empty in them" if empty else "")
         )
     if "drop" in fix and len(columns_of(fix)) > 1:
         return (

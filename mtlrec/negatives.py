@@ -5,7 +5,8 @@ make them (NCF, He et al. 2017): for each row, `k` items the user has no row wit
 the data, each as a new row whose user and context columns (the time, the device) are the row's own and whose item
 columns (its category, its price) are the item's, from its last row; a new 0/1 column says which rows are real (1)
 and which sampled (0), and the columns named in `zero` (the log's other outcomes: a purchase after the click) are 0
-in the sampled rows. Which columns are the item's is decided as Recommend decides it (mtlrec.recommend.
+in the sampled rows; those named in `unlabelled` (a rating, a watch time: no value where nothing happened) are empty
+there, and their tasks train on their labelled rows only (TaskSpec.labelled_only). Which columns are the item's is decided as Recommend decides it (mtlrec.recommend.
 item_features).
 
 It is a fix to the rows (mtlrec.fixes): {"negatives": 4, "user": "customer_id", "item": "article_id", "label":
@@ -36,13 +37,20 @@ REDRAWS = 30  # rounds of drawing again the negatives that hit an item the user 
 
 def zero_columns(frame: pd.DataFrame, names: list[str], user: str, item: str) -> list[str]:
     """Of the task columns `names` (labels made by earlier fixes included), those the fix sets to 0 in its sampled
-    rows: the binary outcomes (no interaction, no purchase). A regression one has no value there, and validation
-    refuses it as a task beside the fix (mtlrec.schema.negatives_problems)."""
+    rows: the binary outcomes (no interaction, no purchase). A regression one has no value there (unlabelled_columns)."""
     return [
         c
         for c in dict.fromkeys(names)
         if c in frame.columns and c not in (user, item) and binary_coding(frame[c]) is not None
     ]
+
+
+def unlabelled_columns(frame: pd.DataFrame, names: list[str], user: str, item: str, label: str) -> list[str]:
+    """Of the task columns `names`, those the fix leaves empty in its sampled rows: the other outcomes (a rating, a
+    watch time), which have no value where nothing happened; their tasks then train on their labelled rows only.
+    (They had copied the value of the row a sampled row was made from, and were refused as tasks beside the fix.)"""
+    zero = set(zero_columns(frame, names, user, item))
+    return [c for c in dict.fromkeys(names) if c in frame.columns and c not in (user, item, label) and c not in zero]
 
 
 def sample_negatives(
@@ -57,8 +65,9 @@ def sample_negatives(
     items in all of them. An empty part then gets no rows."""
     user, item, label, k = fix["user"], fix["item"], fix["label"], int(fix["negatives"])
     zero = list(fix.get("zero") or [])
+    empty = list(fix.get("unlabelled") or [])  # outcomes with no value there: trained on their labelled rows only
     for j, rows in enumerate(frames):
-        lacking = [c for c in (user, item, *zero) if c not in rows.columns]
+        lacking = [c for c in (user, item, *zero, *empty) if c not in rows.columns]
         if lacking:
             raise FrameProblem(j, f"the data has no column {', '.join(repr(c) for c in lacking)}")
         if label in rows.columns:
@@ -81,7 +90,7 @@ def sample_negatives(
     # (else a user's test item is never a training negative while every other unseen item can be: a leak).
     train_seen = np.unique((users * n_items + items)[: len(frames[0])]) if train_alone else seen
     rng = np.random.default_rng(int(fix.get("seed", 0)))
-    own = _item_columns(frames, user, item, [label, *zero])
+    own = _item_columns(frames, user, item, [label, *zero, *empty])
     out, notes, start = [], [], 0
     for j, rows in enumerate(frames):
         n = len(rows)
@@ -122,6 +131,8 @@ def sample_negatives(
             sampled[column] = taken[column].to_numpy()
         for column in zero:
             sampled[column] = 0
+        for column in empty:
+            sampled[column] = np.nan
         real = rows.assign(**{label: 1})
         sampled[label] = 0
         out.append(pd.concat([real, sampled[real.columns]], ignore_index=True))
@@ -134,6 +145,8 @@ def sample_negatives(
             note += f"; the item's own columns from its last row: {', '.join(repr(c) for c in latest.columns)}"
         if zero:
             note += f"; {', '.join(repr(c) for c in zero)} 0 in the sampled rows"
+        if empty:
+            note += f"; {', '.join(repr(c) for c in empty)} empty in them (trained on the real rows only)"
         if absent[start - n : start].any():
             note += f"; none for the {int(absent[start - n : start].sum()):,} rows without a user or an item"
         if clash.any():

@@ -1890,7 +1890,7 @@ def negatives_problems(config: ExperimentConfig) -> list[str]:
     for i, fix in enumerate(config.data.fixes, 1):
         if not isinstance(fix, dict) or "negatives" not in fix:
             continue
-        kept = {fix.get("label"), *(fix.get("zero") or [])}
+        kept = {fix.get("label"), *(fix.get("zero") or []), *(fix.get("unlabelled") or [])}
         for task in (t for t in config.tasks if t.name not in kept):
             problems.append(
                 f"task '{task.name}' has no value in the rows sampled by fix {i} (the fix sets the binary tasks "

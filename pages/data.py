@@ -28,7 +28,7 @@ from mtlrec.fixes import (  # noqa: E402
     span_seconds,
 )
 from mtlrec.leakage import find_leaks, set_aside  # noqa: E402
-from mtlrec.negatives import MAX_PER_ROW, negatives_fix, zero_columns  # noqa: E402
+from mtlrec.negatives import MAX_PER_ROW, negatives_fix, unlabelled_columns, zero_columns  # noqa: E402
 from mtlrec.sample import SAMPLES  # noqa: E402
 from mtlrec.schema import (  # noqa: E402
     UNNAMED_TIME,
@@ -674,8 +674,8 @@ def negatives_form(config: ExperimentConfig) -> None:
         "For a log of positives only (every row a purchase, a listen, a check-in): adds, for each row, items the "
         "user has no row with as new rows (the row's user and context columns, the item's own columns), and a 0/1 "
         "label, 1 on the real rows and 0 on the sampled ones, which becomes a task. The binary tasks' columns are 0 "
-        "in the sampled rows; a regression task has no value there and stops being a task. Recommend's history "
-        "keeps the real rows. CLI: `--negatives K`."
+        "in the sampled rows; a regression task (a rating) is empty there and trains on the real rows only. "
+        "Recommend's history keeps the real rows. CLI: `--negatives K`."
     )
     if not d.user_col or not d.item_col:
         st.info("Sampled negatives need a user column and an item column: choose them in the schema above.")
@@ -698,13 +698,23 @@ def add_negatives() -> None:
     if negatives_fix(config.data.fixes) is not None:
         st.session_state[FIX_PROBLEM] = "The rows have sampled negatives already: remove that fix to change it."
         return
-    # The binary tasks (labels made by earlier fixes too) are 0 in the sampled rows; a regression task has no value
-    # there and stops being a task (validation would refuse it: schema.negatives_problems).
+    # The binary tasks (labels made by earlier fixes too) are 0 in the sampled rows; the other outcomes (a rating) are
+    # empty there, and their tasks train on their labelled rows only (the real rows).
     zero = zero_columns(fixed, config.task_names, d.user_col, d.item_col) if fixed is not None else []
+    empty = unlabelled_columns(fixed, config.task_names, d.user_col, d.item_col, label) if fixed is not None else []
     fix = {"negatives": int(st.session_state.get("schema_fix_negatives", 4)), "user": d.user_col,
-           "item": d.item_col, "label": label, "zero": zero, "seed": 0}  # fmt: skip
+           "item": d.item_col, "label": label, "zero": zero, **({"unlabelled": empty} if empty else {}),
+           "seed": 0}  # fmt: skip
     changes = []
-    dropped = [t.name for t in config.tasks if t.name not in (label, *zero)]
+    for task in (t for t in config.tasks if t.name in empty):
+        task.labelled_only = True
+    if empty:
+        changes.append(
+            f"{', '.join(repr(fmt.md(n)) for n in empty)} {'has' if len(empty) == 1 else 'have'} no value in the "
+            f"sampled rows: {'it is' if len(empty) == 1 else 'they are'} trained on the real rows only (labelled rows "
+            "only, on Train)."
+        )
+    dropped = [t.name for t in config.tasks if t.name not in (label, *zero, *empty)]
     if dropped:  # said with the fix's other changes; nothing is saved if the fix does not apply
         config.tasks = [t for t in config.tasks if t.name in (label, *zero)]
         for name in dropped:

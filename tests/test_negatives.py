@@ -268,9 +268,11 @@ def test_rows_without_a_user_get_no_sampled_rows():
     assert "none for the 10 rows without a user or an item" in notes[0]
 
 
-def test_the_cli_zeroes_labels_made_by_fixes_and_leaves_regression_outcomes_out(tmp_path, capsys, monkeypatch):
+def test_the_cli_zeroes_labels_made_by_fixes_and_trains_regression_outcomes_on_the_real_rows(
+    tmp_path, capsys, monkeypatch
+):
     # A --label column kept its 1s in the sampled rows (39% of them trained as positives), and a rating was set to
-    # 0 (a review).
+    # 0 (a review). A rating is empty in the sampled rows, and trains on the real rows only (it was left out).
     import json
 
     monkeypatch.setenv("MTLREC_HOME", str(tmp_path / "home"))
@@ -280,14 +282,25 @@ def test_the_cli_zeroes_labels_made_by_fixes_and_leaves_regression_outcomes_out(
     out = tmp_path / "run"
     args = ["train", str(tmp_path / "reviews.csv"), "--label", "good=stars >= 4", "--negatives", "2", "--tasks",
             "good", "--epochs", "1", "--size", "tiny", "--out", str(out)]  # fmt: skip
-    assert main([*args[:6], *args[8:]]) == 0  # without --tasks: stars (regression) is left out with a note
+    assert main([*args[:6], *args[8:]]) == 0  # without --tasks: stars (regression) trains on the real rows
     printed = capsys.readouterr().out
-    assert "note: 'stars' is not a task: the rows --negatives samples have no value for it" in printed
+    assert "task 'stars' is trained and measured on its labelled rows only" in printed
     config = json.loads((out / "config.json").read_text())
-    assert config["data"]["fixes"][1]["zero"] == ["good"]
-    assert [t["name"] for t in config["tasks"]] == ["interacted", "good"]
+    assert config["data"]["fixes"][1]["zero"] == ["good"] and config["data"]["fixes"][1]["unlabelled"] == ["stars"]
+    assert [(t["name"], t["labelled_only"]) for t in config["tasks"]] == [
+        ("interacted", False), ("stars", True), ("good", False)
+    ]  # fmt: skip
     assert "stars" not in config["data"]["numeric"] + config["data"]["categorical"]
-    assert main([*args[:7], "interacted,good,stars", *args[8:-1], str(tmp_path / "named")]) == 2  # refused: why
+    predictions = pd.read_csv(out / "predictions.csv")
+    real = predictions["interacted"] == 1
+    assert predictions.loc[real, "stars"].notna().all() and predictions.loc[~real, "stars"].isna().all()
+    assert main([*args[:7], "interacted,good,stars", *args[8:-1], str(tmp_path / "named")]) == 0  # named: the same
+    capsys.readouterr()
+    old_fix = {**config["data"]["fixes"][1]}
+    old_fix.pop("unlabelled")  # a run saved before: stars copied the real row's value, and is refused
+    config["data"]["fixes"][1] = old_fix
+    (tmp_path / "old.json").write_text(json.dumps(config))
+    assert main(["train", "--config", str(tmp_path / "old.json"), "--out", str(tmp_path / "old")]) == 2
     assert "task 'stars' has no value in the rows sampled by fix 2" in capsys.readouterr().err
 
     # a drop added to the saved run comes before its negatives (after them it dropped every sampled row)
@@ -295,6 +308,18 @@ def test_the_cli_zeroes_labels_made_by_fixes_and_leaves_regression_outcomes_out(
     assert main(["train", "--config", str(out / "config.json"), "--drop", "stars < 2", "--out", str(again)]) == 0
     fixes = json.loads((again / "config.json").read_text())["data"]["fixes"]
     assert [next(iter(f)) for f in fixes] == ["label", "drop", "negatives"]
+
+
+def test_an_unlabelled_column_is_empty_in_the_sampled_rows_and_said_so():
+    frame = purchases().assign(stars=lambda f: np.arange(len(f)) % 5 + 1.0)
+    fixed, notes = apply_fixes(frame, [{**FIX, "unlabelled": ["stars"]}])
+    sampled = fixed[fixed["interacted"] == 0]
+    assert sampled["stars"].isna().all() and fixed.loc[fixed["interacted"] == 1, "stars"].notna().all()
+    assert "'stars' empty in them (trained on the real rows only)" in notes[0]
+    assert "'stars' empty in them" in describe(FIX | {"unlabelled": ["stars"]})
+    assert fix_problems([FIX | {"unlabelled": "stars"}]) == [
+        "fix 1 (negatives): 'unlabelled' must list column names, got 'stars'"
+    ]
 
 
 def test_a_task_chosen_after_the_negatives_fix_is_refused_by_validation():
@@ -313,7 +338,7 @@ def test_a_task_chosen_after_the_negatives_fix_is_refused_by_validation():
 
 
 @pytest.mark.usefixtures("home")
-def test_the_data_page_zeroes_a_label_made_before_and_drops_a_regression_task():
+def test_the_data_page_zeroes_a_label_made_before_and_trains_a_regression_task_on_the_real_rows():
     from conftest import open_app, upload
     from test_fixes import _fix
 
@@ -327,9 +352,14 @@ def test_the_data_page_zeroes_a_label_made_before_and_drops_a_regression_task():
     at.button(key="schema_fix_add").click().run()
     assert not at.exception
     config = ExperimentConfig.from_dict(at.session_state["experiment"])
-    assert config.data.fixes[-1]["zero"] == ["good"]
-    assert config.task_names == ["good", "interacted"]  # stars, a rating, has no value in the sampled rows
-    assert any("'stars' is no longer a task: the sampled rows have no value for it" in i.value for i in at.info)
+    assert config.data.fixes[-1]["zero"] == ["good"] and config.data.fixes[-1]["unlabelled"] == ["stars"]
+    # stars, a rating, has no value in the sampled rows: trained on the real rows only
+    assert [(t.name, t.labelled_only) for t in config.tasks] == [
+        ("stars", True), ("good", False), ("interacted", False)
+    ]  # fmt: skip
+    assert any("'stars' has no value in the sampled rows: it is trained on the real rows only" in i.value
+               for i in at.info)  # fmt: skip
+    assert [s.value for s in at.success][0].startswith("Ready to train: 3 tasks")
     # a drop added afterwards goes before the negatives, which stay last
     at = _fix(at, "Drop rows", "stars", "<", "2")
     fixes = ExperimentConfig.from_dict(at.session_state["experiment"]).data.fixes
