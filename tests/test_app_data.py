@@ -217,6 +217,24 @@ def test_schema_edits_are_saved_and_validated_problem_by_problem():
     assert at.session_state["data_valid"] is True
 
 
+def test_a_file_loaded_again_after_another_gets_its_schema_back_and_loaded_twice_starts_afresh():
+    # A -> B -> A reset A's roles, tasks and fixes without a word, and two runs compared as if only the weights had
+    # changed (a browser audit)
+    at = upload(open_page(), "mine.csv", small_csv())
+    assert "price" in experiment(at).data.numeric
+    edit(at, {"price": {"role": "categorical"}})
+    assert "price" in experiment(at).data.categorical
+    other = pd.read_csv(io.BytesIO(small_csv())).rename(columns={"price": "cost"}).to_csv(index=False).encode()
+    at = upload(at, "other.csv", other)
+    assert "cost" in experiment(at).data.numeric
+    at = upload(at, "mine.csv", small_csv())
+    assert "price" in experiment(at).data.categorical  # as left
+    assert any("Your schema for **mine.csv** is back as you left it" in i.value for i in at.info)
+    at = upload(at, "mine.csv", small_csv())  # loaded again while it is loaded: inference's proposal
+    assert "price" in experiment(at).data.numeric
+    assert not any("is back as you left it" in i.value for i in at.info)
+
+
 def test_the_note_on_0_1_features_forgets_a_column_made_a_label():
     rng = np.random.default_rng(0)
     n = 600

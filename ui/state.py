@@ -40,6 +40,9 @@ FIXED = "dataset_fixed"  # (dataset path and fixes, the rows with the fixes appl
 EXPERIMENT = "experiment"  # ExperimentConfig.to_dict(): schema, tasks and every training setting
 RESULTS_RUN = "results_run_id"  # the run shown on Results and Recommend
 CLAMPED = "clamped_settings"  # notes on settings moved (into range, to fit new data) until a page shows them
+# {dataset key: its schema as last edited (the config's data and tasks)}, for a dataset loaded again in this session
+SCHEMAS = "dataset_schemas"
+RESTORED = "dataset_schema_restored"  # the name of a dataset whose edits came back, for the Data page to say
 SESSION_RUNS = "session_runs"  # run ids started in this browser, oldest first
 SWEEP = "sweep_settings"  # the last SweepConfig set up on Sweep (its widget values are dropped off-page)
 SWEEP_SHOWN = "sweep_shown_id"  # the sweep shown on Sweep, kept while another page is shown
@@ -193,6 +196,23 @@ def use_dataset(path: str, name: str, kind: str, table=None, names: list[str] | 
         proposal.data.name = name
     previous = experiment()
     config = ExperimentConfig(data=proposal.data, tasks=proposal.tasks)
+    # The schema as edited comes back with a dataset loaded again after another (A, then B, then A): its roles,
+    # tasks and fixes were reset without a word, and two runs compared as if only the weights had changed (an
+    # audit). Loading the dataset that is already loaded starts again from inference's proposal.
+    schemas = st.session_state.setdefault(SCHEMAS, {})
+    shown = dataset()
+    st.session_state.pop(RESTORED, None)
+    current = schema_key(shown["path"], shown.get("names")) if shown is not None else None
+    if current is not None and previous.tasks:
+        schemas[current] = {key: value for key, value in previous.to_dict().items() if key in ("data", "tasks")}
+    key = schema_key(path, names)
+    if (saved := schemas.get(key)) is not None and key != current:
+        kept = ExperimentConfig.from_dict(saved)
+        config.data = dataclasses.replace(kept.data, path=path, names=names, name=config.data.name)
+        config.tasks = kept.tasks
+        st.session_state[RESTORED] = name
+    elif saved is not None:  # the dataset loaded is loaded again: inference's proposal, as asked
+        schemas.pop(key)
     # Keep the user's model and training settings across datasets; the schema and tasks are the new data's.
     config.model, config.train, config.split, config.weighting, config.k = (
         previous.model,
@@ -223,6 +243,11 @@ def use_dataset(path: str, name: str, kind: str, table=None, names: list[str] | 
     save_experiment(config)
     forget_widgets("schema_")  # the schema editor's widgets belong to the previous dataset
     forget_widgets("train_task")  # task controls and the tasks chosen on Train name the previous dataset's labels
+
+
+def schema_key(path: str, names: list[str] | None) -> str:
+    """A dataset as its schema is kept (SCHEMAS): its file, and the names given to a file without a header line."""
+    return f"{path} names={names!r}" if names else str(path)
 
 
 def use_sample(name: str) -> None:
