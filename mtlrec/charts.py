@@ -318,12 +318,13 @@ def interactions_histogram(frame: pd.DataFrame, column: str, noun: str) -> go.Fi
     elif n_rows.size:
         fig.add_bar(x=n_rows, y=n_nouns, name=plural, hovertemplate=hover)
     fig.update_xaxes(type="log" if log_x else "linear")
-    fig.update_yaxes(type="log" if _log_if_spread([n_nouns]) else "linear")
+    log_y = _log_if_spread([n_nouns])
+    fig.update_yaxes(type="log" if log_y else "linear")
     title = f"Interactions per {noun}"
     if not per.empty:
         title += f": median {per.median():,.4g} ({len(per):,} {plural})"
     x_title = f"interactions per {noun}" + (" (log scale)" if log_x else "")
-    return _layout(fig, title, x_title, f"number of {plural}", notes=notes)
+    return _layout(fig, title, x_title, f"number of {plural}" + (" (log scale)" if log_y else ""), notes=notes)
 
 
 def _epoch_line(
@@ -363,8 +364,11 @@ def live_losses(
     # The saw-tooth of the train lines read as instability (a teaching audit): each point is a running mean.
     train_note = "train: the mean over the epoch's batches so far (it starts again each epoch); validation: per epoch"
     notes = [train_note] if drawn else ["no losses yet: they appear after the first batches"]
-    fig.update_yaxes(type="log" if _log_if_spread(drawn) else "linear")
-    return _layout(fig, "Loss while training", "epoch", "loss", legend="task", notes=notes)
+    log = _log_if_spread(drawn)
+    fig.update_yaxes(type="log" if log else "linear")
+    # The axis turns to log once the losses spread; said in its title (its minor ticks 5, 2, 0.1 read as values)
+    return _layout(fig, "Loss while training", "epoch", "loss (log scale)" if log else "loss", legend="task",
+                   notes=notes)  # fmt: skip
 
 
 def _mark_best(fig: go.Figure, frame: pd.DataFrame, best_epoch: int | None) -> bool:
@@ -416,11 +420,13 @@ def learning_curves(
         drawn += found
         if not found:
             notes.append(f"{name}: no {word} recorded")
+    log = what == "loss" and _log_if_spread(drawn)
     if what == "loss":
-        fig.update_yaxes(type="log" if _log_if_spread(drawn) else "linear")
+        fig.update_yaxes(type="log" if log else "linear")
     marked = _mark_best(fig, frame, best_epoch)
     _epoch_axis(fig, frame)
-    fig = _layout(fig, f"{word[0].upper()}{word[1:]} by epoch", "epoch", word, "task", notes, legend_below=True)
+    y_title = f"{word} (log scale)" if log else word
+    fig = _layout(fig, f"{word[0].upper()}{word[1:]} by epoch", "epoch", y_title, "task", notes, legend_below=True)
     if marked:
         _room_for_best(fig)
     return fig
@@ -840,8 +846,10 @@ def gradient_norms(history: pd.DataFrame | Sequence[Mapping] | None, tasks: Sequ
     a log axis when the norms span more than two decades."""
     word = "gradient norm"
     fig, drawn, notes = _task_lines(history, tasks, "grad_norm", word)
-    fig.update_yaxes(type="log" if _log_if_spread(drawn) else "linear")
-    return _layout(fig, "Pull on shared layers", "epoch", word, "task", notes, legend_below=True)
+    log = _log_if_spread(drawn)
+    fig.update_yaxes(type="log" if log else "linear")
+    return _layout(fig, "Pull on shared layers", "epoch", f"{word} (log scale)" if log else word, "task", notes,
+                   legend_below=True)  # fmt: skip
 
 
 def gradient_cosines(history: pd.DataFrame | Sequence[Mapping] | None, tasks: Sequence[Task]) -> go.Figure:

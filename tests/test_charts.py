@@ -155,6 +155,18 @@ def test_live_losses_draw_train_lines_and_validation_markers() -> None:
     assert fig.layout.xaxis.title.text == "epoch" and fig.layout.legend.title.text == "task"
 
 
+def test_an_axis_turned_to_log_says_so_in_its_title() -> None:
+    # The live loss axis turned to log once losses spread, and its minor ticks (5, 2, 0.1) read as values (an audit)
+    close = [{"step": 1.0, "click": 0.7, "watch_time": 0.9}]
+    spread = [{"step": 1.0, "click": 0.01, "watch_time": 50.0}]
+    assert charts.live_losses(close, [], [CLICK, WATCH]).layout.yaxis.title.text == "loss"
+    fig = charts.live_losses(spread, [], [CLICK, WATCH])
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.title.text == "loss (log scale)"
+    frame = pd.DataFrame({"item_id": np.repeat(np.arange(300), np.arange(1, 301) ** 2 // 50 + 1)})
+    histogram = charts.interactions_histogram(frame, "item_id", "item")
+    assert (histogram.layout.yaxis.type == "log") == histogram.layout.yaxis.title.text.endswith("(log scale)")
+
+
 def test_learning_curves_pair_solid_train_and_dashed_validation_per_task() -> None:
     fig = charts.learning_curves(history_frame(), TASKS)
     assert len(fig.data) == 6
