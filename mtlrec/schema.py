@@ -847,6 +847,13 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
                 f"{'the opposite of' if opposite else 'the same label as'} task '{a.name}' in every row: one task "
                 f"{'written both ways' if opposite else 'twice'} (make it the task instead of '{a.name}' if you prefer)"
             )
+    for a, b, rho in _regression_twins(frame, [t for t in tasks if t.type == "regression"]):
+        if a in tasks and b in tasks:  # MovieLens' rating beside rating/5
+            tasks.remove(b)
+            ignored[b.name] = (
+                f"{_rescaled(rho)} task '{a.name}' (rank correlation {rho:+.4f}): one task twice (make it the task "
+                f"instead of '{a.name}' if you prefer)"
+            )
     for task in [t for t in tasks if t.type == "regression"] if len(tasks) > 1 else ():
         # Anime's rating_y (the join's average rating of the anime beside the user's rating_x), IMDb's imdb_rating
         # beside MovieLens' rating: one value per item is what the item is, not what a row did. As a task it was
@@ -1423,6 +1430,35 @@ def _twin_pairs(frame: pd.DataFrame, tasks: list[TaskSpec]) -> list[tuple[TaskSp
     return pairs
 
 
+REGRESSION_TWINS = 0.999  # |Spearman| from which two regression tasks are one task twice (a rescaled copy)
+TWIN_ROWS = 200_000  # rows compared at most (the first ones)
+
+
+def _regression_twins(frame: pd.DataFrame, tasks: list[TaskSpec]) -> list[tuple[TaskSpec, TaskSpec, float]]:
+    """Pairs of regression tasks whose values rise and fall together (or one as the other falls) on the rows both
+    have: a rescaled copy (rating and rating / 5, seconds and minutes watched), which trains and sweeps as two tasks
+    where there is one (a sweep between them draws a trade-off that is not there). (a, b, Spearman)."""
+    if len(tasks) < 2:
+        return []
+    values = pd.DataFrame(
+        {t.name: pd.to_numeric(frame[t.name].iloc[:TWIN_ROWS], errors="coerce") for t in tasks}
+    ).replace([np.inf, -np.inf], np.nan)
+    pairs = []
+    for i, a in enumerate(tasks):
+        for b in tasks[i + 1 :]:
+            both = values[[a.name, b.name]].dropna()
+            if len(both) < MIN_LABELLED or both[a.name].nunique() < 2 or both[b.name].nunique() < 2:
+                continue
+            rho = float(both[a.name].corr(both[b.name], method="spearman"))
+            if np.isfinite(rho) and abs(rho) >= REGRESSION_TWINS:
+                pairs.append((a, b, rho))
+    return pairs
+
+
+def _rescaled(rho: float) -> str:
+    return "a rescaled copy of" if rho > 0 else "the reverse of"
+
+
 def _twin_tasks(frame: pd.DataFrame, tasks: list[TaskSpec], notes: list[str]) -> list[str]:
     """A problem per pair of binary tasks with the same label in every row, or opposite ones (Alimama's clk and nonclk
     = 1 - clk; Tenrec QB's read, a copy of click): one task twice, which trains and sweeps as two (a sweep drew a
@@ -1443,6 +1479,16 @@ def _twin_tasks(frame: pd.DataFrame, tasks: list[TaskSpec], notes: list[str]) ->
                 f"one task {twice}; unless those rows matter, keep one of them"
             )
     return problems
+
+
+def _regression_twin_problems(frame: pd.DataFrame, tasks: list[TaskSpec]) -> list[str]:
+    """A problem per pair of regression tasks that are one task twice (_regression_twins)."""
+    return [
+        f"task '{b.name}' is {_rescaled(rho)} task '{a.name}' (rank correlation {rho:+.4f} on the rows both have): "
+        "one task twice, so training both learns nothing more (and a sweep between them draws no trade-off); keep "
+        "one of them"
+        for a, b, rho in _regression_twins(frame, tasks)
+    ]
 
 
 # A regression label's lowest value is read as a code for "missing" when it is in at least this share of the rows.
@@ -1969,6 +2015,7 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
             )
         present = {t.name: t for t in config.tasks if t.name in f.columns}
         readable = []  # binary tasks whose labels are fine, compared with each other below
+        numbers = []  # the same, of the regression tasks
         for task in present.values():
             found = _label_problems(
                 f, task, notes if not prefix else [], prefix, training=not prefix, alone=len(config.tasks) == 1
@@ -1976,8 +2023,10 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
             problems.extend(found)
             # compared row by row: not one missing in some rows (labelled_only)
             readable += [task] if task.type == "binary" and not found and not f[task.name].isna().any() else []
+            numbers += [task] if task.type == "regression" and not found else []
         if not prefix:
             problems.extend(_twin_tasks(f, readable, notes))
+            problems.extend(_regression_twin_problems(f, numbers))
             problems.extend(_labelled_apart(f, [t.name for t in present.values() if not t.labelled_only]))
         dtypes = dict(zip(f.columns, f.dtypes, strict=True))
         features = [c for c in d.numeric if c in dtypes]

@@ -1492,6 +1492,37 @@ def test_epoch_numbers_under_a_name_that_says_no_time_are_named_in_a_note_until_
     assert "no column is named as a time" not in capsys.readouterr().out
 
 
+def test_a_rescaled_copy_of_a_regression_label_is_one_task_twice():
+    # MovieLens with rating / 5 beside rating: two regression tasks proposed, and a sweep between them would draw a
+    # trade-off that is not there (an audit)
+    rng = np.random.default_rng(0)
+    n = 3_000
+    rating = np.clip(np.round(3.5 + rng.normal(0, 1, n)), 1, 5)
+    frame = pd.DataFrame({"user_id": rng.integers(0, 300, n), "item_id": rng.integers(0, 200, n), "rating": rating,
+                          "rating_norm": rating / 5, "watch_time": rng.exponential(20, n)})  # fmt: skip
+    proposal = infer_schema(frame)
+    assert [t.name for t in proposal.tasks] == ["rating", "watch_time"]
+    assert proposal.ignored["rating_norm"].startswith("a rescaled copy of task 'rating' (rank correlation +1.0000)")
+    config = ExperimentConfig(
+        data=DataConfig(user_col="user_id", item_col="item_id", categorical=["user_id", "item_id"]),
+        tasks=[TaskSpec("rating", "regression"), TaskSpec("rating_norm", "regression"),
+               TaskSpec("watch_time", "regression")],
+    )  # fmt: skip
+    with pytest.raises(MtlrecError) as info:
+        validate(config, frame)
+    assert info.value.problems == [
+        "task 'rating_norm' is a rescaled copy of task 'rating' (rank correlation +1.0000 on the rows both have): one "
+        "task twice, so training both learns nothing more (and a sweep between them draws no trade-off); keep one of "
+        "them"
+    ]
+    frame["rating_norm"] = -frame["rating"]  # the reverse
+    assert (
+        infer_schema(frame).ignored["rating_norm"].startswith("the reverse of task 'rating' (rank correlation -1.0000)")
+    )
+    frame["rating_norm"] = rating + rng.normal(0, 0.3, n)  # a strongly related outcome, not a copy
+    validate(config, frame)
+
+
 def test_times_with_and_without_a_utc_offset_in_one_column_get_a_note():
     # Local times beside times with offsets: those without were read as UTC, up to 5.5 h off, without a word
     mixed = pd.Series(["2024-03-12 08:29:14", "2024-03-12 09:29:14+05:30", "2024-03-12T10:00:00-05:00"] * 40)
