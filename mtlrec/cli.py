@@ -163,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="tasks to train and measure on the rows where their label is present, comma-separated (a label logged "
         "for some events only; the other tasks still use every row)",
     )  # fmt: skip
+    train.add_argument("--no-labelled-only", help="tasks to train on every row again (a saved run's), comma-separated")
     train.add_argument("--user-col", help="the user id column ('none': no user column)")
     train.add_argument("--item-col", help="the item id column ('none': no item column)")
     train.add_argument("--time-col", help="the timestamp column ('none': no time column)")
@@ -386,8 +387,8 @@ def _label_fixes(fixes: list[dict], tasks: list[TaskSpec], data: DataConfig, arg
             )
 
 
-SCHEMA_FLAGS = ("tasks", "task_types", "weights", "log1p", "no_log1p", "labelled_only", "user_col", "item_col",
-                "time_col", "categorical", "numeric", "multi", "exclude")  # fmt: skip
+SCHEMA_FLAGS = ("tasks", "task_types", "weights", "log1p", "no_log1p", "labelled_only", "no_labelled_only",
+                "user_col", "item_col", "time_col", "categorical", "numeric", "multi", "exclude")  # fmt: skip
 
 
 def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded | None]:
@@ -618,11 +619,17 @@ def _apply_schema_flags(
             if not match:
                 raise MtlrecError(f"{flag} names '{name}', which is not a task")
             match[0].log1p = on
-    for name in _list(getattr(args, "labelled_only", None)) or []:
-        match = [t for t in config.tasks if t.name == name]
-        if not match:
-            raise MtlrecError(f"--labelled-only names '{name}', which is not a task")
-        match[0].labelled_only = True
+    both = set(_list(getattr(args, "labelled_only", None)) or []) & set(
+        _list(getattr(args, "no_labelled_only", None)) or []
+    )
+    if both:
+        raise MtlrecError(f"--labelled-only and --no-labelled-only both name {', '.join(sorted(both))}: choose one")
+    for flag, on in (("--labelled-only", True), ("--no-labelled-only", False)):
+        for name in _list(getattr(args, flag[2:].replace("-", "_"), None)) or []:
+            match = [t for t in config.tasks if t.name == name]
+            if not match:
+                raise MtlrecError(f"{flag} names '{name}', which is not a task")
+            match[0].labelled_only = on
     for fix in (f for f in config.data.fixes if isinstance(f, dict) and "negatives" in f):
         for task in (t for t in config.tasks if t.name in (fix.get("unlabelled") or [])):
             task.labelled_only = True  # empty in the sampled rows: trained on the real rows

@@ -15,6 +15,16 @@ from mtlrec.config import ExperimentConfig
 
 # Settings that do not change what a run learns or how it is measured, left out of the comparison.
 IGNORED = {("train", "device"), ("train", "log_every"), ("train", "diagnostics")}
+# Settings read only by some models or weightings: compared only where the run uses them (GradNorm's alpha beside
+# fixed weights was listed as a difference, a review)
+USED_BY = {
+    ("weighting", "alpha"): lambda c: c.weighting.method == "gradnorm",
+    ("weighting", "temperature"): lambda c: c.weighting.method == "dwa",
+    ("model", "experts"): lambda c: c.model.kind in ("mmoe", "ple"),
+    ("model", "task_experts"): lambda c: c.model.kind == "ple",
+    ("model", "levels"): lambda c: c.model.kind == "ple",
+    ("model", "funnel"): lambda c: c.model.kind == "esmm",
+}
 
 
 def settings(config: ExperimentConfig) -> dict[str, str]:
@@ -38,6 +48,8 @@ def settings(config: ExperimentConfig) -> dict[str, str]:
     for part in ("data", "split", "model", "weighting", "train"):
         for f in dataclasses.fields(getattr(config, part)):
             if (part == "data" and f.name in skipped | {"fixes"}) or (part, f.name) in IGNORED:
+                continue
+            if (used := USED_BY.get((part, f.name))) is not None and not used(config):
                 continue
             value = getattr(getattr(config, part), f.name)
             out[f"{part}.{f.name}"] = _shown(value)

@@ -365,19 +365,35 @@ def _labelled(y: np.ndarray) -> np.ndarray:
 def _labelled_notes(config: ExperimentConfig, prepared: Prepared) -> list[str]:
     """Per task trained on its labelled rows only: on how many rows of each part it trains and is measured; what
     is wrong when a part has none (its metrics are undefined, or early stopping cannot see it)."""
-    notes = []
+    notes, problems = [], []
     parts = (("training", prepared.train), ("validation", prepared.val), ("test", prepared.test))
     for j, task in enumerate(config.tasks):
         if not task.labelled_only:
             continue
         counts = {name: int((~np.isnan(part.labels[:, j])).sum()) for name, part in parts}
         shown = ", ".join(f"{counts[name]:,} of {len(part):,} {name}" for name, part in parts)
+        if not counts["training"]:
+            # Its untrained head's metrics were reported as a run's (a review: watch time's labels all in the
+            # latest 15%, which the time split made the test part)
+            problems.append(
+                f"task '{task.name}' has no labelled row among the {len(prepared.train):,} training rows ({shown} "
+                f"rows labelled after the {config.split.method} split): it cannot be trained; "
+                + ("use the random split, " if config.split.method != "random" else "")
+                + "leave it out of the tasks, or use data where it is labelled earlier"
+            )
+            continue
         note = f"task '{task.name}' is trained and measured on its labelled rows only: {shown} rows"
-        if not counts["test"]:
+        missing = [name for name in ("validation", "test") if not counts[name]]
+        if missing == ["validation", "test"]:
+            note += "; no labelled validation or test row: early stopping cannot see it and its test metrics are "
+            note += "undefined"
+        elif missing == ["test"]:
             note += "; with no labelled test row its test metrics are undefined: use more data or a larger test part"
-        elif not counts["validation"]:
-            note += "; no labelled validation row: its validation loss is 0 and early stopping cannot see it"
+        elif missing == ["validation"]:
+            note += "; no labelled validation row: early stopping cannot see it"
         notes.append(note)
+    if problems:
+        raise MtlrecError(problems)
     return notes
 
 
@@ -759,7 +775,7 @@ def prepare(
             if len(test_y) and len(np.unique(test_y)) < 2:  # none: _labelled_notes says so
                 notes.append(f"task '{task.name}' has one class only in the test rows: its AUC is undefined")
             test_users = None if users is None else users[~np.isnan(prepared.test.labels[:, j])]
-            notes += _few_test_rows(task.name, test_y, test_users)
+            notes += _few_test_rows(task.name, test_y, test_users) if len(test_y) else []
         elif (heavy := _heavy_tail_note(task, train_frame[task.name])) is not None:
             notes.append(heavy)
         elif len(train_y) and train_y.std() == 0:
@@ -807,7 +823,8 @@ def prepare(
                 # A rating of 1-5 is above 0 on every row: Recall and HitRate then count every row as relevant (a
                 # random ranking scored as the model's); NDCG still weighs the rows by their value.
                 notes.append(
-                    f"task '{task.name}' is above 0 in {relevant:.0%} of the test rows, "
+                    f"task '{task.name}' is above 0 in {relevant:.0%} of "
+                    f"{'its labelled' if task.labelled_only else 'the'} test rows, "
                     f"and every such row counts as relevant for Recall@{config.k} and HitRate@{config.k}: they say "
                     f"little about its scores (NDCG@{config.k} weighs rows by their value); to rank by 'good' rows, "
                     f"add a 0/1 label as a binary task (e.g. 1 from its median up: "

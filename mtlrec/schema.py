@@ -1151,6 +1151,7 @@ def _unnamed_time_note(series: dict, nunique: dict, ids: tuple) -> str | None:
         if column in ids or not is_numeric(s) or nunique[column] < 20:
             continue
         values = s.dropna().to_numpy(dtype=float)[: TIME_SAMPLE * 5]
+        values = values[np.isfinite(values)]
         if not len(values) or np.any(np.mod(values, 1) != 0):
             continue
         unit = "seconds" if _epoch_seconds(values) else "milliseconds" if _epoch_seconds(values // 1000) else None
@@ -1308,26 +1309,51 @@ def _labelled_apart(frame: pd.DataFrame, tasks: list[str]) -> list[str]:
 
 
 def _label_problems(
-    frame: pd.DataFrame, task: TaskSpec, notes: list[str], source: str, training: bool = True, alone: bool = False
+    frame: pd.DataFrame,
+    task: TaskSpec,
+    notes: list[str],
+    source: str,
+    training: bool = True,
+    alone: bool = False,
+    others: frozenset = frozenset(),
 ) -> list[str]:
     """Why a task's column cannot be a label. A constant column is one only in the `training` data: in a test file
     (a day without purchases) it is a note of prepare's (one class only: the AUC is undefined), not an error.
-    `alone`: the run's only task, for which training on its labelled rows only is dropping the others (not said)."""
+    `alone`: the run's only task, for which training on its labelled rows only is dropping the others (not said).
+    `others`: the run's other tasks' names."""
     s = frame[task.name]
     where = f"{source}column '{task.name}'"
     numeric = pd.to_numeric(s, errors="coerce") if not is_numeric(s) else s
     missing = s.isna().to_numpy()
+    if missing.all() and task.labelled_only and not training:
+        return []  # a test file without its labels: prepare's note says its test metrics are undefined
     if missing.all():  # "drop those rows" would drop every row
         return [f"{where} (task) has no values at all (every row is missing): leave it out of the tasks"]
     if missing.any() and task.labelled_only:  # trained and measured on its labelled rows: those are checked below
-        if (labelled := int((~missing).sum())) < MIN_LABELLED:
+        if (labelled := int((~missing).sum())) < MIN_LABELLED and training:
             return [
                 f"{where} (task, labelled rows only) is labelled in {labelled:,} row{'s' if labelled != 1 else ''} of "
                 f"{len(s):,}; at least {MIN_LABELLED} are needed to train and measure it: leave it out of the tasks"
             ]
     elif missing.any():
         explained = _missing_explained(frame, task.name, missing)
-        if explained is not None:
+        if explained is not None and explained[0] in others and s.nunique() > 1:
+            # The rows it misses are a task's own (a dwell time where click is 0): dropping them, the advice first
+            # given, left click 1 in every row, refused next (a browser audit)
+            column, values = explained
+            problem = (
+                f"{where} (task) has missing values in {_where(s, missing)}, exactly the rows where task '{column}' is "
+                f"{values}: the label is not recorded there. Train it on its labelled rows only (on Train, tick "
+                f"'labelled rows only' beside it; CLI: `--labelled-only {cli_column(str(task.name))}`): task "
+                f"'{column}' keeps those rows, which dropping them would take from it"
+                + (
+                    f"; or, if it cannot happen there (a purchase without a click), fill them with 0 "
+                    f"({how_to('fill', str(task.name), '=0')})"
+                    if task.type == "binary"
+                    else ""
+                )
+            )
+        elif explained is not None:
             column, values = explained
             problem = (
                 f"{where} (task) has missing values in {_where(s, missing)}, exactly the rows where '{column}' is "
@@ -1479,6 +1505,23 @@ def _twin_tasks(frame: pd.DataFrame, tasks: list[TaskSpec], notes: list[str]) ->
                 f"one task {twice}; unless those rows matter, keep one of them"
             )
     return problems
+
+
+def _funnel_labelled_only(config: ExperimentConfig) -> list[str]:
+    """ESMM's conditional task trained on its labelled rows only: ESMM learns it as pCTR x pCVR against 'both
+    happened' over every impression, where a purchase after no click is 0, not missing; on the clicked rows only,
+    that is what ESMM is built to avoid (a review: accepted without a word)."""
+    if config.model.kind != "esmm":
+        return []
+    partial = {t.name for t in config.tasks if t.labelled_only}
+    return [
+        f"ESMM trains task '{child}' as p({parent}) x p({child} | {parent}) over every row, where no {parent} means no "
+        f"{child} (0, not missing); trained on its labelled rows only it would learn from the {parent} rows alone, "
+        f"which ESMM exists to avoid: fill its missing values with 0 ({how_to('fill', child, '=0')}) and untick "
+        "'labelled rows only', or choose another architecture"
+        for child, parent in (config.model.funnel or {}).items()
+        if child in partial
+    ]
 
 
 def _regression_twin_problems(frame: pd.DataFrame, tasks: list[TaskSpec]) -> list[str]:
@@ -2018,8 +2061,9 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
         numbers = []  # the same, of the regression tasks
         for task in present.values():
             found = _label_problems(
-                f, task, notes if not prefix else [], prefix, training=not prefix, alone=len(config.tasks) == 1
-            )
+                f, task, notes if not prefix else [], prefix, training=not prefix, alone=len(config.tasks) == 1,
+                others=frozenset(config.task_names) - {task.name},
+            )  # fmt: skip
             problems.extend(found)
             # compared row by row: not one missing in some rows (labelled_only)
             readable += [task] if task.type == "binary" and not found and not f[task.name].isna().any() else []
@@ -2027,6 +2071,7 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
         if not prefix:
             problems.extend(_twin_tasks(f, readable, notes))
             problems.extend(_regression_twin_problems(f, numbers))
+            problems.extend(_funnel_labelled_only(config))
             problems.extend(_labelled_apart(f, [t.name for t in present.values() if not t.labelled_only]))
         dtypes = dict(zip(f.columns, f.dtypes, strict=True))
         features = [c for c in d.numeric if c in dtypes]

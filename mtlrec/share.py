@@ -242,9 +242,10 @@ def apply_query(
                     )
             if len(bits) > 3:
                 task.log1p = "log1p" in bits[3:]
-                task.labelled_only = LABELLED in bits[3:]
                 for flag in (b for b in bits[3:] if b not in ("log1p", "raw", LABELLED)):
                     problems.append(f"link flag '{flag}' for task '{name}' is not log1p, raw or {LABELLED}; ignored")
+            # named without the flag: unticked (a binary task's part has no 4th piece, and a tick stayed: a review)
+            task.labelled_only = LABELLED in bits[3:]
             task.log1p = task.log1p and task.type == "regression"
             active.append(name)
     if config.model.funnel is not funnel:  # after the tasks too: each pair must be two binary tasks

@@ -158,6 +158,7 @@ class StackedTrainer:
         weights = torch.tensor([[t.weight for t in model_tasks] for model_tasks in self.tasks], device=device)
         is_binary = torch.tensor([t.type == "binary" for t in self.tasks[0]], device=device)
         masked = any(t.labelled_only for t in self.tasks[0])  # as Trainer: NaN labels are rows a task leaves out
+        partial = torch.tensor([t.labelled_only for t in self.tasks[0]], device=device)
         amp = resolve_precision(cfg.precision, device, model)
         steps = make_stack(model, k, cfg, amp, device)
         categorical, numeric, labels = to_tensors(train, device)
@@ -227,8 +228,8 @@ class StackedTrainer:
                 steps.step()
                 if frozen:
                     _restore(steps.params, frozen, active)
-                if masked:
-                    labelled = (~torch.isnan(lab_e[s])).sum(0)
+                if masked:  # as Trainer's: batches weighed by their share of labelled rows for labelled_only tasks
+                    labelled = torch.where(partial, (~torch.isnan(lab_e[s])).float().mean(0), 1.0)
                     sums += losses.detach() * labelled
                     seen += labelled
                 else:
@@ -267,7 +268,11 @@ class StackedTrainer:
             train_loss = dict(zip(names, train_means[row].tolist(), strict=True))
             val_raw = torch.from_numpy(raw[row]).to(device)
             with torch.no_grad():
-                val_loss = dict(zip(names, task_losses(val_raw, val_labels, is_binary, masked).tolist(), strict=True))
+                val_loss = dict(
+                    zip(
+                        names, task_losses(val_raw, val_labels, is_binary, masked, empty=math.nan).tolist(), strict=True
+                    )
+                )
             metrics = self.val_metrics(raw[row]) if self.val_metrics else {}
             weights = {t.name: t.weight for t in tasks}
             fits[i].monitor_, value, higher, note = watched(fits[i].monitor_ or cfg.monitor, tasks, val_loss, metrics)

@@ -224,21 +224,24 @@ def keep_rows(optimizer: torch.optim.Optimizer, old: dict, new: dict, index: tor
 
 
 def task_losses(
-    outputs: torch.Tensor, labels: torch.Tensor, is_binary: torch.Tensor, masked: bool = False
+    outputs: torch.Tensor, labels: torch.Tensor, is_binary: torch.Tensor, masked: bool = False, empty: float = 0.0
 ) -> torch.Tensor:
     """Per-task mean loss: BCE-with-logits for binary tasks, MSE (standardised) for regression.
 
     outputs (N, T) -> (T,); a stack's outputs (K, N, T) against the same labels (N, T) -> (K, T), each model's rows
     reduced as a single model's are (through vmap they rounded differently, and stacked sweep points drifted from
     their separate runs). `masked`: a NaN label is no label (TaskSpec.labelled_only): each task's mean is over its
-    labelled rows, and 0 (with a zero gradient) where it has none."""
+    labelled rows, and `empty` where it has none: 0 in a training batch (a zero gradient), NaN on validation rows
+    (undefined: a 0 there was the best loss ever, and early stopping kept the epoch where it first occurred)."""
     labels = labels.expand_as(outputs)
     if masked:
         known = ~torch.isnan(labels)
         labels = torch.where(known, labels, 0.0)
         bce = F.binary_cross_entropy_with_logits(outputs, labels, reduction="none")
         each = torch.where(is_binary, bce, (outputs - labels).pow(2)) * known
-        return each.sum(-2) / known.sum(-2).clamp_min(1)
+        count = known.sum(-2)
+        losses = each.sum(-2) / count.clamp_min(1)
+        return losses if empty == 0.0 else torch.where(count > 0, losses, torch.full_like(losses, empty))
     bce = F.binary_cross_entropy_with_logits(outputs, labels, reduction="none").mean(-2)
     mse = (outputs - labels).pow(2).mean(-2)
     return torch.where(is_binary, bce, mse)
@@ -318,6 +321,7 @@ class Trainer:
         optimizer = make_optimizer(cfg, groups)
         is_binary = torch.tensor([t.type == "binary" for t in self.tasks], device=device)
         self.masked_ = masked = any(t.labelled_only for t in self.tasks)  # NaN labels: rows a task leaves out
+        partial = torch.tensor([t.labelled_only for t in self.tasks], device=device)
         amp = resolve_precision(cfg.precision, device, model)
         self.precision_ = precision_name(amp)
         categorical, numeric, labels = to_tensors(train, device)
@@ -375,8 +379,10 @@ class Trainer:
                     with torch.no_grad():
                         for p, r, value in kept_rows:
                             p[r] = value
-                if masked:
-                    labelled = (~torch.isnan(lab_e[s])).sum(0)
+                if masked:  # a labelled_only task's epoch mean weighs each batch by its share of labelled rows (a
+                    # fully labelled one's is then the mean of the batch means, as every other task's: row weights
+                    # had moved their curves and DWA's weights, a review)
+                    labelled = torch.where(partial, (~torch.isnan(lab_e[s])).float().mean(0), 1.0)
                     sums += losses.detach() * labelled
                     seen += labelled
                 else:
@@ -406,7 +412,8 @@ class Trainer:
             raw = predict_raw(model, val, device)
             with torch.no_grad():
                 val_raw = torch.from_numpy(raw).to(device)
-                val_loss = dict(zip(names, task_losses(val_raw, val_labels, is_binary, masked).tolist(), strict=True))
+                measured = task_losses(val_raw, val_labels, is_binary, masked, empty=math.nan)
+                val_loss = dict(zip(names, measured.tolist(), strict=True))
             metrics = self.val_metrics(raw) if self.val_metrics else {}
             # DWA's: those this epoch trained with; learned weights (uncertainty, GradNorm): as they are at its end
             weights = dict(zip(names, self.weighting.weights(), strict=True))
@@ -507,7 +514,11 @@ class OwnBest:
             else:
                 value, higher = val_loss[task.name], False
             best = self.best[j]
-            if best is None or improves(value, best[0], higher):
+            if task.labelled_only and not math.isfinite(value):  # no labelled validation row: no judge of it, so
+                # its latest network is kept (it was kept at its first epoch: a review), counted as not improving
+                self.best[j] = (value, epoch, copy.deepcopy(self.model.networks[j].state_dict()))
+                self.waited[j] += 1
+            elif best is None or improves(value, best[0], higher):
                 self.best[j] = (value, epoch, copy.deepcopy(self.model.networks[j].state_dict()))
                 self.waited[j] = 0
             else:
@@ -526,8 +537,9 @@ def monitor_value(
     monitor: str, tasks: list[TaskSpec], val_loss: dict[str, float], metrics: dict[str, dict[str, float]]
 ) -> tuple[float, bool]:
     """(value, higher_is_better) of the early-stopping criterion `monitor` ("loss" or "<task>:<metric>")."""
-    if monitor == "loss":
-        return sum(t.weight * val_loss[t.name] for t in tasks), False
+    if monitor == "loss":  # a task with no labelled validation row (NaN) has no say
+        judged = [t for t in tasks if not (t.labelled_only and math.isnan(val_loss[t.name]))]
+        return sum(t.weight * val_loss[t.name] for t in judged), False
     task, metric = split_monitor(monitor)
     return metrics.get(task, {}).get(metric, math.nan), higher_is_better(metric)
 

@@ -103,7 +103,10 @@ class UncertaintyWeighting(Weighting):
     def combined(self, task_losses: torch.Tensor) -> torch.Tensor:
         """The objective above for one batch's task losses (T,)."""
         s = self.log_vars
-        return (self.base * (self.factor * torch.exp(-s) * task_losses + s / 2)).sum()
+        # A loss of exactly 0 is a batch without a labelled row of that task (TaskSpec.labelled_only): its whole
+        # term is left out, or the regulariser s/2 alone pulled its weight up batch after batch (a review: 22 vs 9.5)
+        present = task_losses.detach() != 0
+        return (self.base * (self.factor * torch.exp(-s) * task_losses + s / 2) * present).sum()
 
     def backward(self, task_losses: torch.Tensor, model: nn.Module) -> torch.Tensor:
         total = self.combined(task_losses)

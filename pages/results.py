@@ -96,7 +96,8 @@ def metric_cards(task, values: dict, reference: dict | None, k: int, noise: dict
                 help=CARD_HELP[key.split("@")[0]],
                 border=True,
             )
-    if task.type == "binary" and "pos_rate" in values:
+    # None for a task with no labelled test row (labelled rows only): the page broke here (a browser audit)
+    if task.type == "binary" and values.get("pos_rate") is not None and values.get("mean_pred") is not None:
         st.caption(
             f"positives {fmt.metric(100 * values['pos_rate'], 1)}% · "
             f"mean prediction {fmt.metric(100 * values['mean_pred'], 1)}%"

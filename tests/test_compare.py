@@ -53,12 +53,22 @@ def test_a_setting_one_run_lacks_is_shown_as_not_set_and_three_runs_compare_at_o
     assert len(table) == 3
 
 
+def test_a_setting_of_another_model_or_weighting_is_no_difference():
+    a, b = config(), config()
+    b.weighting.alpha, b.model.experts, b.model.funnel = 0.5, 8, {"like": "click"}  # unused by shared-bottom, fixed
+    assert differences({"a": a, "b": b}).empty
+    a.weighting.method = b.weighting.method = "gradnorm"
+    assert differences({"a": a, "b": b})["setting"].tolist() == ["weighting.alpha"]
+
+
 def test_settings_cover_every_field_that_changes_a_run():
     values = settings(config())
     changed = copy.deepcopy(config())
-    changed.split.method, changed.model.funnel, changed.data.fixes = "user", {"like": "click"}, [{"drop": "age"}]
+    changed.split.method, changed.data.fixes = "user", [{"drop": "age"}]
+    changed.model.kind, changed.model.funnel = "esmm", {"like": "click"}
     changed.weighting.method, changed.k = "gradnorm", 5
     table = differences({"a": config(), "b": changed}).set_index("setting")
-    assert set(table.index) == {"split.method", "model.funnel", "fixes to the rows", "weighting.method", "k"}
-    assert table.loc["model.funnel", "b"] == "like>click"
+    assert set(table.index) == {"split.method", "model.kind", "model.funnel", "fixes to the rows", "weighting.method",
+                                "weighting.alpha", "k"}  # fmt: skip
+    assert table.loc["model.funnel"].tolist() == [NOT_SET, "like>click"]
     assert values["data file"] == "/data/log.csv" and values["user column"] == "u" and values["time column"] == "none"

@@ -16,7 +16,7 @@ from sklearn.metrics import mean_absolute_error, mean_squared_error, roc_auc_sco
 
 import mtlrec.stacked_bottom
 from mtlrec.cli import main
-from mtlrec.config import ExperimentConfig, WeightingConfig
+from mtlrec.config import ExperimentConfig, TaskSpec, WeightingConfig
 from mtlrec.data import prepare
 from mtlrec.encode import Encoder
 from mtlrec.errors import MtlrecError
@@ -306,3 +306,148 @@ def test_train_offers_labelled_rows_only_for_a_task_with_missing_labels_and_resu
     titles = [m.value for m in at.markdown if m.value.startswith("####") and "its labelled rows only" in m.value]
     assert [t.split("\n")[0].split("} ")[1] for t in titles] == ["like", "watch_time"]
     assert any("like' is trained and measured on its labelled rows only" in m.value for m in at.markdown)  # notes
+
+
+# ------------------------------------------------------------------------------------------- from the review
+
+
+def test_a_task_with_no_labelled_training_row_after_the_split_is_refused(interactions, make_config):
+    # Like logged only in the latest 15%: the time split made those rows the test part, and its untrained head's
+    # AUC (0.54) was reported as the run's
+    frame = partially_labelled(interactions)
+    frame.loc[frame.index[: int(len(frame) * 0.85)], "like"] = np.nan  # the rows are sorted by time
+    config = labelled_config(make_config, "like", "watch_time")
+    config.split.method = "time"
+    with pytest.raises(MtlrecError) as info:
+        run_experiment(config, frame)
+    [problem] = info.value.problems
+    assert problem.startswith("task 'like' has no labelled row among the 2,160 training rows")
+    assert "it cannot be trained; use the random split, leave it out of the tasks" in problem
+
+
+def test_a_single_task_network_without_labelled_validation_rows_keeps_its_latest_epoch(interactions, make_config):
+    # Its validation loss was 0, the best ever, so its network went back to epoch 1 (a review): now NaN, no say
+    frame = partially_labelled(interactions)
+    config = labelled_config(make_config, "like", "watch_time", epochs=4, patience=0)
+    config.model.kind = "single_task"
+    prepared = prepare(config, frame)
+    like = [t.name for t in config.tasks].index("like")
+    prepared.val.labels[:, like] = np.nan  # no labelled validation row of like
+    result = run_experiment(config, prepared=prepared)
+    assert result.history["like/val_loss"].isna().all()
+    assert np.isfinite(result.history["click/val_loss"]).all()
+    assert result.metrics.get("best_epochs", {}).get("like", result.metrics["best_epoch"]) == 4  # its latest
+
+
+def test_uncertainty_weighting_leaves_a_task_out_of_a_batch_without_its_labels():
+    from mtlrec.config import TaskSpec
+    from mtlrec.weighting import UncertaintyWeighting
+
+    weighting = UncertaintyWeighting([TaskSpec("click"), TaskSpec("dwell", "regression", labelled_only=True)])
+    outputs = torch.zeros(4, 2, requires_grad=True)
+    labels = torch.tensor([[1.0, float("nan")]] * 4)
+    losses = task_losses(outputs, labels, torch.tensor([True, False]), True)
+    weighting.backward(losses, None)
+    assert weighting.log_vars.grad[1] == 0 and weighting.log_vars.grad[0] != 0  # its s/2 pulled it up batch by batch
+
+
+def test_a_link_naming_a_task_without_the_flag_unticks_it(make_config):
+    ticked = labelled_config(make_config, "like")
+    query = to_query(make_config(), ["click", "like", "watch_time"])
+    assert query["tasks"].split(",")[1] == "like:binary:1"  # a binary task's part: three pieces, no flag
+    again, _, problems = apply_query(ticked, query)
+    assert not problems and not any(t.labelled_only for t in again.tasks)
+
+
+def test_flagging_a_fully_labelled_task_leaves_the_other_tasks_training_losses_as_they_were(interactions, make_config):
+    # The epoch's train loss of every task became a row-weighted mean once any task was flagged (like's moved from
+    # 0.2480 to 0.2461 at epoch 1, and DWA's weights with it): only the flagged tasks' are
+    config = make_config(epochs=2)
+    config.weighting = WeightingConfig(method="dwa")
+    plain = run_experiment(config, interactions).history
+    flagged_config = ExperimentConfig.from_dict(config.to_dict())
+    flagged_config.tasks[0].labelled_only = True  # click: labelled in every row
+    flagged = run_experiment(flagged_config, interactions).history
+    for column in ("like/train_loss", "watch_time/train_loss", "click/train_loss", "like/weight"):
+        np.testing.assert_allclose(flagged[column], plain[column], rtol=1e-5, err_msg=column)
+
+
+def test_esmm_refuses_a_conditional_task_trained_on_its_labelled_rows_only(interactions, make_config):
+    frame = interactions.assign(purchase=lambda f: np.where(f["click"] == 1, (f.index % 4 == 0).astype(float), np.nan))
+    config = make_config()
+    config.tasks = [*config.tasks[:2], TaskSpec("purchase", labelled_only=True)]
+    config.model.kind, config.model.funnel = "esmm", {"purchase": "click"}
+    with pytest.raises(MtlrecError) as info:
+        validate(config, frame)
+    assert any(p.startswith("ESMM trains task 'purchase' as p(click) x p(purchase | click) over every row") and
+               "--fill purchase=0" in p for p in info.value.problems)  # fmt: skip
+    config.model.kind = "shared_bottom"
+    validate(config, frame)
+
+
+def test_a_test_file_without_a_labelled_only_tasks_labels_is_a_note_not_a_refusal(interactions, make_config):
+    frame = partially_labelled(interactions)
+    train, test = frame.iloc[:2400], frame.iloc[2400:].assign(like=np.nan)
+    config = labelled_config(make_config, "like", "watch_time")
+    result = run_experiment(config, train, test)
+    assert np.isnan(result.metrics["tasks"]["like"]["auc"])
+    assert any("'like'" in n and "no labelled test row its test metrics are undefined" in n for n in result.notes)
+
+
+def test_no_labelled_only_unticks_a_saved_runs_task(interactions, tmp_path, capsys):
+    path = tmp_path / "log.csv"
+    partially_labelled(interactions).assign(like=lambda f: f["like"].fillna(0)).to_csv(path, index=False)
+    args = ["--size", "tiny", "--epochs", "1", "--quiet"]
+    assert main(["train", str(path), "--tasks", "click,like", "--labelled-only", "like", *args,
+                 "--out", str(tmp_path / "a")]) == 0  # fmt: skip
+    assert main(["train", "--config", str(tmp_path / "a"), "--no-labelled-only", "like", *args,
+                 "--out", str(tmp_path / "b")]) == 0  # fmt: skip
+    saved = json.loads((tmp_path / "b" / "config.json").read_text())
+    assert [t["labelled_only"] for t in saved["tasks"]] == [False, False]
+    assert main(["train", str(path), "--tasks", "click,like", "--labelled-only", "like", "--no-labelled-only", "like",
+                 *args, "--out", str(tmp_path / "c")]) == 2  # fmt: skip
+    assert "both name like: choose one" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------- from the browser walk
+
+
+def test_results_show_a_task_without_labelled_test_rows_and_its_distribution_keeps_its_labelled_rows(
+    home, interactions, make_config
+):
+
+    from mtlrec import charts
+
+    frame = partially_labelled(interactions)
+    frame.loc[frame.index[1000:], "like"] = np.nan  # labelled in the earliest rows only: none in the time split's test
+    config = labelled_config(make_config, "like", "watch_time")
+    config.split.method = "time"
+    result = run_experiment(config, frame)
+    assert result.metrics["tasks"]["like"]["pos_rate"] is None or np.isnan(result.metrics["tasks"]["like"]["pos_rate"])
+    run_id = RunStore(home).save(result, name="early likes")
+    at = open_app()
+    at.session_state["results_run"] = run_id
+    at.switch_page("pages/results.py").run()
+    assert not at.exception  # the positives caption multiplied None (a browser audit)
+    assert any("early likes" in s.value for s in at.subheader)
+
+    labelled = run_experiment(labelled_config(make_config, "like", "watch_time"), partially_labelled(interactions))
+    p = labelled.predictions
+    fig = charts.prediction_distribution(p, labelled.config.tasks)
+    like = next(t for t in fig.data if t.name == "like")
+    assert sum(like.customdata[:, 2]) == p["like"].notna().sum()  # its labelled test rows, as its card
+    assert "a task trained on its labelled rows only: its labelled test rows" in fig.layout.annotations[0].text
+
+
+def test_a_label_missing_where_another_task_is_0_is_told_to_train_on_its_labelled_rows_not_to_drop_them(
+    interactions, make_config
+):
+    # "drop those rows rather than fill them" came first: dropping dwell's missing rows left click 1 in every row
+    frame = partially_labelled(interactions).assign(like=interactions["like"])
+    with pytest.raises(MtlrecError) as info:
+        validate(make_config(), frame)
+    [problem] = info.value.problems
+    assert "exactly the rows where task 'click' is 0: the label is not recorded there. Train it on its labelled " in (
+        problem
+    )
+    assert "`--labelled-only watch_time`): task 'click' keeps those rows" in problem and "--drop" not in problem
