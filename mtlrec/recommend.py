@@ -342,6 +342,14 @@ class Recommender:
     def notes(self) -> list[str]:
         """What the candidates leave out and where they are shown, said once (the Recommend page and the CLI)."""
         notes = [note] if (note := self.untrained_note()) else []
+        partial = [t.name for t in self.config.tasks if t.labelled_only]
+        if partial:  # a dwell time after a click, added to click's probability as if it held for every candidate
+            shown = fmt.listing([f"'{n}'" for n in partial], 4)
+            notes.append(
+                f"{shown} {'was' if len(partial) == 1 else 'were'} trained on {'its' if len(partial) == 1 else 'their'} "
+                "labelled rows only: each score is the outcome's value where it is logged (a purchase given a click), "
+                "not over every candidate, so a fusion weight on it weighs that conditional value"
+            )
         for c, value in self.shown_at.items():
             notes.append(
                 f"column '{c}' says where an item was shown: every candidate is scored at {c} = {value} "

@@ -451,3 +451,18 @@ def test_a_label_missing_where_another_task_is_0_is_told_to_train_on_its_labelle
         problem
     )
     assert "`--labelled-only watch_time`): task 'click' keeps those rows" in problem and "--drop" not in problem
+
+
+def test_recommendations_say_a_labelled_only_tasks_score_is_conditional(interactions, make_config):
+    from mtlrec.recommend import Recommender
+
+    frame = partially_labelled(interactions)
+    result = run_experiment(labelled_config(make_config, "like", "watch_time"), frame)
+    notes = Recommender(result.model, result.encoder, result.config, frame).notes()
+    assert (
+        "'like', 'watch_time' were trained on their labelled rows only: each score is the outcome's value where "
+        "it is logged (a purchase given a click), not over every candidate" in " ".join(notes)
+    )
+    plain = run_experiment(make_config(), interactions)
+    assert not [n for n in Recommender(plain.model, plain.encoder, plain.config, interactions).notes()
+                if "labelled rows only" in n]  # fmt: skip
