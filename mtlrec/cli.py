@@ -53,6 +53,20 @@ def task_words(task: TaskSpec) -> str:
     return ", ".join([task.type] + ["log1p"] * task.log1p + ["labelled rows only"] * task.labelled_only)
 
 
+def _task_option(args: argparse.Namespace, config: ExperimentConfig, option: str) -> None:
+    """Set a task option (log1p, labelled_only) on the tasks its flag names, off on those --no-<flag> names."""
+    flag = f"--{option.replace('_', '-')}"
+    on, off = (_list(getattr(args, name, None)) or [] for name in (option, f"no_{option}"))
+    if both := set(on) & set(off):
+        raise MtlrecError(f"{flag} and --no-{flag[2:]} both name {', '.join(sorted(both))}: choose one")
+    for value, names, named in ((True, on, flag), (False, off, f"--no-{flag[2:]}")):
+        for name in names:
+            match = [t for t in config.tasks if t.name == name]
+            if not match:
+                raise MtlrecError(f"{named} names '{name}', which is not a task")
+            setattr(match[0], option, value)
+
+
 def _list(text: str | None) -> list[str] | None:
     return None if text is None else [p.strip() for p in text.split(",") if p.strip()]
 
@@ -610,26 +624,8 @@ def _apply_schema_flags(
             )
         for task, w in zip(config.tasks, weights, strict=True):
             task.weight = w
-    both = set(_list(args.log1p) or []) & set(_list(getattr(args, "no_log1p", None)) or [])
-    if both:
-        raise MtlrecError(f"--log1p and --no-log1p both name {', '.join(sorted(both))}: choose one")
-    for flag, on in (("--log1p", True), ("--no-log1p", False)):
-        for name in _list(getattr(args, flag[2:].replace("-", "_"), None)) or []:
-            match = [t for t in config.tasks if t.name == name]
-            if not match:
-                raise MtlrecError(f"{flag} names '{name}', which is not a task")
-            match[0].log1p = on
-    both = set(_list(getattr(args, "labelled_only", None)) or []) & set(
-        _list(getattr(args, "no_labelled_only", None)) or []
-    )
-    if both:
-        raise MtlrecError(f"--labelled-only and --no-labelled-only both name {', '.join(sorted(both))}: choose one")
-    for flag, on in (("--labelled-only", True), ("--no-labelled-only", False)):
-        for name in _list(getattr(args, flag[2:].replace("-", "_"), None)) or []:
-            match = [t for t in config.tasks if t.name == name]
-            if not match:
-                raise MtlrecError(f"{flag} names '{name}', which is not a task")
-            match[0].labelled_only = on
+    for option in ("log1p", "labelled_only"):  # --log1p / --no-log1p, --labelled-only / --no-labelled-only
+        _task_option(args, config, option)
     for fix in (f for f in config.data.fixes if isinstance(f, dict) and "negatives" in f):
         for task in (t for t in config.tasks if t.name in (fix.get("unlabelled") or [])):
             task.labelled_only = True  # empty in the sampled rows: trained on the real rows
