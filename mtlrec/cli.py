@@ -628,6 +628,11 @@ def _apply_schema_flags(
         _task_option(args, config, option)
     for fix in (f for f in config.data.fixes if isinstance(f, dict) and "negatives" in f):
         for task in (t for t in config.tasks if t.name in (fix.get("unlabelled") or [])):
+            if task.name in (_list(getattr(args, "no_labelled_only", None)) or []):  # it was undone without a word
+                raise MtlrecError(
+                    f"--no-labelled-only names '{task.name}', which has no value in the rows the negatives fix samples: "
+                    "it trains on the real rows only"
+                )
             task.labelled_only = True  # empty in the sampled rows: trained on the real rows
     # Each feature role: the columns named with its flag, then the schema's others (a column named for one role
     # leaves the others).

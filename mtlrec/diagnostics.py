@@ -102,11 +102,17 @@ def measure(
             for categorical, numeric, labels in batches
         )
         grads = compact_task_gradients(model, losses, _touched_rows(model, batches))
-        for name, norm in zip(names, gradient_norms(grads), strict=True):
-            entries[f"{name}/grad_norm"] = norm
+        # A task with no labelled row among these (TaskSpec.labelled_only) has no gradient to measure: undefined,
+        # not a norm and cosines of 0, which read as no pull and unrelated tasks (a review)
+        unmeasured = {
+            j for j in range(len(names))
+            if all(y.dim() == 2 and y.shape[1] == len(names) and bool(torch.isnan(y[:, j]).all()) for _, _, y in batches)
+        }  # fmt: skip
+        for j, (name, norm) in enumerate(zip(names, gradient_norms(grads), strict=True)):
+            entries[f"{name}/grad_norm"] = math.nan if j in unmeasured else norm
         cosines = cosine_matrix(grads)
         for a, b in combinations(range(len(names)), 2):
-            entries[f"cos/{names[a]}|{names[b]}"] = float(cosines[a, b])
+            entries[f"cos/{names[a]}|{names[b]}"] = math.nan if {a, b} & unmeasured else float(cosines[a, b])
     if hasattr(model, "gate_weights"):
         was_training = model.training
         model.eval()

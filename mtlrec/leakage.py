@@ -129,8 +129,9 @@ class Leak:
         if self.any_of:
             target = f"whether any of the tasks {', '.join(repr(t) for t in self.any_of)} is 1"
         if not self.binary:  # from 0.95: "almost perfectly" overstated a rating's bucket (0.965)
-            return f"{what} alone order the rows almost as {target} does ({measure})"
-        return f"{what} alone predict {target} almost perfectly ({measure})"
+            return f"{what} alone {'orders' if self.how == 'missing' else 'order'} the rows almost as {target} does ({measure})"
+        verb = "predicts" if self.how == "missing" else "predict"  # "whether it is missing" is one thing
+        return f"{what} alone {verb} {target} almost perfectly ({measure})"
 
     def as_task_advice(self, cli: bool = True, page: bool = True) -> str:
         """For a number that may be an outcome itself (Tenrec's watching_times, QB's read_time): how to make it a

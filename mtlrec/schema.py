@@ -1316,11 +1316,12 @@ def _label_problems(
     training: bool = True,
     alone: bool = False,
     others: frozenset = frozenset(),
+    conditional: bool = False,
 ) -> list[str]:
     """Why a task's column cannot be a label. A constant column is one only in the `training` data: in a test file
     (a day without purchases) it is a note of prepare's (one class only: the AUC is undefined), not an error.
     `alone`: the run's only task, for which training on its labelled rows only is dropping the others (not said).
-    `others`: the run's other tasks' names."""
+    `others`: the run's other tasks' names; `conditional`: ESMM's task conditional on another."""
     s = frame[task.name]
     where = f"{source}column '{task.name}'"
     numeric = pd.to_numeric(s, errors="coerce") if not is_numeric(s) else s
@@ -1335,6 +1336,14 @@ def _label_problems(
                 f"{where} (task, labelled rows only) is labelled in {labelled:,} row{'s' if labelled != 1 else ''} of "
                 f"{len(s):,}; at least {MIN_LABELLED} are needed to train and measure it: leave it out of the tasks"
             ]
+    elif missing.any() and conditional and task.type == "binary":
+        # ESMM's conditional task: its labelled-only advice led to ESMM's refusal (a review)
+        return [
+            f"{where} (task) has missing values in {_where(s, missing)}: ESMM learns it over every row as a step "
+            f"after another task, so where it is missing it did not happen: fill them with 0 "
+            f"({how_to('fill', str(task.name), '=0')}), or choose another architecture and train it on its labelled "
+            "rows only"
+        ]
     elif missing.any():
         explained = _missing_explained(frame, task.name, missing)
         if explained is not None and explained[0] in others and s.nunique() > 1:
@@ -1985,7 +1994,9 @@ def negatives_problems(config: ExperimentConfig) -> list[str]:
                 f"task '{task.name}' has no value in the rows sampled by fix {i} (the fix sets the binary tasks "
                 "chosen before it to 0 there; any other task would copy the value of the row they were sampled for): "
                 + (
-                    "a regression task is not trained with sampled negatives (train it on the rows without that fix)"
+                    "choose the tasks before adding the negatives fix: it then leaves a regression task empty in the "
+                    "sampled rows and trains it on the real rows (labelled rows only); or train it on the rows "
+                    "without that fix"
                     if task.type == "regression"
                     else "choose the tasks first, then add the negatives fix (it sets the binary tasks to 0 in the sampled "
                     "rows), or leave this task out"
@@ -2063,6 +2074,7 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
             found = _label_problems(
                 f, task, notes if not prefix else [], prefix, training=not prefix, alone=len(config.tasks) == 1,
                 others=frozenset(config.task_names) - {task.name},
+                conditional=config.model.kind == "esmm" and task.name in (config.model.funnel or {}),
             )  # fmt: skip
             problems.extend(found)
             # compared row by row: not one missing in some rows (labelled_only)

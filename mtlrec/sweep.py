@@ -524,6 +524,14 @@ def undefined_objectives(table: pd.DataFrame, config: SweepConfig) -> list[str]:
             and pd.to_numeric(points[c], errors="coerce").notna().all()
         ]
         instead = f"judge {task} by {' or '.join(usable)} instead" if usable else f"leave {task} out of the sweep"
+        spec = next((t for t in config.base.tasks if t.name == task), None)
+        if spec is not None and spec.labelled_only and not usable:  # none of its metrics: no labelled test row
+            problems.append(
+                f"{task} {metric_words(config.metric_of(task))} is undefined at every point: it is trained on its "
+                "labelled rows only, and the test rows hold none of them (see the points' notes), so no point can be "
+                f"on the Pareto front: {instead}, or choose another split, seed or a larger test part."
+            )
+            continue
         problems.append(
             f"{task} {metric_words(config.metric_of(task))} is undefined at every point (for a binary task: its test "
             f"rows hold one class only), so no point can be on the Pareto front: {instead}, or choose a split whose "

@@ -470,7 +470,12 @@ class Trainer:
         if not diagnostics.shared_parameters(model) and not hasattr(model, "gate_weights"):
             return []
         n, size = min(len(val), DIAGNOSTIC_BATCHES * self.cfg.batch_size), self.cfg.batch_size
-        categorical, numeric, labels = to_tensors(Encoded(val.categorical[:n], val.numeric[:n], val.labels[:n]), device)
+        # With labelled_only tasks: rows drawn across the validation part (a fixed draw), not its first ones, where
+        # a label logged from some date on had none in a time-sorted file, and read as no pull (cosine 0: a review)
+        rows = np.random.default_rng(0).permutation(len(val))[:n] if self.masked_ else slice(0, n)
+        categorical, numeric, labels = to_tensors(
+            Encoded(val.categorical[rows], val.numeric[rows], val.labels[rows]), device
+        )
         return [(categorical[i : i + size], numeric[i : i + size], labels[i : i + size]) for i in range(0, n, size)]
 
     def _diagnose(self, model: nn.Module, probe: list[tuple], is_binary: torch.Tensor, device: torch.device) -> dict:
@@ -555,10 +560,15 @@ def watched(
     if monitor == "loss" or math.isfinite(value):
         return monitor, value, higher, None
     task, metric = split_monitor(monitor)
+    spec = next((t for t in tasks if t.name == task), None)
+    why = (
+        "it has no labelled validation row (it is trained on its labelled rows only)"
+        if spec is not None and spec.labelled_only and math.isnan(val_loss.get(task, 0.0))
+        else "a binary task's AUC needs both classes there, a ranking metric a positive; see the validation metrics"
+    )  # the wrong reason was given for a task without a labelled validation row (a review)
     note = (
-        f"early stopping was to watch {task}'s validation {metric}, which is undefined on the validation rows (a "
-        "binary task's AUC needs both classes there, a ranking metric a positive; see the validation metrics): it "
-        "watched the weighted validation loss instead"
+        f"early stopping was to watch {task}'s validation {metric}, which is undefined on the validation rows "
+        f"({why}): it watched the weighted validation loss instead"
     )
     return "loss", *monitor_value("loss", tasks, val_loss, metrics), note
 
@@ -622,7 +632,7 @@ def history_row(tasks: list[TaskSpec], epoch: int, elapsed: float, train_loss: d
         "epoch": epoch,
         "elapsed": round(elapsed, 4),
         "train_loss": sum(t.weight * train_loss[t.name] for t in tasks),
-        "val_loss": sum(t.weight * val_loss[t.name] for t in tasks),
+        "val_loss": monitor_value("loss", tasks, val_loss, {})[0],  # a task with no labelled validation row: no say
         "monitor": monitor,
     }
     for t in tasks:

@@ -956,11 +956,14 @@ def page() -> None:
     st.markdown(f"**{fmt.md(info['name'])}** · {shape}")
     for note in info.get("notes") or []:
         st.info(f"Loader: {fmt.plain(note)}")
-    if st.session_state.get(state.RESTORED) == info["name"]:
-        st.info(
-            f"Your schema for **{fmt.md(info['name'])}** is back as you left it in this session (roles, tasks and "
-            "fixes). To start again from the inferred schema, load the file again now."
-        )
+    if st.session_state.get(state.SCHEMA_BACK) == info["name"]:
+        with st.container(horizontal=True, vertical_alignment="center"):
+            st.info(
+                f"Your schema for **{fmt.md(info['name'])}** is back as you left it in this session (roles, tasks "
+                "and fixes)."
+            )
+            st.button("Start again from the inferred schema", key="data_schema_again", on_click=state.start_schema_again,
+                      icon=":material/restart_alt:")  # fmt: skip
     inferred_slot = st.container()  # filled, as the next, once the schema editor has applied this run's edits
     ignored_slot = st.empty()
     path = info["path"]

@@ -154,6 +154,19 @@ def weights_table(rows: list[dict]) -> tuple[pd.DataFrame, list[str], list[str],
     return complete.reset_index(drop=True), list(weights), list(metrics), note
 
 
+def settings_besides_weights(rows: list[dict]) -> list[str]:
+    """The settings other than the tasks' loss weights on which these runs differ (mtlrec.compare)."""
+    configs = {}
+    for r in rows:
+        try:
+            configs[r["id"]] = state.store().load(r["id"]).config
+        except MtlrecError:  # deleted meanwhile: the comparison above says so
+            continue
+    table = differences(configs)
+    unweighted = table.drop(columns="setting").apply(lambda col: col.str.replace(r", weight [^,]+", "", regex=True))
+    return [s for s, row in zip(table["setting"], unweighted.itertuples(index=False), strict=True) if len(set(row)) > 1]
+
+
 def file_reader(run_id: str, name: str):
     """A callable reading a run file when the user clicks its download button (None when the file is absent)."""
     path = state.store().folder(run_id) / name
@@ -529,6 +542,12 @@ if len(weights) >= 2 and weight_columns:
     st.caption(
         f"{held[0].upper()}{held[1:]}. Drag along an axis to pick out runs; weights every run shares are left out."
     )
+    if len(comparable) >= 2 and (others := settings_besides_weights(comparable)):
+        # Runs of other sizes drawn as if only their weights differed (a browser audit)
+        st.warning(
+            f"These runs differ in more than their loss weights ({', '.join(map(fmt.md, others[:4]))}"
+            f"{', …' if len(others) > 4 else ''}; see Settings that differ above): the lines mix those in."
+        )
 elif len(weights) >= 2:
     st.caption(
         f"No loss weights → metrics chart: these runs share every loss weight, so no weight tells them apart ({held})."

@@ -227,12 +227,19 @@ def test_a_file_loaded_again_after_another_gets_its_schema_back_and_loaded_twice
     other = pd.read_csv(io.BytesIO(small_csv())).rename(columns={"price": "cost"}).to_csv(index=False).encode()
     at = upload(at, "other.csv", other)
     assert "cost" in experiment(at).data.numeric
+    # A reload between (a new session of the same browser): the schemas kept come back with the workspace
+    workspace = {key: at.session_state[key] for key in state.WORKSPACE_KEYS if key in at.session_state}
+    at = open_app(PAGE, session=workspace)
     at = upload(at, "mine.csv", small_csv())
     assert "price" in experiment(at).data.categorical  # as left
     assert any("Your schema for **mine.csv** is back as you left it" in i.value for i in at.info)
-    at = upload(at, "mine.csv", small_csv())  # loaded again while it is loaded: inference's proposal
-    assert "price" in experiment(at).data.numeric
+    at.button(key="data_schema_again").click().run()  # a second upload of the same file raised no change
+    assert not at.exception and "price" in experiment(at).data.numeric
     assert not any("is back as you left it" in i.value for i in at.info)
+    at = upload(at, "other.csv", other)
+    at = upload(at, "mine.csv", small_csv())
+    assert "price" in experiment(at).data.numeric  # the proposal, as last left
+    assert at.session_state["workspace_checked"] is True  # the schema note's key is its own (it had shared this)
 
 
 def test_the_note_on_0_1_features_forgets_a_column_made_a_label():

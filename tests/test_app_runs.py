@@ -172,6 +172,21 @@ def test_the_comparison_lists_the_settings_on_which_the_runs_differ(app, saved):
     assert expander.label == f"Settings that differ ({len(table)})"
 
 
+def test_the_weights_chart_warns_when_the_runs_differ_in_more_than_their_weights(saved, tmp_path, monkeypatch):
+    home, ids, result = saved
+    store = RunStore(tmp_path)
+    store.save(result, name="small one")
+    bigger = dataclasses.replace(result, config=ExperimentConfig.from_dict(result.config.to_dict()))
+    bigger.config.model.size = "small"
+    bigger.config.tasks[1].weight = 3.0
+    store.save(bigger, name="other size")
+    use_home(monkeypatch, tmp_path)
+    at = select(open_app("pages/runs.py"), "small one", "other size")
+    [warning] = [w.value for w in at.warning if "differ in more than their loss weights" in w.value]
+    assert "(model.size; see Settings that differ above)" in warning
+    assert not [c for c in at.caption if "differ in more than" in c.value]
+
+
 def test_a_damaged_run_is_left_out_of_the_comparison(app):
     select(app, "balanced", "damaged")
     assert not [c for c in app.get("plotly_chart") if "Test metrics per run" in c.proto.spec]

@@ -42,7 +42,7 @@ RESULTS_RUN = "results_run_id"  # the run shown on Results and Recommend
 CLAMPED = "clamped_settings"  # notes on settings moved (into range, to fit new data) until a page shows them
 # {dataset key: its schema as last edited (the config's data and tasks)}, for a dataset loaded again in this session
 SCHEMAS = "dataset_schemas"
-RESTORED = "dataset_schema_restored"  # the name of a dataset whose edits came back, for the Data page to say
+SCHEMA_BACK = "dataset_schema_back"  # the name of a dataset whose edits came back, for the Data page to say
 SESSION_RUNS = "session_runs"  # run ids started in this browser, oldest first
 SWEEP = "sweep_settings"  # the last SweepConfig set up on Sweep (its widget values are dropped off-page)
 SWEEP_SHOWN = "sweep_shown_id"  # the sweep shown on Sweep, kept while another page is shown
@@ -56,7 +56,7 @@ RESTORED = "workspace_checked"  # set on a session's first script run, once its 
 # give such a label away (a new dataset clears them with the other schema_ keys).
 WORKSPACE_KEYS = (
     DATASET, EXPERIMENT, SESSION_RUNS, RESULTS_RUN, SWEEP, SWEEP_SHOWN, SWEEP_POINT, "schema_aside",
-    "schema_fix_features", "schema_fix_leaks",
+    "schema_fix_features", "schema_fix_leaks", SCHEMAS, SCHEMA_BACK,
 )  # fmt: skip
 # The uploaders' help: what to do with a file over the limit (Streamlit's own message only says it is too big).
 UPLOAD_HELP = (
@@ -201,7 +201,7 @@ def use_dataset(path: str, name: str, kind: str, table=None, names: list[str] | 
     # audit). Loading the dataset that is already loaded starts again from inference's proposal.
     schemas = st.session_state.setdefault(SCHEMAS, {})
     shown = dataset()
-    st.session_state.pop(RESTORED, None)
+    st.session_state.pop(SCHEMA_BACK, None)
     current = schema_key(shown["path"], shown.get("names")) if shown is not None else None
     if current is not None and previous.tasks:
         schemas[current] = {key: value for key, value in previous.to_dict().items() if key in ("data", "tasks")}
@@ -210,7 +210,7 @@ def use_dataset(path: str, name: str, kind: str, table=None, names: list[str] | 
         kept = ExperimentConfig.from_dict(saved)
         config.data = dataclasses.replace(kept.data, path=path, names=names, name=config.data.name)
         config.tasks = kept.tasks
-        st.session_state[RESTORED] = name
+        st.session_state[SCHEMA_BACK] = name
     elif saved is not None:  # the dataset loaded is loaded again: inference's proposal, as asked
         schemas.pop(key)
     # Keep the user's model and training settings across datasets; the schema and tasks are the new data's.
@@ -243,6 +243,14 @@ def use_dataset(path: str, name: str, kind: str, table=None, names: list[str] | 
     save_experiment(config)
     forget_widgets("schema_")  # the schema editor's widgets belong to the previous dataset
     forget_widgets("train_task")  # task controls and the tasks chosen on Train name the previous dataset's labels
+
+
+def start_schema_again() -> None:
+    """The loaded dataset with inference's proposal again (the Data page's button beside the note that its edits
+    came back): a second upload of the same file raised no change in the browser (a browser audit)."""
+    info = dataset()
+    if info is not None:
+        use_dataset(info["path"], info["name"], info["kind"], names=info.get("names"))
 
 
 def schema_key(path: str, names: list[str] | None) -> str:
