@@ -466,3 +466,67 @@ def test_recommendations_say_a_labelled_only_tasks_score_is_conditional(interact
     plain = run_experiment(make_config(), interactions)
     assert not [n for n in Recommender(plain.model, plain.encoder, plain.config, interactions).notes()
                 if "labelled rows only" in n]  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------- third audit round
+
+
+def test_a_label_logged_from_some_date_on_is_measured_by_the_diagnostics_and_none_is_undefined(
+    interactions, make_config
+):
+    # A time-sorted file with like logged for its last quarter only: the probe's first rows held none, and like read
+    # as no pull (grad norm 0, cosines 0.0000)
+    frame = partially_labelled(interactions)
+    frame.loc[frame.index[: int(len(frame) * 0.75)], "like"] = np.nan
+    config = labelled_config(make_config, "like", "watch_time", epochs=2)
+    result = run_experiment(config, frame)
+    assert (result.history["like/grad_norm"] > 0).all()
+    assert np.isfinite(result.history["val_loss"]).all()
+    prepared = prepare(config, frame)
+    prepared.val.labels[:, 1] = np.nan  # no labelled validation row of like: undefined, not 0
+    history = run_experiment(config, prepared=prepared).history
+    assert history["like/grad_norm"].isna().all() and history["cos/click|like"].isna().all()
+    assert np.isfinite(history["click/grad_norm"]).all() and np.isfinite(history["val_loss"]).all()
+
+
+def test_the_monitor_fallback_and_the_ranking_note_give_the_labelled_rows_reason(interactions, make_config):
+    frame = partially_labelled(interactions)
+    config = labelled_config(make_config, "like", "watch_time", epochs=2)
+    config.train.monitor = "like:auc"
+    prepared = prepare(config, frame)
+    prepared.val.labels[:, 1] = np.nan
+    result = run_experiment(config, prepared=prepared)
+    [note] = [n for n in result.notes if n.startswith("early stopping was to watch like's validation auc")]
+    assert "(it has no labelled validation row (it is trained on its labelled rows only))" in note
+    rare = partially_labelled(interactions)
+    rare["like"] = np.where(~rare["user_id"].duplicated(), interactions["like"], np.nan)  # one row per user
+    rare_config = labelled_config(make_config, "like", "watch_time")
+    rare_config.k = 2  # users have a median of 4 test rows: no note for them all, one for like's single rows
+    notes = prepare(rare_config, rare).notes
+    assert not any(n.startswith("users have a median") for n in notes)
+    assert any(n.startswith("task 'like' is ranked among each user's labelled test rows, a median of 1") for n in notes)
+
+
+def test_esmm_tells_its_conditional_tasks_missing_values_to_be_filled_and_negatives_runs_keep_the_option(
+    interactions, make_config, tmp_path, capsys
+):
+    frame = interactions.assign(purchase=lambda f: np.where(f["click"] == 1, (f.index % 4 == 0).astype(float), np.nan))
+    config = make_config()
+    config.tasks = [*config.tasks[:2], TaskSpec("purchase")]
+    config.model.kind, config.model.funnel = "esmm", {"purchase": "click"}
+    with pytest.raises(MtlrecError) as info:
+        validate(config, frame)
+    [problem] = [p for p in info.value.problems if "'purchase'" in p]
+    assert "ESMM learns it over every row as a step after another task" in problem and "--fill purchase=0" in problem
+    assert "--labelled-only" not in problem
+    # --no-labelled-only on a task the negatives fix leaves empty: refused, not undone without a word
+    path = tmp_path / "ratings.csv"
+    interactions[["user_id", "item_id", "category"]].assign(rating=interactions.index % 5 + 1.0).drop_duplicates(
+        ["user_id", "item_id"]
+    ).to_csv(path, index=False)
+    assert main(["train", str(path), "--negatives", "2", "--size", "tiny", "--epochs", "1", "--quiet",
+                 "--out", str(tmp_path / "run")]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["train", "--config", str(tmp_path / "run"), "--no-labelled-only", "rating", "--quiet",
+                 "--out", str(tmp_path / "again")]) == 2  # fmt: skip
+    assert "has no value in the rows the negatives fix samples" in capsys.readouterr().err

@@ -810,6 +810,12 @@ def test_an_undefined_metric_is_reported_only_from_points_that_were_evaluated(ma
     )  # fmt: skip
     [problem] = undefined_objectives(table, sweep)
     assert problem.startswith("like AUC is undefined at every point") and "judge like by log loss instead" in problem
+    # A labelled-only task without a labelled test row: no metric of it at all, and that is the reason given
+    sweep.base.tasks[1].labelled_only = True
+    [problem] = undefined_objectives(table.assign(like_logloss=np.nan), sweep)
+    assert problem.startswith("like AUC is undefined at every point: it is trained on its labelled rows only, and the "
+                              "test rows hold none of them")  # fmt: skip
+    sweep.base.tasks[1].labelled_only = False
     # Points without any metric yet (failed in their first epoch, still training) say nothing about the test rows.
     assert undefined_objectives(table.iloc[1:], sweep) == []
     assert undefined_objectives(table.iloc[1:].drop(columns=["click_auc", "click_logloss"]), sweep) == []
