@@ -753,7 +753,8 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
                     f"a count that follows the event (votes, plays): an outcome, not an input; missing in "
                     f"{int(s.isna().sum()):,} rows, so not proposed as a task: to predict it, fill them and make it "
                     f"one (CLI: --fill {shlex.quote(f'{c}=0')} and add it to --tasks; on Data: Fix the rows, then role "
-                    "label)"
+                    "label); if it is missing where it does not apply (no review to vote on), make it a task trained on "
+                    f"its labelled rows only instead (CLI: add it to --tasks and --labelled-only {shlex.quote(str(c))})"
                 )
                 continue
             if task is not None:

@@ -962,7 +962,9 @@ def test_votes_and_plays_counted_after_the_event_are_tasks_not_features():
     assert proposal.ignored["vote"] == (
         f"a count that follows the event (votes, plays): an outcome, not an input; missing in "
         f"{int(frame['vote'].isna().sum()):,} rows, so not proposed as a task: to predict it, fill them and make it "
-        "one (CLI: --fill vote=0 and add it to --tasks; on Data: Fix the rows, then role label)"
+        "one (CLI: --fill vote=0 and add it to --tasks; on Data: Fix the rows, then role label); if it is missing "
+        "where it does not apply (no review to vote on), make it a task trained on its labelled rows only instead "
+        "(CLI: add it to --tasks and --labelled-only vote)"
     )
 
 
