@@ -8,6 +8,7 @@ import dataclasses  # noqa: E402
 import hashlib  # noqa: E402
 import logging  # noqa: E402
 import re  # noqa: E402
+import shlex  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
@@ -24,6 +25,7 @@ from mtlrec.fixes import (  # noqa: E402
     apply_fixes,
     describe,
     fixes_key,
+    parse_fix,
     parse_value,
     span_seconds,
 )
@@ -456,6 +458,42 @@ def advised_column(texts: list[str], frame: pd.DataFrame) -> str | None:
     return None
 
 
+def advised_fix(texts: list[str], frame: pd.DataFrame) -> dict | None:
+    """The first drop or fill a problem or note gives as a command (CLI: `--drop 'like == 2'`), as the fix form's
+    action, column, condition and value (it started at the column only, on "is missing": a browser audit); None
+    when none does."""
+    for text in texts:
+        for segment in re.findall(r"CLI: (`+) ?(.+?) ?\1", text):
+            try:
+                tokens = shlex.split(segment[1])
+            except ValueError:
+                continue
+            for flag, value in zip(tokens, tokens[1:], strict=False):
+                action = flag.removeprefix("--")
+                if action not in ("drop", "fill"):
+                    continue
+                try:
+                    fix = parse_fix(action, value)
+                except MtlrecError:
+                    continue
+                column = fix.get(action)
+                if isinstance(column, str) and column in frame.columns:
+                    return fix
+    return None
+
+
+def prefill_fix(fix: dict, column_key: str) -> None:
+    """Set the fix form's controls (before they are drawn) to an advised fix."""
+    action = "drop" if "drop" in fix else "fill"
+    st.session_state["schema_fix_action"] = next(label for label, a in FIX_ACTIONS.items() if a == action)
+    st.session_state[column_key] = fix[action]
+    if action == "drop":
+        where = fix.get("where", "missing")
+        st.session_state["schema_fix_where"] = "is missing" if where == "missing" else where
+    if "value" in fix:
+        st.session_state["schema_fix_value"] = str(fix["value"])
+
+
 def fix_rows(config: ExperimentConfig, frame: pd.DataFrame, problems: list[str], notes: list[str]) -> None:
     """Fixes to the rows (mtlrec.fixes): drop rows, fill missing values, make a 0/1 label from a column. They are
     kept in the experiment (data.fixes) and applied wherever its data is read, so a browser is enough to act on the
@@ -481,6 +519,11 @@ def fix_rows(config: ExperimentConfig, frame: pd.DataFrame, problems: list[str],
                           icon=":material/delete:", help=f"Remove fix {i + 1}")  # fmt: skip
         for change in st.session_state.pop(FIX_CHANGES, []):
             st.info(change)
+        raw = state.raw_frame()  # the file's own columns (a label a fix made is among frame's): add_fix's keys too
+        if fix_column_keys(raw if raw is not None else frame)[1] not in st.session_state and (
+            advice := advised_fix(problems + notes, frame)
+        ):  # a new file, or a fix just added: the next advised fix, whole
+            prefill_fix(advice, fix_column_keys(raw if raw is not None else frame)[1])
         action = FIX_ACTIONS[st.radio("Fix", list(FIX_ACTIONS), key="schema_fix_action", horizontal=True)]
         if action == "negatives":
             negatives_form(config)

@@ -407,7 +407,14 @@ def test_a_label_with_a_few_odd_values_says_its_drops_and_the_form_goes_on_to_th
     [odd] = [e.value for e in at.error if "'like' is a binary task" in e.value]
     assert "(on Data: Fix the rows; CLI: `--drop 'like == 2' --drop 'like == yes please'`)" in odd
     assert at.selectbox(key=_key(at, "schema_fix_column_")).value == "like"  # the first problem's column
-    at = _fix(at, "Drop rows", "like", "==", "2")
+    # ...and its whole fix: it started at the column on "is missing", and adding it dropped nothing
+    assert at.selectbox(key="schema_fix_where").value == "==" and at.text_input(key="schema_fix_value").value == "2"
+    at.button(key="schema_fix_add").click().run()
+    [fix] = ExperimentConfig.from_dict(at.session_state["experiment"]).data.fixes
+    assert (fix["drop"], fix["where"], str(fix["value"])) == ("like", "==", "2")
+    assert at.text_input(key="schema_fix_value").value == "yes please"  # the next one, prefilled
+    at = _fix(at, "Drop rows", "like", "==", "2")  # added already: said so, nothing changes
+    assert at.error and "This is fix 1 already" in at.error[0].value
     assert at.selectbox(key=_key(at, "schema_fix_column_")).value == "like"  # 'yes please' is left to drop
     at = _fix(at, "Drop rows", "like", "==", "yes please")
     assert at.selectbox(key=_key(at, "schema_fix_column_")).value == "purchase"  # on to the next problem
@@ -1110,6 +1117,9 @@ def test_data_page_offers_users_and_items_for_a_count_and_keeps_their_k_core():
     assert 0 < len(expected) < len(frame)
     assert any(f"dropped {len(frame) - len(expected):,} of 600 rows" in m.value and "the 12-core" in m.value
                for m in at.markdown)  # fmt: skip
+    # the form moved on to the next fix validation advises (rating missing); back to a count
+    assert at.selectbox(key="schema_fix_where").value == "is missing"
+    at.selectbox(key="schema_fix_where").set_value("occurs in fewer rows than").run()
     at.multiselect(key=_key(at, "schema_fix_columns_")).set_value([]).run()
     at.button(key="schema_fix_add").click().run()
     assert any("Choose a column, or two (users and items) for the k-core." in e.value for e in at.error)
