@@ -524,6 +524,11 @@ def test_architecture_diagram_has_one_tower_per_task_in_its_colour():
     texts = [a.text for a in fig.layout.annotations]
     assert "<b>click</b>" in texts and "<b>watch_time</b>" in texts
     assert fig.layout.title.text.startswith("Shared-bottom")
+    # Names in the text colour, and tower labels black or white by their fill (white on orange was about 2:1)
+    by_text = {a.text: a for a in charts.architecture(["click", "like"]).layout.annotations}
+    assert by_text["<b>like</b>"].font.color is None
+    assert by_text["tower<br>like"].font.color == "black" and by_text["tower<br>click"].font.color == "white"
+    assert [charts.text_on(c) for c in ("#000000", "#FFFFFF", "#F0E442")] == ["white", "black", "black"]
 
 
 def test_run_names_on_the_axis_drop_their_common_start_and_keep_the_id_at_the_end():
