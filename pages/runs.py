@@ -280,7 +280,12 @@ def compare(selected: list[dict]) -> None:
         expanded=0 < len(differ) <= SHOWN_DIFFERENCES,
     ):
         if len(differ):
-            st.dataframe(differ, hide_index=True, width="stretch")
+            # Headed by the names as the bars' ticks show them (their shared start dropped, one line): three full
+            # default names pushed the third column off a 1280-px page (a browser audit); the full name on hover
+            short = [label.replace("<br>", " ") for label in charts.tick_labels(list(differ.columns[1:]), width=60)]
+            headers = {old: st.column_config.TextColumn(new, help=old) for old, new in zip(differ.columns[1:], short,
+                                                                                          strict=True)}  # fmt: skip
+            st.dataframe(differ, hide_index=True, width="stretch", column_config=headers)
         else:
             st.caption("These runs share every setting that changes what a run learns: data file, columns, tasks, "
                        "model, training and seed.")  # fmt: skip

@@ -170,6 +170,12 @@ def test_the_comparison_lists_the_settings_on_which_the_runs_differ(app, saved):
     row = table.set_index("setting").loc["task 'like'"]
     assert row.tolist() == ["binary, weight 1", "binary, weight 4"]
     assert expander.label == f"Settings that differ ({len(table)})"
+    # Headed as the bars' ticks name the runs (a shared start dropped), the full name on hover
+    proto = next(d.proto for d in app.dataframe if "setting" in d.value.columns)
+    headers = {k: v for k, v in json.loads(proto.columns).items() if k in ("balanced", "like heavy")}
+    assert {k: (v["label"], v["help"]) for k, v in headers.items()} == {
+        "balanced": ("balanced", "balanced"), "like heavy": ("like heavy", "like heavy")
+    }  # fmt: skip
 
 
 def test_the_weights_chart_warns_when_the_runs_differ_in_more_than_their_weights(saved, tmp_path, monkeypatch):
