@@ -29,7 +29,7 @@ from mtlrec.runs import data_label, kept_epochs  # noqa: E402
 from mtlrec.schema import funnel_breaches  # noqa: E402
 from mtlrec.share import BATCH_SIZES, MAX_WEIGHT, RANGES, WORLD, apply_query, parse_world, to_query  # noqa: E402
 from mtlrec.tokens import distinct_tokens  # noqa: E402
-from ui import state  # noqa: E402
+from ui import runs, state  # noqa: E402
 from ui.frame import remember_run  # noqa: E402
 from ui.jobs import session_jobs  # noqa: E402
 
@@ -552,16 +552,17 @@ def progress_view(snap, config: ExperimentConfig, stopping: bool = False, kept: 
         by_epoch = {row.get("epoch"): row for row in snap.history}
         last = snap.history[-1]
         cols = st.columns(len(config.tasks))
+        shown = {}  # task -> the epoch its card shows
         for col, task in zip(cols, config.tasks, strict=True):
             metric = "auc" if task.type == "binary" else "rmse"
             epoch = (kept or {}).get(task.name)
             row = by_epoch.get(epoch, last) if epoch else last
-            # A single-task baseline's cards showed epoch 4 beside networks kept at epochs 1-4 (a teaching audit)
-            which = f"epoch {row.get('epoch')}, kept" if epoch else f"epoch {row.get('epoch')}"
+            shown[task.name] = row.get("epoch")
+            # The epoch is said below the cards: in the label ("… (epoch 2, kept)") it was cut off at 4 tasks
             col.metric(
-                f"{fmt.md(task.name)} validation {metric.upper()} ({which})",
-                fmt.metric(row.get(f"{task.name}/val_{metric}")),
+                f"{fmt.md(task.name)} validation {metric.upper()}", fmt.metric(row.get(f"{task.name}/val_{metric}"))
             )
+        st.caption(runs.kept_caption(shown, bool(kept)))
 
 
 def live_panel(config: ExperimentConfig) -> None:

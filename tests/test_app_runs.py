@@ -635,3 +635,13 @@ def test_weights_chart_leaves_out_single_task_and_adaptively_weighted_runs(saved
         "2 of 4 (2 single-task or adaptively weighted, whose weights are not fixed loss weights left out)" in c.value
         for c in at.caption
     )
+
+
+def test_the_validation_cards_caption_says_which_epoch_they_show():
+    from ui.runs import kept_caption
+
+    assert kept_caption({"click": 3, "like": 3}, kept=False) == "Validation metrics of epoch 3, the last so far."
+    assert kept_caption({"click": 2, "like": 2}, kept=True) == "Validation metrics of epoch 2, whose model was kept."
+    assert kept_caption({"click": 4, "watch_time": 1}, kept=True) == (
+        "Validation metrics of the epoch each network was kept at: click 4, watch_time 1."
+    )  # a single-task baseline: each network at its own epoch

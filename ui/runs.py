@@ -236,3 +236,15 @@ def data_changes(run_id: str) -> list[FileChange]:
 
     run = state.store().load(run_id)
     return changed_files(run.metrics.get("data_files") or []) if run is not None else []
+
+
+def kept_caption(shown: dict, kept: bool) -> str:
+    """Which epoch the validation cards show: the kept one (one per network of a single-task baseline, whose cards
+    had shown epoch 4 beside networks kept at epochs 1-4: a teaching audit), or the last so far."""
+    epochs = set(shown.values())
+    if not kept:
+        return f"Validation metrics of epoch {next(iter(epochs))}, the last so far."
+    if len(epochs) == 1:
+        return f"Validation metrics of epoch {next(iter(epochs))}, whose model was kept."
+    each = ", ".join(f"{fmt.md(task)} {epoch}" for task, epoch in shown.items())
+    return f"Validation metrics of the epoch each network was kept at: {each}."
