@@ -52,10 +52,12 @@ from mtlrec.models import untrained_parts
 from mtlrec.train import (
     PREDICT_BATCH,
     RunRandom,
+    batch_shares,
     diverged,
     divergence_limit,
     divergence_message,
     early_stopping_message,
+    epoch_means,
     exploding,
     has_dropout,
     history_row,
@@ -189,7 +191,7 @@ class StackedTrainer:
             cat_e, num_e, lab_e = categorical[order], numeric[order], labels[order]
             sums = torch.zeros(len(active), len(names), device=device)
             trained = 0
-            seen = torch.zeros(len(names), device=device)  # masked: labelled rows per task so far (Trainer's means)
+            seen = torch.zeros(len(names), device=device) if masked else None  # Trainer's epoch means
             for b in range(batches):
                 if self.stop.is_set():
                     return self._stopped(fits, steps.params, active, model, epoch)
@@ -228,8 +230,8 @@ class StackedTrainer:
                 steps.step()
                 if frozen:
                     _restore(steps.params, frozen, active)
-                if masked:  # as Trainer's: batches weighed by their share of labelled rows for labelled_only tasks
-                    labelled = torch.where(partial, (~torch.isnan(lab_e[s])).float().mean(0), 1.0)
+                if masked:
+                    labelled = batch_shares(lab_e[s], partial)
                     sums += losses.detach() * labelled
                     seen += labelled
                 else:
@@ -242,8 +244,8 @@ class StackedTrainer:
                     self.on_batch(((epoch - 1) * batches + trained) / (cfg.epochs * batches))
             if trained == 0:
                 break
-            means = sums / (seen.clamp_min(1) if masked else trained)
-            keep = self._validate(epoch, steps.params, forward, model, val, val_labels, is_binary, masked, means, active,
+            keep = self._validate(epoch, steps.params, forward, model, val, val_labels, is_binary, masked,
+                                  epoch_means(sums, seen, trained), active,
                                   fits, best_value, waited, device)  # fmt: skip
             if self.stop.is_set():
                 return self._stopped(fits, steps.params, active, model, epoch)
@@ -268,11 +270,8 @@ class StackedTrainer:
             train_loss = dict(zip(names, train_means[row].tolist(), strict=True))
             val_raw = torch.from_numpy(raw[row]).to(device)
             with torch.no_grad():
-                val_loss = dict(
-                    zip(
-                        names, task_losses(val_raw, val_labels, is_binary, masked, empty=math.nan).tolist(), strict=True
-                    )
-                )
+                measured = task_losses(val_raw, val_labels, is_binary, masked, empty=math.nan)
+                val_loss = dict(zip(names, measured.tolist(), strict=True))
             metrics = self.val_metrics(raw[row]) if self.val_metrics else {}
             weights = {t.name: t.weight for t in tasks}
             fits[i].monitor_, value, higher, note = watched(fits[i].monitor_ or cfg.monitor, tasks, val_loss, metrics)

@@ -247,6 +247,19 @@ def task_losses(
     return torch.where(is_binary, bce, mse)
 
 
+def batch_shares(labels: torch.Tensor, partial: torch.Tensor) -> torch.Tensor:
+    """Each task's weight of a batch in its epoch's mean train loss (T,): its share of labelled rows for a task
+    trained on its labelled rows only (`partial`), 1 for the others, whose mean stays the mean of the batch means (row
+    weights for every task had moved their curves and DWA's weights, a review)."""
+    return torch.where(partial, (~torch.isnan(labels)).float().mean(0), 1.0)
+
+
+def epoch_means(sums: torch.Tensor, seen: torch.Tensor | None, trained: int) -> torch.Tensor:
+    """The epoch's mean train loss per task so far: the loss sums over the batch weights seen (batch_shares), or
+    over the batches trained when no task is trained on its labelled rows only (`seen` None)."""
+    return sums / (seen.clamp_min(1) if seen is not None else trained)
+
+
 def to_tensors(encoded: Encoded, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
     labels = torch.from_numpy(encoded.labels).to(device) if encoded.labels is not None else None
     return (
@@ -379,10 +392,8 @@ class Trainer:
                     with torch.no_grad():
                         for p, r, value in kept_rows:
                             p[r] = value
-                if masked:  # a labelled_only task's epoch mean weighs each batch by its share of labelled rows (a
-                    # fully labelled one's is then the mean of the batch means, as every other task's: row weights
-                    # had moved their curves and DWA's weights, a review)
-                    labelled = torch.where(partial, (~torch.isnan(lab_e[s])).float().mean(0), 1.0)
+                if masked:
+                    labelled = batch_shares(lab_e[s], partial)
                     sums += losses.detach() * labelled
                     seen += labelled
                 else:
@@ -401,14 +412,13 @@ class Trainer:
                     eta = (now - first_batch_end) / (done - 1) * (cfg.epochs * batches - done) if done >= 3 else None
                     self.callback(
                         Progress("batch", epoch, cfg.epochs, trained, batches, elapsed, eta,
-                                 dict(zip(names, (sums / (seen.clamp_min(1) if masked else trained)).tolist(),
-                                          strict=True)),
+                                 dict(zip(names, epoch_means(sums, seen, trained).tolist(), strict=True)),
                                  weights=dict(zip(names, self.weighting.weights(), strict=True)),
                                  diagnostics=self.diagnostics_)
                     )  # fmt: skip
             if trained == 0 or self.status_ == "failed":
                 break  # no new validation point: nothing trained, or the weights are no longer sane
-            train_loss = dict(zip(names, (sums / (seen.clamp_min(1) if masked else trained)).tolist(), strict=True))
+            train_loss = dict(zip(names, epoch_means(sums, seen, trained).tolist(), strict=True))
             raw = predict_raw(model, val, device)
             with torch.no_grad():
                 val_raw = torch.from_numpy(raw).to(device)
