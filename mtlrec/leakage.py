@@ -471,16 +471,11 @@ def _categories_score(
     sums and rows per category, which the check of one value against the positives uses too."""
     known = np.isfinite(y)
     codes, fold, y = codes[known], half[known].astype(np.int64), y[known]
-    n_codes = int(codes.max()) + 1 if len(codes) else 0
-    key = codes * 2 + fold  # (category, fold)
-    rows = np.bincount(key, minlength=2 * n_codes).reshape(n_codes, 2)
-    sums = np.bincount(key, weights=y, minlength=2 * n_codes).reshape(n_codes, 2)
+    key, rows, sums = _fold_sums(codes, fold, y)
     counts = sums.sum(axis=1), rows.sum(axis=1)
     if len(y) == 0 or fold.min() == fold.max():
         return 0.0, counts
-    fold_means = sums.sum(axis=0) / rows.sum(axis=0)
-    means = np.where(rows > 0, sums / np.maximum(rows, 1), fold_means)
-    scores = means[:, ::-1]  # a (category, fold) cell is scored with the other fold's mean
+    scores = _other_fold_means(rows, sums)
     if binary:
         auc = _auc_of_groups(scores.ravel(), sums.ravel(), (rows - sums).ravel())
         return (0.0 if np.isnan(auc) else max(auc, 1.0 - auc)), counts
@@ -496,14 +491,26 @@ def _categories_r2(codes: np.ndarray, y: np.ndarray, half: np.ndarray) -> float:
     codes, fold, y = codes[known], half[known].astype(np.int64), y[known]
     if len(y) < 2 * MIN_CLASS_ROWS or fold.min() == fold.max() or np.ptp(y) == 0:
         return 0.0
-    n_codes = int(codes.max()) + 1
-    key = codes * 2 + fold
+    key, rows, sums = _fold_sums(codes, fold, y)
+    predicted = _other_fold_means(rows, sums).ravel()[key]
+    return max(0.0, 1.0 - float(((y - predicted) ** 2).sum()) / float(((y - y.mean()) ** 2).sum()))
+
+
+def _fold_sums(codes: np.ndarray, fold: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's (category, fold) cell, and the rows and label sums per cell, (categories, 2) each."""
+    n_codes = int(codes.max()) + 1 if len(codes) else 0
+    key = codes * 2 + fold  # (category, fold)
     rows = np.bincount(key, minlength=2 * n_codes).reshape(n_codes, 2)
     sums = np.bincount(key, weights=y, minlength=2 * n_codes).reshape(n_codes, 2)
+    return key, rows, sums
+
+
+def _other_fold_means(rows: np.ndarray, sums: np.ndarray) -> np.ndarray:
+    """Each (category, fold) cell's score: its category's label mean over the other fold (that fold's overall mean
+    for a category it lacks)."""
     fold_means = sums.sum(axis=0) / rows.sum(axis=0)
-    means = np.where(rows > 0, sums / np.maximum(rows, 1), fold_means)[:, ::-1]  # the other fold's
-    predicted = means.ravel()[key]
-    return max(0.0, 1.0 - float(((y - predicted) ** 2).sum()) / float(((y - y.mean()) ** 2).sum()))
+    means = np.where(rows > 0, sums / np.maximum(rows, 1), fold_means)
+    return means[:, ::-1]  # a (category, fold) cell is scored with the other fold's mean
 
 
 def auc_score(scores: np.ndarray, y: np.ndarray) -> float:
