@@ -317,10 +317,10 @@ def _negatives_fix(args: argparse.Namespace, data: DataConfig, tasks: list[TaskS
         *(t.name for t in tasks),
         *(f["label"] for f in fixes if "label" in f),
     ]
-    empty = unlabelled_columns(frame, named, user, item, args.negatives_label)
-    return {"negatives": args.negatives, "user": user, "item": item, "label": args.negatives_label,
-            "zero": zero_columns(frame, named, user, item), **({"unlabelled": empty} if empty else {}),
-            "seed": 0}  # fmt: skip
+    zero = zero_columns(frame, named, user, item)
+    empty = unlabelled_columns(frame, named, user, item, args.negatives_label, zero)
+    return {"negatives": args.negatives, "user": user, "item": item, "label": args.negatives_label, "zero": zero,
+            **({"unlabelled": empty} if empty else {}), "seed": 0}  # fmt: skip
 
 
 def _set_ids(proposal, user: str | None, item: str | None) -> None:
@@ -359,6 +359,15 @@ def _id_notes(notes: list[str], args: argparse.Namespace) -> list[str]:
     ]
 
 
+def _left_empty(fixes: list, tasks: list[TaskSpec]) -> set[str]:
+    """Mark the tasks a negatives fix leaves empty in its sampled rows (`unlabelled`) as trained on their labelled
+    rows only, the real rows (said in the run's notes); returns their names."""
+    empty = {c for f in fixes if isinstance(f, dict) and "negatives" in f for c in f.get("unlabelled") or []}
+    for task in (t for t in tasks if t.name in empty):
+        task.labelled_only = True
+    return {t.name for t in tasks if t.name in empty}
+
+
 def _label_fixes(fixes: list[dict], tasks: list[TaskSpec], data: DataConfig, args: argparse.Namespace) -> None:
     """A label made with --label or --negatives is a task (unless --tasks names the tasks), and the column a label
     is made from is no feature (it would give the answer away), unless --categorical, --numeric or --multi names it;
@@ -374,8 +383,7 @@ def _label_fixes(fixes: list[dict], tasks: list[TaskSpec], data: DataConfig, arg
             data.drop_feature(task.name)
             print(f"note: '{task.name}' is not a task: the rows --negatives samples have no value for it (they "
                   "would copy the real row's); train it on the file without --negatives")  # fmt: skip
-        for task in [t for t in tasks if t.name in fix.get("unlabelled", [])]:
-            task.labelled_only = True  # empty in the sampled rows: trained on the real rows (said in the run's notes)
+        _left_empty(fixes, tasks)
         if getattr(args, "tasks", None) is not None and fix["label"] not in _list(args.tasks):
             print(f"note: the label '{fix['label']}' made with --negatives is not among --tasks: add it to --tasks "
                   "to train it")  # fmt: skip
@@ -626,14 +634,14 @@ def _apply_schema_flags(
             task.weight = w
     for option in ("log1p", "labelled_only"):  # --log1p / --no-log1p, --labelled-only / --no-labelled-only
         _task_option(args, config, option)
-    for fix in (f for f in config.data.fixes if isinstance(f, dict) and "negatives" in f):
-        for task in (t for t in config.tasks if t.name in (fix.get("unlabelled") or [])):
-            if task.name in (_list(getattr(args, "no_labelled_only", None)) or []):  # it was undone without a word
-                raise MtlrecError(
-                    f"--no-labelled-only names '{task.name}', which has no value in the rows the negatives fix samples: "
-                    "it trains on the real rows only"
-                )
-            task.labelled_only = True  # empty in the sampled rows: trained on the real rows
+    for name in _left_empty(config.data.fixes, config.tasks) & set(
+        _list(getattr(args, "no_labelled_only", None)) or []
+    ):
+        # it was undone without a word
+        raise MtlrecError(
+            f"--no-labelled-only names '{name}', which has no value in the rows the negatives fix samples: it trains "
+            "on the real rows only"
+        )
     # Each feature role: the columns named with its flag, then the schema's others (a column named for one role
     # leaves the others).
     explicit = [_list(getattr(args, flag, None)) or [] for flag in ("categorical", "numeric", "multi")]

@@ -45,12 +45,14 @@ def zero_columns(frame: pd.DataFrame, names: list[str], user: str, item: str) ->
     ]
 
 
-def unlabelled_columns(frame: pd.DataFrame, names: list[str], user: str, item: str, label: str) -> list[str]:
-    """Of the task columns `names`, those the fix leaves empty in its sampled rows: the other outcomes (a rating, a
-    watch time), which have no value where nothing happened; their tasks then train on their labelled rows only.
-    (They had copied the value of the row a sampled row was made from, and were refused as tasks beside the fix.)"""
-    zero = set(zero_columns(frame, names, user, item))
-    return [c for c in dict.fromkeys(names) if c in frame.columns and c not in (user, item, label) and c not in zero]
+def unlabelled_columns(
+    frame: pd.DataFrame, names: list[str], user: str, item: str, label: str, zero: list[str]
+) -> list[str]:
+    """Of the task columns `names`, those the fix leaves empty in its sampled rows: the other outcomes than the fix's
+    label and the `zero` ones (zero_columns: a rating, a watch time), which have no value where nothing happened;
+    their tasks then train on their labelled rows only. (They had copied the value of the row a sampled row was made
+    from, and were refused as tasks beside the fix.)"""
+    return [c for c in dict.fromkeys(names) if c in frame.columns and c not in (user, item, label, *zero)]
 
 
 def sample_negatives(

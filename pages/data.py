@@ -520,10 +520,9 @@ def fix_rows(config: ExperimentConfig, frame: pd.DataFrame, problems: list[str],
         for change in st.session_state.pop(FIX_CHANGES, []):
             st.info(change)
         raw = state.raw_frame()  # the file's own columns (a label a fix made is among frame's): add_fix's keys too
-        if fix_column_keys(raw if raw is not None else frame)[1] not in st.session_state and (
-            advice := advised_fix(problems + notes, frame)
-        ):  # a new file, or a fix just added: the next advised fix, whole
-            prefill_fix(advice, fix_column_keys(raw if raw is not None else frame)[1])
+        columns_key, column_key = fix_column_keys(raw if raw is not None else frame)
+        if column_key not in st.session_state and (advice := advised_fix(problems + notes, frame)):
+            prefill_fix(advice, column_key)  # a new file, or a fix just added: the next advised fix, whole
         action = FIX_ACTIONS[st.radio("Fix", list(FIX_ACTIONS), key="schema_fix_action", horizontal=True)]
         if action == "negatives":
             negatives_form(config)
@@ -539,8 +538,6 @@ def fix_rows(config: ExperimentConfig, frame: pd.DataFrame, problems: list[str],
             where = FIX_WHERE[st.session_state["schema_fix_where"]]
         needs_value = action == "fill" or where != "missing"
         cols = iter(st.columns(2 + needs_value + (action == "label")))
-        raw = state.raw_frame()  # the file's own columns (a label a fix made is among frame's): add_fix's keys too
-        columns_key, column_key = fix_column_keys(raw if raw is not None else frame)
         if where == RARE:  # one column, or users and items: the k-core
             if columns_key not in st.session_state:
                 ids = [c for c in (config.data.user_col, config.data.item_col) if c in frame.columns]
@@ -744,7 +741,9 @@ def add_negatives() -> None:
     # The binary tasks (labels made by earlier fixes too) are 0 in the sampled rows; the other outcomes (a rating) are
     # empty there, and their tasks train on their labelled rows only (the real rows).
     zero = zero_columns(fixed, config.task_names, d.user_col, d.item_col) if fixed is not None else []
-    empty = unlabelled_columns(fixed, config.task_names, d.user_col, d.item_col, label) if fixed is not None else []
+    empty = (
+        unlabelled_columns(fixed, config.task_names, d.user_col, d.item_col, label, zero) if fixed is not None else []
+    )
     fix = {"negatives": int(st.session_state.get("schema_fix_negatives", 4)), "user": d.user_col,
            "item": d.item_col, "label": label, "zero": zero, **({"unlabelled": empty} if empty else {}),
            "seed": 0}  # fmt: skip
