@@ -154,15 +154,9 @@ def weights_table(rows: list[dict]) -> tuple[pd.DataFrame, list[str], list[str],
     return complete.reset_index(drop=True), list(weights), list(metrics), note
 
 
-def settings_besides_weights(rows: list[dict]) -> list[str]:
-    """The settings other than the tasks' loss weights on which these runs differ (mtlrec.compare)."""
-    configs = {}
-    for r in rows:
-        try:
-            configs[r["id"]] = state.store().load(r["id"]).config
-        except MtlrecError:  # deleted meanwhile: the comparison above says so
-            continue
-    table = differences(configs)
+def settings_besides_weights(table: pd.DataFrame) -> list[str]:
+    """The settings other than the tasks' loss weights on which runs differ, from their differences table
+    (mtlrec.compare.differences, as the comparison drew it)."""
     unweighted = table.drop(columns="setting").apply(lambda col: col.str.replace(r", weight [^,]+", "", regex=True))
     return [s for s, row in zip(table["setting"], unweighted.itertuples(index=False), strict=True) if len(set(row)) > 1]
 
@@ -220,7 +214,9 @@ def run_labels(rows: list[dict]) -> dict[str, str]:
     return {r["id"]: r["name"] if names.count(r["name"]) == 1 else f"{r['name']} ({r['id']})" for r in rows}
 
 
-def compare(selected: list[dict]) -> None:
+def compare(selected: list[dict]) -> pd.DataFrame | None:
+    """The comparison of the selected runs; returns the settings on which they differ (None when fewer than two
+    runs with test metrics are left to compare)."""
     labels, loaded = run_labels(selected), {}
     for r in selected:
         try:
@@ -232,7 +228,7 @@ def compare(selected: list[dict]) -> None:
             loaded[labels[r["id"]]] = run
     if len(loaded) < 2:
         st.info("Select at least two runs with test metrics to compare them side by side.")
-        return
+        return None
     # A task is its name and type: a click made a regression task in one run is another task than a binary click
     # (one selector had mixed AUC with RMSE, and the curves a regression's MSE with a log loss).
     types: dict[str, set[str]] = {}
@@ -331,10 +327,11 @@ def compare(selected: list[dict]) -> None:
     curves = sorted({c.removeprefix(prefix) for h in histories.values() for c in h.columns if c.startswith(prefix)})
     if not curves:
         st.info(f"No run recorded learning curves for {fmt.md(task)}.")
-        return
+        return differ
     default = curves.index("val_loss") if "val_loss" in curves else 0
     column = right.selectbox("Curve", curves, index=default, key="runs_curve_column", format_func=charts.words)
     st.plotly_chart(charts.overlay_curves(histories, spec, column), width="stretch")
+    return differ
 
 
 def rename(run_id: str) -> None:
@@ -533,8 +530,9 @@ st.caption(
 
 st.subheader("Compare")
 comparable = [r for r in selected if not r["damaged"] and r["summary"].get("tasks")]
+differ = None  # the settings on which the compared runs differ (the weights chart below warns of them)
 if len(comparable) >= 2:
-    compare(comparable)
+    differ = compare(comparable)
 else:
     st.info(
         "Select two or more runs with test metrics in the table to compare them (failed and damaged runs have "
@@ -547,7 +545,7 @@ if len(weights) >= 2 and weight_columns:
     st.caption(
         f"{held[0].upper()}{held[1:]}. Drag along an axis to pick out runs; weights every run shares are left out."
     )
-    if len(comparable) >= 2 and (others := settings_besides_weights(comparable)):
+    if differ is not None and (others := settings_besides_weights(differ)):
         # Runs of other sizes drawn as if only their weights differed (a browser audit)
         st.warning(
             f"These runs differ in more than their loss weights ({', '.join(map(fmt.md, others[:4]))}"
