@@ -15,7 +15,7 @@ import pandas as pd
 from mtlrec import fmt
 from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec
 from mtlrec.errors import MtlrecError
-from mtlrec.fixes import cli_column, how_to
+from mtlrec.fixes import cli_column, how_to, parse_value
 from mtlrec.io import duplicate_names
 from mtlrec.leakage import Leak, find_leaks
 from mtlrec.tokens import lists_as_text, multi_valued
@@ -1748,8 +1748,6 @@ def _fix_value(value) -> str:
         return str(bool(value)).lower()
     if isinstance(value, int | np.integer | float | np.floating):
         return f"{value:g}" if float(value) != int(value) else str(int(value))
-    from mtlrec.fixes import parse_value
-
     text = str(value).strip()
     # '2' in a column of text: a fix compares numbers stored as text as numbers, so == 2 finds it
     return text if isinstance(parse_value(text), int | float) else _quoted_text(str(value))
@@ -1757,8 +1755,6 @@ def _fix_value(value) -> str:
 
 def _quoted_text(value: str) -> str:
     """A text value as a fix's command line takes it: quoted when it would read as a number or true/false."""
-    from mtlrec.fixes import parse_value
-
     return value if isinstance(parse_value(value), str) and value[:1] not in "'\"" else repr(value)
 
 
