@@ -1004,8 +1004,15 @@ def page() -> None:
                 f"Your schema for **{fmt.md(info['name'])}** is back as you left it in this session (roles, tasks "
                 "and fixes)."
             )
-            st.button("Start again from the inferred schema", key="data_schema_again", on_click=state.start_schema_again,
-                      icon=":material/restart_alt:")  # fmt: skip
+            again = st.button("Start again from the inferred schema", key="data_schema_again",
+                              icon=":material/restart_alt:")  # fmt: skip
+        if again:
+            try:  # the file read again: as the sample buttons, a message (the upload deleted since), not a traceback
+                state.start_schema_again()
+            except MtlrecError as exc:
+                st.error(fmt.plain(exc.message))
+            else:
+                st.rerun()
     inferred_slot = st.container()  # filled, as the next, once the schema editor has applied this run's edits
     ignored_slot = st.empty()
     path = info["path"]

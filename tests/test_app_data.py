@@ -236,6 +236,12 @@ def test_a_file_loaded_again_after_another_gets_its_schema_back_and_loaded_twice
     at.button(key="data_schema_again").click().run()  # a second upload of the same file raised no change
     assert not at.exception and "price" in experiment(at).data.numeric
     assert not any("is back as you left it" in i.value for i in at.info)
+    # the file gone meanwhile (its upload deleted): a message, not a traceback
+    at = upload(at, "other.csv", other)
+    at = upload(at, "mine.csv", small_csv())
+    Path(at.session_state["dataset"]["path"]).unlink()
+    at.button(key="data_schema_again").click().run()
+    assert not at.exception and at.error and experiment(at).data.path == at.session_state["dataset"]["path"]
     at = upload(at, "other.csv", other)
     at = upload(at, "mine.csv", small_csv())
     assert "price" in experiment(at).data.numeric  # the proposal, as last left
