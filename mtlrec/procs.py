@@ -21,8 +21,9 @@ How:
   progress, and a stop within about a batch: `halt` is looked at every POLL seconds and sets the process's stop
   event. A process that dies (killed for memory, say) is reported as an MtlrecError with its exit code and replaced
   by the next `warm`.
-- Each process trains on one torch thread (one core each, as the sweep's threads do), ignores Ctrl-C (the caller
-  stops it) and ends when the caller's end of its pipe closes.
+- Each process trains on one torch thread (one core each, as the sweep's threads do), ignores Ctrl-C and SIGTERM
+  (the caller stops it) and ends when the caller's end of its pipe closes; the fork server ignores SIGTERM too
+  (mtlrec.fork_server), since a process's exit code reaches the caller through it.
 
 MTLREC_PROCESSES=0 turns the pool off (everything then trains in threads, as before 2026-12-06).
 """
@@ -193,7 +194,7 @@ def warm(n: int) -> None:
         left = missing
         try:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["mtlrec.procs", "mtlrec.sweep_engine"])
+            context.set_forkserver_preload(["mtlrec.fork_server", "mtlrec.procs", "mtlrec.sweep_engine"])
             while left:
                 worker = Worker(context)  # blocks until the fork server has imported torch (once per process)
                 with _lock:

@@ -192,6 +192,25 @@ def test_a_process_that_dies_is_reported_clearly_and_replaced(pool):
     assert procs.wait_ready(2, timeout=120)
 
 
+def test_a_sigterm_to_the_fork_server_leaves_the_processes_alive_and_serving(pool):
+    # A SIGTERM to the process group (timeout, CI) ended the fork server, through which the processes' exit codes
+    # pass: each then read as ended with code 255, and a sweep winding down after the SIGTERM failed.
+    import signal
+    from multiprocessing import forkserver
+
+    server = forkserver._forkserver._forkserver_pid
+    assert server is not None
+    os.kill(server, signal.SIGTERM)
+    time.sleep(0.5)
+    os.kill(server, 0)  # still there (a process that ended would raise ProcessLookupError here)
+    worker = procs.acquire()
+    try:
+        assert worker is not None and worker.alive()
+        assert worker.run(Echo(), "k", lambda: None, lambda _: None, threading.Event())["pid"] > 0
+    finally:
+        procs.release(worker)
+
+
 def test_the_off_switch(monkeypatch):
     monkeypatch.setenv("MTLREC_PROCESSES", "0")
     assert not procs.enabled()
