@@ -264,6 +264,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="standardise each task's scores over the candidates before weighting (z-scores per user), so that equal "
         "fusion weights move the order equally (a rare task's probabilities vary little from item to item)",
     )  # fmt: skip
+    rec.add_argument(
+        "--joint", action=argparse.BooleanOptionalAction, default=True,
+        help="a binary task trained on its labelled rows only, logged where another task is 1 (a purchase after "
+        "clicks only), is ranked by the chance of both, click x purchase (default); --no-joint ranks it by its "
+        "probability given the click, as trained",
+    )  # fmt: skip
 
     imp = sub.add_parser(
         "import", help="add a run made elsewhere (a `train --out` folder or a run's zip) to the run store",
@@ -1089,7 +1095,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     )
     history = history_rows(frame, test_frame)
     recommender = Recommender(model, encoder, run.config, history)
-    for note in recommender.notes():
+    for note in recommender.notes(joint=args.joint):
         print(f"note: {note}", file=sys.stderr)
     fusion = _pairs(args.fusion, float, "--fusion")  # the tasks not named keep their default weight (is_hate's -1)
     if fusion is not None and not any(recommender.fusion_weights(fusion).values()):
@@ -1100,8 +1106,9 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     if note := recommender.unknown_user_note(user):
         print(f"note: {note}", file=sys.stderr)
     top = recommender.recommend(
-        user, k=args.k, fusion=fusion, exclude_seen=not args.include_seen, equal_spread=args.equal_spread
-    )
+        user, k=args.k, fusion=fusion, exclude_seen=not args.include_seen, equal_spread=args.equal_spread,
+        joint=args.joint,
+    )  # fmt: skip
     if top.empty:
         print(f"user {user!r} has interacted with every item: nothing is left to recommend (add --include-seen)")
         return 0
@@ -1127,8 +1134,9 @@ def _recommend_all(recommender, args: argparse.Namespace, fusion: dict | None) -
         print(f"\rscored {done:,} of {total:,} users{left}   ", end="", file=sys.stderr, flush=True)
 
     table = recommender.recommend_all(
-        k=args.k, fusion=fusion, exclude_seen=not args.include_seen, progress=progress, equal_spread=args.equal_spread
-    )
+        k=args.k, fusion=fusion, exclude_seen=not args.include_seen, progress=progress, equal_spread=args.equal_spread,
+        joint=args.joint,
+    )  # fmt: skip
     print(file=sys.stderr)
     per_user = table.iloc[:, 0].value_counts()
     missing = len(recommender.users()) - len(per_user)

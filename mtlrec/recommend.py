@@ -7,6 +7,12 @@ predictions for regression tasks, fused as sum_j a_j * s_j. Those scores are not
 task's probabilities (a purchase) vary far less from item to item than a common one's or a regression's, and barely
 move the order at weight 1. With equal_spread each task's scores are standardised over the candidates first (z-scores
 per user), so that equal weights move the order equally.
+
+A task trained on its labelled rows only whose labels sit where another binary task is 1 (a purchase logged after
+clicks only) predicts its outcome given that one: a purchase given a click. Ranked as trained, an item rarely clicked
+but often bought once clicked rises above items that sell far more. So by default (joint=True) such a binary task is
+ranked by the chance of both, the product of the two probabilities (click x purchase, as ESMM's pCTCVR); see
+conditions().
 """
 
 from __future__ import annotations
@@ -231,6 +237,68 @@ def ranking_scores(tasks: list[TaskSpec], raw: np.ndarray, values: np.ndarray) -
     return {t.name: values[:, j] if t.type == "binary" else raw[:, j].astype(np.float64) for j, t in enumerate(tasks)}
 
 
+CONDITION_SHARE = 0.99  # of a task's labelled rows where another binary task is 1, to read it as logged under that one
+
+
+def conditions(frame: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str] | None = None) -> dict[str, str]:
+    """{task: the binary task it is logged under} for each task trained on its labelled rows only whose labels sit
+    where another trained binary task is 1 (in at least CONDITION_SHARE of them, the other task 0 in some rows): a
+    purchase logged after clicks only, a dwell time after a click. Where several tasks hold it (a purchase logged
+    after likes, and every like after a click), the one with the fewest 1s, the nearest step of the funnel."""
+    untrained = set() if untrained is None else untrained
+    found = {}
+    binary = [t.name for t in tasks if t.type == "binary" and t.name not in untrained and t.name in frame]
+    for task in tasks:
+        if not task.labelled_only or task.name not in frame:
+            continue
+        labelled = frame[task.name].notna().to_numpy()
+        if not labelled.any():
+            continue
+        held = []
+        for other in binary:
+            values = pd.to_numeric(frame[other], errors="coerce").to_numpy(dtype=float)
+            ones = values == 1
+            if other == task.name or not (values == 0).any():
+                continue
+            if ones[labelled].mean() >= CONDITION_SHARE:
+                held.append((int(ones.sum()), other))
+        if held:
+            found[task.name] = min(held)[1]
+    return found
+
+
+def joint_tasks(tasks: list[TaskSpec], conditions: Mapping[str, str]) -> dict[str, str]:
+    """The binary tasks of `conditions` (see conditions()) that joint_scores ranks by the chance of both; a
+    regression task's value given a click stays as it is (no probability to multiply)."""
+    binary = {t.name for t in tasks if t.type == "binary"}
+    return {task: given for task, given in conditions.items() if task in binary}
+
+
+def joint_scores(scores: Mapping, joint: Mapping[str, str]) -> dict:
+    """The scores with each task of `joint` (joint_tasks: a purchase logged under clicks) as the chance of both, its
+    probability times that of the task it is logged under (itself a chance of both when that one is logged under
+    a third): the other scores as they are."""
+    out = {name: scores[name] for name in scores}
+
+    def chance(task: str, depth: int = 0):
+        given = joint.get(task)
+        if given is None or depth > len(joint):  # (a loop cannot arise from data; guarded all the same)
+            return np.asarray(scores[task], dtype=float)
+        return chance(given, depth + 1) * np.asarray(scores[task], dtype=float)
+
+    for task in joint:
+        out[task] = chance(task)
+    return out
+
+
+def with_joint(scores: pd.DataFrame, joint: Mapping[str, str] | None) -> pd.DataFrame:
+    """A score table with the tasks of `joint` as the chance of both (joint_scores); the table itself when none."""
+    if not joint:
+        return scores
+    both = joint_scores(scores, joint)
+    return scores.assign(**{task: both[task] for task in joint})
+
+
 def fuse(
     scores: pd.DataFrame,
     fusion: dict[str, float],
@@ -238,14 +306,18 @@ def fuse(
     exclude_seen: bool = True,
     columns: RecommendColumns | None = None,
     equal_spread: bool = False,
+    joint: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Rank candidates by sum_j a_j * s_j over the tasks in `fusion`; keep the top k with a 1-based rank.
 
     `columns` names the table's own columns (Recommender.columns; by default the plain names `seen`, `fused`, `rank`).
     equal_spread: each task's scores standardised over all the candidates (seen items included) before weighting.
+    joint: {task: the task it is logged under} (Recommender.joint): those tasks' columns become the chance of both
+    (joint_scores) before fusing, and the table shows them so.
     """
     columns = columns or RecommendColumns()
     k = top_k(k)
+    scores = with_joint(scores, joint)
     out = scores.assign(**{columns.fused: fused_scores(scores, fusion, len(scores), equal_spread)})
     if exclude_seen and columns.seen in out:
         out = out[~out[columns.seen].to_numpy(dtype=bool)]
@@ -330,6 +402,9 @@ class Recommender:
         self.untrained_items = self.items.loc[untrained, self.item_col].tolist()
         self.items = self.items[~untrained].reset_index(drop=True)
         self._user_rows = self.frame.groupby(self.user_col, sort=False).indices
+        # Tasks logged under another (a purchase after clicks only): ranked by the chance of both unless joint=False.
+        self.conditions = conditions(self.frame, config.tasks, config.untrained_tasks())
+        self.joint = joint_tasks(config.tasks, self.conditions)
         self._users: list | None = None  # users(), once asked for
 
     def _untrained(self, items: pd.Series) -> np.ndarray:
@@ -339,21 +414,53 @@ class Recommender:
             return np.zeros(len(items), dtype=bool)
         return self.encoder.codes(self.item_col, items) == 0
 
-    def notes(self) -> list[str]:
-        """What the candidates leave out and where they are shown, said once (the Recommend page and the CLI)."""
+    def notes(self, joint: bool | None = True) -> list[str]:
+        """What the candidates leave out, how tasks trained on their labelled rows only are ranked (condition_notes;
+        `joint` as in recommend(), None to leave those out) and where items are shown, said once (the Recommend page
+        and the CLI)."""
         notes = [note] if (note := self.untrained_note()) else []
-        partial = [t.name for t in self.config.tasks if t.labelled_only]
-        if partial:  # a dwell time after a click, added to click's probability as if it held for every candidate
-            shown = fmt.listing([f"'{n}'" for n in partial], 4)
-            notes.append(
-                f"{shown} {'was' if len(partial) == 1 else 'were'} trained on {'its' if len(partial) == 1 else 'their'} "
-                "labelled rows only: each score is the outcome's value where it is logged (a purchase given a click), "
-                "not over every candidate, so a fusion weight on it weighs that conditional value"
-            )
+        if joint is not None:
+            notes += self.condition_notes(joint)
         for c, value in self.shown_at.items():
             notes.append(
                 f"column '{c}' says where an item was shown: every candidate is scored at {c} = {value} "
                 "(its top value in the data, where a recommended item would be shown), not at the user's last row's"
+            )
+        return notes
+
+    def condition_notes(self, joint: bool = True) -> list[str]:
+        """What the score of each task trained on its labelled rows only is, and how it is ranked (`joint` as in
+        recommend())."""
+        notes = []
+        for task, given in self.conditions.items():
+            trained = (
+                f"'{task}' was trained on its labelled rows only, which are rows where '{given}' is 1: it predicts"
+            )
+            if task in self.joint and joint:  # a purchase given a click, as trained: ranked by the chance of both
+                notes.append(
+                    f"{trained} '{task}' given '{given}', so it is ranked by the chance of both, "
+                    f"P({given}) × P({task} | {given}) (to rank by the conditional probability as trained, turn off "
+                    "Recommend's *Chance of both* or pass recommend --no-joint)"
+                )
+            elif task in self.joint:
+                notes.append(
+                    f"{trained} '{task}' given '{given}' and is ranked so, as trained: items of a low P({given}) but a "
+                    f"high P({task} | {given}) rank high (the chance of both, P({given}) × P({task} | {given}), is "
+                    "Recommend's *Chance of both*, and recommend's default)"
+                )
+            else:
+                notes.append(
+                    f"'{task}' was trained on its labelled rows only, which are rows where '{given}' is 1: its score "
+                    f"is its value given '{given}', not over every candidate, so a fusion weight on it weighs that "
+                    "conditional value"
+                )
+        partial = [t.name for t in self.config.tasks if t.labelled_only and t.name not in self.conditions]
+        if partial:  # labelled on rows no other task marks (a like logged since some day): as trained
+            shown = fmt.listing([f"'{n}'" for n in partial], 4)
+            one = len(partial) == 1
+            notes.append(
+                f"{shown} {'was' if one else 'were'} trained on {'its' if one else 'their'} labelled rows only: each "
+                "score is the outcome's value where it is logged, so a fusion weight on it weighs that value"
             )
         return notes
 
@@ -501,6 +608,7 @@ class Recommender:
         exclude_seen: bool = True,
         candidates: list | None = None,
         equal_spread: bool = False,
+        joint: bool = True,
     ) -> pd.DataFrame:
         """Top-k items for a user: item, per-task scores, fused score and rank.
 
@@ -510,10 +618,13 @@ class Recommender:
         to leave it out). `candidates` is a list of item ids to rank instead of every item; `exclude_seen` leaves
         out the items the user has rows with. `equal_spread` standardises each task's scores over the candidates
         before weighting (z-scores), so that equal weights move the order equally (see the module's docstring).
+        `joint`: the tasks logged under another (self.joint: a purchase after clicks only) are scored, shown and
+        fused as the chance of both (P(click) x P(purchase | click)); False ranks them as trained (conditional).
         """
         k = top_k(k)
         fusion = self.fusion_weights(fusion)
-        return fuse(self.score(user, candidates), fusion, k, exclude_seen, self.columns, equal_spread)
+        both = self.joint if joint else None
+        return fuse(self.score(user, candidates), fusion, k, exclude_seen, self.columns, equal_spread, both)
 
     def _encoded_items(self) -> tuple[Encoded, np.ndarray, np.ndarray]:
         """Every candidate item encoded once, and which categorical and numeric inputs are the item's own (its id,
@@ -553,10 +664,12 @@ class Recommender:
         users: list | None = None,
         progress: Callable[[int, int], None] | None = None,
         equal_spread: bool = False,
+        joint: bool = True,
     ) -> pd.DataFrame:
         """Top-k items for every user (or `users`), as recommend() ranks them for each, in one table: user, rank, item,
         per-task scores and the fused score. Users are scored many at a time (about BATCH_ROWS user x item rows per
-        model call) instead of one call per user; `progress(done, total)` is called after each batch of users."""
+        model call) instead of one call per user; `progress(done, total)` is called after each batch of users.
+        `joint` as in recommend()."""
         k = top_k(k)
         weights = self.fusion_weights(fusion)
         users = self.users() if users is None else list(users)
@@ -576,6 +689,8 @@ class Recommender:
                 name: score.reshape(len(chunk), n_items)
                 for name, score in ranking_scores(self.config.tasks, raw, values).items()
             }
+            if joint and self.joint:
+                scores = joint_scores(scores, self.joint)
             fused = fused_scores(scores, weights, (len(chunk), n_items), equal_spread)
             for i, user in enumerate(chunk):
                 keep = np.ones(n_items, dtype=bool)

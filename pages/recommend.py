@@ -18,7 +18,7 @@ from mtlrec import charts, fmt, sample  # noqa: E402
 from mtlrec.config import RecommendColumns, TaskSpec  # noqa: E402
 from mtlrec.data import Prepared  # noqa: E402
 from mtlrec.errors import MtlrecError  # noqa: E402
-from mtlrec.recommend import Recommender, default_fusion, fuse, spread  # noqa: E402
+from mtlrec.recommend import Recommender, default_fusion, fuse, spread, with_joint  # noqa: E402
 from mtlrec.schema import negative_feedback, parse_time  # noqa: E402
 from mtlrec.share import link_flag  # noqa: E402
 from ui import runs  # noqa: E402
@@ -35,6 +35,7 @@ USER_PARAM = "user"  # the user shown, in the address (with the run: ui.runs.RUN
 USER_WRITTEN = "recommend_user_written"  # the user this session last wrote into the address
 EXCLUDE_SEEN = "recommend_exclude_seen"
 EQUAL_SPREAD = "recommend_equal_spread"
+JOINT = "recommend_joint"  # tasks logged under another (a purchase after clicks) ranked by the chance of both
 FUSION = "recommend_fusion_"  # + task name
 FUSION_RUN = "recommend_fusion_run"  # the run the fusion weights were set for
 SCORES = "recommend_scores"  # {"run", "user", "scores", "correlations", "truth_problem"}: once per (run, user)
@@ -42,7 +43,8 @@ SAVED = "recommend_saved"  # widget values kept while another page is shown (Str
 # The ranking settings that differ from the defaults, in the address beside the run and the user, so that a reload or
 # a shared link shows the same ranking (only those two were kept: the ranking silently reverted, an audit found).
 K_PARAM, HIDE_SEEN_PARAM, EQUAL_SPREAD_PARAM, FUSION_PARAM = "k", "hide_seen", "equal_spread", "fusion"
-RANKING_PARAMS = (K_PARAM, HIDE_SEEN_PARAM, EQUAL_SPREAD_PARAM, FUSION_PARAM)
+JOINT_PARAM = "joint"
+RANKING_PARAMS = (K_PARAM, HIDE_SEEN_PARAM, EQUAL_SPREAD_PARAM, JOINT_PARAM, FUSION_PARAM)
 RANKING_WRITTEN = "recommend_ranking_written"  # the ranking addresses this session wrote lately (see linked_ranking)
 RANKING_WRITTEN_KEPT = 32
 WEIGHT_RANGE = (-5.0, 5.0)
@@ -184,9 +186,15 @@ def show_history(recommender: Recommender, user, tasks: list[TaskSpec]) -> None:
 
 
 def top_table(
-    top: pd.DataFrame, tasks: list[TaskSpec], exclude_seen: bool, equal_spread: bool = False
+    top: pd.DataFrame,
+    tasks: list[TaskSpec],
+    exclude_seen: bool,
+    equal_spread: bool = False,
+    joint: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, dict]:
-    """The top-K columns in reading order (prediction, then its truth where known) and their formats."""
+    """The top-K columns in reading order (prediction, then its truth where known) and their formats. `joint`: the
+    tasks shown as the chance of both (Recommender.joint, when *Chance of both* is on)."""
+    joint = joint or {}
     own = RecommendColumns.around(tasks)
     columns = [own.rank, own.item] + ([] if exclude_seen else [own.seen])
     config = {
@@ -198,12 +206,15 @@ def top_table(
         true = f"true {TRUTH_OF.get(task.name)}"
         if task.type == "binary":
             columns.append(task.name)
+            given = joint.get(task.name)
             config[task.name] = st.column_config.ProgressColumn(
-                task.name,
+                f"{given} × {task.name}" if given else task.name,
                 format="%.3f",
                 min_value=0.0,
                 max_value=1.0,
-                help=f"Predicted probability of {task.name}",
+                help=f"Predicted chance of both {given} and {task.name}: P({given}) × P({task.name} | {given})"
+                if given
+                else f"Predicted probability of {task.name}",
                 width=90,
             )
             if true in top:
@@ -243,7 +254,8 @@ def top_table(
     return top[columns], config
 
 
-def fusion_help(task: TaskSpec, untrained_tasks: set[str]) -> str:
+def fusion_help(task: TaskSpec, untrained_tasks: set[str], given: str | None = None) -> str:
+    """A fusion slider's help; `given`: the task it is logged under when it is ranked by the chance of both."""
     untrained = (
         " It was trained with loss weight 0 (evaluated only): its tower never learned, so its weight starts at 0."
         if task.name in untrained_tasks
@@ -251,6 +263,11 @@ def fusion_help(task: TaskSpec, untrained_tasks: set[str]) -> str:
         if negative_feedback(task.name)
         else " Below 0, items likely to get it rank lower."
     )
+    if task.type == "binary" and given:
+        return (
+            f"Weight of the predicted chance of both {fmt.md(given)} and {fmt.md(task.name)} (0 to 1), "
+            f"P({fmt.md(given)}) × P({fmt.md(task.name)} | {fmt.md(given)}), in the ranking score.{untrained}"
+        )
     if task.type == "binary":
         return f"Weight of the predicted probability of {fmt.md(task.name)} (0 to 1) in the ranking score.{untrained}"
     scale = "log1p of the label" if task.log1p else "the label"
@@ -274,7 +291,12 @@ def fusion_for(run_id: str, tasks: list[TaskSpec], untrained: set[str]) -> None:
 
 
 def ranking_query(
-    k: int, exclude_seen: bool, equal_spread: bool, fusion: dict[str, float], start_at: dict[str, float]
+    k: int,
+    exclude_seen: bool,
+    equal_spread: bool,
+    fusion: dict[str, float],
+    start_at: dict[str, float],
+    joint: bool = True,
 ) -> dict[str, str]:
     """The ranking settings that differ from their defaults as query parameters (fusion=like:5,click:0.5: the
     weights that differ from the run's own defaults, names quoted)."""
@@ -285,6 +307,8 @@ def ranking_query(
         query[HIDE_SEEN_PARAM] = "0"
     if equal_spread:
         query[EQUAL_SPREAD_PARAM] = "1"
+    if not joint:
+        query[JOINT_PARAM] = "0"
     moved = [f"{quote(name, safe='')}:{weight:g}" for name, weight in fusion.items() if weight != start_at[name]]
     if moved:
         query[FUSION_PARAM] = ",".join(moved)
@@ -325,7 +349,7 @@ def linked_ranking(tasks: list[TaskSpec], untrained: set[str]) -> None:
     if not params or str(sorted(params.items())) in st.session_state.get(RANKING_WRITTEN, []):
         return
     saved, problems = st.session_state.setdefault(SAVED, {}), []
-    values = {K: DEFAULT_K, EXCLUDE_SEEN: True, EQUAL_SPREAD: False}
+    values = {K: DEFAULT_K, EXCLUDE_SEEN: True, EQUAL_SPREAD: False, JOINT: True}
     values.update({FUSION + name: weight for name, weight in default_fusion(tasks, untrained).items()})
     if K_PARAM in params:
         raw = params[K_PARAM]
@@ -333,7 +357,7 @@ def linked_ranking(tasks: list[TaskSpec], untrained: set[str]) -> None:
             values[K] = int(raw)
         else:
             problems.append(f"link setting k={raw!r} is not a whole number from {K_RANGE[0]} to {K_RANGE[1]}; ignored")
-    for param, key in ((HIDE_SEEN_PARAM, EXCLUDE_SEEN), (EQUAL_SPREAD_PARAM, EQUAL_SPREAD)):
+    for param, key in ((HIDE_SEEN_PARAM, EXCLUDE_SEEN), (EQUAL_SPREAD_PARAM, EQUAL_SPREAD), (JOINT_PARAM, JOINT)):
         if param in params and (flag := _link_flag(param, params[param], problems)) is not None:
             values[key] = flag
     names, given = [t.name for t in tasks], set()
@@ -368,8 +392,9 @@ def linked_ranking(tasks: list[TaskSpec], untrained: set[str]) -> None:
 
 
 @st.fragment
-def ranking(scores: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str]) -> None:
-    """Controls and results together: moving a slider reruns this part only, and never the model."""
+def ranking(scores: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str], logged_under: dict[str, str]) -> None:
+    """Controls and results together: moving a slider reruns this part only, and never the model. `logged_under`:
+    Recommender.joint, the tasks that *Chance of both* ranks by the chance of both."""
     # Rows of controls of a readable width that wrap when the page is narrow, above the chart: beside it, in a
     # quarter of the page, they were 110 px wide at 800 px (the toggles read "H…" and "E…", the chart was cut).
     with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
@@ -388,6 +413,16 @@ def ranking(scores: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str]) ->
             width="content",
             **kept(EQUAL_SPREAD, False),
         )
+        both = logged_under and st.toggle(
+            "Chance of both",
+            help=joint_help(logged_under),
+            width="content",
+            **kept(JOINT, True),
+        )
+    joint = logged_under if both else {}
+    scores = with_joint(scores, joint)  # the table, the spreads and the fused score all read these
+    for note in recommender.condition_notes(bool(both)):
+        st.caption(f"Note: {fmt.plain(note)}.")
     st.markdown("**Fusion weights**")
     st.caption("Ranking score = Σ weight × task score. No retraining: the same predictions, re-weighted.")
     start_at = default_fusion(tasks, untrained)
@@ -397,13 +432,13 @@ def ranking(scores: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str]) ->
                 fmt.md(t.name),
                 *WEIGHT_RANGE,
                 step=0.1,
-                help=fusion_help(t, untrained),
+                help=fusion_help(t, untrained, joint.get(t.name)),
                 width=CONTROL_WIDTH,
                 **kept(FUSION + t.name, start_at[t.name]),
             )
             for t in tasks
         }
-    mirror_ranking(ranking_query(k, exclude_seen, equal_spread, fusion, start_at))
+    mirror_ranking(ranking_query(k, exclude_seen, equal_spread, fusion, start_at, bool(both) or not logged_under))
     start = time.perf_counter()
     top = fuse(scores, fusion, k, exclude_seen, RecommendColumns.around(tasks), equal_spread)
     elapsed = time.perf_counter() - start
@@ -415,7 +450,7 @@ def ranking(scores: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str]) ->
     if not any(fusion.values()):
         st.warning("Every fusion weight is 0, so the order is arbitrary: raise at least one weight.")
     bars = st.empty()  # filled last: the table below reaches the browser first (plotting takes longer)
-    table, column_config = top_table(top, tasks, exclude_seen, equal_spread)
+    table, column_config = top_table(top, tasks, exclude_seen, equal_spread, joint)
     st.dataframe(table, column_config=column_config, hide_index=True, placeholder="–")
     short = (
         f" This user has {len(top):,} items to rank, fewer than K = {k}: the list holds them all."
@@ -423,8 +458,18 @@ def ranking(scores: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str]) ->
         else ""
     )
     st.caption(f"Re-ranked {len(scores):,} items in {elapsed * 1000:.1f} ms.{short}")  # (K above the items: an audit)
-    every_user(k, fusion, exclude_seen, equal_spread)
+    every_user(k, fusion, exclude_seen, equal_spread, bool(joint))
     bars.plotly_chart(charts.recommendation_bars(top, tasks), width="stretch")
+
+
+def joint_help(logged_under: dict[str, str]) -> str:
+    pairs = ", ".join(f"{fmt.md(given)} × {fmt.md(task)}" for task, given in logged_under.items())
+    return (
+        f"Rank {fmt.listing([fmt.md(t) for t in logged_under], 4)} by the chance of both: {pairs}. Trained on "
+        "its labelled rows only, which are rows where the other task is 1, the model predicts it given that one (a "
+        "purchase given a click): off, items seldom clicked but often bought once clicked rank above items that "
+        "sell far more."
+    )
 
 
 CONTROL_WIDTH = 200  # px of each ranking slider: four fit in a row on a wide page, two at 800 px wide
@@ -448,16 +493,20 @@ def spread_caption(scores: pd.DataFrame, fusion: dict[str, float], equal_spread:
     return f"Spread over the candidates (SD of weight × score): {parts}.{hint}"
 
 
-def every_user(k: int, fusion: dict[str, float], exclude_seen: bool, equal_spread: bool) -> None:
+def every_user(k: int, fusion: dict[str, float], exclude_seen: bool, equal_spread: bool, joint: bool) -> None:
     """A download of every user's top-K with these settings, computed when clicked (recommend_all: users scored in
     batches); too many users x items for a click says to use the CLI."""
     rows = len(recommender.users()) * len(recommender.items)
-    spread_flag = " --equal-spread" if equal_spread else ""
+    spread_flag = (" --equal-spread" if equal_spread else "") + (
+        "" if joint or not recommender.joint else " --no-joint"
+    )
     command = f"python -m mtlrec recommend --run RUN --all-users --k {k}{spread_flag} --out top.csv"
     st.download_button(
         f"Top {k} for every user (CSV)",
         data=lambda: (
-            recommender.recommend_all(k, fusion, exclude_seen, equal_spread=equal_spread).to_csv(index=False).encode()
+            recommender.recommend_all(k, fusion, exclude_seen, equal_spread=equal_spread, joint=joint)
+            .to_csv(index=False)
+            .encode()
         ),
         file_name=f"{run_id}_top{k}_every_user.csv",
         mime="text/csv",
@@ -497,7 +546,7 @@ except MtlrecError as exc:
     end_page()
 for change in runs.data_changes(run_id):
     st.warning(f"{change}: users and items the model never saw are scored as unknown ones.")
-for note in recommender.notes():
+for note in recommender.notes(joint=None):  # the labelled-only tasks' notes: under the ranking's toggles
     st.caption(f"Note: {fmt.plain(note)}.")
 
 users = recommender.users()
@@ -541,7 +590,7 @@ st.subheader("Top recommendations")
 untrained = config.untrained_tasks()
 fusion_for(run_id, config.tasks, untrained)
 linked_ranking(config.tasks, untrained)
-ranking(entry["scores"], config.tasks, untrained)
+ranking(entry["scores"], config.tasks, untrained, recommender.joint)
 
 if sample.world_spec_path(config.data.path) is not None:
     st.subheader("Against the ground truth")

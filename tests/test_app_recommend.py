@@ -77,6 +77,14 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Lab:
         moved.data.path = path
         return dataclasses.replace(result, config=moved)
 
+    # purchase logged after clicks only (missing where click is 0) and trained on its labelled rows
+    frame.assign(purchase=frame["purchase"].astype(float).where(frame["click"] == 1)).to_parquet(home / "funnel.parquet")
+    funnel = ExperimentConfig.from_dict(config.to_dict())
+    funnel.data.path = str(home / "funnel.parquet")
+    next(t for t in funnel.tasks if t.name == "purchase").labelled_only = True
+    funnel.train.epochs = 1
+    funnel_result = run_experiment(funnel)
+
     world = home / "datasets" / "world-test"  # as the Home page writes a generated world
     world.mkdir(parents=True)
     for name in ("synthetic.parquet", "synthetic.json"):
@@ -90,6 +98,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Lab:
         "no_item": store.save(no_item_result, name="no item column"),
         "clash": store.save(clash_result, name="labels named rank, seen, fused, item"),
         "like_untrained": store.save(untrained(result, "like"), name="like at loss weight 0"),
+        "funnel": store.save(funnel_result, name="purchase after clicks"),
     }
     recommender = Recommender(result.model, result.encoder, config, frame)
     return Lab(home, samples, frame, recommender, runs)
@@ -113,6 +122,10 @@ def open_page(run_id: str) -> AppTest:
 
 def top_table(at: AppTest) -> pd.DataFrame:
     return next(d.value for d in at.dataframe if "rank" in d.value.columns)
+
+
+def top_table_proto(at: AppTest):
+    return next(d.proto for d in at.dataframe if "rank" in d.value.columns)
 
 
 def set_fusion(at: AppTest, weights: dict[str, float]) -> None:
@@ -464,3 +477,32 @@ def test_a_hand_edited_ranking_link_falls_back_with_a_warning(lab: Lab):
         "link fusion weight 'click:-3': task 'click' is given twice; the first one kept",
     ]
     assert at.slider(key="recommend_fusion_click").value == 2.0
+
+
+def test_a_purchase_logged_after_clicks_is_ranked_by_the_chance_of_both_and_the_toggle_ranks_it_as_trained(lab: Lab):
+    at = open_page(lab.runs["funnel"])
+    assert not at.exception
+    toggle = at.toggle(key="recommend_joint")
+    assert toggle.value is True and "click × purchase" in toggle.help
+    said = [c.value for c in at.caption if "'purchase' was trained on its labelled rows only" in c.value]
+    assert len(said) == 1 and "so it is ranked by the chance of both, P(click) × P(purchase | click)" in said[0]
+    run = mtlrec.runs.RunStore(lab.home).load(lab.runs["funnel"])
+    frame = pd.read_parquet(lab.home / "funnel.parquet")
+    recommender = Recommender(*run.load_model(), run.config, frame)
+    user = at.selectbox(key="recommend_user").value
+    scores = recommender.score(user).set_index("item")
+    top = top_table(at).set_index("item")
+    np.testing.assert_allclose(top["purchase"], scores.loc[top.index, "click"] * scores.loc[top.index, "purchase"],
+                               rtol=1e-5)  # fmt: skip
+    labels = json.loads(top_table_proto(at).columns)
+    assert labels["purchase"]["label"] == "click × purchase"
+
+    at.toggle(key="recommend_joint").set_value(False).run()
+    top = top_table(at).set_index("item")
+    np.testing.assert_allclose(top["purchase"], scores.loc[top.index, "purchase"], rtol=1e-5)  # as trained
+    assert at.query_params["joint"] == "0"
+    assert any("and is ranked so, as trained" in c.value for c in at.caption)
+    reloaded = open_app(PAGE, query=dict(at.query_params))
+    assert reloaded.toggle(key="recommend_joint").value is False
+    # A run without such a task has no toggle.
+    assert not [t for t in open_page(lab.runs["sample"]).toggle if t.key == "recommend_joint"]

@@ -128,6 +128,34 @@ def test_recommend_prints_top_k_for_a_user(sample_run, capsys):
     assert fused.is_monotonic_decreasing and fused.iloc[0] > 1.0  # z units: the top items lie standard deviations up
 
 
+def test_recommend_ranks_a_purchase_logged_after_clicks_by_the_chance_of_both_unless_no_joint(
+    small_file, tmp_path, capsys
+):
+    frame = pd.read_csv(small_file)
+    frame["purchase"] = frame["purchase"].astype(float).where(frame["click"] == 1)  # logged after clicks only
+    path = tmp_path / "funnel.csv"
+    frame.to_csv(path, index=False)
+    run = tmp_path / "run"
+    args = ["train", str(path), "--tasks", "click,purchase", "--labelled-only", "purchase", "--size", "tiny"]
+    assert main([*args, "--epochs", "1", "--out", str(run)]) == 0
+    capsys.readouterr()
+    user = str(frame["user_id"].iloc[0])
+    ask = ["recommend", "--run", str(run), "--user", user, "--k", "1000", "--include-seen"]  # every item
+
+    assert main([*ask, "--out", str(tmp_path / "joint.csv")]) == 0
+    assert "so it is ranked by the chance of both, P(click) × P(purchase | click)" in capsys.readouterr().err
+    assert main([*ask, "--no-joint", "--out", str(tmp_path / "as_trained.csv")]) == 0
+    assert "and is ranked so, as trained" in capsys.readouterr().err
+
+    joint = pd.read_csv(tmp_path / "joint.csv")
+    as_trained = pd.read_csv(tmp_path / "as_trained.csv")
+    both = joint.merge(as_trained, on="item", suffixes=("", "_as_trained"))
+    assert len(both) == len(joint) == len(as_trained) > 50
+    np.testing.assert_allclose(both["purchase"], both["click"] * both["purchase_as_trained"], rtol=1e-4)
+    np.testing.assert_allclose(joint["fused"], joint["click"] + joint["purchase"], rtol=1e-4)
+    assert joint["fused"].is_monotonic_decreasing and as_trained["fused"].is_monotonic_decreasing
+
+
 @pytest.mark.parametrize("weight", ["nan", "inf", "-inf"])
 def test_recommend_refuses_a_fusion_weight_that_is_not_a_finite_number(sample_run, capsys, weight):
     # click=nan gave NaN fused scores and an arbitrary order, with exit code 0.

@@ -458,14 +458,65 @@ def test_recommendations_say_a_labelled_only_tasks_score_is_conditional(interact
 
     frame = partially_labelled(interactions)
     result = run_experiment(labelled_config(make_config, "like", "watch_time"), frame)
-    notes = Recommender(result.model, result.encoder, result.config, frame).notes()
+    recommender = Recommender(result.model, result.encoder, result.config, frame)
+    notes = " ".join(recommender.notes())
+    # watch_time is logged after clicks only: its value given a click (a regression: nothing to multiply)
+    assert recommender.conditions == {"watch_time": "click"} and recommender.joint == {}
     assert (
-        "'like', 'watch_time' were trained on their labelled rows only: each score is the outcome's value where "
-        "it is logged (a purchase given a click), not over every candidate" in " ".join(notes)
+        "'watch_time' was trained on its labelled rows only, which are rows where 'click' is 1: its score is its "
+        in (notes)
     )
+    assert "'like' was trained on its labelled rows only: each score is the outcome's value where it is logged" in notes
+    assert recommender.notes(joint=None) == [n for n in recommender.notes() if "labelled rows only" not in n]
     plain = run_experiment(make_config(), interactions)
     assert not [n for n in Recommender(plain.model, plain.encoder, plain.config, interactions).notes()
                 if "labelled rows only" in n]  # fmt: skip
+
+
+def funnel(frame: pd.DataFrame) -> pd.DataFrame:
+    """The conftest data with a `purchase` logged after clicks only (missing where click is 0), as a conversion log:
+    cheap items sell once clicked, whatever their category (which drives the clicks)."""
+    price = frame["price"].fillna(20.0).to_numpy()
+    bought = np.random.default_rng(3).random(len(frame)) < 1 / (1 + np.exp(0.1 * (price - 20)))
+    return frame.assign(purchase=pd.Series(bought.astype(float)).where(frame["click"] == 1))
+
+
+def test_a_purchase_logged_after_clicks_is_ranked_by_the_chance_of_both_unless_joint_is_off(interactions, make_config):
+    from mtlrec.recommend import Recommender
+
+    frame = funnel(interactions)
+    config = labelled_config(make_config, epochs=3)
+    config.tasks.append(TaskSpec("purchase", labelled_only=True))
+    result = run_experiment(config, frame)
+    recommender = Recommender(result.model, result.encoder, result.config, frame)
+    assert recommender.joint == {"purchase": "click"}
+    user = recommender.users()[0]
+    scores = recommender.score(user).set_index("item")  # as trained: purchase given a click
+    top = recommender.recommend(user, k=20, exclude_seen=False).set_index("item")
+    both = scores.loc[top.index, "click"] * scores.loc[top.index, "purchase"]
+    np.testing.assert_allclose(top["purchase"], both, rtol=1e-6)  # the table shows the chance of both
+    fused = top["click"] + top["like"] + top["watch_time"] + top["purchase"]
+    np.testing.assert_allclose(top["fused"], fused, rtol=1e-6)  # and fuses it
+    conditional = recommender.recommend(user, k=20, exclude_seen=False, joint=False).set_index("item")
+    np.testing.assert_allclose(conditional["purchase"], scores.loc[conditional.index, "purchase"], rtol=1e-6)
+    # Ranked by purchase alone, the two orders differ: the conditional one lifts items seldom clicked.
+    only = {"click": 0, "like": 0, "watch_time": 0}
+    joint_order = recommender.recommend(user, k=20, fusion=only, exclude_seen=False)["item"].tolist()
+    as_trained = recommender.recommend(user, k=20, fusion=only, exclude_seen=False, joint=False)["item"].tolist()
+    expected = (scores["click"] * scores["purchase"]).sort_values(ascending=False, kind="stable").index[:20]
+    assert joint_order == expected.tolist() and as_trained != joint_order
+    # Every user's lists agree with the user's own, both ways.
+    for joint in (True, False):
+        every = recommender.recommend_all(k=5, users=[user], exclude_seen=False, joint=joint)
+        alone = recommender.recommend(user, k=5, exclude_seen=False, joint=joint)
+        assert every["item"].tolist() == alone["item"].tolist()
+        np.testing.assert_allclose(every["purchase"], alone["purchase"], rtol=1e-6)
+    said = " ".join(recommender.notes())
+    assert (
+        "it predicts 'purchase' given 'click', so it is ranked by the chance of both, P(click) × P(purchase | click)"
+        in (said)
+    )
+    assert "and is ranked so, as trained" in " ".join(recommender.notes(joint=False))
 
 
 # ------------------------------------------------------------------------------------------- third audit round

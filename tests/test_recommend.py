@@ -500,3 +500,63 @@ def test_candidates_take_an_items_features_from_its_most_recent_row(interactions
 
     assert "category" in recommender.item_features
     assert recommender.items.set_index("item_id").loc[item, "category"] == "new"
+
+
+# --- tasks logged under another (a purchase after clicks only): the chance of both ---
+
+
+def funnel_frame(n: int = 400, seed: int = 0) -> pd.DataFrame:
+    """click on every row; like only where click is 1 (0 or 1); purchase logged (0/1) where like is 1, else missing."""
+    rng = np.random.default_rng(seed)
+    click = (rng.random(n) < 0.4).astype(float)
+    like = np.where(click == 1, (rng.random(n) < 0.5).astype(float), 0.0)
+    purchase = np.where(like == 1, (rng.random(n) < 0.3).astype(float), np.nan)
+    dwell = np.where(click == 1, rng.exponential(10.0, n), np.nan)
+    return pd.DataFrame({"click": click, "like": like, "purchase": purchase, "dwell": dwell})
+
+
+def test_a_labelled_only_task_is_logged_under_the_nearest_task_whose_1s_hold_its_labels():
+    from mtlrec.recommend import conditions, joint_tasks
+
+    frame = funnel_frame()
+    tasks = [TaskSpec("click"), TaskSpec("like"), TaskSpec("purchase", labelled_only=True)]
+    tasks.append(TaskSpec("dwell", "regression", labelled_only=True))
+
+    found = conditions(frame, tasks)
+
+    # purchase is labelled where like is 1 (and click too, every like being a click): like has fewer 1s
+    assert found == {"purchase": "like", "dwell": "click"}
+    assert joint_tasks(tasks, found) == {"purchase": "like"}  # a dwell time has no probability to multiply
+    assert conditions(frame, tasks, untrained={"like"}) == {"purchase": "click", "dwell": "click"}
+    # Not trained on its labelled rows only (filled or dropped): no condition to read.
+    assert conditions(frame, [TaskSpec("click"), TaskSpec("like"), TaskSpec("dwell", "regression")]) == {}
+
+
+def test_a_label_logged_also_where_the_other_task_is_0_is_not_read_as_conditional():
+    from mtlrec.recommend import CONDITION_SHARE, conditions
+
+    frame = funnel_frame(n=1000)
+    labelled = np.flatnonzero(frame["dwell"].notna().to_numpy())
+    unclicked = np.flatnonzero(frame["click"].to_numpy() == 0)
+    tasks = [TaskSpec("click"), TaskSpec("dwell", "regression", labelled_only=True)]
+    # just under the share: one more unclicked row labelled than the share allows
+    extra = int(np.floor(len(labelled) * (1 - CONDITION_SHARE) / CONDITION_SHARE)) + 1
+    frame.loc[unclicked[:extra], "dwell"] = 5.0
+    assert conditions(frame, tasks) == {}
+    frame.loc[unclicked[extra - 1], "dwell"] = np.nan  # one fewer: within the share
+    assert conditions(frame, tasks) == {"dwell": "click"}
+    # A task that is 1 on every row conditions nothing (its probability would only rescale).
+    assert conditions(frame.assign(click=1.0), tasks) == {}
+
+
+def test_the_chance_of_both_multiplies_down_the_funnel_by_hand():
+    from mtlrec.recommend import joint_scores
+
+    scores = {"click": np.array([0.5, 0.2]), "like": np.array([0.4, 0.9]), "purchase": np.array([0.1, 0.5])}
+
+    both = joint_scores(scores, {"like": "click", "purchase": "like"})
+
+    np.testing.assert_allclose(both["like"], [0.2, 0.18])  # 0.5 x 0.4, 0.2 x 0.9
+    np.testing.assert_allclose(both["purchase"], [0.02, 0.09])  # 0.5 x 0.4 x 0.1, 0.2 x 0.9 x 0.5
+    np.testing.assert_array_equal(both["click"], scores["click"])
+    np.testing.assert_array_equal(scores["purchase"], [0.1, 0.5])  # the input is left as it was
