@@ -6,6 +6,7 @@ guard("train")
 
 import contextlib  # noqa: E402
 import copy  # noqa: E402
+import dataclasses  # noqa: E402
 from urllib.parse import unquote  # noqa: E402
 
 import streamlit as st  # noqa: E402
@@ -19,6 +20,7 @@ from mtlrec.config import (  # noqa: E402
     SIZE_PRESETS,
     WEIGHTING_METHODS,
     ExperimentConfig,
+    TaskSpec,
     TrainConfig,
     resolve_funnel,
 )
@@ -331,6 +333,23 @@ def data_shape(config: ExperimentConfig, frame) -> tuple[tuple[int, ...], int]:
     return cardinalities, len(d.numeric) + with_missing + tokens
 
 
+def logged_under(task: TaskSpec, tasks: list[TaskSpec], active: list[str], frame) -> str:
+    """What training a task on its labelled rows learns when they are rows where another task is 1 (a purchase
+    logged after clicks: recommend.conditions), for its checkbox's help; "" otherwise."""
+    from mtlrec.recommend import conditions
+
+    chosen = [dataclasses.replace(t, labelled_only=t.name == task.name) for t in tasks if t.name in active]
+    given = conditions(frame, chosen).get(task.name)
+    if given is None:
+        return ""
+    if task.type == "regression":
+        return f" Its labels sit where '{given}' is 1: it then learns its value given '{given}'."
+    return (
+        f" Its labels sit where '{given}' is 1: it then learns '{task.name}' given '{given}', and Recommend ranks it by "
+        f"the chance of both, P({given}) × P({task.name} | {given})."
+    )
+
+
 def task_controls(config: ExperimentConfig, active: list[str], frame) -> None:
     colors = charts.task_colors(config.tasks)
     missing = {name: int(frame[name].isna().sum()) for name in active if name in frame}
@@ -368,7 +387,8 @@ def task_controls(config: ExperimentConfig, active: list[str], frame) -> None:
                     "labelled rows only", key=state.seed(f"train_task_labelled_{task.name}", task.labelled_only),
                     help=f"'{task.name}' is missing in {n:,} of {total:,} rows ({n / max(total, 1):.0%}). Ticked, "
                     f"this task trains and is measured on its {total - n:,} labelled rows, and the other tasks still "
-                    "learn from every row. Unticked, training refuses missing labels (drop or fill them on Data).",
+                    "learn from every row. Unticked, training refuses missing labels (drop or fill them on Data)."
+                    + logged_under(task, config.tasks, active, frame),
                     width="content",
                 )  # fmt: skip
 

@@ -289,6 +289,11 @@ def test_train_offers_labelled_rows_only_for_a_task_with_missing_labels_and_resu
     at.switch_page("pages/train.py").run()
     boxes = {c.key for c in at.checkbox if str(c.key).startswith("train_task_labelled_")}
     assert boxes == {"train_task_labelled_like", "train_task_labelled_watch_time"}  # not click: it has every label
+    # watch_time is logged after clicks only: its help says what it then learns; like, logged at random, says nothing
+    assert "Its labels sit where 'click' is 1: it then learns its value given 'click'." in (
+        at.checkbox(key="train_task_labelled_watch_time").help
+    )
+    assert "Its labels sit" not in at.checkbox(key="train_task_labelled_like").help
     at.radio(key="train_size").set_value("tiny")
     at.button(key="train_start").click().run()
     assert "--labelled-only like" in at.error[0].value  # refused, with the way out
