@@ -1148,7 +1148,7 @@ def _recommend_all(recommender, args: argparse.Namespace, fusion: dict | None) -
         print(f"note: {unknown:,} of the users have no embedding of their own (no training rows, or too few for "
               "min_count): scored with the shared unknown-user vector, they get much the same lists", file=sys.stderr)  # fmt: skip
     if out is None:
-        table.to_csv(sys.stdout, index=False, float_format="%.6g")
+        table.to_csv(sys.stdout, index=False)  # every digit, as _write_csv and the app's download
         return 0
     _write_csv(out, table)
     print(f"wrote the top {args.k} of {len(per_user):,} users ({len(table):,} rows) to {out} in "
@@ -1157,10 +1157,11 @@ def _recommend_all(recommender, args: argparse.Namespace, fusion: dict | None) -
 
 
 def _write_csv(path: Path, table) -> None:
-    """A recommendation table as CSV, written whole or not at all."""
+    """A recommendation table as CSV, written whole or not at all, every digit kept (as the app's download and
+    Recommender.recommend_all give it: six significant digits made close fused scores read as ties)."""
     from mtlrec.runs import atomic_write_text
 
-    atomic_write_text(path, table.to_csv(index=False, float_format="%.6g"))
+    atomic_write_text(path, table.to_csv(index=False))
 
 
 def _sweep_metrics(text: str | None, tasks: list[str]) -> dict[str, str]:

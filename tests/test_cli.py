@@ -1313,6 +1313,13 @@ def test_recommend_all_users_writes_every_users_top_k_as_csv(small_file, tmp_pat
     one = tmp_path / "one.csv"
     assert main(["recommend", "--run", str(out), "--user", str(user), "--k", "3", "--out", str(one)]) == 0
     assert pd.read_csv(one)["item"].tolist() == table.loc[table["user_id"] == user, "item"].tolist()
+    # Every digit, as the library's table (six significant digits made close fused scores read as ties).
+    from mtlrec.recommend import Recommender
+    from mtlrec.runs import read_run_folder
+
+    run = read_run_folder(out)
+    library = Recommender(*run.load_model(), run.config, pd.read_csv(small_file)).recommend_all(k=3)
+    pd.testing.assert_frame_equal(table, library, check_dtype=False, check_exact=True)
     capsys.readouterr()
     items = pd.read_csv(small_file)["item_id"].nunique()
     assert main(["recommend", "--run", str(out), "--all-users", "--k", str(items), "--out", str(top)]) == 0
