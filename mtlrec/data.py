@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec, split_monitor
-from mtlrec.encode import OTHER_TOKEN, Encoded, Encoder, category_counts
+from mtlrec.encode import OTHER_TOKEN, Encoded, Encoder, category_counts, ids_as_keys
 from mtlrec.errors import MtlrecError
 from mtlrec.fixes import apply_fixes_together, how_to
 from mtlrec.io import Table, part_files, read_table
@@ -653,10 +653,11 @@ def prepare(
     source = None
     if frame is not None:
         check_frame(frame)
-        frame = lists_as_text(frame)  # a frame built in Python may hold lists: text, as files' lists are read
+        ids = (config.data.user_col, config.data.item_col)  # 7 and "7": one id, as the encoder keys them
+        frame = ids_as_keys(lists_as_text(frame), ids)  # a frame built in Python may hold lists: text, as files' are
         if test_frame is not None:
             check_frame(test_frame, "the test table")
-            test_frame = lists_as_text(test_frame)
+            test_frame = ids_as_keys(lists_as_text(test_frame), ids)
         frame, test_frame, fixed, test_fixed = apply_fixes_together(  # none when already fixed
             frame, test_frame, config.data.fixes, config.data.name, "the test table"
         )

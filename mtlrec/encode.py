@@ -64,6 +64,27 @@ def category_keys(series: pd.Series) -> pd.Series:
     return pd.Series(keys[codes], index=series.index, dtype=object)
 
 
+def ids_as_keys(frame: pd.DataFrame, columns) -> pd.DataFrame:
+    """The frame with each of `columns` (the user and item ids) that mixes kinds of values (7 and "7", a frame
+    built in Python from two sources) as its category keys, missing values kept missing; the frame itself when none
+    does. The encoder keys 7 and "7" as one id while the split, the metrics' users and Recommend grouped the raw
+    values: one user in both the training and the test part of a user split, items seen as "7" recommended to 7."""
+    mixed = [
+        c
+        for c in dict.fromkeys(columns)
+        if c is not None
+        and c in frame.columns
+        and pd.api.types.is_object_dtype(frame[c].dtype)
+        and pd.api.types.infer_dtype(frame[c], skipna=True).startswith("mixed")
+    ]
+    if not mixed:
+        return frame
+    frame = frame.copy()
+    for c in mixed:
+        frame[c] = category_keys(frame[c]).where(frame[c].notna(), None)
+    return frame
+
+
 def category_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """category_keys as (codes, keys): row i's key is keys[codes[i]], each distinct key once, in the order of first
     appearance (as value_counts lists them before sorting). Counting and looking up the distinct keys, not a key per
@@ -125,6 +146,15 @@ def _value_keys(series: pd.Series) -> pd.Series:
     else:
         keys = _truth_words(series, keys)
     keys = keys.fillna(MISSING).astype(object)
+    if pd.api.types.is_object_dtype(series.dtype) and pd.api.types.infer_dtype(series, skipna=True).startswith("mixed"):
+        # Floats among other kinds of values (a frame built in Python): 7.0 keys as 7 does, as in a float column (it
+        # keyed as "7.0", another category than 7 and "7", though pandas groups 7 and 7.0 as one).
+        values = series.to_numpy()
+        floats = np.flatnonzero([isinstance(v, float | np.floating) for v in values])
+        number = values[floats].astype(float)
+        with np.errstate(invalid="ignore"):
+            integral = np.isfinite(number) & (np.mod(number, 1) == 0) & (np.abs(number) < 2**53)
+        keys.iloc[floats[integral]] = number[integral].astype(np.int64).astype(str)
     if pd.api.types.is_float_dtype(series):
         # Value by value, so that a float column with a NaN, a 3.5 or an inf still gives "3" for 3.0 (as an int
         # column in another file would); beyond 2**53 floats are not exact integers and keep their float text.

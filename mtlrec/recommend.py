@@ -30,7 +30,7 @@ from torch import nn
 
 from mtlrec import fmt
 from mtlrec.config import ExperimentConfig, RecommendColumns, TaskSpec, free_name
-from mtlrec.encode import Encoded, Encoder
+from mtlrec.encode import Encoded, Encoder, category_keys, ids_as_keys
 from mtlrec.errors import MtlrecError
 from mtlrec.fixes import apply_fixes
 from mtlrec.negatives import negatives_fix
@@ -365,6 +365,9 @@ class Recommender:
         if negatives is not None and negatives["label"] in frame.columns:
             frame = frame[frame[negatives["label"]] == 1]
         frame = lists_as_text(frame)  # Python lists (a frame built in Python) as the run read them
+        keyed = ids_as_keys(frame, (d.user_col, d.item_col))  # 7 and "7" in one column: one id, as in training
+        self._keyed = keyed is not frame and not keyed[d.user_col].equals(frame[d.user_col])
+        frame = keyed
         # A multi-valued column's tokens in one order: an item's rows listing its genres in other orders agree.
         multi = {c: canonical(frame[c], encoder.token_sep_.get(c, "|")) for c in d.multi if c in frame.columns}
         frame = frame.assign(**multi) if multi else frame
@@ -513,6 +516,8 @@ class Recommender:
 
     def _rows_of(self, user) -> np.ndarray:
         rows = self._user_rows.get(user)
+        if rows is None and self._keyed:  # ids of mixed kinds are keyed (ids_as_keys): 7 is the user "7"
+            rows = self._user_rows.get(category_keys(pd.Series([user], dtype=object)).iloc[0])
         if rows is None:
             raise MtlrecError(f"user {user!r} is not in the data")
         return rows

@@ -679,3 +679,22 @@ def test_a_split_whose_test_items_training_never_saw_gets_a_cold_start_note(make
 
     assert [n for n in notes if n.startswith("column 'item_id': 100% of the test rows hold an item training never saw")]
     assert not [n for n in notes if n.startswith("column 'user_id':")]  # users recur: seen
+
+
+def test_a_user_split_keeps_a_user_written_7_and_7_in_one_part(interactions, make_config):
+    # Two sources concatenated in Python: the encoder keys 7 and "7" as one user, the split had grouped the raw
+    # values, so one user sat in both parts (60 of 73 test users, a review).
+    from mtlrec.encode import category_keys
+
+    frame = interactions.copy()
+    codes = frame["user_id"].str[1:].astype(int)
+    frame["user_id"] = pd.Series([int(c) if i % 2 else str(c) for i, c in enumerate(codes)], dtype=object)
+    config = make_config()
+    config.split.method = "user"
+
+    prepared = prepare(config, frame)
+
+    train = set(category_keys(prepared.frame.iloc[prepared.train_idx]["user_id"]))
+    test = set(category_keys(prepared.test_frame["user_id"]))
+    assert train and test and not train & test
+    assert (prepared.test.categorical[:, 0] == 0).all()  # no test row gets a trained user's embedding

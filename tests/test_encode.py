@@ -404,3 +404,29 @@ def test_category_codes_are_category_keys_counted_and_ordered_as_value_counts_do
         pd.testing.assert_series_equal(
             category_counts(column), keys.value_counts(sort=True), check_names=False, check_index_type=False
         )
+
+
+def test_a_float_among_other_kinds_of_values_keys_as_its_integer():
+    # [7, 7.0, "7"] in a frame built in Python: 7.0 keyed "7.0", another id than 7 and "7"
+    column = pd.Series([7, 7.0, "7", 7.5, None, float("nan"), 2.0**60], dtype=object)
+
+    assert category_keys(column).tolist() == ["7", "7", "7", "7.5", MISSING, MISSING, "1.152921504606847e+18"]
+    assert category_keys(pd.Series(["a", 3.0], dtype=object)).tolist() == ["a", "3"]
+
+
+def test_ids_of_mixed_kinds_become_their_keys_and_other_columns_stay_as_they_are():
+    from mtlrec.encode import ids_as_keys
+
+    frame = pd.DataFrame({
+        "user": pd.Series([7, "7", 8.0, None], dtype=object),
+        "item": ["a", "b", "c", "d"],
+        "other": pd.Series([1, "1", 2, 3], dtype=object),
+    })  # fmt: skip
+
+    keyed = ids_as_keys(frame, ["user", "item", None])
+
+    assert keyed["user"].tolist() == ["7", "7", "8", None]
+    assert keyed["item"].tolist() == ["a", "b", "c", "d"] and keyed["other"].equals(frame["other"])
+    assert frame["user"].tolist()[:2] == [7, "7"]  # the caller's frame is left as it was
+    plain = frame.assign(user=["7", "7", "8", None])
+    assert ids_as_keys(plain, ["user", "item"]) is plain

@@ -560,3 +560,22 @@ def test_the_chance_of_both_multiplies_down_the_funnel_by_hand():
     np.testing.assert_allclose(both["purchase"], [0.02, 0.09])  # 0.5 x 0.4 x 0.1, 0.2 x 0.9 x 0.5
     np.testing.assert_array_equal(both["click"], scores["click"])
     np.testing.assert_array_equal(scores["purchase"], [0.1, 0.5])  # the input is left as it was
+
+
+def test_a_user_written_7_and_7_is_one_user_whose_items_seen_either_way_are_hidden(interactions, make_config):
+    from mtlrec.recommend import Recommender
+
+    frame = interactions.copy()
+    codes = frame["user_id"].str[1:].astype(int)
+    frame["user_id"] = pd.Series([int(c) if i % 2 else str(c) for i, c in enumerate(codes)], dtype=object)
+    result = run_experiment(make_config(epochs=1), frame)
+
+    recommender = Recommender(result.model, result.encoder, result.config, frame)
+
+    assert len(recommender.users()) == codes.nunique()  # not one user per way of writing the id
+    user = int(codes.iloc[0])
+    seen = set(frame.loc[codes == user, "item_id"])  # written 7 in some rows and "7" in others
+    assert len(recommender.history(user)) == int((codes == user).sum())
+    top = recommender.recommend(user, k=len(recommender.items))
+    assert not seen & set(top["item"]) and len(top) == len(recommender.items) - len(seen)
+    assert recommender.recommend(str(user), k=5)["item"].tolist() == top["item"].tolist()[:5]
