@@ -137,6 +137,9 @@ def _keyed_once(series: pd.Series, numbers_always: bool = False) -> tuple[np.nda
     return np.where(codes < 0, len(uniques), codes), keys
 
 
+FLOATS_WITHIN = ("floating", "mixed-integer-float", "mixed-integer", "mixed")  # infer_dtype's, of object columns
+
+
 def _value_keys(series: pd.Series) -> pd.Series:
     """category_keys value by value."""
     keys = series.astype("string")
@@ -146,9 +149,10 @@ def _value_keys(series: pd.Series) -> pd.Series:
     else:
         keys = _truth_words(series, keys)
     keys = keys.fillna(MISSING).astype(object)
-    if pd.api.types.is_object_dtype(series.dtype) and pd.api.types.infer_dtype(series, skipna=True).startswith("mixed"):
-        # Floats among other kinds of values (a frame built in Python): 7.0 keys as 7 does, as in a float column (it
-        # keyed as "7.0", another category than 7 and "7", though pandas groups 7 and 7.0 as one).
+    if pd.api.types.is_object_dtype(series.dtype) and pd.api.types.infer_dtype(series, skipna=True) in FLOATS_WITHIN:
+        # Floats in an object column (a frame built in Python, alone or among other kinds of values): 7.0 keys as 7
+        # does, as in a float column (it keyed as "7.0", another category than 7 and "7", though pandas groups 7 and
+        # 7.0 as one).
         values = series.to_numpy()
         floats = np.flatnonzero([isinstance(v, float | np.floating) for v in values])
         number = values[floats].astype(float)
