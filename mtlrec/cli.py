@@ -376,8 +376,8 @@ def _left_empty(fixes: list, tasks: list[TaskSpec]) -> set[str]:
 
 def _label_fixes(fixes: list[dict], tasks: list[TaskSpec], data: DataConfig, args: argparse.Namespace) -> None:
     """A label made with --label or --negatives is a task (unless --tasks names the tasks), and the column a label
-    is made from is no feature (it would give the answer away), unless --categorical, --numeric or --multi names it;
-    as on the Data page."""
+    is made from is no feature (it would give the answer away), unless --categorical, --numeric or --multi names it,
+    nor a binary task (the label takes its place), unless --tasks names the tasks; as on the Data page."""
     named = {c for flag in ("categorical", "numeric", "multi") for c in _list(getattr(args, flag, None)) or []}
     for fix in (f for f in fixes if "negatives" in f):
         if getattr(args, "tasks", None) is None and fix["label"] not in [t.name for t in tasks]:
@@ -407,6 +407,14 @@ def _label_fixes(fixes: list[dict], tasks: list[TaskSpec], data: DataConfig, arg
                 f"used as a feature (add it to --tasks to train it)"
             )
         source = fix["from"]
+        replaced = next((t for t in tasks if t.name == source and t.type == "binary"), None)
+        if replaced is not None and getattr(args, "tasks", None) is None and source != fix["label"]:
+            # 'converted'/'not converted' inferred as a binary task: the label made of it still failed on it
+            tasks.remove(replaced)
+            print(
+                f"note: '{source}' is not a task: the label '{fix['label']}' is made from it and takes its place "
+                f"(name both in --tasks to train both)"
+            )
         if source in data.features and source not in named:
             data.drop_feature(source)
             print(

@@ -137,8 +137,15 @@ TOO_LARGE = 1e150
 
 # Accepted spellings of a binary label, mapped to 0/1. Anything else in a binary label is a problem.
 # Also as spreadsheets write them in other languages (German Excel's WAHR/FALSCH, French VRAI/FAUX...).
-_TRUE_WORDS = {"1", "1.0", "true", "yes", "y", "t", "wahr", "ja", "vrai", "oui", "verdadero", "vero", "waar"}
-_FALSE_WORDS = {"0", "0.0", "false", "no", "n", "f", "falsch", "nein", "faux", "non", "falso", "onwaar"}
+_TRUE_WORDS = {"1", "1.0", "true", "yes", "y", "t", "wahr", "ja", "vrai", "oui", "verdadero", "vero", "waar",
+               "positive", "pos"}  # fmt: skip
+_FALSE_WORDS = {"0", "0.0", "false", "no", "n", "f", "falsch", "nein", "faux", "non", "falso", "onwaar",
+                "negative", "neg"}  # fmt: skip
+# A tick in a spreadsheet, left empty where the event did not happen: 1 (once the empty rows are filled with 0). An
+# "x"/empty click column was told to drop its empty rows, its every negative (an audit).
+_TRUE_WORDS |= {"x", "✓", "✔", "☑", "✅", "*", "+"}
+OTHER_SPELLINGS = "-1/1, true/false, yes/no, positive/negative, or a tick (x, ✓) beside 0 or empty"
+SPELLINGS = f"0/1, {OTHER_SPELLINGS}"  # a binary label's spellings, as messages list them
 
 
 @dataclass
@@ -256,7 +263,8 @@ _ATTRIBUTE_WORDS = {"group", "seg", "segment", "genre", "tag", "type", "class", 
 
 
 def is_binary_spelling(value) -> bool:
-    """True for one value of an accepted binary spelling: 0/1, -1, true/false, yes/no, y/n, t/f (any case)."""
+    """True for one value of an accepted binary spelling: 0/1, -1, true/false, yes/no, y/n, t/f, positive/negative,
+    a tick (x, ✓) (any case)."""
     if isinstance(value, bool | np.bool_):
         return True
     if isinstance(value, int | float | np.integer | np.floating):
@@ -533,7 +541,8 @@ def _mostly_numeric(series: pd.Series) -> bool:
 def binary_coding(series: pd.Series) -> tuple[dict, str | None] | None:
     """How a column's distinct values map to 0/1, plus a note when they are not plain 0/1; None if not binary.
 
-    Accepts 0/1, true/false, yes/no (any case) and -1/1 (-1 read as negative). Missing values are ignored here.
+    Accepts 0/1, true/false, yes/no, positive/negative (any case), -1/1 (-1 read as negative) and a tick (x, ✓,
+    *: positive) beside 0 or one of the false words. Missing values are ignored here.
     """
     values = pd.unique(series.dropna())
     if len(values) == 0 or len(values) > 2:
@@ -1724,13 +1733,14 @@ def _binary_problem(s: pd.Series, where: str) -> str:
         hint = f" ({how_to('drop', str(s.name), drops)})" if len(values) <= 3 else ""
         return f"{head}; values that are not 0/1 are in {_where(s, odd)}: fix or drop those rows{hint}"
     if nunique == 2:
+        rarer, made = _label_example(s)
         return (
-            f"{head}, and which one means positive is ambiguous: recode them as 0/1 (accepted as they are: "
-            "0/1, -1/1, true/false, yes/no), or make it a regression task or a feature"
+            f"{head}, and which one means positive is ambiguous: make a 0/1 label of it (e.g. 1 where it is "
+            f"'{rarer}': {made}; the label is then the task, in place of '{s.name}'), recode them as 0/1 (accepted "
+            f"as they are: {SPELLINGS}), or make it a regression task or a feature"
         )
     return (
-        f"{head}: a binary label holds 0/1 (or -1/1, true/false, yes/no); recode it, or make it a regression task "
-        "or a feature"
+        f"{head}: a binary label holds 0/1 (or {OTHER_SPELLINGS}); recode it, or make it a regression task or a feature"
     )
 
 
@@ -1821,12 +1831,24 @@ def _two_valued_hint(frame: pd.DataFrame, limit: int = 6) -> str:
     # The example: the column whose rarer value is rarest (an outcome: income 50000+ in 6%, not sex at 50%)
     counts = {c: frame[c].dropna().astype(str).str.strip().value_counts() for c in found[:limit]}
     column = min(counts, key=lambda c: counts[c].iloc[-1] / counts[c].sum())
-    rarer = str(counts[column].index[-1])
-    made = how_to("label", column, f"== {_quoted_text(rarer)}", name=_new_label_name(f"{column}_{rarer}"))
+    rarer, made = _label_example(frame[column])
     return (
         f"; columns holding two values, from which a 0/1 label can be made: {fmt.listing(found, limit)} (e.g. 1 "
         f"where {column} is '{rarer}': {made})"
     )
+
+
+def _label_example(series: pd.Series) -> tuple[str, str]:
+    """A two-valued column's rarer value (as text, stripped: an outcome is the rarer, income 50000+ in 6%) and the
+    fix that makes a 0/1 label of 1 where the column holds it (how_to's 'label' advice)."""
+    column = str(series.name)
+    if is_numeric(series):  # 1 and 2: compared as the number (as text, '2' matched no row of numbers)
+        value = series.dropna().value_counts().index[-1]
+        rarer, condition = show_value(value).strip("'"), f"== {_fix_value(value)}"
+    else:
+        rarer = str(series.dropna().astype(str).str.strip().value_counts().index[-1])
+        condition = f"== {_quoted_text(rarer)}"
+    return rarer, how_to("label", column, condition, name=_new_label_name(f"{column}_{rarer}"))
 
 
 def _grouping(frame: pd.DataFrame, column: str) -> str:

@@ -444,6 +444,7 @@ FIX_CHANGES = "schema_fix_changes"  # what adding or removing a fix changed in t
 FIX_RUN = "schema_fix_run"  # the earlier run whose fixes "Add its fixes" adds
 FIX_LEAKS = "schema_fix_leaks"  # new label -> the features set aside because they give it away, given back on removal
 FIX_FEATURES = "schema_fix_features"  # new label -> (the feature it is made from, its role), given back on removal
+FIX_TASKS = "schema_fix_tasks"  # new label -> the binary task (as a dict) it is made from and replaced, given back
 
 
 def advised_column(texts: list[str], frame: pd.DataFrame) -> str | None:
@@ -459,9 +460,9 @@ def advised_column(texts: list[str], frame: pd.DataFrame) -> str | None:
 
 
 def advised_fix(texts: list[str], frame: pd.DataFrame) -> dict | None:
-    """The first drop or fill a problem or note gives as a command (CLI: `--drop 'like == 2'`), as the fix form's
-    action, column, condition and value (it started at the column only, on "is missing": a browser audit); None
-    when none does."""
+    """The first drop, fill or label a problem or note gives as a command (CLI: `--drop 'like == 2'`), as the fix
+    form's action, column, condition, value and new label's name (it started at the column only, on "is missing": a
+    browser audit); None when none does."""
     for text in texts:
         for segment in re.findall(r"CLI: (`+) ?(.+?) ?\1", text):
             try:
@@ -470,13 +471,13 @@ def advised_fix(texts: list[str], frame: pd.DataFrame) -> dict | None:
                 continue
             for flag, value in zip(tokens, tokens[1:], strict=False):
                 action = flag.removeprefix("--")
-                if action not in ("drop", "fill"):
+                if action not in ("drop", "fill", "label"):
                     continue
                 try:
                     fix = parse_fix(action, value)
                 except MtlrecError:
                     continue
-                column = fix.get(action)
+                column = fix.get("from" if action == "label" else action)
                 if isinstance(column, str) and column in frame.columns:
                     return fix
     return None
@@ -484,10 +485,12 @@ def advised_fix(texts: list[str], frame: pd.DataFrame) -> dict | None:
 
 def prefill_fix(fix: dict, column_key: str) -> None:
     """Set the fix form's controls (before they are drawn) to an advised fix."""
-    action = "drop" if "drop" in fix else "fill"
+    action = next(a for a in ("drop", "fill", "label") if a in fix)
     st.session_state["schema_fix_action"] = next(label for label, a in FIX_ACTIONS.items() if a == action)
-    st.session_state[column_key] = fix[action]
-    if action == "drop":
+    st.session_state[column_key] = fix["from" if action == "label" else action]
+    if action == "label":
+        st.session_state["schema_fix_name"] = fix["label"]
+    if action != "fill":
         where = fix.get("where", "missing")
         st.session_state["schema_fix_where"] = "is missing" if where == "missing" else where
     if "value" in fix:
@@ -788,6 +791,15 @@ def _add_fixes(config: ExperimentConfig, rows: pd.DataFrame, new: list[dict], ch
         d = config.data
         if column is None:
             continue
+        replaced = next((t for t in config.tasks if t.name == column and t.type == "binary"), None)
+        if replaced is not None and column != fix["label"]:
+            # 'converted'/'not converted' as a binary task: the label made of it still failed on it (an audit)
+            config.tasks.remove(replaced)
+            st.session_state.setdefault(FIX_TASKS, {})[fix["label"]] = dataclasses.asdict(replaced)
+            changes.append(
+                f"'{fmt.md(column)}' is no longer a task: the new label is made from it and takes its place (make "
+                "it a label again in the schema above to train both)."
+            )
         role = d.role_of(column)
         if role is not None:
             # A feature the label is made from would hand the model the answer.
@@ -907,6 +919,10 @@ def remove_fix(index: int) -> None:
     if "label" in removed and removed["label"] in config.task_names:
         config.tasks = [t for t in config.tasks if t.name != removed["label"]]
         changes.append(f"'{fmt.md(removed['label'])}' is no longer a task: its column is gone with the fix.")
+    if "label" in removed and (task := st.session_state.get(FIX_TASKS, {}).pop(removed["label"], None)):
+        if task["name"] not in config.task_names:
+            config.tasks.append(TaskSpec(**task))
+            changes.append(f"'{fmt.md(task['name'])}' is a task again, as it was before the label was made.")
     if "label" in removed:
         column, role = st.session_state.get(FIX_FEATURES, {}).pop(removed["label"], (None, None))
         d = config.data

@@ -78,7 +78,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Lab:
         return dataclasses.replace(result, config=moved)
 
     # purchase logged after clicks only (missing where click is 0) and trained on its labelled rows
-    frame.assign(purchase=frame["purchase"].astype(float).where(frame["click"] == 1)).to_parquet(home / "funnel.parquet")
+    frame.assign(purchase=frame["purchase"].astype(float).where(frame["click"] == 1)).to_parquet(
+        home / "funnel.parquet"
+    )
     funnel = ExperimentConfig.from_dict(config.to_dict())
     funnel.data.path = str(home / "funnel.parquet")
     next(t for t in funnel.tasks if t.name == "purchase").labelled_only = True

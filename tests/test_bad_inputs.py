@@ -78,7 +78,18 @@ LOAD = {
     "truncated.parquet": "the Parquet file cannot be read (Parquet magic bytes not found in footer. Either the file "
     "is corrupted or this is not a parquet file.)",
 }
-BINARY_SPELLINGS = "recode them as 0/1 (accepted as they are: 0/1, -1/1, true/false, yes/no), or make it a "
+SPELLINGS = "-1/1, true/false, yes/no, positive/negative, or a tick (x, ✓) beside 0 or empty"
+BINARY_SPELLINGS = f"recode them as 0/1 (accepted as they are: 0/1, {SPELLINGS}), or make it a "
+
+
+def made_label(value: str, fix: str) -> str:
+    """The label advice of a two-valued binary task's message."""
+    return (
+        f"make a 0/1 label of it (e.g. 1 where it is '{value}': on Data: Fix the rows; CLI: `--label '{fix}'`; the "
+        "label is then the task, in place of 'click'), "
+    )
+
+
 # Files that load, whose inferred schema validation refuses: the one problem it lists.
 CHECK = {
     "label_blank.csv": "column 'click' (task) has missing values in 2 rows (rows 7, 18, e.g. empty): drop or fill "
@@ -87,11 +98,11 @@ CHECK = {
     "(on Data: Fix the rows; CLI: `--drop 'click missing'`)",
     "label_inf.csv": "column 'click' (task) has infinite values in 1 row (row 41, e.g. inf): fix or drop those rows",
     "label_one_two.csv": "column 'click' is a binary task but has 2 distinct values (1, 2), and which one means "
-    f"positive is ambiguous: {BINARY_SPELLINGS}regression task or a feature",
+    f"positive is ambiguous: {made_label('2', 'click_2=click == 2')}{BINARY_SPELLINGS}regression task or a feature",
     "label_a_b.csv": "column 'click' is a binary task but has 2 distinct values ('a', 'b'), and which one means "
-    f"positive is ambiguous: {BINARY_SPELLINGS}regression task or a feature",
+    f"positive is ambiguous: {made_label('a', 'click_a=click == a')}{BINARY_SPELLINGS}regression task or a feature",
     "label_zero_one_two.csv": "column 'click' is a binary task but has 3 distinct values (0, 1, 2): a binary label "
-    "holds 0/1 (or -1/1, true/false, yes/no); recode it, or make it a regression task or a feature",
+    f"holds 0/1 (or {SPELLINGS}); recode it, or make it a regression task or a feature",
     "label_stray_values.csv": "column 'click' is a binary task but has 3 distinct values ('0', '1', 'oops'); values "
     "that are not 0/1 are in 2 rows (rows 10, 31, e.g. 'oops'): fix or drop those rows (on Data: Fix the rows; CLI: "
     "`--drop 'click == oops'`)",

@@ -156,6 +156,26 @@ def test_recommend_ranks_a_purchase_logged_after_clicks_by_the_chance_of_both_un
     assert joint["fused"].is_monotonic_decreasing and as_trained["fused"].is_monotonic_decreasing
 
 
+def test_a_label_made_from_a_two_valued_binary_task_takes_its_place(small_file, tmp_path, capsys):
+    # 'converted'/'not converted': the message's --label was followed, and training still failed on the column
+    frame = pd.read_csv(small_file)
+    frame["purchase"] = frame["purchase"].map({1: "converted", 0: "not converted"})
+    path = tmp_path / "conv.csv"
+    frame.to_csv(path, index=False)
+    args = ["train", str(path), "--size", "tiny", "--epochs", "1", "--out", str(tmp_path / "run")]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "`--label 'purchase_converted=purchase == converted'`" in err
+
+    assert main([*args, "--label", "purchase_converted=purchase == converted"]) == 0
+
+    out = capsys.readouterr().out
+    assert "note: 'purchase' is not a task: the label 'purchase_converted' is made from it and takes its place" in out
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert "purchase" not in [t["name"] for t in config["tasks"]] and "purchase_converted" in out
+    assert "purchase" not in config["data"]["categorical"]
+
+
 @pytest.mark.parametrize("weight", ["nan", "inf", "-inf"])
 def test_recommend_refuses_a_fusion_weight_that_is_not_a_finite_number(sample_run, capsys, weight):
     # click=nan gave NaN fused scores and an arbitrary order, with exit code 0.

@@ -1258,3 +1258,27 @@ def test_whole_numbers_read_as_floats_for_their_missing_values_are_integers_once
     assert fixed["uid"].tolist() == [1, 29] and fixed["uid"].dtype == "int64"
     assert fixed["price"].dtype == "float64" and fixed["n"].dtype == "float64"  # 1.5 stays; never missing: as read
     assert "after fix 1: 'uid' read as whole numbers again, its missing values dropped" in notes
+
+
+@pytest.mark.usefixtures("home")
+def test_data_page_a_label_made_from_a_two_valued_binary_task_takes_its_place_until_the_fix_is_removed():
+    # 'converted'/'not converted': the label made of it was a new task, and training was still refused on the column
+    rows = 300
+    frame = pd.DataFrame({
+        "user_id": [f"u{i % 30}" for i in range(rows)], "item_id": [f"i{i % 17}" for i in range(rows)],
+        "click": [i % 2 for i in range(rows)],
+        "purchase": ["converted" if i % 5 == 0 else "not converted" for i in range(rows)],
+    })  # fmt: skip
+    at = upload(open_app("pages/data.py"), "conv.csv", frame.to_csv(index=False).encode())
+    [problem] = [e.value for e in at.error if "'purchase' is a binary task" in e.value]
+    assert "`--label 'purchase_converted=purchase == converted'`" in problem
+    assert at.radio(key="schema_fix_action").value == "Make a 0/1 label"  # the message's fix, prefilled
+    at.button(key="schema_fix_add").click().run()
+    assert not at.exception
+    config = _experiment(at)
+    assert config.task_names == ["click", "purchase_converted"] and not at.error
+    assert any("'purchase' is no longer a task: the new label is made from it" in i.value for i in at.info)
+
+    at.button(key="schema_fix_remove_0").click().run()
+    assert _experiment(at).task_names == ["click", "purchase"]
+    assert any("'purchase' is a task again" in i.value for i in at.info)

@@ -118,13 +118,16 @@ def test_infer_schema_proposal_passes_validation(interactions):
         (["0", "1"], {"0": 0.0, "1": 1.0}, None),
         ([-1, 1, -1], {-1: 0.0, 1: 1.0}, "values -1/1 read as 0/1 (-1 = negative)"),
         ([1, 1, 1], {1: 1.0}, None),
+        (["positive", "negative"], {"positive": 1.0, "negative": 0.0}, "values negative/positive read as 0/1"),
+        ([0, "x", "x"], {0: 0.0, "x": 1.0}, "values 0/x read as 0/1"),  # a tick, its empty rows filled with 0
+        (["✓", np.nan], {"✓": 1.0}, "values ✓ read as 0/1"),
     ],
 )
 def test_binary_coding_accepts_common_spellings(values, mapping, note):
     assert binary_coding(pd.Series(values)) == (mapping, note)
 
 
-@pytest.mark.parametrize("values", [[1, 2], ["a", "b"], [0, 1, 2], [0.0, 0.5, 1.0], ["yes", "1"]])
+@pytest.mark.parametrize("values", [[1, 2], ["a", "b"], [0, 1, 2], [0.0, 0.5, 1.0], ["yes", "1"], ["x", "y"]])
 def test_binary_coding_rejects_values_that_are_not_one_binary_spelling(values):
     assert binary_coding(pd.Series(values)) is None
 
@@ -2021,3 +2024,31 @@ def test_the_0_1_feature_note_is_said_again_for_the_columns_and_tasks_of_the_run
     assert "0/1 values" not in capsys.readouterr().out
     assert main([*args, "--tasks", "click", "--out", str(tmp_path / "b")]) == 0
     assert "note: columns 'fraud', 'vip' hold 0/1 values and are used as features" in capsys.readouterr().out
+
+
+def test_a_tick_left_empty_where_the_event_did_not_happen_is_told_to_fill_them_not_to_drop_them(interactions):
+    # "x" or empty: the advice was to drop the empty rows, every negative (an audit); filled with 0 it trains
+    frame = interactions.assign(click=interactions["click"].map({1: "x", 0: None}))
+    config = ExperimentConfig(data=DataConfig(user_col="user_id", categorical=["category"]), tasks=[TaskSpec("click")])
+    with pytest.raises(MtlrecError) as info:
+        validate(config, frame)
+    [problem] = info.value.problems
+    assert "every other row holds 'x': if empty means 0, fill them with 0" in problem and "--drop" not in problem
+    from mtlrec.fixes import apply_fixes
+
+    filled = apply_fixes(frame, [{"fill": "click", "value": 0}])[0]  # the advised fix, as training applies it
+    validate(config, filled)
+    assert binary_labels(filled["click"]).tolist() == interactions["click"].astype("float32").tolist()
+
+
+def test_a_two_valued_label_is_told_how_to_make_a_0_1_label_of_its_rarer_value(interactions):
+    frame = interactions.assign(click=interactions["click"].map({1: "converted", 0: "not converted"}))
+    config = ExperimentConfig(data=DataConfig(user_col="user_id", categorical=["category"]), tasks=[TaskSpec("click")])
+    with pytest.raises(MtlrecError) as info:
+        validate(config, frame)
+    rarer = "converted" if interactions["click"].mean() < 0.5 else "not converted"
+    fix = (
+        "click_converted=click == converted" if rarer == "converted" else "click_not_converted=click == 'not converted'"
+    )
+    assert f"make a 0/1 label of it (e.g. 1 where it is '{rarer}'" in info.value.problems[0]
+    assert fix.split("=")[0] in info.value.problems[0]
