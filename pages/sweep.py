@@ -334,7 +334,8 @@ def show(result: SweepResult) -> None:
         )
         st.info(
             f"No loss weighting reaches the {' and the '.join(beating)}: {'they are' if plural else 'it is'} at "
-            f"least as good as every point on every task, and better on one.{lesson}",
+            "least as good as every point that trains all the tasks, on every task, and better on one (the grid's "
+            f"ends, a weight at 0, train the other tasks alone).{lesson}",
             icon=":material/lightbulb:",
         )
     labels = column_labels(table, sweep.tasks)

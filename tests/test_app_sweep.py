@@ -390,6 +390,7 @@ def test_references_beating_every_weighting_are_said_above_the_charts(home, monk
     at = open_app(PAGE)
     [said] = [i.value for i in at.info if "No loss weighting reaches" in i.value]
     assert said.startswith(
-        "No loss weighting reaches the single-task models: they are at least as good as every point on every task"
+        "No loss weighting reaches the single-task models: they are at least as good as every point that trains all "
+        "the tasks, on every task"
     )
     assert "(negative transfer)" in said

@@ -45,6 +45,7 @@ from mtlrec.sweep import (
     simplex_grid,
     sweep_folder,
     undefined_objectives,
+    weight_column,
 )
 from mtlrec.sweep_engine import Sweeper, Tasks, _groups, stack_cap
 
@@ -273,6 +274,23 @@ def test_references_that_beat_every_point_on_every_task_are_named(make_config):
     near = table.iloc[[2, 3]].copy()
     near.loc[:, sweep.objective_columns()] = [[0.74, 0.45], [0.740006, 0.449994]]
     assert references_beating_every_point(near, sweep) == []
+
+
+def test_references_are_judged_against_the_points_that_train_every_task(make_config):
+    # The grid's ends train one task alone: the click=1/like=0 end is a single-task click model, so the single-task
+    # references could never beat every point, and the note never came (a browser walk: they beat all 9 others).
+    sweep = sweep_of(make_config())
+    click, like = sweep.objective_columns()
+    table = pd.DataFrame({
+        "role": ["point", "point", "point", "point", "single_task"],
+        "label": ["click only", "a", "b", "like only", "single-task models"],
+        weight_column("click"): [1.0, 0.7, 0.3, 0.0, np.nan], weight_column("like"): [0.0, 0.3, 0.7, 1.0, np.nan],
+        # the ends: one task trained and an untrained tower's metric for the other
+        click: [0.7346, 0.72, 0.71, 0.40, 0.7346], like: [0.38, 0.74, 0.75, 0.7649, 0.7625],
+    })  # fmt: skip
+    assert references_beating_every_point(table, sweep) == ["single-task models"]
+    # Without the points that train both, every point is judged (and nothing beats the ends here).
+    assert references_beating_every_point(table.iloc[[0, 3, 4]], sweep) == []
 
 
 # ------------------------------------------------------------------------------------------------------- config
