@@ -56,13 +56,19 @@ def setting(value) -> str:
 
 
 def delta(value: float | None, reference: float | None, digits: int = 4) -> str | None:
-    """Signed difference for st.metric's delta ('+0.0123'); None when either side is missing."""
+    """Signed difference for st.metric's delta ('+0.0123'), unsigned when it rounds to 0 ('0.0000': not "-0.0000"
+    for a rounding's sign, nor "±0.0000", which read as a noise value); None when either side is missing."""
     if value is None or reference is None:
         return None
     if not (math.isfinite(value) and math.isfinite(reference)):
         return None
     text = f"{value - reference:+.{digits}f}"
-    return "±" + text[1:] if float(text) == 0 else text  # not "-0.0000" for a rounding's sign (st.metric: delta_color)
+    return text[1:] if float(text) == 0 else text
+
+
+def unchanged(delta: str | None) -> bool:
+    """Whether a delta() text is a difference that rounds to 0 (no sign): neither gain nor loss."""
+    return bool(delta) and delta[0] not in "+-"
 
 
 # What Streamlit's Markdown reads as formatting, LaTeX ($), HTML, entities, icons (:name:) and links; an underscore only

@@ -83,7 +83,7 @@ def metric_cards(task, values: dict, reference: dict | None, k: int, noise: dict
             delta = fmt.delta(values[key], ref)
             color = "normal" if higher_is_better(key) else "inverse"
             within = (noise or {}).get(key)
-            if delta and within is not None and not delta.startswith("±"):
+            if delta and within is not None and not fmt.unchanged(delta):
                 inside = abs(values[key] - ref) < within
                 delta += f" ({'within ' if inside else ''}noise ±{within:.4f})"
                 color = "off" if inside else color
@@ -91,8 +91,9 @@ def metric_cards(task, values: dict, reference: dict | None, k: int, noise: dict
                 f"test {CARD_LABELS.get(key, key.upper())}",
                 fmt.metric(values[key]),
                 delta=delta,
-                # an equal metric is neither gain nor loss: grey, not "-0.0000" in red
-                delta_color="off" if delta and delta.startswith("±") else color,
+                # an equal metric is neither gain nor loss: grey and without an arrow, not "-0.0000" in red
+                delta_color="off" if fmt.unchanged(delta) else color,
+                delta_arrow="off" if fmt.unchanged(delta) else "auto",
                 help=CARD_HELP[key.split("@")[0]],
                 border=True,
             )

@@ -242,13 +242,19 @@ def compare(selected: list[dict]) -> pd.DataFrame | None:
     tasks: dict[str, TaskSpec] = {}
     choices: dict[str, list[str]] = {}
     metrics: dict[str, dict] = {}
+    untrained: dict[str, list[str]] = {}  # run label -> its tasks no loss trained (weight 0): no bar, no Δ
     for label, run in loaded.items():  # every metric any of the runs has (a run without a user column has no GAUC)
         metrics[label] = {}
+        idle = run.config.untrained_tasks()
         for task in run.config.tasks:
             tasks.setdefault(key(task), task)
-            own = metrics[label][key(task)] = run.metrics["tasks"].get(task.name, {})
+            own = run.metrics["tasks"].get(task.name, {})
             have = choices.setdefault(key(task), [])
             have += [m for m in own if m not in have]
+            if task.name in idle:  # an untrained tower's AUC of 0.47 read as a result, Δ +0.27 (a browser walk)
+                untrained.setdefault(label, []).append(key(task))
+                own = {}
+            metrics[label][key(task)] = own
     if mixed := sorted(name for name, kinds in types.items() if len(kinds) > 1):
         st.caption(
             f"{', '.join(fmt.md(n) for n in mixed)}: binary in some runs and regression in others, so compared as "
@@ -286,6 +292,13 @@ def compare(selected: list[dict]) -> pd.DataFrame | None:
             st.caption("These runs share every setting that changes what a run learns: data file, columns, tasks, "
                        "model, training and seed.")  # fmt: skip
     st.markdown("**Test metrics side by side**")
+    if untrained:
+        st.caption(
+            "Left out (blank): "
+            + "; ".join(f"{fmt.md(label.replace('<br>', ' '))}'s {fmt.listing([fmt.md(t) for t in names], 4)}"
+                        for label, names in untrained.items())
+            + ", trained with loss weight 0: an untrained tower's metrics (Results shows them)."
+        )  # fmt: skip
     metric_by_task = {}
     for column, (name, options) in zip(st.columns(len(tasks)), choices.items(), strict=True):
         main = MAIN_METRIC.get(tasks[name].type, "auc")
@@ -299,12 +312,14 @@ def compare(selected: list[dict]) -> pd.DataFrame | None:
     if len(deltas) > charts.NAMED_BARS:  # the bars are numbered: the table gives each number its run
         deltas.insert(0, "#", range(1, len(deltas) + 1))
     # A run without a task has an empty cell, drawn as a dash: the table drew "None", which read like a value.
+    # A Δ that rounds to 0 unsigned ("-0.0000" read as a loss); an empty cell "–" in the Styler and in the grid,
+    # whose own placeholder for a missing value is the word "None" (a browser walk saw it in the ± cells).
     formats = {
-        c: "{:+.4f}" if c.startswith("Δ") else "±{:.4f}" if c.startswith("± ") else "{:.4f}"
+        c: (lambda v: fmt.delta(v, 0.0)) if c.startswith("Δ") else "±{:.4f}" if c.startswith("± ") else "{:.4f}"
         for c in deltas.columns
         if c not in ("#", "run")
     }
-    st.dataframe(deltas.style.format(formats, na_rep="–"), hide_index=True)
+    st.dataframe(deltas.style.format(formats, na_rep="–"), hide_index=True, placeholder="–")
     others = "".join(
         f"; for {fmt.md(t)}, {fmt.md(b)}'s (the first run listed that has it)" for t, b in other_bases.items()
     )

@@ -70,12 +70,12 @@ def test_reference_run_gives_each_card_its_difference(app, saved):
             delta, within = fmt.delta(run[t][key], reference[t][key]), noise[t if key == "auc" else (t, key)]
             inside = abs(run[t][key] - reference[t][key]) < within
             expected.append(
-                delta if delta.startswith("±") else f"{delta} ({'within ' if inside else ''}noise ±{within:.4f})"
+                delta if fmt.unchanged(delta) else f"{delta} ({'within ' if inside else ''}noise ±{within:.4f})"
             )
         assert [c.delta for c in cards] == expected
     # Green means better: up for AUC, down for log loss (its cards invert the colours); grey within the noise.
     for card in (m for m in at.metric if m.label in ("test AUC", "test LogLoss") and "within" not in m.delta):
-        if card.delta.startswith("±"):  # equal after rounding: neither
+        if fmt.unchanged(card.delta):  # equal after rounding: neither
             assert Metric.MetricColor.Name(card.proto.color) == "GRAY"
             continue
         better = card.delta.startswith("+") == (card.label == "test AUC")
@@ -381,6 +381,8 @@ def test_a_download_of_a_run_deleted_since_the_page_was_drawn_says_so(saved_runs
 
 
 def test_a_metric_equal_to_the_references_after_rounding_is_no_loss():
-    # "-0.0000" in red beside two RMSEs 6e-6 apart (a browser audit): shown as ±0.0000, and the page greys it.
-    assert fmt.delta(0.81234, 0.812346) == "±0.0000" and fmt.delta(0.8124, 0.8123) == "+0.0001"
+    # "-0.0000" in red beside two RMSEs 6e-6 apart (a browser audit): shown as 0.0000 ("±0.0000" read as a noise
+    # value, a later walk), and the page greys it without an arrow.
+    assert fmt.delta(0.81234, 0.812346) == "0.0000" and fmt.delta(0.8124, 0.8123) == "+0.0001"
+    assert fmt.unchanged("0.0000") and not fmt.unchanged("+0.0001") and not fmt.unchanged("-0.0001")
     assert fmt.delta(0.8122, 0.8123) == "-0.0001"

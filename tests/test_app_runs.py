@@ -569,7 +569,7 @@ def test_the_delta_table_shows_a_dash_where_a_run_lacks_a_task(saved, tmp_path, 
     )
     auc = result.metrics["tasks"]["purchase"]["auc"]
     assert shown.loc["no purchase", ["purchase auc ↑", "Δ purchase auc"]].tolist() == ["–", "–"]
-    assert shown.loc["every task", ["purchase auc ↑", "Δ purchase auc"]].tolist() == [f"{auc:.4f}", "+0.0000"]
+    assert shown.loc["every task", ["purchase auc ↑", "Δ purchase auc"]].tolist() == [f"{auc:.4f}", "0.0000"]
     assert deltas.value.set_index("run").loc["every task", "purchase auc ↑"] == pytest.approx(auc)  # sorts as a number
 
 
@@ -645,3 +645,28 @@ def test_the_validation_cards_caption_says_which_epoch_they_show():
     assert kept_caption({"click": 4, "watch_time": 1}, kept=True) == (
         "Validation metrics of the epoch each network was kept at: click 4, watch_time 1."
     )  # a single-task baseline: each network at its own epoch
+
+
+def test_a_task_a_run_did_not_train_is_left_out_of_the_comparison_and_said_so(saved, tmp_path, monkeypatch):
+    # An untrained tower's like AUC of 0.47 was a bar and a Δ of +0.27 beside trained runs (a browser walk)
+    from streamlit import dataframe_util
+
+    _, _, result = saved
+    store = RunStore(tmp_path)
+    store.save(result, name="every task")
+    idle = ExperimentConfig.from_dict(result.config.to_dict())
+    next(t for t in idle.tasks if t.name == "like").weight = 0.0
+    store.save(dataclasses.replace(result, config=idle), name="like at 0")
+    use_home(monkeypatch, tmp_path)
+    at = select(open_app("pages/runs.py"), "like at 0", "every task")
+
+    [deltas] = [d for d in at.dataframe if "Δ like auc" in d.value.columns]
+    shown = dataframe_util.convert_arrow_bytes_to_pandas_df(deltas.proto.arrow_data.styler.display_values)
+    shown = shown.set_index("run")
+    assert shown.loc["like at 0", ["like auc ↑", "Δ like auc"]].tolist() == ["–", "–"]
+    assert shown.loc["every task", "like auc ↑"] == f"{result.metrics['tasks']['like']['auc']:.4f}"
+    assert "None" not in shown.to_numpy().astype(str) and deltas.proto.placeholder == "–"  # the grid's "None"
+    bars = figure(at, "Test metrics per run")
+    like = next(trace for trace in bars["data"] if trace["name"] == "like")
+    assert like["y"][0] is None or numbers(like["y"])[0] != numbers(like["y"])[0]  # no bar for the untrained tower
+    assert any("like at 0's like, trained with loss weight 0" in c.value for c in at.caption)
