@@ -222,9 +222,11 @@ class TrainingJob(BackgroundJob):
         name: str | None = None,
         sweep_id: str | None = None,
         limiter: JobLimiter | str | None = SERVER_LIMIT,
+        baseline_of: str | None = None,
     ):
         super().__init__(JobState(status="queued", run_id=None, epochs=config.train.epochs), frame, test_frame, limiter)
         self.config, self.store, self.name, self.sweep_id = config, store, name, sweep_id
+        self.baseline_of = baseline_of  # the run whose single-task baseline this is (Results' comparison), or None
 
     @property
     def run_id(self) -> str | None:

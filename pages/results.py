@@ -208,7 +208,12 @@ def start_baseline(run, row: dict) -> None:
         run = runs.with_data(run.run_id)  # an imported run's data, uploaded since
         frame, test_frame, _ = load_frames(run.config)
         job = TrainingJob(
-            gain.single_task_config(run.config), store, frame, test_frame, name=f"single-task baseline of {row['name']}"
+            gain.single_task_config(run.config),
+            store,
+            frame,
+            test_frame,
+            name=f"single-task baseline of {row['name']}",
+            baseline_of=run.run_id,
         ).start()
     except MtlrecError as exc:
         st.error("The baseline cannot start:\n\n" + "\n".join(f"- {p}" for p in exc.problems))

@@ -535,6 +535,7 @@ def start_training(run_config: ExperimentConfig, frame) -> bool:
         return False
     session_jobs().job = job
     remember_run(job.run_id)
+    st.session_state.setdefault(state.TRAIN_RUNS, []).append(job.run_id)  # the panel's, not a baseline's
     st.session_state[state.RESULTS_RUN] = job.run_id  # Results and Recommend show it once it ends, not an older run
     # The page then draws the job's panel: after its first live point (the first batch is reported at once), so
     # that the panel opens with its chart rather than "preparing" and a chart one poll later.
@@ -695,13 +696,24 @@ def job_panel(current: ExperimentConfig | None = None) -> None:
     """The browser's current job, live, or its latest run, ended: from its job, or after a reload (which leaves
     no finished job) from the run store. Nothing when it has none."""
     holder = session_jobs()
-    if holder.job is not None:
+    job = holder.job
+    baseline = getattr(job, "baseline_of", None)  # a single-task baseline started on Results (a sweep has none)
+    if job is not None and baseline and holder.busy:
+        st.divider()
+        st.caption(
+            f"This browser is training the single-task baseline of run `{baseline}` (Results' *Compare with "
+            "single-task*): Train is free again when it ends."
+        )
+        live_panel(job.config)
+    elif job is not None and not baseline:
         st.divider()
         if holder.busy:
-            live_panel(holder.job.config)
+            live_panel(job.config)
         else:
-            finished_panel(holder.job.snapshot(), holder.job.config, current)
-    elif latest := st.session_state.get(state.SESSION_RUNS):
+            finished_panel(job.snapshot(), job.config, current)
+    elif latest := st.session_state.get(state.TRAIN_RUNS):
+        # The latest run trained here: a baseline trained since on Results is not it (its panel showed the
+        # baseline's curves and cards, and "Open results" opened the baseline, a browser walk)
         saved = saved_snapshot(latest[-1])
         if saved is not None:
             st.divider()

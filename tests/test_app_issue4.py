@@ -280,6 +280,14 @@ def test_compare_with_single_task_trains_the_baseline_and_shows_the_gain(home, r
     ) < 0
     assert ("The two errors disagree (watch_time: RMSE" in texts(at)) == disagree
 
+    # Train's panel keeps the browser's own latest run: it showed the baseline's curves and cards, and "Open
+    # results" opened the baseline (a browser walk)
+    at.session_state[state.TRAIN_RUNS] = [run_id]
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    panel = [s.value for s in at.success if s.value.startswith("Run `")]
+    assert panel and panel[0].startswith(f"Run `{run_id}` finished") and baseline_id not in " ".join(panel)
+
     at = open_app(RESULTS, session={state.RESULTS_RUN: run_id})  # a new session: the pair is kept on disk
     assert at.dataframe and not [b for b in at.button if b.key == "results_compare"]
 
