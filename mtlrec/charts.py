@@ -1249,8 +1249,11 @@ def weight_metric_curves(
                     "%{customdata:.4f}<extra></extra>",
                     row=1, col=panel,
                 )  # fmt: skip
-        if xs.size:
-            means = pd.Series(ys).groupby(np.round(xs, 6)).mean()  # one weight, however its share was rounded
+        trained = xs > 0  # at weight 0 the task's tower never trained: a marker on the edge, but no line to it
+        if trained.any():
+            # one weight, however its share was rounded; the line from the first trained weight (it had run to the
+            # clamped edge marker at 0, the steepest and least true segment of the chart: a browser walk)
+            means = pd.Series(ys[trained]).groupby(np.round(xs[trained], 6)).mean()
             fig.add_scatter(
                 x=means.index.to_numpy(), y=_at_edges(means.to_numpy(), bounds)[0], mode="lines",
                 name=f"{name} mean", legendgroup=name,
@@ -1276,7 +1279,8 @@ def weight_metric_curves(
     if not tasks:
         fig.update_xaxes(title_text="loss weight")
         fig.update_yaxes(title_text="metric")
-    return _layout(fig, "Each task's metric against its own loss weight", None, None, legend="task", notes=notes)
+    legend = "task and reference" if len(references) else "task"  # the references are in it too
+    return _layout(fig, "Each task's metric against its own loss weight", None, None, legend=legend, notes=notes)
 
 
 def ternary_weights(
@@ -1286,9 +1290,12 @@ def ternary_weights(
     color: str,
     higher_is_better: bool,
     labels: Mapping[str, str] | None = None,
+    weight: str | None = None,
 ) -> go.Figure:
     """The 3-task weight simplex: each point at its weights, coloured by the metric column `color` (the bright end
-    of the scale is the better end); Pareto-front points (`points["pareto"]`) ringed."""
+    of the scale is the better end); Pareto-front points (`points["pareto"]`) ringed. `weight`: the loss weight
+    column of the task `color` measures: its points at weight 0 (an untrained tower) are grey and left out of the
+    colour scale, whose span they took (AUCs of 0.38 beside trained ones of 0.72-0.73, all one yellow: an audit)."""
     labels, notes = dict(labels or {}), []
     points = _frame(points)
     fig = go.Figure()
@@ -1302,14 +1309,30 @@ def ternary_weights(
         values = _numbers(points, color)
         front = _flags(points, "pareto")
         a, b, c = (_numbers(points, w) for w in weights)
+        ids = points["run_id"].astype(str).to_numpy() if "run_id" in points else points.index.to_numpy()
+        text = np.asarray(_labels_of(points), dtype=object)
+        idle = (_numbers(points, weight) <= 0) if weight in points.columns else np.zeros(len(points), dtype=bool)
+        if idle.all():  # nothing trained it: the scale spans what there is
+            idle = np.zeros(len(points), dtype=bool)
+        hover = (f"<b>%{{text}}</b><br>{names[0]} %{{a:.2f}} · {names[1]} %{{b:.2f}} · {names[2]} %{{c:.2f}}"
+                 f"<br>{labels.get(color, color)} %{{customdata[1]:.4f}}")  # fmt: skip
+        kept = ~idle
         fig.add_scatterternary(
-            a=a, b=b, c=c, mode="markers", name=labels.get(color, color), text=_labels_of(points), cliponaxis=False,
-            customdata=np.column_stack([points["run_id"].astype(str) if "run_id" in points else points.index, values]),
-            marker=dict(color=values, colorscale="Viridis", reversescale=not higher_is_better, size=12, showscale=True,
-                        colorbar=dict(title=dict(text=_objective_title(color, higher_is_better, labels)))),
-            hovertemplate=f"<b>%{{text}}</b><br>{names[0]} %{{a:.2f}} · {names[1]} %{{b:.2f}} · {names[2]} %{{c:.2f}}"
-            f"<br>{labels.get(color, color)} %{{customdata[1]:.4f}}<extra></extra>",
+            a=a[kept], b=b[kept], c=c[kept], mode="markers", name=labels.get(color, color), text=text[kept],
+            cliponaxis=False, customdata=np.column_stack([ids[kept], values[kept]]),
+            marker=dict(color=values[kept], colorscale="Viridis", reversescale=not higher_is_better, size=12,
+                        showscale=True, colorbar=dict(title=dict(text=_objective_title(color, higher_is_better,
+                                                                                       labels)))),
+            hovertemplate=hover + "<extra></extra>",
         )  # fmt: skip
+        if idle.any():
+            fig.add_scatterternary(
+                a=a[idle], b=b[idle], c=c[idle], mode="markers", name="not trained (weight 0)", text=text[idle],
+                cliponaxis=False, customdata=np.column_stack([ids[idle], values[idle]]),
+                marker=dict(color=NEUTRAL, size=12, symbol="x"),
+                hovertemplate=hover + " (not trained: weight 0)<extra></extra>",
+            )  # fmt: skip
+            notes.append("x: the task was not trained there (weight 0), left out of the colour scale")
         if front.any():
             fig.add_scatterternary(
                 a=a[front], b=b[front], c=c[front], mode="markers", name="Pareto front", hoverinfo="skip",

@@ -487,8 +487,8 @@ def report_html(result: SweepResult) -> str:
     ]  # fmt: skip
     if len(tasks) == 3:
         figures += [
-            charts.ternary_weights(result.points, tasks, weights, c, d, labels)
-            for c, d in zip(objectives, directions, strict=True)
+            charts.ternary_weights(result.points, tasks, weights, c, d, labels, w)
+            for c, d, w in zip(objectives, directions, weights, strict=True)
         ]
     parts = [fig.to_html(full_html=False, include_plotlyjs=i == 0) for i, fig in enumerate(figures)]
     # A name is typed by whoever ran the sweep (another user of a shared lab): text here, never markup.

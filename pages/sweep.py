@@ -360,7 +360,10 @@ def show(result: SweepResult) -> None:
             colour = st.selectbox("Colour by", objectives, format_func=labels.get, key="sweep_ternary_metric")
             higher = directions[objectives.index(colour)]
             st.plotly_chart(
-                charts.ternary_weights(points, sweep.tasks, weights, colour, higher, labels), width="stretch"
+                charts.ternary_weights(
+                    points, sweep.tasks, weights, colour, higher, labels, weights[objectives.index(colour)]
+                ),
+                width="stretch",
             )
     with tabs[-1]:
         shown = ["label", "role", "status", *weights, *objectives, "pareto", "seconds", "epochs"]

@@ -753,3 +753,35 @@ def test_untrained_ends_of_a_sweep_sit_at_the_axis_edge_instead_of_stretching_it
         trained_only, ["click_auc", "like_auc"], [True, True], references, ["w_click", "w_like"]
     )
     assert plain.layout.xaxis.range is None and plain.layout.yaxis.range is None  # nothing off-scale: autorange
+
+
+def test_a_weight_metric_curve_starts_at_the_first_trained_weight_and_the_legend_names_the_references():
+    # Its line ran down to the edge marker of the untrained end (weight 0), drawn at the clamped axis edge: the
+    # steepest segment of the chart was an artefact (a browser walk).
+    points = pd.DataFrame({
+        "run_id": list("abcd"), "w_click": [0.0, 0.25, 0.5, 1.0], "w_like": [1.0, 0.75, 0.5, 0.0],
+        "click_auc": [0.62, 0.72, 0.73, 0.735], "like_auc": [0.76, 0.75, 0.74, 0.40],
+    })  # fmt: skip
+    references = pd.DataFrame({"reference": ["single-task models"], "click_auc": [0.734], "like_auc": [0.76]})
+    fig = charts.weight_metric_curves(
+        points, ["click", "like"], ["w_click", "w_like"], ["click_auc", "like_auc"], [True, True], references
+    )
+    lines = {t.name: t for t in fig.data if t.mode == "lines" and t.name.endswith(" mean")}
+    assert list(lines["click mean"].x) == [0.25, 0.5, 1.0] and list(lines["like mean"].x) == [0.5, 0.75, 1.0]
+    assert fig.layout.legend.title.text == "task and reference"
+
+
+def test_a_ternary_plot_greys_the_points_that_did_not_train_the_coloured_task():
+    # "Coloured by click AUC" ran from 0.38 to 0.73 with the untrained points in it: the trained ones were all one
+    # yellow (a browser walk).
+    points = pd.DataFrame({
+        "run_id": list("abcd"), "w_click": [0.0, 0.5, 0.25, 0.0], "w_like": [0.5, 0.25, 0.5, 1.0],
+        "w_purchase": [0.5, 0.25, 0.25, 0.0], "click_auc": [0.38, 0.73, 0.72, 0.41], "pareto": [False] * 4,
+    })  # fmt: skip
+    fig = charts.ternary_weights(
+        points, ["click", "like", "purchase"], ["w_click", "w_like", "w_purchase"], "click_auc", True, None, "w_click"
+    )
+    coloured, idle = fig.data[0], fig.data[1]
+    assert list(coloured.marker.color) == [0.73, 0.72] and idle.name == "not trained (weight 0)"
+    assert list(idle.customdata[:, 1].astype(float)) == [0.38, 0.41]
+    assert "x: the task was not trained there (weight 0)" in fig.layout.annotations[0].text
