@@ -225,6 +225,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--precision", choices=list(PRECISIONS),
         help="matrix products in training: auto (bfloat16 where the processor has it natively), fp32 or bf16",
     )  # fmt: skip
+    train.add_argument(
+        "--diagnostics", action=argparse.BooleanOptionalAction, default=None,
+        help="record task-conflict diagnostics (each task's gradient on the shared layers, once an epoch; on by "
+        "default): --no-diagnostics saves their memory and time on a large model",
+    )  # fmt: skip
     train.add_argument("--out", help="output folder (default out/<time>-<random>; a sweep's out/sweep-<time>-<random>)")
     train.add_argument("--force", action="store_true", help="replace what an earlier run (or sweep) wrote to --out")
     train.add_argument("--quiet", action="store_true", help="no per-epoch lines")
@@ -765,6 +770,7 @@ def _apply_overrides(config: ExperimentConfig, args: argparse.Namespace) -> None
         (t, "seed", args.seed),
         (t, "device", args.device),
         (t, "precision", args.precision),
+        (t, "diagnostics", getattr(args, "diagnostics", None)),
         (s, "method", args.split),
         (s, "test_frac", args.test_frac),
         (s, "val_frac", args.val_frac),

@@ -119,9 +119,20 @@ def check_memory(estimate: MemoryEstimate, available: int | None = None) -> None
     available = available_memory() if available is None else available
     if available is None or estimate.total <= HEADROOM * available:
         return
+    without = estimate.total - estimate.diagnostic_bytes
+    # The diagnostics keep a gradient per task on the shared layers: 16 GB of a 28 GB run, which fitted without
+    # them, and the message did not say so (a browser walk)
+    diagnostics = (
+        f"turn off the task-conflict diagnostics (Train's 'Record task-conflict diagnostics'; CLI: --no-diagnostics), "
+        f"which take {nbytes(estimate.diagnostic_bytes)} of it and without which it fits; or "
+        if estimate.diagnostic_bytes and without <= HEADROOM * available
+        else "turn off the task-conflict diagnostics, "
+        if estimate.diagnostic_bytes
+        else ""
+    )
     raise MtlrecError(
-        f"this run needs {estimate.describe()}, but only {nbytes(available)} of memory is free: choose a smaller "
-        "size preset, embedding size or layer widths, a smaller batch, or use fewer rows"
+        f"this run needs {estimate.describe()}, but only {nbytes(available)} of memory is free: {diagnostics}choose "
+        "a smaller size preset, embedding size or layer widths, a smaller batch, or use fewer rows"
     )
 
 

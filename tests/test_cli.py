@@ -176,6 +176,13 @@ def test_a_label_made_from_a_two_valued_binary_task_takes_its_place(small_file, 
     assert "purchase" not in config["data"]["categorical"]
 
 
+def test_no_diagnostics_turns_the_task_conflict_diagnostics_off(small_file, tmp_path, capsys):
+    args = ["train", str(small_file), "--size", "tiny", "--epochs", "1", "--quiet", "--no-diagnostics"]
+    assert main([*args, "--out", str(tmp_path / "run")]) == 0
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["train"]["diagnostics"] is False
+    assert "gradient cosine" not in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("weight", ["nan", "inf", "-inf"])
 def test_recommend_refuses_a_fusion_weight_that_is_not_a_finite_number(sample_run, capsys, weight):
     # click=nan gave NaN fused scores and an arbitrary order, with exit code 0.

@@ -297,13 +297,33 @@ def test_a_run_too_big_for_the_memory_is_refused_with_what_to_change(store, monk
     message = caught.value.message
     assert message.startswith("this run needs about ")
     assert message.endswith(
-        "but only 97.7 KB of memory is free: choose a smaller size preset, embedding size or layer widths, a smaller "
-        "batch, or use "
-        "fewer rows"
+        "but only 97.7 KB of memory is free: turn off the task-conflict diagnostics, choose a smaller size preset, "
+        "embedding size or layer widths, a smaller batch, or use fewer rows"
     )
     job = TrainingJob(tiny_config(), store, _interactions_once, limiter=JobLimiter(1)).start()
     assert job.join(60).status == "failed"
     assert store.get(job.run_id)["message"] == message
+
+
+def test_a_run_that_fits_without_its_diagnostics_is_told_to_turn_them_off():
+    # 28 GB, 16 GB of them the diagnostics, against 19 GB free: the message listed every change but that one
+    from mtlrec.resources import MemoryEstimate, check_memory
+
+    gb = 1024**3
+    estimate = MemoryEstimate(params=1, model_bytes=11 * gb, data_bytes=gb // 2, activation_bytes=gb // 2,
+                              diagnostic_bytes=16 * gb)  # fmt: skip
+    with pytest.raises(MtlrecError) as caught:
+        check_memory(estimate, available=19 * gb)
+    assert "free: turn off the task-conflict diagnostics (Train's 'Record task-conflict diagnostics'; CLI: " in (
+        caught.value.message
+    )
+    assert "--no-diagnostics), which take 16.0 GB of it and without which it fits; or choose a smaller" in (
+        caught.value.message
+    )
+    without = MemoryEstimate(params=1, model_bytes=28 * gb, data_bytes=0, activation_bytes=0)
+    with pytest.raises(MtlrecError) as caught:
+        check_memory(without, available=19 * gb)
+    assert "diagnostics" not in caught.value.message
 
 
 KILLED_SERVER = """
