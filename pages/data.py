@@ -93,6 +93,10 @@ def load_controls() -> None:
             if st.button(info["title"], key=f"data_sample_{name}", help=info["description"], icon=":material/dataset:"):
                 try:
                     state.use_sample(name)
+                    # The failed upload's message is of the file before: under it, "Still using <sample>" read as
+                    # if the sample had been the fallback (a browser walk)
+                    st.session_state.pop("data_upload_error", None)
+                    st.session_state.pop(state.UNNAMED, None)
                     st.toast(f"Loaded the {name} sample")
                 except MtlrecError as exc:
                     st.error(fmt.plain(exc.message))

@@ -188,6 +188,9 @@ def test_a_bad_upload_shows_the_library_message_and_keeps_the_previous_dataset(n
     at.run()  # a rerun does not parse the file again, and the message stays while the file is in the uploader
     assert message in [e.value for e in at.error]
     assert not at.exception
+    # A sample loaded next clears it: under it, "Still using <sample>" read as if the sample were the fallback
+    load_sample(at)
+    assert message not in [e.value for e in at.error] and not any("Still using" in c.value for c in at.caption)
 
 
 def test_schema_edits_are_saved_and_validated_problem_by_problem():
