@@ -353,6 +353,10 @@ def rename(run_id: str) -> None:
     try:
         label = state.store().rename(run_id, st.session_state[f"runs_name_{run_id}"])
         st.session_state[NOTICE] = f"Renamed to “{fmt.md(label)}”"
+        search = str(st.session_state.get("runs_search") or "").strip().lower()
+        if search and search not in label.lower():  # the run left the table and its selection (a browser walk)
+            st.session_state["runs_search"] = ""
+            st.session_state[NOTICE] += " (the name search is cleared: the new name does not hold it)"
     except MtlrecError as exc:
         st.session_state[RENAME_ERROR] = exc.message
 
@@ -526,6 +530,9 @@ event = st.dataframe(
     table,
     hide_index=True,
     placeholder="–",  # a metric the run lacks (another task's, a failed run's): not the word "None"
+    # The test metrics beside the names: after the long weights column they were off a 1,400-px page (a browser walk)
+    column_order=["name", "status", *metric_columns, "weights", "model", "size", "data", "created", "epochs",
+                  "train time"],  # fmt: skip
     on_select="rerun",
     selection_mode="multi-row",
     selection_default={"selection": {"rows": ticked}},

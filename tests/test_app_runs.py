@@ -219,6 +219,16 @@ def test_rename_shows_the_new_name(app, saved):
     assert not app.exception
     assert "renamed run" in set(table(app)["name"])
     assert RunStore(home).get(run_id)["name"] == "renamed run"
+    # Found by a name search the new name no longer holds: the search is cleared, not the run out of the table
+    app.text_input(key="runs_search").input("renamed").run()
+    select(app, "renamed run")
+    app.text_input(key=f"runs_name_{run_id}").input("second name")
+    app.button(key="runs_rename").click().run()
+    assert app.text_input(key="runs_search").value == "" and "second name" in set(table(app)["name"])
+    assert any("the name search is cleared" in t.proto.body for t in app.toast)
+    # The test metrics come right after the names (they were off the page, after the weights)
+    order = list(app.dataframe(key=app.session_state["runs_table_key"]).proto.column_order)
+    assert order[:3] == ["name", "status", "click auc"] and order.index("weights") > order.index("watch_time rmse")
 
 
 def test_rename_sends_the_new_name_to_the_run_select_box(app, saved):
