@@ -869,9 +869,12 @@ def gradient_norms(history: pd.DataFrame | Sequence[Mapping] | None, tasks: Sequ
 
 def gradient_cosines(history: pd.DataFrame | Sequence[Mapping] | None, tasks: Sequence[Task]) -> go.Figure:
     """One line per pair of tasks: the cosine similarity of their gradients on the shared parameters by epoch
-    ("cos/<a>|<b>"), on [-1, 1] with a zero line; the negative band (the tasks pull apart) is shaded."""
+    ("cos/<a>|<b>"), on [-1, 1] with a zero line; the negative band (the tasks pull apart) is shaded. A pair's line
+    has its first task's colour and its markers the second's (every pair another combination): six grey pairs
+    could not be told apart, three of them near 0 (a browser walk)."""
     frame, fig, notes, pair = _frame(history), go.Figure(), [], 0
     names = [_name(t) for t in tasks]
+    colors = task_colors(tasks)
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
             column = next((c for c in (f"cos/{a}|{b}", f"cos/{b}|{a}") if c in frame.columns), None)
@@ -881,9 +884,10 @@ def gradient_cosines(history: pd.DataFrame | Sequence[Mapping] | None, tasks: Se
             xs, ys = _xy(frame, "epoch", column)
             label = f"{a} ↔ {b}"
             fig.add_scatter(
-                x=xs, y=ys, mode="lines" if xs.size > 50 else "lines+markers", name=label,
-                line=dict(color=GREYS[pair % len(GREYS)], dash=GREY_DASHES[pair % len(GREY_DASHES)]),
-                marker=dict(symbol=GREY_SYMBOLS[pair % len(GREY_SYMBOLS)], size=8),
+                x=xs, y=ys, mode="lines+markers", name=label,
+                line=dict(color=colors[a], dash=GREY_DASHES[pair % len(GREY_DASHES)], width=2.5),
+                marker=dict(symbol=GREY_SYMBOLS[pair % len(GREY_SYMBOLS)], size=9 if xs.size <= 50 else 6,
+                            color=colors[b], line=dict(color=colors[a], width=1.5)),
                 hovertemplate=f"{label}<br>epoch %{{x}}<br>cosine %{{y:.3f}}<extra></extra>",
             )  # fmt: skip
             pair += 1

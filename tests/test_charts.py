@@ -595,7 +595,13 @@ def test_task_colours_mean_tasks_only() -> None:
     palette = set(charts.PALETTE)
     cosines = charts.gradient_cosines(diagnostics_history(), TASKS)
     pairs = [t for t in cosines.data if "↔" in t.name]
-    assert len(pairs) == 3 and not {t.line.color for t in pairs} & palette
+    # A pair's colours are its own tasks': the line its first task's, the markers its second's (six grey pairs
+    # could not be told apart, a later browser walk)
+    colors = charts.task_colors(TASKS)
+    assert len(pairs) == 3
+    for trace in pairs:
+        a, b = trace.name.split(" ↔ ")
+        assert (trace.line.color, trace.marker.color) == (colors[a], colors[b])
     assert len({(t.line.color, t.line.dash, t.marker.symbol) for t in pairs}) == 3  # told apart without colour
     rows = [{"size": "tiny", "embeddings": 100, "shared layers": 300, "task-specific": 600}]
     assert not {t.marker.color for t in charts.parameter_shares(rows).data} & palette
