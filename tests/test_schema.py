@@ -2052,3 +2052,17 @@ def test_a_two_valued_label_is_told_how_to_make_a_0_1_label_of_its_rarer_value(i
     )
     assert f"make a 0/1 label of it (e.g. 1 where it is '{rarer}'" in info.value.problems[0]
     assert fix.split("=")[0] in info.value.problems[0]
+
+
+def test_the_rows_own_time_is_the_timestamp_before_a_time_of_the_users_past():
+    # last_login_time, finer and with more distinct values, was taken over event_time: the time split cut at logins
+    rng = np.random.default_rng(12)
+    n = 2000
+    event = 1_709_251_200 + np.sort(rng.integers(0, 30 * 86_400, n)) // 60 * 60  # minutes
+    frame = pd.DataFrame({
+        "user_id": rng.integers(0, 300, n), "item_id": rng.integers(0, 200, n), "event_time": event,
+        "last_login_time": event - rng.integers(60, 7 * 86_400, n), "click": rng.integers(0, 2, n),
+    })  # fmt: skip
+    assert infer_schema(frame).data.time_col == "event_time"
+    assert infer_schema(frame.rename(columns={"last_login_time": "prev_click_ts"})).data.time_col == "event_time"
+    assert infer_schema(frame.drop(columns="event_time")).data.time_col == "last_login_time"  # the only one
