@@ -1813,10 +1813,13 @@ def label_hint(frame: pd.DataFrame) -> str:
             if named:
                 return hint
             first = first or hint
-    return (
-        first or _matrix_hint(frame) or binary_columns_hint(frame) or _rating_hint(frame) or _two_valued_hint(frame)
-        or POSITIVES_ONLY
-    )  # fmt: skip
+    if first or (first := _matrix_hint(frame) or binary_columns_hint(frame)):
+        return first
+    rating, named = _rating_hint(frame)
+    two = _two_valued_hint(frame)
+    # A count beside a two-valued outcome (Census-Income's num_persons_worked_for_employer, 0-6, beside its income
+    # ' - 50000.' / ' 50000+.'): both, the outcome first, unless the count is named as a rating (an audit)
+    return (rating + two if named else two + rating) or POSITIVES_ONLY
 
 
 def _two_valued_hint(frame: pd.DataFrame, limit: int = 6) -> str:
@@ -1902,11 +1905,12 @@ def _matrix_hint(frame: pd.DataFrame) -> str:
     )
 
 
-def _rating_hint(frame: pd.DataFrame) -> str:
+def _rating_hint(frame: pd.DataFrame) -> tuple[str, bool]:
     """For a file with no label recognised: a column of few whole numbers from 0 or 1 up to 10 at most, as ratings
-    are (Netflix's converted rows, a headerless 'u i r' file's third column), and how to train on it; '' when none.
-    A column named like a rating (rating, score, stars) goes first, else the one with the most values (a device
-    code of 4 values beside ratings of 5). An id or a time is no rating."""
+    are (Netflix's converted rows, a headerless 'u i r' file's third column), and how to train on it ('' when
+    none); and whether it is named like a rating. A column named like a rating (rating, score, stars) goes first,
+    else the one with the most values (a device code of 4 values beside ratings of 5). An id or a time is no
+    rating."""
     found = []
     for column in _small_whole_columns(frame):
         s = frame[column]
@@ -1921,20 +1925,20 @@ def _rating_hint(frame: pd.DataFrame) -> str:
             named = bool(set(_parts(name)) & {"rating", "ratings", "rate", "score", "stars", "star"})
             found.append((named, distinct, name, low, high))
     if not found:
-        return ""
-    _, _, name, low, high = max(found, key=lambda f: (f[0], f[1]))
+        return "", False
+    named, _, name, low, high = max(found, key=lambda f: (f[0], f[1]))
     tasks = "" if "," in name else f" (--tasks {shlex.quote(name)})"  # --tasks splits names at commas
     if set(_parts(name)) & (_AGGREGATE_WORDS | {"quantity", "qty"}):
         # Dunnhumby's QUANTITY (0-3) was said to hold numbers "as ratings do", with a 'liked' label of >= 2.
         return (
             f"; column '{name}' holds counts from {low:g} to {high:g}: if it is the outcome to predict, train it as "
             f"a regression task{tasks} or make a 0/1 label of it ({how_to('label', name, '>= 1', name='positive')})"
-        )
+        ), named
     cut = round(low + 0.75 * (high - low))
     return (
         f"; column '{name}' holds whole numbers from {low:g} to {high:g}, as ratings do: if it is one, train it "
         f"as a regression task{tasks} or make a 0/1 label of it ({how_to('label', name, f'>= {cut}', name='liked')})"
-    )
+    ), named
 
 
 def _small_whole_columns(frame: pd.DataFrame) -> list:

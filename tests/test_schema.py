@@ -2066,3 +2066,22 @@ def test_the_rows_own_time_is_the_timestamp_before_a_time_of_the_users_past():
     assert infer_schema(frame).data.time_col == "event_time"
     assert infer_schema(frame.rename(columns={"last_login_time": "prev_click_ts"})).data.time_col == "event_time"
     assert infer_schema(frame.drop(columns="event_time")).data.time_col == "last_login_time"  # the only one
+
+
+def test_a_no_label_hint_names_a_two_valued_outcome_before_a_count_and_after_a_rating():
+    # Census-Income with its raw income (' - 50000.' / ' 50000+.') was told of num_persons_worked_for_employer only
+    from mtlrec.schema import label_hint
+
+    rng = np.random.default_rng(0)
+    n = 600
+    frame = pd.DataFrame({
+        "age": rng.integers(18, 90, n), "num_persons_worked": rng.integers(0, 7, n),
+        "income": np.where(rng.random(n) < 0.1, " 50000+.", " - 50000."),
+    })  # fmt: skip
+    hint = label_hint(frame)
+    assert hint.index("from which a 0/1 label can be made: income") < hint.index("'num_persons_worked' holds counts")
+    assert "`--label 'income_50000=income == 50000+.'`" in hint
+    rated = frame.rename(columns={"num_persons_worked": "rating"})
+    rated["rating"] += 1
+    hint = label_hint(rated)
+    assert hint.index("'rating' holds whole numbers from 1 to 7, as ratings do") < hint.index("income")
