@@ -894,6 +894,7 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
     flags = _flags_as_features(series, nunique, data, tasks)
     if note := flags_note(flags, data, tasks):
         notes.append(note)
+    notes += _worded_outcomes(series, nunique, data)
     return SchemaProposal(data=data, tasks=tasks, ignored=ignored, leaks=leaks, notes=notes, flags=flags)
 
 
@@ -912,6 +913,31 @@ def _flags_as_features(series: dict, nunique: dict, data: DataConfig, tasks: lis
         and (coding := binary_coding(series[c])) is not None and set(coding[0].values()) == {0.0, 1.0}
     ]  # fmt: skip
     return flags if len(flags) <= FLAG_FEATURES_NOTED else []
+
+
+_OUTCOME_NAMES = {"outcome", "result", "response", "label", "target"}
+
+
+def _worded_outcomes(series: dict, nunique: dict, data: DataConfig) -> list[str]:
+    """A note per text feature of two values that reads as an outcome, by a value ('clicked' / 'not clicked') or its
+    name (outcome, result): used as an input without a word, it gave a purchase task its AUC of 0.72 against 0.57 (an
+    audit), where a 0/1 column gets flags_note's note."""
+    notes = []
+    for c in data.features:
+        s = series.get(c)
+        if s is None or nunique.get(c) != 2 or is_numeric(s):
+            continue
+        values = [str(v).strip() for v in pd.unique(s.dropna())]
+        words = {w for v in values for w in _parts(v)}
+        if not (words & _BINARY_LABEL_TOKENS or set(_parts(str(c))) & _OUTCOME_NAMES):
+            continue
+        rarer, made = _label_example(s.rename(c))
+        notes.append(
+            f"column '{c}' holds two values ({', '.join(show_value(v) for v in values)}) and is used as a feature: "
+            f"if it is an outcome to predict (or recorded with one), make a 0/1 label of it ({made}), which takes it "
+            "out of the features, or leave it out (--exclude)"
+        )
+    return notes
 
 
 _FLAGS_NOTE = re.compile(r"columns? '.*' holds? 0/1 values and (is|are) used as (a feature|features): ")
@@ -1846,15 +1872,23 @@ def _two_valued_hint(frame: pd.DataFrame, limit: int = 6) -> str:
     )
 
 
+_NEGATIONS = {"not", "no", "non", "never", "none", "without", "didnt", "nicht", "kein", "pas"}
+
+
 def _label_example(series: pd.Series) -> tuple[str, str]:
-    """A two-valued column's rarer value (as text, stripped: an outcome is the rarer, income 50000+ in 6%) and the
-    fix that makes a 0/1 label of 1 where the column holds it (how_to's 'label' advice)."""
+    """A two-valued column's rarer value (as text, stripped: an outcome is the rarer, income 50000+ in 6%), or its
+    one value that is not a negation ('clicked' beside 'not clicked'), and the fix that makes a 0/1 label of 1 where
+    the column holds it (how_to's 'label' advice)."""
     column = str(series.name)
     if is_numeric(series):  # 1 and 2: compared as the number (as text, '2' matched no row of numbers)
         value = series.dropna().value_counts().index[-1]
         rarer, condition = show_value(value).strip("'"), f"== {_fix_value(value)}"
     else:
-        rarer = str(series.dropna().astype(str).str.strip().value_counts().index[-1])
+        counts = series.dropna().astype(str).str.strip().value_counts()
+        rarer = str(counts.index[-1])
+        plain = [str(v) for v in counts.index if not set(_parts(str(v))) & _NEGATIONS]
+        if len(plain) == 1 and len(counts) == 2:  # 'clicked' over 'not clicked', however rare
+            rarer = plain[0]
         condition = f"== {_quoted_text(rarer)}"
     return rarer, how_to("label", column, condition, name=_new_label_name(f"{column}_{rarer}"))
 

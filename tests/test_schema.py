@@ -2046,12 +2046,22 @@ def test_a_two_valued_label_is_told_how_to_make_a_0_1_label_of_its_rarer_value(i
     config = ExperimentConfig(data=DataConfig(user_col="user_id", categorical=["category"]), tasks=[TaskSpec("click")])
     with pytest.raises(MtlrecError) as info:
         validate(config, frame)
-    rarer = "converted" if interactions["click"].mean() < 0.5 else "not converted"
-    fix = (
-        "click_converted=click == converted" if rarer == "converted" else "click_not_converted=click == 'not converted'"
-    )
-    assert f"make a 0/1 label of it (e.g. 1 where it is '{rarer}'" in info.value.problems[0]
-    assert fix.split("=")[0] in info.value.problems[0]
+    # 'converted', not its negation, whichever is rarer
+    assert "make a 0/1 label of it (e.g. 1 where it is 'converted'" in info.value.problems[0]
+    assert "`--label 'click_converted=click == converted'`" in info.value.problems[0]
+
+
+def test_an_outcome_written_as_words_and_used_as_a_feature_is_noted(interactions):
+    # 'clicked' / 'not clicked' became a categorical feature without a word: a purchase task's AUC went 0.57 -> 0.72
+    frame = interactions.assign(outcome=interactions["click"].map({1: "clicked", 0: "not clicked"}))
+    frame = frame.drop(columns="click")
+    proposal = infer_schema(frame)
+    assert "outcome" in proposal.data.categorical
+    [note] = [n for n in proposal.notes if n.startswith("column 'outcome' holds two values")]
+    assert "if it is an outcome to predict (or recorded with one), make a 0/1 label of it" in note
+    assert "`--label 'outcome_clicked=outcome == clicked'`" in note
+    plain = frame.drop(columns="outcome").assign(os=frame["outcome"].map({"clicked": "ios", "not clicked": "android"}))
+    assert not [n for n in infer_schema(plain).notes if "holds two values" in n]  # a device is no outcome
 
 
 def test_the_rows_own_time_is_the_timestamp_before_a_time_of_the_users_past():
