@@ -732,6 +732,8 @@ def infer_schema(frame: pd.DataFrame) -> SchemaProposal:
     times = {c for c in evidence if evidence[c] == 2}
     if time_col is None and (note := _unnamed_time_note(series, nunique, (user_col, item_col))) is not None:
         notes.append(note)
+    elif time_col is None and (note := _excel_dates_note(series, (user_col, item_col))) is not None:
+        notes.append(note)
 
     tasks: list[TaskSpec] = []
     categorical: list[str] = [c for c in (user_col, item_col) if c]
@@ -1205,6 +1207,34 @@ def _unnamed_time_note(series: dict, nunique: dict, ids: tuple) -> str | None:
             f"{last}): if they say when each row happened, make it the time column (CLI: --time-col "
             f"{shlex.quote(str(column))}; on Data: the time box), for the time split and a user's latest row; it is a "
             "numeric feature now"
+        )
+    return None
+
+
+EXCEL_DAYS = (32_874, 51_500)  # Excel's serial day numbers of 1990-01-01 and of 2040 (days since 1899-12-30)
+
+
+def _excel_dates_note(series: dict, ids: tuple) -> str | None:
+    """When no time column was found: a note naming a numeric column named as a date or time (order_date) whose
+    values read as Excel's serial dates of 1990-2040 (45352.003: days since 1899-12-30, with the time of day as a
+    fraction), how a spreadsheet saved as CSV writes dates formatted as numbers; it was a numeric feature without a
+    word (an audit). Days since 1970 (19,000-25,000 for 2022-2040) stay below that range."""
+    for column, s in series.items():
+        if column in ids or not is_numeric(s) or not set(_parts(str(column))) & (_TIME_WORDS | {"day", "dt"}):
+            continue
+        values = s.dropna().to_numpy(dtype=float)[: TIME_SAMPLE * 5]
+        values = values[np.isfinite(values)]
+        if len(values) < 2 or values.min() < EXCEL_DAYS[0] or values.max() > EXCEL_DAYS[1]:
+            continue
+        first, last = (
+            (pd.Timestamp("1899-12-30") + pd.to_timedelta(v, unit="D")).strftime("%Y-%m-%d")
+            for v in (values.min(), values.max())
+        )
+        return (
+            f"no time column was found, but '{column}' holds numbers that read as Excel's serial dates ({first} to "
+            f"{last}: days since 1899-12-30): to use it as the time, save the column as dates (in Excel, format it "
+            f"as a date before saving as CSV) or convert it (pandas: pd.to_datetime(df[{str(column)!r}], unit='D', "
+            f"origin='1899-12-30')); it is a numeric feature now"
         )
     return None
 

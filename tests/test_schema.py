@@ -2095,3 +2095,20 @@ def test_a_no_label_hint_names_a_two_valued_outcome_before_a_count_and_after_a_r
     rated["rating"] += 1
     hint = label_hint(rated)
     assert hint.index("'rating' holds whole numbers from 1 to 7, as ratings do") < hint.index("income")
+
+
+def test_excel_serial_dates_under_a_date_name_are_noted_with_how_to_convert_them():
+    # 45352.003 (a spreadsheet's date saved as a number) was a numeric feature without a word (an audit)
+    rng = np.random.default_rng(0)
+    n = 500
+    frame = pd.DataFrame({
+        "user_id": rng.integers(0, 50, n), "item_id": rng.integers(0, 40, n),
+        "order_date": np.round(45352 + rng.random(n) * 30, 3), "click": rng.integers(0, 2, n),
+    })  # fmt: skip
+    proposal = infer_schema(frame)
+    [note] = [n for n in proposal.notes if "Excel's serial dates" in n]
+    assert "'order_date' holds numbers that read as Excel's serial dates (2024-03-01 to 2024-03-3" in note
+    converted = pd.to_datetime(frame["order_date"], unit="D", origin="1899-12-30")  # the note's own line
+    assert converted.min() >= pd.Timestamp("2024-03-01") and converted.max() < pd.Timestamp("2024-04-01")
+    days = frame.assign(order_date=19_700 + rng.integers(0, 30, n))  # days since 1970: no such note
+    assert not [n for n in infer_schema(days).notes if "Excel" in n]
