@@ -341,6 +341,25 @@ def history_rows(frame: pd.DataFrame, test_frame: pd.DataFrame | None) -> pd.Dat
     return both
 
 
+def whole_ids(frame: pd.DataFrame, columns) -> pd.DataFrame:
+    """The frame with each id column of floats that are all whole numbers (ids read as floats beside a missing
+    one: 20.0) as integers (pandas' Int64, missing kept): recommendations listed item 20 as 20.0000 (an audit). The
+    encoder keys 20.0 and 20 alike, so the model's scores are the same."""
+    floats = [c for c in dict.fromkeys(columns) if c and c in frame.columns and pd.api.types.is_float_dtype(frame[c])]
+    whole = []
+    for c in floats:
+        values = frame[c].to_numpy(dtype=float, na_value=np.nan)
+        present = values[~np.isnan(values)]
+        if (
+            len(present)
+            and np.isfinite(present).all()
+            and (np.mod(present, 1) == 0).all()
+            and (np.abs(present) < 2**53).all()
+        ):
+            whole.append(c)
+    return frame.astype({c: "Int64" for c in whole}) if whole else frame
+
+
 class Recommender:
     """Recommends items to the users of an interaction table with a trained model and its encoder.
 
@@ -365,7 +384,7 @@ class Recommender:
         if negatives is not None and negatives["label"] in frame.columns:
             frame = frame[frame[negatives["label"]] == 1]
         frame = lists_as_text(frame)  # Python lists (a frame built in Python) as the run read them
-        keyed = ids_as_keys(frame, (d.user_col, d.item_col))  # 7 and "7" in one column: one id, as in training
+        keyed = whole_ids(ids_as_keys(frame, (d.user_col, d.item_col)), (d.user_col, d.item_col))
         self._keyed = keyed is not frame and not keyed[d.user_col].equals(frame[d.user_col])
         frame = keyed
         # A multi-valued column's tokens in one order: an item's rows listing its genres in other orders agree.

@@ -579,3 +579,18 @@ def test_a_user_written_7_and_7_is_one_user_whose_items_seen_either_way_are_hidd
     top = recommender.recommend(user, k=len(recommender.items))
     assert not seen & set(top["item"]) and len(top) == len(recommender.items) - len(seen)
     assert recommender.recommend(str(user), k=5)["item"].tolist() == top["item"].tolist()[:5]
+
+
+def test_ids_read_as_floats_are_listed_as_the_whole_numbers_they_are(interactions, make_config):
+    # An item column with a missing id is read as floats: the top-K listed item 20 as 20.0000 (an audit)
+    from mtlrec.recommend import Recommender
+
+    frame = interactions.assign(item_id=interactions["item_id"].astype(float))
+    result = run_experiment(make_config(epochs=1), frame)
+    recommender = Recommender(result.model, result.encoder, result.config, frame)
+    top = recommender.recommend(recommender.users()[0], k=5)
+    assert pd.api.types.is_integer_dtype(top["item"]) and ".0 " not in top.to_string()
+    as_ints = Recommender(result.model, result.encoder, result.config, interactions)
+    expected = as_ints.recommend(as_ints.users()[0], k=5)
+    assert top["item"].tolist() == expected["item"].tolist()  # the same items, scored alike
+    np.testing.assert_allclose(top["fused"], expected["fused"], rtol=1e-6)
