@@ -1014,9 +1014,15 @@ def mtl_gain_chart(gain: pd.DataFrame, tasks: Sequence[Task]) -> go.Figure:
             error_y=dict(type="data", array=[noise], color=NEUTRAL, thickness=1) if math.isfinite(noise) else None,
             showlegend=sign not in {bar.legendgroup for bar in fig.data},
             customdata=[[word, float(row["multi_task"]), float(row["single_task"]), float(row["gain"])]],
-            texttemplate="%{y:+.2f}%", textposition="outside", cliponaxis=False,
+            cliponaxis=False,
             hovertemplate=f"<b>{name}</b> · %{{customdata[0]}}<br>multi-task %{{customdata[1]:.4f}}<br>"
             "single-task %{customdata[2]:.4f}<br>gain %{customdata[3]:+.4f} (%{y:+.2f}%)<extra></extra>",
+        )  # fmt: skip
+        # The value beyond the whisker's end, not at the bar's (the whisker crossed it: a browser walk)
+        reach = relative + math.copysign(noise if math.isfinite(noise) else 0.0, relative if relative else 1.0)
+        fig.add_annotation(
+            x=name, y=reach, text=f"{relative:+.2f}%", showarrow=False, yshift=10 if relative >= 0 else -10,
+            yanchor="bottom" if relative >= 0 else "top", font_size=12, name="gain value",
         )  # fmt: skip
         names.append(name)
     fig.add_hline(y=0, line=dict(color=NEUTRAL, width=1))

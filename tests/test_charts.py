@@ -472,6 +472,12 @@ def test_mtl_gain_chart_has_one_bar_per_task_coloured_by_the_sign_of_its_relativ
     assert [t.name for t in fig.data if t.showlegend] == ["positive transfer", "negative transfer"]
     (zero,) = fig.layout.shapes
     assert (zero.y0, zero.y1) == (0, 0)
+    # Each value beyond its whisker's end (it sat on the whisker: a browser walk)
+    values = [a for a in fig.layout.annotations if a.name == "gain value"]
+    assert [a.text for a in values] == [f"{100 * 0.05 / 0.70:+.2f}%", f"{-100 * 0.04 / 0.64:+.2f}%", "+20.00%"]
+    for bar, label in zip(fig.data, values, strict=True):
+        whisker = bar.error_y.array[0] if bar.error_y and bar.error_y.array is not None else 0.0
+        assert abs(label.y) == pytest.approx(abs(bar.y[0]) + whisker) and (label.yanchor == "top") == (bar.y[0] < 0)
 
 
 def test_mtl_gain_chart_leaves_an_untrained_task_out_with_a_note() -> None:
