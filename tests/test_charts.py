@@ -245,6 +245,11 @@ def test_prediction_distribution_is_a_density_of_binary_predictions_only() -> No
     np.testing.assert_allclose(fig.data[0].y, expected)
     assert sum(fig.data[0].y * fig.data[0].width) == pytest.approx(1.0)
     assert fig.layout.xaxis.range == (0, 1) and fig.layout.barmode == "overlay"
+    # each task drawn in its own colour: an outline, and a light fill (0.55-opaque fills blended into colours no
+    # legend holds, a browser walk)
+    colors = charts.task_colors(TASKS)
+    for trace in fig.data:
+        assert trace.marker.line.color == colors[trace.name] and trace.marker.color.endswith(", 0.18)")
 
 
 def test_recommendation_bars_group_task_scores_by_item_in_rank_order_with_fused_line() -> None:
