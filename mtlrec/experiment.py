@@ -259,7 +259,7 @@ def log1p_typical(config: ExperimentConfig, y_true: np.ndarray, y_pred: np.ndarr
                 f"task '{task.name}' trains on log1p: its predictions are typical values, about a median (their mean "
                 f"{predictions:.4g} against the labels' {labels:.4g}), which MAE rewards and RMSE does not; to predict "
                 f"means (for RMSE, or a sum of expected values), train it without log1p (CLI: --no-log1p "
-                f"{shlex.quote(task.name)}; on Data: untick its log1p)"
+                f"{shlex.quote(task.name)}; on Train or Data: untick its log1p)"
             )
     return notes
 

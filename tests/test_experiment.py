@@ -270,7 +270,7 @@ def test_a_log1p_task_predicting_typical_values_gets_a_note_saying_how_to_predic
     assert log1p_typical(config, y_true, low) == [
         "task 'watch time' trains on log1p: its predictions are typical values, about a median (their mean 0.6 "
         "against the labels' 3), which MAE rewards and RMSE does not; to predict means (for RMSE, or a sum of "
-        "expected values), train it without log1p (CLI: --no-log1p 'watch time'; on Data: untick its log1p)"
+        "expected values), train it without log1p (CLI: --no-log1p 'watch time'; on Train or Data: untick its log1p)"
     ]
     assert log1p_typical(config, y_true, low * 3) == []  # mean 1.8: over half the labels'
     config.tasks[1].log1p = False
