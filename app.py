@@ -21,9 +21,23 @@ MAX_DIAGRAM_TASKS = 6
 HOME_FAILED = "home_upload_error"  # (file id, message, no header line) of the upload that did not load
 
 
+WORLD_KEPT = "world_kept"  # the generator's settings, kept while another page is shown (Streamlit drops widgets')
+WORLD_DEFAULTS = {"world_correlation": 0.5, "world_rows": 100_000, "world_seed": 0}
+
+
+def keep_world(key: str) -> None:
+    st.session_state.setdefault(WORLD_KEPT, {})[key] = st.session_state[key]
+
+
 def world() -> None:
-    """Generate a synthetic world with the tasks' correlation of one's choice: the teaching knob of negative transfer."""
-    with st.expander("Or generate a synthetic world", icon=":material/science:"):
+    """Generate a synthetic world with the tasks' correlation of one's choice: the teaching knob of negative transfer.
+    Its settings stay as set, and the panel open, when the user comes back from another page: they went back to
+    0.5 and 100k, and a lecturer meaning 20k rows at 0 generated 100k at 0.5 (a browser walk)."""
+    kept = st.session_state.get(WORLD_KEPT, {})
+    for key, value in WORLD_DEFAULTS.items():
+        if key not in st.session_state:
+            st.session_state[key] = kept.get(key, value)
+    with st.expander("Or generate a synthetic world", icon=":material/science:", expanded=bool(kept)):
         st.caption(
             "The synthetic sample's generator, with your settings. The task correlation is how much click's true "
             "signal shares with like's, purchase's and watch time's (0.5 in the bundled sample; a purchase and a "
@@ -34,16 +48,22 @@ def world() -> None:
             "transfer). The true probabilities come with it."
         )
         left, middle, right = st.columns(3)
-        correlation = left.slider("Task correlation", -1.0, 1.0, 0.5, 0.1, key="world_correlation")
+        correlation = left.slider(
+            "Task correlation", -1.0, 1.0, step=0.1, key="world_correlation", on_change=keep_world,
+            args=("world_correlation",),
+        )  # fmt: skip
         rows = middle.select_slider(
-            "Rows", state.WORLD_ROWS, value=100_000, key="world_rows", format_func=lambda n: f"{n // 1000}k"
-        )
-        seed = right.number_input("Seed", 0, 2**31 - 1, 0, key="world_seed")
+            "Rows", state.WORLD_ROWS, key="world_rows", format_func=lambda n: f"{n // 1000}k", on_change=keep_world,
+            args=("world_rows",),
+        )  # fmt: skip
+        seed = right.number_input("Seed", 0, 2**31 - 1, key="world_seed", on_change=keep_world, args=("world_seed",))
         if st.button("Generate and load", key="home_world", icon=":material/auto_awesome:"):
+            for key in WORLD_DEFAULTS:  # the panel stays open, as set
+                keep_world(key)
             try:
                 with st.spinner("Drawing the world…"):
                     state.use_world(correlation, rows, seed)
-                st.toast(f"Loaded a synthetic world with task correlation {correlation:+.1f}")
+                st.toast(f"Loaded a synthetic world with task correlation {correlation:g}")
             except MtlrecError as exc:
                 st.error(fmt.plain(exc.message))
 

@@ -102,6 +102,15 @@ def test_a_generated_synthetic_world_becomes_the_dataset_once_per_setting(app, h
     app.button(key="home_world").click().run()
     assert not app.exception and not app.error and path.is_file()
 
+    # Back from another page, the settings are as set and the panel open (they went back to 0.5 and 100k, and a
+    # lecturer meaning 20k rows generated 100k: a browser walk)
+    kept = app.session_state["world_kept"]
+    assert kept == {"world_correlation": -0.8, "world_rows": 20_000, "world_seed": 0}
+    back = open_app(session={"world_kept": kept})  # the widgets' own values dropped, as on another page
+    assert back.slider(key="world_correlation").value == -0.8 and back.select_slider(key="world_rows").value == 20_000
+    assert next(e for e in back.expander if e.label == "Or generate a synthetic world").proto.expanded
+    assert not next(e for e in open_app().expander if e.label == "Or generate a synthetic world").proto.expanded
+
 
 def test_the_uploaders_say_what_to_do_with_a_file_over_the_limit(app):
     # Streamlit's own message for a 600 MB CSV is "File must be 200.0MB or smaller.", and no more (an audit).

@@ -297,7 +297,7 @@ def use_world(correlation: float, rows: int, seed: int) -> None:
                 raise MtlrecError(f"the synthetic world could not be written to {folder.parent} ({exc})") from None
         finally:
             shutil.rmtree(partial, ignore_errors=True)
-    name = f"Synthetic world (task correlation {spec.task_correlation:+g}, {spec.n_rows:,} rows, seed {spec.seed})"
+    name = f"Synthetic world (task correlation {spec.task_correlation:g}, {spec.n_rows:,} rows, seed {spec.seed})"
     use_dataset(str(files[0]), name, "synthetic")
 
 
