@@ -177,6 +177,7 @@ def start(sweep: SweepConfig, frame) -> None:
         st.error("The sweep cannot start:\n\n" + "\n".join(f"- {p}" for p in exc.problems))
         return
     session_jobs().sweep = job
+    st.session_state.setdefault(state.SESSION_SWEEPS, []).append(job.sweep_id)
     st.session_state[SHOWN] = st.session_state[SHOWN_ID] = job.sweep_id
     st.rerun()
 
@@ -218,12 +219,13 @@ def front_chart(sweep: SweepConfig, table):
     )  # fmt: skip
 
 
-def sweep_label(row: dict, own: str | None = None) -> str:
+def sweep_label(row: dict, own: set | str | None = None) -> str:
     """A sweep in the select box: two started in the same minute differ by their id's end, and this session's own
-    sweep says so."""
+    sweeps (`own`: their ids) say so (only the latest did: a browser walk)."""
     when = datetime.fromtimestamp(row["created"]).strftime("%Y-%m-%d %H:%M") if row.get("created") else ""
     done = f"{row['points_done']}/{row['points']} points"
-    yours = " (this session's)" if row["id"] == own else ""
+    own = {own} if isinstance(own, str) else set(own or ())
+    yours = " (this session's)" if row["id"] in own else ""
     return f"{row['name']} · {row['status']} · {done} · {when} · {row['id'][-6:]}{yours}"
 
 
@@ -481,8 +483,11 @@ if not saved:
     end_page()
 st.divider()
 ids = [row["id"] for row in saved]
-own = holder.sweep.sweep_id if getattr(holder, "sweep", None) is not None else None
-labels = {row["id"]: sweep_label(row, own) for row in saved}
+started = list(st.session_state.get(state.SESSION_SWEEPS, []))
+if getattr(holder, "sweep", None) is not None:  # the latest, maybe started in another tab of this browser
+    started.append(holder.sweep.sweep_id)
+own = started[-1] if started else None
+labels = {row["id"]: sweep_label(row, set(started)) for row in saved}
 if st.session_state.get(SHOWN) not in ids:
     # Back from another page: the sweep shown before (Streamlit dropped the box's key), else this session's own,
     # else the newest (it fell back to the newest on the server, another session's, after every page change).

@@ -45,6 +45,7 @@ SCHEMAS = "dataset_schemas"
 SCHEMA_BACK = "dataset_schema_back"  # the name of a dataset whose edits came back, for the Data page to say
 SESSION_RUNS = "session_runs"  # run ids started in this browser, oldest first
 TRAIN_RUNS = "train_runs"  # those started from Train, oldest first (not a baseline started on Results)
+SESSION_SWEEPS = "session_sweeps"  # sweep ids started in this browser, oldest first (Sweep's box marks them)
 SWEEP = "sweep_settings"  # the last SweepConfig set up on Sweep (its widget values are dropped off-page)
 SWEEP_SHOWN = "sweep_shown_id"  # the sweep shown on Sweep, kept while another page is shown
 SWEEP_POINT = "sweep_point_chosen"  # the point the user picked or clicked there (else the one nearest equal weights)
@@ -57,7 +58,7 @@ RESTORED = "workspace_checked"  # set on a session's first script run, once its 
 # give such a label away, "schema_fix_tasks" the task such a label replaced (a new dataset clears them with the other
 # schema_ keys).
 WORKSPACE_KEYS = (
-    DATASET, EXPERIMENT, SESSION_RUNS, TRAIN_RUNS, RESULTS_RUN, SWEEP, SWEEP_SHOWN, SWEEP_POINT, "schema_aside",
+    DATASET, EXPERIMENT, SESSION_RUNS, TRAIN_RUNS, SESSION_SWEEPS, RESULTS_RUN, SWEEP, SWEEP_SHOWN, SWEEP_POINT, "schema_aside",
     "schema_fix_features", "schema_fix_leaks", "schema_fix_tasks", SCHEMAS, SCHEMA_BACK,
 )  # fmt: skip
 # The uploaders' help: what to do with a file over the limit (Streamlit's own message only says it is too big).
