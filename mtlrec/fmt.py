@@ -102,3 +102,8 @@ def md(text: object) -> str:
 def listing(values: Sequence, limit: int, show: Callable[[object], str] = str) -> str:
     """The first `limit` values for a message, joined by commas, with ', ...' when there are more."""
     return ", ".join(show(v) for v in values[:limit]) + (", ..." if len(values) > limit else "")
+
+
+def weight(value: float) -> str:
+    """A loss weight as run names write it (3 significant digits: a sweep's 2/3 is 0.667, not 0.666667)."""
+    return f"{value:.3g}"

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from mtlrec import fmt
 from mtlrec.config import PREDICTION_COLUMNS, ExperimentConfig, plain
 from mtlrec.errors import MtlrecError
 from mtlrec.fixes import fixes_key
@@ -657,7 +658,7 @@ def default_run_name(config: ExperimentConfig) -> str:
     loss weights."""
     from mtlrec.config import WEIGHTING_LABELS
 
-    weights = ", ".join(f"{t.name}={t.weight:.3g}" for t in config.tasks)  # a sweep's 2/3: 0.667, not 0.666667
+    weights = ", ".join(f"{t.name}={fmt.weight(t.weight)}" for t in config.tasks)  # a sweep's 2/3: 0.667
     cross = f" + {config.model.cross} cross" if config.model.cross else ""
     method = WEIGHTING_LABELS.get(config.weighting.method)
     return f"{config.model.kind} {config.model.size}{cross}{f' · {method}' if method else ''} · {weights}"

@@ -62,11 +62,11 @@ def task_title(task, color: str, config) -> str:
     name = fmt.md(task.name)
     method = WEIGHTING_LABELS.get(config.weighting.method)
     if task.name in config.untrained_tasks():
-        weight = f"not trained (loss weight {task.weight:g}): its metrics are an untrained tower's"
+        weight = f"not trained (loss weight {fmt.weight(task.weight)}): its metrics are an untrained tower's"
     elif method:
-        weight = f"initial loss weight {task.weight:g} ({method})"
-    else:
-        weight = f"loss weight {task.weight:g}"
+        weight = f"initial loss weight {fmt.weight(task.weight)} ({method})"
+    else:  # as the run's name writes it (0.666667 here beside 0.667 there: a browser walk)
+        weight = f"loss weight {fmt.weight(task.weight)}"
     labelled = " · measured on its labelled rows only" if task.labelled_only else ""
     # The task's colour on a swatch, its name in the text colour: orange text on white was 2.25:1 (an audit)
     return f'#### :color[■]{{foreground="{color}"}} {name}\n{task.type} · {weight}{labelled}'

@@ -386,3 +386,13 @@ def test_a_metric_equal_to_the_references_after_rounding_is_no_loss():
     assert fmt.delta(0.81234, 0.812346) == "0.0000" and fmt.delta(0.8124, 0.8123) == "+0.0001"
     assert fmt.unchanged("0.0000") and not fmt.unchanged("+0.0001") and not fmt.unchanged("-0.0001")
     assert fmt.delta(0.8122, 0.8123) == "-0.0001"
+
+
+def test_a_loss_weight_is_written_as_the_runs_name_writes_it():
+    # A sweep's 2/3 read 0.666667 on Results, 0.667 in the run's name (a browser walk)
+    from mtlrec.config import ExperimentConfig, TaskSpec
+    from mtlrec.runs import default_run_name
+
+    assert [fmt.weight(w) for w in (2 / 3, 1.0, 0.05, 2.5)] == ["0.667", "1", "0.05", "2.5"]
+    config = ExperimentConfig(tasks=[TaskSpec("click", weight=2 / 3), TaskSpec("like", weight=1 / 3)])
+    assert "click=0.667, like=0.333" in default_run_name(config)
