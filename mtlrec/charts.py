@@ -90,6 +90,16 @@ def words(column: str) -> str:
     return " ".join(w for w in (head, split, _METRIC_WORDS.get(key, key.replace("_", " "))) if w)
 
 
+NOTE_WIDTH = 110  # characters of a chart's note per line: longer ones ran off a half-page chart ("…hover f")
+
+
+def _wrapped(note: str, width: int = NOTE_WIDTH) -> str:
+    """A note broken into lines of at most `width` characters at spaces (Plotly does not wrap text)."""
+    import textwrap
+
+    return "<br>".join(textwrap.wrap(note, width, break_long_words=False, break_on_hyphens=False)) or note
+
+
 def _layout(
     fig: go.Figure,
     title: str,
@@ -106,7 +116,7 @@ def _layout(
     below = dict(orientation="h", yanchor="top", y=-0.22, yref="paper", xanchor="left", x=0, title_side="top left")
     fig.update_layout(
         title=dict(text=title, x=0, xanchor="left", xref="paper", y=1, yref="container", yanchor="top", pad_t=12),
-        margin=dict(l=10, r=10, t=60 + 18 * len(notes), b=10),
+        margin=dict(l=10, r=10, t=60 + 18 * sum(_wrapped(n).count("<br>") + 1 for n in notes), b=10),
         legend=dict(title_text=legend, **(below if legend_below else side)),
         showlegend=legend is not None,
     )
@@ -116,7 +126,8 @@ def _layout(
         fig.update_yaxes(title_text=y, automargin=True)
     if notes:
         fig.add_annotation(
-            text="<br>".join(notes), x=0, y=1, xref="paper", yref="paper", xanchor="left", yanchor="bottom",
+            text="<br>".join(_wrapped(n) for n in notes), x=0, y=1, xref="paper", yref="paper", xanchor="left",
+            yanchor="bottom",
             yshift=4, align="left", showarrow=False, font_size=12, name="notes",
         )  # fmt: skip
     return fig

@@ -757,7 +757,7 @@ def test_untrained_ends_of_a_sweep_sit_at_the_axis_edge_instead_of_stretching_it
     assert at_edge["e"][0] == low and at_edge["e"][2] == "triangle-left"  # click untrained: its AUC lies left
     assert at_edge["a"][1] == front.layout.yaxis.range[0] and at_edge["a"][2] == "triangle-down"
     assert float(moved.customdata[list(moved.customdata[:, 0]).index("e"), 3]) == 0.36  # the hover's true value
-    assert "sit at the edge of its axis (click_auc, like_auc)" in front.layout.annotations[0].text
+    assert "sit at the edge of its axis (click_auc, like_auc)" in front.layout.annotations[0].text.replace("<br>", " ")
 
     curves = charts.weight_metric_curves(points, ["click", "like"], ["w_click", "w_like"], ["click_auc", "like_auc"],
                                          [True, True], references)  # fmt: skip
@@ -802,3 +802,13 @@ def test_a_ternary_plot_greys_the_points_that_did_not_train_the_coloured_task():
     assert list(coloured.marker.color) == [0.73, 0.72] and idle.name == "not trained (weight 0)"
     assert list(idle.customdata[:, 1].astype(float)) == [0.38, 0.41]
     assert "x: the task was not trained there (weight 0)" in fig.layout.annotations[0].text
+
+
+def test_a_long_chart_note_wraps_at_spaces_and_the_top_margin_grows_with_its_lines():
+    # A three-task sweep's note ran off a half-page chart, ending "…hover f" (a browser walk)
+    note = "points where a task is untrained " * 8
+    fig = charts._layout(go.Figure(), "title", None, None, notes=[note.strip(), "short"])
+    text = fig.layout.annotations[0].text
+    lines = text.split("<br>")
+    assert all(len(line) <= charts.NOTE_WIDTH for line in lines) and text.replace("<br>", " ") == f"{note.strip()} short"
+    assert fig.layout.margin.t == 60 + 18 * len(lines)
