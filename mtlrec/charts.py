@@ -812,6 +812,15 @@ def _tick_format(values: np.ndarray) -> str:
     return f".{min(max(3, top_power - step_power + 1), 15)}~g"
 
 
+def _padded(values: np.ndarray, share: float = 0.1) -> tuple[float, float]:
+    """An axis range beyond the values by `share` of their span (of the value, or 0.001, when they are all one):
+    with two runs each axis spanned exactly their two values, so one line ran along the frame's top edge and the
+    other its bottom, and a 0.0001 AUC apart took the whole colour scale (a browser walk)."""
+    low, high = float(np.min(values)), float(np.max(values))
+    pad = (high - low) * share if high > low else max(abs(high) * 0.05, 1e-3)
+    return low - pad, high + pad
+
+
 def parallel_weights(table: pd.DataFrame, weight_columns: Sequence[str], metric_columns: Sequence[str]) -> go.Figure:
     """Parallel coordinates from loss weights to metrics, one line per run (table row), coloured by the first
     metric column; runs with a missing value are left out."""
@@ -827,13 +836,17 @@ def parallel_weights(table: pd.DataFrame, weight_columns: Sequence[str], metric_
     colour_by = next((c for c in metric_columns if c in present), None)
     if present and len(complete):
         line = dict(color=FRONT)
+        ranges = {c: _padded(complete[c].to_numpy()) for c in present}
         if colour_by:
             colorbar = dict(title=dict(text=words(colour_by)))
-            line = dict(color=complete[colour_by].to_numpy(), colorscale="Viridis", showscale=True, colorbar=colorbar)
+            low, high = ranges[colour_by]
+            line = dict(color=complete[colour_by].to_numpy(), colorscale="Viridis", showscale=True, colorbar=colorbar,
+                        cmin=low, cmax=high)  # fmt: skip
         dimensions = [
-            dict(label=words(c), values=complete[c].to_numpy(), tickformat=_tick_format(complete[c].to_numpy()))
+            dict(label=words(c), values=complete[c].to_numpy(), tickformat=_tick_format(complete[c].to_numpy()),
+                 range=list(ranges[c]))
             for c in present
-        ]
+        ]  # fmt: skip
         fig.add_parcoords(line=line, dimensions=dimensions, labelangle=0 if len(present) <= 6 else -20)
     else:
         notes.append("no runs to show")

@@ -317,6 +317,13 @@ def test_parallel_weights_has_one_dimension_per_column_coloured_by_the_first_met
     assert list(parcoords.dimensions[0].values) == [1.0, 1.0, 0.5]  # the run with a missing AUC is left out
     assert list(parcoords.line.color) == [0.77, 0.78, 0.75]
     assert "1 run with a missing value left out" in notes(fig)
+    # Each axis a tenth of its span beyond the values: with two runs one line ran along the frame's top edge and
+    # the other along its bottom (a browser walk)
+    auc = next(d for d in parcoords.dimensions if d.label == "click AUC")
+    assert auc.range == pytest.approx((0.75 - 0.003, 0.78 + 0.003))
+    assert (parcoords.line.cmin, parcoords.line.cmax) == pytest.approx(auc.range)
+    one = charts.parallel_weights(table.iloc[:2].assign(**{"click/weight": 1.0}), ["click/weight"], ["click/auc"])
+    assert one.data[0].dimensions[0].range == pytest.approx((0.95, 1.05))  # one value: 5% of it either side
 
 
 EMPTY = pd.DataFrame()
