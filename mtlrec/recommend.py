@@ -34,7 +34,7 @@ from mtlrec.encode import Encoded, Encoder, category_keys, ids_as_keys
 from mtlrec.errors import MtlrecError
 from mtlrec.fixes import apply_fixes
 from mtlrec.negatives import negatives_fix
-from mtlrec.schema import _parts, check_frame, epoch_units, negative_feedback, parse_time
+from mtlrec.schema import _parts, binary_coding, check_frame, epoch_units, negative_feedback, parse_time
 from mtlrec.tokens import canonical, lists_as_text
 from mtlrec.train import predict_raw, resolve_device
 
@@ -238,16 +238,26 @@ def ranking_scores(tasks: list[TaskSpec], raw: np.ndarray, values: np.ndarray) -
 
 
 CONDITION_SHARE = 0.99  # of a task's labelled rows where another binary task is 1, to read it as logged under that one
+# ... and that other task 0 in at least this many times as large a share of all rows: a click that is 1 on 99.5% of
+# rows holds 99.5% of any labels by chance, not because they were logged after clicks
+CONDITION_CONTRAST = 10
 
 
 def conditions(frame: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str] | None = None) -> dict[str, str]:
     """{task: the binary task it is logged under} for each task trained on its labelled rows only whose labels sit
-    where another trained binary task is 1 (in at least CONDITION_SHARE of them, the other task 0 in some rows): a
-    purchase logged after clicks only, a dwell time after a click. Where several tasks hold it (a purchase logged
-    after likes, and every like after a click), the one with the fewest 1s, the nearest step of the funnel."""
+    where another trained binary task is 1: in at least CONDITION_SHARE of them, while that task is 0 in a share of
+    all rows at least CONDITION_CONTRAST times the share of labelled rows where it is 0 (and in at least 1 - share
+    of them): a purchase logged after clicks only, a dwell time after a click. Labels spelled yes/no, true/false or
+    -1/1 count as 0/1 (schema.binary_coding). Where several tasks hold it (a purchase logged after likes, and every
+    like after a click), the one with the fewest 1s, the nearest step of the funnel."""
     untrained = set() if untrained is None else untrained
     found = {}
-    binary = [t.name for t in tasks if t.type == "binary" and t.name not in untrained and t.name in frame]
+    coded = {}
+    for t in tasks:
+        if t.type == "binary" and t.name not in untrained and t.name in frame:
+            coding = binary_coding(frame[t.name])
+            if coding is not None:
+                coded[t.name] = frame[t.name].map(coding[0]).to_numpy(dtype=float, na_value=np.nan)
     for task in tasks:
         if not task.labelled_only or task.name not in frame:
             continue
@@ -255,13 +265,15 @@ def conditions(frame: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str] |
         if not labelled.any():
             continue
         held = []
-        for other in binary:
-            values = pd.to_numeric(frame[other], errors="coerce").to_numpy(dtype=float)
-            ones = values == 1
-            if other == task.name or not (values == 0).any():
+        for other, values in coded.items():
+            if other == task.name:
                 continue
-            if ones[labelled].mean() >= CONDITION_SHARE:
-                held.append((int(ones.sum()), other))
+            zero_share = float(np.mean(values == 0))
+            zero_labelled = float(np.mean(values[labelled] != 1))
+            if zero_labelled <= 1 - CONDITION_SHARE and zero_share >= max(
+                CONDITION_CONTRAST * zero_labelled, 1 - CONDITION_SHARE
+            ):
+                held.append((int(np.sum(values == 1)), other))
         if held:
             found[task.name] = min(held)[1]
     return found

@@ -549,6 +549,49 @@ def test_a_label_logged_also_where_the_other_task_is_0_is_not_read_as_conditiona
     assert conditions(frame.assign(click=1.0), tasks) == {}
 
 
+def test_labels_spelled_yes_no_true_false_or_minus_one_hold_a_condition_as_0_1_do():
+    from mtlrec.recommend import conditions
+
+    frame = funnel_frame()
+    tasks = [TaskSpec("click"), TaskSpec("dwell", "regression", labelled_only=True)]
+    assert conditions(frame, tasks) == {"dwell": "click"}
+    for spelled in (
+        frame["click"].map({1.0: "yes", 0.0: "no"}),
+        frame["click"].map({1.0: "True", 0.0: "false"}),
+        frame["click"].map({1.0: 1, 0.0: -1}),
+        frame["click"] == 1,  # a bool column
+    ):
+        assert conditions(frame.assign(click=spelled), tasks) == {"dwell": "click"}
+
+
+def test_a_task_that_is_1_on_nearly_every_row_holds_labels_by_chance_not_as_a_condition():
+    from mtlrec.recommend import CONDITION_CONTRAST, CONDITION_SHARE, conditions
+
+    rng = np.random.default_rng(3)
+    n = 20_000
+    # click is 1 on 99.5% of rows; dwell is labelled on a random tenth: 99.5% of its labels sit on clicks by chance
+    click = (rng.random(n) < 0.995).astype(float)
+    dwell = np.where(rng.random(n) < 0.1, 5.0, np.nan)
+    frame = pd.DataFrame({"click": click, "dwell": dwell})
+    tasks = [TaskSpec("click"), TaskSpec("dwell", "regression", labelled_only=True)]
+    labelled = frame["dwell"].notna()
+    assert (frame.loc[labelled, "click"] == 1).mean() >= CONDITION_SHARE  # the share alone would say "logged under"
+    assert conditions(frame, tasks) == {}
+    # Every label on a click, the click 0 on 0.5% of rows: under 1 - share, still too rare to tell a condition.
+    assert conditions(frame.assign(dwell=np.where(click == 1, dwell, np.nan)), tasks) == {}
+    # A click that is 0 on a fifth of the rows, every label on a click: logged under it.
+    click = (rng.random(n) < 0.8).astype(float)
+    logged = frame.assign(click=click, dwell=np.where(click == 1, dwell, np.nan))
+    assert conditions(logged, tasks) == {"dwell": "click"}
+    # A few labels on unclicked rows (0.5% of them) while click is 0 on a fifth of all rows: still logged under it.
+    labelled = np.flatnonzero(logged["dwell"].notna().to_numpy())
+    unclicked = np.flatnonzero(click == 0)
+    stray = len(labelled) // 200
+    logged.loc[unclicked[:stray], "dwell"] = 5.0
+    assert stray / (len(labelled) + stray) < min(1 - CONDITION_SHARE, (click == 0).mean() / CONDITION_CONTRAST)
+    assert conditions(logged, tasks) == {"dwell": "click"}
+
+
 def test_the_chance_of_both_multiplies_down_the_funnel_by_hand():
     from mtlrec.recommend import joint_scores
 
