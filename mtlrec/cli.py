@@ -920,7 +920,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     out = _out_folder(args.out or _default_out(""), RUN_FILES + SWEEP_FILES, args.force)
     print(
         f"data: {config.data.path}  tasks: "
-        + ", ".join(f"{t.name} ({task_words(t)}, w={t.weight:g})" for t in config.tasks)
+        + ", ".join(f"{t.name} ({task_words(t)}, w={fmt.weight(t.weight)})" for t in config.tasks)
     )
     _set_threads(config.train.device)
     callback = None if args.quiet else _unpiped(lambda p: print_epoch(p, config.task_names))

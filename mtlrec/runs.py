@@ -410,6 +410,7 @@ def summary_of(config: ExperimentConfig, metrics: dict) -> dict:
         "size": config.model.size,
         "weighting": config.weighting.method,
         "weights": {t.name: t.weight for t in config.tasks},
+        "untrained": sorted(config.untrained_tasks()),
         "types": {t.name: t.type for t in config.tasks},
         "epochs": config.train.epochs,
         "seed": config.train.seed,
@@ -419,6 +420,16 @@ def summary_of(config: ExperimentConfig, metrics: dict) -> dict:
         "train_seconds": metrics.get("train_seconds"),
         "tasks": metrics.get("tasks", {}),
     })  # fmt: skip
+
+
+def summary_untrained(summary: dict) -> set[str]:
+    """The tasks a listed run trained with no loss (ExperimentConfig.untrained_tasks, kept in its summary; a run
+    saved before it was kept: its weight-0 tasks, but for ESMM, whose weight-0 parent may train through its child)."""
+    if "untrained" in summary:
+        return set(summary["untrained"] or [])
+    if summary.get("model") == "esmm":
+        return set()
+    return {task for task, weight in (summary.get("weights") or {}).items() if weight == 0}
 
 
 class RunStore:

@@ -342,7 +342,7 @@ def schema_editor(config: ExperimentConfig, frame: pd.DataFrame, distinct: dict)
         if role is not None:
             spec = entry["spec"]
             notes.append(
-                f"'{fmt.md(name)}' was a task ({spec['type']}, loss weight {spec['weight']:g}); as the {role} column it is "
+                f"'{fmt.md(name)}' was a task ({spec['type']}, loss weight {fmt.weight(spec['weight'])}); as the {role} column it is "
                 "no longer one. Choose another column there to get it back with its settings."
             )
     for name in [n for n in aside if n in new.task_names]:

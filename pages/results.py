@@ -160,7 +160,7 @@ def task_conflict(run) -> None:
     with weights_cell:
         if run.config.weighting.method == "fixed":
             # Fixed weights draw flat lines on top of each other (equal weights: one line shows): said instead.
-            shown = ", ".join(f"{fmt.md(t.name)} {t.weight:g}" for t in tasks)
+            shown = ", ".join(f"{fmt.md(t.name)} {fmt.weight(t.weight)}" for t in tasks)
             st.info(
                 f"Fixed loss weights ({shown}): the same in every epoch. Uncertainty weighting, GradNorm or DWA on "
                 "**Train** change them while training, and this panel then draws them by epoch."

@@ -16,7 +16,13 @@ from mtlrec import charts, fmt  # noqa: E402
 from mtlrec.compare import differences  # noqa: E402
 from mtlrec.config import TaskSpec  # noqa: E402
 from mtlrec.errors import MtlrecError  # noqa: E402
-from mtlrec.runs import STATUSES, data_groups, metrics_table, same_file_other_fixes  # noqa: E402
+from mtlrec.runs import (  # noqa: E402
+    STATUSES,
+    data_groups,
+    metrics_table,
+    same_file_other_fixes,
+    summary_untrained,
+)
 from ui import runs, state  # noqa: E402
 
 MAIN_METRIC = {"binary": "auc", "regression": "rmse"}
@@ -73,7 +79,7 @@ def runs_table(rows: list[dict], timezone: str | None) -> tuple[pd.DataFrame, li
             "train time": [r["summary"].get("train_seconds") for r in rows],
         }
     )
-    metrics = main_metrics(rows)
+    metrics = main_metrics(rows, trained_only=True)
     for column, values in metrics.items():
         table[column] = values
     return table, list(metrics)
@@ -81,13 +87,15 @@ def runs_table(rows: list[dict], timezone: str | None) -> tuple[pd.DataFrame, li
 
 def weights_text(weights: dict) -> str:
     """{"click": 1.0, "like": 0.5} -> 'click=1, like=0.5'."""
-    return ", ".join(f"{task}={w:g}" if isinstance(w, int | float) else f"{task}={w}" for task, w in weights.items())
+    return ", ".join(f"{task}={fmt.weight(w)}" if isinstance(w, int | float) else f"{task}={w}" for task, w in weights.items())
 
 
-def main_metrics(rows: list[dict], sep: str = " ") -> dict[str, list[float | None]]:
+def main_metrics(rows: list[dict], sep: str = " ", trained_only: bool = False) -> dict[str, list[float | None]]:
     """'<task><sep><metric>' -> one value per row, for every task of any of the runs; a task name that is binary in
     some runs and regression in others (a click made a regression task on the Data page) gets a column per type,
-    each holding the runs of that type (one column, by name, showed one type's metric and blanks for the others)."""
+    each holding the runs of that type (one column, by name, showed one type's metric and blanks for the others).
+    `trained_only` leaves a task a run trained with loss weight 0 blank: an untrained tower's AUC of 0.47 in the
+    list read as a result (the weights chart keeps it: there its weight of 0 is on the line)."""
     kinds: dict[str, list[str]] = {}
     for r in rows:
         for task, kind in r["summary"].get("types", {}).items():
@@ -98,7 +106,7 @@ def main_metrics(rows: list[dict], sep: str = " ") -> dict[str, list[float | Non
         metric = MAIN_METRIC.get(kind, "auc")
         columns[f"{task}{sep}{metric}"] = [
             (r["summary"].get("tasks") or {}).get(task, {}).get(metric)
-            if r["summary"].get("types", {}).get(task) == kind
+            if r["summary"].get("types", {}).get(task) == kind and not (trained_only and task in summary_untrained(r["summary"]))
             else None
             for r in rows
         ]
@@ -176,7 +184,7 @@ def metric_deltas(
     """One row per run: each task's chosen metric and its difference from its base run's (delta_bases; the bars'
     numbers, which bars from 0 hide when runs differ in the third decimal); with `noise` (run label, base label ->
     reference_noise's {task: {metric: noise}}), a ± column per task where some run's Δ has one (blank for a run
-    tested on other rows than its base, or a metric without a paired noise: GAUC, NDCG)."""
+    tested on other rows than its base, a metric without a paired noise: GAUC, NDCG, or a run without a Δ)."""
     from mtlrec.metrics import higher_is_better
 
     rows = []
@@ -188,10 +196,11 @@ def metric_deltas(
             number = float(value) if isinstance(value, int | float) else math.nan
             arrow = "↑" if higher_is_better(metric) else "↓"
             row[f"{task} {metric} {arrow}"] = number
-            row[f"Δ {task} {metric}"] = number - float(base) if isinstance(base, int | float) else math.nan
-            if noise is not None:
+            delta = row[f"Δ {task} {metric}"] = number - float(base) if isinstance(base, int | float) else math.nan
+            if noise is not None:  # no Δ (a task left untrained, or missing): no ± either, which read as its noise
                 paired = noise(label, bases[task]) if bases.get(task) and bases[task] != label else {}
-                row[f"± {task} {metric}"] = (paired.get(task) or {}).get(metric, math.nan)
+                own = (paired.get(task) or {}).get(metric, math.nan)
+                row[f"± {task} {metric}"] = own if math.isfinite(delta) else math.nan
         rows.append(row)
     table = pd.DataFrame(rows)
     empty = [c for c in table.columns if c.startswith("± ") and table[c].isna().all()]
@@ -547,7 +556,8 @@ selected = [rows[i] for i in event.selection.rows if i < len(rows)]
 st.session_state[SELECTED] = {r["id"]: r["name"] for r in selected}
 st.caption(
     f"{len(rows)} of {len(all_rows)} runs · select rows (the boxes on the left) to compare or manage them. "
-    "“interrupted” runs were training when the server stopped; “running” ones are training now."
+    "“interrupted” runs were training when the server stopped; “running” ones are training now. A task a run "
+    "trained with loss weight 0 has no metric here (its untrained tower's is on Results)."
 )
 
 st.subheader("Compare")

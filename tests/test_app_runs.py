@@ -674,9 +674,27 @@ def test_a_task_a_run_did_not_train_is_left_out_of_the_comparison_and_said_so(sa
     shown = dataframe_util.convert_arrow_bytes_to_pandas_df(deltas.proto.arrow_data.styler.display_values)
     shown = shown.set_index("run")
     assert shown.loc["like at 0", ["like auc ↑", "Δ like auc"]].tolist() == ["–", "–"]
+    # No Δ, no ±: the paired noise beside a blank Δ read as the untrained tower's (a browser walk)
+    assert "± like auc" not in shown.columns  # the only run with a like Δ is its base: no ± column left
+    assert shown.loc["every task", "± click auc"] == "±0.0000"  # a trained task keeps its noise (same predictions)
     assert shown.loc["every task", "like auc ↑"] == f"{result.metrics['tasks']['like']['auc']:.4f}"
     assert "None" not in shown.to_numpy().astype(str) and deltas.proto.placeholder == "–"  # the grid's "None"
     bars = figure(at, "Test metrics per run")
     like = next(trace for trace in bars["data"] if trace["name"] == "like")
     assert like["y"][0] is None or numbers(like["y"])[0] != numbers(like["y"])[0]  # no bar for the untrained tower
     assert any("like at 0's like, trained with loss weight 0" in c.value for c in at.caption)
+    # ... and in the list of runs: no like AUC for the run that did not train it
+    listed = next(d.value for d in at.dataframe if "status" in d.value.columns).set_index("name")
+    assert pd.isna(listed.loc["like at 0", "like auc"]) and listed.loc["like at 0", "click auc"] > 0
+    assert listed.loc["every task", "like auc"] == pytest.approx(result.metrics["tasks"]["like"]["auc"])
+
+
+def test_a_run_saved_before_its_untrained_tasks_were_kept_reads_them_from_its_weights():
+    from mtlrec.runs import summary_of, summary_untrained
+
+    config = ExperimentConfig.from_dict({"tasks": [{"name": "click"}, {"name": "buy", "weight": 0.0}]})
+    assert summary_untrained(summary_of(config, {})) == {"buy"}
+    old = {"model": "shared_bottom", "weights": {"click": 1.0, "buy": 0.0}}  # no "untrained" kept
+    assert summary_untrained(old) == {"buy"}
+    assert summary_untrained({**old, "model": "esmm"}) == set()  # a parent may train through its child: unknown
+    assert summary_untrained({**old, "untrained": []}) == set()
