@@ -87,7 +87,9 @@ def runs_table(rows: list[dict], timezone: str | None) -> tuple[pd.DataFrame, li
 
 def weights_text(weights: dict) -> str:
     """{"click": 1.0, "like": 0.5} -> 'click=1, like=0.5'."""
-    return ", ".join(f"{task}={fmt.weight(w)}" if isinstance(w, int | float) else f"{task}={w}" for task, w in weights.items())
+    return ", ".join(
+        f"{task}={fmt.weight(w)}" if isinstance(w, int | float) else f"{task}={w}" for task, w in weights.items()
+    )
 
 
 def main_metrics(rows: list[dict], sep: str = " ", trained_only: bool = False) -> dict[str, list[float | None]]:
@@ -106,7 +108,8 @@ def main_metrics(rows: list[dict], sep: str = " ", trained_only: bool = False) -
         metric = MAIN_METRIC.get(kind, "auc")
         columns[f"{task}{sep}{metric}"] = [
             (r["summary"].get("tasks") or {}).get(task, {}).get(metric)
-            if r["summary"].get("types", {}).get(task) == kind and not (trained_only and task in summary_untrained(r["summary"]))
+            if r["summary"].get("types", {}).get(task) == kind
+            and not (trained_only and task in summary_untrained(r["summary"]))
             else None
             for r in rows
         ]
@@ -540,8 +543,18 @@ event = st.dataframe(
     hide_index=True,
     placeholder="–",  # a metric the run lacks (another task's, a failed run's): not the word "None"
     # The test metrics beside the names: after the long weights column they were off a 1,400-px page (a browser walk)
-    column_order=["name", "status", *metric_columns, "weights", "model", "size", "data", "created", "epochs",
-                  "train time"],  # fmt: skip
+    column_order=[
+        "name",
+        "status",
+        *metric_columns,
+        "weights",
+        "model",
+        "size",
+        "data",
+        "created",
+        "epochs",
+        "train time",
+    ],  # fmt: skip
     on_select="rerun",
     selection_mode="multi-row",
     selection_default={"selection": {"rows": ticked}},

@@ -817,5 +817,7 @@ def test_a_long_chart_note_wraps_at_spaces_and_the_top_margin_grows_with_its_lin
     fig = charts._layout(go.Figure(), "title", None, None, notes=[note.strip(), "short"])
     text = fig.layout.annotations[0].text
     lines = text.split("<br>")
-    assert all(len(line) <= charts.NOTE_WIDTH for line in lines) and text.replace("<br>", " ") == f"{note.strip()} short"
+    assert (
+        all(len(line) <= charts.NOTE_WIDTH for line in lines) and text.replace("<br>", " ") == f"{note.strip()} short"
+    )
     assert fig.layout.margin.t == 60 + 18 * len(lines)
