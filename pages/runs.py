@@ -554,7 +554,7 @@ event = st.dataframe(
         "created",
         "epochs",
         "train time",
-    ],  # fmt: skip
+    ],
     on_select="rerun",
     selection_mode="multi-row",
     selection_default={"selection": {"rows": ticked}},
