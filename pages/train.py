@@ -692,6 +692,23 @@ def finished_panel(snap, config: ExperimentConfig, current: ExperimentConfig | N
             st.switch_page("pages/recommend.py")
 
 
+def trained_here() -> list[str]:
+    """This browser's runs less the single-task baselines linked to one of them (Results' comparison): Train's own
+    runs where a workspace kept none apart (one kept before they were, or a session given the runs alone), so that a
+    reload after a baseline shows the run trained here, not an empty panel or the baseline (a browser walk)."""
+    from mtlrec.gain import baseline_of
+
+    runs = list(st.session_state.get(state.SESSION_RUNS) or [])
+    store = state.store()
+    baselines = set()
+    for run_id in runs:
+        try:
+            baselines.add(baseline_of(store, run_id))
+        except MtlrecError:  # a run deleted meanwhile
+            continue
+    return [run_id for run_id in runs if run_id not in baselines]
+
+
 def job_panel(current: ExperimentConfig | None = None) -> None:
     """The browser's current job, live, or its latest run, ended: from its job, or after a reload (which leaves
     no finished job) from the run store. Nothing when it has none."""
@@ -711,7 +728,7 @@ def job_panel(current: ExperimentConfig | None = None) -> None:
             live_panel(job.config)
         else:
             finished_panel(job.snapshot(), job.config, current)
-    elif latest := st.session_state.get(state.TRAIN_RUNS):
+    elif latest := st.session_state.get(state.TRAIN_RUNS) or trained_here():
         # The latest run trained here: a baseline trained since on Results is not it (its panel showed the
         # baseline's curves and cards, and "Open results" opened the baseline, a browser walk)
         saved = saved_snapshot(latest[-1])

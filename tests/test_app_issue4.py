@@ -292,6 +292,20 @@ def test_compare_with_single_task_trains_the_baseline_and_shows_the_gain(home, r
     assert at.dataframe and not [b for b in at.button if b.key == "results_compare"]
 
 
+def test_trains_panel_after_a_reload_is_the_run_trained_there_not_its_baseline(home, results):
+    # A workspace that kept the browser's runs but not which were Train's showed an empty panel (a browser walk)
+    store = RunStore(home)
+    run_id = store.save(results["plain"], name="plain")
+    baseline_id = store.save(results["plain"], name="plain · single-task baseline")
+    gain.link_baseline(store, run_id, baseline_id)
+
+    at = open_app("pages/train.py", session={state.SESSION_RUNS: [run_id, baseline_id]})
+
+    assert not at.exception
+    panel = [s.value for s in at.success if s.value.startswith("Run `")]
+    assert panel and panel[0].startswith(f"Run `{run_id}` finished") and baseline_id not in " ".join(panel)
+
+
 def test_the_baseline_is_not_trained_on_a_data_file_changed_since_the_run(home, results, tmp_path):
     # An audit: Results trained the baseline on the file as it is now (other labels: gains across different data;
     # a column gone: a failed baseline saved at each click), where Recommend said the file had changed.
