@@ -29,6 +29,8 @@ from mtlrec.config import (
 from mtlrec.errors import MtlrecError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from mtlrec.data import Loaded
 
 EXIT_BAD_INPUT = 2
@@ -379,10 +381,16 @@ def _left_empty(fixes: list, tasks: list[TaskSpec]) -> set[str]:
     return {t.name for t in tasks if t.name in empty}
 
 
-def _label_fixes(fixes: list[dict], tasks: list[TaskSpec], data: DataConfig, args: argparse.Namespace) -> None:
+def _label_fixes(
+    fixes: list[dict], tasks: list[TaskSpec], data: DataConfig, args: argparse.Namespace, frame: pd.DataFrame
+) -> None:
     """A label made with --label or --negatives is a task (unless --tasks names the tasks), and the column a label
     is made from is no feature (it would give the answer away), unless --categorical, --numeric or --multi names it,
-    nor a binary task (the label takes its place), unless --tasks names the tasks; as on the Data page."""
+    nor a binary task (the label takes its place in the task list, so --weights by position keep their meaning),
+    unless --tasks names the tasks; as on the Data page. `frame`: the rows as fixed, to tell whether the column so
+    replaced could be trained as it is."""
+    from mtlrec.schema import binary_coding
+
     named = {c for flag in ("categorical", "numeric", "multi") for c in _list(getattr(args, flag, None)) or []}
     for fix in (f for f in fixes if "negatives" in f):
         if getattr(args, "tasks", None) is None and fix["label"] not in [t.name for t in tasks]:
@@ -415,10 +423,19 @@ def _label_fixes(fixes: list[dict], tasks: list[TaskSpec], data: DataConfig, arg
         replaced = next((t for t in tasks if t.name == source and t.type == "binary"), None)
         if replaced is not None and getattr(args, "tasks", None) is None and source != fix["label"]:
             # 'converted'/'not converted' inferred as a binary task: the label made of it still failed on it
-            tasks.remove(replaced)
+            label = next((t for t in tasks if t.name == fix["label"]), None)
+            if label is not None:
+                tasks.remove(label)
+                tasks[tasks.index(replaced)] = label
+            else:
+                tasks.remove(replaced)
+            both = (
+                "name both in --tasks to train both"
+                if source in frame and binary_coding(frame[source]) is not None
+                else "its values are not 0/1, so it cannot be trained as it is"
+            )
             print(
-                f"note: '{source}' is not a task: the label '{fix['label']}' is made from it and takes its place "
-                f"(name both in --tasks to train both)"
+                f"note: '{source}' is not a task: the label '{fix['label']}' is made from it and takes its place ({both})"
             )
         if source in data.features and source not in named:
             data.drop_feature(source)
@@ -468,7 +485,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
             # the data is read to check the columns they name (and kept for the training).
             loaded = load_frames(config, read)
             d = config.data
-            _label_fixes(fixes, config.tasks, d, args)
+            _label_fixes(fixes, config.tasks, d, args, loaded.frame)
             chosen = _apply_schema_flags(
                 config, args, loaded.frame, d.path, config.tasks, [d.categorical, d.numeric, d.multi], inferred=False
             )
@@ -495,7 +512,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[ExperimentConfig, Loaded
         d.path, d.test_path = _stored(args.data), _stored(args.test_data)  # read as given, kept absolute
         d.fixes, d.names = fixes, names
         inferred_tasks = [t.name for t in proposal.tasks]  # before labels made by fixes join them
-        _label_fixes(fixes, proposal.tasks, d, args)
+        _label_fixes(fixes, proposal.tasks, d, args, frame)
         config.data = d
         if not _list(args.tasks) and not proposal.tasks:
             raise MtlrecError(
@@ -1013,7 +1030,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
     # As train makes them: a label made with --label is a task, and its source column and the features that give
     # it away are no features.
     inferred = [t.name for t in proposal.tasks]
-    _label_fixes(fixes, proposal.tasks, d, args)
+    _label_fixes(fixes, proposal.tasks, d, args, frame)
     leaks = set_aside(frame, d, [t for t in proposal.tasks if t.name not in inferred], set())
     print(f"user: {d.user_col}\nitem: {d.item_col}\ntime: {d.time_col}")
     for note in time_notes(d.time_col, frame[d.time_col]) if d.time_col else []:

@@ -797,12 +797,20 @@ def _add_fixes(config: ExperimentConfig, rows: pd.DataFrame, new: list[dict], ch
             continue
         replaced = next((t for t in config.tasks if t.name == column and t.type == "binary"), None)
         if replaced is not None and column != fix["label"]:
-            # 'converted'/'not converted' as a binary task: the label made of it still failed on it (an audit)
-            config.tasks.remove(replaced)
-            st.session_state.setdefault(FIX_TASKS, {})[fix["label"]] = dataclasses.asdict(replaced)
+            # 'converted'/'not converted' as a binary task: the label made of it still failed on it (an audit).
+            # The label takes its place in the task list (and in a positional weight list, as the CLI's).
+            at = config.tasks.index(replaced)
+            label = next(t for t in config.tasks if t.name == fix["label"])
+            config.tasks.remove(label)
+            config.tasks[at] = label
+            st.session_state.setdefault(FIX_TASKS, {})[fix["label"]] = {"task": dataclasses.asdict(replaced), "at": at}
+            both = (
+                "make it a label again in the schema above to train both"
+                if column in fixed and binary_coding(fixed[column]) is not None
+                else "its values are not 0/1, so it cannot be trained as it is"  # the advice failed when followed
+            )
             changes.append(
-                f"'{fmt.md(column)}' is no longer a task: the new label is made from it and takes its place (make "
-                "it a label again in the schema above to train both)."
+                f"'{fmt.md(column)}' is no longer a task: the new label is made from it and takes its place ({both})."
             )
         role = d.role_of(column)
         if role is not None:
@@ -923,10 +931,14 @@ def remove_fix(index: int) -> None:
     if "label" in removed and removed["label"] in config.task_names:
         config.tasks = [t for t in config.tasks if t.name != removed["label"]]
         changes.append(f"'{fmt.md(removed['label'])}' is no longer a task: its column is gone with the fix.")
-    if "label" in removed and (task := st.session_state.get(FIX_TASKS, {}).pop(removed["label"], None)):
-        if task["name"] not in config.task_names:
-            config.tasks.append(TaskSpec(**task))
-            changes.append(f"'{fmt.md(task['name'])}' is a task again, as it was before the label was made.")
+    if "label" in removed and (kept := st.session_state.get(FIX_TASKS, {}).pop(removed["label"], None)):
+        spec, at = (kept["task"], kept["at"]) if "task" in kept else (kept, len(config.tasks))  # (an older session's)
+        still = [f["label"] for f in fixes if "label" in f and f.get("from") == removed.get("from")]
+        if still:  # another label made from it replaces it still: that one gives it back when it goes
+            st.session_state[FIX_TASKS][still[0]] = {"task": spec, "at": at}
+        elif spec["name"] not in config.task_names:
+            config.tasks.insert(min(at, len(config.tasks)), TaskSpec(**spec))
+            changes.append(f"'{fmt.md(spec['name'])}' is a task again, as it was before the label was made.")
     if "label" in removed:
         column, role = st.session_state.get(FIX_FEATURES, {}).pop(removed["label"], (None, None))
         d = config.data

@@ -16,6 +16,7 @@ import pytest
 
 from mtlrec.cli import main
 from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec
+from mtlrec.data import propose_schema
 from mtlrec.errors import MtlrecError
 from mtlrec.sample import SyntheticSpec, generate
 from mtlrec.schema import POSITIVES_ONLY
@@ -170,10 +171,23 @@ def test_a_label_made_from_a_two_valued_binary_task_takes_its_place(small_file, 
     assert main([*args, "--label", "purchase_converted=purchase == converted"]) == 0
 
     out = capsys.readouterr().out
-    assert "note: 'purchase' is not a task: the label 'purchase_converted' is made from it and takes its place" in out
+    assert (
+        "note: 'purchase' is not a task: the label 'purchase_converted' is made from it and takes its place (its "
+        "values are not 0/1, so it cannot be trained as it is)"  # "name both to train both" failed when followed
+    ) in out
     config = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert "purchase" not in [t["name"] for t in config["tasks"]] and "purchase_converted" in out
+    names = [t["name"] for t in config["tasks"]]
+    assert "purchase" not in names and "purchase_converted" in out
     assert "purchase" not in config["data"]["categorical"]
+    # in the source's place, so that --weights by position mean what they meant
+    inferred = [t.name for t in propose_schema(pd.read_csv(small_file), str(small_file)).tasks]
+    assert names == [("purchase_converted" if n == "purchase" else n) for n in inferred]
+
+    # A clean 0/1 column replaced: both can be trained
+    args = ["train", str(small_file), *args[2:-1], str(tmp_path / "run2"), "--label", "no_like=like == 0"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "takes its place (name both in --tasks to train both)" in out
 
 
 def test_no_diagnostics_turns_the_task_conflict_diagnostics_off(small_file, tmp_path, capsys):

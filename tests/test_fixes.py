@@ -1266,8 +1266,8 @@ def test_data_page_a_label_made_from_a_two_valued_binary_task_takes_its_place_un
     rows = 300
     frame = pd.DataFrame({
         "user_id": [f"u{i % 30}" for i in range(rows)], "item_id": [f"i{i % 17}" for i in range(rows)],
-        "click": [i % 2 for i in range(rows)],
         "purchase": ["converted" if i % 5 == 0 else "not converted" for i in range(rows)],
+        "click": [i % 2 for i in range(rows)],
     })  # fmt: skip
     at = upload(open_app("pages/data.py"), "conv.csv", frame.to_csv(index=False).encode())
     [problem] = [e.value for e in at.error if "'purchase' is a binary task" in e.value]
@@ -1276,9 +1276,20 @@ def test_data_page_a_label_made_from_a_two_valued_binary_task_takes_its_place_un
     at.button(key="schema_fix_add").click().run()
     assert not at.exception
     config = _experiment(at)
-    assert config.task_names == ["click", "purchase_converted"] and not at.error
-    assert any("'purchase' is no longer a task: the new label is made from it" in i.value for i in at.info)
+    # in its place: a positional weight list (the CLI's --weights) keeps meaning what it meant
+    assert config.task_names == ["purchase_converted", "click"] and not at.error
+    assert any(
+        "'purchase' is no longer a task: the new label is made from it and takes its place (its values are not 0/1, "
+        "so it cannot be trained as it is)" in i.value
+        for i in at.info
+    )
 
+    # A second label made from it: removing the first gave 'purchase' back while this one still replaced it
+    at = _fix(at, "Make a 0/1 label", "purchase", "==", "not converted", "purchase_lost")
+    assert _experiment(at).task_names == ["purchase_converted", "click", "purchase_lost"]
     at.button(key="schema_fix_remove_0").click().run()
-    assert _experiment(at).task_names == ["click", "purchase"]
+    assert _experiment(at).task_names == ["click", "purchase_lost"]
+    assert not any("'purchase' is a task again" in i.value for i in at.info)
+    at.button(key="schema_fix_remove_0").click().run()
+    assert _experiment(at).task_names == ["purchase", "click"]  # back where it was
     assert any("'purchase' is a task again" in i.value for i in at.info)
