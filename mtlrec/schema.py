@@ -1092,8 +1092,9 @@ TIME_SAMPLE = 200
 # the account opened).
 _USER_TIME_WORDS = {"registration", "registered", "register", "signup", "joined", "expiration", "expiry", "expires",
                     "expire", "birth", "birthday", "birthdate", "dob", "born", "alta", "opened", "opening"}  # fmt: skip
-# Words of a time before the row's event: the user's last login, a previous click (not the row's own time).
-_PAST_TIME_WORDS = {"last", "prev", "previous", "login", "logon", "signin", "lastlogin", "before", "past", "since"}
+# Words of a time before the row's event: the user's last login, a previous click (not the row's own time). A login
+# alone is no past (a session's login_time is its row's start: logout_time had been taken over it).
+_PAST_TIME_WORDS = {"last", "prev", "previous", "lastlogin", "before", "past", "since"}
 _USER_TIME = (
     ": a date about the user (named as a registration, expiry or birth date, or the same in each user's rows), not the "
     "time of the rows (choose it as the timestamp if it is)"

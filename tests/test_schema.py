@@ -2076,6 +2076,11 @@ def test_the_rows_own_time_is_the_timestamp_before_a_time_of_the_users_past():
     assert infer_schema(frame).data.time_col == "event_time"
     assert infer_schema(frame.rename(columns={"last_login_time": "prev_click_ts"})).data.time_col == "event_time"
     assert infer_schema(frame.drop(columns="event_time")).data.time_col == "last_login_time"  # the only one
+    # A session's login is its own start, no past: logout_time (as many distinct values) had been taken over it
+    sessions = frame.drop(columns=["event_time", "last_login_time"]).assign(
+        login_time=event, logout_time=event + 3_600  # as many distinct values: no word puts one first
+    )
+    assert infer_schema(sessions).data.time_col == "login_time"
 
 
 def test_a_no_label_hint_names_a_two_valued_outcome_before_a_count_and_after_a_rating():
