@@ -589,7 +589,10 @@ class Recommender:
                     f"{len(unknown):,} candidate item{' is' if len(unknown) == 1 else 's are'} not in the data "
                     f"({shown}): pass items of column '{self.item_col}'"
                 )
-            items = items.set_index(self.item_col).reindex(wanted.to_numpy()).reset_index()
+            # The items' own rows, in the order asked: the ids as the data has them (20, not the 20.0 passed in;
+            # a float key finds its whole-number item, hash(20.0) == hash(20))
+            at = {item: i for i, item in enumerate(items[self.item_col].tolist())}
+            items = items.iloc[[at[item] for item in wanted.tolist()]].reset_index(drop=True)
         last = self.frame.iloc[[self._rows_of(user)[-1]]]
         rows = last.loc[last.index.repeat(len(items))].reset_index(drop=True)
         for c in items.columns:

@@ -637,3 +637,7 @@ def test_ids_read_as_floats_are_listed_as_the_whole_numbers_they_are(interaction
     expected = as_ints.recommend(as_ints.users()[0], k=5)
     assert top["item"].tolist() == expected["item"].tolist()  # the same items, scored alike
     np.testing.assert_allclose(top["fused"], expected["fused"], rtol=1e-6)
+    # Candidates passed as floats (or as the ids are) come back as the data's ids, in the order of their scores
+    wanted = [float(item) for item in expected["item"].tolist()[:3]]
+    picked = as_ints.recommend(as_ints.users()[0], candidates=wanted[::-1], k=3)
+    assert picked["item"].tolist() == expected["item"].tolist()[:3] and pd.api.types.is_integer_dtype(picked["item"])
