@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import textwrap
 from collections.abc import Mapping, Sequence
 
@@ -93,11 +94,26 @@ def words(column: str) -> str:
 NOTE_WIDTH = 110  # characters of a chart's note per line: longer ones ran off a half-page chart ("…hover f")
 
 
-def _wrapped(note: str, width: int = NOTE_WIDTH) -> str:
-    """A note broken into lines of at most `width` characters at spaces (Plotly does not wrap text)."""
-    import textwrap
+_TAG = re.compile(r"<[^<>]*>")
 
-    return "<br>".join(textwrap.wrap(note, width, break_long_words=False, break_on_hyphens=False)) or note
+
+def _wrapped(note: str, width: int = NOTE_WIDTH) -> str:
+    """A note broken into lines of at most `width` visible characters at spaces (Plotly does not wrap text): its
+    own <br> kept, never a break inside a tag (<span style='color: red'>), tags not counted."""
+    lines = []
+    for part in re.split(r"<br\s*/?>", note, flags=re.IGNORECASE):
+        # the spaces between words, not those inside a tag
+        words = [w for w in re.split(r" (?![^<>]*>)", part) if w]
+        line, seen = [], 0
+        for word in words:
+            size = len(_TAG.sub("", word))
+            if line and seen + 1 + size > width:
+                lines.append(" ".join(line))
+                line, seen = [], 0
+            seen += size + (1 if line else 0)
+            line.append(word)
+        lines.append(" ".join(line))
+    return "<br>".join(lines)
 
 
 def _layout(

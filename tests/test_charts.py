@@ -821,3 +821,16 @@ def test_a_long_chart_note_wraps_at_spaces_and_the_top_margin_grows_with_its_lin
         all(len(line) <= charts.NOTE_WIDTH for line in lines) and text.replace("<br>", " ") == f"{note.strip()} short"
     )
     assert fig.layout.margin.t == 60 + 18 * len(lines)
+
+
+def test_a_note_keeps_its_own_line_breaks_and_its_tags_whole_when_wrapped():
+    # Wrapping broke inside <span style='color: red'> and ran a note's own <br> into the line count (a diff review)
+    tag = "<span style='color: red'>"
+    note = f"first line<br>{tag}coloured</span> " + "word " * 40 + "<BR/>last"
+    text = charts._wrapped(note.strip(), width=30)
+    lines = text.split("<br>")
+    assert lines[0] == "first line" and lines[-1] == "last"
+    assert lines[1].startswith(f"{tag}coloured</span> word")  # the tag whole, not counted: 30 visible characters
+    # 'coloured' and 4 words (28 characters; a fifth makes 33), then 6 words a line (29)
+    assert [len(charts._TAG.sub("", line)) for line in lines[1:-1]] == [28] + [29] * 6
+    assert " ".join(lines[1:-1]) == f"{tag}coloured</span> " + " ".join(["word"] * 40)

@@ -2078,7 +2078,8 @@ def test_the_rows_own_time_is_the_timestamp_before_a_time_of_the_users_past():
     assert infer_schema(frame.drop(columns="event_time")).data.time_col == "last_login_time"  # the only one
     # A session's login is its own start, no past: logout_time (as many distinct values) had been taken over it
     sessions = frame.drop(columns=["event_time", "last_login_time"]).assign(
-        login_time=event, logout_time=event + 3_600  # as many distinct values: no word puts one first
+        login_time=event,
+        logout_time=event + 3_600,  # as many distinct values: no word puts one first
     )
     assert infer_schema(sessions).data.time_col == "login_time"
 
