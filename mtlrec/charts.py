@@ -649,10 +649,14 @@ def prediction_distribution(predictions: pd.DataFrame, tasks: Sequence[TaskSpec]
     return _layout(fig, title, "predicted probability", "density", "task", notes)
 
 
-def recommendation_bars(top: pd.DataFrame, tasks: Sequence[TaskSpec]) -> go.Figure:
+def recommendation_bars(
+    top: pd.DataFrame, tasks: Sequence[TaskSpec], joint: Mapping[str, str] | None = None
+) -> go.Figure:
     """Grouped bars of each task's score per recommended item (in rank order), the fused score as a line on a
-    second axis when `top` has a fused column (the table's own columns named as RecommendColumns.around(tasks))."""
-    colors, notes = task_colors(tasks), []
+    second axis when `top` has a fused column (the table's own columns named as RecommendColumns.around(tasks)).
+    `joint`: {task: the task it is logged under} for the scores that are the chance of both (recommend.with_joint),
+    named so in the legend and the hover ("click × purchase"), as the table heads them."""
+    colors, notes, joint = task_colors(tasks), [], dict(joint or {})
     own = RecommendColumns.around([t if isinstance(t, TaskSpec) else TaskSpec(_name(t)) for t in tasks])
     frame = top.sort_values(own.rank, kind="stable") if own.rank in top.columns else top
     items = (frame[own.item] if own.item in frame.columns else frame.index.to_series()).astype(str).tolist()
@@ -668,10 +672,13 @@ def recommendation_bars(top: pd.DataFrame, tasks: Sequence[TaskSpec]) -> go.Figu
         extra = _numbers(frame, value) if value in frame.columns else np.full(len(frame), np.nan)
         hover = "probability %{y:.4f}" if _is_binary(task) else "standardised %{y:.3f}"
         hover += "" if _is_binary(task) or value not in frame.columns else "<br>predicted %{customdata[1]:,.4g}"
+        label = name
+        if name in joint:  # P(click) × P(purchase | click): the bar is no longer the purchase's probability alone
+            label, hover = f"{joint[name]} × {name}", "chance of both %{y:.4f}"
         fig.add_bar(
-            x=items, y=_numbers(frame, name), name=name, marker_color=colors[name],
+            x=items, y=_numbers(frame, name), name=label, marker_color=colors[name],
             customdata=np.column_stack([ranks, extra]),
-            hovertemplate=f"#%{{customdata[0]}} %{{x}}<br>{name} {hover}<extra></extra>",
+            hovertemplate=f"#%{{customdata[0]}} %{{x}}<br>{label} {hover}<extra></extra>",
         )  # fmt: skip
     if fused:
         fig.add_scatter(

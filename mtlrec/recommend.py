@@ -474,13 +474,13 @@ class Recommender:
                 notes.append(
                     f"{trained} '{task}' given '{given}', so it is ranked by the chance of both, "
                     f"P({given}) × P({task} | {given}) (to rank by the conditional probability as trained, turn off "
-                    "Recommend's *Chance of both* or pass recommend --no-joint)"
+                    "Recommend's 'Chance of both' toggle or pass recommend --no-joint)"
                 )
             elif task in self.joint:
                 notes.append(
                     f"{trained} '{task}' given '{given}' and is ranked so, as trained: items of a low P({given}) but a "
                     f"high P({task} | {given}) rank high (the chance of both, P({given}) × P({task} | {given}), is "
-                    "Recommend's *Chance of both*, and recommend's default)"
+                    "Recommend's 'Chance of both' toggle, and recommend's default)"
                 )
             else:
                 notes.append(

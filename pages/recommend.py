@@ -459,7 +459,7 @@ def ranking(scores: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str], lo
     )
     st.caption(f"Re-ranked {len(scores):,} items in {elapsed * 1000:.1f} ms.{short}")  # (K above the items: an audit)
     every_user(k, fusion, exclude_seen, equal_spread, bool(joint))
-    bars.plotly_chart(charts.recommendation_bars(top, tasks), width="stretch")
+    bars.plotly_chart(charts.recommendation_bars(top, tasks, joint), width="stretch")
 
 
 def joint_help(logged_under: dict[str, str]) -> str:
@@ -508,7 +508,8 @@ def every_user(k: int, fusion: dict[str, float], exclude_seen: bool, equal_sprea
             .to_csv(index=False)
             .encode()
         ),
-        file_name=f"{run_id}_top{k}_every_user.csv",
+        # a name of its own when a task is the chance of both: the two files hold other scores under one header
+        file_name=f"{run_id}_top{k}_every_user{'_chance_of_both' if joint and recommender.joint else ''}.csv",
         mime="text/csv",
         icon=":material/download:",
         on_click="ignore",
@@ -516,7 +517,13 @@ def every_user(k: int, fusion: dict[str, float], exclude_seen: bool, equal_sprea
         disabled=rows > ALL_USERS_ROWS,
         help=(
             f"{len(recommender.users()):,} users × {len(recommender.items):,} items, with the fusion weights, "
-            "*Equal spread* and *Hide seen items* above: user, rank, item, each task's score and the fused score. Computed when clicked."
+            "*Equal spread* and *Hide seen items* above: user, rank, item, each task's score and the fused score"
+            + (
+                f" ({', '.join(f'{fmt.md(t)} the chance of both, {fmt.md(g)} × {fmt.md(t)}' for t, g in recommender.joint.items())})"
+                if joint and recommender.joint
+                else ""
+            )
+            + ". Computed when clicked."
             if rows <= ALL_USERS_ROWS
             else f"{rows:,} user × item scores are too many for a click here: use the CLI (`{command}`, with the "
             "run's folder from Runs' download or `train --out`)."

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import open_app, use_home
+from conftest import figure, open_app, use_home
 from streamlit.testing.v1 import AppTest
 
 import mtlrec.runs
@@ -498,10 +498,18 @@ def test_a_purchase_logged_after_clicks_is_ranked_by_the_chance_of_both_and_the_
                                rtol=1e-5)  # fmt: skip
     labels = json.loads(top_table_proto(at).columns)
     assert labels["purchase"]["label"] == "click × purchase"
+    # The chart names it as the table does: its legend said "purchase" over the chance of both (a browser walk)
+    bars = {trace["name"]: trace for trace in figure(at, "recommendations")["data"]}
+    assert "click × purchase" in bars and "chance of both" in bars["click × purchase"]["hovertemplate"]
+    [every] = [b for b in at.get("download_button") if b.proto.id.endswith("recommend_every_user")]
+    assert "(purchase the chance of both, click × purchase)" in every.proto.help  # the file's column, said
 
     at.toggle(key="recommend_joint").set_value(False).run()
     top = top_table(at).set_index("item")
     np.testing.assert_allclose(top["purchase"], scores.loc[top.index, "purchase"], rtol=1e-5)  # as trained
+    assert "purchase" in [trace["name"] for trace in figure(at, "recommendations")["data"]]
+    [every] = [b for b in at.get("download_button") if b.proto.id.endswith("recommend_every_user")]
+    assert "chance of both" not in every.proto.help
     assert at.query_params["joint"] == "0"
     assert any("and is ranked so, as trained" in c.value for c in at.caption)
     reloaded = open_app(PAGE, query=dict(at.query_params))
