@@ -293,6 +293,19 @@ def test_training_runs_live_and_ends_with_results(home):
     assert at.session_state[state.RESULTS_RUN] == run["id"]
 
 
+def test_the_tasks_unticked_on_train_stay_unticked_after_a_reload_on_another_page(home):
+    # Unticked tasks came back ticked after a reload on Results (a browser walk): the choice was the page's alone
+    at = open_app(PAGE, query=FAST)
+    at.multiselect(key="train_tasks_widget").set_value(["click", "like"]).run()
+    at.switch_page("pages/results.py").run()
+    workspace = {key: at.session_state[key] for key in state.WORKSPACE_KEYS if key in at.session_state}
+
+    reloaded = open_app(PAGE, session=workspace)
+
+    assert not reloaded.exception
+    assert reloaded.multiselect(key="train_tasks_widget").value == ["click", "like"]
+
+
 def test_a_reload_shows_the_finished_runs_panel_and_says_when_the_settings_changed_since(home):
     # A reload brought the dataset and the settings back, but not the finished run's panel: the job (only a
     # running one is kept for a new session) was gone, and the panel was drawn from it alone (an audit).

@@ -60,6 +60,7 @@ RESTORED = "workspace_checked"  # set on a session's first script run, once its 
 WORKSPACE_KEYS = (
     DATASET, EXPERIMENT, SESSION_RUNS, TRAIN_RUNS, SESSION_SWEEPS, RESULTS_RUN, SWEEP, SWEEP_SHOWN, SWEEP_POINT, "schema_aside",
     "schema_fix_features", "schema_fix_leaks", "schema_fix_tasks", SCHEMAS, SCHEMA_BACK,
+    "train_tasks_active", "train_tasks_offered",  # Train's tasks ticked (unticked ones stayed so only on the page)
 )  # fmt: skip
 # The uploaders' help: what to do with a file over the limit (Streamlit's own message only says it is too big).
 UPLOAD_HELP = (
