@@ -221,11 +221,11 @@ def front_chart(sweep: SweepConfig, table):
 
 def sweep_label(row: dict, own: set | str | None = None) -> str:
     """A sweep in the select box: two started in the same minute differ by their id's end, and this session's own
-    sweeps (`own`: their ids) say so (only the latest did: a browser walk)."""
+    sweeps (`own`: their ids, kept for the browser) say so (only the latest did: a browser walk)."""
     when = datetime.fromtimestamp(row["created"]).strftime("%Y-%m-%d %H:%M") if row.get("created") else ""
     done = f"{row['points_done']}/{row['points']} points"
     own = {own} if isinstance(own, str) else set(own or ())
-    yours = " (this session's)" if row["id"] in own else ""
+    yours = " (this browser's)" if row["id"] in own else ""  # a second tab shares them (the workspace)
     return f"{row['name']} · {row['status']} · {done} · {when} · {row['id'][-6:]}{yours}"
 
 
