@@ -746,11 +746,16 @@ NAMED_BARS = 4  # runs compare_metrics names under their bars; more are numbered
 
 
 def compare_metrics(
-    runs: Mapping[str, Mapping[str, Mapping[str, float]]], metric_by_task: Mapping[str, str]
+    runs: Mapping[str, Mapping[str, Mapping[str, float]]],
+    metric_by_task: Mapping[str, str],
+    untrained: Mapping[str, Sequence[str]] | None = None,
 ) -> go.Figure:
     """One subplot per task with its chosen metric, one bar per run (values as text); ↑/↓ says which way is better.
     Colours follow the order of `metric_by_task`, so pass tasks in the run's task order. Over NAMED_BARS runs, the
-    bars are numbered in the runs' order (the hover names the run)."""
+    bars are numbered in the runs' order (the hover names the run). `untrained`: {run: its tasks trained with loss
+    weight 0}, whose metrics the caller left out: the notes say why a bar is missing ("no run has auc" read as a
+    metric that could not be computed)."""
+    untrained = untrained or {}
     tasks, labels, notes = list(metric_by_task), list(runs), []
     colors = task_colors(tasks)
     cols = max(1, min(len(tasks), 3))
@@ -763,10 +768,13 @@ def compare_metrics(
         for label in labels:
             value = (runs[label] or {}).get(task, {}).get(metric)
             values.append(float(value) if isinstance(value, int | float) and math.isfinite(value) else None)
-        if all(v is None for v in values):
-            notes.append(f"{task}: no run has {metric}")
-        elif None in values:
-            notes.append(f"{task}: {values.count(None)} of {len(values)} runs have no {metric} (no bar)")
+        missing = [label for label, v in zip(labels, values, strict=True) if v is None]
+        idle = bool(missing) and all(task in untrained.get(label, ()) for label in missing)
+        if len(missing) == len(values):
+            notes.append(f"{task}: no run trained it (loss weight 0)" if idle else f"{task}: no run has {metric}")
+        elif missing:
+            why = "did not train it (loss weight 0; no bar)" if idle else f"have no {metric} (no bar)"
+            notes.append(f"{task}: {len(missing)} of {len(values)} runs {why}")
         row, col = i // cols + 1, i % cols + 1
         fig.add_bar(
             x=labels, y=values, name=task, marker_color=colors[task], texttemplate="%{y:.4f}", textposition="auto",

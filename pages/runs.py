@@ -316,7 +316,7 @@ def compare(selected: list[dict]) -> pd.DataFrame | None:
         main = MAIN_METRIC.get(tasks[name].type, "auc")
         index = options.index(main) if main in options else 0
         metric_by_task[name] = column.selectbox(fmt.md(name), options, index=index, key=f"runs_metric_{name}")
-    st.plotly_chart(charts.compare_metrics(metrics, metric_by_task), width="stretch")
+    st.plotly_chart(charts.compare_metrics(metrics, metric_by_task, untrained), width="stretch")
     first, bases = next(iter(metrics)), delta_bases(metrics, metric_by_task)
     ids = {label: run.run_id for label, run in loaded.items()}
     deltas = metric_deltas(metrics, metric_by_task, bases, lambda a, b: runs.reference_noise(ids[a], ids[b]))

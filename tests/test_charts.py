@@ -288,7 +288,22 @@ def test_compare_metrics_draws_one_subplot_per_task_and_one_bar_per_run() -> Non
     assert list(watch.y) == [24.0, 23.0, None]
     assert click.texttemplate == "%{y:.4f}" and click.marker.color == "#0072B2"
     assert "click · AUC ↑" in notes(fig) and "watch_time · RMSE ↓" in notes(fig)
+    assert "watch_time: 1 of 3 runs have no rmse (no bar)" in notes(fig)
     assert fig.layout.yaxis.title.text == "AUC" and fig.layout.xaxis2.title.text == "run"
+
+
+def test_compare_metrics_says_a_task_left_untrained_is_missing_for_that_reason():
+    # Both runs at like weight 0 said "like: no run has auc" (a browser walk)
+    runs = {"a": {"click": {"auc": 0.7}, "like": {}}, "b": {"click": {"auc": 0.71}, "like": {}}}
+    untrained = {"a": ["like"], "b": ["like"]}
+    fig = charts.compare_metrics(runs, {"click": "auc", "like": "auc"}, untrained)
+    assert "like: no run trained it (loss weight 0)" in notes(fig)
+    fig = charts.compare_metrics(
+        {**runs, "c": {"click": {"auc": 0.7}, "like": {"auc": 0.6}}}, {"like": "auc"}, untrained
+    )
+    assert "like: 2 of 3 runs did not train it (loss weight 0; no bar)" in notes(fig)
+    fig = charts.compare_metrics(runs, {"like": "auc"}, {"a": ["like"]})  # b lacks it otherwise
+    assert "like: no run has auc" in notes(fig)
 
 
 def test_overlay_curves_draw_one_line_per_run() -> None:
