@@ -1357,6 +1357,9 @@ def weight_metric_curves(
     return _layout(fig, "Each task's metric against its own loss weight", None, None, legend=legend, notes=notes)
 
 
+TERNARY_TOP = 0.88  # of the plot's height: the top corner's axis title below the notes
+
+
 def ternary_weights(
     points: pd.DataFrame,
     tasks: Sequence[Task],
@@ -1426,4 +1429,7 @@ def ternary_weights(
     title = f"Loss weights coloured by {_objective_title(color, higher_is_better, labels)}"
     fig = _layout(fig, title, None, None, notes=notes)
     fig.update_layout(margin=dict(l=90, r=90, b=70))  # room for the corner axis titles and the longer ticks
+    # The top corner's axis title sits above the triangle, where the notes end (they overlapped: a browser walk):
+    # the triangle starts lower
+    fig.update_ternaries(domain_y=[0, TERNARY_TOP])
     return fig

@@ -699,6 +699,8 @@ def test_ternary_tick_labels_stand_clear_of_points_on_the_edges() -> None:
         spec = fig.layout.ternary[axis]
         assert spec.ticks == "outside" and spec.ticklen >= 12  # beyond the rings' 10 px radius
     assert fig.layout.margin.l >= 80 and fig.layout.margin.r >= 80 and fig.layout.margin.b >= 60
+    # the top corner's axis title under the notes, which it overlapped at the plot's top (a browser walk)
+    assert tuple(fig.layout.ternary.domain.y) == (0, charts.TERNARY_TOP) and charts.TERNARY_TOP <= 0.9
 
 
 def test_tick_labels_show_where_long_names_differ():
