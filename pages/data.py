@@ -448,6 +448,7 @@ FIX_CHANGES = "schema_fix_changes"  # what adding or removing a fix changed in t
 FIX_RUN = "schema_fix_run"  # the earlier run whose fixes "Add its fixes" adds
 FIX_LEAKS = "schema_fix_leaks"  # new label -> the features set aside because they give it away, given back on removal
 FIX_FEATURES = "schema_fix_features"  # new label -> (the feature it is made from, its role), given back on removal
+ADVICE_SHOWN = "schema_fix_advice_shown"  # the advised fix the form was last set to (advised_fix), or None
 FIX_TASKS = "schema_fix_tasks"  # new label -> the binary task (as a dict) it is made from and replaced, given back
 
 
@@ -528,8 +529,13 @@ def fix_rows(config: ExperimentConfig, frame: pd.DataFrame, problems: list[str],
             st.info(change)
         raw = state.raw_frame()  # the file's own columns (a label a fix made is among frame's): add_fix's keys too
         columns_key, column_key = fix_column_keys(raw if raw is not None else frame)
-        if column_key not in st.session_state and (advice := advised_fix(problems + notes, frame)):
-            prefill_fix(advice, column_key)  # a new file, or a fix just added: the next advised fix, whole
+        # A new file, a fix just added, or a problem that a schema edit made (a column made a label with missing
+        # values: the form stayed where it was, a browser walk): the advised fix, whole. The same advice again
+        # leaves the form as the user set it.
+        advice = advised_fix(problems + notes, frame)
+        if advice and (column_key not in st.session_state or st.session_state.get(ADVICE_SHOWN) != advice):
+            prefill_fix(advice, column_key)
+        st.session_state[ADVICE_SHOWN] = advice
         action = FIX_ACTIONS[st.radio("Fix", list(FIX_ACTIONS), key="schema_fix_action", horizontal=True)]
         if action == "negatives":
             negatives_form(config)

@@ -4,12 +4,13 @@ run's config, on the command line and on the Data page."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import open_app, upload
+from conftest import edit_schema, open_app, upload
 
 from mtlrec.cli import main
 from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec
@@ -392,6 +393,36 @@ def test_data_page_a_missing_label_is_fixed_in_the_browser_and_a_new_label_made_
 
 
 @pytest.mark.usefixtures("home")
+@pytest.mark.usefixtures("home")
+def test_a_problem_a_schema_edit_makes_sets_the_fix_form_to_its_advice():
+    # Making a column with missing values a label: the form stayed on what it showed before (a browser walk)
+    rows = 300
+    frame = pd.DataFrame({
+        "user_id": [f"u{i % 30}" for i in range(rows)], "item_id": [f"i{i % 17}" for i in range(rows)],
+        "click": [i % 2 for i in range(rows)], "seen": [float(i % 3 == 0) for i in range(rows)],
+    })  # fmt: skip
+    frame.loc[[3, 9], "seen"] = np.nan
+    at = upload(open_app("pages/data.py"), "log.csv", frame.to_csv(index=False).encode())
+    at = edit_schema(at, {"seen": {"role": "numeric"}})
+    assert not [e for e in at.error if "'seen'" in e.value]
+    at.radio(key="schema_fix_action").set_value("Fill missing values").run()  # the form, touched
+
+    at = edit_schema(at, {"seen": {"role": "label", "task type": "binary"}})
+
+    [problem] = [e.value for e in at.error if "'seen'" in e.value and "missing" in e.value]
+    assert "CLI: `" in problem
+    assert at.selectbox(key=_key(at, "schema_fix_column_")).value == "seen"
+    assert at.radio(key="schema_fix_action").value == advised_action(problem)
+    at.radio(key="schema_fix_action").set_value("Drop rows").run()  # the same advice again: the user's choice stays
+    assert at.radio(key="schema_fix_action").value == "Drop rows"
+
+
+def advised_action(problem: str) -> str:
+    """The fix form's action for the first --drop/--fill/--label of a message."""
+    flag = re.search(r"--(drop|fill|label)\b", problem).group(1)
+    return {"drop": "Drop rows", "fill": "Fill missing values", "label": "Make a 0/1 label"}[flag]
+
+
 def test_a_label_with_a_few_odd_values_says_its_drops_and_the_form_goes_on_to_the_next_column_to_fix():
     # An audit: "values that are not 0/1 are in 3 rows: fix or drop those rows" gave no fix, so the form started on
     # the next column (purchase, missing values) and stayed there once that was fixed.
