@@ -31,7 +31,7 @@ import pandas as pd
 from mtlrec.config import TaskSpec
 from mtlrec.errors import MtlrecError
 from mtlrec.schema import BLOCK_VALUES, TOO_LARGE, binary_labels, text_in_numbers
-from mtlrec.tokens import OTHER_TOKEN, list_text, split_tokens, token_separator
+from mtlrec.tokens import OTHER_TOKEN, list_text, split_tokens, token_separator, whole_numbers
 
 MISSING = "<NA>"
 ENCODER_VERSION = 1
@@ -156,15 +156,13 @@ def _value_keys(series: pd.Series) -> pd.Series:
         values = series.to_numpy()
         floats = np.flatnonzero([isinstance(v, float | np.floating) for v in values])
         number = values[floats].astype(float)
-        with np.errstate(invalid="ignore"):
-            integral = np.isfinite(number) & (np.mod(number, 1) == 0) & (np.abs(number) < 2**53)
+        integral = whole_numbers(number)
         keys.iloc[floats[integral]] = number[integral].astype(np.int64).astype(str)
     if pd.api.types.is_float_dtype(series):
         # Value by value, so that a float column with a NaN, a 3.5 or an inf still gives "3" for 3.0 (as an int
         # column in another file would); beyond 2**53 floats are not exact integers and keep their float text.
         values = series.to_numpy(dtype=float, na_value=np.nan)
-        with np.errstate(invalid="ignore"):
-            integral = np.isfinite(values) & (np.mod(values, 1) == 0) & (np.abs(values) < 2**53)
+        integral = whole_numbers(values)
         keys[integral] = values[integral].astype(np.int64).astype(str)
     return keys
 

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from mtlrec.errors import MtlrecError
+from mtlrec.tokens import whole_numbers
 
 # The conditions a drop or a label can test, as written in a fix.
 CONDITIONS = ("missing", "==", "!=", ">", ">=", "<", "<=", "fewer than", "older than")
@@ -460,8 +461,7 @@ def _numbers_left(before: pd.DataFrame, rows: pd.DataFrame) -> list[str]:
     for column in rows.columns:
         values = rows[column]
         if values.dtype.kind == "f" and before[column].isna().any() and len(values) and values.notna().all():
-            numbers = values.to_numpy()
-            if (np.mod(numbers, 1) == 0).all() and np.abs(numbers).max() < 2**53:
+            if whole_numbers(values.to_numpy()).all():
                 rows[column] = values.astype("int64")
                 whole.append(column)
     if whole:

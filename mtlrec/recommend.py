@@ -35,7 +35,7 @@ from mtlrec.errors import MtlrecError
 from mtlrec.fixes import apply_fixes
 from mtlrec.negatives import negatives_fix
 from mtlrec.schema import _parts, binary_coding, check_frame, epoch_units, negative_feedback, parse_time
-from mtlrec.tokens import canonical, lists_as_text
+from mtlrec.tokens import canonical, lists_as_text, whole_numbers
 from mtlrec.train import predict_raw, resolve_device
 
 ASSOCIATION = 0.5  # a column belongs to the item (or the user) when its rows agree on it this much beyond chance
@@ -252,21 +252,25 @@ def conditions(frame: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str] |
     like after a click), the one with the fewest 1s, the nearest step of the funnel."""
     untrained = set() if untrained is None else untrained
     found = {}
-    coded = {}
-    for t in tasks:
-        if t.type == "binary" and t.name not in untrained and t.name in frame:
-            coding = binary_coding(frame[t.name])
-            if coding is not None:
-                coded[t.name] = frame[t.name].map(coding[0]).to_numpy(dtype=float, na_value=np.nan)
+    binary = [t.name for t in tasks if t.type == "binary" and t.name not in untrained and t.name in frame]
+    coded: dict[str, np.ndarray | None] = {}  # read once, and only when some task is labelled on part of the rows
+
+    def values_of(name: str) -> np.ndarray | None:
+        if name not in coded:
+            coding = binary_coding(frame[name])
+            coded[name] = None if coding is None else frame[name].map(coding[0]).to_numpy(dtype=float, na_value=np.nan)
+        return coded[name]
+
     for task in tasks:
         if not task.labelled_only or task.name not in frame:
             continue
         labelled = frame[task.name].notna().to_numpy()
-        if not labelled.any():
+        if not labelled.any() or labelled.all():  # labelled everywhere: no other task's 1s can hold it apart
             continue
         held = []
-        for other, values in coded.items():
-            if other == task.name:
+        for other in binary:
+            values = values_of(other) if other != task.name else None
+            if values is None:
                 continue
             zero_share = float(np.mean(values == 0))
             zero_labelled = float(np.mean(values[labelled] != 1))
@@ -362,12 +366,7 @@ def whole_ids(frame: pd.DataFrame, columns) -> pd.DataFrame:
     for c in floats:
         values = frame[c].to_numpy(dtype=float, na_value=np.nan)
         present = values[~np.isnan(values)]
-        if (
-            len(present)
-            and np.isfinite(present).all()
-            and (np.mod(present, 1) == 0).all()
-            and (np.abs(present) < 2**53).all()
-        ):
+        if len(present) and whole_numbers(present).all():
             whole.append(c)
     return frame.astype({c: "Int64" for c in whole}) if whole else frame
 

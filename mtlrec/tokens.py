@@ -13,6 +13,17 @@ import re
 import numpy as np
 import pandas as pd
 
+EXACT_INTEGERS = 2**53  # floats below this size hold every whole number exactly
+
+
+def whole_numbers(values: np.ndarray) -> np.ndarray:
+    """Which floats are whole numbers a float holds exactly (finite, no fraction, under 2**53): 20.0, read as a
+    float beside a missing value, is the id 20 (ids keyed, listed and fixed alike: encode, recommend, fixes)."""
+    values = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(values) & (np.mod(values, 1) == 0) & (np.abs(values) < EXACT_INTEGERS)
+
+
 # How a multi-valued column's text is split, tried in this order: the separator found in most values wins. "[,]" is
 # a list written as text: JSON, as mtlrec.io writes Parquet/JSON lists ('["Action", "Comedy"]'), or Python's repr,
 # as pandas' to_csv writes a list column ("['Action', 'Comedy']"). A space is tried last, only for a column chosen
@@ -129,7 +140,7 @@ def _item_key(item) -> str:
     if isinstance(item, float | np.floating):
         if not np.isfinite(item):
             return ""  # NaN inside a list is no token
-        if float(item).is_integer() and abs(item) < 2**53:
+        if float(item).is_integer() and abs(item) < EXACT_INTEGERS:
             return str(int(item))
     return str(item).strip()
 

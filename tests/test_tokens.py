@@ -440,3 +440,10 @@ def test_the_cli_infers_trains_and_recommends_with_a_multi_valued_column(tmp_pat
     cli("train", "films.csv", "--size", "tiny", "--epochs", "1", "--categorical", "genres", "--out", "cat", "--quiet")
     as_category = ExperimentConfig.load(tmp_path / "cat" / "config.json").data
     assert "genres" in as_category.categorical and as_category.multi == []
+
+
+def test_whole_numbers_are_the_floats_that_hold_an_integer_exactly():
+    from mtlrec.tokens import EXACT_INTEGERS, whole_numbers
+
+    values = [20.0, -3.0, 0.0, 2.5, np.nan, np.inf, -np.inf, float(EXACT_INTEGERS - 1), float(EXACT_INTEGERS)]
+    assert whole_numbers(values).tolist() == [True, True, True, False, False, False, False, True, False]
