@@ -21,7 +21,7 @@ from mtlrec.errors import MtlrecError  # noqa: E402
 from mtlrec.recommend import Recommender, default_fusion, fuse, spread, with_joint  # noqa: E402
 from mtlrec.schema import negative_feedback, parse_time  # noqa: E402
 from mtlrec.share import link_flag  # noqa: E402
-from ui import runs  # noqa: E402
+from ui import runs, state  # noqa: E402
 
 USER = "recommend_user"
 LISTED = 1000  # users the select box lists, most active first; others are typed (100,000 options: 13 s a pick)
@@ -391,10 +391,21 @@ def linked_ranking(tasks: list[TaskSpec], untrained: set[str]) -> None:
         st.warning(fmt.plain(problem))
 
 
+GONE = "recommend_run_gone"  # the run found deleted while its ranking was shown (the page was rerun for it once)
+
+
 @st.fragment
 def ranking(scores: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str], logged_under: dict[str, str]) -> None:
     """Controls and results together: moving a slider reruns this part only, and never the model. `logged_under`:
     Recommender.joint, the tasks that *Chance of both* ranks by the chance of both."""
+    try:  # deleted in another tab: a slider here rescored it from memory until a full rerun (a browser walk)
+        state.store().get(run_id)
+    except MtlrecError as exc:
+        if st.session_state.get(GONE) != run_id:  # once: the whole page then says it is gone and shows another run
+            st.session_state[GONE] = run_id
+            st.rerun(scope="app")
+        st.info(f"{fmt.plain(exc.message)}: choose another run above.")
+        return
     # Rows of controls of a readable width that wrap when the page is narrow, above the chart: beside it, in a
     # quarter of the page, they were 110 px wide at 800 px (the toggles read "H…" and "E…", the chart was cut).
     with st.container(horizontal=True, vertical_alignment="center", gap="medium"):

@@ -17,6 +17,7 @@ import mtlrec.runs
 import mtlrec.sample
 from mtlrec.config import ExperimentConfig, ModelConfig, RecommendColumns, TaskSpec, TrainConfig
 from mtlrec.data import propose_schema
+from mtlrec.errors import MtlrecError
 from mtlrec.experiment import run_experiment
 from mtlrec.recommend import Recommender, fuse
 from mtlrec.runs import RunStore
@@ -516,3 +517,25 @@ def test_a_purchase_logged_after_clicks_is_ranked_by_the_chance_of_both_and_the_
     assert reloaded.toggle(key="recommend_joint").value is False
     # A run without such a task has no toggle.
     assert not [t for t in open_page(lab.runs["sample"]).toggle if t.key == "recommend_joint"]
+
+
+def test_a_run_deleted_in_another_tab_is_no_longer_ranked_when_a_slider_moves(lab: Lab, monkeypatch):
+    # A slider reran the ranking fragment alone, which rescored a run deleted in another tab from memory
+    at = open_page(lab.runs["sample"])
+    assert not at.exception and top_table(at) is not None
+    gone = lab.runs["sample"]
+    real_get = mtlrec.runs.RunStore.get
+
+    def get(self, run_id):
+        if run_id == gone:
+            raise MtlrecError(f"run '{run_id}' does not exist (it may have been deleted)")
+        return real_get(self, run_id)
+
+    monkeypatch.setattr(mtlrec.runs.RunStore, "get", get)
+    at.slider(key="recommend_k").set_value(5).run()
+
+    assert not at.exception
+    # (AppTest reruns the whole page, whose run check says so first; in a browser the fragment's own check
+    # reruns the page once, and the page then shows another run)
+    assert any(f"run '{gone}' does not exist" in m.value for m in [*at.info, *at.error])
+    assert not [d for d in at.dataframe if "rank" in d.value.columns]  # no ranking of the deleted run
