@@ -283,6 +283,11 @@ def conditions(frame: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str] |
     return found
 
 
+def both_formula(task: str, given: str) -> str:
+    """The chance of both written out: 'P(click) × P(purchase | click)' (notes, help texts, Train's checkbox)."""
+    return f"P({given}) × P({task} | {given})"
+
+
 def joint_tasks(tasks: list[TaskSpec], conditions: Mapping[str, str]) -> dict[str, str]:
     """The binary tasks of `conditions` (see conditions()) that joint_scores ranks by the chance of both; a
     regression task's value given a click stays as it is (no probability to multiply)."""
@@ -472,13 +477,13 @@ class Recommender:
             if task in self.joint and joint:  # a purchase given a click, as trained: ranked by the chance of both
                 notes.append(
                     f"{trained} '{task}' given '{given}', so it is ranked by the chance of both, "
-                    f"P({given}) × P({task} | {given}) (to rank by the conditional probability as trained, turn off "
+                    f"{both_formula(task, given)} (to rank by the conditional probability as trained, turn off "
                     "Recommend's 'Chance of both' toggle or pass recommend --no-joint)"
                 )
             elif task in self.joint:
                 notes.append(
                     f"{trained} '{task}' given '{given}' and is ranked so, as trained: items of a low P({given}) but a "
-                    f"high P({task} | {given}) rank high (the chance of both, P({given}) × P({task} | {given}), is "
+                    f"high P({task} | {given}) rank high (the chance of both, {both_formula(task, given)}, is "
                     "Recommend's 'Chance of both' toggle, and recommend's default)"
                 )
             else:

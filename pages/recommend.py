@@ -18,7 +18,7 @@ from mtlrec import charts, fmt, sample  # noqa: E402
 from mtlrec.config import RecommendColumns, TaskSpec  # noqa: E402
 from mtlrec.data import Prepared  # noqa: E402
 from mtlrec.errors import MtlrecError  # noqa: E402
-from mtlrec.recommend import Recommender, default_fusion, fuse, spread, with_joint  # noqa: E402
+from mtlrec.recommend import Recommender, both_formula, default_fusion, fuse, spread, with_joint  # noqa: E402
 from mtlrec.schema import negative_feedback, parse_time  # noqa: E402
 from mtlrec.share import link_flag  # noqa: E402
 from ui import runs, state  # noqa: E402
@@ -212,7 +212,7 @@ def top_table(
                 format="%.3f",
                 min_value=0.0,
                 max_value=1.0,
-                help=f"Predicted chance of both {given} and {task.name}: P({given}) × P({task.name} | {given})"
+                help=f"Predicted chance of both {given} and {task.name}: {both_formula(task.name, given)}"
                 if given
                 else f"Predicted probability of {task.name}",
                 width=90,
@@ -266,7 +266,7 @@ def fusion_help(task: TaskSpec, untrained_tasks: set[str], given: str | None = N
     if task.type == "binary" and given:
         return (
             f"Weight of the predicted chance of both {fmt.md(given)} and {fmt.md(task.name)} (0 to 1), "
-            f"P({fmt.md(given)}) × P({fmt.md(task.name)} | {fmt.md(given)}), in the ranking score.{untrained}"
+            f"{both_formula(fmt.md(task.name), fmt.md(given))}, in the ranking score.{untrained}"
         )
     if task.type == "binary":
         return f"Weight of the predicted probability of {fmt.md(task.name)} (0 to 1) in the ranking score.{untrained}"

@@ -336,7 +336,7 @@ def data_shape(config: ExperimentConfig, frame) -> tuple[tuple[int, ...], int]:
 def logged_under(task: TaskSpec, tasks: list[TaskSpec], active: list[str], frame) -> str:
     """What training a task on its labelled rows learns when they are rows where another task is 1 (a purchase
     logged after clicks: recommend.conditions), for its checkbox's help; "" otherwise."""
-    from mtlrec.recommend import conditions
+    from mtlrec.recommend import both_formula, conditions
 
     chosen = [dataclasses.replace(t, labelled_only=t.name == task.name) for t in tasks if t.name in active]
     given = conditions(frame, chosen).get(task.name)
@@ -346,7 +346,7 @@ def logged_under(task: TaskSpec, tasks: list[TaskSpec], active: list[str], frame
         return f" Its labels sit where '{given}' is 1: it then learns its value given '{given}'."
     return (
         f" Its labels sit where '{given}' is 1: it then learns '{task.name}' given '{given}', and Recommend ranks it by "
-        f"the chance of both, P({given}) × P({task.name} | {given})."
+        f"the chance of both, {both_formula(task.name, given)}."
     )
 
 
