@@ -22,6 +22,7 @@ from mtlrec.metrics import PROB_CLIP, higher_is_better
 from mtlrec.runs import atomic_write_text
 
 BASELINE_FILE = "baseline.json"
+BASELINE_OF_FILE = "baseline_of.json"  # in a baseline's own folder: the run it is the baseline of
 # Per task type: the metrics compared, the main one first (it is the one charted).
 GAIN_METRICS = {"binary": ("auc", "logloss"), "regression": ("rmse", "mae")}
 GAIN_COLUMNS = ["task", "metric", "main", "multi_task", "single_task", "gain", "relative_gain", "transfer", "noise"]
@@ -198,8 +199,19 @@ def _rmse_difference_se(y: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
 def link_baseline(store, run_id: str, baseline_id: str) -> None:
     """Remember that `baseline_id` is the single-task baseline of run `run_id` (in the run's folder)."""
     folder = store.folder(run_id)
-    store.folder(baseline_id)  # checks the id
+    own = store.folder(baseline_id)  # checks the id
     atomic_write_text(folder / BASELINE_FILE, json.dumps({"single_task_run": baseline_id}))
+    # ...and in the baseline's folder, which run it serves: a baseline trained again (the link moves on) or one of
+    # a run trained elsewhere is still known as a baseline (Train's panel showed one as the browser's own run)
+    atomic_write_text(own / BASELINE_OF_FILE, json.dumps({"multi_task_run": run_id}))
+
+
+def is_baseline(store, run_id: str) -> bool:
+    """Whether run `run_id` was trained as another run's single-task baseline (link_baseline marked it so)."""
+    try:
+        return (store.folder(run_id) / BASELINE_OF_FILE).is_file()
+    except MtlrecError:
+        return False
 
 
 def baseline_of(store, run_id: str) -> str | None:

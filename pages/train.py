@@ -693,14 +693,15 @@ def finished_panel(snap, config: ExperimentConfig, current: ExperimentConfig | N
 
 
 def trained_here() -> list[str]:
-    """This browser's runs less the single-task baselines linked to one of them (Results' comparison): Train's own
-    runs where a workspace kept none apart (one kept before they were, or a session given the runs alone), so that a
-    reload after a baseline shows the run trained here, not an empty panel or the baseline (a browser walk)."""
-    from mtlrec.gain import baseline_of
+    """This browser's runs less the single-task baselines (Results' comparison: marked so in their folders, or, saved
+    before they were, linked from one of these runs): Train's own runs where a workspace kept none apart (one kept
+    before they were, or a session given the runs alone), so that a reload after a baseline shows the run trained
+    here, not an empty panel or the baseline (a browser walk)."""
+    from mtlrec.gain import baseline_of, is_baseline
 
     runs = list(st.session_state.get(state.SESSION_RUNS) or [])
     store = state.store()
-    baselines = set()
+    baselines = {run_id for run_id in runs if is_baseline(store, run_id)}
     for run_id in runs:
         try:
             baselines.add(baseline_of(store, run_id))

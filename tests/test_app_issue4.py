@@ -304,6 +304,15 @@ def test_trains_panel_after_a_reload_is_the_run_trained_there_not_its_baseline(h
     assert not at.exception
     panel = [s.value for s in at.success if s.value.startswith("Run `")]
     assert panel and panel[0].startswith(f"Run `{run_id}` finished") and baseline_id not in " ".join(panel)
+    # A baseline trained again (the link moves on to it) and one of a run trained elsewhere (not this browser's)
+    # are baselines all the same (a diff review: Train showed the first baseline, and the other one)
+    again = store.save(results["plain"], name="plain · single-task baseline, again")
+    gain.link_baseline(store, run_id, again)
+    at = open_app("pages/train.py", session={state.SESSION_RUNS: [run_id, baseline_id, again]})
+    panel = [s.value for s in at.success if s.value.startswith("Run `")]
+    assert panel and panel[0].startswith(f"Run `{run_id}` finished")
+    at = open_app("pages/train.py", session={state.SESSION_RUNS: [baseline_id, again]})
+    assert not [s.value for s in at.success if s.value.startswith("Run `")]  # nothing trained on Train here
 
 
 def test_the_baseline_is_not_trained_on_a_data_file_changed_since_the_run(home, results, tmp_path):
