@@ -94,7 +94,7 @@ def words(column: str) -> str:
 NOTE_WIDTH = 110  # characters of a chart's note per line: longer ones ran off a half-page chart ("…hover f")
 
 
-_TAG = re.compile(r"<[^<>]*>")
+_TAG = re.compile(r"</?[a-zA-Z][^<>]*>")  # a tag, not "p < 0.05 … x > 1", whose text is no tag
 
 
 def _wrapped(note: str, width: int = NOTE_WIDTH) -> str:
@@ -102,8 +102,9 @@ def _wrapped(note: str, width: int = NOTE_WIDTH) -> str:
     own <br> kept, never a break inside a tag (<span style='color: red'>), tags not counted."""
     lines = []
     for part in re.split(r"<br\s*/?>", note, flags=re.IGNORECASE):
-        # the spaces between words, not those inside a tag
-        words = [w for w in re.split(r" (?![^<>]*>)", part) if w]
+        # the spaces between words, not those inside a tag (held apart as NUL while splitting)
+        held = _TAG.sub(lambda tag: tag.group().replace(" ", "\0"), part)
+        words = [w.replace("\0", " ") for w in held.split(" ") if w]
         line, seen = [], 0
         for word in words:
             size = len(_TAG.sub("", word))

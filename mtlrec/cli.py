@@ -389,7 +389,7 @@ def _label_fixes(
     nor a binary task (the label takes its place in the task list, so --weights by position keep their meaning),
     unless --tasks names the tasks; as on the Data page. `frame`: the rows as fixed, to tell whether the column so
     replaced could be trained as it is."""
-    from mtlrec.schema import binary_coding
+    from mtlrec.schema import beside_source
 
     named = {c for flag in ("categorical", "numeric", "multi") for c in _list(getattr(args, flag, None)) or []}
     for fix in (f for f in fixes if "negatives" in f):
@@ -429,11 +429,11 @@ def _label_fixes(
                 tasks[tasks.index(replaced)] = label
             else:
                 tasks.remove(replaced)
-            both = (
-                "name both in --tasks to train both"
-                if source in frame and binary_coding(frame[source]) is not None
-                else "its values are not 0/1, so it cannot be trained as it is"
-            )
+            both = {
+                "both": "name both in --tasks to train both",
+                "repeat": f"it holds '{source}' again or its opposite, so training both would train one task twice",
+                "not_binary": "its values are not 0/1, so it cannot be trained as it is",
+            }[beside_source(frame, source, fix["label"])]
             print(
                 f"note: '{source}' is not a task: the label '{fix['label']}' is made from it and takes its place ({both})"
             )

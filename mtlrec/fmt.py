@@ -107,6 +107,7 @@ def listing(values: Sequence, limit: int, show: Callable[[object], str] = str) -
 def weight(value: float) -> str:
     """A loss weight as run names write it (3 significant digits: a sweep's 2/3 is 0.667, not 0.666667; a weight of
     1000 or more in whole numbers, 1000 and 1235, not 1e+03)."""
-    if abs(value) >= 1000 and math.isfinite(value):
+    shown = f"{value:.3g}"
+    if "e+" in shown and math.isfinite(value):  # 999.6 rounds to 1e+03 too
         return f"{value:.0f}"
-    return f"{value:.3g}"
+    return shown

@@ -25,7 +25,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 import torch
-from scipy.stats import f as f_distribution  # scikit-learn depends on SciPy
+from scipy.stats import binom  # scikit-learn depends on SciPy
+from scipy.stats import f as f_distribution
 from torch import nn
 
 from mtlrec import fmt
@@ -241,13 +242,17 @@ CONDITION_SHARE = 0.99  # of a task's labelled rows where another binary task is
 # ... and that other task 0 in at least this many times as large a share of all rows: a click that is 1 on 99.5% of
 # rows holds 99.5% of any labels by chance, not because they were logged after clicks
 CONDITION_CONTRAST = 10
+# ... and so few 0s among the labelled rows no more than this likely were they placed at random (binomial): 60 labels
+# with none where a click is 0 on 2% of the rows happen by chance 30% of the time
+CONDITION_CHANCE = 1e-3
 
 
 def conditions(frame: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str] | None = None) -> dict[str, str]:
     """{task: the binary task it is logged under} for each task trained on its labelled rows only whose labels sit
     where another trained binary task is 1: in at least CONDITION_SHARE of them, while that task is 0 in a share of
     all rows at least CONDITION_CONTRAST times the share of labelled rows where it is 0 (and in at least 1 - share
-    of them): a purchase logged after clicks only, a dwell time after a click. Labels spelled yes/no, true/false or
+    of them), and labels placed at random would find that task 0 so seldom with a chance of CONDITION_CHANCE at
+    most (a few labels say nothing): a purchase logged after clicks only, a dwell time after a click. Labels spelled yes/no, true/false or
     -1/1 count as 0/1 (schema.binary_coding). Where several tasks hold it (a purchase logged after likes, and every
     like after a click), the one with the fewest 1s, the nearest step of the funnel."""
     untrained = set() if untrained is None else untrained
@@ -273,9 +278,12 @@ def conditions(frame: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str] |
             if values is None:
                 continue
             zero_share = float(np.mean(values == 0))
-            zero_labelled = float(np.mean(values[labelled] != 1))
-            if zero_labelled <= 1 - CONDITION_SHARE and zero_share >= max(
-                CONDITION_CONTRAST * zero_labelled, 1 - CONDITION_SHARE
+            zeros = int(np.sum(values[labelled] != 1))
+            zero_labelled = zeros / int(labelled.sum())
+            if (
+                zero_labelled <= 1 - CONDITION_SHARE
+                and zero_share >= max(CONDITION_CONTRAST * zero_labelled, 1 - CONDITION_SHARE)
+                and binom.cdf(zeros, int(labelled.sum()), zero_share) <= CONDITION_CHANCE
             ):
                 held.append((int(np.sum(values == 1)), other))
         if held:

@@ -1537,6 +1537,18 @@ def _twin_pairs(frame: pd.DataFrame, tasks: list[TaskSpec]) -> list[tuple[TaskSp
     return pairs
 
 
+def beside_source(frame: pd.DataFrame, source: str, label: str) -> str:
+    """How a 0/1 label made from column `source` (a fix's) stands to that column as a task: "both" (both can be
+    trained), "repeat" (the same 0/1 or its opposite in every row: one task twice, which validation refuses; a label
+    'like == 0' of a 0/1 like), or "not_binary" (the column is no 0/1 label, 'converted'/'not converted')."""
+    if source not in frame or binary_coding(frame[source]) is None:
+        return "not_binary"
+    if label in frame and binary_coding(frame[label]) is not None:
+        if any(not differing for *_, differing in _twin_pairs(frame, [TaskSpec(source), TaskSpec(label)])):
+            return "repeat"
+    return "both"
+
+
 REGRESSION_TWINS = 0.999  # |Spearman| from which two regression tasks are one task twice (a rescaled copy)
 TWIN_ROWS = 200_000  # rows compared at most (the first ones)
 

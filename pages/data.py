@@ -34,6 +34,7 @@ from mtlrec.negatives import MAX_PER_ROW, negatives_fix, unlabelled_columns, zer
 from mtlrec.sample import SAMPLES  # noqa: E402
 from mtlrec.schema import (  # noqa: E402
     UNNAMED_TIME,
+    beside_source,
     binary_coding,
     is_numeric,
     regression_log1p,
@@ -810,11 +811,12 @@ def _add_fixes(config: ExperimentConfig, rows: pd.DataFrame, new: list[dict], ch
             config.tasks.remove(label)
             config.tasks[at] = label
             st.session_state.setdefault(FIX_TASKS, {})[fix["label"]] = {"task": dataclasses.asdict(replaced), "at": at}
-            both = (
-                "make it a label again in the schema above to train both"
-                if column in fixed and binary_coding(fixed[column]) is not None
-                else "its values are not 0/1, so it cannot be trained as it is"  # the advice failed when followed
-            )
+            both = {  # "train both" failed when followed, for a column not 0/1 and for a label repeating it
+                "both": "make it a label again in the schema above to train both",
+                "repeat": f"it holds '{fmt.md(column)}' again or its opposite, so training both would train one task "
+                "twice",
+                "not_binary": "its values are not 0/1, so it cannot be trained as it is",
+            }[beside_source(fixed, column, fix["label"])]
             changes.append(
                 f"'{fmt.md(column)}' is no longer a task: the new label is made from it and takes its place ({both})."
             )

@@ -395,5 +395,6 @@ def test_a_loss_weight_is_written_as_the_runs_name_writes_it():
 
     assert [fmt.weight(w) for w in (2 / 3, 1.0, 0.05, 2.5)] == ["0.667", "1", "0.05", "2.5"]
     assert [fmt.weight(w) for w in (1000.0, 1234.4, 250.0)] == ["1000", "1234", "250"]  # not 1e+03, 1.23e+03
+    assert [fmt.weight(w) for w in (999.6, 999.4, 1e6)] == ["1000", "999", "1000000"]  # 999.6 read 1e+03 too
     config = ExperimentConfig(tasks=[TaskSpec("click", weight=2 / 3), TaskSpec("like", weight=1 / 3)])
     assert "click=0.667, like=0.333" in default_run_name(config)

@@ -241,7 +241,7 @@ def test_the_sweep_picked_stays_shown_after_another_page_and_another_sessions_ru
     # Every sweep this browser started is marked, not only the latest (a browser walk)
     marked = open_app(PAGE, session={state.SESSION_SWEEPS: [older, newer]})
     assert all(o.endswith(" (this browser's)") for o in marked.selectbox(key="sweep_shown").proto.options)
-    assert not any("this session" in o for o in at.selectbox(key="sweep_shown").proto.options)
+    assert not any("(this browser's)" in o for o in at.selectbox(key="sweep_shown").proto.options)  # none of its own
 
     info_path = home / "sweeps" / newer / "sweep.json"
     info = json.loads(info_path.read_text(encoding="utf-8"))

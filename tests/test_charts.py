@@ -851,3 +851,6 @@ def test_a_note_keeps_its_own_line_breaks_and_its_tags_whole_when_wrapped():
     # 'coloured' and 4 words (28 characters; a fifth makes 33), then 6 words a line (29)
     assert [len(charts._TAG.sub("", line)) for line in lines[1:-1]] == [28] + [29] * 6
     assert " ".join(lines[1:-1]) == f"{tag}coloured</span> " + " ".join(["word"] * 40)
+    # A plain < and > are text, counted and wrapped (a note 'p < 0.05 … x > 1' ran on as one line)
+    plain = charts._wrapped("p < 0.05 " + "word " * 30 + "x > 1", width=40)
+    assert all(len(line) <= 40 for line in plain.split("<br>")) and plain.count("<br>") >= 3

@@ -186,11 +186,32 @@ def test_a_label_made_from_a_two_valued_binary_task_takes_its_place(small_file, 
     inferred = [t.name for t in propose_schema(pd.read_csv(small_file), str(small_file)).tasks]
     assert names == [("purchase_converted" if n == "purchase" else n) for n in inferred]
 
-    # A clean 0/1 column replaced: both can be trained
+    # A 0/1 column made a label of: the label is the column again, or its opposite; "name both in --tasks to train
+    # both" failed when followed, refused as one task twice (a diff review)
     args = ["train", str(small_file), *args[2:-1], str(tmp_path / "run2"), "--label", "no_like=like == 0"]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "takes its place (name both in --tasks to train both)" in out
+    assert "takes its place (it holds 'like' again or its opposite, so training both would train one task twice)" in out
+
+
+def test_a_label_stands_beside_its_source_column_as_both_trainable_one_task_twice_or_no_0_1_label():
+    from mtlrec.fixes import apply_fixes, parse_fix
+    from mtlrec.schema import beside_source
+
+    frame = pd.DataFrame({
+        "like": [1, 0, 1, 0, 1, 0], "stars": [5, 1, 4, 2, 3, 5], "outcome": ["won", "lost"] * 3,
+        "seen": [1.0, np.nan, 0.0, 1.0, np.nan, 0.0],
+    })  # fmt: skip
+    fixes = [
+        parse_fix("label", "no_like=like == 0"), parse_fix("label", "liked=like == 1"),
+        parse_fix("label", "good=stars >= 4"), parse_fix("label", "won=outcome == won"),
+        parse_fix("label", "unseen=seen missing"),
+    ]  # fmt: skip
+    fixed, _ = apply_fixes(frame, fixes)
+    assert beside_source(fixed, "like", "no_like") == beside_source(fixed, "like", "liked") == "repeat"
+    assert beside_source(fixed, "outcome", "won") == "not_binary"
+    assert beside_source(fixed, "stars", "good") == "not_binary"  # ratings: no 0/1 task to keep
+    assert beside_source(fixed, "seen", "unseen") == "both"  # 1 where seen is missing: another outcome
 
 
 def test_no_diagnostics_turns_the_task_conflict_diagnostics_off(small_file, tmp_path, capsys):

@@ -393,7 +393,6 @@ def test_data_page_a_missing_label_is_fixed_in_the_browser_and_a_new_label_made_
 
 
 @pytest.mark.usefixtures("home")
-@pytest.mark.usefixtures("home")
 def test_a_problem_a_schema_edit_makes_sets_the_fix_form_to_its_advice():
     # Making a column with missing values a label: the form stayed on what it showed before (a browser walk)
     rows = 300
@@ -423,6 +422,7 @@ def advised_action(problem: str) -> str:
     return {"drop": "Drop rows", "fill": "Fill missing values", "label": "Make a 0/1 label"}[flag]
 
 
+@pytest.mark.usefixtures("home")
 def test_a_label_with_a_few_odd_values_says_its_drops_and_the_form_goes_on_to_the_next_column_to_fix():
     # An audit: "values that are not 0/1 are in 3 rows: fix or drop those rows" gave no fix, so the form started on
     # the next column (purchase, missing values) and stayed there once that was fixed.

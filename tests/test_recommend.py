@@ -590,6 +590,13 @@ def test_a_task_that_is_1_on_nearly_every_row_holds_labels_by_chance_not_as_a_co
     logged.loc[unclicked[:stray], "dwell"] = 5.0
     assert stray / (len(labelled) + stray) < min(1 - CONDITION_SHARE, (click == 0).mean() / CONDITION_CONTRAST)
     assert conditions(logged, tasks) == {"dwell": "click"}
+    # A few labels where click is 0 on 2% of the rows: none of them unclicked happens by chance (0.98^60 = 0.30)
+    click = (rng.random(n) < 0.98).astype(float)
+    dwell = np.full(n, np.nan)
+    dwell[np.flatnonzero(click == 1)[:60]] = 5.0
+    assert conditions(pd.DataFrame({"click": click, "dwell": dwell}), tasks) == {}
+    dwell[np.flatnonzero(click == 1)[:2000]] = 5.0  # 2,000 of them, none unclicked: 0.98^2000, no chance
+    assert conditions(pd.DataFrame({"click": click, "dwell": dwell}), tasks) == {"dwell": "click"}
 
 
 def test_the_chance_of_both_multiplies_down_the_funnel_by_hand():
