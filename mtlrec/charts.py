@@ -20,7 +20,7 @@ from plotly.subplots import make_subplots
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from mtlrec.config import PREDICTION_COLUMNS, RecommendColumns, TaskSpec
+from mtlrec.config import PREDICTION_COLUMNS, RecommendColumns, TaskSpec, funnel_chain
 from mtlrec.errors import MtlrecError
 from mtlrec.gain import NOISE, UNTRAINED
 from mtlrec.resources import PARTS
@@ -675,7 +675,8 @@ def recommendation_bars(
         hover += "" if _is_binary(task) or value not in frame.columns else "<br>predicted %{customdata[1]:,.4g}"
         label = name
         if name in joint:  # P(click) × P(purchase | click): the bar is no longer the purchase's probability alone
-            label, hover = f"{joint[name]} × {name}", "chance of both %{y:.4f}"
+            label = " × ".join(funnel_chain(name, joint))
+            hover = "chance of both %{y:.4f}" if label.count(" × ") == 1 else "chance of all %{y:.4f}"
         fig.add_bar(
             x=items, y=_numbers(frame, name), name=label, marker_color=colors[name],
             customdata=np.column_stack([ranks, extra]),

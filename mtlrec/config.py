@@ -11,6 +11,7 @@ import json
 import math
 import numbers
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,15 @@ def free_name(name: str, taken: set[str]) -> str:
         column = f"{name}_{n}"
     taken.add(column)
     return column
+
+
+def funnel_chain(task: str, joint: Mapping[str, str]) -> list[str]:
+    """The tasks whose chances joint_scores multiplies for `task`, first step first: ['click', 'like', 'purchase']
+    for a purchase logged under likes and likes under clicks (a label 'like × purchase' hid the click)."""
+    chain = [task]
+    while chain[0] in joint and joint[chain[0]] not in chain:
+        chain.insert(0, joint[chain[0]])
+    return chain
 
 
 @dataclass(frozen=True)

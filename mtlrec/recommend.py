@@ -30,7 +30,7 @@ from scipy.stats import f as f_distribution
 from torch import nn
 
 from mtlrec import fmt
-from mtlrec.config import ExperimentConfig, RecommendColumns, TaskSpec, free_name
+from mtlrec.config import ExperimentConfig, RecommendColumns, TaskSpec, free_name, funnel_chain
 from mtlrec.encode import Encoded, Encoder, category_keys, ids_as_keys
 from mtlrec.errors import MtlrecError
 from mtlrec.fixes import apply_fixes
@@ -294,6 +294,17 @@ def conditions(frame: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str] |
 def both_formula(task: str, given: str) -> str:
     """The chance of both written out: 'P(click) × P(purchase | click)' (notes, help texts, Train's checkbox)."""
     return f"P({given}) × P({task} | {given})"
+
+
+def chain_label(task: str, joint: Mapping[str, str]) -> str:
+    """A chance-of-both score's name: 'click × like × purchase'; the task's own where `joint` holds none."""
+    return " × ".join(funnel_chain(task, joint))
+
+
+def chain_formula(task: str, joint: Mapping[str, str]) -> str:
+    """'P(click) × P(like | click) × P(purchase | like)'."""
+    chain = funnel_chain(task, joint)
+    return " × ".join([f"P({chain[0]})", *(f"P({b} | {a})" for a, b in zip(chain, chain[1:], strict=False))])
 
 
 def joint_tasks(tasks: list[TaskSpec], conditions: Mapping[str, str]) -> dict[str, str]:

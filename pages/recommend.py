@@ -15,10 +15,22 @@ import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from mtlrec import charts, fmt, sample  # noqa: E402
-from mtlrec.config import RecommendColumns, TaskSpec  # noqa: E402
+from mtlrec.config import (  # noqa: E402
+    RecommendColumns,
+    TaskSpec,
+    funnel_chain,  # noqa: E402
+)
 from mtlrec.data import Prepared  # noqa: E402
 from mtlrec.errors import MtlrecError  # noqa: E402
-from mtlrec.recommend import Recommender, both_formula, default_fusion, fuse, spread, with_joint  # noqa: E402
+from mtlrec.recommend import (  # noqa: E402
+    Recommender,
+    chain_formula,
+    chain_label,
+    default_fusion,
+    fuse,
+    spread,
+    with_joint,
+)
 from mtlrec.schema import negative_feedback, parse_time  # noqa: E402
 from mtlrec.share import link_flag  # noqa: E402
 from ui import runs, state  # noqa: E402
@@ -206,14 +218,14 @@ def top_table(
         true = f"true {TRUTH_OF.get(task.name)}"
         if task.type == "binary":
             columns.append(task.name)
-            given = joint.get(task.name)
+            chain = funnel_chain(task.name, joint)  # a longer funnel: click × like × purchase
             config[task.name] = st.column_config.ProgressColumn(
-                f"{given} × {task.name}" if given else task.name,
+                " × ".join(chain),
                 format="%.3f",
                 min_value=0.0,
                 max_value=1.0,
-                help=f"Predicted chance of both {given} and {task.name}: {both_formula(task.name, given)}"
-                if given
+                help=f"Predicted {chance_words(chain)}: {chain_formula(task.name, joint)}"
+                if len(chain) > 1
                 else f"Predicted probability of {task.name}",
                 width=90,
             )
@@ -254,8 +266,16 @@ def top_table(
     return top[columns], config
 
 
-def fusion_help(task: TaskSpec, untrained_tasks: set[str], given: str | None = None) -> str:
-    """A fusion slider's help; `given`: the task it is logged under when it is ranked by the chance of both."""
+def chance_words(chain: list[str]) -> str:
+    """'chance of both click and purchase', or of 'click, like and purchase all happening' down a longer funnel."""
+    if len(chain) == 2:
+        return f"chance of both {chain[0]} and {chain[1]}"
+    return f"chance of {', '.join(chain[:-1])} and {chain[-1]} all happening"
+
+
+def fusion_help(task: TaskSpec, untrained_tasks: set[str], joint: dict[str, str] | None = None) -> str:
+    """A fusion slider's help; `joint`: {task: the task it is logged under} for those ranked by the chance of both."""
+    joint = joint or {}
     untrained = (
         " It was trained with loss weight 0 (evaluated only): its tower never learned, so its weight starts at 0."
         if task.name in untrained_tasks
@@ -263,10 +283,11 @@ def fusion_help(task: TaskSpec, untrained_tasks: set[str], given: str | None = N
         if negative_feedback(task.name)
         else " Below 0, items likely to get it rank lower."
     )
-    if task.type == "binary" and given:
+    if task.type == "binary" and task.name in joint:
+        chain = [fmt.md(name) for name in funnel_chain(task.name, joint)]
         return (
-            f"Weight of the predicted chance of both {fmt.md(given)} and {fmt.md(task.name)} (0 to 1), "
-            f"{both_formula(fmt.md(task.name), fmt.md(given))}, in the ranking score.{untrained}"
+            f"Weight of the predicted {chance_words(chain)} (0 to 1), {fmt.md(chain_formula(task.name, joint))}, in "
+            f"the ranking score.{untrained}"
         )
     if task.type == "binary":
         return f"Weight of the predicted probability of {fmt.md(task.name)} (0 to 1) in the ranking score.{untrained}"
@@ -443,7 +464,7 @@ def ranking(scores: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str], lo
                 fmt.md(t.name),
                 *WEIGHT_RANGE,
                 step=0.1,
-                help=fusion_help(t, untrained, joint.get(t.name)),
+                help=fusion_help(t, untrained, joint),
                 width=CONTROL_WIDTH,
                 **kept(FUSION + t.name, start_at[t.name]),
             )
@@ -474,7 +495,7 @@ def ranking(scores: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str], lo
 
 
 def joint_help(logged_under: dict[str, str]) -> str:
-    pairs = ", ".join(f"{fmt.md(given)} × {fmt.md(task)}" for task, given in logged_under.items())
+    pairs = ", ".join(fmt.md(chain_label(task, logged_under)) for task in logged_under)
     return (
         f"Rank {fmt.listing([fmt.md(t) for t in logged_under], 4)} by the chance of both: {pairs}. Trained on "
         "its labelled rows only, which are rows where the other task is 1, the model predicts it given that one (a "
@@ -530,7 +551,7 @@ def every_user(k: int, fusion: dict[str, float], exclude_seen: bool, equal_sprea
             f"{len(recommender.users()):,} users × {len(recommender.items):,} items, with the fusion weights, "
             "*Equal spread* and *Hide seen items* above: user, rank, item, each task's score and the fused score"
             + (
-                f" ({', '.join(f'{fmt.md(t)} the chance of both, {fmt.md(g)} × {fmt.md(t)}' for t, g in recommender.joint.items())})"
+                f" ({', '.join(f'{fmt.md(t)} the chance of both, {fmt.md(chain_label(t, recommender.joint))}' for t in recommender.joint)})"
                 if joint and recommender.joint
                 else ""
             )

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from scipy.stats import f as f_distribution
 
+from mtlrec import charts
 from mtlrec.config import TaskSpec
 from mtlrec.errors import MtlrecError
 from mtlrec.experiment import run_experiment
@@ -597,6 +598,24 @@ def test_a_task_that_is_1_on_nearly_every_row_holds_labels_by_chance_not_as_a_co
     assert conditions(pd.DataFrame({"click": click, "dwell": dwell}), tasks) == {}
     dwell[np.flatnonzero(click == 1)[:2000]] = 5.0  # 2,000 of them, none unclicked: 0.98^2000, no chance
     assert conditions(pd.DataFrame({"click": click, "dwell": dwell}), tasks) == {"dwell": "click"}
+
+
+def test_a_longer_funnel_is_named_and_written_out_by_every_step():
+    # 'like × purchase' named P(click) P(like | click) P(purchase | like) (a diff review)
+    from mtlrec.config import funnel_chain
+    from mtlrec.recommend import chain_formula, chain_label
+
+    joint = {"like": "click", "purchase": "like"}
+    assert funnel_chain("purchase", joint) == ["click", "like", "purchase"] and funnel_chain("click", joint) == [
+        "click"
+    ]
+    assert chain_label("purchase", joint) == "click × like × purchase" and chain_label("like", joint) == "click × like"
+    assert chain_formula("purchase", joint) == "P(click) × P(like | click) × P(purchase | like)"
+    assert funnel_chain("a", {"a": "b", "b": "a"}) == ["b", "a"]  # a loop (never from data) ends
+    top = pd.DataFrame({"rank": [1], "item": [3], "click": [0.5], "like": [0.2], "purchase": [0.02]})
+    fig = charts.recommendation_bars(top, [TaskSpec("click"), TaskSpec("like"), TaskSpec("purchase")], joint)
+    assert [t.name for t in fig.data] == ["click", "click × like", "click × like × purchase"]
+    assert "chance of all" in fig.data[2].hovertemplate and "chance of both" in fig.data[1].hovertemplate
 
 
 def test_the_chance_of_both_multiplies_down_the_funnel_by_hand():
