@@ -551,7 +551,7 @@ def every_user(k: int, fusion: dict[str, float], exclude_seen: bool, equal_sprea
             f"{len(recommender.users()):,} users × {len(recommender.items):,} items, with the fusion weights, "
             "*Equal spread* and *Hide seen items* above: user, rank, item, each task's score and the fused score"
             + (
-                f" ({', '.join(f'{fmt.md(t)} the chance of both, {fmt.md(chain_label(t, recommender.joint))}' for t in recommender.joint)})"
+                f" ({', '.join(f'{fmt.md(t)} as the chance of both, {fmt.md(chain_label(t, recommender.joint))}' for t in recommender.joint)})"
                 if joint and recommender.joint
                 else ""
             )

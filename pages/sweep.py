@@ -463,7 +463,7 @@ with st.expander("New sweep", icon=":material/tune:", expanded=not holder.sweepi
         differs = on_train != (sweep.base.model.kind, sweep.base.model.size)
         st.caption(
             f"{n_runs} run{'' if n_runs == 1 else 's'} of the model set above ({sweep.base.model.kind} "
-            f"{sweep.base.model.size}, {sweep.base.train.epochs} epochs"
+            f"{sweep.base.model.size}, {sweep.base.train.epochs} epoch{'' if sweep.base.train.epochs == 1 else 's'}"
             + (f"; **Train** has {on_train[0]} {on_train[1]}" if differs else "")
             + f"), on the data and the other training settings of **Train** (batch {sweep.base.train.batch_size}, "
             f"patience {sweep.base.train.patience}); every point is saved as a run." + _left_out(sweep, config)

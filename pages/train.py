@@ -351,7 +351,8 @@ def logged_under(task: TaskSpec, tasks: list[TaskSpec], active: list[str], frame
 
 
 def task_controls(config: ExperimentConfig, active: list[str], frame) -> None:
-    colors = charts.task_colors(config.tasks)
+    # The colours of the tasks ticked, as the run's charts give them (from all tasks, an unticked one shifted them)
+    colors = charts.task_colors([t for t in config.tasks if t.name in active])
     missing = {name: int(frame[name].isna().sum()) for name in active if name in frame}
     st.subheader("Tasks and loss weights")
     st.caption("The loss is L = Σⱼ wⱼ·Lⱼ. Weight 0 means *evaluated but not trained*.")
@@ -758,7 +759,8 @@ names = [t.name for t in config.tasks]
 chosen_before = st.session_state.get(ACTIVE, names)
 offered_before = st.session_state.get(OFFERED, names)  # none after a link: its choice is of all these labels
 new_labels = [n for n in names if n not in offered_before and n not in chosen_before]  # ticked: never unticked
-active = [n for n in chosen_before if n in names] + new_labels or names
+# In the dataset's order, as the rows below and the run (a task given back by removing a label's fix came last)
+active = [n for n in names if n in chosen_before or n in new_labels] or names
 chosen = st.multiselect("Tasks to train", names, key=state.seed("train_tasks_widget", active))
 st.session_state[ACTIVE], st.session_state[OFFERED] = chosen, names
 task_controls(config, chosen, frame)

@@ -503,7 +503,7 @@ def test_a_purchase_logged_after_clicks_is_ranked_by_the_chance_of_both_and_the_
     bars = {trace["name"]: trace for trace in figure(at, "recommendations")["data"]}
     assert "click × purchase" in bars and "chance of both" in bars["click × purchase"]["hovertemplate"]
     [every] = [b for b in at.get("download_button") if b.proto.id.endswith("recommend_every_user")]
-    assert "(purchase the chance of both, click × purchase)" in every.proto.help  # the file's column, said
+    assert "(purchase as the chance of both, click × purchase)" in every.proto.help  # the file's column, said
 
     at.toggle(key="recommend_joint").set_value(False).run()
     top = top_table(at).set_index("item")

@@ -687,6 +687,8 @@ def test_a_task_a_run_did_not_train_is_left_out_of_the_comparison_and_said_so(sa
     listed = next(d.value for d in at.dataframe if "status" in d.value.columns).set_index("name")
     assert pd.isna(listed.loc["like at 0", "like auc"]) and listed.loc["like at 0", "click auc"] > 0
     assert listed.loc["every task", "like auc"] == pytest.approx(result.metrics["tasks"]["like"]["auc"])
+    # The weights → metrics lines keep it, and their caption says what it is (a browser walk read it as a result)
+    assert any("At loss weight 0 a task's metric is its untrained tower's (like)" in c.value for c in at.caption)
 
 
 def test_a_run_saved_before_its_untrained_tasks_were_kept_reads_them_from_its_weights():

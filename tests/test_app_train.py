@@ -11,8 +11,8 @@ from conftest import edit_schema, figure, numbers, open_app, until, upload, with
 from streamlit.testing.v1 import AppTest
 
 import mtlrec.jobs
-from mtlrec import fmt
-from mtlrec.config import SIZE_PRESETS, ExperimentConfig
+from mtlrec import charts, fmt
+from mtlrec.config import SIZE_PRESETS, ExperimentConfig, TaskSpec
 from mtlrec.runs import RunStore
 from mtlrec.sample import SAMPLES
 from ui import state
@@ -291,6 +291,20 @@ def test_training_runs_live_and_ends_with_results(home):
     assert not at.exception
     assert at.title[0].value == "Results"
     assert at.session_state[state.RESULTS_RUN] == run["id"]
+
+
+def test_tasks_given_back_join_the_choice_in_the_datasets_order_and_colours_follow_the_ticked_tasks(home):
+    # A task given back by removing a label's fix came last in the box while the rows below kept the dataset's
+    # order; and the rows' colours came from every task while the run's charts colour its own (a browser walk)
+    at = with_sample("pages/data.py")
+    at.session_state["train_tasks_active"] = ["click", "watch_time"]
+    at.session_state["train_tasks_offered"] = ["click", "watch_time"]  # like and purchase: new since
+    at.switch_page(PAGE).run()
+    assert at.multiselect(key="train_tasks_widget").value == ["click", "like", "purchase", "watch_time"]
+    at.multiselect(key="train_tasks_widget").set_value(["click", "purchase", "watch_time"]).run()
+    colours = charts.task_colors([TaskSpec("click"), TaskSpec("purchase"), TaskSpec("watch_time")])
+    rows = [m.value for m in at.markdown if "■" in m.value]
+    assert [colours[name] in row for name, row in zip(colours, rows, strict=True)] == [True, True, True]
 
 
 def test_the_tasks_unticked_on_train_stay_unticked_after_a_reload_on_another_page(home):

@@ -699,6 +699,12 @@ def test_ternary_tick_labels_stand_clear_of_points_on_the_edges() -> None:
         spec = fig.layout.ternary[axis]
         assert spec.ticks == "outside" and spec.ticklen >= 12  # beyond the rings' 10 px radius
     assert fig.layout.margin.l >= 80 and fig.layout.margin.r >= 80 and fig.layout.margin.b >= 60
+    # One coloured point: a scale around its value, where Plotly's ran 0.3-1.2 for an AUC (a browser walk)
+    one = charts.ternary_weights(
+        points.assign(click_auc=[0.75, 0.5, 0.5], w_click=[1.0, 0.0, 0.0]), ["click", "like", "purchase"],
+        ["w_click", "w_like", "w_purchase"], "click_auc", True, weight="w_click",
+    )  # fmt: skip
+    assert (one.data[0].marker.cmin, one.data[0].marker.cmax) == pytest.approx((0.7425, 0.7575))
     # the top corner's axis title under the notes, which it overlapped at the plot's top (a browser walk)
     assert tuple(fig.layout.ternary.domain.y) == (0, charts.TERNARY_TOP) and charts.TERNARY_TOP <= 0.9
 
