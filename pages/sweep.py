@@ -404,8 +404,16 @@ def show(result: SweepResult) -> None:
             weights_text = "each task alone" if row["role"] == BASELINE else f"set by {row['label']}"
         st.markdown(f"**Loss weights:** {weights_text}")
         cols = st.columns(len(objectives))
+        # A task the point's weights leave untrained: its metric is its random tower's (0.35 read as a result)
+        idle = {o for o, w in zip(objectives, weights, strict=True) if row["role"] == "point" and row.get(w) == 0}
         for col, objective in zip(cols, objectives, strict=True):
-            col.metric(fmt.md(labels.get(objective, objective)), fmt.metric(row[objective]))
+            col.metric(
+                fmt.md(labels.get(objective, objective)) + (" (not trained)" if objective in idle else ""),
+                fmt.metric(row[objective]),
+                help="Loss weight 0 at this point: the metric of a tower that never learned."
+                if objective in idle
+                else None,
+            )
         left, right, _ = st.columns([1, 1, 3])
         if left.button("Open in Results", icon=":material/monitoring:", type="primary", key="sweep_open_results"):
             runs.open_run(chosen, "pages/results.py")

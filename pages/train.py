@@ -575,6 +575,7 @@ def progress_view(snap, config: ExperimentConfig, stopping: bool = False, kept: 
         last = snap.history[-1]
         cols = st.columns(len(config.tasks))
         shown = {}  # task -> the epoch its card shows
+        idle = config.untrained_tasks()
         for col, task in zip(cols, config.tasks, strict=True):
             metric = "auc" if task.type == "binary" else "rmse"
             epoch = (kept or {}).get(task.name)
@@ -582,9 +583,21 @@ def progress_view(snap, config: ExperimentConfig, stopping: bool = False, kept: 
             shown[task.name] = row.get("epoch")
             # The epoch is said below the cards: in the label ("… (epoch 2, kept)") it was cut off at 4 tasks
             col.metric(
-                f"{fmt.md(task.name)} validation {metric.upper()}", fmt.metric(row.get(f"{task.name}/val_{metric}"))
+                f"{fmt.md(task.name)} validation {metric.upper()}",
+                fmt.metric(row.get(f"{task.name}/val_{metric}")),
+                # an AUC of 0.45 read as a result (a browser walk): it is an untrained tower's
+                help="Not trained (loss weight 0): the metric of a tower that never learned."
+                if task.name in idle
+                else None,
             )
-        st.caption(runs.kept_caption(shown, bool(kept)))
+        caption = runs.kept_caption(shown, bool(kept))
+        if idle:
+            one = len(idle) == 1
+            caption += (
+                f" {fmt.listing([fmt.md(t) for t in config.task_names if t in idle], 4)} {'was' if one else 'were'} "
+                f"trained with loss weight 0: {'its' if one else 'their'} metric is an untrained tower's."
+            )
+        st.caption(caption)
 
 
 def live_panel(config: ExperimentConfig) -> None:

@@ -315,6 +315,23 @@ def test_trains_panel_after_a_reload_is_the_run_trained_there_not_its_baseline(h
     assert not [s.value for s in at.success if s.value.startswith("Run `")]  # nothing trained on Train here
 
 
+def test_trains_panel_says_a_task_trained_with_loss_weight_0_has_an_untrained_towers_metric(home, results):
+    # "purchase validation AUC 0.4526" read as a result (a browser walk)
+    config = ExperimentConfig.from_dict(results["plain"].config.to_dict())
+    next(t for t in config.tasks if t.name == "like").weight = 0.0
+    run_id = RunStore(home).save(dataclasses.replace(results["plain"], config=config), name="like at 0")
+
+    at = open_app("pages/train.py", session={state.TRAIN_RUNS: [run_id]})
+
+    assert not at.exception
+    assert any(
+        "like was trained with loss weight 0: its metric is an untrained tower's." in c.value for c in at.caption
+    )
+    [card] = [m for m in at.metric if m.label == "like validation AUC"]
+    assert "Not trained (loss weight 0)" in card.help
+    assert not [m for m in at.metric if m.label == "click validation AUC"][0].help
+
+
 def test_the_baseline_is_not_trained_on_a_data_file_changed_since_the_run(home, results, tmp_path):
     # An audit: Results trained the baseline on the file as it is now (other labels: gains across different data;
     # a column gone: a failed baseline saved at each click), where Recommend said the file had changed.

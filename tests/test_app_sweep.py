@@ -267,6 +267,13 @@ def test_choosing_a_point_opens_it_in_results(home):
     assert (table.loc[table["role"] == "dwa", ["weight of click", "weight of like"]] == "own").all().all()  # not None
     points = table.loc[table["role"] == "point", ["weight of click", "weight of like"]]
     assert sorted(points["weight of click"]) == ["0.00", "0.50", "1.00"]
+    # A point whose weights leave a task untrained says so on its card (an AUC of 0.35 read as a result)
+    edge = next(r["id"] for r in RunStore(home).list(sweep_id=sweep_id) if "like=0," in r["name"] + ",")
+    at.selectbox(key="sweep_point").set_value(edge).run()
+    cards = {m.label: m for m in at.metric}
+    assert "like AUC (not trained)" in cards and "Loss weight 0" in cards["like AUC (not trained)"].help
+    assert "click AUC" in cards and not cards["click AUC"].help
+    at.selectbox(key="sweep_point").set_value(run_id).run()
     at.button(key="sweep_open_results").click().run()
     assert not at.exception
     assert at.selectbox(key="results_run").value == run_id
