@@ -503,6 +503,18 @@ def prefill_fix(fix: dict, column_key: str) -> None:
         st.session_state["schema_fix_value"] = str(fix["value"])
 
 
+FIX_FORM = "schema_fix_form"  # {"key": the column box's key, "values": the form's controls} as last drawn
+FORM_KEYS = ("schema_fix_action", "schema_fix_where", "schema_fix_value", "schema_fix_name")
+
+
+def keep_form(column_key: str, columns_key: str) -> None:
+    """Remember Fix the rows' controls as they are (Streamlit drops a widget's value once its page is left), so that
+    a half-filled fix is there on coming back."""
+    keys = [*FORM_KEYS, column_key, columns_key]
+    values = {key: st.session_state[key] for key in keys if key in st.session_state}
+    st.session_state[FIX_FORM] = {"key": column_key, "values": values}
+
+
 def fix_rows(config: ExperimentConfig, frame: pd.DataFrame, problems: list[str], notes: list[str]) -> None:
     """Fixes to the rows (mtlrec.fixes): drop rows, fill missing values, make a 0/1 label from a column. They are
     kept in the experiment (data.fixes) and applied wherever its data is read, so a browser is enough to act on the
@@ -534,10 +546,19 @@ def fix_rows(config: ExperimentConfig, frame: pd.DataFrame, problems: list[str],
         # values: the form stayed where it was, a browser walk): the advised fix, whole. The same advice again
         # leaves the form as the user set it.
         advice = advised_fix(problems + notes, frame)
-        if advice and (column_key not in st.session_state or st.session_state.get(ADVICE_SHOWN) != advice):
+        form = st.session_state.get(FIX_FORM) or {}
+        if (
+            column_key not in st.session_state
+            and form.get("key") == column_key
+            and (st.session_state.get(ADVICE_SHOWN) == advice)
+        ):  # back from another page, the advice as it was: the form as the user left it (it was reset: a walk)
+            for key, value in form["values"].items():
+                st.session_state.setdefault(key, value)
+        elif advice and (column_key not in st.session_state or st.session_state.get(ADVICE_SHOWN) != advice):
             prefill_fix(advice, column_key)
         st.session_state[ADVICE_SHOWN] = advice
         action = FIX_ACTIONS[st.radio("Fix", list(FIX_ACTIONS), key="schema_fix_action", horizontal=True)]
+        keep_form(column_key, columns_key)
         if action == "negatives":
             negatives_form(config)
             problem = st.session_state.pop(FIX_PROBLEM, None)
@@ -600,6 +621,7 @@ def fix_rows(config: ExperimentConfig, frame: pd.DataFrame, problems: list[str],
             next(cols).text_input(label, key="schema_fix_value", placeholder=placeholder, help=help_text)  # fmt: skip
         if action == "label":
             next(cols).text_input("New label's name", key="schema_fix_name", placeholder="e.g. liked")
+        keep_form(column_key, columns_key)
         st.button("Add fix", key="schema_fix_add", on_click=add_fix, args=(action, column),
                   icon=":material/add:")  # fmt: skip
         # The same kind of file again (a weekly export): its fixes need not be made one by one. The runs are listed
@@ -717,6 +739,7 @@ def add_fix(action: str, column: str | None) -> None:
         return
     for key in ("schema_fix_value", "schema_fix_name"):  # a second click does not add the same fix again
         st.session_state[key] = ""
+    st.session_state.pop(FIX_FORM, None)  # not given back as it was: the next advice, or an empty form
     # The column box goes to the next column validation then asks to fix (it stayed on the one just fixed: an audit)
     st.session_state.pop(fix_column_keys(rows)[1], None)
 
