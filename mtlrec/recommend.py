@@ -291,11 +291,6 @@ def conditions(frame: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str] |
     return found
 
 
-def both_formula(task: str, given: str) -> str:
-    """The chance of both written out: 'P(click) × P(purchase | click)' (notes, help texts, Train's checkbox)."""
-    return f"P({given}) × P({task} | {given})"
-
-
 def chain_label(task: str, joint: Mapping[str, str]) -> str:
     """A chance-of-both score's name: 'click × like × purchase'; the task's own where `joint` holds none."""
     return " × ".join(funnel_chain(task, joint))
@@ -493,16 +488,18 @@ class Recommender:
             trained = (
                 f"'{task}' was trained on its labelled rows only, which are rows where '{given}' is 1: it predicts"
             )
+            # down a longer funnel (a purchase after likes, likes after clicks) every step is multiplied
+            chance = "the chance of both" if len(funnel_chain(task, self.joint)) == 2 else "the chance of every step"
             if task in self.joint and joint:  # a purchase given a click, as trained: ranked by the chance of both
                 notes.append(
-                    f"{trained} '{task}' given '{given}', so it is ranked by the chance of both, "
-                    f"{both_formula(task, given)} (to rank by the conditional probability as trained, turn off "
+                    f"{trained} '{task}' given '{given}', so it is ranked by {chance}, "
+                    f"{chain_formula(task, self.joint)} (to rank by the conditional probability as trained, turn off "
                     "Recommend's 'Chance of both' toggle or pass recommend --no-joint)"
                 )
             elif task in self.joint:
                 notes.append(
                     f"{trained} '{task}' given '{given}' and is ranked so, as trained: items of a low P({given}) but a "
-                    f"high P({task} | {given}) rank high (the chance of both, {both_formula(task, given)}, is "
+                    f"high P({task} | {given}) rank high ({chance}, {chain_formula(task, self.joint)}, is "
                     "Recommend's 'Chance of both' toggle, and recommend's default)"
                 )
             else:

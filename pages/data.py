@@ -504,7 +504,10 @@ def prefill_fix(fix: dict, column_key: str) -> None:
 
 
 FIX_FORM = "schema_fix_form"  # {"key": the column box's key, "values": the form's controls} as last drawn
-FORM_KEYS = ("schema_fix_action", "schema_fix_where", "schema_fix_value", "schema_fix_name")
+FORM_KEYS = (
+    "schema_fix_action", "schema_fix_where", "schema_fix_value", "schema_fix_name", "schema_fix_negatives",
+    "schema_fix_negatives_label", "schema_fix_from_run",
+)  # fmt: skip
 
 
 def keep_form(column_key: str, columns_key: str) -> None:
@@ -758,8 +761,9 @@ def negatives_form(config: ExperimentConfig) -> None:
         st.info("Sampled negatives need a user column and an item column: choose them in the schema above.")
         return
     many, name = st.columns(2)
-    many.number_input("Negatives per row", min_value=1, max_value=MAX_PER_ROW, value=4, step=1,
-                      key="schema_fix_negatives", help="Each multiplies the rows: 4 turns 100,000 rows into 500,000.")  # fmt: skip
+    many.number_input("Negatives per row", min_value=1, max_value=MAX_PER_ROW, step=1,
+                      key=state.seed("schema_fix_negatives", 4),
+                      help="Each multiplies the rows: 4 turns 100,000 rows into 500,000.")  # fmt: skip
     name.text_input("New label's name", key="schema_fix_negatives_label", placeholder="interacted")
     st.button("Add fix", key="schema_fix_add", on_click=add_negatives, icon=":material/add:")
 
@@ -807,6 +811,8 @@ def add_negatives() -> None:
         _add_fixes(config, rows, [fix], changes)
     except MtlrecError as exc:
         st.session_state[FIX_PROBLEM] = exc.message
+        return
+    st.session_state.pop(FIX_FORM, None)  # added: the form is not given back as it was
 
 
 def _add_fixes(config: ExperimentConfig, rows: pd.DataFrame, new: list[dict], changes: list[str]) -> None:

@@ -496,8 +496,11 @@ def ranking(scores: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str], lo
 
 def joint_help(logged_under: dict[str, str]) -> str:
     pairs = ", ".join(fmt.md(chain_label(task, logged_under)) for task in logged_under)
+    longer = any(len(funnel_chain(task, logged_under)) > 2 for task in logged_under)
     return (
-        f"Rank {fmt.listing([fmt.md(t) for t in logged_under], 4)} by the chance of both: {pairs}. Trained on "
+        f"Rank {fmt.listing([fmt.md(t) for t in logged_under], 4)} by the chance of both"
+        + (" (down a longer funnel, of every step)" if longer else "")
+        + f": {pairs}. Trained on "
         "its labelled rows only, which are rows where the other task is 1, the model predicts it given that one (a "
         "purchase given a click): off, items seldom clicked but often bought once clicked rank above items that "
         "sell far more."
@@ -523,6 +526,11 @@ def spread_caption(scores: pd.DataFrame, fusion: dict[str, float], equal_spread:
         else ""
     )
     return f"Spread over the candidates (SD of weight × score): {parts}.{hint}"
+
+
+def chance_of(task: str) -> str:
+    """'both', or 'every step' down a longer funnel (the run's Recommender.joint)."""
+    return "both" if len(funnel_chain(task, recommender.joint)) == 2 else "every step"
 
 
 def every_user(k: int, fusion: dict[str, float], exclude_seen: bool, equal_spread: bool, joint: bool) -> None:
@@ -551,7 +559,7 @@ def every_user(k: int, fusion: dict[str, float], exclude_seen: bool, equal_sprea
             f"{len(recommender.users()):,} users × {len(recommender.items):,} items, with the fusion weights, "
             "*Equal spread* and *Hide seen items* above: user, rank, item, each task's score and the fused score"
             + (
-                f" ({', '.join(f'{fmt.md(t)} as the chance of both, {fmt.md(chain_label(t, recommender.joint))}' for t in recommender.joint)})"
+                f" ({', '.join(f'{fmt.md(t)} as the chance of {chance_of(t)}, {fmt.md(chain_label(t, recommender.joint))}' for t in recommender.joint)})"
                 if joint and recommender.joint
                 else ""
             )

@@ -163,8 +163,9 @@ def weights_table(rows: list[dict]) -> tuple[pd.DataFrame, list[str], list[str],
     if left:
         note += f" ({'; '.join(left)} left out)"
     kept = [r for r, keep in zip(same, table.index.isin(complete.index), strict=True) if keep]
-    idle = sorted({t for r in kept for t in summary_untrained(r["summary"]) if t in tasks})
-    if idle:  # drawn, its weight of 0 on the line, but no result of training (a browser walk read it as one)
+    # a weight axis of its own (not shared by every run) on a chart that is drawn
+    idle = sorted({t for r in kept for t in summary_untrained(r["summary"]) if f"{t}/weight" in weights})
+    if idle and len(complete) >= 2:  # drawn, its weight of 0 on the line, but no result of training (a browser walk)
         note += (
             f". At loss weight 0 a task's metric is its untrained tower's ({', '.join(map(fmt.md, idle))}): "
             "the line shows what leaving it out costs, not a result"

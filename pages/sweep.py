@@ -252,7 +252,7 @@ def pick_point(result: SweepResult, clicked: str | None) -> str | None:
     ids = ordered["run_id"].tolist()
     weights = [weight_column(t) for t in result.config.tasks]
     labels = {  # records, not itertuples: a weight column of a task named watch-time is no attribute name
-        r["run_id"]: f"{'★ ' if r['pareto'] else ''}{r['label']}" + untrained(result.config.tasks, r, weights)
+        r["run_id"]: f"{'★ ' if r['pareto'] else ''}{r['label']}" + untrained(result.config, r, weights)
         for r in ordered.to_dict("records")
     }
     if clicked in ids and st.session_state.get(CLICKED) != clicked:
@@ -274,12 +274,20 @@ def pick_point(result: SweepResult, clicked: str | None) -> str | None:
     )
 
 
-def untrained(tasks: list[str], row: dict, weights: list[str]) -> str:
+def idle_tasks(sweep, row: dict, weights: list[str]) -> set[str]:
+    """The tasks a point's weights leave untrained: weight 0, but under ESMM not a parent its trained conditional
+    task trains (ExperimentConfig.untrained_tasks: a click at weight 0 under a purchase is trained)."""
+    if row["role"] != "point":
+        return set()
+    return sweep.point_config([float(row.get(w) or 0.0) for w in weights]).untrained_tasks()
+
+
+def untrained(sweep, row: dict, weights: list[str]) -> str:
     """A select label's ending: a reference says so, a point names the tasks its weights leave untrained (their
     metric is an untrained head's)."""
     if row["role"] != "point":
         return " (reference)"
-    left = [t for t, w in zip(tasks, weights, strict=True) if row.get(w) == 0]
+    left = [t for t in sweep.tasks if t in idle_tasks(sweep, row, weights)]
     return f" ({', '.join(left)} not trained)" if left else ""
 
 
@@ -405,7 +413,8 @@ def show(result: SweepResult) -> None:
         st.markdown(f"**Loss weights:** {weights_text}")
         cols = st.columns(len(objectives))
         # A task the point's weights leave untrained: its metric is its random tower's (0.35 read as a result)
-        idle = {o for o, w in zip(objectives, weights, strict=True) if row["role"] == "point" and row.get(w) == 0}
+        left = idle_tasks(sweep, row, weights)
+        idle = {o for o, t in zip(objectives, sweep.tasks, strict=True) if t in left}
         for col, objective in zip(cols, objectives, strict=True):
             col.metric(
                 fmt.md(labels.get(objective, objective)) + (" (not trained)" if objective in idle else ""),

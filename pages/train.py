@@ -336,17 +336,25 @@ def data_shape(config: ExperimentConfig, frame) -> tuple[tuple[int, ...], int]:
 def logged_under(task: TaskSpec, tasks: list[TaskSpec], active: list[str], frame) -> str:
     """What training a task on its labelled rows learns when they are rows where another task is 1 (a purchase
     logged after clicks: recommend.conditions), for its checkbox's help; "" otherwise."""
-    from mtlrec.recommend import both_formula, conditions
+    from mtlrec.config import funnel_chain
+    from mtlrec.recommend import chain_formula, conditions, joint_tasks
 
-    chosen = [dataclasses.replace(t, labelled_only=t.name == task.name) for t in tasks if t.name in active]
-    given = conditions(frame, chosen).get(task.name)
+    # This task ticked, the others as they are: a purchase under likes that are themselves under clicks is ranked
+    # by every step, as Recommend then ranks it
+    chosen = [
+        dataclasses.replace(t, labelled_only=t.labelled_only or t.name == task.name) for t in tasks if t.name in active
+    ]
+    found = conditions(frame, chosen, untrained={t.name for t in chosen if t.weight == 0})
+    given = found.get(task.name)
     if given is None:
         return ""
     if task.type == "regression":
         return f" Its labels sit where '{given}' is 1: it then learns its value given '{given}'."
+    joint = joint_tasks(chosen, found)
+    chance = "the chance of both" if len(funnel_chain(task.name, joint)) == 2 else "the chance of every step"
     return (
         f" Its labels sit where '{given}' is 1: it then learns '{task.name}' given '{given}', and Recommend ranks it by "
-        f"the chance of both, {both_formula(task.name, given)}."
+        f"{chance}, {chain_formula(task.name, joint)}."
     )
 
 

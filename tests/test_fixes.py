@@ -446,6 +446,15 @@ def test_a_half_filled_fix_is_there_on_coming_back_from_another_page():
     at.switch_page("pages/data.py").run()
     names = [t.value for t in at.text_input if t.key == "schema_fix_name"]
     assert names in ([], [""])  # added: not given back (the form is on the next advice: dwell's missing values)
+    # Sampled negatives too (a review: only the radio came back)
+    at.radio(key="schema_fix_action").set_value("Sample negatives").run()
+    at.number_input(key="schema_fix_negatives").set_value(7).run()
+    at.text_input(key="schema_fix_negatives_label").set_value("interacted2").run()
+    at.switch_page("pages/train.py").run()
+    at.switch_page("pages/data.py").run()
+    assert not at.exception and at.radio(key="schema_fix_action").value == "Sample negatives"
+    assert at.number_input(key="schema_fix_negatives").value == 7
+    assert at.text_input(key="schema_fix_negatives_label").value == "interacted2"
 
 
 def advised_action(problem: str) -> str:

@@ -618,6 +618,24 @@ def test_a_longer_funnel_is_named_and_written_out_by_every_step():
     assert "chance of all" in fig.data[2].hovertemplate and "chance of both" in fig.data[1].hovertemplate
 
 
+def test_the_notes_of_a_longer_funnel_write_out_every_step():
+    # They said "the chance of both, P(like) × P(purchase | like)" of P(click) P(like | click) P(purchase | like)
+    from types import SimpleNamespace
+
+    from mtlrec.recommend import Recommender
+
+    joint = {"like": "click", "purchase": "like"}
+    tasks = [TaskSpec("click"), TaskSpec("like", labelled_only=True), TaskSpec("purchase", labelled_only=True)]
+    stub = SimpleNamespace(conditions=joint, joint=joint, config=SimpleNamespace(tasks=tasks))
+    notes = Recommender.condition_notes(stub, joint=True)
+    assert "so it is ranked by the chance of every step, P(click) × P(like | click) × P(purchase | like)" in notes[1]
+    assert "so it is ranked by the chance of both, P(click) × P(like | click)" in notes[0]
+    assert (
+        "(the chance of every step, P(click) × P(like | click) × P(purchase | like), is"
+        in (Recommender.condition_notes(stub, joint=False)[1])
+    )
+
+
 def test_the_chance_of_both_multiplies_down_the_funnel_by_hand():
     from mtlrec.recommend import joint_scores
 

@@ -1010,3 +1010,18 @@ def test_sweep_points_train_fixed_weights_and_judge_at_the_runs_k(make_config):
 
     assert sweep.point_config(np.array([0.3, 0.7])).weighting.method == "fixed"  # else the grid means nothing
     assert "ndcg@5" in judged_metrics(sweep.experiment(), "click")
+
+
+def test_an_esmm_points_parent_at_weight_0_is_trained_through_its_conditional_task(make_config):
+    # Sweep's cards said "click AUC (not trained)" of an ESMM parent its purchase trains (a diff review): the page
+    # asks the point's config, as Results and Runs do
+    from mtlrec.sweep import SweepConfig
+
+    base = make_config()
+    base.model.kind, base.model.funnel = "esmm", {"like": "click"}
+    sweep = SweepConfig(base=base, tasks=["click", "like"])
+    assert sweep.point_config(np.array([0.0, 1.0])).untrained_tasks() == set()
+    assert sweep.point_config(np.array([1.0, 0.0])).untrained_tasks() == {"like"}
+    base.model.kind, base.model.funnel = "shared_bottom", {}
+    plain = SweepConfig(base=base, tasks=["click", "like"])
+    assert plain.point_config(np.array([0.0, 1.0])).untrained_tasks() == {"click"}
