@@ -232,7 +232,8 @@ def label_rates(frame: pd.DataFrame, tasks: Sequence[TaskSpec]) -> go.Figure:
         )  # fmt: skip
     heights = [bar.y[0] for bar in fig.data]
     fig.update_layout(barmode="overlay")
-    fig.update_yaxes(tickformat=".0%", range=[0, min(1.0, max(heights, default=1.0)) * 1.15 or 1.0])
+    # ".2~%": ticks 0.5% apart read "0% 1% 1% 2% 2%…" at ".0%" when every rate was small (a browser walk)
+    fig.update_yaxes(tickformat=".2~%", range=[0, min(1.0, max(heights, default=1.0)) * 1.15 or 1.0])
     return _layout(fig, "Label rates", "task", "positive rate (binary) · share non-zero (regression)", notes=notes)
 
 

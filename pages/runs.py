@@ -218,12 +218,17 @@ def metric_deltas(
     return table.drop(columns=empty)
 
 
-def delta_bases(metrics: dict[str, dict], metric_by_task: dict[str, str]) -> dict[str, str | None]:
-    """Per task, the run its Δ is taken from: the first that has the task's chosen metric (the first run listed
-    may lack the task: every Δ of it was blank, so the runs that share it could not be compared)."""
+def delta_bases(
+    metrics: dict[str, dict], metric_by_task: dict[str, str], order: list[str] | None = None
+) -> dict[str, str | None]:
+    """Per task, the run its Δ is taken from: the first of `order` (the runs oldest first; else as listed) that has
+    the task's chosen metric (the first may lack the task: every Δ of it was blank, so the runs that share it could
+    not be compared). Oldest first: the list shows the newest run first, and a new run's Δ of 0 made the untouched
+    baseline read as the change (a browser walk)."""
+    order = list(metrics) if order is None else order
     return {
-        task: next((label for label, tasks in metrics.items() if isinstance((tasks or {}).get(task, {}).get(metric),
-                                                                            int | float)), None)
+        task: next((label for label in order if isinstance((metrics[label] or {}).get(task, {}).get(metric),
+                                                           int | float)), None)
         for task, metric in metric_by_task.items()
     }  # fmt: skip
 
@@ -325,7 +330,9 @@ def compare(selected: list[dict]) -> pd.DataFrame | None:
         index = options.index(main) if main in options else 0
         metric_by_task[name] = column.selectbox(fmt.md(name), options, index=index, key=f"runs_metric_{name}")
     st.plotly_chart(charts.compare_metrics(metrics, metric_by_task, untrained), width="stretch")
-    first, bases = next(iter(metrics)), delta_bases(metrics, metric_by_task)
+    created = {labels[r["id"]]: r.get("created") or 0 for r in selected}
+    oldest = sorted(metrics, key=lambda label: created.get(label, 0))
+    first, bases = oldest[0], delta_bases(metrics, metric_by_task, oldest)
     ids = {label: run.run_id for label, run in loaded.items()}
     deltas = metric_deltas(metrics, metric_by_task, bases, lambda a, b: runs.reference_noise(ids[a], ids[b]))
     other_bases = {t: b for t, b in bases.items() if b is not None and b != first}
@@ -340,11 +347,9 @@ def compare(selected: list[dict]) -> pd.DataFrame | None:
         if c not in ("#", "run")
     }
     st.dataframe(deltas.style.format(formats, na_rep="–"), hide_index=True, placeholder="–")
-    others = "".join(
-        f"; for {fmt.md(t)}, {fmt.md(b)}'s (the first run listed that has it)" for t, b in other_bases.items()
-    )
+    others = "".join(f"; for {fmt.md(t)}, {fmt.md(b)}'s (the oldest run that has it)" for t, b in other_bases.items())
     st.caption(
-        f"Δ: each run's value minus the first run's listed ({fmt.md(first)}){others}; ↑ higher is better, ↓ lower is "
+        f"Δ: each run's value minus the oldest run's ({fmt.md(first)}){others}; ↑ higher is better, ↓ lower is "
         "better. ±: two paired standard errors of the Δ where the two runs were tested on the same rows (the same "
         "data, split and seed); a Δ within it could come from the test rows alone, as another seed's run would."
     )

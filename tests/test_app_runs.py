@@ -143,6 +143,13 @@ def test_two_selected_runs_are_compared_bar_by_bar(app, saved):
         [0.0, metrics["like heavy"]["click"]["auc"] - metrics["balanced"]["click"]["auc"]]
     )
     assert "watch_time rmse ↓" in table.columns
+    # The newest listed first (as the list shows them): Δ still from the oldest, not from the new run (a browser walk)
+    flipped = next(d.value for d in select(app, "like heavy", "balanced").dataframe if "Δ click auc" in d.value.columns)
+    assert flipped["run"].tolist() == ["like heavy", "balanced"]
+    assert flipped["Δ click auc"].tolist() == pytest.approx(
+        [metrics["like heavy"]["click"]["auc"] - metrics["balanced"]["click"]["auc"], 0.0]
+    )
+    select(app, "balanced", "like heavy")
     # Tested on the same rows: each Δ beside its paired noise (the first run, the base, has none)
     first, second = RunStore(home).load(ids["balanced"]), RunStore(home).load(ids["like heavy"])
     noise = gain.paired_noise(second.predictions(), first.predictions(), second.config.tasks)
@@ -525,7 +532,7 @@ def test_a_task_of_two_types_gets_a_column_per_type_and_names_keep_their_undersc
     assert any("click: binary in some runs and regression in others" in c.value for c in at.caption)
     deltas = next(d.value for d in at.dataframe if "Δ like auc" in d.value.columns).set_index("run")
     assert deltas.loc["click as regression", "click (regression) rmse ↓"] == pytest.approx(0.4)
-    # Δ from the first run listed that has the task: the regression click's run lacks the binary click
+    # Δ from the oldest run that has the task: the regression click's run lacks the binary click
     first_with = deltas["click (binary) auc ↑"].first_valid_index()
     assert deltas.loc[first_with, "Δ click (binary) auc"] == 0.0
     at.selectbox(key="runs_curve_task").set_value("click (regression)").run()
@@ -676,7 +683,8 @@ def test_a_task_a_run_did_not_train_is_left_out_of_the_comparison_and_said_so(sa
     assert shown.loc["like at 0", ["like auc ↑", "Δ like auc"]].tolist() == ["–", "–"]
     # No Δ, no ±: the paired noise beside a blank Δ read as the untrained tower's (a browser walk)
     assert "± like auc" not in shown.columns  # the only run with a like Δ is its base: no ± column left
-    assert shown.loc["every task", "± click auc"] == "±0.0000"  # a trained task keeps its noise (same predictions)
+    # a trained task keeps its noise (same predictions), beside the oldest run, the base
+    assert shown.loc["like at 0", "± click auc"] == "±0.0000" and shown.loc["every task", "± click auc"] == "–"
     assert shown.loc["every task", "like auc ↑"] == f"{result.metrics['tasks']['like']['auc']:.4f}"
     assert "None" not in shown.to_numpy().astype(str) and deltas.proto.placeholder == "–"  # the grid's "None"
     bars = figure(at, "Test metrics per run")

@@ -89,6 +89,8 @@ def test_label_rates_are_positive_rates_and_non_zero_shares() -> None:
     assert [t.marker.color for t in fig.data] == list(charts.task_colors(TASKS).values())
     assert fig.layout.title.text and fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
     pd.testing.assert_frame_equal(frame, before)
+    # Ticks with a decimal where the rates are small: ".0%" read "0% 1% 1% 2% 2%" (a browser walk)
+    assert fig.layout.yaxis.tickformat == ".2~%"
 
 
 def test_label_correlation_equals_pandas_corr_on_coded_labels() -> None:
