@@ -288,7 +288,10 @@ def schema_editor(config: ExperimentConfig, frame: pd.DataFrame, distinct: dict)
     ids = [c for c in (d.user_col, d.item_col) if c]
     key = state.seed("schema_ids", all(c in d.categorical for c in ids))
     with cols[3]:
-        st.checkbox("Use user and item ids as features", key=key, help="Embed the ids like any category.")
+        # A short label: a quarter of the page cut "Use user and item ids as features" to "Use user and item ids …"
+        st.checkbox(
+            "Ids as features", key=key, help="Use the user and item ids as features: embed them like any category."
+        )
     user, item, time = (None if picks[r] == NONE else picks[r] for r in ("user", "item", "time"))
     # A task whose column becomes the user, item or time column is set aside (said below), and comes back with its
     # type, log1p and weight if the column becomes a plain column again.

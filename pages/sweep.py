@@ -423,11 +423,12 @@ def show(result: SweepResult) -> None:
                 if objective in idle
                 else None,
             )
-        left, right, _ = st.columns([1, 1, 3])
-        if left.button("Open in Results", icon=":material/monitoring:", type="primary", key="sweep_open_results"):
-            runs.open_run(chosen, "pages/results.py")
-        if right.button("Open in Recommend", icon=":material/recommend:", key="sweep_open_recommend"):
-            runs.open_run(chosen, "pages/recommend.py")
+        # Side by side at their own widths: in a fifth of the page each, "Open in Recom…" was cut (a browser walk)
+        with st.container(horizontal=True):
+            if st.button("Open in Results", icon=":material/monitoring:", type="primary", key="sweep_open_results"):
+                runs.open_run(chosen, "pages/results.py")
+            if st.button("Open in Recommend", icon=":material/recommend:", key="sweep_open_recommend"):
+                runs.open_run(chosen, "pages/recommend.py")
     with st.expander("What the front means, and how to pick a point", icon=":material/help:"):
         st.markdown(EXPLANATION)
 
