@@ -2405,6 +2405,19 @@ EPOCH_UNITS = ("seconds", "milliseconds", "microseconds", "nanoseconds")
 _EPOCH_SECONDS = (1e8, 1e10)
 
 
+def readable_times(column: pd.Series) -> pd.Series:
+    """A time column as datetimes, for showing it: Unix seconds, or milliseconds, microseconds or nanoseconds in one unit (KuaiRand's
+    epoch ms showed as 1649463659510); other numbers (day numbers, counters) stay as they are."""
+    seconds = parse_time(column)
+    if pd.api.types.is_numeric_dtype(column):
+        present = seconds.dropna()
+        for power in range(4):  # seconds, ms, µs, ns: about 1e9 times 1000 ** power
+            if len(present) and present.between(1e8 * 1000**power, 1e10 * 1000**power).all():
+                return pd.to_datetime(seconds, unit=("s", "ms", "us", "ns")[power])  # exact: no float division
+        return column
+    return pd.to_datetime(seconds, unit="s")
+
+
 def _epoch_unit_powers(values: np.ndarray) -> np.ndarray | None:
     """Per value, the power of 1000 of its epoch unit (0 seconds, 1 ms, 2 µs, 3 ns; NaN for a missing value), when
     the values mix units and each is a plausible time in its own; None otherwise (one unit, or numbers that are not

@@ -31,7 +31,7 @@ from mtlrec.recommend import (  # noqa: E402
     spread,
     with_joint,
 )
-from mtlrec.schema import negative_feedback, parse_time  # noqa: E402
+from mtlrec.schema import negative_feedback, readable_times  # noqa: E402
 from mtlrec.share import link_flag  # noqa: E402
 from ui import runs, state  # noqa: E402
 
@@ -168,14 +168,6 @@ def scores_of(recommender: Recommender, run_id: str, user, config) -> dict:
     return entry
 
 
-def readable_time(column: pd.Series) -> pd.Series:
-    """Times as datetimes; numbers that are not Unix seconds (day numbers, milliseconds…) stay as they are."""
-    seconds = parse_time(column)
-    if pd.api.types.is_numeric_dtype(column) and not seconds.dropna().between(1e8, 1e10).all():
-        return column
-    return pd.to_datetime(seconds, unit="s")
-
-
 def show_history(recommender: Recommender, user, tasks: list[TaskSpec]) -> None:
     history = recommender.history(user)
     # Cards that wrap onto more rows when narrow: in one column each, at 800 px they read "Intera… 5…".
@@ -191,7 +183,7 @@ def show_history(recommender: Recommender, user, tasks: list[TaskSpec]) -> None:
     time_col = recommender.config.data.time_col
     column_config = {recommender.item_col: "item"}
     if time_col in history:
-        history[time_col] = readable_time(history[time_col])
+        history[time_col] = readable_times(history[time_col])
         if pd.api.types.is_datetime64_any_dtype(history[time_col]):
             column_config[time_col] = st.column_config.DatetimeColumn("time", format="YYYY-MM-DD HH:mm")
     st.dataframe(history, column_config=column_config, hide_index=True, height=250)

@@ -2118,3 +2118,17 @@ def test_excel_serial_dates_under_a_date_name_are_noted_with_how_to_convert_them
     assert converted.min() >= pd.Timestamp("2024-03-01") and converted.max() < pd.Timestamp("2024-04-01")
     days = frame.assign(order_date=19_700 + rng.integers(0, 30, n))  # days since 1970: no such note
     assert not [n for n in infer_schema(days).notes if "Excel" in n]
+
+
+def test_readable_times_are_datetimes_of_epoch_seconds_or_milliseconds_and_other_numbers_stay():
+    # Recommend's history showed KuaiRand's epoch milliseconds as 1649463659510 (a browser walk)
+    from mtlrec.schema import readable_times
+
+    ms = pd.Series([1_649_463_659_510, 1_649_463_700_000])
+    expected = pd.to_datetime(["2022-04-09 00:20:59.510", "2022-04-09 00:21:40.000"])
+    assert readable_times(ms).tolist() == expected.tolist()
+    assert readable_times(ms // 1000).dt.floor("s").tolist() == expected.floor("s").tolist()  # seconds
+    assert readable_times(ms * 1000).tolist() == expected.tolist()  # microseconds
+    days = pd.Series([19_000, 19_001])  # day numbers: as they are
+    assert readable_times(days).tolist() == [19_000, 19_001]
+    assert readable_times(pd.Series(["2024-05-01 10:00"])).tolist() == [pd.Timestamp("2024-05-01 10:00")]
