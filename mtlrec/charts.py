@@ -780,8 +780,11 @@ def compare_metrics(
             why = "did not train it (loss weight 0; no bar)" if idle else f"have no {metric} (no bar)"
             notes.append(f"{task}: {len(missing)} of {len(values)} runs {why}")
         row, col = i // cols + 1, i % cols + 1
+        # As fmt.metric writes it on Results' cards: an RMSE of 59,011 there read 59003.3877 on these bars
+        largest = max((abs(v) for v in values if v is not None), default=0.0)
+        shown = "%{y:,.0f}" if largest >= 1000 else "%{y:.1f}" if largest >= 100 else "%{y:.4f}"
         fig.add_bar(
-            x=labels, y=values, name=task, marker_color=colors[task], texttemplate="%{y:.4f}", textposition="auto",
+            x=labels, y=values, name=task, marker_color=colors[task], texttemplate=shown, textposition="auto",
             hovertemplate=f"%{{x}}<br>{task} {metric} %{{y:.4f}}<extra></extra>", row=row, col=col,
         )  # fmt: skip
         fig.update_yaxes(title_text=_METRIC_WORDS.get(metric, metric), row=row, col=col)

@@ -289,6 +289,9 @@ def test_compare_metrics_draws_one_subplot_per_task_and_one_bar_per_run() -> Non
     assert list(click.x) == ["run a", "run b", "run c"] and list(click.y) == [0.77, 0.78, 0.75]
     assert list(watch.y) == [24.0, 23.0, None]
     assert click.texttemplate == "%{y:.4f}" and click.marker.color == "#0072B2"
+    assert watch.texttemplate == "%{y:.4f}"  # 24.0: four decimals, as Results' cards
+    big = charts.compare_metrics({"a": {"t": {"rmse": 59003.39}}, "b": {"t": {"rmse": 150.2}}}, {"t": "rmse"})
+    assert big.data[0].texttemplate == "%{y:,.0f}"  # 59,003 as Results' cards write it, not 59003.3877
     assert "click · AUC ↑" in notes(fig) and "watch_time · RMSE ↓" in notes(fig)
     assert "watch_time: 1 of 3 runs have no rmse (no bar)" in notes(fig)
     assert fig.layout.yaxis.title.text == "AUC" and fig.layout.xaxis2.title.text == "run"
