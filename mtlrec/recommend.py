@@ -523,9 +523,14 @@ class Recommender:
         if not self.untrained_items:
             return None
         n = len(self.untrained_items)
+        if n == 1:  # "1 item … never trained on them … they would all get" (a browser walk)
+            return (
+                f"1 item of the data ({fmt.listing(self.untrained_items, 3)}) is not recommended: the model never "
+                "trained on it (it is only in the validation or test rows, or new in the file), so it would get the "
+                "untrained unknown-item score"
+            )
         return (
-            f"{n:,} item{'s' if n != 1 else ''} of the data ({fmt.listing(self.untrained_items, 3)}) "
-            f"{'are' if n != 1 else 'is'} not recommended: "
+            f"{n:,} items of the data ({fmt.listing(self.untrained_items, 3)}) are not recommended: "
             "the model never trained on them (they are only in the validation or test rows, or new in the file), "
             "so they would all get the untrained unknown-item score"
         )

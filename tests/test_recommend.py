@@ -336,6 +336,11 @@ def test_items_the_model_never_trained_on_are_not_ranked_and_not_taken_as_candid
     assert not set(never) & set(ranked) and set(ranked) == {str(i) for i in frame["item_id"].unique()} - set(never)
     assert sorted(map(str, recommender.untrained_items)) == never
     assert recommender.untrained_note().startswith(f"{len(never)} item{'s' if len(never) > 1 else ''} of the data (")
+    recommender.untrained_items = recommender.untrained_items[:1]  # one: said of it, not "them … they all"
+    assert recommender.untrained_note().endswith("the model never trained on it (it is only in the validation or "
+                                                 "test rows, or new in the file), so it would get the untrained "
+                                                 "unknown-item score")  # fmt: skip
+    recommender.untrained_items = [int(i) for i in never]
     with pytest.raises(MtlrecError, match="never trained on"):
         recommender.recommend(user, candidates=[int(never[0])])
     # Without the item id among the features an item is scored by its features alone: every item is ranked.
