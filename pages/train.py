@@ -411,7 +411,11 @@ def model_controls(config: ExperimentConfig, frame, chosen: list[str]) -> None:
     )  # fmt: skip
     shape = data_shape(config, frame)
     table = size_table(shape, len(frame), counted(config, chosen).to_json())
-    labels = {r["size"]: f"{r['size']} · {fmt.count(r['params'])} params · ~{fmt.nbytes(r['memory'])}" for r in table}
+    # "to train": the data's tensors, the optimiser's state and a batch's activations besides the weights (3.9k
+    # params beside ~768 KB read as a wrong sum: a browser walk)
+    labels = {
+        r["size"]: f"{r['size']} · {fmt.count(r['params'])} params · ~{fmt.nbytes(r['memory'])} to train" for r in table
+    }
     m = config.model
     # The counts change with the architecture and the tasks: the browser unselects an option whose text changed
     # (Streamlit then falls back to the first, tiny), unless its value is given again with its new text.
