@@ -129,6 +129,23 @@ def test_a_task_constant_in_the_test_file_is_a_note_not_an_error(interactions, m
     assert "task 'click' has one class only in the test rows: its AUC is undefined" in prepared.notes
 
 
+def test_few_positive_validation_rows_get_a_note(interactions, make_config):
+    # Train's card read "validation AUC 0.0753" from about 3 positives among 240 rows, with no word (a browser walk)
+    config = make_config()
+    train_part = interactions.iloc[:2500].assign(click=0)
+    train_part.loc[train_part.index[:100], "click"] = 1
+    prepared = prepare(config, train_part, interactions.iloc[2500:])
+    val = prepared.val.labels[:, 0]
+    positives = int((val == 1).sum())
+    assert 0 < positives < 30  # a share of the 100 positives: about 1 in 10 rows is validation
+    assert (
+        f"task 'click' has {positives} positive row{'s' if positives != 1 else ''} among its {len(val):,} validation "
+        "rows: its validation AUC (Train's cards and curves, and early stopping where it follows this task) rests on "
+        "them; a larger validation share (Train's advanced settings, --val-frac) or more data steadies it"
+    ) in prepared.notes
+    assert not any("validation rows:" in n for n in prepare(config, interactions).notes)
+
+
 def test_few_positive_test_rows_and_few_gauc_users_get_a_note(interactions, make_config):
     # A sweep ranked its points on 8 test positives (AUCs 0.46-0.50), and a run showed GAUC 0.0000 from the one user
     # with both classes, with no word (a browser audit).
