@@ -689,8 +689,13 @@ def recommendation_bars(
             line=dict(color=NEUTRAL, dash="dot"), marker_size=9, customdata=ranks,
             hovertemplate="#%{customdata} %{x}<br>fused %{y:.4f}<extra></extra>",
         )  # fmt: skip
-        # Plotly's own tick format: a fixed 3 digits read "0.47" at every tick of scores 0.4702-0.4709 (a browser walk)
-        fig.update_yaxes(title_text="fused score", secondary_y=True, showgrid=False)
+        # Decimals enough for the scores' spread: a fixed 3 digits read "0.47" at every tick of scores 0.4702-0.4709
+        # (a browser walk), and Plotly's own format wrote ticks on the bars' grid as 1.6744, 1.6283…
+        fused_values = _numbers(frame, own.fused)
+        fused_values = fused_values[np.isfinite(fused_values)]
+        span = float(np.ptp(fused_values)) if len(fused_values) else 0.0
+        decimals = min(6, max(1, math.ceil(-math.log10(span / 10)))) if span > 0 else 3  # ticks ~ a fifth apart
+        fig.update_yaxes(title_text="fused score", secondary_y=True, showgrid=False, tickformat=f".{decimals}f")
     if frame.empty:
         notes.append("no recommendations")
     fig.update_layout(barmode="group")

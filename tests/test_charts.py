@@ -271,6 +271,11 @@ def test_recommendation_bars_group_task_scores_by_item_in_rank_order_with_fused_
     assert list(fig.data[0].x) == ["5", "9", "2"] and list(fig.data[0].y) == [0.8, 0.7, 0.6]
     assert fig.layout.xaxis.categoryarray == ("5", "9", "2") and fig.layout.barmode == "group"
     assert fig.data[3].yaxis == "y2" and fig.layout.yaxis2.title.text == "fused score"
+    # decimals for the fused scores' spread (0.7: ticks about 0.14 apart, written to a tenth of the spread, 0.07:
+    # 2 decimals); 0.4702-0.4709: 5, where every tick read "0.47" (a browser walk)
+    assert fig.layout.yaxis2.tickformat == ".2f"
+    narrow = charts.recommendation_bars(top.assign(fused=[0.4702, 0.4709, 0.4705]), TASKS)
+    assert narrow.layout.yaxis2.tickformat == ".5f"
     assert [t.marker.color for t in fig.data[:3]] == list(charts.task_colors(TASKS).values())
     assert list(top["rank"]) == [2, 1, 3]  # input untouched
     # Every bar fits its axis, with room: a task scoring every item 0.42 was cut at the axis' top (an audit).
