@@ -20,6 +20,7 @@ from plotly.subplots import make_subplots
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import roc_auc_score, roc_curve
 
+from mtlrec import fmt
 from mtlrec.config import PREDICTION_COLUMNS, RecommendColumns, TaskSpec, funnel_chain
 from mtlrec.errors import MtlrecError
 from mtlrec.gain import NOISE, UNTRAINED
@@ -232,8 +233,12 @@ def label_rates(frame: pd.DataFrame, tasks: Sequence[TaskSpec]) -> go.Figure:
         )  # fmt: skip
     heights = [bar.y[0] for bar in fig.data]
     fig.update_layout(barmode="overlay")
-    # ".2~%": ticks 0.5% apart read "0% 1% 1% 2% 2%…" at ".0%" when every rate was small (a browser walk)
-    fig.update_yaxes(tickformat=".2~%", range=[0, min(1.0, max(heights, default=1.0)) * 1.15 or 1.0])
+    # Decimals for the tallest bar: ticks 0.5% apart read "0% 1% 1% 2% 2%…" at ".0%" when every rate was small (a
+    # browser walk), and rates of 0.02% need more again; the bars' own text alike ("0.0%" for 0.02%)
+    top = max((h for h in heights if h and math.isfinite(h)), default=1.0)
+    decimals = min(4, max(0, math.ceil(-math.log10(top * 100 / 5)) + 1))
+    fig.update_traces(texttemplate=f"%{{y:.{max(1, decimals)}%}}")
+    fig.update_yaxes(tickformat=f".{decimals}~%", range=[0, min(1.0, max(heights, default=1.0)) * 1.15 or 1.0])
     return _layout(fig, "Label rates", "task", "positive rate (binary) · share non-zero (regression)", notes=notes)
 
 
@@ -677,7 +682,7 @@ def recommendation_bars(
         label = name
         if name in joint:  # P(click) × P(purchase | click): the bar is no longer the purchase's probability alone
             label = " × ".join(funnel_chain(name, joint))
-            hover = "chance of both %{y:.4f}" if label.count(" × ") == 1 else "chance of all %{y:.4f}"
+            hover = "chance of both %{y:.4f}" if label.count(" × ") == 1 else "chance of every step %{y:.4f}"
         fig.add_bar(
             x=items, y=_numbers(frame, name), name=label, marker_color=colors[name],
             customdata=np.column_stack([ranks, extra]),
@@ -785,12 +790,12 @@ def compare_metrics(
             why = "did not train it (loss weight 0; no bar)" if idle else f"have no {metric} (no bar)"
             notes.append(f"{task}: {len(missing)} of {len(values)} runs {why}")
         row, col = i // cols + 1, i % cols + 1
-        # As fmt.metric writes it on Results' cards: an RMSE of 59,011 there read 59003.3877 on these bars
-        largest = max((abs(v) for v in values if v is not None), default=0.0)
-        shown = "%{y:,.0f}" if largest >= 1000 else "%{y:.1f}" if largest >= 100 else "%{y:.4f}"
+        # Each value as fmt.metric writes it on Results' cards (an RMSE of 59,011 there read 59003.3877 here), on
+        # the bar and in its hover
+        shown = [fmt.metric(v) if v is not None else "" for v in values]
         fig.add_bar(
-            x=labels, y=values, name=task, marker_color=colors[task], texttemplate=shown, textposition="auto",
-            hovertemplate=f"%{{x}}<br>{task} {metric} %{{y:.4f}}<extra></extra>", row=row, col=col,
+            x=labels, y=values, name=task, marker_color=colors[task], text=shown, texttemplate="%{text}",
+            textposition="auto", hovertemplate=f"%{{x}}<br>{task} {metric} %{{text}}<extra></extra>", row=row, col=col,
         )  # fmt: skip
         fig.update_yaxes(title_text=_METRIC_WORDS.get(metric, metric), row=row, col=col)
     if not labels:

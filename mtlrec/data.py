@@ -437,7 +437,13 @@ def _few_validation_rows(name: str, labels: np.ndarray) -> list[str]:
         return []
     positives = int((labels == 1).sum())
     rarer, which = min((positives, "positive"), (len(labels) - positives, "negative"))
-    if not 0 < rarer < FEW_TEST_ROWS:
+    if rarer == 0:  # the worst case: no validation AUC at all (a review)
+        return [
+            f"task '{name}' has one class only in its {len(labels):,} validation rows: its validation AUC is "
+            "undefined, so Train's cards and curves show none and early stopping cannot follow it; a larger "
+            "validation share (Train's advanced settings, --val-frac) or more data gives it both classes"
+        ]
+    if rarer >= FEW_TEST_ROWS:
         return []
     return [
         f"task '{name}' has {rarer} {which} row{'s' if rarer != 1 else ''} among its {len(labels):,} validation rows: "

@@ -2406,16 +2406,18 @@ _EPOCH_SECONDS = (1e8, 1e10)
 
 
 def readable_times(column: pd.Series) -> pd.Series:
-    """A time column as datetimes, for showing it: Unix seconds, or milliseconds, microseconds or nanoseconds in one unit (KuaiRand's
-    epoch ms showed as 1649463659510); other numbers (day numbers, counters) stay as they are."""
-    seconds = parse_time(column)
-    if pd.api.types.is_numeric_dtype(column):
-        present = seconds.dropna()
+    """A time column as datetimes, for showing it: Unix seconds, or milliseconds, microseconds or nanoseconds in one
+    unit (KuaiRand's epoch ms showed as 1649463659510), also written as text; other numbers (day numbers, counters)
+    stay as they are. Whole numbers are read as they are (nanoseconds exactly)."""
+    numbers = _time_numbers(column)
+    if numbers is not None and epoch_units(column) is None:  # numbers in one unit (mixed ones: parse_time's seconds)
+        present = numbers.dropna()
+        exact = column if pd.api.types.is_integer_dtype(column) else numbers
         for power in range(4):  # seconds, ms, µs, ns: about 1e9 times 1000 ** power
             if len(present) and present.between(1e8 * 1000**power, 1e10 * 1000**power).all():
-                return pd.to_datetime(seconds, unit=("s", "ms", "us", "ns")[power])  # exact: no float division
+                return pd.to_datetime(exact, unit=("s", "ms", "us", "ns")[power], errors="coerce")
         return column
-    return pd.to_datetime(seconds, unit="s")
+    return pd.to_datetime(parse_time(column), unit="s")
 
 
 def _epoch_unit_powers(values: np.ndarray) -> np.ndarray | None:

@@ -163,12 +163,15 @@ def weights_table(rows: list[dict]) -> tuple[pd.DataFrame, list[str], list[str],
     if left:
         note += f" ({'; '.join(left)} left out)"
     kept = [r for r, keep in zip(same, table.index.isin(complete.index), strict=True) if keep]
-    # a weight axis of its own (not shared by every run) on a chart that is drawn
-    idle = sorted({t for r in kept for t in summary_untrained(r["summary"]) if f"{t}/weight" in weights})
-    if idle and len(complete) >= 2:  # drawn, its weight of 0 on the line, but no result of training (a browser walk)
+    # a metric axis on a chart that is drawn (its weight axis too, unless every run left the task at 0)
+    drawn = len(complete) >= 2 and bool(weights)
+    idle = sorted(
+        {t for r in kept for t in summary_untrained(r["summary"]) if any(c.startswith(f"{t}/") for c in metrics)}
+    )
+    if idle and drawn:  # no result of training (a browser walk read one)
         note += (
-            f". At loss weight 0 a task's metric is its untrained tower's ({', '.join(map(fmt.md, idle))}): "
-            "the line shows what leaving it out costs, not a result"
+            f". At loss weight 0 a task's metric is its untrained tower's ({', '.join(map(fmt.md, idle))}): it "
+            "shows what leaving the task out costs, not a result"
         )
     return complete.reset_index(drop=True), list(weights), list(metrics), note
 

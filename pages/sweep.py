@@ -61,7 +61,9 @@ reference too: a task whose front stays below its single-task value gains nothin
 
 **The ends of the line.** A task whose weight is 0 is evaluated but not trained: its tower keeps its random start,
 so its metric at that end is an untrained head's, near chance or even below it (an AUC under 0.5). Those points show
-what the other tasks reach without it; read the trade-off from the points between.
+what the other tasks reach without it; read the trade-off from the points between. (Under ESMM, a first step such
+as a click at weight 0 is still trained through the purchase that depends on it: its point's card says so, while
+the charts mark every weight-0 end alike.)
 
 **The references.** Uncertainty weighting, GradNorm, DWA and PCGrad set the weights themselves while training: a
 marker on or beyond the front means the method found a good trade-off without a sweep. The single-task models share

@@ -333,10 +333,12 @@ def data_shape(config: ExperimentConfig, frame) -> tuple[tuple[int, ...], int]:
     return cardinalities, len(d.numeric) + with_missing + tokens
 
 
-def logged_under(task: TaskSpec, tasks: list[TaskSpec], active: list[str], frame) -> str:
+def logged_under(
+    task: TaskSpec, tasks: list[TaskSpec], active: list[str], frame, funnel: dict[str, str] | None = None
+) -> str:
     """What training a task on its labelled rows learns when they are rows where another task is 1 (a purchase
     logged after clicks: recommend.conditions), for its checkbox's help; "" otherwise."""
-    from mtlrec.config import funnel_chain
+    from mtlrec.config import funnel_chain, untrained
     from mtlrec.recommend import chain_formula, conditions, joint_tasks
 
     # This task ticked, the others as they are: a purchase under likes that are themselves under clicks is ranked
@@ -344,7 +346,8 @@ def logged_under(task: TaskSpec, tasks: list[TaskSpec], active: list[str], frame
     chosen = [
         dataclasses.replace(t, labelled_only=t.labelled_only or t.name == task.name) for t in tasks if t.name in active
     ]
-    found = conditions(frame, chosen, untrained={t.name for t in chosen if t.weight == 0})
+    # untrained as Recommend reads it (an ESMM parent at weight 0 trains through its child)
+    found = conditions(frame, chosen, untrained=untrained({t.name: t.weight for t in chosen}, funnel))
     given = found.get(task.name)
     if given is None:
         return ""
@@ -397,7 +400,10 @@ def task_controls(config: ExperimentConfig, active: list[str], frame) -> None:
                     help=f"'{task.name}' is missing in {n:,} of {total:,} rows ({n / max(total, 1):.0%}). Ticked, "
                     f"this task trains and is measured on its {total - n:,} labelled rows, and the other tasks still "
                     "learn from every row. Unticked, training refuses missing labels (drop or fill them on Data)."
-                    + logged_under(task, config.tasks, active, frame),
+                    + logged_under(
+                        task, config.tasks, active, frame,
+                        (config.model.funnel or {}) if config.model.kind == "esmm" else {},
+                    ),  # fmt: skip
                     width="content",
                 )  # fmt: skip
 

@@ -697,6 +697,12 @@ def test_a_task_a_run_did_not_train_is_left_out_of_the_comparison_and_said_so(sa
     assert listed.loc["every task", "like auc"] == pytest.approx(result.metrics["tasks"]["like"]["auc"])
     # The weights → metrics lines keep it, and their caption says what it is (a browser walk read it as a result)
     assert any("At loss weight 0 a task's metric is its untrained tower's (like)" in c.value for c in at.caption)
+    # Every run at like 0 (no like weight axis, its metric axis drawn all the same): said too (a review)
+    heavier = ExperimentConfig.from_dict(idle.to_dict())
+    next(t for t in heavier.tasks if t.name == "click").weight = 2.0
+    store.save(dataclasses.replace(result, config=heavier), name="like at 0, click 2")
+    at = select(open_app("pages/runs.py"), "like at 0", "like at 0, click 2")
+    assert any("At loss weight 0 a task's metric is its untrained tower's (like)" in c.value for c in at.caption)
 
 
 def test_a_run_saved_before_its_untrained_tasks_were_kept_reads_them_from_its_weights():

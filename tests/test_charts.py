@@ -90,7 +90,11 @@ def test_label_rates_are_positive_rates_and_non_zero_shares() -> None:
     assert fig.layout.title.text and fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
     pd.testing.assert_frame_equal(frame, before)
     # Ticks with a decimal where the rates are small: ".0%" read "0% 1% 1% 2% 2%" (a browser walk)
-    assert fig.layout.yaxis.tickformat == ".2~%"
+    assert fig.layout.yaxis.tickformat == ".0~%"  # rates up to 57%: whole percents, 11% apart
+    small = charts.label_rates(pd.DataFrame({"click": [1] + [0] * 27}), [TaskSpec("click")])  # 3.6%
+    assert small.layout.yaxis.tickformat == ".2~%" and small.data[0].texttemplate == "%{y:.2%}"
+    tiny = charts.label_rates(pd.DataFrame({"click": [1] + [0] * 4999}), [TaskSpec("click")])  # 0.02%
+    assert tiny.layout.yaxis.tickformat == ".4~%" and tiny.data[0].texttemplate == "%{y:.4%}"
 
 
 def test_label_correlation_equals_pandas_corr_on_coded_labels() -> None:
@@ -293,10 +297,13 @@ def test_compare_metrics_draws_one_subplot_per_task_and_one_bar_per_run() -> Non
     click, watch = fig.data
     assert list(click.x) == ["run a", "run b", "run c"] and list(click.y) == [0.77, 0.78, 0.75]
     assert list(watch.y) == [24.0, 23.0, None]
-    assert click.texttemplate == "%{y:.4f}" and click.marker.color == "#0072B2"
-    assert watch.texttemplate == "%{y:.4f}"  # 24.0: four decimals, as Results' cards
-    big = charts.compare_metrics({"a": {"t": {"rmse": 59003.39}}, "b": {"t": {"rmse": 150.2}}}, {"t": "rmse"})
-    assert big.data[0].texttemplate == "%{y:,.0f}"  # 59,003 as Results' cards write it, not 59003.3877
+    assert list(click.text) == ["0.7700", "0.7800", "0.7500"] and click.marker.color == "#0072B2"
+    assert list(watch.text) == ["24.0000", "23.0000", ""] and "%{text}" in watch.hovertemplate
+    # each as Results' cards write it: 59,003 (not 59003.3877) beside 150.2 and 95.2500
+    big = charts.compare_metrics(
+        {r: {"t": {"rmse": v}} for r, v in zip("abc", (59003.39, 150.2, 95.25), strict=True)}, {"t": "rmse"}
+    )
+    assert list(big.data[0].text) == ["59,003", "150.2", "95.2500"]
     assert "click · AUC ↑" in notes(fig) and "watch_time · RMSE ↓" in notes(fig)
     assert "watch_time: 1 of 3 runs have no rmse (no bar)" in notes(fig)
     assert fig.layout.yaxis.title.text == "AUC" and fig.layout.xaxis2.title.text == "run"

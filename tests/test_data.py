@@ -144,6 +144,14 @@ def test_few_positive_validation_rows_get_a_note(interactions, make_config):
         "them; a larger validation share (Train's advanced settings, --val-frac) or more data steadies it"
     ) in prepared.notes
     assert not any("validation rows:" in n for n in prepare(config, interactions).notes)
+    # None at all: the worst case, said too (a review: no note at 0)
+    from mtlrec.data import _few_validation_rows
+
+    [note] = _few_validation_rows("click", np.zeros(240))
+    assert note.startswith(
+        "task 'click' has one class only in its 240 validation rows: its validation AUC is undefined"
+    )
+    assert _few_validation_rows("click", np.r_[np.ones(30), np.zeros(210)]) == []  # 30: enough
 
 
 def test_few_positive_test_rows_and_few_gauc_users_get_a_note(interactions, make_config):

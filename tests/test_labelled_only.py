@@ -282,6 +282,23 @@ def test_a_link_carries_labelled_only_and_says_what_it_cannot_read(make_config):
     assert problems == ["link flag 'labeled' for task 'like' is not log1p, raw or labelled; ignored"]
 
 
+def test_trains_help_writes_out_every_step_of_a_longer_funnel(home, interactions):
+    # Train's help said "the chance of both, P(like) × P(purchase | like)" where Recommend multiplies in the click
+    # too, asking with only this task's box ticked (a review)
+    rng = np.random.default_rng(1)
+    frame = interactions.drop(columns=["timestamp", "watch_time"]).copy()
+    frame["like"] = frame["like"].astype(float).where(frame["click"] == 1)  # logged after clicks
+    purchase = (rng.random(len(frame)) < 0.3).astype(float)
+    frame["purchase"] = np.where(frame["like"] == 1, purchase, np.nan)  # logged after likes
+    at = upload(open_app("pages/data.py"), "funnel.csv", frame.to_csv(index=False).encode())
+    at.switch_page("pages/train.py").run()
+    assert "the chance of both, P(like) × P(purchase | like)" in at.checkbox(key="train_task_labelled_purchase").help
+    at.checkbox(key="train_task_labelled_like").check().run()  # like too: a funnel of three steps
+    assert (
+        "Recommend ranks it by the chance of every step, P(click) × P(like | click) × P(purchase | like)."
+    ) in at.checkbox(key="train_task_labelled_purchase").help
+
+
 def test_train_offers_labelled_rows_only_for_a_task_with_missing_labels_and_results_say_so(home, interactions):
     frame = partially_labelled(interactions).drop(columns=["timestamp"])
     at = open_app("pages/data.py")

@@ -620,7 +620,7 @@ def test_a_longer_funnel_is_named_and_written_out_by_every_step():
     top = pd.DataFrame({"rank": [1], "item": [3], "click": [0.5], "like": [0.2], "purchase": [0.02]})
     fig = charts.recommendation_bars(top, [TaskSpec("click"), TaskSpec("like"), TaskSpec("purchase")], joint)
     assert [t.name for t in fig.data] == ["click", "click × like", "click × like × purchase"]
-    assert "chance of all" in fig.data[2].hovertemplate and "chance of both" in fig.data[1].hovertemplate
+    assert "chance of every step" in fig.data[2].hovertemplate and "chance of both" in fig.data[1].hovertemplate
 
 
 def test_the_notes_of_a_longer_funnel_write_out_every_step():

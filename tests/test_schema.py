@@ -2132,3 +2132,8 @@ def test_readable_times_are_datetimes_of_epoch_seconds_or_milliseconds_and_other
     days = pd.Series([19_000, 19_001])  # day numbers: as they are
     assert readable_times(days).tolist() == [19_000, 19_001]
     assert readable_times(pd.Series(["2024-05-01 10:00"])).tolist() == [pd.Timestamp("2024-05-01 10:00")]
+    # Written as text, and to the nanosecond (a review: text ms read as seconds, year 54239; ns rounded via floats)
+    assert readable_times(ms.astype(str)).tolist() == expected.tolist()
+    ns = pd.Series([1_649_463_659_510_123_457])
+    assert readable_times(ns).tolist() == [pd.Timestamp(1_649_463_659_510_123_457)]
+    assert readable_times(pd.Series(["19000", "19001"])).tolist() == ["19000", "19001"]  # day numbers as text
