@@ -1549,6 +1549,33 @@ def beside_source(frame: pd.DataFrame, source: str, label: str) -> str:
     return "both"
 
 
+EXCLUSIVE_EXPECTED = 10  # rows where two binary tasks would both be 1 by chance, from which none at all is a note
+
+
+def _exclusive_tasks(frame: pd.DataFrame, tasks: list[TaskSpec]) -> list[str]:
+    """A note per pair of binary tasks never 1 in the same row where chance alone would put them together in at least
+    EXCLUSIVE_EXPECTED rows: labels made from one row per event (Taobao's behavior_type: buy and cart) exclude each
+    other, which the page said before the labels were made and not after (a browser walk with such a file)."""
+    labels = {}
+    for task in tasks:
+        coding = binary_coding(frame[task.name])
+        one = [value for value, code in coding[0].items() if code == 1] if coding else []
+        if one:
+            labels[task.name] = (frame[task.name] == one[0]).to_numpy(dtype=bool)
+    notes, names, n = [], list(labels), len(frame)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            expected = labels[a].sum() * labels[b].sum() / n if n else 0.0
+            if expected >= EXCLUSIVE_EXPECTED and not (labels[a] & labels[b]).any():
+                notes.append(
+                    f"tasks '{a}' and '{b}' are never 1 in the same row (by chance about {expected:,.0f} rows would "
+                    "hold both): labels made from one row per event exclude each other, so the model learns them as "
+                    "competing outcomes of a row; to learn a cart and a purchase of the same item together, group the "
+                    "rows to one per user (or session) and item, each label the max over its rows"
+                )
+    return notes
+
+
 REGRESSION_TWINS = 0.999  # |Spearman| from which two regression tasks are one task twice (a rescaled copy)
 TWIN_ROWS = 200_000  # rows compared at most (the first ones)
 
@@ -2187,6 +2214,7 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
             numbers += [task] if task.type == "regression" and not found else []
         if not prefix:
             problems.extend(_twin_tasks(f, readable, notes))
+            notes.extend(_exclusive_tasks(f, readable))
             problems.extend(_regression_twin_problems(f, numbers))
             problems.extend(_funnel_labelled_only(config))
             problems.extend(_labelled_apart(f, [t.name for t in present.values() if not t.labelled_only]))

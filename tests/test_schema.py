@@ -2137,3 +2137,28 @@ def test_readable_times_are_datetimes_of_epoch_seconds_or_milliseconds_and_other
     ns = pd.Series([1_649_463_659_510_123_457])
     assert readable_times(ns).tolist() == [pd.Timestamp(1_649_463_659_510_123_457)]
     assert readable_times(pd.Series(["19000", "19001"])).tolist() == ["19000", "19001"]  # day numbers as text
+
+
+def test_binary_tasks_never_1_in_the_same_row_get_a_note_when_chance_would_pair_them():
+    # Taobao's behavior_type made buy and cart labels: one event per row, so never both; the page said so before the
+    # labels were made and not after (a browser walk)
+    from mtlrec.config import DataConfig, ExperimentConfig, TaskSpec
+    from mtlrec.schema import validate
+
+    rng = np.random.default_rng(0)
+    n = 4000
+    event = rng.choice(["pv", "cart", "buy"], n, p=[0.8, 0.12, 0.08])
+    frame = pd.DataFrame({
+        "user": rng.integers(0, 300, n), "item": rng.integers(0, 200, n),
+        "cart": (event == "cart").astype(int), "buy": (event == "buy").astype(int),
+    })  # fmt: skip
+    config = ExperimentConfig(
+        data=DataConfig(user_col="user", item_col="item", categorical=["user", "item"]),
+        tasks=[TaskSpec("cart"), TaskSpec("buy")],
+    )
+    expected = (event == "cart").sum() * (event == "buy").sum() / n
+    [note] = [m for m in validate(config, frame) if "never 1 in the same row" in m]
+    assert note.startswith(f"tasks 'cart' and 'buy' are never 1 in the same row (by chance about {expected:,.0f} rows")
+    # independent labels share rows: no note
+    frame["buy"] = (rng.random(n) < 0.08).astype(int)
+    assert not [m for m in validate(config, frame) if "never 1 in the same row" in m]
