@@ -63,6 +63,9 @@ def local_times(seconds: list[float], timezone: str | None) -> pd.DatetimeIndex:
         return utc.tz_convert(SERVER_ZONE).tz_localize(None)
 
 
+NAME_WIDTH = 300  # px of the runs list's name column
+
+
 def runs_table(rows: list[dict], timezone: str | None) -> tuple[pd.DataFrame, list[str]]:
     """One line per run: config highlights and each task's main metric (AUC or RMSE) on the test rows; and the
     names of the metric columns."""
@@ -576,6 +579,11 @@ event = st.dataframe(
     selection_default={"selection": {"rows": ticked}},
     key=st.session_state[TABLE_KEY],
     column_config={
+        # At most NAME_WIDTH: a long default name took 430 px, and four tasks' metrics needed a sideways scroll at
+        # 1280 px (a browser walk); the whole name is in Compare and Manage below
+        "name": st.column_config.TextColumn(
+            "name", width=NAME_WIDTH, help="The run's name (select it to see it whole)"
+        ),
         "created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm"),
         "train time": st.column_config.NumberColumn("train time", format="%.1f s"),
         **{column: st.column_config.NumberColumn(column, format="%.4f") for column in metric_columns},

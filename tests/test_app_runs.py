@@ -63,6 +63,9 @@ def test_table_lists_every_run_with_config_highlights_and_main_metrics(app, save
     assert frame.loc["balanced", "watch_time rmse"] == pytest.approx(metrics["watch_time"]["rmse"])
     assert pd.isna(frame.loc["diverged", "click auc"])  # a failed run has no metric: shown as "–", not "None"
     assert [d.proto.placeholder for d in app.dataframe][:1] == ["–"]
+    # the name column at a fixed width: a long name pushed the metrics off a 1280-px page (a browser walk)
+    listed = app.dataframe(key=app.session_state["runs_table_key"])
+    assert json.loads(listed.proto.columns)["name"]["width"] == 300
 
 
 def test_runs_are_still_listed_after_a_server_restart(saved, monkeypatch):
