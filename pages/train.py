@@ -341,10 +341,18 @@ def logged_under(
     from mtlrec.config import funnel_chain, untrained
     from mtlrec.recommend import chain_formula, conditions, joint_tasks
 
-    # This task ticked, the others as they are: a purchase under likes that are themselves under clicks is ranked
-    # by every step, as Recommend then ranks it
+    # This task ticked, the others as their boxes and sliders are now (a task listed later has not taken this run's
+    # values into the config yet: the help was one rerun behind): a purchase under likes that are themselves under
+    # clicks is ranked by every step, as Recommend then ranks it
+    now = st.session_state
     chosen = [
-        dataclasses.replace(t, labelled_only=t.labelled_only or t.name == task.name) for t in tasks if t.name in active
+        dataclasses.replace(
+            t,
+            labelled_only=t.name == task.name or bool(now.get(f"train_task_labelled_{t.name}", t.labelled_only)),
+            weight=float(now.get(f"train_task_weight_{t.name}", t.weight)),
+        )
+        for t in tasks
+        if t.name in active
     ]
     # untrained as Recommend reads it (an ESMM parent at weight 0 trains through its child)
     found = conditions(frame, chosen, untrained=untrained({t.name: t.weight for t in chosen}, funnel))
