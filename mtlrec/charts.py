@@ -21,7 +21,7 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from mtlrec import fmt
-from mtlrec.config import PREDICTION_COLUMNS, RecommendColumns, TaskSpec, funnel_chain
+from mtlrec.config import PREDICTION_COLUMNS, RecommendColumns, TaskSpec, chain_label, chance_name
 from mtlrec.errors import MtlrecError
 from mtlrec.gain import NOISE, UNTRAINED
 from mtlrec.resources import PARTS
@@ -681,8 +681,7 @@ def recommendation_bars(
         hover += "" if _is_binary(task) or value not in frame.columns else "<br>predicted %{customdata[1]:,.4g}"
         label = name
         if name in joint:  # P(click) × P(purchase | click): the bar is no longer the purchase's probability alone
-            label = " × ".join(funnel_chain(name, joint))
-            hover = "chance of both %{y:.4f}" if label.count(" × ") == 1 else "chance of every step %{y:.4f}"
+            label, hover = chain_label(name, joint), f"{chance_name(name, joint)} %{{y:.4f}}"
         fig.add_bar(
             x=items, y=_numbers(frame, name), name=label, marker_color=colors[name],
             customdata=np.column_stack([ranks, extra]),

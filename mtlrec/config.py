@@ -90,6 +90,16 @@ def funnel_chain(task: str, joint: Mapping[str, str]) -> list[str]:
     return chain
 
 
+def chain_label(task: str, joint: Mapping[str, str]) -> str:
+    """A chance-of-both score's name: 'click × like × purchase'; the task's own where `joint` holds none."""
+    return " × ".join(funnel_chain(task, joint))
+
+
+def chance_name(task: str, joint: Mapping[str, str]) -> str:
+    """What a joint score is: 'chance of both' (click × purchase), or 'chance of every step' down a longer funnel."""
+    return "chance of both" if len(funnel_chain(task, joint)) <= 2 else "chance of every step"
+
+
 @dataclass(frozen=True)
 class RecommendColumns:
     """A recommendation table's own columns beside one per task: the item, whether the user has seen it, the fused

@@ -30,7 +30,7 @@ from scipy.stats import f as f_distribution
 from torch import nn
 
 from mtlrec import fmt
-from mtlrec.config import ExperimentConfig, RecommendColumns, TaskSpec, free_name, funnel_chain
+from mtlrec.config import ExperimentConfig, RecommendColumns, TaskSpec, chance_name, free_name, funnel_chain
 from mtlrec.encode import Encoded, Encoder, category_keys, ids_as_keys
 from mtlrec.errors import MtlrecError
 from mtlrec.fixes import apply_fixes
@@ -291,11 +291,6 @@ def conditions(frame: pd.DataFrame, tasks: list[TaskSpec], untrained: set[str] |
     return found
 
 
-def chain_label(task: str, joint: Mapping[str, str]) -> str:
-    """A chance-of-both score's name: 'click × like × purchase'; the task's own where `joint` holds none."""
-    return " × ".join(funnel_chain(task, joint))
-
-
 def chain_formula(task: str, joint: Mapping[str, str]) -> str:
     """'P(click) × P(like | click) × P(purchase | like)'."""
     chain = funnel_chain(task, joint)
@@ -489,7 +484,7 @@ class Recommender:
                 f"'{task}' was trained on its labelled rows only, which are rows where '{given}' is 1: it predicts"
             )
             # down a longer funnel (a purchase after likes, likes after clicks) every step is multiplied
-            chance = "the chance of both" if len(funnel_chain(task, self.joint)) == 2 else "the chance of every step"
+            chance = f"the {chance_name(task, self.joint)}"
             if task in self.joint and joint:  # a purchase given a click, as trained: ranked by the chance of both
                 notes.append(
                     f"{trained} '{task}' given '{given}', so it is ranked by {chance}, "

@@ -15,17 +15,12 @@ import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from mtlrec import charts, fmt, sample  # noqa: E402
-from mtlrec.config import (  # noqa: E402
-    RecommendColumns,
-    TaskSpec,
-    funnel_chain,  # noqa: E402
-)
+from mtlrec.config import RecommendColumns, TaskSpec, chain_label, chance_name, funnel_chain  # noqa: E402
 from mtlrec.data import Prepared  # noqa: E402
 from mtlrec.errors import MtlrecError  # noqa: E402
 from mtlrec.recommend import (  # noqa: E402
     Recommender,
     chain_formula,
-    chain_label,
     default_fusion,
     fuse,
     spread,
@@ -520,11 +515,6 @@ def spread_caption(scores: pd.DataFrame, fusion: dict[str, float], equal_spread:
     return f"Spread over the candidates (SD of weight × score): {parts}.{hint}"
 
 
-def chance_of(task: str) -> str:
-    """'both', or 'every step' down a longer funnel (the run's Recommender.joint)."""
-    return "both" if len(funnel_chain(task, recommender.joint)) == 2 else "every step"
-
-
 def every_user(k: int, fusion: dict[str, float], exclude_seen: bool, equal_spread: bool, joint: bool) -> None:
     """A download of every user's top-K with these settings, computed when clicked (recommend_all: users scored in
     batches); too many users x items for a click says to use the CLI."""
@@ -551,7 +541,7 @@ def every_user(k: int, fusion: dict[str, float], exclude_seen: bool, equal_sprea
             f"{len(recommender.users()):,} users × {len(recommender.items):,} items, with the fusion weights, "
             "*Equal spread* and *Hide seen items* above: user, rank, item, each task's score and the fused score"
             + (
-                f" ({', '.join(f'{fmt.md(t)} as the chance of {chance_of(t)}, {fmt.md(chain_label(t, recommender.joint))}' for t in recommender.joint)})"
+                f" ({', '.join(f'{fmt.md(t)} as the {chance_name(t, recommender.joint)}, {fmt.md(chain_label(t, recommender.joint))}' for t in recommender.joint)})"
                 if joint and recommender.joint
                 else ""
             )

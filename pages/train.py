@@ -338,7 +338,7 @@ def logged_under(
 ) -> str:
     """What training a task on its labelled rows learns when they are rows where another task is 1 (a purchase
     logged after clicks: recommend.conditions), for its checkbox's help; "" otherwise."""
-    from mtlrec.config import funnel_chain, untrained
+    from mtlrec.config import chance_name, untrained
     from mtlrec.recommend import chain_formula, conditions, joint_tasks
 
     # This task ticked, the others as their boxes and sliders are now (a task listed later has not taken this run's
@@ -362,7 +362,7 @@ def logged_under(
     if task.type == "regression":
         return f" Its labels sit where '{given}' is 1: it then learns its value given '{given}'."
     joint = joint_tasks(chosen, found)
-    chance = "the chance of both" if len(funnel_chain(task.name, joint)) == 2 else "the chance of every step"
+    chance = f"the {chance_name(task.name, joint)}"
     return (
         f" Its labels sit where '{given}' is 1: it then learns '{task.name}' given '{given}', and Recommend ranks it by "
         f"{chance}, {chain_formula(task.name, joint)}."

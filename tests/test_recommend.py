@@ -607,8 +607,8 @@ def test_a_task_that_is_1_on_nearly_every_row_holds_labels_by_chance_not_as_a_co
 
 def test_a_longer_funnel_is_named_and_written_out_by_every_step():
     # 'like × purchase' named P(click) P(like | click) P(purchase | like) (a diff review)
-    from mtlrec.config import funnel_chain
-    from mtlrec.recommend import chain_formula, chain_label
+    from mtlrec.config import chain_label, funnel_chain
+    from mtlrec.recommend import chain_formula
 
     joint = {"like": "click", "purchase": "like"}
     assert funnel_chain("purchase", joint) == ["click", "like", "purchase"] and funnel_chain("click", joint) == [
