@@ -397,13 +397,19 @@ def _labelled_notes(config: ExperimentConfig, prepared: Prepared) -> list[str]:
     return notes
 
 
+def _rarer_class(labels: np.ndarray) -> tuple[int, str]:
+    """How many rows hold a binary label's rarer class, and which it is ("positive" or "negative")."""
+    positives = int((labels == 1).sum())
+    return min((positives, "positive"), (len(labels) - positives, "negative"))
+
+
 def _few_test_rows(name: str, labels: np.ndarray, users: pd.Series | None) -> list[str]:
     """Notes for a binary task whose test metrics rest on few rows: few positives (or negatives), or few users with
     both classes for GAUC. A sweep ranked points on 8 positives (AUCs 0.46-0.50) and a run showed GAUC 0.0000 from
     the one user who had both classes, with no word (a browser audit)."""
     notes = []
+    rarer, which = _rarer_class(labels)
     positives = int((labels == 1).sum())
-    rarer, which = min((positives, "positive"), (len(labels) - positives, "negative"))
     if 0 < rarer < FEW_TEST_ROWS:
         # Hanley and McNeil's standard error of an AUC of 0.5 from these counts: the spread of chance alone
         spread = 2 * math.sqrt((len(labels) + 1) / (12 * positives * (len(labels) - positives)))
@@ -435,8 +441,7 @@ def _few_validation_rows(name: str, labels: np.ndarray) -> list[str]:
     0.0753 in large type from about 3 positives among 240 rows, with no word (a browser walk)."""
     if not len(labels):
         return []
-    positives = int((labels == 1).sum())
-    rarer, which = min((positives, "positive"), (len(labels) - positives, "negative"))
+    rarer, which = _rarer_class(labels)
     if rarer == 0:  # the worst case: no validation AUC at all (a review)
         return [
             f"task '{name}' has one class only in its {len(labels):,} validation rows: its validation AUC is "

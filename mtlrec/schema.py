@@ -1513,15 +1513,24 @@ def _labelled_only_advice(task: str) -> str:
 NEAR_TWINS = 0.999  # two binary tasks whose positives coincide on this share of the rows where either is 1: a note
 
 
-def _twin_pairs(frame: pd.DataFrame, tasks: list[TaskSpec]) -> list[tuple[TaskSpec, TaskSpec, bool, int]]:
-    """Pairs of binary tasks (readable labels) whose positives coincide, one with the other or with the other's
-    negatives (opposite), on at least NEAR_TWINS of the rows where either is 1: (a, b, opposite, rows differing).
-    Only pairs whose counts of positives allow it are compared row by row (24 tasks make 276 pairs)."""
+def _positives(frame: pd.DataFrame, tasks: list[TaskSpec]) -> dict[str, np.ndarray]:
+    """Per binary task (readable labels), where it is 1 (all False for a column with no positive value)."""
     labels = {}
     for task in tasks:
         coding = binary_coding(frame[task.name])
         one = [value for value, code in coding[0].items() if code == 1] if coding else []
         labels[task.name] = (frame[task.name] == one[0]).to_numpy(dtype=bool) if one else np.zeros(len(frame), bool)
+    return labels
+
+
+def _twin_pairs(
+    frame: pd.DataFrame, tasks: list[TaskSpec], labels: dict[str, np.ndarray] | None = None
+) -> list[tuple[TaskSpec, TaskSpec, bool, int]]:
+    """Pairs of binary tasks (readable labels) whose positives coincide, one with the other or with the other's
+    negatives (opposite), on at least NEAR_TWINS of the rows where either is 1: (a, b, opposite, rows differing).
+    Only pairs whose counts of positives allow it are compared row by row (24 tasks make 276 pairs). `labels`: the
+    tasks' _positives, when the caller has them."""
+    labels = _positives(frame, tasks) if labels is None else labels
     positives = {name: int(y.sum()) for name, y in labels.items()}
     pairs = []
     for i, a in enumerate(tasks):
@@ -1552,17 +1561,12 @@ def beside_source(frame: pd.DataFrame, source: str, label: str) -> str:
 EXCLUSIVE_EXPECTED = 10  # rows where two binary tasks would both be 1 by chance, from which none at all is a note
 
 
-def _exclusive_tasks(frame: pd.DataFrame, tasks: list[TaskSpec]) -> list[str]:
-    """A note per pair of binary tasks never 1 in the same row where chance alone would put them together in at least
-    EXCLUSIVE_EXPECTED rows: labels made from one row per event (Taobao's behavior_type: buy and cart) exclude each
-    other, which the page said before the labels were made and not after (a browser walk with such a file)."""
-    labels = {}
-    for task in tasks:
-        coding = binary_coding(frame[task.name])
-        one = [value for value, code in coding[0].items() if code == 1] if coding else []
-        if one:
-            labels[task.name] = (frame[task.name] == one[0]).to_numpy(dtype=bool)
-    notes, names, n = [], list(labels), len(frame)
+def _exclusive_tasks(labels: dict[str, np.ndarray], n: int) -> list[str]:
+    """A note per pair of binary tasks (their _positives over `n` rows) never 1 in the same row where chance alone
+    would put them together in at least EXCLUSIVE_EXPECTED rows: labels made from one row per event (Taobao's
+    behavior_type: buy and cart) exclude each other, which the page said before the labels were made and not after
+    (a browser walk with such a file)."""
+    notes, names = [], list(labels)
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
             expected = labels[a].sum() * labels[b].sum() / n if n else 0.0
@@ -1605,14 +1609,16 @@ def _rescaled(rho: float) -> str:
     return "a rescaled copy of" if rho > 0 else "the reverse of"
 
 
-def _twin_tasks(frame: pd.DataFrame, tasks: list[TaskSpec], notes: list[str]) -> list[str]:
+def _twin_tasks(
+    frame: pd.DataFrame, tasks: list[TaskSpec], notes: list[str], labels: dict[str, np.ndarray] | None = None
+) -> list[str]:
     """A problem per pair of binary tasks with the same label in every row, or opposite ones (Alimama's clk and nonclk
     = 1 - clk; Tenrec QB's read, a copy of click): one task twice, which trains and sweeps as two (a sweep drew a
     "Pareto front" between clk and nonclk). Refused, not warned about: the pair doubles that task's loss weight and
     makes the gradient cosine and a sweep's trade-off meaningless, and one task gives the other's predictions. A
     note for a pair that differs on a few rows (NEAR_TWINS)."""
     problems = []
-    for a, b, opposite, differing in _twin_pairs(frame, tasks):
+    for a, b, opposite, differing in _twin_pairs(frame, tasks, labels):
         how, twice = ("the opposite label", "written both ways") if opposite else ("the same label", "twice")
         if not differing:
             problems.append(
@@ -2213,8 +2219,9 @@ def validate(config: ExperimentConfig, frame: pd.DataFrame, test_frame: pd.DataF
             readable += [task] if task.type == "binary" and not found and not f[task.name].isna().any() else []
             numbers += [task] if task.type == "regression" and not found else []
         if not prefix:
-            problems.extend(_twin_tasks(f, readable, notes))
-            notes.extend(_exclusive_tasks(f, readable))
+            positives = _positives(f, readable)  # once, for both comparisons
+            problems.extend(_twin_tasks(f, readable, notes, positives))
+            notes.extend(_exclusive_tasks(positives, len(f)))
             problems.extend(_regression_twin_problems(f, numbers))
             problems.extend(_funnel_labelled_only(config))
             problems.extend(_labelled_apart(f, [t.name for t in present.values() if not t.labelled_only]))
@@ -2438,7 +2445,8 @@ def readable_times(column: pd.Series) -> pd.Series:
     unit (KuaiRand's epoch ms showed as 1649463659510), also written as text; other numbers (day numbers, counters)
     stay as they are. Whole numbers are read as they are (nanoseconds exactly)."""
     numbers = _time_numbers(column)
-    if numbers is not None and epoch_units(column) is None:  # numbers in one unit (mixed ones: parse_time's seconds)
+    # numbers in one unit (mixed ones: parse_time's seconds)
+    if numbers is not None and _epoch_unit_powers(numbers.to_numpy()) is None:
         present = numbers.dropna()
         exact = column if pd.api.types.is_integer_dtype(column) else numbers
         for power in range(4):  # seconds, ms, µs, ns: about 1e9 times 1000 ** power
