@@ -564,9 +564,9 @@ def fix_rows(config: ExperimentConfig, frame: pd.DataFrame, problems: list[str],
             prefill_fix(advice, column_key)
         st.session_state[ADVICE_SHOWN] = advice
         action = FIX_ACTIONS[st.radio("Fix", list(FIX_ACTIONS), key="schema_fix_action", horizontal=True)]
-        keep_form(column_key, columns_key)
         if action == "negatives":
             negatives_form(config)
+            keep_form(column_key, columns_key)  # (the other fixes' form is kept once drawn, below)
             problem = st.session_state.pop(FIX_PROBLEM, None)
             if problem:
                 st.error(fmt.plain(problem))

@@ -289,7 +289,8 @@ def untrained(sweep, row: dict, weights: list[str]) -> str:
     metric is an untrained head's)."""
     if row["role"] != "point":
         return " (reference)"
-    left = [t for t in sweep.tasks if t in idle_tasks(sweep, row, weights)]
+    idle = idle_tasks(sweep, row, weights)  # once: a point's config per call
+    left = [t for t in sweep.tasks if t in idle]
     return f" ({', '.join(left)} not trained)" if left else ""
 
 
